@@ -1,0 +1,23 @@
+# The two commands a new user needs: `make demo` and `make test`. Both create .venv and
+# install the pinned dependencies on first use (scripts/bootstrap.sh), then skip that step.
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The pose models and aniposelib's JAX must stay on the CPU cores we have.
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: setup demo test test-fast bench
+
+setup:
+	@bash scripts/bootstrap.sh
+
+demo: setup
+	runlab demo
+
+test: setup
+	python -m pytest -q
+
+test-fast: setup
+	python -m pytest -q -m "not slow"
+
+bench: setup
+	@for b in benchmarks/*.py; do python $$b; done

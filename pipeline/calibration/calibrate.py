@@ -1,0 +1,111 @@
+"""Multi-camera calibration from synchronized ChArUco videos.
+
+Steps: detect the board in every frame; intrinsics per camera (OpenCV); relative poses by
+aniposelib bundle adjustment; world frame from the board lying on the floor in the first
+`floor_frames` frames.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.calibration.board import make_board
+from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
+                                         spread_over, usable_views)
+from pipeline.calibration.extrinsics import board_views, calibrate_extrinsics, triangulate
+from pipeline.calibration.intrinsics import calibrate_intrinsics
+from pipeline.calibration.world import floor_observations, world_from_floor
+from pipeline.config import BoardConfig, CalibrationConfig
+from pipeline.geometry import Camera, project, transform_rig
+
+
+@dataclass
+class CalibrationResult:
+    cameras: list[Camera]           # in the world frame
+    world_from_rig: np.ndarray      # 4x4, bundle-adjustment frame -> world
+    quality: dict                   # JSON-serializable report
+
+
+def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfig,
+              calib_cfg: CalibrationConfig) -> CalibrationResult:
+    if len(videos) != len(camera_names):
+        raise ValueError(f"{len(videos)} videos for {len(camera_names)} camera names")
+    board = make_board(board_cfg)
+    detections = detect_videos([Path(v) for v in videos], board_cfg)
+    usable = np.array([usable_views(det, board) for det in detections])
+    held = np.zeros(usable.shape[1], bool)
+    held[calib_cfg.floor_frames:] = True
+    _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
+
+    cameras = []
+    intrinsic_rms, intrinsic_views = {}, {}
+    for name, det, views in zip(camera_names, detections, usable & held):
+        frames = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
+        K, dist, intrinsic_rms[name], intrinsic_views[name] = calibrate_intrinsics(det, frames,
+                                                                                   board)
+        cameras.append(Camera(name, det.image_size, K, dist))
+
+    shared = (usable & held).sum(axis=0) >= 2
+    frames = spread_over(np.flatnonzero(shared), calib_cfg.max_frames)
+    imgp, rtvecs, objp = board_views(cameras, detections, frames, usable, board)
+    rig_cameras = calibrate_extrinsics(cameras, imgp, rtvecs, objp)
+
+    floor_px = floor_observations(detections, calib_cfg.floor_frames, len(objp))
+    world_from_rig, floor_checks = world_from_floor(rig_cameras, floor_px, board)
+    world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
+
+    quality = {
+        "cameras": _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms),
+        "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
+                                   int(np.sum(usable[a] & usable[b] & held))
+                                   for a, b in combinations(range(len(camera_names)), 2)},
+        "views_used_for_intrinsics": intrinsic_views,
+        "frames_used_for_extrinsics": int(len(frames)),
+        "floor": floor_checks,
+    }
+    medians = [q["reprojection_median_px"] for q in quality["cameras"].values()]
+    quality["max_reprojection_px"] = calib_cfg.max_reprojection_px
+    quality["passed"] = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
+    return CalibrationResult(world_cameras, world_from_rig, quality)
+
+
+def _check_board_seen(detections: list[VideoDetections], names: list[str], usable: np.ndarray,
+                      board_cfg: BoardConfig, calib_cfg: CalibrationConfig) -> None:
+    if not any(len(ids) for det in detections for ids in det.ids):
+        raise CalibrationError(
+            "the ChArUco board was not detected in any frame of any calibration video "
+            f"({', '.join(str(d.video) for d in detections)}): check board.squares_x/"
+            f"squares_y ({board_cfg.squares_x}x{board_cfg.squares_y}), board.dictionary "
+            f"({board_cfg.dictionary.value}), board.legacy_pattern and board.inverted against "
+            "the printed board")
+    for name, det, views in zip(names, detections, usable):
+        if views.sum() < calib_cfg.min_detections_per_camera:
+            raise CalibrationError(
+                f"camera {name} sees the board in only {int(views.sum())} frames after the "
+                f"floor frames of {det.video} (need calibration.min_detections_per_camera = "
+                f"{calib_cfg.min_detections_per_camera}): check that the camera is aimed at "
+                "the capture volume and record the board moving in front of it")
+
+
+def _camera_quality(cameras: list[Camera], detections: list[VideoDetections],
+                    usable: np.ndarray, imgp: np.ndarray, intrinsic_rms: dict) -> dict:
+    """Per camera: reprojection of the corners triangulated from all cameras seeing them."""
+    points = triangulate(cameras, imgp)
+    out = {}
+    for c, (cam, det) in enumerate(zip(cameras, detections)):
+        error = np.linalg.norm(project(cam, points) - imgp[c], axis=1)
+        error = error[np.isfinite(error)]
+        out[cam.name] = {
+            "video": str(det.video),
+            "frames": det.n_frames,
+            "detected_frames": int(sum(len(ids) > 0 for ids in det.ids)),
+            "usable_frames": int(usable[c].sum()),
+            "intrinsic_rms_px": float(intrinsic_rms[cam.name]),
+            "reprojection_mean_px": float(error.mean()) if error.size else None,
+            "reprojection_median_px": float(np.median(error)) if error.size else None,
+            "reprojected_corners": int(error.size),
+        }
+    return out

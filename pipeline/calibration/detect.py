@@ -1,0 +1,82 @@
+"""Decode calibration videos once and find the ChArUco board in every frame."""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.calibration.board import board_corners_3d, detect_board, make_board, square_length
+from pipeline.config import BoardConfig
+from pipeline.errors import RunlabError
+from pipeline.io.video import VideoError, iter_frames, probe, probe_synchronized
+
+MIN_VIEW_CORNERS = 8        # fewer corners give poorly conditioned board poses
+MAX_WORKERS = 2
+
+
+class CalibrationError(RunlabError, RuntimeError):
+    """Calibration cannot go on; the message names the video or camera and what to check."""
+
+
+@dataclass
+class VideoDetections:
+    """Board corners found in each frame of one video."""
+    video: Path
+    image_size: tuple[int, int]           # (width, height)
+    ids: list[np.ndarray]                 # per frame, (n,) corner ids; empty if not found
+    corners: list[np.ndarray]             # per frame, (n, 2) pixels
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.ids)
+
+
+def detect_video(video: Path, board_cfg: BoardConfig) -> VideoDetections:
+    board = make_board(board_cfg)
+    info = probe(video)
+    all_ids, all_corners = [], []
+    for frame in iter_frames(video, grayscale=True):
+        ids, corners = detect_board(frame, board, board_cfg.inverted)
+        all_ids.append(ids)
+        all_corners.append(corners)
+    return VideoDetections(Path(video), (info.width, info.height), all_ids, all_corners)
+
+
+def detect_videos(videos: list[Path], board_cfg: BoardConfig) -> list[VideoDetections]:
+    """Detections for every video (in parallel); all videos must have the same frame count,
+    since frame k of each is the same instant. Worker processes are spawned, so a calling
+    script needs the usual `if __name__ == "__main__":` guard."""
+    probe_synchronized(videos)
+    # "spawn": forking a process that already runs JAX threads (aniposelib) can deadlock.
+    with ProcessPoolExecutor(max_workers=min(MAX_WORKERS, len(videos)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        detections = list(pool.map(detect_video, videos, [board_cfg] * len(videos)))
+    counts = {str(d.video): d.n_frames for d in detections}
+    if len(set(counts.values())) > 1:  # container frame counts can lie; decoded ones do not
+        raise VideoError(f"calibration videos decode to different frame counts {counts}: "
+                         "the cameras must be synchronized and cut to the same frames")
+    return detections
+
+
+def usable_views(detections: VideoDetections, board) -> np.ndarray:
+    """(n_frames,) bool: enough corners, not all on one line, for a board pose."""
+    objp = board_corners_3d(board)
+    side = square_length(board)
+    usable = np.zeros(detections.n_frames, bool)
+    for k, ids in enumerate(detections.ids):
+        if len(ids) >= MIN_VIEW_CORNERS:
+            spread = np.linalg.svd(objp[ids, :2] - objp[ids, :2].mean(0), compute_uv=False)
+            usable[k] = spread[1] > 0.5 * side
+    return usable
+
+
+def spread_over(frames: np.ndarray, max_count: int) -> np.ndarray:
+    """At most `max_count` of `frames`, evenly spaced over the list."""
+    frames = np.asarray(frames, int)
+    if len(frames) <= max_count:
+        return frames
+    return frames[np.unique(np.linspace(0, len(frames) - 1, max_count).round().astype(int))]

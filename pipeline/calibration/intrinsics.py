@@ -1,0 +1,62 @@
+"""Per-camera intrinsics from ChArUco views: fx, fy, cx, cy and k1, k2, p1, p2, k3."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.calibration.board import board_corners_3d
+from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
+
+_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 200, 1e-12)
+
+# Corners on boards seen nearly edge-on are biased (the detector's refinement window reaches
+# the markers), so steep views and corners far off the fitted model are left out.
+MAX_INCIDENCE_DEG = 60.0
+OUTLIER_MIN_PX = 0.5
+OUTLIER_MEDIAN_FACTOR = 4.0
+MIN_INTRINSIC_VIEWS = 5
+
+
+def incidence_deg(rvec: np.ndarray, tvec: np.ndarray) -> float:
+    """Angle between the board normal and the line of sight to the board origin."""
+    normal = cv2.Rodrigues(np.asarray(rvec, float))[0][:, 2]
+    t = np.asarray(tvec, float).ravel()
+    return float(np.degrees(np.arccos(abs(normal @ t) / np.linalg.norm(t))))
+
+
+def inlier_corners(residual_px: list[np.ndarray]) -> list[np.ndarray]:
+    """Per view, a mask of corners whose residual is within the outlier threshold."""
+    all_residuals = np.concatenate(residual_px)
+    limit = max(OUTLIER_MIN_PX, OUTLIER_MEDIAN_FACTOR * np.median(all_residuals))
+    return [r <= limit for r in residual_px]
+
+
+def calibrate_intrinsics(detections: VideoDetections, frames: np.ndarray,
+                         board) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """(K, dist, rms px, views kept) from the board views in `frames`.
+
+    OpenCV's full 5-term model; a first fit finds steep views and outlier corners, a second
+    fit runs without them."""
+    objp = board_corners_3d(board).astype(np.float32)
+    object_points = [objp[detections.ids[k]] for k in frames]
+    image_points = [detections.corners[k].astype(np.float32) for k in frames]
+    size = detections.image_size
+    _, K, dist, rvecs, tvecs = cv2.calibrateCamera(object_points, image_points, size,
+                                                   None, None, criteria=_CRITERIA)
+    residuals = [np.linalg.norm(cv2.projectPoints(o, r, t, K, dist)[0].reshape(-1, 2) - i, axis=1)
+                 for o, i, r, t in zip(object_points, image_points, rvecs, tvecs)]
+    kept_objects, kept_images = [], []
+    for o, i, r, t, inliers in zip(object_points, image_points, rvecs, tvecs,
+                                   inlier_corners(residuals)):
+        if incidence_deg(r, t) <= MAX_INCIDENCE_DEG and inliers.sum() >= MIN_VIEW_CORNERS:
+            kept_objects.append(o[inliers])
+            kept_images.append(i[inliers])
+    if len(kept_objects) < MIN_INTRINSIC_VIEWS:
+        raise CalibrationError(
+            f"{detections.video}: only {len(kept_objects)} board views are usable for the lens "
+            f"model (need {MIN_INTRINSIC_VIEWS}); record the board facing this camera at "
+            f"less than {MAX_INCIDENCE_DEG:.0f} deg, at several tilts and image positions")
+    rms, K, dist, _, _ = cv2.calibrateCamera(kept_objects, kept_images, size, K, dist,
+                                             flags=cv2.CALIB_USE_INTRINSIC_GUESS,
+                                             criteria=_CRITERIA)
+    return K, dist.ravel()[:5], float(rms), len(kept_objects)

@@ -1,0 +1,266 @@
+"""Typed configuration: one dataclass per Hydra config group, validated at the edge.
+
+`conf/` holds self-contained YAML (DVC composes it into params.yaml without importing this
+package); every runner validates what it reads against these dataclasses, so a wrong key or
+type fails at start with the key's name. The schemas are also registered in Hydra's
+ConfigStore under `schema/<group>` for tools that compose with Hydra directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+from omegaconf import MISSING, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from pipeline.errors import RunlabError
+
+
+class ConfigError(RunlabError, ValueError):
+    """A configuration problem, phrased for the person who wrote the config."""
+
+
+# --- study -------------------------------------------------------------------------------
+@dataclass
+class RunnerConfig:
+    """Knobs of the synthetic runner (ignored for real recordings)."""
+    speed_mps: float = 3.0               # belt speed (treadmill) or running speed (overground)
+    cadence_spm: float = 170.0           # steps per minute
+    step_width_m: float = 0.06           # between-feet width at contact; negative = crossover
+    pelvic_drop_deg: float = 5.0         # peak contralateral pelvic drop in stance
+    peak_knee_flexion_deg: float = 42.0  # peak stance knee flexion
+    knee_flexion_toe_off_deg: float = 15.0
+    knee_over_toe_m: float = -0.02       # knee ahead of big toe at peak flexion (+ = ahead)
+    asymmetry: float = 0.0               # fractional L/R difference of the knee knobs
+    treadmill: bool = True
+    height_m: float = 1.75
+    duration_s: float = 3.0
+    seed: int = 0
+
+
+@dataclass
+class TrialConfig:
+    name: str = MISSING
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
+
+
+@dataclass
+class StudyConfig:
+    name: str = "demo"
+    data_dir: str = "studies/demo"        # inputs: calibration/ and trials/<name>/ videos
+    results_dir: str = "results/demo"     # everything the pipeline writes
+    synthetic: bool = True                # data_dir is produced by `runlab synth`
+    trials: list[TrialConfig] = field(default_factory=list)
+
+
+# --- rig / board / calibration ------------------------------------------------------------
+@dataclass
+class RigConfig:
+    cameras: list[str] = field(default_factory=lambda: ["cam_0", "cam_1", "cam_2", "cam_3"])
+    fps: float = 120.0
+    width: int = 1920
+    height: int = 1080
+    # Synthetic rig geometry: cameras on an arc around the treadmill centre.
+    distance_m: float = 3.2
+    camera_height_m: float = 1.1
+    arc_deg: list[float] = field(default_factory=lambda: [35.0, 145.0, 215.0, 325.0])
+    focal_px: float = 1500.0
+    distortion: list[float] = field(default_factory=lambda: [-0.12, 0.08, 0.0005, -0.0004, -0.01])
+    seed: int = 0
+
+
+class ArucoDictionary(str, Enum):
+    DICT_4X4_50 = "DICT_4X4_50"
+    DICT_4X4_100 = "DICT_4X4_100"
+    DICT_4X4_250 = "DICT_4X4_250"
+    DICT_4X4_1000 = "DICT_4X4_1000"
+    DICT_5X5_50 = "DICT_5X5_50"
+    DICT_5X5_100 = "DICT_5X5_100"
+    DICT_5X5_250 = "DICT_5X5_250"
+    DICT_5X5_1000 = "DICT_5X5_1000"
+    DICT_6X6_50 = "DICT_6X6_50"
+    DICT_6X6_250 = "DICT_6X6_250"
+
+
+@dataclass
+class BoardConfig:
+    squares_x: int = 7
+    squares_y: int = 5
+    square_length_m: float = 0.15
+    marker_length_m: float = 0.1125
+    dictionary: ArucoDictionary = ArucoDictionary.DICT_4X4_50
+    legacy_pattern: bool = False          # boards printed by OpenCV < 4.6 with even rows
+    inverted: bool = False                # white markers on black
+
+
+@dataclass
+class CalibrationConfig:
+    floor_frames: int = 5                 # first frames of each calibration video: board on the floor
+    max_frames: int = 60                  # frames used for calibration, spread over the video
+    max_reprojection_px: float = 1.0      # quality gate
+    min_detections_per_camera: int = 10
+
+
+@dataclass
+class SynthConfig:
+    calibration_frames: int = 60          # frames of board motion after the floor frames
+    image_noise_sigma: float = 2.0        # sensor noise, grey levels
+    blur_sigma_px: float = 0.6
+    seed: int = 0
+
+
+# --- detection / triangulation / analysis / report -----------------------------------------
+class DetectorBackend(str, Enum):
+    synthetic = "synthetic"
+
+
+@dataclass
+class SyntheticNoiseConfig:
+    """Observation model of the `synthetic` backend: true projection plus these errors."""
+    pixel_sigma: float = 1.0              # Gaussian pixel noise, px
+    score_mean: float = 0.9
+    dropout_rate: float = 0.0             # share of keypoints missing at random
+    far_side_occlusion: bool = False      # hide keypoints on the body side away from the camera
+    swap_rate: float = 0.0                # share of frames with left/right labels exchanged
+    outlier_rate: float = 0.0             # share of keypoints replaced by a gross error
+    outlier_px: float = 80.0              # size of a gross error
+    seed: int = 0
+
+
+@dataclass
+class DetectorConfig:
+    backend: DetectorBackend = DetectorBackend.synthetic
+    synthetic: SyntheticNoiseConfig = field(default_factory=SyntheticNoiseConfig)
+
+
+class TriangulationMethod(str, Enum):
+    dlt = "dlt"
+
+
+@dataclass
+class TriangulationConfig:
+    method: TriangulationMethod = TriangulationMethod.dlt
+    min_views: int = 2
+    min_score: float = 0.3
+
+
+@dataclass
+class ThresholdsConfig:
+    crossover_step_width_m: float = 0.0   # step width at or below this = crossover (Iskandar 2023)
+    min_peak_knee_flexion_deg: float = 40.0  # Souza 2016: < 40 deg in some PFP groups
+    max_knee_over_toe_m: float = 0.0      # no validated norm: lab's choice
+    min_strides: int = 3                  # fewer strides: no statistic is reported
+
+
+@dataclass
+class AnalysisConfig:
+    forward_axis: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0])  # treadmill belt direction in the world frame
+    thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
+
+
+@dataclass
+class ReportConfig:
+    title: str = "Running analysis"
+
+
+@dataclass
+class Config:
+    study: StudyConfig = field(default_factory=StudyConfig)
+    rig: RigConfig = field(default_factory=RigConfig)
+    board: BoardConfig = field(default_factory=BoardConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    synth: SynthConfig = field(default_factory=SynthConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    triangulation: TriangulationConfig = field(default_factory=TriangulationConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    schema_version: int = 1
+
+
+GROUP_SCHEMAS = {
+    "study": StudyConfig, "rig": RigConfig, "board": BoardConfig, "calibration": CalibrationConfig,
+    "synth": SynthConfig, "detector": DetectorConfig, "triangulation": TriangulationConfig,
+    "analysis": AnalysisConfig, "report": ReportConfig,
+}
+
+
+def register_schemas() -> None:
+    """Register the schemas in Hydra's ConfigStore (`schema` and `schema/<group>`)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="schema", node=Config)
+    for group, node in GROUP_SCHEMAS.items():
+        cs.store(group=f"schema/{group}", name="schema", node=node)
+
+
+def validate(raw: Any, source: str = "config") -> Config:
+    """Merge `raw` (dict or DictConfig) onto the schema; any unknown key or bad type raises
+    ConfigError naming the key and `source`."""
+    schema = OmegaConf.structured(Config)
+    try:
+        merged = OmegaConf.merge(schema, raw)
+        cfg = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "?"
+        msg = str(exc).splitlines()[0]
+        raise ConfigError(f"{source}: invalid config key '{key}': {msg}") from None
+    _check_values(cfg, source)
+    return cfg
+
+
+def _check_values(cfg: Config, source: str) -> None:
+    problems = []
+    n = len(cfg.rig.cameras)
+    if not 2 <= n <= 8:
+        problems.append(f"rig.cameras has {n} cameras; 2 to 8 are supported")
+    if len(set(cfg.rig.cameras)) != n:
+        problems.append("rig.cameras has duplicate names")
+    if cfg.study.synthetic and len(cfg.rig.arc_deg) != n:
+        problems.append(f"rig.arc_deg needs one angle per camera ({n}), got {len(cfg.rig.arc_deg)}")
+    if not 60 <= cfg.rig.fps <= 240 and cfg.study.synthetic:
+        problems.append(f"rig.fps={cfg.rig.fps}: the synthetic generator supports 60-240 fps")
+    if cfg.board.marker_length_m >= cfg.board.square_length_m:
+        problems.append("board.marker_length_m must be smaller than board.square_length_m")
+    if len(cfg.rig.distortion) != 5:
+        problems.append("rig.distortion needs 5 values [k1, k2, p1, p2, k3]")
+    if len(cfg.analysis.forward_axis) != 3:
+        problems.append("analysis.forward_axis needs 3 values")
+    names = [t.name for t in cfg.study.trials]
+    if len(set(names)) != len(names):
+        problems.append("study.trials has duplicate names")
+    if not names:
+        problems.append("study.trials is empty: list at least one trial")
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+
+
+def load_params(path: Path | str = "params.yaml", overrides: Optional[list[str]] = None) -> Config:
+    """Read a composed params.yaml (as DVC writes it) plus `key=value` overrides."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path} not found: run `runlab configure` (or `dvc exp run`) to compose it from conf/")
+    raw = OmegaConf.load(path)
+    if overrides:
+        raw = OmegaConf.merge(raw, OmegaConf.from_dotlist(list(overrides)))
+    return validate(raw, source=str(path))
+
+
+def compose(config_dir: Path | str = "conf", overrides: Optional[list[str]] = None) -> Config:
+    """Compose conf/config.yaml with Hydra (group choices and overrides) and validate it."""
+    from hydra import compose as hydra_compose, initialize_config_dir
+    from hydra.errors import HydraException
+
+    config_dir = Path(config_dir).resolve()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+            raw = hydra_compose(config_name="config", overrides=list(overrides or []))
+    except HydraException as exc:
+        raise ConfigError(f"{config_dir}: {exc}") from None
+    return validate(raw, source=str(config_dir / "config.yaml"))
+
+
+def to_yaml(cfg: Config) -> str:
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))

@@ -1,0 +1,226 @@
+"""Readers and writers for the files passed between stages (described in docs/formats.md).
+
+Every file carries `schema_version`; a reader refuses a file from another version rather
+than guessing. Writers are atomic.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import toml
+
+from pipeline.errors import RunlabError
+from pipeline.geometry import Camera
+from pipeline.io.atomic import atomic_path, write_text
+from pipeline.skeleton import KEYPOINTS, SKELETON_ID
+
+SCHEMA_VERSION = 1
+
+
+class FormatError(RunlabError, ValueError):
+    """A stage file is missing, from another schema version, or inconsistent."""
+
+
+def _check_version(path: Path, version: Any) -> None:
+    if int(version) != SCHEMA_VERSION:
+        raise FormatError(f"{path}: schema_version {version}, this runlab reads {SCHEMA_VERSION}; "
+                          f"rerun the stage that wrote it (dvc repro)")
+
+
+def _require(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path} not found: run the stage that produces it first (dvc repro)")
+    return path
+
+
+# --- calibration ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calibration:
+    cameras: list[Camera]
+    world_from_rig: np.ndarray = field(default_factory=lambda: np.eye(4))  # applied after BA
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.cameras]
+
+    def camera(self, name: str) -> Camera:
+        for cam in self.cameras:
+            if cam.name == name:
+                return cam
+        raise KeyError(f"camera {name!r} not in calibration ({', '.join(self.names)})")
+
+
+def write_calibration(path: Path | str, calib: Calibration) -> None:
+    """aniposelib TOML (`CameraGroup.load` reads it) with a [metadata] table of our own."""
+    doc: dict[str, Any] = {}
+    for i, cam in enumerate(calib.cameras):
+        doc[f"cam_{i}"] = {
+            "name": cam.name, "size": list(cam.size), "matrix": cam.matrix.tolist(),
+            "distortions": cam.dist.tolist(), "rotation": cam.rvec.tolist(),
+            "translation": cam.tvec.tolist(),
+        }
+    doc["metadata"] = {
+        **calib.metadata, "schema_version": SCHEMA_VERSION, "units": "m",
+        "convention": "x_cam = R(rotation) @ X_world + translation; world Z up",
+        "world_from_rig": np.asarray(calib.world_from_rig).tolist(),
+    }
+    write_text(path, toml.dumps(doc))
+
+
+def read_calibration(path: Path | str) -> Calibration:
+    path = _require(Path(path))
+    try:
+        doc = toml.load(path)
+    except toml.TomlDecodeError as exc:
+        raise FormatError(f"{path}: not valid TOML ({exc})") from None
+    meta = dict(doc.pop("metadata", {}))
+    _check_version(path, meta.get("schema_version", -1))
+    keys = sorted(doc, key=lambda k: int(k.split("_")[-1]) if k.split("_")[-1].isdigit() else k)
+    cams = [Camera(name=d["name"], size=tuple(d["size"]), matrix=np.array(d["matrix"]),
+                   dist=np.array(d["distortions"]), rvec=np.array(d["rotation"]),
+                   tvec=np.array(d["translation"])) for d in (doc[k] for k in keys)]
+    world = np.array(meta.pop("world_from_rig", np.eye(4)))
+    return Calibration(cams, world, meta)
+
+
+# --- 2D keypoints --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Keypoints2D:
+    points: np.ndarray            # (C, F, K, 3): x px, y px, score; missing = NaN, NaN, 0
+    camera_names: list[str]
+    fps: float
+    backend: str
+    video_sha256: list[str]
+    keypoint_names: tuple[str, ...] = KEYPOINTS
+    skeleton: str = SKELETON_ID
+
+    def __post_init__(self):
+        C, _, K, three = self.points.shape
+        if three != 3 or K != len(self.keypoint_names) or C != len(self.camera_names):
+            raise FormatError(f"keypoints array {self.points.shape} does not match "
+                              f"{len(self.camera_names)} cameras x {len(self.keypoint_names)} keypoints x 3")
+
+
+def write_keypoints2d(path: Path | str, kp: Keypoints2D) -> None:
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, points=kp.points.astype(np.float32),
+                            camera_names=np.array(kp.camera_names), fps=kp.fps,
+                            backend=kp.backend, video_sha256=np.array(kp.video_sha256),
+                            keypoint_names=np.array(kp.keypoint_names), skeleton=kp.skeleton,
+                            schema_version=SCHEMA_VERSION)
+
+
+def read_keypoints2d(path: Path | str) -> Keypoints2D:
+    path = _require(Path(path))
+    with np.load(path) as z:
+        _check_version(path, z["schema_version"])
+        return Keypoints2D(points=z["points"].astype(np.float64),
+                           camera_names=[str(s) for s in z["camera_names"]], fps=float(z["fps"]),
+                           backend=str(z["backend"]), video_sha256=[str(s) for s in z["video_sha256"]],
+                           keypoint_names=tuple(str(s) for s in z["keypoint_names"]),
+                           skeleton=str(z["skeleton"]))
+
+
+# --- 3D skeleton ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Points3D:
+    points: np.ndarray               # (F, K, 3) metres, world frame; gap = NaN
+    reprojection_error: np.ndarray   # (F, K) mean px over the views used; NaN in gaps
+    n_views: np.ndarray              # (F, K) number of views used
+    fps: float
+    keypoint_names: tuple[str, ...] = KEYPOINTS
+
+
+def write_points3d(path: Path | str, p: Points3D) -> None:
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, points=p.points, reprojection_error=p.reprojection_error,
+                            n_views=p.n_views.astype(np.int16), fps=p.fps,
+                            keypoint_names=np.array(p.keypoint_names), units="m", frame="world",
+                            schema_version=SCHEMA_VERSION)
+
+
+def read_points3d(path: Path | str) -> Points3D:
+    path = _require(Path(path))
+    with np.load(path) as z:
+        _check_version(path, z["schema_version"])
+        return Points3D(points=z["points"], reprojection_error=z["reprojection_error"],
+                        n_views=z["n_views"].astype(int), fps=float(z["fps"]),
+                        keypoint_names=tuple(str(s) for s in z["keypoint_names"]))
+
+
+# --- JSON and CSV --------------------------------------------------------------------------
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def write_json(path: Path | str, data: dict) -> None:
+    """JSON with `schema_version`; NaN/inf become null (JSON has no NaN)."""
+    payload = {"schema_version": SCHEMA_VERSION, **_jsonable(data)}
+    write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: Path | str) -> dict:
+    path = _require(Path(path))
+    data = json.loads(path.read_text())
+    _check_version(path, data.get("schema_version", -1))
+    return data
+
+
+def write_csv(path: Path | str, rows: list[dict]) -> None:
+    """Rows of flat dicts; columns in first-seen order. Empty cells for missing values."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, restval="")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in _jsonable(row).items()})
+    write_text(path, buf.getvalue())
+
+
+# --- synthetic ground truth ----------------------------------------------------------------
+@dataclass(frozen=True)
+class TruthTrial:
+    points: np.ndarray                      # (F, K, 3) metres, world frame
+    fps: float
+    foot_strikes: dict[str, np.ndarray]     # side -> fractional frame indices
+    toe_offs: dict[str, np.ndarray]
+
+
+def write_truth(path: Path | str, truth: TruthTrial) -> None:
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, points=truth.points, fps=truth.fps,
+                            **{f"foot_strikes_{s}": v for s, v in truth.foot_strikes.items()},
+                            **{f"toe_offs_{s}": v for s, v in truth.toe_offs.items()},
+                            keypoint_names=np.array(KEYPOINTS), schema_version=SCHEMA_VERSION)
+
+
+def read_truth(path: Path | str) -> TruthTrial:
+    path = _require(Path(path))
+    with np.load(path) as z:
+        _check_version(path, z["schema_version"])
+        sides = ("left", "right")
+        return TruthTrial(points=z["points"], fps=float(z["fps"]),
+                          foot_strikes={s: z[f"foot_strikes_{s}"] for s in sides},
+                          toe_offs={s: z[f"toe_offs_{s}"] for s in sides})

@@ -1,0 +1,20 @@
+"""Shared plumbing for stage runners: logging, camera-set checks."""
+from __future__ import annotations
+
+import logging
+
+from pipeline.io.formats import Calibration, FormatError
+
+log = logging.getLogger("runlab")
+
+
+def check_camera_set(calib: Calibration, cameras: list[str], where: str) -> None:
+    """Calibration and recording must name the same cameras, in the same order."""
+    if list(calib.names) != list(cameras):
+        missing = sorted(set(cameras) - set(calib.names))
+        extra = sorted(set(calib.names) - set(cameras))
+        raise FormatError(
+            f"{where}: the calibration has cameras {calib.names} but rig.cameras is {list(cameras)}"
+            + (f"; not calibrated: {missing}" if missing else "")
+            + (f"; calibrated but not recorded: {extra}" if extra else "")
+            + ". Recalibrate with the same cameras or fix rig.cameras.")

@@ -1,0 +1,231 @@
+"""Render ChArUco calibration videos as real pixels through each camera's true lens model.
+
+Every pixel's ray is undistorted once per camera; per frame the rays are intersected with the
+board plane (a homography) and the board texture is resampled there, so lens distortion and
+perspective are exact. The texture is taken from a pre-blurred pyramid level matched to the
+board's scale in the image (as GPU mipmapping does) so small, tilted boards do not alias.
+
+Frames: first `floor_frames` show the board lying flat on the floor in the world-frame pose
+(printed face up, grid centre at the origin, board x along world X); the rest show a board
+held by a person around the treadmill, each facing a pair of neighbouring cameras.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pipeline.progress import progress
+
+from pipeline.calibration.board import board_center, make_board, square_length
+from pipeline.config import BoardConfig, CalibrationConfig, SynthConfig
+from pipeline.geometry import Camera, look_at, project, undistort_to_normalized
+
+TEXTURE_PX_PER_SQUARE = 160     # finest level: ~2 texels per pixel for the closest boards
+MARGIN_SQUARES = 0.5            # white border printed around the square grid
+BACKGROUND_GREY = 128.0
+
+# Hand-held board: centre volume around the treadmill and orientation spread (metres, deg).
+HELD_X_M, HELD_Y_M, HELD_Z_M = (-0.8, 0.8), (-0.6, 0.6), (0.5, 1.6)
+HELD_YAW_JITTER_DEG = 20.0      # around the direction between two neighbouring cameras
+HELD_TILT_DEG = 35.0
+HELD_ROLL_DEG = 40.0            # in-plane rotation
+
+
+@dataclass(frozen=True)
+class BoardPose:
+    """Board -> world: X_world = rotation @ X_board + translation (OpenCV board axes)."""
+    rotation: np.ndarray
+    translation: np.ndarray
+
+    def world_points(self, board_points: np.ndarray) -> np.ndarray:
+        return board_points @ self.rotation.T + self.translation
+
+
+def floor_pose(board: cv2.aruco.CharucoBoard) -> BoardPose:
+    """Flat on the floor, printed face up (board z = -world Z), grid centre at the origin."""
+    R = np.diag([1.0, -1.0, -1.0])
+    return BoardPose(R, -R @ board_center(board))
+
+
+def held_pose(board: cv2.aruco.CharucoBoard, center: np.ndarray, yaw_deg: float,
+              tilt_deg: float, roll_deg: float) -> BoardPose:
+    """Board centred at `center`, printed face looking along azimuth `yaw_deg`, tilted up by
+    `tilt_deg` and turned in its plane by `roll_deg`."""
+    yaw, tilt = np.radians(yaw_deg), np.radians(tilt_deg)
+    face = np.array([np.cos(yaw) * np.cos(tilt), np.sin(yaw) * np.cos(tilt), np.sin(tilt)])
+    # Axes of someone facing the print: x right, y down, z into the board (= board axes).
+    R_viewer, _ = look_at(center + face, center)
+    roll = cv2.Rodrigues(np.array([0.0, 0.0, np.radians(roll_deg)]))[0]
+    R = R_viewer.T @ roll
+    return BoardPose(R, center - R @ board_center(board))
+
+
+def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
+                            calib_cfg: CalibrationConfig,
+                            synth_cfg: SynthConfig) -> list[BoardPose]:
+    """The true board pose of every frame of the calibration videos (seeded)."""
+    board = make_board(board_cfg)
+    rng = np.random.default_rng(synth_cfg.seed)
+    poses = [floor_pose(board)] * calib_cfg.floor_frames
+    facing = _pair_facing_azimuths(cameras)
+    for k in range(synth_cfg.calibration_frames):
+        center = np.array([rng.uniform(*HELD_X_M), rng.uniform(*HELD_Y_M), rng.uniform(*HELD_Z_M)])
+        yaw = facing[k % len(facing)] + rng.uniform(-HELD_YAW_JITTER_DEG, HELD_YAW_JITTER_DEG)
+        tilt = rng.uniform(-HELD_TILT_DEG, HELD_TILT_DEG)
+        roll = rng.uniform(-HELD_ROLL_DEG, HELD_ROLL_DEG)
+        poses.append(held_pose(board, center, yaw, tilt, roll))
+    return poses
+
+
+def _pair_facing_azimuths(cameras: list[Camera]) -> list[float]:
+    """Azimuths (deg) half-way between neighbouring cameras: a board facing there is seen
+    by both, which links every camera to its neighbours."""
+    az = np.sort([np.degrees(np.arctan2(c.center[1], c.center[0])) for c in cameras])
+    gaps = np.diff(np.append(az, az[0] + 360.0))
+    return list(az + gaps / 2)
+
+
+class BoardTexture:
+    """The printed board (grid plus white margin) as a pyramid of pre-blurred float images."""
+
+    def __init__(self, board: cv2.aruco.CharucoBoard):
+        nx, ny = board.getChessboardSize()
+        self.px_per_m = TEXTURE_PX_PER_SQUARE / square_length(board)
+        self.margin_px = int(round(MARGIN_SQUARES * TEXTURE_PX_PER_SQUARE))
+        grid = board.generateImage((nx * TEXTURE_PX_PER_SQUARE, ny * TEXTURE_PX_PER_SQUARE),
+                                   marginSize=0)
+        level = cv2.copyMakeBorder(grid, *[self.margin_px] * 4, cv2.BORDER_CONSTANT, value=255)
+        self.levels = [level.astype(np.float32)]
+        while min(self.levels[-1].shape) > 32:
+            self.levels.append(cv2.pyrDown(self.levels[-1]))
+        h, w = level.shape
+        outline_px = np.array([[0, 0], [w, 0], [w, h], [0, h]]) - self.margin_px
+        self.outline_m = outline_px / self.px_per_m
+
+    def texel(self, board_xy: np.ndarray) -> np.ndarray:
+        """Level-0 texture coordinates of board points (metres), texel k spanning [k, k+1)."""
+        return board_xy * self.px_per_m + self.margin_px
+
+    def level_for(self, texels_per_pixel: float) -> int:
+        if not np.isfinite(texels_per_pixel) or texels_per_pixel <= 1.0:
+            return 0
+        return int(min(np.floor(np.log2(texels_per_pixel)), len(self.levels) - 1))
+
+
+def pixel_rays(camera: Camera) -> np.ndarray:
+    """(h, w, 2) float32 undistorted normalized coordinates of every pixel centre."""
+    w, h = camera.size
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=float), np.arange(h, dtype=float)), -1)
+    return undistort_to_normalized(camera, grid).astype(np.float32)
+
+
+def background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Grey, smoothly mottled background (floor, walls) so the scene is not a flat field."""
+    w, h = size
+    coarse = rng.normal(0.0, 1.0, (h // 24 + 2, w // 24 + 2)).astype(np.float32)
+    smooth = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    fine = cv2.GaussianBlur(rng.normal(0.0, 1.0, (h, w)).astype(np.float32), (0, 0), 2.0)
+    return BACKGROUND_GREY + 20.0 * smooth + 15.0 * fine
+
+
+def render_board(image: np.ndarray, camera: Camera, rays: np.ndarray, texture: BoardTexture,
+                 pose: BoardPose) -> None:
+    """Paint the board into `image` (float32, in place) where the camera sees its print."""
+    R_cam, t_cam = camera.rotation, camera.tvec
+    R = R_cam @ pose.rotation
+    t = R_cam @ pose.translation + t_cam
+    if R[:, 2] @ t <= 0:
+        return   # camera behind the print: the back of a board carries no pattern
+    box = _image_box(camera, texture, pose)
+    if box is None:
+        return
+    x0, y0, x1, y1 = box
+    board_from_ray = np.linalg.inv(np.column_stack([R[:, 0], R[:, 1], t]))
+    r = rays[y0:y1, x0:x1]
+    bh = r @ board_from_ray[:, :2].T + board_from_ray[:, 2]
+    in_front = bh[..., 2] > 0
+    board_xy = bh[..., :2] / np.where(in_front, bh[..., 2], np.nan)[..., None]
+
+    level = texture.level_for(_texels_per_pixel(camera, texture, board_from_ray, box))
+    tex = (texture.texel(board_xy) - 0.5) / 2 ** level   # level-L pixel j: centre 2^L j + 0.5
+    tex = np.nan_to_num(tex, nan=-1e6).astype(np.float32)
+    patch = cv2.remap(texture.levels[level], tex[..., 0], tex[..., 1], cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+    region = image[y0:y1, x0:x1]
+    np.copyto(region, patch, where=~np.isnan(patch))
+
+
+def _image_box(camera: Camera, texture: BoardTexture,
+               pose: BoardPose) -> tuple[int, int, int, int] | None:
+    """Pixel bounding box (x0, y0, x1, y1) of the board's print, or None if out of view."""
+    edge = np.linspace(0.0, 1.0, 25)[:, None]
+    corners = texture.outline_m
+    outline = np.concatenate([a + edge * (b - a) for a, b in zip(corners, np.roll(corners, -1, 0))])
+    px = project(camera, pose.world_points(np.column_stack([outline, np.zeros(len(outline))])))
+    px = px[np.isfinite(px).all(axis=1)]
+    if len(px) == 0:
+        return None
+    w, h = camera.size
+    x0, y0 = np.clip(np.floor(px.min(0)).astype(int) - 2, 0, [w, h])
+    x1, y1 = np.clip(np.ceil(px.max(0)).astype(int) + 3, 0, [w, h])
+    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+
+def _texels_per_pixel(camera: Camera, texture: BoardTexture, board_from_ray: np.ndarray,
+                      box: tuple[int, int, int, int]) -> float:
+    """Texture footprint of one pixel at the box centre, along its most compressed axis."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    pixels = np.array([[cx, cy], [cx + 1, cy], [cx, cy + 1]])
+    rays = np.column_stack([undistort_to_normalized(camera, pixels), np.ones(3)])
+    bh = rays @ board_from_ray.T
+    tex = texture.texel(bh[:, :2] / bh[:, 2:])
+    return float(max(np.linalg.norm(tex[1] - tex[0]), np.linalg.norm(tex[2] - tex[0])))
+
+
+def render_frame(camera: Camera, rays: np.ndarray, texture: BoardTexture, pose: BoardPose,
+                 scene: np.ndarray, synth_cfg: SynthConfig, rng: np.random.Generator) -> np.ndarray:
+    """One grey uint8 frame: background, board, optics blur, sensor noise."""
+    image = scene.copy()
+    render_board(image, camera, rays, texture, pose)
+    if synth_cfg.blur_sigma_px > 0:
+        image = cv2.GaussianBlur(image, (0, 0), synth_cfg.blur_sigma_px)
+    if synth_cfg.image_noise_sigma > 0:
+        image += synth_cfg.image_noise_sigma * rng.standard_normal(image.shape, dtype=np.float32)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def write_calibration_videos(cameras: list[Camera], board_cfg: BoardConfig,
+                             calib_cfg: CalibrationConfig, synth_cfg: SynthConfig,
+                             out_dir: Path, fps: float) -> list[Path]:
+    """Write `<camera name>.mp4` per camera (frame k of every video is the same instant).
+    The true board poses are `calibration_board_poses(...)` with the same arguments."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texture = BoardTexture(make_board(board_cfg))
+    poses = calibration_board_poses(cameras, board_cfg, calib_cfg, synth_cfg)
+    paths = []
+    for index, camera in enumerate(cameras):
+        rng = np.random.default_rng([synth_cfg.seed, index])
+        rays = pixel_rays(camera)
+        scene = background(camera.size, rng)
+        path = out_dir / f"{camera.name}.mp4"
+        partial = out_dir / f".{camera.name}.partial.mp4"
+        writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), fps, camera.size)
+        if not writer.isOpened():
+            raise RuntimeError(f"cannot write video {partial}: check that {out_dir} is writable "
+                               "and OpenCV has an mp4v encoder")
+        try:
+            for pose in progress(poses, f"render {camera.name}"):
+                frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+        except BaseException:
+            writer.release()
+            partial.unlink(missing_ok=True)
+            raise
+        writer.release()
+        os.replace(partial, path)
+        paths.append(path)
+    return paths
