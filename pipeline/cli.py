@@ -3,6 +3,7 @@
     runlab configure [key=value ...]    compose conf/ with Hydra -> params.yaml (what DVC reads)
     runlab <stage> [key=value ...]      run one stage on params.yaml (+ overrides)
     runlab demo                         configure the demo study and `dvc repro` it
+    runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("overrides", nargs="*", help="key=value overrides, e.g. triangulation.min_views=3")
     demo = sub.add_parser("demo", help="run the built-in demo study end to end through DVC")
     demo.add_argument("overrides", nargs="*")
+    board = sub.add_parser("board-image", help="write a printable PNG of the configured ChArUco board")
+    board.add_argument("--dpi", type=float, default=150.0)
+    board.add_argument("--out", default=None, help="default: calibration/boards/<squares>_<size>.png")
+    board.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. board=charuco_7x5")
     return p
 
 
@@ -65,6 +70,25 @@ def demo(overrides: list[str]) -> int:
     return rc
 
 
+def write_board_image(dpi: float, out: str | None, overrides: list[str]) -> Path:
+    import cv2
+
+    from pipeline.calibration.board import board_image, make_board
+    from pipeline.config import compose
+    from pipeline.io.atomic import atomic_path
+
+    b = compose("conf", overrides).board
+    path = Path(out or f"calibration/boards/charuco_{b.squares_x}x{b.squares_y}_"
+                       f"{b.square_length_m * 1000:g}mm_{b.dictionary.value}.png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = board_image(make_board(b), dpi)
+    if b.inverted:
+        image = 255 - image
+    with atomic_path(path) as tmp:
+        cv2.imwrite(str(tmp), image)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Our own messages at INFO; third-party libraries (numba, jax, dvc) only when they warn.
@@ -81,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "demo":
             return demo(args.overrides)
+        if args.command == "board-image":
+            path = write_board_image(args.dpi, args.out, args.overrides)
+            print(f"wrote {path}: print it at {args.dpi:g} dpi without scaling, then measure a square")
+            return 0
         run_stage(args.command, args.params, args.overrides)
         return 0
     except RunlabError as exc:

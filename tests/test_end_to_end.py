@@ -110,3 +110,30 @@ def test_report_written(study):
     _, paths = study
     html = (paths.report_dir / "index.html").read_text()
     assert "typical" in html and "<img" in html
+
+
+def _runlab(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "runlab"), *args], cwd=project,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_trial_with_other_cameras_than_the_calibration_is_refused(project):
+    run = _runlab(project, "detect", "rig.cameras=[cam_0,cam_1,cam_2]", "rig.arc_deg=[0,120,240]")
+    assert run.returncode == 2
+    assert "calibrated but not recorded: ['cam_3']" in run.stderr and "Recalibrate" in run.stderr
+
+
+def test_missing_and_foreign_trial_videos_are_named(project, study, tmp_path):
+    cfg, paths = study
+    data, results = tmp_path / "data", tmp_path / "results"
+    shutil.copytree(paths.data_dir, data)
+    shutil.copytree(paths.results_dir / "calibration", results / "calibration")
+    trial = data / "trials" / cfg.study.trials[0].name
+    (trial / "cam_3.mp4").rename(trial / "cam_9.mp4")
+    args = ("detect", f"study.data_dir={data}", f"study.results_dir={results}")
+    run = _runlab(project, *args)
+    assert run.returncode == 2 and "['cam_9.mp4'] belong to no camera" in run.stderr, run.stderr
+    (trial / "cam_9.mp4").unlink()
+    run = _runlab(project, *args)
+    assert run.returncode == 2 and "cam_3.mp4: video not found" in run.stderr, run.stderr
+    assert not (results / "keypoints2d").exists()  # nothing half-written

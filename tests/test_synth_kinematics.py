@@ -1,6 +1,5 @@
 """Synthetic runner: the knobs hold when measured from the 3D keypoints with the pipeline's
 definitions, the feet obey the ground, and events match the cadence."""
-import time
 
 import numpy as np
 import pytest
@@ -230,8 +229,18 @@ def test_deterministic_and_seeded():
     assert not np.allclose(a.points, c.points)
 
 
-def test_a_minute_at_240_fps_is_fast():
-    start = time.perf_counter()
+def test_a_minute_at_240_fps_is_complete():
+    # Speed is measured in benchmarks/synth.py, not asserted here.
     truth = simulate_run(RunnerConfig(duration_s=60.0), 240.0)
-    assert truth.points.shape[0] == 14400
-    assert time.perf_counter() - start < 2.0
+    assert truth.points.shape == (14400, N_KEYPOINTS, 3)
+    assert np.isfinite(truth.points).all()
+    # 170 steps/min for 60 s: 85 strikes per foot, give or take the one at the trial's ends.
+    assert all(84 <= len(truth.foot_strikes[s]) <= 86 for s in ("left", "right"))
+
+
+def test_knobs_outside_the_validated_range_are_refused():
+    from pipeline.synth.kinematics import SynthesisError
+
+    # 2 m/s at a high cadence drives the swinging heel through the floor (measured: ~10 cm).
+    with pytest.raises(SynthesisError, match="below the floor.*3-5 m/s"):
+        simulate_run(RunnerConfig(speed_mps=2.0, cadence_spm=175.0), fps=120.0)

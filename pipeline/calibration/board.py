@@ -83,3 +83,11 @@ def detect_board(image: np.ndarray, board: cv2.aruco.CharucoBoard,
     if ids is None or len(ids) == 0:
         return np.zeros(0, int), np.zeros((0, 2))
     return ids.ravel().astype(int), corners.reshape(-1, 2).astype(float) - _corner_offset_px(board)
+
+
+def board_image(board: cv2.aruco.CharucoBoard, dpi: float) -> np.ndarray:
+    """Printable grey image of the board at `dpi`, with a white margin of one square."""
+    px_per_m = dpi / 0.0254
+    nx, ny = board.getChessboardSize()
+    side_px = int(round(square_length(board) * px_per_m))
+    return board.generateImage(((nx + 2) * side_px, (ny + 2) * side_px), marginSize=side_px)

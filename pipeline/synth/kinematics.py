@@ -39,6 +39,7 @@ from scipy.interpolate import CubicHermiteSpline
 from scipy.optimize import brentq
 
 from pipeline.config import RunnerConfig
+from pipeline.errors import RunlabError
 from pipeline.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth import running_curves as rc
 from pipeline.synth.body import (BIG_TOE, FOOT_KEYPOINTS, HEEL, LATERAL_SIGN, SIDES, Body,
@@ -377,8 +378,30 @@ def simulate_run(runner: RunnerConfig, fps: float) -> RunTruth:
             points[:, INDEX[f"{side}_{name}"]] = p
     add_upper_body(points, gait.left_phase(t), runner.height_m)
 
+    _check_ground_clearance(points, runner)
+
     def in_trial(states: EventStates) -> np.ndarray:
         frames = states.times * fps
         return frames[(frames >= 0) & (frames <= n_frames - 1)]
     return RunTruth(points, float(fps), {s: in_trial(strikes[s]) for s in SIDES},
                     {s: in_trial(toe_offs[s]) for s in SIDES})
+
+
+class SynthesisError(RunlabError):
+    """The runner knobs ask for a motion the generator cannot produce faithfully."""
+
+
+# A swinging foot this far below the floor is not a running motion any test should trust.
+MAX_FLOOR_PENETRATION_M = 0.002
+
+
+def _check_ground_clearance(points: np.ndarray, runner: RunnerConfig) -> None:
+    feet = [INDEX[f"{side}_{name}"] for side in SIDES for name in FOOT_KEYPOINTS]
+    depth = -float(np.min(points[:, feet, 2]))
+    if depth > MAX_FLOOR_PENETRATION_M:
+        raise SynthesisError(
+            f"runner knobs speed_mps={runner.speed_mps}, cadence_spm={runner.cadence_spm}, "
+            f"peak_knee_flexion_deg={runner.peak_knee_flexion_deg}, knee_over_toe_m="
+            f"{runner.knee_over_toe_m}: the swinging foot would pass {depth * 1000:.0f} mm below "
+            f"the floor. The generator is validated for about 3-5 m/s at 150-190 steps/min; "
+            f"choose knobs in that range.")
