@@ -12,6 +12,7 @@ import importlib
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 STAGES = ("synth", "calibrate", "detect", "triangulate", "analyze", "report")
@@ -55,7 +56,9 @@ def run_stage(stage: str, params: str, overrides: list[str]) -> None:
     from pipeline.config import load_params
 
     cfg = load_params(params, overrides)
+    start = time.perf_counter()
     importlib.import_module(f"pipeline.stages.{stage}").run(cfg)
+    log.info("%s finished in %.1f s", stage, time.perf_counter() - start)
 
 
 def demo(overrides: list[str]) -> int:
