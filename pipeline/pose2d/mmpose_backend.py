@@ -1,0 +1,303 @@
+"""The `rtmpose` backend: top-down RTMPose (mmpose 1.3) with a Halpe-26 model, batched crops.
+
+* Model: an mmpose config, by short name (`rtmpose-t|s|m|l`, the Halpe-26 body8 configs that
+  ship inside the mmpose package under `.mim/configs/body_2d_keypoint/rtmpose/body8/`) or by
+  path. Weights: a checkpoint file whose SHA-256 is verified BEFORE it is loaded (the lab
+  provides the file; nothing is downloaded). A wrong or missing hash / file is a
+  `CheckpointError` naming the path and the expected and actual hashes.
+* Person boxes (no detector): the first frame and any frame after the track was lost use the
+  full frame as the box; afterwards each batch of `batch_size` frames uses the union of the
+  previous batch's keypoint boxes, expanded by `bbox_expand` (with batch_size=1 this is the
+  previous frame's keypoints). Alternatively `detect(frames, boxes=...)` takes external boxes
+  per frame (e.g. from OpenPose or a detector) and returns one candidate per box.
+  RTMDet (mmdet) is NOT used: its weights are another download and its NMS/RoIAlign need
+  the compiled mmcv; `mmcv_compat` provides a pure-torch NMS should it be wired later.
+* Crops: the box is widened to the model's aspect ratio (192:256), warped with cv2.warpAffine
+  (`crop_matrix`), normalised as the config's data_preprocessor says, and run through the
+  model `batch_size` crops at a time (crops of consecutive frames are batched together).
+  Output coordinates go back through the exact inverse affine.
+* Device: "auto" = "cuda" when available, else "cpu"; `fp16=True` runs the model in half
+  precision on CUDA (ignored with a warning on CPU).
+* Output: mapped to Halpe-26 by keypoint NAME from the model's dataset_meta (identity for
+  Halpe-26 models; a COCO-WholeBody or COCO-17 model gets its body/foot keypoints by name and
+  head/neck/hip as midpoints, see `mapping_from_names`). Scores (SimCC maxima) are clipped
+  to [0, 1].
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+
+from pipeline.errors import RunlabError
+from pipeline.io.video import sha256 as file_sha256
+from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
+from pipeline.skeleton import KEYPOINTS
+
+log = logging.getLogger(__name__)
+
+RTMPOSE_CONFIGS = {
+    "rtmpose-t": "rtmpose-t_8xb1024-700e_body8-halpe26-256x192.py",
+    "rtmpose-s": "rtmpose-s_8xb1024-700e_body8-halpe26-256x192.py",
+    "rtmpose-m": "rtmpose-m_8xb512-700e_body8-halpe26-256x192.py",
+    "rtmpose-l": "rtmpose-l_8xb512-700e_body8-halpe26-256x192.py",
+}
+_CONFIG_DIR = ("body_2d_keypoint", "rtmpose", "body8")
+
+# Canonical keypoints a model may lack, derived as midpoints of two it has (min score).
+_DERIVED = {"head": ("left_ear", "right_ear"), "neck": ("left_shoulder", "right_shoulder"),
+            "hip": ("left_hip", "right_hip")}
+
+
+class CheckpointError(RunlabError, ValueError):
+    """A pose-model checkpoint is missing or is not the file the configuration names."""
+
+
+def resolve_config(config: Union[str, Path]) -> Path:
+    """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist)."""
+    if str(config) in RTMPOSE_CONFIGS:
+        import importlib.util
+        spec = importlib.util.find_spec("mmpose")
+        if spec is None or spec.origin is None:
+            raise RunlabError("the rtmpose backend needs mmpose 1.3 installed")
+        path = Path(spec.origin).parent.joinpath(".mim", "configs", *_CONFIG_DIR, RTMPOSE_CONFIGS[str(config)])
+    else:
+        path = Path(config)
+    if not path.is_file():
+        raise RunlabError(f"pose model config {path} not found; use one of {sorted(RTMPOSE_CONFIGS)} "
+                          f"or the path of an mmpose config file")
+    return path
+
+
+def verify_checkpoint(path: Union[str, Path], expected_sha256: Optional[str]) -> str:
+    """Check the file's SHA-256 against the expected one; returns the actual hash."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"pose checkpoint {path} not found (expected sha256 {expected_sha256}); "
+                              f"copy the lab's checkpoint file there or fix the path (e.g. `dvc pull`)")
+    actual = file_sha256(path)
+    if not expected_sha256:
+        raise CheckpointError(f"pose checkpoint {path}: no expected sha256 configured; its sha256 is "
+                              f"{actual}: put that in the configuration if this is the right file")
+    if actual.lower() != expected_sha256.strip().lower():
+        raise CheckpointError(f"pose checkpoint {path}: sha256 {actual} does not match the expected "
+                              f"{expected_sha256}; the file is corrupt or a different model")
+    return actual
+
+
+def mapping_from_names(names: Sequence[str], model: str = "mmpose") -> KeypointMapping:
+    """Halpe-26 mapping for a model whose keypoints carry these names (mmpose dataset_meta)."""
+    index = {n: i for i, n in enumerate(names)}
+    table: dict[str, Source] = {}
+    for k in KEYPOINTS:
+        if k in index:
+            table[k] = index[k]
+        elif k in _DERIVED and all(p in index for p in _DERIVED[k]):
+            table[k] = tuple(index[p] for p in _DERIVED[k])
+    return KeypointMapping(model, len(names), table)
+
+
+# --- crop geometry --------------------------------------------------------------------------
+def box_to_center_scale(bbox: np.ndarray, aspect: float, expand: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """[x0, y0, x1, y1] -> centre (2,), size (w, h) expanded and widened to w / h = aspect."""
+    x0, y0, x1, y1 = np.asarray(bbox, float)
+    center = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    w, h = max(x1 - x0, 1.0) * expand, max(y1 - y0, 1.0) * expand
+    if w > h * aspect:
+        h = w / aspect
+    else:
+        w = h * aspect
+    return center, np.array([w, h])
+
+
+def crop_matrix(center: np.ndarray, scale: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
+    """2x3 affine frame px -> crop px: the box (center, scale=(w, h)) fills out_size=(W, H).
+    Same mapping as mmpose's TopdownAffine without rotation: x' = (x - cx) W / w + W / 2."""
+    W, H = out_size
+    sx, sy = W / scale[0], H / scale[1]
+    return np.array([[sx, 0.0, W / 2 - center[0] * sx],
+                     [0.0, sy, H / 2 - center[1] * sy]])
+
+
+def invert_affine(m: np.ndarray) -> np.ndarray:
+    return cv2.invertAffineTransform(np.asarray(m, float))
+
+
+def apply_affine(m: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    xy = np.asarray(xy, float)
+    return xy @ m[:, :2].T + m[:, 2]
+
+
+def crop(frame: np.ndarray, m: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
+    return cv2.warpAffine(frame, m, out_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+# --- model ----------------------------------------------------------------------------------
+def resolve_device(device: str = "auto") -> str:
+    import torch
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RunlabError(f"detector device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'")
+    return device
+
+
+def build_model(config: Union[str, Path], device: str = "cpu"):
+    """The mmpose model of a config with random weights (no pretrained download)."""
+    from pipeline.pose2d import mmcv_compat
+    mmcv_compat.install()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from mmpose.apis import init_model
+        return init_model(str(resolve_config(config)), None, device=device)
+
+
+def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str]) -> None:
+    """Verify the hash, then load the weights (strictly: every model weight must be there)."""
+    import pickle
+    import torch
+    verify_checkpoint(path, expected_sha256)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # OpenMMLab checkpoints carry metadata objects; the file's hash is verified above.
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"pose checkpoint {path}: no state_dict inside")
+    state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys:
+        raise CheckpointError(f"pose checkpoint {path} does not fit the model config: "
+                              f"{len(result.missing_keys)} weights missing, e.g. {result.missing_keys[:3]}")
+    if result.unexpected_keys:
+        log.warning("pose checkpoint %s: %d unused entries, e.g. %s", path,
+                    len(result.unexpected_keys), result.unexpected_keys[:3])
+    meta = ckpt.get("meta", {}) if isinstance(ckpt, dict) else {}
+    if isinstance(meta, dict) and "dataset_meta" in meta:
+        model.dataset_meta = meta["dataset_meta"]
+
+
+class RTMPoseBackend:
+    name = "rtmpose"
+
+    def __init__(self, config: Union[str, Path] = "rtmpose-m", checkpoint: Union[str, Path, None] = None,
+                 sha256: Optional[str] = None, device: str = "auto", fp16: bool = False,
+                 batch_size: int = 16, bbox_expand: float = 1.25, min_person_score: float = 0.3,
+                 flip_test: bool = False, allow_random_weights: bool = False):
+        import torch
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.device = resolve_device(device)
+        if fp16 and not self.device.startswith("cuda"):
+            log.warning("rtmpose: fp16 needs CUDA; running in fp32 on %s", self.device)
+            fp16 = False
+        self.fp16, self.batch_size, self.bbox_expand = fp16, batch_size, bbox_expand
+        self.min_person_score, self.flip_test = min_person_score, flip_test
+        if checkpoint is None and not allow_random_weights:
+            raise CheckpointError("the rtmpose backend needs a checkpoint file and its sha256 "
+                                  "(random weights only for tests and benchmarks)")
+        self.model = build_model(config, "cpu")
+        if checkpoint is not None:
+            load_checkpoint(self.model, checkpoint, sha256)
+        self.model.to(self.device).eval()
+        if self.fp16:
+            self.model.half()
+        cfg = self.model.cfg
+        self.input_size = tuple(cfg.codec["input_size"])           # (W, H)
+        pre = cfg.model.data_preprocessor
+        self.mean = torch.tensor(pre.mean, dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = torch.tensor(pre.std, dtype=torch.float32).view(1, 3, 1, 1)
+        self.bgr_to_rgb = bool(pre.get("bgr_to_rgb", False))
+        names = [self.model.dataset_meta["keypoint_id2name"][i]
+                 for i in range(self.model.dataset_meta["num_keypoints"])]
+        self.mapping = mapping_from_names(names, f"mmpose:{Path(str(config)).stem}")
+        self.flip_indices = list(self.model.dataset_meta["flip_indices"])
+
+    # -- inference on crops -----------------------------------------------------------------
+    def infer_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, H, W, 3) BGR uint8 crops -> keypoints (N, K, 2) in crop px, scores (N, K)."""
+        import torch
+        from mmpose.models.utils.tta import flip_vectors
+        kps, scores = [], []
+        for start in range(0, len(crops), self.batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(crops[start:start + self.batch_size]))
+            x = x.permute(0, 3, 1, 2).float()
+            if self.bgr_to_rgb:
+                x = x[:, [2, 1, 0]]
+            x = ((x - self.mean) / self.std).contiguous().to(self.device)  # NCHW, not channels-last
+            if self.fp16:
+                x = x.half()
+            with torch.inference_mode():
+                px, py = self.model.head.forward(self.model.extract_feat(x))
+                if self.flip_test:
+                    fx, fy = self.model.head.forward(self.model.extract_feat(x.flip(3)))
+                    fx, fy = flip_vectors(fx, fy, flip_indices=self.flip_indices)
+                    px, py = (px + fx) * 0.5, (py + fy) * 0.5
+            k, s = self.model.head.decoder.decode(px.float().cpu().numpy(), py.float().cpu().numpy())
+            kps.append(k[..., :2])
+            scores.append(s)
+        if not kps:
+            n = self.mapping.n_source
+            return np.zeros((0, n, 2)), np.zeros((0, n))
+        return np.concatenate(kps), np.clip(np.concatenate(scores), 0.0, 1.0)
+
+    def _people(self, frames: list[np.ndarray], boxes: list[list[np.ndarray]], expand: float) -> list[list[Person]]:
+        crops, inverses, owner = [], [], []
+        for f, (frame, frame_boxes) in enumerate(zip(frames, boxes)):
+            for b in frame_boxes:
+                center, scale = box_to_center_scale(b, self.input_size[0] / self.input_size[1], expand)
+                m = crop_matrix(center, scale, self.input_size)
+                crops.append(crop(frame, m, self.input_size))
+                inverses.append(invert_affine(m))
+                owner.append(f)
+        out: list[list[Person]] = [[] for _ in frames]
+        if not crops:
+            return out
+        kps, scores = self.infer_crops(np.stack(crops))
+        for k, s, inv, f in zip(kps, scores, inverses, owner):
+            src = np.concatenate([apply_affine(inv, k), s[:, None]], axis=1)
+            out[f].append(Person.from_keypoints(self.mapping.apply(src)))
+        return out
+
+    # -- the backend interface --------------------------------------------------------------
+    def detect(self, frames: Iterable[np.ndarray],
+               boxes: Optional[Iterable[Sequence[np.ndarray]]] = None) -> Iterator[list[Person]]:
+        """Candidates per frame. Without `boxes`: one tracked person (see module docstring),
+        [] in frames where its mean score < min_person_score. With `boxes` (per frame, a list
+        of [x0, y0, x1, y1]): one candidate per box (boxes expanded by bbox_expand)."""
+        box_iter = iter(boxes) if boxes is not None else None
+        track: Optional[np.ndarray] = None
+        batch: list[np.ndarray] = []
+
+        def flush() -> list[list[Person]]:
+            nonlocal track
+            if box_iter is not None:
+                given = [[np.asarray(b, float) for b in next(box_iter, [])] for _ in batch]
+                return self._people(batch, given, self.bbox_expand)
+            if track is None:
+                given = [[np.array([0.0, 0.0, fr.shape[1] - 1.0, fr.shape[0] - 1.0])] for fr in batch]
+                people = self._people(batch, given, 1.0)
+            else:
+                people = self._people(batch, [[track]] * len(batch), self.bbox_expand)
+            kept = [[p for p in ps if p.score >= self.min_person_score] for ps in people]
+            found = [keypoint_box(p.keypoints, self.min_person_score) for ps in kept for p in ps]
+            found = [b for b in found if b is not None]
+            track = (np.array([min(b[0] for b in found), min(b[1] for b in found),
+                               max(b[2] for b in found), max(b[3] for b in found)]) if found else None)
+            return kept
+
+        for frame in frames:
+            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+                raise ValueError(f"rtmpose expects BGR uint8 frames (H, W, 3), got {frame.dtype} {frame.shape}")
+            batch.append(frame)
+            if len(batch) == self.batch_size:
+                yield from flush()
+                batch = []
+        if batch:
+            yield from flush()
+
