@@ -4,6 +4,7 @@
     runlab <stage> [key=value ...]      run one stage on params.yaml (+ overrides)
     runlab demo                         configure the demo study and `dvc repro` it
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
+    runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope calibration -> ours
 """
 from __future__ import annotations
 
@@ -37,7 +38,21 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--dpi", type=float, default=150.0)
     board.add_argument("--out", default=None, help="default: calibration/boards/<squares>_<size>.png")
     board.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. board=charuco_7x5")
+    imp = sub.add_parser("import-calibration", help="convert a Pose2Sim/aniposelib or caliscope calibration")
+    imp.add_argument("source", help="calibration file of the other tool")
+    imp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope"), required=True)
+    imp.add_argument("--names", default=None, help="comma-separated camera names, in file order (= rig.cameras)")
+    imp.add_argument("--out", required=True, help="e.g. results/<study>/calibration/calibration.toml")
     return p
+
+
+def import_calibration(source: str, fmt: str, names: str | None, out: str) -> Path:
+    from pipeline.io.formats import write_calibration
+    from pipeline.io.interop import read_caliscope_camera_array, read_pose2sim_calibration
+
+    reader = read_caliscope_camera_array if fmt == "caliscope" else read_pose2sim_calibration
+    write_calibration(out, reader(source, names.split(",") if names else None))
+    return Path(out)
 
 
 def configure(config_dir: str, out: str, overrides: list[str]) -> Path:
@@ -108,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "demo":
             return demo(args.overrides)
+        if args.command == "import-calibration":
+            print(f"wrote {import_calibration(args.source, args.format, args.names, args.out)}")
+            return 0
         if args.command == "board-image":
             path = write_board_image(args.dpi, args.out, args.overrides)
             print(f"wrote {path}: print it at {args.dpi:g} dpi without scaling, then measure a square")

@@ -113,7 +113,65 @@ class SynthConfig:
 
 # --- detection / triangulation / analysis / report -----------------------------------------
 class DetectorBackend(str, Enum):
-    synthetic = "synthetic"
+    synthetic = "synthetic"          # ground truth + noise model (synthetic studies)
+    blazepose = "blazepose"          # mediapipe BlazePose full: CPU, offline, weights in the wheel
+    rtmpose = "rtmpose"              # mmpose RTMPose (Halpe-26), checkpoint provided by the lab
+    openpose_json = "openpose_json"  # keypoints written by OpenPose (BODY_25 / BODY_25B)
+
+
+class SelectionRule(str, Enum):
+    largest = "largest"
+    central = "central"
+    largest_central = "largest_central"
+
+
+@dataclass
+class PersonSelectionConfig:
+    """How the runner is chosen among the people detected in each frame (pipeline/pose2d/base.py).
+
+    Initialisation (first frame with a candidate, and again after the track is lost):
+      `init_rule` = largest (biggest box), central (box centre nearest the image centre) or
+      largest_central (box area x (1 - distance to centre / half diagonal)). Candidates with
+      fewer than `min_keypoints` valid keypoints are ignored.
+    Tracking: each next frame takes the candidate most similar to the last selected person:
+      similarity = box IoU, or keypoint closeness 1 - d / (0.25 diag) (d = median distance of
+      the keypoints valid in both, diag = last box diagonal), whichever is higher. Below
+      `min_similarity` the frame is a gap; after `max_gap` gaps in a row the track restarts.
+    Cross-view (with a calibration): per frame, if the tracked people of all cameras
+      triangulate with a mean reprojection error above `max_reprojection_px`, the combination
+      (up to `max_candidates` per camera) with the lowest error replaces it when that error is
+      within `max_reprojection_px`.
+    """
+    init_rule: SelectionRule = SelectionRule.largest_central
+    min_keypoints: int = 6            # candidates with fewer valid keypoints are ignored
+    min_similarity: float = 0.3       # frame-to-frame track continuity (box IoU / keypoint closeness)
+    max_gap: int = 15                 # consecutive frames without the runner before re-initialising
+    max_reprojection_px: float = 40.0 # cross-view consistency of the chosen people
+    max_candidates: int = 4           # people per camera considered in the cross-view check
+    min_score: float = 0.2            # keypoints below this are ignored by the selection
+
+
+@dataclass
+class RTMPoseConfig:
+    model: str = "rtmpose-m"          # rtmpose-t/s/m/l (Halpe-26 configs shipped in mmpose) or a config path
+    checkpoint: Optional[str] = None  # .pth file provided by the lab (track it with DVC)
+    checkpoint_sha256: Optional[str] = None
+    batch_size: int = 16              # person crops per forward pass
+    device: str = "auto"              # auto = cuda when available, else cpu
+    fp16: bool = False                # CUDA only
+    bbox_expand: float = 1.25
+    min_person_score: float = 0.3
+
+
+class OpenPoseModel(str, Enum):
+    BODY_25 = "BODY_25"
+    BODY_25B = "BODY_25B"
+
+
+@dataclass
+class OpenPoseJsonConfig:
+    model: OpenPoseModel = OpenPoseModel.BODY_25B
+    folder: str = "openpose/{camera}_json"   # per trial, relative to the trial's folder
 
 
 @dataclass
@@ -133,6 +191,10 @@ class SyntheticNoiseConfig:
 class DetectorConfig:
     backend: DetectorBackend = DetectorBackend.synthetic
     synthetic: SyntheticNoiseConfig = field(default_factory=SyntheticNoiseConfig)
+    rtmpose: RTMPoseConfig = field(default_factory=RTMPoseConfig)
+    openpose_json: OpenPoseJsonConfig = field(default_factory=OpenPoseJsonConfig)
+    selection: PersonSelectionConfig = field(default_factory=PersonSelectionConfig)
+    preview_frames: int = 3           # frames per camera drawn with the skeleton, for QA
 
 
 class TriangulationMethod(str, Enum):

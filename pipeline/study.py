@@ -4,7 +4,7 @@
     <data_dir>/trials/<trial>/<camera>.mp4       trial videos (synchronized)
     <data_dir>/truth/                            synthetic studies only: the ground truth
     <results_dir>/calibration/                   calibration.toml, quality.json
-    <results_dir>/keypoints2d/<trial>.npz
+    <results_dir>/keypoints2d/<trial>.npz, previews/<trial>_<camera>.png
     <results_dir>/points3d/<trial>.npz
     <results_dir>/analysis/<trial>.json, <trial>_strides.csv
     <results_dir>/metrics.json                   study summary (DVC metrics)
@@ -66,6 +66,9 @@ class StudyPaths:
 
     def keypoints2d(self, trial: str) -> Path:
         return self.results_dir / "keypoints2d" / f"{trial}.npz"
+
+    def preview(self, trial: str, camera: str) -> Path:
+        return self.results_dir / "keypoints2d" / "previews" / f"{trial}_{camera}.png"
 
     def points3d(self, trial: str) -> Path:
         return self.results_dir / "points3d" / f"{trial}.npz"

@@ -6,7 +6,8 @@ import pytest
 
 from conftest import SHARED_DATA
 from pipeline.geometry import Camera
-from pipeline.pose2d.base import (KeypointMapping, Person, SelectionConfig, empty_keypoints,
+from pipeline.config import PersonSelectionConfig
+from pipeline.pose2d.base import (KeypointMapping, Person, empty_keypoints,
                                   select_runner, select_runners, select_track)
 from pipeline.pose2d.openpose_json import BODY_25, BODY_25B, OpenPoseJsonError, read_openpose_folder
 from pipeline.skeleton import INDEX, N_KEYPOINTS
@@ -36,7 +37,7 @@ def test_two_people_runner_is_tracked_and_gap_is_explicit():
         if f == 21:
             people = [bystander]                                         # runner hidden
         frames.append(people)
-    out = select_runner(frames, SelectionConfig(), image_size=(1080, 1920))
+    out = select_runner(frames, PersonSelectionConfig(), image_size=(1080, 1920))
     assert out.shape == (40, N_KEYPOINTS, 3)
     for f in range(40):
         if f in (20, 21):
@@ -45,7 +46,7 @@ def test_two_people_runner_is_tracked_and_gap_is_explicit():
             assert abs(np.nanmean(out[f, :, 0]) - (500 + 40 * np.sin(f / 5))) < 30, f
     # "central" picks the same runner; "largest" too
     for rule in ("central", "largest"):
-        chosen = select_track(frames, SelectionConfig(init_rule=rule), image_size=(1080, 1920))
+        chosen = select_track(frames, PersonSelectionConfig(init_rule=rule), image_size=(1080, 1920))
         assert all(frames[f][chosen[f]].bbox[3] - frames[f][chosen[f]].bbox[1] > 700
                    for f in range(40) if chosen[f] >= 0)
 
@@ -107,7 +108,7 @@ def test_runner_selected_over_background_person(demo_candidates):
     # the bystander stands at x < 130 px in cam01 and x > 740 px (about 400 px tall) in cam02;
     # the runner is the large person in between (OpenPose sometimes splits him in two parts)
     reversed_order = [[people[::-1] for people in cam] for cam in demo_candidates]
-    out = select_runners(reversed_order, None, SelectionConfig(), image_sizes=[(1088, 1920)] * 4)
+    out = select_runners(reversed_order, None, PersonSelectionConfig(), image_sizes=[(1088, 1920)] * 4)
     assert out.shape == (4, 100, N_KEYPOINTS, 3)
     assert np.isfinite(out[..., 0]).any(axis=-1).all()               # someone every frame
     x_centre = np.nanmean(out[..., 0], axis=-1)
@@ -122,8 +123,8 @@ def test_cross_view_corrects_a_track_on_the_wrong_person(demo_candidates):
     cand = [list(cam) for cam in demo_candidates]
     # cam01: the runner is missing in the first frame, so the tracker starts on the bystander
     cand[0] = [[people[1]] if f == 0 else people for f, people in enumerate(cand[0])]
-    tracked = select_runners(cand, None, SelectionConfig())
+    tracked = select_runners(cand, None, PersonSelectionConfig())
     assert np.nanmax(tracked[0, 1:, :, 0]) < 150                    # followed the bystander
-    out = select_runners(cand, cams, SelectionConfig())
+    out = select_runners(cand, cams, PersonSelectionConfig())
     assert np.nanmin(np.nanmax(out[0, 1:, :, 0], axis=-1)) > 300    # cross-view: the runner
     np.testing.assert_array_equal(out[1:], tracked[1:])

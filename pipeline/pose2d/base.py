@@ -2,7 +2,7 @@
 
 A backend turns ONE camera's frames (an iterator of BGR uint8 arrays) into, per frame, the
 list of candidate people it found (`list[Person]`, possibly empty). Backends never choose the
-runner: `select_runner` / `select_runners` do, with the documented rule in `SelectionConfig`.
+runner: `select_runner` / `select_runners` do, with the documented rule in `PersonSelectionConfig`.
 The result per camera is an array (F, 26, 3) [x px, y px, score] in the canonical order of
 `pipeline.skeleton`, with NaN, NaN, 0 wherever nobody (or no keypoint) was detected: an
 explicit gap, never zeros.
@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Optional, Protocol, Sequence, Union
 
 import numpy as np
 
+from pipeline.config import PersonSelectionConfig
 from pipeline.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
 
 Source = Union[int, tuple[int, ...]]
@@ -147,37 +148,6 @@ class KeypointMapping:
 
 
 # --- runner selection -----------------------------------------------------------------------
-@dataclass
-class SelectionConfig:
-    """How the runner is chosen among the candidates of each frame (per camera).
-
-    Initialisation (first frame with a candidate, and again after the track is lost):
-      `init_rule` = "largest" (biggest box), "central" (box centre nearest the image centre)
-      or "largest_central" (box area x (1 - distance to centre / half diagonal), default).
-      Candidates with fewer than `min_keypoints` valid keypoints are ignored.
-    Tracking: each next frame takes the candidate most similar to the last selected person:
-      similarity = box IoU, or keypoint closeness 1 - d / (0.25 diag) (d = median distance of
-      the keypoints valid in both, diag = last box diagonal), whichever is higher. It must be at
-      least `min_similarity`; otherwise the frame is a gap. After `max_gap` consecutive gaps
-      the track is lost and the next candidate is chosen by `init_rule` again.
-    Cross-view (select_runners with cameras): per frame, if the tracked combination of
-      candidates across cameras triangulates with a mean reprojection error above
-      `max_reprojection_px`, the combination (up to `max_candidates` per camera) with the
-      lowest error replaces it when that error is <= `max_reprojection_px`.
-    """
-    init_rule: str = "largest_central"
-    min_keypoints: int = 6
-    min_similarity: float = 0.3
-    max_gap: int = 15
-    max_reprojection_px: float = 40.0
-    max_candidates: int = 4
-    min_score: float = 0.2          # keypoints below this are ignored by similarity/triangulation
-
-    def __post_init__(self):
-        if self.init_rule not in ("largest", "central", "largest_central"):
-            raise ValueError(f"init_rule must be largest, central or largest_central, got {self.init_rule!r}")
-
-
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return 0.0
@@ -217,9 +187,9 @@ def _init_score(p: Person, rule: str, image_size: Optional[tuple[int, int]]) -> 
     return area * max(0.0, 1.0 - dist)
 
 
-def select_track(candidates: Sequence[Sequence[Person]], config: SelectionConfig = SelectionConfig(),
+def select_track(candidates: Sequence[Sequence[Person]], config: PersonSelectionConfig = PersonSelectionConfig(),
                  image_size: Optional[tuple[int, int]] = None) -> np.ndarray:
-    """Index of the selected candidate per frame (-1 = gap), by the rule of SelectionConfig.
+    """Index of the selected candidate per frame (-1 = gap), by the rule of PersonSelectionConfig.
 
     image_size = (width, height) for the "central" rules; without it "largest" is used.
     """
@@ -255,7 +225,7 @@ def _gather(candidates: Sequence[Sequence[Person]], chosen: np.ndarray) -> np.nd
     return out
 
 
-def select_runner(candidates: Sequence[Sequence[Person]], config: SelectionConfig = SelectionConfig(),
+def select_runner(candidates: Sequence[Sequence[Person]], config: PersonSelectionConfig = PersonSelectionConfig(),
                   image_size: Optional[tuple[int, int]] = None) -> np.ndarray:
     """One camera: (F, 26, 3) keypoints of the runner, NaN/0 in frames without a selection."""
     return _gather(candidates, select_track(candidates, config, image_size))
@@ -282,13 +252,13 @@ def _reprojection_cost(points: np.ndarray, cameras, min_score: float) -> np.ndar
 
 
 def select_runners(candidates: Sequence[Sequence[Sequence[Person]]], cameras=None,
-                   config: SelectionConfig = SelectionConfig(),
+                   config: PersonSelectionConfig = PersonSelectionConfig(),
                    image_sizes: Optional[Sequence[tuple[int, int]]] = None) -> np.ndarray:
     """All cameras of one recording: (C, F, 26, 3).
 
     candidates[c][f] = the candidate people of camera c in frame f. Each camera is tracked by
     `select_track`; with `cameras` (list of pipeline.geometry.Camera, same order), the
-    cross-view check of SelectionConfig then corrects frames whose tracked combination is
+    cross-view check of PersonSelectionConfig then corrects frames whose tracked combination is
     geometrically inconsistent.
     """
     n_cams = len(candidates)
@@ -305,7 +275,7 @@ def select_runners(candidates: Sequence[Sequence[Sequence[Person]]], cameras=Non
     return np.stack([_gather(candidates[c], chosen[c]) for c in range(n_cams)])
 
 
-def _cross_view(candidates, chosen: np.ndarray, cameras, config: SelectionConfig) -> np.ndarray:
+def _cross_view(candidates, chosen: np.ndarray, cameras, config: PersonSelectionConfig) -> np.ndarray:
     chosen = chosen.copy()
     n_cams, n_frames = chosen.shape
     for f in range(n_frames):

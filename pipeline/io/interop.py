@@ -1,0 +1,67 @@
+"""Calibrations from other tools: aniposelib / Pose2Sim TOML and caliscope camera_array.toml.
+
+All three store world -> camera extrinsics in metres; they differ in layout and rotation form:
+- aniposelib and Pose2Sim: one table per camera, `rotation` = Rodrigues vector, `distortions`
+  [k1, k2, p1, p2(, k3)], `size` [width, height] (Pose2Sim adds `fisheye`; fisheye lenses are
+  not supported here).
+- caliscope: `[cameras.<id>]` tables, `rotation` = 3x3 matrix, `distortions` 5 values.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import toml
+
+from pipeline.geometry import Camera, matrix_to_rodrigues
+from pipeline.io.formats import Calibration, FormatError
+
+
+def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
+    """Pose2Sim (or plain aniposelib) TOML. `names` renames the cameras in file order."""
+    path = Path(path)
+    doc = _load(path)
+    tables = [(k, v) for k, v in doc.items() if k != "metadata" and isinstance(v, dict)]
+    cams = []
+    for key, t in tables:
+        if t.get("fisheye", False):
+            raise FormatError(f"{path}: camera {key} is a fisheye camera, which runlab does not support")
+        cams.append(Camera(t.get("name", key), tuple(int(v) for v in t["size"]), np.array(t["matrix"]),
+                           np.array(t["distortions"]), rvec=np.array(t["rotation"]),
+                           tvec=np.array(t["translation"])))
+    return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "pose2sim"})
+
+
+def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None) -> Calibration:
+    path = Path(path)
+    cameras = _load(path).get("cameras")
+    if not isinstance(cameras, dict) or not cameras:
+        raise FormatError(f"{path}: no [cameras.<id>] tables; is this a caliscope camera_array.toml?")
+    cams = []
+    for key in sorted(cameras, key=int):
+        t = cameras[key]
+        if t.get("ignore", False):
+            continue
+        cams.append(Camera(f"cam_{key}", tuple(int(v) for v in t["size"]), np.array(t["matrix"]),
+                           np.array(t["distortions"]),
+                           rvec=matrix_to_rodrigues(np.array(t["rotation"], float)),
+                           tvec=np.array(t["translation"])))
+    return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"})
+
+
+def _load(path: Path) -> dict:
+    if not path.exists():
+        raise FormatError(f"{path} not found")
+    try:
+        return toml.load(path)
+    except toml.TomlDecodeError as exc:
+        raise FormatError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _rename(cams: list[Camera], names: list[str] | None, path: Path) -> list[Camera]:
+    if names is None:
+        return cams
+    if len(names) != len(cams):
+        raise FormatError(f"{path}: {len(cams)} cameras, but {len(names)} names were given")
+    from dataclasses import replace
+    return [replace(c, name=n) for c, n in zip(cams, names)]

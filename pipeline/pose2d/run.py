@@ -1,0 +1,46 @@
+"""Detection of one recording: backend from config, candidates per camera, one runner per frame.
+
+Plain functions for the `detect` stage; the synthetic backend lives in `synthetic.py`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.config import DetectorBackend, DetectorConfig
+from pipeline.geometry import Camera
+from pipeline.io.video import VideoError
+from pipeline.pose2d.base import PoseBackend, detect_video, select_runners
+
+
+def make_backend(cfg: DetectorConfig) -> PoseBackend:
+    """The video backend named by `cfg.backend` (imports its heavy stack only when chosen)."""
+    if cfg.backend is DetectorBackend.blazepose:
+        from pipeline.pose2d.blazepose import BlazePoseBackend
+        return BlazePoseBackend()
+    if cfg.backend is DetectorBackend.rtmpose:
+        from pipeline.pose2d.mmpose_backend import RTMPoseBackend
+        r = cfg.rtmpose
+        return RTMPoseBackend(r.model, r.checkpoint, r.checkpoint_sha256, device=r.device,
+                              fp16=r.fp16, batch_size=r.batch_size, bbox_expand=r.bbox_expand,
+                              min_person_score=r.min_person_score)
+    raise ValueError(f"{cfg.backend.value} is not a video backend")
+
+
+def detect_recording(videos: list[Path], cameras: list[Camera], cfg: DetectorConfig,
+                     n_frames: int, trial_dir: Path) -> np.ndarray:
+    """(C, F, 26, 3) keypoints of the runner in each camera; gaps are NaN with score 0."""
+    if cfg.backend is DetectorBackend.openpose_json:
+        from pipeline.pose2d.openpose_json import read_openpose_folder
+        candidates = [read_openpose_folder(trial_dir / cfg.openpose_json.folder.format(camera=cam.name),
+                                           cfg.openpose_json.model.value) for cam in cameras]
+    else:
+        backend = make_backend(cfg)
+        candidates = [detect_video(backend, video, desc=f"{cfg.backend.value} {cam.name}")
+                      for video, cam in zip(videos, cameras)]
+    for cam, frames in zip(cameras, candidates):
+        if len(frames) != n_frames:
+            raise VideoError(f"{trial_dir}: camera {cam.name} has keypoints for {len(frames)} frames, "
+                             f"its video has {n_frames}; export the keypoints of every frame")
+    return select_runners(candidates, cameras, cfg.selection)
