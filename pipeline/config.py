@@ -198,14 +198,30 @@ class DetectorConfig:
 
 
 class TriangulationMethod(str, Enum):
-    dlt = "dlt"
+    dlt = "dlt"          # confidence-weighted DLT over all valid views (reference)
+    robust = "robust"    # + left/right swap repair and outlier-view rejection
+
+
+class GapFill(str, Enum):
+    linear = "linear"
+    cubic = "cubic"
 
 
 @dataclass
 class TriangulationConfig:
-    method: TriangulationMethod = TriangulationMethod.dlt
+    method: TriangulationMethod = TriangulationMethod.robust
     min_views: int = 2
     min_score: float = 0.3
+    # robust only (pipeline/triangulation/robust.py)
+    max_reprojection_px: float = 12.0   # a point whose worst view is further off is re-solved without it
+    repair_swaps: bool = True
+    max_dropped_views: int = 2
+    min_ray_angle_deg: float = 20.0     # 2-view points with rays closer than this are a gap
+    # time domain, in this order (pipeline/triangulation/filtering.py); 0 = off
+    despike_m: float = 0.05
+    fill_max_gap_frames: int = 5
+    fill_method: GapFill = GapFill.linear
+    lowpass_hz: float = 15.0            # running kinematics are commonly filtered at 10-15 Hz
 
 
 @dataclass
@@ -288,6 +304,9 @@ def _check_values(cfg: Config, source: str) -> None:
         problems.append("board.marker_length_m must be smaller than board.square_length_m")
     if len(cfg.rig.distortion) != 5:
         problems.append("rig.distortion needs 5 values [k1, k2, p1, p2, k3]")
+    if cfg.triangulation.lowpass_hz and cfg.triangulation.lowpass_hz >= cfg.rig.fps / 2:
+        problems.append(f"triangulation.lowpass_hz={cfg.triangulation.lowpass_hz} must be below "
+                        f"half the frame rate ({cfg.rig.fps / 2:g} Hz)")
     if len(cfg.analysis.forward_axis) != 3:
         problems.append("analysis.forward_axis needs 3 values")
     names = [t.name for t in cfg.study.trials]

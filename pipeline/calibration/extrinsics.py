@@ -16,7 +16,8 @@ from aniposelib.utils import get_initial_extrinsics
 from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
-from pipeline.geometry import Camera, undistort_to_normalized
+from pipeline.geometry import Camera
+from pipeline.triangulation.dlt import triangulate_dlt
 
 # aniposelib stops refining once the median error drops below this; we want all iterations.
 BUNDLE_ERROR_THRESHOLD_PX = 0.01
@@ -97,20 +98,7 @@ def _seeded_global_rng(seed: int):
 
 
 def triangulate(cameras: list[Camera], pixels: np.ndarray) -> np.ndarray:
-    """Linear (DLT) triangulation of (C, N, 2) pixels, NaN = unseen -> (N, 3); NaN where
-    fewer than two cameras see a point."""
-    n_points = pixels.shape[1]
-    rows = np.zeros((n_points, 2 * len(cameras), 4))
-    for c, cam in enumerate(cameras):
-        xy = undistort_to_normalized(cam, pixels[c])
-        seen = np.isfinite(xy).all(axis=1)
-        P = cam.extrinsic[:3]
-        a = xy[:, :1] * P[2] - P[0]
-        b = xy[:, 1:] * P[2] - P[1]
-        rows[seen, 2 * c] = a[seen]
-        rows[seen, 2 * c + 1] = b[seen]
-    points = np.full((n_points, 3), np.nan)
-    enough = np.sum(np.isfinite(pixels[..., 0]), axis=0) >= 2
-    _, _, vt = np.linalg.svd(rows[enough])
-    points[enough] = vt[:, -1, :3] / vt[:, -1, 3:]
-    return points
+    """Unweighted DLT of (C, N, 2) pixels, NaN = unseen -> (N, 3); NaN where fewer than two
+    cameras see a point."""
+    scored = np.concatenate([pixels, np.ones(pixels.shape[:2] + (1,))], axis=-1)
+    return triangulate_dlt(scored[:, None], cameras, min_score=0.0, min_views=2).points[0]

@@ -134,8 +134,11 @@ def read_keypoints2d(path: Path | str) -> Keypoints2D:
 class Points3D:
     points: np.ndarray               # (F, K, 3) metres, world frame; gap = NaN
     reprojection_error: np.ndarray   # (F, K) mean px over the views used; NaN in gaps
-    n_views: np.ndarray              # (F, K) number of views used
+    n_views: np.ndarray              # (F, K) number of views used; 0 where a gap was filled
     fps: float
+    views_used: np.ndarray           # (F, K, C) bool, which cameras' views were used
+    camera_names: list[str]
+    swaps_repaired: np.ndarray       # (C, F) bool, views whose left/right labels were exchanged back
     keypoint_names: tuple[str, ...] = KEYPOINTS
 
 
@@ -143,6 +146,8 @@ def write_points3d(path: Path | str, p: Points3D) -> None:
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, points=p.points, reprojection_error=p.reprojection_error,
                             n_views=p.n_views.astype(np.int16), fps=p.fps,
+                            views_used=p.views_used, camera_names=np.array(p.camera_names),
+                            swaps_repaired=p.swaps_repaired,
                             keypoint_names=np.array(p.keypoint_names), units="m", frame="world",
                             schema_version=SCHEMA_VERSION)
 
@@ -153,6 +158,8 @@ def read_points3d(path: Path | str) -> Points3D:
         _check_version(path, z["schema_version"])
         return Points3D(points=z["points"], reprojection_error=z["reprojection_error"],
                         n_views=z["n_views"].astype(int), fps=float(z["fps"]),
+                        views_used=z["views_used"], camera_names=[str(s) for s in z["camera_names"]],
+                        swaps_repaired=z["swaps_repaired"],
                         keypoint_names=tuple(str(s) for s in z["keypoint_names"]))
 
 

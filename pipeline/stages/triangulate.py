@@ -1,4 +1,4 @@
-"""`runlab triangulate`: keypoints2d.npz + calibration -> points3d.npz per trial."""
+"""`runlab triangulate`: keypoints2d + calibration -> points3d/<trial>.npz per trial."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ from pipeline.config import Config
 from pipeline.io import formats
 from pipeline.stages.common import check_camera_set, log
 from pipeline.study import StudyPaths
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.triangulation.run import triangulate_recording
 
 
 def run(cfg: Config) -> None:
@@ -16,10 +16,14 @@ def run(cfg: Config) -> None:
     for trial in cfg.study.trials:
         kp = formats.read_keypoints2d(paths.keypoints2d(trial.name))
         check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(trial.name)))
-        result = triangulate_dlt(kp.points, calib.cameras, cfg.triangulation.min_score,
-                                 cfg.triangulation.min_views)
+        result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)
         formats.write_points3d(paths.points3d(trial.name), formats.Points3D(
-            result.points, result.reprojection_error, result.n_views, kp.fps))
-        ok = np.isfinite(result.points[..., 0])
-        log.info("trial %s: %.1f%% of keypoints triangulated, median reprojection error %.2f px",
-                 trial.name, 100 * ok.mean(), np.nanmedian(result.reprojection_error) if ok.any() else np.nan)
+            result.points, result.reprojection_error, result.n_views, kp.fps,
+            result.views_used, kp.camera_names, result.swaps_repaired))
+        present = np.isfinite(result.points[..., 0])
+        measured = result.n_views > 0
+        log.info("trial %s: %.1f%% of keypoints in 3D (%.1f%% measured, the rest gap-filled), "
+                 "median reprojection error %.2f px, %d view-frames with left/right repaired",
+                 trial.name, 100 * present.mean(), 100 * measured.mean(),
+                 np.nanmedian(result.reprojection_error) if measured.any() else np.nan,
+                 int(result.swaps_repaired.sum()))

@@ -20,6 +20,7 @@ class Triangulated:
     points: np.ndarray              # (F, K, 3) metres, NaN where not triangulated
     reprojection_error: np.ndarray  # (F, K) mean pixel error over the views used, NaN if none
     n_views: np.ndarray             # (F, K) int, views used (score >= min_score, finite)
+    views_used: np.ndarray          # (F, K, C) bool
 
 
 def triangulate_dlt(points2d: np.ndarray, cameras: list[Camera], min_score: float,
@@ -68,4 +69,5 @@ def triangulate_dlt(points2d: np.ndarray, cameras: list[Camera], min_score: floa
         error = np.where(counted, pixel_error, 0.0).sum(axis=0) / counted.sum(axis=0)
     error = np.where(solvable, error, np.nan)
 
-    return Triangulated(points=points3d, reprojection_error=error, n_views=n_views.astype(int))
+    return Triangulated(points=points3d, reprojection_error=error, n_views=n_views.astype(int),
+                        views_used=np.moveaxis(counted, 0, -1))

@@ -1,0 +1,37 @@
+"""Triangulation of one recording as configured: the solver, then the time-domain clean-up."""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.config import TriangulationConfig, TriangulationMethod
+from pipeline.geometry import Camera
+from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
+from pipeline.triangulation.robust import RobustTriangulated, triangulate_robust
+
+
+def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: float,
+                          cfg: TriangulationConfig) -> RobustTriangulated:
+    """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps."""
+    if cfg.method is TriangulationMethod.robust:
+        result = triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
+                                    cfg.max_reprojection_px, cfg.repair_swaps,
+                                    cfg.max_dropped_views, cfg.min_ray_angle_deg)
+    else:
+        plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
+        result = RobustTriangulated(plain.points, plain.reprojection_error, plain.n_views,
+                                    plain.views_used, np.zeros(points2d.shape[:2], bool))
+    points = result.points
+    if cfg.despike_m > 0:
+        points = despike(points, cfg.despike_m)
+    if cfg.fill_max_gap_frames > 0:
+        points = fill_gaps(points, cfg.fill_max_gap_frames, cfg.fill_method.value)
+    if cfg.lowpass_hz > 0:
+        points = lowpass(points, fps, cfg.lowpass_hz)
+    measured = np.isfinite(result.points[..., 0]) & np.isfinite(points[..., 0])
+    return RobustTriangulated(
+        points=points,
+        reprojection_error=np.where(measured, result.reprojection_error, np.nan),
+        n_views=np.where(measured, result.n_views, 0),
+        views_used=result.views_used & measured[..., None],
+        swaps_repaired=result.swaps_repaired)
