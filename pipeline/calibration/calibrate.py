@@ -2,7 +2,7 @@
 
 Steps: detect the board in every frame; intrinsics per camera (OpenCV); relative poses by
 aniposelib bundle adjustment; world frame from the board lying on the floor in the first
-`floor_frames` frames.
+`floor_frames` frames, or, with `floor_frames = 0`, the frame of the first camera.
 """
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from pipeline.calibration.board import make_board
 from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
                                          spread_over, usable_views)
 from pipeline.calibration.extrinsics import board_views, calibrate_extrinsics, triangulate
+from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
 from pipeline.calibration.intrinsics import calibrate_intrinsics
-from pipeline.calibration.world import floor_observations, world_from_floor
+from pipeline.calibration.measures import (COVERAGE_GRID, board_coverage, board_distances,
+                                           distance_spread, triangulated_square_size)
+from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig
 from pipeline.geometry import Camera, project, transform_rig
 
@@ -34,7 +37,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     if len(videos) != len(camera_names):
         raise ValueError(f"{len(videos)} videos for {len(camera_names)} camera names")
     board = make_board(board_cfg)
-    detections = detect_videos([Path(v) for v in videos], board_cfg)
+    detections, polarity = _detect(videos, board_cfg)
     usable = np.array([usable_views(det, board) for det in detections])
     held = np.zeros(usable.shape[1], bool)
     held[calib_cfg.floor_frames:] = True
@@ -53,12 +56,23 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     imgp, rtvecs, objp = board_views(cameras, detections, frames, usable, board)
     rig_cameras = calibrate_extrinsics(cameras, imgp, rtvecs, objp)
 
-    floor_px = floor_observations(detections, calib_cfg.floor_frames, len(objp))
-    world_from_rig, floor_checks = world_from_floor(rig_cameras, floor_px, board)
+    if calib_cfg.floor_frames > 0:
+        floor_px = floor_observations(detections, calib_cfg.floor_frames, len(objp))
+        world_from_rig, floor_checks = world_from_floor(rig_cameras, floor_px, board)
+    else:
+        world_from_rig, floor_checks = world_from_camera(rig_cameras)
     world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
 
+    camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
+    for cam, det, views in zip(cameras, detections, usable & held):
+        own = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
+        camera_quality[cam.name]["board_coverage"] = board_coverage(det, np.flatnonzero(views))
+        camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, board)))
     quality = {
-        "cameras": _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms),
+        "cameras": camera_quality,
+        "coverage_grid": list(COVERAGE_GRID),
+        "board_polarity": polarity,
+        "board_size": triangulated_square_size(world_cameras, imgp, board),
         "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
                                    int(np.sum(usable[a] & usable[b] & held))
                                    for a, b in combinations(range(len(camera_names)), 2)},
@@ -69,7 +83,46 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     medians = [q["reprojection_median_px"] for q in quality["cameras"].values()]
     quality["max_reprojection_px"] = calib_cfg.max_reprojection_px
     quality["passed"] = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
+    gates = evaluate_gates(quality, gate_thresholds(calib_cfg))
+    quality["gates"] = [g.as_dict() for g in gates]
+    quality["gates_verdict"] = overall_verdict(gates)
     return CalibrationResult(world_cameras, world_from_rig, quality)
+
+
+def gate_thresholds(calib_cfg: CalibrationConfig) -> GateThresholds:
+    """Gate thresholds from the calibration config: `calibration.gates` (a GateThresholds or
+    a mapping of its fields) if present; the fail limits for reprojection and detections are
+    `max_reprojection_px` and `min_detections_per_camera`, which already stop the stage."""
+    gates = getattr(calib_cfg, "gates", None)
+    if gates is None:
+        fields = {}
+    elif isinstance(gates, GateThresholds):
+        fields = dict(gates.__dict__)
+    else:
+        fields = dict(gates)
+    fields.setdefault("reprojection_fail_px", calib_cfg.max_reprojection_px)
+    fields.setdefault("min_detections_fail", calib_cfg.min_detections_per_camera)
+    return GateThresholds(**fields)
+
+
+def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetections], dict]:
+    """Detections, and which print polarity found the board. `board.inverted` None = find
+    out per video; True/False = use it, but if the board is found in no video at all, try
+    the other polarity before giving up."""
+    videos = [Path(v) for v in videos]
+    configured = getattr(board_cfg, "inverted", None)
+    detections = detect_videos(videos, board_cfg, configured)
+    fallback = False
+    if configured is not None and not any(len(i) for d in detections for i in d.ids):
+        detections = detect_videos(videos, board_cfg, None)
+        fallback = True
+    names = {None: "not found", True: "inverted", False: "normal"}
+    polarity = {
+        "configured": "auto" if configured is None else names[configured],
+        "found": {str(d.video.name): names[d.inverted] for d in detections},
+        "fell_back_to_other_polarity": fallback,
+    }
+    return detections, polarity
 
 
 def _check_board_seen(detections: list[VideoDetections], names: list[str], usable: np.ndarray,

@@ -29,32 +29,56 @@ class VideoDetections:
     image_size: tuple[int, int]           # (width, height)
     ids: list[np.ndarray]                 # per frame, (n,) corner ids; empty if not found
     corners: list[np.ndarray]             # per frame, (n, 2) pixels
+    inverted: bool | None = None          # polarity the board was found in; None: never found
 
     @property
     def n_frames(self) -> int:
         return len(self.ids)
 
 
-def detect_video(video: Path, board_cfg: BoardConfig) -> VideoDetections:
+def detect_video(video: Path, board_cfg: BoardConfig,
+                 inverted: bool | None = None) -> VideoDetections:
+    """Board corners in every frame of `video`.
+
+    `inverted`: True/False = the print's polarity is known; None = find out: until the board
+    is first found, each frame is searched in both polarities (normal first), and the one
+    that finds it is kept for the rest of the video."""
     board = make_board(board_cfg)
     info = probe(video)
     all_ids, all_corners = [], []
+    found_polarity = inverted
     for frame in iter_frames(video, grayscale=True):
-        ids, corners = detect_board(frame, board, board_cfg.inverted)
+        if found_polarity is None:
+            ids, corners = detect_board(frame, board, False)
+            polarity = False
+            if len(ids) == 0:
+                ids, corners = detect_board(frame, board, True)
+                polarity = True
+            if len(ids):
+                found_polarity = polarity
+        else:
+            ids, corners = detect_board(frame, board, found_polarity)
         all_ids.append(ids)
         all_corners.append(corners)
-    return VideoDetections(Path(video), (info.width, info.height), all_ids, all_corners)
+    seen = any(len(ids) for ids in all_ids)
+    return VideoDetections(Path(video), (info.width, info.height), all_ids, all_corners,
+                           found_polarity if seen else None)
 
 
-def detect_videos(videos: list[Path], board_cfg: BoardConfig) -> list[VideoDetections]:
+def detect_videos(videos: list[Path], board_cfg: BoardConfig,
+                  inverted: bool | None = None) -> list[VideoDetections]:
     """Detections for every video (in parallel); all videos must have the same frame count,
     since frame k of each is the same instant. Worker processes are spawned, so a calling
-    script needs the usual `if __name__ == "__main__":` guard."""
+    script needs the usual `if __name__ == "__main__":` guard.
+
+    `inverted`: the print's polarity (True = white markers on black); None = detect it per
+    video (see `detect_video`); `VideoDetections.inverted` says which one found the board."""
     probe_synchronized(videos)
     # "spawn": forking a process that already runs JAX threads (aniposelib) can deadlock.
     with ProcessPoolExecutor(max_workers=min(MAX_WORKERS, len(videos)),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        detections = list(pool.map(detect_video, videos, [board_cfg] * len(videos)))
+        detections = list(pool.map(detect_video, videos, [board_cfg] * len(videos),
+                                   [inverted] * len(videos)))
     counts = {str(d.video): d.n_frames for d in detections}
     if len(set(counts.values())) > 1:  # container frame counts can lie; decoded ones do not
         raise VideoError(f"calibration videos decode to different frame counts {counts}: "

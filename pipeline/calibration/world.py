@@ -68,10 +68,24 @@ def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray,
             "board lying flat with its printed face up (check board.inverted and that the "
             "floor board is not mirrored or upside down)")
     checks = {
+        "world_frame": "floor board",
         "cameras_seeing_floor_board": seeing,
         "floor_corners": int(found.sum()),
         "floor_fit_rms_mm": float(1000 * np.sqrt(np.mean(residual ** 2))),
         "floor_fit_max_mm": float(1000 * residual.max()),
         "camera_heights_m": {cam.name: float(cam.center[2]) for cam in world_cameras},
+    }
+    return world_from_rig, checks
+
+
+def world_from_camera(cameras: list[Camera], reference: int = 0) -> tuple[np.ndarray, dict]:
+    """4x4 transform rig -> the frame of camera `reference` (no floor board recorded): that
+    camera sits at the origin looking along +Z, x right, y down (OpenCV). The frame has no
+    'up' and its origin is not on the floor."""
+    world_from_rig = cameras[reference].extrinsic
+    checks = {
+        "world_frame": f"camera {cameras[reference].name} (no floor frames used)",
+        "floor_frames_used": 0,
+        "reference_camera": cameras[reference].name,
     }
     return world_from_rig, checks

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import ThresholdsConfig
-from pipeline.gait.angles import (SIDES, body_axes, contralateral_pelvic_drop_deg, foot_point,
-                                  keypoint, knee_flexion_deg, pelvic_obliquity_deg)
+from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf_gap_m,
+                                  contralateral_pelvic_drop_deg, foot_point, hip_adduction_deg,
+                                  hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
+                                  knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
+                                  pelvic_obliquity_deg, tibia_inclination_deg)
 from pipeline.gait.events import detect_events
+from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.skeleton import N_KEYPOINTS
 
 # name -> (label for people, unit)
@@ -25,7 +29,41 @@ METRICS: dict[str, tuple[str, str]] = {
     "knee_flexion_at_toe_off_deg": ("knee flexion at toe-off", "deg"),
     "knee_over_toe_m": ("knee over toe", "m"),
     "pelvic_drop_deg": ("contralateral pelvic drop", "deg"),
+    # issue #6 additions
+    "foot_to_midline_m": ("foot to midline at contact", "m"),
+    "calf_clearance_m": ("calf clearance (keypoint centres)", "m"),
+    "peak_stance_hip_adduction_deg": ("peak stance hip adduction", "deg"),
+    "peak_stance_knee_fppa_deg": ("peak stance knee frontal-plane projection angle", "deg"),
+    "tibia_inclination_at_strike_deg": ("tibia inclination at foot strike", "deg"),
+    "hip_extension_at_toe_off_deg": ("hip extension at toe-off", "deg"),
+    "ankle_plantarflexion_at_toe_off_deg": ("ankle plantarflexion at toe-off", "deg"),
+    "leg_trunk_alignment_at_toe_off_deg": ("leg-trunk alignment at toe-off", "deg"),
+    "knee_off_leg_line_at_toe_off_m": ("knee ahead of ankle-hip line at toe-off", "m"),
+    "hip_ahead_of_toe_m": ("hip ahead of toe at peak knee flexion", "m"),
+    "ground_contact_time_ms": ("ground contact time", "ms"),
+    "flight_time_ms": ("flight time", "ms"),
+    "stride_time_ms": ("stride time", "ms"),
+    "stride_length_m": ("stride length", "m"),
 }
+
+# Metrics whose left/right symmetry index is reported (positive quantities only: the index
+# of a metric whose mean can be near zero, such as step width or hip adduction, is meaningless).
+SYMMETRY_METRICS = ("ground_contact_time_ms", "flight_time_ms", "stride_length_m",
+                    "peak_stance_knee_flexion_deg", "knee_flexion_at_toe_off_deg",
+                    "pelvic_drop_deg")
+
+# Thresholds added by issue #6, read from `thresholds` when it has them (config field names),
+# else these defaults. None = flag off: none of them has a validated cut-off.
+EXTRA_THRESHOLD_DEFAULTS = {
+    "max_pelvic_drop_deg": None,            # Bramah 2018: no validated cut-off
+    "max_knee_flexion_toe_off_deg": None,   # no published norm
+    "min_calf_clearance_m": None,           # no published norm (keypoint-centre distance)
+    "crossover_midline_m": 0.0,             # foot on/across the pelvis-centre line (Iskandar 2023)
+}
+
+
+def _threshold(thresholds, name):
+    return getattr(thresholds, name, EXTRA_THRESHOLD_DEFAULTS[name])
 
 
 @dataclass
@@ -56,10 +94,14 @@ class TrialAnalysis:
 
 
 def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: ThresholdsConfig,
-                  events: dict | None = None) -> TrialAnalysis:
+                  events: dict | None = None, belt_speed_mps: float | None = None
+                  ) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None.
+    `forward` None: overground, estimated from the stride-averaged pelvis velocity.
+    `belt_speed_mps` (treadmill): stride length = belt speed x stride time; None: stride length
+    is the foot's travel between strikes, given only when the pelvis progresses (overground).
     """
     points = np.asarray(points, float)
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
@@ -69,9 +111,20 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     events = {side: {name: np.sort(np.asarray(events[side][name], float).ravel())
                      for name in ("foot_strike", "toe_off")} for side in SIDES}
 
+    forward_source = "given"
+    if forward is None:
+        forward, forward_source = estimate_forward(points, fps, events), "estimated"
+    forward_axis, _ = body_axes(forward)
+    pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
+
     strides = [stride for side in SIDES
-               for stride in _side_strides(points, fps, forward, events, side)]
+               for stride in _side_strides(points, fps, forward, events, side, belt_speed_mps,
+                                           pelvis_speed)]
     summary = _summary(strides, events, fps, thresholds)
+    summary["forward"] = [float(c) for c in forward_axis]
+    summary["forward_source"] = forward_source
+    summary["belt_speed_mps"] = None if belt_speed_mps is None else float(belt_speed_mps)
+    summary["pelvis_speed_mps"] = _number(pelvis_speed)
     return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
                          summary=summary, flags=_flags(summary, thresholds))
 
@@ -94,15 +147,32 @@ def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarr
     return np.concatenate([[strike], inner, [toe_off]])
 
 
-def _side_strides(points, fps, forward, events, side) -> list[dict]:
+def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
+                  pelvis_speed=None) -> list[dict]:
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
+    sign = 1.0 if side == "left" else -1.0          # + = toward this side, away from midline
     strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
     flexion = knee_flexion_deg(points, side)
     drop = contralateral_pelvic_drop_deg(pelvic_obliquity_deg(points, forward), side)
-    knee_ahead = (keypoint(points, f"{side}_knee")
-                  - keypoint(points, f"{side}_big_toe")) @ forward_axis
+    big_toe = keypoint(points, f"{side}_big_toe")
+    knee_ahead = (keypoint(points, f"{side}_knee") - big_toe) @ forward_axis
+    hip_ahead = (keypoint(points, f"{side}_hip") - big_toe) @ forward_axis
     lateral = {s: foot_point(points, s) @ lateral_axis for s in SIDES}
+    midline = sign * (lateral[side] - hip_centre(points) @ lateral_axis)
+    foot = foot_point(points, side)
+    series = {  # per-frame series sampled per stride
+        "hip_flexion": hip_flexion_deg(points, side),
+        "hip_adduction": hip_adduction_deg(points, side),
+        "fppa": knee_fppa_deg(points, side, forward),
+        "tibia": tibia_inclination_deg(points, side, forward),
+        "ankle": ankle_dorsiflexion_deg(points, side, forward),
+        "alignment": leg_trunk_alignment_deg(points, side, forward),
+        "knee_off_line": knee_off_leg_line_m(points, side, forward),
+        "calf_gap": calf_gap_m(points, side),
+    }
+    other_strikes = events[other]["foot_strike"]
+    overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
     strides = []
     for i, strike in enumerate(strikes):
@@ -118,12 +188,28 @@ def _side_strides(points, fps, forward, events, side) -> list[dict]:
         peak_time = times[np.argmax(stance_flexion)] if complete else None
 
         foot_lateral = float(sample_at(lateral[side], strike))
-        previous_other = _previous_opposite_strike(events[other]["foot_strike"], strike,
+        previous_other = _previous_opposite_strike(other_strikes, strike,
                                                    strikes[i - 1] if i > 0 else -np.inf)
         step_width = np.nan
         if previous_other is not None:
             other_lateral = float(sample_at(lateral[other], previous_other))
-            step_width = (foot_lateral - other_lateral) * (1.0 if side == "left" else -1.0)
+            step_width = (foot_lateral - other_lateral) * sign
+
+        def stance_max(values):
+            return np.max([sample_at(values, t) for t in times])   # NaN anywhere -> NaN
+
+        # Temporal: flight after this stance = toe-off to the next strike of the other foot.
+        next_other = other_strikes[other_strikes > strike]
+        flight = (max(0.0, next_other[0] - toe_off) / fps * 1000.0
+                  if next_other.size and next_other[0] < next_strike else np.nan)
+        stride_time = (next_strike - strike) / fps if np.isfinite(next_strike) else np.nan
+        if belt_speed_mps is not None:
+            stride_length = belt_speed_mps * stride_time
+        elif overground and np.isfinite(next_strike):
+            travel = sample_at(foot, next_strike) - sample_at(foot, strike)
+            stride_length = math.hypot(travel @ forward_axis, travel @ lateral_axis)
+        else:
+            stride_length = np.nan
 
         strides.append({
             "side": side, "stride": len(strides),
@@ -135,7 +221,21 @@ def _side_strides(points, fps, forward, events, side) -> list[dict]:
             "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
             "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
             "knee_over_toe_m": _number(sample_at(knee_ahead, peak_time) if complete else np.nan),
-            "pelvic_drop_deg": _number(np.max([sample_at(drop, t) for t in times])),
+            "pelvic_drop_deg": _number(stance_max(drop)),
+            "foot_to_midline_m": _number(sample_at(midline, strike)),
+            "calf_clearance_m": _number(-stance_max(-series["calf_gap"])),
+            "peak_stance_hip_adduction_deg": _number(stance_max(series["hip_adduction"])),
+            "peak_stance_knee_fppa_deg": _number(stance_max(series["fppa"])),
+            "tibia_inclination_at_strike_deg": _number(sample_at(series["tibia"], strike)),
+            "hip_extension_at_toe_off_deg": _number(-sample_at(series["hip_flexion"], toe_off)),
+            "ankle_plantarflexion_at_toe_off_deg": _number(-sample_at(series["ankle"], toe_off)),
+            "leg_trunk_alignment_at_toe_off_deg": _number(sample_at(series["alignment"], toe_off)),
+            "knee_off_leg_line_at_toe_off_m": _number(sample_at(series["knee_off_line"], toe_off)),
+            "hip_ahead_of_toe_m": _number(sample_at(hip_ahead, peak_time) if complete else np.nan),
+            "ground_contact_time_ms": _number((toe_off - strike) / fps * 1000.0),
+            "flight_time_ms": _number(flight),
+            "stride_time_ms": _number(stride_time * 1000.0),
+            "stride_length_m": _number(stride_length),
         })
     return strides
 
@@ -165,9 +265,24 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
         widths = [s["step_width_m"] for s in own if s["step_width_m"] is not None]
         crossover_share = (float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
                            if len(widths) >= thresholds.min_strides else None)
+        midline = [s["foot_to_midline_m"] for s in own if s["foot_to_midline_m"] is not None]
+        midline_limit = _threshold(thresholds, "crossover_midline_m")
+        midline_share = (float(np.mean(np.array(midline) <= midline_limit))
+                         if len(midline) >= thresholds.min_strides else None)
         sides[side] = {"n_strides": len(own), "crossover_share": crossover_share,
-                       "metrics": metrics}
-    return {"cadence_spm": cadence, "n_foot_strikes": int(all_strikes.size), "sides": sides}
+                       "midline_crossover_share": midline_share, "metrics": metrics}
+    return {"cadence_spm": cadence, "n_foot_strikes": int(all_strikes.size), "sides": sides,
+            "symmetry_index_pct": {name: symmetry_index(sides["left"]["metrics"][name]["mean"],
+                                                        sides["right"]["metrics"][name]["mean"])
+                                   for name in SYMMETRY_METRICS}}
+
+
+def symmetry_index(left, right) -> float | None:
+    """Symmetry index, % = 100 (L - R) / ((L + R) / 2) (Robinson 1987); + = left larger.
+    None when either side has no mean or the mean of both is not positive."""
+    if left is None or right is None or not 0.5 * (left + right) > 0:
+        return None
+    return float(100.0 * (left - right) / (0.5 * (left + right)))
 
 
 def _statistics(values: list, min_strides: int) -> dict:
@@ -191,12 +306,23 @@ def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
          lambda mean, limit: mean < limit, "is below the minimum of"),
         ("knee_over_toe", "knee_over_toe_m", thresholds.max_knee_over_toe_m,
          lambda mean, limit: mean > limit, "is above the maximum of"),
+        # issue #6; a None threshold switches the flag off
+        ("contralateral_pelvic_drop", "pelvic_drop_deg", _threshold(thresholds,
+                                                                   "max_pelvic_drop_deg"),
+         lambda mean, limit: mean > limit,
+         "is above the lab threshold (no validated cut-off exists) of"),
+        ("high_knee_flexion_at_toe_off", "knee_flexion_at_toe_off_deg",
+         _threshold(thresholds, "max_knee_flexion_toe_off_deg"),
+         lambda mean, limit: mean > limit,
+         "is above the lab threshold (no published norm) of"),
+        ("low_calf_clearance", "calf_clearance_m", _threshold(thresholds, "min_calf_clearance_m"),
+         lambda mean, limit: mean < limit, "is below the lab threshold of"),
     )
     flags = []
     for side in SIDES:
         for name, metric, limit, flagged, wording in rules:
             stats = summary["sides"][side]["metrics"][metric]
-            if stats["mean"] is None or not flagged(stats["mean"], limit):
+            if limit is None or stats["mean"] is None or not flagged(stats["mean"], limit):
                 continue
             label, unit = METRICS[metric]
             digits = 3 if unit == "m" else 1

@@ -5,6 +5,7 @@ All three store world -> camera extrinsics in metres; they differ in layout and 
   [k1, k2, p1, p2(, k3)], `size` [width, height] (Pose2Sim adds `fisheye`; fisheye lenses are
   not supported here).
 - caliscope: `[cameras.<id>]` tables, `rotation` = 3x3 matrix, `distortions` 5 values.
+Readers and writers for both round-trip.
 """
 from __future__ import annotations
 
@@ -47,6 +48,45 @@ def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None
                            rvec=matrix_to_rodrigues(np.array(t["rotation"], float)),
                            tvec=np.array(t["translation"])))
     return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"})
+
+
+def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
+    """Pose2Sim TOML: one `[<name>]` table per camera (`rotation` Rodrigues world->camera,
+    `translation` metres, `fisheye = false`), then `[metadata]`. Readable by Pose2Sim,
+    aniposelib's CameraGroup.load and `read_pose2sim_calibration`."""
+    doc: dict = {}
+    for cam in calib.cameras:
+        doc[cam.name] = {
+            "name": cam.name, "size": [float(v) for v in cam.size],
+            "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
+            "rotation": cam.rvec.tolist(), "translation": cam.tvec.tolist(),
+            "fisheye": False,
+        }
+    doc["metadata"] = {"adjusted": False, "error": 0.0}
+    _dump(path, doc)
+
+
+def write_caliscope_camera_array(path: Path | str, calib: Calibration) -> None:
+    """caliscope camera_array.toml: `[cameras.<i>]` tables in calibration order (`rotation`
+    3x3 world->camera, `translation` metres, `distortions` [k1, k2, p1, p2, k3]). caliscope
+    keys cameras by integer id, so names are not kept: camera i is `cam_i` when read back."""
+    cameras = {}
+    for i, cam in enumerate(calib.cameras):
+        cameras[str(i)] = {
+            "cam_id": i, "size": list(cam.size), "rotation_count": 0, "error": None,
+            "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
+            "translation": cam.tvec.tolist(), "rotation": cam.rotation.tolist(),
+            "ignore": False,
+        }
+    for table in cameras.values():          # TOML has no null
+        table.pop("error")
+    _dump(path, {"cameras": cameras})
+
+
+def _dump(path: Path | str, doc: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(toml.dumps(doc))
 
 
 def _load(path: Path) -> dict:
