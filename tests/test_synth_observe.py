@@ -115,3 +115,16 @@ def test_deterministic_given_seed_and_offset(rig, points):
     c = observe(points, rig, noise, rng_seed_offset=2)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c, equal_nan=True)
+
+
+def test_trial_videos_have_the_recording_geometry(tmp_path):
+    from pipeline.io.video import probe_synchronized
+    from pipeline.synth.trial_video import write_trial_videos
+
+    cameras = make_rig(RigConfig(width=640, height=360, focal_px=500.0))
+    truth = simulate_run(RunnerConfig(duration_s=0.5), fps=60.0)
+    paths = write_trial_videos(truth.points, cameras, 60.0, tmp_path)
+    infos = probe_synchronized(paths)
+    assert [p.name for p in paths] == [f"{c.name}.mp4" for c in cameras]
+    assert all((i.width, i.height, i.n_frames) == (640, 360, 30) and i.fps == 60.0 for i in infos)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)  # no temporaries

@@ -1,15 +1,17 @@
 """Video probing and frame reading with errors that name the file."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
 
 from pipeline.errors import RunlabError
+from pipeline.io.atomic import atomic_path
 
 
 class VideoError(RunlabError, RuntimeError):
@@ -81,3 +83,19 @@ def sha256(path: Path | str, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def video_writer(path: Path | str, fps: float, size: tuple[int, int]) -> Iterator[Callable[[np.ndarray], None]]:
+    """Write an .mp4 (MPEG-4, BGR frames of `size` = (width, height)) atomically: frames go to a
+    hidden temporary file that replaces `path` only when the block ends without an error."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, tuple(size))
+        if not writer.isOpened():
+            raise VideoError(f"cannot write video {path}: check that {path.parent} is writable "
+                             "and OpenCV has an mp4v encoder")
+        try:
+            yield writer.write
+        finally:
+            writer.release()

@@ -11,17 +11,17 @@ held by a person around the treadmill, each facing a pair of neighbouring camera
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from pipeline.progress import progress
 
 from pipeline.calibration.board import board_center, make_board, square_length
 from pipeline.config import BoardConfig, CalibrationConfig, SynthConfig
 from pipeline.geometry import Camera, look_at, project, undistort_to_normalized
+from pipeline.io.video import video_writer
+from pipeline.progress import progress
 
 TEXTURE_PX_PER_SQUARE = 160     # finest level: ~2 texels per pixel for the closest boards
 MARGIN_SQUARES = 0.5            # white border printed around the square grid
@@ -212,20 +212,9 @@ def write_calibration_videos(cameras: list[Camera], board_cfg: BoardConfig,
         rays = pixel_rays(camera)
         scene = background(camera.size, rng)
         path = out_dir / f"{camera.name}.mp4"
-        partial = out_dir / f".{camera.name}.partial.mp4"
-        writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), fps, camera.size)
-        if not writer.isOpened():
-            raise RuntimeError(f"cannot write video {partial}: check that {out_dir} is writable "
-                               "and OpenCV has an mp4v encoder")
-        try:
+        with video_writer(path, fps, camera.size) as write:
             for pose in progress(poses, f"render {camera.name}"):
                 frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
-                writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-        except BaseException:
-            writer.release()
-            partial.unlink(missing_ok=True)
-            raise
-        writer.release()
-        os.replace(partial, path)
+                write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
         paths.append(path)
     return paths

@@ -7,14 +7,14 @@ a floor grid.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
-from pipeline.progress import progress
 
 from pipeline.geometry import Camera, camera_coordinates, project, undistort_to_normalized
+from pipeline.io.video import video_writer
+from pipeline.progress import progress
 from pipeline.skeleton import BONES, INDEX
 
 BACKGROUND_GREY = 120
@@ -44,22 +44,11 @@ def write_trial_videos(points: np.ndarray, cameras: list[Camera], fps: float,
         scene = _scene(camera)
         frame = np.empty_like(scene)
         path = out_dir / f"{camera.name}.mp4"
-        partial = out_dir / f".{camera.name}.partial.mp4"
-        writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), fps, camera.size)
-        if not writer.isOpened():
-            raise RuntimeError(f"cannot write video {partial}: check that {out_dir} is writable "
-                               "and OpenCV has an mp4v encoder")
-        try:
+        with video_writer(path, fps, camera.size) as write:
             for frame_pixels in progress(pixels, f"trial video {camera.name}"):
                 np.copyto(frame, scene)
                 _draw_skeleton(frame, frame_pixels, bones, colors)
-                writer.write(frame)
-        except BaseException:
-            writer.release()
-            partial.unlink(missing_ok=True)
-            raise
-        writer.release()
-        os.replace(partial, path)
+                write(frame)
         paths.append(path)
     return paths
 

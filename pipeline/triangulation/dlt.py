@@ -23,10 +23,14 @@ class Triangulated:
     views_used: np.ndarray          # (F, K, C) bool
 
 
-def triangulate_dlt(points2d: np.ndarray, cameras: list[Camera], min_score: float,
-                    min_views: int) -> Triangulated:
-    """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C)."""
-    points2d = np.asarray(points2d, float)
+def check_observations(points2d, cameras: list[Camera], min_views: int) -> np.ndarray:
+    """(C, F, K, 3) float array of detections for `cameras`, or a ValueError saying what is off."""
+    if isinstance(points2d, np.ndarray) and not np.issubdtype(points2d.dtype, np.number):
+        raise ValueError(f"points2d must be numeric, got dtype {points2d.dtype}")
+    try:
+        points2d = np.asarray(points2d, float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"points2d must be a numeric array (C, F, K, 3): {exc}") from None
     if len(cameras) < 2:
         raise ValueError(f"triangulation needs at least 2 cameras, got {len(cameras)}")
     if points2d.ndim != 4 or points2d.shape[-1] != 3:
@@ -35,9 +39,17 @@ def triangulate_dlt(points2d: np.ndarray, cameras: list[Camera], min_score: floa
     if points2d.shape[0] != len(cameras):
         raise ValueError(f"points2d holds {points2d.shape[0]} cameras but {len(cameras)} "
                          f"cameras were given")
+    if not all(isinstance(c, Camera) for c in cameras):
+        raise ValueError("cameras must be pipeline.geometry.Camera objects")
     if min_views < 2:
         raise ValueError(f"min_views must be at least 2 (a point needs two rays), got {min_views}")
+    return points2d
 
+
+def triangulate_dlt(points2d: np.ndarray, cameras: list[Camera], min_score: float,
+                    min_views: int) -> Triangulated:
+    """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C)."""
+    points2d = check_observations(points2d, cameras, min_views)
     pixels, scores = points2d[..., :2], points2d[..., 2]
     used = np.isfinite(pixels).all(axis=-1) & np.isfinite(scores) & (scores >= min_score)
     weights = np.where(used, scores, 0.0)                                  # (C, F, K)

@@ -37,6 +37,7 @@ import numpy as np
 from pipeline.geometry import Camera
 from pipeline.skeleton import LEFT_RIGHT_SWAP
 from pipeline.triangulation import linear
+from pipeline.triangulation.dlt import check_observations
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
 
 MAX_CAMERAS = 8
@@ -211,30 +212,11 @@ def _permutation(perm, n_kp):
 
 
 def _validate(points2d, cameras, min_score, min_views, threshold, max_dropped, min_angle):
-    if not isinstance(points2d, np.ndarray) or points2d.dtype == object:
-        try:
-            points2d = np.asarray(points2d, float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"points2d must be a numeric array (C, F, K, 3): {exc}") from None
-    if not np.issubdtype(points2d.dtype, np.number):
-        raise ValueError(f"points2d must be numeric, got dtype {points2d.dtype}")
-    points2d = np.asarray(points2d, float)
     cameras = list(cameras)
-    if len(cameras) < 2:
-        raise ValueError(f"triangulation needs at least 2 cameras, got {len(cameras)}")
+    points2d = check_observations(points2d, cameras, min_views)
     if len(cameras) > MAX_CAMERAS:
         raise ValueError(f"robust triangulation supports at most {MAX_CAMERAS} cameras (its "
                          f"view-subset search is sized for that), got {len(cameras)}")
-    if points2d.ndim != 4 or points2d.shape[-1] != 3:
-        raise ValueError(f"points2d must have shape (cameras, frames, keypoints, 3) "
-                         f"[x_px, y_px, score], got {points2d.shape}")
-    if points2d.shape[0] != len(cameras):
-        raise ValueError(f"points2d holds {points2d.shape[0]} cameras but {len(cameras)} "
-                         f"cameras were given")
-    if not all(isinstance(c, Camera) for c in cameras):
-        raise ValueError("cameras must be pipeline.geometry.Camera objects")
-    if min_views < 2:
-        raise ValueError(f"min_views must be at least 2 (a point needs two rays), got {min_views}")
     if not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
     if not (np.isfinite(threshold) and threshold > 0):
