@@ -69,3 +69,11 @@ def test_runner_is_chosen_over_the_bystander(study):
 def test_previews_are_written(study):
     previews = sorted((study / "keypoints2d" / "previews").glob("balancing_*.png"))
     assert [p.stem for p in previews] == [f"balancing_{c}" for c in CAMERAS]
+
+
+def test_exports_for_other_tools_are_written(study):
+    base = study / "points3d" / "balancing"
+    lines = base.with_suffix(".trc").read_text().splitlines()
+    assert lines[2].split("\t")[2:5] == ["100", "26", "m"]
+    assert base.with_suffix(".c3d").stat().st_size > 0
+    assert base.with_suffix(".csv").read_text().count("\n") == 101

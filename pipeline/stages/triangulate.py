@@ -5,6 +5,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.io import formats
+from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.common import check_camera_set, log
 from pipeline.study import StudyPaths
 from pipeline.triangulation.run import triangulate_recording
@@ -17,9 +18,13 @@ def run(cfg: Config) -> None:
         kp = formats.read_keypoints2d(paths.keypoints2d(trial.name))
         check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(trial.name)))
         result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)
-        formats.write_points3d(paths.points3d(trial.name), formats.Points3D(
+        out = paths.points3d(trial.name)
+        formats.write_points3d(out, formats.Points3D(
             result.points, result.reprojection_error, result.n_views, kp.fps,
             result.views_used, kp.camera_names, result.swaps_repaired))
+        write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
+        write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
+        write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
         present = np.isfinite(result.points[..., 0])
         measured = result.n_views > 0
         log.info("trial %s: %.1f%% of keypoints in 3D (%.1f%% measured, the rest gap-filled), "
