@@ -43,7 +43,14 @@ class RunnerConfig:
 @dataclass
 class TrialConfig:
     name: str = MISSING
+    belt_speed_mps: Optional[float] = None   # treadmill trials: stride length = belt speed x stride time
     runner: RunnerConfig = field(default_factory=RunnerConfig)
+
+    def treadmill_speed(self, synthetic: bool) -> Optional[float]:
+        """Belt speed of this trial: as configured, or the synthetic runner's treadmill speed."""
+        if self.belt_speed_mps is not None:
+            return self.belt_speed_mps
+        return self.runner.speed_mps if synthetic and self.runner.treadmill else None
 
 
 @dataclass
@@ -229,12 +236,19 @@ class ThresholdsConfig:
     crossover_step_width_m: float = 0.0   # step width at or below this = crossover (Iskandar 2023)
     min_peak_knee_flexion_deg: float = 40.0  # Souza 2016: < 40 deg in some PFP groups
     max_knee_over_toe_m: float = 0.0      # no validated norm: lab's choice
+    crossover_midline_m: float = 0.0      # foot point on/across the pelvis-centre line (Iskandar 2023)
+    # None = flag off. None of these has a validated cut-off: a lab sets its own in conf/analysis/.
+    max_pelvic_drop_deg: Optional[float] = None           # Bramah 2018: odds +80 % per degree, no cut-off
+    max_knee_flexion_toe_off_deg: Optional[float] = None  # no published norm
+    min_calf_clearance_m: Optional[float] = None          # keypoint-centre distance, no published norm
     min_strides: int = 3                  # fewer strides: no statistic is reported
 
 
 @dataclass
 class AnalysisConfig:
-    forward_axis: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0])  # treadmill belt direction in the world frame
+    # Line of progression in the world frame: the treadmill belt axis; null = overground,
+    # estimated from the stride-averaged pelvis velocity.
+    forward_axis: Optional[list[float]] = field(default_factory=lambda: [1.0, 0.0, 0.0])
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
 
 
@@ -307,7 +321,7 @@ def _check_values(cfg: Config, source: str) -> None:
     if cfg.triangulation.lowpass_hz and cfg.triangulation.lowpass_hz >= cfg.rig.fps / 2:
         problems.append(f"triangulation.lowpass_hz={cfg.triangulation.lowpass_hz} must be below "
                         f"half the frame rate ({cfg.rig.fps / 2:g} Hz)")
-    if len(cfg.analysis.forward_axis) != 3:
+    if cfg.analysis.forward_axis is not None and len(cfg.analysis.forward_axis) != 3:
         problems.append("analysis.forward_axis needs 3 values")
     names = [t.name for t in cfg.study.trials]
     if len(set(names)) != len(names):

@@ -65,6 +65,10 @@ def running_trial(n_strides=6, foot_y=None, knee=(12.0, 42.0, 15.0), knee_over_t
         points[:, INDEX[f"{side}_hip"]] = hip
         points[:, INDEX[f"{side}_knee"]] = knee_position
         points[:, INDEX[f"{side}_ankle"]] = knee_position + SHANK * shank
+    # upright trunk: neck and shoulders fixed above the pelvis centre
+    points[:, INDEX["neck"]] = [0.0, 0.0, 1.45]
+    points[:, INDEX["left_shoulder"]] = [0.0, 0.18, 1.40]
+    points[:, INDEX["right_shoulder"]] = [0.0, -0.18, 1.40]
     return points, events
 
 
@@ -205,3 +209,186 @@ def test_analyze_trial_detects_events_itself():
     assert peak["mean"] == pytest.approx(42.0, abs=0.5)
     width = result.summary["sides"]["right"]["metrics"]["step_width_m"]
     assert width["mean"] == pytest.approx(0.07, abs=1e-9)
+
+
+# --- issue #6: new per-stride metrics, summary keys and flags ----------------------------------
+
+from pipeline.config import RunnerConfig  # noqa: E402
+from pipeline.synth.kinematics import simulate_run  # noqa: E402
+
+
+def test_new_stride_values_on_prescribed_geometry():
+    """Exact values of the analytic trial (upright trunk, vertical thigh in stance, flat foot
+    from heel (-0.08, 0.05 m high) to big toe (-0.03, 0.03 m high), hips at y = +-0.09)."""
+    points, events = running_trial(foot_y={"left": 0.04, "right": -0.03})
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events,
+                           belt_speed_mps=3.0)
+    half_toe_off = np.radians(15.0) / 2
+    ankle_df = np.degrees(np.arctan2(-0.02, 0.05)) + 15.0      # foot pitch + tibia inclination
+    for stride in result.strides:
+        own_y = 0.04 if stride["side"] == "left" else 0.03         # foot away from the midline
+        assert stride["foot_to_midline_m"] == pytest.approx(own_y, abs=1e-12)
+        assert stride["tibia_inclination_at_strike_deg"] == pytest.approx(12.0, abs=1e-9)
+        assert stride["hip_extension_at_toe_off_deg"] == pytest.approx(0.0, abs=1e-9)
+        assert stride["ankle_plantarflexion_at_toe_off_deg"] == pytest.approx(-ankle_df, abs=1e-9)
+        assert stride["peak_stance_hip_adduction_deg"] == pytest.approx(6.0, abs=1e-9)  # = drop
+        assert stride["peak_stance_knee_fppa_deg"] == pytest.approx(0.0, abs=1e-9)
+        assert stride["leg_trunk_alignment_at_toe_off_deg"] == pytest.approx(-7.5, abs=1e-9)
+        assert stride["knee_off_leg_line_at_toe_off_m"] == pytest.approx(
+            SHANK * np.sin(half_toe_off), abs=1e-12)
+        assert stride["hip_ahead_of_toe_m"] == pytest.approx(0.03, abs=1e-12)
+        assert stride["ground_contact_time_ms"] == pytest.approx(250.0, abs=1e-9)
+        assert stride["calf_clearance_m"] > 0.1
+    complete = [s for s in result.strides if s["stride_time_ms"] is not None]
+    # a stride needs the next strike of its foot: the left's 7th strike (frame 514) ends the
+    # last left stride, the right's last stride has no end in the trial
+    assert len(complete) == 11
+    for stride in complete:
+        assert stride["stride_time_ms"] == pytest.approx(700.0, abs=1e-9)
+        assert stride["stride_length_m"] == pytest.approx(2.1, abs=1e-12)    # belt x time
+        assert stride["flight_time_ms"] == pytest.approx(100.0, abs=1e-9)    # 12 frames
+    summary = result.summary
+    assert summary["sides"]["left"]["midline_crossover_share"] == 0.0
+    assert summary["symmetry_index_pct"]["ground_contact_time_ms"] == pytest.approx(0.0)
+    assert summary["forward"] == [1.0, 0.0, 0.0] and summary["forward_source"] == "given"
+    json.dumps(result.to_dict())
+    # without a belt speed a runner who does not progress has no stride length
+    still = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
+    assert all(s["stride_length_m"] is None for s in still.strides)
+
+
+def test_new_flags_state_value_threshold_and_strides():
+    points, events = running_trial(foot_y={"left": -0.01, "right": 0.02})
+    limits = ThresholdsConfig(max_pelvic_drop_deg=5.0, max_knee_flexion_toe_off_deg=12.0,
+                                min_calf_clearance_m=0.5)
+    result = analyze_trial(points, FPS, [1, 0, 0], limits, events=events)
+    flags = {(f["name"], f["side"]): f for f in result.flags}
+    drop = flags[("contralateral_pelvic_drop", "left")]
+    assert drop["value"] == pytest.approx(6.0) and drop["threshold"] == 5.0
+    assert drop["n_strides"] == 6 and "no validated cut-off" in drop["message"]
+    assert "6.0 deg" in drop["message"] and "5.0 deg" in drop["message"]
+    knee = flags[("high_knee_flexion_at_toe_off", "right")]
+    assert knee["value"] == pytest.approx(15.0) and "no published norm" in knee["message"]
+    calf = flags[("low_calf_clearance", "left")]
+    clearances = [s["calf_clearance_m"] for s in result.strides if s["side"] == "left"]
+    assert calf["value"] == pytest.approx(np.mean(clearances)) and calf["threshold"] == 0.5
+    # both feet on/over the pelvis-centre line
+    assert result.summary["sides"]["left"]["midline_crossover_share"] == 1.0
+    assert result.summary["sides"]["right"]["midline_crossover_share"] == 1.0
+    # thresholds of None (the defaults) raise none of the new flags
+    plain = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
+    assert {f["name"] for f in plain.flags} == {"crossover", "knee_over_toe"}
+
+
+def test_calf_clearance_missing_when_swing_foot_not_seen():
+    points, events = running_trial()
+    points[FIRST_STRIKE["left"] + 3, INDEX["right_heel"]] = np.nan   # during a left stance
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
+    left = [s for s in result.strides if s["side"] == "left"]
+    assert left[0]["calf_clearance_m"] is None and left[1]["calf_clearance_m"] is not None
+
+
+def true_events(truth):
+    return {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+            for s in ("left", "right")}
+
+
+@pytest.mark.parametrize("knobs", [
+    {},
+    {"step_width_m": -0.02, "pelvic_drop_deg": 8.0, "peak_knee_flexion_deg": 38.0,
+     "knee_flexion_toe_off_deg": 22.0, "knee_over_toe_m": 0.03, "cadence_spm": 160.0,
+     "speed_mps": 3.5},
+])
+def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
+    """Generator knobs through analyze_trial with the true events. Tolerances: values the
+    generator puts exactly at an event or on a frame (step width, peak knee flexion, knee over
+    toe, cadence, timing) to round-off; step width is read at the fractional strike frame by
+    linear interpolation of a foot still moving sideways (measured 1.4e-5 / 4.6e-5 m at 120 fps,
+    16x smaller at 480 fps: 1e-4 m); pelvic drop peaks between frames (0.02 deg at 120 fps);
+    knee flexion at toe-off is interpolated between frames across the fast swing onset
+    (0.1 deg); the generator's legs are planar, so the knee frontal-plane angle is 0."""
+    runner = RunnerConfig(duration_s=6.0, **knobs)
+    truth = simulate_run(runner, FPS)
+    result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth),
+                           belt_speed_mps=runner.speed_mps)
+    assert result.summary["cadence_spm"] == pytest.approx(runner.cadence_spm, abs=1e-6)
+    stride_s = 120.0 / runner.cadence_spm
+    for side in ("left", "right"):
+        m = {k: v["mean"] for k, v in result.summary["sides"][side]["metrics"].items()}
+        assert m["step_width_m"] == pytest.approx(runner.step_width_m, abs=1e-4)
+        assert m["pelvic_drop_deg"] == pytest.approx(runner.pelvic_drop_deg, abs=0.02)
+        assert m["peak_stance_knee_flexion_deg"] == pytest.approx(runner.peak_knee_flexion_deg,
+                                                                  abs=1e-6)
+        assert m["knee_flexion_at_toe_off_deg"] == pytest.approx(
+            runner.knee_flexion_toe_off_deg, abs=0.1)
+        assert m["knee_over_toe_m"] == pytest.approx(runner.knee_over_toe_m, abs=1e-6)
+        assert m["peak_stance_knee_fppa_deg"] == pytest.approx(0.0, abs=1e-6)
+        assert m["stride_time_ms"] == pytest.approx(1000 * stride_s, abs=1e-6)
+        assert m["stride_length_m"] == pytest.approx(runner.speed_mps * stride_s, abs=1e-6)
+        strikes, toe_offs = truth.foot_strikes[side], truth.toe_offs[side]
+        contact = np.mean([toe_offs[toe_offs > t][0] - t for t in strikes if (toe_offs > t).any()])
+        assert m["ground_contact_time_ms"] == pytest.approx(1000 * contact / FPS, abs=1e-6)
+        assert m["ground_contact_time_ms"] + m["flight_time_ms"] == pytest.approx(
+            500 * stride_s, abs=1e-6)
+    crossover = runner.step_width_m <= 0
+    assert result.summary["sides"]["left"]["midline_crossover_share"] == float(crossover)
+
+
+def test_calf_clearance_shrinks_with_crossover():
+    widths = {}
+    for width in (0.10, 0.06, -0.02):
+        truth = simulate_run(RunnerConfig(duration_s=3.0, step_width_m=width), FPS)
+        result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(),
+                               events=true_events(truth))
+        widths[width] = result.summary["sides"]["left"]["metrics"]["calf_clearance_m"]["mean"]
+    assert widths[0.10] > widths[0.06] > widths[-0.02] > 0
+
+
+def test_symmetry_index_of_generator_asymmetry():
+    truth = simulate_run(RunnerConfig(duration_s=6.0, asymmetry=0.1), FPS)
+    result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth))
+    # the generator's asymmetry is (L - R) / mean(L, R) on the knee knobs
+    assert result.summary["symmetry_index_pct"]["peak_stance_knee_flexion_deg"] == pytest.approx(
+        10.0, abs=1e-6)
+
+
+def test_line_of_progression_estimated_overground_along_any_direction():
+    runner = RunnerConfig(duration_s=6.0, treadmill=False)
+    truth = simulate_run(runner, FPS)
+    angle = np.radians(35.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle), 0.0],
+                         [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]])
+    turned = truth.points @ rotation.T + [4.0, -2.0, 0.0]
+    events = true_events(truth)
+    reference = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=events)
+    result = analyze_trial(turned, FPS, None, thresholds(), events=events)
+    assert result.summary["forward_source"] == "estimated"
+    np.testing.assert_allclose(result.summary["forward"], rotation[:, 0], atol=1e-6)
+    assert result.summary["pelvis_speed_mps"] == pytest.approx(runner.speed_mps, abs=1e-3)
+    for a, b in zip(reference.strides, result.strides):
+        for key, value in a.items():
+            if isinstance(value, float) and key != "foot_lateral_m":   # absolute position
+                assert b[key] == pytest.approx(value, abs=1e-5), key
+    m = result.summary["sides"]["right"]["metrics"]
+    assert m["step_width_m"]["mean"] == pytest.approx(runner.step_width_m, abs=1e-4)
+    # overground stride length is the foot's travel: speed x stride time
+    assert m["stride_length_m"]["mean"] == pytest.approx(
+        runner.speed_mps * 120.0 / runner.cadence_spm, abs=1e-3)
+
+
+def test_no_line_of_progression_on_a_treadmill():
+    truth = simulate_run(RunnerConfig(duration_s=3.0), FPS)
+    with pytest.raises(ValueError, match="no line of progression"):
+        analyze_trial(truth.points, FPS, None, thresholds(), events=true_events(truth))
+
+
+def test_trial_without_hips_still_analysed_when_forward_given():
+    points, events = running_trial()
+    points[:, INDEX["left_hip"]] = np.nan
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
+    assert result.summary["pelvis_speed_mps"] is None
+    stride = result.strides[0]
+    assert stride["peak_stance_hip_adduction_deg"] is None and stride["foot_to_midline_m"] is None
+    assert stride["knee_over_toe_m"] is None          # the knee angle needs the hip
+    assert stride["tibia_inclination_at_strike_deg"] == pytest.approx(12.0)
+    assert stride["ground_contact_time_ms"] == pytest.approx(250.0)

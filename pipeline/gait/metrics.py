@@ -52,20 +52,6 @@ SYMMETRY_METRICS = ("ground_contact_time_ms", "flight_time_ms", "stride_length_m
                     "peak_stance_knee_flexion_deg", "knee_flexion_at_toe_off_deg",
                     "pelvic_drop_deg")
 
-# Thresholds added by issue #6, read from `thresholds` when it has them (config field names),
-# else these defaults. None = flag off: none of them has a validated cut-off.
-EXTRA_THRESHOLD_DEFAULTS = {
-    "max_pelvic_drop_deg": None,            # Bramah 2018: no validated cut-off
-    "max_knee_flexion_toe_off_deg": None,   # no published norm
-    "min_calf_clearance_m": None,           # no published norm (keypoint-centre distance)
-    "crossover_midline_m": 0.0,             # foot on/across the pelvis-centre line (Iskandar 2023)
-}
-
-
-def _threshold(thresholds, name):
-    return getattr(thresholds, name, EXTRA_THRESHOLD_DEFAULTS[name])
-
-
 @dataclass
 class TrialAnalysis:
     fps: float
@@ -115,7 +101,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     if forward is None:
         forward, forward_source = estimate_forward(points, fps, events), "estimated"
     forward_axis, _ = body_axes(forward)
-    pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
+    try:
+        pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
+    except ValueError:                  # pelvis never seen: no speed, no overground stride length
+        pelvis_speed = None
 
     strides = [stride for side in SIDES
                for stride in _side_strides(points, fps, forward, events, side, belt_speed_mps,
@@ -124,7 +113,7 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     summary["forward"] = [float(c) for c in forward_axis]
     summary["forward_source"] = forward_source
     summary["belt_speed_mps"] = None if belt_speed_mps is None else float(belt_speed_mps)
-    summary["pelvis_speed_mps"] = _number(pelvis_speed)
+    summary["pelvis_speed_mps"] = None if pelvis_speed is None else _number(pelvis_speed)
     return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
                          summary=summary, flags=_flags(summary, thresholds))
 
@@ -266,7 +255,7 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
         crossover_share = (float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
                            if len(widths) >= thresholds.min_strides else None)
         midline = [s["foot_to_midline_m"] for s in own if s["foot_to_midline_m"] is not None]
-        midline_limit = _threshold(thresholds, "crossover_midline_m")
+        midline_limit = thresholds.crossover_midline_m
         midline_share = (float(np.mean(np.array(midline) <= midline_limit))
                          if len(midline) >= thresholds.min_strides else None)
         sides[side] = {"n_strides": len(own), "crossover_share": crossover_share,
@@ -307,15 +296,14 @@ def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
         ("knee_over_toe", "knee_over_toe_m", thresholds.max_knee_over_toe_m,
          lambda mean, limit: mean > limit, "is above the maximum of"),
         # issue #6; a None threshold switches the flag off
-        ("contralateral_pelvic_drop", "pelvic_drop_deg", _threshold(thresholds,
-                                                                   "max_pelvic_drop_deg"),
+        ("contralateral_pelvic_drop", "pelvic_drop_deg", thresholds.max_pelvic_drop_deg,
          lambda mean, limit: mean > limit,
          "is above the lab threshold (no validated cut-off exists) of"),
         ("high_knee_flexion_at_toe_off", "knee_flexion_at_toe_off_deg",
-         _threshold(thresholds, "max_knee_flexion_toe_off_deg"),
+         thresholds.max_knee_flexion_toe_off_deg,
          lambda mean, limit: mean > limit,
          "is above the lab threshold (no published norm) of"),
-        ("low_calf_clearance", "calf_clearance_m", _threshold(thresholds, "min_calf_clearance_m"),
+        ("low_calf_clearance", "calf_clearance_m", thresholds.min_calf_clearance_m,
          lambda mean, limit: mean < limit, "is below the lab threshold of"),
     )
     flags = []

@@ -38,11 +38,12 @@ def headline_metrics(result: dict) -> dict:
 
 def run(cfg: Config) -> None:
     paths = StudyPaths.from_config(cfg)
-    forward = np.asarray(cfg.analysis.forward_axis, float)
+    forward = None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
     study: dict = {}
     for trial in cfg.study.trials:
         p3d = formats.read_points3d(paths.points3d(trial.name))
-        analysis = analyze_trial(p3d.points, p3d.fps, forward, cfg.analysis.thresholds)
+        analysis = analyze_trial(p3d.points, p3d.fps, forward, cfg.analysis.thresholds,
+                                 belt_speed_mps=trial.treadmill_speed(cfg.study.synthetic))
         result = {"trial": trial.name, **analysis.to_dict()}
         if cfg.study.synthetic and paths.truth_metrics(trial.name).exists():
             result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(trial.name)))

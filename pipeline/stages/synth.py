@@ -39,7 +39,8 @@ def run(cfg: Config) -> None:
         # True metric values: the analysis definitions applied to the true skeleton and events.
         events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
                   for s in ("left", "right")}
-        analysis = analyze_trial(truth.points, cfg.rig.fps, WORLD_FORWARD, ThresholdsConfig(), events=events)
+        analysis = analyze_trial(truth.points, cfg.rig.fps, WORLD_FORWARD, ThresholdsConfig(), events=events,
+                                 belt_speed_mps=trial.treadmill_speed(synthetic=True))
         result = analysis.to_dict()
         result.pop("flags", None)  # flags depend on a study's thresholds, truth does not
         formats.write_json(paths.truth_metrics(trial.name), {"trial": trial.name, "runner": vars(trial.runner), **result})

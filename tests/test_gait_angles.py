@@ -1,0 +1,166 @@
+"""Analytic constructions for the joint and segment angles of pipeline/gait/angles.py and the
+normalised curves of pipeline/gait/curves.py: each answer is known exactly."""
+import numpy as np
+import pytest
+
+from pipeline.gait.angles import (ankle_dorsiflexion_deg, calf_gap_m, hip_adduction_deg,
+                                  hip_flexion_deg, knee_fppa_deg, knee_off_leg_line_m,
+                                  leg_trunk_alignment_deg, point_segment_distance,
+                                  tibia_inclination_deg)
+from pipeline.gait.curves import CYCLE_PCT, normalized_curves
+from pipeline.skeleton import INDEX, N_KEYPOINTS
+from test_gait_metrics import FIRST_STRIKE, FPS, STANCE_FRAMES, STRIDE_FRAMES, knee_curve, \
+    running_trial
+
+FORWARD = [1.0, 0.0, 0.0]
+THIGH = 0.45
+
+
+def body(**named):
+    """One frame (1, 26, 3), NaN except the named keypoints."""
+    points = np.full((1, N_KEYPOINTS, 3), np.nan)
+    for name, xyz in named.items():
+        points[0, INDEX[name]] = xyz
+    return points
+
+
+def yawed(points, degrees, shift=(0.3, -1.2, 0.0)):
+    """The same body turned about Z and moved: every angle must be unchanged when forward
+    turns with it."""
+    a = np.radians(degrees)
+    rotation = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    return points @ rotation.T + shift, rotation @ FORWARD
+
+
+def pelvis_with_thigh(side, flexion_deg, adduction_deg, trunk_lean_deg=0.0):
+    """Hips at y = +-0.1, trunk leaning forward by trunk_lean_deg, femur with the given
+    flexion (toward +X) and adduction (toward the midline) relative to that pelvis."""
+    lean = np.radians(trunk_lean_deg)
+    f, c = np.radians(flexion_deg), np.radians(adduction_deg)
+    medial_y = -1.0 if side == "left" else 1.0
+    # femur in the pelvis frame (anterior, superior, medial), rotated with the trunk lean
+    anterior, inferior, medial = np.cos(c) * np.sin(f), np.cos(c) * np.cos(f), np.sin(c)
+    x_p, y_p = np.array([np.cos(lean), 0, -np.sin(lean)]), np.array([np.sin(lean), 0, np.cos(lean)])
+    femur = anterior * x_p - inferior * y_p + medial * np.array([0, medial_y, 0])
+    hip = np.array([0.0, 0.1 if side == "left" else -0.1, 1.0])
+    return body(left_hip=[0, 0.1, 1.0], right_hip=[0, -0.1, 1.0],
+                neck=[0.5 * np.sin(lean), 0, 1.0 + 0.5 * np.cos(lean)],
+                **{f"{side}_knee": hip + THIGH * femur})
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("flexion,adduction,lean", [(30.0, 0.0, 0.0), (-20.0, 0.0, 0.0),
+                                                    (0.0, 8.0, 0.0), (0.0, -5.0, 0.0),
+                                                    (25.0, 10.0, 12.0), (-15.0, 6.0, 8.0)])
+def test_hip_flexion_and_adduction_relative_to_trunk_pelvis(side, flexion, adduction, lean):
+    points = pelvis_with_thigh(side, flexion, adduction, lean)
+    for turned, _ in ((points, None), yawed(points, 127.0)):
+        assert hip_flexion_deg(turned, side)[0] == pytest.approx(flexion, abs=1e-9)
+        assert hip_adduction_deg(turned, side)[0] == pytest.approx(adduction, abs=1e-9)
+
+
+def test_trunk_lean_alone_is_hip_flexion():
+    """Thigh vertical, trunk 10 deg forward: the hip is flexed 10 deg."""
+    points = body(left_hip=[0, 0.1, 1.0], right_hip=[0, -0.1, 1.0],
+                  neck=[0.5 * np.sin(np.radians(10)), 0, 1 + 0.5 * np.cos(np.radians(10))],
+                  left_knee=[0, 0.1, 0.55])
+    assert hip_flexion_deg(points, "left")[0] == pytest.approx(10.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("tibia,pitch", [(0.0, 0.0), (15.0, 0.0), (0.0, -30.0), (40.0, -50.0),
+                                         (-8.0, 12.0)])
+def test_tibia_inclination_and_ankle_dorsiflexion(tibia, pitch):
+    """Shank at `tibia` deg from vertical (+ = knee ahead), heel -> toe at `pitch` deg (+ = toes
+    up): dorsiflexion = pitch + tibia (0 = foot perpendicular to the shank)."""
+    t, p = np.radians(tibia), np.radians(pitch)
+    ankle = np.array([0.2, 0.1, 0.1])
+    heel = ankle + [-0.05, 0, -0.05]
+    points = body(left_ankle=ankle, left_knee=ankle + 0.45 * np.array([np.sin(t), 0, np.cos(t)]),
+                  left_heel=heel, left_big_toe=heel + 0.22 * np.array([np.cos(p), 0.02, np.sin(p)]))
+    for turned, forward in ((points, FORWARD), yawed(points, -70.0)):
+        assert tibia_inclination_deg(turned, "left", forward)[0] == pytest.approx(tibia, abs=1e-9)
+        assert ankle_dorsiflexion_deg(turned, "left", forward)[0] == pytest.approx(
+            tibia + pitch, abs=0.02)   # the toe's 2 cm sideways offset: projection, < 0.02 deg
+    # in-plane foot: 90 deg minus the 3D shank-foot angle
+    shank = points[0, INDEX["left_knee"]] - ankle
+    foot = 0.22 * np.array([np.cos(p), 0, np.sin(p)])
+    angle = np.degrees(np.arccos(shank @ foot / np.linalg.norm(shank) / np.linalg.norm(foot)))
+    points[0, INDEX["left_big_toe"]] = heel + foot
+    assert ankle_dorsiflexion_deg(points, "left", FORWARD)[0] == pytest.approx(90 - angle, abs=1e-9)
+    # running the other way flips the sagittal signs only through forward
+    mirrored = points * [-1, 1, 1]
+    assert tibia_inclination_deg(mirrored, "left", [-1, 0, 0])[0] == pytest.approx(tibia, abs=1e-9)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("offset", [0.04, -0.03, 0.0])
+def test_knee_frontal_plane_projection_angle(side, offset):
+    """Hip and ankle on one vertical line, knee `offset` m toward the midline halfway down:
+    FPPA = 2 atan(offset / half leg), + = valgus."""
+    y = 0.1 if side == "left" else -0.1
+    medial = -1.0 if side == "left" else 1.0
+    points = body(**{f"{side}_hip": [0, y, 1.0], f"{side}_knee": [0.0, y + medial * offset, 0.55],
+                     f"{side}_ankle": [0, y, 0.1]})
+    expected = 2 * np.degrees(np.arctan2(offset, 0.45))
+    for turned, forward in ((points, FORWARD), yawed(points, 200.0)):
+        assert knee_fppa_deg(turned, side, forward)[0] == pytest.approx(expected, abs=1e-9)
+    # sagittal knee flexion does not enter the frontal projection
+    points[0, INDEX[f"{side}_knee"], 0] = 0.2
+    assert knee_fppa_deg(points, side, FORWARD)[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_triple_extension_alignment_and_knee_off_line():
+    lean = np.radians(25.0)
+    ankle = np.array([0.0, 0.1, 0.1])
+    hip = ankle + 0.9 * np.array([np.sin(lean), 0, np.cos(lean)])
+    shoulders = hip + 0.5 * np.array([np.sin(lean), 0, np.cos(lean)])
+    line = body(left_ankle=ankle, left_hip=hip, left_knee=0.5 * (ankle + hip),
+                left_shoulder=shoulders + [0, 0.1, 0], right_shoulder=shoulders - [0, 0.1, 0])
+    # ankle, knee, hip, shoulders in one line
+    assert leg_trunk_alignment_deg(line, "left", FORWARD)[0] == pytest.approx(0.0, abs=1e-9)
+    assert knee_off_leg_line_m(line, "left", FORWARD)[0] == pytest.approx(0.0, abs=1e-12)
+    upright = line.copy()
+    upright[0, INDEX["left_shoulder"]] = hip + [0, 0.1, 0.5]
+    upright[0, INDEX["right_shoulder"]] = hip + [0, -0.1, 0.5]
+    assert leg_trunk_alignment_deg(upright, "left", FORWARD)[0] == pytest.approx(-25.0, abs=1e-9)
+    bent = line.copy()
+    normal = np.array([np.cos(lean), 0, -np.sin(lean)])        # forward, perpendicular to line
+    bent[0, INDEX["left_knee"]] += 0.05 * normal
+    assert knee_off_leg_line_m(bent, "left", FORWARD)[0] == pytest.approx(0.05, abs=1e-12)
+
+
+def test_point_segment_distance_and_calf_gap():
+    a, b = np.array([0.0, 0, 0.5]), np.array([0.0, 0, 0.1])      # knee, ankle
+    points = np.array([[0.03, 0.04, 0.3], [0, 0, 0.7], [0, 0.05, 0.0], [np.nan, 0, 0]])
+    np.testing.assert_allclose(point_segment_distance(points, a, b),
+                               [0.05, 0.2, np.hypot(0.05, 0.1), np.nan])
+    # left shank vertical at y = 0.05; right ankle/heel/toe passing 6, 4 and 17 cm away
+    frame = body(left_knee=[0, 0.05, 0.5], left_ankle=[0, 0.05, 0.1], right_ankle=[0, -0.01, 0.3],
+                 right_heel=[0.0, 0.01, 0.25], right_big_toe=[0.15, -0.03, 0.25])
+    assert calf_gap_m(frame, "left")[0] == pytest.approx(0.04, abs=1e-12)
+    frame[0, INDEX["right_heel"]] = np.nan
+    assert np.isnan(calf_gap_m(frame, "left")[0])
+
+
+def test_normalized_curves_over_the_gait_cycle():
+    points, events = running_trial()
+    curves = normalized_curves(points, FPS, events, FORWARD)
+    stance_pct = 100.0 * STANCE_FRAMES / STRIDE_FRAMES
+    assert curves["toe_off_pct"]["left"] == pytest.approx(stance_pct, abs=1e-9)
+    knee = curves["knee_flexion_deg"]["left"]
+    # 7 left strikes in the trial: 6 whole strides
+    assert knee.shape == (6, 101)
+    # stance part against the analytic knee curve; linear interpolation between frames of a
+    # curve of 30 deg amplitude over 15 frames errs by < 30 (pi/30)^2 / 8 = 0.04 deg
+    stance = CYCLE_PCT <= stance_pct
+    u = CYCLE_PCT[stance] / stance_pct
+    expected = knee_curve(u, 12.0, 42.0, 15.0)
+    np.testing.assert_allclose(knee[:, stance], np.broadcast_to(expected, knee[:, stance].shape),
+                               atol=0.05)
+    assert knee[:, 0] == pytest.approx(12.0) and knee[:, -1] == pytest.approx(12.0)
+    # pelvic drop peaks at mid-stance (6 deg), hip adduction equals it there
+    drop = curves["pelvic_drop_deg"]["right"]
+    assert drop.max() == pytest.approx(6.0, abs=0.01)
+    # a NaN inside a stride drops that stride only
+    points[FIRST_STRIKE["left"] + 40, INDEX["left_knee"]] = np.nan
+    assert normalized_curves(points, FPS, events, FORWARD)["knee_flexion_deg"]["left"].shape == (5, 101)
