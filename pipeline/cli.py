@@ -5,6 +5,7 @@
     runlab demo                         configure the demo study and `dvc repro` it
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope calibration -> ours
+    runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
 """
 from __future__ import annotations
 
@@ -43,7 +44,24 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope"), required=True)
     imp.add_argument("--names", default=None, help="comma-separated camera names, in file order (= rig.cameras)")
     imp.add_argument("--out", required=True, help="e.g. results/<study>/calibration/calibration.toml")
+    exp = sub.add_parser("export-calibration", help="write a calibration for Pose2Sim/aniposelib or caliscope")
+    exp.add_argument("out", help="file to write")
+    exp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope"), required=True)
+    exp.add_argument("--calibration", default=None, help="default: the configured study's calibration.toml")
+    exp.add_argument("--params", default="params.yaml")
     return p
+
+
+def export_calibration(out: str, fmt: str, calibration: str | None, params: str) -> Path:
+    from pipeline.config import load_params
+    from pipeline.io.formats import read_calibration
+    from pipeline.io.interop import write_caliscope_camera_array, write_pose2sim_calibration
+    from pipeline.study import StudyPaths
+
+    source = Path(calibration) if calibration else StudyPaths.from_config(load_params(params)).calibration
+    writer = write_caliscope_camera_array if fmt == "caliscope" else write_pose2sim_calibration
+    writer(out, read_calibration(source))
+    return Path(out)
 
 
 def import_calibration(source: str, fmt: str, names: str | None, out: str) -> Path:
@@ -125,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.overrides)
         if args.command == "import-calibration":
             print(f"wrote {import_calibration(args.source, args.format, args.names, args.out)}")
+            return 0
+        if args.command == "export-calibration":
+            print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params)}")
             return 0
         if args.command == "board-image":
             path = write_board_image(args.dpi, args.out, args.overrides)

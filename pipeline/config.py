@@ -99,15 +99,33 @@ class BoardConfig:
     marker_length_m: float = 0.1125
     dictionary: ArucoDictionary = ArucoDictionary.DICT_4X4_50
     legacy_pattern: bool = False          # boards printed by OpenCV < 4.6 with even rows
-    inverted: bool = False                # white markers on black
+    inverted: Optional[bool] = None       # white markers on black; None = detect per video
+
+
+@dataclass
+class CalibrationGatesConfig:
+    """Warn / fail limits of the calibration quality gates (pipeline/calibration/gates.py)."""
+    reprojection_warn_px: float = 0.5     # per-camera median; fail = calibration.max_reprojection_px
+    min_detections_warn: int = 30         # usable board frames per camera; fail = min_detections_per_camera
+    min_shared_frames: int = 10           # per camera pair; below it the pair is not a link
+    coverage_warn: float = 0.5            # share of image cells where a corner was seen
+    coverage_fail: float = 0.25
+    distance_ratio_warn: float = 1.5      # far / near board distance (90th / 10th percentile)
+    distance_ratio_fail: float = 1.15
+    board_size_warn: float = 0.01         # |triangulated square / configured square - 1|
+    board_size_fail: float = 0.02
 
 
 @dataclass
 class CalibrationConfig:
-    floor_frames: int = 5                 # first frames of each calibration video: board on the floor
+    floor_frames: int = 5                 # first frames: board on the floor; 0 = no floor board (cameras in camera 0's frame, no 'up')
     max_frames: int = 60                  # frames used for calibration, spread over the video
     max_reprojection_px: float = 1.0      # quality gate
     min_detections_per_camera: int = 10
+    gates: CalibrationGatesConfig = field(default_factory=CalibrationGatesConfig)
+    # Gates whose failure only warns, by name prefix (e.g. ["coverage", "distance range"]) for
+    # a session you must use anyway; the report still shows them failed.
+    allow_failed_gates: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
-from pipeline.report.figures import foot_placement_figure, knee_flexion_figure
+from pipeline.report.figures import curves_figure, foot_placement_figure
 from pipeline.report.html import render_trial_section, write_report
 from test_gait_metrics import FPS, running_trial
 
@@ -21,8 +21,8 @@ def crossover_trial():
 def test_report_has_flags_numbers_and_valid_figures(tmp_path, crossover_trial):
     points, analysis = crossover_trial
     figures = {
-        "Knee flexion over the gait cycle": knee_flexion_figure(points, FPS, analysis.events,
-                                                                tmp_path / "fig" / "knee.png"),
+        "Sagittal angles": curves_figure(points, FPS, analysis.events, [1, 0, 0],
+                                         tmp_path / "fig" / "sagittal.png"),
         "Foot placement": foot_placement_figure(analysis, tmp_path / "fig" / "feet.png"),
     }
     for png in figures.values():

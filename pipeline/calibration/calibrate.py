@@ -6,7 +6,7 @@ aniposelib bundle adjustment; world frame from the board lying on the floor in t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -90,19 +90,11 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
 
 
 def gate_thresholds(calib_cfg: CalibrationConfig) -> GateThresholds:
-    """Gate thresholds from the calibration config: `calibration.gates` (a GateThresholds or
-    a mapping of its fields) if present; the fail limits for reprojection and detections are
-    `max_reprojection_px` and `min_detections_per_camera`, which already stop the stage."""
-    gates = getattr(calib_cfg, "gates", None)
-    if gates is None:
-        fields = {}
-    elif isinstance(gates, GateThresholds):
-        fields = dict(gates.__dict__)
-    else:
-        fields = dict(gates)
-    fields.setdefault("reprojection_fail_px", calib_cfg.max_reprojection_px)
-    fields.setdefault("min_detections_fail", calib_cfg.min_detections_per_camera)
-    return GateThresholds(**fields)
+    """Gate thresholds from the calibration config; the fail limits for reprojection and
+    detections are `max_reprojection_px` and `min_detections_per_camera`."""
+    return GateThresholds(**asdict(calib_cfg.gates),
+                          reprojection_fail_px=calib_cfg.max_reprojection_px,
+                          min_detections_fail=calib_cfg.min_detections_per_camera)
 
 
 def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetections], dict]:
@@ -110,7 +102,7 @@ def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetec
     out per video; True/False = use it, but if the board is found in no video at all, try
     the other polarity before giving up."""
     videos = [Path(v) for v in videos]
-    configured = getattr(board_cfg, "inverted", None)
+    configured = board_cfg.inverted
     detections = detect_videos(videos, board_cfg, configured)
     fallback = False
     if configured is not None and not any(len(i) for d in detections for i in d.ids):

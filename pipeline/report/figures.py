@@ -9,60 +9,44 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
-from pipeline.gait.angles import SIDES, knee_flexion_deg  # noqa: E402
+from pipeline.gait.angles import SIDES  # noqa: E402
+from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT, normalized_curves  # noqa: E402
 from pipeline.gait.metrics import TrialAnalysis  # noqa: E402
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red"}
-CYCLE_PERCENT = np.linspace(0.0, 100.0, 101)
+SAGITTAL = ("hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg")
+TITLES = {"hip_flexion_deg": "Hip flexion", "knee_flexion_deg": "Knee flexion",
+          "ankle_dorsiflexion_deg": "Ankle dorsiflexion", "hip_adduction_deg": "Hip adduction",
+          "pelvic_drop_deg": "Contralateral pelvic drop", "tibia_inclination_deg": "Tibia inclination",
+          "knee_fppa_deg": "Knee frontal-plane projection angle"}
 
 
-def time_normalized_cycles(series: np.ndarray, strikes: np.ndarray) -> np.ndarray:
-    """(n_cycles, 101) samples of `series` from each foot strike to the next, 0-100 %.
-
-    Cycles with a NaN anywhere are left out.
-    """
-    frames = np.arange(len(series))
-    cycles = []
-    for start, end in zip(strikes[:-1], strikes[1:]):
-        inside = (frames >= np.floor(start)) & (frames <= np.ceil(end))
-        if np.ceil(end) > frames[-1] or not np.isfinite(series[inside]).all():
-            continue
-        cycles.append(np.interp(start + CYCLE_PERCENT / 100.0 * (end - start), frames, series))
-    return np.array(cycles).reshape(-1, CYCLE_PERCENT.size)
-
-
-def toe_off_percent(strikes: np.ndarray, toe_offs: np.ndarray) -> np.ndarray:
-    """Toe-off of each complete cycle as a percentage of that cycle."""
-    percents = []
-    for start, end in zip(strikes[:-1], strikes[1:]):
-        inside = toe_offs[(toe_offs > start) & (toe_offs < end)]
-        if inside.size:
-            percents.append(100.0 * (inside[0] - start) / (end - start))
-    return np.array(percents)
-
-
-def knee_flexion_figure(points: np.ndarray, fps: float, events: dict, out_png: Path) -> Path:
-    """Knee flexion over the normalized gait cycle per side: mean +- SD, stance shaded."""
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    for side in SIDES:
-        strikes = np.asarray(events[side]["foot_strike"], float)
-        cycles = time_normalized_cycles(knee_flexion_deg(points, side), strikes)
-        if len(cycles) == 0:
-            continue
-        colour = SIDE_COLOURS[side]
-        mean, sd = cycles.mean(axis=0), cycles.std(axis=0)
-        ax.plot(CYCLE_PERCENT, mean, color=colour, label=f"{side} (n={len(cycles)} cycles)")
-        ax.fill_between(CYCLE_PERCENT, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
-        stance_end = toe_off_percent(strikes, np.asarray(events[side]["toe_off"], float))
-        if stance_end.size:
-            ax.axvspan(0, stance_end.mean(), color=colour, alpha=0.06)
-            ax.axvline(stance_end.mean(), color=colour, ls="--", lw=1)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("gait cycle (% from foot strike; shaded = stance, dashed = toe-off)")
-    ax.set_ylabel("knee flexion (deg)")
-    ax.set_title(f"Knee flexion ({fps:g} fps)")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
+def curves_figure(points: np.ndarray, fps: float, events: dict, forward, out_png: Path,
+                  angles: tuple[str, ...] = SAGITTAL) -> Path:
+    """Angles over the normalized gait cycle, one panel each: mean +- SD per side, stance shaded
+    up to the mean toe-off, each panel titled with its sign convention."""
+    curves = normalized_curves(points, fps, events, forward)
+    fig, axes = plt.subplots(1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False)
+    for ax, name in zip(axes[0], angles):
+        for side in SIDES:
+            cycles = curves[name][side]
+            if len(cycles) == 0:
+                continue
+            colour = SIDE_COLOURS[side]
+            mean, sd = cycles.mean(axis=0), cycles.std(axis=0)
+            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={len(cycles)})")
+            ax.fill_between(CYCLE_PCT, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
+            toe_off = curves["toe_off_pct"][side]
+            if toe_off is not None:
+                ax.axvspan(0, toe_off, color=colour, alpha=0.06)
+                ax.axvline(toe_off, color=colour, ls="--", lw=1)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("% gait cycle (shaded = stance)")
+        ax.set_title(f"{TITLES.get(name, name)} (deg)\n{CURVE_ANGLES[name][1]}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize=7)
+    fig.suptitle(f"{fps:g} fps", fontsize=8, x=0.99, ha="right")
+    fig.tight_layout()
     return _save(fig, out_png)
 
 

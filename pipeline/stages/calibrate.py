@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.calibration.calibrate import calibrate
+from pipeline.calibration.gates import blocking_failures
 from pipeline.config import Config
 from pipeline.errors import RunlabError
 from pipeline.geometry import rotation_angle_deg
@@ -39,13 +40,17 @@ def run(cfg: Config) -> None:
         quality["truth_comparison"] = compare_with_truth(result.cameras, formats.read_calibration(paths.truth_rig))
     formats.write_json(paths.calibration_quality, quality)
 
-    worst = max(q["reprojection_median_px"] for q in quality["cameras"].values())
-    if not quality["passed"]:
+    for gate in quality["gates"]:
+        if gate["verdict"] != "pass":
+            log.warning("calibration gate %s: %s", gate["verdict"].upper(), gate["message"])
+    stops = blocking_failures(quality["gates"], cfg.calibration.allow_failed_gates)
+    if stops:
         raise CalibrationGateError(
-            f"calibration rejected: median reprojection error {worst:.2f} px exceeds "
-            f"calibration.max_reprojection_px={cfg.calibration.max_reprojection_px} "
-            f"(details in {paths.calibration_quality}). Check the board definition and that the "
-            f"videos are synchronized, or raise the gate if you accept this calibration.")
+            "calibration rejected by its quality gates (details in "
+            f"{paths.calibration_quality}):\n  - " + "\n  - ".join(g["message"] for g in stops)
+            + "\nRecord again as the messages say, or list the gate in "
+              "calibration.allow_failed_gates to accept this calibration anyway.")
+    worst = max(q["reprojection_median_px"] for q in quality["cameras"].values())
     formats.write_calibration(paths.calibration, formats.Calibration(
         result.cameras, result.world_from_rig, {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}"}))
     log.info("calibration written to %s (worst median reprojection error %.2f px)", paths.calibration, worst)

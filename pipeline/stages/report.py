@@ -6,7 +6,7 @@ import html
 from pipeline.config import Config
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
-from pipeline.report.figures import foot_placement_figure, knee_flexion_figure
+from pipeline.report.figures import curves_figure, foot_placement_figure
 from pipeline.report.html import render_trial_section, write_report
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
@@ -22,9 +22,15 @@ def calibration_section(quality: dict) -> str:
                        if truth else "") + "</tr>")
     truth_head = "<th>centre error vs truth (mm)</th><th>orientation error (deg)</th>" \
         if "truth_comparison" in quality else ""
+    gates = [g for g in quality.get("gates", []) if g["verdict"] != "pass"]
+    gate_items = "".join(f'<li><b>{html.escape(g["verdict"])}</b>: {html.escape(g["message"])}</li>' for g in gates)
+    verdict = quality.get("gates_verdict", "pass")
     return ("<section><h2>Calibration quality</h2><table><tr><th>camera</th>"
             "<th>median reprojection error (px)</th><th>frames with the board</th>"
-            f"{truth_head}</tr>{''.join(rows)}</table></section>")
+            f"{truth_head}</tr>{''.join(rows)}</table>"
+            f"<p>Quality gates: <b>{html.escape(verdict)}</b>"
+            + (f" &ndash; what to improve next time:</p><ul>{gate_items}</ul>" if gates else ".</p>")
+            + "</section>")
 
 
 def truth_section(errors: dict) -> str:
@@ -49,9 +55,13 @@ def run(cfg: Config) -> None:
         data = formats.read_json(paths.metrics(trial.name))
         analysis = TrialAnalysis.from_dict(data)
         points = formats.read_points3d(paths.points3d(trial.name)).points
+        forward = data["summary"]["forward"]   # the line of progression the analysis used
         figures = {
-            "Knee flexion over the gait cycle (mean ± SD, stance shaded)":
-                knee_flexion_figure(points, analysis.fps, analysis.events, out_dir / f"{trial.name}_knee.png"),
+            "Sagittal angles over the gait cycle (mean ± SD, stance shaded)":
+                curves_figure(points, analysis.fps, analysis.events, forward, out_dir / f"{trial.name}_sagittal.png"),
+            "Frontal plane: pelvic drop and hip adduction":
+                curves_figure(points, analysis.fps, analysis.events, forward, out_dir / f"{trial.name}_frontal.png",
+                              ("pelvic_drop_deg", "hip_adduction_deg")),
             "Foot placement at foot strike, seen from behind":
                 foot_placement_figure(analysis, out_dir / f"{trial.name}_feet.png"),
         }

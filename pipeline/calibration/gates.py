@@ -1,0 +1,241 @@
+"""Quality gates: the calibration's quality report turned into verdicts a lab technician can
+act on. Pure functions of the `quality` dict that `calibrate()` returns (or `quality.json`).
+
+Verdicts: "pass"; "warn" = usable, but the recording could be better; "fail" = do not use
+this calibration, record again as the message says.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    reprojection_warn_px: float = 0.5       # per-camera median reprojection error
+    reprojection_fail_px: float = 1.0
+    min_detections_warn: int = 30           # frames with a usable board view, per camera
+    min_detections_fail: int = 10
+    min_shared_frames: int = 10             # per camera pair; below it the pair is not a link
+    coverage_warn: float = 0.5              # fraction of image cells that saw a corner
+    coverage_fail: float = 0.25
+    distance_ratio_warn: float = 1.5        # far / near board distance (90th / 10th pct)
+    distance_ratio_fail: float = 1.15
+    board_size_warn: float = 0.01           # |triangulated square / configured - 1|
+    board_size_fail: float = 0.02
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str                  # e.g. "reprojection cam_0", "shared frames cam_0/cam_1"
+    value: float | None
+    threshold: float | None    # the limit the verdict was decided against
+    verdict: str               # "pass" | "warn" | "fail"
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "value": self.value, "threshold": self.threshold,
+                "verdict": self.verdict, "message": self.message}
+
+
+def overall_verdict(gates: list[Gate]) -> str:
+    verdicts = {g.verdict for g in gates}
+    return FAIL if FAIL in verdicts else WARN if WARN in verdicts else PASS
+
+
+def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds()) -> list[Gate]:
+    """All gates for a quality report; entries missing from `quality` are skipped."""
+    t = thresholds
+    gates: list[Gate] = []
+    cameras = quality.get("cameras", {})
+    for name, q in cameras.items():
+        gates.append(_reprojection(name, q.get("reprojection_median_px"), t))
+        gates.append(_detections(name, q.get("usable_frames"), t))
+        if "board_coverage" in q:
+            gates.append(_coverage(name, q["board_coverage"], t))
+        if "far_near_ratio" in q:
+            gates.append(_distance_ratio(name, q, t))
+    if "pairwise_shared_frames" in quality:
+        gates.extend(_shared_frames(list(cameras), quality["pairwise_shared_frames"], t))
+    if quality.get("board_size"):
+        gates.append(_board_size(quality["board_size"], t))
+    if "floor" in quality:
+        gates.extend(_floor(list(cameras), quality["floor"]))
+    return gates
+
+
+def _low_is_bad(value, warn, fail) -> tuple[str, float]:
+    if value < fail:
+        return FAIL, fail
+    if value < warn:
+        return WARN, warn
+    return PASS, warn
+
+
+def _reprojection(name: str, median, t: GateThresholds) -> Gate:
+    gate = f"reprojection {name}"
+    if median is None:
+        return Gate(gate, None, t.reprojection_fail_px, FAIL,
+                    f"camera {name}: no board corner seen together with another camera could "
+                    "be reprojected; record the board where this camera and a neighbour both "
+                    "see it")
+    if median > t.reprojection_fail_px:
+        verdict, limit = FAIL, t.reprojection_fail_px
+    elif median > t.reprojection_warn_px:
+        verdict, limit = WARN, t.reprojection_warn_px
+    else:
+        verdict, limit = PASS, t.reprojection_warn_px
+    advice = ("" if verdict == PASS else
+              ": check that the videos are synchronized, the board is flat and rigid, the "
+              "camera was not moved or refocused during the recording, and the board was "
+              "moved slowly (motion blur)")
+    return Gate(gate, float(median), limit, verdict,
+                f"camera {name}: median reprojection error {median:.2f} px "
+                f"(warn above {t.reprojection_warn_px} px, fail above "
+                f"{t.reprojection_fail_px} px){advice}")
+
+
+def _detections(name: str, frames, t: GateThresholds) -> Gate:
+    frames = int(frames or 0)
+    verdict, limit = _low_is_bad(frames, t.min_detections_warn, t.min_detections_fail)
+    advice = ("" if verdict == PASS else
+              ": record longer and keep the whole board in this camera's view, turned "
+              "towards it at less than 60 deg")
+    return Gate(f"detections {name}", frames, limit, verdict,
+                f"camera {name} saw the board well enough in {frames} frames (warn below "
+                f"{t.min_detections_warn}, fail below {t.min_detections_fail}){advice}")
+
+
+def _coverage(name: str, coverage: float, t: GateThresholds) -> Gate:
+    verdict, limit = _low_is_bad(coverage, t.coverage_warn, t.coverage_fail)
+    advice = ("" if verdict == PASS else
+              ": the lens model is only reliable where the board was seen; move the board "
+              "into the corners and along the edges of this camera's image")
+    return Gate(f"coverage {name}", float(coverage), limit, verdict,
+                f"camera {name}: board corners fell in {100 * coverage:.0f}% of the image "
+                f"(warn below {100 * t.coverage_warn:.0f}%, fail below "
+                f"{100 * t.coverage_fail:.0f}%){advice}")
+
+
+def _distance_ratio(name: str, q: dict, t: GateThresholds) -> Gate:
+    ratio = q["far_near_ratio"]
+    if ratio is None:
+        return Gate(f"distance range {name}", None, t.distance_ratio_fail, FAIL,
+                    f"camera {name}: no board pose could be measured")
+    verdict, limit = _low_is_bad(ratio, t.distance_ratio_warn, t.distance_ratio_fail)
+    advice = ("" if verdict == PASS else
+              ": the board was always at about the same distance, which leaves focal length "
+              "and distance entangled; also hold it closer to and farther from this camera")
+    return Gate(f"distance range {name}", float(ratio), limit, verdict,
+                f"camera {name}: board seen from {q['near_m']:.2f} m to {q['far_m']:.2f} m "
+                f"(far/near {ratio:.2f}; warn below {t.distance_ratio_warn}, fail below "
+                f"{t.distance_ratio_fail}){advice}")
+
+
+def _shared_frames(names: list[str], shared: dict, t: GateThresholds) -> list[Gate]:
+    """A pair below `min_shared_frames` is only a failure when the cameras are not linked
+    otherwise: cameras facing each other across the treadmill cannot see the board's face at
+    the same time, and need not, as long as each is linked through its neighbours."""
+    def counts(a, b):
+        return shared.get(f"{a}/{b}", shared.get(f"{b}/{a}", 0))
+
+    good = [(a, b) for a, b in combinations(names, 2) if counts(a, b) >= t.min_shared_frames]
+    component = {n: n for n in names}
+
+    def root(n):
+        while component[n] != n:
+            n = component[n]
+        return n
+    for a, b in good:
+        component[root(a)] = root(b)
+    linked = len({root(n) for n in names}) <= 1
+
+    gates = []
+    for a, b in combinations(names, 2):
+        n = int(counts(a, b))
+        pair = f"{a}/{b}"
+        if n >= t.min_shared_frames:
+            gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, PASS,
+                              f"cameras {a} and {b} saw the board together in {n} frames"))
+        elif linked or root(a) == root(b):
+            gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, WARN,
+                              f"cameras {a} and {b} saw the board together in only {n} frames "
+                              f"(< {t.min_shared_frames}); they are linked through other "
+                              "cameras, which is fine if they face each other. To link them "
+                              f"directly, hold the board between {a} and {b}, turned half "
+                              "towards each, so that both see its face at the same time"))
+        else:
+            gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, FAIL,
+                              f"cameras {a} and {b} saw the board together in only {n} frames "
+                              f"(need {t.min_shared_frames}) and the cameras fall apart into "
+                              "groups that never saw the board at the same time: hold the "
+                              f"board between {a} and {b}, turned half towards each, slowly, "
+                              "for a few seconds, so that both see its whole face at once"))
+    return gates
+
+
+def _board_size(size: dict, t: GateThresholds) -> Gate:
+    err = size.get("relative_error")
+    configured = size.get("configured_square_mm")
+    if err is None:
+        return Gate("board size", None, t.board_size_fail, FAIL,
+                    "no board corner was triangulated from two cameras; the board size could "
+                    "not be checked")
+    measured = size["measured_square_mm"]
+    if abs(err) > t.board_size_fail:
+        verdict, limit = FAIL, t.board_size_fail
+    elif abs(err) > t.board_size_warn:
+        verdict, limit = WARN, t.board_size_warn
+    else:
+        verdict, limit = PASS, t.board_size_warn
+    advice = ("" if verdict == PASS else
+              ": the board is not flat or rigid, the videos are not synchronized, or "
+              "board.square_length_m / marker_length_m / squares_x / squares_y do not match "
+              "the print")
+    return Gate("board size", float(err), limit, verdict,
+                f"triangulated board squares measure {measured:.2f} mm against the "
+                f"configured {configured:.2f} mm ({100 * err:+.1f}%; warn beyond "
+                f"{100 * t.board_size_warn:.0f}%, fail beyond {100 * t.board_size_fail:.0f}%)"
+                f"{advice}. A wrongly measured square length scales the whole calibration "
+                "and cannot show here: measure a square of the print with a caliper")
+
+
+def _floor(names: list[str], floor: dict) -> list[Gate]:
+    if floor.get("floor_frames_used") == 0:
+        ref = floor.get("reference_camera", names[0] if names else "?")
+        return [Gate("world frame", 0, None, WARN,
+                     f"no floor frames were used (calibration.floor_frames = 0): cameras are "
+                     f"expressed relative to camera {ref}, with no floor and no 'up'. To get "
+                     "the lab frame, start each calibration recording with the board lying "
+                     "flat on the belt, printed face up, for a few frames")]
+    heights = floor.get("camera_heights_m", {})
+    seeing = set(floor.get("cameras_seeing_floor_board", []))
+    gates = []
+    for name in names:
+        h = heights.get(name)
+        if h is None:
+            continue
+        if h <= 0:
+            gates.append(Gate(f"floor {name}", float(h), 0.0, FAIL,
+                              f"camera {name} ends up {h:.2f} m, below the floor board: the "
+                              "floor frames must show the board lying flat, printed face up "
+                              "(check board.inverted and that the board is not upside down)"))
+        elif name not in seeing:
+            gates.append(Gate(f"floor {name}", float(h), 0.0, WARN,
+                              f"camera {name} ({h:.2f} m above the floor) did not see the "
+                              "floor board; its floor position comes from other cameras. "
+                              "Place the floor board where every camera sees it if possible"))
+        else:
+            gates.append(Gate(f"floor {name}", float(h), 0.0, PASS,
+                              f"camera {name} is {h:.2f} m above the floor and sees the floor "
+                              "board's printed face"))
+    return gates
+
+
+def blocking_failures(gates: list[dict], allowed: list[str]) -> list[dict]:
+    """Failed gates (as in quality["gates"]) that stop the stage: all failures except those
+    whose name starts with one of `allowed` (calibration.allow_failed_gates)."""
+    return [g for g in gates if g["verdict"] == FAIL
+            and not any(g["name"].startswith(prefix) for prefix in allowed)]

@@ -1,0 +1,82 @@
+"""Quality measures of a calibration recording and result, for the quality report and gates:
+board coverage of each image, near/far spread of board distances, triangulated square size."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.calibration.board import board_corners_3d, square_length
+from pipeline.calibration.detect import VideoDetections
+from pipeline.calibration.extrinsics import triangulate
+from pipeline.geometry import Camera
+
+COVERAGE_GRID = (8, 6)      # image cells across x, y; a cell counts once a corner fell in it
+
+
+def board_coverage(det: VideoDetections, frames: np.ndarray,
+                   grid: tuple[int, int] = COVERAGE_GRID) -> float:
+    """Fraction of the cells of a `grid` over the image that contained a detected corner in
+    any of `frames`. Lens models are only trustworthy where corners were seen."""
+    width, height = det.image_size
+    hit = np.zeros(grid[::-1], bool)
+    for k in frames:
+        px = det.corners[k]
+        if len(px):
+            col = np.clip((px[:, 0] + 0.5) * grid[0] // width, 0, grid[0] - 1).astype(int)
+            row = np.clip((px[:, 1] + 0.5) * grid[1] // height, 0, grid[1] - 1).astype(int)
+            hit[row, col] = True
+    return float(hit.mean())
+
+
+def board_distances(camera: Camera, det: VideoDetections, frames: np.ndarray,
+                    board) -> np.ndarray:
+    """Distance (m) from the camera to the centre of the seen corners in each of `frames`."""
+    objp = board_corners_3d(board)
+    out = []
+    for k in frames:
+        ids, corners = det.ids[k], det.corners[k]
+        ok, rvec, tvec = cv2.solvePnP(objp[ids], corners, camera.matrix, camera.dist)
+        if ok:
+            R = cv2.Rodrigues(rvec)[0]
+            out.append(np.linalg.norm(R @ objp[ids].mean(0) + tvec.ravel()))
+    return np.asarray(out)
+
+
+def distance_spread(distances: np.ndarray) -> dict:
+    """Nearest, farthest and their ratio (10th / 90th percentiles, so one odd view does not
+    decide)."""
+    if len(distances) == 0:
+        return {"near_m": None, "far_m": None, "far_near_ratio": None}
+    near, far = np.percentile(distances, [10, 90])
+    return {"near_m": float(near), "far_m": float(far), "far_near_ratio": float(far / near)}
+
+
+def adjacent_corner_pairs(board) -> np.ndarray:
+    """(m, 2) ids of corners one square apart (horizontal and vertical neighbours)."""
+    objp = board_corners_3d(board)
+    d = np.linalg.norm(objp[:, None] - objp[None], axis=-1)
+    a, b = np.nonzero(np.isclose(d, square_length(board), rtol=1e-6))
+    return np.stack([a[a < b], b[a < b]], axis=1)
+
+
+def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> dict:
+    """Side of the board squares measured between triangulated adjacent corners of the
+    multi-view frames (imgp from `board_views`: (C, F*n, 2)), against the configured one.
+
+    A board that is not flat or rigid, unsynchronized cameras or a wrong lens model make the
+    triangulated board disagree with its printed geometry. A wrongly *measured* square
+    length does not show here: it scales the whole calibration (cameras, board and all) by
+    the same factor, which no image can reveal."""
+    n = len(board_corners_3d(board))
+    points = triangulate(cameras, imgp).reshape(-1, n, 3)
+    pairs = adjacent_corner_pairs(board)
+    lengths = np.linalg.norm(points[:, pairs[:, 0]] - points[:, pairs[:, 1]], axis=-1).ravel()
+    lengths = lengths[np.isfinite(lengths)]
+    configured = 1000 * square_length(board)
+    if lengths.size == 0:
+        return {"configured_square_mm": configured, "measured_square_mm": None,
+                "measured_square_iqr_mm": None, "relative_error": None, "pairs": 0}
+    q1, median, q3 = 1000 * np.percentile(lengths, [25, 50, 75])
+    return {"configured_square_mm": configured, "measured_square_mm": float(median),
+            "measured_square_iqr_mm": float(q3 - q1),
+            "relative_error": float(median / configured - 1), "pairs": int(lengths.size)}
