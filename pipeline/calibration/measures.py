@@ -8,7 +8,7 @@ import numpy as np
 from pipeline.calibration.board import board_corners_3d, square_length
 from pipeline.calibration.detect import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.geometry import Camera
+from pipeline.geometry import Camera, rotation_angle_deg
 
 COVERAGE_GRID = (8, 6)      # image cells across x, y; a cell counts once a corner fell in it
 
@@ -80,3 +80,13 @@ def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> 
     return {"configured_square_mm": configured, "measured_square_mm": float(median),
             "measured_square_iqr_mm": float(q3 - q1),
             "relative_error": float(median / configured - 1), "pairs": int(lengths.size)}
+
+
+def compare_with_truth(cameras: list[Camera], truth: list[Camera]) -> dict:
+    """Per-camera centre (mm) and orientation (deg) errors against the true rig (synthetic
+    studies), cameras matched by name."""
+    true_by_name = {cam.name: cam for cam in truth}
+    return {cam.name: {
+        "center_error_mm": float(np.linalg.norm(cam.center - true_by_name[cam.name].center) * 1000),
+        "orientation_error_deg": rotation_angle_deg(cam.rotation, true_by_name[cam.name].rotation),
+    } for cam in cameras}

@@ -68,6 +68,42 @@ def write_report(path: Path, title: str, sections: list[str],
     write_text(path, page)
 
 
+def calibration_section(quality: dict) -> str:
+    """Per-camera calibration quality, the synthetic truth comparison if any, and the gates
+    that did not pass, each with what to record differently."""
+    rows = []
+    for name, q in quality["cameras"].items():
+        truth = quality.get("truth_comparison", {}).get(name)
+        rows.append(f"<tr><td>{_text(name)}</td><td>{q['reprojection_median_px']:.2f}</td>"
+                    f"<td>{q['detected_frames']} of {q['frames']}</td>"
+                    + (f"<td>{truth['center_error_mm']:.1f}</td><td>{truth['orientation_error_deg']:.3f}</td>"
+                       if truth else "") + "</tr>")
+    truth_head = "<th>centre error vs truth (mm)</th><th>orientation error (deg)</th>" \
+        if "truth_comparison" in quality else ""
+    gates = [g for g in quality.get("gates", []) if g["verdict"] != "pass"]
+    gate_items = "".join(f'<li><b>{_text(g["verdict"])}</b>: {_text(g["message"])}</li>' for g in gates)
+    verdict = quality.get("gates_verdict", "pass")
+    return ("<section><h2>Calibration quality</h2><table><tr><th>camera</th>"
+            "<th>median reprojection error (px)</th><th>frames with the board</th>"
+            f"{truth_head}</tr>{''.join(rows)}</table>"
+            f"<p>Quality gates: <b>{_text(verdict)}</b>"
+            + (f" &ndash; what to improve next time:</p><ul>{gate_items}</ul>" if gates else ".</p>")
+            + "</section>")
+
+
+def truth_section(errors: dict) -> str:
+    """Measured vs true values (synthetic studies: the pipeline's accuracy on this trial)."""
+    entries = [(side, name, e) for side in ("left", "right") for name, e in errors.get(side, {}).items()]
+    if "cadence_spm" in errors:
+        entries.append(("both", "cadence_spm", errors["cadence_spm"]))
+    rows = []
+    for side, name, e in entries:
+        cells = [side, name] + [("&ndash;" if e[k] is None else f"{e[k]:.3f}") for k in ("measured", "true", "error")]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return ("<h3>Measured vs ground truth</h3><table><tr><th>side</th><th>metric</th><th>measured</th>"
+            f"<th>true</th><th>error</th></tr>{''.join(rows)}</table>")
+
+
 def _summary_table(summary: dict) -> str:
     header = "<tr><th>Measure</th>" + "".join(f"<th>{side}</th>" for side in SIDES) + "</tr>"
     rows = []

@@ -1,13 +1,11 @@
 """`runlab calibrate`: board videos -> calibration.toml + quality.json."""
 from __future__ import annotations
 
-import numpy as np
-
 from pipeline.calibration.calibrate import calibrate
+from pipeline.calibration.measures import compare_with_truth
 from pipeline.calibration.gates import blocking_failures
 from pipeline.config import Config
 from pipeline.errors import RunlabError
-from pipeline.geometry import rotation_angle_deg
 from pipeline.io import formats
 from pipeline.io.video import probe_synchronized
 from pipeline.stages.common import log
@@ -18,18 +16,6 @@ class CalibrationGateError(RunlabError):
     """A quality gate failed; the calibration is not written."""
 
 
-def compare_with_truth(cameras, truth: formats.Calibration) -> dict:
-    """Per-camera centre (mm) and orientation (deg) errors against the true rig."""
-    out = {}
-    for cam in cameras:
-        true = truth.camera(cam.name)
-        out[cam.name] = {
-            "center_error_mm": float(np.linalg.norm(cam.center - true.center) * 1000),
-            "orientation_error_deg": rotation_angle_deg(cam.rotation, true.rotation),
-        }
-    return out
-
-
 def run(cfg: Config) -> None:
     paths = StudyPaths.from_config(cfg)
     videos = paths.calibration_videos()
@@ -37,7 +23,7 @@ def run(cfg: Config) -> None:
     result = calibrate(videos, list(cfg.rig.cameras), cfg.board, cfg.calibration)
     quality = dict(result.quality)
     if cfg.study.synthetic and paths.truth_rig.exists():
-        quality["truth_comparison"] = compare_with_truth(result.cameras, formats.read_calibration(paths.truth_rig))
+        quality["truth_comparison"] = compare_with_truth(result.cameras, formats.read_calibration(paths.truth_rig).cameras)
     formats.write_json(paths.calibration_quality, quality)
 
     for gate in quality["gates"]:
