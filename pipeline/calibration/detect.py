@@ -1,8 +1,7 @@
 """Decode calibration videos once and find the ChArUco board in every frame."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,15 +67,15 @@ def detect_video(video: Path, board_cfg: BoardConfig,
 def detect_videos(videos: list[Path], board_cfg: BoardConfig,
                   inverted: bool | None = None) -> list[VideoDetections]:
     """Detections for every video (in parallel); all videos must have the same frame count,
-    since frame k of each is the same instant. Worker processes are spawned, so a calling
-    script needs the usual `if __name__ == "__main__":` guard.
+    since frame k of each is the same instant.
 
     `inverted`: the print's polarity (True = white markers on black); None = detect it per
     video (see `detect_video`); `VideoDetections.inverted` says which one found the board."""
     probe_synchronized(videos)
-    # "spawn": forking a process that already runs JAX threads (aniposelib) can deadlock.
-    with ProcessPoolExecutor(max_workers=min(MAX_WORKERS, len(videos)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Threads, not processes: decoding and ChArUco detection run in OpenCV with the GIL
+    # released, and a thread costs nothing to start (spawned processes took ~3 s each to import
+    # the stack; forking after JAX has started can deadlock).
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(videos))) as pool:
         detections = list(pool.map(detect_video, videos, [board_cfg] * len(videos),
                                    [inverted] * len(videos)))
     counts = {str(d.video): d.n_frames for d in detections}
