@@ -67,11 +67,18 @@ def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds())
 
 
 def _low_is_bad(value, warn, fail) -> tuple[str, float]:
+    """Verdict and the limit it was decided against, for a measure where less is worse."""
     if value < fail:
         return FAIL, fail
     if value < warn:
         return WARN, warn
     return PASS, warn
+
+
+def _high_is_bad(value, warn, fail) -> tuple[str, float]:
+    """Verdict and the limit it was decided against, for a measure where more is worse."""
+    verdict, limit = _low_is_bad(-value, -warn, -fail)
+    return verdict, -limit
 
 
 def _reprojection(name: str, median, t: GateThresholds) -> Gate:
@@ -81,12 +88,7 @@ def _reprojection(name: str, median, t: GateThresholds) -> Gate:
                     f"camera {name}: no board corner seen together with another camera could "
                     "be reprojected; record the board where this camera and a neighbour both "
                     "see it")
-    if median > t.reprojection_fail_px:
-        verdict, limit = FAIL, t.reprojection_fail_px
-    elif median > t.reprojection_warn_px:
-        verdict, limit = WARN, t.reprojection_warn_px
-    else:
-        verdict, limit = PASS, t.reprojection_warn_px
+    verdict, limit = _high_is_bad(median, t.reprojection_warn_px, t.reprojection_fail_px)
     advice = ("" if verdict == PASS else
               ": check that the videos are synchronized, the board is flat and rigid, the "
               "camera was not moved or refocused during the recording, and the board was "
@@ -184,12 +186,7 @@ def _board_size(size: dict, t: GateThresholds) -> Gate:
                     "no board corner was triangulated from two cameras; the board size could "
                     "not be checked")
     measured = size["measured_square_mm"]
-    if abs(err) > t.board_size_fail:
-        verdict, limit = FAIL, t.board_size_fail
-    elif abs(err) > t.board_size_warn:
-        verdict, limit = WARN, t.board_size_warn
-    else:
-        verdict, limit = PASS, t.board_size_warn
+    verdict, limit = _high_is_bad(abs(err), t.board_size_warn, t.board_size_fail)
     advice = ("" if verdict == PASS else
               ": the board is not flat or rigid, the videos are not synchronized, or "
               "board.square_length_m / marker_length_m / squares_x / squares_y do not match "
