@@ -367,6 +367,7 @@ def compose(config_dir: Path | str = "conf", overrides: Optional[list[str]] = No
     from hydra.errors import HydraException
 
     config_dir = Path(config_dir).resolve()
+    register_schemas()   # so a conf/ file may extend `schema/<group>` in its defaults list
     try:
         with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
             raw = hydra_compose(config_name="config", overrides=list(overrides or []))
