@@ -116,10 +116,40 @@ class CalibrationGatesConfig:
     board_size_fail: float = 0.02
 
 
+class IntrinsicsSource(str, Enum):
+    board = "board"      # from the calibration videos themselves
+    videos = "videos"    # from separate board videos, <path>/<camera>.mp4 (one per camera, not synchronized)
+    file = "file"        # from an earlier calibration: runlab / aniposelib / Pose2Sim TOML or caliscope camera_array.toml
+
+
+@dataclass
+class IntrinsicsConfig:
+    """Where the lens models come from; with `videos` or `file` only the extrinsics are fitted
+    to the calibration videos (bundle adjustment with the intrinsics held fixed)."""
+    source: IntrinsicsSource = IntrinsicsSource.board
+    path: Optional[str] = None            # videos: folder (None = <data_dir>/intrinsics); file: the file
+
+    def __post_init__(self):
+        if IntrinsicsSource(self.source) == IntrinsicsSource.file and not self.path:
+            raise ConfigError("calibration.intrinsics.source = file needs calibration.intrinsics.path "
+                              "(an earlier calibration.toml, Pose2Sim TOML or caliscope camera_array.toml)")
+        if IntrinsicsSource(self.source) == IntrinsicsSource.board and self.path:
+            raise ConfigError(f"calibration.intrinsics.path = {self.path} is given but "
+                              "calibration.intrinsics.source = board ignores it: set source to "
+                              "videos or file, or remove the path")
+
+
+class FrameSelection(str, Enum):
+    even = "even"            # evenly spaced over the frames with the board
+    diverse = "diverse"      # greedy spread of board tilt, image position and distance
+
+
 @dataclass
 class CalibrationConfig:
     floor_frames: int = 5                 # first frames: board on the floor; 0 = no floor board (cameras in camera 0's frame, no 'up')
-    max_frames: int = 60                  # frames used for calibration, spread over the video
+    max_frames: int = 60                  # frames used for calibration, chosen by frame_selection
+    frame_selection: FrameSelection = FrameSelection.even
+    intrinsics: IntrinsicsConfig = field(default_factory=IntrinsicsConfig)
     max_reprojection_px: float = 1.0      # quality gate
     min_detections_per_camera: int = 10
     gates: CalibrationGatesConfig = field(default_factory=CalibrationGatesConfig)

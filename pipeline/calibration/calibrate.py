@@ -1,6 +1,7 @@
 """Multi-camera calibration from synchronized ChArUco videos.
 
-Steps: detect the board in every frame; intrinsics per camera (OpenCV); relative poses by
+Steps: detect the board in every frame; intrinsics per camera (OpenCV, from these videos,
+separate intrinsic videos or an earlier calibration: sources.py); relative poses by
 aniposelib bundle adjustment; world frame from the board lying on the floor in the first
 `floor_frames` frames, or, with `floor_frames = 0`, the frame of the first camera.
 """
@@ -17,11 +18,11 @@ from pipeline.calibration.detect import (CalibrationError, VideoDetections, dete
                                          spread_over, usable_views)
 from pipeline.calibration.extrinsics import board_views, calibrate_extrinsics, triangulate
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
-from pipeline.calibration.intrinsics import calibrate_intrinsics
 from pipeline.calibration.measures import (COVERAGE_GRID, board_coverage, board_distances,
                                            distance_spread, triangulated_square_size)
+from pipeline.calibration.sources import calibrate_lenses
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
-from pipeline.config import BoardConfig, CalibrationConfig
+from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
 from pipeline.geometry import Camera, project, transform_rig
 
 
@@ -43,13 +44,10 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     held[calib_cfg.floor_frames:] = True
     _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
 
-    cameras = []
-    intrinsic_rms, intrinsic_views = {}, {}
-    for name, det, views in zip(camera_names, detections, usable & held):
-        frames = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
-        K, dist, intrinsic_rms[name], intrinsic_views[name] = calibrate_intrinsics(det, frames,
-                                                                                   board)
-        cameras.append(Camera(name, det.image_size, K, dist))
+    cameras, lens_info, lens_detections = calibrate_lenses(
+        calib_cfg, board_cfg, board, camera_names, detections, usable & held, videos,
+        lambda det, frames, count: spread_over(frames, count))
+    intrinsic_rms = {name: info["rms_px"] for name, info in lens_info.items()}
 
     shared = (usable & held).sum(axis=0) >= 2
     frames = spread_over(np.flatnonzero(shared), calib_cfg.max_frames)
@@ -64,10 +62,14 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
 
     camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
-    for cam, det, views in zip(cameras, detections, usable & held):
+    # Coverage and distance range judge the lens model: measured on the videos it came from.
+    lens_views = (usable & held if lens_detections is detections
+                  else [usable_views(det, board) for det in lens_detections])
+    for cam, det, views in zip(cameras, lens_detections, lens_views):
         own = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
         camera_quality[cam.name]["board_coverage"] = board_coverage(det, np.flatnonzero(views))
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, board)))
+        camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
     quality = {
         "cameras": camera_quality,
         "coverage_grid": list(COVERAGE_GRID),
@@ -76,7 +78,8 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
                                    int(np.sum(usable[a] & usable[b] & held))
                                    for a, b in combinations(range(len(camera_names)), 2)},
-        "views_used_for_intrinsics": intrinsic_views,
+        "intrinsics_source": IntrinsicsSource(calib_cfg.intrinsics.source).value,
+        "views_used_for_intrinsics": {n: i["views"] for n, i in lens_info.items()},
         "frames_used_for_extrinsics": int(len(frames)),
         "floor": floor_checks,
     }
@@ -148,7 +151,7 @@ def _camera_quality(cameras: list[Camera], detections: list[VideoDetections],
             "frames": det.n_frames,
             "detected_frames": int(sum(len(ids) > 0 for ids in det.ids)),
             "usable_frames": int(usable[c].sum()),
-            "intrinsic_rms_px": float(intrinsic_rms[cam.name]),
+            "intrinsic_rms_px": intrinsic_rms[cam.name],
             "reprojection_mean_px": float(error.mean()) if error.size else None,
             "reprojection_median_px": float(np.median(error)) if error.size else None,
             "reprojected_corners": int(error.size),

@@ -105,3 +105,19 @@ def _rename(cams: list[Camera], names: list[str] | None, path: Path) -> list[Cam
         raise FormatError(f"{path}: {len(cams)} cameras, but {len(names)} names were given")
     from dataclasses import replace
     return [replace(c, name=n) for c, n in zip(cams, names)]
+
+
+def read_any_calibration(path: Path | str) -> Calibration:
+    """A calibration in any of the formats above, told apart by layout: caliscope files have
+    `[cameras.<id>]` tables, the others one table per camera (runlab's own calibration.toml is
+    aniposelib TOML and reads the same way)."""
+    path = Path(path)
+    doc = _load(path)
+    if isinstance(doc.get("cameras"), dict) and all(str(k).isdigit() for k in doc["cameras"]):
+        return read_caliscope_camera_array(path)
+    tables = [v for k, v in doc.items() if k != "metadata" and isinstance(v, dict)]
+    if not tables or not all({"matrix", "distortions", "size"} <= set(t) for t in tables):
+        raise FormatError(f"{path}: neither an aniposelib / Pose2Sim / runlab calibration (one "
+                          "table per camera with matrix, distortions, size) nor a caliscope "
+                          "camera_array.toml")
+    return read_pose2sim_calibration(path)
