@@ -1,7 +1,10 @@
 """`runlab`: the command line. Parses, reads config, calls one stage runner.
 
     runlab configure [key=value ...]    compose conf/ with Hydra -> params.yaml (what DVC reads)
-    runlab <stage> [key=value ...]      run one stage on params.yaml (+ overrides)
+    runlab <stage> [key=value ...]      run one stage on params.yaml (+ overrides), for every
+                                        session (synth, calibrate) or trial (the others);
+                                        --session S / --trial T runs one (what DVC calls)
+    runlab report --study               only the study report (per-trial reports: --trial T)
     runlab demo                         configure the demo study and `dvc repro` it
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope calibration -> ours
@@ -18,6 +21,7 @@ import time
 from pathlib import Path
 
 STAGES = ("synth", "calibrate", "detect", "triangulate", "analyze", "report")
+SESSION_STAGES = ("synth", "calibrate")
 log = logging.getLogger("runlab")
 
 
@@ -32,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     for stage in STAGES:
         s = sub.add_parser(stage, help=f"run the {stage} stage")
         s.add_argument("--params", default="params.yaml", help="composed config (default params.yaml)")
+        if stage in SESSION_STAGES:
+            s.add_argument("--session", default=None, help="one session id (default: all)")
+        else:
+            s.add_argument("--trial", default=None, help="one trial id (default: all)")
+        if stage == "report":
+            s.add_argument("--study", action="store_true", help="only the study report")
         s.add_argument("overrides", nargs="*", help="key=value overrides, e.g. triangulation.min_views=3")
     demo = sub.add_parser("demo", help="run the built-in demo study end to end through DVC")
     demo.add_argument("overrides", nargs="*")
@@ -43,22 +53,33 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("source", help="calibration file of the other tool")
     imp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope"), required=True)
     imp.add_argument("--names", default=None, help="comma-separated camera names, in file order (= rig.cameras)")
-    imp.add_argument("--out", required=True, help="e.g. results/<study>/calibration/calibration.toml")
+    imp.add_argument("--out", required=True,
+                     help="e.g. results/<study>/sessions/<session>/calibration/calibration.toml")
     exp = sub.add_parser("export-calibration", help="write a calibration for Pose2Sim/aniposelib or caliscope")
     exp.add_argument("out", help="file to write")
     exp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope"), required=True)
-    exp.add_argument("--calibration", default=None, help="default: the configured study's calibration.toml")
+    exp.add_argument("--calibration", default=None, help="default: the configured session's calibration.toml")
+    exp.add_argument("--session", default=None, help="session id (needed when the study has several)")
     exp.add_argument("--params", default="params.yaml")
     return p
 
 
-def export_calibration(out: str, fmt: str, calibration: str | None, params: str) -> Path:
-    from pipeline.config import load_params
+def export_calibration(out: str, fmt: str, calibration: str | None, params: str,
+                       session: str | None = None) -> Path:
+    from pipeline.config import ConfigError, load_params
     from pipeline.io.formats import read_calibration
     from pipeline.io.interop import write_caliscope_camera_array, write_pose2sim_calibration
     from pipeline.study import StudyPaths
 
-    source = Path(calibration) if calibration else StudyPaths.from_config(load_params(params)).calibration
+    if calibration:
+        source = Path(calibration)
+    else:
+        cfg = load_params(params)
+        if session is None and len(cfg.study.sessions) != 1:
+            raise ConfigError(f"the study has sessions {list(cfg.study.sessions)}: name one with --session")
+        session = session or next(iter(cfg.study.sessions))
+        cfg.study.session(session)
+        source = StudyPaths.from_config(cfg).calibration(session)
     writer = write_caliscope_camera_array if fmt == "caliscope" else write_pose2sim_calibration
     writer(out, read_calibration(source))
     return Path(out)
@@ -74,23 +95,40 @@ def import_calibration(source: str, fmt: str, names: str | None, out: str) -> Pa
 
 
 def configure(config_dir: str, out: str, overrides: list[str]) -> Path:
-    from pipeline.config import compose, to_yaml
+    """Compose conf/ into params.yaml (what DVC reads), byte for byte as `dvc exp run` would,
+    after checking it against the typed schema so a bad key fails here, not in a stage."""
+    from omegaconf import OmegaConf
+
+    from pipeline.config import compose_raw, validate
     from pipeline.io.atomic import write_text
 
-    cfg = compose(config_dir, overrides)
-    text = "# Composed from conf/ by `runlab configure`; do not edit, change conf/ instead.\n" + to_yaml(cfg)
+    raw = compose_raw(config_dir, overrides)
+    validate(raw, source=str(Path(config_dir) / "config.yaml"))
+    text = OmegaConf.to_yaml(raw)
     out_path = Path(out)
     if not out_path.exists() or out_path.read_text() != text:
         write_text(out_path, text)
     return out_path
 
 
-def run_stage(stage: str, params: str, overrides: list[str]) -> None:
+def run_stage(stage: str, args: argparse.Namespace) -> None:
     from pipeline.config import load_params
 
-    cfg = load_params(params, overrides)
+    cfg = load_params(args.params, args.overrides)
     start = time.perf_counter()
-    importlib.import_module(f"pipeline.stages.{stage}").run(cfg)
+    module = importlib.import_module(f"pipeline.stages.{stage}")
+    if stage in SESSION_STAGES:
+        module.run(cfg, args.session)
+    elif stage == "report":
+        if args.trial:
+            cfg.study.trial(args.trial)   # a clear error for an unknown trial id
+            module.run_trial(cfg, args.trial)
+        elif args.study:
+            module.run_study(cfg)
+        else:
+            module.run(cfg)
+    else:
+        module.run(cfg, args.trial)
     log.info("%s finished in %.1f s", stage, time.perf_counter() - start)
 
 
@@ -101,7 +139,7 @@ def demo(overrides: list[str]) -> int:
     params = configure("conf", "params.yaml", ["study=demo", *overrides])
     rc = subprocess.call(["dvc", "repro"])
     if rc == 0:
-        report = StudyPaths.from_config(load_params(params)).report_dir / "index.html"
+        report = StudyPaths.from_config(load_params(params)).study_report_dir / "index.html"
         print(f"\nReport: {report.resolve()}")
     return rc
 
@@ -145,13 +183,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {import_calibration(args.source, args.format, args.names, args.out)}")
             return 0
         if args.command == "export-calibration":
-            print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params)}")
+            print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params, args.session)}")
             return 0
         if args.command == "board-image":
             path = write_board_image(args.dpi, args.out, args.overrides)
             print(f"wrote {path}: print it at {args.dpi:g} dpi without scaling, then measure a square")
             return 0
-        run_stage(args.command, args.params, args.overrides)
+        run_stage(args.command, args)
         return 0
     except RunlabError as exc:
         if args.verbose:

@@ -7,6 +7,7 @@ ConfigStore under `schema/<group>` for tools that compose with Hydra directly.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -40,11 +41,24 @@ class RunnerConfig:
     seed: int = 0
 
 
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")   # session / trial ids: folder and DVC stage names
+
+
+@dataclass
+class SessionConfig:
+    """One visit of one subject: one calibration, one or more trials."""
+    subject: str = MISSING                # e.g. "R01": the before/after comparison groups sessions by it
+    date: str = ""                        # ISO date (YYYY-MM-DD); orders a subject's sessions
+    label: str = ""                       # e.g. "before", "after 6 weeks of retraining"
+    notes: str = ""
+
+
 @dataclass
 class TrialConfig:
-    name: str = MISSING
+    session: str = MISSING                # key into study.sessions; its calibration is used
+    condition: str = ""                   # e.g. "treadmill 3.0 m/s, own shoes"
     belt_speed_mps: Optional[float] = None   # treadmill trials: stride length = belt speed x stride time
-    runner: RunnerConfig = field(default_factory=RunnerConfig)
+    runner: RunnerConfig = field(default_factory=RunnerConfig)   # synthetic sessions only
 
     def treadmill_speed(self, synthetic: bool) -> Optional[float]:
         """Belt speed of this trial: as configured, or the synthetic runner's treadmill speed."""
@@ -56,10 +70,30 @@ class TrialConfig:
 @dataclass
 class StudyConfig:
     name: str = "demo"
-    data_dir: str = "studies/demo"        # inputs: calibration/ and trials/<name>/ videos
+    data_dir: str = "studies/demo"        # inputs: <session>/calibration/ and <session>/<trial>/ videos
     results_dir: str = "results/demo"     # everything the pipeline writes
-    synthetic: bool = True                # data_dir is produced by `runlab synth`
-    trials: list[TrialConfig] = field(default_factory=list)
+    # Sessions rendered by `runlab synth` (DVC runs one synth stage per entry); empty for a
+    # study of real recordings, whose videos are tracked with `dvc add` instead.
+    synthesize: list[str] = field(default_factory=list)
+    sessions: dict[str, SessionConfig] = field(default_factory=dict)
+    trials: dict[str, TrialConfig] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.synthesize)
+
+    def trial(self, name: str) -> TrialConfig:
+        if name not in self.trials:
+            raise ConfigError(f"no trial '{name}' in study.trials (known: {', '.join(self.trials)})")
+        return self.trials[name]
+
+    def session(self, name: str) -> SessionConfig:
+        if name not in self.sessions:
+            raise ConfigError(f"no session '{name}' in study.sessions (known: {', '.join(self.sessions)})")
+        return self.sessions[name]
+
+    def trials_of(self, session: str) -> list[str]:
+        return [t for t, trial in self.trials.items() if trial.session == session]
 
 
 # --- rig / board / calibration ------------------------------------------------------------
@@ -371,13 +405,34 @@ def _check_values(cfg: Config, source: str) -> None:
                         f"half the frame rate ({cfg.rig.fps / 2:g} Hz)")
     if cfg.analysis.forward_axis is not None and len(cfg.analysis.forward_axis) != 3:
         problems.append("analysis.forward_axis needs 3 values")
-    names = [t.name for t in cfg.study.trials]
-    if len(set(names)) != len(names):
-        problems.append("study.trials has duplicate names")
-    if not names:
-        problems.append("study.trials is empty: list at least one trial")
+    problems += _study_problems(cfg.study)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
+
+
+def _study_problems(study: StudyConfig) -> list[str]:
+    problems = []
+    if not study.trials:
+        problems.append("study.trials is empty: list at least one trial")
+    for kind, names in (("session", study.sessions), ("trial", study.trials)):
+        bad = [n for n in names if not NAME_PATTERN.match(n)]
+        if bad:
+            problems.append(f"study.{kind}s: ids {bad} must be letters, digits, '_', '-' or '.' "
+                            "(they become folder and DVC stage names)")
+    overlap = sorted(set(study.sessions) & set(study.trials))
+    if overlap:
+        problems.append(f"ids {overlap} are both a session and a trial; give them different names")
+    for name, trial in study.trials.items():
+        if trial.session not in study.sessions:
+            problems.append(f"study.trials.{name}.session='{trial.session}' is not in study.sessions "
+                            f"({', '.join(study.sessions) or 'none defined'})")
+    unknown = [s for s in study.synthesize if s not in study.sessions]
+    if unknown:
+        problems.append(f"study.synthesize lists {unknown}, which are not in study.sessions")
+    empty = [s for s in study.sessions if not study.trials_of(s)]
+    if empty:
+        problems.append(f"study.sessions {empty} have no trials; remove them or add trials")
+    return problems
 
 
 def load_params(path: Path | str = "params.yaml", overrides: Optional[list[str]] = None) -> Config:
@@ -391,19 +446,27 @@ def load_params(path: Path | str = "params.yaml", overrides: Optional[list[str]]
     return validate(raw, source=str(path))
 
 
-def compose(config_dir: Path | str = "conf", overrides: Optional[list[str]] = None) -> Config:
-    """Compose conf/config.yaml with Hydra (group choices and overrides) and validate it."""
+def compose_raw(config_dir: Path | str = "conf", overrides: Optional[list[str]] = None):
+    """conf/config.yaml composed with Hydra exactly as DVC's Hydra integration does it
+    (dvc.utils.hydra.compose_and_dump), so `runlab configure` and `dvc exp run -S ...` write
+    the same params.yaml and DVC sees no parameter change between them."""
     from hydra import compose as hydra_compose, initialize_config_dir
     from hydra.errors import HydraException
 
     config_dir = Path(config_dir).resolve()
     register_schemas()   # so a conf/ file may extend `schema/<group>` in its defaults list
     try:
-        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(config_dir), version_base=None):
             raw = hydra_compose(config_name="config", overrides=list(overrides or []))
     except HydraException as exc:
         raise ConfigError(f"{config_dir}: {exc}") from None
-    return validate(raw, source=str(config_dir / "config.yaml"))
+    OmegaConf.resolve(raw)
+    return raw
+
+
+def compose(config_dir: Path | str = "conf", overrides: Optional[list[str]] = None) -> Config:
+    """Compose conf/config.yaml with Hydra (group choices and overrides) and validate it."""
+    return validate(compose_raw(config_dir, overrides), source=str(Path(config_dir).resolve() / "config.yaml"))
 
 
 def to_yaml(cfg: Config) -> str:

@@ -1,23 +1,31 @@
 """Where a study's files live. The only place that knows the on-disk layout.
 
-    <data_dir>/calibration/<camera>.mp4          board videos (synchronized)
-    <data_dir>/trials/<trial>/<camera>.mp4       trial videos (synchronized)
-    <data_dir>/truth/                            synthetic studies only: the ground truth
-    <results_dir>/calibration/                   calibration.toml, quality.json
-    <results_dir>/keypoints2d/<trial>.npz, previews/<trial>_<camera>.png
-    <results_dir>/points3d/<trial>.npz
-    <results_dir>/analysis/<trial>.json, <trial>_strides.csv
-    <results_dir>/metrics.json                   study summary (DVC metrics)
-    <results_dir>/report/index.html
+Inputs (videos tracked with `dvc add`, or rendered by `runlab synth`):
 
-One folder per stage output, so each DVC stage owns exactly its folder.
+    <data_dir>/<session>/calibration/<camera>.mp4      board videos (synchronized)
+    <data_dir>/<session>/<trial>/<camera>.mp4          trial videos (synchronized)
+    <data_dir>/<session>/truth/                        synthetic sessions only: the ground truth
+
+Results (one folder per DVC stage output, so each stage owns exactly its folder):
+
+    <results_dir>/sessions/<session>/calibration/      calibration.toml, quality.json, quality.html
+    <results_dir>/trials/<trial>/keypoints2d/          <trial>.npz, previews/<camera>.png
+    <results_dir>/trials/<trial>/points3d/             <trial>.npz, .trc, .c3d, .csv
+    <results_dir>/trials/<trial>/analysis/             <trial>.json, <trial>_strides.csv
+    <results_dir>/trials/<trial>/metrics.json          headline numbers (DVC metrics)
+    <results_dir>/trials/<trial>/report/               index.html, figures, overlay videos
+    <results_dir>/report/                              the study report (index.html)
+    <results_dir>/metrics.json                         study summary (DVC metrics)
+
+Session and trial ids are unique within a study; a trial belongs to one session and uses
+that session's calibration.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError
 
 
 @dataclass(frozen=True)
@@ -25,64 +33,99 @@ class StudyPaths:
     data_dir: Path
     results_dir: Path
     cameras: tuple[str, ...]
+    trial_sessions: dict[str, str] = field(default_factory=dict)   # trial -> session
 
     @classmethod
     def from_config(cls, cfg: Config) -> "StudyPaths":
-        return cls(Path(cfg.study.data_dir), Path(cfg.study.results_dir), tuple(cfg.rig.cameras))
+        return cls(Path(cfg.study.data_dir), Path(cfg.study.results_dir), tuple(cfg.rig.cameras),
+                   {name: t.session for name, t in cfg.study.trials.items()})
+
+    def session_of(self, trial: str) -> str:
+        if trial not in self.trial_sessions:
+            raise ConfigError(f"no trial '{trial}' in study.trials (known: {', '.join(self.trial_sessions)})")
+        return self.trial_sessions[trial]
 
     # inputs
-    def calibration_videos(self) -> list[Path]:
-        return [self.data_dir / "calibration" / f"{c}.mp4" for c in self.cameras]
+    def session_dir(self, session: str) -> Path:
+        return self.data_dir / session
+
+    def calibration_videos(self, session: str) -> list[Path]:
+        return [self.session_dir(session) / "calibration" / f"{c}.mp4" for c in self.cameras]
 
     def trial_dir(self, trial: str) -> Path:
-        return self.data_dir / "trials" / trial
+        return self.session_dir(self.session_of(trial)) / trial
 
     def trial_videos(self, trial: str) -> list[Path]:
         return [self.trial_dir(trial) / f"{c}.mp4" for c in self.cameras]
 
     # synthetic ground truth
-    @property
-    def truth_dir(self) -> Path:
-        return self.data_dir / "truth"
+    def truth_dir(self, session: str) -> Path:
+        return self.session_dir(session) / "truth"
 
-    @property
-    def truth_rig(self) -> Path:
-        return self.truth_dir / "rig.toml"
+    def truth_rig(self, session: str) -> Path:
+        return self.truth_dir(session) / "rig.toml"
 
     def truth_trial(self, trial: str) -> Path:
-        return self.truth_dir / f"{trial}.npz"
+        return self.truth_dir(self.session_of(trial)) / f"{trial}.npz"
 
     def truth_metrics(self, trial: str) -> Path:
-        return self.truth_dir / f"{trial}_metrics.json"
+        return self.truth_dir(self.session_of(trial)) / f"{trial}_metrics.json"
 
-    # outputs
-    @property
-    def calibration(self) -> Path:
-        return self.results_dir / "calibration" / "calibration.toml"
+    # per-session results
+    def calibration_dir(self, session: str) -> Path:
+        return self.results_dir / "sessions" / session / "calibration"
 
-    @property
-    def calibration_quality(self) -> Path:
-        return self.results_dir / "calibration" / "quality.json"
+    def calibration(self, session: str) -> Path:
+        return self.calibration_dir(session) / "calibration.toml"
+
+    def calibration_quality(self, session: str) -> Path:
+        return self.calibration_dir(session) / "quality.json"
+
+    def calibration_report(self, session: str) -> Path:
+        return self.calibration_dir(session) / "quality.html"
+
+    def trial_calibration(self, trial: str) -> Path:
+        return self.calibration(self.session_of(trial))
+
+    # per-trial results
+    def trial_results(self, trial: str) -> Path:
+        return self.results_dir / "trials" / trial
+
+    def keypoints2d_dir(self, trial: str) -> Path:
+        return self.trial_results(trial) / "keypoints2d"
 
     def keypoints2d(self, trial: str) -> Path:
-        return self.results_dir / "keypoints2d" / f"{trial}.npz"
+        return self.keypoints2d_dir(trial) / f"{trial}.npz"
 
     def preview(self, trial: str, camera: str) -> Path:
-        return self.results_dir / "keypoints2d" / "previews" / f"{trial}_{camera}.png"
+        return self.keypoints2d_dir(trial) / "previews" / f"{camera}.png"
+
+    def points3d_dir(self, trial: str) -> Path:
+        return self.trial_results(trial) / "points3d"
 
     def points3d(self, trial: str) -> Path:
-        return self.results_dir / "points3d" / f"{trial}.npz"
+        return self.points3d_dir(trial) / f"{trial}.npz"
 
-    def metrics(self, trial: str) -> Path:
-        return self.results_dir / "analysis" / f"{trial}.json"
+    def analysis_dir(self, trial: str) -> Path:
+        return self.trial_results(trial) / "analysis"
+
+    def analysis(self, trial: str) -> Path:
+        return self.analysis_dir(trial) / f"{trial}.json"
 
     def strides_csv(self, trial: str) -> Path:
-        return self.results_dir / "analysis" / f"{trial}_strides.csv"
+        return self.analysis_dir(trial) / f"{trial}_strides.csv"
+
+    def trial_metrics(self, trial: str) -> Path:
+        return self.trial_results(trial) / "metrics.json"
+
+    def trial_report_dir(self, trial: str) -> Path:
+        return self.trial_results(trial) / "report"
+
+    # study results
+    @property
+    def study_report_dir(self) -> Path:
+        return self.results_dir / "report"
 
     @property
     def study_metrics(self) -> Path:
         return self.results_dir / "metrics.json"
-
-    @property
-    def report_dir(self) -> Path:
-        return self.results_dir / "report"

@@ -1,4 +1,6 @@
 """Typed config: composition from conf/, and failures that name the offending key."""
+import re
+
 import pytest
 from omegaconf import OmegaConf
 
@@ -7,12 +9,18 @@ from pipeline.config import (Config, ConfigError, DetectorBackend, compose, load
                              register_schemas, validate)
 
 
+ONE_TRIAL = {"sessions": {"s": {"subject": "P"}}, "trials": {"t": {"session": "s"}}}
+
+
 def test_conf_composes_into_typed_config(repo_root):
     cfg = compose(repo_root / "conf")
     assert isinstance(cfg, Config)
     assert cfg.detector.backend is DetectorBackend.synthetic
-    assert [t.name for t in cfg.study.trials] == ["typical", "crossover"]
-    assert cfg.study.trials[1].runner.step_width_m == pytest.approx(-0.02)
+    assert list(cfg.study.trials) == ["crossover", "typical"]
+    assert cfg.study.trials["crossover"].runner.step_width_m == pytest.approx(-0.02)
+    assert cfg.study.trials["crossover"].session == "r01_before"
+    assert cfg.study.sessions["r01_after"].subject == "R01"
+    assert cfg.study.synthetic and cfg.study.trials_of("r01_after") == ["typical"]
 
 
 def test_hydra_overrides_apply(repo_root):
@@ -28,17 +36,17 @@ def test_unknown_key_is_named(repo_root):
 
 def test_wrong_type_is_named():
     with pytest.raises(ConfigError, match="rig.fps"):
-        validate({"rig": {"fps": "fast"}, "study": {"trials": [{"name": "t"}]}})
+        validate({"rig": {"fps": "fast"}, "study": ONE_TRIAL})
 
 
 def test_bad_enum_value_is_named():
     with pytest.raises(ConfigError, match="detector.backend"):
-        validate({"detector": {"backend": "openpose"}, "study": {"trials": [{"name": "t"}]}})
+        validate({"detector": {"backend": "openpose"}, "study": ONE_TRIAL})
 
 
 def test_inconsistent_values_are_explained():
     with pytest.raises(ConfigError, match="arc_deg needs one angle per camera"):
-        validate({"rig": {"cameras": ["a", "b", "c"]}, "study": {"trials": [{"name": "t"}]}})
+        validate({"rig": {"cameras": ["a", "b", "c"]}, "study": {**ONE_TRIAL, "synthesize": ["s"]}})
 
 
 def test_params_yaml_round_trip(tmp_path, repo_root):
@@ -63,3 +71,35 @@ def test_schemas_registered_in_config_store():
     assert "schema.yaml" in repo["schema"]["board"]
     node = repo["schema"]["board"]["schema.yaml"].node
     assert OmegaConf.select(node, "squares_x") == 7
+
+
+def test_params_yaml_is_what_dvc_composes(tmp_path, repo_root):
+    """`dvc exp run` recomposes params.yaml with Hydra; if it wrote anything else than
+    `runlab configure`, every experiment would rerun the whole study."""
+    from dvc.utils.hydra import compose_and_dump
+
+    ours = configure(str(repo_root / "conf"), str(tmp_path / "ours.yaml"), ["study=quick", "rig.fps=60"])
+    compose_and_dump(tmp_path / "dvc.yaml", str(repo_root / "conf"), None, "config", str(tmp_path),
+                     ["study=quick", "rig.fps=60"])
+    assert ours.read_text() == (tmp_path / "dvc.yaml").read_text()
+
+
+@pytest.mark.parametrize("study, message", [
+    ({"sessions": {"s": {"subject": "P"}}, "trials": {"t": {"session": "x"}}},
+     "study.trials.t.session='x' is not in study.sessions"),
+    ({"sessions": {"s": {"subject": "P"}}, "trials": {"t": {"session": "s"}}, "synthesize": ["q"]},
+     "study.synthesize lists ['q']"),
+    ({"sessions": {"s": {"subject": "P"}, "e": {"subject": "P"}}, "trials": {"t": {"session": "s"}}},
+     "study.sessions ['e'] have no trials"),
+    ({"sessions": {"s": {"subject": "P"}}, "trials": {"bad name": {"session": "s"}}},
+     "ids ['bad name'] must be letters"),
+    ({"sessions": {"s": {"subject": "P"}}, "trials": {}}, "study.trials is empty"),
+])
+def test_study_structure_errors_name_the_entry(study, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate({"study": study})
+
+
+def test_session_needs_a_subject():
+    with pytest.raises(ConfigError, match="subject"):
+        validate({"study": {"sessions": {"s": {}}, "trials": {"t": {"session": "s"}}}})

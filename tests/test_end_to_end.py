@@ -7,8 +7,11 @@ acceptance targets (issue #2), not fitted to the results.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -23,35 +26,52 @@ from pipeline.study import StudyPaths
 
 pytestmark = pytest.mark.slow
 
-STAGES = ("synth", "calibrate", "detect", "triangulate", "analyze", "report")
+GIT_ID = {"GIT_AUTHOR_NAME": "runlab tests", "GIT_AUTHOR_EMAIL": "tests@runlab.invalid",
+          "GIT_COMMITTER_NAME": "runlab tests", "GIT_COMMITTER_EMAIL": "tests@runlab.invalid"}
 
 
-def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=1800)
+def _env() -> dict:
+    return dict(os.environ, **GIT_ID, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def _dvc(project: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=project, env=_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _git(project: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=project, env=_env(), check=True, capture_output=True)
+
+
+def _stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, repo_root) -> Path:
-    """A throwaway DVC project: this repo's pipeline files and the `quick` study."""
+    """A throwaway DVC project: this repo's pipeline files and the `quick` study, committed
+    after the first `dvc repro` as a lab would commit it (dvc exp needs a baseline commit)."""
     proj = tmp_path_factory.mktemp("lab")
     for name in ("dvc.yaml", "conf", "pipeline", ".dvc/config", ".dvcignore"):
         src = repo_root / name
         dst = proj / name
         dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
-    subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst, **(
+            {"ignore": shutil.ignore_patterns("__pycache__")} if src.is_dir() else {}))
+    _git(proj, "init", "-q")
     configure(str(proj / "conf"), str(proj / "params.yaml"), ["study=quick"])
     first = _dvc(proj, "repro")
     assert first.returncode == 0, first.stdout + first.stderr
+    _git(proj, "add", "-A")
+    _git(proj, "commit", "-q", "-m", "quick study, first run")
     return proj
 
 
 @pytest.fixture(scope="module")
 def study(project):
     cfg = load_params(project / "params.yaml")
-    paths = StudyPaths(project / cfg.study.data_dir, project / cfg.study.results_dir, tuple(cfg.rig.cameras))
+    paths = StudyPaths.from_config(cfg)
+    paths = StudyPaths(project / paths.data_dir, project / paths.results_dir, paths.cameras, paths.trial_sessions)
     return cfg, paths
 
 
@@ -59,14 +79,17 @@ def test_second_repro_does_nothing(project):
     second = _dvc(project, "repro")
     assert second.returncode == 0, second.stderr
     out = second.stdout + second.stderr
-    for stage in STAGES:
+    stages = _dvc(project, "stage", "list", "--name-only").stdout.split()
+    assert {"synth@s01", "calibrate@s01", "detect@typical", "triangulate@typical", "analyze@typical",
+            "report_trial@typical", "report"} == set(stages)
+    for stage in stages:
         assert f"Stage '{stage}' didn't change, skipping" in out, out
-    assert "Running stage" not in out
+    assert not _stages_run(out)
 
 
 def test_calibrated_camera_centres_within_5mm(study):
     _, paths = study
-    quality = formats.read_json(paths.calibration_quality)
+    quality = formats.read_json(paths.calibration_quality("s01"))
     errors = {name: q["center_error_mm"] for name, q in quality["truth_comparison"].items()}
     assert max(errors.values()) < 5.0, errors
 
@@ -75,8 +98,8 @@ def test_calibration_loads_in_aniposelib(study):
     from aniposelib.cameras import CameraGroup
 
     _, paths = study
-    group = CameraGroup.load(str(paths.calibration))
-    ours = formats.read_calibration(paths.calibration)
+    group = CameraGroup.load(str(paths.calibration("s01")))
+    ours = formats.read_calibration(paths.calibration("s01"))
     assert group.get_names() == ours.names
     X = np.array([[0.1, 0.2, 0.9], [-0.3, 0.1, 0.1]])
     from pipeline.geometry import project
@@ -87,18 +110,18 @@ def test_calibration_loads_in_aniposelib(study):
 def test_3d_rmse_below_10mm(study):
     cfg, paths = study
     for trial in cfg.study.trials:
-        truth = formats.read_truth(paths.truth_trial(trial.name))
-        got = formats.read_points3d(paths.points3d(trial.name))
+        truth = formats.read_truth(paths.truth_trial(trial))
+        got = formats.read_points3d(paths.points3d(trial))
         err = np.linalg.norm(got.points - truth.points, axis=-1)
         assert np.isfinite(err).mean() > 0.99
         rmse = float(np.sqrt(np.nanmean(err ** 2)))
-        assert rmse < 0.010, f"{trial.name}: 3D RMSE {rmse * 1000:.1f} mm"
+        assert rmse < 0.010, f"{trial}: 3D RMSE {rmse * 1000:.1f} mm"
 
 
 def test_knee_flexion_and_step_width_match_truth(study):
     cfg, paths = study
     for trial in cfg.study.trials:
-        errors = formats.read_json(paths.metrics(trial.name))["truth_errors"]
+        errors = formats.read_json(paths.analysis(trial))["truth_errors"]
         for side in ("left", "right"):
             knee = errors[side]["peak_stance_knee_flexion_deg"]
             assert abs(knee["error"]) < 2.0, (side, knee)
@@ -108,8 +131,10 @@ def test_knee_flexion_and_step_width_match_truth(study):
 
 def test_report_written(study):
     _, paths = study
-    html = (paths.report_dir / "index.html").read_text()
+    html = (paths.trial_report_dir("typical") / "index.html").read_text()
     assert "typical" in html and "<img" in html
+    study_html = (paths.study_report_dir / "index.html").read_text()
+    assert "typical" in study_html and "S01" in study_html
 
 
 def _runlab(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -127,8 +152,8 @@ def test_missing_and_foreign_trial_videos_are_named(project, study, tmp_path):
     cfg, paths = study
     data, results = tmp_path / "data", tmp_path / "results"
     shutil.copytree(paths.data_dir, data)
-    shutil.copytree(paths.results_dir / "calibration", results / "calibration")
-    trial = data / "trials" / cfg.study.trials[0].name
+    shutil.copytree(paths.results_dir / "sessions", results / "sessions")
+    trial = data / "s01" / "typical"
     (trial / "cam_3.mp4").rename(trial / "cam_9.mp4")
     args = ("detect", f"study.data_dir={data}", f"study.results_dir={results}")
     run = _runlab(project, *args)
@@ -136,4 +161,51 @@ def test_missing_and_foreign_trial_videos_are_named(project, study, tmp_path):
     (trial / "cam_9.mp4").unlink()
     run = _runlab(project, *args)
     assert run.returncode == 2 and "cam_3.mp4: video not found" in run.stderr, run.stderr
-    assert not (results / "keypoints2d").exists()  # nothing half-written
+    assert not (results / "trials").exists()  # nothing half-written
+
+
+def test_threshold_change_reruns_only_analysis_and_reports(project):
+    """Issue #7: a changed analysis threshold reruns analyze and the reports, nothing upstream
+    (asserted from DVC's own output), and the flag appears in the metrics."""
+    configure(str(project / "conf"), str(project / "params.yaml"),
+              ["study=quick", "analysis.thresholds.max_pelvic_drop_deg=3.0"])
+    try:
+        run = _dvc(project, "repro")
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert _stages_run(run.stdout) == {"analyze@typical", "report_trial@typical", "report"}, run.stdout
+        metrics = json.loads((project / "results/quick/trials/typical/metrics.json").read_text())
+        assert metrics["flags"] > 0   # the quick runner drops the pelvis 5 deg > 3 deg
+    finally:
+        configure(str(project / "conf"), str(project / "params.yaml"), ["study=quick"])
+        restore = _dvc(project, "repro")   # outputs come back from DVC's run cache
+    assert restore.returncode == 0 and not _stages_run(restore.stdout), restore.stdout
+
+
+def test_queued_sweep_gives_two_experiments(project):
+    """Issue #7: `dvc exp run --queue` with a two-value Hydra sweep + `dvc queue start` gives
+    two experiments whose metrics differ in `dvc exp show`."""
+    queued = _dvc(project, "exp", "run", "--queue", "-S", "study=quick",
+                  "-S", "triangulation.lowpass_hz=8,12")
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    started = _dvc(project, "queue", "start", "--jobs", "1")
+    assert started.returncode == 0, started.stdout + started.stderr
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        status = _dvc(project, "queue", "status").stdout
+        if not re.search(r"\b(Queued|Running)\b", status):
+            break
+        time.sleep(5)
+    assert "Failed" not in status, status + _dvc(project, "queue", "logs", "--fail").stdout
+    shown = json.loads(_dvc(project, "exp", "show", "--json").stdout)
+    knees = {}
+    for baseline in shown:
+        for exp in baseline.get("experiments") or []:
+            for rev in exp["revs"]:
+                data = rev["data"]
+                cutoff = data["params"]["params.yaml"]["data"]["triangulation"]["lowpass_hz"]
+                metrics = data["metrics"]["results/quick/trials/typical/metrics.json"]["data"]
+                knees[cutoff] = metrics["left"]["peak_stance_knee_flexion_deg"]
+    assert set(knees) == {8, 12}, shown
+    assert knees[8] != knees[12]
+    # and the experiments changed nothing in the lab's workspace
+    assert _stages_run(_dvc(project, "repro").stdout) == set()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Optional
 
+from pipeline.config import Config
 from pipeline.io.formats import Calibration, FormatError
 
 log = logging.getLogger("runlab")
@@ -18,3 +20,11 @@ def check_camera_set(calib: Calibration, cameras: list[str], where: str) -> None
             + (f"; not calibrated: {missing}" if missing else "")
             + (f"; calibrated but not recorded: {extra}" if extra else "")
             + ". Recalibrate with the same cameras or fix rig.cameras.")
+
+
+def trial_names(cfg: Config, trial: Optional[str]) -> list[str]:
+    """The one trial asked for (checked against the study), or all of them in config order."""
+    if trial is None:
+        return list(cfg.study.trials)
+    cfg.study.trial(trial)
+    return [trial]

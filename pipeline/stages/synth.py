@@ -1,7 +1,9 @@
-"""`runlab synth`: render the synthetic ground-truth session of a study."""
+"""`runlab synth [--session S]`: render a synthetic session (board videos, trials, truth)."""
 from __future__ import annotations
 
+import dataclasses
 import time
+from typing import Optional
 
 import numpy as np
 
@@ -18,23 +20,34 @@ from pipeline.synth.trial_video import write_trial_videos
 WORLD_FORWARD = np.array([1.0, 0.0, 0.0])  # the generator runs along +X
 
 
-def run(cfg: Config) -> None:
-    if not cfg.study.synthetic:
-        raise ConfigError("study.synthetic is false: this study has real recordings, there is "
+def run(cfg: Config, session: Optional[str] = None) -> None:
+    if not cfg.study.synthesize:
+        raise ConfigError("study.synthesize is empty: this study has real recordings, there is "
                           "nothing to synthesize (run the pipeline from `calibrate`)")
+    for name in [session] if session else cfg.study.synthesize:
+        if name not in cfg.study.synthesize:
+            raise ConfigError(f"session '{name}' is not in study.synthesize ({cfg.study.synthesize}): "
+                              "its videos are recordings, not rendered")
+        synth_session(cfg, name)
+
+
+def synth_session(cfg: Config, session: str) -> None:
     paths = StudyPaths.from_config(cfg)
-    cameras = make_rig(cfg.rig)
-    formats.write_calibration(paths.truth_rig, formats.Calibration(cameras, metadata={"source": "synthetic truth"}))
-
+    cameras = make_rig(cfg.rig)   # the same rig in every session; each session is calibrated anew
+    formats.write_calibration(paths.truth_rig(session),
+                              formats.Calibration(cameras, metadata={"source": "synthetic truth"}))
+    # Each session's board is waved differently (seed), as on a real calibration day.
+    synth_cfg = dataclasses.replace(cfg.synth, seed=cfg.synth.seed + list(cfg.study.sessions).index(session))
     t0 = time.perf_counter()
-    write_calibration_videos(cameras, cfg.board, cfg.calibration, cfg.synth,
-                             paths.data_dir / "calibration", cfg.rig.fps)
-    log.info("calibration videos rendered in %.1f s", time.perf_counter() - t0)
+    write_calibration_videos(cameras, cfg.board, cfg.calibration, synth_cfg,
+                             paths.session_dir(session) / "calibration", cfg.rig.fps)
+    log.info("session %s: calibration videos rendered in %.1f s", session, time.perf_counter() - t0)
 
-    for trial in cfg.study.trials:
+    for name in cfg.study.trials_of(session):
+        trial = cfg.study.trials[name]
         truth = simulate_run(trial.runner, cfg.rig.fps)
-        write_trial_videos(truth.points, cameras, cfg.rig.fps, paths.trial_dir(trial.name))
-        formats.write_truth(paths.truth_trial(trial.name), formats.TruthTrial(
+        write_trial_videos(truth.points, cameras, cfg.rig.fps, paths.trial_dir(name))
+        formats.write_truth(paths.truth_trial(name), formats.TruthTrial(
             truth.points, cfg.rig.fps, truth.foot_strikes, truth.toe_offs))
         # True metric values: the analysis definitions applied to the true skeleton and events.
         events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
@@ -43,5 +56,5 @@ def run(cfg: Config) -> None:
                                  belt_speed_mps=trial.treadmill_speed(synthetic=True))
         result = analysis.to_dict()
         result.pop("flags", None)  # flags depend on a study's thresholds, truth does not
-        formats.write_json(paths.truth_metrics(trial.name), {"trial": trial.name, "runner": vars(trial.runner), **result})
-        log.info("trial %s: %d frames of ground truth", trial.name, truth.points.shape[0])
+        formats.write_json(paths.truth_metrics(name), {"trial": name, "runner": vars(trial.runner), **result})
+        log.info("trial %s: %d frames of ground truth", name, truth.points.shape[0])
