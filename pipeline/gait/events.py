@@ -8,6 +8,11 @@ speed on a treadmill and stands still overground, so horizontal velocity would n
 cases; the height above the floor behaves the same in both.
 
 Per foot:
+0. Gross triangulation errors are removed first: the heel, big toe and ankle of a
+   foot are rigidly linked, so a keypoint whose distances to both others are off their trial
+   median by more than OUTLIER_MIN_M (and 6 robust SDs) in a frame is dropped there (seen
+   overground, where the runner leaves the rig's volume: errors of 0.1-0.6 m in single
+   frames). Gaps up to FILL_GAP_S are bridged linearly; longer gaps stay gaps.
 1. Stance level of the heel and of the big toe: the median of the lowest 15 % of that
    keypoint's low-passed heights (keypoints sit above the floor by an unknown, person- and
    detector-dependent amount, so the floor height itself is not used).
@@ -16,19 +21,20 @@ Per foot:
    min over the two keypoints of (height - level); contact when it falls below
    `contact_threshold_m`, flight when it rises above twice that (hysteresis), contacts
    shorter than `min_contact_s` and flights shorter than `min_flight_s` merged away.
-3. Refinement, on the raw (unfiltered) heights: a foot meets the ground along a smooth
-   path whose vertical speed may be finite (heel impact) or nearly zero (a heel lowered
-   onto the floor), so a threshold crossing is early by threshold / speed and filtering
-   rounds the corner further. Near the event the height of the first keypoint down (strike)
-   or the last one up (toe-off) is fitted by least squares, over `fit_window_s` either side,
-   with h = L + a s + b s^2 on the flight side (s = time from the event, a, b >= 0) and
-   h = L on the ground side; the event time is the best of a sub-frame grid of candidates.
-   The fit uses every sample around the corner, so noise averages out instead of deciding
-   which frame first passes a threshold, and a free local level L absorbs level error.
-   Only samples less than STRIKE_FIT_CAP_M / TOE_OFF_FIT_CAP_M above the level are fitted
-   (the Taylor model holds near contact only). Known limit: strikes stay ~0.5 frame early
-   at 120 fps on the synthetic runner (docs/metrics.md, tests/test_gait_events.py).
-
+3. Refinement, on the raw (unfiltered) heights of the first keypoint down (strike) or the
+   last one up (toe-off): a threshold crossing is early by threshold / speed and filtering
+   rounds the corner further, so the corner is fitted instead. Ground side: h = L, with L the
+   median height of that keypoint over up to LEVEL_WINDOW_S of the same contact next to the
+   event (a per-contact floor level: the keypoint's offset above the floor is unknown and the
+   3D noise changes across an overground runway). Air side (s = time from the event):
+   h = L + b s^2, a foot that arrives (leaves) with no vertical speed, as a heel lowered onto
+   the floor or a toe peeled off it; h = L + a s + b s^2 (a, b >= 0), a foot that hits the
+   floor with vertical speed, is taken only when it lowers the squared residuals by more
+   than LINEAR_PENALTY x the contact's noise variance (robust SD of the level samples), so
+   noise alone does not buy the extra freedom that pulls the fit early. Least squares over
+   +-2 `fit_window_s` of samples less than STRIKE_FIT_CAP_M / TOE_OFF_FIT_CAP_M above L
+   (the Taylor model holds near contact only); the event is the best candidate on a
+   GRID_STEP grid within `fit_window_s` of the coarse edge.
 Events are fractional frame indices. A contact cut by the start or end of the trial, or by
 missing keypoints, yields only the events actually seen.
 """
@@ -44,8 +50,15 @@ STANCE_LEVEL_QUANTILE = 0.15
 FLIGHT, CONTACT, UNKNOWN = 0, 1, -1
 GRID_STEP = 0.05          # frames, sub-frame resolution of the event fit
 # Heights (above the stance level) the corner model is fitted to: the touchdown of the heel
-# is quadratic only in its last ~15 mm; the toe leaves quadratically over more.
-STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.025
+# is quadratic only in its last ~15 mm (a larger cap made strikes late by 2-5 frames on the
+# synthetic runner); the toe leaves quadratically over more.
+STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.035
+LEVEL_WINDOW_S = 0.06     # contact samples next to the event giving its floor level and noise
+LINEAR_PENALTY = 8.0      # noise variances a vertical-speed term must save to be used
+MIN_NOISE_M = 0.0005      # floor of that SD: the Taylor model itself is not exact to better
+# (at 0.1-0.3 mm noise-free strikes of a 3 m/s runner took the speed term and came 1.4 frames early)
+OUTLIER_MIN_M = 0.05      # foot segment length change that marks a keypoint as an outlier
+FILL_GAP_S = 0.05         # gaps (NaN or outlier) up to this long are bridged linearly
 
 
 def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
@@ -56,6 +69,8 @@ def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0
     events = {}
     for side in SIDES:
         raw = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in FOOT])   # (2, F)
+        raw = np.where(_foot_outliers(points, side), np.nan, raw)
+        raw = np.stack([_fill_gaps(h, int(round(FILL_GAP_S * fps))) for h in raw])
         smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
         above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
         clearance = above.min(axis=0)
@@ -71,13 +86,13 @@ def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0
             if i > 0 and runs[i - 1][2] == FLIGHT:
                 edges = [_first_below(a, start, stop, contact_threshold_m) for a in above]
                 k = int(np.argmin(edges))
-                strikes.append(_fit_event(raw[k], above[k], int(edges[k]), half,
-                                          STRIKE_FIT_CAP_M, True))
+                strikes.append(_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
+                                          half, fps, contact_threshold_m, True))
             if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
                 edges = [_last_below(a, start, stop, contact_threshold_m) for a in above]
                 k = int(np.argmax(edges))
-                toe_offs.append(_fit_event(raw[k], above[k], int(edges[k]), half,
-                                           TOE_OFF_FIT_CAP_M, False))
+                toe_offs.append(_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
+                                           half, fps, contact_threshold_m, False))
         events[side] = {"foot_strike": np.array([t for t in strikes if np.isfinite(t)]),
                         "toe_off": np.array([t for t in toe_offs if np.isfinite(t)])}
     return events
@@ -141,29 +156,65 @@ def _remove_short_runs(state: np.ndarray, value: int, fill: int, min_length: int
     return out
 
 
-def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, half: int, cap: float,
-               strike: bool) -> float:
-    """Event time (frames) near `edge` from the corner fit of the module docstring, on the
-    samples within 2 * half of edge that are (with edge) less than `cap` above the stance
-    level; NaN when that stretch is cut by a gap or the trial's ends."""
+def _foot_outliers(points: np.ndarray, side: str) -> np.ndarray:
+    """(2, F) bool for FOOT: the keypoint's distances to both other foot keypoints (heel, big
+    toe, ankle: a rigid foot) are off their trial medians by more than the outlier limit."""
+    names = FOOT + ("ankle",)
+    p = [keypoint(points, f"{side}_{name}") for name in names]
+    off = {}
+    for i in range(3):
+        for j in range(i + 1, 3):
+            d = np.linalg.norm(p[i] - p[j], axis=1)
+            off[i, j] = off[j, i] = np.zeros(d.size, bool)   # NaN distances: not an outlier
+            if np.isfinite(d).any():
+                dev = np.abs(d - np.nanmedian(d))
+                limit = max(OUTLIER_MIN_M, 6 * 1.4826 * np.nanmedian(dev))
+                with np.errstate(invalid="ignore"):
+                    off[i, j] = off[j, i] = dev > limit
+    return np.stack([off[0, 1] & off[0, 2], off[1, 0] & off[1, 2]])
+
+
+def _fill_gaps(height: np.ndarray, max_gap: int) -> np.ndarray:
+    """Linear bridge over NaN runs of at most max_gap samples with data on both sides."""
+    out = height.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.isnan(height).astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if start > 0 and stop < height.size and stop - start <= max_gap:
+            out[start:stop] = np.interp(np.arange(start, stop), [start - 1, stop],
+                                        [height[start - 1], height[stop]])
+    return out
+
+
+def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[int, int],
+               half: int, fps: float, threshold: float, strike: bool) -> float:
+    """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
+    the fit stretch is cut by a gap or the trial's ends, or the contact has no level."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
     if lo < 0 or hi > height.size or not np.isfinite(height[lo:hi]).all():
         return np.nan
-    low = above[lo:hi] <= cap
-    rel = edge - lo
-    first = rel - np.argmin(low[rel::-1]) + 1 if not low[:rel + 1].all() else 0
-    last = rel + np.argmin(low[rel:]) if not low[rel:].all() else low.size
-    frames = np.arange(lo + first, lo + last, dtype=float)
-    y = height[lo + first:lo + last]
-    grid = np.arange(max(edge - half, frames[0]), min(edge + half, frames[-1]) + GRID_STEP / 2,
-                     GRID_STEP)
-    s = np.maximum((grid[:, None] - frames[None]) * (1 if strike else -1), 0.0) / half
-    design = np.stack([np.ones_like(s), s, s * s], axis=-1)          # (G, N, 3)
-    best = np.full(grid.size, np.inf)
-    for cols in ([0, 1, 2], [0, 1], [0, 2], [0]):                  # a, b >= 0: active sets
-        X = design[..., cols]
-        coef = np.einsum("gij,j->gi", np.linalg.pinv(X), y)
-        ok = (coef[:, 1:] >= 0).all(axis=1)
-        sse = ((np.einsum("gnj,gj->gn", X, coef) - y) ** 2).sum(axis=1)
-        best = np.where(ok & (sse < best), sse, best)
-    return float(grid[np.argmin(best)])
+    # Floor level and noise of this contact: the keypoint's own samples on the ground next to
+    # the event (after a strike, before a toe-off).
+    on = np.arange(*contact)
+    on = on[above[on] < threshold]
+    n_level = int(LEVEL_WINDOW_S * fps) + 1
+    on = on[on >= edge][:n_level] if strike else on[on <= edge][-n_level:]
+    if on.size < 3:
+        return np.nan
+    level = float(np.median(height[on]))
+    noise = max(1.4826 * float(np.median(np.abs(height[on] - level))), MIN_NOISE_M)
+    frames = np.arange(lo, hi, dtype=float)
+    y = height[lo:hi] - level
+    keep = y <= (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M)
+    frames, y = frames[keep], y[keep]
+    grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
+    # Time on the air side of each candidate (s, ms scale for conditioning), 0 on the ground.
+    s = np.maximum((grid[:, None] - frames[None]) * (1 if strike else -1), 0.0) * 1000 / fps
+    s2 = s * s
+    b = np.maximum((s2 @ y) / np.maximum((s2 * s2).sum(axis=1), 1e-30), 0.0)
+    sse = ((y - b[:, None] * s2) ** 2).sum(axis=1)                  # h = L + b s^2
+    design = np.stack([s, s2], axis=-1)                             # h = L + a s + b s^2
+    coef = np.einsum("gij,j->gi", np.linalg.pinv(design), y)
+    sse_linear = ((np.einsum("gnj,gj->gn", design, coef) - y) ** 2).sum(axis=1)
+    sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + LINEAR_PENALTY * noise ** 2,
+                          np.inf)
+    return float(grid[np.argmin(np.minimum(sse, sse_linear))])
