@@ -7,23 +7,29 @@ aniposelib bundle adjustment; world frame from the board lying on the floor in t
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from itertools import combinations
+
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from pipeline.calibration.board import make_board
 from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
-                                         spread_over, usable_views)
-from pipeline.calibration.extrinsics import board_views, calibrate_extrinsics, triangulate
+                                         diagnose_unseen, spread_over, unseen_advice,
+                                         usable_views)
+from pipeline.calibration.extrinsics import (board_views, calibrate_extrinsics, floor_view,
+                                             triangulate)
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
-from pipeline.calibration.measures import (COVERAGE_GRID, board_coverage, board_distances,
+from pipeline.calibration.measures import (COVERAGE_GRID, board_distances, coverage_counts,
                                            distance_spread, triangulated_square_size)
+from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
-from pipeline.geometry import Camera, project, transform_rig
+from pipeline.geometry import Camera, project, to_homogeneous, transform_rig
 
 
 @dataclass
@@ -38,7 +44,15 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     if len(videos) != len(camera_names):
         raise ValueError(f"{len(videos)} videos for {len(camera_names)} camera names")
     board = make_board(board_cfg)
+    clock = [time.perf_counter()]
+    timings = {}
+
+    def lap(step):         # seconds per step, for the report and the benchmark
+        clock.append(time.perf_counter())
+        timings[step] = round(clock[-1] - clock[-2], 3)
+
     detections, polarity = _detect(videos, board_cfg)
+    lap("detect")
     usable = np.array([usable_views(det, board) for det in detections])
     held = np.zeros(usable.shape[1], bool)
     held[calib_cfg.floor_frames:] = True
@@ -46,19 +60,31 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
 
     cameras, lens_info, lens_detections = calibrate_lenses(
         calib_cfg, board_cfg, board, camera_names, detections, usable & held, videos,
-        lambda det, frames, count: spread_over(frames, count))
+        lambda det, frames, count: choose_views(det, frames, count, board,
+                                                calib_cfg.frame_selection))
     intrinsic_rms = {name: info["rms_px"] for name, info in lens_info.items()}
+    lap("intrinsics")
 
     shared = (usable & held).sum(axis=0) >= 2
-    frames = spread_over(np.flatnonzero(shared), calib_cfg.max_frames)
+    frames = choose_shared(detections, usable & held, np.flatnonzero(shared),
+                           calib_cfg.max_frames, board, calib_cfg.frame_selection)
     imgp, rtvecs, objp = board_views(cameras, detections, frames, usable, board)
-    rig_cameras = calibrate_extrinsics(cameras, imgp, rtvecs, objp)
-
     if calib_cfg.floor_frames > 0:
+        # The floor board joins the bundle adjustment as one more view: its fitted pose
+        # sets the world frame (a rigid fit to DLT-triangulated corners tilted it ~0.04 deg).
         floor_px = floor_observations(detections, calib_cfg.floor_frames, len(objp))
-        world_from_rig, floor_checks = world_from_floor(rig_cameras, floor_px, board)
+        floor_imgp, floor_rt = floor_view(cameras, floor_px, objp)
+        rig_cameras, boards, bundle = calibrate_extrinsics(
+            cameras, np.concatenate([imgp, floor_imgp], axis=1),
+            np.concatenate([rtvecs, floor_rt[:, None]], axis=1), objp)
+        floor_pose = None
+        if np.isfinite(boards[-1, 0]):
+            floor_pose = to_homogeneous(cv2.Rodrigues(boards[-1, :3])[0], boards[-1, 3:])
+        world_from_rig, floor_checks = world_from_floor(rig_cameras, floor_px, board, floor_pose)
     else:
+        rig_cameras, boards, bundle = calibrate_extrinsics(cameras, imgp, rtvecs, objp)
         world_from_rig, floor_checks = world_from_camera(rig_cameras)
+    lap("extrinsics")
     world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
 
     camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
@@ -67,7 +93,10 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
                   else [usable_views(det, board) for det in lens_detections])
     for cam, det, views in zip(cameras, lens_detections, lens_views):
         own = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
-        camera_quality[cam.name]["board_coverage"] = board_coverage(det, np.flatnonzero(views))
+        counts = coverage_counts(det, np.flatnonzero(views))
+        camera_quality[cam.name]["board_coverage"] = float((counts > 0).mean())
+        camera_quality[cam.name]["coverage_counts"] = counts.tolist()
+        camera_quality[cam.name]["image_size"] = list(det.image_size)
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, board)))
         camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
     quality = {
@@ -81,14 +110,19 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         "intrinsics_source": IntrinsicsSource(calib_cfg.intrinsics.source).value,
         "views_used_for_intrinsics": {n: i["views"] for n, i in lens_info.items()},
         "frames_used_for_extrinsics": int(len(frames)),
+        "bundle_adjustment": bundle,
         "floor": floor_checks,
     }
     medians = [q["reprojection_median_px"] for q in quality["cameras"].values()]
     quality["max_reprojection_px"] = calib_cfg.max_reprojection_px
     quality["passed"] = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
-    gates = evaluate_gates(quality, gate_thresholds(calib_cfg))
+    thresholds = gate_thresholds(calib_cfg)
+    quality["gate_thresholds"] = asdict(thresholds)
+    gates = evaluate_gates(quality, thresholds)
     quality["gates"] = [g.as_dict() for g in gates]
     quality["gates_verdict"] = overall_verdict(gates)
+    lap("quality")
+    quality["timings_s"] = timings
     return CalibrationResult(world_cameras, world_from_rig, quality)
 
 
@@ -122,7 +156,14 @@ def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetec
 
 def _check_board_seen(detections: list[VideoDetections], names: list[str], usable: np.ndarray,
                       board_cfg: BoardConfig, calib_cfg: CalibrationConfig) -> None:
-    if not any(len(ids) for det in detections for ids in det.ids):
+    blind = [(name, det) for name, det in zip(names, detections)
+             if not any(len(ids) for ids in det.ids)]
+    for name, det in blind:      # a named cause beats "not detected" (cheap: sampled frames)
+        advice = unseen_advice(name, det.video,
+                               diagnose_unseen(det.video, board_cfg, board_cfg.inverted), board_cfg)
+        if advice:
+            raise CalibrationError(advice)
+    if len(blind) == len(detections):
         raise CalibrationError(
             "the ChArUco board was not detected in any frame of any calibration video "
             f"({', '.join(str(d.video) for d in detections)}): check board.squares_x/"

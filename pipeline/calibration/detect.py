@@ -85,6 +85,44 @@ def detect_videos(videos: list[Path], board_cfg: BoardConfig,
     return detections
 
 
+def diagnose_unseen(video: Path, board_cfg: BoardConfig, polarity: bool | None,
+                    samples: int = 30) -> str | None:
+    """Why a video shows no board, when the frames tell: "mirrored" (the board is found in
+    the horizontally flipped frames: a camera or capture tool set to mirror, ArUco markers
+    are then unreadable), "polarity" (found only in the other print polarity than the
+    configured `board.inverted`), else None. Tries `samples` evenly spaced frames."""
+    board = make_board(board_cfg)
+    n = probe(video).n_frames
+    wanted = set(np.linspace(0, max(n - 1, 0), samples).round().astype(int).tolist())
+    polarities = [False, True] if polarity is None else [polarity]
+    for k, frame in enumerate(iter_frames(video, grayscale=True)):
+        if k not in wanted:
+            continue
+        flipped = cv2.flip(frame, 1)
+        if any(len(detect_board(flipped, board, p)[0]) for p in (False, True)):
+            return "mirrored"
+        if polarity is not None and len(detect_board(frame, board, not polarity)[0]):
+            return "polarity"
+    return None
+
+
+def unseen_advice(name: str, video: Path, diagnosis: str | None,
+                  board_cfg: BoardConfig) -> str:
+    """The sentence telling a technician what a `diagnose_unseen` result means."""
+    if diagnosis == "mirrored":
+        return (f"camera {name}'s video looks mirrored ({video}): the board is found only in "
+                "the horizontally flipped image. Turn off the mirror / flip setting of that "
+                "camera or capture software and record again, or flip the video back "
+                "(e.g. ffmpeg -vf hflip) before calibrating")
+    if diagnosis == "polarity":
+        printed = ("normal: black markers on white" if board_cfg.inverted else
+                   "inverted: white markers on black")
+        return (f"camera {name} ({video}) finds the board only as the other print ({printed}), but "
+                f"board.inverted = {str(board_cfg.inverted).lower()}: set board.inverted: null "
+                "(auto, found per video) or to the print's polarity")
+    return ""
+
+
 def usable_views(detections: VideoDetections, board) -> np.ndarray:
     """(n_frames,) bool: enough corners, not all on one line, for a board pose."""
     objp = board_corners_3d(board)

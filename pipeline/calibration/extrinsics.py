@@ -1,27 +1,21 @@
-"""Relative camera poses from simultaneous board views: aniposelib's initialisation and
-iterative bundle adjustment, intrinsics held fixed.
+"""Relative camera poses from simultaneous board views: aniposelib's initialisation, then
+our bundle adjustment of camera and board poses (bundle.py), intrinsics held fixed.
 
-Everything here is in the "rig" frame that the bundle adjustment settles in (about camera 0);
+Everything here is in the "rig" frame: camera 0's, which the bundle adjustment holds fixed;
 world.py moves it onto the floor board.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import cv2
 import numpy as np
-from aniposelib.cameras import Camera as AniposeCamera, CameraGroup
 from aniposelib.utils import get_initial_extrinsics
 
 from pipeline.calibration.board import board_corners_3d
+from pipeline.calibration.bundle import adjust, initial_board_poses
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
 from pipeline.geometry import Camera
 from pipeline.triangulation.dlt import triangulate_dlt
-
-# aniposelib stops refining once the median error drops below this; we want all iterations.
-BUNDLE_ERROR_THRESHOLD_PX = 0.01
-BUNDLE_SEED = 0
 
 
 def board_views(cameras: list[Camera], detections: list[VideoDetections], frames: np.ndarray,
@@ -56,9 +50,29 @@ def board_views(cameras: list[Camera], detections: list[VideoDetections], frames
     return imgp, rtvecs, objp
 
 
+def floor_view(cameras: list[Camera], floor_pixels: np.ndarray,
+               objp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The floor board as one more board view: (C, n, 2) pixels (NaN = unseen, from
+    `world.floor_observations`) -> (C, n, 2) pixels and (C, 6) board->camera PnP poses,
+    NaN for cameras that see fewer than MIN_VIEW_CORNERS of its corners."""
+    pixels = np.full_like(floor_pixels, np.nan)
+    rtvecs = np.full((len(cameras), 6), np.nan)
+    for c, (cam, px) in enumerate(zip(cameras, floor_pixels)):
+        ids = np.flatnonzero(np.isfinite(px[:, 0]))
+        if len(ids) < MIN_VIEW_CORNERS:
+            continue
+        ok, rvec, tvec = cv2.solvePnP(objp[ids], px[ids], cam.matrix, cam.dist)
+        if ok:
+            pixels[c, ids] = px[ids]
+            rtvecs[c] = np.concatenate([rvec.ravel(), tvec.ravel()])
+    return pixels, rtvecs
+
+
 def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.ndarray,
-                         objp: np.ndarray) -> list[Camera]:
-    """Cameras (with intrinsics) posed in a common rig frame by bundle adjustment."""
+                         objp: np.ndarray) -> tuple[list[Camera], np.ndarray, dict]:
+    """Cameras (with intrinsics) posed in a common rig frame (camera 0's) by bundle
+    adjustment; also each frame's board -> rig pose (F, 6; NaN where unused) and the fit's
+    summary. Initial poses: aniposelib's spanning tree of pairwise PnP poses."""
     names = [cam.name for cam in cameras]
     try:
         rvecs, tvecs = get_initial_extrinsics(rtvecs, names)
@@ -66,35 +80,12 @@ def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.nda
         raise CalibrationError("cameras cannot be linked by simultaneous board views; "
                                "show the board to neighbouring cameras at the same time. "
                                f"aniposelib: {str(exc).strip()}") from None
-    group = CameraGroup([AniposeCamera(matrix=cam.matrix, dist=cam.dist, size=cam.size,
-                                       name=cam.name, rvec=r, tvec=t)
-                         for cam, r, t in zip(cameras, rvecs, tvecs)])
-    seen = np.sum(~np.isnan(imgp[:, :, 0]), axis=0) >= 2
-    n = len(objp)
-    # Per-point board poses let aniposelib also pull the 3D points onto a rigid board.
-    # aniposelib's own objp starts at (0, 0); ours (OpenCV) at one square: keep them together.
-    n_frames = rtvecs.shape[1]
-    extra = {
-        "objp": np.tile(objp, (n_frames, 1))[seen],
-        "ids": np.repeat(np.arange(n_frames), n)[seen],
-        "rvecs": np.repeat(rtvecs[:, :, :3], n, axis=1)[:, seen],
-        "tvecs": np.repeat(rtvecs[:, :, 3:], n, axis=1)[:, seen],
-    }
-    with _seeded_global_rng(BUNDLE_SEED):   # aniposelib subsamples with np.random
-        group.bundle_adjust_iter(imgp[:, seen], extra, only_extrinsics=True,
-                                 error_threshold=BUNDLE_ERROR_THRESHOLD_PX, verbose=False)
-    return [cam.with_pose(cv2.Rodrigues(ac.get_rotation())[0], ac.get_translation())
-            for cam, ac in zip(cameras, group.cameras)]
-
-
-@contextmanager
-def _seeded_global_rng(seed: int):
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
+    counts = np.isfinite(imgp[:, :, 0]).reshape(len(cameras), rtvecs.shape[1], -1).sum(axis=2)
+    boards = initial_board_poses(rvecs, tvecs, rtvecs, counts)
+    rvecs, tvecs, boards, info = adjust([c.matrix for c in cameras], [c.dist for c in cameras],
+                                        rvecs, tvecs, boards, imgp, objp)
+    posed = [cam.with_pose(cv2.Rodrigues(r)[0], t) for cam, r, t in zip(cameras, rvecs, tvecs)]
+    return posed, boards, info
 
 
 def triangulate(cameras: list[Camera], pixels: np.ndarray) -> np.ndarray:

@@ -63,7 +63,17 @@ def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds())
         gates.append(_board_size(quality["board_size"], t))
     if "floor" in quality:
         gates.extend(_floor(list(cameras), quality["floor"]))
+    if quality.get("board_polarity", {}).get("fell_back_to_other_polarity"):
+        gates.append(_polarity(quality["board_polarity"]))
     return gates
+
+
+def _polarity(polarity: dict) -> Gate:
+    found = sorted(set(polarity.get("found", {}).values()) - {"not found"})
+    return Gate("board polarity", None, None, WARN,
+                f"board.inverted is set to {polarity.get('configured')}, which found the board "
+                f"in no video; it was found as {' / '.join(found) or 'neither'} instead. Set "
+                "board.inverted: null (auto, found per video) or to the print's polarity")
 
 
 def _low_is_bad(value, warn, fail) -> tuple[str, float]:

@@ -13,19 +13,28 @@ from pipeline.geometry import Camera, rotation_angle_deg
 COVERAGE_GRID = (8, 6)      # image cells across x, y; a cell counts once a corner fell in it
 
 
-def board_coverage(det: VideoDetections, frames: np.ndarray,
-                   grid: tuple[int, int] = COVERAGE_GRID) -> float:
-    """Fraction of the cells of a `grid` over the image that contained a detected corner in
-    any of `frames`. Lens models are only trustworthy where corners were seen."""
+def coverage_counts(det: VideoDetections, frames: np.ndarray,
+                    grid: tuple[int, int] = COVERAGE_GRID) -> np.ndarray:
+    """(rows, cols) int: in how many of `frames` each cell of a `grid` over the image
+    contained a detected corner (the quality report's heat map)."""
     width, height = det.image_size
-    hit = np.zeros(grid[::-1], bool)
+    counts = np.zeros(grid[::-1], int)
     for k in frames:
         px = det.corners[k]
         if len(px):
             col = np.clip((px[:, 0] + 0.5) * grid[0] // width, 0, grid[0] - 1).astype(int)
             row = np.clip((px[:, 1] + 0.5) * grid[1] // height, 0, grid[1] - 1).astype(int)
+            hit = np.zeros(grid[::-1], bool)
             hit[row, col] = True
-    return float(hit.mean())
+            counts += hit
+    return counts
+
+
+def board_coverage(det: VideoDetections, frames: np.ndarray,
+                   grid: tuple[int, int] = COVERAGE_GRID) -> float:
+    """Fraction of the cells of a `grid` over the image that contained a detected corner in
+    any of `frames`. Lens models are only trustworthy where corners were seen."""
+    return float((coverage_counts(det, frames, grid) > 0).mean())
 
 
 def board_distances(camera: Camera, det: VideoDetections, frames: np.ndarray,

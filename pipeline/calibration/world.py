@@ -34,9 +34,13 @@ def floor_observations(detections: list[VideoDetections], floor_frames: int,
     return out
 
 
-def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray,
-                     board) -> tuple[np.ndarray, dict]:
-    """4x4 transform rig -> world from the floor board, and checks for the quality report."""
+def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray, board,
+                     rig_from_board: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """4x4 transform rig -> world from the floor board, and checks for the quality report.
+
+    `rig_from_board`: the floor board's pose from the bundle adjustment (4x4), which fits
+    it to every camera's pixels; without it, a rigid fit to the triangulated corners. The
+    fit residual is reported against the pose used either way."""
     names = [cam.name for cam in cameras]
     seeing = [name for name, px in zip(names, floor_pixels) if np.isfinite(px[:, 0]).any()]
     if len(seeing) < 2:
@@ -53,7 +57,10 @@ def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray,
             f"(need {MIN_FLOOR_CORNERS}): make the whole floor board visible to at least "
             "two cameras")
     board_points = board_corners_3d(board)[found]
-    R, t = rigid_transform(board_points, rig_points[found])         # rig = R @ board + t
+    if rig_from_board is None:
+        R, t = rigid_transform(board_points, rig_points[found])     # rig = R @ board + t
+    else:
+        R, t = rig_from_board[:3, :3], rig_from_board[:3, 3]
     residual = np.linalg.norm(rig_points[found] - (board_points @ R.T + t), axis=1)
     world_from_board = to_homogeneous(WORLD_FROM_BOARD_AXES,
                                       -WORLD_FROM_BOARD_AXES @ board_center(board))

@@ -1,9 +1,11 @@
-"""`runlab calibrate`: board videos -> calibration.toml + quality.json."""
+"""`runlab calibrate`: board videos -> calibration.toml + quality.json + quality.html."""
 from __future__ import annotations
 
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.measures import compare_with_truth
 from pipeline.calibration.gates import blocking_failures
+from pipeline.calibration.report_html import quality_html
+from pipeline.io.atomic import write_text
 from pipeline.config import Config
 from pipeline.errors import RunlabError
 from pipeline.io import formats
@@ -25,6 +27,9 @@ def run(cfg: Config) -> None:
     if cfg.study.synthetic and paths.truth_rig.exists():
         quality["truth_comparison"] = compare_with_truth(result.cameras, formats.read_calibration(paths.truth_rig).cameras)
     formats.write_json(paths.calibration_quality, quality)
+    # Written before the gates can stop the stage: a failed calibration needs it most.
+    write_text(paths.calibration_quality.with_name("quality.html"),
+               quality_html(quality, f"Calibration quality: {cfg.study.name}"))
 
     for gate in quality["gates"]:
         if gate["verdict"] != "pass":

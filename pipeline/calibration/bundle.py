@@ -1,0 +1,128 @@
+"""Bundle adjustment of camera poses and board poses, intrinsics held fixed.
+
+The same least-squares problem aniposelib solves with its board constraint, written for a
+rigid board of known geometry: parameters are each camera's pose (camera 0 stays where it
+is: it fixes the frame) and each frame's board pose; residuals are the pixel errors of every
+detected corner, `project(camera, board pose @ corner) - detection`. The board's known
+square size fixes the scale. scipy's sparse trust-region solver with a finite-difference
+Jacobian over the known sparsity pattern: no JIT compile (aniposelib's numba kernels took
+~6 s to compile on every run), and the board poses replace the 3 free coordinates per
+corner, so the problem is ~20x smaller.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import least_squares
+from scipy.sparse import lil_matrix
+
+# Robust loss: corners off by more than a couple of pixels (a misread marker) count
+# linearly, not quadratically; below it the fit is plain least squares.
+LOSS, LOSS_SCALE_PX = "huber", 2.0
+TOLERANCE = 1e-10
+MAX_EVALUATIONS = 200
+
+
+def rodrigues(rvecs: np.ndarray) -> np.ndarray:
+    """(..., 3) rotation vectors -> (..., 3, 3) matrices (vectorized cv2.Rodrigues)."""
+    theta = np.linalg.norm(rvecs, axis=-1)[..., None, None]
+    small = theta < 1e-12
+    k = rvecs / np.where(small[..., 0], 1.0, theta[..., 0])
+    K = np.zeros(rvecs.shape[:-1] + (3, 3))
+    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
+    K = K - np.swapaxes(K, -1, -2)
+    s, c = np.sin(theta), np.cos(theta)
+    return np.eye(3) + s * K + (1 - c) * (K @ K)
+
+
+def _project(points: np.ndarray, K: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Camera-frame points (m, 3) -> pixels (m, 2), OpenCV's 5-term model."""
+    xy = points[:, :2] / points[:, 2:3]
+    k1, k2, p1, p2, k3 = dist
+    x, y = xy[:, 0], xy[:, 1]
+    r2 = x * x + y * y
+    radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
+    xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    return np.stack([K[0, 0] * xd + K[0, 1] * yd + K[0, 2], K[1, 1] * yd + K[1, 2]], axis=1)
+
+
+def initial_board_poses(cam_rvecs: np.ndarray, cam_tvecs: np.ndarray,
+                        rtvecs: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(F, 6) board -> rig pose per frame from the camera that saw most corners of it
+    (its PnP pose moved into the rig frame); NaN where no camera has a pose."""
+    import cv2
+    poses = np.full((rtvecs.shape[1], 6), np.nan)
+    for f in range(rtvecs.shape[1]):
+        seen = np.flatnonzero(np.isfinite(rtvecs[:, f, 0]))
+        if len(seen) == 0:
+            continue
+        c = seen[np.argmax(counts[seen, f])]
+        R_c = cv2.Rodrigues(cam_rvecs[c])[0]
+        # rig_from_board = inv(cam_from_rig) @ cam_from_board
+        R = R_c.T @ cv2.Rodrigues(rtvecs[c, f, :3])[0]
+        t = R_c.T @ (rtvecs[c, f, 3:] - cam_tvecs[c])
+        poses[f] = np.concatenate([cv2.Rodrigues(R)[0].ravel(), t])
+    return poses
+
+
+def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.ndarray,
+           cam_tvecs: np.ndarray, board_poses: np.ndarray, imgp: np.ndarray,
+           objp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Refine camera poses (world -> camera; camera 0 fixed) and board poses (board -> rig).
+
+    imgp (C, F*n, 2), NaN = not seen; column f*n + i is corner i of frame f. Frames whose
+    board pose is NaN are left out. Returns (cam_rvecs, cam_tvecs, board_poses, info)."""
+    n_cams, n = len(matrices), len(objp)
+    n_frames = imgp.shape[1] // n
+    obs_c, obs_col = np.nonzero(np.isfinite(imgp[:, :, 0]))
+    obs_f, obs_i = obs_col // n, obs_col % n
+    keep = np.isfinite(board_poses[obs_f, 0])
+    obs_c, obs_f, obs_i = obs_c[keep], obs_f[keep], obs_i[keep]
+    frames = np.unique(obs_f)
+    frame_index = np.full(n_frames, -1)
+    frame_index[frames] = np.arange(len(frames))
+    obs_k = frame_index[obs_f]
+    observed = imgp[obs_c, obs_f * n + obs_i]
+    by_camera = [np.flatnonzero(obs_c == c) for c in range(n_cams)]
+
+    n_cam_params = 6 * (n_cams - 1)
+
+    def unpack(x):
+        cams = np.concatenate([np.concatenate([cam_rvecs[:1], cam_tvecs[:1]], axis=1),
+                               x[:n_cam_params].reshape(-1, 6)])
+        return cams, x[n_cam_params:].reshape(-1, 6)
+
+    def residuals(x):
+        cams, boards = unpack(x)
+        R_b = rodrigues(boards[:, :3])[obs_k]
+        rig = np.einsum("mij,mj->mi", R_b, objp[obs_i]) + boards[obs_k, 3:]
+        out = np.empty((len(obs_c), 2))
+        R_c = rodrigues(cams[:, :3])
+        for c, rows in enumerate(by_camera):
+            if len(rows):
+                pc = rig[rows] @ R_c[c].T + cams[c, 3:]
+                out[rows] = _project(pc, matrices[c], dists[c]) - observed[rows]
+        return out.ravel()
+
+    sparsity = lil_matrix((2 * len(obs_c), n_cam_params + 6 * len(frames)), dtype=int)
+    rows = np.arange(len(obs_c))
+    for j in range(6):
+        for r in (2 * rows, 2 * rows + 1):
+            moving = obs_c > 0
+            sparsity[r[moving], 6 * (obs_c[moving] - 1) + j] = 1
+            sparsity[r, n_cam_params + 6 * obs_k + j] = 1
+
+    x0 = np.concatenate([np.concatenate([cam_rvecs[1:], cam_tvecs[1:]], axis=1).ravel(),
+                         board_poses[frames].ravel()])
+    start_rms = float(np.sqrt(np.mean(residuals(x0) ** 2)))
+    fit = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", loss=LOSS,
+                        f_scale=LOSS_SCALE_PX, x_scale="jac", ftol=TOLERANCE, xtol=TOLERANCE,
+                        gtol=TOLERANCE, max_nfev=MAX_EVALUATIONS)
+    cams, boards = unpack(fit.x)
+    out_boards = np.full_like(board_poses, np.nan)
+    out_boards[frames] = boards
+    err = np.linalg.norm(fit.fun.reshape(-1, 2), axis=1)
+    info = {"observations": int(len(obs_c)), "frames": int(len(frames)),
+            "start_rms_px": start_rms, "rms_px": float(np.sqrt(np.mean(err ** 2))),
+            "median_px": float(np.median(err)), "evaluations": int(fit.nfev)}
+    return cams[:, :3], cams[:, 3:], out_boards, info
