@@ -334,9 +334,20 @@ class AnalysisConfig:
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
 
 
+class OverlayFormat(str, Enum):
+    webm = "webm"   # VP8 in WebM: plays inside the report (checked in Chromium)
+    mp4 = "mp4"     # MPEG-4 part 2: ~5x faster to encode, plays in VLC, NOT in browsers
+
+
 @dataclass
 class ReportConfig:
     title: str = "Running analysis"
+    # QA videos per trial (pipeline/report/overlay.py): 3D reprojected on each camera + 3D view
+    overlay_videos: bool = True
+    overlay_width_px: Optional[int] = 960     # downscale to this width; null = camera resolution
+    overlay_max_frames: Optional[int] = 600   # first N frames (a few strides: QA, and VP8 costs ~30 ms/frame); null = all
+    overlay_format: OverlayFormat = OverlayFormat.webm
+    overlay_detections: bool = True           # also draw the 2D detections (thin yellow)
 
 
 @dataclass

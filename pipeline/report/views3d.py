@@ -123,6 +123,18 @@ def write_views_video(points: np.ndarray, fps: float, forward, out_path: Path,
     return n
 
 
+def write_views_still(points: np.ndarray, forward, frame: int, out_png: Path,
+                      panel_px: int = 320) -> Path:
+    """One frame of the 3D view as PNG (the video's poster in the report)."""
+    centre, travels = trial_centre(points)
+    if travels:
+        centre = hip_centre(points[frame:frame + 1])[0].copy()
+        centre[2] = 0.0
+    with atomic_path(out_png) as tmp:
+        cv2.imwrite(str(tmp), render_frame(points[frame], forward, centre, panel_px, f"frame {frame}"))
+    return Path(out_png)
+
+
 def key_event_frames(points: np.ndarray, events: dict, side: str) -> dict[str, float] | None:
     """Foot strike, peak stance knee flexion and toe-off (fractional frames) of the middle
     complete stance of `side`; None when that side has no complete stance."""

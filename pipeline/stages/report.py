@@ -1,58 +1,103 @@
-"""`runlab report`: per-trial reports (--trial T), the study report (--study), or both."""
+"""`runlab report --trial T`: one trial's report folder (HTML, figures, overlay videos);
+`runlab report --study`: the study report over all trials + the study metrics.json.
+
+The trial report reads the trial's analysis, 3D and 2D files, its session's calibration and
+quality, and the trial videos; the study report reads only the trials' report summaries and
+metrics, so it is quick to rebuild.
+"""
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 from pipeline.config import Config
-from pipeline.gait.compare import headline_metrics
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
-from pipeline.report.figures import curves_figure, foot_placement_figure
-from pipeline.report.html import calibration_section, render_trial_section, truth_section, write_report
+from pipeline.report.media import render_media
+from pipeline.report.quality import detection_stats
+from pipeline.report.study_report import write_study_report
+from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
 
 
 def run(cfg: Config) -> None:
+    """Every trial's report, then the study report."""
     for name in cfg.study.trials:
         run_trial(cfg, name)
     run_study(cfg)
 
 
-def run_trial(cfg: Config, name: str) -> None:
+def trial_info(cfg: Config, name: str) -> TrialInfo:
+    trial = cfg.study.trial(name)
+    session = cfg.study.session(trial.session)
+    return TrialInfo(name, session.subject, trial.session, session.label, session.date, trial.condition)
+
+
+def run_trial(cfg: Config, name: str) -> Path:
     paths = StudyPaths.from_config(cfg)
-    out_dir = paths.trial_report_dir(name)
-    session = paths.session_of(name)
+    info = trial_info(cfg, name)
     data = formats.read_json(paths.analysis(name))
     analysis = TrialAnalysis.from_dict(data)
-    points = formats.read_points3d(paths.points3d(name)).points
-    forward = data["summary"]["forward"]   # the line of progression the analysis used
-    figures = {
-        "Sagittal angles over the gait cycle (mean ± SD, stance shaded)":
-            curves_figure(points, analysis.fps, analysis.events, forward, out_dir / "sagittal.png"),
-        "Frontal plane: pelvic drop and hip adduction":
-            curves_figure(points, analysis.fps, analysis.events, forward, out_dir / "frontal.png",
-                          ("pelvic_drop_deg", "hip_adduction_deg")),
-        "Foot placement at foot strike, seen from behind":
-            foot_placement_figure(analysis, out_dir / "feet.png"),
-    }
-    extra = truth_section(data["truth_errors"]) if "truth_errors" in data else ""
-    sections = [calibration_section(formats.read_json(paths.calibration_quality(session))),
-                render_trial_section(name, analysis, figures, extra)]
-    write_report(out_dir / "index.html", f"{cfg.report.title}: {name}", sections, [])
-    log.info("trial %s: report written to %s", name, out_dir / "index.html")
+    p3d = formats.read_points3d(paths.points3d(name))
+    forward = data["summary"]["forward"]      # the line of progression the analysis used
+    out = paths.trial_report_dir(name)
+    if out.exists():                          # this stage owns the folder: no stale overlays
+        shutil.rmtree(out)
+
+    quality_file = paths.calibration_quality(info.session)
+    quality = formats.read_json(quality_file) if quality_file.exists() else None
+    quality_html = paths.calibration_report(info.session)
+    quality_href = os.path.relpath(quality_html, out) if quality_html.exists() else None
+
+    kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
+    min_score = cfg.triangulation.min_score
+    detection = None if kp is None else detection_stats(kp.points, kp.camera_names, min_score,
+                                                        p3d.views_used, p3d.n_views)
+    videos = paths.trial_videos(name)
+    cameras = None
+    calibration_file = paths.trial_calibration(name)
+    if calibration_file.exists():
+        calibration = formats.read_calibration(calibration_file)
+        cameras = [calibration.camera(c) for c in p3d.camera_names]
+        videos = [paths.trial_dir(name) / f"{c}.mp4" for c in p3d.camera_names]
+    if not all(v.exists() for v in videos):
+        log.warning("trial %s: trial videos missing (%s): report without camera overlays", name,
+                    ", ".join(str(v) for v in videos if not v.exists()))
+        videos = None
+    rc = cfg.report
+    detections = kp.points if kp is not None and rc.overlay_detections else None
+    if detections is not None and kp.camera_names != p3d.camera_names:
+        detections = None                     # another camera order: do not mix views up
+    media = render_media(out, p3d.points, p3d.fps, analysis.events, forward, videos, cameras,
+                         detections, min_score, rc.overlay_width_px or None,
+                         rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
+    index = write_trial_report(out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
+                               quality, quality_href, detection, media, data.get("truth_errors"),
+                               rc.title)
+    log.info("trial %s: report written to %s", name, index)
+    return index
 
 
-def run_study(cfg: Config) -> None:
+def run_study(cfg: Config) -> Path:
     paths = StudyPaths.from_config(cfg)
-    rows, study = [], {}
-    for name, trial in cfg.study.trials.items():
-        data = formats.read_json(paths.analysis(name))
-        summary = data["summary"]
-        study[name] = headline_metrics(data)
-        rows.append({"trial": name, "subject": cfg.study.sessions[trial.session].subject,
-                     "session": trial.session, "cadence (steps/min)": summary["cadence_spm"],
-                     "strides L/R": f"{summary['sides']['left']['n_strides']}/{summary['sides']['right']['n_strides']}",
-                     "flags": ", ".join(sorted({f["name"] for f in data["flags"]})) or "none"})
-    out = paths.study_report_dir / "index.html"
-    write_report(out, f"{cfg.report.title}: {cfg.study.name}", [], rows)
-    formats.write_json(paths.study_metrics, {"trials": study})
-    log.info("study report written to %s", out)
+    out = paths.study_report_dir
+    summaries, metrics = [], {}
+    for name in cfg.study.trials:
+        summary_file = paths.trial_report_dir(name) / "summary.json"
+        summary = formats.read_json(summary_file)
+        # who/when from the config as it is now (a relabelled session needs no trial rerun)
+        info = trial_info(cfg, name)
+        summary.update(subject=info.subject, session=info.session, session_label=info.session_label,
+                       session_date=info.session_date, condition=info.condition,
+                       href=os.path.relpath(paths.trial_report_dir(name) / "index.html", out))
+        summaries.append(summary)
+        if paths.trial_metrics(name).exists():
+            trial_metrics = formats.read_json(paths.trial_metrics(name))
+            trial_metrics.pop("schema_version", None)
+            metrics[name] = trial_metrics
+    index = write_study_report(out, summaries, cfg.report.title, cfg.study.name)
+    formats.write_json(paths.study_metrics, {"trials": metrics})
+    log.info("study report written to %s", index)
+    return index

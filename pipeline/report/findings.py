@@ -1,0 +1,149 @@
+"""Plain-language findings for lab staff: each check the analysis makes, per side, with the
+measured value, the threshold, the strides behind it and what it means.
+
+The checks are the analysis flags (pipeline/gait/metrics.py `_flags`, docs/metrics.md); a flag
+in the analysis file decides "flagged", the thresholds only describe the checks that passed
+or were switched off.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from pipeline.gait.angles import SIDES
+from pipeline.gait.metrics import METRICS, TrialAnalysis
+from pipeline.report.references import METRIC_REFERENCES, cite
+
+
+@dataclass(frozen=True)
+class Check:
+    flag: str            # flag name in the analysis
+    metric: str
+    threshold: str       # ThresholdsConfig field
+    comparison: str      # how the mean is flagged: "<=", "<" or ">"
+    meaning: str         # what a raised flag means, for lab staff
+    validated: bool      # does a published cut-off exist?
+
+
+CHECKS = (
+    Check("crossover", "step_width_m", "crossover_step_width_m", "<=",
+          "The feet land on or across one line: the swing leg can brush the stance calf "
+          "('kicking yourself'); it often comes with pelvic drop.", True),
+    Check("low_peak_knee_flexion", "peak_stance_knee_flexion_deg", "min_peak_knee_flexion_deg", "<",
+          "The knee bends less than typical while the foot is loaded: a stiff landing.", True),
+    Check("knee_over_toe", "knee_over_toe_m", "max_knee_over_toe_m", ">",
+          "At peak knee bend the knee travels ahead of the toes: the calf brakes the shin "
+          "alone (calf overload). Ideal: at or slightly behind the toes.", False),
+    Check("contralateral_pelvic_drop", "pelvic_drop_deg", "max_pelvic_drop_deg", ">",
+          "The swing-side hip sags while this leg is in stance: a sign of weak hip abductors.", False),
+    Check("high_knee_flexion_at_toe_off", "knee_flexion_at_toe_off_deg",
+          "max_knee_flexion_toe_off_deg", ">",
+          "The knee is still bent at push-off: no 'triple extension' of hip, knee and ankle.", False),
+    Check("low_calf_clearance", "calf_clearance_m", "min_calf_clearance_m", "<",
+          "The swing foot passes close to the stance calf (distance between keypoint centres).", False),
+)
+
+
+def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
+    """One row per check and side: status flagged / within / not checked / not measurable."""
+    raised = {(f["name"], f["side"]): f for f in analysis.flags}
+    rows = []
+    for check in CHECKS:
+        label, unit = METRICS[check.metric]
+        limit = getattr(thresholds, check.threshold, None) if thresholds is not None else None
+        for side in SIDES:
+            stats = analysis.summary["sides"][side]["metrics"][check.metric]
+            flag = raised.get((check.flag, side))
+            if flag is not None:
+                status, limit = "flagged", flag["threshold"]
+            elif limit is None:
+                status = "not checked"
+            elif stats["mean"] is None:
+                status = "not measurable"
+            else:
+                status = "within"
+            rows.append({"check": check.flag, "metric": check.metric, "label": label, "unit": unit,
+                         "side": side, "status": status, "mean": stats["mean"], "sd": stats["sd"],
+                         "n": stats["n"], "n_missing": stats["n_missing"], "note": stats["note"],
+                         "threshold": limit, "comparison": check.comparison,
+                         "threshold_field": check.threshold, "meaning": check.meaning,
+                         "validated": check.validated})
+    return rows
+
+
+STATUS_TEXT = {"flagged": "FLAGGED", "within": "within threshold", "not checked": "not checked",
+               "not measurable": "not measurable"}
+
+
+def findings_html(rows: list[dict], cadence_spm: float | None) -> str:
+    flagged = [r for r in rows if r["status"] == "flagged"]
+    parts = []
+    if flagged:
+        parts.append("<p>What stands out:</p><ul>")
+        for r in flagged:
+            parts.append(f'<li class="flag"><b>{_t(r["side"].capitalize())} {_t(r["label"])}</b>: '
+                         f"{_value(r)} (mean of {r['n']} strides); flagged when the mean is "
+                         f"{_t(r['comparison'])} {_fmt(r['threshold'], r['unit'])}. {_t(r['meaning'])}"
+                         + ("" if r["validated"] else " <i>This threshold is the lab's choice: no "
+                            "validated cut-off exists.</i>") + "</li>")
+        parts.append("</ul>")
+    else:
+        parts.append('<p class="ok">No check raised a flag.</p>')
+    body = []
+    by_check: dict[str, list[dict]] = {}
+    for r in rows:
+        by_check.setdefault(r["check"], []).append(r)
+    for check_rows in by_check.values():   # one row per check, a column per side
+        first = check_rows[0]
+        if first["threshold"] is None and all(r["status"] == "not checked" for r in check_rows):
+            limit = (f"off: no validated cut-off (set <code>analysis.thresholds."
+                     f"{_t(first['threshold_field'])}</code> to check)")
+        else:
+            limit = f"flag if {_t(first['comparison'])} {_fmt(first['threshold'], first['unit'])}"
+            if not first["validated"]:
+                limit += ' <span class="note">(lab choice: no validated cut-off)</span>'
+        cells = []
+        for r in check_rows:
+            value = _value(r) if r["mean"] is not None else _t(r["note"] or "not measurable")
+            missing = f' <span class="note">(+{r["n_missing"]} not measurable)</span>' if r["n_missing"] else ""
+            cells.append(f'<td class="{r["status"].replace(" ", "-")}">{value}<br>'
+                         f'<span class="note">{r["n"]} strides{missing}</span><br>'
+                         f"<b>{STATUS_TEXT[r['status']]}</b></td>")
+        reference, *sources = METRIC_REFERENCES.get(first["metric"], ("",))
+        body.append(f"<tr><td><b>{_t(first['label'])}</b></td>{''.join(cells)}<td>{limit}</td>"
+                    f'<td>{_t(first["meaning"])}<br><span class="note">{_t(reference)}'
+                    + (f" ({_t(cite(*sources))})" if sources else "") + "</span></td></tr>")
+    sides = "".join(f"<th>{_t(r['side'])}: mean &plusmn; SD</th>" for r in next(iter(by_check.values()), []))
+    parts.append(f'<table class="findings"><tr><th>check</th>{sides}<th>threshold</th>'
+                 f"<th>what it means (reference)</th></tr>{''.join(body)}</table>")
+    text, *sources = METRIC_REFERENCES["cadence_spm"]
+    parts.append(f"<p>Cadence: <b>{_fmt(cadence_spm, 'steps/min')}</b>. {_t(text)} "
+                 f'<span class="note">({_t(cite(*sources))})</span></p>')
+    parts.append('<p class="note">Each check compares the mean over strides of one side with its '
+                 "threshold; with fewer strides than <code>min_strides</code> there is no mean and "
+                 "no verdict. Thresholds are population figures or lab choices, not individual "
+                 "norms.</p>")
+    return "\n".join(parts)
+
+
+def _value(r: dict) -> str:
+    digits = _digits(r["unit"])
+    if r["unit"] == "m":   # people read centimetres
+        return f"{100 * r['mean']:.1f} &plusmn; {100 * (r['sd'] or 0):.1f} cm"
+    return f"{r['mean']:.{digits}f} &plusmn; {(r['sd'] or 0):.{digits}f} {_t(r['unit'])}"
+
+
+def _fmt(value, unit: str) -> str:
+    if value is None:
+        return "&ndash;"
+    if unit == "m":
+        return f"{100 * value:.1f} cm"
+    return f"{value:.{_digits(unit)}f} {_t(unit)}"
+
+
+def _digits(unit: str) -> int:
+    return 0 if unit in ("ms", "steps/min") else 1
+
+
+def _t(value) -> str:
+    return html.escape(str(value))

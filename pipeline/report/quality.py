@@ -1,0 +1,131 @@
+"""Calibration and detection quality for the trial report: numbers first, then HTML.
+
+Both say how far the 3D can be trusted: a camera with a high reprojection error or few
+confident keypoints feeds less (or worse) data to the triangulation.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from pipeline.skeleton import KEYPOINTS
+
+VERDICT_CLASS = {"pass": "ok", "warn": "warn", "fail": "bad"}
+
+
+def detection_stats(keypoints2d: np.ndarray, camera_names: list[str], min_score: float,
+                    views_used: np.ndarray | None = None, n_views: np.ndarray | None = None) -> dict:
+    """Per camera: share of keypoint detections (frames x keypoints) with score >= min_score;
+    per keypoint: that share per camera, the mean number of views the 3D used (views_used
+    (F, K, C)), and the share of frames triangulated from >= 2 views."""
+    scores = np.nan_to_num(np.asarray(keypoints2d)[..., 2], nan=0.0)        # (C, F, K)
+    confident = scores >= min_score
+    out = {"min_score": float(min_score), "n_frames": int(scores.shape[1]),
+           "cameras": {name: float(confident[c].mean()) for c, name in enumerate(camera_names)},
+           "keypoints": {}}
+    for k, name in enumerate(KEYPOINTS):
+        row = {"confident": {cam: float(confident[c, :, k].mean()) for c, cam in enumerate(camera_names)}}
+        if views_used is not None:
+            used = np.asarray(views_used)[:, k, :]
+            row["used_by_camera"] = {cam: float(used[:, c].mean()) for c, cam in enumerate(camera_names)}
+            row["mean_views"] = float(used.sum(axis=1).mean())
+            row["triangulated"] = float((used.sum(axis=1) >= 2).mean())
+        if n_views is not None:
+            row["gap_filled_or_missing"] = float((np.asarray(n_views)[:, k] == 0).mean())
+        out["keypoints"][name] = row
+    return out
+
+
+def detection_html(stats: dict) -> str:
+    cams = list(stats["cameras"])
+    parts = [f"<p>Share of 2D keypoints with a detector score of at least {stats['min_score']:g} "
+             f"(the triangulation's <code>min_score</code>), over {stats['n_frames']} frames x "
+             f"{len(KEYPOINTS)} keypoints:</p>",
+             "<table><tr>" + "".join(f"<th>{_t(c)}</th>" for c in cams) + "</tr><tr>"
+             + "".join(f"<td>{_pct(v)}</td>" for v in stats["cameras"].values()) + "</tr></table>"]
+    low = [c for c, v in stats["cameras"].items() if v < 0.8]
+    if low:
+        parts.append(f'<p class="warn">Below 80 % in {", ".join(map(_t, low))}: check that the '
+                     "runner is fully in view and lit in that camera (see its overlay video).</p>")
+    with_views = any("mean_views" in r for r in stats["keypoints"].values())
+    head = "".join(f"<th>{_t(c)} confident / used</th>" for c in cams)
+    if with_views:
+        head += "<th>mean views used</th><th>frames from &ge; 2 views</th><th>gap-filled or missing</th>"
+    rows = []
+    for name, r in stats["keypoints"].items():
+        cells = "".join(f"<td>{_pct(r['confident'][c])}"
+                        + (f" / {_pct(r['used_by_camera'][c])}" if "used_by_camera" in r else "")
+                        + "</td>" for c in cams)
+        if with_views:
+            cells += (f"<td>{r['mean_views']:.2f}</td><td>{_pct(r['triangulated'])}</td>"
+                      f"<td>{_pct(r.get('gap_filled_or_missing', 0.0))}</td>")
+        rows.append(f"<tr><td>{_t(name)}</td>{cells}</tr>")
+    parts.append("<details><summary>Per keypoint: detections and the views the 3D used</summary>"
+                 f"<table><tr><th>keypoint</th>{head}</tr>{''.join(rows)}</table>"
+                 '<p class="note">"used" = share of frames in which that camera\'s view entered the '
+                 "3D point (views_used of the 3D file); the robust triangulation drops views that "
+                 "disagree with the others.</p></details>")
+    return "\n".join(parts)
+
+
+def calibration_html(quality: dict | None, session: str | None = None,
+                     quality_href: str | None = None) -> str:
+    """Per-camera reprojection error and board frames, the gate verdicts, a link to the
+    session's full calibration report when there is one."""
+    where = f" (session {_t(session)})" if session else ""
+    if quality is None:
+        return f'<p class="warn">No calibration quality file found{where}.</p>'
+    truth = quality.get("truth_comparison", {})
+    head = ("<tr><th>camera</th><th>median reprojection error (px)</th><th>intrinsic RMS (px)</th>"
+            "<th>frames with the board</th>"
+            + ("<th>centre error vs truth (mm)</th><th>orientation error (deg)</th>" if truth else "")
+            + "</tr>")
+    rows = []
+    for name, q in quality.get("cameras", {}).items():
+        t = truth.get(name)
+        rows.append(f"<tr><td>{_t(name)}</td><td>{_num(q.get('reprojection_median_px'), 2)}</td>"
+                    f"<td>{_num(q.get('intrinsic_rms_px'), 2)}</td>"
+                    f"<td>{q.get('detected_frames', '&ndash;')} of {q.get('frames', '&ndash;')}</td>"
+                    + (f"<td>{_num(t['center_error_mm'], 1)}</td><td>{_num(t['orientation_error_deg'], 3)}</td>"
+                       if t else ("<td></td><td></td>" if truth else "")) + "</tr>")
+    parts = [f"<p>Calibration{where}: the reprojection error is how far, in pixels, the "
+             "calibrated cameras put the board's corners from where they were seen; below 0.5 px "
+             "is good (the lab's reference notes give intrinsic RMS below 0.5 px for a good "
+             "ChArUco calibration).</p>",
+             f"<table>{head}{''.join(rows)}</table>"]
+    gates = quality.get("gates")
+    if gates is None:
+        parts.append('<p class="note">This calibration was made before the quality gates existed; '
+                     "recalibrate to see them.</p>")
+    else:
+        verdict = _overall(gates)
+        items = "".join(f'<tr class="{VERDICT_CLASS.get(g["verdict"], "")}"><td>{_t(g["name"])}</td>'
+                        f'<td>{_t(g["verdict"])}</td><td>{_num(g.get("value"), 3)}</td>'
+                        f'<td>{_num(g.get("threshold"), 3)}</td><td>{_t(g["message"])}</td></tr>'
+                        for g in gates)
+        parts.append(f'<p>Quality gates: <b class="{VERDICT_CLASS.get(verdict, "")}">{_t(verdict)}</b> '
+                     f"({sum(g['verdict'] == 'pass' for g in gates)} of {len(gates)} pass).</p>"
+                     "<details><summary>All gates</summary><table><tr><th>gate</th><th>verdict</th>"
+                     f"<th>value</th><th>limit</th><th>message</th></tr>{items}</table></details>")
+    if quality_href:
+        parts.append(f'<p><a href="{_t(quality_href)}">Full calibration quality report of this '
+                     "session</a></p>")
+    return "\n".join(parts)
+
+
+def _overall(gates: list[dict]) -> str:
+    verdicts = {g["verdict"] for g in gates}
+    return "fail" if "fail" in verdicts else "warn" if "warn" in verdicts else "pass"
+
+
+def _pct(value) -> str:
+    return "&ndash;" if value is None else f"{100 * value:.0f} %"
+
+
+def _num(value, digits: int) -> str:
+    return "&ndash;" if value is None else f"{value:.{digits}f}"
+
+
+def _t(value) -> str:
+    return html.escape(str(value))

@@ -1,0 +1,189 @@
+"""The study report: one table over trials and subjects, and a before/after comparison for each
+subject recorded in two or more sessions. Built only from the trials' summary.json files
+(trial_report.trial_summary), so it never re-reads 3D data.
+
+Sessions of a subject are ordered by date, then label, then id; "change" is the last session
+minus the first. With several trials in one session the session's value is the mean of those
+trials' means (the table says how many trials).
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pipeline.gait.angles import SIDES  # noqa: E402
+from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
+from pipeline.gait.metrics import METRICS  # noqa: E402
+from pipeline.io.atomic import write_text  # noqa: E402
+from pipeline.report.figures import TITLES  # noqa: E402
+from pipeline.report.trial_report import EXTRA_STYLE, KEY_METRICS  # noqa: E402
+from pipeline.report.html import STYLE  # noqa: E402
+
+TABLE_METRICS = ("step_width_m", "pelvic_drop_deg", "peak_stance_knee_flexion_deg", "knee_over_toe_m")
+COMPARED_CURVES = ("knee_flexion_deg", "pelvic_drop_deg", "hip_adduction_deg")
+SESSION_COLOURS = ("tab:gray", "tab:green", "tab:purple", "tab:brown", "tab:olive")
+
+
+def sessions_by_subject(summaries: list[dict]) -> dict[str, list[dict]]:
+    """subject -> sessions in time order, each {session, label, date, trials: [summaries]}."""
+    subjects: dict[str, dict[str, dict]] = {}
+    for s in summaries:
+        subject = s.get("subject") or "(no subject)"
+        entry = subjects.setdefault(subject, {}).setdefault(s.get("session") or "", {
+            "session": s.get("session") or "", "label": s.get("session_label") or "",
+            "date": s.get("session_date") or "", "trials": []})
+        entry["trials"].append(s)
+    return {subject: sorted(sessions.values(), key=lambda e: (e["date"], e["label"], e["session"]))
+            for subject, sessions in subjects.items()}
+
+
+def session_values(session: dict) -> dict:
+    """Mean over the session's trials of cadence and each side's key metric means (None when no
+    trial has the value)."""
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return float(np.mean(values)) if values else None
+    trials = session["trials"]
+    return {"cadence_spm": mean([t["cadence_spm"] for t in trials]),
+            "means": {side: {m: mean([t["means"][side][m] for t in trials]) for m in KEY_METRICS}
+                      for side in SIDES}}
+
+
+def comparison(sessions: list[dict]) -> list[dict]:
+    """Rows {label, unit, values: [per session], change: last - first or None}."""
+    values = [session_values(s) for s in sessions]
+    rows = [{"metric": "cadence_spm", "side": "both", "label": "cadence", "unit": "steps/min",
+             "values": [v["cadence_spm"] for v in values]}]
+    for m in KEY_METRICS:
+        for side in SIDES:
+            label, unit = METRICS[m]
+            rows.append({"metric": m, "side": side, "label": f"{label} ({side})", "unit": unit,
+                         "values": [v["means"][side][m] for v in values]})
+    for row in rows:
+        first, last = row["values"][0], row["values"][-1]
+        row["change"] = None if first is None or last is None else last - first
+    return rows
+
+
+def write_study_report(out_dir: Path, summaries: list[dict], title: str, study: str = "") -> Path:
+    """index.html (+ one curve figure per compared subject) in `out_dir`. Each summary needs an
+    `href`: the trial report's index.html relative to `out_dir`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    subjects = sessions_by_subject(summaries)
+    parts = [f"<h1>{_t(title)}{': ' + _t(study) if study else ''}</h1>",
+             f"<p>{len(summaries)} trials, {len(subjects)} subjects. Click a trial for its report "
+             "(findings, curves, overlay videos, quality).</p>",
+             '<nav><a href="#trials">Trials</a><a href="#before-after">Before / after</a></nav>',
+             '<section id="trials"><h2>Trials</h2>', _trials_table(subjects), "</section>",
+             '<section id="before-after"><h2>Before / after</h2>']
+    compared = {s: sessions for s, sessions in subjects.items() if len(sessions) >= 2}
+    if not compared:
+        parts.append('<p class="note">No subject has two or more sessions yet.</p>')
+    for index, (subject, sessions) in enumerate(compared.items()):
+        png = curves_comparison_figure(sessions, out_dir / f"before_after_{index}.png", subject)
+        parts.append(f'<h3>Subject {_t(subject)}</h3>' + _comparison_table(sessions)
+                     + f'<figure><img src="{_t(png.name)}" alt="mean curves per session, subject {_t(subject)}">'
+                     f"<figcaption>Mean curves per session (mean over strides, then over the session's "
+                     f"trials), subject {_t(subject)}</figcaption></figure>")
+    parts.append("<p class=\"note\">Change = last session minus first. A change smaller than the "
+                 "stride-to-stride SD (see each trial report) or than the method's accuracy (a few "
+                 "degrees for joint angles, docs/metrics.md) is not evidence of a real change.</p>"
+                 "</section>")
+    page = "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}</style>", "</head>",
+                      "<body>", *parts, "</body>", "</html>", ""])
+    index = out_dir / "index.html"
+    write_text(index, page)
+    return index
+
+
+def _trials_table(subjects: dict[str, list[dict]]) -> str:
+    head = ("<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
+            "<th>cadence (steps/min)</th>"
+            + "".join(f"<th>{_t(METRICS[m][0])} L / R</th>" for m in TABLE_METRICS)
+            + "<th>flags</th></tr>")
+    rows = []
+    for subject, sessions in subjects.items():
+        for session in sessions:
+            for t in session["trials"]:
+                flags = ", ".join(f"{f['name'].replace('_', ' ')} ({f['side']}: {_fmt(f['value'], _unit(f['name']))})"
+                                  for f in t["flags"]) or "none"
+                cells = "".join(f"<td>{_fmt(t['means']['left'][m], METRICS[m][1])} / "
+                                f"{_fmt(t['means']['right'][m], METRICS[m][1])}</td>" for m in TABLE_METRICS)
+                link = f'<a href="{_t(t["href"])}">{_t(t["trial"])}</a>' if t.get("href") else _t(t["trial"])
+                rows.append(f"<tr><td>{_t(subject)}</td><td>{_t(session['label'] or session['session'])}</td>"
+                            f"<td>{_t(session['date']) or '&ndash;'}</td><td>{link}</td>"
+                            f"<td>{_t(t.get('condition') or '')}</td><td>{_fmt(t['cadence_spm'], 'steps/min')}</td>"
+                            f'{cells}<td class="{"warn" if t["flags"] else "ok"}">{flags}</td></tr>')
+    return f"<table>{head}{''.join(rows)}</table><p class=\"note\">Means over strides; lengths in cm.</p>"
+
+
+def _comparison_table(sessions: list[dict]) -> str:
+    head = "<tr><th>measure</th>" + "".join(
+        f"<th>{_t(s['label'] or s['session'])}<br><span class=\"note\">{_t(s['date'])} &middot; "
+        f"{len(s['trials'])} trial(s): {_t(', '.join(sorted({t.get('condition') or t['trial'] for t in s['trials']})))}"
+        "</span></th>" for s in sessions) + "<th>change</th></tr>"
+    rows = []
+    for row in comparison(sessions):
+        cells = "".join(f"<td>{_fmt(v, row['unit'])}</td>" for v in row["values"])
+        change = row["change"]
+        sign = "" if change is None or change <= 0 else "+"
+        rows.append(f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td></tr>")
+    return f"<table class=\"compare\">{head}{''.join(rows)}</table>"
+
+
+def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) -> Path:
+    """Mean curves per session overlaid: one column per side, one row per compared angle."""
+    fig, axes = plt.subplots(len(COMPARED_CURVES), 2, figsize=(9, 2.6 * len(COMPARED_CURVES)),
+                             dpi=100, squeeze=False, sharex=True)
+    for row, name in enumerate(COMPARED_CURVES):
+        for col, side in enumerate(SIDES):
+            ax = axes[row, col]
+            for k, session in enumerate(sessions):
+                curves = [t["curves"][name][side] for t in session["trials"]
+                          if t["curves"].get(name, {}).get(side) is not None]
+                if not curves:
+                    continue
+                ax.plot(CYCLE_PCT, np.mean(np.array(curves, float), axis=0),
+                        color=SESSION_COLOURS[k % len(SESSION_COLOURS)], lw=2 if k else 1.5,
+                        ls="-" if k else "--", label=session["label"] or session["session"])
+            ax.set_title(f"{TITLES.get(name, name)} (deg), {side}", fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="best")
+            if row == len(COMPARED_CURVES) - 1:
+                ax.set_xlabel("% gait cycle (0 = foot strike)")
+    fig.suptitle(f"Subject {subject}: mean curves per session", fontsize=10)
+    fig.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, format="png")
+    plt.close(fig)
+    return out_png
+
+
+def _unit(flag_name: str) -> str:
+    from pipeline.report.findings import CHECKS
+    for check in CHECKS:
+        if check.flag == flag_name:
+            return METRICS[check.metric][1]
+    return ""
+
+
+def _fmt(value, unit: str) -> str:
+    if value is None:
+        return "&ndash;"
+    if unit == "m":
+        return f"{100 * value:.1f} cm"
+    digits = 0 if unit in ("ms", "steps/min") else 1
+    return f"{value:.{digits}f}" + ("" if unit == "steps/min" else f" {_t(unit)}")
+
+
+def _t(value) -> str:
+    return html.escape(str(value))
