@@ -3,8 +3,11 @@
 Throughput: the synthetic rig (4 cameras, 1080p) and runner, 1 px noise, 5 % gross outliers
 (80 px) and 2 % L/R swaps per view, so rejection and swap repair really run. Prints ONE line:
 keypoint triangulations per second of runlab robust (rejection on; with and without swap
-repair), runlab plain DLT, aniposelib `triangulate` and `triangulate_ransac` (on a small subset:
-it runs ~50 points/s), and the ratios robust / each. Wall clock, `--workers` threads.
+repair) on the compiled (numba) path and on the numpy path, runlab plain DLT, aniposelib
+`triangulate` and `triangulate_ransac` (on a small subset: it runs ~50 points/s), the ratios
+robust / each, and numba's one-off costs: a first-ever compile (in a subprocess with an empty
+NUMBA_CACHE_DIR) and loading the cached kernels in this process. Wall clock, `--workers`
+threads.
 
 Accuracy (`--accuracy`): 3D RMSE against the ground truth, clean and corrupted, for plain DLT,
 robust, aniposelib ransac (on the frames given to it), and the effect of despike, gap filling
@@ -15,6 +18,10 @@ and low-pass cut-offs on the robust result.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -24,6 +31,7 @@ from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig
 from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.triangulation import jit
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
 
@@ -54,11 +62,15 @@ def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) 
     reps = max(1, -(-n_points // (obs.shape[1] * obs.shape[2])))
     obs = np.concatenate([obs] * reps, axis=1)
     n = obs.shape[1] * obs.shape[2]
-    robust = lambda swaps: triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX, swaps,
-                                              workers=workers)
+    compile_s = cold_compile_seconds() if jit.available() else float("nan")
+    load_s = jit.warm_up()
+    robust = lambda swaps, fast=True: triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX,
+                                                         swaps, workers=workers, jit=fast)
     robust(True)                                                        # warm caches
     t_robust = best_of(lambda: robust(True), 3)
     t_noswap = best_of(lambda: robust(False), 3)
+    t_np = best_of(lambda: robust(True, False), 3)
+    t_np_noswap = best_of(lambda: robust(False, False), 3)
     sub = obs[:, : max(1, 40_000 // obs.shape[2])]                      # DLT SVD is slow
     n_sub = sub.shape[1] * sub.shape[2]
     t_dlt = best_of(lambda: triangulate_dlt(sub, cameras, 0.3, 2), 2) * n / n_sub
@@ -75,10 +87,22 @@ def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) 
     rate = lambda t: f"{n / t:,.0f}"
     print(f"triangulate_robust: {len(cameras)} cams, {n:,} keypoints, 5% outliers + 2% swaps, "
           f"workers={workers or 'all'} | robust {rate(t_robust)} pts/s "
-          f"(no swap repair {rate(t_noswap)}) | runlab dlt {rate(t_dlt)} | aniposelib "
+          f"(no swap repair {rate(t_noswap)}); numpy path {rate(t_np)} (no swap repair "
+          f"{rate(t_np_noswap)}), numba/numpy {t_np / t_robust:.2f}x; numba compile "
+          f"{compile_s:.1f} s once, cached load {load_s:.1f} s | runlab dlt {rate(t_dlt)} | aniposelib "
           f"triangulate {rate(t_anipose)} | aniposelib ransac {rate(t_ransac)} "
           f"({few.shape[1]} pts) | ratio robust/dlt {t_dlt / t_robust:.1f}x, "
           f"/triangulate {t_anipose / t_robust:.1f}x, /ransac {t_ransac / t_robust:,.0f}x")
+
+
+def cold_compile_seconds() -> float:
+    """A first-ever compile of the kernels, timed in a subprocess with an empty numba cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        out = subprocess.run(
+            [sys.executable, "-c", "from pipeline.triangulation import jit; print(jit.warm_up())"],
+            env=os.environ | {"NUMBA_CACHE_DIR": cache}, capture_output=True, text=True,
+            check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def rmse_mm(points, truth) -> str:

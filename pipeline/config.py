@@ -291,6 +291,11 @@ class TriangulationMethod(str, Enum):
     robust = "robust"    # + left/right swap repair and outlier-view rejection
 
 
+class TriangulationRefine(str, Enum):
+    none = "none"                # points as triangulated and filtered
+    limb_length = "limb_length"  # + joint fit: reprojection, limb-length constancy, smoothness
+
+
 class GapFill(str, Enum):
     linear = "linear"
     cubic = "cubic"
@@ -311,6 +316,11 @@ class TriangulationConfig:
     fill_max_gap_frames: int = 5
     fill_method: GapFill = GapFill.linear
     lowpass_hz: float = 15.0            # running kinematics are commonly filtered at 10-15 Hz
+    # spatiotemporal refinement after gap filling, before the low-pass (triangulation/refine.py;
+    # measured effect: docs/triangulation.md)
+    refine: TriangulationRefine = TriangulationRefine.limb_length
+    refine_limb_sigma_m: float = 0.01       # allowed bone-length variation (real joint centres)
+    refine_accel_sigma_ms2: float = 100.0   # acceleration scale of the smoothness term
 
 
 @dataclass

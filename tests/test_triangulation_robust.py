@@ -12,6 +12,7 @@ from pipeline.synth.rig import make_rig
 from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
+from pipeline.triangulation import jit
 
 FPS = 120.0
 OUTLIERS = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02)
@@ -134,6 +135,30 @@ def test_two_views_swapped_in_one_frame(rig, clean, truth):
     np.testing.assert_array_equal(result.swaps_repaired[:, 100], [False, True, False, True])
     assert result.swaps_repaired.sum() == 2
     assert np.nanmax(np.linalg.norm(result.points[100] - truth[100], axis=-1)) < 0.02
+
+
+# ---------------------------------------------------------------- compiled path
+
+@pytest.mark.skipif(not jit.available(), reason="numba is not installed")
+def test_compiled_path_equals_numpy_path(rig, truth):
+    """The numba kernels (jit.py) are the numpy path's arithmetic fused per point: same
+    decisions, same points to rounding, on outliers, swaps, occlusion, dropouts and bad input."""
+    hard = observe_with_truth(truth, rig, SyntheticNoiseConfig(
+        **OUTLIERS, far_side_occlusion=True, dropout_rate=0.05)).keypoints.copy()
+    hard[:, 5] = np.nan                                   # a frame no camera saw
+    hard[2, 10:20] = np.nan                               # a camera missing for a while
+    hard[1, 30, :, 2] = 0.1                               # below min_score
+    hard[0, 40, 3, 0] = np.inf
+    cases = [(hard, rig, {}), (hard, rig, dict(max_dropped_views=3, max_reprojection_px=8.0)),
+             (hard, rig, dict(repair_swaps=False, min_ray_angle_deg=0.0)),
+             (hard[:2], rig[:2], {}), (np.full((4, 3, 26, 3), np.nan), rig, {})]
+    for obs, cams, kwargs in cases:
+        a = triangulate_robust(obs, cams, 0.3, 2, **kwargs, jit=False)
+        b = triangulate_robust(obs, cams, 0.3, 2, **kwargs, jit=True)
+        np.testing.assert_allclose(b.points, a.points, atol=1e-12, rtol=0)
+        np.testing.assert_allclose(b.reprojection_error, a.reprojection_error, atol=1e-9, rtol=0)
+        np.testing.assert_array_equal(b.views_used, a.views_used)
+        np.testing.assert_array_equal(b.swaps_repaired, a.swaps_repaired)
 
 
 # ---------------------------------------------------------------- time filtering

@@ -36,6 +36,7 @@ import numpy as np
 
 from pipeline.geometry import Camera
 from pipeline.skeleton import LEFT_RIGHT_SWAP
+from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import check_observations
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
@@ -57,25 +58,33 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
                        repair_swaps: bool = True, max_dropped_views: int = 2,
                        min_ray_angle_deg: float = 20.0,
                        swap_permutation: np.ndarray | None = None,
-                       workers: int | None = None) -> RobustTriangulated:
+                       workers: int | None = None, jit: bool | None = None
+                       ) -> RobustTriangulated:
     """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C <= 8).
 
     A view is valid where x, y, score are finite and score >= min_score; missing views are NaN.
     `swap_permutation` (K,) maps each keypoint to its mirror (default: the Halpe-26 skeleton's
-    LEFT_RIGHT_SWAP when K = 26; swap repair is skipped for other skeletons without one)."""
+    LEFT_RIGHT_SWAP when K = 26; swap repair is skipped for other skeletons without one).
+    `jit`: use the compiled kernels of `jit.py` (same results); None = its auto policy."""
     obs = _validate(points2d, cameras, min_score, min_views, max_reprojection_px,
                     max_dropped_views, min_ray_angle_deg)
     n_cams, n_frames, n_kp, _ = obs.shape
     n = n_frames * n_kp
     workers = linear.default_workers() if workers is None else max(1, int(workers))
     rig = linear.Rig(cameras)
-    flat = obs.reshape(n_cams, n, 3)
+    flat = np.ascontiguousarray(obs.reshape(n_cams, n, 3))
+    kernels = _jit._kernels() if (_jit.should_use(n) if jit is None else jit) else None
+    consts = _jit.constants(rig) if kernels is not None else None
+    min_score, min_views = float(min_score), int(min_views)    # one compiled signature
     x, y, w = (np.empty((n_cams, n)) for _ in range(3))
     points = np.empty((3, n))
     errors = np.empty((n_cams, n))
     chunks = [slice(s, min(s + linear.CHUNK, n)) for s in range(0, n, linear.CHUNK)]
 
     def first_pass(sl):
+        if kernels is not None:
+            return kernels.first_pass(flat, sl.start, sl.stop, *consts, min_score, min_views,
+                                      x, y, w, points, errors)
         score = flat[:, sl, 2]
         xs, ys = linear.undistort(flat[:, sl, :2], rig)
         valid = np.isfinite(xs) & np.isfinite(ys) & np.isfinite(score) & (score >= min_score)
@@ -93,20 +102,30 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
         swapped = _repair_swaps(x.reshape(shape), y.reshape(shape), w.reshape(shape),
                                 errors.reshape(shape), points.reshape((3,) + shape[1:]), rig,
                                 perm, candidate_px=max_reprojection_px / 2,
-                                cap_px=max_reprojection_px, workers=workers)
+                                cap_px=max_reprojection_px, workers=workers,
+                                kernels=kernels, consts=consts)
         frames = np.flatnonzero(swapped.any(axis=0))
         if frames.size:
             idx = (frames[:, None] * n_kp + np.arange(n_kp)).ravel()
-            _solve(idx, x, y, w, rig, min_views, points, errors)
+            if kernels is not None:
+                kernels.solve_points(idx, x, y, w, *consts[:4], min_views, points, errors)
+            else:
+                _solve(idx, x, y, w, rig, min_views, points, errors)
 
     used = w > 0
     worst = np.where(used, errors, -np.inf).max(axis=0)
     flagged = np.flatnonzero(np.isfinite(points[0]) & (worst > max_reprojection_px))
     blocks = [flagged[s:s + linear.CHUNK] for s in range(0, flagged.size, linear.CHUNK)]
     min_sine = np.sin(np.radians(min_ray_angle_deg))
-    linear.parallel_map(lambda idx: _reject(idx, x, y, w, used, points, errors, rig, min_views,
-                                            max_reprojection_px, max_dropped_views, min_sine),
-                        blocks, workers)
+    if kernels is not None:
+        table, sizes = _jit.subsets(n_cams, max_dropped_views)
+        reject = lambda idx: kernels.reject(idx, x, y, w, used, points, errors, *consts[:5],
+                                            table, sizes, min_views, float(max_reprojection_px),
+                                            float(min_sine), int(max_dropped_views))
+    else:
+        reject = lambda idx: _reject(idx, x, y, w, used, points, errors, rig, min_views,
+                                     max_reprojection_px, max_dropped_views, min_sine)
+    linear.parallel_map(reject, blocks, workers)
 
     used &= np.isfinite(points[0])[None]
     two = np.flatnonzero(used.sum(axis=0) == 2)        # any 2-view point, rejected or not

@@ -1,12 +1,15 @@
-"""Triangulation of one recording as configured: the solver, then the time-domain clean-up."""
+"""Triangulation of one recording as configured: the solver, the time-domain clean-up and the
+optional spatiotemporal refinement (after gap filling, so it starts from complete stretches;
+before the low-pass, which then only removes what the fit left)."""
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.config import TriangulationConfig, TriangulationMethod
+from pipeline.config import TriangulationConfig, TriangulationMethod, TriangulationRefine
 from pipeline.geometry import Camera
 from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
+from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.robust import RobustTriangulated, triangulate_robust
 
 
@@ -24,8 +27,15 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     points = result.points
     if cfg.despike_m > 0:
         points = despike(points, cfg.despike_m)
+    kept = np.isfinite(points[..., 0])                  # measured and not removed as a spike
     if cfg.fill_max_gap_frames > 0:
         points = fill_gaps(points, cfg.fill_max_gap_frames, cfg.fill_method.value)
+    if cfg.refine is TriangulationRefine.limb_length:
+        points = refine_trajectories(points, points2d, cameras,
+                                     result.views_used & kept[..., None], fps,
+                                     cfg.refine_limb_sigma_m, cfg.refine_accel_sigma_ms2,
+                                     min_score=cfg.min_score,
+                                     swaps_repaired=result.swaps_repaired)
     if cfg.lowpass_hz > 0:
         points = lowpass(points, fps, cfg.lowpass_hz)
     measured = np.isfinite(result.points[..., 0]) & np.isfinite(points[..., 0])

@@ -38,10 +38,11 @@ SETTLED = 0.25                # mean capped error per view below this x cap: no 
 
 def repair_swaps(x, y, w, errors, points, rig: linear.Rig, perm: np.ndarray,
                  candidate_px: float, cap_px: float, max_swapped: int = 2,
-                 workers: int = 1) -> np.ndarray:
+                 workers: int = 1, kernels=None, consts=None) -> np.ndarray:
     """Detect and undo per-view L/R swaps IN PLACE on x, y, w: (C, F, K) normalized coordinates
     and weights (w = 0: view unused). errors (C, F, K): per-view error of the all-view solution
-    `points` (3, F, K). Returns the (C, F) bool mask of views whose labels were exchanged."""
+    `points` (3, F, K). Returns the (C, F) bool mask of views whose labels were exchanged.
+    `kernels`, `consts`: the compiled path of `jit.py` (same results), or None for numpy."""
     n_cams, n_frames, n_kp = x.shape
     lateral = np.flatnonzero(perm != np.arange(n_kp))
     swapped = np.zeros((n_cams, n_frames), bool)
@@ -54,21 +55,18 @@ def repair_swaps(x, y, w, errors, points, rig: linear.Rig, perm: np.ndarray,
     blocks = [frames[s:s + BLOCK_FRAMES] for s in range(0, frames.size, BLOCK_FRAMES)]
     linear.parallel_map(lambda block: _repair_block(x, y, w, points, rig, perm, lateral,
                                                     candidate, block, cap_px, max_swapped,
-                                                    swapped), blocks, workers)
+                                                    swapped, kernels, consts), blocks, workers)
     return swapped
 
 
 def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px, max_swapped,
-                  swapped):
+                  swapped, kernels=None, consts=None):
     """The assignment search on candidate `frames`; repairs x, y, w and marks `swapped`."""
     n_cams = x.shape[0]
     mirror = np.searchsorted(lateral, perm[lateral])                 # lateral index -> partner
     take = lambda a, idx: a[:, frames][:, :, idx].reshape(n_cams, -1)
     xs, ys, ws = (take(a, lateral) for a in (x, y, w))
     xm, ym, wm = (take(a, lateral[mirror]) for a in (x, y, w))
-    views = linear.view_matrices(linear.features(xs, ys, ws), rig)   # (C, 10, m)
-    views_m = linear.view_matrices(linear.features(xm, ym, wm), rig)
-    total = views.sum(axis=0)
     shape = (frames.size, lateral.size)
 
     assignments = [()] + [s for k in range(1, min(max_swapped, n_cams) + 1)
@@ -76,20 +74,9 @@ def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px
     costs = np.full((len(assignments), frames.size), np.inf)
     solutions = np.full((len(assignments), 3) + shape, np.nan)
     n_obs = np.maximum((ws > 0).reshape((n_cams,) + shape).sum(axis=(0, 2)), 1)
-    todo = np.arange(frames.size)
-    for size in range(min(max_swapped, n_cams) + 1):
-        sub = lambda a: a.reshape(a.shape[:-1] + shape)[..., todo, :].reshape(a.shape[:-1] + (-1,))
-        arrays = [sub(a) for a in (xs, ys, ws, xm, ym, wm, views, views_m, total)]
-        for a, s in enumerate(assignments):
-            if len(s) == size:
-                costs[a, todo], solutions[a][:, todo] = _evaluate(list(s), *arrays, rig,
-                                                                  cap_px, todo.size)
-        # settled: one assignment already explains the frame (errors at noise level)
-        best_cost = costs[:, todo].min(axis=0)
-        settled = (best_cost < 0.5 * costs[0, todo]) & (best_cost < SETTLED * cap_px * n_obs[todo])
-        todo = todo[~settled] if size > 0 else todo
-        if todo.size == 0:
-            break
+    search = _search if kernels is None else _search_compiled
+    search(assignments, (xs, ys, ws, xm, ym, wm), rig, kernels, consts, cap_px, n_obs, costs,
+           solutions)
     best = np.argmin(costs, axis=0)
     cols = np.arange(frames.size)
     significant = costs[best, cols] < 0.5 * costs[0]
@@ -111,6 +98,55 @@ def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px
         for arr in (x, y, w):
             arr[c, fc] = arr[c, fc][:, perm]
     swapped[:, frames] = flip.T
+
+
+def _search(assignments, obs, rig, kernels, consts, cap_px, n_obs, costs, solutions):
+    """Assignments by size on numpy; a frame one assignment already explains (errors at noise
+    level: settled) is not searched further. Fills costs (A, n_f), solutions (A, 3, n_f, L)."""
+    xs, ys, ws, xm, ym, wm = obs
+    views = linear.view_matrices(linear.features(xs, ys, ws), rig)   # (C, 10, m)
+    views_m = linear.view_matrices(linear.features(xm, ym, wm), rig)
+    total = views.sum(axis=0)
+    shape = solutions.shape[2:]
+    todo = np.arange(costs.shape[1])
+    for size in range(max(len(s) for s in assignments) + 1):
+        sub = lambda a: a.reshape(a.shape[:-1] + shape)[..., todo, :].reshape(a.shape[:-1] + (-1,))
+        arrays = [sub(a) for a in (xs, ys, ws, xm, ym, wm, views, views_m, total)]
+        for a, s in enumerate(assignments):
+            if len(s) == size:
+                costs[a, todo], solutions[a][:, todo] = _evaluate(list(s), *arrays, rig,
+                                                                  cap_px, todo.size)
+        best_cost = costs[:, todo].min(axis=0)
+        settled = (best_cost < 0.5 * costs[0, todo]) & (best_cost < SETTLED * cap_px * n_obs[todo])
+        todo = todo[~settled] if size > 0 else todo
+        if todo.size == 0:
+            break
+
+
+def _search_compiled(assignments, obs, rig, kernels, consts, cap_px, n_obs, costs, solutions):
+    """_search's result from one compiled pass over every assignment: a frame settled at some
+    size keeps inf for the larger ones, exactly as if they had not been evaluated."""
+    n_cams, n = obs[0].shape
+    table = np.zeros((len(assignments), n_cams), np.bool_)
+    for a, s in enumerate(assignments):
+        table[a, list(s)] = True
+    every = np.empty((len(assignments), n))
+    sols = np.empty((len(assignments), 3, n))
+    kernels.swap_costs(*(np.ascontiguousarray(a) for a in obs), table, *consts[:4],
+                       float(cap_px), every, sols)
+    every = every.reshape(costs.shape + (-1,)).sum(axis=2)
+    sols = sols.reshape(solutions.shape)
+    sizes = np.array([len(s) for s in assignments])
+    todo = np.arange(costs.shape[1])
+    for size in range(sizes.max() + 1):
+        rows = np.flatnonzero(sizes == size)
+        costs[np.ix_(rows, todo)] = every[np.ix_(rows, todo)]
+        solutions[rows[:, None], :, todo[None, :]] = sols[rows[:, None], :, todo[None, :]]
+        best_cost = costs[:, todo].min(axis=0)
+        settled = (best_cost < 0.5 * costs[0, todo]) & (best_cost < SETTLED * cap_px * n_obs[todo])
+        todo = todo[~settled] if size > 0 else todo
+        if todo.size == 0:
+            break
 
 
 def _evaluate(s, xs, ys, ws, xm, ym, wm, views, views_m, total, rig, cap_px, n_frames):
