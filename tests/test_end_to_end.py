@@ -209,3 +209,44 @@ def test_queued_sweep_gives_two_experiments(project):
     assert knees[8] != knees[12]
     # and the experiments changed nothing in the lab's workspace
     assert _stages_run(_dvc(project, "repro").stdout) == set()
+
+
+RECORDED_STUDY = """\
+name: recorded
+data_dir: studies/recorded
+results_dir: results/recorded
+synthesize: []
+sessions:
+  s01:
+    subject: S01
+trials:
+  typical:
+    session: s01
+"""
+
+
+def test_recorded_study_runs_from_dvc_added_videos(project, tmp_path, repo_root):
+    """Issue #7's layout for real recordings: the session folder is tracked with `dvc add`,
+    there is no synth stage, and calibrate runs on the tracked videos."""
+    lab = tmp_path / "lab"
+    for name in ("dvc.yaml", "conf", "pipeline", ".dvc/config", ".dvcignore"):
+        src, dst = repo_root / name, lab / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
+    session = lab / "studies" / "recorded" / "s01"
+    shutil.copytree(project / "studies" / "quick" / "s01", session, ignore=shutil.ignore_patterns("truth"))
+    (lab / "conf" / "study" / "recorded.yaml").write_text(RECORDED_STUDY)
+    _git(lab, "init", "-q")
+    configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=recorded"])
+    added = _dvc(lab, "add", "studies/recorded/s01")
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert (lab / "studies" / "recorded" / "s01.dvc").exists()
+    stages = _dvc(lab, "stage", "list", "--name-only").stdout.split()
+    assert not [s for s in stages if s.startswith("synth")], stages
+    run = _dvc(lab, "repro", "calibrate@s01")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _stages_run(run.stdout) == {"calibrate@s01"}
+    calib = formats.read_calibration(lab / "results/recorded/sessions/s01/calibration/calibration.toml")
+    assert calib.names == ["cam_0", "cam_1", "cam_2", "cam_3"]
+    status = _dvc(lab, "status", "calibrate@s01")
+    assert "changed" not in status.stdout, status.stdout
