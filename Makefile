@@ -14,6 +14,7 @@ demo: setup
 	runlab demo
 
 test: setup
+	@bash scripts/ensure_browser.sh
 	python -m pytest -q
 
 test-fast: setup
