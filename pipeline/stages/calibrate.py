@@ -1,5 +1,7 @@
-"""`runlab calibrate`: board videos -> calibration.toml + quality.json + quality.html."""
+"""`runlab calibrate [--session S]`: a session's board videos -> calibration.toml + quality.json/.html."""
 from __future__ import annotations
+
+from typing import Optional
 
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.measures import compare_with_truth
@@ -18,18 +20,25 @@ class CalibrationGateError(RunlabError):
     """A quality gate failed; the calibration is not written."""
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, session: Optional[str] = None) -> None:
+    for name in [session] if session else list(cfg.study.sessions):
+        cfg.study.session(name)   # a clear error for an unknown session id
+        calibrate_session(cfg, name)
+
+
+def calibrate_session(cfg: Config, session: str) -> None:
     paths = StudyPaths.from_config(cfg)
-    videos = paths.calibration_videos()
+    videos = paths.calibration_videos(session)
     probe_synchronized(videos)
     result = calibrate(videos, list(cfg.rig.cameras), cfg.board, cfg.calibration)
     quality = dict(result.quality)
-    if cfg.study.synthetic and paths.truth_rig.exists():
-        quality["truth_comparison"] = compare_with_truth(result.cameras, formats.read_calibration(paths.truth_rig).cameras)
-    formats.write_json(paths.calibration_quality, quality)
+    if session in cfg.study.synthesize and paths.truth_rig(session).exists():
+        truth = formats.read_calibration(paths.truth_rig(session)).cameras
+        quality["truth_comparison"] = compare_with_truth(result.cameras, truth)
+    formats.write_json(paths.calibration_quality(session), quality)
     # Written before the gates can stop the stage: a failed calibration needs it most.
-    write_text(paths.calibration_quality.with_name("quality.html"),
-               quality_html(quality, f"Calibration quality: {cfg.study.name}"))
+    write_text(paths.calibration_report(session),
+               quality_html(quality, f"Calibration quality: session {session}"))
 
     for gate in quality["gates"]:
         if gate["verdict"] != "pass":
@@ -38,10 +47,11 @@ def run(cfg: Config) -> None:
     if stops:
         raise CalibrationGateError(
             "calibration rejected by its quality gates (details in "
-            f"{paths.calibration_quality}):\n  - " + "\n  - ".join(g["message"] for g in stops)
+            f"{paths.calibration_quality(session)}):\n  - " + "\n  - ".join(g["message"] for g in stops)
             + "\nRecord again as the messages say, or list the gate in "
               "calibration.allow_failed_gates to accept this calibration anyway.")
     worst = max(q["reprojection_median_px"] for q in quality["cameras"].values())
-    formats.write_calibration(paths.calibration, formats.Calibration(
+    formats.write_calibration(paths.calibration(session), formats.Calibration(
         result.cameras, result.world_from_rig, {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}"}))
-    log.info("calibration written to %s (worst median reprojection error %.2f px)", paths.calibration, worst)
+    log.info("session %s: calibration written to %s (worst median reprojection error %.2f px)",
+             session, paths.calibration(session), worst)
