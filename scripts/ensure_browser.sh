@@ -2,7 +2,7 @@
 # Make sure a headless Chromium is there for tests/test_report_browser.py (it opens the HTML
 # reports). Installs it only when we are root with apt-get (a fresh CI machine, ~17 s);
 # otherwise says how to install it. Never fails the build: without Chromium those tests skip.
-CHROMIUM=/usr/bin/chromium
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}   # overridable for testing this script
 if [ -x "$CHROMIUM" ]; then
     exit 0
 fi
