@@ -40,11 +40,11 @@ def _solve(a00, a01, a02, a03, a11, a12, a13, a22, a23, a33):
         b0 = z0 - l10 * b1 - l20 * b2 - l30 * z3
         inv = 1.0 / z3
         y0, y1, y2 = b0 * inv, b1 * inv, b2 * inv
-    bad = (d0 <= tiny) or (d1 <= tiny) or (d2 <= tiny) or not (
-        math.isfinite(y0) and math.isfinite(y1) and math.isfinite(y2))
-    if bad:
-        return np.nan, np.nan, np.nan
-    return y0, y1, y2
+    # no branch (selects only), so loops over points calling this can use SIMD;
+    # y - y == 0 is isfinite(y)
+    ok = ((d0 > tiny) & (d1 > tiny) & (d2 > tiny) & (y0 - y0 == 0.0) & (y1 - y1 == 0.0)
+          & (y2 - y2 == 0.0))
+    return (y0 if ok else np.nan), (y1 if ok else np.nan), (y2 if ok else np.nan)
 
 
 @njit(inline="always", **_opts)
@@ -108,6 +108,7 @@ def first_pass(obs, lo, hi, basis, rotation, translation, focal, centres, intr, 
     nv = np.empty(BLOCK, np.int64)
     x0, y0, ux, uy = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
     live = np.empty(BLOCK, np.bool_)
+    feat = np.empty((4, BLOCK))
     for start in range(lo, hi, BLOCK):
         stop = min(start + BLOCK, hi)
         nb = stop - start
@@ -133,25 +134,23 @@ def first_pass(obs, lo, hi, basis, rotation, translation, focal, centres, intr, 
                     uy[j] = (y0[j] - ddy) * icdist if ok else y0[j]
                     live[j] = ok
             for j in range(nb):
-                x[c, start + j], y[c, start + j] = ux[j], uy[j]
-            for j in range(nb):
                 i = start + j
-                xs, ys, sc = x[c, i], y[c, i], obs[c, i, 2]
-                ok = (math.isfinite(xs) and math.isfinite(ys) and math.isfinite(sc)
-                      and sc >= min_score)
-                x[c, i] = xs if ok else 0.0
-                y[c, i] = ys if ok else 0.0
-                w[c, i] = sc if ok else 0.0
+                xs, ys, sc = ux[j], uy[j], obs[c, i, 2]
+                ok = ((xs - xs == 0.0) & (ys - ys == 0.0) & (sc - sc == 0.0)
+                      & (sc >= min_score))
+                xv = xs if ok else 0.0
+                yv = ys if ok else 0.0
+                wv = sc if ok else 0.0
+                x[c, i], y[c, i], w[c, i] = xv, yv, wv
                 nv[j] += 1 if ok else 0
-            for j in range(nb):
-                i = start + j
-                w2 = w[c, i] * w[c, i]
-                f1 = w2 * x[c, i]
-                f2 = w2 * y[c, i]
-                f0 = f1 * x[c, i] + f2 * y[c, i]
-                for e in range(10):
-                    m[e, j] += (basis[c, 0, e] * f0 + basis[c, 1, e] * f1
-                                + basis[c, 2, e] * f2 + basis[c, 3, e] * w2)
+                w2 = wv * wv                     # features of the normal matrix (linear.py)
+                f1 = w2 * xv
+                f2 = w2 * yv
+                feat[0, j], feat[1, j], feat[2, j], feat[3, j] = f1 * xv + f2 * yv, f1, f2, w2
+            for e in range(10):                  # m += basis^T features, points innermost
+                b0, b1, b2, b3 = basis[c, 0, e], basis[c, 1, e], basis[c, 2, e], basis[c, 3, e]
+                for j in range(nb):
+                    m[e, j] += b0 * feat[0, j] + b1 * feat[1, j] + b2 * feat[2, j] + b3 * feat[3, j]
         for j in range(nb):
             i = start + j
             p0, p1_, p2_ = _solve(m[0, j], m[1, j], m[2, j], m[3, j], m[4, j], m[5, j],
