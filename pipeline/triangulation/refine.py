@@ -9,20 +9,21 @@ Minimised over all points X (F, K, 3) and one length L_b per bone b (skeleton.BO
 e = error in undistorted pixels (normalized-plane residual times focal length, as `linear.py`),
 only over the views robust triangulation kept (`views_used`), so rejected outliers stay out.
 
-Why not scipy least_squares over all unknowns: a 60 s trial at 120 fps is 560k unknowns and
-its sparse Jacobian's normal matrix has a bandwidth of 2 frames x 78 coordinates; trust-region
-LSMR iterations over that cost minutes on 2 cores. The structure allows much less: with the
-other keypoints held fixed, one keypoint's trajectory is a banded system (3 coordinates x
-second differences: bandwidth 6) solved in O(F). So each sweep takes one Gauss-Newton step per
+Why not scipy least_squares over all unknowns (not tried): a 60 s trial at 120 fps has 560k
+unknowns, and in frame order the normal matrix has a bandwidth of 2 frames x 78 coordinates, so
+one exact Gauss-Newton step is a ~1e10-flop banded factorization. The structure allows much
+less: with the other keypoints held fixed, one keypoint's trajectory is a banded system
+(3 coordinates x second differences: bandwidth 6) solved in O(F). So each sweep takes one Gauss-Newton step per
 keypoint (LAPACK banded Cholesky), keypoints in colour classes of the bone graph (no bone inside
 a class: block Gauss-Seidel), then sets every L_b to its least-squares value (the mean length
 over measured frames). A fixed number of sweeps keeps the time predictable.
 
 Gaps: a NaN point is interpolated for the solver (only smoothness and bones act on it) and
 returned as NaN: refinement does not invent points that gap filling left out.
-Synthetic ground truth has rigid segments, which favours this prior; a detector's joint
-centres on real people move relative to the bones by ~1-2 cm, hence the default
-limb_sigma_m of 1 cm rather than the ~1 mm the synthetic data would reward.
+Synthetic ground truth has rigid segments, which favours this prior. A detector's keypoints on
+real people are joint-centre estimates whose distances are not constant (by how much was not
+measured here), hence the deliberately loose default limb_sigma_m of 1 cm rather than the
+~3 mm the synthetic data rewards (docs/triangulation.md).
 """
 from __future__ import annotations
 
