@@ -122,3 +122,87 @@ def test_compat_module_installed_only_where_needed():
             mmcv.ops.DeformConv2d(1, 1, 3)
     else:
         assert not state["mmcv.ops"]
+
+
+def _runner_video(path, n_frames, shift, absent=()):
+    """A small portrait video of a white stick figure walking right; frames in `absent` show
+    only the grey background (no person)."""
+    from pipeline.io.video import video_writer
+    with video_writer(path, 30.0, (96, 160)) as write:
+        for f in range(n_frames):
+            img = np.full((160, 96, 3), 90, np.uint8)
+            if f not in absent:
+                x = 40 + shift + 3 * f
+                for a, b in [((x, 25), (x, 90)), ((x, 90), (x - 10, 150)), ((x, 90), (x + 12, 150)),
+                             ((x, 45), (x - 18, 75)), ((x, 45), (x + 18, 75))]:
+                    cv2.line(img, a, b, (230, 230, 230), 4)
+                cv2.circle(img, (x, 25), 9, (230, 230, 230), -1)
+            write(img)
+    return path
+
+
+def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkeypatch):
+    """3 cameras x 5 frames, camera 1 without a person in frames 1-3. Per camera with
+    batch_size=2 vs all cameras in lockstep with batch_size=6 (= 2 frames of each of the 3
+    cameras per pass, so every camera's boxes come from the same frames in both paths): the
+    same candidates, gaps in the same frames, and 3 forward passes instead of 9."""
+    import pipeline.io.video as video
+    from pipeline.pose2d.base import detect_cameras, detect_video, select_runners
+    path, digest, _ = checkpoint
+    n_frames, absent = 5, (1, 2, 3)
+    videos = [_runner_video(tmp_path / f"cam{c}.mp4", n_frames, 6 * c, absent if c == 1 else ())
+              for c in range(3)]
+    backend = RTMPoseBackend("rtmpose-t", checkpoint=path, sha256=digest, device="cpu", min_person_score=0.5)
+    # Random weights score everything 1.0, so stand in for a trained model's "nobody here": a crop
+    # without the figure's bright pixels scores 0 (the keypoints still come from the network).
+    infer = backend.infer_crops
+
+    def infer_scoring_presence(crops):
+        kps, scores = infer(crops)
+        return kps, scores * (crops.max(axis=(1, 2, 3)) >= 200)[:, None]
+    monkeypatch.setattr(backend, "infer_crops", infer_scoring_presence)
+    passes, decoded = [], []
+    extract = backend.model.extract_feat
+    monkeypatch.setattr(backend.model, "extract_feat", lambda x: passes.append(len(x)) or extract(x))
+    iter_frames = video.iter_frames
+    monkeypatch.setattr(video, "iter_frames", lambda p: decoded.append(p) or iter_frames(p))
+
+    backend.batch_size = 2
+    per_camera = [detect_video(backend, v) for v in videos]
+    assert passes == [2, 2, 1] * 3
+    passes.clear()
+    backend.batch_size = 6
+    across = detect_cameras(backend, videos)
+    assert passes == [6, 6, 3]                      # each pass: 2 frames x 3 cameras (last: 1 x 3)
+    assert decoded == videos * 2                    # each video decoded once per path
+    assert [[len(p) for p in cam] for cam in across] == [[1] * 5, [1, 0, 0, 0, 1], [1] * 5]
+    for cam_a, cam_b in zip(across, per_camera):
+        assert [len(p) for p in cam_a] == [len(p) for p in cam_b]
+        for people_a, people_b in zip(cam_a, cam_b):
+            for a, b in zip(people_a, people_b):
+                # keypoints are SimCC argmax locations (0.5 crop px steps) through the same
+                # inverse affine: a different fp32 batch composition may only move them by
+                # round-off (or flip an exact argmax tie, which these weights do not have)
+                np.testing.assert_allclose(a.keypoints, b.keypoints, atol=1e-3, rtol=0)
+                np.testing.assert_allclose(a.bbox, b.bbox, atol=1e-3, rtol=0)
+    points = select_runners(across)
+    assert points.shape == (3, n_frames, N_KEYPOINTS, 3)
+    assert np.isnan(points[1, 1:4, :, :2]).all() and (points[1, 1:4, :, 2] == 0).all()   # explicit gap
+    assert np.isfinite(points[[0, 2], :, :, :2]).any(axis=(2, 3)).all()
+
+
+def test_detect_cameras_falls_back_and_refuses_unequal_videos(tmp_path):
+    """A backend without detect_cameras runs per camera; lockstep decoding refuses a camera
+    whose video ends early (a VideoError, not a silently shorter recording)."""
+    from pipeline.io.video import VideoError
+    from pipeline.pose2d.base import detect_cameras, iter_lockstep
+
+    class PerImage:
+        name = "per-image"
+
+        def detect(self, frames):
+            return ([] for _ in frames)
+    videos = [_runner_video(tmp_path / "a.mp4", 4, 0), _runner_video(tmp_path / "b.mp4", 3, 0)]
+    assert [len(c) for c in detect_cameras(PerImage(), videos)] == [4, 3]
+    with pytest.raises(VideoError, match="b.mp4 ended after 3 frames"):
+        list(iter_lockstep(videos))

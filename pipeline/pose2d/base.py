@@ -79,7 +79,12 @@ class Person:
 
 class PoseBackend(Protocol):
     """A 2D pose backend. `detect` restarts any tracking state at each call (one call = one
-    camera's video) and yields one list of candidate people per input frame, in order."""
+    camera's video) and yields one list of candidate people per input frame, in order.
+
+    A backend MAY also have `detect_cameras(steps)`: `steps` yields one frame per camera of a
+    synchronized recording (same camera order every time), and it yields per step one list of
+    candidates per camera, tracking each camera on its own. `detect_cameras` below uses it
+    when present (RTMPose fills its forward passes with crops of several cameras)."""
     name: str
 
     def detect(self, frames: Iterable[np.ndarray]) -> Iterator[list[Person]]: ...
@@ -93,6 +98,41 @@ def detect_video(backend: PoseBackend, path: Union[Path, str], desc: Optional[st
     frames = progress(iter_frames(path), desc=desc or f"{backend.name} {Path(path).name}",
                       total=info.n_frames)
     return list(backend.detect(frames))
+
+
+def iter_lockstep(paths: Sequence[Union[Path, str]]) -> Iterator[tuple[np.ndarray, ...]]:
+    """One frame of every video per step: each video decoded once, streaming (constant memory).
+    A video that ends before the others is a VideoError, never a silently shorter recording."""
+    from pipeline.io.video import VideoError, iter_frames
+    for f, step in enumerate(itertools.zip_longest(*[iter_frames(p) for p in paths])):
+        ended = [Path(p).name for p, frame in zip(paths, step) if frame is None]
+        if ended:
+            raise VideoError(f"{', '.join(ended)} ended after {f} frames while the other cameras "
+                             f"go on: the videos of one recording must have the same frames")
+        yield step
+
+
+def detect_cameras(backend: PoseBackend, videos: Sequence[Union[Path, str]],
+                   names: Optional[Sequence[str]] = None) -> list[list[list[Person]]]:
+    """candidates[c][f] for the synchronized videos of one recording. A backend with a native
+    `detect_cameras` gets all videos decoded in lockstep (one progress bar for all cameras);
+    any other runs `detect_video` camera after camera (one progress bar each)."""
+    from pipeline.io.video import probe
+    from pipeline.progress import progress
+    if not videos:
+        return []
+    names = list(names) if names is not None else [Path(v).stem for v in videos]
+    native = getattr(backend, "detect_cameras", None)
+    if native is None:
+        return [detect_video(backend, v, desc=f"{backend.name} {n}") for v, n in zip(videos, names)]
+    # one bar for the trial: a step is one frame of every camera
+    steps = progress(iter_lockstep(videos), desc=f"{backend.name} {'+'.join(names)}",
+                     total=probe(videos[0]).n_frames)
+    out: list[list[list[Person]]] = [[] for _ in videos]
+    for per_camera in native(steps):
+        for c, people in enumerate(per_camera):
+            out[c].append(people)
+    return out
 
 
 # --- keypoint mapping -----------------------------------------------------------------------

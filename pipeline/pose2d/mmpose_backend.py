@@ -6,15 +6,19 @@
   provides the file; nothing is downloaded). A wrong or missing hash / file is a
   `CheckpointError` naming the path and the expected and actual hashes.
 * Person boxes (no detector): the first frame and any frame after the track was lost use the
-  full frame as the box; afterwards each batch of `batch_size` frames uses the union of the
-  previous batch's keypoint boxes, expanded by `bbox_expand` (with batch_size=1 this is the
-  previous frame's keypoints). Alternatively `detect(frames, boxes=...)` takes external boxes
+  full frame as the box; afterwards each forward pass uses, per camera, the union of that
+  camera's keypoint boxes in the previous pass, expanded by `bbox_expand`. One camera
+  (`detect`): a pass holds `batch_size` consecutive frames (batch_size=1: the previous
+  frame's keypoints). C cameras in lockstep (`detect_cameras`): a pass holds batch_size // C
+  consecutive frames of every camera, so a pass of batch_size crops leaves each box C times
+  fresher than per camera. Alternatively `detect(frames, boxes=...)` takes external boxes
   per frame (e.g. from OpenPose or a detector) and returns one candidate per box.
   RTMDet (mmdet) is NOT used: its weights are another download and its NMS/RoIAlign need
   the compiled mmcv; `mmcv_compat` provides a pure-torch NMS should it be wired later.
 * Crops: the box is widened to the model's aspect ratio (192:256), warped with cv2.warpAffine
   (`crop_matrix`), normalised as the config's data_preprocessor says, and run through the
-  model `batch_size` crops at a time (crops of consecutive frames are batched together).
+  model `batch_size` crops at a time (crops of consecutive frames, and of all cameras with
+  `detect_cameras`, are batched together).
   Output coordinates go back through the exact inverse affine.
 * Device: "auto" = "cuda" when available, else "cpu"; `fp16=True` runs the model in half
   precision on CUDA (ignored with a warning on CPU).
@@ -246,11 +250,14 @@ class RTMPoseBackend:
             return np.zeros((0, n, 2)), np.zeros((0, n))
         return np.concatenate(kps), np.clip(np.concatenate(scores), 0.0, 1.0)
 
-    def _people(self, frames: list[np.ndarray], boxes: list[list[np.ndarray]], expand: float) -> list[list[Person]]:
+    def _people(self, frames: list[np.ndarray], boxes: list[list[np.ndarray]],
+                expands: list[float]) -> list[list[Person]]:
+        """One candidate per box of each frame (box f expanded by expands[f]); all crops go
+        through `infer_crops` together (batch_size crops per forward pass)."""
         crops, inverses, owner = [], [], []
         for f, (frame, frame_boxes) in enumerate(zip(frames, boxes)):
             for b in frame_boxes:
-                center, scale = box_to_center_scale(b, self.input_size[0] / self.input_size[1], expand)
+                center, scale = box_to_center_scale(b, self.input_size[0] / self.input_size[1], expands[f])
                 m = crop_matrix(center, scale, self.input_size)
                 crops.append(crop(frame, m, self.input_size))
                 inverses.append(invert_affine(m))
@@ -264,40 +271,79 @@ class RTMPoseBackend:
             out[f].append(Person.from_keypoints(self.mapping.apply(src)))
         return out
 
+    def _track_group(self, group: list[Sequence[np.ndarray]],
+                     tracks: list[Optional[np.ndarray]]) -> list[list[list[Person]]]:
+        """Tracked candidates of a group of steps (group[s][c] = frame of camera c at step s);
+        updates tracks[c] to the union of camera c's keypoint boxes in this group."""
+        n_cams = len(tracks)
+        frames = [fr for step in group for fr in step]        # step-major: each pass mixes cameras
+        boxes, expands = [], []
+        for i, fr in enumerate(frames):
+            track = tracks[i % n_cams]
+            if track is None:                                 # start / lost: the full frame
+                boxes.append([np.array([0.0, 0.0, fr.shape[1] - 1.0, fr.shape[0] - 1.0])])
+                expands.append(1.0)
+            else:
+                boxes.append([track])
+                expands.append(self.bbox_expand)
+        kept = [[p for p in ps if p.score >= self.min_person_score] for ps in self._people(frames, boxes, expands)]
+        for c in range(n_cams):
+            found = [keypoint_box(p.keypoints, self.min_person_score) for ps in kept[c::n_cams] for p in ps]
+            found = np.array([b for b in found if b is not None])
+            tracks[c] = np.r_[found[:, :2].min(0), found[:, 2:].max(0)] if len(found) else None
+        return [kept[s * n_cams:(s + 1) * n_cams] for s in range(len(group))]
+
     # -- the backend interface --------------------------------------------------------------
+    def detect_cameras(self, steps: Iterable[Sequence[np.ndarray]]) -> Iterator[list[list[Person]]]:
+        """Tracked candidates of C synchronized cameras: `steps` yields one frame per camera,
+        and this yields per step one list of candidates per camera. A forward pass holds
+        batch_size // C consecutive frames of every camera (at least 1 each, so at most
+        batch_size crops when C <= batch_size); each camera's box comes from ITS keypoints in
+        the previous pass (full frame at the start and after a loss). With C = 1 this is
+        `detect` without boxes."""
+        tracks: Optional[list[Optional[np.ndarray]]] = None
+        group: list[Sequence[np.ndarray]] = []
+        per_pass = 1
+        for step in steps:
+            if tracks is None:
+                tracks = [None] * len(step)
+                per_pass = max(1, self.batch_size // len(step))
+            if len(step) != len(tracks):
+                raise ValueError(f"rtmpose: a step has {len(step)} frames, the first had {len(tracks)} cameras")
+            for frame in step:
+                _check_frame(frame)
+            group.append(step)                                # held: at most batch_size frames
+            if len(group) == per_pass:
+                yield from self._track_group(group, tracks)
+                group = []
+        if group:
+            yield from self._track_group(group, tracks)
+
     def detect(self, frames: Iterable[np.ndarray],
                boxes: Optional[Iterable[Sequence[np.ndarray]]] = None) -> Iterator[list[Person]]:
         """Candidates per frame. Without `boxes`: one tracked person (see module docstring),
         [] in frames where its mean score < min_person_score. With `boxes` (per frame, a list
         of [x0, y0, x1, y1]): one candidate per box (boxes expanded by bbox_expand)."""
-        box_iter = iter(boxes) if boxes is not None else None
-        track: Optional[np.ndarray] = None
+        if boxes is None:
+            for (people,) in self.detect_cameras((frame,) for frame in frames):
+                yield people
+            return
+        box_iter = iter(boxes)
         batch: list[np.ndarray] = []
-
-        def flush() -> list[list[Person]]:
-            nonlocal track
-            if box_iter is not None:
-                given = [[np.asarray(b, float) for b in next(box_iter, [])] for _ in batch]
-                return self._people(batch, given, self.bbox_expand)
-            if track is None:
-                given = [[np.array([0.0, 0.0, fr.shape[1] - 1.0, fr.shape[0] - 1.0])] for fr in batch]
-                people = self._people(batch, given, 1.0)
-            else:
-                people = self._people(batch, [[track]] * len(batch), self.bbox_expand)
-            kept = [[p for p in ps if p.score >= self.min_person_score] for ps in people]
-            found = [keypoint_box(p.keypoints, self.min_person_score) for ps in kept for p in ps]
-            found = [b for b in found if b is not None]
-            track = (np.array([min(b[0] for b in found), min(b[1] for b in found),
-                               max(b[2] for b in found), max(b[3] for b in found)]) if found else None)
-            return kept
-
         for frame in frames:
-            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-                raise ValueError(f"rtmpose expects BGR uint8 frames (H, W, 3), got {frame.dtype} {frame.shape}")
+            _check_frame(frame)
             batch.append(frame)
             if len(batch) == self.batch_size:
-                yield from flush()
+                yield from self._given(batch, box_iter)
                 batch = []
         if batch:
-            yield from flush()
+            yield from self._given(batch, box_iter)
 
+    def _given(self, batch: list[np.ndarray], box_iter: Iterator) -> list[list[Person]]:
+        given = [[np.asarray(b, float) for b in next(box_iter, [])] for _ in batch]
+        return self._people(batch, given, [self.bbox_expand] * len(batch))
+
+
+def _check_frame(frame: np.ndarray) -> None:
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError(f"rtmpose expects BGR uint8 frames (H, W, 3), got {frame.dtype} {frame.shape}")

@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.config import DetectorBackend, DetectorConfig
 from pipeline.geometry import Camera
 from pipeline.io.video import VideoError
-from pipeline.pose2d.base import PoseBackend, detect_video, select_runners
+from pipeline.pose2d.base import PoseBackend, detect_cameras, select_runners
 
 
 def make_backend(cfg: DetectorConfig) -> PoseBackend:
@@ -36,9 +36,8 @@ def detect_recording(videos: list[Path], cameras: list[Camera], cfg: DetectorCon
         candidates = [read_openpose_folder(trial_dir / cfg.openpose_json.folder.format(camera=cam.name),
                                            cfg.openpose_json.model.value) for cam in cameras]
     else:
-        backend = make_backend(cfg)
-        candidates = [detect_video(backend, video, desc=f"{cfg.backend.value} {cam.name}")
-                      for video, cam in zip(videos, cameras)]
+        # rtmpose batches crops of all cameras (videos decoded in lockstep); blazepose runs per camera
+        candidates = detect_cameras(make_backend(cfg), videos, [cam.name for cam in cameras])
     for cam, frames in zip(cameras, candidates):
         if len(frames) != n_frames:
             raise VideoError(f"{trial_dir}: camera {cam.name} has keypoints for {len(frames)} frames, "
