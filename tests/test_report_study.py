@@ -63,7 +63,7 @@ def test_study_report_tables_show_the_input_numbers(tmp_path, summaries):
     # S01 'after': step width L 1.0 + 50 = 51.0 cm, R 51.1 cm; cadence 176; its crossover flag
     row = next(r for r in trials_table.split("<tr>") if "a_after" in r)
     assert "<td>176</td>" in row and "51.0 cm / 51.1 cm" in row
-    assert "crossover (left: -2.0 cm)" in row
+    assert "crossover (left -2.0 cm)" in row
     before_after = page.split('id="before-after"')[1]
     assert "Subject S01" in before_after and "Subject S02" not in before_after   # one session only
     cells = dict(re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", before_after))

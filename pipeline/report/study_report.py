@@ -113,8 +113,7 @@ def _trials_table(subjects: dict[str, list[dict]]) -> str:
     for subject, sessions in subjects.items():
         for session in sessions:
             for t in session["trials"]:
-                flags = ", ".join(f"{f['name'].replace('_', ' ')} ({f['side']}: {_fmt(f['value'], _unit(f['name']))})"
-                                  for f in t["flags"]) or "none"
+                flags = _flags_text(t["flags"])
                 cells = "".join(f"<td>{_fmt(t['means']['left'][m], METRICS[m][1])} / "
                                 f"{_fmt(t['means']['right'][m], METRICS[m][1])}</td>" for m in TABLE_METRICS)
                 link = f'<a href="{_t(t["href"])}">{_t(t["trial"])}</a>' if t.get("href") else _t(t["trial"])
@@ -166,6 +165,15 @@ def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) 
     fig.savefig(out_png, format="png")
     plt.close(fig)
     return out_png
+
+
+def _flags_text(flags: list[dict]) -> str:
+    """One entry per flag name, both sides' values: 'crossover (left -2.0 cm, right -1.8 cm)'."""
+    by_name: dict[str, list[str]] = {}
+    for f in flags:
+        by_name.setdefault(f["name"], []).append(f"{f['side']} {_fmt(f['value'], _unit(f['name']))}")
+    return "; ".join(f"{_t(name.replace('_', ' '))} ({', '.join(values)})"
+                     for name, values in by_name.items()) or "none"
 
 
 def _unit(flag_name: str) -> str:

@@ -143,7 +143,7 @@ def trial_summary(info: TrialInfo, analysis: TrialAnalysis, rows: list[dict], cu
 
 def _header(info: TrialInfo, analysis: TrialAnalysis, title: str) -> str:
     s = analysis.summary
-    meta = [("Subject", info.subject), ("Session", " ".join(x for x in (info.session_label, info.session) if x)),
+    meta = [("Subject", info.subject), ("Session", f"{info.session_label} ({info.session})" if info.session_label else info.session),
             ("Date", info.session_date), ("Condition", info.condition),
             ("Frames", f"{analysis.n_frames} at {analysis.fps:g} fps ({analysis.n_frames / analysis.fps:.1f} s)"),
             ("Strides", ", ".join(f"{side} {s['sides'][side]['n_strides']}" for side in s["sides"]))]
