@@ -354,8 +354,8 @@ class ReportConfig:
     title: str = "Running analysis"
     # QA videos per trial (pipeline/report/overlay.py): 3D reprojected on each camera + 3D view
     overlay_videos: bool = True
-    overlay_width_px: Optional[int] = 960     # downscale to this width; null = camera resolution
-    overlay_max_frames: Optional[int] = 600   # first N frames (a few strides: QA, and VP8 costs ~30 ms/frame); null = all
+    overlay_width_px: Optional[int] = 640     # downscale to this width; null = camera resolution
+    overlay_max_frames: Optional[int] = 240   # first N frames (a few strides are enough for QA; VP8 costs ~30-80 ms/frame); null = all
     overlay_format: OverlayFormat = OverlayFormat.webm
     overlay_detections: bool = True           # also draw the 2D detections (thin yellow)
 
