@@ -161,7 +161,7 @@ class IntrinsicsConfig:
     """Where the lens models come from; with `videos` or `file` only the extrinsics are fitted
     to the calibration videos (bundle adjustment with the intrinsics held fixed)."""
     source: IntrinsicsSource = IntrinsicsSource.board
-    path: Optional[str] = None            # videos: folder (None = <data_dir>/intrinsics); file: the file
+    path: Optional[str] = None            # videos: folder (None = intrinsics/ beside the calibration/ videos); file: the file
 
     def __post_init__(self):
         if IntrinsicsSource(self.source) == IntrinsicsSource.file and not self.path:

@@ -27,7 +27,7 @@ FrameChooser = Callable[[VideoDetections, np.ndarray, int], np.ndarray]
 
 def intrinsics_folder(calib_cfg: CalibrationConfig, calibration_videos: list[Path]) -> Path:
     """Folder of the per-camera intrinsic videos: the configured path, else `intrinsics/`
-    beside the calibration videos' folder (<data_dir>/intrinsics)."""
+    beside the calibration videos' folder (<data_dir>/<session>/intrinsics)."""
     if calib_cfg.intrinsics.path:
         return Path(calib_cfg.intrinsics.path)
     return Path(calibration_videos[0]).resolve().parent.parent / "intrinsics"
