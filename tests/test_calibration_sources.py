@@ -59,6 +59,10 @@ def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
     assert result.quality["intrinsics_source"] == "file"
     assert result.quality["cameras"]["cam_0"]["intrinsics_from"] == str(path)
     assert result.quality["cameras"]["cam_0"]["reprojection_median_px"] < 0.5
+    # The lens recording is not here: no coverage / distance-range gates judge it.
+    assert "board_coverage" not in result.quality["cameras"]["cam_0"]
+    assert not [g for g in result.quality["gates"] if g["name"].startswith(("coverage",
+                                                                            "distance"))]
 
 
 @pytest.mark.slow

@@ -88,17 +88,21 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
 
     camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
-    # Coverage and distance range judge the lens model: measured on the videos it came from.
+    # Coverage and distance range judge the lens model: measured on the videos it came from,
+    # and not at all for lenses from a file (their recording is not here to judge).
     lens_views = (usable & held if lens_detections is detections
                   else [usable_views(det, board) for det in lens_detections])
+    from_file = IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.file
     for cam, det, views in zip(cameras, lens_detections, lens_views):
+        camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
+        if from_file:
+            continue
         own = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
         counts = coverage_counts(det, np.flatnonzero(views))
         camera_quality[cam.name]["board_coverage"] = float((counts > 0).mean())
         camera_quality[cam.name]["coverage_counts"] = counts.tolist()
         camera_quality[cam.name]["image_size"] = list(det.image_size)
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, board)))
-        camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
     quality = {
         "cameras": camera_quality,
         "coverage_grid": list(COVERAGE_GRID),

@@ -32,6 +32,10 @@ def _num(value, digits: int = 2) -> str:
     return "&ndash;" if value is None else f"{value:.{digits}f}"
 
 
+def _pct(value) -> str:
+    return "&ndash;" if value is None else f"{100 * value:.0f} %"
+
+
 def _verdict(v: str) -> str:
     return f'<b style="color:{VERDICT_COLOUR.get(v, "#222")}">{_t(v)}</b>'
 
@@ -125,7 +129,7 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
             f"<td>{_num(q.get('reprojection_median_px'))} / {_num(q.get('reprojection_mean_px'))}"
             f"</td><td class='l'>{_t(q.get('intrinsics_from', 'these videos'))}</td>"
             f"<td>{_num(q.get('intrinsic_rms_px'))}</td>"
-            f"<td>{_num(100 * q['board_coverage'], 0) if q.get('board_coverage') is not None else '&ndash;'} %</td>"
+            f"<td>{_pct(q.get('board_coverage'))}</td>"
             f"<td>{_num(q.get('near_m'))} / {_num(q.get('far_m'))}</td>"
             f"<td>{_num(heights.get(name))}</td></tr>")
     out.append("</table>")
