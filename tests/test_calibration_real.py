@@ -33,7 +33,7 @@ BOARD = BoardConfig(squares_x=4, squares_y=5, square_length_m=0.054, marker_leng
                     dictionary=ArucoDictionary.DICT_4X4_1000, inverted=None)  # None = auto
 CALIB = CalibrationConfig(floor_frames=0)
 
-MAX_MEDIAN_REPROJECTION_PX = 1.1      # cam_1: 27 usable frames, all at ~1 m (far/near 1.06)
+MAX_MEDIAN_REPROJECTION_PX = 1.0      # the calibration gate's default (calibration.max_reprojection_px)
 MAX_CENTRE_RESIDUAL_M = 0.020
 
 pytestmark = [pytest.mark.slow,
@@ -45,16 +45,27 @@ def result():
     return calibrate([DATA / "videos" / f"{n}.mp4" for n in NAMES], NAMES, BOARD, CALIB)
 
 
+@pytest.mark.parametrize("name", [
+    *NAMES[:1],
+    # Missed target, kept as the target: the rigid-board bundle adjustment fits the printed
+    # board's geometry, and cam_1 saw it in only 27 frames, all at ~1 m (far/near 1.06);
+    # measured 1.03 px (aniposelib's free-point adjustment, which minimises this very number
+    # by moving the corners, gave 0.85 px). A fix shows up as an XPASS.
+    pytest.param(NAMES[1], marks=pytest.mark.xfail(strict=True, reason="measured 1.03 px")),
+    *NAMES[2:],
+])
+def test_sub_pixel_median_reprojection(result, name):
+    assert result.quality["cameras"][name]["reprojection_median_px"] < MAX_MEDIAN_REPROJECTION_PX
+
+
 @pytest.fixture(scope="module")
 def caliscope():
     return read_caliscope_camera_array(DATA / "camera_array.toml")
 
 
-def test_all_cameras_calibrated_with_sub_pixel_reprojection(result):
+def test_all_cameras_calibrated(result):
     q = result.quality
     assert [c.name for c in result.cameras] == NAMES
-    for name in NAMES:
-        assert q["cameras"][name]["reprojection_median_px"] < MAX_MEDIAN_REPROJECTION_PX
     assert set(q["board_polarity"]["found"].values()) == {"inverted"}
     assert q["board_polarity"]["configured"] == "auto"
 
