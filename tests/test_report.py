@@ -1,4 +1,6 @@
-import base64
+"""Findings text and figures of the trial report, on analysed trials with known values
+(test_gait_metrics.running_trial: exact kinematics, so the numbers are known)."""
+import html
 import re
 
 import pytest
@@ -6,10 +8,14 @@ import pytest
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
 from pipeline.report.figures import curves_figure, foot_placement_figure
-from pipeline.report.html import render_trial_section, write_report
+from pipeline.report.findings import findings, findings_html
 from test_gait_metrics import FPS, running_trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
 
 
 @pytest.fixture
@@ -18,39 +24,31 @@ def crossover_trial():
     return points, analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
 
 
-def test_report_has_flags_numbers_and_valid_figures(tmp_path, crossover_trial):
-    points, analysis = crossover_trial
-    figures = {
-        "Sagittal angles": curves_figure(points, FPS, analysis.events, [1, 0, 0],
-                                         tmp_path / "fig" / "sagittal.png"),
-        "Foot placement": foot_placement_figure(analysis, tmp_path / "fig" / "feet.png"),
-    }
-    for png in figures.values():
-        assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 5000
-
-    section = render_trial_section("easy <run>", analysis, figures)
-    report = tmp_path / "report.html"
-    write_report(report, "Lab report", [section],
-                 [{"trial": "easy <run>", "cadence_spm": analysis.summary["cadence_spm"],
-                   "flags": len(analysis.flags)}])
-    page = report.read_text(encoding="utf-8")
-
-    assert "easy &lt;run&gt;" in page and "<run>" not in page
-    assert "Left side: mean step width -0.030 m is at or below the crossover threshold of 0.000 m" \
-           " (mean of 5 strides)" in page
-    assert "mean peak stance knee flexion 33.0 deg is below the minimum of 40.0 deg" in page
-    assert "171" in page                                  # cadence
-    assert "-0.030 &plusmn; 0.000 m (n=5)" in page        # left step width, first one missing
-    assert "100 %" in page                                # every step a crossover
-    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(embedded) == 2
-    assert all(base64.b64decode(e).startswith(PNG_SIGNATURE) for e in embedded)
-    assert not list(tmp_path.glob(".report.html.*"))     # no temporary file left behind
+def test_findings_state_value_threshold_and_strides(crossover_trial):
+    _, analysis = crossover_trial
+    rows = findings(analysis, ThresholdsConfig())
+    text = _text(findings_html(rows, analysis.summary["cadence_spm"]))
+    assert "Left step width : -3.0 ± 0.0 cm (mean of 5 strides); flagged when the mean is <= 0.0 cm" in text
+    assert "Left peak stance knee flexion : 33.0 ± 0.0 deg (mean of 6 strides); flagged when the mean is < 40.0 deg" in text
+    assert "171 steps/min" in text
+    flagged = {(r["metric"], r["side"]) for r in rows if r["status"] == "flagged"}
+    assert {("step_width_m", "left"), ("step_width_m", "right"),
+            ("peak_stance_knee_flexion_deg", "left"), ("peak_stance_knee_flexion_deg", "right")} <= flagged
 
 
-def test_insufficient_strides_are_stated(tmp_path):
+def test_insufficient_strides_are_stated():
     points, events = running_trial(n_strides=2)
     analysis = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(min_strides=3), events=events)
-    section = render_trial_section("short", analysis, {})
-    assert "No flags raised." in section
-    assert "insufficient strides (n=2, need 3)" in section
+    rows = findings(analysis, ThresholdsConfig(min_strides=3))
+    text = _text(findings_html(rows, analysis.summary["cadence_spm"]))
+    assert "No check raised a flag." in text
+    assert "insufficient strides (n=2, need 3)" in text
+    assert all(r["status"] == "not measurable" and r["mean"] is None for r in rows
+               if r["threshold"] is not None)
+
+
+def test_figures_are_valid_pngs(tmp_path, crossover_trial):
+    points, analysis = crossover_trial
+    for png in (curves_figure(points, FPS, analysis.events, [1, 0, 0], tmp_path / "sagittal.png"),
+                foot_placement_figure(analysis, tmp_path / "feet.png")):
+        assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 5000
