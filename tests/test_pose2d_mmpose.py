@@ -175,7 +175,11 @@ def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkey
     across = detect_cameras(backend, videos)
     assert passes == [6, 6, 3]                      # each pass: 2 frames x 3 cameras (last: 1 x 3)
     assert decoded == videos * 2                    # each video decoded once per path
-    assert [[len(p) for p in cam] for cam in across] == [[1] * 5, [1, 0, 0, 0, 1], [1] * 5]
+    # Frame 0 crops the full frame, where the figure is; camera 1 has no figure in frames 1-3.
+    # (Later frames crop a box from random-weight keypoints, which may miss the figure: the
+    # track is then lost and re-found; the counts are compared between the paths below.)
+    assert [len(cam[0]) for cam in across] == [1, 1, 1]
+    assert [len(p) for p in across[1][1:4]] == [0, 0, 0]
     for cam_a, cam_b in zip(across, per_camera):
         assert [len(p) for p in cam_a] == [len(p) for p in cam_b]
         for people_a, people_b in zip(cam_a, cam_b):
@@ -188,7 +192,9 @@ def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkey
     points = select_runners(across)
     assert points.shape == (3, n_frames, N_KEYPOINTS, 3)
     assert np.isnan(points[1, 1:4, :, :2]).all() and (points[1, 1:4, :, 2] == 0).all()   # explicit gap
-    assert np.isfinite(points[[0, 2], :, :, :2]).any(axis=(2, 3)).all()
+    # (Whether the runner track keeps cameras 0 and 2 in every frame is not asserted: with
+    # random weights the keypoints are arbitrary, and thread scheduling in the CPU kernels can
+    # move them enough to break the frame-to-frame track; runner selection has its own tests.)
 
 
 def test_detect_cameras_falls_back_and_refuses_unequal_videos(tmp_path):
