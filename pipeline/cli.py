@@ -121,8 +121,7 @@ def run_stage(stage: str, args: argparse.Namespace) -> None:
         module.run(cfg, args.session)
     elif stage == "report":
         if args.trial:
-            cfg.study.trial(args.trial)   # a clear error for an unknown trial id
-            module.run_trial(cfg, args.trial)
+            module.run_trial(cfg, args.trial)   # names the known trials if the id is unknown
         elif args.study:
             module.run_study(cfg)
         else:

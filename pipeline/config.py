@@ -488,7 +488,3 @@ def compose_raw(config_dir: Path | str = "conf", overrides: Optional[list[str]] 
 def compose(config_dir: Path | str = "conf", overrides: Optional[list[str]] = None) -> Config:
     """Compose conf/config.yaml with Hydra (group choices and overrides) and validate it."""
     return validate(compose_raw(config_dir, overrides), source=str(Path(config_dir).resolve() / "config.yaml"))
-
-
-def to_yaml(cfg: Config) -> str:
-    return OmegaConf.to_yaml(OmegaConf.structured(cfg))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from pipeline.config import Config, ConfigError
 
@@ -55,8 +56,9 @@ class StudyPaths:
     def trial_dir(self, trial: str) -> Path:
         return self.session_dir(self.session_of(trial)) / trial
 
-    def trial_videos(self, trial: str) -> list[Path]:
-        return [self.trial_dir(trial) / f"{c}.mp4" for c in self.cameras]
+    def trial_videos(self, trial: str, cameras: Sequence[str] | None = None) -> list[Path]:
+        """One video per camera: rig.cameras, or `cameras` (e.g. the order a result file uses)."""
+        return [self.trial_dir(trial) / f"{c}.mp4" for c in (cameras or self.cameras)]
 
     # synthetic ground truth
     def truth_dir(self, session: str) -> Path:

@@ -4,31 +4,18 @@ the measured values behind them are in docs/triangulation.md."""
 import numpy as np
 import pytest
 
-from pipeline.config import (RigConfig, RunnerConfig, SyntheticNoiseConfig, TriangulationConfig,
-                             TriangulationRefine)
+from pipeline.config import SyntheticNoiseConfig, TriangulationConfig, TriangulationRefine
 from pipeline.skeleton import BONES, INDEX
-from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
-from pipeline.synth.rig import make_rig
 from pipeline.triangulation.filtering import despike, fill_gaps
 from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation.run import triangulate_recording
+from test_triangulation_robust import FPS, rig, truth  # noqa: F401  (shared fixtures: 4-camera rig, 3 s run)
 
-FPS = 120.0
 HARD = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02,
             dropout_rate=0.05)
 BONE_IDX = np.array([(INDEX[a], INDEX[b]) for a, b in BONES])
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return simulate_run(RunnerConfig(duration_s=3.0), fps=FPS).points      # (360, 26, 3)
 
 
 def rmse(points, truth):

@@ -12,7 +12,7 @@ from pipeline.config import Config
 from pipeline.errors import RunlabError
 from pipeline.io import formats
 from pipeline.io.video import probe_synchronized
-from pipeline.stages.common import log
+from pipeline.stages.common import log, session_names
 from pipeline.study import StudyPaths
 
 
@@ -21,8 +21,7 @@ class CalibrationGateError(RunlabError):
 
 
 def run(cfg: Config, session: Optional[str] = None) -> None:
-    for name in [session] if session else list(cfg.study.sessions):
-        cfg.study.session(name)   # a clear error for an unknown session id
+    for name in session_names(cfg, session):
         calibrate_session(cfg, name)
 
 

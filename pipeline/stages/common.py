@@ -28,3 +28,11 @@ def trial_names(cfg: Config, trial: Optional[str]) -> list[str]:
         return list(cfg.study.trials)
     cfg.study.trial(trial)
     return [trial]
+
+
+def session_names(cfg: Config, session: Optional[str]) -> list[str]:
+    """The one session asked for (checked against the study), or all of them in config order."""
+    if session is None:
+        return list(cfg.study.sessions)
+    cfg.study.session(session)
+    return [session]

@@ -61,7 +61,7 @@ def run_trial(cfg: Config, name: str) -> Path:
     if calibration_file.exists():
         calibration = formats.read_calibration(calibration_file)
         cameras = [calibration.camera(c) for c in p3d.camera_names]
-        videos = [paths.trial_dir(name) / f"{c}.mp4" for c in p3d.camera_names]
+        videos = paths.trial_videos(name, p3d.camera_names)
     if not all(v.exists() for v in videos):
         log.warning("trial %s: trial videos missing (%s): report without camera overlays", name,
                     ", ".join(str(v) for v in videos if not v.exists()))
