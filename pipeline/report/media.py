@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.geometry import Camera
 from pipeline.io.video import VideoError
-from pipeline.report.overlay import VIDEO_FORMATS, overlay_still, overlay_video
+from pipeline.report.overlay import VIDEO_FORMATS, overlay_video
 from pipeline.report.trial_report import TrialMedia
 from pipeline.report.views3d import (key_event_frames, key_event_sheet, write_views_still,
                                      write_views_video)
@@ -49,9 +49,8 @@ def render_media(out_dir: Path, points: np.ndarray, fps: float, events: dict, fo
         out = out_dir / "overlay" / f"{camera.name}{suffix}"
         det = None if detections is None else detections[c]
         try:
-            result = overlay_video(video, camera, points, out, det, min_score, width_px, max_frames, fmt)
-            still = overlay_still(video, camera, points, still_frame,
-                                  out_dir / "overlay" / f"{camera.name}_still.png", det, min_score, width_px)
+            result = overlay_video(video, camera, points, out, det, min_score, width_px, max_frames, fmt,
+                                   still_frame, out_dir / "overlay" / f"{camera.name}_still.png")
         except VideoError as exc:
             media.notes.append(f"camera {camera.name}: no overlay ({exc})")
             log.warning("overlay %s: %s", camera.name, exc)
@@ -59,7 +58,7 @@ def render_media(out_dir: Path, points: np.ndarray, fps: float, events: dict, fo
         log.info("overlay %s: %d frames %dx%d in %.1f s", camera.name, result.n_frames,
                  *result.size, result.seconds)
         media.overlays.append({"camera": camera.name, "href": str(out.relative_to(out_dir)),
-                               "format": fmt, "still": str(still.relative_to(out_dir)),
+                               "format": fmt, "still": str(result.still.relative_to(out_dir)),
                                "frames": result.n_frames, "seconds": round(result.seconds, 2)})
     return media
 

@@ -52,6 +52,7 @@ class OverlayResult:
     n_frames: int
     size: tuple[int, int]            # (width, height) written
     seconds: float                   # wall time to decode, draw and encode
+    still: Path | None = None        # the PNG of `still_frame`, when one was asked for
 
 
 def output_size(size: tuple[int, int], width_px: int | None) -> tuple[tuple[int, int], float]:
@@ -107,10 +108,13 @@ def draw_projected(image: np.ndarray, pixels: np.ndarray, thickness: int = 2,
 def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: Path,
                   detections: np.ndarray | None = None, min_score: float = 0.3,
                   width_px: int | None = 960, max_frames: int | None = None,
-                  fmt: str = "webm") -> OverlayResult:
+                  fmt: str = "webm", still_frame: int | None = None,
+                  still_png: Path | None = None) -> OverlayResult:
     """Draw `points3d` (F, K, 3, world metres) reprojected through `camera` on every frame of
     `video` (and, thin, this camera's 2D `detections` (F, K, 3) with score >= min_score);
-    write `out_path` downscaled to `width_px`, at most `max_frames` frames."""
+    write `out_path` downscaled to `width_px`, at most `max_frames` frames. With `still_frame`
+    and `still_png`, that frame is also saved as PNG (shown where the video cannot play)
+    from the same pass, so the video is decoded once."""
     start = time.perf_counter()
     info = probe(video)
     if (info.width, info.height) != tuple(camera.size):
@@ -126,7 +130,7 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
         detected = scale_pixels(detections[:n, :, :2], scale)
         detected[detections[:n, :, 2] < min_score] = np.nan
     thick = max(1, round(2 * size[1] / 540))
-    written = 0
+    written, still = 0, None
     with open_video(out_path, info.fps, size, fmt) as write:
         frames = iter_frames(video)
         for index in progress(range(n), f"overlay {camera.name}", total=n):
@@ -138,12 +142,20 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
             if detected is not None:
                 draw_projected(frame, detected[index], 1, 0, [DETECTION] * len(BONES))
             draw_projected(frame, pixels[index], thick, thick + 1)
+            if still_png is not None and index == still_frame:
+                image = frame.copy()
+                _label(image, f"{camera.name}  frame {index}")
+                with atomic_path(still_png) as tmp:
+                    cv2.imwrite(str(tmp), image)
+                still = Path(still_png)
             _label(frame, f"{camera.name}  frame {index}  3D reprojected (L blue, R red)"
                    + ("; 2D detections thin yellow" if detected is not None else ""))
             write(frame)
             written += 1
         frames.close()
-    return OverlayResult(Path(out_path), written, size, time.perf_counter() - start)
+    if still_png is not None and still is None:
+        raise VideoError(f"{video}: has no frame {still_frame} among the {written} overlaid")
+    return OverlayResult(Path(out_path), written, size, time.perf_counter() - start, still)
 
 
 def _label(image: np.ndarray, text: str) -> None:
@@ -152,27 +164,3 @@ def _label(image: np.ndarray, text: str) -> None:
     font = 0.9 * max(scale, 0.45)
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 4, cv2.LINE_AA)
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), 1, cv2.LINE_AA)
-
-
-def overlay_still(video: Path, camera: Camera, points3d: np.ndarray, frame_index: int,
-                  out_png: Path, detections: np.ndarray | None = None, min_score: float = 0.3,
-                  width_px: int | None = 960) -> Path:
-    """One frame of the overlay as PNG: shown in the report where the video cannot play."""
-    size, scale = output_size(camera.size, width_px)
-    for index, frame in enumerate(iter_frames(video)):
-        if index < frame_index:
-            continue
-        if size != camera.size:
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        if detections is not None:
-            det = scale_pixels(detections[frame_index, :, :2], scale)
-            det[detections[frame_index, :, 2] < min_score] = np.nan
-            draw_projected(frame, det, 1, 0, [DETECTION] * len(BONES))
-        thick = max(1, round(2 * size[1] / 540))
-        draw_projected(frame, scale_pixels(project(camera, points3d[frame_index]), scale),
-                       thick, thick + 1)
-        _label(frame, f"{camera.name}  frame {frame_index}")
-        with atomic_path(out_png) as tmp:
-            cv2.imwrite(str(tmp), frame)
-        return Path(out_png)
-    raise VideoError(f"{video}: has no frame {frame_index}")
