@@ -11,6 +11,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from pipeline.calibration.corners import refine_corners
 from pipeline.config import BoardConfig
 
 
@@ -69,12 +70,13 @@ def _corner_offset_px(board: cv2.aruco.CharucoBoard) -> float:
 
 
 def detect_board(image: np.ndarray, board: cv2.aruco.CharucoBoard,
-                 inverted: bool) -> tuple[np.ndarray, np.ndarray]:
+                 inverted: bool, refine: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Chessboard corners of `board` in a grey or BGR image.
 
     Returns (ids (n,), corners (n, 2) pixels, pixel centres at integers); both empty when
     the board is not found. `inverted`: the board is printed white-on-black, so the image is
-    inverted first.
+    inverted first. `refine`: re-estimate OpenCV's corners away from the markers
+    (`pipeline.calibration.corners`; OpenCV's own refinement is biased on foreshortened boards).
     """
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     if inverted:
@@ -82,7 +84,12 @@ def detect_board(image: np.ndarray, board: cv2.aruco.CharucoBoard,
     corners, ids, _, _ = _detector(board).detectBoard(gray)
     if ids is None or len(ids) == 0:
         return np.zeros(0, int), np.zeros((0, 2))
-    return ids.ravel().astype(int), corners.reshape(-1, 2).astype(float) - _corner_offset_px(board)
+    ids = ids.ravel().astype(int)
+    corners = corners.reshape(-1, 2).astype(float) - _corner_offset_px(board)
+    if refine:
+        corners = refine_corners(gray, board_corners_3d(board)[ids, :2], corners,
+                                 square_length(board), float(board.getMarkerLength()))
+    return ids, corners
 
 
 def board_image(board: cv2.aruco.CharucoBoard, dpi: float) -> np.ndarray:

@@ -99,9 +99,9 @@ def diagnose_unseen(video: Path, board_cfg: BoardConfig, polarity: bool | None,
         if k not in wanted:
             continue
         flipped = cv2.flip(frame, 1)
-        if any(len(detect_board(flipped, board, p)[0]) for p in (False, True)):
+        if any(len(detect_board(flipped, board, p, refine=False)[0]) for p in (False, True)):
             return "mirrored"
-        if polarity is not None and len(detect_board(frame, board, not polarity)[0]):
+        if polarity is not None and len(detect_board(frame, board, not polarity, refine=False)[0]):
             return "polarity"
     return None
 
