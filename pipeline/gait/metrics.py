@@ -17,7 +17,7 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
                                   knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
                                   pelvic_obliquity_deg, tibia_inclination_deg)
-from pipeline.gait.events import detect_events
+from pipeline.gait.events import detect_events, detect_screened_events
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.skeleton import N_KEYPOINTS
 
@@ -60,31 +60,46 @@ class TrialAnalysis:
     strides: list[dict]
     summary: dict
     flags: list[dict]
+    # events found where the cameras do not pin the foot's height down: not timed, not used
+    poorly_observed: dict[str, dict[str, np.ndarray]] | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready: arrays become lists, missing values None."""
         return {
             "fps": self.fps, "n_frames": self.n_frames,
-            "events": {side: {name: [float(t) for t in times] for name, times in ev.items()}
-                       for side, ev in self.events.items()},
+            "events": _event_lists(self.events),
+            "poorly_observed_events": (None if self.poorly_observed is None
+                                       else _event_lists(self.poorly_observed)),
             "strides": self.strides, "summary": self.summary, "flags": self.flags,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrialAnalysis":
         """Inverse of to_dict (extra keys, such as a file's schema_version, are ignored)."""
-        events = {side: {name: np.asarray(times, float) for name, times in ev.items()}
-                  for side, ev in data["events"].items()}
-        return cls(fps=float(data["fps"]), n_frames=int(data["n_frames"]), events=events,
-                   strides=list(data["strides"]), summary=data["summary"], flags=list(data["flags"]))
+        def arrays(lists):
+            return {side: {name: np.asarray(times, float) for name, times in ev.items()}
+                    for side, ev in lists.items()}
+        poor = data.get("poorly_observed_events")
+        return cls(fps=float(data["fps"]), n_frames=int(data["n_frames"]),
+                   events=arrays(data["events"]), strides=list(data["strides"]),
+                   summary=data["summary"], flags=list(data["flags"]),
+                   poorly_observed=None if poor is None else arrays(poor))
+
+
+def _event_lists(events: dict) -> dict:
+    return {side: {name: [float(t) for t in times] for name, times in ev.items()}
+            for side, ev in events.items()}
 
 
 def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: ThresholdsConfig,
-                  events: dict | None = None, belt_speed_mps: float | None = None
-                  ) -> TrialAnalysis:
+                  events: dict | None = None, belt_speed_mps: float | None = None,
+                  height_sd: np.ndarray | None = None,
+                  max_event_height_sd_m: float | None = None) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
-    `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None.
+    `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
+    `height_sd` (F, 26: vertical SD per px, points3d `sd_per_px`) and `max_event_height_sd_m`,
+    events whose foot height the cameras do not pin down are set aside as poorly observed.
     `forward` None: overground, estimated from the stride-averaged pelvis velocity.
     `belt_speed_mps` (treadmill): stride length = belt speed x stride time; None: stride length
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
@@ -92,7 +107,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     points = np.asarray(points, float)
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
         raise ValueError(f"points must have shape (frames, {N_KEYPOINTS}, 3), got {points.shape}")
-    if events is None:
+    poor = None
+    if events is None and height_sd is not None and max_event_height_sd_m is not None:
+        events, poor = detect_screened_events(points, fps, height_sd, max_event_height_sd_m)
+    elif events is None:
         events = detect_events(points, fps)
     events = {side: {name: np.sort(np.asarray(events[side][name], float).ravel())
                      for name in ("foot_strike", "toe_off")} for side in SIDES}
@@ -114,8 +132,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     summary["forward_source"] = forward_source
     summary["belt_speed_mps"] = None if belt_speed_mps is None else float(belt_speed_mps)
     summary["pelvis_speed_mps"] = None if pelvis_speed is None else _number(pelvis_speed)
+    summary["poorly_observed_events"] = None if poor is None else {
+        side: {name: int(len(times)) for name, times in poor[side].items()} for side in SIDES}
     return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
-                         summary=summary, flags=_flags(summary, thresholds))
+                         summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor)
 
 
 def sample_at(series: np.ndarray, frame: float) -> np.ndarray:
@@ -242,9 +262,7 @@ def _number(value) -> float | None:
 
 def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
     all_strikes = np.sort(np.concatenate([events[s]["foot_strike"] for s in SIDES]))
-    cadence = None
-    if all_strikes.size >= 2 and all_strikes[-1] > all_strikes[0]:
-        cadence = float(60.0 * fps * (all_strikes.size - 1) / (all_strikes[-1] - all_strikes[0]))
+    cadence = step_cadence(events, fps)
 
     sides = {}
     for side in SIDES:
@@ -264,6 +282,16 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
             "symmetry_index_pct": {name: symmetry_index(sides["left"]["metrics"][name]["mean"],
                                                         sides["right"]["metrics"][name]["mean"])
                                    for name in SYMMETRY_METRICS}}
+
+
+def step_cadence(events: dict, fps: float) -> float | None:
+    """Steps per minute from the intervals between consecutive strikes of opposite feet.
+    A strike that was not timed (a gap, a poorly observed contact) leaves two strikes of the
+    same foot in a row; that interval holds two steps and is left out, so it cannot bias the
+    count. None with no such interval."""
+    strikes = sorted((t, side) for side in SIDES for t in events[side]["foot_strike"])
+    steps = [b[0] - a[0] for a, b in zip(strikes, strikes[1:]) if a[1] != b[1] and b[0] > a[0]]
+    return float(60.0 * fps / np.mean(steps)) if steps else None
 
 
 def symmetry_index(left, right) -> float | None:

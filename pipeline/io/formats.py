@@ -140,6 +140,9 @@ class Points3D:
     camera_names: list[str]
     swaps_repaired: np.ndarray       # (C, F) bool, views whose left/right labels were exchanged back
     keypoint_names: tuple[str, ...] = KEYPOINTS
+    # (F, K, 3) predicted SD along world X, Y, Z, metres per px of 2D error, from the views
+    # used (pipeline/triangulation/uncertainty.py); NaN in gaps; None in files written before it
+    sd_per_px: np.ndarray | None = None
 
 
 def write_points3d(path: Path | str, p: Points3D) -> None:
@@ -149,7 +152,9 @@ def write_points3d(path: Path | str, p: Points3D) -> None:
                             views_used=p.views_used, camera_names=np.array(p.camera_names),
                             swaps_repaired=p.swaps_repaired,
                             keypoint_names=np.array(p.keypoint_names), units="m", frame="world",
-                            schema_version=SCHEMA_VERSION)
+                            schema_version=SCHEMA_VERSION,
+                            **({} if p.sd_per_px is None
+                               else {"sd_per_px": np.asarray(p.sd_per_px, np.float32)}))
 
 
 def read_points3d(path: Path | str) -> Points3D:
@@ -160,7 +165,8 @@ def read_points3d(path: Path | str) -> Points3D:
                         n_views=z["n_views"].astype(int), fps=float(z["fps"]),
                         views_used=z["views_used"], camera_names=[str(s) for s in z["camera_names"]],
                         swaps_repaired=z["swaps_repaired"],
-                        keypoint_names=tuple(str(s) for s in z["keypoint_names"]))
+                        keypoint_names=tuple(str(s) for s in z["keypoint_names"]),
+                        sd_per_px=z["sd_per_px"].astype(float) if "sd_per_px" in z else None)
 
 
 # --- JSON and CSV --------------------------------------------------------------------------

@@ -75,9 +75,18 @@ STATUS_TEXT = {"flagged": "FLAGGED", "within": "within threshold", "not checked"
                "not measurable": "not measurable"}
 
 
-def findings_html(rows: list[dict], cadence_spm: float | None) -> str:
+def findings_html(rows: list[dict], cadence_spm: float | None,
+                  poorly_observed: dict | None = None) -> str:
+    """`poorly_observed`: summary["poorly_observed_events"], side -> event -> count."""
     flagged = [r for r in rows if r["status"] == "flagged"]
     parts = []
+    n_poor = {side: sum(counts.values()) for side, counts in (poorly_observed or {}).items()}
+    if any(n_poor.values()):
+        detail = ", ".join(f"{_t(side)} {n}" for side, n in n_poor.items() if n)
+        parts.append('<p class="warn">Foot strikes / toe-offs not timed because the foot was '
+                     f"outside the well-observed volume of the cameras ({detail}): the strides "
+                     "around them are left out of every measure below. Overground, record more "
+                     "passes or widen the camera spacing along the runway.</p>")
     if flagged:
         parts.append("<p>What stands out:</p><ul>")
         for r in flagged:

@@ -93,7 +93,8 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     rows = findings(analysis, thresholds)
     summary = analysis.summary
     parts = [_header(info, analysis, title),
-             _section("findings", findings_html(rows, summary["cadence_spm"])),
+             _section("findings", findings_html(rows, summary["cadence_spm"],
+                                               summary.get("poorly_observed_events"))),
              _section("summary", _summary_table(summary)
                       + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
                       "docs/metrics.md.</p>"),

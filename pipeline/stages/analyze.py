@@ -24,8 +24,15 @@ def analyze_one(cfg: Config, name: str) -> None:
     synthetic = trial.session in cfg.study.synthesize
     forward = None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
     p3d = formats.read_points3d(paths.points3d(name))
+    limit_mm = cfg.analysis.max_event_height_sd_mm
+    if limit_mm is not None and p3d.sd_per_px is None:
+        log.warning("trial %s: %s has no sd_per_px (written by an older runlab); events are not "
+                    "screened for observation quality: rerun `runlab triangulate`",
+                    name, paths.points3d(name))
     analysis = analyze_trial(p3d.points, p3d.fps, forward, cfg.analysis.thresholds,
-                             belt_speed_mps=trial.treadmill_speed(synthetic))
+                             belt_speed_mps=trial.treadmill_speed(synthetic),
+                             height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
+                             max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000)
     result = {"trial": name, "session": trial.session, **analysis.to_dict()}
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
@@ -33,3 +40,9 @@ def analyze_one(cfg: Config, name: str) -> None:
     formats.write_csv(paths.strides_csv(name), analysis.strides)
     formats.write_json(paths.trial_metrics(name), headline_metrics(result))
     log.info("trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags))
+    poor = analysis.summary.get("poorly_observed_events") or {}
+    n_poor = sum(n for side in poor.values() for n in side.values())
+    if n_poor:
+        log.warning("trial %s: %d foot strikes / toe-offs not timed: the foot was outside the "
+                    "well-observed volume (predicted height SD above %.1f mm/px)", name, n_poor,
+                    limit_mm)

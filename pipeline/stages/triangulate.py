@@ -11,6 +11,7 @@ from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
 from pipeline.triangulation.run import triangulate_recording
+from pipeline.triangulation.uncertainty import predicted_sd
 
 
 def run(cfg: Config, trial: Optional[str] = None) -> None:
@@ -27,7 +28,8 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     out = paths.points3d(name)
     formats.write_points3d(out, formats.Points3D(
         result.points, result.reprojection_error, result.n_views, kp.fps,
-        result.views_used, kp.camera_names, result.swaps_repaired))
+        result.views_used, kp.camera_names, result.swaps_repaired,
+        sd_per_px=predicted_sd(result.points, calib.cameras, result.views_used)))
     write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
     write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
     write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
