@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.geometry import Camera, project
+from pipeline.geometry import Camera, camera_coordinates, distort_normalized
 
-STEP_M = 1e-4      # finite-difference step of the projection Jacobian (linear well beyond it)
+STEP = 1e-6        # finite-difference step of the lens distortion's Jacobian (normalized units)
 
 
 def predicted_sd(points: np.ndarray, cameras: list[Camera], views_used: np.ndarray,
                  chunk: int = 200_000) -> np.ndarray:
     """(..., 3) SD in metres per pixel along world X, Y, Z of `points` (..., 3) triangulated
-    from the views `views_used` (..., C); NaN where the point is missing or its views leave a
-    direction unconstrained (fewer than two views)."""
+    from the views `views_used` (..., C); NaN where the point is missing or seen by fewer than
+    two views (inf where the views' rays coincide)."""
     points = np.asarray(points, float)
     shape = points.shape[:-1]
     flat = points.reshape(-1, 3)
@@ -33,27 +33,54 @@ def predicted_sd(points: np.ndarray, cameras: list[Camera], views_used: np.ndarr
     return out.reshape(shape + (3,))
 
 
+def projection_jacobian(cam: Camera, points: np.ndarray) -> np.ndarray:
+    """(n, 2, 3) d(pixel)/d(world point) of `points` (n, 3): the pinhole part in closed form,
+    the lens distortion's 2x2 part by central differences; NaN behind the camera."""
+    pc = camera_coordinates(cam, points)
+    z = pc[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xy = pc[:, :2] / z[:, None]
+    R = cam.rotation
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_z = (1.0 / z)[:, None]
+    # rows of d(x/z, y/z)/d(world point)
+    n0 = inv_z * (R[0] - xy[:, :1] * R[2])
+    n1 = inv_z * (R[1] - xy[:, 1:] * R[2])
+    d_dist = []                                   # d(distorted)/dx, d(distorted)/dy: (n, 2) each
+    for axis in range(2):
+        step = np.zeros(2)
+        step[axis] = STEP
+        d_dist.append((distort_normalized(xy + step, cam.dist)
+                       - distort_normalized(xy - step, cam.dist)) / (2 * STEP))
+    K = cam.matrix
+    # pixel (u, v) by normalized (x, y): K's 2x2 part times the distortion's Jacobian
+    u_x = K[0, 0] * d_dist[0][:, :1] + K[0, 1] * d_dist[0][:, 1:]
+    u_y = K[0, 0] * d_dist[1][:, :1] + K[0, 1] * d_dist[1][:, 1:]
+    v_x = K[1, 1] * d_dist[0][:, 1:]
+    v_y = K[1, 1] * d_dist[1][:, 1:]
+    jac = np.stack([u_x * n0 + u_y * n1, v_x * n0 + v_y * n1], axis=1)     # (n, 2, 3)
+    jac[z <= 1e-9] = np.nan                       # behind the camera: no projection
+    return jac
+
+
 def _sd_block(points: np.ndarray, cameras: list[Camera], used: np.ndarray) -> np.ndarray:
-    information = np.zeros((points.shape[0], 3, 3))
     ok = np.isfinite(points).all(axis=1)
-    base = np.where(ok[:, None], points, 0.0)
+    p = np.where(ok[:, None], points, 0.0)
+    # the six distinct entries of the symmetric 3x3 information matrix sum_v J_v^T J_v
+    pairs = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+    info = np.zeros((6, len(points)))
     for c, cam in enumerate(cameras):
-        rows = ok & used[:, c]
-        if not rows.any():
-            continue
-        p = base[rows]
-        columns = []
-        for axis in range(3):
-            step = np.zeros(3)
-            step[axis] = STEP_M
-            columns.append((project(cam, p + step) - project(cam, p - step)) / (2 * STEP_M))
-        jac = np.stack(columns, axis=-1)                                   # (n, 2, 3)
-        jac = np.nan_to_num(jac)                                           # behind the camera
-        information[rows] += np.einsum("nij,nik->njk", jac, jac)
-    out = np.full(points.shape, np.nan)
-    # Two or more views: invertible unless the rays coincide (then the SD is huge, not NaN).
-    good = ok & (used.sum(axis=1) >= 2)
-    if good.any():
-        cov = np.linalg.pinv(information[good], hermitian=True)
-        out[good] = np.sqrt(np.clip(np.einsum("nii->ni", cov), 0.0, None))
+        weight = (ok & used[:, c]).astype(float)
+        if weight.any():
+            jac = np.nan_to_num(projection_jacobian(cam, p))             # behind the camera: 0
+            for i, (j, k) in enumerate(pairs):
+                info[i] += weight * (jac[:, 0, j] * jac[:, 0, k] + jac[:, 1, j] * jac[:, 1, k])
+    a00, a11, a22, a01, a02, a12 = info
+    # the diagonal of the inverse: cofactor / determinant
+    cof = np.stack([a11 * a22 - a12 * a12, a00 * a22 - a02 * a02, a00 * a11 - a01 * a01], axis=1)
+    det = a00 * cof[:, 0] - a01 * (a01 * a22 - a12 * a02) + a02 * (a01 * a12 - a11 * a02)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.where(det[:, None] > 0, cof / det[:, None], np.inf)
+    out = np.sqrt(np.clip(variance, 0.0, None))
+    out[~(ok & (used.sum(axis=1) >= 2))] = np.nan
     return out
