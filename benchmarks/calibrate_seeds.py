@@ -5,7 +5,9 @@ board and calibration config) for each `synth.seed` given, calibrates them and p
 per seed: worst camera-centre error (mm) and orientation error (deg) against the true rig, the
 triangulated square minus the configured one (mm), the world-frame error (rotation of the best
 rigid fit of the estimated camera centres onto the true ones, deg) and the largest centre error
-left after that fit ("relative", mm), and the largest median reprojection error (px).
+left after that fit ("relative", mm), the largest median reprojection error (px), and whether
+the bundle adjustment kept its refinement of the lens models (largest change of a lens term,
+in standard errors of the camera's own fit).
 `--videos DIR` keeps the videos in DIR/seed<N>/ and reuses them (rendering is most of the time).
 """
 from __future__ import annotations
@@ -38,6 +40,8 @@ def seed_errors(cameras, truth, quality, board: BoardConfig) -> dict:
         "square_mm": quality["board_size"]["measured_square_mm"] - 1000 * board.square_length_m,
         "world_deg": rotation_angle_deg(R, np.eye(3)), "relative_mm": float(relative.max()),
         "reprojection_px": max(medians),
+        "lens_refined": quality["bundle_adjustment"].get("lens_refined", False),
+        "lens_change_sd": max(quality["bundle_adjustment"].get("lens_change_max_sd", {0: 0}).values()),
     }
 
 
@@ -64,7 +68,9 @@ def main() -> None:
                   f"({' / '.join(f'{x:.2f}' for x in e['centre_mm'])}) | orientation "
                   f"{e['orientation_deg'][o]:.3f} deg {names[o]} | squares {e['square_mm']:+.3f} mm"
                   f" | world {e['world_deg']:.3f} deg | relative {e['relative_mm']:.2f} mm | "
-                  f"reprojection <= {e['reprojection_px']:.3f} px", flush=True)
+                  f"reprojection <= {e['reprojection_px']:.3f} px | lenses refined in the bundle "
+                  f"adjustment: {'yes' if e['lens_refined'] else 'no'} (largest change "
+                  f"{e['lens_change_sd']:.1f} sd)", flush=True)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,39 @@ def test_bundle_adjustment_recovers_the_rig_from_perturbed_poses():
         assert rotation_angle_deg(fitted.rotation, cam.rotation) < 1e-4
 
 
+
+def test_bundle_adjustment_with_lens_terms_recovers_perturbed_lenses():
+    """Lens models off as a weak single-camera fit leaves them (principal point 4 px, focal
+    lengths 1.5 px, k1 0.003) and exact pixels: with the 9 lens terms free the adjustment
+    returns the true lenses and rig; with them fixed, the poses absorb the error. Measured:
+    free, centres within 0.009 mm, K within 0.002 px, k1 within 2e-6, 7e-6 px rms in 18
+    evaluations; fixed, centres 21 mm off at 0.10 px rms."""
+    truth = make_rig(RIG)
+    rig = transform_rig(truth, truth[0].rotation, truth[0].tvec)
+    imgp, rtvecs, objp = _observations(truth)
+    rng = np.random.default_rng(3)
+    matrices, dists = [], []
+    for cam in rig:
+        K = cam.matrix.copy()
+        K[[0, 1], [0, 1]] += rng.choice([-1.5, 1.5], 2)
+        K[[0, 1], [2, 2]] += rng.choice([-4.0, 4.0], 2)
+        matrices.append(K)
+        dists.append(cam.dist + [rng.choice([-0.003, 0.003]), 0, 0, 0, 0])
+    rvecs, tvecs = np.array([c.rvec for c in rig]), np.array([c.tvec for c in rig])
+    counts = np.isfinite(imgp[:, :, 0]).reshape(4, rtvecs.shape[1], -1).sum(axis=2)
+    boards = initial_board_poses(rvecs, tvecs, rtvecs, counts)
+    errors = {}
+    for lens_params in (0, 9):
+        r, t, _, info = adjust(matrices, dists, rvecs, tvecs, boards, imgp, objp, lens_params)
+        fitted = [c.with_pose(cv2.Rodrigues(rv)[0], tv) for c, rv, tv in zip(rig, r, t)]
+        errors[lens_params] = max(np.linalg.norm(f.center - c.center) for f, c in zip(fitted, rig))
+        if lens_params:
+            assert info["rms_px"] < 1e-3
+            for cam, K, d in zip(rig, info["matrices"], info["dists"]):
+                assert np.abs(K - cam.matrix).max() < 0.01, cam.name
+                assert abs(d[0] - cam.dist[0]) < 1e-4, cam.name
+    assert errors[9] < 1e-4 and errors[0] > 0.01
+
 def _detections(truth):
     imgp, _, objp = _observations(truth)
     n = len(objp)

@@ -20,6 +20,10 @@ from scipy.sparse import lil_matrix
 # but took 200 evaluations instead of 8 on the latter.
 TOLERANCE = 1e-8      # relative; 1e-10 took ~10x the evaluations to move poses by 0.004 mm
 MAX_EVALUATIONS = 200
+# With the lens terms free, 1e-8 ran into the evaluation limit (200) for the same poses
+# (to 0.05 mm) that 1e-6 reaches in 10-33 evaluations on the synthetic rig.
+LENS_TOLERANCE = 1e-6
+LENS_MAX_EVALUATIONS = 60
 
 
 def rodrigues(rvecs: np.ndarray) -> np.ndarray:
@@ -65,13 +69,28 @@ def initial_board_poses(cam_rvecs: np.ndarray, cam_tvecs: np.ndarray,
     return poses
 
 
+def _lens_vector(K: np.ndarray, dist: np.ndarray, n_params: int) -> np.ndarray:
+    return np.concatenate([[K[0, 0], K[1, 1], K[0, 2], K[1, 2]], dist])[:n_params]
+
+
+def _lens(x: np.ndarray, K: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """K, dist with the first len(x) of (fx, fy, cx, cy, k1, k2, p1, p2, k3) taken from x."""
+    v = _lens_vector(K, dist, 9)
+    v[:len(x)] = x
+    return (np.array([[v[0], K[0, 1], v[2]], [0.0, v[1], v[3]], [0.0, 0.0, 1.0]]), v[4:])
+
+
 def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.ndarray,
            cam_tvecs: np.ndarray, board_poses: np.ndarray, imgp: np.ndarray,
-           objp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Refine camera poses (world -> camera; camera 0 fixed) and board poses (board -> rig).
+           objp: np.ndarray, lens_params: int = 0
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Refine camera poses (world -> camera; camera 0 fixed) and board poses (board -> rig),
+    and with `lens_params` > 0 the first that many of each camera's (fx, fy, cx, cy, k1, k2,
+    p1, p2, k3) too.
 
     imgp (C, F*n, 2), NaN = not seen; column f*n + i is corner i of frame f. Frames whose
-    board pose is NaN are left out. Returns (cam_rvecs, cam_tvecs, board_poses, info)."""
+    board pose is NaN are left out. Returns (cam_rvecs, cam_tvecs, board_poses, info);
+    info["matrices"] / info["dists"]: the lens models after the fit."""
     n_cams, n = len(matrices), len(objp)
     n_frames = imgp.shape[1] // n
     obs_c, obs_col = np.nonzero(np.isfinite(imgp[:, :, 0]))
@@ -85,15 +104,24 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
     observed = imgp[obs_c, obs_f * n + obs_i]
     by_camera = [np.flatnonzero(obs_c == c) for c in range(n_cams)]
 
-    n_cam_params = 6 * (n_cams - 1)
+    n_pose_params = 6 * (n_cams - 1)
+    n_cam_params = n_pose_params + lens_params * n_cams
 
     def unpack(x):
         cams = np.concatenate([np.concatenate([cam_rvecs[:1], cam_tvecs[:1]], axis=1),
-                               x[:n_cam_params].reshape(-1, 6)])
+                               x[:n_pose_params].reshape(-1, 6)])
         return cams, x[n_cam_params:].reshape(-1, 6)
+
+    def lenses(x):
+        if lens_params == 0:
+            return matrices, dists
+        fitted = [_lens(v, K, d) for v, K, d in zip(
+            x[n_pose_params:n_cam_params].reshape(n_cams, lens_params), matrices, dists)]
+        return [f[0] for f in fitted], [f[1] for f in fitted]
 
     def residuals(x):
         cams, boards = unpack(x)
+        Ks, ds = lenses(x)
         R_b = rodrigues(boards[:, :3])[obs_k]
         rig = np.einsum("mij,mj->mi", R_b, objp[obs_i]) + boards[obs_k, 3:]
         out = np.empty((len(obs_c), 2))
@@ -101,7 +129,7 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
         for c, rows in enumerate(by_camera):
             if len(rows):
                 pc = rig[rows] @ R_c[c].T + cams[c, 3:]
-                out[rows] = _project(pc, matrices[c], dists[c]) - observed[rows]
+                out[rows] = _project(pc, Ks[c], ds[c]) - observed[rows]
         return out.ravel()
 
     sparsity = lil_matrix((2 * len(obs_c), n_cam_params + 6 * len(frames)), dtype=int)
@@ -111,13 +139,18 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
             moving = obs_c > 0
             sparsity[r[moving], 6 * (obs_c[moving] - 1) + j] = 1
             sparsity[r, n_cam_params + 6 * obs_k + j] = 1
+    for j in range(lens_params):
+        for r in (2 * rows, 2 * rows + 1):
+            sparsity[r, n_pose_params + lens_params * obs_c + j] = 1
 
-    x0 = np.concatenate([np.concatenate([cam_rvecs[1:], cam_tvecs[1:]], axis=1).ravel(),
-                         board_poses[frames].ravel()])
+    x0 = np.concatenate([np.concatenate([cam_rvecs[1:], cam_tvecs[1:]], axis=1).ravel()]
+                        + [_lens_vector(K, d, lens_params) for K, d in zip(matrices, dists)]
+                        + [board_poses[frames].ravel()])
     start_rms = float(np.sqrt(np.mean(residuals(x0) ** 2)))
+    tol = LENS_TOLERANCE if lens_params else TOLERANCE
     fit = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", x_scale="jac",
-                        ftol=TOLERANCE, xtol=TOLERANCE, gtol=TOLERANCE,
-                        max_nfev=MAX_EVALUATIONS)
+                        ftol=tol, xtol=tol, gtol=tol,
+                        max_nfev=LENS_MAX_EVALUATIONS if lens_params else MAX_EVALUATIONS)
     cams, boards = unpack(fit.x)
     out_boards = np.full_like(board_poses, np.nan)
     out_boards[frames] = boards
@@ -125,4 +158,6 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
     info = {"observations": int(len(obs_c)), "frames": int(len(frames)),
             "start_rms_px": start_rms, "rms_px": float(np.sqrt(np.mean(err ** 2))),
             "median_px": float(np.median(err)), "evaluations": int(fit.nfev)}
+    Ks, ds = lenses(fit.x)
+    info["matrices"], info["dists"] = [np.asarray(K) for K in Ks], [np.asarray(d) for d in ds]
     return cams[:, :3], cams[:, 3:], out_boards, info

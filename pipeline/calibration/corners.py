@@ -4,9 +4,10 @@ OpenCV's ChArUco detector refines each corner with `cornerSubPix` in a square wi
 by the distance to the nearest marker corner. Where the board is foreshortened (the floor
 board seen at ~19 deg elevation, tilted hand-held boards) that window takes in marker edges
 and corners, whose gradients pull the estimate: on noise-free renderings of the demo rig the
-detector's corners were 0.19-0.37 px rms off the true projections on the floor board (up to
-1.2 px) and 0.25 px rms on held boards (up to 3.1 px), the same with a 4x4-supersampled
-rendering from the full-resolution texture, so this is the detector, not the renderer.
+detector's floor-board corners were 0.26-0.37 px rms off the true projections (up to 1.56 px)
+and about as far (0.19-0.37 px rms, up to 1.11 px) on a 4x4-supersampled rendering from the
+full-resolution texture, so this is the detector, not the renderer; `cornerSubPix` started
+at the true corners with a window clear of the markers lands within 0.05 px.
 
 Here each corner is re-estimated with the same criterion as `cornerSubPix` (the point q where
 every image gradient g at a pixel p is orthogonal to p - q, least squares), but only over the
@@ -14,8 +15,8 @@ pixels whose gradient can come from nothing but the corner's own two edge lines:
 free cross around the corner (less than the marker margin from one of the two lines, less
 than a square from the corner along both), shrunk by `GUARD_PX` pixels from every other edge.
 The cross is found in board coordinates through the board -> image homography of the frame's
-corners, so it follows any foreshortening. Noise-free, the refined corners were 0.03-0.06 px
-rms off on the floor board and 0.05 px rms on held boards (tests/test_calibration_corners.py).
+corners, so it follows any foreshortening. Noise-free, the refined floor-board corners were
+0.05-0.06 px rms off (tests/test_calibration_corners.py).
 """
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ import numpy as np
 RADIUS_PX = 10          # pixels used lie within this box around the detector's corner
 GUARD_PX = 1.5          # distance kept from other edges: gradient support (1 px) + optics blur
 MIN_PIXELS = 10
+# Pixels from the corner to the nearest marker edge: below this the cross left after the
+# guard is under a pixel wide, too thin to locate the corner, and the detector's corner is
+# kept. The floor board of the half-resolution rig (960 x 540, 1.3-2.9 px) tilted the world
+# frame by 0.11 deg refined throughout, 0.08 deg with a limit of 2 px, 0.035 deg with 2.5
+# (0.040 deg unrefined); the 1080p floor board (2.55-3.6 px) is refined throughout.
+MIN_CLEAN_PX = 2.5
 MIN_CORNERS = 6         # for the frame's board -> image homography
 ITERATIONS = 2          # the second pass takes the homography from the refined corners
 MAX_SHIFT_PX = RADIUS_PX / 2
@@ -82,7 +89,8 @@ def _refine(image: np.ndarray, H: np.ndarray, board_xy: np.ndarray, pixels: np.n
     xh = np.column_stack([board_xy[k], np.ones(len(k))]) @ H.T
     jacobian = (H[None, :2, :2] - (xh[:, :2] / xh[:, 2:])[:, :, None] * H[None, 2:3, :2]) \
         / xh[:, 2, None, None]                                          # pixels per metre
-    guard = GUARD_PX * np.linalg.norm(np.linalg.inv(jacobian), axis=2)  # (n, 2) metres
+    per_px = np.linalg.norm(np.linalg.inv(jacobian), axis=2)          # (n, 2) metres / pixel
+    guard = GUARD_PX * per_px
     gu, gv = guard[:, :1], guard[:, 1:]
     cross = (np.abs(du) < margin - gu) | (np.abs(dv) < margin - gv)
     square = (np.abs(du) < side - gu) & (np.abs(dv) < side - gv)
@@ -93,6 +101,7 @@ def _refine(image: np.ndarray, H: np.ndarray, board_xy: np.ndarray, pixels: np.n
     A = np.stack([np.stack([gxx, gxy], -1), np.stack([gxy, gyy], -1)], -2)
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = (use.sum(1) >= MIN_PIXELS) & (np.linalg.cond(A) < 1e6)
+    ok &= margin / per_px.max(axis=1) >= MIN_CLEAN_PX
     refined = np.full((len(k), 2), np.nan)
     if ok.any():
         refined[ok] = np.linalg.solve(A[ok], np.column_stack([bu, bv])[ok, :, None])[..., 0]

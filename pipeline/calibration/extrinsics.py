@@ -6,6 +6,8 @@ world.py moves it onto the floor board.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 from aniposelib.utils import get_initial_extrinsics
@@ -69,10 +71,12 @@ def floor_view(cameras: list[Camera], floor_pixels: np.ndarray,
 
 
 def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.ndarray,
-                         objp: np.ndarray) -> tuple[list[Camera], np.ndarray, dict]:
+                         objp: np.ndarray, lens_params: int = 0
+                         ) -> tuple[list[Camera], np.ndarray, dict]:
     """Cameras (with intrinsics) posed in a common rig frame (camera 0's) by bundle
     adjustment; also each frame's board -> rig pose (F, 6; NaN where unused) and the fit's
-    summary. Initial poses: aniposelib's spanning tree of pairwise PnP poses."""
+    summary. Initial poses: aniposelib's spanning tree of pairwise PnP poses. `lens_params`:
+    how many of (fx, fy, cx, cy, k1, k2, p1, p2, k3) the adjustment refines (0: none)."""
     names = [cam.name for cam in cameras]
     try:
         rvecs, tvecs = get_initial_extrinsics(rtvecs, names)
@@ -83,8 +87,9 @@ def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.nda
     counts = np.isfinite(imgp[:, :, 0]).reshape(len(cameras), rtvecs.shape[1], -1).sum(axis=2)
     boards = initial_board_poses(rvecs, tvecs, rtvecs, counts)
     rvecs, tvecs, boards, info = adjust([c.matrix for c in cameras], [c.dist for c in cameras],
-                                        rvecs, tvecs, boards, imgp, objp)
-    posed = [cam.with_pose(cv2.Rodrigues(r)[0], t) for cam, r, t in zip(cameras, rvecs, tvecs)]
+                                        rvecs, tvecs, boards, imgp, objp, lens_params)
+    posed = [replace(cam, matrix=K, dist=d).with_pose(cv2.Rodrigues(r)[0], t) for cam, K, d, r, t
+             in zip(cameras, info.pop("matrices"), info.pop("dists"), rvecs, tvecs)]
     return posed, boards, info
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
+from pipeline.geometry import Camera
 
 # 100 iterations to 1e-9: the same K and distortion to 0.001 px as (200, 1e-12), in a third
 # of the time (measured on the synthetic rig).
@@ -17,6 +18,17 @@ MAX_INCIDENCE_DEG = 60.0
 OUTLIER_MIN_PX = 0.5
 OUTLIER_MEDIAN_FACTOR = 4.0
 MIN_INTRINSIC_VIEWS = 5
+
+
+def lens_change_sd(before: Camera, after: Camera, std: np.ndarray) -> float:
+    """Largest change of (fx, fy, cx, cy, k1, k2, p1, p2, k3) from `before` to `after`, in
+    standard errors `std` of `before`'s fit (`calibrate_intrinsics`)."""
+    def terms(cam):
+        K = cam.matrix
+        return np.concatenate([[K[0, 0], K[1, 1], K[0, 2], K[1, 2]], cam.dist])
+    std = np.asarray(std, float)
+    change = np.abs(terms(after) - terms(before))
+    return float(np.max(np.where(std > 0, change / np.where(std > 0, std, 1.0), 0.0)))
 
 
 def incidence_deg(rvec: np.ndarray, tvec: np.ndarray) -> float:
@@ -34,8 +46,9 @@ def inlier_corners(residual_px: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def calibrate_intrinsics(detections: VideoDetections, frames: np.ndarray,
-                         board) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """(K, dist, rms px, views kept) from the board views in `frames`.
+                         board) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray]:
+    """(K, dist, rms px, views kept, standard errors of fx, fy, cx, cy, k1, k2, p1, p2, k3)
+    from the board views in `frames`.
 
     OpenCV's full 5-term model; a first fit finds steep views and outlier corners, a second
     fit runs without them."""
@@ -58,7 +71,7 @@ def calibrate_intrinsics(detections: VideoDetections, frames: np.ndarray,
             f"{detections.video}: only {len(kept_objects)} board views are usable for the lens "
             f"model (need {MIN_INTRINSIC_VIEWS}); record the board facing this camera at "
             f"less than {MAX_INCIDENCE_DEG:.0f} deg, at several tilts and image positions")
-    rms, K, dist, _, _ = cv2.calibrateCamera(kept_objects, kept_images, size, K, dist,
-                                             flags=cv2.CALIB_USE_INTRINSIC_GUESS,
-                                             criteria=_CRITERIA)
-    return K, dist.ravel()[:5], float(rms), len(kept_objects)
+    rms, K, dist, _, _, std, _, _ = cv2.calibrateCameraExtended(
+        kept_objects, kept_images, size, K, dist, flags=cv2.CALIB_USE_INTRINSIC_GUESS,
+        criteria=_CRITERIA)
+    return K, dist.ravel()[:5], float(rms), len(kept_objects), std.ravel()[:9]

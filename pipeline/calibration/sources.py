@@ -40,10 +40,10 @@ def cameras_from_board(names: list[str], detections: list[VideoDetections], view
     cameras, info = [], {}
     for name, det, ok in zip(names, detections, views):
         frames = choose(det, np.flatnonzero(ok), max_frames)
-        K, dist, rms, kept = calibrate_intrinsics(det, frames, board)
+        K, dist, rms, kept, std = calibrate_intrinsics(det, frames, board)
         cameras.append(Camera(name, det.image_size, K, dist))
         info[name] = {"source": str(det.video), "rms_px": float(rms), "views": int(kept),
-                      "frames": np.asarray(frames)}
+                      "frames": np.asarray(frames), "std": std}
     return cameras, info
 
 
