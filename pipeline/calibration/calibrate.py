@@ -40,7 +40,7 @@ from pipeline.geometry import Camera, project, to_homogeneous, transform_rig
 # point 4.1 px off before). The refinement is kept only if no term moved by more than
 # LENS_CHANGE_MAX_SD standard errors of the camera's own fit: on the synthetic rigs (1080p
 # seeds 0-5, the half-resolution rig) the terms moved by at most 4.6, on the caliscope
-# webcams (not synchronized to the frame, board in 10-25 % of the image) by 19-96 per camera,
+# webcams (not synchronized to the frame, board in 10-25 % of the image) by 17-119 per camera,
 # the lenses soaking up what the rigid-rig model cannot explain (the rig then moved 20 mm /
 # 15 deg from caliscope's). Lenses from separate videos or a file stay as given.
 BUNDLE_LENS_PARAMS = 9
