@@ -9,7 +9,7 @@ adjustment gave 0.80 / 0.85 / 0.51 / 0.63: it minimizes that very measure, while
 the board's printed geometry); camera centres, after a rigid (Kabsch) fit of ours onto
 caliscope's, 5.1 / 3.9 / 4.8 / 5.3 mm apart (rms 4.8 mm; 7.3 mm with OpenCV's corners,
 aniposelib's: 9.0 mm) over baselines of 0.43-1.44 m. The bundle adjustment's refinement of
-the lens models is refused here (terms moved by 17-119 standard errors: these webcams are
+the lens models is refused here (terms moved by 19-104 standard errors: these webcams are
 not synchronized to the frame), so the lenses are the per-camera fits. With caliscope's own
 lens models (calibration.intrinsics.source = file) the centres agree within 3.4-6.2 mm and
 the orientations within 0.3-0.6 deg.
