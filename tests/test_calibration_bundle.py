@@ -72,9 +72,10 @@ def test_bundle_adjustment_recovers_the_rig_from_perturbed_poses():
 def test_bundle_adjustment_with_lens_terms_recovers_perturbed_lenses():
     """Lens models off as a weak single-camera fit leaves them (principal point 4 px, focal
     lengths 1.5 px, k1 0.003) and exact pixels: with the 9 lens terms free the adjustment
-    returns the true lenses and rig; with them fixed, the poses absorb the error. Measured:
-    free, centres within 0.009 mm, K within 0.002 px, k1 within 2e-6, 7e-6 px rms in 18
-    evaluations; fixed, centres 21 mm off at 0.10 px rms."""
+    returns the true lenses and rig; with them fixed, the poses absorb the error. Measured
+    (bundle.LENS_TOLERANCE 1e-5): free, centres within 0.11 mm and 0.004 deg, K within
+    0.07 px, k1 within 2e-5, 2e-4 px rms in 10 evaluations; fixed, centres 21 mm and
+    0.35 deg off at 0.10 px rms."""
     truth = make_rig(RIG)
     rig = transform_rig(truth, truth[0].rotation, truth[0].tvec)
     imgp, rtvecs, objp = _observations(truth)
@@ -97,9 +98,9 @@ def test_bundle_adjustment_with_lens_terms_recovers_perturbed_lenses():
         if lens_params:
             assert info["rms_px"] < 1e-3
             for cam, K, d in zip(rig, info["matrices"], info["dists"]):
-                assert np.abs(K - cam.matrix).max() < 0.01, cam.name
+                assert np.abs(K - cam.matrix).max() < 0.2, cam.name
                 assert abs(d[0] - cam.dist[0]) < 1e-4, cam.name
-    assert errors[9] < 1e-4 and errors[0] > 0.01
+    assert errors[9] < 5e-4 and errors[0] > 0.01
 
 def _detections(truth):
     imgp, _, objp = _observations(truth)
