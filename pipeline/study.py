@@ -117,6 +117,10 @@ class StudyPaths:
     def strides_csv(self, trial: str) -> Path:
         return self.analysis_dir(trial) / f"{trial}_strides.csv"
 
+    def curves_dir(self, trial: str) -> Path:
+        """Normalized gait-cycle curves, one CSV per angle and side (DVC plots)."""
+        return self.trial_results(trial) / "curves"
+
     def trial_metrics(self, trial: str) -> Path:
         return self.trial_results(trial) / "metrics.json"
 

@@ -250,3 +250,27 @@ def test_recorded_study_runs_from_dvc_added_videos(project, tmp_path, repo_root)
     assert calib.names == ["cam_0", "cam_1", "cam_2", "cam_3"]
     status = _dvc(lab, "status", "calibrate@s01")
     assert "changed" not in status.stdout, status.stdout
+
+
+def test_normalized_curves_are_dvc_plots_and_match_truth(project, study):
+    """`dvc plots show` finds each trial's gait-cycle curves (one file per angle and side),
+    and the mean knee flexion curve matches the one from the true skeleton and true events
+    (RMS over the cycle <= 1.5 deg: the issue's knee-angle tolerance)."""
+    from pipeline.gait.curves import normalized_curves
+    cfg, paths = study
+    shown = _dvc(project, "plots", "show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    plotted = json.loads(shown.stdout)["data"]
+    for trial in cfg.study.trials:
+        truth = formats.read_truth(paths.truth_trial(trial))
+        events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+                  for s in ("left", "right")}
+        true_curves = normalized_curves(truth.points, truth.fps, events, [1.0, 0.0, 0.0])
+        for side in ("left", "right"):
+            csv_path = paths.curves_dir(trial) / f"knee_flexion_deg_{side}.csv"
+            assert str(csv_path.relative_to(project)) in plotted
+            rows = np.genfromtxt(csv_path, delimiter=",", names=True)
+            assert rows["n_strides"][0] >= 3
+            true_mean = true_curves["knee_flexion_deg"][side].mean(axis=0)
+            rms = float(np.sqrt(np.mean((rows["mean_deg"] - true_mean) ** 2)))
+            assert rms <= 1.5, f"{trial} {side}: knee curve RMS {rms:.2f} deg"

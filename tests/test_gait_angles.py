@@ -168,6 +168,10 @@ def test_normalized_curves_over_the_gait_cycle():
     # pelvic drop peaks at mid-stance (6 deg), hip adduction equals it there
     drop = curves["pelvic_drop_deg"]["right"]
     assert drop.max() == pytest.approx(6.0, abs=0.01)
+    # the knee frontal-plane projection angle is a stance measure: NaN after toe-off only
+    fppa = curves["knee_fppa_deg"]["left"]
+    assert fppa.shape == (6, 101)
+    assert np.isfinite(fppa[:, stance]).all() and np.isnan(fppa[:, ~stance]).all()
     # a NaN inside a stride drops that stride only
     points[FIRST_STRIKE["left"] + 40, INDEX["left_knee"]] = np.nan
     assert normalized_curves(points, FPS, events, FORWARD)["knee_flexion_deg"]["left"].shape == (5, 101)

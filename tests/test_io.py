@@ -95,3 +95,29 @@ def test_unsynchronized_videos_are_refused(tmp_path):
         probe_synchronized([a, b])
     with pytest.raises(VideoError, match="different frame rates"):
         probe_synchronized([a, c])
+
+
+def test_points3d_optional_arrays_round_trip_and_old_files_still_read(tmp_path):
+    rng = np.random.default_rng(0)
+    f, k, c = 5, 26, 4
+    base = dict(points=rng.normal(size=(f, k, 3)), reprojection_error=np.ones((f, k)),
+                n_views=np.full((f, k), 4), fps=120.0, views_used=np.ones((f, k, c), bool),
+                camera_names=[f"cam_{i}" for i in range(c)], swaps_repaired=np.zeros((c, f), bool))
+    full = formats.Points3D(**base, sd_per_px=np.full((f, k, 3), 0.0012),
+                            points_unfiltered=base["points"] + 0.001)
+    formats.write_points3d(tmp_path / "t.npz", full)
+    got = formats.read_points3d(tmp_path / "t.npz")
+    np.testing.assert_allclose(got.sd_per_px, 0.0012, rtol=1e-6)                # float32 on disk
+    np.testing.assert_allclose(got.points_unfiltered, full.points_unfiltered, atol=1e-6)
+    formats.write_points3d(tmp_path / "old.npz", formats.Points3D(**base))    # as before them
+    old = formats.read_points3d(tmp_path / "old.npz")
+    assert old.sd_per_px is None and old.points_unfiltered is None
+
+
+def test_curve_directory_is_replaced_whole(tmp_path):
+    target = tmp_path / "curves"
+    formats.write_csv_dir(target, {"a": [{"x": 1}], "stale": [{"x": 2}]})
+    formats.write_csv_dir(target, {"a": [{"x": 3}]})
+    assert sorted(p.name for p in target.iterdir()) == ["a.csv"]
+    assert (target / "a.csv").read_text().splitlines() == ["x", "3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves"]   # no staging left behind

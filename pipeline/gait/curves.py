@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.gait.events import skips_a_cycle
 from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, contralateral_pelvic_drop_deg,
                                   hip_adduction_deg, hip_flexion_deg, knee_flexion_deg,
                                   knee_fppa_deg, pelvic_obliquity_deg, tibia_inclination_deg)
@@ -21,11 +22,15 @@ CURVE_ANGLES = {
     "pelvic_drop_deg": (lambda p, s, f: contralateral_pelvic_drop_deg(
         pelvic_obliquity_deg(p, f), s), "+ opposite (swing-side) hip lower"),
 }
+# Angles defined in stance only: the frontal-plane projection of a knee flexed 90-120 deg in
+# swing, with the shank near horizontal, is degenerate; their curves are NaN after toe-off.
+STANCE_ONLY = frozenset({"knee_fppa_deg"})
 
 
 def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> dict:
     """{angle: {side: (n_strides, 101) array}} plus "toe_off_pct": {side: mean toe-off % or
-    None}. A stride runs from a strike to the next strike of the same foot; strides with a NaN
+    None}. Angles in STANCE_ONLY are NaN after each stride's toe-off. A stride runs from a strike to the next strike of the same foot (not across an
+untimed strike: `skips_a_cycle`); strides with a NaN
     angle anywhere in them are left out (so n_strides can differ between angles). Samples
     between frames are linearly interpolated. `fps` is unused (times are in frames) but kept
     for a uniform signature."""
@@ -36,8 +41,9 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     for side in SIDES:
         strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
         toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))
+        other = np.asarray(events["right" if side == "left" else "left"]["foot_strike"], float)
         pairs = [(a, b) for a, b in zip(strikes[:-1], strikes[1:])
-                 if a >= 0 and b <= len(points) - 1]
+                 if a >= 0 and b <= len(points) - 1 and not skips_a_cycle(a, b, other, toe_offs)]
         spans[side] = pairs
         pct = []
         for a, b in pairs:
@@ -52,9 +58,50 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
             rows = []
             for a, b in spans[side]:
                 t = a + (b - a) * CYCLE_PCT / 100.0
-                lo, hi = int(np.floor(a)), int(np.ceil(b))
+                end = b
+                if name in STANCE_ONLY:
+                    toe_offs = np.asarray(events[side]["toe_off"], float)
+                    inside = toe_offs[(toe_offs > a) & (toe_offs < b)]
+                    if inside.size == 0:
+                        continue
+                    end = inside[0]
+                lo, hi = int(np.floor(a)), int(np.ceil(end))
                 if not np.isfinite(series[lo:hi + 1]).all():
                     continue
-                rows.append(np.interp(t, frames[lo:hi + 1], series[lo:hi + 1]))
+                row = np.interp(t, frames[lo:hi + 1], series[lo:hi + 1])
+                rows.append(np.where(t <= end, row, np.nan))
             result[name][side] = np.array(rows).reshape(-1, CYCLE_PCT.size)
     return result
+
+
+def curve_tables(curves: dict) -> dict[str, list[dict]]:
+    """{"<angle>_<side>": rows of cycle_pct, mean_deg, sd_deg, n_strides} from
+    `normalized_curves`: the DVC plots files of a trial (y = mean_deg). An angle with no
+    complete stride on a side has empty mean/sd cells and n_strides 0."""
+    tables = {}
+    for name in CURVE_ANGLES:
+        for side in SIDES:
+            cycles = curves[name][side]
+            n = len(cycles)
+            mean, sd = cycle_mean_sd(cycles)
+            tables[f"{name}_{side}"] = [
+                {"cycle_pct": float(pct), "mean_deg": _cell(m), "sd_deg": _cell(d), "n_strides": n}
+                for pct, m, d in zip(CYCLE_PCT, mean, sd)]
+    return tables
+
+
+def cycle_mean_sd(cycles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample SD over strides at each % of the cycle, ignoring NaN (a stance-only
+    angle after each stride's toe-off); NaN where no stride (or, for the SD, one) has a value."""
+    finite = np.isfinite(cycles)
+    count = finite.sum(axis=0)
+    total = np.where(finite, cycles, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+        squares = np.where(finite, (cycles - mean) ** 2, 0.0).sum(axis=0)
+        sd = np.where(count > 1, np.sqrt(squares / (count - 1)), np.nan)
+    return mean, sd
+
+
+def _cell(value: float) -> float | None:
+    return round(float(value), 4) if np.isfinite(value) else None

@@ -137,6 +137,17 @@ def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: f
     return events
 
 
+def skips_a_cycle(strike: float, next_strike: float, other_strikes: np.ndarray,
+                  toe_offs: np.ndarray) -> bool:
+    """True when two strikes of the same foot are not consecutive: a strike between them was
+    not timed (a gap, or set aside as poorly observed), seen as two toe-offs of this foot or
+    two strikes of the other foot between them. Such a pair spans two or more cycles."""
+    def between(times) -> int:
+        times = np.asarray(times, float)
+        return int(np.sum((times > strike) & (times < next_strike)))
+    return between(toe_offs) >= 2 or between(other_strikes) >= 2
+
+
 def lowpass(height: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     """Zero-lag Butterworth low-pass of each finite run; runs too short to filter stay raw."""
     b, a = butter(2, min(cutoff_hz, 0.45 * fps) / (0.5 * fps))

@@ -17,7 +17,7 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
                                   knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
                                   pelvic_obliquity_deg, tibia_inclination_deg)
-from pipeline.gait.events import detect_events, detect_screened_events
+from pipeline.gait.events import detect_events, detect_screened_events, skips_a_cycle
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.skeleton import N_KEYPOINTS
 
@@ -94,12 +94,15 @@ def _event_lists(events: dict) -> dict:
 def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: ThresholdsConfig,
                   events: dict | None = None, belt_speed_mps: float | None = None,
                   height_sd: np.ndarray | None = None,
-                  max_event_height_sd_m: float | None = None) -> TrialAnalysis:
+                  max_event_height_sd_m: float | None = None,
+                  event_points: np.ndarray | None = None) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
     `height_sd` (F, 26: vertical SD per px, points3d `sd_per_px`) and `max_event_height_sd_m`,
     events whose foot height the cameras do not pin down are set aside as poorly observed.
+    `event_points` (same shape as `points`): the 3D to detect events on, when the analysed
+    points are low-passed (points3d `points_unfiltered`); default `points`.
     `forward` None: overground, estimated from the stride-averaged pelvis velocity.
     `belt_speed_mps` (treadmill): stride length = belt speed x stride time; None: stride length
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
@@ -108,10 +111,14 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
         raise ValueError(f"points must have shape (frames, {N_KEYPOINTS}, 3), got {points.shape}")
     poor = None
+    source = points if event_points is None else np.asarray(event_points, float)
+    if source.shape != points.shape:
+        raise ValueError(f"event_points must have the shape of points {points.shape}, "
+                         f"got {source.shape}")
     if events is None and height_sd is not None and max_event_height_sd_m is not None:
-        events, poor = detect_screened_events(points, fps, height_sd, max_event_height_sd_m)
+        events, poor = detect_screened_events(source, fps, height_sd, max_event_height_sd_m)
     elif events is None:
-        events = detect_events(points, fps)
+        events = detect_events(source, fps)
     events = {side: {name: np.sort(np.asarray(events[side][name], float).ravel())
                      for name in ("foot_strike", "toe_off")} for side in SIDES}
 
@@ -186,6 +193,8 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
     strides = []
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
+        if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
+            next_strike = np.inf          # the next strike was not timed: no stride time
         later = toe_offs[(toe_offs > strike) & (toe_offs < next_strike)]
         if later.size == 0:
             continue                      # stance not seen to its end

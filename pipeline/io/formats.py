@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,9 @@ class Points3D:
     # (F, K, 3) predicted SD along world X, Y, Z, metres per px of 2D error, from the views
     # used (pipeline/triangulation/uncertainty.py); NaN in gaps; None in files written before it
     sd_per_px: np.ndarray | None = None
+    # (F, K, 3) the points before the triangulation's low-pass, for gait events; None when no
+    # low-pass ran (or in files written before it)
+    points_unfiltered: np.ndarray | None = None
 
 
 def write_points3d(path: Path | str, p: Points3D) -> None:
@@ -154,7 +158,9 @@ def write_points3d(path: Path | str, p: Points3D) -> None:
                             keypoint_names=np.array(p.keypoint_names), units="m", frame="world",
                             schema_version=SCHEMA_VERSION,
                             **({} if p.sd_per_px is None
-                               else {"sd_per_px": np.asarray(p.sd_per_px, np.float32)}))
+                               else {"sd_per_px": np.asarray(p.sd_per_px, np.float32)}),
+                            **({} if p.points_unfiltered is None
+                               else {"points_unfiltered": np.asarray(p.points_unfiltered, np.float32)}))
 
 
 def read_points3d(path: Path | str) -> Points3D:
@@ -166,7 +172,9 @@ def read_points3d(path: Path | str) -> Points3D:
                         views_used=z["views_used"], camera_names=[str(s) for s in z["camera_names"]],
                         swaps_repaired=z["swaps_repaired"],
                         keypoint_names=tuple(str(s) for s in z["keypoint_names"]),
-                        sd_per_px=z["sd_per_px"].astype(float) if "sd_per_px" in z else None)
+                        sd_per_px=z["sd_per_px"].astype(float) if "sd_per_px" in z else None,
+                        points_unfiltered=(z["points_unfiltered"].astype(float)
+                                           if "points_unfiltered" in z else None))
 
 
 # --- JSON and CSV --------------------------------------------------------------------------
@@ -210,6 +218,23 @@ def write_csv(path: Path | str, rows: list[dict]) -> None:
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in _jsonable(row).items()})
     write_text(path, buf.getvalue())
+
+
+def write_csv_dir(directory: Path | str, tables: dict[str, list[dict]]) -> None:
+    """One `<name>.csv` per table, replacing the whole directory at once: a rerun never leaves
+    files of an earlier run beside the new ones, and a crash leaves the old directory."""
+    directory = Path(directory)
+    staging = directory.with_name(f".{directory.name}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name, rows in tables.items():
+        write_csv(staging / f"{name}.csv", rows)
+    old = directory.with_name(f".{directory.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    staging.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # --- synthetic ground truth ----------------------------------------------------------------

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
 from pipeline.gait.angles import SIDES, body_axes, keypoint, knee_flexion_deg  # noqa: E402
-from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT, normalized_curves  # noqa: E402
+from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT, cycle_mean_sd, normalized_curves  # noqa: E402
 from pipeline.gait.metrics import TrialAnalysis, sample_at, stance_samples  # noqa: E402
 from pipeline.report.references import CURVE_REFERENCES, Band, Marker  # noqa: E402
 
@@ -38,7 +38,8 @@ def curves_figure(points: np.ndarray, fps: float, events: dict, forward, out_png
             if len(cycles) == 0:
                 continue
             colour = SIDE_COLOURS[side]
-            mean, sd = cycles.mean(axis=0), cycles.std(axis=0)
+            mean, sd = cycle_mean_sd(cycles)
+            sd = np.nan_to_num(sd)
             ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={len(cycles)})")
             ax.fill_between(CYCLE_PCT, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
             toe_off = curves["toe_off_pct"][side]
@@ -77,7 +78,7 @@ def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> di
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
     out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
     for name in names:
-        out[name] = {side: (curves[name][side].mean(axis=0).tolist() if len(curves[name][side]) else None)
+        out[name] = {side: (cycle_mean_sd(curves[name][side])[0].tolist() if len(curves[name][side]) else None)
                      for side in SIDES}
         out["n"][name] = {side: int(len(curves[name][side])) for side in SIDES}
     return out

@@ -1,4 +1,5 @@
-"""`runlab analyze [--trial T]`: points3d -> analysis/<trial>.json + strides CSV + metrics.json."""
+"""`runlab analyze [--trial T]`: points3d -> analysis/<trial>.json + strides CSV + metrics.json
++ curves/<angle>_<side>.csv (normalized gait-cycle curves, DVC plots)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -7,6 +8,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
+from pipeline.gait.curves import curve_tables, normalized_curves
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.stages.common import log, trial_names
@@ -32,12 +34,15 @@ def analyze_one(cfg: Config, name: str) -> None:
     analysis = analyze_trial(p3d.points, p3d.fps, forward, cfg.analysis.thresholds,
                              belt_speed_mps=trial.treadmill_speed(synthetic),
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
-                             max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000)
+                             max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
+                             event_points=p3d.points_unfiltered)
     result = {"trial": name, "session": trial.session, **analysis.to_dict()}
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
     formats.write_json(paths.analysis(name), result)
     formats.write_csv(paths.strides_csv(name), analysis.strides)
+    curves = normalized_curves(p3d.points, p3d.fps, analysis.events, analysis.summary["forward"])
+    formats.write_csv_dir(paths.curves_dir(name), curve_tables(curves))
     formats.write_json(paths.trial_metrics(name), headline_metrics(result))
     log.info("trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags))
     poor = analysis.summary.get("poorly_observed_events") or {}

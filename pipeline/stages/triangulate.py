@@ -29,7 +29,8 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     formats.write_points3d(out, formats.Points3D(
         result.points, result.reprojection_error, result.n_views, kp.fps,
         result.views_used, kp.camera_names, result.swaps_repaired,
-        sd_per_px=predicted_sd(result.points, calib.cameras, result.views_used)))
+        sd_per_px=predicted_sd(result.points, calib.cameras, result.views_used),
+        points_unfiltered=result.unfiltered))
     write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
     write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
     write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)

@@ -51,6 +51,8 @@ class RobustTriangulated:
     n_views: np.ndarray             # (F, K) int, views used after rejection
     views_used: np.ndarray          # (F, K, C) bool
     swaps_repaired: np.ndarray      # (C, F) bool, views whose L/R labels were exchanged back
+    # triangulate_recording: the points before its low-pass (None when no low-pass ran)
+    unfiltered: np.ndarray | None = None
 
 
 def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: float = 0.3,
