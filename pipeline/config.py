@@ -142,6 +142,7 @@ class CalibrationGatesConfig:
     reprojection_warn_px: float = 0.5     # per-camera median; fail = calibration.max_reprojection_px
     min_detections_warn: int = 30         # usable board frames per camera; fail = min_detections_per_camera
     min_shared_frames: int = 10           # per camera pair; below it the pair is not a link
+    facing_axis_angle_deg: float = 120.0  # optical axes further apart: the pair need not share
     coverage_warn: float = 0.5            # share of image cells where a corner was seen
     coverage_fail: float = 0.25
     distance_ratio_warn: float = 1.5      # far / near board distance (90th / 10th percentile)

@@ -12,7 +12,8 @@ from pipeline.calibration.board import board_corners_3d, board_image, make_board
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.detect import VideoDetections, detect_video
 from pipeline.calibration.gates import FAIL, PASS, WARN, GateThresholds, evaluate_gates
-from pipeline.calibration.measures import board_coverage, triangulated_square_size
+from pipeline.calibration.measures import (axis_angles, board_coverage,
+                                           triangulated_square_size)
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.geometry import Camera, project
 from pipeline.io.formats import Calibration
@@ -93,6 +94,37 @@ def test_pair_with_no_shared_frames_that_splits_the_rig_fails_and_is_named(resul
     assert {g.name for g in failed} == {"shared frames cam_0/cam_3", "shared frames cam_1/cam_3",
                                         "shared frames cam_2/cam_3"}
     assert "hold the board between cam_0 and cam_3" in gates["shared frames cam_0/cam_3"].message
+    # cam_1 and cam_3 face each other (axes 169 deg apart): never told to share the board.
+    facing = gates["shared frames cam_1/cam_3"].message
+    assert "face each other" in facing and "hold the board between" not in facing
+
+
+def test_cameras_facing_each_other_need_not_share_views(truth):
+    """Ground truth: the true rig's optical axes (azimuths 35/145/215/325 deg, aimed 0.3 m
+    below the cameras from 3.2 m): opposite pairs 169.3 deg apart, neighbours 69.7 / 109.3."""
+    angles = axis_angles(truth)
+    assert angles["cam_0/cam_2"] == pytest.approx(169.3, abs=0.1)
+    assert angles["cam_1/cam_3"] == pytest.approx(169.3, abs=0.1)
+    assert angles["cam_0/cam_1"] == pytest.approx(109.3, abs=0.1)
+    assert angles["cam_0/cam_3"] == pytest.approx(69.7, abs=0.1)
+    shared = {"cam_0/cam_1": 15, "cam_1/cam_2": 15, "cam_2/cam_3": 3, "cam_0/cam_3": 15,
+              "cam_0/cam_2": 0, "cam_1/cam_3": 0}
+    cameras = {name: {} for name in RIG.cameras}
+    quality = {"cameras": cameras, "pairwise_shared_frames": shared,
+               "pairwise_axis_angle_deg": angles}
+    gates = _by_name(evaluate_gates(quality))
+    for pair in ("cam_0/cam_2", "cam_1/cam_3"):        # linked through the neighbours
+        gate = gates[f"shared frames {pair}"]
+        assert gate.verdict == PASS and "face each other" in gate.message, gate
+    # Neighbours 109 deg apart could share views: still a warning, with the advice.
+    assert gates["shared frames cam_2/cam_3"].verdict == WARN
+    assert "hold the board between cam_2 and cam_3" in gates["shared frames cam_2/cam_3"].message
+    # A report without axis angles (older quality.json) keeps the warning for every pair.
+    old = _by_name(evaluate_gates({"cameras": cameras, "pairwise_shared_frames": shared}))
+    assert old["shared frames cam_0/cam_2"].verdict == WARN
+    # With the limit set above the pair's 169.3 deg, the pair is asked to share views again.
+    strict = _by_name(evaluate_gates(quality, GateThresholds(facing_axis_angle_deg=170.0)))
+    assert strict["shared frames cam_0/cam_2"].verdict == WARN
 
 
 def test_gate_verdicts_on_manipulated_reports():

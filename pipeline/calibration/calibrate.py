@@ -24,8 +24,9 @@ from pipeline.calibration.extrinsics import (board_views, calibrate_extrinsics, 
                                              triangulate)
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
 from pipeline.calibration.intrinsics import lens_change_sd
-from pipeline.calibration.measures import (COVERAGE_GRID, board_distances, coverage_counts,
-                                           distance_spread, triangulated_square_size)
+from pipeline.calibration.measures import (COVERAGE_GRID, axis_angles, board_distances,
+                                           coverage_counts, distance_spread,
+                                           triangulated_square_size)
 from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
@@ -143,6 +144,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
                                    int(np.sum(usable[a] & usable[b] & held))
                                    for a, b in combinations(range(len(camera_names)), 2)},
+        "pairwise_axis_angle_deg": axis_angles(world_cameras),
         "intrinsics_source": IntrinsicsSource(calib_cfg.intrinsics.source).value,
         "views_used_for_intrinsics": {n: i["views"] for n, i in lens_info.items()},
         "frames_used_for_extrinsics": int(len(frames)),

@@ -19,6 +19,9 @@ class GateThresholds:
     min_detections_warn: int = 30           # frames with a usable board view, per camera
     min_detections_fail: int = 10
     min_shared_frames: int = 10             # per camera pair; below it the pair is not a link
+    # Optical axes further apart than this: no board face is within 60 deg (the usable-view
+    # limit) of both cameras' lines of sight, so the pair cannot share views and is not asked to.
+    facing_axis_angle_deg: float = 120.0
     coverage_warn: float = 0.5              # fraction of image cells that saw a corner
     coverage_fail: float = 0.25
     distance_ratio_warn: float = 1.5        # far / near board distance (90th / 10th pct)
@@ -58,7 +61,8 @@ def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds())
         if "far_near_ratio" in q:
             gates.append(_distance_ratio(name, q, t))
     if "pairwise_shared_frames" in quality:
-        gates.extend(_shared_frames(list(cameras), quality["pairwise_shared_frames"], t))
+        gates.extend(_shared_frames(list(cameras), quality["pairwise_shared_frames"], t,
+                                    quality.get("pairwise_axis_angle_deg", {})))
     if quality.get("board_size"):
         gates.append(_board_size(quality["board_size"], t))
     if "floor" in quality:
@@ -146,14 +150,18 @@ def _distance_ratio(name: str, q: dict, t: GateThresholds) -> Gate:
                 f"{t.distance_ratio_fail}){advice}")
 
 
-def _shared_frames(names: list[str], shared: dict, t: GateThresholds) -> list[Gate]:
+def _shared_frames(names: list[str], shared: dict, t: GateThresholds,
+                   axis_angles: dict | None = None) -> list[Gate]:
     """A pair below `min_shared_frames` is only a failure when the cameras are not linked
-    otherwise: cameras facing each other across the treadmill cannot see the board's face at
-    the same time, and need not, as long as each is linked through its neighbours."""
-    def counts(a, b):
-        return shared.get(f"{a}/{b}", shared.get(f"{b}/{a}", 0))
+    otherwise. Cameras whose optical axes are more than `facing_axis_angle_deg` apart
+    (`axis_angles`, deg, keyed like `shared`) face each other across the treadmill: a one-sided
+    board cannot face both, so such a pair passes as long as the rig is linked through the
+    other cameras, and is never told to hold the board between them."""
+    def lookup(table, a, b, default):
+        return table.get(f"{a}/{b}", table.get(f"{b}/{a}", default))
 
-    good = [(a, b) for a, b in combinations(names, 2) if counts(a, b) >= t.min_shared_frames]
+    good = [(a, b) for a, b in combinations(names, 2)
+            if lookup(shared, a, b, 0) >= t.min_shared_frames]
     component = {n: n for n in names}
 
     def root(n):
@@ -166,16 +174,31 @@ def _shared_frames(names: list[str], shared: dict, t: GateThresholds) -> list[Ga
 
     gates = []
     for a, b in combinations(names, 2):
-        n = int(counts(a, b))
+        n = int(lookup(shared, a, b, 0))
+        angle = lookup(axis_angles or {}, a, b, None)
+        facing = angle is not None and angle > t.facing_axis_angle_deg
         pair = f"{a}/{b}"
         if n >= t.min_shared_frames:
             gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, PASS,
                               f"cameras {a} and {b} saw the board together in {n} frames"))
+        elif facing and (linked or root(a) == root(b)):
+            gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, PASS,
+                              f"cameras {a} and {b} face each other (optical axes {angle:.0f} "
+                              f"deg apart, more than {t.facing_axis_angle_deg:.0f}): no board "
+                              f"face can be seen well by both, and they saw it together in {n} "
+                              "frames; they are linked through the other cameras"))
+        elif facing:
+            gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, FAIL,
+                              f"cameras {a} and {b} face each other (optical axes {angle:.0f} "
+                              f"deg apart) and cannot share the board's face, and the cameras "
+                              "fall apart into groups that never saw the board at the same "
+                              f"time: link {a} and {b} each to a camera beside it (see the "
+                              "other shared-frames messages)"))
         elif linked or root(a) == root(b):
             gates.append(Gate(f"shared frames {pair}", n, t.min_shared_frames, WARN,
                               f"cameras {a} and {b} saw the board together in only {n} frames "
                               f"(< {t.min_shared_frames}); they are linked through other "
-                              "cameras, which is fine if they face each other. To link them "
+                              "cameras, but could see the board together: to link them "
                               f"directly, hold the board between {a} and {b}, turned half "
                               "towards each, so that both see its face at the same time"))
         else:

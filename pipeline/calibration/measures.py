@@ -60,6 +60,14 @@ def distance_spread(distances: np.ndarray) -> dict:
     return {"near_m": float(near), "far_m": float(far), "far_near_ratio": float(far / near)}
 
 
+def axis_angles(cameras: list[Camera]) -> dict:
+    """Angle (deg) between the optical axes of every camera pair, keyed "a/b": near 180 for
+    cameras facing each other across the treadmill, which cannot both see a board's face."""
+    axes = [cam.rotation[2] for cam in cameras]     # camera z (viewing direction) in the world
+    return {f"{a.name}/{b.name}": float(np.degrees(np.arccos(np.clip(axes[i] @ axes[j], -1, 1))))
+            for i, a in enumerate(cameras) for j, b in enumerate(cameras) if i < j}
+
+
 def adjacent_corner_pairs(board) -> np.ndarray:
     """(m, 2) ids of corners one square apart (horizontal and vertical neighbours)."""
     objp = board_corners_3d(board)
