@@ -52,3 +52,15 @@ def test_figures_are_valid_pngs(tmp_path, crossover_trial):
     for png in (curves_figure(points, FPS, analysis.events, [1, 0, 0], tmp_path / "sagittal.png"),
                 foot_placement_figure(analysis, tmp_path / "feet.png")):
         assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 5000
+
+
+def test_poorly_observed_events_are_stated_with_counts(crossover_trial):
+    _, analysis = crossover_trial
+    rows = findings(analysis, ThresholdsConfig())
+    poor = {"left": {"foot_strike": 3, "toe_off": 2}, "right": {"foot_strike": 0, "toe_off": 1}}
+    text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor))
+    assert "not timed because the foot was outside the well-observed volume" in text
+    assert "(left 5, right 1)" in text
+    none = {"left": {"foot_strike": 0, "toe_off": 0}, "right": {"foot_strike": 0, "toe_off": 0}}
+    for counts in (None, none):
+        assert "well-observed volume" not in _text(findings_html(rows, 171.0, counts))
