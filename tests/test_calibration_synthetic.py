@@ -65,8 +65,13 @@ def test_reprojection_error_and_quality_report(result):
         assert camera["usable_frames"] >= CALIB.min_detections_per_camera
     assert quality["passed"]
     assert sorted(quality["floor"]["cameras_seeing_floor_board"]) == sorted(RIG.cameras)
-    assert all(count > 0 for pair, count in quality["pairwise_shared_frames"].items()
-               if pair in ("cam_0/cam_1", "cam_1/cam_2", "cam_2/cam_3", "cam_0/cam_3"))
+    neighbours = ("cam_0/cam_1", "cam_1/cam_2", "cam_2/cam_3", "cam_0/cam_3")
+    assert all(quality["pairwise_shared_frames"][pair] >= 10 for pair in neighbours)
+    # The synthetic board follows the recording protocol (docs/calibration.md), so every gate
+    # passes: coverage, distance range, and the opposite pairs (axes 169 deg apart) need not
+    # share views.
+    assert quality["gates_verdict"] == "pass", [g["message"] for g in quality["gates"]
+                                                if g["verdict"] != "pass"]
 
 
 @pytest.mark.slow

@@ -70,12 +70,64 @@ def test_board_poses_floor_then_held(rig):
     assert floor.mean(0) == pytest.approx([0, 0, 0], abs=1e-12)
     assert floor[1] - floor[0] == pytest.approx([board_cfg.square_length_m, 0, 0], abs=1e-12)
     assert -poses[0].rotation[:, 2] == pytest.approx([0, 0, 1])
-    held_centres = np.array([p.world_points(corners).mean(0)
-                             for p in poses[calib_cfg.floor_frames:]])
-    assert np.all(np.abs(held_centres[:, :2]) <= [0.8, 0.6]) and np.all(
-        (held_centres[:, 2] >= 0.5) & (held_centres[:, 2] <= 1.6))
+    # Held boards, plausible for a person holding them: the whole print (grid and margin)
+    # above the floor and within reach, at least 1 m from every camera's centre.
+    outline = np.column_stack([BoardTexture.outline(board), np.zeros(4)])
+    held = np.array([p.world_points(outline) for p in poses[calib_cfg.floor_frames:]])
+    assert held[..., 2].min() >= 0.05 and held[..., 2].max() <= 2.1
+    for cam in rig:
+        assert np.linalg.norm(held - cam.center, axis=-1).min() >= 1.0, cam.name
     again = calibration_board_poses(rig, board_cfg, calib_cfg, synth_cfg)
     assert all(np.array_equal(a.rotation, b.rotation) for a, b in zip(poses, again))
+
+
+def _true_views(cam, poses, board, max_view_deg=60.0):
+    """Per held pose: the true projections of the corners `cam` sees inside its image, or None
+    when the print faces away, is seen more than `max_view_deg` off its normal, or fewer than
+    8 corners are in the image (the pipeline needs 8 for a view)."""
+    objp = board_corners_3d(board)
+    out = []
+    for pose in poses:
+        world = pose.world_points(objp)
+        to_cam = cam.center - world.mean(0)
+        cos = -pose.rotation[:, 2] @ to_cam / np.linalg.norm(to_cam)
+        px = project(cam, world)
+        w, h = cam.size
+        inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
+        ok = cos >= np.cos(np.radians(max_view_deg)) and inside.sum() >= 8
+        out.append((px[inside], np.linalg.norm(world[inside].mean(0) - cam.center))
+                   if ok else None)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_held_board_follows_the_recording_protocol(rig, seed):
+    """docs/calibration.md, Recording: from the true poses (no rendering), every camera sees
+    the print's corners over at least the coverage gate's 50 % of its 8 x 6 image cells and
+    at distances whose 90th / 10th percentiles are at least the gate's 1.5 apart; neighbouring
+    cameras share at least the gate's 10 frames, seen within 60 deg of the board's normal.
+    Measured (seeds 0, 1, 3): coverage 0.73-0.92, far/near 1.73-2.06 (near 2.06-2.28 m),
+    neighbours 13-15 shared frames."""
+    board_cfg, calib_cfg = BoardConfig(), CalibrationConfig()
+    board = make_board(board_cfg)
+    poses = calibration_board_poses(rig, board_cfg, calib_cfg, SynthConfig(seed=seed))
+    held = poses[calib_cfg.floor_frames:]
+    seen = {}
+    for cam in rig:
+        views = _true_views(cam, held, board)
+        seen[cam.name] = np.array([v is not None for v in views])
+        w, h = cam.size
+        cells = np.zeros((6, 8), bool)
+        for px, _ in filter(None, views):
+            cells[(px[:, 1] * 6 // h).astype(int), (px[:, 0] * 8 // w).astype(int)] = True
+        near, far = np.percentile([d for _, d in filter(None, views)], [10, 90])
+        assert cells.mean() >= 0.5, (cam.name, cells.mean())
+        assert far / near >= 1.5, (cam.name, near, far)
+        assert near <= 2.5, (cam.name, near)        # some views close to the camera
+    azimuth = {c.name: np.degrees(np.arctan2(c.center[1], c.center[0])) % 360 for c in rig}
+    order = sorted(azimuth, key=azimuth.get)
+    for a, b in zip(order, order[1:] + order[:1]):
+        assert (seen[a] & seen[b]).sum() >= 10, (a, b)
 
 
 def _render(cam, rays, board_cfg, pose, seed=0):

@@ -27,11 +27,23 @@ TEXTURE_PX_PER_SQUARE = 160     # finest level: ~2 texels per pixel for the clos
 MARGIN_SQUARES = 0.5            # white border printed around the square grid
 BACKGROUND_GREY = 128.0
 
-# Hand-held board: centre volume around the treadmill and orientation spread (metres, deg).
-HELD_X_M, HELD_Y_M, HELD_Z_M = (-0.8, 0.8), (-0.6, 0.6), (0.5, 1.6)
-HELD_YAW_JITTER_DEG = 20.0      # around the direction between two neighbouring cameras
-HELD_TILT_DEG = 35.0
+# Hand-held board, as the recording protocol asks (docs/calibration.md): every frame faces a
+# pair of neighbouring cameras (turned between them, so both see the print), and is placed by
+# its "lead" camera of the pair (the two alternate): at a distance from it spread over
+# HELD_DISTANCE (near and far views: focal length vs distance) and at an image position
+# spread over the lead camera's whole image, corners and edges included (lens model).
+HELD_DISTANCE = (0.5, 1.2)      # lead camera to board centre, times the camera's distance from
+                                # the rig's axis (demo rig: 1.6-3.84 m), stratified per camera
+HELD_IMAGE_SPREAD = 0.8         # board centre within this share of the half-width / half-height
+HELD_LEAD_WEIGHT = (0.5, 0.75)  # face turned this share of the way towards the lead camera
+HELD_YAW_JITTER_DEG = 10.0      # around that facing direction
+HELD_TILT_DEG = 25.0            # up / down around it
 HELD_ROLL_DEG = 40.0            # in-plane rotation
+HELD_MAX_VIEW_DEG = 60.0        # both cameras of the pair see the print within this of its normal
+# Plausible for a person holding it: print between these heights (m) and at least
+# HELD_CLEARANCE_M from every camera; poses outside are drawn again.
+HELD_HEIGHT_M = (0.05, 2.1)
+HELD_CLEARANCE_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,22 +82,109 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
     board = make_board(board_cfg)
     rng = np.random.default_rng(synth_cfg.seed)
     poses = [floor_pose(board)] * calib_cfg.floor_frames
-    facing = _pair_facing_azimuths(cameras)
-    for k in range(synth_cfg.calibration_frames):
-        center = np.array([rng.uniform(*HELD_X_M), rng.uniform(*HELD_Y_M), rng.uniform(*HELD_Z_M)])
-        yaw = facing[k % len(facing)] + rng.uniform(-HELD_YAW_JITTER_DEG, HELD_YAW_JITTER_DEG)
-        tilt = rng.uniform(-HELD_TILT_DEG, HELD_TILT_DEG)
-        roll = rng.uniform(-HELD_ROLL_DEG, HELD_ROLL_DEG)
-        poses.append(held_pose(board, center, yaw, tilt, roll))
+    pairs = _neighbour_pairs(cameras)
+    n = synth_cfg.calibration_frames
+    # Frame k faces pair k % len(pairs), led by the pair's first or second camera in turn.
+    frames = [(pairs[k % len(pairs)][(k // len(pairs)) % 2],
+               pairs[k % len(pairs)][1 - (k // len(pairs)) % 2]) for k in range(n)]
+    # Each camera's lead frames get stratified distances, the nearer ones for its narrower
+    # pair (cameras far apart cannot both see a board close to one of them), and image spots
+    # from corner to corner, shuffled.
+    plan: dict[int, dict] = {}
+    for c in sorted({lead for lead, _ in frames}):
+        mine = [k for k, (lead, _) in enumerate(frames) if lead == c]
+        spread = (np.arange(len(mine)) + rng.uniform(size=len(mine))) / len(mine)
+        distances = _radius(cameras[c]) * (HELD_DISTANCE[0] + spread * (HELD_DISTANCE[1]
+                                                                         - HELD_DISTANCE[0]))
+        by_width = sorted(mine, key=lambda k: (_axis_angle(cameras[c], cameras[frames[k][1]]),
+                                               rng.uniform()))
+        spots = _image_spots(len(mine))[rng.permutation(len(mine))]
+        plan.update({k: (d, spot) for k, d, spot in zip(by_width, distances, spots)})
+    outline = np.column_stack([BoardTexture.outline(board), np.zeros(4)])
+    mid = board_center(board)
+    for k, (lead, partner) in enumerate(frames):
+        distance, spot = plan[k]
+        pose = None
+        for attempt in range(101):     # not seen by both / out of reach: the board moves
+            step = attempt / 100           # towards the image centre and the rig's axis
+            reach = distance + step * (_radius(cameras[lead]) - distance)
+            draw = _held_pose_from(board, cameras[lead], cameras[partner], reach,
+                                   spot * (1 - step), rng)
+            if _plausible(draw, outline, cameras):
+                pose = pose or draw
+                if all(_faces(draw, cameras[c], mid) for c in (lead, partner)):
+                    pose = draw
+                    break
+        if pose is None:
+            raise RuntimeError(f"no plausible board pose for frame {k} (lead "
+                               f"{cameras[lead].name}, {distance:.2f} m)")
+        poses.append(pose)
     return poses
 
 
-def _pair_facing_azimuths(cameras: list[Camera]) -> list[float]:
-    """Azimuths (deg) half-way between neighbouring cameras: a board facing there is seen
-    by both, which links every camera to its neighbours."""
-    az = np.sort([np.degrees(np.arctan2(c.center[1], c.center[0])) for c in cameras])
-    gaps = np.diff(np.append(az, az[0] + 360.0))
-    return list(az + gaps / 2)
+def _radius(camera: Camera) -> float:
+    """Horizontal distance from the rig's vertical axis (the treadmill centre)."""
+    return float(np.hypot(*camera.center[:2]))
+
+
+def _axis_angle(a: Camera, b: Camera) -> float:
+    return float(np.arccos(np.clip(a.rotation[2] @ b.rotation[2], -1, 1)))
+
+
+def _faces(pose: BoardPose, camera: Camera, board_mid: np.ndarray) -> bool:
+    """The print's centre is in `camera`'s image, seen within HELD_MAX_VIEW_DEG of its normal."""
+    center = pose.world_points(board_mid)
+    to_cam = camera.center - center
+    cos = -pose.rotation[:, 2] @ to_cam / np.linalg.norm(to_cam)
+    if cos < np.cos(np.radians(HELD_MAX_VIEW_DEG)):
+        return False
+    px = project(camera, center[None])[0]
+    return bool(np.isfinite(px).all() and (0 <= px[0] < camera.size[0])
+                and (0 <= px[1] < camera.size[1]))
+
+
+def _neighbour_pairs(cameras: list[Camera]) -> list[tuple[int, int]]:
+    """Indices of cameras next to each other by azimuth around the treadmill, as pairs."""
+    az = [np.arctan2(c.center[1], c.center[0]) for c in cameras]
+    order = list(np.argsort(az))
+    if len(order) == 2:
+        return [(int(order[0]), int(order[1]))]
+    return [(int(order[i]), int(order[(i + 1) % len(order)])) for i in range(len(order))]
+
+
+def _image_spots(count: int) -> np.ndarray:
+    """`count` board-centre spots in [-1, 1]^2 image units: a 3 x 3 pattern (corners, edge
+    middles, centre) repeated, so every camera's image is covered out to its corners."""
+    grid = np.array([(x, y) for y in (-1, 0, 1) for x in (-1, 0, 1)], float)
+    return grid[np.arange(count) % len(grid)]
+
+
+def _held_pose_from(board, lead: Camera, partner: Camera, distance: float, spot: np.ndarray,
+                    rng: np.random.Generator) -> BoardPose:
+    """Board centred `distance` from `lead` at image spot `spot` (+ jitter), facing between
+    `lead` and `partner` (more towards the lead), then jittered in yaw, tilt and roll."""
+    xy = np.clip(spot + rng.uniform(-0.25, 0.25, 2), -1, 1) * HELD_IMAGE_SPREAD
+    half = np.array(lead.size) / 2
+    ray = np.array([*(xy * half / np.diag(lead.matrix)[:2]), 1.0])
+    center = lead.center + distance * (lead.rotation.T @ ray) / np.linalg.norm(ray)
+    to_lead = (lead.center - center) / np.linalg.norm(lead.center - center)
+    to_partner = (partner.center - center) / np.linalg.norm(partner.center - center)
+    weight = rng.uniform(*HELD_LEAD_WEIGHT)
+    face = weight * to_lead + (1 - weight) * to_partner
+    yaw = np.degrees(np.arctan2(face[1], face[0]))
+    tilt = np.degrees(np.arcsin(face[2] / np.linalg.norm(face)))
+    return held_pose(board, center, yaw + rng.uniform(-HELD_YAW_JITTER_DEG, HELD_YAW_JITTER_DEG),
+                     tilt + rng.uniform(-HELD_TILT_DEG, HELD_TILT_DEG),
+                     rng.uniform(-HELD_ROLL_DEG, HELD_ROLL_DEG))
+
+
+def _plausible(pose: BoardPose, outline: np.ndarray, cameras: list[Camera]) -> bool:
+    """The printed outline between HELD_HEIGHT_M and HELD_CLEARANCE_M from every camera."""
+    points = pose.world_points(outline)
+    if points[:, 2].min() < HELD_HEIGHT_M[0] or points[:, 2].max() > HELD_HEIGHT_M[1]:
+        return False
+    return all(np.linalg.norm(points - c.center, axis=1).min() >= HELD_CLEARANCE_M
+               for c in cameras)
 
 
 class BoardTexture:
@@ -101,9 +200,15 @@ class BoardTexture:
         self.levels = [level.astype(np.float32)]
         while min(self.levels[-1].shape) > 32:
             self.levels.append(cv2.pyrDown(self.levels[-1]))
-        h, w = level.shape
-        outline_px = np.array([[0, 0], [w, 0], [w, h], [0, h]]) - self.margin_px
-        self.outline_m = outline_px / self.px_per_m
+        self.outline_m = self.outline(board)
+
+    @staticmethod
+    def outline(board: cv2.aruco.CharucoBoard) -> np.ndarray:
+        """(4, 2) board-plane corners (m) of the print: the grid plus its white margin."""
+        nx, ny = board.getChessboardSize()
+        side = square_length(board)
+        lo, hi = -MARGIN_SQUARES * side, np.array([nx + MARGIN_SQUARES, ny + MARGIN_SQUARES]) * side
+        return np.array([[lo, lo], [hi[0], lo], [hi[0], hi[1]], [lo, hi[1]]])
 
     def texel(self, board_xy: np.ndarray) -> np.ndarray:
         """Level-0 texture coordinates of board points (metres), texel k spanning [k, k+1)."""
