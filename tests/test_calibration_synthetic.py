@@ -21,8 +21,9 @@ BOARD = BoardConfig(square_length_m=0.15, marker_length_m=0.1125)
 CALIB = CalibrationConfig()
 SYNTH = SynthConfig(calibration_frames=60)
 
-# The targets (measured: 0.22 / 0.18 / 0.72 / 0.20 mm, <= 0.042 deg, squares
-# 150.000 mm, median reprojection <= 0.014 px; board-motion seeds 0-5 in docs/calibration.md).
+# The targets (measured with the protocol board motion, seed 0 of
+# benchmarks/calibrate_seeds.py: 0.63 / 0.12 / 0.21 / 0.21 mm, <= 0.020 deg, squares
+# +0.002 mm, median reprojection <= 0.016 px; board-motion seeds 0-5 in docs/calibration.md).
 CENTRE_TOLERANCE_M = 0.003
 ORIENTATION_TOLERANCE_DEG = 0.1
 BOARD_SIZE_TOLERANCE_MM = 0.5

@@ -32,8 +32,11 @@ BACKGROUND_GREY = 128.0
 # its "lead" camera of the pair (the two alternate): at a distance from it spread over
 # HELD_DISTANCE (near and far views: focal length vs distance) and at an image position
 # spread over the lead camera's whole image, corners and edges included (lens model).
-HELD_DISTANCE = (0.5, 1.2)      # lead camera to board centre, times the camera's distance from
-                                # the rig's axis (demo rig: 1.6-3.84 m), stratified per camera
+HELD_DISTANCE = (0.4, 1.3)      # lead camera to board centre, times the camera's distance from
+                                # the rig's axis (demo rig: 1.28-4.16 m), stratified per camera
+HELD_WIDE_DISTANCE = (0.7, 1.0) # the same for frames of a camera's wider pairs (2.24-3.2 m)
+HELD_WIDE_PAIR_DEG = 90.0       # pairs whose optical axes are further apart ...
+HELD_WIDE_PAIR_SHARE = 0.85     # ... get this share of the frames of the other pairs
 HELD_IMAGE_SPREAD = 0.8         # board centre within this share of the half-width / half-height
 HELD_LEAD_WEIGHT = (0.5, 0.75)  # face turned this share of the way towards the lead camera
 HELD_YAW_JITTER_DEG = 10.0      # around that facing direction
@@ -84,22 +87,25 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
     poses = [floor_pose(board)] * calib_cfg.floor_frames
     pairs = _neighbour_pairs(cameras)
     n = synth_cfg.calibration_frames
-    # Frame k faces pair k % len(pairs), led by the pair's first or second camera in turn.
-    frames = [(pairs[k % len(pairs)][(k // len(pairs)) % 2],
-               pairs[k % len(pairs)][1 - (k // len(pairs)) % 2]) for k in range(n)]
-    # Each camera's lead frames get stratified distances, the nearer ones for its narrower
-    # pair (cameras far apart cannot both see a board close to one of them), and image spots
-    # from corner to corner, shuffled.
-    plan: dict[int, dict] = {}
+    frames = _pair_frames(cameras, pairs, n)
+    # Each camera's lead frames get image spots from corner to corner, and distances
+    # stratified over HELD_DISTANCE for its narrowest pair, over HELD_WIDE_DISTANCE for wider
+    # pairs (cameras far apart cannot both see a board close to one of them, and a far board
+    # turned half away from both is small and steep for both), shuffled.
+    plan: dict[int, tuple[float, np.ndarray]] = {}
     for c in sorted({lead for lead, _ in frames}):
         mine = [k for k, (lead, _) in enumerate(frames) if lead == c]
-        spread = (np.arange(len(mine)) + rng.uniform(size=len(mine))) / len(mine)
-        distances = _radius(cameras[c]) * (HELD_DISTANCE[0] + spread * (HELD_DISTANCE[1]
-                                                                         - HELD_DISTANCE[0]))
-        by_width = sorted(mine, key=lambda k: (_axis_angle(cameras[c], cameras[frames[k][1]]),
-                                               rng.uniform()))
+        width = {k: _axis_angle(cameras[c], cameras[frames[k][1]]) for k in mine}
+        narrowest = min(width.values()) + 1e-6
+        distances = {}
+        for group, (near, far) in (([k for k in mine if width[k] <= narrowest], HELD_DISTANCE),
+                                   ([k for k in mine if width[k] > narrowest],
+                                    HELD_WIDE_DISTANCE)):
+            spread = (np.arange(len(group)) + rng.uniform(size=len(group))) / max(len(group), 1)
+            distances.update(zip(rng.permutation(group),
+                                 _radius(cameras[c]) * (near + spread * (far - near))))
         spots = _image_spots(len(mine))[rng.permutation(len(mine))]
-        plan.update({k: (d, spot) for k, d, spot in zip(by_width, distances, spots)})
+        plan.update({k: (distances[k], spot) for k, spot in zip(mine, spots)})
     outline = np.column_stack([BoardTexture.outline(board), np.zeros(4)])
     mid = board_center(board)
     for k, (lead, partner) in enumerate(frames):
@@ -112,7 +118,8 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
                                    spot * (1 - step), rng)
             if _plausible(draw, outline, cameras):
                 pose = pose or draw
-                if all(_faces(draw, cameras[c], mid) for c in (lead, partner)):
+                if all(_faces(draw, cameras[c], mid, HELD_DISTANCE[1] * _radius(cameras[c]))
+                       for c in (lead, partner)):
                     pose = draw
                     break
         if pose is None:
@@ -120,6 +127,24 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
                                f"{cameras[lead].name}, {distance:.2f} m)")
         poses.append(pose)
     return poses
+
+
+def _pair_frames(cameras: list[Camera], pairs: list[tuple[int, int]],
+                 n: int) -> list[tuple[int, int]]:
+    """(lead, partner) camera indices for each of `n` held frames: the pairs interleaved, a
+    pair's two cameras leading in turn. Pairs whose optical axes are more than
+    HELD_WIDE_PAIR_DEG apart get HELD_WIDE_PAIR_SHARE as many frames as the others: a board
+    both of them see is turned ~55 deg or more from each, where corners are least accurate,
+    so they get fewer, enough to link them (demo rig: 14 of 60 frames each, 16 for the
+    narrower pairs)."""
+    weight = np.array([HELD_WIDE_PAIR_SHARE if np.degrees(_axis_angle(cameras[a], cameras[b]))
+                       > HELD_WIDE_PAIR_DEG else 1.0 for a, b in pairs])
+    counts = np.floor(n * weight / weight.sum()).astype(int)
+    for p in np.argsort(-(n * weight / weight.sum() - counts), kind="stable")[:n - counts.sum()]:
+        counts[p] += 1
+    slots = sorted(((i + 0.5) / count, p, i) for p, count in enumerate(counts)
+                   for i in range(count))
+    return [(pairs[p][i % 2], pairs[p][1 - i % 2]) for _, p, i in slots]
 
 
 def _radius(camera: Camera) -> float:
@@ -131,10 +156,13 @@ def _axis_angle(a: Camera, b: Camera) -> float:
     return float(np.arccos(np.clip(a.rotation[2] @ b.rotation[2], -1, 1)))
 
 
-def _faces(pose: BoardPose, camera: Camera, board_mid: np.ndarray) -> bool:
-    """The print's centre is in `camera`'s image, seen within HELD_MAX_VIEW_DEG of its normal."""
+def _faces(pose: BoardPose, camera: Camera, board_mid: np.ndarray, max_distance: float) -> bool:
+    """The print's centre is in `camera`'s image, at most `max_distance` away, and seen within
+    HELD_MAX_VIEW_DEG of its normal."""
     center = pose.world_points(board_mid)
     to_cam = camera.center - center
+    if np.linalg.norm(to_cam) > max_distance:
+        return False
     cos = -pose.rotation[:, 2] @ to_cam / np.linalg.norm(to_cam)
     if cos < np.cos(np.radians(HELD_MAX_VIEW_DEG)):
         return False
