@@ -7,7 +7,8 @@ triangulated square minus the configured one (mm), the world-frame error (rotati
 rigid fit of the estimated camera centres onto the true ones, deg) and the largest centre error
 left after that fit ("relative", mm), the largest median reprojection error (px), and whether
 the bundle adjustment kept its refinement of the lens models (largest change of a lens term,
-in standard errors of the camera's own fit).
+in standard errors of the camera's own fit), and the quality gates' verdict (with the smallest
+coverage, far/near ratio and shared-frames count of the pairs that could share views).
 `--videos DIR` keeps the videos in DIR/seed<N>/ and reuses them (rendering is most of the time).
 """
 from __future__ import annotations
@@ -45,6 +46,18 @@ def seed_errors(cameras, truth, quality, board: BoardConfig) -> dict:
     }
 
 
+def gate_notes(quality: dict) -> str:
+    """The gates that did not pass, with their values, and the closest coverage / distance
+    range / shared-frames margins."""
+    cams = quality["cameras"].values()
+    worst = [g for g in quality["gates"] if g["verdict"] != "pass"]
+    shared = [g["value"] for g in quality["gates"] if g["name"].startswith("shared")
+              and "face each other" not in g["message"]]
+    text = (f" (coverage >= {min(c['board_coverage'] for c in cams):.2f}, far/near >= "
+            f"{min(c['far_near_ratio'] for c in cams):.2f}, neighbours share >= {min(shared)})")
+    return text + "".join(f"; {g['verdict']} {g['name']} {g['value']}" for g in worst)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(6)))
@@ -70,7 +83,8 @@ def main() -> None:
                   f" | world {e['world_deg']:.3f} deg | relative {e['relative_mm']:.2f} mm | "
                   f"reprojection <= {e['reprojection_px']:.3f} px | lenses refined in the bundle "
                   f"adjustment: {'yes' if e['lens_refined'] else 'no'} (largest change "
-                  f"{e['lens_change_sd']:.1f} sd)", flush=True)
+                  f"{e['lens_change_sd']:.1f} sd) | gates {result.quality['gates_verdict']}"
+                  f"{gate_notes(result.quality)}", flush=True)
 
 
 if __name__ == "__main__":

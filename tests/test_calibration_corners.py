@@ -15,8 +15,8 @@ BOARD = BoardConfig()
 NOISE_FREE = SynthConfig(image_noise_sigma=0.0)
 # Measured (default renderer, noise-free): floor board 0.046-0.058 px rms per camera, mean
 # offset <= 0.013 px, max 0.146 px (OpenCV's corners: 0.26-0.37 px rms, mean offset up to
-# 0.13 px, max 1.56 px); held boards (seed 3, 8 poses x 4 cameras, 316 corners, the board
-# motion of docs/synthetic.md): 0.059 px rms, max 0.26 px (OpenCV's: 0.118 px rms, max
+# 0.13 px, max 1.56 px); held boards (seed 3, 8 poses x 4 cameras, 315 corners, the board
+# motion of docs/synthetic.md): 0.050 px rms, max 0.21 px (OpenCV's: 0.093 px rms, max
 # 0.89 px). With the earlier motion (356 corners): 0.062 / 0.42 px (OpenCV's 0.087 / 0.47 px).
 FLOOR_RMS_PX, FLOOR_MEAN_PX, FLOOR_MAX_PX = 0.1, 0.03, 0.3
 HELD_RMS_PX, HELD_MAX_PX = 0.08, 0.5

@@ -22,8 +22,8 @@ CALIB = CalibrationConfig()
 SYNTH = SynthConfig(calibration_frames=60)
 
 # The targets (measured with the protocol board motion, seed 0 of
-# benchmarks/calibrate_seeds.py: 0.63 / 0.12 / 0.21 / 0.21 mm, <= 0.020 deg, squares
-# +0.002 mm, median reprojection <= 0.016 px; board-motion seeds 0-5 in docs/calibration.md).
+# benchmarks/calibrate_seeds.py: 0.25 / 0.42 / 0.44 / 0.23 mm, <= 0.065 deg, squares
+# -0.001 mm, median reprojection <= 0.017 px; board-motion seeds 0-5 in docs/calibration.md).
 CENTRE_TOLERANCE_M = 0.003
 ORIENTATION_TOLERANCE_DEG = 0.1
 BOARD_SIZE_TOLERANCE_MM = 0.5

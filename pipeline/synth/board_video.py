@@ -34,6 +34,7 @@ BACKGROUND_GREY = 128.0
 # spread over the lead camera's whole image, corners and edges included (lens model).
 HELD_DISTANCE = (0.4, 1.3)      # lead camera to board centre, times the camera's distance from
                                 # the rig's axis (demo rig: 1.28-4.16 m), stratified per camera
+                                # (denser towards both ends: the gate judges 10th / 90th pct)
 HELD_WIDE_DISTANCE = (0.7, 1.0) # the same for frames of a camera's wider pairs (2.24-3.2 m)
 HELD_WIDE_PAIR_DEG = 90.0       # pairs whose optical axes are further apart ...
 HELD_WIDE_PAIR_SHARE = 0.85     # ... get this share of the frames of the other pairs
@@ -102,6 +103,7 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
                                    ([k for k in mine if width[k] > narrowest],
                                     HELD_WIDE_DISTANCE)):
             spread = (np.arange(len(group)) + rng.uniform(size=len(group))) / max(len(group), 1)
+            spread = (1 - np.cos(np.pi * spread)) / 2     # denser towards near and far
             distances.update(zip(rng.permutation(group),
                                  _radius(cameras[c]) * (near + spread * (far - near))))
         spots = _image_spots(len(mine))[rng.permutation(len(mine))]
