@@ -144,6 +144,11 @@ def transform_rig(cameras: list[Camera], R: np.ndarray, t: np.ndarray) -> list[C
     return out
 
 
+def optical_axis_angle_deg(a: Camera, b: Camera) -> float:
+    """Angle between two cameras' viewing directions (their z axes in the world), degrees."""
+    return float(np.degrees(np.arccos(np.clip(a.rotation[2] @ b.rotation[2], -1.0, 1.0))))
+
+
 def rotation_angle_deg(Ra: np.ndarray, Rb: np.ndarray) -> float:
     """Angle of the rotation taking Ra to Rb, degrees."""
     c = (np.trace(Ra.T @ Rb) - 1) / 2

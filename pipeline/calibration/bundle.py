@@ -70,13 +70,14 @@ def initial_board_poses(cam_rvecs: np.ndarray, cam_tvecs: np.ndarray,
     return poses
 
 
-def _lens_vector(K: np.ndarray, dist: np.ndarray, n_params: int) -> np.ndarray:
-    return np.concatenate([[K[0, 0], K[1, 1], K[0, 2], K[1, 2]], dist])[:n_params]
+def lens_terms(K: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """(fx, fy, cx, cy, k1, k2, p1, p2, k3): the lens terms the adjustment can refine."""
+    return np.concatenate([[K[0, 0], K[1, 1], K[0, 2], K[1, 2]], np.asarray(dist, float)[:5]])
 
 
 def _lens(x: np.ndarray, K: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """K, dist with the first len(x) of (fx, fy, cx, cy, k1, k2, p1, p2, k3) taken from x."""
-    v = _lens_vector(K, dist, 9)
+    v = lens_terms(K, dist)
     v[:len(x)] = x
     return (np.array([[v[0], K[0, 1], v[2]], [0.0, v[1], v[3]], [0.0, 0.0, 1.0]]), v[4:])
 
@@ -145,7 +146,7 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
             sparsity[r, n_pose_params + lens_params * obs_c + j] = 1
 
     x0 = np.concatenate([np.concatenate([cam_rvecs[1:], cam_tvecs[1:]], axis=1).ravel()]
-                        + [_lens_vector(K, d, lens_params) for K, d in zip(matrices, dists)]
+                        + [lens_terms(K, d)[:lens_params] for K, d in zip(matrices, dists)]
                         + [board_poses[frames].ravel()])
     start_rms = float(np.sqrt(np.mean(residuals(x0) ** 2)))
     tol = LENS_TOLERANCE if lens_params else TOLERANCE

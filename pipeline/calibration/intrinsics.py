@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d
+from pipeline.calibration.bundle import lens_terms
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.geometry import Camera
 
@@ -23,11 +24,8 @@ MIN_INTRINSIC_VIEWS = 5
 def lens_change_sd(before: Camera, after: Camera, std: np.ndarray) -> float:
     """Largest change of (fx, fy, cx, cy, k1, k2, p1, p2, k3) from `before` to `after`, in
     standard errors `std` of `before`'s fit (`calibrate_intrinsics`)."""
-    def terms(cam):
-        K = cam.matrix
-        return np.concatenate([[K[0, 0], K[1, 1], K[0, 2], K[1, 2]], cam.dist])
     std = np.asarray(std, float)
-    change = np.abs(terms(after) - terms(before))
+    change = np.abs(lens_terms(after.matrix, after.dist) - lens_terms(before.matrix, before.dist))
     return float(np.max(np.where(std > 0, change / np.where(std > 0, std, 1.0), 0.0)))
 
 

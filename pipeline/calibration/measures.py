@@ -2,13 +2,15 @@
 board coverage of each image, near/far spread of board distances, triangulated square size."""
 from __future__ import annotations
 
+from itertools import combinations
+
 import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, square_length
 from pipeline.calibration.detect import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.geometry import Camera, rotation_angle_deg
+from pipeline.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
 
 COVERAGE_GRID = (8, 6)      # image cells across x, y; a cell counts once a corner fell in it
 
@@ -63,9 +65,7 @@ def distance_spread(distances: np.ndarray) -> dict:
 def axis_angles(cameras: list[Camera]) -> dict:
     """Angle (deg) between the optical axes of every camera pair, keyed "a/b": near 180 for
     cameras facing each other across the treadmill, which cannot both see a board's face."""
-    axes = [cam.rotation[2] for cam in cameras]     # camera z (viewing direction) in the world
-    return {f"{a.name}/{b.name}": float(np.degrees(np.arccos(np.clip(axes[i] @ axes[j], -1, 1))))
-            for i, a in enumerate(cameras) for j, b in enumerate(cameras) if i < j}
+    return {f"{a.name}/{b.name}": optical_axis_angle_deg(a, b) for a, b in combinations(cameras, 2)}
 
 
 def adjacent_corner_pairs(board) -> np.ndarray:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.gait.events import skips_a_cycle
 from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, contralateral_pelvic_drop_deg,
                                   hip_adduction_deg, hip_flexion_deg, knee_flexion_deg,
                                   knee_fppa_deg, pelvic_obliquity_deg, tibia_inclination_deg)
+from pipeline.gait.events import skips_a_cycle
 
 CYCLE_PCT = np.linspace(0.0, 100.0, 101)
 
@@ -29,45 +29,43 @@ STANCE_ONLY = frozenset({"knee_fppa_deg"})
 
 def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> dict:
     """{angle: {side: (n_strides, 101) array}} plus "toe_off_pct": {side: mean toe-off % or
-    None}. Angles in STANCE_ONLY are NaN after each stride's toe-off. A stride runs from a strike to the next strike of the same foot (not across an
-untimed strike: `skips_a_cycle`); strides with a NaN
-    angle anywhere in them are left out (so n_strides can differ between angles). Samples
-    between frames are linearly interpolated. `fps` is unused (times are in frames) but kept
-    for a uniform signature."""
+    None}. A stride runs from a strike to the next strike of the same foot, never across an
+    untimed strike (`skips_a_cycle`); strides with a NaN angle anywhere in them are left out
+    (so n_strides can differ between angles). Angles in STANCE_ONLY are NaN after each
+    stride's toe-off, and strides without a toe-off are left out of them. Samples between
+    frames are linearly interpolated. `fps` is unused (times are in frames) but kept for a
+    uniform signature."""
     points = np.asarray(points, float)
     frames = np.arange(len(points), dtype=float)
     result: dict = {"toe_off_pct": {}}
-    spans = {}
+    spans = {}    # side -> [(strike, next strike, first toe-off between them or None)]
     for side in SIDES:
         strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
         toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))
         other = np.asarray(events["right" if side == "left" else "left"]["foot_strike"], float)
-        pairs = [(a, b) for a, b in zip(strikes[:-1], strikes[1:])
-                 if a >= 0 and b <= len(points) - 1 and not skips_a_cycle(a, b, other, toe_offs)]
-        spans[side] = pairs
-        pct = []
-        for a, b in pairs:
-            inside = toe_offs[(toe_offs > a) & (toe_offs < b)]
-            if inside.size:
-                pct.append(100.0 * (inside[0] - a) / (b - a))
+        spans[side] = []
+        for a, b in zip(strikes[:-1], strikes[1:]):
+            if a >= 0 and b <= len(points) - 1 and not skips_a_cycle(a, b, other, toe_offs):
+                inside = toe_offs[(toe_offs > a) & (toe_offs < b)]
+                spans[side].append((a, b, inside[0] if inside.size else None))
+        pct = [100.0 * (toe_off - a) / (b - a) for a, b, toe_off in spans[side]
+               if toe_off is not None]
         result["toe_off_pct"][side] = float(np.mean(pct)) if pct else None
     for name, (function, _) in CURVE_ANGLES.items():
         result[name] = {}
         for side in SIDES:
             series = function(points, side, forward)
             rows = []
-            for a, b in spans[side]:
-                t = a + (b - a) * CYCLE_PCT / 100.0
+            for a, b, toe_off in spans[side]:
                 end = b
                 if name in STANCE_ONLY:
-                    toe_offs = np.asarray(events[side]["toe_off"], float)
-                    inside = toe_offs[(toe_offs > a) & (toe_offs < b)]
-                    if inside.size == 0:
+                    if toe_off is None:
                         continue
-                    end = inside[0]
+                    end = toe_off
                 lo, hi = int(np.floor(a)), int(np.ceil(end))
                 if not np.isfinite(series[lo:hi + 1]).all():
                     continue
+                t = a + (b - a) * CYCLE_PCT / 100.0
                 row = np.interp(t, frames[lo:hi + 1], series[lo:hi + 1])
                 rows.append(np.where(t <= end, row, np.nan))
             result[name][side] = np.array(rows).reshape(-1, CYCLE_PCT.size)

@@ -268,4 +268,3 @@ def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[
     sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + LINEAR_PENALTY * noise ** 2,
                           np.inf)
     return float(grid[np.argmin(np.minimum(sse, sse_linear))])
-

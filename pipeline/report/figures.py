@@ -78,8 +78,8 @@ def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> di
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
     out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
     for name in names:
-        out[name] = {side: (cycle_mean_sd(curves[name][side])[0].tolist() if len(curves[name][side]) else None)
-                     for side in SIDES}
+        out[name] = {side: (cycle_mean_sd(curves[name][side])[0].tolist()
+                            if len(curves[name][side]) else None) for side in SIDES}
         out["n"][name] = {side: int(len(curves[name][side])) for side in SIDES}
     return out
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from pipeline.calibration.board import board_center, make_board, square_length
 from pipeline.config import BoardConfig, CalibrationConfig, SynthConfig
-from pipeline.geometry import Camera, look_at, project, undistort_to_normalized
+from pipeline.geometry import (Camera, look_at, optical_axis_angle_deg, project,
+                               undistort_to_normalized)
 from pipeline.io.video import video_writer
 from pipeline.progress import progress
 
@@ -96,7 +97,7 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
     plan: dict[int, tuple[float, np.ndarray]] = {}
     for c in sorted({lead for lead, _ in frames}):
         mine = [k for k, (lead, _) in enumerate(frames) if lead == c]
-        width = {k: _axis_angle(cameras[c], cameras[frames[k][1]]) for k in mine}
+        width = {k: optical_axis_angle_deg(cameras[c], cameras[frames[k][1]]) for k in mine}
         narrowest = min(width.values()) + 1e-6
         distances = {}
         for group, (near, far) in (([k for k in mine if width[k] <= narrowest], HELD_DISTANCE),
@@ -139,7 +140,7 @@ def _pair_frames(cameras: list[Camera], pairs: list[tuple[int, int]],
     both of them see is turned ~55 deg or more from each, where corners are least accurate,
     so they get fewer, enough to link them (demo rig: 14 of 60 frames each, 16 for the
     narrower pairs)."""
-    weight = np.array([HELD_WIDE_PAIR_SHARE if np.degrees(_axis_angle(cameras[a], cameras[b]))
+    weight = np.array([HELD_WIDE_PAIR_SHARE if optical_axis_angle_deg(cameras[a], cameras[b])
                        > HELD_WIDE_PAIR_DEG else 1.0 for a, b in pairs])
     counts = np.floor(n * weight / weight.sum()).astype(int)
     for p in np.argsort(-(n * weight / weight.sum() - counts), kind="stable")[:n - counts.sum()]:
@@ -152,10 +153,6 @@ def _pair_frames(cameras: list[Camera], pairs: list[tuple[int, int]],
 def _radius(camera: Camera) -> float:
     """Horizontal distance from the rig's vertical axis (the treadmill centre)."""
     return float(np.hypot(*camera.center[:2]))
-
-
-def _axis_angle(a: Camera, b: Camera) -> float:
-    return float(np.arccos(np.clip(a.rotation[2] @ b.rotation[2], -1, 1)))
 
 
 def _faces(pose: BoardPose, camera: Camera, board_mid: np.ndarray, max_distance: float) -> bool:
