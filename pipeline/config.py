@@ -193,9 +193,13 @@ class CalibrationConfig:
     allow_failed_gates: list[str] = field(default_factory=list)
 
 
+MIN_LENS_FRAMES = 5      # calibrate_intrinsics needs 5 usable views
+
+
 @dataclass
 class SynthConfig:
     calibration_frames: int = 60          # frames of board motion after the floor frames
+    lens_frames: int = 0                  # close-up board frames per camera in <session>/intrinsics/ (0 = none)
     image_noise_sigma: float = 2.0        # sensor noise, grey levels
     blur_sigma_px: float = 0.6
     seed: int = 0
@@ -430,6 +434,13 @@ def _check_values(cfg: Config, source: str) -> None:
     if cfg.triangulation.lowpass_hz and cfg.triangulation.lowpass_hz >= cfg.rig.fps / 2:
         problems.append(f"triangulation.lowpass_hz={cfg.triangulation.lowpass_hz} must be below "
                         f"half the frame rate ({cfg.rig.fps / 2:g} Hz)")
+    if cfg.synth.lens_frames < 0:
+        problems.append("synth.lens_frames must be 0 (no lens recording) or more")
+    if (cfg.study.synthesize and cfg.calibration.intrinsics.source == IntrinsicsSource.videos
+            and not cfg.calibration.intrinsics.path and cfg.synth.lens_frames < MIN_LENS_FRAMES):
+        problems.append(f"calibration.intrinsics.source=videos needs each synthetic session's "
+                        f"intrinsics/ lens videos: set synth.lens_frames (>= {MIN_LENS_FRAMES}, "
+                        "e.g. 40) or calibration.intrinsics.path")
     if cfg.analysis.forward_axis is not None and len(cfg.analysis.forward_axis) != 3:
         problems.append("analysis.forward_axis needs 3 values")
     if cfg.analysis.max_event_height_sd_mm is not None and not cfg.analysis.max_event_height_sd_mm > 0:

@@ -49,6 +49,15 @@ def test_inconsistent_values_are_explained():
         validate({"rig": {"cameras": ["a", "b", "c"]}, "study": {**ONE_TRIAL, "synthesize": ["s"]}})
 
 
+def test_synthetic_lens_videos_are_asked_for_when_the_lenses_come_from_videos():
+    study = {**ONE_TRIAL, "synthesize": ["s"]}
+    lenses = {"intrinsics": {"source": "videos"}}
+    with pytest.raises(ConfigError, match="set synth.lens_frames"):
+        validate({"calibration": lenses, "study": study})
+    cfg = validate({"calibration": lenses, "synth": {"lens_frames": 40}, "study": study})
+    assert cfg.synth.lens_frames == 40
+
+
 def test_params_yaml_round_trip(tmp_path, repo_root):
     out = configure(str(repo_root / "conf"), str(tmp_path / "params.yaml"), ["rig.fps=60"])
     cfg = load_params(out, ["analysis.thresholds.min_strides=5"])

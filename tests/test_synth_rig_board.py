@@ -6,8 +6,9 @@ import pytest
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.geometry import camera_coordinates, project, undistort_to_normalized
-from pipeline.synth.board_video import (BoardTexture, background, calibration_board_poses,
-                                        floor_pose, held_pose, pixel_rays, render_frame)
+from pipeline.synth.board_video import (LENS_FILL, LENS_TILT_DEG, BoardTexture, background,
+                                        calibration_board_poses, floor_pose, held_pose,
+                                        lens_board_poses, pixel_rays, render_frame)
 from pipeline.synth.rig import AIM_POINT, make_rig
 
 RIG = RigConfig()
@@ -128,6 +129,34 @@ def test_held_board_follows_the_recording_protocol(rig, seed):
     order = sorted(azimuth, key=azimuth.get)
     for a, b in zip(order, order[1:] + order[:1]):
         assert (seen[a] & seen[b]).sum() >= 10, (a, b)
+
+
+def test_lens_recording_fills_the_image_with_tilted_boards(rig):
+    """The close-up lens recording (write_lens_videos): from the true poses, the print is
+    turned LENS_TILT_DEG from the line of sight, its width would fill LENS_FILL of the image
+    face-on, every frame is usable (8 or more corners in the image), the views cover at least
+    80 % of the image's 8 x 6 cells and their distances span at least the gate's 1.5."""
+    board_cfg = BoardConfig()
+    board = make_board(board_cfg)
+    print_width = np.ptp(BoardTexture.outline(board)[:, 0])
+    for index, cam in enumerate(rig):
+        poses = lens_board_poses(cam, board_cfg, 40, np.random.default_rng([0, index, 1]))
+        views = _true_views(cam, poses, board)
+        assert all(v is not None for v in views), cam.name
+        w, h = cam.size
+        cells = np.zeros((6, 8), bool)
+        for px, _ in views:
+            cells[(px[:, 1] * 6 // h).astype(int), (px[:, 0] * 8 // w).astype(int)] = True
+        assert cells.mean() >= 0.8, (cam.name, cells.mean())
+        distances = np.array([d for _, d in views])
+        near, far = np.percentile(distances, [10, 90])
+        assert far / near >= 1.5, (cam.name, near, far)
+        fill = cam.matrix[0, 0] * print_width / (distances * w)
+        assert np.all((fill > 0.9 * LENS_FILL[0]) & (fill < 1.1 * LENS_FILL[1])), cam.name
+        for pose in poses:
+            to_cam = cam.center - pose.world_points(board_corners_3d(board).mean(0)[None])[0]
+            tilt = np.degrees(np.arccos(-pose.rotation[:, 2] @ to_cam / np.linalg.norm(to_cam)))
+            assert LENS_TILT_DEG[0] - 5 <= tilt <= LENS_TILT_DEG[1] + 5, (cam.name, tilt)
 
 
 def _render(cam, rays, board_cfg, pose, seed=0):

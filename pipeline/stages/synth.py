@@ -12,7 +12,7 @@ from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
-from pipeline.synth.board_video import write_calibration_videos
+from pipeline.synth.board_video import write_calibration_videos, write_lens_videos
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.rig import make_rig
 from pipeline.synth.trial_video import write_trial_videos
@@ -42,6 +42,12 @@ def synth_session(cfg: Config, session: str) -> None:
     write_calibration_videos(cameras, cfg.board, cfg.calibration, synth_cfg,
                              paths.session_dir(session) / "calibration", cfg.rig.fps)
     log.info("session %s: calibration videos rendered in %.1f s", session, time.perf_counter() - t0)
+    if synth_cfg.lens_frames:   # close-up lens recordings, for calibration.intrinsics.source=videos
+        t0 = time.perf_counter()
+        write_lens_videos(cameras, cfg.board, synth_cfg, paths.session_dir(session) / "intrinsics",
+                          cfg.rig.fps)
+        log.info("session %s: lens videos (%d frames per camera) rendered in %.1f s", session,
+                 synth_cfg.lens_frames, time.perf_counter() - t0)
 
     for name in cfg.study.trials_of(session):
         trial = cfg.study.trials[name]

@@ -50,6 +50,17 @@ HELD_MAX_VIEW_DEG = 60.0        # both cameras of the pair see the print within 
 HELD_HEIGHT_M = (0.05, 2.1)
 HELD_CLEARANCE_M = 1.0
 
+# Close-up lens recording, one camera at a time (`calibration.intrinsics.source = videos`):
+# the board fills LENS_FILL of the image width at spots from corner to corner, its face
+# turned LENS_TILT_DEG away from the camera about a random axis in its plane. Near, tilted
+# views are what separate the focal length and principal point from the board's pose: from
+# the rig videos alone (boards 1.3-4 m away, 10-25 % of the image) a camera's principal point
+# has a standard error of 19-34 px at 1 px corner noise (synthetic seed 0, 22-26 views).
+LENS_FILL = (0.5, 1.0)
+LENS_TILT_DEG = (30.0, 55.0)
+LENS_ROLL_DEG = 30.0
+LENS_IMAGE_SPREAD = 0.4
+
 
 @dataclass(frozen=True)
 class BoardPose:
@@ -129,6 +140,29 @@ def calibration_board_poses(cameras: list[Camera], board_cfg: BoardConfig,
             raise RuntimeError(f"no plausible board pose for frame {k} (lead "
                                f"{cameras[lead].name}, {distance:.2f} m)")
         poses.append(pose)
+    return poses
+
+
+def lens_board_poses(camera: Camera, board_cfg: BoardConfig, frames: int,
+                     rng: np.random.Generator) -> list[BoardPose]:
+    """True board poses of a close-up lens recording of `camera` (LENS_* above)."""
+    board = make_board(board_cfg)
+    print_width = float(np.ptp(BoardTexture.outline(board)[:, 0]))
+    width, height = camera.size
+    spots = _image_spots(frames)[rng.permutation(frames)]
+    poses = []
+    for spot in spots:
+        xy = np.clip(spot + rng.uniform(-0.25, 0.25, 2), -1, 1) * LENS_IMAGE_SPREAD
+        distance = camera.matrix[0, 0] * print_width / (rng.uniform(*LENS_FILL) * width)
+        ray = np.array([*(xy * np.array([width, height]) / 2 / np.diag(camera.matrix)[:2]), 1.0])
+        center = camera.center + distance * (camera.rotation.T @ ray) / np.linalg.norm(ray)
+        face = (camera.center - center) / np.linalg.norm(camera.center - center)
+        axis = np.cross(face, rng.normal(size=3))
+        axis *= np.radians(rng.uniform(*LENS_TILT_DEG)) / np.linalg.norm(axis)
+        face = cv2.Rodrigues(axis)[0] @ face
+        poses.append(held_pose(board, center, np.degrees(np.arctan2(face[1], face[0])),
+                               np.degrees(np.arcsin(np.clip(face[2], -1, 1))),
+                               rng.uniform(-LENS_ROLL_DEG, LENS_ROLL_DEG)))
     return poses
 
 
@@ -346,6 +380,28 @@ def write_calibration_videos(cameras: list[Camera], board_cfg: BoardConfig,
         path = out_dir / f"{camera.name}.mp4"
         with video_writer(path, fps, camera.size) as write:
             for pose in progress(poses, f"render {camera.name}"):
+                frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
+                write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+        paths.append(path)
+    return paths
+
+
+def write_lens_videos(cameras: list[Camera], board_cfg: BoardConfig, synth_cfg: SynthConfig,
+                      out_dir: Path, fps: float) -> list[Path]:
+    """Write `<camera name>.mp4`: each camera's close-up lens recording, `lens_frames`
+    frames (lens_board_poses, seeded per camera; not synchronized with the other cameras)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texture = BoardTexture(make_board(board_cfg))
+    paths = []
+    for index, camera in enumerate(cameras):
+        rng = np.random.default_rng([synth_cfg.seed, index, 1])
+        poses = lens_board_poses(camera, board_cfg, synth_cfg.lens_frames, rng)
+        rays = pixel_rays(camera)
+        scene = background(camera.size, rng)
+        path = out_dir / f"{camera.name}.mp4"
+        with video_writer(path, fps, camera.size) as write:
+            for pose in progress(poses, f"render {camera.name} lens"):
                 frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
                 write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
         paths.append(path)
