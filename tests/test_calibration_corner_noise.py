@@ -1,0 +1,153 @@
+"""The issue's accuracy condition: a 4-camera rig calibrated from corners with 1 px of noise.
+
+The rendered videos give corners within ~0.05 px (test_calibration_synthetic), far better
+than 1 px. So here a test double stands in for the ChArUco detector: `projected_corners`
+returns the true projections of the board corners plus Gaussian noise (1 px per axis) for
+every board pose the synthetic generator renders (pipeline/synth/board_video.py). Everything
+after detection is the real calibration: lens fits, bundle adjustment, floor board, report.
+
+At 1 px the recording decides the result (docs/calibration.md, "Noisy corners"). This test
+uses the recording that docs/calibration.md recommends for it: a 12 x 9 board of 80 mm squares, a
+close-up lens recording of 100 frames per camera (`calibration.intrinsics.source = videos`),
+300 frames of the board moving through the rig and the floor board for 60 frames (0.5 s at
+120 fps). With the demo's recording (7 x 5 board, 60 frames, lenses from the rig videos) the
+same noise puts cameras 4-19 mm and 0.2-0.9 deg off (measured, docs)."""
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pipeline.calibration.calibrate as calibrate_module
+import pipeline.calibration.sources as sources_module
+from pipeline.calibration.board import board_corners_3d, board_center, make_board
+from pipeline.calibration.calibrate import calibrate
+from pipeline.calibration.detect import MIN_VIEW_CORNERS, VideoDetections
+from pipeline.calibration.extrinsics import triangulate
+from pipeline.config import (BoardConfig, CalibrationConfig, IntrinsicsConfig,
+                             IntrinsicsSource, RigConfig, SynthConfig)
+from pipeline.geometry import project, rotation_angle_deg
+from pipeline.synth.board_video import BoardPose, calibration_board_poses, lens_board_poses
+from pipeline.synth.rig import make_rig
+
+CORNER_NOISE_PX = 1.0
+RIG = RigConfig()
+BOARD = BoardConfig(squares_x=12, squares_y=9, square_length_m=0.08, marker_length_m=0.06)
+CALIB = CalibrationConfig(floor_frames=60, max_frames=300, intrinsics=IntrinsicsConfig(
+    source=IntrinsicsSource.videos))
+SYNTH = SynthConfig(calibration_frames=300, lens_frames=100)
+# A board seen further than this from face-on is not detected (the real detector's limit on
+# the rendered videos is about 75-80 deg).
+MAX_VIEW_DEG = 75.0
+
+# The issue's targets, unchanged. Measured (seed 0, as here): centres 0.5 / 0.9 / 1.1 / 0.3 mm,
+# orientations 0.045 / 0.052 / 0.041 / 0.085 deg, principal points within 1.8 px, square
+# +0.10 mm; seeds 1 and 2 (board motion and noise): centres up to 2.5 / 1.1 mm, orientations
+# up to 0.072 / 0.040 deg. Every gate passes (seed 2: reprojection warns at 0.50 px, the noise).
+CENTRE_TOLERANCE_M = 0.003
+ORIENTATION_TOLERANCE_DEG = 0.1
+BOARD_SIZE_TOLERANCE_MM = 0.5
+MODEL_REPROJECTION_TOLERANCE_PX = 0.5
+# At 1 px per axis, the reprojection residual is the noise itself: the true rig leaves a
+# median of 0.49 px on these corners. The calibration may leave at most this much more.
+RESIDUAL_ABOVE_TRUE_RIG_PX = 0.01
+
+
+def projected_corners(camera, poses: list[BoardPose], board, rng: np.random.Generator,
+                      video: Path) -> VideoDetections:
+    """Test double for the ChArUco detector: per pose, the corners inside `camera`'s image
+    (true projection + CORNER_NOISE_PX Gaussian noise), or nothing when the print faces away
+    by more than MAX_VIEW_DEG or fewer than MIN_VIEW_CORNERS corners are in the image."""
+    objp = board_corners_3d(board)
+    width, height = camera.size
+    ids, corners = [], []
+    for pose in poses:
+        px = project(camera, pose.world_points(objp))
+        to_camera = camera.center - pose.world_points(board_center(board)[None])[0]
+        facing = -pose.rotation[:, 2] @ to_camera / np.linalg.norm(to_camera)
+        inside = (np.isfinite(px).all(axis=1) & (px[:, 0] >= 0) & (px[:, 1] >= 0)
+                  & (px[:, 0] <= width - 1) & (px[:, 1] <= height - 1))
+        if facing < np.cos(np.radians(MAX_VIEW_DEG)) or inside.sum() < MIN_VIEW_CORNERS:
+            ids.append(np.zeros(0, int))
+            corners.append(np.zeros((0, 2)))
+            continue
+        ids.append(np.flatnonzero(inside))
+        corners.append(px[inside] + rng.normal(0.0, CORNER_NOISE_PX, (inside.sum(), 2)))
+    return VideoDetections(video, (width, height), ids, corners, inverted=False)
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return make_rig(RIG)
+
+
+@pytest.fixture(scope="module")
+def session(truth, tmp_path_factory):
+    """Detections of the rig videos and of each camera's lens video (test double), and the
+    true board poses of the rig videos."""
+    board = make_board(BOARD)
+    folder = tmp_path_factory.mktemp("corner_noise")
+    rng = np.random.default_rng(0)
+    poses = calibration_board_poses(truth, BOARD, CALIB, SYNTH)
+    rig = [projected_corners(cam, poses, board, rng, folder / "calibration" / f"{cam.name}.mp4")
+           for cam in truth]
+    lens = {}
+    for index, cam in enumerate(truth):
+        lens_poses = lens_board_poses(cam, BOARD, SYNTH.lens_frames,
+                                      np.random.default_rng([SYNTH.seed, index, 1]))
+        lens[cam.name] = projected_corners(cam, lens_poses, board, rng,
+                                           folder / "intrinsics" / f"{cam.name}.mp4")
+    return rig, lens, poses
+
+
+@pytest.fixture(scope="module")
+def result(session):
+    rig, lens, _ = session
+    with pytest.MonkeyPatch.context() as patch:
+        polarity = {"configured": "normal", "found": {}, "fell_back_to_other_polarity": False}
+        patch.setattr(calibrate_module, "_detect", lambda videos, board_cfg: (rig, polarity))
+        patch.setattr(sources_module, "detect_video",
+                      lambda video, board_cfg, inverted: lens[Path(video).stem])
+        folder = rig[0].video.parent.parent / "intrinsics"
+        folder.mkdir(parents=True)
+        for name in lens:                       # the lens videos must exist to be "read"
+            (folder / f"{name}.mp4").touch()
+        return calibrate([det.video for det in rig], RIG.cameras, BOARD, CALIB)
+
+
+@pytest.mark.slow
+def test_cameras_within_the_targets_at_one_pixel_of_corner_noise(truth, result):
+    for true_cam, cam in zip(truth, result.cameras):
+        assert np.linalg.norm(cam.center - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
+        assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, \
+            cam.name
+    size = result.quality["board_size"]["measured_square_mm"]
+    assert abs(size - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
+    assert result.quality["intrinsics_source"] == "videos"
+
+
+@pytest.mark.slow
+def test_reprojection_at_one_pixel_of_corner_noise(truth, session, result):
+    """The calibrated cameras project the true board corners within 0.5 px of where the true
+    cameras do, and explain the noisy corners as well as the true rig does."""
+    rig, _, poses = session
+    objp = board_corners_3d(make_board(BOARD))
+    held = range(CALIB.floor_frames, len(poses))
+    observed = np.full((len(truth), len(held) * len(objp), 2), np.nan)
+    for c, det in enumerate(rig):
+        for j, k in enumerate(held):
+            observed[c, j * len(objp) + det.ids[k]] = det.corners[k]
+    corners_world = np.concatenate([poses[k].world_points(objp) for k in held])
+    seen = np.isfinite(observed[..., 0])
+    for cam, true_cam, mask in zip(result.cameras, truth, seen):
+        model_error = np.linalg.norm(project(cam, corners_world[mask])
+                                     - project(true_cam, corners_world[mask]), axis=1)
+        assert np.median(model_error) < MODEL_REPROJECTION_TOLERANCE_PX, cam.name
+
+    def residual_median(cameras):
+        points = triangulate(cameras, observed)
+        return np.nanmedian(np.concatenate(
+            [np.linalg.norm(project(cam, points) - observed[c], axis=1)
+             for c, cam in enumerate(cameras)]))
+
+    assert residual_median(result.cameras) < residual_median(truth) + RESIDUAL_ABOVE_TRUE_RIG_PX
