@@ -375,14 +375,8 @@ def write_calibration_videos(cameras: list[Camera], board_cfg: BoardConfig,
     paths = []
     for index, camera in enumerate(cameras):
         rng = np.random.default_rng([synth_cfg.seed, index])
-        rays = pixel_rays(camera)
-        scene = background(camera.size, rng)
-        path = out_dir / f"{camera.name}.mp4"
-        with video_writer(path, fps, camera.size) as write:
-            for pose in progress(poses, f"render {camera.name}"):
-                frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
-                write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-        paths.append(path)
+        paths.append(_write_board_video(out_dir / f"{camera.name}.mp4", camera, texture, poses,
+                                        synth_cfg, rng, fps, f"render {camera.name}"))
     return paths
 
 
@@ -397,12 +391,19 @@ def write_lens_videos(cameras: list[Camera], board_cfg: BoardConfig, synth_cfg: 
     for index, camera in enumerate(cameras):
         rng = np.random.default_rng([synth_cfg.seed, index, 1])
         poses = lens_board_poses(camera, board_cfg, synth_cfg.lens_frames, rng)
-        rays = pixel_rays(camera)
-        scene = background(camera.size, rng)
-        path = out_dir / f"{camera.name}.mp4"
-        with video_writer(path, fps, camera.size) as write:
-            for pose in progress(poses, f"render {camera.name} lens"):
-                frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
-                write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-        paths.append(path)
+        paths.append(_write_board_video(out_dir / f"{camera.name}.mp4", camera, texture, poses,
+                                        synth_cfg, rng, fps, f"render {camera.name} lens"))
     return paths
+
+
+def _write_board_video(path: Path, camera: Camera, texture: BoardTexture,
+                       poses: list[BoardPose], synth_cfg: SynthConfig, rng: np.random.Generator,
+                       fps: float, label: str) -> Path:
+    """One camera's video of the board at `poses` (background and noise drawn from `rng`)."""
+    rays = pixel_rays(camera)
+    scene = background(camera.size, rng)
+    with video_writer(path, fps, camera.size) as write:
+        for pose in progress(poses, label):
+            frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
+            write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    return path
