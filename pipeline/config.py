@@ -136,6 +136,24 @@ class BoardConfig:
     inverted: Optional[bool] = None       # white markers on black; None = detect per video
 
 
+def board_marker_problem(board: BoardConfig) -> Optional[str]:
+    """Why the board cannot exist, or None: a ChArUco board has one marker per two squares,
+    and each marker is a distinct id of the dictionary."""
+    markers = board.squares_x * board.squares_y // 2
+    size = int(ArucoDictionary(board.dictionary).value.rsplit("_", 1)[1])
+    if markers <= size:
+        return None
+    return (f"a {board.squares_x} x {board.squares_y} board has {markers} markers but "
+            f"board.dictionary {ArucoDictionary(board.dictionary).value} has only {size}: set the "
+            "dictionary the board was printed with (at least "
+            f"{markers} ids, e.g. DICT_4X4_{100 if markers <= 100 else 250})")
+
+
+def lens_board_config(calibration: "CalibrationConfig", board: BoardConfig) -> BoardConfig:
+    """The board of the lens videos: `calibration.intrinsics.board`, else the rig's."""
+    return calibration.intrinsics.board or board
+
+
 @dataclass
 class CalibrationGatesConfig:
     """Warn / fail limits of the calibration quality gates (pipeline/calibration/gates.py)."""
@@ -163,11 +181,18 @@ class IntrinsicsConfig:
     to the calibration videos (bundle adjustment with the intrinsics held fixed)."""
     source: IntrinsicsSource = IntrinsicsSource.board
     path: Optional[str] = None            # videos: folder (None = intrinsics/ beside the calibration/ videos); file: the file
+    # videos: the board in the lens videos, if not the rig's `board` (a smaller board with more
+    # corners, held close); None = the same board
+    board: Optional[BoardConfig] = None
 
     def __post_init__(self):
         if IntrinsicsSource(self.source) == IntrinsicsSource.file and not self.path:
             raise ConfigError("calibration.intrinsics.source = file needs calibration.intrinsics.path "
                               "(an earlier calibration.toml, Pose2Sim TOML or caliscope camera_array.toml)")
+        if self.board is not None and IntrinsicsSource(self.source) != IntrinsicsSource.videos:
+            raise ConfigError("calibration.intrinsics.board is the board of the lens videos and "
+                              "only used with calibration.intrinsics.source = videos: set source "
+                              "to videos, or remove calibration.intrinsics.board")
         if IntrinsicsSource(self.source) == IntrinsicsSource.board and self.path:
             raise ConfigError(f"calibration.intrinsics.path = {self.path} is given but "
                               "calibration.intrinsics.source = board ignores it: set source to "
@@ -427,8 +452,12 @@ def _check_values(cfg: Config, source: str) -> None:
         problems.append(f"rig.arc_deg needs one angle per camera ({n}), got {len(cfg.rig.arc_deg)}")
     if not 60 <= cfg.rig.fps <= 240 and cfg.study.synthetic:
         problems.append(f"rig.fps={cfg.rig.fps}: the synthetic generator supports 60-240 fps")
-    if cfg.board.marker_length_m >= cfg.board.square_length_m:
-        problems.append("board.marker_length_m must be smaller than board.square_length_m")
+    for key, board in (("board", cfg.board), ("calibration.intrinsics.board",
+                                               cfg.calibration.intrinsics.board)):
+        if board is not None and board_marker_problem(board):
+            problems.append(f"{key}: {board_marker_problem(board)}")
+        if board is not None and board.marker_length_m >= board.square_length_m:
+            problems.append(f"{key}.marker_length_m must be smaller than {key}.square_length_m")
     if len(cfg.rig.distortion) != 5:
         problems.append("rig.distortion needs 5 values [k1, k2, p1, p2, k3]")
     if cfg.triangulation.lowpass_hz and cfg.triangulation.lowpass_hz >= cfg.rig.fps / 2:

@@ -90,7 +90,7 @@ def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
     from pipeline.calibration.sources import cameras_from_videos
     with pytest.raises(CalibrationError, match=r"cam_1.mp4 not found"):
         cameras_from_videos(tmp_path, ["cam_1"], [(RIG.width, RIG.height)], BOARD,
-                            make_board(BOARD), 60, lambda d, f, n: f)
+                            make_board(BOARD), 60, lambda d, f, n, b: f)
 
 
 @pytest.mark.parametrize("writer", [write_calibration, write_pose2sim_calibration,

@@ -58,6 +58,28 @@ def test_synthetic_lens_videos_are_asked_for_when_the_lenses_come_from_videos():
     assert cfg.synth.lens_frames == 40
 
 
+def test_board_with_more_markers_than_its_dictionary_is_refused():
+    with pytest.raises(ConfigError, match="12 x 9 board has 54 markers.*DICT_4X4_50 has only 50"):
+        validate({"board": {"squares_x": 12, "squares_y": 9}, "study": ONE_TRIAL})
+    cfg = validate({"board": {"squares_x": 12, "squares_y": 9, "dictionary": "DICT_4X4_100"},
+                    "study": ONE_TRIAL})
+    assert cfg.board.squares_x == 12
+
+
+def test_lens_board_is_checked_and_only_used_with_lens_videos():
+    lens_board = {"squares_x": 12, "squares_y": 9, "square_length_m": 0.06,
+                  "marker_length_m": 0.045}
+    with pytest.raises(ConfigError, match="intrinsics.board .*only used with .*source = videos"):
+        validate({"calibration": {"intrinsics": {"board": lens_board}}, "study": ONE_TRIAL})
+    lenses = {"source": "videos", "board": lens_board}
+    with pytest.raises(ConfigError, match="calibration.intrinsics.board: a 12 x 9 board has 54"):
+        validate({"calibration": {"intrinsics": lenses}, "study": ONE_TRIAL})
+    lenses["board"] = {**lens_board, "dictionary": "DICT_4X4_100"}
+    cfg = validate({"calibration": {"intrinsics": lenses}, "study": ONE_TRIAL})
+    assert cfg.calibration.intrinsics.board.squares_x == 12
+    assert cfg.board.squares_x == 7                 # the rig's board is unchanged
+
+
 def test_params_yaml_round_trip(tmp_path, repo_root):
     out = configure(str(repo_root / "conf"), str(tmp_path / "params.yaml"), ["rig.fps=60"])
     cfg = load_params(out, ["analysis.thresholds.min_strides=5"])

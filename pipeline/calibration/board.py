@@ -12,10 +12,13 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.corners import refine_corners
-from pipeline.config import BoardConfig
+from pipeline.config import BoardConfig, board_marker_problem
 
 
 def make_board(cfg: BoardConfig) -> cv2.aruco.CharucoBoard:
+    problem = board_marker_problem(cfg)
+    if problem:
+        raise ValueError(problem)
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, cfg.dictionary.value))
     board = cv2.aruco.CharucoBoard((cfg.squares_x, cfg.squares_y), cfg.square_length_m,
                                    cfg.marker_length_m, dictionary)

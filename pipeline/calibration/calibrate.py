@@ -74,10 +74,10 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     held[calib_cfg.floor_frames:] = True
     _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
 
-    cameras, lens_info, lens_detections = calibrate_lenses(
+    cameras, lens_info, lens_detections, lens_board = calibrate_lenses(
         calib_cfg, board_cfg, board, camera_names, detections, usable & held, videos,
-        lambda det, frames, count: choose_views(det, frames, count, board,
-                                                calib_cfg.frame_selection))
+        lambda det, frames, count, on_board: choose_views(det, frames, count, on_board,
+                                                          calib_cfg.frame_selection))
     intrinsic_rms = {name: info["rms_px"] for name, info in lens_info.items()}
     lap("intrinsics")
 
@@ -124,7 +124,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     # Coverage and distance range judge the lens model: measured on the videos it came from,
     # and not at all for lenses from a file (their recording is not here to judge).
     lens_views = (usable & held if lens_detections is detections
-                  else [usable_views(det, board) for det in lens_detections])
+                  else [usable_views(det, lens_board) for det in lens_detections])
     from_file = IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.file
     for cam, det, views in zip(cameras, lens_detections, lens_views):
         camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
@@ -135,7 +135,8 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         camera_quality[cam.name]["board_coverage"] = float((counts > 0).mean())
         camera_quality[cam.name]["coverage_counts"] = counts.tolist()
         camera_quality[cam.name]["image_size"] = list(det.image_size)
-        camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, board)))
+        camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own,
+                                                                        lens_board)))
     quality = {
         "cameras": camera_quality,
         "coverage_grid": list(COVERAGE_GRID),

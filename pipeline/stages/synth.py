@@ -7,7 +7,7 @@ from typing import Optional
 
 import numpy as np
 
-from pipeline.config import Config, ConfigError, ThresholdsConfig
+from pipeline.config import Config, ConfigError, ThresholdsConfig, lens_board_config
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.stages.common import log
@@ -44,8 +44,8 @@ def synth_session(cfg: Config, session: str) -> None:
     log.info("session %s: calibration videos rendered in %.1f s", session, time.perf_counter() - t0)
     if synth_cfg.lens_frames:   # close-up lens recordings, for calibration.intrinsics.source=videos
         t0 = time.perf_counter()
-        write_lens_videos(cameras, cfg.board, synth_cfg, paths.session_dir(session) / "intrinsics",
-                          cfg.rig.fps)
+        write_lens_videos(cameras, lens_board_config(cfg.calibration, cfg.board), synth_cfg,
+                          paths.session_dir(session) / "intrinsics", cfg.rig.fps)
         log.info("session %s: lens videos (%d frames per camera) rendered in %.1f s", session,
                  synth_cfg.lens_frames, time.perf_counter() - t0)
 
