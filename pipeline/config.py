@@ -144,7 +144,7 @@ def board_marker_problem(board: BoardConfig) -> Optional[str]:
     if markers <= size:
         return None
     return (f"a {board.squares_x} x {board.squares_y} board has {markers} markers but "
-            f"board.dictionary {ArucoDictionary(board.dictionary).value} has only {size}: set the "
+            f"its dictionary {ArucoDictionary(board.dictionary).value} has only {size}: set the "
             "dictionary the board was printed with (at least "
             f"{markers} ids, e.g. DICT_4X4_{100 if markers <= 100 else 250})")
 
@@ -454,9 +454,11 @@ def _check_values(cfg: Config, source: str) -> None:
         problems.append(f"rig.fps={cfg.rig.fps}: the synthetic generator supports 60-240 fps")
     for key, board in (("board", cfg.board), ("calibration.intrinsics.board",
                                                cfg.calibration.intrinsics.board)):
-        if board is not None and board_marker_problem(board):
+        if board is None:
+            continue
+        if board_marker_problem(board):
             problems.append(f"{key}: {board_marker_problem(board)}")
-        if board is not None and board.marker_length_m >= board.square_length_m:
+        if board.marker_length_m >= board.square_length_m:
             problems.append(f"{key}.marker_length_m must be smaller than {key}.square_length_m")
     if len(cfg.rig.distortion) != 5:
         problems.append("rig.distortion needs 5 values [k1, k2, p1, p2, k3]")

@@ -14,10 +14,10 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from pipeline.calibration.board import make_board
 from pipeline.calibration.detect import (MAX_WORKERS, CalibrationError, VideoDetections,
                                          detect_video, usable_views)
 from pipeline.calibration.intrinsics import calibrate_intrinsics
-from pipeline.calibration.board import make_board
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource, lens_board_config
 from pipeline.geometry import Camera
 from pipeline.io.formats import FormatError

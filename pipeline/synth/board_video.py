@@ -51,8 +51,9 @@ HELD_HEIGHT_M = (0.05, 2.1)
 HELD_CLEARANCE_M = 1.0
 
 # Close-up lens recording, one camera at a time (`calibration.intrinsics.source = videos`):
-# the board fills LENS_FILL of the image width at spots from corner to corner, its face
-# turned LENS_TILT_DEG away from the camera about a random axis in its plane. Near, tilted
+# the board would fill LENS_FILL of the image width face-on, its centre over the middle
+# 2 x LENS_IMAGE_SPREAD of the image (the print reaches the corners), its face turned
+# LENS_TILT_DEG away from the camera about a random axis in its plane. Near, tilted
 # views are what separate the focal length and principal point from the board's pose: from
 # the rig videos alone (boards 1.3-4 m away, 10-25 % of the image) a camera's principal point
 # has a standard error of 19-34 px at 1 px corner noise (synthetic seed 0, 22-26 views).
