@@ -47,6 +47,8 @@ MAX_VIEW_DEG = 75.0
 # orientations 0.063 / 0.026 / 0.039 / 0.025 deg, principal points within 0.9 px, square
 # +0.03 mm; seeds 1-3: centres up to 1.7 mm, orientations up to 0.061 deg. With 100 / 150
 # lens frames one seed in three missed (0.125 deg; 0.109 deg): the principal point's scatter.
+# Model error on the true corners: medians 0.31 / 0.07 / 0.06 / 0.29 px; residual 0.484 px
+# against the true rig's 0.487 px.
 CENTRE_TOLERANCE_M = 0.003
 ORIENTATION_TOLERANCE_DEG = 0.1
 BOARD_SIZE_TOLERANCE_MM = 0.5
