@@ -149,20 +149,18 @@ def lens_board_poses(camera: Camera, board_cfg: BoardConfig, frames: int,
     """True board poses of a close-up lens recording of `camera` (LENS_* above)."""
     board = make_board(board_cfg)
     print_width = float(np.ptp(BoardTexture.outline(board)[:, 0]))
-    width, height = camera.size
+    width = camera.size[0]
     spots = _image_spots(frames)[rng.permutation(frames)]
     poses = []
     for spot in spots:
-        xy = np.clip(spot + rng.uniform(-0.25, 0.25, 2), -1, 1) * LENS_IMAGE_SPREAD
+        xy = _jittered_spot(spot, LENS_IMAGE_SPREAD, rng)
         distance = camera.matrix[0, 0] * print_width / (rng.uniform(*LENS_FILL) * width)
-        ray = np.array([*(xy * np.array([width, height]) / 2 / np.diag(camera.matrix)[:2]), 1.0])
-        center = camera.center + distance * (camera.rotation.T @ ray) / np.linalg.norm(ray)
+        center = _point_at(camera, xy, distance)
         face = (camera.center - center) / np.linalg.norm(camera.center - center)
         axis = np.cross(face, rng.normal(size=3))
         axis *= np.radians(rng.uniform(*LENS_TILT_DEG)) / np.linalg.norm(axis)
-        face = cv2.Rodrigues(axis)[0] @ face
-        poses.append(held_pose(board, center, np.degrees(np.arctan2(face[1], face[0])),
-                               np.degrees(np.arcsin(np.clip(face[2], -1, 1))),
+        yaw, tilt = _azimuth_elevation_deg(cv2.Rodrigues(axis)[0] @ face)
+        poses.append(held_pose(board, center, yaw, tilt,
                                rng.uniform(-LENS_ROLL_DEG, LENS_ROLL_DEG)))
     return poses
 
@@ -225,19 +223,34 @@ def _held_pose_from(board, lead: Camera, partner: Camera, distance: float, spot:
                     rng: np.random.Generator) -> BoardPose:
     """Board centred `distance` from `lead` at image spot `spot` (+ jitter), facing between
     `lead` and `partner` (more towards the lead), then jittered in yaw, tilt and roll."""
-    xy = np.clip(spot + rng.uniform(-0.25, 0.25, 2), -1, 1) * HELD_IMAGE_SPREAD
-    half = np.array(lead.size) / 2
-    ray = np.array([*(xy * half / np.diag(lead.matrix)[:2]), 1.0])
-    center = lead.center + distance * (lead.rotation.T @ ray) / np.linalg.norm(ray)
+    center = _point_at(lead, _jittered_spot(spot, HELD_IMAGE_SPREAD, rng), distance)
     to_lead = (lead.center - center) / np.linalg.norm(lead.center - center)
     to_partner = (partner.center - center) / np.linalg.norm(partner.center - center)
     weight = rng.uniform(*HELD_LEAD_WEIGHT)
-    face = weight * to_lead + (1 - weight) * to_partner
-    yaw = np.degrees(np.arctan2(face[1], face[0]))
-    tilt = np.degrees(np.arcsin(face[2] / np.linalg.norm(face)))
+    yaw, tilt = _azimuth_elevation_deg(weight * to_lead + (1 - weight) * to_partner)
     return held_pose(board, center, yaw + rng.uniform(-HELD_YAW_JITTER_DEG, HELD_YAW_JITTER_DEG),
                      tilt + rng.uniform(-HELD_TILT_DEG, HELD_TILT_DEG),
                      rng.uniform(-HELD_ROLL_DEG, HELD_ROLL_DEG))
+
+
+def _jittered_spot(spot: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """Image spot (in [-1, 1]^2 image units) moved by up to +-0.25, then scaled by `spread`."""
+    return np.clip(spot + rng.uniform(-0.25, 0.25, 2), -1, 1) * spread
+
+
+def _point_at(camera: Camera, xy: np.ndarray, distance: float) -> np.ndarray:
+    """The world point `distance` from `camera` along the (undistorted) ray through image
+    spot `xy` ([-1, 1]^2: image corners at +-1)."""
+    half = np.array(camera.size) / 2
+    ray = np.array([*(xy * half / np.diag(camera.matrix)[:2]), 1.0])
+    return camera.center + distance * (camera.rotation.T @ ray) / np.linalg.norm(ray)
+
+
+def _azimuth_elevation_deg(direction: np.ndarray) -> tuple[float, float]:
+    """(azimuth, elevation) of a world direction: `held_pose`'s yaw and tilt."""
+    direction = np.asarray(direction, float)
+    return (np.degrees(np.arctan2(direction[1], direction[0])),
+            np.degrees(np.arcsin(np.clip(direction[2] / np.linalg.norm(direction), -1, 1))))
 
 
 def _plausible(pose: BoardPose, outline: np.ndarray, cameras: list[Camera]) -> bool:

@@ -39,7 +39,8 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     unfiltered = None
     if cfg.lowpass_hz > 0:
         # kept for gait events: a low-pass rounds the heel's touchdown and the toe's lift-off
-        # (15 Hz: strikes +0.4 frame late, toe-offs 0.4 early at 120 fps, docs/metrics.md)
+        # (15 Hz on this stage's output: strikes up to +0.51 frame late at 120 fps and +0.89
+        # at 240 fps, toe-offs down to -0.97; docs/metrics.md)
         unfiltered = points
         points = lowpass(points, fps, cfg.lowpass_hz)
     measured = np.isfinite(result.points[..., 0]) & np.isfinite(points[..., 0])
