@@ -218,7 +218,7 @@ class CalibrationConfig:
     allow_failed_gates: list[str] = field(default_factory=list)
 
 
-MIN_LENS_FRAMES = 5      # calibrate_intrinsics needs 5 usable views
+MIN_LENS_FRAMES = 5      # a lens fit needs this many usable views (calibration/intrinsics.py)
 
 
 @dataclass

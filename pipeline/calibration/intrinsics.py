@@ -7,6 +7,7 @@ import numpy as np
 from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.bundle import lens_terms
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
+from pipeline.config import MIN_LENS_FRAMES
 from pipeline.geometry import Camera
 
 # 100 iterations to 1e-9: the same K and distortion to 0.001 px as (200, 1e-12), in a third
@@ -18,7 +19,7 @@ _CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-9)
 MAX_INCIDENCE_DEG = 60.0
 OUTLIER_MIN_PX = 0.5
 OUTLIER_MEDIAN_FACTOR = 4.0
-MIN_INTRINSIC_VIEWS = 5
+MIN_INTRINSIC_VIEWS = MIN_LENS_FRAMES   # one value: the config check asks synth for as many
 # The first fit only finds steep views and outlier corners: on more views than this it runs on
 # an even subset (OpenCV's fit grows with the cube of the view count: 200 views of 88 corners
 # took 18 s per fit).
