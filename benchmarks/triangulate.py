@@ -2,8 +2,8 @@
 
 Throughput: the synthetic rig (4 cameras, 1080p) and runner, 1 px noise, 5 % gross outliers
 (80 px) and 2 % L/R swaps per view, so rejection and swap repair really run. Prints ONE line:
-keypoint triangulations per second of runlab robust (rejection on; with and without swap
-repair) on the compiled (numba) path and on the numpy path, runlab plain DLT, aniposelib
+keypoint triangulations per second of runlab robust (adaptive gates, the default, with the time
+of estimating them; the fixed gate; without swap repair) on the compiled (numba) path and on the numpy path, runlab plain DLT, aniposelib
 `triangulate` and `triangulate_ransac` (on a small subset: it runs ~50 points/s), the ratios
 robust / each, and numba's one-off costs: a first-ever compile (in a subprocess with an empty
 NUMBA_CACHE_DIR) and loading the cached kernels in this process. Wall clock, `--workers`
@@ -43,6 +43,7 @@ from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation.run import triangulate_recording
+from pipeline.triangulation.scale import ScaleRule, estimate_scale
 
 FPS = 120.0
 CORRUPTED = SyntheticNoiseConfig(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0,
@@ -73,16 +74,20 @@ def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) 
     n = obs.shape[1] * obs.shape[2]
     compile_s = cold_compile_seconds() if jit.available() else float("nan")
     load_s = jit.warm_up()
-    robust = lambda swaps, fast=True: triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX,
-                                                         swaps, workers=workers, jit=fast)
+    robust = lambda swaps, fast=True, rule=ScaleRule(): triangulate_robust(
+        obs, cameras, 0.3, 2, THRESHOLD_PX, swaps, scale_rule=rule, workers=workers, jit=fast)
     robust(True)                                                        # warm caches
     t_robust = best_of(lambda: robust(True), 3)
+    t_fixed = best_of(lambda: robust(True, rule=None), 3)
+    n_cams, n_frames, n_kp = obs.shape[:3]
+    errors = np.abs(np.random.default_rng(0).standard_t(3, (n_cams, n_frames, n_kp))) * 3
+    t_scale = best_of(lambda: estimate_scale(errors, np.ones(errors.shape, bool), ScaleRule()), 3)
     t_noswap = best_of(lambda: robust(False), 3)
     t_np = best_of(lambda: robust(True, False), 3)
     t_np_noswap = best_of(lambda: robust(False, False), 3)
     # CPU seconds of one worker: what the machine's other jobs do not inflate (much)
-    one = lambda fast: triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX, True, workers=1,
-                                          jit=fast)
+    one = lambda fast: triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX, True,
+                                          scale_rule=ScaleRule(), workers=1, jit=fast)
     cpu_jit = best_of(lambda: one(True), 2, time.process_time)
     cpu_np = best_of(lambda: one(False), 2, time.process_time)
     sub = obs[:, : max(1, 40_000 // obs.shape[2])]                      # DLT SVD is slow
@@ -100,8 +105,9 @@ def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) 
 
     rate = lambda t: f"{n / t:,.0f}"
     print(f"triangulate_robust: {len(cameras)} cams, {n:,} keypoints, 5% outliers + 2% swaps, "
-          f"workers={workers or 'all'} | robust {rate(t_robust)} pts/s "
-          f"(no swap repair {rate(t_noswap)}); numpy path {rate(t_np)} (no swap repair "
+          f"workers={workers or 'all'} | robust adaptive {rate(t_robust)} pts/s "
+          f"(scale estimate {1000 * t_scale:.0f} ms of it; fixed gate {rate(t_fixed)}; "
+          f"no swap repair {rate(t_noswap)}); numpy path {rate(t_np)} (no swap repair "
           f"{rate(t_np_noswap)}), numba/numpy {t_np / t_robust:.2f}x; numba compile "
           f"{compile_s:.1f} s once, cached load {load_s:.1f} s; 1 worker {rate(cpu_jit)} pts per "
           f"CPU-s (numpy {rate(cpu_np)}) | runlab dlt {rate(t_dlt)} | aniposelib "

@@ -128,3 +128,26 @@ def test_cross_view_corrects_a_track_on_the_wrong_person(demo_candidates):
     out = select_runners(cand, cams, PersonSelectionConfig())
     assert np.nanmin(np.nanmax(out[0, 1:, :, 0], axis=-1)) > 300    # cross-view: the runner
     np.testing.assert_array_equal(out[1:], tracked[1:])
+
+
+def test_openpose_empty_person_is_a_gap_and_a_wrong_count_is_refused(tmp_path):
+    """Pose2Sim writes `"pose_keypoints_2d": []` for a frame where nobody was associated: no
+    detection in that view, not an error. A person with another model's keypoint count is."""
+    import json
+    from pipeline.pose2d.openpose_json import read_openpose_frame
+    good = [100.0, 200.0, 0.9] * 25
+    empty = tmp_path / "cam01.0001.json"
+    empty.write_text(json.dumps({"version": 1.3, "people": [{"pose_keypoints_2d": []}]}))
+    assert read_openpose_frame(empty) == []
+    mixed = tmp_path / "cam01.0002.json"
+    mixed.write_text(json.dumps({"people": [{"pose_keypoints_2d": []}, {"pose_keypoints_2d": good}]}))
+    assert len(read_openpose_frame(mixed)) == 1
+    folder = tmp_path / "cam01_json"
+    folder.mkdir()
+    for i, people in enumerate([[{"pose_keypoints_2d": good}], [{"pose_keypoints_2d": []}]]):
+        (folder / f"cam01.{i:04d}.json").write_text(json.dumps({"people": people}))
+    assert [len(p) for p in read_openpose_folder(folder)] == [1, 0]
+    wrong = tmp_path / "cam01.0003.json"
+    wrong.write_text(json.dumps({"people": [{"pose_keypoints_2d": [1.0, 2.0, 0.5] * 18}]}))
+    with pytest.raises(OpenPoseJsonError, match="person 0 has 18 keypoints, model BODY_25B has 25"):
+        read_openpose_frame(wrong)

@@ -132,6 +132,39 @@ def read_keypoints2d(path: Path | str) -> Keypoints2D:
 
 # --- 3D skeleton ---------------------------------------------------------------------------
 @dataclass(frozen=True)
+class TriangulationQA:
+    """How the 3D was obtained: the outlier gates (per camera x keypoint group, undistorted px),
+    what post-processing had to undo, and the named warnings (docs/triangulation.md)."""
+    rejection: str                   # adaptive | fixed
+    gate_groups: tuple[str, ...]     # keypoint groups (columns of the gate arrays)
+    gate_px: np.ndarray              # (C, G) gate used
+    gate_median_px: np.ndarray       # (C, G) residual median (NaN: not estimated)
+    gate_spread_px: np.ndarray       # (C, G) residual robust SD (1.4826 MAD)
+    gate_source: np.ndarray          # (C, G) str: group | camera | fixed
+    reverted: np.ndarray             # (F, K) bool: post-processing moved it off its views: put back
+    despiked: np.ndarray             # (F, K) bool: measured, removed as a one-frame spike
+    lowpass_hz: float                # cut-off used (0 = none)
+    warnings: tuple[str, ...] = ()
+
+    def to_npz(self) -> dict:
+        return {"qa_rejection": self.rejection, "qa_gate_groups": np.array(self.gate_groups),
+                "qa_gate_px": self.gate_px, "qa_gate_median_px": self.gate_median_px,
+                "qa_gate_spread_px": self.gate_spread_px,
+                "qa_gate_source": np.asarray(self.gate_source, dtype=str),
+                "qa_reverted": self.reverted, "qa_despiked": self.despiked,
+                "qa_lowpass_hz": self.lowpass_hz, "qa_warnings": np.array(self.warnings, dtype=str)}
+
+    @classmethod
+    def from_npz(cls, z) -> "TriangulationQA | None":
+        if "qa_gate_px" not in z:
+            return None
+        return cls(str(z["qa_rejection"]), tuple(str(g) for g in z["qa_gate_groups"]),
+                   z["qa_gate_px"], z["qa_gate_median_px"], z["qa_gate_spread_px"],
+                   z["qa_gate_source"].astype(str), z["qa_reverted"], z["qa_despiked"],
+                   float(z["qa_lowpass_hz"]), tuple(str(w) for w in z["qa_warnings"]))
+
+
+@dataclass(frozen=True)
 class Points3D:
     points: np.ndarray               # (F, K, 3) metres, world frame; gap = NaN
     reprojection_error: np.ndarray   # (F, K) mean px over the views used; NaN in gaps
@@ -147,6 +180,7 @@ class Points3D:
     # (F, K, 3) the points before the triangulation's low-pass, for gait events; None when no
     # low-pass ran (or in files written before it)
     points_unfiltered: np.ndarray | None = None
+    qa: TriangulationQA | None = None     # None in files written before it
 
 
 def write_points3d(path: Path | str, p: Points3D) -> None:
@@ -160,7 +194,8 @@ def write_points3d(path: Path | str, p: Points3D) -> None:
                             **({} if p.sd_per_px is None
                                else {"sd_per_px": np.asarray(p.sd_per_px, np.float32)}),
                             **({} if p.points_unfiltered is None
-                               else {"points_unfiltered": np.asarray(p.points_unfiltered, np.float32)}))
+                               else {"points_unfiltered": np.asarray(p.points_unfiltered, np.float32)}),
+                            **({} if p.qa is None else p.qa.to_npz()))
 
 
 def read_points3d(path: Path | str) -> Points3D:
@@ -174,7 +209,8 @@ def read_points3d(path: Path | str) -> Points3D:
                         keypoint_names=tuple(str(s) for s in z["keypoint_names"]),
                         sd_per_px=z["sd_per_px"].astype(float) if "sd_per_px" in z else None,
                         points_unfiltered=(z["points_unfiltered"].astype(float)
-                                           if "points_unfiltered" in z else None))
+                                           if "points_unfiltered" in z else None),
+                        qa=TriangulationQA.from_npz(z))
 
 
 # --- JSON and CSV --------------------------------------------------------------------------

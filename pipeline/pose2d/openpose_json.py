@@ -70,6 +70,10 @@ def read_openpose_frame(path: Union[Path, str], model: str = "BODY_25B") -> list
     out = []
     for i, p in enumerate(people):
         flat = np.asarray(p.get("pose_keypoints_2d", []), float)
+        if flat.size == 0:
+            # Pose2Sim writes an empty entry for a frame where nobody was associated: no
+            # detection in this view (a gap), not a malformed file
+            continue
         if flat.size != mapping.n_source * 3:
             raise OpenPoseJsonError(f"{path}: person {i} has {flat.size // 3} keypoints, "
                                     f"model {model} has {mapping.n_source}; check the model name")

@@ -37,6 +37,45 @@ def detection_stats(keypoints2d: np.ndarray, camera_names: list[str], min_score:
     return out
 
 
+def triangulation_stats(qa, camera_names: list[str], n_views: np.ndarray,
+                        swaps_repaired: np.ndarray, measured_share: float) -> dict:
+    """The points3d file's QA record (formats.TriangulationQA) as plain numbers for the report."""
+    return {"rejection": qa.rejection, "groups": list(qa.gate_groups),
+            "gates_px": {c: [float(v) for v in row] for c, row in zip(camera_names, qa.gate_px)},
+            "median_px": {c: [None if not np.isfinite(v) else float(v) for v in row]
+                          for c, row in zip(camera_names, qa.gate_median_px)},
+            "swaps_repaired": {c: int(n) for c, n in zip(camera_names, swaps_repaired.sum(axis=1))},
+            "measured_share": float(measured_share),
+            "gap_filled": int(((np.asarray(n_views) == 0)).sum()),
+            "reverted": int(qa.reverted.sum()), "despiked": int(qa.despiked.sum()),
+            "lowpass_hz": qa.lowpass_hz, "warnings": list(qa.warnings)}
+
+
+def triangulation_html(t: dict) -> str:
+    """Gates per camera and keypoint group, repairs and what post-processing undid."""
+    groups = t["groups"]
+    lowpass = f"at {t['lowpass_hz']:g} Hz" if t["lowpass_hz"] else "off"
+    head = "".join(f"<th>{_t(g)}</th>" for g in groups)
+    rows = "".join(
+        f"<tr><td>{_t(c)}</td>" + "".join(
+            f"<td>{gate:.0f}" + (f" <span class=\"note\">({med:.0f})</span>" if med is not None else "")
+            + "</td>" for gate, med in zip(t["gates_px"][c], t["median_px"][c]))
+        + f"<td>{t['swaps_repaired'][c]}</td></tr>" for c in t["gates_px"])
+    how = ("estimated from this trial's own residuals: median + 4 robust SD per camera and "
+           "keypoint group, in brackets the median" if t["rejection"] == "adaptive"
+           else "fixed (triangulation.max_reprojection_px)")
+    parts = [f"<p>Triangulation: {_pct(t['measured_share'])} of the keypoint-frames the detector "
+             "provides were measured from agreeing views; the rest of the 3D is gap-filled "
+             f"({t['gap_filled']} keypoint-frames) or missing. A view farther than its camera's "
+             f"gate (px) from the others is left out; gates {_t(how)}.</p>",
+             f"<table><tr><th>camera</th>{head}<th>left/right repaired (frames)</th></tr>{rows}</table>",
+             f"<p>Post-processing: {t['despiked']} one-frame spikes removed; {t['reverted']} points "
+             "that gap filling, refinement or the low-pass moved away from their views were put "
+             f"back; low-pass {lowpass}.</p>"]
+    parts += [f'<p class="warn">{_t(w)}</p>' for w in t["warnings"]]
+    return "\n".join(parts)
+
+
 def detection_html(stats: dict) -> str:
     cams = list(stats["cameras"])
     parts = [f"<p>Share of 2D keypoints with a detector score of at least {stats['min_score']:g} "
@@ -66,6 +105,8 @@ def detection_html(stats: dict) -> str:
                  '<p class="note">"used" = share of frames in which that camera\'s view entered the '
                  "3D point (views_used of the 3D file); the robust triangulation drops views that "
                  "disagree with the others.</p></details>")
+    if stats.get("triangulation"):
+        parts.append(triangulation_html(stats["triangulation"]))
     return "\n".join(parts)
 
 

@@ -15,11 +15,12 @@ from pipeline.config import Config
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
 from pipeline.report.media import render_media
-from pipeline.report.quality import detection_stats
+from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
+from pipeline.triangulation.report import measured_share
 
 
 def run(cfg: Config) -> None:
@@ -55,6 +56,10 @@ def run_trial(cfg: Config, name: str) -> Path:
     min_score = cfg.triangulation.min_score
     detection = None if kp is None else detection_stats(kp.points, kp.camera_names, min_score,
                                                         p3d.views_used, p3d.n_views)
+    if detection is not None and p3d.qa is not None:
+        share = measured_share(p3d.n_views, kp.points, min_score).share
+        detection["triangulation"] = triangulation_stats(p3d.qa, p3d.camera_names, p3d.n_views,
+                                                         p3d.swaps_repaired, share)
     videos = paths.trial_videos(name)
     cameras = None
     calibration_file = paths.trial_calibration(name)

@@ -10,6 +10,7 @@ from pipeline.io import formats
 from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
+from pipeline.triangulation.report import measured_share, triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 from pipeline.triangulation.uncertainty import predicted_sd
 
@@ -25,19 +26,27 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)
+    qa = triangulation_qa(result, kp.points, kp.camera_names, kp.fps, cfg.triangulation)
     out = paths.points3d(name)
     formats.write_points3d(out, formats.Points3D(
         result.points, result.reprojection_error, result.n_views, kp.fps,
         result.views_used, kp.camera_names, result.swaps_repaired,
         sd_per_px=predicted_sd(result.points, calib.cameras, result.views_used),
-        points_unfiltered=result.unfiltered))
+        points_unfiltered=result.unfiltered, qa=qa))
     write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
     write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
     write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
-    present = np.isfinite(result.points[..., 0])
-    measured = result.n_views > 0
-    log.info("trial %s: %.1f%% of keypoints in 3D (%.1f%% measured, the rest gap-filled), "
-             "median reprojection error %.2f px, %d view-frames with left/right repaired",
-             name, 100 * present.mean(), 100 * measured.mean(),
-             np.nanmedian(result.reprojection_error) if measured.any() else np.nan,
-             int(result.swaps_repaired.sum()))
+    for warning in qa.warnings:
+        log.warning("trial %s: %s", name, warning)
+    share = measured_share(result.n_views, kp.points, cfg.triangulation.min_score)
+    swaps = ", ".join(f"{c} {n}" for c, n in zip(kp.camera_names, result.swaps_repaired.sum(axis=1)))
+    log.info("trial %s: %.1f%% of the keypoint-frames the detector provides measured in 3D "
+             "(%d of %d keypoints provided; the rest of the 3D is gap-filled), median reprojection "
+             "error %.2f px; view-frames with left/right repaired: %s; %d points put back after "
+             "post-processing moved them off their views, %d one-frame spikes removed",
+             name, 100 * share.share, share.provided, share.total,
+             np.nanmedian(result.reprojection_error) if (result.n_views > 0).any() else np.nan,
+             swaps, int(qa.reverted.sum()), int(qa.despiked.sum()))
+    gates = "; ".join(f"{c} " + " ".join(f"{g} {v:.0f}" for g, v in zip(qa.gate_groups, row))
+                      for c, row in zip(kp.camera_names, qa.gate_px))
+    log.info("trial %s: outlier gates (%s, px): %s", name, qa.rejection, gates)

@@ -84,6 +84,16 @@ class Rig:
         self.fx, self.fy = K[:, 0, 0].reshape(-1, 1), K[:, 1, 1].reshape(-1, 1)   # (C, 1)
         self.iterations = [undistort_iterations(cam) for cam in cameras]
 
+    def in_units_of(self, scale_px: np.ndarray) -> "Rig":
+        """The same rig whose `view_errors` are in units of `scale_px` (C,) per camera instead
+        of pixels: a per-camera threshold becomes 1 for every camera. Solutions are unchanged
+        (they do not depend on the focal lengths)."""
+        scaled = object.__new__(Rig)
+        scaled.__dict__.update(self.__dict__)
+        scale = np.asarray(scale_px, float).reshape(-1, 1)
+        scaled.fx, scaled.fy = self.fx / scale, self.fy / scale
+        return scaled
+
 
 def undistort(pixels: np.ndarray, rig: Rig) -> tuple[np.ndarray, np.ndarray]:
     """(C, n, 2) pixels -> (C, n) ideal normalized x, y (NaN/inf in, NaN out)."""

@@ -36,19 +36,25 @@ from pipeline.triangulation import linear
 
 PIXEL_SIGMA = 1.0           # px: reprojection residual scale (unit score)
 DAMPING = 1e-6              # Levenberg term, relative to the mean diagonal: regular in long gaps
+MAX_STEP_M = 0.05           # per frame and sweep: a refinement, not a relocation
 
 
 def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[Camera],
                         views_used: np.ndarray, fps: float, limb_sigma_m: float = 0.01,
                         accel_sigma_ms2: float = 100.0, sweeps: int = 4,
                         bones: np.ndarray | None = None, min_score: float = 0.0,
-                        swaps_repaired: np.ndarray | None = None) -> np.ndarray:
+                        swaps_repaired: np.ndarray | None = None,
+                        residual_scale_px: np.ndarray | None = None) -> np.ndarray:
     """(F, K, 3) points (NaN = gap), (C, F, K, 3) detections [x_px, y_px, score], (F, K, C)
     views to use -> refined (F, K, 3) points, NaN where `points` is NaN.
     `bones` (B, 2) keypoint indices (default: skeleton.BONES for the 26-keypoint skeleton, none
     otherwise). limb_sigma_m <= 0 turns the limb term off, accel_sigma_ms2 <= 0 smoothness.
     `swaps_repaired` (C, F): views whose left/right labels robust triangulation exchanged back
-    (its `views_used` refers to the repaired labels, so the same exchange is applied here)."""
+    (its `views_used` refers to the repaired labels, so the same exchange is applied here).
+    `residual_scale_px` (C, K): each view's error scale (the outlier gates); with it the
+    reprojection term is a Cauchy loss of that scale, so one wrong view cannot drag a point.
+    Every step is bounded (MAX_STEP_M per frame and sweep): the fit refines, it cannot move
+    a point by metres."""
     pts = np.asarray(points, float)
     obs = np.asarray(points2d, float)
     n_frames, n_kp, _ = pts.shape
@@ -76,6 +82,7 @@ def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[
     x, y = np.where(use, x, 0.0), np.where(use, y, 0.0)
 
     X = _interpolate(pts, known)
+    scale = None if residual_scale_px is None else np.asarray(residual_scale_px, float)
     smooth = (fps ** 2 / accel_sigma_ms2) ** 2 if accel_sigma_ms2 > 0 else 0.0
     limb = 1.0 / limb_sigma_m ** 2 if limb_sigma_m > 0 else 0.0
     band = [smooth * a for a in _smoothness_band(n_frames)] if smooth and n_frames >= 3 else None
@@ -86,13 +93,15 @@ def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[
             for k in group:
                 if active[k]:
                     X[:, k] += _step(k, X, x[:, :, k], y[:, :, k], w2[:, :, k], rig, bones,
-                                     lengths, limb, smooth, band)
+                                     lengths, limb, smooth, band,
+                                     None if scale is None else scale[:, k])
         lengths = _lengths(X, bones, known)
     return np.where(known[..., None], X, np.nan)
 
 
-def _step(k, X, x, y, w2, rig, bones, lengths, limb, smooth, band):
-    """One Gauss-Newton step (F, 3) for keypoint k's trajectory, the others held fixed.
+def _step(k, X, x, y, w2, rig, bones, lengths, limb, smooth, band, scale=None):
+    """One Gauss-Newton step (F, 3) for keypoint k's trajectory, the others held fixed, each
+    frame's move at most MAX_STEP_M. `scale` (C,): Cauchy loss scale of the views (IRLS weight).
     Arrays are (C, 3, F) / (3, F) so every product runs on contiguous rows."""
     n_frames = X.shape[0]
     p = np.ascontiguousarray(X[:, k].T)                                     # (3, F)
@@ -103,6 +112,9 @@ def _step(k, X, x, y, w2, rig, bones, lengths, limb, smooth, band):
     inv = np.where(ok, 1.0 / np.where(ok, z, 1.0), 0.0)                   # (C, F)
     px, py = cam[:, 0] * inv, cam[:, 1] * inv
     sw = np.sqrt(np.where(ok, w2, 0.0))                                     # (C, F)
+    if scale is not None:
+        r2 = ((px - x) * rig.fx) ** 2 + ((py - y) * rig.fy) ** 2
+        sw = sw / np.sqrt(1.0 + r2 / scale[:, None] ** 2)
     jx = (R[:, 0, :, None] - px[:, None] * R[:, 2, :, None]) * (rig.fx * inv * sw)[:, None]
     jy = (R[:, 1, :, None] - py[:, None] * R[:, 2, :, None]) * (rig.fy * inv * sw)[:, None]
     rx, ry = (px - x) * rig.fx * sw, (py - y) * rig.fy * sw                 # (C, F)
@@ -138,8 +150,10 @@ def _step(k, X, x, y, w2, rig, bones, lengths, limb, smooth, band):
         g[:, :-2] += smooth * acc
         g[:, 1:-1] -= 2 * smooth * acc
         g[:, 2:] += smooth * acc
-    step = solveh_banded(ab, -g.T.ravel(), lower=False, check_finite=False)
-    return step.reshape(n_frames, 3)
+    step = solveh_banded(ab, -g.T.ravel(), lower=False, check_finite=False).reshape(n_frames, 3)
+    length = np.linalg.norm(step, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(length > MAX_STEP_M, step * (MAX_STEP_M / length), step)
 
 
 def _smoothness_band(n_frames):

@@ -39,6 +39,8 @@ from pipeline.skeleton import LEFT_RIGHT_SWAP
 from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import check_observations
+from pipeline.triangulation.evidence import EvidenceCheck
+from pipeline.triangulation.scale import ResidualScale, ScaleRule, estimate_scale, fixed_scale
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
 
 MAX_CAMERAS = 8
@@ -53,12 +55,15 @@ class RobustTriangulated:
     swaps_repaired: np.ndarray      # (C, F) bool, views whose L/R labels were exchanged back
     # triangulate_recording: the points before its low-pass (None when no low-pass ran)
     unfiltered: np.ndarray | None = None
+    scale: ResidualScale | None = None  # the outlier gates used, per camera and keypoint group
+    evidence: EvidenceCheck | None = None  # triangulate_recording: post-processing held to the 2D
 
 
 def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: float = 0.3,
                        min_views: int = 2, max_reprojection_px: float = 12.0,
                        repair_swaps: bool = True, max_dropped_views: int = 2,
                        min_ray_angle_deg: float = 20.0,
+                       scale_rule: ScaleRule | None = None,
                        swap_permutation: np.ndarray | None = None,
                        workers: int | None = None, jit: bool | None = None
                        ) -> RobustTriangulated:
@@ -97,15 +102,25 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
 
     linear.parallel_map(first_pass, chunks, workers)
 
+    shape = (n_cams, n_frames, n_kp)
+    names = [cam.name for cam in cameras]
+    scale = (estimate_scale(errors.reshape(shape), (w > 0).reshape(shape), scale_rule, names)
+             if scale_rule is not None else fixed_scale(n_cams, n_kp, max_reprojection_px))
+    gate = scale.per_keypoint()                                       # (C, K) px
+
     swapped = np.zeros((n_cams, n_frames), bool)
     perm = _permutation(swap_permutation, n_kp)
     if repair_swaps and perm is not None:
-        shape = (n_cams, n_frames, n_kp)
+        # in units of each camera's gate on its lateral keypoints: a swap is judged against
+        # how well that camera's views usually agree
+        lateral = perm != np.arange(n_kp)
+        unit = np.median(gate[:, lateral], axis=1)
+        unit_rig = rig.in_units_of(unit)
         swapped = _repair_swaps(x.reshape(shape), y.reshape(shape), w.reshape(shape),
-                                errors.reshape(shape), points.reshape((3,) + shape[1:]), rig,
-                                perm, candidate_px=max_reprojection_px / 2,
-                                cap_px=max_reprojection_px, workers=workers,
-                                kernels=kernels, consts=consts)
+                                errors.reshape(shape) / unit[:, None, None],
+                                points.reshape((3,) + shape[1:]), unit_rig,
+                                perm, candidate_px=0.5, cap_px=1.0, workers=workers,
+                                kernels=kernels, consts=_scaled(consts, unit))
         frames = np.flatnonzero(swapped.any(axis=0))
         if frames.size:
             idx = (frames[:, None] * n_kp + np.arange(n_kp)).ravel()
@@ -115,19 +130,34 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
                 _solve(idx, x, y, w, rig, min_views, points, errors)
 
     used = w > 0
-    worst = np.where(used, errors, -np.inf).max(axis=0)
-    flagged = np.flatnonzero(np.isfinite(points[0]) & (worst > max_reprojection_px))
-    blocks = [flagged[s:s + linear.CHUNK] for s in range(0, flagged.size, linear.CHUNK)]
+    keypoint = np.arange(n) % n_kp
+    with np.errstate(invalid="ignore"):
+        worst = np.where(used, errors / gate[:, keypoint], -np.inf).max(axis=0)
+    flagged = np.flatnonzero(np.isfinite(points[0]) & (worst > 1.0))
     min_sine = np.sin(np.radians(min_ray_angle_deg))
-    if kernels is not None:
-        table, sizes = _jit.subsets(n_cams, max_dropped_views)
-        reject = lambda idx: kernels.reject(idx, x, y, w, used, points, errors, *consts[:5],
-                                            table, sizes, min_views, float(max_reprojection_px),
-                                            float(min_sine), int(max_dropped_views))
-    else:
-        reject = lambda idx: _reject(idx, x, y, w, used, points, errors, rig, min_views,
-                                     max_reprojection_px, max_dropped_views, min_sine)
-    linear.parallel_map(reject, blocks, workers)
+    # one search per distinct column of gates (a keypoint group), errors in units of the gate
+    columns, column_of = np.unique(gate.T, axis=0, return_inverse=True)
+    column_of = np.asarray(column_of).ravel()
+    for u, unit in enumerate(columns):
+        idx_u = flagged[column_of[keypoint[flagged]] == u]
+        if idx_u.size == 0:
+            continue
+        blocks = [idx_u[s:s + linear.CHUNK] for s in range(0, idx_u.size, linear.CHUNK)]
+        if kernels is not None:
+            table, sizes = _jit.subsets(n_cams, max_dropped_views)
+            c_u = _scaled(consts, unit)
+            reject = lambda idx, c_u=c_u: kernels.reject(
+                idx, x, y, w, used, points, errors, *c_u[:5], table, sizes, min_views, 1.0,
+                float(min_sine), int(max_dropped_views))
+        else:
+            rig_u = rig.in_units_of(unit)
+            reject = lambda idx, rig_u=rig_u: _reject(idx, x, y, w, used, points, errors, rig_u,
+                                                      min_views, 1.0, max_dropped_views,
+                                                      min_sine)
+        linear.parallel_map(reject, blocks, workers)
+    if flagged.size:            # back to pixels
+        errors[:, flagged] = linear.view_errors(points[:, flagged], x[:, flagged],
+                                                y[:, flagged], rig)
 
     used &= np.isfinite(points[0])[None]
     two = np.flatnonzero(used.sum(axis=0) == 2)        # any 2-view point, rejected or not
@@ -143,7 +173,15 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
         reprojection_error=mean_error.reshape(n_frames, n_kp),
         n_views=n_used.reshape(n_frames, n_kp),
         views_used=np.moveaxis(used, 0, -1).reshape(n_frames, n_kp, n_cams),
-        swaps_repaired=swapped)
+        swaps_repaired=swapped,
+        scale=scale)
+
+
+def _scaled(consts, unit):
+    """The compiled kernels' constants with errors in units of `unit` (C,) px per camera."""
+    if consts is None:
+        return None
+    return consts[:3] + (np.ascontiguousarray(consts[3] / np.asarray(unit)[:, None]),) + consts[4:]
 
 
 def _solve(idx, x, y, w, rig, min_views, points, errors):

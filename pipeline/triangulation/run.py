@@ -1,32 +1,72 @@
 """Triangulation of one recording as configured: the solver, the time-domain clean-up and the
 optional spatiotemporal refinement (after gap filling, so it starts from complete stretches;
-before the low-pass, which then only removes what the fit left)."""
+before the low-pass, which then only removes what the fit left), then every point held to the
+views that support it (evidence.py)."""
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.config import TriangulationConfig, TriangulationMethod, TriangulationRefine
+from pipeline.config import (RejectionMode, TriangulationConfig, TriangulationMethod,
+                             TriangulationRefine)
 from pipeline.geometry import Camera
+from pipeline.skeleton import LEFT_RIGHT_SWAP
+from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.refine import refine_trajectories
+from pipeline.triangulation.evidence import hold_to_evidence
 from pipeline.triangulation.robust import RobustTriangulated, triangulate_robust
+from pipeline.triangulation.scale import ScaleRule, fixed_scale
+
+
+LOWPASS_MAX_FRACTION_OF_FPS = 0.4    # 30 fps: 12 Hz at most; 40 fps and up: the configured 15 Hz
+MAX_BODY_ACCEL_MS2 = 400.0           # twice a foot's ~200 m/s^2 at strike (filtering.despike)
+
+
+def lowpass_cutoff(cfg: TriangulationConfig, fps: float) -> float:
+    """The low-pass cut-off used at this frame rate: the configured one, lowered to 0.4 x the
+    frame rate (inside Nyquist, where a Butterworth still has its shape; a quarter, 7.5 Hz at
+    30 fps, doubled the synthetic 3D error there); 0 = off."""
+    if not cfg.lowpass_hz > 0:
+        return 0.0
+    return float(min(cfg.lowpass_hz, LOWPASS_MAX_FRACTION_OF_FPS * fps))
+
+
+def despike_threshold(cfg: TriangulationConfig, fps: float) -> float:
+    """The despike deviation used at this frame rate: never below what genuine motion produces
+    in one frame (half the second difference of MAX_BODY_ACCEL_MS2): at 30 fps a foot's
+    touchdown alone moves a sample 11 cm off its neighbours' midpoint; 0 = off."""
+    if not cfg.despike_m > 0:
+        return 0.0
+    return float(max(cfg.despike_m, MAX_BODY_ACCEL_MS2 / (2 * fps ** 2)))
+
+
+def scale_rule(cfg: TriangulationConfig) -> ScaleRule | None:
+    """The adaptive gate's settings, or None for the fixed gate."""
+    if cfg.rejection is RejectionMode.fixed:
+        return None
+    return ScaleRule(cfg.rejection_sigmas, cfg.rejection_min_px, cfg.rejection_max_px,
+                     cfg.max_reprojection_px)
 
 
 def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: float,
                           cfg: TriangulationConfig) -> RobustTriangulated:
-    """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps."""
+    """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
+    point after post-processing still agrees with its views (evidence.py)."""
     if cfg.method is TriangulationMethod.robust:
         result = triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
                                     cfg.max_reprojection_px, cfg.repair_swaps,
-                                    cfg.max_dropped_views, cfg.min_ray_angle_deg)
+                                    cfg.max_dropped_views, cfg.min_ray_angle_deg,
+                                    scale_rule=scale_rule(cfg))
     else:
         plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
         result = RobustTriangulated(plain.points, plain.reprojection_error, plain.n_views,
-                                    plain.views_used, np.zeros(points2d.shape[:2], bool))
+                                    plain.views_used, np.zeros(points2d.shape[:2], bool),
+                                    scale=fixed_scale(len(cameras), points2d.shape[2],
+                                                      cfg.max_reprojection_px))
     points = result.points
     if cfg.despike_m > 0:
-        points = despike(points, cfg.despike_m)
+        points = despike(points, despike_threshold(cfg, fps))
     kept = np.isfinite(points[..., 0])                  # measured and not removed as a spike
     if cfg.fill_max_gap_frames > 0:
         points = fill_gaps(points, cfg.fill_max_gap_frames, cfg.fill_method.value)
@@ -35,19 +75,40 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
                                      result.views_used & kept[..., None], fps,
                                      cfg.refine_limb_sigma_m, cfg.refine_accel_sigma_ms2,
                                      min_score=cfg.min_score,
-                                     swaps_repaired=result.swaps_repaired)
+                                     swaps_repaired=result.swaps_repaired,
+                                     residual_scale_px=result.scale.per_keypoint())
     unfiltered = None
-    if cfg.lowpass_hz > 0:
+    cutoff = lowpass_cutoff(cfg, fps)
+    if cutoff > 0:
         # kept for gait events: a low-pass rounds the heel's touchdown and the toe's lift-off
         # (15 Hz on this stage's output: strikes up to +0.51 frame late at 120 fps and +0.89
         # at 240 fps, toe-offs down to -0.97; docs/metrics.md)
         unfiltered = points
-        points = lowpass(points, fps, cfg.lowpass_hz)
-    measured = np.isfinite(result.points[..., 0]) & np.isfinite(points[..., 0])
+        points = lowpass(points, fps, cutoff)
+    rig = linear.Rig(list(cameras))
+    x, y = _observed(points2d, result.swaps_repaired, rig)
+    gate = result.scale.per_keypoint()
+    held = hold_to_evidence(points, result.points, kept, result.views_used, x, y, rig, gate)
+    if unfiltered is not None:
+        unfiltered = np.where(held.check.reverted[..., None], result.points, unfiltered)
     return RobustTriangulated(
-        points=points,
-        reprojection_error=np.where(measured, result.reprojection_error, np.nan),
-        n_views=np.where(measured, result.n_views, 0),
-        views_used=result.views_used & measured[..., None],
+        points=held.points,
+        reprojection_error=held.reprojection_error,
+        n_views=held.n_views,
+        views_used=held.views_used,
         swaps_repaired=result.swaps_repaired,
-        unfiltered=unfiltered)
+        unfiltered=unfiltered,
+        scale=result.scale,
+        evidence=held.check)
+
+
+def _observed(points2d: np.ndarray, swaps_repaired: np.ndarray, rig: linear.Rig):
+    """(C, F, K) normalized observations with the repaired left/right labels."""
+    obs = np.asarray(points2d, float)
+    if swaps_repaired.any():
+        obs = obs.copy()
+        c, f = np.nonzero(swaps_repaired)
+        obs[c, f] = obs[c, f][:, LEFT_RIGHT_SWAP]
+    n_cams = obs.shape[0]
+    x, y = linear.undistort(obs[..., :2].reshape(n_cams, -1, 2), rig)
+    return x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])

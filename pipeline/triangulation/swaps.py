@@ -10,11 +10,12 @@ Geometry: on a candidate frame, every assignment S of "swapped" views with |S| <
 is tried at once for all lateral keypoints (normal-matrix pieces of a view and of its mirrored
 labels are precomputed, so an assignment is a sum and one closed-form solve), and scored by
     cost(S) = sum over lateral keypoints and views of min(reprojection error, cap),
-capped so a gross outlier cannot decide. The best S must at least halve cost(no swap).
+capped so a gross outlier cannot decide. The best S must save at least MIN_GAIN x cap per
+lateral point it relabels (cap = the camera's outlier gate: errors are in units of it).
 Time: geometry cannot tell S from its complement (all views swapped = a consistent mirror
 image). The one whose lateral 3D points lie nearer those of the nearest untouched frames
-before and after is taken (at 120 fps a point moves < 7 cm a frame; left and right are
-15-40 cm apart); with no neighbour the smaller change wins. This also decides two-view frames.
+before and after that keep their labels is taken (at 120 fps a point moves < 7 cm a frame;
+left and right are 15-40 cm apart); with no neighbour the smaller change wins. This also decides two-view frames.
 
 Only frames where more than half the lateral points of some view are off by `candidate_px` are
 tested (a swap moves most lateral points of a view; noise and single outliers do not), so the
@@ -34,6 +35,7 @@ from pipeline.triangulation import linear
 
 BLOCK_FRAMES = 512            # candidate frames per work item on the thread pool
 SETTLED = 0.25                # mean capped error per view below this x cap: no bigger search
+MIN_GAIN = 0.5                # cost a swap must save per relabelled lateral point, x cap
 
 
 def repair_swaps(x, y, w, errors, points, rig: linear.Rig, perm: np.ndarray,
@@ -79,19 +81,27 @@ def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px
            solutions)
     best = np.argmin(costs, axis=0)
     cols = np.arange(frames.size)
-    significant = costs[best, cols] < 0.5 * costs[0]
-    best = np.where(significant, best, 0)
+    table = np.zeros((len(assignments), n_cams), bool)
+    for a, s in enumerate(assignments):
+        table[a, list(s)] = True
+    # a swap must pay for itself: on average over the relabelled views' lateral points, it
+    # brings them at least half a gate closer (real views agree only to a fraction of the
+    # gate, so "halve the total cost" missed swaps that every other view confirms)
+    per_view = (ws > 0).reshape((n_cams,) + shape).sum(axis=2)           # (C, n_f)
+    relabelled = (table.astype(float) @ per_view)[best, cols]
+    significant = costs[0] - costs[best, cols] >= MIN_GAIN * cap_px * relabelled
+    best = np.where(significant & (relabelled > 0), best, 0)
 
-    # mirror twins: S or its complement, by nearness to the untouched neighbouring frames
-    reference = _neighbour_reference(points, ~candidate, frames, lateral)   # (3, n_f, L)
+    # mirror twins: S or its complement, by nearness to the neighbouring frames that keep
+    # their labels (not candidates, or candidates no assignment improved)
+    untouched = ~candidate
+    untouched[frames[best == 0]] = True
+    reference = _neighbour_reference(points, untouched, frames, lateral)    # (3, n_f, L)
     chosen = solutions[best, :, cols].transpose(1, 0, 2)                     # (3, n_f, L)
     near = _distance(chosen, reference)
     far = _distance(chosen[:, :, mirror], reference)
     use_complement = far < 0.5 * near
 
-    table = np.zeros((len(assignments), n_cams), bool)
-    for a, s in enumerate(assignments):
-        table[a, list(s)] = True
     flip = table[best] ^ use_complement[:, None]                          # (n_f, C)
     for c in range(n_cams):
         fc = frames[flip[:, c]]

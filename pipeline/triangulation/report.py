@@ -1,0 +1,65 @@
+"""What a triangulation did, in numbers a lab can check: the gates it used, the share of the
+detector's keypoints it measured, what post-processing had to undo, its warnings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.config import TriangulationConfig
+from pipeline.io.formats import TriangulationQA
+from pipeline.triangulation.robust import RobustTriangulated
+from pipeline.triangulation.run import lowpass_cutoff
+
+MIN_CAMERAS_FOR_REJECTION = 3   # with two views a disagreement cannot say which view is wrong
+
+
+@dataclass(frozen=True)
+class MeasuredShare:
+    share: float        # measured keypoint-frames / keypoint-frames of the provided keypoints
+    provided: int       # keypoints some camera detected at least once (a model without small
+    total: int          # toes, e.g. BlazePose, provides 24 of 26)
+
+
+def measured_share(n_views: np.ndarray, points2d: np.ndarray, min_score: float) -> MeasuredShare:
+    """Share of keypoint-frames triangulated from views (not gap-filled), over the keypoints the
+    detector provides at all."""
+    score = np.nan_to_num(np.asarray(points2d)[..., 2], nan=0.0)
+    provided = (score >= min_score).any(axis=(0, 1))                         # (K,)
+    measured = np.asarray(n_views)[:, provided] > 0
+    share = float(measured.mean()) if measured.size else 0.0
+    return MeasuredShare(share, int(provided.sum()), int(provided.size))
+
+
+def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_names: list[str],
+                     fps: float, cfg: TriangulationConfig) -> TriangulationQA:
+    """The QA record of the points3d file, with every named warning."""
+    scale, evidence = result.scale, result.evidence
+    warnings = list(scale.warnings)
+    score = np.nan_to_num(np.asarray(points2d)[..., 2], nan=0.0)
+    for c, name in enumerate(camera_names):
+        if not (score[c] >= cfg.min_score).any():
+            warnings.append(f"{name}: no keypoint with a score of at least "
+                            f"triangulation.min_score = {cfg.min_score:g} in the whole trial: "
+                            "this camera contributes nothing (runner out of view, wrong video, "
+                            "or a detector that failed on it)")
+    active = sum(bool((score[c] >= cfg.min_score).any()) for c in range(len(camera_names)))
+    if active < MIN_CAMERAS_FOR_REJECTION:
+        warnings.append(f"only {active} camera(s) with detections: a view that is wrong cannot be "
+                        "told from one that is right, so no outlier is rejected and no left/right "
+                        "swap repaired; treat this 3D as unchecked")
+    if evidence.reverted.any():
+        warnings.append(f"{int(evidence.reverted.sum())} points were moved by post-processing "
+                        "(gap filling, refinement, low-pass) away from the views that support "
+                        "them and were put back where the views place them")
+    cutoff = lowpass_cutoff(cfg, fps)
+    if 0 < cutoff < cfg.lowpass_hz:
+        warnings.append(f"low-pass at {cutoff:g} Hz instead of triangulation.lowpass_hz = "
+                        f"{cfg.lowpass_hz:g} Hz: at {fps:g} fps a higher cut-off is too close to "
+                        "the frame rate's limit; fast foot motion is smoothed more")
+    return TriangulationQA(
+        rejection=cfg.rejection.value if cfg.method.value == "robust" else "none (dlt)",
+        gate_groups=scale.group_names, gate_px=scale.threshold_px,
+        gate_median_px=scale.median_px, gate_spread_px=scale.spread_px,
+        gate_source=np.asarray(scale.source, dtype=str), reverted=evidence.reverted,
+        despiked=evidence.despiked, lowpass_hz=cutoff, warnings=tuple(warnings))
