@@ -134,3 +134,19 @@ def test_study_structure_errors_name_the_entry(study, message):
 def test_session_needs_a_subject():
     with pytest.raises(ConfigError, match="subject"):
         validate({"study": {"sessions": {"s": {}}, "trials": {"t": {"session": "s"}}}})
+
+
+@pytest.mark.parametrize("key, value", [("lowpass_hz", -5.0), ("min_views", 0),
+                                        ("rejection_sigmas", 0.0), ("max_dropped_views", 4),
+                                        ("despike_m", -0.1), ("rejection_max_px", 2.0)])
+def test_out_of_range_triangulation_values_are_named(key, value):
+    with pytest.raises(ConfigError, match=rf"triangulation\.{key}={value} must be"):
+        validate({"triangulation": {key: value}, "study": ONE_TRIAL})
+
+
+@pytest.mark.parametrize("fps", [6.0, 30.0, 240.0])
+def test_no_frame_rate_is_refused_for_the_low_pass(fps):
+    """The cut-off is lowered to the trial's frame rate where the filter runs (issue #13), so a
+    6 fps calibration-only study or a 30 fps webcam rig configures with the defaults."""
+    cfg = validate({"rig": {"fps": fps}, "study": ONE_TRIAL})
+    assert cfg.triangulation.lowpass_hz == 15.0
