@@ -376,6 +376,17 @@ class ThresholdsConfig:
 
 
 @dataclass
+class VerdictConfig:
+    """When a trial is `degraded` or `failed` (pipeline/quality/verdict.py, docs/verdicts.md)."""
+    min_share_in_3d: float = 0.9         # keypoint-frames measured in 3D: below = degraded
+    fail_share_in_3d: float = 0.5        # below = failed
+    min_camera_share: float = 0.2        # a camera's views in fewer of them = degraded
+    max_reverted_share: float = 0.01     # points post-processing had to put back
+    min_strides_per_side: int = 3        # fewer on a side = degraded; none at all = failed
+    max_untimed_event_share: float = 0.5  # events not timed (foot poorly observed)
+
+
+@dataclass
 class AnalysisConfig:
     # Line of progression in the world frame: the treadmill belt axis; null = overground,
     # estimated from the stride-averaged pelvis velocity.
@@ -386,6 +397,7 @@ class AnalysisConfig:
     # foot seen by 2 cameras at the edge of the volume 2-5). Others are reported as poorly
     # observed, not timed. null = time every event.
     max_event_height_sd_mm: Optional[float] = 2.0
+    verdict: VerdictConfig = field(default_factory=VerdictConfig)
 
 
 class OverlayFormat(str, Enum):
@@ -472,6 +484,13 @@ def _check_values(cfg: Config, source: str) -> None:
     if len(cfg.rig.distortion) != 5:
         problems.append("rig.distortion needs 5 values [k1, k2, p1, p2, k3]")
     problems += _triangulation_problems(cfg.triangulation)
+    v = cfg.analysis.verdict
+    for key in ("min_share_in_3d", "fail_share_in_3d", "min_camera_share", "max_reverted_share",
+                "max_untimed_event_share"):
+        if not 0 <= getattr(v, key) <= 1:
+            problems.append(f"analysis.verdict.{key}={getattr(v, key)} must be a share in [0, 1]")
+    if v.min_strides_per_side < 0:
+        problems.append(f"analysis.verdict.min_strides_per_side={v.min_strides_per_side} must be >= 0")
     if cfg.synth.lens_frames < 0:
         problems.append("synth.lens_frames must be 0 (no lens recording) or more")
     if (cfg.study.synthesize and cfg.calibration.intrinsics.source == IntrinsicsSource.videos

@@ -179,3 +179,18 @@ def test_blazepose_swap_burst_in_cam02_is_repaired(blazepose_study):
     assert repaired[1, burst].sum() >= 20
     assert not repaired[[0, 2, 3]].any()
     assert not repaired[1, :41].any() and not repaired[1, 74:].any()
+
+
+def test_wrong_frame_rate_is_refused_with_the_fix(study):
+    """The shared videos are 60 fps; a rig configured at 120 (or a slow-motion file that says
+    60 for a 120 fps recording) would halve every time and double every speed."""
+    root = study.parents[2]
+    bad = root / "params_120.yaml"
+    _runlab(root, "configure", "--config-dir", str(root / "conf"), "--out", str(bad),
+            "study=pose2sim_demo", f"rig.cameras=[{','.join(CAMERAS)}]", "detector=openpose_json",
+            "rig.fps=120")
+    run = subprocess.run([str(Path(sys.executable).parent / "runlab"), "detect", "--params",
+                          str(bad)], cwd=root, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2, run.stderr
+    assert "the videos say 60 fps, rig.fps is 120" in run.stderr
+    assert "set rig.fps=60" in run.stderr and "Traceback" not in run.stderr

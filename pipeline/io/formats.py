@@ -145,6 +145,9 @@ class TriangulationQA:
     despiked: np.ndarray             # (F, K) bool: measured, removed as a one-frame spike
     lowpass_hz: float                # cut-off used (0 = none)
     warnings: tuple[str, ...] = ()
+    measured_share: float = float("nan")   # keypoint-frames measured / those of provided keypoints
+    camera_share: np.ndarray | None = None      # (C,) share of those each camera's views entered
+    camera_disagrees: np.ndarray | None = None  # (C,) bool: median error far above a detector's
 
     def to_npz(self) -> dict:
         return {"qa_rejection": self.rejection, "qa_gate_groups": np.array(self.gate_groups),
@@ -152,7 +155,11 @@ class TriangulationQA:
                 "qa_gate_spread_px": self.gate_spread_px,
                 "qa_gate_source": np.asarray(self.gate_source, dtype=str),
                 "qa_reverted": self.reverted, "qa_despiked": self.despiked,
-                "qa_lowpass_hz": self.lowpass_hz, "qa_warnings": np.array(self.warnings, dtype=str)}
+                "qa_lowpass_hz": self.lowpass_hz, "qa_warnings": np.array(self.warnings, dtype=str),
+                "qa_measured_share": self.measured_share,
+                **({} if self.camera_share is None else {"qa_camera_share": self.camera_share}),
+                **({} if self.camera_disagrees is None
+                   else {"qa_camera_disagrees": self.camera_disagrees})}
 
     @classmethod
     def from_npz(cls, z) -> "TriangulationQA | None":
@@ -161,7 +168,10 @@ class TriangulationQA:
         return cls(str(z["qa_rejection"]), tuple(str(g) for g in z["qa_gate_groups"]),
                    z["qa_gate_px"], z["qa_gate_median_px"], z["qa_gate_spread_px"],
                    z["qa_gate_source"].astype(str), z["qa_reverted"], z["qa_despiked"],
-                   float(z["qa_lowpass_hz"]), tuple(str(w) for w in z["qa_warnings"]))
+                   float(z["qa_lowpass_hz"]), tuple(str(w) for w in z["qa_warnings"]),
+                   float(z["qa_measured_share"]) if "qa_measured_share" in z else float("nan"),
+                   z["qa_camera_share"] if "qa_camera_share" in z else None,
+                   z["qa_camera_disagrees"] if "qa_camera_disagrees" in z else None)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
 from pipeline.report.trial_report import EXTRA_STYLE, KEY_METRICS  # noqa: E402
 from pipeline.report.html import STYLE  # noqa: E402
+from pipeline.report.verdict import VERDICT_CLASS  # noqa: E402
 
 TABLE_METRICS = ("step_width_m", "pelvic_drop_deg", "peak_stance_knee_flexion_deg", "knee_over_toe_m")
 COMPARED_CURVES = ("knee_flexion_deg", "pelvic_drop_deg", "hip_adduction_deg")
@@ -43,13 +44,18 @@ def sessions_by_subject(summaries: list[dict]) -> dict[str, list[dict]]:
             for subject, sessions in subjects.items()}
 
 
+def usable(trial: dict) -> bool:
+    """A failed trial's numbers enter no comparison (docs/verdicts.md)."""
+    return ((trial.get("verdict") or {}).get("verdict", "ok")) != "failed"
+
+
 def session_values(session: dict) -> dict:
-    """Mean over the session's trials of cadence and each side's key metric means (None when no
-    trial has the value)."""
+    """Mean over the session's usable trials (not failed) of cadence and each side's key metric
+    means (None when no such trial has the value)."""
     def mean(values):
         values = [v for v in values if v is not None]
         return float(np.mean(values)) if values else None
-    trials = session["trials"]
+    trials = [t for t in session["trials"] if usable(t)]
     return {"cadence_spm": mean([t["cadence_spm"] for t in trials]),
             "means": {side: {m: mean([t["means"][side][m] for t in trials]) for m in KEY_METRICS}
                       for side in SIDES}}
@@ -92,7 +98,7 @@ def write_study_report(out_dir: Path, summaries: list[dict], title: str, study: 
                      + f'<figure><img src="{_t(png.name)}" alt="mean curves per session, subject {_t(subject)}">'
                      f"<figcaption>Mean curves per session (mean over strides, then over the session's "
                      f"trials), subject {_t(subject)}</figcaption></figure>")
-    parts.append("<p class=\"note\">Change = last session minus first. A change smaller than the "
+    parts.append("<p class=\"note\">Failed trials enter no session mean. Change = last session minus first. A change smaller than the "
                  "stride-to-stride SD (see each trial report) or than the method's accuracy (a few "
                  "degrees for joint angles, docs/metrics.md) is not evidence of a real change.</p>"
                  "</section>")
@@ -108,19 +114,24 @@ def _trials_table(subjects: dict[str, list[dict]]) -> str:
     head = ("<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
             "<th>cadence (steps/min)</th>"
             + "".join(f"<th>{_t(METRICS[m][0])} L / R</th>" for m in TABLE_METRICS)
-            + "<th>flags</th></tr>")
+            + "<th>verdict</th><th>flags</th></tr>")
     rows = []
     for subject, sessions in subjects.items():
         for session in sessions:
             for t in session["trials"]:
-                flags = _flags_text(t["flags"])
+                state = (t.get("verdict") or {}).get("verdict", "ok")
+                flags = ("no findings (failed trial)" if state == "failed"
+                         else _flags_text(t["flags"]))
+                why = "; ".join(r["message"] for r in (t.get("verdict") or {}).get("reasons", []))
                 cells = "".join(f"<td>{_fmt(t['means']['left'][m], METRICS[m][1])} / "
                                 f"{_fmt(t['means']['right'][m], METRICS[m][1])}</td>" for m in TABLE_METRICS)
                 link = f'<a href="{_t(t["href"])}">{_t(t["trial"])}</a>' if t.get("href") else _t(t["trial"])
                 rows.append(f"<tr><td>{_t(subject)}</td><td>{_t(session['label'] or session['session'])}</td>"
                             f"<td>{_t(session['date']) or '&ndash;'}</td><td>{link}</td>"
                             f"<td>{_t(t.get('condition') or '')}</td><td>{_fmt(t['cadence_spm'], 'steps/min')}</td>"
-                            f'{cells}<td class="{"warn" if t["flags"] else "ok"}">{flags}</td></tr>')
+                            f'{cells}<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
+                            f"{_t(state)}</td>"
+                            f'<td class="{"warn" if t["flags"] and state != "failed" else "ok"}">{flags}</td></tr>')
     return f"<table>{head}{''.join(rows)}</table><p class=\"note\">Means over strides; lengths in cm.</p>"
 
 
@@ -147,7 +158,7 @@ def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) 
             ax = axes[row, col]
             for k, session in enumerate(sessions):
                 curves = [t["curves"][name][side] for t in session["trials"]
-                          if t["curves"].get(name, {}).get(side) is not None]
+                          if usable(t) and t["curves"].get(name, {}).get(side) is not None]
                 if not curves:
                     continue
                 ax.plot(CYCLE_PCT, np.mean(np.array(curves, float), axis=0),

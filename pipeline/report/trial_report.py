@@ -21,6 +21,7 @@ from pipeline.report.figures import (FRONTAL, SAGITTAL, curves_figure, foot_midl
 from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.quality import calibration_html, detection_html
+from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
 from pipeline.report.references import NOTES, SOURCES
 
 EXTRA_STYLE = """
@@ -75,7 +76,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                        forward, thresholds=None, calibration_quality: dict | None = None,
                        calibration_href: str | None = None, detection: dict | None = None,
                        media: TrialMedia | None = None, truth_errors: dict | None = None,
-                       title: str = "Running analysis") -> Path:
+                       title: str = "Running analysis", verdict: dict | None = None) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,10 +93,13 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     }
     rows = findings(analysis, thresholds)
     summary = analysis.summary
-    parts = [_header(info, analysis, title),
-             _section("findings", findings_html(rows, summary["cadence_spm"],
-                                               summary.get("poorly_observed_events"))),
-             _section("summary", _summary_table(summary)
+    state = (verdict or {}).get("verdict", "ok")
+    findings_body = (verdict_html(verdict) if state == "failed" else
+                     verdict_html(verdict) + findings_html(rows, summary["cadence_spm"],
+                                                           summary.get("poorly_observed_events")))
+    parts = [_header(info, analysis, title, verdict),
+             _section("findings", findings_body),
+             _section("summary", (verdict_note(state) + _summary_table(summary))
                       + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
                       "docs/metrics.md.</p>"),
              _section("curves", _img(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
@@ -123,7 +127,8 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     page = _page(f"{title}: {info.trial}", "\n".join(parts))
     index = out_dir / "index.html"
     write_text(index, page)
-    formats.write_json(out_dir / "summary.json", trial_summary(info, analysis, rows, curves))
+    formats.write_json(out_dir / "summary.json",
+                       {**trial_summary(info, analysis, rows, curves), "verdict": verdict or None})
     return index
 
 
@@ -142,7 +147,7 @@ def trial_summary(info: TrialInfo, analysis: TrialAnalysis, rows: list[dict], cu
             "curves": mean_curves(curves)}
 
 
-def _header(info: TrialInfo, analysis: TrialAnalysis, title: str) -> str:
+def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: dict | None = None) -> str:
     s = analysis.summary
     meta = [("Subject", info.subject), ("Session", f"{info.session_label} ({info.session})" if info.session_label else info.session),
             ("Date", info.session_date), ("Condition", info.condition),
@@ -150,7 +155,11 @@ def _header(info: TrialInfo, analysis: TrialAnalysis, title: str) -> str:
             ("Strides", ", ".join(f"{side} {s['sides'][side]['n_strides']}" for side in s["sides"]))]
     items = "".join(f"<dt>{_t(k)}</dt><dd>{_t(v) if v else '&ndash;'}</dd>" for k, v in meta)
     nav = "".join(f'<a href="#{key}">{_t(name)}</a>' for key, name in SECTIONS.items())
-    return f"<h1>{_t(title)}: trial {_t(info.trial)}</h1><dl class=\"meta\">{items}</dl><nav>{nav}</nav>"
+    state = (verdict or {}).get("verdict")
+    badge = (f' <span class="verdict {VERDICT_CLASS[state]}">{_t(state)}</span>'
+             if state in VERDICT_CLASS else "")
+    return (f"<h1>{_t(title)}: trial {_t(info.trial)}{badge}</h1><dl class=\"meta\">{items}</dl>"
+            f"<nav>{nav}</nav>")
 
 
 def _section(key: str, body: str) -> str:
@@ -213,7 +222,7 @@ def _references_html() -> str:
 
 def _page(title: str, body: str) -> str:
     return "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}</style>", "</head>",
+                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}</style>", "</head>",
                       "<body>", body, "</body>", "</html>", ""])
 
 

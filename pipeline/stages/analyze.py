@@ -11,6 +11,7 @@ from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables, normalized_curves
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
+from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study import StudyPaths
 
@@ -36,18 +37,46 @@ def analyze_one(cfg: Config, name: str) -> None:
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
                              event_points=p3d.points_unfiltered)
-    result = {"trial": name, "session": trial.session, **analysis.to_dict()}
+    verdict = trial_verdict(trial_evidence(p3d, analysis), cfg.analysis.verdict)
+    result = {"trial": name, "session": trial.session, **analysis.to_dict(),
+              "verdict": verdict.to_dict()}
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
     formats.write_json(paths.analysis(name), result)
     formats.write_csv(paths.strides_csv(name), analysis.strides)
     curves = normalized_curves(p3d.points, p3d.fps, analysis.events, analysis.summary["forward"])
     formats.write_csv_dir(paths.curves_dir(name), curve_tables(curves))
-    formats.write_json(paths.trial_metrics(name), headline_metrics(result))
+    formats.write_json(paths.trial_metrics(name), {
+        "verdict": verdict.verdict, "verdict_reasons": [r.code for r in verdict.reasons],
+        **headline_metrics(result)})
     log.info("trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags))
+    if verdict.verdict != "ok":
+        log.warning("trial %s: %s: %s", name, verdict.verdict.upper(),
+                    "; ".join(r.message for r in verdict.reasons))
     poor = analysis.summary.get("poorly_observed_events") or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
     if n_poor:
         log.warning("trial %s: %d foot strikes / toe-offs not timed: the foot was outside the "
                     "well-observed volume (predicted height SD above %.1f mm/px)", name, n_poor,
                     limit_mm)
+
+
+def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
+    """The measured quantities the verdict is computed from."""
+    names = list(p3d.camera_names)
+    qa = p3d.qa
+    measured = (np.asarray(p3d.n_views) > 0)
+    if qa is not None and qa.camera_share is not None:
+        share, camera_share = qa.measured_share, dict(zip(names, map(float, qa.camera_share)))
+    else:       # a file from before the QA record: over all keypoints
+        share = float(measured.mean())
+        camera_share = {c: float(np.asarray(p3d.views_used)[..., i].mean()) for i, c in enumerate(names)}
+    disagree = ([] if qa is None or qa.camera_disagrees is None
+                else [c for c, bad in zip(names, qa.camera_disagrees) if bad])
+    reverted = 0.0 if qa is None else float(np.mean(qa.reverted))
+    strides = {side: int(block["n_strides"]) for side, block in analysis.summary["sides"].items()}
+    found = sum(len(t) for ev in analysis.events.values() for t in ev.values())
+    poor = analysis.summary.get("poorly_observed_events") or {}
+    untimed = sum(n for side in poor.values() for n in side.values())
+    return TrialEvidence(names, share, camera_share, disagree, reverted, strides,
+                         found + untimed, untimed)

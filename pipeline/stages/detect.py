@@ -15,6 +15,9 @@ from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
 
 
+FPS_TOLERANCE = 0.01      # 29.97 vs 30 passes; 60 vs 120 does not
+
+
 def run(cfg: Config, trial: Optional[str] = None) -> None:
     for name in trial_names(cfg, trial):
         detect_trial(cfg, name)
@@ -32,6 +35,7 @@ def detect_trial(cfg: Config, name: str) -> None:
     videos = paths.trial_videos(name)
     _check_no_extra_videos(paths.trial_dir(name), videos)
     infos = probe_synchronized(videos)
+    check_frame_rate(infos[0].fps, cfg.rig.fps, paths.trial_dir(name))
     n_frames = infos[0].n_frames
     if backend is DetectorBackend.synthetic:
         truth = formats.read_truth(paths.truth_trial(name))
@@ -54,6 +58,18 @@ def detect_trial(cfg: Config, name: str) -> None:
     seen = np.isfinite(points[..., 0]).mean()
     log.info("trial %s: %s keypoints for %d cameras x %d frames (%.0f%% present)",
              name, backend.value, len(videos), n_frames, 100 * seen)
+
+
+def check_frame_rate(video_fps: float, rig_fps: float, where) -> None:
+    """The videos' frame rate must be the rig's: every time and speed (cadence, contact time,
+    stride length) scales with it, so a mismatch is an error, not a warning."""
+    if abs(video_fps - rig_fps) > FPS_TOLERANCE * rig_fps:
+        raise VideoError(
+            f"{where}: the videos say {video_fps:g} fps, rig.fps is {rig_fps:g}. If the cameras "
+            f"recorded at {rig_fps:g} fps (high-speed and slow-motion files often store their "
+            f"playback rate instead), re-export the videos with their true rate; if they recorded "
+            f"at {video_fps:g} fps, set rig.fps={video_fps:g}. Every time and speed the analysis "
+            "reports depends on it")
 
 
 def _check_no_extra_videos(trial_dir, expected) -> None:

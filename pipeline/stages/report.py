@@ -80,7 +80,7 @@ def run_trial(cfg: Config, name: str) -> Path:
                          rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
     index = write_trial_report(out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                quality, quality_href, detection, media, data.get("truth_errors"),
-                               rc.title)
+                               rc.title, data.get("verdict"))
     log.info("trial %s: report written to %s", name, index)
     return index
 

@@ -19,16 +19,22 @@ class MeasuredShare:
     share: float        # measured keypoint-frames / keypoint-frames of the provided keypoints
     provided: int       # keypoints some camera detected at least once (a model without small
     total: int          # toes, e.g. BlazePose, provides 24 of 26)
+    per_camera: np.ndarray | None = None   # (C,) share of those each camera's views entered
 
 
-def measured_share(n_views: np.ndarray, points2d: np.ndarray, min_score: float) -> MeasuredShare:
+def measured_share(n_views: np.ndarray, points2d: np.ndarray, min_score: float,
+                   views_used: np.ndarray | None = None) -> MeasuredShare:
     """Share of keypoint-frames triangulated from views (not gap-filled), over the keypoints the
-    detector provides at all."""
+    detector provides at all; with `views_used` (F, K, C) also each camera's share."""
     score = np.nan_to_num(np.asarray(points2d)[..., 2], nan=0.0)
     provided = (score >= min_score).any(axis=(0, 1))                         # (K,)
     measured = np.asarray(n_views)[:, provided] > 0
     share = float(measured.mean()) if measured.size else 0.0
-    return MeasuredShare(share, int(provided.sum()), int(provided.size))
+    per_camera = None
+    if views_used is not None:
+        used = np.asarray(views_used)[:, provided]
+        per_camera = used.mean(axis=(0, 1)) if used.size else np.zeros(used.shape[-1])
+    return MeasuredShare(share, int(provided.sum()), int(provided.size), per_camera)
 
 
 def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_names: list[str],
@@ -52,6 +58,7 @@ def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_na
         warnings.append(f"{int(evidence.reverted.sum())} points were moved by post-processing "
                         "(gap filling, refinement, low-pass) away from the views that support "
                         "them and were put back where the views place them")
+    share = measured_share(result.n_views, points2d, cfg.min_score, result.views_used)
     cutoff = lowpass_cutoff(cfg, fps)
     if 0 < cutoff < cfg.lowpass_hz:
         warnings.append(f"low-pass at {cutoff:g} Hz instead of triangulation.lowpass_hz = "
@@ -62,4 +69,7 @@ def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_na
         gate_groups=scale.group_names, gate_px=scale.threshold_px,
         gate_median_px=scale.median_px, gate_spread_px=scale.spread_px,
         gate_source=np.asarray(scale.source, dtype=str), reverted=evidence.reverted,
-        despiked=evidence.despiked, lowpass_hz=cutoff, warnings=tuple(warnings))
+        despiked=evidence.despiked, lowpass_hz=cutoff, warnings=tuple(warnings),
+        measured_share=share.share, camera_share=share.per_camera,
+        camera_disagrees=(np.zeros(len(camera_names), bool) if scale.camera_far is None
+                          else scale.camera_far))

@@ -63,6 +63,7 @@ class ResidualScale:
     threshold_px: np.ndarray          # (C, G) the gate used
     source: np.ndarray                # (C, G) str: group | camera | fixed
     warnings: list[str] = field(default_factory=list)
+    camera_far: np.ndarray | None = None   # (C,) bool: median error far above a detector's
 
     def per_keypoint(self) -> np.ndarray:
         """(C, K) threshold of each camera and keypoint."""
@@ -118,13 +119,14 @@ def estimate_scale(errors: np.ndarray, used: np.ndarray, rule: ScaleRule,
             elif camera_gate is not None:
                 threshold[c, g], source[c, g] = camera_gate, "camera"
     # a camera whose typical disagreement alone is half the largest gate: not a detector's noise
-    for c in np.flatnonzero(camera_median > 0.5 * rule.max_px):
+    far = camera_median > 0.5 * rule.max_px
+    for c in np.flatnonzero(far):
         warnings.append(
             f"{names[c]}: its views disagree with the other cameras far more than a detector's "
             f"error explains (median {camera_median[c]:.0f} px over all keypoints; gates are held "
             f"at triangulation.rejection_max_px = {rule.max_px:g} px): check that the camera did "
             "not move after calibration and that the calibration is this rig's")
-    return ResidualScale(groups, of, median, spread, count, threshold, source, warnings)
+    return ResidualScale(groups, of, median, spread, count, threshold, source, warnings, far)
 
 
 def _gate(e: np.ndarray, rule: ScaleRule, stats: bool = False):

@@ -1,0 +1,120 @@
+"""A trial's verdict: `ok`, `degraded` or `failed`, with the named reasons behind it.
+
+Why: every stage can run to the end on data that cannot support its numbers (one camera that
+sees the runner, a camera that disagrees with the others, no analysable stride) and the report
+would still read like a result. The verdict is computed from what was measured, not from what
+was configured, and decides how the report presents the findings: a failed trial shows none
+(never "no flags"), a degraded one shows them marked.
+
+Each reason has a code (stable, for scripts and tests), a severity (`degraded` or `failed`)
+and a message that names the cause and what to do. Thresholds: `analysis.verdict`
+(config.VerdictConfig, defaults documented in docs/verdicts.md).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+VERDICTS = ("ok", "degraded", "failed")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    severity: str          # degraded | failed
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    reasons: tuple[Reason, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "reasons": [asdict(r) for r in self.reasons]}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Verdict | None":
+        if not data:
+            return None
+        return cls(data["verdict"], tuple(Reason(**r) for r in data.get("reasons", [])))
+
+
+@dataclass(frozen=True)
+class TrialEvidence:
+    """What the verdict is computed from (plain numbers, gathered by the analyze stage)."""
+    camera_names: list[str]
+    measured_share: float | None            # keypoint-frames measured in 3D / provided
+    camera_share: dict[str, float]          # per camera: share of those its views entered
+    cameras_disagreeing: list[str]          # triangulation: median error far above a detector's
+    reverted_share: float                   # points post-processing had to put back
+    strides: dict[str, int]                 # per side
+    events_found: int                       # foot strikes + toe-offs, both sides
+    events_untimed: int                     # of those, poorly observed (not timed)
+    sync: dict[str, dict] = field(default_factory=dict)   # camera -> {offset_frames, confidence}
+
+
+def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
+    """`cfg`: config.VerdictConfig."""
+    reasons: list[Reason] = []
+    add = lambda code, severity, message: reasons.append(Reason(code, severity, message))
+
+    contributing = [c for c in ev.camera_names if ev.camera_share.get(c, 0.0) > 0.0]
+    if len(contributing) < 2:
+        add("fewer_than_two_cameras", "failed",
+            f"{len(contributing)} camera(s) contributed to the 3D"
+            f"{' (' + ', '.join(contributing) + ')' if contributing else ''}: a 3D skeleton needs "
+            "two views of the runner that agree. Check that every "
+            "camera sees the runner, that the videos are of this trial and that the calibration "
+            "names the cameras in the order of rig.cameras")
+    share = ev.measured_share
+    if share is not None and share < cfg.fail_share_in_3d:
+        add("little_in_3d", "failed",
+            f"only {100 * share:.0f} % of the keypoint-frames were measured in 3D (a usable trial "
+            f"has at least {100 * cfg.fail_share_in_3d:.0f} %): the views do not agree. Likely "
+            "causes: a calibration of another rig or session, videos at another resolution than "
+            "the calibration, or swapped camera files")
+    elif share is not None and share < cfg.min_share_in_3d:
+        add("low_share_in_3d", "degraded",
+            f"{100 * share:.0f} % of the keypoint-frames were measured in 3D (expected at least "
+            f"{100 * cfg.min_share_in_3d:.0f} %): the rest is gap-filled or missing. If the "
+            "detection quality section shows every camera detecting the runner, the views "
+            "disagree: a calibration of another session, swapped camera files, or videos at "
+            "another resolution than the calibration")
+    for cam in ev.camera_names:
+        used = ev.camera_share.get(cam, 0.0)
+        if len(contributing) >= 2 and used < cfg.min_camera_share:
+            add(f"camera_unused:{cam}", "degraded",
+                f"{cam}'s views entered only {100 * used:.0f} % of the 3D (expected at least "
+                f"{100 * cfg.min_camera_share:.0f} %): it does not see the runner, or it "
+                "disagrees with the other cameras (moved after calibration, swapped file, "
+                "another recording)")
+    for cam in ev.cameras_disagreeing:
+        add(f"camera_disagrees:{cam}", "degraded",
+            f"{cam}'s views disagree with the other cameras far more than a detector's error "
+            "explains: check that it did not move after calibration and that the calibration "
+            "is this rig's (triangulation warning)")
+    if ev.reverted_share > cfg.max_reverted_share:
+        add("post_processing_reverted", "degraded",
+            f"{100 * ev.reverted_share:.1f} % of the 3D points had to be put back after "
+            "filtering moved them off their views: the trajectories are rough there")
+    total = sum(ev.strides.values())
+    if total == 0:
+        add("no_strides", "failed",
+            "no stride could be analysed: no pair of consecutive foot strikes of one foot with "
+            "its toe-off was found (trial too short, feet not in 3D, or not running)")
+    else:
+        for side, n in ev.strides.items():
+            if n < cfg.min_strides_per_side:
+                add(f"few_strides:{side}", "degraded",
+                    f"only {n} {side} stride(s) analysed (at least {cfg.min_strides_per_side} "
+                    "give a mean worth reading): record a longer trial")
+    if ev.events_found and ev.events_untimed / ev.events_found > cfg.max_untimed_event_share:
+        add("events_untimed", "degraded",
+            f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were found where "
+            "the cameras do not pin the foot's height down and were not timed")
+    for cam, s in ev.sync.items():
+        if s.get("status") == "degraded":
+            add(f"out_of_sync:{cam}", "degraded", s.get("message") or f"{cam} is out of sync")
+    verdict = ("failed" if any(r.severity == "failed" for r in reasons)
+               else "degraded" if reasons else "ok")
+    return Verdict(verdict, tuple(reasons))
