@@ -10,7 +10,8 @@ Without ground truth, every error is measured against the other views:
   offset is not smeared over the other views;
 - residual tails: offset-corrected residuals (x and y pooled, all 4 views, |r| < GROSS_PX),
   a Student-t fitted by maximum likelihood (location 0): dof and scale;
-- left/right swap bursts: per frame, the lower-body keypoints are triangulated with each
+- left/right swap bursts: per frame, the left/right keypoints of the body (shoulders to toes,
+  not the face) are triangulated with each
   single view's labels exchanged; a view is swapped when that lowers the frame's median
   reprojection error by at least SWAP_GAIN and below SWAP_RATIO x the unswapped one.
   Runs of swapped frames per camera = burst lengths;
@@ -53,6 +54,8 @@ SWAP_GAIN = 20.0       # px: a swap must lower the median error by this much ...
 SWAP_RATIO = 0.5       # ... and to below this share of the unswapped error
 LOWER_BODY = [INDEX[n] for n in KEYPOINTS
               if any(p in n for p in ("hip", "knee", "ankle", "heel", "toe")) and n != "hip"]
+BODY = [INDEX[n] for n in KEYPOINTS          # every left/right keypoint below the face
+        if n.startswith(("left_", "right_")) and not n.endswith(("eye", "ear"))]
 
 
 def real_recording(backend: str):
@@ -105,7 +108,7 @@ def tail_fit(res):
 def swapped_views(obs, cameras):
     """(C, F) bool: view-frames whose exchanged labels fit the other views decisively better."""
     n_cams, n_frames = obs.shape[:2]
-    legs = obs[:, :, LOWER_BODY]
+    legs = obs[:, :, BODY]
     def median_error(o):
         tri = triangulate_dlt(o, cameras, MIN_SCORE, 3)
         rep = np.stack([project(c, tri.points) for c in cameras])
@@ -115,8 +118,8 @@ def swapped_views(obs, cameras):
             return np.nanmedian(err.transpose(1, 0, 2).reshape(n_frames, -1), axis=1)
     base = median_error(legs)
     swapped = np.zeros((n_cams, n_frames), bool)
-    perm = LEFT_RIGHT_SWAP[LOWER_BODY]
-    local = np.array([LOWER_BODY.index(i) for i in perm])
+    perm = LEFT_RIGHT_SWAP[BODY]
+    local = np.array([BODY.index(i) for i in perm])
     for c in range(n_cams):
         trial = legs.copy()
         trial[c] = trial[c][:, local]
