@@ -63,12 +63,11 @@ def real_recording(backend: str):
     from pipeline.io.interop import read_pose2sim_calibration
     calib = read_pose2sim_calibration(DEMO / "calibration" / "Calib_qualisys.toml", CAMERAS)
     cfg = DetectorConfig(backend=DetectorBackend(backend))
-    trial = DEMO / "balancing"
-    if backend == "openpose_json":
-        cfg.openpose_json.folder = "openpose/{camera}_json"
+    trial = DEMO / "balancing"      # OpenPose files in <trial>/openpose/<camera>_json, the default
     from pipeline.pose2d.run import detect_recording
     videos = [trial / "videos" / f"{c}.mp4" for c in CAMERAS]
-    obs = detect_recording(videos, calib.cameras, cfg, 100, trial)
+    n_frames = len(list((trial / "openpose" / f"{CAMERAS[0]}_json").glob("*.json")))
+    obs = detect_recording(videos, calib.cameras, cfg, n_frames, trial)
     return obs, calib.cameras
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.geometry import Camera, matrix_to_rodrigues, rodrigues_to_matrix
+from pipeline.geometry import Camera, rodrigues_to_matrix
 from pipeline.skeleton import INDEX, KEYPOINTS
 
 STREAM_BIAS, STREAM_OFFSET, STREAM_CALIBRATION = 1001, 1002, 1003   # per study
