@@ -54,6 +54,8 @@ SWAP_GAIN = 20.0       # px: a swap must lower the median error by this much ...
 SWAP_RATIO = 0.5       # ... and to below this share of the unswapped error
 LOWER_BODY = [INDEX[n] for n in KEYPOINTS
               if any(p in n for p in ("hip", "knee", "ankle", "heel", "toe")) and n != "hip"]
+KEYPOINT_GROUPS = {"face": ("nose", "eye", "ear", "head"), "arms": ("shoulder", "elbow", "wrist"),
+                   "hips": ("hip",), "knees": ("knee",), "ankles": ("ankle",), "feet": ("heel", "toe")}
 BODY = [INDEX[n] for n in KEYPOINTS          # every left/right keypoint below the face
         if n.startswith(("left_", "right_")) and not n.endswith(("eye", "ear"))]
 
@@ -178,6 +180,14 @@ def measure(obs, cameras, label):
     print(f"  residuals (offset-corrected, n={t['n']}): Student-t dof {t['t_dof']:.2f}, scale "
           f"{t['t_scale_px']:.2f} px; MAD sigma {t['mad_sigma_px']:.2f} px; beyond 4 MAD-sigma "
           f"{100 * t['share_beyond_4mad']:.2f} % (Gaussian {100 * t['gaussian_share_beyond_4sd']:.4f} %)")
+    parts = []
+    for group, words in KEYPOINT_GROUPS.items():
+        ks = [i for i, n in enumerate(KEYPOINTS) if any(w in n for w in words)]
+        r = res[:, :, ks][np.isfinite(res[:, :, ks, 0])]
+        r = r[np.linalg.norm(r, axis=1) < GROSS_PX].ravel()
+        if r.size:
+            parts.append(f"{group} {1.4826 * np.median(np.abs(r)):.1f}")
+    print(f"  residual MAD sigma by keypoint group: {', '.join(parts)} px")
     for c, cam in enumerate(cameras):
         frames = np.flatnonzero(sw[c])
         if frames.size:
