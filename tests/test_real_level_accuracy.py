@@ -3,7 +3,7 @@
 Trials: the default treadmill runner, seeds 0-2 x 4 s at 120 fps, the demo rig, the detector at
 the real level (conf/detector/synthetic_real.yaml) or one of its errors alone (1 px Gaussian
 otherwise), the default `TriangulationConfig` and the analysis as the stages run them
-(benchmarks/real_level_metrics.py, which prints the same errors for docs/metrics.md).
+(scripts/real_level_metrics.py, which prints the same errors for docs/metrics.md).
 
 Truth here is the detector's own keypoints: the true joint centres moved by the level's
 keypoint definition bias. No triangulation can see that bias (every view agrees on it); what it
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from real_level_metrics import load_level, summarize, trial_errors  # noqa: E402
 
 from pipeline.config import SyntheticNoiseConfig  # noqa: E402

@@ -12,7 +12,7 @@ the same analysis on the true skeleton with the true events. Errors are measured
 per side of the trial means; events: detected minus true time of each true event found
 within 150 ms.
 
-    python benchmarks/real_level_metrics.py [--seeds 6] [--duration 6] [--level conf/detector/synthetic_real.yaml]
+    python scripts/real_level_metrics.py [--seeds 6] [--duration 6] [--level conf/detector/synthetic_real.yaml]
         [--ablation]    # also each error of the level alone
         [--set max_reprojection_px=40 ...]   # triangulation settings other than the defaults
 
