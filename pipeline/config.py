@@ -303,7 +303,34 @@ class SyntheticNoiseConfig:
     swap_rate: float = 0.0                # share of frames with left/right labels exchanged
     outlier_rate: float = 0.0             # share of keypoints replaced by a gross error
     outlier_px: float = 80.0              # size of a gross error
+    # A real detector (pipeline/synth/detector_errors.py, docs/synthetic.md; all off here,
+    # on in conf/detector/synthetic_real.yaml):
+    noise_dof: float = 0.0                # Student-t pixel noise with this dof (pixel_sigma = scale); 0 = Gaussian
+    camera_offset_px: float = 0.0         # rms constant 2D shift per camera, px at 1080p (scales with image size)
+    keypoint_bias_m: float = 0.0          # fixed 3D offset of a model's hip/knee from the joint centre, m
+    swap_burst_rate: float = 0.0          # share of view-frames inside bursts of left/right swaps
+    swap_burst_frames: list[int] = field(default_factory=lambda: [5, 20])   # shortest, longest burst
+    hidden_dropout_rate: float = 0.0      # share of far-side (hidden) keypoint-frames missing, in runs
+    hidden_dropout_frames: float = 8.0    # mean length of those runs, frames
+    calibration_error_mm: float = 0.0     # the detector sees through cameras moved this far ...
+    calibration_error_deg: float = 0.0    # ... and turned this much from the calibration's
     seed: int = 0
+
+    def __post_init__(self):
+        rates = ("dropout_rate", "swap_rate", "outlier_rate", "swap_burst_rate", "hidden_dropout_rate")
+        bad = [k for k in rates if not 0.0 <= getattr(self, k) < 1.0]
+        bad += [k for k in ("pixel_sigma", "camera_offset_px", "keypoint_bias_m",
+                            "calibration_error_mm", "calibration_error_deg") if getattr(self, k) < 0]
+        if self.noise_dof != 0 and not self.noise_dof > 1:
+            bad.append("noise_dof (0 = Gaussian, else > 1)")
+        lo_hi = list(self.swap_burst_frames)
+        if len(lo_hi) != 2 or not 1 <= lo_hi[0] <= lo_hi[1]:
+            bad.append("swap_burst_frames ([shortest, longest], 1 <= shortest <= longest)")
+        if not self.hidden_dropout_frames >= 1:
+            bad.append("hidden_dropout_frames (>= 1)")
+        if bad:
+            raise ConfigError(f"detector.synthetic: out of range: {', '.join(bad)} (rates in [0, 1), "
+                              "sizes >= 0)")
 
 
 @dataclass

@@ -23,6 +23,24 @@ Error model (`SyntheticNoiseConfig`) and why its defaults are what they are:
   looks normal, so only geometry can reject them.
 - Dropouts (`dropout_rate`): that share of keypoints is missing at random.
 
+A real detector (`detector_errors.py`; all off by default, on in
+conf/detector/synthetic_real.yaml, sizes measured in docs/synthetic.md):
+- Keypoint definition bias (`keypoint_bias_m`): a model's "hip" or "knee" is not the joint
+  centre. Each keypoint is moved by a fixed 3D offset in the frame of its segment (long axis,
+  the pelvis's left-right axis, their normal), mirrored between left and right, before it is
+  projected: the same point in every view, so no geometry can see it.
+- Calibration error (`calibration_error_mm`, `calibration_error_deg`): the detector sees
+  through cameras moved and turned from the ones given (the true rig here; in a study, the
+  pipeline uses its own calibration of the true rig). The observations are then consistent
+  with a slightly different rig than the one the triangulation is given.
+- Per-camera offsets (`camera_offset_px`): a constant 2D shift per camera.
+- Heavy tails (`noise_dof`): the pixel noise is a bivariate Student-t with that many degrees
+  of freedom and scale `pixel_sigma` (0 = Gaussian).
+- Swap bursts (`swap_burst_rate`, `swap_burst_frames`): runs of consecutive frames, in one
+  view at a time, with every left/right pair exchanged.
+- Hidden-limb dropouts (`hidden_dropout_rate`, `hidden_dropout_frames`): far-side limbs
+  vanish in runs (a Markov chain per camera, side and limb), not frame by frame.
+
 Everything is drawn from one generator seeded with (noise.seed, rng_seed_offset), so the same
 inputs give the same observations; pass a different offset per trial for independent noise.
 """
@@ -35,6 +53,7 @@ import numpy as np
 from pipeline.config import SyntheticNoiseConfig
 from pipeline.geometry import Camera, project
 from pipeline.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
+from pipeline.synth import detector_errors as real
 
 BETA_CONCENTRATION = 20.0
 OCCLUDED_SCORE_MEAN = 0.3
@@ -52,8 +71,11 @@ class Observation:
     keypoints: np.ndarray    # (C, F, K, 3) x_px, y_px, score; NaN, NaN, 0 where missing
     swapped: np.ndarray      # (C, F) bool: frames whose left/right labels were exchanged
     outlier: np.ndarray      # (C, F, K) bool: gross errors, indexed by the REPORTED label
-    dropped: np.ndarray      # (C, F, K) bool: random dropouts
+    dropped: np.ndarray      # (C, F, K) bool: dropouts (random and hidden-limb)
     occluded: np.ndarray     # (C, F, K) bool: far-side keypoints (low score, larger error)
+    offset_px: np.ndarray    # (C, 2) each camera's constant pixel shift
+    bias_m: np.ndarray       # (F, K, 3) keypoint definition bias added to the true 3D
+    cameras: list            # the cameras the detector saw through (calibration error applied)
 
 
 def observe(points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig,
@@ -67,19 +89,34 @@ def observe_with_truth(points: np.ndarray, cameras: list[Camera], noise: Synthet
     """`observe`, plus masks of the errors it injected (for tests and error analyses)."""
     points = np.asarray(points, float)
     rng = np.random.default_rng([noise.seed, rng_seed_offset])
-    views = [_observe_view(points, cam, noise, rng) for cam in cameras]
-    return Observation(*(np.stack(parts) for parts in zip(*views)))
+    extra = [np.random.default_rng([noise.seed, rng_seed_offset, stream])
+             for stream in (real.STREAM_TAILS, real.STREAM_BURSTS, real.STREAM_HIDDEN)]
+    bias = (real.keypoint_bias(points, real.bias_table(noise.keypoint_bias_m, noise.seed))
+            if noise.keypoint_bias_m > 0 else np.zeros_like(points))
+    seen = real.perturb_cameras(cameras, noise.calibration_error_mm,
+                                noise.calibration_error_deg, noise.seed)
+    offsets = real.camera_offsets(cameras, noise.camera_offset_px, noise.seed)
+    views = [_observe_view(points, bias, cam, view, offset, noise, rng, extra)
+             for cam, view, offset in zip(cameras, seen, offsets)]
+    return Observation(*(np.stack(parts) for parts in zip(*views)), offset_px=offsets,
+                       bias_m=bias, cameras=seen)
 
 
-def _observe_view(points: np.ndarray, cam: Camera, noise: SyntheticNoiseConfig,
-                  rng: np.random.Generator):
+def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camera,
+                  offset: np.ndarray, noise: SyntheticNoiseConfig, rng: np.random.Generator,
+                  extra: list[np.random.Generator]):
+    """One camera: `cam` as given, `view` the camera the detector actually sees through."""
     n_frames, n_kp = points.shape[:2]
-    xy = project(cam, points)
-    occluded = (far_side_mask(points, cam) if noise.far_side_occlusion
-                else np.zeros((n_frames, n_kp), bool))
+    tails, bursts, hidden_rng = extra
+    xy = project(view, points + bias) + offset
+    far = far_side_mask(points, cam)
+    occluded = far.copy() if noise.far_side_occlusion else np.zeros((n_frames, n_kp), bool)
 
     sigma = np.where(occluded, OCCLUDED_NOISE_FACTOR * noise.pixel_sigma, noise.pixel_sigma)
-    xy = xy + rng.normal(size=xy.shape) * sigma[..., None]
+    draw = rng.normal(size=xy.shape)
+    if noise.noise_dof > 0:
+        draw *= real.student_t_factor(tails, noise.noise_dof, (n_frames, n_kp))[..., None]
+    xy = xy + draw * sigma[..., None]
     score = np.where(occluded, _beta(rng, OCCLUDED_SCORE_MEAN, (n_frames, n_kp)),
                      _beta(rng, noise.score_mean, (n_frames, n_kp)))
 
@@ -89,13 +126,17 @@ def _observe_view(points: np.ndarray, cam: Camera, noise: SyntheticNoiseConfig,
     xy = np.where(outlier[..., None], xy + shift, xy)
 
     swapped = rng.random(n_frames) < noise.swap_rate
+    swapped |= real.burst_mask(bursts, n_frames, noise.swap_burst_rate, noise.swap_burst_frames)
+    hidden = real.hidden_dropouts(hidden_rng, far, noise.hidden_dropout_rate,
+                                  noise.hidden_dropout_frames)
     obs = np.concatenate([xy, score[..., None]], axis=-1)
     obs[swapped] = obs[swapped][:, LEFT_RIGHT_SWAP]
     # The masks follow the labels as reported, so they line up with `obs`.
     outlier[swapped] = outlier[swapped][:, LEFT_RIGHT_SWAP]
     occluded[swapped] = occluded[swapped][:, LEFT_RIGHT_SWAP]
+    hidden[swapped] = hidden[swapped][:, LEFT_RIGHT_SWAP]
 
-    dropped = rng.random((n_frames, n_kp)) < noise.dropout_rate
+    dropped = (rng.random((n_frames, n_kp)) < noise.dropout_rate) | hidden
     width, height = cam.size
     x, y = obs[..., 0], obs[..., 1]
     inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)  # False for NaN
