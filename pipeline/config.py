@@ -270,6 +270,8 @@ class PersonSelectionConfig:
 @dataclass
 class RTMPoseConfig:
     model: str = "rtmpose-m"          # rtmpose-t/s/m/l (Halpe-26 configs shipped in mmpose) or a config path
+    # A config outside mmpose's own is Python that runs when read: true only for a file you trust
+    run_config_code: bool = False
     checkpoint: Optional[str] = None  # .pth file provided by the lab (track it with DVC)
     checkpoint_sha256: Optional[str] = None
     batch_size: int = 16              # person crops per forward pass

@@ -130,3 +130,87 @@ def test_paths_that_escape_the_study_are_refused_naming_the_key(tmp_path):
     assert confined(tmp_path / "r" / "a" / ".." / "b", [tmp_path / "r"], "k") == tmp_path / "r/a/../b"
     with pytest.raises(UnsafeValueError, match="k: .* is outside the study's folders"):
         confined(tmp_path / "r" / ".." / "elsewhere", [tmp_path / "r"], "k")
+
+
+# --- 3. checkpoints as weights only, mmpose configs only from mmpose ----------------------------
+class _Payload:
+    """A pickle that runs code when unpickled with weights_only=False."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+class _GetattrPayload:
+    """A pickle reaching a method through getattr (as OpenMMLab's statistics methods are)."""
+
+    def __reduce__(self):
+        import numpy as np
+        return (getattr, (np.ndarray, "tofile"))
+
+
+def _openmmlab_like(tmp_path: Path, extra: dict | None = None) -> tuple[Path, str]:
+    """A checkpoint shaped as OpenMMLab writes them: meta (dataset_meta with numpy arrays),
+    state_dict (OrderedDict of tensors) and message_hub (mmengine HistoryBuffers, whose
+    statistics methods pickle through builtins.getattr)."""
+    import collections
+    import hashlib
+
+    import numpy as np
+    import torch
+    history_buffer = pytest.importorskip("mmengine.logging.history_buffer")
+    loss = history_buffer.HistoryBuffer()
+    loss.update(0.25)
+    ckpt = {"meta": {"mmengine_version": "0.10.7", "epoch": 700, "iter": 12, "seed": 21,
+                     "dataset_meta": {"num_keypoints": 2, "flip_indices": [1, 0],
+                                      "sigmas": np.array([0.026, 0.025], np.float32),
+                                      "keypoint_colors": np.zeros((2, 3), np.uint8)}},
+            "state_dict": collections.OrderedDict(w=torch.arange(3.0), b=torch.zeros(2, dtype=torch.int64)),
+            "message_hub": {"log_scalars": {"train/loss": loss}, "runtime_info": {"iter": 12},
+                            "resumed_keys": {"iter": True}},
+            **(extra or {})}
+    path = tmp_path / "model.pth"
+    torch.save(ckpt, path)
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_openmmlab_checkpoint_loads_as_data_only(tmp_path):
+    import numpy as np
+    import torch
+    from pipeline.pose2d.checkpoints import TrainingRecord, read_checkpoint
+    path, digest = _openmmlab_like(tmp_path)
+    ckpt = read_checkpoint(path, digest)
+    assert torch.equal(ckpt["state_dict"]["w"], torch.arange(3.0))
+    np.testing.assert_array_equal(ckpt["meta"]["dataset_meta"]["sigmas"], np.array([0.026, 0.025], np.float32))
+    record = ckpt["message_hub"]["log_scalars"]["train/loss"]
+    assert isinstance(record, TrainingRecord)                    # inert, not mmengine's class
+    np.testing.assert_array_equal(record.state["_log_history"], [0.25])
+
+
+@pytest.mark.parametrize("payload", ["reduce", "getattr"])
+def test_checkpoint_with_a_pickle_payload_is_refused_and_runs_nothing(tmp_path, payload):
+    from pipeline.pose2d.checkpoints import CheckpointError, read_checkpoint
+    marker = tmp_path / "PWNED_checkpoint"
+    evil = _Payload(marker) if payload == "reduce" else _GetattrPayload()
+    path, digest = _openmmlab_like(tmp_path, {"meta_extra": evil})   # its sha256 IS configured
+    with pytest.raises(CheckpointError, match="holds objects runlab does not load") as err:
+        read_checkpoint(path, digest)
+    assert str(path) in str(err.value)
+    assert not marker.exists()
+
+
+def test_mmpose_config_outside_mmpose_needs_the_opt_in(tmp_path):
+    pytest.importorskip("mmpose")
+    from pipeline.pose2d.checkpoints import ConfigCodeError
+    from pipeline.pose2d.mmpose_backend import build_model, resolve_config
+    marker = tmp_path / "PWNED_config"
+    config = tmp_path / "model.py"
+    config.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    with pytest.raises(ConfigCodeError, match=r"detector\.rtmpose\.run_config_code: true"):
+        build_model(config)
+    assert not marker.exists()
+    assert resolve_config(config, run_config_code=True) == config     # the lab's explicit choice
+    shipped = resolve_config("rtmpose-t")
+    assert resolve_config(str(shipped)) == shipped                    # mmpose's own, by path
