@@ -7,6 +7,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.io import formats
+from pipeline.io.atomic import staged
 from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
@@ -25,15 +26,16 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)
-    out = paths.points3d(name)
-    formats.write_points3d(out, formats.Points3D(
-        result.points, result.reprojection_error, result.n_views, kp.fps,
-        result.views_used, kp.camera_names, result.swaps_repaired,
-        sd_per_px=predicted_sd(result.points, calib.cameras, result.views_used),
-        points_unfiltered=result.unfiltered))
-    write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
-    write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
-    write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
+    sd_per_px = predicted_sd(result.points, calib.cameras, result.views_used)
+    with staged(paths.points3d_dir(name)) as (stage_dir,):   # .npz/.trc/.c3d/.csv as one set
+        out = stage_dir / paths.points3d(name).name
+        formats.write_points3d(out, formats.Points3D(
+            result.points, result.reprojection_error, result.n_views, kp.fps,
+            result.views_used, kp.camera_names, result.swaps_repaired,
+            sd_per_px=sd_per_px, points_unfiltered=result.unfiltered))
+        write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
+        write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
+        write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
     present = np.isfinite(result.points[..., 0])
     measured = result.n_views > 0
     log.info("trial %s: %.1f%% of keypoints in 3D (%.1f%% measured, the rest gap-filled), "
