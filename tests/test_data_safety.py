@@ -109,6 +109,8 @@ def test_outputs_honour_the_umask_and_reruns_are_bit_identical(laid_out, tmp_pat
     assert not wrong, wrong                                     # was 0600 for 52 of 63 files
     if os.geteuid() == 0:                                       # really read them as a colleague
         assert _unreadable_by_group_member(results, files) == 0
+    texts = [p for p in files if p.suffix in (".html", ".json", ".csv", ".trc", ".toml")]
+    assert not [p for p in texts if str(tmp_path) in p.read_text()]   # links and names relative
     first = _digests(results)
     _run_stages(cfg)
     assert _digests(results) == first                           # every byte, reports and videos too
