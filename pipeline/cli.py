@@ -151,11 +151,9 @@ def demo(overrides: list[str]) -> int:
 
 
 def write_board_image(dpi: float, out: str | None, overrides: list[str]) -> Path:
-    import cv2
-
     from pipeline.calibration.board import board_image, make_board
     from pipeline.config import compose
-    from pipeline.io.atomic import atomic_path
+    from pipeline.io.video import write_image
 
     b = compose("conf", overrides).board
     path = Path(out or f"calibration/boards/charuco_{b.squares_x}x{b.squares_y}_"
@@ -164,8 +162,7 @@ def write_board_image(dpi: float, out: str | None, overrides: list[str]) -> Path
     image = board_image(make_board(b), dpi)
     if b.inverted:
         image = 255 - image
-    with atomic_path(path) as tmp:
-        cv2.imwrite(str(tmp), image)
+    write_image(path, image)
     return path
 
 

@@ -190,3 +190,13 @@ with staged(Path({str(folder)!r}), Path({str(single)!r})) as (f, s):
         (f / "index.html").write_text("new")
     assert (folder / "index.html").read_text() == "new" and single.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "report"]
+
+
+def test_image_write_that_fails_is_a_named_error(tmp_path, monkeypatch):
+    import numpy as np
+
+    from pipeline.io import video
+    monkeypatch.setattr(video.cv2, "imwrite", lambda *a: False)   # test double: OpenCV's failure
+    with pytest.raises(OutputError, match=r"cannot write image .*still\.png: check the free space"):
+        video.write_image(tmp_path / "still.png", np.zeros((4, 4, 3), np.uint8))
+    assert not list(tmp_path.iterdir())

@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.geometry import Camera, project
 from pipeline.io.atomic import atomic_path
-from pipeline.io.video import VideoError, iter_frames, probe
+from pipeline.io.video import VideoError, iter_frames, probe, write_image
 from pipeline.progress import progress
 from pipeline.skeleton import BONES, INDEX
 
@@ -165,8 +165,7 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
             if still_png is not None and index == still_frame:
                 image = frame.copy()
                 _label(image, f"{camera.name}  frame {index}")
-                with atomic_path(still_png) as tmp:
-                    cv2.imwrite(str(tmp), image)
+                write_image(still_png, image)
                 still = Path(still_png)
             _label(frame, f"{camera.name}  frame {index}  3D reprojected (L blue, R red)"
                    + ("; 2D detections thin yellow" if detected is not None else ""))
