@@ -82,12 +82,13 @@ def test_dvc_with_malicious_ids_and_camera_executes_and_writes_nothing(tmp_path,
     (lab / "params.yaml").write_text(OmegaConf.to_yaml(raw))
     repro = _run([dvc, "repro"], lab, env)
     exp = _run([dvc, "exp", "run", "-S", "study=inj"], lab, env)
+    camera_only = _run([dvc, "exp", "run", "-S", "study=quick"], lab, env)   # good ids, bad camera
 
-    for run in (repro, exp):
+    for run, key in ((repro, "study.synthesize"), (exp, "study.synthesize"), (camera_only, "rig.cameras")):
         out = run.stdout + run.stderr
         assert run.returncode != 0, out
         assert "runlab synth --dvc-stage" in out, out          # no id on the shell line
-        assert "is not a usable name" in out and "study.synthesize" in out, out
+        assert "is not a usable name" in out and f"{key}: " in out, out
     assert not list(tmp_path.rglob("PWNED*")) and not list(Path.cwd().glob("PWNED*"))
     assert not (tmp_path / "x").exists() and not (lab.parent.parent / "x").exists()
     assert _files(lab) - before == {"params.yaml"}
