@@ -200,3 +200,16 @@ def test_image_write_that_fails_is_a_named_error(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match=r"cannot write image .*still\.png: check the free space"):
         video.write_image(tmp_path / "still.png", np.zeros((4, 4, 3), np.uint8))
     assert not list(tmp_path.iterdir())
+
+
+def test_report_with_a_camera_the_calibration_lacks_is_a_named_error(laid_out, tmp_path):
+    from pipeline.io import formats
+    cfg, paths = _study(laid_out, tmp_path)
+    p3d = formats.read_points3d(paths.points3d("t_before"))
+    formats.write_points3d(paths.points3d("t_before"), formats.Points3D(
+        p3d.points, p3d.reprojection_error, p3d.n_views, p3d.fps, p3d.views_used,
+        ["cam_0", "cam_9"], p3d.swaps_repaired))
+    analyze.run(cfg, "t_before")
+    with pytest.raises(formats.FormatError, match=r"cameras \['cam_9'\] are not in .*calibration\.toml"):
+        report.run_trial(cfg, "t_before")
+    assert not paths.trial_report_dir("t_before").exists()

@@ -58,6 +58,10 @@ def run_trial(cfg: Config, name: str) -> Path:
     calibration_file = paths.trial_calibration(name)
     if calibration_file.exists():
         calibration = formats.read_calibration(calibration_file)
+        missing = [c for c in p3d.camera_names if c not in calibration.names]
+        if missing:
+            raise formats.FormatError(f"{paths.points3d(name)}: cameras {missing} are not in "
+                                      f"{calibration_file}; rerun triangulate with this calibration (dvc repro)")
         cameras = [calibration.camera(c) for c in p3d.camera_names]
         videos = paths.trial_videos(name, p3d.camera_names)
     if not all(v.exists() for v in videos):
