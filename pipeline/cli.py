@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--trial", default=None, help="one trial id (default: all)")
         if stage == "report":
             s.add_argument("--study", action="store_true", help="only the study report")
+        s.add_argument("--dvc-stage", action="store_true",
+                       help="the session/trial is the item of the DVC stage running this (DVC_STAGE): "
+                            "how dvc.yaml calls runlab, so that no id is ever on a shell line")
         s.add_argument("overrides", nargs="*", help="key=value overrides, e.g. triangulation.min_views=3")
     demo = sub.add_parser("demo", help="run the built-in demo study end to end through DVC")
     demo.add_argument("overrides", nargs="*")
@@ -114,6 +117,10 @@ def configure(config_dir: str, out: str, overrides: list[str]) -> Path:
 def run_stage(stage: str, args: argparse.Namespace) -> None:
     from pipeline.config import load_params
 
+    if args.dvc_stage:
+        from pipeline.safety import dvc_stage_item
+        option, item = dvc_stage_item(stage)
+        setattr(args, option, item)
     cfg = load_params(args.params, args.overrides)
     start = time.perf_counter()
     module = importlib.import_module(f"pipeline.stages.{stage}")
@@ -144,11 +151,9 @@ def demo(overrides: list[str]) -> int:
 
 
 def write_board_image(dpi: float, out: str | None, overrides: list[str]) -> Path:
-    import cv2
-
     from pipeline.calibration.board import board_image, make_board
     from pipeline.config import compose
-    from pipeline.io.atomic import atomic_path
+    from pipeline.io.video import write_image
 
     b = compose("conf", overrides).board
     path = Path(out or f"calibration/boards/charuco_{b.squares_x}x{b.squares_y}_"
@@ -157,8 +162,7 @@ def write_board_image(dpi: float, out: str | None, overrides: list[str]) -> Path
     image = board_image(make_board(b), dpi)
     if b.inverted:
         image = 255 - image
-    with atomic_path(path) as tmp:
-        cv2.imwrite(str(tmp), image)
+    write_image(path, image)
     return path
 
 

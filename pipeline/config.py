@@ -7,7 +7,6 @@ ConfigStore under `schema/<group>` for tools that compose with Hydra directly.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -17,6 +16,7 @@ from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from pipeline.errors import RunlabError
+from pipeline.safety import NAME_PATTERN, NAME_RULE, name_problem   # ids and camera names
 
 
 class ConfigError(RunlabError, ValueError):
@@ -39,9 +39,6 @@ class RunnerConfig:
     height_m: float = 1.75
     duration_s: float = 3.0
     seed: int = 0
-
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")   # session / trial ids: folder and DVC stage names
 
 
 @dataclass
@@ -273,6 +270,8 @@ class PersonSelectionConfig:
 @dataclass
 class RTMPoseConfig:
     model: str = "rtmpose-m"          # rtmpose-t/s/m/l (Halpe-26 configs shipped in mmpose) or a config path
+    # A config outside mmpose's own is Python that runs when read: true only for a file you trust
+    run_config_code: bool = False
     checkpoint: Optional[str] = None  # .pth file provided by the lab (track it with DVC)
     checkpoint_sha256: Optional[str] = None
     batch_size: int = 16              # person crops per forward pass
@@ -494,6 +493,7 @@ def _check_values(cfg: Config, source: str) -> None:
     n = len(cfg.rig.cameras)
     if not 2 <= n <= 8:
         problems.append(f"rig.cameras has {n} cameras; 2 to 8 are supported")
+    problems += [p for c in cfg.rig.cameras if (p := name_problem("rig.cameras", c))]
     if len(set(cfg.rig.cameras)) != n:
         problems.append("rig.cameras has duplicate names")
     if cfg.study.synthetic and len(cfg.rig.arc_deg) != n:
@@ -558,8 +558,7 @@ def _study_problems(study: StudyConfig) -> list[str]:
     for kind, names in (("session", study.sessions), ("trial", study.trials)):
         bad = [n for n in names if not NAME_PATTERN.match(n)]
         if bad:
-            problems.append(f"study.{kind}s: ids {bad} must be letters, digits, '_', '-' or '.' "
-                            "(they become folder and DVC stage names)")
+            problems.append(f"study.{kind}s: ids {bad} must be {NAME_RULE}")
     overlap = sorted(set(study.sessions) & set(study.trials))
     if overlap:
         problems.append(f"ids {overlap} are both a session and a trial; give them different names")

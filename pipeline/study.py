@@ -18,7 +18,8 @@ Results (one folder per DVC stage output, so each stage owns exactly its folder)
     <results_dir>/metrics.json                         study summary (DVC metrics)
 
 Session and trial ids are unique within a study; a trial belongs to one session and uses
-that session's calibration.
+that session's calibration. Every id and camera name is checked as a plain name and every path
+built here lies inside data_dir or results_dir (pipeline/safety.py), whatever the config says.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.config import Config, ConfigError
+from pipeline.safety import check_names, confined
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class StudyPaths:
         return cls(Path(cfg.study.data_dir), Path(cfg.study.results_dir), tuple(cfg.rig.cameras),
                    {name: t.session for name, t in cfg.study.trials.items()})
 
+    def _under(self, root: Path, key: str, *names: str) -> Path:
+        """root/names..., each name a plain name (the value of config key `key`)."""
+        check_names(key, names)
+        return confined(root.joinpath(*names), [root], key)
+
     def session_of(self, trial: str) -> str:
         if trial not in self.trial_sessions:
             raise ConfigError(f"no trial '{trial}' in study.trials (known: {', '.join(self.trial_sessions)})")
@@ -48,17 +55,20 @@ class StudyPaths:
 
     # inputs
     def session_dir(self, session: str) -> Path:
-        return self.data_dir / session
+        return self._under(self.data_dir, "study.sessions", session)
 
     def calibration_videos(self, session: str) -> list[Path]:
+        check_names("rig.cameras", self.cameras)
         return [self.session_dir(session) / "calibration" / f"{c}.mp4" for c in self.cameras]
 
     def trial_dir(self, trial: str) -> Path:
-        return self.session_dir(self.session_of(trial)) / trial
+        return self._under(self.session_dir(self.session_of(trial)), "study.trials", trial)
 
     def trial_videos(self, trial: str, cameras: Sequence[str] | None = None) -> list[Path]:
         """One video per camera: rig.cameras, or `cameras` (e.g. the order a result file uses)."""
-        return [self.trial_dir(trial) / f"{c}.mp4" for c in (cameras or self.cameras)]
+        cameras = cameras or self.cameras
+        check_names("camera names", cameras)
+        return [self.trial_dir(trial) / f"{c}.mp4" for c in cameras]
 
     # synthetic ground truth
     def truth_dir(self, session: str) -> Path:
@@ -75,7 +85,7 @@ class StudyPaths:
 
     # per-session results
     def calibration_dir(self, session: str) -> Path:
-        return self.results_dir / "sessions" / session / "calibration"
+        return self._under(self.results_dir / "sessions", "study.sessions", session) / "calibration"
 
     def calibration(self, session: str) -> Path:
         return self.calibration_dir(session) / "calibration.toml"
@@ -91,7 +101,7 @@ class StudyPaths:
 
     # per-trial results
     def trial_results(self, trial: str) -> Path:
-        return self.results_dir / "trials" / trial
+        return self._under(self.results_dir / "trials", "study.trials", trial)
 
     def keypoints2d_dir(self, trial: str) -> Path:
         return self.trial_results(trial) / "keypoints2d"
@@ -100,6 +110,7 @@ class StudyPaths:
         return self.keypoints2d_dir(trial) / f"{trial}.npz"
 
     def preview(self, trial: str, camera: str) -> Path:
+        check_names("rig.cameras", [camera])
         return self.keypoints2d_dir(trial) / "previews" / f"{camera}.png"
 
     def points3d_dir(self, trial: str) -> Path:

@@ -19,11 +19,18 @@ import torch  # noqa: E402
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """A checkpoint of random weights for RTMPose-t, written the way a lab file would be."""
+    """A checkpoint of random weights for RTMPose-t, written the way OpenMMLab training writes
+    them: meta with the dataset_meta (numpy arrays) and the training log (mmengine objects),
+    which runlab reads with weights_only=True (pipeline/pose2d/checkpoints.py)."""
+    from mmengine.logging import HistoryBuffer
     backend = RTMPoseBackend("rtmpose-t", allow_random_weights=True, device="cpu")
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "rtmpose-t-random.pth"
-    torch.save({"state_dict": backend.model.state_dict(), "meta": {}}, path)
+    loss = HistoryBuffer()
+    loss.update(0.5)
+    torch.save({"state_dict": backend.model.state_dict(),
+                "meta": {"dataset_meta": backend.model.dataset_meta, "epoch": 700},
+                "message_hub": {"log_scalars": {"train/loss": loss}, "runtime_info": {"iter": 1}}}, path)
     return path, hashlib.sha256(path.read_bytes()).hexdigest(), backend
 
 

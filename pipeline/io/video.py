@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import RunlabError
-from pipeline.io.atomic import atomic_path
+from pipeline.io.atomic import OutputError, atomic_path
 
 
 class VideoError(RunlabError, RuntimeError):
@@ -83,6 +83,21 @@ def sha256(path: Path | str, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def write_image(path: Path | str, image: np.ndarray) -> Path:
+    """An image file (format by suffix), atomically. OpenCV reports a failed write only by
+    returning False (a full disk gave a silently truncated PNG): that is an OutputError."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        try:
+            ok = cv2.imwrite(str(tmp), image)
+        except cv2.error as exc:
+            raise OutputError(f"cannot write image {path}: {str(exc).strip().splitlines()[-1]}") from None
+        if not ok:
+            raise OutputError(f"cannot write image {path}: check the free space on its disk and that "
+                              f"{path.parent} is writable, then run the stage again")
+    return path
 
 
 @contextlib.contextmanager

@@ -2,8 +2,9 @@
 
 * Model: an mmpose config, by short name (`rtmpose-t|s|m|l`, the Halpe-26 body8 configs that
   ship inside the mmpose package under `.mim/configs/body_2d_keypoint/rtmpose/body8/`) or by
-  path. Weights: a checkpoint file whose SHA-256 is verified BEFORE it is loaded (the lab
-  provides the file; nothing is downloaded). A wrong or missing hash / file is a
+  path (inside mmpose's configs unless `run_config_code`: a config is Python). Weights: a
+  checkpoint file whose SHA-256 is verified BEFORE it is read, as data only (checkpoints.py;
+  the lab provides the file; nothing is downloaded). A wrong or missing hash / file is a
   `CheckpointError` naming the path and the expected and actual hashes.
 * Person boxes (no detector): the first frame and any frame after the track was lost use the
   full frame as the box; afterwards each forward pass uses, per camera, the union of that
@@ -37,7 +38,8 @@ import cv2
 import numpy as np
 
 from pipeline.errors import RunlabError
-from pipeline.io.video import sha256 as file_sha256
+from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, read_checkpoint,  # noqa: F401
+                                         shipped_config_dir, verify_checkpoint)
 from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
 from pipeline.skeleton import KEYPOINTS
 
@@ -56,40 +58,17 @@ _DERIVED = {"head": ("left_ear", "right_ear"), "neck": ("left_shoulder", "right_
             "hip": ("left_hip", "right_hip")}
 
 
-class CheckpointError(RunlabError, ValueError):
-    """A pose-model checkpoint is missing or is not the file the configuration names."""
-
-
-def resolve_config(config: Union[str, Path]) -> Path:
-    """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist)."""
+def resolve_config(config: Union[str, Path], run_config_code: bool = False) -> Path:
+    """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist). A path
+    outside mmpose's shipped configs needs `run_config_code` (the config is Python)."""
     if str(config) in RTMPOSE_CONFIGS:
-        import importlib.util
-        spec = importlib.util.find_spec("mmpose")
-        if spec is None or spec.origin is None:
-            raise RunlabError("the rtmpose backend needs mmpose 1.3 installed")
-        path = Path(spec.origin).parent.joinpath(".mim", "configs", *_CONFIG_DIR, RTMPOSE_CONFIGS[str(config)])
+        path = shipped_config_dir().joinpath(*_CONFIG_DIR, RTMPOSE_CONFIGS[str(config)])
     else:
         path = Path(config)
     if not path.is_file():
         raise RunlabError(f"pose model config {path} not found; use one of {sorted(RTMPOSE_CONFIGS)} "
                           f"or the path of an mmpose config file")
-    return path
-
-
-def verify_checkpoint(path: Union[str, Path], expected_sha256: Optional[str]) -> str:
-    """Check the file's SHA-256 against the expected one; returns the actual hash."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"pose checkpoint {path} not found (expected sha256 {expected_sha256}); "
-                              f"copy the lab's checkpoint file there or fix the path (e.g. `dvc pull`)")
-    actual = file_sha256(path)
-    if not expected_sha256:
-        raise CheckpointError(f"pose checkpoint {path}: no expected sha256 configured; its sha256 is "
-                              f"{actual}: put that in the configuration if this is the right file")
-    if actual.lower() != expected_sha256.strip().lower():
-        raise CheckpointError(f"pose checkpoint {path}: sha256 {actual} does not match the expected "
-                              f"{expected_sha256}; the file is corrupt or a different model")
-    return actual
+    return check_config_source(path, run_config_code)
 
 
 def mapping_from_names(names: Sequence[str], model: str = "mmpose") -> KeypointMapping:
@@ -149,7 +128,7 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-def build_model(config: Union[str, Path], device: str = "cpu"):
+def build_model(config: Union[str, Path], device: str = "cpu", run_config_code: bool = False):
     """The mmpose model of a config with random weights (no pretrained download)."""
     from pipeline.pose2d import mmcv_compat
     mmcv_compat.install()
@@ -157,19 +136,13 @@ def build_model(config: Union[str, Path], device: str = "cpu"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from mmpose.apis import init_model
-        return init_model(str(resolve_config(config)), None, device=device)
+        return init_model(str(resolve_config(config, run_config_code)), None, device=device)
 
 
 def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str]) -> None:
-    """Verify the hash, then load the weights (strictly: every model weight must be there)."""
-    import pickle
-    import torch
-    verify_checkpoint(path, expected_sha256)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        # OpenMMLab checkpoints carry metadata objects; the file's hash is verified above.
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    """Verify the hash, read the file as data only, then load the weights (strictly: every
+    model weight must be there)."""
+    ckpt = read_checkpoint(path, expected_sha256)
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f"pose checkpoint {path}: no state_dict inside")
@@ -192,7 +165,8 @@ class RTMPoseBackend:
     def __init__(self, config: Union[str, Path] = "rtmpose-m", checkpoint: Union[str, Path, None] = None,
                  sha256: Optional[str] = None, device: str = "auto", fp16: bool = False,
                  batch_size: int = 16, bbox_expand: float = 1.25, min_person_score: float = 0.3,
-                 flip_test: bool = False, allow_random_weights: bool = False):
+                 flip_test: bool = False, allow_random_weights: bool = False,
+                 run_config_code: bool = False):
         import torch
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -205,7 +179,7 @@ class RTMPoseBackend:
         if checkpoint is None and not allow_random_weights:
             raise CheckpointError("the rtmpose backend needs a checkpoint file and its sha256 "
                                   "(random weights only for tests and benchmarks)")
-        self.model = build_model(config, "cpu")
+        self.model = build_model(config, "cpu", run_config_code)
         if checkpoint is not None:
             load_checkpoint(self.model, checkpoint, sha256)
         self.model.to(self.device).eval()

@@ -24,7 +24,7 @@ def make_backend(cfg: DetectorConfig) -> PoseBackend:
         r = cfg.rtmpose
         return RTMPoseBackend(r.model, r.checkpoint, r.checkpoint_sha256, device=r.device,
                               fp16=r.fp16, batch_size=r.batch_size, bbox_expand=r.bbox_expand,
-                              min_person_score=r.min_person_score)
+                              min_person_score=r.min_person_score, run_config_code=r.run_config_code)
     raise ValueError(f"{cfg.backend.value} is not a video backend")
 
 

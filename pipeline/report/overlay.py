@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.geometry import Camera, project
 from pipeline.io.atomic import atomic_path
-from pipeline.io.video import VideoError, iter_frames, probe
+from pipeline.io.video import VideoError, iter_frames, probe, write_image
 from pipeline.progress import progress
 from pipeline.skeleton import BONES, INDEX
 
@@ -87,6 +87,26 @@ def open_video(path: Path, fps: float, size: tuple[int, int], fmt: str = "webm"
             yield writer.write
         finally:
             writer.release()
+        if fmt == "webm":
+            stable_track_uids(tmp)
+
+
+# Matroska TrackUID / TagTrackUID elements (8-byte values): FFmpeg draws them at random, so
+# the same frames gave a different file on every run (DVC saw a changed report).
+_UID_ELEMENTS = (b"\x73\xc5\x88", b"\x63\xc5\x88")
+
+
+def stable_track_uids(path: Path) -> None:
+    """Replace the random track UID of a one-track WebM by 1, so equal frames give equal bytes."""
+    data = bytearray(Path(path).read_bytes())
+    head = data.find(_UID_ELEMENTS[0])
+    if head < 0:
+        return
+    uid = bytes(data[head + 3:head + 11])
+    fixed = (1).to_bytes(8, "big")
+    for element in _UID_ELEMENTS:
+        data = data.replace(element + uid, element + fixed)
+    Path(path).write_bytes(bytes(data))
 
 
 def draw_projected(image: np.ndarray, pixels: np.ndarray, thickness: int = 2,
@@ -145,8 +165,7 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
             if still_png is not None and index == still_frame:
                 image = frame.copy()
                 _label(image, f"{camera.name}  frame {index}")
-                with atomic_path(still_png) as tmp:
-                    cv2.imwrite(str(tmp), image)
+                write_image(still_png, image)
                 still = Path(still_png)
             _label(frame, f"{camera.name}  frame {index}  3D reprojected (L blue, R red)"
                    + ("; 2D detections thin yellow" if detected is not None else ""))

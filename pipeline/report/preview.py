@@ -6,8 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.io.atomic import atomic_path
-from pipeline.io.video import iter_frames
+from pipeline.io.video import iter_frames, write_image
 from pipeline.skeleton import BONES, INDEX
 
 LEFT, RIGHT, CENTRE = (255, 128, 0), (0, 0, 255), (0, 200, 0)  # BGR: left blue, right red
@@ -49,6 +48,5 @@ def write_previews(video: Path, keypoints: np.ndarray, frames: list[int], out_pn
             tiles.append(cv2.resize(drawn, (round(w * 480 / h), 480), interpolation=cv2.INTER_AREA))
         if index >= max(wanted):
             break
-    with atomic_path(out_png) as tmp:
-        cv2.imwrite(str(tmp), np.hstack(tiles))
+    write_image(out_png, np.hstack(tiles))
     return out_png

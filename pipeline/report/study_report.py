@@ -166,7 +166,8 @@ def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) 
                         ls="-" if k else "--", label=session["label"] or session["session"])
             ax.set_title(f"{TITLES.get(name, name)} (deg), {side}", fontsize=9)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7, loc="best")
+            if ax.get_legend_handles_labels()[0]:      # every trial failed: nothing to label
+                ax.legend(fontsize=7, loc="best")
             if row == len(COMPARED_CURVES) - 1:
                 ax.set_xlabel("% gait cycle (0 = foot strike)")
     fig.suptitle(f"Subject {subject}: mean curves per session", fontsize=10)

@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.gait.angles import SIDES, body_axes, hip_centre, knee_flexion_deg
 from pipeline.gait.metrics import sample_at, stance_samples
-from pipeline.io.atomic import atomic_path
+from pipeline.io.video import write_image
 from pipeline.progress import progress
 from pipeline.report.overlay import BONE_COLOURS, draw_projected, open_video
 
@@ -130,8 +130,7 @@ def write_views_still(points: np.ndarray, forward, frame: int, out_png: Path,
     if travels:
         centre = hip_centre(points[frame:frame + 1])[0].copy()
         centre[2] = 0.0
-    with atomic_path(out_png) as tmp:
-        cv2.imwrite(str(tmp), render_frame(points[frame], forward, centre, panel_px, f"frame {frame}"))
+    write_image(out_png, render_frame(points[frame], forward, centre, panel_px, f"frame {frame}"))
     return Path(out_png)
 
 
@@ -179,6 +178,5 @@ def key_event_sheet(points: np.ndarray, events: dict, forward, out_png: Path,
         rows.append(np.hstack(tiles))
     if not rows:
         return None
-    with atomic_path(out_png) as tmp:
-        cv2.imwrite(str(tmp), np.vstack(rows))
+    write_image(out_png, np.vstack(rows))
     return Path(out_png)

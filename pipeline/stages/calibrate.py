@@ -12,7 +12,7 @@ from pipeline.config import Config
 from pipeline.errors import RunlabError
 from pipeline.io import formats
 from pipeline.io.video import probe_synchronized
-from pipeline.stages.common import log, session_names
+from pipeline.stages.common import log, reproducible, session_names
 from pipeline.study import StudyPaths
 
 
@@ -30,7 +30,8 @@ def calibrate_session(cfg: Config, session: str) -> None:
     videos = paths.calibration_videos(session)
     probe_synchronized(videos)
     result = calibrate(videos, list(cfg.rig.cameras), cfg.board, cfg.calibration)
-    quality = dict(result.quality)
+    quality, timings = reproducible(result.quality)   # no timings or absolute paths in tracked files
+    log.info("session %s: calibration steps (s): %s", session, ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if session in cfg.study.synthesize and paths.truth_rig(session).exists():
         truth = formats.read_calibration(paths.truth_rig(session)).cameras
         quality["truth_comparison"] = compare_with_truth(result.cameras, truth)

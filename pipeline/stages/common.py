@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Optional
 
 from pipeline.config import Config
@@ -36,3 +38,24 @@ def session_names(cfg: Config, session: Optional[str]) -> list[str]:
         return list(cfg.study.sessions)
     cfg.study.session(session)
     return [session]
+
+
+def reproducible(record: dict, root: Path | None = None) -> tuple[dict, dict]:
+    """A quality record fit for a DVC-tracked file: the same bytes on every rerun of the same
+    inputs. Returns (record without `timings_s`, timings) with absolute paths under `root`
+    (default: the working directory, the DVC project) made relative to it; the timings go to
+    the log, never into a tracked file."""
+    root = Path.cwd() if root is None else Path(root)
+
+    def portable(value):
+        if isinstance(value, dict):
+            return {k: portable(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [portable(v) for v in value]
+        if isinstance(value, str) and os.path.isabs(value) and Path(value).is_relative_to(root):
+            return os.path.relpath(value, root)
+        return value
+
+    record = dict(record)
+    timings = record.pop("timings_s", {})
+    return portable(record), timings

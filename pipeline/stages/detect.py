@@ -7,6 +7,7 @@ import numpy as np
 
 from pipeline.config import Config, ConfigError, DetectorBackend
 from pipeline.io import formats
+from pipeline.io.atomic import staged
 from pipeline.io.video import VideoError, probe_synchronized, sha256
 from pipeline.pose2d.run import detect_recording
 from pipeline.pose2d.synthetic import detect_synthetic
@@ -48,13 +49,16 @@ def detect_trial(cfg: Config, name: str) -> None:
                                   cfg.detector.synthetic, stream)
     else:
         points = detect_recording(videos, calib.cameras, cfg.detector, n_frames, paths.trial_dir(name))
-    formats.write_keypoints2d(paths.keypoints2d(name), formats.Keypoints2D(
-        points=points, camera_names=list(cfg.rig.cameras), fps=infos[0].fps,
-        backend=backend.value, video_sha256=[sha256(v) for v in videos]))
-    if cfg.detector.preview_frames > 0:
-        frames = np.linspace(0, n_frames - 1, cfg.detector.preview_frames + 2)[1:-1].round().astype(int)
-        for cam, video, kp in zip(cfg.rig.cameras, videos, points):
-            write_previews(video, kp, sorted(set(frames.tolist())), paths.preview(name, cam))
+    out_dir = paths.keypoints2d_dir(name)
+    with staged(out_dir) as (stage_dir,):       # keypoints and previews replaced as one set
+        formats.write_keypoints2d(stage_dir / paths.keypoints2d(name).relative_to(out_dir), formats.Keypoints2D(
+            points=points, camera_names=list(cfg.rig.cameras), fps=infos[0].fps,
+            backend=backend.value, video_sha256=[sha256(v) for v in videos]))
+        if cfg.detector.preview_frames > 0:
+            frames = np.linspace(0, n_frames - 1, cfg.detector.preview_frames + 2)[1:-1].round().astype(int)
+            for cam, video, kp in zip(cfg.rig.cameras, videos, points):
+                write_previews(video, kp, sorted(set(frames.tolist())),
+                               stage_dir / paths.preview(name, cam).relative_to(out_dir))
     seen = np.isfinite(points[..., 0]).mean()
     log.info("trial %s: %s keypoints for %d cameras x %d frames (%.0f%% present)",
              name, backend.value, len(videos), n_frames, 100 * seen)

@@ -8,12 +8,12 @@ metrics, so it is quick to rebuild.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
+from pipeline.io.atomic import staged
 from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
@@ -44,8 +44,6 @@ def run_trial(cfg: Config, name: str) -> Path:
     p3d = formats.read_points3d(paths.points3d(name))
     forward = data["summary"]["forward"]      # the line of progression the analysis used
     out = paths.trial_report_dir(name)
-    if out.exists():                          # this stage owns the folder: no stale overlays
-        shutil.rmtree(out)
 
     quality_file = paths.calibration_quality(info.session)
     quality = formats.read_json(quality_file) if quality_file.exists() else None
@@ -65,6 +63,10 @@ def run_trial(cfg: Config, name: str) -> Path:
     calibration_file = paths.trial_calibration(name)
     if calibration_file.exists():
         calibration = formats.read_calibration(calibration_file)
+        missing = [c for c in p3d.camera_names if c not in calibration.names]
+        if missing:
+            raise formats.FormatError(f"{paths.points3d(name)}: cameras {missing} are not in "
+                                      f"{calibration_file}; rerun triangulate with this calibration (dvc repro)")
         cameras = [calibration.camera(c) for c in p3d.camera_names]
         videos = paths.trial_videos(name, p3d.camera_names)
     if not all(v.exists() for v in videos):
@@ -75,12 +77,16 @@ def run_trial(cfg: Config, name: str) -> Path:
     detections = kp.points if kp is not None and rc.overlay_detections else None
     if detections is not None and kp.camera_names != p3d.camera_names:
         detections = None                     # another camera order: do not mix views up
-    media = render_media(out, p3d.points, p3d.fps, analysis.events, forward, videos, cameras,
-                         detections, min_score, rc.overlay_width_px or None,
-                         rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
-    index = write_trial_report(out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
-                               quality, quality_href, detection, media, data.get("truth_errors"),
-                               rc.title, data.get("verdict"))
+    # written into a staging folder that replaces the report as a whole: no stale overlays,
+    # and a crash leaves the previous report (links are relative, so they hold after the move)
+    with staged(out) as (stage_out,):
+        media = render_media(stage_out, p3d.points, p3d.fps, analysis.events, forward, videos, cameras,
+                             detections, min_score, rc.overlay_width_px or None,
+                             rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
+        index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
+                                   quality, quality_href, detection, media, data.get("truth_errors"),
+                                   rc.title, data.get("verdict"))
+        index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
 
@@ -102,7 +108,9 @@ def run_study(cfg: Config) -> Path:
             trial_metrics = formats.read_json(paths.trial_metrics(name))
             trial_metrics.pop("schema_version", None)
             metrics[name] = trial_metrics
-    index = write_study_report(out, summaries, cfg.report.title, cfg.study.name)
-    formats.write_json(paths.study_metrics, {"trials": metrics})
+    with staged(out, paths.study_metrics) as (stage_out, stage_metrics):   # replaced as one set
+        index = write_study_report(stage_out, summaries, cfg.report.title, cfg.study.name)
+        formats.write_json(stage_metrics, {"trials": metrics})
+        index = out / index.relative_to(stage_out)
     log.info("study report written to %s", index)
     return index

@@ -10,6 +10,7 @@ import numpy as np
 from pipeline.config import Config, ConfigError, ThresholdsConfig, lens_board_config
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
+from pipeline.io.atomic import staged
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
 from pipeline.synth.board_video import write_calibration_videos, write_lens_videos
@@ -32,7 +33,13 @@ def run(cfg: Config, session: Optional[str] = None) -> None:
 
 
 def synth_session(cfg: Config, session: str) -> None:
-    paths = StudyPaths.from_config(cfg)
+    final = StudyPaths.from_config(cfg)
+    # the session folder is rendered into a staging folder and replaces the old one as a whole
+    with staged(final.session_dir(session)) as (stage_dir,):
+        _render_session(cfg, session, dataclasses.replace(final, data_dir=stage_dir.parent))
+
+
+def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
     cameras = make_rig(cfg.rig)   # the same rig in every session; each session is calibrated anew
     formats.write_calibration(paths.truth_rig(session),
                               formats.Calibration(cameras, metadata={"source": "synthetic truth"}))

@@ -7,6 +7,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.io import formats
+from pipeline.io.atomic import staged
 from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
@@ -27,15 +28,16 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)
     qa = triangulation_qa(result, kp.points, kp.camera_names, kp.fps, cfg.triangulation)
-    out = paths.points3d(name)
-    formats.write_points3d(out, formats.Points3D(
-        result.points, result.reprojection_error, result.n_views, kp.fps,
-        result.views_used, kp.camera_names, result.swaps_repaired,
-        sd_per_px=predicted_sd(result.points, calib.cameras, result.views_used),
-        points_unfiltered=result.unfiltered, qa=qa))
-    write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
-    write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
-    write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
+    sd_per_px = predicted_sd(result.points, calib.cameras, result.views_used)
+    with staged(paths.points3d_dir(name)) as (stage_dir,):   # .npz/.trc/.c3d/.csv as one set
+        out = stage_dir / paths.points3d(name).name
+        formats.write_points3d(out, formats.Points3D(
+            result.points, result.reprojection_error, result.n_views, kp.fps,
+            result.views_used, kp.camera_names, result.swaps_repaired,
+            sd_per_px=sd_per_px, points_unfiltered=result.unfiltered, qa=qa))
+        write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
+        write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
+        write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
     for warning in qa.warnings:
         log.warning("trial %s: %s", name, warning)
     share = measured_share(result.n_views, kp.points, cfg.triangulation.min_score)
