@@ -110,6 +110,20 @@ def test_metrics_with_true_events_match_prescribed_values():
     json.dumps(result.to_dict())
 
 
+def test_an_untimed_toe_off_never_borrows_the_next_cycles():
+    """A toe-off set aside as poorly observed (and the next strike with it) must not make the
+    next cycle's toe-off this stance's end: stance would then hold the swing's knee bend (the
+    real-detector level measured 81 deg 'peak stance knee flexion' for a 42 deg truth)."""
+    points, events = running_trial()
+    left = events["left"]
+    events = {**events, "left": {"foot_strike": np.delete(left["foot_strike"], 3),
+                                 "toe_off": np.delete(left["toe_off"], 2)}}
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
+    peaks = [s["peak_stance_knee_flexion_deg"] for s in result.strides if s["side"] == "left"]
+    assert len(peaks) == 4                          # the stride without its toe-off is left out
+    assert peaks == pytest.approx([42.0] * 4, abs=1e-9)
+
+
 def test_crossover_and_low_knee_flexion_flags():
     points, events = running_trial(foot_y={"left": -0.01, "right": 0.02}, knee=(10.0, 33.0, 14.0),
                                    knee_over_toe=-0.02)

@@ -48,6 +48,10 @@ METRICS: dict[str, tuple[str, str]] = {
 
 # Metrics whose left/right symmetry index is reported (positive quantities only: the index
 # of a metric whose mean can be near zero, such as step width or hip adduction, is meaningless).
+# Stance lasts 30-40 % of a running stride and ~60 % of a walking one: a toe-off later than
+# this share of the typical stride after a strike belongs to the next cycle (its own toe-off
+# was not timed), and would put the swing's knee bend into "stance".
+MAX_STANCE_FRACTION = 0.75
 SYMMETRY_METRICS = ("ground_contact_time_ms", "flight_time_ms", "stride_length_m",
                     "peak_stance_knee_flexion_deg", "knee_flexion_at_toe_off_deg",
                     "pelvic_drop_deg")
@@ -190,12 +194,14 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
     other_strikes = events[other]["foot_strike"]
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
+    longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
     strides = []
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
         if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
             next_strike = np.inf          # the next strike was not timed: no stride time
-        later = toe_offs[(toe_offs > strike) & (toe_offs < next_strike)]
+        # this strike's own toe-off, never the next cycle's when its own was not timed
+        later = toe_offs[(toe_offs > strike) & (toe_offs < min(next_strike, strike + longest_stance))]
         if later.size == 0:
             continue                      # stance not seen to its end
         toe_off = later[0]
@@ -256,6 +262,13 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "stride_length_m": _number(stride_length),
         })
     return strides
+
+
+def _typical_stride(strikes, other_strikes, toe_offs) -> float:
+    """Median time (frames) between consecutive strikes of one foot (inf when none)."""
+    pairs = [b - a for a, b in zip(strikes[:-1], strikes[1:])
+             if not skips_a_cycle(a, b, other_strikes, toe_offs)]
+    return float(np.median(pairs)) if pairs else np.inf
 
 
 def _previous_opposite_strike(opposite: np.ndarray, strike: float, previous_same: float):
