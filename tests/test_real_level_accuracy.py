@@ -66,9 +66,9 @@ def _misses(s: dict, max_rmse_mm: float) -> list[str]:
 
 
 # Each error alone, at its real-level size: the 3D bound is what that error leaves after a
-# perfect rejection (calibration error: the rig's mm and tenths of a degree, measured 6.6 mm;
-# per-camera offsets: 15 px rms moves each view's ray ~3 cm at 3.2 m, measured 27 mm with a
-# 40 px gate; noise: Student-t scale 7.5 px, measured 11.3 mm with a 40 px gate).
+# perfect rejection (calibration error: the rig's mm and tenths of a degree, measured 5.7 mm;
+# per-camera offsets: 15 px rms moves each view's ray ~3 cm at 3.2 m, measured 28.5 mm with the
+# adaptive gates; noise: Student-t scale 7.5 px, measured 11.1 mm).
 ALONE = {
     "swap bursts": (("swap_burst_rate", "swap_burst_frames"), 2.0, None),
     "hidden-limb dropouts": (("hidden_dropout_rate", "hidden_dropout_frames"), 2.0, None),
