@@ -15,6 +15,7 @@ from typing import Any, Optional
 from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from pipeline.config_text import yaml_typed_text_problems
 from pipeline.errors import RunlabError
 from pipeline.safety import NAME_PATTERN, NAME_RULE, name_problem   # ids and camera names
 
@@ -476,6 +477,9 @@ def register_schemas() -> None:
 def validate(raw: Any, source: str = "config") -> Config:
     """Merge `raw` (dict or DictConfig) onto the schema; any unknown key or bad type raises
     ConfigError naming the key and `source`."""
+    typed_text = yaml_typed_text_problems(raw)
+    if typed_text:
+        raise ConfigError(f"{source}: " + "; ".join(typed_text))
     schema = OmegaConf.structured(Config)
     try:
         merged = OmegaConf.merge(schema, raw)

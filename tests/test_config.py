@@ -150,3 +150,21 @@ def test_no_frame_rate_is_refused_for_the_low_pass(fps):
     6 fps calibration-only study or a 30 fps webcam rig configures with the defaults."""
     cfg = validate({"rig": {"fps": fps}, "study": ONE_TRIAL})
     assert cfg.triangulation.lowpass_hz == 15.0
+
+
+def test_ids_and_names_yaml_reads_as_numbers_are_refused_naming_the_keys():
+    """Unquoted 010 is 8 in YAML, 1e3 is 1000.0, no is false: a subject renamed that way
+    would be mislabelled or merged with another in before/after (issue #15)."""
+    raw = OmegaConf.create("study:\n  sessions:\n    010:\n      subject: 010\n    s2:\n"
+                           "      subject: no\n  trials:\n    1e3:\n      session: s2\n")
+    with pytest.raises(ConfigError) as err:
+        validate(raw)
+    msg = str(err.value)
+    for where in ("the id in study.sessions (8)", "the id in study.trials (1000.0)",
+                  "study.sessions.8.subject (8)", "study.sessions.s2.subject (False)"):
+        assert where in msg
+    assert 'quote them in the YAML file, e.g. subject: "010"' in msg
+    quoted = OmegaConf.create('study:\n  sessions:\n    "010":\n      subject: "010"\n'
+                              '  trials:\n    "t1":\n      session: "010"\n')
+    cfg = validate(quoted)
+    assert cfg.study.sessions["010"].subject == "010"
