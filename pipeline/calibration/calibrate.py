@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.calibration.back_views import judge_back_views
 from pipeline.calibration.board import make_board
 from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
                                          diagnose_unseen, spread_over, unseen_advice,
@@ -75,6 +76,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     held = np.zeros(usable.shape[1], bool)
     held[calib_cfg.floor_frames:] = True
     _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
+    detections, back_views = judge_back_views(detections, camera_names, usable & held, board)
     identical_files(videos, camera_names)
     near_identical_recordings(detections, camera_names)
 
@@ -145,6 +147,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         "cameras": camera_quality,
         "coverage_grid": list(COVERAGE_GRID),
         "board_polarity": polarity,
+        "back_views": back_views,
         "board_size": triangulated_square_size(world_cameras, imgp, board),
         "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
                                    int(np.sum(usable[a] & usable[b] & held))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -29,6 +29,7 @@ class VideoDetections:
     ids: list[np.ndarray]                 # per frame, (n,) corner ids; empty if not found
     corners: list[np.ndarray]             # per frame, (n, 2) pixels
     inverted: bool | None = None          # polarity the board was found in; None: never found
+    back: list[bool] = field(default_factory=list)  # per frame: found in the flipped image
 
     @property
     def n_frames(self) -> int:
@@ -41,27 +42,31 @@ def detect_video(video: Path, board_cfg: BoardConfig,
 
     `inverted`: True/False = the print's polarity is known; None = find out: until the board
     is first found, each frame is searched in both polarities (normal first), and the one
-    that finds it is kept for the rest of the video."""
+    that finds it is kept for the rest of the video. A frame where the board's front is not
+    found but its markers show mirrored is searched flipped (seen from behind: back_views.py)."""
+    from pipeline.calibration.back_views import find_board
+
     board = make_board(board_cfg)
     info = probe(video)
-    all_ids, all_corners = [], []
+    all_ids, all_corners, all_back = [], [], []
     found_polarity = inverted
     for frame in iter_frames(video, grayscale=True):
         if found_polarity is None:
-            ids, corners = detect_board(frame, board, False)
+            ids, corners, back = find_board(frame, board, False)
             polarity = False
             if len(ids) == 0:
-                ids, corners = detect_board(frame, board, True)
+                ids, corners, back = find_board(frame, board, True)
                 polarity = True
             if len(ids):
                 found_polarity = polarity
         else:
-            ids, corners = detect_board(frame, board, found_polarity)
+            ids, corners, back = find_board(frame, board, found_polarity)
         all_ids.append(ids)
         all_corners.append(corners)
+        all_back.append(back)
     seen = any(len(ids) for ids in all_ids)
     return VideoDetections(Path(video), (info.width, info.height), all_ids, all_corners,
-                           found_polarity if seen else None)
+                           found_polarity if seen else None, all_back)
 
 
 def detect_videos(videos: list[Path], board_cfg: BoardConfig,
