@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, detect_board_and_candidates
-from pipeline.calibration.detect import CalibrationError, VideoDetections
+from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 
 MIN_MIRRORED_MARKERS = 2       # mirrored board markers among a frame's undecoded quads
 _CELL_PX = 4                   # pixels per marker cell when reading a quad's bits
@@ -69,16 +69,18 @@ def mirrored_markers(gray: np.ndarray, candidates, board) -> int:
 def find_board(frame: np.ndarray, board, inverted: bool, refine: bool = True,
                back: bool = True) -> tuple[np.ndarray, np.ndarray, bool]:
     """(ids, corners, seen from behind) in one frame and polarity: the front first; the
-    flipped image only when the front search left mirrored markers of this board."""
+    flipped image only when the front search found too few corners for a view (a mirrored
+    marker can read as another marker of the dictionary) and left mirrored markers of this
+    board; the flipped reading is kept if it finds more corners."""
     ids, corners, candidates = detect_board_and_candidates(frame, board, inverted, refine)
-    if len(ids) or not back:
+    if len(ids) >= MIN_VIEW_CORNERS or not back:
         return ids, corners, False
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     if mirrored_markers(cv2.bitwise_not(gray) if inverted else gray, candidates,
                         board) < MIN_MIRRORED_MARKERS:
         return ids, corners, False
     flipped_ids, flipped, _ = detect_board_and_candidates(cv2.flip(frame, 1), board, inverted, refine)
-    if not len(flipped_ids):
+    if len(flipped_ids) <= len(ids):
         return ids, corners, False
     unflipped = flipped.copy()
     unflipped[:, 0] = frame.shape[1] - 1 - flipped[:, 0]
@@ -153,8 +155,8 @@ def judge_back_views(detections: list[VideoDetections], names: list[str], usable
              for c, det in enumerate(detections)]
     for c in flagged:
         det, name = detections[c], names[c]
-        back_frames = int(sum(det.back))
-        front_frames = int(sum(len(i) > 0 and not b for i, b in zip(det.ids, det.back)))
+        back_frames = int(sum(len(i) >= MIN_VIEW_CORNERS and b for i, b in zip(det.ids, det.back)))
+        front_frames = int(sum(len(i) >= MIN_VIEW_CORNERS and not b for i, b in zip(det.ids, det.back)))
         mirrored_poses = _quick_poses(mirror_video(det), np.flatnonzero(usable[c]), board)
         scatter = {"back": [], "mirrored": []}
         for o in range(len(detections)):
