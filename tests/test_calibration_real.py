@@ -104,7 +104,8 @@ def test_with_caliscopes_lens_models_the_rigs_agree_closely(caliscope):
     """Intrinsics from caliscope's file (its dedicated intrinsic recordings), extrinsics from
     these videos: measured 3.4-6.0 mm and 0.3-0.6 deg from caliscope's poses after a rigid
     fit; the issue-14 target (every camera within 10 mm and 1 deg after a similarity fit)
-    measured in docs/calibration.md. No camera of this session sees the board from behind."""
+    measured 3.1-6.3 mm and 0.29-0.56 deg (scale 0.9987). No camera of this session sees the
+    board from behind (`back_views` empty; benchmarks/back_views.py: no frame found flipped)."""
     cfg = CalibrationConfig(floor_frames=0, intrinsics=IntrinsicsConfig(
         source=IntrinsicsSource.file, path=str(DATA / "camera_array.toml")))
     result = calibrate([DATA / "videos" / f"{n}.mp4" for n in NAMES], NAMES, BOARD, cfg)
@@ -120,3 +121,18 @@ def test_with_caliscopes_lens_models_the_rigs_agree_closely(caliscope):
     assert np.linalg.norm(s * ours @ R.T + t - theirs, axis=1).max() < 0.010
     for cam, ref in zip(result.cameras, caliscope.cameras):
         assert rotation_angle_deg(cam.rotation @ R.T, ref.rotation) < 1.0, cam.name
+
+
+def test_coverage_gate_fails_the_webcam_session_and_says_what_to_record(result):
+    """Issue 14, item 7: the board covered 10-25 % of each image (measured 25 / 19 / 12 / 10 %);
+    the coverage gate fails cam_1..3 (warns on cam_0 at 25 %) and the report's advice is the
+    recording that fixes it."""
+    from pipeline.calibration.report_html import quality_html
+    gates = {g["name"]: g for g in result.quality["gates"]}
+    for name in NAMES[1:]:
+        gate = gates[f"coverage {name}"]
+        assert gate["verdict"] == "fail" and gate["value"] < 0.25, gate
+        assert "move the board into the corners and along the edges" in gate["message"]
+    assert gates["coverage cam_0"]["verdict"] in ("warn", "fail")
+    page = quality_html(result.quality)
+    assert "What to do" in page and "move the board into the corners" in page
