@@ -4,7 +4,6 @@ the flipped image, its corners mapped back to the recorded pixels, the rig judge
 views (not a mirrored video) and the camera is calibrated with the others, against the true
 rig. The same rig with one camera's video flipped (a mirroring webcam) is told apart by the
 same geometry and refused with the advice to flip it back."""
-from pathlib import Path
 
 import cv2
 import numpy as np

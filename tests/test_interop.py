@@ -100,11 +100,13 @@ def test_own_kind_reads_back_exactly(files, kind):
     _same_cameras(read_any_calibration(files[kind]), calib)
 
 
-@pytest.mark.parametrize("fmt", ["pose2sim", "caliscope", "caliscope-config"])
-@pytest.mark.parametrize("kind", list(WRITERS))
+# Every reader with every file it does not read (aniposelib and Pose2Sim share one layout).
+OTHER_TOOLS = [(fmt, kind) for fmt in ("pose2sim", "caliscope", "caliscope-config") for kind in WRITERS
+               if READS_AS[kind] != fmt and {READS_AS[kind], fmt} != {"aniposelib", "pose2sim"}]
+
+
+@pytest.mark.parametrize("fmt,kind", OTHER_TOOLS)
 def test_every_reader_refuses_every_other_tools_file_by_name(files, fmt, kind):
-    if READS_AS[kind] == fmt or {READS_AS[kind], fmt} == {"aniposelib", "pose2sim"}:
-        pytest.skip("the reader's own kind (aniposelib and Pose2Sim share one layout)")
     with pytest.raises(FormatError, match=rf"looks like an? {LOOKS_LIKE[kind]}, not .*: import it with .*"
                                           rf"--format {READS_AS[kind]}"):
         READERS[fmt](files[kind])
