@@ -7,7 +7,7 @@
     runlab report --study               only the study report (per-trial reports: --trial T)
     runlab demo                         configure the demo study and `dvc repro` it
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
-    runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope calibration -> ours
+    runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope (either file) calibration -> ours
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
 """
 from __future__ import annotations
@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. board=charuco_7x5")
     imp = sub.add_parser("import-calibration", help="convert a Pose2Sim/aniposelib or caliscope calibration")
     imp.add_argument("source", help="calibration file of the other tool")
-    imp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope"), required=True)
+    imp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope", "caliscope-config", "auto"),
+                     required=True, help="caliscope = camera_array.toml, caliscope-config = its "
+                     "older config.toml (2023); auto = tell by the file's layout")
     imp.add_argument("--names", default=None, help="comma-separated camera names, in file order (= rig.cameras)")
     imp.add_argument("--out", required=True,
                      help="e.g. results/<study>/sessions/<session>/calibration/calibration.toml")
@@ -90,9 +92,9 @@ def export_calibration(out: str, fmt: str, calibration: str | None, params: str,
 
 def import_calibration(source: str, fmt: str, names: str | None, out: str) -> Path:
     from pipeline.io.formats import write_calibration
-    from pipeline.io.interop import read_caliscope_camera_array, read_pose2sim_calibration
+    from pipeline.io.interop import READERS, read_any_calibration
 
-    reader = read_caliscope_camera_array if fmt == "caliscope" else read_pose2sim_calibration
+    reader = read_any_calibration if fmt == "auto" else READERS[fmt]
     write_calibration(out, reader(source, names.split(",") if names else None))
     return Path(out)
 

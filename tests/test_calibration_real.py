@@ -90,16 +90,49 @@ def test_camera_centres_agree_with_caliscope(result, caliscope):
     assert residual.max() < MAX_CENTRE_RESIDUAL_M, residual
 
 
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares scale s, rotation R, translation t with dst ~= s * src @ R.T + t (Umeyama)."""
+    cs, cd = src.mean(0), dst.mean(0)
+    U, S, Vt = np.linalg.svd((dst - cd).T @ (src - cs))
+    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt))])
+    R = U @ D @ Vt
+    s = float(np.trace(np.diag(S) @ D) / np.sum((src - cs) ** 2))
+    return s, R, cd - s * R @ cs
+
+
 def test_with_caliscopes_lens_models_the_rigs_agree_closely(caliscope):
     """Intrinsics from caliscope's file (its dedicated intrinsic recordings), extrinsics from
-    these videos: measured 3.4-6.0 mm and 0.3-0.6 deg from caliscope's poses."""
+    these videos: measured 3.4-6.0 mm and 0.3-0.6 deg from caliscope's poses after a rigid
+    fit; the issue-14 target (every camera within 10 mm and 1 deg after a similarity fit)
+    measured 3.1-6.3 mm and 0.29-0.56 deg (scale 0.9987). No camera of this session sees the
+    board from behind (`back_views` empty; benchmarks/back_views.py: no frame found flipped)."""
     cfg = CalibrationConfig(floor_frames=0, intrinsics=IntrinsicsConfig(
         source=IntrinsicsSource.file, path=str(DATA / "camera_array.toml")))
     result = calibrate([DATA / "videos" / f"{n}.mp4" for n in NAMES], NAMES, BOARD, cfg)
     assert result.quality["intrinsics_source"] == "file"
+    assert result.quality["back_views"] == {}
     ours = np.array([c.center for c in result.cameras])
     theirs = np.array([c.center for c in caliscope.cameras])
     R, t = rigid_transform(ours, theirs)
     assert np.linalg.norm(ours @ R.T + t - theirs, axis=1).max() < 0.010
     for cam, ref in zip(result.cameras, caliscope.cameras):
         assert rotation_angle_deg(cam.rotation @ R.T, ref.rotation) < 1.0, cam.name
+    s, R, t = similarity_transform(ours, theirs)
+    assert np.linalg.norm(s * ours @ R.T + t - theirs, axis=1).max() < 0.010
+    for cam, ref in zip(result.cameras, caliscope.cameras):
+        assert rotation_angle_deg(cam.rotation @ R.T, ref.rotation) < 1.0, cam.name
+
+
+def test_coverage_gate_fails_the_webcam_session_and_says_what_to_record(result):
+    """Issue 14, item 7: the board covered 10-25 % of each image (measured 25 / 19 / 12 / 10 %);
+    the coverage gate fails cam_1..3 (warns on cam_0 at 25 %) and the report's advice is the
+    recording that fixes it."""
+    from pipeline.calibration.report_html import quality_html
+    gates = {g["name"]: g for g in result.quality["gates"]}
+    for name in NAMES[1:]:
+        gate = gates[f"coverage {name}"]
+        assert gate["verdict"] == "fail" and gate["value"] < 0.25, gate
+        assert "move the board into the corners and along the edges" in gate["message"]
+    assert gates["coverage cam_0"]["verdict"] in ("warn", "fail")
+    page = quality_html(result.quality)
+    assert "What to do" in page and "move the board into the corners" in page

@@ -164,6 +164,32 @@ def test_missing_and_foreign_trial_videos_are_named(project, study, tmp_path):
     assert not (results / "trials").exists()  # nothing half-written
 
 
+def test_rejected_recalibration_under_dvc_repro_is_never_used(project, study):
+    """Issue 14, item 3, the DVC flow (the by-hand flow: test_calibration_current.py): a
+    recalibration its gates reject (here a 0.001 px reprojection limit) stops `dvc repro` at
+    calibrate@s01; calibration.toml is gone, quality.json says rejected, and detect refuses,
+    naming the session and the fix. The old limit brings everything back."""
+    cfg, paths = study
+    params = project / "params.yaml"
+    original = params.read_text()
+    try:
+        configure(str(project / "conf"), str(params),
+                  ["study=quick", "calibration.max_reprojection_px=0.001"])
+        run = _dvc(project, "repro")
+        assert run.returncode != 0 and "calibration rejected by its quality gates" in run.stderr, run.stderr
+        assert not paths.calibration("s01").exists()
+        assert formats.read_json(paths.calibration_quality("s01"))["verdict"] == "rejected"
+        detect = _runlab(project, "detect", "--trial", "typical")
+        assert detect.returncode == 2, detect.stderr
+        assert "session s01's calibration was rejected by its quality gates" in detect.stderr
+        assert "runlab calibrate --session s01" in detect.stderr
+    finally:
+        params.write_text(original)
+        restore = _dvc(project, "repro")
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert formats.read_json(paths.calibration_quality("s01"))["verdict"] == "accepted"
+
+
 def test_threshold_change_reruns_only_analysis_and_reports(project):
     """Issue #7: a changed analysis threshold reruns analyze and the reports, nothing upstream
     (asserted from DVC's own output), and the flag appears in the metrics."""

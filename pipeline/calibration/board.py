@@ -72,6 +72,13 @@ def _corner_offset_px(board: cv2.aruco.CharucoBoard) -> float:
     return round(2 * offset) / 2
 
 
+@lru_cache(maxsize=8)
+def _marker_detector(board: cv2.aruco.CharucoBoard) -> cv2.aruco.ArucoDetector:
+    charuco = _detector(board)
+    return cv2.aruco.ArucoDetector(board.getDictionary(), charuco.getDetectorParameters(),
+                                   charuco.getRefineParameters())
+
+
 def detect_board(image: np.ndarray, board: cv2.aruco.CharucoBoard,
                  inverted: bool, refine: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Chessboard corners of `board` in a grey or BGR image.
@@ -81,18 +88,40 @@ def detect_board(image: np.ndarray, board: cv2.aruco.CharucoBoard,
     inverted first. `refine`: re-estimate OpenCV's corners away from the markers
     (`pipeline.calibration.corners`; OpenCV's own refinement is biased on foreshortened boards).
     """
+    ids, corners, _ = detect_board_and_candidates(image, board, inverted, refine)
+    return ids, corners
+
+
+def board_gray(image: np.ndarray, inverted: bool) -> np.ndarray:
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    if inverted:
-        gray = cv2.bitwise_not(gray)
-    corners, ids, _, _ = _detector(board).detectBoard(gray)
+    return cv2.bitwise_not(gray) if inverted else gray
+
+
+def detect_board_and_candidates(image: np.ndarray, board: cv2.aruco.CharucoBoard, inverted: bool,
+                                refine: bool = True) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """`detect_board`, plus the marker-shaped quads that did not decode (OpenCV's rejected
+    candidates, in the polarity searched): a board seen from behind leaves its mirrored
+    markers there (pipeline/calibration/back_views.py). The markers are found and refined
+    exactly as CharucoDetector.detectBoard does (identical corners, same time), only in
+    two calls so that the rejected quads are kept."""
+    gray = board_gray(image, inverted)
+    markers = _marker_detector(board)
+    marker_corners, marker_ids, rejected = markers.detectMarkers(gray)
+    if _detector(board).getCharucoParameters().tryRefineMarkers:
+        marker_corners, marker_ids, rejected, _ = markers.refineDetectedMarkers(
+            gray, board, marker_corners, marker_ids, rejected)
+    if marker_ids is None or len(marker_ids) == 0:
+        return np.zeros(0, int), np.zeros((0, 2)), rejected
+    corners, ids, _, _ = _detector(board).detectBoard(gray, markerCorners=marker_corners,
+                                                      markerIds=marker_ids)
     if ids is None or len(ids) == 0:
-        return np.zeros(0, int), np.zeros((0, 2))
+        return np.zeros(0, int), np.zeros((0, 2)), rejected
     ids = ids.ravel().astype(int)
     corners = corners.reshape(-1, 2).astype(float) - _corner_offset_px(board)
     if refine:
         corners = refine_corners(gray, board_corners_3d(board)[ids, :2], corners,
                                  square_length(board), float(board.getMarkerLength()))
-    return ids, corners
+    return ids, corners, rejected
 
 
 def board_image(board: cv2.aruco.CharucoBoard, dpi: float) -> np.ndarray:

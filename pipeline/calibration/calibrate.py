@@ -16,15 +16,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.calibration.back_views import judge_back_views
 from pipeline.calibration.board import make_board
 from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
                                          diagnose_unseen, spread_over, unseen_advice,
                                          usable_views)
+from pipeline.calibration.duplicates import identical_files, near_identical_recordings
 from pipeline.calibration.extrinsics import (board_views, calibrate_extrinsics, floor_view,
                                              triangulate)
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
 from pipeline.calibration.intrinsics import lens_change_sd
 from pipeline.calibration.measures import (COVERAGE_GRID, axis_angles, board_distances,
+                                           centre_distances,
                                            coverage_counts, distance_spread,
                                            triangulated_square_size)
 from pipeline.calibration.selection import choose_shared, choose_views
@@ -73,6 +76,9 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     held = np.zeros(usable.shape[1], bool)
     held[calib_cfg.floor_frames:] = True
     _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
+    detections, back_views = judge_back_views(detections, camera_names, usable & held, board)
+    identical_files(videos, camera_names)
+    near_identical_recordings(detections, camera_names)
 
     cameras, lens_info, lens_detections, lens_board = calibrate_lenses(
         calib_cfg, board_cfg, board, camera_names, detections, usable & held, videos,
@@ -141,11 +147,13 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         "cameras": camera_quality,
         "coverage_grid": list(COVERAGE_GRID),
         "board_polarity": polarity,
+        "back_views": back_views,
         "board_size": triangulated_square_size(world_cameras, imgp, board),
         "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
                                    int(np.sum(usable[a] & usable[b] & held))
                                    for a, b in combinations(range(len(camera_names)), 2)},
         "pairwise_axis_angle_deg": axis_angles(world_cameras),
+        "pairwise_centre_distance_m": centre_distances(world_cameras),
         "intrinsics_source": IntrinsicsSource(calib_cfg.intrinsics.source).value,
         "views_used_for_intrinsics": {n: i["views"] for n, i in lens_info.items()},
         "frames_used_for_extrinsics": int(len(frames)),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -29,39 +29,45 @@ class VideoDetections:
     ids: list[np.ndarray]                 # per frame, (n,) corner ids; empty if not found
     corners: list[np.ndarray]             # per frame, (n, 2) pixels
     inverted: bool | None = None          # polarity the board was found in; None: never found
+    back: list[bool] = field(default_factory=list)  # per frame: found in the flipped image
 
     @property
     def n_frames(self) -> int:
         return len(self.ids)
 
 
-def detect_video(video: Path, board_cfg: BoardConfig,
-                 inverted: bool | None = None) -> VideoDetections:
+def detect_video(video: Path, board_cfg: BoardConfig, inverted: bool | None = None,
+                 back: bool = True) -> VideoDetections:
     """Board corners in every frame of `video`.
 
     `inverted`: True/False = the print's polarity is known; None = find out: until the board
     is first found, each frame is searched in both polarities (normal first), and the one
-    that finds it is kept for the rest of the video."""
+    that finds it is kept for the rest of the video. A frame where the board's front is not
+    found but its markers show mirrored is searched flipped (seen from behind: back_views.py);
+    `back` = False skips that search (benchmarks/back_views.py measures its cost)."""
+    from pipeline.calibration.back_views import find_board
+
     board = make_board(board_cfg)
     info = probe(video)
-    all_ids, all_corners = [], []
+    all_ids, all_corners, all_back = [], [], []
     found_polarity = inverted
     for frame in iter_frames(video, grayscale=True):
         if found_polarity is None:
-            ids, corners = detect_board(frame, board, False)
+            ids, corners, seen_back = find_board(frame, board, False, back=back)
             polarity = False
             if len(ids) == 0:
-                ids, corners = detect_board(frame, board, True)
+                ids, corners, seen_back = find_board(frame, board, True, back=back)
                 polarity = True
             if len(ids):
                 found_polarity = polarity
         else:
-            ids, corners = detect_board(frame, board, found_polarity)
+            ids, corners, seen_back = find_board(frame, board, found_polarity, back=back)
         all_ids.append(ids)
         all_corners.append(corners)
+        all_back.append(seen_back)
     seen = any(len(ids) for ids in all_ids)
     return VideoDetections(Path(video), (info.width, info.height), all_ids, all_corners,
-                           found_polarity if seen else None)
+                           found_polarity if seen else None, all_back)
 
 
 def detect_videos(videos: list[Path], board_cfg: BoardConfig,
@@ -110,10 +116,13 @@ def unseen_advice(name: str, video: Path, diagnosis: str | None,
                   board_cfg: BoardConfig) -> str:
     """The sentence telling a technician what a `diagnose_unseen` result means."""
     if diagnosis == "mirrored":
-        return (f"camera {name}'s video looks mirrored ({video}): the board is found only in "
-                "the horizontally flipped image. Turn off the mirror / flip setting of that "
-                "camera or capture software and record again, or flip the video back "
-                "(e.g. ffmpeg -vf hflip) before calibrating")
+        return (f"camera {name}'s video looks mirrored ({video}), or the camera sees the board "
+                "only from behind: the board is found only in the horizontally flipped image, "
+                "in too few frames to tell which by the rig's geometry. If the camera's image "
+                "is mirrored, turn off its mirror / flip setting and record again, or flip the "
+                "video back (e.g. ffmpeg -vf hflip); if the board is see-through and this "
+                f"camera saw its back, record more frames where {name} and another camera "
+                "both see the board")
     if diagnosis == "polarity":
         printed = ("normal: black markers on white" if board_cfg.inverted else
                    "inverted: white markers on black")

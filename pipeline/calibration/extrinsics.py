@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
-from aniposelib.utils import get_initial_extrinsics
+from aniposelib.utils import find_calibration_pairs, get_calibration_graph
 
 from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.bundle import adjust, initial_board_poses
@@ -79,7 +79,7 @@ def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.nda
     how many of (fx, fy, cx, cy, k1, k2, p1, p2, k3) the adjustment refines (0: none)."""
     names = [cam.name for cam in cameras]
     try:
-        rvecs, tvecs = get_initial_extrinsics(rtvecs, names)
+        rvecs, tvecs = initial_extrinsics(rtvecs, names)
     except ValueError as exc:
         raise CalibrationError("cameras cannot be linked by simultaneous board views; "
                                "show the board to neighbouring cameras at the same time. "
@@ -91,6 +91,49 @@ def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.nda
     posed = [replace(cam, matrix=K, dist=d).with_pose(cv2.Rodrigues(r)[0], t) for cam, K, d, r, t
              in zip(cameras, info.pop("matrices"), info.pop("dists"), rvecs, tvecs)]
     return posed, boards, info
+
+
+def initial_extrinsics(rtvecs: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(C, 3) rvecs and tvecs, camera 0 at the origin: aniposelib's spanning tree of the
+    pairs with most shared views (`get_initial_extrinsics`), each pair's relative pose a
+    robust mean of its per-frame ones. aniposelib averages Rodrigues vectors, which fails for
+    cameras nearly opposite each other (rotation near 180 deg: the vectors flip sign between
+    frames); such pairs share views once boards are seen from behind (back_views.py), so the
+    rotations are averaged as matrices here (chordal mean of those within 0.5 rad of the
+    medoid)."""
+    pairs = find_calibration_pairs(get_calibration_graph(rtvecs, names), source=0)
+    extrinsics = {0: np.eye(4)}
+    for a, b in pairs:
+        extrinsics[b] = _relative_pose(rtvecs, b, a) @ extrinsics[a]
+    rvecs = np.array([cv2.Rodrigues(extrinsics[c][:3, :3])[0].ravel() for c in range(len(rtvecs))])
+    tvecs = np.array([extrinsics[c][:3, 3] for c in range(len(rtvecs))])
+    return rvecs, tvecs
+
+
+def _pose(rtvec: np.ndarray) -> np.ndarray:
+    T = np.eye(4)
+    T[:3, :3], T[:3, 3] = cv2.Rodrigues(rtvec[:3])[0], rtvec[3:]
+    return T
+
+
+def _relative_pose(rtvecs: np.ndarray, left: int, right: int) -> np.ndarray:
+    """camera `left` <- camera `right`, from the frames where both have a board pose."""
+    both = np.isfinite(rtvecs[left, :, 0]) & np.isfinite(rtvecs[right, :, 0])
+    Ms = np.array([_pose(rtvecs[left, f]) @ np.linalg.inv(_pose(rtvecs[right, f]))
+                   for f in np.flatnonzero(both)])
+    R, t = Ms[:, :3, :3], Ms[:, :3, 3]
+    # medoid: the frame whose rotation is closest (chordal) to all others
+    chordal = np.linalg.norm(R[:, None] - R[None], axis=(2, 3))
+    spread_t = np.linalg.norm(t[:, None] - t[None], axis=2)
+    medoid = np.argmin(np.median(chordal, axis=1) + np.median(spread_t, axis=1) / max(
+        float(np.median(np.linalg.norm(t, axis=1))), 1e-9))
+    angle = np.arccos(np.clip((np.einsum("fij,ij->f", R, R[medoid]) - 1) / 2, -1, 1))
+    keep = angle < 0.5
+    U, _, Vt = np.linalg.svd(R[keep].sum(axis=0))
+    mean = np.eye(4)
+    mean[:3, :3] = U @ np.diag([1, 1, np.linalg.det(U @ Vt)]) @ Vt
+    mean[:3, 3] = np.median(t[keep], axis=0)
+    return mean
 
 
 def triangulate(cameras: list[Camera], pixels: np.ndarray) -> np.ndarray:

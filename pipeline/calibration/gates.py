@@ -28,6 +28,10 @@ class GateThresholds:
     distance_ratio_fail: float = 1.15
     board_size_warn: float = 0.01           # |triangulated square / configured - 1|
     board_size_fail: float = 0.02
+    # Two cameras solved this close (centres and optical axes) are one camera recorded twice
+    # or one recording under two names; no rig puts two lenses within 1 cm.
+    same_pose_m: float = 0.01
+    same_pose_deg: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds())
     if "pairwise_shared_frames" in quality:
         gates.extend(_shared_frames(list(cameras), quality["pairwise_shared_frames"], t,
                                     quality.get("pairwise_axis_angle_deg", {})))
+    if "pairwise_centre_distance_m" in quality:
+        gates.extend(_same_pose(cameras, quality["pairwise_centre_distance_m"],
+                                quality.get("pairwise_axis_angle_deg", {}), t))
     if quality.get("board_size"):
         gates.append(_board_size(quality["board_size"], t))
     if "floor" in quality:
@@ -208,6 +215,24 @@ def _shared_frames(names: list[str], shared: dict, t: GateThresholds,
                               "groups that never saw the board at the same time: hold the "
                               f"board between {a} and {b}, turned half towards each, slowly, "
                               "for a few seconds, so that both see its whole face at once"))
+    return gates
+
+
+def _same_pose(cameras: dict, distances: dict, angles: dict, t: GateThresholds) -> list[Gate]:
+    """A failed gate for each camera pair solved at (nearly) one pose; nothing otherwise."""
+    gates = []
+    for a, b in combinations(cameras, 2):
+        pair = f"{a}/{b}"
+        d, angle = distances.get(pair), angles.get(pair)
+        if d is None or d >= t.same_pose_m or (angle is not None and angle >= t.same_pose_deg):
+            continue
+        va, vb = (cameras.get(n, {}).get("video", "?") for n in (a, b))
+        gates.append(Gate(f"same pose {pair}", float(d), t.same_pose_m, FAIL,
+                          f"cameras {a} ({va}) and {b} ({vb}) were solved at the same place "
+                          f"({1000 * d:.1f} mm and {angle or 0:.1f} deg apart): these files "
+                          "are one camera's recording under two names, or two recordings of "
+                          "one camera. Copy each camera's calibration video from that camera "
+                          "again and check the file names against rig.cameras"))
     return gates
 
 

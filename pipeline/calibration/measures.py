@@ -68,6 +68,12 @@ def axis_angles(cameras: list[Camera]) -> dict:
     return {f"{a.name}/{b.name}": optical_axis_angle_deg(a, b) for a, b in combinations(cameras, 2)}
 
 
+def centre_distances(cameras: list[Camera]) -> dict:
+    """Distance (m) between the optical centres of every camera pair, keyed "a/b"."""
+    return {f"{a.name}/{b.name}": float(np.linalg.norm(a.center - b.center))
+            for a, b in combinations(cameras, 2)}
+
+
 def adjacent_corner_pairs(board) -> np.ndarray:
     """(m, 2) ids of corners one square apart (horizontal and vertical neighbours)."""
     objp = board_corners_3d(board)

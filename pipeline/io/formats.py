@@ -80,9 +80,16 @@ def read_calibration(path: Path | str) -> Calibration:
     path = _require(Path(path))
     try:
         doc = toml.load(path)
-    except toml.TomlDecodeError as exc:
+    except (toml.TomlDecodeError, UnicodeDecodeError) as exc:
         raise FormatError(f"{path}: not valid TOML ({exc})") from None
     meta = dict(doc.pop("metadata", {}))
+    if "schema_version" not in meta:     # another tool's file: say which, and how to import it
+        from pipeline.io.interop import FORMAT_OF, identify
+        kind = identify({**doc, "metadata": meta})
+        if kind is not None:
+            raise FormatError(f"{path} looks like {kind}, not a runlab calibration: convert it "
+                              f"with `runlab import-calibration {path} --format {FORMAT_OF[kind]} "
+                              "--out ...`")
     _check_version(path, meta.get("schema_version", -1))
     keys = sorted(doc, key=lambda k: int(k.split("_")[-1]) if k.split("_")[-1].isdigit() else k)
     cams = [Camera(name=d["name"], size=tuple(d["size"]), matrix=np.array(d["matrix"]),

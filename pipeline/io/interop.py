@@ -1,14 +1,21 @@
-"""Calibrations from other tools: aniposelib / Pose2Sim TOML and caliscope camera_array.toml.
+"""Calibrations from other tools: aniposelib / Pose2Sim TOML and caliscope's files.
 
-All three store world -> camera extrinsics in metres; they differ in layout and rotation form:
-- aniposelib and Pose2Sim: one table per camera, `rotation` = Rodrigues vector, `distortions`
-  [k1, k2, p1, p2(, k3)], `size` [width, height] (Pose2Sim adds `fisheye`; fisheye lenses are
-  not supported here).
-- caliscope: `[cameras.<id>]` tables, `rotation` = 3x3 matrix, `distortions` 5 values.
-Readers and writers for both round-trip.
+All store world -> camera extrinsics in metres; they differ in layout and rotation form:
+- aniposelib and Pose2Sim (and runlab's own calibration.toml): one table per camera,
+  `rotation` = Rodrigues vector, `distortions` [k1, k2, p1, p2(, k3)], `size` [width, height]
+  (Pose2Sim adds `fisheye`; fisheye lenses are not supported here).
+- caliscope's camera_array.toml (current): `[cameras.<id>]` tables, `rotation` = 3x3 matrix,
+  `distortions` 5 values.
+- caliscope's config.toml (2023 and earlier): `[cam_<id>]` tables with `port`, `rotation` =
+  3x3 matrix, beside `[charuco]` / `[capture_volume]` tables.
+Each reader first tells which kind of file it was given (`identify`): a file of another kind
+is refused with a message naming the kind it looks like and the `--format` that reads it;
+a table with a missing or malformed entry is named with its key. Writers round-trip.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,37 +24,93 @@ import toml
 from pipeline.geometry import Camera, matrix_to_rodrigues
 from pipeline.io.formats import Calibration, FormatError
 
+# identify() result -> the `runlab import-calibration --format` that reads it
+RUNLAB, ANIPOSE = "a runlab calibration.toml", "an aniposelib calibration"
+POSE2SIM, CALISCOPE = "a Pose2Sim calibration", "a caliscope camera_array.toml"
+CALISCOPE_2023 = "a caliscope config.toml (2023)"
+FORMAT_OF = {RUNLAB: "aniposelib", ANIPOSE: "aniposelib", POSE2SIM: "pose2sim",
+             CALISCOPE: "caliscope", CALISCOPE_2023: "caliscope-config"}
+_CAMERA_KEYS = ("size", "matrix", "distortions", "rotation", "translation")
+
+
+def identify(doc: dict) -> str | None:
+    """Which tool's calibration a parsed TOML document looks like; None if none of them."""
+    cameras = doc.get("cameras")
+    if isinstance(cameras, dict) and cameras and all(str(k).isdigit() for k in cameras):
+        return CALISCOPE
+    tables = _camera_tables(doc)
+    if not tables:
+        return None
+    if ("charuco" in doc or "capture_volume" in doc
+            or any("port" in t or np.size(t.get("rotation", [])) == 9 for _, t in tables)):
+        return CALISCOPE_2023
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    if "schema_version" in meta:
+        return RUNLAB
+    if any("fisheye" in t for _, t in tables) or {"adjusted", "error"} & set(meta):
+        return POSE2SIM
+    return ANIPOSE
+
 
 def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
-    """Pose2Sim (or plain aniposelib) TOML. `names` renames the cameras in file order."""
+    """Pose2Sim or aniposelib TOML (runlab's own calibration.toml reads the same way).
+    `names` renames the cameras in file order."""
     path = Path(path)
     doc = _load(path)
-    tables = [(k, v) for k, v in doc.items() if k != "metadata" and isinstance(v, dict)]
+    _expect(path, doc, (POSE2SIM, ANIPOSE, RUNLAB), "a Pose2Sim / aniposelib calibration")
     cams = []
-    for key, t in tables:
+    for key, t in _camera_tables(doc):
         if t.get("fisheye", False):
             raise FormatError(f"{path}: camera {key} is a fisheye camera, which runlab does not support")
-        cams.append(Camera(t.get("name", key), tuple(int(v) for v in t["size"]), np.array(t["matrix"]),
-                           np.array(t["distortions"]), rvec=np.array(t["rotation"]),
-                           tvec=np.array(t["translation"])))
+        cams.append(_camera(path, key, t, str(t.get("name", key)), rotation_values=3))
     return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "pose2sim"})
 
 
 def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None) -> Calibration:
+    """caliscope's current camera_array.toml; camera <id> is named `cam_<id>`."""
     path = Path(path)
-    cameras = _load(path).get("cameras")
-    if not isinstance(cameras, dict) or not cameras:
-        raise FormatError(f"{path}: no [cameras.<id>] tables; is this a caliscope camera_array.toml?")
+    doc = _load(path)
+    _expect(path, doc, (CALISCOPE,), "a caliscope camera_array.toml ([cameras.<id>] tables)")
+    cameras = doc["cameras"]
+    cams = [_camera(path, f"cameras.{key}", cameras[key], f"cam_{key}", rotation_values=9)
+            for key in sorted(cameras, key=int)
+            if isinstance(cameras[key], dict) and not cameras[key].get("ignore", False)]
+    return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"})
+
+
+def read_caliscope_config(path: Path | str, names: list[str] | None = None) -> Calibration:
+    """caliscope's older config.toml (2023): `[cam_<id>]` tables with a 3x3 `rotation`;
+    camera <id> is named `cam_<id>`. Cameras marked `ignore` and tables without extrinsics
+    (a session calibrated for lenses only) are refused or skipped as the message says."""
+    path = Path(path)
+    doc = _load(path)
+    _expect(path, doc, (CALISCOPE_2023,), "a caliscope config.toml ([cam_<id>] tables with a 3x3 rotation)")
     cams = []
-    for key in sorted(cameras, key=int):
-        t = cameras[key]
+    for key, t in _camera_tables(doc):
         if t.get("ignore", False):
             continue
-        cams.append(Camera(f"cam_{key}", tuple(int(v) for v in t["size"]), np.array(t["matrix"]),
-                           np.array(t["distortions"]),
-                           rvec=matrix_to_rodrigues(np.array(t["rotation"], float)),
-                           tvec=np.array(t["translation"])))
-    return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"})
+        if "rotation" not in t or "translation" not in t:
+            raise FormatError(f"{path}: [{key}] has no rotation / translation: caliscope had not "
+                              "posed this camera (run its extrinsic calibration first)")
+        cams.append(_camera(path, key, t, key, rotation_values=9))
+    return Calibration(_rename(cams, names, path),
+                       metadata={"imported_from": str(path), "format": "caliscope-config"})
+
+
+READERS = {"pose2sim": read_pose2sim_calibration, "aniposelib": read_pose2sim_calibration,
+           "caliscope": read_caliscope_camera_array, "caliscope-config": read_caliscope_config}
+
+
+def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
+    """A calibration in any of the formats above, told apart by layout (`identify`)."""
+    path = Path(path)
+    kind = identify(_load(path))
+    if kind is None:
+        raise FormatError(f"{path}: not a calibration runlab can read: neither an aniposelib / "
+                          "Pose2Sim / runlab calibration (one table per camera with matrix, "
+                          "distortions, size, rotation, translation) nor a caliscope "
+                          "camera_array.toml or config.toml")
+    return READERS[FORMAT_OF[kind]](path, names)
 
 
 def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
@@ -73,14 +136,64 @@ def write_caliscope_camera_array(path: Path | str, calib: Calibration) -> None:
     cameras = {}
     for i, cam in enumerate(calib.cameras):
         cameras[str(i)] = {
-            "cam_id": i, "size": list(cam.size), "rotation_count": 0, "error": None,
+            "cam_id": i, "size": list(cam.size), "rotation_count": 0,
             "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
             "translation": cam.tvec.tolist(), "rotation": cam.rotation.tolist(),
             "ignore": False,
         }
-    for table in cameras.values():          # TOML has no null
-        table.pop("error")
     _dump(path, {"cameras": cameras})
+
+
+def _camera_tables(doc: dict) -> list[tuple[str, dict]]:
+    """Tables that look like one camera each (intrinsics keys present), in file order."""
+    return [(k, v) for k, v in doc.items()
+            if isinstance(v, dict) and k != "metadata" and {"matrix", "size"} <= set(v)]
+
+
+def _expect(path: Path, doc: dict, kinds: tuple[str, ...], wanted: str) -> None:
+    kind = identify(doc)
+    if kind in kinds:
+        return
+    if kind is None:
+        raise FormatError(f"{path}: not {wanted}, nor any calibration runlab reads (no table "
+                          "with a camera's matrix and size)")
+    own = " (runlab uses it as it is; it is also aniposelib TOML)" if kind == RUNLAB else ""
+    raise FormatError(f"{path} looks like {kind}, not {wanted}{own}: import it with "
+                      f"`runlab import-calibration --format {FORMAT_OF[kind]}`")
+
+
+def _camera(path: Path, key: str, t: dict, name: str, rotation_values: int) -> Camera:
+    """One camera from its table; a missing or malformed entry names the table and key."""
+    missing = [k for k in _CAMERA_KEYS if k not in t]
+    if missing:
+        raise FormatError(f"{path}: [{key}] lacks {', '.join(missing)}")
+    shapes = {"size": (2,), "matrix": (9,), "translation": (3,), "rotation": (rotation_values,)}
+    values = {}
+    for k in _CAMERA_KEYS:
+        try:
+            values[k] = np.asarray(t[k], float).ravel()
+        except (TypeError, ValueError):
+            raise FormatError(f"{path}: [{key}] {k} is not a list of numbers") from None
+        if k in shapes and values[k].shape != shapes[k]:
+            raise FormatError(f"{path}: [{key}] {k} has {values[k].size} values, expected "
+                              f"{shapes[k][0]}" + (" (a 3x3 rotation matrix)" if k == "rotation"
+                                                   and rotation_values == 9 else
+                                                   " (a Rodrigues vector)" if k == "rotation" else ""))
+        if not np.all(np.isfinite(values[k])):
+            raise FormatError(f"{path}: [{key}] {k} has a value that is not a finite number")
+    if not 4 <= values["distortions"].size <= 5:
+        raise FormatError(f"{path}: [{key}] distortions has {values['distortions'].size} values, "
+                          "expected [k1, k2, p1, p2] or [k1, k2, p1, p2, k3]")
+    if np.any(values["size"] <= 0):
+        raise FormatError(f"{path}: [{key}] size {values['size'].tolist()} is not [width, height] in pixels")
+    rvec = values["rotation"]
+    if rotation_values == 9:
+        R = rvec.reshape(3, 3)
+        if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) <= 0:
+            raise FormatError(f"{path}: [{key}] rotation is not a rotation matrix")
+        rvec = matrix_to_rodrigues(R)
+    return Camera(name, tuple(int(round(v)) for v in values["size"]), values["matrix"].reshape(3, 3),
+                  values["distortions"], rvec=rvec, tvec=values["translation"])
 
 
 def _dump(path: Path | str, doc: dict) -> None:
@@ -92,32 +205,26 @@ def _dump(path: Path | str, doc: dict) -> None:
 def _load(path: Path) -> dict:
     if not path.exists():
         raise FormatError(f"{path} not found")
+    if path.is_dir():
+        raise FormatError(f"{path} is a folder; give the calibration file inside it")
     try:
-        return toml.load(path)
-    except toml.TomlDecodeError as exc:
-        raise FormatError(f"{path}: not valid TOML ({exc})") from None
+        return toml.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a text file (a calibration is TOML text)") from None
+    except (toml.TomlDecodeError, IndexError, ValueError) as exc:
+        try:
+            json.loads(path.read_text())
+            hint = ": it is JSON"
+        except ValueError:
+            hint = ""
+        raise FormatError(f"{path}: not valid TOML{hint} ({exc})") from None
 
 
 def _rename(cams: list[Camera], names: list[str] | None, path: Path) -> list[Camera]:
+    if not cams:
+        raise FormatError(f"{path}: no camera in the file (all marked ignore?)")
     if names is None:
         return cams
     if len(names) != len(cams):
         raise FormatError(f"{path}: {len(cams)} cameras, but {len(names)} names were given")
-    from dataclasses import replace
     return [replace(c, name=n) for c, n in zip(cams, names)]
-
-
-def read_any_calibration(path: Path | str) -> Calibration:
-    """A calibration in any of the formats above, told apart by layout: caliscope files have
-    `[cameras.<id>]` tables, the others one table per camera (runlab's own calibration.toml is
-    aniposelib TOML and reads the same way)."""
-    path = Path(path)
-    doc = _load(path)
-    if isinstance(doc.get("cameras"), dict) and all(str(k).isdigit() for k in doc["cameras"]):
-        return read_caliscope_camera_array(path)
-    tables = [v for k, v in doc.items() if k != "metadata" and isinstance(v, dict)]
-    if not tables or not all({"matrix", "distortions", "size"} <= set(t) for t in tables):
-        raise FormatError(f"{path}: neither an aniposelib / Pose2Sim / runlab calibration (one "
-                          "table per camera with matrix, distortions, size) nor a caliscope "
-                          "camera_array.toml")
-    return read_pose2sim_calibration(path)

@@ -12,6 +12,7 @@ from pipeline.config import Config
 from pipeline.errors import RunlabError
 from pipeline.io import formats
 from pipeline.io.video import probe_synchronized
+from pipeline.stages.calibration_use import ACCEPTED, REJECTED, calibration_id
 from pipeline.stages.common import log, reproducible, session_names
 from pipeline.study import StudyPaths
 
@@ -28,30 +29,47 @@ def run(cfg: Config, session: Optional[str] = None) -> None:
 def calibrate_session(cfg: Config, session: str) -> None:
     paths = StudyPaths.from_config(cfg)
     videos = paths.calibration_videos(session)
-    probe_synchronized(videos)
-    result = calibrate(videos, list(cfg.rig.cameras), cfg.board, cfg.calibration)
+    try:
+        probe_synchronized(videos)
+        result = calibrate(videos, list(cfg.rig.cameras), cfg.board, cfg.calibration)
+    except RunlabError:
+        # The recording was refused: an earlier calibration.toml is not this recording's
+        # (DVC removes it before the run too), so no later stage may take it as current.
+        paths.calibration(session).unlink(missing_ok=True)
+        raise
     quality, timings = reproducible(result.quality)   # no timings or absolute paths in tracked files
     log.info("session %s: calibration steps (s): %s", session, ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if session in cfg.study.synthesize and paths.truth_rig(session).exists():
         truth = formats.read_calibration(paths.truth_rig(session)).cameras
         quality["truth_comparison"] = compare_with_truth(result.cameras, truth)
-    formats.write_json(paths.calibration_quality(session), quality)
-    # Written before the gates can stop the stage: a failed calibration needs it most.
-    write_text(paths.calibration_report(session),
-               quality_html(quality, f"Calibration quality: session {session}"))
-
     for gate in quality["gates"]:
         if gate["verdict"] != "pass":
             log.warning("calibration gate %s: %s", gate["verdict"].upper(), gate["message"])
     stops = blocking_failures(quality["gates"], cfg.calibration.allow_failed_gates)
+    calibration = formats.Calibration(
+        result.cameras, result.world_from_rig, {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}",
+                                                "session": session})
+    # calibration.toml and quality.json are one set (pipeline/stages/calibration_use.py):
+    # a rejected run leaves no calibration.toml behind (an earlier one would be used as if
+    # current); an accepted one writes it first, then the quality with the same id.
+    if stops:
+        quality["verdict"] = REJECTED
+        paths.calibration(session).unlink(missing_ok=True)
+    else:
+        quality["verdict"] = ACCEPTED
+        quality["calibration_id"] = calibration.metadata["calibration_id"] = calibration_id(calibration)
+        formats.write_calibration(paths.calibration(session), calibration)
+    formats.write_json(paths.calibration_quality(session), quality)
+    # Written also when the gates stop the stage: a failed calibration needs it most.
+    write_text(paths.calibration_report(session),
+               quality_html(quality, f"Calibration quality: session {session}"))
     if stops:
         raise CalibrationGateError(
             "calibration rejected by its quality gates (details in "
             f"{paths.calibration_quality(session)}):\n  - " + "\n  - ".join(g["message"] for g in stops)
-            + "\nRecord again as the messages say, or list the gate in "
-              "calibration.allow_failed_gates to accept this calibration anyway.")
+            + f"\nNo calibration is left for session {session} (a rejected one is never "
+              "used by the later stages). Record again as the messages say, or list the gate "
+              "in calibration.allow_failed_gates to accept this calibration anyway.")
     worst = max(q["reprojection_median_px"] for q in quality["cameras"].values())
-    formats.write_calibration(paths.calibration(session), formats.Calibration(
-        result.cameras, result.world_from_rig, {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}"}))
     log.info("session %s: calibration written to %s (worst median reprojection error %.2f px)",
              session, paths.calibration(session), worst)

@@ -12,6 +12,7 @@ from pipeline.io.video import VideoError, probe_synchronized, sha256
 from pipeline.pose2d.run import detect_recording
 from pipeline.pose2d.synthetic import detect_synthetic
 from pipeline.report.preview import write_previews
+from pipeline.stages.calibration_use import check_image_sizes, load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
 
@@ -27,7 +28,7 @@ def run(cfg: Config, trial: Optional[str] = None) -> None:
 def detect_trial(cfg: Config, name: str) -> None:
     paths = StudyPaths.from_config(cfg)
     session = paths.session_of(name)
-    calib = formats.read_calibration(paths.calibration(session))
+    calib = load_calibration(paths, session)
     check_camera_set(calib, cfg.rig.cameras, str(paths.calibration(session)))
     backend = cfg.detector.backend
     if backend is DetectorBackend.synthetic and session not in cfg.study.synthesize:
@@ -37,6 +38,7 @@ def detect_trial(cfg: Config, name: str) -> None:
     _check_no_extra_videos(paths.trial_dir(name), videos)
     infos = probe_synchronized(videos)
     check_frame_rate(infos[0].fps, cfg.rig.fps, paths.trial_dir(name))
+    check_image_sizes(calib, list(cfg.rig.cameras), infos, str(paths.trial_dir(name)))
     n_frames = infos[0].n_frames
     if backend is DetectorBackend.synthetic:
         truth = formats.read_truth(paths.truth_trial(name))

@@ -18,6 +18,7 @@ from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import TrialInfo, write_trial_report
+from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
 from pipeline.triangulation.report import measured_share
@@ -62,7 +63,7 @@ def run_trial(cfg: Config, name: str) -> Path:
     cameras = None
     calibration_file = paths.trial_calibration(name)
     if calibration_file.exists():
-        calibration = formats.read_calibration(calibration_file)
+        calibration = load_calibration(paths, info.session)
         missing = [c for c in p3d.camera_names if c not in calibration.names]
         if missing:
             raise formats.FormatError(f"{paths.points3d(name)}: cameras {missing} are not in "

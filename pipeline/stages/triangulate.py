@@ -9,6 +9,7 @@ from pipeline.config import Config
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.exports import write_c3d, write_csv_points, write_trc
+from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
 from pipeline.triangulation.report import measured_share, triangulation_qa
@@ -23,7 +24,7 @@ def run(cfg: Config, trial: Optional[str] = None) -> None:
 
 def triangulate_trial(cfg: Config, name: str) -> None:
     paths = StudyPaths.from_config(cfg)
-    calib = formats.read_calibration(paths.trial_calibration(name))
+    calib = load_calibration(paths, paths.session_of(name))
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)

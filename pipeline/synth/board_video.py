@@ -312,12 +312,13 @@ def background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 
 
 def render_board(image: np.ndarray, camera: Camera, rays: np.ndarray, texture: BoardTexture,
-                 pose: BoardPose) -> None:
-    """Paint the board into `image` (float32, in place) where the camera sees its print."""
+                 pose: BoardPose, see_through: bool = False) -> None:
+    """Paint the board into `image` (float32, in place) where the camera sees its print;
+    `see_through`: also from behind (a print on clear film or glass), where it shows mirrored."""
     R_cam, t_cam = camera.rotation, camera.tvec
     R = R_cam @ pose.rotation
     t = R_cam @ pose.translation + t_cam
-    if R[:, 2] @ t <= 0:
+    if R[:, 2] @ t <= 0 and not see_through:
         return   # camera behind the print: the back of a board carries no pattern
     box = _image_box(camera, texture, pose)
     if box is None:
@@ -366,10 +367,11 @@ def _texels_per_pixel(camera: Camera, texture: BoardTexture, board_from_ray: np.
 
 
 def render_frame(camera: Camera, rays: np.ndarray, texture: BoardTexture, pose: BoardPose,
-                 scene: np.ndarray, synth_cfg: SynthConfig, rng: np.random.Generator) -> np.ndarray:
+                 scene: np.ndarray, synth_cfg: SynthConfig, rng: np.random.Generator,
+                 see_through: bool = False) -> np.ndarray:
     """One grey uint8 frame: background, board, optics blur, sensor noise."""
     image = scene.copy()
-    render_board(image, camera, rays, texture, pose)
+    render_board(image, camera, rays, texture, pose, see_through)
     if synth_cfg.blur_sigma_px > 0:
         image = cv2.GaussianBlur(image, (0, 0), synth_cfg.blur_sigma_px)
     if synth_cfg.image_noise_sigma > 0:
@@ -379,18 +381,21 @@ def render_frame(camera: Camera, rays: np.ndarray, texture: BoardTexture, pose: 
 
 def write_calibration_videos(cameras: list[Camera], board_cfg: BoardConfig,
                              calib_cfg: CalibrationConfig, synth_cfg: SynthConfig,
-                             out_dir: Path, fps: float) -> list[Path]:
+                             out_dir: Path, fps: float, poses: list[BoardPose] | None = None,
+                             see_through: bool = False) -> list[Path]:
     """Write `<camera name>.mp4` per camera (frame k of every video is the same instant).
-    The true board poses are `calibration_board_poses(...)` with the same arguments."""
+    The true board poses are `calibration_board_poses(...)` with the same arguments, or
+    `poses`; `see_through`: the print shows (mirrored) to cameras behind it too."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     texture = BoardTexture(make_board(board_cfg))
-    poses = calibration_board_poses(cameras, board_cfg, calib_cfg, synth_cfg)
+    if poses is None:
+        poses = calibration_board_poses(cameras, board_cfg, calib_cfg, synth_cfg)
     paths = []
     for index, camera in enumerate(cameras):
         rng = np.random.default_rng([synth_cfg.seed, index])
         paths.append(_write_board_video(out_dir / f"{camera.name}.mp4", camera, texture, poses,
-                                        synth_cfg, rng, fps, f"render {camera.name}"))
+                                        synth_cfg, rng, fps, f"render {camera.name}", see_through))
     return paths
 
 
@@ -412,12 +417,12 @@ def write_lens_videos(cameras: list[Camera], board_cfg: BoardConfig, synth_cfg: 
 
 def _write_board_video(path: Path, camera: Camera, texture: BoardTexture,
                        poses: list[BoardPose], synth_cfg: SynthConfig, rng: np.random.Generator,
-                       fps: float, label: str) -> Path:
+                       fps: float, label: str, see_through: bool = False) -> Path:
     """One camera's video of the board at `poses` (background and noise drawn from `rng`)."""
     rays = pixel_rays(camera)
     scene = background(camera.size, rng)
     with video_writer(path, fps, camera.size) as write:
         for pose in progress(poses, label):
-            frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng)
+            frame = render_frame(camera, rays, texture, pose, scene, synth_cfg, rng, see_through)
             write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     return path
