@@ -7,6 +7,7 @@ Skipped when ../shared/data is absent (a user's checkout has no shared data).
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -50,12 +51,13 @@ trials:
 """
 
 
-def _make_study(root: Path, repo_root: Path, detector: str) -> Path:
+def _make_study(root: Path, repo_root: Path, detector: str, openpose: Path | None = None) -> Path:
     trial = root / "data" / "lab" / "balancing"
     (trial / "openpose").mkdir(parents=True)
+    openpose = openpose or DEMO / "balancing" / "openpose"
     for cam in CAMERAS:
         (trial / f"{cam}.mp4").symlink_to(DEMO / "balancing" / "videos" / f"{cam}.mp4")
-        (trial / "openpose" / f"{cam}_json").symlink_to(DEMO / "balancing" / "openpose" / f"{cam}_json")
+        (trial / "openpose" / f"{cam}_json").symlink_to(openpose / f"{cam}_json")
     calibration = root / "results" / "sessions" / "lab" / "calibration" / "calibration.toml"
     _runlab(root, "import-calibration", str(DEMO / "calibration" / "Calib_qualisys.toml"),
             "--format", "pose2sim", "--names", ",".join(CAMERAS), "--out", str(calibration))
@@ -194,3 +196,42 @@ def test_wrong_frame_rate_is_refused_with_the_fix(study):
     assert run.returncode == 2, run.stderr
     assert "the videos say 60 fps, rig.fps is 120" in run.stderr
     assert "set rig.fps=60" in run.stderr and "Traceback" not in run.stderr
+
+
+def _runner_hidden(folder: Path, cameras: tuple[str, ...], frames: range) -> Path:
+    """The shared OpenPose JSON with the runner removed from `cameras` on `frames`: only the
+    bystander (the smallest detected person) is left there."""
+    for cam in CAMERAS:
+        (folder / f"{cam}_json").mkdir(parents=True)
+        for src in sorted((DEMO / "balancing" / "openpose" / f"{cam}_json").glob("*.json")):
+            data = json.loads(src.read_text())
+            if cam in cameras and int(src.stem.split(".")[-1]) in frames:
+                def height(person):
+                    k = np.asarray(person["pose_keypoints_2d"]).reshape(-1, 3)
+                    k = k[k[:, 2] > 0]
+                    return float(np.ptp(k[:, 1])) if len(k) else 0.0
+                data["people"] = sorted(data["people"], key=height)[:1] if len(data["people"]) > 1 else []
+            (folder / f"{cam}_json" / src.name).write_text(json.dumps(data))
+    return folder
+
+
+def test_a_bystander_where_the_runner_is_hidden_is_never_fused(study, tmp_path_factory, repo_root):
+    """The runner hidden in two views for 50 frames while a bystander stays (issue #15): before,
+    91 keypoints of the 3D were the bystander's, up to 3.9 m from the runner. Now the views of
+    the bystander are left out, named in a warning and in the verdict, and no 3D point is more
+    than the runner's own depth uncertainty from the untouched trial (measured: 0.63 m at most,
+    face points solved from two views)."""
+    root = tmp_path_factory.mktemp("pose2sim_hidden")
+    openpose = _runner_hidden(root / "openpose", ("cam01", "cam02"), range(30, 80))
+    _make_study(root / "study", repo_root, "openpose_json", openpose)
+    run = _runlab(root / "study", "triangulate", "--trial", "balancing")
+    assert "show another person where the other cameras place the runner" in run.stderr
+    trial = root / "study" / "results" / "trials" / "balancing"
+    hidden = formats.read_points3d(trial / "points3d" / "balancing.npz")
+    untouched = formats.read_points3d(study / "points3d" / "balancing.npz")
+    apart = np.linalg.norm(hidden.points - untouched.points, axis=-1)
+    assert np.nanmax(apart) < 1.0
+    assert hidden.qa.other_person_views[:, 30:80].any() and not hidden.qa.other_person_views[:, :30].any()
+    run = _runlab(root / "study", "analyze", "--trial", "balancing")
+    metrics = json.loads((trial / "metrics.json").read_text())
+    assert any(r.startswith("other_person:cam0") for r in metrics["verdict_reasons"])

@@ -61,6 +61,7 @@ def test_default_config_keeps_the_synthetic_accuracy(rig, truth, corrupted):
     gates = result.scale.threshold_px
     assert (gates >= DEFAULT.rejection_min_px).all() and (gates < 8.0).all(), gates
     assert (result.n_views > 0).mean() >= 0.98
+    assert not result.other_person.any() and not result.other_person_views.any()
 
 
 def test_a_consistent_camera_offset_is_tolerated_and_gross_errors_are_not(rig, truth, corrupted):

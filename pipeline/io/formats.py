@@ -155,6 +155,8 @@ class TriangulationQA:
     measured_share: float = float("nan")   # keypoint-frames measured / those of provided keypoints
     camera_share: np.ndarray | None = None      # (C,) share of those each camera's views entered
     camera_disagrees: np.ndarray | None = None  # (C,) bool: median error far above a detector's
+    other_person: np.ndarray | None = None      # (F, K) bool: another person's keypoint, removed
+    other_person_views: np.ndarray | None = None  # (C, F) bool: a view of another person, left out
 
     def to_npz(self) -> dict:
         return {"qa_rejection": self.rejection, "qa_gate_groups": np.array(self.gate_groups),
@@ -166,7 +168,10 @@ class TriangulationQA:
                 "qa_measured_share": self.measured_share,
                 **({} if self.camera_share is None else {"qa_camera_share": self.camera_share}),
                 **({} if self.camera_disagrees is None
-                   else {"qa_camera_disagrees": self.camera_disagrees})}
+                   else {"qa_camera_disagrees": self.camera_disagrees}),
+                **({} if self.other_person is None else {"qa_other_person": self.other_person}),
+                **({} if self.other_person_views is None
+                   else {"qa_other_person_views": self.other_person_views})}
 
     @classmethod
     def from_npz(cls, z) -> "TriangulationQA | None":
@@ -178,7 +183,9 @@ class TriangulationQA:
                    float(z["qa_lowpass_hz"]), tuple(str(w) for w in z["qa_warnings"]),
                    float(z["qa_measured_share"]) if "qa_measured_share" in z else float("nan"),
                    z["qa_camera_share"] if "qa_camera_share" in z else None,
-                   z["qa_camera_disagrees"] if "qa_camera_disagrees" in z else None)
+                   z["qa_camera_disagrees"] if "qa_camera_disagrees" in z else None,
+                   z["qa_other_person"] if "qa_other_person" in z else None,
+                   z["qa_other_person_views"] if "qa_other_person_views" in z else None)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ class TrialEvidence:
     strides: dict[str, int]                 # per side
     events_found: int                       # foot strikes + toe-offs, both sides
     events_untimed: int                     # of those, poorly observed (not timed)
+    other_person_share: float = 0.0         # keypoint-frames removed as another person's
+    other_person_views: dict[str, int] = field(default_factory=dict)  # camera -> frames left out
     sync: dict[str, dict] = field(default_factory=dict)   # camera -> {offset_frames, confidence}
 
 
@@ -97,6 +99,16 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
         add("post_processing_reverted", "degraded",
             f"{100 * ev.reverted_share:.1f} % of the 3D points had to be put back after "
             "filtering moved them off their views: the trajectories are rough there")
+    for cam, frames in ev.other_person_views.items():
+        if frames:
+            add(f"other_person:{cam}", "degraded",
+                f"{cam} shows another person in {frames} frames where the other cameras place the "
+                "runner (the runner hidden, a bystander detected); those views were left out")
+    if ev.other_person_share > 0:
+        add("other_person", "degraded",
+            f"{100 * ev.other_person_share:.1f} % of the keypoint-frames came from another person "
+            "(more than 1.5 m from the runner: a bystander seen where the runner was hidden) and "
+            "were left out; keep bystanders out of the cameras' view or mask them")
     total = sum(ev.strides.values())
     if total == 0:
         add("no_strides", "failed",

@@ -82,5 +82,8 @@ def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
     found = sum(len(t) for ev in analysis.events.values() for t in ev.values())
     poor = analysis.summary.get("poorly_observed_events") or {}
     untimed = sum(n for side in poor.values() for n in side.values())
+    foreign = 0.0 if qa is None or qa.other_person is None else float(np.mean(qa.other_person))
+    stranger_views = ({} if qa is None or qa.other_person_views is None
+                      else {c: int(n) for c, n in zip(names, qa.other_person_views.sum(axis=1))})
     return TrialEvidence(names, share, camera_share, disagree, reverted, strides,
-                         found + untimed, untimed)
+                         found + untimed, untimed, foreign, stranger_views)

@@ -54,6 +54,20 @@ def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_na
         warnings.append(f"only {active} camera(s) with detections: a view that is wrong cannot be "
                         "told from one that is right, so no outlier is rejected and no left/right "
                         "swap repaired; treat this 3D as unchecked")
+    strangers = result.other_person_views
+    if strangers is not None and strangers.any():
+        for c in np.flatnonzero(strangers.any(axis=1)):
+            frames = np.flatnonzero(strangers[c])
+            warnings.append(f"{camera_names[c]}: {frames.size} frames ({frames[0]}-{frames[-1]}) "
+                            "show another person where the other cameras place the runner (the "
+                            "runner hidden, a bystander detected): those views were left out")
+    foreign = (result.other_person if result.other_person is not None
+               else np.zeros(result.points.shape[:2], bool))
+    if foreign.any():
+        frames = np.flatnonzero(foreign.any(axis=1))
+        warnings.append(f"{int(foreign.sum())} keypoints in frames {frames[0]}-{frames[-1]} were "
+                        "triangulated more than 1.5 m from the runner's body: another person seen "
+                        "where the runner was hidden; left out (gaps), not fused")
     if evidence.reverted.any():
         warnings.append(f"{int(evidence.reverted.sum())} points were moved by post-processing "
                         "(gap filling, refinement, low-pass) away from the views that support "
@@ -72,4 +86,7 @@ def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_na
         despiked=evidence.despiked, lowpass_hz=cutoff, warnings=tuple(warnings),
         measured_share=share.share, camera_share=share.per_camera,
         camera_disagrees=(np.zeros(len(camera_names), bool) if scale.camera_far is None
-                          else scale.camera_far))
+                          else scale.camera_far),
+        other_person=foreign,
+        other_person_views=(np.zeros((len(camera_names), len(foreign)), bool) if strangers is None
+                            else strangers))

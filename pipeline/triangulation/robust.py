@@ -57,6 +57,8 @@ class RobustTriangulated:
     unfiltered: np.ndarray | None = None
     scale: ResidualScale | None = None  # the outlier gates used, per camera and keypoint group
     evidence: EvidenceCheck | None = None  # triangulate_recording: post-processing held to the 2D
+    other_person: np.ndarray | None = None  # (F, K) triangulate_recording: removed, not the runner
+    other_person_views: np.ndarray | None = None  # (C, F) views of someone else, left out
 
 
 def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: float = 0.3,

@@ -1,8 +1,11 @@
 """Triangulation of one recording as configured: the solver, the time-domain clean-up and the
 optional spatiotemporal refinement (after gap filling, so it starts from complete stretches;
 before the low-pass, which then only removes what the fit left), then every point held to the
-views that support it (evidence.py)."""
+views that support it (evidence.py). Keypoints of another person are removed first
+(identity.py)."""
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -12,9 +15,10 @@ from pipeline.geometry import Camera
 from pipeline.skeleton import LEFT_RIGHT_SWAP
 from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import triangulate_dlt
-from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
-from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.evidence import hold_to_evidence
+from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
+from pipeline.triangulation.identity import other_person, other_person_views
+from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.robust import RobustTriangulated, triangulate_robust
 from pipeline.triangulation.scale import ScaleRule, fixed_scale
 
@@ -53,17 +57,19 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
                           cfg: TriangulationConfig) -> RobustTriangulated:
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
-    if cfg.method is TriangulationMethod.robust:
-        result = triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
-                                    cfg.max_reprojection_px, cfg.repair_swaps,
-                                    cfg.max_dropped_views, cfg.min_ray_angle_deg,
-                                    scale_rule=scale_rule(cfg))
-    else:
-        plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
-        result = RobustTriangulated(plain.points, plain.reprojection_error, plain.n_views,
-                                    plain.views_used, np.zeros(points2d.shape[:2], bool),
-                                    scale=fixed_scale(len(cameras), points2d.shape[2],
-                                                      cfg.max_reprojection_px))
+    result = _solve(points2d, cameras, cfg)
+    strangers = other_person_views(points2d, result.points, cameras, fps, cfg.min_score)
+    if strangers.any():               # solve again without the views of another person
+        points2d = np.array(points2d, float)
+        points2d[strangers] = (np.nan, np.nan, 0.0)
+        result = _solve(points2d, cameras, cfg)
+    foreign = other_person(result.points, fps)
+    if foreign.any():
+        result = dataclasses.replace(
+            result, points=np.where(foreign[..., None], np.nan, result.points),
+            n_views=np.where(foreign, 0, result.n_views),
+            views_used=result.views_used & ~foreign[..., None],
+            reprojection_error=np.where(foreign, np.nan, result.reprojection_error))
     points = result.points
     if cfg.despike_m > 0:
         points = despike(points, despike_threshold(cfg, fps))
@@ -99,7 +105,23 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
         swaps_repaired=result.swaps_repaired,
         unfiltered=unfiltered,
         scale=result.scale,
-        evidence=held.check)
+        evidence=held.check,
+        other_person=foreign,
+        other_person_views=strangers)
+
+
+def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
+           ) -> RobustTriangulated:
+    if cfg.method is TriangulationMethod.robust:
+        return triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
+                                  cfg.max_reprojection_px, cfg.repair_swaps,
+                                  cfg.max_dropped_views, cfg.min_ray_angle_deg,
+                                  scale_rule=scale_rule(cfg))
+    plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
+    return RobustTriangulated(plain.points, plain.reprojection_error, plain.n_views,
+                              plain.views_used, np.zeros(points2d.shape[:2], bool),
+                              scale=fixed_scale(len(cameras), points2d.shape[2],
+                                                cfg.max_reprojection_px))
 
 
 def _observed(points2d: np.ndarray, swaps_repaired: np.ndarray, rig: linear.Rig):

@@ -1,0 +1,94 @@
+"""One person in the 3D: keypoints triangulated from another person are left out, never fused.
+
+Why: when the runner is hidden in some views, a detector (and the runner selection) may report
+a bystander there. Where two such views agree with each other and no view of the runner is left
+for that keypoint, triangulation returns a consistent 3D point of the bystander, metres from the
+runner's body (on the shared lab recording, with the runner hidden in two views: 91 keypoints up
+to 3.9 m away). Geometry per frame cannot tell; the body over time can.
+
+Rule: the runner's track is the body centre (median of the measured trunk keypoints) per frame,
+then a running median over +-TRACK_WINDOW_S, so that another person present in less than half of
+any window does not move it (treadmill or overground: a steady runner's centre is the median of
+its window). Then, per view: a camera whose detected trunk centre in a frame lies on a ray that
+passes farther than MAX_TRUNK_OFFSET_M from the track shows someone else in that frame, and all
+its keypoints of that frame are left out (the trial is triangulated again without them: a view
+of another person mixed with one of the runner gives a point between the two). Last, per point:
+a keypoint farther than MAX_BODY_RADIUS_M from the track cannot be the runner's (feet and raised
+hands are within ~1.2 m of the mid-trunk) and is removed (a gap). A bystander closer than that
+is not caught.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from pipeline.geometry import Camera
+from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.triangulation import linear
+
+TRUNK = [INDEX[k] for k in ("neck", "left_shoulder", "right_shoulder", "hip", "left_hip",
+                            "right_hip")]
+MAX_BODY_RADIUS_M = 1.5
+MAX_TRUNK_OFFSET_M = 0.6       # the 2D trunk centre's ray passes within ~0.2 m of the 3D one
+TRACK_WINDOW_S = 1.0
+MIN_TRUNK_POINTS = 2
+
+
+def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
+    """(F, 3) robust body-centre track (NaN where no trunk was measured nearby)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        trunk = points[:, TRUNK]
+        enough = np.isfinite(trunk[..., 0]).sum(axis=1) >= MIN_TRUNK_POINTS
+        centre = np.where(enough[:, None], np.nanmedian(trunk, axis=1), np.nan)
+        half = max(1, int(round(TRACK_WINDOW_S * fps)))
+        n = len(points)
+        track = np.full((n, 3), np.nan)
+        for f in range(n):
+            window = centre[max(0, f - half):f + half + 1]
+            if np.isfinite(window[:, 0]).any():
+                track[f] = np.nanmedian(window, axis=0)
+    return track
+
+
+def other_person(points: np.ndarray, fps: float) -> np.ndarray:
+    """(F, K) True for measured keypoints too far from the runner's track to be the runner's.
+    Skeletons other than Halpe-26 are not checked (no trunk keypoints known)."""
+    points = np.asarray(points, float)
+    if points.shape[1] != N_KEYPOINTS or len(points) == 0:
+        return np.zeros(points.shape[:2], bool)
+    track = runner_track(points, fps)
+    with np.errstate(invalid="ignore"):
+        distance = np.linalg.norm(points - track[:, None], axis=-1)
+        return distance > MAX_BODY_RADIUS_M
+
+
+def other_person_views(points2d: np.ndarray, points: np.ndarray, cameras: list[Camera],
+                       fps: float, min_score: float) -> np.ndarray:
+    """(C, F) True where a camera's detections in a frame are of someone else than the runner
+    whose 3D `points` (F, K, 3) the views mostly agree on."""
+    obs = np.asarray(points2d, float)
+    n_cams, n_frames, n_kp, _ = obs.shape
+    out = np.zeros((n_cams, n_frames), bool)
+    if n_kp != N_KEYPOINTS or n_frames == 0:
+        return out
+    track = runner_track(np.asarray(points, float), fps)                    # (F, 3)
+    rig = linear.Rig(list(cameras))
+    trunk = obs[:, :, TRUNK]
+    valid = np.isfinite(trunk[..., 0]) & (np.nan_to_num(trunk[..., 2]) >= min_score)
+    x, y = linear.undistort(trunk[..., :2].reshape(n_cams, -1, 2), rig)
+    shape = (n_cams, n_frames, len(TRUNK))
+    x, y = np.where(valid, x.reshape(shape), np.nan), np.where(valid, y.reshape(shape), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cx, cy = np.nanmedian(x, axis=2), np.nanmedian(y, axis=2)          # (C, F)
+    enough = valid.sum(axis=2) >= MIN_TRUNK_POINTS
+    for c, cam in enumerate(cameras):
+        rays = np.stack([cx[c], cy[c], np.ones(n_frames)], axis=-1) @ cam.rotation  # world dirs
+        rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+        to_track = track - cam.center
+        miss = np.linalg.norm(np.cross(to_track, rays), axis=-1)
+        with np.errstate(invalid="ignore"):
+            out[c] = enough[c] & (miss > MAX_TRUNK_OFFSET_M)
+    return out
