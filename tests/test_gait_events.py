@@ -201,3 +201,16 @@ def test_event_timing_on_the_triangulate_stage_output(runner, fps, event):
     scale = fps / 120.0 if fps > 120 else 1.0
     assert np.mean(np.abs(errors)) <= 1.0 * scale, f"mae {np.mean(np.abs(errors)):.2f}"
     assert abs(np.mean(errors)) <= 0.5 * scale, f"bias {np.mean(errors):+.2f}"
+
+
+def test_an_event_on_a_detection_dropout_is_counted_as_one():
+    """Events not timed because the foot was gap-filled (no views: SD NaN) are told apart from
+    those the cameras see poorly (SD above the limit): 'a short dropout is a dropout'."""
+    from pipeline.gait.events import dropout_events
+    sd = np.full((200, 26), 0.001)
+    heel = INDEX["left_heel"]
+    sd[48:53, heel] = np.nan                       # a 5-frame dropout around frame 50
+    sd[120:130, INDEX["right_big_toe"]] = 0.004    # poorly observed, seen by cameras
+    poor = {"left": {"foot_strike": np.array([50.0]), "toe_off": np.array([])},
+            "right": {"foot_strike": np.array([]), "toe_off": np.array([125.0])}}
+    assert dropout_events(poor, sd, 120.0) == 1

@@ -59,8 +59,12 @@ def test_poorly_observed_events_are_stated_with_counts(crossover_trial):
     rows = findings(analysis, ThresholdsConfig())
     poor = {"left": {"foot_strike": 3, "toe_off": 2}, "right": {"foot_strike": 0, "toe_off": 1}}
     text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor))
-    assert "not timed because the foot was outside the well-observed volume" in text
-    assert "(left 5, right 1)" in text
+    assert "not timed (left 5, right 1): 6 where the foot was outside the well-observed volume" in text
+    assert "dropout" not in text
+    # a short detection dropout is named as such, not blamed on the cameras' volume (issue #15)
+    text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor, on_dropouts=2))
+    assert "2 where a foot keypoint was not detected in enough views (a dropout" in text
+    assert "4 where the foot was outside the well-observed volume" in text
     none = {"left": {"foot_strike": 0, "toe_off": 0}, "right": {"foot_strike": 0, "toe_off": 0}}
     for counts in (None, none):
         assert "well-observed volume" not in _text(findings_html(rows, 171.0, counts))

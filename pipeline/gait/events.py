@@ -100,6 +100,22 @@ def detect_screened_events(points: np.ndarray, fps: float, height_sd: np.ndarray
     return timed, poor
 
 
+def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
+                   fit_window_s: float = 0.04) -> int:
+    """How many of the poorly observed events `poor` (as detect_screened_events returns them)
+    lie where a foot keypoint was not triangulated at all (no views: a detection dropout, its
+    SD is NaN), rather than seen by cameras that do not pin its height down."""
+    half = max(1, int(round(fit_window_s * fps)))
+    n = 0
+    for side, named in poor.items():
+        foot = [INDEX[f"{side}_{k}"] for k in FOOT]
+        for times in named.values():
+            for t in times:
+                window = height_sd[max(0, int(t) - half):int(t) + half + 2][:, foot]
+                n += bool((~np.isfinite(window)).any())
+    return n
+
+
 def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
                           min_contact_s: float = 0.06, min_flight_s: float = 0.03,
                           cutoff_hz: float = 12.0, fit_window_s: float = 0.04

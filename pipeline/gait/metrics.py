@@ -17,7 +17,8 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
                                   knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
                                   pelvic_obliquity_deg, tibia_inclination_deg)
-from pipeline.gait.events import detect_events, detect_screened_events, skips_a_cycle
+from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
+                                  skips_a_cycle)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.skeleton import N_KEYPOINTS
 
@@ -145,6 +146,9 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     summary["pelvis_speed_mps"] = None if pelvis_speed is None else _number(pelvis_speed)
     summary["poorly_observed_events"] = None if poor is None else {
         side: {name: int(len(times)) for name, times in poor[side].items()} for side in SIDES}
+    # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
+    summary["untimed_on_dropouts"] = (None if poor is None
+                                      else dropout_events(poor, height_sd, fps))
     return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
                          summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor)
 

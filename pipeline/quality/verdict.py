@@ -122,8 +122,9 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
                     "give a mean worth reading): record a longer trial")
     if ev.events_found and ev.events_untimed / ev.events_found > cfg.max_untimed_event_share:
         add("events_untimed", "degraded",
-            f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were found where "
-            "the cameras do not pin the foot's height down and were not timed")
+            f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were not timed: the "
+            "foot was not detected there (a dropout) or the cameras do not pin its height down; "
+            "the findings section gives the count of each")
     for cam, s in ev.sync.items():
         if s.get("status") == "degraded":
             add(f"out_of_sync:{cam}", "degraded", s.get("message") or f"{cam} is out of sync")

@@ -76,17 +76,27 @@ STATUS_TEXT = {"flagged": "FLAGGED", "within": "within threshold", "not checked"
 
 
 def findings_html(rows: list[dict], cadence_spm: float | None,
-                  poorly_observed: dict | None = None) -> str:
-    """`poorly_observed`: summary["poorly_observed_events"], side -> event -> count."""
+                  poorly_observed: dict | None = None, on_dropouts: int | None = None) -> str:
+    """`poorly_observed`: summary["poorly_observed_events"], side -> event -> count;
+    `on_dropouts`: summary["untimed_on_dropouts"], how many of them fell on a detection gap."""
     flagged = [r for r in rows if r["status"] == "flagged"]
     parts = []
     n_poor = {side: sum(counts.values()) for side, counts in (poorly_observed or {}).items()}
     if any(n_poor.values()):
         detail = ", ".join(f"{_t(side)} {n}" for side, n in n_poor.items() if n)
-        parts.append('<p class="warn">Foot strikes / toe-offs not timed because the foot was '
-                     f"outside the well-observed volume of the cameras ({detail}): the strides "
-                     "around them are left out of every measure below. Overground, record more "
-                     "passes or widen the camera spacing along the runway.</p>")
+        dropouts = min(on_dropouts or 0, sum(n_poor.values()))
+        volume = sum(n_poor.values()) - dropouts
+        causes = []
+        if dropouts:
+            causes.append(f"{dropouts} where a foot keypoint was not detected in enough views "
+                          "(a dropout, gap-filled: check the overlay videos for what hid the foot)")
+        if volume:
+            causes.append(f"{volume} where the foot was outside the well-observed volume of the "
+                          "cameras (overground: record more passes or widen the camera spacing "
+                          "along the runway)")
+        parts.append(f'<p class="warn">Foot strikes / toe-offs not timed ({detail}): '
+                     f"{'; '.join(causes)}. The strides around them are left out of every "
+                     "measure below.</p>")
     if flagged:
         parts.append("<p>What stands out:</p><ul>")
         for r in flagged:

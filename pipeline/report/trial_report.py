@@ -96,7 +96,8 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     state = (verdict or {}).get("verdict", "ok")
     findings_body = (verdict_html(verdict) if state == "failed" else
                      verdict_html(verdict) + findings_html(rows, summary["cadence_spm"],
-                                                           summary.get("poorly_observed_events")))
+                                                           summary.get("poorly_observed_events"),
+                                                           summary.get("untimed_on_dropouts")))
     parts = [_header(info, analysis, title, verdict),
              _section("findings", findings_body),
              _section("summary", (verdict_note(state) + _summary_table(summary))

@@ -60,9 +60,22 @@ def analyze_one(cfg: Config, name: str) -> None:
     poor = analysis.summary.get("poorly_observed_events") or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
     if n_poor:
-        log.warning("trial %s: %d foot strikes / toe-offs not timed: the foot was outside the "
-                    "well-observed volume (predicted height SD above %.1f mm/px)", name, n_poor,
-                    limit_mm)
+        log.warning("trial %s: %s", name, untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"),
+                                                       limit_mm))
+
+
+def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
+    """Why events were not timed, by cause: a dropout is a dropout, not the volume."""
+    dropouts = min(on_dropouts or 0, n_poor)
+    parts = []
+    if dropouts:
+        parts.append(f"{dropouts} fell where a foot keypoint was not detected (a dropout: gap-"
+                     "filled, no camera saw it)")
+    if n_poor - dropouts:
+        parts.append(f"{n_poor - dropouts} fell where the cameras do not pin the foot's height "
+                     f"down (outside the well-observed volume: predicted height SD above "
+                     f"{limit_mm:.1f} mm/px)")
+    return f"{n_poor} foot strikes / toe-offs not timed: " + "; ".join(parts)
 
 
 def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
