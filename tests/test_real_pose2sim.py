@@ -179,3 +179,56 @@ def test_blazepose_swap_burst_in_cam02_is_repaired(blazepose_study):
     assert repaired[1, burst].sum() >= 20
     assert not repaired[[0, 2, 3]].any()
     assert not repaired[1, :41].any() and not repaired[1, 74:].any()
+
+
+# ---------------------------------------------------------------- camera synchronization
+# Issue #16: the demo's cameras are hardware-synchronized; one camera's video trimmed at the
+# start by N frames (the others at the end, to the same length) must read as offset N. The
+# trimming is done on the keypoints, which is what trimming the video does to them.
+TRIMS = [(1, 4), (2, 13), (3, 9)]      # (camera index, N)
+
+
+def _trimmed(points: np.ndarray, camera: int, n: int) -> np.ndarray:
+    out = points[:, : points.shape[1] - n].copy()
+    out[camera] = points[camera, n:]
+    return out
+
+
+def _sync_errors(trial: Path) -> list[float]:
+    from pipeline.sync.estimate import estimate_offsets
+    kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
+    calib = formats.read_calibration(trial.parents[1] / "sessions" / "lab" / "calibration"
+                                     / "calibration.toml")
+    errors = []
+    for camera, n in [(0, 0), *TRIMS]:
+        truth = np.zeros(4)
+        truth[camera] = n
+        est = estimate_offsets(_trimmed(kp.points, camera, n), calib.cameras, kp.fps, 0.5, 0.3)
+        errors.append(float(np.nanmax(np.abs(est.offsets - truth))))
+    return errors
+
+
+def test_sync_stage_on_the_synchronized_cameras(study):
+    """`runlab sync` on the untouched OpenPose trial: every camera within 0.5 frame of 0
+    (measured: within 0.12), status ok, the offsets in sync.json."""
+    root = study.parents[2]
+    _runlab(root, "sync", "--trial", "balancing")
+    sync = formats.read_json(study / "sync.json")
+    assert sync["method"] == "keypoints" and sync["reference"] == "cam01"
+    assert all(abs(v) < 0.5 for v in sync["offsets_frames"].values())
+    assert sync["status"] == "ok", sync["reasons"]
+
+
+def test_openpose_trimmed_camera_offsets_recovered(study):
+    """Measured worst error per case (untouched, then TRIMS): 0.12, 0.13, 0.08, 0.14 frame."""
+    assert max(_sync_errors(study)) < 0.5
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BlazePose on this trial: cross-view agreement times its cameras only to 0.3-2.8 frames "
+    "(measured worst error untouched 0.30, cam02 +4: 2.59, cam03 +13: 0.88, cam04 +9: 1.74 "
+    "frames; OpenPose on the same videos: <= 0.14). BlazePose's 2D on this slow balancing "
+    "motion disagrees between views by more than one frame of motion (cam02 left/right burst, "
+    "smoothed tracking lagging OpenPose by 0.5-1.5 frame per camera); docs/sync.md"))
+def test_blazepose_trimmed_camera_offsets_recovered(blazepose_study):
+    assert max(_sync_errors(blazepose_study)) < 0.5
