@@ -62,11 +62,13 @@ def test_no_offset_every_camera_within_a_tenth(fine, rig):
     assert result["status"] == "ok" and min(result["confidence"].values()) > 0.8
 
 
-def test_realistic_detector_errors_within_a_quarter_frame(fine, rig):
-    """Larger noise, far-side guesses, swaps, gross outliers and dropouts."""
+@pytest.mark.parametrize("offsets", [[0, 0.3, 0.5, 15], [0, 1, 2, 0.5]])
+def test_realistic_detector_errors_within_a_quarter_frame(fine, rig, offsets):
+    """3 px noise, far-side joints guessed (12 px, low score), 3 % left/right swaps, 2 % gross
+    outliers, 5 % dropouts. Measured over runner seeds 0-2 and six offset sets (docs/sync.md):
+    worst 0.236 frame; these two cases (seed 0): 0.236 and 0.233."""
     noise = SyntheticNoiseConfig(pixel_sigma=3.0, far_side_occlusion=True, swap_rate=0.03,
                                  outlier_rate=0.02, dropout_rate=0.05)
-    offsets = [0, 4.3, 0.5, 11]
     est = estimate_offsets(shifted(fine, rig, offsets, noise), rig, FPS, 0.5, 0.3)
     np.testing.assert_allclose(est.offsets, offsets, atol=0.25)
 

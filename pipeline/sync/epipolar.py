@@ -7,9 +7,12 @@ runner's motion between the two instants adds to it wherever it crosses the epip
 No triangulation is needed, so a lag costs one pass of elementwise arithmetic.
 
 Both cameras are read at fractional frames (linear interpolation), at instants with a fixed
-random phase within the frame: interpolating halfway averages two noisy detections and lowers
-the residual, which would pull a lag towards half frames if only one camera were interpolated
-or all instants shared one phase; with random phases that averaging is the same at every lag.
+random phase within the frame. Interpolating halfway averages two noisy detections and lowers
+the residual's noise (to 1/2 of the variance at w = 0.5), which pulls a lag towards half
+frames; each residual is therefore divided by its expected noise scale (`noise_scale`): with
+that, the noise is the same at every lag and phase. Random phases alone left a random ripple
+over the lags (~1 % of the noise variance over 300 instants) that, at 3 px noise with 12 px
+far-side guesses, moved a pair's minimum by up to 0.7 frame with a small jackknife error.
 """
 from __future__ import annotations
 
@@ -84,8 +87,19 @@ class Pair:
         camera i already read at `times`."""
         if xi is None:
             xi = interpolate(self.obs_i, times)
-        xj = interpolate(self.obs_j, np.asarray(times, float) - lag)
-        return sampson(xi, xj, self.E) * self.focal
+        times = np.asarray(times, float)
+        xj = interpolate(self.obs_j, times - lag)
+        return sampson(xi, xj, self.E) * self.focal / noise_scale(times, times - lag)[:, None]
+
+
+def noise_scale(frames_i: np.ndarray, frames_j: np.ndarray) -> np.ndarray:
+    """(n,) the detector noise of an interpolated pair relative to whole frames: a point read
+    at weight w between two frames has (1 - w)^2 + w^2 of one frame's noise variance (half at
+    w = 0.5). Dividing by it makes the residual's noise the same at every lag and phase."""
+    wi = frames_i - np.floor(frames_i)
+    wj = frames_j - np.floor(frames_j)
+    g = 0.5 * ((1 - wi) ** 2 + wi ** 2 + (1 - wj) ** 2 + wj ** 2)
+    return np.sqrt(g)
 
 
 def sampson(xi: np.ndarray, xj: np.ndarray, E: np.ndarray) -> np.ndarray:

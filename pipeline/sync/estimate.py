@@ -26,11 +26,11 @@ from pipeline.triangulation.linear import default_workers, parallel_map
 MIN_FRAMES = 40             # frames the cameras must share at the largest lag searched
 MAX_COARSE_FRAMES = 800     # instants of the coarse scan (evenly spaced)
 MAX_FINE_FRAMES = 3000      # instants of the fine scan
-FINE_HALF_WIDTH = 1.5       # frames around the coarse lag
+FINE_HALF_WIDTH = 2.0
 FINE_STEP = 0.1
 DELTAS = np.arange(-FINE_HALF_WIDTH, FINE_HALF_WIDTH + FINE_STEP / 2, FINE_STEP)
 FINE_MOVES = 3
-FIT_HALF_WIDTH = 0.35       # the parabola is fitted to the fine scan within this of its minimum
+FIT_HALF_WIDTH = 1.0
 BLOCKS = 10                 # jackknife blocks (contiguous in time)
 AMBIGUITY_RATIO = 0.3       # a second minimum closer than this share of the scan's depth: ambiguous
 AMBIGUITY_MIN_SEPARATION = 3
@@ -38,6 +38,7 @@ MAX_PAIR_Z = 4.0
 SE_FLOOR = 0.02             # frames: no pair is trusted beyond this
 MIN_SCALE_PX = 0.5
 MIN_POINTS = 200            # keypoint pairs a lag needs to be scored
+MIN_KEYPOINT_INSTANTS = 20  # a keypoint's own residual scale needs this many instants
 
 
 class SyncTooShort(ValueError):
@@ -175,11 +176,16 @@ def pair_lag(pair: Pair, max_lag: int, rng: np.random.Generator) -> PairLag:
 
 def _fine_scan(pair: Pair, instants: np.ndarray, xi: np.ndarray, centre: float, n_frames: int):
     """Cauchy cost sums and counts (len(DELTAS), BLOCKS) at lags centre + DELTAS; its scale is
-    the centred residual's robust SD at the centre."""
+    each keypoint's centred residual's robust SD at the centre."""
     r0 = pair.signed_residuals(instants, centre, xi)
     bias = _median(r0)
     c0 = _centred(r0, bias)
-    scale = max(MIN_SCALE_PX, 1.4826 * float(np.median(c0[np.isfinite(c0)]))) if np.isfinite(c0).any() else 1.0
+    # each keypoint's own noise (a detector's wrists or guessed far-side joints are several
+    # times noisier than its hips): residuals in units of it, as a likelihood would weigh them
+    overall = float(np.median(c0[np.isfinite(c0)])) if np.isfinite(c0).any() else 1.0
+    scale = 1.4826 * np.where(np.isfinite(c0).sum(axis=0) >= MIN_KEYPOINT_INSTANTS,
+                              _median(c0), overall)
+    scale = np.maximum(np.nan_to_num(scale, nan=1.4826 * overall), MIN_SCALE_PX)
     block = np.minimum((instants / n_frames * BLOCKS).astype(int), BLOCKS - 1)
     sums = np.zeros((DELTAS.size, BLOCKS))
     counts = np.zeros((DELTAS.size, BLOCKS))
