@@ -250,3 +250,17 @@ def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig
     with pytest.raises(RunlabError, match="camera cam_3: 1 gap"):
         sync_trial(cfg, "t1")
     assert not paths.sync("t1").exists()
+
+
+def test_report_block_shows_offsets_confidence_and_reasons():
+    from pipeline.report.quality import detection_html, sync_html
+    offsets = np.array([0.0, 6.02, np.nan, 0.04])
+    sd = np.array([0.0, 0.03, np.inf, 0.05])
+    result = sync_result(CAMS, FPS, "check", "keypoints", offsets, sd, {2: "0-2: <no pair>"})
+    page = sync_html(result)
+    assert "6.02" in page and "50.2" in page and "0.94" in page      # frames, ms, confidence
+    assert "degraded" in page and "cam_2: offset not measured" in page
+    assert "&lt;no pair&gt;" in page and "<no pair>" not in page
+    stats = {"min_score": 0.3, "n_frames": 10, "cameras": {c: 1.0 for c in CAMS},
+             "keypoints": {}, "sync": result}
+    assert "Camera synchronization" in detection_html(stats)
