@@ -264,3 +264,13 @@ def test_report_block_shows_offsets_confidence_and_reasons():
     stats = {"min_score": 0.3, "n_frames": 10, "cameras": {c: 1.0 for c in CAMS},
              "keypoints": {}, "sync": result}
     assert "Camera synchronization" in detection_html(stats)
+
+
+def test_sync_config_is_checked():
+    from pipeline.config import ConfigError, SyncMode, validate
+    study = {"sessions": {"s1": {"subject": "R01"}}, "trials": {"t1": {"session": "s1"}}}
+    assert validate({"study": study}).sync.mode is SyncMode.check
+    with pytest.raises(ConfigError, match="sync.mode"):
+        validate({"study": study, "sync": {"mode": "fix"}})
+    with pytest.raises(ConfigError, match=r"sync.max_offset_s=0.0 must be in \(0, 10\]"):
+        validate({"study": study, "sync": {"max_offset_s": 0.0}})
