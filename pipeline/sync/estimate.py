@@ -15,13 +15,14 @@ out of step is what changes with the lag.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from pipeline.geometry import Camera
 from pipeline.sync.epipolar import Pair, interpolate, normalized_observations
-from pipeline.triangulation.linear import default_workers, parallel_map
 
 MIN_FRAMES = 40             # frames the cameras must share at the largest lag searched
 MAX_COARSE_FRAMES = 800     # instants of the coarse scan (evenly spaced)
@@ -84,12 +85,20 @@ def estimate_offsets(points2d: np.ndarray, cameras: list[Camera], fps: float,
                            f"{MIN_FRAMES + 1} frames ({(MIN_FRAMES + 1) / fps:.2f} s at {fps:g} fps)")
     obs = normalized_observations(points2d, cameras, min_score)
     ij = [(i, j) for i in range(n_cams) for j in range(i + 1, n_cams)]
-    # one random stream per pair: the result does not depend on the thread count
-    pairs = parallel_map(lambda p: pair_lag(Pair.of(obs, cameras, *p), max_lag,
-                                            np.random.default_rng([seed, *p])),
-                         ij, default_workers())
+    # pairs on a thread pool (numpy releases the GIL in its loops); one random stream per
+    # pair, so the result does not depend on the thread count
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        pairs = list(pool.map(lambda p: pair_lag(Pair.of(obs, cameras, *p), max_lag,
+                                                 np.random.default_rng([seed, *p])), ij))
     offsets, sd, notes = solve_offsets(n_cams, pairs)
     return KeypointSync(offsets, sd, pairs, max_lag, notes)
+
+
+def _workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _instants(n_frames: int, max_lag: float, limit: int) -> np.ndarray:
