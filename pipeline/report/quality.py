@@ -123,7 +123,9 @@ def sync_html(sync: dict) -> str:
         f"<td>{_num(sync['confidence'][c], 2)}</td></tr>" for c in cams)
     applied = ("applied in triangulation (sync.mode = correct)" if sync.get("mode") == "correct"
                else "checked, not applied (sync.mode = check)")
-    parts = [f"<p>Camera synchronization ({_t(sync['method'])}; {applied}): offset d of each "
+    source = {"keypoints": "from the keypoints' cross-view agreement",
+              "timestamps": "from the frame timestamps"}.get(sync["method"], sync["method"])
+    parts = [f"<p>Camera synchronization, {_t(source)}; {applied}. Offset d of each "
              f"camera against {_t(sync['reference'])}, in frames at {sync['fps']:g} fps: its "
              "frame k shows the reference's instant k + d. Confidence 0.5 = a standard error of "
              "0.25 frame; lower is not a measurement.</p>",
