@@ -274,3 +274,11 @@ def test_sync_config_is_checked():
         validate({"study": study, "sync": {"mode": "fix"}})
     with pytest.raises(ConfigError, match=r"sync.max_offset_s=0.0 must be in \(0, 10\]"):
         validate({"study": study, "sync": {"max_offset_s": 0.0}})
+
+
+def test_an_offset_beyond_the_search_is_not_guessed(fine, rig):
+    """cam_3 is 15 frames late but only +-12 frames (0.1 s) are searched: its pairs' best lag
+    is at the edge, so it is not measured (said so, with the fix), never reported as 12."""
+    est = estimate_offsets(shifted(fine, rig, [0, 0, 0, 15]), rig, FPS, 0.1, 0.3)
+    assert np.isnan(est.offsets[3]) and np.abs(est.offsets[1:3]).max() < 0.1
+    assert "raise sync.max_offset_s" in est.notes[3]

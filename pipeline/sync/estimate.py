@@ -101,7 +101,7 @@ def _workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _instants(n_frames: int, max_lag: float, limit: int) -> np.ndarray:
+def _instants(n_frames: int, limit: int) -> np.ndarray:
     """Evenly spaced integer frames (at most `limit`)."""
     step = max(1, int(np.ceil(n_frames / limit)))
     return np.arange(0, n_frames, step, dtype=float)
@@ -127,7 +127,7 @@ def pair_lag(pair: Pair, max_lag: int, rng: np.random.Generator) -> PairLag:
     out = PairLag(pair.i, pair.j)
     n_frames = pair.obs_i.shape[0]
     # 1. coarse: median centred residual at every integer lag
-    times = _instants(n_frames, max_lag, MAX_COARSE_FRAMES)
+    times = _instants(n_frames, MAX_COARSE_FRAMES)
     lags = np.arange(-max_lag, max_lag + 1)
     coarse = np.full(lags.size, np.nan)
     xi = interpolate(pair.obs_i, times)
@@ -143,6 +143,12 @@ def pair_lag(pair: Pair, max_lag: int, rng: np.random.Generator) -> PairLag:
         return out
     best = int(np.nanargmin(coarse))
     out.coarse = int(lags[best])
+    if abs(out.coarse) == max_lag:
+        # the cost still falls at the edge of the search: the lag may lie beyond it
+        out.note = (f"best lag {out.coarse:+d} is at the edge of the search (+-{max_lag} frames): "
+                    "the offset may be larger; raise sync.max_offset_s")
+        out.used = False
+        return out
     second = _second_minimum(coarse, best)
     if second is not None:
         depth = np.nanmedian(coarse) - coarse[best]
@@ -150,7 +156,7 @@ def pair_lag(pair: Pair, max_lag: int, rng: np.random.Generator) -> PairLag:
             out.ambiguous, out.second_lag = True, int(lags[second])
     # 2. fine scan around it, both cameras interpolated at random phases, Cauchy cost; the
     # scan moves (up to FINE_MOVES times) while its lowest sample is at an edge
-    instants = _instants(n_frames, max_lag, MAX_FINE_FRAMES)
+    instants = _instants(n_frames, MAX_FINE_FRAMES)
     instants = instants + rng.uniform(0.0, 1.0, instants.size)
     xi = interpolate(pair.obs_i, instants)
     centre = float(out.coarse)
