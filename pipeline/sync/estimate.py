@@ -308,6 +308,12 @@ def _weighted_solve(n_cams: int, pairs: list[PairLag]):
     normal = A.T @ (w[:, None] * A)
     cov = np.linalg.inv(normal)
     x = cov @ (A.T @ (w * b))
+    dof = len(rows) - len(unknown)
+    if dof > 0:
+        # pairs that disagree among themselves more than their errors say: the errors are
+        # understated (a detector's systematic error is not in the jackknife), widen them
+        chi2 = float(np.sum(w * (A @ x - b) ** 2))
+        cov = cov * max(1.0, chi2 / dof)
     for c, n in col.items():
         offsets[c] = x[n]
         sd[c] = float(np.sqrt(cov[n, n]))
