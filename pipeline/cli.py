@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-STAGES = ("synth", "calibrate", "detect", "triangulate", "analyze", "report")
+STAGES = ("synth", "calibrate", "detect", "sync", "triangulate", "analyze", "report")
 SESSION_STAGES = ("synth", "calibrate")
 log = logging.getLogger("runlab")
 

@@ -443,6 +443,20 @@ class ReportConfig:
     overlay_detections: bool = True           # also draw the 2D detections (thin yellow)
 
 
+class SyncMode(str, Enum):
+    check = "check"        # estimate; a camera off by >= 0.5 frame degrades the trial
+    correct = "correct"    # estimate and apply in triangulation
+    off = "off"            # assume the cameras in step, unchecked
+
+
+@dataclass
+class SyncConfig:
+    """Camera time offsets (pipeline/sync/, docs/sync.md)."""
+    mode: SyncMode = SyncMode.check
+    max_offset_s: float = 0.5     # offsets searched within +- this; a manually started rig may need more
+    use_timestamps: bool = True   # read <trial>/timestamps.csv where the lab has one
+
+
 @dataclass
 class Config:
     study: StudyConfig = field(default_factory=StudyConfig)
@@ -454,13 +468,14 @@ class Config:
     triangulation: TriangulationConfig = field(default_factory=TriangulationConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     schema_version: int = 1
 
 
 GROUP_SCHEMAS = {
     "study": StudyConfig, "rig": RigConfig, "board": BoardConfig, "calibration": CalibrationConfig,
     "synth": SynthConfig, "detector": DetectorConfig, "triangulation": TriangulationConfig,
-    "analysis": AnalysisConfig, "report": ReportConfig,
+    "analysis": AnalysisConfig, "report": ReportConfig, "sync": SyncConfig,
 }
 
 
@@ -533,6 +548,8 @@ def _check_values(cfg: Config, source: str) -> None:
         problems.append("analysis.forward_axis needs 3 values")
     if cfg.analysis.max_event_height_sd_mm is not None and not cfg.analysis.max_event_height_sd_mm > 0:
         problems.append("analysis.max_event_height_sd_mm must be positive (or null: no screening)")
+    if not 0 < cfg.sync.max_offset_s <= 10:
+        problems.append(f"sync.max_offset_s={cfg.sync.max_offset_s} must be in (0, 10] s")
     problems += _study_problems(cfg.study)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))

@@ -23,7 +23,7 @@ NAME_RULE = ("letters, digits, '_', '-' or '.', starting with a letter or digit,
              "characters (they become folder, file and DVC stage names)")
 
 # dvc.yaml stage name -> the runlab option its foreach item is
-DVC_STAGES = {"synth": "session", "calibrate": "session", "detect": "trial",
+DVC_STAGES = {"synth": "session", "calibrate": "session", "detect": "trial", "sync": "trial",
               "triangulate": "trial", "analyze": "trial", "report_trial": "trial"}
 
 

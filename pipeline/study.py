@@ -3,13 +3,15 @@
 Inputs (videos tracked with `dvc add`, or rendered by `runlab synth`):
 
     <data_dir>/<session>/calibration/<camera>.mp4      board videos (synchronized)
-    <data_dir>/<session>/<trial>/<camera>.mp4          trial videos (synchronized)
+    <data_dir>/<session>/<trial>/<camera>.mp4          trial videos
+    <data_dir>/<session>/<trial>/timestamps.csv        optional per-frame capture times
     <data_dir>/<session>/truth/                        synthetic sessions only: the ground truth
 
 Results (one folder per DVC stage output, so each stage owns exactly its folder):
 
     <results_dir>/sessions/<session>/calibration/      calibration.toml, quality.json, quality.html
     <results_dir>/trials/<trial>/keypoints2d/          <trial>.npz, previews/<camera>.png
+    <results_dir>/trials/<trial>/sync.json              camera time offsets (docs/sync.md)
     <results_dir>/trials/<trial>/points3d/             <trial>.npz, .trc, .c3d, .csv
     <results_dir>/trials/<trial>/analysis/             <trial>.json, <trial>_strides.csv
     <results_dir>/trials/<trial>/metrics.json          headline numbers (DVC metrics)
@@ -70,6 +72,10 @@ class StudyPaths:
         check_names("camera names", cameras)
         return [self.trial_dir(trial) / f"{c}.mp4" for c in cameras]
 
+    def trial_timestamps(self, trial: str) -> Path:
+        """Per-frame capture times, where the lab records them (docs/sync.md)."""
+        return self.trial_dir(trial) / "timestamps.csv"
+
     # synthetic ground truth
     def truth_dir(self, session: str) -> Path:
         return self.session_dir(session) / "truth"
@@ -112,6 +118,9 @@ class StudyPaths:
     def preview(self, trial: str, camera: str) -> Path:
         check_names("rig.cameras", [camera])
         return self.keypoints2d_dir(trial) / "previews" / f"{camera}.png"
+
+    def sync(self, trial: str) -> Path:
+        return self.trial_results(trial) / "sync.json"
 
     def points3d_dir(self, trial: str) -> Path:
         return self.trial_results(trial) / "points3d"

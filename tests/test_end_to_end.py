@@ -80,7 +80,8 @@ def test_second_repro_does_nothing(project):
     assert second.returncode == 0, second.stderr
     out = second.stdout + second.stderr
     stages = _dvc(project, "stage", "list", "--name-only").stdout.split()
-    assert {"synth@s01", "calibrate@s01", "detect@typical", "triangulate@typical", "analyze@typical",
+    assert {"synth@s01", "calibrate@s01", "detect@typical", "sync@typical", "triangulate@typical",
+            "analyze@typical",
             "report_trial@typical", "report"} == set(stages)
     for stage in stages:
         assert f"Stage '{stage}' didn't change, skipping" in out, out

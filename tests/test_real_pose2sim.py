@@ -235,3 +235,72 @@ def test_a_bystander_where_the_runner_is_hidden_is_never_fused(study, tmp_path_f
     run = _runlab(root / "study", "analyze", "--trial", "balancing")
     metrics = json.loads((trial / "metrics.json").read_text())
     assert any(r.startswith("other_person:cam0") for r in metrics["verdict_reasons"])
+
+
+# ---------------------------------------------------------------- camera synchronization
+# Issue #16: the demo's cameras are hardware-synchronized; one camera's video trimmed at the
+# start by N frames (the others at the end, to the same length) must read as offset N. The
+# trimming is done on the keypoints, which is what trimming the video does to them.
+TRIMS = [(1, 4), (2, 13), (3, 9)]      # (camera index, N)
+
+
+def _trimmed(points: np.ndarray, camera: int, n: int) -> np.ndarray:
+    out = points[:, : points.shape[1] - n].copy()
+    out[camera] = points[camera, n:]
+    return out
+
+
+def _sync_estimates(trial: Path):
+    """(truth, estimate) for the untouched trial and each of TRIMS."""
+    from pipeline.sync.estimate import estimate_offsets
+    kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
+    calib = formats.read_calibration(trial.parents[1] / "sessions" / "lab" / "calibration"
+                                     / "calibration.toml")
+    out = []
+    for camera, n in [(0, 0), *TRIMS]:
+        truth = np.zeros(4)
+        truth[camera] = n
+        out.append((truth, estimate_offsets(_trimmed(kp.points, camera, n), calib.cameras,
+                                            kp.fps, 0.5, 0.3)))
+    return out
+
+
+def _sync_errors(trial: Path) -> list[float]:
+    return [float(np.nanmax(np.abs(est.offsets - truth))) for truth, est in _sync_estimates(trial)]
+
+
+def test_sync_stage_on_the_synchronized_cameras(study):
+    """`runlab sync` on the untouched OpenPose trial: every camera within 0.5 frame of 0
+    (measured: within 0.11), status ok, the offsets in sync.json."""
+    root = study.parents[2]
+    _runlab(root, "sync", "--trial", "balancing")
+    sync = formats.read_json(study / "sync.json")
+    assert sync["method"] == "keypoints" and sync["reference"] == "cam01"
+    assert all(abs(v) < 0.5 for v in sync["offsets_frames"].values())
+    assert sync["status"] == "ok", sync["reasons"]
+
+
+def test_openpose_trimmed_camera_offsets_recovered(study):
+    """Measured worst error per case (untouched, then TRIMS): 0.11, 0.13, 0.03, 0.13 frame."""
+    assert max(_sync_errors(study)) < 0.5
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BlazePose on this trial: cross-view agreement times its cameras only to 0.5-1.4 frames "
+    "(measured worst error untouched 0.54, cam02 +4: 0.88, cam03 +13: 1.42, cam04 +9: 0.63 "
+    "frames; OpenPose on the same videos: <= 0.13). BlazePose's 2D on this slow balancing "
+    "motion disagrees between views by more than one frame of motion (cam02 left/right burst, "
+    "smoothed tracking lagging OpenPose by 0.5-1.5 frame per camera); docs/sync.md"))
+def test_blazepose_trimmed_camera_offsets_recovered(blazepose_study):
+    assert max(_sync_errors(blazepose_study)) < 0.5
+
+
+def test_blazepose_offsets_are_right_or_marked_uncertain(blazepose_study):
+    """Where BlazePose cannot time a camera, the offset is not presented as a measurement: every
+    camera is within 0.5 frame or has a standard error above sync's 0.25 frame (measured: all
+    12 camera estimates uncertain, standard errors 0.35-2.54 frames; OpenPose's 0.08-0.17)."""
+    from pipeline.sync.result import MAX_SD_FRAMES
+    for truth, est in _sync_estimates(blazepose_study):
+        for c in range(1, 4):
+            measured = np.isfinite(est.offsets[c]) and est.sd[c] <= MAX_SD_FRAMES
+            assert not measured or abs(est.offsets[c] - truth[c]) < 0.5, (c, truth, est.offsets, est.sd)

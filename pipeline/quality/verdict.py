@@ -52,7 +52,8 @@ class TrialEvidence:
     events_untimed: int                     # of those, poorly observed (not timed)
     other_person_share: float = 0.0         # keypoint-frames removed as another person's
     other_person_views: dict[str, int] = field(default_factory=dict)  # camera -> frames left out
-    sync: dict[str, dict] = field(default_factory=dict)   # camera -> {offset_frames, confidence}
+    sync_status: str | None = None          # sync.json: ok | degraded | off (None: no sync stage)
+    sync_reasons: list[str] = field(default_factory=list)
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -125,9 +126,9 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were not timed: the "
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each")
-    for cam, s in ev.sync.items():
-        if s.get("status") == "degraded":
-            add(f"out_of_sync:{cam}", "degraded", s.get("message") or f"{cam} is out of sync")
+    if ev.sync_status == "degraded":
+        for message in ev.sync_reasons or ["the cameras' time offsets are out of step or unknown"]:
+            add("sync", "degraded", f"synchronization: {message} (docs/sync.md)")
     verdict = ("failed" if any(r.severity == "failed" for r in reasons)
                else "degraded" if reasons else "ok")
     return Verdict(verdict, tuple(reasons))

@@ -2,6 +2,7 @@
 + curves/<angle>_<side>.csv (normalized gait-cycle curves, DVC plots)."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import numpy as np
@@ -38,7 +39,10 @@ def analyze_one(cfg: Config, name: str) -> None:
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
                              event_points=p3d.points_unfiltered)
-    verdict = trial_verdict(trial_evidence(p3d, analysis), cfg.analysis.verdict)
+    sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
+    evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
+                                   sync_reasons=list(sync.get("reasons", [])))
+    verdict = trial_verdict(evidence, cfg.analysis.verdict)
     result = {"trial": name, "session": trial.session, **analysis.to_dict(),
               "verdict": verdict.to_dict()}
     if synthetic and paths.truth_metrics(name).exists():

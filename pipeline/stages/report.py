@@ -59,6 +59,8 @@ def run_trial(cfg: Config, name: str) -> Path:
         share = measured_share(p3d.n_views, kp.points, min_score).share
         detection["triangulation"] = triangulation_stats(p3d.qa, p3d.camera_names, p3d.n_views,
                                                          p3d.swaps_repaired, share)
+    if detection is not None and paths.sync(name).exists():
+        detection["sync"] = formats.read_json(paths.sync(name))
     videos = paths.trial_videos(name)
     cameras = None
     calibration_file = paths.trial_calibration(name)

@@ -5,13 +5,14 @@ from typing import Optional
 
 import numpy as np
 
-from pipeline.config import Config
+from pipeline.config import Config, SyncMode
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
+from pipeline.sync.shift import shift_keypoints
 from pipeline.triangulation.report import measured_share, triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 from pipeline.triangulation.uncertainty import predicted_sd
@@ -27,8 +28,11 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     calib = load_calibration(paths, paths.session_of(name))
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
-    result = triangulate_recording(kp.points, calib.cameras, kp.fps, cfg.triangulation)
-    qa = triangulation_qa(result, kp.points, kp.camera_names, kp.fps, cfg.triangulation)
+    points2d = kp.points
+    if cfg.sync.mode is SyncMode.correct:
+        points2d = _synchronized(paths.sync(name), kp, name)
+    result = triangulate_recording(points2d, calib.cameras, kp.fps, cfg.triangulation)
+    qa = triangulation_qa(result, points2d, kp.camera_names, kp.fps, cfg.triangulation)
     sd_per_px = predicted_sd(result.points, calib.cameras, result.views_used)
     with staged(paths.points3d_dir(name)) as (stage_dir,):   # .npz/.trc/.c3d/.csv as one set
         out = stage_dir / paths.points3d(name).name
@@ -41,7 +45,7 @@ def triangulate_trial(cfg: Config, name: str) -> None:
         write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)
     for warning in qa.warnings:
         log.warning("trial %s: %s", name, warning)
-    share = measured_share(result.n_views, kp.points, cfg.triangulation.min_score)
+    share = measured_share(result.n_views, points2d, cfg.triangulation.min_score)
     swaps = ", ".join(f"{c} {n}" for c, n in zip(kp.camera_names, result.swaps_repaired.sum(axis=1)))
     log.info("trial %s: %.1f%% of the keypoint-frames the detector provides measured in 3D "
              "(%d of %d keypoints provided; the rest of the 3D is gap-filled), median reprojection "
@@ -53,3 +57,17 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     gates = "; ".join(f"{c} " + " ".join(f"{g} {v:.0f}" for g, v in zip(qa.gate_groups, row))
                       for c, row in zip(kp.camera_names, qa.gate_px))
     log.info("trial %s: outlier gates (%s, px): %s", name, qa.rejection, gates)
+
+
+def _synchronized(sync_file, kp: formats.Keypoints2D, name: str) -> np.ndarray:
+    """sync.mode = correct: each camera read at the reference camera's instants (sync.json's
+    applied_frames; offsets that were not measured are 0 there and the trial is degraded)."""
+    sync = formats.read_json(sync_file)
+    applied = sync.get("applied_frames", {})
+    if sync.get("mode") != "correct" or sorted(applied) != sorted(kp.camera_names):
+        raise formats.FormatError(f"{sync_file}: written with sync.mode={sync.get('mode')} for "
+                                  f"cameras {sorted(applied)}; rerun `runlab sync --trial {name}`")
+    offsets = np.array([applied[c] for c in kp.camera_names], float)
+    log.info("trial %s: 2D read at the reference camera's instants, offsets %s frames", name,
+             ", ".join(f"{c} {d:+.2f}" for c, d in zip(kp.camera_names, offsets)))
+    return shift_keypoints(kp.points, offsets)
