@@ -73,22 +73,23 @@ def _make_study(root: Path, repo_root: Path, detector: str, openpose: Path | Non
     return root
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory, repo_root):
-    root = _make_study(tmp_path_factory.mktemp("pose2sim"), repo_root, "openpose_json")
+def _triangulated(root: Path, repo_root: Path, detector: str) -> Path:
+    """The trial folder after detect and triangulate (its log kept beside it)."""
+    root = _make_study(root, repo_root, detector)
     run = _runlab(root, "triangulate", "--trial", "balancing")
     out = root / "results" / "trials" / "balancing"
     (out / "triangulate.log").write_text(run.stderr)
     return out
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, repo_root):
+    return _triangulated(tmp_path_factory.mktemp("pose2sim"), repo_root, "openpose_json")
 
 
 @pytest.fixture(scope="module")
 def blazepose_study(tmp_path_factory, repo_root):
-    root = _make_study(tmp_path_factory.mktemp("pose2sim_bp"), repo_root, "blazepose")
-    run = _runlab(root, "triangulate", "--trial", "balancing")
-    out = root / "results" / "trials" / "balancing"
-    (out / "triangulate.log").write_text(run.stderr)
-    return out
+    return _triangulated(tmp_path_factory.mktemp("pose2sim_bp"), repo_root, "blazepose")
 
 
 def _measured_share(trial: Path) -> float:

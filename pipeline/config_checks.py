@@ -1,0 +1,96 @@
+"""Values of a typed config that its types cannot check: ranges, consistency between keys,
+ids. `config.validate` reports them all at once, each naming its key."""
+from __future__ import annotations
+
+from pipeline.config import (MIN_LENS_FRAMES, Config, IntrinsicsSource, StudyConfig,
+                             TriangulationConfig, board_marker_problem)
+from pipeline.safety import NAME_PATTERN, NAME_RULE, name_problem
+
+
+def value_problems(cfg: Config) -> list[str]:
+    """Every value out of range or inconsistent with another, each naming its key."""
+    problems = []
+    n = len(cfg.rig.cameras)
+    if not 2 <= n <= 8:
+        problems.append(f"rig.cameras has {n} cameras; 2 to 8 are supported")
+    problems += [p for c in cfg.rig.cameras if (p := name_problem("rig.cameras", c))]
+    if len(set(cfg.rig.cameras)) != n:
+        problems.append("rig.cameras has duplicate names")
+    if cfg.study.synthetic and len(cfg.rig.arc_deg) != n:
+        problems.append(f"rig.arc_deg needs one angle per camera ({n}), got {len(cfg.rig.arc_deg)}")
+    if not 60 <= cfg.rig.fps <= 240 and cfg.study.synthetic:
+        problems.append(f"rig.fps={cfg.rig.fps}: the synthetic generator supports 60-240 fps")
+    for key, board in (("board", cfg.board), ("calibration.intrinsics.board",
+                                               cfg.calibration.intrinsics.board)):
+        if board is None:
+            continue
+        if board_marker_problem(board):
+            problems.append(f"{key}: {board_marker_problem(board)}")
+        if board.marker_length_m >= board.square_length_m:
+            problems.append(f"{key}.marker_length_m must be smaller than {key}.square_length_m")
+    if len(cfg.rig.distortion) != 5:
+        problems.append("rig.distortion needs 5 values [k1, k2, p1, p2, k3]")
+    problems += _triangulation_problems(cfg.triangulation)
+    v = cfg.analysis.verdict
+    for key in ("min_share_in_3d", "fail_share_in_3d", "min_camera_share", "max_reverted_share",
+                "max_untimed_event_share"):
+        if not 0 <= getattr(v, key) <= 1:
+            problems.append(f"analysis.verdict.{key}={getattr(v, key)} must be a share in [0, 1]")
+    if v.min_strides_per_side < 0:
+        problems.append(f"analysis.verdict.min_strides_per_side={v.min_strides_per_side} must be >= 0")
+    if cfg.synth.lens_frames < 0:
+        problems.append("synth.lens_frames must be 0 (no lens recording) or more")
+    if (cfg.study.synthesize and cfg.calibration.intrinsics.source == IntrinsicsSource.videos
+            and not cfg.calibration.intrinsics.path and cfg.synth.lens_frames < MIN_LENS_FRAMES):
+        problems.append(f"calibration.intrinsics.source=videos needs each synthetic session's "
+                        f"intrinsics/ lens videos: set synth.lens_frames (>= {MIN_LENS_FRAMES}, "
+                        "e.g. 40) or calibration.intrinsics.path")
+    if cfg.analysis.forward_axis is not None and len(cfg.analysis.forward_axis) != 3:
+        problems.append("analysis.forward_axis needs 3 values")
+    if cfg.analysis.max_event_height_sd_mm is not None and not cfg.analysis.max_event_height_sd_mm > 0:
+        problems.append("analysis.max_event_height_sd_mm must be positive (or null: no screening)")
+    if not 0 < cfg.sync.max_offset_s <= 10:
+        problems.append(f"sync.max_offset_s={cfg.sync.max_offset_s} must be in (0, 10] s")
+    problems += _study_problems(cfg.study)
+    return problems
+
+
+def _triangulation_problems(t: TriangulationConfig) -> list[str]:
+    """Ranges only: the low-pass cut-off is lowered to the trial's frame rate where it runs
+    (triangulation/run.py), so no frame rate is refused here."""
+    rules = [("min_views", t.min_views >= 2, ">= 2"), ("min_score", 0 <= t.min_score < 1, "in [0, 1)"),
+             ("rejection_sigmas", t.rejection_sigmas > 0, "> 0"),
+             ("rejection_min_px", t.rejection_min_px > 0, "> 0"),
+             ("rejection_max_px", t.rejection_max_px >= t.rejection_min_px, ">= rejection_min_px"),
+             ("max_reprojection_px", t.max_reprojection_px > 0, "> 0"),
+             ("max_dropped_views", 0 <= t.max_dropped_views <= 3, "0..3"),
+             ("min_ray_angle_deg", 0 <= t.min_ray_angle_deg < 90, "in [0, 90)"),
+             ("despike_m", t.despike_m >= 0, ">= 0 (0 = off)"),
+             ("fill_max_gap_frames", t.fill_max_gap_frames >= 0, ">= 0 (0 = off)"),
+             ("lowpass_hz", t.lowpass_hz >= 0, ">= 0 (0 = off)")]
+    return [f"triangulation.{key}={getattr(t, key)} must be {want}"
+            for key, ok, want in rules if not ok]
+
+
+def _study_problems(study: StudyConfig) -> list[str]:
+    problems = []
+    if not study.trials:
+        problems.append("study.trials is empty: list at least one trial")
+    for kind, names in (("session", study.sessions), ("trial", study.trials)):
+        bad = [n for n in names if not NAME_PATTERN.match(n)]
+        if bad:
+            problems.append(f"study.{kind}s: ids {bad} must be {NAME_RULE}")
+    overlap = sorted(set(study.sessions) & set(study.trials))
+    if overlap:
+        problems.append(f"ids {overlap} are both a session and a trial; give them different names")
+    for name, trial in study.trials.items():
+        if trial.session not in study.sessions:
+            problems.append(f"study.trials.{name}.session='{trial.session}' is not in study.sessions "
+                            f"({', '.join(study.sessions) or 'none defined'})")
+    unknown = [s for s in study.synthesize if s not in study.sessions]
+    if unknown:
+        problems.append(f"study.synthesize lists {unknown}, which are not in study.sessions")
+    empty = [s for s in study.sessions if not study.trials_of(s)]
+    if empty:
+        problems.append(f"study.sessions {empty} have no trials; remove them or add trials")
+    return problems
