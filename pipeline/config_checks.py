@@ -51,8 +51,24 @@ def value_problems(cfg: Config) -> list[str]:
         problems.append("analysis.max_event_height_sd_mm must be positive (or null: no screening)")
     if not 0 < cfg.sync.max_offset_s <= 10:
         problems.append(f"sync.max_offset_s={cfg.sync.max_offset_s} must be in (0, 10] s")
+    problems += _calibration_problems(cfg)
     problems += _study_problems(cfg.study)
     return problems
+
+
+def _calibration_problems(cfg: Config) -> list[str]:
+    c = cfg.calibration
+    rules = [("calibration.max_frames", c.max_frames, c.max_frames >= MIN_LENS_FRAMES,
+              f">= {MIN_LENS_FRAMES}"),
+             ("calibration.floor_frames", c.floor_frames, c.floor_frames >= 0,
+              ">= 0 (0 = no floor board)"),
+             ("calibration.max_reprojection_px", c.max_reprojection_px, c.max_reprojection_px > 0,
+              "> 0"),
+             ("calibration.min_detections_per_camera", c.min_detections_per_camera,
+              c.min_detections_per_camera >= 1, ">= 1"),
+             ("synth.calibration_frames", cfg.synth.calibration_frames,
+              cfg.synth.calibration_frames >= 0, ">= 0")]
+    return [f"{key}={value} must be {want}" for key, value, ok, want in rules if not ok]
 
 
 def _triangulation_problems(t: TriangulationConfig) -> list[str]:
@@ -84,6 +100,12 @@ def _study_problems(study: StudyConfig) -> list[str]:
     if overlap:
         problems.append(f"ids {overlap} are both a session and a trial; give them different names")
     for name, trial in study.trials.items():
+        if trial.belt_speed_mps is not None and not 0 < trial.belt_speed_mps <= 15:
+            problems.append(f"study.trials.{name}.belt_speed_mps={trial.belt_speed_mps} must be a "
+                            "belt speed in (0, 15] m/s (null for overground)")
+        if not 0 < trial.runner.speed_mps <= 15 or trial.runner.duration_s <= 0:
+            problems.append(f"study.trials.{name}.runner: speed_mps must be in (0, 15] m/s and "
+                            "duration_s positive")
         if trial.session not in study.sessions:
             problems.append(f"study.trials.{name}.session='{trial.session}' is not in study.sessions "
                             f"({', '.join(study.sessions) or 'none defined'})")

@@ -168,3 +168,16 @@ def test_ids_and_names_yaml_reads_as_numbers_are_refused_naming_the_keys():
                               '  trials:\n    "t1":\n      session: "010"\n')
     cfg = validate(quoted)
     assert cfg.study.sessions["010"].subject == "010"
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({"calibration": {"max_frames": 0}}, "calibration.max_frames=0 must be >= 5"),
+    ({"study": {**ONE_TRIAL, "trials": {"t": {"session": "s", "belt_speed_mps": -3.0}}}},
+     "study.trials.t.belt_speed_mps=-3.0 must be a belt speed"),
+    ({"study": {**ONE_TRIAL, "trials": {"t": {"session": "s", "runner": {"speed_mps": -3.0}}}}},
+     "study.trials.t.runner: speed_mps must be in (0, 15]")])
+def test_out_of_range_values_are_named_not_tracebacks(raw, key):
+    """Issue #15: belt speed -3 gave a stride length of -2.11 m; calibration.max_frames=0 ended
+    in a traceback."""
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        validate({"study": ONE_TRIAL, **raw})
