@@ -53,6 +53,17 @@ def _mirror_permutation() -> np.ndarray:
 LEFT_RIGHT_SWAP: np.ndarray = _mirror_permutation()
 
 
+def relabel_swapped(points2d: np.ndarray, swapped: np.ndarray) -> np.ndarray:
+    """(C, F, K, ...) detections with the left/right labels of the view-frames `swapped` (C, F)
+    exchanged (a copy; the input itself when none is swapped)."""
+    if not np.any(swapped):
+        return points2d
+    out = np.array(points2d, float)
+    c, f = np.nonzero(swapped)
+    out[c, f] = out[c, f][:, LEFT_RIGHT_SWAP]
+    return out
+
+
 def indices(names: list[str] | tuple[str, ...]) -> np.ndarray:
     """Indices of the named keypoints, with a clear error for an unknown name."""
     unknown = [n for n in names if n not in INDEX]

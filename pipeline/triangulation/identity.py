@@ -40,6 +40,8 @@ def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
     The running median is taken every ~TRACK_WINDOW_S / 10 and interpolated linearly between
     (exact for steady motion), so a 60 s trial costs a few hundred medians, not thousands."""
     n = len(points)
+    if points.ndim != 3 or points.shape[1] != N_KEYPOINTS or n == 0:
+        return np.full((n, 3), np.nan)          # no trunk keypoints known: no track
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         trunk = points[:, TRUNK]
@@ -62,28 +64,26 @@ def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
     return track
 
 
-def other_person(points: np.ndarray, fps: float) -> np.ndarray:
-    """(F, K) True for measured keypoints too far from the runner's track to be the runner's.
-    Skeletons other than Halpe-26 are not checked (no trunk keypoints known)."""
+def other_person(points: np.ndarray, track: np.ndarray) -> np.ndarray:
+    """(F, K) True for measured keypoints too far from the runner's `track` (F, 3, runner_track)
+    to be the runner's. Skeletons other than Halpe-26 are not checked (no trunk keypoints)."""
     points = np.asarray(points, float)
     if points.shape[1] != N_KEYPOINTS or len(points) == 0:
         return np.zeros(points.shape[:2], bool)
-    track = runner_track(points, fps)
     with np.errstate(invalid="ignore"):
         distance = np.linalg.norm(points - track[:, None], axis=-1)
         return distance > MAX_BODY_RADIUS_M
 
 
-def other_person_views(points2d: np.ndarray, points: np.ndarray, cameras: list[Camera],
-                       fps: float, min_score: float) -> np.ndarray:
+def other_person_views(points2d: np.ndarray, track: np.ndarray, cameras: list[Camera],
+                       min_score: float) -> np.ndarray:
     """(C, F) True where a camera's detections in a frame are of someone else than the runner
-    whose 3D `points` (F, K, 3) the views mostly agree on."""
+    whose `track` (F, 3, runner_track of the 3D the views mostly agree on) is given."""
     obs = np.asarray(points2d, float)
     n_cams, n_frames, n_kp, _ = obs.shape
     out = np.zeros((n_cams, n_frames), bool)
     if n_kp != N_KEYPOINTS or n_frames == 0:
         return out
-    track = runner_track(np.asarray(points, float), fps)                    # (F, 3)
     rig = linear.Rig(list(cameras))
     trunk = obs[:, :, TRUNK]
     valid = np.isfinite(trunk[..., 0]) & (np.nan_to_num(trunk[..., 2]) >= min_score)

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.linalg import solveh_banded
 
 from pipeline.geometry import Camera
-from pipeline.skeleton import BONES, INDEX, LEFT_RIGHT_SWAP, N_KEYPOINTS
+from pipeline.skeleton import BONES, INDEX, N_KEYPOINTS, relabel_swapped
 from pipeline.triangulation import linear
 
 PIXEL_SIGMA = 1.0           # px: reprojection residual scale (unit score)
@@ -62,9 +62,7 @@ def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[
     if swaps_repaired is not None and np.any(swaps_repaired):
         if n_kp != N_KEYPOINTS:
             raise ValueError("swaps_repaired needs the 26-keypoint skeleton's left/right pairs")
-        obs = obs.copy()
-        c, f = np.nonzero(swaps_repaired)
-        obs[c, f] = obs[c, f][:, LEFT_RIGHT_SWAP]
+        obs = relabel_swapped(obs, swaps_repaired)
     known = np.isfinite(pts).all(axis=-1)                                   # (F, K)
     if n_frames == 0 or not known.any():
         return pts.copy()

@@ -138,6 +138,8 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
     flagged = np.flatnonzero(np.isfinite(points[0]) & (worst > 1.0))
     min_sine = np.sin(np.radians(min_ray_angle_deg))
     # one search per distinct column of gates (a keypoint group), errors in units of the gate
+    table, sizes = (_jit.subsets(n_cams, max_dropped_views) if kernels is not None
+                    else (None, None))
     columns, column_of = np.unique(gate.T, axis=0, return_inverse=True)
     column_of = np.asarray(column_of).ravel()
     for u, unit in enumerate(columns):
@@ -146,7 +148,6 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
             continue
         blocks = [idx_u[s:s + linear.CHUNK] for s in range(0, idx_u.size, linear.CHUNK)]
         if kernels is not None:
-            table, sizes = _jit.subsets(n_cams, max_dropped_views)
             c_u = _scaled(consts, unit)
             reject = lambda idx, c_u=c_u: kernels.reject(
                 idx, x, y, w, used, points, errors, *c_u[:5], table, sizes, min_views, 1.0,

@@ -12,12 +12,12 @@ import numpy as np
 from pipeline.config import (RejectionMode, TriangulationConfig, TriangulationMethod,
                              TriangulationRefine)
 from pipeline.geometry import Camera
-from pipeline.skeleton import LEFT_RIGHT_SWAP
+from pipeline.skeleton import relabel_swapped
 from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.evidence import hold_to_evidence
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
-from pipeline.triangulation.identity import other_person, other_person_views
+from pipeline.triangulation.identity import other_person, other_person_views, runner_track
 from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.robust import RobustTriangulated, triangulate_robust
 from pipeline.triangulation.scale import ScaleRule, fixed_scale
@@ -58,12 +58,14 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
     result = _solve(points2d, cameras, cfg)
-    strangers = other_person_views(points2d, result.points, cameras, fps, cfg.min_score)
+    track = runner_track(result.points, fps)
+    strangers = other_person_views(points2d, track, cameras, cfg.min_score)
     if strangers.any():               # solve again without the views of another person
         points2d = np.array(points2d, float)
         points2d[strangers] = (np.nan, np.nan, 0.0)
         result = _solve(points2d, cameras, cfg)
-    foreign = other_person(result.points, fps)
+        track = runner_track(result.points, fps)
+    foreign = other_person(result.points, track)
     if foreign.any():
         result = dataclasses.replace(
             result, points=np.where(foreign[..., None], np.nan, result.points),
@@ -126,11 +128,7 @@ def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
 
 def _observed(points2d: np.ndarray, swaps_repaired: np.ndarray, rig: linear.Rig):
     """(C, F, K) normalized observations with the repaired left/right labels."""
-    obs = np.asarray(points2d, float)
-    if swaps_repaired.any():
-        obs = obs.copy()
-        c, f = np.nonzero(swaps_repaired)
-        obs[c, f] = obs[c, f][:, LEFT_RIGHT_SWAP]
+    obs = relabel_swapped(np.asarray(points2d, float), swaps_repaired)
     n_cams = obs.shape[0]
     x, y = linear.undistort(obs[..., :2].reshape(n_cams, -1, 2), rig)
     return x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])
