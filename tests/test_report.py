@@ -41,7 +41,9 @@ def test_insufficient_strides_are_stated():
     analysis = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(min_strides=3), events=events)
     rows = findings(analysis, ThresholdsConfig(min_strides=3))
     text = _text(findings_html(rows, analysis.summary["cadence_spm"]))
-    assert "No check raised a flag." in text
+    # nothing measurable is not "no flag" (a 1.7 s standing trial read green with no check made)
+    assert "No check raised a flag." not in text
+    assert "No check could be made: no measure has enough strides" in text
     assert "insufficient strides (n=2, need 3)" in text
     assert all(r["status"] == "not measurable" and r["mean"] is None for r in rows
                if r["threshold"] is not None)

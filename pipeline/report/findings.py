@@ -106,8 +106,11 @@ def findings_html(rows: list[dict], cadence_spm: float | None,
                          + ("" if r["validated"] else " <i>This threshold is the lab's choice: no "
                             "validated cut-off exists.</i>") + "</li>")
         parts.append("</ul>")
-    else:
+    elif any(r["status"] == "within" for r in rows):
         parts.append('<p class="ok">No check raised a flag.</p>')
+    else:     # nothing was measurable: not the same as nothing found
+        parts.append('<p class="warn">No check could be made: no measure has enough strides '
+                     "(<code>min_strides</code>) on either side to compare with its threshold.</p>")
     body = []
     by_check: dict[str, list[dict]] = {}
     for r in rows:
