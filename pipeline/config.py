@@ -410,6 +410,7 @@ class VerdictConfig:
     max_reverted_share: float = 0.01     # points post-processing had to put back
     min_strides_per_side: int = 3        # fewer on a side = degraded; none at all = failed
     max_untimed_event_share: float = 0.5  # events not timed (foot poorly observed)
+    max_calibration_bias: float = 0.35    # a camera's steady residual over its scatter: above = degraded
 
 
 @dataclass

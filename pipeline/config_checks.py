@@ -36,6 +36,9 @@ def value_problems(cfg: Config) -> list[str]:
                 "max_untimed_event_share"):
         if not 0 <= getattr(v, key) <= 1:
             problems.append(f"analysis.verdict.{key}={getattr(v, key)} must be a share in [0, 1]")
+    if v.max_calibration_bias <= 0:
+        problems.append(f"analysis.verdict.max_calibration_bias={v.max_calibration_bias} must be "
+                        "above 0 (a share of the camera's residual scatter)")
     if v.min_strides_per_side < 0:
         problems.append(f"analysis.verdict.min_strides_per_side={v.min_strides_per_side} must be >= 0")
     if cfg.synth.lens_frames < 0:

@@ -305,3 +305,20 @@ def test_blazepose_offsets_are_right_or_marked_uncertain(blazepose_study):
         for c in range(1, 4):
             measured = np.isfinite(est.offsets[c]) and est.sd[c] <= MAX_SD_FRAMES
             assert not measured or abs(est.offsets[c] - truth[c]) < 0.5, (c, truth, est.offsets, est.sd)
+
+
+def test_the_calibrations_steady_error_is_seen_by_both_detectors(study, blazepose_study):
+    """The demo's calibration (converted from a marker system, lens distortion known wrong) puts
+    each camera's keypoints a steady distance from where the other views place them. OpenPose
+    and BlazePose, two different detectors on the same videos, measure the same steady part
+    (measured, px: cam01 12.1 / 11.1, cam02 6.3 / 6.6, cam03 18.1 / 15.4, cam04 7.8 / 8.1): it
+    belongs to the calibration, and the verdict says so for every camera."""
+    from pipeline.config import VerdictConfig
+    from pipeline.quality.verdict import calibration_reasons
+    op = formats.read_points3d(study / "points3d" / "balancing.npz").qa
+    bp = formats.read_points3d(blazepose_study / "points3d" / "balancing.npz").qa
+    assert np.all(np.abs(op.systematic_px - bp.systematic_px) < 4.0), (op.systematic_px, bp.systematic_px)
+    limit = VerdictConfig().max_calibration_bias
+    off = {c: (s, d) for c, s, d in zip(CAMERAS, op.systematic_px, op.scatter_px) if s > limit * d}
+    assert set(off) == set(CAMERAS)
+    assert [code for code, _ in calibration_reasons(off, off, {})] == ["calibration_mismatch"]

@@ -157,6 +157,8 @@ class TriangulationQA:
     camera_disagrees: np.ndarray | None = None  # (C,) bool: median error far above a detector's
     other_person: np.ndarray | None = None      # (F, K) bool: another person's keypoint, removed
     other_person_views: np.ndarray | None = None  # (C, F) bool: a view of another person, left out
+    systematic_px: np.ndarray | None = None  # (C,) steady part of the residual (calibration error)
+    scatter_px: np.ndarray | None = None     # (C,) the residual's scatter around it (detector error)
 
     def to_npz(self) -> dict:
         return {"qa_rejection": self.rejection, "qa_gate_groups": np.array(self.gate_groups),
@@ -171,7 +173,9 @@ class TriangulationQA:
                    else {"qa_camera_disagrees": self.camera_disagrees}),
                 **({} if self.other_person is None else {"qa_other_person": self.other_person}),
                 **({} if self.other_person_views is None
-                   else {"qa_other_person_views": self.other_person_views})}
+                   else {"qa_other_person_views": self.other_person_views}),
+                **({} if self.systematic_px is None else {"qa_systematic_px": self.systematic_px,
+                                                          "qa_scatter_px": self.scatter_px})}
 
     @classmethod
     def from_npz(cls, z) -> "TriangulationQA | None":
@@ -185,7 +189,9 @@ class TriangulationQA:
                    z["qa_camera_share"] if "qa_camera_share" in z else None,
                    z["qa_camera_disagrees"] if "qa_camera_disagrees" in z else None,
                    z["qa_other_person"] if "qa_other_person" in z else None,
-                   z["qa_other_person_views"] if "qa_other_person_views" in z else None)
+                   z["qa_other_person_views"] if "qa_other_person_views" in z else None,
+                   z["qa_systematic_px"] if "qa_systematic_px" in z else None,
+                   z["qa_scatter_px"] if "qa_scatter_px" in z else None)
 
 
 @dataclass(frozen=True)

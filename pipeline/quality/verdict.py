@@ -54,6 +54,9 @@ class TrialEvidence:
     other_person_views: dict[str, int] = field(default_factory=dict)  # camera -> frames left out
     sync_status: str | None = None          # sync.json: ok | degraded | off (None: no sync stage)
     sync_reasons: list[str] = field(default_factory=list)
+    # per camera (steady residual px, its scatter px): does the calibration describe the camera?
+    camera_steady: dict[str, tuple[float, float]] = field(default_factory=dict)
+    calibration_own_px: dict[str, float] = field(default_factory=dict)  # the calibration's own error
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -96,6 +99,11 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             f"{cam}'s views disagree with the other cameras far more than a detector's error "
             "explains: check that it did not move after calibration and that the calibration "
             "is this rig's (triangulation warning)")
+    off = {cam: steady for cam, steady in ev.camera_steady.items()
+           if steady[0] > cfg.max_calibration_bias * steady[1]
+           and steady[0] > 3 * ev.calibration_own_px.get(cam, 0.0)}
+    for code, message in calibration_reasons(off, ev.camera_steady, ev.calibration_own_px):
+        add(code, "degraded", message)
     if ev.reverted_share > cfg.max_reverted_share:
         add("post_processing_reverted", "degraded",
             f"{100 * ev.reverted_share:.1f} % of the 3D points had to be put back after "
@@ -132,3 +140,27 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
     verdict = ("failed" if any(r.severity == "failed" for r in reasons)
                else "degraded" if reasons else "ok")
     return Verdict(verdict, tuple(reasons))
+
+
+def calibration_reasons(off: dict[str, tuple[float, float]], measured: dict, own: dict
+                        ) -> list[tuple[str, str]]:
+    """One reason per camera the calibration does not describe, or one for the whole rig when
+    every measured camera is off (another rig's or session's calibration, a wrong lens model)."""
+    def numbers(cam):
+        steady, scatter = off[cam]
+        known = (f", the calibration's own error {own[cam]:.2f} px" if own.get(cam) else "")
+        return f"{cam} {steady:.1f} px (scatter {scatter:.1f} px{known})"
+    why = ("keypoints sit a steady distance from where the other views place them, a large part "
+           "of the detector's scatter around it")
+    imported = "" if any(own.get(c) for c in off) else (
+        " (the calibration's own error is not known: it was imported)")
+    if off and len(off) == len(measured) and len(off) >= 2:
+        return [("calibration_mismatch", f"every camera's {why}: {'; '.join(map(numbers, off))}"
+                 f"{imported}. The calibration does not describe these cameras as they filmed: "
+                 "it is of another rig or session, or its lens model is wrong; calibrate this "
+                 "session (docs/verdicts.md)")]
+    return [(f"calibration_mismatch:{cam}",
+             f"{cam}'s {why}: {numbers(cam)}{imported}. The calibration does not describe this "
+             f"camera as it filmed: check that {cam} did not move after calibration (a camera "
+             "across the belt from a moved one can be pulled off too; docs/verdicts.md)")
+            for cam in off]

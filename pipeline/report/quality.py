@@ -48,7 +48,10 @@ def triangulation_stats(qa, camera_names: list[str], n_views: np.ndarray,
             "measured_share": float(measured_share),
             "gap_filled": int(((np.asarray(n_views) == 0)).sum()),
             "reverted": int(qa.reverted.sum()), "despiked": int(qa.despiked.sum()),
-            "lowpass_hz": qa.lowpass_hz, "warnings": list(qa.warnings)}
+            "lowpass_hz": qa.lowpass_hz, "warnings": list(qa.warnings),
+            "steady_px": ({} if qa.systematic_px is None else
+                          {c: [None if not np.isfinite(v) else float(v) for v in (s, d)]
+                           for c, s, d in zip(camera_names, qa.systematic_px, qa.scatter_px)})}
 
 
 def triangulation_html(t: dict) -> str:
@@ -60,7 +63,8 @@ def triangulation_html(t: dict) -> str:
         f"<tr><td>{_t(c)}</td>" + "".join(
             f"<td>{gate:.0f}" + (f" <span class=\"note\">({med:.0f})</span>" if med is not None else "")
             + "</td>" for gate, med in zip(t["gates_px"][c], t["median_px"][c]))
-        + f"<td>{t['swaps_repaired'][c]}</td></tr>" for c in t["gates_px"])
+        + f"<td>{t['swaps_repaired'][c]}</td>" + _steady_cell(t.get("steady_px", {}).get(c))
+        + "</tr>" for c in t["gates_px"])
     how = ("estimated from this trial's own residuals: median + 4 robust SD per camera and "
            "keypoint group, in brackets the median" if t["rejection"] == "adaptive"
            else "fixed (triangulation.max_reprojection_px)")
@@ -68,7 +72,11 @@ def triangulation_html(t: dict) -> str:
              "provides were measured from agreeing views; the rest of the 3D is gap-filled "
              f"({t['gap_filled']} keypoint-frames) or missing. A view farther than its camera's "
              f"gate (px) from the others is left out; gates {_t(how)}.</p>",
-             f"<table><tr><th>camera</th>{head}<th>left/right repaired (frames)</th></tr>{rows}</table>",
+             f"<table><tr><th>camera</th>{head}<th>left/right repaired (frames)</th>"
+             f"<th>steady / scatter (px)</th></tr>{rows}</table>",
+             "<p class=\"note\">Steady: how far, over the whole trial, the camera's keypoints sit "
+             "from where the other views place them (a calibration that does not describe the "
+             "camera); scatter: the detector's error around that (docs/verdicts.md).</p>",
              f"<p>Post-processing: {t['despiked']} one-frame spikes removed; {t['reverted']} points "
              "that gap filling, refinement or the low-pass moved away from their views were put "
              f"back; low-pass {lowpass}.</p>"]
@@ -181,6 +189,12 @@ def calibration_html(quality: dict | None, session: str | None = None,
         parts.append(f'<p><a href="{_t(quality_href)}">Full calibration quality report of this '
                      "session</a></p>")
     return "\n".join(parts)
+
+
+def _steady_cell(values) -> str:
+    if not values or values[0] is None or values[1] is None:
+        return "<td>-</td>"
+    return f"<td>{values[0]:.1f} / {values[1]:.1f}</td>"
 
 
 def _overall(gates: list[dict]) -> str:

@@ -40,8 +40,11 @@ def analyze_one(cfg: Config, name: str) -> None:
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
                              event_points=p3d.points_unfiltered)
     sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
+    # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
-                                   sync_reasons=list(sync.get("reasons", [])))
+                                   sync_reasons=list(sync.get("reasons", [])),
+                                   calibration_own_px=calibration_own_error(
+                                       paths.calibration_quality(trial.session)))
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
     result = {"trial": name, "session": trial.session, **analysis.to_dict(),
               "verdict": verdict.to_dict()}
@@ -102,5 +105,18 @@ def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
     foreign = 0.0 if qa is None or qa.other_person is None else float(np.mean(qa.other_person))
     stranger_views = ({} if qa is None or qa.other_person_views is None
                       else {c: int(n) for c, n in zip(names, qa.other_person_views.sum(axis=1))})
+    steady = ({} if qa is None or qa.systematic_px is None else
+              {c: (float(s), float(d)) for c, s, d in zip(names, qa.systematic_px, qa.scatter_px)
+               if np.isfinite(s) and np.isfinite(d)})
     return TrialEvidence(names, share, camera_share, disagree, reverted, strides,
-                         found + untimed, untimed, foreign, stranger_views)
+                         found + untimed, untimed, foreign, stranger_views, camera_steady=steady)
+
+
+def calibration_own_error(quality_json) -> dict[str, float]:
+    """Per camera, the calibration's own mean reprojection error (px) from its quality.json;
+    empty for a calibration made elsewhere (imported: no quality record)."""
+    if not quality_json.exists():
+        return {}
+    cameras = formats.read_json(quality_json).get("cameras") or {}
+    return {c: float(q["reprojection_mean_px"]) for c, q in cameras.items()
+            if isinstance(q, dict) and q.get("reprojection_mean_px") is not None}

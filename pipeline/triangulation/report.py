@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import TriangulationConfig
+from pipeline.geometry import Camera
 from pipeline.io.formats import TriangulationQA
+from pipeline.triangulation.consistency import systematic_residual
 from pipeline.triangulation.robust import RobustTriangulated
 from pipeline.triangulation.run import lowpass_cutoff
 
@@ -38,8 +40,10 @@ def measured_share(n_views: np.ndarray, points2d: np.ndarray, min_score: float,
 
 
 def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_names: list[str],
-                     fps: float, cfg: TriangulationConfig) -> TriangulationQA:
-    """The QA record of the points3d file, with every named warning."""
+                     fps: float, cfg: TriangulationConfig,
+                     cameras: list[Camera] | None = None) -> TriangulationQA:
+    """The QA record of the points3d file, with every named warning. With the `cameras`, also
+    each camera's steady residual (does the calibration describe it?)."""
     scale, evidence = result.scale, result.evidence
     warnings = list(scale.warnings)
     score = np.nan_to_num(np.asarray(points2d)[..., 2], nan=0.0)
@@ -78,6 +82,9 @@ def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_na
         warnings.append(f"low-pass at {cutoff:g} Hz instead of triangulation.lowpass_hz = "
                         f"{cfg.lowpass_hz:g} Hz: at {fps:g} fps a higher cut-off is too close to "
                         "the frame rate's limit; fast foot motion is smoothed more")
+    steady = (None if cameras is None else
+              systematic_residual(result.points, result.views_used, result.swaps_repaired,
+                                  points2d, cameras))
     return TriangulationQA(
         rejection=cfg.rejection.value if cfg.method.value == "robust" else "none (dlt)",
         gate_groups=scale.group_names, gate_px=scale.threshold_px,
@@ -89,4 +96,6 @@ def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_na
                           else scale.camera_far),
         other_person=foreign,
         other_person_views=(np.zeros((len(camera_names), len(foreign)), bool) if strangers is None
-                            else strangers))
+                            else strangers),
+        systematic_px=None if steady is None else steady.systematic_px,
+        scatter_px=None if steady is None else steady.scatter_px)
