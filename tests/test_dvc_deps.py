@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,38 +56,17 @@ def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo_root):
+def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo_root, dvc_tools):
     """A recorded state of the quick study (placeholder outputs committed with `dvc commit`,
     which records hashes without running anything), then one edit of pipeline/geometry.py:
     `dvc status` names exactly the stages that import it, calibrate and triangulate among them."""
-    from dvc.repo import Repo
-
-    lab = tmp_path / "lab"
-    for name in ("dvc.yaml", "conf", "pipeline", ".dvc/config", ".dvcignore"):
-        src, dst = repo_root / name, lab / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, dst)
-    subprocess.run(["git", "init", "-q"], cwd=lab, check=True)
+    dvc_lab, record_placeholders = dvc_tools
+    lab = dvc_lab(repo_root, tmp_path / "lab")
     configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=quick"])
-    (lab / "studies/quick/s01/calibration").mkdir(parents=True)
-    (lab / "studies/quick/s01/typical").mkdir(parents=True)
-    (lab / "studies/quick/s01/calibration/cam_0.mp4").write_bytes(b"placeholder")
-    (lab / "studies/quick/s01/typical/cam_0.mp4").write_bytes(b"placeholder")
-    with Repo(str(lab)) as repo:
-        for stage in repo.index.stages:
-            for out in stage.outs:
-                path = Path(out.fs_path)
-                if path.exists():
-                    continue
-                if path.suffix:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text("placeholder")
-                else:
-                    path.mkdir(parents=True, exist_ok=True)
-                    (path / "placeholder.txt").write_text("placeholder")
+    for folder in ("calibration", "typical"):            # the synth stage's output, as inputs
+        (lab / "studies/quick/s01" / folder).mkdir(parents=True)
+        (lab / "studies/quick/s01" / folder / "cam_0.mp4").write_bytes(b"placeholder")
+    record_placeholders(lab)
     committed = _dvc(lab, "commit", "--force")
     assert committed.returncode == 0, committed.stdout + committed.stderr
     before = _dvc(lab, "status", "--json")

@@ -22,7 +22,7 @@ from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.quality import calibration_html, detection_html
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
-from pipeline.report.references import NOTES, SOURCES
+from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 
 EXTRA_STYLE = """
 body { max-width: 75em; }
@@ -124,7 +124,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                       '<p class="note">No 2D keypoint file was available for this trial.</p>')]
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
-    parts.append(_section("references", _references_html()))
+    parts.append(_section("references", _references_html(references_href(out_dir))))
     page = _page(f"{title}: {info.trial}", "\n".join(parts))
     index = out_dir / "index.html"
     write_text(index, page)
@@ -213,9 +213,11 @@ def _overlays_html(media: TrialMedia) -> str:
             f'<div class="media">{figures}</div>' + "".join(f'<p class="note">{_t(n)}</p>' for n in media.notes))
 
 
-def _references_html() -> str:
+def _references_html(href: str | None = None) -> str:
     items = "".join(f"<li>{_t(text)}</li>" for text in SOURCES.values())
-    return (f"<p>Reference values and their sources, as collected in the {_t(NOTES)}:</p><ul>{items}</ul>"
+    notes = (_t(NOTES).replace(REFERENCES_DOC, f'<a href="{_t(href)}">{REFERENCES_DOC}</a>')
+             if href else _t(NOTES))
+    return (f"<p>Reference values and their sources, as collected in {notes}:</p><ul>{items}</ul>"
             "<p class=\"note\">Measures: " + ", ".join(_t(label) for label, _ in METRICS.values())
             + ". Definitions and conventions: docs/metrics.md; how to read this report: "
               "docs/reports.md.</p>")
