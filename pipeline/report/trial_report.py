@@ -22,6 +22,7 @@ from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.quality import calibration_html, detection_html
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
+from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_footer
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 
 EXTRA_STYLE = """
@@ -76,7 +77,8 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                        forward, thresholds=None, calibration_quality: dict | None = None,
                        calibration_href: str | None = None, detection: dict | None = None,
                        media: TrialMedia | None = None, truth_errors: dict | None = None,
-                       title: str = "Running analysis", verdict: dict | None = None) -> Path:
+                       title: str = "Running analysis", verdict: dict | None = None,
+                       provenance: dict | None = None) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,11 +127,13 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
     parts.append(_section("references", _references_html(references_href(out_dir))))
+    parts.append(provenance_footer(provenance, "these results"))
     page = _page(f"{title}: {info.trial}", "\n".join(parts))
     index = out_dir / "index.html"
     write_text(index, page)
     formats.write_json(out_dir / "summary.json",
-                       {**trial_summary(info, analysis, rows, curves), "verdict": verdict or None})
+                       {**trial_summary(info, analysis, rows, curves), "verdict": verdict or None,
+                        "provenance": provenance})
     return index
 
 
@@ -225,7 +229,7 @@ def _references_html(href: str | None = None) -> str:
 
 def _page(title: str, body: str) -> str:
     return "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}</style>", "</head>",
+                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}{PROVENANCE_STYLE}</style>", "</head>",
                       "<body>", body, "</body>", "</html>", ""])
 
 
