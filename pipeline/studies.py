@@ -68,9 +68,10 @@ def study_dvc_yaml(root_text: str, name: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _folders(params: Path) -> tuple[Path, Path]:
+def _folders(params: Path, root: Path) -> tuple[Path, Path]:
+    """A params file's data and results folders (relative paths are from the repository
+    root in both layouts: studies/<name>/dvc.yaml runs its stages there)."""
     study = (yaml.safe_load(params.read_text()) or {}).get("study") or {}
-    root = params.parent if params.parent.parent.name != STUDIES else params.parent.parent.parent
     return tuple((root / str(study.get(k, ""))).resolve() for k in ("data_dir", "results_dir"))
 
 
@@ -93,7 +94,7 @@ def check_no_overlap(root: Path | str, data_dir: str, results_dir: str, own_para
             continue
         if not (other.parent / "dvc.yaml").is_file():
             continue                      # a params.yaml with no pipeline beside it writes nothing
-        theirs = _folders(other)
+        theirs = _folders(other, root)
         for label, path in zip(("study.data_dir", "study.results_dir"), mine):
             if any(_overlap(path, t) for t in theirs):
                 where = other.relative_to(root) if other.is_relative_to(root) else other
