@@ -6,7 +6,8 @@ from typing import Mapping, Optional
 
 from pipeline.provenance import UNKNOWN, short
 
-STYLE = "footer.provenance { margin-top: 2em; border-top: 1px solid #ccc; font-size: 0.85em; color: #555; }"
+STYLE = ("footer.provenance { margin-top: 2em; border-top: 1px solid #ccc; font-size: 0.85em; color: #555; }"
+         " footer.provenance code { word-break: break-all; }")
 
 
 def _t(value) -> str:
