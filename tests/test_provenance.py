@@ -3,6 +3,7 @@ which code, config, calibration, detector and videos produced it."""
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -39,6 +40,32 @@ def test_git_state_is_this_checkout(repo_root):
                           text=True, check=True).stdout.strip()
     state = provenance.git_state()
     assert state["commit"] == head and state["dirty"] in (True, False)
+
+
+def test_dirty_flag_follows_pipeline_changes(monkeypatch, tmp_path):
+    """dirty: an edited or new module under pipeline/ since the commit; other files don't count."""
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@runlab.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@runlab.invalid"}
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True,
+                              check=True, env={**os.environ, **env}).stdout.strip()
+
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline" / "geometry.py").write_text("X = 1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "first")
+    monkeypatch.setattr(provenance, "CODE_ROOT", tmp_path)
+    assert provenance.git_state() == {"commit": git("rev-parse", "HEAD"), "dirty": False}
+    (tmp_path / "notes.txt").write_text("not code")
+    assert provenance.git_state()["dirty"] is False
+    (tmp_path / "pipeline" / "geometry.py").write_text("X = 2\n")
+    assert provenance.git_state()["dirty"] is True
+    git("commit", "-qam", "second")
+    assert provenance.git_state() == {"commit": git("rev-parse", "HEAD"), "dirty": False}
+    (tmp_path / "pipeline" / "new.py").write_text("")
+    assert provenance.git_state()["dirty"] is True
 
 
 def test_without_git_provenance_says_unknown(monkeypatch, tmp_path):
