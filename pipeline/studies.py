@@ -126,7 +126,8 @@ def configure_study(root: Path | str, name: str, overrides: list[str], config_di
     check_no_overlap(root, cfg.study.data_dir, cfg.study.results_dir, folder / "params.yaml")
     template = root / "dvc.yaml"
     if not template.is_file():
-        raise ConfigError(f"{template}: not found; studies/<name>/dvc.yaml is made from the repository's dvc.yaml")
+        raise ConfigError(f"{template}: not found; studies/<name>/dvc.yaml is made from the "
+                          "repository's dvc.yaml: run runlab from the repository root")
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in ((folder / "params.yaml", OmegaConf.to_yaml(raw)),
                        (folder / "dvc.yaml", study_dvc_yaml(template.read_text(), name))):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from pathlib import Path
 
-import pytest
 
 from pipeline import provenance
 from pipeline.config import validate
