@@ -6,6 +6,8 @@
                                         --session S / --trial T runs one (what DVC calls)
     runlab report --study               only the study report (per-trial reports: --trial T)
     runlab demo                         configure the demo study and `dvc repro` it
+    runlab study new NAME [key=value]   studies/NAME/: its own params.yaml, dvc.yaml, dvc.lock
+    runlab study configure NAME [...]   recompose studies/NAME/params.yaml + dvc.yaml; `study list`
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope (either file) calibration -> ours
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
@@ -46,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="the session/trial is the item of the DVC stage running this (DVC_STAGE): "
                             "how dvc.yaml calls runlab, so that no id is ever on a shell line")
         s.add_argument("overrides", nargs="*", help="key=value overrides, e.g. triangulation.min_views=3")
+    study = sub.add_parser("study", help="a study of its own in studies/<name>/ (docs/studies.md)")
+    study.add_argument("action", choices=("new", "configure", "list"))
+    study.add_argument("name", nargs="?", help="the study (conf/study/<name>.yaml)")
+    study.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. detector=blazepose")
     demo = sub.add_parser("demo", help="run the built-in demo study end to end through DVC")
     demo.add_argument("overrides", nargs="*")
     board = sub.add_parser("board-image", help="write a printable PNG of the configured ChArUco board")
@@ -106,11 +112,13 @@ def configure(config_dir: str, out: str, overrides: list[str]) -> Path:
 
     from pipeline.config import compose_raw, validate
     from pipeline.io.atomic import write_text
+    from pipeline.studies import check_no_overlap
 
     raw = compose_raw(config_dir, overrides)
-    validate(raw, source=str(Path(config_dir) / "config.yaml"))
-    text = OmegaConf.to_yaml(raw)
+    cfg = validate(raw, source=str(Path(config_dir) / "config.yaml"))
     out_path = Path(out)
+    check_no_overlap(out_path.parent, cfg.study.data_dir, cfg.study.results_dir, out_path)
+    text = OmegaConf.to_yaml(raw)
     if not out_path.exists() or out_path.read_text() != text:
         write_text(out_path, text)
     return out_path
@@ -152,6 +160,20 @@ def demo(overrides: list[str]) -> int:
     return rc
 
 
+def study_command(action: str, name: str | None, overrides: list[str]) -> int:
+    from pipeline.config import ConfigError
+    from pipeline.studies import configure_study, list_studies
+
+    if action == "list":
+        print("\n".join(list_studies(".")))
+        return 0
+    if not name:
+        raise ConfigError(f"runlab study {action}: name the study (conf/study/<name>.yaml)")
+    folder = configure_study(".", name, overrides, new=action == "new")
+    print(f"wrote {folder}/params.yaml and {folder}/dvc.yaml: run it with `dvc repro {folder}/dvc.yaml`")
+    return 0
+
+
 def write_board_image(dpi: float, out: str | None, overrides: list[str]) -> Path:
     from pipeline.calibration.board import board_image, make_board
     from pipeline.config import compose
@@ -184,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "demo":
             return demo(args.overrides)
+        if args.command == "study":
+            return study_command(args.action, args.name, args.overrides)
         if args.command == "import-calibration":
             print(f"wrote {import_calibration(args.source, args.format, args.names, args.out)}")
             return 0

@@ -78,6 +78,13 @@ def test_run_trial_and_run_study(tmp_path):
     metrics = formats.read_json(paths.study_metrics)
     assert set(metrics["trials"]) == {"t_before", "t_after"}
     assert metrics["trials"]["t_after"]["cadence_spm"] == pytest.approx(after["cadence_spm"])
+    # provenance (issue 18): the study's in metrics.json and the footer; the trials here were
+    # laid out without one, which the table and the trial footer say
+    prov = metrics["provenance"]
+    assert set(prov) >= {"runlab_version", "git", "config_sha256"} and len(prov["config_sha256"]) == 64
+    assert "Provenance of this study report" in study and prov["config_sha256"] in study
+    assert "<th>produced by</th>" in study and '<td class="note">not recorded</td>' in study
+    assert "Provenance of these results: not recorded" in (paths.trial_report_dir("t_after") / "index.html").read_text()
 
 
 def test_overlays_off_and_missing_videos(tmp_path):

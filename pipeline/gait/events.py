@@ -1,7 +1,7 @@
 """Foot strikes and toe-offs from 3D keypoint heights (treadmill or overground, Z up).
 
 Kinematic event detection from the vertical trajectories of the foot keypoints, the family
-of methods reviewed in `../shared/reference/gait-metrics.md` ("Frames and events": heel or
+of methods reviewed in `docs/references.md` ("Conventions the values assume": heel or
 foot vertical position / velocity for the strike, toe height and velocity for the toe-off;
 Fellin 2010, Handsaker 2016). Only heights are used: the stance foot moves backward at belt
 speed on a treadmill and stands still overground, so horizontal velocity would need both

@@ -1,14 +1,18 @@
 """Reference values the report shows beside the measurements, with their sources.
 
-Taken from the lab's reference notes (shared/reference/gait-metrics.md), which cite the
-literature below. Where those notes give no number, the report says "no reference value"
+Written out, with the literature below, in docs/references.md (in the repository, so a
+report cites only what the lab has). Where those notes give no number, the report says "no reference value"
 instead of drawing a band: no normative curve is invented here.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
 
-NOTES = "runlab reference notes, shared/reference/gait-metrics.md"
+REFERENCES_DOC = "docs/references.md"
+NOTES = f"runlab's reference notes, {REFERENCES_DOC}"
 
 SOURCES = {
     "souza2016": "Souza 2016 (peak stance knee flexion under 40 deg in some patellofemoral-pain groups)",
@@ -74,3 +78,12 @@ METRIC_REFERENCES = {
 def cite(*keys: str) -> str:
     named = [SOURCES[k] for k in keys if k != "notes"]
     return f"{'; '.join(named)}, via {NOTES}" if named else NOTES
+
+
+def references_href(report_dir: Path | str) -> Optional[str]:
+    """Relative link from a report folder to docs/references.md of the repository this code
+    runs from, or None where there is none (an installed package without docs/)."""
+    doc = Path(__file__).resolve().parents[2] / REFERENCES_DOC
+    if not doc.is_file():
+        return None
+    return Path(os.path.relpath(doc, Path(report_dir).resolve())).as_posix()

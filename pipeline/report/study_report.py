@@ -24,6 +24,7 @@ from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
 from pipeline.report.trial_report import EXTRA_STYLE, KEY_METRICS  # noqa: E402
 from pipeline.report.html import STYLE  # noqa: E402
+from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_cell, provenance_footer  # noqa: E402
 from pipeline.report.verdict import VERDICT_CLASS  # noqa: E402
 
 TABLE_METRICS = ("step_width_m", "pelvic_drop_deg", "peak_stance_knee_flexion_deg", "knee_over_toe_m")
@@ -77,7 +78,8 @@ def comparison(sessions: list[dict]) -> list[dict]:
     return rows
 
 
-def write_study_report(out_dir: Path, summaries: list[dict], title: str, study: str = "") -> Path:
+def write_study_report(out_dir: Path, summaries: list[dict], title: str, study: str = "",
+                       provenance: dict | None = None) -> Path:
     """index.html (+ one curve figure per compared subject) in `out_dir`. Each summary needs an
     `href`: the trial report's index.html relative to `out_dir`."""
     out_dir = Path(out_dir)
@@ -102,8 +104,9 @@ def write_study_report(out_dir: Path, summaries: list[dict], title: str, study: 
                  "stride-to-stride SD (see each trial report) or than the method's accuracy (a few "
                  "degrees for joint angles, docs/metrics.md) is not evidence of a real change.</p>"
                  "</section>")
+    parts.append(provenance_footer(provenance, "this study report"))
     page = "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}</style>", "</head>",
+                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{PROVENANCE_STYLE}</style>", "</head>",
                       "<body>", *parts, "</body>", "</html>", ""])
     index = out_dir / "index.html"
     write_text(index, page)
@@ -114,7 +117,7 @@ def _trials_table(subjects: dict[str, list[dict]]) -> str:
     head = ("<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
             "<th>cadence (steps/min)</th>"
             + "".join(f"<th>{_t(METRICS[m][0])} L / R</th>" for m in TABLE_METRICS)
-            + "<th>verdict</th><th>flags</th></tr>")
+            + "<th>verdict</th><th>flags</th><th>produced by</th></tr>")
     rows = []
     for subject, sessions in subjects.items():
         for session in sessions:
@@ -131,7 +134,8 @@ def _trials_table(subjects: dict[str, list[dict]]) -> str:
                             f"<td>{_t(t.get('condition') or '')}</td><td>{_fmt(t['cadence_spm'], 'steps/min')}</td>"
                             f'{cells}<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
                             f"{_t(state)}</td>"
-                            f'<td class="{"warn" if t["flags"] and state != "failed" else "ok"}">{flags}</td></tr>')
+                            f'<td class="{"warn" if t["flags"] and state != "failed" else "ok"}">{flags}</td>'
+                            f'{provenance_cell(t.get("provenance"))}</tr>')
     return f"<table>{head}{''.join(rows)}</table><p class=\"note\">Means over strides; lengths in cm.</p>"
 
 

@@ -22,7 +22,8 @@ from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.quality import calibration_html, detection_html
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
-from pipeline.report.references import NOTES, SOURCES
+from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_footer
+from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 
 EXTRA_STYLE = """
 body { max-width: 75em; }
@@ -76,7 +77,8 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                        forward, thresholds=None, calibration_quality: dict | None = None,
                        calibration_href: str | None = None, detection: dict | None = None,
                        media: TrialMedia | None = None, truth_errors: dict | None = None,
-                       title: str = "Running analysis", verdict: dict | None = None) -> Path:
+                       title: str = "Running analysis", verdict: dict | None = None,
+                       provenance: dict | None = None) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,12 +126,14 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                       '<p class="note">No 2D keypoint file was available for this trial.</p>')]
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
-    parts.append(_section("references", _references_html()))
+    parts.append(_section("references", _references_html(references_href(out_dir))))
+    parts.append(provenance_footer(provenance, "these results"))
     page = _page(f"{title}: {info.trial}", "\n".join(parts))
     index = out_dir / "index.html"
     write_text(index, page)
     formats.write_json(out_dir / "summary.json",
-                       {**trial_summary(info, analysis, rows, curves), "verdict": verdict or None})
+                       {**trial_summary(info, analysis, rows, curves), "verdict": verdict or None,
+                        "provenance": provenance})
     return index
 
 
@@ -213,9 +217,11 @@ def _overlays_html(media: TrialMedia) -> str:
             f'<div class="media">{figures}</div>' + "".join(f'<p class="note">{_t(n)}</p>' for n in media.notes))
 
 
-def _references_html() -> str:
+def _references_html(href: str | None = None) -> str:
     items = "".join(f"<li>{_t(text)}</li>" for text in SOURCES.values())
-    return (f"<p>Reference values and their sources, as collected in the {_t(NOTES)}:</p><ul>{items}</ul>"
+    notes = (_t(NOTES).replace(REFERENCES_DOC, f'<a href="{_t(href)}">{REFERENCES_DOC}</a>')
+             if href else _t(NOTES))
+    return (f"<p>Reference values and their sources, as collected in {notes}:</p><ul>{items}</ul>"
             "<p class=\"note\">Measures: " + ", ".join(_t(label) for label, _ in METRICS.values())
             + ". Definitions and conventions: docs/metrics.md; how to read this report: "
               "docs/reports.md.</p>")
@@ -223,7 +229,7 @@ def _references_html() -> str:
 
 def _page(title: str, body: str) -> str:
     return "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}</style>", "</head>",
+                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}{PROVENANCE_STYLE}</style>", "</head>",
                       "<body>", body, "</body>", "</html>", ""])
 
 

@@ -13,8 +13,10 @@ from pipeline.gait.curves import curve_tables, normalized_curves
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.io.atomic import staged
+from pipeline.provenance import trial_provenance
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
+from pipeline.studies import lock_file
 from pipeline.study import StudyPaths
 
 
@@ -47,7 +49,7 @@ def analyze_one(cfg: Config, name: str) -> None:
                                        paths.calibration_quality(trial.session)))
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
     result = {"trial": name, "session": trial.session, **analysis.to_dict(),
-              "verdict": verdict.to_dict()}
+              "verdict": verdict.to_dict(), "provenance": provenance_of(cfg, paths, name)}
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
     curves = normalized_curves(p3d.points, p3d.fps, analysis.events, analysis.summary["forward"])
@@ -59,7 +61,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         formats.write_csv_dir(curves_dir, curve_tables(curves))
         formats.write_json(metrics, {
             "verdict": verdict.verdict, "verdict_reasons": [r.code for r in verdict.reasons],
-            **headline_metrics(result)})
+            **headline_metrics(result), "provenance": result["provenance"]})
     log.info("trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags))
     if verdict.verdict != "ok":
         log.warning("trial %s: %s: %s", name, verdict.verdict.upper(),
@@ -69,6 +71,16 @@ def analyze_one(cfg: Config, name: str) -> None:
     if n_poor:
         log.warning("trial %s: %s", name, untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"),
                                                        limit_mm))
+
+
+def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
+    """What produced this trial's numbers (docs/formats.md, "Provenance"): the backend and
+    video hashes as detect recorded them in the keypoints file, DVC's record where there is one."""
+    kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
+    cameras = list(kp.camera_names) if kp is not None else list(cfg.rig.cameras)
+    return trial_provenance(cfg, name, paths.trial_calibration(name), paths.trial_videos(name, cameras),
+                            cameras, kp.video_sha256 if kp is not None else (),
+                            kp.backend if kp is not None else None, lock_file(cfg.study.name))
 
 
 def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:

@@ -14,6 +14,7 @@ from pipeline.config import Config
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
+from pipeline.provenance import study_provenance
 from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
@@ -88,7 +89,7 @@ def run_trial(cfg: Config, name: str) -> Path:
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, data.get("verdict"))
+                                   rc.title, data.get("verdict"), data.get("provenance"))
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
@@ -111,9 +112,10 @@ def run_study(cfg: Config) -> Path:
             trial_metrics = formats.read_json(paths.trial_metrics(name))
             trial_metrics.pop("schema_version", None)
             metrics[name] = trial_metrics
+    provenance = study_provenance(cfg)
     with staged(out, paths.study_metrics) as (stage_out, stage_metrics):   # replaced as one set
-        index = write_study_report(stage_out, summaries, cfg.report.title, cfg.study.name)
-        formats.write_json(stage_metrics, {"trials": metrics})
+        index = write_study_report(stage_out, summaries, cfg.report.title, cfg.study.name, provenance)
+        formats.write_json(stage_metrics, {"trials": metrics, "provenance": provenance})
         index = out / index.relative_to(stage_out)
     log.info("study report written to %s", index)
     return index
