@@ -17,6 +17,7 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
                                   knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
                                   pelvic_obliquity_deg, tibia_inclination_deg)
+from pipeline.gait.checks import CHECKS
 from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
                                   skips_a_cycle)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
@@ -341,38 +342,21 @@ def _statistics(values: list, min_strides: int) -> dict:
 
 
 def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
-    rules = (  # name, metric, threshold, is flagged, wording
-        ("crossover", "step_width_m", thresholds.crossover_step_width_m,
-         lambda mean, limit: mean <= limit, "is at or below the crossover threshold of"),
-        ("low_peak_knee_flexion", "peak_stance_knee_flexion_deg",
-         thresholds.min_peak_knee_flexion_deg,
-         lambda mean, limit: mean < limit, "is below the minimum of"),
-        ("knee_over_toe", "knee_over_toe_m", thresholds.max_knee_over_toe_m,
-         lambda mean, limit: mean > limit, "is above the maximum of"),
-        # issue #6; a None threshold switches the flag off
-        ("contralateral_pelvic_drop", "pelvic_drop_deg", thresholds.max_pelvic_drop_deg,
-         lambda mean, limit: mean > limit,
-         "is above the lab threshold (no validated cut-off exists) of"),
-        ("high_knee_flexion_at_toe_off", "knee_flexion_at_toe_off_deg",
-         thresholds.max_knee_flexion_toe_off_deg,
-         lambda mean, limit: mean > limit,
-         "is above the lab threshold (no published norm) of"),
-        ("low_calf_clearance", "calf_clearance_m", thresholds.min_calf_clearance_m,
-         lambda mean, limit: mean < limit, "is below the lab threshold of"),
-    )
+    """The raised checks of checks.CHECKS, per side (a None threshold switches one off)."""
     flags = []
     for side in SIDES:
-        for name, metric, limit, flagged, wording in rules:
-            stats = summary["sides"][side]["metrics"][metric]
-            if limit is None or stats["mean"] is None or not flagged(stats["mean"], limit):
+        for check in CHECKS:
+            limit = check.limit(thresholds)
+            stats = summary["sides"][side]["metrics"][check.metric]
+            if limit is None or stats["mean"] is None or not check.flagged(stats["mean"], limit):
                 continue
-            label, unit = METRICS[metric]
+            label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
             flags.append({
-                "name": name, "side": side, "metric": metric, "value": stats["mean"],
+                "name": check.key, "side": side, "metric": check.metric, "value": stats["mean"],
                 "threshold": float(limit), "n_strides": stats["n"],
                 "message": (f"{side.capitalize()} side: mean {label} {stats['mean']:.{digits}f} "
-                            f"{unit} {wording} {limit:.{digits}f} {unit} "
+                            f"{unit} {check.wording} {limit:.{digits}f} {unit} "
                             f"(mean of {stats['n']} strides)."),
             })
     return flags
