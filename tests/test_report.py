@@ -51,7 +51,7 @@ def test_insufficient_strides_are_stated():
 
 def test_figures_are_valid_pngs(tmp_path, crossover_trial):
     points, analysis = crossover_trial
-    for png in (curves_figure(points, FPS, analysis.events, [1, 0, 0], tmp_path / "sagittal.png"),
+    for png in (curves_figure(analysis.curves, FPS, tmp_path / "sagittal.png"),
                 foot_placement_figure(analysis, tmp_path / "feet.png")):
         assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 5000
 

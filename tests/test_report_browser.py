@@ -135,7 +135,7 @@ def study(tmp_path_factory):
         if name != "s02_base" or trial is None:   # S02 reuses the last trial's data: quicker
             trial = small_trial(root / "videos" / name, duration_s=3.0, **runner)
         out = root / "results" / "trials" / name / "report"
-        media = render_media(out, trial.points, trial.fps, trial.analysis.events, FORWARD,
+        media = render_media(out, trial.points, trial.fps, trial.analysis.strides, FORWARD,
                              trial.videos, trial.cameras, trial.detections, width_px=480,
                              max_frames=60, videos_enabled=videos)
         info = TrialInfo(name, subject, session, label, date, "treadmill 3.0 m/s")

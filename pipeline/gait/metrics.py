@@ -18,6 +18,7 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
                                   pelvic_obliquity_deg, tibia_inclination_deg)
 from pipeline.gait.checks import CHECKS
+from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
 from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
                                   skips_a_cycle)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
@@ -68,6 +69,8 @@ class TrialAnalysis:
     flags: list[dict]
     # events found where the cameras do not pin the foot's height down: not timed, not used
     poorly_observed: dict[str, dict[str, np.ndarray]] | None = None
+    # curves.curve_summary: each angle's mean and SD over the gait cycle per side
+    curves: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready: arrays become lists, missing values None."""
@@ -77,6 +80,7 @@ class TrialAnalysis:
             "poorly_observed_events": (None if self.poorly_observed is None
                                        else _event_lists(self.poorly_observed)),
             "strides": self.strides, "summary": self.summary, "flags": self.flags,
+            "curves": None if self.curves is None else curves_to_json(self.curves),
         }
 
     @classmethod
@@ -85,11 +89,12 @@ class TrialAnalysis:
         def arrays(lists):
             return {side: {name: np.asarray(times, float) for name, times in ev.items()}
                     for side, ev in lists.items()}
-        poor = data.get("poorly_observed_events")
+        poor, curves = data.get("poorly_observed_events"), data.get("curves")
         return cls(fps=float(data["fps"]), n_frames=int(data["n_frames"]),
                    events=arrays(data["events"]), strides=list(data["strides"]),
                    summary=data["summary"], flags=list(data["flags"]),
-                   poorly_observed=None if poor is None else arrays(poor))
+                   poorly_observed=None if poor is None else arrays(poor),
+                   curves=None if curves is None else curves_from_json(curves))
 
 
 def _event_lists(events: dict) -> dict:
@@ -150,8 +155,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
     summary["untimed_on_dropouts"] = (None if poor is None
                                       else dropout_events(poor, height_sd, fps))
+    curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
     return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
-                         summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor)
+                         summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor,
+                         curves=curves)
 
 
 def sample_at(series: np.ndarray, frame: float) -> np.ndarray:
@@ -244,6 +251,8 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "side": side, "stride": len(strides),
             "strike_frame": float(strike), "strike_time_s": float(strike) / fps,
             "toe_off_frame": float(toe_off), "toe_off_time_s": float(toe_off) / fps,
+            # the instant the report draws the knee-over-toe figure and key-event sheet at
+            "peak_knee_flexion_frame": float(peak_time) if complete else None,
             "foot_lateral_m": _number(foot_lateral),
             "step_width_m": _number(step_width),
             "peak_stance_knee_flexion_deg": _number(np.max(stance_flexion)),
