@@ -32,7 +32,6 @@ METRICS: dict[str, tuple[str, str]] = {
     "knee_flexion_at_toe_off_deg": ("knee flexion at toe-off", "deg"),
     "knee_over_toe_m": ("knee over toe", "m"),
     "pelvic_drop_deg": ("contralateral pelvic drop", "deg"),
-    # issue #6 additions
     "foot_to_midline_m": ("foot to midline at contact", "m"),
     "calf_clearance_m": ("calf clearance (keypoint centres)", "m"),
     "peak_stance_hip_adduction_deg": ("peak stance hip adduction", "deg"),

@@ -89,8 +89,7 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     cutoff = lowpass_cutoff(cfg, fps)
     if cutoff > 0:
         # kept for gait events: a low-pass rounds the heel's touchdown and the toe's lift-off
-        # (15 Hz on this stage's output: strikes up to +0.51 frame late at 120 fps and +0.89
-        # at 240 fps, toe-offs down to -0.97; docs/metrics.md)
+        # and so delays strikes and advances toe-offs (measured: docs/metrics.md)
         unfiltered = points
         points = lowpass(points, fps, cutoff)
     rig = linear.Rig(list(cameras))
