@@ -24,7 +24,7 @@ from pipeline.io.atomic import OutputError, staged, write_text
 from pipeline.stages import analyze, report, triangulate
 from pipeline.stages.common import reproducible
 from pipeline.study import StudyPaths
-from test_report_stage import _config, _lay_out
+from scenes.study import lay_out_study, study_config
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -51,7 +51,7 @@ def laid_out(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("study")
     old = os.umask(0o002)
     try:
-        _lay_out(_config(base), base)
+        lay_out_study(study_config(base), base)
     finally:
         os.umask(old)
     return base
@@ -61,7 +61,7 @@ def _study(laid_out: Path, tmp_path: Path, **report_cfg):
     """A private copy of the laid-out study in tmp_path: (config, paths)."""
     for folder in ("data", "results"):
         shutil.copytree(laid_out / folder, tmp_path / folder)
-    cfg = _config(tmp_path, **report_cfg)
+    cfg = study_config(tmp_path, **report_cfg)
     return cfg, StudyPaths.from_config(cfg)
 
 

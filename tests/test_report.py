@@ -9,7 +9,7 @@ from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
 from pipeline.report.figures import curves_figure, foot_placement_figure
 from pipeline.report.findings import findings, findings_html
-from test_gait_metrics import FPS, running_trial
+from scenes.gait import FPS, running_trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

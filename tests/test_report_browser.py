@@ -26,7 +26,7 @@ from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import SECTIONS, TrialInfo, write_trial_report
-from test_report_helpers import FORWARD, small_trial
+from scenes.report import FORWARD, small_trial
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

@@ -13,7 +13,7 @@ from pipeline.io.video import iter_frames, probe, video_writer
 from pipeline.report.overlay import overlay_video, scale_pixels
 from pipeline.report.views3d import key_event_sheet, write_views_video
 from pipeline.skeleton import INDEX
-from test_report_helpers import FORWARD, small_trial
+from scenes.report import FORWARD, small_trial
 
 CHECKED = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_knee",
            "right_knee", "left_wrist", "right_wrist")

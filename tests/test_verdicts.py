@@ -4,7 +4,7 @@ reason, never in a plain report."""
 import numpy as np
 import pytest
 
-from pipeline.config import (AnalysisConfig, RigConfig, RunnerConfig, SyntheticNoiseConfig,
+from pipeline.config import (AnalysisConfig, RunnerConfig, SyntheticNoiseConfig,
                              TriangulationConfig, VerdictConfig)
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
@@ -13,17 +13,11 @@ from pipeline.report.verdict import verdict_html
 from pipeline.stages.analyze import trial_evidence
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
-from pipeline.synth.rig import make_rig
 from pipeline.triangulation.report import triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 
 FPS = 120.0
 NAMES = ["cam_0", "cam_1", "cam_2", "cam_3"]
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,7 @@
+"""Shared test scenes: builders of synthetic trials and studies that more than one test module
+uses. Test modules import them from here (or take conftest's fixtures built from them), never
+from another test module."""
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"     # the real recordings (read-only)
