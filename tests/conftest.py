@@ -9,13 +9,9 @@ from pipeline.geometry import project
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig
-from scenes import REPO
+from scenes import OUTLIERS, REPO
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-# The triangulation tests' outlier mix: 5 % of views 80 px off, 2 % with left/right swapped.
-OUTLIERS = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02)
-
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:

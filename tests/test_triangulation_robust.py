@@ -11,6 +11,7 @@ from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation import jit
+from scenes import OUTLIERS
 
 FPS = 120.0
 
