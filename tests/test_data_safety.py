@@ -207,8 +207,8 @@ def test_report_with_a_camera_the_calibration_lacks_is_a_named_error(laid_out, t
     cfg, paths = _study(laid_out, tmp_path)
     p3d = formats.read_points3d(paths.points3d("t_before"))
     formats.write_points3d(paths.points3d("t_before"), formats.Points3D(
-        p3d.points, p3d.reprojection_error, p3d.n_views, p3d.fps, p3d.views_used,
-        ["cam_0", "cam_9"], p3d.swaps_repaired))
+        p3d.points, p3d.reprojection_error, p3d.n_views, p3d.views_used, fps=p3d.fps,
+        camera_names=["cam_0", "cam_9"], swaps_repaired=p3d.swaps_repaired))
     analyze.run(cfg, "t_before")
     with pytest.raises(formats.FormatError, match=r"cameras \['cam_9'\] are not in .*calibration\.toml"):
         report.run_trial(cfg, "t_before")

@@ -157,7 +157,7 @@ def _stage_recordings(runner, fps):
             obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=1.0, seed=seed))
             result = triangulate_recording(obs, CAMERAS, fps, TriangulationConfig())
             height_sd = predicted_sd(result.points, CAMERAS, result.views_used)[..., 2]
-            timed, poor = detect_screened_events(result.unfiltered, fps, height_sd, MAX_HEIGHT_SD_M)
+            timed, poor = detect_screened_events(result.points_unfiltered, fps, height_sd, MAX_HEIGHT_SD_M)
             out.append((truth, timed, poor))
         _STAGE[runner, fps] = out
     return _STAGE[runner, fps]

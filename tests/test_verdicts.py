@@ -1,13 +1,14 @@
 """Trial verdicts (issue #15): each row of the bad-input matrix goes through the real
 triangulation and analysis of a synthetic running trial and must end in the stated verdict and
 reason, never in a plain report."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from pipeline.config import (AnalysisConfig, RunnerConfig, SyntheticNoiseConfig,
                              TriangulationConfig, VerdictConfig)
 from pipeline.gait.metrics import analyze_trial
-from pipeline.io import formats
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.report.verdict import verdict_html
 from pipeline.stages.analyze import trial_evidence
@@ -36,9 +37,7 @@ def verdict_of(obs, rig, runner):
     cfg = TriangulationConfig()
     result = triangulate_recording(obs, rig, FPS, cfg)
     qa = triangulation_qa(result, obs, NAMES, FPS, cfg)
-    p3d = formats.Points3D(result.points, result.reprojection_error, result.n_views, FPS,
-                           result.views_used, NAMES, result.swaps_repaired,
-                           points_unfiltered=result.unfiltered, qa=qa)
+    p3d = dataclasses.replace(result, fps=FPS, camera_names=NAMES, qa=qa)
     analysis = AnalysisConfig()
     gait = analyze_trial(p3d.points, FPS, np.array([1.0, 0, 0]), analysis.thresholds,
                          belt_speed_mps=runner.speed_mps, event_points=p3d.points_unfiltered)

@@ -41,8 +41,8 @@ def lay_out_study(cfg, tmp_path):
             trial.detections, ["cam_0", "cam_1"], trial.fps, "synthetic", ["", ""]))
         n_views = trial.views_used.sum(axis=2)
         formats.write_points3d(paths.points3d(name), formats.Points3D(
-            trial.points, n_views * 0.5, n_views, trial.fps, trial.views_used, ["cam_0", "cam_1"],
-            np.zeros(trial.detections.shape[:2], bool)))
+            trial.points, n_views * 0.5, n_views, trial.views_used, fps=trial.fps,
+            camera_names=["cam_0", "cam_1"], swaps_repaired=np.zeros(trial.detections.shape[:2], bool)))
         result = {"trial": name, "session": session, **trial.analysis.to_dict()}
         formats.write_json(paths.analysis(name), result)
         formats.write_json(paths.trial_metrics(name), headline_metrics(result))
