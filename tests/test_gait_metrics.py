@@ -106,6 +106,19 @@ def test_nan_keypoints_make_values_missing_not_numbers():
     assert peak["n"] == 5 and peak["n_missing"] == 1 and peak["mean"] == pytest.approx(42.0)
 
 
+def test_peak_knee_flexion_frame_is_stored_per_stride():
+    """The analytic knee peaks exactly mid-stance: analyze stores that frame per stride (what
+    the report draws at), and None where the knee is not seen through the stance."""
+    points, events = running_trial()
+    points[FIRST_STRIKE["left"] + 5, INDEX["left_knee"]] = np.nan
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
+    for stride in result.strides:
+        if stride["side"] == "left" and stride["stride"] == 0:
+            assert stride["peak_knee_flexion_frame"] is None
+        else:
+            assert stride["peak_knee_flexion_frame"] == stride["strike_frame"] + STANCE_FRAMES / 2
+
+
 def test_sample_at_interpolates_and_propagates_gaps():
     series = np.array([0.0, 10.0, np.nan, 30.0])
     assert sample_at(series, 0.25) == pytest.approx(2.5)

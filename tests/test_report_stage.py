@@ -51,3 +51,17 @@ def test_overlays_off_and_missing_videos(tmp_path):
     report.run_trial(cfg, "t_after")
     out = paths.trial_report_dir("t_after")
     assert (out / "overlay" / "views3d.webm").exists() and not (out / "overlay" / "cam_0.webm").exists()
+
+
+def test_an_analysis_from_before_the_stored_curves_is_a_named_error(tmp_path):
+    """An analysis file without the curves and peak instants the report reads names the file
+    and the fix; nothing of the report is written."""
+    cfg = study_config(tmp_path)
+    paths = lay_out_study(cfg, tmp_path)
+    data = formats.read_json(paths.analysis("t_before"))
+    data.pop("curves")
+    formats.write_json(paths.analysis("t_before"), data)
+    with pytest.raises(formats.FormatError, match=r"t_before\.json: written by an older runlab.*"
+                                                  r"rerun `runlab analyze --trial t_before`"):
+        report.run_trial(cfg, "t_before")
+    assert not paths.trial_report_dir("t_before").exists()
