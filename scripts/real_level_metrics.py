@@ -79,7 +79,7 @@ def trial_errors(noise: SyntheticNoiseConfig, seed: int, duration_s: float = 6.0
     measured = analyze_trial(result.points, FPS, FORWARD, ThresholdsConfig(),
                              belt_speed_mps=runner.speed_mps, height_sd=height_sd,
                              max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
-                             event_points=result.unfiltered)
+                             event_points=result.points_unfiltered)
     events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
               for s in ("left", "right")}
     out: dict = {"metrics": {}, "keypoint_metrics": {}, "events": {}}

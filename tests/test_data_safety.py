@@ -24,7 +24,7 @@ from pipeline.io.atomic import OutputError, staged, write_text
 from pipeline.stages import analyze, report, triangulate
 from pipeline.stages.common import reproducible
 from pipeline.study import StudyPaths
-from test_report_stage import _config, _lay_out
+from scenes.study import lay_out_study, study_config
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -51,7 +51,7 @@ def laid_out(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("study")
     old = os.umask(0o002)
     try:
-        _lay_out(_config(base), base)
+        lay_out_study(study_config(base), base)
     finally:
         os.umask(old)
     return base
@@ -61,7 +61,7 @@ def _study(laid_out: Path, tmp_path: Path, **report_cfg):
     """A private copy of the laid-out study in tmp_path: (config, paths)."""
     for folder in ("data", "results"):
         shutil.copytree(laid_out / folder, tmp_path / folder)
-    cfg = _config(tmp_path, **report_cfg)
+    cfg = study_config(tmp_path, **report_cfg)
     return cfg, StudyPaths.from_config(cfg)
 
 
@@ -207,8 +207,8 @@ def test_report_with_a_camera_the_calibration_lacks_is_a_named_error(laid_out, t
     cfg, paths = _study(laid_out, tmp_path)
     p3d = formats.read_points3d(paths.points3d("t_before"))
     formats.write_points3d(paths.points3d("t_before"), formats.Points3D(
-        p3d.points, p3d.reprojection_error, p3d.n_views, p3d.fps, p3d.views_used,
-        ["cam_0", "cam_9"], p3d.swaps_repaired))
+        p3d.points, p3d.reprojection_error, p3d.n_views, p3d.views_used, fps=p3d.fps,
+        camera_names=["cam_0", "cam_9"], swaps_repaired=p3d.swaps_repaired))
     analyze.run(cfg, "t_before")
     with pytest.raises(formats.FormatError, match=r"cameras \['cam_9'\] are not in .*calibration\.toml"):
         report.run_trial(cfg, "t_before")

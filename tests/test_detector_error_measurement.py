@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
+from scenes import SHARED_DATA
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
 from pipeline.geometry import project
 from pipeline.synth.kinematics import simulate_run

@@ -15,9 +15,8 @@ from pipeline.gait.angles import (ankle_dorsiflexion_deg, calf_gap_m, foot_pitch
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.curves import CYCLE_PCT, normalized_curves
 from pipeline.skeleton import INDEX, N_KEYPOINTS
-from test_gait_events import RUNNERS, noisy_trial
-from test_gait_metrics import FIRST_STRIKE, FPS, STANCE_FRAMES, STRIDE_FRAMES, knee_curve, \
-    running_trial
+from scenes.gait import (FIRST_STRIKE, FPS, RUNNERS, STANCE_FRAMES, STRIDE_FRAMES, knee_curve,
+                         noisy_trial, running_trial)
 
 FORWARD = [1.0, 0.0, 0.0]
 THIGH = 0.45

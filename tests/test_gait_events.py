@@ -18,43 +18,19 @@ events it does time, and to timing every event the rig sees well (recall).
 import numpy as np
 import pytest
 
-from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
+from pipeline.config import RunnerConfig, SyntheticNoiseConfig
 from pipeline.gait.events import detect_events, detect_screened_events
 from pipeline.geometry import project
 from pipeline.skeleton import INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
-from pipeline.synth.rig import make_rig
-from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.uncertainty import predicted_sd
+from scenes.gait import CAMERAS, RUNNERS, noisy_triangulation
 
-RUNNERS = {   # knob sets spanning speed 3-5 m/s, cadence 155-185, knee 38-48 deg, knee-over-toe
-    "typical": dict(speed_mps=3.5, cadence_spm=170, peak_knee_flexion_deg=42,
-                    knee_over_toe_m=-0.02, step_width_m=0.06),
-    "slow": dict(speed_mps=3.0, cadence_spm=155, peak_knee_flexion_deg=48,
-                 knee_over_toe_m=0.05, step_width_m=0.05),
-    "fast": dict(speed_mps=5.0, cadence_spm=185, peak_knee_flexion_deg=38,
-                 knee_over_toe_m=-0.04, step_width_m=0.07),
-    "crossover": dict(speed_mps=4.0, cadence_spm=165, peak_knee_flexion_deg=45,
-                      knee_over_toe_m=0.03, step_width_m=-0.03, pelvic_drop_deg=8.0),
-}
-CAMERAS = make_rig(RigConfig())
 MATCH_S = 0.15            # a detection within 150 ms of a true event is its estimate
 TREADMILL_TRIALS, OVERGROUND_PASSES = 4, 6
 MAX_HEIGHT_SD_M = 0.002   # the analysis default (AnalysisConfig.max_event_height_sd_mm)
 WELL_SEEN_VIEWS = 3       # recall: events whose foot is inside >= 3 camera images throughout
-
-
-def noisy_trial(runner, treadmill, fps, pixel_sigma, seed=0):
-    """(truth, triangulated 3D points (F, K, 3)) of a runner seen through the rig."""
-    truth, tri = noisy_triangulation(runner, treadmill, fps, pixel_sigma, seed)
-    return truth, tri.points
-
-
-def noisy_triangulation(runner, treadmill, fps, pixel_sigma, seed=0):
-    truth = simulate_run(RunnerConfig(**RUNNERS[runner], treadmill=treadmill, seed=seed), fps)
-    obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=pixel_sigma, seed=seed))
-    return truth, triangulate_dlt(obs, CAMERAS, min_score=0.3, min_views=2)
 
 
 def timing_errors(detected, truth, name):
@@ -181,7 +157,7 @@ def _stage_recordings(runner, fps):
             obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=1.0, seed=seed))
             result = triangulate_recording(obs, CAMERAS, fps, TriangulationConfig())
             height_sd = predicted_sd(result.points, CAMERAS, result.views_used)[..., 2]
-            timed, poor = detect_screened_events(result.unfiltered, fps, height_sd, MAX_HEIGHT_SD_M)
+            timed, poor = detect_screened_events(result.points_unfiltered, fps, height_sd, MAX_HEIGHT_SD_M)
             out.append((truth, timed, poor))
         _STAGE[runner, fps] = out
     return _STAGE[runner, fps]

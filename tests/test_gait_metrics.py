@@ -8,69 +8,7 @@ from pipeline.gait.angles import knee_flexion_deg, pelvic_obliquity_deg
 from pipeline.gait.events import detect_events
 from pipeline.gait.metrics import analyze_trial, sample_at
 from pipeline.skeleton import INDEX, N_KEYPOINTS
-
-FPS = 120.0
-STRIDE_FRAMES = 84          # 0.7 s stride: 171 steps/min
-STANCE_FRAMES = 30
-FIRST_STRIKE = {"left": 10, "right": 10 + STRIDE_FRAMES // 2}
-THIGH, SHANK, HALF_PELVIS = 0.45, 0.45, 0.09
-
-
-def knee_curve(u_stance, strike_deg, peak_deg, toe_off_deg):
-    """Knee flexion over stance fraction u in [0, 1]; the peak is exact at u = 0.5."""
-    rise = strike_deg + (peak_deg - strike_deg) * np.sin(np.pi * np.minimum(u_stance, 0.5))
-    fall = toe_off_deg + (peak_deg - toe_off_deg) * np.sin(np.pi * np.maximum(u_stance, 0.5))
-    return np.where(u_stance <= 0.5, rise, fall)
-
-
-def running_trial(n_strides=6, foot_y=None, knee=(12.0, 42.0, 15.0), knee_over_toe=0.03,
-                  drop_deg=6.0, swing_height=0.15):
-    """Analytic running keypoints (F, 26, 3) with known events and metrics (forward = +X).
-
-    Each foot: flat on its stance level from strike to toe-off, then a half-sine swing arc
-    (finite speed at contact, like a real foot). Thigh vertical under the hip, shank rotated
-    back by the knee angle; big toe `knee_over_toe` behind the knee in stance.
-    """
-    foot_y = foot_y or {"left": 0.05, "right": -0.05}
-    n_frames = FIRST_STRIKE["left"] + n_strides * STRIDE_FRAMES + 15   # n strides a side
-    frames = np.arange(n_frames)
-    points = np.zeros((n_frames, N_KEYPOINTS, 3))
-    obliquity = np.zeros(n_frames)
-    flexion, events = {}, {}
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        phase = (frames - FIRST_STRIKE[side]) % STRIDE_FRAMES
-        started = frames >= FIRST_STRIKE[side]
-        stance = (phase < STANCE_FRAMES) & started
-        u = phase / STANCE_FRAMES
-        q = np.clip((phase - STANCE_FRAMES) / (STRIDE_FRAMES - STANCE_FRAMES), 0, 1)
-        swing_knee = knee[2] + (knee[0] - knee[2]) * q + 60 * np.sin(np.pi * q)
-        flexion[side] = np.radians(np.where(stance, knee_curve(u, *knee), swing_knee))
-        lift = np.where(stance | ~started, 0.0, swing_height * np.sin(np.pi * q))
-        obliquity += np.where(stance, sign * drop_deg * np.sin(np.pi * u), 0.0)
-
-        y = np.full(n_frames, foot_y[side])
-        points[:, INDEX[f"{side}_heel"]] = np.stack([np.full(n_frames, -0.08), y, 0.05 + lift], 1)
-        points[:, INDEX[f"{side}_big_toe"]] = np.stack(
-            [np.full(n_frames, -knee_over_toe), y, 0.03 + lift], 1)
-        strikes = np.arange(FIRST_STRIKE[side], n_frames, STRIDE_FRAMES, dtype=float)
-        events[side] = {"foot_strike": strikes,
-                        "toe_off": strikes[strikes + STANCE_FRAMES < n_frames] + STANCE_FRAMES}
-
-    phi = np.radians(obliquity)
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        hip = np.stack([np.zeros(n_frames), sign * HALF_PELVIS * np.cos(phi),
-                        0.95 + sign * HALF_PELVIS * np.sin(phi)], 1)
-        knee_position = hip - [0.0, 0.0, THIGH]
-        shank = np.stack([-np.sin(flexion[side]), np.zeros(n_frames), -np.cos(flexion[side])], 1)
-        points[:, INDEX[f"{side}_hip"]] = hip
-        points[:, INDEX[f"{side}_knee"]] = knee_position
-        points[:, INDEX[f"{side}_ankle"]] = knee_position + SHANK * shank
-    # upright trunk: neck and shoulders fixed above the pelvis centre
-    points[:, INDEX["neck"]] = [0.0, 0.0, 1.45]
-    points[:, INDEX["left_shoulder"]] = [0.0, 0.18, 1.40]
-    points[:, INDEX["right_shoulder"]] = [0.0, -0.18, 1.40]
-    return points, events
-
+from scenes.gait import FIRST_STRIKE, FPS, SHANK, STANCE_FRAMES, STRIDE_FRAMES, running_trial
 
 def thresholds(**kw):
     return ThresholdsConfig(**kw)
@@ -166,6 +104,19 @@ def test_nan_keypoints_make_values_missing_not_numbers():
     assert first["knee_flexion_at_strike_deg"] == pytest.approx(12.0)
     peak = result.summary["sides"]["left"]["metrics"]["peak_stance_knee_flexion_deg"]
     assert peak["n"] == 5 and peak["n_missing"] == 1 and peak["mean"] == pytest.approx(42.0)
+
+
+def test_peak_knee_flexion_frame_is_stored_per_stride():
+    """The analytic knee peaks exactly mid-stance: analyze stores that frame per stride (what
+    the report draws at), and None where the knee is not seen through the stance."""
+    points, events = running_trial()
+    points[FIRST_STRIKE["left"] + 5, INDEX["left_knee"]] = np.nan
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
+    for stride in result.strides:
+        if stride["side"] == "left" and stride["stride"] == 0:
+            assert stride["peak_knee_flexion_frame"] is None
+        else:
+            assert stride["peak_knee_flexion_frame"] == stride["strike_frame"] + STANCE_FRAMES / 2
 
 
 def test_sample_at_interpolates_and_propagates_gaps():
@@ -423,9 +374,7 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
     """A runner crossing the 4-camera rig overground (9 m in 3 s through a 3.2 m circle): the
     contacts seen by only 2 cameras are reported as poorly observed, and what is timed and
     measured is right (truth from the generator)."""
-    import sys
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-    from test_gait_events import CAMERAS, noisy_triangulation
+    from scenes.gait import CAMERAS, noisy_triangulation
     from pipeline.triangulation.uncertainty import predicted_sd
 
     truth, tri = noisy_triangulation("typical", False, FPS, pixel_sigma=1.0, seed=1)
@@ -478,9 +427,7 @@ def test_step_width_sweep_flags_crossover(width_cm):
     threshold, `crossover_step_width_m` = 0) the verdict is decided by the measurement error
     (measured -0.02 mm left, +0.08 mm right: left flagged, right not), so that trial asserts the
     step width within the issue's 5 mm instead."""
-    import sys
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-    from test_gait_events import CAMERAS, RUNNERS
+    from scenes.gait import CAMERAS, RUNNERS
     from pipeline.config import SyntheticNoiseConfig
     from pipeline.synth.observe import observe
     from pipeline.triangulation.dlt import triangulate_dlt

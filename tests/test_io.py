@@ -112,6 +112,12 @@ def test_points3d_optional_arrays_round_trip_and_old_files_still_read(tmp_path):
     formats.write_points3d(tmp_path / "old.npz", formats.Points3D(**base))    # as before them
     old = formats.read_points3d(tmp_path / "old.npz")
     assert old.sd_per_px is None and old.points_unfiltered is None
+    # a triangulation result without the recording's rate and cameras is not a file
+    with pytest.raises(ValueError, match=r"needs fps, camera_names"):
+        formats.write_points3d(tmp_path / "bare.npz", formats.Points3D(
+            base["points"], base["reprojection_error"], base["n_views"], base["views_used"],
+            swaps_repaired=base["swaps_repaired"]))
+    assert not (tmp_path / "bare.npz").exists()
 
 
 def test_curve_directory_is_replaced_whole(tmp_path):

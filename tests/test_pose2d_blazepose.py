@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
+from scenes import SHARED_DATA
 from pipeline.skeleton import INDEX, N_KEYPOINTS
 
 if importlib.util.find_spec("mediapipe") is None:

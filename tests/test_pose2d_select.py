@@ -4,7 +4,7 @@ import tomllib
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
+from scenes import SHARED_DATA
 from pipeline.geometry import Camera
 from pipeline.config import PersonSelectionConfig
 from pipeline.pose2d.base import (KeypointMapping, Person, empty_keypoints,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
+from scenes import SHARED_DATA
 from pipeline.geometry import project
 from pipeline.io import formats
 from pipeline.skeleton import LEFT_RIGHT_SWAP

@@ -9,7 +9,7 @@ from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
 from pipeline.report.figures import curves_figure, foot_placement_figure
 from pipeline.report.findings import findings, findings_html
-from test_gait_metrics import FPS, running_trial
+from scenes.gait import FPS, running_trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -51,7 +51,7 @@ def test_insufficient_strides_are_stated():
 
 def test_figures_are_valid_pngs(tmp_path, crossover_trial):
     points, analysis = crossover_trial
-    for png in (curves_figure(points, FPS, analysis.events, [1, 0, 0], tmp_path / "sagittal.png"),
+    for png in (curves_figure(analysis.curves, FPS, tmp_path / "sagittal.png"),
                 foot_placement_figure(analysis, tmp_path / "feet.png")):
         assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 5000
 

@@ -26,7 +26,7 @@ from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import SECTIONS, TrialInfo, write_trial_report
-from test_report_helpers import FORWARD, small_trial
+from scenes.report import FORWARD, small_trial
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -135,7 +135,7 @@ def study(tmp_path_factory):
         if name != "s02_base" or trial is None:   # S02 reuses the last trial's data: quicker
             trial = small_trial(root / "videos" / name, duration_s=3.0, **runner)
         out = root / "results" / "trials" / name / "report"
-        media = render_media(out, trial.points, trial.fps, trial.analysis.events, FORWARD,
+        media = render_media(out, trial.points, trial.fps, trial.analysis.strides, FORWARD,
                              trial.videos, trial.cameras, trial.detections, width_px=480,
                              max_frames=60, videos_enabled=videos)
         info = TrialInfo(name, subject, session, label, date, "treadmill 3.0 m/s")

@@ -13,7 +13,7 @@ from pipeline.io.video import iter_frames, probe, video_writer
 from pipeline.report.overlay import overlay_video, scale_pixels
 from pipeline.report.views3d import key_event_sheet, write_views_video
 from pipeline.skeleton import INDEX
-from test_report_helpers import FORWARD, small_trial
+from scenes.report import FORWARD, small_trial
 
 CHECKED = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_knee",
            "right_knee", "left_wrist", "right_wrist")
@@ -111,7 +111,7 @@ def test_views_video_and_key_event_sheet(tmp_path, trial):
     n = write_views_video(trial.points, trial.fps, FORWARD, tmp_path / "views.webm",
                           panel_px=200, max_frames=30)
     assert n == 30 and probe(tmp_path / "views.webm").n_frames == 30
-    sheet = key_event_sheet(trial.points, trial.analysis.events, FORWARD, tmp_path / "sheet.png")
+    sheet = key_event_sheet(trial.points, trial.analysis.strides, FORWARD, tmp_path / "sheet.png")
     image = cv2.imread(str(sheet))
     assert image is not None and image.std() > 10
     assert image.shape[0] > image.shape[1] / 10     # two rows of tiles (left, right)

@@ -13,7 +13,7 @@ from pipeline.gait.metrics import analyze_trial
 from pipeline.report.findings import findings, findings_html
 from pipeline.report.study_report import comparison, sessions_by_subject, write_study_report
 from pipeline.report.trial_report import KEY_METRICS
-from test_gait_metrics import FPS, running_trial
+from scenes.gait import FPS, running_trial
 
 
 def _summary(trial, subject, session, label, date, cadence, offset, flags=()):

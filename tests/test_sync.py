@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
-from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
+from scenes import SHARED_DATA
+from pipeline.config import RunnerConfig, SyntheticNoiseConfig
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
-from pipeline.synth.rig import make_rig
 from pipeline.sync.estimate import MIN_FRAMES, SyncTooShort, estimate_offsets
 from pipeline.sync.result import sync_result
 from pipeline.sync.shift import shift_keypoints
@@ -25,11 +24,6 @@ FPS = 120.0
 UP = 10
 SECONDS = 2.5
 CAMS = ["cam_0", "cam_1", "cam_2", "cam_3"]
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
 
 
 @pytest.fixture(scope="module")

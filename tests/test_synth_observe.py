@@ -13,40 +13,25 @@ from pipeline.synth.rig import make_rig
 CLEAN = SyntheticNoiseConfig(pixel_sigma=0.0)
 
 
-@pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
-
-
-@pytest.fixture(scope="module")
-def points():
-    return simulate_run(RunnerConfig(duration_s=2.0), 120.0).points
-
-
-@pytest.fixture(scope="module")
-def projected(rig, points):
-    return np.stack([project(cam, points) for cam in rig])
-
-
-def test_noise_free_observation_is_the_projection(rig, points, projected):
-    obs = observe(points, rig, CLEAN)
-    assert obs.shape == (len(rig),) + points.shape
+def test_noise_free_observation_is_the_projection(rig, run_2s, run_2s_projected):
+    obs = observe(run_2s, rig, CLEAN)
+    assert obs.shape == (len(rig),) + run_2s.shape
     assert np.isfinite(obs).all()                 # the runner is in every view
-    np.testing.assert_allclose(obs[..., :2], projected, atol=1e-9)
+    np.testing.assert_allclose(obs[..., :2], run_2s_projected, atol=1e-9)
     assert ((obs[..., 2] > 0) & (obs[..., 2] < 1)).all()
 
 
-def test_pixel_noise_and_scores_match_the_config(rig, points, projected):
+def test_pixel_noise_and_scores_match_the_config(rig, run_2s, run_2s_projected):
     noise = SyntheticNoiseConfig(pixel_sigma=2.0, score_mean=0.8)
-    obs = observe(points, rig, noise)
-    error = obs[..., :2] - projected
+    obs = observe(run_2s, rig, noise)
+    error = obs[..., :2] - run_2s_projected
     assert error.std() == pytest.approx(2.0, rel=0.02)
     assert abs(error.mean()) < 0.05
     assert obs[..., 2].mean() == pytest.approx(0.8, abs=0.01)
 
 
-def test_dropouts_at_the_configured_rate(rig, points):
-    result = observe_with_truth(points, rig, SyntheticNoiseConfig(dropout_rate=0.1))
+def test_dropouts_at_the_configured_rate(rig, run_2s):
+    result = observe_with_truth(run_2s, rig, SyntheticNoiseConfig(dropout_rate=0.1))
     obs = result.keypoints
     assert result.dropped.mean() == pytest.approx(0.1, abs=0.01)
     missing = np.isnan(obs[..., 0])
@@ -54,20 +39,20 @@ def test_dropouts_at_the_configured_rate(rig, points):
     assert (obs[..., 2][missing] == 0).all()
 
 
-def test_swaps_exchange_left_and_right_on_a_share_of_frames(rig, points, projected):
-    result = observe_with_truth(points, rig, SyntheticNoiseConfig(pixel_sigma=0.0, swap_rate=0.2))
+def test_swaps_exchange_left_and_right_on_a_share_of_frames(rig, run_2s, run_2s_projected):
+    result = observe_with_truth(run_2s, rig, SyntheticNoiseConfig(pixel_sigma=0.0, swap_rate=0.2))
     assert result.swapped.mean() == pytest.approx(0.2, abs=0.05)
     c, f = np.nonzero(result.swapped)
-    np.testing.assert_allclose(result.keypoints[c, f][:, LEFT_RIGHT_SWAP, :2], projected[c, f],
+    np.testing.assert_allclose(result.keypoints[c, f][:, LEFT_RIGHT_SWAP, :2], run_2s_projected[c, f],
                                atol=1e-9)
     c, f = np.nonzero(~result.swapped)
-    np.testing.assert_allclose(result.keypoints[c, f][..., :2], projected[c, f], atol=1e-9)
+    np.testing.assert_allclose(result.keypoints[c, f][..., :2], run_2s_projected[c, f], atol=1e-9)
 
 
-def test_outliers_are_displaced_by_outlier_px_with_normal_scores(rig, points, projected):
+def test_outliers_are_displaced_by_outlier_px_with_normal_scores(rig, run_2s, run_2s_projected):
     noise = SyntheticNoiseConfig(pixel_sigma=0.0, outlier_rate=0.05, outlier_px=80.0)
-    result = observe_with_truth(points, rig, noise)
-    shift = np.linalg.norm(result.keypoints[..., :2] - projected, axis=-1)
+    result = observe_with_truth(run_2s, rig, noise)
+    shift = np.linalg.norm(result.keypoints[..., :2] - run_2s_projected, axis=-1)
     kept = np.isfinite(shift)                     # an outlier pushed out of the image is missing
     assert result.outlier[kept].mean() == pytest.approx(0.05, abs=0.01)
     np.testing.assert_allclose(shift[result.outlier], 80.0, atol=1e-6)
@@ -75,9 +60,9 @@ def test_outliers_are_displaced_by_outlier_px_with_normal_scores(rig, points, pr
     assert result.keypoints[..., 2][result.outlier].mean() == pytest.approx(0.9, abs=0.02)
 
 
-def test_far_side_keypoints_get_low_scores_and_larger_errors(rig, points, projected):
+def test_far_side_keypoints_get_low_scores_and_larger_errors(rig, run_2s, run_2s_projected):
     noise = SyntheticNoiseConfig(pixel_sigma=1.0, far_side_occlusion=True)
-    result = observe_with_truth(points, rig, noise)
+    result = observe_with_truth(run_2s, rig, noise)
     occluded = result.occluded
     assert occluded.any()
     # A camera on the runner's right (negative Y) hides the left side, and vice versa.
@@ -89,30 +74,30 @@ def test_far_side_keypoints_get_low_scores_and_larger_errors(rig, points, projec
         assert not occluded[index][:, ~hidden_side].any()
     scores = result.keypoints[..., 2]
     assert scores[occluded].mean() == pytest.approx(OCCLUDED_SCORE_MEAN, abs=0.02)
-    error = np.linalg.norm(result.keypoints[..., :2] - projected, axis=-1)
+    error = np.linalg.norm(result.keypoints[..., :2] - run_2s_projected, axis=-1)
     assert np.median(error[occluded]) > 3 * np.median(error[~occluded])
 
 
-def test_points_behind_or_outside_a_camera_are_missing(points):
+def test_points_behind_or_outside_a_camera_are_missing(run_2s):
     K = np.array([[1000.0, 0, 959.5], [0, 1000.0, 539.5], [0, 0, 1]])
     # Looking along +Y from y = -5 m sees the runner; the same camera turned round does not.
     facing = Camera("facing", (1920, 1080), K, np.zeros(5), rvec=[-np.pi / 2, 0, 0],
                     tvec=[0, -1.0, 5.0])
     away = Camera("away", (1920, 1080), K, np.zeros(5), rvec=[np.pi / 2, 0, 0],
                   tvec=[0, 1.0, -5.0])
-    obs = observe(points, [facing, away], CLEAN)
+    obs = observe(run_2s, [facing, away], CLEAN)
     assert np.isfinite(obs[0]).all()
     assert np.isnan(obs[1][..., :2]).all() and (obs[1][..., 2] == 0).all()
     tiny = Camera("tiny", (64, 64), K, np.zeros(5), rvec=facing.rvec, tvec=facing.tvec)
-    assert np.isnan(observe(points, [tiny], CLEAN)[0][:, INDEX["head"], 0]).all()
+    assert np.isnan(observe(run_2s, [tiny], CLEAN)[0][:, INDEX["head"], 0]).all()
 
 
-def test_deterministic_given_seed_and_offset(rig, points):
+def test_deterministic_given_seed_and_offset(rig, run_2s):
     noise = SyntheticNoiseConfig(dropout_rate=0.05, swap_rate=0.05, outlier_rate=0.02,
                                  far_side_occlusion=True, seed=4)
-    a = observe(points, rig, noise, rng_seed_offset=1)
-    b = observe(points, rig, noise, rng_seed_offset=1)
-    c = observe(points, rig, noise, rng_seed_offset=2)
+    a = observe(run_2s, rig, noise, rng_seed_offset=1)
+    b = observe(run_2s, rig, noise, rng_seed_offset=1)
+    c = observe(run_2s, rig, noise, rng_seed_offset=2)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c, equal_nan=True)
 

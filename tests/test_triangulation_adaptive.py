@@ -6,12 +6,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from pipeline.config import (RejectionMode, RigConfig, RunnerConfig, SyntheticNoiseConfig,
+from pipeline.config import (RejectionMode, RunnerConfig, SyntheticNoiseConfig,
                              TriangulationConfig, TriangulationRefine)
 from pipeline.skeleton import INDEX, LEFT_RIGHT_SWAP
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
-from pipeline.synth.rig import make_rig
 from pipeline.triangulation import linear
 from pipeline.triangulation.evidence import TOLERANCE, hold_to_evidence
 from pipeline.triangulation.refine import MAX_STEP_M, refine_trajectories
@@ -20,23 +19,7 @@ from pipeline.triangulation.run import despike_threshold, lowpass_cutoff, triang
 from pipeline.triangulation.scale import MIN_SAMPLES, ScaleRule, estimate_scale
 
 FPS = 120.0
-OUTLIERS = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02)
 DEFAULT = TriangulationConfig()
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return simulate_run(RunnerConfig(duration_s=3.0), fps=FPS).points      # (360, 26, 3)
-
-
-@pytest.fixture(scope="module")
-def corrupted(rig, truth):
-    return observe_with_truth(truth, rig, SyntheticNoiseConfig(**OUTLIERS))
 
 
 def rmse(points, truth):
@@ -52,48 +35,48 @@ def offset_views(obs, shifts_px):
     return out
 
 
-def test_default_config_keeps_the_synthetic_accuracy(rig, truth, corrupted):
+def test_default_config_keeps_the_synthetic_accuracy(rig, run_3s, run_3s_outliers):
     """No regression at 1 px + 5 % gross outliers + 2 % swaps: 3D RMSE at most 2 mm (measured
     1.39 mm, as with the fixed 12 px gate), every injected swap repaired, none invented."""
-    result = triangulate_recording(corrupted.keypoints, rig, FPS, DEFAULT)
-    assert rmse(result.points, truth) <= 0.002
-    assert (result.swaps_repaired == corrupted.swapped).all()
+    result = triangulate_recording(run_3s_outliers.keypoints, rig, FPS, DEFAULT)
+    assert rmse(result.points, run_3s) <= 0.002
+    assert (result.swaps_repaired == run_3s_outliers.swapped).all()
     gates = result.scale.threshold_px
     assert (gates >= DEFAULT.rejection_min_px).all() and (gates < 8.0).all(), gates
     assert (result.n_views > 0).mean() >= 0.98
     assert not result.other_person.any() and not result.other_person_views.any()
 
 
-def test_a_consistent_camera_offset_is_tolerated_and_gross_errors_are_not(rig, truth, corrupted):
+def test_a_consistent_camera_offset_is_tolerated_and_gross_errors_are_not(rig, run_3s, run_3s_outliers):
     """Two cameras off by the shared lab recording's per-camera offsets ((-14, -1) and
     (-13, -11) px): the fixed 12 px gate drops most good views of one of them (measured: keeps
     2 %); the adaptive gates keep at least 97 % of every camera's good views (measured
     99.2-99.4 %) and still leave at most 3 % of the 80 px outliers in use (measured 2.0 %; the
     fixed gate 1.4 %)."""
-    obs = offset_views(corrupted.keypoints, [(0, 0), (-14, -1), (0, 0), (-13, -11)])
+    obs = offset_views(run_3s_outliers.keypoints, [(0, 0), (-14, -1), (0, 0), (-13, -11)])
     fixed = triangulate_recording(obs, rig, FPS, dataclasses.replace(
         DEFAULT, rejection=RejectionMode.fixed))
     adaptive = triangulate_recording(obs, rig, FPS, DEFAULT)
-    good = ~corrupted.outlier & np.isfinite(obs[..., 0]) & (obs[..., 2] >= DEFAULT.min_score)
-    good &= ~corrupted.swapped[..., None]
+    good = ~run_3s_outliers.outlier & np.isfinite(obs[..., 0]) & (obs[..., 2] >= DEFAULT.min_score)
+    good &= ~run_3s_outliers.swapped[..., None]
     used = lambda r: np.moveaxis(r.views_used, -1, 0)
     kept = lambda r: np.array([used(r)[c][good[c]].mean() for c in range(len(rig))])
     assert (kept(adaptive) >= 0.97).all(), kept(adaptive)
     assert kept(fixed)[3] < 0.5, kept(fixed)
-    assert used(adaptive)[corrupted.outlier].mean() <= 0.03
+    assert used(adaptive)[run_3s_outliers.outlier].mean() <= 0.03
     assert (adaptive.n_views > 0).mean() >= 0.97
-    assert (adaptive.swaps_repaired == corrupted.swapped).all()
+    assert (adaptive.swaps_repaired == run_3s_outliers.swapped).all()
     # the offset cameras' gates are wider than the others'
     gates = adaptive.scale.threshold_px
     assert min(gates[1].min(), gates[3].min()) > max(gates[0].max(), gates[2].max())
 
 
-def test_swap_bursts_repaired_at_real_residual_levels(rig, truth):
+def test_swap_bursts_repaired_at_real_residual_levels(rig, run_3s):
     """Bursts of 5-20 frames of swapped labels in one view, views 8-15 px off each other: every
     swapped view-frame repaired, none elsewhere (the old 'halve the cost' rule repaired 0 of
     the real recording's burst at the fixed gate)."""
     noise = SyntheticNoiseConfig(pixel_sigma=3.0)
-    obs = offset_views(observe_with_truth(truth, rig, noise).keypoints,
+    obs = offset_views(observe_with_truth(run_3s, rig, noise).keypoints,
                        [(0, 0), (-14, -1), (4, 8), (-13, -11)])
     swapped = np.zeros(obs.shape[:2], bool)
     for cam, start, length in ((1, 40, 19), (1, 100, 7), (2, 200, 12), (3, 300, 5)):
@@ -106,13 +89,13 @@ def test_swap_bursts_repaired_at_real_residual_levels(rig, truth):
     assert not (repaired & ~swapped).any(), np.argwhere(repaired & ~swapped)
 
 
-def test_every_output_point_agrees_with_its_views(rig, truth, corrupted):
+def test_every_output_point_agrees_with_its_views(rig, run_3s, run_3s_outliers):
     """After despike, gap filling, refinement and the low-pass, each measured point reprojects
     within TOLERANCE x its gate in every view it reports as used; the stored reprojection error
     is that of the final point."""
-    result = triangulate_recording(corrupted.keypoints, rig, FPS, DEFAULT)
+    result = triangulate_recording(run_3s_outliers.keypoints, rig, FPS, DEFAULT)
     r = linear.Rig(rig)
-    obs = corrupted.keypoints.copy()
+    obs = run_3s_outliers.keypoints.copy()
     c, f = np.nonzero(result.swaps_repaired)
     obs[c, f] = obs[c, f][:, LEFT_RIGHT_SWAP]
     x, y = linear.undistort(obs[..., :2].reshape(len(rig), -1, 2), r)
@@ -126,10 +109,10 @@ def test_every_output_point_agrees_with_its_views(rig, truth, corrupted):
     assert np.isnan(result.reprojection_error[n == 0]).all()
 
 
-def test_a_point_moved_off_its_views_is_put_back(rig, truth):
+def test_a_point_moved_off_its_views_is_put_back(rig, run_3s):
     """hold_to_evidence: a post-processed point 1.5 m off (the real recording's refinement drift)
     returns to its triangulated position and is counted; despiked points become gaps."""
-    obs = observe_with_truth(truth[:30], rig, SyntheticNoiseConfig(pixel_sigma=1.0)).keypoints
+    obs = observe_with_truth(run_3s[:30], rig, SyntheticNoiseConfig(pixel_sigma=1.0)).keypoints
     tri = triangulate_robust(obs, rig, 0.3, 2, 12.0)
     final = tri.points.copy()
     final[0:6, INDEX["left_heel"], 2] -= 1.5
@@ -149,10 +132,10 @@ def test_a_point_moved_off_its_views_is_put_back(rig, truth):
     assert held.check.despiked[20, INDEX["right_knee"]] and held.n_views[20, INDEX["right_knee"]] == 0
 
 
-def test_refinement_steps_are_bounded(rig, truth):
+def test_refinement_steps_are_bounded(rig, run_3s):
     """The limb-length fit cannot relocate a point: no frame moves more than sweeps x
     MAX_STEP_M, even from a start 2 m off with views that pull elsewhere."""
-    obs = observe_with_truth(truth[:60], rig, SyntheticNoiseConfig(pixel_sigma=1.0)).keypoints
+    obs = observe_with_truth(run_3s[:60], rig, SyntheticNoiseConfig(pixel_sigma=1.0)).keypoints
     tri = triangulate_robust(obs, rig, 0.3, 2, 12.0)
     start = tri.points.copy()
     start[:, INDEX["left_heel"], 2] -= 2.0
@@ -163,8 +146,8 @@ def test_refinement_steps_are_bounded(rig, truth):
     assert moved.max() <= sweeps * MAX_STEP_M + 1e-9
 
 
-def test_compiled_and_numpy_paths_agree_with_adaptive_gates(rig, corrupted):
-    obs = offset_views(corrupted.keypoints[:, :200], [(0, 0), (-14, -5), (0, 0), (8, -6)])
+def test_compiled_and_numpy_paths_agree_with_adaptive_gates(rig, run_3s_outliers):
+    obs = offset_views(run_3s_outliers.keypoints[:, :200], [(0, 0), (-14, -5), (0, 0), (8, -6)])
     a = triangulate_robust(obs, rig, 0.3, 2, 12.0, scale_rule=ScaleRule(), jit=False)
     b = triangulate_robust(obs, rig, 0.3, 2, 12.0, scale_rule=ScaleRule(), jit=True)
     np.testing.assert_array_equal(a.views_used, b.views_used)
@@ -207,9 +190,9 @@ def test_camera_far_off_the_others_is_named():
     assert "did not move" in scale.warnings[0]
 
 
-def test_two_camera_rig_and_nan_scores_triangulate_with_named_warning(rig, truth, corrupted):
+def test_two_camera_rig_and_nan_scores_triangulate_with_named_warning(rig, run_3s, run_3s_outliers):
     from pipeline.triangulation.report import triangulation_qa
-    obs = corrupted.keypoints[:2].copy()
+    obs = run_3s_outliers.keypoints[:2].copy()
     obs[0, :10, :, 2] = np.nan                                           # NaN scores: no view
     result = triangulate_recording(obs, rig[:2], FPS, DEFAULT)
     assert (result.n_views[:10] == 0).all()

@@ -3,39 +3,22 @@ or physical bounds stated next to them; they are not tuned to pass."""
 import numpy as np
 import pytest
 
-from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
+from pipeline.config import SyntheticNoiseConfig
 from pipeline.geometry import Camera, look_at, project
 from pipeline.skeleton import LEFT_RIGHT_SWAP
-from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
-from pipeline.synth.rig import make_rig
 from pipeline.triangulation.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation import jit
+from scenes import OUTLIERS
 
 FPS = 120.0
-OUTLIERS = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02)
 
 
 @pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return simulate_run(RunnerConfig(duration_s=3.0), fps=FPS).points      # (360, 26, 3)
-
-
-@pytest.fixture(scope="module")
-def clean(rig, truth):
-    return observe_with_truth(truth, rig, SyntheticNoiseConfig(pixel_sigma=1.0))
-
-
-@pytest.fixture(scope="module")
-def corrupted(rig, truth):
-    return observe_with_truth(truth, rig, SyntheticNoiseConfig(**OUTLIERS))
+def clean(rig, run_3s):
+    return observe_with_truth(run_3s, rig, SyntheticNoiseConfig(pixel_sigma=1.0))
 
 
 def rmse(points, truth):
@@ -51,11 +34,11 @@ def anipose_group(cameras):
 
 # ---------------------------------------------------------------- equivalence when clean
 
-def test_noise_free_points_are_exact(rig, truth):
-    obs = np.stack([np.concatenate([project(c, truth[:20]), np.ones(truth[:20].shape[:2] + (1,))],
+def test_noise_free_points_are_exact(rig, run_3s):
+    obs = np.stack([np.concatenate([project(c, run_3s[:20]), np.ones(run_3s[:20].shape[:2] + (1,))],
                                    axis=-1) for c in rig])
     result = triangulate_robust(obs, rig, min_score=0.3, min_views=2)
-    np.testing.assert_allclose(result.points, truth[:20], atol=1e-9)
+    np.testing.assert_allclose(result.points, run_3s[:20], atol=1e-9)
     assert result.views_used.all() and not result.swaps_repaired.any()
     assert np.nanmax(result.reprojection_error) < 1e-6
 
@@ -82,68 +65,68 @@ def test_weighted_clean_equals_weighted_dlt(rig, clean):
 
 # ---------------------------------------------------------------- outliers and swaps
 
-def test_outlier_and_swap_session_rmse(rig, truth, clean, corrupted):
+def test_outlier_and_swap_session_rmse(rig, run_3s, clean, run_3s_outliers):
     """Targets: robust (+ despike) within 20 % of the outlier-free DLT; far below plain DLT."""
-    reference = rmse(triangulate_dlt(clean.keypoints, rig, 0.3, 2).points, truth)
-    plain = rmse(triangulate_dlt(corrupted.keypoints, rig, 0.3, 2).points, truth)
-    result = triangulate_robust(corrupted.keypoints, rig, 0.3, 2, max_reprojection_px=8.0)
-    robust = rmse(result.points, truth)
+    reference = rmse(triangulate_dlt(clean.keypoints, rig, 0.3, 2).points, run_3s)
+    plain = rmse(triangulate_dlt(run_3s_outliers.keypoints, rig, 0.3, 2).points, run_3s)
+    result = triangulate_robust(run_3s_outliers.keypoints, rig, 0.3, 2, max_reprojection_px=8.0)
+    robust = rmse(result.points, run_3s)
     cleaned = despike(result.points, max_deviation_m=0.05)
-    assert rmse(cleaned, truth) <= 1.2 * reference
+    assert rmse(cleaned, run_3s) <= 1.2 * reference
     assert robust < 0.15 * plain
     assert np.isfinite(cleaned[..., 0]).mean() >= 0.98           # gaps stay rare
     filled = fill_gaps(cleaned, max_gap=3)
-    assert rmse(filled, truth) <= 1.2 * reference
+    assert rmse(filled, run_3s) <= 1.2 * reference
     assert np.isfinite(filled[..., 0]).mean() >= 0.999
 
 
-def test_rejected_views_are_the_injected_outliers(rig, corrupted):
-    result = triangulate_robust(corrupted.keypoints, rig, 0.3, 2, max_reprojection_px=8.0)
-    single = (corrupted.outlier.sum(axis=0) == 1) & ~corrupted.swapped.any(axis=0)[:, None]
+def test_rejected_views_are_the_injected_outliers(rig, run_3s_outliers):
+    result = triangulate_robust(run_3s_outliers.keypoints, rig, 0.3, 2, max_reprojection_px=8.0)
+    single = (run_3s_outliers.outlier.sum(axis=0) == 1) & ~run_3s_outliers.swapped.any(axis=0)[:, None]
     dropped = np.moveaxis(~result.views_used, -1, 0)                 # (C, F, K)
-    found = (dropped & corrupted.outlier)[:, single].sum()
-    assert found >= 0.97 * corrupted.outlier[:, single].sum()        # recall of outlier views
-    wrong = (dropped & ~corrupted.outlier)[:, single].sum()
+    found = (dropped & run_3s_outliers.outlier)[:, single].sum()
+    assert found >= 0.97 * run_3s_outliers.outlier[:, single].sum()        # recall of outlier views
+    wrong = (dropped & ~run_3s_outliers.outlier)[:, single].sum()
     assert wrong <= 0.01 * dropped[:, single].sum()                  # good views kept
 
 
-def test_lower_error_than_aniposelib_ransac(rig, truth, corrupted):
+def test_lower_error_than_aniposelib_ransac(rig, run_3s, run_3s_outliers):
     """ransac is ~50 points/s: compared on 4 frames with several outliers each."""
-    hits = corrupted.outlier.any(axis=0).sum(axis=1)
+    hits = run_3s_outliers.outlier.any(axis=0).sum(axis=1)
     frames = np.sort(np.argsort(-hits, kind="stable")[:4])
-    obs = corrupted.keypoints[:, frames]
+    obs = run_3s_outliers.keypoints[:, frames]
     ransac, *_ = anipose_group(rig).triangulate_ransac(obs[..., :2].reshape(len(rig), -1, 2),
                                                        undistort=True, min_cams=2)
     ours = triangulate_robust(obs, rig, 0.3, 2, max_reprojection_px=8.0, repair_swaps=False)
-    assert rmse(ours.points, truth[frames]) < rmse(ransac.reshape(ours.points.shape),
-                                                   truth[frames])
+    assert rmse(ours.points, run_3s[frames]) < rmse(ransac.reshape(ours.points.shape),
+                                                   run_3s[frames])
 
 
-def test_swap_detection_precision_recall(rig, corrupted):
-    result = triangulate_robust(corrupted.keypoints, rig, 0.3, 2, max_reprojection_px=8.0)
-    injected, found = corrupted.swapped, result.swaps_repaired
+def test_swap_detection_precision_recall(rig, run_3s_outliers):
+    result = triangulate_robust(run_3s_outliers.keypoints, rig, 0.3, 2, max_reprojection_px=8.0)
+    injected, found = run_3s_outliers.swapped, result.swaps_repaired
     assert injected.sum() >= 15                                      # the test means something
     assert (found & injected).sum() >= 0.95 * injected.sum()         # recall
     assert (found & injected).sum() >= 0.95 * found.sum()            # precision
 
 
-def test_two_views_swapped_in_one_frame(rig, clean, truth):
+def test_two_views_swapped_in_one_frame(rig, clean, run_3s):
     obs = clean.keypoints.copy()
     for c in (1, 3):
         obs[c, 100] = obs[c, 100][LEFT_RIGHT_SWAP]
     result = triangulate_robust(obs, rig, 0.3, 2, max_reprojection_px=8.0)
     np.testing.assert_array_equal(result.swaps_repaired[:, 100], [False, True, False, True])
     assert result.swaps_repaired.sum() == 2
-    assert np.nanmax(np.linalg.norm(result.points[100] - truth[100], axis=-1)) < 0.02
+    assert np.nanmax(np.linalg.norm(result.points[100] - run_3s[100], axis=-1)) < 0.02
 
 
 # ---------------------------------------------------------------- compiled path
 
 @pytest.mark.skipif(not jit.available(), reason="numba is not installed")
-def test_compiled_path_equals_numpy_path(rig, truth):
+def test_compiled_path_equals_numpy_path(rig, run_3s):
     """The numba kernels (jit.py) are the numpy path's arithmetic fused per point: same
     decisions, same points to rounding, on outliers, swaps, occlusion, dropouts and bad input."""
-    hard = observe_with_truth(truth, rig, SyntheticNoiseConfig(
+    hard = observe_with_truth(run_3s, rig, SyntheticNoiseConfig(
         **OUTLIERS, far_side_occlusion=True, dropout_rate=0.05)).keypoints.copy()
     hard[:, 5] = np.nan                                   # a frame no camera saw
     hard[2, 10:20] = np.nan                               # a camera missing for a while
@@ -226,7 +209,7 @@ def test_filter_bad_arguments(call, message):
 
 # ---------------------------------------------------------------- bad input
 
-def test_missing_views_frames_and_cameras_give_nan_not_crash(rig, clean, truth):
+def test_missing_views_frames_and_cameras_give_nan_not_crash(rig, clean, run_3s):
     obs = clean.keypoints[:, :30].copy()
     obs[:, 5] = np.nan                                  # a frame no camera saw
     obs[2] = np.nan                                     # a camera with no valid point at all
@@ -243,7 +226,7 @@ def test_missing_views_frames_and_cameras_give_nan_not_crash(rig, clean, truth):
     assert np.isnan(result.points[8, :, 0]).mean() > 0.5
     ok = np.isfinite(result.points[..., 0])
     assert ok.sum() >= 0.95 * (30 - 2) * 26             # everything else is triangulated
-    assert np.nanmax(np.linalg.norm(result.points - truth[:30], axis=-1)) < 0.05
+    assert np.nanmax(np.linalg.norm(result.points - run_3s[:30], axis=-1)) < 0.05
 
 
 def test_two_camera_rig_and_all_nan_input(rig, clean):
@@ -255,15 +238,15 @@ def test_two_camera_rig_and_all_nan_input(rig, clean):
     assert none.points.shape == (0, 26, 3)
 
 
-def test_eight_cameras(truth):
+def test_eight_cameras(run_3s):
     cams = []
     for i, a in enumerate(np.radians(np.arange(8) * 45.0 + 10)):
         R, t = look_at(np.array([3.2 * np.cos(a), 3.2 * np.sin(a), 1.1]), np.array([0, 0, 0.8]))
         cams.append(Camera(f"c{i}", (1920, 1080), [[1500, 0, 960], [0, 1500, 540], [0, 0, 1]],
                            [-0.1, 0.05, 0, 0, 0]).with_pose(R, t))
-    obs = observe_with_truth(truth[:20], cams, SyntheticNoiseConfig(**OUTLIERS)).keypoints
+    obs = observe_with_truth(run_3s[:20], cams, SyntheticNoiseConfig(**OUTLIERS)).keypoints
     result = triangulate_robust(obs, cams, 0.3, 2, max_reprojection_px=8.0)
-    assert np.nanpercentile(np.linalg.norm(result.points - truth[:20], axis=-1), 99) < 0.01
+    assert np.nanpercentile(np.linalg.norm(result.points - run_3s[:20], axis=-1), 99) < 0.01
 
 
 @pytest.mark.parametrize("mutate, message", [

@@ -1,13 +1,14 @@
 """Trial verdicts (issue #15): each row of the bad-input matrix goes through the real
 triangulation and analysis of a synthetic running trial and must end in the stated verdict and
 reason, never in a plain report."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from pipeline.config import (AnalysisConfig, RigConfig, RunnerConfig, SyntheticNoiseConfig,
                              TriangulationConfig, VerdictConfig)
 from pipeline.gait.metrics import analyze_trial
-from pipeline.io import formats
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.report.verdict import verdict_html
 from pipeline.stages.analyze import trial_evidence
@@ -19,11 +20,6 @@ from pipeline.triangulation.run import triangulate_recording
 
 FPS = 120.0
 NAMES = ["cam_0", "cam_1", "cam_2", "cam_3"]
-
-
-@pytest.fixture(scope="module")
-def rig():
-    return make_rig(RigConfig())
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +40,7 @@ def verdict_of(obs, rig, runner, calib=None):
     calib = rig if calib is None else calib
     result = triangulate_recording(obs, calib, FPS, cfg)
     qa = triangulation_qa(result, obs, NAMES, FPS, cfg, calib)
-    p3d = formats.Points3D(result.points, result.reprojection_error, result.n_views, FPS,
-                           result.views_used, NAMES, result.swaps_repaired,
-                           points_unfiltered=result.unfiltered, qa=qa)
+    p3d = dataclasses.replace(result, fps=FPS, camera_names=NAMES, qa=qa)
     analysis = AnalysisConfig()
     gait = analyze_trial(p3d.points, FPS, np.array([1.0, 0, 0]), analysis.thresholds,
                          belt_speed_mps=runner.speed_mps, event_points=p3d.points_unfiltered)

@@ -72,19 +72,49 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     return result
 
 
-def curve_tables(curves: dict) -> dict[str, list[dict]]:
+def curve_summary(curves: dict) -> dict:
+    """From `normalized_curves`: {"toe_off_pct": {side: % or None}, angle: {side: {"n": strides,
+    "mean": (101,), "sd": (101,)}}}, what analyze stores and the report draws (NaN where no
+    stride, or for the SD one, has a value)."""
+    out: dict = {"toe_off_pct": dict(curves["toe_off_pct"])}
+    for name in CURVE_ANGLES:
+        out[name] = {}
+        for side in SIDES:
+            mean, sd = cycle_mean_sd(curves[name][side])
+            out[name][side] = {"n": int(len(curves[name][side])), "mean": mean, "sd": sd}
+    return out
+
+
+def curves_to_json(summary: dict) -> dict:
+    """`curve_summary` with lists for arrays, None for NaN."""
+    def values(array):
+        return [float(v) if np.isfinite(v) else None for v in array]
+    return {"toe_off_pct": dict(summary["toe_off_pct"]),
+            **{name: {side: {"n": block["n"], "mean": values(block["mean"]), "sd": values(block["sd"])}
+                      for side, block in summary[name].items()} for name in CURVE_ANGLES}}
+
+
+def curves_from_json(data: dict) -> dict:
+    """Inverse of `curves_to_json`."""
+    def array(values):
+        return np.array([np.nan if v is None else v for v in values], float)
+    return {"toe_off_pct": dict(data["toe_off_pct"]),
+            **{name: {side: {"n": int(block["n"]), "mean": array(block["mean"]), "sd": array(block["sd"])}
+                      for side, block in data[name].items()} for name in CURVE_ANGLES}}
+
+
+def curve_tables(summary: dict) -> dict[str, list[dict]]:
     """{"<angle>_<side>": rows of cycle_pct, mean_deg, sd_deg, n_strides} from
-    `normalized_curves`: the DVC plots files of a trial (y = mean_deg). An angle with no
+    `curve_summary`: the DVC plots files of a trial (y = mean_deg). An angle with no
     complete stride on a side has empty mean/sd cells and n_strides 0."""
     tables = {}
     for name in CURVE_ANGLES:
         for side in SIDES:
-            cycles = curves[name][side]
-            n = len(cycles)
-            mean, sd = cycle_mean_sd(cycles)
+            block = summary[name][side]
             tables[f"{name}_{side}"] = [
-                {"cycle_pct": float(pct), "mean_deg": _cell(m), "sd_deg": _cell(d), "n_strides": n}
-                for pct, m, d in zip(CYCLE_PCT, mean, sd)]
+                {"cycle_pct": float(pct), "mean_deg": _cell(m), "sd_deg": _cell(d),
+                 "n_strides": block["n"]}
+                for pct, m, d in zip(CYCLE_PCT, block["mean"], block["sd"])]
     return tables
 
 

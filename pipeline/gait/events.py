@@ -82,9 +82,8 @@ def detect_screened_events(points: np.ndarray, fps: float, height_sd: np.ndarray
     error (points3d `sd_per_px`, world Z). An event is poorly observed when the keypoint it
     is timed from (the heel or big toe: first down, last up) has an SD above
     `max_height_sd_m`, or none (not triangulated from views: gap-filled), anywhere within
-    `fit_window_s` of it: the corner fit would time noise (measured on the synthetic
-    overground runner at 120 fps: feet in 2 views at 2-5 mm/px were timed with 1.0-1.3 frames
-    mean error, against 0.45 frame at 1.0-1.5 mm/px in 4 views)."""
+    `fit_window_s` of it: the corner fit would time noise (timing errors against the SD:
+    docs/metrics.md)."""
     found = _events_with_keypoint(points, fps, fit_window_s=fit_window_s, **options)
     half = max(1, int(round(fit_window_s * fps)))
     sd = np.where(np.isfinite(height_sd), height_sd, np.inf)

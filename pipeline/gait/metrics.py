@@ -17,6 +17,8 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
                                   knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
                                   pelvic_obliquity_deg, tibia_inclination_deg)
+from pipeline.gait.checks import CHECKS
+from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
 from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
                                   skips_a_cycle)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
@@ -30,7 +32,6 @@ METRICS: dict[str, tuple[str, str]] = {
     "knee_flexion_at_toe_off_deg": ("knee flexion at toe-off", "deg"),
     "knee_over_toe_m": ("knee over toe", "m"),
     "pelvic_drop_deg": ("contralateral pelvic drop", "deg"),
-    # issue #6 additions
     "foot_to_midline_m": ("foot to midline at contact", "m"),
     "calf_clearance_m": ("calf clearance (keypoint centres)", "m"),
     "peak_stance_hip_adduction_deg": ("peak stance hip adduction", "deg"),
@@ -67,6 +68,8 @@ class TrialAnalysis:
     flags: list[dict]
     # events found where the cameras do not pin the foot's height down: not timed, not used
     poorly_observed: dict[str, dict[str, np.ndarray]] | None = None
+    # curves.curve_summary: each angle's mean and SD over the gait cycle per side
+    curves: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready: arrays become lists, missing values None."""
@@ -76,6 +79,7 @@ class TrialAnalysis:
             "poorly_observed_events": (None if self.poorly_observed is None
                                        else _event_lists(self.poorly_observed)),
             "strides": self.strides, "summary": self.summary, "flags": self.flags,
+            "curves": None if self.curves is None else curves_to_json(self.curves),
         }
 
     @classmethod
@@ -84,11 +88,12 @@ class TrialAnalysis:
         def arrays(lists):
             return {side: {name: np.asarray(times, float) for name, times in ev.items()}
                     for side, ev in lists.items()}
-        poor = data.get("poorly_observed_events")
+        poor, curves = data.get("poorly_observed_events"), data.get("curves")
         return cls(fps=float(data["fps"]), n_frames=int(data["n_frames"]),
                    events=arrays(data["events"]), strides=list(data["strides"]),
                    summary=data["summary"], flags=list(data["flags"]),
-                   poorly_observed=None if poor is None else arrays(poor))
+                   poorly_observed=None if poor is None else arrays(poor),
+                   curves=None if curves is None else curves_from_json(curves))
 
 
 def _event_lists(events: dict) -> dict:
@@ -149,8 +154,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
     summary["untimed_on_dropouts"] = (None if poor is None
                                       else dropout_events(poor, height_sd, fps))
+    curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
     return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
-                         summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor)
+                         summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor,
+                         curves=curves)
 
 
 def sample_at(series: np.ndarray, frame: float) -> np.ndarray:
@@ -243,6 +250,8 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "side": side, "stride": len(strides),
             "strike_frame": float(strike), "strike_time_s": float(strike) / fps,
             "toe_off_frame": float(toe_off), "toe_off_time_s": float(toe_off) / fps,
+            # the instant the report draws the knee-over-toe figure and key-event sheet at
+            "peak_knee_flexion_frame": float(peak_time) if complete else None,
             "foot_lateral_m": _number(foot_lateral),
             "step_width_m": _number(step_width),
             "peak_stance_knee_flexion_deg": _number(np.max(stance_flexion)),
@@ -341,38 +350,21 @@ def _statistics(values: list, min_strides: int) -> dict:
 
 
 def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
-    rules = (  # name, metric, threshold, is flagged, wording
-        ("crossover", "step_width_m", thresholds.crossover_step_width_m,
-         lambda mean, limit: mean <= limit, "is at or below the crossover threshold of"),
-        ("low_peak_knee_flexion", "peak_stance_knee_flexion_deg",
-         thresholds.min_peak_knee_flexion_deg,
-         lambda mean, limit: mean < limit, "is below the minimum of"),
-        ("knee_over_toe", "knee_over_toe_m", thresholds.max_knee_over_toe_m,
-         lambda mean, limit: mean > limit, "is above the maximum of"),
-        # issue #6; a None threshold switches the flag off
-        ("contralateral_pelvic_drop", "pelvic_drop_deg", thresholds.max_pelvic_drop_deg,
-         lambda mean, limit: mean > limit,
-         "is above the lab threshold (no validated cut-off exists) of"),
-        ("high_knee_flexion_at_toe_off", "knee_flexion_at_toe_off_deg",
-         thresholds.max_knee_flexion_toe_off_deg,
-         lambda mean, limit: mean > limit,
-         "is above the lab threshold (no published norm) of"),
-        ("low_calf_clearance", "calf_clearance_m", thresholds.min_calf_clearance_m,
-         lambda mean, limit: mean < limit, "is below the lab threshold of"),
-    )
+    """The raised checks of checks.CHECKS, per side (a None threshold switches one off)."""
     flags = []
     for side in SIDES:
-        for name, metric, limit, flagged, wording in rules:
-            stats = summary["sides"][side]["metrics"][metric]
-            if limit is None or stats["mean"] is None or not flagged(stats["mean"], limit):
+        for check in CHECKS:
+            limit = check.limit(thresholds)
+            stats = summary["sides"][side]["metrics"][check.metric]
+            if limit is None or stats["mean"] is None or not check.flagged(stats["mean"], limit):
                 continue
-            label, unit = METRICS[metric]
+            label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
             flags.append({
-                "name": name, "side": side, "metric": metric, "value": stats["mean"],
+                "name": check.key, "side": side, "metric": check.metric, "value": stats["mean"],
                 "threshold": float(limit), "n_strides": stats["n"],
                 "message": (f"{side.capitalize()} side: mean {label} {stats['mean']:.{digits}f} "
-                            f"{unit} {wording} {limit:.{digits}f} {unit} "
+                            f"{unit} {check.wording} {limit:.{digits}f} {unit} "
                             f"(mean of {stats['n']} strides)."),
             })
     return flags

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -196,13 +196,17 @@ class TriangulationQA:
 
 @dataclass(frozen=True)
 class Points3D:
+    """3D keypoints and how each was measured: what triangulation returns (with its solver
+    diagnostics) and what a points3d file holds (without them)."""
     points: np.ndarray               # (F, K, 3) metres, world frame; gap = NaN
     reprojection_error: np.ndarray   # (F, K) mean px over the views used; NaN in gaps
     n_views: np.ndarray              # (F, K) number of views used; 0 where a gap was filled
-    fps: float
     views_used: np.ndarray           # (F, K, C) bool, which cameras' views were used
-    camera_names: list[str]
-    swaps_repaired: np.ndarray       # (C, F) bool, views whose left/right labels were exchanged back
+    _: KW_ONLY
+    fps: float | None = None         # a file's: required to write (the solver does not know it)
+    camera_names: list[str] | None = None   # a file's: required to write
+    # (C, F) bool, views whose left/right labels were exchanged back; required to write
+    swaps_repaired: np.ndarray | None = None
     keypoint_names: tuple[str, ...] = KEYPOINTS
     # (F, K, 3) predicted SD along world X, Y, Z, metres per px of 2D error, from the views
     # used (pipeline/triangulation/uncertainty.py); NaN in gaps; None in files written before it
@@ -211,9 +215,18 @@ class Points3D:
     # low-pass ran (or in files written before it)
     points_unfiltered: np.ndarray | None = None
     qa: TriangulationQA | None = None     # None in files written before it
+    # The solver's diagnostics, not written (the triangulate stage summarises them in `qa`):
+    scale: Any = None                # triangulation.scale.ResidualScale: the outlier gates used
+    evidence: Any = None             # triangulation.evidence.EvidenceCheck: points held to the 2D
+    other_person: np.ndarray | None = None        # (F, K) removed: not the runner
+    other_person_views: np.ndarray | None = None  # (C, F) views of someone else, left out
 
 
 def write_points3d(path: Path | str, p: Points3D) -> None:
+    missing = [name for name in ("fps", "camera_names", "swaps_repaired") if getattr(p, name) is None]
+    if missing:
+        raise ValueError(f"{path}: a points3d file needs {', '.join(missing)} (set them on the "
+                         "triangulation result with dataclasses.replace)")
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, points=p.points, reprojection_error=p.reprojection_error,
                             n_views=p.n_views.astype(np.int16), fps=p.fps,

@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
-from pipeline.gait.angles import SIDES, body_axes, keypoint, knee_flexion_deg  # noqa: E402
-from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT, cycle_mean_sd, normalized_curves  # noqa: E402
-from pipeline.gait.metrics import TrialAnalysis, sample_at, stance_samples  # noqa: E402
+from pipeline.gait.angles import SIDES, body_axes, keypoint  # noqa: E402
+from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT  # noqa: E402
+from pipeline.gait.metrics import TrialAnalysis, sample_at  # noqa: E402
 from pipeline.report.references import CURVE_REFERENCES, Band, Marker  # noqa: E402
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red"}
@@ -24,23 +24,21 @@ TITLES = {"hip_flexion_deg": "Hip flexion", "knee_flexion_deg": "Knee flexion",
           "knee_fppa_deg": "Knee frontal-plane projection angle"}
 
 
-def curves_figure(points: np.ndarray, fps: float, events: dict, forward, out_png: Path,
-                  angles: tuple[str, ...] = SAGITTAL, references: bool = False,
-                  curves: dict | None = None) -> Path:
-    """Angles over the normalized gait cycle, one panel each: mean +- SD per side, stance shaded
-    up to the mean toe-off, each panel titled with its sign convention. `references`: draw the
+def curves_figure(curves: dict, fps: float, out_png: Path, angles: tuple[str, ...] = SAGITTAL,
+                  references: bool = False) -> Path:
+    """Angles over the normalized gait cycle (`curves`: the analysis's curves,
+    gait.curves.curve_summary), one panel each: mean +- SD per side, stance shaded up to the
+    mean toe-off, each panel titled with its sign convention. `references`: draw the
     reference bands of references.CURVE_REFERENCES (green), or say there are none."""
-    curves = curves or normalized_curves(points, fps, events, forward)
     fig, axes = plt.subplots(1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False)
     for ax, name in zip(axes[0], angles):
         for side in SIDES:
-            cycles = curves[name][side]
-            if len(cycles) == 0:
+            block = curves[name][side]
+            if block["n"] == 0:
                 continue
             colour = SIDE_COLOURS[side]
-            mean, sd = cycle_mean_sd(cycles)
-            sd = np.nan_to_num(sd)
-            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={len(cycles)})")
+            mean, sd = block["mean"], np.nan_to_num(block["sd"])
+            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={block['n']})")
             ax.fill_between(CYCLE_PCT, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
             toe_off = curves["toe_off_pct"][side]
             if toe_off is not None:
@@ -78,9 +76,9 @@ def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> di
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
     out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
     for name in names:
-        out[name] = {side: (cycle_mean_sd(curves[name][side])[0].tolist()
-                            if len(curves[name][side]) else None) for side in SIDES}
-        out["n"][name] = {side: int(len(curves[name][side])) for side in SIDES}
+        out[name] = {side: (curves[name][side]["mean"].tolist() if curves[name][side]["n"] else None)
+                     for side in SIDES}
+        out["n"][name] = {side: curves[name][side]["n"] for side in SIDES}
     return out
 
 
@@ -119,14 +117,6 @@ def foot_midline_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     return _save(fig, out_png)
 
 
-def peak_flexion_instant(points: np.ndarray, stride: dict) -> float | None:
-    """Fractional frame of peak knee flexion in this stride's stance (as metrics.py finds it)."""
-    times = stance_samples(len(points), stride["strike_frame"], stride["toe_off_frame"])
-    flexion = knee_flexion_deg(points, stride["side"])
-    values = np.array([sample_at(flexion, t) for t in times])
-    return float(times[np.argmax(values)]) if np.isfinite(values).all() else None
-
-
 def knee_over_toe_figure(points: np.ndarray, analysis: TrialAnalysis, forward, out_png: Path,
                          limit_m: float | None = None) -> Path:
     """Per side, the stride with the median knee-over-toe: hip, knee, ankle, heel and big toe
@@ -143,7 +133,7 @@ def knee_over_toe_figure(points: np.ndarray, analysis: TrialAnalysis, forward, o
             ax.text(0.5, 0.5, "not measurable", transform=ax.transAxes, ha="center")
             continue
         stride = sorted(own, key=lambda s: s["knee_over_toe_m"])[len(own) // 2]
-        t = peak_flexion_instant(points, stride)
+        t = stride["peak_knee_flexion_frame"]     # analyze's instant (known: knee_over_toe_m is)
         names = ("hip", "knee", "ankle", "heel", "big_toe")
         p = {n: sample_at(keypoint(points, f"{side}_{n}"), t) for n in names}
         toe_x = p["big_toe"] @ fwd

@@ -1,47 +1,18 @@
 """Plain-language findings for lab staff: each check the analysis makes, per side, with the
 measured value, the threshold, the strides behind it and what it means.
 
-The checks are the analysis flags (pipeline/gait/metrics.py `_flags`, docs/metrics.md); a flag
-in the analysis file decides "flagged", the thresholds only describe the checks that passed
-or were switched off.
+The checks are the analysis flags (pipeline/gait/checks.py, one table for both;
+docs/metrics.md); a flag in the analysis file decides "flagged", the thresholds only describe
+the checks that passed or were switched off.
 """
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 from pipeline.gait.angles import SIDES
+from pipeline.gait.checks import CHECKS
 from pipeline.gait.metrics import METRICS, TrialAnalysis
 from pipeline.report.references import METRIC_REFERENCES, cite
-
-
-@dataclass(frozen=True)
-class Check:
-    flag: str            # flag name in the analysis
-    metric: str
-    threshold: str       # ThresholdsConfig field
-    comparison: str      # how the mean is flagged: "<=", "<" or ">"
-    meaning: str         # what a raised flag means, for lab staff
-    validated: bool      # does a published cut-off exist?
-
-
-CHECKS = (
-    Check("crossover", "step_width_m", "crossover_step_width_m", "<=",
-          "The feet land on or across one line: the swing leg can brush the stance calf "
-          "('kicking yourself'); it often comes with pelvic drop.", True),
-    Check("low_peak_knee_flexion", "peak_stance_knee_flexion_deg", "min_peak_knee_flexion_deg", "<",
-          "The knee bends less than typical while the foot is loaded: a stiff landing.", True),
-    Check("knee_over_toe", "knee_over_toe_m", "max_knee_over_toe_m", ">",
-          "At peak knee bend the knee travels ahead of the toes: the calf brakes the shin "
-          "alone (calf overload). Ideal: at or slightly behind the toes.", False),
-    Check("contralateral_pelvic_drop", "pelvic_drop_deg", "max_pelvic_drop_deg", ">",
-          "The swing-side hip sags while this leg is in stance: a sign of weak hip abductors.", False),
-    Check("high_knee_flexion_at_toe_off", "knee_flexion_at_toe_off_deg",
-          "max_knee_flexion_toe_off_deg", ">",
-          "The knee is still bent at push-off: no 'triple extension' of hip, knee and ankle.", False),
-    Check("low_calf_clearance", "calf_clearance_m", "min_calf_clearance_m", "<",
-          "The swing foot passes close to the stance calf (distance between keypoint centres).", False),
-)
 
 
 def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
@@ -50,10 +21,10 @@ def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
     rows = []
     for check in CHECKS:
         label, unit = METRICS[check.metric]
-        limit = getattr(thresholds, check.threshold, None) if thresholds is not None else None
+        limit = check.limit(thresholds)
         for side in SIDES:
             stats = analysis.summary["sides"][side]["metrics"][check.metric]
-            flag = raised.get((check.flag, side))
+            flag = raised.get((check.key, side))
             if flag is not None:
                 status, limit = "flagged", flag["threshold"]
             elif limit is None:
@@ -62,7 +33,7 @@ def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
                 status = "not measurable"
             else:
                 status = "within"
-            rows.append({"check": check.flag, "metric": check.metric, "label": label, "unit": unit,
+            rows.append({"check": check.key, "metric": check.metric, "label": label, "unit": unit,
                          "side": side, "status": status, "mean": stats["mean"], "sd": stats["sd"],
                          "n": stats["n"], "n_missing": stats["n_missing"], "note": stats["note"],
                          "threshold": limit, "comparison": check.comparison,

@@ -17,19 +17,20 @@ from pipeline.report.views3d import (key_event_frames, key_event_sheet, write_vi
 log = logging.getLogger("runlab")
 
 
-def render_media(out_dir: Path, points: np.ndarray, fps: float, events: dict, forward,
+def render_media(out_dir: Path, points: np.ndarray, fps: float, strides: list[dict], forward,
                  videos: list[Path] | None = None, cameras: list[Camera] | None = None,
                  detections: np.ndarray | None = None, min_score: float = 0.3,
                  width_px: int | None = 960, max_frames: int | None = None,
                  fmt: str = "webm", videos_enabled: bool = True) -> TrialMedia:
-    """Key-event sheet always; with `videos_enabled`, the 3D view video and, where `videos`
-    and `cameras` are given, one overlay video (+ a still at a foot strike) per camera.
+    """Key-event sheet (at a stride of the analysis's `strides`) always; with `videos_enabled`,
+    the 3D view video and, where `videos` and `cameras` are given, one overlay video (+ a still
+    at a foot strike) per camera.
     A camera whose video is missing or does not match its calibration is noted, not fatal:
     the report is still worth having without that overlay."""
     out_dir = Path(out_dir)
     media = TrialMedia()
     suffix = VIDEO_FORMATS[fmt][1]
-    sheet = key_event_sheet(points, events, forward, out_dir / "overlay" / "key_events.png")
+    sheet = key_event_sheet(points, strides, forward, out_dir / "overlay" / "key_events.png")
     if sheet is not None:
         media.key_event_sheet = str(sheet.relative_to(out_dir))
     if not videos_enabled:
@@ -38,7 +39,7 @@ def render_media(out_dir: Path, points: np.ndarray, fps: float, events: dict, fo
     # three square panels side by side: about as wide as one camera overlay
     panel = 320 if not width_px else max(160, min(320, width_px // 3))
     write_views_video(points, fps, forward, views, panel_px=panel, max_frames=max_frames, fmt=fmt)
-    still_frame = _still_frame(points, events, max_frames)
+    still_frame = _still_frame(points, strides, max_frames)
     poster = write_views_still(points, forward, still_frame, out_dir / "overlay" / "views3d_still.png", panel)
     media.views_video, media.views_format = str(views.relative_to(out_dir)), fmt
     media.views_still = str(poster.relative_to(out_dir))
@@ -63,10 +64,10 @@ def render_media(out_dir: Path, points: np.ndarray, fps: float, events: dict, fo
     return media
 
 
-def _still_frame(points: np.ndarray, events: dict, max_frames: int | None) -> int:
+def _still_frame(points: np.ndarray, strides: list[dict], max_frames: int | None) -> int:
     """A left foot strike inside the rendered frames if there is one, else the middle frame."""
     last = len(points) - 1 if max_frames is None else min(len(points), max_frames) - 1
-    keys = key_event_frames(points, events, "left")
+    keys = key_event_frames(strides, "left")
     if keys is not None and keys["foot strike"] <= last:
         return int(round(keys["foot strike"]))
     return last // 2

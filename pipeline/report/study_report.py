@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pipeline.gait.angles import SIDES  # noqa: E402
+from pipeline.gait.checks import CHECKS  # noqa: E402
 from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
 from pipeline.gait.metrics import METRICS  # noqa: E402
 from pipeline.io.atomic import write_text  # noqa: E402
@@ -193,9 +194,8 @@ def _flags_text(flags: list[dict]) -> str:
 
 
 def _unit(flag_name: str) -> str:
-    from pipeline.report.findings import CHECKS
     for check in CHECKS:
-        if check.flag == flag_name:
+        if check.key == flag_name:
             return METRICS[check.metric][1]
     return ""
 

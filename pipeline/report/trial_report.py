@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.gait.curves import normalized_curves
 from pipeline.gait.metrics import METRICS, TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
@@ -83,12 +82,13 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     media = media or TrialMedia()
-    curves = normalized_curves(points, analysis.fps, analysis.events, forward)
+    curves = analysis.curves
+    if curves is None:
+        raise ValueError("the analysis has no curves (written by an older runlab): rerun "
+                         "`runlab analyze`")
     figs = {
-        "sagittal": curves_figure(points, analysis.fps, analysis.events, forward,
-                                  out_dir / "curves_sagittal.png", SAGITTAL, True, curves),
-        "frontal": curves_figure(points, analysis.fps, analysis.events, forward,
-                                 out_dir / "curves_frontal.png", FRONTAL, True, curves),
+        "sagittal": curves_figure(curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True),
+        "frontal": curves_figure(curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True),
         "feet": foot_midline_figure(analysis, out_dir / "foot_placement.png"),
         "knee": knee_over_toe_figure(points, analysis, forward, out_dir / "knee_over_toe.png",
                                      getattr(thresholds, "max_knee_over_toe_m", None)),

@@ -17,8 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.gait.angles import SIDES, body_axes, hip_centre, knee_flexion_deg
-from pipeline.gait.metrics import sample_at, stance_samples
+from pipeline.gait.angles import SIDES, body_axes, hip_centre
 from pipeline.io.video import write_image
 from pipeline.progress import progress
 from pipeline.report.overlay import BONE_COLOURS, draw_projected, open_video
@@ -134,35 +133,26 @@ def write_views_still(points: np.ndarray, forward, frame: int, out_png: Path,
     return Path(out_png)
 
 
-def key_event_frames(points: np.ndarray, events: dict, side: str) -> dict[str, float] | None:
+def key_event_frames(strides: list[dict], side: str) -> dict[str, float] | None:
     """Foot strike, peak stance knee flexion and toe-off (fractional frames) of the middle
-    complete stance of `side`; None when that side has no complete stance."""
-    strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
-    toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))
-    stances = []
-    for i, s in enumerate(strikes):
-        nxt = strikes[i + 1] if i + 1 < len(strikes) else np.inf
-        later = toe_offs[(toe_offs > s) & (toe_offs < nxt)]
-        if later.size:
-            stances.append((s, later[0]))
-    flexion = knee_flexion_deg(points, side)
-    for strike, toe_off in stances[len(stances) // 2:] + stances[:len(stances) // 2][::-1]:
-        times = stance_samples(len(points), strike, toe_off)
-        values = np.array([sample_at(flexion, t) for t in times])
-        if np.isfinite(values).all():
-            return {"foot strike": float(strike), "peak knee flexion": float(times[np.argmax(values)]),
-                    "toe-off": float(toe_off)}
+    stride of `side` whose peak is known (the analysis's `strides`); None when there is none."""
+    own = [s for s in strides if s["side"] == side]
+    for stride in own[len(own) // 2:] + own[:len(own) // 2][::-1]:
+        if stride["peak_knee_flexion_frame"] is not None:
+            return {"foot strike": float(stride["strike_frame"]),
+                    "peak knee flexion": float(stride["peak_knee_flexion_frame"]),
+                    "toe-off": float(stride["toe_off_frame"])}
     return None
 
 
-def key_event_sheet(points: np.ndarray, events: dict, forward, out_png: Path,
+def key_event_sheet(points: np.ndarray, strides: list[dict], forward, out_png: Path,
                     panel_px: int = 220) -> Path | None:
-    """PNG contact sheet: one row per side, one tile per key event (nearest frame), each the
-    three views. None when no side has a complete stance."""
+    """PNG contact sheet: one row per side, one tile per key event (nearest frame) of one of
+    the analysis's `strides`, each the three views. None when no stride has a known peak."""
     centre, travels = trial_centre(points)
     rows = []
     for side in SIDES:
-        keys = key_event_frames(points, events, side)
+        keys = key_event_frames(strides, side)
         if keys is None:
             continue
         tiles = []

@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
-from pipeline.gait.curves import curve_tables, normalized_curves
+from pipeline.gait.curves import curve_tables
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.io.atomic import staged
@@ -52,13 +52,12 @@ def analyze_one(cfg: Config, name: str) -> None:
               "verdict": verdict.to_dict(), "provenance": provenance_of(cfg, paths, name)}
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
-    curves = normalized_curves(p3d.points, p3d.fps, analysis.events, analysis.summary["forward"])
     # analysis/, curves/ and metrics.json replaced as one set
     with staged(paths.analysis_dir(name), paths.curves_dir(name), paths.trial_metrics(name)) as (
             analysis_dir, curves_dir, metrics):
         formats.write_json(analysis_dir / paths.analysis(name).name, result)
         formats.write_csv(analysis_dir / paths.strides_csv(name).name, analysis.strides)
-        formats.write_csv_dir(curves_dir, curve_tables(curves))
+        formats.write_csv_dir(curves_dir, curve_tables(analysis.curves))
         formats.write_json(metrics, {
             "verdict": verdict.verdict, "verdict_reasons": [r.code for r in verdict.reasons],
             **headline_metrics(result), "provenance": result["provenance"]})

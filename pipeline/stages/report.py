@@ -43,6 +43,9 @@ def run_trial(cfg: Config, name: str) -> Path:
     info = trial_info(cfg, name)
     data = formats.read_json(paths.analysis(name))
     analysis = TrialAnalysis.from_dict(data)
+    if analysis.curves is None or any("peak_knee_flexion_frame" not in s for s in analysis.strides):
+        raise formats.FormatError(f"{paths.analysis(name)}: written by an older runlab (no curves or "
+                                  f"peak knee flexion instants); rerun `runlab analyze --trial {name}`")
     p3d = formats.read_points3d(paths.points3d(name))
     forward = data["summary"]["forward"]      # the line of progression the analysis used
     out = paths.trial_report_dir(name)
@@ -84,7 +87,7 @@ def run_trial(cfg: Config, name: str) -> Path:
     # written into a staging folder that replaces the report as a whole: no stale overlays,
     # and a crash leaves the previous report (links are relative, so they hold after the move)
     with staged(out) as (stage_out,):
-        media = render_media(stage_out, p3d.points, p3d.fps, analysis.events, forward, videos, cameras,
+        media = render_media(stage_out, p3d.points, p3d.fps, analysis.strides, forward, videos, cameras,
                              detections, min_score, rc.overlay_width_px or None,
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,

@@ -1,6 +1,7 @@
 """`runlab triangulate [--trial T]`: keypoints2d + the session's calibration -> points3d/<trial>.*"""
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import numpy as np
@@ -37,10 +38,8 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     sd_per_px = predicted_sd(result.points, calib.cameras, result.views_used)
     with staged(paths.points3d_dir(name)) as (stage_dir,):   # .npz/.trc/.c3d/.csv as one set
         out = stage_dir / paths.points3d(name).name
-        formats.write_points3d(out, formats.Points3D(
-            result.points, result.reprojection_error, result.n_views, kp.fps,
-            result.views_used, kp.camera_names, result.swaps_repaired,
-            sd_per_px=sd_per_px, points_unfiltered=result.unfiltered, qa=qa))
+        formats.write_points3d(out, dataclasses.replace(
+            result, fps=kp.fps, camera_names=kp.camera_names, sd_per_px=sd_per_px, qa=qa))
         write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
         write_c3d(out.with_suffix(".c3d"), result.points, kp.keypoint_names, kp.fps, result.reprojection_error)
         write_csv_points(out.with_suffix(".csv"), result.points, kp.keypoint_names, kp.fps)

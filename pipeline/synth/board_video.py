@@ -56,7 +56,7 @@ HELD_CLEARANCE_M = 1.0
 # LENS_TILT_DEG away from the camera about a random axis in its plane. Near, tilted
 # views are what separate the focal length and principal point from the board's pose: from
 # the rig videos alone (boards 1.3-4 m away, 10-25 % of the image) a camera's principal point
-# has a standard error of 19-34 px at 1 px corner noise (synthetic seed 0, 22-26 views).
+# is poorly determined (standard errors: docs/calibration.md).
 LENS_FILL = (0.5, 1.0)
 LENS_TILT_DEG = (30.0, 55.0)
 LENS_ROLL_DEG = 30.0

@@ -1,4 +1,4 @@
-"""The errors that make the synthetic detector behave like a real one (issue #13).
+"""The errors that make the synthetic detector behave like a real one.
 
 Each is a plain function used by `observe.py`; sizes come from `SyntheticNoiseConfig` and what
 they were measured from is in docs/synthetic.md ("A real detector").

@@ -4,7 +4,7 @@ All functions take (F, ...) arrays with time on axis 0 (e.g. (F, K, 3) points), 
 other index as an independent series, and keep NaN as "unknown". Order of use: `despike` (a
 wrong point would be smeared by the filter), then `fill_gaps`, then `lowpass`.
 
-Why each exists and what it costs (numbers: synthetic session, see the report of issue #5):
+Why each exists (what each costs, measured: docs/triangulation.md):
 - despike: a point triangulated from views that agree by chance (e.g. 3 of 4 views wrong) is
   off by decimetres for one frame. Motion cannot do that: at >= 100 fps the body's second
   difference is ~1 cm at most, so a point far from the midpoint of its neighbours is removed.

@@ -3,8 +3,7 @@
 Why: when the runner is hidden in some views, a detector (and the runner selection) may report
 a bystander there. Where two such views agree with each other and no view of the runner is left
 for that keypoint, triangulation returns a consistent 3D point of the bystander, metres from the
-runner's body (on the shared lab recording, with the runner hidden in two views: 91 keypoints up
-to 3.9 m away). Geometry per frame cannot tell; the body over time can.
+runner's body (seen on the shared lab recording: docs/triangulation.md). Geometry per frame cannot tell; the body over time can.
 
 Rule: the runner's track is the body centre (median of the measured trunk keypoints) per frame,
 then a running median over +-TRACK_WINDOW_S, so that another person present in less than half of

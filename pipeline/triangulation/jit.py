@@ -7,9 +7,8 @@ fused per point the same work stays in registers. Results equal the numpy path t
 (tests/test_triangulation_robust.py compares them).
 
 When it is used (`robust.triangulate_robust(jit=None)`): importing numba and loading even
-cached machine code cost ~1.4-2 s in a fresh process (measured on the busy 2-core machine),
-more than the numpy path needs for a 60 s trial (~190k keypoints, well under 1 s); a first-ever
-compile costs 15-40 s more. So the compiled path is taken only after `warm_up()` ran in this process
+cached machine code costs a fresh process more than the numpy path needs for a whole trial,
+and a first-ever compile far more (measured: docs/triangulation.md). So the compiled path is taken only after `warm_up()` ran in this process
 (the benchmark calls it and reports its time separately), or for inputs of AUTO_MIN_POINTS or
 more when numba's on-disk cache (cache=True: __pycache__ next to this file, or
 NUMBA_CACHE_DIR) already holds the kernels. RUNLAB_TRIANGULATION_JIT=0/1 forces it off/on.

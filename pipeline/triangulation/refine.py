@@ -1,5 +1,5 @@
 """Spatiotemporal refinement of triangulated trajectories: reprojection + limb-length constancy +
-smoothness, solved jointly over the whole recording (issue #5; cf. aniposelib's
+smoothness, solved jointly over the whole recording (cf. aniposelib's
 `triangulate_optim`).
 
 Minimised over all points X (F, K, 3) and one length L_b per bone b (skeleton.BONES):

@@ -8,9 +8,8 @@ import numpy as np
 
 from pipeline.config import TriangulationConfig
 from pipeline.geometry import Camera
-from pipeline.io.formats import TriangulationQA
+from pipeline.io.formats import Points3D, TriangulationQA
 from pipeline.triangulation.consistency import systematic_residual
-from pipeline.triangulation.robust import RobustTriangulated
 from pipeline.triangulation.run import lowpass_cutoff
 
 MIN_CAMERAS_FOR_REJECTION = 3   # with two views a disagreement cannot say which view is wrong
@@ -39,7 +38,7 @@ def measured_share(n_views: np.ndarray, points2d: np.ndarray, min_score: float,
     return MeasuredShare(share, int(provided.sum()), int(provided.size), per_camera)
 
 
-def triangulation_qa(result: RobustTriangulated, points2d: np.ndarray, camera_names: list[str],
+def triangulation_qa(result: Points3D, points2d: np.ndarray, camera_names: list[str],
                      fps: float, cfg: TriangulationConfig,
                      cameras: list[Camera] | None = None) -> TriangulationQA:
     """The QA record of the points3d file, with every named warning. With the `cameras`, also

@@ -29,36 +29,20 @@ lens, within the local distortion scale otherwise.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
 from pipeline.geometry import Camera
+from pipeline.io.formats import Points3D
 from pipeline.skeleton import LEFT_RIGHT_SWAP
 from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import check_observations
-from pipeline.triangulation.evidence import EvidenceCheck
-from pipeline.triangulation.scale import ResidualScale, ScaleRule, estimate_scale, fixed_scale
+from pipeline.triangulation.scale import ScaleRule, estimate_scale, fixed_scale
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
 
 MAX_CAMERAS = 8
-
-
-@dataclass(frozen=True)
-class RobustTriangulated:
-    points: np.ndarray              # (F, K, 3) metres, NaN where not triangulated
-    reprojection_error: np.ndarray  # (F, K) mean error over the views used (undistorted px)
-    n_views: np.ndarray             # (F, K) int, views used after rejection
-    views_used: np.ndarray          # (F, K, C) bool
-    swaps_repaired: np.ndarray      # (C, F) bool, views whose L/R labels were exchanged back
-    # triangulate_recording: the points before its low-pass (None when no low-pass ran)
-    unfiltered: np.ndarray | None = None
-    scale: ResidualScale | None = None  # the outlier gates used, per camera and keypoint group
-    evidence: EvidenceCheck | None = None  # triangulate_recording: post-processing held to the 2D
-    other_person: np.ndarray | None = None  # (F, K) triangulate_recording: removed, not the runner
-    other_person_views: np.ndarray | None = None  # (C, F) views of someone else, left out
 
 
 def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: float = 0.3,
@@ -68,7 +52,7 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
                        scale_rule: ScaleRule | None = None,
                        swap_permutation: np.ndarray | None = None,
                        workers: int | None = None, jit: bool | None = None
-                       ) -> RobustTriangulated:
+                       ) -> Points3D:
     """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C <= 8).
 
     A view is valid where x, y, score are finite and score >= min_score; missing views are NaN.
@@ -171,7 +155,7 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_error = np.where(used, errors, 0.0).sum(axis=0) / n_used
     mean_error[n_used == 0] = np.nan
-    return RobustTriangulated(
+    return Points3D(
         points=points.T.reshape(n_frames, n_kp, 3),
         reprojection_error=mean_error.reshape(n_frames, n_kp),
         n_views=n_used.reshape(n_frames, n_kp),

@@ -12,6 +12,7 @@ import numpy as np
 from pipeline.config import (RejectionMode, TriangulationConfig, TriangulationMethod,
                              TriangulationRefine)
 from pipeline.geometry import Camera
+from pipeline.io.formats import Points3D
 from pipeline.skeleton import relabel_swapped
 from pipeline.triangulation import linear
 from pipeline.triangulation.dlt import triangulate_dlt
@@ -19,7 +20,7 @@ from pipeline.triangulation.evidence import hold_to_evidence
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.identity import other_person, other_person_views, runner_track
 from pipeline.triangulation.refine import refine_trajectories
-from pipeline.triangulation.robust import RobustTriangulated, triangulate_robust
+from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation.scale import ScaleRule, fixed_scale
 
 
@@ -54,7 +55,7 @@ def scale_rule(cfg: TriangulationConfig) -> ScaleRule | None:
 
 
 def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: float,
-                          cfg: TriangulationConfig) -> RobustTriangulated:
+                          cfg: TriangulationConfig) -> Points3D:
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
     result = _solve(points2d, cameras, cfg)
@@ -89,8 +90,7 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     cutoff = lowpass_cutoff(cfg, fps)
     if cutoff > 0:
         # kept for gait events: a low-pass rounds the heel's touchdown and the toe's lift-off
-        # (15 Hz on this stage's output: strikes up to +0.51 frame late at 120 fps and +0.89
-        # at 240 fps, toe-offs down to -0.97; docs/metrics.md)
+        # and so delays strikes and advances toe-offs (measured: docs/metrics.md)
         unfiltered = points
         points = lowpass(points, fps, cutoff)
     rig = linear.Rig(list(cameras))
@@ -99,13 +99,13 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     held = hold_to_evidence(points, result.points, kept, result.views_used, x, y, rig, gate)
     if unfiltered is not None:
         unfiltered = np.where(held.check.reverted[..., None], result.points, unfiltered)
-    return RobustTriangulated(
+    return Points3D(
         points=held.points,
         reprojection_error=held.reprojection_error,
         n_views=held.n_views,
         views_used=held.views_used,
         swaps_repaired=result.swaps_repaired,
-        unfiltered=unfiltered,
+        points_unfiltered=unfiltered,
         scale=result.scale,
         evidence=held.check,
         other_person=foreign,
@@ -113,17 +113,16 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
 
 
 def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
-           ) -> RobustTriangulated:
+           ) -> Points3D:
     if cfg.method is TriangulationMethod.robust:
         return triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
                                   cfg.max_reprojection_px, cfg.repair_swaps,
                                   cfg.max_dropped_views, cfg.min_ray_angle_deg,
                                   scale_rule=scale_rule(cfg))
     plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
-    return RobustTriangulated(plain.points, plain.reprojection_error, plain.n_views,
-                              plain.views_used, np.zeros(points2d.shape[:2], bool),
-                              scale=fixed_scale(len(cameras), points2d.shape[2],
-                                                cfg.max_reprojection_px))
+    return Points3D(plain.points, plain.reprojection_error, plain.n_views, plain.views_used,
+                    swaps_repaired=np.zeros(points2d.shape[:2], bool),
+                    scale=fixed_scale(len(cameras), points2d.shape[2], cfg.max_reprojection_px))
 
 
 def _observed(points2d: np.ndarray, swaps_repaired: np.ndarray, rig: linear.Rig):

@@ -18,7 +18,7 @@ bystander, a swap) sits far in the tail and is not. A pool with fewer than MIN_S
 takes the camera's pooled estimate; a camera with too few, the fixed `fallback_px` (with a named
 warning). A camera whose median error alone exceeds half of max_px disagrees with the others
 more than a detector's error explains (moved camera, foreign calibration): a named warning.
-(Per group: the BlazePose arms of one camera of the shared trial have a 33 px median.)
+Measured gates per group: docs/triangulation.md.
 """
 from __future__ import annotations
 
