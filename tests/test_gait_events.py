@@ -25,7 +25,7 @@ from pipeline.skeleton import INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 from pipeline.triangulation.uncertainty import predicted_sd
 
 RUNNERS = {   # knob sets spanning speed 3-5 m/s, cadence 155-185, knee 38-48 deg, knee-over-toe

@@ -483,7 +483,7 @@ def test_step_width_sweep_flags_crossover(width_cm):
     from test_gait_events import CAMERAS, RUNNERS
     from pipeline.config import SyntheticNoiseConfig
     from pipeline.synth.observe import observe
-    from pipeline.triangulation.dlt import triangulate_dlt
+    from pipeline.dlt import triangulate_dlt
     from pipeline.triangulation.uncertainty import predicted_sd
 
     width = width_cm / 100

@@ -9,7 +9,7 @@ from pipeline.skeleton import LEFT_RIGHT_SWAP
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation import jit
