@@ -127,7 +127,7 @@ def test_coverage_gate_fails_the_webcam_session_and_says_what_to_record(result):
     """Issue 14, item 7: the board covered 10-25 % of each image (measured 25 / 19 / 12 / 10 %);
     the coverage gate fails cam_1..3 (warns on cam_0 at 25 %) and the report's advice is the
     recording that fixes it."""
-    from pipeline.calibration.report_html import quality_html
+    from pipeline.report.calibration_report import quality_html
     gates = {g["name"]: g for g in result.quality["gates"]}
     for name in NAMES[1:]:
         gate = gates[f"coverage {name}"]

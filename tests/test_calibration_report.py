@@ -2,7 +2,7 @@
 import re
 
 from pipeline.calibration.gates import GateThresholds, evaluate_gates
-from pipeline.calibration.report_html import quality_html
+from pipeline.report.calibration_report import quality_html
 from dataclasses import asdict
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.measures import compare_with_truth
 from pipeline.calibration.gates import blocking_failures
-from pipeline.calibration.report_html import quality_html
+from pipeline.report.calibration_report import quality_html
 from pipeline.io.atomic import write_text
 from pipeline.config import Config
 from pipeline.errors import RunlabError
