@@ -19,10 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pipeline.calibration.calibrate as calibrate_module
-import pipeline.calibration.sources as sources_module
 from pipeline.calibration.board import board_corners_3d, board_center, make_board
-from pipeline.calibration.calibrate import calibrate
+from pipeline.calibration.calibrate import BoardDetections, solve_calibration
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.config import (ArucoDictionary, BoardConfig, CalibrationConfig, IntrinsicsConfig,
@@ -108,16 +106,9 @@ def session(truth, tmp_path_factory):
 @pytest.fixture(scope="module")
 def result(session):
     rig, lens, _ = session
-    with pytest.MonkeyPatch.context() as patch:
-        polarity = {"configured": "normal", "found": {}, "fell_back_to_other_polarity": False}
-        patch.setattr(calibrate_module, "_detect", lambda videos, board_cfg: (rig, polarity))
-        patch.setattr(sources_module, "detect_video",
-                      lambda video, board_cfg, inverted: lens[Path(video).stem])
-        folder = rig[0].video.parent.parent / "intrinsics"
-        folder.mkdir(parents=True)
-        for name in lens:                       # the lens videos must exist to be "read"
-            (folder / f"{name}.mp4").touch()
-        return calibrate([det.video for det in rig], RIG.cameras, BOARD, CALIB)
+    polarity = {"configured": "normal", "found": {}, "fell_back_to_other_polarity": False}
+    found = BoardDetections(rig, polarity, lens=[lens[name] for name in RIG.cameras])
+    return solve_calibration(found, RIG.cameras, BOARD, CALIB)
 
 
 @pytest.mark.slow

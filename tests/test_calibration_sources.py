@@ -86,11 +86,11 @@ def test_intrinsics_from_separate_videos(truth, videos):
 
 
 def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
-    from pipeline.calibration.board import make_board
-    from pipeline.calibration.sources import cameras_from_videos
+    from pipeline.calibration.sources import detect_lens_videos
+    cfg = replace(CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.videos,
+                                                     path=str(tmp_path)))
     with pytest.raises(CalibrationError, match=r"cam_1.mp4 not found"):
-        cameras_from_videos(tmp_path, ["cam_1"], [(RIG.width, RIG.height)], BOARD,
-                            make_board(BOARD), 60, lambda d, f, n, b: f)
+        detect_lens_videos(cfg, BOARD, ["cam_1"], [tmp_path / "calibration" / "cam_1.mp4"])
 
 
 @pytest.mark.parametrize("writer", [write_calibration, write_pose2sim_calibration,
