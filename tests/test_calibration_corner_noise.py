@@ -117,9 +117,9 @@ def test_cameras_within_the_targets_at_one_pixel_of_corner_noise(truth, result):
         assert np.linalg.norm(cam.center - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
         assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, \
             cam.name
-    size = result.quality["board_size"]["measured_square_mm"]
+    size = result.quality.board_size["measured_square_mm"]
     assert abs(size - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
-    assert result.quality["intrinsics_source"] == "videos"
+    assert result.quality.intrinsics_source == "videos"
 
 
 @pytest.mark.slow

@@ -32,6 +32,7 @@ from pipeline.calibration.measures import (COVERAGE_GRID, axis_angles, board_dis
                                            centre_distances,
                                            coverage_counts, distance_spread,
                                            triangulated_square_size)
+from pipeline.calibration.quality import CalibrationQuality
 from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
@@ -57,7 +58,7 @@ LENS_CHANGE_MAX_SD = 8.0
 class CalibrationResult:
     cameras: list[Camera]           # in the world frame
     world_from_rig: np.ndarray      # 4x4, bundle-adjustment frame -> world
-    quality: dict                   # JSON-serializable report
+    quality: CalibrationQuality     # quality.json
 
 
 @dataclass
@@ -75,7 +76,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     detections = detect_board(videos, camera_names, board_cfg, calib_cfg)
     seconds = round(time.perf_counter() - start, 3)
     result = solve_calibration(detections, camera_names, board_cfg, calib_cfg)
-    result.quality["timings_s"] = {"detect": seconds, **result.quality["timings_s"]}
+    result.quality.timings_s = {"detect": seconds, **result.quality.timings_s}
     return result
 
 
@@ -180,33 +181,31 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
         camera_quality[cam.name]["image_size"] = list(det.image_size)
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own,
                                                                         lens_board)))
-    quality = {
-        "cameras": camera_quality,
-        "coverage_grid": list(COVERAGE_GRID),
-        "board_polarity": polarity,
-        "back_views": back_views,
-        "board_size": triangulated_square_size(world_cameras, imgp, board),
-        "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
-                                   int(np.sum(usable[a] & usable[b] & held))
-                                   for a, b in combinations(range(len(camera_names)), 2)},
-        "pairwise_axis_angle_deg": axis_angles(world_cameras),
-        "pairwise_centre_distance_m": centre_distances(world_cameras),
-        "intrinsics_source": IntrinsicsSource(calib_cfg.intrinsics.source).value,
-        "views_used_for_intrinsics": {n: i["views"] for n, i in lens_info.items()},
-        "frames_used_for_extrinsics": int(len(frames)),
-        "bundle_adjustment": bundle,
-        "floor": floor_checks,
-    }
-    medians = [q["reprojection_median_px"] for q in quality["cameras"].values()]
-    quality["max_reprojection_px"] = calib_cfg.max_reprojection_px
-    quality["passed"] = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
-    thresholds = gate_thresholds(calib_cfg)
-    quality["gate_thresholds"] = asdict(thresholds)
-    gates = evaluate_gates(quality, thresholds)
-    quality["gates"] = [g.as_dict() for g in gates]
-    quality["gates_verdict"] = overall_verdict(gates)
+    quality = CalibrationQuality(
+        cameras=camera_quality,
+        coverage_grid=list(COVERAGE_GRID),
+        board_polarity=polarity,
+        back_views=back_views,
+        board_size=triangulated_square_size(world_cameras, imgp, board),
+        pairwise_shared_frames={f"{camera_names[a]}/{camera_names[b]}":
+                                int(np.sum(usable[a] & usable[b] & held))
+                                for a, b in combinations(range(len(camera_names)), 2)},
+        pairwise_axis_angle_deg=axis_angles(world_cameras),
+        pairwise_centre_distance_m=centre_distances(world_cameras),
+        intrinsics_source=IntrinsicsSource(calib_cfg.intrinsics.source).value,
+        views_used_for_intrinsics={n: i["views"] for n, i in lens_info.items()},
+        frames_used_for_extrinsics=int(len(frames)),
+        bundle_adjustment=bundle,
+        floor=floor_checks,
+    )
+    medians = [q["reprojection_median_px"] for q in quality.cameras.values()]
+    quality.max_reprojection_px = calib_cfg.max_reprojection_px
+    quality.passed = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
+    quality.gate_thresholds = gate_thresholds(calib_cfg)
+    quality.gates = evaluate_gates(quality, quality.gate_thresholds)
+    quality.gates_verdict = overall_verdict(quality.gates)
     lap("quality")
-    quality["timings_s"] = timings
+    quality.timings_s = timings
     return CalibrationResult(world_cameras, world_from_rig, quality)
 
 
