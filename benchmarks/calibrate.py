@@ -68,7 +68,7 @@ def main() -> None:
         err_ani = worst_baseline_error_mm(centres, true_centres)
 
     n = len(videos)
-    steps = ", ".join(f"{k} {v:.1f}" for k, v in ours.quality["timings_s"].items())
+    steps = ", ".join(f"{k} {v:.1f}" for k, v in ours.quality.timings_s.items())
     print(f"calibrate: {n} cams x {calib.floor_frames + synth.calibration_frames} frames 1080p | "
           f"runlab {t_ours:.1f} s ({steps}), worst baseline error {err_ours:.1f} mm, centres "
           f"{' / '.join(f'{e:.1f}' for e in centre_mm)} mm | aniposelib calibrate_videos "

@@ -75,7 +75,7 @@ def main() -> None:
                 with contextlib.redirect_stderr(io.StringIO()):
                     videos = write_calibration_videos(truth, board, calib, synth, folder, rig.fps)
             result = calibrate(videos, names, board, calib)
-            e = seed_errors(result.cameras, truth, result.quality, board)
+            e = seed_errors(result.cameras, truth, result.quality.to_dict(), board)
             c, o = np.argmax(e["centre_mm"]), np.argmax(e["orientation_deg"])
             print(f"seed {seed}: centre {e['centre_mm'][c]:.2f} mm {names[c]} "
                   f"({' / '.join(f'{x:.2f}' for x in e['centre_mm'])}) | orientation "
@@ -83,8 +83,8 @@ def main() -> None:
                   f" | world {e['world_deg']:.3f} deg | relative {e['relative_mm']:.2f} mm | "
                   f"reprojection <= {e['reprojection_px']:.3f} px | lenses refined in the bundle "
                   f"adjustment: {'yes' if e['lens_refined'] else 'no'} (largest change "
-                  f"{e['lens_change_sd']:.1f} sd) | gates {result.quality['gates_verdict']}"
-                  f"{gate_notes(result.quality)}", flush=True)
+                  f"{e['lens_change_sd']:.1f} sd) | gates {result.quality.gates_verdict}"
+                  f"{gate_notes(result.quality.to_dict())}", flush=True)
 
 
 if __name__ == "__main__":

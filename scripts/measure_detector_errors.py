@@ -47,7 +47,7 @@ from pipeline.config import DetectorBackend, DetectorConfig, SyntheticNoiseConfi
 from pipeline.geometry import project  # noqa: E402
 from pipeline.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP  # noqa: E402
 from pipeline.synth.observe import far_side_mask  # noqa: E402
-from pipeline.triangulation.dlt import triangulate_dlt  # noqa: E402
+from pipeline.dlt import triangulate_dlt  # noqa: E402
 
 DEMO = REPO.parent / "shared" / "data" / "pose2sim-demo"
 CAMERAS = ["cam01", "cam02", "cam03", "cam04"]

@@ -57,7 +57,7 @@ def test_camera_seeing_only_the_back_finds_the_board_flipped(videos):
 
 
 def test_rig_with_a_back_only_camera_matches_the_truth(truth, result):
-    report = result.quality["back_views"]["cam_3"]
+    report = result.quality.back_views["cam_3"]
     assert report["verdict"] == "seen from behind" and report["frames_seen_from_front"] == 0
     assert (report["relative_pose_scatter_as_back_views"]
             < 0.1 * report["relative_pose_scatter_as_mirrored_video"])
@@ -67,7 +67,7 @@ def test_rig_with_a_back_only_camera_matches_the_truth(truth, result):
     for cam, true_cam, centre in zip(result.cameras, truth, ours @ R.T + t):
         assert np.linalg.norm(centre - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
         assert rotation_angle_deg(cam.rotation @ R.T, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, cam.name
-    assert max(q["reprojection_median_px"] for q in result.quality["cameras"].values()) < 0.5
+    assert max(q["reprojection_median_px"] for q in result.quality.cameras.values()) < 0.5
 
 
 def test_mirrored_video_is_told_from_back_views_by_the_rig(videos, tmp_path):

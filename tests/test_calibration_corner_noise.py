@@ -19,10 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pipeline.calibration.calibrate as calibrate_module
-import pipeline.calibration.sources as sources_module
 from pipeline.calibration.board import board_corners_3d, board_center, make_board
-from pipeline.calibration.calibrate import calibrate
+from pipeline.calibration.calibrate import BoardDetections, solve_calibration
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.config import (ArucoDictionary, BoardConfig, CalibrationConfig, IntrinsicsConfig,
@@ -108,16 +106,9 @@ def session(truth, tmp_path_factory):
 @pytest.fixture(scope="module")
 def result(session):
     rig, lens, _ = session
-    with pytest.MonkeyPatch.context() as patch:
-        polarity = {"configured": "normal", "found": {}, "fell_back_to_other_polarity": False}
-        patch.setattr(calibrate_module, "_detect", lambda videos, board_cfg: (rig, polarity))
-        patch.setattr(sources_module, "detect_video",
-                      lambda video, board_cfg, inverted: lens[Path(video).stem])
-        folder = rig[0].video.parent.parent / "intrinsics"
-        folder.mkdir(parents=True)
-        for name in lens:                       # the lens videos must exist to be "read"
-            (folder / f"{name}.mp4").touch()
-        return calibrate([det.video for det in rig], RIG.cameras, BOARD, CALIB)
+    polarity = {"configured": "normal", "found": {}, "fell_back_to_other_polarity": False}
+    found = BoardDetections(rig, polarity, lens=[lens[name] for name in RIG.cameras])
+    return solve_calibration(found, RIG.cameras, BOARD, CALIB)
 
 
 @pytest.mark.slow
@@ -126,9 +117,9 @@ def test_cameras_within_the_targets_at_one_pixel_of_corner_noise(truth, result):
         assert np.linalg.norm(cam.center - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
         assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, \
             cam.name
-    size = result.quality["board_size"]["measured_square_mm"]
+    size = result.quality.board_size["measured_square_mm"]
     assert abs(size - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
-    assert result.quality["intrinsics_source"] == "videos"
+    assert result.quality.intrinsics_source == "videos"
 
 
 @pytest.mark.slow

@@ -17,7 +17,8 @@ import pytest
 
 from pipeline.calibration.calibrate import CalibrationResult
 from pipeline.calibration.detect import CalibrationError
-from pipeline.calibration.gates import FAIL, PASS
+from pipeline.calibration.gates import FAIL, PASS, Gate, GateThresholds
+from pipeline.calibration.quality import CalibrationQuality
 from pipeline.config import validate
 from pipeline.geometry import Camera
 from pipeline.io import formats
@@ -62,11 +63,12 @@ def calibrate_double(verdict: str, shift: float = 0.0):
     """Test double for pipeline.calibration.calibrate.calibrate: a fixed rig and a report
     with one gate of the given verdict."""
     def run(videos, names, board_cfg, calib_cfg):
-        quality = {"cameras": {n: {"video": str(v), "reprojection_median_px": 0.3}
-                               for n, v in zip(names, videos)},
-                   "gates": [{"name": "coverage cam_1", "value": 0.1, "threshold": 0.25,
-                              "verdict": verdict, "message": "camera cam_1: corners in 10 %"}],
-                   "gates_verdict": verdict}
+        quality = CalibrationQuality(
+            cameras={n: {"video": str(v), "reprojection_median_px": 0.3}
+                     for n, v in zip(names, videos)},
+            gate_thresholds=GateThresholds(),
+            gates=[Gate("coverage cam_1", 0.1, 0.25, verdict, "camera cam_1: corners in 10 %")],
+            gates_verdict=verdict)
         return CalibrationResult(_cameras(shift), np.eye(4), quality)
     return run
 

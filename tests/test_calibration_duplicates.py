@@ -13,6 +13,7 @@ from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.detect import CalibrationError, detect_video
 from pipeline.calibration.duplicates import same_corner_frames
 from pipeline.calibration.gates import FAIL, GateThresholds, evaluate_gates
+from pipeline.calibration.quality import CalibrationQuality
 from pipeline.config import BoardConfig, CalibrationConfig
 
 BOARD = BoardConfig(square_length_m=0.15, marker_length_m=0.1125)
@@ -81,7 +82,7 @@ def test_cameras_solved_at_one_pose_fail_a_gate_naming_both_files():
         "pairwise_axis_angle_deg": {"cam_0/cam_1": 70.0, "cam_0/cam_2": 0.02,
                                     "cam_1/cam_2": 70.0},
     }
-    gates = {g.name: g for g in evaluate_gates(quality)}
+    gates = {g.name: g for g in evaluate_gates(CalibrationQuality.from_dict(quality))}
     same = gates["same pose cam_0/cam_2"]
     assert same.verdict == FAIL and same.value == pytest.approx(0.0004)
     assert "cam_0.mp4" in same.message and "cam_2.mp4" in same.message
@@ -91,5 +92,6 @@ def test_cameras_solved_at_one_pose_fail_a_gate_naming_both_files():
     # Cameras 5 mm apart but turned 10 deg (a stereo head) are not one camera.
     quality["pairwise_centre_distance_m"]["cam_0/cam_2"] = 0.005
     quality["pairwise_axis_angle_deg"]["cam_0/cam_2"] = 10.0
-    assert not any(g.name.startswith("same pose") for g in evaluate_gates(quality))
+    assert not any(g.name.startswith("same pose")
+                   for g in evaluate_gates(CalibrationQuality.from_dict(quality)))
     assert GateThresholds().same_pose_m == 0.01

@@ -12,6 +12,7 @@ from pipeline.calibration.board import board_corners_3d, board_image, make_board
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.detect import VideoDetections, detect_video
 from pipeline.calibration.gates import FAIL, PASS, WARN, GateThresholds, evaluate_gates
+from pipeline.calibration.quality import CalibrationQuality
 from pipeline.calibration.measures import (axis_angles, board_coverage,
                                            triangulated_square_size)
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
@@ -48,10 +49,10 @@ def result(truth, tmp_path_factory):
 
 @pytest.mark.slow
 def test_synthetic_rig_passes_the_gates_that_matter(truth, result):
-    quality = json.loads(json.dumps(result.quality))     # JSON-serializable
-    gates = _by_name(evaluate_gates(quality))
-    assert quality["gates"] == [g.as_dict() for g in evaluate_gates(quality,
-                                                                     GateThresholds())]
+    quality = json.loads(json.dumps(result.quality.to_dict()))     # JSON-serializable
+    gates = _by_name(evaluate_gates(CalibrationQuality.from_dict(quality)))
+    assert quality["gates"] == [g.as_dict() for g in evaluate_gates(
+        CalibrationQuality.from_dict(quality), GateThresholds())]
     for name in RIG.cameras:
         assert gates[f"reprojection {name}"].verdict == PASS
         assert gates[f"detections {name}"].verdict != FAIL
@@ -81,7 +82,7 @@ def test_board_distance_spread_matches_the_true_board_poses(truth, result):
     centre = board_corners_3d(board).mean(0)
     poses = calibration_board_poses(truth, BOARD, CALIB, SYNTH)[CALIB.floor_frames:]
     for cam in truth:
-        q = result.quality["cameras"][cam.name]
+        q = result.quality.cameras[cam.name]
         true_d = [np.linalg.norm(p.world_points(centre) - cam.center) for p in poses]
         # The measure covers only frames this camera saw; the truth spans all held frames.
         assert min(true_d) - 0.05 <= q["near_m"] <= q["far_m"] <= max(true_d) + 0.05
@@ -90,9 +91,9 @@ def test_board_distance_spread_matches_the_true_board_poses(truth, result):
 @pytest.mark.slow
 def test_pair_with_no_shared_frames_that_splits_the_rig_fails_and_is_named(result):
     quality = copy.deepcopy(result.quality)
-    for pair in quality["pairwise_shared_frames"]:
+    for pair in quality.pairwise_shared_frames:
         if "cam_3" in pair.split("/"):
-            quality["pairwise_shared_frames"][pair] = 0
+            quality.pairwise_shared_frames[pair] = 0
     gates = _by_name(evaluate_gates(quality))
     failed = [g for g in gates.values() if g.name.startswith("shared") and g.verdict == FAIL]
     assert {g.name for g in failed} == {"shared frames cam_0/cam_3", "shared frames cam_1/cam_3",
@@ -116,7 +117,7 @@ def test_cameras_facing_each_other_need_not_share_views(truth):
     cameras = {name: {} for name in RIG.cameras}
     quality = {"cameras": cameras, "pairwise_shared_frames": shared,
                "pairwise_axis_angle_deg": angles}
-    gates = _by_name(evaluate_gates(quality))
+    gates = _by_name(evaluate_gates(CalibrationQuality.from_dict(quality)))
     for pair in ("cam_0/cam_2", "cam_1/cam_3"):        # linked through the neighbours
         gate = gates[f"shared frames {pair}"]
         assert gate.verdict == PASS and "face each other" in gate.message, gate
@@ -124,10 +125,11 @@ def test_cameras_facing_each_other_need_not_share_views(truth):
     assert gates["shared frames cam_2/cam_3"].verdict == WARN
     assert "hold the board between cam_2 and cam_3" in gates["shared frames cam_2/cam_3"].message
     # A report without axis angles (older quality.json) keeps the warning for every pair.
-    old = _by_name(evaluate_gates({"cameras": cameras, "pairwise_shared_frames": shared}))
+    old = _by_name(evaluate_gates(CalibrationQuality(cameras=cameras, pairwise_shared_frames=shared)))
     assert old["shared frames cam_0/cam_2"].verdict == WARN
     # With the limit set above the pair's 169.3 deg, the pair is asked to share views again.
-    strict = _by_name(evaluate_gates(quality, GateThresholds(facing_axis_angle_deg=170.0)))
+    strict = _by_name(evaluate_gates(CalibrationQuality.from_dict(quality),
+                                     GateThresholds(facing_axis_angle_deg=170.0)))
     assert strict["shared frames cam_0/cam_2"].verdict == WARN
 
 
@@ -143,7 +145,7 @@ def test_gate_verdicts_on_manipulated_reports():
         "floor": {"world_frame": "floor board", "cameras_seeing_floor_board": ["b"],
                   "camera_heights_m": {"a": -0.4, "b": 1.2}},
     }
-    gates = _by_name(evaluate_gates(quality))
+    gates = _by_name(evaluate_gates(CalibrationQuality.from_dict(quality)))
     assert gates["reprojection a"].verdict == FAIL and "1.40 px" in gates["reprojection a"].message
     assert gates["detections a"].verdict == FAIL
     assert gates["coverage a"].verdict == FAIL and "corners" in gates["coverage a"].message
@@ -153,7 +155,8 @@ def test_gate_verdicts_on_manipulated_reports():
                  "floor b", "shared frames a/b"):
         assert gates[name].verdict == PASS, gates[name]
     no_floor = {"cameras": {"a": {}}, "floor": {"floor_frames_used": 0, "reference_camera": "a"}}
-    (world,) = [g for g in evaluate_gates(no_floor) if g.name == "world frame"]
+    (world,) = [g for g in evaluate_gates(CalibrationQuality.from_dict(no_floor))
+                if g.name == "world frame"]
     assert world.verdict == WARN and "relative to camera a" in world.message
 
 
@@ -170,7 +173,7 @@ def test_board_size_gate_fails_when_the_triangulated_board_is_5_percent_small(tr
     short = [cam.with_pose(cam.rotation, 0.95 * cam.tvec) for cam in truth]  # centres x0.95
     size = triangulated_square_size(short, imgp, board)
     assert size["measured_square_mm"] == pytest.approx(142.5, abs=0.1)
-    (gate,) = [g for g in evaluate_gates({"board_size": size}) if g.name == "board size"]
+    (gate,) = [g for g in evaluate_gates(CalibrationQuality(board_size=size)) if g.name == "board size"]
     assert gate.verdict == FAIL
     assert "142.50 mm against the configured 150.00 mm (-5.0%" in gate.message
 

@@ -53,7 +53,7 @@ def result():
 def test_sub_pixel_median_reprojection(result, name):
     # cam_1 saw the board in only 27 frames, all at ~1 m (far/near 1.06): 1.03 px with
     # OpenCV's corners (a strict xfail then), 0.97 px with the refined corners.
-    assert result.quality["cameras"][name]["reprojection_median_px"] < MAX_MEDIAN_REPROJECTION_PX
+    assert result.quality.cameras[name]["reprojection_median_px"] < MAX_MEDIAN_REPROJECTION_PX
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +64,12 @@ def caliscope():
 def test_all_cameras_calibrated(result):
     q = result.quality
     assert [c.name for c in result.cameras] == NAMES
-    assert set(q["board_polarity"]["found"].values()) == {"inverted"}
-    assert q["board_polarity"]["configured"] == "auto"
+    assert set(q.board_polarity["found"].values()) == {"inverted"}
+    assert q.board_polarity["configured"] == "auto"
 
 
 def test_no_floor_frames_means_camera_0_frame_and_says_so(result):
-    floor = result.quality["floor"]
+    floor = result.quality.floor
     assert floor["floor_frames_used"] == 0 and floor["reference_camera"] == "cam_0"
     np.testing.assert_allclose(result.cameras[0].center, 0, atol=1e-9)
     np.testing.assert_allclose(result.cameras[0].rotation, np.eye(3), atol=1e-9)
@@ -79,7 +79,7 @@ def test_no_floor_frames_means_camera_0_frame_and_says_so(result):
 
 def test_board_size_matches_the_printed_squares(result):
     # Triangulated 54.02 mm against 54 mm when measured.
-    assert abs(result.quality["board_size"]["relative_error"]) < 0.01
+    assert abs(result.quality.board_size["relative_error"]) < 0.01
 
 
 def test_camera_centres_agree_with_caliscope(result, caliscope):
@@ -109,8 +109,8 @@ def test_with_caliscopes_lens_models_the_rigs_agree_closely(caliscope):
     cfg = CalibrationConfig(floor_frames=0, intrinsics=IntrinsicsConfig(
         source=IntrinsicsSource.file, path=str(DATA / "camera_array.toml")))
     result = calibrate([DATA / "videos" / f"{n}.mp4" for n in NAMES], NAMES, BOARD, cfg)
-    assert result.quality["intrinsics_source"] == "file"
-    assert result.quality["back_views"] == {}
+    assert result.quality.intrinsics_source == "file"
+    assert result.quality.back_views == {}
     ours = np.array([c.center for c in result.cameras])
     theirs = np.array([c.center for c in caliscope.cameras])
     R, t = rigid_transform(ours, theirs)
@@ -127,8 +127,8 @@ def test_coverage_gate_fails_the_webcam_session_and_says_what_to_record(result):
     """Issue 14, item 7: the board covered 10-25 % of each image (measured 25 / 19 / 12 / 10 %);
     the coverage gate fails cam_1..3 (warns on cam_0 at 25 %) and the report's advice is the
     recording that fixes it."""
-    from pipeline.calibration.report_html import quality_html
-    gates = {g["name"]: g for g in result.quality["gates"]}
+    from pipeline.report.calibration_report import quality_html
+    gates = {g.name: g.as_dict() for g in result.quality.gates}
     for name in NAMES[1:]:
         gate = gates[f"coverage {name}"]
         assert gate["verdict"] == "fail" and gate["value"] < 0.25, gate

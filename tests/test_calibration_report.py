@@ -1,8 +1,11 @@
 """quality.html: the calibration quality page, from a quality report with a failed gate."""
 import re
 
+import pytest
+
 from pipeline.calibration.gates import GateThresholds, evaluate_gates
-from pipeline.calibration.report_html import quality_html
+from pipeline.calibration.quality import CalibrationQuality
+from pipeline.report.calibration_report import quality_html
 from dataclasses import asdict
 
 
@@ -26,9 +29,9 @@ def _quality():
                          "floor_fit_rms_mm": 0.3, "camera_heights_m": {"cam_0": 1.1, "cam_1": 1.2}},
                "gate_thresholds": asdict(GateThresholds()),
                "truth_comparison": {"cam_0": {"center_error_mm": 1.2, "orientation_error_deg": 0.02}}}
-    gates = evaluate_gates(quality)
-    quality["gates"] = [g.as_dict() for g in gates]
-    quality["gates_verdict"] = "fail"
+    quality = CalibrationQuality.from_dict(quality)
+    quality.gates = evaluate_gates(quality)
+    quality.gates_verdict = "fail"
     return quality
 
 
@@ -56,5 +59,19 @@ def test_page_is_self_contained_and_reproducible():
 
 def test_page_escapes_names():
     quality = _quality()
-    quality["cameras"]["<cam>"] = quality["cameras"].pop("cam_1")
+    quality.cameras["<cam>"] = quality.cameras.pop("cam_1")
     assert "<cam>" not in quality_html(quality)
+
+
+def test_quality_record_reads_back_as_written_and_names_unknown_keys():
+    record = _quality().to_dict()
+    assert list(record)[:4] == ["cameras", "board_size", "pairwise_shared_frames", "floor"]
+    assert CalibrationQuality.from_dict(record).to_dict() == record
+    assert CalibrationQuality.from_dict({"schema_version": 1, **record}).to_dict() == record
+    with pytest.raises(ValueError, match=r"unknown keys \['gate_thresholdz'\]"):
+        CalibrationQuality.from_dict({**record, "gate_thresholdz": {}})
+
+
+def test_page_needs_the_gates_and_their_limits():
+    with pytest.raises(ValueError, match="gates, gate thresholds and verdict"):
+        quality_html(CalibrationQuality(cameras={"cam_0": {}}))

@@ -57,12 +57,12 @@ def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
         np.testing.assert_allclose(cam.matrix, true_cam.matrix)
         np.testing.assert_allclose(cam.dist, true_cam.dist)
     _assert_close_to_truth(result.cameras, truth)
-    assert result.quality["intrinsics_source"] == "file"
-    assert result.quality["cameras"]["cam_0"]["intrinsics_from"] == str(path)
-    assert result.quality["cameras"]["cam_0"]["reprojection_median_px"] < 0.5
+    assert result.quality.intrinsics_source == "file"
+    assert result.quality.cameras["cam_0"]["intrinsics_from"] == str(path)
+    assert result.quality.cameras["cam_0"]["reprojection_median_px"] < 0.5
     # The lens recording is not here: no coverage / distance-range gates judge it.
-    assert "board_coverage" not in result.quality["cameras"]["cam_0"]
-    assert not [g for g in result.quality["gates"] if g["name"].startswith(("coverage",
+    assert "board_coverage" not in result.quality.cameras["cam_0"]
+    assert not [g for g in result.quality.gates if g.name.startswith(("coverage",
                                                                             "distance"))]
 
 
@@ -81,16 +81,16 @@ def test_intrinsics_from_separate_videos(truth, videos):
     _assert_close_to_truth(result.cameras, truth)
     for cam, true_cam in zip(result.cameras, truth):
         assert cam.matrix[0, 0] == pytest.approx(true_cam.matrix[0, 0], rel=0.01)
-        assert result.quality["cameras"][cam.name]["intrinsics_from"] == str(
+        assert result.quality.cameras[cam.name]["intrinsics_from"] == str(
             folder / f"{cam.name}.mp4")
 
 
 def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
-    from pipeline.calibration.board import make_board
-    from pipeline.calibration.sources import cameras_from_videos
+    from pipeline.calibration.sources import detect_lens_videos
+    cfg = replace(CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.videos,
+                                                     path=str(tmp_path)))
     with pytest.raises(CalibrationError, match=r"cam_1.mp4 not found"):
-        cameras_from_videos(tmp_path, ["cam_1"], [(RIG.width, RIG.height)], BOARD,
-                            make_board(BOARD), 60, lambda d, f, n, b: f)
+        detect_lens_videos(cfg, BOARD, ["cam_1"], [tmp_path / "calibration" / "cam_1.mp4"])
 
 
 @pytest.mark.parametrize("writer", [write_calibration, write_pose2sim_calibration,

@@ -52,13 +52,13 @@ def test_camera_centres_and_orientations_match_truth(truth, result):
         assert cam.name == true_cam.name
         assert np.linalg.norm(cam.center - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
         assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG
-    size = result.quality["board_size"]
+    size = result.quality.board_size
     assert abs(size["measured_square_mm"] - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
 
 
 @pytest.mark.slow
 def test_reprojection_error_and_quality_report(result):
-    quality = json.loads(json.dumps(result.quality))
+    quality = json.loads(json.dumps(result.quality.to_dict()))
     for name in RIG.cameras:
         camera = quality["cameras"][name]
         assert camera["reprojection_median_px"] < MEDIAN_REPROJECTION_TOLERANCE_PX

@@ -430,7 +430,7 @@ def test_step_width_sweep_flags_crossover(width_cm):
     from scenes.gait import CAMERAS, RUNNERS
     from pipeline.config import SyntheticNoiseConfig
     from pipeline.synth.observe import observe
-    from pipeline.triangulation.dlt import triangulate_dlt
+    from pipeline.dlt import triangulate_dlt
     from pipeline.triangulation.uncertainty import predicted_sd
 
     width = width_cm / 100

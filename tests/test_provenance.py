@@ -7,7 +7,7 @@ import os
 import subprocess
 
 
-from pipeline import provenance
+from pipeline.io import provenance
 from pipeline.config import validate
 from pipeline.report.provenance import provenance_cell, provenance_footer
 from pipeline.report.references import SOURCES, references_href

@@ -14,7 +14,7 @@ from pipeline.skeleton import INDEX, LEFT_RIGHT_SWAP
 from pipeline.synth import detector_errors as real
 from pipeline.synth.observe import far_side_mask, observe, observe_with_truth
 from pipeline.synth.rig import make_rig
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 
 CLEAN = SyntheticNoiseConfig(pixel_sigma=0.0)
 

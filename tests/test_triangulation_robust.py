@@ -7,7 +7,7 @@ from pipeline.config import SyntheticNoiseConfig
 from pipeline.geometry import Camera, look_at, project
 from pipeline.skeleton import LEFT_RIGHT_SWAP
 from pipeline.synth.observe import observe_with_truth
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation import jit

@@ -5,7 +5,7 @@ import numpy as np
 from pipeline.config import RigConfig
 from pipeline.geometry import project
 from pipeline.synth.rig import make_rig
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 from pipeline.triangulation.uncertainty import predicted_sd
 
 CAMERAS = make_rig(RigConfig())

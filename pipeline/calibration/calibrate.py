@@ -1,6 +1,8 @@
 """Multi-camera calibration from synchronized ChArUco videos.
 
-Steps: detect the board in every frame; intrinsics per camera (OpenCV, from these videos,
+Two public steps: `detect_board` (the board in every frame of the videos) and
+`solve_calibration` (everything else, from those detections); `calibrate` runs both.
+Solving: intrinsics per camera (OpenCV, from these videos,
 separate intrinsic videos or an earlier calibration: sources.py); relative poses by
 aniposelib bundle adjustment; world frame from the board lying on the floor in the first
 `floor_frames` frames, or, with `floor_frames = 0`, the frame of the first camera.
@@ -30,8 +32,9 @@ from pipeline.calibration.measures import (COVERAGE_GRID, axis_angles, board_dis
                                            centre_distances,
                                            coverage_counts, distance_spread,
                                            triangulated_square_size)
+from pipeline.calibration.quality import CalibrationQuality
 from pipeline.calibration.selection import choose_shared, choose_views
-from pipeline.calibration.sources import calibrate_lenses
+from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
 from pipeline.geometry import Camera, project, to_homogeneous, transform_rig
@@ -55,13 +58,48 @@ LENS_CHANGE_MAX_SD = 8.0
 class CalibrationResult:
     cameras: list[Camera]           # in the world frame
     world_from_rig: np.ndarray      # 4x4, bundle-adjustment frame -> world
-    quality: dict                   # JSON-serializable report
+    quality: CalibrationQuality     # quality.json
+
+
+@dataclass
+class BoardDetections:
+    """What `detect_board` found, all that `solve_calibration` needs from the videos."""
+    videos: list[VideoDetections]                 # the calibration videos, in camera order
+    polarity: dict                                # which print polarity found the board
+    lens: list[VideoDetections] | None = None     # lens videos (intrinsics.source = videos)
 
 
 def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfig,
               calib_cfg: CalibrationConfig) -> CalibrationResult:
+    """`detect_board`, then `solve_calibration`."""
+    start = time.perf_counter()
+    detections = detect_board(videos, camera_names, board_cfg, calib_cfg)
+    seconds = round(time.perf_counter() - start, 3)
+    result = solve_calibration(detections, camera_names, board_cfg, calib_cfg)
+    result.quality.timings_s = {"detect": seconds, **result.quality.timings_s}
+    return result
+
+
+def detect_board(videos: list[Path], camera_names: list[str], board_cfg: BoardConfig,
+                 calib_cfg: CalibrationConfig) -> BoardDetections:
+    """The board in every frame of the calibration videos (one per camera, in the order of
+    `camera_names`), and of each camera's lens video when `intrinsics.source = videos`."""
     if len(videos) != len(camera_names):
         raise ValueError(f"{len(videos)} videos for {len(camera_names)} camera names")
+    detections, polarity = _detect(videos, board_cfg)
+    lens = None
+    if IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.videos:
+        lens = detect_lens_videos(calib_cfg, board_cfg, camera_names, videos)
+    return BoardDetections(detections, polarity, lens)
+
+
+def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg: BoardConfig,
+                      calib_cfg: CalibrationConfig) -> CalibrationResult:
+    """The rig from the board detections: checks of the recording, lens models, bundle
+    adjustment, world frame and the quality report (`timings_s` without detection)."""
+    if len(found.videos) != len(camera_names):
+        raise ValueError(f"detections of {len(found.videos)} videos for "
+                         f"{len(camera_names)} camera names")
     board = make_board(board_cfg)
     clock = [time.perf_counter()]
     timings = {}
@@ -70,8 +108,8 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         clock.append(time.perf_counter())
         timings[step] = round(clock[-1] - clock[-2], 3)
 
-    detections, polarity = _detect(videos, board_cfg)
-    lap("detect")
+    detections, polarity = found.videos, found.polarity
+    videos = [det.video for det in detections]
     usable = np.array([usable_views(det, board) for det in detections])
     held = np.zeros(usable.shape[1], bool)
     held[calib_cfg.floor_frames:] = True
@@ -81,7 +119,7 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     near_identical_recordings(detections, camera_names)
 
     cameras, lens_info, lens_detections, lens_board = calibrate_lenses(
-        calib_cfg, board_cfg, board, camera_names, detections, usable & held, videos,
+        calib_cfg, board_cfg, board, camera_names, detections, usable & held, found.lens,
         lambda det, frames, count, on_board: choose_views(det, frames, count, on_board,
                                                           calib_cfg.frame_selection))
     intrinsic_rms = {name: info["rms_px"] for name, info in lens_info.items()}
@@ -143,33 +181,31 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
         camera_quality[cam.name]["image_size"] = list(det.image_size)
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own,
                                                                         lens_board)))
-    quality = {
-        "cameras": camera_quality,
-        "coverage_grid": list(COVERAGE_GRID),
-        "board_polarity": polarity,
-        "back_views": back_views,
-        "board_size": triangulated_square_size(world_cameras, imgp, board),
-        "pairwise_shared_frames": {f"{camera_names[a]}/{camera_names[b]}":
-                                   int(np.sum(usable[a] & usable[b] & held))
-                                   for a, b in combinations(range(len(camera_names)), 2)},
-        "pairwise_axis_angle_deg": axis_angles(world_cameras),
-        "pairwise_centre_distance_m": centre_distances(world_cameras),
-        "intrinsics_source": IntrinsicsSource(calib_cfg.intrinsics.source).value,
-        "views_used_for_intrinsics": {n: i["views"] for n, i in lens_info.items()},
-        "frames_used_for_extrinsics": int(len(frames)),
-        "bundle_adjustment": bundle,
-        "floor": floor_checks,
-    }
-    medians = [q["reprojection_median_px"] for q in quality["cameras"].values()]
-    quality["max_reprojection_px"] = calib_cfg.max_reprojection_px
-    quality["passed"] = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
-    thresholds = gate_thresholds(calib_cfg)
-    quality["gate_thresholds"] = asdict(thresholds)
-    gates = evaluate_gates(quality, thresholds)
-    quality["gates"] = [g.as_dict() for g in gates]
-    quality["gates_verdict"] = overall_verdict(gates)
+    quality = CalibrationQuality(
+        cameras=camera_quality,
+        coverage_grid=list(COVERAGE_GRID),
+        board_polarity=polarity,
+        back_views=back_views,
+        board_size=triangulated_square_size(world_cameras, imgp, board),
+        pairwise_shared_frames={f"{camera_names[a]}/{camera_names[b]}":
+                                int(np.sum(usable[a] & usable[b] & held))
+                                for a, b in combinations(range(len(camera_names)), 2)},
+        pairwise_axis_angle_deg=axis_angles(world_cameras),
+        pairwise_centre_distance_m=centre_distances(world_cameras),
+        intrinsics_source=IntrinsicsSource(calib_cfg.intrinsics.source).value,
+        views_used_for_intrinsics={n: i["views"] for n, i in lens_info.items()},
+        frames_used_for_extrinsics=int(len(frames)),
+        bundle_adjustment=bundle,
+        floor=floor_checks,
+    )
+    medians = [q["reprojection_median_px"] for q in quality.cameras.values()]
+    quality.max_reprojection_px = calib_cfg.max_reprojection_px
+    quality.passed = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
+    quality.gate_thresholds = gate_thresholds(calib_cfg)
+    quality.gates = evaluate_gates(quality, quality.gate_thresholds)
+    quality.gates_verdict = overall_verdict(quality.gates)
     lap("quality")
-    quality["timings_s"] = timings
+    quality.timings_s = timings
     return CalibrationResult(world_cameras, world_from_rig, quality)
 
 

@@ -17,7 +17,7 @@ from pipeline.calibration.bundle import adjust, initial_board_poses
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
 from pipeline.geometry import Camera
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 
 
 def board_views(cameras: list[Camera], detections: list[VideoDetections], frames: np.ndarray,

@@ -1,5 +1,6 @@
 """Quality gates: the calibration's quality report turned into verdicts a lab technician can
-act on. Pure functions of the `quality` dict that `calibrate()` returns (or `quality.json`).
+act on. Pure functions of the CalibrationQuality that `solve_calibration()` fills
+(quality.py; `quality.json` on disk).
 
 Verdicts: "pass"; "warn" = usable, but the recording could be better; "fail" = do not use
 this calibration, record again as the message says.
@@ -8,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.calibration.quality import CalibrationQuality
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
@@ -52,11 +57,12 @@ def overall_verdict(gates: list[Gate]) -> str:
     return FAIL if FAIL in verdicts else WARN if WARN in verdicts else PASS
 
 
-def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds()) -> list[Gate]:
-    """All gates for a quality report; entries missing from `quality` are skipped."""
+def evaluate_gates(quality: CalibrationQuality,
+                   thresholds: GateThresholds = GateThresholds()) -> list[Gate]:
+    """All gates for a quality report; measures it does not hold are skipped."""
     t = thresholds
     gates: list[Gate] = []
-    cameras = quality.get("cameras", {})
+    cameras = quality.cameras
     for name, q in cameras.items():
         gates.append(_reprojection(name, q.get("reprojection_median_px"), t))
         gates.append(_detections(name, q.get("usable_frames"), t))
@@ -64,18 +70,17 @@ def evaluate_gates(quality: dict, thresholds: GateThresholds = GateThresholds())
             gates.append(_coverage(name, q["board_coverage"], t))
         if "far_near_ratio" in q:
             gates.append(_distance_ratio(name, q, t))
-    if "pairwise_shared_frames" in quality:
-        gates.extend(_shared_frames(list(cameras), quality["pairwise_shared_frames"], t,
-                                    quality.get("pairwise_axis_angle_deg", {})))
-    if "pairwise_centre_distance_m" in quality:
-        gates.extend(_same_pose(cameras, quality["pairwise_centre_distance_m"],
-                                quality.get("pairwise_axis_angle_deg", {}), t))
-    if quality.get("board_size"):
-        gates.append(_board_size(quality["board_size"], t))
-    if "floor" in quality:
-        gates.extend(_floor(list(cameras), quality["floor"]))
-    if quality.get("board_polarity", {}).get("fell_back_to_other_polarity"):
-        gates.append(_polarity(quality["board_polarity"]))
+    angles = quality.pairwise_axis_angle_deg or {}
+    if quality.pairwise_shared_frames is not None:
+        gates.extend(_shared_frames(list(cameras), quality.pairwise_shared_frames, t, angles))
+    if quality.pairwise_centre_distance_m is not None:
+        gates.extend(_same_pose(cameras, quality.pairwise_centre_distance_m, angles, t))
+    if quality.board_size:
+        gates.append(_board_size(quality.board_size, t))
+    if quality.floor is not None:
+        gates.extend(_floor(list(cameras), quality.floor))
+    if (quality.board_polarity or {}).get("fell_back_to_other_polarity"):
+        gates.append(_polarity(quality.board_polarity))
     return gates
 
 
@@ -289,8 +294,8 @@ def _floor(names: list[str], floor: dict) -> list[Gate]:
     return gates
 
 
-def blocking_failures(gates: list[dict], allowed: list[str]) -> list[dict]:
-    """Failed gates (as in quality["gates"]) that stop the stage: all failures except those
-    whose name starts with one of `allowed` (calibration.allow_failed_gates)."""
-    return [g for g in gates if g["verdict"] == FAIL
-            and not any(g["name"].startswith(prefix) for prefix in allowed)]
+def blocking_failures(gates: list[Gate], allowed: list[str]) -> list[Gate]:
+    """Failed gates that stop the stage: all failures except those whose name starts with
+    one of `allowed` (calibration.allow_failed_gates)."""
+    return [g for g in gates if g.verdict == FAIL
+            and not any(g.name.startswith(prefix) for prefix in allowed)]

@@ -55,11 +55,13 @@ def cameras_from_board(names: list[str], detections: list[VideoDetections], view
     return cameras, info
 
 
-def cameras_from_videos(folder: Path, names: list[str], sizes: list[tuple[int, int]],
-                        board_cfg: BoardConfig, board, max_frames: int,
-                        choose: FrameChooser) -> tuple[list[Camera], dict, list[VideoDetections]]:
-    """Lens model per camera from `<folder>/<camera>.mp4`. These videos need not be
-    synchronized or of equal length; each must have the calibration videos' image size."""
+def detect_lens_videos(calib_cfg: CalibrationConfig, board_cfg: BoardConfig, names: list[str],
+                       calibration_videos: list[Path]) -> list[VideoDetections]:
+    """Board detections in each camera's lens video `<folder>/<camera>.mp4`
+    (`calibration.intrinsics.source = videos`). These videos need not be synchronized or of
+    equal length."""
+    folder = intrinsics_folder(calib_cfg, calibration_videos)
+    lens_cfg = lens_board_config(calib_cfg, board_cfg)
     videos = [folder / f"{name}.mp4" for name in names]
     missing = [str(v) for v in videos if not v.exists()]
     if missing:
@@ -67,9 +69,16 @@ def cameras_from_videos(folder: Path, names: list[str], sizes: list[tuple[int, i
             f"calibration.intrinsics.source = videos, but {', '.join(missing)} not found: record "
             f"one board video per camera into {folder} (named <camera>.mp4) or set "
             "calibration.intrinsics.path to the folder that holds them")
-    polarity = board_cfg.inverted
+    polarity = lens_cfg.inverted
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(videos))) as pool:
-        detections = list(pool.map(lambda v: detect_video(v, board_cfg, polarity), videos))
+        return list(pool.map(lambda v: detect_video(v, lens_cfg, polarity), videos))
+
+
+def cameras_from_videos(detections: list[VideoDetections], names: list[str],
+                        sizes: list[tuple[int, int]], board, max_frames: int,
+                        choose: FrameChooser) -> tuple[list[Camera], dict, list[VideoDetections]]:
+    """Lens model per camera from the detections of its lens video; each must have the
+    calibration videos' image size."""
     for name, det, size in zip(names, detections, sizes):
         if tuple(det.image_size) != tuple(size):
             raise CalibrationError(
@@ -114,21 +123,24 @@ def cameras_from_file(path: Path, names: list[str],
 
 def calibrate_lenses(calib_cfg: CalibrationConfig, board_cfg: BoardConfig, board,
                      names: list[str], detections: list[VideoDetections], held_views: np.ndarray,
-                     calibration_videos: list[Path], choose: FrameChooser
+                     lens_detections: list[VideoDetections] | None, choose: FrameChooser
                      ) -> tuple[list[Camera], dict, list[VideoDetections], cv2.aruco.CharucoBoard]:
     """Cameras with intrinsics (no pose yet) per `calibration.intrinsics`, what each came
     from, and the detections the lens models were fitted to with their board (for the
-    coverage and distance measures)."""
+    coverage and distance measures). `lens_detections`: those of `detect_lens_videos`
+    (`source = videos`)."""
     source = IntrinsicsSource(calib_cfg.intrinsics.source)
     sizes = [det.image_size for det in detections]
     if source == IntrinsicsSource.file:
         cameras, info = cameras_from_file(Path(calib_cfg.intrinsics.path), names, sizes)
         return cameras, info, detections, board
     if source == IntrinsicsSource.videos:
-        folder = intrinsics_folder(calib_cfg, calibration_videos)
+        if lens_detections is None or len(lens_detections) != len(names):
+            raise ValueError("calibration.intrinsics.source = videos needs the detections of "
+                             "one lens video per camera (detect_lens_videos)")
         lens_cfg = lens_board_config(calib_cfg, board_cfg)
         lens_board = board if lens_cfg is board_cfg else make_board(lens_cfg)
-        return (*cameras_from_videos(folder, names, sizes, lens_cfg, lens_board,
+        return (*cameras_from_videos(lens_detections, names, sizes, lens_board,
                                      calib_cfg.max_frames, choose), lens_board)
     cameras, info = cameras_from_board(names, detections, held_views, board,
                                        calib_cfg.max_frames, choose)

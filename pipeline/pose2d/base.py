@@ -275,7 +275,7 @@ def _reprojection_cost(points: np.ndarray, cameras, min_score: float) -> np.ndar
     """points (C, N, K, 3) -> (N,) mean over cameras of the per-camera mean reprojection error
     of the keypoints triangulated from all cameras (inf where fewer than 2 cameras / points)."""
     from pipeline.geometry import project
-    from pipeline.triangulation.dlt import triangulate_dlt
+    from pipeline.dlt import triangulate_dlt
     tri = triangulate_dlt(points, cameras, min_score=min_score, min_views=2)
     errors = []
     for c, cam in enumerate(cameras):

@@ -1,6 +1,7 @@
 """Detection of one recording: backend from config, candidates per camera, one runner per frame.
 
-Plain functions for the `detect` stage; the synthetic backend lives in `synthetic.py`.
+Plain functions for the `detect` stage; the synthetic backend lives with the synthetic
+world, in `pipeline/synth/detector.py`.
 """
 from __future__ import annotations
 

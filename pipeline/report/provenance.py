@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from typing import Mapping, Optional
 
-from pipeline.provenance import UNKNOWN, short
+from pipeline.io.provenance import UNKNOWN, short
 
 STYLE = ("footer.provenance { margin-top: 2em; border-top: 1px solid #ccc; font-size: 0.85em; color: #555; }"
          " footer.provenance code { word-break: break-all; }")

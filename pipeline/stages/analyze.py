@@ -13,7 +13,7 @@ from pipeline.gait.curves import curve_tables
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.io.atomic import staged
-from pipeline.provenance import trial_provenance
+from pipeline.io.provenance import trial_provenance
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.studies import lock_file

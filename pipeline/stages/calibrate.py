@@ -6,7 +6,8 @@ from typing import Optional
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.measures import compare_with_truth
 from pipeline.calibration.gates import blocking_failures
-from pipeline.calibration.report_html import quality_html
+from pipeline.calibration.quality import CalibrationQuality
+from pipeline.report.calibration_report import quality_html
 from pipeline.io.atomic import write_text
 from pipeline.config import Config
 from pipeline.errors import RunlabError
@@ -37,15 +38,16 @@ def calibrate_session(cfg: Config, session: str) -> None:
         # (DVC removes it before the run too), so no later stage may take it as current.
         paths.calibration(session).unlink(missing_ok=True)
         raise
-    quality, timings = reproducible(result.quality)   # no timings or absolute paths in tracked files
+    record, timings = reproducible(result.quality.to_dict())   # no timings or absolute paths in tracked files
+    quality = CalibrationQuality.from_dict(record)
     log.info("session %s: calibration steps (s): %s", session, ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if session in cfg.study.synthesize and paths.truth_rig(session).exists():
         truth = formats.read_calibration(paths.truth_rig(session)).cameras
-        quality["truth_comparison"] = compare_with_truth(result.cameras, truth)
-    for gate in quality["gates"]:
-        if gate["verdict"] != "pass":
-            log.warning("calibration gate %s: %s", gate["verdict"].upper(), gate["message"])
-    stops = blocking_failures(quality["gates"], cfg.calibration.allow_failed_gates)
+        quality.truth_comparison = compare_with_truth(result.cameras, truth)
+    for gate in quality.gates:
+        if gate.verdict != "pass":
+            log.warning("calibration gate %s: %s", gate.verdict.upper(), gate.message)
+    stops = blocking_failures(quality.gates, cfg.calibration.allow_failed_gates)
     calibration = formats.Calibration(
         result.cameras, result.world_from_rig, {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}",
                                                 "session": session})
@@ -53,23 +55,23 @@ def calibrate_session(cfg: Config, session: str) -> None:
     # a rejected run leaves no calibration.toml behind (an earlier one would be used as if
     # current); an accepted one writes it first, then the quality with the same id.
     if stops:
-        quality["verdict"] = REJECTED
+        quality.verdict = REJECTED
         paths.calibration(session).unlink(missing_ok=True)
     else:
-        quality["verdict"] = ACCEPTED
-        quality["calibration_id"] = calibration.metadata["calibration_id"] = calibration_id(calibration)
+        quality.verdict = ACCEPTED
+        quality.calibration_id = calibration.metadata["calibration_id"] = calibration_id(calibration)
         formats.write_calibration(paths.calibration(session), calibration)
-    formats.write_json(paths.calibration_quality(session), quality)
+    formats.write_json(paths.calibration_quality(session), quality.to_dict())
     # Written also when the gates stop the stage: a failed calibration needs it most.
     write_text(paths.calibration_report(session),
                quality_html(quality, f"Calibration quality: session {session}"))
     if stops:
         raise CalibrationGateError(
             "calibration rejected by its quality gates (details in "
-            f"{paths.calibration_quality(session)}):\n  - " + "\n  - ".join(g["message"] for g in stops)
+            f"{paths.calibration_quality(session)}):\n  - " + "\n  - ".join(g.message for g in stops)
             + f"\nNo calibration is left for session {session} (a rejected one is never "
               "used by the later stages). Record again as the messages say, or list the gate "
               "in calibration.allow_failed_gates to accept this calibration anyway.")
-    worst = max(q["reprojection_median_px"] for q in quality["cameras"].values())
+    worst = max(q["reprojection_median_px"] for q in quality.cameras.values())
     log.info("session %s: calibration written to %s (worst median reprojection error %.2f px)",
              session, paths.calibration(session), worst)

@@ -10,7 +10,7 @@ from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.video import VideoError, probe_synchronized, sha256
 from pipeline.pose2d.run import detect_recording
-from pipeline.pose2d.synthetic import detect_synthetic
+from pipeline.synth.detector import detect_synthetic
 from pipeline.report.preview import write_previews
 from pipeline.stages.calibration_use import check_image_sizes, load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names

@@ -14,7 +14,7 @@ from pipeline.config import Config
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
-from pipeline.provenance import study_provenance
+from pipeline.io.provenance import study_provenance
 from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report

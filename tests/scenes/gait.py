@@ -7,7 +7,7 @@ from pipeline.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
-from pipeline.triangulation.dlt import triangulate_dlt
+from pipeline.dlt import triangulate_dlt
 
 FPS = 120.0
 STRIDE_FRAMES = 84          # 0.7 s stride: 171 steps/min

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Optional, Sequence
 import yaml
 
 UNKNOWN = "unknown"
-CODE_ROOT = Path(__file__).resolve().parents[1]        # the checkout this code runs from
+CODE_ROOT = Path(__file__).resolve().parents[2]        # the checkout this code runs from
 # the config sections a trial's results depend on (its analyze stage declares them in dvc.yaml)
 TRIAL_SECTIONS = ("rig", "board", "calibration", "synth", "detector", "sync", "triangulation",
                   "analysis")

@@ -1,12 +1,15 @@
 """quality.html: the calibration's quality report for the lab technician who recorded it.
 
-A pure function of the `quality` dict (quality.json): one self-contained page, plots as
+A pure function of the CalibrationQuality (quality.json): one self-contained page, plots as
 inline SVG, no scripts and nothing fetched, no timestamp (the same calibration gives the
 same file, so DVC sees no change).
 """
 from __future__ import annotations
 
 from html import escape
+
+from pipeline.calibration.gates import GateThresholds
+from pipeline.calibration.quality import CalibrationQuality
 
 VERDICT_COLOUR = {"pass": "#2e7d32", "warn": "#ef8f00", "fail": "#c62828"}
 VERDICT_WORDS = {
@@ -101,13 +104,17 @@ def _shared_matrix(names: list[str], shared: dict, minimum: int) -> str:
     return f'<table><tr><th></th>{head}</tr>{"".join(rows)}</table>'
 
 
-def quality_html(quality: dict, title: str = "Calibration quality") -> str:
-    """The whole page for one calibration's quality report."""
-    cams = quality.get("cameras", {})
+def quality_html(quality: CalibrationQuality, title: str = "Calibration quality") -> str:
+    """The whole page for one calibration's quality report (with its gates and thresholds:
+    the page says what passed against which limit)."""
+    if quality.gate_thresholds is None or quality.gates is None or quality.gates_verdict is None:
+        raise ValueError("quality_html needs a quality report with its gates, gate thresholds "
+                         "and verdict (as solve_calibration fills them)")
+    cams = quality.cameras
     names = list(cams)
-    thresholds = quality.get("gate_thresholds", {})
-    gates = quality.get("gates", [])
-    verdict = quality.get("gates_verdict", "pass")
+    t: GateThresholds = quality.gate_thresholds
+    gates = [g.as_dict() for g in quality.gates]
+    verdict = quality.gates_verdict
     out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_t(title)}</title>"
            f"<style>{CSS}</style></head><body><h1>{_t(title)}</h1>",
            f'<p class="banner" style="background:{VERDICT_COLOUR.get(verdict, "#555")}">'
@@ -121,7 +128,7 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
                "</th><th>usable frames</th><th>median / mean reprojection error (px)</th>"
                "<th>lens model from</th><th>lens fit RMS (px)</th><th>image covered</th>"
                "<th>board nearest / farthest (m)</th><th>height above floor (m)</th></tr>")
-    heights = quality.get("floor", {}).get("camera_heights_m", {})
+    heights = (quality.floor or {}).get("camera_heights_m", {})
     for name, q in cams.items():
         out.append(
             f"<tr><td class='l'>{_t(name)}</td><td>{q.get('detected_frames', '')} of "
@@ -134,25 +141,24 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
             f"<td>{_num(heights.get(name))}</td></tr>")
     out.append("</table>")
 
-    warn = thresholds.get("reprojection_warn_px", 0.5)
-    fail = thresholds.get("reprojection_fail_px", quality.get("max_reprojection_px", 1.0))
+    warn, fail = t.reprojection_warn_px, t.reprojection_fail_px
     out.append("<h2>Reprojection error</h2><p>How far, in pixels, the calibrated cameras put "
                "the board's corners from where each camera saw them (median per camera). "
                f"Below {warn} px is good; above {fail} px the calibration fails.</p>")
     out.append(_bars([(n, q.get("reprojection_median_px")) for n, q in cams.items()],
                      [(warn, f"warn {warn}"), (fail, f"fail {fail}")], "px"))
 
-    if "pairwise_shared_frames" in quality:
-        minimum = thresholds.get("min_shared_frames", 10)
+    if quality.pairwise_shared_frames is not None:
+        minimum = t.min_shared_frames
         out.append("<h2>Frames seen together by each pair of cameras</h2><p>Cameras are tied "
                    "together by frames in which both see the board. Green: at least "
                    f"{minimum} frames. Red: fewer; that is fine for cameras facing each other "
                    "as long as each is tied to its neighbours.</p>")
-        out.append(_shared_matrix(names, quality["pairwise_shared_frames"], minimum))
+        out.append(_shared_matrix(names, quality.pairwise_shared_frames, minimum))
 
     maps = [(n, q) for n, q in cams.items() if q.get("coverage_counts")]
     if maps:
-        cw = thresholds.get("coverage_warn", 0.5)
+        cw = t.coverage_warn
         out.append("<h2>Where the board was seen in each image</h2><p>Each cell of the image "
                    "counts the board views with a corner in it. The lens model is only "
                    "measured where the board went: red cells were never covered. Aim for "
@@ -165,7 +171,7 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
         out.append("</div>")
 
     if any(q.get("far_near_ratio") is not None for q in cams.values()):
-        rw = thresholds.get("distance_ratio_warn", 1.5)
+        rw = t.distance_ratio_warn
         out.append("<h2>Near and far</h2><p>Board distance from each camera (10th to 90th "
                    "percentile) and the far / near ratio. Holding the board at several "
                    f"distances (ratio at least {rw}) separates focal length from distance.</p>"
@@ -175,7 +181,7 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
                        f"<td>{_num(q.get('far_m'))}</td><td>{_num(q.get('far_near_ratio'))}</td>"
                        "</tr>" for n, q in cams.items()) + "</table>")
 
-    size = quality.get("board_size") or {}
+    size = quality.board_size or {}
     if size.get("measured_square_mm") is not None:
         diff = size["measured_square_mm"] - size["configured_square_mm"]
         out.append("<h2>Board size check</h2><p>The board's squares, measured between corners "
@@ -185,7 +191,7 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
                    "means a warped board, unsynchronized videos or a wrong lens model. A wrongly "
                    "measured square length does not show here: check it with a caliper.</p>")
 
-    floor = quality.get("floor", {})
+    floor = quality.floor or {}
     if floor:
         text = (f"World frame: {_t(floor.get('world_frame', ''))}.")
         if "floor_fit_rms_mm" in floor:
@@ -193,7 +199,7 @@ def quality_html(quality: dict, title: str = "Calibration quality") -> str:
                      f" it fits a flat board within {floor['floor_fit_rms_mm']:.2f} mm (RMS).")
         out.append(f"<h2>Floor and world frame</h2><p>{text}</p>")
 
-    truth = quality.get("truth_comparison")
+    truth = quality.truth_comparison
     if truth:
         out.append("<h2>Against the known rig (synthetic study)</h2><table><tr><th class='l'>"
                    "camera</th><th>centre error (mm)</th><th>orientation error (deg)</th></tr>"
