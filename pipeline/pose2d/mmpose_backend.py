@@ -41,17 +41,13 @@ from pipeline.errors import RunlabError
 from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, read_checkpoint,  # noqa: F401
                                          shipped_config_dir, verify_checkpoint)
 from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
+from pipeline.pose2d.model_zoo import MODELS
 from pipeline.skeleton import KEYPOINTS
 
 log = logging.getLogger(__name__)
 
-RTMPOSE_CONFIGS = {
-    "rtmpose-t": "rtmpose-t_8xb1024-700e_body8-halpe26-256x192.py",
-    "rtmpose-s": "rtmpose-s_8xb1024-700e_body8-halpe26-256x192.py",
-    "rtmpose-m": "rtmpose-m_8xb512-700e_body8-halpe26-256x192.py",
-    "rtmpose-l": "rtmpose-l_8xb512-700e_body8-halpe26-256x192.py",
-}
-_CONFIG_DIR = ("body_2d_keypoint", "rtmpose", "body8")
+# Short names -> config under mmpose's shipped configs (the model-zoo table, model_zoo.py).
+RTMPOSE_CONFIGS = {m.name: m.config for m in MODELS}
 
 # Canonical keypoints a model may lack, derived as midpoints of two it has (min score).
 _DERIVED = {"head": ("left_ear", "right_ear"), "neck": ("left_shoulder", "right_shoulder"),
@@ -62,7 +58,7 @@ def resolve_config(config: Union[str, Path], run_config_code: bool = False) -> P
     """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist). A path
     outside mmpose's shipped configs needs `run_config_code` (the config is Python)."""
     if str(config) in RTMPOSE_CONFIGS:
-        path = shipped_config_dir().joinpath(*_CONFIG_DIR, RTMPOSE_CONFIGS[str(config)])
+        path = shipped_config_dir() / RTMPOSE_CONFIGS[str(config)]
     else:
         path = Path(config)
     if not path.is_file():
