@@ -135,24 +135,66 @@ def build_model(config: Union[str, Path], device: str = "cpu", run_config_code: 
         return init_model(str(resolve_config(config, run_config_code)), None, device=device)
 
 
-def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str]) -> None:
-    """Verify the hash, read the file as data only, then load the weights (strictly: every
-    model weight must be there)."""
+def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str],
+                    config: Union[str, Path] = "the model config") -> None:
+    """Verify the hash, read the file as data only, check that it fits the config (keypoint
+    count, every weight present with the config's shape), then load the weights."""
     ckpt = read_checkpoint(path, expected_sha256)
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f"pose checkpoint {path}: no state_dict inside")
     state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}
+    meta = ckpt.get("meta", {}) if isinstance(ckpt, dict) else {}
+    check_fits(model, state, meta if isinstance(meta, dict) else {}, path, config)
     result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise CheckpointError(f"pose checkpoint {path} does not fit the model config: "
-                              f"{len(result.missing_keys)} weights missing, e.g. {result.missing_keys[:3]}")
     if result.unexpected_keys:
         log.warning("pose checkpoint %s: %d unused entries, e.g. %s", path,
                     len(result.unexpected_keys), result.unexpected_keys[:3])
-    meta = ckpt.get("meta", {}) if isinstance(ckpt, dict) else {}
     if isinstance(meta, dict) and "dataset_meta" in meta:
         model.dataset_meta = meta["dataset_meta"]
+
+
+# CSPNeXt stem width (channels of its first conv) -> RTMPose size, to name what a file is
+_STEM_WIDTH = {12: "RTMPose-t", 16: "RTMPose-s", 24: "RTMPose-m", 32: "RTMPose-l", 40: "RTMPose-x"}
+_STEM = "backbone.stem.0.conv.weight"
+_FINAL = "head.final_layer.weight"
+
+
+def _describe(shapes: dict) -> str:
+    parts = []
+    if _FINAL in shapes:
+        parts.append(f"{shapes[_FINAL][0]} keypoints")
+    if _STEM in shapes:
+        parts.append(_STEM_WIDTH.get(shapes[_STEM][0], f"a backbone {shapes[_STEM][0]} channels wide"))
+    return ", ".join(parts) or "another architecture"
+
+
+def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: Union[str, Path]) -> None:
+    """CheckpointError naming the checkpoint and the config when the weights cannot be this
+    model's: a different keypoint count (dataset_meta or head shape), a weight of another shape
+    (another size / architecture), or weights missing."""
+    wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    given = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    n_model = model.dataset_meta.get("num_keypoints") if getattr(model, "dataset_meta", None) else None
+    n_ckpt = (meta.get("dataset_meta") or {}).get("num_keypoints") if isinstance(meta.get("dataset_meta"), dict) else None
+    if n_ckpt is None and _FINAL in given:
+        n_ckpt = given[_FINAL][0]
+    missing = [k for k in wanted if k not in given]
+    reshaped = [k for k in wanted if k in given and given[k] != wanted[k]]
+    if n_ckpt == n_model and not missing and not reshaped:
+        return
+    what = f"pose checkpoint {path} does not fit the config {config}"
+    if n_ckpt is not None and n_model is not None and n_ckpt != n_model:
+        what += f": the checkpoint has {n_ckpt} keypoints, the config {n_model}"
+    elif reshaped:
+        what += f": the checkpoint is {_describe(given)}, the config {_describe(wanted)}"
+    if reshaped:
+        k = reshaped[0]
+        what += f"; {len(reshaped)} weights have another shape, e.g. {k} {list(given[k])} vs {list(wanted[k])}"
+    if missing:
+        what += f"; {len(missing)} weights missing, e.g. {missing[:3]}"
+    raise CheckpointError(what + ". Choose the config the checkpoint was trained with "
+                          "(detector.rtmpose.model; `runlab models` lists the pairs)")
 
 
 class RTMPoseBackend:
@@ -177,7 +219,7 @@ class RTMPoseBackend:
                                   "(random weights only for tests and benchmarks)")
         self.model = build_model(config, "cpu", run_config_code)
         if checkpoint is not None:
-            load_checkpoint(self.model, checkpoint, sha256)
+            load_checkpoint(self.model, checkpoint, sha256, config)
         self.model.to(self.device).eval()
         if self.fp16:
             self.model.half()
