@@ -267,6 +267,11 @@ class PersonSelectionConfig:
     min_score: float = 0.2            # keypoints below this are ignored by the selection
 
 
+class PersonBoxes(str, Enum):
+    blazepose = "blazepose"          # mediapipe's person detector (in the wheel, offline)
+    full_frame = "full_frame"        # the whole frame as the box (no detector)
+
+
 @dataclass
 class RTMPoseConfig:
     model: str = "rtmpose-m"          # rtmpose-t/s/m/l (Halpe-26 configs shipped in mmpose) or a config path
@@ -279,6 +284,14 @@ class RTMPoseConfig:
     fp16: bool = False                # CUDA only
     bbox_expand: float = 1.25
     min_person_score: float = 0.3
+    # Boxes on the first frame and after a loss (pipeline/pose2d/person_boxes.py)
+    person_boxes: PersonBoxes = PersonBoxes.blazepose
+    person_detector_min_score: float = 0.5
+
+    def __post_init__(self):
+        if not 0.0 < self.person_detector_min_score < 1.0:
+            raise ConfigError(f"detector.rtmpose.person_detector_min_score = "
+                              f"{self.person_detector_min_score} is out of range (0, 1)")
 
 
 class OpenPoseModel(str, Enum):

@@ -6,9 +6,16 @@
   checkpoint file whose SHA-256 is verified BEFORE it is read, as data only (checkpoints.py;
   the lab provides the file; nothing is downloaded). A wrong or missing hash / file is a
   `CheckpointError` naming the path and the expected and actual hashes.
-* Person boxes (no detector): the first frame and any frame after the track was lost use the
-  full frame as the box; afterwards each forward pass uses, per camera, the union of that
-  camera's keypoint boxes in the previous pass, expanded by `bbox_expand`. One camera
+* Person boxes: `person_boxes` (a callable frame -> [(box, score)], e.g.
+  `person_boxes.BlazePersonDetector`, mediapipe's offline person detector) gives the box on
+  the first frame of each camera and whenever the track is lost: no person above
+  `min_person_score` in a pass (score drop), or the keypoints reaching the edge of the crop
+  (the runner leaving the box, `EDGE_MARGIN`); `person_boxes.choose_box` picks the runner
+  among the detections (the one overlapping the last box, else score x size x centrality).
+  A frame where the detector finds nobody yields no candidate. Without `person_boxes`, those
+  frames use the full frame as the box (the former behaviour). Afterwards each forward pass
+  uses, per camera, the union of that camera's keypoint boxes in the previous pass, expanded
+  by `bbox_expand`. One camera
   (`detect`): a pass holds `batch_size` consecutive frames (batch_size=1: the previous
   frame's keypoints). C cameras in lockstep (`detect_cameras`): a pass holds batch_size // C
   consecutive frames of every camera, so a pass of batch_size crops leaves each box C times
@@ -32,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -42,12 +49,15 @@ from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, r
                                          shipped_config_dir, verify_checkpoint)
 from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
 from pipeline.pose2d.model_zoo import MODELS
+from pipeline.pose2d.person_boxes import choose_box
 from pipeline.skeleton import KEYPOINTS
 
 log = logging.getLogger(__name__)
 
 # Short names -> config under mmpose's shipped configs (the model-zoo table, model_zoo.py).
 RTMPOSE_CONFIGS = {m.name: m.config for m in MODELS}
+
+EDGE_MARGIN = 0.02      # keypoints this close (share of the crop) to a crop's edge: re-detect
 
 # Canonical keypoints a model may lack, derived as midpoints of two it has (min score).
 _DERIVED = {"head": ("left_ear", "right_ear"), "neck": ("left_shoulder", "right_shoulder"),
@@ -204,7 +214,8 @@ class RTMPoseBackend:
                  sha256: Optional[str] = None, device: str = "auto", fp16: bool = False,
                  batch_size: int = 16, bbox_expand: float = 1.25, min_person_score: float = 0.3,
                  flip_test: bool = False, allow_random_weights: bool = False,
-                 run_config_code: bool = False):
+                 run_config_code: bool = False,
+                 person_boxes: Optional[Callable[[np.ndarray], list[tuple[np.ndarray, float]]]] = None):
         import torch
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -214,6 +225,7 @@ class RTMPoseBackend:
             fp16 = False
         self.fp16, self.batch_size, self.bbox_expand = fp16, batch_size, bbox_expand
         self.min_person_score, self.flip_test = min_person_score, flip_test
+        self.person_boxes = person_boxes                      # frame -> [(box, score)]; None: full frame
         if checkpoint is None and not allow_random_weights:
             raise CheckpointError("the rtmpose backend needs a checkpoint file and its sha256 "
                                   "(random weights only for tests and benchmarks)")
@@ -283,27 +295,51 @@ class RTMPoseBackend:
             out[f].append(Person.from_keypoints(self.mapping.apply(src)))
         return out
 
-    def _track_group(self, group: list[Sequence[np.ndarray]],
-                     tracks: list[Optional[np.ndarray]]) -> list[list[list[Person]]]:
+    def _track_group(self, group: list[Sequence[np.ndarray]], tracks: list[Optional[np.ndarray]],
+                     last: list[Optional[np.ndarray]]) -> list[list[list[Person]]]:
         """Tracked candidates of a group of steps (group[s][c] = frame of camera c at step s);
-        updates tracks[c] to the union of camera c's keypoint boxes in this group."""
+        updates tracks[c] to the union of camera c's keypoint boxes in this group (None =
+        lost) and last[c] to the last box camera c had."""
         n_cams = len(tracks)
         frames = [fr for step in group for fr in step]        # step-major: each pass mixes cameras
         boxes, expands = [], []
         for i, fr in enumerate(frames):
-            track = tracks[i % n_cams]
-            if track is None:                                 # start / lost: the full frame
+            c = i % n_cams
+            if tracks[c] is not None:
+                boxes.append([tracks[c]])
+                expands.append(self.bbox_expand)
+            elif self.person_boxes is not None:               # start / lost: ask the detector
+                found = choose_box(self.person_boxes(fr), (fr.shape[1], fr.shape[0]), last[c])
+                boxes.append([] if found is None else [found])
+                expands.append(self.bbox_expand)
+            else:                                             # start / lost: the full frame
                 boxes.append([np.array([0.0, 0.0, fr.shape[1] - 1.0, fr.shape[0] - 1.0])])
                 expands.append(1.0)
-            else:
-                boxes.append([track])
-                expands.append(self.bbox_expand)
         kept = [[p for p in ps if p.score >= self.min_person_score] for ps in self._people(frames, boxes, expands)]
+        leaving = [False] * n_cams
+        if self.person_boxes is not None:                     # a crop's keypoints at its edge
+            for i, ps in enumerate(kept):
+                for p in ps:
+                    kb = keypoint_box(p.keypoints, self.min_person_score)
+                    if kb is not None and boxes[i] and self._left_the_box(kb, boxes[i][0]):
+                        leaving[i % n_cams] = True
         for c in range(n_cams):
             found = [keypoint_box(p.keypoints, self.min_person_score) for ps in kept[c::n_cams] for p in ps]
             found = np.array([b for b in found if b is not None])
-            tracks[c] = np.r_[found[:, :2].min(0), found[:, 2:].max(0)] if len(found) else None
+            union = np.r_[found[:, :2].min(0), found[:, 2:].max(0)] if len(found) else None
+            if leaving[c]:
+                union = None                                  # re-detect in the next pass
+            tracks[c] = union
+            last[c] = union if union is not None else last[c]
         return [kept[s * n_cams:(s + 1) * n_cams] for s in range(len(group))]
+
+    def _left_the_box(self, keypoints_box: np.ndarray, box: np.ndarray) -> bool:
+        """True when the keypoints reach the edge of the crop `box` gave (within EDGE_MARGIN
+        of the crop's size): the runner may be leaving it."""
+        center, scale = box_to_center_scale(box, self.input_size[0] / self.input_size[1], self.bbox_expand)
+        lo, hi = center - scale / 2, center + scale / 2
+        margin = EDGE_MARGIN * scale
+        return bool((keypoints_box[:2] <= lo + margin).any() or (keypoints_box[2:] >= hi - margin).any())
 
     # -- the backend interface --------------------------------------------------------------
     def detect_cameras(self, steps: Iterable[Sequence[np.ndarray]]) -> Iterator[list[list[Person]]]:
@@ -314,11 +350,12 @@ class RTMPoseBackend:
         the previous pass (full frame at the start and after a loss). With C = 1 this is
         `detect` without boxes."""
         tracks: Optional[list[Optional[np.ndarray]]] = None
+        last: list[Optional[np.ndarray]] = []
         group: list[Sequence[np.ndarray]] = []
         per_pass = 1
         for step in steps:
             if tracks is None:
-                tracks = [None] * len(step)
+                tracks, last = [None] * len(step), [None] * len(step)
                 per_pass = max(1, self.batch_size // len(step))
             if len(step) != len(tracks):
                 raise ValueError(f"rtmpose: a step has {len(step)} frames, the first had {len(tracks)} cameras")
@@ -326,10 +363,10 @@ class RTMPoseBackend:
                 _check_frame(frame)
             group.append(step)                                # held: at most batch_size frames
             if len(group) == per_pass:
-                yield from self._track_group(group, tracks)
+                yield from self._track_group(group, tracks, last)
                 group = []
         if group:
-            yield from self._track_group(group, tracks)
+            yield from self._track_group(group, tracks, last)
 
     def detect(self, frames: Iterable[np.ndarray],
                boxes: Optional[Iterable[Sequence[np.ndarray]]] = None) -> Iterator[list[Person]]:
