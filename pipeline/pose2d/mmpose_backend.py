@@ -1,11 +1,13 @@
 """The `rtmpose` backend: top-down RTMPose (mmpose 1.3) with a Halpe-26 model, batched crops.
 
-* Model: an mmpose config, by short name (`rtmpose-t|s|m|l`, the Halpe-26 body8 configs that
-  ship inside the mmpose package under `.mim/configs/body_2d_keypoint/rtmpose/body8/`) or by
-  path (inside mmpose's configs unless `run_config_code`: a config is Python). Weights: a
-  checkpoint file whose SHA-256 is verified BEFORE it is read, as data only (checkpoints.py;
-  the lab provides the file; nothing is downloaded). A wrong or missing hash / file is a
-  `CheckpointError` naming the path and the expected and actual hashes.
+* Model: an mmpose config, by short name (`rtmpose-t|s|m|l`, ... : the Halpe-26 body8 configs
+  of the model-zoo table `model_zoo.py`, shipped inside the mmpose package under
+  `.mim/configs/body_2d_keypoint/rtmpose/body8/`) or by path (inside mmpose's configs unless
+  `run_config_code`: a config is Python). Weights: a checkpoint file whose SHA-256 is
+  verified BEFORE it is read, as data only (checkpoints.py; `runlab fetch-model` downloads
+  one, the backend never downloads). A wrong or missing hash / file is a `CheckpointError`
+  naming the path and the expected and actual hashes; so is a checkpoint that does not fit
+  the config (`check_fits`: keypoint count, weight shapes), naming both.
 * Person boxes: `person_boxes` (a callable frame -> [(box, score)], e.g.
   `person_boxes.BlazePersonDetector`, mediapipe's offline person detector) gives the box on
   the first frame of each camera and whenever the track is lost: no person above
