@@ -189,3 +189,13 @@ def test_unknown_model_and_bad_hash_are_named():
         fetch_model("rtmpose-q")
     with pytest.raises(RunlabError, match="not a SHA-256"):
         fetch_model("rtmpose-m", sha256="abc")
+
+
+def test_models_listing_on_the_command_line(capsys):
+    from pipeline import cli
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in ("rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l"):
+        assert f"\n{name} " in out
+    assert "rtmpose-m_simcc-body7_pt-body7-halpe26_700e-256x192-4d3e73dd_20230605.pth" in out
+    assert "4d3e73dd... (only these 8 hex published" in out

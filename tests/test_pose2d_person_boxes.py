@@ -198,3 +198,20 @@ def test_detector_finding_nobody_gives_no_candidate(backend, monkeypatch):
     monkeypatch.setattr(backend, "infer_crops", _fake_keypoints((80, 100)))
     out = list(backend.detect([np.full((160, 96, 3), 90, np.uint8)] * 3))
     assert [len(p) for p in out] == [0, 0, 0] and detector.calls == 3
+
+
+def test_config_chooses_the_box_source(monkeypatch):
+    """detector.rtmpose.person_boxes: blazepose builds mediapipe's detector for the backend;
+    full_frame passes none (the former behaviour)."""
+    import pipeline.pose2d.mmpose_backend as mb
+    import pipeline.pose2d.person_boxes as pb
+    from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes, RTMPoseConfig
+    from pipeline.pose2d.run import make_backend
+    built = []
+    monkeypatch.setattr(mb, "RTMPoseBackend", lambda *a, **k: built.append(k) or k)
+    monkeypatch.setattr(pb, "BlazePersonDetector", lambda min_score: ("detector", min_score))
+    for boxes, expect in ((PersonBoxes.blazepose, ("detector", 0.4)), (PersonBoxes.full_frame, None)):
+        cfg = DetectorConfig(backend=DetectorBackend.rtmpose,
+                             rtmpose=RTMPoseConfig(person_boxes=boxes, person_detector_min_score=0.4))
+        assert make_backend(cfg)["person_boxes"] == expect
+
