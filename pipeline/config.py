@@ -270,6 +270,7 @@ class PersonSelectionConfig:
 class PersonBoxes(str, Enum):
     blazepose = "blazepose"          # mediapipe's person detector (in the wheel, offline)
     full_frame = "full_frame"        # the whole frame as the box (no detector)
+    mmdet = "mmdet"                  # an mmdet detector (e.g. RTMDet person) + the lab's checkpoint
 
 
 @dataclass
@@ -287,11 +288,18 @@ class RTMPoseConfig:
     # Boxes on the first frame and after a loss (pipeline/pose2d/person_boxes.py)
     person_boxes: PersonBoxes = PersonBoxes.blazepose
     person_detector_min_score: float = 0.5
+    mmdet_model: str = "rtmdet-m-person"      # person_boxes: mmdet; `runlab models` (kind person) or a config path
+    mmdet_checkpoint: Optional[str] = None
+    mmdet_checkpoint_sha256: Optional[str] = None
 
     def __post_init__(self):
         if not 0.0 < self.person_detector_min_score < 1.0:
             raise ConfigError(f"detector.rtmpose.person_detector_min_score = "
                               f"{self.person_detector_min_score} is out of range (0, 1)")
+        if self.person_boxes is PersonBoxes.mmdet and not (self.mmdet_checkpoint and self.mmdet_checkpoint_sha256):
+            raise ConfigError("detector.rtmpose.person_boxes = mmdet needs detector.rtmpose.mmdet_checkpoint "
+                              "and detector.rtmpose.mmdet_checkpoint_sha256 (`runlab fetch-model "
+                              "rtmdet-m-person` prints them), or person_boxes: blazepose")
 
 
 class OpenPoseModel(str, Enum):

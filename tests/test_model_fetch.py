@@ -4,6 +4,7 @@ transfer then resume (HTTP Range), server gone, bad URLs, a cache folder that ca
 import hashlib
 import re
 import threading
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -71,20 +72,28 @@ def server():
 
 
 def test_table_matches_the_installed_mmpose_metafile():
-    """Every URL is the one mmpose's own model-zoo metafile publishes for that config; the
-    8-hex prefix is the one in the file name; the config ships with mmpose."""
+    """Every pose URL is the one mmpose's own model-zoo metafile publishes for that config, the
+    person detector's is mmpose's own default (default_det_models.py); the 8-hex prefix is the
+    one in the file name; every config ships with mmpose."""
     pytest.importorskip("mmpose")
     import yaml
+    from pipeline.pose2d import mmcv_compat
     from pipeline.pose2d.checkpoints import shipped_config_dir
-    meta = yaml.safe_load((shipped_config_dir() / model_zoo.METAFILE).read_text())
-    published = {m["Config"].removeprefix("configs/"): m["Weights"] for m in meta["Models"]}
+    mmcv_compat.install()                                       # mmpose.apis imports mmcv.ops
+    from mmpose.apis.inferencers.utils.default_det_models import default_det_models
+    mim = shipped_config_dir().parent
+    meta = yaml.safe_load((mim / model_zoo.METAFILE).read_text())
+    published = {m["Config"]: m["Weights"] for m in meta["Models"]}
+    human = default_det_models["human"]
+    published[str(Path(human["model"]).relative_to(mim))] = human["weights"]
     assert {m.name for m in MODELS} >= {"rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l"}
     for m in MODELS:
-        assert (shipped_config_dir() / m.config).is_file(), m.config
+        assert (mim / m.config).is_file(), m.config
         assert published[m.config] == m.url, m.name
-        assert f"-{m.sha256_prefix}_" in m.filename and re.fullmatch(r"[0-9a-f]{8}", m.sha256_prefix)
+        assert f"-{m.sha256_prefix}" in m.filename and re.fullmatch(r"[0-9a-f]{8}", m.sha256_prefix)
         assert m.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", m.sha256)
-        assert f"{m.input_size[1]}x{m.input_size[0]}" in m.config and m.keypoints == 26
+        if m.kind == "pose":
+            assert f"{m.input_size[1]}x{m.input_size[0]}" in m.config and m.keypoints == 26
 
 
 def test_right_file_then_cached(server, tmp_path):
@@ -199,3 +208,13 @@ def test_models_listing_on_the_command_line(capsys):
         assert f"\n{name} " in out
     assert "rtmpose-m_simcc-body7_pt-body7-halpe26_700e-256x192-4d3e73dd_20230605.pth" in out
     assert "4d3e73dd... (only these 8 hex published" in out
+
+
+def test_person_detector_config_lines_compose(tmp_path):
+    from pipeline.config import PersonBoxes, compose
+    from conftest import REPO
+    line = config_lines("rtmdet-m-person", tmp_path / "d.pth", "b" * 64)
+    overrides = ["detector=rtmpose"] + [t for t in line.replace("\\\n", " ").split() if "=" in t]
+    r = compose(REPO / "conf", overrides).detector.rtmpose
+    assert r.person_boxes is PersonBoxes.mmdet and r.mmdet_model == "rtmdet-m-person"
+    assert r.mmdet_checkpoint == str(tmp_path / "d.pth") and r.mmdet_checkpoint_sha256 == "b" * 64

@@ -215,3 +215,75 @@ def test_config_chooses_the_box_source(monkeypatch):
                              rtmpose=RTMPoseConfig(person_boxes=boxes, person_detector_min_score=0.4))
         assert make_backend(cfg)["person_boxes"] == expect
 
+
+
+NANO = "demo/mmdetection_cfg/rtmdet_nano_320-8xb32_coco-person.py"
+
+
+@pytest.fixture(scope="module")
+def nano_checkpoint(tmp_path_factory):
+    """RTMDet-nano person detector (config shipped with mmpose) with random weights, saved as a
+    checkpoint the way OpenMMLab does; and one with a weight of another shape."""
+    if importlib.util.find_spec("mmdet") is None or importlib.util.find_spec("mmpose") is None:
+        pytest.skip("mmdet / mmpose not installed")
+    import hashlib
+    import warnings
+    import torch
+    from pipeline.pose2d import mmcv_compat
+    from pipeline.pose2d.checkpoints import shipped_config_dir
+    mmcv_compat.install()
+    config = shipped_config_dir().parent / NANO
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from mmdet.apis import init_detector
+        state = init_detector(str(config), None, device="cpu").state_dict()
+    folder = tmp_path_factory.mktemp("rtmdet")
+    out = {}
+    for name, st in (("ok", state), ("other", {**state, "backbone.stem.0.conv.weight": torch.zeros(7, 3, 3, 3)})):
+        path = folder / f"{name}.pth"
+        torch.save({"state_dict": st, "meta": {}}, path)
+        out[name] = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+    return config, out
+
+
+def test_mmdet_person_boxes_from_a_verified_checkpoint(nano_checkpoint):
+    from pipeline.pose2d.checkpoints import CheckpointError
+    from pipeline.pose2d.person_boxes import MMDetPersonDetector
+    config, ckpts = nano_checkpoint
+    path, digest = ckpts["ok"]
+    detector = MMDetPersonDetector(str(config), str(path), digest, min_score=0.3)
+    dets = detector(np.full((160, 96, 3), 90, np.uint8))
+    # random weights: some boxes, all finite, person class, best first, above the threshold
+    assert dets and all(b.shape == (4,) and np.isfinite(b).all() and s >= 0.3 for b, s in dets)
+    assert [s for _, s in dets] == sorted((s for _, s in dets), reverse=True)
+    with pytest.raises(CheckpointError, match="does not match"):
+        MMDetPersonDetector(str(config), str(path), "0" * 64)
+    other, other_digest = ckpts["other"]
+    with pytest.raises(CheckpointError) as e:
+        MMDetPersonDetector(str(config), str(other), other_digest)
+    assert str(other) in str(e.value) and str(config) in str(e.value)
+    assert "backbone.stem.0.conv.weight [7, 3, 3, 3] vs [" in str(e.value)
+
+
+def test_mmdet_config_outside_the_shipped_ones_is_refused(tmp_path):
+    from pipeline.pose2d.checkpoints import ConfigCodeError
+    from pipeline.pose2d.person_boxes import resolve_detector_config
+    if importlib.util.find_spec("mmpose") is None:
+        pytest.skip("mmpose not installed")
+    own = tmp_path / "mine.py"
+    own.write_text("import os\n")
+    with pytest.raises(ConfigCodeError, match="run_config_code"):
+        resolve_detector_config(str(own))
+    assert resolve_detector_config(str(own), run_config_code=True) == own
+    assert resolve_detector_config("rtmdet-m-person").name == "rtmdet_m_640-8xb32_coco-person.py"
+
+
+def test_mmdet_boxes_need_a_checkpoint_in_config():
+    from pipeline.config import ConfigError, compose
+    from conftest import REPO
+    with pytest.raises(ConfigError, match="mmdet_checkpoint"):
+        compose(REPO / "conf", ["detector=rtmpose", "detector.rtmpose.person_boxes=mmdet"])
+    cfg = compose(REPO / "conf", ["detector=rtmpose", "detector.rtmpose.person_boxes=mmdet",
+                                  "detector.rtmpose.mmdet_checkpoint=m.pth",
+                                  f"detector.rtmpose.mmdet_checkpoint_sha256={'a' * 64}"])
+    assert cfg.detector.rtmpose.mmdet_model == "rtmdet-m-person"

@@ -57,7 +57,7 @@ from pipeline.skeleton import KEYPOINTS
 log = logging.getLogger(__name__)
 
 # Short names -> config under mmpose's shipped configs (the model-zoo table, model_zoo.py).
-RTMPOSE_CONFIGS = {m.name: m.config for m in MODELS}
+RTMPOSE_CONFIGS = {m.name: m.config for m in MODELS if m.kind == "pose"}
 
 EDGE_MARGIN = 0.02      # keypoints this close (share of the crop) to a crop's edge: re-detect
 
@@ -70,7 +70,7 @@ def resolve_config(config: Union[str, Path], run_config_code: bool = False) -> P
     """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist). A path
     outside mmpose's shipped configs needs `run_config_code` (the config is Python)."""
     if str(config) in RTMPOSE_CONFIGS:
-        path = shipped_config_dir() / RTMPOSE_CONFIGS[str(config)]
+        path = shipped_config_dir().parent / RTMPOSE_CONFIGS[str(config)]
     else:
         path = Path(config)
     if not path.is_file():
@@ -181,7 +181,8 @@ def _describe(shapes: dict) -> str:
     return ", ".join(parts) or "another architecture"
 
 
-def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: Union[str, Path]) -> None:
+def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: Union[str, Path],
+               what: str = "pose checkpoint") -> None:
     """CheckpointError naming the checkpoint and the config when the weights cannot be this
     model's: a different keypoint count (dataset_meta or head shape), a weight of another shape
     (another size / architecture), or weights missing."""
@@ -195,7 +196,7 @@ def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: U
     reshaped = [k for k in wanted if k in given and given[k] != wanted[k]]
     if n_ckpt == n_model and not missing and not reshaped:
         return
-    what = f"pose checkpoint {path} does not fit the config {config}"
+    what = f"{what} {path} does not fit the config {config}"
     if n_ckpt is not None and n_model is not None and n_ckpt != n_model:
         what += f": the checkpoint has {n_ckpt} keypoints, the config {n_model}"
     elif reshaped:

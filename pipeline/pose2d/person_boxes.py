@@ -120,3 +120,77 @@ def choose_box(detections: Sequence[tuple[np.ndarray, float]], image_size: tuple
         dist = np.hypot((b[0] + b[2]) / 2 - w / 2, (b[1] + b[3]) / 2 - h / 2) / (0.5 * np.hypot(w, h))
         return score * (b[2] - b[0]) * (b[3] - b[1]) * max(0.0, 1.0 - dist)
     return max(detections, key=merit)[0]
+
+
+class MMDetPersonDetector:
+    """Callable like BlazePersonDetector, from an mmdet detector (e.g. RTMDet person) and a
+    checkpoint the lab has: `model` = a person-detector name of the model-zoo table
+    (`rtmdet-m-person`) or a config path inside what mmpose or mmdet ship (`.mim/`; another
+    file only with `run_config_code`, a config being Python). The checkpoint is verified and
+    read as data only, and must fit the config, exactly like a pose checkpoint
+    (checkpoints.py, mmpose_backend.check_fits). Boxes of class 0 (person) above `min_score`."""
+    name = "mmdet-detector"
+
+    def __init__(self, model: str, checkpoint: str, sha256: Optional[str], min_score: float = 0.5,
+                 device: str = "cpu", run_config_code: bool = False):
+        import warnings
+        from pipeline.pose2d import mmcv_compat
+        from pipeline.pose2d.checkpoints import read_checkpoint
+        from pipeline.pose2d.mmpose_backend import check_fits
+        config = resolve_detector_config(model, run_config_code)
+        mmcv_compat.install()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from mmdet.apis import init_detector
+            self.model = init_detector(str(config), None, device="cpu")
+        ckpt = read_checkpoint(checkpoint, sha256)
+        state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+        if not isinstance(state, dict):
+            from pipeline.pose2d.checkpoints import CheckpointError
+            raise CheckpointError(f"person-detector checkpoint {checkpoint}: no state_dict inside")
+        check_fits(self.model, state, {}, checkpoint, model, what="person-detector checkpoint")
+        self.model.load_state_dict(state, strict=False)
+        self.model.to(device).eval()
+        self.min_score = min_score
+
+    def __call__(self, frame: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        import warnings
+        from mmdet.apis import inference_detector
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pred = inference_detector(self.model, frame).pred_instances
+        boxes, scores, labels = (pred.bboxes.cpu().numpy(), pred.scores.cpu().numpy(),
+                                 pred.labels.cpu().numpy())
+        keep = (labels == 0) & (scores >= self.min_score)
+        return sorted(((b.astype(float), float(s)) for b, s in zip(boxes[keep], scores[keep])),
+                      key=lambda d: -d[1])
+
+    def close(self) -> None:
+        pass
+
+
+def resolve_detector_config(model: str, run_config_code: bool = False):
+    """A person-detector name of the model-zoo table or a config path -> the config file."""
+    import importlib.util
+    from pathlib import Path
+    from pipeline.pose2d.checkpoints import ConfigCodeError, shipped_config_dir
+    from pipeline.pose2d.model_zoo import BY_NAME
+    mim = shipped_config_dir().parent                         # mmpose/.mim
+    entry = BY_NAME.get(str(model))
+    if entry is not None and entry.kind == "person":
+        path = mim / entry.config
+    else:
+        path = Path(model)
+    if not path.is_file():
+        names = [m.name for m in BY_NAME.values() if m.kind == "person"]
+        raise RunlabError(f"detector.rtmpose.mmdet_model = {model}: no such file; use one of {names} "
+                          "or the path of an mmdet config")
+    roots = [mim.resolve()]
+    spec = importlib.util.find_spec("mmdet")
+    if spec is not None and spec.origin is not None:
+        roots.append((Path(spec.origin).parent / ".mim").resolve())
+    if run_config_code or any(path.resolve().is_relative_to(r) for r in roots):
+        return path
+    raise ConfigCodeError(f"detector.rtmpose.mmdet_model = {path} is not a config mmpose or mmdet "
+                          "ships; a config is Python that runs when read. Set "
+                          "detector.rtmpose.run_config_code: true only for a file you trust")
