@@ -23,8 +23,8 @@
   consecutive frames of every camera, so a pass of batch_size crops leaves each box C times
   fresher than per camera. Alternatively `detect(frames, boxes=...)` takes external boxes
   per frame (e.g. from OpenPose or a detector) and returns one candidate per box.
-  RTMDet (mmdet) is NOT used: its weights are another download and its NMS/RoIAlign need
-  the compiled mmcv; `mmcv_compat` provides a pure-torch NMS should it be wired later.
+  An mmdet detector (RTMDet) with the lab's checkpoint is the other box source
+  (`person_boxes.MMDetPersonDetector`, through `mmcv_compat`'s pure-torch NMS).
 * Crops: the box is widened to the model's aspect ratio (192:256), warped with cv2.warpAffine
   (`crop_matrix`), normalised as the config's data_preprocessor says, and run through the
   model `batch_size` crops at a time (crops of consecutive frames, and of all cameras with
