@@ -292,15 +292,6 @@ class RTMPoseConfig:
     mmdet_checkpoint: Optional[str] = None
     mmdet_checkpoint_sha256: Optional[str] = None
 
-    def __post_init__(self):
-        if not 0.0 < self.person_detector_min_score < 1.0:
-            raise ConfigError(f"detector.rtmpose.person_detector_min_score = "
-                              f"{self.person_detector_min_score} is out of range (0, 1)")
-        if self.person_boxes is PersonBoxes.mmdet and not (self.mmdet_checkpoint and self.mmdet_checkpoint_sha256):
-            raise ConfigError("detector.rtmpose.person_boxes = mmdet needs detector.rtmpose.mmdet_checkpoint "
-                              "and detector.rtmpose.mmdet_checkpoint_sha256 (`runlab fetch-model "
-                              "rtmdet-m-person` prints them), or person_boxes: blazepose")
-
 
 class OpenPoseModel(str, Enum):
     BODY_25 = "BODY_25"
