@@ -1,20 +1,22 @@
-"""2D pose backends: CPU throughput, one comparable line per measurement.
+"""2D pose backends: throughput, one comparable line per measurement.
 
-- blazepose: frames/s on real 1080x1920 portrait frames (pose2sim-demo cam01, decoded
-  beforehand, so decoding is not counted), tracking mode (static_image_mode=False).
-- rtmpose-t|s|m: crops/s of 192x256 crops at batch sizes 1, 8, 32, RANDOM weights (no real
-  checkpoint is available here; speed does not depend on the weights), fp32, no flip test.
-- rtmpose-t trial: a whole 3-camera trial, video decoding included (the pose2sim-demo
-  cam01-03 1080x1920 videos cut to --trial-frames frames, or synthetic clips when that
-  folder is absent), RANDOM weights: per camera (`detect_video` one camera after another)
-  vs across cameras (`detect_cameras`: videos decoded in lockstep, a pass holds crops of
-  every camera). Value = crops/s = camera-frames/s (one tracked crop per frame and camera);
-  the line also gives trial frames/s (synchronized steps of all cameras) and the forward
-  passes. Per camera b=8 and across b=24 give the same boxes and keypoints (boxes from the
-  previous pass, 8 frames per camera); b=32 both ways gives (about) the same pass size.
-  A decode-only line shows what decoding alone costs.
-Usage: python benchmarks/detect.py [--frames N] [--models rtmpose-t,rtmpose-s,rtmpose-m]
-                                   [--trial-frames N]
+Default (`python benchmarks/detect.py`): the DETECT STAGE on a 4-camera 1080p trial, per
+backend available offline, decoding included, the way `runlab detect` runs it
+(`base.detect_cameras` + `select_runners`): the four pose2sim-demo cameras (1080x1920,
+60 fps) cut to --trial-frames frames each, timed, then extrapolated to a 60 s trial
+(3600 frames per camera at 60 fps): one line per backend, then the ratio.
+- blazepose: mediapipe BlazePose full (real weights, in the wheel), camera after camera.
+- rtmpose-t / rtmpose-m: RANDOM weights (no checkpoint reachable here: keypoints are
+  meaningless, speed is not), all cameras in lockstep, batch_size 16, person boxes from
+  mediapipe's person detector (`detector.rtmpose.person_boxes: blazepose`, the default).
+  With random weights the keypoints are scattered over the crop, so the track is "lost"
+  (keypoints at the crop's edge) after every pass and the detector runs on every frame; a
+  real checkpoint needs it at the start and after losses. The line gives its calls, their
+  time, and the rate without that time.
+Extra sections (flags): --crops (crops/s at --batches, --device, --fp16: the GPU check),
+--batching (3-camera trial, per camera vs across cameras, as measured for issue #15).
+Usage: python benchmarks/detect.py [--trial-frames 12] [--models rtmpose-t,rtmpose-m]
+       python benchmarks/detect.py --crops --device cuda --fp16 --batches 1,8,32,64,128,256
 """
 from __future__ import annotations
 
@@ -30,11 +32,82 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO.parent / "shared" / "data" / "pose2sim-demo" / "balancing" / "videos" / "cam01.mp4"
+TRIAL_S, TRIAL_FPS, N_CAMS = 60.0, 60.0, 4
 
 
-def line(backend: str, what: str, value: float, unit: str, extra: str = "") -> None:
-    print(f"detect | {backend:<10} | {what:<22} | {value:8.2f} {unit:<9} | device=cpu threads={torch.get_num_threads()} {extra}",
+def line(backend: str, what: str, value: float, unit: str, extra: str = "", device: str = "cpu") -> None:
+    print(f"detect | {backend:<10} | {what:<22} | {value:8.2f} {unit:<9} | device={device} threads={torch.get_num_threads()} {extra}",
           flush=True)
+
+
+def stage_clips(folder: Path, n_frames: int) -> list[Path]:
+    """The demo's 4 cameras cut to n_frames each (the stage decodes them like any trial)."""
+    from pipeline.io.video import iter_frames, video_writer
+    clips = []
+    for cam in sorted(DEMO.parent.glob("cam0[1-4].mp4")):
+        frames = itertools.islice(iter_frames(cam), n_frames)
+        first = next(frames)
+        with video_writer(folder / cam.name, TRIAL_FPS, (first.shape[1], first.shape[0])) as write:
+            for frame in itertools.chain([first], frames):
+                write(frame)
+        clips.append(folder / cam.name)
+    return clips
+
+
+def bench_stage(backends: list[str], n_frames: int) -> None:
+    """Detect-stage throughput per backend on the 4-camera trial, extrapolated to 60 s."""
+    import tempfile
+    from pipeline.pose2d.base import detect_cameras, select_runners
+    if len(sorted(DEMO.parent.glob("cam0[1-4].mp4"))) != N_CAMS:
+        print(f"detect | stage      | skipped: the 4 demo videos are not in {DEMO.parent}")
+        return
+    rates, without = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = stage_clips(Path(tmp), n_frames)
+        for name in backends:
+            backend, calls, note = make_stage_backend(name)
+            t0 = time.perf_counter()
+            candidates = detect_cameras(backend, clips)
+            select_runners(candidates)
+            dt = time.perf_counter() - t0
+            rate = N_CAMS * n_frames / dt                      # camera-frames/s
+            rates[name] = rate
+            trial_s = N_CAMS * TRIAL_S * TRIAL_FPS / rate
+            extra = ""
+            if calls is not None:                              # [calls, seconds in the detector]
+                without[name] = N_CAMS * n_frames / (dt - calls[1])
+                extra = (f" detector_calls={calls[0]} ({calls[1]:.1f} s; without them "
+                         f"{without[name]:.2f} cam-fr/s, as with a real checkpoint's few calls)")
+            line(name, f"stage {N_CAMS}x{n_frames} 1080p", rate, "cam-fr/s",
+                 f"60s 4-cam 60fps trial ~ {trial_s / 60:.0f} min ({trial_s / TRIAL_S:.0f}x real time, "
+                 f"extrapolated from {n_frames} frames) decode=included {note}{extra}")
+    if len(rates) > 1:
+        best = max(rates, key=rates.get)
+        print("detect | ratio      | " + ", ".join(
+            f"{best}/{n} = {rates[best] / r:.1f}x" + (f" ({rates[best] / without[n]:.1f}x without "
+                                                      "detector calls)" if n in without else "")
+            for n, r in rates.items() if n != best), flush=True)
+
+
+def make_stage_backend(name: str):
+    """(backend, [detector calls] or None, note) as the detect stage builds it."""
+    if name == "blazepose":
+        from pipeline.pose2d.blazepose import BlazePoseBackend
+        return BlazePoseBackend(), None, "weights=real(mediapipe wheel)"
+    from pipeline.pose2d.mmpose_backend import RTMPoseBackend
+    from pipeline.pose2d.person_boxes import BlazePersonDetector
+    detector, calls = BlazePersonDetector(), [0, 0.0]
+
+    def counted(frame):
+        t0 = time.perf_counter()
+        found = detector(frame)
+        calls[0] += 1
+        calls[1] += time.perf_counter() - t0
+        return found
+    backend = RTMPoseBackend(name, allow_random_weights=True, device="cpu", batch_size=16,
+                             person_boxes=counted)
+    backend.infer_crops(np.zeros((16, 256, 192, 3), np.uint8))   # warm-up
+    return backend, calls, "weights=random b=16 boxes=mediapipe-detector"
 
 
 def bench_blazepose(n_frames: int) -> None:
@@ -54,18 +127,24 @@ def bench_blazepose(n_frames: int) -> None:
     line("blazepose", f"frames {w}x{h}", n_frames / dt, "frames/s", f"found={found}/{n_frames}")
 
 
-def bench_rtmpose(name: str, batches=(1, 8, 32)) -> None:
+def bench_rtmpose(name: str, batches=(1, 8, 32), device: str = "cpu", fp16: bool = False) -> None:
     from pipeline.pose2d.mmpose_backend import RTMPoseBackend
-    backend = RTMPoseBackend(name, allow_random_weights=True, device="cpu")
+    backend = RTMPoseBackend(name, allow_random_weights=True, device=device, fp16=fp16)
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 255, (max(batches), 256, 192, 3), dtype=np.uint8)
+    sync = torch.cuda.synchronize if backend.device.startswith("cuda") else (lambda: None)
     for b in batches:
         backend.batch_size = b
-        backend.infer_crops(crops[:b])                     # warm-up (oneDNN kernels per shape)
+        backend.infer_crops(crops[:b])                     # warm-up (kernels per shape)
+        sync()
         t0 = time.perf_counter()
-        backend.infer_crops(crops[:b])
-        dt = time.perf_counter() - t0
-        line(name, f"crops 192x256 batch={b}", b / dt, "crops/s", "weights=random")
+        reps = 3 if backend.device.startswith("cuda") else 1
+        for _ in range(reps):
+            backend.infer_crops(crops[:b])
+        sync()
+        dt = (time.perf_counter() - t0) / reps
+        line(name, f"crops 192x256 batch={b}", b / dt, "crops/s",
+             f"weights=random {'fp16' if backend.fp16 else 'fp32'}", device=backend.device)
 
 
 def trial_clips(folder: Path, n_frames: int) -> list[Path]:
@@ -118,17 +197,26 @@ def bench_trial(name: str, n_frames: int, runs=(("per-camera", 8), ("across cams
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=30)
-    ap.add_argument("--models", default="rtmpose-t,rtmpose-s,rtmpose-m")
-    ap.add_argument("--trial-frames", type=int, default=48, help="frames per camera, trial benchmark")
+    ap.add_argument("--trial-frames", type=int, default=12, help="frames per camera, stage benchmark")
+    ap.add_argument("--models", default="rtmpose-t,rtmpose-m", help="RTMPose sizes (random weights)")
+    ap.add_argument("--crops", action="store_true", help="also crops/s of each model at --batches")
+    ap.add_argument("--batches", default="1,8,32")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (crops section)")
+    ap.add_argument("--fp16", action="store_true", help="crops section in half precision (CUDA)")
+    ap.add_argument("--batching", action="store_true", help="also the 3-camera per-camera/across test")
+    ap.add_argument("--frames", type=int, default=30, help="BlazePose frames, --batching section")
     args = ap.parse_args()
     gpu = torch.cuda.is_available()
-    print(f"detect | CPU only: {os.cpu_count()} cores; "
-          f"{'a GPU is present but NOT measured here' if gpu else 'no GPU available on this machine: no GPU timings'}")
-    bench_blazepose(args.frames)
-    for name in filter(None, args.models.split(",")):
-        bench_rtmpose(name)
-    bench_trial("rtmpose-t", args.trial_frames)
+    print(f"detect | {os.cpu_count()} CPU cores; "
+          f"{'GPU: ' + torch.cuda.get_device_name(0) if gpu else 'no GPU available on this machine: no GPU timings'}")
+    models = [m for m in args.models.split(",") if m]
+    bench_stage(["blazepose", *models], args.trial_frames)
+    if args.crops:
+        for name in models:
+            bench_rtmpose(name, tuple(int(b) for b in args.batches.split(",")), args.device, args.fp16)
+    if args.batching:
+        bench_blazepose(args.frames)
+        bench_trial("rtmpose-t", 48)
 
 
 if __name__ == "__main__":

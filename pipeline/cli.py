@@ -11,6 +11,8 @@
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope (either file) calibration -> ours
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
+    runlab models                       the pose checkpoints fetch-model knows (URL, hash, config)
+    runlab fetch-model NAME [--mirror URL]  download one into the cache, verified; prints the config
 """
 from __future__ import annotations
 
@@ -72,7 +74,23 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--calibration", default=None, help="default: the configured session's calibration.toml")
     exp.add_argument("--session", default=None, help="session id (needed when the study has several)")
     exp.add_argument("--params", default="params.yaml")
+    sub.add_parser("models", help="list the pose checkpoints fetch-model can download")
+    fetch = sub.add_parser("fetch-model", help="download a pose checkpoint into the cache, hash-checked")
+    fetch.add_argument("name", help="a name from `runlab models`, e.g. rtmpose-m")
+    fetch.add_argument("--mirror", default=None, help="base URL of a copy (replaces the upstream base)")
+    fetch.add_argument("--sha256", default=None, help="the file's full SHA-256, when the lab knows it")
+    fetch.add_argument("--cache", default=None, help="default: $RUNLAB_CACHE/models, else the user cache folder")
     return p
+
+
+def fetch_model(name: str, mirror: str | None, sha256: str | None, cache: str | None) -> None:
+    from pipeline.pose2d.model_zoo import config_lines, fetch_model as fetch, get
+    path, digest = fetch(name, mirror, Path(cache) if cache else None, sha256)
+    model = get(name)
+    checked = ("its full sha256" if (sha256 or model.sha256) else
+               f"the published 8-hex prefix {model.sha256_prefix} only (no full hash is published)")
+    print(f"{path}\nsha256 {digest} (checked against {checked})\nuse it with:\n"
+          f"  runlab configure {config_lines(name, path, digest)}")
 
 
 def export_calibration(out: str, fmt: str, calibration: str | None, params: str,
@@ -213,6 +231,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "export-calibration":
             print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params, args.session)}")
+            return 0
+        if args.command == "models":
+            from pipeline.pose2d.model_zoo import table_text
+            print(table_text())
+            return 0
+        if args.command == "fetch-model":
+            fetch_model(args.name, args.mirror, args.sha256, args.cache)
             return 0
         if args.command == "board-image":
             path = write_board_image(args.dpi, args.out, args.overrides)

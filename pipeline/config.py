@@ -267,6 +267,12 @@ class PersonSelectionConfig:
     min_score: float = 0.2            # keypoints below this are ignored by the selection
 
 
+class PersonBoxes(str, Enum):
+    blazepose = "blazepose"          # mediapipe's person detector (in the wheel, offline)
+    full_frame = "full_frame"        # the whole frame as the box (no detector)
+    mmdet = "mmdet"                  # an mmdet detector (e.g. RTMDet person) + the lab's checkpoint
+
+
 @dataclass
 class RTMPoseConfig:
     model: str = "rtmpose-m"          # rtmpose-t/s/m/l (Halpe-26 configs shipped in mmpose) or a config path
@@ -279,6 +285,12 @@ class RTMPoseConfig:
     fp16: bool = False                # CUDA only
     bbox_expand: float = 1.25
     min_person_score: float = 0.3
+    # Boxes on the first frame and after a loss (pipeline/pose2d/person_boxes.py)
+    person_boxes: PersonBoxes = PersonBoxes.blazepose
+    person_detector_min_score: float = 0.5
+    mmdet_model: str = "rtmdet-m-person"      # person_boxes: mmdet; `runlab models` (kind person) or a config path
+    mmdet_checkpoint: Optional[str] = None
+    mmdet_checkpoint_sha256: Optional[str] = None
 
 
 class OpenPoseModel(str, Enum):

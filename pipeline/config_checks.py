@@ -2,8 +2,9 @@
 ids. `config.validate` reports them all at once, each naming its key."""
 from __future__ import annotations
 
-from pipeline.config import (MIN_LENS_FRAMES, Config, IntrinsicsSource, StudyConfig,
-                             TriangulationConfig, board_marker_problem)
+from pipeline.config import (MIN_LENS_FRAMES, Config, DetectorBackend, DetectorConfig,
+                             IntrinsicsSource, PersonBoxes, StudyConfig, TriangulationConfig,
+                             board_marker_problem)
 from pipeline.safety import NAME_PATTERN, NAME_RULE, name_problem
 
 
@@ -56,6 +57,20 @@ def value_problems(cfg: Config) -> list[str]:
         problems.append(f"sync.max_offset_s={cfg.sync.max_offset_s} must be in (0, 10] s")
     problems += _calibration_problems(cfg)
     problems += _study_problems(cfg.study)
+    problems += _rtmpose_problems(cfg.detector)
+    return problems
+
+
+def _rtmpose_problems(detector: DetectorConfig) -> list[str]:
+    r, problems = detector.rtmpose, []
+    if not 0.0 < r.person_detector_min_score < 1.0:
+        problems.append(f"detector.rtmpose.person_detector_min_score={r.person_detector_min_score} "
+                        "must be in (0, 1)")
+    if (detector.backend is DetectorBackend.rtmpose and r.person_boxes is PersonBoxes.mmdet
+            and not (r.mmdet_checkpoint and r.mmdet_checkpoint_sha256)):
+        problems.append("detector.rtmpose.person_boxes=mmdet needs detector.rtmpose.mmdet_checkpoint and "
+                        "detector.rtmpose.mmdet_checkpoint_sha256 (`runlab fetch-model rtmdet-m-person` "
+                        "prints them), or person_boxes: blazepose")
     return problems
 
 

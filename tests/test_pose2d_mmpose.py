@@ -219,3 +219,32 @@ def test_detect_cameras_falls_back_and_refuses_unequal_videos(tmp_path):
     assert [len(c) for c in detect_cameras(PerImage(), videos)] == [4, 3]
     with pytest.raises(VideoError, match="b.mp4 ended after 3 frames"):
         list(iter_lockstep(videos))
+
+
+def _random_checkpoint(config, path):
+    """A checkpoint of random weights built from an mmpose config (as OpenMMLab saves them)."""
+    from pipeline.pose2d.mmpose_backend import build_model
+    model = build_model(config)
+    torch.save({"state_dict": model.state_dict(), "meta": {"dataset_meta": model.dataset_meta}}, path)
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_checkpoint_of_another_model_is_refused_naming_both(tmp_path):
+    """Wrong architecture (an RTMPose-s file for the RTMPose-t config) and wrong keypoint count
+    (a COCO-17 RTMPose-t file for the Halpe-26 config): refused before any inference, the
+    message naming the checkpoint, the config and what differs."""
+    from pipeline.pose2d.checkpoints import shipped_config_dir
+    wrong_size = _random_checkpoint("rtmpose-s", tmp_path / "s.pth")
+    with pytest.raises(CheckpointError) as e:
+        RTMPoseBackend("rtmpose-t", checkpoint=wrong_size[0], sha256=wrong_size[1], device="cpu")
+    msg = str(e.value)
+    assert str(wrong_size[0]) in msg and "config rtmpose-t" in msg
+    assert "the checkpoint is 26 keypoints, RTMPose-s, the config 26 keypoints, RTMPose-t" in msg
+    assert "another shape, e.g. backbone.stem.0.conv.weight [16, 3, 3, 3] vs [12, 3, 3, 3]" in msg
+    coco = shipped_config_dir() / "body_2d_keypoint/rtmpose/body8/rtmpose-t_8xb256-420e_body8-256x192.py"
+    wrong_kpts = _random_checkpoint(coco, tmp_path / "coco17.pth")
+    with pytest.raises(CheckpointError) as e:
+        RTMPoseBackend("rtmpose-t", checkpoint=wrong_kpts[0], sha256=wrong_kpts[1], device="cpu")
+    msg = str(e.value)
+    assert str(wrong_kpts[0]) in msg and "the checkpoint has 17 keypoints, the config 26" in msg
+    assert "head.final_layer.weight [17," in msg

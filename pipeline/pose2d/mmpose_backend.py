@@ -1,21 +1,30 @@
 """The `rtmpose` backend: top-down RTMPose (mmpose 1.3) with a Halpe-26 model, batched crops.
 
-* Model: an mmpose config, by short name (`rtmpose-t|s|m|l`, the Halpe-26 body8 configs that
-  ship inside the mmpose package under `.mim/configs/body_2d_keypoint/rtmpose/body8/`) or by
-  path (inside mmpose's configs unless `run_config_code`: a config is Python). Weights: a
-  checkpoint file whose SHA-256 is verified BEFORE it is read, as data only (checkpoints.py;
-  the lab provides the file; nothing is downloaded). A wrong or missing hash / file is a
-  `CheckpointError` naming the path and the expected and actual hashes.
-* Person boxes (no detector): the first frame and any frame after the track was lost use the
-  full frame as the box; afterwards each forward pass uses, per camera, the union of that
-  camera's keypoint boxes in the previous pass, expanded by `bbox_expand`. One camera
+* Model: an mmpose config, by short name (`rtmpose-t|s|m|l`, ... : the Halpe-26 body8 configs
+  of the model-zoo table `model_zoo.py`, shipped inside the mmpose package under
+  `.mim/configs/body_2d_keypoint/rtmpose/body8/`) or by path (inside mmpose's configs unless
+  `run_config_code`: a config is Python). Weights: a checkpoint file whose SHA-256 is
+  verified BEFORE it is read, as data only (checkpoints.py; `runlab fetch-model` downloads
+  one, the backend never downloads). A wrong or missing hash / file is a `CheckpointError`
+  naming the path and the expected and actual hashes; so is a checkpoint that does not fit
+  the config (`check_fits`: keypoint count, weight shapes), naming both.
+* Person boxes: `person_boxes` (a callable frame -> [(box, score)], e.g.
+  `person_boxes.BlazePersonDetector`, mediapipe's offline person detector) gives the box on
+  the first frame of each camera and whenever the track is lost: no person above
+  `min_person_score` in a pass (score drop), or the keypoints reaching the edge of the crop
+  (the runner leaving the box, `EDGE_MARGIN`); `person_boxes.choose_box` picks the runner
+  among the detections (the one overlapping the last box, else score x size x centrality).
+  A frame where the detector finds nobody yields no candidate. Without `person_boxes`, those
+  frames use the full frame as the box (the former behaviour). Afterwards each forward pass
+  uses, per camera, the union of that camera's keypoint boxes in the previous pass, expanded
+  by `bbox_expand`. One camera
   (`detect`): a pass holds `batch_size` consecutive frames (batch_size=1: the previous
   frame's keypoints). C cameras in lockstep (`detect_cameras`): a pass holds batch_size // C
   consecutive frames of every camera, so a pass of batch_size crops leaves each box C times
   fresher than per camera. Alternatively `detect(frames, boxes=...)` takes external boxes
   per frame (e.g. from OpenPose or a detector) and returns one candidate per box.
-  RTMDet (mmdet) is NOT used: its weights are another download and its NMS/RoIAlign need
-  the compiled mmcv; `mmcv_compat` provides a pure-torch NMS should it be wired later.
+  An mmdet detector (RTMDet) with the lab's checkpoint is the other box source
+  (`person_boxes.MMDetPersonDetector`, through `mmcv_compat`'s pure-torch NMS).
 * Crops: the box is widened to the model's aspect ratio (192:256), warped with cv2.warpAffine
   (`crop_matrix`), normalised as the config's data_preprocessor says, and run through the
   model `batch_size` crops at a time (crops of consecutive frames, and of all cameras with
@@ -32,7 +41,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -41,17 +50,16 @@ from pipeline.errors import RunlabError
 from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, read_checkpoint,  # noqa: F401
                                          shipped_config_dir, verify_checkpoint)
 from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
+from pipeline.pose2d.model_zoo import MODELS
+from pipeline.pose2d.person_boxes import choose_box
 from pipeline.skeleton import KEYPOINTS
 
 log = logging.getLogger(__name__)
 
-RTMPOSE_CONFIGS = {
-    "rtmpose-t": "rtmpose-t_8xb1024-700e_body8-halpe26-256x192.py",
-    "rtmpose-s": "rtmpose-s_8xb1024-700e_body8-halpe26-256x192.py",
-    "rtmpose-m": "rtmpose-m_8xb512-700e_body8-halpe26-256x192.py",
-    "rtmpose-l": "rtmpose-l_8xb512-700e_body8-halpe26-256x192.py",
-}
-_CONFIG_DIR = ("body_2d_keypoint", "rtmpose", "body8")
+# Short names -> config under mmpose's shipped configs (the model-zoo table, model_zoo.py).
+RTMPOSE_CONFIGS = {m.name: m.config for m in MODELS if m.kind == "pose"}
+
+EDGE_MARGIN = 0.02      # keypoints this close (share of the crop) to a crop's edge: re-detect
 
 # Canonical keypoints a model may lack, derived as midpoints of two it has (min score).
 _DERIVED = {"head": ("left_ear", "right_ear"), "neck": ("left_shoulder", "right_shoulder"),
@@ -62,7 +70,7 @@ def resolve_config(config: Union[str, Path], run_config_code: bool = False) -> P
     """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist). A path
     outside mmpose's shipped configs needs `run_config_code` (the config is Python)."""
     if str(config) in RTMPOSE_CONFIGS:
-        path = shipped_config_dir().joinpath(*_CONFIG_DIR, RTMPOSE_CONFIGS[str(config)])
+        path = shipped_config_dir().parent / RTMPOSE_CONFIGS[str(config)]
     else:
         path = Path(config)
     if not path.is_file():
@@ -139,24 +147,67 @@ def build_model(config: Union[str, Path], device: str = "cpu", run_config_code: 
         return init_model(str(resolve_config(config, run_config_code)), None, device=device)
 
 
-def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str]) -> None:
-    """Verify the hash, read the file as data only, then load the weights (strictly: every
-    model weight must be there)."""
+def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str],
+                    config: Union[str, Path] = "the model config") -> None:
+    """Verify the hash, read the file as data only, check that it fits the config (keypoint
+    count, every weight present with the config's shape), then load the weights."""
     ckpt = read_checkpoint(path, expected_sha256)
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f"pose checkpoint {path}: no state_dict inside")
     state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}
+    meta = ckpt.get("meta", {}) if isinstance(ckpt, dict) else {}
+    check_fits(model, state, meta if isinstance(meta, dict) else {}, path, config)
     result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise CheckpointError(f"pose checkpoint {path} does not fit the model config: "
-                              f"{len(result.missing_keys)} weights missing, e.g. {result.missing_keys[:3]}")
     if result.unexpected_keys:
         log.warning("pose checkpoint %s: %d unused entries, e.g. %s", path,
                     len(result.unexpected_keys), result.unexpected_keys[:3])
-    meta = ckpt.get("meta", {}) if isinstance(ckpt, dict) else {}
     if isinstance(meta, dict) and "dataset_meta" in meta:
         model.dataset_meta = meta["dataset_meta"]
+
+
+# CSPNeXt stem width (channels of its first conv) -> RTMPose size, to name what a file is
+_STEM_WIDTH = {12: "RTMPose-t", 16: "RTMPose-s", 24: "RTMPose-m", 32: "RTMPose-l", 40: "RTMPose-x"}
+_STEM = "backbone.stem.0.conv.weight"
+_FINAL = "head.final_layer.weight"
+
+
+def _describe(shapes: dict) -> str:
+    parts = []
+    if _FINAL in shapes:
+        parts.append(f"{shapes[_FINAL][0]} keypoints")
+    if _STEM in shapes:
+        parts.append(_STEM_WIDTH.get(shapes[_STEM][0], f"a backbone {shapes[_STEM][0]} channels wide"))
+    return ", ".join(parts) or "another architecture"
+
+
+def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: Union[str, Path],
+               what: str = "pose checkpoint") -> None:
+    """CheckpointError naming the checkpoint and the config when the weights cannot be this
+    model's: a different keypoint count (dataset_meta or head shape), a weight of another shape
+    (another size / architecture), or weights missing."""
+    wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    given = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    n_model = model.dataset_meta.get("num_keypoints") if getattr(model, "dataset_meta", None) else None
+    n_ckpt = (meta.get("dataset_meta") or {}).get("num_keypoints") if isinstance(meta.get("dataset_meta"), dict) else None
+    if n_ckpt is None and _FINAL in given:
+        n_ckpt = given[_FINAL][0]
+    missing = [k for k in wanted if k not in given]
+    reshaped = [k for k in wanted if k in given and given[k] != wanted[k]]
+    if n_ckpt == n_model and not missing and not reshaped:
+        return
+    what = f"{what} {path} does not fit the config {config}"
+    if n_ckpt is not None and n_model is not None and n_ckpt != n_model:
+        what += f": the checkpoint has {n_ckpt} keypoints, the config {n_model}"
+    elif reshaped:
+        what += f": the checkpoint is {_describe(given)}, the config {_describe(wanted)}"
+    if reshaped:
+        k = reshaped[0]
+        what += f"; {len(reshaped)} weights have another shape, e.g. {k} {list(given[k])} vs {list(wanted[k])}"
+    if missing:
+        what += f"; {len(missing)} weights missing, e.g. {missing[:3]}"
+    raise CheckpointError(what + ". Choose the config the checkpoint was trained with "
+                          "(detector.rtmpose.model; `runlab models` lists the pairs)")
 
 
 class RTMPoseBackend:
@@ -166,7 +217,8 @@ class RTMPoseBackend:
                  sha256: Optional[str] = None, device: str = "auto", fp16: bool = False,
                  batch_size: int = 16, bbox_expand: float = 1.25, min_person_score: float = 0.3,
                  flip_test: bool = False, allow_random_weights: bool = False,
-                 run_config_code: bool = False):
+                 run_config_code: bool = False,
+                 person_boxes: Optional[Callable[[np.ndarray], list[tuple[np.ndarray, float]]]] = None):
         import torch
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -176,12 +228,13 @@ class RTMPoseBackend:
             fp16 = False
         self.fp16, self.batch_size, self.bbox_expand = fp16, batch_size, bbox_expand
         self.min_person_score, self.flip_test = min_person_score, flip_test
+        self.person_boxes = person_boxes                      # frame -> [(box, score)]; None: full frame
         if checkpoint is None and not allow_random_weights:
             raise CheckpointError("the rtmpose backend needs a checkpoint file and its sha256 "
                                   "(random weights only for tests and benchmarks)")
         self.model = build_model(config, "cpu", run_config_code)
         if checkpoint is not None:
-            load_checkpoint(self.model, checkpoint, sha256)
+            load_checkpoint(self.model, checkpoint, sha256, config)
         self.model.to(self.device).eval()
         if self.fp16:
             self.model.half()
@@ -245,27 +298,51 @@ class RTMPoseBackend:
             out[f].append(Person.from_keypoints(self.mapping.apply(src)))
         return out
 
-    def _track_group(self, group: list[Sequence[np.ndarray]],
-                     tracks: list[Optional[np.ndarray]]) -> list[list[list[Person]]]:
+    def _track_group(self, group: list[Sequence[np.ndarray]], tracks: list[Optional[np.ndarray]],
+                     last: list[Optional[np.ndarray]]) -> list[list[list[Person]]]:
         """Tracked candidates of a group of steps (group[s][c] = frame of camera c at step s);
-        updates tracks[c] to the union of camera c's keypoint boxes in this group."""
+        updates tracks[c] to the union of camera c's keypoint boxes in this group (None =
+        lost) and last[c] to the last box camera c had."""
         n_cams = len(tracks)
         frames = [fr for step in group for fr in step]        # step-major: each pass mixes cameras
         boxes, expands = [], []
         for i, fr in enumerate(frames):
-            track = tracks[i % n_cams]
-            if track is None:                                 # start / lost: the full frame
+            c = i % n_cams
+            if tracks[c] is not None:
+                boxes.append([tracks[c]])
+                expands.append(self.bbox_expand)
+            elif self.person_boxes is not None:               # start / lost: ask the detector
+                found = choose_box(self.person_boxes(fr), (fr.shape[1], fr.shape[0]), last[c])
+                boxes.append([] if found is None else [found])
+                expands.append(self.bbox_expand)
+            else:                                             # start / lost: the full frame
                 boxes.append([np.array([0.0, 0.0, fr.shape[1] - 1.0, fr.shape[0] - 1.0])])
                 expands.append(1.0)
-            else:
-                boxes.append([track])
-                expands.append(self.bbox_expand)
         kept = [[p for p in ps if p.score >= self.min_person_score] for ps in self._people(frames, boxes, expands)]
+        leaving = [False] * n_cams
+        if self.person_boxes is not None:                     # a crop's keypoints at its edge
+            for i, ps in enumerate(kept):
+                for p in ps:
+                    kb = keypoint_box(p.keypoints, self.min_person_score)
+                    if kb is not None and boxes[i] and self._left_the_box(kb, boxes[i][0]):
+                        leaving[i % n_cams] = True
         for c in range(n_cams):
             found = [keypoint_box(p.keypoints, self.min_person_score) for ps in kept[c::n_cams] for p in ps]
             found = np.array([b for b in found if b is not None])
-            tracks[c] = np.r_[found[:, :2].min(0), found[:, 2:].max(0)] if len(found) else None
+            union = np.r_[found[:, :2].min(0), found[:, 2:].max(0)] if len(found) else None
+            if leaving[c]:
+                union = None                                  # re-detect in the next pass
+            tracks[c] = union
+            last[c] = union if union is not None else last[c]
         return [kept[s * n_cams:(s + 1) * n_cams] for s in range(len(group))]
+
+    def _left_the_box(self, keypoints_box: np.ndarray, box: np.ndarray) -> bool:
+        """True when the keypoints reach the edge of the crop `box` gave (within EDGE_MARGIN
+        of the crop's size): the runner may be leaving it."""
+        center, scale = box_to_center_scale(box, self.input_size[0] / self.input_size[1], self.bbox_expand)
+        lo, hi = center - scale / 2, center + scale / 2
+        margin = EDGE_MARGIN * scale
+        return bool((keypoints_box[:2] <= lo + margin).any() or (keypoints_box[2:] >= hi - margin).any())
 
     # -- the backend interface --------------------------------------------------------------
     def detect_cameras(self, steps: Iterable[Sequence[np.ndarray]]) -> Iterator[list[list[Person]]]:
@@ -276,11 +353,12 @@ class RTMPoseBackend:
         the previous pass (full frame at the start and after a loss). With C = 1 this is
         `detect` without boxes."""
         tracks: Optional[list[Optional[np.ndarray]]] = None
+        last: list[Optional[np.ndarray]] = []
         group: list[Sequence[np.ndarray]] = []
         per_pass = 1
         for step in steps:
             if tracks is None:
-                tracks = [None] * len(step)
+                tracks, last = [None] * len(step), [None] * len(step)
                 per_pass = max(1, self.batch_size // len(step))
             if len(step) != len(tracks):
                 raise ValueError(f"rtmpose: a step has {len(step)} frames, the first had {len(tracks)} cameras")
@@ -288,10 +366,10 @@ class RTMPoseBackend:
                 _check_frame(frame)
             group.append(step)                                # held: at most batch_size frames
             if len(group) == per_pass:
-                yield from self._track_group(group, tracks)
+                yield from self._track_group(group, tracks, last)
                 group = []
         if group:
-            yield from self._track_group(group, tracks)
+            yield from self._track_group(group, tracks, last)
 
     def detect(self, frames: Iterable[np.ndarray],
                boxes: Optional[Iterable[Sequence[np.ndarray]]] = None) -> Iterator[list[Person]]:

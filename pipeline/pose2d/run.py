@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import DetectorBackend, DetectorConfig
+from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes
 from pipeline.geometry import Camera
 from pipeline.io.video import VideoError
 from pipeline.pose2d.base import PoseBackend, detect_cameras, select_runners
@@ -23,9 +23,20 @@ def make_backend(cfg: DetectorConfig) -> PoseBackend:
     if cfg.backend is DetectorBackend.rtmpose:
         from pipeline.pose2d.mmpose_backend import RTMPoseBackend
         r = cfg.rtmpose
+        finder = None
+        if r.person_boxes is PersonBoxes.blazepose:
+            from pipeline.pose2d.person_boxes import BlazePersonDetector
+            finder = BlazePersonDetector(r.person_detector_min_score)
+        elif r.person_boxes is PersonBoxes.mmdet:
+            from pipeline.pose2d.mmpose_backend import resolve_device
+            from pipeline.pose2d.person_boxes import MMDetPersonDetector
+            finder = MMDetPersonDetector(r.mmdet_model, r.mmdet_checkpoint, r.mmdet_checkpoint_sha256,
+                                         r.person_detector_min_score, resolve_device(r.device),
+                                         r.run_config_code)
         return RTMPoseBackend(r.model, r.checkpoint, r.checkpoint_sha256, device=r.device,
                               fp16=r.fp16, batch_size=r.batch_size, bbox_expand=r.bbox_expand,
-                              min_person_score=r.min_person_score, run_config_code=r.run_config_code)
+                              min_person_score=r.min_person_score, run_config_code=r.run_config_code,
+                              person_boxes=finder)
     raise ValueError(f"{cfg.backend.value} is not a video backend")
 
 
