@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def list_models() -> int:
+    """`runlab models` (its import kept out of `main`, so no stage's code deps include it)."""
+    from pipeline.pose2d.model_zoo import table_text
+    print(table_text())
+    return 0
+
+
 def fetch_model(name: str, mirror: str | None, sha256: str | None, cache: str | None) -> None:
     from pipeline.pose2d.model_zoo import config_lines, fetch_model as fetch, get
     path, digest = fetch(name, mirror, Path(cache) if cache else None, sha256)
@@ -233,9 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params, args.session)}")
             return 0
         if args.command == "models":
-            from pipeline.pose2d.model_zoo import table_text
-            print(table_text())
-            return 0
+            return list_models()
         if args.command == "fetch-model":
             fetch_model(args.name, args.mirror, args.sha256, args.cache)
             return 0

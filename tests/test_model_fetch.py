@@ -184,7 +184,7 @@ def test_fetch_model_through_a_mirror_and_the_cli(server, tmp_path, monkeypatch,
 
 def test_config_lines_compose(tmp_path):
     from pipeline.config import compose
-    from conftest import REPO
+    from scenes import REPO
     line = config_lines("rtmpose-s", tmp_path / "w.pth", "a" * 64)
     overrides = [t for t in line.replace("\\\n", " ").split() if "=" in t]
     cfg = compose(REPO / "conf", overrides)
@@ -212,7 +212,7 @@ def test_models_listing_on_the_command_line(capsys):
 
 def test_person_detector_config_lines_compose(tmp_path):
     from pipeline.config import PersonBoxes, compose
-    from conftest import REPO
+    from scenes import REPO
     line = config_lines("rtmdet-m-person", tmp_path / "d.pth", "b" * 64)
     overrides = ["detector=rtmpose"] + [t for t in line.replace("\\\n", " ").split() if "=" in t]
     r = compose(REPO / "conf", overrides).detector.rtmpose

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
+from scenes import SHARED_DATA
 from pipeline.pose2d.person_boxes import choose_box
 
 DEMO = SHARED_DATA / "pose2sim-demo" / "balancing"
@@ -289,7 +289,7 @@ def test_mmdet_config_outside_the_shipped_ones_is_refused(tmp_path):
 
 def test_mmdet_boxes_need_a_checkpoint_in_config():
     from pipeline.config import ConfigError, compose
-    from conftest import REPO
+    from scenes import REPO
     with pytest.raises(ConfigError, match="mmdet_checkpoint"):
         compose(REPO / "conf", ["detector=rtmpose", "detector.rtmpose.person_boxes=mmdet"])
     cfg = compose(REPO / "conf", ["detector=rtmpose", "detector.rtmpose.person_boxes=mmdet",
