@@ -7,3 +7,7 @@ anything else is a bug and keeps its traceback.
 
 class RunlabError(Exception):
     """An input or configuration problem, phrased for the person who can fix it."""
+
+
+class ConfigError(RunlabError, ValueError):
+    """A configuration problem, phrased for the person who wrote the config."""

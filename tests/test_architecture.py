@@ -15,6 +15,7 @@ ROOT_MODULES = {
     "errors": "core", "geometry": "core", "skeleton": "core", "dlt": "core",
     "progress": "core", "safety": "core",
     "config": "config", "config_checks": "config", "config_text": "config",
+    "config_detector": "config",
     "study": "study", "studies": "study",
     "cli": "cli",
 }
