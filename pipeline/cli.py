@@ -9,6 +9,7 @@
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope (either file) calibration -> ours
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
+    runlab cluster repro [--address A] [targets]   the stale stages as Ray tasks (docs/cluster.md)
 """
 from __future__ import annotations
 
@@ -66,7 +67,27 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--calibration", default=None, help="default: the configured session's calibration.toml")
     exp.add_argument("--session", default=None, help="session id (needed when the study has several)")
     exp.add_argument("--params", default="params.yaml")
+    cluster = sub.add_parser("cluster", help="run a study's stale DVC stages on a Ray cluster")
+    cluster_sub = cluster.add_subparsers(dest="cluster_command", required=True)
+    crepro = cluster_sub.add_parser("repro", help="like `dvc repro`, each stale stage a Ray task "
+                                    "(docs/cluster.md)")
+    crepro.add_argument("--address", default=None, help="Ray cluster (e.g. auto, 10.0.0.1:6379); "
+                        "default: start a local Ray instance")
+    crepro.add_argument("--retries", type=int, default=2, help="reruns of a stage whose Ray worker died")
+    crepro.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray instance "
+                        "(without --address; default: all)")
+    crepro.add_argument("targets", nargs="*", help="dvc.yaml files or stage names (default: dvc.yaml)")
     return p
+
+
+def cluster_repro(args: argparse.Namespace) -> int:
+    from pipeline.cluster.repro import repro
+
+    s = repro(args.targets or None, address=args.address, retries=args.retries, num_cpus=args.num_cpus)
+    counts = ", ".join(f"{status} {len(s.by_status(status))}"
+                       for status in ("ran", "restored", "unchanged", "failed", "skipped"))
+    print(f"runlab cluster repro: {counts} in {s.wall_seconds:.1f} s")
+    return 0 if s.ok else 1
 
 
 def export_calibration(out: str, fmt: str, calibration: str | None, params: str,
@@ -190,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export-calibration":
             print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params, args.session)}")
             return 0
+        if args.command == "cluster":
+            return cluster_repro(args)
         if args.command == "board-image":
             path = write_board_image(args.dpi, args.out, args.overrides)
             print(f"wrote {path}: print it at {args.dpi:g} dpi without scaling, then measure a square")

@@ -86,9 +86,22 @@ def run_command(cmd: Command) -> dict:
     env.update(dict(cmd.env))
     start = time.perf_counter()
     proc = subprocess.run(list(cmd.argv), cwd=cmd.cwd, env=env, shell=False, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                          preexec_fn=_die_with_parent)
     return {"returncode": proc.returncode, "output": proc.stdout[-OUTPUT_TAIL_CHARS:],
             "seconds": time.perf_counter() - start, "node": socket.gethostname()}
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL it when the Ray worker dies (Linux), so a killed worker or driver
+    leaves no command writing into outputs that a rerun is rewriting."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def submit(cmd: Command, res: dict[str, float], retries: int):
@@ -108,11 +121,13 @@ def connect(address: str | None, num_cpus: int | None = None) -> bool:
 
     if ray.is_initialized():
         return False
-    kwargs = {"include_dashboard": False, "log_to_driver": False}
+    kwargs: dict = {"log_to_driver": False}
     if address:
         kwargs["address"] = address
-    elif num_cpus:
-        kwargs["num_cpus"] = num_cpus
+    else:
+        kwargs["include_dashboard"] = False
+        if num_cpus:
+            kwargs["num_cpus"] = num_cpus
     try:
         ray.init(**kwargs)
     except ConnectionError as exc:
