@@ -1,6 +1,7 @@
 """The stage graph of the targets, from DVC's own Repo API (the plan of `dvc repro`)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,8 @@ def plan(repo: "Repo", targets: list[str] | None = None) -> Plan:
 
     with lock_repo(repo):
         try:
-            stages = collect_stages(repo, list(targets or [PROJECT_FILE]))
+            # no target: the project's own dvc.yaml (a bare name would be read from the cwd)
+            stages = collect_stages(repo, list(targets or [os.path.join(repo.root_dir, PROJECT_FILE)]))
             graph = get_active_graph(repo.index.graph)
         except DvcException as exc:
             raise ClusterError(f"cannot collect {' '.join(targets or [PROJECT_FILE])}: {exc}") from exc
