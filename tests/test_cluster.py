@@ -46,7 +46,8 @@ BIN = Path(sys.executable).parent
 
 
 def _env(**extra) -> dict:
-    env = dict(os.environ, **GIT_ID, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0")
+    env = dict(os.environ, **GIT_ID, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0",
+               RAY_AUTH_MODE="token")
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     env.update(extra)
     return env
@@ -181,3 +182,102 @@ def test_only_plain_runlab_commands_are_dispatched(tmp_path, monkeypatch):
                env=_env(PYTHONPATH=str(Path(__file__).resolve().parents[1])))
     assert cli.returncode == 2 and "does not start with `runlab`" in cli.stderr, cli.stdout + cli.stderr
     assert not list(tmp_path.rglob("PWNED"))
+
+
+# --- on a real Ray instance ------------------------------------------------------------------
+@pytest.mark.slow
+def test_cli_on_ray_start_head_matches_dvc_and_a_threshold_reruns_only_analysis(base, tmp_path):
+    """Through the CLI against `ray start --head` on 127.0.0.1: every stage after calibrate
+    runs once and is recorded, so `dvc status` is clean and `dvc repro` runs nothing; the
+    outputs are those a serial, forced `dvc repro` writes again (same hashes in dvc.lock).
+    Then a changed analysis threshold dispatches only analyze, report_trial and report."""
+    lab = _copy(base, tmp_path)
+    port = _free_port()
+    head = subprocess.Popen([str(BIN / "ray"), "start", "--head", "--block", f"--port={port}",
+                             "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
+                             f"--object-store-memory={80 * 1024 * 1024}"],
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while _run(lab, str(BIN / "ray"), "status", f"--address={address}", timeout=60).returncode != 0:
+            assert head.poll() is None and time.time() < deadline, "ray start --head did not come up"
+            time.sleep(2)
+        first = _run(lab, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--address", address)
+        out = first.stdout + first.stderr
+        assert first.returncode == 0, out[-4000:]
+        outcomes = _outcomes(out)
+        assert {s for s, v in outcomes.items() if v == "ran"} == AFTER_CALIBRATION, out[-4000:]
+        assert {s for s, v in outcomes.items() if v == "unchanged"} == {"synth@s01", "calibrate@s01"}
+        assert _status(lab) == set()
+        again = _dvc(lab, "repro")
+        assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+        # parity: a serial, forced `dvc repro` of one trial's chain writes the same outputs
+        chain = {f"{k}@t01" for k in TRIAL_KINDS}
+        before = _lock_outs(lab, chain)
+        serial = _dvc(lab, "repro", "-f", "-s", *sorted(chain, key=lambda s: TRIAL_KINDS.index(s.split("@")[0])))
+        assert serial.returncode == 0, serial.stdout[-3000:] + serial.stderr[-3000:]
+        assert _lock_outs(lab, chain) == before
+        assert _status(lab) == set()
+
+        params = lab / "params.yaml"
+        params.write_text(params.read_text().replace("max_pelvic_drop_deg: 7.0", "max_pelvic_drop_deg: 6.0"))
+        second = _run(lab, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--address", address)
+        assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+        ran = {s for s, v in _outcomes(second.stdout).items() if v == "ran"}
+        assert ran == {f"{k}@{t}" for k in ("analyze", "report_trial") for t in ("t01", "t02", "t03")} | {"report"}
+        assert _status(lab) == set()
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)    # --block: ray start stops the processes it started
+        try:
+            head.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+
+
+@pytest.mark.slow
+def test_faults_are_retried_or_skipped_and_a_killed_driver_finishes_on_rerun(base, tmp_path):
+    """With the faulty `runlab` test double on the workers' PATH: the driver is SIGKILLed
+    after its first recorded stage; the rerun reruns only what was not recorded, finishes the
+    other trials while detect@t02 (a corrupt video) fails and its downstream stages are
+    skipped, a worker killed under sync@t03 is retried by Ray, and analyze@t01, whose input
+    changed while it ran, is not recorded. Nothing failed looks finished to `dvc status`."""
+    lab = _copy(base, tmp_path)
+    bindir, markers = tmp_path / "bin", tmp_path / "markers"
+    bindir.mkdir(), markers.mkdir()
+    double = Path(__file__).parent / "doubles" / "runlab_faulty.py"
+    (bindir / "runlab").write_text(f"#!{sys.executable}\n" + double.read_text())
+    (bindir / "runlab").chmod(0o755)
+    env = _env(PATH=f"{bindir}{os.pathsep}{_env()['PATH']}", RUNLAB_TEST_FAIL_STAGE="detect@t02")
+
+    killed = _driver(lab, "--num-cpus", "2", env=env)
+    recorded_before_kill = set()
+    for line in killed.stdout:
+        found = _outcomes(line)
+        if "ran" in found.values():
+            recorded_before_kill = {s for s, v in found.items() if v == "ran"}
+            os.killpg(killed.pid, signal.SIGKILL)
+            break
+    killed.wait(60)
+    assert recorded_before_kill, "the driver recorded nothing before it was killed"
+
+    env.update(RUNLAB_TEST_KILL_WORKER_STAGE="sync@t03", RUNLAB_TEST_MARKERS=str(markers),
+               RUNLAB_TEST_TOUCH_STAGE="analyze@t01",
+               RUNLAB_TEST_TOUCH_FILE=str(lab / "results" / "cl" / "trials" / "t01" / "sync.json"))
+    rerun = _driver(lab, "--num-cpus", "2", env=env)
+    out, _ = rerun.communicate(timeout=600)
+    outcomes = _outcomes(out)
+    assert rerun.returncode == 1, out[-4000:]
+    assert all(outcomes[s] == "unchanged" for s in recorded_before_kill), out[-4000:]
+    assert outcomes["detect@t02"] == "failed" and "the video is corrupt" in out
+    t02_downstream = {f"{k}@t02" for k in TRIAL_KINDS[1:]} | {"report"}
+    assert {s for s, v in outcomes.items() if v == "skipped"} == t02_downstream | {"report_trial@t01"}
+    assert (markers / "killed-sync@t03").exists()          # the worker did die once
+    assert outcomes["sync@t03"] == "ran" and outcomes["report_trial@t03"] == "ran"
+    assert outcomes["analyze@t01"] == "failed" and "changed while analyze@t01 ran" in out
+    stale = _status(lab)
+    assert {"detect@t02", "analyze@t01", "report_trial@t01", "report"} <= stale
+    assert not stale & {f"{k}@t03" for k in TRIAL_KINDS}
