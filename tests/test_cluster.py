@@ -254,15 +254,16 @@ def test_faults_are_retried_or_skipped_and_a_killed_driver_finishes_on_rerun(bas
     env = _env(PATH=f"{bindir}{os.pathsep}{_env()['PATH']}", RUNLAB_TEST_FAIL_STAGE="detect@t02")
 
     killed = _driver(lab, "--num-cpus", "2", env=env)
-    recorded_before_kill = set()
+    recorded_before_kill, first_output = set(), []
     for line in killed.stdout:
+        first_output.append(line)
         found = _outcomes(line)
         if "ran" in found.values():
             recorded_before_kill = {s for s, v in found.items() if v == "ran"}
             os.killpg(killed.pid, signal.SIGKILL)
             break
     killed.wait(60)
-    assert recorded_before_kill, "the driver recorded nothing before it was killed"
+    assert recorded_before_kill, "the driver recorded nothing before it was killed:\n" + "".join(first_output)[-3000:]
 
     env.update(RUNLAB_TEST_KILL_WORKER_STAGE="sync@t03", RUNLAB_TEST_MARKERS=str(markers),
                RUNLAB_TEST_TOUCH_STAGE="analyze@t01",

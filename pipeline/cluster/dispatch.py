@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 ALLOWED_PROGRAM = "runlab"
 OUTPUT_TAIL_CHARS = 4000
+OBJECT_STORE_BYTES = 200 * 1024 * 1024   # tasks pass only small dicts; Ray's default takes 30% of RAM
 _TASK = None      # run_command as a Ray remote function, made once
 
 
@@ -125,7 +126,8 @@ def connect(address: str | None, num_cpus: int | None = None) -> bool:
     if address:
         kwargs["address"] = address
     else:
-        kwargs["include_dashboard"] = False
+        # "local": a new instance even where `ray start` left an address in /tmp/ray
+        kwargs.update(address="local", include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES)
         if num_cpus:
             kwargs["num_cpus"] = num_cpus
     try:
