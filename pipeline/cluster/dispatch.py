@@ -118,7 +118,11 @@ def submit(cmd: Command, res: dict[str, float], retries: int):
 def connect(address: str | None, num_cpus: int | None = None) -> bool:
     """Join the cluster at `address` (e.g. `auto`, `10.0.0.1:6379`), or start a local Ray
     instance. Returns whether this call initialised Ray (and so should shut it down)."""
-    import ray
+    try:
+        import ray
+    except ImportError as exc:
+        raise ClusterError("Ray is not installed in this environment: run `make setup` "
+                           "(requirements/lock.txt pins it)") from exc
 
     if ray.is_initialized():
         return False
