@@ -4,7 +4,8 @@ calibrate stages, the remaining 16 stages once serially through `dvc repro` and 
 the driver on a local Ray instance (2 CPUs).
 
 Prints one line: serial and driver wall time, their ratio, the driver's scheduling overhead
-per stage (dispatch to recorded, minus the command's own run time; Ray start not included)
+per stage (the driver's judge/submit/record time and the result's latency; waiting in
+Ray's queue for a free CPU is printed apart; Ray start not included)
 and the mean command time per stage kind (what docs/cluster.md projects from).
 """
 from __future__ import annotations
@@ -74,10 +75,11 @@ def main() -> None:
     for o in ran:
         per_kind[o.stage.split("@")[0]].append(o.seconds)
     overhead = sum(o.overhead for o in ran) / len(ran)
+    queued = sum(o.queued for o in ran) / len(ran)
     kinds = " ".join(f"{k} {sum(v) / len(v):.1f}" for k, v in per_kind.items())
     print(f"cluster repro: 16 stages after calibrate, 2 CPUs | serial dvc repro {serial:.1f} s | "
           f"driver {summary.wall_seconds:.1f} s (incl. Ray start) | ratio {serial / summary.wall_seconds:.2f}x | "
-          f"overhead {overhead:.2f} s/stage | mean command s: {kinds}")
+          f"overhead {overhead:.2f} s/stage (+ {queued:.2f} s queued for a CPU) | mean command s: {kinds}")
 
 
 if __name__ == "__main__":

@@ -85,12 +85,14 @@ def run_command(cmd: Command) -> dict:
 
     env = dict(os.environ)
     env.update(dict(cmd.env))
+    started = time.time()
     start = time.perf_counter()
     proc = subprocess.run(list(cmd.argv), cwd=cmd.cwd, env=env, shell=False, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
                           preexec_fn=_die_with_parent)
     return {"returncode": proc.returncode, "output": proc.stdout[-OUTPUT_TAIL_CHARS:],
-            "seconds": time.perf_counter() - start, "node": socket.gethostname()}
+            "seconds": time.perf_counter() - start, "node": socket.gethostname(),
+            "started": started, "ended": time.time()}
 
 
 def _die_with_parent() -> None:

@@ -21,7 +21,8 @@ class Outcome:
     status: str              # unchanged | restored | ran | failed | skipped
     detail: str = ""
     seconds: float = 0.0     # the command's own run time
-    overhead: float = 0.0    # dispatch to result, minus the command's run time
+    overhead: float = 0.0    # driver time on the stage (judge, submit, record) + result latency
+    queued: float = 0.0      # submitted to started on a worker: waiting for a free CPU/GPU or worker
     node: str = ""
 
 
@@ -87,6 +88,7 @@ def repro(targets: list[str] | None = None, address: str | None = None, retries:
                 with lock_repo(repo):
                     for s in batch:
                         try:
+                            t_judge = time.perf_counter()
                             verdict = judge(s, p.upstream[s])
                             if verdict is Verdict.UNCHANGED:
                                 finish(s, Outcome(s.addressing, "unchanged"))
@@ -96,13 +98,15 @@ def repro(targets: list[str] | None = None, address: str | None = None, retries:
                             else:
                                 res = dispatch.resources(s, cluster, _cameras(s))
                                 ref = dispatch.submit(commands[s], res, retries)
-                                running[ref] = (s, deps_snapshot(s), time.perf_counter())
+                                running[ref] = (s, deps_snapshot(s), time.time(),
+                                                time.perf_counter() - t_judge)
                         except (DvcException, NotRecorded) as exc:
                             finish(s, Outcome(s.addressing, "failed", str(exc)))
                 continue
             done, _ = ray.wait(list(running), num_returns=1)
             ref = done[0]
-            s, before, t0 = running.pop(ref)
+            s, before, submitted, driver_s = running.pop(ref)
+            received = time.time()
             try:
                 result = ray.get(ref)
             except ray.exceptions.RayError as exc:   # worker died more often than retries allow
@@ -110,15 +114,18 @@ def repro(targets: list[str] | None = None, address: str | None = None, retries:
                                   f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
                 continue
             outcome = Outcome(s.addressing, "ran", seconds=result["seconds"], node=result["node"],
-                              overhead=max(0.0, time.perf_counter() - t0 - result["seconds"]))
+                              queued=max(0.0, result["started"] - submitted),
+                              overhead=driver_s + max(0.0, received - result["ended"]))
             if result["returncode"] != 0:
                 outcome.status = "failed"
                 outcome.detail = (f"`{' '.join(commands[s].argv)}` exited with {result['returncode']}; "
                                   f"its output ends:\n{result['output'].rstrip()}")
             else:
                 try:
+                    t_record = time.perf_counter()
                     with lock_repo(repo):
                         record(s, before)
+                    outcome.overhead += time.perf_counter() - t_record
                 except (DvcException, NotRecorded) as exc:
                     outcome.status, outcome.detail = "failed", f"not recorded: {exc}"
             finish(s, outcome)
