@@ -282,3 +282,18 @@ def test_faults_are_retried_or_skipped_and_a_killed_driver_finishes_on_rerun(bas
     stale = _status(lab)
     assert {"detect@t02", "analyze@t01", "report_trial@t01", "report"} <= stale
     assert not stale & {f"{k}@t03" for k in TRIAL_KINDS}
+
+
+def test_resources_detect_takes_a_gpu_where_there_is_one_calibrate_a_cpu_per_camera():
+    from types import SimpleNamespace
+
+    from pipeline.cluster.dispatch import resources
+
+    gpu_cluster = {"CPU": 32, "GPU": 4, "_max_node_cpus": 16}
+    cpu_cluster = {"CPU": 2, "_max_node_cpus": 2}
+    detect, calibrate, analyze = (SimpleNamespace(name=n) for n in ("detect@t01", "calibrate@s01", "analyze@t01"))
+    assert resources(detect, gpu_cluster, cameras=4) == {"num_cpus": 1, "num_gpus": 1}
+    assert resources(detect, cpu_cluster, cameras=4) == {"num_cpus": 1}
+    assert resources(calibrate, gpu_cluster, cameras=4) == {"num_cpus": 4}
+    assert resources(calibrate, cpu_cluster, cameras=4) == {"num_cpus": 2}   # never more than a node has
+    assert resources(analyze, gpu_cluster, cameras=4) == {"num_cpus": 1}
