@@ -13,6 +13,7 @@
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
     runlab models                       the pose checkpoints fetch-model knows (URL, hash, config)
     runlab fetch-model NAME [--mirror URL]  download one into the cache, verified; prints the config
+    runlab cluster repro [--address A] [targets]   the stale stages as Ray tasks (docs/cluster.md)
 """
 from __future__ import annotations
 
@@ -80,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--mirror", default=None, help="base URL of a copy (replaces the upstream base)")
     fetch.add_argument("--sha256", default=None, help="the file's full SHA-256, when the lab knows it")
     fetch.add_argument("--cache", default=None, help="default: $RUNLAB_CACHE/models, else the user cache folder")
+    cluster = sub.add_parser("cluster", help="run a study's stale DVC stages on a Ray cluster")
+    cluster_sub = cluster.add_subparsers(dest="cluster_command", required=True)
+    crepro = cluster_sub.add_parser("repro", help="like `dvc repro`, each stale stage a Ray task "
+                                    "(docs/cluster.md)")
+    crepro.add_argument("--address", default=None, help="Ray cluster (e.g. auto, 10.0.0.1:6379); "
+                        "default: start a local Ray instance")
+    crepro.add_argument("--retries", type=int, default=2, help="reruns of a stage whose Ray worker died")
+    crepro.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray instance "
+                        "(without --address; default: all)")
+    crepro.add_argument("targets", nargs="*", help="dvc.yaml files or stage names (default: dvc.yaml)")
     return p
 
 
@@ -98,6 +109,16 @@ def fetch_model(name: str, mirror: str | None, sha256: str | None, cache: str | 
                f"the published 8-hex prefix {model.sha256_prefix} only (no full hash is published)")
     print(f"{path}\nsha256 {digest} (checked against {checked})\nuse it with:\n"
           f"  runlab configure {config_lines(name, path, digest)}")
+
+
+def cluster_repro(args: argparse.Namespace) -> int:
+    from pipeline.cluster.repro import repro
+
+    s = repro(args.targets or None, address=args.address, retries=args.retries, num_cpus=args.num_cpus)
+    counts = ", ".join(f"{status} {len(s.by_status(status))}"
+                       for status in ("ran", "restored", "unchanged", "failed", "skipped"))
+    print(f"runlab cluster repro: {counts} in {s.wall_seconds:.1f} s")
+    return 0 if s.ok else 1
 
 
 def export_calibration(out: str, fmt: str, calibration: str | None, params: str,
@@ -244,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "fetch-model":
             fetch_model(args.name, args.mirror, args.sha256, args.cache)
             return 0
+        if args.command == "cluster":
+            return cluster_repro(args)
         if args.command == "board-image":
             path = write_board_image(args.dpi, args.out, args.overrides)
             print(f"wrote {path}: print it at {args.dpi:g} dpi without scaling, then measure a square")

@@ -32,7 +32,8 @@ ALLOWED = {
     "report": BASE | NUMERIC,
     "study": {"core", "config", "io"},
     "stages": BASE | NUMERIC | {"synth", "report", "study"},
-    "cli": BASE | NUMERIC | {"synth", "report", "study", "stages"},
+    "cluster": {"core"},           # runs the stages' own commands; imports none of them
+    "cli": BASE | NUMERIC | {"synth", "report", "study", "stages", "cluster"},
 }
 HTML = re.compile(r"<(html|body|table|div|svg|span|p)[\s>]", re.IGNORECASE)
 

@@ -1,0 +1,75 @@
+"""The stage graph of the targets, from DVC's own Repo API (the plan of `dvc repro`)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pipeline.errors import RunlabError
+
+if TYPE_CHECKING:
+    from dvc.repo import Repo
+    from dvc.stage import Stage
+
+
+class ClusterError(RunlabError):
+    """A problem the lab can fix before or during `runlab cluster repro`."""
+
+
+@dataclass
+class Plan:
+    """Stages in an order where each comes after its upstream stages (DVC's post-order), and
+    for each stage the stages of the plan it depends on (upstream) and that depend on it."""
+    stages: list["Stage"]
+    upstream: dict["Stage", list["Stage"]] = field(default_factory=dict)
+    downstream: dict["Stage", list["Stage"]] = field(default_factory=dict)
+
+
+def open_repo(root: str | None = None) -> "Repo":
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        return Repo(root)
+    except NotDvcRepoError as exc:
+        raise ClusterError(f"{exc}: run `runlab cluster repro` in the study's DVC project "
+                           "(the folder with .dvc/)") from exc
+
+
+def plan(repo: "Repo", targets: list[str] | None = None) -> Plan:
+    """What `dvc repro [targets]` would evaluate: the targets' stages and all their upstream
+    stages, collected and ordered by DVC (any dvc.yaml, e.g. studies/<name>/dvc.yaml, or a
+    stage address such as detect@t01). Frozen stages cut their upstream edges, as in DVC."""
+    from dvc.dvcfile import PROJECT_FILE
+    from dvc.exceptions import DvcException
+    from dvc.repo import lock_repo
+    from dvc.repo.reproduce import collect_stages, get_active_graph, plan_repro
+
+    with lock_repo(repo):
+        try:
+            # no target: the project's own dvc.yaml (a bare name would be read from the cwd)
+            stages = collect_stages(repo, list(targets or [os.path.join(repo.root_dir, PROJECT_FILE)]))
+            graph = get_active_graph(repo.index.graph)
+        except DvcException as exc:
+            raise ClusterError(f"cannot collect {' '.join(targets or [PROJECT_FILE])}: {exc}") from exc
+        order = plan_repro(graph, stages)
+    in_plan = set(order)
+    # DVC's graph points from a stage to the stages it depends on.
+    upstream = {s: [u for u in graph.successors(s) if u in in_plan] for s in order}
+    downstream: dict = {s: [] for s in order}
+    for s, ups in upstream.items():
+        for u in ups:
+            downstream[u].append(s)
+    return Plan(order, upstream, downstream)
+
+
+def dependents(p: Plan, stage: "Stage") -> set["Stage"]:
+    """Every stage of the plan downstream of `stage` (skipped when it fails)."""
+    seen: set = set()
+    todo = list(p.downstream[stage])
+    while todo:
+        s = todo.pop()
+        if s not in seen:
+            seen.add(s)
+            todo.extend(p.downstream[s])
+    return seen
