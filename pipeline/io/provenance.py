@@ -16,7 +16,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-import yaml
 
 UNKNOWN = "unknown"
 CODE_ROOT = Path(__file__).resolve().parents[2]        # the checkout this code runs from
@@ -105,38 +104,16 @@ def file_md5(path: Path | str) -> str:
     return _MD5_CACHE[key]
 
 
-def dvc_md5(lock: Path | str, path: Path | str, base: Path | str = ".") -> Optional[str]:
-    """The md5 DVC's lock file records for `path` (a stage dep or out; a folder's ends in
-    '.dir'), or None. Paths in the lock are relative to each stage's wdir (`base`)."""
-    lock = Path(lock)
-    if not lock.is_file():
-        return None
-    try:
-        stages = (yaml.safe_load(lock.read_text()) or {}).get("stages") or {}
-    except yaml.YAMLError:
-        return None
-    want = os.path.normpath(os.path.relpath(os.path.abspath(path), os.path.abspath(base)))
-    for stage in stages.values():
-        for entry in [*(stage.get("deps") or []), *(stage.get("outs") or [])]:
-            if os.path.normpath(str(entry.get("path", ""))) == want and entry.get("md5"):
-                return str(entry["md5"])
-    return None
-
-
-def video_hashes(videos: Sequence[Path], cameras: Sequence[str], sha256s: Sequence[str] = (),
-                 lock: Optional[Path] = None) -> dict:
-    """Per camera: the sha256 detect recorded (if given) and the md5 (DVC's record for the
-    file where the lock has one, else computed). Plus the md5 DVC recorded for their folder."""
+def video_hashes(videos: Sequence[Path], cameras: Sequence[str], sha256s: Sequence[str] = ()
+                 ) -> dict:
+    """Per camera: the sha256 detect recorded (if given) and the file's md5 (the hash DVC
+    records for a file), computed from the file itself."""
     out: dict = {}
     for i, (camera, video) in enumerate(zip(cameras, videos)):
-        md5 = dvc_md5(lock, video) if lock else None
-        if md5 is None and Path(video).is_file():
-            md5 = file_md5(video)
+        md5 = file_md5(video) if Path(video).is_file() else None
         out[camera] = {"file": Path(video).name, "md5": md5,
                        "sha256": (sha256s[i] or None) if i < len(sha256s) else None}
-    folder = Path(videos[0]).parent if videos else None
-    return {"cameras": out,
-            "folder_dvc_md5": dvc_md5(lock, folder) if lock and folder is not None else None}
+    return {"cameras": out}
 
 
 def detector_info(detector) -> dict:
@@ -155,7 +132,7 @@ def base() -> dict:
 
 def trial_provenance(cfg, trial: str, calibration: Path, videos: Sequence[Path],
                      cameras: Sequence[str], video_sha256: Sequence[str] = (),
-                     backend: Optional[str] = None, lock: Optional[Path] = None) -> dict:
+                     backend: Optional[str] = None) -> dict:
     detector = detector_info(cfg.detector)
     if backend and backend != detector["backend"]:       # the keypoints file says what ran
         detector = {"backend": backend, "checkpoint_sha256": None}
@@ -164,7 +141,7 @@ def trial_provenance(cfg, trial: str, calibration: Path, videos: Sequence[Path],
             "config_sections": [*TRIAL_SECTIONS, f"study.trials.{trial}", "study.synthesize"],
             "calibration_sha256": file_sha256(calibration),
             "detector": detector,
-            "videos": video_hashes(list(videos), list(cameras), list(video_sha256), lock)}
+            "videos": video_hashes(list(videos), list(cameras), list(video_sha256))}
 
 
 def study_provenance(cfg) -> dict:

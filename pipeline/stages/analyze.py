@@ -16,7 +16,6 @@ from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
-from pipeline.studies import lock_file
 from pipeline.study import StudyPaths
 
 
@@ -74,12 +73,14 @@ def analyze_one(cfg: Config, name: str) -> None:
 
 def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
     """What produced this trial's numbers (docs/formats.md, "Provenance"): the backend and
-    video hashes as detect recorded them in the keypoints file, DVC's record where there is one."""
+    video hashes as detect recorded them in the keypoints file. dvc.lock is not read: DVC
+    rewrites it while the pipeline runs, so what a stage found there would depend on the order
+    the stages ran in (a parallel or cluster run)."""
     kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
     cameras = list(kp.camera_names) if kp is not None else list(cfg.rig.cameras)
     return trial_provenance(cfg, name, paths.trial_calibration(name), paths.trial_videos(name, cameras),
                             cameras, kp.video_sha256 if kp is not None else (),
-                            kp.backend if kp is not None else None, lock_file(cfg.study.name))
+                            kp.backend if kp is not None else None)
 
 
 def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
