@@ -56,7 +56,7 @@ def record_placeholders(lab: Path, dvcfile: str | None = None) -> None:
                     (path / "placeholder.txt").write_text("placeholder")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def dvc_tools():
     """The helpers above, for tests that build a throwaway DVC project."""
     return dvc_lab, record_placeholders

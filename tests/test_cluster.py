@@ -82,20 +82,14 @@ def _lock_outs(lab: Path, stages: set[str]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory, repo_root) -> Path:
+def base(tmp_path_factory, repo_root, dvc_tools) -> Path:
     """The study after `dvc repro calibrate` (synth and calibrate, serially), committed."""
+    dvc_lab, _ = dvc_tools
     lab = tmp_path_factory.mktemp("cluster") / "lab"
     lab.mkdir()
-    for name in ("dvc.yaml", "conf", "pipeline", ".dvc/config", ".dvcignore"):
-        src, dst = repo_root / name, lab / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, dst)
+    dvc_lab(repo_root, lab)
     (lab / "conf" / "study" / "cl.yaml").write_text(STUDY)
     configure(str(lab / "conf"), str(lab / "params.yaml"), OVERRIDES)
-    assert _run(lab, "git", "init", "-q").returncode == 0
     first = _dvc(lab, "repro", "calibrate")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert _run(lab, "git", "add", "-A").returncode == 0

@@ -6,7 +6,6 @@ id and camera name, path-building with escaping names, pickled checkpoints, mmpo
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,26 +52,20 @@ def _files(root: Path) -> set[str]:
             and ".dvc" not in p.parts}
 
 
-def test_dvc_with_malicious_ids_and_camera_executes_and_writes_nothing(tmp_path, repo_root):
+def test_dvc_with_malicious_ids_and_camera_executes_and_writes_nothing(tmp_path, repo_root,
+                                                                     dvc_tools):
     """`dvc repro` on a params.yaml composed without runlab's check, and `dvc exp run -S`
     (Hydra composes it inside DVC): no shell payload runs, runlab refuses with the key's
     name, and no file appears under the study's folders (DVC itself creates the empty parent
     folders of the outputs it declares)."""
     lab = tmp_path / "lab"
     lab.mkdir()
-    for name in ("dvc.yaml", "conf", "pipeline", ".dvc/config", ".dvcignore"):
-        src, dst = repo_root / name, lab / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, dst)
+    dvc_tools[0](repo_root, lab)
     (lab / "conf" / "study" / "inj.yaml").write_text(INJECTION_STUDY)
     rig = lab / "conf" / "rig" / "four_cameras_120fps.yaml"
     rig.write_text(rig.read_text().replace("cam_3]", f"{ESCAPING_CAMERA}]"))
     env = _env(repo_root)
     dvc = str(Path(sys.executable).parent / "dvc")
-    assert _run(["git", "init", "-q"], lab, env).returncode == 0
     assert _run(["git", "add", "-A"], lab, env).returncode == 0
     assert _run(["git", "commit", "-qm", "hostile study"], lab, env).returncode == 0
     before = _files(lab)
