@@ -45,7 +45,8 @@ def analyze_one(cfg: Config, name: str) -> None:
     evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
                                    sync_reasons=list(sync.get("reasons", [])),
                                    calibration_own_px=calibration_own_error(
-                                       paths.calibration_quality(trial.session)))
+                                       paths.calibration_quality(trial.session),
+                                       formats.read_calibration(paths.trial_calibration(name))))
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
     result = {"trial": name, "session": trial.session, **analysis.to_dict(),
               "verdict": verdict.to_dict(), "provenance": provenance_of(cfg, paths, name)}
@@ -124,11 +125,16 @@ def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
                          found + untimed, untimed, foreign, stranger_views, camera_steady=steady)
 
 
-def calibration_own_error(quality_json) -> dict[str, float]:
+def calibration_own_error(quality_json, calibration: formats.Calibration) -> dict[str, float]:
     """Per camera, the calibration's own mean reprojection error (px) from its quality.json;
-    empty for a calibration made elsewhere (imported: no quality record)."""
-    if not quality_json.exists():
+    empty for a calibration made elsewhere (imported: no quality record, or a record left by
+    an earlier calibration, told apart by its calibration id)."""
+    own_id = calibration.metadata.get("calibration_id")
+    if own_id is None or not quality_json.exists():
         return {}
-    cameras = formats.read_json(quality_json).get("cameras") or {}
+    quality = formats.read_json(quality_json)
+    if quality.get("calibration_id") != own_id:
+        return {}
+    cameras = quality.get("cameras") or {}
     return {c: float(q["reprojection_mean_px"]) for c, q in cameras.items()
             if isinstance(q, dict) and q.get("reprojection_mean_px") is not None}

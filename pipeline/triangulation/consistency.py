@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.geometry import Camera, project
-from pipeline.skeleton import LEFT_RIGHT_SWAP
+from pipeline.skeleton import relabel_swapped
 
 MIN_FRAMES_PER_KEYPOINT = 30     # a median over fewer frames is the detector's noise, not a bias
 MIN_KEYPOINTS = 4                # keypoints with enough frames for a camera's figure
@@ -32,20 +32,12 @@ def systematic_residual(points3d: np.ndarray, views_used: np.ndarray, swaps_repa
     """Per camera: the steady part of its reprojection residual (px) and the scatter around it.
     `points3d` (F, K, 3) world metres; `views_used` (F, K, C); `swaps_repaired` (C, F);
     `points2d` (C, F, K, >=2) pixels as detected. NaN where a camera has too little evidence."""
-    obs = np.asarray(points2d, float)[..., :2].copy()
-    if obs.shape[2] == len(LEFT_RIGHT_SWAP):
-        c, f = np.nonzero(swaps_repaired)
-        obs[c, f] = obs[c, f][:, LEFT_RIGHT_SWAP]
+    obs = relabel_swapped(np.asarray(points2d, float), swaps_repaired)[..., :2]
     n_cams = len(cameras)
     systematic, scatter = np.full(n_cams, np.nan), np.full(n_cams, np.nan)
     counted = np.zeros(n_cams, int)
-    flat = points3d.reshape(-1, 3)
-    finite = np.all(np.isfinite(flat), axis=1)
     for i, cam in enumerate(cameras):
-        xy = np.full(flat.shape[:1] + (2,), np.nan)
-        if finite.any():
-            xy[finite] = project(cam, flat[finite])
-        residual = obs[i] - xy.reshape(points3d.shape[:2] + (2,))
+        residual = obs[i] - project(cam, points3d)          # NaN where a point is missing
         residual[~views_used[..., i]] = np.nan
         enough = np.sum(np.isfinite(residual[..., 0]), axis=0) >= MIN_FRAMES_PER_KEYPOINT
         counted[i] = int(enough.sum())
