@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from pipeline.errors import RunlabError
-from pipeline.io.video import sha256 as file_sha256
+from pipeline.io.hashing import sha256 as file_sha256
 
 CHUNK = 1 << 20
 

@@ -2,7 +2,7 @@
 
 Plain functions returning plain dicts; the keys are documented in docs/formats.md
 ("Provenance"). Nothing here fails a stage: what cannot be found is "unknown" (git absent,
-not a repository) or None (no checkpoint, no DVC record). Git runs with fixed arguments,
+not a repository) or None (no checkpoint, a file not found). Git runs with fixed arguments,
 never through a shell.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ import subprocess
 from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
+
+from pipeline.io import hashing
 
 
 UNKNOWN = "unknown"
@@ -81,14 +83,8 @@ def trial_config(cfg, trial: str) -> dict:
 
 
 def file_sha256(path: Path | str) -> Optional[str]:
-    path = Path(path)
-    if not path.is_file():
-        return None
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+    """sha256 of a file, None when there is no such file."""
+    return hashing.sha256(path) if Path(path).is_file() else None
 
 
 def file_md5(path: Path | str) -> str:
@@ -96,11 +92,7 @@ def file_md5(path: Path | str) -> str:
     st = os.stat(path)
     key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
     if key not in _MD5_CACHE:
-        h = hashlib.md5()
-        with open(path, "rb") as f:
-            while block := f.read(1 << 20):
-                h.update(block)
-        _MD5_CACHE[key] = h.hexdigest()
+        _MD5_CACHE[key] = hashing.md5(path)
     return _MD5_CACHE[key]
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -75,14 +74,6 @@ def iter_frames(path: Path | str, grayscale: bool = False) -> Iterator[np.ndarra
             yield cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if grayscale else frame
     finally:
         cap.release()
-
-
-def sha256(path: Path | str, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_image(path: Path | str, image: np.ndarray) -> Path:

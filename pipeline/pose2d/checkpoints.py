@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from pipeline.errors import RunlabError
-from pipeline.io.video import sha256 as file_sha256
+from pipeline.io.hashing import sha256 as file_sha256
 
 # Training-state classes OpenMMLab writes into checkpoints; read as TrainingRecord.
 OPENMMLAB_RECORDS = ("mmengine.logging.history_buffer.HistoryBuffer",)

@@ -8,7 +8,8 @@ import numpy as np
 from pipeline.config import Config, ConfigError, DetectorBackend
 from pipeline.io import formats
 from pipeline.io.atomic import staged
-from pipeline.io.video import VideoError, probe_synchronized, sha256
+from pipeline.io.hashing import sha256
+from pipeline.io.video import VideoError, probe_synchronized
 from pipeline.pose2d.run import detect_recording
 from pipeline.synth.detector import detect_synthetic
 from pipeline.report.preview import write_previews
