@@ -251,14 +251,14 @@ def _trimmed(points: np.ndarray, camera: int, n: int) -> np.ndarray:
     return out
 
 
-def _sync_estimates(trial: Path):
-    """(truth, estimate) for the untouched trial and each of TRIMS."""
+def _sync_estimates(trial: Path, trims=TRIMS):
+    """(truth, estimate) for the untouched trial and each of `trims`."""
     from pipeline.sync.estimate import estimate_offsets
     kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
     calib = formats.read_calibration(trial.parents[1] / "sessions" / "lab" / "calibration"
                                      / "calibration.toml")
     out = []
-    for camera, n in [(0, 0), *TRIMS]:
+    for camera, n in [(0, 0), *trims]:
         truth = np.zeros(4)
         truth[camera] = n
         out.append((truth, estimate_offsets(_trimmed(kp.points, camera, n), calib.cameras,
@@ -282,29 +282,50 @@ def test_sync_stage_on_the_synchronized_cameras(study):
 
 
 def test_openpose_trimmed_camera_offsets_recovered(study):
-    """Measured worst error per case (untouched, then TRIMS): 0.11, 0.13, 0.03, 0.13 frame."""
+    """Measured worst error per case (untouched, then TRIMS): 0.12, 0.09, 0.06, 0.15 frame."""
     assert max(_sync_errors(study)) < 0.5
 
 
 @pytest.mark.xfail(strict=True, reason=(
     "BlazePose on this trial: cross-view agreement times its cameras only to 0.5-1.4 frames "
-    "(measured worst error untouched 0.54, cam02 +4: 0.88, cam03 +13: 1.42, cam04 +9: 0.63 "
-    "frames; OpenPose on the same videos: <= 0.13). BlazePose's 2D on this slow balancing "
+    "(measured worst error untouched 0.54, cam02 +4: 0.69, cam03 +13: 1.32, cam04 +9: 1.41 "
+    "frames; OpenPose on the same videos: <= 0.15). BlazePose's 2D on this slow balancing "
     "motion disagrees between views by more than one frame of motion (cam02 left/right burst, "
-    "smoothed tracking lagging OpenPose by 0.5-1.5 frame per camera); docs/sync.md"))
+    "errors of 7-27 px that change with the pose, pair-dependent: cam03-cam04 reads 2.3 frames "
+    "off); docs/sync.md"))
 def test_blazepose_trimmed_camera_offsets_recovered(blazepose_study):
     assert max(_sync_errors(blazepose_study)) < 0.5
 
 
+# every camera trimmed by each of these, one at a time
+WIDE_TRIMS = [(camera, n) for camera in (1, 2, 3) for n in (2, 4, 7, 9, 13, 17, 20)]
+
+
 def test_blazepose_offsets_are_right_or_marked_uncertain(blazepose_study):
     """Where BlazePose cannot time a camera, the offset is not presented as a measurement: every
-    camera is within 0.5 frame or has a standard error above sync's 0.25 frame (measured: all
-    12 camera estimates uncertain, standard errors 0.35-2.54 frames; OpenPose's 0.08-0.17)."""
+    camera is within 0.5 frame or has a standard error above sync's 0.25 frame. Measured over the
+    untouched trial and WIDE_TRIMS (66 camera estimates): 59 uncertain, 7 measured and right, none
+    measured and wrong. Before sync left out the face seen from behind, cam03 trimmed by 20 read
+    17.83 +- 0.22 frames (OpenPose: all measured, standard errors 0.08-0.17)."""
     from pipeline.sync.result import MAX_SD_FRAMES
-    for truth, est in _sync_estimates(blazepose_study):
+    for truth, est in _sync_estimates(blazepose_study, WIDE_TRIMS):
         for c in range(1, 4):
             measured = np.isfinite(est.offsets[c]) and est.sd[c] <= MAX_SD_FRAMES
             assert not measured or abs(est.offsets[c] - truth[c]) < 0.5, (c, truth, est.offsets, est.sd)
+
+
+@pytest.mark.parametrize("which", ["study", "blazepose_study"])
+def test_back_views_are_where_the_cameras_film_the_back(which, request):
+    """cam03 and cam04 film the man's back (seen in the videos), cam01 and cam02 his front: both
+    detectors' keypoints say so on every frame, except BlazePose's cam02 during its left/right
+    burst (measured: 29 % of frames read as a back view there). Sync leaves out the face
+    keypoints in back views: BlazePose reports them with visibility 1.0 from behind."""
+    from pipeline.skeleton import seen_from_behind
+    trial = request.getfixturevalue(which)
+    kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
+    back = seen_from_behind(kp.points, 0.3).mean(axis=1)
+    assert back[2] == 1.0 and back[3] == 1.0 and back[0] == 0.0
+    assert back[1] == 0.0 if which == "study" else back[1] < 0.35
 
 
 def test_the_calibrations_steady_error_is_seen_by_both_detectors(study, blazepose_study):

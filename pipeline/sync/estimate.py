@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.geometry import Camera
+from pipeline.skeleton import without_face_from_behind
 from pipeline.sync.epipolar import Pair, interpolate, normalized_observations
 
 MIN_FRAMES = 40             # frames the cameras must share at the largest lag searched
@@ -83,7 +84,8 @@ def estimate_offsets(points2d: np.ndarray, cameras: list[Camera], fps: float,
     if max_lag < 1:
         raise SyncTooShort(f"{n_frames} frames: timing the cameras needs at least "
                            f"{MIN_FRAMES + 1} frames ({(MIN_FRAMES + 1) / fps:.2f} s at {fps:g} fps)")
-    obs = normalized_observations(points2d, cameras, min_score)
+    # a detector's face seen from behind is a guess that moves with the pose: it reads as motion
+    obs = normalized_observations(without_face_from_behind(points2d, min_score), cameras, min_score)
     ij = [(i, j) for i in range(n_cams) for j in range(i + 1, n_cams)]
     # pairs on a thread pool (numpy releases the GIL in its loops); one random stream per
     # pair, so the result does not depend on the thread count
