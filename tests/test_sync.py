@@ -124,6 +124,8 @@ def test_periodic_motion_beyond_a_stride_is_ambiguous(fine, rig):
     unmeasured = [c for c in CAMS[1:] if not result["measured"][c]]
     assert unmeasured and all(result["confidence"][c] < 0.5 for c in unmeasured)
     assert "agree almost equally" in " ".join(result["reasons"])
+    assert result["reasons"][-1] == (f"to time {', '.join(unmeasured)} exactly, give every camera's "
+                                     "per-frame capture times in timestamps.csv beside the trial's videos")
 
 
 def test_a_still_person_is_not_timed(fine, rig):

@@ -35,6 +35,10 @@ def sync_result(cameras: list[str], fps: float, mode: str, method: str, offsets:
                            "measurement; the keypoints move too little or too noisily to time it")
         elif abs(offsets[c]) >= OUT_OF_STEP_FRAMES:
             off.append(c)
+    untimed = [cam for c, cam in enumerate(cameras[1:], start=1) if not measured[c]]
+    if untimed:
+        reasons.append(f"to time {', '.join(untimed)} exactly, give every camera's per-frame capture "
+                       "times in timestamps.csv beside the trial's videos")
     corrected = mode == "correct"
     if off and not corrected:
         listing = ", ".join(f"{cameras[c]} {offsets[c]:+.2f} frames ({1000 * offsets[c] / fps:+.1f} ms)"
