@@ -291,7 +291,7 @@ def test_openpose_trimmed_camera_offsets_recovered(study):
     "(measured worst error untouched 0.54, cam02 +4: 0.69, cam03 +13: 1.32, cam04 +9: 1.41 "
     "frames; OpenPose on the same videos: <= 0.15). BlazePose's 2D on this slow balancing "
     "motion disagrees between views by more than one frame of motion (cam02 left/right burst, "
-    "errors of 7-27 px that change with the pose, pair-dependent: cam03-cam04 reads 2.3 frames "
+    "errors of 7-27 px that change with the pose, pair-dependent: cam03-cam04 reads 2.2 frames "
     "off); docs/sync.md"))
 def test_blazepose_trimmed_camera_offsets_recovered(blazepose_study):
     assert max(_sync_errors(blazepose_study)) < 0.5
