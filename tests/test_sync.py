@@ -67,7 +67,6 @@ def test_realistic_detector_errors_within_a_quarter_frame(fine, rig, offsets):
     np.testing.assert_allclose(est.offsets, offsets, atol=0.25)
 
 
-
 @pytest.mark.parametrize("offsets", [[0, 0.3, 0.5, 15], [0, 7, 3.3, 12.5]])
 def test_the_real_detector_model_within_a_quarter_frame(fine, rig, offsets, repo_root):
     """The issue's target under the real-detector error model (conf/detector/synthetic_real.yaml:
@@ -78,6 +77,7 @@ def test_the_real_detector_model_within_a_quarter_frame(fine, rig, offsets, repo
     noise = compose(repo_root / "conf", ["detector=synthetic_real"]).detector.synthetic
     est = estimate_offsets(shifted(fine, rig, offsets, noise), rig, FPS, 0.5, 0.3)
     np.testing.assert_allclose(est.offsets, offsets, atol=0.25)
+
 
 def test_check_mode_degrades_with_the_offsets_and_the_fix(fine, rig):
     est = estimate_offsets(shifted(fine, rig, [0, 0, 6, 0]), rig, FPS, 0.5, 0.3)

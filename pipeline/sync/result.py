@@ -24,8 +24,10 @@ def sync_result(cameras: list[str], fps: float, mode: str, method: str, offsets:
     """The sync.json record (see docs/sync.md). `notes`: camera index -> why not measured."""
     ref = cameras[0]
     measured = np.isfinite(offsets) & (sd <= MAX_SD_FRAMES)
-    reasons, off = [], []
+    reasons, off, untimed = [], [], []
     for c, cam in enumerate(cameras[1:], start=1):
+        if not measured[c]:
+            untimed.append(cam)
         if not np.isfinite(offsets[c]):
             reasons.append(f"{cam}: offset not measured ({notes.get(c, 'no estimate')}); "
                            "its time against the reference is unknown")
@@ -35,7 +37,6 @@ def sync_result(cameras: list[str], fps: float, mode: str, method: str, offsets:
                            "measurement; the keypoints move too little or too noisily to time it")
         elif abs(offsets[c]) >= OUT_OF_STEP_FRAMES:
             off.append(c)
-    untimed = [cam for c, cam in enumerate(cameras[1:], start=1) if not measured[c]]
     if untimed:
         reasons.append(f"to time {', '.join(untimed)} exactly, give every camera's per-frame capture "
                        "times in timestamps.csv beside the trial's videos")
