@@ -247,6 +247,17 @@ def test_stage_on_a_too_short_trial_says_so(tmp_path, fine, rig):
     assert f"needs at least {MIN_FRAMES + 1} frames" in result["reasons"][0]
 
 
+def test_stage_on_a_still_person_says_what_timing_needs(tmp_path, fine, rig):
+    from pipeline.stages.sync import sync_trial
+    still = np.repeat(fine[:1], 200, axis=0)
+    obs = np.stack([observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)])
+    cfg, paths = _study(tmp_path, rig, obs)
+    reasons = sync_trial(cfg, "t1")["reasons"]
+    assert reasons[-2].startswith("no camera could be timed: the keypoints move ")
+    assert "views whose keypoints agree to a fraction of that motion" in reasons[-2]
+    assert reasons[-1].startswith("to time cam_1, cam_2, cam_3 exactly")
+
+
 def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig):
     from pipeline.errors import RunlabError
     from pipeline.stages.sync import sync_trial

@@ -54,10 +54,12 @@ def sync_trial(cfg: Config, name: str) -> dict:
             result = sync_result(cameras, kp.fps, mode.value, "keypoints", est.offsets, est.sd,
                                  est.notes, extra)
             if result["status"] == "degraded" and not any(result["measured"][c] for c in cameras[1:]):
-                result["reasons"].append(
-                    f"no camera could be timed: the keypoints move {np.nanmedian(motion):.1f} px "
-                    f"per frame (median); timing needs at least {MIN_FRAMES} frames in which the "
-                    "person moves visibly (running, or a few arm swings at the start)")
+                why = (f"no camera could be timed: the keypoints move {np.nanmedian(motion):.1f} px "
+                       f"per frame (median); timing needs at least {MIN_FRAMES} frames in which the "
+                       "person moves visibly (running, or a few arm swings at the start) and views "
+                       "whose keypoints agree to a fraction of that motion")
+                # before the closing reason on timestamps, which sync_result puts last
+                result["reasons"].insert(len(result["reasons"]) - 1, why)
     formats.write_json(paths.sync(name), result)
     offsets = ", ".join(f"{c} {'-' if v is None else f'{v:+.2f}'} (conf {result['confidence'][c] or 0:.2f})"
                         for c, v in result["offsets_frames"].items())
