@@ -157,3 +157,43 @@ def load_3d(path: Path | str, markerset: MarkerSet | str | None = None) -> Impor
                    f"{locomotion} trial; keypoints {mapping}")
     return Imported3D(points, data.fps, data.time_s, data.path, mapping, rotation, locomotion,
                       frame_notes, tuple(notes), data.events)
+
+
+# --- as a points3d file (docs/formats.md) ------------------------------------------------------
+IMPORTED_VIEW = "imported"     # the one pseudo-camera of an imported trial's points3d file
+
+
+def to_points3d(imported: Imported3D):
+    """The imported keypoints as a `formats.Points3D`: one pseudo-view (`imported`) that "sees"
+    every measured point, no reprojection error, and a predicted SD of 0 (the 3D was measured
+    directly, not triangulated), so the analysis times every event it finds."""
+    from pipeline.io.formats import Points3D
+
+    measured = np.isfinite(imported.points).all(axis=2)
+    n_frames = len(imported.points)
+    return Points3D(points=imported.points, reprojection_error=np.full(measured.shape, np.nan),
+                    n_views=measured.astype(int), views_used=measured[..., None],
+                    fps=float(imported.fps), camera_names=[IMPORTED_VIEW],
+                    swaps_repaired=np.zeros((1, n_frames), bool),
+                    sd_per_px=np.where(measured[..., None], 0.0, np.nan) * np.ones(3))
+
+
+def reference_events(imported: Imported3D, force=None) -> dict:
+    """Events that came with the capture, as fractional frames of the imported trial: the
+    force plates' (`force`: a grf.ForcePlateEvents) where given, else the C3D's own events
+    (labels with "strike"/"off"), else none."""
+    strikes: dict[str, list[float]] = {"left": [], "right": []}
+    offs: dict[str, list[float]] = {"left": [], "right": []}
+    if force is not None:
+        fs, to = force.in_frames(imported.time_s, imported.fps)
+        return {"source": f"force plates (vertical force > {force.threshold_n:g} N)",
+                "foot_strikes": {s: [float(v) for v in fs[s]] for s in fs},
+                "toe_offs": {s: [float(v) for v in to[s]] for s in to}}
+    for event in imported.reference_events:
+        label = event.label.lower()
+        target = strikes if "strike" in label or "contact" in label else offs if "off" in label else None
+        if target is not None and event.side in target:
+            target[event.side].append(float(event.frame))
+    source = "C3D events" if imported.reference_events else "none"
+    return {"source": source, "foot_strikes": {s: sorted(v) for s, v in strikes.items()},
+            "toe_offs": {s: sorted(v) for s, v in offs.items()}}
