@@ -35,6 +35,9 @@ class RunnerConfig:
     height_m: float = 1.75
     duration_s: float = 3.0
     seed: int = 0
+    # An imported trial (a key of study.imports) whose measured 3D moves the runner instead of
+    # the knobs above (pipeline/synth/real_motion.py); duration_s still cuts it
+    motion: Optional[str] = None
 
 
 @dataclass
@@ -55,8 +58,8 @@ class TrialConfig:
 
     def treadmill_speed(self, synthetic: bool) -> Optional[float]:
         """Belt speed of this trial: as configured, or the synthetic runner's treadmill speed."""
-        if self.belt_speed_mps is not None:
-            return self.belt_speed_mps
+        if self.belt_speed_mps is not None or self.runner.motion is not None:
+            return self.belt_speed_mps      # a real runner's motion: only the belt speed given
         return self.runner.speed_mps if synthetic and self.runner.treadmill else None
 
 

@@ -125,6 +125,10 @@ def _study_problems(study: StudyConfig) -> list[str]:
         if not 0 < trial.runner.speed_mps <= 15 or trial.runner.duration_s <= 0:
             problems.append(f"study.trials.{name}.runner: speed_mps must be in (0, 15] m/s and "
                             "duration_s positive")
+        if trial.runner.motion is not None and trial.runner.motion not in study.imports:
+            problems.append(f"study.trials.{name}.runner.motion='{trial.runner.motion}' is not in "
+                            f"study.imports ({', '.join(study.imports) or 'none defined'}): the "
+                            "runner's motion comes from an imported trial (docs/import3d.md)")
         if trial.session not in study.sessions:
             problems.append(f"study.trials.{name}.session='{trial.session}' is not in study.sessions "
                             f"({', '.join(study.sessions) or 'none defined'})")
