@@ -168,3 +168,28 @@ def test_runway_rig_sees_the_overground_sprinter(run):
     central = np.abs(x) < 5
     assert (seen[central] >= 4).all()                   # measured: all four over -5.4..+5.8 m
     assert (seen >= 2).all()
+
+
+@needs_mocap
+@pytest.mark.slow
+def test_real_runner_through_every_stage(tmp_path, monkeypatch):
+    """The whole stage chain on hamner run300 at synthetic_real: synth (rendered videos and
+    board), calibrate, detect, sync, triangulate, import-3d, analyze, report. About 70 s on
+    2 cores with the overlay videos off (slow: the rendering and calibration are the cost)."""
+    from pipeline.cli import main
+
+    cfg = _study_cfg(tmp_path)
+    raw = OmegaConf.structured(cfg)
+    raw.report.overlay_videos = False
+    OmegaConf.save(raw, tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    for stage in ("synth", "calibrate", "detect", "sync", "triangulate", "import-3d", "analyze",
+                  "report"):
+        assert main([stage, "--params", "params.yaml"]) == 0, stage
+    result = formats.read_json(tmp_path / "results" / "trials" / "real300" / "analysis" / "real300.json")
+    truth = formats.read_truth(tmp_path / "data" / "s01" / "truth" / "real300.npz")
+    assert sum(len(v) for v in truth.foot_strikes.values()) >= 4       # force-plate truth events
+    errors = result["truth_errors"]
+    # a real runner's truth metrics exist and are compared (values: docs/synthetic.md)
+    assert errors["left"]["peak_stance_knee_flexion_deg"]["true"] is not None
+    assert (tmp_path / "results" / "report" / "index.html").exists()
