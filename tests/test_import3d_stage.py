@@ -152,3 +152,6 @@ def test_shared_treadmill_trial_with_force_plates(tmp_path, repo_root, monkeypat
     diffs = ref["differences_frames"]["foot_strikes"]
     assert sum(len(v) for v in diffs.values()) >= 4
     assert all(abs(d) < 2.0 for v in diffs.values() for d in v), diffs
+    assert main(["report", "--trial", "run01"]) == 0
+    page = Path("results/mocap/trials/run01/report/index.html").read_text()
+    assert "Reference events (force plates" in page and "runlab &minus; reference (ms)" in page

@@ -95,7 +95,8 @@ def run_trial(cfg: Config, name: str) -> Path:
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, data.get("verdict"), data.get("provenance"))
+                                   rc.title, data.get("verdict"), data.get("provenance"),
+                                   data.get("reference_events"))
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
