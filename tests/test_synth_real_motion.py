@@ -193,3 +193,18 @@ def test_real_runner_through_every_stage(tmp_path, monkeypatch):
     # a real runner's truth metrics exist and are compared (values: docs/synthetic.md)
     assert errors["left"]["peak_stance_knee_flexion_deg"]["true"] is not None
     assert (tmp_path / "results" / "report" / "index.html").exists()
+
+
+@needs_mocap
+@pytest.mark.xfail(strict=True, reason="runway rig at synthetic_real: 3D median error 115 mm "
+                   "(the error model is in pixels sized on a runner ~760 px tall; here ~195 px)")
+def test_runway_sprinter_3d_at_synthetic_real():
+    from pipeline.triangulation.run import triangulate_recording
+
+    cfg = compose(Path(__file__).resolve().parents[1] / "conf", ["rig=runway_4cam", "detector=synthetic_real"])
+    cameras = make_rig(cfg.rig)
+    truth = motion_truth(load_3d(MOCAP / "sprinter-ja1" / "run0350cms.trc", "sprinter_ja1"), cfg.rig.fps)
+    obs = detect_synthetic(formats.TruthTrial(truth.points, truth.fps, truth.foot_strikes, truth.toe_offs),
+                           formats.Calibration(cameras), cfg.detector.synthetic, 0)
+    result = triangulate_recording(obs, cameras, cfg.rig.fps, cfg.triangulation)
+    assert np.nanmedian(np.linalg.norm(result.points - truth.points, axis=2)) < 0.04
