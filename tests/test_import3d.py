@@ -281,3 +281,61 @@ def test_hamner_force_plate_events():
             heel = imported.points[f, INDEX[f"{side}_heel"], 2]
             other_heel = imported.points[f, INDEX[f"{other}_heel"], 2]
             assert heel < other_heel, (side, f)
+
+
+# --- joint centres ----------------------------------------------------------------------------
+def _rot(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) rotations about a unit axis (Rodrigues)."""
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    a = np.asarray(angle)[:, None, None]
+    return np.eye(3) + np.sin(a) * k + (1 - np.cos(a)) * (k @ k)
+
+
+def test_functional_centre_of_a_ball_joint_and_a_hinge():
+    from pipeline.io.joint_centres import functional_centre
+
+    rng = np.random.default_rng(1)
+    n = 200
+    # proximal cluster moving rigidly in the world; joint centre fixed in it at (0, 0, -0.4)
+    frame = _rot(np.array([0.0, 1.0, 0.0]), np.linspace(-0.3, 0.5, n)) @ _rot(
+        np.array([1.0, 0.0, 0.0]), 0.2 * np.sin(np.linspace(0, 6, n)))
+    origin = np.stack([np.linspace(0, 1, n), np.zeros(n), np.full(n, 0.9)], axis=1)
+    cluster_local = np.array([[0.05, 0.0, -0.1], [-0.04, 0.03, -0.2], [0.02, 0.06, -0.3]])
+    centre_local = np.array([0.0, 0.0, -0.4])
+    to_world = lambda local: np.einsum("fij,...j->f...i", frame, local) + origin[:, None] \
+        if local.ndim == 2 else np.einsum("fij,j->fi", frame, local) + origin
+    proximal = to_world(cluster_local)
+    true_centre = to_world(centre_local)
+    distal_local = np.array([[0.03, 0.02, -0.15], [-0.03, 0.04, -0.25], [0.0, -0.03, -0.35]])
+
+    # a ball joint: the distal segment turns about two axes
+    relative = _rot(np.array([0.0, 1.0, 0.0]), rng.uniform(-1, 1, n)) @ _rot(
+        np.array([1.0, 0.0, 0.0]), rng.uniform(-0.5, 0.5, n))
+    moved = np.einsum("fij,mj->fmi", relative, distal_local) + centre_local
+    distal = np.einsum("fij,fmj->fmi", frame, moved) + origin[:, None]
+    got, report = functional_centre(proximal, distal + rng.normal(0, 0.0005, distal.shape))
+    assert not report["hinge"]
+    assert np.max(np.linalg.norm(got - true_centre, axis=1)) < 0.005
+
+    # a hinge about the proximal x axis: only the axis is determined; the centre is taken on
+    # it nearest `near` (here a point 3 cm to the side of the true centre, off the axis)
+    hinge = _rot(np.array([1.0, 0.0, 0.0]), np.linspace(0.0, 1.6, n))
+    moved = np.einsum("fij,mj->fmi", hinge, distal_local) + centre_local
+    distal = np.einsum("fij,fmj->fmi", frame, moved) + origin[:, None]
+    near = to_world(centre_local + np.array([0.0, 0.03, 0.0]))
+    got, report = functional_centre(proximal, distal, near)
+    assert report["hinge"]
+    assert np.max(np.linalg.norm(got - true_centre, axis=1)) < 0.002
+
+
+def test_harrington_hip_centres_sit_below_behind_and_inside_the_asis():
+    from pipeline.io.joint_centres import harrington_hip_centres
+
+    # pelvis facing +X, Z up, left +Y: ASIS 240 mm apart, sacrum 160 mm behind
+    rasi, lasi = np.array([[0.0, -0.12, 1.0]]), np.array([[0.0, 0.12, 1.0]])
+    sacrum = np.array([[-0.16, 0.0, 1.0]])
+    right, left = harrington_hip_centres(rasi, lasi, sacrum)
+    pw, pd = 240.0, 160.0
+    expect = np.array([-0.24 * pd - 9.9, -(0.33 * pw + 7.3), -0.30 * pw - 10.9]) / 1000
+    assert np.allclose(right[0] - [0.0, 0.0, 1.0], expect, atol=1e-9)
+    assert np.allclose(left[0] - [0.0, 0.0, 1.0], expect * [1, -1, 1], atol=1e-9)
