@@ -70,6 +70,7 @@ class TrialMedia:
     views_still: str | None = None
     key_event_sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    viewer: str | None = None                 # the interactive 3D viewer page (viewer.html)
 
 
 def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, points: np.ndarray,
@@ -191,6 +192,10 @@ def _video(href: str, fmt: str | None, still: str | None, caption: str) -> str:
 
 def _views3d_html(media: TrialMedia) -> str:
     parts = []
+    link = "" if not media.viewer else (
+        f'<p><a class="viewer" href="{_t(media.viewer)}">Open the interactive 3D viewer</a>: turn '
+        "the runner around, scrub to a foot strike, and see each camera's overlay video at the "
+        "same frame.</p>")
     if media.key_event_sheet:
         parts.append(_img(media.key_event_sheet, "Skeleton at key events of one stride per side: "
                           "foot strike, peak knee flexion, toe-off"))
@@ -198,8 +203,8 @@ def _views3d_html(media: TrialMedia) -> str:
         parts.append(_video(media.views_video, media.views_format, media.views_still,
                             "3D view over the trial"))
     if not parts:
-        return '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
-    return ("<p>The triangulated skeleton seen from behind, from the right and from above "
+        return link + '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
+    return link + ("<p>The triangulated skeleton seen from behind, from the right and from above "
             "(left side blue, right side red; floor grey; dashed purple line = pelvis centre, "
             "the midline used for crossover).</p>" + "".join(parts))
 

@@ -19,6 +19,8 @@ from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import TrialInfo, write_trial_report
+from pipeline.report.viewer import write_viewer
+from pipeline.report.viewer_data import gather_viewer_data
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
@@ -90,6 +92,10 @@ def run_trial(cfg: Config, name: str) -> Path:
         media = render_media(stage_out, p3d.points, p3d.fps, analysis.strides, forward, videos, cameras,
                              detections, min_score, rc.overlay_width_px or None,
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
+        viewer = gather_viewer_data(name, p3d.fps, p3d, forward, analysis.strides, cameras,
+                                    media.overlays, data.get("verdict"), p3d.camera_names,
+                                    media.notes)
+        media.viewer = write_viewer(stage_out, viewer).name
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
                                    rc.title, data.get("verdict"), data.get("provenance"))
