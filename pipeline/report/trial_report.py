@@ -71,6 +71,7 @@ class TrialMedia:
     key_event_sheet: str | None = None
     notes: list[str] = field(default_factory=list)
     viewer: str | None = None                 # the interactive 3D viewer page (viewer.html)
+    exports: list[dict] = field(default_factory=list)   # label, hrefs, note (stages/export.py)
 
 
 def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, points: np.ndarray,
@@ -202,11 +203,24 @@ def _views3d_html(media: TrialMedia) -> str:
     if media.views_video:
         parts.append(_video(media.views_video, media.views_format, media.views_still,
                             "3D view over the trial"))
+    link += _exports_html(media.exports)
     if not parts:
         return link + '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
     return link + ("<p>The triangulated skeleton seen from behind, from the right and from above "
             "(left side blue, right side red; floor grey; dashed purple line = pelvis centre, "
             "the midline used for crossover).</p>" + "".join(parts))
+
+
+def _exports_html(exports: list[dict]) -> str:
+    if not exports:
+        return ""
+    items = []
+    for e in exports:
+        files = ", ".join(f'<a href="{_t(h)}">{_t(Path(h).name)}</a>' for h in e["hrefs"]) or "not written"
+        note = f' <span class="note">({_t(e["note"])})</span>' if e["note"] else ""
+        items.append(f"<li>{_t(e['label'])}: {files}{note}</li>")
+    return ("<p>For other tools (docs/exports.md): OpenSim, C3D readers, animation software.</p>"
+            f"<ul class=\"exports\">{''.join(items)}</ul>")
 
 
 def _overlays_html(media: TrialMedia) -> str:

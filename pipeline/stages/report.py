@@ -23,6 +23,7 @@ from pipeline.report.viewer import write_viewer
 from pipeline.report.viewer_data import gather_viewer_data
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
+from pipeline.stages.export import LABELS, write_exports
 from pipeline.study import StudyPaths
 from pipeline.triangulation.report import measured_share
 
@@ -96,6 +97,12 @@ def run_trial(cfg: Config, name: str) -> Path:
                                     media.overlays, data.get("verdict"), p3d.camera_names,
                                     media.notes)
         media.viewer = write_viewer(stage_out, viewer).name
+        if rc.exports:
+            for result in write_exports(stage_out / "exports", name, p3d, analysis.strides, forward,
+                                        [f.value for f in rc.exports], rc.export_max_gap_s,
+                                        rc.export_min_segment_s):
+                media.exports.append({"label": LABELS[result.fmt], "note": result.note,
+                                      "hrefs": [str(f.relative_to(stage_out)) for f in result.files]})
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
                                    rc.title, data.get("verdict"), data.get("provenance"))
