@@ -95,12 +95,14 @@ def test_camera_without_overlay_and_trial_too_long_are_named():
     overlays = [{"camera": "cam_0", "href": "overlay/cam_0.webm", "format": "webm", "frames": 50},
                 {"camera": "cam_1", "href": "overlay/cam_1.mp4", "format": "mp4", "frames": 50}]
     data = gather_viewer_data("t1", 120.0, p, [1, 0, 0], overlays=overlays,
-                              camera_names=["cam_0", "cam_1", "cam_2"], max_frames=30,
+                              camera_names=["cam_0", "cam_1", "cam_2", "cam_3"], max_frames=30,
                               notes=["camera cam_2: no overlay (video missing)"])
     text = "\n".join(data.missing)
     assert "holds the first 30" in text and "frames 30 to 49 are not shown" in text
     assert "cam_1: its overlay video is mp4" in text
-    assert "camera cam_2: no overlay video." in text and "video missing" in text
+    assert [m for m in data.missing if m.startswith("camera cam_2")] == [
+        "camera cam_2: no overlay (video missing)"]                  # the reason, once
+    assert "camera cam_3: no overlay video." in text
     assert [v["camera"] for v in data.videos] == ["cam_0"]
     assert len(data.points) == 30
     assert "No calibration for this trial" in text

@@ -16,7 +16,7 @@ from pipeline.gait.metrics import METRICS, TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
 from pipeline.report.figures import (FRONTAL, SAGITTAL, curves_figure, foot_midline_figure,
-                                     knee_over_toe_figure, mean_curves)
+                                     knee_over_toe_figure, mean_curves, missing_data)
 from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.quality import calibration_html, detection_html
@@ -88,13 +88,15 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     if curves is None:
         raise ValueError("the analysis has no curves (written by an older runlab): rerun "
                          "`runlab analyze`")
-    figs = {
-        "sagittal": curves_figure(curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True),
-        "frontal": curves_figure(curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True),
-        "feet": foot_midline_figure(analysis, out_dir / "foot_placement.png"),
-        "knee": knee_over_toe_figure(points, analysis, forward, out_dir / "knee_over_toe.png",
-                                     getattr(thresholds, "max_knee_over_toe_m", None)),
+    draw = {
+        "sagittal": lambda: curves_figure(curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True),
+        "frontal": lambda: curves_figure(curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True),
+        "feet": lambda: foot_midline_figure(analysis, out_dir / "foot_placement.png"),
+        "knee": lambda: knee_over_toe_figure(points, analysis, forward, out_dir / "knee_over_toe.png",
+                                             getattr(thresholds, "max_knee_over_toe_m", None)),
     }
+    # a figure with nothing to draw is one line saying why (str), not empty axes
+    figs = {key: why or draw[key]() for key, why in missing_data(analysis).items()}
     rows = findings(analysis, thresholds)
     summary = analysis.summary
     state = (verdict or {}).get("verdict", "ok")
@@ -107,16 +109,16 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
              _section("summary", (verdict_note(state) + _summary_table(summary))
                       + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
                       "docs/metrics.md.</p>"),
-             _section("curves", _img(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
-                      + _img(figs["frontal"], "Frontal-plane angles over the gait cycle")
+             _section("curves", _figure(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
+                      + _figure(figs["frontal"], "Frontal-plane angles over the gait cycle")
                       + "<p>Mean &plusmn; SD over strides per side, 0 % = foot strike, shaded up to the "
                       "mean toe-off (stance). Green: reference values from the lab's notes where they "
                       "give one (knee flexion); other panels have none and say so.</p>"),
-             _section("feet", _img(figs["feet"], "Foot placement at foot strike, seen from behind")
+             _section("feet", _figure(figs["feet"], "Foot placement at foot strike, seen from behind")
                       + "<p>Each dot is one foot strike: the foot point (between heel and big toe) "
                       "relative to the pelvis centre. A left foot right of the line, or a right foot "
                       "left of it, lands across the midline (crossover).</p>"),
-             _section("knee", _img(figs["knee"], "Knee over toe at peak stance knee flexion")
+             _section("knee", _figure(figs["knee"], "Knee over toe at peak stance knee flexion")
                       + "<p>The stride with the median value per side, seen from the side, running "
                       "to the right, at the instant of peak knee flexion in stance. The arrow is the "
                       "horizontal distance from the big toe to the knee.</p>"),
@@ -171,6 +173,13 @@ def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: dict 
 
 def _section(key: str, body: str) -> str:
     return f'<section id="{key}"><h2>{_t(SECTIONS[key])}</h2>\n{body}\n</section>'
+
+
+def _figure(figure: Path | str, caption: str) -> str:
+    """A drawn figure (its Path), or the reason it was not drawn (str) as one line."""
+    if isinstance(figure, Path):
+        return _img(figure, caption)
+    return f'<p class="note no-figure">{_t(caption)}: not drawn: {_t(figure)}.</p>'
 
 
 def _img(href, caption: str) -> str:

@@ -64,9 +64,19 @@
     var camera = new THREE.PerspectiveCamera(40, W / H, 0.05, 200);
     camera.up.set(0, 0, 1);
     var controls = new THREE.OrbitControls(camera, renderer.domElement);
-    var grid = new THREE.GridHelper(12, 12, 0x999999, 0xcccccc);
-    grid.rotation.x = Math.PI / 2;         // the helper lies in XZ; our floor is XY (Z up)
-    scene.add(grid);
+    // floor: a 1 m grid on Z = 0, of 1 m pieces (a line through the camera's plane is
+    // dropped whole by some GL drivers, SwiftShader among them)
+    var floor = [], axes = [];
+    for (var i = -8; i <= 8; i++) {
+      for (var j = -8; j < 8; j++) {
+        (i === 0 ? axes : floor).push(i, j, 0, i, j + 1, 0, j, i, 0, j + 1, i, 0);
+      }
+    }
+    [[floor, 0xcccccc], [axes, 0x999999]].forEach(function (g) {
+      var geo = new THREE.BufferGeometry();
+      geo.setAttribute('position', new THREE.Float32BufferAttribute(g[0], 3));
+      scene.add(new THREE.LineSegments(geo, new THREE.LineBasicMaterial({color: g[1]})));
+    });
     // cameras: a pyramid from the centre to the image corners, and the name
     var camLines = [], labels = [];
     D.cameras.forEach(function (c) {

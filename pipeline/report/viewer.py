@@ -115,7 +115,8 @@ h1 { font-size: 1.2em; margin: 0.2em 0 0.4em; } a { color: #1565c0; }
 #empty3d { padding: 2em; color: #c62828; }
 #videos { display: flex; flex-wrap: wrap; gap: 0.6em; flex: 1 1 30em; }
 #videos figure { margin: 0; max-width: 480px; }
-#videos video { width: 100%; max-width: 480px; border: 1px solid #ccc; background: #000; }
+#videos video { display: block; max-width: 480px; max-height: 440px; border: 1px solid #ccc;
+                background: #000; }
 #videos figcaption { font: 13px monospace; }
 #controls { margin: 0.6em 0; display: flex; gap: 0.5em; align-items: center; flex-wrap: wrap; }
 #scrub { width: 100%; }

@@ -136,8 +136,9 @@ def gather_viewer_data(trial: str, fps: float, points3d=None, forward=None,
             continue
         data.videos.append({"camera": o["camera"], "href": o["href"],
                             "frames": int(o.get("frames") or 0), "fps": float(fps)})
+    notes = list(notes or [])
     for name in camera_names or []:
-        if name not in seen:
+        if name not in seen and not any(n.startswith(f"camera {name}:") for n in notes):
             data.missing.append(f"camera {name}: no overlay video.")
-    data.missing += [n for n in notes or []]
+    data.missing += notes
     return data
