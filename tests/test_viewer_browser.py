@@ -183,6 +183,24 @@ def test_events_jump_and_hover_names_a_gap_filled_point(trial, browser):
     assert "status: measured" in text and "predicted SD" in text and "mm here" in text
 
 
+def test_hover_shows_the_point_under_the_mouse_and_play_advances(trial, browser):
+    _goto(browser, trial["page"], 12)
+    browser.evaluate("runlabViewer.view('side')")
+    k = INDEX["right_knee"]
+    x, y = browser.evaluate(f"runlabViewer.screenOf({k})")
+    browser.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    tip = browser.wait_for("document.getElementById('tip').style.display === 'block' && "
+                           "document.getElementById('tip').textContent", 5)
+    assert tip.startswith("right_knee at frame 12") and "reprojection error" in tip, tip
+    browser.evaluate("document.getElementById('play').click()")
+    browser.wait_for("runlabViewer.state().frame > 20", 10)
+    browser.evaluate("document.getElementById('play').click()")       # pause
+    stopped = browser.evaluate("runlabViewer.state().frame")
+    assert browser.evaluate("new Promise(function (ok) { setTimeout(function () {"
+                            " ok(runlabViewer.state().frame); }, 300); })") == stopped
+    assert browser.errors() == []
+
+
 def test_no_3d_and_a_camera_without_video_are_said_not_blank(trial, browser, tmp_path):
     p3d = dataclasses.replace(trial["p3d"], points=np.full_like(trial["p3d"].points, np.nan))
     verdict = {"verdict": "failed", "reasons": [{"severity": "failed",

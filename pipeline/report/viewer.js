@@ -186,7 +186,14 @@
       });
     }
     controls.addEventListener('change', function () { requestAnimationFrame(render); });
-    three = {show: show, render: render, standard: standard};
+    function screenOf(k) {                // page pixel of keypoint k as drawn now (null: not drawn)
+      var p = position(state.frame3d, k);
+      if (!p) { return null; }
+      var v = new THREE.Vector3(p[0], p[1], p[2]).project(camera);
+      var r = renderer.domElement.getBoundingClientRect();
+      return [r.left + (v.x + 1) / 2 * r.width, r.top + (1 - v.y) / 2 * r.height];
+    }
+    three = {show: show, render: render, standard: standard, screenOf: screenOf};
     show(0);
     standard('overview');
   }
@@ -319,6 +326,7 @@
               notes: Array.from(notes.children).map(function (li) { return li.textContent; })};
     },
     describe: describe,
+    screenOf: function (k) { return three ? three.screenOf(k) : null; },
     view: function (name) { if (three) { three.standard(name); three.render(); } }
   };
 })();
