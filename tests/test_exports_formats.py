@@ -149,8 +149,7 @@ def _forward_kinematics(path):
 
 
 def test_bvh_forward_kinematics_follows_the_runner(run, tmp_path):
-    held = write_bvh(tmp_path / "r.bvh", run, KEYPOINTS, FPS)
-    assert held == 0
+    assert write_bvh(tmp_path / "r.bvh", run, KEYPOINTS, FPS) == (0, [])
     joints, fk = _forward_kinematics(tmp_path / "r.bvh")
     assert joints == list(HIERARCHY)
     data = run[:, [INDEX["hip" if j == "spine" else j] for j in joints]] @ WORLD_TO_OPENSIM.T * CM
@@ -179,7 +178,21 @@ def test_bvh_forward_kinematics_follows_the_runner(run, tmp_path):
 def test_bvh_holds_the_last_pose_over_a_long_gap(run, tmp_path):
     p = run.copy()
     p[50:80, INDEX["left_wrist"]] = np.nan
-    assert write_bvh(tmp_path / "g.bvh", p, KEYPOINTS, FPS, max_gap_frames=10) == 30
+    assert write_bvh(tmp_path / "g.bvh", p, KEYPOINTS, FPS, max_gap_frames=10) == (30, [])
     joints, fk = _forward_kinematics(tmp_path / "g.bvh")
     assert np.isfinite(fk).all()
     assert np.abs(fk[50:80] - fk[49]).max() < 1e-6                     # the whole pose held
+
+
+def test_bvh_leaves_out_end_joints_never_measured_and_names_a_missing_carrier(run, tmp_path):
+    from bvh import Bvh
+
+    p = run.copy()
+    p[:, [INDEX["left_small_toe"], INDEX["right_small_toe"]]] = np.nan    # BlazePose has none
+    held, left_out = write_bvh(tmp_path / "s.bvh", p, KEYPOINTS, FPS)
+    assert held == 0 and sorted(left_out) == ["left_small_toe", "right_small_toe"]
+    joints = Bvh((tmp_path / "s.bvh").read_text()).get_joints_names()
+    assert "left_small_toe" not in joints and "left_big_toe" in joints and len(joints) == len(HIERARCHY) - 2
+    p[:, INDEX["left_knee"]] = np.nan                                     # carries the shank
+    with pytest.raises(ValueError, match="left_knee"):
+        write_bvh(tmp_path / "k.bvh", p, KEYPOINTS, FPS)

@@ -42,8 +42,29 @@ SPINE = "spine"
 ROOT_FIT = {"left_hip": 1.0, "right_hip": 1.0, "neck": 1e-3}
 
 
-def _children(name: str) -> list[str]:
-    return [c for c, p in HIERARCHY.items() if p == name]
+def _children(name: str, tree: dict[str, str | None] = HIERARCHY) -> list[str]:
+    return [c for c, p in tree.items() if p == name]
+
+
+def skeleton_tree(points: np.ndarray, names: tuple[str, ...]) -> tuple[dict[str, str | None], list[str]]:
+    """HIERARCHY without the end joints this recording never measured (e.g. the small toes a
+    detector does not give), and their names; a missing joint that carries others is an error."""
+    index = {n: i for i, n in enumerate(names)}
+    measured = {n for n in HIERARCHY if n == SPINE or
+                (n in index and np.isfinite(points[:, index[n]]).all(axis=1).any())}
+    tree, left_out = dict(HIERARCHY), []
+    while True:
+        ends = [n for n in tree if n not in measured and not _children(n, tree)]
+        if not ends:
+            break
+        for n in ends:
+            del tree[n]
+            left_out.append(n)
+    needed = [n for n in tree if n not in measured] + [n for n in ROOT_FIT if n not in tree]
+    if "hip" not in tree or needed:
+        raise ValueError(f"BVH export needs the keypoints {sorted(set(needed) | ({'hip'} - set(tree)))}, "
+                         "which this recording never measured")
+    return tree, left_out
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -81,19 +102,17 @@ def euler_zxy_deg(m: np.ndarray) -> np.ndarray:
     return np.degrees(np.stack([z, x, y], axis=1))
 
 
-def skeleton_motion(points: np.ndarray, names: tuple[str, ...], max_gap_frames: int = 10):
+def skeleton_motion(points: np.ndarray, names: tuple[str, ...], tree: dict[str, str | None],
+                    max_gap_frames: int = 10):
     """(offsets {joint: (3,) cm}, root positions (F, 3) cm, local rotations {joint: (F, 3, 3)})
-    in the BVH frame (Y up), from world points (F, K, 3) metres."""
+    in the BVH frame (Y up), from world points (F, K, 3) metres, for the joints of `tree`."""
     index = {n: i for i, n in enumerate(names)}
-    missing = [n for n in HIERARCHY if n not in index and n != SPINE]
-    if missing:
-        raise ValueError(f"BVH export needs the keypoints {missing}; this skeleton has {list(names)}")
     index[SPINE] = index["hip"]
-    pts, _ = fill_short_gaps(points[:, [index[n] for n in HIERARCHY]], max_gap_frames)
+    pts, _ = fill_short_gaps(points[:, [index[n] for n in tree]], max_gap_frames)
     pts = pts @ WORLD_TO_OPENSIM.T * CM
     pts = _hold_last(pts)
-    joint = {n: i for i, n in enumerate(HIERARCHY)}
-    bone = {c: pts[:, joint[c]] - pts[:, joint[p]] for c, p in HIERARCHY.items() if p}
+    joint = {n: i for i, n in enumerate(tree)}
+    bone = {c: pts[:, joint[c]] - pts[:, joint[p]] for c, p in tree.items() if p}
     # the root's frame each frame: fitted to the hips and trunk, from their median directions
     guess = np.stack([_unit(np.median(bone[c], axis=0)) for c in ROOT_FIT])
     root_now = _kabsch(guess, np.stack([_unit(bone[c]) for c in ROOT_FIT], axis=1),
@@ -107,8 +126,8 @@ def skeleton_motion(points: np.ndarray, names: tuple[str, ...], max_gap_frames: 
         rest[c] = _unit(np.median(in_root, axis=0)) * length
     offsets = {"hip": np.zeros(3), **rest}
     glob = {}
-    for name, parent in HIERARCHY.items():
-        kids = _children(name)
+    for name, parent in tree.items():
+        kids = _children(name, tree)
         carried = np.broadcast_to(np.eye(3), (len(pts), 3, 3)) if parent is None else glob[parent]
         if parent is None:
             glob[name] = _kabsch(np.stack([_unit(rest[k]) for k in ROOT_FIT]),
@@ -123,7 +142,7 @@ def skeleton_motion(points: np.ndarray, names: tuple[str, ...], max_gap_frames: 
             glob[name] = _kabsch(np.stack([_unit(rest[k]) for k in kids]),
                                  np.stack([_unit(bone[k]) for k in kids], axis=1))
     local = {n: (glob[n] if p is None else np.einsum("fji,fjk->fik", glob[p], glob[n]))
-             for n, p in HIERARCHY.items()}
+             for n, p in tree.items()}
     return offsets, pts[:, joint["hip"]], local
 
 
@@ -140,23 +159,25 @@ def _hold_last(pts: np.ndarray) -> np.ndarray:
 
 
 def write_bvh(path: Path | str, points: np.ndarray, names: tuple[str, ...], fps: float,
-              max_gap_frames: int = 10) -> int:
-    """Write the BVH; returns the frames that held the last pose (a keypoint missing)."""
+              max_gap_frames: int = 10) -> tuple[int, list[str]]:
+    """Write the BVH; returns the frames that held the last pose (a keypoint missing) and the
+    end joints left out (never measured)."""
+    tree, left_out = skeleton_tree(points, names)
     index = {n: i for i, n in enumerate(names)}
-    sub = points[:, [index[n] for n in HIERARCHY if n in index]]     # every keypoint but the spine
-    offsets, root, local = skeleton_motion(points, names, max_gap_frames)
+    sub = points[:, [index[n] for n in tree if n != SPINE]]
+    offsets, root, local = skeleton_motion(points, names, tree, max_gap_frames)
     lines, order = ["HIERARCHY"], []
 
     def emit(name: str, depth: int) -> None:
         order.append(name)
         pad = "  " * depth
-        kind = "ROOT" if HIERARCHY[name] is None else "JOINT"
+        kind = "ROOT" if tree[name] is None else "JOINT"
         lines.append(f"{pad}{kind} {name}")
         lines.append(pad + "{")
         lines.append(f"{pad}  OFFSET " + " ".join(f"{v:.4f}" for v in offsets[name]))
         lines.append(f"{pad}  CHANNELS " + ("6 Xposition Yposition Zposition " if kind == "ROOT" else "3 ")
                      + "Zrotation Xrotation Yrotation")
-        kids = _children(name)
+        kids = _children(name, tree)
         for kid in kids:
             emit(kid, depth + 1)
         if not kids:
@@ -165,11 +186,11 @@ def write_bvh(path: Path | str, points: np.ndarray, names: tuple[str, ...], fps:
         lines.append(pad + "}")
 
     emit("hip", 0)
-    angles = {n: euler_zxy_deg(local[n]) for n in HIERARCHY}
+    angles = {n: euler_zxy_deg(local[n]) for n in tree}
     lines += ["MOTION", f"Frames: {len(points)}", f"Frame Time: {1.0 / fps:.8f}"]
     for f in range(len(points)):
         values = list(root[f]) + [v for n in order for v in angles[n][f]]
         lines.append(" ".join(f"{v:.4f}" for v in values))
     write_text(path, "\n".join(lines) + "\n")
     held = ~np.isfinite(fill_short_gaps(sub, max_gap_frames)[0]).all(axis=(1, 2))
-    return int(held.sum())
+    return int(held.sum()), left_out

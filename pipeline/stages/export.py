@@ -107,13 +107,14 @@ def write_exports(out_dir: Path, name: str, p3d, strides: list[dict], forward, c
         elif fmt == "bvh":
             path = out_dir / f"{name}.bvh"
             try:
-                held = write_bvh(path, points, names, fps, max_gap)
+                held, left_out = write_bvh(path, points, names, fps, max_gap)
             except ValueError as exc:
                 log.warning("trial %s: BVH not written: %s", name, exc)
                 results.append(ExportResult("bvh", [], str(exc)))
                 continue
-            note = f"{held} frames with a keypoint missing hold the last pose" if held else ""
-            if held:
-                log.warning("trial %s: BVH: %s", name, note)
-            results.append(ExportResult("bvh", [path], note))
+            notes = ([f"{held} frames with a keypoint missing hold the last pose"] if held else []) + \
+                    ([f"never measured, left out: {', '.join(left_out)}"] if left_out else [])
+            if notes:
+                log.warning("trial %s: BVH: %s", name, "; ".join(notes))
+            results.append(ExportResult("bvh", [path], "; ".join(notes)))
     return results
