@@ -72,7 +72,6 @@ def test_no_3d_is_a_named_error_not_a_file(study, monkeypatch):
                  "--format", "trc"]) == 2
 
 
-@pytest.mark.filterwarnings("ignore:No analog data found")
 def test_report_stage_writes_and_links_the_exports(tmp_path):
     cfg = study_config(tmp_path, overlay_videos=False)
     cfg.report.exports = [ExportFormat.c3d, ExportFormat.mot]

@@ -10,6 +10,7 @@ short gaps interpolated, the rest cut into segments of complete frames (docs/exp
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,8 @@ def write_c3d(path: Path | str, points: np.ndarray, names: list[str] | tuple[str
         block[:, 3] = np.where(ok, np.nan_to_num(res, nan=0.0), -1.0)
         frames.append((block, np.zeros((0, 0), np.float32)))
     writer.add_frames(frames)
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "No analog data found")     # none is meant: no force plates
         writer.write(handle)
 
 
