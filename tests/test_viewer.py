@@ -64,7 +64,9 @@ def test_page_is_compact_for_a_minute_at_120_fps(tmp_path):
     three_mb = len(classic_three()) / 1e6
     # points 1.1 MB + status, views, error, SD 0.75 MB in base64: well under the per-frame JSON's
     assert size_mb - three_mb < 4.0, size_mb
-    assert "[[" not in page.read_text()[:200_000].split('id="runlab-data">')[1][:100]
+    payload = json.loads(re.search(r'id="runlab-data">(.*?)</script>', page.read_text(), re.S).group(1))
+    assert isinstance(payload["points"], str)                          # binary, not nested lists
+    assert len(base64.b64decode(payload["points"])) == 7200 * N_KEYPOINTS * 3 * 2     # int16
 
 
 def test_three_is_vendored_pinned_and_becomes_a_classic_script():
