@@ -12,6 +12,7 @@
     runlab import-3d [FILE] --trial T   a TRC/C3D file (mocap, Pose2Sim, OpenCap) -> the trial's points3d
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope (either file) calibration -> ours
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
+    runlab export --trial T [--format trc|mot|c3d|bvh]   a trial for OpenSim / C3D / animation tools
     runlab models                       the pose checkpoints fetch-model knows (URL, hash, config)
     runlab fetch-model NAME [--mirror URL]  download one into the cache, verified; prints the config
     runlab cluster repro [--address A] [targets]   the stale stages as Ray tasks (docs/cluster.md)
@@ -86,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--calibration", default=None, help="default: the configured session's calibration.toml")
     exp.add_argument("--session", default=None, help="session id (needed when the study has several)")
     exp.add_argument("--params", default="params.yaml")
+    trial_exp = sub.add_parser("export", help="a trial's 3D for other tools: TRC (OpenSim), .mot, "
+                               "C3D with gait events, BVH (docs/exports.md)")
+    trial_exp.add_argument("--trial", required=True, help="trial id")
+    trial_exp.add_argument("--format", choices=("trc", "mot", "c3d", "bvh"), default=None,
+                           help="one format (default: all four)")
+    trial_exp.add_argument("--out", default=None, help="folder (default: results/trials/<trial>/exports)")
+    trial_exp.add_argument("--params", default="params.yaml")
+    trial_exp.add_argument("overrides", nargs="*", help="key=value overrides, e.g. report.export_max_gap_s=0.2")
     sub.add_parser("models", help="list the pose checkpoints fetch-model can download")
     fetch = sub.add_parser("fetch-model", help="download a pose checkpoint into the cache, hash-checked")
     fetch.add_argument("name", help="a name from `runlab models`, e.g. rtmpose-m")
@@ -272,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "export-calibration":
             print(f"wrote {export_calibration(args.out, args.format, args.calibration, args.params, args.session)}")
+            return 0
+        if args.command == "export":
+            from pipeline.config import load_params
+            from pipeline.stages import export
+
+            export.run(load_params(args.params, args.overrides), args.trial, args.format, args.out)
             return 0
         if args.command == "models":
             return list_models()

@@ -344,6 +344,13 @@ class OverlayFormat(str, Enum):
     mp4 = "mp4"     # MPEG-4 part 2: ~5x faster to encode, plays in VLC, NOT in browsers
 
 
+class ExportFormat(str, Enum):
+    trc = "trc"     # OpenSim markers, no gaps (segments)
+    mot = "mot"     # joint angles over time, OpenSim motion file
+    c3d = "c3d"     # markers + foot strike / toe-off events
+    bvh = "bvh"     # skeleton animation
+
+
 @dataclass
 class ReportConfig:
     title: str = "Running analysis"
@@ -353,6 +360,10 @@ class ReportConfig:
     overlay_max_frames: Optional[int] = 240   # first N frames (a few strides are enough for QA; VP8 costs ~30-80 ms/frame); null = all
     overlay_format: OverlayFormat = OverlayFormat.webm
     overlay_detections: bool = True           # also draw the 2D detections (thin yellow)
+    # files for other tools in the report's exports/ (docs/exports.md); [] = none
+    exports: list[ExportFormat] = field(default_factory=lambda: list(ExportFormat))
+    export_max_gap_s: float = 0.1             # TRC/BVH: gaps up to this long are interpolated
+    export_min_segment_s: float = 0.25        # TRC: shorter runs of complete frames are left out
 
 
 class SyncMode(str, Enum):

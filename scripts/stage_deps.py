@@ -24,6 +24,10 @@ RUNNERS = {"report_trial": "report",          # dvc.yaml stage -> pipeline/stage
            "analyze_import": "analyze", "report_import": "report"}
 CLI_FUNCTIONS = ("main", "run_stage")         # what `runlab <stage>` runs before the runner
 CODE_PREFIX = f"{PACKAGE}/"
+# files a module reads at run time (not imports): a stage importing the module depends on them
+DATA_FILES = {"pipeline/report/viewer.py": ("pipeline/report/viewer.js",
+                                            "pipeline/report/vendor/three/three.module.min.js",
+                                            "pipeline/report/vendor/three/OrbitControls.js")}
 
 
 def module_file(root: Path, dotted: str) -> Path | None:
@@ -84,6 +88,7 @@ def closure(root: Path, start: list[str], cli_functions: tuple[str, ...] = ()) -
         if path in seen:
             continue
         seen.add(path)
+        seen |= {Path(f) for f in DATA_FILES.get(path.as_posix(), ())}
         for node in ast.walk(ast.parse((root / path).read_text(), filename=str(path))):
             for name in _imported(node, path):
                 todo += _with_packages(root, name)

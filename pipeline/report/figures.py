@@ -24,6 +24,26 @@ TITLES = {"hip_flexion_deg": "Hip flexion", "knee_flexion_deg": "Knee flexion",
           "knee_fppa_deg": "Knee frontal-plane projection angle"}
 
 
+def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
+    """Per report figure (sagittal, frontal, feet, knee), why it has nothing to draw, or None
+    when it has data: such a figure becomes one line in the report, not empty axes."""
+    sides = analysis.summary["sides"]
+    counts = ", ".join(f"{side} {sides[side]['n_strides']}" for side in SIDES)
+    curves = analysis.curves or {}
+    out: dict[str, str | None] = {}
+    for key, angles in (("sagittal", SAGITTAL), ("frontal", FRONTAL)):
+        has = any(curves.get(name, {}).get(side, {}).get("n", 0) for name in angles for side in SIDES)
+        out[key] = None if has else (
+            "no stride with these angles measured throughout (a stride runs from a foot strike to "
+            f"the next strike of the same foot; strides found: {counts})")
+    out["feet"] = None if any(s["foot_to_midline_m"] is not None for s in analysis.strides) else (
+        f"no foot strike with the foot and the pelvis measured (strides found: {counts})")
+    out["knee"] = None if any(s["knee_over_toe_m"] is not None for s in analysis.strides) else (
+        "no stride with a peak stance knee flexion and the knee and big toe measured "
+        f"(strides found: {counts})")
+    return out
+
+
 def curves_figure(curves: dict, fps: float, out_png: Path, angles: tuple[str, ...] = SAGITTAL,
                   references: bool = False) -> Path:
     """Angles over the normalized gait cycle (`curves`: the analysis's curves,
@@ -32,6 +52,10 @@ def curves_figure(curves: dict, fps: float, out_png: Path, angles: tuple[str, ..
     reference bands of references.CURVE_REFERENCES (green), or say there are none."""
     fig, axes = plt.subplots(1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False)
     for ax, name in zip(axes[0], angles):
+        if not any(curves[name][side]["n"] for side in SIDES):
+            ax.text(0.5, 0.5, "no stride with this angle\nmeasured throughout", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=9, color="0.35")
+            ax.set_yticks([])
         for side in SIDES:
             block = curves[name][side]
             if block["n"] == 0:
@@ -50,7 +74,8 @@ def curves_figure(curves: dict, fps: float, out_png: Path, angles: tuple[str, ..
         ax.set_xlabel("% gait cycle (shaded = stance)")
         ax.set_title(f"{TITLES.get(name, name)} (deg)\n{CURVE_ANGLES[name][1]}", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=7)
     fig.suptitle(f"{fps:g} fps", fontsize=8, x=0.99, ha="right")
     fig.tight_layout()
     return _save(fig, out_png)

@@ -16,7 +16,7 @@ from pipeline.gait.metrics import METRICS, TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
 from pipeline.report.figures import (FRONTAL, SAGITTAL, curves_figure, foot_midline_figure,
-                                     knee_over_toe_figure, mean_curves)
+                                     knee_over_toe_figure, mean_curves, missing_data)
 from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.quality import calibration_html, detection_html
@@ -71,6 +71,8 @@ class TrialMedia:
     views_still: str | None = None
     key_event_sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    viewer: str | None = None                 # the interactive 3D viewer page (viewer.html)
+    exports: list[dict] = field(default_factory=list)   # label, hrefs, note (stages/export.py)
 
 
 def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, points: np.ndarray,
@@ -87,13 +89,15 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     if curves is None:
         raise ValueError("the analysis has no curves (written by an older runlab): rerun "
                          "`runlab analyze`")
-    figs = {
-        "sagittal": curves_figure(curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True),
-        "frontal": curves_figure(curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True),
-        "feet": foot_midline_figure(analysis, out_dir / "foot_placement.png"),
-        "knee": knee_over_toe_figure(points, analysis, forward, out_dir / "knee_over_toe.png",
-                                     getattr(thresholds, "max_knee_over_toe_m", None)),
+    draw = {
+        "sagittal": lambda: curves_figure(curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True),
+        "frontal": lambda: curves_figure(curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True),
+        "feet": lambda: foot_midline_figure(analysis, out_dir / "foot_placement.png"),
+        "knee": lambda: knee_over_toe_figure(points, analysis, forward, out_dir / "knee_over_toe.png",
+                                             getattr(thresholds, "max_knee_over_toe_m", None)),
     }
+    # a figure with nothing to draw is one line saying why (str), not empty axes
+    figs = {key: why or draw[key]() for key, why in missing_data(analysis).items()}
     rows = findings(analysis, thresholds)
     summary = analysis.summary
     state = (verdict or {}).get("verdict", "ok")
@@ -106,16 +110,16 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
              _section("summary", (verdict_note(state) + _summary_table(summary))
                       + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
                       "docs/metrics.md.</p>"),
-             _section("curves", _img(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
-                      + _img(figs["frontal"], "Frontal-plane angles over the gait cycle")
+             _section("curves", _figure(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
+                      + _figure(figs["frontal"], "Frontal-plane angles over the gait cycle")
                       + "<p>Mean &plusmn; SD over strides per side, 0 % = foot strike, shaded up to the "
                       "mean toe-off (stance). Green: reference values from the lab's notes where they "
                       "give one (knee flexion); other panels have none and say so.</p>"),
-             _section("feet", _img(figs["feet"], "Foot placement at foot strike, seen from behind")
+             _section("feet", _figure(figs["feet"], "Foot placement at foot strike, seen from behind")
                       + "<p>Each dot is one foot strike: the foot point (between heel and big toe) "
                       "relative to the pelvis centre. A left foot right of the line, or a right foot "
                       "left of it, lands across the midline (crossover).</p>"),
-             _section("knee", _img(figs["knee"], "Knee over toe at peak stance knee flexion")
+             _section("knee", _figure(figs["knee"], "Knee over toe at peak stance knee flexion")
                       + "<p>The stride with the median value per side, seen from the side, running "
                       "to the right, at the instant of peak knee flexion in stance. The arrow is the "
                       "horizontal distance from the big toe to the knee.</p>"),
@@ -175,6 +179,13 @@ def _section(key: str, body: str) -> str:
     return f'<section id="{key}"><h2>{_t(SECTIONS[key])}</h2>\n{body}\n</section>'
 
 
+def _figure(figure: Path | str, caption: str) -> str:
+    """A drawn figure (its Path), or the reason it was not drawn (str) as one line."""
+    if isinstance(figure, Path):
+        return _img(figure, caption)
+    return f'<p class="note no-figure">{_t(caption)}: not drawn: {_t(figure)}.</p>'
+
+
 def _img(href, caption: str) -> str:
     """`href` relative to the report folder (a figure Path is taken by its name: it is there)."""
     href = href.name if isinstance(href, Path) else href
@@ -195,17 +206,34 @@ def _video(href: str, fmt: str | None, still: str | None, caption: str) -> str:
 
 def _views3d_html(media: TrialMedia) -> str:
     parts = []
+    link = "" if not media.viewer else (
+        f'<p><a class="viewer" href="{_t(media.viewer)}">Open the interactive 3D viewer</a>: turn '
+        "the runner around, scrub to a foot strike, and see each camera's overlay video at the "
+        "same frame.</p>")
     if media.key_event_sheet:
         parts.append(_img(media.key_event_sheet, "Skeleton at key events of one stride per side: "
                           "foot strike, peak knee flexion, toe-off"))
     if media.views_video:
         parts.append(_video(media.views_video, media.views_format, media.views_still,
                             "3D view over the trial"))
+    link += _exports_html(media.exports)
     if not parts:
-        return '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
-    return ("<p>The triangulated skeleton seen from behind, from the right and from above "
+        return link + '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
+    return link + ("<p>The triangulated skeleton seen from behind, from the right and from above "
             "(left side blue, right side red; floor grey; dashed purple line = pelvis centre, "
             "the midline used for crossover).</p>" + "".join(parts))
+
+
+def _exports_html(exports: list[dict]) -> str:
+    if not exports:
+        return ""
+    items = []
+    for e in exports:
+        files = ", ".join(f'<a href="{_t(h)}">{_t(Path(h).name)}</a>' for h in e["hrefs"]) or "not written"
+        note = f' <span class="note">({_t(e["note"])})</span>' if e["note"] else ""
+        items.append(f"<li>{_t(e['label'])}: {files}{note}</li>")
+    return ("<p>For other tools (docs/exports.md): OpenSim, C3D readers, animation software.</p>"
+            f"<ul class=\"exports\">{''.join(items)}</ul>")
 
 
 def _overlays_html(media: TrialMedia) -> str:

@@ -19,8 +19,11 @@ from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import TrialInfo, write_trial_report
+from pipeline.report.viewer import write_viewer
+from pipeline.report.viewer_data import gather_viewer_data
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
+from pipeline.stages.export import LABELS, write_exports
 from pipeline.study import StudyPaths
 from pipeline.triangulation.report import measured_share
 
@@ -93,6 +96,16 @@ def run_trial(cfg: Config, name: str) -> Path:
         media = render_media(stage_out, p3d.points, p3d.fps, analysis.strides, forward, videos, cameras,
                              detections, min_score, rc.overlay_width_px or None,
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
+        viewer = gather_viewer_data(name, p3d.fps, p3d, forward, analysis.strides, cameras,
+                                    media.overlays, data.get("verdict"), p3d.camera_names,
+                                    media.notes)
+        media.viewer = write_viewer(stage_out, viewer).name
+        if rc.exports:
+            for result in write_exports(stage_out / "exports", name, p3d, analysis.strides, forward,
+                                        [f.value for f in rc.exports], rc.export_max_gap_s,
+                                        rc.export_min_segment_s):
+                media.exports.append({"label": LABELS[result.fmt], "note": result.note,
+                                      "hrefs": [str(f.relative_to(stage_out)) for f in result.files]})
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
                                    rc.title, data.get("verdict"), data.get("provenance"),
