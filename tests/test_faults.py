@@ -1,0 +1,125 @@
+"""The fault matrix (issue #28): inputs and operations that used to give a result that looks
+fine, each through the real CLI (`pipeline.cli.main`, as `runlab ...` runs it) or DVC,
+asserting the named reason a user sees and that nothing a lab could misread was written.
+docs/verdicts.md ("Fault matrix") lists these with the earlier cases of the verdict,
+calibration, security and data-safety tests.
+
+Where the stage's numeric step is not what is under test, it is replaced by a clearly named
+test double (`calibrate_double` from test_calibration_current.py).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import toml
+import yaml
+
+from pipeline import cli
+from pipeline.calibration.detect import CalibrationError
+from pipeline.calibration.gates import PASS
+from pipeline.io import formats
+from pipeline.stages import calibrate as calibrate_stage
+from pipeline.study import StudyPaths
+from pipeline.config import validate
+from test_calibration_current import CAMERAS, _video, calibrate_double
+
+CONFIG = {
+    "study": {"name": "faults", "data_dir": "data", "results_dir": "results",
+              "sessions": {"s01": {"subject": "R01", "date": "2026-10-01"}},
+              "trials": {"t1": {"session": "s01", "condition": "3.0 m/s"}}},
+    "rig": {"cameras": CAMERAS, "fps": 60.0, "width": 320, "height": 240},
+    "triangulation": {"lowpass_hz": 12.0},
+    "detector": {"backend": "openpose_json"},
+}
+
+
+def _runlab(capsys, *argv) -> tuple[int, str]:
+    """`runlab ARGV` in this process; (exit status, what it printed to stderr)."""
+    capsys.readouterr()
+    rc = cli.main(list(argv))
+    return rc, capsys.readouterr().err
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch):
+    """A two-camera study with its videos, params.yaml in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(CONFIG))
+    cfg = validate(CONFIG)
+    paths = StudyPaths.from_config(cfg)
+    for cam in CAMERAS:
+        _video(paths.calibration_videos("s01")[CAMERAS.index(cam)])
+        _video(paths.trial_dir("t1") / f"{cam}.mp4")
+    return paths
+
+
+def _calibrated(lab, monkeypatch, capsys):
+    monkeypatch.setattr(calibrate_stage, "calibrate", calibrate_double(PASS))
+    rc, err = _runlab(capsys, "calibrate")
+    assert rc == 0, err
+    return lab.calibration("s01")
+
+
+# --- calibration -----------------------------------------------------------------------------
+@pytest.mark.parametrize("field,value,named", [
+    ("matrix", [[float("nan"), 0.0, 160.0], [0.0, 300.0, 120.0], [0.0, 0.0, 1.0]], "cam_1.matrix"),
+    ("translation", [0.0, float("inf"), 3.0], "cam_1.translation"),
+])
+def test_nan_or_infinite_calibration_is_refused_naming_camera_and_field(lab, monkeypatch, capsys,
+                                                                      field, value, named):
+    """A NaN put into an accepted calibration.toml (its stored id unchanged) was used: 12,480
+    points put back, numpy warnings, the NaN never named."""
+    path = _calibrated(lab, monkeypatch, capsys)
+    doc = toml.load(path)
+    doc["cam_1"][field] = value
+    path.write_text(toml.dumps(doc))
+    rc, err = _runlab(capsys, "detect", "--trial", "t1")
+    assert rc == 2
+    assert f"NaN or infinite values in {named}" in err and "calibration.toml" in err
+    assert not lab.keypoints2d("t1").exists()
+
+
+def test_calibration_edited_after_it_was_calibrated_is_refused(lab, monkeypatch, capsys):
+    """Its id is a hash of its numbers: an edit (a finite one too) is caught, not trusted."""
+    path = _calibrated(lab, monkeypatch, capsys)
+    doc = toml.load(path)
+    doc["cam_1"]["translation"][0] += 0.05
+    path.write_text(toml.dumps(doc))
+    rc, err = _runlab(capsys, "detect", "--trial", "t1")
+    assert rc == 2
+    assert "was changed after it was calibrated" in err and "runlab calibrate --session s01" in err
+
+
+def test_refused_recalibration_leaves_no_accepted_quality_behind(lab, monkeypatch, capsys):
+    """A refused recording removed calibration.toml but left the old quality.json saying
+    "accepted": copying the old calibration.toml back was then accepted."""
+    path = _calibrated(lab, monkeypatch, capsys)
+    backup = path.read_text()
+
+    def refuse(*args):
+        raise CalibrationError("the calibration videos of cameras cam_0 and cam_1 are the same file")
+    monkeypatch.setattr(calibrate_stage, "calibrate", refuse)
+    rc, err = _runlab(capsys, "calibrate")
+    assert rc == 2 and "are the same file" in err
+    assert not path.exists()
+    assert not lab.calibration_quality("s01").exists()        # no stale "accepted"
+    assert not lab.calibration_report("s01").exists()
+    path.write_text(backup)                                   # copied back by hand
+    rc, err = _runlab(capsys, "detect", "--trial", "t1")
+    assert rc == 2 and "is not the calibration its quality report accepted" in err
+    assert "quality.json is missing" in err
+
+
+def test_board_of_other_rows_and_columns_is_named_before_mirror_advice(lab, capsys):
+    """board.squares_x=8 for a printed 7x5 board: the board size is named (it was told
+    the video looks mirrored or the board is seen from behind)."""
+    from test_calibration_bad_input import _board_video
+    for video in lab.calibration_videos("s01"):
+        _board_video(video)
+    rc, err = _runlab(capsys, "calibrate", "board.squares_x=8", "calibration.floor_frames=0",
+                      "calibration.min_detections_per_camera=1")
+    assert rc == 2
+    assert "shows a board of 7x5 squares" in err and "board.squares_x=7 board.squares_y=5" in err
+    assert "mirror" not in err
+    assert not lab.calibration("s01").exists() and not lab.calibration_quality("s01").exists()
