@@ -9,6 +9,12 @@ test double (`calibrate_double` from test_calibration_current.py).
 """
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -123,3 +129,41 @@ def test_board_of_other_rows_and_columns_is_named_before_mirror_advice(lab, caps
     assert "shows a board of 7x5 squares" in err and "board.squares_x=7 board.squares_y=5" in err
     assert "mirror" not in err
     assert not lab.calibration("s01").exists() and not lab.calibration_quality("s01").exists()
+
+
+# --- leftovers -------------------------------------------------------------------------------
+def _stage_writer(folder, then: str) -> subprocess.Popen:
+    """A process inside `staged(folder)`, writing, that then kills itself or sleeps."""
+    code = f"""
+import os, signal, sys, time
+from pathlib import Path
+from pipeline.io.atomic import staged
+with staged(Path({str(folder)!r})) as (out,):
+    out.mkdir(); (out / "half.npz").write_bytes(b"half")
+    print("writing", flush=True)
+    {'os.kill(os.getpid(), signal.SIGKILL)' if then == 'kill' else 'time.sleep(60)'}
+"""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+    assert proc.stdout.readline().strip() == "writing"
+    return proc
+
+
+def test_staging_left_by_a_killed_stage_goes_with_the_next_stage_run(lab, capsys):
+    """kill -9 under `dvc repro` left a `.points3d.staging-*` folder (mode 0700) in the trial's
+    results; DVC restoring the stage from its run-cache runs no runlab code, so the next
+    stage run on the trial (here analyze) removes it. A live writer's folder stays."""
+    results = lab.trial_results("t1")
+    killed = _stage_writer(lab.points3d_dir("t1"), "kill")
+    assert killed.wait(30) == -signal.SIGKILL
+    live = _stage_writer(lab.analysis_dir("t1"), "sleep")
+    try:
+        hidden = sorted(p.name for p in results.iterdir() if p.name.startswith("."))
+        assert [h.split(".staging-")[0] for h in hidden] == [".analysis", ".points3d"]
+        rc, err = _runlab(capsys, "analyze", "--trial", "t1")
+        assert rc == 2 and "points3d" in err                 # nothing to analyse: named
+        left = sorted(p.name for p in results.iterdir() if p.name.startswith("."))
+        assert [h.split(".staging-")[0] for h in left] == [".analysis"]   # the live one only
+    finally:
+        live.kill()
+        live.wait(30)
