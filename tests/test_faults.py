@@ -167,3 +167,63 @@ def test_staging_left_by_a_killed_stage_goes_with_the_next_stage_run(lab, capsys
     finally:
         live.kill()
         live.wait(30)
+
+
+# --- strides and gaps ------------------------------------------------------------------------
+def _write_points3d(paths, points, fps, n_views=None):
+    """A points3d file of `points` (F, 26, 3) as triangulate writes one, two cameras."""
+    n_views = (np.where(np.isfinite(points).all(axis=2), 2, 0) if n_views is None else n_views)
+    views = np.repeat((n_views > 0)[..., None], 2, axis=2)
+    formats.write_points3d(paths.points3d("t1"), formats.Points3D(
+        points, np.where(n_views > 0, 0.5, np.nan), n_views, views, fps=fps,
+        camera_names=CAMERAS, swaps_repaired=np.zeros((2, len(points)), bool)))
+
+
+def _runner(duration_s=4.0, fps=120.0, seed=0, **knobs):
+    """The synthetic runner's 3D with 2 mm of noise (a triangulated runner's scatter)."""
+    from pipeline.config import RunnerConfig
+    from pipeline.synth.kinematics import simulate_run
+    points = simulate_run(RunnerConfig(duration_s=duration_s, seed=seed, **knobs), fps).points
+    return points + np.random.default_rng(seed).normal(0, 0.002, points.shape)
+
+
+def _analyzed(lab, capsys, *overrides) -> tuple[dict, dict]:
+    rc, err = _runlab(capsys, "analyze", "--trial", "t1", *overrides)
+    assert rc == 0, err
+    return (formats.read_json(lab.trial_metrics("t1")), formats.read_json(lab.analysis("t1")))
+
+
+def test_runner_out_of_view_is_never_bridged_by_a_stride(lab, monkeypatch, capsys):
+    """Frames 200-319 empty in every camera (1 s out of view at 120 fps): a right "stride" of
+    2,119 ms spanned the gap and cadence read 102 steps/min for a true 170."""
+    _calibrated(lab, monkeypatch, capsys)
+    points = _runner(duration_s=6.0)
+    points[200:320] = np.nan
+    _write_points3d(lab, points, 120.0)
+    metrics, analysis = _analyzed(lab, capsys, "study.trials.t1.belt_speed_mps=3.0")
+    assert abs(metrics["cadence_spm"] - 170.0) < 3.0, metrics["cadence_spm"]
+    times = [s["stride_time_ms"] for s in analysis["strides"] if s["stride_time_ms"] is not None]
+    assert times and max(times) < 1.2 * 120_000 / 170        # none spans the gap
+    for side in ("left", "right"):
+        mean = analysis["summary"]["sides"][side]["metrics"]["stride_time_ms"]["mean"]
+        assert abs(mean - 120_000 / 170) < 15, (side, mean)
+    observation = analysis["summary"]["observation"]
+    assert observation["gaps_s"] == [[200 / 120, 320 / 120]]
+    assert observation["strides_dropped_in_gaps"] + observation["strides_split_at_gaps"] >= 1
+    assert 0.6 < observation["analysed_share"] < 0.83
+    assert "unobserved_gap" in metrics["verdict_reasons"]
+    reason = next(r for r in analysis["verdict"]["reasons"] if r["code"] == "unobserved_gap")
+    assert "1.67-2.67 s" in reason["message"] and "% of the trial" in reason["message"]
+
+
+def test_cadence_is_not_reported_from_one_stride(lab, monkeypatch, capsys):
+    """A short recording with one stride per side showed "Cadence: 187 steps/min" beside
+    running norms while every other measure said "insufficient strides"."""
+    _calibrated(lab, monkeypatch, capsys)
+    _write_points3d(lab, _runner(duration_s=1.6), 120.0)
+    metrics, analysis = _analyzed(lab, capsys, "study.trials.t1.belt_speed_mps=3.0")
+    summary = analysis["summary"]
+    timed = sum(s["stride_time_ms"] is not None for s in analysis["strides"])
+    assert 0 < timed < 3
+    assert metrics["cadence_spm"] is None
+    assert summary["cadence_note"] == f"insufficient strides (n={timed}, need 3)"

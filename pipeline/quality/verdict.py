@@ -57,6 +57,7 @@ class TrialEvidence:
     # per camera (steady residual px, its scatter px): does the calibration describe the camera?
     camera_steady: dict[str, tuple[float, float]] = field(default_factory=dict)
     calibration_own_px: dict[str, float] = field(default_factory=dict)  # the calibration's own error
+    observation: dict | None = None         # analysis summary `observation` (gait/observation.py)
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -134,6 +135,7 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were not timed: the "
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each")
+    reasons.extend(observation_reasons(ev.observation))
     if ev.sync_status == "degraded":
         for message in ev.sync_reasons or ["the cameras' time offsets are out of step or unknown"]:
             add("sync", "degraded", f"synchronization: {message} (docs/sync.md)")
@@ -164,3 +166,22 @@ def calibration_reasons(off: dict[str, tuple[float, float]], measured: dict, own
              f"camera as it filmed: check that {cam} did not move after calibration (a camera "
              "across the belt from a moved one can be pulled off too; docs/verdicts.md)")
             for cam in off]
+
+
+def observation_reasons(observation: dict | None) -> list[Reason]:
+    """A gap (the feet measured by no camera) that strides would have crossed: said, with how
+    much of the trial the findings come from."""
+    if not observation:
+        return []
+    dropped, split = observation["strides_dropped_in_gaps"], observation["strides_split_at_gaps"]
+    if not dropped and not split:
+        return []
+    where = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in observation["gaps_s"])
+    return [Reason("unobserved_gap", "degraded",
+                   f"the runner's feet were measured by no camera at {where} (out of view, a "
+                   f"detection dropout or a failed sync segment): {dropped} stride(s) whose "
+                   f"stance fell there were left out and {split} lost their stride time, "
+                   "stride length and flight time, which would have spanned it; cadence and "
+                   "stride times come from observed strides only. The findings come from "
+                   f"{100 * observation['analysed_share']:.0f} % of the trial "
+                   f"({100 * observation['observed_share']:.0f} % of its frames observed)")]

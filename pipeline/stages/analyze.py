@@ -39,10 +39,11 @@ def analyze_one(cfg: Config, name: str) -> None:
                              belt_speed_mps=trial.treadmill_speed(synthetic),
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
-                             event_points=p3d.points_unfiltered)
+                             event_points=p3d.points_unfiltered, n_views=p3d.n_views)
     sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
+                                   observation=analysis.summary.get("observation"),
                                    sync_reasons=list(sync.get("reasons", [])),
                                    calibration_own_px=calibration_own_error(
                                        paths.calibration_quality(trial.session),
