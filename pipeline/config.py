@@ -297,6 +297,7 @@ class VerdictConfig:
     min_strides_per_side: int = 3        # fewer on a side = degraded; none at all = failed
     max_untimed_event_share: float = 0.5  # events not timed (foot poorly observed)
     max_calibration_bias: float = 0.35    # a camera's steady residual over its scatter: above = degraded
+    min_event_fps: float = 60.0           # below: events are not timed to a frame that matters (docs/metrics.md)
 
 
 @dataclass

@@ -227,3 +227,73 @@ def test_cadence_is_not_reported_from_one_stride(lab, monkeypatch, capsys):
     assert 0 < timed < 3
     assert metrics["cadence_spm"] is None
     assert summary["cadence_note"] == f"insufficient strides (n={timed}, need 3)"
+
+
+def test_frame_rate_too_low_for_events_is_named(lab, monkeypatch, capsys):
+    """A 30 fps recording measured 100 % of points in 3D and found no stride; the verdict blamed
+    the trial length or the running, never the frame rate."""
+    _calibrated(lab, monkeypatch, capsys)
+    _write_points3d(lab, _runner(duration_s=4.0, fps=30.0), 30.0)
+    metrics, analysis = _analyzed(lab, capsys, "study.trials.t1.belt_speed_mps=3.0", "rig.fps=30")
+    assert "frame_rate_too_low" in metrics["verdict_reasons"]
+    reason = next(r for r in analysis["verdict"]["reasons"] if r["code"] == "frame_rate_too_low")
+    assert "recorded at 30 fps, below the 60 fps" in reason["message"]
+    assert reason["severity"] == ("failed" if not analysis["strides"] else "degraded")
+
+
+# --- wrong keypoint model --------------------------------------------------------------------
+def test_keypoints_in_another_models_order_fail_by_name(lab, monkeypatch, capsys):
+    """The synthetic runner's 3D with its keypoints in another order (BODY_25's slots read as
+    Halpe-26: a model that does not fit the files): failed, naming the model to check."""
+    from pipeline.skeleton import INDEX
+    _calibrated(lab, monkeypatch, capsys)
+    points = _runner()
+    wrong = points.copy()
+    # the order a wrong mapping gives: eyes/ears where the hips and knees are read, and so on
+    for a, b in (("left_hip", "left_ear"), ("right_knee", "right_shoulder"), ("left_ankle", "nose")):
+        wrong[:, INDEX[a]], wrong[:, INDEX[b]] = points[:, INDEX[b]], points[:, INDEX[a]]
+    _write_points3d(lab, wrong, 120.0)
+    metrics, analysis = _analyzed(lab, capsys, "study.trials.t1.belt_speed_mps=3.0")
+    assert metrics["verdict"] == "failed" and "keypoint_model_mismatch" in metrics["verdict_reasons"]
+    reason = next(r for r in analysis["verdict"]["reasons"] if r["code"] == "keypoint_model_mismatch")
+    assert "detector.openpose_json.model" in reason["message"] and "not below" in reason["message"]
+
+    _write_points3d(lab, points, 120.0)                       # the right order passes
+    metrics, _ = _analyzed(lab, capsys, "study.trials.t1.belt_speed_mps=3.0")
+    assert "keypoint_model_mismatch" not in metrics["verdict_reasons"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(__file__).parents[1] / ".." / "shared" / "data" / "pose2sim-demo").exists(),
+                    reason="shared data not present")
+def test_body25_chosen_for_body25b_files_fails_naming_the_model(tmp_path, repo_root):
+    """The shared Pose2Sim recording's OpenPose BODY_25B files read as BODY_25: exit 0 and
+    findings off by 126 deg of knee flexion, degraded only for post_processing_reverted.
+    With the right model the same recording passes the anatomical checks."""
+    import shutil
+
+    import test_real_pose2sim as real
+    found = {}
+    for model in ("BODY_25", "BODY_25B"):
+        root = tmp_path / model
+        trial = root / "data" / "lab" / "balancing"
+        (trial / "openpose").mkdir(parents=True)
+        for cam in real.CAMERAS:
+            (trial / f"{cam}.mp4").symlink_to(real.DEMO / "balancing" / "videos" / f"{cam}.mp4")
+            (trial / "openpose" / f"{cam}_json").symlink_to(real.DEMO / "balancing" / "openpose" / f"{cam}_json")
+        real._runlab(root, "import-calibration", str(real.DEMO / "calibration" / "Calib_qualisys.toml"),
+                     "--format", "pose2sim", "--names", ",".join(real.CAMERAS), "--out",
+                     str(root / "results" / "sessions" / "lab" / "calibration" / "calibration.toml"))
+        shutil.copytree(repo_root / "conf", root / "conf")
+        (root / "conf" / "study" / "pose2sim_demo.yaml").write_text(
+            real.STUDY_YAML.format(data=root / "data", results=root / "results"))
+        real._runlab(root, "configure", "--config-dir", str(root / "conf"), "--out", "params.yaml",
+                     "study=pose2sim_demo", f"rig.cameras=[{','.join(real.CAMERAS)}]",
+                     "detector=openpose_json", "rig.fps=60", f"detector.openpose_json.model={model}")
+        for stage in ("detect", "triangulate", "analyze"):
+            real._runlab(root, stage)
+        found[model] = formats.read_json(root / "results" / "trials" / "balancing" / "analysis" / "balancing.json")
+    reasons = {m: {r["code"]: r["message"] for r in a["verdict"]["reasons"]} for m, a in found.items()}
+    assert "keypoint_model_mismatch" in reasons["BODY_25"]
+    assert "detector.openpose_json.model=BODY_25)" in reasons["BODY_25"]["keypoint_model_mismatch"]
+    assert "keypoint_model_mismatch" not in reasons["BODY_25B"]

@@ -58,6 +58,9 @@ class TrialEvidence:
     camera_steady: dict[str, tuple[float, float]] = field(default_factory=dict)
     calibration_own_px: dict[str, float] = field(default_factory=dict)  # the calibration's own error
     observation: dict | None = None         # analysis summary `observation` (gait/observation.py)
+    fps: float | None = None                # the recording's frame rate
+    skeleton_problems: list[str] = field(default_factory=list)   # quality/anatomy.py
+    keypoint_model: str = ""                # the detector and model that named the keypoints
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -65,6 +68,20 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
     reasons: list[Reason] = []
     add = lambda code, severity, message: reasons.append(Reason(code, severity, message))
 
+    if ev.skeleton_problems:
+        add("keypoint_model_mismatch", "failed",
+            f"the 3D is not a person in runlab's keypoint order: {'; '.join(ev.skeleton_problems)}. "
+            f"The keypoint model does not fit the files{' (' + ev.keypoint_model + ')' if ev.keypoint_model else ''}: "
+            "choose the model that wrote them (OpenPose BODY_25 and BODY_25B differ: "
+            "detector.openpose_json.model); if the left hip alone is on the wrong side, "
+            "analysis.forward_axis may point against the direction of travel")
+    if ev.fps is not None and ev.fps < cfg.min_event_fps:
+        total = sum(ev.strides.values())
+        add("frame_rate_too_low", "failed" if total == 0 else "degraded",
+            f"recorded at {ev.fps:g} fps, below the {cfg.min_event_fps:g} fps foot strikes and "
+            "toe-offs need (docs/metrics.md: a contact of 0.2 s is then a handful of frames and "
+            f"an event's one-frame error is {1000 / ev.fps:.0f} ms): record at 60 fps or more "
+            "(100-120 fps for contact and flight times)")
     contributing = [c for c in ev.camera_names if ev.camera_share.get(c, 0.0) > 0.0]
     if len(contributing) < 2:
         add("fewer_than_two_cameras", "failed",

@@ -14,6 +14,7 @@ from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
+from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study import StudyPaths
@@ -44,6 +45,10 @@ def analyze_one(cfg: Config, name: str) -> None:
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
                                    observation=analysis.summary.get("observation"),
+                                   fps=float(p3d.fps), keypoint_model=keypoint_model(cfg, paths, name),
+                                   skeleton_problems=skeleton_problems(
+                                       np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan),
+                                       analysis.summary["forward"]),
                                    sync_reasons=list(sync.get("reasons", [])),
                                    calibration_own_px=calibration_own_error(
                                        paths.calibration_quality(trial.session),
@@ -71,6 +76,15 @@ def analyze_one(cfg: Config, name: str) -> None:
     if n_poor:
         log.warning("trial %s: %s", name, untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"),
                                                        limit_mm))
+
+
+def keypoint_model(cfg: Config, paths: StudyPaths, name: str) -> str:
+    """The detector (and model) whose keypoint order the 3D assumes, for the verdict."""
+    path = paths.keypoints2d(name)
+    backend = formats.read_keypoints2d(path).backend if path.exists() else cfg.detector.backend.value
+    if backend == "openpose_json":
+        return f"detector openpose_json, detector.openpose_json.model={cfg.detector.openpose_json.model.value}"
+    return f"detector {backend}"
 
 
 def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
