@@ -297,3 +297,36 @@ def test_body25_chosen_for_body25b_files_fails_naming_the_model(tmp_path, repo_r
     assert "keypoint_model_mismatch" in reasons["BODY_25"]
     assert "detector.openpose_json.model=BODY_25)" in reasons["BODY_25"]["keypoint_model_mismatch"]
     assert "keypoint_model_mismatch" not in reasons["BODY_25B"]
+
+
+# --- scale against the world -----------------------------------------------------------------
+@pytest.mark.parametrize("scale", [1.0, 0.8])
+def test_wrong_board_size_is_caught_by_the_belt_and_the_subjects_height(lab, monkeypatch, capsys, scale):
+    """board.square_length_m=0.12 for a board printed at 0.15 scales the whole 3D by 0.8 and
+    was accepted with verdict ok (step width 48 mm for 60). The runner's 3D at 0.8 of its size:
+    the stance foot's speed (belt 3.0 m/s) and thigh + shank (subject 1.75 m) both disagree."""
+    _calibrated(lab, monkeypatch, capsys)
+    _write_points3d(lab, _runner(duration_s=4.0) * scale, 120.0)
+    metrics, analysis = _analyzed(lab, capsys, "study.trials.t1.belt_speed_mps=3.0",
+                                  "study.sessions.s01.height_m=1.75")
+    checks = {c["name"]: c for c in analysis["scale_checks"]}
+    assert set(checks) == {"belt", "height"}
+    for check in checks.values():
+        assert abs(check["ratio"] - scale) < 0.03, check
+    if scale == 1.0:
+        assert "scale_mismatch" not in metrics["verdict_reasons"]
+    else:
+        assert "scale_mismatch" in metrics["verdict_reasons"] and metrics["verdict"] != "ok"
+        reason = next(r for r in analysis["verdict"]["reasons"] if r["code"] == "scale_mismatch")
+        assert "board.square_length_m" in reason["message"] and "x0.79" in reason["message"]
+
+
+def test_overground_stride_length_is_checked_against_a_recorded_speed(lab, monkeypatch, capsys):
+    """Overground, stride length comes from the 3D: against the speed timing gates recorded."""
+    _calibrated(lab, monkeypatch, capsys)
+    _write_points3d(lab, _runner(duration_s=4.0, treadmill=False) * 0.8, 120.0)
+    metrics, analysis = _analyzed(lab, capsys, "study.trials.t1.speed_mps=3.0",
+                                  "analysis.forward_axis=null")
+    checks = {c["name"]: c for c in analysis["scale_checks"]}
+    assert set(checks) == {"speed"} and abs(checks["speed"]["ratio"] - 0.8) < 0.03, checks
+    assert "scale_mismatch" in metrics["verdict_reasons"]

@@ -61,6 +61,7 @@ class TrialEvidence:
     fps: float | None = None                # the recording's frame rate
     skeleton_problems: list[str] = field(default_factory=list)   # quality/anatomy.py
     keypoint_model: str = ""                # the detector and model that named the keypoints
+    scale_checks: list[dict] = field(default_factory=list)   # gait/scale_checks.py ScaleCheck.to_dict
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -153,6 +154,7 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each")
     reasons.extend(observation_reasons(ev.observation))
+    reasons.extend(scale_reasons(ev.scale_checks))
     if ev.sync_status == "degraded":
         for message in ev.sync_reasons or ["the cameras' time offsets are out of step or unknown"]:
             add("sync", "degraded", f"synchronization: {message} (docs/sync.md)")
@@ -202,3 +204,25 @@ def observation_reasons(observation: dict | None) -> list[Reason]:
                    "stride times come from observed strides only. The findings come from "
                    f"{100 * observation['analysed_share']:.0f} % of the trial "
                    f"({100 * observation['observed_share']:.0f} % of its frames observed)")]
+
+
+def scale_reasons(checks: list[dict]) -> list[Reason]:
+    """The 3D against the world (gait/scale_checks.py): one reason naming every check that
+    disagrees beyond its tolerance, and the likely cause when all point the same way."""
+    off = [c for c in checks if not c["agrees"]]
+    if not off:
+        return []
+    parts = [f"{c['description']}: {c['measured']:.2f} {c['unit']} for {c['expected']:.2f} "
+             f"(x{c['ratio']:.2f}, tolerance +-{100 * c['tolerance']:.0f} %)" for c in off]
+    same_way = len(off) == len(checks) and (all(c["ratio"] < 1 for c in off)
+                                            or all(c["ratio"] > 1 for c in off))
+    cause = ("the whole 3D is scaled: the calibration assumed another board size than the "
+             "printed one. Measure a printed square and check board.square_length_m and "
+             "board.marker_length_m (the calibration report states the size it assumed), then "
+             "calibrate again" if same_way else
+             "check the recorded value (belt speed, subject height, speed) and the calibration's "
+             "board size (board.square_length_m against a printed square)")
+    return [Reason("scale_mismatch", "degraded",
+                   f"the 3D's scale disagrees with the world: {'; '.join(parts)}. Likely cause: "
+                   f"{cause}. Lengths and speeds from the 3D (step width, stride length "
+                   "overground, knee over toe) are off by that factor")]
