@@ -10,12 +10,14 @@ test double (`calibrate_double` from test_calibration_current.py).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import toml
@@ -330,3 +332,89 @@ def test_overground_stride_length_is_checked_against_a_recorded_speed(lab, monke
     checks = {c["name"]: c for c in analysis["scale_checks"]}
     assert set(checks) == {"speed"} and abs(checks["speed"]["ratio"] - 0.8) < 0.03, checks
     assert "scale_mismatch" in metrics["verdict_reasons"]
+
+
+# --- a local Ray off the network -------------------------------------------------------------
+def _listening(pid: int) -> list[tuple[str, int]]:
+    """(address, port) of the listening TCP sockets process `pid` holds, read in its own
+    network namespace (/proc/<pid>/net/tcp{,6}: state 0A = LISTEN)."""
+    owned = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            owned.add(target[8:-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A" or fields[9] not in owned:
+                continue
+            hex_addr, hex_port = fields[1].split(":")
+            raw = bytes.fromhex(hex_addr)
+            if table == "tcp":
+                addr = socket.inet_ntop(socket.AF_INET, raw[::-1])
+            else:
+                addr = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+            found.append((addr, int(hex_port, 16)))
+    return found
+
+
+@pytest.mark.slow
+def test_local_ray_listens_on_loopback_only(tmp_path):
+    """`runlab cluster repro` without --address started Ray whose GCS, raylet and workers
+    bound *:port for the length of the run. Now every Ray process runs in a network namespace
+    whose only interface is lo: what they listen on is reachable from this machine's loopback
+    of that namespace only, and nothing of theirs listens in this machine's namespace."""
+    import psutil
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    shutil.copytree(Path(__file__).resolve().parents[1] / "conf", lab / "conf")
+    (lab / "dvc.yaml").write_text("stages:\n  board:\n    cmd: runlab board-image --out board.png\n"
+                                  "    outs: [board.png]\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), RAY_USAGE_STATS_ENABLED="0",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@runlab.invalid", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@runlab.invalid")
+    bindir = tmp_path / "bin"                 # a slow `runlab` first on PATH: time to look
+    bindir.mkdir()
+    (bindir / "runlab").write_text(f"#!/bin/sh\nsleep 8\nexec {Path(sys.executable).parent / 'runlab'} \"$@\"\n")
+    (bindir / "runlab").chmod(0o755)
+    env["PATH"] = f"{bindir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    for cmd in (["git", "init", "-q"], [str(Path(sys.executable).parent / "dvc"), "init", "-q"]):
+        subprocess.run(cmd, cwd=lab, env=env, check=True)
+    driver = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--num-cpus", "1"],
+                              cwd=lab, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, start_new_session=True)
+    seen: dict[str, list] = {}
+    try:
+        deadline = time.time() + 240
+        while driver.poll() is None and time.time() < deadline and "raylet" not in seen:
+            for proc in psutil.Process(driver.pid).children(recursive=True):
+                try:
+                    if proc.name() in ("gcs_server", "raylet") and _listening(proc.pid):
+                        seen[proc.name()] = (proc.pid, _listening(proc.pid),
+                                             os.readlink(f"/proc/{proc.pid}/ns/net"),
+                                             Path(f"/proc/{proc.pid}/net/dev").read_text())
+                except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
+                    continue
+            time.sleep(0.5)
+        out, _ = driver.communicate(timeout=300)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+    if "cannot start the local Ray instance in a private network namespace" in out:
+        pytest.skip("no network namespaces here: " + out.strip().splitlines()[-1][:200])
+    if not seen:
+        pytest.skip("Ray did not start here:\n" + out[-2000:])
+    assert driver.returncode == 0 and "ran board" in out, out[-3000:]
+    ours = os.readlink("/proc/self/ns/net")
+    for name, (pid, listening, netns, devices) in seen.items():
+        assert netns != ours, f"{name} runs in this machine's network namespace"
+        interfaces = [line.split(":")[0].strip() for line in devices.splitlines()[2:] if ":" in line]
+        assert interfaces == ["lo"], (name, interfaces)
+        for addr, port in listening:      # wildcard or loopback, in a namespace that has only lo
+            assert addr in ("0.0.0.0", "::", "127.0.0.1", "::ffff:127.0.0.1", "::1"), (name, addr, port)
+    assert (lab / "board.png").exists()
