@@ -418,3 +418,20 @@ def test_local_ray_listens_on_loopback_only(tmp_path):
         for addr, port in listening:      # wildcard or loopback, in a namespace that has only lo
             assert addr in ("0.0.0.0", "::", "127.0.0.1", "::ffff:127.0.0.1", "::1"), (name, addr, port)
     assert (lab / "board.png").exists()
+
+
+def test_the_fault_matrix_in_docs_names_tests_that_exist(repo_root):
+    """docs/verdicts.md's fault matrix lists each case with its test: every test named there
+    exists, and every test of this file is in it."""
+    import ast
+    import re
+    text = (repo_root / "docs" / "verdicts.md").read_text().split("## Fault matrix", 1)[1]
+    named = set(re.findall(r"`(tests/test_\w+\.py)::(test_\w+)`", text))
+    assert named
+    for path, name in named:
+        tree = ast.parse((repo_root / path).read_text())
+        assert name in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}, (path, name)
+    here = {n.name for n in ast.parse(Path(__file__).read_text()).body
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    listed = {name for path, name in named if path == "tests/test_faults.py"}
+    assert here - listed == {"test_the_fault_matrix_in_docs_names_tests_that_exist"}
