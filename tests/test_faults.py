@@ -229,6 +229,11 @@ def test_cadence_is_not_reported_from_one_stride(lab, monkeypatch, capsys):
     assert 0 < timed < 3
     assert metrics["cadence_spm"] is None
     assert summary["cadence_note"] == f"insufficient strides (n={timed}, need 3)"
+    rc, err = _runlab(capsys, "report", "--trial", "t1", "report.overlay_videos=false")
+    assert rc == 0, err
+    page = (lab.trial_report_dir("t1") / "index.html").read_text()
+    assert f"No cadence: insufficient strides (n={timed}, need 3)" in page
+    assert "The analysed strides cover" in page
 
 
 def test_frame_rate_too_low_for_events_is_named(lab, monkeypatch, capsys):
