@@ -68,8 +68,12 @@ def seen_board_shape(video: Path, cfg: BoardConfig, samples: int = 8) -> tuple[i
     wanted = set(np.linspace(0, max(n - 1, 0), samples).round().astype(int).tolist())
     views = []
     for k, frame in enumerate(iter_frames(video, grayscale=True)):
-        if k in wanted:
-            ids, corners = _markers(frame, dictionary)
+        if k not in wanted:
+            continue
+        # the flipped image too: a board seen from behind (or a mirrored video) shows the
+        # configured board there, and is not a board of another shape
+        for image in (frame, cv2.flip(frame, 1)):
+            ids, corners = _markers(image, dictionary)
             if len(ids) >= MIN_MARKERS:
                 views.append((ids, corners))
     if not views:
