@@ -306,6 +306,25 @@ def test_body25_chosen_for_body25b_files_fails_naming_the_model(tmp_path, repo_r
     assert "keypoint_model_mismatch" not in reasons["BODY_25B"]
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(__file__).parents[1] / ".." / "shared" / "data" / "pose2sim-demo").exists(),
+                    reason="shared data not present")
+def test_standing_recording_through_the_defaults_reports_no_cadence(tmp_path, repo_root):
+    """The shared standing-balance recording through the defaults (BlazePose) showed "Cadence:
+    187 steps/min" from a single stride. Now no cadence, the reason given, and BlazePose's
+    3D passes the anatomical checks."""
+    import test_real_pose2sim as real
+    root = real._make_study(tmp_path, repo_root, "blazepose")
+    for stage in ("triangulate", "analyze"):
+        real._runlab(root, stage)
+    analysis = formats.read_json(root / "results" / "trials" / "balancing" / "analysis" / "balancing.json")
+    timed = sum(s["stride_time_ms"] is not None for s in analysis["strides"])
+    assert timed < 3
+    assert analysis["summary"]["cadence_spm"] is None
+    assert analysis["summary"]["cadence_note"] == f"insufficient strides (n={timed}, need 3)"
+    assert "keypoint_model_mismatch" not in {r["code"] for r in analysis["verdict"]["reasons"]}
+
+
 # --- scale against the world -----------------------------------------------------------------
 @pytest.mark.parametrize("scale", [1.0, 0.8])
 def test_wrong_board_size_is_caught_by_the_belt_and_the_subjects_height(lab, monkeypatch, capsys, scale):
