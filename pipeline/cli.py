@@ -15,7 +15,8 @@
     runlab export --trial T [--format trc|mot|c3d|bvh]   a trial for OpenSim / C3D / animation tools
     runlab models                       the pose checkpoints fetch-model knows (URL, hash, config)
     runlab fetch-model NAME [--mirror URL]  download one into the cache, verified; prints the config
-    runlab cluster repro [--address A] [targets]   the stale stages as Ray tasks (docs/cluster.md)
+    runlab cluster repro [--address A] [targets]   the stale stages as Ray tasks (docs/cluster.md);
+                                        without --address a local Ray, loopback only
 """
 from __future__ import annotations
 
@@ -110,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     crepro.add_argument("--retries", type=int, default=2, help="reruns of a stage whose Ray worker died")
     crepro.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray instance "
                         "(without --address; default: all)")
+    crepro.add_argument("--expose-local-ray", action="store_true",
+                        help="without --address: run the local Ray on this machine's network "
+                        "(it listens on every interface) instead of a private loopback-only "
+                        "network namespace (docs/security.md)")
     crepro.add_argument("targets", nargs="*", help="dvc.yaml files or stage names (default: dvc.yaml)")
     return p
 
@@ -132,6 +137,12 @@ def fetch_model(name: str, mirror: str | None, sha256: str | None, cache: str | 
 
 
 def cluster_repro(args: argparse.Namespace) -> int:
+    if args.address is None and not args.expose_local_ray:
+        # before anything starts a thread or Ray: the local instance sees only loopback
+        from pipeline.cluster.private_net import enter_private_network
+        enter_private_network()
+    from pipeline.cluster.dispatch import require_token_auth
+    require_token_auth()
     from pipeline.cluster.repro import repro
 
     s = repro(args.targets or None, address=args.address, retries=args.retries, num_cpus=args.num_cpus)

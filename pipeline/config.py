@@ -47,6 +47,7 @@ class SessionConfig:
     date: str = ""                        # ISO date (YYYY-MM-DD); orders a subject's sessions
     label: str = ""                       # e.g. "before", "after 6 weeks of retraining"
     notes: str = ""
+    height_m: Optional[float] = None      # the subject's height: checks the 3D's scale (docs/metrics.md)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class TrialConfig:
     session: str = MISSING                # key into study.sessions; its calibration is used
     condition: str = ""                   # e.g. "treadmill 3.0 m/s, own shoes"
     belt_speed_mps: Optional[float] = None   # treadmill trials: stride length = belt speed x stride time
+    speed_mps: Optional[float] = None     # overground trials: a recorded speed (timing gates) checks the 3D's scale
     runner: RunnerConfig = field(default_factory=RunnerConfig)   # synthetic sessions only
 
     def treadmill_speed(self, synthetic: bool) -> Optional[float]:
@@ -323,6 +325,7 @@ class VerdictConfig:
     min_strides_per_side: int = 3        # fewer on a side = degraded; none at all = failed
     max_untimed_event_share: float = 0.5  # events not timed (foot poorly observed)
     max_calibration_bias: float = 0.35    # a camera's steady residual over its scatter: above = degraded
+    min_event_fps: float = 60.0           # below: events are not timed to a frame that matters (docs/metrics.md)
 
 
 @dataclass

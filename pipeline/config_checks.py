@@ -40,6 +40,8 @@ def value_problems(cfg: Config) -> list[str]:
     if v.max_calibration_bias <= 0:
         problems.append(f"analysis.verdict.max_calibration_bias={v.max_calibration_bias} must be "
                         "above 0 (a share of the camera's residual scatter)")
+    if v.min_event_fps < 0:
+        problems.append(f"analysis.verdict.min_event_fps={v.min_event_fps} must be >= 0 (frames per second)")
     if v.min_strides_per_side < 0:
         problems.append(f"analysis.verdict.min_strides_per_side={v.min_strides_per_side} must be >= 0")
     if cfg.synth.lens_frames < 0:

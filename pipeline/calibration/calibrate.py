@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.calibration.back_views import judge_back_views
 from pipeline.calibration.board import make_board
+from pipeline.calibration.board_shape import board_shape_advice
 from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
                                          diagnose_unseen, spread_over, unseen_advice,
                                          usable_views)
@@ -113,6 +114,7 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
     usable = np.array([usable_views(det, board) for det in detections])
     held = np.zeros(usable.shape[1], bool)
     held[calib_cfg.floor_frames:] = True
+    _check_board_shape(detections, camera_names, usable & held, board_cfg, calib_cfg)
     _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
     detections, back_views = judge_back_views(detections, camera_names, usable & held, board)
     identical_files(videos, camera_names)
@@ -235,6 +237,18 @@ def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetec
         "fell_back_to_other_polarity": fallback,
     }
     return detections, polarity
+
+
+def _check_board_shape(detections: list[VideoDetections], names: list[str], usable: np.ndarray,
+                       board_cfg: BoardConfig, calib_cfg: CalibrationConfig) -> None:
+    """A camera that sees the board too little, or only flipped, may see a board of other
+    rows and columns than configured: that is said before any mirror or visibility advice."""
+    for name, det, views in zip(names, detections, usable):
+        suspect = views.sum() < calib_cfg.min_detections_per_camera or any(det.back)
+        if suspect and Path(det.video).is_file():
+            advice = board_shape_advice(name, det.video, board_cfg)
+            if advice:
+                raise CalibrationError(advice)
 
 
 def _check_board_seen(detections: list[VideoDetections], names: list[str], usable: np.ndarray,

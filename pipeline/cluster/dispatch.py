@@ -117,6 +117,13 @@ def submit(cmd: Command, res: dict[str, float], retries: int):
     return _TASK.options(max_retries=retries, retry_exceptions=False, **res).remote(cmd)
 
 
+def require_token_auth() -> None:
+    """Token authentication unless the user chose otherwise (Ray 2.60: ~/.ray/auth_token or
+    RAY_AUTH_TOKEN; a new local instance makes the token): whoever reaches Ray runs code.
+    Set before Ray is imported: Ray reads the mode once, at import."""
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+
 def connect(address: str | None, num_cpus: int | None = None) -> bool:
     """Join the cluster at `address` (e.g. `auto`, `10.0.0.1:6379`), or start a local Ray
     instance. Returns whether this call initialised Ray (and so should shut it down)."""
@@ -132,8 +139,10 @@ def connect(address: str | None, num_cpus: int | None = None) -> bool:
     if address:
         kwargs["address"] = address
     else:
-        # "local": a new instance even where `ray start` left an address in /tmp/ray
-        kwargs.update(address="local", include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES)
+        # "local": a new instance even where `ray start` left an address in /tmp/ray; its
+        # node address is loopback (cli: the driver runs in a loopback-only namespace)
+        kwargs.update(address="local", include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
+                      _node_ip_address="127.0.0.1")
         if num_cpus:
             kwargs["num_cpus"] = num_cpus
     try:

@@ -22,6 +22,8 @@ def headline_metrics(result: dict) -> dict:
     """The numbers DVC shows in `dvc metrics show` / `dvc exp show`: per-side means."""
     summary = result["summary"]
     out: dict = {"cadence_spm": summary["cadence_spm"]}
+    if summary.get("observation"):        # share of the trial inside the analysed strides
+        out["analysed_share"] = summary["observation"]["analysed_share"]
     for side, metrics in _side_means(summary).items():
         out[side] = {**metrics, "n_strides": summary["sides"][side]["n_strides"]}
     out["flags"] = len(result["flags"])

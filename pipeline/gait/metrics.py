@@ -21,6 +21,8 @@ from pipeline.gait.checks import CHECKS
 from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
 from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
                                   skips_a_cycle)
+from pipeline.gait.observation import (gaps, observation_summary, observed_cadence,
+                                       observed_frames, split_strides_at_gaps)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.skeleton import N_KEYPOINTS
 
@@ -105,7 +107,8 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
                   events: dict | None = None, belt_speed_mps: float | None = None,
                   height_sd: np.ndarray | None = None,
                   max_event_height_sd_m: float | None = None,
-                  event_points: np.ndarray | None = None) -> TrialAnalysis:
+                  event_points: np.ndarray | None = None,
+                  n_views: np.ndarray | None = None) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
@@ -116,6 +119,8 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     `forward` None: overground, estimated from the stride-averaged pelvis velocity.
     `belt_speed_mps` (treadmill): stride length = belt speed x stride time; None: stride length
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
+    `n_views` (F, 26; points3d): which keypoints were measured, telling the frames a stride may
+    not cross (gait/observation.py); default: the finite ones.
     """
     points = np.asarray(points, float)
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
@@ -144,7 +149,14 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     strides = [stride for side in SIDES
                for stride in _side_strides(points, fps, forward, events, side, belt_speed_mps,
                                            pelvis_speed)]
+    # strides never cross unobserved frames; cadence only from observed strides (observation.py)
+    observed = observed_frames(points, n_views)
+    unobserved = gaps(observed, fps)
+    strides, gap_counts = split_strides_at_gaps(strides, unobserved, fps)
     summary = _summary(strides, events, fps, thresholds)
+    summary["cadence_spm"], summary["cadence_note"] = observed_cadence(
+        events, fps, unobserved, strides, thresholds.min_strides)
+    summary["observation"] = observation_summary(observed, unobserved, fps, strides, gap_counts)
     summary["forward"] = [float(c) for c in forward_axis]
     summary["forward_source"] = forward_source
     summary["belt_speed_mps"] = None if belt_speed_mps is None else float(belt_speed_mps)

@@ -16,13 +16,14 @@ import ctypes
 import errno
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 from pipeline.errors import RunlabError
 
-STAGING = ".staging-"        # <parent>/.<first target name>.staging-XXXX
+STAGING = ".staging-"        # <parent>/.<first target name>.staging-<pid>@<host>-XXXX
 RETIRED = ".retired-"        # <parent>/.<target name>.retired-XXXX (the previous version, briefly)
 
 
@@ -164,6 +165,40 @@ def clean_leftovers(folder: Path, names: list[str]) -> None:
                 _remove(entry)
 
 
+def _owner() -> str:
+    """pid@host of this process: a staging folder's name says who writes it."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_staging(folder: Path | str) -> list[Path]:
+    """Remove the staging folders in `folder` whose writer is gone (its process, on this
+    machine, no longer runs): what a killed stage left. Every stage calls it for the results
+    folders of its trial or session, so the leftover goes with the next stage run there,
+    even when DVC restored the killed stage from its run-cache and ran nothing. A folder of
+    another machine (a cluster node) or of a live process is left alone."""
+    folder, host, removed = Path(folder), socket.gethostname(), []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        if not entry.name.startswith(".") or STAGING not in entry.name:
+            continue
+        pid, _, where = entry.name.split(STAGING, 1)[1].rpartition("-")[0].partition("@")
+        if where == host and pid.isdigit() and not _alive(int(pid)):
+            _remove(entry)
+            removed.append(entry)
+    return removed
+
+
 @contextlib.contextmanager
 def staged(*targets: Path | str) -> Iterator[tuple[Path, ...]]:
     """Write a set of outputs (files or folders, all in one folder) as one.
@@ -187,7 +222,7 @@ def staged(*targets: Path | str) -> Iterator[tuple[Path, ...]]:
     names = [t.name for t in targets]
     with _named_errors(targets[0]):
         clean_leftovers(parent, names)
-        staging = Path(tempfile.mkdtemp(prefix=f".{names[0]}{STAGING}", dir=parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{names[0]}{STAGING}{_owner()}-", dir=parent))
     try:
         with _named_errors(targets[0]):
             yield tuple(staging / n for n in names)

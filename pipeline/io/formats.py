@@ -96,7 +96,23 @@ def read_calibration(path: Path | str) -> Calibration:
                    dist=np.array(d["distortions"]), rvec=np.array(d["rotation"]),
                    tvec=np.array(d["translation"])) for d in (doc[k] for k in keys)]
     world = np.array(meta.pop("world_from_rig", np.eye(4)))
+    _check_finite_calibration(path, cams, world)
     return Calibration(cams, world, meta)
+
+
+def _check_finite_calibration(path: Path, cams: list[Camera], world: np.ndarray) -> None:
+    """NaN or infinite numbers in a calibration would reach every 3D point unnoticed
+    (numpy's all-NaN warnings, points put back): refused, naming the camera and field."""
+    fields = (("matrix", "matrix"), ("distortions", "dist"), ("rotation", "rvec"),
+              ("translation", "tvec"), ("size", "size"))
+    bad = [f"{cam.name}.{name}" for cam in cams for name, attr in fields
+           if not np.isfinite(np.asarray(getattr(cam, attr), float)).all()]
+    if not np.isfinite(np.asarray(world, float)).all():
+        bad.append("metadata.world_from_rig")
+    if bad:
+        raise FormatError(f"{path}: NaN or infinite values in {', '.join(bad)}: this calibration "
+                          "cannot place any point. Calibrate the session again (`runlab "
+                          "calibrate`), or restore the file from where it was made")
 
 
 # --- 2D keypoints --------------------------------------------------------------------------

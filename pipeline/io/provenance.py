@@ -77,9 +77,12 @@ def trial_config(cfg, trial: str) -> dict:
     """The parameters one trial's results were computed with: TRIAL_SECTIONS, the trial's
     entry and whether its session is synthetic (not who/when: relabelling changes no number)."""
     entry = cfg.study.trial(trial)
+    height = cfg.study.sessions[entry.session].height_m if entry.session in cfg.study.sessions else None
     return {**{name: getattr(cfg, name) for name in TRIAL_SECTIONS},
             "trial": entry, "synthetic": entry.session in cfg.study.synthesize,
-            "schema_version": cfg.schema_version}
+            "schema_version": cfg.schema_version,
+            # the subject's height checks the 3D's scale (a verdict); absent when not given
+            **({} if height is None else {"subject_height_m": height})}
 
 
 def file_sha256(path: Path | str) -> Optional[str]:
@@ -130,7 +133,9 @@ def trial_provenance(cfg, trial: str, calibration: Path, videos: Sequence[Path],
         detector = {"backend": backend, "checkpoint_sha256": None}
     return {**base(),
             "config_sha256": config_sha256(trial_config(cfg, trial)),
-            "config_sections": [*TRIAL_SECTIONS, f"study.trials.{trial}", "study.synthesize"],
+            "config_sections": [*TRIAL_SECTIONS,
+                                f"study.{'imports' if trial in cfg.study.imports else 'trials'}.{trial}",
+                                "study.synthesize", f"study.sessions.{cfg.study.trial(trial).session}.height_m"],
             "calibration_sha256": file_sha256(calibration),
             "detector": detector,
             "videos": video_hashes(list(videos), list(cameras), list(video_sha256))}

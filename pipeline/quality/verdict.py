@@ -58,6 +58,11 @@ class TrialEvidence:
     camera_steady: dict[str, tuple[float, float]] = field(default_factory=dict)
     calibration_own_px: dict[str, float] = field(default_factory=dict)  # the calibration's own error
     imported: bool = False                  # 3D imported from a file (mocap): no cameras to judge
+    observation: dict | None = None         # analysis summary `observation` (gait/observation.py)
+    fps: float | None = None                # the recording's frame rate
+    skeleton_problems: list[str] = field(default_factory=list)   # quality/anatomy.py
+    keypoint_model: str = ""                # the detector and model that named the keypoints
+    scale_checks: list[dict] = field(default_factory=list)   # gait/scale_checks.py ScaleCheck.to_dict
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -65,6 +70,20 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
     reasons: list[Reason] = []
     add = lambda code, severity, message: reasons.append(Reason(code, severity, message))
 
+    if ev.skeleton_problems:
+        add("keypoint_model_mismatch", "failed",
+            f"the 3D is not a person in runlab's keypoint order: {'; '.join(ev.skeleton_problems)}. "
+            f"The keypoint model does not fit the files{' (' + ev.keypoint_model + ')' if ev.keypoint_model else ''}: "
+            "choose the model that wrote them (OpenPose BODY_25 and BODY_25B differ: "
+            "detector.openpose_json.model); if the left hip alone is on the wrong side, "
+            "analysis.forward_axis may point against the direction of travel")
+    if ev.fps is not None and ev.fps < cfg.min_event_fps:
+        total = sum(ev.strides.values())
+        add("frame_rate_too_low", "failed" if total == 0 else "degraded",
+            f"recorded at {ev.fps:g} fps, below the {cfg.min_event_fps:g} fps foot strikes and "
+            "toe-offs need (docs/metrics.md: a contact of 0.2 s is then a handful of frames and "
+            f"an event's one-frame error is {1000 / ev.fps:.0f} ms): record at 60 fps or more "
+            "(100-120 fps for contact and flight times)")
     contributing = [c for c in ev.camera_names if ev.camera_share.get(c, 0.0) > 0.0]
     if len(contributing) < 2 and not ev.imported:
         add("fewer_than_two_cameras", "failed",
@@ -135,6 +154,8 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were not timed: the "
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each")
+    reasons.extend(observation_reasons(ev.observation))
+    reasons.extend(scale_reasons(ev.scale_checks))
     if ev.sync_status == "degraded":
         for message in ev.sync_reasons or ["the cameras' time offsets are out of step or unknown"]:
             add("sync", "degraded", f"synchronization: {message} (docs/sync.md)")
@@ -165,3 +186,44 @@ def calibration_reasons(off: dict[str, tuple[float, float]], measured: dict, own
              f"camera as it filmed: check that {cam} did not move after calibration (a camera "
              "across the belt from a moved one can be pulled off too; docs/verdicts.md)")
             for cam in off]
+
+
+def observation_reasons(observation: dict | None) -> list[Reason]:
+    """A gap (the feet measured by no camera) that strides would have crossed: said, with how
+    much of the trial the findings come from."""
+    if not observation:
+        return []
+    dropped, split = observation["strides_dropped_in_gaps"], observation["strides_split_at_gaps"]
+    if not dropped and not split:
+        return []
+    where = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in observation["gaps_s"])
+    return [Reason("unobserved_gap", "degraded",
+                   f"the runner's feet were measured by no camera at {where} (out of view, a "
+                   f"detection dropout or a failed sync segment): {dropped} stride(s) whose "
+                   f"stance fell there were left out and {split} lost their stride time, "
+                   "stride length and flight time, which would have spanned it; cadence and "
+                   "stride times come from observed strides only. The findings come from "
+                   f"{100 * observation['analysed_share']:.0f} % of the trial "
+                   f"({100 * observation['observed_share']:.0f} % of its frames observed)")]
+
+
+def scale_reasons(checks: list[dict]) -> list[Reason]:
+    """The 3D against the world (gait/scale_checks.py): one reason naming every check that
+    disagrees beyond its tolerance, and the likely cause when all point the same way."""
+    off = [c for c in checks if not c["agrees"]]
+    if not off:
+        return []
+    parts = [f"{c['description']}: {c['measured']:.2f} {c['unit']} for {c['expected']:.2f} "
+             f"(x{c['ratio']:.2f}, tolerance +-{100 * c['tolerance']:.0f} %)" for c in off]
+    same_way = len(off) == len(checks) and (all(c["ratio"] < 1 for c in off)
+                                            or all(c["ratio"] > 1 for c in off))
+    cause = ("the whole 3D is scaled: the calibration assumed another board size than the "
+             "printed one. Measure a printed square and check board.square_length_m and "
+             "board.marker_length_m (the calibration report states the size it assumed), then "
+             "calibrate again" if same_way else
+             "check the recorded value (belt speed, subject height, speed) and the calibration's "
+             "board size (board.square_length_m against a printed square)")
+    return [Reason("scale_mismatch", "degraded",
+                   f"the 3D's scale disagrees with the world: {'; '.join(parts)}. Likely cause: "
+                   f"{cause}. Lengths and speeds from the 3D (step width, stride length "
+                   "overground, knee over toe) are off by that factor")]

@@ -188,8 +188,13 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
                    f"located in 3D by the cameras: <b>{size['measured_square_mm']:.2f} mm</b> "
                    f"against the configured {size['configured_square_mm']:.2f} mm "
                    f"({diff:+.2f} mm, {100 * size['relative_error']:+.2f} %). A large difference "
-                   "means a warped board, unsynchronized videos or a wrong lens model. A wrongly "
-                   "measured square length does not show here: check it with a caliper.</p>")
+                   "means a warped board, unsynchronized videos or a wrong lens model. The "
+                   f"calibration assumed squares of {size['configured_square_mm']:.2f} mm: a wrongly "
+                   "measured square length does not show here (it scales the whole rig, which "
+                   "stays consistent). Check it with a caliper; each trial's analysis checks the "
+                   "3D's scale against the belt speed, the subject's height "
+                   "(study.sessions.&lt;session&gt;.height_m) or a recorded overground speed "
+                   "(verdict reason scale_mismatch, docs/metrics.md).</p>")
 
     floor = quality.floor or {}
     if floor:

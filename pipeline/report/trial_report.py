@@ -109,7 +109,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
              _section("findings", findings_body),
              _section("summary", (verdict_note(state) + _summary_table(summary))
                       + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
-                      "docs/metrics.md.</p>"),
+                      "docs/metrics.md." + _used_note(summary) + "</p>"),
              _section("curves", _figure(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
                       + _figure(figs["frontal"], "Frontal-plane angles over the gait cycle")
                       + "<p>Mean &plusmn; SD over strides per side, 0 % = foot strike, shaded up to the "
@@ -173,6 +173,18 @@ def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: dict 
              if state in VERDICT_CLASS else "")
     return (f"<h1>{_t(title)}: trial {_t(info.trial)}{badge}</h1><dl class=\"meta\">{items}</dl>"
             f"<nav>{nav}</nav>")
+
+
+def _used_note(summary: dict) -> str:
+    """How much of the trial the numbers come from (gait/observation.py), and why no cadence."""
+    observation = summary.get("observation")
+    text = ""
+    if observation:
+        text += (f" The analysed strides cover {100 * observation['analysed_share']:.0f} % of the "
+                 f"trial ({100 * observation['observed_share']:.0f} % of its frames observed).")
+    if summary.get("cadence_spm") is None and summary.get("cadence_note"):
+        text += f" No cadence: {_t(summary['cadence_note'])}."
+    return text
 
 
 def _section(key: str, body: str) -> str:

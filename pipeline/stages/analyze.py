@@ -11,9 +11,11 @@ from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
 from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.scale_checks import scale_checks
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
+from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study import StudyPaths
@@ -39,20 +41,29 @@ def analyze_one(cfg: Config, name: str) -> None:
                              belt_speed_mps=trial.treadmill_speed(synthetic),
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
-                             event_points=p3d.points_unfiltered)
+                             event_points=p3d.points_unfiltered, n_views=p3d.n_views)
+    checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
     sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     imported = name in cfg.study.imports     # 3D from a file: no calibration, no 2D
+    measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
+    checked = dict(observation=analysis.summary.get("observation"),
+                   scale_checks=[c.to_dict() for c in checks], fps=float(p3d.fps),
+                   skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]))
     if imported:
-        evidence = imported_evidence(p3d, analysis)
+        evidence = dataclasses.replace(imported_evidence(p3d, analysis), **checked,
+                                       keypoint_model=f"imported {trial.markerset or 'keypoint names'}")
     else:
-        evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
+        evidence = dataclasses.replace(trial_evidence(p3d, analysis), **checked,
+                                       sync_status=sync.get("status"),
+                                       keypoint_model=keypoint_model(cfg, paths, name),
                                        sync_reasons=list(sync.get("reasons", [])),
                                        calibration_own_px=calibration_own_error(
                                            paths.calibration_quality(trial.session),
                                            formats.read_calibration(paths.trial_calibration(name))))
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
     result = {"trial": name, "session": trial.session, **analysis.to_dict(),
+              "scale_checks": [c.to_dict() for c in checks],
               "verdict": verdict.to_dict(),
               "provenance": imported_provenance(cfg, paths, name) if imported
               else provenance_of(cfg, paths, name)}
@@ -78,6 +89,42 @@ def analyze_one(cfg: Config, name: str) -> None:
     if n_poor:
         log.warning("trial %s: %s", name, untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"),
                                                        limit_mm))
+
+
+def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, synthetic: bool):
+    """The scale checks this trial's records allow (gait/scale_checks.py); a warning saying
+    what to record when fewer than two are possible."""
+    trial = cfg.study.trial(name)
+    height = cfg.study.sessions[trial.session].height_m if trial.session in cfg.study.sessions else None
+    if height is None and synthetic:
+        height = trial.runner.height_m
+    belt = trial.treadmill_speed(synthetic)
+    speed = trial.speed_mps if trial.speed_mps is not None else (
+        trial.runner.speed_mps if synthetic and not trial.runner.treadmill else None)
+    measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
+    checks = scale_checks(measured, analysis.strides, p3d.fps, analysis.summary["forward"],
+                          cfg.analysis.thresholds.min_strides, belt_speed_mps=belt,
+                          height_m=height, speed_mps=speed)
+    if len(checks) < 2:
+        missing = [key for key, value in ((f"study.sessions.{trial.session}.height_m", height),
+                                          (f"study.trials.{name}.belt_speed_mps (treadmill) or "
+                                           f"study.trials.{name}.speed_mps (overground)",
+                                           belt or speed)) if value is None]
+        log.warning("trial %s: the 3D's scale was checked against the world %d time(s) (%s)%s: a "
+                    "wrong calibration board size would go unnoticed", name, len(checks),
+                    ", ".join(c.name for c in checks) or "no check",
+                    f"; record {' and '.join(missing)}" if missing else
+                    " (too few strides for the others)")
+    return checks
+
+
+def keypoint_model(cfg: Config, paths: StudyPaths, name: str) -> str:
+    """The detector (and model) whose keypoint order the 3D assumes, for the verdict."""
+    path = paths.keypoints2d(name)
+    backend = formats.read_keypoints2d(path).backend if path.exists() else cfg.detector.backend.value
+    if backend == "openpose_json":
+        return f"detector openpose_json, detector.openpose_json.model={cfg.detector.openpose_json.model.value}"
+    return f"detector {backend}"
 
 
 def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:

@@ -35,8 +35,12 @@ def calibrate_session(cfg: Config, session: str) -> None:
         result = calibrate(videos, list(cfg.rig.cameras), cfg.board, cfg.calibration)
     except RunlabError:
         # The recording was refused: an earlier calibration.toml is not this recording's
-        # (DVC removes it before the run too), so no later stage may take it as current.
-        paths.calibration(session).unlink(missing_ok=True)
+        # (DVC removes it before the run too), so no later stage may take it as current,
+        # and an earlier quality.json/.html saying "accepted" must not remain beside it (a
+        # copied-back calibration.toml would match its id).
+        for stale in (paths.calibration(session), paths.calibration_quality(session),
+                      paths.calibration_report(session)):
+            stale.unlink(missing_ok=True)
         raise
     record, timings = reproducible(result.quality.to_dict())   # no timings or absolute paths in tracked files
     quality = CalibrationQuality.from_dict(record)

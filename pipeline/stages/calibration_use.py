@@ -9,6 +9,7 @@ stage that finds
   rejected (by hand, or under `dvc repro`, which removes the outputs before the run);
 - a calibration.toml whose id is not the quality's: a run stopped between the two files,
   or one of them was copied in from elsewhere;
+- a calibration.toml whose numbers no longer give its own id: edited after calibration;
 refuses, naming the session and the fix. A calibration.toml without an id was imported
 (`runlab import-calibration`) or written before this check, and is used as it is.
 """
@@ -67,6 +68,12 @@ def load_calibration(paths: StudyPaths, session: str) -> Calibration:
     own_id = calib.metadata.get("calibration_id")
     if own_id is None:
         return calib                          # imported, or written before the id existed
+    if calibration_id(calib) != own_id:       # the id is of the numbers the quality judged
+        raise FormatError(
+            f"session {session}: {path} was changed after it was calibrated (its numbers no "
+            f"longer give its calibration_id {own_id}), so the quality report "
+            f"{quality_path} does not describe it. Run {_rerun(session)} again, or import an "
+            "edited calibration with `runlab import-calibration`, which gives it no quality record")
     if quality is None or quality.get("calibration_id") != own_id or quality.get("verdict") != ACCEPTED:
         state = ("is missing" if not quality_path.exists() else
                  "is unreadable" if quality is None else

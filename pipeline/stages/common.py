@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Optional
 
 from pipeline.config import Config
+from pipeline.io.atomic import remove_dead_staging
 from pipeline.io.formats import Calibration, FormatError
+from pipeline.study import StudyPaths
 
 log = logging.getLogger("runlab")
 
@@ -25,19 +27,37 @@ def check_camera_set(calib: Calibration, cameras: list[str], where: str) -> None
 
 
 def trial_names(cfg: Config, trial: Optional[str]) -> list[str]:
-    """The one trial asked for (checked against the study), or all of them in config order."""
+    """The one trial asked for (checked against the study), or all of them in config order.
+    What a killed stage left in their results folders is removed first."""
     if trial is None:
-        return list(cfg.study.trials)
-    cfg.study.trial(trial)
-    return [trial]
+        names = list(cfg.study.trials)
+    else:
+        cfg.study.trial(trial)
+        names = [trial]
+    paths = StudyPaths.from_config(cfg)
+    for name in names:
+        _remove_leftovers(paths.trial_results(name))
+    return names
 
 
 def session_names(cfg: Config, session: Optional[str]) -> list[str]:
-    """The one session asked for (checked against the study), or all of them in config order."""
+    """The one session asked for (checked against the study), or all of them in config order.
+    What a killed stage left in their results folders is removed first."""
     if session is None:
-        return list(cfg.study.sessions)
-    cfg.study.session(session)
-    return [session]
+        names = list(cfg.study.sessions)
+    else:
+        cfg.study.session(session)
+        names = [session]
+    paths = StudyPaths.from_config(cfg)
+    for name in names:
+        _remove_leftovers(paths.calibration_dir(name).parent)
+        _remove_leftovers(paths.calibration_dir(name))
+    return names
+
+
+def _remove_leftovers(folder: Path) -> None:
+    for entry in remove_dead_staging(folder):
+        log.info("removed %s, left by a stage that was killed while writing", entry)
 
 
 def reproducible(record: dict, root: Path | None = None) -> tuple[dict, dict]:

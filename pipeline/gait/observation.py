@@ -1,0 +1,107 @@
+"""Strides never cross frames that were not observed; cadence only from observed strides.
+
+A stride is strike to next strike of one foot. When the runner leaves every camera's view
+(or the feet drop out of the detection, or a sync segment fails) for longer than the event
+detector bridges, no event can be found in the gap, so the strikes either side of it pair
+up into one "stride" of two or more real ones (seen: frames 200-319 empty at 120 fps gave a
+2,119 ms right stride, cadence 102 steps/min for a true 170). Here:
+- a frame is observed when each foot has its heel or big toe measured in 3D (n_views > 0;
+  without view counts: a finite position), the keypoints the events are found on;
+- an unobserved run longer than MAX_UNOBSERVED_S (what the event detector bridges,
+  gait/events.py FILL_GAP_S) is a gap;
+- a stride whose stance (strike to toe-off) touches a gap is dropped ("stance_in_gap"); one
+  whose stance is observed but whose swing to the next strike crosses a gap keeps its
+  stance measures and loses the quantities spanning the gap: stride time, stride length,
+  flight time ("split_at_gap");
+- cadence comes from the intervals between consecutive strikes of opposite feet that do not
+  cross a gap, and only when at least `min_strides` strides have an observed stride time (the
+  minimum every other measure needs): a cadence from one stride is not reported.
+The summary says how much of the trial the analysis used (`observation`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.gait.angles import SIDES
+from pipeline.skeleton import INDEX
+
+MAX_UNOBSERVED_S = 0.05          # the event detector's linear bridging (events.FILL_GAP_S)
+SPANNING = ("stride_time_ms", "stride_length_m", "flight_time_ms")
+
+
+def observed_frames(points: np.ndarray, n_views: np.ndarray | None = None) -> np.ndarray:
+    """(F,) bool: each foot has its heel or big toe measured (n_views > 0, else finite)."""
+    seen = (np.asarray(n_views) > 0 if n_views is not None
+            else np.isfinite(np.asarray(points, float)).all(axis=-1))
+    feet = [seen[:, [INDEX[f"{side}_heel"], INDEX[f"{side}_big_toe"]]].any(axis=1) for side in SIDES]
+    return np.logical_and.reduce(feet)
+
+
+def gaps(observed: np.ndarray, fps: float, max_unobserved_s: float = MAX_UNOBSERVED_S
+         ) -> list[tuple[int, int]]:
+    """[first, last] frames of each unobserved run longer than `max_unobserved_s`."""
+    runs, start = [], None
+    for k, seen in enumerate(list(np.asarray(observed, bool)) + [True]):
+        if not seen and start is None:
+            start = k
+        elif seen and start is not None:
+            if (k - start) / fps > max_unobserved_s:
+                runs.append((start, k - 1))
+            start = None
+    return runs
+
+
+def _touches(runs, a: float, b: float) -> bool:
+    """Does any gap lie (partly) between fractional frames a and b?"""
+    return any(first < b and last > a for first, last in runs)
+
+
+def split_strides_at_gaps(strides: list[dict], runs: list[tuple[int, int]], fps: float
+                          ) -> tuple[list[dict], dict[str, int]]:
+    """The strides with none crossing a gap, and the count of each reason (see module doc)."""
+    kept, counts = [], {"stance_in_gap": 0, "split_at_gap": 0}
+    for stride in strides:
+        strike, toe_off = stride["strike_frame"], stride["toe_off_frame"]
+        if _touches(runs, strike - 1, toe_off + 1):
+            counts["stance_in_gap"] += 1
+            continue
+        if stride["stride_time_ms"] is not None:
+            next_strike = strike + stride["stride_time_ms"] * fps / 1000.0
+            if _touches(runs, toe_off, next_strike + 1):
+                stride = {**stride, **{name: None for name in SPANNING}}
+                counts["split_at_gap"] += 1
+        kept.append(stride)
+    for side in SIDES:                   # renumbered per side, as metrics numbers them
+        for i, stride in enumerate(s for s in kept if s["side"] == side):
+            stride["stride"] = i
+    return kept, counts
+
+
+def observed_cadence(events: dict, fps: float, runs: list[tuple[int, int]], strides: list[dict],
+                     min_strides: int) -> tuple[float | None, str | None]:
+    """(steps per minute, None) or (None, why not): see the module doc."""
+    timed = sum(1 for s in strides if s["stride_time_ms"] is not None)
+    if timed < min_strides:
+        return None, f"insufficient strides (n={timed}, need {min_strides})"
+    strikes = sorted((float(t), side) for side in SIDES for t in events[side]["foot_strike"])
+    steps = [b - a for (a, sa), (b, sb) in zip(strikes, strikes[1:])
+             if sa != sb and b > a and not _touches(runs, a, b)]
+    if not steps:
+        return None, "no step between observed strikes of opposite feet"
+    return float(60.0 * fps / np.mean(steps)), None
+
+
+def observation_summary(observed: np.ndarray, runs: list[tuple[int, int]], fps: float,
+                        strides: list[dict], counts: dict[str, int]) -> dict:
+    """How much of the trial the analysis used (summary `observation`)."""
+    n = len(observed)
+    used = np.zeros(n, bool)
+    for s in strides:
+        end = s["toe_off_frame"] if s["stride_time_ms"] is None else (
+            s["strike_frame"] + s["stride_time_ms"] * fps / 1000.0)
+        used[int(np.floor(s["strike_frame"])):int(np.ceil(end)) + 1] = True
+    return {"observed_share": float(np.mean(observed)) if n else 0.0,
+            "analysed_share": float(np.mean(used)) if n else 0.0,
+            "gaps_s": [[first / fps, (last + 1) / fps] for first, last in runs],
+            "strides_dropped_in_gaps": counts["stance_in_gap"],
+            "strides_split_at_gaps": counts["split_at_gap"]}
