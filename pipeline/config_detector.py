@@ -106,6 +106,10 @@ class SyntheticNoiseConfig:
     hidden_dropout_frames: float = 8.0    # mean length of those runs, frames
     calibration_error_mm: float = 0.0     # the detector sees through cameras moved this far ...
     calibration_error_deg: float = 0.0    # ... and turned this much from the calibration's
+    # Pixel errors scale with the person's height in the image (neck to feet) over this
+    # reference, per camera and frame; 0 = fixed pixel sizes. Never below min_pixel_sigma.
+    reference_height_px: float = 0.0
+    min_pixel_sigma: float = 0.0          # px: a detector's floor on a small person
     seed: int = 0
 
     def __post_init__(self):
@@ -120,6 +124,11 @@ class SyntheticNoiseConfig:
             bad.append("swap_burst_frames ([shortest, longest], 1 <= shortest <= longest)")
         if not self.hidden_dropout_frames >= 1:
             bad.append("hidden_dropout_frames (>= 1)")
+        if not (self.reference_height_px == 0 or 50 <= self.reference_height_px <= 20000):
+            bad.append("reference_height_px (0 = off, else 50-20000 px: the person's height "
+                       "in the image where the pixel sizes were measured)")
+        if not 0 <= self.min_pixel_sigma <= max(self.pixel_sigma, 0):
+            bad.append("min_pixel_sigma (0 to pixel_sigma)")
         if bad:
             raise ConfigError(f"detector.synthetic: out of range: {', '.join(bad)} (rates in [0, 1), "
                               "sizes >= 0)")

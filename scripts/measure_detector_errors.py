@@ -21,6 +21,9 @@ Without ground truth, every error is measured against the other views:
 - dropouts: a keypoint missing or below the triangulation's min_score (0.3); runs per camera
   and keypoint, and the share on the far side (body side facing away, `far_side_mask` on the
   triangulated hips and shoulders) against the near side.
+- the person's height in the image (`detector_errors.person_height_px`, neck to feet, keypoints
+  at min_score or above): the pixel sizes above hold for a person this tall, the level's
+  `reference_height_px`.
 
 The same measurement on a synthetic trial observed at a given level (`--synthetic`) checks that
 the level reproduces what the real detector shows. Residuals of an all-view fit are smaller
@@ -46,6 +49,7 @@ sys.path.insert(0, str(REPO))
 from pipeline.config import DetectorBackend, DetectorConfig, SyntheticNoiseConfig  # noqa: E402
 from pipeline.geometry import project  # noqa: E402
 from pipeline.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP  # noqa: E402
+from pipeline.synth.detector_errors import person_height_px  # noqa: E402
 from pipeline.synth.observe import far_side_mask  # noqa: E402
 from pipeline.dlt import triangulate_dlt  # noqa: E402
 
@@ -186,6 +190,10 @@ def measure(obs, cameras, label):
         print(f"  {cam.name}: median reprojected - detected, first pass ({first[c, 0]:+.1f}, "
               f"{first[c, 1]:+.1f}) px, converged ({total[c, 0]:+.1f}, {total[c, 1]:+.1f}) px")
     lengths = np.linalg.norm(total, axis=1) * scale
+    height = person_height_px(np.where(obs[..., 2:3] >= MIN_SCORE, obs[..., :2], np.nan))
+    print(f"  person's height (neck to feet; the level's reference_height_px): median "
+          f"{np.nanmedian(height):.0f} px, per camera "
+          f"{', '.join(f'{v:.0f}' for v in np.nanmedian(height, axis=1))} px")
     print(f"  offset length at 1080p: {', '.join(f'{v:.1f}' for v in lengths)} px, "
           f"rms {np.sqrt(np.mean(lengths ** 2)):.1f} px")
     t = tail_fit(res)

@@ -172,7 +172,9 @@ def main() -> None:
               f"real level ({args.level.name})": level}
     if args.ablation:
         off = SyntheticNoiseConfig(pixel_sigma=1.0)
-        parts = {"noise (t)": ("pixel_sigma", "noise_dof"), "per-camera offsets": ("camera_offset_px",),
+        size = ("reference_height_px",)     # the pixel errors' size is for a person this tall
+        parts = {"noise (t)": ("pixel_sigma", "noise_dof", "min_pixel_sigma") + size,
+                 "per-camera offsets": ("camera_offset_px",) + size,
                  "calibration error": ("calibration_error_mm", "calibration_error_deg"),
                  "keypoint definition bias": ("keypoint_bias_m",),
                  "swap bursts": ("swap_burst_rate", "swap_burst_frames"),

@@ -21,6 +21,14 @@ STREAM_TAILS, STREAM_BURSTS, STREAM_HIDDEN = 2001, 2002, 2003        # per trial
 REFERENCE_SHORT_SIDE_PX = 1080.0   # camera_offset_px is given at 1080p
 MAX_OFFSET_FACTOR = 2.0            # a camera's offset is at most this x camera_offset_px
 
+# The person's size in the image (`person_height_px`): the vertical extent of the trunk and
+# legs, neck to the lowest foot point. Face and arms are left out: marker-based truth has no
+# face, and raised arms would make a balancing person look taller than a runner.
+SIZE_KEYPOINTS = tuple(INDEX[n] for n in (
+    "neck", "left_shoulder", "right_shoulder", "hip", "left_hip", "right_hip", "left_knee",
+    "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe",
+    "right_big_toe", "left_small_toe", "right_small_toe"))
+
 # Keypoint definition bias: (proximal, distal) keypoints whose direction is the long axis of
 # the segment the keypoint sits on ('*' = the keypoint's own side; pelvis, trunk and head:
 # neck -> hip centre, pointing down), and
@@ -90,16 +98,43 @@ def keypoint_bias(points: np.ndarray, table: np.ndarray) -> np.ndarray:
     return out
 
 
-def camera_offsets(cameras: list[Camera], offset_px: float, seed: int) -> np.ndarray:
-    """(C, 2) constant pixel shift per camera: a 2D Gaussian with rms length offset_px at
-    1080p (short image side), scaled to each camera's image, at most MAX_OFFSET_FACTOR x that."""
+def camera_offsets(cameras: list[Camera], offset_px: float, seed: int,
+                   scale_to_image: bool = True) -> np.ndarray:
+    """(C, 2) constant pixel shift per camera: a 2D Gaussian with rms length offset_px, at
+    most MAX_OFFSET_FACTOR x that; given at 1080p (short image side) and scaled to each
+    camera's image, unless `scale_to_image` is False (the caller scales it with the person's
+    size in the image, which already carries the image's resolution)."""
     rng = np.random.default_rng([seed, STREAM_OFFSET])
     out = rng.normal(size=(len(cameras), 2)) * offset_px / np.sqrt(2.0)
     cap = MAX_OFFSET_FACTOR * offset_px
     length = np.linalg.norm(out, axis=1, keepdims=True)
     out = np.where(length > cap, out * cap / np.maximum(length, 1e-12), out)
+    if not scale_to_image:
+        return out
     scale = np.array([min(cam.size) / REFERENCE_SHORT_SIDE_PX for cam in cameras])
     return out * scale[:, None]
+
+
+def person_height_px(xy: np.ndarray) -> np.ndarray:
+    """(...,) the person's height in the image from keypoints `xy` (..., K, 2): the vertical
+    extent of SIZE_KEYPOINTS (missing ones ignored; NaN where fewer than two are there)."""
+    y = np.asarray(xy, float)[..., SIZE_KEYPOINTS, 1]
+    enough = np.isfinite(y).sum(axis=-1) >= 2
+    with np.errstate(invalid="ignore"):
+        top = np.min(np.where(np.isfinite(y), y, np.inf), axis=-1)
+        bottom = np.max(np.where(np.isfinite(y), y, -np.inf), axis=-1)
+    return np.where(enough, bottom - top, np.nan)
+
+
+def size_factor(xy: np.ndarray, reference_height_px: float) -> np.ndarray:
+    """(...,) the person's height in the image (`person_height_px` of `xy`, (..., K, 2)) over
+    the reference height the pixel errors were sized at; 1 where scaling is off
+    (reference 0) or the person's height cannot be told."""
+    height = person_height_px(xy)
+    if reference_height_px <= 0:
+        return np.ones_like(height)
+    factor = height / reference_height_px
+    return np.where(np.isfinite(factor) & (factor > 0), factor, 1.0)
 
 
 def perturb_cameras(cameras: list[Camera], error_mm: float, error_deg: float,

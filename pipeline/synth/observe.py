@@ -40,6 +40,11 @@ conf/detector/synthetic_real.yaml, sizes measured in docs/synthetic.md):
   view at a time, with every left/right pair exchanged.
 - Hidden-limb dropouts (`hidden_dropout_rate`, `hidden_dropout_frames`): far-side limbs
   vanish in runs (a Markov chain per camera, side and limb), not frame by frame.
+- Person size (`reference_height_px`, `min_pixel_sigma`): the pixel errors (noise scale,
+  per-camera offsets, gross errors) are sized for a person `reference_height_px` tall in the
+  image; per camera and frame they are multiplied by the person's height there over it
+  (`detector_errors.size_factor`), as a top-down model's errors follow its crop. The noise
+  scale never drops below `min_pixel_sigma`.
 
 Everything is drawn from one generator seeded with (noise.seed, rng_seed_offset), so the same
 inputs give the same observations; pass a different offset per trial for independent noise.
@@ -73,7 +78,7 @@ class Observation:
     outlier: np.ndarray      # (C, F, K) bool: gross errors, indexed by the REPORTED label
     dropped: np.ndarray      # (C, F, K) bool: dropouts (random and hidden-limb)
     occluded: np.ndarray     # (C, F, K) bool: far-side keypoints (low score, larger error)
-    offset_px: np.ndarray    # (C, 2) each camera's constant pixel shift
+    offset_px: np.ndarray    # (C, 2) each camera's constant pixel shift (at the reference height)
     bias_m: np.ndarray       # (F, K, 3) keypoint definition bias added to the true 3D
     cameras: list            # the cameras the detector saw through (calibration error applied)
 
@@ -95,7 +100,8 @@ def observe_with_truth(points: np.ndarray, cameras: list[Camera], noise: Synthet
             if noise.keypoint_bias_m > 0 else np.zeros_like(points))
     seen = real.perturb_cameras(cameras, noise.calibration_error_mm,
                                 noise.calibration_error_deg, noise.seed)
-    offsets = real.camera_offsets(cameras, noise.camera_offset_px, noise.seed)
+    offsets = real.camera_offsets(cameras, noise.camera_offset_px, noise.seed,
+                                  scale_to_image=noise.reference_height_px == 0)
     views = [_observe_view(points, bias, cam, view, offset, noise, rng, extra)
              for cam, view, offset in zip(cameras, seen, offsets)]
     return Observation(*(np.stack(parts) for parts in zip(*views)), offset_px=offsets,
@@ -108,11 +114,14 @@ def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camer
     """One camera: `cam` as given, `view` the camera the detector actually sees through."""
     n_frames, n_kp = points.shape[:2]
     tails, bursts, hidden_rng = extra
-    xy = project(view, points + bias) + offset
+    xy = project(view, points + bias)
+    size = real.size_factor(xy, noise.reference_height_px)[:, None]         # (F, 1)
+    xy = xy + offset * size[..., None]
     far = far_side_mask(points, cam)
     occluded = far.copy() if noise.far_side_occlusion else np.zeros((n_frames, n_kp), bool)
 
     sigma = np.where(occluded, OCCLUDED_NOISE_FACTOR * noise.pixel_sigma, noise.pixel_sigma)
+    sigma = np.maximum(noise.min_pixel_sigma, sigma * size)
     draw = rng.normal(size=xy.shape)
     if noise.noise_dof > 0:
         draw *= real.student_t_factor(tails, noise.noise_dof, (n_frames, n_kp))[..., None]
@@ -122,7 +131,7 @@ def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camer
 
     outlier = rng.random((n_frames, n_kp)) < noise.outlier_rate
     angle = rng.uniform(0.0, 2 * np.pi, (n_frames, n_kp))
-    shift = noise.outlier_px * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+    shift = noise.outlier_px * size[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
     xy = np.where(outlier[..., None], xy + shift, xy)
 
     swapped = rng.random(n_frames) < noise.swap_rate
