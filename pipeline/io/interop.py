@@ -116,9 +116,11 @@ def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Ca
 def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
     """Pose2Sim TOML: one `[<name>]` table per camera (`rotation` Rodrigues world->camera,
     `translation` metres, `fisheye = false`), then `[metadata]`. Readable by Pose2Sim,
-    aniposelib's CameraGroup.load and `read_pose2sim_calibration`."""
+    aniposelib's CameraGroup.load and `read_pose2sim_calibration`. Tables in name order:
+    aniposelib sorts them by name on load and Pose2Sim takes them in file order, so only
+    this order gives both the same camera i."""
     doc: dict = {}
-    for cam in calib.cameras:
+    for cam in sorted(calib.cameras, key=lambda c: c.name):
         doc[cam.name] = {
             "name": cam.name, "size": [float(v) for v in cam.size],
             "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),

@@ -27,7 +27,7 @@ def sync_trial(cfg: Config, name: str) -> dict:
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     cameras, mode = kp.camera_names, cfg.sync.mode
     stamps = paths.trial_timestamps(name)
-    if mode is SyncMode.off:
+    if mode == SyncMode.off:
         result = off_result(cameras, kp.fps)
     elif cfg.sync.use_timestamps and stamps.exists():
         times = read_timestamps(stamps, cameras)

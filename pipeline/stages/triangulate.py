@@ -30,7 +30,7 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     points2d = kp.points
-    if cfg.sync.mode is SyncMode.correct:
+    if cfg.sync.mode == SyncMode.correct:
         points2d = _synchronized(paths.sync(name), kp, name)
     result = triangulate_recording(points2d, calib.cameras, kp.fps, cfg.triangulation)
     qa = triangulation_qa(result, points2d, kp.camera_names, kp.fps, cfg.triangulation,
