@@ -100,7 +100,6 @@ def diagnose_unseen(video: Path, board_cfg: BoardConfig, polarity: bool | None,
     board = make_board(board_cfg)
     n = probe(video).n_frames
     wanted = set(np.linspace(0, max(n - 1, 0), samples).round().astype(int).tolist())
-    polarities = [False, True] if polarity is None else [polarity]
     for k, frame in enumerate(iter_frames(video, grayscale=True)):
         if k not in wanted:
             continue

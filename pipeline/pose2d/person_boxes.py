@@ -67,9 +67,9 @@ class BlazePersonDetector:
             raise RunlabError(f"person detector min_score must be in (0, 1), got {min_score}")
         try:
             from google.protobuf import text_format
-            from mediapipe.calculators.tensor import (image_to_tensor_calculator_pb2,  # noqa: F401
-                                                      inference_calculator_pb2,
-                                                      tensors_to_detections_calculator_pb2)
+            from mediapipe.calculators.tensor import image_to_tensor_calculator_pb2  # noqa: F401
+            from mediapipe.calculators.tensor import inference_calculator_pb2  # noqa: F401
+            from mediapipe.calculators.tensor import tensors_to_detections_calculator_pb2  # noqa: F401
             from mediapipe.calculators.tflite import ssd_anchors_calculator_pb2  # noqa: F401
             from mediapipe.calculators.util import non_max_suppression_calculator_pb2  # noqa: F401
             from mediapipe.framework import calculator_pb2
