@@ -178,11 +178,7 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # Import circles still in the code (each broken at run time by an import inside a function);
 # the test fails on any other and on one of these once it is gone (take it off the list).
 KNOWN_CYCLES: list[list[str]] = [
-    ["pipeline.calibration.back_views", "pipeline.calibration.detect"],
-    ["pipeline.calibration.gates", "pipeline.calibration.quality"],
     ["pipeline.config", "pipeline.config_checks"],
-    ["pipeline.io.formats", "pipeline.io.interop"],
-    ["pipeline.pose2d.mmpose_backend", "pipeline.pose2d.person_boxes"],
 ]
 
 
