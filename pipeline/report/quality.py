@@ -10,6 +10,7 @@ import html
 import numpy as np
 
 from pipeline.skeleton import KEYPOINTS
+from pipeline.sync.result import SyncResult
 
 VERDICT_CLASS = {"pass": "ok", "warn": "warn", "fail": "bad"}
 
@@ -120,29 +121,29 @@ def detection_html(stats: dict) -> str:
     return "\n".join(parts)
 
 
-def sync_html(sync: dict) -> str:
+def sync_html(sync: SyncResult) -> str:
     """Camera time offsets from sync.json: per camera the offset and its confidence."""
-    if sync.get("status") == "off":
+    if sync.status == "off":
         return '<p class="note">Camera synchronization: not checked (sync.mode = off).</p>'
-    cams = list(sync["offsets_frames"])
+    cams = list(sync.offsets_frames)
     cells = "".join(
-        f"<tr><td>{_t(c)}</td><td>{_num(sync['offsets_frames'][c], 2)}</td>"
-        f"<td>{_num(sync['offsets_ms'][c], 1)}</td><td>{_num(sync['sd_frames'][c], 2)}</td>"
-        f"<td>{_num(sync['confidence'][c], 2)}</td></tr>" for c in cams)
-    applied = ("applied in triangulation (sync.mode = correct)" if sync.get("mode") == "correct"
+        f"<tr><td>{_t(c)}</td><td>{_num(sync.offsets_frames[c], 2)}</td>"
+        f"<td>{_num(sync.offsets_ms[c], 1)}</td><td>{_num(sync.sd_frames[c], 2)}</td>"
+        f"<td>{_num(sync.confidence[c], 2)}</td></tr>" for c in cams)
+    applied = ("applied in triangulation (sync.mode = correct)" if sync.mode == "correct"
                else "checked, not applied (sync.mode = check)")
     source = {"keypoints": "from the keypoints' cross-view agreement",
-              "timestamps": "from the frame timestamps"}.get(sync["method"], sync["method"])
+              "timestamps": "from the frame timestamps"}.get(sync.method, sync.method)
     parts = [f"<p>Camera synchronization, {_t(source)}; {applied}. Offset d of each "
-             f"camera against {_t(sync['reference'])}, in frames at {sync['fps']:g} fps: its "
+             f"camera against {_t(sync.reference)}, in frames at {sync.fps:g} fps: its "
              "frame k shows the reference's instant k + d. Confidence 0.5 = a standard error of "
              "0.25 frame; lower is not a measurement.</p>",
              "<table><tr><th>camera</th><th>offset (frames)</th><th>offset (ms)</th>"
              f"<th>standard error (frames)</th><th>confidence</th></tr>{cells}</table>"]
-    verdict = sync.get("status")
+    verdict = sync.status
     parts.append(f'<p>Synchronization: <b class="{"ok" if verdict == "ok" else "warn"}">'
                  f"{_t(verdict)}</b></p>")
-    parts += [f'<p class="warn">{_t(r)}</p>' for r in sync.get("reasons", []) if verdict != "ok"]
+    parts += [f'<p class="warn">{_t(r)}</p>' for r in sync.reasons if verdict != "ok"]
     return "\n".join(parts)
 
 

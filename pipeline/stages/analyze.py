@@ -16,6 +16,7 @@ from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
+from pipeline.sync.result import read_sync_result
 from pipeline.study import StudyPaths
 
 
@@ -40,10 +41,11 @@ def analyze_one(cfg: Config, name: str) -> None:
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
                              event_points=p3d.points_unfiltered)
-    sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
+    sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
-    evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
-                                   sync_reasons=list(sync.get("reasons", [])),
+    evidence = dataclasses.replace(trial_evidence(p3d, analysis),
+                                   sync_status=None if sync is None else sync.status,
+                                   sync_reasons=[] if sync is None else list(sync.reasons),
                                    calibration_own_px=calibration_own_error(
                                        paths.calibration_quality(trial.session),
                                        formats.read_calibration(paths.trial_calibration(name))))

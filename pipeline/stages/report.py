@@ -22,6 +22,7 @@ from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
+from pipeline.sync.result import read_sync_result
 from pipeline.triangulation.report import measured_share
 
 
@@ -64,7 +65,7 @@ def run_trial(cfg: Config, name: str) -> Path:
         detection["triangulation"] = triangulation_stats(p3d.qa, p3d.camera_names, p3d.n_views,
                                                          p3d.swaps_repaired, share)
     if detection is not None and paths.sync(name).exists():
-        detection["sync"] = formats.read_json(paths.sync(name))
+        detection["sync"] = read_sync_result(paths.sync(name))
     videos = paths.trial_videos(name)
     cameras = None
     calibration_file = paths.trial_calibration(name)
