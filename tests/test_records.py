@@ -45,3 +45,12 @@ def _write(folder, data: dict, name: str = "sync.json"):
 
 
 assert SyncResult.__dataclass_params__.frozen
+
+
+def test_verdict_round_trips_through_its_dict():
+    from pipeline.quality.verdict import Reason, Verdict
+    verdict = Verdict("degraded", (Reason("sync_uncertain", "degraded", "cam_1: offset unknown"),))
+    assert Verdict.from_dict(verdict.to_dict()) == verdict
+    assert verdict.to_dict() == {"verdict": "degraded", "reasons": [
+        {"code": "sync_uncertain", "severity": "degraded", "message": "cam_1: offset unknown"}]}
+    assert Verdict.from_dict(None) is None and Verdict.from_dict({}) is None

@@ -15,6 +15,7 @@ from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import study_provenance
+from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
 from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
@@ -93,7 +94,7 @@ def run_trial(cfg: Config, name: str) -> Path:
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, data.get("verdict"), data.get("provenance"))
+                                   rc.title, Verdict.from_dict(data.get("verdict")), data.get("provenance"))
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
