@@ -272,6 +272,7 @@ def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig
 
 
 def test_report_block_shows_offsets_confidence_and_reasons():
+    from pipeline.quality.detection import DetectionSummary
     from pipeline.report.quality import detection_html, sync_html
     offsets = np.array([0.0, 6.02, np.nan, 0.04])
     sd = np.array([0.0, 0.03, np.inf, 0.05])
@@ -280,9 +281,9 @@ def test_report_block_shows_offsets_confidence_and_reasons():
     assert "6.02" in page and "50.2" in page and "0.94" in page      # frames, ms, confidence
     assert "degraded" in page and "cam_2: offset not measured" in page
     assert "&lt;no pair&gt;" in page and "<no pair>" not in page
-    stats = {"min_score": 0.3, "n_frames": 10, "cameras": {c: 1.0 for c in CAMS},
-             "keypoints": {}, "sync": result}
-    assert "Camera synchronization" in detection_html(stats)
+    stats = DetectionSummary(0.3, 10, {c: 1.0 for c in CAMS}, {})
+    assert "Camera synchronization" in detection_html(stats, result)
+    assert "Camera synchronization" not in detection_html(stats)
 
 
 def test_sync_config_is_checked():

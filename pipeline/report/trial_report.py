@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.gait.metrics import METRICS, TrialAnalysis
+from pipeline.quality.detection import DetectionSummary
 from pipeline.quality.verdict import Verdict
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
@@ -24,6 +25,7 @@ from pipeline.report.quality import calibration_html, detection_html
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_footer
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
+from pipeline.sync.result import SyncResult
 
 EXTRA_STYLE = """
 body { max-width: 75em; }
@@ -75,10 +77,10 @@ class TrialMedia:
 
 def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, points: np.ndarray,
                        forward, thresholds=None, calibration_quality: dict | None = None,
-                       calibration_href: str | None = None, detection: dict | None = None,
+                       calibration_href: str | None = None, detection: DetectionSummary | None = None,
                        media: TrialMedia | None = None, truth_errors: dict | None = None,
                        title: str = "Running analysis", verdict: Verdict | None = None,
-                       provenance: dict | None = None) -> Path:
+                       provenance: dict | None = None, sync: SyncResult | None = None) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +125,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
              _section("overlays", _overlays_html(media)),
              _section("calibration", calibration_html(calibration_quality, info.session or None,
                                                       calibration_href)),
-             _section("detection", detection_html(detection) if detection else
+             _section("detection", detection_html(detection, sync) if detection else
                       '<p class="note">No 2D keypoint file was available for this trial.</p>')]
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")

@@ -15,9 +15,9 @@ from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import study_provenance
+from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
-from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.stages.calibration_use import load_calibration
@@ -59,14 +59,14 @@ def run_trial(cfg: Config, name: str) -> Path:
 
     kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
     min_score = cfg.triangulation.min_score
-    detection = None if kp is None else detection_stats(kp.points, kp.camera_names, min_score,
-                                                        p3d.views_used, p3d.n_views)
-    if detection is not None and p3d.qa is not None:
-        share = measured_share(p3d.n_views, kp.points, min_score).share
-        detection["triangulation"] = triangulation_stats(p3d.qa, p3d.camera_names, p3d.n_views,
-                                                         p3d.swaps_repaired, share)
-    if detection is not None and paths.sync(name).exists():
-        detection["sync"] = read_sync_result(paths.sync(name))
+    detection = sync = None
+    if kp is not None:
+        triangulation = None if p3d.qa is None else triangulation_summary(
+            p3d.qa, p3d.camera_names, p3d.n_views, p3d.swaps_repaired,
+            measured_share(p3d.n_views, kp.points, min_score).share)
+        detection = detection_summary(kp.points, kp.camera_names, min_score, p3d.views_used,
+                                      p3d.n_views, triangulation)
+        sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     videos = paths.trial_videos(name)
     cameras = None
     calibration_file = paths.trial_calibration(name)
@@ -94,7 +94,8 @@ def run_trial(cfg: Config, name: str) -> Path:
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, Verdict.from_dict(data.get("verdict")), data.get("provenance"))
+                                   rc.title, Verdict.from_dict(data.get("verdict")), data.get("provenance"),
+                                   sync)
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
