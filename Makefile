@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The pose models and aniposelib's JAX must stay on the CPU cores we have.
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup demo test test-fast bench
+.PHONY: setup demo test test-fast lint bench
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,8 +14,13 @@ demo: setup
 	runlab demo
 
 test: setup
+	@bash scripts/check_code.sh
 	@bash scripts/ensure_browser.sh
 	python -m pytest -q
+
+# ruff (lint + format check) and mypy, as `make test` runs them first
+lint: setup
+	@bash scripts/check_code.sh
 
 test-fast: setup
 	python -m pytest -q -m "not slow"

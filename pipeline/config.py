@@ -301,6 +301,17 @@ class TriangulationConfig:
     refine_limb_sigma_m: float = 0.01       # allowed bone-length variation (real joint centres)
     refine_accel_sigma_ms2: float = 100.0   # acceleration scale of the smoothness term
 
+    def __post_init__(self):
+        # built in code (not through validate) a mode may arrive as its string: make it the
+        # enum, so a typo fails here naming the key instead of falling to another branch
+        for key, kind in (("method", TriangulationMethod), ("rejection", RejectionMode),
+                          ("fill_method", GapFill), ("refine", TriangulationRefine)):
+            try:
+                setattr(self, key, kind(getattr(self, key)))
+            except ValueError:
+                raise ConfigError(f"triangulation.{key} = {getattr(self, key)!r} is not one of "
+                                  f"{', '.join(m.value for m in kind)}") from None
+
 
 @dataclass
 class ThresholdsConfig:
@@ -429,6 +440,8 @@ def validate(raw: Any, source: str = "config") -> Config:
         key = getattr(exc, "full_key", None) or "?"
         msg = str(exc).splitlines()[0]
         raise ConfigError(f"{source}: invalid config key '{key}': {msg}") from None
+    except ConfigError as exc:           # a group's own check (__post_init__): name the file too
+        raise ConfigError(f"{source}: {exc}") from None
     from pipeline.config_checks import value_problems   # it reads this module's types
     problems = value_problems(cfg)
     if problems:

@@ -68,7 +68,7 @@ def _rtmpose_problems(detector: DetectorConfig) -> list[str]:
     if not 0.0 < r.person_detector_min_score < 1.0:
         problems.append(f"detector.rtmpose.person_detector_min_score={r.person_detector_min_score} "
                         "must be in (0, 1)")
-    if (detector.backend is DetectorBackend.rtmpose and r.person_boxes is PersonBoxes.mmdet
+    if (detector.backend == DetectorBackend.rtmpose and r.person_boxes == PersonBoxes.mmdet
             and not (r.mmdet_checkpoint and r.mmdet_checkpoint_sha256)):
         problems.append("detector.rtmpose.person_boxes=mmdet needs detector.rtmpose.mmdet_checkpoint and "
                         "detector.rtmpose.mmdet_checkpoint_sha256 (`runlab fetch-model rtmdet-m-person` "

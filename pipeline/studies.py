@@ -136,12 +136,5 @@ def configure_study(root: Path | str, name: str, overrides: list[str], config_di
     return folder
 
 
-def lock_file(name: str, root: Path | str = ".") -> Path:
-    """DVC's record of study `name`: studies/<name>/dvc.lock when the study has its own
-    folder, else the repository's dvc.lock."""
-    own = Path(root) / STUDIES / name
-    return own / "dvc.lock" if (own / "dvc.yaml").is_file() else Path(root) / "dvc.lock"
-
-
 def list_studies(root: Path | str) -> list[str]:
     return sorted(p.parent.name for p in (Path(root) / STUDIES).glob("*/dvc.yaml"))

@@ -23,7 +23,7 @@ import pytest
 
 from pipeline.config import ThresholdsConfig
 from pipeline.report.media import render_media
-from pipeline.report.quality import detection_stats
+from pipeline.quality.detection import detection_summary
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import SECTIONS, TrialInfo, write_trial_report
 from scenes.report import FORWARD, small_trial
@@ -142,7 +142,7 @@ def study(tmp_path_factory):
         write_trial_report(out, info, trial.analysis, trial.points, FORWARD, ThresholdsConfig(),
                            quality if videos else None,
                            "../../../sessions/s01b/calibration/quality.html" if videos else None,
-                           detection_stats(trial.detections, ["cam_0", "cam_1"], 0.3,
+                           detection_summary(trial.detections, ["cam_0", "cam_1"], 0.3,
                                                        trial.views_used), media)
         summary = json.loads((out / "summary.json").read_text())
         summary["href"] = f"../trials/{name}/report/index.html"

@@ -14,14 +14,15 @@ def test_small_trial_is_analysable(tmp_path):
 
 def test_triangulation_quality_block_shows_gates_repairs_and_warnings():
     from pipeline.io.formats import TriangulationQA
-    from pipeline.report.quality import triangulation_html, triangulation_stats
+    from pipeline.quality.detection import triangulation_summary
+    from pipeline.report.quality import triangulation_html
     qa = TriangulationQA("adaptive", ("head", "feet"), np.array([[20.0, 35.0], [40.0, 60.0]]),
                          np.array([[8.0, 12.0], [15.0, np.nan]]), np.ones((2, 2)),
                          np.array([["group", "group"], ["group", "camera"]]),
                          np.zeros((5, 26), bool), np.zeros((5, 26), bool), 15.0,
                          ("cam_b: its views disagree <a lot>",),
                          systematic_px=np.array([0.4, 12.5]), scatter_px=np.array([3.0, 7.25]))
-    stats = triangulation_stats(qa, ["cam_a", "cam_b"], np.ones((5, 26), int),
+    stats = triangulation_summary(qa, ["cam_a", "cam_b"], np.ones((5, 26), int),
                                 np.array([[False] * 5, [True] * 3 + [False] * 2]), 0.991)
     html = triangulation_html(stats)
     assert "99 %" in html and "<th>feet</th>" in html

@@ -53,7 +53,7 @@ def test_no_offset_every_camera_within_a_tenth(fine, rig):
     est = estimate_offsets(shifted(fine, rig, [0, 0, 0, 0]), rig, FPS, 0.5, 0.3)
     assert np.abs(est.offsets).max() < 0.1
     result = sync_result(CAMS, FPS, "check", "keypoints", est.offsets, est.sd, est.notes)
-    assert result["status"] == "ok" and min(result["confidence"].values()) > 0.8
+    assert result.status == "ok" and min(result.confidence.values()) > 0.8
 
 
 @pytest.mark.parametrize("offsets", [[0, 0.3, 0.5, 15], [0, 1, 2, 0.5]])
@@ -82,13 +82,13 @@ def test_the_real_detector_model_within_a_quarter_frame(fine, rig, offsets, repo
 def test_check_mode_degrades_with_the_offsets_and_the_fix(fine, rig):
     est = estimate_offsets(shifted(fine, rig, [0, 0, 6, 0]), rig, FPS, 0.5, 0.3)
     result = sync_result(CAMS, FPS, "check", "keypoints", est.offsets, est.sd, est.notes)
-    assert result["status"] == "degraded"
-    text = " ".join(result["reasons"])
+    assert result.status == "degraded"
+    text = " ".join(result.reasons)
     assert "cam_2 +6.0" in text and "sync.mode: correct" in text
     assert "drop the first 6 frames of cam_0" in text
-    assert result["applied_frames"]["cam_2"] == 0.0
+    assert result.applied_frames["cam_2"] == 0.0
     corrected = sync_result(CAMS, FPS, "correct", "keypoints", est.offsets, est.sd, est.notes)
-    assert corrected["status"] == "ok" and abs(corrected["applied_frames"]["cam_2"] - 6) < 0.1
+    assert corrected.status == "ok" and abs(corrected.applied_frames["cam_2"] - 6) < 0.1
 
 
 def test_correction_reads_each_camera_at_the_reference_instants(fine, rig):
@@ -120,11 +120,11 @@ def test_periodic_motion_beyond_a_stride_is_ambiguous(fine, rig):
     est = estimate_offsets(obs, rig, FPS, 1.0, 0.3)
     assert any(p.ambiguous for p in est.pairs)
     result = sync_result(CAMS, FPS, "check", "keypoints", est.offsets, est.sd, est.notes)
-    assert result["status"] == "degraded"
-    unmeasured = [c for c in CAMS[1:] if not result["measured"][c]]
-    assert unmeasured and all(result["confidence"][c] < 0.5 for c in unmeasured)
-    assert "agree almost equally" in " ".join(result["reasons"])
-    assert result["reasons"][-1] == (f"to time {', '.join(unmeasured)} exactly, give every camera's "
+    assert result.status == "degraded"
+    unmeasured = [c for c in CAMS[1:] if not result.measured[c]]
+    assert unmeasured and all(result.confidence[c] < 0.5 for c in unmeasured)
+    assert "agree almost equally" in " ".join(result.reasons)
+    assert result.reasons[-1] == (f"to time {', '.join(unmeasured)} exactly, give every camera's "
                                      "per-frame capture times in timestamps.csv beside the trial's videos")
 
 
@@ -133,8 +133,8 @@ def test_a_still_person_is_not_timed(fine, rig):
     obs = np.stack([observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)])
     est = estimate_offsets(obs, rig, FPS, 0.5, 0.3)
     result = sync_result(CAMS, FPS, "check", "keypoints", est.offsets, est.sd, est.notes)
-    assert result["status"] == "degraded"
-    assert not any(result["measured"][c] for c in CAMS[1:])
+    assert result.status == "degraded"
+    assert not any(result.measured[c] for c in CAMS[1:])
 
 
 def test_a_short_trial_says_the_minimum(fine, rig):
@@ -213,7 +213,7 @@ def test_stage_writes_sync_json_and_correct_mode_fixes_the_3d(tmp_path, fine, ri
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, offsets), mode)
     result = sync_trial(cfg, "t1")
     on_disk = formats.read_json(paths.sync("t1"))
-    assert on_disk["offsets_frames"] == result["offsets_frames"]
+    assert on_disk["offsets_frames"] == result.offsets_frames
     assert abs(on_disk["offsets_frames"]["cam_2"] - 6) < 0.1 and on_disk["method"] == "keypoints"
     assert on_disk["status"] == ("degraded" if mode == "check" else "ok")
     triangulate_trial(cfg, "t1")
@@ -235,16 +235,16 @@ def test_stage_uses_timestamps_when_present(tmp_path, fine, rig):
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, [0, 0, 0, 0]), stamps=stamps)
     from pipeline.stages.sync import sync_trial
     result = sync_trial(cfg, "t1")
-    assert result["method"] == "timestamps" and abs(result["offsets_frames"]["cam_1"] - 2) < 1e-3
-    assert result["status"] == "degraded" and "cam_1 +2.00 frames" in result["reasons"][0]
+    assert result.method == "timestamps" and abs(result.offsets_frames["cam_1"] - 2) < 1e-3
+    assert result.status == "degraded" and "cam_1 +2.00 frames" in result.reasons[0]
 
 
 def test_stage_on_a_too_short_trial_says_so(tmp_path, fine, rig):
     from pipeline.stages.sync import sync_trial
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, [0, 0, 0, 0], n=20))
     result = sync_trial(cfg, "t1")
-    assert result["status"] == "degraded" and result["offsets_frames"]["cam_1"] is None
-    assert f"needs at least {MIN_FRAMES + 1} frames" in result["reasons"][0]
+    assert result.status == "degraded" and result.offsets_frames["cam_1"] is None
+    assert f"needs at least {MIN_FRAMES + 1} frames" in result.reasons[0]
 
 
 def test_stage_on_a_still_person_says_what_timing_needs(tmp_path, fine, rig):
@@ -252,7 +252,7 @@ def test_stage_on_a_still_person_says_what_timing_needs(tmp_path, fine, rig):
     still = np.repeat(fine[:1], 200, axis=0)
     obs = np.stack([observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)])
     cfg, paths = _study(tmp_path, rig, obs)
-    reasons = sync_trial(cfg, "t1")["reasons"]
+    reasons = sync_trial(cfg, "t1").reasons
     assert reasons[-2].startswith("no camera could be timed: the keypoints move ")
     assert "views whose keypoints agree to a fraction of that motion" in reasons[-2]
     assert reasons[-1].startswith("to time cam_1, cam_2, cam_3 exactly")
@@ -272,6 +272,7 @@ def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig
 
 
 def test_report_block_shows_offsets_confidence_and_reasons():
+    from pipeline.quality.detection import DetectionSummary
     from pipeline.report.quality import detection_html, sync_html
     offsets = np.array([0.0, 6.02, np.nan, 0.04])
     sd = np.array([0.0, 0.03, np.inf, 0.05])
@@ -280,9 +281,9 @@ def test_report_block_shows_offsets_confidence_and_reasons():
     assert "6.02" in page and "50.2" in page and "0.94" in page      # frames, ms, confidence
     assert "degraded" in page and "cam_2: offset not measured" in page
     assert "&lt;no pair&gt;" in page and "<no pair>" not in page
-    stats = {"min_score": 0.3, "n_frames": 10, "cameras": {c: 1.0 for c in CAMS},
-             "keypoints": {}, "sync": result}
-    assert "Camera synchronization" in detection_html(stats)
+    stats = DetectionSummary(0.3, 10, {c: 1.0 for c in CAMS}, {})
+    assert "Camera synchronization" in detection_html(stats, result)
+    assert "Camera synchronization" not in detection_html(stats)
 
 
 def test_sync_config_is_checked():

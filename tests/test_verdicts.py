@@ -64,7 +64,7 @@ def test_only_one_camera_sees_the_runner_fails(rig, trial, observed):
     assert v.verdict == "failed" and "fewer_than_two_cameras" in codes(v)
     assert v.reasons[0].message.startswith("0 camera(s) contributed to the 3D: a 3D skeleton "
                                            "needs two views of the runner that agree")
-    html = verdict_html(v.to_dict())
+    html = verdict_html(v)
     assert "This trial failed" in html and "No check raised a flag" not in html
 
 

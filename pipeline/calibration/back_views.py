@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, detect_board_and_candidates
-from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
+from pipeline.calibration.detections import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 
 MIN_MIRRORED_MARKERS = 2       # mirrored board markers among a frame's undecoded quads
 _CELL_PX = 4                   # pixels per marker cell when reading a quad's bits

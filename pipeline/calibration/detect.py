@@ -2,38 +2,19 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from pipeline.calibration.back_views import find_board
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board, square_length
+from pipeline.calibration.detections import CalibrationError  # noqa: F401  (re-exported)
+from pipeline.calibration.detections import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.config import BoardConfig
-from pipeline.errors import RunlabError
 from pipeline.io.video import VideoError, iter_frames, probe, probe_synchronized
 
-MIN_VIEW_CORNERS = 8        # fewer corners give poorly conditioned board poses
 MAX_WORKERS = 2
-
-
-class CalibrationError(RunlabError, RuntimeError):
-    """Calibration cannot go on; the message names the video or camera and what to check."""
-
-
-@dataclass
-class VideoDetections:
-    """Board corners found in each frame of one video."""
-    video: Path
-    image_size: tuple[int, int]           # (width, height)
-    ids: list[np.ndarray]                 # per frame, (n,) corner ids; empty if not found
-    corners: list[np.ndarray]             # per frame, (n, 2) pixels
-    inverted: bool | None = None          # polarity the board was found in; None: never found
-    back: list[bool] = field(default_factory=list)  # per frame: found in the flipped image
-
-    @property
-    def n_frames(self) -> int:
-        return len(self.ids)
 
 
 def detect_video(video: Path, board_cfg: BoardConfig, inverted: bool | None = None,
@@ -45,8 +26,6 @@ def detect_video(video: Path, board_cfg: BoardConfig, inverted: bool | None = No
     that finds it is kept for the rest of the video. A frame where the board's front is not
     found but its markers show mirrored is searched flipped (seen from behind: back_views.py);
     `back` = False skips that search (benchmarks/back_views.py measures its cost)."""
-    from pipeline.calibration.back_views import find_board
-
     board = make_board(board_cfg)
     info = probe(video)
     all_ids, all_corners, all_back = [], [], []
@@ -100,7 +79,6 @@ def diagnose_unseen(video: Path, board_cfg: BoardConfig, polarity: bool | None,
     board = make_board(board_cfg)
     n = probe(video).n_frames
     wanted = set(np.linspace(0, max(n - 1, 0), samples).round().astype(int).tolist())
-    polarities = [False, True] if polarity is None else [polarity]
     for k, frame in enumerate(iter_frames(video, grayscale=True)):
         if k not in wanted:
             continue

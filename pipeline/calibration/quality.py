@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from pipeline.calibration.gates import Gate, GateThresholds
+from pipeline.calibration.gate_records import Gate, GateThresholds
 
 
 @dataclass

@@ -19,6 +19,7 @@ import toml
 from pipeline.errors import RunlabError
 from pipeline.geometry import Camera
 from pipeline.io.atomic import atomic_path, write_text
+from pipeline.io.calibration_kinds import FORMAT_OF, identify
 from pipeline.skeleton import KEYPOINTS, SKELETON_ID
 
 SCHEMA_VERSION = 1
@@ -84,7 +85,6 @@ def read_calibration(path: Path | str) -> Calibration:
         raise FormatError(f"{path}: not valid TOML ({exc})") from None
     meta = dict(doc.pop("metadata", {}))
     if "schema_version" not in meta:     # another tool's file: say which, and how to import it
-        from pipeline.io.interop import FORMAT_OF, identify
         kind = identify({**doc, "metadata": meta})
         if kind is not None:
             raise FormatError(f"{path} looks like {kind}, not a runlab calibration: convert it "

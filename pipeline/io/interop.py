@@ -22,34 +22,12 @@ import numpy as np
 import toml
 
 from pipeline.geometry import Camera, matrix_to_rodrigues
+from pipeline.io.calibration_kinds import (ANIPOSE, CALISCOPE, CALISCOPE_2023,
+                                          FORMAT_OF, POSE2SIM, RUNLAB, identify)
+from pipeline.io.calibration_kinds import camera_tables as _camera_tables
 from pipeline.io.formats import Calibration, FormatError
 
-# identify() result -> the `runlab import-calibration --format` that reads it
-RUNLAB, ANIPOSE = "a runlab calibration.toml", "an aniposelib calibration"
-POSE2SIM, CALISCOPE = "a Pose2Sim calibration", "a caliscope camera_array.toml"
-CALISCOPE_2023 = "a caliscope config.toml (2023)"
-FORMAT_OF = {RUNLAB: "aniposelib", ANIPOSE: "aniposelib", POSE2SIM: "pose2sim",
-             CALISCOPE: "caliscope", CALISCOPE_2023: "caliscope-config"}
 _CAMERA_KEYS = ("size", "matrix", "distortions", "rotation", "translation")
-
-
-def identify(doc: dict) -> str | None:
-    """Which tool's calibration a parsed TOML document looks like; None if none of them."""
-    cameras = doc.get("cameras")
-    if isinstance(cameras, dict) and cameras and all(str(k).isdigit() for k in cameras):
-        return CALISCOPE
-    tables = _camera_tables(doc)
-    if not tables:
-        return None
-    if ("charuco" in doc or "capture_volume" in doc
-            or any("port" in t or np.size(t.get("rotation", [])) == 9 for _, t in tables)):
-        return CALISCOPE_2023
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    if "schema_version" in meta:
-        return RUNLAB
-    if any("fisheye" in t for _, t in tables) or {"adjusted", "error"} & set(meta):
-        return POSE2SIM
-    return ANIPOSE
 
 
 def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
@@ -116,9 +94,11 @@ def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Ca
 def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
     """Pose2Sim TOML: one `[<name>]` table per camera (`rotation` Rodrigues world->camera,
     `translation` metres, `fisheye = false`), then `[metadata]`. Readable by Pose2Sim,
-    aniposelib's CameraGroup.load and `read_pose2sim_calibration`."""
+    aniposelib's CameraGroup.load and `read_pose2sim_calibration`. Tables in name order:
+    aniposelib sorts them by name on load and Pose2Sim takes them in file order, so only
+    this order gives both the same camera i."""
     doc: dict = {}
-    for cam in calib.cameras:
+    for cam in sorted(calib.cameras, key=lambda c: c.name):
         doc[cam.name] = {
             "name": cam.name, "size": [float(v) for v in cam.size],
             "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
@@ -142,12 +122,6 @@ def write_caliscope_camera_array(path: Path | str, calib: Calibration) -> None:
             "ignore": False,
         }
     _dump(path, {"cameras": cameras})
-
-
-def _camera_tables(doc: dict) -> list[tuple[str, dict]]:
-    """Tables that look like one camera each (intrinsics keys present), in file order."""
-    return [(k, v) for k, v in doc.items()
-            if isinstance(v, dict) and k != "metadata" and {"matrix", "size"} <= set(v)]
 
 
 def _expect(path: Path, doc: dict, kinds: tuple[str, ...], wanted: str) -> None:

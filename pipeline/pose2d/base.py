@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.config import PersonSelectionConfig
 from pipeline.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
 
-Source = Union[int, tuple[int, ...]]
+Source = int | tuple[int, ...]
 
 
 # --- people ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
   `person_boxes.BlazePersonDetector`, mediapipe's offline person detector) gives the box on
   the first frame of each camera and whenever the track is lost: no person above
   `min_person_score` in a pass (score drop), or the keypoints reaching the edge of the crop
-  (the runner leaving the box, `EDGE_MARGIN`); `person_boxes.choose_box` picks the runner
+  (the runner leaving the box, `EDGE_MARGIN`); `box_choice.choose_box` picks the runner
   among the detections (the one overlapping the last box, else score x size x centrality).
   A frame where the detector finds nobody yields no candidate. Without `person_boxes`, those
   frames use the full frame as the box (the former behaviour). Afterwards each forward pass
@@ -51,7 +51,7 @@ from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, r
                                          shipped_config_dir, verify_checkpoint)
 from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
 from pipeline.pose2d.model_zoo import MODELS
-from pipeline.pose2d.person_boxes import choose_box
+from pipeline.pose2d.box_choice import choose_box
 from pipeline.skeleton import KEYPOINTS
 
 log = logging.getLogger(__name__)

@@ -13,17 +13,17 @@ A detection gives the hip centre and a point that sets the radius r of a circle 
 whole body (mediapipe's alignment keypoints 0 and 1); the box is [cx - r/2, cy - r,
 cx + r/2, cy + r] (upright runner; the pose model widens it to its own aspect ratio).
 
-`choose_box` picks the runner among the boxes: the one overlapping the last known box most
-(after a loss), else the best score x area x (1 - centre distance / half diagonal) (start).
+`choose_box` (box_choice.py) picks the runner among the boxes.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional
 
 import cv2
 import numpy as np
 
 from pipeline.errors import RunlabError
+from pipeline.pose2d.box_choice import choose_box  # noqa: F401  (re-exported)
 
 _GRAPH = """
 input_stream: "image"
@@ -67,9 +67,9 @@ class BlazePersonDetector:
             raise RunlabError(f"person detector min_score must be in (0, 1), got {min_score}")
         try:
             from google.protobuf import text_format
-            from mediapipe.calculators.tensor import (image_to_tensor_calculator_pb2,  # noqa: F401
-                                                      inference_calculator_pb2,
-                                                      tensors_to_detections_calculator_pb2)
+            from mediapipe.calculators.tensor import image_to_tensor_calculator_pb2  # noqa: F401
+            from mediapipe.calculators.tensor import inference_calculator_pb2  # noqa: F401
+            from mediapipe.calculators.tensor import tensors_to_detections_calculator_pb2  # noqa: F401
             from mediapipe.calculators.tflite import ssd_anchors_calculator_pb2  # noqa: F401
             from mediapipe.calculators.util import non_max_suppression_calculator_pb2  # noqa: F401
             from mediapipe.framework import calculator_pb2
@@ -92,34 +92,6 @@ class BlazePersonDetector:
 
     def close(self) -> None:
         self.graph.close()
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection / area of the smaller box (a box inside another overlaps it fully)."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(ix * iy / small) if small > 0 else 0.0
-
-
-def choose_box(detections: Sequence[tuple[np.ndarray, float]], image_size: tuple[int, int],
-               last: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
-    """The runner's box among `detections` ((box, score) pairs), None when there is none.
-    After a loss (`last` = the runner's last box): the detection overlapping it most, if any
-    does; else (start, or it moved away) score x area x (1 - centre distance / half diagonal)."""
-    if not detections:
-        return None
-    if last is not None and np.isfinite(last).all():
-        overlaps = [_overlap(b, last) for b, _ in detections]
-        if max(overlaps) > 0:
-            return detections[int(np.argmax(overlaps))][0]
-    w, h = image_size
-
-    def merit(det):
-        b, score = det
-        dist = np.hypot((b[0] + b[2]) / 2 - w / 2, (b[1] + b[3]) / 2 - h / 2) / (0.5 * np.hypot(w, h))
-        return score * (b[2] - b[0]) * (b[3] - b[1]) * max(0.0, 1.0 - dist)
-    return max(detections, key=merit)[0]
 
 
 class MMDetPersonDetector:

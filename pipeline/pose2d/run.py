@@ -17,17 +17,17 @@ from pipeline.pose2d.base import PoseBackend, detect_cameras, select_runners
 
 def make_backend(cfg: DetectorConfig) -> PoseBackend:
     """The video backend named by `cfg.backend` (imports its heavy stack only when chosen)."""
-    if cfg.backend is DetectorBackend.blazepose:
+    if cfg.backend == DetectorBackend.blazepose:
         from pipeline.pose2d.blazepose import BlazePoseBackend
         return BlazePoseBackend()
-    if cfg.backend is DetectorBackend.rtmpose:
+    if cfg.backend == DetectorBackend.rtmpose:
         from pipeline.pose2d.mmpose_backend import RTMPoseBackend
         r = cfg.rtmpose
         finder = None
-        if r.person_boxes is PersonBoxes.blazepose:
+        if r.person_boxes == PersonBoxes.blazepose:
             from pipeline.pose2d.person_boxes import BlazePersonDetector
             finder = BlazePersonDetector(r.person_detector_min_score)
-        elif r.person_boxes is PersonBoxes.mmdet:
+        elif r.person_boxes == PersonBoxes.mmdet:
             from pipeline.pose2d.mmpose_backend import resolve_device
             from pipeline.pose2d.person_boxes import MMDetPersonDetector
             finder = MMDetPersonDetector(r.mmdet_model, r.mmdet_checkpoint, r.mmdet_checkpoint_sha256,
@@ -43,7 +43,7 @@ def make_backend(cfg: DetectorConfig) -> PoseBackend:
 def detect_recording(videos: list[Path], cameras: list[Camera], cfg: DetectorConfig,
                      n_frames: int, trial_dir: Path) -> np.ndarray:
     """(C, F, 26, 3) keypoints of the runner in each camera; gaps are NaN with score 0."""
-    if cfg.backend is DetectorBackend.openpose_json:
+    if cfg.backend == DetectorBackend.openpose_json:
         from pipeline.pose2d.openpose_json import read_openpose_folder
         candidates = [read_openpose_folder(trial_dir / cfg.openpose_json.folder.format(camera=cam.name),
                                            cfg.openpose_json.model.value) for cam in cameras]

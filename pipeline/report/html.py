@@ -57,13 +57,5 @@ def _summary_table(summary: dict) -> str:
     return "<table>\n" + "\n".join([header, *rows]) + "\n</table>"
 
 
-def _format(value, digits: int = 3) -> str:
-    if value is None:
-        return "&ndash;"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return _text(value)
-
-
 def _text(value) -> str:
     return html.escape(str(value))

@@ -7,142 +7,102 @@ from __future__ import annotations
 
 import html
 
-import numpy as np
-
+from pipeline.quality.detection import DetectionSummary, TriangulationSummary
 from pipeline.skeleton import KEYPOINTS
+from pipeline.sync.result import SyncResult
 
 VERDICT_CLASS = {"pass": "ok", "warn": "warn", "fail": "bad"}
 
 
-def detection_stats(keypoints2d: np.ndarray, camera_names: list[str], min_score: float,
-                    views_used: np.ndarray | None = None, n_views: np.ndarray | None = None) -> dict:
-    """Per camera: share of keypoint detections (frames x keypoints) with score >= min_score;
-    per keypoint: that share per camera, the mean number of views the 3D used (views_used
-    (F, K, C)), and the share of frames triangulated from >= 2 views."""
-    scores = np.nan_to_num(np.asarray(keypoints2d)[..., 2], nan=0.0)        # (C, F, K)
-    confident = scores >= min_score
-    out = {"min_score": float(min_score), "n_frames": int(scores.shape[1]),
-           "cameras": {name: float(confident[c].mean()) for c, name in enumerate(camera_names)},
-           "keypoints": {}}
-    for k, name in enumerate(KEYPOINTS):
-        row = {"confident": {cam: float(confident[c, :, k].mean()) for c, cam in enumerate(camera_names)}}
-        if views_used is not None:
-            used = np.asarray(views_used)[:, k, :]
-            row["used_by_camera"] = {cam: float(used[:, c].mean()) for c, cam in enumerate(camera_names)}
-            row["mean_views"] = float(used.sum(axis=1).mean())
-            row["triangulated"] = float((used.sum(axis=1) >= 2).mean())
-        if n_views is not None:
-            row["gap_filled_or_missing"] = float((np.asarray(n_views)[:, k] == 0).mean())
-        out["keypoints"][name] = row
-    return out
-
-
-def triangulation_stats(qa, camera_names: list[str], n_views: np.ndarray,
-                        swaps_repaired: np.ndarray, measured_share: float) -> dict:
-    """The points3d file's QA record (formats.TriangulationQA) as plain numbers for the report."""
-    return {"rejection": qa.rejection, "groups": list(qa.gate_groups),
-            "gates_px": {c: [float(v) for v in row] for c, row in zip(camera_names, qa.gate_px)},
-            "median_px": {c: [None if not np.isfinite(v) else float(v) for v in row]
-                          for c, row in zip(camera_names, qa.gate_median_px)},
-            "swaps_repaired": {c: int(n) for c, n in zip(camera_names, swaps_repaired.sum(axis=1))},
-            "measured_share": float(measured_share),
-            "gap_filled": int(((np.asarray(n_views) == 0)).sum()),
-            "reverted": int(qa.reverted.sum()), "despiked": int(qa.despiked.sum()),
-            "lowpass_hz": qa.lowpass_hz, "warnings": list(qa.warnings),
-            "steady_px": ({} if qa.systematic_px is None else
-                          {c: [None if not np.isfinite(v) else float(v) for v in (s, d)]
-                           for c, s, d in zip(camera_names, qa.systematic_px, qa.scatter_px)})}
-
-
-def triangulation_html(t: dict) -> str:
+def triangulation_html(t: TriangulationSummary) -> str:
     """Gates per camera and keypoint group, repairs and what post-processing undid."""
-    groups = t["groups"]
-    lowpass = f"at {t['lowpass_hz']:g} Hz" if t["lowpass_hz"] else "off"
+    groups = t.groups
+    lowpass = f"at {t.lowpass_hz:g} Hz" if t.lowpass_hz else "off"
     head = "".join(f"<th>{_t(g)}</th>" for g in groups)
     rows = "".join(
         f"<tr><td>{_t(c)}</td>" + "".join(
             f"<td>{gate:.0f}" + (f" <span class=\"note\">({med:.0f})</span>" if med is not None else "")
-            + "</td>" for gate, med in zip(t["gates_px"][c], t["median_px"][c]))
-        + f"<td>{t['swaps_repaired'][c]}</td>" + _steady_cell(t.get("steady_px", {}).get(c))
-        + "</tr>" for c in t["gates_px"])
+            + "</td>" for gate, med in zip(t.gates_px[c], t.median_px[c]))
+        + f"<td>{t.swaps_repaired[c]}</td>" + _steady_cell(t.steady_px.get(c))
+        + "</tr>" for c in t.gates_px)
     how = ("estimated from this trial's own residuals: median + 4 robust SD per camera and "
-           "keypoint group, in brackets the median" if t["rejection"] == "adaptive"
+           "keypoint group, in brackets the median" if t.rejection == "adaptive"
            else "fixed (triangulation.max_reprojection_px)")
-    parts = [f"<p>Triangulation: {_pct(t['measured_share'])} of the keypoint-frames the detector "
+    parts = [f"<p>Triangulation: {_pct(t.measured_share)} of the keypoint-frames the detector "
              "provides were measured from agreeing views; the rest of the 3D is gap-filled "
-             f"({t['gap_filled']} keypoint-frames) or missing. A view farther than its camera's "
+             f"({t.gap_filled} keypoint-frames) or missing. A view farther than its camera's "
              f"gate (px) from the others is left out; gates {_t(how)}.</p>",
              f"<table><tr><th>camera</th>{head}<th>left/right repaired (frames)</th>"
              f"<th>steady / scatter (px)</th></tr>{rows}</table>",
              "<p class=\"note\">Steady: how far, over the whole trial, the camera's keypoints sit "
              "from where the other views place them (a calibration that does not describe the "
              "camera); scatter: the detector's error around that (docs/verdicts.md).</p>",
-             f"<p>Post-processing: {t['despiked']} one-frame spikes removed; {t['reverted']} points "
+             f"<p>Post-processing: {t.despiked} one-frame spikes removed; {t.reverted} points "
              "that gap filling, refinement or the low-pass moved away from their views were put "
              f"back; low-pass {lowpass}.</p>"]
-    parts += [f'<p class="warn">{_t(w)}</p>' for w in t["warnings"]]
+    parts += [f'<p class="warn">{_t(w)}</p>' for w in t.warnings]
     return "\n".join(parts)
 
 
-def detection_html(stats: dict) -> str:
-    cams = list(stats["cameras"])
-    parts = [f"<p>Share of 2D keypoints with a detector score of at least {stats['min_score']:g} "
-             f"(the triangulation's <code>min_score</code>), over {stats['n_frames']} frames x "
+def detection_html(stats: DetectionSummary, sync: SyncResult | None = None) -> str:
+    cams = list(stats.cameras)
+    parts = [f"<p>Share of 2D keypoints with a detector score of at least {stats.min_score:g} "
+             f"(the triangulation's <code>min_score</code>), over {stats.n_frames} frames x "
              f"{len(KEYPOINTS)} keypoints:</p>",
              "<table><tr>" + "".join(f"<th>{_t(c)}</th>" for c in cams) + "</tr><tr>"
-             + "".join(f"<td>{_pct(v)}</td>" for v in stats["cameras"].values()) + "</tr></table>"]
-    low = [c for c, v in stats["cameras"].items() if v < 0.8]
+             + "".join(f"<td>{_pct(v)}</td>" for v in stats.cameras.values()) + "</tr></table>"]
+    low = [c for c, v in stats.cameras.items() if v < 0.8]
     if low:
         parts.append(f'<p class="warn">Below 80 % in {", ".join(map(_t, low))}: check that the '
                      "runner is fully in view and lit in that camera (see its overlay video).</p>")
-    with_views = any("mean_views" in r for r in stats["keypoints"].values())
+    with_views = any(r.mean_views is not None for r in stats.keypoints.values())
     head = "".join(f"<th>{_t(c)} confident / used</th>" for c in cams)
     if with_views:
         head += "<th>mean views used</th><th>frames from &ge; 2 views</th><th>gap-filled or missing</th>"
     rows = []
-    for name, r in stats["keypoints"].items():
-        cells = "".join(f"<td>{_pct(r['confident'][c])}"
-                        + (f" / {_pct(r['used_by_camera'][c])}" if "used_by_camera" in r else "")
+    for name, r in stats.keypoints.items():
+        cells = "".join(f"<td>{_pct(r.confident[c])}"
+                        + (f" / {_pct(r.used_by_camera[c])}" if r.used_by_camera is not None else "")
                         + "</td>" for c in cams)
         if with_views:
-            cells += (f"<td>{r['mean_views']:.2f}</td><td>{_pct(r['triangulated'])}</td>"
-                      f"<td>{_pct(r.get('gap_filled_or_missing', 0.0))}</td>")
+            cells += (f"<td>{r.mean_views:.2f}</td><td>{_pct(r.triangulated)}</td>"
+                      f"<td>{_pct(0.0 if r.gap_filled_or_missing is None else r.gap_filled_or_missing)}</td>")
         rows.append(f"<tr><td>{_t(name)}</td>{cells}</tr>")
     parts.append("<details><summary>Per keypoint: detections and the views the 3D used</summary>"
                  f"<table><tr><th>keypoint</th>{head}</tr>{''.join(rows)}</table>"
                  '<p class="note">"used" = share of frames in which that camera\'s view entered the '
                  "3D point (views_used of the 3D file); the robust triangulation drops views that "
                  "disagree with the others.</p></details>")
-    if stats.get("triangulation"):
-        parts.append(triangulation_html(stats["triangulation"]))
-    if stats.get("sync"):
-        parts.append(sync_html(stats["sync"]))
+    if stats.triangulation is not None:
+        parts.append(triangulation_html(stats.triangulation))
+    if sync is not None:
+        parts.append(sync_html(sync))
     return "\n".join(parts)
 
 
-def sync_html(sync: dict) -> str:
+def sync_html(sync: SyncResult) -> str:
     """Camera time offsets from sync.json: per camera the offset and its confidence."""
-    if sync.get("status") == "off":
+    if sync.status == "off":
         return '<p class="note">Camera synchronization: not checked (sync.mode = off).</p>'
-    cams = list(sync["offsets_frames"])
+    cams = list(sync.offsets_frames)
     cells = "".join(
-        f"<tr><td>{_t(c)}</td><td>{_num(sync['offsets_frames'][c], 2)}</td>"
-        f"<td>{_num(sync['offsets_ms'][c], 1)}</td><td>{_num(sync['sd_frames'][c], 2)}</td>"
-        f"<td>{_num(sync['confidence'][c], 2)}</td></tr>" for c in cams)
-    applied = ("applied in triangulation (sync.mode = correct)" if sync.get("mode") == "correct"
+        f"<tr><td>{_t(c)}</td><td>{_num(sync.offsets_frames[c], 2)}</td>"
+        f"<td>{_num(sync.offsets_ms[c], 1)}</td><td>{_num(sync.sd_frames[c], 2)}</td>"
+        f"<td>{_num(sync.confidence[c], 2)}</td></tr>" for c in cams)
+    applied = ("applied in triangulation (sync.mode = correct)" if sync.mode == "correct"
                else "checked, not applied (sync.mode = check)")
     source = {"keypoints": "from the keypoints' cross-view agreement",
-              "timestamps": "from the frame timestamps"}.get(sync["method"], sync["method"])
+              "timestamps": "from the frame timestamps"}.get(sync.method, sync.method)
     parts = [f"<p>Camera synchronization, {_t(source)}; {applied}. Offset d of each "
-             f"camera against {_t(sync['reference'])}, in frames at {sync['fps']:g} fps: its "
+             f"camera against {_t(sync.reference)}, in frames at {sync.fps:g} fps: its "
              "frame k shows the reference's instant k + d. Confidence 0.5 = a standard error of "
              "0.25 frame; lower is not a measurement.</p>",
              "<table><tr><th>camera</th><th>offset (frames)</th><th>offset (ms)</th>"
              f"<th>standard error (frames)</th><th>confidence</th></tr>{cells}</table>"]
-    verdict = sync.get("status")
+    verdict = sync.status
     parts.append(f'<p>Synchronization: <b class="{"ok" if verdict == "ok" else "warn"}">'
                  f"{_t(verdict)}</b></p>")
-    parts += [f'<p class="warn">{_t(r)}</p>' for r in sync.get("reasons", []) if verdict != "ok"]
+    parts += [f'<p class="warn">{_t(r)}</p>' for r in sync.reasons if verdict != "ok"]
     return "\n".join(parts)
 
 

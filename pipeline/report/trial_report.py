@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.gait.metrics import METRICS, TrialAnalysis
+from pipeline.quality.detection import DetectionSummary
+from pipeline.quality.verdict import Verdict
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
 from pipeline.report.figures import (FRONTAL, SAGITTAL, curves_figure, foot_midline_figure,
@@ -24,6 +26,7 @@ from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, 
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_footer
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 from pipeline.report.reference_events import reference_events_html
+from pipeline.sync.result import SyncResult
 
 EXTRA_STYLE = """
 body { max-width: 75em; }
@@ -77,10 +80,11 @@ class TrialMedia:
 
 def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, points: np.ndarray,
                        forward, thresholds=None, calibration_quality: dict | None = None,
-                       calibration_href: str | None = None, detection: dict | None = None,
+                       calibration_href: str | None = None, detection: DetectionSummary | None = None,
                        media: TrialMedia | None = None, truth_errors: dict | None = None,
-                       title: str = "Running analysis", verdict: dict | None = None,
-                       provenance: dict | None = None, reference_events: dict | None = None) -> Path:
+                       title: str = "Running analysis", verdict: Verdict | None = None,
+                       provenance: dict | None = None, sync: SyncResult | None = None,
+                       reference_events: dict | None = None) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +104,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     figs = {key: why or draw[key]() for key, why in missing_data(analysis).items()}
     rows = findings(analysis, thresholds)
     summary = analysis.summary
-    state = (verdict or {}).get("verdict", "ok")
+    state = "ok" if verdict is None else verdict.verdict
     findings_body = (verdict_html(verdict) if state == "failed" else
                      verdict_html(verdict) + findings_html(rows, summary["cadence_spm"],
                                                            summary.get("poorly_observed_events"),
@@ -127,7 +131,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
              _section("overlays", _overlays_html(media)),
              _section("calibration", calibration_html(calibration_quality, info.session or None,
                                                       calibration_href)),
-             _section("detection", detection_html(detection) if detection else
+             _section("detection", detection_html(detection, sync) if detection else
                       '<p class="note">No 2D keypoint file was available for this trial.</p>')]
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
@@ -140,7 +144,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
     index = out_dir / "index.html"
     write_text(index, page)
     formats.write_json(out_dir / "summary.json",
-                       {**trial_summary(info, analysis, rows, curves), "verdict": verdict or None,
+                       {**trial_summary(info, analysis, rows, curves), "verdict": None if verdict is None else verdict.to_dict(),
                         "provenance": provenance})
     return index
 
@@ -160,7 +164,7 @@ def trial_summary(info: TrialInfo, analysis: TrialAnalysis, rows: list[dict], cu
             "curves": mean_curves(curves)}
 
 
-def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: dict | None = None) -> str:
+def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: Verdict | None = None) -> str:
     s = analysis.summary
     meta = [("Subject", info.subject), ("Session", f"{info.session_label} ({info.session})" if info.session_label else info.session),
             ("Date", info.session_date), ("Condition", info.condition),
@@ -168,7 +172,7 @@ def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: dict 
             ("Strides", ", ".join(f"{side} {s['sides'][side]['n_strides']}" for side in s["sides"]))]
     items = "".join(f"<dt>{_t(k)}</dt><dd>{_t(v) if v else '&ndash;'}</dd>" for k, v in meta)
     nav = "".join(f'<a href="#{key}">{_t(name)}</a>' for key, name in SECTIONS.items())
-    state = (verdict or {}).get("verdict")
+    state = None if verdict is None else verdict.verdict
     badge = (f' <span class="verdict {VERDICT_CLASS[state]}">{_t(state)}</span>'
              if state in VERDICT_CLASS else "")
     return (f"<h1>{_t(title)}: trial {_t(info.trial)}{badge}</h1><dl class=\"meta\">{items}</dl>"

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 
+from pipeline.quality.verdict import Verdict
+
 VERDICT_CLASS = {"ok": "ok", "degraded": "warn", "failed": "bad"}
 VERDICT_STYLE = """
 .verdict { font-size: 0.6em; padding: 0.1em 0.5em; border-radius: 0.3em; vertical-align: middle;
@@ -13,13 +15,13 @@ div.verdict-box.bad { border-color: #c62828; background: #ffebee; }
 """
 
 
-def verdict_html(verdict: dict | None) -> str:
+def verdict_html(verdict: Verdict | None) -> str:
     """The verdict box above the findings: nothing for an ok trial."""
-    state = (verdict or {}).get("verdict", "ok")
-    if state == "ok":
+    if verdict is None or verdict.verdict == "ok":
         return ""
-    reasons = "".join(f"<li>{_t(r['message'])} <span class=\"note\">({_t(r['code'])})</span></li>"
-                      for r in verdict.get("reasons", []))
+    state = verdict.verdict
+    reasons = "".join(f"<li>{_t(r.message)} <span class=\"note\">({_t(r.code)})</span></li>"
+                      for r in verdict.reasons)
     if state == "failed":
         lead = ("<b>This trial failed</b>: the data cannot support gait findings, so none are "
                 "shown. Why:")

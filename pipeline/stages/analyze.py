@@ -18,6 +18,7 @@ from pipeline.io.provenance import trial_provenance
 from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
+from pipeline.sync.result import read_sync_result
 from pipeline.study import StudyPaths
 
 
@@ -43,7 +44,7 @@ def analyze_one(cfg: Config, name: str) -> None:
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
                              event_points=p3d.points_unfiltered, n_views=p3d.n_views)
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
-    sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
+    sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     imported = name in cfg.study.imports     # 3D from a file: no calibration, no 2D
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
@@ -55,9 +56,9 @@ def analyze_one(cfg: Config, name: str) -> None:
                                        keypoint_model=f"imported {trial.markerset or 'keypoint names'}")
     else:
         evidence = dataclasses.replace(trial_evidence(p3d, analysis), **checked,
-                                       sync_status=sync.get("status"),
+                                       sync_status=None if sync is None else sync.status,
+                                       sync_reasons=[] if sync is None else list(sync.reasons),
                                        keypoint_model=keypoint_model(cfg, paths, name),
-                                       sync_reasons=list(sync.get("reasons", [])),
                                        calibration_own_px=calibration_own_error(
                                            paths.calibration_quality(trial.session),
                                            formats.read_calibration(paths.trial_calibration(name))))

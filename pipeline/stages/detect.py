@@ -32,7 +32,7 @@ def detect_trial(cfg: Config, name: str) -> None:
     calib = load_calibration(paths, session)
     check_camera_set(calib, cfg.rig.cameras, str(paths.calibration(session)))
     backend = cfg.detector.backend
-    if backend is DetectorBackend.synthetic and session not in cfg.study.synthesize:
+    if backend == DetectorBackend.synthetic and session not in cfg.study.synthesize:
         raise ConfigError(f"detector.backend=synthetic needs a synthetic session; session '{session}' "
                           "is recorded (not in study.synthesize): choose blazepose, rtmpose or openpose_json")
     videos = paths.trial_videos(name)
@@ -41,7 +41,7 @@ def detect_trial(cfg: Config, name: str) -> None:
     check_frame_rate(infos[0].fps, cfg.rig.fps, paths.trial_dir(name))
     check_image_sizes(calib, list(cfg.rig.cameras), infos, str(paths.trial_dir(name)))
     n_frames = infos[0].n_frames
-    if backend is DetectorBackend.synthetic:
+    if backend == DetectorBackend.synthetic:
         truth = formats.read_truth(paths.truth_trial(name))
         if truth.points.shape[0] != n_frames:
             raise VideoError(f"{paths.trial_dir(name)}: videos have {n_frames} frames, "

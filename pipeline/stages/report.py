@@ -15,8 +15,9 @@ from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import study_provenance
+from pipeline.quality.detection import detection_summary, triangulation_summary
+from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
-from pipeline.report.quality import detection_stats, triangulation_stats
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.report.viewer import write_viewer
@@ -25,6 +26,7 @@ from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
 from pipeline.stages.export import LABELS, write_exports
 from pipeline.study import StudyPaths
+from pipeline.sync.result import read_sync_result
 from pipeline.triangulation.report import measured_share
 
 
@@ -62,14 +64,14 @@ def run_trial(cfg: Config, name: str) -> Path:
 
     kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
     min_score = cfg.triangulation.min_score
-    detection = None if kp is None else detection_stats(kp.points, kp.camera_names, min_score,
-                                                        p3d.views_used, p3d.n_views)
-    if detection is not None and p3d.qa is not None:
-        share = measured_share(p3d.n_views, kp.points, min_score).share
-        detection["triangulation"] = triangulation_stats(p3d.qa, p3d.camera_names, p3d.n_views,
-                                                         p3d.swaps_repaired, share)
-    if detection is not None and paths.sync(name).exists():
-        detection["sync"] = formats.read_json(paths.sync(name))
+    detection = sync = None
+    if kp is not None:
+        triangulation = None if p3d.qa is None else triangulation_summary(
+            p3d.qa, p3d.camera_names, p3d.n_views, p3d.swaps_repaired,
+            measured_share(p3d.n_views, kp.points, min_score).share)
+        detection = detection_summary(kp.points, kp.camera_names, min_score, p3d.views_used,
+                                      p3d.n_views, triangulation)
+        sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     imported = name in cfg.study.imports      # 3D from a file: no videos, no cameras
     videos = None if imported else paths.trial_videos(name)
     cameras = None
@@ -108,8 +110,8 @@ def run_trial(cfg: Config, name: str) -> Path:
                                       "hrefs": [str(f.relative_to(stage_out)) for f in result.files]})
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, data.get("verdict"), data.get("provenance"),
-                                   data.get("reference_events"))
+                                   rc.title, Verdict.from_dict(data.get("verdict")), data.get("provenance"),
+                                   sync, data.get("reference_events"))
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index

@@ -1,6 +1,7 @@
 """`runlab sync [--trial T]`: keypoints2d + calibration (+ timestamps.csv) -> sync.json."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 import numpy as np
@@ -11,7 +12,8 @@ from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
 from pipeline.sync.estimate import MIN_FRAMES, SyncTooShort, estimate_offsets
-from pipeline.sync.result import off_result, sync_result, unmeasured_result
+from pipeline.sync.result import (SyncResult, off_result, sync_result, unmeasured_result,
+                                  write_sync_result)
 from pipeline.sync.timestamps import offsets_from_timestamps, read_timestamps
 
 
@@ -20,14 +22,14 @@ def run(cfg: Config, trial: Optional[str] = None) -> None:
         sync_trial(cfg, name)
 
 
-def sync_trial(cfg: Config, name: str) -> dict:
+def sync_trial(cfg: Config, name: str) -> SyncResult:
     paths = StudyPaths.from_config(cfg)
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     calib = load_calibration(paths, paths.session_of(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     cameras, mode = kp.camera_names, cfg.sync.mode
     stamps = paths.trial_timestamps(name)
-    if mode is SyncMode.off:
+    if mode == SyncMode.off:
         result = off_result(cameras, kp.fps)
     elif cfg.sync.use_timestamps and stamps.exists():
         times = read_timestamps(stamps, cameras)
@@ -53,19 +55,19 @@ def sync_trial(cfg: Config, name: str) -> dict:
                  "se_frames": p.se, "used": p.used, "note": p.note} for p in est.pairs])
             result = sync_result(cameras, kp.fps, mode.value, "keypoints", est.offsets, est.sd,
                                  est.notes, extra)
-            if result["status"] == "degraded" and not any(result["measured"][c] for c in cameras[1:]):
+            if result.status == "degraded" and not any(result.measured[c] for c in cameras[1:]):
                 why = (f"no camera could be timed: the keypoints move {np.nanmedian(motion):.1f} px "
                        f"per frame (median); timing needs at least {MIN_FRAMES} frames in which the "
                        "person moves visibly (running, or a few arm swings at the start) and views "
                        "whose keypoints agree to a fraction of that motion")
                 # before the closing reason on timestamps, which sync_result puts last
-                result["reasons"].insert(len(result["reasons"]) - 1, why)
-    formats.write_json(paths.sync(name), result)
-    offsets = ", ".join(f"{c} {'-' if v is None else f'{v:+.2f}'} (conf {result['confidence'][c] or 0:.2f})"
-                        for c, v in result["offsets_frames"].items())
-    log.info("trial %s: camera offsets (%s, frames vs %s): %s", name, result["method"],
-             result["reference"], offsets)
-    for reason in result["reasons"] if result["status"] == "degraded" else []:
+                result = replace(result, reasons=[*result.reasons[:-1], why, result.reasons[-1]])
+    write_sync_result(paths.sync(name), result)
+    offsets = ", ".join(f"{c} {'-' if v is None else f'{v:+.2f}'} (conf {result.confidence[c] or 0:.2f})"
+                        for c, v in result.offsets_frames.items())
+    log.info("trial %s: camera offsets (%s, frames vs %s): %s", name, result.method,
+             result.reference, offsets)
+    for reason in result.reasons if result.status == "degraded" else []:
         log.warning("trial %s: sync: %s", name, reason)
     return result
 

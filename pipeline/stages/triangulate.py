@@ -13,6 +13,7 @@ from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
 from pipeline.study import StudyPaths
+from pipeline.sync.result import read_sync_result
 from pipeline.sync.shift import shift_keypoints
 from pipeline.triangulation.report import measured_share, triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
@@ -30,7 +31,7 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     kp = formats.read_keypoints2d(paths.keypoints2d(name))
     check_camera_set(calib, kp.camera_names, str(paths.keypoints2d(name)))
     points2d = kp.points
-    if cfg.sync.mode is SyncMode.correct:
+    if cfg.sync.mode == SyncMode.correct:
         points2d = _synchronized(paths.sync(name), kp, name)
     result = triangulate_recording(points2d, calib.cameras, kp.fps, cfg.triangulation)
     qa = triangulation_qa(result, points2d, kp.camera_names, kp.fps, cfg.triangulation,
@@ -62,10 +63,10 @@ def triangulate_trial(cfg: Config, name: str) -> None:
 def _synchronized(sync_file, kp: formats.Keypoints2D, name: str) -> np.ndarray:
     """sync.mode = correct: each camera read at the reference camera's instants (sync.json's
     applied_frames; offsets that were not measured are 0 there and the trial is degraded)."""
-    sync = formats.read_json(sync_file)
-    applied = sync.get("applied_frames", {})
-    if sync.get("mode") != "correct" or sorted(applied) != sorted(kp.camera_names):
-        raise formats.FormatError(f"{sync_file}: written with sync.mode={sync.get('mode')} for "
+    sync = read_sync_result(sync_file)
+    applied = sync.applied_frames
+    if sync.mode != "correct" or sorted(applied) != sorted(kp.camera_names):
+        raise formats.FormatError(f"{sync_file}: written with sync.mode={sync.mode} for "
                                   f"cameras {sorted(applied)}; rerun `runlab sync --trial {name}`")
     offsets = np.array([applied[c] for c in kp.camera_names], float)
     log.info("trial %s: 2D read at the reference camera's instants, offsets %s frames", name,

@@ -5,11 +5,65 @@ k + d (d = +2: the camera started 2 frames late; its frame 0 is the reference's 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+
+from pipeline.io.formats import FormatError, read_json, write_json
 
 OUT_OF_STEP_FRAMES = 0.5     # check mode: a camera this far off degrades the trial
 MAX_SD_FRAMES = 0.25         # a standard error above this: not a measurement (low confidence)
 SIGN = "offsets_frames[c] = d: camera c's frame k shows the reference camera's instant k + d"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """sync.json (docs/sync.md): per camera (by name) its offset against `reference`."""
+    mode: str                                  # check | correct | off
+    method: str                                # keypoints | timestamps | none
+    reference: str
+    sign: str
+    fps: float
+    offsets_frames: dict[str, float | None]    # None: not measured
+    offsets_ms: dict[str, float | None]
+    sd_frames: dict[str, float | None]
+    confidence: dict[str, float | None]
+    measured: dict[str, bool]
+    applied_frames: dict[str, float]           # what triangulation shifts each camera by
+    status: str                                # ok | degraded | off
+    reasons: list[str]
+    # the method's own record: timestamps_file, jitter_frames, motion_px_per_frame,
+    # search_frames, pairs (docs/sync.md)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        own = {name: getattr(self, name) for name in _FIELDS}
+        return {**own, "reasons": list(self.reasons), **self.details}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "sync.json") -> SyncResult:
+        missing = [name for name in _FIELDS if name not in data]
+        if missing:
+            raise FormatError(f"{source}: no {', '.join(missing)}: written by an older runlab; "
+                              "rerun `runlab sync`")
+        details = {k: v for k, v in data.items() if k not in _FIELDS}
+        return cls(**{name: data[name] for name in _FIELDS}, details=details)
+
+
+_FIELDS = ("mode", "method", "reference", "sign", "fps", "offsets_frames", "offsets_ms",
+           "sd_frames", "confidence", "measured", "applied_frames", "status", "reasons")
+
+
+def write_sync_result(path: Path | str, result: SyncResult) -> None:
+    write_json(path, result.to_dict())
+
+
+def read_sync_result(path: Path | str) -> SyncResult:
+    data = read_json(path)             # checks the file's schema_version
+    data.pop("schema_version", None)
+    return SyncResult.from_dict(data, str(path))
 
 
 def confidence(sd: float) -> float:
@@ -20,7 +74,7 @@ def confidence(sd: float) -> float:
 
 
 def sync_result(cameras: list[str], fps: float, mode: str, method: str, offsets: np.ndarray,
-                sd: np.ndarray, notes: dict[int, str], extra: dict | None = None) -> dict:
+                sd: np.ndarray, notes: dict[int, str], extra: dict | None = None) -> SyncResult:
     """The sync.json record (see docs/sync.md). `notes`: camera index -> why not measured."""
     ref = cameras[0]
     measured = np.isfinite(offsets) & (sd <= MAX_SD_FRAMES)
@@ -47,22 +101,22 @@ def sync_result(cameras: list[str], fps: float, mode: str, method: str, offsets:
         reasons.append(f"cameras out of step with {ref}: {listing}. Fix: {_fix(cameras, offsets, measured)}")
     apply = {cam: (float(offsets[c]) if corrected and measured[c] else 0.0)
              for c, cam in enumerate(cameras)}
-    return {
-        "mode": mode, "method": method, "reference": ref, "sign": SIGN, "fps": fps,
-        "offsets_frames": {cam: _num(offsets[c]) for c, cam in enumerate(cameras)},
-        "offsets_ms": {cam: _num(1000 * offsets[c] / fps) for c, cam in enumerate(cameras)},
-        "sd_frames": {cam: _num(sd[c]) for c, cam in enumerate(cameras)},
-        "confidence": {cam: confidence(sd[c]) for c, cam in enumerate(cameras)},
-        "measured": {cam: bool(measured[c]) for c, cam in enumerate(cameras)},
-        "applied_frames": apply,
-        "status": "degraded" if reasons else "ok",
-        "reasons": reasons,
-        **(extra or {}),
-    }
+    return SyncResult(
+        mode=mode, method=method, reference=ref, sign=SIGN, fps=fps,
+        offsets_frames={cam: _num(offsets[c]) for c, cam in enumerate(cameras)},
+        offsets_ms={cam: _num(1000 * offsets[c] / fps) for c, cam in enumerate(cameras)},
+        sd_frames={cam: _num(sd[c]) for c, cam in enumerate(cameras)},
+        confidence={cam: confidence(sd[c]) for c, cam in enumerate(cameras)},
+        measured={cam: bool(measured[c]) for c, cam in enumerate(cameras)},
+        applied_frames=apply,
+        status="degraded" if reasons else "ok",
+        reasons=reasons,
+        details=dict(extra or {}),
+    )
 
 
 def unmeasured_result(cameras: list[str], fps: float, mode: str, reason: str,
-                      extra: dict | None = None) -> dict:
+                      extra: dict | None = None) -> SyncResult:
     """A trial that cannot be timed at all (too short): said so, nothing guessed."""
     n = len(cameras)
     offsets = np.full(n, np.nan)
@@ -70,16 +124,17 @@ def unmeasured_result(cameras: list[str], fps: float, mode: str, reason: str,
     sd = np.full(n, np.inf)
     sd[0] = 0.0
     out = sync_result(cameras, fps, mode, "keypoints", offsets, sd, {c: reason for c in range(1, n)}, extra)
-    out["reasons"] = [reason]
-    return out
+    return replace(out, reasons=[reason])
 
 
-def off_result(cameras: list[str], fps: float) -> dict:
-    return {"mode": "off", "method": "none", "reference": cameras[0], "sign": SIGN, "fps": fps,
-            "offsets_frames": {c: None for c in cameras}, "offsets_ms": {c: None for c in cameras},
-            "sd_frames": {c: None for c in cameras}, "confidence": {c: None for c in cameras},
-            "measured": {c: False for c in cameras}, "applied_frames": {c: 0.0 for c in cameras},
-            "status": "off", "reasons": ["sync.mode = off: the cameras are assumed in step, unchecked"]}
+def off_result(cameras: list[str], fps: float) -> SyncResult:
+    return SyncResult(mode="off", method="none", reference=cameras[0], sign=SIGN, fps=fps,
+                      offsets_frames={c: None for c in cameras},
+                      offsets_ms={c: None for c in cameras},
+                      sd_frames={c: None for c in cameras}, confidence={c: None for c in cameras},
+                      measured={c: False for c in cameras},
+                      applied_frames={c: 0.0 for c in cameras}, status="off",
+                      reasons=["sync.mode = off: the cameras are assumed in step, unchecked"])
 
 
 def _fix(cameras: list[str], offsets: np.ndarray, measured: np.ndarray) -> str:

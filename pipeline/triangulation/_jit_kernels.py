@@ -10,6 +10,10 @@ import math
 import numpy as np
 from numba import njit
 
+# numba compiles a module global in as a constant; the cache (cache=True) is keyed on this
+# file, so after changing the constant in linear.py clear __pycache__/*.nbi to recompile
+from pipeline.triangulation.linear import INVERSE_ITERATIONS
+
 _opts = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -30,7 +34,7 @@ def _solve(a00, a01, a02, a03, a11, a12, a13, a22, a23, a33):
     y1 = -l21 * y2 - l31
     y0 = -l10 * y1 - l20 * y2 - l30
     s0, s1, s2 = d3 / d0, d3 / d1, d3 / d2
-    for _ in range(2):                               # linear.INVERSE_ITERATIONS
+    for _ in range(INVERSE_ITERATIONS):
         z1 = y1 - l10 * y0
         z2 = y2 - l20 * y0 - l21 * z1
         z3 = 1.0 - l30 * y0 - l31 * z1 - l32 * z2
@@ -72,26 +76,6 @@ def _add_view(m, basis, c, x, y, w, sign):
     for e in range(10):
         m[e] += sign * (basis[c, 0, e] * f0 + basis[c, 1, e] * f1 + basis[c, 2, e] * f2
                         + basis[c, 3, e] * w2)
-
-
-@njit(inline="always", **_opts)
-def _undistort(u, v, c, intr, dist, iters):
-    """OpenCV's fixed-point undistortion (cvUndistortPointsInternal, no tilt), iters[c] steps."""
-    fx, fy, cx, cy = intr[c, 0], intr[c, 1], intr[c, 2], intr[c, 3]
-    k1, k2, p1, p2, k3 = dist[c, 0], dist[c, 1], dist[c, 2], dist[c, 3], dist[c, 4]
-    x0 = (u - cx) * (1.0 / fx)
-    y0 = (v - cy) * (1.0 / fy)
-    x, y = x0, y0
-    for _ in range(iters[c]):
-        r2 = x * x + y * y
-        icdist = 1.0 / (1.0 + ((k3 * r2 + k2) * r2 + k1) * r2)
-        if icdist < 0:                   # OpenCV gives up and returns the distorted point
-            return x0, y0
-        dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-        dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-        x = (x0 - dx) * icdist
-        y = (y0 - dy) * icdist
-    return x, y
 
 
 BLOCK = 256        # points per inner block: loops over a block have independent iterations

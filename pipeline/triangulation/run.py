@@ -48,7 +48,7 @@ def despike_threshold(cfg: TriangulationConfig, fps: float) -> float:
 
 def scale_rule(cfg: TriangulationConfig) -> ScaleRule | None:
     """The adaptive gate's settings, or None for the fixed gate."""
-    if cfg.rejection is RejectionMode.fixed:
+    if cfg.rejection == RejectionMode.fixed:
         return None
     return ScaleRule(cfg.rejection_sigmas, cfg.rejection_min_px, cfg.rejection_max_px,
                      cfg.max_reprojection_px)
@@ -79,7 +79,7 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     kept = np.isfinite(points[..., 0])                  # measured and not removed as a spike
     if cfg.fill_max_gap_frames > 0:
         points = fill_gaps(points, cfg.fill_max_gap_frames, cfg.fill_method.value)
-    if cfg.refine is TriangulationRefine.limb_length:
+    if cfg.refine == TriangulationRefine.limb_length:
         points = refine_trajectories(points, points2d, cameras,
                                      result.views_used & kept[..., None], fps,
                                      cfg.refine_limb_sigma_m, cfg.refine_accel_sigma_ms2,
@@ -114,7 +114,7 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
 
 def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
            ) -> Points3D:
-    if cfg.method is TriangulationMethod.robust:
+    if cfg.method == TriangulationMethod.robust:
         return triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
                                   cfg.max_reprojection_px, cfg.repair_swaps,
                                   cfg.max_dropped_views, cfg.min_ray_angle_deg,
