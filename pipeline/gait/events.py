@@ -58,17 +58,30 @@ LEVEL_WINDOW_S = 0.06     # contact samples next to the event giving its floor l
 LINEAR_PENALTY = 8.0      # noise variances a vertical-speed term must save to be used
 MIN_NOISE_M = 0.0005      # floor of that SD: the Taylor model itself is not exact to better
 # (at 0.1-0.3 mm noise-free strikes of a 3 m/s runner took the speed term and came 1.4 frames early)
+# The toe keypoint sits on the toe box behind and above the shoe's tip; it rises as the foot
+# rolls over the tip, so its own height leaves the floor 30-45 ms before the tip does (real
+# running against force plates, docs/metrics.md). The toe cue is the point this far ahead of
+# it along the heel -> toe line, which stays down while the foot pivots about the tip.
+TOE_TIP_AHEAD_M = 0.04
+# A foot keypoint moving with the ground (the belt's velocity on a treadmill, still overground)
+# within this speed and this close to its stance level is in contact even when a height alone
+# says not (a contact level that changes between steps, a heel already raised).
+CONTACT_SPEED_MPS = 0.5
+SPEED_CONTACT_CLEARANCE_M = 0.03
 OUTLIER_MIN_M = 0.05      # foot segment length change that marks a keypoint as an outlier
 FILL_GAP_S = 0.05         # gaps (NaN or outlier) up to this long are bridged linearly
 
 
 def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
                   min_contact_s: float = 0.06, min_flight_s: float = 0.03,
-                  cutoff_hz: float = 12.0, fit_window_s: float = 0.04
+                  cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
+                  toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
                   ) -> dict[str, dict[str, np.ndarray]]:
-    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints."""
+    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints.
+    `toe_tip_ahead_m`: how far the shoe's tip lies ahead of the big-toe keypoint along the
+    heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
     found = _events_with_keypoint(points, fps, contact_threshold_m, min_contact_s,
-                                  min_flight_s, cutoff_hz, fit_window_s)
+                                  min_flight_s, cutoff_hz, fit_window_s, toe_tip_ahead_m)
     return {side: {name: np.array([t for t, _ in pairs]) for name, pairs in named.items()}
             for side, named in found.items()}
 
@@ -117,17 +130,25 @@ def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
 
 def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
                           min_contact_s: float = 0.06, min_flight_s: float = 0.03,
-                          cutoff_hz: float = 12.0, fit_window_s: float = 0.04
+                          cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
+                          toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
                           ) -> dict[str, dict[str, list[tuple[float, int]]]]:
     """{side: {event: [(frame, index into FOOT of the keypoint that timed it)]}}."""
     events = {}
     for side in SIDES:
-        raw = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in FOOT])   # (2, F)
-        raw = np.where(_foot_outliers(points, side), np.nan, raw)
-        raw = np.stack([_fill_gaps(h, int(round(FILL_GAP_S * fps))) for h in raw])
+        cues = foot_cues(points, side, toe_tip_ahead_m)                         # (2, F, 3)
+        cues = np.where(_foot_outliers(points, side)[..., None], np.nan, cues)
+        cues = np.stack([[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T]
+                         for cue in cues]).transpose(0, 2, 1)
+        raw = cues @ UP                                                          # (2, F)
         smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
         above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
         clearance = above.min(axis=0)
+        moving = _speed_off_ground(cues, above, fps, cutoff_hz, contact_threshold_m)
+        with np.errstate(invalid="ignore"):
+            grounded = (above < SPEED_CONTACT_CLEARANCE_M) & (moving < CONTACT_SPEED_MPS)
+        near = np.where(grounded, np.minimum(above, 0.0), above)      # per cue, speed included
+        clearance = np.fmin(clearance, near.min(axis=0))
         state = _hysteresis(clearance, contact_threshold_m, 2 * contact_threshold_m)
         state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
         state = _remove_short_runs(state, CONTACT, FLIGHT, round(min_contact_s * fps))
@@ -138,18 +159,48 @@ def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: f
             if value != CONTACT:
                 continue
             if i > 0 and runs[i - 1][2] == FLIGHT:
-                edges = [_first_below(a, start, stop, contact_threshold_m) for a in above]
+                edges = [_first_below(a, start, stop, contact_threshold_m) for a in near]
                 k = int(np.argmin(edges))
-                strikes.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
-                                           half, fps, contact_threshold_m, True), k))
+                if np.isfinite(edges[k]):
+                    strikes.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
+                                               half, fps, contact_threshold_m, True), k))
             if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
-                edges = [_last_below(a, start, stop, contact_threshold_m) for a in above]
+                edges = [_last_below(a, start, stop, contact_threshold_m) for a in near]
                 k = int(np.argmax(edges))
-                toe_offs.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
-                                            half, fps, contact_threshold_m, False), k))
+                if np.isfinite(edges[k]):
+                    toe_offs.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
+                                                half, fps, contact_threshold_m, False), k))
         events[side] = {"foot_strike": [(t, k) for t, k in strikes if np.isfinite(t)],
                         "toe_off": [(t, k) for t, k in toe_offs if np.isfinite(t)]}
     return events
+
+
+def foot_cues(points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
+              ) -> np.ndarray:
+    """(2, F, 3): the heel, and the toe tip (`toe_tip_ahead_m` ahead of the big-toe keypoint
+    along the heel -> toe line), the two points of the foot that touch the floor."""
+    heel = keypoint(points, f"{side}_heel")
+    toe = keypoint(points, f"{side}_big_toe")
+    along = toe - heel
+    with np.errstate(invalid="ignore"):
+        along = along / np.linalg.norm(along, axis=-1, keepdims=True)
+    return np.stack([heel, toe + toe_tip_ahead_m * along])
+
+
+def _speed_off_ground(cues: np.ndarray, above: np.ndarray, fps: float, cutoff_hz: float,
+                      threshold: float) -> np.ndarray:
+    """(2, F) horizontal speed of each cue point relative to the ground, m/s: the ground's
+    velocity is the median horizontal velocity of the cue points while they are at their
+    stance level (the belt on a treadmill, ~0 overground), so no belt speed is needed."""
+    smooth = np.stack([[lowpass(c, fps, cutoff_hz) for c in cue.T] for cue in cues])  # (2, 3, F)
+    velocity = np.gradient(smooth, axis=-1) * fps
+    horizontal = velocity - (UP[None, :, None] * (velocity * UP[None, :, None]).sum(1, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        low = above < threshold
+    samples = horizontal.transpose(0, 2, 1)[low]
+    samples = samples[np.isfinite(samples).all(axis=1)]
+    ground = np.median(samples, axis=0) if len(samples) else np.zeros(3)
+    return np.linalg.norm(horizontal - ground[None, :, None], axis=1)
 
 
 def skips_a_cycle(strike: float, next_strike: float, other_strikes: np.ndarray,

@@ -19,8 +19,8 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   pelvic_obliquity_deg, tibia_inclination_deg)
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
-from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
-                                  skips_a_cycle)
+from pipeline.gait.events import (TOE_TIP_AHEAD_M, detect_events, detect_screened_events,
+                                  dropout_events, skips_a_cycle)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.skeleton import N_KEYPOINTS
 
@@ -105,7 +105,8 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
                   events: dict | None = None, belt_speed_mps: float | None = None,
                   height_sd: np.ndarray | None = None,
                   max_event_height_sd_m: float | None = None,
-                  event_points: np.ndarray | None = None) -> TrialAnalysis:
+                  event_points: np.ndarray | None = None,
+                  toe_tip_ahead_m: float = TOE_TIP_AHEAD_M) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
@@ -113,6 +114,7 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     events whose foot height the cameras do not pin down are set aside as poorly observed.
     `event_points` (same shape as `points`): the 3D to detect events on, when the analysed
     points are low-passed (points3d `points_unfiltered`); default `points`.
+    `toe_tip_ahead_m`: where the shoe's tip lies ahead of the big-toe keypoint (events.py).
     `forward` None: overground, estimated from the stride-averaged pelvis velocity.
     `belt_speed_mps` (treadmill): stride length = belt speed x stride time; None: stride length
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
@@ -126,9 +128,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
         raise ValueError(f"event_points must have the shape of points {points.shape}, "
                          f"got {source.shape}")
     if events is None and height_sd is not None and max_event_height_sd_m is not None:
-        events, poor = detect_screened_events(source, fps, height_sd, max_event_height_sd_m)
+        events, poor = detect_screened_events(source, fps, height_sd, max_event_height_sd_m,
+                                              toe_tip_ahead_m=toe_tip_ahead_m)
     elif events is None:
-        events = detect_events(source, fps)
+        events = detect_events(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
     events = {side: {name: np.sort(np.asarray(events[side][name], float).ravel())
                      for name in ("foot_strike", "toe_off")} for side in SIDES}
 

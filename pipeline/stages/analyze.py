@@ -10,6 +10,7 @@ import numpy as np
 from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
+from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.io.atomic import staged
@@ -22,6 +23,15 @@ from pipeline.study import StudyPaths
 def run(cfg: Config, trial: Optional[str] = None) -> None:
     for name in trial_names(cfg, trial):
         analyze_one(cfg, name)
+
+
+def toe_tip_ahead_m(cfg: Config, synthetic: bool) -> float:
+    """analysis.toe_tip_ahead_mm in metres; null: 0 for the synthetic runner (its big toe is
+    the tip), the events module's default for everything else."""
+    value = cfg.analysis.toe_tip_ahead_mm
+    if value is None:
+        return 0.0 if synthetic else TOE_TIP_AHEAD_M
+    return value / 1000.0
 
 
 def analyze_one(cfg: Config, name: str) -> None:
@@ -39,7 +49,8 @@ def analyze_one(cfg: Config, name: str) -> None:
                              belt_speed_mps=trial.treadmill_speed(synthetic),
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
-                             event_points=p3d.points_unfiltered)
+                             event_points=p3d.points_unfiltered,
+                             toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic))
     sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
