@@ -43,10 +43,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES, UP, keypoint
 from pipeline.skeleton import INDEX
 
 FOOT = ("heel", "big_toe")
+ALIGN_EXTRA = ("ankle", "small_toe")
 STANCE_LEVEL_QUANTILE = 0.15
 FLIGHT, CONTACT, UNKNOWN = 0, 1, -1
 GRID_STEP = 0.05          # frames, sub-frame resolution of the event fit
@@ -56,6 +58,10 @@ GRID_STEP = 0.05          # frames, sub-frame resolution of the event fit
 STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.035
 LEVEL_WINDOW_S = 0.06     # contact samples next to the event giving its floor level and noise
 LINEAR_PENALTY = 8.0      # noise variances a vertical-speed term must save to be used
+# On the mean of a trial's events (event_template.py) the noise that made that guard needed is
+# averaged away, and the guard (the mean's spread on the ground taken as its noise) kept real
+# strikes and toe-offs from their speed term: 0.9 frame late / early on the force-plate trials.
+TEMPLATE_LINEAR_PENALTY = 0.0
 MIN_NOISE_M = 0.0005      # floor of that SD: the Taylor model itself is not exact to better
 # (at 0.1-0.3 mm noise-free strikes of a 3 m/s runner took the speed term and came 1.4 frames early)
 # The toe keypoint sits on the toe box behind and above the shoe's tip; it rises as the foot
@@ -68,6 +74,11 @@ TOE_TIP_AHEAD_M = 0.04
 # says not (a contact level that changes between steps, a heel already raised).
 CONTACT_SPEED_MPS = 0.5
 SPEED_CONTACT_CLEARANCE_M = 0.03
+# Height noise (robust SD, per frame) above which one event's own samples cannot pin its
+# corner and the events are aligned to the trial's mean event instead (event_template.py):
+# markers below 0.5 mm, the 1 px synthetic detector 1-1.5 mm inside the rig (3 mm with an
+# overground runner at the volume's edges), a real detector's 3D 8-10 mm.
+TEMPLATE_NOISE_M = 0.005
 OUTLIER_MIN_M = 0.05      # foot segment length change that marks a keypoint as an outlier
 FILL_GAP_S = 0.05         # gaps (NaN or outlier) up to this long are bridged linearly
 
@@ -82,7 +93,7 @@ def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0
     heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
     found = _events_with_keypoint(points, fps, contact_threshold_m, min_contact_s,
                                   min_flight_s, cutoff_hz, fit_window_s, toe_tip_ahead_m)
-    return {side: {name: np.array([t for t, _ in pairs]) for name, pairs in named.items()}
+    return {side: {name: np.array([t for t, _, _ in pairs]) for name, pairs in named.items()}
             for side, named in found.items()}
 
 
@@ -97,19 +108,30 @@ def detect_screened_events(points: np.ndarray, fps: float, height_sd: np.ndarray
     `max_height_sd_m`, or none (not triangulated from views: gap-filled), anywhere within
     `fit_window_s` of it: the corner fit would time noise (timing errors against the SD:
     docs/metrics.md)."""
-    found = _events_with_keypoint(points, fps, fit_window_s=fit_window_s, **options)
+    with np.errstate(invalid="ignore"):     # the mean event is made of well-seen events only
+        observed = np.isfinite(height_sd) & (height_sd <= max_height_sd_m)
+    found = _events_with_keypoint(points, fps, fit_window_s=fit_window_s, observed=observed,
+                                  **options)
     half = max(1, int(round(fit_window_s * fps)))
-    sd = np.where(np.isfinite(height_sd), height_sd, np.inf)
     timed, poor = {}, {}
     for side, named in found.items():
         timed[side], poor[side] = {}, {}
         for name, pairs in named.items():
-            index = [INDEX[f"{side}_{FOOT[k]}"] for _, k in pairs]
-            ok = np.array([sd[max(0, int(t) - half):int(t) + half + 2, i].max() <= max_height_sd_m
-                           for (t, _), i in zip(pairs, index)], bool)
-            times = np.array([t for t, _ in pairs])
+            ok = np.array([_well_observed(height_sd[:, INDEX[f"{side}_{FOOT[k]}"]], t, half,
+                                          max_height_sd_m, aligned)
+                           for t, k, aligned in pairs], bool).reshape(-1)
+            times = np.array([t for t, _, _ in pairs])
             timed[side][name], poor[side][name] = times[ok], times[~ok]
     return timed, poor
+
+
+def _well_observed(sd: np.ndarray, t: float, half: int, limit: float, aligned: bool) -> bool:
+    """The cameras pin the timing keypoint's height down around `t`: its SD is within `limit`
+    wherever it was seen, and it was seen throughout, or the event was aligned to the trial's
+    template (event_template.py), which needs only most of its window."""
+    window = sd[max(0, int(t) - half):int(t) + half + 2]
+    seen = np.isfinite(window)
+    return bool(seen.any() and (window[seen] <= limit).all() and (aligned or seen.all()))
 
 
 def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
@@ -131,48 +153,151 @@ def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
 def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
                           min_contact_s: float = 0.06, min_flight_s: float = 0.03,
                           cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
-                          toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
-                          ) -> dict[str, dict[str, list[tuple[float, int]]]]:
-    """{side: {event: [(frame, index into FOOT of the keypoint that timed it)]}}."""
-    events = {}
-    for side in SIDES:
-        cues = foot_cues(points, side, toe_tip_ahead_m)                         # (2, F, 3)
-        cues = np.where(_foot_outliers(points, side)[..., None], np.nan, cues)
-        cues = np.stack([[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T]
-                         for cue in cues]).transpose(0, 2, 1)
-        raw = cues @ UP                                                          # (2, F)
-        smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
-        above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
-        clearance = above.min(axis=0)
-        moving = _speed_off_ground(cues, above, fps, cutoff_hz, contact_threshold_m)
-        with np.errstate(invalid="ignore"):
-            grounded = (above < SPEED_CONTACT_CLEARANCE_M) & (moving < CONTACT_SPEED_MPS)
-        near = np.where(grounded, np.minimum(above, 0.0), above)      # per cue, speed included
-        clearance = np.fmin(clearance, near.min(axis=0))
-        state = _hysteresis(clearance, contact_threshold_m, 2 * contact_threshold_m)
-        state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
-        state = _remove_short_runs(state, CONTACT, FLIGHT, round(min_contact_s * fps))
-        half = max(3, int(round(fit_window_s * fps)))
-        strikes, toe_offs = [], []
-        runs = _runs(state)
-        for i, (start, stop, value) in enumerate(runs):
-            if value != CONTACT:
-                continue
-            if i > 0 and runs[i - 1][2] == FLIGHT:
-                edges = [_first_below(a, start, stop, contact_threshold_m) for a in near]
-                k = int(np.argmin(edges))
-                if np.isfinite(edges[k]):
-                    strikes.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
-                                               half, fps, contact_threshold_m, True), k))
-            if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
-                edges = [_last_below(a, start, stop, contact_threshold_m) for a in near]
-                k = int(np.argmax(edges))
-                if np.isfinite(edges[k]):
-                    toe_offs.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
-                                                half, fps, contact_threshold_m, False), k))
-        events[side] = {"foot_strike": [(t, k) for t, k in strikes if np.isfinite(t)],
-                        "toe_off": [(t, k) for t, k in toe_offs if np.isfinite(t)]}
-    return events
+                          toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+                          observed: np.ndarray | None = None
+                          ) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+    """{side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
+    trial's template)]}}. `observed` (F, 26) bool: keypoints triangulated from views (not
+    gap-filled); None: all finite ones."""
+    feet = {side: _foot_state(points, side, fps, contact_threshold_m, min_contact_s,
+                              min_flight_s, cutoff_hz, toe_tip_ahead_m, observed)
+            for side in SIDES}
+    for side, other in zip(SIDES, SIDES[::-1]):
+        feet[side]["state"] = _merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
+    half = max(3, int(round(fit_window_s * fps)))
+    events = {side: _contact_events(foot, fps, half, contact_threshold_m)
+              for side, foot in feet.items()}
+    noises = [foot["noise"] for foot in feet.values() if np.isfinite(foot["noise"])]
+    if not (noises and np.median(noises) > TEMPLATE_NOISE_M):    # each event's own corner fit, where it could be made
+        return {side: {name: [e for e in found if e[2]] for name, found in named.items()}
+                for side, named in events.items()}
+    seen = {side: foot["seen"] for side, foot in feet.items()}
+    return _align_to_template(events, seen, fps, half, contact_threshold_m, len(points),
+                              round(min_contact_s * fps))
+
+
+def _foot_state(points, side, fps, threshold, min_contact_s, min_flight_s, cutoff_hz,
+                toe_tip_ahead_m, observed) -> dict:
+    """One foot's cue heights (raw, seen-only, low-passed above the stance level), contact
+    state per frame and height noise (robust SD of raw minus low-passed heights in contact)."""
+    cues = foot_cues(points, side, toe_tip_ahead_m)                             # (2, F, 3)
+    cues = np.where(_foot_outliers(points, side)[..., None], np.nan, cues)
+    # heights the events are aligned on (event_template.py): the two cues, then the other foot
+    # keypoints, which move with them and add their own independent errors to average
+    extra = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in ALIGN_EXTRA])
+    seen = np.concatenate([cues @ UP, extra])
+    if observed is not None:
+        both = observed[:, [INDEX[f"{side}_{name}"] for name in FOOT]]
+        unseen = [~both[:, 0], ~both.all(axis=1)]                        # the tip needs both
+        unseen += [~observed[:, INDEX[f"{side}_{name}"]] for name in ALIGN_EXTRA]
+        seen = np.where(np.stack(unseen), np.nan, seen)
+    cues = np.stack([[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T]
+                     for cue in cues]).transpose(0, 2, 1)
+    raw = cues @ UP                                                              # (2, F)
+    smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
+    above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
+    moving = _speed_off_ground(cues, above, fps, cutoff_hz, threshold)
+    with np.errstate(invalid="ignore"):
+        grounded = (above < SPEED_CONTACT_CLEARANCE_M) & (moving < CONTACT_SPEED_MPS)
+    near = np.where(grounded, np.minimum(above, 0.0), above)          # per cue, speed included
+    clearance = np.fmin(above.min(axis=0), near.min(axis=0))
+    state = _hysteresis(clearance, threshold, 2 * threshold)
+    state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
+    state = _remove_short_runs(state, CONTACT, FLIGHT, round(min_contact_s * fps))
+    residual = (raw - smooth)[:, state == CONTACT]
+    residual = residual[np.isfinite(residual)]
+    noise = 1.4826 * float(np.median(np.abs(residual))) if residual.size else np.nan
+    return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen,
+            "noise": noise}
+
+
+def _merge_unsupported_flights(state: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """A flight of one foot between two of its contacts during which the other foot never
+    touches the floor is not a step: in running (and walking) the other foot lands while this
+    one swings. It is noise splitting a stance, and becomes contact. Left as is where the
+    other foot's state is unknown there."""
+    out = state.copy()
+    runs = _runs(state)
+    for i in range(1, len(runs) - 1):
+        start, stop, value = runs[i]
+        if (value == FLIGHT and runs[i - 1][2] == runs[i + 1][2] == CONTACT
+                and not (other[start:stop] == CONTACT).any()
+                and (other[start:stop] == FLIGHT).all()):
+            out[start:stop] = CONTACT
+    return out
+
+
+def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict:
+    """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
+    edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
+    False)."""
+    raw, above, near = foot["raw"], foot["above"], foot["near"]
+    strikes, toe_offs = [], []
+    runs = _runs(foot["state"])
+    for i, (start, stop, value) in enumerate(runs):
+        if value != CONTACT:
+            continue
+        if i > 0 and runs[i - 1][2] == FLIGHT:
+            edges = [_first_below(a, start, stop, threshold) for a in near]
+            k = int(np.argmin(edges))
+            if np.isfinite(edges[k]):
+                t = _fit_event(raw[k], above[k], int(edges[k]), (start, stop), half, fps,
+                               threshold, True)
+                strikes.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
+        if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
+            edges = [_last_below(a, start, stop, threshold) for a in near]
+            k = int(np.argmax(edges))
+            if np.isfinite(edges[k]):
+                t = _fit_event(raw[k], above[k], int(edges[k]), (start, stop), half, fps,
+                               threshold, False)
+                toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
+    return {"foot_strike": strikes, "toe_off": toe_offs}
+
+
+def _align_to_template(events: dict, seen: dict, fps: float, half: int, threshold: float,
+                       n_frames: int, min_gap: int
+                       ) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+    """Each event type re-timed on the trial's mean event (event_template.py), both feet
+    pooled. An event is kept when aligned (inside the trial, not within `min_gap` frames of
+    the previous one of its foot), or, not aligned, when its own corner fit worked."""
+    out = {side: {"foot_strike": [], "toe_off": []} for side in events}
+    for name in ("foot_strike", "toe_off"):
+        strike = name == "foot_strike"
+        pooled = [(side, t, k, fitted) for side in events for t, k, fitted in events[side][name]]
+        if not pooled:
+            continue
+        cue = int(np.bincount([k for _, _, k, _ in pooled]).argmax())
+        times, aligned = event_template.aligned_times(
+            [seen[side] for side, *_ in pooled], np.array([t for _, t, _, _ in pooled]), fps,
+            strike, lambda template, offsets, n: _template_corner(
+                template, offsets, cue, strike, half, fps, threshold),
+            corner_pad=2 * half + 2)
+        for side in events:
+            kept = []
+            for (s, _, k, fitted), t, a in zip(pooled, times, aligned):
+                if s != side or not (fitted or a) or not 0 <= t <= n_frames - 1:
+                    continue
+                if kept and t - kept[-1][0] < min_gap:
+                    continue                    # two edges aligned onto one event
+                kept.append((float(t), k, bool(a)))
+            out[side][name] = kept
+    return out
+
+
+def _template_corner(template: np.ndarray, offsets: np.ndarray, cue: int, strike: bool,
+                     half: int, fps: float, threshold: float) -> float:
+    """Event offset (frames) of the mean event: the corner fit of one event applied to the
+    mean of `cue` (the one most events were timed from: first down / last up), with the speed
+    term free (TEMPLATE_LINEAR_PENALTY). NaN when it cannot be read."""
+    height = template[cue]
+    below = np.flatnonzero(height < threshold)
+    if not np.isfinite(height).all() or below.size == 0:
+        return np.nan
+    edge = int(below[0] if strike else below[-1])
+    contact = (edge, height.size) if strike else (0, edge + 1)
+    t = _fit_event(height, height, edge, contact, half, fps, threshold, strike,
+                   TEMPLATE_LINEAR_PENALTY)
+    return float(np.interp(t, np.arange(offsets.size), offsets)) if np.isfinite(t) else np.nan
 
 
 def foot_cues(points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
@@ -302,7 +427,8 @@ def _fill_gaps(height: np.ndarray, max_gap: int) -> np.ndarray:
 
 
 def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[int, int],
-               half: int, fps: float, threshold: float, strike: bool) -> float:
+               half: int, fps: float, threshold: float, strike: bool,
+               linear_penalty: float = LINEAR_PENALTY) -> float:
     """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
     the fit stretch is cut by a gap or the trial's ends, or the contact has no level."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
@@ -319,10 +445,20 @@ def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[
     level = float(np.median(height[on]))
     noise = max(1.4826 * float(np.median(np.abs(height[on] - level))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)
-    y = height[lo:hi] - level
-    keep = y <= (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M)
-    frames, y = frames[keep], y[keep]
     grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
+    return corner_time(frames, height[lo:hi] - level, grid, strike, fps,
+                       linear_penalty * noise ** 2)
+
+
+def corner_time(frames: np.ndarray, y: np.ndarray, grid: np.ndarray, strike: bool, fps: float,
+                linear_cost: float) -> float:
+    """The candidate of `grid` (frames) that best fits heights `y` above the contact level at
+    `frames` (any order, several events pooled) with the corner model of the module
+    docstring; `linear_cost`: the drop in squared residuals the speed term must buy."""
+    keep = np.isfinite(y) & (y <= (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M))
+    frames, y = frames[keep], y[keep]
+    if frames.size < 3:
+        return np.nan
     # Time on the air side of each candidate (s, ms scale for conditioning), 0 on the ground.
     s = np.maximum((grid[:, None] - frames[None]) * (1 if strike else -1), 0.0) * 1000 / fps
     s2 = s * s
@@ -331,6 +467,5 @@ def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[
     design = np.stack([s, s2], axis=-1)                             # h = L + a s + b s^2
     coef = np.einsum("gij,j->gi", np.linalg.pinv(design), y)
     sse_linear = ((np.einsum("gnj,gj->gn", design, coef) - y) ** 2).sum(axis=1)
-    sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + LINEAR_PENALTY * noise ** 2,
-                          np.inf)
+    sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + linear_cost, np.inf)
     return float(grid[np.argmin(np.minimum(sse, sse_linear))])
