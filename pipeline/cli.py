@@ -9,6 +9,7 @@
     runlab study new NAME [key=value]   studies/NAME/: its own params.yaml, dvc.yaml, dvc.lock
     runlab study configure NAME [...]   recompose studies/NAME/params.yaml + dvc.yaml; `study list`
     runlab board-image [--dpi 150]      a printable PNG of the configured ChArUco board
+    runlab import-3d [FILE] --trial T   a TRC/C3D file (mocap, Pose2Sim, OpenCap) -> the trial's points3d
     runlab import-calibration SRC ...   a Pose2Sim / aniposelib / caliscope (either file) calibration -> ours
     runlab export-calibration OUT ...   ours -> Pose2Sim / aniposelib / caliscope
     runlab models                       the pose checkpoints fetch-model knows (URL, hash, config)
@@ -61,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--dpi", type=float, default=150.0)
     board.add_argument("--out", default=None, help="default: calibration/boards/<squares>_<size>.png")
     board.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. board=charuco_7x5")
+    i3d = sub.add_parser("import-3d", help="a TRC/C3D file -> a trial's points3d (docs/import3d.md)")
+    i3d.add_argument("file", nargs="?", default=None,
+                     help="the .trc/.c3d file (default: study.imports.<trial>.file)")
+    i3d.add_argument("--trial", default=None, help="the trial id (default: every study.imports trial)")
+    i3d.add_argument("--markerset", default=None,
+                     help="conf/markerset/<NAME>.yaml for a marker file (default: the trial's, "
+                          "else keypoint names)")
+    i3d.add_argument("--params", default="params.yaml", help="composed config (default params.yaml)")
+    i3d.add_argument("--dvc-stage", action="store_true", help="the trial is the item of the DVC "
+                     "stage running this (DVC_STAGE), as dvc.yaml calls it")
     imp = sub.add_parser("import-calibration", help="convert a Pose2Sim/aniposelib or caliscope calibration")
     imp.add_argument("source", help="calibration file of the other tool")
     imp.add_argument("--format", choices=("pose2sim", "aniposelib", "caliscope", "caliscope-config", "auto"),
@@ -177,10 +188,12 @@ def run_stage(stage: str, args: argparse.Namespace) -> None:
         from pipeline.safety import dvc_stage_item
         option, item = dvc_stage_item(stage)
         setattr(args, option, item)
-    cfg = load_params(args.params, args.overrides)
+    cfg = load_params(args.params, getattr(args, "overrides", None))
     start = time.perf_counter()
-    module = importlib.import_module(f"pipeline.stages.{stage}")
-    if stage in SESSION_STAGES:
+    module = importlib.import_module(f"pipeline.stages.{stage.replace('-', '')}")
+    if stage == "import-3d":
+        module.run(cfg, args.trial, args.file, args.markerset)
+    elif stage in SESSION_STAGES:
         module.run(cfg, args.session)
     elif stage == "report":
         if args.trial:
@@ -271,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             path = write_board_image(args.dpi, args.out, args.overrides)
             print(f"wrote {path}: print it at {args.dpi:g} dpi without scaling, then measure a square")
             return 0
-        run_stage(args.command, args)
+        run_stage(args.command, args)      # a stage, or import-3d
         return 0
     except RunlabError as exc:
         if args.verbose:

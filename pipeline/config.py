@@ -35,6 +35,9 @@ class RunnerConfig:
     height_m: float = 1.75
     duration_s: float = 3.0
     seed: int = 0
+    # An imported trial (a key of study.imports) whose measured 3D moves the runner instead of
+    # the knobs above (pipeline/synth/real_motion.py); duration_s still cuts it
+    motion: Optional[str] = None
 
 
 @dataclass
@@ -55,9 +58,22 @@ class TrialConfig:
 
     def treadmill_speed(self, synthetic: bool) -> Optional[float]:
         """Belt speed of this trial: as configured, or the synthetic runner's treadmill speed."""
-        if self.belt_speed_mps is not None:
-            return self.belt_speed_mps
+        if self.belt_speed_mps is not None or self.runner.motion is not None:
+            return self.belt_speed_mps      # a real runner's motion: only the belt speed given
         return self.runner.speed_mps if synthetic and self.runner.treadmill else None
+
+
+@dataclass
+class ImportedTrialConfig(TrialConfig):
+    """A trial whose 3D comes from a file (marker capture, another tool), not from videos:
+    `runlab import-3d` reads `<data_dir>/<session>/<trial>/<file>` (docs/import3d.md)."""
+    file: str = MISSING                   # a .trc or .c3d file name in the trial's folder
+    markerset: Optional[str] = None       # conf/markerset/<name>.yaml; null: keypoint names
+    force_file: Optional[str] = None      # OpenSim ground-reaction .mot beside it: reference events
+    # who and when, for a session that is not in study.sessions (it has no videos to calibrate)
+    subject: str = ""
+    date: str = ""
+    label: str = ""
 
 
 @dataclass
@@ -70,15 +86,25 @@ class StudyConfig:
     synthesize: list[str] = field(default_factory=list)
     sessions: dict[str, SessionConfig] = field(default_factory=dict)
     trials: dict[str, TrialConfig] = field(default_factory=dict)
+    # Trials whose 3D is imported from a file instead of triangulated (DVC: import3d, then
+    # analyze_import and report_import).
+    imports: dict[str, ImportedTrialConfig] = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:
         return bool(self.synthesize)
 
+    @property
+    def all_trials(self) -> dict[str, TrialConfig]:
+        """Video trials and imported ones, in config order (videos first)."""
+        return {**self.trials, **self.imports}
+
     def trial(self, name: str) -> TrialConfig:
-        if name not in self.trials:
-            raise ConfigError(f"no trial '{name}' in study.trials (known: {', '.join(self.trials)})")
-        return self.trials[name]
+        every = self.all_trials
+        if name not in every:
+            raise ConfigError(f"no trial '{name}' in study.trials or study.imports "
+                              f"(known: {', '.join(every)})")
+        return every[name]
 
     def session(self, name: str) -> SessionConfig:
         if name not in self.sessions:

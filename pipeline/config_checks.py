@@ -112,8 +112,9 @@ def _triangulation_problems(t: TriangulationConfig) -> list[str]:
 
 def _study_problems(study: StudyConfig) -> list[str]:
     problems = []
-    if not study.trials:
+    if not study.trials and not study.imports:
         problems.append("study.trials is empty: list at least one trial")
+    problems += _import_problems(study)
     for kind, names in (("session", study.sessions), ("trial", study.trials)):
         bad = [n for n in names if not NAME_PATTERN.match(n)]
         if bad:
@@ -128,6 +129,10 @@ def _study_problems(study: StudyConfig) -> list[str]:
         if not 0 < trial.runner.speed_mps <= 15 or trial.runner.duration_s <= 0:
             problems.append(f"study.trials.{name}.runner: speed_mps must be in (0, 15] m/s and "
                             "duration_s positive")
+        if trial.runner.motion is not None and trial.runner.motion not in study.imports:
+            problems.append(f"study.trials.{name}.runner.motion='{trial.runner.motion}' is not in "
+                            f"study.imports ({', '.join(study.imports) or 'none defined'}): the "
+                            "runner's motion comes from an imported trial (docs/import3d.md)")
         if trial.session not in study.sessions:
             problems.append(f"study.trials.{name}.session='{trial.session}' is not in study.sessions "
                             f"({', '.join(study.sessions) or 'none defined'})")
@@ -136,5 +141,36 @@ def _study_problems(study: StudyConfig) -> list[str]:
         problems.append(f"study.synthesize lists {unknown}, which are not in study.sessions")
     empty = [s for s in study.sessions if not study.trials_of(s)]
     if empty:
-        problems.append(f"study.sessions {empty} have no trials; remove them or add trials")
+        problems.append(f"study.sessions {empty} have no trials; remove them or add trials (a "
+                        "session of imported 3D only is not listed in study.sessions, which are "
+                        "calibrated: give its imports subject/date/label instead)")
+    return problems
+
+
+def _import_problems(study: StudyConfig) -> list[str]:
+    problems = []
+    bad = [n for n in study.imports if not NAME_PATTERN.match(n)]
+    if bad:
+        problems.append(f"study.imports: ids {bad} must be {NAME_RULE}")
+    both = sorted(set(study.imports) & (set(study.trials) | set(study.sessions)))
+    if both:
+        problems.append(f"study.imports {both} are also trial or session ids; give them other names")
+    for name, entry in study.imports.items():
+        where = f"study.imports.{name}"
+        if not NAME_PATTERN.match(entry.session):
+            problems.append(f"{where}.session='{entry.session}' must be {NAME_RULE} (a folder name)")
+        for key in ("file", "force_file"):
+            value = getattr(entry, key)
+            if value is not None and not NAME_PATTERN.match(value):
+                problems.append(f"{where}.{key}='{value}' must be a file name in "
+                                f"<data_dir>/{entry.session}/{name}/ ({NAME_RULE})")
+        if not str(entry.file).lower().endswith((".trc", ".c3d")):
+            problems.append(f"{where}.file='{entry.file}': runlab imports .trc and .c3d files")
+        if entry.markerset is not None and not NAME_PATTERN.match(entry.markerset):
+            problems.append(f"{where}.markerset='{entry.markerset}' must name conf/markerset/<name>.yaml")
+        if entry.belt_speed_mps is not None and not 0 < entry.belt_speed_mps <= 15:
+            problems.append(f"{where}.belt_speed_mps={entry.belt_speed_mps} must be in (0, 15] m/s")
+        if entry.session not in study.sessions and not entry.subject:
+            problems.append(f"{where}: session '{entry.session}' is not in study.sessions; give the "
+                            "import its subject (and date, label)")
     return problems

@@ -24,7 +24,11 @@ NAME_RULE = ("letters, digits, '_', '-' or '.', starting with a letter or digit,
 
 # dvc.yaml stage name -> the runlab option its foreach item is
 DVC_STAGES = {"synth": "session", "calibrate": "session", "detect": "trial", "sync": "trial",
-              "triangulate": "trial", "analyze": "trial", "report_trial": "trial"}
+              "triangulate": "trial", "analyze": "trial", "report_trial": "trial",
+              "import3d": "trial", "analyze_import": "trial", "report_import": "trial"}
+# dvc.yaml stage -> the runlab command it runs, where the two differ
+DVC_COMMANDS = {"report_trial": "report", "import3d": "import-3d", "analyze_import": "analyze",
+                "report_import": "report"}
 
 
 class UnsafeValueError(RunlabError, ValueError):
@@ -71,10 +75,11 @@ def dvc_stage_item(command: str, env: Optional[Mapping[str, str]] = None) -> tup
     if not sep or stage not in DVC_STAGES:
         raise UnsafeValueError(f"runlab {command} --dvc-stage: DVC_STAGE={address!r} is not one of "
                                f"runlab's foreach stages ({', '.join(DVC_STAGES)})")
-    if (stage if stage != "report_trial" else "report") != command:
+    if DVC_COMMANDS.get(stage, stage) != command:
         raise UnsafeValueError(f"runlab {command} --dvc-stage runs in DVC stage {address!r}: "
                                "dvc.yaml calls the wrong runlab command there")
     option = DVC_STAGES[stage]
-    key = "study.synthesize" if stage == "synth" else f"study.{option}s"
+    key = ("study.synthesize" if stage == "synth" else "study.imports" if stage in DVC_COMMANDS
+           and stage != "report_trial" else f"study.{option}s")
     check_names(key, [item])
     return option, item

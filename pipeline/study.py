@@ -5,6 +5,7 @@ Inputs (videos tracked with `dvc add`, or rendered by `runlab synth`):
     <data_dir>/<session>/calibration/<camera>.mp4      board videos (synchronized)
     <data_dir>/<session>/<trial>/<camera>.mp4          trial videos
     <data_dir>/<session>/<trial>/timestamps.csv        optional per-frame capture times
+    <data_dir>/<session>/<trial>/<file>                imported trials (study.imports): .trc/.c3d, .mot
     <data_dir>/<session>/truth/                        synthetic sessions only: the ground truth
 
 Results (one folder per DVC stage output, so each stage owns exactly its folder):
@@ -43,7 +44,7 @@ class StudyPaths:
     @classmethod
     def from_config(cls, cfg: Config) -> "StudyPaths":
         return cls(Path(cfg.study.data_dir), Path(cfg.study.results_dir), tuple(cfg.rig.cameras),
-                   {name: t.session for name, t in cfg.study.trials.items()})
+                   {name: t.session for name, t in cfg.study.all_trials.items()})
 
     def _under(self, root: Path, key: str, *names: str) -> Path:
         """root/names..., each name a plain name (the value of config key `key`)."""
@@ -71,6 +72,10 @@ class StudyPaths:
         cameras = cameras or self.cameras
         check_names("camera names", cameras)
         return [self.trial_dir(trial) / f"{c}.mp4" for c in cameras]
+
+    def imported_file(self, trial: str, file_name: str) -> Path:
+        """A file of an imported trial (study.imports): 3D markers or force plates."""
+        return self._under(self.trial_dir(trial), f"study.imports.{trial}.file", file_name)
 
     def trial_timestamps(self, trial: str) -> Path:
         """Per-frame capture times, where the lab records them (docs/sync.md)."""
@@ -127,6 +132,10 @@ class StudyPaths:
 
     def points3d(self, trial: str) -> Path:
         return self.points3d_dir(trial) / f"{trial}.npz"
+
+    def reference_events(self, trial: str) -> Path:
+        """Imported trials: the capture's own events (force plates, C3D), written by import-3d."""
+        return self.points3d_dir(trial) / f"{trial}_reference_events.json"
 
     def analysis_dir(self, trial: str) -> Path:
         return self.trial_results(trial) / "analysis"

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = "pipeline"
-RUNNERS = {"report_trial": "report"}          # dvc.yaml stage -> pipeline/stages/<runner>.py
+RUNNERS = {"report_trial": "report",          # dvc.yaml stage -> pipeline/stages/<runner>.py
+           "analyze_import": "analyze", "report_import": "report"}
 CLI_FUNCTIONS = ("main", "run_stage")         # what `runlab <stage>` runs before the runner
 CODE_PREFIX = f"{PACKAGE}/"
 

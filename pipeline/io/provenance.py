@@ -76,7 +76,7 @@ def config_sha256(config: Any) -> str:
 def trial_config(cfg, trial: str) -> dict:
     """The parameters one trial's results were computed with: TRIAL_SECTIONS, the trial's
     entry and whether its session is synthetic (not who/when: relabelling changes no number)."""
-    entry = cfg.study.trials[trial]
+    entry = cfg.study.trial(trial)
     return {**{name: getattr(cfg, name) for name in TRIAL_SECTIONS},
             "trial": entry, "synthetic": entry.session in cfg.study.synthesize,
             "schema_version": cfg.schema_version}

@@ -57,6 +57,7 @@ class TrialEvidence:
     # per camera (steady residual px, its scatter px): does the calibration describe the camera?
     camera_steady: dict[str, tuple[float, float]] = field(default_factory=dict)
     calibration_own_px: dict[str, float] = field(default_factory=dict)  # the calibration's own error
+    imported: bool = False                  # 3D imported from a file (mocap): no cameras to judge
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -65,7 +66,7 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
     add = lambda code, severity, message: reasons.append(Reason(code, severity, message))
 
     contributing = [c for c in ev.camera_names if ev.camera_share.get(c, 0.0) > 0.0]
-    if len(contributing) < 2:
+    if len(contributing) < 2 and not ev.imported:
         add("fewer_than_two_cameras", "failed",
             f"{len(contributing)} camera(s) contributed to the 3D"
             f"{' (' + ', '.join(contributing) + ')' if contributing else ''}: a 3D skeleton needs "

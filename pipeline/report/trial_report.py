@@ -23,6 +23,7 @@ from pipeline.report.quality import calibration_html, detection_html
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_footer
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
+from pipeline.report.reference_events import reference_events_html
 
 EXTRA_STYLE = """
 body { max-width: 75em; }
@@ -77,7 +78,7 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                        calibration_href: str | None = None, detection: dict | None = None,
                        media: TrialMedia | None = None, truth_errors: dict | None = None,
                        title: str = "Running analysis", verdict: dict | None = None,
-                       provenance: dict | None = None) -> Path:
+                       provenance: dict | None = None, reference_events: dict | None = None) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -126,6 +127,9 @@ def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, 
                       '<p class="note">No 2D keypoint file was available for this trial.</p>')]
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
+    reference = reference_events_html(reference_events, analysis.events, analysis.fps)
+    if reference:       # an imported trial's force plates or C3D events beside runlab's
+        parts.append('<section id="reference-events">' + reference + "</section>")
     parts.append(_section("references", _references_html(references_href(out_dir))))
     parts.append(provenance_footer(provenance, "these results"))
     page = _page(f"{title}: {info.trial}", "\n".join(parts))

@@ -21,7 +21,7 @@ from pipeline.study import StudyPaths
 
 
 def run(cfg: Config, trial: Optional[str] = None) -> None:
-    for name in trial_names(cfg, trial):
+    for name in trial_names(cfg, trial) if trial else list(cfg.study.all_trials):
         analyze_one(cfg, name)
 
 
@@ -53,14 +53,22 @@ def analyze_one(cfg: Config, name: str) -> None:
                              toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic))
     sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
-    evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
-                                   sync_reasons=list(sync.get("reasons", [])),
-                                   calibration_own_px=calibration_own_error(
-                                       paths.calibration_quality(trial.session),
-                                       formats.read_calibration(paths.trial_calibration(name))))
+    imported = name in cfg.study.imports     # 3D from a file: no calibration, no 2D
+    if imported:
+        evidence = imported_evidence(p3d, analysis)
+    else:
+        evidence = dataclasses.replace(trial_evidence(p3d, analysis), sync_status=sync.get("status"),
+                                       sync_reasons=list(sync.get("reasons", [])),
+                                       calibration_own_px=calibration_own_error(
+                                           paths.calibration_quality(trial.session),
+                                           formats.read_calibration(paths.trial_calibration(name))))
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
     result = {"trial": name, "session": trial.session, **analysis.to_dict(),
-              "verdict": verdict.to_dict(), "provenance": provenance_of(cfg, paths, name)}
+              "verdict": verdict.to_dict(),
+              "provenance": imported_provenance(cfg, paths, name) if imported
+              else provenance_of(cfg, paths, name)}
+    if imported:
+        result["reference_events"] = reference_events_of(paths, name, analysis)
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
     # analysis/, curves/ and metrics.json replaced as one set
@@ -93,6 +101,45 @@ def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
     return trial_provenance(cfg, name, paths.trial_calibration(name), paths.trial_videos(name, cameras),
                             cameras, kp.video_sha256 if kp is not None else (),
                             kp.backend if kp is not None else None)
+
+
+def imported_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
+    """An imported trial's evidence: no cameras; the measured share over the keypoints the
+    file provides (a marker set without head markers leaves the face out, as a detector would)."""
+    finite = np.isfinite(np.asarray(p3d.points)).all(axis=2)
+    provided = finite.any(axis=0)
+    share = float(finite[:, provided].mean()) if provided.any() else 0.0
+    base = trial_evidence(p3d, analysis)
+    return dataclasses.replace(base, camera_names=[], measured_share=share, camera_share={},
+                               imported=True)
+
+
+def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
+    """An imported trial's provenance: its source file's hash in place of video hashes."""
+    entry = cfg.study.imports[name]
+    source = paths.imported_file(name, entry.file)
+    return trial_provenance(cfg, name, paths.trial_calibration(name), [source], ["imported"], (), "imported")
+
+
+def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
+    """The capture's own events (force plates or C3D, written by import-3d) beside runlab's:
+    per foot, each runlab event's signed difference (frames, runlab minus reference) to the
+    nearest reference event, where one lies within 10 frames."""
+    path = paths.reference_events(name)
+    if not path.exists():
+        return {"source": "none"}
+    ref = formats.read_json(path)
+    out = {"source": ref.get("source", "none"), "foot_strikes": ref.get("foot_strikes", {}),
+           "toe_offs": ref.get("toe_offs", {}), "differences_frames": {}}
+    for kind, key in (("foot_strikes", "foot_strike"), ("toe_offs", "toe_off")):
+        for side, frames in (ref.get(kind) or {}).items():
+            mine = np.asarray(analysis.events.get(side, {}).get(key, []), float)
+            theirs = np.asarray(frames, float)
+            if mine.size and theirs.size:
+                nearest = theirs[np.argmin(np.abs(mine[:, None] - theirs[None, :]), axis=1)]
+                out["differences_frames"].setdefault(kind, {})[side] = [
+                    float(d) for d in mine - nearest if abs(d) <= 10]
+    return out
 
 
 def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:

@@ -27,13 +27,15 @@ from pipeline.triangulation.report import measured_share
 
 def run(cfg: Config) -> None:
     """Every trial's report, then the study report."""
-    for name in cfg.study.trials:
+    for name in cfg.study.all_trials:
         run_trial(cfg, name)
     run_study(cfg)
 
 
 def trial_info(cfg: Config, name: str) -> TrialInfo:
     trial = cfg.study.trial(name)
+    if name in cfg.study.imports and trial.session not in cfg.study.sessions:
+        return TrialInfo(name, trial.subject, trial.session, trial.label, trial.date, trial.condition)
     session = cfg.study.session(trial.session)
     return TrialInfo(name, session.subject, trial.session, session.label, session.date, trial.condition)
 
@@ -65,10 +67,11 @@ def run_trial(cfg: Config, name: str) -> Path:
                                                          p3d.swaps_repaired, share)
     if detection is not None and paths.sync(name).exists():
         detection["sync"] = formats.read_json(paths.sync(name))
-    videos = paths.trial_videos(name)
+    imported = name in cfg.study.imports      # 3D from a file: no videos, no cameras
+    videos = None if imported else paths.trial_videos(name)
     cameras = None
     calibration_file = paths.trial_calibration(name)
-    if calibration_file.exists():
+    if calibration_file.exists() and not imported:
         calibration = load_calibration(paths, info.session)
         missing = [c for c in p3d.camera_names if c not in calibration.names]
         if missing:
@@ -76,7 +79,7 @@ def run_trial(cfg: Config, name: str) -> Path:
                                       f"{calibration_file}; rerun triangulate with this calibration (dvc repro)")
         cameras = [calibration.camera(c) for c in p3d.camera_names]
         videos = paths.trial_videos(name, p3d.camera_names)
-    if not all(v.exists() for v in videos):
+    if videos is not None and not all(v.exists() for v in videos):
         log.warning("trial %s: trial videos missing (%s): report without camera overlays", name,
                     ", ".join(str(v) for v in videos if not v.exists()))
         videos = None
@@ -92,7 +95,8 @@ def run_trial(cfg: Config, name: str) -> Path:
                              rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
         index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
                                    quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, data.get("verdict"), data.get("provenance"))
+                                   rc.title, data.get("verdict"), data.get("provenance"),
+                                   data.get("reference_events"))
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
@@ -102,7 +106,7 @@ def run_study(cfg: Config) -> Path:
     paths = StudyPaths.from_config(cfg)
     out = paths.study_report_dir
     summaries, metrics = [], {}
-    for name in cfg.study.trials:
+    for name in cfg.study.all_trials:
         summary_file = paths.trial_report_dir(name) / "summary.json"
         summary = formats.read_json(summary_file)
         # who/when from the config as it is now (a relabelled session needs no trial rerun)

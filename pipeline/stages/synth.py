@@ -14,7 +14,10 @@ from pipeline.io.atomic import staged
 from pipeline.stages.common import log
 from pipeline.study import StudyPaths
 from pipeline.synth.board_video import write_calibration_videos, write_lens_videos
+from pipeline.io.grf import force_plate_events
+from pipeline.io.import3d import load_3d
 from pipeline.synth.kinematics import simulate_run
+from pipeline.synth.real_motion import motion_truth
 from pipeline.synth.rig import make_rig
 from pipeline.synth.trial_video import write_trial_videos
 
@@ -58,10 +61,14 @@ def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
 
     for name in cfg.study.trials_of(session):
         trial = cfg.study.trials[name]
-        truth = simulate_run(trial.runner, cfg.rig.fps)
+        truth = runner_truth(cfg, name)
         write_trial_videos(truth.points, cameras, cfg.rig.fps, paths.trial_dir(name))
         formats.write_truth(paths.truth_trial(name), formats.TruthTrial(
             truth.points, cfg.rig.fps, truth.foot_strikes, truth.toe_offs))
+        if not any(len(v) for v in truth.foot_strikes.values()):
+            log.warning("trial %s: the imported motion has no force plates: no truth events, so "
+                        "no truth metrics (the analysis is not scored against truth)", name)
+            continue
         # True metric values: the analysis definitions applied to the true skeleton and events.
         events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
                   for s in ("left", "right")}
@@ -71,3 +78,22 @@ def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
         result.pop("flags", None)  # flags depend on a study's thresholds, truth does not
         formats.write_json(paths.truth_metrics(name), {"trial": name, "runner": vars(trial.runner), **result})
         log.info("trial %s: %d frames of ground truth", name, truth.points.shape[0])
+
+
+def runner_truth(cfg: Config, name: str):
+    """The trial's runner: the parametric model, or an imported trial's real motion
+    (`runner.motion`, docs/import3d.md) with the force plates' events as truth."""
+    trial = cfg.study.trials[name]
+    if trial.runner.motion is None:
+        return simulate_run(trial.runner, cfg.rig.fps)
+    source = trial.runner.motion
+    entry = cfg.study.imports[source]
+    paths = StudyPaths.from_config(cfg)       # the import's folder, not the session's staging
+    imported = load_3d(paths.imported_file(source, entry.file), entry.markerset)
+    force = (force_plate_events(paths.imported_file(source, entry.force_file))
+             if entry.force_file else None)
+    truth = motion_truth(imported, cfg.rig.fps, trial.runner.duration_s, force)
+    log.info("trial %s: the runner moves as imported trial %s (%s, %g Hz resampled to %g fps, "
+             "%d frames; truth events: %s)", name, source, imported.locomotion, imported.fps,
+             cfg.rig.fps, len(truth.points), "force plates" if force else "none")
+    return truth
