@@ -94,7 +94,9 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
             for d in grid:
                 s = sample(signals[i], times[i] + shift[i] + d + offsets)
                 r = s - template
-                r = r - np.nanmean(r, axis=1, keepdims=True)                # free level per cue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)         # a cue never seen
+                    r = r - np.nanmean(r, axis=1, keepdims=True)            # free level per cue
                 costs.append(np.nanmean(r * r) if np.isfinite(r).any() else np.inf)
             limit = MAX_SHIFT_S * fps
             shift[i] = np.clip(shift[i] + grid[int(np.argmin(costs))], -limit, limit)

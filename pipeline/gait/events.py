@@ -163,6 +163,8 @@ def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: f
                               min_flight_s, cutoff_hz, toe_tip_ahead_m, observed)
             for side in SIDES}
     for side, other in zip(SIDES, SIDES[::-1]):
+        _undo_swapped_runs(feet[side]["state"], feet[other]["state"])
+    for side, other in zip(SIDES, SIDES[::-1]):
         feet[side]["state"] = _merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
     half = max(3, int(round(fit_window_s * fps)))
     events = {side: _contact_events(foot, fps, half, contact_threshold_m)
@@ -209,6 +211,32 @@ def _foot_state(points, side, fps, threshold, min_contact_s, min_flight_s, cutof
     noise = 1.4826 * float(np.median(np.abs(residual))) if residual.size else np.nan
     return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen,
             "noise": noise}
+
+
+def _undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:
+    """In place: a left/right swap of the detector that survives triangulation shows as a
+    short flight of one foot inside its stance overlapping a short contact of the other foot
+    inside its swing. Short: under half that foot's typical contact (the upper quartile of its
+    contacts: the split pieces of stances must not make "typical" short). A real swing
+    outlasts a stance and a real stance is not half the others, so a real pair never
+    qualifies. Such a pair goes back to stance / swing."""
+    def inner(runs, value, around):
+        return [(a, b) for i, (a, b, v) in enumerate(runs)
+                if 0 < i < len(runs) - 1 and v == value and runs[i - 1][2] == runs[i + 1][2] == around]
+
+    runs, other_runs = _runs(state), _runs(other)
+    stance = [b - a for a, b, v in runs if v == CONTACT]
+    other_stance = [b - a for a, b, v in other_runs if v == CONTACT]
+    if not stance or not other_stance:
+        return
+    for start, stop in inner(runs, FLIGHT, CONTACT):
+        for other_start, other_stop in inner(other_runs, CONTACT, FLIGHT):
+            overlap = min(stop, other_stop) - max(start, other_start)
+            if (overlap >= 0.5 * min(stop - start, other_stop - other_start)
+                    and stop - start < 0.5 * np.percentile(stance, 75)
+                    and other_stop - other_start < 0.5 * np.percentile(other_stance, 75)):
+                state[start:stop] = CONTACT
+                other[other_start:other_stop] = FLIGHT
 
 
 def _merge_unsupported_flights(state: np.ndarray, other: np.ndarray) -> np.ndarray:
