@@ -90,14 +90,14 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
             with np.errstate(invalid="ignore", divide="ignore"):
                 template = (total - np.where(own, stack[n], 0.0)) / others
             template[others == 0] = np.nan
-            costs = []
-            for d in grid:
-                s = sample(signals[i], times[i] + shift[i] + d + offsets)
-                r = s - template
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)         # a cue never seen
-                    r = r - np.nanmean(r, axis=1, keepdims=True)            # free level per cue
-                costs.append(np.nanmean(r * r) if np.isfinite(r).any() else np.inf)
+            at = (times[i] + shift[i] + grid[:, None] + offsets[None]).ravel()   # (G * W)
+            r = sample(signals[i], at).reshape(-1, grid.size, offsets.size).transpose(1, 0, 2)
+            r = r - template[None]                                               # (G, C, W)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)         # a cue never seen
+                r = r - np.nanmean(r, axis=2, keepdims=True)            # free level per cue
+                costs = np.nanmean((r * r).reshape(grid.size, -1), axis=1)
+            costs = np.where(np.isfinite(costs), costs, np.inf)
             limit = MAX_SHIFT_S * fps
             shift[i] = np.clip(shift[i] + grid[int(np.argmin(costs))], -limit, limit)
         shift[index] -= shift[index].mean()
