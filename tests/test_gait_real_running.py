@@ -47,9 +47,42 @@ def trial_rows(level: str) -> list[dict]:
                                          max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
                                          event_points=unfiltered)
             rows.append({"trial": name, "seed": seed, "fps": fps, "n": len(points),
-                         "found": analysis.events, "truth": truth})
+                         "found": analysis.events, "truth": truth, "strides": analysis.strides,
+                         "true_strides": _reference_strides(name, points, fps, truth, speed)})
     _CACHE[level] = rows
     return rows
+
+
+def _reference_strides(name, points, fps, truth, speed) -> list[dict]:
+    """The same analysis on the clean keypoints with the force-plate events (so a detector's
+    definition bias is not counted: the issue's reference for the metrics)."""
+    key = ("reference", name)
+    if key not in _CACHE:
+        _CACHE[key] = analyze_trial(points, fps, [1, 0, 0], ThresholdsConfig(), events=truth,
+                                    belt_speed_mps=speed).strides
+    return _CACHE[key]
+
+
+METRIC_TARGETS = {"peak_stance_knee_flexion_deg": (3.0, 1.0, "deg"),
+                  "pelvic_drop_deg": (1.5, 1.0, "deg"),
+                  "step_width_m": (10.0, 1000.0, "mm"),
+                  "knee_over_toe_m": (15.0, 1000.0, "mm")}
+
+
+def metric_errors(rows: list[dict]) -> dict:
+    """Per metric: errors (display units) of each stride against the reference stride of the
+    same side whose strike is within MATCH_S."""
+    out = {name: [] for name in METRIC_TARGETS}
+    for row in rows:
+        for stride in row["strides"]:
+            refs = [r for r in row["true_strides"] if r["side"] == stride["side"]
+                    and abs(r["strike_frame"] - stride["strike_frame"]) <= MATCH_S * row["fps"]]
+            if not refs:
+                continue
+            for name, (_, scale, _) in METRIC_TARGETS.items():
+                if stride[name] is not None and refs[0][name] is not None:
+                    out[name].append(scale * (stride[name] - refs[0][name]))
+    return {name: np.asarray(v, float) for name, v in out.items()}
 
 
 def event_scores(rows: list[dict]) -> dict:
@@ -155,3 +188,33 @@ def test_the_event_targets_that_hold_at_both_levels():
         assert clean[name]["mae"] <= 1.0, (name, clean[name]["mae"])
         assert real[name]["timed"] >= 0.95, (name, real[name]["timed"])
         assert real[name]["mae"] <= 2.0 and abs(real[name]["bias"]) <= 1.0, name
+
+
+def metric_misses(errors: dict) -> list[str]:
+    out = []
+    for name, (limit, _, unit) in METRIC_TARGETS.items():
+        e = np.abs(errors[name])
+        if not (e.size and e.mean() <= limit and e.max() <= 2 * limit):
+            out.append(f"{name}: mean |error| {e.mean():.2f} {unit} (target {limit:g}), worst "
+                       f"{e.max():.2f} (target {2 * limit:g}) over {e.size} strides")
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "deliverable 2 not done (peaks are maxima of per-frame values): measured (3 seeds, 51 "
+    "strides) peak stance knee flexion mean |error| 2.32 deg, worst 16.4 (target 3 / 6); pelvic "
+    "drop 2.25 / 9.8 deg (1.5 / 3); step width 11.0 / 49.4 mm over 38 (10 / 20); knee over toe "
+    "41.5 / 300.7 mm (15 / 30)"))
+def test_metrics_at_the_real_detector_level_against_the_clean_analysis():
+    found = metric_misses(metric_errors(trial_rows("real")))
+    assert not found, found
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "measured: with detected instead of force-plate events on the clean keypoints, knee over toe "
+    "mean |error| 17.8 mm, worst 302.8 (one stride's peak knee flexion frame jumps: the value "
+    "is read at the argmax of a flat curve); peak knee flexion 0.07 / 1.25 deg, pelvic drop "
+    "0.02 / 0.25 deg, step width 1.3 / 3.1 mm"))
+def test_metrics_with_detected_events_on_clean_keypoints():
+    found = metric_misses(metric_errors(trial_rows("clean")))
+    assert not found, found
