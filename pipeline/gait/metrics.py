@@ -222,8 +222,9 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
         times = stance_samples(len(points), strike, toe_off)
         stance_flexion = np.array([sample_at(flexion, t) for t in times])
         # NaN anywhere in stance makes the peak, and so its frame, unknown
-        complete = bool(np.isfinite(stance_flexion).all())
-        peak_time = times[np.argmax(stance_flexion)] if complete else None
+        peak = loading_peak(stance_flexion)       # None: NaN in stance, or no loading peak
+        complete = peak is not None
+        peak_time = times[peak] if complete else None
 
         foot_lateral = float(sample_at(lateral[side], strike))
         previous_other = _previous_opposite_strike(other_strikes, strike,
@@ -257,7 +258,7 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "peak_knee_flexion_frame": float(peak_time) if complete else None,
             "foot_lateral_m": _number(foot_lateral),
             "step_width_m": _number(step_width),
-            "peak_stance_knee_flexion_deg": _number(np.max(stance_flexion)),
+            "peak_stance_knee_flexion_deg": _number(stance_flexion[peak] if complete else np.nan),
             "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
             "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
             "knee_over_toe_m": _number(sample_at(knee_ahead, peak_time) if complete else np.nan),
@@ -278,6 +279,23 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "stride_length_m": _number(stride_length),
         })
     return strides
+
+
+def loading_peak(stance_flexion: np.ndarray) -> int | None:
+    """Index of the stance's knee-flexion peak: the highest *interior* local maximum (the knee
+    bends under load after the strike and straightens for push-off). A maximum at the strike
+    or the toe-off sample is the swing's knee, not the stance peak: on the real treadmill
+    runner a strike timed 1 frame early made the strike's 31.6 deg the "peak" (30.3 deg at
+    mid-stance) and put knee-over-toe 300 mm off. None when a stance sample is NaN or the
+    stance has no interior maximum (a stance cut short by a mis-timed event)."""
+    if stance_flexion.size < 3 or not np.isfinite(stance_flexion).all():
+        return None
+    inner = stance_flexion[1:-1]
+    local = (inner >= stance_flexion[:-2]) & (inner >= stance_flexion[2:])
+    if not local.any():
+        return None
+    candidates = np.flatnonzero(local) + 1
+    return int(candidates[np.argmax(stance_flexion[candidates])])
 
 
 def _typical_stride(strikes, other_strikes, toe_offs) -> float:
