@@ -193,3 +193,20 @@ def test_an_event_on_a_detection_dropout_is_counted_as_one():
     poor = {"left": {"foot_strike": np.array([50.0]), "toe_off": np.array([])},
             "right": {"foot_strike": np.array([]), "toe_off": np.array([125.0])}}
     assert dropout_events(poor, sd, 120.0) == 1
+
+
+def test_the_toe_tip_offset_the_analyze_stage_uses():
+    # the parametric synthetic runner's big toe is the tip (0); a detector's or a toe marker's
+    # sits on the toe box (40 mm), also in a synthetic session driven by a real runner's motion
+    from types import SimpleNamespace
+
+    from pipeline.gait.events import TOE_TIP_AHEAD_M
+    from pipeline.stages.analyze import toe_tip_ahead_m
+
+    def cfg(mm):
+        return SimpleNamespace(analysis=SimpleNamespace(toe_tip_ahead_mm=mm))
+    assert TOE_TIP_AHEAD_M == 0.04
+    assert toe_tip_ahead_m(cfg(None), synthetic=True) == 0.0
+    assert toe_tip_ahead_m(cfg(None), synthetic=True, motion="run300") == TOE_TIP_AHEAD_M
+    assert toe_tip_ahead_m(cfg(None), synthetic=False) == TOE_TIP_AHEAD_M
+    assert toe_tip_ahead_m(cfg(25.0), synthetic=True) == 0.025

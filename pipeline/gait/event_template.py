@@ -59,10 +59,10 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
 
     `signals[i]` (C, F): the cue heights of event i's foot (NaN where not seen); `times`
     its current times (frames). `corner(template (C, W), offsets (W,), n averaged) -> frame
-    offset or NaN` reads the event on the mean of the aligned events (heights above each one's contact
-    level), sampled `corner_pad` frames beyond the alignment window on each side. Events with too few seen samples, or all events when
-    fewer than MIN_EVENTS can be aligned or the corner cannot be read, keep their time
-    (mask False)."""
+    offset or NaN` reads the event on the mean of the aligned events (heights above each
+    one's contact level), sampled `corner_pad` frames beyond the alignment window on each
+    side. Events with too few seen samples, or all events when fewer than MIN_EVENTS can be
+    aligned or the corner cannot be read, keep their time (mask False)."""
     times = np.asarray(times, float)
     offsets = window_frames(fps, strike)
     level_n = max(3, int(round(LEVEL_S * fps)))

@@ -170,7 +170,8 @@ def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: f
     events = {side: _contact_events(foot, fps, half, contact_threshold_m)
               for side, foot in feet.items()}
     noises = [foot["noise"] for foot in feet.values() if np.isfinite(foot["noise"])]
-    if not (noises and np.median(noises) > TEMPLATE_NOISE_M):    # each event's own corner fit, where it could be made
+    if not (noises and np.median(noises) > TEMPLATE_NOISE_M):
+        # each event's own corner fit, where it could be made
         return {side: {name: [e for e in found if e[2]] for name, found in named.items()}
                 for side, named in events.items()}
     seen = {side: foot["seen"] for side, foot in feet.items()}

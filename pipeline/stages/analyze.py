@@ -25,12 +25,13 @@ def run(cfg: Config, trial: Optional[str] = None) -> None:
         analyze_one(cfg, name)
 
 
-def toe_tip_ahead_m(cfg: Config, synthetic: bool) -> float:
-    """analysis.toe_tip_ahead_mm in metres; null: 0 for the synthetic runner (its big toe is
-    the tip), the events module's default for everything else."""
+def toe_tip_ahead_m(cfg: Config, synthetic: bool, motion: str | None = None) -> float:
+    """analysis.toe_tip_ahead_mm in metres; null: 0 for the parametric synthetic runner (its
+    big toe is the tip), the events module's default for everything else, a synthetic
+    session driven by a real runner's motion (`runner.motion`: toe markers) included."""
     value = cfg.analysis.toe_tip_ahead_mm
     if value is None:
-        return 0.0 if synthetic else TOE_TIP_AHEAD_M
+        return 0.0 if synthetic and motion is None else TOE_TIP_AHEAD_M
     return value / 1000.0
 
 
@@ -50,7 +51,7 @@ def analyze_one(cfg: Config, name: str) -> None:
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
                              event_points=p3d.points_unfiltered,
-                             toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic))
+                             toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion))
     sync = formats.read_json(paths.sync(name)) if paths.sync(name).exists() else {}
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     imported = name in cfg.study.imports     # 3D from a file: no calibration, no 2D
