@@ -30,10 +30,10 @@ def main() -> None:
     dt_sd = time.perf_counter() - t0
     forward = np.array([1.0, 0, 0])
     analyze_trial(points[:240], 120.0, forward, ThresholdsConfig(), height_sd=height_sd[:240],
-                  max_event_height_sd_m=MAX_HEIGHT_SD_M)  # warm-up
+                  max_event_height_sd_m=MAX_HEIGHT_SD_M, toe_tip_ahead_m=0.0)  # warm-up
     t0 = time.perf_counter()
     result = analyze_trial(points, 120.0, forward, ThresholdsConfig(), height_sd=height_sd,
-                           max_event_height_sd_m=MAX_HEIGHT_SD_M)
+                           max_event_height_sd_m=MAX_HEIGHT_SD_M, toe_tip_ahead_m=0.0)
     dt = time.perf_counter() - t0
     print(f"analyze: 60 s @ 120 fps ({len(points)} frames, {len(result.strides)} strides) | "
           f"runlab {dt:.2f} s = {len(points) / dt:,.0f} frames/s | target 5 s | ratio {5.0 / dt:.1f}x "

@@ -350,6 +350,11 @@ class AnalysisConfig:
     # foot seen by 2 cameras at the edge of the volume 2-5). Others are reported as poorly
     # observed, not timed. null = time every event.
     max_event_height_sd_mm: Optional[float] = 2.0
+    # How far the shoe's tip lies ahead of the big-toe keypoint along the heel -> toe line
+    # (a detector's "big toe" and a toe marker sit on the toe box, behind and above the tip:
+    # docs/metrics.md, Events). null = 40 mm, or 0 for the parametric synthetic runner, whose
+    # big toe is the tip itself (a synthetic session on a real runner's motion: 40 mm).
+    toe_tip_ahead_mm: Optional[float] = None
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
 
 

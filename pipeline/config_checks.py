@@ -55,6 +55,10 @@ def value_problems(cfg: Config) -> list[str]:
         problems.append("analysis.forward_axis needs 3 values")
     if cfg.analysis.max_event_height_sd_mm is not None and not cfg.analysis.max_event_height_sd_mm > 0:
         problems.append("analysis.max_event_height_sd_mm must be positive (or null: no screening)")
+    tip = cfg.analysis.toe_tip_ahead_mm
+    if tip is not None and not 0 <= tip <= 100:
+        problems.append("analysis.toe_tip_ahead_mm must be 0-100 mm (or null: 40, 0 for the "
+                        "synthetic runner)")
     if not 0 < cfg.sync.max_offset_s <= 10:
         problems.append(f"sync.max_offset_s={cfg.sync.max_offset_s} must be in (0, 10] s")
     problems += _calibration_problems(cfg)

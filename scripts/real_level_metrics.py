@@ -79,7 +79,8 @@ def trial_errors(noise: SyntheticNoiseConfig, seed: int, duration_s: float = 6.0
     measured = analyze_trial(result.points, FPS, FORWARD, ThresholdsConfig(),
                              belt_speed_mps=runner.speed_mps, height_sd=height_sd,
                              max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
-                             event_points=result.points_unfiltered)
+                             event_points=result.points_unfiltered,
+                             toe_tip_ahead_m=0.0)    # the synthetic runner's big toe is the tip
     events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
               for s in ("left", "right")}
     out: dict = {"metrics": {}, "keypoint_metrics": {}, "events": {}}

@@ -30,6 +30,7 @@ from scenes.gait import CAMERAS, RUNNERS, noisy_triangulation
 MATCH_S = 0.15            # a detection within 150 ms of a true event is its estimate
 TREADMILL_TRIALS, OVERGROUND_PASSES = 4, 6
 MAX_HEIGHT_SD_M = 0.002   # the analysis default (AnalysisConfig.max_event_height_sd_mm)
+SYNTH_TIP = 0.0           # the synthetic runner's big toe is the shoe's tip (toe_tip_ahead_m)
 WELL_SEEN_VIEWS = 3       # recall: events whose foot is inside >= 3 camera images throughout
 
 
@@ -83,7 +84,8 @@ def _recordings(runner, treadmill, fps):
         for seed in range(TREADMILL_TRIALS if treadmill else OVERGROUND_PASSES):
             truth, tri = noisy_triangulation(runner, treadmill, fps, pixel_sigma=1.0, seed=seed)
             height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
-            timed, poor = detect_screened_events(tri.points, fps, height_sd, MAX_HEIGHT_SD_M)
+            timed, poor = detect_screened_events(tri.points, fps, height_sd, MAX_HEIGHT_SD_M,
+                                                 toe_tip_ahead_m=SYNTH_TIP)
             out.append((truth, timed, poor))
         _TRIALS[key] = out
     return _TRIALS[key]
@@ -117,7 +119,7 @@ def test_noise_free_events_within_one_frame_at_120_fps():
     # measured (4 runners at 120 fps): strikes 0.07-0.27 frame late, toe-offs 0.03-0.25 early (model bias of
     # the corner fit: the synthetic heel lands flatter than s^2 in its last millimetres)
     truth = simulate_run(RunnerConfig(**RUNNERS["typical"]), 120.0)
-    detected = detect_events(truth.points, 120.0)
+    detected = detect_events(truth.points, 120.0, toe_tip_ahead_m=SYNTH_TIP)
     for event in ("foot_strike", "toe_off"):
         errors = timing_errors(detected, truth, event)
         assert errors.size >= 6 and np.max(np.abs(errors)) <= 1.0
@@ -130,7 +132,7 @@ def test_no_events_invented_inside_gaps():
     gap = slice(int(strike) - 10, int(strike) + 10)
     points[gap, INDEX["left_heel"]] = np.nan
     points[gap, INDEX["left_big_toe"]] = np.nan
-    detected = detect_events(points, 120.0)["left"]
+    detected = detect_events(points, 120.0, toe_tip_ahead_m=SYNTH_TIP)["left"]
     for times in detected.values():
         assert not np.any((times > gap.start - 1) & (times < gap.stop))
     assert np.min(np.abs(detected["foot_strike"] - truth.foot_strikes["left"][2])) <= 1.0
@@ -157,7 +159,8 @@ def _stage_recordings(runner, fps):
             obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=1.0, seed=seed))
             result = triangulate_recording(obs, CAMERAS, fps, TriangulationConfig())
             height_sd = predicted_sd(result.points, CAMERAS, result.views_used)[..., 2]
-            timed, poor = detect_screened_events(result.points_unfiltered, fps, height_sd, MAX_HEIGHT_SD_M)
+            timed, poor = detect_screened_events(result.points_unfiltered, fps, height_sd,
+                                                 MAX_HEIGHT_SD_M, toe_tip_ahead_m=SYNTH_TIP)
             out.append((truth, timed, poor))
         _STAGE[runner, fps] = out
     return _STAGE[runner, fps]
@@ -190,3 +193,20 @@ def test_an_event_on_a_detection_dropout_is_counted_as_one():
     poor = {"left": {"foot_strike": np.array([50.0]), "toe_off": np.array([])},
             "right": {"foot_strike": np.array([]), "toe_off": np.array([125.0])}}
     assert dropout_events(poor, sd, 120.0) == 1
+
+
+def test_the_toe_tip_offset_the_analyze_stage_uses():
+    # the parametric synthetic runner's big toe is the tip (0); a detector's or a toe marker's
+    # sits on the toe box (40 mm), also in a synthetic session driven by a real runner's motion
+    from types import SimpleNamespace
+
+    from pipeline.gait.events import TOE_TIP_AHEAD_M
+    from pipeline.stages.analyze import toe_tip_ahead_m
+
+    def cfg(mm):
+        return SimpleNamespace(analysis=SimpleNamespace(toe_tip_ahead_mm=mm))
+    assert TOE_TIP_AHEAD_M == 0.04
+    assert toe_tip_ahead_m(cfg(None), synthetic=True) == 0.0
+    assert toe_tip_ahead_m(cfg(None), synthetic=True, motion="run300") == TOE_TIP_AHEAD_M
+    assert toe_tip_ahead_m(cfg(None), synthetic=False) == TOE_TIP_AHEAD_M
+    assert toe_tip_ahead_m(cfg(25.0), synthetic=True) == 0.025

@@ -10,6 +10,8 @@ from pipeline.gait.metrics import analyze_trial, sample_at
 from pipeline.skeleton import INDEX, N_KEYPOINTS
 from scenes.gait import FIRST_STRIKE, FPS, SHANK, STANCE_FRAMES, STRIDE_FRAMES, running_trial
 
+SYNTH_TIP = 0.0   # the synthetic foot's big toe is its tip: no tip ahead of it (events.py)
+
 def thresholds(**kw):
     return ThresholdsConfig(**kw)
 
@@ -156,7 +158,7 @@ def test_event_detection_on_bouncing_foot_within_one_frame(seed):
     points = np.zeros((heel.size, N_KEYPOINTS, 3))
     points[:, INDEX["left_heel"], 2] = 0.06 + heel
     points[:, INDEX["left_big_toe"], 2] = 0.02 + toe
-    events = detect_events(points, FPS)["left"]
+    events = detect_events(points, FPS, toe_tip_ahead_m=SYNTH_TIP)["left"]
     # the trial starts in stance: its first strike is not seen
     np.testing.assert_allclose(events["foot_strike"], strikes[1:] * FPS, atol=1.0)
     np.testing.assert_allclose(events["toe_off"], toe_offs * FPS, atol=1.0)
@@ -164,7 +166,7 @@ def test_event_detection_on_bouncing_foot_within_one_frame(seed):
 
 def test_analyze_trial_detects_events_itself():
     points, truth = running_trial(foot_y={"left": 0.04, "right": -0.03})
-    result = analyze_trial(points, FPS, [1, 0, 0], thresholds())
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), toe_tip_ahead_m=SYNTH_TIP)
     for side in ("left", "right"):
         # both feet stand still before their first strike: that strike is not seen
         np.testing.assert_allclose(result.events[side]["foot_strike"],
@@ -380,7 +382,7 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
     truth, tri = noisy_triangulation("typical", False, FPS, pixel_sigma=1.0, seed=1)
     height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
     screened = analyze_trial(tri.points, FPS, None, thresholds(), height_sd=height_sd,
-                             max_event_height_sd_m=0.002)
+                             max_event_height_sd_m=0.002, toe_tip_ahead_m=SYNTH_TIP)
     poor = screened.summary["poorly_observed_events"]
     n_poor = sum(n for side in poor.values() for n in side.values())
     n_timed = sum(len(t) for side in screened.events.values() for t in side.values())
@@ -391,7 +393,7 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
             for t in times:
                 assert np.min(np.abs(true - t)) <= 1.5, (side, name, t)
     assert screened.to_dict()["poorly_observed_events"]["left"].keys() == {"foot_strike", "toe_off"}
-    unscreened = analyze_trial(tri.points, FPS, None, thresholds())
+    unscreened = analyze_trial(tri.points, FPS, None, thresholds(), toe_tip_ahead_m=SYNTH_TIP)
     assert unscreened.summary["poorly_observed_events"] is None
     assert sum(len(t) for side in unscreened.events.values() for t in side.values()) > n_timed
 
@@ -441,7 +443,8 @@ def test_step_width_sweep_flags_crossover(width_cm):
     tri = triangulate_dlt(obs, CAMERAS, min_score=0.3, min_views=2)
     height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
     result = analyze_trial(tri.points, FPS, [1, 0, 0], ThresholdsConfig(), height_sd=height_sd,
-                           max_event_height_sd_m=0.002, belt_speed_mps=knobs["speed_mps"])
+                           max_event_height_sd_m=0.002, belt_speed_mps=knobs["speed_mps"],
+                           toe_tip_ahead_m=SYNTH_TIP)
     flagged = {f["side"] for f in result.flags if f["name"] == "crossover"}
     for side in ("left", "right"):
         measured = result.summary["sides"][side]["metrics"]["step_width_m"]

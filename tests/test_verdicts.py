@@ -43,7 +43,8 @@ def verdict_of(obs, rig, runner, calib=None):
     p3d = dataclasses.replace(result, fps=FPS, camera_names=NAMES, qa=qa)
     analysis = AnalysisConfig()
     gait = analyze_trial(p3d.points, FPS, np.array([1.0, 0, 0]), analysis.thresholds,
-                         belt_speed_mps=runner.speed_mps, event_points=p3d.points_unfiltered)
+                         belt_speed_mps=runner.speed_mps, event_points=p3d.points_unfiltered,
+                         toe_tip_ahead_m=0.0)     # the synthetic runner's big toe is the tip
     return trial_verdict(trial_evidence(p3d, gait), analysis.verdict)
 
 

@@ -43,10 +43,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES, UP, keypoint
 from pipeline.skeleton import INDEX
 
 FOOT = ("heel", "big_toe")
+ALIGN_EXTRA = ("ankle", "small_toe")
 STANCE_LEVEL_QUANTILE = 0.15
 FLIGHT, CONTACT, UNKNOWN = 0, 1, -1
 GRID_STEP = 0.05          # frames, sub-frame resolution of the event fit
@@ -56,20 +58,42 @@ GRID_STEP = 0.05          # frames, sub-frame resolution of the event fit
 STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.035
 LEVEL_WINDOW_S = 0.06     # contact samples next to the event giving its floor level and noise
 LINEAR_PENALTY = 8.0      # noise variances a vertical-speed term must save to be used
+# On the mean of a trial's events (event_template.py) the noise that made that guard needed is
+# averaged away, and the guard (the mean's spread on the ground taken as its noise) kept real
+# strikes and toe-offs from their speed term: 0.9 frame late / early on the force-plate trials.
+TEMPLATE_LINEAR_PENALTY = 0.0
 MIN_NOISE_M = 0.0005      # floor of that SD: the Taylor model itself is not exact to better
 # (at 0.1-0.3 mm noise-free strikes of a 3 m/s runner took the speed term and came 1.4 frames early)
+# The toe keypoint sits on the toe box behind and above the shoe's tip; it rises as the foot
+# rolls over the tip, so its own height leaves the floor 30-45 ms before the tip does (real
+# running against force plates, docs/metrics.md). The toe cue is the point this far ahead of
+# it along the heel -> toe line, which stays down while the foot pivots about the tip.
+TOE_TIP_AHEAD_M = 0.04
+# A foot keypoint moving with the ground (the belt's velocity on a treadmill, still overground)
+# within this speed and this close to its stance level is in contact even when a height alone
+# says not (a contact level that changes between steps, a heel already raised).
+CONTACT_SPEED_MPS = 0.5
+SPEED_CONTACT_CLEARANCE_M = 0.03
+# Height noise (robust SD, per frame) above which one event's own samples cannot pin its
+# corner and the events are aligned to the trial's mean event instead (event_template.py):
+# markers below 0.5 mm, the 1 px synthetic detector 1-1.5 mm inside the rig (3 mm with an
+# overground runner at the volume's edges), a real detector's 3D 8-10 mm.
+TEMPLATE_NOISE_M = 0.005
 OUTLIER_MIN_M = 0.05      # foot segment length change that marks a keypoint as an outlier
 FILL_GAP_S = 0.05         # gaps (NaN or outlier) up to this long are bridged linearly
 
 
 def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
                   min_contact_s: float = 0.06, min_flight_s: float = 0.03,
-                  cutoff_hz: float = 12.0, fit_window_s: float = 0.04
+                  cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
+                  toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
                   ) -> dict[str, dict[str, np.ndarray]]:
-    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints."""
+    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints.
+    `toe_tip_ahead_m`: how far the shoe's tip lies ahead of the big-toe keypoint along the
+    heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
     found = _events_with_keypoint(points, fps, contact_threshold_m, min_contact_s,
-                                  min_flight_s, cutoff_hz, fit_window_s)
-    return {side: {name: np.array([t for t, _ in pairs]) for name, pairs in named.items()}
+                                  min_flight_s, cutoff_hz, fit_window_s, toe_tip_ahead_m)
+    return {side: {name: np.array([t for t, _, _ in pairs]) for name, pairs in named.items()}
             for side, named in found.items()}
 
 
@@ -84,19 +108,30 @@ def detect_screened_events(points: np.ndarray, fps: float, height_sd: np.ndarray
     `max_height_sd_m`, or none (not triangulated from views: gap-filled), anywhere within
     `fit_window_s` of it: the corner fit would time noise (timing errors against the SD:
     docs/metrics.md)."""
-    found = _events_with_keypoint(points, fps, fit_window_s=fit_window_s, **options)
+    with np.errstate(invalid="ignore"):     # the mean event is made of well-seen events only
+        observed = np.isfinite(height_sd) & (height_sd <= max_height_sd_m)
+    found = _events_with_keypoint(points, fps, fit_window_s=fit_window_s, observed=observed,
+                                  **options)
     half = max(1, int(round(fit_window_s * fps)))
-    sd = np.where(np.isfinite(height_sd), height_sd, np.inf)
     timed, poor = {}, {}
     for side, named in found.items():
         timed[side], poor[side] = {}, {}
         for name, pairs in named.items():
-            index = [INDEX[f"{side}_{FOOT[k]}"] for _, k in pairs]
-            ok = np.array([sd[max(0, int(t) - half):int(t) + half + 2, i].max() <= max_height_sd_m
-                           for (t, _), i in zip(pairs, index)], bool)
-            times = np.array([t for t, _ in pairs])
+            ok = np.array([_well_observed(height_sd[:, INDEX[f"{side}_{FOOT[k]}"]], t, half,
+                                          max_height_sd_m, aligned)
+                           for t, k, aligned in pairs], bool).reshape(-1)
+            times = np.array([t for t, _, _ in pairs])
             timed[side][name], poor[side][name] = times[ok], times[~ok]
     return timed, poor
+
+
+def _well_observed(sd: np.ndarray, t: float, half: int, limit: float, aligned: bool) -> bool:
+    """The cameras pin the timing keypoint's height down around `t`: its SD is within `limit`
+    wherever it was seen, and it was seen throughout, or the event was aligned to the trial's
+    template (event_template.py), which needs only most of its window."""
+    window = sd[max(0, int(t) - half):int(t) + half + 2]
+    seen = np.isfinite(window)
+    return bool(seen.any() and (window[seen] <= limit).all() and (aligned or seen.all()))
 
 
 def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
@@ -117,39 +152,209 @@ def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
 
 def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
                           min_contact_s: float = 0.06, min_flight_s: float = 0.03,
-                          cutoff_hz: float = 12.0, fit_window_s: float = 0.04
-                          ) -> dict[str, dict[str, list[tuple[float, int]]]]:
-    """{side: {event: [(frame, index into FOOT of the keypoint that timed it)]}}."""
-    events = {}
-    for side in SIDES:
-        raw = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in FOOT])   # (2, F)
-        raw = np.where(_foot_outliers(points, side), np.nan, raw)
-        raw = np.stack([_fill_gaps(h, int(round(FILL_GAP_S * fps))) for h in raw])
-        smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
-        above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
-        clearance = above.min(axis=0)
-        state = _hysteresis(clearance, contact_threshold_m, 2 * contact_threshold_m)
-        state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
-        state = _remove_short_runs(state, CONTACT, FLIGHT, round(min_contact_s * fps))
-        half = max(3, int(round(fit_window_s * fps)))
-        strikes, toe_offs = [], []
-        runs = _runs(state)
-        for i, (start, stop, value) in enumerate(runs):
-            if value != CONTACT:
-                continue
-            if i > 0 and runs[i - 1][2] == FLIGHT:
-                edges = [_first_below(a, start, stop, contact_threshold_m) for a in above]
-                k = int(np.argmin(edges))
-                strikes.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
-                                           half, fps, contact_threshold_m, True), k))
-            if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
-                edges = [_last_below(a, start, stop, contact_threshold_m) for a in above]
-                k = int(np.argmax(edges))
-                toe_offs.append((_fit_event(raw[k], above[k], int(edges[k]), (start, stop),
-                                            half, fps, contact_threshold_m, False), k))
-        events[side] = {"foot_strike": [(t, k) for t, k in strikes if np.isfinite(t)],
-                        "toe_off": [(t, k) for t, k in toe_offs if np.isfinite(t)]}
-    return events
+                          cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
+                          toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+                          observed: np.ndarray | None = None
+                          ) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+    """{side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
+    trial's template)]}}. `observed` (F, 26) bool: keypoints triangulated from views (not
+    gap-filled); None: all finite ones."""
+    feet = {side: _foot_state(points, side, fps, contact_threshold_m, min_contact_s,
+                              min_flight_s, cutoff_hz, toe_tip_ahead_m, observed)
+            for side in SIDES}
+    for side, other in zip(SIDES, SIDES[::-1]):
+        _undo_swapped_runs(feet[side]["state"], feet[other]["state"])
+    for side, other in zip(SIDES, SIDES[::-1]):
+        feet[side]["state"] = _merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
+    half = max(3, int(round(fit_window_s * fps)))
+    events = {side: _contact_events(foot, fps, half, contact_threshold_m)
+              for side, foot in feet.items()}
+    noises = [foot["noise"] for foot in feet.values() if np.isfinite(foot["noise"])]
+    if not (noises and np.median(noises) > TEMPLATE_NOISE_M):
+        # each event's own corner fit, where it could be made
+        return {side: {name: [e for e in found if e[2]] for name, found in named.items()}
+                for side, named in events.items()}
+    seen = {side: foot["seen"] for side, foot in feet.items()}
+    return _align_to_template(events, seen, fps, half, contact_threshold_m, len(points),
+                              round(min_contact_s * fps))
+
+
+def _foot_state(points, side, fps, threshold, min_contact_s, min_flight_s, cutoff_hz,
+                toe_tip_ahead_m, observed) -> dict:
+    """One foot's cue heights (raw, seen-only, low-passed above the stance level), contact
+    state per frame and height noise (robust SD of raw minus low-passed heights in contact)."""
+    cues = foot_cues(points, side, toe_tip_ahead_m)                             # (2, F, 3)
+    cues = np.where(_foot_outliers(points, side)[..., None], np.nan, cues)
+    # heights the events are aligned on (event_template.py): the two cues, then the other foot
+    # keypoints, which move with them and add their own independent errors to average
+    extra = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in ALIGN_EXTRA])
+    seen = np.concatenate([cues @ UP, extra])
+    if observed is not None:
+        both = observed[:, [INDEX[f"{side}_{name}"] for name in FOOT]]
+        unseen = [~both[:, 0], ~both.all(axis=1)]                        # the tip needs both
+        unseen += [~observed[:, INDEX[f"{side}_{name}"]] for name in ALIGN_EXTRA]
+        seen = np.where(np.stack(unseen), np.nan, seen)
+    cues = np.stack([[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T]
+                     for cue in cues]).transpose(0, 2, 1)
+    raw = cues @ UP                                                              # (2, F)
+    smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
+    above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
+    moving = _speed_off_ground(cues, above, fps, cutoff_hz, threshold)
+    with np.errstate(invalid="ignore"):
+        grounded = (above < SPEED_CONTACT_CLEARANCE_M) & (moving < CONTACT_SPEED_MPS)
+    near = np.where(grounded, np.minimum(above, 0.0), above)          # per cue, speed included
+    clearance = np.fmin(above.min(axis=0), near.min(axis=0))
+    state = _hysteresis(clearance, threshold, 2 * threshold)
+    state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
+    state = _remove_short_runs(state, CONTACT, FLIGHT, round(min_contact_s * fps))
+    residual = (raw - smooth)[:, state == CONTACT]
+    residual = residual[np.isfinite(residual)]
+    noise = 1.4826 * float(np.median(np.abs(residual))) if residual.size else np.nan
+    return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen,
+            "noise": noise}
+
+
+def _undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:
+    """In place: a left/right swap of the detector that survives triangulation shows as a
+    short flight of one foot inside its stance overlapping a short contact of the other foot
+    inside its swing. Short: under half that foot's typical contact (the upper quartile of its
+    contacts: the split pieces of stances must not make "typical" short). A real swing
+    outlasts a stance and a real stance is not half the others, so a real pair never
+    qualifies. Such a pair goes back to stance / swing."""
+    def inner(runs, value, around):
+        return [(a, b) for i, (a, b, v) in enumerate(runs)
+                if 0 < i < len(runs) - 1 and v == value and runs[i - 1][2] == runs[i + 1][2] == around]
+
+    runs, other_runs = _runs(state), _runs(other)
+    stance = [b - a for a, b, v in runs if v == CONTACT]
+    other_stance = [b - a for a, b, v in other_runs if v == CONTACT]
+    if not stance or not other_stance:
+        return
+    for start, stop in inner(runs, FLIGHT, CONTACT):
+        for other_start, other_stop in inner(other_runs, CONTACT, FLIGHT):
+            overlap = min(stop, other_stop) - max(start, other_start)
+            if (overlap >= 0.5 * min(stop - start, other_stop - other_start)
+                    and stop - start < 0.5 * np.percentile(stance, 75)
+                    and other_stop - other_start < 0.5 * np.percentile(other_stance, 75)):
+                state[start:stop] = CONTACT
+                other[other_start:other_stop] = FLIGHT
+
+
+def _merge_unsupported_flights(state: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """A flight of one foot between two of its contacts during which the other foot never
+    touches the floor is not a step: in running (and walking) the other foot lands while this
+    one swings. It is noise splitting a stance, and becomes contact. Left as is where the
+    other foot's state is unknown there."""
+    out = state.copy()
+    runs = _runs(state)
+    for i in range(1, len(runs) - 1):
+        start, stop, value = runs[i]
+        if (value == FLIGHT and runs[i - 1][2] == runs[i + 1][2] == CONTACT
+                and not (other[start:stop] == CONTACT).any()
+                and (other[start:stop] == FLIGHT).all()):
+            out[start:stop] = CONTACT
+    return out
+
+
+def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict:
+    """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
+    edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
+    False)."""
+    raw, above, near = foot["raw"], foot["above"], foot["near"]
+    strikes, toe_offs = [], []
+    runs = _runs(foot["state"])
+    for i, (start, stop, value) in enumerate(runs):
+        if value != CONTACT:
+            continue
+        if i > 0 and runs[i - 1][2] == FLIGHT:
+            edges = [_first_below(a, start, stop, threshold) for a in near]
+            k = int(np.argmin(edges))
+            if np.isfinite(edges[k]):
+                t = _fit_event(raw[k], above[k], int(edges[k]), (start, stop), half, fps,
+                               threshold, True)
+                strikes.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
+        if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
+            edges = [_last_below(a, start, stop, threshold) for a in near]
+            k = int(np.argmax(edges))
+            if np.isfinite(edges[k]):
+                t = _fit_event(raw[k], above[k], int(edges[k]), (start, stop), half, fps,
+                               threshold, False)
+                toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
+    return {"foot_strike": strikes, "toe_off": toe_offs}
+
+
+def _align_to_template(events: dict, seen: dict, fps: float, half: int, threshold: float,
+                       n_frames: int, min_gap: int
+                       ) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+    """Each event type re-timed on the trial's mean event (event_template.py), both feet
+    pooled. An event is kept when aligned (inside the trial, not within `min_gap` frames of
+    the previous one of its foot), or, not aligned, when its own corner fit worked."""
+    out = {side: {"foot_strike": [], "toe_off": []} for side in events}
+    for name in ("foot_strike", "toe_off"):
+        strike = name == "foot_strike"
+        pooled = [(side, t, k, fitted) for side in events for t, k, fitted in events[side][name]]
+        if not pooled:
+            continue
+        cue = int(np.bincount([k for _, _, k, _ in pooled]).argmax())
+        times, aligned = event_template.aligned_times(
+            [seen[side] for side, *_ in pooled], np.array([t for _, t, _, _ in pooled]), fps,
+            strike, lambda template, offsets, n: _template_corner(
+                template, offsets, cue, strike, half, fps, threshold),
+            corner_pad=2 * half + 2)
+        for side in events:
+            kept = []
+            for (s, _, k, fitted), t, a in zip(pooled, times, aligned):
+                if s != side or not (fitted or a) or not 0 <= t <= n_frames - 1:
+                    continue
+                if kept and t - kept[-1][0] < min_gap:
+                    continue                    # two edges aligned onto one event
+                kept.append((float(t), k, bool(a)))
+            out[side][name] = kept
+    return out
+
+
+def _template_corner(template: np.ndarray, offsets: np.ndarray, cue: int, strike: bool,
+                     half: int, fps: float, threshold: float) -> float:
+    """Event offset (frames) of the mean event: the corner fit of one event applied to the
+    mean of `cue` (the one most events were timed from: first down / last up), with the speed
+    term free (TEMPLATE_LINEAR_PENALTY). NaN when it cannot be read."""
+    height = template[cue]
+    below = np.flatnonzero(height < threshold)
+    if not np.isfinite(height).all() or below.size == 0:
+        return np.nan
+    edge = int(below[0] if strike else below[-1])
+    contact = (edge, height.size) if strike else (0, edge + 1)
+    t = _fit_event(height, height, edge, contact, half, fps, threshold, strike,
+                   TEMPLATE_LINEAR_PENALTY)
+    return float(np.interp(t, np.arange(offsets.size), offsets)) if np.isfinite(t) else np.nan
+
+
+def foot_cues(points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
+              ) -> np.ndarray:
+    """(2, F, 3): the heel, and the toe tip (`toe_tip_ahead_m` ahead of the big-toe keypoint
+    along the heel -> toe line), the two points of the foot that touch the floor."""
+    heel = keypoint(points, f"{side}_heel")
+    toe = keypoint(points, f"{side}_big_toe")
+    along = toe - heel
+    with np.errstate(invalid="ignore"):
+        along = along / np.linalg.norm(along, axis=-1, keepdims=True)
+    return np.stack([heel, toe + toe_tip_ahead_m * along])
+
+
+def _speed_off_ground(cues: np.ndarray, above: np.ndarray, fps: float, cutoff_hz: float,
+                      threshold: float) -> np.ndarray:
+    """(2, F) horizontal speed of each cue point relative to the ground, m/s: the ground's
+    velocity is the median horizontal velocity of the cue points while they are at their
+    stance level (the belt on a treadmill, ~0 overground), so no belt speed is needed."""
+    smooth = np.stack([[lowpass(c, fps, cutoff_hz) for c in cue.T] for cue in cues])  # (2, 3, F)
+    velocity = np.gradient(smooth, axis=-1) * fps
+    horizontal = velocity - (UP[None, :, None] * (velocity * UP[None, :, None]).sum(1, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        low = above < threshold
+    samples = horizontal.transpose(0, 2, 1)[low]
+    samples = samples[np.isfinite(samples).all(axis=1)]
+    ground = np.median(samples, axis=0) if len(samples) else np.zeros(3)
+    return np.linalg.norm(horizontal - ground[None, :, None], axis=1)
 
 
 def skips_a_cycle(strike: float, next_strike: float, other_strikes: np.ndarray,
@@ -251,7 +456,8 @@ def _fill_gaps(height: np.ndarray, max_gap: int) -> np.ndarray:
 
 
 def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[int, int],
-               half: int, fps: float, threshold: float, strike: bool) -> float:
+               half: int, fps: float, threshold: float, strike: bool,
+               linear_penalty: float = LINEAR_PENALTY) -> float:
     """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
     the fit stretch is cut by a gap or the trial's ends, or the contact has no level."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
@@ -268,10 +474,20 @@ def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[
     level = float(np.median(height[on]))
     noise = max(1.4826 * float(np.median(np.abs(height[on] - level))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)
-    y = height[lo:hi] - level
-    keep = y <= (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M)
-    frames, y = frames[keep], y[keep]
     grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
+    return corner_time(frames, height[lo:hi] - level, grid, strike, fps,
+                       linear_penalty * noise ** 2)
+
+
+def corner_time(frames: np.ndarray, y: np.ndarray, grid: np.ndarray, strike: bool, fps: float,
+                linear_cost: float) -> float:
+    """The candidate of `grid` (frames) that best fits heights `y` above the contact level at
+    `frames` (any order, several events pooled) with the corner model of the module
+    docstring; `linear_cost`: the drop in squared residuals the speed term must buy."""
+    keep = np.isfinite(y) & (y <= (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M))
+    frames, y = frames[keep], y[keep]
+    if frames.size < 3:
+        return np.nan
     # Time on the air side of each candidate (s, ms scale for conditioning), 0 on the ground.
     s = np.maximum((grid[:, None] - frames[None]) * (1 if strike else -1), 0.0) * 1000 / fps
     s2 = s * s
@@ -280,6 +496,5 @@ def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[
     design = np.stack([s, s2], axis=-1)                             # h = L + a s + b s^2
     coef = np.einsum("gij,j->gi", np.linalg.pinv(design), y)
     sse_linear = ((np.einsum("gnj,gj->gn", design, coef) - y) ** 2).sum(axis=1)
-    sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + LINEAR_PENALTY * noise ** 2,
-                          np.inf)
+    sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + linear_cost, np.inf)
     return float(grid[np.argmin(np.minimum(sse, sse_linear))])

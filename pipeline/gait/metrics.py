@@ -19,8 +19,8 @@ from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf
                                   pelvic_obliquity_deg, tibia_inclination_deg)
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
-from pipeline.gait.events import (detect_events, detect_screened_events, dropout_events,
-                                  skips_a_cycle)
+from pipeline.gait.events import (TOE_TIP_AHEAD_M, detect_events, detect_screened_events,
+                                  dropout_events, skips_a_cycle)
 from pipeline.gait.observation import (gaps, observation_summary, observed_cadence,
                                        observed_frames, split_strides_at_gaps)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
@@ -108,7 +108,8 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
                   height_sd: np.ndarray | None = None,
                   max_event_height_sd_m: float | None = None,
                   event_points: np.ndarray | None = None,
-                  n_views: np.ndarray | None = None) -> TrialAnalysis:
+                  n_views: np.ndarray | None = None,
+                  toe_tip_ahead_m: float = TOE_TIP_AHEAD_M) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
@@ -116,6 +117,7 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     events whose foot height the cameras do not pin down are set aside as poorly observed.
     `event_points` (same shape as `points`): the 3D to detect events on, when the analysed
     points are low-passed (points3d `points_unfiltered`); default `points`.
+    `toe_tip_ahead_m`: where the shoe's tip lies ahead of the big-toe keypoint (events.py).
     `forward` None: overground, estimated from the stride-averaged pelvis velocity.
     `belt_speed_mps` (treadmill): stride length = belt speed x stride time; None: stride length
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
@@ -131,9 +133,10 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
         raise ValueError(f"event_points must have the shape of points {points.shape}, "
                          f"got {source.shape}")
     if events is None and height_sd is not None and max_event_height_sd_m is not None:
-        events, poor = detect_screened_events(source, fps, height_sd, max_event_height_sd_m)
+        events, poor = detect_screened_events(source, fps, height_sd, max_event_height_sd_m,
+                                              toe_tip_ahead_m=toe_tip_ahead_m)
     elif events is None:
-        events = detect_events(source, fps)
+        events = detect_events(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
     events = {side: {name: np.sort(np.asarray(events[side][name], float).ravel())
                      for name in ("foot_strike", "toe_off")} for side in SIDES}
 
@@ -231,8 +234,9 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
         times = stance_samples(len(points), strike, toe_off)
         stance_flexion = np.array([sample_at(flexion, t) for t in times])
         # NaN anywhere in stance makes the peak, and so its frame, unknown
-        complete = bool(np.isfinite(stance_flexion).all())
-        peak_time = times[np.argmax(stance_flexion)] if complete else None
+        peak = loading_peak(stance_flexion)       # None: NaN in stance, or no loading peak
+        complete = peak is not None
+        peak_time = times[peak] if complete else None
 
         foot_lateral = float(sample_at(lateral[side], strike))
         previous_other = _previous_opposite_strike(other_strikes, strike,
@@ -266,7 +270,7 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "peak_knee_flexion_frame": float(peak_time) if complete else None,
             "foot_lateral_m": _number(foot_lateral),
             "step_width_m": _number(step_width),
-            "peak_stance_knee_flexion_deg": _number(np.max(stance_flexion)),
+            "peak_stance_knee_flexion_deg": _number(stance_flexion[peak] if complete else np.nan),
             "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
             "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
             "knee_over_toe_m": _number(sample_at(knee_ahead, peak_time) if complete else np.nan),
@@ -287,6 +291,23 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
             "stride_length_m": _number(stride_length),
         })
     return strides
+
+
+def loading_peak(stance_flexion: np.ndarray) -> int | None:
+    """Index of the stance's knee-flexion peak: the highest *interior* local maximum (the knee
+    bends under load after the strike and straightens for push-off). A maximum at the strike
+    or the toe-off sample is the swing's knee, not the stance peak: on the real treadmill
+    runner a strike timed 1 frame early made the strike's 31.6 deg the "peak" (30.3 deg at
+    mid-stance) and put knee-over-toe 300 mm off. None when a stance sample is NaN or the
+    stance has no interior maximum (a stance cut short by a mis-timed event)."""
+    if stance_flexion.size < 3 or not np.isfinite(stance_flexion).all():
+        return None
+    inner = stance_flexion[1:-1]
+    local = (inner >= stance_flexion[:-2]) & (inner >= stance_flexion[2:])
+    if not local.any():
+        return None
+    candidates = np.flatnonzero(local) + 1
+    return int(candidates[np.argmax(stance_flexion[candidates])])
 
 
 def _typical_stride(strikes, other_strikes, toe_offs) -> float:

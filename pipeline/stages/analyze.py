@@ -10,6 +10,7 @@ import numpy as np
 from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
+from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.scale_checks import scale_checks
 from pipeline.io import formats
@@ -27,6 +28,16 @@ def run(cfg: Config, trial: Optional[str] = None) -> None:
         analyze_one(cfg, name)
 
 
+def toe_tip_ahead_m(cfg: Config, synthetic: bool, motion: str | None = None) -> float:
+    """analysis.toe_tip_ahead_mm in metres; null: 0 for the parametric synthetic runner (its
+    big toe is the tip), the events module's default for everything else, a synthetic
+    session driven by a real runner's motion (`runner.motion`: toe markers) included."""
+    value = cfg.analysis.toe_tip_ahead_mm
+    if value is None:
+        return 0.0 if synthetic and motion is None else TOE_TIP_AHEAD_M
+    return value / 1000.0
+
+
 def analyze_one(cfg: Config, name: str) -> None:
     paths = StudyPaths.from_config(cfg)
     trial = cfg.study.trial(name)
@@ -42,7 +53,8 @@ def analyze_one(cfg: Config, name: str) -> None:
                              belt_speed_mps=trial.treadmill_speed(synthetic),
                              height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
                              max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
-                             event_points=p3d.points_unfiltered, n_views=p3d.n_views)
+                             event_points=p3d.points_unfiltered, n_views=p3d.n_views,
+                             toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion))
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate

@@ -6,9 +6,13 @@ for that keypoint, triangulation returns a consistent 3D point of the bystander,
 runner's body (seen on the shared lab recording: docs/triangulation.md). Geometry per frame cannot tell; the body over time can.
 
 Rule: the runner's track is the body centre (median of the measured trunk keypoints) per frame,
-then a running median over +-TRACK_WINDOW_S, so that another person present in less than half of
-any window does not move it (treadmill or overground: a steady runner's centre is the median of
-its window). Then, per view: a camera whose detected trunk centre in a frame lies on a ray that
+then a running robust straight line over +-TRACK_WINDOW_S (its level: the median of the centre
+less the slope times the time; its slope: from the medians of the window's two halves), so that
+another person present in less than a quarter of any window does not move it, and the track
+follows a runner who crosses the volume (issue #26: a running median sat mid-runway where the
+runner was seen in only part of its window, at the clip's ends and the volume's edges, and
+called 48-90 % of an overground sprinter's views another person). On a treadmill the slope is
+about zero and the line is the median. Then, per view: a camera whose detected trunk centre in a frame lies on a ray that
 passes farther than MAX_TRUNK_OFFSET_M from the track shows someone else in that frame, and all
 its keypoints of that frame are left out (the trial is triangulated again without them: a view
 of another person mixed with one of the runner gives a point between the two). Last, per point:
@@ -48,7 +52,7 @@ def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
         centre = np.where(enough[:, None], np.nanmedian(trunk, axis=1), np.nan)
         half = max(1, int(round(TRACK_WINDOW_S * fps)))
         grid = np.unique(np.r_[np.arange(0, n, max(1, half // 10)), n - 1])
-        at = np.array([np.nanmedian(centre[max(0, f - half):f + half + 1], axis=0) for f in grid])
+        at = np.array([_robust_line_at(centre, f, half) for f in grid])
     track = np.full((n, 3), np.nan)
     known = np.isfinite(at[:, 0])
     if known.any():
@@ -60,7 +64,32 @@ def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
         for f in np.flatnonzero(enough):
             covered[max(0, f - half):f + half + 1] = True
         track[~covered] = np.nan
+        # where a frame's own trunk centre agrees with the line it is the runner's, exactly
+        # (a runner who brakes or turns bends away from a line over +-1 s by up to ~0.5 m)
+        with np.errstate(invalid="ignore"):
+            agrees = np.linalg.norm(centre - track, axis=1) <= MAX_TRUNK_OFFSET_M
+        track[agrees] = centre[agrees]
     return track
+
+
+def _robust_line_at(centre: np.ndarray, frame: int, half: int) -> np.ndarray:
+    """(3,) value at `frame` of a robust straight line through the finite `centre` rows within
+    +-half frames: slope from the medians of the window's earlier and later halves (equal
+    counts, so a bystander in under a quarter of the window cannot hold either half), level
+    the median of centre - slope * time. NaN with no sample."""
+    lo = max(0, frame - half)
+    window = centre[lo:frame + half + 1]
+    seen = np.isfinite(window[:, 0])
+    if not seen.any():
+        return np.full(3, np.nan)
+    t = (np.arange(lo, lo + len(window)) - frame)[seen].astype(float)
+    c = window[seen]
+    early, late = t < np.median(t), t > np.median(t)
+    slope = np.zeros(3)
+    if early.sum() >= 2 and late.sum() >= 2:
+        dt = np.median(t[late]) - np.median(t[early])
+        slope = (np.median(c[late], axis=0) - np.median(c[early], axis=0)) / dt
+    return np.median(c - slope * t[:, None], axis=0)
 
 
 def other_person(points: np.ndarray, track: np.ndarray) -> np.ndarray:

@@ -47,6 +47,6 @@ def small_trial(out_dir: Path, duration_s: float = 3.0, fps: float = 60.0, seed:
     detections = observe(truth.points, cameras, SyntheticNoiseConfig(pixel_sigma=1.0))
     tri = triangulate_recording(detections, cameras, fps, TriangulationConfig(lowpass_hz=12.0))
     analysis = analyze_trial(tri.points, fps, FORWARD, ThresholdsConfig(),
-                             belt_speed_mps=runner.get("speed_mps", 3.0))
+                             belt_speed_mps=runner.get("speed_mps", 3.0), toe_tip_ahead_m=0.0)
     return SmallTrial(cameras, videos, truth.points, detections, tri.points, tri.views_used,
                       fps, analysis)

@@ -1,0 +1,113 @@
+"""Event times from the whole trial: each event aligned to the trial's own mean event.
+
+A foot touches down and lifts off the same way stride after stride, so the heights of the
+heel and the toe tip around every strike (toe-off) of a trial are one shape, shifted in time,
+plus noise. Aligning each event's samples to the mean of the others uses every sample of
+the descent (lift-off) instead of the few near the corner, and the corner is then read
+once, on the mean, whose noise is that of one event over the square root of their number.
+With a real detector's 3D (heights 8-10 mm SD per frame) a corner read on one event's
+samples is off by several frames; the aligned mean is not (docs/metrics.md, Events).
+
+Steps, per event type (strikes and toe-offs separately, both feet pooled):
+1. samples of the foot's heights (heel, toe tip, then ankle and small toe: NaN where not seen)
+   on a window around each event's current time, each less its own contact level (median of
+   its samples on the ground side);
+2. each event's shift that best fits the mean of the *other* events (least squares over all
+   cues, a free level per cue, sub-frame grid, at most MAX_SHIFT_S in all), repeated
+   ALIGN_PASSES times; the shifts are
+   then centred (their mean carries no information, the template's corner does);
+3. the corner of the mean (`corner` callback: the single-event fit of events.py applied to
+   the mean, with its speed term free: events.py) gives the common offset added to every
+   aligned time. events.py uses this where the height noise is too high for one event.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+ALIGN_PASSES = 4
+SHIFT_RANGE = 3.0          # frames searched per pass around the current time
+MAX_SHIFT_S = 0.05         # total shift allowed from an event's own time (no jump to another)
+SHIFT_STEP = 0.1           # frames
+MIN_EVENTS = 3             # fewer: no template, events keep their single-event times
+MIN_COVERAGE = 0.6         # share of an event's window samples that must be seen to align it
+LEVEL_S = 0.05             # ground-side samples giving an event's contact level
+
+
+def window_frames(fps: float, strike: bool, pad: int = 0) -> np.ndarray:
+    """Offsets (frames) sampled around an event: mostly the air side, where the cues move;
+    `pad` more on each side."""
+    air, ground = int(round(0.10 * fps)) + pad, int(round(0.05 * fps)) + pad
+    return np.arange(-air, ground + 1) if strike else np.arange(-ground, air + 1)
+
+
+def sample(signal: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Linear interpolation of a (C, F) signal at fractional frames; NaN outside or next to
+    an unseen sample."""
+    out = np.full((signal.shape[0], times.size), np.nan)
+    lower = np.floor(times).astype(int)
+    ok = (lower >= 0) & (lower + 1 < signal.shape[1])
+    lo, frac = lower[ok], (times - np.floor(times))[ok]
+    out[:, ok] = (1 - frac) * signal[:, lo] + frac * signal[:, lo + 1]
+    return out
+
+
+def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, strike: bool,
+                  corner, corner_pad: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(times, aligned mask): event times refined by the template of all events.
+
+    `signals[i]` (C, F): the cue heights of event i's foot (NaN where not seen); `times`
+    its current times (frames). `corner(template (C, W), offsets (W,), n averaged) -> frame
+    offset or NaN` reads the event on the mean of the aligned events (heights above each
+    one's contact level), sampled `corner_pad` frames beyond the alignment window on each
+    side. Events with too few seen samples, or all events when fewer than MIN_EVENTS can be
+    aligned or the corner cannot be read, keep their time (mask False)."""
+    times = np.asarray(times, float)
+    offsets = window_frames(fps, strike)
+    level_n = max(3, int(round(LEVEL_S * fps)))
+    ground = (offsets >= 0) & (offsets < level_n) if strike else (offsets <= 0) & (offsets > -level_n)
+    shift = np.zeros(times.size)
+    grid = np.arange(-SHIFT_RANGE, SHIFT_RANGE + SHIFT_STEP / 2, SHIFT_STEP)
+
+    def window(i, extra, where=offsets):
+        s = sample(signals[i], times[i] + shift[i] + extra + where)
+        on = sample(signals[i], times[i] + shift[i] + extra + offsets)[:, ground]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)    # a cue not seen on the ground
+            return s - np.nanmedian(on, axis=1, keepdims=True)
+
+    usable = np.array([np.isfinite(window(i, 0.0)).mean() >= MIN_COVERAGE for i in range(times.size)])
+    if usable.sum() < MIN_EVENTS:
+        return times, np.zeros(times.size, bool)
+    index = np.flatnonzero(usable)
+    for _ in range(ALIGN_PASSES):
+        stack = np.stack([window(i, 0.0) for i in index])               # (N, C, W)
+        total, count = np.nansum(stack, axis=0), np.isfinite(stack).sum(axis=0)
+        for n, i in enumerate(index):
+            own = np.isfinite(stack[n])
+            others = count - own
+            with np.errstate(invalid="ignore", divide="ignore"):
+                template = (total - np.where(own, stack[n], 0.0)) / others
+            template[others == 0] = np.nan
+            at = (times[i] + shift[i] + grid[:, None] + offsets[None]).ravel()   # (G * W)
+            r = sample(signals[i], at).reshape(-1, grid.size, offsets.size).transpose(1, 0, 2)
+            r = r - template[None]                                               # (G, C, W)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)         # a cue never seen
+                r = r - np.nanmean(r, axis=2, keepdims=True)            # free level per cue
+                costs = np.nanmean((r * r).reshape(grid.size, -1), axis=1)
+            costs = np.where(np.isfinite(costs), costs, np.inf)
+            limit = MAX_SHIFT_S * fps
+            shift[i] = np.clip(shift[i] + grid[int(np.argmin(costs))], -limit, limit)
+        shift[index] -= shift[index].mean()
+    wide = window_frames(fps, strike, corner_pad)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # a window column nobody saw
+        template = np.nanmean(np.stack([window(i, 0.0, wide) for i in index]), axis=0)
+    offset = corner(template, wide, index.size)
+    if not np.isfinite(offset):
+        return times, np.zeros(times.size, bool)
+    out = times.copy()
+    out[index] = times[index] + shift[index] + offset
+    return out, usable

@@ -1,0 +1,58 @@
+"""Test helper: the shared treadmill running of ../shared/data/running-mocap/hamner-subject04
+as Halpe-26 keypoints with its force-plate contacts (the 3D import of issue #25), and the same
+runner seen by the synthetic detector at the real level through the demo rig.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "running-mocap"
+HAMNER = SHARED / "hamner-subject04"
+TREADMILL_TRIALS = {"run200": 2.0, "run300": 3.0, "run400": 4.0, "run500": 5.0}
+
+
+def treadmill_trial(name: str):
+    """(keypoints (F, 26, 3), fps, force-plate events in frames, belt speed m/s) of a hamner
+    trial, through the 3D import (pipeline/io/import3d.py, marker set hamner2013) and the
+    synthetic world's placement (pipeline/synth/real_motion.py: pelvis over the origin)."""
+    import warnings
+
+    from pipeline.io.grf import force_plate_events
+    from pipeline.io.import3d import load_3d
+    from pipeline.synth.real_motion import motion_truth
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")           # run500 has no LMT5 (MissingMarkerWarning)
+        imported = load_3d(HAMNER / name / "markers.trc", "hamner2013")
+    truth = motion_truth(imported, imported.fps, force=force_plate_events(HAMNER / name / "grf.mot"))
+    events = {side: {"foot_strike": truth.foot_strikes[side], "toe_off": truth.toe_offs[side]}
+              for side in ("left", "right")}
+    return truth.points, truth.fps, events, TREADMILL_TRIALS[name]
+
+
+def observed_trial(points: np.ndarray, fps: float, seed: int, level=None):
+    """The keypoints seen by the synthetic detector at the real level without its keypoint
+    definition bias (conf/detector/synthetic_real.yaml, noise seed + `seed`) through the demo
+    rig at the trial's own rate, triangulated as the triangulate stage does.
+    Returns (points, points before the low-pass, vertical SD per px (F, 26))."""
+    import dataclasses
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from real_level_metrics import load_level
+
+    from pipeline.config import RigConfig, TriangulationConfig
+    from pipeline.synth.observe import observe_with_truth
+    from pipeline.synth.rig import make_rig
+    from pipeline.triangulation.run import triangulate_recording
+    from pipeline.triangulation.uncertainty import predicted_sd
+
+    level = load_level() if level is None else level
+    noise = dataclasses.replace(level, keypoint_bias_m=0.0, seed=level.seed + seed)
+    cameras = make_rig(RigConfig(fps=fps))
+    seen = observe_with_truth(points, cameras, noise)
+    result = triangulate_recording(seen.keypoints, cameras, fps, TriangulationConfig())
+    height_sd = predicted_sd(result.points, cameras, result.views_used)[..., 2]
+    return result.points, result.points_unfiltered, height_sd
