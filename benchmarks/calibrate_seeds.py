@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.calibration.calibrate import calibrate
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
-from pipeline.geometry import rigid_transform, rotation_angle_deg
+from pipeline.core.geometry import rigid_transform, rotation_angle_deg
 from pipeline.synth.board_video import write_calibration_videos
 from pipeline.synth.rig import make_rig
 

@@ -25,7 +25,7 @@ from pipeline.config import RunnerConfig  # noqa: E402
 from pipeline.io.exports import write_c3d, write_trc  # noqa: E402
 from pipeline.io.import3d import load_3d  # noqa: E402
 from pipeline.io.mocap import read_markers, read_trc  # noqa: E402
-from pipeline.skeleton import KEYPOINTS  # noqa: E402
+from pipeline.core.skeleton import KEYPOINTS  # noqa: E402
 from pipeline.synth.kinematics import simulate_run  # noqa: E402
 
 FPS = 250.0

@@ -33,11 +33,11 @@ import numpy as np
 
 from pipeline.config import (RigConfig, RunnerConfig, SyntheticNoiseConfig, TriangulationConfig,
                              TriangulationRefine)
-from pipeline.skeleton import BONES, INDEX
+from pipeline.core.skeleton import BONES, INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.triangulation import jit
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.refine import refine_trajectories

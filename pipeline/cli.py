@@ -157,7 +157,7 @@ def export_calibration(out: str, fmt: str, calibration: str | None, params: str,
     from pipeline.config import ConfigError, load_params
     from pipeline.io.formats import read_calibration
     from pipeline.io.interop import write_caliscope_camera_array, write_pose2sim_calibration
-    from pipeline.study import StudyPaths
+    from pipeline.study.paths import StudyPaths
 
     if calibration:
         source = Path(calibration)
@@ -189,7 +189,7 @@ def configure(config_dir: str, out: str, overrides: list[str]) -> Path:
 
     from pipeline.config import compose_raw, validate
     from pipeline.io.atomic import write_text
-    from pipeline.studies import check_no_overlap
+    from pipeline.study.studies import check_no_overlap
 
     raw = compose_raw(config_dir, overrides)
     cfg = validate(raw, source=str(Path(config_dir) / "config.yaml"))
@@ -205,7 +205,7 @@ def run_stage(stage: str, args: argparse.Namespace) -> None:
     from pipeline.config import load_params
 
     if args.dvc_stage:
-        from pipeline.safety import dvc_stage_item
+        from pipeline.core.safety import dvc_stage_item
         option, item = dvc_stage_item(stage)
         setattr(args, option, item)
     cfg = load_params(args.params, getattr(args, "overrides", None))
@@ -229,7 +229,7 @@ def run_stage(stage: str, args: argparse.Namespace) -> None:
 
 def demo(overrides: list[str]) -> int:
     from pipeline.config import load_params
-    from pipeline.study import StudyPaths
+    from pipeline.study.paths import StudyPaths
 
     params = configure("conf", "params.yaml", ["study=demo", *overrides])
     rc = subprocess.call(["dvc", "repro"])
@@ -241,7 +241,7 @@ def demo(overrides: list[str]) -> int:
 
 def study_command(action: str, name: str | None, overrides: list[str]) -> int:
     from pipeline.config import ConfigError
-    from pipeline.studies import configure_study, list_studies
+    from pipeline.study.studies import configure_study, list_studies
 
     if action == "list":
         print("\n".join(list_studies(".")))
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         datefmt="%H:%M:%S")
     for name in ("runlab", "pipeline"):
         logging.getLogger(name).setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    from pipeline.errors import RunlabError
+    from pipeline.core.errors import RunlabError
 
     try:
         if args.command == "configure":

@@ -47,11 +47,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import DetectorBackend, DetectorConfig, SyntheticNoiseConfig  # noqa: E402
-from pipeline.geometry import project  # noqa: E402
-from pipeline.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP  # noqa: E402
+from pipeline.core.geometry import project  # noqa: E402
+from pipeline.core.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP  # noqa: E402
 from pipeline.synth.detector_errors import person_height_px  # noqa: E402
 from pipeline.synth.observe import far_side_mask  # noqa: E402
-from pipeline.dlt import triangulate_dlt  # noqa: E402
+from pipeline.core.dlt import triangulate_dlt  # noqa: E402
 
 DEMO = REPO.parent / "shared" / "data" / "pose2sim-demo"
 CAMERAS = ["cam01", "cam02", "cam03", "cam04"]

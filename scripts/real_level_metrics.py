@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from pipeline.config import (RigConfig, RunnerConfig, SyntheticNoiseConfig,  # noqa: E402
                              ThresholdsConfig, TriangulationConfig)
 from pipeline.gait.metrics import analyze_trial  # noqa: E402
-from pipeline.skeleton import INDEX  # noqa: E402
+from pipeline.core.skeleton import INDEX  # noqa: E402
 from pipeline.synth.kinematics import simulate_run  # noqa: E402
 from pipeline.synth.observe import observe_with_truth  # noqa: E402
 from pipeline.synth.rig import make_rig  # noqa: E402

@@ -39,7 +39,7 @@ HTML = re.compile(r"<(html|body|table|div|svg|span|p)[\s>]", re.IGNORECASE)
 
 
 def layer_of(module: str) -> str | None:
-    """'pipeline.io.formats' -> 'io'; 'pipeline.geometry' -> 'core'; None outside pipeline."""
+    """'pipeline.io.formats' -> 'io'; 'pipeline.core.geometry' -> 'core'; None outside pipeline."""
     parts = module.split(".")
     if parts[0] != "pipeline":
         return None
@@ -116,7 +116,7 @@ def test_html_is_written_only_in_report():
 def test_the_rules_catch_an_upward_import():
     """The checker itself: what it reads, and the imports it refuses."""
     probe = PIPELINE / "calibration" / "extrinsics.py"
-    assert ("pipeline.dlt" in {m for _, m in imported_modules(probe)})
+    assert ("pipeline.core.dlt" in {m for _, m in imported_modules(probe)})
     assert layer_of("pipeline.triangulation.run") not in ALLOWED["calibration"]
     assert layer_of("pipeline.report.html") not in ALLOWED["gait"]
     assert layer_of("pipeline.stages.common") not in ALLOWED["report"]
@@ -178,7 +178,6 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # Import circles still in the code (each broken at run time by an import inside a function);
 # the test fails on any other and on one of these once it is gone (take it off the list).
 KNOWN_CYCLES: list[list[str]] = [
-    ["pipeline.config", "pipeline.config_checks"],
 ]
 
 
@@ -197,4 +196,4 @@ def test_the_cycle_check_sees_lazy_imports():
              "pipeline.c": {"pipeline.a"}, "pipeline.d": {"pipeline.a"}}
     assert import_cycles(graph) == [["pipeline.a", "pipeline.b", "pipeline.c"]]
     lazy = PIPELINE / "config.py"        # validate() imports config_checks inside the function
-    assert "pipeline.config_checks" in import_graph()["pipeline.config"] or not lazy.exists()
+    assert "pipeline.config.checks" in import_graph()["pipeline.config"] or not lazy.exists()

@@ -12,7 +12,7 @@ import pytest
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.detect import CalibrationError, detect_video
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
-from pipeline.geometry import rigid_transform, rotation_angle_deg
+from pipeline.core.geometry import rigid_transform, rotation_angle_deg
 from pipeline.io.video import iter_frames, probe, video_writer
 from pipeline.synth.board_video import calibration_board_poses, write_calibration_videos
 from pipeline.synth.rig import make_rig

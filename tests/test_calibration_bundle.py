@@ -8,7 +8,7 @@ from pipeline.calibration.bundle import adjust, initial_board_poses, rodrigues
 from pipeline.calibration.detect import VideoDetections
 from pipeline.calibration.selection import choose_shared, choose_views, farthest_point
 from pipeline.config import BoardConfig, CalibrationConfig, FrameSelection, RigConfig, SynthConfig
-from pipeline.geometry import project, rotation_angle_deg, transform_rig
+from pipeline.core.geometry import project, rotation_angle_deg, transform_rig
 from pipeline.synth.board_video import calibration_board_poses
 from pipeline.synth.rig import make_rig
 

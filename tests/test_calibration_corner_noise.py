@@ -25,7 +25,7 @@ from pipeline.calibration.detect import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.config import (ArucoDictionary, BoardConfig, CalibrationConfig, IntrinsicsConfig,
                              IntrinsicsSource, RigConfig, SynthConfig)
-from pipeline.geometry import project, rotation_angle_deg
+from pipeline.core.geometry import project, rotation_angle_deg
 from pipeline.synth.board_video import BoardPose, calibration_board_poses, lens_board_poses
 from pipeline.synth.rig import make_rig
 

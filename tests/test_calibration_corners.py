@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
-from pipeline.geometry import project
+from pipeline.core.geometry import project
 from pipeline.synth.board_video import (BoardTexture, background, calibration_board_poses,
                                         floor_pose, pixel_rays, render_frame)
 from pipeline.synth.rig import make_rig

@@ -20,7 +20,7 @@ from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.gates import FAIL, PASS, Gate, GateThresholds
 from pipeline.calibration.quality import CalibrationQuality
 from pipeline.config import validate
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io import formats
 from pipeline.io.formats import FormatError
 from pipeline.io.video import VideoError, probe
@@ -28,7 +28,7 @@ from pipeline.stages import calibrate as calibrate_stage
 from pipeline.stages import detect, triangulate
 from pipeline.stages.calibrate import CalibrationGateError
 from pipeline.stages.calibration_use import check_image_sizes, load_calibration
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 CAMERAS = ["cam_0", "cam_1"]
 

@@ -16,7 +16,7 @@ from pipeline.calibration.quality import CalibrationQuality
 from pipeline.calibration.measures import (axis_angles, board_coverage,
                                            triangulated_square_size)
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
-from pipeline.geometry import Camera, project
+from pipeline.core.geometry import Camera, project
 from pipeline.io.formats import Calibration
 from pipeline.io.interop import (read_caliscope_camera_array, read_pose2sim_calibration,
                                  write_caliscope_camera_array, write_pose2sim_calibration)

@@ -28,7 +28,7 @@ from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.gates import evaluate_gates
 from pipeline.config import (ArucoDictionary, BoardConfig, CalibrationConfig, IntrinsicsConfig,
                              IntrinsicsSource)
-from pipeline.geometry import rigid_transform, rotation_angle_deg
+from pipeline.core.geometry import rigid_transform, rotation_angle_deg
 from pipeline.io.interop import read_caliscope_camera_array
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "caliscope-charuco"

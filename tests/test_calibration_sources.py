@@ -11,7 +11,7 @@ from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.sources import cameras_from_file
 from pipeline.config import (BoardConfig, CalibrationConfig, ConfigError, IntrinsicsConfig,
                              IntrinsicsSource, RigConfig, SynthConfig)
-from pipeline.geometry import rotation_angle_deg
+from pipeline.core.geometry import rotation_angle_deg
 from pipeline.io.formats import Calibration, write_calibration
 from pipeline.io.interop import (read_any_calibration, write_caliscope_camera_array,
                                  write_pose2sim_calibration)

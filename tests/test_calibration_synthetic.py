@@ -9,7 +9,7 @@ import pytest
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.detect import CalibrationError
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
-from pipeline.geometry import rotation_angle_deg
+from pipeline.core.geometry import rotation_angle_deg
 from pipeline.io.video import VideoError
 from pipeline.synth.board_video import write_calibration_videos
 from pipeline.synth.rig import make_rig

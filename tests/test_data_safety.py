@@ -23,7 +23,7 @@ from pipeline.io import atomic
 from pipeline.io.atomic import OutputError, staged, write_text
 from pipeline.stages import analyze, report, triangulate
 from pipeline.stages.common import reproducible
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from scenes.study import lay_out_study, study_config
 
 

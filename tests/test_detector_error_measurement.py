@@ -12,7 +12,7 @@ import pytest
 
 from scenes import SHARED_DATA
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
-from pipeline.geometry import project
+from pipeline.core.geometry import project
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig

@@ -30,10 +30,10 @@ def test_a_missing_module_is_named_with_its_stage(repo_root):
     tool = _tool(repo_root)
     text = (repo_root / "dvc.yaml").read_text()
     calibrate = text.index("\n  calibrate:")
-    cut = text.index("- pipeline/geometry.py\n", calibrate)
-    broken = text[:cut] + text[cut:].replace("- pipeline/geometry.py\n", "", 1)
+    cut = text.index("- pipeline/core/geometry.py\n", calibrate)
+    broken = text[:cut] + text[cut:].replace("- pipeline/core/geometry.py\n", "", 1)
     found = tool.problems(repo_root, broken)
-    assert found == ["dvc.yaml: stage calibrate runs pipeline/geometry.py but does not list it in deps"]
+    assert found == ["dvc.yaml: stage calibrate runs pipeline/core/geometry.py but does not list it in deps"]
 
 
 def test_closure_follows_function_level_and_relative_imports(repo_root):
@@ -41,7 +41,7 @@ def test_closure_follows_function_level_and_relative_imports(repo_root):
     triangulate = tool.stage_closure(repo_root, "triangulate")
     # imported inside a function (jit._kernels) and through the runner's helpers
     assert Path("pipeline/triangulation/_jit_kernels.py") in triangulate
-    assert Path("pipeline/geometry.py") in triangulate
+    assert Path("pipeline/core/geometry.py") in triangulate
     assert Path("pipeline/cli.py") not in triangulate   # a new subcommand reruns nothing
     assert Path("pipeline/report/trial_report.py") not in triangulate
 
@@ -57,7 +57,7 @@ def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo_root, dvc_tools):
     """A recorded state of the quick study (placeholder outputs committed with `dvc commit`,
-    which records hashes without running anything), then one edit of pipeline/geometry.py:
+    which records hashes without running anything), then one edit of pipeline/core/geometry.py:
     `dvc status` names exactly the stages that import it, calibrate and triangulate among them."""
     dvc_lab, record_placeholders = dvc_tools
     lab = dvc_lab(repo_root, tmp_path / "lab")
@@ -71,16 +71,17 @@ def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo
     before = _dvc(lab, "status", "--json")
     assert before.returncode == 0 and json.loads(before.stdout) == {}, before.stdout + before.stderr
 
-    with open(lab / "pipeline" / "geometry.py", "a") as f:
+    with open(lab / "pipeline" / "core" / "geometry.py", "a") as f:
         f.write("\n# an edit\n")
     after = _dvc(lab, "status", "--json")
     assert after.returncode == 0, after.stderr
     changed = {name: entries for name, entries in json.loads(after.stdout).items()}
     assert {"calibrate@s01", "triangulate@typical"} <= set(changed), changed
     for entries in changed.values():
-        assert {"changed deps": {"pipeline/geometry.py": "modified"}} in entries, entries
+        assert ({"changed deps": {"pipeline/core/geometry.py": "modified"}} in entries
+                or {"changed deps": {"pipeline/core": "modified"}} in entries), entries
     tool = _tool(repo_root)
     importers = {stage for stage in ("synth", "calibrate", "detect", "sync", "triangulate", "analyze",
                                      "report_trial", "report")
-                 if Path("pipeline/geometry.py") in tool.stage_closure(repo_root, stage)}
+                 if Path("pipeline/core/geometry.py") in tool.stage_closure(repo_root, stage)}
     assert {name.split("@")[0] for name in changed} == importers

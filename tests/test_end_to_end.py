@@ -22,7 +22,7 @@ import pytest
 from pipeline.cli import configure
 from pipeline.config import load_params
 from pipeline.io import formats
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +103,7 @@ def test_calibration_loads_in_aniposelib(study):
     ours = formats.read_calibration(paths.calibration("s01"))
     assert group.get_names() == ours.names
     X = np.array([[0.1, 0.2, 0.9], [-0.3, 0.1, 0.1]])
-    from pipeline.geometry import project
+    from pipeline.core.geometry import project
     np.testing.assert_allclose(group.project(X)[:, :, :].reshape(len(ours.cameras), -1, 2),
                                np.stack([project(c, X) for c in ours.cameras]), atol=1e-6)
 

@@ -11,7 +11,7 @@ from pipeline.config import RunnerConfig
 from pipeline.io.bvh import CM, HIERARCHY, write_bvh
 from pipeline.io.exports import (WORLD_TO_OPENSIM, fill_short_gaps, write_c3d, write_mot,
                                  write_trc_segments)
-from pipeline.skeleton import INDEX, KEYPOINTS
+from pipeline.core.skeleton import INDEX, KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 
 FPS = 120.0

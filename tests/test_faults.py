@@ -28,7 +28,7 @@ from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.gates import PASS
 from pipeline.io import formats
 from pipeline.stages import calibrate as calibrate_stage
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from pipeline.config import validate
 from test_calibration_current import CAMERAS, _video, calibrate_double
 
@@ -252,7 +252,7 @@ def test_frame_rate_too_low_for_events_is_named(lab, monkeypatch, capsys):
 def test_keypoints_in_another_models_order_fail_by_name(lab, monkeypatch, capsys):
     """The synthetic runner's 3D with its keypoints in another order (BODY_25's slots read as
     Halpe-26: a model that does not fit the files): failed, naming the model to check."""
-    from pipeline.skeleton import INDEX
+    from pipeline.core.skeleton import INDEX
     _calibrated(lab, monkeypatch, capsys)
     points = _runner()
     wrong = points.copy()

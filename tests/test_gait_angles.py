@@ -14,7 +14,7 @@ from pipeline.gait.angles import (ankle_dorsiflexion_deg, calf_gap_m, foot_pitch
                                   tibia_inclination_deg)
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.curves import CYCLE_PCT, normalized_curves
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from scenes.gait import (FIRST_STRIKE, FPS, RUNNERS, STANCE_FRAMES, STRIDE_FRAMES, knee_curve,
                          noisy_trial, running_trial)
 

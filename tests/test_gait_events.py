@@ -20,8 +20,8 @@ import pytest
 
 from pipeline.config import RunnerConfig, SyntheticNoiseConfig
 from pipeline.gait.events import detect_events, detect_screened_events
-from pipeline.geometry import project
-from pipeline.skeleton import INDEX
+from pipeline.core.geometry import project
+from pipeline.core.skeleton import INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.triangulation.uncertainty import predicted_sd

@@ -7,7 +7,7 @@ from pipeline.config import ThresholdsConfig
 from pipeline.gait.angles import knee_flexion_deg, pelvic_obliquity_deg
 from pipeline.gait.events import detect_events
 from pipeline.gait.metrics import analyze_trial, sample_at
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from scenes.gait import FIRST_STRIKE, FPS, SHANK, STANCE_FRAMES, STRIDE_FRAMES, running_trial
 
 SYNTH_TIP = 0.0   # the synthetic foot's big toe is its tip: no tip ahead of it (events.py)
@@ -432,7 +432,7 @@ def test_step_width_sweep_flags_crossover(width_cm):
     from scenes.gait import CAMERAS, RUNNERS
     from pipeline.config import SyntheticNoiseConfig
     from pipeline.synth.observe import observe
-    from pipeline.dlt import triangulate_dlt
+    from pipeline.core.dlt import triangulate_dlt
     from pipeline.triangulation.uncertainty import predicted_sd
 
     width = width_cm / 100

@@ -13,7 +13,7 @@ from pipeline.io.import3d import load_3d
 from pipeline.io.markerset import (MarkerSetError, MissingMarkerWarning, apply_markerset,
                                    parse_markerset)
 from pipeline.io.mocap import MocapError, NoPointsError, UnitsError, UpAxisError, read_c3d
-from pipeline.skeleton import INDEX, KEYPOINTS
+from pipeline.core.skeleton import INDEX, KEYPOINTS
 from pipeline.config import RunnerConfig
 from pipeline.synth.kinematics import simulate_run
 

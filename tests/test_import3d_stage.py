@@ -17,7 +17,7 @@ from pipeline.cli import configure, main
 from pipeline.config import ConfigError, RunnerConfig, validate
 from pipeline.io import formats
 from pipeline.io.exports import write_trc
-from pipeline.skeleton import KEYPOINTS
+from pipeline.core.skeleton import KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 
 MOCAP = Path(__file__).resolve().parents[1] / "../shared/data/running-mocap"

@@ -11,7 +11,7 @@ import pytest
 import toml
 
 from pipeline.cli import main
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import Calibration, FormatError, read_calibration, write_calibration
 from pipeline.io.interop import (READERS, identify, read_any_calibration, read_caliscope_config,
                                  write_caliscope_camera_array, write_pose2sim_calibration)

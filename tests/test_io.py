@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import RunlabError
-from pipeline.geometry import Camera
+from pipeline.core.errors import RunlabError
+from pipeline.core.geometry import Camera
 from pipeline.io import formats
 from pipeline.io.atomic import atomic_path, write_text
 from pipeline.io.video import VideoError, probe, probe_synchronized

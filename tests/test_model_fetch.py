@@ -193,7 +193,7 @@ def test_config_lines_compose(tmp_path):
 
 
 def test_unknown_model_and_bad_hash_are_named():
-    from pipeline.errors import RunlabError
+    from pipeline.core.errors import RunlabError
     with pytest.raises(RunlabError, match="runlab models"):
         fetch_model("rtmpose-q")
     with pytest.raises(RunlabError, match="not a SHA-256"):

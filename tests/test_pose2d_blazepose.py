@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from scenes import SHARED_DATA
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
 if importlib.util.find_spec("mediapipe") is None:
     pytest.skip("mediapipe is not installed", allow_module_level=True)

@@ -8,7 +8,7 @@ import pytest
 from pipeline.pose2d.mmpose_backend import (CheckpointError, RTMPoseBackend, apply_affine,
                                             box_to_center_scale, crop, crop_matrix, invert_affine,
                                             mapping_from_names, resolve_config, verify_checkpoint)
-from pipeline.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
 
 import importlib.util
 

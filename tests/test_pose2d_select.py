@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from scenes import SHARED_DATA
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.config import PersonSelectionConfig
 from pipeline.pose2d.base import (KeypointMapping, Person, empty_keypoints,
                                   select_runner, select_runners, select_track)
 from pipeline.pose2d.openpose_json import BODY_25, BODY_25B, OpenPoseJsonError, read_openpose_folder
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
 DEMO = SHARED_DATA / "pose2sim-demo"
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from scenes import SHARED_DATA
-from pipeline.geometry import project
+from pipeline.core.geometry import project
 from pipeline.io import formats
-from pipeline.skeleton import LEFT_RIGHT_SWAP
-from pipeline.triangulation.report import measured_share
+from pipeline.core.skeleton import LEFT_RIGHT_SWAP
+from pipeline.triangulation.qa import measured_share
 from pipeline.triangulation.scale import keypoint_groups
 
 DEMO = SHARED_DATA / "pose2sim-demo"
@@ -320,7 +320,7 @@ def test_back_views_are_where_the_cameras_film_the_back(which, request):
     detectors' keypoints say so on every frame, except BlazePose's cam02 during its left/right
     burst (measured: 29 % of frames read as a back view there). Sync leaves out the face
     keypoints in back views: BlazePose reports them with visibility 1.0 from behind."""
-    from pipeline.skeleton import seen_from_behind
+    from pipeline.core.skeleton import seen_from_behind
     trial = request.getfixturevalue(which)
     kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
     back = seen_from_behind(kp.points, 0.3).mean(axis=1)

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.geometry import project
+from pipeline.core.geometry import project
 from pipeline.io.video import iter_frames, probe, video_writer
 from pipeline.report.overlay import overlay_video, scale_pixels
 from pipeline.report.views3d import key_event_sheet, write_views_video
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 from scenes.report import FORWARD, small_trial
 
 CHECKED = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_knee",

@@ -1,4 +1,4 @@
-"""The report stage on the study layout (pipeline/study.py): run_trial writes the trial report
+"""The report stage on the study layout (pipeline/study/paths.py): run_trial writes the trial report
 folder with overlays from the files the earlier stages write; run_study builds the study
 report and metrics.json from the trial folders."""
 from __future__ import annotations

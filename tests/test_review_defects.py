@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.config import (ConfigError, RejectionMode, TriangulationConfig, TriangulationMethod,
                              TriangulationRefine, validate)
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import Calibration
 from pipeline.io.interop import read_pose2sim_calibration, write_pose2sim_calibration
 from pipeline.triangulation import linear
@@ -79,7 +79,7 @@ def test_no_private_function_is_dead():
 
 def test_studies_lock_file_is_gone():
     """`studies.lock_file` had no caller (the cluster reads DVC's own status)."""
-    import pipeline.studies as studies
+    import pipeline.study.studies as studies
     assert not hasattr(studies, "lock_file")
 
 

@@ -14,8 +14,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from pipeline.config import ConfigError, compose_raw, validate
-from pipeline.safety import UnsafeValueError, confined, dvc_stage_item
-from pipeline.study import StudyPaths
+from pipeline.core.safety import UnsafeValueError, confined, dvc_stage_item
+from pipeline.study.paths import StudyPaths
 
 SHELL_SESSION = "s01;touch PWNED_session;echo"
 SHELL_TRIAL = "t$(touch PWNED_trial)"

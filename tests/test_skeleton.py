@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.config import RigConfig, SyntheticNoiseConfig
-from pipeline.skeleton import FACE, LEFT_RIGHT_SWAP, indices, seen_from_behind, without_face_from_behind
+from pipeline.core.skeleton import FACE, LEFT_RIGHT_SWAP, indices, seen_from_behind, without_face_from_behind
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
 

@@ -13,8 +13,8 @@ import yaml
 
 from pipeline.cli import configure
 from pipeline.config import ConfigError
-from pipeline.safety import UnsafeValueError, dvc_stage_item
-from pipeline.studies import configure_study, study_dvc_yaml
+from pipeline.core.safety import UnsafeValueError, dvc_stage_item
+from pipeline.study.studies import configure_study, study_dvc_yaml
 
 # small synthetic renders: the synth stage runs for real in seconds
 TINY = ["rig.width=320", "rig.height=240", "rig.focal_px=250", "synth.calibration_frames=10",

@@ -188,7 +188,7 @@ def test_caliscope_timestamps_are_read():
 def _study(tmp_path, rig, points, mode="check", stamps=None):
     from pipeline.config import validate
     from pipeline.io import formats
-    from pipeline.study import StudyPaths
+    from pipeline.study.paths import StudyPaths
     cfg = validate({"study": {"data_dir": str(tmp_path / "data"), "results_dir": str(tmp_path / "results"),
                               "sessions": {"s1": {"subject": "R01"}}, "trials": {"t1": {"session": "s1"}}},
                     "triangulation": {"refine": "none"}, "sync": {"mode": mode}}, "test")
@@ -259,7 +259,7 @@ def test_stage_on_a_still_person_says_what_timing_needs(tmp_path, fine, rig):
 
 
 def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig):
-    from pipeline.errors import RunlabError
+    from pipeline.core.errors import RunlabError
     from pipeline.stages.sync import sync_trial
     t = np.arange(300) / FPS
     stamps = "camera,frame,time_s\n" + "".join(

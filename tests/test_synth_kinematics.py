@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import RunnerConfig
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 
 SIDES = ("left", "right")

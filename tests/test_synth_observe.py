@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
-from pipeline.geometry import Camera, project
-from pipeline.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
+from pipeline.core.geometry import Camera, project
+from pipeline.core.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import OCCLUDED_SCORE_MEAN, observe, observe_with_truth
 from pipeline.synth.rig import make_rig

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import ConfigError, RigConfig, SyntheticNoiseConfig, compose
-from pipeline.geometry import project
-from pipeline.skeleton import INDEX
+from pipeline.core.geometry import project
+from pipeline.core.skeleton import INDEX
 from pipeline.synth import detector_errors as real
 from pipeline.synth.observe import observe, observe_with_truth
 from pipeline.synth.rig import make_rig

@@ -9,12 +9,12 @@ import pytest
 from scipy import stats
 
 from pipeline.config import ConfigError, RigConfig, SyntheticNoiseConfig, compose
-from pipeline.geometry import rotation_angle_deg
-from pipeline.skeleton import INDEX, LEFT_RIGHT_SWAP
+from pipeline.core.geometry import rotation_angle_deg
+from pipeline.core.skeleton import INDEX, LEFT_RIGHT_SWAP
 from pipeline.synth import detector_errors as real
 from pipeline.synth.observe import far_side_mask, observe, observe_with_truth
 from pipeline.synth.rig import make_rig
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.dlt import triangulate_dlt
 
 CLEAN = SyntheticNoiseConfig(pixel_sigma=0.0)
 

@@ -11,11 +11,11 @@ import pytest
 from omegaconf import OmegaConf
 
 from pipeline.config import ConfigError, RunnerConfig, compose, validate
-from pipeline.geometry import project
+from pipeline.core.geometry import project
 from pipeline.io import formats
 from pipeline.io.exports import write_trc
 from pipeline.io.import3d import load_3d
-from pipeline.skeleton import INDEX, KEYPOINTS
+from pipeline.core.skeleton import INDEX, KEYPOINTS
 from pipeline.synth.detector import detect_synthetic
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.real_motion import motion_truth, resample

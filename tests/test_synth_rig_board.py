@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
-from pipeline.geometry import camera_coordinates, project, undistort_to_normalized
+from pipeline.core.geometry import camera_coordinates, project, undistort_to_normalized
 from pipeline.synth.board_video import (LENS_FILL, LENS_TILT_DEG, BoardTexture, background,
                                         calibration_board_poses, floor_pose, held_pose,
                                         lens_board_poses, pixel_rays, render_frame)

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import (RejectionMode, RunnerConfig, SyntheticNoiseConfig,
                              TriangulationConfig, TriangulationRefine)
-from pipeline.skeleton import INDEX, LEFT_RIGHT_SWAP
+from pipeline.core.skeleton import INDEX, LEFT_RIGHT_SWAP
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.triangulation import linear
@@ -191,7 +191,7 @@ def test_camera_far_off_the_others_is_named():
 
 
 def test_two_camera_rig_and_nan_scores_triangulate_with_named_warning(rig, run_3s, run_3s_outliers):
-    from pipeline.triangulation.report import triangulation_qa
+    from pipeline.triangulation.qa import triangulation_qa
     obs = run_3s_outliers.keypoints[:2].copy()
     obs[0, :10, :, 2] = np.nan                                           # NaN scores: no view
     result = triangulate_recording(obs, rig[:2], FPS, DEFAULT)

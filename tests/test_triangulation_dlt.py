@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.geometry import Camera, look_at, project
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.geometry import Camera, look_at, project
+from pipeline.core.dlt import triangulate_dlt
 
 DISTORTION = [-0.12, 0.08, 0.0005, -0.0004, -0.01]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.triangulation.identity import TRUNK, other_person, runner_track
 
 FPS = 120.0

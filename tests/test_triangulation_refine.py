@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import SyntheticNoiseConfig, TriangulationConfig, TriangulationRefine
-from pipeline.skeleton import BONES, INDEX
+from pipeline.core.skeleton import BONES, INDEX
 from pipeline.synth.observe import observe_with_truth
 from pipeline.triangulation.filtering import despike, fill_gaps
 from pipeline.triangulation.refine import refine_trajectories

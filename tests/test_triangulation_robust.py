@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from pipeline.config import SyntheticNoiseConfig
-from pipeline.geometry import Camera, look_at, project
-from pipeline.skeleton import LEFT_RIGHT_SWAP
+from pipeline.core.geometry import Camera, look_at, project
+from pipeline.core.skeleton import LEFT_RIGHT_SWAP
 from pipeline.synth.observe import observe_with_truth
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation import jit

@@ -3,9 +3,9 @@ scatter of the real DLT triangulation under known pixel noise (Monte Carlo)."""
 import numpy as np
 
 from pipeline.config import RigConfig
-from pipeline.geometry import project
+from pipeline.core.geometry import project
 from pipeline.synth.rig import make_rig
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.triangulation.uncertainty import predicted_sd
 
 CAMERAS = make_rig(RigConfig())

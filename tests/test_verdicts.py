@@ -15,7 +15,7 @@ from pipeline.stages.analyze import trial_evidence
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
-from pipeline.triangulation.report import triangulation_qa
+from pipeline.triangulation.qa import triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 
 FPS = 120.0

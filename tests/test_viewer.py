@@ -9,12 +9,12 @@ import re
 
 import numpy as np
 
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import Points3D
 from pipeline.report.viewer import NO_VALUE, THREE_VERSION, VENDOR, classic_three, page_data, write_viewer
 from pipeline.report.viewer_data import (GAP_FILLED, MEASURED, MISSING, PUT_BACK, camera_outline,
                                          gather_viewer_data, point_status)
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
 
 def _points3d(n_frames: int = 40, seed: int = 0) -> Points3D:

@@ -28,11 +28,11 @@ from pipeline.report.media import render_media
 from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.report.viewer import write_viewer
 from pipeline.report.viewer_data import gather_viewer_data
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.trial_video import write_trial_videos
-from pipeline.triangulation.report import triangulation_qa
+from pipeline.triangulation.qa import triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 from pipeline.triangulation.uncertainty import predicted_sd
 from scenes.report import FORWARD, small_rig

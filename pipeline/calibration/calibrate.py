@@ -38,7 +38,7 @@ from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
-from pipeline.geometry import Camera, project, to_homogeneous, transform_rig
+from pipeline.core.geometry import Camera, project, to_homogeneous, transform_rig
 
 
 # Lens models fitted from the calibration videos themselves (`intrinsics.source = board`)

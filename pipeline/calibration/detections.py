@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 MIN_VIEW_CORNERS = 8        # fewer corners give poorly conditioned board poses
 

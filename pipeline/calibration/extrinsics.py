@@ -16,8 +16,8 @@ from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.bundle import adjust, initial_board_poses
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
-from pipeline.geometry import Camera
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.geometry import Camera
+from pipeline.core.dlt import triangulate_dlt
 
 
 def board_views(cameras: list[Camera], detections: list[VideoDetections], frames: np.ndarray,

@@ -8,7 +8,7 @@ from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.bundle import lens_terms
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.config import MIN_LENS_FRAMES
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 
 # 100 iterations to 1e-9: the same K and distortion to 0.001 px as (200, 1e-12), in a third
 # of the time (measured on the synthetic rig).

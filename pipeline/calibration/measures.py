@@ -10,7 +10,7 @@ import numpy as np
 from pipeline.calibration.board import board_corners_3d, square_length
 from pipeline.calibration.detect import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
+from pipeline.core.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
 
 COVERAGE_GRID = (8, 6)      # image cells across x, y; a cell counts once a corner fell in it
 

@@ -19,7 +19,7 @@ from pipeline.calibration.detect import (MAX_WORKERS, CalibrationError, VideoDet
                                          detect_video, usable_views)
 from pipeline.calibration.intrinsics import calibrate_intrinsics
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource, lens_board_config
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import FormatError
 from pipeline.io.interop import read_any_calibration
 

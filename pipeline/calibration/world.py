@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.calibration.board import board_center, board_corners_3d
 from pipeline.calibration.detect import CalibrationError, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.geometry import Camera, rigid_transform, to_homogeneous, transform_rig
+from pipeline.core.geometry import Camera, rigid_transform, to_homogeneous, transform_rig
 
 WORLD_FROM_BOARD_AXES = np.diag([1.0, -1.0, -1.0])
 MIN_FLOOR_CORNERS = 6

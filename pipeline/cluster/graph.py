@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 if TYPE_CHECKING:
     from dvc.repo import Repo

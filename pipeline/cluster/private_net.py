@@ -22,7 +22,7 @@ import struct
 import threading
 from pathlib import Path
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 
 UP = np.array([0.0, 0.0, 1.0])
 SIDES = ("left", "right")

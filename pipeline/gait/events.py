@@ -45,7 +45,7 @@ from scipy.signal import butter, filtfilt
 
 from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES, UP, keypoint
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 
 FOOT = ("heel", "big_toe")
 ALIGN_EXTRA = ("ankle", "small_toe")

@@ -24,7 +24,7 @@ from pipeline.gait.events import (TOE_TIP_AHEAD_M, detect_events, detect_screene
 from pipeline.gait.observation import (gaps, observation_summary, observed_cadence,
                                        observed_frames, split_strides_at_gaps)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.skeleton import N_KEYPOINTS
+from pipeline.core.skeleton import N_KEYPOINTS
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {

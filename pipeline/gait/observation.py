@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.gait.angles import SIDES
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 
 MAX_UNOBSERVED_S = 0.05          # the event detector's linear bridging (events.FILL_GAP_S)
 SPANNING = ("stride_time_ms", "stride_length_m", "flight_time_ms")

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 STAGING = ".staging-"        # <parent>/.<first target name>.staging-<pid>@<host>-XXXX
 RETIRED = ".retired-"        # <parent>/.<target name>.retired-XXXX (the previous version, briefly)

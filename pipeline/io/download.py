@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.io.hashing import sha256 as file_sha256
 
 CHUNK = 1 << 20

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import toml
 
-from pipeline.errors import RunlabError
-from pipeline.geometry import Camera
+from pipeline.core.errors import RunlabError
+from pipeline.core.geometry import Camera
 from pipeline.io.atomic import atomic_path, write_text
 from pipeline.io.calibration_kinds import FORMAT_OF, identify
-from pipeline.skeleton import KEYPOINTS, SKELETON_ID
+from pipeline.core.skeleton import KEYPOINTS, SKELETON_ID
 
 SCHEMA_VERSION = 1
 

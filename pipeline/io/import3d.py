@@ -24,7 +24,7 @@ import numpy as np
 
 from pipeline.io.markerset import MarkerSet, MarkerSetError, apply_markerset, by_name, load_markerset
 from pipeline.io.mocap import MarkerData, ReferenceEvent, UnitsError, UpAxisError, read_markers
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
 UPPER = ("left_shoulder", "right_shoulder", "neck", "left_hip", "right_hip", "hip")
 FEET = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")

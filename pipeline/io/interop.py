@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import toml
 
-from pipeline.geometry import Camera, matrix_to_rodrigues
+from pipeline.core.geometry import Camera, matrix_to_rodrigues
 from pipeline.io.calibration_kinds import (ANIPOSE, CALISCOPE, CALISCOPE_2023,
                                           FORMAT_OF, POSE2SIM, RUNLAB, identify)
 from pipeline.io.calibration_kinds import camera_tables as _camera_tables

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.io.joint_centres import functional_centre, harrington_hip_centres
-from pipeline.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
 
 MARKERSET_DIR = Path(__file__).resolve().parents[2] / "conf" / "markerset"
 RECIPES = ("midpoint", "offset", "harrington", "functional")

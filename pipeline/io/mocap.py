@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 UNIT_SCALE = {"mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3, "cm": 1e-2,
               "m": 1.0, "meters": 1.0, "metres": 1.0}

@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.io.atomic import OutputError, atomic_path
 
 

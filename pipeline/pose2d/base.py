@@ -4,7 +4,7 @@ A backend turns ONE camera's frames (an iterator of BGR uint8 arrays) into, per 
 list of candidate people it found (`list[Person]`, possibly empty). Backends never choose the
 runner: `select_runner` / `select_runners` do, with the documented rule in `PersonSelectionConfig`.
 The result per camera is an array (F, 26, 3) [x px, y px, score] in the canonical order of
-`pipeline.skeleton`, with NaN, NaN, 0 wherever nobody (or no keypoint) was detected: an
+`pipeline.core.skeleton`, with NaN, NaN, 0 wherever nobody (or no keypoint) was detected: an
 explicit gap, never zeros.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Optional, Protocol, Sequence, Union
 import numpy as np
 
 from pipeline.config import PersonSelectionConfig
-from pipeline.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
 
 Source = int | tuple[int, ...]
 
@@ -93,7 +93,7 @@ class PoseBackend(Protocol):
 def detect_video(backend: PoseBackend, path: Union[Path, str], desc: Optional[str] = None) -> list[list[Person]]:
     """Run a backend over one video (streaming decode, progress bar on a terminal)."""
     from pipeline.io.video import iter_frames, probe
-    from pipeline.progress import progress
+    from pipeline.core.progress import progress
     info = probe(path)
     frames = progress(iter_frames(path), desc=desc or f"{backend.name} {Path(path).name}",
                       total=info.n_frames)
@@ -118,7 +118,7 @@ def detect_cameras(backend: PoseBackend, videos: Sequence[Union[Path, str]],
     `detect_cameras` gets all videos decoded in lockstep (one progress bar for all cameras);
     any other runs `detect_video` camera after camera (one progress bar each)."""
     from pipeline.io.video import probe
-    from pipeline.progress import progress
+    from pipeline.core.progress import progress
     if not videos:
         return []
     names = list(names) if names is not None else [Path(v).stem for v in videos]
@@ -274,8 +274,8 @@ def select_runner(candidates: Sequence[Sequence[Person]], config: PersonSelectio
 def _reprojection_cost(points: np.ndarray, cameras, min_score: float) -> np.ndarray:
     """points (C, N, K, 3) -> (N,) mean over cameras of the per-camera mean reprojection error
     of the keypoints triangulated from all cameras (inf where fewer than 2 cameras / points)."""
-    from pipeline.geometry import project
-    from pipeline.dlt import triangulate_dlt
+    from pipeline.core.geometry import project
+    from pipeline.core.dlt import triangulate_dlt
     tri = triangulate_dlt(points, cameras, min_score=min_score, min_views=2)
     errors = []
     for c, cam in enumerate(cameras):
@@ -297,7 +297,7 @@ def select_runners(candidates: Sequence[Sequence[Sequence[Person]]], cameras=Non
     """All cameras of one recording: (C, F, 26, 3).
 
     candidates[c][f] = the candidate people of camera c in frame f. Each camera is tracked by
-    `select_track`; with `cameras` (list of pipeline.geometry.Camera, same order), the
+    `select_track`; with `cameras` (list of pipeline.core.geometry.Camera, same order), the
     cross-view check of PersonSelectionConfig then corrects frames whose tracked combination is
     geometrically inconsistent.
     """

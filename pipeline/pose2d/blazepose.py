@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.pose2d.base import KeypointMapping, Person
 
 # BlazePose landmark indices (mediapipe.solutions.pose.PoseLandmark)

@@ -16,7 +16,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.io.hashing import sha256 as file_sha256
 
 # Training-state classes OpenMMLab writes into checkpoints; read as TrainingRecord.

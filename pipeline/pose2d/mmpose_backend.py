@@ -46,13 +46,13 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, read_checkpoint,  # noqa: F401
                                          shipped_config_dir, verify_checkpoint)
 from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
 from pipeline.pose2d.model_zoo import MODELS
 from pipeline.pose2d.box_choice import choose_box
-from pipeline.skeleton import KEYPOINTS
+from pipeline.core.skeleton import KEYPOINTS
 
 log = logging.getLogger(__name__)
 

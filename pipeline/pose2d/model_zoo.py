@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 UPSTREAM_BASE = "https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/"
 _BODY8 = "configs/body_2d_keypoint/rtmpose/body8/"

@@ -13,7 +13,7 @@ from typing import Iterator, Union
 
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.pose2d.base import KeypointMapping, Person
 
 # BODY_25B: 0 Nose, 1 LEye, 2 REye, 3 LEar, 4 REar, 5 LShoulder, 6 RShoulder, 7 LElbow,

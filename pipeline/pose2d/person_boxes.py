@@ -22,7 +22,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.pose2d.box_choice import choose_box  # noqa: F401  (re-exported)
 
 _GRAPH = """

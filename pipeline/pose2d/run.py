@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.video import VideoError
 from pipeline.pose2d.base import PoseBackend, detect_cameras, select_runners
 

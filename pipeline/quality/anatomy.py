@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 
 MIN_DROP_M = 0.05
 MAX_SIDE_RATIO = 1.5

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.skeleton import KEYPOINTS
+from pipeline.core.skeleton import KEYPOINTS
 
 
 @dataclass(frozen=True)

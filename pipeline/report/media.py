@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.video import VideoError
 from pipeline.report.overlay import VIDEO_FORMATS, overlay_video
 from pipeline.report.trial_report import TrialMedia

@@ -19,11 +19,11 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 
-from pipeline.geometry import Camera, project
+from pipeline.core.geometry import Camera, project
 from pipeline.io.atomic import atomic_path
 from pipeline.io.video import VideoError, iter_frames, probe, write_image
-from pipeline.progress import progress
-from pipeline.skeleton import BONES, INDEX
+from pipeline.core.progress import progress
+from pipeline.core.skeleton import BONES, INDEX
 
 # format -> (fourcc, file suffix)
 VIDEO_FORMATS = {"webm": ("VP80", ".webm"), "mp4": ("mp4v", ".mp4")}

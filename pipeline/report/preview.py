@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from pipeline.io.video import iter_frames, write_image
-from pipeline.skeleton import BONES, INDEX
+from pipeline.core.skeleton import BONES, INDEX
 
 LEFT, RIGHT, CENTRE = (255, 128, 0), (0, 0, 255), (0, 200, 0)  # BGR: left blue, right red
 

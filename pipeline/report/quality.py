@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 from pipeline.quality.detection import DetectionSummary, TriangulationSummary
-from pipeline.skeleton import KEYPOINTS
+from pipeline.core.skeleton import KEYPOINTS
 from pipeline.sync.result import SyncResult
 
 VERDICT_CLASS = {"pass": "ok", "warn": "warn", "fail": "bad"}

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.geometry import Camera
-from pipeline.skeleton import BONES, INDEX, KEYPOINTS
+from pipeline.core.geometry import Camera
+from pipeline.core.skeleton import BONES, INDEX, KEYPOINTS
 
 MISSING, MEASURED, GAP_FILLED, PUT_BACK = 0, 1, 2, 3
 STATUS_NAMES = ("missing", "measured", "gap-filled", "put back by the evidence check")

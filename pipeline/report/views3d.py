@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.gait.angles import SIDES, body_axes, hip_centre
 from pipeline.io.video import write_image
-from pipeline.progress import progress
+from pipeline.core.progress import progress
 from pipeline.report.overlay import BONE_COLOURS, draw_projected, open_video
 
 PANEL_M = 2.0                      # metres shown across a panel's width

@@ -20,7 +20,7 @@ from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.sync.result import read_sync_result
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 
 def run(cfg: Config, trial: Optional[str] = None) -> None:

@@ -10,12 +10,12 @@ from pipeline.calibration.quality import CalibrationQuality
 from pipeline.report.calibration_report import quality_html
 from pipeline.io.atomic import write_text
 from pipeline.config import Config
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.io import formats
 from pipeline.io.video import probe_synchronized
 from pipeline.stages.calibration_use import ACCEPTED, REJECTED, calibration_id
 from pipeline.stages.common import log, reproducible, session_names
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 
 class CalibrationGateError(RunlabError):

@@ -23,7 +23,7 @@ from pipeline.io import formats
 from pipeline.io.formats import Calibration, FormatError
 from pipeline.io.video import VideoError, VideoInfo
 from pipeline.stages.common import log
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 ACCEPTED, REJECTED = "accepted", "rejected"
 # Image sizes differing by at most this many pixels per side (a 1080-wide video against a

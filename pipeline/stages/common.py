@@ -9,7 +9,7 @@ from typing import Optional
 from pipeline.config import Config
 from pipeline.io.atomic import remove_dead_staging
 from pipeline.io.formats import Calibration, FormatError
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 log = logging.getLogger("runlab")
 

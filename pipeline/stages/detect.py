@@ -15,7 +15,7 @@ from pipeline.synth.detector import detect_synthetic
 from pipeline.report.preview import write_previews
 from pipeline.stages.calibration_use import check_image_sizes, load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 
 FPS_TOLERANCE = 0.01      # 29.97 vs 30 passes; 60 vs 120 does not

@@ -14,14 +14,14 @@ from typing import Optional
 import numpy as np
 
 from pipeline.config import Config
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.gait.series import angle_series
 from pipeline.io import formats
 from pipeline.io.bvh import write_bvh
 from pipeline.io.exports import write_c3d, write_mot, write_trc_segments
 from pipeline.stages.common import log, trial_names
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 EXPORT_FORMATS = ("trc", "mot", "c3d", "bvh")
 LABELS = {"trc": "TRC for OpenSim", "mot": "joint angles (.mot)", "c3d": "C3D with gait events",

@@ -13,9 +13,9 @@ from pipeline.io.atomic import staged
 from pipeline.io.exports import write_csv_points
 from pipeline.io.grf import force_plate_events
 from pipeline.io.import3d import load_3d, reference_events, to_points3d
-from pipeline.skeleton import KEYPOINTS
+from pipeline.core.skeleton import KEYPOINTS
 from pipeline.stages.common import log
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 
 
 def run(cfg: Config, trial: Optional[str] = None, file: Optional[str] = None,

@@ -25,9 +25,9 @@ from pipeline.report.viewer_data import gather_viewer_data
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
 from pipeline.stages.export import LABELS, write_exports
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from pipeline.sync.result import read_sync_result
-from pipeline.triangulation.report import measured_share
+from pipeline.triangulation.qa import measured_share
 
 
 def run(cfg: Config) -> None:

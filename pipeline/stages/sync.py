@@ -10,7 +10,7 @@ from pipeline.config import Config, SyncMode
 from pipeline.io import formats
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from pipeline.sync.estimate import MIN_FRAMES, SyncTooShort, estimate_offsets
 from pipeline.sync.result import (SyncResult, off_result, sync_result, unmeasured_result,
                                   write_sync_result)

@@ -12,7 +12,7 @@ from pipeline.gait.metrics import analyze_trial
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.stages.common import log
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from pipeline.synth.board_video import write_calibration_videos, write_lens_videos
 from pipeline.io.grf import force_plate_events
 from pipeline.io.import3d import load_3d

@@ -12,10 +12,10 @@ from pipeline.io.atomic import staged
 from pipeline.io.exports import write_c3d, write_csv_points, write_trc
 from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import check_camera_set, log, trial_names
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from pipeline.sync.result import read_sync_result
 from pipeline.sync.shift import shift_keypoints
-from pipeline.triangulation.report import measured_share, triangulation_qa
+from pipeline.triangulation.qa import measured_share, triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 from pipeline.triangulation.uncertainty import predicted_sd
 

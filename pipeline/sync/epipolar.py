@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.geometry import Camera, undistort_to_normalized
+from pipeline.core.geometry import Camera, undistort_to_normalized
 
 
 def normalized_observations(points2d: np.ndarray, cameras: list[Camera],

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.geometry import Camera
-from pipeline.skeleton import without_face_from_behind
+from pipeline.core.geometry import Camera
+from pipeline.core.skeleton import without_face_from_behind
 from pipeline.sync.epipolar import Pair, interpolate, normalized_observations
 
 MIN_FRAMES = 40             # frames the cameras must share at the largest lag searched

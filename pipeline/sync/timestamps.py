@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 DROP_FACTOR = 1.5
 OURS = ("camera", "frame", "time_s")

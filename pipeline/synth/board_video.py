@@ -19,10 +19,10 @@ import numpy as np
 
 from pipeline.calibration.board import board_center, make_board, square_length
 from pipeline.config import BoardConfig, CalibrationConfig, SynthConfig
-from pipeline.geometry import (Camera, look_at, optical_axis_angle_deg, project,
+from pipeline.core.geometry import (Camera, look_at, optical_axis_angle_deg, project,
                                undistort_to_normalized)
 from pipeline.io.video import video_writer
-from pipeline.progress import progress
+from pipeline.core.progress import progress
 
 TEXTURE_PX_PER_SQUARE = 160     # finest level: ~2 texels per pixel for the closest boards
 MARGIN_SQUARES = 0.5            # white border printed around the square grid

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.geometry import Camera, rodrigues_to_matrix
-from pipeline.skeleton import INDEX, KEYPOINTS
+from pipeline.core.geometry import Camera, rodrigues_to_matrix
+from pipeline.core.skeleton import INDEX, KEYPOINTS
 
 STREAM_BIAS, STREAM_OFFSET, STREAM_CALIBRATION = 1001, 1002, 1003   # per study
 STREAM_TAILS, STREAM_BURSTS, STREAM_HIDDEN = 2001, 2002, 2003        # per trial

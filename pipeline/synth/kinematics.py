@@ -39,8 +39,8 @@ from scipy.interpolate import CubicHermiteSpline
 from scipy.optimize import brentq
 
 from pipeline.config import RunnerConfig
-from pipeline.errors import RunlabError
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.errors import RunlabError
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth import running_curves as rc
 from pipeline.synth.body import (BIG_TOE, FOOT_KEYPOINTS, HEEL, LATERAL_SIGN, SIDES, Body,
                                  foot_offsets, leg_vertical_reach, pitch_for_clearance, segment,

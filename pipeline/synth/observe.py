@@ -56,8 +56,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import SyntheticNoiseConfig
-from pipeline.geometry import Camera, project
-from pipeline.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
+from pipeline.core.geometry import Camera, project
+from pipeline.core.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
 from pipeline.synth import detector_errors as real
 
 BETA_CONCENTRATION = 20.0

@@ -39,7 +39,7 @@ def resample(points: np.ndarray, fps_in: float, fps_out: float, duration_s: floa
 
 def placement(points: np.ndarray, locomotion: str) -> np.ndarray:
     """The horizontal shift (3,) that puts the runner in the capture volume (module doc)."""
-    from pipeline.skeleton import INDEX
+    from pipeline.core.skeleton import INDEX
 
     pelvis = np.nanmean(points[:, [INDEX["left_hip"], INDEX["right_hip"]]], axis=1)
     seen = np.nonzero(np.isfinite(pelvis).all(axis=1))[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.config import RigConfig
-from pipeline.geometry import Camera, look_at
+from pipeline.core.geometry import Camera, look_at
 
 AIM_POINT = np.array([0.0, 0.0, 0.8])   # about the runner's pelvis height, metres
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.geometry import Camera, camera_coordinates, project, undistort_to_normalized
+from pipeline.core.geometry import Camera, camera_coordinates, project, undistort_to_normalized
 from pipeline.io.video import video_writer
-from pipeline.progress import progress
-from pipeline.skeleton import BONES, INDEX
+from pipeline.core.progress import progress
+from pipeline.core.skeleton import BONES, INDEX
 
 BACKGROUND_GREY = 120
 FLOOR_GREY = 95

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.skeleton import INDEX
+from pipeline.core.skeleton import INDEX
 
 # Distance runners lean the trunk forward a few degrees (Novacheck 1998).
 TRUNK_LEAN_DEG = 8.0

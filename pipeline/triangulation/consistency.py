@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.geometry import Camera, project
-from pipeline.skeleton import relabel_swapped
+from pipeline.core.geometry import Camera, project
+from pipeline.core.skeleton import relabel_swapped
 
 MIN_FRAMES_PER_KEYPOINT = 30     # a median over fewer frames is the detector's noise, not a bias
 MIN_KEYPOINTS = 4                # keypoints with enough frames for a camera's figure

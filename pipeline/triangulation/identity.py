@@ -26,8 +26,8 @@ import warnings
 
 import numpy as np
 
-from pipeline.geometry import Camera
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.geometry import Camera
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.triangulation import linear
 
 TRUNK = [INDEX[k] for k in ("neck", "left_shoulder", "right_shoulder", "hip", "left_hip",

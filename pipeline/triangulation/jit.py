@@ -72,7 +72,7 @@ def warm_up() -> float:
     """Compile (or load) every kernel on a tiny problem; returns the seconds it took. After it,
     the auto policy uses the kernels for any size in this process."""
     global _WARM
-    from pipeline.geometry import Camera, look_at
+    from pipeline.core.geometry import Camera, look_at
     t0 = time.perf_counter()
     k = _kernels()
     if k is None:

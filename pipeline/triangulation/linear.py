@@ -1,6 +1,6 @@
 """Fast numeric core of robust triangulation: undistortion, normal equations, closed-form solve.
 
-Why not the batched SVD of `pipeline/dlt.py`: LAPACK on millions of tiny 8x4 systems spends its time in
+Why not the batched SVD of `pipeline/core/dlt.py`: LAPACK on millions of tiny 8x4 systems spends its time in
 per-matrix overhead (~90k points/s). The same solution comes out of the 4x4 normal matrix
 M = A^T A, whose smallest eigenvector is the right singular vector of A:
 - M is assembled for all points by ONE matrix product. A view contributes
@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 
 INVERSE_ITERATIONS = 2
 CHUNK = 8192                  # points per work item: (C, CHUNK) rows of 64 kB stay in L2

@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solveh_banded
 
-from pipeline.geometry import Camera
-from pipeline.skeleton import BONES, INDEX, N_KEYPOINTS, relabel_swapped
+from pipeline.core.geometry import Camera
+from pipeline.core.skeleton import BONES, INDEX, N_KEYPOINTS, relabel_swapped
 from pipeline.triangulation import linear
 
 PIXEL_SIGMA = 1.0           # px: reprojection residual scale (unit score)

@@ -6,7 +6,7 @@ Plain DLT spreads one 80 px error over the point (centimetres in 3D).
 
 Steps (numeric core in `linear.py`, swap test in `swaps.py`):
 1. Undistort and solve every point with all its views (closed-form 4x4 normal equations; the
-   SVD DLT of `pipeline/dlt.py` to ~1e-11 m, and aniposelib's `triangulate` when scores are 1).
+   SVD DLT of `pipeline/core/dlt.py` to ~1e-11 m, and aniposelib's `triangulate` when scores are 1).
 2. Optionally repair per-view L/R swaps on frames whose lateral keypoints disagree.
 3. Points whose worst used view is off by more than `max_reprojection_px` are re-solved without
    1, then 2, ... up to `max_dropped_views` views: every subset of that size is evaluated at
@@ -33,12 +33,12 @@ from itertools import combinations
 
 import numpy as np
 
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import Points3D
-from pipeline.skeleton import LEFT_RIGHT_SWAP
+from pipeline.core.skeleton import LEFT_RIGHT_SWAP
 from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
-from pipeline.dlt import check_observations
+from pipeline.core.dlt import check_observations
 from pipeline.triangulation.scale import ScaleRule, estimate_scale, fixed_scale
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
 

@@ -11,11 +11,11 @@ import numpy as np
 
 from pipeline.config import (RejectionMode, TriangulationConfig, TriangulationMethod,
                              TriangulationRefine)
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import Points3D
-from pipeline.skeleton import relabel_swapped
+from pipeline.core.skeleton import relabel_swapped
 from pipeline.triangulation import linear
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.triangulation.evidence import hold_to_evidence
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.identity import other_person, other_person_views, runner_track

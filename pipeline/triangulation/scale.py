@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
 MIN_VIEWS_FOR_SCALE = 3        # a 2-view point splits one disagreement over both views
 MIN_SAMPLES = 50               # errors per pool for a median and MAD worth the name

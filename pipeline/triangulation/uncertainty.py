@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.geometry import Camera, camera_coordinates, distort_normalized
+from pipeline.core.geometry import Camera, camera_coordinates, distort_normalized
 
 STEP = 1e-6        # finite-difference step of the lens distortion's Jacobian (normalized units)
 

@@ -3,11 +3,11 @@ runner seen through the 4-camera rig and triangulated (events and metrics agains
 import numpy as np
 
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
-from pipeline.skeleton import INDEX, N_KEYPOINTS
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
-from pipeline.dlt import triangulate_dlt
+from pipeline.core.dlt import triangulate_dlt
 
 FPS = 120.0
 STRIDE_FRAMES = 84          # 0.7 s stride: 171 steps/min

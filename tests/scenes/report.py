@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.config import (RigConfig, RunnerConfig, SyntheticNoiseConfig, ThresholdsConfig,
                              TriangulationConfig)
 from pipeline.gait.metrics import TrialAnalysis, analyze_trial
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig

@@ -1,4 +1,4 @@
-"""A two-trial study on the study layout (pipeline/study.py) holding what synth, calibrate,
+"""A two-trial study on the study layout (pipeline/study/paths.py) holding what synth, calibrate,
 detect, triangulate and analyze leave on disk, from the report scene's small trials."""
 import shutil
 
@@ -7,7 +7,7 @@ import numpy as np
 from pipeline.config import validate
 from pipeline.gait.compare import headline_metrics
 from pipeline.io import formats
-from pipeline.study import StudyPaths
+from pipeline.study.paths import StudyPaths
 from scenes.report import small_trial
 
 

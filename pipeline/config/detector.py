@@ -1,5 +1,5 @@
 """The detector's configuration schema (the `detector` group): which 2D backend runs and its
-settings. Part of pipeline/config.py's typed configuration, kept in its own module for size;
+settings. Part of pipeline/config/schema.py's typed configuration, kept in its own module for size;
 import it from pipeline.config."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Optional
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 class DetectorBackend(str, Enum):
     synthetic = "synthetic"          # ground truth + noise model (synthetic studies)

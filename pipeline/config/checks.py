@@ -2,10 +2,10 @@
 ids. `config.validate` reports them all at once, each naming its key."""
 from __future__ import annotations
 
-from pipeline.config import (MIN_LENS_FRAMES, Config, DetectorBackend, DetectorConfig,
+from pipeline.config.schema import (MIN_LENS_FRAMES, Config, DetectorBackend, DetectorConfig,
                              IntrinsicsSource, PersonBoxes, StudyConfig, TriangulationConfig,
                              board_marker_problem)
-from pipeline.safety import NAME_PATTERN, NAME_RULE, name_problem
+from pipeline.core.safety import NAME_PATTERN, NAME_RULE, name_problem
 
 
 def value_problems(cfg: Config) -> list[str]:

@@ -22,7 +22,7 @@ Results (one folder per DVC stage output, so each stage owns exactly its folder)
 
 Session and trial ids are unique within a study; a trial belongs to one session and uses
 that session's calibration. Every id and camera name is checked as a plain name and every path
-built here lies inside data_dir or results_dir (pipeline/safety.py), whatever the config says.
+built here lies inside data_dir or results_dir (pipeline/core/safety.py), whatever the config says.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.config import Config, ConfigError
-from pipeline.safety import check_names, confined
+from pipeline.core.safety import check_names, confined
 
 
 @dataclass(frozen=True)

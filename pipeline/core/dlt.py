@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.geometry import Camera, project, undistort_to_normalized
+from pipeline.core.geometry import Camera, project, undistort_to_normalized
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def check_observations(points2d, cameras: list[Camera], min_views: int) -> np.nd
         raise ValueError(f"points2d holds {points2d.shape[0]} cameras but {len(cameras)} "
                          f"cameras were given")
     if not all(isinstance(c, Camera) for c in cameras):
-        raise ValueError("cameras must be pipeline.geometry.Camera objects")
+        raise ValueError("cameras must be pipeline.core.geometry.Camera objects")
     if min_views < 2:
         raise ValueError(f"min_views must be at least 2 (a point needs two rays), got {min_views}")
     return points2d

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
-from pipeline.errors import RunlabError
+from pipeline.core.errors import RunlabError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NAME_RULE = ("letters, digits, '_', '-' or '.', starting with a letter or digit, at most 64 "

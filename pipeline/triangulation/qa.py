@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import TriangulationConfig
-from pipeline.geometry import Camera
+from pipeline.core.geometry import Camera
 from pipeline.io.formats import Points3D, TriangulationQA
 from pipeline.triangulation.consistency import systematic_residual
 from pipeline.triangulation.run import lowpass_cutoff
