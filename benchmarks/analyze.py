@@ -5,6 +5,7 @@ stage runs it), and the time the triangulate stage spends predicting each point'
 (`sd_per_px`, 4 cameras, every view) for the same 60 s. No reference tool does this
 analysis, so the comparison is against the 5 s target for 60 s of data (issue #6).
 """
+
 from __future__ import annotations
 
 import time
@@ -17,7 +18,7 @@ from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.rig import make_rig
 from pipeline.triangulation.uncertainty import predicted_sd
 
-MAX_HEIGHT_SD_M = 0.002     # analysis.max_event_height_sd_mm default
+MAX_HEIGHT_SD_M = 0.002  # analysis.max_event_height_sd_mm default
 
 
 def main() -> None:
@@ -29,15 +30,31 @@ def main() -> None:
     height_sd = predicted_sd(points, cameras, views)[..., 2]
     dt_sd = time.perf_counter() - t0
     forward = np.array([1.0, 0, 0])
-    analyze_trial(points[:240], 120.0, forward, ThresholdsConfig(), height_sd=height_sd[:240],
-                  max_event_height_sd_m=MAX_HEIGHT_SD_M, toe_tip_ahead_m=0.0)  # warm-up
+    analyze_trial(
+        points[:240],
+        120.0,
+        forward,
+        ThresholdsConfig(),
+        height_sd=height_sd[:240],
+        max_event_height_sd_m=MAX_HEIGHT_SD_M,
+        toe_tip_ahead_m=0.0,
+    )  # warm-up
     t0 = time.perf_counter()
-    result = analyze_trial(points, 120.0, forward, ThresholdsConfig(), height_sd=height_sd,
-                           max_event_height_sd_m=MAX_HEIGHT_SD_M, toe_tip_ahead_m=0.0)
+    result = analyze_trial(
+        points,
+        120.0,
+        forward,
+        ThresholdsConfig(),
+        height_sd=height_sd,
+        max_event_height_sd_m=MAX_HEIGHT_SD_M,
+        toe_tip_ahead_m=0.0,
+    )
     dt = time.perf_counter() - t0
-    print(f"analyze: 60 s @ 120 fps ({len(points)} frames, {len(result.strides)} strides) | "
-          f"runlab {dt:.2f} s = {len(points) / dt:,.0f} frames/s | target 5 s | ratio {5.0 / dt:.1f}x "
-          f"under target | sd_per_px in triangulate {dt_sd:.2f} s")
+    print(
+        f"analyze: 60 s @ 120 fps ({len(points)} frames, {len(result.strides)} strides) | "
+        f"runlab {dt:.2f} s = {len(points) / dt:,.0f} frames/s | target 5 s | ratio {5.0 / dt:.1f}x "
+        f"under target | sd_per_px in triangulate {dt_sd:.2f} s"
+    )
 
 
 if __name__ == "__main__":

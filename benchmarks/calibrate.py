@@ -8,6 +8,7 @@ aniposelib's arbitrary frame compares fairly), plus our per-step times and each 
 centre error against the truth (ours is in the true world frame). `--videos DIR` keeps the
 rendered videos there and reuses them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,28 +56,41 @@ def main() -> None:
         ours = calibrate(videos, list(rig.cameras), board, calib)
         t_ours = time.perf_counter() - t0
         err_ours = worst_baseline_error_mm(np.array([c.center for c in ours.cameras]), true_centres)
-        centre_mm = [np.linalg.norm(c.center - t.center) * 1000 for c, t in zip(ours.cameras, truth)]
+        centre_mm = [
+            np.linalg.norm(c.center - t.center) * 1000 for c, t in zip(ours.cameras, truth)
+        ]
 
         group = CameraGroup.from_names(list(rig.cameras))
-        ani_board = CharucoBoard(board.squares_x, board.squares_y, board.square_length_m,
-                                 board.marker_length_m, marker_bits=4, dict_size=50)
+        ani_board = CharucoBoard(
+            board.squares_x,
+            board.squares_y,
+            board.square_length_m,
+            board.marker_length_m,
+            marker_bits=4,
+            dict_size=50,
+        )
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             group.calibrate_videos([[str(v)] for v in videos], ani_board, verbose=False)
         t_ani = time.perf_counter() - t0
-        centres = np.array([-cv_rot(c.get_rotation()).T @ c.get_translation() for c in group.cameras])
+        centres = np.array(
+            [-cv_rot(c.get_rotation()).T @ c.get_translation() for c in group.cameras]
+        )
         err_ani = worst_baseline_error_mm(centres, true_centres)
 
     n = len(videos)
     steps = ", ".join(f"{k} {v:.1f}" for k, v in ours.quality.timings_s.items())
-    print(f"calibrate: {n} cams x {calib.floor_frames + synth.calibration_frames} frames 1080p | "
-          f"runlab {t_ours:.1f} s ({steps}), worst baseline error {err_ours:.1f} mm, centres "
-          f"{' / '.join(f'{e:.1f}' for e in centre_mm)} mm | aniposelib calibrate_videos "
-          f"{t_ani:.1f} s, {err_ani:.1f} mm | ratio {t_ani / t_ours:.1f}x")
+    print(
+        f"calibrate: {n} cams x {calib.floor_frames + synth.calibration_frames} frames 1080p | "
+        f"runlab {t_ours:.1f} s ({steps}), worst baseline error {err_ours:.1f} mm, centres "
+        f"{' / '.join(f'{e:.1f}' for e in centre_mm)} mm | aniposelib calibrate_videos "
+        f"{t_ani:.1f} s, {err_ani:.1f} mm | ratio {t_ani / t_ours:.1f}x"
+    )
 
 
 def cv_rot(rvec) -> np.ndarray:
     import cv2
+
     return cv2.Rodrigues(np.asarray(rvec, float))[0]
 
 

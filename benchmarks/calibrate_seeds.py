@@ -11,6 +11,7 @@ in standard errors of the camera's own fit), and the quality gates' verdict (wit
 coverage, far/near ratio and shared-frames count of the pairs that could share views).
 `--videos DIR` keeps the videos in DIR/seed<N>/ and reuses them (rendering is most of the time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,12 +38,16 @@ def seed_errors(cameras, truth, quality, board: BoardConfig) -> dict:
     relative = np.linalg.norm(est @ R.T + t - true, axis=1) * 1000
     medians = [q["reprojection_median_px"] for q in quality["cameras"].values()]
     return {
-        "centre_mm": centre, "orientation_deg": orient,
+        "centre_mm": centre,
+        "orientation_deg": orient,
         "square_mm": quality["board_size"]["measured_square_mm"] - 1000 * board.square_length_m,
-        "world_deg": rotation_angle_deg(R, np.eye(3)), "relative_mm": float(relative.max()),
+        "world_deg": rotation_angle_deg(R, np.eye(3)),
+        "relative_mm": float(relative.max()),
         "reprojection_px": max(medians),
         "lens_refined": quality["bundle_adjustment"].get("lens_refined", False),
-        "lens_change_sd": max(quality["bundle_adjustment"].get("lens_change_max_sd", {0: 0}).values()),
+        "lens_change_sd": max(
+            quality["bundle_adjustment"].get("lens_change_max_sd", {0: 0}).values()
+        ),
     }
 
 
@@ -51,10 +56,15 @@ def gate_notes(quality: dict) -> str:
     range / shared-frames margins."""
     cams = quality["cameras"].values()
     worst = [g for g in quality["gates"] if g["verdict"] != "pass"]
-    shared = [g["value"] for g in quality["gates"] if g["name"].startswith("shared")
-              and "face each other" not in g["message"]]
-    text = (f" (coverage >= {min(c['board_coverage'] for c in cams):.2f}, far/near >= "
-            f"{min(c['far_near_ratio'] for c in cams):.2f}, neighbours share >= {min(shared)})")
+    shared = [
+        g["value"]
+        for g in quality["gates"]
+        if g["name"].startswith("shared") and "face each other" not in g["message"]
+    ]
+    text = (
+        f" (coverage >= {min(c['board_coverage'] for c in cams):.2f}, far/near >= "
+        f"{min(c['far_near_ratio'] for c in cams):.2f}, neighbours share >= {min(shared)})"
+    )
     return text + "".join(f"; {g['verdict']} {g['name']} {g['value']}" for g in worst)
 
 
@@ -77,14 +87,17 @@ def main() -> None:
             result = calibrate(videos, names, board, calib)
             e = seed_errors(result.cameras, truth, result.quality.to_dict(), board)
             c, o = np.argmax(e["centre_mm"]), np.argmax(e["orientation_deg"])
-            print(f"seed {seed}: centre {e['centre_mm'][c]:.2f} mm {names[c]} "
-                  f"({' / '.join(f'{x:.2f}' for x in e['centre_mm'])}) | orientation "
-                  f"{e['orientation_deg'][o]:.3f} deg {names[o]} | squares {e['square_mm']:+.3f} mm"
-                  f" | world {e['world_deg']:.3f} deg | relative {e['relative_mm']:.2f} mm | "
-                  f"reprojection <= {e['reprojection_px']:.3f} px | lenses refined in the bundle "
-                  f"adjustment: {'yes' if e['lens_refined'] else 'no'} (largest change "
-                  f"{e['lens_change_sd']:.1f} sd) | gates {result.quality.gates_verdict}"
-                  f"{gate_notes(result.quality.to_dict())}", flush=True)
+            print(
+                f"seed {seed}: centre {e['centre_mm'][c]:.2f} mm {names[c]} "
+                f"({' / '.join(f'{x:.2f}' for x in e['centre_mm'])}) | orientation "
+                f"{e['orientation_deg'][o]:.3f} deg {names[o]} | squares {e['square_mm']:+.3f} mm"
+                f" | world {e['world_deg']:.3f} deg | relative {e['relative_mm']:.2f} mm | "
+                f"reprojection <= {e['reprojection_px']:.3f} px | lenses refined in the bundle "
+                f"adjustment: {'yes' if e['lens_refined'] else 'no'} (largest change "
+                f"{e['lens_change_sd']:.1f} sd) | gates {result.quality.gates_verdict}"
+                f"{gate_notes(result.quality.to_dict())}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ per stage (the driver's judge/submit/record time and the result's latency; waiti
 Ray's queue for a free CPU is printed apart; Ray start not included)
 and the mean command time per stage kind (what docs/cluster.md projects from).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,16 @@ from test_cluster import OVERRIDES, STUDY  # noqa: E402  the tests' study, one d
 from pipeline.cli import configure  # noqa: E402
 
 BIN = Path(sys.executable).parent
-ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", OMP_NUM_THREADS="1",
-           GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@x.invalid", GIT_COMMITTER_NAME="bench",
-           GIT_COMMITTER_EMAIL="b@x.invalid", RAY_USAGE_STATS_ENABLED="0")
+ENV = dict(
+    os.environ,
+    PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    OMP_NUM_THREADS="1",
+    GIT_AUTHOR_NAME="bench",
+    GIT_AUTHOR_EMAIL="b@x.invalid",
+    GIT_COMMITTER_NAME="bench",
+    GIT_COMMITTER_EMAIL="b@x.invalid",
+    RAY_USAGE_STATS_ENABLED="0",
+)
 
 
 def _sh(cwd: Path, *argv: str) -> None:
@@ -43,8 +51,11 @@ def _lab(root: Path) -> Path:
     for name in ("dvc.yaml", "conf", "pipeline", ".dvc/config", ".dvcignore"):
         src, dst = REPO / name, lab / name
         dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
-         else shutil.copy(src, dst))
+        (
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            if src.is_dir()
+            else shutil.copy(src, dst)
+        )
     (lab / "conf" / "study" / "cl.yaml").write_text(STUDY)
     configure(str(lab / "conf"), str(lab / "params.yaml"), OVERRIDES)
     _sh(lab, "git", "init", "-q")
@@ -77,9 +88,11 @@ def main() -> None:
     overhead = sum(o.overhead for o in ran) / len(ran)
     queued = sum(o.queued for o in ran) / len(ran)
     kinds = " ".join(f"{k} {sum(v) / len(v):.1f}" for k, v in per_kind.items())
-    print(f"cluster repro: 16 stages after calibrate, 2 CPUs | serial dvc repro {serial:.1f} s | "
-          f"driver {summary.wall_seconds:.1f} s (incl. Ray start) | ratio {serial / summary.wall_seconds:.2f}x | "
-          f"overhead {overhead:.2f} s/stage (+ {queued:.2f} s queued for a CPU) | mean command s: {kinds}")
+    print(
+        f"cluster repro: 16 stages after calibrate, 2 CPUs | serial dvc repro {serial:.1f} s | "
+        f"driver {summary.wall_seconds:.1f} s (incl. Ray start) | ratio {serial / summary.wall_seconds:.2f}x | "
+        f"overhead {overhead:.2f} s/stage (+ {queued:.2f} s queued for a CPU) | mean command s: {kinds}"
+    )
 
 
 if __name__ == "__main__":

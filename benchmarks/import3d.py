@@ -8,6 +8,7 @@ Without ../shared: the parametric runner's 26 keypoints plus 34 shifted copies, 
 
     python benchmarks/import3d.py [--seconds 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,15 +23,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.config import RunnerConfig  # noqa: E402
+from pipeline.core.skeleton import KEYPOINTS  # noqa: E402
 from pipeline.io.exports import write_c3d, write_trc  # noqa: E402
 from pipeline.io.import3d import load_3d  # noqa: E402
 from pipeline.io.mocap import read_markers, read_trc  # noqa: E402
-from pipeline.core.skeleton import KEYPOINTS  # noqa: E402
 from pipeline.synth.kinematics import simulate_run  # noqa: E402
 
 FPS = 250.0
 N_MARKERS = 60
-SPRINT = Path(__file__).resolve().parents[1] / "../shared/data/running-mocap/sprinter-ja1/run0350cms.trc"
+SPRINT = (
+    Path(__file__).resolve().parents[1] / "../shared/data/running-mocap/sprinter-ja1/run0350cms.trc"
+)
 
 
 def markers(seconds: float) -> tuple[np.ndarray, list[str], str | None]:
@@ -38,7 +41,7 @@ def markers(seconds: float) -> tuple[np.ndarray, list[str], str | None]:
     n = int(seconds * FPS)
     if SPRINT.exists():
         data = read_trc(SPRINT)
-        base = data.points[:, :, [0, 2, 1]] * np.array([1.0, -1.0, 1.0])   # Y up -> Z up
+        base = data.points[:, :, [0, 2, 1]] * np.array([1.0, -1.0, 1.0])  # Y up -> Z up
         names, markerset = list(data.names), "sprinter_ja1"
     else:
         base = simulate_run(RunnerConfig(duration_s=4.0), FPS).points
@@ -47,8 +50,11 @@ def markers(seconds: float) -> tuple[np.ndarray, list[str], str | None]:
     points = np.concatenate([base] * reps)[:n]
     extra = N_MARKERS - points.shape[1]
     copies = points[:, :extra] + np.array([0.05, 0.0, 0.0])
-    return (np.concatenate([points, copies], axis=1),
-            names + [f"extra{i}" for i in range(extra)], markerset)
+    return (
+        np.concatenate([points, copies], axis=1),
+        names + [f"extra{i}" for i in range(extra)],
+        markerset,
+    )
 
 
 def timed(fn, *args):
@@ -72,10 +78,14 @@ def main() -> None:
             _, read_s = timed(read_markers, path)
             imported, total_s = timed(load_3d, path, markerset)
             assert imported.points.shape == (len(points), len(KEYPOINTS), 3)
-            parts.append(f"{fmt.upper()} read {read_s:.2f} s, import {total_s:.2f} s "
-                         f"({path.stat().st_size / 1e6:.0f} MB)")
-    print(f"import3d: {args.seconds:g} s at {FPS:g} Hz, {points.shape[1]} markers "
-          f"({markerset or 'keypoint names'}): " + "; ".join(parts))
+            parts.append(
+                f"{fmt.upper()} read {read_s:.2f} s, import {total_s:.2f} s "
+                f"({path.stat().st_size / 1e6:.0f} MB)"
+            )
+    print(
+        f"import3d: {args.seconds:g} s at {FPS:g} Hz, {points.shape[1]} markers "
+        f"({markerset or 'keypoint names'}): " + "; ".join(parts)
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Prints one line: frames/s per format at the default 640 px width. No reference t
 these overlays, so the ratio is WebM against plain mp4v encoding of the same frames (what
 playing in a browser costs).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -18,7 +19,7 @@ from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.rig import make_rig
 from pipeline.synth.trial_video import write_trial_videos
 
-FRAMES = 240   # the default report.overlay_max_frames
+FRAMES = 240  # the default report.overlay_max_frames
 
 
 def main() -> None:
@@ -31,13 +32,22 @@ def main() -> None:
         for fmt in ("webm", "mp4"):
             best = np.inf
             for _ in range(2):
-                result = overlay_video(video, camera, truth.points, Path(tmp) / f"overlay.{fmt}",
-                                       width_px=width, max_frames=FRAMES, fmt=fmt)
+                result = overlay_video(
+                    video,
+                    camera,
+                    truth.points,
+                    Path(tmp) / f"overlay.{fmt}",
+                    width_px=width,
+                    max_frames=FRAMES,
+                    fmt=fmt,
+                )
                 best = min(best, result.seconds)
             rates[fmt] = result.n_frames / best
-    print(f"report overlay: 1 camera, 1920x1080 -> {width} px, {FRAMES} frames | "
-          f"webm {rates['webm']:.1f} frames/s | mp4v {rates['mp4']:.1f} frames/s | "
-          f"ratio webm/mp4v {rates['webm'] / rates['mp4']:.2f}x")
+    print(
+        f"report overlay: 1 camera, 1920x1080 -> {width} px, {FRAMES} frames | "
+        f"webm {rates['webm']:.1f} frames/s | mp4v {rates['mp4']:.1f} frames/s | "
+        f"ratio webm/mp4v {rates['webm'] / rates['mp4']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

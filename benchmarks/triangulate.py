@@ -20,6 +20,7 @@ outliers/swaps/dropouts and with far-side occlusion on top; then the time of
 
     python benchmarks/triangulate.py [--points 1000000] [--workers N] [--accuracy] [--refine]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,13 +32,18 @@ import time
 
 import numpy as np
 
-from pipeline.config import (RigConfig, RunnerConfig, SyntheticNoiseConfig, TriangulationConfig,
-                             TriangulationRefine)
+from pipeline.config import (
+    RigConfig,
+    RunnerConfig,
+    SyntheticNoiseConfig,
+    TriangulationConfig,
+    TriangulationRefine,
+)
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.core.skeleton import BONES, INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig
-from pipeline.core.dlt import triangulate_dlt
 from pipeline.triangulation import jit
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.refine import refine_trajectories
@@ -46,9 +52,10 @@ from pipeline.triangulation.run import triangulate_recording
 from pipeline.triangulation.scale import ScaleRule, estimate_scale
 
 FPS = 120.0
-CORRUPTED = SyntheticNoiseConfig(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0,
-                                 swap_rate=0.02)
-THRESHOLD_PX = 12.0    # the recommended default of triangulate_robust
+CORRUPTED = SyntheticNoiseConfig(
+    pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02
+)
+THRESHOLD_PX = 12.0  # the recommended default of triangulate_robust
 
 
 def best_of(fn, repeats: int, clock=time.perf_counter) -> float:
@@ -61,9 +68,17 @@ def best_of(fn, repeats: int, clock=time.perf_counter) -> float:
 
 
 def anipose_group(cameras):
-    from aniposelib.cameras import Camera as AniposeCamera, CameraGroup
-    return CameraGroup([AniposeCamera(matrix=c.matrix, dist=c.dist, size=c.size, rvec=c.rvec,
-                                      tvec=c.tvec, name=c.name) for c in cameras])
+    from aniposelib.cameras import Camera as AniposeCamera
+    from aniposelib.cameras import CameraGroup
+
+    return CameraGroup(
+        [
+            AniposeCamera(
+                matrix=c.matrix, dist=c.dist, size=c.size, rvec=c.rvec, tvec=c.tvec, name=c.name
+            )
+            for c in cameras
+        ]
+    )
 
 
 def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) -> None:
@@ -75,8 +90,9 @@ def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) 
     compile_s = cold_compile_seconds() if jit.available() else float("nan")
     load_s = jit.warm_up()
     robust = lambda swaps, fast=True, rule=ScaleRule(): triangulate_robust(
-        obs, cameras, 0.3, 2, THRESHOLD_PX, swaps, scale_rule=rule, workers=workers, jit=fast)
-    robust(True)                                                        # warm caches
+        obs, cameras, 0.3, 2, THRESHOLD_PX, swaps, scale_rule=rule, workers=workers, jit=fast
+    )
+    robust(True)  # warm caches
     t_robust = best_of(lambda: robust(True), 3)
     t_fixed = best_of(lambda: robust(True, rule=None), 3)
     n_cams, n_frames, n_kp = obs.shape[:3]
@@ -86,34 +102,37 @@ def throughput(cameras, n_points: int, workers: int | None, ransac_points: int) 
     t_np = best_of(lambda: robust(True, False), 3)
     t_np_noswap = best_of(lambda: robust(False, False), 3)
     # CPU seconds of one worker: what the machine's other jobs do not inflate (much)
-    one = lambda fast: triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX, True,
-                                          scale_rule=ScaleRule(), workers=1, jit=fast)
+    one = lambda fast: triangulate_robust(
+        obs, cameras, 0.3, 2, THRESHOLD_PX, True, scale_rule=ScaleRule(), workers=1, jit=fast
+    )
     cpu_jit = best_of(lambda: one(True), 2, time.process_time)
     cpu_np = best_of(lambda: one(False), 2, time.process_time)
-    sub = obs[:, : max(1, 40_000 // obs.shape[2])]                      # DLT SVD is slow
+    sub = obs[:, : max(1, 40_000 // obs.shape[2])]  # DLT SVD is slow
     n_sub = sub.shape[1] * sub.shape[2]
     t_dlt = best_of(lambda: triangulate_dlt(sub, cameras, 0.3, 2), 2) * n / n_sub
 
     group = anipose_group(cameras)
     flat = obs[..., :2].reshape(len(cameras), -1, 2)
-    group.triangulate(flat[:, :100], undistort=True)                    # JIT warm-up
+    group.triangulate(flat[:, :100], undistort=True)  # JIT warm-up
     t_anipose = best_of(lambda: group.triangulate(flat, undistort=True), 1)
     few = flat[:, :ransac_points]
-    group.triangulate_ransac(few[:, :8], undistort=True, min_cams=2)    # warm-up
+    group.triangulate_ransac(few[:, :8], undistort=True, min_cams=2)  # warm-up
     t_ransac = best_of(lambda: group.triangulate_ransac(few, undistort=True, min_cams=2), 1)
     t_ransac *= n / few.shape[1]
 
     rate = lambda t: f"{n / t:,.0f}"
-    print(f"triangulate_robust: {len(cameras)} cams, {n:,} keypoints, 5% outliers + 2% swaps, "
-          f"workers={workers or 'all'} | robust adaptive {rate(t_robust)} pts/s "
-          f"(scale estimate {1000 * t_scale:.0f} ms of it; fixed gate {rate(t_fixed)}; "
-          f"no swap repair {rate(t_noswap)}); numpy path {rate(t_np)} (no swap repair "
-          f"{rate(t_np_noswap)}), numba/numpy {t_np / t_robust:.2f}x; numba compile "
-          f"{compile_s:.1f} s once, cached load {load_s:.1f} s; 1 worker {rate(cpu_jit)} pts per "
-          f"CPU-s (numpy {rate(cpu_np)}) | runlab dlt {rate(t_dlt)} | aniposelib "
-          f"triangulate {rate(t_anipose)} | aniposelib ransac {rate(t_ransac)} "
-          f"({few.shape[1]} pts) | ratio robust/dlt {t_dlt / t_robust:.1f}x, "
-          f"/triangulate {t_anipose / t_robust:.1f}x, /ransac {t_ransac / t_robust:,.0f}x")
+    print(
+        f"triangulate_robust: {len(cameras)} cams, {n:,} keypoints, 5% outliers + 2% swaps, "
+        f"workers={workers or 'all'} | robust adaptive {rate(t_robust)} pts/s "
+        f"(scale estimate {1000 * t_scale:.0f} ms of it; fixed gate {rate(t_fixed)}; "
+        f"no swap repair {rate(t_noswap)}); numpy path {rate(t_np)} (no swap repair "
+        f"{rate(t_np_noswap)}), numba/numpy {t_np / t_robust:.2f}x; numba compile "
+        f"{compile_s:.1f} s once, cached load {load_s:.1f} s; 1 worker {rate(cpu_jit)} pts per "
+        f"CPU-s (numpy {rate(cpu_np)}) | runlab dlt {rate(t_dlt)} | aniposelib "
+        f"triangulate {rate(t_anipose)} | aniposelib ransac {rate(t_ransac)} "
+        f"({few.shape[1]} pts) | ratio robust/dlt {t_dlt / t_robust:.1f}x, "
+        f"/triangulate {t_anipose / t_robust:.1f}x, /ransac {t_ransac / t_robust:,.0f}x"
+    )
 
 
 def cold_compile_seconds() -> float:
@@ -121,14 +140,17 @@ def cold_compile_seconds() -> float:
     with tempfile.TemporaryDirectory() as cache:
         out = subprocess.run(
             [sys.executable, "-c", "from pipeline.triangulation import jit; print(jit.warm_up())"],
-            env=os.environ | {"NUMBA_CACHE_DIR": cache}, capture_output=True, text=True,
-            check=True)
+            env=os.environ | {"NUMBA_CACHE_DIR": cache},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def rmse_mm(points, truth) -> str:
     d = np.linalg.norm(points - truth, axis=-1)
-    return f"{1000 * np.sqrt(np.nanmean(d ** 2)):.2f} mm ({100 * np.isfinite(d).mean():.1f}% pts)"
+    return f"{1000 * np.sqrt(np.nanmean(d**2)):.2f} mm ({100 * np.isfinite(d).mean():.1f}% pts)"
 
 
 def accuracy(cameras, ransac_frames: int) -> None:
@@ -138,39 +160,62 @@ def accuracy(cameras, ransac_frames: int) -> None:
     for name, obs in (("clean", clean), ("corrupted", bad)):
         dlt = triangulate_dlt(obs.keypoints, cameras, 0.3, 2).points
         rob = triangulate_robust(obs.keypoints, cameras, 0.3, 2, THRESHOLD_PX)
-        print(f"{name:9s} | plain dlt {rmse_mm(dlt, truth)} | robust {rmse_mm(rob.points, truth)}"
-              f" | robust+despike {rmse_mm(despike(rob.points, 0.05), truth)}")
+        print(
+            f"{name:9s} | plain dlt {rmse_mm(dlt, truth)} | robust {rmse_mm(rob.points, truth)}"
+            f" | robust+despike {rmse_mm(despike(rob.points, 0.05), truth)}"
+        )
         if name == "corrupted":
-            swaps = f"{(rob.swaps_repaired & obs.swapped).sum()}/{obs.swapped.sum()} found, " \
-                    f"{(rob.swaps_repaired & ~obs.swapped).sum()} false"
-            print(f"          | swaps {swaps}; views dropped "
-                  f"{(~rob.views_used & (obs.keypoints[..., 2] >= 0.3).transpose(1, 2, 0)).sum()}"
-                  f", injected outlier views {obs.outlier.sum()}")
+            swaps = (
+                f"{(rob.swaps_repaired & obs.swapped).sum()}/{obs.swapped.sum()} found, "
+                f"{(rob.swaps_repaired & ~obs.swapped).sum()} false"
+            )
+            print(
+                f"          | swaps {swaps}; views dropped "
+                f"{(~rob.views_used & (obs.keypoints[..., 2] >= 0.3).transpose(1, 2, 0)).sum()}"
+                f", injected outlier views {obs.outlier.sum()}"
+            )
     for thr in (6.0, 8.0, 12.0, 15.0, 20.0):
         rob = triangulate_robust(bad.keypoints, cameras, 0.3, 2, thr).points
-        print(f"  corrupted, max_reprojection_px={thr:4.1f}: robust {rmse_mm(rob, truth)} | "
-              f"+despike {rmse_mm(despike(rob, 0.05), truth)}")
-    hard = observe_with_truth(truth, cameras, SyntheticNoiseConfig(
-        pixel_sigma=1.0, far_side_occlusion=True, dropout_rate=0.05, outlier_rate=0.05,
-        outlier_px=80.0, swap_rate=0.02))
+        print(
+            f"  corrupted, max_reprojection_px={thr:4.1f}: robust {rmse_mm(rob, truth)} | "
+            f"+despike {rmse_mm(despike(rob, 0.05), truth)}"
+        )
+    hard = observe_with_truth(
+        truth,
+        cameras,
+        SyntheticNoiseConfig(
+            pixel_sigma=1.0,
+            far_side_occlusion=True,
+            dropout_rate=0.05,
+            outlier_rate=0.05,
+            outlier_px=80.0,
+            swap_rate=0.02,
+        ),
+    )
     for thr in (8.0, 12.0, 15.0):
         rob = triangulate_robust(hard.keypoints, cameras, 0.3, 2, thr).points
-        print(f"  + far-side occlusion + 5% dropout, max_reprojection_px={thr:4.1f}: plain dlt "
-              f"{rmse_mm(triangulate_dlt(hard.keypoints, cameras, 0.3, 2).points, truth)} | "
-              f"robust {rmse_mm(rob, truth)} | +despike {rmse_mm(despike(rob, 0.05), truth)}")
+        print(
+            f"  + far-side occlusion + 5% dropout, max_reprojection_px={thr:4.1f}: plain dlt "
+            f"{rmse_mm(triangulate_dlt(hard.keypoints, cameras, 0.3, 2).points, truth)} | "
+            f"robust {rmse_mm(rob, truth)} | +despike {rmse_mm(despike(rob, 0.05), truth)}"
+        )
     # aniposelib ransac on frames spread over the session
     frames = np.linspace(0, truth.shape[0] - 1, ransac_frames).astype(int)
     sub = bad.keypoints[:, frames]
     ransac, *_ = anipose_group(cameras).triangulate_ransac(
-        sub[..., :2].reshape(len(cameras), -1, 2), undistort=True, min_cams=2)
+        sub[..., :2].reshape(len(cameras), -1, 2), undistort=True, min_cams=2
+    )
     ours = triangulate_robust(bad.keypoints, cameras, 0.3, 2, THRESHOLD_PX).points[frames]
     plain = triangulate_dlt(sub, cameras, 0.3, 2).points
-    despiked = despike(triangulate_robust(bad.keypoints, cameras, 0.3, 2, THRESHOLD_PX).points,
-                       0.05)[frames]
-    print(f"corrupted, {ransac_frames} frames | aniposelib ransac "
-          f"{rmse_mm(ransac.reshape(ours.shape), truth[frames])} | robust "
-          f"{rmse_mm(ours, truth[frames])} | robust+despike {rmse_mm(despiked, truth[frames])} | "
-          f"plain dlt {rmse_mm(plain, truth[frames])}")
+    despiked = despike(
+        triangulate_robust(bad.keypoints, cameras, 0.3, 2, THRESHOLD_PX).points, 0.05
+    )[frames]
+    print(
+        f"corrupted, {ransac_frames} frames | aniposelib ransac "
+        f"{rmse_mm(ransac.reshape(ours.shape), truth[frames])} | robust "
+        f"{rmse_mm(ours, truth[frames])} | robust+despike {rmse_mm(despiked, truth[frames])} | "
+        f"plain dlt {rmse_mm(plain, truth[frames])}"
+    )
 
     # time-domain steps on the corrupted robust result
     rob = triangulate_robust(bad.keypoints, cameras, 0.3, 2, THRESHOLD_PX).points
@@ -181,14 +226,18 @@ def accuracy(cameras, ransac_frames: int) -> None:
             filled = fill_gaps(base, gap, method)
             was = ~np.isfinite(base[..., 0]) & np.isfinite(filled[..., 0])
             err = np.linalg.norm(filled[was] - truth[was], axis=-1)
-            print(f"  fill_gaps max_gap={gap:2d} {method:6s}: {rmse_mm(filled, truth)}; filled "
-                  f"points alone {1000 * np.sqrt(np.mean(err ** 2)):.2f} mm (n={was.sum()})")
+            print(
+                f"  fill_gaps max_gap={gap:2d} {method:6s}: {rmse_mm(filled, truth)}; filled "
+                f"points alone {1000 * np.sqrt(np.mean(err**2)):.2f} mm (n={was.sum()})"
+            )
     filled = fill_gaps(base, 5, "cubic")
     clean_rob = triangulate_robust(clean.keypoints, cameras, 0.3, 2, THRESHOLD_PX).points
     for cutoff in (6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0):
         smooth = lowpass(filled, FPS, cutoff)
-        print(f"  lowpass {cutoff:4.0f} Hz: corrupted {rmse_mm(smooth, truth)}"
-              f" | clean {rmse_mm(lowpass(clean_rob, FPS, cutoff), truth)}")
+        print(
+            f"  lowpass {cutoff:4.0f} Hz: corrupted {rmse_mm(smooth, truth)}"
+            f" | clean {rmse_mm(lowpass(clean_rob, FPS, cutoff), truth)}"
+        )
 
 
 def segment_sd_mm(points) -> float:
@@ -200,15 +249,25 @@ def segment_sd_mm(points) -> float:
 
 def refinement(cameras) -> None:
     truth = simulate_run(RunnerConfig(duration_s=8.0), fps=FPS).points
-    hard = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02,
-                dropout_rate=0.05)
-    settings = [dict(), dict(limb_sigma_m=0.003), dict(limb_sigma_m=0.03),
-                dict(accel_sigma_ms2=300.0)]
-    show = lambda p: (f"{rmse_mm(p, truth).split(' (')[0]} / {segment_sd_mm(p):.2f} mm | 15 Hz "
-                      f"{rmse_mm(lowpass(p, FPS, 15.0), truth).split(' (')[0]} / "
-                      f"{segment_sd_mm(lowpass(p, FPS, 15.0)):.2f} mm")
-    for name, noise in (("1px", dict(pixel_sigma=1.0)), ("+out/swap/drop", hard),
-                        ("+occlusion", hard | dict(far_side_occlusion=True))):
+    hard = dict(
+        pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02, dropout_rate=0.05
+    )
+    settings = [
+        dict(),
+        dict(limb_sigma_m=0.003),
+        dict(limb_sigma_m=0.03),
+        dict(accel_sigma_ms2=300.0),
+    ]
+    show = lambda p: (
+        f"{rmse_mm(p, truth).split(' (')[0]} / {segment_sd_mm(p):.2f} mm | 15 Hz "
+        f"{rmse_mm(lowpass(p, FPS, 15.0), truth).split(' (')[0]} / "
+        f"{segment_sd_mm(lowpass(p, FPS, 15.0)):.2f} mm"
+    )
+    for name, noise in (
+        ("1px", dict(pixel_sigma=1.0)),
+        ("+out/swap/drop", hard),
+        ("+occlusion", hard | dict(far_side_occlusion=True)),
+    ):
         obs = observe_with_truth(truth, cameras, SyntheticNoiseConfig(**noise)).keypoints
         rob = triangulate_robust(obs, cameras, 0.3, 2, THRESHOLD_PX)
         kept = despike(rob.points, 0.05)
@@ -217,17 +276,21 @@ def refinement(cameras) -> None:
         print(f"refine {name:15s} none: RMSE / seg. SD {show(base)}")
         for kw in settings:
             t0 = time.perf_counter()
-            ref = refine_trajectories(base, obs, cameras, used, FPS,
-                                      swaps_repaired=rob.swaps_repaired, **kw)
+            ref = refine_trajectories(
+                base, obs, cameras, used, FPS, swaps_repaired=rob.swaps_repaired, **kw
+            )
             label = ", ".join(f"{k}={v}" for k, v in kw.items()) or "default"
             print(f"  limb_length {label:22s} {show(ref)} ({time.perf_counter() - t0:.2f} s)")
     truth = simulate_run(RunnerConfig(duration_s=60.0), fps=FPS).points
     obs = observe_with_truth(truth, cameras, SyntheticNoiseConfig(**hard)).keypoints
     for mode in (TriangulationRefine.none, TriangulationRefine.limb_length):
-        t = best_of(lambda: triangulate_recording(obs, cameras, FPS,
-                                                  TriangulationConfig(refine=mode)), 2)
-        print(f"60 s trial ({obs.shape[1] * obs.shape[2]:,} keypoints), triangulate_recording "
-              f"refine={mode.value}: {t:.2f} s")
+        t = best_of(
+            lambda: triangulate_recording(obs, cameras, FPS, TriangulationConfig(refine=mode)), 2
+        )
+        print(
+            f"60 s trial ({obs.shape[1] * obs.shape[2]:,} keypoints), triangulate_recording "
+            f"refine={mode.value}: {t:.2f} s"
+        )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ Prints one line. No overlay videos (the report renders at most report.overlay_ma
 them; their loading is the browser's and does not hold the page). The target (issue 31):
 opens in under 3 s.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,6 +21,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from browser_cdp import CHROMIUM, Browser  # noqa: E402
+
 from pipeline.config import RigConfig, RunnerConfig, ThresholdsConfig  # noqa: E402
 from pipeline.gait.metrics import analyze_trial  # noqa: E402
 from pipeline.io.formats import Points3D  # noqa: E402
@@ -37,9 +39,14 @@ def main() -> None:
     forward = np.array([1.0, 0.0, 0.0])
     strides = analyze_trial(points, FPS, forward, ThresholdsConfig(), belt_speed_mps=3.0).strides
     shape = points.shape[:2]
-    p3d = Points3D(points=points, reprojection_error=np.full(shape, 1.0), n_views=np.full(shape, 4),
-                   views_used=np.ones((*shape, 4), bool), fps=FPS,
-                   sd_per_px=np.full((*shape, 3), 0.002))
+    p3d = Points3D(
+        points=points,
+        reprojection_error=np.full(shape, 1.0),
+        n_views=np.full(shape, 4),
+        views_used=np.ones((*shape, 4), bool),
+        fps=FPS,
+        sd_per_px=np.full((*shape, 3), 0.002),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         data = gather_viewer_data("bench", FPS, p3d, forward, strides, cameras)
@@ -51,14 +58,18 @@ def main() -> None:
             best = np.inf
             for _ in range(3):
                 with Browser() as browser:
-                    seconds = browser.open(page.as_uri(), "window.runlabViewer && runlabViewer.ready "
-                                           "&& runlabViewer.state().drawn3d")
+                    seconds = browser.open(
+                        page.as_uri(),
+                        "window.runlabViewer && runlabViewer.ready && runlabViewer.state().drawn3d",
+                    )
                     assert browser.errors() == [], browser.errors()
                 best = min(best, seconds)
             opened = f"opens in {best:.2f} s (best of 3, headless Chromium, SwiftShader)"
-    print(f"report viewer: {len(points)} frames x {points.shape[1]} keypoints, {len(data.events)} events | "
-          f"build {build_s:.2f} s | viewer.html {size_mb:.1f} MB (three.js {len(classic_three()) / 1e6:.1f} MB) "
-          f"| {opened}")
+    print(
+        f"report viewer: {len(points)} frames x {points.shape[1]} keypoints, {len(data.events)} events | "
+        f"build {build_s:.2f} s | viewer.html {size_mb:.1f} MB (three.js {len(classic_three()) / 1e6:.1f} MB) "
+        f"| {opened}"
+    )
 
 
 if __name__ == "__main__":

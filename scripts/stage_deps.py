@@ -11,6 +11,7 @@ A folder is listed whole only when every module in it is in the closure, else mo
 Only `pipeline/...` entries of each stage's `deps:` are touched; data deps, params, outs and
 comments stay. Standard library only (no runlab import), so it runs on a half-merged tree.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,14 +21,21 @@ import sys
 from pathlib import Path
 
 PACKAGE = "pipeline"
-RUNNERS = {"report_trial": "report",          # dvc.yaml stage -> pipeline/stages/<runner>.py
-           "analyze_import": "analyze", "report_import": "report"}
-CLI_FUNCTIONS = ("main", "run_stage")         # what `runlab <stage>` runs before the runner
+RUNNERS = {
+    "report_trial": "report",  # dvc.yaml stage -> pipeline/stages/<runner>.py
+    "analyze_import": "analyze",
+    "report_import": "report",
+}
+CLI_FUNCTIONS = ("main", "run_stage")  # what `runlab <stage>` runs before the runner
 CODE_PREFIX = f"{PACKAGE}/"
 # files a module reads at run time (not imports): a stage importing the module depends on them
-DATA_FILES = {"pipeline/report/viewer.py": ("pipeline/report/viewer.js",
-                                            "pipeline/report/vendor/three/three.module.min.js",
-                                            "pipeline/report/vendor/three/OrbitControls.js")}
+DATA_FILES = {
+    "pipeline/report/viewer.py": (
+        "pipeline/report/viewer.js",
+        "pipeline/report/vendor/three/three.module.min.js",
+        "pipeline/report/vendor/three/OrbitControls.js",
+    )
+}
 
 
 def module_file(root: Path, dotted: str) -> Path | None:
@@ -53,11 +61,11 @@ def _imported(node: ast.AST, path: Path) -> list[str]:
         return [a.name for a in node.names]
     if not isinstance(node, ast.ImportFrom):
         return []
-    if node.level:                                   # relative: from .x import y
+    if node.level:  # relative: from .x import y
         package = _module_name(path).split(".")
         if path.name != "__init__.py":
             package = package[:-1]
-        package = package[:len(package) - node.level + 1]
+        package = package[: len(package) - node.level + 1]
         base = ".".join(package + ([node.module] if node.module else []))
     else:
         base = node.module or ""
@@ -101,15 +109,19 @@ def stage_closure(root: Path, stage: str) -> set[Path]:
 
 
 def _modules_under(root: Path, folder: Path) -> set[Path]:
-    return {p.relative_to(root) for p in (root / folder).rglob("*.py") if "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root) for p in (root / folder).rglob("*.py") if "__pycache__" not in p.parts
+    }
 
 
 def compact(root: Path, files: set[Path]) -> list[str]:
     """dvc.yaml entries covering exactly `files`: a folder when all its modules are in."""
     entries: list[str] = []
     covered: set[Path] = set()
-    folders = sorted({p.parent for f in files for p in [f, *f.parents] if p != Path(".")},
-                     key=lambda p: len(p.parts))
+    folders = sorted(
+        {p.parent for f in files for p in [f, *f.parents] if p != Path(".")},
+        key=lambda p: len(p.parts),
+    )
     for folder in folders:
         if folder == Path(PACKAGE) or any(folder.is_relative_to(Path(e)) for e in entries):
             continue
@@ -141,7 +153,7 @@ def _blocks(lines: list[str]):
     """(stage, indices of its `deps:` entries) per stage of a dvc.yaml."""
     stage, indent, entries = None, None, []
     for i, line in enumerate(lines):
-        if indent is not None:                       # inside a deps block
+        if indent is not None:  # inside a deps block
             e = ENTRY_RE.match(line)
             if e and len(e.group(1)) > indent:
                 entries.append(i)
@@ -162,7 +174,7 @@ def _blocks(lines: list[str]):
 
 def _code_prefix(path_in_file: str) -> str:
     """'' at the repository root, '../../' in studies/<name>/dvc.yaml."""
-    return path_in_file[:path_in_file.index(CODE_PREFIX)]
+    return path_in_file[: path_in_file.index(CODE_PREFIX)]
 
 
 def declared(text: str) -> dict[str, list[str]]:
@@ -174,7 +186,7 @@ def declared(text: str) -> dict[str, list[str]]:
         for i in entries:
             path = ENTRY_RE.match(lines[i]).group(2)
             if CODE_PREFIX in path and not path.startswith("$"):
-                code.append(path[len(_code_prefix(path)):])
+                code.append(path[len(_code_prefix(path)) :])
         out[stage] = code
     return out
 
@@ -185,14 +197,20 @@ def rewrite(root: Path, text: str) -> str:
     replace: dict[int, list[str]] = {}
     drop: set[int] = set()
     for stage, entries in _blocks(lines):
-        code = [i for i in entries if CODE_PREFIX in ENTRY_RE.match(lines[i]).group(2)
-                and not ENTRY_RE.match(lines[i]).group(2).startswith("$")]
+        code = [
+            i
+            for i in entries
+            if CODE_PREFIX in ENTRY_RE.match(lines[i]).group(2)
+            and not ENTRY_RE.match(lines[i]).group(2).startswith("$")
+        ]
         if not code:
             continue
         first = ENTRY_RE.match(lines[code[0]])
         indent, prefix = first.group(1), _code_prefix(first.group(2))
-        new = [f"{indent}# code: imports of pipeline/stages/{RUNNERS.get(stage, stage)}.py "
-               "(python scripts/stage_deps.py --write)"]
+        new = [
+            f"{indent}# code: imports of pipeline/stages/{RUNNERS.get(stage, stage)}.py "
+            "(python scripts/stage_deps.py --write)"
+        ]
         new += [f"{indent}- {prefix}{e}" for e in compact(root, stage_closure(root, stage))]
         replace[code[0]] = new
         drop |= set(code[1:])
@@ -219,7 +237,9 @@ def problems(root: Path, text: str, label: str = "dvc.yaml") -> list[str]:
         for f in sorted(want - have):
             found.append(f"{label}: stage {stage} runs {f.as_posix()} but does not list it in deps")
         for f in sorted(have - want):
-            found.append(f"{label}: stage {stage} lists {f.as_posix()} in deps but never imports it")
+            found.append(
+                f"{label}: stage {stage} lists {f.as_posix()} in deps but never imports it"
+            )
         for e in entries:
             if not (root / e).exists():
                 found.append(f"{label}: stage {stage} lists {e}, which does not exist")

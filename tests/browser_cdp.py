@@ -5,6 +5,7 @@ Used where a page must be worked in real time (video seeks do not progress under
 --virtual-time-budget): open a page, evaluate script (awaiting promises), collect console
 errors and uncaught exceptions, take screenshots.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,10 +18,21 @@ from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 # SwiftShader: software WebGL (the test machines have no GPU); Chromium 150 wants it named
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-         "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--mute-audio",
-         "--allow-file-access-from-files", "--autoplay-policy=no-user-gesture-required"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--allow-file-access-from-files",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 class Browser:
@@ -30,27 +42,41 @@ class Browser:
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
 
-        def plumb():                         # the child's fd 3 reads, fd 4 writes
-            read, write = os.dup(to_chrome_r), os.dup(from_chrome_w)   # either may be 3 or 4
+        def plumb():  # the child's fd 3 reads, fd 4 writes
+            read, write = os.dup(to_chrome_r), os.dup(from_chrome_w)  # either may be 3 or 4
             os.dup2(read, 3)
             os.dup2(write, 4)
 
         self.proc = subprocess.Popen(
-            [str(CHROMIUM), *FLAGS, f"--user-data-dir={self._profile.name}",
-             f"--window-size={width},{height}", "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=plumb, pass_fds=(3, 4))   # kept open past the exec
+            [
+                str(CHROMIUM),
+                *FLAGS,
+                f"--user-data-dir={self._profile.name}",
+                f"--window-size={width},{height}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=plumb,
+            pass_fds=(3, 4),
+        )  # kept open past the exec
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buffer = b""
         self._id = 0
         self.events: list[dict] = []
         target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
 
     # --- protocol ---
     def _read_message(self, deadline: float) -> dict:
@@ -94,7 +120,9 @@ class Browser:
     def wait_for(self, expression: str, timeout_s: float = 30.0):
         deadline = time.monotonic() + timeout_s
         while True:
-            value = self.evaluate(f"(function(){{try{{return ({expression});}}catch(e){{return false;}}}})()")
+            value = self.evaluate(
+                f"(function(){{try{{return ({expression});}}catch(e){{return false;}}}})()"
+            )
             if value:
                 return value
             if time.monotonic() > deadline:
@@ -102,8 +130,10 @@ class Browser:
             time.sleep(0.05)
 
     def evaluate(self, expression: str):
-        result = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
-                                                "returnByValue": True})
+        result = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -119,11 +149,19 @@ class Browser:
         for e in self.events:
             p = e.get("params", {})
             if e["method"] == "Runtime.exceptionThrown":
-                out.append("exception: " + p["exceptionDetails"].get("exception", {}).get(
-                    "description", p["exceptionDetails"].get("text", "")))
+                out.append(
+                    "exception: "
+                    + p["exceptionDetails"]
+                    .get("exception", {})
+                    .get("description", p["exceptionDetails"].get("text", ""))
+                )
             elif e["method"] == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                out.append("console: " + " ".join(str(a.get("value", a.get("description", "")))
-                                                  for a in p.get("args", [])))
+                out.append(
+                    "console: "
+                    + " ".join(
+                        str(a.get("value", a.get("description", ""))) for a in p.get("args", [])
+                    )
+                )
             elif e["method"] == "Log.entryAdded" and p["entry"].get("level") == "error":
                 out.append(f"log: {p['entry'].get('text')} {p['entry'].get('url', '')}")
         return out

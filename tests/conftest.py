@@ -3,15 +3,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scenes import OUTLIERS, REPO
 
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
 from pipeline.core.geometry import project
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe_with_truth
 from pipeline.synth.rig import make_rig
-from scenes import OUTLIERS, REPO
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:

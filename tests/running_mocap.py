@@ -2,12 +2,12 @@
 as Halpe-26 keypoints with its force-plate contacts (the 3D import of issue #25), and the same
 runner seen by the synthetic detector at the real level through the demo rig.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "running-mocap"
 HAMNER = SHARED / "hamner-subject04"
@@ -25,11 +25,15 @@ def treadmill_trial(name: str):
     from pipeline.synth.real_motion import motion_truth
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")           # run500 has no LMT5 (MissingMarkerWarning)
+        warnings.simplefilter("ignore")  # run500 has no LMT5 (MissingMarkerWarning)
         imported = load_3d(HAMNER / name / "markers.trc", "hamner2013")
-    truth = motion_truth(imported, imported.fps, force=force_plate_events(HAMNER / name / "grf.mot"))
-    events = {side: {"foot_strike": truth.foot_strikes[side], "toe_off": truth.toe_offs[side]}
-              for side in ("left", "right")}
+    truth = motion_truth(
+        imported, imported.fps, force=force_plate_events(HAMNER / name / "grf.mot")
+    )
+    events = {
+        side: {"foot_strike": truth.foot_strikes[side], "toe_off": truth.toe_offs[side]}
+        for side in ("left", "right")
+    }
     return truth.points, truth.fps, events, TREADMILL_TRIALS[name]
 
 
@@ -40,6 +44,7 @@ def observed_trial(points: np.ndarray, fps: float, seed: int, level=None):
     Returns (points, points before the low-pass, vertical SD per px (F, 26))."""
     import dataclasses
     import sys
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     from real_level_metrics import load_level
 

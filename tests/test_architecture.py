@@ -1,6 +1,7 @@
 """The import rules of docs/architecture.md: a folder is a layer and imports only from the
 layers below it (and from itself). Imports are read with `ast`, so imports inside functions
 count too; a failure names the file, the line and the forbidden import."""
+
 from __future__ import annotations
 
 import ast
@@ -16,7 +17,7 @@ NUMERIC = {"calibration", "pose2d", "sync", "triangulation", "gait", "quality"}
 BASE = {"core", "io", "config"}
 # layer -> the layers it may import (its own is always allowed)
 ALLOWED = {
-    "root": set(),                 # pipeline/__init__.py
+    "root": set(),  # pipeline/__init__.py
     "core": set(),
     "io": {"core"},
     "config": {"core"},
@@ -25,7 +26,7 @@ ALLOWED = {
     "report": BASE | NUMERIC,
     "study": {"core", "config", "io"},
     "stages": BASE | NUMERIC | {"synth", "report", "study"},
-    "cluster": {"core"},           # runs the stages' own commands; imports none of them
+    "cluster": {"core"},  # runs the stages' own commands; imports none of them
     "cli": BASE | NUMERIC | {"synth", "report", "study", "stages", "cluster"},
 }
 HTML = re.compile(r"<(html|body|table|div|svg|span|p)[\s>]", re.IGNORECASE)
@@ -65,7 +66,7 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
                 module = f"{base}.{node.module}" if node.module else base
             else:
                 module = node.module or ""
-            if module == "pipeline":       # from pipeline import geometry
+            if module == "pipeline":  # from pipeline import geometry
                 found.extend((node.lineno, f"pipeline.{alias.name}") for alias in node.names)
             else:
                 found.append((node.lineno, module))
@@ -77,16 +78,20 @@ def violations() -> list[str]:
     for path in sorted(PIPELINE.rglob("*.py")):
         own = layer_of(module_name(path))
         if own not in ALLOWED:
-            out.append(f"{path.relative_to(PIPELINE.parent)}: layer '{own}' is not in "
-                       "docs/architecture.md (add it there and to ALLOWED in this test)")
+            out.append(
+                f"{path.relative_to(PIPELINE.parent)}: layer '{own}' is not in "
+                "docs/architecture.md (add it there and to ALLOWED in this test)"
+            )
             continue
         for line, module in imported_modules(path):
             target = layer_of(module)
             if target is None or target == own:
                 continue
             if target not in ALLOWED[own]:
-                out.append(f"{path.relative_to(PIPELINE.parent)}:{line} imports {module} "
-                           f"(layer '{target}'), which layer '{own}' may not import")
+                out.append(
+                    f"{path.relative_to(PIPELINE.parent)}:{line} imports {module} "
+                    f"(layer '{target}'), which layer '{own}' may not import"
+                )
     return out
 
 
@@ -101,7 +106,11 @@ def test_html_is_written_only_in_report():
         if path.relative_to(PIPELINE).parts[0] == "report":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and HTML.search(node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and HTML.search(node.value)
+            ):
                 found.append(f"{path.relative_to(PIPELINE.parent)}:{node.lineno}")
     assert not found, "HTML outside pipeline/report/ (move it there): " + ", ".join(found)
 
@@ -109,7 +118,7 @@ def test_html_is_written_only_in_report():
 def test_the_rules_catch_an_upward_import():
     """The checker itself: what it reads, and the imports it refuses."""
     probe = PIPELINE / "calibration" / "extrinsics.py"
-    assert ("pipeline.core.dlt" in {m for _, m in imported_modules(probe)})
+    assert "pipeline.core.dlt" in {m for _, m in imported_modules(probe)}
     assert layer_of("pipeline.triangulation.run") not in ALLOWED["calibration"]
     assert layer_of("pipeline.report.html") not in ALLOWED["gait"]
     assert layer_of("pipeline.stages.common") not in ALLOWED["report"]
@@ -126,8 +135,11 @@ def import_graph() -> dict[str, set[str]]:
         targets = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                targets |= {f"{node.module}.{a.name}" for a in node.names
-                            if f"{node.module}.{a.name}" in modules}
+                targets |= {
+                    f"{node.module}.{a.name}"
+                    for a in node.names
+                    if f"{node.module}.{a.name}" in modules
+                }
         targets |= {m for _, m in imported_modules(path) if m in modules}
         graph[name] = targets - {name}
     return graph
@@ -176,8 +188,12 @@ def test_no_import_cycle():
 
 
 def test_the_cycle_check_sees_lazy_imports():
-    graph = {"pipeline.a": {"pipeline.b"}, "pipeline.b": {"pipeline.c"},
-             "pipeline.c": {"pipeline.a"}, "pipeline.d": {"pipeline.a"}}
+    graph = {
+        "pipeline.a": {"pipeline.b"},
+        "pipeline.b": {"pipeline.c"},
+        "pipeline.c": {"pipeline.a"},
+        "pipeline.d": {"pipeline.a"},
+    }
     assert import_cycles(graph) == [["pipeline.a", "pipeline.b", "pipeline.c"]]
     # MMDetPersonDetector imports mmpose_backend inside its __init__
     assert "pipeline.pose2d.mmpose_backend" in import_graph()["pipeline.pose2d.person_boxes"]

@@ -1,5 +1,6 @@
 """The bundle adjustment of camera and board poses (bundle.py) and the frame selection
 (selection.py), on exact projections of the true rig: no video rendering, so fast."""
+
 import cv2
 import numpy as np
 
@@ -29,7 +30,7 @@ def _observations(truth, noise_px=0.0, seed=0):
     for c, cam in enumerate(truth):
         for f, pose in enumerate(poses):
             world = pose.world_points(objp)
-            normal = pose.rotation[:, 2]            # into the board; print faces -normal
+            normal = pose.rotation[:, 2]  # into the board; print faces -normal
             facing = (cam.center - world.mean(0)) @ -normal > 0
             px = project(cam, world) + rng.normal(0, noise_px, (n, 2))
             inside = np.all((px >= 0) & (px < [RIG.width, RIG.height]), axis=1)
@@ -52,21 +53,21 @@ def test_bundle_adjustment_recovers_the_rig_from_perturbed_poses():
     truth = make_rig(RIG)
     # The rig frame of the adjustment is camera 0's: express the truth there.
     rig = transform_rig(truth, truth[0].rotation, truth[0].tvec)
-    imgp, rtvecs, objp = _observations(truth)       # exact pixels; they are frame independent
+    imgp, rtvecs, objp = _observations(truth)  # exact pixels; they are frame independent
     rng = np.random.default_rng(2)
     rvecs = np.array([c.rvec for c in rig]) + np.r_[[0, 0, 0], rng.normal(0, 0.01, 9)].reshape(4, 3)
     tvecs = np.array([c.tvec for c in rig]) + np.r_[[0, 0, 0], rng.normal(0, 0.03, 9)].reshape(4, 3)
     counts = np.isfinite(imgp[:, :, 0]).reshape(4, rtvecs.shape[1], -1).sum(axis=2)
     boards = initial_board_poses(rvecs, tvecs, rtvecs, counts)
-    r, t, _, info = adjust([c.matrix for c in rig], [c.dist for c in rig], rvecs, tvecs,
-                           boards, imgp, objp)
+    r, t, _, info = adjust(
+        [c.matrix for c in rig], [c.dist for c in rig], rvecs, tvecs, boards, imgp, objp
+    )
     # From poses off by 1-3 cm and ~0.5 deg (11 px rms) back to the truth, in a few steps.
     assert info["start_rms_px"] > 5 and info["rms_px"] < 1e-3 and info["evaluations"] < 30
     for cam, rv, tv in zip(rig, r, t):
         fitted = cam.with_pose(cv2.Rodrigues(rv)[0], tv)
         assert np.linalg.norm(fitted.center - cam.center) < 1e-5, cam.name
         assert rotation_angle_deg(fitted.rotation, cam.rotation) < 1e-4
-
 
 
 def test_bundle_adjustment_with_lens_terms_recovers_perturbed_lenses():
@@ -102,6 +103,7 @@ def test_bundle_adjustment_with_lens_terms_recovers_perturbed_lenses():
                 assert abs(d[0] - cam.dist[0]) < 1e-4, cam.name
     assert errors[9] < 5e-4 and errors[0] > 0.01
 
+
 def _detections(truth):
     imgp, _, objp = _observations(truth)
     n = len(objp)
@@ -109,7 +111,7 @@ def _detections(truth):
     for c in range(len(truth)):
         ids, corners = [], []
         for f in range(imgp.shape[1] // n):
-            seen = np.flatnonzero(np.isfinite(imgp[c, f * n:(f + 1) * n, 0]))
+            seen = np.flatnonzero(np.isfinite(imgp[c, f * n : (f + 1) * n, 0]))
             ids.append(seen)
             corners.append(imgp[c, f * n + seen])
         out.append(VideoDetections(None, (RIG.width, RIG.height), ids, corners))
@@ -131,9 +133,10 @@ def test_diverse_selection_spreads_views_more_than_even_spacing():
     diverse = choose_views(dets[0], frames, 8, board, FrameSelection.diverse)
     assert len(even) == len(diverse) == 8 and set(diverse) <= set(frames)
 
-    def spread(chosen):       # area of the image spanned by the chosen boards' centroids
+    def spread(chosen):  # area of the image spanned by the chosen boards' centroids
         centres = np.array([dets[0].corners[k].mean(0) for k in chosen])
         return np.prod(np.ptp(centres, axis=0))
+
     assert spread(diverse) > spread(even)
     shared = np.flatnonzero(usable.sum(axis=0) >= 2)
     chosen = choose_shared(dets, usable, shared, 10, board, FrameSelection.diverse)

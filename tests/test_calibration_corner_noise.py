@@ -13,29 +13,44 @@ of 200 frames of a 12 x 9 board of 60 mm squares (`calibration.intrinsics.source
 the rig, and that board on the floor for 60 frames (0.5 s at 120 fps). With the demo's
 recording (60 frames, lenses from the rig videos) the same noise puts cameras 4-19 mm and
 0.2-0.5 deg off (measured, docs)."""
-from dataclasses import replace
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.calibration.board import board_corners_3d, board_center, make_board
+from pipeline.calibration.board import board_center, board_corners_3d, make_board
 from pipeline.calibration.calibrate import BoardDetections, solve_calibration
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.config import (ArucoDictionary, BoardConfig, CalibrationConfig, IntrinsicsConfig,
-                             IntrinsicsSource, RigConfig, SynthConfig)
+from pipeline.config import (
+    ArucoDictionary,
+    BoardConfig,
+    CalibrationConfig,
+    IntrinsicsConfig,
+    IntrinsicsSource,
+    RigConfig,
+    SynthConfig,
+)
 from pipeline.core.geometry import project, rotation_angle_deg
 from pipeline.synth.board_video import BoardPose, calibration_board_poses, lens_board_poses
 from pipeline.synth.rig import make_rig
 
 CORNER_NOISE_PX = 1.0
 RIG = RigConfig()
-BOARD = BoardConfig(square_length_m=0.15, marker_length_m=0.1125)      # 7 x 5, on the floor
-LENS_BOARD = BoardConfig(squares_x=12, squares_y=9, square_length_m=0.06, marker_length_m=0.045,
-                         dictionary=ArucoDictionary.DICT_4X4_100)       # held close
-CALIB = CalibrationConfig(floor_frames=60, max_frames=300, intrinsics=IntrinsicsConfig(
-    source=IntrinsicsSource.videos, board=LENS_BOARD))
+BOARD = BoardConfig(square_length_m=0.15, marker_length_m=0.1125)  # 7 x 5, on the floor
+LENS_BOARD = BoardConfig(
+    squares_x=12,
+    squares_y=9,
+    square_length_m=0.06,
+    marker_length_m=0.045,
+    dictionary=ArucoDictionary.DICT_4X4_100,
+)  # held close
+CALIB = CalibrationConfig(
+    floor_frames=60,
+    max_frames=300,
+    intrinsics=IntrinsicsConfig(source=IntrinsicsSource.videos, board=LENS_BOARD),
+)
 SYNTH = SynthConfig(calibration_frames=300, lens_frames=200)
 # A board seen further than this from face-on is not detected (the real detector's limit on
 # the rendered videos is about 75-80 deg).
@@ -56,8 +71,9 @@ MODEL_REPROJECTION_TOLERANCE_PX = 0.5
 RESIDUAL_ABOVE_TRUE_RIG_PX = 0.01
 
 
-def projected_corners(camera, poses: list[BoardPose], board, rng: np.random.Generator,
-                      video: Path) -> VideoDetections:
+def projected_corners(
+    camera, poses: list[BoardPose], board, rng: np.random.Generator, video: Path
+) -> VideoDetections:
     """Test double for the ChArUco detector: per pose, the corners inside `camera`'s image
     (true projection + CORNER_NOISE_PX Gaussian noise), or nothing when the print faces away
     by more than MAX_VIEW_DEG or fewer than MIN_VIEW_CORNERS corners are in the image."""
@@ -68,8 +84,13 @@ def projected_corners(camera, poses: list[BoardPose], board, rng: np.random.Gene
         px = project(camera, pose.world_points(objp))
         to_camera = camera.center - pose.world_points(board_center(board)[None])[0]
         facing = -pose.rotation[:, 2] @ to_camera / np.linalg.norm(to_camera)
-        inside = (np.isfinite(px).all(axis=1) & (px[:, 0] >= 0) & (px[:, 1] >= 0)
-                  & (px[:, 0] <= width - 1) & (px[:, 1] <= height - 1))
+        inside = (
+            np.isfinite(px).all(axis=1)
+            & (px[:, 0] >= 0)
+            & (px[:, 1] >= 0)
+            & (px[:, 0] <= width - 1)
+            & (px[:, 1] <= height - 1)
+        )
         if facing < np.cos(np.radians(MAX_VIEW_DEG)) or inside.sum() < MIN_VIEW_CORNERS:
             ids.append(np.zeros(0, int))
             corners.append(np.zeros((0, 2)))
@@ -92,14 +113,18 @@ def session(truth, tmp_path_factory):
     folder = tmp_path_factory.mktemp("corner_noise")
     rng = np.random.default_rng(0)
     poses = calibration_board_poses(truth, BOARD, CALIB, SYNTH)
-    rig = [projected_corners(cam, poses, board, rng, folder / "calibration" / f"{cam.name}.mp4")
-           for cam in truth]
+    rig = [
+        projected_corners(cam, poses, board, rng, folder / "calibration" / f"{cam.name}.mp4")
+        for cam in truth
+    ]
     lens = {}
     for index, cam in enumerate(truth):
-        lens_poses = lens_board_poses(cam, LENS_BOARD, SYNTH.lens_frames,
-                                      np.random.default_rng([SYNTH.seed, index, 1]))
-        lens[cam.name] = projected_corners(cam, lens_poses, lens_board, rng,
-                                           folder / "intrinsics" / f"{cam.name}.mp4")
+        lens_poses = lens_board_poses(
+            cam, LENS_BOARD, SYNTH.lens_frames, np.random.default_rng([SYNTH.seed, index, 1])
+        )
+        lens[cam.name] = projected_corners(
+            cam, lens_poses, lens_board, rng, folder / "intrinsics" / f"{cam.name}.mp4"
+        )
     return rig, lens, poses
 
 
@@ -115,8 +140,9 @@ def result(session):
 def test_cameras_within_the_targets_at_one_pixel_of_corner_noise(truth, result):
     for true_cam, cam in zip(truth, result.cameras):
         assert np.linalg.norm(cam.center - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
-        assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, \
+        assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, (
             cam.name
+        )
     size = result.quality.board_size["measured_square_mm"]
     assert abs(size - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
     assert result.quality.intrinsics_source == "videos"
@@ -136,14 +162,20 @@ def test_reprojection_at_one_pixel_of_corner_noise(truth, session, result):
     corners_world = np.concatenate([poses[k].world_points(objp) for k in held])
     seen = np.isfinite(observed[..., 0])
     for cam, true_cam, mask in zip(result.cameras, truth, seen):
-        model_error = np.linalg.norm(project(cam, corners_world[mask])
-                                     - project(true_cam, corners_world[mask]), axis=1)
+        model_error = np.linalg.norm(
+            project(cam, corners_world[mask]) - project(true_cam, corners_world[mask]), axis=1
+        )
         assert np.median(model_error) < MODEL_REPROJECTION_TOLERANCE_PX, cam.name
 
     def residual_median(cameras):
         points = triangulate(cameras, observed)
-        return np.nanmedian(np.concatenate(
-            [np.linalg.norm(project(cam, points) - observed[c], axis=1)
-             for c, cam in enumerate(cameras)]))
+        return np.nanmedian(
+            np.concatenate(
+                [
+                    np.linalg.norm(project(cam, points) - observed[c], axis=1)
+                    for c, cam in enumerate(cameras)
+                ]
+            )
+        )
 
     assert residual_median(result.cameras) < residual_median(truth) + RESIDUAL_ABOVE_TRUE_RIG_PX

@@ -1,14 +1,21 @@
 """Corner refinement (pipeline/calibration/corners.py): on noise-free renderings of the demo
 rig, the detected corners lie on the true projections, on the foreshortened floor board too,
 where OpenCV's own ChArUco refinement is off by 0.2-0.4 px rms (its window takes in markers)."""
+
 import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import project
-from pipeline.synth.board_video import (BoardTexture, background, calibration_board_poses,
-                                        floor_pose, pixel_rays, render_frame)
+from pipeline.synth.board_video import (
+    BoardTexture,
+    background,
+    calibration_board_poses,
+    floor_pose,
+    pixel_rays,
+    render_frame,
+)
 from pipeline.synth.rig import make_rig
 
 BOARD = BoardConfig()
@@ -28,13 +35,14 @@ def frames():
     rig, board = make_rig(RigConfig()), make_board(BOARD)
     texture = BoardTexture(board)
     poses = calibration_board_poses(rig, BOARD, CalibrationConfig(), SynthConfig(seed=3))
-    poses = [floor_pose(board)] + poses[CalibrationConfig().floor_frames:][:8]
+    poses = [floor_pose(board)] + poses[CalibrationConfig().floor_frames :][:8]
     out = []
     for cam in rig:
         rng = np.random.default_rng(0)
         rays, scene = pixel_rays(cam), background(cam.size, rng)
-        out.append((cam, [(p, render_frame(cam, rays, texture, p, scene, NOISE_FREE, rng))
-                          for p in poses]))
+        out.append(
+            (cam, [(p, render_frame(cam, rays, texture, p, scene, NOISE_FREE, rng)) for p in poses])
+        )
     return out
 
 
@@ -45,7 +53,7 @@ def _errors(cam, pose, frame, refine):
 
 
 def _rms(d):
-    return float(np.sqrt(np.mean(np.sum(d ** 2, axis=1))))
+    return float(np.sqrt(np.mean(np.sum(d**2, axis=1))))
 
 
 def test_floor_board_corners_lie_on_the_true_projections(frames):
@@ -56,7 +64,7 @@ def test_floor_board_corners_lie_on_the_true_projections(frames):
         assert _rms(refined) < FLOOR_RMS_PX, cam.name
         assert np.abs(refined.mean(axis=0)).max() < FLOOR_MEAN_PX, cam.name
         assert np.linalg.norm(refined, axis=1).max() < FLOOR_MAX_PX, cam.name
-        assert _rms(refined) < 0.5 * _rms(opencv), cam.name    # what the refinement is for
+        assert _rms(refined) < 0.5 * _rms(opencv), cam.name  # what the refinement is for
 
 
 def test_held_board_corners_lie_on_the_true_projections(frames):

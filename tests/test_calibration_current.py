@@ -7,6 +7,7 @@ calibration.toml. The DVC flow is in test_end_to_end.py
 (test_rejected_recalibration_under_dvc_repro_is_never_used). `calibrate()` itself is replaced
 here by a test double (`calibrate_double`) returning a fixed rig and a report whose gates pass
 or fail: what is tested is the stage's bookkeeping, not the calibration."""
+
 from __future__ import annotations
 
 import logging
@@ -34,15 +35,20 @@ CAMERAS = ["cam_0", "cam_1"]
 
 
 def _config(tmp_path):
-    return validate({
-        "study": {"name": "current", "data_dir": str(tmp_path / "data"),
-                  "results_dir": str(tmp_path / "results"),
-                  "sessions": {"s01": {"subject": "R01", "date": "2026-10-01"}},
-                  "trials": {"t1": {"session": "s01", "condition": "3.0 m/s"}}},
-        "rig": {"cameras": CAMERAS, "fps": 60.0, "width": 320, "height": 240},
-        "triangulation": {"lowpass_hz": 12.0},
-        "detector": {"backend": "openpose_json"},
-    })
+    return validate(
+        {
+            "study": {
+                "name": "current",
+                "data_dir": str(tmp_path / "data"),
+                "results_dir": str(tmp_path / "results"),
+                "sessions": {"s01": {"subject": "R01", "date": "2026-10-01"}},
+                "trials": {"t1": {"session": "s01", "condition": "3.0 m/s"}},
+            },
+            "rig": {"cameras": CAMERAS, "fps": 60.0, "width": 320, "height": 240},
+            "triangulation": {"lowpass_hz": 12.0},
+            "detector": {"backend": "openpose_json"},
+        }
+    )
 
 
 def _video(path, size=(320, 240), frames=3):
@@ -55,21 +61,34 @@ def _video(path, size=(320, 240), frames=3):
 
 
 def _cameras(shift=0.0):
-    return [Camera(n, (320, 240), [[300, 0, 160], [0, 300, 120], [0, 0, 1]], np.zeros(5),
-                   rvec=[0, 0.3 * i, 0], tvec=[shift - 0.5 * i, 0, 3.0]) for i, n in enumerate(CAMERAS)]
+    return [
+        Camera(
+            n,
+            (320, 240),
+            [[300, 0, 160], [0, 300, 120], [0, 0, 1]],
+            np.zeros(5),
+            rvec=[0, 0.3 * i, 0],
+            tvec=[shift - 0.5 * i, 0, 3.0],
+        )
+        for i, n in enumerate(CAMERAS)
+    ]
 
 
 def calibrate_double(verdict: str, shift: float = 0.0):
     """Test double for pipeline.calibration.calibrate.calibrate: a fixed rig and a report
     with one gate of the given verdict."""
+
     def run(videos, names, board_cfg, calib_cfg):
         quality = CalibrationQuality(
-            cameras={n: {"video": str(v), "reprojection_median_px": 0.3}
-                     for n, v in zip(names, videos)},
+            cameras={
+                n: {"video": str(v), "reprojection_median_px": 0.3} for n, v in zip(names, videos)
+            },
             gate_thresholds=GateThresholds(),
             gates=[Gate("coverage cam_1", 0.1, 0.25, verdict, "camera cam_1: corners in 10 %")],
-            gates_verdict=verdict)
+            gates_verdict=verdict,
+        )
         return CalibrationResult(_cameras(shift), np.eye(4), quality)
+
     return run
 
 
@@ -96,13 +115,16 @@ def test_rejected_recalibration_by_hand_is_never_used(study, monkeypatch):
     monkeypatch.setattr(calibrate_stage, "calibrate", calibrate_double(FAIL, shift=0.2))
     with pytest.raises(CalibrationGateError, match="No calibration is left for session s01"):
         calibrate_stage.run(cfg, "s01")
-    assert not paths.calibration("s01").exists()              # the earlier one is gone
+    assert not paths.calibration("s01").exists()  # the earlier one is gone
     assert formats.read_json(paths.calibration_quality("s01"))["verdict"] == "rejected"
     assert paths.calibration_report("s01").exists()
     for stage in (detect.detect_trial, triangulate.triangulate_trial):
-        with pytest.raises(FormatError, match=r"session s01's calibration was rejected by its "
-                                              r"quality gates .*quality.json.*quality.html.*"
-                                              r"allow_failed_gates.*runlab calibrate --session s01"):
+        with pytest.raises(
+            FormatError,
+            match=r"session s01's calibration was rejected by its "
+            r"quality gates .*quality.json.*quality.html.*"
+            r"allow_failed_gates.*runlab calibrate --session s01",
+        ):
             stage(cfg, "t1")
 
 
@@ -116,14 +138,19 @@ def test_earlier_calibration_put_back_beside_a_newer_quality_is_refused(study, m
     monkeypatch.setattr(calibrate_stage, "calibrate", calibrate_double(PASS, shift=0.2))
     calibrate_stage.run(cfg, "s01")
     paths.calibration("s01").write_text(old)
-    with pytest.raises(FormatError, match=r"session s01: .*calibration.toml is not the calibration "
-                                          r"its quality report accepted .*runlab calibrate --session s01"):
+    with pytest.raises(
+        FormatError,
+        match=r"session s01: .*calibration.toml is not the calibration "
+        r"its quality report accepted .*runlab calibrate --session s01",
+    ):
         load_calibration(paths, "s01")
     paths.calibration_quality("s01").unlink()
     with pytest.raises(FormatError, match="quality.json is missing"):
         load_calibration(paths, "s01")
-    formats.write_calibration(paths.calibration("s01"), formats.Calibration(
-        _cameras(), metadata={"imported_from": "elsewhere/camera_array.toml"}))
+    formats.write_calibration(
+        paths.calibration("s01"),
+        formats.Calibration(_cameras(), metadata={"imported_from": "elsewhere/camera_array.toml"}),
+    )
     assert load_calibration(paths, "s01").names == CAMERAS
 
 
@@ -133,7 +160,10 @@ def test_a_refused_recording_leaves_no_calibration_behind(study, monkeypatch):
     calibrate_stage.run(cfg, "s01")
 
     def refuse(*args):
-        raise CalibrationError("the calibration videos of cameras cam_0 and cam_1 are the same file")
+        raise CalibrationError(
+            "the calibration videos of cameras cam_0 and cam_1 are the same file"
+        )
+
     monkeypatch.setattr(calibrate_stage, "calibrate", refuse)
     with pytest.raises(CalibrationError):
         calibrate_stage.run(cfg, "s01")
@@ -148,12 +178,16 @@ def test_trial_videos_of_another_size_than_the_calibration(tmp_path, caplog):
     same = [probe(_video(tmp_path / f"{n}.mp4")) for n in CAMERAS]
     check_image_sizes(calib, CAMERAS, same, "trial t1")
     big = [same[0], probe(_video(tmp_path / "big.mp4", size=(640, 480)))]
-    with pytest.raises(VideoError, match=r"trial t1: trial videos of another image size .*cam_1: "
-                                         r".*big.mp4 is 640x480, calibrated at 320x240.*calibrate "
-                                         r"again at the trial's resolution"):
+    with pytest.raises(
+        VideoError,
+        match=r"trial t1: trial videos of another image size .*cam_1: "
+        r".*big.mp4 is 640x480, calibrated at 320x240.*calibrate "
+        r"again at the trial's resolution",
+    ):
         check_image_sizes(calib, CAMERAS, big, "trial t1")
-    padded = formats.Calibration([Camera(c.name, (1088, 1920), c.matrix, c.dist, c.rvec, c.tvec)
-                                  for c in cams])
+    padded = formats.Calibration(
+        [Camera(c.name, (1088, 1920), c.matrix, c.dist, c.rvec, c.tvec) for c in cams]
+    )
     narrow = [probe(_video(tmp_path / f"n{k}.mp4", size=(1080, 1920), frames=1)) for k in range(2)]
     with caplog.at_level(logging.WARNING, logger="runlab"):
         check_image_sizes(padded, CAMERAS, narrow, "trial t1")

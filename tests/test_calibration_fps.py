@@ -4,6 +4,7 @@ That rig is not accurate, and is not asserted against the truth: 3 half-resoluti
 and 40 frames put cam_1 13.7 mm off (measured); the accuracy targets are in
 test_calibration_synthetic.py. (`runlab configure` at 6 or 30 fps is blocked only by
 triangulation's low-pass check, which issue 13 reworks.)"""
+
 import numpy as np
 import pytest
 
@@ -15,8 +16,13 @@ from pipeline.synth.rig import make_rig
 
 # Half of the 1080p rig, 3 cameras, 40 held-board frames: small enough to render and
 # calibrate twice in a test.
-RIG = RigConfig(cameras=["cam_0", "cam_1", "cam_2"], arc_deg=[35.0, 145.0, 325.0],
-                width=960, height=540, focal_px=750.0)
+RIG = RigConfig(
+    cameras=["cam_0", "cam_1", "cam_2"],
+    arc_deg=[35.0, 145.0, 325.0],
+    width=960,
+    height=540,
+    focal_px=750.0,
+)
 BOARD = BoardConfig(square_length_m=0.15, marker_length_m=0.1125)
 CALIB = CalibrationConfig()
 SYNTH = SynthConfig(calibration_frames=40)

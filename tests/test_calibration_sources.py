@@ -1,6 +1,7 @@
 """Intrinsics from elsewhere (calibration.intrinsics): an earlier calibration file of the true
 cameras, or separate per-camera intrinsic videos; only the extrinsics are then fitted. And
 the errors a lab gets when the file or folder does not match the rig."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -9,12 +10,22 @@ import pytest
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.sources import cameras_from_file
-from pipeline.config import (BoardConfig, CalibrationConfig, ConfigError, IntrinsicsConfig,
-                             IntrinsicsSource, RigConfig, SynthConfig)
+from pipeline.config import (
+    BoardConfig,
+    CalibrationConfig,
+    ConfigError,
+    IntrinsicsConfig,
+    IntrinsicsSource,
+    RigConfig,
+    SynthConfig,
+)
 from pipeline.core.geometry import rotation_angle_deg
 from pipeline.io.formats import Calibration, write_calibration
-from pipeline.io.interop import (read_any_calibration, write_caliscope_camera_array,
-                                 write_pose2sim_calibration)
+from pipeline.io.interop import (
+    read_any_calibration,
+    write_caliscope_camera_array,
+    write_pose2sim_calibration,
+)
 from pipeline.synth.board_video import write_calibration_videos, write_lens_videos
 from pipeline.synth.rig import make_rig
 
@@ -25,7 +36,7 @@ CALIB = CalibrationConfig()
 SYNTH = SynthConfig(calibration_frames=60)
 LENS_FRAMES = 40
 
-CENTRE_TOLERANCE_M = 0.005      # the half-size rig: twice the 1080p target of 3 mm, rounded
+CENTRE_TOLERANCE_M = 0.005  # the half-size rig: twice the 1080p target of 3 mm, rounded
 ORIENTATION_TOLERANCE_DEG = 0.2
 
 
@@ -40,8 +51,9 @@ def videos(truth, tmp_path_factory):
     return write_calibration_videos(truth, BOARD, CALIB, SYNTH, out, RIG.fps)
 
 
-def _assert_close_to_truth(cameras, truth, orientation_deg=ORIENTATION_TOLERANCE_DEG,
-                           centre_m=CENTRE_TOLERANCE_M):
+def _assert_close_to_truth(
+    cameras, truth, orientation_deg=ORIENTATION_TOLERANCE_DEG, centre_m=CENTRE_TOLERANCE_M
+):
     for cam, true_cam in zip(cameras, truth):
         assert np.linalg.norm(cam.center - true_cam.center) < centre_m, cam.name
         assert rotation_angle_deg(cam.rotation, true_cam.rotation) < orientation_deg, cam.name
@@ -53,7 +65,7 @@ def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
     write_pose2sim_calibration(path, Calibration(truth))
     cfg = replace(CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.file, path=str(path)))
     result = calibrate(videos, RIG.cameras, BOARD, cfg)
-    for cam, true_cam in zip(result.cameras, truth):     # held fixed, so exactly the file's
+    for cam, true_cam in zip(result.cameras, truth):  # held fixed, so exactly the file's
         np.testing.assert_allclose(cam.matrix, true_cam.matrix)
         np.testing.assert_allclose(cam.dist, true_cam.dist)
     _assert_close_to_truth(result.cameras, truth)
@@ -62,8 +74,7 @@ def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
     assert result.quality.cameras["cam_0"]["reprojection_median_px"] < 0.5
     # The lens recording is not here: no coverage / distance-range gates judge it.
     assert "board_coverage" not in result.quality.cameras["cam_0"]
-    assert not [g for g in result.quality.gates if g.name.startswith(("coverage",
-                                                                            "distance"))]
+    assert not [g for g in result.quality.gates if g.name.startswith(("coverage", "distance"))]
 
 
 @pytest.mark.slow
@@ -82,42 +93,52 @@ def test_intrinsics_from_separate_videos(truth, videos):
     for cam, true_cam in zip(result.cameras, truth):
         assert cam.matrix[0, 0] == pytest.approx(true_cam.matrix[0, 0], rel=0.01)
         assert result.quality.cameras[cam.name]["intrinsics_from"] == str(
-            folder / f"{cam.name}.mp4")
+            folder / f"{cam.name}.mp4"
+        )
 
 
 def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
     from pipeline.calibration.sources import detect_lens_videos
-    cfg = replace(CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.videos,
-                                                     path=str(tmp_path)))
+
+    cfg = replace(
+        CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.videos, path=str(tmp_path))
+    )
     with pytest.raises(CalibrationError, match=r"cam_1.mp4 not found"):
         detect_lens_videos(cfg, BOARD, ["cam_1"], [tmp_path / "calibration" / "cam_1.mp4"])
 
 
-@pytest.mark.parametrize("writer", [write_calibration, write_pose2sim_calibration,
-                                    write_caliscope_camera_array])
+@pytest.mark.parametrize(
+    "writer", [write_calibration, write_pose2sim_calibration, write_caliscope_camera_array]
+)
 def test_every_interop_format_reads_as_intrinsics(truth, tmp_path, writer):
     path = tmp_path / "lenses.toml"
     writer(path, Calibration(truth))
     assert [c.name for c in read_any_calibration(path).cameras] == [c.name for c in truth]
     cameras, _ = cameras_from_file(path, ["cam_2"], [(RIG.width, RIG.height)])
     np.testing.assert_allclose(cameras[0].matrix, truth[2].matrix)
-    np.testing.assert_allclose(cameras[0].rvec, 0)      # pose is not taken from the file
+    np.testing.assert_allclose(cameras[0].rvec, 0)  # pose is not taken from the file
 
 
 def test_camera_missing_from_the_file_is_named(truth, tmp_path):
     path = tmp_path / "lenses.toml"
     write_calibration(path, Calibration(truth[:2]))
-    with pytest.raises(CalibrationError, match=r"camera cam_3 is not in the intrinsics file "
-                                               r".*lenses.toml \(it has cam_0, cam_1\)"):
+    with pytest.raises(
+        CalibrationError,
+        match=r"camera cam_3 is not in the intrinsics file "
+        r".*lenses.toml \(it has cam_0, cam_1\)",
+    ):
         cameras_from_file(path, ["cam_0", "cam_3"], [(960, 540)] * 2)
 
 
 def test_image_size_mismatch_names_camera_and_file(truth, tmp_path):
     path = tmp_path / "lenses.toml"
     write_calibration(path, Calibration(truth))
-    with pytest.raises(CalibrationError, match=r"camera cam_1: the intrinsics file .*lenses.toml "
-                                               r"is for 960x540 images but its calibration "
-                                               r"video is 1920x1080"):
+    with pytest.raises(
+        CalibrationError,
+        match=r"camera cam_1: the intrinsics file .*lenses.toml "
+        r"is for 960x540 images but its calibration "
+        r"video is 1920x1080",
+    ):
         cameras_from_file(path, ["cam_1"], [(1920, 1080)])
 
 

@@ -1,5 +1,6 @@
 """End to end: render ChArUco videos through a known 4-camera rig, calibrate, compare with the
 truth; and the errors a lab user gets for bad calibration videos."""
+
 import json
 
 import cv2
@@ -71,8 +72,9 @@ def test_reprojection_error_and_quality_report(result):
     # The synthetic board follows the recording protocol (docs/calibration.md), so every gate
     # passes: coverage, distance range, and the opposite pairs (axes 169 deg apart) need not
     # share views.
-    assert quality["gates_verdict"] == "pass", [g["message"] for g in quality["gates"]
-                                                if g["verdict"] != "pass"]
+    assert quality["gates_verdict"] == "pass", [
+        g["message"] for g in quality["gates"] if g["verdict"] != "pass"
+    ]
 
 
 @pytest.mark.slow
@@ -120,6 +122,8 @@ def test_board_never_seen_points_at_the_board_settings(tmp_path):
 
 @pytest.mark.slow
 def test_camera_that_never_sees_the_board_is_named(videos, tmp_path):
-    blind = _write_video(tmp_path / "blind.mp4", CALIB.floor_frames + SYNTH.calibration_frames, fps=RIG.fps)
+    blind = _write_video(
+        tmp_path / "blind.mp4", CALIB.floor_frames + SYNTH.calibration_frames, fps=RIG.fps
+    )
     with pytest.raises(CalibrationError, match="camera blind .*blind.mp4"):
         calibrate([videos[0], blind], ["cam_0", "blind"], BOARD, CALIB)

@@ -6,6 +6,7 @@ trials, no overlay videos, detector=synthetic), whose synth and calibrate stages
 serially through `dvc repro`. Faults are played by a clearly named test double of the
 `runlab` command (tests/doubles/runlab_faulty.py) put first on the workers' PATH.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -36,25 +37,45 @@ trials:
   t02: {session: s01, condition: treadmill 3.2 m/s, runner: {speed_mps: 3.2, duration_s: 1.5, seed: 2}}
   t03: {session: s01, condition: treadmill 3.4 m/s, runner: {speed_mps: 3.4, duration_s: 1.5, seed: 3}}
 """
-OVERRIDES = ["study=cl", "report.overlay_videos=false", "rig.width=640", "rig.height=360",
-             "rig.focal_px=500", "calibration.floor_frames=0"]
+OVERRIDES = [
+    "study=cl",
+    "report.overlay_videos=false",
+    "rig.width=640",
+    "rig.height=360",
+    "rig.focal_px=500",
+    "calibration.floor_frames=0",
+]
 TRIAL_KINDS = ("detect", "sync", "triangulate", "analyze", "report_trial")
 AFTER_CALIBRATION = {f"{k}@{t}" for k in TRIAL_KINDS for t in ("t01", "t02", "t03")} | {"report"}
-GIT_ID = {"GIT_AUTHOR_NAME": "runlab tests", "GIT_AUTHOR_EMAIL": "tests@runlab.invalid",
-          "GIT_COMMITTER_NAME": "runlab tests", "GIT_COMMITTER_EMAIL": "tests@runlab.invalid"}
+GIT_ID = {
+    "GIT_AUTHOR_NAME": "runlab tests",
+    "GIT_AUTHOR_EMAIL": "tests@runlab.invalid",
+    "GIT_COMMITTER_NAME": "runlab tests",
+    "GIT_COMMITTER_EMAIL": "tests@runlab.invalid",
+}
 BIN = Path(sys.executable).parent
 
 
 def _env(**extra) -> dict:
-    env = dict(os.environ, **GIT_ID, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0",
-               RAY_AUTH_MODE="token")
+    env = dict(
+        os.environ,
+        **GIT_ID,
+        PYTHONUNBUFFERED="1",
+        OMP_NUM_THREADS="1",
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_AUTH_MODE="token",
+    )
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     env.update(extra)
     return env
 
 
-def _run(cwd: Path, *argv: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(list(argv), cwd=cwd, env=env or _env(), capture_output=True, text=True, timeout=timeout)
+def _run(
+    cwd: Path, *argv: str, env: dict | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        list(argv), cwd=cwd, env=env or _env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _dvc(lab: Path, *args: str) -> subprocess.CompletedProcess:
@@ -64,7 +85,9 @@ def _dvc(lab: Path, *args: str) -> subprocess.CompletedProcess:
 def _outcomes(output: str) -> dict[str, str]:
     """stage -> status, from the driver's lines ('      ran detect@t01', '  skipped sync@t02: ...')."""
     found = {}
-    for m in re.finditer(r"^\s*(unchanged|restored|ran|failed|skipped) (\S+?)(?::|$)", output, re.M):
+    for m in re.finditer(
+        r"^\s*(unchanged|restored|ran|failed|skipped) (\S+?)(?::|$)", output, re.M
+    ):
         found[m.group(2)] = m.group(1)
     return found
 
@@ -77,6 +100,7 @@ def _status(lab: Path) -> set[str]:
 
 def _lock_outs(lab: Path, stages: set[str]) -> dict:
     import yaml
+
     lock = yaml.safe_load((lab / "dvc.lock").read_text())["stages"]
     return {s: [(o["path"], o.get("md5")) for o in lock[s].get("outs", [])] for s in stages}
 
@@ -104,9 +128,15 @@ def _copy(base: Path, tmp_path: Path) -> Path:
 
 
 def _driver(lab: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "cluster", "repro", *args], cwd=lab,
-                            env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "cluster", "repro", *args],
+        cwd=lab,
+        env=env or _env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _free_port() -> int:
@@ -128,9 +158,19 @@ def test_dvc_internals_the_driver_uses_are_pinned():
     from dvc.stage.run import run_stage
 
     assert dvc.__version__ == "3.67.1", "DVC changed: check pipeline/cluster against its repro"
-    params = {f: list(inspect.signature(f).parameters) for f in
-              (collect_stages, plan_repro, get_active_graph, Stage.changed, Stage.save, Stage.commit,
-               Stage.remove_outs, StageCache.restore)}
+    params = {
+        f: list(inspect.signature(f).parameters)
+        for f in (
+            collect_stages,
+            plan_repro,
+            get_active_graph,
+            Stage.changed,
+            Stage.save,
+            Stage.commit,
+            Stage.remove_outs,
+            StageCache.restore,
+        )
+    }
     assert params[collect_stages][:2] == ["repo", "targets"]
     assert params[plan_repro][:2] == ["graph", "stages"]
     assert params[Stage.changed][1:3] == ["allow_missing", "upstream"]
@@ -141,12 +181,19 @@ def test_dvc_internals_the_driver_uses_are_pinned():
     # What Stage.run does around the command, which record() repeats: outputs removed, the
     # run-cache tried (deps saved on a miss), then save (+ run-cache), commit; then dump.
     run_src, stage_src = inspect.getsource(Stage.run), inspect.getsource(run_stage)
-    for needle in ("self.remove_outs(ignore_remove=False, force=False)", "self.save(",
-                   "run_cache=not no_commit and not no_cache_outs", "self.commit("):
+    for needle in (
+        "self.remove_outs(ignore_remove=False, force=False)",
+        "self.save(",
+        "run_cache=not no_commit and not no_cache_outs",
+        "self.commit(",
+    ):
         assert needle in run_src, f"Stage.run no longer has {needle!r}"
     for needle in ("stage.repo.stage_cache.restore(stage", "stage.save_deps()", "DVC_STAGE"):
-        assert needle in stage_src + inspect.getsource(__import__("dvc.stage.run", fromlist=["x"])), needle
+        assert needle in stage_src + inspect.getsource(
+            __import__("dvc.stage.run", fromlist=["x"])
+        ), needle
     from dvc.repo import reproduce
+
     assert "stage.dump(update_pipeline=False)" in inspect.getsource(reproduce._reproduce_stage)
 
 
@@ -159,22 +206,35 @@ def test_only_plain_runlab_commands_are_dispatched(tmp_path, monkeypatch):
     assert _run(tmp_path, str(BIN / "dvc"), "init", "--no-scm", "-q").returncode == 0
     (tmp_path / "dvc.yaml").write_text(
         "stages:\n  good:\n    cmd: runlab report --study\n"
-        "  evil:\n    cmd: runlab report; touch PWNED\n  other:\n    cmd: sh -c 'touch PWNED'\n")
+        "  evil:\n    cmd: runlab report; touch PWNED\n  other:\n    cmd: sh -c 'touch PWNED'\n"
+    )
     monkeypatch.chdir(tmp_path)
     repo = open_repo()
     try:
         stages = {s.addressing: s for s in plan(repo).stages}
         assert command(stages["good"]).argv == ("runlab", "report", "--study")
         assert dict(command(stages["good"]).env)["DVC_STAGE"] == "good"
-        with pytest.raises(ClusterError, match="other in dvc.yaml: cmd .* does not start with `runlab`"):
+        with pytest.raises(
+            ClusterError, match="other in dvc.yaml: cmd .* does not start with `runlab`"
+        ):
             command(stages["other"])
         # no shell: `;` is only a character of runlab's argument (which runlab then refuses)
         assert command(stages["evil"]).argv == ("runlab", "report;", "touch", "PWNED")
     finally:
         repo.close()
-    cli = _run(tmp_path, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "other",
-               env=_env(PYTHONPATH=str(Path(__file__).resolve().parents[1])))
-    assert cli.returncode == 2 and "does not start with `runlab`" in cli.stderr, cli.stdout + cli.stderr
+    cli = _run(
+        tmp_path,
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "cluster",
+        "repro",
+        "other",
+        env=_env(PYTHONPATH=str(Path(__file__).resolve().parents[1])),
+    )
+    assert cli.returncode == 2 and "does not start with `runlab`" in cli.stderr, (
+        cli.stdout + cli.stderr
+    )
     assert not list(tmp_path.rglob("PWNED"))
 
 
@@ -187,23 +247,45 @@ def test_cli_on_ray_start_head_matches_dvc_and_a_threshold_reruns_only_analysis(
     Then a changed analysis threshold dispatches only analyze, report_trial and report."""
     lab = _copy(base, tmp_path)
     port = _free_port()
-    head = subprocess.Popen([str(BIN / "ray"), "start", "--head", "--block", f"--port={port}",
-                             "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
-                             f"--object-store-memory={80 * 1024 * 1024}"],
-                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    head = subprocess.Popen(
+        [
+            str(BIN / "ray"),
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            f"--object-store-memory={80 * 1024 * 1024}",
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
-        while _run(lab, str(BIN / "ray"), "status", f"--address={address}", timeout=60).returncode != 0:
-            assert head.poll() is None and time.time() < deadline, "ray start --head did not come up"
+        while (
+            _run(lab, str(BIN / "ray"), "status", f"--address={address}", timeout=60).returncode
+            != 0
+        ):
+            assert head.poll() is None and time.time() < deadline, (
+                "ray start --head did not come up"
+            )
             time.sleep(2)
-        first = _run(lab, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--address", address)
+        first = _run(
+            lab, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--address", address
+        )
         out = first.stdout + first.stderr
         assert first.returncode == 0, out[-4000:]
         outcomes = _outcomes(out)
         assert {s for s, v in outcomes.items() if v == "ran"} == AFTER_CALIBRATION, out[-4000:]
-        assert {s for s, v in outcomes.items() if v == "unchanged"} == {"synth@s01", "calibrate@s01"}
+        assert {s for s, v in outcomes.items() if v == "unchanged"} == {
+            "synth@s01",
+            "calibrate@s01",
+        }
         assert _status(lab) == set()
         again = _dvc(lab, "repro")
         assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
@@ -211,20 +293,32 @@ def test_cli_on_ray_start_head_matches_dvc_and_a_threshold_reruns_only_analysis(
         # parity: a serial, forced `dvc repro` of one trial's chain writes the same outputs
         chain = {f"{k}@t01" for k in TRIAL_KINDS}
         before = _lock_outs(lab, chain)
-        serial = _dvc(lab, "repro", "-f", "-s", *sorted(chain, key=lambda s: TRIAL_KINDS.index(s.split("@")[0])))
+        serial = _dvc(
+            lab,
+            "repro",
+            "-f",
+            "-s",
+            *sorted(chain, key=lambda s: TRIAL_KINDS.index(s.split("@")[0])),
+        )
         assert serial.returncode == 0, serial.stdout[-3000:] + serial.stderr[-3000:]
         assert _lock_outs(lab, chain) == before
         assert _status(lab) == set()
 
         params = lab / "params.yaml"
-        params.write_text(params.read_text().replace("max_pelvic_drop_deg: 7.0", "max_pelvic_drop_deg: 6.0"))
-        second = _run(lab, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--address", address)
+        params.write_text(
+            params.read_text().replace("max_pelvic_drop_deg: 7.0", "max_pelvic_drop_deg: 6.0")
+        )
+        second = _run(
+            lab, sys.executable, "-m", "pipeline.cli", "cluster", "repro", "--address", address
+        )
         assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
         ran = {s for s, v in _outcomes(second.stdout).items() if v == "ran"}
-        assert ran == {f"{k}@{t}" for k in ("analyze", "report_trial") for t in ("t01", "t02", "t03")} | {"report"}
+        assert ran == {
+            f"{k}@{t}" for k in ("analyze", "report_trial") for t in ("t01", "t02", "t03")
+        } | {"report"}
         assert _status(lab) == set()
     finally:
-        os.killpg(head.pid, signal.SIGTERM)    # --block: ray start stops the processes it started
+        os.killpg(head.pid, signal.SIGTERM)  # --block: ray start stops the processes it started
         try:
             head.wait(20)
         except subprocess.TimeoutExpired:
@@ -257,11 +351,16 @@ def test_faults_are_retried_or_skipped_and_a_killed_driver_finishes_on_rerun(bas
             os.killpg(killed.pid, signal.SIGKILL)
             break
     killed.wait(60)
-    assert recorded_before_kill, "the driver recorded nothing before it was killed:\n" + "".join(first_output)[-3000:]
+    assert recorded_before_kill, (
+        "the driver recorded nothing before it was killed:\n" + "".join(first_output)[-3000:]
+    )
 
-    env.update(RUNLAB_TEST_KILL_WORKER_STAGE="sync@t03", RUNLAB_TEST_MARKERS=str(markers),
-               RUNLAB_TEST_TOUCH_STAGE="analyze@t01",
-               RUNLAB_TEST_TOUCH_FILE=str(lab / "results" / "cl" / "trials" / "t01" / "sync.json"))
+    env.update(
+        RUNLAB_TEST_KILL_WORKER_STAGE="sync@t03",
+        RUNLAB_TEST_MARKERS=str(markers),
+        RUNLAB_TEST_TOUCH_STAGE="analyze@t01",
+        RUNLAB_TEST_TOUCH_FILE=str(lab / "results" / "cl" / "trials" / "t01" / "sync.json"),
+    )
     rerun = _driver(lab, "--num-cpus", "2", env=env)
     out, _ = rerun.communicate(timeout=600)
     outcomes = _outcomes(out)
@@ -269,8 +368,10 @@ def test_faults_are_retried_or_skipped_and_a_killed_driver_finishes_on_rerun(bas
     assert all(outcomes[s] == "unchanged" for s in recorded_before_kill), out[-4000:]
     assert outcomes["detect@t02"] == "failed" and "the video is corrupt" in out
     t02_downstream = {f"{k}@t02" for k in TRIAL_KINDS[1:]} | {"report"}
-    assert {s for s, v in outcomes.items() if v == "skipped"} == t02_downstream | {"report_trial@t01"}
-    assert (markers / "killed-sync@t03").exists()          # the worker did die once
+    assert {s for s, v in outcomes.items() if v == "skipped"} == t02_downstream | {
+        "report_trial@t01"
+    }
+    assert (markers / "killed-sync@t03").exists()  # the worker did die once
     assert outcomes["sync@t03"] == "ran" and outcomes["report_trial@t03"] == "ran"
     assert outcomes["analyze@t01"] == "failed" and "changed while analyze@t01 ran" in out
     stale = _status(lab)
@@ -285,9 +386,13 @@ def test_resources_detect_takes_a_gpu_where_there_is_one_calibrate_a_cpu_per_cam
 
     gpu_cluster = {"CPU": 32, "GPU": 4, "_max_node_cpus": 16}
     cpu_cluster = {"CPU": 2, "_max_node_cpus": 2}
-    detect, calibrate, analyze = (SimpleNamespace(name=n) for n in ("detect@t01", "calibrate@s01", "analyze@t01"))
+    detect, calibrate, analyze = (
+        SimpleNamespace(name=n) for n in ("detect@t01", "calibrate@s01", "analyze@t01")
+    )
     assert resources(detect, gpu_cluster, cameras=4) == {"num_cpus": 1, "num_gpus": 1}
     assert resources(detect, cpu_cluster, cameras=4) == {"num_cpus": 1}
     assert resources(calibrate, gpu_cluster, cameras=4) == {"num_cpus": 4}
-    assert resources(calibrate, cpu_cluster, cameras=4) == {"num_cpus": 2}   # never more than a node has
+    assert resources(calibrate, cpu_cluster, cameras=4) == {
+        "num_cpus": 2
+    }  # never more than a node has
     assert resources(analyze, gpu_cluster, cameras=4) == {"num_cpus": 1}

@@ -1,5 +1,6 @@
 """Issue 18, item 1: each stage's code deps in dvc.yaml are exactly its import closure inside
 pipeline/ (scripts/stage_deps.py), and DVC sees an edit of a shared module."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -9,12 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from pipeline.cli import configure
 
 
 def _tool(repo_root: Path):
-    spec = importlib.util.spec_from_file_location("stage_deps", repo_root / "scripts" / "stage_deps.py")
+    spec = importlib.util.spec_from_file_location(
+        "stage_deps", repo_root / "scripts" / "stage_deps.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,7 +35,9 @@ def test_a_missing_module_is_named_with_its_stage(repo_root):
     cut = text.index("- pipeline/core/geometry.py\n", calibrate)
     broken = text[:cut] + text[cut:].replace("- pipeline/core/geometry.py\n", "", 1)
     found = tool.problems(repo_root, broken)
-    assert found == ["dvc.yaml: stage calibrate runs pipeline/core/geometry.py but does not list it in deps"]
+    assert found == [
+        "dvc.yaml: stage calibrate runs pipeline/core/geometry.py but does not list it in deps"
+    ]
 
 
 def test_closure_follows_function_level_and_relative_imports(repo_root):
@@ -42,7 +46,7 @@ def test_closure_follows_function_level_and_relative_imports(repo_root):
     # imported inside a function (jit._kernels) and through the runner's helpers
     assert Path("pipeline/triangulation/_jit_kernels.py") in triangulate
     assert Path("pipeline/core/geometry.py") in triangulate
-    assert Path("pipeline/cli.py") not in triangulate   # a new subcommand reruns nothing
+    assert Path("pipeline/cli.py") not in triangulate  # a new subcommand reruns nothing
     assert Path("pipeline/report/trial_report.py") not in triangulate
 
 
@@ -51,8 +55,14 @@ def _env() -> dict:
 
 
 def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=project, env=_env(),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dvc"), *args],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo_root, dvc_tools):
@@ -62,7 +72,7 @@ def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo
     dvc_lab, record_placeholders = dvc_tools
     lab = dvc_lab(repo_root, tmp_path / "lab")
     configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=quick"])
-    for folder in ("calibration", "typical"):            # the synth stage's output, as inputs
+    for folder in ("calibration", "typical"):  # the synth stage's output, as inputs
         (lab / "studies/quick/s01" / folder).mkdir(parents=True)
         (lab / "studies/quick/s01" / folder / "cam_0.mp4").write_bytes(b"placeholder")
     record_placeholders(lab)
@@ -78,10 +88,22 @@ def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo
     changed = {name: entries for name, entries in json.loads(after.stdout).items()}
     assert {"calibrate@s01", "triangulate@typical"} <= set(changed), changed
     for entries in changed.values():
-        assert ({"changed deps": {"pipeline/core/geometry.py": "modified"}} in entries
-                or {"changed deps": {"pipeline/core": "modified"}} in entries), entries
+        assert {"changed deps": {"pipeline/core/geometry.py": "modified"}} in entries or {
+            "changed deps": {"pipeline/core": "modified"}
+        } in entries, entries
     tool = _tool(repo_root)
-    importers = {stage for stage in ("synth", "calibrate", "detect", "sync", "triangulate", "analyze",
-                                     "report_trial", "report")
-                 if Path("pipeline/core/geometry.py") in tool.stage_closure(repo_root, stage)}
+    importers = {
+        stage
+        for stage in (
+            "synth",
+            "calibrate",
+            "detect",
+            "sync",
+            "triangulate",
+            "analyze",
+            "report_trial",
+            "report",
+        )
+        if Path("pipeline/core/geometry.py") in tool.stage_closure(repo_root, stage)
+    }
     assert {name.split("@")[0] for name in changed} == importers

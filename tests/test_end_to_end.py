@@ -5,15 +5,16 @@ detector and aniposelib, detects (synthetic backend, 1 px noise), triangulates, 
 and reports; a second `dvc repro` must do nothing. Tolerances are the foundation's
 acceptance targets (issue #2), not fitted to the results.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
 import shutil
-import time
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +27,29 @@ from pipeline.study.paths import StudyPaths
 
 pytestmark = pytest.mark.slow
 
-GIT_ID = {"GIT_AUTHOR_NAME": "runlab tests", "GIT_AUTHOR_EMAIL": "tests@runlab.invalid",
-          "GIT_COMMITTER_NAME": "runlab tests", "GIT_COMMITTER_EMAIL": "tests@runlab.invalid"}
+GIT_ID = {
+    "GIT_AUTHOR_NAME": "runlab tests",
+    "GIT_AUTHOR_EMAIL": "tests@runlab.invalid",
+    "GIT_COMMITTER_NAME": "runlab tests",
+    "GIT_COMMITTER_EMAIL": "tests@runlab.invalid",
+}
 
 
 def _env() -> dict:
-    return dict(os.environ, **GIT_ID, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return dict(
+        os.environ, **GIT_ID, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    )
 
 
 def _dvc(project: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=project, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dvc"), *args],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _git(project: Path, *args: str) -> None:
@@ -56,8 +69,9 @@ def project(tmp_path_factory, repo_root) -> Path:
         src = repo_root / name
         dst = proj / name
         dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst, **(
-            {"ignore": shutil.ignore_patterns("__pycache__")} if src.is_dir() else {}))
+        (shutil.copytree if src.is_dir() else shutil.copy)(
+            src, dst, **({"ignore": shutil.ignore_patterns("__pycache__")} if src.is_dir() else {})
+        )
     _git(proj, "init", "-q")
     configure(str(proj / "conf"), str(proj / "params.yaml"), ["study=quick"])
     first = _dvc(proj, "repro")
@@ -71,7 +85,9 @@ def project(tmp_path_factory, repo_root) -> Path:
 def study(project):
     cfg = load_params(project / "params.yaml")
     paths = StudyPaths.from_config(cfg)
-    paths = StudyPaths(project / paths.data_dir, project / paths.results_dir, paths.cameras, paths.trial_sessions)
+    paths = StudyPaths(
+        project / paths.data_dir, project / paths.results_dir, paths.cameras, paths.trial_sessions
+    )
     return cfg, paths
 
 
@@ -80,9 +96,16 @@ def test_second_repro_does_nothing(project):
     assert second.returncode == 0, second.stderr
     out = second.stdout + second.stderr
     stages = _dvc(project, "stage", "list", "--name-only").stdout.split()
-    assert {"synth@s01", "calibrate@s01", "detect@typical", "sync@typical", "triangulate@typical",
-            "analyze@typical",
-            "report_trial@typical", "report"} == set(stages)
+    assert {
+        "synth@s01",
+        "calibrate@s01",
+        "detect@typical",
+        "sync@typical",
+        "triangulate@typical",
+        "analyze@typical",
+        "report_trial@typical",
+        "report",
+    } == set(stages)
     for stage in stages:
         assert f"Stage '{stage}' didn't change, skipping" in out, out
     assert not _stages_run(out)
@@ -104,8 +127,12 @@ def test_calibration_loads_in_aniposelib(study):
     assert group.get_names() == ours.names
     X = np.array([[0.1, 0.2, 0.9], [-0.3, 0.1, 0.1]])
     from pipeline.core.geometry import project
-    np.testing.assert_allclose(group.project(X)[:, :, :].reshape(len(ours.cameras), -1, 2),
-                               np.stack([project(c, X) for c in ours.cameras]), atol=1e-6)
+
+    np.testing.assert_allclose(
+        group.project(X)[:, :, :].reshape(len(ours.cameras), -1, 2),
+        np.stack([project(c, X) for c in ours.cameras]),
+        atol=1e-6,
+    )
 
 
 def test_3d_rmse_below_10mm(study):
@@ -115,7 +142,7 @@ def test_3d_rmse_below_10mm(study):
         got = formats.read_points3d(paths.points3d(trial))
         err = np.linalg.norm(got.points - truth.points, axis=-1)
         assert np.isfinite(err).mean() > 0.99
-        rmse = float(np.sqrt(np.nanmean(err ** 2)))
+        rmse = float(np.sqrt(np.nanmean(err**2)))
         assert rmse < 0.010, f"{trial}: 3D RMSE {rmse * 1000:.1f} mm"
 
 
@@ -139,8 +166,13 @@ def test_report_written(study):
 
 
 def _runlab(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "runlab"), *args], cwd=project,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "runlab"), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_trial_with_other_cameras_than_the_calibration_is_refused(project):
@@ -174,10 +206,15 @@ def test_rejected_recalibration_under_dvc_repro_is_never_used(project, study):
     params = project / "params.yaml"
     original = params.read_text()
     try:
-        configure(str(project / "conf"), str(params),
-                  ["study=quick", "calibration.max_reprojection_px=0.001"])
+        configure(
+            str(project / "conf"),
+            str(params),
+            ["study=quick", "calibration.max_reprojection_px=0.001"],
+        )
         run = _dvc(project, "repro")
-        assert run.returncode != 0 and "calibration rejected by its quality gates" in run.stderr, run.stderr
+        assert run.returncode != 0 and "calibration rejected by its quality gates" in run.stderr, (
+            run.stderr
+        )
         assert not paths.calibration("s01").exists()
         assert formats.read_json(paths.calibration_quality("s01"))["verdict"] == "rejected"
         detect = _runlab(project, "detect", "--trial", "typical")
@@ -194,25 +231,31 @@ def test_rejected_recalibration_under_dvc_repro_is_never_used(project, study):
 def test_threshold_change_reruns_only_analysis_and_reports(project):
     """Issue #7: a changed analysis threshold reruns analyze and the reports, nothing upstream
     (asserted from DVC's own output), and the flag appears in the metrics."""
-    configure(str(project / "conf"), str(project / "params.yaml"),
-              ["study=quick", "analysis.thresholds.max_pelvic_drop_deg=3.0"])
+    configure(
+        str(project / "conf"),
+        str(project / "params.yaml"),
+        ["study=quick", "analysis.thresholds.max_pelvic_drop_deg=3.0"],
+    )
     try:
         run = _dvc(project, "repro")
         assert run.returncode == 0, run.stdout + run.stderr
-        assert _stages_run(run.stdout) == {"analyze@typical", "report_trial@typical", "report"}, run.stdout
+        assert _stages_run(run.stdout) == {"analyze@typical", "report_trial@typical", "report"}, (
+            run.stdout
+        )
         metrics = json.loads((project / "results/quick/trials/typical/metrics.json").read_text())
-        assert metrics["flags"] > 0   # the quick runner drops the pelvis 5 deg > 3 deg
+        assert metrics["flags"] > 0  # the quick runner drops the pelvis 5 deg > 3 deg
     finally:
         configure(str(project / "conf"), str(project / "params.yaml"), ["study=quick"])
-        restore = _dvc(project, "repro")   # outputs come back from DVC's run cache
+        restore = _dvc(project, "repro")  # outputs come back from DVC's run cache
     assert restore.returncode == 0 and not _stages_run(restore.stdout), restore.stdout
 
 
 def test_queued_sweep_gives_two_experiments(project):
     """Issue #7: `dvc exp run --queue` with a two-value Hydra sweep + `dvc queue start` gives
     two experiments whose metrics differ in `dvc exp show`."""
-    queued = _dvc(project, "exp", "run", "--queue", "-S", "study=quick",
-                  "-S", "triangulation.lowpass_hz=8,12")
+    queued = _dvc(
+        project, "exp", "run", "--queue", "-S", "study=quick", "-S", "triangulation.lowpass_hz=8,12"
+    )
     assert queued.returncode == 0, queued.stdout + queued.stderr
     started = _dvc(project, "queue", "start", "--jobs", "1")
     assert started.returncode == 0, started.stdout + started.stderr
@@ -261,7 +304,9 @@ def test_recorded_study_runs_from_dvc_added_videos(project, tmp_path, repo_root)
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
     session = lab / "studies" / "recorded" / "s01"
-    shutil.copytree(project / "studies" / "quick" / "s01", session, ignore=shutil.ignore_patterns("truth"))
+    shutil.copytree(
+        project / "studies" / "quick" / "s01", session, ignore=shutil.ignore_patterns("truth")
+    )
     (lab / "conf" / "study" / "recorded.yaml").write_text(RECORDED_STUDY)
     _git(lab, "init", "-q")
     configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=recorded"])
@@ -273,7 +318,9 @@ def test_recorded_study_runs_from_dvc_added_videos(project, tmp_path, repo_root)
     run = _dvc(lab, "repro", "calibrate@s01")
     assert run.returncode == 0, run.stdout + run.stderr
     assert _stages_run(run.stdout) == {"calibrate@s01"}
-    calib = formats.read_calibration(lab / "results/recorded/sessions/s01/calibration/calibration.toml")
+    calib = formats.read_calibration(
+        lab / "results/recorded/sessions/s01/calibration/calibration.toml"
+    )
     assert calib.names == ["cam_0", "cam_1", "cam_2", "cam_3"]
     status = _dvc(lab, "status", "calibrate@s01")
     assert "changed" not in status.stdout, status.stdout
@@ -284,14 +331,17 @@ def test_normalized_curves_are_dvc_plots_and_match_truth(project, study):
     and the mean knee flexion curve matches the one from the true skeleton and true events
     (RMS over the cycle <= 1.5 deg: the issue's knee-angle tolerance)."""
     from pipeline.gait.curves import normalized_curves
+
     cfg, paths = study
     shown = _dvc(project, "plots", "show", "--json")
     assert shown.returncode == 0, shown.stderr
     plotted = json.loads(shown.stdout)["data"]
     for trial in cfg.study.trials:
         truth = formats.read_truth(paths.truth_trial(trial))
-        events = {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-                  for s in ("left", "right")}
+        events = {
+            s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+            for s in ("left", "right")
+        }
         true_curves = normalized_curves(truth.points, truth.fps, events, [1.0, 0.0, 0.0])
         for side in ("left", "right"):
             csv_path = paths.curves_dir(trial) / f"knee_flexion_deg_{side}.csv"

@@ -1,4 +1,5 @@
 """TRC / C3D / CSV exports: read back with the readers of other tools (c3d) or by hand."""
+
 import numpy as np
 import pytest
 
@@ -20,12 +21,12 @@ def test_trc_is_y_up_with_blank_gaps(tmp_path):
     lines = (tmp_path / "t.trc").read_text().splitlines()
     assert lines[2].split("\t")[:5] == ["120", "120", "5", "3", "m"]
     assert lines[3].split("\t")[2] == "hip"
-    row = lines[6 + 2].split("\t")          # frame 3 (index 2)
+    row = lines[6 + 2].split("\t")  # frame 3 (index 2)
     assert row[0] == "3" and abs(float(row[1]) - 2 / 120) < 1e-6
     np.testing.assert_allclose([float(v) for v in row[2:5]], WORLD_TO_OPENSIM @ p[2, 0], atol=1e-6)
     assert row[5:8] == ["", "", ""]
     up = WORLD_TO_OPENSIM @ np.array([0, 0, 1.0])
-    assert up.tolist() == [0, 1, 0]         # world Z (up) becomes OpenSim Y (up)
+    assert up.tolist() == [0, 1, 0]  # world Z (up) becomes OpenSim Y (up)
 
 
 @pytest.mark.filterwarnings("ignore:No analog data found")
@@ -41,7 +42,7 @@ def test_c3d_round_trip_in_millimetres(tmp_path):
         frames = [points for _, points, _ in reader.read_frames()]
     assert len(frames) == 5
     np.testing.assert_allclose(frames[0][:, :3], p[0] * 1000, atol=0.05)
-    assert frames[2][1, 3] == -1               # the missing point
+    assert frames[2][1, 3] == -1  # the missing point
     assert np.isfinite(frames[2][0, :3]).all()
 
 

@@ -1,22 +1,40 @@
 """Analytic constructions for the joint and segment angles of pipeline/gait/angles.py and the
 normalised curves of pipeline/gait/curves.py: each answer is known exactly. At the end, every
 angle against the synthetic runner's truth after the 1 px observation path (issue #6)."""
-from functools import lru_cache
+
+from functools import cache
 
 import numpy as np
 import pytest
+from scenes.gait import (
+    FIRST_STRIKE,
+    FPS,
+    RUNNERS,
+    STANCE_FRAMES,
+    STRIDE_FRAMES,
+    knee_curve,
+    noisy_trial,
+    running_trial,
+)
 
 from pipeline.config import ThresholdsConfig
-from pipeline.gait.angles import (ankle_dorsiflexion_deg, calf_gap_m, foot_pitch_deg,
-                                  hip_adduction_deg, hip_flexion_deg, knee_flexion_deg,
-                                  knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
-                                  pelvic_obliquity_deg, point_segment_distance,
-                                  tibia_inclination_deg)
-from pipeline.gait.metrics import analyze_trial
-from pipeline.gait.curves import CYCLE_PCT, normalized_curves
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
-from scenes.gait import (FIRST_STRIKE, FPS, RUNNERS, STANCE_FRAMES, STRIDE_FRAMES, knee_curve,
-                         noisy_trial, running_trial)
+from pipeline.gait.angles import (
+    ankle_dorsiflexion_deg,
+    calf_gap_m,
+    foot_pitch_deg,
+    hip_adduction_deg,
+    hip_flexion_deg,
+    knee_flexion_deg,
+    knee_fppa_deg,
+    knee_off_leg_line_m,
+    leg_trunk_alignment_deg,
+    pelvic_obliquity_deg,
+    point_segment_distance,
+    tibia_inclination_deg,
+)
+from pipeline.gait.curves import CYCLE_PCT, normalized_curves
+from pipeline.gait.metrics import analyze_trial
 
 FORWARD = [1.0, 0.0, 0.0]
 THIGH = 0.45
@@ -49,15 +67,26 @@ def pelvis_with_thigh(side, flexion_deg, adduction_deg, trunk_lean_deg=0.0):
     x_p, y_p = np.array([np.cos(lean), 0, -np.sin(lean)]), np.array([np.sin(lean), 0, np.cos(lean)])
     femur = anterior * x_p - inferior * y_p + medial * np.array([0, medial_y, 0])
     hip = np.array([0.0, 0.1 if side == "left" else -0.1, 1.0])
-    return body(left_hip=[0, 0.1, 1.0], right_hip=[0, -0.1, 1.0],
-                neck=[0.5 * np.sin(lean), 0, 1.0 + 0.5 * np.cos(lean)],
-                **{f"{side}_knee": hip + THIGH * femur})
+    return body(
+        left_hip=[0, 0.1, 1.0],
+        right_hip=[0, -0.1, 1.0],
+        neck=[0.5 * np.sin(lean), 0, 1.0 + 0.5 * np.cos(lean)],
+        **{f"{side}_knee": hip + THIGH * femur},
+    )
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
-@pytest.mark.parametrize("flexion,adduction,lean", [(30.0, 0.0, 0.0), (-20.0, 0.0, 0.0),
-                                                    (0.0, 8.0, 0.0), (0.0, -5.0, 0.0),
-                                                    (25.0, 10.0, 12.0), (-15.0, 6.0, 8.0)])
+@pytest.mark.parametrize(
+    "flexion,adduction,lean",
+    [
+        (30.0, 0.0, 0.0),
+        (-20.0, 0.0, 0.0),
+        (0.0, 8.0, 0.0),
+        (0.0, -5.0, 0.0),
+        (25.0, 10.0, 12.0),
+        (-15.0, 6.0, 8.0),
+    ],
+)
 def test_hip_flexion_and_adduction_relative_to_trunk_pelvis(side, flexion, adduction, lean):
     points = pelvis_with_thigh(side, flexion, adduction, lean)
     for turned, _ in ((points, None), yawed(points, 127.0)):
@@ -67,26 +96,35 @@ def test_hip_flexion_and_adduction_relative_to_trunk_pelvis(side, flexion, adduc
 
 def test_trunk_lean_alone_is_hip_flexion():
     """Thigh vertical, trunk 10 deg forward: the hip is flexed 10 deg."""
-    points = body(left_hip=[0, 0.1, 1.0], right_hip=[0, -0.1, 1.0],
-                  neck=[0.5 * np.sin(np.radians(10)), 0, 1 + 0.5 * np.cos(np.radians(10))],
-                  left_knee=[0, 0.1, 0.55])
+    points = body(
+        left_hip=[0, 0.1, 1.0],
+        right_hip=[0, -0.1, 1.0],
+        neck=[0.5 * np.sin(np.radians(10)), 0, 1 + 0.5 * np.cos(np.radians(10))],
+        left_knee=[0, 0.1, 0.55],
+    )
     assert hip_flexion_deg(points, "left")[0] == pytest.approx(10.0, abs=1e-9)
 
 
-@pytest.mark.parametrize("tibia,pitch", [(0.0, 0.0), (15.0, 0.0), (0.0, -30.0), (40.0, -50.0),
-                                         (-8.0, 12.0)])
+@pytest.mark.parametrize(
+    "tibia,pitch", [(0.0, 0.0), (15.0, 0.0), (0.0, -30.0), (40.0, -50.0), (-8.0, 12.0)]
+)
 def test_tibia_inclination_and_ankle_dorsiflexion(tibia, pitch):
     """Shank at `tibia` deg from vertical (+ = knee ahead), heel -> toe at `pitch` deg (+ = toes
     up): dorsiflexion = pitch + tibia (0 = foot perpendicular to the shank)."""
     t, p = np.radians(tibia), np.radians(pitch)
     ankle = np.array([0.2, 0.1, 0.1])
     heel = ankle + [-0.05, 0, -0.05]
-    points = body(left_ankle=ankle, left_knee=ankle + 0.45 * np.array([np.sin(t), 0, np.cos(t)]),
-                  left_heel=heel, left_big_toe=heel + 0.22 * np.array([np.cos(p), 0.02, np.sin(p)]))
+    points = body(
+        left_ankle=ankle,
+        left_knee=ankle + 0.45 * np.array([np.sin(t), 0, np.cos(t)]),
+        left_heel=heel,
+        left_big_toe=heel + 0.22 * np.array([np.cos(p), 0.02, np.sin(p)]),
+    )
     for turned, forward in ((points, FORWARD), yawed(points, -70.0)):
         assert tibia_inclination_deg(turned, "left", forward)[0] == pytest.approx(tibia, abs=1e-9)
         assert ankle_dorsiflexion_deg(turned, "left", forward)[0] == pytest.approx(
-            tibia + pitch, abs=0.02)   # the toe's 2 cm sideways offset: projection, < 0.02 deg
+            tibia + pitch, abs=0.02
+        )  # the toe's 2 cm sideways offset: projection, < 0.02 deg
     # in-plane foot: 90 deg minus the 3D shank-foot angle
     shank = points[0, INDEX["left_knee"]] - ankle
     foot = 0.22 * np.array([np.cos(p), 0, np.sin(p)])
@@ -105,8 +143,13 @@ def test_knee_frontal_plane_projection_angle(side, offset):
     FPPA = 2 atan(offset / half leg), + = valgus."""
     y = 0.1 if side == "left" else -0.1
     medial = -1.0 if side == "left" else 1.0
-    points = body(**{f"{side}_hip": [0, y, 1.0], f"{side}_knee": [0.0, y + medial * offset, 0.55],
-                     f"{side}_ankle": [0, y, 0.1]})
+    points = body(
+        **{
+            f"{side}_hip": [0, y, 1.0],
+            f"{side}_knee": [0.0, y + medial * offset, 0.55],
+            f"{side}_ankle": [0, y, 0.1],
+        }
+    )
     expected = 2 * np.degrees(np.arctan2(offset, 0.45))
     for turned, forward in ((points, FORWARD), yawed(points, 200.0)):
         assert knee_fppa_deg(turned, side, forward)[0] == pytest.approx(expected, abs=1e-9)
@@ -120,8 +163,13 @@ def test_triple_extension_alignment_and_knee_off_line():
     ankle = np.array([0.0, 0.1, 0.1])
     hip = ankle + 0.9 * np.array([np.sin(lean), 0, np.cos(lean)])
     shoulders = hip + 0.5 * np.array([np.sin(lean), 0, np.cos(lean)])
-    line = body(left_ankle=ankle, left_hip=hip, left_knee=0.5 * (ankle + hip),
-                left_shoulder=shoulders + [0, 0.1, 0], right_shoulder=shoulders - [0, 0.1, 0])
+    line = body(
+        left_ankle=ankle,
+        left_hip=hip,
+        left_knee=0.5 * (ankle + hip),
+        left_shoulder=shoulders + [0, 0.1, 0],
+        right_shoulder=shoulders - [0, 0.1, 0],
+    )
     # ankle, knee, hip, shoulders in one line
     assert leg_trunk_alignment_deg(line, "left", FORWARD)[0] == pytest.approx(0.0, abs=1e-9)
     assert knee_off_leg_line_m(line, "left", FORWARD)[0] == pytest.approx(0.0, abs=1e-12)
@@ -130,19 +178,25 @@ def test_triple_extension_alignment_and_knee_off_line():
     upright[0, INDEX["right_shoulder"]] = hip + [0, -0.1, 0.5]
     assert leg_trunk_alignment_deg(upright, "left", FORWARD)[0] == pytest.approx(-25.0, abs=1e-9)
     bent = line.copy()
-    normal = np.array([np.cos(lean), 0, -np.sin(lean)])        # forward, perpendicular to line
+    normal = np.array([np.cos(lean), 0, -np.sin(lean)])  # forward, perpendicular to line
     bent[0, INDEX["left_knee"]] += 0.05 * normal
     assert knee_off_leg_line_m(bent, "left", FORWARD)[0] == pytest.approx(0.05, abs=1e-12)
 
 
 def test_point_segment_distance_and_calf_gap():
-    a, b = np.array([0.0, 0, 0.5]), np.array([0.0, 0, 0.1])      # knee, ankle
+    a, b = np.array([0.0, 0, 0.5]), np.array([0.0, 0, 0.1])  # knee, ankle
     points = np.array([[0.03, 0.04, 0.3], [0, 0, 0.7], [0, 0.05, 0.0], [np.nan, 0, 0]])
-    np.testing.assert_allclose(point_segment_distance(points, a, b),
-                               [0.05, 0.2, np.hypot(0.05, 0.1), np.nan])
+    np.testing.assert_allclose(
+        point_segment_distance(points, a, b), [0.05, 0.2, np.hypot(0.05, 0.1), np.nan]
+    )
     # left shank vertical at y = 0.05; right ankle/heel/toe passing 6, 4 and 17 cm away
-    frame = body(left_knee=[0, 0.05, 0.5], left_ankle=[0, 0.05, 0.1], right_ankle=[0, -0.01, 0.3],
-                 right_heel=[0.0, 0.01, 0.25], right_big_toe=[0.15, -0.03, 0.25])
+    frame = body(
+        left_knee=[0, 0.05, 0.5],
+        left_ankle=[0, 0.05, 0.1],
+        right_ankle=[0, -0.01, 0.3],
+        right_heel=[0.0, 0.01, 0.25],
+        right_big_toe=[0.15, -0.03, 0.25],
+    )
     assert calf_gap_m(frame, "left")[0] == pytest.approx(0.04, abs=1e-12)
     frame[0, INDEX["right_heel"]] = np.nan
     assert np.isnan(calf_gap_m(frame, "left")[0])
@@ -161,8 +215,9 @@ def test_normalized_curves_over_the_gait_cycle():
     stance = CYCLE_PCT <= stance_pct
     u = CYCLE_PCT[stance] / stance_pct
     expected = knee_curve(u, 12.0, 42.0, 15.0)
-    np.testing.assert_allclose(knee[:, stance], np.broadcast_to(expected, knee[:, stance].shape),
-                               atol=0.05)
+    np.testing.assert_allclose(
+        knee[:, stance], np.broadcast_to(expected, knee[:, stance].shape), atol=0.05
+    )
     assert knee[:, 0] == pytest.approx(12.0) and knee[:, -1] == pytest.approx(12.0)
     # pelvic drop peaks at mid-stance (6 deg), hip adduction equals it there
     drop = curves["pelvic_drop_deg"]["right"]
@@ -173,7 +228,10 @@ def test_normalized_curves_over_the_gait_cycle():
     assert np.isfinite(fppa[:, stance]).all() and np.isnan(fppa[:, ~stance]).all()
     # a NaN inside a stride drops that stride only
     points[FIRST_STRIKE["left"] + 40, INDEX["left_knee"]] = np.nan
-    assert normalized_curves(points, FPS, events, FORWARD)["knee_flexion_deg"]["left"].shape == (5, 101)
+    assert normalized_curves(points, FPS, events, FORWARD)["knee_flexion_deg"]["left"].shape == (
+        5,
+        101,
+    )
 
 
 # --- every angle under the 1 px noise path (true 3D -> 4 cameras -> 1 px -> DLT) -----------
@@ -189,7 +247,7 @@ def test_normalized_curves_over_the_gait_cycle():
 # 1.18-1.25, hip adduction 0.94-1.04, tibia 0.74-0.82, ankle 1.28-1.41, foot pitch 1.15-1.21,
 # obliquity 0.60-0.61 deg; in stance: FPPA 1.05-1.25, leg-trunk 1.01-1.07 deg, knee off the
 # line 5.1-5.5 mm.
-FRAME_TOLERANCE = {   # name -> (function(points, side), tolerance, stance frames only)
+FRAME_TOLERANCE = {  # name -> (function(points, side), tolerance, stance frames only)
     "knee_flexion_deg": (lambda p, s: knee_flexion_deg(p, s), 1.5, False),
     "hip_flexion_deg": (lambda p, s: hip_flexion_deg(p, s), 1.5, False),
     "hip_adduction_deg": (lambda p, s: hip_adduction_deg(p, s), 1.5, False),
@@ -205,7 +263,7 @@ FRAME_TOLERANCE = {   # name -> (function(points, side), tolerance, stance frame
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _noisy(runner):
     return noisy_trial(runner, True, 120.0, pixel_sigma=1.0)
 
@@ -215,7 +273,7 @@ def _stance_mask(truth, side, n):
     for strike in truth.foot_strikes[side]:
         after = truth.toe_offs[side][truth.toe_offs[side] > strike]
         if after.size:
-            mask[int(np.ceil(strike)):int(np.floor(after[0])) + 1] = True
+            mask[int(np.ceil(strike)) : int(np.floor(after[0])) + 1] = True
     return mask
 
 
@@ -235,15 +293,21 @@ def test_every_angle_under_one_pixel_noise(runner, name):
 
 # Per-stride values with the true events: each knee value within the issue's 1.5 deg, pelvic
 # drop within 0.7 deg (measured worst stride: knee 1.21, pelvic drop 0.53 deg).
-STRIDE_TOLERANCE = {"peak_stance_knee_flexion_deg": 1.5, "knee_flexion_at_strike_deg": 1.5,
-                    "knee_flexion_at_toe_off_deg": 1.5, "pelvic_drop_deg": 0.7}
+STRIDE_TOLERANCE = {
+    "peak_stance_knee_flexion_deg": 1.5,
+    "knee_flexion_at_strike_deg": 1.5,
+    "knee_flexion_at_toe_off_deg": 1.5,
+    "pelvic_drop_deg": 0.7,
+}
 
 
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
 def test_knee_and_pelvic_drop_per_stride_under_one_pixel_noise(runner):
     truth, points = _noisy(runner)
-    events = {side: {"foot_strike": truth.foot_strikes[side], "toe_off": truth.toe_offs[side]}
-              for side in ("left", "right")}
+    events = {
+        side: {"foot_strike": truth.foot_strikes[side], "toe_off": truth.toe_offs[side]}
+        for side in ("left", "right")
+    }
     forward = np.array(FORWARD)
     true = analyze_trial(truth.points, 120.0, forward, ThresholdsConfig(), events=events).strides
     noisy = analyze_trial(points, 120.0, forward, ThresholdsConfig(), events=events).strides

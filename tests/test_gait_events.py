@@ -15,23 +15,24 @@ at grazing angles; the analysis reports those as poorly observed (`detect_screen
 height SD above 2 mm/px) instead of timing them, and the test holds it to the target on the
 events it does time, and to timing every event the rig sees well (recall).
 """
+
 import numpy as np
 import pytest
+from scenes.gait import CAMERAS, RUNNERS, noisy_triangulation
 
 from pipeline.config import RunnerConfig, SyntheticNoiseConfig
-from pipeline.gait.events import detect_events, detect_screened_events
 from pipeline.core.geometry import project
 from pipeline.core.skeleton import INDEX
+from pipeline.gait.events import detect_events, detect_screened_events
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.triangulation.uncertainty import predicted_sd
-from scenes.gait import CAMERAS, RUNNERS, noisy_triangulation
 
-MATCH_S = 0.15            # a detection within 150 ms of a true event is its estimate
+MATCH_S = 0.15  # a detection within 150 ms of a true event is its estimate
 TREADMILL_TRIALS, OVERGROUND_PASSES = 4, 6
-MAX_HEIGHT_SD_M = 0.002   # the analysis default (AnalysisConfig.max_event_height_sd_mm)
-SYNTH_TIP = 0.0           # the synthetic runner's big toe is the shoe's tip (toe_tip_ahead_m)
-WELL_SEEN_VIEWS = 3       # recall: events whose foot is inside >= 3 camera images throughout
+MAX_HEIGHT_SD_M = 0.002  # the analysis default (AnalysisConfig.max_event_height_sd_mm)
+SYNTH_TIP = 0.0  # the synthetic runner's big toe is the shoe's tip (toe_tip_ahead_m)
+WELL_SEEN_VIEWS = 3  # recall: events whose foot is inside >= 3 camera images throughout
 
 
 def timing_errors(detected, truth, name):
@@ -59,8 +60,7 @@ def well_seen_events(truth, name, window_s=0.04, end_margin_s=0.1):
         for t in times:
             lo, hi = int(t) - half, int(t) + half + 2
             margin = end_margin_s * truth.fps
-            if (margin <= t <= len(inside) - 1 - margin
-                    and inside[lo:hi].min() >= WELL_SEEN_VIEWS):
+            if margin <= t <= len(inside) - 1 - margin and inside[lo:hi].min() >= WELL_SEEN_VIEWS:
                 kept.append((side, t))
     return kept
 
@@ -68,11 +68,21 @@ def well_seen_events(truth, name, window_s=0.04, end_margin_s=0.1):
 def _inside(cam, points):
     xy = project(cam, points)
     width, height = cam.size
-    return (xy[..., 0] >= 0) & (xy[..., 0] <= width - 1) & (xy[..., 1] >= 0) & (xy[..., 1] <= height - 1)
+    return (
+        (xy[..., 0] >= 0)
+        & (xy[..., 0] <= width - 1)
+        & (xy[..., 1] >= 0)
+        & (xy[..., 1] <= height - 1)
+    )
 
 
-CASES = [(r, tm, fps, ev) for fps in (60.0, 120.0, 240.0) for tm in (True, False)
-         for r in RUNNERS for ev in ("foot_strike", "toe_off")]
+CASES = [
+    (r, tm, fps, ev)
+    for fps in (60.0, 120.0, 240.0)
+    for tm in (True, False)
+    for r in RUNNERS
+    for ev in ("foot_strike", "toe_off")
+]
 _TRIALS = {}
 
 
@@ -84,21 +94,27 @@ def _recordings(runner, treadmill, fps):
         for seed in range(TREADMILL_TRIALS if treadmill else OVERGROUND_PASSES):
             truth, tri = noisy_triangulation(runner, treadmill, fps, pixel_sigma=1.0, seed=seed)
             height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
-            timed, poor = detect_screened_events(tri.points, fps, height_sd, MAX_HEIGHT_SD_M,
-                                                 toe_tip_ahead_m=SYNTH_TIP)
+            timed, poor = detect_screened_events(
+                tri.points, fps, height_sd, MAX_HEIGHT_SD_M, toe_tip_ahead_m=SYNTH_TIP
+            )
             out.append((truth, timed, poor))
         _TRIALS[key] = out
     return _TRIALS[key]
 
 
-@pytest.mark.parametrize("runner, treadmill, fps, event", CASES, ids=[
-    f"{r}-{'treadmill' if tm else 'overground'}-{fps:.0f}-{ev}" for r, tm, fps, ev in CASES])
+@pytest.mark.parametrize(
+    "runner, treadmill, fps, event",
+    CASES,
+    ids=[f"{r}-{'treadmill' if tm else 'overground'}-{fps:.0f}-{ev}" for r, tm, fps, ev in CASES],
+)
 def test_event_timing_on_triangulated_noisy_keypoints(runner, treadmill, fps, event):
     errors, n_true, n_poor, missed_well_seen = [], 0, 0, []
     for seed, (truth, timed, poor) in enumerate(_recordings(runner, treadmill, fps)):
         errors.extend(timing_errors(timed, truth, event))
-        n_true += sum(len(v) for v in (truth.foot_strikes if event == "foot_strike"
-                                       else truth.toe_offs).values())
+        n_true += sum(
+            len(v)
+            for v in (truth.foot_strikes if event == "foot_strike" else truth.toe_offs).values()
+        )
         n_poor += sum(len(poor[side][event]) for side in poor)
         for side, t in well_seen_events(truth, event):
             found = np.asarray(timed[side][event])
@@ -106,7 +122,7 @@ def test_event_timing_on_triangulated_noisy_keypoints(runner, treadmill, fps, ev
                 missed_well_seen.append((seed, side, round(t, 1)))
     errors = np.array(errors)
     runs = len(_recordings(runner, treadmill, fps))
-    if treadmill:   # every contact is inside the rig: all timed, bar those cut by trial ends
+    if treadmill:  # every contact is inside the rig: all timed, bar those cut by trial ends
         assert n_poor == 0 and errors.size >= n_true - 2 * runs
     assert not missed_well_seen, f"well-seen events not timed: {missed_well_seen}"
     assert errors.size >= 8, f"only {errors.size} events timed over {runs} recordings"
@@ -144,14 +160,19 @@ def test_no_events_invented_inside_gaps():
 # toe's lift-off (measured on the low-passed points, 2 trials per condition: strikes up to
 # +0.51 frame late at 120 fps and +0.89 at 240 fps, toe-offs up to 0.97 early at 240 fps),
 # so events are detected on `points_unfiltered`: the same points before the low-pass.
-STAGE_CASES = [(r, fps, ev) for fps in (60.0, 120.0, 240.0) for r in RUNNERS
-               for ev in ("foot_strike", "toe_off")]
+STAGE_CASES = [
+    (r, fps, ev)
+    for fps in (60.0, 120.0, 240.0)
+    for r in RUNNERS
+    for ev in ("foot_strike", "toe_off")
+]
 _STAGE = {}
 
 
 def _stage_recordings(runner, fps):
     from pipeline.config import TriangulationConfig
     from pipeline.triangulation.run import triangulate_recording
+
     if (runner, fps) not in _STAGE:
         out = []
         for seed in range(2):
@@ -159,21 +180,25 @@ def _stage_recordings(runner, fps):
             obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=1.0, seed=seed))
             result = triangulate_recording(obs, CAMERAS, fps, TriangulationConfig())
             height_sd = predicted_sd(result.points, CAMERAS, result.views_used)[..., 2]
-            timed, poor = detect_screened_events(result.points_unfiltered, fps, height_sd,
-                                                 MAX_HEIGHT_SD_M, toe_tip_ahead_m=SYNTH_TIP)
+            timed, poor = detect_screened_events(
+                result.points_unfiltered, fps, height_sd, MAX_HEIGHT_SD_M, toe_tip_ahead_m=SYNTH_TIP
+            )
             out.append((truth, timed, poor))
         _STAGE[runner, fps] = out
     return _STAGE[runner, fps]
 
 
-@pytest.mark.parametrize("runner, fps, event", STAGE_CASES,
-                         ids=[f"{r}-{fps:.0f}-{ev}" for r, fps, ev in STAGE_CASES])
+@pytest.mark.parametrize(
+    "runner, fps, event", STAGE_CASES, ids=[f"{r}-{fps:.0f}-{ev}" for r, fps, ev in STAGE_CASES]
+)
 def test_event_timing_on_the_triangulate_stage_output(runner, fps, event):
     errors, n_true, n_poor = [], 0, 0
     for truth, timed, poor in _stage_recordings(runner, fps):
         errors.extend(timing_errors(timed, truth, event))
-        n_true += sum(len(v) for v in (truth.foot_strikes if event == "foot_strike"
-                                       else truth.toe_offs).values())
+        n_true += sum(
+            len(v)
+            for v in (truth.foot_strikes if event == "foot_strike" else truth.toe_offs).values()
+        )
         n_poor += sum(len(poor[side][event]) for side in poor)
     errors = np.array(errors)
     assert n_poor == 0 and errors.size >= n_true - 4
@@ -186,12 +211,15 @@ def test_an_event_on_a_detection_dropout_is_counted_as_one():
     """Events not timed because the foot was gap-filled (no views: SD NaN) are told apart from
     those the cameras see poorly (SD above the limit): 'a short dropout is a dropout'."""
     from pipeline.gait.events import dropout_events
+
     sd = np.full((200, 26), 0.001)
     heel = INDEX["left_heel"]
-    sd[48:53, heel] = np.nan                       # a 5-frame dropout around frame 50
-    sd[120:130, INDEX["right_big_toe"]] = 0.004    # poorly observed, seen by cameras
-    poor = {"left": {"foot_strike": np.array([50.0]), "toe_off": np.array([])},
-            "right": {"foot_strike": np.array([]), "toe_off": np.array([125.0])}}
+    sd[48:53, heel] = np.nan  # a 5-frame dropout around frame 50
+    sd[120:130, INDEX["right_big_toe"]] = 0.004  # poorly observed, seen by cameras
+    poor = {
+        "left": {"foot_strike": np.array([50.0]), "toe_off": np.array([])},
+        "right": {"foot_strike": np.array([]), "toe_off": np.array([125.0])},
+    }
     assert dropout_events(poor, sd, 120.0) == 1
 
 
@@ -205,6 +233,7 @@ def test_the_toe_tip_offset_the_analyze_stage_uses():
 
     def cfg(mm):
         return SimpleNamespace(analysis=SimpleNamespace(toe_tip_ahead_mm=mm))
+
     assert TOE_TIP_AHEAD_M == 0.04
     assert toe_tip_ahead_m(cfg(None), synthetic=True) == 0.0
     assert toe_tip_ahead_m(cfg(None), synthetic=True, motion="run300") == TOE_TIP_AHEAD_M

@@ -2,15 +2,16 @@ import json
 
 import numpy as np
 import pytest
+from scenes.gait import FIRST_STRIKE, FPS, SHANK, STANCE_FRAMES, STRIDE_FRAMES, running_trial
 
 from pipeline.config import ThresholdsConfig
+from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.gait.angles import knee_flexion_deg, pelvic_obliquity_deg
 from pipeline.gait.events import detect_events
 from pipeline.gait.metrics import analyze_trial, sample_at
-from pipeline.core.skeleton import INDEX, N_KEYPOINTS
-from scenes.gait import FIRST_STRIKE, FPS, SHANK, STANCE_FRAMES, STRIDE_FRAMES, running_trial
 
-SYNTH_TIP = 0.0   # the synthetic foot's big toe is its tip: no tip ahead of it (events.py)
+SYNTH_TIP = 0.0  # the synthetic foot's big toe is its tip: no tip ahead of it (events.py)
+
 
 def thresholds(**kw):
     return ThresholdsConfig(**kw)
@@ -56,23 +57,32 @@ def test_an_untimed_toe_off_never_borrows_the_next_cycles():
     real-detector level measured 81 deg 'peak stance knee flexion' for a 42 deg truth)."""
     points, events = running_trial()
     left = events["left"]
-    events = {**events, "left": {"foot_strike": np.delete(left["foot_strike"], 3),
-                                 "toe_off": np.delete(left["toe_off"], 2)}}
+    events = {
+        **events,
+        "left": {
+            "foot_strike": np.delete(left["foot_strike"], 3),
+            "toe_off": np.delete(left["toe_off"], 2),
+        },
+    }
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     peaks = [s["peak_stance_knee_flexion_deg"] for s in result.strides if s["side"] == "left"]
-    assert len(peaks) == 4                          # the stride without its toe-off is left out
+    assert len(peaks) == 4  # the stride without its toe-off is left out
     assert peaks == pytest.approx([42.0] * 4, abs=1e-9)
 
 
 def test_crossover_and_low_knee_flexion_flags():
-    points, events = running_trial(foot_y={"left": -0.01, "right": 0.02}, knee=(10.0, 33.0, 14.0),
-                                   knee_over_toe=-0.02)
+    points, events = running_trial(
+        foot_y={"left": -0.01, "right": 0.02}, knee=(10.0, 33.0, 14.0), knee_over_toe=-0.02
+    )
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     widths = [s["step_width_m"] for s in result.strides if s["step_width_m"] is not None]
     assert widths == pytest.approx([-0.03] * len(widths))
     flags = {(f["name"], f["side"]): f for f in result.flags}
-    assert set(flags) == {(name, side) for name in ("crossover", "low_peak_knee_flexion")
-                          for side in ("left", "right")}
+    assert set(flags) == {
+        (name, side)
+        for name in ("crossover", "low_peak_knee_flexion")
+        for side in ("left", "right")
+    }
     crossover = flags[("crossover", "right")]
     assert crossover["value"] == pytest.approx(-0.03) and crossover["threshold"] == 0.0
     assert crossover["n_strides"] == 6 and "-0.030 m" in crossover["message"]
@@ -81,7 +91,7 @@ def test_crossover_and_low_knee_flexion_flags():
 
 def test_conventions_hold_when_running_along_minus_x():
     points, events = running_trial(foot_y={"left": 0.04, "right": -0.03})
-    turned = points * [-1.0, -1.0, 1.0]          # 180 deg about Z
+    turned = points * [-1.0, -1.0, 1.0]  # 180 deg about Z
     a = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     b = analyze_trial(turned, FPS, [-1, 0, 0], thresholds(), events=events)
     assert a.strides == b.strides
@@ -141,8 +151,9 @@ def bouncing_foot(fps, strikes, toe_offs, heel_offs):
         landing = (t >= strikes[k]) & (t < strikes[k] + 0.03)
         toe[landing] = 0.03 * (1 - (t[landing] - strikes[k]) / 0.03)
         heel_swing = (t > heel_offs[k]) & (t < strikes[k + 1])
-        heel[heel_swing] = 0.20 * np.sin(np.pi * (t[heel_swing] - heel_offs[k])
-                                         / (strikes[k + 1] - heel_offs[k]))
+        heel[heel_swing] = 0.20 * np.sin(
+            np.pi * (t[heel_swing] - heel_offs[k]) / (strikes[k + 1] - heel_offs[k])
+        )
         toe_swing = (t > toe_offs[k]) & (t < strikes[k + 1])
         s = (t[toe_swing] - toe_offs[k]) / (strikes[k + 1] - toe_offs[k])
         toe[toe_swing] = 0.12 * np.sin(np.pi * s) + 0.03 * s
@@ -151,7 +162,7 @@ def bouncing_foot(fps, strikes, toe_offs, heel_offs):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_event_detection_on_bouncing_foot_within_one_frame(seed):
-    rng = np.random.default_rng(seed)    # contacts at arbitrary sub-frame times
+    rng = np.random.default_rng(seed)  # contacts at arbitrary sub-frame times
     strikes = 0.05 + np.cumsum(rng.uniform(0.66, 0.72, 6)) - 0.6
     toe_offs = strikes[:-1] + rng.uniform(0.21, 0.26, 5)
     heel, toe = bouncing_foot(FPS, strikes, toe_offs, heel_offs=toe_offs - 0.10)
@@ -169,8 +180,9 @@ def test_analyze_trial_detects_events_itself():
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), toe_tip_ahead_m=SYNTH_TIP)
     for side in ("left", "right"):
         # both feet stand still before their first strike: that strike is not seen
-        np.testing.assert_allclose(result.events[side]["foot_strike"],
-                                   truth[side]["foot_strike"][1:], atol=1.0)
+        np.testing.assert_allclose(
+            result.events[side]["foot_strike"], truth[side]["foot_strike"][1:], atol=1.0
+        )
         np.testing.assert_allclose(result.events[side]["toe_off"], truth[side]["toe_off"], atol=1.0)
     peak = result.summary["sides"]["left"]["metrics"]["peak_stance_knee_flexion_deg"]
     assert peak["mean"] == pytest.approx(42.0, abs=0.5)
@@ -188,12 +200,11 @@ def test_new_stride_values_on_prescribed_geometry():
     """Exact values of the analytic trial (upright trunk, vertical thigh in stance, flat foot
     from heel (-0.08, 0.05 m high) to big toe (-0.03, 0.03 m high), hips at y = +-0.09)."""
     points, events = running_trial(foot_y={"left": 0.04, "right": -0.03})
-    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events,
-                           belt_speed_mps=3.0)
+    result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events, belt_speed_mps=3.0)
     half_toe_off = np.radians(15.0) / 2
-    ankle_df = np.degrees(np.arctan2(-0.02, 0.05)) + 15.0      # foot pitch + tibia inclination
+    ankle_df = np.degrees(np.arctan2(-0.02, 0.05)) + 15.0  # foot pitch + tibia inclination
     for stride in result.strides:
-        own_y = 0.04 if stride["side"] == "left" else 0.03         # foot away from the midline
+        own_y = 0.04 if stride["side"] == "left" else 0.03  # foot away from the midline
         assert stride["foot_to_midline_m"] == pytest.approx(own_y, abs=1e-12)
         assert stride["tibia_inclination_at_strike_deg"] == pytest.approx(12.0, abs=1e-9)
         assert stride["hip_extension_at_toe_off_deg"] == pytest.approx(0.0, abs=1e-9)
@@ -202,7 +213,8 @@ def test_new_stride_values_on_prescribed_geometry():
         assert stride["peak_stance_knee_fppa_deg"] == pytest.approx(0.0, abs=1e-9)
         assert stride["leg_trunk_alignment_at_toe_off_deg"] == pytest.approx(-7.5, abs=1e-9)
         assert stride["knee_off_leg_line_at_toe_off_m"] == pytest.approx(
-            SHANK * np.sin(half_toe_off), abs=1e-12)
+            SHANK * np.sin(half_toe_off), abs=1e-12
+        )
         assert stride["hip_ahead_of_toe_m"] == pytest.approx(0.03, abs=1e-12)
         assert stride["ground_contact_time_ms"] == pytest.approx(250.0, abs=1e-9)
         assert stride["calf_clearance_m"] > 0.1
@@ -212,8 +224,8 @@ def test_new_stride_values_on_prescribed_geometry():
     assert len(complete) == 11
     for stride in complete:
         assert stride["stride_time_ms"] == pytest.approx(700.0, abs=1e-9)
-        assert stride["stride_length_m"] == pytest.approx(2.1, abs=1e-12)    # belt x time
-        assert stride["flight_time_ms"] == pytest.approx(100.0, abs=1e-9)    # 12 frames
+        assert stride["stride_length_m"] == pytest.approx(2.1, abs=1e-12)  # belt x time
+        assert stride["flight_time_ms"] == pytest.approx(100.0, abs=1e-9)  # 12 frames
     summary = result.summary
     assert summary["sides"]["left"]["midline_crossover_share"] == 0.0
     assert summary["symmetry_index_pct"]["ground_contact_time_ms"] == pytest.approx(0.0)
@@ -226,8 +238,9 @@ def test_new_stride_values_on_prescribed_geometry():
 
 def test_new_flags_state_value_threshold_and_strides():
     points, events = running_trial(foot_y={"left": -0.01, "right": 0.02})
-    limits = ThresholdsConfig(max_pelvic_drop_deg=5.0, max_knee_flexion_toe_off_deg=12.0,
-                                min_calf_clearance_m=0.5)
+    limits = ThresholdsConfig(
+        max_pelvic_drop_deg=5.0, max_knee_flexion_toe_off_deg=12.0, min_calf_clearance_m=0.5
+    )
     result = analyze_trial(points, FPS, [1, 0, 0], limits, events=events)
     flags = {(f["name"], f["side"]): f for f in result.flags}
     drop = flags[("contralateral_pelvic_drop", "left")]
@@ -249,23 +262,34 @@ def test_new_flags_state_value_threshold_and_strides():
 
 def test_calf_clearance_missing_when_swing_foot_not_seen():
     points, events = running_trial()
-    points[FIRST_STRIKE["left"] + 3, INDEX["right_heel"]] = np.nan   # during a left stance
+    points[FIRST_STRIKE["left"] + 3, INDEX["right_heel"]] = np.nan  # during a left stance
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     left = [s for s in result.strides if s["side"] == "left"]
     assert left[0]["calf_clearance_m"] is None and left[1]["calf_clearance_m"] is not None
 
 
 def true_events(truth):
-    return {s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-            for s in ("left", "right")}
+    return {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
 
 
-@pytest.mark.parametrize("knobs", [
-    {},
-    {"step_width_m": -0.02, "pelvic_drop_deg": 8.0, "peak_knee_flexion_deg": 38.0,
-     "knee_flexion_toe_off_deg": 22.0, "knee_over_toe_m": 0.03, "cadence_spm": 160.0,
-     "speed_mps": 3.5},
-])
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {},
+        {
+            "step_width_m": -0.02,
+            "pelvic_drop_deg": 8.0,
+            "peak_knee_flexion_deg": 38.0,
+            "knee_flexion_toe_off_deg": 22.0,
+            "knee_over_toe_m": 0.03,
+            "cadence_spm": 160.0,
+            "speed_mps": 3.5,
+        },
+    ],
+)
 def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
     """Generator knobs through analyze_trial with the true events. Tolerances: values the
     generator puts exactly at an event or on a frame (step width, peak knee flexion, knee over
@@ -276,18 +300,26 @@ def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
     (0.1 deg); the generator's legs are planar, so the knee frontal-plane angle is 0."""
     runner = RunnerConfig(duration_s=6.0, **knobs)
     truth = simulate_run(runner, FPS)
-    result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth),
-                           belt_speed_mps=runner.speed_mps)
+    result = analyze_trial(
+        truth.points,
+        FPS,
+        [1, 0, 0],
+        thresholds(),
+        events=true_events(truth),
+        belt_speed_mps=runner.speed_mps,
+    )
     assert result.summary["cadence_spm"] == pytest.approx(runner.cadence_spm, abs=1e-6)
     stride_s = 120.0 / runner.cadence_spm
     for side in ("left", "right"):
         m = {k: v["mean"] for k, v in result.summary["sides"][side]["metrics"].items()}
         assert m["step_width_m"] == pytest.approx(runner.step_width_m, abs=1e-4)
         assert m["pelvic_drop_deg"] == pytest.approx(runner.pelvic_drop_deg, abs=0.02)
-        assert m["peak_stance_knee_flexion_deg"] == pytest.approx(runner.peak_knee_flexion_deg,
-                                                                  abs=1e-6)
+        assert m["peak_stance_knee_flexion_deg"] == pytest.approx(
+            runner.peak_knee_flexion_deg, abs=1e-6
+        )
         assert m["knee_flexion_at_toe_off_deg"] == pytest.approx(
-            runner.knee_flexion_toe_off_deg, abs=0.1)
+            runner.knee_flexion_toe_off_deg, abs=0.1
+        )
         assert m["knee_over_toe_m"] == pytest.approx(runner.knee_over_toe_m, abs=1e-6)
         assert m["peak_stance_knee_fppa_deg"] == pytest.approx(0.0, abs=1e-6)
         assert m["stride_time_ms"] == pytest.approx(1000 * stride_s, abs=1e-6)
@@ -296,7 +328,8 @@ def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
         contact = np.mean([toe_offs[toe_offs > t][0] - t for t in strikes if (toe_offs > t).any()])
         assert m["ground_contact_time_ms"] == pytest.approx(1000 * contact / FPS, abs=1e-6)
         assert m["ground_contact_time_ms"] + m["flight_time_ms"] == pytest.approx(
-            500 * stride_s, abs=1e-6)
+            500 * stride_s, abs=1e-6
+        )
     crossover = runner.step_width_m <= 0
     assert result.summary["sides"]["left"]["midline_crossover_share"] == float(crossover)
 
@@ -305,8 +338,9 @@ def test_calf_clearance_shrinks_with_crossover():
     widths = {}
     for width in (0.10, 0.06, -0.02):
         truth = simulate_run(RunnerConfig(duration_s=3.0, step_width_m=width), FPS)
-        result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(),
-                               events=true_events(truth))
+        result = analyze_trial(
+            truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth)
+        )
         widths[width] = result.summary["sides"]["left"]["metrics"]["calf_clearance_m"]["mean"]
     assert widths[0.10] > widths[0.06] > widths[-0.02] > 0
 
@@ -316,15 +350,17 @@ def test_symmetry_index_of_generator_asymmetry():
     result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth))
     # the generator's asymmetry is (L - R) / mean(L, R) on the knee knobs
     assert result.summary["symmetry_index_pct"]["peak_stance_knee_flexion_deg"] == pytest.approx(
-        10.0, abs=1e-6)
+        10.0, abs=1e-6
+    )
 
 
 def test_line_of_progression_estimated_overground_along_any_direction():
     runner = RunnerConfig(duration_s=6.0, treadmill=False)
     truth = simulate_run(runner, FPS)
     angle = np.radians(35.0)
-    rotation = np.array([[np.cos(angle), -np.sin(angle), 0.0],
-                         [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]])
+    rotation = np.array(
+        [[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]]
+    )
     turned = truth.points @ rotation.T + [4.0, -2.0, 0.0]
     events = true_events(truth)
     reference = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=events)
@@ -334,13 +370,14 @@ def test_line_of_progression_estimated_overground_along_any_direction():
     assert result.summary["pelvis_speed_mps"] == pytest.approx(runner.speed_mps, abs=1e-3)
     for a, b in zip(reference.strides, result.strides):
         for key, value in a.items():
-            if isinstance(value, float) and key != "foot_lateral_m":   # absolute position
+            if isinstance(value, float) and key != "foot_lateral_m":  # absolute position
                 assert b[key] == pytest.approx(value, abs=1e-5), key
     m = result.summary["sides"]["right"]["metrics"]
     assert m["step_width_m"]["mean"] == pytest.approx(runner.step_width_m, abs=1e-4)
     # overground stride length is the foot's travel: speed x stride time
     assert m["stride_length_m"]["mean"] == pytest.approx(
-        runner.speed_mps * 120.0 / runner.cadence_spm, abs=1e-3)
+        runner.speed_mps * 120.0 / runner.cadence_spm, abs=1e-3
+    )
 
 
 def test_no_line_of_progression_on_a_treadmill():
@@ -356,20 +393,24 @@ def test_trial_without_hips_still_analysed_when_forward_given():
     assert result.summary["pelvis_speed_mps"] is None
     stride = result.strides[0]
     assert stride["peak_stance_hip_adduction_deg"] is None and stride["foot_to_midline_m"] is None
-    assert stride["knee_over_toe_m"] is None          # the knee angle needs the hip
+    assert stride["knee_over_toe_m"] is None  # the knee angle needs the hip
     assert stride["tibia_inclination_at_strike_deg"] == pytest.approx(12.0)
     assert stride["ground_contact_time_ms"] == pytest.approx(250.0)
 
 
 def test_cadence_ignores_the_interval_around_an_untimed_strike():
     points, truth = running_trial(n_strides=8)
-    events = {side: {name: np.asarray(t, float) for name, t in ev.items()} for side, ev in truth.items()}
+    events = {
+        side: {name: np.asarray(t, float) for name, t in ev.items()} for side, ev in truth.items()
+    }
     full = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary["cadence_spm"]
-    events["left"]["foot_strike"] = np.delete(events["left"]["foot_strike"], 3)   # one strike lost
-    gapped = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary["cadence_spm"]
+    events["left"]["foot_strike"] = np.delete(events["left"]["foot_strike"], 3)  # one strike lost
+    gapped = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary[
+        "cadence_spm"
+    ]
     expected = 60.0 * FPS / (STRIDE_FRAMES / 2)
     assert full == pytest.approx(expected, rel=1e-9)
-    assert gapped == pytest.approx(expected, rel=1e-9)   # (n-1)/span would give 12 % less
+    assert gapped == pytest.approx(expected, rel=1e-9)  # (n-1)/span would give 12 % less
 
 
 def test_overground_pass_sets_aside_poorly_observed_contacts():
@@ -377,19 +418,29 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
     contacts seen by only 2 cameras are reported as poorly observed, and what is timed and
     measured is right (truth from the generator)."""
     from scenes.gait import CAMERAS, noisy_triangulation
+
     from pipeline.triangulation.uncertainty import predicted_sd
 
     truth, tri = noisy_triangulation("typical", False, FPS, pixel_sigma=1.0, seed=1)
     height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
-    screened = analyze_trial(tri.points, FPS, None, thresholds(), height_sd=height_sd,
-                             max_event_height_sd_m=0.002, toe_tip_ahead_m=SYNTH_TIP)
+    screened = analyze_trial(
+        tri.points,
+        FPS,
+        None,
+        thresholds(),
+        height_sd=height_sd,
+        max_event_height_sd_m=0.002,
+        toe_tip_ahead_m=SYNTH_TIP,
+    )
     poor = screened.summary["poorly_observed_events"]
     n_poor = sum(n for side in poor.values() for n in side.values())
     n_timed = sum(len(t) for side in screened.events.values() for t in side.values())
-    assert n_poor >= 8 and n_timed >= 2          # measured: 12 set aside, 4 timed (seed 1)
+    assert n_poor >= 8 and n_timed >= 2  # measured: 12 set aside, 4 timed (seed 1)
     for side, named in screened.events.items():
         for name, times in named.items():
-            true = np.asarray(truth.foot_strikes[side] if name == "foot_strike" else truth.toe_offs[side])
+            true = np.asarray(
+                truth.foot_strikes[side] if name == "foot_strike" else truth.toe_offs[side]
+            )
             for t in times:
                 assert np.min(np.abs(true - t)) <= 1.5, (side, name, t)
     assert screened.to_dict()["poorly_observed_events"]["left"].keys() == {"foot_strike", "toe_off"}
@@ -400,25 +451,38 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
 
 def test_a_stride_across_an_untimed_strike_has_no_stride_time_and_no_curve():
     from pipeline.gait.curves import normalized_curves
+
     points, truth = running_trial(n_strides=8)
-    events = {side: {name: np.asarray(t, float) for name, t in ev.items()} for side, ev in truth.items()}
+    events = {
+        side: {name: np.asarray(t, float) for name, t in ev.items()} for side, ev in truth.items()
+    }
     lost = events["left"]["foot_strike"][3]
     events["left"]["foot_strike"] = np.delete(events["left"]["foot_strike"], 3)
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     left = [s for s in result.strides if s["side"] == "left"]
     times = {round(s["strike_frame"], 3): s["stride_time_ms"] for s in left}
     before = max(t for t in times if t < lost)
-    assert times[before] is None                          # it would read 2 strides (1400 ms)
-    assert all(v == pytest.approx(1000 * STRIDE_FRAMES / FPS) for t, v in times.items()
-               if t != before and v is not None)
+    assert times[before] is None  # it would read 2 strides (1400 ms)
+    assert all(
+        v == pytest.approx(1000 * STRIDE_FRAMES / FPS)
+        for t, v in times.items()
+        if t != before and v is not None
+    )
     assert sum(v is not None for v in times.values()) >= 5
-    full = normalized_curves(points, FPS, {s: {n: np.asarray(t, float) for n, t in ev.items()}
-                                           for s, ev in truth.items()}, [1, 0, 0])
+    full = normalized_curves(
+        points,
+        FPS,
+        {s: {n: np.asarray(t, float) for n, t in ev.items()} for s, ev in truth.items()},
+        [1, 0, 0],
+    )
     gapped = normalized_curves(points, FPS, events, [1, 0, 0])
     n_full = len(full["knee_flexion_deg"]["left"])
-    assert len(gapped["knee_flexion_deg"]["left"]) == n_full - 2   # both cycles touching it
-    np.testing.assert_allclose(gapped["knee_flexion_deg"]["left"].mean(axis=0),
-                               full["knee_flexion_deg"]["left"].mean(axis=0), atol=1e-6)
+    assert len(gapped["knee_flexion_deg"]["left"]) == n_full - 2  # both cycles touching it
+    np.testing.assert_allclose(
+        gapped["knee_flexion_deg"]["left"].mean(axis=0),
+        full["knee_flexion_deg"]["left"].mean(axis=0),
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("width_cm", range(8, -5, -1))
@@ -430,9 +494,10 @@ def test_step_width_sweep_flags_crossover(width_cm):
     (measured -0.02 mm left, +0.08 mm right: left flagged, right not), so that trial asserts the
     step width within the issue's 5 mm instead."""
     from scenes.gait import CAMERAS, RUNNERS
+
     from pipeline.config import SyntheticNoiseConfig
-    from pipeline.synth.observe import observe
     from pipeline.core.dlt import triangulate_dlt
+    from pipeline.synth.observe import observe
     from pipeline.triangulation.uncertainty import predicted_sd
 
     width = width_cm / 100
@@ -442,13 +507,20 @@ def test_step_width_sweep_flags_crossover(width_cm):
     obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=1.0, seed=seed))
     tri = triangulate_dlt(obs, CAMERAS, min_score=0.3, min_views=2)
     height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
-    result = analyze_trial(tri.points, FPS, [1, 0, 0], ThresholdsConfig(), height_sd=height_sd,
-                           max_event_height_sd_m=0.002, belt_speed_mps=knobs["speed_mps"],
-                           toe_tip_ahead_m=SYNTH_TIP)
+    result = analyze_trial(
+        tri.points,
+        FPS,
+        [1, 0, 0],
+        ThresholdsConfig(),
+        height_sd=height_sd,
+        max_event_height_sd_m=0.002,
+        belt_speed_mps=knobs["speed_mps"],
+        toe_tip_ahead_m=SYNTH_TIP,
+    )
     flagged = {f["side"] for f in result.flags if f["name"] == "crossover"}
     for side in ("left", "right"):
         measured = result.summary["sides"][side]["metrics"]["step_width_m"]
         assert measured["n"] >= 3
-        assert measured["mean"] == pytest.approx(width, abs=0.005)   # measured: within 1.7 mm
+        assert measured["mean"] == pytest.approx(width, abs=0.005)  # measured: within 1.7 mm
     if width_cm != 0:
         assert flagged == ({"left", "right"} if width_cm < 0 else set())

@@ -12,6 +12,7 @@ ends cannot be timed); a detected event there that matches no true one within 0.
 Targets of the issue; a target not met is a strict xfail carrying the measured number.
 Skipped when ../shared is absent.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/runn
 
 EDGE_S, MATCH_S = 0.1, 0.1
 SEEDS = range(3)
-MAX_EVENT_HEIGHT_SD_M = 0.002       # AnalysisConfig.max_event_height_sd_mm default
+MAX_EVENT_HEIGHT_SD_M = 0.002  # AnalysisConfig.max_event_height_sd_mm default
 _CACHE: dict = {}
 
 
@@ -36,19 +37,35 @@ def trial_rows(level: str) -> list[dict]:
     rows = []
     for name in TREADMILL_TRIALS:
         points, fps, truth, speed = treadmill_trial(name)
-        for seed in (SEEDS if level == "real" else [None]):
+        for seed in SEEDS if level == "real" else [None]:
             if seed is None:
-                analysis = analyze_trial(points, fps, [1, 0, 0], ThresholdsConfig(),
-                                         belt_speed_mps=speed)
+                analysis = analyze_trial(
+                    points, fps, [1, 0, 0], ThresholdsConfig(), belt_speed_mps=speed
+                )
             else:
                 p, unfiltered, height_sd = observed_trial(points, fps, seed)
-                analysis = analyze_trial(p, fps, [1, 0, 0], ThresholdsConfig(),
-                                         belt_speed_mps=speed, height_sd=height_sd,
-                                         max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
-                                         event_points=unfiltered)
-            rows.append({"trial": name, "seed": seed, "fps": fps, "n": len(points),
-                         "found": analysis.events, "truth": truth, "strides": analysis.strides,
-                         "true_strides": _reference_strides(name, points, fps, truth, speed)})
+                analysis = analyze_trial(
+                    p,
+                    fps,
+                    [1, 0, 0],
+                    ThresholdsConfig(),
+                    belt_speed_mps=speed,
+                    height_sd=height_sd,
+                    max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
+                    event_points=unfiltered,
+                )
+            rows.append(
+                {
+                    "trial": name,
+                    "seed": seed,
+                    "fps": fps,
+                    "n": len(points),
+                    "found": analysis.events,
+                    "truth": truth,
+                    "strides": analysis.strides,
+                    "true_strides": _reference_strides(name, points, fps, truth, speed),
+                }
+            )
     _CACHE[level] = rows
     return rows
 
@@ -58,15 +75,18 @@ def _reference_strides(name, points, fps, truth, speed) -> list[dict]:
     definition bias is not counted: the issue's reference for the metrics)."""
     key = ("reference", name)
     if key not in _CACHE:
-        _CACHE[key] = analyze_trial(points, fps, [1, 0, 0], ThresholdsConfig(), events=truth,
-                                    belt_speed_mps=speed).strides
+        _CACHE[key] = analyze_trial(
+            points, fps, [1, 0, 0], ThresholdsConfig(), events=truth, belt_speed_mps=speed
+        ).strides
     return _CACHE[key]
 
 
-METRIC_TARGETS = {"peak_stance_knee_flexion_deg": (3.0, 1.0, "deg"),
-                  "pelvic_drop_deg": (1.5, 1.0, "deg"),
-                  "step_width_m": (10.0, 1000.0, "mm"),
-                  "knee_over_toe_m": (15.0, 1000.0, "mm")}
+METRIC_TARGETS = {
+    "peak_stance_knee_flexion_deg": (3.0, 1.0, "deg"),
+    "pelvic_drop_deg": (1.5, 1.0, "deg"),
+    "step_width_m": (10.0, 1000.0, "mm"),
+    "knee_over_toe_m": (15.0, 1000.0, "mm"),
+}
 
 
 def metric_errors(rows: list[dict]) -> dict:
@@ -75,8 +95,12 @@ def metric_errors(rows: list[dict]) -> dict:
     out = {name: [] for name in METRIC_TARGETS}
     for row in rows:
         for stride in row["strides"]:
-            refs = [r for r in row["true_strides"] if r["side"] == stride["side"]
-                    and abs(r["strike_frame"] - stride["strike_frame"]) <= MATCH_S * row["fps"]]
+            refs = [
+                r
+                for r in row["true_strides"]
+                if r["side"] == stride["side"]
+                and abs(r["strike_frame"] - stride["strike_frame"]) <= MATCH_S * row["fps"]
+            ]
             if not refs:
                 continue
             for name, (_, scale, _) in METRIC_TARGETS.items():
@@ -106,74 +130,102 @@ def event_scores(rows: list[dict]) -> dict:
                         out[name]["errors"].append(nearest - t)
                         matched[name, t] = nearest
                 inside = found[(found >= lo) & (found <= hi)]
-                out[name]["false"] += int(sum(
-                    not (all_true.size and np.min(np.abs(all_true - f)) <= tol) for f in inside))
+                out[name]["false"] += int(
+                    sum(not (all_true.size and np.min(np.abs(all_true - f)) <= tol) for f in inside)
+                )
             offs = np.asarray(row["truth"][side]["toe_off"])
             for strike in row["truth"][side]["foot_strike"]:
                 later = offs[offs > strike]
-                if later.size and ("foot_strike", strike) in matched and ("toe_off", later[0]) in matched:
+                if (
+                    later.size
+                    and ("foot_strike", strike) in matched
+                    and ("toe_off", later[0]) in matched
+                ):
                     found_ct = matched["toe_off", later[0]] - matched["foot_strike", strike]
                     contact_errors.append(1000 * (found_ct - (later[0] - strike)) / fps)
         # like for like: the strikes of both inside the part of the trial the truth covers
-        cadence = [step_cadence(_strikes_between(events, lo, hi), fps)
-                   for events in (row["found"], row["truth"])]
+        cadence = [
+            step_cadence(_strikes_between(events, lo, hi), fps)
+            for events in (row["found"], row["truth"])
+        ]
         cadence_errors.append(np.nan if None in cadence else cadence[0] - cadence[1])
     for name in ("foot_strike", "toe_off"):
         e = np.asarray(out[name]["errors"], float)
-        out[name].update(errors=e, timed=e.size / max(out[name]["n_true"], 1),
-                         mae=float(np.mean(np.abs(e))) if e.size else np.nan,
-                         bias=float(np.mean(e)) if e.size else np.nan)
+        out[name].update(
+            errors=e,
+            timed=e.size / max(out[name]["n_true"], 1),
+            mae=float(np.mean(np.abs(e))) if e.size else np.nan,
+            bias=float(np.mean(e)) if e.size else np.nan,
+        )
     out["contact_ms"] = np.asarray(contact_errors, float)
     out["cadence_spm"] = np.asarray(cadence_errors, float)
     return out
 
 
 def _strikes_between(events: dict, lo: float, hi: float) -> dict:
-    return {side: {"foot_strike": [t for t in events[side]["foot_strike"] if lo <= t <= hi]}
-            for side in events}
+    return {
+        side: {"foot_strike": [t for t in events[side]["foot_strike"] if lo <= t <= hi]}
+        for side in events
+    }
 
 
-def misses(scores: dict, fps: float, min_timed: float, max_mae: float,
-           max_bias_ms: float) -> list[str]:
+def misses(
+    scores: dict, fps: float, min_timed: float, max_mae: float, max_bias_ms: float
+) -> list[str]:
     """The targets `scores` misses, each with its measured value."""
     out = []
     for name in ("foot_strike", "toe_off"):
         s = scores[name]
         if not s["timed"] >= min_timed:
-            out.append(f"{name}: {100 * s['timed']:.0f} % of {s['n_true']} true events timed "
-                       f"(target >= {100 * min_timed:.0f} %)")
+            out.append(
+                f"{name}: {100 * s['timed']:.0f} % of {s['n_true']} true events timed "
+                f"(target >= {100 * min_timed:.0f} %)"
+            )
         if s["false"]:
             out.append(f"{name}: {s['false']} false events (target 0)")
         if not s["mae"] <= max_mae:
             out.append(f"{name}: mean |error| {s['mae']:.2f} frames (target <= {max_mae:g})")
         if not abs(s["bias"]) * 1000 / fps <= max_bias_ms:
-            out.append(f"{name}: bias {s['bias'] * 1000 / fps:+.1f} ms "
-                       f"(target within {max_bias_ms:g} ms)")
+            out.append(
+                f"{name}: bias {s['bias'] * 1000 / fps:+.1f} ms (target within {max_bias_ms:g} ms)"
+            )
     ct = scores["contact_ms"]
     if not (ct.size and np.mean(np.abs(ct)) <= 10.0):
-        out.append(f"contact time mean |error| {np.mean(np.abs(ct)):.1f} ms over {ct.size} "
-                   "contacts (target <= 10 ms)")
+        out.append(
+            f"contact time mean |error| {np.mean(np.abs(ct)):.1f} ms over {ct.size} "
+            "contacts (target <= 10 ms)"
+        )
     cadence = scores["cadence_spm"]
     if not (np.isfinite(cadence).all() and np.max(np.abs(cadence)) <= 1.0):
-        out.append(f"cadence worst |error| {np.nanmax(np.abs(cadence)):.2f} steps/min, "
-                   f"{int(np.isnan(cadence).sum())} trials without (target <= 1)")
+        out.append(
+            f"cadence worst |error| {np.nanmax(np.abs(cadence)):.2f} steps/min, "
+            f"{int(np.isnan(cadence).sum())} trials without (target <= 1)"
+        )
     return out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured: strikes 20/20 timed, mae 0.57 frame, bias +1.4 ms; toe-offs 20/20, mae 0.83 "
-    "frame, bias -5.5 ms (target 5); no false event; contact time mae 10.6 ms (target 10); "
-    "cadence worst 2.0 steps/min over 2 s trials, mean 0.9 (target 1)"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured: strikes 20/20 timed, mae 0.57 frame, bias +1.4 ms; toe-offs 20/20, mae 0.83 "
+        "frame, bias -5.5 ms (target 5); no false event; contact time mae 10.6 ms (target 10); "
+        "cadence worst 2.0 steps/min over 2 s trials, mean 0.9 (target 1)"
+    ),
+)
 def test_events_on_clean_marker_keypoints_against_force_plates():
     found = misses(event_scores(trial_rows("clean")), 100.0, 1.0, 1.0, 5.0)
     assert not found, found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured (3 seeds): strikes 57/60 timed, mae 1.29 frames, bias -4.7 ms; toe-offs 59/60, "
-    "mae 1.14 frames, bias -0.3 ms; 1 false strike and 1 false toe-off (a swap burst that "
-    "survived triangulation, 2 m/s seed 1; target 0); contact time mae 19.7 ms (target 10); "
-    "cadence worst 2.1 steps/min over 2 s trials, mean 0.8 (target 1)"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured (3 seeds): strikes 57/60 timed, mae 1.29 frames, bias -4.7 ms; toe-offs 59/60, "
+        "mae 1.14 frames, bias -0.3 ms; 1 false strike and 1 false toe-off (a swap burst that "
+        "survived triangulation, 2 m/s seed 1; target 0); contact time mae 19.7 ms (target 10); "
+        "cadence worst 2.1 steps/min over 2 s trials, mean 0.8 (target 1)"
+    ),
+)
 def test_events_at_the_real_detector_level_against_force_plates():
     found = misses(event_scores(trial_rows("real")), 100.0, 0.95, 2.0, 10.0)
     assert not found, found
@@ -195,15 +247,21 @@ def metric_misses(errors: dict) -> list[str]:
     for name, (limit, _, unit) in METRIC_TARGETS.items():
         e = np.abs(errors[name])
         if not (e.size and e.mean() <= limit and e.max() <= 2 * limit):
-            out.append(f"{name}: mean |error| {e.mean():.2f} {unit} (target {limit:g}), worst "
-                       f"{e.max():.2f} (target {2 * limit:g}) over {e.size} strides")
+            out.append(
+                f"{name}: mean |error| {e.mean():.2f} {unit} (target {limit:g}), worst "
+                f"{e.max():.2f} (target {2 * limit:g}) over {e.size} strides"
+            )
     return out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured (3 seeds): peak stance knee flexion mean |error| 2.04 deg, worst 5.57 over 50 "
-    "strides (target 3 / 6: met); pelvic drop 2.25 / 9.78 deg, bias +2.1 (1.5 / 3); step "
-    "width 11.0 / 49.4 mm over 38 (10 / 20); knee over toe 36.2 / 295.8 mm (15 / 30)"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured (3 seeds): peak stance knee flexion mean |error| 2.04 deg, worst 5.57 over 50 "
+        "strides (target 3 / 6: met); pelvic drop 2.25 / 9.78 deg, bias +2.1 (1.5 / 3); step "
+        "width 11.0 / 49.4 mm over 38 (10 / 20); knee over toe 36.2 / 295.8 mm (15 / 30)"
+    ),
+)
 def test_metrics_at_the_real_detector_level_against_the_clean_analysis():
     found = metric_misses(metric_errors(trial_rows("real")))
     assert not found, found

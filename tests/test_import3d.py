@@ -1,5 +1,6 @@
 """3D import (TRC/C3D -> Halpe-26 in runlab's frame): round trips of runlab's own exports,
 axis/units detection, marker sets, force-plate events, and named errors on bad input."""
+
 from __future__ import annotations
 
 import warnings
@@ -7,14 +8,18 @@ import warnings
 import numpy as np
 import pytest
 
+from pipeline.config import RunnerConfig
+from pipeline.core.skeleton import INDEX, KEYPOINTS
 from pipeline.io.exports import WORLD_TO_OPENSIM, write_c3d, write_trc
 from pipeline.io.grf import contact_events, force_plate_events
 from pipeline.io.import3d import load_3d
-from pipeline.io.markerset import (MarkerSetError, MissingMarkerWarning, apply_markerset,
-                                   parse_markerset)
+from pipeline.io.markerset import (
+    MarkerSetError,
+    MissingMarkerWarning,
+    apply_markerset,
+    parse_markerset,
+)
 from pipeline.io.mocap import MocapError, NoPointsError, UnitsError, UpAxisError, read_c3d
-from pipeline.core.skeleton import INDEX, KEYPOINTS
-from pipeline.config import RunnerConfig
 from pipeline.synth.kinematics import simulate_run
 
 
@@ -26,7 +31,7 @@ def runner(duration_s: float = 0.6, fps: float = 100.0) -> np.ndarray:
 @pytest.fixture(scope="module")
 def points():
     p = runner()
-    p[10:13, INDEX["left_wrist"]] = np.nan      # a dropout: must stay a gap
+    p[10:13, INDEX["left_wrist"]] = np.nan  # a dropout: must stay a gap
     return p
 
 
@@ -45,21 +50,33 @@ def test_round_trip_of_runlab_exports(tmp_path, points, fmt):
 
 
 def test_running_along_minus_x_is_turned_not_mirrored(tmp_path, points):
-    turned = points * np.array([-1.0, -1.0, 1.0])           # 180 deg about Z
+    turned = points * np.array([-1.0, -1.0, 1.0])  # 180 deg about Z
     path = tmp_path / "back.trc"
     write_trc(path, turned, KEYPOINTS, 100.0)
     got = load_3d(path)
     assert any("turned 180 deg" in n for n in got.frame_notes)
-    assert np.nanmax(np.abs(got.points - points)) < 1e-6     # left stays left
+    assert np.nanmax(np.abs(got.points - points)) < 1e-6  # left stays left
 
 
 def test_pose2sim_names_and_y_up_millimetres(tmp_path, points):
     """A Pose2Sim-style TRC: OpenPose names, Y up (OpenSim), millimetres."""
-    names = {"right_hip": "RHip", "left_hip": "LHip", "hip": "Hip", "right_knee": "RKnee",
-             "left_knee": "LKnee", "right_ankle": "RAnkle", "left_ankle": "LAnkle",
-             "right_big_toe": "RBigToe", "left_big_toe": "LBigToe", "right_heel": "RHeel",
-             "left_heel": "LHeel", "neck": "Neck", "right_shoulder": "RShoulder",
-             "left_shoulder": "LShoulder", "nose": "Nose"}
+    names = {
+        "right_hip": "RHip",
+        "left_hip": "LHip",
+        "hip": "Hip",
+        "right_knee": "RKnee",
+        "left_knee": "LKnee",
+        "right_ankle": "RAnkle",
+        "left_ankle": "LAnkle",
+        "right_big_toe": "RBigToe",
+        "left_big_toe": "LBigToe",
+        "right_heel": "RHeel",
+        "left_heel": "LHeel",
+        "neck": "Neck",
+        "right_shoulder": "RShoulder",
+        "left_shoulder": "LShoulder",
+        "nose": "Nose",
+    }
     keys = list(names)
     path = tmp_path / "pose2sim.trc"
     write_trc(path, points[:, [INDEX[k] for k in keys]], [names[k] for k in keys], 100.0)
@@ -67,20 +84,27 @@ def test_pose2sim_names_and_y_up_millimetres(tmp_path, points):
     header = text[2].split("\t")
     header[4] = "mm"
     text[2] = "\t".join(header)
-    rows = [text[i] if i < 6 else "\t".join(
-        [f.split("\t")[0] for f in [text[i]]][0:1] + text[i].split("\t")[1:2]
-        + [f"{float(v) * 1000:.4f}" if v else "" for v in text[i].split("\t")[2:]])
-        for i in range(len(text))]
+    rows = [
+        text[i]
+        if i < 6
+        else "\t".join(
+            [f.split("\t")[0] for f in [text[i]]][0:1]
+            + text[i].split("\t")[1:2]
+            + [f"{float(v) * 1000:.4f}" if v else "" for v in text[i].split("\t")[2:]]
+        )
+        for i in range(len(text))
+    ]
     path.write_text("\n".join(rows) + "\n")
     got = load_3d(path)
     for k in keys:
         assert np.nanmax(np.abs(got.points[:, INDEX[k]] - points[:, INDEX[k]])) < 1e-6
-    assert np.isnan(got.points[:, INDEX["left_wrist"]]).all()     # not in the file: a gap
+    assert np.isnan(got.points[:, INDEX["left_wrist"]]).all()  # not in the file: a gap
     assert any("up = +Y" in n for n in got.frame_notes)
 
 
 def test_c3d_reference_events_are_read(tmp_path, points):
     import c3d
+
     path = tmp_path / "events.c3d"
     writer = c3d.Writer(point_rate=100.0, analog_rate=0.0, point_units="mm  ")
     writer.set_point_labels(list(KEYPOINTS))
@@ -97,7 +121,7 @@ def test_c3d_reference_events_are_read(tmp_path, points):
     labels = ["Foot Strike", "Foot Off"]
     group.add_str("LABELS", "", "".join(s.ljust(16) for s in labels), 16, 2)
     group.add_str("CONTEXTS", "", "".join(s.ljust(8) for s in ("Right", "Left")), 8, 2)
-    times = np.array([[0.0, 0.105], [0.0, 0.31]], np.float32)    # (minutes, seconds)
+    times = np.array([[0.0, 0.105], [0.0, 0.31]], np.float32)  # (minutes, seconds)
     group.add_param("TIMES", desc="", bytes_per_element=4, bytes=times.tobytes(), dimensions=[2, 2])
     with open(path, "wb") as handle:
         writer.write(handle)
@@ -123,16 +147,16 @@ def test_unknown_or_wrong_units_are_named_errors(tmp_path, points):
     with pytest.raises(UnitsError, match="units 'furlongs'"):
         load_3d(_trc_with_units(tmp_path, points, "furlongs"))
     with pytest.raises(UnitsError, match="units in the header are wrong"):
-        load_3d(_trc_with_units(tmp_path, points, "m", scale=1000.0))    # mm written as m
+        load_3d(_trc_with_units(tmp_path, points, "m", scale=1000.0))  # mm written as m
     with pytest.raises(UnitsError, match="no Units"):
         load_3d(_trc_with_units(tmp_path, points, ""))
 
 
 def test_up_axis_that_cannot_be_told(tmp_path, points):
     lying = points[:, :, [2, 1, 0]] * np.array([1.0, 1.0, 1.0])
-    lying[..., 0] += points[..., 0] * 0      # body along X, the "up" difference along X and Z
+    lying[..., 0] += points[..., 0] * 0  # body along X, the "up" difference along X and Z
     tilted = points.copy()
-    tilted[..., 0] = points[..., 0] + (points[..., 2] - points[..., 2].mean())   # 45 deg lean
+    tilted[..., 0] = points[..., 0] + (points[..., 2] - points[..., 2].mean())  # 45 deg lean
     path = tmp_path / "tilted.c3d"
     write_c3d(path, tilted, KEYPOINTS, 100.0)
     with pytest.raises(UpAxisError, match="cannot tell the up axis"):
@@ -154,17 +178,28 @@ def test_markerset_typos_are_named(tmp_path):
     with pytest.raises(MarkerSetError, match="unknown recipe 'centroid'"):
         parse_markerset({"keypoints": {"right_knee": {"centroid": ["A", "B"]}}})
     with pytest.raises(MarkerSetError, match="harrington: give either psis"):
-        parse_markerset({"keypoints": {"right_hip": {"harrington": {"asis": ["A", "B"],
-                                                                    "side": "right"}}}})
+        parse_markerset(
+            {"keypoints": {"right_hip": {"harrington": {"asis": ["A", "B"], "side": "right"}}}}
+        )
     with pytest.raises(MarkerSetError, match="not found; known sets"):
         load_3d(__file__, "no_such_set")
 
 
 def test_missing_marker_leaves_a_named_gap():
-    ms = parse_markerset({"name": "t", "keypoints": {"right_heel": "RCAL", "left_heel": "LCAL",
-                                                      "neck": {"midpoint": ["C7", "CLAV"]}}})
+    ms = parse_markerset(
+        {
+            "name": "t",
+            "keypoints": {
+                "right_heel": "RCAL",
+                "left_heel": "LCAL",
+                "neck": {"midpoint": ["C7", "CLAV"]},
+            },
+        }
+    )
     pts = np.random.default_rng(0).normal(size=(5, 3, 3))
-    with pytest.warns(MissingMarkerWarning, match="left_heel left as a gap: the file has no marker LCAL"):
+    with pytest.warns(
+        MissingMarkerWarning, match="left_heel left as a gap: the file has no marker LCAL"
+    ):
         out, notes = apply_markerset(ms, ("RCAL", "C7", "CLAV"), pts)
     assert np.isnan(out[:, INDEX["left_heel"]]).all()
     assert np.allclose(out[:, INDEX["neck"]], 0.5 * (pts[:, 1] + pts[:, 2]))
@@ -178,8 +213,9 @@ def test_corrupt_and_empty_files(tmp_path):
     with pytest.raises(MocapError, match="runlab imports .trc and .c3d"):
         load_3d(tmp_path / "x.csv")
     import c3d
+
     empty = tmp_path / "empty.c3d"
-    writer = c3d.Writer(point_rate=100.0, analog_rate=100.0)    # analog channels only
+    writer = c3d.Writer(point_rate=100.0, analog_rate=100.0)  # analog channels only
     writer.set_analog_labels(["force"])
     writer.add_frames([(np.zeros((0, 5), np.float32), np.zeros((1, 1), np.float32))])
     with open(empty, "wb") as handle:
@@ -187,18 +223,20 @@ def test_corrupt_and_empty_files(tmp_path):
     with pytest.raises(NoPointsError, match="no 3D points"):
         read_c3d(empty)
     header_only = tmp_path / "header_only.trc"
-    header_only.write_text("PathFileType\t4\t(X/Y/Z)\tx.trc\nDataRate\tUnits\n100\tmm\n"
-                           "Frame#\tTime\tA\t\t\n\t\tX1\tY1\tZ1\n\n")
+    header_only.write_text(
+        "PathFileType\t4\t(X/Y/Z)\tx.trc\nDataRate\tUnits\n100\tmm\n"
+        "Frame#\tTime\tA\t\t\n\t\tX1\tY1\tZ1\n\n"
+    )
     with pytest.raises(NoPointsError, match="no data rows"):
         load_3d(header_only)
 
 
 # --- force plates ----------------------------------------------------------------------------
 def test_contact_events_threshold_and_noise():
-    t = np.arange(0.1, 2, 0.0005)       # the file starts mid-contact
+    t = np.arange(0.1, 2, 0.0005)  # the file starts mid-contact
     force = np.where((t % 0.7) < 0.25, 1500 * np.sin(np.pi * (t % 0.7) / 0.25), 0.0)
-    force += 30 * np.sin(2 * np.pi * 37 * t)                     # flight noise under 50 N
-    force[(t > 0.5) & (t < 0.5006)] = 200                          # a one-sample spike
+    force += 30 * np.sin(2 * np.pi * 37 * t)  # flight noise under 50 N
+    force[(t > 0.5) & (t < 0.5006)] = 200  # a one-sample spike
     strikes, offs = contact_events(t, force, 50.0)
     # the first contact starts with the file: no strike recorded for it
     assert np.allclose(strikes, [0.7, 1.4], atol=0.01)
@@ -208,7 +246,7 @@ def test_contact_events_threshold_and_noise():
 # --- the shared real recordings (skipped without ../shared) ----------------------------------
 MOCAP = __import__("pathlib").Path(__file__).resolve().parents[1] / "../shared/data/running-mocap"
 needs_mocap = pytest.mark.skipif(not MOCAP.exists(), reason="../shared/data/running-mocap absent")
-HEIGHT_M = 1.772      # hamner subject 4 (subject.json)
+HEIGHT_M = 1.772  # hamner subject 4 (subject.json)
 
 
 def _lengths(p: np.ndarray, a: str, b: str) -> np.ndarray:
@@ -221,9 +259,13 @@ def _check_anthropometry(p: np.ndarray, height: tuple[float, float], max_sd_m: f
     4.1 segment lengths as fractions of height H: hip width ~0.191 H between the trochanters,
     so a joint-centre hip width of 0.08-0.12 H; thigh 0.245 H and shank 0.246 H, +-15%)."""
     lo_h, hi_h = height
-    for a, b, lo, hi in (("left_hip", "right_hip", 0.08, 0.12),
-                         ("right_hip", "right_knee", 0.21, 0.29), ("left_hip", "left_knee", 0.21, 0.29),
-                         ("right_knee", "right_ankle", 0.21, 0.29), ("left_knee", "left_ankle", 0.21, 0.29)):
+    for a, b, lo, hi in (
+        ("left_hip", "right_hip", 0.08, 0.12),
+        ("right_hip", "right_knee", 0.21, 0.29),
+        ("left_hip", "left_knee", 0.21, 0.29),
+        ("right_knee", "right_ankle", 0.21, 0.29),
+        ("left_knee", "left_ankle", 0.21, 0.29),
+    ):
         d = _lengths(p, a, b)
         assert len(d) > 0.9 * len(p), (a, b)
         assert lo * lo_h <= np.median(d) <= hi * hi_h, (a, b, np.median(d))
@@ -234,7 +276,7 @@ def _check_anthropometry(p: np.ndarray, height: tuple[float, float], max_sd_m: f
 @pytest.mark.parametrize("run", ["run200", "run300", "run400", "run500"])
 def test_hamner_treadmill_imports(run):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MissingMarkerWarning)     # run500 has no LMT5
+        warnings.simplefilter("ignore", MissingMarkerWarning)  # run500 has no LMT5
         got = load_3d(MOCAP / "hamner-subject04" / run / "markers.trc", "hamner2013")
     assert got.fps == 100.0 and got.locomotion == "treadmill"
     assert any("up = +Y" in n for n in got.frame_notes)
@@ -249,15 +291,21 @@ def test_hamner_treadmill_imports(run):
 
 
 @needs_mocap
-@pytest.mark.parametrize("run", [
-    "run0350cms",
-    # measured: right thigh length SD 13.1 mm (lateral epicondyle marker on the skin at 5 m/s)
-    pytest.param("run0500cms", marks=pytest.mark.xfail(strict=True, reason="thigh SD 13.1 mm > 12"))])
+@pytest.mark.parametrize(
+    "run",
+    [
+        "run0350cms",
+        # measured: right thigh length SD 13.1 mm (lateral epicondyle marker on the skin at 5 m/s)
+        pytest.param(
+            "run0500cms", marks=pytest.mark.xfail(strict=True, reason="thigh SD 13.1 mm > 12")
+        ),
+    ],
+)
 def test_sprinter_overground_imports(run):
     got = load_3d(MOCAP / "sprinter-ja1" / f"{run}.trc", "sprinter_ja1")
     assert got.fps == 250.0 and got.locomotion == "overground"
     hip_x = got.points[:, INDEX["hip"], 0]
-    assert hip_x[-1] - hip_x[0] > 5.0           # runs along +X
+    assert hip_x[-1] - hip_x[0] > 5.0  # runs along +X
     # JA1's height is not in the data set: adult male range
     _check_anthropometry(got.points, (1.65, 1.95), max_sd_m=0.012)
 
@@ -270,8 +318,8 @@ def test_hamner_force_plate_events():
         strikes, offs = events.foot_strikes[side], events.toe_offs[side]
         assert len(strikes) >= 3 and len(offs) >= 3
         period = np.diff(strikes)
-        assert np.allclose(period, np.median(period), atol=0.03)   # one stride ~0.74 s
-        contact = offs[offs > strikes[0]][:len(strikes) - 1] - strikes[:len(strikes) - 1]
+        assert np.allclose(period, np.median(period), atol=0.03)  # one stride ~0.74 s
+        contact = offs[offs > strikes[0]][: len(strikes) - 1] - strikes[: len(strikes) - 1]
         assert np.all((contact > 0.15) & (contact < 0.4))
     imported = load_3d(trial / "markers.trc", "hamner2013")
     strikes, _ = events.in_frames(imported.time_s, imported.fps)
@@ -298,19 +346,24 @@ def test_functional_centre_of_a_ball_joint_and_a_hinge():
     n = 200
     # proximal cluster moving rigidly in the world; joint centre fixed in it at (0, 0, -0.4)
     frame = _rot(np.array([0.0, 1.0, 0.0]), np.linspace(-0.3, 0.5, n)) @ _rot(
-        np.array([1.0, 0.0, 0.0]), 0.2 * np.sin(np.linspace(0, 6, n)))
+        np.array([1.0, 0.0, 0.0]), 0.2 * np.sin(np.linspace(0, 6, n))
+    )
     origin = np.stack([np.linspace(0, 1, n), np.zeros(n), np.full(n, 0.9)], axis=1)
     cluster_local = np.array([[0.05, 0.0, -0.1], [-0.04, 0.03, -0.2], [0.02, 0.06, -0.3]])
     centre_local = np.array([0.0, 0.0, -0.4])
-    to_world = lambda local: np.einsum("fij,...j->f...i", frame, local) + origin[:, None] \
-        if local.ndim == 2 else np.einsum("fij,j->fi", frame, local) + origin
+    to_world = lambda local: (
+        np.einsum("fij,...j->f...i", frame, local) + origin[:, None]
+        if local.ndim == 2
+        else np.einsum("fij,j->fi", frame, local) + origin
+    )
     proximal = to_world(cluster_local)
     true_centre = to_world(centre_local)
     distal_local = np.array([[0.03, 0.02, -0.15], [-0.03, 0.04, -0.25], [0.0, -0.03, -0.35]])
 
     # a ball joint: the distal segment turns about two axes
     relative = _rot(np.array([0.0, 1.0, 0.0]), rng.uniform(-1, 1, n)) @ _rot(
-        np.array([1.0, 0.0, 0.0]), rng.uniform(-0.5, 0.5, n))
+        np.array([1.0, 0.0, 0.0]), rng.uniform(-0.5, 0.5, n)
+    )
     moved = np.einsum("fij,mj->fmi", relative, distal_local) + centre_local
     distal = np.einsum("fij,fmj->fmi", frame, moved) + origin[:, None]
     got, report = functional_centre(proximal, distal + rng.normal(0, 0.0005, distal.shape))

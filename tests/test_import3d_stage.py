@@ -1,5 +1,6 @@
 """`runlab import-3d` and imported trials in a study: the points3d file, analyze and the
 reports on it unchanged, the DVC stage graph (import3d -> analyze_import -> report_import)."""
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from pipeline.cli import configure, main
 from pipeline.config import ConfigError, RunnerConfig, validate
+from pipeline.core.skeleton import KEYPOINTS
 from pipeline.io import formats
 from pipeline.io.exports import write_trc
-from pipeline.core.skeleton import KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 
 MOCAP = Path(__file__).resolve().parents[1] / "../shared/data/running-mocap"
@@ -102,13 +102,19 @@ def test_import_3d_refuses_a_video_trial(tmp_path, monkeypatch, repo_root):
     monkeypatch.chdir(tmp_path)
     configure(str(repo_root / "conf"), "params.yaml", ["study=quick"])
     rc = main(["import-3d", str(tmp_path / "x.trc"), "--trial", "typical"])
-    assert rc == 2      # a named error: its points3d comes from triangulate
+    assert rc == 2  # a named error: its points3d comes from triangulate
 
 
 def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dvc"), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_imported_trial_runs_through_dvc(tmp_path, repo_root, truth, dvc_tools):
@@ -119,7 +125,9 @@ def test_imported_trial_runs_through_dvc(tmp_path, repo_root, truth, dvc_tools):
     _study(lab, truth)
     configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=mocap"])
     stages = set(_dvc(lab, "stage", "list", "--name-only").stdout.split())
-    assert stages == {"import3d@run01", "analyze_import@run01", "report_import@run01", "report"}, stages
+    assert stages == {"import3d@run01", "analyze_import@run01", "report_import@run01", "report"}, (
+        stages
+    )
     run = _dvc(lab, "repro")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     analysis = json.loads((lab / "results/mocap/trials/run01/analysis/run01.json").read_text())
@@ -137,8 +145,12 @@ def test_shared_treadmill_trial_with_force_plates(tmp_path, repo_root, monkeypat
     (4-5 frames early before issue #26's toe tip)."""
     lab = tmp_path / "lab"
     shutil.copytree(repo_root / "conf", lab / "conf")
-    (lab / "conf" / "study" / "mocap.yaml").write_text(STUDY.replace("file: run01.trc", (
-        "file: markers.trc\n    markerset: hamner2013\n    force_file: grf.mot")))
+    (lab / "conf" / "study" / "mocap.yaml").write_text(
+        STUDY.replace(
+            "file: run01.trc",
+            ("file: markers.trc\n    markerset: hamner2013\n    force_file: grf.mot"),
+        )
+    )
     folder = lab / "studies" / "mocap" / "lab01" / "run01"
     folder.mkdir(parents=True)
     for name in ("markers.trc", "grf.mot"):

@@ -4,6 +4,7 @@ Each reader is fed every other tool's file (and files that are no calibration at
 reads its own kind back to the numbers written, and refuses any other with a FormatError
 that names the kind the file looks like and the `--format` that reads it, never a traceback
 (the CLI included)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,14 @@ import toml
 from pipeline.cli import main
 from pipeline.core.geometry import Camera
 from pipeline.io.formats import Calibration, FormatError, read_calibration, write_calibration
-from pipeline.io.interop import (READERS, identify, read_any_calibration, read_caliscope_config,
-                                 write_caliscope_camera_array, write_pose2sim_calibration)
+from pipeline.io.interop import (
+    READERS,
+    identify,
+    read_any_calibration,
+    read_caliscope_config,
+    write_caliscope_camera_array,
+    write_pose2sim_calibration,
+)
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 QUALISYS = SHARED / "pose2sim-demo" / "calibration" / "Calib_qualisys.toml"
@@ -22,9 +29,17 @@ CALISCOPE_ARRAY = SHARED / "caliscope-charuco" / "camera_array.toml"
 
 
 def _calibration() -> Calibration:
-    cams = [Camera(f"cam_{i}", (1280, 720), [[900 + i, 0, 640], [0, 905, 360], [0, 0, 1]],
-                   [-0.3, 0.1, 0.001, -0.002, 0.01], rvec=[0.1 * i, -0.2, 0.3],
-                   tvec=[0.5 * i, 0.1, 2.0]) for i in range(3)]
+    cams = [
+        Camera(
+            f"cam_{i}",
+            (1280, 720),
+            [[900 + i, 0, 640], [0, 905, 360], [0, 0, 1]],
+            [-0.3, 0.1, 0.001, -0.002, 0.01],
+            rvec=[0.1 * i, -0.2, 0.3],
+            tvec=[0.5 * i, 0.1, 2.0],
+        )
+        for i in range(3)
+    ]
     return Calibration(cams)
 
 
@@ -34,20 +49,37 @@ def write_caliscope_2023_config(path: Path, calib: Calibration) -> None:
     beside [charuco] and [capture_volume]. A test writer: runlab only reads this format."""
     doc = {"CreationDate": "2023-03-31T09:56:43"}
     for i, cam in enumerate(calib.cameras):
-        doc[f"cam_{i}"] = {"port": i, "size": list(cam.size), "rotation_count": 0, "error": 0.4,
-                           "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
-                           "exposure": -7, "grid_count": 39, "ignore": False,
-                           "verified_resolutions": [[640, 480], [1280, 720]],
-                           "translation": cam.tvec.tolist(), "rotation": cam.rotation.tolist()}
+        doc[f"cam_{i}"] = {
+            "port": i,
+            "size": list(cam.size),
+            "rotation_count": 0,
+            "error": 0.4,
+            "matrix": cam.matrix.tolist(),
+            "distortions": cam.dist.tolist(),
+            "exposure": -7,
+            "grid_count": 39,
+            "ignore": False,
+            "verified_resolutions": [[640, 480], [1280, 720]],
+            "translation": cam.tvec.tolist(),
+            "rotation": cam.rotation.tolist(),
+        }
     doc["capture_volume"] = {"stage": 2, "origin_sync_index": 80}
     doc["charuco"] = {"columns": 4, "rows": 5, "dictionary": "DICT_4X4_1000", "inverted": True}
     path.write_text(toml.dumps(doc))
 
 
 def write_aniposelib(path: Path, calib: Calibration) -> None:
-    from aniposelib.cameras import Camera as AniposeCamera, CameraGroup
-    CameraGroup([AniposeCamera(name=c.name, size=c.size, matrix=c.matrix, dist=c.dist,
-                               rvec=c.rvec, tvec=c.tvec) for c in calib.cameras]).dump(str(path))
+    from aniposelib.cameras import Camera as AniposeCamera
+    from aniposelib.cameras import CameraGroup
+
+    CameraGroup(
+        [
+            AniposeCamera(
+                name=c.name, size=c.size, matrix=c.matrix, dist=c.dist, rvec=c.rvec, tvec=c.tvec
+            )
+            for c in calib.cameras
+        ]
+    ).dump(str(path))
 
 
 WRITERS = {
@@ -58,12 +90,21 @@ WRITERS = {
     "caliscope-config": write_caliscope_2023_config,
 }
 # The --format that reads each file; runlab's own calibration.toml is aniposelib TOML.
-READS_AS = {"runlab": "aniposelib", "aniposelib": "aniposelib", "pose2sim": "pose2sim",
-            "caliscope": "caliscope", "caliscope-config": "caliscope-config"}
+READS_AS = {
+    "runlab": "aniposelib",
+    "aniposelib": "aniposelib",
+    "pose2sim": "pose2sim",
+    "caliscope": "caliscope",
+    "caliscope-config": "caliscope-config",
+}
 # What the refusal must call each kind of file.
-LOOKS_LIKE = {"runlab": "runlab calibration.toml", "aniposelib": "aniposelib calibration",
-              "pose2sim": "Pose2Sim calibration", "caliscope": "caliscope camera_array.toml",
-              "caliscope-config": r"caliscope config.toml \(2023\)"}
+LOOKS_LIKE = {
+    "runlab": "runlab calibration.toml",
+    "aniposelib": "aniposelib calibration",
+    "pose2sim": "Pose2Sim calibration",
+    "caliscope": "caliscope camera_array.toml",
+    "caliscope-config": r"caliscope config.toml \(2023\)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -101,30 +142,43 @@ def test_own_kind_reads_back_exactly(files, kind):
 
 
 # Every reader with every file it does not read (aniposelib and Pose2Sim share one layout).
-OTHER_TOOLS = [(fmt, kind) for fmt in ("pose2sim", "caliscope", "caliscope-config") for kind in WRITERS
-               if READS_AS[kind] != fmt and {READS_AS[kind], fmt} != {"aniposelib", "pose2sim"}]
+OTHER_TOOLS = [
+    (fmt, kind)
+    for fmt in ("pose2sim", "caliscope", "caliscope-config")
+    for kind in WRITERS
+    if READS_AS[kind] != fmt and {READS_AS[kind], fmt} != {"aniposelib", "pose2sim"}
+]
 
 
 @pytest.mark.parametrize("fmt,kind", OTHER_TOOLS)
 def test_every_reader_refuses_every_other_tools_file_by_name(files, fmt, kind):
-    with pytest.raises(FormatError, match=rf"looks like an? {LOOKS_LIKE[kind]}, not .*: import it with .*"
-                                          rf"--format {READS_AS[kind]}"):
+    with pytest.raises(
+        FormatError,
+        match=rf"looks like an? {LOOKS_LIKE[kind]}, not .*: import it with .*"
+        rf"--format {READS_AS[kind]}",
+    ):
         READERS[fmt](files[kind])
 
 
 @pytest.mark.parametrize("kind", [k for k in WRITERS if k != "runlab"])
 def test_runlab_reader_names_another_tools_file_and_the_import(files, kind):
-    with pytest.raises(FormatError, match=rf"looks like an? {LOOKS_LIKE[kind]}, not a runlab "
-                                          rf"calibration: .*import-calibration .*--format {READS_AS[kind]}"):
+    with pytest.raises(
+        FormatError,
+        match=rf"looks like an? {LOOKS_LIKE[kind]}, not a runlab "
+        rf"calibration: .*import-calibration .*--format {READS_AS[kind]}",
+    ):
         read_calibration(files[kind])
 
 
-@pytest.mark.parametrize("content,message", [
-    (b'{"cameras": []}', "not valid TOML: it is JSON"),
-    (b"\x00\x00\x00\x18ftypmp42\xff\xfe", "not a text file|not valid TOML"),
-    (b"study:\n  trials: {}\n", "not valid TOML"),
-    (b'title = "nothing"\n[owner]\nname = "x"\n', "nor any calibration runlab reads"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b'{"cameras": []}', "not valid TOML: it is JSON"),
+        (b"\x00\x00\x00\x18ftypmp42\xff\xfe", "not a text file|not valid TOML"),
+        (b"study:\n  trials: {}\n", "not valid TOML"),
+        (b'title = "nothing"\n[owner]\nname = "x"\n', "nor any calibration runlab reads"),
+    ],
+)
 @pytest.mark.parametrize("fmt", list(READERS))
 def test_files_that_are_no_calibration_are_named(tmp_path, content, message, fmt):
     path = tmp_path / "file.toml"
@@ -141,7 +195,7 @@ def test_malformed_camera_table_names_table_and_key(tmp_path, files):
     with pytest.raises(FormatError, match=r"\[cam_1\] rotation has 4 values, expected 9"):
         read_caliscope_config(path)
     del doc["cam_1"]["rotation"]
-    doc["cam_1"]["rotation"] = [0.1, 0.2, 0.3]    # a Rodrigues vector in a caliscope file
+    doc["cam_1"]["rotation"] = [0.1, 0.2, 0.3]  # a Rodrigues vector in a caliscope file
     path.write_text(toml.dumps(doc))
     with pytest.raises(FormatError, match=r"\[cam_1\] rotation has 3 values, expected 9"):
         read_caliscope_config(path)
@@ -152,7 +206,10 @@ def test_caliscope_2023_config_matches_its_camera_array(tmp_path):
     calib = _calibration()
     write_caliscope_2023_config(tmp_path / "config.toml", calib)
     write_caliscope_camera_array(tmp_path / "camera_array.toml", calib)
-    a, b = read_caliscope_config(tmp_path / "config.toml"), read_any_calibration(tmp_path / "camera_array.toml")
+    a, b = (
+        read_caliscope_config(tmp_path / "config.toml"),
+        read_any_calibration(tmp_path / "camera_array.toml"),
+    )
     assert a.names == b.names == ["cam_0", "cam_1", "cam_2"]
     _same_cameras(a, b)
 
@@ -167,7 +224,9 @@ def test_real_files_of_other_tools(tmp_path):
     np.testing.assert_allclose(caliscope.cameras[0].matrix[0, 0], 903.550124089999)
     with pytest.raises(FormatError, match="looks like a Pose2Sim calibration.*--format pose2sim"):
         READERS["caliscope-config"](QUALISYS)
-    with pytest.raises(FormatError, match="looks like a caliscope camera_array.toml.*--format caliscope"):
+    with pytest.raises(
+        FormatError, match="looks like a caliscope camera_array.toml.*--format caliscope"
+    ):
         READERS["pose2sim"](CALISCOPE_ARRAY)
 
 
@@ -175,14 +234,32 @@ def test_cli_import_of_the_wrong_kind_is_one_line_not_a_traceback(files, tmp_pat
     """The issue's case: a caliscope 2023 config.toml given to --format pose2sim ended in
     `ValueError: cannot reshape array of size 9 into shape (3,)`."""
     out = tmp_path / "calibration.toml"
-    rc = main(["import-calibration", str(files["caliscope-config"]), "--format", "pose2sim",
-               "--out", str(out)])
+    rc = main(
+        [
+            "import-calibration",
+            str(files["caliscope-config"]),
+            "--format",
+            "pose2sim",
+            "--out",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and not out.exists()
     assert "looks like a caliscope config.toml (2023)" in err and "--format caliscope-config" in err
     assert "Traceback" not in err
-    rc = main(["import-calibration", str(files["caliscope-config"]), "--format", "caliscope-config",
-               "--names", "a,b,c", "--out", str(out)])
+    rc = main(
+        [
+            "import-calibration",
+            str(files["caliscope-config"]),
+            "--format",
+            "caliscope-config",
+            "--names",
+            "a,b,c",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     got = read_calibration(out)
     assert got.names == ["a", "b", "c"]

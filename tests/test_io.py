@@ -1,4 +1,5 @@
 """Stage file formats and bad-input handling at the stage edges."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,14 @@ from pipeline.stages.common import check_camera_set
 
 
 def _camera(name: str) -> Camera:
-    return Camera(name, (1920, 1080), [[1500, 0, 960], [0, 1500, 540], [0, 0, 1]],
-                  [-0.1, 0.05, 0.001, -0.001, 0.0], rvec=[0.1, -0.2, 0.3], tvec=[0.2, 1.0, 3.0])
+    return Camera(
+        name,
+        (1920, 1080),
+        [[1500, 0, 960], [0, 1500, 540], [0, 0, 1]],
+        [-0.1, 0.05, 0.001, -0.001, 0.0],
+        rvec=[0.1, -0.2, 0.3],
+        tvec=[0.2, 1.0, 3.0],
+    )
 
 
 def test_interrupted_write_leaves_the_old_file(tmp_path):
@@ -89,7 +96,11 @@ def test_unsynchronized_videos_are_refused(tmp_path):
         w.release()
         return path
 
-    a, b, c = write(tmp_path / "a.mp4", 5, 60), write(tmp_path / "b.mp4", 6, 60), write(tmp_path / "c.mp4", 5, 30)
+    a, b, c = (
+        write(tmp_path / "a.mp4", 5, 60),
+        write(tmp_path / "b.mp4", 6, 60),
+        write(tmp_path / "c.mp4", 5, 30),
+    )
     assert probe_synchronized([a, a])[0].n_frames == 5
     with pytest.raises(VideoError, match="different frame counts"):
         probe_synchronized([a, b])
@@ -100,23 +111,37 @@ def test_unsynchronized_videos_are_refused(tmp_path):
 def test_points3d_optional_arrays_round_trip_and_old_files_still_read(tmp_path):
     rng = np.random.default_rng(0)
     f, k, c = 5, 26, 4
-    base = dict(points=rng.normal(size=(f, k, 3)), reprojection_error=np.ones((f, k)),
-                n_views=np.full((f, k), 4), fps=120.0, views_used=np.ones((f, k, c), bool),
-                camera_names=[f"cam_{i}" for i in range(c)], swaps_repaired=np.zeros((c, f), bool))
-    full = formats.Points3D(**base, sd_per_px=np.full((f, k, 3), 0.0012),
-                            points_unfiltered=base["points"] + 0.001)
+    base = dict(
+        points=rng.normal(size=(f, k, 3)),
+        reprojection_error=np.ones((f, k)),
+        n_views=np.full((f, k), 4),
+        fps=120.0,
+        views_used=np.ones((f, k, c), bool),
+        camera_names=[f"cam_{i}" for i in range(c)],
+        swaps_repaired=np.zeros((c, f), bool),
+    )
+    full = formats.Points3D(
+        **base, sd_per_px=np.full((f, k, 3), 0.0012), points_unfiltered=base["points"] + 0.001
+    )
     formats.write_points3d(tmp_path / "t.npz", full)
     got = formats.read_points3d(tmp_path / "t.npz")
-    np.testing.assert_allclose(got.sd_per_px, 0.0012, rtol=1e-6)                # float32 on disk
+    np.testing.assert_allclose(got.sd_per_px, 0.0012, rtol=1e-6)  # float32 on disk
     np.testing.assert_allclose(got.points_unfiltered, full.points_unfiltered, atol=1e-6)
-    formats.write_points3d(tmp_path / "old.npz", formats.Points3D(**base))    # as before them
+    formats.write_points3d(tmp_path / "old.npz", formats.Points3D(**base))  # as before them
     old = formats.read_points3d(tmp_path / "old.npz")
     assert old.sd_per_px is None and old.points_unfiltered is None
     # a triangulation result without the recording's rate and cameras is not a file
     with pytest.raises(ValueError, match=r"needs fps, camera_names"):
-        formats.write_points3d(tmp_path / "bare.npz", formats.Points3D(
-            base["points"], base["reprojection_error"], base["n_views"], base["views_used"],
-            swaps_repaired=base["swaps_repaired"]))
+        formats.write_points3d(
+            tmp_path / "bare.npz",
+            formats.Points3D(
+                base["points"],
+                base["reprojection_error"],
+                base["n_views"],
+                base["views_used"],
+                swaps_repaired=base["swaps_repaired"],
+            ),
+        )
     assert not (tmp_path / "bare.npz").exists()
 
 
@@ -126,4 +151,4 @@ def test_curve_directory_is_replaced_whole(tmp_path):
     formats.write_csv_dir(target, {"a": [{"x": 3}]})
     assert sorted(p.name for p in target.iterdir()) == ["a.csv"]
     assert (target / "a.csv").read_text().splitlines() == ["x", "3"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves"]   # no staging left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves"]  # no staging left behind

@@ -1,19 +1,27 @@
 """`runlab models` / `fetch-model`: the model-zoo table and downloads from a local HTTP server
 on 127.0.0.1 (the real upstream hosts are unreachable here): right file, wrong file, broken
 transfer then resume (HTTP Range), server gone, bad URLs, a cache folder that cannot be written."""
+
 import hashlib
 import re
 import threading
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-from pipeline.io.download import CacheError, ChecksumError, DownloadError, check_url, fetch, user_cache_dir
+from pipeline.io.download import (
+    CacheError,
+    ChecksumError,
+    DownloadError,
+    check_url,
+    fetch,
+    user_cache_dir,
+)
 from pipeline.pose2d import model_zoo
 from pipeline.pose2d.model_zoo import MODELS, config_lines, fetch_model
 
-PAYLOAD = bytes(range(256)) * 4096 + b"tail"          # 1 MiB + 4 bytes: spans several chunks
+PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # 1 MiB + 4 bytes: spans several chunks
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
 
 
@@ -47,7 +55,7 @@ class Server:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if server.cut_after is not None:
-                    body, server.cut_after = body[:server.cut_after], None
+                    body, server.cut_after = body[: server.cut_after], None
                     self.wfile.write(body)
                     self.wfile.flush()
                     self.close_connection = True
@@ -77,10 +85,13 @@ def test_table_matches_the_installed_mmpose_metafile():
     one in the file name; every config ships with mmpose."""
     pytest.importorskip("mmpose")
     import yaml
+
     from pipeline.pose2d import mmcv_compat
     from pipeline.pose2d.checkpoints import shipped_config_dir
-    mmcv_compat.install()                                       # mmpose.apis imports mmcv.ops
+
+    mmcv_compat.install()  # mmpose.apis imports mmcv.ops
     from mmpose.apis.inferencers.utils.default_det_models import default_det_models
+
     mim = shipped_config_dir().parent
     meta = yaml.safe_load((mim / model_zoo.METAFILE).read_text())
     published = {m["Config"]: m["Weights"] for m in meta["Models"]}
@@ -103,8 +114,11 @@ def test_right_file_then_cached(server, tmp_path):
     assert path == dest and digest == DIGEST and dest.read_bytes() == PAYLOAD
     assert not (tmp_path / "cache" / "a.pth.part").exists()
     server.requests.clear()
-    assert fetch(f"{server.base}/a.pth", dest, sha256=DIGEST.upper(), show_progress=False) == (dest, DIGEST)
-    assert server.requests == []                                  # verified from the cache
+    assert fetch(f"{server.base}/a.pth", dest, sha256=DIGEST.upper(), show_progress=False) == (
+        dest,
+        DIGEST,
+    )
+    assert server.requests == []  # verified from the cache
 
 
 def test_wrong_file_is_deleted_and_named(server, tmp_path):
@@ -113,8 +127,8 @@ def test_wrong_file_is_deleted_and_named(server, tmp_path):
     with pytest.raises(ChecksumError) as e:
         fetch(f"{server.base}/a.pth", dest, sha256=DIGEST, show_progress=False)
     assert DIGEST in str(e.value) and "a.pth" in str(e.value)
-    assert list(tmp_path.iterdir()) == []                         # neither the file nor a .part
-    with pytest.raises(ChecksumError):                            # prefix check: same refusal
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a .part
+    with pytest.raises(ChecksumError):  # prefix check: same refusal
         fetch(f"{server.base}/a.pth", dest, prefix=DIGEST[:8], show_progress=False)
 
 
@@ -127,7 +141,7 @@ def test_broken_transfer_resumes_with_a_range_request(server, tmp_path):
     assert not dest.exists() and (tmp_path / "a.pth.part").stat().st_size == 300_000
     path, digest = fetch(f"{server.base}/a.pth", dest, sha256=DIGEST, show_progress=False)
     assert digest == DIGEST and path.read_bytes() == PAYLOAD
-    assert server.requests[-1][1] == "bytes=300000-"              # only the rest was asked for
+    assert server.requests[-1][1] == "bytes=300000-"  # only the rest was asked for
 
 
 def test_server_gone_keeps_nothing_and_names_the_url(tmp_path):
@@ -144,7 +158,9 @@ def test_missing_file_on_server(server, tmp_path):
         fetch(f"{server.base}/nope.pth", tmp_path / "nope.pth", sha256=DIGEST, show_progress=False)
 
 
-@pytest.mark.parametrize("url", ["ftp://host/x", "file:///etc/passwd", "http://", "https://h/a b", "/tmp/x"])
+@pytest.mark.parametrize(
+    "url", ["ftp://host/x", "file:///etc/passwd", "http://", "https://h/a b", "/tmp/x"]
+)
 def test_only_http_urls(url, tmp_path):
     with pytest.raises(DownloadError, match="not an http"):
         fetch(url, tmp_path / "x", sha256=DIGEST)
@@ -157,7 +173,8 @@ def test_cache_folder_not_writable(tmp_path):
     with pytest.raises(CacheError, match=f"cache folder {blocker}/models is not writable"):
         fetch("http://127.0.0.1:9/a.pth", blocker / "models" / "a.pth", sha256=DIGEST)
     import os
-    if os.geteuid() != 0:                                         # root writes anywhere
+
+    if os.geteuid() != 0:  # root writes anywhere
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o500)
         with pytest.raises(CacheError, match="RUNLAB_CACHE"):
@@ -168,6 +185,7 @@ def test_fetch_model_through_a_mirror_and_the_cli(server, tmp_path, monkeypatch,
     """A lab's mirror holding the rtmpose-m file name: the table's prefix check fails for our
     stand-in bytes unless the lab gives the full hash (--sha256), which then is what counts."""
     from pipeline import cli
+
     model = model_zoo.get("rtmpose-m")
     server.files[model.filename] = PAYLOAD
     monkeypatch.setenv("RUNLAB_CACHE", str(tmp_path / "rc"))
@@ -183,17 +201,23 @@ def test_fetch_model_through_a_mirror_and_the_cli(server, tmp_path, monkeypatch,
 
 
 def test_config_lines_compose(tmp_path):
-    from pipeline.config import compose
     from scenes import REPO
+
+    from pipeline.config import compose
+
     line = config_lines("rtmpose-s", tmp_path / "w.pth", "a" * 64)
     overrides = [t for t in line.replace("\\\n", " ").split() if "=" in t]
     cfg = compose(REPO / "conf", overrides)
-    assert cfg.detector.rtmpose.model == "rtmpose-s" and cfg.detector.rtmpose.checkpoint_sha256 == "a" * 64
+    assert (
+        cfg.detector.rtmpose.model == "rtmpose-s"
+        and cfg.detector.rtmpose.checkpoint_sha256 == "a" * 64
+    )
     assert cfg.detector.rtmpose.checkpoint == str(tmp_path / "w.pth")
 
 
 def test_unknown_model_and_bad_hash_are_named():
     from pipeline.core.errors import RunlabError
+
     with pytest.raises(RunlabError, match="runlab models"):
         fetch_model("rtmpose-q")
     with pytest.raises(RunlabError, match="not a SHA-256"):
@@ -202,6 +226,7 @@ def test_unknown_model_and_bad_hash_are_named():
 
 def test_models_listing_on_the_command_line(capsys):
     from pipeline import cli
+
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     for name in ("rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l"):
@@ -211,8 +236,10 @@ def test_models_listing_on_the_command_line(capsys):
 
 
 def test_person_detector_config_lines_compose(tmp_path):
-    from pipeline.config import PersonBoxes, compose
     from scenes import REPO
+
+    from pipeline.config import PersonBoxes, compose
+
     line = config_lines("rtmdet-m-person", tmp_path / "d.pth", "b" * 64)
     overrides = ["detector=rtmpose"] + [t for t in line.replace("\\\n", " ").split() if "=" in t]
     r = compose(REPO / "conf", overrides).detector.rtmpose

@@ -1,4 +1,5 @@
 """BlazePose (mediapipe, offline model) on real pixels."""
+
 import importlib.util
 import itertools
 from pathlib import Path
@@ -6,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from scenes import SHARED_DATA
+
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
 if importlib.util.find_spec("mediapipe") is None:
@@ -30,14 +31,15 @@ def test_real_frames_from_the_demo(cam):
     if not (VIDEOS / f"{cam}.mp4").is_file():
         pytest.skip("shared pose2sim-demo videos not available")
     from pipeline.io.video import iter_frames
+
     frames = list(itertools.islice(iter_frames(VIDEOS / f"{cam}.mp4"), 3))
     results = list(BlazePoseBackend().detect(frames))
-    assert [len(r) for r in results] == [1, 1, 1]                  # one person per frame, always
+    assert [len(r) for r in results] == [1, 1, 1]  # one person per frame, always
     kp = select_runner(results)[-1]
     assert kp.shape == (N_KEYPOINTS, 3)
     for side in ("left", "right"):
         hip, knee, ankle = (kp[INDEX[f"{side}_{j}"]] for j in ("hip", "knee", "ankle"))
-        assert hip[1] < knee[1] < ankle[1]                          # image y grows downwards
+        assert hip[1] < knee[1] < ankle[1]  # image y grows downwards
         assert min(hip[2], knee[2], ankle[2]) > 0.5
         assert kp[INDEX[f"{side}_heel"], 1] > knee[1]
     assert kp[INDEX["nose"], 1] < kp[INDEX["neck"], 1] < kp[INDEX["hip"], 1]
@@ -49,7 +51,12 @@ def test_real_frames_from_the_demo(cam):
     x0, y0 = np.nanmin(runner[:, :2], axis=0)
     x1, y1 = np.nanmax(runner[:, :2], axis=0)
     mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
-    assert ((kp[ok, 0] > x0 - mx) & (kp[ok, 0] < x1 + mx) & (kp[ok, 1] > y0 - my) & (kp[ok, 1] < y1 + my)).all()
+    assert (
+        (kp[ok, 0] > x0 - mx)
+        & (kp[ok, 0] < x1 + mx)
+        & (kp[ok, 1] > y0 - my)
+        & (kp[ok, 1] < y1 + my)
+    ).all()
     # and close to OpenPose's ankles (two detectors, same person): within 60 px
     for j in ("left_ankle", "right_ankle", "left_knee", "right_knee"):
         assert np.linalg.norm(kp[INDEX[j], :2] - runner[INDEX[j], :2]) < 60
@@ -58,6 +65,7 @@ def test_real_frames_from_the_demo(cam):
 def test_picture_shipped_with_matplotlib():
     try:
         import matplotlib.cbook as cbook
+
         path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     except Exception:
         pytest.skip("matplotlib sample picture not available")
@@ -70,7 +78,7 @@ def test_picture_shipped_with_matplotlib():
     nose, leye, reye = kp[INDEX["nose"]], kp[INDEX["left_eye"]], kp[INDEX["right_eye"]]
     lsh, rsh = kp[INDEX["left_shoulder"]], kp[INDEX["right_shoulder"]]
     assert min(nose[2], leye[2], reye[2], lsh[2], rsh[2]) > 0.5
-    assert reye[0] < nose[0] < leye[0]                    # facing the camera: her left on image right
+    assert reye[0] < nose[0] < leye[0]  # facing the camera: her left on image right
     assert max(leye[1], reye[1]) < nose[1] < min(lsh[1], rsh[1])
     assert rsh[0] < lsh[0]
 

@@ -1,16 +1,25 @@
 """RTMPose through mmpose on CPU with random weights: config, checkpoint hash, batching, crops."""
+
 import hashlib
+import importlib.util
 
 import cv2
 import numpy as np
 import pytest
 
-from pipeline.pose2d.mmpose_backend import (CheckpointError, RTMPoseBackend, apply_affine,
-                                            box_to_center_scale, crop, crop_matrix, invert_affine,
-                                            mapping_from_names, resolve_config, verify_checkpoint)
 from pipeline.core.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
-
-import importlib.util
+from pipeline.pose2d.mmpose_backend import (
+    CheckpointError,
+    RTMPoseBackend,
+    apply_affine,
+    box_to_center_scale,
+    crop,
+    crop_matrix,
+    invert_affine,
+    mapping_from_names,
+    resolve_config,
+    verify_checkpoint,
+)
 
 if importlib.util.find_spec("mmpose") is None:
     pytest.skip("mmpose is not installed", allow_module_level=True)
@@ -23,14 +32,20 @@ def checkpoint(tmp_path_factory):
     them: meta with the dataset_meta (numpy arrays) and the training log (mmengine objects),
     which runlab reads with weights_only=True (pipeline/pose2d/checkpoints.py)."""
     from mmengine.logging import HistoryBuffer
+
     backend = RTMPoseBackend("rtmpose-t", allow_random_weights=True, device="cpu")
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "rtmpose-t-random.pth"
     loss = HistoryBuffer()
     loss.update(0.5)
-    torch.save({"state_dict": backend.model.state_dict(),
-                "meta": {"dataset_meta": backend.model.dataset_meta, "epoch": 700},
-                "message_hub": {"log_scalars": {"train/loss": loss}, "runtime_info": {"iter": 1}}}, path)
+    torch.save(
+        {
+            "state_dict": backend.model.state_dict(),
+            "meta": {"dataset_meta": backend.model.dataset_meta, "epoch": 700},
+            "message_hub": {"log_scalars": {"train/loss": loss}, "runtime_info": {"iter": 1}},
+        },
+        path,
+    )
     return path, hashlib.sha256(path.read_bytes()).hexdigest(), backend
 
 
@@ -58,12 +73,18 @@ def test_checkpoint_hash_checked(checkpoint, tmp_path):
 
 def test_loaded_checkpoint_runs_batched(checkpoint):
     path, digest, reference = checkpoint
-    backend = RTMPoseBackend("rtmpose-t", checkpoint=path, sha256=digest, device="cpu",
-                             batch_size=3, min_person_score=0.0)
+    backend = RTMPoseBackend(
+        "rtmpose-t",
+        checkpoint=path,
+        sha256=digest,
+        device="cpu",
+        batch_size=3,
+        min_person_score=0.0,
+    )
     assert backend.device == "cpu"
     for a, b in zip(backend.model.state_dict().values(), reference.model.state_dict().values()):
         assert torch.equal(a, b)
-    assert backend.mapping.table == {k: i for i, k in enumerate(KEYPOINTS)}   # Halpe-26 identity
+    assert backend.mapping.table == {k: i for i, k in enumerate(KEYPOINTS)}  # Halpe-26 identity
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 255, (5, 256, 192, 3), dtype=np.uint8)
     kps, scores = backend.infer_crops(crops)
@@ -90,8 +111,15 @@ def test_loaded_checkpoint_runs_batched(checkpoint):
 def test_crop_round_trip_maps_back_to_the_frame():
     frame = np.zeros((1920, 1088, 3), np.uint8)
     point = np.array([612.3, 1180.7])
-    cv2.circle(frame, (int(round(point[0] * 16)), int(round(point[1] * 16))), 6 * 16, (255, 255, 255),
-               -1, cv2.LINE_AA, shift=4)
+    cv2.circle(
+        frame,
+        (int(round(point[0] * 16)), int(round(point[1] * 16))),
+        6 * 16,
+        (255, 255, 255),
+        -1,
+        cv2.LINE_AA,
+        shift=4,
+    )
     center, scale = box_to_center_scale(np.array([400, 700, 800, 1500]), 192 / 256, 1.25)
     assert np.isclose(scale[0] / scale[1], 192 / 256)
     m = crop_matrix(center, scale, (192, 256))
@@ -118,11 +146,13 @@ def test_mapping_by_name_for_a_coco_model():
 
 def test_compat_module_installed_only_where_needed():
     from pipeline.pose2d import mmcv_compat
+
     state = mmcv_compat.install()
     if importlib.util.find_spec("mmcv._ext") is None:
         import mmcv.ops
+
         assert state["mmcv.ops"]
-        boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60.]])
+        boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60.0]])
         dets, keep = mmcv.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
         assert keep.tolist() == [0, 2] and dets.shape == (2, 5)
         with pytest.raises(mmcv_compat.MissingCompiledOp):
@@ -135,13 +165,19 @@ def _runner_video(path, n_frames, shift, absent=()):
     """A small portrait video of a white stick figure walking right; frames in `absent` show
     only the grey background (no person)."""
     from pipeline.io.video import video_writer
+
     with video_writer(path, 30.0, (96, 160)) as write:
         for f in range(n_frames):
             img = np.full((160, 96, 3), 90, np.uint8)
             if f not in absent:
                 x = 40 + shift + 3 * f
-                for a, b in [((x, 25), (x, 90)), ((x, 90), (x - 10, 150)), ((x, 90), (x + 12, 150)),
-                             ((x, 45), (x - 18, 75)), ((x, 45), (x + 18, 75))]:
+                for a, b in [
+                    ((x, 25), (x, 90)),
+                    ((x, 90), (x - 10, 150)),
+                    ((x, 90), (x + 12, 150)),
+                    ((x, 45), (x - 18, 75)),
+                    ((x, 45), (x + 18, 75)),
+                ]:
                     cv2.line(img, a, b, (230, 230, 230), 4)
                 cv2.circle(img, (x, 25), 9, (230, 230, 230), -1)
             write(img)
@@ -155,11 +191,16 @@ def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkey
     same candidates, gaps in the same frames, and 3 forward passes instead of 9."""
     import pipeline.io.video as video
     from pipeline.pose2d.base import detect_cameras, detect_video, select_runners
+
     path, digest, _ = checkpoint
     n_frames, absent = 5, (1, 2, 3)
-    videos = [_runner_video(tmp_path / f"cam{c}.mp4", n_frames, 6 * c, absent if c == 1 else ())
-              for c in range(3)]
-    backend = RTMPoseBackend("rtmpose-t", checkpoint=path, sha256=digest, device="cpu", min_person_score=0.5)
+    videos = [
+        _runner_video(tmp_path / f"cam{c}.mp4", n_frames, 6 * c, absent if c == 1 else ())
+        for c in range(3)
+    ]
+    backend = RTMPoseBackend(
+        "rtmpose-t", checkpoint=path, sha256=digest, device="cpu", min_person_score=0.5
+    )
     # Random weights score everything 1.0, so stand in for a trained model's "nobody here": a crop
     # without the figure's bright pixels scores 0 (the keypoints still come from the network).
     infer = backend.infer_crops
@@ -167,10 +208,13 @@ def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkey
     def infer_scoring_presence(crops):
         kps, scores = infer(crops)
         return kps, scores * (crops.max(axis=(1, 2, 3)) >= 200)[:, None]
+
     monkeypatch.setattr(backend, "infer_crops", infer_scoring_presence)
     passes, decoded = [], []
     extract = backend.model.extract_feat
-    monkeypatch.setattr(backend.model, "extract_feat", lambda x: passes.append(len(x)) or extract(x))
+    monkeypatch.setattr(
+        backend.model, "extract_feat", lambda x: passes.append(len(x)) or extract(x)
+    )
     iter_frames = video.iter_frames
     monkeypatch.setattr(video, "iter_frames", lambda p: decoded.append(p) or iter_frames(p))
 
@@ -180,8 +224,8 @@ def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkey
     passes.clear()
     backend.batch_size = 6
     across = detect_cameras(backend, videos)
-    assert passes == [6, 6, 3]                      # each pass: 2 frames x 3 cameras (last: 1 x 3)
-    assert decoded == videos * 2                    # each video decoded once per path
+    assert passes == [6, 6, 3]  # each pass: 2 frames x 3 cameras (last: 1 x 3)
+    assert decoded == videos * 2  # each video decoded once per path
     # Frame 0 crops the full frame, where the figure is; camera 1 has no figure in frames 1-3.
     # (Later frames crop a box from random-weight keypoints, which may miss the figure: the
     # track is then lost and re-found; the counts are compared between the paths below.)
@@ -198,7 +242,9 @@ def test_batching_across_cameras_matches_per_camera(checkpoint, tmp_path, monkey
                 np.testing.assert_allclose(a.bbox, b.bbox, atol=1e-3, rtol=0)
     points = select_runners(across)
     assert points.shape == (3, n_frames, N_KEYPOINTS, 3)
-    assert np.isnan(points[1, 1:4, :, :2]).all() and (points[1, 1:4, :, 2] == 0).all()   # explicit gap
+    assert (
+        np.isnan(points[1, 1:4, :, :2]).all() and (points[1, 1:4, :, 2] == 0).all()
+    )  # explicit gap
     # (Whether the runner track keeps cameras 0 and 2 in every frame is not asserted: with
     # random weights the keypoints are arbitrary, and thread scheduling in the CPU kernels can
     # move them enough to break the frame-to-frame track; runner selection has its own tests.)
@@ -215,6 +261,7 @@ def test_detect_cameras_falls_back_and_refuses_unequal_videos(tmp_path):
 
         def detect(self, frames):
             return ([] for _ in frames)
+
     videos = [_runner_video(tmp_path / "a.mp4", 4, 0), _runner_video(tmp_path / "b.mp4", 3, 0)]
     assert [len(c) for c in detect_cameras(PerImage(), videos)] == [4, 3]
     with pytest.raises(VideoError, match="b.mp4 ended after 3 frames"):
@@ -224,8 +271,11 @@ def test_detect_cameras_falls_back_and_refuses_unequal_videos(tmp_path):
 def _random_checkpoint(config, path):
     """A checkpoint of random weights built from an mmpose config (as OpenMMLab saves them)."""
     from pipeline.pose2d.mmpose_backend import build_model
+
     model = build_model(config)
-    torch.save({"state_dict": model.state_dict(), "meta": {"dataset_meta": model.dataset_meta}}, path)
+    torch.save(
+        {"state_dict": model.state_dict(), "meta": {"dataset_meta": model.dataset_meta}}, path
+    )
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -234,6 +284,7 @@ def test_checkpoint_of_another_model_is_refused_naming_both(tmp_path):
     (a COCO-17 RTMPose-t file for the Halpe-26 config): refused before any inference, the
     message naming the checkpoint, the config and what differs."""
     from pipeline.pose2d.checkpoints import shipped_config_dir
+
     wrong_size = _random_checkpoint("rtmpose-s", tmp_path / "s.pth")
     with pytest.raises(CheckpointError) as e:
         RTMPoseBackend("rtmpose-t", checkpoint=wrong_size[0], sha256=wrong_size[1], device="cpu")
@@ -241,7 +292,10 @@ def test_checkpoint_of_another_model_is_refused_naming_both(tmp_path):
     assert str(wrong_size[0]) in msg and "config rtmpose-t" in msg
     assert "the checkpoint is 26 keypoints, RTMPose-s, the config 26 keypoints, RTMPose-t" in msg
     assert "another shape, e.g. backbone.stem.0.conv.weight [16, 3, 3, 3] vs [12, 3, 3, 3]" in msg
-    coco = shipped_config_dir() / "body_2d_keypoint/rtmpose/body8/rtmpose-t_8xb256-420e_body8-256x192.py"
+    coco = (
+        shipped_config_dir()
+        / "body_2d_keypoint/rtmpose/body8/rtmpose-t_8xb256-420e_body8-256x192.py"
+    )
     wrong_kpts = _random_checkpoint(coco, tmp_path / "coco17.pth")
     with pytest.raises(CheckpointError) as e:
         RTMPoseBackend("rtmpose-t", checkpoint=wrong_kpts[0], sha256=wrong_kpts[1], device="cpu")

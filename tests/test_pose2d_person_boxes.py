@@ -1,13 +1,14 @@
 """Person boxes without RTMDet: mediapipe's BlazePose person detector (offline, in the wheel)
 on the shared pose2sim demo, the choice of the runner's box, and when RTMPose asks for a box."""
+
 import importlib.util
 import itertools
 
 import cv2
 import numpy as np
 import pytest
-
 from scenes import SHARED_DATA
+
 from pipeline.pose2d.person_boxes import choose_box
 
 DEMO = SHARED_DATA / "pose2sim-demo" / "balancing"
@@ -15,6 +16,7 @@ DEMO = SHARED_DATA / "pose2sim-demo" / "balancing"
 
 def _first_frames(cam, n):
     from pipeline.io.video import iter_frames
+
     return list(itertools.islice(iter_frames(DEMO / "videos" / f"{cam}.mp4"), n))
 
 
@@ -23,10 +25,13 @@ def _openpose_people(cam, frame):
     whole clip) and the others (the bystander), as (K, 3) keypoint arrays."""
     from pipeline.pose2d.base import select_track
     from pipeline.pose2d.openpose_json import read_openpose_folder
+
     cands = read_openpose_folder(DEMO / "openpose" / f"{cam}_json")
     track = select_track(cands)
     people = cands[frame]
-    return people[track[frame]].keypoints, [p.keypoints for i, p in enumerate(people) if i != track[frame]]
+    return people[track[frame]].keypoints, [
+        p.keypoints for i, p in enumerate(people) if i != track[frame]
+    ]
 
 
 def _inside(kp, box, min_score=0.3):
@@ -37,12 +42,17 @@ def _inside(kp, box, min_score=0.3):
 
 def _crop_box(box, expand=1.25, aspect=192 / 256):
     from pipeline.pose2d.mmpose_backend import box_to_center_scale
+
     c, s = box_to_center_scale(box, aspect, expand)
     return np.r_[c - s / 2, c + s / 2]
 
 
-needs_demo = pytest.mark.skipif(not (DEMO / "videos" / "cam01.mp4").is_file(), reason="shared pose2sim demo absent")
-needs_mediapipe = pytest.mark.skipif(importlib.util.find_spec("mediapipe") is None, reason="mediapipe absent")
+needs_demo = pytest.mark.skipif(
+    not (DEMO / "videos" / "cam01.mp4").is_file(), reason="shared pose2sim demo absent"
+)
+needs_mediapipe = pytest.mark.skipif(
+    importlib.util.find_spec("mediapipe") is None, reason="mediapipe absent"
+)
 
 
 @needs_demo
@@ -54,6 +64,7 @@ def test_detector_boxes_the_runner_not_the_bystander(cam):
     found (score > 0.3), the box centre lies in OpenPose's runner box, and no bystander
     keypoint falls inside the box."""
     from pipeline.pose2d.person_boxes import BlazePersonDetector
+
     detector = BlazePersonDetector()
     frames = _first_frames(cam, 51)
     bystanders = 0
@@ -75,7 +86,7 @@ def test_detector_boxes_the_runner_not_the_bystander(cam):
             bystanders += 1
             assert _inside(other, box) == 0.0, (cam, f, box)
     detector.close()
-    assert bystanders == (2 if cam in ("cam01", "cam02") else 0)   # the scene as OpenPose saw it
+    assert bystanders == (2 if cam in ("cam01", "cam02") else 0)  # the scene as OpenPose saw it
 
 
 def _composite(scale, x):
@@ -83,7 +94,7 @@ def _composite(scale, x):
     frame = _first_frames("cam01", 1)[0]
     donor = _first_frames("cam03", 1)[0]
     paste = cv2.resize(donor[250:1200, 480:830], None, fx=scale, fy=scale)
-    frame[250:250 + paste.shape[0], x:x + paste.shape[1]] = paste
+    frame[250 : 250 + paste.shape[0], x : x + paste.shape[1]] = paste
     return frame, np.array([x, 250, x + paste.shape[1], 250 + paste.shape[0]], float)
 
 
@@ -96,13 +107,14 @@ def test_composited_second_person_is_found_and_not_chosen():
     overlapping the last known box is chosen, whichever person that is. At the default 0.5
     only the runner is reported."""
     from pipeline.pose2d.person_boxes import BlazePersonDetector
+
     frame, pasted = _composite(0.8, 750)
     detector = BlazePersonDetector(min_score=0.3)
     dets = detector(frame)
     detector.close()
     assert len(dets) == 2
     centres = sorted((b[0] + b[2]) / 2 for b, _ in dets)
-    assert centres[0] < 500 < 700 < centres[1]                      # runner x ~420, pasted x ~760
+    assert centres[0] < 500 < 700 < centres[1]  # runner x ~420, pasted x ~760
     runner, _ = _openpose_people("cam01", 0)
     start = choose_box(dets, (frame.shape[1], frame.shape[0]))
     assert _inside(runner, _crop_box(start)) == 1.0 and (start[0] + start[2]) / 2 < 500
@@ -121,6 +133,7 @@ def test_full_size_second_person_is_a_second_detection():
     near tie there (280291 runner vs 278409 copy), so which one it picks is not asserted:
     docs/pose2d.md says so. Both boxes are candidates; each holds its own person."""
     from pipeline.pose2d.person_boxes import BlazePersonDetector
+
     frame, pasted = _composite(1.0, 650)
     detector = BlazePersonDetector()
     dets = detector(frame)
@@ -134,12 +147,22 @@ def test_full_size_second_person_is_a_second_detection():
 
 
 def test_choose_box_rules():
-    runner, bystander = np.array([400., 300, 700, 1100]), np.array([0., 300, 100, 700])
+    runner, bystander = np.array([400.0, 300, 700, 1100]), np.array([0.0, 300, 100, 700])
     assert choose_box([], (1080, 1920)) is None
-    assert choose_box([(bystander, 0.9), (runner, 0.8)], (1080, 1920)) is runner      # size, centrality
-    assert choose_box([(bystander, 0.9), (runner, 0.8)], (1080, 1920), last=np.array([20., 400, 80, 600])) is bystander
+    assert choose_box([(bystander, 0.9), (runner, 0.8)], (1080, 1920)) is runner  # size, centrality
+    assert (
+        choose_box(
+            [(bystander, 0.9), (runner, 0.8)], (1080, 1920), last=np.array([20.0, 400, 80, 600])
+        )
+        is bystander
+    )
     # last box overlapping nothing: back to the start rule
-    assert choose_box([(bystander, 0.9), (runner, 0.8)], (1080, 1920), last=np.array([900., 0, 1000, 50])) is runner
+    assert (
+        choose_box(
+            [(bystander, 0.9), (runner, 0.8)], (1080, 1920), last=np.array([900.0, 0, 1000, 50])
+        )
+        is runner
+    )
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +170,10 @@ def backend():
     if importlib.util.find_spec("mmpose") is None:
         pytest.skip("mmpose is not installed")
     from pipeline.pose2d.mmpose_backend import RTMPoseBackend
-    return RTMPoseBackend("rtmpose-t", allow_random_weights=True, device="cpu", batch_size=2,
-                          min_person_score=0.5)
+
+    return RTMPoseBackend(
+        "rtmpose-t", allow_random_weights=True, device="cpu", batch_size=2, min_person_score=0.5
+    )
 
 
 class FakeDetector:
@@ -165,30 +190,47 @@ class FakeDetector:
 def _fake_keypoints(where, score=1.0):
     """Test double for the network: every crop's keypoints in a small cluster at `where`
     (crop px), so the tracking rules can be driven."""
+
     def infer(crops):
         n = len(crops)
         kps = np.tile(np.asarray(where, float), (n, 26, 1)) + np.linspace(0, 4, 26)[None, :, None]
         return kps, np.full((n, 26), score)
+
     return infer
 
 
-@pytest.mark.parametrize("where,score,expect_calls", [
-    ((80, 100), 1.0, 2),       # keypoints well inside the crop: detector only on the first pass (2 frames)
-    ((1, 100), 1.0, 6),        # at the crop's left edge: the runner leaves the box -> re-detect every pass
-    ((80, 100), 0.1, 6),       # score below min_person_score: lost -> re-detect every pass
-])
-def test_rtmpose_asks_the_detector_at_start_and_after_a_loss(backend, monkeypatch, where, score, expect_calls):
-    runner = np.array([30., 20, 70, 140])
-    detector = FakeDetector([(np.array([0., 20, 12, 60]), 0.9), (runner, 0.8)])
+@pytest.mark.parametrize(
+    "where,score,expect_calls",
+    [
+        (
+            (80, 100),
+            1.0,
+            2,
+        ),  # keypoints well inside the crop: detector only on the first pass (2 frames)
+        (
+            (1, 100),
+            1.0,
+            6,
+        ),  # at the crop's left edge: the runner leaves the box -> re-detect every pass
+        ((80, 100), 0.1, 6),  # score below min_person_score: lost -> re-detect every pass
+    ],
+)
+def test_rtmpose_asks_the_detector_at_start_and_after_a_loss(
+    backend, monkeypatch, where, score, expect_calls
+):
+    runner = np.array([30.0, 20, 70, 140])
+    detector = FakeDetector([(np.array([0.0, 20, 12, 60]), 0.9), (runner, 0.8)])
     seen = []
     people = backend._people
     monkeypatch.setattr(backend, "person_boxes", detector)
     monkeypatch.setattr(backend, "infer_crops", _fake_keypoints(where, score))
-    monkeypatch.setattr(backend, "_people", lambda fr, boxes, ex: seen.append(boxes) or people(fr, boxes, ex))
+    monkeypatch.setattr(
+        backend, "_people", lambda fr, boxes, ex: seen.append(boxes) or people(fr, boxes, ex)
+    )
     frames = [np.full((160, 96, 3), 90, np.uint8) for _ in range(6)]
     out = list(backend.detect(frames))
     assert detector.calls == expect_calls and len(out) == 6
-    assert all(np.array_equal(b[0], runner) for b in seen[0])        # first pass: the runner's box
+    assert all(np.array_equal(b[0], runner) for b in seen[0])  # first pass: the runner's box
     assert [len(p) for p in out] == ([1] * 6 if score >= 0.5 else [0] * 6)
 
 
@@ -207,15 +249,21 @@ def test_config_chooses_the_box_source(monkeypatch):
     import pipeline.pose2d.person_boxes as pb
     from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes, RTMPoseConfig
     from pipeline.pose2d.run import make_backend
+
     built = []
     monkeypatch.setattr(mb, "RTMPoseBackend", lambda *a, **k: built.append(k) or k)
     monkeypatch.setattr(pb, "BlazePersonDetector", lambda min_score: ("detector", min_score))
     monkeypatch.setattr(pb, "MMDetPersonDetector", lambda *a: ("mmdet",) + a)
     mmdet = dict(mmdet_checkpoint="d.pth", mmdet_checkpoint_sha256="a" * 64, device="cpu")
-    for boxes, expect in ((PersonBoxes.blazepose, ("detector", 0.4)), (PersonBoxes.full_frame, None),
-                          (PersonBoxes.mmdet, ("mmdet", "rtmdet-m-person", "d.pth", "a" * 64, 0.4, "cpu", False))):
-        cfg = DetectorConfig(backend=DetectorBackend.rtmpose,
-                             rtmpose=RTMPoseConfig(person_boxes=boxes, person_detector_min_score=0.4, **mmdet))
+    for boxes, expect in (
+        (PersonBoxes.blazepose, ("detector", 0.4)),
+        (PersonBoxes.full_frame, None),
+        (PersonBoxes.mmdet, ("mmdet", "rtmdet-m-person", "d.pth", "a" * 64, 0.4, "cpu", False)),
+    ):
+        cfg = DetectorConfig(
+            backend=DetectorBackend.rtmpose,
+            rtmpose=RTMPoseConfig(person_boxes=boxes, person_detector_min_score=0.4, **mmdet),
+        )
         assert make_backend(cfg)["person_boxes"] == expect
 
 
@@ -230,19 +278,27 @@ def nano_checkpoint(tmp_path_factory):
         pytest.skip("mmdet / mmpose not installed")
     import hashlib
     import warnings
+
     import torch
+
     from pipeline.pose2d import mmcv_compat
+
     torch.manual_seed(0)
     from pipeline.pose2d.checkpoints import shipped_config_dir
+
     mmcv_compat.install()
     config = shipped_config_dir().parent / NANO
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from mmdet.apis import init_detector
+
         state = init_detector(str(config), None, device="cpu").state_dict()
     folder = tmp_path_factory.mktemp("rtmdet")
     out = {}
-    for name, st in (("ok", state), ("other", {**state, "backbone.stem.0.conv.weight": torch.zeros(7, 3, 3, 3)})):
+    for name, st in (
+        ("ok", state),
+        ("other", {**state, "backbone.stem.0.conv.weight": torch.zeros(7, 3, 3, 3)}),
+    ):
         path = folder / f"{name}.pth"
         torch.save({"state_dict": st, "meta": {}}, path)
         out[name] = (path, hashlib.sha256(path.read_bytes()).hexdigest())
@@ -252,6 +308,7 @@ def nano_checkpoint(tmp_path_factory):
 def test_mmdet_person_boxes_from_a_verified_checkpoint(nano_checkpoint):
     from pipeline.pose2d.checkpoints import CheckpointError
     from pipeline.pose2d.person_boxes import MMDetPersonDetector
+
     config, ckpts = nano_checkpoint
     path, digest = ckpts["ok"]
     frame = np.random.default_rng(0).integers(0, 255, (160, 96, 3), dtype=np.uint8)
@@ -264,7 +321,9 @@ def test_mmdet_person_boxes_from_a_verified_checkpoint(nano_checkpoint):
     cut = scores[len(scores) // 2]
     kept = MMDetPersonDetector(str(config), str(path), digest, min_score=cut)(frame)
     assert [s for _, s in kept] == [s for s in scores if s >= cut] and kept
-    assert MMDetPersonDetector(str(config), str(path), digest, min_score=scores[0] + 1e-6)(frame) == []
+    assert (
+        MMDetPersonDetector(str(config), str(path), digest, min_score=scores[0] + 1e-6)(frame) == []
+    )
     with pytest.raises(CheckpointError, match="does not match"):
         MMDetPersonDetector(str(config), str(path), "0" * 64)
     other, other_digest = ckpts["other"]
@@ -277,6 +336,7 @@ def test_mmdet_person_boxes_from_a_verified_checkpoint(nano_checkpoint):
 def test_mmdet_config_outside_the_shipped_ones_is_refused(tmp_path):
     from pipeline.pose2d.checkpoints import ConfigCodeError
     from pipeline.pose2d.person_boxes import resolve_detector_config
+
     if importlib.util.find_spec("mmpose") is None:
         pytest.skip("mmpose not installed")
     own = tmp_path / "mine.py"
@@ -288,11 +348,19 @@ def test_mmdet_config_outside_the_shipped_ones_is_refused(tmp_path):
 
 
 def test_mmdet_boxes_need_a_checkpoint_in_config():
-    from pipeline.config import ConfigError, compose
     from scenes import REPO
+
+    from pipeline.config import ConfigError, compose
+
     with pytest.raises(ConfigError, match="mmdet_checkpoint"):
         compose(REPO / "conf", ["detector=rtmpose", "detector.rtmpose.person_boxes=mmdet"])
-    cfg = compose(REPO / "conf", ["detector=rtmpose", "detector.rtmpose.person_boxes=mmdet",
-                                  "detector.rtmpose.mmdet_checkpoint=m.pth",
-                                  f"detector.rtmpose.mmdet_checkpoint_sha256={'a' * 64}"])
+    cfg = compose(
+        REPO / "conf",
+        [
+            "detector=rtmpose",
+            "detector.rtmpose.person_boxes=mmdet",
+            "detector.rtmpose.mmdet_checkpoint=m.pth",
+            f"detector.rtmpose.mmdet_checkpoint_sha256={'a' * 64}",
+        ],
+    )
     assert cfg.detector.rtmpose.mmdet_model == "rtmdet-m-person"

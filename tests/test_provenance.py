@@ -1,23 +1,33 @@
 """Issue 18, items 3 and 4: reports cite references in the repository; every result says
 which code, config, calibration, detector and videos produced it."""
+
 from __future__ import annotations
 
 import hashlib
 import os
 import subprocess
 
-
-from pipeline.io import provenance
 from pipeline.config import validate
+from pipeline.io import provenance
 from pipeline.report.provenance import provenance_cell, provenance_footer
 from pipeline.report.references import SOURCES, references_href
 from pipeline.report.trial_report import _references_html
 
 
 def _cfg(**study):
-    return validate({"study": {"name": "p", "data_dir": "d", "results_dir": "r", "synthesize": [],
-                               "sessions": {"s1": {"subject": "R01", "label": "before"}},
-                               "trials": {"t1": {"session": "s1", "belt_speed_mps": 3.0}}, **study}})
+    return validate(
+        {
+            "study": {
+                "name": "p",
+                "data_dir": "d",
+                "results_dir": "r",
+                "synthesize": [],
+                "sessions": {"s1": {"subject": "R01", "label": "before"}},
+                "trials": {"t1": {"session": "s1", "belt_speed_mps": 3.0}},
+                **study,
+            }
+        }
+    )
 
 
 def test_references_are_in_the_repository_and_linked(repo_root, tmp_path):
@@ -29,25 +39,40 @@ def test_references_are_in_the_repository_and_linked(repo_root, tmp_path):
     assert href == "../../../../../docs/references.md"
     assert (report_dir / href).resolve() == (repo_root / "docs" / "references.md")
     assert f'<a href="{href}">docs/references.md</a>' in _references_html(href)
-    cited = [p for p in (repo_root / "pipeline").rglob("*.py") if "shared/reference" in p.read_text()]
+    cited = [
+        p for p in (repo_root / "pipeline").rglob("*.py") if "shared/reference" in p.read_text()
+    ]
     assert not cited, cited
 
 
 def test_git_state_is_this_checkout(repo_root):
-    head = subprocess.run(["git", "-C", str(repo_root), "rev-parse", "HEAD"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(repo_root), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     state = provenance.git_state()
     assert state["commit"] == head and state["dirty"] in (True, False)
 
 
 def test_dirty_flag_follows_pipeline_changes(monkeypatch, tmp_path):
     """dirty: an edited or new module under pipeline/ since the commit; other files don't count."""
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@runlab.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@runlab.invalid"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@runlab.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@runlab.invalid",
+    }
 
     def git(*args):
-        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True,
-                              check=True, env={**os.environ, **env}).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(tmp_path), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **env},
+        ).stdout.strip()
 
     (tmp_path / "pipeline").mkdir()
     (tmp_path / "pipeline" / "geometry.py").write_text("X = 1\n")
@@ -67,9 +92,9 @@ def test_dirty_flag_follows_pipeline_changes(monkeypatch, tmp_path):
 
 
 def test_without_git_provenance_says_unknown(monkeypatch, tmp_path):
-    monkeypatch.setattr(provenance, "CODE_ROOT", tmp_path)              # not a repository
+    monkeypatch.setattr(provenance, "CODE_ROOT", tmp_path)  # not a repository
     assert provenance.git_state() == {"commit": "unknown", "dirty": None}
-    monkeypatch.setenv("PATH", str(tmp_path))                           # no git at all
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
     assert provenance.git_state() == {"commit": "unknown", "dirty": None}
     assert "commit unknown" in provenance.short(provenance.base())
 
@@ -99,14 +124,18 @@ def test_trial_provenance_hashes_files_and_reads_dvc_record(tmp_path):
     calibration = tmp_path / "calibration.toml"
     calibration.write_text("[cam_0]\n")
     cfg = _cfg()
-    prov = provenance.trial_provenance(cfg, "t1", calibration, videos, ["cam_0", "cam_1"],
-                                       ["ab" * 32, "cd" * 32], "synthetic")
+    prov = provenance.trial_provenance(
+        cfg, "t1", calibration, videos, ["cam_0", "cam_1"], ["ab" * 32, "cd" * 32], "synthetic"
+    )
     assert prov["calibration_sha256"] == hashlib.sha256(b"[cam_0]\n").hexdigest()
     assert prov["detector"] == {"backend": "synthetic", "checkpoint_sha256": None}
     cams = prov["videos"]["cameras"]
-    assert cams["cam_1"] == {"file": "cam_1.mp4", "md5": hashlib.md5(b"cam_1" * 1000).hexdigest(),
-                             "sha256": "cd" * 32}
-    assert set(prov["videos"]) == {"cameras"}      # nothing read from dvc.lock (run order)
+    assert cams["cam_1"] == {
+        "file": "cam_1.mp4",
+        "md5": hashlib.md5(b"cam_1" * 1000).hexdigest(),
+        "sha256": "cd" * 32,
+    }
+    assert set(prov["videos"]) == {"cameras"}  # nothing read from dvc.lock (run order)
     footer = provenance_footer(prov, "these results")
     assert prov["git"]["commit"] in footer and prov["calibration_sha256"] in footer
     assert "cd" * 32 in footer and "synthetic" in footer
@@ -118,7 +147,10 @@ def test_rtmpose_checkpoint_hash_is_the_configured_one():
     cfg = _cfg()
     cfg.detector.backend = type(cfg.detector.backend)("rtmpose")
     cfg.detector.rtmpose.checkpoint_sha256 = "ef" * 32
-    assert provenance.detector_info(cfg.detector) == {"backend": "rtmpose", "checkpoint_sha256": "ef" * 32}
+    assert provenance.detector_info(cfg.detector) == {
+        "backend": "rtmpose",
+        "checkpoint_sha256": "ef" * 32,
+    }
 
 
 def test_analyze_declares_every_setting_it_hashes(repo_root):
@@ -128,7 +160,10 @@ def test_analyze_declares_every_setting_it_hashes(repo_root):
 
     analyze = yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]["analyze"]["do"]
     declared = set(analyze["params"])
-    assert set(provenance.TRIAL_SECTIONS) | {"study.trials.${key}", "study.synthesize",
-                                             "schema_version"} <= declared
+    assert (
+        set(provenance.TRIAL_SECTIONS)
+        | {"study.trials.${key}", "study.synthesize", "schema_version"}
+        <= declared
+    )
     deps = " ".join(analyze["deps"])
     assert "keypoints2d" in deps and "calibration/calibration.toml" in deps

@@ -17,6 +17,7 @@ velocity methods: 22-25 ms) and bias within 1 frame; at least 95 % of leg keypoi
 measured (not gap-filled). Where the current triangulation misses one, the test is a strict
 xfail that quotes the measured numbers.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,15 +34,20 @@ from pipeline.config import SyntheticNoiseConfig  # noqa: E402
 SEEDS, DURATION_S = range(3), 4.0
 LEVEL = load_level()
 ONE_PX = SyntheticNoiseConfig(pixel_sigma=1.0)
-TARGETS = {"peak_stance_knee_flexion_deg": (3.0, 1.0, "deg"), "pelvic_drop_deg": (2.0, 1.0, "deg"),
-           "step_width_m": (10.0, 1000.0, "mm"), "knee_over_toe_m": (20.0, 1000.0, "mm")}
+TARGETS = {
+    "peak_stance_knee_flexion_deg": (3.0, 1.0, "deg"),
+    "pelvic_drop_deg": (2.0, 1.0, "deg"),
+    "step_width_m": (10.0, 1000.0, "mm"),
+    "knee_over_toe_m": (20.0, 1000.0, "mm"),
+}
 _CACHE: dict = {}
 
 
 def _summary(name: str, noise: SyntheticNoiseConfig) -> dict:
     if name not in _CACHE:
-        _CACHE[name] = summarize([trial_errors(noise, seed, DURATION_S) for seed in SEEDS],
-                                 "keypoint_metrics")
+        _CACHE[name] = summarize(
+            [trial_errors(noise, seed, DURATION_S) for seed in SEEDS], "keypoint_metrics"
+        )
     return _CACHE[name]
 
 
@@ -54,14 +60,16 @@ def _misses(s: dict, max_rmse_mm: float) -> list[str]:
     if not s["leg_keypoint_rmse_mm"] <= max_rmse_mm:
         out.append(f"leg 3D RMSE {s['leg_keypoint_rmse_mm']:.1f} mm (target <= {max_rmse_mm:g})")
     for name, (limit, _, unit) in TARGETS.items():
-        worst = s[name][1]      # summarize: already in display units
+        worst = s[name][1]  # summarize: already in display units
         if not worst <= limit:
             out.append(f"{name} worst |error| {worst:.2f} {unit} (target <= {limit:g})")
     for event in ("foot_strike", "toe_off"):
         mae, _, bias, share = s[event]
         if not (share >= 0.9 and mae <= 2.0 and abs(bias) <= 1.0):
-            out.append(f"{event}: {100 * share:.0f} % timed, mean |error| {mae:.2f} frames, bias "
-                       f"{bias:+.2f} (targets >= 90 %, <= 2, within 1)")
+            out.append(
+                f"{event}: {100 * share:.0f} % timed, mean |error| {mae:.2f} frames, bias "
+                f"{bias:+.2f} (targets >= 90 %, <= 2, within 1)"
+            )
     return out
 
 
@@ -76,18 +84,25 @@ ALONE = {
     "keypoint definition bias": (("keypoint_bias_m",), 2.0, None),
     "calibration error": (("calibration_error_mm", "calibration_error_deg"), 8.0, None),
     "per-camera offsets": (("camera_offset_px", "reference_height_px"), 30.0, None),
-    "heavy-tailed noise": (("pixel_sigma", "noise_dof", "reference_height_px", "min_pixel_sigma"), 15.0,
-                           "Student-t noise (scale 7.5 px at the 630 px reference, dof 5), adaptive "
-                           "gates (seeds 0-2, 4 s): knee flexion, pelvic drop, knee-over-toe and the 3D "
-                           "within target, but 52 % of foot strikes and 56 % of toe-offs timed, foot "
-                           "strikes 3.05 frames mean |error| (bias -2.28), so step width has no "
-                           "3-stride mean on some side"),
+    "heavy-tailed noise": (
+        ("pixel_sigma", "noise_dof", "reference_height_px", "min_pixel_sigma"),
+        15.0,
+        "Student-t noise (scale 7.5 px at the 630 px reference, dof 5), adaptive "
+        "gates (seeds 0-2, 4 s): knee flexion, pelvic drop, knee-over-toe and the 3D "
+        "within target, but 52 % of foot strikes and 56 % of toe-offs timed, foot "
+        "strikes 3.05 frames mean |error| (bias -2.28), so step width has no "
+        "3-stride mean on some side",
+    ),
 }
 
 
-@pytest.mark.parametrize("error", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why) if why else ())
-    for name, (_, _, why) in ALONE.items()])
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why) if why else ())
+        for name, (_, _, why) in ALONE.items()
+    ],
+)
 def test_each_real_detector_error_alone_meets_the_lab_targets(error):
     keys, max_rmse_mm, _ = ALONE[error]
     noise = dataclasses.replace(ONE_PX, **{k: getattr(LEVEL, k) for k in keys})
@@ -95,14 +110,18 @@ def test_each_real_detector_error_alone_meets_the_lab_targets(error):
     assert not misses, f"{error} alone: " + "; ".join(misses)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "default (adaptive) triangulation at the real level (seeds 0-2, 4 s): knee flexion, pelvic "
-    "drop and knee-over-toe within target, leg 3D RMSE 35.1 mm (target 35) and 94.8 % of leg "
-    "keypoint-frames measured, 39 % of foot strikes and 53 % of toe-offs timed (feet seen by 2 "
-    "views when the far foot is hidden are screened as poorly observed), foot strikes 3.73 "
-    "frames mean |error|, and no 3-stride step width on some side (before the pixel errors "
-    "followed the runner's size: 33.9 mm, 95.6 %, 48 % and 65 %); with the fixed 12 px gate "
-    "45 % of leg keypoint-frames were measured and no event was timed"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "default (adaptive) triangulation at the real level (seeds 0-2, 4 s): knee flexion, pelvic "
+        "drop and knee-over-toe within target, leg 3D RMSE 35.1 mm (target 35) and 94.8 % of leg "
+        "keypoint-frames measured, 39 % of foot strikes and 53 % of toe-offs timed (feet seen by 2 "
+        "views when the far foot is hidden are screened as poorly observed), foot strikes 3.73 "
+        "frames mean |error|, and no 3-stride step width on some side (before the pixel errors "
+        "followed the runner's size: 33.9 mm, 95.6 %, 48 % and 65 %); with the fixed 12 px gate "
+        "45 % of leg keypoint-frames were measured and no event was timed"
+    ),
+)
 def test_real_level_meets_the_lab_targets():
     # offsets (27 mm) and noise (11 mm) alone, in quadrature 29 mm: 35 mm leaves room for the rest
     misses = _misses(_summary("real level", LEVEL), 35.0)

@@ -5,6 +5,7 @@ BlazePose run on its videos.
 
 Skipped when ../shared/data is absent (a user's checkout has no shared data).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from scenes import SHARED_DATA
+
 from pipeline.core.geometry import project
-from pipeline.io import formats
 from pipeline.core.skeleton import LEFT_RIGHT_SWAP
+from pipeline.io import formats
 from pipeline.triangulation.qa import measured_share
 from pipeline.triangulation.scale import keypoint_groups
 
@@ -29,8 +30,13 @@ pytestmark = pytest.mark.skipif(not DEMO.exists(), reason="shared data not prese
 
 
 def _runlab(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    run = subprocess.run([str(Path(sys.executable).parent / "runlab"), *args], cwd=cwd,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "runlab"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     return run
 
@@ -59,16 +65,35 @@ def _make_study(root: Path, repo_root: Path, detector: str, openpose: Path | Non
         (trial / f"{cam}.mp4").symlink_to(DEMO / "balancing" / "videos" / f"{cam}.mp4")
         (trial / "openpose" / f"{cam}_json").symlink_to(openpose / f"{cam}_json")
     calibration = root / "results" / "sessions" / "lab" / "calibration" / "calibration.toml"
-    _runlab(root, "import-calibration", str(DEMO / "calibration" / "Calib_qualisys.toml"),
-            "--format", "pose2sim", "--names", ",".join(CAMERAS), "--out", str(calibration))
+    _runlab(
+        root,
+        "import-calibration",
+        str(DEMO / "calibration" / "Calib_qualisys.toml"),
+        "--format",
+        "pose2sim",
+        "--names",
+        ",".join(CAMERAS),
+        "--out",
+        str(calibration),
+    )
     conf = root / "conf"
     shutil.copytree(repo_root / "conf", conf)
     (conf / "study" / "pose2sim_demo.yaml").write_text(
-        STUDY_YAML.format(data=root / "data", results=root / "results"))
+        STUDY_YAML.format(data=root / "data", results=root / "results")
+    )
     # default settings: only what describes this recording (its cameras, rate, detector)
-    _runlab(root, "configure", "--config-dir", str(conf), "--out", "params.yaml",
-            "study=pose2sim_demo", f"rig.cameras=[{','.join(CAMERAS)}]", f"detector={detector}",
-            "rig.fps=60")
+    _runlab(
+        root,
+        "configure",
+        "--config-dir",
+        str(conf),
+        "--out",
+        "params.yaml",
+        "study=pose2sim_demo",
+        f"rig.cameras=[{','.join(CAMERAS)}]",
+        f"detector={detector}",
+        "rig.fps=60",
+    )
     _runlab(root, "detect")
     return root
 
@@ -103,12 +128,13 @@ def _best_view_distance_over_gate(trial: Path) -> np.ndarray:
     that view's gate."""
     kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
     p3d = formats.read_points3d(trial / "points3d" / "balancing.npz")
-    calib = formats.read_calibration(trial.parents[1] / "sessions" / "lab" / "calibration"
-                                     / "calibration.toml")
+    calib = formats.read_calibration(
+        trial.parents[1] / "sessions" / "lab" / "calibration" / "calibration.toml"
+    )
     obs = kp.points.copy()
     c, f = np.nonzero(p3d.swaps_repaired)
     obs[c, f] = obs[c, f][:, LEFT_RIGHT_SWAP]
-    gate = p3d.qa.gate_px[:, keypoint_groups(obs.shape[2])[1]]               # (C, K)
+    gate = p3d.qa.gate_px[:, keypoint_groups(obs.shape[2])[1]]  # (C, K)
     ratio = np.full(obs.shape[:3], np.inf)
     for i, cam in enumerate(calib.cameras):
         xy = project(cam, p3d.points.reshape(-1, 3)).reshape(p3d.points.shape[:2] + (2,))
@@ -150,6 +176,7 @@ def test_exports_for_other_tools_are_written(study):
 # Issue #13 targets; measured with the defaults: OpenPose 99.1 %, BlazePose 99.5 % of the 24
 # keypoints it provides (no small toes); the fixed 12 px gate kept 71-72 % / 57 %.
 
+
 @pytest.mark.parametrize("which", ["study", "blazepose_study"])
 def test_default_gates_keep_the_real_views(which, request):
     trial = request.getfixturevalue(which)
@@ -189,11 +216,25 @@ def test_wrong_frame_rate_is_refused_with_the_fix(study):
     60 for a 120 fps recording) would halve every time and double every speed."""
     root = study.parents[2]
     bad = root / "params_120.yaml"
-    _runlab(root, "configure", "--config-dir", str(root / "conf"), "--out", str(bad),
-            "study=pose2sim_demo", f"rig.cameras=[{','.join(CAMERAS)}]", "detector=openpose_json",
-            "rig.fps=120")
-    run = subprocess.run([str(Path(sys.executable).parent / "runlab"), "detect", "--params",
-                          str(bad)], cwd=root, capture_output=True, text=True, timeout=600)
+    _runlab(
+        root,
+        "configure",
+        "--config-dir",
+        str(root / "conf"),
+        "--out",
+        str(bad),
+        "study=pose2sim_demo",
+        f"rig.cameras=[{','.join(CAMERAS)}]",
+        "detector=openpose_json",
+        "rig.fps=120",
+    )
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "runlab"), "detect", "--params", str(bad)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 2, run.stderr
     assert "the videos say 60 fps, rig.fps is 120" in run.stderr
     assert "set rig.fps=60" in run.stderr and "Traceback" not in run.stderr
@@ -207,11 +248,15 @@ def _runner_hidden(folder: Path, cameras: tuple[str, ...], frames: range) -> Pat
         for src in sorted((DEMO / "balancing" / "openpose" / f"{cam}_json").glob("*.json")):
             data = json.loads(src.read_text())
             if cam in cameras and int(src.stem.split(".")[-1]) in frames:
+
                 def height(person):
                     k = np.asarray(person["pose_keypoints_2d"]).reshape(-1, 3)
                     k = k[k[:, 2] > 0]
                     return float(np.ptp(k[:, 1])) if len(k) else 0.0
-                data["people"] = sorted(data["people"], key=height)[:1] if len(data["people"]) > 1 else []
+
+                data["people"] = (
+                    sorted(data["people"], key=height)[:1] if len(data["people"]) > 1 else []
+                )
             (folder / f"{cam}_json" / src.name).write_text(json.dumps(data))
     return folder
 
@@ -232,7 +277,10 @@ def test_a_bystander_where_the_runner_is_hidden_is_never_fused(study, tmp_path_f
     untouched = formats.read_points3d(study / "points3d" / "balancing.npz")
     apart = np.linalg.norm(hidden.points - untouched.points, axis=-1)
     assert np.nanmax(apart) < 1.0
-    assert hidden.qa.other_person_views[:, 30:80].any() and not hidden.qa.other_person_views[:, :30].any()
+    assert (
+        hidden.qa.other_person_views[:, 30:80].any()
+        and not hidden.qa.other_person_views[:, :30].any()
+    )
     run = _runlab(root / "study", "analyze", "--trial", "balancing")
     metrics = json.loads((trial / "metrics.json").read_text())
     assert any(r.startswith("other_person:cam0") for r in metrics["verdict_reasons"])
@@ -242,7 +290,7 @@ def test_a_bystander_where_the_runner_is_hidden_is_never_fused(study, tmp_path_f
 # Issue #16: the demo's cameras are hardware-synchronized; one camera's video trimmed at the
 # start by N frames (the others at the end, to the same length) must read as offset N. The
 # trimming is done on the keypoints, which is what trimming the video does to them.
-TRIMS = [(1, 4), (2, 13), (3, 9)]      # (camera index, N)
+TRIMS = [(1, 4), (2, 13), (3, 9)]  # (camera index, N)
 
 
 def _trimmed(points: np.ndarray, camera: int, n: int) -> np.ndarray:
@@ -254,15 +302,21 @@ def _trimmed(points: np.ndarray, camera: int, n: int) -> np.ndarray:
 def _sync_estimates(trial: Path, trims=TRIMS):
     """(truth, estimate) for the untouched trial and each of `trims`."""
     from pipeline.sync.estimate import estimate_offsets
+
     kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
-    calib = formats.read_calibration(trial.parents[1] / "sessions" / "lab" / "calibration"
-                                     / "calibration.toml")
+    calib = formats.read_calibration(
+        trial.parents[1] / "sessions" / "lab" / "calibration" / "calibration.toml"
+    )
     out = []
     for camera, n in [(0, 0), *trims]:
         truth = np.zeros(4)
         truth[camera] = n
-        out.append((truth, estimate_offsets(_trimmed(kp.points, camera, n), calib.cameras,
-                                            kp.fps, 0.5, 0.3)))
+        out.append(
+            (
+                truth,
+                estimate_offsets(_trimmed(kp.points, camera, n), calib.cameras, kp.fps, 0.5, 0.3),
+            )
+        )
     return out
 
 
@@ -286,13 +340,17 @@ def test_openpose_trimmed_camera_offsets_recovered(study):
     assert max(_sync_errors(study)) < 0.5
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BlazePose on this trial: cross-view agreement times its cameras only to 0.5-1.4 frames "
-    "(measured worst error untouched 0.54, cam02 +4: 0.69, cam03 +13: 1.32, cam04 +9: 1.41 "
-    "frames; OpenPose on the same videos: <= 0.15). BlazePose's 2D on this slow balancing "
-    "motion disagrees between views by more than one frame of motion (cam02 left/right burst, "
-    "errors of 7-27 px that change with the pose, pair-dependent: cam03-cam04 reads 2.2 frames "
-    "off); docs/sync.md"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BlazePose on this trial: cross-view agreement times its cameras only to 0.5-1.4 frames "
+        "(measured worst error untouched 0.54, cam02 +4: 0.69, cam03 +13: 1.32, cam04 +9: 1.41 "
+        "frames; OpenPose on the same videos: <= 0.15). BlazePose's 2D on this slow balancing "
+        "motion disagrees between views by more than one frame of motion (cam02 left/right burst, "
+        "errors of 7-27 px that change with the pose, pair-dependent: cam03-cam04 reads 2.2 frames "
+        "off); docs/sync.md"
+    ),
+)
 def test_blazepose_trimmed_camera_offsets_recovered(blazepose_study):
     assert max(_sync_errors(blazepose_study)) < 0.5
 
@@ -308,10 +366,16 @@ def test_blazepose_offsets_are_right_or_marked_uncertain(blazepose_study):
     measured and wrong. Before sync left out the face seen from behind, cam03 trimmed by 20 read
     17.83 +- 0.22 frames (OpenPose: all measured, standard errors 0.08-0.17)."""
     from pipeline.sync.result import MAX_SD_FRAMES
+
     for truth, est in _sync_estimates(blazepose_study, WIDE_TRIMS):
         for c in range(1, 4):
             measured = np.isfinite(est.offsets[c]) and est.sd[c] <= MAX_SD_FRAMES
-            assert not measured or abs(est.offsets[c] - truth[c]) < 0.5, (c, truth, est.offsets, est.sd)
+            assert not measured or abs(est.offsets[c] - truth[c]) < 0.5, (
+                c,
+                truth,
+                est.offsets,
+                est.sd,
+            )
 
 
 @pytest.mark.parametrize("which", ["study", "blazepose_study"])
@@ -321,6 +385,7 @@ def test_back_views_are_where_the_cameras_film_the_back(which, request):
     burst (measured: 29 % of frames read as a back view there). Sync leaves out the face
     keypoints in back views: BlazePose reports them with visibility 1.0 from behind."""
     from pipeline.core.skeleton import seen_from_behind
+
     trial = request.getfixturevalue(which)
     kp = formats.read_keypoints2d(trial / "keypoints2d" / "balancing.npz")
     back = seen_from_behind(kp.points, 0.3).mean(axis=1)
@@ -336,9 +401,13 @@ def test_the_calibrations_steady_error_is_seen_by_both_detectors(study, blazepos
     belongs to the calibration, and the verdict says so for every camera."""
     from pipeline.config import VerdictConfig
     from pipeline.quality.verdict import calibration_reasons
+
     op = formats.read_points3d(study / "points3d" / "balancing.npz").qa
     bp = formats.read_points3d(blazepose_study / "points3d" / "balancing.npz").qa
-    assert np.all(np.abs(op.systematic_px - bp.systematic_px) < 4.0), (op.systematic_px, bp.systematic_px)
+    assert np.all(np.abs(op.systematic_px - bp.systematic_px) < 4.0), (
+        op.systematic_px,
+        bp.systematic_px,
+    )
     limit = VerdictConfig().max_calibration_bias
     off = {c: (s, d) for c, s, d in zip(CAMERAS, op.systematic_px, op.scatter_px) if s > limit * d}
     assert set(off) == set(CAMERAS)

@@ -5,6 +5,7 @@ the viewer opens clean and says what it lacks, and the exports are written witho
 
 Skipped when ../shared/data is absent.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from pipeline.io import formats
 from scenes import SHARED_DATA
 from test_real_pose2sim import _runlab, _triangulated
 
-pytestmark = pytest.mark.skipif(not (SHARED_DATA / "pose2sim-demo").exists(),
-                                reason="../shared/data/pose2sim-demo is absent")
+from pipeline.io import formats
+
+pytestmark = pytest.mark.skipif(
+    not (SHARED_DATA / "pose2sim-demo").exists(), reason="../shared/data/pose2sim-demo is absent"
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +39,15 @@ def test_figures_without_data_are_one_line_each(reported):
     strides = {s: analysis["summary"]["sides"][s]["n_strides"] for s in ("left", "right")}
     lines = re.findall(r'<p class="note no-figure">(.*?)</p>', page)
     print(f"\nverdict {analysis['verdict']['verdict']}, strides {strides}")
-    if sum(strides.values()) == 0:          # measured: 0 and 0 with the defaults (failed verdict)
+    if sum(strides.values()) == 0:  # measured: 0 and 0 with the defaults (failed verdict)
         assert len(lines) == 4, lines
-        assert all("not drawn: no" in line and "strides found: left 0, right 0" in line for line in lines)
+        assert all(
+            "not drawn: no" in line and "strides found: left 0, right 0" in line for line in lines
+        )
         assert not list(report.glob("curves_*.png")) and not (report / "knee_over_toe.png").exists()
-    else:                                   # one stride: the panels that have it are drawn
+    else:  # one stride: the panels that have it are drawn
         assert (report / "curves_sagittal.png").exists()
-    assert 'src="overlay/views3d.webm"' in page     # the 3D is still shown
+    assert 'src="overlay/views3d.webm"' in page  # the 3D is still shown
 
 
 def test_exports_of_the_real_recording_have_no_gap(reported):
@@ -64,17 +68,21 @@ def test_viewer_of_the_real_recording(reported):
     if not CHROMIUM.exists():
         pytest.skip("no chromium (scripts/ensure_browser.sh)")
     with Browser() as browser:
-        seconds = browser.open((reported / "report" / "viewer.html").as_uri(),
-                               "window.runlabViewer && runlabViewer.ready")
+        seconds = browser.open(
+            (reported / "report" / "viewer.html").as_uri(),
+            "window.runlabViewer && runlabViewer.ready",
+        )
         assert browser.errors() == []
         browser.evaluate("runlabViewer.setFrame(50)")
-        browser.wait_for("runlabViewer.state().videos.every(function (v) { return v.shown === 50; })", 20)
+        browser.wait_for(
+            "runlabViewer.state().videos.every(function (v) { return v.shown === 50; })", 20
+        )
         state = browser.evaluate("runlabViewer.state()")
         p3d = formats.read_points3d(reported / "points3d" / "balancing.npz")
         assert state["drawn3d"] and state["frame3d"] == 50
         np.testing.assert_allclose(state["hip"], p3d.points[50, 19], atol=0.001)
         shown = [v["camera"] for v in state["videos"]]
-        for camera in set(p3d.camera_names) - set(shown):       # each one without video is named
+        for camera in set(p3d.camera_names) - set(shown):  # each one without video is named
             assert any(n.startswith(f"camera {camera}:") for n in state["notes"]), state["notes"]
         print("\n" + "\n".join(state["notes"]))
         browser.evaluate("runlabViewer.view('behind')")

@@ -1,15 +1,16 @@
 """Findings text and figures of the trial report, on analysed trials with known values
 (test_gait_metrics.running_trial: exact kinematics, so the numbers are known)."""
+
 import html
 import re
 
 import pytest
+from scenes.gait import FPS, running_trial
 
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
 from pipeline.report.figures import curves_figure, foot_placement_figure
 from pipeline.report.findings import findings, findings_html
-from scenes.gait import FPS, running_trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -28,12 +29,22 @@ def test_findings_state_value_threshold_and_strides(crossover_trial):
     _, analysis = crossover_trial
     rows = findings(analysis, ThresholdsConfig())
     text = _text(findings_html(rows, analysis.summary["cadence_spm"]))
-    assert "Left step width : -3.0 ± 0.0 cm (mean of 5 strides); flagged when the mean is <= 0.0 cm" in text
-    assert "Left peak stance knee flexion : 33.0 ± 0.0 deg (mean of 6 strides); flagged when the mean is < 40.0 deg" in text
+    assert (
+        "Left step width : -3.0 ± 0.0 cm (mean of 5 strides); flagged when the mean is <= 0.0 cm"
+        in text
+    )
+    assert (
+        "Left peak stance knee flexion : 33.0 ± 0.0 deg (mean of 6 strides); flagged when the mean is < 40.0 deg"
+        in text
+    )
     assert "171 steps/min" in text
     flagged = {(r["metric"], r["side"]) for r in rows if r["status"] == "flagged"}
-    assert {("step_width_m", "left"), ("step_width_m", "right"),
-            ("peak_stance_knee_flexion_deg", "left"), ("peak_stance_knee_flexion_deg", "right")} <= flagged
+    assert {
+        ("step_width_m", "left"),
+        ("step_width_m", "right"),
+        ("peak_stance_knee_flexion_deg", "left"),
+        ("peak_stance_knee_flexion_deg", "right"),
+    } <= flagged
 
 
 def test_insufficient_strides_are_stated():
@@ -45,14 +56,19 @@ def test_insufficient_strides_are_stated():
     assert "No check raised a flag." not in text
     assert "No check could be made: no measure has enough strides" in text
     assert "insufficient strides (n=2, need 3)" in text
-    assert all(r["status"] == "not measurable" and r["mean"] is None for r in rows
-               if r["threshold"] is not None)
+    assert all(
+        r["status"] == "not measurable" and r["mean"] is None
+        for r in rows
+        if r["threshold"] is not None
+    )
 
 
 def test_figures_are_valid_pngs(tmp_path, crossover_trial):
     points, analysis = crossover_trial
-    for png in (curves_figure(analysis.curves, FPS, tmp_path / "sagittal.png"),
-                foot_placement_figure(analysis, tmp_path / "feet.png")):
+    for png in (
+        curves_figure(analysis.curves, FPS, tmp_path / "sagittal.png"),
+        foot_placement_figure(analysis, tmp_path / "feet.png"),
+    ):
         assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 5000
 
 
@@ -61,7 +77,9 @@ def test_poorly_observed_events_are_stated_with_counts(crossover_trial):
     rows = findings(analysis, ThresholdsConfig())
     poor = {"left": {"foot_strike": 3, "toe_off": 2}, "right": {"foot_strike": 0, "toe_off": 1}}
     text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor))
-    assert "not timed (left 5, right 1): 6 where the foot was outside the well-observed volume" in text
+    assert (
+        "not timed (left 5, right 1): 6 where the foot was outside the well-observed volume" in text
+    )
     assert "dropout" not in text
     # a short detection dropout is named as such, not blamed on the cameras' volume (issue #15)
     text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor, on_dropouts=2))

@@ -1,5 +1,6 @@
 """A trial with no stride (a person standing still): each report figure without data is one
 line saying why, not empty 0-1 axes; a figure with some empty panels says so in them."""
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,9 @@ def test_no_stride_means_one_line_per_figure(tmp_path):
     index = write_trial_report(tmp_path, TrialInfo("still"), analysis, points, FORWARD)
     page = index.read_text()
     lines = re.findall(r'<p class="note no-figure">(.*?)</p>', page)
-    assert len(lines) == 4 and lines[0].startswith("Sagittal-plane angles over the gait cycle: not drawn: no stride")
+    assert len(lines) == 4 and lines[0].startswith(
+        "Sagittal-plane angles over the gait cycle: not drawn: no stride"
+    )
     assert not list(tmp_path.glob("*.png"))
 
 
@@ -54,6 +57,6 @@ def test_an_empty_panel_says_so(tmp_path, monkeypatch):
         texts.append(args[2])
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(plt.Axes, "text", spy)       # what the panels write
+    monkeypatch.setattr(plt.Axes, "text", spy)  # what the panels write
     curves_figure(curves, 60.0, tmp_path / "f.png", FRONTAL, True)
     assert "no stride with this angle\nmeasured throughout" in texts

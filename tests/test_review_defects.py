@@ -1,4 +1,5 @@
 """Defects found reading the code as a newcomer (issue #27), one test each."""
+
 from __future__ import annotations
 
 import ast
@@ -7,8 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.config import (ConfigError, RejectionMode, TriangulationConfig, TriangulationMethod,
-                             TriangulationRefine, validate)
+from pipeline.config import (
+    ConfigError,
+    RejectionMode,
+    TriangulationConfig,
+    TriangulationMethod,
+    TriangulationRefine,
+    validate,
+)
 from pipeline.core.geometry import Camera
 from pipeline.io.formats import Calibration
 from pipeline.io.interop import read_pose2sim_calibration, write_pose2sim_calibration
@@ -37,8 +44,11 @@ def test_a_mode_typo_in_code_is_named():
 def test_a_groups_own_check_names_the_file():
     """`validate` promises errors prefixed with their source; the checks a config group runs
     on itself (IntrinsicsConfig.__post_init__) lacked it."""
-    with pytest.raises(ConfigError, match=r"^params-x\.yaml: calibration.intrinsics.source = "
-                                          r"file needs calibration.intrinsics.path"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^params-x\.yaml: calibration.intrinsics.source = "
+        r"file needs calibration.intrinsics.path",
+    ):
         validate({"calibration": {"intrinsics": {"source": "file"}}}, source="params-x.yaml")
 
 
@@ -67,19 +77,24 @@ def test_no_private_function_is_dead():
     defined, used = [], set()
     for path in sorted(PIPELINE.rglob("*.py")):
         tree = ast.parse(path.read_text())
-        defined += [(path, n.name) for n in tree.body
-                    if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        defined += [
+            (path, n.name) for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+        ]
         used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         used |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
         used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
-    dead = [f"{path.relative_to(PIPELINE.parent)}: {name}" for path, name in defined
-            if name.startswith("_") and not name.startswith("__") and name not in used]
+    dead = [
+        f"{path.relative_to(PIPELINE.parent)}: {name}"
+        for path, name in defined
+        if name.startswith("_") and not name.startswith("__") and name not in used
+    ]
     assert not dead, "never used: " + ", ".join(dead)
 
 
 def test_studies_lock_file_is_gone():
     """`studies.lock_file` had no caller (the cluster reads DVC's own status)."""
     import pipeline.study.studies as studies
+
     assert not hasattr(studies, "lock_file")
 
 
@@ -88,9 +103,17 @@ def test_pose2sim_export_orders_cameras_as_aniposelib_loads_them(tmp_path):
     order: a rig listed out of name order was exported so that camera i differed."""
     from aniposelib.cameras import CameraGroup
 
-    cams = [Camera(name, (640, 480), [[500 + i, 0, 320], [0, 500, 240], [0, 0, 1]],
-                   [0.0, 0.0, 0.0, 0.0, 0.0], rvec=[0.0, 0.1 * i, 0.0], tvec=[float(i), 0, 2])
-            for i, name in enumerate(["cam_b", "cam_c", "cam_a"])]
+    cams = [
+        Camera(
+            name,
+            (640, 480),
+            [[500 + i, 0, 320], [0, 500, 240], [0, 0, 1]],
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+            rvec=[0.0, 0.1 * i, 0.0],
+            tvec=[float(i), 0, 2],
+        )
+        for i, name in enumerate(["cam_b", "cam_c", "cam_a"])
+    ]
     path = tmp_path / "calib.toml"
     write_pose2sim_calibration(path, Calibration(cams))
     ours = read_pose2sim_calibration(path)

@@ -1,11 +1,18 @@
 """The canonical skeleton's view helpers: which views show the person's back (their face keypoints
 are then a detector's guess)."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from pipeline.config import RigConfig, SyntheticNoiseConfig
-from pipeline.core.skeleton import FACE, LEFT_RIGHT_SWAP, indices, seen_from_behind, without_face_from_behind
+from pipeline.core.skeleton import (
+    FACE,
+    LEFT_RIGHT_SWAP,
+    indices,
+    seen_from_behind,
+    without_face_from_behind,
+)
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
 
@@ -26,7 +33,7 @@ def test_back_views_are_told_from_front_and_side_views(run_2s):
 def test_a_camera_on_its_side_reads_the_same(run_2s):
     views = _views(run_2s, [0.0, 180.0])
     turned = views.copy()
-    turned[..., 0], turned[..., 1] = views[..., 1], -views[..., 0]   # image rotated 90 deg
+    turned[..., 0], turned[..., 1] = views[..., 1], -views[..., 0]  # image rotated 90 deg
     np.testing.assert_array_equal(seen_from_behind(turned), seen_from_behind(views))
 
 
@@ -47,4 +54,4 @@ def test_face_scores_are_zeroed_only_in_back_views(run_2s):
     np.testing.assert_array_equal(out[0], views[0])
     others = np.setdiff1d(np.arange(views.shape[2]), face)
     np.testing.assert_array_equal(out[1][:, others], views[1][:, others])
-    assert views[1][:, face, 2].min() > 0          # the input is not modified
+    assert views[1][:, face, 2].min() > 0  # the input is not modified

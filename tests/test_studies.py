@@ -1,5 +1,6 @@
 """Issue 18, item 2: many studies in one repository, each in studies/<name>/ with its own
 params.yaml, dvc.yaml and dvc.lock; running one never touches another's record."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,13 @@ from pipeline.core.safety import UnsafeValueError, dvc_stage_item
 from pipeline.study.studies import configure_study, study_dvc_yaml
 
 # small synthetic renders: the synth stage runs for real in seconds
-TINY = ["rig.width=320", "rig.height=240", "rig.focal_px=250", "synth.calibration_frames=10",
-        "study.trials.typical.runner.duration_s=1.0"]
+TINY = [
+    "rig.width=320",
+    "rig.height=240",
+    "rig.focal_px=250",
+    "synth.calibration_frames=10",
+    "study.trials.typical.runner.duration_s=1.0",
+]
 
 
 def _env() -> dict:
@@ -26,8 +32,14 @@ def _env() -> dict:
 
 
 def _dvc(lab: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=lab, env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dvc"), *args],
+        cwd=lab,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _status(lab: Path) -> dict:
@@ -39,8 +51,10 @@ def _status(lab: Path) -> dict:
 def _add_study(lab: Path, name: str) -> None:
     quick = (lab / "conf/study/quick.yaml").read_text()
     (lab / "conf/study" / f"{name}.yaml").write_text(
-        quick.replace("name: quick", f"name: {name}").replace("studies/quick", f"studies/{name}")
-        .replace("results/quick", f"results/{name}"))
+        quick.replace("name: quick", f"name: {name}")
+        .replace("studies/quick", f"studies/{name}")
+        .replace("results/quick", f"results/{name}")
+    )
 
 
 def test_study_dvc_yaml_is_the_root_pipeline_run_from_the_root(repo_root):
@@ -72,7 +86,7 @@ def test_running_b_leaves_a_up_to_date(tmp_path, repo_root, dvc_tools):
     for name in ("a", "b"):
         _add_study(lab, name)
         configure_study(lab, name, TINY, new=True)
-    configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=quick"])   # the root's own study
+    configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=quick"])  # the root's own study
 
     run_a = _dvc(lab, "repro", "studies/a/dvc.yaml:synth@s01")
     assert run_a.returncode == 0, run_a.stdout + run_a.stderr
@@ -91,13 +105,15 @@ def test_running_b_leaves_a_up_to_date(tmp_path, repo_root, dvc_tools):
     assert "synth@s01" in yaml.safe_load((lab / "studies/b/dvc.lock").read_text())["stages"]
     status = _status(lab)
     assert not [s for s in status if s.startswith("studies/a/")], status
-    assert "studies/b/dvc.yaml:synth@s01" not in status          # B's own run is recorded
-    assert "studies/b/dvc.yaml:calibrate@s01" in status          # and the rest of B is to run
+    assert "studies/b/dvc.yaml:synth@s01" not in status  # B's own run is recorded
+    assert "studies/b/dvc.yaml:calibrate@s01" in status  # and the rest of B is to run
 
     configure_study(lab, "a", [*TINY, "analysis.thresholds.max_pelvic_drop_deg=3.0"])
     changed = {s for s in _status(lab) if s.startswith("studies/a/")}
-    assert changed == {"studies/a/dvc.yaml:analyze@typical", "studies/a/dvc.yaml:report_trial@typical"}, \
-        changed   # (the study report follows through its trials/ dep when they rerun)
+    assert changed == {
+        "studies/a/dvc.yaml:analyze@typical",
+        "studies/a/dvc.yaml:report_trial@typical",
+    }, changed  # (the study report follows through its trials/ dep when they rerun)
 
 
 def test_two_pipelines_writing_one_folder_are_refused(tmp_path, repo_root, dvc_tools):
@@ -107,11 +123,15 @@ def test_two_pipelines_writing_one_folder_are_refused(tmp_path, repo_root, dvc_t
     configure_study(lab, "a", [], new=True)
     with pytest.raises(ConfigError, match="exists; to recompose"):
         configure_study(lab, "a", [], new=True)
-    with pytest.raises(ConfigError, match="study.data_dir: .*studies/a is also a folder of the pipeline "
-                                          "configured in studies/a/params.yaml"):
+    with pytest.raises(
+        ConfigError,
+        match="study.data_dir: .*studies/a is also a folder of the pipeline "
+        "configured in studies/a/params.yaml",
+    ):
         configure(str(lab / "conf"), str(lab / "params.yaml"), ["study=a"])
     assert not (lab / "params.yaml").exists()
     with pytest.raises(ConfigError, match="must be named quick"):
         (lab / "conf/study/quick.yaml").write_text(
-            (lab / "conf/study/quick.yaml").read_text().replace("name: quick", "name: other"))
+            (lab / "conf/study/quick.yaml").read_text().replace("name: quick", "name: other")
+        )
         configure_study(lab, "quick", [])

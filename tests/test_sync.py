@@ -5,20 +5,20 @@ Shifted cameras: the runner is simulated at 10x the camera rate and camera c's f
 the 10x sample at 10 (k + d_c) (d_c in tenths of a frame): exact truth at the shifted instants,
 no interpolation of the truth.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from scenes import SHARED_DATA
+
 from pipeline.config import RunnerConfig, SyntheticNoiseConfig
-from pipeline.synth.kinematics import simulate_run
-from pipeline.synth.observe import observe
 from pipeline.sync.estimate import MIN_FRAMES, SyncTooShort, estimate_offsets
 from pipeline.sync.result import sync_result
 from pipeline.sync.shift import shift_keypoints
-from pipeline.sync.timestamps import (TimestampError, offsets_from_timestamps,
-                                      read_timestamps)
+from pipeline.sync.timestamps import TimestampError, offsets_from_timestamps, read_timestamps
+from pipeline.synth.kinematics import simulate_run
+from pipeline.synth.observe import observe
 
 FPS = 120.0
 UP = 10
@@ -36,7 +36,7 @@ def shifted(fine, rig, offsets, noise=SyntheticNoiseConfig(pixel_sigma=1.0), n=i
     """(C, n, K, 3) observations: camera c's frame k shows the instant k + offsets[c]."""
     views = []
     for c, d in enumerate(offsets):
-        idx = (np.arange(n) * UP + int(round(d * UP)))
+        idx = np.arange(n) * UP + int(round(d * UP))
         views.append(observe(fine[idx], [rig[c]], noise, rng_seed_offset=c)[0])
     return np.stack(views)
 
@@ -61,8 +61,13 @@ def test_realistic_detector_errors_within_a_quarter_frame(fine, rig, offsets):
     """3 px noise, far-side joints guessed (12 px, low score), 3 % left/right swaps, 2 % gross
     outliers, 5 % dropouts. Measured over runner seeds 0-2 and six offset sets (docs/sync.md):
     worst 0.252 frame (one case of 18 above 0.25); these two cases (seed 0): 0.241 and 0.217."""
-    noise = SyntheticNoiseConfig(pixel_sigma=3.0, far_side_occlusion=True, swap_rate=0.03,
-                                 outlier_rate=0.02, dropout_rate=0.05)
+    noise = SyntheticNoiseConfig(
+        pixel_sigma=3.0,
+        far_side_occlusion=True,
+        swap_rate=0.03,
+        outlier_rate=0.02,
+        dropout_rate=0.05,
+    )
     est = estimate_offsets(shifted(fine, rig, offsets, noise), rig, FPS, 0.5, 0.3)
     np.testing.assert_allclose(est.offsets, offsets, atol=0.25)
 
@@ -74,6 +79,7 @@ def test_the_real_detector_model_within_a_quarter_frame(fine, rig, offsets, repo
     hidden-limb dropouts, calibration error). Measured over runner seeds 0-2 and six offset sets
     (docs/sync.md): worst 0.161 frame; these two cases (seed 0): 0.07 and 0.12."""
     from pipeline.config import compose
+
     noise = compose(repo_root / "conf", ["detector=synthetic_real"]).detector.synthetic
     est = estimate_offsets(shifted(fine, rig, offsets, noise), rig, FPS, 0.5, 0.3)
     np.testing.assert_allclose(est.offsets, offsets, atol=0.25)
@@ -116,7 +122,9 @@ def test_periodic_motion_beyond_a_stride_is_ambiguous(fine, rig):
     """Searching +-1 s on a treadmill runner (stride 0.71 s = 85 frames): a camera a stride
     off agrees equally well -> no measurement, degraded, never the guess."""
     long = simulate_run(RunnerConfig(duration_s=4.0), fps=FPS).points
-    obs = np.stack([observe(long, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)])
+    obs = np.stack(
+        [observe(long, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)]
+    )
     est = estimate_offsets(obs, rig, FPS, 1.0, 0.3)
     assert any(p.ambiguous for p in est.pairs)
     result = sync_result(CAMS, FPS, "check", "keypoints", est.offsets, est.sd, est.notes)
@@ -124,13 +132,17 @@ def test_periodic_motion_beyond_a_stride_is_ambiguous(fine, rig):
     unmeasured = [c for c in CAMS[1:] if not result.measured[c]]
     assert unmeasured and all(result.confidence[c] < 0.5 for c in unmeasured)
     assert "agree almost equally" in " ".join(result.reasons)
-    assert result.reasons[-1] == (f"to time {', '.join(unmeasured)} exactly, give every camera's "
-                                     "per-frame capture times in timestamps.csv beside the trial's videos")
+    assert result.reasons[-1] == (
+        f"to time {', '.join(unmeasured)} exactly, give every camera's "
+        "per-frame capture times in timestamps.csv beside the trial's videos"
+    )
 
 
 def test_a_still_person_is_not_timed(fine, rig):
     still = np.repeat(fine[:1], 200, axis=0)
-    obs = np.stack([observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)])
+    obs = np.stack(
+        [observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)]
+    )
     est = estimate_offsets(obs, rig, FPS, 0.5, 0.3)
     result = sync_result(CAMS, FPS, "check", "keypoints", est.offsets, est.sd, est.notes)
     assert result.status == "degraded"
@@ -151,9 +163,11 @@ def _write(path, rows, header="camera,frame,time_s"):
 
 def test_our_timestamps_give_the_offsets(tmp_path):
     t = np.arange(100) / FPS
-    rows = [(c, k, f"{t[k] + d / FPS + 1e-4 * np.sin(k):.7f}")
-            for c, d in (("cam_0", 0), ("cam_1", 2.4), ("cam_2", -1), ("cam_3", 0))
-            for k in range(100)]
+    rows = [
+        (c, k, f"{t[k] + d / FPS + 1e-4 * np.sin(k):.7f}")
+        for c, d in (("cam_0", 0), ("cam_1", 2.4), ("cam_2", -1), ("cam_3", 0))
+        for k in range(100)
+    ]
     times = read_timestamps(_write(tmp_path / "timestamps.csv", rows), CAMS)
     offsets, _ = offsets_from_timestamps(times, CAMS, 100)
     np.testing.assert_allclose(offsets, [0, 2.4, -1, 0], atol=0.02)
@@ -161,7 +175,7 @@ def test_our_timestamps_give_the_offsets(tmp_path):
 
 def test_dropped_frame_is_a_named_error(tmp_path):
     t = np.arange(100) / FPS
-    t_drop = np.concatenate([t[:40], t[41:] ])      # frame 40 never delivered
+    t_drop = np.concatenate([t[:40], t[41:]])  # frame 40 never delivered
     rows = [(c, k, f"{(t_drop if c == 'cam_2' else t)[k]:.7f}") for c in CAMS for k in range(99)]
     with pytest.raises(TimestampError, match=r"camera cam_2: 1 gap.*frames 39 and 40.*1 dropped"):
         read_timestamps(_write(tmp_path / "timestamps.csv", rows), CAMS)
@@ -175,7 +189,9 @@ def test_non_monotonic_times_are_a_named_error(tmp_path):
         read_timestamps(_write(tmp_path / "timestamps.csv", rows), CAMS)
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "caliscope-charuco").exists(), reason="shared data not present")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "caliscope-charuco").exists(), reason="shared data not present"
+)
 def test_caliscope_timestamps_are_read():
     """caliscope's layout: 4 webcams at ~6 fps whose frames were grabbed within 1-3 ms."""
     times = read_timestamps(SHARED_DATA / "caliscope-charuco" / "videos" / "timestamps.csv", CAMS)
@@ -189,13 +205,25 @@ def _study(tmp_path, rig, points, mode="check", stamps=None):
     from pipeline.config import validate
     from pipeline.io import formats
     from pipeline.study.paths import StudyPaths
-    cfg = validate({"study": {"data_dir": str(tmp_path / "data"), "results_dir": str(tmp_path / "results"),
-                              "sessions": {"s1": {"subject": "R01"}}, "trials": {"t1": {"session": "s1"}}},
-                    "triangulation": {"refine": "none"}, "sync": {"mode": mode}}, "test")
+
+    cfg = validate(
+        {
+            "study": {
+                "data_dir": str(tmp_path / "data"),
+                "results_dir": str(tmp_path / "results"),
+                "sessions": {"s1": {"subject": "R01"}},
+                "trials": {"t1": {"session": "s1"}},
+            },
+            "triangulation": {"refine": "none"},
+            "sync": {"mode": mode},
+        },
+        "test",
+    )
     paths = StudyPaths.from_config(cfg)
     formats.write_calibration(paths.calibration("s1"), formats.Calibration(list(rig)))
-    formats.write_keypoints2d(paths.keypoints2d("t1"), formats.Keypoints2D(
-        points, CAMS, FPS, "synthetic", [""] * 4))
+    formats.write_keypoints2d(
+        paths.keypoints2d("t1"), formats.Keypoints2D(points, CAMS, FPS, "synthetic", [""] * 4)
+    )
     paths.trial_dir("t1").mkdir(parents=True, exist_ok=True)
     if stamps is not None:
         paths.trial_timestamps("t1").write_text(stamps)
@@ -209,6 +237,7 @@ def test_stage_writes_sync_json_and_correct_mode_fixes_the_3d(tmp_path, fine, ri
     from pipeline.io import formats
     from pipeline.stages.sync import sync_trial
     from pipeline.stages.triangulate import triangulate_trial
+
     offsets = [0, 0, 6, 0]
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, offsets), mode)
     result = sync_trial(cfg, "t1")
@@ -223,7 +252,7 @@ def test_stage_writes_sync_json_and_correct_mode_fixes_the_3d(tmp_path, fine, ri
     rmse = float(np.sqrt(np.nanmean(err[10:-10] ** 2))) * 1000
     if mode == "correct":
         assert rmse < 3.0
-        assert p3d.n_views[:6].max() <= 3        # cam_2 has no view of the first 6 instants
+        assert p3d.n_views[:6].max() <= 3  # cam_2 has no view of the first 6 instants
     else:
         assert rmse > 15.0
 
@@ -231,9 +260,13 @@ def test_stage_writes_sync_json_and_correct_mode_fixes_the_3d(tmp_path, fine, ri
 def test_stage_uses_timestamps_when_present(tmp_path, fine, rig):
     t = np.arange(300) / FPS
     stamps = "camera,frame,time_s\n" + "".join(
-        f"{c},{k},{t[k] + (2.0 / FPS if c == 'cam_1' else 0):.7f}\n" for c in CAMS for k in range(300))
+        f"{c},{k},{t[k] + (2.0 / FPS if c == 'cam_1' else 0):.7f}\n"
+        for c in CAMS
+        for k in range(300)
+    )
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, [0, 0, 0, 0]), stamps=stamps)
     from pipeline.stages.sync import sync_trial
+
     result = sync_trial(cfg, "t1")
     assert result.method == "timestamps" and abs(result.offsets_frames["cam_1"] - 2) < 1e-3
     assert result.status == "degraded" and "cam_1 +2.00 frames" in result.reasons[0]
@@ -241,6 +274,7 @@ def test_stage_uses_timestamps_when_present(tmp_path, fine, rig):
 
 def test_stage_on_a_too_short_trial_says_so(tmp_path, fine, rig):
     from pipeline.stages.sync import sync_trial
+
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, [0, 0, 0, 0], n=20))
     result = sync_trial(cfg, "t1")
     assert result.status == "degraded" and result.offsets_frames["cam_1"] is None
@@ -249,8 +283,11 @@ def test_stage_on_a_too_short_trial_says_so(tmp_path, fine, rig):
 
 def test_stage_on_a_still_person_says_what_timing_needs(tmp_path, fine, rig):
     from pipeline.stages.sync import sync_trial
+
     still = np.repeat(fine[:1], 200, axis=0)
-    obs = np.stack([observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)])
+    obs = np.stack(
+        [observe(still, [cam], SyntheticNoiseConfig(), c)[0] for c, cam in enumerate(rig)]
+    )
     cfg, paths = _study(tmp_path, rig, obs)
     reasons = sync_trial(cfg, "t1").reasons
     assert reasons[-2].startswith("no camera could be timed: the keypoints move ")
@@ -261,10 +298,13 @@ def test_stage_on_a_still_person_says_what_timing_needs(tmp_path, fine, rig):
 def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig):
     from pipeline.core.errors import RunlabError
     from pipeline.stages.sync import sync_trial
+
     t = np.arange(300) / FPS
     stamps = "camera,frame,time_s\n" + "".join(
         f"{c},{k},{t[k] + (1 / FPS if c == 'cam_3' and k >= 100 else 0):.7f}\n"
-        for c in CAMS for k in range(300))
+        for c in CAMS
+        for k in range(300)
+    )
     cfg, paths = _study(tmp_path, rig, shifted(fine, rig, [0, 0, 0, 0]), stamps=stamps)
     with pytest.raises(RunlabError, match="camera cam_3: 1 gap"):
         sync_trial(cfg, "t1")
@@ -274,11 +314,12 @@ def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig
 def test_report_block_shows_offsets_confidence_and_reasons():
     from pipeline.quality.detection import DetectionSummary
     from pipeline.report.quality import detection_html, sync_html
+
     offsets = np.array([0.0, 6.02, np.nan, 0.04])
     sd = np.array([0.0, 0.03, np.inf, 0.05])
     result = sync_result(CAMS, FPS, "check", "keypoints", offsets, sd, {2: "0-2: <no pair>"})
     page = sync_html(result)
-    assert "6.02" in page and "50.2" in page and "0.94" in page      # frames, ms, confidence
+    assert "6.02" in page and "50.2" in page and "0.94" in page  # frames, ms, confidence
     assert "degraded" in page and "cam_2: offset not measured" in page
     assert "&lt;no pair&gt;" in page and "<no pair>" not in page
     stats = DetectionSummary(0.3, 10, {c: 1.0 for c in CAMS}, {})
@@ -288,6 +329,7 @@ def test_report_block_shows_offsets_confidence_and_reasons():
 
 def test_sync_config_is_checked():
     from pipeline.config import ConfigError, SyncMode, validate
+
     study = {"sessions": {"s1": {"subject": "R01"}}, "trials": {"t1": {"session": "s1"}}}
     assert validate({"study": study}).sync.mode is SyncMode.check
     with pytest.raises(ConfigError, match="sync.mode"):

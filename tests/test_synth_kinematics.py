@@ -14,14 +14,37 @@ FOOT = ("heel", "big_toe", "small_toe", "ankle")
 CASES = {
     "default-60fps": (RunnerConfig(duration_s=4.0), 60.0),
     "default-240fps": (RunnerConfig(duration_s=4.0), 240.0),
-    "crossover-asymmetric": (RunnerConfig(step_width_m=-0.04, knee_over_toe_m=0.03,
-                                          peak_knee_flexion_deg=48.0, knee_flexion_toe_off_deg=18.0,
-                                          asymmetry=0.1, pelvic_drop_deg=8.0, speed_mps=4.0,
-                                          cadence_spm=180.0, duration_s=4.0, seed=3), 120.0),
-    "wide-overground": (RunnerConfig(step_width_m=0.08, knee_over_toe_m=-0.06,
-                                     peak_knee_flexion_deg=35.0, knee_flexion_toe_off_deg=10.0,
-                                     pelvic_drop_deg=3.0, speed_mps=2.5, cadence_spm=160.0,
-                                     treadmill=False, height_m=1.62, duration_s=4.0, seed=7), 240.0),
+    "crossover-asymmetric": (
+        RunnerConfig(
+            step_width_m=-0.04,
+            knee_over_toe_m=0.03,
+            peak_knee_flexion_deg=48.0,
+            knee_flexion_toe_off_deg=18.0,
+            asymmetry=0.1,
+            pelvic_drop_deg=8.0,
+            speed_mps=4.0,
+            cadence_spm=180.0,
+            duration_s=4.0,
+            seed=3,
+        ),
+        120.0,
+    ),
+    "wide-overground": (
+        RunnerConfig(
+            step_width_m=0.08,
+            knee_over_toe_m=-0.06,
+            peak_knee_flexion_deg=35.0,
+            knee_flexion_toe_off_deg=10.0,
+            pelvic_drop_deg=3.0,
+            speed_mps=2.5,
+            cadence_spm=160.0,
+            treadmill=False,
+            height_m=1.62,
+            duration_s=4.0,
+            seed=7,
+        ),
+        240.0,
+    ),
 }
 
 
@@ -92,9 +115,12 @@ def test_peak_stance_knee_flexion_and_toe_off_flexion(case):
         assert len(pairs) >= 3
         for strike, toe_off in pairs:
             peak = knee[stance_frames(strike, toe_off)].max()
-            assert peak == pytest.approx(side_knob(runner, runner.peak_knee_flexion_deg, side), abs=1.0)
+            assert peak == pytest.approx(
+                side_knob(runner, runner.peak_knee_flexion_deg, side), abs=1.0
+            )
             assert at_time(knee, toe_off) == pytest.approx(
-                side_knob(runner, runner.knee_flexion_toe_off_deg, side), abs=1.0)
+                side_knob(runner, runner.knee_flexion_toe_off_deg, side), abs=1.0
+            )
 
 
 def test_knee_over_toe_at_peak_flexion(case):
@@ -165,8 +191,8 @@ def test_stance_foot_on_the_ground_heel_first_then_toe(case):
         for strike, toe_off in stances(truth, side):
             frames = stance_frames(strike, toe_off)
             assert np.abs(z[frames].min(axis=1)).max() < 0.002
-            assert z[frames[0], heel] < z[frames[0], toe]      # heel strike
-            assert z[frames[-1], toe] < z[frames[-1], heel]    # toe-off from the forefoot
+            assert z[frames[0], heel] < z[frames[0], toe]  # heel strike
+            assert z[frames[-1], toe] < z[frames[-1], heel]  # toe-off from the forefoot
 
 
 def swing_frames(truth, side):
@@ -183,9 +209,9 @@ def test_swinging_feet_stay_above_the_ground(case):
     for side in SIDES:
         z = foot_z(truth, side).min(axis=1)
         for frames in swing_frames(truth, side):
-            assert z[frames].min() > -1e-6                   # never below the floor (1 um: round-off)
-            middle = frames[len(frames) // 8: len(frames) - len(frames) // 8]
-            assert z[middle].min() > 0.005                   # and clear of it mid-swing
+            assert z[frames].min() > -1e-6  # never below the floor (1 um: round-off)
+            middle = frames[len(frames) // 8 : len(frames) - len(frames) // 8]
+            assert z[middle].min() > 0.005  # and clear of it mid-swing
 
 
 def test_stance_foot_moves_with_the_belt():

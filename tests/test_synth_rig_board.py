@@ -1,14 +1,24 @@
 """Synthetic rig and rendered ChArUco frames: geometry is exact, the board is detectable and
 OpenCV finds its corners where the true camera model projects them."""
+
 import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import camera_coordinates, project, undistort_to_normalized
-from pipeline.synth.board_video import (LENS_FILL, LENS_TILT_DEG, BoardTexture, background,
-                                        calibration_board_poses, floor_pose, held_pose,
-                                        lens_board_poses, pixel_rays, render_frame)
+from pipeline.synth.board_video import (
+    LENS_FILL,
+    LENS_TILT_DEG,
+    BoardTexture,
+    background,
+    calibration_board_poses,
+    floor_pose,
+    held_pose,
+    lens_board_poses,
+    pixel_rays,
+    render_frame,
+)
 from pipeline.synth.rig import AIM_POINT, make_rig
 
 RIG = RigConfig()
@@ -51,8 +61,9 @@ def test_aim_point_projects_to_principal_point(rig):
 
 def test_project_and_undistort_round_trip(rig):
     rng = np.random.default_rng(1)
-    points = np.column_stack([rng.uniform(-1, 1, 200), rng.uniform(-1, 1, 200),
-                              rng.uniform(0, 1.8, 200)])
+    points = np.column_stack(
+        [rng.uniform(-1, 1, 200), rng.uniform(-1, 1, 200), rng.uniform(0, 1.8, 200)]
+    )
     for cam in rig:
         pc = camera_coordinates(cam, points)
         xy = undistort_to_normalized(cam, project(cam, points))
@@ -74,7 +85,7 @@ def test_board_poses_floor_then_held(rig):
     # Held boards, plausible for a person holding them: the whole print (grid and margin)
     # above the floor and within reach, at least 1 m from every camera's centre.
     outline = np.column_stack([BoardTexture.outline(board), np.zeros(4)])
-    held = np.array([p.world_points(outline) for p in poses[calib_cfg.floor_frames:]])
+    held = np.array([p.world_points(outline) for p in poses[calib_cfg.floor_frames :]])
     assert held[..., 2].min() >= 0.05 and held[..., 2].max() <= 2.1
     for cam in rig:
         assert np.linalg.norm(held - cam.center, axis=-1).min() >= 1.0, cam.name
@@ -96,8 +107,7 @@ def _true_views(cam, poses, board, max_view_deg=60.0):
         w, h = cam.size
         inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
         ok = cos >= np.cos(np.radians(max_view_deg)) and inside.sum() >= 8
-        out.append((px[inside], np.linalg.norm(world[inside].mean(0) - cam.center))
-                   if ok else None)
+        out.append((px[inside], np.linalg.norm(world[inside].mean(0) - cam.center)) if ok else None)
     return out
 
 
@@ -112,7 +122,7 @@ def test_held_board_follows_the_recording_protocol(rig, seed):
     board_cfg, calib_cfg = BoardConfig(), CalibrationConfig()
     board = make_board(board_cfg)
     poses = calibration_board_poses(rig, board_cfg, calib_cfg, SynthConfig(seed=seed))
-    held = poses[calib_cfg.floor_frames:]
+    held = poses[calib_cfg.floor_frames :]
     seen = {}
     for cam in rig:
         views = _true_views(cam, held, board)
@@ -124,7 +134,7 @@ def test_held_board_follows_the_recording_protocol(rig, seed):
         near, far = np.percentile([d for _, d in filter(None, views)], [10, 90])
         assert cells.mean() >= 0.5, (cam.name, cells.mean())
         assert far / near >= 1.5, (cam.name, near, far)
-        assert near <= 2.5, (cam.name, near)        # some views close to the camera
+        assert near <= 2.5, (cam.name, near)  # some views close to the camera
     azimuth = {c.name: np.degrees(np.arctan2(c.center[1], c.center[0])) % 360 for c in rig}
     order = sorted(azimuth, key=azimuth.get)
     for a, b in zip(order, order[1:] + order[:1]):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.core.geometry import Camera, look_at, project
 from pipeline.core.dlt import triangulate_dlt
+from pipeline.core.geometry import Camera, look_at, project
 
 DISTORTION = [-0.12, 0.08, 0.0005, -0.0004, -0.01]
 
@@ -12,8 +12,12 @@ def ring_of_cameras(n=4, distance=3.2, height=1.1, dist=DISTORTION):
     for i, angle in enumerate(np.radians(np.linspace(35, 325, n))):
         center = np.array([distance * np.cos(angle), distance * np.sin(angle), height])
         R, t = look_at(center, np.array([0.0, 0.0, 0.9]))
-        cam = Camera(name=f"cam_{i}", size=(1920, 1080),
-                     matrix=[[1500, 0, 960], [0, 1500, 540], [0, 0, 1]], dist=dist)
+        cam = Camera(
+            name=f"cam_{i}",
+            size=(1920, 1080),
+            matrix=[[1500, 0, 960], [0, 1500, 540], [0, 0, 1]],
+            dist=dist,
+        )
         cameras.append(cam.with_pose(R, t))
     return cameras
 
@@ -42,15 +46,21 @@ def test_noise_free_observations_recover_truth(truth):
 
 
 def test_matches_aniposelib_with_unit_weights(truth):
-    from aniposelib.cameras import Camera as AniposeCamera, CameraGroup
+    from aniposelib.cameras import Camera as AniposeCamera
+    from aniposelib.cameras import CameraGroup
 
     cameras = ring_of_cameras()
-    group = CameraGroup([AniposeCamera(matrix=c.matrix, dist=c.dist, size=c.size,
-                                       rvec=c.rvec, tvec=c.tvec, name=c.name)
-                         for c in cameras])
+    group = CameraGroup(
+        [
+            AniposeCamera(
+                matrix=c.matrix, dist=c.dist, size=c.size, rvec=c.rvec, tvec=c.tvec, name=c.name
+            )
+            for c in cameras
+        ]
+    )
     rng = np.random.default_rng(1)
     obs = observe(cameras, truth, score=1.0)
-    obs[..., :2] += rng.normal(0, 2.0, obs[..., :2].shape)   # noise makes the solutions differ
+    obs[..., :2] += rng.normal(0, 2.0, obs[..., :2].shape)  # noise makes the solutions differ
     expected = group.triangulate(obs[..., :2].reshape(len(cameras), -1, 2), undistort=True)
     result = triangulate_dlt(obs, cameras, min_score=0.3, min_views=2)
     np.testing.assert_allclose(result.points.reshape(-1, 3), expected, atol=1e-6)
@@ -59,9 +69,9 @@ def test_matches_aniposelib_with_unit_weights(truth):
 def test_missing_and_low_score_views(truth):
     cameras = ring_of_cameras()
     obs = observe(cameras, truth)
-    obs[0, 0, 0, :2] = np.nan          # one view lost: 3 remain
-    obs[1:, 1, 1, 2] = 0.1             # only one confident view: not triangulated
-    obs[2:, 2, 2, :] = np.nan          # two views remain
+    obs[0, 0, 0, :2] = np.nan  # one view lost: 3 remain
+    obs[1:, 1, 1, 2] = 0.1  # only one confident view: not triangulated
+    obs[2:, 2, 2, :] = np.nan  # two views remain
     result = triangulate_dlt(obs, cameras, min_score=0.3, min_views=2)
     assert result.n_views[0, 0] == 3 and result.n_views[1, 1] == 1 and result.n_views[2, 2] == 2
     np.testing.assert_allclose(result.points[0, 0], truth[0, 0], atol=1e-9)
@@ -75,7 +85,7 @@ def test_missing_and_low_score_views(truth):
 def test_low_confidence_view_has_less_pull(truth):
     cameras = ring_of_cameras()
     obs = observe(cameras, truth[:1, :1])
-    obs[0, ..., :2] += 15.0            # a bad view
+    obs[0, ..., :2] += 15.0  # a bad view
     confident = triangulate_dlt(obs, cameras, min_score=0.0, min_views=2)
     obs[0, ..., 2] = 0.2
     down_weighted = triangulate_dlt(obs, cameras, min_score=0.0, min_views=2)

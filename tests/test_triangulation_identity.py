@@ -1,4 +1,5 @@
 """The runner's identity track follows a runner crossing the volume (issue #26, deliverable 3)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ def _body(centre: np.ndarray) -> np.ndarray:
     """(F, 26, 3): every keypoint within 1.1 m of the trunk centre `centre` (F, 3)."""
     rng = np.random.default_rng(0)
     offsets = rng.uniform(-0.25, 0.25, size=(N_KEYPOINTS, 3))
-    offsets[:, 2] = np.linspace(-0.95, 0.6, N_KEYPOINTS)       # feet low, head high
+    offsets[:, 2] = np.linspace(-0.95, 0.6, N_KEYPOINTS)  # feet low, head high
     points = centre[:, None] + offsets[None]
     points[:, TRUNK] = centre[:, None] + rng.normal(scale=0.02, size=(len(centre), len(TRUNK), 3))
     return points
@@ -30,7 +31,7 @@ def test_track_follows_an_overground_runner_seen_in_part_of_each_window():
     track = runner_track(points, FPS)
     seen = np.isfinite(points[:, INDEX["hip"], 0])
     error = np.linalg.norm(track[seen] - centre[seen], axis=1)
-    assert error.max() < 0.1, error.max()          # measured 0.03 m
+    assert error.max() < 0.1, error.max()  # measured 0.03 m
     assert not other_person(points, track)[seen].any()
 
 
@@ -50,7 +51,7 @@ def test_track_of_a_runner_who_stops_stays_on_the_runner():
     # 5 m/s, then braking at 4 m/s^2 to a stand from 1 s: a line over +-1 s cuts the curve
     t = np.arange(int(4.0 * FPS)) / FPS
     braking = np.clip(t - 1.0, 0.0, 1.25)
-    x = -5.0 + 5.0 * np.minimum(t, 1.0) + 5.0 * braking - 2.0 * braking ** 2
+    x = -5.0 + 5.0 * np.minimum(t, 1.0) + 5.0 * braking - 2.0 * braking**2
     centre = np.stack([x, np.zeros_like(t), np.full_like(t, 1.0)], axis=1)
     points = _body(centre)
     track = runner_track(points, FPS)

@@ -1,6 +1,7 @@
 """Spatiotemporal refinement (issue #5) against ground truth: it must make segment lengths more
 constant without moving points away from the truth. Tolerances are stated next to each check;
 the measured values behind them are in docs/triangulation.md."""
+
 import numpy as np
 import pytest
 
@@ -13,14 +14,13 @@ from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation.run import triangulate_recording
 
 FPS = 120.0
-HARD = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02,
-            dropout_rate=0.05)
+HARD = dict(pixel_sigma=1.0, outlier_rate=0.05, outlier_px=80.0, swap_rate=0.02, dropout_rate=0.05)
 BONE_IDX = np.array([(INDEX[a], INDEX[b]) for a, b in BONES])
 
 
 def rmse(points, truth):
     d = np.linalg.norm(points - truth, axis=-1)
-    return float(np.sqrt(np.nanmean(d ** 2)))
+    return float(np.sqrt(np.nanmean(d**2)))
 
 
 def segment_sd(points):
@@ -30,7 +30,7 @@ def segment_sd(points):
 
 
 def test_truth_has_rigid_segments(run_3s):
-    assert segment_sd(run_3s) < 1e-9          # what makes segment SD a measure of error here
+    assert segment_sd(run_3s) < 1e-9  # what makes segment SD a measure of error here
 
 
 def test_refinement_on_1px_noise(rig, run_3s):
@@ -44,8 +44,9 @@ def test_refinement_on_1px_noise(rig, run_3s):
 
 
 @pytest.mark.parametrize("lowpass_hz", [0.0, 15.0])
-def test_refinement_in_the_configured_pipeline_with_outliers_swaps_dropouts(rig, run_3s,
-                                                                            lowpass_hz):
+def test_refinement_in_the_configured_pipeline_with_outliers_swaps_dropouts(
+    rig, run_3s, lowpass_hz
+):
     """Through triangulate_recording (robust + despike + fill + [refine] + [low-pass]): swapped
     views must be read with repaired labels, rejected views stay out. Measured (8 s): no
     low-pass 3.80 -> 3.18 mm, SD 2.68 -> 2.04 mm; 15 Hz 2.48 -> 2.38 mm, SD 1.52 -> 1.35 mm.
@@ -55,7 +56,7 @@ def test_refinement_in_the_configured_pipeline_with_outliers_swaps_dropouts(rig,
     on = TriangulationConfig(refine=TriangulationRefine.limb_length, lowpass_hz=lowpass_hz)
     plain = triangulate_recording(obs, rig, FPS, off)
     refined = triangulate_recording(obs, rig, FPS, on)
-    assert refined.swaps_repaired.any()                              # the test means something
+    assert refined.swaps_repaired.any()  # the test means something
     assert segment_sd(refined.points) <= 0.9 * segment_sd(plain.points)
     assert rmse(refined.points, run_3s) <= rmse(plain.points, run_3s)
     np.testing.assert_array_equal(np.isnan(refined.points), np.isnan(plain.points))
@@ -77,8 +78,8 @@ def test_gaps_stay_gaps_and_unseen_keypoints_stay_nan(rig, run_3s):
     obs = observe_with_truth(run_3s[:120], rig, SyntheticNoiseConfig(pixel_sigma=1.0)).keypoints
     base = triangulate_robust(obs, rig, 0.3, 2, 12.0)
     pts = base.points.copy()
-    pts[40:60, INDEX["left_knee"]] = np.nan                          # a gap of 20 frames
-    pts[:, INDEX["nose"]] = np.nan                                   # never triangulated
+    pts[40:60, INDEX["left_knee"]] = np.nan  # a gap of 20 frames
+    pts[:, INDEX["nose"]] = np.nan  # never triangulated
     refined = refine_trajectories(pts, obs, rig, base.views_used, FPS)
     np.testing.assert_array_equal(np.isnan(refined), np.isnan(pts))
     assert rmse(refined, run_3s[:120]) <= rmse(pts, run_3s[:120])
@@ -89,24 +90,27 @@ def test_terms_off_and_other_skeletons(rig, run_3s):
     base = triangulate_robust(obs, rig, 0.3, 2, 12.0)
     # no limb term, no smoothness: a fit of the pixel errors alone, close to the linear
     # solution (which weights the same residuals algebraically): moves well below the noise
-    alone = refine_trajectories(base.points, obs, rig, base.views_used, FPS, limb_sigma_m=0.0,
-                                accel_sigma_ms2=0.0)
+    alone = refine_trajectories(
+        base.points, obs, rig, base.views_used, FPS, limb_sigma_m=0.0, accel_sigma_ms2=0.0
+    )
     assert np.nanmean(np.linalg.norm(alone - base.points, axis=-1)) < 5e-4
     assert rmse(alone, run_3s[:60]) <= 1.05 * rmse(base.points, run_3s[:60])
     # a 5-keypoint skeleton without bones: smoothness only, still runs
-    sub = refine_trajectories(base.points[:, :5], obs[:, :, :5], rig, base.views_used[:, :5],
-                              FPS)
+    sub = refine_trajectories(base.points[:, :5], obs[:, :, :5], rig, base.views_used[:, :5], FPS)
     assert sub.shape == (60, 5, 3) and np.isfinite(sub).all()
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda p, o, r, u: refine_trajectories(p[..., :2], o, r, u, FPS), "points"),
-    (lambda p, o, r, u: refine_trajectories(p, o[:3], r, u, FPS), "points2d"),
-    (lambda p, o, r, u: refine_trajectories(p, o, r, u[..., :2], FPS), "views_used"),
-    (lambda p, o, r, u: refine_trajectories(p, o, r, u, 0.0), "fps"),
-    (lambda p, o, r, u: refine_trajectories(p, o, r, u, FPS, sweeps=0), "sweeps"),
-    (lambda p, o, r, u: refine_trajectories(p, o, r, u, FPS, bones=[(0, 30)]), "bones"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda p, o, r, u: refine_trajectories(p[..., :2], o, r, u, FPS), "points"),
+        (lambda p, o, r, u: refine_trajectories(p, o[:3], r, u, FPS), "points2d"),
+        (lambda p, o, r, u: refine_trajectories(p, o, r, u[..., :2], FPS), "views_used"),
+        (lambda p, o, r, u: refine_trajectories(p, o, r, u, 0.0), "fps"),
+        (lambda p, o, r, u: refine_trajectories(p, o, r, u, FPS, sweeps=0), "sweeps"),
+        (lambda p, o, r, u: refine_trajectories(p, o, r, u, FPS, bones=[(0, 30)]), "bones"),
+    ],
+)
 def test_bad_arguments(rig, run_3s, call, message):
     obs = observe_with_truth(run_3s[:10], rig, SyntheticNoiseConfig(pixel_sigma=1.0)).keypoints
     base = triangulate_robust(obs, rig, 0.3, 2, 12.0)

@@ -1,11 +1,12 @@
 """Predicted 3D SD of a triangulated point (pipeline/triangulation/uncertainty.py) against the
 scatter of the real DLT triangulation under known pixel noise (Monte Carlo)."""
+
 import numpy as np
 
 from pipeline.config import RigConfig
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.core.geometry import project
 from pipeline.synth.rig import make_rig
-from pipeline.core.dlt import triangulate_dlt
 from pipeline.triangulation.uncertainty import predicted_sd
 
 CAMERAS = make_rig(RigConfig())
@@ -29,15 +30,17 @@ def test_predicted_sd_matches_triangulation_scatter():
     # only by the two cameras facing it along the runway (the case the event screen is for;
     # predicted 8.7 / 2.8 / 3.1 mm per px along X / Y / Z): per-axis SD within 10 % (the
     # Monte-Carlo SD of an SD from 4000 samples is ~1.1 %; DLT is not exactly least squares)
-    cases = [(np.array([0.0, 0.0, 0.05]), [True, True, True, True]),
-             (np.array([3.0, 0.1, 0.05]), [False, True, True, False])]
+    cases = [
+        (np.array([0.0, 0.0, 0.05]), [True, True, True, True]),
+        (np.array([3.0, 0.1, 0.05]), [False, True, True, False]),
+    ]
     for point, views in cases:
         predicted = predicted_sd(point[None, None], CAMERAS, np.array(views)[None, None])[0, 0]
         measured = _monte_carlo_sd(point, np.array(views))
         np.testing.assert_allclose(predicted, measured, rtol=0.10)
     centre = predicted_sd(cases[0][0][None], CAMERAS, np.array(cases[0][1])[None])[0]
     edge = predicted_sd(cases[1][0][None], CAMERAS, np.array(cases[1][1])[None])[0]
-    assert centre[2] < 0.0015 < 0.002 < edge[2]      # the two regimes the analysis default separates
+    assert centre[2] < 0.0015 < 0.002 < edge[2]  # the two regimes the analysis default separates
 
 
 def test_missing_point_or_single_view_gives_nan():

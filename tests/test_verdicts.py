@@ -1,13 +1,20 @@
 """Trial verdicts (issue #15): each row of the bad-input matrix goes through the real
 triangulation and analysis of a synthetic running trial and must end in the stated verdict and
 reason, never in a plain report."""
+
 import dataclasses
 
 import numpy as np
 import pytest
 
-from pipeline.config import (AnalysisConfig, RigConfig, RunnerConfig, SyntheticNoiseConfig,
-                             TriangulationConfig, VerdictConfig)
+from pipeline.config import (
+    AnalysisConfig,
+    RigConfig,
+    RunnerConfig,
+    SyntheticNoiseConfig,
+    TriangulationConfig,
+    VerdictConfig,
+)
 from pipeline.gait.metrics import analyze_trial
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.report.verdict import verdict_html
@@ -42,9 +49,15 @@ def verdict_of(obs, rig, runner, calib=None):
     qa = triangulation_qa(result, obs, NAMES, FPS, cfg, calib)
     p3d = dataclasses.replace(result, fps=FPS, camera_names=NAMES, qa=qa)
     analysis = AnalysisConfig()
-    gait = analyze_trial(p3d.points, FPS, np.array([1.0, 0, 0]), analysis.thresholds,
-                         belt_speed_mps=runner.speed_mps, event_points=p3d.points_unfiltered,
-                         toe_tip_ahead_m=0.0)     # the synthetic runner's big toe is the tip
+    gait = analyze_trial(
+        p3d.points,
+        FPS,
+        np.array([1.0, 0, 0]),
+        analysis.thresholds,
+        belt_speed_mps=runner.speed_mps,
+        event_points=p3d.points_unfiltered,
+        toe_tip_ahead_m=0.0,
+    )  # the synthetic runner's big toe is the tip
     return trial_verdict(trial_evidence(p3d, gait), analysis.verdict)
 
 
@@ -63,8 +76,9 @@ def test_only_one_camera_sees_the_runner_fails(rig, trial, observed):
     obs[1:, ..., 2] = 0.0
     v = verdict_of(obs, rig, trial[0])
     assert v.verdict == "failed" and "fewer_than_two_cameras" in codes(v)
-    assert v.reasons[0].message.startswith("0 camera(s) contributed to the 3D: a 3D skeleton "
-                                           "needs two views of the runner that agree")
+    assert v.reasons[0].message.startswith(
+        "0 camera(s) contributed to the 3D: a 3D skeleton needs two views of the runner that agree"
+    )
     html = verdict_html(v)
     assert "This trial failed" in html and "No check raised a flag" not in html
 
@@ -93,18 +107,20 @@ def test_a_moved_camera_degrades_the_trial_and_is_named(rig, trial, observed):
 
 
 def test_too_short_a_trial_has_no_findings(rig, trial, observed):
-    v = verdict_of(observed[:, :60], rig, trial[0])          # 0.5 s: not one whole stride
+    v = verdict_of(observed[:, :60], rig, trial[0])  # 0.5 s: not one whole stride
     assert v.verdict == "failed" and "no_strides" in codes(v)
 
 
 def test_thresholds_come_from_config():
-    ev = TrialEvidence(NAMES, 0.85, {c: 0.8 for c in NAMES}, [], 0.0,
-                       {"left": 5, "right": 5}, 20, 0)
+    ev = TrialEvidence(
+        NAMES, 0.85, {c: 0.8 for c in NAMES}, [], 0.0, {"left": 5, "right": 5}, 20, 0
+    )
     assert trial_verdict(ev, VerdictConfig()).verdict == "degraded"
     assert codes(trial_verdict(ev, VerdictConfig())) == ["low_share_in_3d"]
     assert trial_verdict(ev, VerdictConfig(min_share_in_3d=0.8)).verdict == "ok"
-    few = TrialEvidence(NAMES, 0.99, {c: 0.8 for c in NAMES}, [], 0.0,
-                        {"left": 2, "right": 5}, 20, 12)
+    few = TrialEvidence(
+        NAMES, 0.99, {c: 0.8 for c in NAMES}, [], 0.0, {"left": 2, "right": 5}, 20, 12
+    )
     assert codes(trial_verdict(few, VerdictConfig())) == ["few_strides:left", "events_untimed"]
 
 
@@ -137,13 +153,24 @@ def test_one_camera_turned_after_calibration_is_named(rig, trial, observed):
 def test_the_calibrations_own_error_is_a_floor():
     """A steady residual within 3x what the calibration itself reports is the calibration's
     known error, not a mismatch; above it, and above the share of the scatter, it is one."""
-    base = dict(camera_names=["a", "b"], measured_share=1.0, camera_share={"a": 1.0, "b": 1.0},
-                cameras_disagreeing=[], reverted_share=0.0, strides={"left": 5, "right": 5},
-                events_found=20, events_untimed=0)
+    base = dict(
+        camera_names=["a", "b"],
+        measured_share=1.0,
+        camera_share={"a": 1.0, "b": 1.0},
+        cameras_disagreeing=[],
+        reverted_share=0.0,
+        strides={"left": 5, "right": 5},
+        events_found=20,
+        events_untimed=0,
+    )
     cfg = VerdictConfig()
     steady = {"a": (2.0, 3.0), "b": (0.2, 3.0)}
     v = trial_verdict(TrialEvidence(**base, camera_steady=steady), cfg)
-    assert codes(v) == ["calibration_mismatch:a"] and "not known: it was imported" in v.reasons[0].message
-    v = trial_verdict(TrialEvidence(**base, camera_steady=steady,
-                                    calibration_own_px={"a": 0.8, "b": 0.8}), cfg)
+    assert (
+        codes(v) == ["calibration_mismatch:a"]
+        and "not known: it was imported" in v.reasons[0].message
+    )
+    v = trial_verdict(
+        TrialEvidence(**base, camera_steady=steady, calibration_own_px={"a": 0.8, "b": 0.8}), cfg
+    )
     assert v.verdict == "ok"

@@ -8,6 +8,7 @@ protocol (tests/browser_cdp.py) so that video seeks run in real time:
   foot strikes of the analysis; a gap-filled point says so on hover;
 - a trial with no 3D and a camera without video: the page says what is missing.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,30 +20,35 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from browser_cdp import CHROMIUM, Browser
-from pipeline.config import RunnerConfig, SyntheticNoiseConfig, ThresholdsConfig, TriangulationConfig
+from scenes.report import FORWARD, small_rig
+
+from pipeline.config import (
+    RunnerConfig,
+    SyntheticNoiseConfig,
+    ThresholdsConfig,
+    TriangulationConfig,
+)
+from pipeline.core.skeleton import INDEX
 from pipeline.gait.metrics import analyze_trial
 from pipeline.io.video import iter_frames
 from pipeline.report.media import render_media
 from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.report.viewer import write_viewer
 from pipeline.report.viewer_data import gather_viewer_data
-from pipeline.core.skeleton import INDEX
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.trial_video import write_trial_videos
 from pipeline.triangulation.qa import triangulation_qa
 from pipeline.triangulation.run import triangulate_recording
 from pipeline.triangulation.uncertainty import predicted_sd
-from scenes.report import FORWARD, small_rig
 
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="/usr/bin/chromium is absent: run scripts/ensure_browser.sh")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: run scripts/ensure_browser.sh"
+)
 
 FPS, VIDEO_FRAMES = 60.0, 60
-GAP = (slice(20, 25), INDEX["left_wrist"])       # cam_1 loses the left wrist: filled in 3D
+GAP = (slice(20, 25), INDEX["left_wrist"])  # cam_1 loses the left wrist: filled in 3D
 READY = "window.runlabViewer && runlabViewer.ready"
 
 
@@ -57,20 +63,44 @@ def trial(tmp_path_factory):
     cfg = TriangulationConfig(lowpass_hz=12.0)
     tri = triangulate_recording(detections, cameras, FPS, cfg)
     names = [c.name for c in cameras]
-    p3d = dataclasses.replace(tri, fps=FPS, camera_names=names,
-                              qa=triangulation_qa(tri, detections, names, FPS, cfg, cameras),
-                              sd_per_px=predicted_sd(tri.points, cameras, tri.views_used))
+    p3d = dataclasses.replace(
+        tri,
+        fps=FPS,
+        camera_names=names,
+        qa=triangulation_qa(tri, detections, names, FPS, cfg, cameras),
+        sd_per_px=predicted_sd(tri.points, cameras, tri.views_used),
+    )
     analysis = analyze_trial(p3d.points, FPS, FORWARD, ThresholdsConfig(), belt_speed_mps=3.0)
     out = root / "report"
-    media = render_media(out, p3d.points, FPS, analysis.strides, FORWARD, videos, cameras,
-                         detections, width_px=480, max_frames=VIDEO_FRAMES)
-    data = gather_viewer_data("t1", FPS, p3d, FORWARD, analysis.strides, cameras, media.overlays,
-                              None, names, media.notes)
+    media = render_media(
+        out,
+        p3d.points,
+        FPS,
+        analysis.strides,
+        FORWARD,
+        videos,
+        cameras,
+        detections,
+        width_px=480,
+        max_frames=VIDEO_FRAMES,
+    )
+    data = gather_viewer_data(
+        "t1", FPS, p3d, FORWARD, analysis.strides, cameras, media.overlays, None, names, media.notes
+    )
     media.viewer = write_viewer(out, data).name
-    index = write_trial_report(out, TrialInfo("t1"), analysis, p3d.points, FORWARD,
-                               ThresholdsConfig(), media=media)
-    return {"root": root, "page": out / "viewer.html", "index": index, "p3d": p3d,
-            "data": data, "overlays": media.overlays, "cameras": cameras, "analysis": analysis}
+    index = write_trial_report(
+        out, TrialInfo("t1"), analysis, p3d.points, FORWARD, ThresholdsConfig(), media=media
+    )
+    return {
+        "root": root,
+        "page": out / "viewer.html",
+        "index": index,
+        "p3d": p3d,
+        "data": data,
+        "overlays": media.overlays,
+        "cameras": cameras,
+        "analysis": analysis,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +118,20 @@ def _goto(browser: Browser, page: Path, frame: int | None = None) -> float:
 
 def _show(browser: Browser, k: int) -> dict:
     browser.evaluate(f"runlabViewer.setFrame({k})")
-    browser.wait_for("runlabViewer.state().videos.every(function (v) { return v.ready >= 2 && "
-                     f"!v.seeking && v.shown === {k}; }})", 20)
+    browser.wait_for(
+        "runlabViewer.state().videos.every(function (v) { return v.ready >= 2 && "
+        f"!v.seeking && v.shown === {k}; }})",
+        20,
+    )
     return browser.evaluate("runlabViewer.state()")
 
 
 def _video_picture(browser: Browser, i: int) -> np.ndarray:
     url = browser.evaluate(
-        "(function () { var v = document.querySelectorAll('#videos video')[%d];"
+        "(function () { var v = document.querySelectorAll('#videos video')[" + str(i) + "];"
         " var c = document.createElement('canvas'); c.width = v.videoWidth; c.height = v.videoHeight;"
-        " c.getContext('2d').drawImage(v, 0, 0); return c.toDataURL('image/png'); })()" % i)
+        " c.getContext('2d').drawImage(v, 0, 0); return c.toDataURL('image/png'); })()"
+    )
     raw = np.frombuffer(base64.b64decode(url.split(",", 1)[1]), np.uint8)
     return cv2.imdecode(raw, cv2.IMREAD_COLOR).astype(float)
 
@@ -125,7 +159,7 @@ def test_scrub_to_frame_k_shows_k_in_3d_and_every_video(trial, browser, k):
         frames = _decoded(trial["page"].parent / overlay["href"], k)
         diffs = {j: np.abs(picture - f).mean() for j, f in frames.items()}
         assert min(diffs, key=diffs.get) == k, diffs
-        assert diffs[k] < 3.0, diffs                 # same bitstream, two decoders
+        assert diffs[k] < 3.0, diffs  # same bitstream, two decoders
     assert browser.errors() == []
 
 
@@ -158,11 +192,13 @@ def test_screenshots_at_two_frames_differ_where_the_runner_moved(trial, browser,
         png = browser.screenshot(tmp_path / f"viewer_{k}.png")
         _keep(png)
         shots.append(cv2.imread(str(png)))
-    box = browser.evaluate("(function () { var r = document.querySelector('#view3d canvas')"
-                           ".getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
+    box = browser.evaluate(
+        "(function () { var r = document.querySelector('#view3d canvas')"
+        ".getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()"
+    )
     x, y, w, h = (int(v) for v in box)
-    a, b = (s[y + 20:y + h, x:x + w].astype(int) for s in shots)   # below the frame label
-    assert a.std() > 5                                # the 3D was drawn, not a blank canvas
+    a, b = (s[y + 20 : y + h, x : x + w].astype(int) for s in shots)  # below the frame label
+    assert a.std() > 5  # the 3D was drawn, not a blank canvas
     changed = (np.abs(a - b).max(axis=2) > 40).sum()
     assert changed > 200, changed
 
@@ -189,24 +225,43 @@ def test_hover_shows_the_point_under_the_mouse_and_play_advances(trial, browser)
     k = INDEX["right_knee"]
     x, y = browser.evaluate(f"runlabViewer.screenOf({k})")
     browser.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
-    tip = browser.wait_for("document.getElementById('tip').style.display === 'block' && "
-                           "document.getElementById('tip').textContent", 5)
+    tip = browser.wait_for(
+        "document.getElementById('tip').style.display === 'block' && "
+        "document.getElementById('tip').textContent",
+        5,
+    )
     assert tip.startswith("right_knee at frame 12") and "reprojection error" in tip, tip
     browser.evaluate("document.getElementById('play').click()")
     browser.wait_for("runlabViewer.state().frame > 20", 10)
-    browser.evaluate("document.getElementById('play').click()")       # pause
+    browser.evaluate("document.getElementById('play').click()")  # pause
     stopped = browser.evaluate("runlabViewer.state().frame")
-    assert browser.evaluate("new Promise(function (ok) { setTimeout(function () {"
-                            " ok(runlabViewer.state().frame); }, 300); })") == stopped
+    assert (
+        browser.evaluate(
+            "new Promise(function (ok) { setTimeout(function () {"
+            " ok(runlabViewer.state().frame); }, 300); })"
+        )
+        == stopped
+    )
     assert browser.errors() == []
 
 
 def test_no_3d_and_a_camera_without_video_are_said_not_blank(trial, browser, tmp_path):
     p3d = dataclasses.replace(trial["p3d"], points=np.full_like(trial["p3d"].points, np.nan))
-    verdict = {"verdict": "failed", "reasons": [{"severity": "failed",
-                                                 "message": "the cameras saw no runner"}]}
-    data = gather_viewer_data("t2", FPS, p3d, FORWARD, [], trial["cameras"], trial["overlays"][:1],
-                              verdict, ["cam_0", "cam_1"])
+    verdict = {
+        "verdict": "failed",
+        "reasons": [{"severity": "failed", "message": "the cameras saw no runner"}],
+    }
+    data = gather_viewer_data(
+        "t2",
+        FPS,
+        p3d,
+        FORWARD,
+        [],
+        trial["cameras"],
+        trial["overlays"][:1],
+        verdict,
+        ["cam_0", "cam_1"],
+    )
     shutil.copytree(trial["page"].parent / "overlay", tmp_path / "overlay")
     page = write_viewer(tmp_path, data)
     _goto(browser, page)

@@ -16,6 +16,7 @@ video is flipped back. `judge_back_views` fits both and keeps the one whose rela
 agree; a mirrored video stops the calibration with the advice to flip it, and a camera for
 which the rig cannot tell (no varied views shared with another camera) is told so.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,15 +27,15 @@ import numpy as np
 from pipeline.calibration.board import board_corners_3d, detect_board_and_candidates
 from pipeline.calibration.detections import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 
-MIN_MIRRORED_MARKERS = 2       # mirrored board markers among a frame's undecoded quads
-_CELL_PX = 4                   # pixels per marker cell when reading a quad's bits
-_MIN_CONTRAST = 30.0           # grey levels between a quad's darkest and brightest cells
+MIN_MIRRORED_MARKERS = 2  # mirrored board markers among a frame's undecoded quads
+_CELL_PX = 4  # pixels per marker cell when reading a quad's bits
+_MIN_CONTRAST = 30.0  # grey levels between a quad's darkest and brightest cells
 # A hypothesis is chosen when its relative-pose scatter is at most this fraction of the
 # other's (measured: see docs/calibration.md, "Boards seen from behind").
 DECISIVE_RATIO = 0.5
-MIN_SHARED_VIEWS = 4           # shared frames with another camera needed to judge
-MIN_SCATTER = 0.02             # below this for both readings the views are too alike to judge
-_FIT_VIEWS = 25                # views per camera for the quick lens fit used to judge
+MIN_SHARED_VIEWS = 4  # shared frames with another camera needed to judge
+MIN_SCATTER = 0.02  # below this for both readings the views are too alike to judge
+_FIT_VIEWS = 25  # views per camera for the quick lens fit used to judge
 
 
 def mirrored_markers(gray: np.ndarray, candidates, board) -> int:
@@ -43,7 +44,7 @@ def mirrored_markers(gray: np.ndarray, candidates, board) -> int:
     if candidates is None or len(candidates) == 0:
         return 0
     dictionary = board.getDictionary()
-    cells = dictionary.markerSize + 2          # marker bits plus a black border cell each side
+    cells = dictionary.markerSize + 2  # marker bits plus a black border cell each side
     side = cells * _CELL_PX
     square = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
     board_ids = set(np.asarray(board.getIds()).ravel().tolist())
@@ -57,7 +58,7 @@ def mirrored_markers(gray: np.ndarray, candidates, board) -> int:
             continue
         bits = means > (lo + hi) / 2
         if bits[0].any() or bits[-1].any() or bits[:, 0].any() or bits[:, -1].any():
-            continue                            # no black border: not a marker
+            continue  # no black border: not a marker
         ok, idx, _ = dictionary.identify(np.fliplr(bits[1:-1, 1:-1]).astype(np.uint8), 0.0)
         if ok and idx in board_ids:
             found += 1
@@ -66,8 +67,9 @@ def mirrored_markers(gray: np.ndarray, candidates, board) -> int:
     return found
 
 
-def find_board(frame: np.ndarray, board, inverted: bool, refine: bool = True,
-               back: bool = True) -> tuple[np.ndarray, np.ndarray, bool]:
+def find_board(
+    frame: np.ndarray, board, inverted: bool, refine: bool = True, back: bool = True
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """(ids, corners, seen from behind) in one frame and polarity: the front first; the
     flipped image only when the front search found too few corners for a view (a mirrored
     marker can read as another marker of the dictionary) and left mirrored markers of this
@@ -76,10 +78,14 @@ def find_board(frame: np.ndarray, board, inverted: bool, refine: bool = True,
     if len(ids) >= MIN_VIEW_CORNERS or not back:
         return ids, corners, False
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    if mirrored_markers(cv2.bitwise_not(gray) if inverted else gray, candidates,
-                        board) < MIN_MIRRORED_MARKERS:
+    if (
+        mirrored_markers(cv2.bitwise_not(gray) if inverted else gray, candidates, board)
+        < MIN_MIRRORED_MARKERS
+    ):
         return ids, corners, False
-    flipped_ids, flipped, _ = detect_board_and_candidates(cv2.flip(frame, 1), board, inverted, refine)
+    flipped_ids, flipped, _ = detect_board_and_candidates(
+        cv2.flip(frame, 1), board, inverted, refine
+    )
     if len(flipped_ids) <= len(ids):
         return ids, corners, False
     unflipped = flipped.copy()
@@ -107,14 +113,22 @@ def _quick_poses(det: VideoDetections, frames: np.ndarray, board) -> dict[int, n
     frames = [int(k) for k in frames]
     if len(frames) < 4:
         return {}
-    pick = [frames[i] for i in np.unique(np.linspace(0, len(frames) - 1,
-                                                     min(len(frames), _FIT_VIEWS)).astype(int))]
+    pick = [
+        frames[i]
+        for i in np.unique(
+            np.linspace(0, len(frames) - 1, min(len(frames), _FIT_VIEWS)).astype(int)
+        )
+    ]
     try:
-        _, K, dist, _, _ = cv2.calibrateCamera([objp[det.ids[k]] for k in pick],
-                                               [det.corners[k].astype(np.float32) for k in pick],
-                                               det.image_size, None, None)
+        _, K, dist, _, _ = cv2.calibrateCamera(
+            [objp[det.ids[k]] for k in pick],
+            [det.corners[k].astype(np.float32) for k in pick],
+            det.image_size,
+            None,
+            None,
+        )
     except cv2.error:
-        return {}                 # degenerate views (e.g. a still board): nothing to judge
+        return {}  # degenerate views (e.g. a still board): nothing to judge
     poses = {}
     for k in frames:
         ok, rvec, tvec = cv2.solvePnP(objp[det.ids[k]], det.corners[k], K, dist)
@@ -140,8 +154,9 @@ def relative_pose_scatter(poses_a: dict, poses_b: dict) -> float | None:
     return float(np.median(np.linalg.norm(centres - middle, axis=1)) / distance)
 
 
-def judge_back_views(detections: list[VideoDetections], names: list[str], usable: np.ndarray,
-                     board) -> tuple[list[VideoDetections], dict]:
+def judge_back_views(
+    detections: list[VideoDetections], names: list[str], usable: np.ndarray, board
+) -> tuple[list[VideoDetections], dict]:
     """For each camera with views found in the flipped image: back views of the board, or a
     mirrored video? Returns the detections to calibrate with (unchanged: back views are
     already at their recorded pixels) and the report (`quality.json` `back_views`). Raises
@@ -151,12 +166,15 @@ def judge_back_views(detections: list[VideoDetections], names: list[str], usable
     flagged = [c for c, det in enumerate(detections) if any(det.back)]
     if not flagged:
         return detections, report
-    poses = [_quick_poses(det, np.flatnonzero(usable[c]), board)
-             for c, det in enumerate(detections)]
+    poses = [
+        _quick_poses(det, np.flatnonzero(usable[c]), board) for c, det in enumerate(detections)
+    ]
     for c in flagged:
         det, name = detections[c], names[c]
         back_frames = int(sum(len(i) >= MIN_VIEW_CORNERS and b for i, b in zip(det.ids, det.back)))
-        front_frames = int(sum(len(i) >= MIN_VIEW_CORNERS and not b for i, b in zip(det.ids, det.back)))
+        front_frames = int(
+            sum(len(i) >= MIN_VIEW_CORNERS and not b for i, b in zip(det.ids, det.back))
+        )
         mirrored_poses = _quick_poses(mirror_video(det), np.flatnonzero(usable[c]), board)
         scatter = {"back": [], "mirrored": []}
         for o in range(len(detections)):
@@ -176,9 +194,13 @@ def judge_back_views(detections: list[VideoDetections], names: list[str], usable
             verdict = "seen from behind"
         else:
             verdict = "undecided"
-        report[name] = {"frames_seen_from_behind": back_frames, "frames_seen_from_front": front_frames,
-                        "relative_pose_scatter_as_back_views": back_s,
-                        "relative_pose_scatter_as_mirrored_video": mirror_s, "verdict": verdict}
+        report[name] = {
+            "frames_seen_from_behind": back_frames,
+            "frames_seen_from_front": front_frames,
+            "relative_pose_scatter_as_back_views": back_s,
+            "relative_pose_scatter_as_mirrored_video": mirror_s,
+            "verdict": verdict,
+        }
         if verdict == "mirrored video":
             raise CalibrationError(
                 f"camera {name}'s video looks mirrored ({det.video}): the board is found only "
@@ -188,7 +210,8 @@ def judge_back_views(detections: list[VideoDetections], names: list[str], usable
                 f"frames are read as the board seen from behind, {100 * mirror_s:.1f} % when "
                 "the video is flipped). Turn off the mirror / flip setting of that camera or "
                 "capture software and record again, or flip the video back (e.g. ffmpeg -vf "
-                "hflip) before calibrating")
+                "hflip) before calibrating"
+            )
         if verdict == "undecided" and front_frames == 0:
             raise CalibrationError(
                 f"camera {name}'s video looks mirrored ({det.video}), or the camera sees the "
@@ -197,5 +220,6 @@ def judge_back_views(detections: list[VideoDetections], names: list[str], usable
                 "do not tell which (too few, or too alike). If the camera's image is mirrored, "
                 "turn off its mirror setting or flip the video back (e.g. ffmpeg -vf hflip); if "
                 "the board is see-through and this camera saw its back, record the board "
-                f"moving and turning where {name} and another camera both see it")
+                f"moving and turning where {name} and another camera both see it"
+            )
     return detections, report

@@ -4,6 +4,7 @@ Board coordinates follow OpenCV: origin at the board's outer top-left corner as 
 x along `squares_x`, y along `squares_y` (down the printed page), z = x cross y, which points
 *into* the board, away from the printed face. Corner ids index `board_corners_3d(board)`.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -20,8 +21,9 @@ def make_board(cfg: BoardConfig) -> cv2.aruco.CharucoBoard:
     if problem:
         raise ValueError(problem)
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, cfg.dictionary.value))
-    board = cv2.aruco.CharucoBoard((cfg.squares_x, cfg.squares_y), cfg.square_length_m,
-                                   cfg.marker_length_m, dictionary)
+    board = cv2.aruco.CharucoBoard(
+        (cfg.squares_x, cfg.squares_y), cfg.square_length_m, cfg.marker_length_m, dictionary
+    )
     board.setLegacyPattern(cfg.legacy_pattern)
     return board
 
@@ -75,12 +77,14 @@ def _corner_offset_px(board: cv2.aruco.CharucoBoard) -> float:
 @lru_cache(maxsize=8)
 def _marker_detector(board: cv2.aruco.CharucoBoard) -> cv2.aruco.ArucoDetector:
     charuco = _detector(board)
-    return cv2.aruco.ArucoDetector(board.getDictionary(), charuco.getDetectorParameters(),
-                                   charuco.getRefineParameters())
+    return cv2.aruco.ArucoDetector(
+        board.getDictionary(), charuco.getDetectorParameters(), charuco.getRefineParameters()
+    )
 
 
-def detect_board(image: np.ndarray, board: cv2.aruco.CharucoBoard,
-                 inverted: bool, refine: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def detect_board(
+    image: np.ndarray, board: cv2.aruco.CharucoBoard, inverted: bool, refine: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Chessboard corners of `board` in a grey or BGR image.
 
     Returns (ids (n,), corners (n, 2) pixels, pixel centres at integers); both empty when
@@ -97,8 +101,9 @@ def board_gray(image: np.ndarray, inverted: bool) -> np.ndarray:
     return cv2.bitwise_not(gray) if inverted else gray
 
 
-def detect_board_and_candidates(image: np.ndarray, board: cv2.aruco.CharucoBoard, inverted: bool,
-                                refine: bool = True) -> tuple[np.ndarray, np.ndarray, tuple]:
+def detect_board_and_candidates(
+    image: np.ndarray, board: cv2.aruco.CharucoBoard, inverted: bool, refine: bool = True
+) -> tuple[np.ndarray, np.ndarray, tuple]:
     """`detect_board`, plus the marker-shaped quads that did not decode (OpenCV's rejected
     candidates, in the polarity searched): a board seen from behind leaves its mirrored
     markers there (pipeline/calibration/back_views.py). The markers are found and refined
@@ -109,18 +114,25 @@ def detect_board_and_candidates(image: np.ndarray, board: cv2.aruco.CharucoBoard
     marker_corners, marker_ids, rejected = markers.detectMarkers(gray)
     if _detector(board).getCharucoParameters().tryRefineMarkers:
         marker_corners, marker_ids, rejected, _ = markers.refineDetectedMarkers(
-            gray, board, marker_corners, marker_ids, rejected)
+            gray, board, marker_corners, marker_ids, rejected
+        )
     if marker_ids is None or len(marker_ids) == 0:
         return np.zeros(0, int), np.zeros((0, 2)), rejected
-    corners, ids, _, _ = _detector(board).detectBoard(gray, markerCorners=marker_corners,
-                                                      markerIds=marker_ids)
+    corners, ids, _, _ = _detector(board).detectBoard(
+        gray, markerCorners=marker_corners, markerIds=marker_ids
+    )
     if ids is None or len(ids) == 0:
         return np.zeros(0, int), np.zeros((0, 2)), rejected
     ids = ids.ravel().astype(int)
     corners = corners.reshape(-1, 2).astype(float) - _corner_offset_px(board)
     if refine:
-        corners = refine_corners(gray, board_corners_3d(board)[ids, :2], corners,
-                                 square_length(board), float(board.getMarkerLength()))
+        corners = refine_corners(
+            gray,
+            board_corners_3d(board)[ids, :2],
+            corners,
+            square_length(board),
+            float(board.getMarkerLength()),
+        )
     return ids, corners, rejected
 
 

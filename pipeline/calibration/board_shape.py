@@ -7,6 +7,7 @@ markers' ids and positions tell the layout: ChArUco numbers its markers row by r
 decoded markers of a view fit (one homography, a flat board) the layout of the printed
 board and of no board with another row length. Checked before any mirror advice.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -19,8 +20,8 @@ from pipeline.calibration.board import make_board
 from pipeline.config import BoardConfig
 from pipeline.io.video import iter_frames, probe
 
-MIN_MARKERS = 4            # decoded markers a view needs to tell a layout
-FIT_FRACTION = 0.1         # median corner misfit, as a fraction of a marker's side, that fits
+MIN_MARKERS = 4  # decoded markers a view needs to tell a layout
+FIT_FRACTION = 0.1  # median corner misfit, as a fraction of a marker's side, that fits
 MAX_SQUARES = 16
 
 
@@ -83,8 +84,10 @@ def seen_board_shape(video: Path, cfg: BoardConfig, samples: int = 8) -> tuple[i
         return None
     best, best_count = None, 0
     # smallest boards first: a board's rows are the first rows of a taller one of that width
-    shapes = sorted(((x, y) for x in range(3, MAX_SQUARES + 1) for y in range(3, MAX_SQUARES + 1)),
-                    key=lambda s: (s[0] * s[1], s))
+    shapes = sorted(
+        ((x, y) for x in range(3, MAX_SQUARES + 1) for y in range(3, MAX_SQUARES + 1)),
+        key=lambda s: (s[0] * s[1], s),
+    )
     for shape in shapes:
         layout = _layout(cfg, *shape)
         if layout is None:
@@ -100,9 +103,11 @@ def board_shape_advice(name: str, video: Path, cfg: BoardConfig) -> str:
     seen = seen_board_shape(video, cfg)
     if seen is None:
         return ""
-    return (f"camera {name} ({video}) shows a board of {seen[0]}x{seen[1]} squares (its markers "
-            f"fit that layout and not the configured one), but board.squares_x x squares_y = "
-            f"{cfg.squares_x}x{cfg.squares_y}: set board.squares_x={seen[0]} "
-            f"board.squares_y={seen[1]} (count the printed board's squares along its long and "
-            "short side; a taller board of the same width cannot be told apart when its lower "
-            "rows are not in view), then calibrate again")
+    return (
+        f"camera {name} ({video}) shows a board of {seen[0]}x{seen[1]} squares (its markers "
+        f"fit that layout and not the configured one), but board.squares_x x squares_y = "
+        f"{cfg.squares_x}x{cfg.squares_y}: set board.squares_x={seen[0]} "
+        f"board.squares_y={seen[1]} (count the printed board's squares along its long and "
+        "short side; a taller board of the same width cannot be told apart when its lower "
+        "rows are not in view), then calibrate again"
+    )

@@ -9,6 +9,7 @@ Jacobian over the known sparsity pattern: no JIT compile (aniposelib's numba ker
 ~6 s to compile on every run), and the board poses replace the 3 free coordinates per
 corner, so the problem is ~20x smaller.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,7 @@ from scipy.sparse import lil_matrix
 # Plain least squares: outlier corners are already dropped per view (extrinsics.board_views).
 # A Huber loss (2 px) changed nothing measurable on the synthetic rig or the caliscope session
 # but took 200 evaluations instead of 8 on the latter.
-TOLERANCE = 1e-8      # relative; 1e-10 took ~10x the evaluations to move poses by 0.004 mm
+TOLERANCE = 1e-8  # relative; 1e-10 took ~10x the evaluations to move poses by 0.004 mm
 MAX_EVALUATIONS = 200
 # With the lens terms free (9 per camera), 1e-8 ran into the evaluation limit; 1e-6 took
 # 58-66 evaluations (7-8 s) on the synthetic rig, 1e-5 9-13 (2-4 s) for camera poses within
@@ -51,11 +52,13 @@ def _project(points: np.ndarray, K: np.ndarray, dist: np.ndarray) -> np.ndarray:
     return np.stack([K[0, 0] * xd + K[0, 1] * yd + K[0, 2], K[1, 1] * yd + K[1, 2]], axis=1)
 
 
-def initial_board_poses(cam_rvecs: np.ndarray, cam_tvecs: np.ndarray,
-                        rtvecs: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def initial_board_poses(
+    cam_rvecs: np.ndarray, cam_tvecs: np.ndarray, rtvecs: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
     """(F, 6) board -> rig pose per frame from the camera that saw most corners of it
     (its PnP pose moved into the rig frame); NaN where no camera has a pose."""
     import cv2
+
     poses = np.full((rtvecs.shape[1], 6), np.nan)
     for f in range(rtvecs.shape[1]):
         seen = np.flatnonzero(np.isfinite(rtvecs[:, f, 0]))
@@ -78,14 +81,20 @@ def lens_terms(K: np.ndarray, dist: np.ndarray) -> np.ndarray:
 def _lens(x: np.ndarray, K: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """K, dist with the first len(x) of (fx, fy, cx, cy, k1, k2, p1, p2, k3) taken from x."""
     v = lens_terms(K, dist)
-    v[:len(x)] = x
+    v[: len(x)] = x
     return (np.array([[v[0], K[0, 1], v[2]], [0.0, v[1], v[3]], [0.0, 0.0, 1.0]]), v[4:])
 
 
-def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.ndarray,
-           cam_tvecs: np.ndarray, board_poses: np.ndarray, imgp: np.ndarray,
-           objp: np.ndarray, lens_params: int = 0
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def adjust(
+    matrices: list[np.ndarray],
+    dists: list[np.ndarray],
+    cam_rvecs: np.ndarray,
+    cam_tvecs: np.ndarray,
+    board_poses: np.ndarray,
+    imgp: np.ndarray,
+    objp: np.ndarray,
+    lens_params: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Refine camera poses (world -> camera; camera 0 fixed) and board poses (board -> rig),
     and with `lens_params` > 0 the first that many of each camera's (fx, fy, cx, cy, k1, k2,
     p1, p2, k3) too.
@@ -110,15 +119,23 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
     n_cam_params = n_pose_params + lens_params * n_cams
 
     def unpack(x):
-        cams = np.concatenate([np.concatenate([cam_rvecs[:1], cam_tvecs[:1]], axis=1),
-                               x[:n_pose_params].reshape(-1, 6)])
+        cams = np.concatenate(
+            [
+                np.concatenate([cam_rvecs[:1], cam_tvecs[:1]], axis=1),
+                x[:n_pose_params].reshape(-1, 6),
+            ]
+        )
         return cams, x[n_cam_params:].reshape(-1, 6)
 
     def lenses(x):
         if lens_params == 0:
             return matrices, dists
-        fitted = [_lens(v, K, d) for v, K, d in zip(
-            x[n_pose_params:n_cam_params].reshape(n_cams, lens_params), matrices, dists)]
+        fitted = [
+            _lens(v, K, d)
+            for v, K, d in zip(
+                x[n_pose_params:n_cam_params].reshape(n_cams, lens_params), matrices, dists
+            )
+        ]
         return [f[0] for f in fitted], [f[1] for f in fitted]
 
     def residuals(x):
@@ -145,21 +162,36 @@ def adjust(matrices: list[np.ndarray], dists: list[np.ndarray], cam_rvecs: np.nd
         for r in (2 * rows, 2 * rows + 1):
             sparsity[r, n_pose_params + lens_params * obs_c + j] = 1
 
-    x0 = np.concatenate([np.concatenate([cam_rvecs[1:], cam_tvecs[1:]], axis=1).ravel()]
-                        + [lens_terms(K, d)[:lens_params] for K, d in zip(matrices, dists)]
-                        + [board_poses[frames].ravel()])
+    x0 = np.concatenate(
+        [np.concatenate([cam_rvecs[1:], cam_tvecs[1:]], axis=1).ravel()]
+        + [lens_terms(K, d)[:lens_params] for K, d in zip(matrices, dists)]
+        + [board_poses[frames].ravel()]
+    )
     start_rms = float(np.sqrt(np.mean(residuals(x0) ** 2)))
     tol = LENS_TOLERANCE if lens_params else TOLERANCE
-    fit = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", x_scale="jac",
-                        ftol=tol, xtol=tol, gtol=tol,
-                        max_nfev=LENS_MAX_EVALUATIONS if lens_params else MAX_EVALUATIONS)
+    fit = least_squares(
+        residuals,
+        x0,
+        jac_sparsity=sparsity,
+        method="trf",
+        x_scale="jac",
+        ftol=tol,
+        xtol=tol,
+        gtol=tol,
+        max_nfev=LENS_MAX_EVALUATIONS if lens_params else MAX_EVALUATIONS,
+    )
     cams, boards = unpack(fit.x)
     out_boards = np.full_like(board_poses, np.nan)
     out_boards[frames] = boards
     err = np.linalg.norm(fit.fun.reshape(-1, 2), axis=1)
-    info = {"observations": int(len(obs_c)), "frames": int(len(frames)),
-            "start_rms_px": start_rms, "rms_px": float(np.sqrt(np.mean(err ** 2))),
-            "median_px": float(np.median(err)), "evaluations": int(fit.nfev)}
+    info = {
+        "observations": int(len(obs_c)),
+        "frames": int(len(frames)),
+        "start_rms_px": start_rms,
+        "rms_px": float(np.sqrt(np.mean(err**2))),
+        "median_px": float(np.median(err)),
+        "evaluations": int(fit.nfev),
+    }
     Ks, ds = lenses(fit.x)
     info["matrices"], info["dists"] = [np.asarray(K) for K in Ks], [np.asarray(d) for d in ds]
     return cams[:, :3], cams[:, 3:], out_boards, info

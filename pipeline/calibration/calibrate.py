@@ -7,12 +7,12 @@ separate intrinsic videos or an earlier calibration: sources.py); relative poses
 aniposelib bundle adjustment; world frame from the board lying on the floor in the first
 `floor_frames` frames, or, with `floor_frames = 0`, the frame of the first camera.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
 from itertools import combinations
-
 from pathlib import Path
 
 import cv2
@@ -21,25 +21,39 @@ import numpy as np
 from pipeline.calibration.back_views import judge_back_views
 from pipeline.calibration.board import make_board
 from pipeline.calibration.board_shape import board_shape_advice
-from pipeline.calibration.detect import (CalibrationError, VideoDetections, detect_videos,
-                                         diagnose_unseen, spread_over, unseen_advice,
-                                         usable_views)
+from pipeline.calibration.detect import (
+    CalibrationError,
+    VideoDetections,
+    detect_videos,
+    diagnose_unseen,
+    spread_over,
+    unseen_advice,
+    usable_views,
+)
 from pipeline.calibration.duplicates import identical_files, near_identical_recordings
-from pipeline.calibration.extrinsics import (board_views, calibrate_extrinsics, floor_view,
-                                             triangulate)
+from pipeline.calibration.extrinsics import (
+    board_views,
+    calibrate_extrinsics,
+    floor_view,
+    triangulate,
+)
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
 from pipeline.calibration.intrinsics import lens_change_sd
-from pipeline.calibration.measures import (COVERAGE_GRID, axis_angles, board_distances,
-                                           centre_distances,
-                                           coverage_counts, distance_spread,
-                                           triangulated_square_size)
+from pipeline.calibration.measures import (
+    COVERAGE_GRID,
+    axis_angles,
+    board_distances,
+    centre_distances,
+    coverage_counts,
+    distance_spread,
+    triangulated_square_size,
+)
 from pipeline.calibration.quality import CalibrationQuality
 from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
 from pipeline.core.geometry import Camera, project, to_homogeneous, transform_rig
-
 
 # Lens models fitted from the calibration videos themselves (`intrinsics.source = board`)
 # are refined in a bundle adjustment of the held-board views, all 9 terms (fx, fy, cx, cy,
@@ -57,21 +71,26 @@ LENS_CHANGE_MAX_SD = 8.0
 
 @dataclass
 class CalibrationResult:
-    cameras: list[Camera]           # in the world frame
-    world_from_rig: np.ndarray      # 4x4, bundle-adjustment frame -> world
-    quality: CalibrationQuality     # quality.json
+    cameras: list[Camera]  # in the world frame
+    world_from_rig: np.ndarray  # 4x4, bundle-adjustment frame -> world
+    quality: CalibrationQuality  # quality.json
 
 
 @dataclass
 class BoardDetections:
     """What `detect_board` found, all that `solve_calibration` needs from the videos."""
-    videos: list[VideoDetections]                 # the calibration videos, in camera order
-    polarity: dict                                # which print polarity found the board
-    lens: list[VideoDetections] | None = None     # lens videos (intrinsics.source = videos)
+
+    videos: list[VideoDetections]  # the calibration videos, in camera order
+    polarity: dict  # which print polarity found the board
+    lens: list[VideoDetections] | None = None  # lens videos (intrinsics.source = videos)
 
 
-def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfig,
-              calib_cfg: CalibrationConfig) -> CalibrationResult:
+def calibrate(
+    videos: list[Path],
+    camera_names: list[str],
+    board_cfg: BoardConfig,
+    calib_cfg: CalibrationConfig,
+) -> CalibrationResult:
     """`detect_board`, then `solve_calibration`."""
     start = time.perf_counter()
     detections = detect_board(videos, camera_names, board_cfg, calib_cfg)
@@ -81,8 +100,12 @@ def calibrate(videos: list[Path], camera_names: list[str], board_cfg: BoardConfi
     return result
 
 
-def detect_board(videos: list[Path], camera_names: list[str], board_cfg: BoardConfig,
-                 calib_cfg: CalibrationConfig) -> BoardDetections:
+def detect_board(
+    videos: list[Path],
+    camera_names: list[str],
+    board_cfg: BoardConfig,
+    calib_cfg: CalibrationConfig,
+) -> BoardDetections:
     """The board in every frame of the calibration videos (one per camera, in the order of
     `camera_names`), and of each camera's lens video when `intrinsics.source = videos`."""
     if len(videos) != len(camera_names):
@@ -94,18 +117,23 @@ def detect_board(videos: list[Path], camera_names: list[str], board_cfg: BoardCo
     return BoardDetections(detections, polarity, lens)
 
 
-def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg: BoardConfig,
-                      calib_cfg: CalibrationConfig) -> CalibrationResult:
+def solve_calibration(
+    found: BoardDetections,
+    camera_names: list[str],
+    board_cfg: BoardConfig,
+    calib_cfg: CalibrationConfig,
+) -> CalibrationResult:
     """The rig from the board detections: checks of the recording, lens models, bundle
     adjustment, world frame and the quality report (`timings_s` without detection)."""
     if len(found.videos) != len(camera_names):
-        raise ValueError(f"detections of {len(found.videos)} videos for "
-                         f"{len(camera_names)} camera names")
+        raise ValueError(
+            f"detections of {len(found.videos)} videos for {len(camera_names)} camera names"
+        )
     board = make_board(board_cfg)
     clock = [time.perf_counter()]
     timings = {}
 
-    def lap(step):         # seconds per step, for the report and the benchmark
+    def lap(step):  # seconds per step, for the report and the benchmark
         clock.append(time.perf_counter())
         timings[step] = round(clock[-1] - clock[-2], 3)
 
@@ -113,7 +141,7 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
     videos = [det.video for det in detections]
     usable = np.array([usable_views(det, board) for det in detections])
     held = np.zeros(usable.shape[1], bool)
-    held[calib_cfg.floor_frames:] = True
+    held[calib_cfg.floor_frames :] = True
     _check_board_shape(detections, camera_names, usable & held, board_cfg, calib_cfg)
     _check_board_seen(detections, camera_names, usable & held, board_cfg, calib_cfg)
     detections, back_views = judge_back_views(detections, camera_names, usable & held, board)
@@ -121,15 +149,29 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
     near_identical_recordings(detections, camera_names)
 
     cameras, lens_info, lens_detections, lens_board = calibrate_lenses(
-        calib_cfg, board_cfg, board, camera_names, detections, usable & held, found.lens,
-        lambda det, frames, count, on_board: choose_views(det, frames, count, on_board,
-                                                          calib_cfg.frame_selection))
+        calib_cfg,
+        board_cfg,
+        board,
+        camera_names,
+        detections,
+        usable & held,
+        found.lens,
+        lambda det, frames, count, on_board: choose_views(
+            det, frames, count, on_board, calib_cfg.frame_selection
+        ),
+    )
     intrinsic_rms = {name: info["rms_px"] for name, info in lens_info.items()}
     lap("intrinsics")
 
     shared = (usable & held).sum(axis=0) >= 2
-    frames = choose_shared(detections, usable & held, np.flatnonzero(shared),
-                           calib_cfg.max_frames, board, calib_cfg.frame_selection)
+    frames = choose_shared(
+        detections,
+        usable & held,
+        np.flatnonzero(shared),
+        calib_cfg.max_frames,
+        board,
+        calib_cfg.frame_selection,
+    )
     imgp, rtvecs, objp = board_views(cameras, detections, frames, usable, board)
     observed, floor_px = (imgp, rtvecs), None
     if calib_cfg.floor_frames > 0:
@@ -137,23 +179,35 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
         # sets the world frame (a rigid fit to DLT-triangulated corners tilted it ~0.04 deg).
         floor_px = floor_observations(detections, calib_cfg.floor_frames, len(objp))
         floor_imgp, floor_rt = floor_view(cameras, floor_px, objp)
-        observed = (np.concatenate([imgp, floor_imgp], axis=1),
-                    np.concatenate([rtvecs, floor_rt[:, None]], axis=1))
-    lens_params = (BUNDLE_LENS_PARAMS if IntrinsicsSource(calib_cfg.intrinsics.source)
-                   == IntrinsicsSource.board else 0)
+        observed = (
+            np.concatenate([imgp, floor_imgp], axis=1),
+            np.concatenate([rtvecs, floor_rt[:, None]], axis=1),
+        )
+    lens_params = (
+        BUNDLE_LENS_PARAMS
+        if IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.board
+        else 0
+    )
     posing, lens_check = cameras, {"lens_refined": False}
     if lens_params:
         # Lens terms from the held-board views only: the floor board, one grazing view in a
         # small part of each image, bent them (half-resolution rig: a term of cam_0 moved by
         # 20 standard errors and cameras ended 7-12 mm off; 3.7 mm at most without it).
         fitted, _, fit = calibrate_extrinsics(cameras, imgp, rtvecs, objp, lens_params)
-        change = {cam.name: lens_change_sd(cam, lens, lens_info[cam.name]["std"])
-                  for cam, lens in zip(cameras, fitted)}
-        lens_check = {"lens_refined": max(change.values()) <= LENS_CHANGE_MAX_SD,
-                      "lens_change_max_sd": change, "lens_fit_evaluations": fit["evaluations"]}
-        if lens_check["lens_refined"]:     # else the rig model does not hold: keep the lenses
-            posing = [replace(cam, matrix=lens.matrix, dist=lens.dist)
-                      for cam, lens in zip(cameras, fitted)]
+        change = {
+            cam.name: lens_change_sd(cam, lens, lens_info[cam.name]["std"])
+            for cam, lens in zip(cameras, fitted)
+        }
+        lens_check = {
+            "lens_refined": max(change.values()) <= LENS_CHANGE_MAX_SD,
+            "lens_change_max_sd": change,
+            "lens_fit_evaluations": fit["evaluations"],
+        }
+        if lens_check["lens_refined"]:  # else the rig model does not hold: keep the lenses
+            posing = [
+                replace(cam, matrix=lens.matrix, dist=lens.dist)
+                for cam, lens in zip(cameras, fitted)
+            ]
     rig_cameras, boards, bundle = calibrate_extrinsics(posing, *observed, objp)
     bundle.update(lens_check)
     if floor_px is not None:
@@ -169,8 +223,11 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
     camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
     # Coverage and distance range judge the lens model: measured on the videos it came from,
     # and not at all for lenses from a file (their recording is not here to judge).
-    lens_views = (usable & held if lens_detections is detections
-                  else [usable_views(det, lens_board) for det in lens_detections])
+    lens_views = (
+        usable & held
+        if lens_detections is detections
+        else [usable_views(det, lens_board) for det in lens_detections]
+    )
     from_file = IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.file
     for cam, det, views in zip(cameras, lens_detections, lens_views):
         camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
@@ -181,17 +238,17 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
         camera_quality[cam.name]["board_coverage"] = float((counts > 0).mean())
         camera_quality[cam.name]["coverage_counts"] = counts.tolist()
         camera_quality[cam.name]["image_size"] = list(det.image_size)
-        camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own,
-                                                                        lens_board)))
+        camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, lens_board)))
     quality = CalibrationQuality(
         cameras=camera_quality,
         coverage_grid=list(COVERAGE_GRID),
         board_polarity=polarity,
         back_views=back_views,
         board_size=triangulated_square_size(world_cameras, imgp, board),
-        pairwise_shared_frames={f"{camera_names[a]}/{camera_names[b]}":
-                                int(np.sum(usable[a] & usable[b] & held))
-                                for a, b in combinations(range(len(camera_names)), 2)},
+        pairwise_shared_frames={
+            f"{camera_names[a]}/{camera_names[b]}": int(np.sum(usable[a] & usable[b] & held))
+            for a, b in combinations(range(len(camera_names)), 2)
+        },
         pairwise_axis_angle_deg=axis_angles(world_cameras),
         pairwise_centre_distance_m=centre_distances(world_cameras),
         intrinsics_source=IntrinsicsSource(calib_cfg.intrinsics.source).value,
@@ -214,9 +271,11 @@ def solve_calibration(found: BoardDetections, camera_names: list[str], board_cfg
 def gate_thresholds(calib_cfg: CalibrationConfig) -> GateThresholds:
     """Gate thresholds from the calibration config; the fail limits for reprojection and
     detections are `max_reprojection_px` and `min_detections_per_camera`."""
-    return GateThresholds(**asdict(calib_cfg.gates),
-                          reprojection_fail_px=calib_cfg.max_reprojection_px,
-                          min_detections_fail=calib_cfg.min_detections_per_camera)
+    return GateThresholds(
+        **asdict(calib_cfg.gates),
+        reprojection_fail_px=calib_cfg.max_reprojection_px,
+        min_detections_fail=calib_cfg.min_detections_per_camera,
+    )
 
 
 def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetections], dict]:
@@ -239,8 +298,13 @@ def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetec
     return detections, polarity
 
 
-def _check_board_shape(detections: list[VideoDetections], names: list[str], usable: np.ndarray,
-                       board_cfg: BoardConfig, calib_cfg: CalibrationConfig) -> None:
+def _check_board_shape(
+    detections: list[VideoDetections],
+    names: list[str],
+    usable: np.ndarray,
+    board_cfg: BoardConfig,
+    calib_cfg: CalibrationConfig,
+) -> None:
     """A camera that sees the board too little, or only flipped, may see a board of other
     rows and columns than configured: that is said before any mirror or visibility advice."""
     for name, det, views in zip(names, detections, usable):
@@ -251,13 +315,20 @@ def _check_board_shape(detections: list[VideoDetections], names: list[str], usab
                 raise CalibrationError(advice)
 
 
-def _check_board_seen(detections: list[VideoDetections], names: list[str], usable: np.ndarray,
-                      board_cfg: BoardConfig, calib_cfg: CalibrationConfig) -> None:
-    blind = [(name, det) for name, det in zip(names, detections)
-             if not any(len(ids) for ids in det.ids)]
-    for name, det in blind:      # a named cause beats "not detected" (cheap: sampled frames)
-        advice = unseen_advice(name, det.video,
-                               diagnose_unseen(det.video, board_cfg, board_cfg.inverted), board_cfg)
+def _check_board_seen(
+    detections: list[VideoDetections],
+    names: list[str],
+    usable: np.ndarray,
+    board_cfg: BoardConfig,
+    calib_cfg: CalibrationConfig,
+) -> None:
+    blind = [
+        (name, det) for name, det in zip(names, detections) if not any(len(ids) for ids in det.ids)
+    ]
+    for name, det in blind:  # a named cause beats "not detected" (cheap: sampled frames)
+        advice = unseen_advice(
+            name, det.video, diagnose_unseen(det.video, board_cfg, board_cfg.inverted), board_cfg
+        )
         if advice:
             raise CalibrationError(advice)
     if len(blind) == len(detections):
@@ -266,18 +337,25 @@ def _check_board_seen(detections: list[VideoDetections], names: list[str], usabl
             f"({', '.join(str(d.video) for d in detections)}): check board.squares_x/"
             f"squares_y ({board_cfg.squares_x}x{board_cfg.squares_y}), board.dictionary "
             f"({board_cfg.dictionary.value}), board.legacy_pattern and board.inverted against "
-            "the printed board")
+            "the printed board"
+        )
     for name, det, views in zip(names, detections, usable):
         if views.sum() < calib_cfg.min_detections_per_camera:
             raise CalibrationError(
                 f"camera {name} sees the board in only {int(views.sum())} frames after the "
                 f"floor frames of {det.video} (need calibration.min_detections_per_camera = "
                 f"{calib_cfg.min_detections_per_camera}): check that the camera is aimed at "
-                "the capture volume and record the board moving in front of it")
+                "the capture volume and record the board moving in front of it"
+            )
 
 
-def _camera_quality(cameras: list[Camera], detections: list[VideoDetections],
-                    usable: np.ndarray, imgp: np.ndarray, intrinsic_rms: dict) -> dict:
+def _camera_quality(
+    cameras: list[Camera],
+    detections: list[VideoDetections],
+    usable: np.ndarray,
+    imgp: np.ndarray,
+    intrinsic_rms: dict,
+) -> dict:
     """Per camera: reprojection of the corners triangulated from all cameras seeing them."""
     points = triangulate(cameras, imgp)
     out = {}

@@ -18,13 +18,14 @@ The cross is found in board coordinates through the board -> image homography of
 corners, so it follows any foreshortening. Noise-free, the refined floor-board corners were
 0.05-0.06 px rms off (tests/test_calibration_corners.py).
 """
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-RADIUS_PX = 10          # pixels used lie within this box around the detector's corner
-GUARD_PX = 1.5          # distance kept from other edges: gradient support (1 px) + optics blur
+RADIUS_PX = 10  # pixels used lie within this box around the detector's corner
+GUARD_PX = 1.5  # distance kept from other edges: gradient support (1 px) + optics blur
 MIN_PIXELS = 10
 # Pixels from the corner to the nearest marker edge: below this the cross left after the
 # guard is under a pixel wide, too thin to locate the corner, and the detector's corner is
@@ -32,20 +33,21 @@ MIN_PIXELS = 10
 # frame by 0.11 deg refined throughout, 0.08 deg with a limit of 2 px, 0.035 deg with 2.5
 # (0.040 deg unrefined); the 1080p floor board (2.55-3.6 px) is refined throughout.
 MIN_CLEAN_PX = 2.5
-MIN_CORNERS = 6         # for the frame's board -> image homography
-ITERATIONS = 2          # the second pass takes the homography from the refined corners
+MIN_CORNERS = 6  # for the frame's board -> image homography
+ITERATIONS = 2  # the second pass takes the homography from the refined corners
 MAX_SHIFT_PX = RADIUS_PX / 2
 
 
-def refine_corners(gray: np.ndarray, board_xy: np.ndarray, corners: np.ndarray,
-                   side: float, marker: float) -> np.ndarray:
+def refine_corners(
+    gray: np.ndarray, board_xy: np.ndarray, corners: np.ndarray, side: float, marker: float
+) -> np.ndarray:
     """(n, 2) refined pixels (centres at integers) of detected corners `corners` (n, 2, same
     convention) at board positions `board_xy` (n, 2, metres); `side` / `marker`: the square
     and marker lengths. Corners that cannot be refined (too near the image border, too few
     usable pixels, fewer than `MIN_CORNERS` in the frame) keep their position."""
     if len(board_xy) < MIN_CORNERS:
         return corners
-    margin = (side - marker) / 2       # corner to the markers' edges, metres
+    margin = (side - marker) / 2  # corner to the markers' edges, metres
     out = np.asarray(corners, float).copy()
     for _ in range(ITERATIONS):
         H, _ = cv2.findHomography(board_xy, out)
@@ -55,8 +57,14 @@ def refine_corners(gray: np.ndarray, board_xy: np.ndarray, corners: np.ndarray,
     return out
 
 
-def _refine(image: np.ndarray, H: np.ndarray, board_xy: np.ndarray, pixels: np.ndarray,
-            side: float, margin: float) -> np.ndarray:
+def _refine(
+    image: np.ndarray,
+    H: np.ndarray,
+    board_xy: np.ndarray,
+    pixels: np.ndarray,
+    side: float,
+    margin: float,
+) -> np.ndarray:
     """One least-squares pass over all corners at once (arrays (n, pixels of the box))."""
     h, w = image.shape
     r = RADIUS_PX
@@ -67,9 +75,9 @@ def _refine(image: np.ndarray, H: np.ndarray, board_xy: np.ndarray, pixels: np.n
         return out
     k = np.flatnonzero(inside)
     offsets = np.arange(-r - 1, r + 2)
-    rows = centre[k, 1, None, None] + offsets[None, :, None]          # (n, 2r+3, 1)
-    cols = centre[k, 0, None, None] + offsets[None, None, :]          # (n, 1, 2r+3)
-    patch = image[rows, cols].astype(np.float32)                       # (n, 2r+3, 2r+3)
+    rows = centre[k, 1, None, None] + offsets[None, :, None]  # (n, 2r+3, 1)
+    cols = centre[k, 0, None, None] + offsets[None, None, :]  # (n, 1, 2r+3)
+    patch = image[rows, cols].astype(np.float32)  # (n, 2r+3, 2r+3)
     # 3x3 Sobel / 8 (the image gradient per pixel) on the box interior
     smooth_y = patch[:, :-2] + 2 * patch[:, 1:-1] + patch[:, 2:]
     smooth_x = patch[:, :, :-2] + 2 * patch[:, :, 1:-1] + patch[:, :, 2:]
@@ -87,9 +95,10 @@ def _refine(image: np.ndarray, H: np.ndarray, board_xy: np.ndarray, pixels: np.n
     du = bx / bw - board_xy[k, 0, None]
     dv = by / bw - board_xy[k, 1, None]
     xh = np.column_stack([board_xy[k], np.ones(len(k))]) @ H.T
-    jacobian = (H[None, :2, :2] - (xh[:, :2] / xh[:, 2:])[:, :, None] * H[None, 2:3, :2]) \
-        / xh[:, 2, None, None]                                          # pixels per metre
-    per_px = np.linalg.norm(np.linalg.inv(jacobian), axis=2)          # (n, 2) metres / pixel
+    jacobian = (H[None, :2, :2] - (xh[:, :2] / xh[:, 2:])[:, :, None] * H[None, 2:3, :2]) / xh[
+        :, 2, None, None
+    ]  # pixels per metre
+    per_px = np.linalg.norm(np.linalg.inv(jacobian), axis=2)  # (n, 2) metres / pixel
     guard = GUARD_PX * per_px
     gu, gv = guard[:, :1], guard[:, 1:]
     cross = (np.abs(du) < margin - gu) | (np.abs(dv) < margin - gv)

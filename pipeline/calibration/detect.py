@@ -1,4 +1,5 @@
 """Decode calibration videos once and find the ChArUco board in every frame."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -9,16 +10,20 @@ import numpy as np
 
 from pipeline.calibration.back_views import find_board
 from pipeline.calibration.board import board_corners_3d, detect_board, make_board, square_length
-from pipeline.calibration.detections import CalibrationError  # noqa: F401  (re-exported)
-from pipeline.calibration.detections import MIN_VIEW_CORNERS, VideoDetections
+from pipeline.calibration.detections import (
+    MIN_VIEW_CORNERS,
+    CalibrationError,  # noqa: F401  (re-exported)
+    VideoDetections,
+)
 from pipeline.config import BoardConfig
 from pipeline.io.video import VideoError, iter_frames, probe, probe_synchronized
 
 MAX_WORKERS = 2
 
 
-def detect_video(video: Path, board_cfg: BoardConfig, inverted: bool | None = None,
-                 back: bool = True) -> VideoDetections:
+def detect_video(
+    video: Path, board_cfg: BoardConfig, inverted: bool | None = None, back: bool = True
+) -> VideoDetections:
     """Board corners in every frame of `video`.
 
     `inverted`: True/False = the print's polarity is known; None = find out: until the board
@@ -45,12 +50,19 @@ def detect_video(video: Path, board_cfg: BoardConfig, inverted: bool | None = No
         all_corners.append(corners)
         all_back.append(seen_back)
     seen = any(len(ids) for ids in all_ids)
-    return VideoDetections(Path(video), (info.width, info.height), all_ids, all_corners,
-                           found_polarity if seen else None, all_back)
+    return VideoDetections(
+        Path(video),
+        (info.width, info.height),
+        all_ids,
+        all_corners,
+        found_polarity if seen else None,
+        all_back,
+    )
 
 
-def detect_videos(videos: list[Path], board_cfg: BoardConfig,
-                  inverted: bool | None = None) -> list[VideoDetections]:
+def detect_videos(
+    videos: list[Path], board_cfg: BoardConfig, inverted: bool | None = None
+) -> list[VideoDetections]:
     """Detections for every video (in parallel); all videos must have the same frame count,
     since frame k of each is the same instant.
 
@@ -61,17 +73,21 @@ def detect_videos(videos: list[Path], board_cfg: BoardConfig,
     # released, and a thread costs nothing to start (spawned processes took ~3 s each to import
     # the stack; forking after JAX has started can deadlock).
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(videos))) as pool:
-        detections = list(pool.map(detect_video, videos, [board_cfg] * len(videos),
-                                   [inverted] * len(videos)))
+        detections = list(
+            pool.map(detect_video, videos, [board_cfg] * len(videos), [inverted] * len(videos))
+        )
     counts = {str(d.video): d.n_frames for d in detections}
     if len(set(counts.values())) > 1:  # container frame counts can lie; decoded ones do not
-        raise VideoError(f"calibration videos decode to different frame counts {counts}: "
-                         "the cameras must be synchronized and cut to the same frames")
+        raise VideoError(
+            f"calibration videos decode to different frame counts {counts}: "
+            "the cameras must be synchronized and cut to the same frames"
+        )
     return detections
 
 
-def diagnose_unseen(video: Path, board_cfg: BoardConfig, polarity: bool | None,
-                    samples: int = 30) -> str | None:
+def diagnose_unseen(
+    video: Path, board_cfg: BoardConfig, polarity: bool | None, samples: int = 30
+) -> str | None:
     """Why a video shows no board, when the frames tell: "mirrored" (the board is found in
     the horizontally flipped frames: a camera or capture tool set to mirror, ArUco markers
     are then unreadable), "polarity" (found only in the other print polarity than the
@@ -90,23 +106,29 @@ def diagnose_unseen(video: Path, board_cfg: BoardConfig, polarity: bool | None,
     return None
 
 
-def unseen_advice(name: str, video: Path, diagnosis: str | None,
-                  board_cfg: BoardConfig) -> str:
+def unseen_advice(name: str, video: Path, diagnosis: str | None, board_cfg: BoardConfig) -> str:
     """The sentence telling a technician what a `diagnose_unseen` result means."""
     if diagnosis == "mirrored":
-        return (f"camera {name}'s video looks mirrored ({video}), or the camera sees the board "
-                "only from behind: the board is found only in the horizontally flipped image, "
-                "in too few frames to tell which by the rig's geometry. If the camera's image "
-                "is mirrored, turn off its mirror / flip setting and record again, or flip the "
-                "video back (e.g. ffmpeg -vf hflip); if the board is see-through and this "
-                f"camera saw its back, record more frames where {name} and another camera "
-                "both see the board")
+        return (
+            f"camera {name}'s video looks mirrored ({video}), or the camera sees the board "
+            "only from behind: the board is found only in the horizontally flipped image, "
+            "in too few frames to tell which by the rig's geometry. If the camera's image "
+            "is mirrored, turn off its mirror / flip setting and record again, or flip the "
+            "video back (e.g. ffmpeg -vf hflip); if the board is see-through and this "
+            f"camera saw its back, record more frames where {name} and another camera "
+            "both see the board"
+        )
     if diagnosis == "polarity":
-        printed = ("normal: black markers on white" if board_cfg.inverted else
-                   "inverted: white markers on black")
-        return (f"camera {name} ({video}) finds the board only as the other print ({printed}), but "
-                f"board.inverted = {str(board_cfg.inverted).lower()}: set board.inverted: null "
-                "(auto, found per video) or to the print's polarity")
+        printed = (
+            "normal: black markers on white"
+            if board_cfg.inverted
+            else "inverted: white markers on black"
+        )
+        return (
+            f"camera {name} ({video}) finds the board only as the other print ({printed}), but "
+            f"board.inverted = {str(board_cfg.inverted).lower()}: set board.inverted: null "
+            "(auto, found per video) or to the print's polarity"
+        )
     return ""
 
 

@@ -3,6 +3,7 @@ names (a copy over another camera's file), or two files of one camera. Such a pa
 every other gate: both cameras are solved at one pose, and the camera that was not recorded
 then sits where its twin is (3.7 m from its real place in the issue's case) and is never
 used in the trials."""
+
 from __future__ import annotations
 
 import filecmp
@@ -26,7 +27,7 @@ def identical_files(videos: list[Path], names: list[str]) -> None:
     for (a, va), (b, vb) in combinations(zip(names, videos), 2):
         va, vb = Path(va), Path(vb)
         if not (va.is_file() and vb.is_file()):
-            continue              # a missing video is named by the video probe
+            continue  # a missing video is named by the video probe
         if va.stat().st_size == vb.stat().st_size and filecmp.cmp(va, vb, shallow=False):
             raise CalibrationError(_message(a, va, b, vb, "are the same file byte for byte"))
 
@@ -37,11 +38,17 @@ def near_identical_recordings(detections: list[VideoDetections], names: list[str
     for (a, da), (b, db) in combinations(zip(names, detections), 2):
         same, either = same_corner_frames(da, db)
         if either and same >= MIN_SAME_FRAMES and same >= MIN_SAME_SHARE * either:
-            raise CalibrationError(_message(
-                a, da.video, b, db.video,
-                f"show the board's corners at the same pixels (within {MAX_SAME_PX:g} px) in "
-                f"{same} of the {either} frames where either shows it: they are one recording "
-                "saved twice"))
+            raise CalibrationError(
+                _message(
+                    a,
+                    da.video,
+                    b,
+                    db.video,
+                    f"show the board's corners at the same pixels (within {MAX_SAME_PX:g} px) in "
+                    f"{same} of the {either} frames where either shows it: they are one recording "
+                    "saved twice",
+                )
+            )
 
 
 def same_corner_frames(da: VideoDetections, db: VideoDetections) -> tuple[int, int]:
@@ -59,6 +66,8 @@ def same_corner_frames(da: VideoDetections, db: VideoDetections) -> tuple[int, i
 
 
 def _message(a: str, va: Path, b: str, vb: Path, what: str) -> str:
-    return (f"the calibration videos of cameras {a} ({va}) and {b} ({vb}) {what}. Each "
-            "camera needs its own recording: copy each camera's file from that camera "
-            "again (check the file names against the cameras), then calibrate")
+    return (
+        f"the calibration videos of cameras {a} ({va}) and {b} ({vb}) {what}. Each "
+        "camera needs its own recording: copy each camera's file from that camera "
+        "again (check the file names against the cameras), then calibrate"
+    )

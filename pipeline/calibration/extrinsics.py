@@ -4,6 +4,7 @@ our bundle adjustment of camera and board poses (bundle.py), intrinsics held fix
 Everything here is in the "rig" frame: camera 0's, which the bundle adjustment holds fixed;
 world.py moves it onto the floor board.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -16,12 +17,17 @@ from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.bundle import adjust, initial_board_poses
 from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
-from pipeline.core.geometry import Camera
 from pipeline.core.dlt import triangulate_dlt
+from pipeline.core.geometry import Camera
 
 
-def board_views(cameras: list[Camera], detections: list[VideoDetections], frames: np.ndarray,
-                usable: np.ndarray, board) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def board_views(
+    cameras: list[Camera],
+    detections: list[VideoDetections],
+    frames: np.ndarray,
+    usable: np.ndarray,
+    board,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Corner observations and per-view board poses of `frames`, in aniposelib's layout.
 
     Returns imgp (C, F*n, 2) pixels, rtvecs (C, F, 6) board->camera [rvec, tvec], both NaN
@@ -42,9 +48,14 @@ def board_views(cameras: list[Camera], detections: list[VideoDetections], frames
                     views.append((f, ids, corners, rvec, tvec))
         if not views:
             continue
-        residuals = [np.linalg.norm(corners - cv2.projectPoints(
-            objp[ids], rvec, tvec, cam.matrix, cam.dist)[0].reshape(-1, 2), axis=1)
-            for _, ids, corners, rvec, tvec in views]
+        residuals = [
+            np.linalg.norm(
+                corners
+                - cv2.projectPoints(objp[ids], rvec, tvec, cam.matrix, cam.dist)[0].reshape(-1, 2),
+                axis=1,
+            )
+            for _, ids, corners, rvec, tvec in views
+        ]
         for (f, ids, corners, rvec, tvec), inliers in zip(views, inlier_corners(residuals)):
             if inliers.sum() >= MIN_VIEW_CORNERS:
                 imgp[c, f * n + ids[inliers]] = corners[inliers]
@@ -52,8 +63,9 @@ def board_views(cameras: list[Camera], detections: list[VideoDetections], frames
     return imgp, rtvecs, objp
 
 
-def floor_view(cameras: list[Camera], floor_pixels: np.ndarray,
-               objp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def floor_view(
+    cameras: list[Camera], floor_pixels: np.ndarray, objp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The floor board as one more board view: (C, n, 2) pixels (NaN = unseen, from
     `world.floor_observations`) -> (C, n, 2) pixels and (C, 6) board->camera PnP poses,
     NaN for cameras that see fewer than MIN_VIEW_CORNERS of its corners."""
@@ -70,9 +82,13 @@ def floor_view(cameras: list[Camera], floor_pixels: np.ndarray,
     return pixels, rtvecs
 
 
-def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.ndarray,
-                         objp: np.ndarray, lens_params: int = 0
-                         ) -> tuple[list[Camera], np.ndarray, dict]:
+def calibrate_extrinsics(
+    cameras: list[Camera],
+    imgp: np.ndarray,
+    rtvecs: np.ndarray,
+    objp: np.ndarray,
+    lens_params: int = 0,
+) -> tuple[list[Camera], np.ndarray, dict]:
     """Cameras (with intrinsics) posed in a common rig frame (camera 0's) by bundle
     adjustment; also each frame's board -> rig pose (F, 6; NaN where unused) and the fit's
     summary. Initial poses: aniposelib's spanning tree of pairwise PnP poses. `lens_params`:
@@ -81,15 +97,27 @@ def calibrate_extrinsics(cameras: list[Camera], imgp: np.ndarray, rtvecs: np.nda
     try:
         rvecs, tvecs = initial_extrinsics(rtvecs, names)
     except ValueError as exc:
-        raise CalibrationError("cameras cannot be linked by simultaneous board views; "
-                               "show the board to neighbouring cameras at the same time. "
-                               f"aniposelib: {str(exc).strip()}") from None
+        raise CalibrationError(
+            "cameras cannot be linked by simultaneous board views; "
+            "show the board to neighbouring cameras at the same time. "
+            f"aniposelib: {str(exc).strip()}"
+        ) from None
     counts = np.isfinite(imgp[:, :, 0]).reshape(len(cameras), rtvecs.shape[1], -1).sum(axis=2)
     boards = initial_board_poses(rvecs, tvecs, rtvecs, counts)
-    rvecs, tvecs, boards, info = adjust([c.matrix for c in cameras], [c.dist for c in cameras],
-                                        rvecs, tvecs, boards, imgp, objp, lens_params)
-    posed = [replace(cam, matrix=K, dist=d).with_pose(cv2.Rodrigues(r)[0], t) for cam, K, d, r, t
-             in zip(cameras, info.pop("matrices"), info.pop("dists"), rvecs, tvecs)]
+    rvecs, tvecs, boards, info = adjust(
+        [c.matrix for c in cameras],
+        [c.dist for c in cameras],
+        rvecs,
+        tvecs,
+        boards,
+        imgp,
+        objp,
+        lens_params,
+    )
+    posed = [
+        replace(cam, matrix=K, dist=d).with_pose(cv2.Rodrigues(r)[0], t)
+        for cam, K, d, r, t in zip(cameras, info.pop("matrices"), info.pop("dists"), rvecs, tvecs)
+    ]
     return posed, boards, info
 
 
@@ -119,14 +147,20 @@ def _pose(rtvec: np.ndarray) -> np.ndarray:
 def _relative_pose(rtvecs: np.ndarray, left: int, right: int) -> np.ndarray:
     """camera `left` <- camera `right`, from the frames where both have a board pose."""
     both = np.isfinite(rtvecs[left, :, 0]) & np.isfinite(rtvecs[right, :, 0])
-    Ms = np.array([_pose(rtvecs[left, f]) @ np.linalg.inv(_pose(rtvecs[right, f]))
-                   for f in np.flatnonzero(both)])
+    Ms = np.array(
+        [
+            _pose(rtvecs[left, f]) @ np.linalg.inv(_pose(rtvecs[right, f]))
+            for f in np.flatnonzero(both)
+        ]
+    )
     R, t = Ms[:, :3, :3], Ms[:, :3, 3]
     # medoid: the frame whose rotation is closest (chordal) to all others
     chordal = np.linalg.norm(R[:, None] - R[None], axis=(2, 3))
     spread_t = np.linalg.norm(t[:, None] - t[None], axis=2)
-    medoid = np.argmin(np.median(chordal, axis=1) + np.median(spread_t, axis=1) / max(
-        float(np.median(np.linalg.norm(t, axis=1))), 1e-9))
+    medoid = np.argmin(
+        np.median(chordal, axis=1)
+        + np.median(spread_t, axis=1) / max(float(np.median(np.linalg.norm(t, axis=1))), 1e-9)
+    )
     angle = np.arccos(np.clip((np.einsum("fij,ij->f", R, R[medoid]) - 1) / 2, -1, 1))
     keep = angle < 0.5
     U, _, Vt = np.linalg.svd(R[keep].sum(axis=0))

@@ -1,4 +1,5 @@
 """Per-camera intrinsics from ChArUco views: fx, fy, cx, cy and k1, k2, p1, p2, k3."""
+
 from __future__ import annotations
 
 import cv2
@@ -19,7 +20,7 @@ _CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-9)
 MAX_INCIDENCE_DEG = 60.0
 OUTLIER_MIN_PX = 0.5
 OUTLIER_MEDIAN_FACTOR = 4.0
-MIN_INTRINSIC_VIEWS = MIN_LENS_FRAMES   # one value: the config check asks synth for as many
+MIN_INTRINSIC_VIEWS = MIN_LENS_FRAMES  # one value: the config check asks synth for as many
 # The first fit only finds steep views and outlier corners: on more views than this it runs on
 # an even subset (OpenCV's fit grows with the cube of the view count: 200 views of 88 corners
 # took 18 s per fit).
@@ -48,8 +49,9 @@ def inlier_corners(residual_px: list[np.ndarray]) -> list[np.ndarray]:
     return [r <= limit for r in residual_px]
 
 
-def calibrate_intrinsics(detections: VideoDetections, frames: np.ndarray,
-                         board) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray]:
+def calibrate_intrinsics(
+    detections: VideoDetections, frames: np.ndarray, board
+) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray]:
     """(K, dist, rms px, views kept, standard errors of fx, fy, cx, cy, k1, k2, p1, p2, k3)
     from the board views in `frames`.
 
@@ -59,19 +61,28 @@ def calibrate_intrinsics(detections: VideoDetections, frames: np.ndarray,
     object_points = [objp[detections.ids[k]] for k in frames]
     image_points = [detections.corners[k].astype(np.float32) for k in frames]
     size = detections.image_size
-    first = np.unique(np.linspace(0, len(frames) - 1,
-                                  min(len(frames), FIRST_FIT_MAX_VIEWS)).astype(int))
-    _, K, dist, rvecs, tvecs = cv2.calibrateCamera([object_points[i] for i in first],
-                                                   [image_points[i] for i in first], size,
-                                                   None, None, criteria=_CRITERIA)
-    if len(first) < len(frames):        # every view's pose under the first lens model
+    first = np.unique(
+        np.linspace(0, len(frames) - 1, min(len(frames), FIRST_FIT_MAX_VIEWS)).astype(int)
+    )
+    _, K, dist, rvecs, tvecs = cv2.calibrateCamera(
+        [object_points[i] for i in first],
+        [image_points[i] for i in first],
+        size,
+        None,
+        None,
+        criteria=_CRITERIA,
+    )
+    if len(first) < len(frames):  # every view's pose under the first lens model
         poses = [cv2.solvePnP(o, i, K, dist)[1:] for o, i in zip(object_points, image_points)]
         rvecs, tvecs = [r for r, _ in poses], [t for _, t in poses]
-    residuals = [np.linalg.norm(cv2.projectPoints(o, r, t, K, dist)[0].reshape(-1, 2) - i, axis=1)
-                 for o, i, r, t in zip(object_points, image_points, rvecs, tvecs)]
+    residuals = [
+        np.linalg.norm(cv2.projectPoints(o, r, t, K, dist)[0].reshape(-1, 2) - i, axis=1)
+        for o, i, r, t in zip(object_points, image_points, rvecs, tvecs)
+    ]
     kept_objects, kept_images = [], []
-    for o, i, r, t, inliers in zip(object_points, image_points, rvecs, tvecs,
-                                   inlier_corners(residuals)):
+    for o, i, r, t, inliers in zip(
+        object_points, image_points, rvecs, tvecs, inlier_corners(residuals)
+    ):
         if incidence_deg(r, t) <= MAX_INCIDENCE_DEG and inliers.sum() >= MIN_VIEW_CORNERS:
             kept_objects.append(o[inliers])
             kept_images.append(i[inliers])
@@ -79,8 +90,15 @@ def calibrate_intrinsics(detections: VideoDetections, frames: np.ndarray,
         raise CalibrationError(
             f"{detections.video}: only {len(kept_objects)} board views are usable for the lens "
             f"model (need {MIN_INTRINSIC_VIEWS}); record the board facing this camera at "
-            f"less than {MAX_INCIDENCE_DEG:.0f} deg, at several tilts and image positions")
+            f"less than {MAX_INCIDENCE_DEG:.0f} deg, at several tilts and image positions"
+        )
     rms, K, dist, _, _, std, _, _ = cv2.calibrateCameraExtended(
-        kept_objects, kept_images, size, K, dist, flags=cv2.CALIB_USE_INTRINSIC_GUESS,
-        criteria=_CRITERIA)
+        kept_objects,
+        kept_images,
+        size,
+        K,
+        dist,
+        flags=cv2.CALIB_USE_INTRINSIC_GUESS,
+        criteria=_CRITERIA,
+    )
     return K, dist.ravel()[:5], float(rms), len(kept_objects), std.ravel()[:9]

@@ -1,5 +1,6 @@
 """Quality measures of a calibration recording and result, for the quality report and gates:
 board coverage of each image, near/far spread of board distances, triangulated square size."""
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -12,11 +13,12 @@ from pipeline.calibration.detect import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.core.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
 
-COVERAGE_GRID = (8, 6)      # image cells across x, y; a cell counts once a corner fell in it
+COVERAGE_GRID = (8, 6)  # image cells across x, y; a cell counts once a corner fell in it
 
 
-def coverage_counts(det: VideoDetections, frames: np.ndarray,
-                    grid: tuple[int, int] = COVERAGE_GRID) -> np.ndarray:
+def coverage_counts(
+    det: VideoDetections, frames: np.ndarray, grid: tuple[int, int] = COVERAGE_GRID
+) -> np.ndarray:
     """(rows, cols) int: in how many of `frames` each cell of a `grid` over the image
     contained a detected corner (the quality report's heat map)."""
     width, height = det.image_size
@@ -32,15 +34,15 @@ def coverage_counts(det: VideoDetections, frames: np.ndarray,
     return counts
 
 
-def board_coverage(det: VideoDetections, frames: np.ndarray,
-                   grid: tuple[int, int] = COVERAGE_GRID) -> float:
+def board_coverage(
+    det: VideoDetections, frames: np.ndarray, grid: tuple[int, int] = COVERAGE_GRID
+) -> float:
     """Fraction of the cells of a `grid` over the image that contained a detected corner in
     any of `frames`. Lens models are only trustworthy where corners were seen."""
     return float((coverage_counts(det, frames, grid) > 0).mean())
 
 
-def board_distances(camera: Camera, det: VideoDetections, frames: np.ndarray,
-                    board) -> np.ndarray:
+def board_distances(camera: Camera, det: VideoDetections, frames: np.ndarray, board) -> np.ndarray:
     """Distance (m) from the camera to the centre of the seen corners in each of `frames`."""
     objp = board_corners_3d(board)
     out = []
@@ -70,8 +72,10 @@ def axis_angles(cameras: list[Camera]) -> dict:
 
 def centre_distances(cameras: list[Camera]) -> dict:
     """Distance (m) between the optical centres of every camera pair, keyed "a/b"."""
-    return {f"{a.name}/{b.name}": float(np.linalg.norm(a.center - b.center))
-            for a, b in combinations(cameras, 2)}
+    return {
+        f"{a.name}/{b.name}": float(np.linalg.norm(a.center - b.center))
+        for a, b in combinations(cameras, 2)
+    }
 
 
 def adjacent_corner_pairs(board) -> np.ndarray:
@@ -97,19 +101,35 @@ def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> 
     lengths = lengths[np.isfinite(lengths)]
     configured = 1000 * square_length(board)
     if lengths.size == 0:
-        return {"configured_square_mm": configured, "measured_square_mm": None,
-                "measured_square_iqr_mm": None, "relative_error": None, "pairs": 0}
+        return {
+            "configured_square_mm": configured,
+            "measured_square_mm": None,
+            "measured_square_iqr_mm": None,
+            "relative_error": None,
+            "pairs": 0,
+        }
     q1, median, q3 = 1000 * np.percentile(lengths, [25, 50, 75])
-    return {"configured_square_mm": configured, "measured_square_mm": float(median),
-            "measured_square_iqr_mm": float(q3 - q1),
-            "relative_error": float(median / configured - 1), "pairs": int(lengths.size)}
+    return {
+        "configured_square_mm": configured,
+        "measured_square_mm": float(median),
+        "measured_square_iqr_mm": float(q3 - q1),
+        "relative_error": float(median / configured - 1),
+        "pairs": int(lengths.size),
+    }
 
 
 def compare_with_truth(cameras: list[Camera], truth: list[Camera]) -> dict:
     """Per-camera centre (mm) and orientation (deg) errors against the true rig (synthetic
     studies), cameras matched by name."""
     true_by_name = {cam.name: cam for cam in truth}
-    return {cam.name: {
-        "center_error_mm": float(np.linalg.norm(cam.center - true_by_name[cam.name].center) * 1000),
-        "orientation_error_deg": rotation_angle_deg(cam.rotation, true_by_name[cam.name].rotation),
-    } for cam in cameras}
+    return {
+        cam.name: {
+            "center_error_mm": float(
+                np.linalg.norm(cam.center - true_by_name[cam.name].center) * 1000
+            ),
+            "orientation_error_deg": rotation_angle_deg(
+                cam.rotation, true_by_name[cam.name].rotation
+            ),
+        }
+        for cam in cameras
+    }

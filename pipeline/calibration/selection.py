@@ -6,6 +6,7 @@ poses: where the board is in the image, how large it appears (distance) and how 
 of each view. Greedy farthest-point sampling in that feature space, starting from the view
 with most corners, so a few frames already span the recording.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -15,7 +16,7 @@ from pipeline.calibration.board import board_center, board_corners_3d
 from pipeline.calibration.detect import VideoDetections, spread_over
 from pipeline.config import FrameSelection
 
-SEEN_WEIGHT = 3.0    # shared frames: which cameras see the board counts more than how
+SEEN_WEIGHT = 3.0  # shared frames: which cameras see the board counts more than how
 
 
 def view_features(det: VideoDetections, frame: int, board) -> np.ndarray | None:
@@ -33,12 +34,20 @@ def view_features(det: VideoDetections, frame: int, board) -> np.ndarray | None:
     H = H / H[2, 2]
     half = np.abs(plane).max()
     size = np.sqrt(np.prod(np.ptp(px, axis=0)) / (width * height))
-    return np.array([px[:, 0].mean() / width, px[:, 1].mean() / height,
-                     np.log(max(size, 1e-3)), H[2, 0] * half, H[2, 1] * half])
+    return np.array(
+        [
+            px[:, 0].mean() / width,
+            px[:, 1].mean() / height,
+            np.log(max(size, 1e-3)),
+            H[2, 0] * half,
+            H[2, 1] * half,
+        ]
+    )
 
 
-def farthest_point(features: np.ndarray, count: int, first: int = 0,
-                   weights: np.ndarray | None = None) -> np.ndarray:
+def farthest_point(
+    features: np.ndarray, count: int, first: int = 0, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Indices of `count` rows of `features` (standardized, then times `weights`), each the
     farthest from those already chosen (ties: earliest row)."""
     if count >= len(features):
@@ -56,8 +65,9 @@ def farthest_point(features: np.ndarray, count: int, first: int = 0,
     return np.sort(np.array(chosen))
 
 
-def choose_views(det: VideoDetections, frames: np.ndarray, count: int, board,
-                 method: FrameSelection) -> np.ndarray:
+def choose_views(
+    det: VideoDetections, frames: np.ndarray, count: int, board, method: FrameSelection
+) -> np.ndarray:
     """At most `count` of one camera's usable `frames` for its lens model."""
     frames = np.asarray(frames, int)
     if FrameSelection(method) == FrameSelection.even or len(frames) <= count:
@@ -69,8 +79,14 @@ def choose_views(det: VideoDetections, frames: np.ndarray, count: int, board,
     return frames[farthest_point(feats, count, first)]
 
 
-def choose_shared(detections: list[VideoDetections], usable: np.ndarray, frames: np.ndarray,
-                  count: int, board, method: FrameSelection) -> np.ndarray:
+def choose_shared(
+    detections: list[VideoDetections],
+    usable: np.ndarray,
+    frames: np.ndarray,
+    count: int,
+    board,
+    method: FrameSelection,
+) -> np.ndarray:
     """At most `count` of `frames` (seen by two or more cameras) for the camera poses: spread
     over which cameras see the board and, per camera, where and how (view_features)."""
     frames = np.asarray(frames, int)
@@ -83,7 +99,7 @@ def choose_shared(detections: list[VideoDetections], usable: np.ndarray, frames:
             f = view_features(det, k, board) if usable[c, k] else None
             if f is not None:
                 feats[j, 6 * c] = 1.0
-                feats[j, 6 * c + 1:6 * c + 6] = f
+                feats[j, 6 * c + 1 : 6 * c + 6] = f
     first = int(np.argmax(usable[:, frames].sum(axis=0)))
     weights = np.tile([SEEN_WEIGHT, 1, 1, 1, 1, 1], n_cams)
     return frames[farthest_point(feats, count, first, weights)]

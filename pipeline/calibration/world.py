@@ -5,6 +5,7 @@ side, laid along the treadmill belt), Z up (the side the print faces), Y = Z x X
 board axes the print faces -z and y runs down the page, so world = diag(1, -1, -1) @
 (board - grid centre).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,9 @@ WORLD_FROM_BOARD_AXES = np.diag([1.0, -1.0, -1.0])
 MIN_FLOOR_CORNERS = 6
 
 
-def floor_observations(detections: list[VideoDetections], floor_frames: int,
-                       n_corners: int) -> np.ndarray:
+def floor_observations(
+    detections: list[VideoDetections], floor_frames: int, n_corners: int
+) -> np.ndarray:
     """(C, n_corners, 2) pixels of each floor-board corner, averaged over the floor frames
     (the board does not move, so averaging only removes noise); NaN where never seen."""
     out = np.full((len(detections), n_corners, 2), np.nan)
@@ -34,8 +36,9 @@ def floor_observations(detections: list[VideoDetections], floor_frames: int,
     return out
 
 
-def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray, board,
-                     rig_from_board: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+def world_from_floor(
+    cameras: list[Camera], floor_pixels: np.ndarray, board, rig_from_board: np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
     """4x4 transform rig -> world from the floor board, and checks for the quality report.
 
     `rig_from_board`: the floor board's pose from the bundle adjustment (4x4), which fits
@@ -48,22 +51,25 @@ def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray, board,
             f"the floor board is seen by {len(seeing)} camera(s) {seeing} in the first floor "
             "frames; at least 2 are needed to set the world frame: check that the board lies "
             "flat in view of the cameras at the start of every calibration video and that "
-            "calibration.floor_frames matches the recording")
+            "calibration.floor_frames matches the recording"
+        )
     rig_points = triangulate(cameras, floor_pixels)
     found = np.isfinite(rig_points[:, 0])
     if found.sum() < MIN_FLOOR_CORNERS:
         raise CalibrationError(
             f"only {found.sum()} floor-board corners are seen by two cameras at once "
             f"(need {MIN_FLOOR_CORNERS}): make the whole floor board visible to at least "
-            "two cameras")
+            "two cameras"
+        )
     board_points = board_corners_3d(board)[found]
     if rig_from_board is None:
-        R, t = rigid_transform(board_points, rig_points[found])     # rig = R @ board + t
+        R, t = rigid_transform(board_points, rig_points[found])  # rig = R @ board + t
     else:
         R, t = rig_from_board[:3, :3], rig_from_board[:3, 3]
     residual = np.linalg.norm(rig_points[found] - (board_points @ R.T + t), axis=1)
-    world_from_board = to_homogeneous(WORLD_FROM_BOARD_AXES,
-                                      -WORLD_FROM_BOARD_AXES @ board_center(board))
+    world_from_board = to_homogeneous(
+        WORLD_FROM_BOARD_AXES, -WORLD_FROM_BOARD_AXES @ board_center(board)
+    )
     board_from_rig = np.linalg.inv(to_homogeneous(R, t))
     world_from_rig = world_from_board @ board_from_rig
 
@@ -73,12 +79,13 @@ def world_from_floor(cameras: list[Camera], floor_pixels: np.ndarray, board,
         raise CalibrationError(
             f"cameras {below} end up below the floor board: the first frames must show the "
             "board lying flat with its printed face up (check board.inverted and that the "
-            "floor board is not mirrored or upside down)")
+            "floor board is not mirrored or upside down)"
+        )
     checks = {
         "world_frame": "floor board",
         "cameras_seeing_floor_board": seeing,
         "floor_corners": int(found.sum()),
-        "floor_fit_rms_mm": float(1000 * np.sqrt(np.mean(residual ** 2))),
+        "floor_fit_rms_mm": float(1000 * np.sqrt(np.mean(residual**2))),
         "floor_fit_max_mm": float(1000 * residual.max()),
         "camera_heights_m": {cam.name: float(cam.center[2]) for cam in world_cameras},
     }

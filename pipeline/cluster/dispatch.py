@@ -6,6 +6,7 @@ with the variables DVC sets (DVC_ROOT, DVC_STAGE: `runlab <stage> --dvc-stage` r
 session or trial from DVC_STAGE) on top of the worker's own environment; the driver's
 RUNLAB_* variables travel with it.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,41 +21,49 @@ if TYPE_CHECKING:
 
 ALLOWED_PROGRAM = "runlab"
 OUTPUT_TAIL_CHARS = 4000
-OBJECT_STORE_BYTES = 200 * 1024 * 1024   # tasks pass only small dicts; Ray's default takes 30% of RAM
-_TASK = None      # run_command as a Ray remote function, made once
+OBJECT_STORE_BYTES = (
+    200 * 1024 * 1024
+)  # tasks pass only small dicts; Ray's default takes 30% of RAM
+_TASK = None  # run_command as a Ray remote function, made once
 
 
 @dataclass(frozen=True)
 class Command:
     argv: tuple[str, ...]
     cwd: str
-    env: tuple[tuple[str, str], ...]      # added to the worker's environment
+    env: tuple[tuple[str, str], ...]  # added to the worker's environment
 
 
-def command(stage: "Stage") -> Command:
+def command(stage: Stage) -> Command:
     """The stage's own command, checked. A ClusterError names the stage and the dvc.yaml."""
     cmds = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]
     if len(cmds) != 1:
-        raise ClusterError(f"{stage.addressing} in {stage.relpath}: cmd has {len(cmds)} commands; "
-                           "runlab cluster runs one `runlab ...` command per stage")
+        raise ClusterError(
+            f"{stage.addressing} in {stage.relpath}: cmd has {len(cmds)} commands; "
+            "runlab cluster runs one `runlab ...` command per stage"
+        )
     try:
         argv = shlex.split(cmds[0])
     except ValueError as exc:
-        raise ClusterError(f"{stage.addressing} in {stage.relpath}: cmd {cmds[0]!r}: {exc}") from exc
+        raise ClusterError(
+            f"{stage.addressing} in {stage.relpath}: cmd {cmds[0]!r}: {exc}"
+        ) from exc
     if not argv or argv[0] != ALLOWED_PROGRAM:
-        raise ClusterError(f"{stage.addressing} in {stage.relpath}: cmd {cmds[0]!r} does not start "
-                           f"with `{ALLOWED_PROGRAM}`; runlab cluster runs only runlab's own commands "
-                           "(run other stages with `dvc repro`)")
+        raise ClusterError(
+            f"{stage.addressing} in {stage.relpath}: cmd {cmds[0]!r} does not start "
+            f"with `{ALLOWED_PROGRAM}`; runlab cluster runs only runlab's own commands "
+            "(run other stages with `dvc repro`)"
+        )
     env = {k: v for k, v in os.environ.items() if k.startswith("RUNLAB_")}
     env.update(DVC_ROOT=stage.repo.root_dir, DVC_STAGE=stage.addressing)
     return Command(tuple(argv), stage.wdir, tuple(sorted(env.items())))
 
 
-def base_name(stage: "Stage") -> str:
+def base_name(stage: Stage) -> str:
     return (getattr(stage, "name", None) or "").partition("@")[0]
 
 
-def resources(stage: "Stage", cluster: dict[str, float], cameras: int) -> dict[str, float]:
+def resources(stage: Stage, cluster: dict[str, float], cameras: int) -> dict[str, float]:
     """Ray resources of a stage: detect takes one GPU where the cluster has any, calibrate one
     CPU per camera (at most the CPUs of the biggest node, or it would never be scheduled),
     every other stage one CPU."""
@@ -70,8 +79,9 @@ def cluster_resources() -> dict[str, float]:
     import ray
 
     res = dict(ray.cluster_resources())
-    res["_max_node_cpus"] = max((n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")),
-                                default=1)
+    res["_max_node_cpus"] = max(
+        (n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")), default=1
+    )
     return res
 
 
@@ -87,12 +97,26 @@ def run_command(cmd: Command) -> dict:
     env.update(dict(cmd.env))
     started = time.time()
     start = time.perf_counter()
-    proc = subprocess.run(list(cmd.argv), cwd=cmd.cwd, env=env, shell=False, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                          preexec_fn=_die_with_parent)
-    return {"returncode": proc.returncode, "output": proc.stdout[-OUTPUT_TAIL_CHARS:],
-            "seconds": time.perf_counter() - start, "node": socket.gethostname(),
-            "started": started, "ended": time.time()}
+    proc = subprocess.run(
+        list(cmd.argv),
+        cwd=cmd.cwd,
+        env=env,
+        shell=False,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        preexec_fn=_die_with_parent,
+    )
+    return {
+        "returncode": proc.returncode,
+        "output": proc.stdout[-OUTPUT_TAIL_CHARS:],
+        "seconds": time.perf_counter() - start,
+        "node": socket.gethostname(),
+        "started": started,
+        "ended": time.time(),
+    }
 
 
 def _die_with_parent() -> None:
@@ -102,7 +126,7 @@ def _die_with_parent() -> None:
     import signal
 
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
@@ -130,8 +154,10 @@ def connect(address: str | None, num_cpus: int | None = None) -> bool:
     try:
         import ray
     except ImportError as exc:
-        raise ClusterError("Ray is not installed in this environment: run `make setup` "
-                           "(requirements/lock.txt pins it)") from exc
+        raise ClusterError(
+            "Ray is not installed in this environment: run `make setup` "
+            "(requirements/lock.txt pins it)"
+        ) from exc
 
     if ray.is_initialized():
         return False
@@ -141,13 +167,19 @@ def connect(address: str | None, num_cpus: int | None = None) -> bool:
     else:
         # "local": a new instance even where `ray start` left an address in /tmp/ray; its
         # node address is loopback (cli: the driver runs in a loopback-only namespace)
-        kwargs.update(address="local", include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
-                      _node_ip_address="127.0.0.1")
+        kwargs.update(
+            address="local",
+            include_dashboard=False,
+            object_store_memory=OBJECT_STORE_BYTES,
+            _node_ip_address="127.0.0.1",
+        )
         if num_cpus:
             kwargs["num_cpus"] = num_cpus
     try:
         ray.init(**kwargs)
     except ConnectionError as exc:
-        raise ClusterError(f"--address {address}: no Ray cluster there ({exc}); start one with "
-                           "`ray start --head` (docs/cluster.md)") from exc
+        raise ClusterError(
+            f"--address {address}: no Ray cluster there ({exc}); start one with "
+            "`ray start --head` (docs/cluster.md)"
+        ) from exc
     return True

@@ -1,4 +1,5 @@
 """The stage graph of the targets, from DVC's own Repo API (the plan of `dvc repro`)."""
+
 from __future__ import annotations
 
 import os
@@ -20,23 +21,25 @@ class ClusterError(RunlabError):
 class Plan:
     """Stages in an order where each comes after its upstream stages (DVC's post-order), and
     for each stage the stages of the plan it depends on (upstream) and that depend on it."""
-    stages: list["Stage"]
-    upstream: dict["Stage", list["Stage"]] = field(default_factory=dict)
-    downstream: dict["Stage", list["Stage"]] = field(default_factory=dict)
+
+    stages: list[Stage]
+    upstream: dict[Stage, list[Stage]] = field(default_factory=dict)
+    downstream: dict[Stage, list[Stage]] = field(default_factory=dict)
 
 
-def open_repo(root: str | None = None) -> "Repo":
+def open_repo(root: str | None = None) -> Repo:
     from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
     try:
         return Repo(root)
     except NotDvcRepoError as exc:
-        raise ClusterError(f"{exc}: run `runlab cluster repro` in the study's DVC project "
-                           "(the folder with .dvc/)") from exc
+        raise ClusterError(
+            f"{exc}: run `runlab cluster repro` in the study's DVC project (the folder with .dvc/)"
+        ) from exc
 
 
-def plan(repo: "Repo", targets: list[str] | None = None) -> Plan:
+def plan(repo: Repo, targets: list[str] | None = None) -> Plan:
     """What `dvc repro [targets]` would evaluate: the targets' stages and all their upstream
     stages, collected and ordered by DVC (any dvc.yaml, e.g. studies/<name>/dvc.yaml, or a
     stage address such as detect@t01). Frozen stages cut their upstream edges, as in DVC."""
@@ -48,10 +51,14 @@ def plan(repo: "Repo", targets: list[str] | None = None) -> Plan:
     with lock_repo(repo):
         try:
             # no target: the project's own dvc.yaml (a bare name would be read from the cwd)
-            stages = collect_stages(repo, list(targets or [os.path.join(repo.root_dir, PROJECT_FILE)]))
+            stages = collect_stages(
+                repo, list(targets or [os.path.join(repo.root_dir, PROJECT_FILE)])
+            )
             graph = get_active_graph(repo.index.graph)
         except DvcException as exc:
-            raise ClusterError(f"cannot collect {' '.join(targets or [PROJECT_FILE])}: {exc}") from exc
+            raise ClusterError(
+                f"cannot collect {' '.join(targets or [PROJECT_FILE])}: {exc}"
+            ) from exc
         order = plan_repro(graph, stages)
     in_plan = set(order)
     # DVC's graph points from a stage to the stages it depends on.
@@ -63,7 +70,7 @@ def plan(repo: "Repo", targets: list[str] | None = None) -> Plan:
     return Plan(order, upstream, downstream)
 
 
-def dependents(p: Plan, stage: "Stage") -> set["Stage"]:
+def dependents(p: Plan, stage: Stage) -> set[Stage]:
     """Every stage of the plan downstream of `stage` (skipped when it fails)."""
     seen: set = set()
     todo = list(p.downstream[stage])

@@ -12,6 +12,7 @@ Nothing a stage does needs the network (DVC and git work on local files). Where 
 refuses (containers without user namespaces), the driver stops and says so; `--expose-local-ray`
 runs Ray on the machine's network anyway.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -75,7 +76,10 @@ def enter_private_network() -> None:
             "namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1, or run the container "
             "with them), run against a Ray cluster you started and firewalled (--address), or "
             "pass --expose-local-ray to run it on this machine's network anyway "
-            "(docs/security.md)") from None
+            "(docs/security.md)"
+        ) from None
     if interfaces() != ["lo"]:
-        raise PrivateNetworkError(f"runlab cluster repro: the private network namespace has "
-                                  f"interfaces {interfaces()}, expected only lo")
+        raise PrivateNetworkError(
+            f"runlab cluster repro: the private network namespace has "
+            f"interfaces {interfaces()}, expected only lo"
+        )

@@ -1,5 +1,6 @@
 """Record a finished stage the way `dvc repro` / `dvc commit` do: hashes of dependencies and
 outputs into dvc.lock, outputs into the DVC cache, the run into the run-cache."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ class NotRecorded(Exception):
     may mix old and new inputs), or it did not write an output it declares."""
 
 
-def record(stage: "Stage", before: dict[str, object] | None) -> None:
+def record(stage: Stage, before: dict[str, object] | None) -> None:
     """Call with the repository locked. `before`: deps_snapshot(stage) taken when the
     command was dispatched (None for a run-cache restore). A stage whose inputs changed in
     between is not recorded (NotRecorded), so it stays stale for the next run."""

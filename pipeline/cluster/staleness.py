@@ -1,5 +1,6 @@
 """DVC's verdict on one stage, the checks `dvc repro` makes (dvc/stage/__init__.py
 Stage.reproduce and dvc/stage/run.py run_stage), taken when the stage becomes ready."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -10,12 +11,12 @@ if TYPE_CHECKING:
 
 
 class Verdict(Enum):
-    UNCHANGED = "unchanged"        # nothing to do: `dvc repro` would print "didn't change"
-    RESTORED = "restored"          # outputs checked out from the run-cache; still to record
-    RUN = "run"                    # the command must run
+    UNCHANGED = "unchanged"  # nothing to do: `dvc repro` would print "didn't change"
+    RESTORED = "restored"  # outputs checked out from the run-cache; still to record
+    RUN = "run"  # the command must run
 
 
-def judge(stage: "Stage", upstream: list["Stage"]) -> Verdict:
+def judge(stage: Stage, upstream: list[Stage]) -> Verdict:
     """Call with the repository locked (dvc.repo.lock_repo). As `dvc repro` does: a stage
     that did not change is skipped; otherwise its outputs are removed, the run-cache is tried,
     and on a miss the dependencies' hashes are saved (what `record` compares against)."""
@@ -34,7 +35,7 @@ def judge(stage: "Stage", upstream: list["Stage"]) -> Verdict:
         return Verdict.RUN
 
 
-def deps_snapshot(stage: "Stage") -> dict[str, object]:
+def deps_snapshot(stage: Stage) -> dict[str, object]:
     """The saved dependency hashes (files: md5; params: their values) by dependency."""
     return {str(d): _plain(d.hash_info) for d in stage.deps}
 

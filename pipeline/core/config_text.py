@@ -6,15 +6,20 @@ becomes "8") and a before/after comparison would pair the wrong people. So these
 checked on the raw config, before the typed merge converts them, and a non-text value is
 refused naming the key and the fix (quote it).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-TEXT_VALUES = (("study.sessions", "subject"), ("study.sessions", "label"),
-               ("study.sessions", "date"), ("study.trials", "session"),
-               ("study.trials", "condition"))
+TEXT_VALUES = (
+    ("study.sessions", "subject"),
+    ("study.sessions", "label"),
+    ("study.sessions", "date"),
+    ("study.trials", "session"),
+    ("study.trials", "condition"),
+)
 TEXT_LISTS = ("rig.cameras", "study.synthesize")
 TEXT_KEYS = ("study.sessions", "study.trials")
 
@@ -47,9 +52,11 @@ def yaml_typed_text_problems(raw: Any) -> list[str]:
                     problems.append(_problem(f"{path}[{i}]", item))
     if not problems:
         return []
-    return [f"{', '.join(problems)} must be text, but YAML read them as numbers or booleans "
-            "(unquoted 010 becomes 8, 1e3 becomes 1000.0, no becomes false): quote them in the "
-            "YAML file, e.g. subject: \"010\""]
+    return [
+        f"{', '.join(problems)} must be text, but YAML read them as numbers or booleans "
+        "(unquoted 010 becomes 8, 1e3 becomes 1000.0, no becomes false): quote them in the "
+        'YAML file, e.g. subject: "010"'
+    ]
 
 
 def _keys(cfg: DictConfig, path: str) -> list:

@@ -6,6 +6,7 @@ Conventions (also in docs/formats.md):
 - Distortion `dist` = [k1, k2, p1, p2, k3] (OpenCV order), applied to normalized coordinates.
 - Pixel coordinates have their origin at the centre of the top-left pixel (OpenCV).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -17,9 +18,9 @@ import numpy as np
 @dataclass(frozen=True)
 class Camera:
     name: str
-    size: tuple[int, int]                # (width, height) in pixels
-    matrix: np.ndarray                   # 3x3 intrinsic matrix K, pixels
-    dist: np.ndarray                     # [k1, k2, p1, p2, k3]
+    size: tuple[int, int]  # (width, height) in pixels
+    matrix: np.ndarray  # 3x3 intrinsic matrix K, pixels
+    dist: np.ndarray  # [k1, k2, p1, p2, k3]
     rvec: np.ndarray = field(default_factory=lambda: np.zeros(3))  # world->camera Rodrigues
     tvec: np.ndarray = field(default_factory=lambda: np.zeros(3))  # world->camera, metres
 
@@ -47,7 +48,7 @@ class Camera:
         """4x4 world->camera transform."""
         return to_homogeneous(self.rotation, self.tvec)
 
-    def with_pose(self, rotation: np.ndarray, tvec: np.ndarray) -> "Camera":
+    def with_pose(self, rotation: np.ndarray, tvec: np.ndarray) -> Camera:
         return replace(self, rvec=matrix_to_rodrigues(rotation), tvec=np.asarray(tvec, float))
 
 
@@ -66,7 +67,9 @@ def to_homogeneous(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
     return T
 
 
-def look_at(center: np.ndarray, target: np.ndarray, up=(0.0, 0.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+def look_at(
+    center: np.ndarray, target: np.ndarray, up=(0.0, 0.0, 1.0)
+) -> tuple[np.ndarray, np.ndarray]:
     """World->camera (R, t) for a camera at `center` looking at `target`, image 'up' near `up`."""
     center = np.asarray(center, float)
     z = np.asarray(target, float) - center
@@ -118,8 +121,9 @@ def undistort_to_normalized(cam: Camera, pixels: np.ndarray) -> np.ndarray:
     ok = np.isfinite(flat).all(axis=1)
     if ok.any():
         criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12)
-        und = cv2.undistortPointsIter(flat[ok].reshape(-1, 1, 2), cam.matrix, cam.dist,
-                                      None, None, criteria)
+        und = cv2.undistortPointsIter(
+            flat[ok].reshape(-1, 1, 2), cam.matrix, cam.dist, None, None, criteria
+        )
         out[ok] = und.reshape(-1, 2)
     return out.reshape(px.shape)
 

@@ -4,6 +4,7 @@ Halpe-26 is COCO-17 plus head, neck, hip centre, big toes, small toes and heels,
 what running analysis needs (foot strike, toe-off, knee-over-toe). Every pose backend maps
 its own keypoints onto this order; a keypoint a backend cannot see is NaN with score 0.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,32 +12,64 @@ import numpy as np
 SKELETON_ID = "halpe26"
 
 KEYPOINTS: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "head", "neck", "hip",
-    "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe",
-    "left_heel", "right_heel",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "head",
+    "neck",
+    "hip",
+    "left_big_toe",
+    "right_big_toe",
+    "left_small_toe",
+    "right_small_toe",
+    "left_heel",
+    "right_heel",
 )
 INDEX: dict[str, int] = {name: i for i, name in enumerate(KEYPOINTS)}
 N_KEYPOINTS = len(KEYPOINTS)
 
 # Segments drawn in previews and used for limb-length checks.
 BONES: tuple[tuple[str, str], ...] = (
-    ("head", "neck"), ("neck", "hip"),
-    ("neck", "left_shoulder"), ("neck", "right_shoulder"),
-    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
-    ("hip", "left_hip"), ("hip", "right_hip"),
-    ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
-    ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
-    ("left_ankle", "left_heel"), ("left_heel", "left_big_toe"),
-    ("left_big_toe", "left_small_toe"), ("left_ankle", "left_big_toe"),
-    ("right_ankle", "right_heel"), ("right_heel", "right_big_toe"),
-    ("right_big_toe", "right_small_toe"), ("right_ankle", "right_big_toe"),
-    ("nose", "left_eye"), ("nose", "right_eye"),
-    ("left_eye", "left_ear"), ("right_eye", "right_ear"),
+    ("head", "neck"),
+    ("neck", "hip"),
+    ("neck", "left_shoulder"),
+    ("neck", "right_shoulder"),
+    ("left_shoulder", "left_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"),
+    ("right_elbow", "right_wrist"),
+    ("hip", "left_hip"),
+    ("hip", "right_hip"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+    ("left_ankle", "left_heel"),
+    ("left_heel", "left_big_toe"),
+    ("left_big_toe", "left_small_toe"),
+    ("left_ankle", "left_big_toe"),
+    ("right_ankle", "right_heel"),
+    ("right_heel", "right_big_toe"),
+    ("right_big_toe", "right_small_toe"),
+    ("right_ankle", "right_big_toe"),
+    ("nose", "left_eye"),
+    ("nose", "right_eye"),
+    ("left_eye", "left_ear"),
+    ("right_eye", "right_ear"),
 )
 
 
@@ -45,7 +78,7 @@ def _mirror_permutation() -> np.ndarray:
     for i, name in enumerate(KEYPOINTS):
         for a, b in (("left_", "right_"), ("right_", "left_")):
             if name.startswith(a):
-                perm[i] = INDEX[b + name[len(a):]]
+                perm[i] = INDEX[b + name[len(a) :]]
     return perm
 
 
@@ -87,8 +120,9 @@ def seen_from_behind(points2d: np.ndarray, min_score: float = 0.0) -> np.ndarray
     p = np.asarray(points2d, float)
     ok = np.nan_to_num(p[..., 2], nan=0.0) >= min_score
     xy = np.where(ok[..., None], p[..., :2], np.nan)
-    ls, rs, lh, rh = (xy[..., INDEX[n], :] for n in
-                      ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
+    ls, rs, lh, rh = (
+        xy[..., INDEX[n], :] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    )
     left_to_right = (ls - rs) + (lh - rh)
     up = 0.5 * (ls + rs) - 0.5 * (lh + rh)
     cross = up[..., 0] * left_to_right[..., 1] - up[..., 1] * left_to_right[..., 0]

@@ -3,6 +3,7 @@
 Everything is per frame and NaN wherever a needed keypoint is NaN. Each function states its
 convention (sign, zero, plane) in its docstring; docs/metrics.md collects them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +41,8 @@ def knee_flexion_deg(points: np.ndarray, side: str) -> np.ndarray:
     shank = keypoint(points, f"{side}_ankle") - knee
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = np.sum(thigh * shank, axis=-1) / (
-            np.linalg.norm(thigh, axis=-1) * np.linalg.norm(shank, axis=-1))
+            np.linalg.norm(thigh, axis=-1) * np.linalg.norm(shank, axis=-1)
+        )
     return 180.0 - np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
 
 
@@ -121,7 +123,7 @@ def hip_adduction_deg(points: np.ndarray, side: str) -> np.ndarray:
     axis, minus 90 deg); it needs no femoral rotation axis, which keypoints do not give."""
     frame = pelvis_frame(points)
     femur = _unit(keypoint(points, f"{side}_knee") - keypoint(points, f"{side}_hip"))
-    medial = frame[:, 2] * (1.0 if side == "left" else -1.0)     # Z_p points right
+    medial = frame[:, 2] * (1.0 if side == "left" else -1.0)  # Z_p points right
     return np.degrees(np.arcsin(np.clip(np.sum(femur * medial, axis=-1), -1.0, 1.0)))
 
 
@@ -159,6 +161,7 @@ def knee_fppa_deg(points: np.ndarray, side: str, forward) -> np.ndarray:
 
     def toward_midline(v):
         return np.degrees(np.arctan2(v @ medial, -(v @ UP)))
+
     return toward_midline(knee - hip) - toward_midline(ankle - knee)
 
 
@@ -203,4 +206,4 @@ def calf_gap_m(points: np.ndarray, stance_side: str) -> np.ndarray:
     knee = keypoint(points, f"{stance_side}_knee")[:, None]
     ankle = keypoint(points, f"{stance_side}_ankle")[:, None]
     swing = np.asarray(points, float)[:, [INDEX[f"{other}_{n}"] for n in SWING_FOOT_POINTS]]
-    return np.min(point_segment_distance(swing, knee, ankle), axis=-1)   # NaN propagates
+    return np.min(point_segment_distance(swing, knee, ankle), axis=-1)  # NaN propagates

@@ -1,12 +1,21 @@
 """Joint-angle curves time-normalised to 0-100 % of the gait cycle (foot strike to the next
 strike of the same foot), 101 samples, with each side's mean toe-off instant in %."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, contralateral_pelvic_drop_deg,
-                                  hip_adduction_deg, hip_flexion_deg, knee_flexion_deg,
-                                  knee_fppa_deg, pelvic_obliquity_deg, tibia_inclination_deg)
+from pipeline.gait.angles import (
+    SIDES,
+    ankle_dorsiflexion_deg,
+    contralateral_pelvic_drop_deg,
+    hip_adduction_deg,
+    hip_flexion_deg,
+    knee_flexion_deg,
+    knee_fppa_deg,
+    pelvic_obliquity_deg,
+    tibia_inclination_deg,
+)
 from pipeline.gait.events import skips_a_cycle
 
 CYCLE_PCT = np.linspace(0.0, 100.0, 101)
@@ -19,8 +28,10 @@ CURVE_ANGLES = {
     "ankle_dorsiflexion_deg": (ankle_dorsiflexion_deg, "+ dorsiflexion, - plantarflexion"),
     "tibia_inclination_deg": (tibia_inclination_deg, "+ knee ahead of ankle"),
     "knee_fppa_deg": (knee_fppa_deg, "+ valgus"),
-    "pelvic_drop_deg": (lambda p, s, f: contralateral_pelvic_drop_deg(
-        pelvic_obliquity_deg(p, f), s), "+ opposite (swing-side) hip lower"),
+    "pelvic_drop_deg": (
+        lambda p, s, f: contralateral_pelvic_drop_deg(pelvic_obliquity_deg(p, f), s),
+        "+ opposite (swing-side) hip lower",
+    ),
 }
 # Angles defined in stance only: the frontal-plane projection of a knee flexed 90-120 deg in
 # swing, with the shank near horizontal, is degenerate; their curves are NaN after toe-off.
@@ -38,7 +49,7 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     points = np.asarray(points, float)
     frames = np.arange(len(points), dtype=float)
     result: dict = {"toe_off_pct": {}}
-    spans = {}    # side -> [(strike, next strike, first toe-off between them or None)]
+    spans = {}  # side -> [(strike, next strike, first toe-off between them or None)]
     for side in SIDES:
         strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
         toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))
@@ -48,8 +59,9 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
             if a >= 0 and b <= len(points) - 1 and not skips_a_cycle(a, b, other, toe_offs):
                 inside = toe_offs[(toe_offs > a) & (toe_offs < b)]
                 spans[side].append((a, b, inside[0] if inside.size else None))
-        pct = [100.0 * (toe_off - a) / (b - a) for a, b, toe_off in spans[side]
-               if toe_off is not None]
+        pct = [
+            100.0 * (toe_off - a) / (b - a) for a, b, toe_off in spans[side] if toe_off is not None
+        ]
         result["toe_off_pct"][side] = float(np.mean(pct)) if pct else None
     for name, (function, _) in CURVE_ANGLES.items():
         result[name] = {}
@@ -63,10 +75,10 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
                         continue
                     end = toe_off
                 lo, hi = int(np.floor(a)), int(np.ceil(end))
-                if not np.isfinite(series[lo:hi + 1]).all():
+                if not np.isfinite(series[lo : hi + 1]).all():
                     continue
                 t = a + (b - a) * CYCLE_PCT / 100.0
-                row = np.interp(t, frames[lo:hi + 1], series[lo:hi + 1])
+                row = np.interp(t, frames[lo : hi + 1], series[lo : hi + 1])
                 rows.append(np.where(t <= end, row, np.nan))
             result[name][side] = np.array(rows).reshape(-1, CYCLE_PCT.size)
     return result
@@ -87,20 +99,38 @@ def curve_summary(curves: dict) -> dict:
 
 def curves_to_json(summary: dict) -> dict:
     """`curve_summary` with lists for arrays, None for NaN."""
+
     def values(array):
         return [float(v) if np.isfinite(v) else None for v in array]
-    return {"toe_off_pct": dict(summary["toe_off_pct"]),
-            **{name: {side: {"n": block["n"], "mean": values(block["mean"]), "sd": values(block["sd"])}
-                      for side, block in summary[name].items()} for name in CURVE_ANGLES}}
+
+    return {
+        "toe_off_pct": dict(summary["toe_off_pct"]),
+        **{
+            name: {
+                side: {"n": block["n"], "mean": values(block["mean"]), "sd": values(block["sd"])}
+                for side, block in summary[name].items()
+            }
+            for name in CURVE_ANGLES
+        },
+    }
 
 
 def curves_from_json(data: dict) -> dict:
     """Inverse of `curves_to_json`."""
+
     def array(values):
         return np.array([np.nan if v is None else v for v in values], float)
-    return {"toe_off_pct": dict(data["toe_off_pct"]),
-            **{name: {side: {"n": int(block["n"]), "mean": array(block["mean"]), "sd": array(block["sd"])}
-                      for side, block in data[name].items()} for name in CURVE_ANGLES}}
+
+    return {
+        "toe_off_pct": dict(data["toe_off_pct"]),
+        **{
+            name: {
+                side: {"n": int(block["n"]), "mean": array(block["mean"]), "sd": array(block["sd"])}
+                for side, block in data[name].items()
+            }
+            for name in CURVE_ANGLES
+        },
+    }
 
 
 def curve_tables(summary: dict) -> dict[str, list[dict]]:
@@ -112,9 +142,14 @@ def curve_tables(summary: dict) -> dict[str, list[dict]]:
         for side in SIDES:
             block = summary[name][side]
             tables[f"{name}_{side}"] = [
-                {"cycle_pct": float(pct), "mean_deg": _cell(m), "sd_deg": _cell(d),
-                 "n_strides": block["n"]}
-                for pct, m, d in zip(CYCLE_PCT, block["mean"], block["sd"])]
+                {
+                    "cycle_pct": float(pct),
+                    "mean_deg": _cell(m),
+                    "sd_deg": _cell(d),
+                    "n_strides": block["n"],
+                }
+                for pct, m, d in zip(CYCLE_PCT, block["mean"], block["sd"])
+            ]
     return tables
 
 

@@ -20,6 +20,7 @@ Steps, per event type (strikes and toe-offs separately, both feet pooled):
    the mean, with its speed term free: events.py) gives the common offset added to every
    aligned time. events.py uses this where the height noise is too high for one event.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -27,12 +28,12 @@ import warnings
 import numpy as np
 
 ALIGN_PASSES = 4
-SHIFT_RANGE = 3.0          # frames searched per pass around the current time
-MAX_SHIFT_S = 0.05         # total shift allowed from an event's own time (no jump to another)
-SHIFT_STEP = 0.1           # frames
-MIN_EVENTS = 3             # fewer: no template, events keep their single-event times
-MIN_COVERAGE = 0.6         # share of an event's window samples that must be seen to align it
-LEVEL_S = 0.05             # ground-side samples giving an event's contact level
+SHIFT_RANGE = 3.0  # frames searched per pass around the current time
+MAX_SHIFT_S = 0.05  # total shift allowed from an event's own time (no jump to another)
+SHIFT_STEP = 0.1  # frames
+MIN_EVENTS = 3  # fewer: no template, events keep their single-event times
+MIN_COVERAGE = 0.6  # share of an event's window samples that must be seen to align it
+LEVEL_S = 0.05  # ground-side samples giving an event's contact level
 
 
 def window_frames(fps: float, strike: bool, pad: int = 0) -> np.ndarray:
@@ -53,8 +54,14 @@ def sample(signal: np.ndarray, times: np.ndarray) -> np.ndarray:
     return out
 
 
-def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, strike: bool,
-                  corner, corner_pad: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def aligned_times(
+    signals: list[np.ndarray],
+    times: np.ndarray,
+    fps: float,
+    strike: bool,
+    corner,
+    corner_pad: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """(times, aligned mask): event times refined by the template of all events.
 
     `signals[i]` (C, F): the cue heights of event i's foot (NaN where not seen); `times`
@@ -66,7 +73,9 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
     times = np.asarray(times, float)
     offsets = window_frames(fps, strike)
     level_n = max(3, int(round(LEVEL_S * fps)))
-    ground = (offsets >= 0) & (offsets < level_n) if strike else (offsets <= 0) & (offsets > -level_n)
+    ground = (
+        (offsets >= 0) & (offsets < level_n) if strike else (offsets <= 0) & (offsets > -level_n)
+    )
     shift = np.zeros(times.size)
     grid = np.arange(-SHIFT_RANGE, SHIFT_RANGE + SHIFT_STEP / 2, SHIFT_STEP)
 
@@ -74,15 +83,17 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
         s = sample(signals[i], times[i] + shift[i] + extra + where)
         on = sample(signals[i], times[i] + shift[i] + extra + offsets)[:, ground]
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)    # a cue not seen on the ground
+            warnings.simplefilter("ignore", RuntimeWarning)  # a cue not seen on the ground
             return s - np.nanmedian(on, axis=1, keepdims=True)
 
-    usable = np.array([np.isfinite(window(i, 0.0)).mean() >= MIN_COVERAGE for i in range(times.size)])
+    usable = np.array(
+        [np.isfinite(window(i, 0.0)).mean() >= MIN_COVERAGE for i in range(times.size)]
+    )
     if usable.sum() < MIN_EVENTS:
         return times, np.zeros(times.size, bool)
     index = np.flatnonzero(usable)
     for _ in range(ALIGN_PASSES):
-        stack = np.stack([window(i, 0.0) for i in index])               # (N, C, W)
+        stack = np.stack([window(i, 0.0) for i in index])  # (N, C, W)
         total, count = np.nansum(stack, axis=0), np.isfinite(stack).sum(axis=0)
         for n, i in enumerate(index):
             own = np.isfinite(stack[n])
@@ -90,12 +101,12 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
             with np.errstate(invalid="ignore", divide="ignore"):
                 template = (total - np.where(own, stack[n], 0.0)) / others
             template[others == 0] = np.nan
-            at = (times[i] + shift[i] + grid[:, None] + offsets[None]).ravel()   # (G * W)
+            at = (times[i] + shift[i] + grid[:, None] + offsets[None]).ravel()  # (G * W)
             r = sample(signals[i], at).reshape(-1, grid.size, offsets.size).transpose(1, 0, 2)
-            r = r - template[None]                                               # (G, C, W)
+            r = r - template[None]  # (G, C, W)
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)         # a cue never seen
-                r = r - np.nanmean(r, axis=2, keepdims=True)            # free level per cue
+                warnings.simplefilter("ignore", RuntimeWarning)  # a cue never seen
+                r = r - np.nanmean(r, axis=2, keepdims=True)  # free level per cue
                 costs = np.nanmean((r * r).reshape(grid.size, -1), axis=1)
             costs = np.where(np.isfinite(costs), costs, np.inf)
             limit = MAX_SHIFT_S * fps
@@ -103,7 +114,7 @@ def aligned_times(signals: list[np.ndarray], times: np.ndarray, fps: float, stri
         shift[index] -= shift[index].mean()
     wide = window_frames(fps, strike, corner_pad)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)       # a window column nobody saw
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window column nobody saw
         template = np.nanmean(np.stack([window(i, 0.0, wide) for i in index]), axis=0)
     offset = corner(template, wide, index.size)
     if not np.isfinite(offset):

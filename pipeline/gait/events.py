@@ -38,31 +38,32 @@ Per foot:
 Events are fractional frame indices. A contact cut by the start or end of the trial, or by
 missing keypoints, yields only the events actually seen.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES, UP, keypoint
-from pipeline.core.skeleton import INDEX
 
 FOOT = ("heel", "big_toe")
 ALIGN_EXTRA = ("ankle", "small_toe")
 STANCE_LEVEL_QUANTILE = 0.15
 FLIGHT, CONTACT, UNKNOWN = 0, 1, -1
-GRID_STEP = 0.05          # frames, sub-frame resolution of the event fit
+GRID_STEP = 0.05  # frames, sub-frame resolution of the event fit
 # Heights (above the stance level) the corner model is fitted to: the touchdown of the heel
 # is quadratic only in its last ~15 mm (a larger cap made strikes late by 2-5 frames on the
 # synthetic runner); the toe leaves quadratically over more.
 STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.035
-LEVEL_WINDOW_S = 0.06     # contact samples next to the event giving its floor level and noise
-LINEAR_PENALTY = 8.0      # noise variances a vertical-speed term must save to be used
+LEVEL_WINDOW_S = 0.06  # contact samples next to the event giving its floor level and noise
+LINEAR_PENALTY = 8.0  # noise variances a vertical-speed term must save to be used
 # On the mean of a trial's events (event_template.py) the noise that made that guard needed is
 # averaged away, and the guard (the mean's spread on the ground taken as its noise) kept real
 # strikes and toe-offs from their speed term: 0.9 frame late / early on the force-plate trials.
 TEMPLATE_LINEAR_PENALTY = 0.0
-MIN_NOISE_M = 0.0005      # floor of that SD: the Taylor model itself is not exact to better
+MIN_NOISE_M = 0.0005  # floor of that SD: the Taylor model itself is not exact to better
 # (at 0.1-0.3 mm noise-free strikes of a 3 m/s runner took the speed term and came 1.4 frames early)
 # The toe keypoint sits on the toe box behind and above the shoe's tip; it rises as the foot
 # rolls over the tip, so its own height leaves the floor 30-45 ms before the tip does (real
@@ -79,27 +80,47 @@ SPEED_CONTACT_CLEARANCE_M = 0.03
 # markers below 0.5 mm, the 1 px synthetic detector 1-1.5 mm inside the rig (3 mm with an
 # overground runner at the volume's edges), a real detector's 3D 8-10 mm.
 TEMPLATE_NOISE_M = 0.005
-OUTLIER_MIN_M = 0.05      # foot segment length change that marks a keypoint as an outlier
-FILL_GAP_S = 0.05         # gaps (NaN or outlier) up to this long are bridged linearly
+OUTLIER_MIN_M = 0.05  # foot segment length change that marks a keypoint as an outlier
+FILL_GAP_S = 0.05  # gaps (NaN or outlier) up to this long are bridged linearly
 
 
-def detect_events(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
-                  min_contact_s: float = 0.06, min_flight_s: float = 0.03,
-                  cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
-                  toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
-                  ) -> dict[str, dict[str, np.ndarray]]:
+def detect_events(
+    points: np.ndarray,
+    fps: float,
+    contact_threshold_m: float = 0.01,
+    min_contact_s: float = 0.06,
+    min_flight_s: float = 0.03,
+    cutoff_hz: float = 12.0,
+    fit_window_s: float = 0.04,
+    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+) -> dict[str, dict[str, np.ndarray]]:
     """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints.
     `toe_tip_ahead_m`: how far the shoe's tip lies ahead of the big-toe keypoint along the
     heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
-    found = _events_with_keypoint(points, fps, contact_threshold_m, min_contact_s,
-                                  min_flight_s, cutoff_hz, fit_window_s, toe_tip_ahead_m)
-    return {side: {name: np.array([t for t, _, _ in pairs]) for name, pairs in named.items()}
-            for side, named in found.items()}
+    found = _events_with_keypoint(
+        points,
+        fps,
+        contact_threshold_m,
+        min_contact_s,
+        min_flight_s,
+        cutoff_hz,
+        fit_window_s,
+        toe_tip_ahead_m,
+    )
+    return {
+        side: {name: np.array([t for t, _, _ in pairs]) for name, pairs in named.items()}
+        for side, named in found.items()
+    }
 
 
-def detect_screened_events(points: np.ndarray, fps: float, height_sd: np.ndarray,
-                           max_height_sd_m: float, fit_window_s: float = 0.04, **options
-                           ) -> tuple[dict, dict]:
+def detect_screened_events(
+    points: np.ndarray,
+    fps: float,
+    height_sd: np.ndarray,
+    max_height_sd_m: float,
+    fit_window_s: float = 0.04,
+    **options,
+) -> tuple[dict, dict]:
     """(timed, poorly_observed) events, each laid out as `detect_events` returns them.
 
     `height_sd` (F, 26): predicted vertical SD of each keypoint, metres per pixel of 2D
@@ -108,18 +129,25 @@ def detect_screened_events(points: np.ndarray, fps: float, height_sd: np.ndarray
     `max_height_sd_m`, or none (not triangulated from views: gap-filled), anywhere within
     `fit_window_s` of it: the corner fit would time noise (timing errors against the SD:
     docs/metrics.md)."""
-    with np.errstate(invalid="ignore"):     # the mean event is made of well-seen events only
+    with np.errstate(invalid="ignore"):  # the mean event is made of well-seen events only
         observed = np.isfinite(height_sd) & (height_sd <= max_height_sd_m)
-    found = _events_with_keypoint(points, fps, fit_window_s=fit_window_s, observed=observed,
-                                  **options)
+    found = _events_with_keypoint(
+        points, fps, fit_window_s=fit_window_s, observed=observed, **options
+    )
     half = max(1, int(round(fit_window_s * fps)))
     timed, poor = {}, {}
     for side, named in found.items():
         timed[side], poor[side] = {}, {}
         for name, pairs in named.items():
-            ok = np.array([_well_observed(height_sd[:, INDEX[f"{side}_{FOOT[k]}"]], t, half,
-                                          max_height_sd_m, aligned)
-                           for t, k, aligned in pairs], bool).reshape(-1)
+            ok = np.array(
+                [
+                    _well_observed(
+                        height_sd[:, INDEX[f"{side}_{FOOT[k]}"]], t, half, max_height_sd_m, aligned
+                    )
+                    for t, k, aligned in pairs
+                ],
+                bool,
+            ).reshape(-1)
             times = np.array([t for t, _, _ in pairs])
             timed[side][name], poor[side][name] = times[ok], times[~ok]
     return timed, poor
@@ -129,13 +157,14 @@ def _well_observed(sd: np.ndarray, t: float, half: int, limit: float, aligned: b
     """The cameras pin the timing keypoint's height down around `t`: its SD is within `limit`
     wherever it was seen, and it was seen throughout, or the event was aligned to the trial's
     template (event_template.py), which needs only most of its window."""
-    window = sd[max(0, int(t) - half):int(t) + half + 2]
+    window = sd[max(0, int(t) - half) : int(t) + half + 2]
     seen = np.isfinite(window)
     return bool(seen.any() and (window[seen] <= limit).all() and (aligned or seen.all()))
 
 
-def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
-                   fit_window_s: float = 0.04) -> int:
+def dropout_events(
+    poor: dict, height_sd: np.ndarray, fps: float, fit_window_s: float = 0.04
+) -> int:
     """How many of the poorly observed events `poor` (as detect_screened_events returns them)
     lie where a foot keypoint was not triangulated at all (no views: a detection dropout, its
     SD is NaN), rather than seen by cameras that do not pin its height down."""
@@ -145,45 +174,66 @@ def dropout_events(poor: dict, height_sd: np.ndarray, fps: float,
         foot = [INDEX[f"{side}_{k}"] for k in FOOT]
         for times in named.values():
             for t in times:
-                window = height_sd[max(0, int(t) - half):int(t) + half + 2][:, foot]
+                window = height_sd[max(0, int(t) - half) : int(t) + half + 2][:, foot]
                 n += bool((~np.isfinite(window)).any())
     return n
 
 
-def _events_with_keypoint(points: np.ndarray, fps: float, contact_threshold_m: float = 0.01,
-                          min_contact_s: float = 0.06, min_flight_s: float = 0.03,
-                          cutoff_hz: float = 12.0, fit_window_s: float = 0.04,
-                          toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
-                          observed: np.ndarray | None = None
-                          ) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+def _events_with_keypoint(
+    points: np.ndarray,
+    fps: float,
+    contact_threshold_m: float = 0.01,
+    min_contact_s: float = 0.06,
+    min_flight_s: float = 0.03,
+    cutoff_hz: float = 12.0,
+    fit_window_s: float = 0.04,
+    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    observed: np.ndarray | None = None,
+) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
     """{side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
     trial's template)]}}. `observed` (F, 26) bool: keypoints triangulated from views (not
     gap-filled); None: all finite ones."""
-    feet = {side: _foot_state(points, side, fps, contact_threshold_m, min_contact_s,
-                              min_flight_s, cutoff_hz, toe_tip_ahead_m, observed)
-            for side in SIDES}
+    feet = {
+        side: _foot_state(
+            points,
+            side,
+            fps,
+            contact_threshold_m,
+            min_contact_s,
+            min_flight_s,
+            cutoff_hz,
+            toe_tip_ahead_m,
+            observed,
+        )
+        for side in SIDES
+    }
     for side, other in zip(SIDES, SIDES[::-1]):
         _undo_swapped_runs(feet[side]["state"], feet[other]["state"])
     for side, other in zip(SIDES, SIDES[::-1]):
         feet[side]["state"] = _merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
     half = max(3, int(round(fit_window_s * fps)))
-    events = {side: _contact_events(foot, fps, half, contact_threshold_m)
-              for side, foot in feet.items()}
+    events = {
+        side: _contact_events(foot, fps, half, contact_threshold_m) for side, foot in feet.items()
+    }
     noises = [foot["noise"] for foot in feet.values() if np.isfinite(foot["noise"])]
     if not (noises and np.median(noises) > TEMPLATE_NOISE_M):
         # each event's own corner fit, where it could be made
-        return {side: {name: [e for e in found if e[2]] for name, found in named.items()}
-                for side, named in events.items()}
+        return {
+            side: {name: [e for e in found if e[2]] for name, found in named.items()}
+            for side, named in events.items()
+        }
     seen = {side: foot["seen"] for side, foot in feet.items()}
-    return _align_to_template(events, seen, fps, half, contact_threshold_m, len(points),
-                              round(min_contact_s * fps))
+    return _align_to_template(
+        events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
+    )
 
 
-def _foot_state(points, side, fps, threshold, min_contact_s, min_flight_s, cutoff_hz,
-                toe_tip_ahead_m, observed) -> dict:
+def _foot_state(
+    points, side, fps, threshold, min_contact_s, min_flight_s, cutoff_hz, toe_tip_ahead_m, observed
+) -> dict:
     """One foot's cue heights (raw, seen-only, low-passed above the stance level), contact
     state per frame and height noise (robust SD of raw minus low-passed heights in contact)."""
-    cues = foot_cues(points, side, toe_tip_ahead_m)                             # (2, F, 3)
+    cues = foot_cues(points, side, toe_tip_ahead_m)  # (2, F, 3)
     cues = np.where(_foot_outliers(points, side)[..., None], np.nan, cues)
     # heights the events are aligned on (event_template.py): the two cues, then the other foot
     # keypoints, which move with them and add their own independent errors to average
@@ -191,18 +241,19 @@ def _foot_state(points, side, fps, threshold, min_contact_s, min_flight_s, cutof
     seen = np.concatenate([cues @ UP, extra])
     if observed is not None:
         both = observed[:, [INDEX[f"{side}_{name}"] for name in FOOT]]
-        unseen = [~both[:, 0], ~both.all(axis=1)]                        # the tip needs both
+        unseen = [~both[:, 0], ~both.all(axis=1)]  # the tip needs both
         unseen += [~observed[:, INDEX[f"{side}_{name}"]] for name in ALIGN_EXTRA]
         seen = np.where(np.stack(unseen), np.nan, seen)
-    cues = np.stack([[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T]
-                     for cue in cues]).transpose(0, 2, 1)
-    raw = cues @ UP                                                              # (2, F)
+    cues = np.stack(
+        [[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T] for cue in cues]
+    ).transpose(0, 2, 1)
+    raw = cues @ UP  # (2, F)
     smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
     above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
     moving = _speed_off_ground(cues, above, fps, cutoff_hz, threshold)
     with np.errstate(invalid="ignore"):
         grounded = (above < SPEED_CONTACT_CLEARANCE_M) & (moving < CONTACT_SPEED_MPS)
-    near = np.where(grounded, np.minimum(above, 0.0), above)          # per cue, speed included
+    near = np.where(grounded, np.minimum(above, 0.0), above)  # per cue, speed included
     clearance = np.fmin(above.min(axis=0), near.min(axis=0))
     state = _hysteresis(clearance, threshold, 2 * threshold)
     state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
@@ -210,8 +261,7 @@ def _foot_state(points, side, fps, threshold, min_contact_s, min_flight_s, cutof
     residual = (raw - smooth)[:, state == CONTACT]
     residual = residual[np.isfinite(residual)]
     noise = 1.4826 * float(np.median(np.abs(residual))) if residual.size else np.nan
-    return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen,
-            "noise": noise}
+    return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen, "noise": noise}
 
 
 def _undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:
@@ -221,9 +271,13 @@ def _undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:
     contacts: the split pieces of stances must not make "typical" short). A real swing
     outlasts a stance and a real stance is not half the others, so a real pair never
     qualifies. Such a pair goes back to stance / swing."""
+
     def inner(runs, value, around):
-        return [(a, b) for i, (a, b, v) in enumerate(runs)
-                if 0 < i < len(runs) - 1 and v == value and runs[i - 1][2] == runs[i + 1][2] == around]
+        return [
+            (a, b)
+            for i, (a, b, v) in enumerate(runs)
+            if 0 < i < len(runs) - 1 and v == value and runs[i - 1][2] == runs[i + 1][2] == around
+        ]
 
     runs, other_runs = _runs(state), _runs(other)
     stance = [b - a for a, b, v in runs if v == CONTACT]
@@ -233,9 +287,11 @@ def _undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:
     for start, stop in inner(runs, FLIGHT, CONTACT):
         for other_start, other_stop in inner(other_runs, CONTACT, FLIGHT):
             overlap = min(stop, other_stop) - max(start, other_start)
-            if (overlap >= 0.5 * min(stop - start, other_stop - other_start)
-                    and stop - start < 0.5 * np.percentile(stance, 75)
-                    and other_stop - other_start < 0.5 * np.percentile(other_stance, 75)):
+            if (
+                overlap >= 0.5 * min(stop - start, other_stop - other_start)
+                and stop - start < 0.5 * np.percentile(stance, 75)
+                and other_stop - other_start < 0.5 * np.percentile(other_stance, 75)
+            ):
                 state[start:stop] = CONTACT
                 other[other_start:other_stop] = FLIGHT
 
@@ -249,9 +305,12 @@ def _merge_unsupported_flights(state: np.ndarray, other: np.ndarray) -> np.ndarr
     runs = _runs(state)
     for i in range(1, len(runs) - 1):
         start, stop, value = runs[i]
-        if (value == FLIGHT and runs[i - 1][2] == runs[i + 1][2] == CONTACT
-                and not (other[start:stop] == CONTACT).any()
-                and (other[start:stop] == FLIGHT).all()):
+        if (
+            value == FLIGHT
+            and runs[i - 1][2] == runs[i + 1][2] == CONTACT
+            and not (other[start:stop] == CONTACT).any()
+            and (other[start:stop] == FLIGHT).all()
+        ):
             out[start:stop] = CONTACT
     return out
 
@@ -270,22 +329,24 @@ def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict
             edges = [_first_below(a, start, stop, threshold) for a in near]
             k = int(np.argmin(edges))
             if np.isfinite(edges[k]):
-                t = _fit_event(raw[k], above[k], int(edges[k]), (start, stop), half, fps,
-                               threshold, True)
+                t = _fit_event(
+                    raw[k], above[k], int(edges[k]), (start, stop), half, fps, threshold, True
+                )
                 strikes.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
         if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
             edges = [_last_below(a, start, stop, threshold) for a in near]
             k = int(np.argmax(edges))
             if np.isfinite(edges[k]):
-                t = _fit_event(raw[k], above[k], int(edges[k]), (start, stop), half, fps,
-                               threshold, False)
+                t = _fit_event(
+                    raw[k], above[k], int(edges[k]), (start, stop), half, fps, threshold, False
+                )
                 toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
     return {"foot_strike": strikes, "toe_off": toe_offs}
 
 
-def _align_to_template(events: dict, seen: dict, fps: float, half: int, threshold: float,
-                       n_frames: int, min_gap: int
-                       ) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+def _align_to_template(
+    events: dict, seen: dict, fps: float, half: int, threshold: float, n_frames: int, min_gap: int
+) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
     """Each event type re-timed on the trial's mean event (event_template.py), both feet
     pooled. An event is kept when aligned (inside the trial, not within `min_gap` frames of
     the previous one of its foot), or, not aligned, when its own corner fit worked."""
@@ -297,24 +358,36 @@ def _align_to_template(events: dict, seen: dict, fps: float, half: int, threshol
             continue
         cue = int(np.bincount([k for _, _, k, _ in pooled]).argmax())
         times, aligned = event_template.aligned_times(
-            [seen[side] for side, *_ in pooled], np.array([t for _, t, _, _ in pooled]), fps,
-            strike, lambda template, offsets, n: _template_corner(
-                template, offsets, cue, strike, half, fps, threshold),
-            corner_pad=2 * half + 2)
+            [seen[side] for side, *_ in pooled],
+            np.array([t for _, t, _, _ in pooled]),
+            fps,
+            strike,
+            lambda template, offsets, n, cue=cue, strike=strike: _template_corner(
+                template, offsets, cue, strike, half, fps, threshold
+            ),
+            corner_pad=2 * half + 2,
+        )
         for side in events:
             kept = []
             for (s, _, k, fitted), t, a in zip(pooled, times, aligned):
                 if s != side or not (fitted or a) or not 0 <= t <= n_frames - 1:
                     continue
                 if kept and t - kept[-1][0] < min_gap:
-                    continue                    # two edges aligned onto one event
+                    continue  # two edges aligned onto one event
                 kept.append((float(t), k, bool(a)))
             out[side][name] = kept
     return out
 
 
-def _template_corner(template: np.ndarray, offsets: np.ndarray, cue: int, strike: bool,
-                     half: int, fps: float, threshold: float) -> float:
+def _template_corner(
+    template: np.ndarray,
+    offsets: np.ndarray,
+    cue: int,
+    strike: bool,
+    half: int,
+    fps: float,
+    threshold: float,
+) -> float:
     """Event offset (frames) of the mean event: the corner fit of one event applied to the
     mean of `cue` (the one most events were timed from: first down / last up), with the speed
     term free (TEMPLATE_LINEAR_PENALTY). NaN when it cannot be read."""
@@ -324,13 +397,15 @@ def _template_corner(template: np.ndarray, offsets: np.ndarray, cue: int, strike
         return np.nan
     edge = int(below[0] if strike else below[-1])
     contact = (edge, height.size) if strike else (0, edge + 1)
-    t = _fit_event(height, height, edge, contact, half, fps, threshold, strike,
-                   TEMPLATE_LINEAR_PENALTY)
+    t = _fit_event(
+        height, height, edge, contact, half, fps, threshold, strike, TEMPLATE_LINEAR_PENALTY
+    )
     return float(np.interp(t, np.arange(offsets.size), offsets)) if np.isfinite(t) else np.nan
 
 
-def foot_cues(points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
-              ) -> np.ndarray:
+def foot_cues(
+    points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
+) -> np.ndarray:
     """(2, F, 3): the heel, and the toe tip (`toe_tip_ahead_m` ahead of the big-toe keypoint
     along the heel -> toe line), the two points of the foot that touch the floor."""
     heel = keypoint(points, f"{side}_heel")
@@ -341,14 +416,17 @@ def foot_cues(points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AH
     return np.stack([heel, toe + toe_tip_ahead_m * along])
 
 
-def _speed_off_ground(cues: np.ndarray, above: np.ndarray, fps: float, cutoff_hz: float,
-                      threshold: float) -> np.ndarray:
+def _speed_off_ground(
+    cues: np.ndarray, above: np.ndarray, fps: float, cutoff_hz: float, threshold: float
+) -> np.ndarray:
     """(2, F) horizontal speed of each cue point relative to the ground, m/s: the ground's
     velocity is the median horizontal velocity of the cue points while they are at their
     stance level (the belt on a treadmill, ~0 overground), so no belt speed is needed."""
     smooth = np.stack([[lowpass(c, fps, cutoff_hz) for c in cue.T] for cue in cues])  # (2, 3, F)
     velocity = np.gradient(smooth, axis=-1) * fps
-    horizontal = velocity - (UP[None, :, None] * (velocity * UP[None, :, None]).sum(1, keepdims=True))
+    horizontal = velocity - (
+        UP[None, :, None] * (velocity * UP[None, :, None]).sum(1, keepdims=True)
+    )
     with np.errstate(invalid="ignore"):
         low = above < threshold
     samples = horizontal.transpose(0, 2, 1)[low]
@@ -357,14 +435,17 @@ def _speed_off_ground(cues: np.ndarray, above: np.ndarray, fps: float, cutoff_hz
     return np.linalg.norm(horizontal - ground[None, :, None], axis=1)
 
 
-def skips_a_cycle(strike: float, next_strike: float, other_strikes: np.ndarray,
-                  toe_offs: np.ndarray) -> bool:
+def skips_a_cycle(
+    strike: float, next_strike: float, other_strikes: np.ndarray, toe_offs: np.ndarray
+) -> bool:
     """True when two strikes of the same foot are not consecutive: a strike between them was
     not timed (a gap, or set aside as poorly observed), seen as two toe-offs of this foot or
     two strikes of the other foot between them. Such a pair spans two or more cycles."""
+
     def between(times) -> int:
         times = np.asarray(times, float)
         return int(np.sum((times > strike) & (times < next_strike)))
+
     return between(toe_offs) >= 2 or between(other_strikes) >= 2
 
 
@@ -435,7 +516,7 @@ def _foot_outliers(points: np.ndarray, side: str) -> np.ndarray:
     for i in range(3):
         for j in range(i + 1, 3):
             d = np.linalg.norm(p[i] - p[j], axis=1)
-            off[i, j] = off[j, i] = np.zeros(d.size, bool)   # NaN distances: not an outlier
+            off[i, j] = off[j, i] = np.zeros(d.size, bool)  # NaN distances: not an outlier
             if np.isfinite(d).any():
                 dev = np.abs(d - np.nanmedian(d))
                 limit = max(OUTLIER_MIN_M, 6 * 1.4826 * np.nanmedian(dev))
@@ -450,14 +531,23 @@ def _fill_gaps(height: np.ndarray, max_gap: int) -> np.ndarray:
     edges = np.flatnonzero(np.diff(np.concatenate([[0], np.isnan(height).astype(int), [0]])))
     for start, stop in zip(edges[::2], edges[1::2]):
         if start > 0 and stop < height.size and stop - start <= max_gap:
-            out[start:stop] = np.interp(np.arange(start, stop), [start - 1, stop],
-                                        [height[start - 1], height[stop]])
+            out[start:stop] = np.interp(
+                np.arange(start, stop), [start - 1, stop], [height[start - 1], height[stop]]
+            )
     return out
 
 
-def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[int, int],
-               half: int, fps: float, threshold: float, strike: bool,
-               linear_penalty: float = LINEAR_PENALTY) -> float:
+def _fit_event(
+    height: np.ndarray,
+    above: np.ndarray,
+    edge: int,
+    contact: tuple[int, int],
+    half: int,
+    fps: float,
+    threshold: float,
+    strike: bool,
+    linear_penalty: float = LINEAR_PENALTY,
+) -> float:
     """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
     the fit stretch is cut by a gap or the trial's ends, or the contact has no level."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
@@ -475,12 +565,17 @@ def _fit_event(height: np.ndarray, above: np.ndarray, edge: int, contact: tuple[
     noise = max(1.4826 * float(np.median(np.abs(height[on] - level))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)
     grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
-    return corner_time(frames, height[lo:hi] - level, grid, strike, fps,
-                       linear_penalty * noise ** 2)
+    return corner_time(frames, height[lo:hi] - level, grid, strike, fps, linear_penalty * noise**2)
 
 
-def corner_time(frames: np.ndarray, y: np.ndarray, grid: np.ndarray, strike: bool, fps: float,
-                linear_cost: float) -> float:
+def corner_time(
+    frames: np.ndarray,
+    y: np.ndarray,
+    grid: np.ndarray,
+    strike: bool,
+    fps: float,
+    linear_cost: float,
+) -> float:
     """The candidate of `grid` (frames) that best fits heights `y` above the contact level at
     `frames` (any order, several events pooled) with the corner model of the module
     docstring; `linear_cost`: the drop in squared residuals the speed term must buy."""
@@ -492,8 +587,8 @@ def corner_time(frames: np.ndarray, y: np.ndarray, grid: np.ndarray, strike: boo
     s = np.maximum((grid[:, None] - frames[None]) * (1 if strike else -1), 0.0) * 1000 / fps
     s2 = s * s
     b = np.maximum((s2 @ y) / np.maximum((s2 * s2).sum(axis=1), 1e-30), 0.0)
-    sse = ((y - b[:, None] * s2) ** 2).sum(axis=1)                  # h = L + b s^2
-    design = np.stack([s, s2], axis=-1)                             # h = L + a s + b s^2
+    sse = ((y - b[:, None] * s2) ** 2).sum(axis=1)  # h = L + b s^2
+    design = np.stack([s, s2], axis=-1)  # h = L + a s + b s^2
     coef = np.einsum("gij,j->gi", np.linalg.pinv(design), y)
     sse_linear = ((np.einsum("gnj,gj->gn", design, coef) - y) ** 2).sum(axis=1)
     sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + linear_cost, np.inf)

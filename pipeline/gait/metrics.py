@@ -4,6 +4,7 @@ Definitions (docs/metrics.md has the full text): stance = foot strike .. toe-off
 values taken at an event are linearly interpolated at its fractional frame time. A value
 whose keypoints are NaN anywhere it is needed is None ("missing"), never a number.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,19 +13,42 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import ThresholdsConfig
-from pipeline.gait.angles import (SIDES, ankle_dorsiflexion_deg, body_axes, calf_gap_m,
-                                  contralateral_pelvic_drop_deg, foot_point, hip_adduction_deg,
-                                  hip_centre, hip_flexion_deg, keypoint, knee_flexion_deg,
-                                  knee_fppa_deg, knee_off_leg_line_m, leg_trunk_alignment_deg,
-                                  pelvic_obliquity_deg, tibia_inclination_deg)
+from pipeline.core.skeleton import N_KEYPOINTS
+from pipeline.gait.angles import (
+    SIDES,
+    ankle_dorsiflexion_deg,
+    body_axes,
+    calf_gap_m,
+    contralateral_pelvic_drop_deg,
+    foot_point,
+    hip_adduction_deg,
+    hip_centre,
+    hip_flexion_deg,
+    keypoint,
+    knee_flexion_deg,
+    knee_fppa_deg,
+    knee_off_leg_line_m,
+    leg_trunk_alignment_deg,
+    pelvic_obliquity_deg,
+    tibia_inclination_deg,
+)
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
-from pipeline.gait.events import (TOE_TIP_AHEAD_M, detect_events, detect_screened_events,
-                                  dropout_events, skips_a_cycle)
-from pipeline.gait.observation import (gaps, observation_summary, observed_cadence,
-                                       observed_frames, split_strides_at_gaps)
+from pipeline.gait.events import (
+    TOE_TIP_AHEAD_M,
+    detect_events,
+    detect_screened_events,
+    dropout_events,
+    skips_a_cycle,
+)
+from pipeline.gait.observation import (
+    gaps,
+    observation_summary,
+    observed_cadence,
+    observed_frames,
+    split_strides_at_gaps,
+)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.core.skeleton import N_KEYPOINTS
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -56,9 +80,15 @@ METRICS: dict[str, tuple[str, str]] = {
 # this share of the typical stride after a strike belongs to the next cycle (its own toe-off
 # was not timed), and would put the swing's knee bend into "stance".
 MAX_STANCE_FRACTION = 0.75
-SYMMETRY_METRICS = ("ground_contact_time_ms", "flight_time_ms", "stride_length_m",
-                    "peak_stance_knee_flexion_deg", "knee_flexion_at_toe_off_deg",
-                    "pelvic_drop_deg")
+SYMMETRY_METRICS = (
+    "ground_contact_time_ms",
+    "flight_time_ms",
+    "stride_length_m",
+    "peak_stance_knee_flexion_deg",
+    "knee_flexion_at_toe_off_deg",
+    "pelvic_drop_deg",
+)
+
 
 @dataclass
 class TrialAnalysis:
@@ -76,40 +106,61 @@ class TrialAnalysis:
     def to_dict(self) -> dict:
         """JSON-ready: arrays become lists, missing values None."""
         return {
-            "fps": self.fps, "n_frames": self.n_frames,
+            "fps": self.fps,
+            "n_frames": self.n_frames,
             "events": _event_lists(self.events),
-            "poorly_observed_events": (None if self.poorly_observed is None
-                                       else _event_lists(self.poorly_observed)),
-            "strides": self.strides, "summary": self.summary, "flags": self.flags,
+            "poorly_observed_events": (
+                None if self.poorly_observed is None else _event_lists(self.poorly_observed)
+            ),
+            "strides": self.strides,
+            "summary": self.summary,
+            "flags": self.flags,
             "curves": None if self.curves is None else curves_to_json(self.curves),
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrialAnalysis":
+    def from_dict(cls, data: dict) -> TrialAnalysis:
         """Inverse of to_dict (extra keys, such as a file's schema_version, are ignored)."""
+
         def arrays(lists):
-            return {side: {name: np.asarray(times, float) for name, times in ev.items()}
-                    for side, ev in lists.items()}
+            return {
+                side: {name: np.asarray(times, float) for name, times in ev.items()}
+                for side, ev in lists.items()
+            }
+
         poor, curves = data.get("poorly_observed_events"), data.get("curves")
-        return cls(fps=float(data["fps"]), n_frames=int(data["n_frames"]),
-                   events=arrays(data["events"]), strides=list(data["strides"]),
-                   summary=data["summary"], flags=list(data["flags"]),
-                   poorly_observed=None if poor is None else arrays(poor),
-                   curves=None if curves is None else curves_from_json(curves))
+        return cls(
+            fps=float(data["fps"]),
+            n_frames=int(data["n_frames"]),
+            events=arrays(data["events"]),
+            strides=list(data["strides"]),
+            summary=data["summary"],
+            flags=list(data["flags"]),
+            poorly_observed=None if poor is None else arrays(poor),
+            curves=None if curves is None else curves_from_json(curves),
+        )
 
 
 def _event_lists(events: dict) -> dict:
-    return {side: {name: [float(t) for t in times] for name, times in ev.items()}
-            for side, ev in events.items()}
+    return {
+        side: {name: [float(t) for t in times] for name, times in ev.items()}
+        for side, ev in events.items()
+    }
 
 
-def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: ThresholdsConfig,
-                  events: dict | None = None, belt_speed_mps: float | None = None,
-                  height_sd: np.ndarray | None = None,
-                  max_event_height_sd_m: float | None = None,
-                  event_points: np.ndarray | None = None,
-                  n_views: np.ndarray | None = None,
-                  toe_tip_ahead_m: float = TOE_TIP_AHEAD_M) -> TrialAnalysis:
+def analyze_trial(
+    points: np.ndarray,
+    fps: float,
+    forward,
+    thresholds: ThresholdsConfig,
+    events: dict | None = None,
+    belt_speed_mps: float | None = None,
+    height_sd: np.ndarray | None = None,
+    max_event_height_sd_m: float | None = None,
+    event_points: np.ndarray | None = None,
+    n_views: np.ndarray | None = None,
+    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
@@ -130,15 +181,22 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     poor = None
     source = points if event_points is None else np.asarray(event_points, float)
     if source.shape != points.shape:
-        raise ValueError(f"event_points must have the shape of points {points.shape}, "
-                         f"got {source.shape}")
+        raise ValueError(
+            f"event_points must have the shape of points {points.shape}, got {source.shape}"
+        )
     if events is None and height_sd is not None and max_event_height_sd_m is not None:
-        events, poor = detect_screened_events(source, fps, height_sd, max_event_height_sd_m,
-                                              toe_tip_ahead_m=toe_tip_ahead_m)
+        events, poor = detect_screened_events(
+            source, fps, height_sd, max_event_height_sd_m, toe_tip_ahead_m=toe_tip_ahead_m
+        )
     elif events is None:
         events = detect_events(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
-    events = {side: {name: np.sort(np.asarray(events[side][name], float).ravel())
-                     for name in ("foot_strike", "toe_off")} for side in SIDES}
+    events = {
+        side: {
+            name: np.sort(np.asarray(events[side][name], float).ravel())
+            for name in ("foot_strike", "toe_off")
+        }
+        for side in SIDES
+    }
 
     forward_source = "given"
     if forward is None:
@@ -146,33 +204,47 @@ def analyze_trial(points: np.ndarray, fps: float, forward, thresholds: Threshold
     forward_axis, _ = body_axes(forward)
     try:
         pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
-    except ValueError:                  # pelvis never seen: no speed, no overground stride length
+    except ValueError:  # pelvis never seen: no speed, no overground stride length
         pelvis_speed = None
 
-    strides = [stride for side in SIDES
-               for stride in _side_strides(points, fps, forward, events, side, belt_speed_mps,
-                                           pelvis_speed)]
+    strides = [
+        stride
+        for side in SIDES
+        for stride in _side_strides(
+            points, fps, forward, events, side, belt_speed_mps, pelvis_speed
+        )
+    ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
     observed = observed_frames(points, n_views)
     unobserved = gaps(observed, fps)
     strides, gap_counts = split_strides_at_gaps(strides, unobserved, fps)
     summary = _summary(strides, events, fps, thresholds)
     summary["cadence_spm"], summary["cadence_note"] = observed_cadence(
-        events, fps, unobserved, strides, thresholds.min_strides)
+        events, fps, unobserved, strides, thresholds.min_strides
+    )
     summary["observation"] = observation_summary(observed, unobserved, fps, strides, gap_counts)
     summary["forward"] = [float(c) for c in forward_axis]
     summary["forward_source"] = forward_source
     summary["belt_speed_mps"] = None if belt_speed_mps is None else float(belt_speed_mps)
     summary["pelvis_speed_mps"] = None if pelvis_speed is None else _number(pelvis_speed)
-    summary["poorly_observed_events"] = None if poor is None else {
-        side: {name: int(len(times)) for name, times in poor[side].items()} for side in SIDES}
+    summary["poorly_observed_events"] = (
+        None
+        if poor is None
+        else {side: {name: int(len(times)) for name, times in poor[side].items()} for side in SIDES}
+    )
     # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
-    summary["untimed_on_dropouts"] = (None if poor is None
-                                      else dropout_events(poor, height_sd, fps))
+    summary["untimed_on_dropouts"] = None if poor is None else dropout_events(poor, height_sd, fps)
     curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
-    return TrialAnalysis(fps=float(fps), n_frames=len(points), events=events, strides=strides,
-                         summary=summary, flags=_flags(summary, thresholds), poorly_observed=poor,
-                         curves=curves)
+    return TrialAnalysis(
+        fps=float(fps),
+        n_frames=len(points),
+        events=events,
+        strides=strides,
+        summary=summary,
+        flags=_flags(summary, thresholds),
+        poorly_observed=poor,
+        curves=curves,
+    )
 
 
 def sample_at(series: np.ndarray, frame: float) -> np.ndarray:
@@ -181,7 +253,7 @@ def sample_at(series: np.ndarray, frame: float) -> np.ndarray:
         return np.full(series.shape[1:], np.nan)
     lower = int(math.floor(frame))
     fraction = frame - lower
-    if fraction == 0.0:               # on a frame: a NaN neighbour must not spoil it
+    if fraction == 0.0:  # on a frame: a NaN neighbour must not spoil it
         return series[lower]
     return (1.0 - fraction) * series[lower] + fraction * series[lower + 1]
 
@@ -193,11 +265,12 @@ def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarr
     return np.concatenate([[strike], inner, [toe_off]])
 
 
-def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
-                  pelvis_speed=None) -> list[dict]:
+def _side_strides(
+    points, fps, forward, events, side, belt_speed_mps=None, pelvis_speed=None
+) -> list[dict]:
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
-    sign = 1.0 if side == "left" else -1.0          # + = toward this side, away from midline
+    sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
     strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
     flexion = knee_flexion_deg(points, side)
     drop = contralateral_pelvic_drop_deg(pelvic_obliquity_deg(points, forward), side)
@@ -225,34 +298,40 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
         if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
-            next_strike = np.inf          # the next strike was not timed: no stride time
+            next_strike = np.inf  # the next strike was not timed: no stride time
         # this strike's own toe-off, never the next cycle's when its own was not timed
-        later = toe_offs[(toe_offs > strike) & (toe_offs < min(next_strike, strike + longest_stance))]
+        later = toe_offs[
+            (toe_offs > strike) & (toe_offs < min(next_strike, strike + longest_stance))
+        ]
         if later.size == 0:
-            continue                      # stance not seen to its end
+            continue  # stance not seen to its end
         toe_off = later[0]
         times = stance_samples(len(points), strike, toe_off)
         stance_flexion = np.array([sample_at(flexion, t) for t in times])
         # NaN anywhere in stance makes the peak, and so its frame, unknown
-        peak = loading_peak(stance_flexion)       # None: NaN in stance, or no loading peak
+        peak = loading_peak(stance_flexion)  # None: NaN in stance, or no loading peak
         complete = peak is not None
         peak_time = times[peak] if complete else None
 
         foot_lateral = float(sample_at(lateral[side], strike))
-        previous_other = _previous_opposite_strike(other_strikes, strike,
-                                                   strikes[i - 1] if i > 0 else -np.inf)
+        previous_other = _previous_opposite_strike(
+            other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
+        )
         step_width = np.nan
         if previous_other is not None:
             other_lateral = float(sample_at(lateral[other], previous_other))
             step_width = (foot_lateral - other_lateral) * sign
 
         def stance_max(values):
-            return np.max([sample_at(values, t) for t in times])   # NaN anywhere -> NaN
+            return np.max([sample_at(values, t) for t in times])  # NaN anywhere -> NaN
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
-        flight = (max(0.0, next_other[0] - toe_off) / fps * 1000.0
-                  if next_other.size and next_other[0] < next_strike else np.nan)
+        flight = (
+            max(0.0, next_other[0] - toe_off) / fps * 1000.0
+            if next_other.size and next_other[0] < next_strike
+            else np.nan
+        )
         stride_time = (next_strike - strike) / fps if np.isfinite(next_strike) else np.nan
         if belt_speed_mps is not None:
             stride_length = belt_speed_mps * stride_time
@@ -262,34 +341,51 @@ def _side_strides(points, fps, forward, events, side, belt_speed_mps=None,
         else:
             stride_length = np.nan
 
-        strides.append({
-            "side": side, "stride": len(strides),
-            "strike_frame": float(strike), "strike_time_s": float(strike) / fps,
-            "toe_off_frame": float(toe_off), "toe_off_time_s": float(toe_off) / fps,
-            # the instant the report draws the knee-over-toe figure and key-event sheet at
-            "peak_knee_flexion_frame": float(peak_time) if complete else None,
-            "foot_lateral_m": _number(foot_lateral),
-            "step_width_m": _number(step_width),
-            "peak_stance_knee_flexion_deg": _number(stance_flexion[peak] if complete else np.nan),
-            "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
-            "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
-            "knee_over_toe_m": _number(sample_at(knee_ahead, peak_time) if complete else np.nan),
-            "pelvic_drop_deg": _number(stance_max(drop)),
-            "foot_to_midline_m": _number(sample_at(midline, strike)),
-            "calf_clearance_m": _number(-stance_max(-series["calf_gap"])),
-            "peak_stance_hip_adduction_deg": _number(stance_max(series["hip_adduction"])),
-            "peak_stance_knee_fppa_deg": _number(stance_max(series["fppa"])),
-            "tibia_inclination_at_strike_deg": _number(sample_at(series["tibia"], strike)),
-            "hip_extension_at_toe_off_deg": _number(-sample_at(series["hip_flexion"], toe_off)),
-            "ankle_plantarflexion_at_toe_off_deg": _number(-sample_at(series["ankle"], toe_off)),
-            "leg_trunk_alignment_at_toe_off_deg": _number(sample_at(series["alignment"], toe_off)),
-            "knee_off_leg_line_at_toe_off_m": _number(sample_at(series["knee_off_line"], toe_off)),
-            "hip_ahead_of_toe_m": _number(sample_at(hip_ahead, peak_time) if complete else np.nan),
-            "ground_contact_time_ms": _number((toe_off - strike) / fps * 1000.0),
-            "flight_time_ms": _number(flight),
-            "stride_time_ms": _number(stride_time * 1000.0),
-            "stride_length_m": _number(stride_length),
-        })
+        strides.append(
+            {
+                "side": side,
+                "stride": len(strides),
+                "strike_frame": float(strike),
+                "strike_time_s": float(strike) / fps,
+                "toe_off_frame": float(toe_off),
+                "toe_off_time_s": float(toe_off) / fps,
+                # the instant the report draws the knee-over-toe figure and key-event sheet at
+                "peak_knee_flexion_frame": float(peak_time) if complete else None,
+                "foot_lateral_m": _number(foot_lateral),
+                "step_width_m": _number(step_width),
+                "peak_stance_knee_flexion_deg": _number(
+                    stance_flexion[peak] if complete else np.nan
+                ),
+                "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
+                "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
+                "knee_over_toe_m": _number(
+                    sample_at(knee_ahead, peak_time) if complete else np.nan
+                ),
+                "pelvic_drop_deg": _number(stance_max(drop)),
+                "foot_to_midline_m": _number(sample_at(midline, strike)),
+                "calf_clearance_m": _number(-stance_max(-series["calf_gap"])),
+                "peak_stance_hip_adduction_deg": _number(stance_max(series["hip_adduction"])),
+                "peak_stance_knee_fppa_deg": _number(stance_max(series["fppa"])),
+                "tibia_inclination_at_strike_deg": _number(sample_at(series["tibia"], strike)),
+                "hip_extension_at_toe_off_deg": _number(-sample_at(series["hip_flexion"], toe_off)),
+                "ankle_plantarflexion_at_toe_off_deg": _number(
+                    -sample_at(series["ankle"], toe_off)
+                ),
+                "leg_trunk_alignment_at_toe_off_deg": _number(
+                    sample_at(series["alignment"], toe_off)
+                ),
+                "knee_off_leg_line_at_toe_off_m": _number(
+                    sample_at(series["knee_off_line"], toe_off)
+                ),
+                "hip_ahead_of_toe_m": _number(
+                    sample_at(hip_ahead, peak_time) if complete else np.nan
+                ),
+                "ground_contact_time_ms": _number((toe_off - strike) / fps * 1000.0),
+                "flight_time_ms": _number(flight),
+                "stride_time_ms": _number(stride_time * 1000.0),
+                "stride_length_m": _number(stride_length),
+            }
+        )
     return strides
 
 
@@ -312,8 +408,11 @@ def loading_peak(stance_flexion: np.ndarray) -> int | None:
 
 def _typical_stride(strikes, other_strikes, toe_offs) -> float:
     """Median time (frames) between consecutive strikes of one foot (inf when none)."""
-    pairs = [b - a for a, b in zip(strikes[:-1], strikes[1:])
-             if not skips_a_cycle(a, b, other_strikes, toe_offs)]
+    pairs = [
+        b - a
+        for a, b in zip(strikes[:-1], strikes[1:])
+        if not skips_a_cycle(a, b, other_strikes, toe_offs)
+    ]
     return float(np.median(pairs)) if pairs else np.inf
 
 
@@ -335,21 +434,39 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
     sides = {}
     for side in SIDES:
         own = [s for s in strides if s["side"] == side]
-        metrics = {name: _statistics([s[name] for s in own], thresholds.min_strides)
-                   for name in METRICS}
+        metrics = {
+            name: _statistics([s[name] for s in own], thresholds.min_strides) for name in METRICS
+        }
         widths = [s["step_width_m"] for s in own if s["step_width_m"] is not None]
-        crossover_share = (float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
-                           if len(widths) >= thresholds.min_strides else None)
+        crossover_share = (
+            float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
+            if len(widths) >= thresholds.min_strides
+            else None
+        )
         midline = [s["foot_to_midline_m"] for s in own if s["foot_to_midline_m"] is not None]
         midline_limit = thresholds.crossover_midline_m
-        midline_share = (float(np.mean(np.array(midline) <= midline_limit))
-                         if len(midline) >= thresholds.min_strides else None)
-        sides[side] = {"n_strides": len(own), "crossover_share": crossover_share,
-                       "midline_crossover_share": midline_share, "metrics": metrics}
-    return {"cadence_spm": cadence, "n_foot_strikes": int(all_strikes.size), "sides": sides,
-            "symmetry_index_pct": {name: symmetry_index(sides["left"]["metrics"][name]["mean"],
-                                                        sides["right"]["metrics"][name]["mean"])
-                                   for name in SYMMETRY_METRICS}}
+        midline_share = (
+            float(np.mean(np.array(midline) <= midline_limit))
+            if len(midline) >= thresholds.min_strides
+            else None
+        )
+        sides[side] = {
+            "n_strides": len(own),
+            "crossover_share": crossover_share,
+            "midline_crossover_share": midline_share,
+            "metrics": metrics,
+        }
+    return {
+        "cadence_spm": cadence,
+        "n_foot_strikes": int(all_strikes.size),
+        "sides": sides,
+        "symmetry_index_pct": {
+            name: symmetry_index(
+                sides["left"]["metrics"][name]["mean"], sides["right"]["metrics"][name]["mean"]
+            )
+            for name in SYMMETRY_METRICS
+        },
+    }
 
 
 def step_cadence(events: dict, fps: float) -> float | None:
@@ -372,8 +489,13 @@ def symmetry_index(left, right) -> float | None:
 
 def _statistics(values: list, min_strides: int) -> dict:
     valid = np.array([v for v in values if v is not None], float)
-    stats = {"mean": None, "sd": None, "n": int(valid.size),
-             "n_missing": len(values) - int(valid.size), "note": None}
+    stats = {
+        "mean": None,
+        "sd": None,
+        "n": int(valid.size),
+        "n_missing": len(values) - int(valid.size),
+        "note": None,
+    }
     if valid.size < min_strides:
         stats["note"] = f"insufficient strides (n={valid.size}, need {min_strides})"
         return stats
@@ -393,11 +515,19 @@ def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
                 continue
             label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
-            flags.append({
-                "name": check.key, "side": side, "metric": check.metric, "value": stats["mean"],
-                "threshold": float(limit), "n_strides": stats["n"],
-                "message": (f"{side.capitalize()} side: mean {label} {stats['mean']:.{digits}f} "
-                            f"{unit} {check.wording} {limit:.{digits}f} {unit} "
-                            f"(mean of {stats['n']} strides)."),
-            })
+            flags.append(
+                {
+                    "name": check.key,
+                    "side": side,
+                    "metric": check.metric,
+                    "value": stats["mean"],
+                    "threshold": float(limit),
+                    "n_strides": stats["n"],
+                    "message": (
+                        f"{side.capitalize()} side: mean {label} {stats['mean']:.{digits}f} "
+                        f"{unit} {check.wording} {limit:.{digits}f} {unit} "
+                        f"(mean of {stats['n']} strides)."
+                    ),
+                }
+            )
     return flags

@@ -18,27 +18,34 @@ up into one "stride" of two or more real ones (seen: frames 200-319 empty at 120
   minimum every other measure needs): a cadence from one stride is not reported.
 The summary says how much of the trial the analysis used (`observation`).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.gait.angles import SIDES
 from pipeline.core.skeleton import INDEX
+from pipeline.gait.angles import SIDES
 
-MAX_UNOBSERVED_S = 0.05          # the event detector's linear bridging (events.FILL_GAP_S)
+MAX_UNOBSERVED_S = 0.05  # the event detector's linear bridging (events.FILL_GAP_S)
 SPANNING = ("stride_time_ms", "stride_length_m", "flight_time_ms")
 
 
 def observed_frames(points: np.ndarray, n_views: np.ndarray | None = None) -> np.ndarray:
     """(F,) bool: each foot has its heel or big toe measured (n_views > 0, else finite)."""
-    seen = (np.asarray(n_views) > 0 if n_views is not None
-            else np.isfinite(np.asarray(points, float)).all(axis=-1))
-    feet = [seen[:, [INDEX[f"{side}_heel"], INDEX[f"{side}_big_toe"]]].any(axis=1) for side in SIDES]
+    seen = (
+        np.asarray(n_views) > 0
+        if n_views is not None
+        else np.isfinite(np.asarray(points, float)).all(axis=-1)
+    )
+    feet = [
+        seen[:, [INDEX[f"{side}_heel"], INDEX[f"{side}_big_toe"]]].any(axis=1) for side in SIDES
+    ]
     return np.logical_and.reduce(feet)
 
 
-def gaps(observed: np.ndarray, fps: float, max_unobserved_s: float = MAX_UNOBSERVED_S
-         ) -> list[tuple[int, int]]:
+def gaps(
+    observed: np.ndarray, fps: float, max_unobserved_s: float = MAX_UNOBSERVED_S
+) -> list[tuple[int, int]]:
     """[first, last] frames of each unobserved run longer than `max_unobserved_s`."""
     runs, start = [], None
     for k, seen in enumerate(list(np.asarray(observed, bool)) + [True]):
@@ -56,8 +63,9 @@ def _touches(runs, a: float, b: float) -> bool:
     return any(first < b and last > a for first, last in runs)
 
 
-def split_strides_at_gaps(strides: list[dict], runs: list[tuple[int, int]], fps: float
-                          ) -> tuple[list[dict], dict[str, int]]:
+def split_strides_at_gaps(
+    strides: list[dict], runs: list[tuple[int, int]], fps: float
+) -> tuple[list[dict], dict[str, int]]:
     """The strides with none crossing a gap, and the count of each reason (see module doc)."""
     kept, counts = [], {"stance_in_gap": 0, "split_at_gap": 0}
     for stride in strides:
@@ -71,37 +79,51 @@ def split_strides_at_gaps(strides: list[dict], runs: list[tuple[int, int]], fps:
                 stride = {**stride, **{name: None for name in SPANNING}}
                 counts["split_at_gap"] += 1
         kept.append(stride)
-    for side in SIDES:                   # renumbered per side, as metrics numbers them
+    for side in SIDES:  # renumbered per side, as metrics numbers them
         for i, stride in enumerate(s for s in kept if s["side"] == side):
             stride["stride"] = i
     return kept, counts
 
 
-def observed_cadence(events: dict, fps: float, runs: list[tuple[int, int]], strides: list[dict],
-                     min_strides: int) -> tuple[float | None, str | None]:
+def observed_cadence(
+    events: dict, fps: float, runs: list[tuple[int, int]], strides: list[dict], min_strides: int
+) -> tuple[float | None, str | None]:
     """(steps per minute, None) or (None, why not): see the module doc."""
     timed = sum(1 for s in strides if s["stride_time_ms"] is not None)
     if timed < min_strides:
         return None, f"insufficient strides (n={timed}, need {min_strides})"
     strikes = sorted((float(t), side) for side in SIDES for t in events[side]["foot_strike"])
-    steps = [b - a for (a, sa), (b, sb) in zip(strikes, strikes[1:])
-             if sa != sb and b > a and not _touches(runs, a, b)]
+    steps = [
+        b - a
+        for (a, sa), (b, sb) in zip(strikes, strikes[1:])
+        if sa != sb and b > a and not _touches(runs, a, b)
+    ]
     if not steps:
         return None, "no step between observed strikes of opposite feet"
     return float(60.0 * fps / np.mean(steps)), None
 
 
-def observation_summary(observed: np.ndarray, runs: list[tuple[int, int]], fps: float,
-                        strides: list[dict], counts: dict[str, int]) -> dict:
+def observation_summary(
+    observed: np.ndarray,
+    runs: list[tuple[int, int]],
+    fps: float,
+    strides: list[dict],
+    counts: dict[str, int],
+) -> dict:
     """How much of the trial the analysis used (summary `observation`)."""
     n = len(observed)
     used = np.zeros(n, bool)
     for s in strides:
-        end = s["toe_off_frame"] if s["stride_time_ms"] is None else (
-            s["strike_frame"] + s["stride_time_ms"] * fps / 1000.0)
-        used[int(np.floor(s["strike_frame"])):int(np.ceil(end)) + 1] = True
-    return {"observed_share": float(np.mean(observed)) if n else 0.0,
-            "analysed_share": float(np.mean(used)) if n else 0.0,
-            "gaps_s": [[first / fps, (last + 1) / fps] for first, last in runs],
-            "strides_dropped_in_gaps": counts["stance_in_gap"],
-            "strides_split_at_gaps": counts["split_at_gap"]}
+        end = (
+            s["toe_off_frame"]
+            if s["stride_time_ms"] is None
+            else (s["strike_frame"] + s["stride_time_ms"] * fps / 1000.0)
+        )
+        used[int(np.floor(s["strike_frame"])) : int(np.ceil(end)) + 1] = True
+    return {
+        "observed_share": float(np.mean(observed)) if n else 0.0,
+        "analysed_share": float(np.mean(used)) if n else 0.0,
+        "gaps_s": [[first / fps, (last + 1) / fps] for first, last in runs],
+        "strides_dropped_in_gaps": counts["stance_in_gap"],
+        "strides_split_at_gaps": counts["split_at_gap"],
+    }

@@ -4,6 +4,7 @@ On a treadmill the line of progression is the belt axis (configuration); overgro
 estimated here from the pelvis centre (midpoint of the hip joint centres). Averaging the
 displacement over whole strides cancels the periodic sway and yaw of the pelvis.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,13 +56,19 @@ def pelvis_velocity(points: np.ndarray, fps: float, events: dict | None = None) 
     return v
 
 
-def estimate_forward(points: np.ndarray, fps: float, events: dict | None = None,
-                     min_speed_mps: float = MIN_PROGRESSION_SPEED_MPS) -> np.ndarray:
+def estimate_forward(
+    points: np.ndarray,
+    fps: float,
+    events: dict | None = None,
+    min_speed_mps: float = MIN_PROGRESSION_SPEED_MPS,
+) -> np.ndarray:
     """Unit horizontal line of progression (3,) from `pelvis_velocity`; ValueError when the
     pelvis does not progress (treadmill): give the belt axis instead."""
     v = pelvis_velocity(points, fps, events)
     speed = float(np.linalg.norm(v))
     if not speed >= min_speed_mps:
-        raise ValueError(f"pelvis progresses at {speed:.2f} m/s (< {min_speed_mps} m/s): no line "
-                         "of progression overground; pass forward (treadmill belt axis)")
+        raise ValueError(
+            f"pelvis progresses at {speed:.2f} m/s (< {min_speed_mps} m/s): no line "
+            "of progression overground; pass forward (treadmill belt axis)"
+        )
     return v / speed

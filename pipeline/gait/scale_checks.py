@@ -22,6 +22,7 @@ names it (quality/verdict.py `scale_mismatch`). The tolerances are above what th
 runner through the real triangulation shows at the right scale (docs/metrics.md, "Scale
 checks") and below the 20 % a wrong board size gives.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -30,18 +31,18 @@ import numpy as np
 
 from pipeline.gait.angles import SIDES, body_axes, foot_point, keypoint
 
-THIGH_OVER_HEIGHT, SHANK_OVER_HEIGHT = 0.245, 0.246     # Winter 2009, Table 4.1
+THIGH_OVER_HEIGHT, SHANK_OVER_HEIGHT = 0.245, 0.246  # Winter 2009, Table 4.1
 TOLERANCE = {"belt": 0.12, "height": 0.15, "speed": 0.10}
 MIN_FRAMES = 10
 
 
 @dataclass(frozen=True)
 class ScaleCheck:
-    name: str                 # belt | height | speed
+    name: str  # belt | height | speed
     measured: float
     expected: float
     unit: str
-    tolerance: float          # allowed |measured / expected - 1|
+    tolerance: float  # allowed |measured / expected - 1|
     description: str
 
     @property
@@ -56,8 +57,14 @@ class ScaleCheck:
         return {**asdict(self), "ratio": self.ratio, "agrees": self.agrees}
 
 
-def belt_check(points: np.ndarray, strides: list[dict], fps: float, forward,
-               belt_speed_mps: float | None, min_strides: int) -> ScaleCheck | None:
+def belt_check(
+    points: np.ndarray,
+    strides: list[dict],
+    fps: float,
+    forward,
+    belt_speed_mps: float | None,
+    min_strides: int,
+) -> ScaleCheck | None:
     """Stance foot speed along the belt against the belt speed (treadmill trials)."""
     if not belt_speed_mps:
         return None
@@ -69,15 +76,20 @@ def belt_check(points: np.ndarray, strides: list[dict], fps: float, forward,
         strike, toe_off = stride["strike_frame"], stride["toe_off_frame"]
         lo = int(np.ceil(strike + 0.25 * (toe_off - strike)))
         hi = int(np.floor(strike + 0.75 * (toe_off - strike)))
-        middle = velocity[lo:hi + 1]
+        middle = velocity[lo : hi + 1]
         middle = middle[np.isfinite(middle)]
         if middle.size >= 2:
             per_stride.append(float(np.median(middle)))
     if len(per_stride) < min_strides:
         return None
-    return ScaleCheck("belt", -float(np.median(per_stride)), float(belt_speed_mps), "m/s",
-                      TOLERANCE["belt"], f"stance foot speed along the belt over {len(per_stride)} "
-                      "strides against the belt speed")
+    return ScaleCheck(
+        "belt",
+        -float(np.median(per_stride)),
+        float(belt_speed_mps),
+        "m/s",
+        TOLERANCE["belt"],
+        f"stance foot speed along the belt over {len(per_stride)} strides against the belt speed",
+    )
 
 
 def height_check(points: np.ndarray, height_m: float | None) -> ScaleCheck | None:
@@ -88,39 +100,66 @@ def height_check(points: np.ndarray, height_m: float | None) -> ScaleCheck | Non
     for upper, lower in (("hip", "knee"), ("knee", "ankle")):
         sides = []
         for side in SIDES:
-            length = np.linalg.norm(keypoint(points, f"{side}_{upper}")
-                                    - keypoint(points, f"{side}_{lower}"), axis=1)
+            length = np.linalg.norm(
+                keypoint(points, f"{side}_{upper}") - keypoint(points, f"{side}_{lower}"), axis=1
+            )
             length = length[np.isfinite(length)]
             if length.size >= MIN_FRAMES:
                 sides.append(float(np.median(length)))
         if not sides:
             return None
         lengths.append(float(np.mean(sides)))
-    return ScaleCheck("height", sum(lengths), (THIGH_OVER_HEIGHT + SHANK_OVER_HEIGHT) * height_m,
-                      "m", TOLERANCE["height"], f"thigh + shank from the 3D against "
-                      f"{THIGH_OVER_HEIGHT + SHANK_OVER_HEIGHT:.3f} x the subject's height "
-                      f"{height_m:.2f} m (Winter 2009)")
+    return ScaleCheck(
+        "height",
+        sum(lengths),
+        (THIGH_OVER_HEIGHT + SHANK_OVER_HEIGHT) * height_m,
+        "m",
+        TOLERANCE["height"],
+        f"thigh + shank from the 3D against "
+        f"{THIGH_OVER_HEIGHT + SHANK_OVER_HEIGHT:.3f} x the subject's height "
+        f"{height_m:.2f} m (Winter 2009)",
+    )
 
 
-def speed_check(strides: list[dict], speed_mps: float | None, min_strides: int) -> ScaleCheck | None:
+def speed_check(
+    strides: list[dict], speed_mps: float | None, min_strides: int
+) -> ScaleCheck | None:
     """Overground: stride length from the 3D over stride time against a recorded speed."""
     if not speed_mps:
         return None
-    pairs = [(s["stride_length_m"], s["stride_time_ms"]) for s in strides
-             if s["stride_length_m"] is not None and s["stride_time_ms"] is not None]
+    pairs = [
+        (s["stride_length_m"], s["stride_time_ms"])
+        for s in strides
+        if s["stride_length_m"] is not None and s["stride_time_ms"] is not None
+    ]
     if len(pairs) < min_strides:
         return None
     length, time_ms = np.mean(pairs, axis=0)
-    return ScaleCheck("speed", float(length / (time_ms / 1000.0)), float(speed_mps), "m/s",
-                      TOLERANCE["speed"], f"stride length from the 3D over stride time "
-                      f"({len(pairs)} strides) against the recorded speed")
+    return ScaleCheck(
+        "speed",
+        float(length / (time_ms / 1000.0)),
+        float(speed_mps),
+        "m/s",
+        TOLERANCE["speed"],
+        f"stride length from the 3D over stride time "
+        f"({len(pairs)} strides) against the recorded speed",
+    )
 
 
-def scale_checks(points: np.ndarray, strides: list[dict], fps: float, forward, min_strides: int,
-                 belt_speed_mps: float | None = None, height_m: float | None = None,
-                 speed_mps: float | None = None) -> list[ScaleCheck]:
+def scale_checks(
+    points: np.ndarray,
+    strides: list[dict],
+    fps: float,
+    forward,
+    min_strides: int,
+    belt_speed_mps: float | None = None,
+    height_m: float | None = None,
+    speed_mps: float | None = None,
+) -> list[ScaleCheck]:
     """Every check the study's records allow (module doc)."""
-    found = (belt_check(points, strides, fps, forward, belt_speed_mps, min_strides),
-             height_check(points, height_m),
-             speed_check(strides, None if belt_speed_mps else speed_mps, min_strides))
+    found = (
+        belt_check(points, strides, fps, forward, belt_speed_mps, min_strides),
+        height_check(points, height_m),
+        speed_check(strides, None if belt_speed_mps else speed_mps, min_strides),
+    )
     return [c for c in found if c is not None]

@@ -5,6 +5,7 @@ Angles defined in stance only (curves.STANCE_ONLY) are NaN outside each stance o
 side (foot strike to toe-off of the analysis's strides): their projection is degenerate in
 swing, and a number there would read as a measurement.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,5 +33,5 @@ def stance_mask(n_frames: int, strides: list[dict], side: str) -> np.ndarray:
     for s in strides:
         if s["side"] != side or s.get("toe_off_frame") is None:
             continue
-        mask[int(np.ceil(s["strike_frame"])):int(np.floor(s["toe_off_frame"])) + 1] = True
+        mask[int(np.ceil(s["strike_frame"])) : int(np.floor(s["toe_off_frame"])) + 1] = True
     return mask

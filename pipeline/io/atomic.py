@@ -9,6 +9,7 @@ what a killed run left. Files and folders get the modes the umask gives (0644 / 
 0775), as a plain `open()` would, so colleagues in the lab's group can read the results.
 A read-only folder or a full disk is an `OutputError` naming the path and the fix.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,13 +19,13 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pipeline.core.errors import RunlabError
 
-STAGING = ".staging-"        # <parent>/.<first target name>.staging-<pid>@<host>-XXXX
-RETIRED = ".retired-"        # <parent>/.<target name>.retired-XXXX (the previous version, briefly)
+STAGING = ".staging-"  # <parent>/.<first target name>.staging-<pid>@<host>-XXXX
+RETIRED = ".retired-"  # <parent>/.<target name>.retired-XXXX (the previous version, briefly)
 
 
 class OutputError(RunlabError, OSError):
@@ -54,13 +55,17 @@ def output_error(exc: OSError, path: Path | str) -> OSError:
     """A named OutputError for a full disk / read-only / permission problem, else `exc`."""
     where = exc.filename or path
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return OutputError(f"no space left on the disk writing {where} (for {path}): free space there "
-                           "or point study.results_dir at a disk with room, then run the stage again; "
-                           "the previous results are unchanged")
+        return OutputError(
+            f"no space left on the disk writing {where} (for {path}): free space there "
+            "or point study.results_dir at a disk with room, then run the stage again; "
+            "the previous results are unchanged"
+        )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return OutputError(f"cannot write {where} (for {path}): {os.strerror(exc.errno)}. Make the "
-                           "folder writable for this user (or mount it read-write), or point "
-                           "study.results_dir at a writable folder; the previous results are unchanged")
+        return OutputError(
+            f"cannot write {where} (for {path}): {os.strerror(exc.errno)}. Make the "
+            "folder writable for this user (or mount it read-write), or point "
+            "study.results_dir at a writable folder; the previous results are unchanged"
+        )
     return exc
 
 
@@ -88,11 +93,12 @@ def atomic_path(target: Path | str, suffix: str | None = None) -> Iterator[Path]
     target = Path(target)
     _makedirs(target.parent)
     with _named_errors(target):
-        for stale in target.parent.glob(f".{target.name}.*"):   # left by a killed run
+        for stale in target.parent.glob(f".{target.name}.*"):  # left by a killed run
             if stale.is_file() and RETIRED not in stale.name:
                 stale.unlink()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
-                                   dir=target.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent
+        )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -139,7 +145,7 @@ def _replace(source: Path, target: Path) -> None:
     if not target.exists() and not target.is_symlink():
         os.rename(source, target)
     elif _exchange(source, target):
-        _remove(source)                                        # now holds the old version
+        _remove(source)  # now holds the old version
     else:
         retired = target.with_name(f".{target.name}{RETIRED}{os.getpid()}")
         os.rename(target, retired)

@@ -14,6 +14,7 @@ several children (neck, ankles, nose) takes the rotation that best fits all of t
 by each bone's length change; directions match the measured ones (exactly for single-child
 joints). Missing keypoints: short gaps interpolated, the rest held at the last pose.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,14 +27,32 @@ from pipeline.io.exports import WORLD_TO_OPENSIM, fill_short_gaps
 # child -> parent; the order is the file's joint order (a parent before its children)
 HIERARCHY: dict[str, str | None] = {
     "hip": None,
-    "left_hip": "hip", "left_knee": "left_hip", "left_ankle": "left_knee",
-    "left_big_toe": "left_ankle", "left_small_toe": "left_big_toe", "left_heel": "left_ankle",
-    "right_hip": "hip", "right_knee": "right_hip", "right_ankle": "right_knee",
-    "right_big_toe": "right_ankle", "right_small_toe": "right_big_toe", "right_heel": "right_ankle",
-    "spine": "hip", "neck": "spine", "head": "neck", "nose": "head", "left_eye": "nose", "left_ear": "left_eye",
-    "right_eye": "nose", "right_ear": "right_eye",
-    "left_shoulder": "neck", "left_elbow": "left_shoulder", "left_wrist": "left_elbow",
-    "right_shoulder": "neck", "right_elbow": "right_shoulder", "right_wrist": "right_elbow",
+    "left_hip": "hip",
+    "left_knee": "left_hip",
+    "left_ankle": "left_knee",
+    "left_big_toe": "left_ankle",
+    "left_small_toe": "left_big_toe",
+    "left_heel": "left_ankle",
+    "right_hip": "hip",
+    "right_knee": "right_hip",
+    "right_ankle": "right_knee",
+    "right_big_toe": "right_ankle",
+    "right_small_toe": "right_big_toe",
+    "right_heel": "right_ankle",
+    "spine": "hip",
+    "neck": "spine",
+    "head": "neck",
+    "nose": "head",
+    "left_eye": "nose",
+    "left_ear": "left_eye",
+    "right_eye": "nose",
+    "right_ear": "right_eye",
+    "left_shoulder": "neck",
+    "left_elbow": "left_shoulder",
+    "left_wrist": "left_elbow",
+    "right_shoulder": "neck",
+    "right_elbow": "right_shoulder",
+    "right_wrist": "right_elbow",
 }
 CM = 100.0
 # not a keypoint: a joint at the pelvis centre carrying the trunk, so the trunk turns on its own
@@ -46,12 +65,17 @@ def _children(name: str, tree: dict[str, str | None] = HIERARCHY) -> list[str]:
     return [c for c, p in tree.items() if p == name]
 
 
-def skeleton_tree(points: np.ndarray, names: tuple[str, ...]) -> tuple[dict[str, str | None], list[str]]:
+def skeleton_tree(
+    points: np.ndarray, names: tuple[str, ...]
+) -> tuple[dict[str, str | None], list[str]]:
     """HIERARCHY without the end joints this recording never measured (e.g. the small toes a
     detector does not give), and their names; a missing joint that carries others is an error."""
     index = {n: i for i, n in enumerate(names)}
-    measured = {n for n in HIERARCHY if n == SPINE or
-                (n in index and np.isfinite(points[:, index[n]]).all(axis=1).any())}
+    measured = {
+        n
+        for n in HIERARCHY
+        if n == SPINE or (n in index and np.isfinite(points[:, index[n]]).all(axis=1).any())
+    }
     tree, left_out = dict(HIERARCHY), []
     while True:
         ends = [n for n in tree if n not in measured and not _children(n, tree)]
@@ -62,8 +86,10 @@ def skeleton_tree(points: np.ndarray, names: tuple[str, ...]) -> tuple[dict[str,
             left_out.append(n)
     needed = [n for n in tree if n not in measured] + [n for n in ROOT_FIT if n not in tree]
     if "hip" not in tree or needed:
-        raise ValueError(f"BVH export needs the keypoints {sorted(set(needed) | ({'hip'} - set(tree)))}, "
-                         "which this recording never measured")
+        raise ValueError(
+            f"BVH export needs the keypoints {sorted(set(needed) | ({'hip'} - set(tree)))}, "
+            "which this recording never measured"
+        )
     return tree, left_out
 
 
@@ -102,8 +128,12 @@ def euler_zxy_deg(m: np.ndarray) -> np.ndarray:
     return np.degrees(np.stack([z, x, y], axis=1))
 
 
-def skeleton_motion(points: np.ndarray, names: tuple[str, ...], tree: dict[str, str | None],
-                    max_gap_frames: int = 10):
+def skeleton_motion(
+    points: np.ndarray,
+    names: tuple[str, ...],
+    tree: dict[str, str | None],
+    max_gap_frames: int = 10,
+):
     """(offsets {joint: (3,) cm}, root positions (F, 3) cm, local rotations {joint: (F, 3, 3)})
     in the BVH frame (Y up), from world points (F, K, 3) metres, for the joints of `tree`."""
     index = {n: i for i, n in enumerate(names)}
@@ -115,34 +145,43 @@ def skeleton_motion(points: np.ndarray, names: tuple[str, ...], tree: dict[str, 
     bone = {c: pts[:, joint[c]] - pts[:, joint[p]] for c, p in tree.items() if p}
     # the root's frame each frame: fitted to the hips and trunk, from their median directions
     guess = np.stack([_unit(np.median(bone[c], axis=0)) for c in ROOT_FIT])
-    root_now = _kabsch(guess, np.stack([_unit(bone[c]) for c in ROOT_FIT], axis=1),
-                       list(ROOT_FIT.values()))
+    root_now = _kabsch(
+        guess, np.stack([_unit(bone[c]) for c in ROOT_FIT], axis=1), list(ROOT_FIT.values())
+    )
     rest = {SPINE: np.zeros(3)}
-    for c in bone:           # median bone vector in the root's frame: the rest pose
+    for c in bone:  # median bone vector in the root's frame: the rest pose
         if c == SPINE:
             continue
         in_root = np.einsum("fji,fj->fi", root_now, bone[c])
         length = np.median(np.linalg.norm(bone[c], axis=1))
         rest[c] = _unit(np.median(in_root, axis=0)) * length
     offsets = {"hip": np.zeros(3), **rest}
-    glob = {}
+    glob: dict[str, np.ndarray] = {}
     for name, parent in tree.items():
         kids = _children(name, tree)
         carried = np.broadcast_to(np.eye(3), (len(pts), 3, 3)) if parent is None else glob[parent]
         if parent is None:
-            glob[name] = _kabsch(np.stack([_unit(rest[k]) for k in ROOT_FIT]),
-                                 np.stack([_unit(bone[k]) for k in ROOT_FIT], axis=1),
-                                 list(ROOT_FIT.values()))
+            glob[name] = _kabsch(
+                np.stack([_unit(rest[k]) for k in ROOT_FIT]),
+                np.stack([_unit(bone[k]) for k in ROOT_FIT], axis=1),
+                list(ROOT_FIT.values()),
+            )
         elif not kids:
             glob[name] = carried
         elif len(kids) == 1:
             was = _unit(np.einsum("fij,j->fi", carried, rest[kids[0]]))
-            glob[name] = np.einsum("fij,fjk->fik", _smallest_rotation(was, _unit(bone[kids[0]])), carried)
+            glob[name] = np.einsum(
+                "fij,fjk->fik", _smallest_rotation(was, _unit(bone[kids[0]])), carried
+            )
         else:
-            glob[name] = _kabsch(np.stack([_unit(rest[k]) for k in kids]),
-                                 np.stack([_unit(bone[k]) for k in kids], axis=1))
-    local = {n: (glob[n] if p is None else np.einsum("fji,fjk->fik", glob[p], glob[n]))
-             for n, p in tree.items()}
+            glob[name] = _kabsch(
+                np.stack([_unit(rest[k]) for k in kids]),
+                np.stack([_unit(bone[k]) for k in kids], axis=1),
+            )
+    local = {
+        n: (glob[n] if p is None else np.einsum("fji,fjk->fik", glob[p], glob[n]))
+        for n, p in tree.items()
+    }
     return offsets, pts[:, joint["hip"]], local
 
 
@@ -158,8 +197,13 @@ def _hold_last(pts: np.ndarray) -> np.ndarray:
     return pts[source]
 
 
-def write_bvh(path: Path | str, points: np.ndarray, names: tuple[str, ...], fps: float,
-              max_gap_frames: int = 10) -> tuple[int, list[str]]:
+def write_bvh(
+    path: Path | str,
+    points: np.ndarray,
+    names: tuple[str, ...],
+    fps: float,
+    max_gap_frames: int = 10,
+) -> tuple[int, list[str]]:
     """Write the BVH; returns the frames that held the last pose (a keypoint missing) and the
     end joints left out (never measured)."""
     tree, left_out = skeleton_tree(points, names)
@@ -175,14 +219,23 @@ def write_bvh(path: Path | str, points: np.ndarray, names: tuple[str, ...], fps:
         lines.append(f"{pad}{kind} {name}")
         lines.append(pad + "{")
         lines.append(f"{pad}  OFFSET " + " ".join(f"{v:.4f}" for v in offsets[name]))
-        lines.append(f"{pad}  CHANNELS " + ("6 Xposition Yposition Zposition " if kind == "ROOT" else "3 ")
-                     + "Zrotation Xrotation Yrotation")
+        lines.append(
+            f"{pad}  CHANNELS "
+            + ("6 Xposition Yposition Zposition " if kind == "ROOT" else "3 ")
+            + "Zrotation Xrotation Yrotation"
+        )
         kids = _children(name, tree)
         for kid in kids:
             emit(kid, depth + 1)
         if not kids:
-            lines.extend([f"{pad}  End Site", pad + "  {", f"{pad}    OFFSET 0.0000 0.0000 0.0000",
-                          pad + "  }"])
+            lines.extend(
+                [
+                    f"{pad}  End Site",
+                    pad + "  {",
+                    f"{pad}    OFFSET 0.0000 0.0000 0.0000",
+                    pad + "  }",
+                ]
+            )
         lines.append(pad + "}")
 
     emit("hip", 0)

@@ -2,6 +2,7 @@
 calibration.toml, aniposelib, Pose2Sim, caliscope's camera_array.toml or its 2023 config.toml.
 The readers (interop.py) and runlab's own reader (formats.py) use it to name the kind of a
 file they refuse."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,13 @@ import numpy as np
 RUNLAB, ANIPOSE = "a runlab calibration.toml", "an aniposelib calibration"
 POSE2SIM, CALISCOPE = "a Pose2Sim calibration", "a caliscope camera_array.toml"
 CALISCOPE_2023 = "a caliscope config.toml (2023)"
-FORMAT_OF = {RUNLAB: "aniposelib", ANIPOSE: "aniposelib", POSE2SIM: "pose2sim",
-             CALISCOPE: "caliscope", CALISCOPE_2023: "caliscope-config"}
+FORMAT_OF = {
+    RUNLAB: "aniposelib",
+    ANIPOSE: "aniposelib",
+    POSE2SIM: "pose2sim",
+    CALISCOPE: "caliscope",
+    CALISCOPE_2023: "caliscope-config",
+}
 
 
 def identify(doc: dict) -> str | None:
@@ -22,8 +28,11 @@ def identify(doc: dict) -> str | None:
     tables = camera_tables(doc)
     if not tables:
         return None
-    if ("charuco" in doc or "capture_volume" in doc
-            or any("port" in t or np.size(t.get("rotation", [])) == 9 for _, t in tables)):
+    if (
+        "charuco" in doc
+        or "capture_volume" in doc
+        or any("port" in t or np.size(t.get("rotation", [])) == 9 for _, t in tables)
+    ):
         return CALISCOPE_2023
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
@@ -37,5 +46,8 @@ def identify(doc: dict) -> str | None:
 
 def camera_tables(doc: dict) -> list[tuple[str, dict]]:
     """Tables that look like one camera each (intrinsics keys present), in file order."""
-    return [(k, v) for k, v in doc.items()
-            if isinstance(v, dict) and k != "metadata" and {"matrix", "size"} <= set(v)]
+    return [
+        (k, v)
+        for k, v in doc.items()
+        if isinstance(v, dict) and k != "metadata" and {"matrix", "size"} <= set(v)
+    ]

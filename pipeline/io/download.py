@@ -11,6 +11,7 @@
   (Linux `$XDG_CACHE_HOME/runlab` or `~/.cache/runlab`, macOS `~/Library/Caches/runlab`,
   Windows `%LOCALAPPDATA%\\runlab\\Cache`).
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Optional
 
 from pipeline.core.errors import RunlabError
 from pipeline.io.hashing import sha256 as file_sha256
@@ -66,12 +66,14 @@ def writable_dir(folder: Path) -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise CacheError(f"cache folder {folder} is not writable ({exc.strerror or exc}); set "
-                         "RUNLAB_CACHE to a folder you can write, or fix its permissions") from None
+        raise CacheError(
+            f"cache folder {folder} is not writable ({exc.strerror or exc}); set "
+            "RUNLAB_CACHE to a folder you can write, or fix its permissions"
+        ) from None
     return folder
 
 
-def hash_matches(actual: str, sha256: Optional[str], prefix: Optional[str]) -> bool:
+def hash_matches(actual: str, sha256: str | None, prefix: str | None) -> bool:
     if sha256:
         return actual == sha256.strip().lower()
     if prefix:
@@ -79,8 +81,14 @@ def hash_matches(actual: str, sha256: Optional[str], prefix: Optional[str]) -> b
     raise ValueError("no expected hash: a download is always checked")
 
 
-def fetch(url: str, dest: Path, sha256: Optional[str] = None, prefix: Optional[str] = None,
-          timeout: float = 30.0, show_progress: bool = True) -> tuple[Path, str]:
+def fetch(
+    url: str,
+    dest: Path,
+    sha256: str | None = None,
+    prefix: str | None = None,
+    timeout: float = 30.0,
+    show_progress: bool = True,
+) -> tuple[Path, str]:
     """`dest` holding the verified file at `url` -> (dest, its full sha256). An existing `dest`
     is checked, not downloaded again (a mismatching one is deleted and fetched anew)."""
     check_url(url)
@@ -97,52 +105,70 @@ def fetch(url: str, dest: Path, sha256: Optional[str] = None, prefix: Optional[s
     actual = file_sha256(part)
     if not hash_matches(actual, sha256, prefix):
         part.unlink()
-        raise ChecksumError(f"{url}: downloaded file has sha256 {actual}, expected {expected}; "
-                            "deleted it. The server (or mirror) holds a different or corrupt file")
+        raise ChecksumError(
+            f"{url}: downloaded file has sha256 {actual}, expected {expected}; "
+            "deleted it. The server (or mirror) holds a different or corrupt file"
+        )
     os.replace(part, dest)
     return dest, actual
 
 
 def _transfer(url: str, part: Path, timeout: float, show_progress: bool) -> None:
     from tqdm import tqdm
+
     have = part.stat().st_size if part.is_file() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:              # partial file longer than the file: start over
+        if exc.code == 416 and have:  # partial file longer than the file: start over
             part.unlink()
             return _transfer(url, part, timeout, show_progress)
         raise DownloadError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DownloadError(f"{url}: cannot reach the server ({reason}); check the address, or use "
-                            "--mirror with a copy on a server you can reach") from None
+        raise DownloadError(
+            f"{url}: cannot reach the server ({reason}); check the address, or use "
+            "--mirror with a copy on a server you can reach"
+        ) from None
     with response:
         resumed = response.status == 206 and _range_start(response) == have
         if not resumed:
-            have = 0                              # the server sent the whole file
+            have = 0  # the server sent the whole file
         length = response.headers.get("Content-Length")
         total = have + int(length) if length and length.isdigit() else None
         received = have
-        with open(part, "ab" if resumed else "wb") as out, \
-                tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=part.name[:-5],
-                     disable=None if show_progress else True, mininterval=0.5) as bar:
+        with (
+            open(part, "ab" if resumed else "wb") as out,
+            tqdm(
+                total=total,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                desc=part.name[:-5],
+                disable=None if show_progress else True,
+                mininterval=0.5,
+            ) as bar,
+        ):
             try:
                 for block in iter(lambda: response.read(CHUNK), b""):
                     out.write(block)
                     received += len(block)
                     bar.update(len(block))
             except (OSError, urllib.error.URLError) as exc:
-                raise DownloadError(f"{url}: transfer broke after {received} bytes ({exc}); "
-                                    f"run again to resume from {part}") from None
+                raise DownloadError(
+                    f"{url}: transfer broke after {received} bytes ({exc}); "
+                    f"run again to resume from {part}"
+                ) from None
     if total is not None and received < total:
-        raise DownloadError(f"{url}: transfer broke after {received} of {total} bytes; run again "
-                            f"to resume from {part}")
+        raise DownloadError(
+            f"{url}: transfer broke after {received} of {total} bytes; run again "
+            f"to resume from {part}"
+        )
 
 
-def _range_start(response) -> Optional[int]:
-    value = response.headers.get("Content-Range", "")     # "bytes START-END/TOTAL"
+def _range_start(response) -> int | None:
+    value = response.headers.get("Content-Range", "")  # "bytes START-END/TOTAL"
     try:
         return int(value.split()[1].split("-")[0])
     except (IndexError, ValueError):

@@ -7,6 +7,7 @@ keep the world frame. Missing points: empty fields in TRC/CSV, a residual of -1 
 OpenSim's inverse kinematics stops on a gap, so `write_trc_segments` writes TRCs without any:
 short gaps interpolated, the rest cut into segments of complete frames (docs/exports.md).
 """
+
 from __future__ import annotations
 
 import io
@@ -26,37 +27,54 @@ def _number(value: float, digits: int = 6) -> str:
     return "" if not np.isfinite(value) else f"{value:.{digits}f}"
 
 
-def write_trc(path: Path | str, points: np.ndarray, names: list[str] | tuple[str, ...], fps: float,
-              first_frame: int = 0) -> None:
+def write_trc(
+    path: Path | str,
+    points: np.ndarray,
+    names: list[str] | tuple[str, ...],
+    fps: float,
+    first_frame: int = 0,
+) -> None:
     """OpenSim marker file, metres, Y up. `first_frame`: the 0-based trial frame of row 1 (a
     segment keeps the trial's frame numbers and clock)."""
     path = Path(path)
     n_frames, n_markers, _ = points.shape
     opensim = points @ WORLD_TO_OPENSIM.T
-    lines = [f"PathFileType\t4\t(X/Y/Z)\t{path.name}",
-             "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
-             f"{fps:g}\t{fps:g}\t{n_frames}\t{n_markers}\tm\t{fps:g}\t{first_frame + 1}\t{n_frames}",
-             "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t",
-             "\t\t" + "\t".join(f"X{i}\tY{i}\tZ{i}" for i in range(1, n_markers + 1)),
-             ""]
+    lines = [
+        f"PathFileType\t4\t(X/Y/Z)\t{path.name}",
+        "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
+        f"{fps:g}\t{fps:g}\t{n_frames}\t{n_markers}\tm\t{fps:g}\t{first_frame + 1}\t{n_frames}",
+        "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t",
+        "\t\t" + "\t".join(f"X{i}\tY{i}\tZ{i}" for i in range(1, n_markers + 1)),
+        "",
+    ]
     for f in range(n_frames):
         values = "\t".join(_number(v) for v in opensim[f].ravel())
         lines.append(f"{first_frame + f + 1}\t{(first_frame + f) / fps:.6f}\t{values}")
     write_text(path, "\n".join(lines) + "\n")
 
 
-def write_csv_points(path: Path | str, points: np.ndarray, names: list[str] | tuple[str, ...], fps: float) -> None:
+def write_csv_points(
+    path: Path | str, points: np.ndarray, names: list[str] | tuple[str, ...], fps: float
+) -> None:
     """One row per frame: frame, time_s, then <name>_x, _y, _z in metres (world frame)."""
     header = ["frame", "time_s"] + [f"{n}_{axis}" for n in names for axis in "xyz"]
     buf = io.StringIO()
     buf.write(",".join(header) + "\n")
     for f in range(points.shape[0]):
-        buf.write(",".join([str(f), f"{f / fps:.6f}"] + [_number(v) for v in points[f].ravel()]) + "\n")
+        buf.write(
+            ",".join([str(f), f"{f / fps:.6f}"] + [_number(v) for v in points[f].ravel()]) + "\n"
+        )
     write_text(path, buf.getvalue())
 
 
-def write_c3d(path: Path | str, points: np.ndarray, names: list[str] | tuple[str, ...], fps: float,
-              residuals: np.ndarray | None = None, events: list[dict] | None = None) -> None:
+def write_c3d(
+    path: Path | str,
+    points: np.ndarray,
+    names: list[str] | tuple[str, ...],
+    fps: float,
+    residuals: np.ndarray | None = None,
+    events: list[dict] | None = None,
+) -> None:
     """C3D through the `c3d` package: millimetres, world frame, residual = reprojection error
     (px) where known, -1 where the point is missing. `events`: {"side": left|right, "kind":
     "foot strike"|"toe-off", "frame": 0-based, may be fractional}, written as the EVENT group
@@ -77,7 +95,7 @@ def write_c3d(path: Path | str, points: np.ndarray, names: list[str] | tuple[str
         frames.append((block, np.zeros((0, 0), np.float32)))
     writer.add_frames(frames)
     with atomic_path(path) as tmp, open(tmp, "wb") as handle, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "No analog data found")     # none is meant: no force plates
+        warnings.filterwarnings("ignore", "No analog data found")  # none is meant: no force plates
         writer.write(handle)
 
 
@@ -100,13 +118,21 @@ def _c3d_events(writer, events: list[dict], fps: float) -> None:
     subjects, width = c3d.Writer.pack_labels(["runner"] * n)
     group.add_str("SUBJECTS", "subject", subjects, width, n)
     seconds = np.array([(float(e["frame"]) + 1.0) / fps for e in events])
-    times = np.stack([np.zeros(n), seconds], axis=1).astype("<f4")     # minutes, seconds
-    group.add_param("TIMES", desc="event times", bytes_per_element=4, bytes=times.tobytes(),
-                    dimensions=[2, n])
+    times = np.stack([np.zeros(n), seconds], axis=1).astype("<f4")  # minutes, seconds
+    group.add_param(
+        "TIMES", desc="event times", bytes_per_element=4, bytes=times.tobytes(), dimensions=[2, n]
+    )
     icons = np.array([1 if e["kind"] == "foot strike" else 2 for e in events], "<i2")
-    group.add_param("ICON_IDS", desc="icon", bytes_per_element=2, bytes=icons.tobytes(), dimensions=[n])
-    group.add_param("GENERIC_FLAGS", desc="flags", bytes_per_element=2,
-                    bytes=np.zeros(n, "<i2").tobytes(), dimensions=[n])
+    group.add_param(
+        "ICON_IDS", desc="icon", bytes_per_element=2, bytes=icons.tobytes(), dimensions=[n]
+    )
+    group.add_param(
+        "GENERIC_FLAGS",
+        desc="flags",
+        bytes_per_element=2,
+        bytes=np.zeros(n, "<i2").tobytes(),
+        dimensions=[n],
+    )
 
 
 def fill_short_gaps(points: np.ndarray, max_gap_frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -124,8 +150,9 @@ def fill_short_gaps(points: np.ndarray, max_gap_frames: int) -> tuple[np.ndarray
             if start == 0 or stop == len(out) or stop - start > max_gap_frames:
                 continue
             for axis in range(3):
-                out[start:stop, k, axis] = np.interp(frames[start:stop], [start - 1, stop],
-                                                     out[[start - 1, stop], k, axis])
+                out[start:stop, k, axis] = np.interp(
+                    frames[start:stop], [start - 1, stop], out[[start - 1, stop], k, axis]
+                )
             filled[start:stop, k] = True
     return out, filled
 
@@ -139,20 +166,26 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class TrcSegment:
     path: Path
-    start: int               # first frame (0-based, of the trial)
-    stop: int                # one past the last frame
-    n_filled: int            # keypoint-frames interpolated
+    start: int  # first frame (0-based, of the trial)
+    stop: int  # one past the last frame
+    n_filled: int  # keypoint-frames interpolated
 
 
 @dataclass(frozen=True)
 class TrcExport:
     segments: list[TrcSegment]
-    dropped_markers: list[str]        # never measured: left out of every segment
-    skipped: list[tuple[int, int]]    # complete runs shorter than the minimum: not written
+    dropped_markers: list[str]  # never measured: left out of every segment
+    skipped: list[tuple[int, int]]  # complete runs shorter than the minimum: not written
 
 
-def write_trc_segments(path: Path | str, points: np.ndarray, names: list[str] | tuple[str, ...],
-                       fps: float, max_gap_frames: int = 10, min_segment_frames: int = 10) -> TrcExport:
+def write_trc_segments(
+    path: Path | str,
+    points: np.ndarray,
+    names: list[str] | tuple[str, ...],
+    fps: float,
+    max_gap_frames: int = 10,
+    min_segment_frames: int = 10,
+) -> TrcExport:
     """TRCs with no empty field, for OpenSim: gaps of at most `max_gap_frames` interpolated,
     markers never measured left out, then each run of complete frames of at least
     `min_segment_frames` written. One run covering the trial: `path`; else `<stem>_f<first>-<last>.trc`
@@ -170,7 +203,11 @@ def write_trc_segments(path: Path | str, points: np.ndarray, names: list[str] | 
             skipped.append((start, stop))
             continue
         whole = len(runs) == 1 and (start, stop) == (0, len(points))
-        out = path if whole else path.with_name(f"{path.stem}_f{start:05d}-{stop - 1:05d}{path.suffix}")
+        out = (
+            path
+            if whole
+            else path.with_name(f"{path.stem}_f{start:05d}-{stop - 1:05d}{path.suffix}")
+        )
         write_trc(out, filled[start:stop], kept, fps, first_frame=start)
         segments.append(TrcSegment(out, start, stop, int(was_filled[start:stop].sum())))
     return TrcExport(segments, dropped, skipped)
@@ -181,10 +218,21 @@ def write_mot(path: Path | str, angles: dict[str, np.ndarray], fps: float) -> No
     degrees; a value the data cannot give is NaN (OpenSim reads it)."""
     names = list(angles)
     n = len(next(iter(angles.values()))) if angles else 0
-    lines = [Path(path).name, "version=1", f"nRows={n}", f"nColumns={len(names) + 1}",
-             "inDegrees=yes", "endheader", "\t".join(["time", *names])]
+    lines = [
+        Path(path).name,
+        "version=1",
+        f"nRows={n}",
+        f"nColumns={len(names) + 1}",
+        "inDegrees=yes",
+        "endheader",
+        "\t".join(["time", *names]),
+    ]
     columns = [np.asarray(angles[a], float) for a in names]
     for f in range(n):
-        lines.append("\t".join([f"{f / fps:.6f}"] + [("NaN" if not np.isfinite(c[f]) else f"{c[f]:.4f}")
-                                                      for c in columns]))
+        lines.append(
+            "\t".join(
+                [f"{f / fps:.6f}"]
+                + [("NaN" if not np.isfinite(c[f]) else f"{c[f]:.4f}") for c in columns]
+            )
+        )
     write_text(path, "\n".join(lines) + "\n")

@@ -1,6 +1,7 @@
 """File hashes: sha256 (videos in the keypoints file, checkpoints, downloads, provenance) and
 md5 (the hash DVC records for a file). Streamed in 1 MiB blocks; no heavy imports, so any
 stage can use them."""
+
 from __future__ import annotations
 
 import hashlib

@@ -14,6 +14,7 @@ keypoints (by name for keypoint files, through a marker set for marker files:
 Every decision is written to `Imported3D.frame_notes` (the CLI logs them). The origin stays
 the file's; gaps stay NaN.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -22,9 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.io.markerset import MarkerSet, MarkerSetError, apply_markerset, by_name, load_markerset
-from pipeline.io.mocap import MarkerData, ReferenceEvent, UnitsError, UpAxisError, read_markers
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
+from pipeline.io.markerset import (
+    MarkerSet,
+    MarkerSetError,
+    apply_markerset,
+    by_name,
+    load_markerset,
+)
+from pipeline.io.mocap import MarkerData, ReferenceEvent, UnitsError, UpAxisError, read_markers
 
 UPPER = ("left_shoulder", "right_shoulder", "neck", "left_hip", "right_hip", "hip")
 FEET = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -36,20 +43,22 @@ AXES = "XYZ"
 @dataclass(frozen=True)
 class Imported3D:
     """A 3D trial in runlab's frame."""
-    points: np.ndarray              # (F, 26, 3) metres, world: Z up, X running direction
+
+    points: np.ndarray  # (F, 26, 3) metres, world: Z up, X running direction
     fps: float
-    time_s: np.ndarray              # (F,) the file's time column
+    time_s: np.ndarray  # (F,) the file's time column
     source: Path
-    mapping: str                    # "by name" or "marker set <name>"
-    rotation: np.ndarray            # (3, 3) world = rotation @ file (after units)
-    locomotion: str                 # treadmill | overground (pelvis travel over 1 m)
-    frame_notes: tuple[str, ...]    # units, up axis, running direction: what was detected
-    notes: tuple[str, ...] = ()     # per keypoint: gaps, functional fits
+    mapping: str  # "by name" or "marker set <name>"
+    rotation: np.ndarray  # (3, 3) world = rotation @ file (after units)
+    locomotion: str  # treadmill | overground (pelvis travel over 1 m)
+    frame_notes: tuple[str, ...]  # units, up axis, running direction: what was detected
+    notes: tuple[str, ...] = ()  # per keypoint: gaps, functional fits
     reference_events: tuple[ReferenceEvent, ...] = field(default_factory=tuple)
 
 
-def keypoints_in_file_axes(data: MarkerData, markerset: MarkerSet | str | None
-                           ) -> tuple[np.ndarray, str, list[str]]:
+def keypoints_in_file_axes(
+    data: MarkerData, markerset: MarkerSet | str | None
+) -> tuple[np.ndarray, str, list[str]]:
     """(F, 26, 3) keypoints in the file's axes (metres), how they were mapped, notes."""
     if markerset is not None:
         ms = markerset if isinstance(markerset, MarkerSet) else load_markerset(markerset)
@@ -57,10 +66,12 @@ def keypoints_in_file_axes(data: MarkerData, markerset: MarkerSet | str | None
         return points, f"marker set {ms.name}", notes
     columns = by_name(data.names)
     if len(columns) < 6:
-        raise MarkerSetError(f"{data.path}: its {len(data.names)} names ({', '.join(data.names[:6])}"
-                             f"...) are not keypoint names runlab knows; it looks like a marker "
-                             "file: pass --markerset NAME (conf/markerset/) or write a marker "
-                             "set (docs/import3d.md)")
+        raise MarkerSetError(
+            f"{data.path}: its {len(data.names)} names ({', '.join(data.names[:6])}"
+            f"...) are not keypoint names runlab knows; it looks like a marker "
+            "file: pass --markerset NAME (conf/markerset/) or write a marker "
+            "set (docs/import3d.md)"
+        )
     points = np.full((data.points.shape[0], N_KEYPOINTS, 3), np.nan)
     for key, col in columns.items():
         points[:, INDEX[key]] = data.points[:, col]
@@ -70,7 +81,7 @@ def keypoints_in_file_axes(data: MarkerData, markerset: MarkerSet | str | None
 
 def _mean_of(points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     sel = points[:, [INDEX[n] for n in names]]
-    with warnings.catch_warnings():   # all-NaN frames are gaps
+    with warnings.catch_warnings():  # all-NaN frames are gaps
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(sel, axis=1)
 
@@ -81,23 +92,32 @@ def detect_up(points: np.ndarray, path: Path, units: str) -> tuple[np.ndarray, s
         warnings.simplefilter("ignore", RuntimeWarning)
         diff = np.nanmedian(_mean_of(points, UPPER) - _mean_of(points, FEET), axis=0)
     if not np.all(np.isfinite(diff)):
-        raise UpAxisError(f"{path}: cannot tell the up axis: the file gives no hips/shoulders "
-                          "and feet in the same frames; map them (marker set) or convert the "
-                          "file to Z up or Y up yourself")
+        raise UpAxisError(
+            f"{path}: cannot tell the up axis: the file gives no hips/shoulders "
+            "and feet in the same frames; map them (marker set) or convert the "
+            "file to Z up or Y up yourself"
+        )
     axis = int(np.argmax(np.abs(diff)))
     height = abs(diff[axis])
     others = np.delete(np.abs(diff), axis)
     if height < 2.0 * others.max():
-        raise UpAxisError(f"{path}: cannot tell the up axis: hips/shoulders minus feet is "
-                          f"({diff[0]:.3f}, {diff[1]:.3f}, {diff[2]:.3f}) m along the file's X, Y, "
-                          "Z; no axis dominates (a person lying down, or mislabelled markers)")
+        raise UpAxisError(
+            f"{path}: cannot tell the up axis: hips/shoulders minus feet is "
+            f"({diff[0]:.3f}, {diff[1]:.3f}, {diff[2]:.3f}) m along the file's X, Y, "
+            "Z; no axis dominates (a person lying down, or mislabelled markers)"
+        )
     if height > 2.5 or height < 0.3:
-        raise UnitsError(f"{path}: hips and shoulders sit {height:.3g} m above the feet with the "
-                         f"file's units {units!r}, not 0.3-2.5 m: the units in the header are "
-                         "wrong (mm written as m, or the reverse); correct them in the file")
+        raise UnitsError(
+            f"{path}: hips and shoulders sit {height:.3g} m above the feet with the "
+            f"file's units {units!r}, not 0.3-2.5 m: the units in the header are "
+            "wrong (mm written as m, or the reverse); correct them in the file"
+        )
     up = np.zeros(3)
     up[axis] = np.sign(diff[axis])
-    return up, f"up = {'+' if up[axis] > 0 else '-'}{AXES[axis]} of the file (feet to shoulders: {height:.2f} m)"
+    return (
+        up,
+        f"up = {'+' if up[axis] > 0 else '-'}{AXES[axis]} of the file (feet to shoulders: {height:.2f} m)",
+    )
 
 
 def detect_forward(points: np.ndarray, up: np.ndarray, path: Path) -> tuple[np.ndarray, str, str]:
@@ -113,8 +133,12 @@ def detect_forward(points: np.ndarray, up: np.ndarray, path: Path) -> tuple[np.n
         if locomotion == "overground":
             direction, how = travel, f"pelvis travels {np.linalg.norm(travel):.1f} m"
         else:
-            feet = np.concatenate([points[:, INDEX[f"{s}_big_toe"]] - points[:, INDEX[f"{s}_heel"]]
-                                   for s in ("left", "right")])
+            feet = np.concatenate(
+                [
+                    points[:, INDEX[f"{s}_big_toe"]] - points[:, INDEX[f"{s}_heel"]]
+                    for s in ("left", "right")
+                ]
+            )
             direction = np.nanmean(feet, axis=0) @ horizontal
             how = "heel-to-toe direction of the feet (pelvis travels under 1 m: treadmill)"
             if not np.all(np.isfinite(direction)) or np.linalg.norm(direction) < 0.05:
@@ -122,8 +146,10 @@ def detect_forward(points: np.ndarray, up: np.ndarray, path: Path) -> tuple[np.n
                 direction = np.cross(np.nanmean(across, axis=0), up) @ horizontal
                 how = "pelvis facing (left hip to right hip; no heels and toes)"
     if not np.all(np.isfinite(direction)) or np.linalg.norm(direction) < 1e-3:
-        raise UpAxisError(f"{path}: cannot tell the running direction: the pelvis does not travel "
-                          "and the file maps to no heels/toes or hips; map them (marker set)")
+        raise UpAxisError(
+            f"{path}: cannot tell the running direction: the pelvis does not travel "
+            "and the file maps to no heels/toes or hips; map them (marker set)"
+        )
     direction = direction / np.linalg.norm(direction)
     candidates = [s * e for e in np.eye(3) if abs(e @ up) < 0.5 for s in (1.0, -1.0)]
     best = max(candidates, key=lambda c: c @ direction)
@@ -140,7 +166,7 @@ def detect_forward(points: np.ndarray, up: np.ndarray, path: Path) -> tuple[np.n
 def load_3d(path: Path | str, markerset: MarkerSet | str | None = None) -> Imported3D:
     """A TRC/C3D file -> Halpe-26 keypoints in runlab's frame (see the module docstring)."""
     if isinstance(markerset, str):
-        markerset = load_markerset(markerset)       # a typo fails before the file is read
+        markerset = load_markerset(markerset)  # a typo fails before the file is read
     data = read_markers(path)
     raw, mapping, notes = keypoints_in_file_axes(data, markerset)
     up, up_note = detect_up(raw, data.path, data.units)
@@ -149,18 +175,37 @@ def load_3d(path: Path | str, markerset: MarkerSet | str | None = None) -> Impor
     rotation = np.stack([forward, left, up])
     points = raw @ rotation.T
     flipped = bool(forward.min() < -0.5)
-    frame_notes = (f"{data.path.name}: {data.points.shape[0]} frames at {data.fps:g} Hz, "
-                   f"{len(data.names)} points, units {data.units!r} -> metres",
-                   up_note, f"running direction: {fwd_note}",
-                   *(["running direction is along a negative file axis: turned 180 deg about the "
-                      "vertical (left/right kept)"] if flipped else []),
-                   f"{locomotion} trial; keypoints {mapping}")
-    return Imported3D(points, data.fps, data.time_s, data.path, mapping, rotation, locomotion,
-                      frame_notes, tuple(notes), data.events)
+    frame_notes = (
+        f"{data.path.name}: {data.points.shape[0]} frames at {data.fps:g} Hz, "
+        f"{len(data.names)} points, units {data.units!r} -> metres",
+        up_note,
+        f"running direction: {fwd_note}",
+        *(
+            [
+                "running direction is along a negative file axis: turned 180 deg about the "
+                "vertical (left/right kept)"
+            ]
+            if flipped
+            else []
+        ),
+        f"{locomotion} trial; keypoints {mapping}",
+    )
+    return Imported3D(
+        points,
+        data.fps,
+        data.time_s,
+        data.path,
+        mapping,
+        rotation,
+        locomotion,
+        frame_notes,
+        tuple(notes),
+        data.events,
+    )
 
 
 # --- as a points3d file (docs/formats.md) ------------------------------------------------------
-IMPORTED_VIEW = "imported"     # the one pseudo-camera of an imported trial's points3d file
+IMPORTED_VIEW = "imported"  # the one pseudo-camera of an imported trial's points3d file
 
 
 def to_points3d(imported: Imported3D):
@@ -171,11 +216,16 @@ def to_points3d(imported: Imported3D):
 
     measured = np.isfinite(imported.points).all(axis=2)
     n_frames = len(imported.points)
-    return Points3D(points=imported.points, reprojection_error=np.full(measured.shape, np.nan),
-                    n_views=measured.astype(int), views_used=measured[..., None],
-                    fps=float(imported.fps), camera_names=[IMPORTED_VIEW],
-                    swaps_repaired=np.zeros((1, n_frames), bool),
-                    sd_per_px=np.where(measured[..., None], 0.0, np.nan) * np.ones(3))
+    return Points3D(
+        points=imported.points,
+        reprojection_error=np.full(measured.shape, np.nan),
+        n_views=measured.astype(int),
+        views_used=measured[..., None],
+        fps=float(imported.fps),
+        camera_names=[IMPORTED_VIEW],
+        swaps_repaired=np.zeros((1, n_frames), bool),
+        sd_per_px=np.where(measured[..., None], 0.0, np.nan) * np.ones(3),
+    )
 
 
 def reference_events(imported: Imported3D, force=None) -> dict:
@@ -186,14 +236,21 @@ def reference_events(imported: Imported3D, force=None) -> dict:
     offs: dict[str, list[float]] = {"left": [], "right": []}
     if force is not None:
         fs, to = force.in_frames(imported.time_s, imported.fps)
-        return {"source": f"force plates (vertical force > {force.threshold_n:g} N)",
-                "foot_strikes": {s: [float(v) for v in fs[s]] for s in fs},
-                "toe_offs": {s: [float(v) for v in to[s]] for s in to}}
+        return {
+            "source": f"force plates (vertical force > {force.threshold_n:g} N)",
+            "foot_strikes": {s: [float(v) for v in fs[s]] for s in fs},
+            "toe_offs": {s: [float(v) for v in to[s]] for s in to},
+        }
     for event in imported.reference_events:
         label = event.label.lower()
-        target = strikes if "strike" in label or "contact" in label else offs if "off" in label else None
+        target = (
+            strikes if "strike" in label or "contact" in label else offs if "off" in label else None
+        )
         if target is not None and event.side in target:
             target[event.side].append(float(event.frame))
     source = "C3D events" if imported.reference_events else "none"
-    return {"source": source, "foot_strikes": {s: sorted(v) for s, v in strikes.items()},
-            "toe_offs": {s: sorted(v) for s, v in offs.items()}}
+    return {
+        "source": source,
+        "foot_strikes": {s: sorted(v) for s, v in strikes.items()},
+        "toe_offs": {s: sorted(v) for s, v in offs.items()},
+    }

@@ -12,6 +12,7 @@ Each reader first tells which kind of file it was given (`identify`): a file of 
 is refused with a message naming the kind it looks like and the `--format` that reads it;
 a table with a missing or malformed entry is named with its key. Writers round-trip.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,15 @@ import numpy as np
 import toml
 
 from pipeline.core.geometry import Camera, matrix_to_rodrigues
-from pipeline.io.calibration_kinds import (ANIPOSE, CALISCOPE, CALISCOPE_2023,
-                                          FORMAT_OF, POSE2SIM, RUNLAB, identify)
+from pipeline.io.calibration_kinds import (
+    ANIPOSE,
+    CALISCOPE,
+    CALISCOPE_2023,
+    FORMAT_OF,
+    POSE2SIM,
+    RUNLAB,
+    identify,
+)
 from pipeline.io.calibration_kinds import camera_tables as _camera_tables
 from pipeline.io.formats import Calibration, FormatError
 
@@ -39,9 +47,13 @@ def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) 
     cams = []
     for key, t in _camera_tables(doc):
         if t.get("fisheye", False):
-            raise FormatError(f"{path}: camera {key} is a fisheye camera, which runlab does not support")
+            raise FormatError(
+                f"{path}: camera {key} is a fisheye camera, which runlab does not support"
+            )
         cams.append(_camera(path, key, t, str(t.get("name", key)), rotation_values=3))
-    return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "pose2sim"})
+    return Calibration(
+        _rename(cams, names, path), metadata={"imported_from": str(path), "format": "pose2sim"}
+    )
 
 
 def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None) -> Calibration:
@@ -50,10 +62,14 @@ def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None
     doc = _load(path)
     _expect(path, doc, (CALISCOPE,), "a caliscope camera_array.toml ([cameras.<id>] tables)")
     cameras = doc["cameras"]
-    cams = [_camera(path, f"cameras.{key}", cameras[key], f"cam_{key}", rotation_values=9)
-            for key in sorted(cameras, key=int)
-            if isinstance(cameras[key], dict) and not cameras[key].get("ignore", False)]
-    return Calibration(_rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"})
+    cams = [
+        _camera(path, f"cameras.{key}", cameras[key], f"cam_{key}", rotation_values=9)
+        for key in sorted(cameras, key=int)
+        if isinstance(cameras[key], dict) and not cameras[key].get("ignore", False)
+    ]
+    return Calibration(
+        _rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"}
+    )
 
 
 def read_caliscope_config(path: Path | str, names: list[str] | None = None) -> Calibration:
@@ -62,21 +78,34 @@ def read_caliscope_config(path: Path | str, names: list[str] | None = None) -> C
     (a session calibrated for lenses only) are refused or skipped as the message says."""
     path = Path(path)
     doc = _load(path)
-    _expect(path, doc, (CALISCOPE_2023,), "a caliscope config.toml ([cam_<id>] tables with a 3x3 rotation)")
+    _expect(
+        path,
+        doc,
+        (CALISCOPE_2023,),
+        "a caliscope config.toml ([cam_<id>] tables with a 3x3 rotation)",
+    )
     cams = []
     for key, t in _camera_tables(doc):
         if t.get("ignore", False):
             continue
         if "rotation" not in t or "translation" not in t:
-            raise FormatError(f"{path}: [{key}] has no rotation / translation: caliscope had not "
-                              "posed this camera (run its extrinsic calibration first)")
+            raise FormatError(
+                f"{path}: [{key}] has no rotation / translation: caliscope had not "
+                "posed this camera (run its extrinsic calibration first)"
+            )
         cams.append(_camera(path, key, t, key, rotation_values=9))
-    return Calibration(_rename(cams, names, path),
-                       metadata={"imported_from": str(path), "format": "caliscope-config"})
+    return Calibration(
+        _rename(cams, names, path),
+        metadata={"imported_from": str(path), "format": "caliscope-config"},
+    )
 
 
-READERS = {"pose2sim": read_pose2sim_calibration, "aniposelib": read_pose2sim_calibration,
-           "caliscope": read_caliscope_camera_array, "caliscope-config": read_caliscope_config}
+READERS = {
+    "pose2sim": read_pose2sim_calibration,
+    "aniposelib": read_pose2sim_calibration,
+    "caliscope": read_caliscope_camera_array,
+    "caliscope-config": read_caliscope_config,
+}
 
 
 def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
@@ -84,10 +113,12 @@ def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Ca
     path = Path(path)
     kind = identify(_load(path))
     if kind is None:
-        raise FormatError(f"{path}: not a calibration runlab can read: neither an aniposelib / "
-                          "Pose2Sim / runlab calibration (one table per camera with matrix, "
-                          "distortions, size, rotation, translation) nor a caliscope "
-                          "camera_array.toml or config.toml")
+        raise FormatError(
+            f"{path}: not a calibration runlab can read: neither an aniposelib / "
+            "Pose2Sim / runlab calibration (one table per camera with matrix, "
+            "distortions, size, rotation, translation) nor a caliscope "
+            "camera_array.toml or config.toml"
+        )
     return READERS[FORMAT_OF[kind]](path, names)
 
 
@@ -100,9 +131,12 @@ def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
     doc: dict = {}
     for cam in sorted(calib.cameras, key=lambda c: c.name):
         doc[cam.name] = {
-            "name": cam.name, "size": [float(v) for v in cam.size],
-            "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
-            "rotation": cam.rvec.tolist(), "translation": cam.tvec.tolist(),
+            "name": cam.name,
+            "size": [float(v) for v in cam.size],
+            "matrix": cam.matrix.tolist(),
+            "distortions": cam.dist.tolist(),
+            "rotation": cam.rvec.tolist(),
+            "translation": cam.tvec.tolist(),
             "fisheye": False,
         }
     doc["metadata"] = {"adjusted": False, "error": 0.0}
@@ -116,9 +150,13 @@ def write_caliscope_camera_array(path: Path | str, calib: Calibration) -> None:
     cameras = {}
     for i, cam in enumerate(calib.cameras):
         cameras[str(i)] = {
-            "cam_id": i, "size": list(cam.size), "rotation_count": 0,
-            "matrix": cam.matrix.tolist(), "distortions": cam.dist.tolist(),
-            "translation": cam.tvec.tolist(), "rotation": cam.rotation.tolist(),
+            "cam_id": i,
+            "size": list(cam.size),
+            "rotation_count": 0,
+            "matrix": cam.matrix.tolist(),
+            "distortions": cam.dist.tolist(),
+            "translation": cam.tvec.tolist(),
+            "rotation": cam.rotation.tolist(),
             "ignore": False,
         }
     _dump(path, {"cameras": cameras})
@@ -129,11 +167,15 @@ def _expect(path: Path, doc: dict, kinds: tuple[str, ...], wanted: str) -> None:
     if kind in kinds:
         return
     if kind is None:
-        raise FormatError(f"{path}: not {wanted}, nor any calibration runlab reads (no table "
-                          "with a camera's matrix and size)")
+        raise FormatError(
+            f"{path}: not {wanted}, nor any calibration runlab reads (no table "
+            "with a camera's matrix and size)"
+        )
     own = " (runlab uses it as it is; it is also aniposelib TOML)" if kind == RUNLAB else ""
-    raise FormatError(f"{path} looks like {kind}, not {wanted}{own}: import it with "
-                      f"`runlab import-calibration --format {FORMAT_OF[kind]}`")
+    raise FormatError(
+        f"{path} looks like {kind}, not {wanted}{own}: import it with "
+        f"`runlab import-calibration --format {FORMAT_OF[kind]}`"
+    )
 
 
 def _camera(path: Path, key: str, t: dict, name: str, rotation_values: int) -> Camera:
@@ -149,25 +191,42 @@ def _camera(path: Path, key: str, t: dict, name: str, rotation_values: int) -> C
         except (TypeError, ValueError):
             raise FormatError(f"{path}: [{key}] {k} is not a list of numbers") from None
         if k in shapes and values[k].shape != shapes[k]:
-            raise FormatError(f"{path}: [{key}] {k} has {values[k].size} values, expected "
-                              f"{shapes[k][0]}" + (" (a 3x3 rotation matrix)" if k == "rotation"
-                                                   and rotation_values == 9 else
-                                                   " (a Rodrigues vector)" if k == "rotation" else ""))
+            raise FormatError(
+                f"{path}: [{key}] {k} has {values[k].size} values, expected "
+                f"{shapes[k][0]}"
+                + (
+                    " (a 3x3 rotation matrix)"
+                    if k == "rotation" and rotation_values == 9
+                    else " (a Rodrigues vector)"
+                    if k == "rotation"
+                    else ""
+                )
+            )
         if not np.all(np.isfinite(values[k])):
             raise FormatError(f"{path}: [{key}] {k} has a value that is not a finite number")
     if not 4 <= values["distortions"].size <= 5:
-        raise FormatError(f"{path}: [{key}] distortions has {values['distortions'].size} values, "
-                          "expected [k1, k2, p1, p2] or [k1, k2, p1, p2, k3]")
+        raise FormatError(
+            f"{path}: [{key}] distortions has {values['distortions'].size} values, "
+            "expected [k1, k2, p1, p2] or [k1, k2, p1, p2, k3]"
+        )
     if np.any(values["size"] <= 0):
-        raise FormatError(f"{path}: [{key}] size {values['size'].tolist()} is not [width, height] in pixels")
+        raise FormatError(
+            f"{path}: [{key}] size {values['size'].tolist()} is not [width, height] in pixels"
+        )
     rvec = values["rotation"]
     if rotation_values == 9:
         R = rvec.reshape(3, 3)
         if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) <= 0:
             raise FormatError(f"{path}: [{key}] rotation is not a rotation matrix")
         rvec = matrix_to_rodrigues(R)
-    return Camera(name, tuple(int(round(v)) for v in values["size"]), values["matrix"].reshape(3, 3),
-                  values["distortions"], rvec=rvec, tvec=values["translation"])
+    return Camera(
+        name,
+        tuple(int(round(v)) for v in values["size"]),
+        values["matrix"].reshape(3, 3),
+        values["distortions"],
+        rvec=rvec,
+        tvec=values["translation"],
+    )
 
 
 def _dump(path: Path | str, doc: dict) -> None:

@@ -13,6 +13,7 @@
 All functions take (F, 3) or (F, n, 3) arrays in metres and return (F, 3), NaN where the
 markers they need are missing.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,16 +31,17 @@ def _unit(v: np.ndarray) -> np.ndarray:
         return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def harrington_hip_centres(rasi: np.ndarray, lasi: np.ndarray, rear: np.ndarray
-                           ) -> tuple[np.ndarray, np.ndarray]:
+def harrington_hip_centres(
+    rasi: np.ndarray, lasi: np.ndarray, rear: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(right, left) hip joint centres, (F, 3) each. `rear` is the PSIS midpoint or the sacrum
     marker. Harrington ME, Zavatsky AB, Lawson SEM, Yuan Z, Theologis TN (2007) J Biomech
     40:595-602."""
     origin = 0.5 * (rasi + lasi)
-    z = _unit(rasi - lasi)                                    # to the right
+    z = _unit(rasi - lasi)  # to the right
     forward = origin - rear
-    x = _unit(forward - np.sum(forward * z, axis=-1, keepdims=True) * z)   # anterior
-    y = np.cross(z, x)                                        # superior
+    x = _unit(forward - np.sum(forward * z, axis=-1, keepdims=True) * z)  # anterior
+    y = np.cross(z, x)  # superior
     pw = np.linalg.norm(rasi - lasi, axis=-1, keepdims=True) * 1000.0
     pd = np.linalg.norm(forward, axis=-1, keepdims=True) * 1000.0
     c = HARRINGTON_MM
@@ -89,14 +91,15 @@ def to_world(rot: np.ndarray, origin: np.ndarray, local: np.ndarray) -> np.ndarr
     return np.einsum("fij,j->fi", rot, local) + origin
 
 
-def functional_centre(proximal: np.ndarray, distal: np.ndarray, near: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, dict]:
+def functional_centre(
+    proximal: np.ndarray, distal: np.ndarray, near: np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
     """The joint centre between a proximal cluster (F, n>=3, 3) and distal markers (F, m>=1, 3):
     the point fixed in the proximal frame whose distance to each distal marker stays constant
     (linear sphere fit). For a hinge the point on the axis nearest `near` (F, 3, world; fixed
     in the proximal segment) is taken. Returns the centre (F, 3) and a small report."""
     rot, origin = cluster_frames(proximal)
-    local = to_local(rot, origin, distal)                      # (F, m, 3)
+    local = to_local(rot, origin, distal)  # (F, m, 3)
     rows, rhs = [], []
     m = distal.shape[1]
     for j in range(m):
@@ -113,15 +116,18 @@ def functional_centre(proximal: np.ndarray, distal: np.ndarray, near: np.ndarray
         raise ValueError("too few frames with the proximal cluster and distal markers seen")
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     ratio = float(s[-1] / s[-2])
-    hinge = ratio < HINGE_RATIO and near is not None
+    hinge = near is not None and ratio < HINGE_RATIO
     keep = s.size - 1 if hinge else s.size
     x = vt[:keep].T @ ((u[:, :keep].T @ b) / s[:keep])
     centre = x[:3]
-    if hinge:
+    if hinge and near is not None:
         axis = vt[-1, :3]
         near_local = np.nanmedian(to_local(rot, origin, near), axis=0)
         centre = centre + axis * float((near_local - centre) @ axis / (axis @ axis))
     radii = np.linalg.norm(local - centre, axis=2)
     spread_mm = float(np.nanmean(np.nanstd(radii, axis=0)) * 1000.0)
-    return to_world(rot, origin, centre), {"hinge": bool(hinge), "conditioning": ratio,
-                                           "radius_sd_mm": spread_mm}
+    return to_world(rot, origin, centre), {
+        "hinge": bool(hinge),
+        "conditioning": ratio,
+        "radius_sd_mm": spread_mm,
+    }

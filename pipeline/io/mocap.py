@@ -6,6 +6,7 @@ into runlab's frame. Units come from the file (TRC header `Units`, C3D `POINT:UN
 without units, or with units this reader does not know, is an error, never a guess. Missing
 markers (empty TRC fields, C3D residual < 0) are NaN and stay NaN.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -16,8 +17,15 @@ import numpy as np
 
 from pipeline.core.errors import RunlabError
 
-UNIT_SCALE = {"mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3, "cm": 1e-2,
-              "m": 1.0, "meters": 1.0, "metres": 1.0}
+UNIT_SCALE = {
+    "mm": 1e-3,
+    "millimeters": 1e-3,
+    "millimetres": 1e-3,
+    "cm": 1e-2,
+    "m": 1.0,
+    "meters": 1.0,
+    "metres": 1.0,
+}
 
 
 class MocapError(RunlabError, ValueError):
@@ -39,20 +47,22 @@ class NoPointsError(MocapError):
 @dataclass(frozen=True)
 class ReferenceEvent:
     """An event stored in the file (C3D EVENT group): `frame` is a fractional 0-based index."""
-    side: str        # left | right | general
-    label: str       # as the file names it (e.g. "Foot Strike", "Foot Off")
+
+    side: str  # left | right | general
+    label: str  # as the file names it (e.g. "Foot Strike", "Foot Off")
     frame: float
 
 
 @dataclass(frozen=True)
 class MarkerData:
     """A marker file's contents: metres, the file's own axes, gaps NaN."""
+
     path: Path
     names: tuple[str, ...]
-    points: np.ndarray          # (F, M, 3) metres, file axes
+    points: np.ndarray  # (F, M, 3) metres, file axes
     fps: float
-    time_s: np.ndarray          # (F,) the file's own time column (or frame / fps)
-    units: str                  # as written in the file
+    time_s: np.ndarray  # (F,) the file's own time column (or frame / fps)
+    units: str  # as written in the file
     events: tuple[ReferenceEvent, ...] = field(default_factory=tuple)
 
     def marker(self, name: str) -> np.ndarray:
@@ -62,9 +72,11 @@ class MarkerData:
 def unit_scale(path: Path, units: str) -> float:
     key = units.strip().lower()
     if key not in UNIT_SCALE:
-        raise UnitsError(f"{path}: units {units!r} are not known (expected mm, cm or m); "
-                         "write the units into the file's header (TRC: the Units column of "
-                         "line 3; C3D: POINT:UNITS)")
+        raise UnitsError(
+            f"{path}: units {units!r} are not known (expected mm, cm or m); "
+            "write the units into the file's header (TRC: the Units column of "
+            "line 3; C3D: POINT:UNITS)"
+        )
     return UNIT_SCALE[key]
 
 
@@ -99,9 +111,11 @@ def read_trc(path: Path | str) -> MarkerData:
         if not line.strip() or not fields[0].strip():
             continue
         try:
-            row = [_float(x) for x in fields[:2 + 3 * len(names)]]
+            row = [_float(x) for x in fields[: 2 + 3 * len(names)]]
         except ValueError as exc:
-            raise MocapError(f"{path}: line {lines.index(line) + 1} is not numeric ({exc})") from None
+            raise MocapError(
+                f"{path}: line {lines.index(line) + 1} is not numeric ({exc})"
+            ) from None
         row += [np.nan] * (2 + 3 * len(names) - len(row))
         rows.append(row)
     if not rows:
@@ -112,8 +126,10 @@ def read_trc(path: Path | str) -> MarkerData:
     if not np.isfinite(fps) or fps <= 0:
         steps = np.diff(time_s[np.isfinite(time_s)])
         if steps.size == 0 or np.median(steps) <= 0:
-            raise MocapError(f"{path}: no DataRate in the header and no usable Time column; "
-                             "write the frame rate into DataRate (line 3)")
+            raise MocapError(
+                f"{path}: no DataRate in the header and no usable Time column; "
+                "write the frame rate into DataRate (line 3)"
+            )
         fps = float(1.0 / np.median(steps))
     if not np.all(np.isfinite(time_s)):
         time_s = np.arange(len(data)) / fps
@@ -127,7 +143,7 @@ def _c3d_string(reader, key: str) -> str | None:
         return None
     try:
         return param.string_value.strip()
-    except Exception:   # a parameter of another type
+    except Exception:  # a parameter of another type
         return None
 
 
@@ -151,7 +167,7 @@ def _c3d_events(reader, fps: float) -> tuple[ReferenceEvent, ...]:
     arr = arr.reshape(-1, 2) if arr.ndim != 2 or arr.shape[-1] != 2 else arr
     first = int(reader.first_frame)
     events = []
-    for i, (minutes, seconds) in enumerate(arr[:len(labels)]):
+    for i, (minutes, seconds) in enumerate(arr[: len(labels)]):
         t = 60.0 * minutes + seconds
         # a Vicon event at time t falls on frame t * rate + 1 (1-based); the file starts at
         # `first_frame`
@@ -170,18 +186,21 @@ def read_c3d(path: Path | str) -> MarkerData:
         raise MocapError(f"{path} not found")
     try:
         with open(path, "rb") as handle, warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)     # the package's "no point data"
+            warnings.simplefilter("ignore", UserWarning)  # the package's "no point data"
             reader = c3d.Reader(handle)
             n_points = int(reader.point_used)
             if n_points == 0:
-                raise NoPointsError(f"{path}: the C3D holds no 3D points (POINT:USED = 0); "
-                                    "export the markers or keypoints with the file")
+                raise NoPointsError(
+                    f"{path}: the C3D holds no 3D points (POINT:USED = 0); "
+                    "export the markers or keypoints with the file"
+                )
             labels = [str(s).strip() for s in reader.point_labels]
             fps = float(reader.point_rate)
             units = _c3d_string(reader, "POINT:UNITS")
             if not units:
-                raise UnitsError(f"{path}: the C3D has no POINT:UNITS; export it with units "
-                                 "(mm or m)")
+                raise UnitsError(
+                    f"{path}: the C3D has no POINT:UNITS; export it with units (mm or m)"
+                )
             scale = unit_scale(path, units)
             frames = []
             for _, pts, _ in reader.read_frames(copy=True):

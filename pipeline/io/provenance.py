@@ -5,6 +5,7 @@ Plain functions returning plain dicts; the keys are documented in docs/formats.m
 not a repository) or None (no checkpoint, a file not found). Git runs with fixed arguments,
 never through a shell.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,33 +13,48 @@ import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from pipeline.io import hashing
 
-
 UNKNOWN = "unknown"
-CODE_ROOT = Path(__file__).resolve().parents[2]        # the checkout this code runs from
+CODE_ROOT = Path(__file__).resolve().parents[2]  # the checkout this code runs from
 # the config sections a trial's results depend on (its analyze stage declares them in dvc.yaml)
-TRIAL_SECTIONS = ("rig", "board", "calibration", "synth", "detector", "sync", "triangulation",
-                  "analysis")
+TRIAL_SECTIONS = (
+    "rig",
+    "board",
+    "calibration",
+    "synth",
+    "detector",
+    "sync",
+    "triangulation",
+    "analysis",
+)
 _MD5_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 def runlab_version() -> str:
     try:
         from importlib.metadata import PackageNotFoundError, version
+
         return version("runlab")
     except (ImportError, PackageNotFoundError):
         return UNKNOWN
 
 
-def _git(*args: str) -> Optional[str]:
+def _git(*args: str) -> str | None:
     try:
-        run = subprocess.run(["git", "-C", str(CODE_ROOT), *args], shell=False, capture_output=True,
-                             text=True, timeout=20, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+        run = subprocess.run(
+            ["git", "-C", str(CODE_ROOT), *args],
+            shell=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return run.stdout if run.returncode == 0 else None
@@ -77,15 +93,20 @@ def trial_config(cfg, trial: str) -> dict:
     """The parameters one trial's results were computed with: TRIAL_SECTIONS, the trial's
     entry and whether its session is synthetic (not who/when: relabelling changes no number)."""
     entry = cfg.study.trial(trial)
-    height = cfg.study.sessions[entry.session].height_m if entry.session in cfg.study.sessions else None
-    return {**{name: getattr(cfg, name) for name in TRIAL_SECTIONS},
-            "trial": entry, "synthetic": entry.session in cfg.study.synthesize,
-            "schema_version": cfg.schema_version,
-            # the subject's height checks the 3D's scale (a verdict); absent when not given
-            **({} if height is None else {"subject_height_m": height})}
+    height = (
+        cfg.study.sessions[entry.session].height_m if entry.session in cfg.study.sessions else None
+    )
+    return {
+        **{name: getattr(cfg, name) for name in TRIAL_SECTIONS},
+        "trial": entry,
+        "synthetic": entry.session in cfg.study.synthesize,
+        "schema_version": cfg.schema_version,
+        # the subject's height checks the 3D's scale (a verdict); absent when not given
+        **({} if height is None else {"subject_height_m": height}),
+    }
 
 
-def file_sha256(path: Path | str) -> Optional[str]:
+def file_sha256(path: Path | str) -> str | None:
     """sha256 of a file, None when there is no such file."""
     return hashing.sha256(path) if Path(path).is_file() else None
 
@@ -99,15 +120,19 @@ def file_md5(path: Path | str) -> str:
     return _MD5_CACHE[key]
 
 
-def video_hashes(videos: Sequence[Path], cameras: Sequence[str], sha256s: Sequence[str] = ()
-                 ) -> dict:
+def video_hashes(
+    videos: Sequence[Path], cameras: Sequence[str], sha256s: Sequence[str] = ()
+) -> dict:
     """Per camera: the sha256 detect recorded (if given) and the file's md5 (the hash DVC
     records for a file), computed from the file itself."""
     out: dict = {}
     for i, (camera, video) in enumerate(zip(cameras, videos)):
         md5 = file_md5(video) if Path(video).is_file() else None
-        out[camera] = {"file": Path(video).name, "md5": md5,
-                       "sha256": (sha256s[i] or None) if i < len(sha256s) else None}
+        out[camera] = {
+            "file": Path(video).name,
+            "md5": md5,
+            "sha256": (sha256s[i] or None) if i < len(sha256s) else None,
+        }
     return {"cameras": out}
 
 
@@ -116,7 +141,8 @@ def detector_info(detector) -> dict:
     checkpoint = None
     if backend == "rtmpose":
         checkpoint = detector.rtmpose.checkpoint_sha256 or (
-            file_sha256(detector.rtmpose.checkpoint) if detector.rtmpose.checkpoint else None)
+            file_sha256(detector.rtmpose.checkpoint) if detector.rtmpose.checkpoint else None
+        )
     return {"backend": backend, "checkpoint_sha256": checkpoint}
 
 
@@ -125,30 +151,44 @@ def base() -> dict:
     return {"runlab_version": runlab_version(), "git": git_state()}
 
 
-def trial_provenance(cfg, trial: str, calibration: Path, videos: Sequence[Path],
-                     cameras: Sequence[str], video_sha256: Sequence[str] = (),
-                     backend: Optional[str] = None) -> dict:
+def trial_provenance(
+    cfg,
+    trial: str,
+    calibration: Path,
+    videos: Sequence[Path],
+    cameras: Sequence[str],
+    video_sha256: Sequence[str] = (),
+    backend: str | None = None,
+) -> dict:
     detector = detector_info(cfg.detector)
-    if backend and backend != detector["backend"]:       # the keypoints file says what ran
+    if backend and backend != detector["backend"]:  # the keypoints file says what ran
         detector = {"backend": backend, "checkpoint_sha256": None}
-    return {**base(),
-            "config_sha256": config_sha256(trial_config(cfg, trial)),
-            "config_sections": [*TRIAL_SECTIONS,
-                                f"study.{'imports' if trial in cfg.study.imports else 'trials'}.{trial}",
-                                "study.synthesize", f"study.sessions.{cfg.study.trial(trial).session}.height_m"],
-            "calibration_sha256": file_sha256(calibration),
-            "detector": detector,
-            "videos": video_hashes(list(videos), list(cameras), list(video_sha256))}
+    return {
+        **base(),
+        "config_sha256": config_sha256(trial_config(cfg, trial)),
+        "config_sections": [
+            *TRIAL_SECTIONS,
+            f"study.{'imports' if trial in cfg.study.imports else 'trials'}.{trial}",
+            "study.synthesize",
+            f"study.sessions.{cfg.study.trial(trial).session}.height_m",
+        ],
+        "calibration_sha256": file_sha256(calibration),
+        "detector": detector,
+        "videos": video_hashes(list(videos), list(cameras), list(video_sha256)),
+    }
 
 
 def study_provenance(cfg) -> dict:
     """For the study report and metrics.json: the code, and the parameters the study stage
     reads (study, report); each trial's own provenance is in its metrics."""
-    return {**base(), "config_sha256": config_sha256({"study": cfg.study, "report": cfg.report}),
-            "config_sections": ["study", "report"]}
+    return {
+        **base(),
+        "config_sha256": config_sha256({"study": cfg.study, "report": cfg.report}),
+        "config_sections": ["study", "report"],
+    }
 
 
-def short(prov: Optional[Mapping]) -> str:
+def short(prov: Mapping | None) -> str:
     """One line for a table cell or a footer: version, commit (dirty), config hash."""
     if not prov:
         return "not recorded"

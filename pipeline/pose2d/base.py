@@ -7,12 +7,14 @@ The result per camera is an array (F, 26, 3) [x px, y px, score] in the canonica
 `pipeline.core.skeleton`, with NaN, NaN, 0 wherever nobody (or no keypoint) was detected: an
 explicit gap, never zeros.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Protocol, Sequence, Union
+from typing import Protocol
 
 import numpy as np
 
@@ -23,7 +25,7 @@ Source = int | tuple[int, ...]
 
 
 # --- people ---------------------------------------------------------------------------------
-def empty_keypoints(n_frames: Optional[int] = None) -> np.ndarray:
+def empty_keypoints(n_frames: int | None = None) -> np.ndarray:
     """All-missing canonical keypoints: (26, 3) or (F, 26, 3) of NaN, NaN, 0."""
     shape = (N_KEYPOINTS, 3) if n_frames is None else (n_frames, N_KEYPOINTS, 3)
     out = np.full(shape, np.nan)
@@ -34,10 +36,12 @@ def empty_keypoints(n_frames: Optional[int] = None) -> np.ndarray:
 def valid_mask(keypoints: np.ndarray, min_score: float = 0.0) -> np.ndarray:
     """(..., K) True where a keypoint has finite coordinates and a score > min_score."""
     kp = np.asarray(keypoints, float)
-    return np.isfinite(kp[..., :2]).all(axis=-1) & np.isfinite(kp[..., 2]) & (kp[..., 2] > min_score)
+    return (
+        np.isfinite(kp[..., :2]).all(axis=-1) & np.isfinite(kp[..., 2]) & (kp[..., 2] > min_score)
+    )
 
 
-def keypoint_box(keypoints: np.ndarray, min_score: float = 0.0) -> Optional[np.ndarray]:
+def keypoint_box(keypoints: np.ndarray, min_score: float = 0.0) -> np.ndarray | None:
     """Tight box [x0, y0, x1, y1] around the valid keypoints, None when there is none."""
     ok = valid_mask(keypoints, min_score)
     if not ok.any():
@@ -54,12 +58,13 @@ class Person:
         NaN, NaN, 0. bbox: [x0, y0, x1, y1] px (the detector's box, or the keypoints' box).
     score: mean score of the keypoints the backend located (finite coordinates, score > 0).
     """
+
     keypoints: np.ndarray
     bbox: np.ndarray
     score: float
 
     @classmethod
-    def from_keypoints(cls, keypoints: np.ndarray, bbox: Optional[np.ndarray] = None) -> "Person":
+    def from_keypoints(cls, keypoints: np.ndarray, bbox: np.ndarray | None = None) -> Person:
         kp = np.array(keypoints, dtype=float).reshape(N_KEYPOINTS, 3)
         bad = ~valid_mask(kp)
         kp[bad, :2] = np.nan
@@ -85,40 +90,50 @@ class PoseBackend(Protocol):
     synchronized recording (same camera order every time), and it yields per step one list of
     candidates per camera, tracking each camera on its own. `detect_cameras` below uses it
     when present (RTMPose fills its forward passes with crops of several cameras)."""
+
     name: str
 
     def detect(self, frames: Iterable[np.ndarray]) -> Iterator[list[Person]]: ...
 
 
-def detect_video(backend: PoseBackend, path: Union[Path, str], desc: Optional[str] = None) -> list[list[Person]]:
+def detect_video(
+    backend: PoseBackend, path: Path | str, desc: str | None = None
+) -> list[list[Person]]:
     """Run a backend over one video (streaming decode, progress bar on a terminal)."""
-    from pipeline.io.video import iter_frames, probe
     from pipeline.core.progress import progress
+    from pipeline.io.video import iter_frames, probe
+
     info = probe(path)
-    frames = progress(iter_frames(path), desc=desc or f"{backend.name} {Path(path).name}",
-                      total=info.n_frames)
+    frames = progress(
+        iter_frames(path), desc=desc or f"{backend.name} {Path(path).name}", total=info.n_frames
+    )
     return list(backend.detect(frames))
 
 
-def iter_lockstep(paths: Sequence[Union[Path, str]]) -> Iterator[tuple[np.ndarray, ...]]:
+def iter_lockstep(paths: Sequence[Path | str]) -> Iterator[tuple[np.ndarray, ...]]:
     """One frame of every video per step: each video decoded once, streaming (constant memory).
     A video that ends before the others is a VideoError, never a silently shorter recording."""
     from pipeline.io.video import VideoError, iter_frames
+
     for f, step in enumerate(itertools.zip_longest(*[iter_frames(p) for p in paths])):
         ended = [Path(p).name for p, frame in zip(paths, step) if frame is None]
         if ended:
-            raise VideoError(f"{', '.join(ended)} ended after {f} frames while the other cameras "
-                             f"go on: the videos of one recording must have the same frames")
+            raise VideoError(
+                f"{', '.join(ended)} ended after {f} frames while the other cameras "
+                f"go on: the videos of one recording must have the same frames"
+            )
         yield step
 
 
-def detect_cameras(backend: PoseBackend, videos: Sequence[Union[Path, str]],
-                   names: Optional[Sequence[str]] = None) -> list[list[list[Person]]]:
+def detect_cameras(
+    backend: PoseBackend, videos: Sequence[Path | str], names: Sequence[str] | None = None
+) -> list[list[list[Person]]]:
     """candidates[c][f] for the synchronized videos of one recording. A backend with a native
     `detect_cameras` gets all videos decoded in lockstep (one progress bar for all cameras);
     any other runs `detect_video` camera after camera (one progress bar each)."""
-    from pipeline.io.video import probe
     from pipeline.core.progress import progress
+    from pipeline.io.video import probe
+
     if not videos:
         return []
     names = list(names) if names is not None else [Path(v).stem for v in videos]
@@ -126,8 +141,11 @@ def detect_cameras(backend: PoseBackend, videos: Sequence[Union[Path, str]],
     if native is None:
         return [detect_video(backend, v, desc=f"{backend.name} {n}") for v, n in zip(videos, names)]
     # one bar for the trial: a step is one frame of every camera
-    steps = progress(iter_lockstep(videos), desc=f"{backend.name} {'+'.join(names)}",
-                     total=probe(videos[0]).n_frames)
+    steps = progress(
+        iter_lockstep(videos),
+        desc=f"{backend.name} {'+'.join(names)}",
+        total=probe(videos[0]).n_frames,
+    )
     out: list[list[list[Person]]] = [[] for _ in videos]
     for per_camera in native(steps):
         for c, people in enumerate(per_camera):
@@ -150,7 +168,7 @@ class KeypointMapping:
         if unknown:
             raise KeyError(f"mapping {name}: unknown canonical keypoint(s) {unknown}")
         for k, src in table.items():
-            for i in (src if isinstance(src, tuple) else (src,)):
+            for i in src if isinstance(src, tuple) else (src,):
                 if not 0 <= i < n_source:
                     raise IndexError(f"mapping {name}: {k} <- {i} outside 0..{n_source - 1}")
         self.name, self.n_source, self.table = name, n_source, dict(table)
@@ -166,7 +184,9 @@ class KeypointMapping:
     def apply(self, source: np.ndarray) -> np.ndarray:
         src = np.asarray(source, float)
         if src.shape[-2:] != (self.n_source, 3):
-            raise ValueError(f"mapping {self.name}: expected (..., {self.n_source}, 3), got {src.shape}")
+            raise ValueError(
+                f"mapping {self.name}: expected (..., {self.n_source}, 3), got {src.shape}"
+            )
         src = src.copy()
         bad = ~valid_mask(src)
         src[bad, :2] = np.nan
@@ -176,8 +196,8 @@ class KeypointMapping:
         for name, s in self.table.items():
             j = INDEX[name]
             if isinstance(s, tuple):
-                parents = src[..., list(s), :]                       # (..., P, 3)
-                out[..., j, :2] = parents[..., :2].mean(axis=-2)     # NaN if any parent is NaN
+                parents = src[..., list(s), :]  # (..., P, 3)
+                out[..., j, :2] = parents[..., :2].mean(axis=-2)  # NaN if any parent is NaN
                 out[..., j, 2] = parents[..., 2].min(axis=-1)
             else:
                 out[..., j, :] = src[..., s, :]
@@ -198,7 +218,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-KEYPOINT_SCALE = 0.25   # keypoint closeness is 0 at a median displacement of 1/4 box diagonal
+KEYPOINT_SCALE = 0.25  # keypoint closeness is 0 at a median displacement of 1/4 box diagonal
 
 
 def similarity(prev: Person, cand: Person, min_score: float = 0.2) -> float:
@@ -210,12 +230,14 @@ def similarity(prev: Person, cand: Person, min_score: float = 0.2) -> float:
     if both.sum() >= 3 and np.isfinite(prev.bbox).all():
         diag = float(np.hypot(prev.bbox[2] - prev.bbox[0], prev.bbox[3] - prev.bbox[1]))
         if diag > 0:
-            d = np.median(np.linalg.norm(prev.keypoints[both, :2] - cand.keypoints[both, :2], axis=-1))
+            d = np.median(
+                np.linalg.norm(prev.keypoints[both, :2] - cand.keypoints[both, :2], axis=-1)
+            )
             kp_sim = max(0.0, 1.0 - d / (KEYPOINT_SCALE * diag))
     return max(iou, kp_sim)
 
 
-def _init_score(p: Person, rule: str, image_size: Optional[tuple[int, int]]) -> float:
+def _init_score(p: Person, rule: str, image_size: tuple[int, int] | None) -> float:
     b = p.bbox
     area = max(0.0, (b[2] - b[0])) * max(0.0, (b[3] - b[1]))
     if image_size is None or rule == "largest":
@@ -227,19 +249,25 @@ def _init_score(p: Person, rule: str, image_size: Optional[tuple[int, int]]) -> 
     return area * max(0.0, 1.0 - dist)
 
 
-def select_track(candidates: Sequence[Sequence[Person]], config: PersonSelectionConfig = PersonSelectionConfig(),
-                 image_size: Optional[tuple[int, int]] = None) -> np.ndarray:
+def select_track(
+    candidates: Sequence[Sequence[Person]],
+    config: PersonSelectionConfig = PersonSelectionConfig(),
+    image_size: tuple[int, int] | None = None,
+) -> np.ndarray:
     """Index of the selected candidate per frame (-1 = gap), by the rule of PersonSelectionConfig.
 
     image_size = (width, height) for the "central" rules; without it "largest" is used.
     """
     chosen = np.full(len(candidates), -1, dtype=int)
-    last: Optional[Person] = None
+    last: Person | None = None
     gap = 0
     for f, people in enumerate(candidates):
-        usable = [i for i, p in enumerate(people)
-                  if valid_mask(p.keypoints, config.min_score).sum() >= config.min_keypoints
-                  and np.isfinite(p.bbox).all()]
+        usable = [
+            i
+            for i, p in enumerate(people)
+            if valid_mask(p.keypoints, config.min_score).sum() >= config.min_keypoints
+            and np.isfinite(p.bbox).all()
+        ]
         pick = -1
         if usable and last is not None:
             sims = [similarity(last, people[i], config.min_score) for i in usable]
@@ -265,8 +293,11 @@ def _gather(candidates: Sequence[Sequence[Person]], chosen: np.ndarray) -> np.nd
     return out
 
 
-def select_runner(candidates: Sequence[Sequence[Person]], config: PersonSelectionConfig = PersonSelectionConfig(),
-                  image_size: Optional[tuple[int, int]] = None) -> np.ndarray:
+def select_runner(
+    candidates: Sequence[Sequence[Person]],
+    config: PersonSelectionConfig = PersonSelectionConfig(),
+    image_size: tuple[int, int] | None = None,
+) -> np.ndarray:
     """One camera: (F, 26, 3) keypoints of the runner, NaN/0 in frames without a selection."""
     return _gather(candidates, select_track(candidates, config, image_size))
 
@@ -274,8 +305,9 @@ def select_runner(candidates: Sequence[Sequence[Person]], config: PersonSelectio
 def _reprojection_cost(points: np.ndarray, cameras, min_score: float) -> np.ndarray:
     """points (C, N, K, 3) -> (N,) mean over cameras of the per-camera mean reprojection error
     of the keypoints triangulated from all cameras (inf where fewer than 2 cameras / points)."""
-    from pipeline.core.geometry import project
     from pipeline.core.dlt import triangulate_dlt
+    from pipeline.core.geometry import project
+
     tri = triangulate_dlt(points, cameras, min_score=min_score, min_views=2)
     errors = []
     for c, cam in enumerate(cameras):
@@ -284,16 +316,19 @@ def _reprojection_cost(points: np.ndarray, cameras, min_score: float) -> np.ndar
         with np.errstate(invalid="ignore"):
             e = np.where(used, d, 0.0).sum(axis=-1) / used.sum(axis=-1)
         errors.append(np.where(used.sum(axis=-1) >= 3, e, np.nan))
-    errors = np.array(errors)                                          # (C, N)
+    errors = np.array(errors)  # (C, N)
     n_cams = np.isfinite(errors).sum(axis=0)
     with np.errstate(invalid="ignore"):
         cost = np.nansum(errors, axis=0) / n_cams
     return np.where(n_cams >= 2, cost, np.inf)
 
 
-def select_runners(candidates: Sequence[Sequence[Sequence[Person]]], cameras=None,
-                   config: PersonSelectionConfig = PersonSelectionConfig(),
-                   image_sizes: Optional[Sequence[tuple[int, int]]] = None) -> np.ndarray:
+def select_runners(
+    candidates: Sequence[Sequence[Sequence[Person]]],
+    cameras=None,
+    config: PersonSelectionConfig = PersonSelectionConfig(),
+    image_sizes: Sequence[tuple[int, int]] | None = None,
+) -> np.ndarray:
     """All cameras of one recording: (C, F, 26, 3).
 
     candidates[c][f] = the candidate people of camera c in frame f. Each camera is tracked by
@@ -310,19 +345,25 @@ def select_runners(candidates: Sequence[Sequence[Sequence[Person]]], cameras=Non
     chosen = np.stack([select_track(candidates[c], config, image_sizes[c]) for c in range(n_cams)])
     if cameras is not None:
         if len(cameras) != n_cams:
-            raise ValueError(f"{n_cams} cameras of candidates but {len(cameras)} calibrated cameras")
+            raise ValueError(
+                f"{n_cams} cameras of candidates but {len(cameras)} calibrated cameras"
+            )
         chosen = _cross_view(candidates, chosen, cameras, config)
     return np.stack([_gather(candidates[c], chosen[c]) for c in range(n_cams)])
 
 
-def _cross_view(candidates, chosen: np.ndarray, cameras, config: PersonSelectionConfig) -> np.ndarray:
+def _cross_view(
+    candidates, chosen: np.ndarray, cameras, config: PersonSelectionConfig
+) -> np.ndarray:
     chosen = chosen.copy()
     n_cams, n_frames = chosen.shape
     for f in range(n_frames):
         options = []
         for c in range(n_cams):
             people = candidates[c][f]
-            order = sorted(range(len(people)), key=lambda i: -_init_score(people[i], "largest", None))
+            order = sorted(
+                range(len(people)), key=lambda i: -_init_score(people[i], "largest", None)
+            )
             opts = order[: config.max_candidates]
             if chosen[c, f] >= 0 and chosen[c, f] not in opts:
                 opts.append(int(chosen[c, f]))
@@ -333,8 +374,18 @@ def _cross_view(candidates, chosen: np.ndarray, cameras, config: PersonSelection
         tracked = tuple(int(chosen[c, f]) for c in range(n_cams))
         if tracked not in combos:
             combos.append(tracked)
-        pts = np.stack([np.stack([candidates[c][f][i].keypoints if i >= 0 else empty_keypoints()
-                                  for c, i in enumerate(combo)]) for combo in combos], axis=1)  # (C, N, K, 3)
+        pts = np.stack(
+            [
+                np.stack(
+                    [
+                        candidates[c][f][i].keypoints if i >= 0 else empty_keypoints()
+                        for c, i in enumerate(combo)
+                    ]
+                )
+                for combo in combos
+            ],
+            axis=1,
+        )  # (C, N, K, 3)
         cost = _reprojection_cost(pts, cameras, config.min_score)
         t = combos.index(tracked)
         if cost[t] <= config.max_reprojection_px:

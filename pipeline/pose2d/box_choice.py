@@ -1,9 +1,10 @@
 """`choose_box` picks the runner among a frame's person boxes: the one overlapping the last
 known box most (after a loss), else the best score x area x (1 - centre distance / half
 diagonal) (start)."""
+
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,8 +17,11 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(ix * iy / small) if small > 0 else 0.0
 
 
-def choose_box(detections: Sequence[tuple[np.ndarray, float]], image_size: tuple[int, int],
-               last: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
+def choose_box(
+    detections: Sequence[tuple[np.ndarray, float]],
+    image_size: tuple[int, int],
+    last: np.ndarray | None = None,
+) -> np.ndarray | None:
     """The runner's box among `detections` ((box, score) pairs), None when there is none.
     After a loss (`last` = the runner's last box): the detection overlapping it most, if any
     does; else (start, or it moved away) score x area x (1 - centre distance / half diagonal)."""
@@ -31,6 +35,9 @@ def choose_box(detections: Sequence[tuple[np.ndarray, float]], image_size: tuple
 
     def merit(det):
         b, score = det
-        dist = np.hypot((b[0] + b[2]) / 2 - w / 2, (b[1] + b[3]) / 2 - h / 2) / (0.5 * np.hypot(w, h))
+        dist = np.hypot((b[0] + b[2]) / 2 - w / 2, (b[1] + b[3]) / 2 - h / 2) / (
+            0.5 * np.hypot(w, h)
+        )
         return score * (b[2] - b[0]) * (b[3] - b[1]) * max(0.0, 1.0 - dist)
+
     return max(detections, key=merit)[0]

@@ -24,6 +24,7 @@ When the compiled ops and torchvision import fine (e.g. a CUDA machine with the 
 it does nothing. Call it before `mmpose.models` / `mmpose.apis` are imported (importing the
 bare `mmpose` package first is fine).
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -40,8 +41,14 @@ class MissingCompiledOp(RuntimeError):
     """An mmcv operator that needs the compiled mmcv build was used."""
 
 
-def nms(boxes, scores, iou_threshold: float, offset: int = 0, score_threshold: float = 0.0,
-        max_num: int = -1):
+def nms(
+    boxes,
+    scores,
+    iou_threshold: float,
+    offset: int = 0,
+    score_threshold: float = 0.0,
+    max_num: int = -1,
+):
     """Pure-torch greedy NMS with mmcv.ops.nms's signature: returns (dets (N, 5), keep)."""
     boxes_t = torch.as_tensor(boxes, dtype=torch.float32)
     scores_t = torch.as_tensor(scores, dtype=torch.float32)
@@ -96,15 +103,19 @@ def batched_nms(boxes, scores, idxs, nms_cfg, class_agnostic: bool = False):
 
 def _placeholder(name: str) -> type:
     def __init__(self, *args, **kwargs):
-        raise MissingCompiledOp(f"mmcv.ops.{name} needs mmcv built with compiled ops "
-                                f"(MMCV_WITH_OPS=1); this installation is the pure-Python mmcv")
+        raise MissingCompiledOp(
+            f"mmcv.ops.{name} needs mmcv built with compiled ops "
+            f"(MMCV_WITH_OPS=1); this installation is the pure-Python mmcv"
+        )
+
     return type(name, (torch.nn.Module,), {"__init__": __init__, "__module__": "mmcv.ops"})
 
 
 class _OpsStub(types.ModuleType):
     """Stand-in for `mmcv.ops` and its submodules: nms / batched_nms work (pure torch), any
     other name is a placeholder class that raises MissingCompiledOp when used."""
-    __path__: list = []                        # a package: `mmcv.ops.<sub>` can be imported
+
+    __path__: list = []  # a package: `mmcv.ops.<sub>` can be imported
 
     def __init__(self, name: str):
         super().__init__(name, "Stand-in for the compiled mmcv.ops (pipeline.pose2d.mmcv_compat)")
@@ -151,6 +162,7 @@ def _need_ops_stub() -> bool:
 def _torchvision_ok() -> bool:
     try:
         import torchvision.transforms  # noqa: F401
+
         return True
     except Exception:  # ImportError, or RuntimeError "operator torchvision::nms does not exist"
         for key in [k for k in sys.modules if k == "torchvision" or k.startswith("torchvision.")]:
@@ -166,6 +178,7 @@ def install() -> dict[str, bool]:
     ops_stub = _need_ops_stub()
     if ops_stub:
         import mmcv
+
         sys.modules["mmcv.ops"] = mmcv.ops = _OpsStub("mmcv.ops")
         sys.meta_path.insert(0, _OpsFinder())
     vis_stub = not _torchvision_ok()
@@ -174,8 +187,11 @@ def install() -> dict[str, bool]:
 
         class SimCCVisualizer:
             def __init__(self, *args, **kwargs):
-                raise ImportError("mmpose's SimCCVisualizer needs torchvision, which is not "
-                                  "installed (pipeline.pose2d.mmcv_compat stand-in)")
+                raise ImportError(
+                    "mmpose's SimCCVisualizer needs torchvision, which is not "
+                    "installed (pipeline.pose2d.mmcv_compat stand-in)"
+                )
+
         vis.SimCCVisualizer = SimCCVisualizer
         sys.modules["mmpose.visualization.simcc_vis"] = vis
     _installed.update({"mmcv.ops": ops_stub, "simcc_vis": vis_stub})

@@ -37,36 +37,44 @@
   head/neck/hip as midpoints, see `mapping_from_names`). Scores (SimCC maxima) are clipped
   to [0, 1].
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 
 from pipeline.core.errors import RunlabError
-from pipeline.pose2d.checkpoints import (CheckpointError, check_config_source, read_checkpoint,  # noqa: F401
-                                         shipped_config_dir, verify_checkpoint)
-from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
-from pipeline.pose2d.model_zoo import MODELS
-from pipeline.pose2d.box_choice import choose_box
 from pipeline.core.skeleton import KEYPOINTS
+from pipeline.pose2d.base import KeypointMapping, Person, Source, keypoint_box
+from pipeline.pose2d.box_choice import choose_box
+from pipeline.pose2d.checkpoints import (
+    CheckpointError,
+    check_config_source,
+    read_checkpoint,  # noqa: F401
+    shipped_config_dir,
+)
+from pipeline.pose2d.model_zoo import MODELS
 
 log = logging.getLogger(__name__)
 
 # Short names -> config under mmpose's shipped configs (the model-zoo table, model_zoo.py).
 RTMPOSE_CONFIGS = {m.name: m.config for m in MODELS if m.kind == "pose"}
 
-EDGE_MARGIN = 0.02      # keypoints this close (share of the crop) to a crop's edge: re-detect
+EDGE_MARGIN = 0.02  # keypoints this close (share of the crop) to a crop's edge: re-detect
 
 # Canonical keypoints a model may lack, derived as midpoints of two it has (min score).
-_DERIVED = {"head": ("left_ear", "right_ear"), "neck": ("left_shoulder", "right_shoulder"),
-            "hip": ("left_hip", "right_hip")}
+_DERIVED = {
+    "head": ("left_ear", "right_ear"),
+    "neck": ("left_shoulder", "right_shoulder"),
+    "hip": ("left_hip", "right_hip"),
+}
 
 
-def resolve_config(config: Union[str, Path], run_config_code: bool = False) -> Path:
+def resolve_config(config: str | Path, run_config_code: bool = False) -> Path:
     """A short name of RTMPOSE_CONFIGS or a path -> the config file (must exist). A path
     outside mmpose's shipped configs needs `run_config_code` (the config is Python)."""
     if str(config) in RTMPOSE_CONFIGS:
@@ -74,8 +82,10 @@ def resolve_config(config: Union[str, Path], run_config_code: bool = False) -> P
     else:
         path = Path(config)
     if not path.is_file():
-        raise RunlabError(f"pose model config {path} not found; use one of {sorted(RTMPOSE_CONFIGS)} "
-                          f"or the path of an mmpose config file")
+        raise RunlabError(
+            f"pose model config {path} not found; use one of {sorted(RTMPOSE_CONFIGS)} "
+            f"or the path of an mmpose config file"
+        )
     return check_config_source(path, run_config_code)
 
 
@@ -92,7 +102,9 @@ def mapping_from_names(names: Sequence[str], model: str = "mmpose") -> KeypointM
 
 
 # --- crop geometry --------------------------------------------------------------------------
-def box_to_center_scale(bbox: np.ndarray, aspect: float, expand: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def box_to_center_scale(
+    bbox: np.ndarray, aspect: float, expand: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """[x0, y0, x1, y1] -> centre (2,), size (w, h) expanded and widened to w / h = aspect."""
     x0, y0, x1, y1 = np.asarray(bbox, float)
     center = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
@@ -109,8 +121,7 @@ def crop_matrix(center: np.ndarray, scale: np.ndarray, out_size: tuple[int, int]
     Same mapping as mmpose's TopdownAffine without rotation: x' = (x - cx) W / w + W / 2."""
     W, H = out_size
     sx, sy = W / scale[0], H / scale[1]
-    return np.array([[sx, 0.0, W / 2 - center[0] * sx],
-                     [0.0, sy, H / 2 - center[1] * sy]])
+    return np.array([[sx, 0.0, W / 2 - center[0] * sx], [0.0, sy, H / 2 - center[1] * sy]])
 
 
 def invert_affine(m: np.ndarray) -> np.ndarray:
@@ -123,32 +134,44 @@ def apply_affine(m: np.ndarray, xy: np.ndarray) -> np.ndarray:
 
 
 def crop(frame: np.ndarray, m: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
-    return cv2.warpAffine(frame, m, out_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return cv2.warpAffine(
+        frame, m, out_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
 
 
 # --- model ----------------------------------------------------------------------------------
 def resolve_device(device: str = "auto") -> str:
     import torch
+
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RunlabError(f"detector device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'")
+        raise RunlabError(
+            f"detector device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'"
+        )
     return device
 
 
-def build_model(config: Union[str, Path], device: str = "cpu", run_config_code: bool = False):
+def build_model(config: str | Path, device: str = "cpu", run_config_code: bool = False):
     """The mmpose model of a config with random weights (no pretrained download)."""
     from pipeline.pose2d import mmcv_compat
+
     mmcv_compat.install()
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from mmpose.apis import init_model
+
         return init_model(str(resolve_config(config, run_config_code)), None, device=device)
 
 
-def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str],
-                    config: Union[str, Path] = "the model config") -> None:
+def load_checkpoint(
+    model,
+    path: str | Path,
+    expected_sha256: str | None,
+    config: str | Path = "the model config",
+) -> None:
     """Verify the hash, read the file as data only, check that it fits the config (keypoint
     count, every weight present with the config's shape), then load the weights."""
     ckpt = read_checkpoint(path, expected_sha256)
@@ -160,8 +183,12 @@ def load_checkpoint(model, path: Union[str, Path], expected_sha256: Optional[str
     check_fits(model, state, meta if isinstance(meta, dict) else {}, path, config)
     result = model.load_state_dict(state, strict=False)
     if result.unexpected_keys:
-        log.warning("pose checkpoint %s: %d unused entries, e.g. %s", path,
-                    len(result.unexpected_keys), result.unexpected_keys[:3])
+        log.warning(
+            "pose checkpoint %s: %d unused entries, e.g. %s",
+            path,
+            len(result.unexpected_keys),
+            result.unexpected_keys[:3],
+        )
     if isinstance(meta, dict) and "dataset_meta" in meta:
         model.dataset_meta = meta["dataset_meta"]
 
@@ -177,19 +204,33 @@ def _describe(shapes: dict) -> str:
     if _FINAL in shapes:
         parts.append(f"{shapes[_FINAL][0]} keypoints")
     if _STEM in shapes:
-        parts.append(_STEM_WIDTH.get(shapes[_STEM][0], f"a backbone {shapes[_STEM][0]} channels wide"))
+        parts.append(
+            _STEM_WIDTH.get(shapes[_STEM][0], f"a backbone {shapes[_STEM][0]} channels wide")
+        )
     return ", ".join(parts) or "another architecture"
 
 
-def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: Union[str, Path],
-               what: str = "pose checkpoint") -> None:
+def check_fits(
+    model,
+    state: dict,
+    meta: dict,
+    path: str | Path,
+    config: str | Path,
+    what: str = "pose checkpoint",
+) -> None:
     """CheckpointError naming the checkpoint and the config when the weights cannot be this
     model's: a different keypoint count (dataset_meta or head shape), a weight of another shape
     (another size / architecture), or weights missing."""
     wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     given = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
-    n_model = model.dataset_meta.get("num_keypoints") if getattr(model, "dataset_meta", None) else None
-    n_ckpt = (meta.get("dataset_meta") or {}).get("num_keypoints") if isinstance(meta.get("dataset_meta"), dict) else None
+    n_model = (
+        model.dataset_meta.get("num_keypoints") if getattr(model, "dataset_meta", None) else None
+    )
+    n_ckpt = (
+        (meta.get("dataset_meta") or {}).get("num_keypoints")
+        if isinstance(meta.get("dataset_meta"), dict)
+        else None
+    )
     if n_ckpt is None and _FINAL in given:
         n_ckpt = given[_FINAL][0]
     missing = [k for k in wanted if k not in given]
@@ -206,20 +247,32 @@ def check_fits(model, state: dict, meta: dict, path: Union[str, Path], config: U
         what += f"; {len(reshaped)} weights have another shape, e.g. {k} {list(given[k])} vs {list(wanted[k])}"
     if missing:
         what += f"; {len(missing)} weights missing, e.g. {missing[:3]}"
-    raise CheckpointError(what + ". Choose the config the checkpoint was trained with "
-                          "(detector.rtmpose.model; `runlab models` lists the pairs)")
+    raise CheckpointError(
+        what + ". Choose the config the checkpoint was trained with "
+        "(detector.rtmpose.model; `runlab models` lists the pairs)"
+    )
 
 
 class RTMPoseBackend:
     name = "rtmpose"
 
-    def __init__(self, config: Union[str, Path] = "rtmpose-m", checkpoint: Union[str, Path, None] = None,
-                 sha256: Optional[str] = None, device: str = "auto", fp16: bool = False,
-                 batch_size: int = 16, bbox_expand: float = 1.25, min_person_score: float = 0.3,
-                 flip_test: bool = False, allow_random_weights: bool = False,
-                 run_config_code: bool = False,
-                 person_boxes: Optional[Callable[[np.ndarray], list[tuple[np.ndarray, float]]]] = None):
+    def __init__(
+        self,
+        config: str | Path = "rtmpose-m",
+        checkpoint: str | Path | None = None,
+        sha256: str | None = None,
+        device: str = "auto",
+        fp16: bool = False,
+        batch_size: int = 16,
+        bbox_expand: float = 1.25,
+        min_person_score: float = 0.3,
+        flip_test: bool = False,
+        allow_random_weights: bool = False,
+        run_config_code: bool = False,
+        person_boxes: Callable[[np.ndarray], list[tuple[np.ndarray, float]]] | None = None,
+    ):
         import torch
+
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.device = resolve_device(device)
@@ -228,10 +281,12 @@ class RTMPoseBackend:
             fp16 = False
         self.fp16, self.batch_size, self.bbox_expand = fp16, batch_size, bbox_expand
         self.min_person_score, self.flip_test = min_person_score, flip_test
-        self.person_boxes = person_boxes                      # frame -> [(box, score)]; None: full frame
+        self.person_boxes = person_boxes  # frame -> [(box, score)]; None: full frame
         if checkpoint is None and not allow_random_weights:
-            raise CheckpointError("the rtmpose backend needs a checkpoint file and its sha256 "
-                                  "(random weights only for tests and benchmarks)")
+            raise CheckpointError(
+                "the rtmpose backend needs a checkpoint file and its sha256 "
+                "(random weights only for tests and benchmarks)"
+            )
         self.model = build_model(config, "cpu", run_config_code)
         if checkpoint is not None:
             load_checkpoint(self.model, checkpoint, sha256, config)
@@ -239,13 +294,15 @@ class RTMPoseBackend:
         if self.fp16:
             self.model.half()
         cfg = self.model.cfg
-        self.input_size = tuple(cfg.codec["input_size"])           # (W, H)
+        self.input_size = tuple(cfg.codec["input_size"])  # (W, H)
         pre = cfg.model.data_preprocessor
         self.mean = torch.tensor(pre.mean, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(pre.std, dtype=torch.float32).view(1, 3, 1, 1)
         self.bgr_to_rgb = bool(pre.get("bgr_to_rgb", False))
-        names = [self.model.dataset_meta["keypoint_id2name"][i]
-                 for i in range(self.model.dataset_meta["num_keypoints"])]
+        names = [
+            self.model.dataset_meta["keypoint_id2name"][i]
+            for i in range(self.model.dataset_meta["num_keypoints"])
+        ]
         self.mapping = mapping_from_names(names, f"mmpose:{Path(str(config)).stem}")
         self.flip_indices = list(self.model.dataset_meta["flip_indices"])
 
@@ -254,9 +311,10 @@ class RTMPoseBackend:
         """(N, H, W, 3) BGR uint8 crops -> keypoints (N, K, 2) in crop px, scores (N, K)."""
         import torch
         from mmpose.models.utils.tta import flip_vectors
+
         kps, scores = [], []
         for start in range(0, len(crops), self.batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(crops[start:start + self.batch_size]))
+            x = torch.from_numpy(np.ascontiguousarray(crops[start : start + self.batch_size]))
             x = x.permute(0, 3, 1, 2).float()
             if self.bgr_to_rgb:
                 x = x[:, [2, 1, 0]]
@@ -269,7 +327,9 @@ class RTMPoseBackend:
                     fx, fy = self.model.head.forward(self.model.extract_feat(x.flip(3)))
                     fx, fy = flip_vectors(fx, fy, flip_indices=self.flip_indices)
                     px, py = (px + fx) * 0.5, (py + fy) * 0.5
-            k, s = self.model.head.decoder.decode(px.float().cpu().numpy(), py.float().cpu().numpy())
+            k, s = self.model.head.decoder.decode(
+                px.float().cpu().numpy(), py.float().cpu().numpy()
+            )
             kps.append(k[..., :2])
             scores.append(s)
         if not kps:
@@ -277,14 +337,17 @@ class RTMPoseBackend:
             return np.zeros((0, n, 2)), np.zeros((0, n))
         return np.concatenate(kps), np.clip(np.concatenate(scores), 0.0, 1.0)
 
-    def _people(self, frames: list[np.ndarray], boxes: list[list[np.ndarray]],
-                expands: list[float]) -> list[list[Person]]:
+    def _people(
+        self, frames: list[np.ndarray], boxes: list[list[np.ndarray]], expands: list[float]
+    ) -> list[list[Person]]:
         """One candidate per box of each frame (box f expanded by expands[f]); all crops go
         through `infer_crops` together (batch_size crops per forward pass)."""
         crops, inverses, owner = [], [], []
         for f, (frame, frame_boxes) in enumerate(zip(frames, boxes)):
             for b in frame_boxes:
-                center, scale = box_to_center_scale(b, self.input_size[0] / self.input_size[1], expands[f])
+                center, scale = box_to_center_scale(
+                    b, self.input_size[0] / self.input_size[1], expands[f]
+                )
                 m = crop_matrix(center, scale, self.input_size)
                 crops.append(crop(frame, m, self.input_size))
                 inverses.append(invert_affine(m))
@@ -298,51 +361,66 @@ class RTMPoseBackend:
             out[f].append(Person.from_keypoints(self.mapping.apply(src)))
         return out
 
-    def _track_group(self, group: list[Sequence[np.ndarray]], tracks: list[Optional[np.ndarray]],
-                     last: list[Optional[np.ndarray]]) -> list[list[list[Person]]]:
+    def _track_group(
+        self,
+        group: list[Sequence[np.ndarray]],
+        tracks: list[np.ndarray | None],
+        last: list[np.ndarray | None],
+    ) -> list[list[list[Person]]]:
         """Tracked candidates of a group of steps (group[s][c] = frame of camera c at step s);
         updates tracks[c] to the union of camera c's keypoint boxes in this group (None =
         lost) and last[c] to the last box camera c had."""
         n_cams = len(tracks)
-        frames = [fr for step in group for fr in step]        # step-major: each pass mixes cameras
+        frames = [fr for step in group for fr in step]  # step-major: each pass mixes cameras
         boxes, expands = [], []
         for i, fr in enumerate(frames):
             c = i % n_cams
             if tracks[c] is not None:
                 boxes.append([tracks[c]])
                 expands.append(self.bbox_expand)
-            elif self.person_boxes is not None:               # start / lost: ask the detector
+            elif self.person_boxes is not None:  # start / lost: ask the detector
                 found = choose_box(self.person_boxes(fr), (fr.shape[1], fr.shape[0]), last[c])
                 boxes.append([] if found is None else [found])
                 expands.append(self.bbox_expand)
-            else:                                             # start / lost: the full frame
+            else:  # start / lost: the full frame
                 boxes.append([np.array([0.0, 0.0, fr.shape[1] - 1.0, fr.shape[0] - 1.0])])
                 expands.append(1.0)
-        kept = [[p for p in ps if p.score >= self.min_person_score] for ps in self._people(frames, boxes, expands)]
+        kept = [
+            [p for p in ps if p.score >= self.min_person_score]
+            for ps in self._people(frames, boxes, expands)
+        ]
         leaving = [False] * n_cams
-        if self.person_boxes is not None:                     # a crop's keypoints at its edge
+        if self.person_boxes is not None:  # a crop's keypoints at its edge
             for i, ps in enumerate(kept):
                 for p in ps:
                     kb = keypoint_box(p.keypoints, self.min_person_score)
                     if kb is not None and boxes[i] and self._left_the_box(kb, boxes[i][0]):
                         leaving[i % n_cams] = True
         for c in range(n_cams):
-            found = [keypoint_box(p.keypoints, self.min_person_score) for ps in kept[c::n_cams] for p in ps]
+            found = [
+                keypoint_box(p.keypoints, self.min_person_score)
+                for ps in kept[c::n_cams]
+                for p in ps
+            ]
             found = np.array([b for b in found if b is not None])
             union = np.r_[found[:, :2].min(0), found[:, 2:].max(0)] if len(found) else None
             if leaving[c]:
-                union = None                                  # re-detect in the next pass
+                union = None  # re-detect in the next pass
             tracks[c] = union
             last[c] = union if union is not None else last[c]
-        return [kept[s * n_cams:(s + 1) * n_cams] for s in range(len(group))]
+        return [kept[s * n_cams : (s + 1) * n_cams] for s in range(len(group))]
 
     def _left_the_box(self, keypoints_box: np.ndarray, box: np.ndarray) -> bool:
         """True when the keypoints reach the edge of the crop `box` gave (within EDGE_MARGIN
         of the crop's size): the runner may be leaving it."""
-        center, scale = box_to_center_scale(box, self.input_size[0] / self.input_size[1], self.bbox_expand)
+        center, scale = box_to_center_scale(
+            box, self.input_size[0] / self.input_size[1], self.bbox_expand
+        )
         lo, hi = center - scale / 2, center + scale / 2
         margin = EDGE_MARGIN * scale
-        return bool((keypoints_box[:2] <= lo + margin).any() or (keypoints_box[2:] >= hi - margin).any())
+        return bool(
+            (keypoints_box[:2] <= lo + margin).any() or (keypoints_box[2:] >= hi - margin).any()
+        )
 
     # -- the backend interface --------------------------------------------------------------
     def detect_cameras(self, steps: Iterable[Sequence[np.ndarray]]) -> Iterator[list[list[Person]]]:
@@ -352,8 +430,8 @@ class RTMPoseBackend:
         batch_size crops when C <= batch_size); each camera's box comes from ITS keypoints in
         the previous pass (full frame at the start and after a loss). With C = 1 this is
         `detect` without boxes."""
-        tracks: Optional[list[Optional[np.ndarray]]] = None
-        last: list[Optional[np.ndarray]] = []
+        tracks: list[np.ndarray | None] | None = None
+        last: list[np.ndarray | None] = []
         group: list[Sequence[np.ndarray]] = []
         per_pass = 1
         for step in steps:
@@ -361,18 +439,21 @@ class RTMPoseBackend:
                 tracks, last = [None] * len(step), [None] * len(step)
                 per_pass = max(1, self.batch_size // len(step))
             if len(step) != len(tracks):
-                raise ValueError(f"rtmpose: a step has {len(step)} frames, the first had {len(tracks)} cameras")
+                raise ValueError(
+                    f"rtmpose: a step has {len(step)} frames, the first had {len(tracks)} cameras"
+                )
             for frame in step:
                 _check_frame(frame)
-            group.append(step)                                # held: at most batch_size frames
+            group.append(step)  # held: at most batch_size frames
             if len(group) == per_pass:
                 yield from self._track_group(group, tracks, last)
                 group = []
         if group:
             yield from self._track_group(group, tracks, last)
 
-    def detect(self, frames: Iterable[np.ndarray],
-               boxes: Optional[Iterable[Sequence[np.ndarray]]] = None) -> Iterator[list[Person]]:
+    def detect(
+        self, frames: Iterable[np.ndarray], boxes: Iterable[Sequence[np.ndarray]] | None = None
+    ) -> Iterator[list[Person]]:
         """Candidates per frame. Without `boxes`: one tracked person (see module docstring),
         [] in frames where its mean score < min_person_score. With `boxes` (per frame, a list
         of [x0, y0, x1, y1]): one candidate per box (boxes expanded by bbox_expand)."""
@@ -398,4 +479,6 @@ class RTMPoseBackend:
 
 def _check_frame(frame: np.ndarray) -> None:
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-        raise ValueError(f"rtmpose expects BGR uint8 frames (H, W, 3), got {frame.dtype} {frame.shape}")
+        raise ValueError(
+            f"rtmpose expects BGR uint8 frames (H, W, 3), got {frame.dtype} {frame.shape}"
+        )

@@ -15,9 +15,8 @@ cx + r/2, cy + r] (upright runner; the pose model widens it to its own aspect ra
 
 `choose_box` (box_choice.py) picks the runner among the boxes.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import cv2
 import numpy as np
@@ -60,6 +59,7 @@ node { calculator: "DetectionLetterboxRemovalCalculator" input_stream: "DETECTIO
 
 class BlazePersonDetector:
     """Callable: BGR uint8 frame -> list of (box [x0, y0, x1, y1] px, score), best first."""
+
     name = "blazepose-detector"
 
     def __init__(self, min_score: float = 0.5):
@@ -67,16 +67,22 @@ class BlazePersonDetector:
             raise RunlabError(f"person detector min_score must be in (0, 1), got {min_score}")
         try:
             from google.protobuf import text_format
-            from mediapipe.calculators.tensor import image_to_tensor_calculator_pb2  # noqa: F401
-            from mediapipe.calculators.tensor import inference_calculator_pb2  # noqa: F401
-            from mediapipe.calculators.tensor import tensors_to_detections_calculator_pb2  # noqa: F401
+            from mediapipe.calculators.tensor import (
+                image_to_tensor_calculator_pb2,  # noqa: F401
+                inference_calculator_pb2,  # noqa: F401
+                tensors_to_detections_calculator_pb2,  # noqa: F401
+            )
             from mediapipe.calculators.tflite import ssd_anchors_calculator_pb2  # noqa: F401
             from mediapipe.calculators.util import non_max_suppression_calculator_pb2  # noqa: F401
             from mediapipe.framework import calculator_pb2
             from mediapipe.python.solution_base import SolutionBase
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RunlabError(f"person boxes from BlazePose need mediapipe 0.10.14 ({exc})") from exc
-        config = text_format.Parse(_GRAPH % {"min_score": float(min_score)}, calculator_pb2.CalculatorGraphConfig())
+            raise RunlabError(
+                f"person boxes from BlazePose need mediapipe 0.10.14 ({exc})"
+            ) from exc
+        config = text_format.Parse(
+            _GRAPH % {"min_score": float(min_score)}, calculator_pb2.CalculatorGraphConfig()
+        )
         self.graph = SolutionBase(graph_config=config, outputs=["detections"])
 
     def __call__(self, frame: np.ndarray) -> list[tuple[np.ndarray, float]]:
@@ -101,24 +107,36 @@ class MMDetPersonDetector:
     file only with `run_config_code`, a config being Python). The checkpoint is verified and
     read as data only, and must fit the config, exactly like a pose checkpoint
     (checkpoints.py, mmpose_backend.check_fits). Boxes of class 0 (person) above `min_score`."""
+
     name = "mmdet-detector"
 
-    def __init__(self, model: str, checkpoint: str, sha256: Optional[str], min_score: float = 0.5,
-                 device: str = "cpu", run_config_code: bool = False):
+    def __init__(
+        self,
+        model: str,
+        checkpoint: str,
+        sha256: str | None,
+        min_score: float = 0.5,
+        device: str = "cpu",
+        run_config_code: bool = False,
+    ):
         import warnings
+
         from pipeline.pose2d import mmcv_compat
         from pipeline.pose2d.checkpoints import read_checkpoint
         from pipeline.pose2d.mmpose_backend import check_fits
+
         config = resolve_detector_config(model, run_config_code)
         mmcv_compat.install()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from mmdet.apis import init_detector
+
             self.model = init_detector(str(config), None, device="cpu")
         ckpt = read_checkpoint(checkpoint, sha256)
         state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
         if not isinstance(state, dict):
             from pipeline.pose2d.checkpoints import CheckpointError
+
             raise CheckpointError(f"person-detector checkpoint {checkpoint}: no state_dict inside")
         check_fits(self.model, state, {}, checkpoint, model, what="person-detector checkpoint")
         self.model.load_state_dict(state, strict=False)
@@ -127,15 +145,22 @@ class MMDetPersonDetector:
 
     def __call__(self, frame: np.ndarray) -> list[tuple[np.ndarray, float]]:
         import warnings
+
         from mmdet.apis import inference_detector
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pred = inference_detector(self.model, frame).pred_instances
-        boxes, scores, labels = (pred.bboxes.cpu().numpy(), pred.scores.cpu().numpy(),
-                                 pred.labels.cpu().numpy())
+        boxes, scores, labels = (
+            pred.bboxes.cpu().numpy(),
+            pred.scores.cpu().numpy(),
+            pred.labels.cpu().numpy(),
+        )
         keep = (labels == 0) & (scores >= self.min_score)
-        return sorted(((b.astype(float), float(s)) for b, s in zip(boxes[keep], scores[keep])),
-                      key=lambda d: -d[1])
+        return sorted(
+            ((b.astype(float), float(s)) for b, s in zip(boxes[keep], scores[keep])),
+            key=lambda d: -d[1],
+        )
 
     def close(self) -> None:
         pass
@@ -145,9 +170,11 @@ def resolve_detector_config(model: str, run_config_code: bool = False):
     """A person-detector name of the model-zoo table or a config path -> the config file."""
     import importlib.util
     from pathlib import Path
+
     from pipeline.pose2d.checkpoints import ConfigCodeError, shipped_config_dir
     from pipeline.pose2d.model_zoo import BY_NAME
-    mim = shipped_config_dir().parent                         # mmpose/.mim
+
+    mim = shipped_config_dir().parent  # mmpose/.mim
     entry = BY_NAME.get(str(model))
     if entry is not None and entry.kind == "person":
         path = mim / entry.config
@@ -155,14 +182,18 @@ def resolve_detector_config(model: str, run_config_code: bool = False):
         path = Path(model)
     if not path.is_file():
         names = [m.name for m in BY_NAME.values() if m.kind == "person"]
-        raise RunlabError(f"detector.rtmpose.mmdet_model = {model}: no such file; use one of {names} "
-                          "or the path of an mmdet config")
+        raise RunlabError(
+            f"detector.rtmpose.mmdet_model = {model}: no such file; use one of {names} "
+            "or the path of an mmdet config"
+        )
     roots = [mim.resolve()]
     spec = importlib.util.find_spec("mmdet")
     if spec is not None and spec.origin is not None:
         roots.append((Path(spec.origin).parent / ".mim").resolve())
     if run_config_code or any(path.resolve().is_relative_to(r) for r in roots):
         return path
-    raise ConfigCodeError(f"detector.rtmpose.mmdet_model = {path} is not a config mmpose or mmdet "
-                          "ships; a config is Python that runs when read. Set "
-                          "detector.rtmpose.run_config_code: true only for a file you trust")
+    raise ConfigCodeError(
+        f"detector.rtmpose.mmdet_model = {path} is not a config mmpose or mmdet "
+        "ships; a config is Python that runs when read. Set "
+        "detector.rtmpose.run_config_code: true only for a file you trust"
+    )

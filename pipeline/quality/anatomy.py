@@ -19,6 +19,7 @@ with a wide margin, see the bounds):
   axis: given on a treadmill, estimated overground; checked only where the body's long axis
   is within MAX_TILT_DEG of the world's Z, the frame the forward axis is given in).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +52,9 @@ def _median_height(points, names, up) -> float | None:
 
 def _body_axis(points) -> np.ndarray | None:
     """Unit vector from the ankles' midpoint to the shoulders' (median over frames)."""
-    axis = (0.5 * (_kp(points, "left_shoulder") + _kp(points, "right_shoulder"))
-            - 0.5 * (_kp(points, "left_ankle") + _kp(points, "right_ankle")))
+    axis = 0.5 * (_kp(points, "left_shoulder") + _kp(points, "right_shoulder")) - 0.5 * (
+        _kp(points, "left_ankle") + _kp(points, "right_ankle")
+    )
     axis = axis[np.isfinite(axis).all(axis=1)]
     if len(axis) < MIN_FRAMES:
         return None
@@ -66,26 +68,42 @@ def skeleton_problems(points: np.ndarray, forward=None) -> list[str]:
     order; empty when it passes or too little is measured to tell."""
     points = np.asarray(points, float)
     problems = []
-    levels = [("shoulders", ("left_shoulder", "right_shoulder")), ("hips", ("left_hip", "right_hip")),
-              ("knees", ("left_knee", "right_knee")), ("ankles", ("left_ankle", "right_ankle"))]
+    levels = [
+        ("shoulders", ("left_shoulder", "right_shoulder")),
+        ("hips", ("left_hip", "right_hip")),
+        ("knees", ("left_knee", "right_knee")),
+        ("ankles", ("left_ankle", "right_ankle")),
+    ]
     up = _body_axis(points)
-    heights = [(label, None if up is None else _median_height(points, names, up))
-               for label, names in levels]
+    heights = [
+        (label, None if up is None else _median_height(points, names, up))
+        for label, names in levels
+    ]
     for (upper, z_up), (lower, z_low) in zip(heights, heights[1:]):
         if z_up is not None and z_low is not None and z_up - z_low < MIN_DROP_M:
-            problems.append(f"the {lower} are not below the {upper} (median positions along "
-                            f"the body, ankles to shoulders: {z_low:.2f} m and {z_up:.2f} m)")
-    legs = {side: (_median_length(points, f"{side}_hip", f"{side}_knee"),
-                   _median_length(points, f"{side}_knee", f"{side}_ankle")) for side in ("left", "right")}
+            problems.append(
+                f"the {lower} are not below the {upper} (median positions along "
+                f"the body, ankles to shoulders: {z_low:.2f} m and {z_up:.2f} m)"
+            )
+    legs = {
+        side: (
+            _median_length(points, f"{side}_hip", f"{side}_knee"),
+            _median_length(points, f"{side}_knee", f"{side}_ankle"),
+        )
+        for side in ("left", "right")
+    }
     for k, segment in enumerate(("thigh", "shank")):
         left, right = legs["left"][k], legs["right"][k]
         if left and right and max(left, right) / min(left, right) > MAX_SIDE_RATIO:
-            problems.append(f"the left and right {segment} differ in length ({left:.2f} m and "
-                            f"{right:.2f} m)")
+            problems.append(
+                f"the left and right {segment} differ in length ({left:.2f} m and {right:.2f} m)"
+            )
     for side, (thigh, shank) in legs.items():
         if thigh and shank and not SHANK_OVER_THIGH[0] <= shank / thigh <= SHANK_OVER_THIGH[1]:
-            problems.append(f"the {side} shank is {shank / thigh:.1f} times the {side} thigh "
-                            f"({shank:.2f} m and {thigh:.2f} m; a leg's are about equal)")
+            problems.append(
+                f"the {side} shank is {shank / thigh:.1f} times the {side} thigh "
+                f"({shank:.2f} m and {thigh:.2f} m; a leg's are about equal)"
+            )
     upright = up is not None and np.degrees(np.arccos(np.clip(up @ UP, -1, 1))) <= MAX_TILT_DEG
     if forward is not None and upright:
         forward = np.asarray(forward, float)

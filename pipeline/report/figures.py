@@ -1,4 +1,5 @@
 """Report figures (matplotlib, Agg backend: no display needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,10 +19,15 @@ SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red"}
 SAGITTAL = ("hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg")
 FRONTAL = ("pelvic_drop_deg", "hip_adduction_deg", "knee_fppa_deg")
 REFERENCE_COLOUR = "tab:green"
-TITLES = {"hip_flexion_deg": "Hip flexion", "knee_flexion_deg": "Knee flexion",
-          "ankle_dorsiflexion_deg": "Ankle dorsiflexion", "hip_adduction_deg": "Hip adduction",
-          "pelvic_drop_deg": "Contralateral pelvic drop", "tibia_inclination_deg": "Tibia inclination",
-          "knee_fppa_deg": "Knee frontal-plane projection angle"}
+TITLES = {
+    "hip_flexion_deg": "Hip flexion",
+    "knee_flexion_deg": "Knee flexion",
+    "ankle_dorsiflexion_deg": "Ankle dorsiflexion",
+    "hip_adduction_deg": "Hip adduction",
+    "pelvic_drop_deg": "Contralateral pelvic drop",
+    "tibia_inclination_deg": "Tibia inclination",
+    "knee_fppa_deg": "Knee frontal-plane projection angle",
+}
 
 
 def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
@@ -32,29 +38,59 @@ def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
     curves = analysis.curves or {}
     out: dict[str, str | None] = {}
     for key, angles in (("sagittal", SAGITTAL), ("frontal", FRONTAL)):
-        has = any(curves.get(name, {}).get(side, {}).get("n", 0) for name in angles for side in SIDES)
-        out[key] = None if has else (
-            "no stride with these angles measured throughout (a stride runs from a foot strike to "
-            f"the next strike of the same foot; strides found: {counts})")
-    out["feet"] = None if any(s["foot_to_midline_m"] is not None for s in analysis.strides) else (
-        f"no foot strike with the foot and the pelvis measured (strides found: {counts})")
-    out["knee"] = None if any(s["knee_over_toe_m"] is not None for s in analysis.strides) else (
-        "no stride with a peak stance knee flexion and the knee and big toe measured "
-        f"(strides found: {counts})")
+        has = any(
+            curves.get(name, {}).get(side, {}).get("n", 0) for name in angles for side in SIDES
+        )
+        out[key] = (
+            None
+            if has
+            else (
+                "no stride with these angles measured throughout (a stride runs from a foot strike to "
+                f"the next strike of the same foot; strides found: {counts})"
+            )
+        )
+    out["feet"] = (
+        None
+        if any(s["foot_to_midline_m"] is not None for s in analysis.strides)
+        else (f"no foot strike with the foot and the pelvis measured (strides found: {counts})")
+    )
+    out["knee"] = (
+        None
+        if any(s["knee_over_toe_m"] is not None for s in analysis.strides)
+        else (
+            "no stride with a peak stance knee flexion and the knee and big toe measured "
+            f"(strides found: {counts})"
+        )
+    )
     return out
 
 
-def curves_figure(curves: dict, fps: float, out_png: Path, angles: tuple[str, ...] = SAGITTAL,
-                  references: bool = False) -> Path:
+def curves_figure(
+    curves: dict,
+    fps: float,
+    out_png: Path,
+    angles: tuple[str, ...] = SAGITTAL,
+    references: bool = False,
+) -> Path:
     """Angles over the normalized gait cycle (`curves`: the analysis's curves,
     gait.curves.curve_summary), one panel each: mean +- SD per side, stance shaded up to the
     mean toe-off, each panel titled with its sign convention. `references`: draw the
     reference bands of references.CURVE_REFERENCES (green), or say there are none."""
-    fig, axes = plt.subplots(1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False
+    )
     for ax, name in zip(axes[0], angles):
         if not any(curves[name][side]["n"] for side in SIDES):
-            ax.text(0.5, 0.5, "no stride with this angle\nmeasured throughout", transform=ax.transAxes,
-                    ha="center", va="center", fontsize=9, color="0.35")
+            ax.text(
+                0.5,
+                0.5,
+                "no stride with this angle\nmeasured throughout",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="0.35",
+            )
             ax.set_yticks([])
         for side in SIDES:
             block = curves[name][side]
@@ -87,22 +123,45 @@ def _draw_references(ax, name: str, toe_off_pct: dict) -> None:
     for ref in refs:
         if isinstance(ref, Band):
             stop = stance_end if ref.stop_pct is None else ref.stop_pct
-            ax.fill_between([ref.start_pct, stop], ref.low, ref.high, color=REFERENCE_COLOUR,
-                            alpha=0.18, lw=0, label=f"reference: {ref.label}")
+            ax.fill_between(
+                [ref.start_pct, stop],
+                ref.low,
+                ref.high,
+                color=REFERENCE_COLOUR,
+                alpha=0.18,
+                lw=0,
+                label=f"reference: {ref.label}",
+            )
         elif isinstance(ref, Marker):
-            ax.plot([ref.pct], [ref.value], marker="D", color=REFERENCE_COLOUR, ls="none",
-                    label=f"reference: {ref.label}")
+            ax.plot(
+                [ref.pct],
+                [ref.value],
+                marker="D",
+                color=REFERENCE_COLOUR,
+                ls="none",
+                label=f"reference: {ref.label}",
+            )
     if not refs:
-        ax.text(0.5, 0.02, "no reference values in the lab's notes", transform=ax.transAxes,
-                ha="center", va="bottom", fontsize=7, color="0.4")
+        ax.text(
+            0.5,
+            0.02,
+            "no reference values in the lab's notes",
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="0.4",
+        )
 
 
 def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> dict:
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
     out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
     for name in names:
-        out[name] = {side: (curves[name][side]["mean"].tolist() if curves[name][side]["n"] else None)
-                     for side in SIDES}
+        out[name] = {
+            side: (curves[name][side]["mean"].tolist() if curves[name][side]["n"] else None)
+            for side in SIDES
+        }
         out["n"][name] = {side: curves[name][side]["n"] for side in SIDES}
     return out
 
@@ -114,25 +173,45 @@ def foot_midline_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5.5, 4.2), dpi=100)
     extent = 0.05
     for side in SIDES:
-        own = [s for s in analysis.strides if s["side"] == side and s["foot_to_midline_m"] is not None]
+        own = [
+            s for s in analysis.strides if s["side"] == side and s["foot_to_midline_m"] is not None
+        ]
         if not own:
             continue
         # seen from behind, left of the line = runner's left: left foot at -distance
         sign = -1.0 if side == "left" else 1.0
         x = np.array([sign * s["foot_to_midline_m"] for s in own]) * 100
         t = np.array([s["strike_time_s"] for s in own])
-        ax.scatter(x, t, color=SIDE_COLOURS[side], s=28, label=f"{side} foot (n={len(own)})", zorder=3)
+        ax.scatter(
+            x, t, color=SIDE_COLOURS[side], s=28, label=f"{side} foot (n={len(own)})", zorder=3
+        )
         ax.axvline(x.mean(), color=SIDE_COLOURS[side], lw=1, ls=":")
         extent = max(extent, np.abs(x).max() / 100)
     lim = 1.3 * extent * 100
-    ax.axvspan(0, lim, color=SIDE_COLOURS["left"], alpha=0.05)    # across the line for the left foot
+    ax.axvspan(0, lim, color=SIDE_COLOURS["left"], alpha=0.05)  # across the line for the left foot
     ax.axvspan(-lim, 0, color=SIDE_COLOURS["right"], alpha=0.05)
     ax.axvline(0.0, color="k", lw=1.5, label="midline (pelvis centre)")
     ax.set_xlim(-lim, lim)
-    ax.text(0.98, 0.02, "left foot right of the line\n= crossover", transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=7, color=SIDE_COLOURS["left"])
-    ax.text(0.02, 0.02, "right foot left of the line\n= crossover", transform=ax.transAxes,
-            ha="left", va="bottom", fontsize=7, color=SIDE_COLOURS["right"])
+    ax.text(
+        0.98,
+        0.02,
+        "left foot right of the line\n= crossover",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color=SIDE_COLOURS["left"],
+    )
+    ax.text(
+        0.02,
+        0.02,
+        "right foot left of the line\n= crossover",
+        transform=ax.transAxes,
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        color=SIDE_COLOURS["right"],
+    )
     ax.set_xlabel("foot point from the midline at foot strike (cm), seen from behind")
     ax.set_ylabel("time of foot strike (s)")
     ax.set_title("Foot placement seen from behind", fontsize=10)
@@ -142,15 +221,22 @@ def foot_midline_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     return _save(fig, out_png)
 
 
-def knee_over_toe_figure(points: np.ndarray, analysis: TrialAnalysis, forward, out_png: Path,
-                         limit_m: float | None = None) -> Path:
+def knee_over_toe_figure(
+    points: np.ndarray,
+    analysis: TrialAnalysis,
+    forward,
+    out_png: Path,
+    limit_m: float | None = None,
+) -> Path:
     """Per side, the stride with the median knee-over-toe: hip, knee, ankle, heel and big toe
     at peak stance knee flexion, seen from the side (running to the right), with the
     horizontal knee-to-toe distance marked (+ = knee ahead of the toes)."""
     fwd, _ = body_axes(forward)
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.0), dpi=100)
     for ax, side in zip(axes, SIDES):
-        own = [s for s in analysis.strides if s["side"] == side and s["knee_over_toe_m"] is not None]
+        own = [
+            s for s in analysis.strides if s["side"] == side and s["knee_over_toe_m"] is not None
+        ]
         ax.set_title(f"{side}: at peak stance knee flexion", fontsize=9)
         ax.set_aspect("equal")
         ax.grid(alpha=0.3)
@@ -158,31 +244,60 @@ def knee_over_toe_figure(points: np.ndarray, analysis: TrialAnalysis, forward, o
             ax.text(0.5, 0.5, "not measurable", transform=ax.transAxes, ha="center")
             continue
         stride = sorted(own, key=lambda s: s["knee_over_toe_m"])[len(own) // 2]
-        t = stride["peak_knee_flexion_frame"]     # analyze's instant (known: knee_over_toe_m is)
+        t = stride["peak_knee_flexion_frame"]  # analyze's instant (known: knee_over_toe_m is)
         names = ("hip", "knee", "ankle", "heel", "big_toe")
         p = {n: sample_at(keypoint(points, f"{side}_{n}"), t) for n in names}
         toe_x = p["big_toe"] @ fwd
-        xy = {n: np.array([(v @ fwd) - toe_x, v[2]]) * 100 for n, v in p.items()}   # cm
+        xy = {n: np.array([(v @ fwd) - toe_x, v[2]]) * 100 for n, v in p.items()}  # cm
         chain = ["hip", "knee", "ankle", "heel", "big_toe", "ankle"]
-        ax.plot([xy[n][0] for n in chain], [xy[n][1] for n in chain], "-o",
-                color=SIDE_COLOURS[side], lw=3, ms=5)
+        ax.plot(
+            [xy[n][0] for n in chain],
+            [xy[n][1] for n in chain],
+            "-o",
+            color=SIDE_COLOURS[side],
+            lw=3,
+            ms=5,
+        )
         ax.axhline(0, color="0.5", lw=1)
         ax.axvline(0, color="0.3", lw=1, ls="--")
         ax.axvline(xy["knee"][0], color=SIDE_COLOURS[side], lw=1, ls="--")
         distance = stride["knee_over_toe_m"] * 100
-        ax.annotate("", xy=(xy["knee"][0], xy["knee"][1] + 6), xytext=(0, xy["knee"][1] + 6),
-                    arrowprops=dict(arrowstyle="<->", color="k"))
+        ax.annotate(
+            "",
+            xy=(xy["knee"][0], xy["knee"][1] + 6),
+            xytext=(0, xy["knee"][1] + 6),
+            arrowprops=dict(arrowstyle="<->", color="k"),
+        )
         where = "ahead of" if distance > 0 else "behind"
-        ax.text(xy["knee"][0] / 2, xy["knee"][1] + 9, f"knee {abs(distance):.1f} cm {where} toes",
-                ha="center", fontsize=8)
+        ax.text(
+            xy["knee"][0] / 2,
+            xy["knee"][1] + 9,
+            f"knee {abs(distance):.1f} cm {where} toes",
+            ha="center",
+            fontsize=8,
+        )
         if limit_m is not None:
-            ax.axvline(limit_m * 100, color="tab:orange", lw=1, ls=":", label=f"lab threshold {limit_m * 100:.0f} cm")
+            ax.axvline(
+                limit_m * 100,
+                color="tab:orange",
+                lw=1,
+                ls=":",
+                label=f"lab threshold {limit_m * 100:.0f} cm",
+            )
             ax.legend(loc="upper left", fontsize=7)
         ax.set_xlim(min(-45, xy["hip"][0] - 10, xy["heel"][0] - 10), max(35, xy["knee"][0] + 15))
         ax.set_ylim(-5, max(100, xy["hip"][1] + 15))
         ax.set_xlabel("cm from the big toe, running direction ->", fontsize=8)
-        ax.text(0.98, 0.02, f"stride at {stride['strike_time_s']:.2f} s", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=7, color="0.4")
+        ax.text(
+            0.98,
+            0.02,
+            f"stride at {stride['strike_time_s']:.2f} s",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="0.4",
+        )
         ax.set_ylabel("height (cm)")
     return _save(fig, out_png)
 
@@ -190,8 +305,14 @@ def knee_over_toe_figure(points: np.ndarray, analysis: TrialAnalysis, forward, o
 def foot_placement_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     """Lateral foot position at each strike, seen from behind, with the midline between feet."""
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    placed = {side: [(s["foot_lateral_m"], s["strike_time_s"]) for s in analysis.strides
-                     if s["side"] == side and s["foot_lateral_m"] is not None] for side in SIDES}
+    placed = {
+        side: [
+            (s["foot_lateral_m"], s["strike_time_s"])
+            for s in analysis.strides
+            if s["side"] == side and s["foot_lateral_m"] is not None
+        ]
+        for side in SIDES
+    }
     means = [np.mean([p[0] for p in placed[side]]) for side in SIDES if placed[side]]
     midline = float(np.mean(means)) if means else 0.0
     for side in SIDES:

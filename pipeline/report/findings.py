@@ -5,6 +5,7 @@ The checks are the analysis flags (pipeline/gait/checks.py, one table for both;
 docs/metrics.md); a flag in the analysis file decides "flagged", the thresholds only describe
 the checks that passed or were switched off.
 """
+
 from __future__ import annotations
 
 import html
@@ -33,21 +34,43 @@ def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
                 status = "not measurable"
             else:
                 status = "within"
-            rows.append({"check": check.key, "metric": check.metric, "label": label, "unit": unit,
-                         "side": side, "status": status, "mean": stats["mean"], "sd": stats["sd"],
-                         "n": stats["n"], "n_missing": stats["n_missing"], "note": stats["note"],
-                         "threshold": limit, "comparison": check.comparison,
-                         "threshold_field": check.threshold, "meaning": check.meaning,
-                         "validated": check.validated})
+            rows.append(
+                {
+                    "check": check.key,
+                    "metric": check.metric,
+                    "label": label,
+                    "unit": unit,
+                    "side": side,
+                    "status": status,
+                    "mean": stats["mean"],
+                    "sd": stats["sd"],
+                    "n": stats["n"],
+                    "n_missing": stats["n_missing"],
+                    "note": stats["note"],
+                    "threshold": limit,
+                    "comparison": check.comparison,
+                    "threshold_field": check.threshold,
+                    "meaning": check.meaning,
+                    "validated": check.validated,
+                }
+            )
     return rows
 
 
-STATUS_TEXT = {"flagged": "FLAGGED", "within": "within threshold", "not checked": "not checked",
-               "not measurable": "not measurable"}
+STATUS_TEXT = {
+    "flagged": "FLAGGED",
+    "within": "within threshold",
+    "not checked": "not checked",
+    "not measurable": "not measurable",
+}
 
 
-def findings_html(rows: list[dict], cadence_spm: float | None,
-                  poorly_observed: dict | None = None, on_dropouts: int | None = None) -> str:
+def findings_html(
+    rows: list[dict],
+    cadence_spm: float | None,
+    poorly_observed: dict | None = None,
+    on_dropouts: int | None = None,
+) -> str:
     """`poorly_observed`: summary["poorly_observed_events"], side -> event -> count;
     `on_dropouts`: summary["untimed_on_dropouts"], how many of them fell on a detection gap."""
     flagged = [r for r in rows if r["status"] == "flagged"]
@@ -59,38 +82,54 @@ def findings_html(rows: list[dict], cadence_spm: float | None,
         volume = sum(n_poor.values()) - dropouts
         causes = []
         if dropouts:
-            causes.append(f"{dropouts} where a foot keypoint was not detected in enough views "
-                          "(a dropout, gap-filled: check the overlay videos for what hid the foot)")
+            causes.append(
+                f"{dropouts} where a foot keypoint was not detected in enough views "
+                "(a dropout, gap-filled: check the overlay videos for what hid the foot)"
+            )
         if volume:
-            causes.append(f"{volume} where the foot was outside the well-observed volume of the "
-                          "cameras (overground: record more passes or widen the camera spacing "
-                          "along the runway)")
-        parts.append(f'<p class="warn">Foot strikes / toe-offs not timed ({detail}): '
-                     f"{'; '.join(causes)}. The strides around them are left out of every "
-                     "measure below.</p>")
+            causes.append(
+                f"{volume} where the foot was outside the well-observed volume of the "
+                "cameras (overground: record more passes or widen the camera spacing "
+                "along the runway)"
+            )
+        parts.append(
+            f'<p class="warn">Foot strikes / toe-offs not timed ({detail}): '
+            f"{'; '.join(causes)}. The strides around them are left out of every "
+            "measure below.</p>"
+        )
     if flagged:
         parts.append("<p>What stands out:</p><ul>")
         for r in flagged:
-            parts.append(f'<li class="flag"><b>{_t(r["side"].capitalize())} {_t(r["label"])}</b>: '
-                         f"{_value(r)} (mean of {r['n']} strides); flagged when the mean is "
-                         f"{_t(r['comparison'])} {_fmt(r['threshold'], r['unit'])}. {_t(r['meaning'])}"
-                         + ("" if r["validated"] else " <i>This threshold is the lab's choice: no "
-                            "validated cut-off exists.</i>") + "</li>")
+            parts.append(
+                f'<li class="flag"><b>{_t(r["side"].capitalize())} {_t(r["label"])}</b>: '
+                f"{_value(r)} (mean of {r['n']} strides); flagged when the mean is "
+                f"{_t(r['comparison'])} {_fmt(r['threshold'], r['unit'])}. {_t(r['meaning'])}"
+                + (
+                    ""
+                    if r["validated"]
+                    else " <i>This threshold is the lab's choice: no validated cut-off exists.</i>"
+                )
+                + "</li>"
+            )
         parts.append("</ul>")
     elif any(r["status"] == "within" for r in rows):
         parts.append('<p class="ok">No check raised a flag.</p>')
-    else:     # nothing was measurable: not the same as nothing found
-        parts.append('<p class="warn">No check could be made: no measure has enough strides '
-                     "(<code>min_strides</code>) on either side to compare with its threshold.</p>")
+    else:  # nothing was measurable: not the same as nothing found
+        parts.append(
+            '<p class="warn">No check could be made: no measure has enough strides '
+            "(<code>min_strides</code>) on either side to compare with its threshold.</p>"
+        )
     body = []
     by_check: dict[str, list[dict]] = {}
     for r in rows:
         by_check.setdefault(r["check"], []).append(r)
-    for check_rows in by_check.values():   # one row per check, a column per side
+    for check_rows in by_check.values():  # one row per check, a column per side
         first = check_rows[0]
         if first["threshold"] is None and all(r["status"] == "not checked" for r in check_rows):
-            limit = (f"off: no validated cut-off (set <code>analysis.thresholds."
-                     f"{_t(first['threshold_field'])}</code> to check)")
+            limit = (
+                f"off: no validated cut-off (set <code>analysis.thresholds."
+                f"{_t(first['threshold_field'])}</code> to check)"
+            )
         else:
             limit = f"flag if {_t(first['comparison'])} {_fmt(first['threshold'], first['unit'])}"
             if not first["validated"]:
@@ -98,30 +137,47 @@ def findings_html(rows: list[dict], cadence_spm: float | None,
         cells = []
         for r in check_rows:
             value = _value(r) if r["mean"] is not None else _t(r["note"] or "not measurable")
-            missing = f' <span class="note">(+{r["n_missing"]} not measurable)</span>' if r["n_missing"] else ""
-            cells.append(f'<td class="{r["status"].replace(" ", "-")}">{value}<br>'
-                         f'<span class="note">{r["n"]} strides{missing}</span><br>'
-                         f"<b>{STATUS_TEXT[r['status']]}</b></td>")
+            missing = (
+                f' <span class="note">(+{r["n_missing"]} not measurable)</span>'
+                if r["n_missing"]
+                else ""
+            )
+            cells.append(
+                f'<td class="{r["status"].replace(" ", "-")}">{value}<br>'
+                f'<span class="note">{r["n"]} strides{missing}</span><br>'
+                f"<b>{STATUS_TEXT[r['status']]}</b></td>"
+            )
         reference, *sources = METRIC_REFERENCES.get(first["metric"], ("",))
-        body.append(f"<tr><td><b>{_t(first['label'])}</b></td>{''.join(cells)}<td>{limit}</td>"
-                    f'<td>{_t(first["meaning"])}<br><span class="note">{_t(reference)}'
-                    + (f" ({_t(cite(*sources))})" if sources else "") + "</span></td></tr>")
-    sides = "".join(f"<th>{_t(r['side'])}: mean &plusmn; SD</th>" for r in next(iter(by_check.values()), []))
-    parts.append(f'<table class="findings"><tr><th>check</th>{sides}<th>threshold</th>'
-                 f"<th>what it means (reference)</th></tr>{''.join(body)}</table>")
+        body.append(
+            f"<tr><td><b>{_t(first['label'])}</b></td>{''.join(cells)}<td>{limit}</td>"
+            f'<td>{_t(first["meaning"])}<br><span class="note">{_t(reference)}'
+            + (f" ({_t(cite(*sources))})" if sources else "")
+            + "</span></td></tr>"
+        )
+    sides = "".join(
+        f"<th>{_t(r['side'])}: mean &plusmn; SD</th>" for r in next(iter(by_check.values()), [])
+    )
+    parts.append(
+        f'<table class="findings"><tr><th>check</th>{sides}<th>threshold</th>'
+        f"<th>what it means (reference)</th></tr>{''.join(body)}</table>"
+    )
     text, *sources = METRIC_REFERENCES["cadence_spm"]
-    parts.append(f"<p>Cadence: <b>{_fmt(cadence_spm, 'steps/min')}</b>. {_t(text)} "
-                 f'<span class="note">({_t(cite(*sources))})</span></p>')
-    parts.append('<p class="note">Each check compares the mean over strides of one side with its '
-                 "threshold; with fewer strides than <code>min_strides</code> there is no mean and "
-                 "no verdict. Thresholds are population figures or lab choices, not individual "
-                 "norms.</p>")
+    parts.append(
+        f"<p>Cadence: <b>{_fmt(cadence_spm, 'steps/min')}</b>. {_t(text)} "
+        f'<span class="note">({_t(cite(*sources))})</span></p>'
+    )
+    parts.append(
+        '<p class="note">Each check compares the mean over strides of one side with its '
+        "threshold; with fewer strides than <code>min_strides</code> there is no mean and "
+        "no verdict. Thresholds are population figures or lab choices, not individual "
+        "norms.</p>"
+    )
     return "\n".join(parts)
 
 
 def _value(r: dict) -> str:
     digits = _digits(r["unit"])
-    if r["unit"] == "m":   # people read centimetres
+    if r["unit"] == "m":  # people read centimetres
         return f"{100 * r['mean']:.1f} &plusmn; {100 * (r['sd'] or 0):.1f} cm"
     return f"{r['mean']:.{digits}f} &plusmn; {(r['sd'] or 0):.{digits}f} {_t(r['unit'])}"
 

@@ -1,4 +1,5 @@
 """Shared HTML pieces of the reports: the style sheet, the measures table, the truth table."""
+
 from __future__ import annotations
 
 import html
@@ -22,15 +23,21 @@ img { max-width: 100%; border: 1px solid #ddd; }
 
 def truth_section(errors: dict) -> str:
     """Measured vs true values (synthetic studies: the pipeline's accuracy on this trial)."""
-    entries = [(side, name, e) for side in ("left", "right") for name, e in errors.get(side, {}).items()]
+    entries = [
+        (side, name, e) for side in ("left", "right") for name, e in errors.get(side, {}).items()
+    ]
     if "cadence_spm" in errors:
         entries.append(("both", "cadence_spm", errors["cadence_spm"]))
     rows = []
     for side, name, e in entries:
-        cells = [side, name] + [("&ndash;" if e[k] is None else f"{e[k]:.3f}") for k in ("measured", "true", "error")]
+        cells = [side, name] + [
+            ("&ndash;" if e[k] is None else f"{e[k]:.3f}") for k in ("measured", "true", "error")
+        ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return ("<h3>Measured vs ground truth</h3><table><tr><th>side</th><th>metric</th><th>measured</th>"
-            f"<th>true</th><th>error</th></tr>{''.join(rows)}</table>")
+    return (
+        "<h3>Measured vs ground truth</h3><table><tr><th>side</th><th>metric</th><th>measured</th>"
+        f"<th>true</th><th>error</th></tr>{''.join(rows)}</table>"
+    )
 
 
 def _summary_table(summary: dict) -> str:
@@ -44,16 +51,22 @@ def _summary_table(summary: dict) -> str:
                 cell = stats["note"]
             else:
                 digits = 3 if unit == "m" else 1
-                cell = (f"{stats['mean']:.{digits}f} &plusmn; {stats['sd']:.{digits}f} {unit} "
-                        f"(n={stats['n']})")
+                cell = (
+                    f"{stats['mean']:.{digits}f} &plusmn; {stats['sd']:.{digits}f} {unit} "
+                    f"(n={stats['n']})"
+                )
             if stats["n_missing"]:
                 cell += f' <span class="note">({stats["n_missing"]} not measurable)</span>'
             cells.append(f"<td>{cell}</td>")
         rows.append(f"<tr><td>{_text(label)}</td>{''.join(cells)}</tr>")
     shares = [summary["sides"][side]["crossover_share"] for side in SIDES]
-    rows.append("<tr><td>crossover steps</td>" + "".join(
-        f"<td>{'&ndash;' if share is None else f'{100 * share:.0f} %'}</td>" for share in shares)
-        + "</tr>")
+    rows.append(
+        "<tr><td>crossover steps</td>"
+        + "".join(
+            f"<td>{'&ndash;' if share is None else f'{100 * share:.0f} %'}</td>" for share in shares
+        )
+        + "</tr>"
+    )
     return "<table>\n" + "\n".join([header, *rows]) + "\n</table>"
 
 

@@ -1,5 +1,6 @@
 """The trial report's videos and stills: one overlay per camera, the 3D view and its key-event
 sheet, written into <report dir>/overlay/ with links relative to the report dir."""
+
 from __future__ import annotations
 
 import logging
@@ -11,17 +12,31 @@ from pipeline.core.geometry import Camera
 from pipeline.io.video import VideoError
 from pipeline.report.overlay import VIDEO_FORMATS, overlay_video
 from pipeline.report.trial_report import TrialMedia
-from pipeline.report.views3d import (key_event_frames, key_event_sheet, write_views_still,
-                                     write_views_video)
+from pipeline.report.views3d import (
+    key_event_frames,
+    key_event_sheet,
+    write_views_still,
+    write_views_video,
+)
 
 log = logging.getLogger("runlab")
 
 
-def render_media(out_dir: Path, points: np.ndarray, fps: float, strides: list[dict], forward,
-                 videos: list[Path] | None = None, cameras: list[Camera] | None = None,
-                 detections: np.ndarray | None = None, min_score: float = 0.3,
-                 width_px: int | None = 960, max_frames: int | None = None,
-                 fmt: str = "webm", videos_enabled: bool = True) -> TrialMedia:
+def render_media(
+    out_dir: Path,
+    points: np.ndarray,
+    fps: float,
+    strides: list[dict],
+    forward,
+    videos: list[Path] | None = None,
+    cameras: list[Camera] | None = None,
+    detections: np.ndarray | None = None,
+    min_score: float = 0.3,
+    width_px: int | None = 960,
+    max_frames: int | None = None,
+    fmt: str = "webm",
+    videos_enabled: bool = True,
+) -> TrialMedia:
     """Key-event sheet (at a stride of the analysis's `strides`) always; with `videos_enabled`,
     the 3D view video and, where `videos` and `cameras` are given, one overlay video (+ a still
     at a foot strike) per camera.
@@ -40,7 +55,9 @@ def render_media(out_dir: Path, points: np.ndarray, fps: float, strides: list[di
     panel = 320 if not width_px else max(160, min(320, width_px // 3))
     write_views_video(points, fps, forward, views, panel_px=panel, max_frames=max_frames, fmt=fmt)
     still_frame = _still_frame(points, strides, max_frames)
-    poster = write_views_still(points, forward, still_frame, out_dir / "overlay" / "views3d_still.png", panel)
+    poster = write_views_still(
+        points, forward, still_frame, out_dir / "overlay" / "views3d_still.png", panel
+    )
     media.views_video, media.views_format = str(views.relative_to(out_dir)), fmt
     media.views_still = str(poster.relative_to(out_dir))
     if not videos or not cameras:
@@ -50,17 +67,40 @@ def render_media(out_dir: Path, points: np.ndarray, fps: float, strides: list[di
         out = out_dir / "overlay" / f"{camera.name}{suffix}"
         det = None if detections is None else detections[c]
         try:
-            result = overlay_video(video, camera, points, out, det, min_score, width_px, max_frames, fmt,
-                                   still_frame, out_dir / "overlay" / f"{camera.name}_still.png")
+            result = overlay_video(
+                video,
+                camera,
+                points,
+                out,
+                det,
+                min_score,
+                width_px,
+                max_frames,
+                fmt,
+                still_frame,
+                out_dir / "overlay" / f"{camera.name}_still.png",
+            )
         except VideoError as exc:
             media.notes.append(f"camera {camera.name}: no overlay ({exc})")
             log.warning("overlay %s: %s", camera.name, exc)
             continue
-        log.info("overlay %s: %d frames %dx%d in %.1f s", camera.name, result.n_frames,
-                 *result.size, result.seconds)
-        media.overlays.append({"camera": camera.name, "href": str(out.relative_to(out_dir)),
-                               "format": fmt, "still": str(result.still.relative_to(out_dir)),
-                               "frames": result.n_frames, "seconds": round(result.seconds, 2)})
+        log.info(
+            "overlay %s: %d frames %dx%d in %.1f s",
+            camera.name,
+            result.n_frames,
+            *result.size,
+            result.seconds,
+        )
+        media.overlays.append(
+            {
+                "camera": camera.name,
+                "href": str(out.relative_to(out_dir)),
+                "format": fmt,
+                "still": str(result.still.relative_to(out_dir)),
+                "frames": result.n_frames,
+                "seconds": round(result.seconds, 2),
+            }
+        )
     return media
 
 

@@ -8,31 +8,32 @@ headless Chromium 150: "DEMUXER_ERROR_NO_SUPPORTED_STREAMS"), and this OpenCV bu
 H.264 encoder. So the default is WebM/VP8, which a report page can embed; "mp4" (mp4v)
 encodes ~5x faster and plays in VLC and most desktop players, not in a browser.
 """
+
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import cv2
 import numpy as np
 
 from pipeline.core.geometry import Camera, project
-from pipeline.io.atomic import atomic_path
-from pipeline.io.video import VideoError, iter_frames, probe, write_image
 from pipeline.core.progress import progress
 from pipeline.core.skeleton import BONES, INDEX
+from pipeline.io.atomic import atomic_path
+from pipeline.io.video import VideoError, iter_frames, probe, write_image
 
 # format -> (fourcc, file suffix)
 VIDEO_FORMATS = {"webm": ("VP80", ".webm"), "mp4": ("mp4v", ".mp4")}
-BROWSER_FORMATS = ("webm",)          # what a report page can play with <video>
+BROWSER_FORMATS = ("webm",)  # what a report page can play with <video>
 
-LEFT, RIGHT, CENTRE = (255, 128, 0), (0, 0, 255), (0, 200, 0)   # BGR, as preview.py
-DETECTION = (0, 230, 255)            # yellow, thin: the 2D detector's skeleton
+LEFT, RIGHT, CENTRE = (255, 128, 0), (0, 0, 255), (0, 200, 0)  # BGR, as preview.py
+DETECTION = (0, 230, 255)  # yellow, thin: the 2D detector's skeleton
 JOINT = (255, 255, 255)
-SHIFT = 4                            # cv2 sub-pixel drawing: 1/16 px
+SHIFT = 4  # cv2 sub-pixel drawing: 1/16 px
 BONE_INDEX = np.array([(INDEX[a], INDEX[b]) for a, b in BONES])
 
 
@@ -50,9 +51,9 @@ BONE_COLOURS = [bone_colour(a, b) for a, b in BONES]
 class OverlayResult:
     path: Path
     n_frames: int
-    size: tuple[int, int]            # (width, height) written
-    seconds: float                   # wall time to decode, draw and encode
-    still: Path | None = None        # the PNG of `still_frame`, when one was asked for
+    size: tuple[int, int]  # (width, height) written
+    seconds: float  # wall time to decode, draw and encode
+    still: Path | None = None  # the PNG of `still_frame`, when one was asked for
 
 
 def output_size(size: tuple[int, int], width_px: int | None) -> tuple[tuple[int, int], float]:
@@ -71,8 +72,9 @@ def scale_pixels(pixels: np.ndarray, scale: float) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def open_video(path: Path, fps: float, size: tuple[int, int], fmt: str = "webm"
-               ) -> Iterator[Callable[[np.ndarray], None]]:
+def open_video(
+    path: Path, fps: float, size: tuple[int, int], fmt: str = "webm"
+) -> Iterator[Callable[[np.ndarray], None]]:
     """Atomic video writer for `fmt` in VIDEO_FORMATS; `path` must carry that format's suffix."""
     fourcc, suffix = VIDEO_FORMATS[fmt]
     path = Path(path)
@@ -81,8 +83,10 @@ def open_video(path: Path, fps: float, size: tuple[int, int], fmt: str = "webm"
     with atomic_path(path) as tmp:
         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, tuple(size))
         if not writer.isOpened():
-            raise VideoError(f"cannot write {path}: OpenCV has no {fourcc} encoder here; "
-                             f"choose report.overlay_format: mp4")
+            raise VideoError(
+                f"cannot write {path}: OpenCV has no {fourcc} encoder here; "
+                f"choose report.overlay_format: mp4"
+            )
         try:
             yield writer.write
         finally:
@@ -102,34 +106,52 @@ def stable_track_uids(path: Path) -> None:
     head = data.find(_UID_ELEMENTS[0])
     if head < 0:
         return
-    uid = bytes(data[head + 3:head + 11])
+    uid = bytes(data[head + 3 : head + 11])
     fixed = (1).to_bytes(8, "big")
     for element in _UID_ELEMENTS:
         data = data.replace(element + uid, element + fixed)
     Path(path).write_bytes(bytes(data))
 
 
-def draw_projected(image: np.ndarray, pixels: np.ndarray, thickness: int = 2,
-                   joint_radius: int = 3, colours=None) -> None:
+def draw_projected(
+    image: np.ndarray, pixels: np.ndarray, thickness: int = 2, joint_radius: int = 3, colours=None
+) -> None:
     """Bones and joint dots at sub-pixel positions (K, 2); NaN or far-off points are skipped."""
     limit = 4 * max(image.shape[:2])
     ok = np.isfinite(pixels).all(axis=1)
-    ok[ok] = (np.abs(pixels[ok]) < limit).all(axis=1)       # keeps cv2's int coordinates sane
+    ok[ok] = (np.abs(pixels[ok]) < limit).all(axis=1)  # keeps cv2's int coordinates sane
     fixed = np.rint(np.nan_to_num(pixels) * (1 << SHIFT)).astype(np.int64)
     for (a, b), colour in zip(BONE_INDEX, colours or BONE_COLOURS):
         if ok[a] and ok[b]:
-            cv2.line(image, tuple(map(int, fixed[a])), tuple(map(int, fixed[b])), colour,
-                     thickness, cv2.LINE_AA, SHIFT)
+            cv2.line(
+                image,
+                tuple(map(int, fixed[a])),
+                tuple(map(int, fixed[b])),
+                colour,
+                thickness,
+                cv2.LINE_AA,
+                SHIFT,
+            )
     if joint_radius > 0:
         for p in fixed[ok]:
-            cv2.circle(image, tuple(map(int, p)), joint_radius << SHIFT, JOINT, -1, cv2.LINE_AA, SHIFT)
+            cv2.circle(
+                image, tuple(map(int, p)), joint_radius << SHIFT, JOINT, -1, cv2.LINE_AA, SHIFT
+            )
 
 
-def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: Path,
-                  detections: np.ndarray | None = None, min_score: float = 0.3,
-                  width_px: int | None = 960, max_frames: int | None = None,
-                  fmt: str = "webm", still_frame: int | None = None,
-                  still_png: Path | None = None) -> OverlayResult:
+def overlay_video(
+    video: Path,
+    camera: Camera,
+    points3d: np.ndarray,
+    out_path: Path,
+    detections: np.ndarray | None = None,
+    min_score: float = 0.3,
+    width_px: int | None = 960,
+    max_frames: int | None = None,
+    fmt: str = "webm",
+    still_frame: int | None = None,
+    still_png: Path | None = None,
+) -> OverlayResult:
     """Draw `points3d` (F, K, 3, world metres) reprojected through `camera` on every frame of
     `video` (and, thin, this camera's 2D `detections` (F, K, 3) with score >= min_score);
     write `out_path` downscaled to `width_px`, at most `max_frames` frames. With `still_frame`
@@ -138,11 +160,16 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
     start = time.perf_counter()
     info = probe(video)
     if (info.width, info.height) != tuple(camera.size):
-        raise VideoError(f"{video}: {info.width}x{info.height} px but camera {camera.name} is "
-                         f"calibrated at {camera.size[0]}x{camera.size[1]}; recalibrate or use "
-                         f"the original videos")
-    n = min(info.n_frames, len(points3d)) if max_frames is None else \
-        min(info.n_frames, len(points3d), max_frames)
+        raise VideoError(
+            f"{video}: {info.width}x{info.height} px but camera {camera.name} is "
+            f"calibrated at {camera.size[0]}x{camera.size[1]}; recalibrate or use "
+            f"the original videos"
+        )
+    n = (
+        min(info.n_frames, len(points3d))
+        if max_frames is None
+        else min(info.n_frames, len(points3d), max_frames)
+    )
     size, scale = output_size(camera.size, width_px)
     pixels = scale_pixels(project(camera, np.asarray(points3d[:n], float)), scale)
     detected = None
@@ -155,7 +182,7 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
         frames = iter_frames(video)
         for index in progress(range(n), f"overlay {camera.name}", total=n):
             frame = next(frames, None)
-            if frame is None:               # the container over-reported its frame count
+            if frame is None:  # the container over-reported its frame count
                 break
             if size != camera.size:
                 frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
@@ -167,8 +194,11 @@ def overlay_video(video: Path, camera: Camera, points3d: np.ndarray, out_path: P
                 _label(image, f"{camera.name}  frame {index}")
                 write_image(still_png, image)
                 still = Path(still_png)
-            _label(frame, f"{camera.name}  frame {index}  3D reprojected (L blue, R red)"
-                   + ("; 2D detections thin yellow" if detected is not None else ""))
+            _label(
+                frame,
+                f"{camera.name}  frame {index}  3D reprojected (L blue, R red)"
+                + ("; 2D detections thin yellow" if detected is not None else ""),
+            )
             write(frame)
             written += 1
         frames.close()

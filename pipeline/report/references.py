@@ -4,12 +4,12 @@ Written out, with the literature below, in docs/references.md (in the repository
 report cites only what the lab has). Where those notes give no number, the report says "no reference value"
 instead of drawing a band: no normative curve is invented here.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 REFERENCES_DOC = "docs/references.md"
 NOTES = f"runlab's reference notes, {REFERENCES_DOC}"
@@ -28,6 +28,7 @@ SOURCES = {
 class Band:
     """A reference range on an angle curve over part of the gait cycle (% of the cycle;
     stop_pct None = up to the mean toe-off, i.e. over stance)."""
+
     low: float
     high: float
     label: str
@@ -39,6 +40,7 @@ class Band:
 @dataclass(frozen=True)
 class Marker:
     """A single reference value at one instant of the cycle."""
+
     pct: float
     value: float
     label: str
@@ -54,24 +56,48 @@ CURVE_REFERENCES: dict[str, list] = {
 
 # metric -> what the reference notes say, in a sentence for lab staff
 METRIC_REFERENCES = {
-    "step_width_m": ("Healthy runners step about 6 cm wide; a width at or below 0 (feet on or "
-                     "across one line) is a crossover, seen in 13 of 44 healthy runners.",
-                     "meardon2012", "iskandar2023"),
-    "foot_to_midline_m": ("A foot landing on or across the pelvis-centre line is a crossover; "
-                          "13 of 44 healthy runners showed it.", "iskandar2023"),
-    "peak_stance_knee_flexion_deg": ("Typical peak stance knee flexion is 36-45 deg; under 40 deg "
-                                     "is seen in some patellofemoral-pain groups.", "souza2016"),
-    "knee_over_toe_m": ("No standard norm: ideally the knee is at or slightly behind the toes at "
-                        "peak flexion, the tibia near vertical at loading.", "lieberman2015"),
-    "pelvic_drop_deg": ("No validated cut-off; each extra degree of contralateral drop raised "
-                        "the odds of injury by about 80 % in one study.", "bramah2018"),
-    "knee_flexion_at_toe_off_deg": ("No published norm: a knee still bent at push-off means no "
-                                    "'triple extension' (hip, knee, ankle in line).", "notes"),
-    "calf_clearance_m": ("No published norm; measured between keypoint centres, so contact "
-                         "happens at several cm (calf radius + foot half-width).", "notes"),
-    "cadence_spm": ("Novices run at about 160 steps/min, elites 180-200; about 170 is "
-                    "metabolically optimal at 3 m/s, and +5-8 steps/min is common advice "
-                    "against calf and knee overload.", "heiderscheit2011"),
+    "step_width_m": (
+        "Healthy runners step about 6 cm wide; a width at or below 0 (feet on or "
+        "across one line) is a crossover, seen in 13 of 44 healthy runners.",
+        "meardon2012",
+        "iskandar2023",
+    ),
+    "foot_to_midline_m": (
+        "A foot landing on or across the pelvis-centre line is a crossover; "
+        "13 of 44 healthy runners showed it.",
+        "iskandar2023",
+    ),
+    "peak_stance_knee_flexion_deg": (
+        "Typical peak stance knee flexion is 36-45 deg; under 40 deg "
+        "is seen in some patellofemoral-pain groups.",
+        "souza2016",
+    ),
+    "knee_over_toe_m": (
+        "No standard norm: ideally the knee is at or slightly behind the toes at "
+        "peak flexion, the tibia near vertical at loading.",
+        "lieberman2015",
+    ),
+    "pelvic_drop_deg": (
+        "No validated cut-off; each extra degree of contralateral drop raised "
+        "the odds of injury by about 80 % in one study.",
+        "bramah2018",
+    ),
+    "knee_flexion_at_toe_off_deg": (
+        "No published norm: a knee still bent at push-off means no "
+        "'triple extension' (hip, knee, ankle in line).",
+        "notes",
+    ),
+    "calf_clearance_m": (
+        "No published norm; measured between keypoint centres, so contact "
+        "happens at several cm (calf radius + foot half-width).",
+        "notes",
+    ),
+    "cadence_spm": (
+        "Novices run at about 160 steps/min, elites 180-200; about 170 is "
+        "metabolically optimal at 3 m/s, and +5-8 steps/min is common advice "
+        "against calf and knee overload.",
+        "heiderscheit2011",
+    ),
 }
 
 
@@ -80,7 +106,7 @@ def cite(*keys: str) -> str:
     return f"{'; '.join(named)}, via {NOTES}" if named else NOTES
 
 
-def references_href(report_dir: Path | str) -> Optional[str]:
+def references_href(report_dir: Path | str) -> str | None:
     """Relative link from a report folder to docs/references.md of the repository this code
     runs from, or None where there is none (an installed package without docs/)."""
     doc = Path(__file__).resolve().parents[2] / REFERENCES_DOC

@@ -6,6 +6,7 @@ Sessions of a subject are ordered by date, then label, then id; "change" is the 
 minus the first. With several trials in one session the session's value is the mean of those
 trials' means (the table says how many trials).
 """
+
 from __future__ import annotations
 
 import html
@@ -23,12 +24,18 @@ from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
 from pipeline.gait.metrics import METRICS  # noqa: E402
 from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
-from pipeline.report.trial_report import EXTRA_STYLE, KEY_METRICS  # noqa: E402
 from pipeline.report.html import STYLE  # noqa: E402
-from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_cell, provenance_footer  # noqa: E402
+from pipeline.report.provenance import STYLE as PROVENANCE_STYLE  # noqa: E402
+from pipeline.report.provenance import provenance_cell, provenance_footer
+from pipeline.report.trial_report import EXTRA_STYLE, KEY_METRICS  # noqa: E402
 from pipeline.report.verdict import VERDICT_CLASS  # noqa: E402
 
-TABLE_METRICS = ("step_width_m", "pelvic_drop_deg", "peak_stance_knee_flexion_deg", "knee_over_toe_m")
+TABLE_METRICS = (
+    "step_width_m",
+    "pelvic_drop_deg",
+    "peak_stance_knee_flexion_deg",
+    "knee_over_toe_m",
+)
 COMPARED_CURVES = ("knee_flexion_deg", "pelvic_drop_deg", "hip_adduction_deg")
 SESSION_COLOURS = ("tab:gray", "tab:green", "tab:purple", "tab:brown", "tab:olive")
 
@@ -38,12 +45,20 @@ def sessions_by_subject(summaries: list[dict]) -> dict[str, list[dict]]:
     subjects: dict[str, dict[str, dict]] = {}
     for s in summaries:
         subject = s.get("subject") or "(no subject)"
-        entry = subjects.setdefault(subject, {}).setdefault(s.get("session") or "", {
-            "session": s.get("session") or "", "label": s.get("session_label") or "",
-            "date": s.get("session_date") or "", "trials": []})
+        entry = subjects.setdefault(subject, {}).setdefault(
+            s.get("session") or "",
+            {
+                "session": s.get("session") or "",
+                "label": s.get("session_label") or "",
+                "date": s.get("session_date") or "",
+                "trials": [],
+            },
+        )
         entry["trials"].append(s)
-    return {subject: sorted(sessions.values(), key=lambda e: (e["date"], e["label"], e["session"]))
-            for subject, sessions in subjects.items()}
+    return {
+        subject: sorted(sessions.values(), key=lambda e: (e["date"], e["label"], e["session"]))
+        for subject, sessions in subjects.items()
+    }
 
 
 def usable(trial: dict) -> bool:
@@ -54,124 +69,205 @@ def usable(trial: dict) -> bool:
 def session_values(session: dict) -> dict:
     """Mean over the session's usable trials (not failed) of cadence and each side's key metric
     means (None when no such trial has the value)."""
+
     def mean(values):
         values = [v for v in values if v is not None]
         return float(np.mean(values)) if values else None
+
     trials = [t for t in session["trials"] if usable(t)]
-    return {"cadence_spm": mean([t["cadence_spm"] for t in trials]),
-            "means": {side: {m: mean([t["means"][side][m] for t in trials]) for m in KEY_METRICS}
-                      for side in SIDES}}
+    return {
+        "cadence_spm": mean([t["cadence_spm"] for t in trials]),
+        "means": {
+            side: {m: mean([t["means"][side][m] for t in trials]) for m in KEY_METRICS}
+            for side in SIDES
+        },
+    }
 
 
 def comparison(sessions: list[dict]) -> list[dict]:
     """Rows {label, unit, values: [per session], change: last - first or None}."""
     values = [session_values(s) for s in sessions]
-    rows = [{"metric": "cadence_spm", "side": "both", "label": "cadence", "unit": "steps/min",
-             "values": [v["cadence_spm"] for v in values]}]
+    rows = [
+        {
+            "metric": "cadence_spm",
+            "side": "both",
+            "label": "cadence",
+            "unit": "steps/min",
+            "values": [v["cadence_spm"] for v in values],
+        }
+    ]
     for m in KEY_METRICS:
         for side in SIDES:
             label, unit = METRICS[m]
-            rows.append({"metric": m, "side": side, "label": f"{label} ({side})", "unit": unit,
-                         "values": [v["means"][side][m] for v in values]})
+            rows.append(
+                {
+                    "metric": m,
+                    "side": side,
+                    "label": f"{label} ({side})",
+                    "unit": unit,
+                    "values": [v["means"][side][m] for v in values],
+                }
+            )
     for row in rows:
         first, last = row["values"][0], row["values"][-1]
         row["change"] = None if first is None or last is None else last - first
     return rows
 
 
-def write_study_report(out_dir: Path, summaries: list[dict], title: str, study: str = "",
-                       provenance: dict | None = None) -> Path:
+def write_study_report(
+    out_dir: Path,
+    summaries: list[dict],
+    title: str,
+    study: str = "",
+    provenance: dict | None = None,
+) -> Path:
     """index.html (+ one curve figure per compared subject) in `out_dir`. Each summary needs an
     `href`: the trial report's index.html relative to `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     subjects = sessions_by_subject(summaries)
-    parts = [f"<h1>{_t(title)}{': ' + _t(study) if study else ''}</h1>",
-             f"<p>{len(summaries)} trials, {len(subjects)} subjects. Click a trial for its report "
-             "(findings, curves, overlay videos, quality).</p>",
-             '<nav><a href="#trials">Trials</a><a href="#before-after">Before / after</a></nav>',
-             '<section id="trials"><h2>Trials</h2>', _trials_table(subjects), "</section>",
-             '<section id="before-after"><h2>Before / after</h2>']
+    parts = [
+        f"<h1>{_t(title)}{': ' + _t(study) if study else ''}</h1>",
+        f"<p>{len(summaries)} trials, {len(subjects)} subjects. Click a trial for its report "
+        "(findings, curves, overlay videos, quality).</p>",
+        '<nav><a href="#trials">Trials</a><a href="#before-after">Before / after</a></nav>',
+        '<section id="trials"><h2>Trials</h2>',
+        _trials_table(subjects),
+        "</section>",
+        '<section id="before-after"><h2>Before / after</h2>',
+    ]
     compared = {s: sessions for s, sessions in subjects.items() if len(sessions) >= 2}
     if not compared:
         parts.append('<p class="note">No subject has two or more sessions yet.</p>')
     for index, (subject, sessions) in enumerate(compared.items()):
         png = curves_comparison_figure(sessions, out_dir / f"before_after_{index}.png", subject)
-        parts.append(f'<h3>Subject {_t(subject)}</h3>' + _comparison_table(sessions)
-                     + f'<figure><img src="{_t(png.name)}" alt="mean curves per session, subject {_t(subject)}">'
-                     f"<figcaption>Mean curves per session (mean over strides, then over the session's "
-                     f"trials), subject {_t(subject)}</figcaption></figure>")
-    parts.append("<p class=\"note\">Failed trials enter no session mean. Change = last session minus first. A change smaller than the "
-                 "stride-to-stride SD (see each trial report) or than the method's accuracy (a few "
-                 "degrees for joint angles, docs/metrics.md) is not evidence of a real change.</p>"
-                 "</section>")
+        parts.append(
+            f"<h3>Subject {_t(subject)}</h3>"
+            + _comparison_table(sessions)
+            + f'<figure><img src="{_t(png.name)}" alt="mean curves per session, subject {_t(subject)}">'
+            f"<figcaption>Mean curves per session (mean over strides, then over the session's "
+            f"trials), subject {_t(subject)}</figcaption></figure>"
+        )
+    parts.append(
+        '<p class="note">Failed trials enter no session mean. Change = last session minus first. A change smaller than the '
+        "stride-to-stride SD (see each trial report) or than the method's accuracy (a few "
+        "degrees for joint angles, docs/metrics.md) is not evidence of a real change.</p>"
+        "</section>"
+    )
     parts.append(provenance_footer(provenance, "this study report"))
-    page = "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{PROVENANCE_STYLE}</style>", "</head>",
-                      "<body>", *parts, "</body>", "</html>", ""])
+    page = "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f"<title>{_t(title)}</title>",
+            f"<style>{STYLE}{EXTRA_STYLE}{PROVENANCE_STYLE}</style>",
+            "</head>",
+            "<body>",
+            *parts,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
     index = out_dir / "index.html"
     write_text(index, page)
     return index
 
 
 def _trials_table(subjects: dict[str, list[dict]]) -> str:
-    head = ("<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
-            "<th>cadence (steps/min)</th>"
-            + "".join(f"<th>{_t(METRICS[m][0])} L / R</th>" for m in TABLE_METRICS)
-            + "<th>verdict</th><th>flags</th><th>produced by</th></tr>")
+    head = (
+        "<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
+        "<th>cadence (steps/min)</th>"
+        + "".join(f"<th>{_t(METRICS[m][0])} L / R</th>" for m in TABLE_METRICS)
+        + "<th>verdict</th><th>flags</th><th>produced by</th></tr>"
+    )
     rows = []
     for subject, sessions in subjects.items():
         for session in sessions:
             for t in session["trials"]:
                 state = (t.get("verdict") or {}).get("verdict", "ok")
-                flags = ("no findings (failed trial)" if state == "failed"
-                         else _flags_text(t["flags"]))
+                flags = (
+                    "no findings (failed trial)" if state == "failed" else _flags_text(t["flags"])
+                )
                 why = "; ".join(r["message"] for r in (t.get("verdict") or {}).get("reasons", []))
-                cells = "".join(f"<td>{_fmt(t['means']['left'][m], METRICS[m][1])} / "
-                                f"{_fmt(t['means']['right'][m], METRICS[m][1])}</td>" for m in TABLE_METRICS)
-                link = f'<a href="{_t(t["href"])}">{_t(t["trial"])}</a>' if t.get("href") else _t(t["trial"])
-                rows.append(f"<tr><td>{_t(subject)}</td><td>{_t(session['label'] or session['session'])}</td>"
-                            f"<td>{_t(session['date']) or '&ndash;'}</td><td>{link}</td>"
-                            f"<td>{_t(t.get('condition') or '')}</td><td>{_fmt(t['cadence_spm'], 'steps/min')}</td>"
-                            f'{cells}<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
-                            f"{_t(state)}</td>"
-                            f'<td class="{"warn" if t["flags"] and state != "failed" else "ok"}">{flags}</td>'
-                            f'{provenance_cell(t.get("provenance"))}</tr>')
-    return f"<table>{head}{''.join(rows)}</table><p class=\"note\">Means over strides; lengths in cm.</p>"
+                cells = "".join(
+                    f"<td>{_fmt(t['means']['left'][m], METRICS[m][1])} / "
+                    f"{_fmt(t['means']['right'][m], METRICS[m][1])}</td>"
+                    for m in TABLE_METRICS
+                )
+                link = (
+                    f'<a href="{_t(t["href"])}">{_t(t["trial"])}</a>'
+                    if t.get("href")
+                    else _t(t["trial"])
+                )
+                rows.append(
+                    f"<tr><td>{_t(subject)}</td><td>{_t(session['label'] or session['session'])}</td>"
+                    f"<td>{_t(session['date']) or '&ndash;'}</td><td>{link}</td>"
+                    f"<td>{_t(t.get('condition') or '')}</td><td>{_fmt(t['cadence_spm'], 'steps/min')}</td>"
+                    f'{cells}<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
+                    f"{_t(state)}</td>"
+                    f'<td class="{"warn" if t["flags"] and state != "failed" else "ok"}">{flags}</td>'
+                    f"{provenance_cell(t.get('provenance'))}</tr>"
+                )
+    return f'<table>{head}{"".join(rows)}</table><p class="note">Means over strides; lengths in cm.</p>'
 
 
 def _comparison_table(sessions: list[dict]) -> str:
-    head = "<tr><th>measure</th>" + "".join(
-        f"<th>{_t(s['label'] or s['session'])}<br><span class=\"note\">{_t(s['date'])} &middot; "
-        f"{len(s['trials'])} trial(s): {_t(', '.join(sorted({t.get('condition') or t['trial'] for t in s['trials']})))}"
-        "</span></th>" for s in sessions) + "<th>change</th></tr>"
+    head = (
+        "<tr><th>measure</th>"
+        + "".join(
+            f'<th>{_t(s["label"] or s["session"])}<br><span class="note">{_t(s["date"])} &middot; '
+            f"{len(s['trials'])} trial(s): {_t(', '.join(sorted({t.get('condition') or t['trial'] for t in s['trials']})))}"
+            "</span></th>"
+            for s in sessions
+        )
+        + "<th>change</th></tr>"
+    )
     rows = []
     for row in comparison(sessions):
         cells = "".join(f"<td>{_fmt(v, row['unit'])}</td>" for v in row["values"])
         change = row["change"]
         sign = "" if change is None or change <= 0 else "+"
-        rows.append(f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td></tr>")
-    return f"<table class=\"compare\">{head}{''.join(rows)}</table>"
+        rows.append(
+            f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td></tr>"
+        )
+    return f'<table class="compare">{head}{"".join(rows)}</table>'
 
 
 def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) -> Path:
     """Mean curves per session overlaid: one column per side, one row per compared angle."""
-    fig, axes = plt.subplots(len(COMPARED_CURVES), 2, figsize=(9, 2.6 * len(COMPARED_CURVES)),
-                             dpi=100, squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(COMPARED_CURVES),
+        2,
+        figsize=(9, 2.6 * len(COMPARED_CURVES)),
+        dpi=100,
+        squeeze=False,
+        sharex=True,
+    )
     for row, name in enumerate(COMPARED_CURVES):
         for col, side in enumerate(SIDES):
             ax = axes[row, col]
             for k, session in enumerate(sessions):
-                curves = [t["curves"][name][side] for t in session["trials"]
-                          if usable(t) and t["curves"].get(name, {}).get(side) is not None]
+                curves = [
+                    t["curves"][name][side]
+                    for t in session["trials"]
+                    if usable(t) and t["curves"].get(name, {}).get(side) is not None
+                ]
                 if not curves:
                     continue
-                ax.plot(CYCLE_PCT, np.mean(np.array(curves, float), axis=0),
-                        color=SESSION_COLOURS[k % len(SESSION_COLOURS)], lw=2 if k else 1.5,
-                        ls="-" if k else "--", label=session["label"] or session["session"])
+                ax.plot(
+                    CYCLE_PCT,
+                    np.mean(np.array(curves, float), axis=0),
+                    color=SESSION_COLOURS[k % len(SESSION_COLOURS)],
+                    lw=2 if k else 1.5,
+                    ls="-" if k else "--",
+                    label=session["label"] or session["session"],
+                )
             ax.set_title(f"{TITLES.get(name, name)} (deg), {side}", fontsize=9)
             ax.grid(alpha=0.3)
-            if ax.get_legend_handles_labels()[0]:      # every trial failed: nothing to label
+            if ax.get_legend_handles_labels()[0]:  # every trial failed: nothing to label
                 ax.legend(fontsize=7, loc="best")
             if row == len(COMPARED_CURVES) - 1:
                 ax.set_xlabel("% gait cycle (0 = foot strike)")
@@ -188,9 +284,16 @@ def _flags_text(flags: list[dict]) -> str:
     """One entry per flag name, both sides' values: 'crossover (left -2.0 cm, right -1.8 cm)'."""
     by_name: dict[str, list[str]] = {}
     for f in flags:
-        by_name.setdefault(f["name"], []).append(f"{f['side']} {_fmt(f['value'], _unit(f['name']))}")
-    return "; ".join(f"{_t(name.replace('_', ' '))} ({', '.join(values)})"
-                     for name, values in by_name.items()) or "none"
+        by_name.setdefault(f["name"], []).append(
+            f"{f['side']} {_fmt(f['value'], _unit(f['name']))}"
+        )
+    return (
+        "; ".join(
+            f"{_t(name.replace('_', ' '))} ({', '.join(values)})"
+            for name, values in by_name.items()
+        )
+        or "none"
+    )
 
 
 def _unit(flag_name: str) -> str:

@@ -4,6 +4,7 @@ the overlay videos in overlay/, and summary.json (what the study report reads).
 Self-contained: every image and video is a relative file in the report folder, no script and
 no external fetch, so the folder can be zipped, moved or opened from a USB stick.
 """
+
 from __future__ import annotations
 
 import html
@@ -13,19 +14,27 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.gait.metrics import METRICS, TrialAnalysis
-from pipeline.quality.detection import DetectionSummary
-from pipeline.quality.verdict import Verdict
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
-from pipeline.report.figures import (FRONTAL, SAGITTAL, curves_figure, foot_midline_figure,
-                                     knee_over_toe_figure, mean_curves, missing_data)
+from pipeline.quality.detection import DetectionSummary
+from pipeline.quality.verdict import Verdict
+from pipeline.report.figures import (
+    FRONTAL,
+    SAGITTAL,
+    curves_figure,
+    foot_midline_figure,
+    knee_over_toe_figure,
+    mean_curves,
+    missing_data,
+)
 from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
+from pipeline.report.provenance import STYLE as PROVENANCE_STYLE
+from pipeline.report.provenance import provenance_footer
 from pipeline.report.quality import calibration_html, detection_html
-from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
-from pipeline.report.provenance import STYLE as PROVENANCE_STYLE, provenance_footer
-from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 from pipeline.report.reference_events import reference_events_html
+from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
+from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
 from pipeline.sync.result import SyncResult
 
 EXTRA_STYLE = """
@@ -44,19 +53,35 @@ dl.meta dt { font-weight: bold; float: left; clear: left; width: 9em; }
 dl.meta dd { margin-left: 10em; }
 """
 
-SECTIONS = {"findings": "Findings", "summary": "All measures", "curves": "Angle curves",
-            "feet": "Foot placement", "knee": "Knee over toe", "views3d": "3D view",
-            "overlays": "Overlay videos", "calibration": "Calibration quality",
-            "detection": "Detection quality", "references": "References"}
+SECTIONS = {
+    "findings": "Findings",
+    "summary": "All measures",
+    "curves": "Angle curves",
+    "feet": "Foot placement",
+    "knee": "Knee over toe",
+    "views3d": "3D view",
+    "overlays": "Overlay videos",
+    "calibration": "Calibration quality",
+    "detection": "Detection quality",
+    "references": "References",
+}
 
 # per-side means the study report shows (and compares before/after)
-KEY_METRICS = ("step_width_m", "foot_to_midline_m", "pelvic_drop_deg", "peak_stance_knee_flexion_deg",
-               "knee_over_toe_m", "knee_flexion_at_toe_off_deg", "ground_contact_time_ms")
+KEY_METRICS = (
+    "step_width_m",
+    "foot_to_midline_m",
+    "pelvic_drop_deg",
+    "peak_stance_knee_flexion_deg",
+    "knee_over_toe_m",
+    "knee_flexion_at_toe_off_deg",
+    "ground_contact_time_ms",
+)
 
 
 @dataclass
 class TrialInfo:
     """Who and what the trial is (from the study config); strings may be empty."""
+
     trial: str
     subject: str = ""
     session: str = ""
@@ -68,115 +93,195 @@ class TrialInfo:
 @dataclass
 class TrialMedia:
     """Relative links (from the report folder) to what overlay.render_media wrote."""
-    overlays: list[dict] = field(default_factory=list)   # camera, href, format, still
+
+    overlays: list[dict] = field(default_factory=list)  # camera, href, format, still
     views_video: str | None = None
     views_format: str | None = None
     views_still: str | None = None
     key_event_sheet: str | None = None
     notes: list[str] = field(default_factory=list)
-    viewer: str | None = None                 # the interactive 3D viewer page (viewer.html)
-    exports: list[dict] = field(default_factory=list)   # label, hrefs, note (stages/export.py)
+    viewer: str | None = None  # the interactive 3D viewer page (viewer.html)
+    exports: list[dict] = field(default_factory=list)  # label, hrefs, note (stages/export.py)
 
 
-def write_trial_report(out_dir: Path, info: TrialInfo, analysis: TrialAnalysis, points: np.ndarray,
-                       forward, thresholds=None, calibration_quality: dict | None = None,
-                       calibration_href: str | None = None, detection: DetectionSummary | None = None,
-                       media: TrialMedia | None = None, truth_errors: dict | None = None,
-                       title: str = "Running analysis", verdict: Verdict | None = None,
-                       provenance: dict | None = None, sync: SyncResult | None = None,
-                       reference_events: dict | None = None) -> Path:
+def write_trial_report(
+    out_dir: Path,
+    info: TrialInfo,
+    analysis: TrialAnalysis,
+    points: np.ndarray,
+    forward,
+    thresholds=None,
+    calibration_quality: dict | None = None,
+    calibration_href: str | None = None,
+    detection: DetectionSummary | None = None,
+    media: TrialMedia | None = None,
+    truth_errors: dict | None = None,
+    title: str = "Running analysis",
+    verdict: Verdict | None = None,
+    provenance: dict | None = None,
+    sync: SyncResult | None = None,
+    reference_events: dict | None = None,
+) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     media = media or TrialMedia()
     curves = analysis.curves
     if curves is None:
-        raise ValueError("the analysis has no curves (written by an older runlab): rerun "
-                         "`runlab analyze`")
+        raise ValueError(
+            "the analysis has no curves (written by an older runlab): rerun `runlab analyze`"
+        )
     draw = {
-        "sagittal": lambda: curves_figure(curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True),
-        "frontal": lambda: curves_figure(curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True),
+        "sagittal": lambda: curves_figure(
+            curves, analysis.fps, out_dir / "curves_sagittal.png", SAGITTAL, True
+        ),
+        "frontal": lambda: curves_figure(
+            curves, analysis.fps, out_dir / "curves_frontal.png", FRONTAL, True
+        ),
         "feet": lambda: foot_midline_figure(analysis, out_dir / "foot_placement.png"),
-        "knee": lambda: knee_over_toe_figure(points, analysis, forward, out_dir / "knee_over_toe.png",
-                                             getattr(thresholds, "max_knee_over_toe_m", None)),
+        "knee": lambda: knee_over_toe_figure(
+            points,
+            analysis,
+            forward,
+            out_dir / "knee_over_toe.png",
+            getattr(thresholds, "max_knee_over_toe_m", None),
+        ),
     }
     # a figure with nothing to draw is one line saying why (str), not empty axes
     figs = {key: why or draw[key]() for key, why in missing_data(analysis).items()}
     rows = findings(analysis, thresholds)
     summary = analysis.summary
     state = "ok" if verdict is None else verdict.verdict
-    findings_body = (verdict_html(verdict) if state == "failed" else
-                     verdict_html(verdict) + findings_html(rows, summary["cadence_spm"],
-                                                           summary.get("poorly_observed_events"),
-                                                           summary.get("untimed_on_dropouts")))
-    parts = [_header(info, analysis, title, verdict),
-             _section("findings", findings_body),
-             _section("summary", (verdict_note(state) + _summary_table(summary))
-                      + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
-                      "docs/metrics.md." + _used_note(summary) + "</p>"),
-             _section("curves", _figure(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
-                      + _figure(figs["frontal"], "Frontal-plane angles over the gait cycle")
-                      + "<p>Mean &plusmn; SD over strides per side, 0 % = foot strike, shaded up to the "
-                      "mean toe-off (stance). Green: reference values from the lab's notes where they "
-                      "give one (knee flexion); other panels have none and say so.</p>"),
-             _section("feet", _figure(figs["feet"], "Foot placement at foot strike, seen from behind")
-                      + "<p>Each dot is one foot strike: the foot point (between heel and big toe) "
-                      "relative to the pelvis centre. A left foot right of the line, or a right foot "
-                      "left of it, lands across the midline (crossover).</p>"),
-             _section("knee", _figure(figs["knee"], "Knee over toe at peak stance knee flexion")
-                      + "<p>The stride with the median value per side, seen from the side, running "
-                      "to the right, at the instant of peak knee flexion in stance. The arrow is the "
-                      "horizontal distance from the big toe to the knee.</p>"),
-             _section("views3d", _views3d_html(media)),
-             _section("overlays", _overlays_html(media)),
-             _section("calibration", calibration_html(calibration_quality, info.session or None,
-                                                      calibration_href)),
-             _section("detection", detection_html(detection, sync) if detection else
-                      '<p class="note">No 2D keypoint file was available for this trial.</p>')]
+    findings_body = (
+        verdict_html(verdict)
+        if state == "failed"
+        else verdict_html(verdict)
+        + findings_html(
+            rows,
+            summary["cadence_spm"],
+            summary.get("poorly_observed_events"),
+            summary.get("untimed_on_dropouts"),
+        )
+    )
+    parts = [
+        _header(info, analysis, title, verdict),
+        _section("findings", findings_body),
+        _section(
+            "summary",
+            (verdict_note(state) + _summary_table(summary))
+            + '<p class="note">Mean &plusmn; SD over strides, per side; definitions in '
+            "docs/metrics.md." + _used_note(summary) + "</p>",
+        ),
+        _section(
+            "curves",
+            _figure(figs["sagittal"], "Sagittal-plane angles over the gait cycle")
+            + _figure(figs["frontal"], "Frontal-plane angles over the gait cycle")
+            + "<p>Mean &plusmn; SD over strides per side, 0 % = foot strike, shaded up to the "
+            "mean toe-off (stance). Green: reference values from the lab's notes where they "
+            "give one (knee flexion); other panels have none and say so.</p>",
+        ),
+        _section(
+            "feet",
+            _figure(figs["feet"], "Foot placement at foot strike, seen from behind")
+            + "<p>Each dot is one foot strike: the foot point (between heel and big toe) "
+            "relative to the pelvis centre. A left foot right of the line, or a right foot "
+            "left of it, lands across the midline (crossover).</p>",
+        ),
+        _section(
+            "knee",
+            _figure(figs["knee"], "Knee over toe at peak stance knee flexion")
+            + "<p>The stride with the median value per side, seen from the side, running "
+            "to the right, at the instant of peak knee flexion in stance. The arrow is the "
+            "horizontal distance from the big toe to the knee.</p>",
+        ),
+        _section("views3d", _views3d_html(media)),
+        _section("overlays", _overlays_html(media)),
+        _section(
+            "calibration",
+            calibration_html(calibration_quality, info.session or None, calibration_href),
+        ),
+        _section(
+            "detection",
+            detection_html(detection, sync)
+            if detection
+            else '<p class="note">No 2D keypoint file was available for this trial.</p>',
+        ),
+    ]
     if truth_errors:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
     reference = reference_events_html(reference_events, analysis.events, analysis.fps)
-    if reference:       # an imported trial's force plates or C3D events beside runlab's
+    if reference:  # an imported trial's force plates or C3D events beside runlab's
         parts.append('<section id="reference-events">' + reference + "</section>")
     parts.append(_section("references", _references_html(references_href(out_dir))))
     parts.append(provenance_footer(provenance, "these results"))
     page = _page(f"{title}: {info.trial}", "\n".join(parts))
     index = out_dir / "index.html"
     write_text(index, page)
-    formats.write_json(out_dir / "summary.json",
-                       {**trial_summary(info, analysis, rows, curves), "verdict": None if verdict is None else verdict.to_dict(),
-                        "provenance": provenance})
+    formats.write_json(
+        out_dir / "summary.json",
+        {
+            **trial_summary(info, analysis, rows, curves),
+            "verdict": None if verdict is None else verdict.to_dict(),
+            "provenance": provenance,
+        },
+    )
     return index
 
 
 def trial_summary(info: TrialInfo, analysis: TrialAnalysis, rows: list[dict], curves: dict) -> dict:
     """What the study report needs from one trial, without re-reading the 3D."""
     sides = analysis.summary["sides"]
-    return {"trial": info.trial, "subject": info.subject, "session": info.session,
-            "session_label": info.session_label, "session_date": info.session_date,
-            "condition": info.condition, "cadence_spm": analysis.summary["cadence_spm"],
-            "n_strides": {s: sides[s]["n_strides"] for s in sides},
-            "means": {s: {m: sides[s]["metrics"][m]["mean"] for m in KEY_METRICS} for s in sides},
-            "flags": [{k: f[k] for k in ("name", "side", "value", "threshold", "n_strides")}
-                      for f in analysis.flags],
-            "findings": [{k: r[k] for k in ("check", "side", "status", "mean", "threshold", "n")}
-                         for r in rows],
-            "curves": mean_curves(curves)}
+    return {
+        "trial": info.trial,
+        "subject": info.subject,
+        "session": info.session,
+        "session_label": info.session_label,
+        "session_date": info.session_date,
+        "condition": info.condition,
+        "cadence_spm": analysis.summary["cadence_spm"],
+        "n_strides": {s: sides[s]["n_strides"] for s in sides},
+        "means": {s: {m: sides[s]["metrics"][m]["mean"] for m in KEY_METRICS} for s in sides},
+        "flags": [
+            {k: f[k] for k in ("name", "side", "value", "threshold", "n_strides")}
+            for f in analysis.flags
+        ],
+        "findings": [
+            {k: r[k] for k in ("check", "side", "status", "mean", "threshold", "n")} for r in rows
+        ],
+        "curves": mean_curves(curves),
+    }
 
 
-def _header(info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: Verdict | None = None) -> str:
+def _header(
+    info: TrialInfo, analysis: TrialAnalysis, title: str, verdict: Verdict | None = None
+) -> str:
     s = analysis.summary
-    meta = [("Subject", info.subject), ("Session", f"{info.session_label} ({info.session})" if info.session_label else info.session),
-            ("Date", info.session_date), ("Condition", info.condition),
-            ("Frames", f"{analysis.n_frames} at {analysis.fps:g} fps ({analysis.n_frames / analysis.fps:.1f} s)"),
-            ("Strides", ", ".join(f"{side} {s['sides'][side]['n_strides']}" for side in s["sides"]))]
+    meta = [
+        ("Subject", info.subject),
+        (
+            "Session",
+            f"{info.session_label} ({info.session})" if info.session_label else info.session,
+        ),
+        ("Date", info.session_date),
+        ("Condition", info.condition),
+        (
+            "Frames",
+            f"{analysis.n_frames} at {analysis.fps:g} fps ({analysis.n_frames / analysis.fps:.1f} s)",
+        ),
+        ("Strides", ", ".join(f"{side} {s['sides'][side]['n_strides']}" for side in s["sides"])),
+    ]
     items = "".join(f"<dt>{_t(k)}</dt><dd>{_t(v) if v else '&ndash;'}</dd>" for k, v in meta)
     nav = "".join(f'<a href="#{key}">{_t(name)}</a>' for key, name in SECTIONS.items())
     state = None if verdict is None else verdict.verdict
-    badge = (f' <span class="verdict {VERDICT_CLASS[state]}">{_t(state)}</span>'
-             if state in VERDICT_CLASS else "")
-    return (f"<h1>{_t(title)}: trial {_t(info.trial)}{badge}</h1><dl class=\"meta\">{items}</dl>"
-            f"<nav>{nav}</nav>")
+    badge = (
+        f' <span class="verdict {VERDICT_CLASS[state]}">{_t(state)}</span>'
+        if state in VERDICT_CLASS
+        else ""
+    )
+    return (
+        f'<h1>{_t(title)}: trial {_t(info.trial)}{badge}</h1><dl class="meta">{items}</dl>'
+        f"<nav>{nav}</nav>"
+    )
 
 
 def _used_note(summary: dict) -> str:
@@ -184,8 +289,10 @@ def _used_note(summary: dict) -> str:
     observation = summary.get("observation")
     text = ""
     if observation:
-        text += (f" The analysed strides cover {100 * observation['analysed_share']:.0f} % of the "
-                 f"trial ({100 * observation['observed_share']:.0f} % of its frames observed).")
+        text += (
+            f" The analysed strides cover {100 * observation['analysed_share']:.0f} % of the "
+            f"trial ({100 * observation['observed_share']:.0f} % of its frames observed)."
+        )
     if summary.get("cadence_spm") is None and summary.get("cadence_note"):
         text += f" No cadence: {_t(summary['cadence_note'])}."
     return text
@@ -205,39 +312,60 @@ def _figure(figure: Path | str, caption: str) -> str:
 def _img(href, caption: str) -> str:
     """`href` relative to the report folder (a figure Path is taken by its name: it is there)."""
     href = href.name if isinstance(href, Path) else href
-    return (f'<figure><img src="{_t(href)}" alt="{_t(caption)}">'
-            f"<figcaption>{_t(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="{_t(href)}" alt="{_t(caption)}">'
+        f"<figcaption>{_t(caption)}</figcaption></figure>"
+    )
 
 
 def _video(href: str, fmt: str | None, still: str | None, caption: str) -> str:
     if fmt == "webm":
         poster = f' poster="{_t(still)}"' if still else ""
-        body = (f'<video controls muted loop preload="metadata"{poster} src="{_t(href)}"></video>')
-    else:   # mp4v does not play in browsers: show the still, link the file
-        body = (f'<img src="{_t(still)}" alt="{_t(caption)}">' if still else "") + \
-               '<br><span class="note">MPEG-4 (mp4v) does not play in a browser: open the file '\
-               "with VLC or a desktop player.</span>"
+        body = f'<video controls muted loop preload="metadata"{poster} src="{_t(href)}"></video>'
+    else:  # mp4v does not play in browsers: show the still, link the file
+        body = (
+            (f'<img src="{_t(still)}" alt="{_t(caption)}">' if still else "")
+            + '<br><span class="note">MPEG-4 (mp4v) does not play in a browser: open the file '
+            "with VLC or a desktop player.</span>"
+        )
     return f'<figure>{body}<figcaption>{_t(caption)} &ndash; <a href="{_t(href)}">video file</a></figcaption></figure>'
 
 
 def _views3d_html(media: TrialMedia) -> str:
     parts = []
-    link = "" if not media.viewer else (
-        f'<p><a class="viewer" href="{_t(media.viewer)}">Open the interactive 3D viewer</a>: turn '
-        "the runner around, scrub to a foot strike, and see each camera's overlay video at the "
-        "same frame.</p>")
+    link = (
+        ""
+        if not media.viewer
+        else (
+            f'<p><a class="viewer" href="{_t(media.viewer)}">Open the interactive 3D viewer</a>: turn '
+            "the runner around, scrub to a foot strike, and see each camera's overlay video at the "
+            "same frame.</p>"
+        )
+    )
     if media.key_event_sheet:
-        parts.append(_img(media.key_event_sheet, "Skeleton at key events of one stride per side: "
-                          "foot strike, peak knee flexion, toe-off"))
+        parts.append(
+            _img(
+                media.key_event_sheet,
+                "Skeleton at key events of one stride per side: "
+                "foot strike, peak knee flexion, toe-off",
+            )
+        )
     if media.views_video:
-        parts.append(_video(media.views_video, media.views_format, media.views_still,
-                            "3D view over the trial"))
+        parts.append(
+            _video(
+                media.views_video, media.views_format, media.views_still, "3D view over the trial"
+            )
+        )
     link += _exports_html(media.exports)
     if not parts:
-        return link + '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
-    return link + ("<p>The triangulated skeleton seen from behind, from the right and from above "
-            "(left side blue, right side red; floor grey; dashed purple line = pelvis centre, "
-            "the midline used for crossover).</p>" + "".join(parts))
+        return (
+            link + '<p class="note">3D views were not rendered (report.overlay_videos is off).</p>'
+        )
+    return link + (
+        "<p>The triangulated skeleton seen from behind, from the right and from above "
+        "(left side blue, right side red; floor grey; dashed purple line = pelvis centre, "
+        "the midline used for crossover).</p>" + "".join(parts)
+    )
 
 
 def _exports_html(exports: list[dict]) -> str:
@@ -245,40 +373,72 @@ def _exports_html(exports: list[dict]) -> str:
         return ""
     items = []
     for e in exports:
-        files = ", ".join(f'<a href="{_t(h)}">{_t(Path(h).name)}</a>' for h in e["hrefs"]) or "not written"
+        files = (
+            ", ".join(f'<a href="{_t(h)}">{_t(Path(h).name)}</a>' for h in e["hrefs"])
+            or "not written"
+        )
         note = f' <span class="note">({_t(e["note"])})</span>' if e["note"] else ""
         items.append(f"<li>{_t(e['label'])}: {files}{note}</li>")
-    return ("<p>For other tools (docs/exports.md): OpenSim, C3D readers, animation software.</p>"
-            f"<ul class=\"exports\">{''.join(items)}</ul>")
+    return (
+        "<p>For other tools (docs/exports.md): OpenSim, C3D readers, animation software.</p>"
+        f'<ul class="exports">{"".join(items)}</ul>'
+    )
 
 
 def _overlays_html(media: TrialMedia) -> str:
     if not media.overlays:
-        return ('<p class="note">Overlay videos were not rendered (report.overlay_videos is off '
-                "or the trial videos are not available).</p>" + "".join(f"<p>{_t(n)}</p>" for n in media.notes))
-    figures = "".join(_video(o["href"], o["format"], o.get("still"), f"camera {o['camera']}")
-                      for o in media.overlays)
-    return ("<p>The 3D skeleton projected back into each camera (thick; left blue, right red) over "
-            "the video, and the 2D detector's keypoints (thin yellow). Where the thick skeleton "
-            "leaves the body in one camera, the 3D there is wrong; where only the thin one is off, "
-            "that camera's detection was wrong and the other views outvoted it.</p>"
-            f'<div class="media">{figures}</div>' + "".join(f'<p class="note">{_t(n)}</p>' for n in media.notes))
+        return (
+            '<p class="note">Overlay videos were not rendered (report.overlay_videos is off '
+            "or the trial videos are not available).</p>"
+            + "".join(f"<p>{_t(n)}</p>" for n in media.notes)
+        )
+    figures = "".join(
+        _video(o["href"], o["format"], o.get("still"), f"camera {o['camera']}")
+        for o in media.overlays
+    )
+    return (
+        "<p>The 3D skeleton projected back into each camera (thick; left blue, right red) over "
+        "the video, and the 2D detector's keypoints (thin yellow). Where the thick skeleton "
+        "leaves the body in one camera, the 3D there is wrong; where only the thin one is off, "
+        "that camera's detection was wrong and the other views outvoted it.</p>"
+        f'<div class="media">{figures}</div>'
+        + "".join(f'<p class="note">{_t(n)}</p>' for n in media.notes)
+    )
 
 
 def _references_html(href: str | None = None) -> str:
     items = "".join(f"<li>{_t(text)}</li>" for text in SOURCES.values())
-    notes = (_t(NOTES).replace(REFERENCES_DOC, f'<a href="{_t(href)}">{REFERENCES_DOC}</a>')
-             if href else _t(NOTES))
-    return (f"<p>Reference values and their sources, as collected in {notes}:</p><ul>{items}</ul>"
-            "<p class=\"note\">Measures: " + ", ".join(_t(label) for label, _ in METRICS.values())
-            + ". Definitions and conventions: docs/metrics.md; how to read this report: "
-              "docs/reports.md.</p>")
+    notes = (
+        _t(NOTES).replace(REFERENCES_DOC, f'<a href="{_t(href)}">{REFERENCES_DOC}</a>')
+        if href
+        else _t(NOTES)
+    )
+    return (
+        f"<p>Reference values and their sources, as collected in {notes}:</p><ul>{items}</ul>"
+        '<p class="note">Measures: '
+        + ", ".join(_t(label) for label, _ in METRICS.values())
+        + ". Definitions and conventions: docs/metrics.md; how to read this report: "
+        "docs/reports.md.</p>"
+    )
 
 
 def _page(title: str, body: str) -> str:
-    return "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{_t(title)}</title>", f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}{PROVENANCE_STYLE}</style>", "</head>",
-                      "<body>", body, "</body>", "</html>", ""])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f"<title>{_t(title)}</title>",
+            f"<style>{STYLE}{EXTRA_STYLE}{VERDICT_STYLE}{PROVENANCE_STYLE}</style>",
+            "</head>",
+            "<body>",
+            body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def _t(value) -> str:

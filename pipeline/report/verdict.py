@@ -1,4 +1,5 @@
 """The trial verdict in the reports: first thing a reader sees, and how findings are framed."""
+
 from __future__ import annotations
 
 import html
@@ -20,23 +21,33 @@ def verdict_html(verdict: Verdict | None) -> str:
     if verdict is None or verdict.verdict == "ok":
         return ""
     state = verdict.verdict
-    reasons = "".join(f"<li>{_t(r.message)} <span class=\"note\">({_t(r.code)})</span></li>"
-                      for r in verdict.reasons)
+    reasons = "".join(
+        f'<li>{_t(r.message)} <span class="note">({_t(r.code)})</span></li>'
+        for r in verdict.reasons
+    )
     if state == "failed":
-        lead = ("<b>This trial failed</b>: the data cannot support gait findings, so none are "
-                "shown. Why:")
+        lead = (
+            "<b>This trial failed</b>: the data cannot support gait findings, so none are "
+            "shown. Why:"
+        )
     else:
-        lead = ("<b>Degraded trial</b>: the findings below come from data with these problems; "
-                "read them with care, and re-record or fix the inputs where you can:")
-    return (f'<div class="verdict-box {VERDICT_CLASS[state]}"><p>{lead}</p><ul>{reasons}</ul>'
-            '<p class="note">What each reason means and what to do: docs/verdicts.md.</p></div>')
+        lead = (
+            "<b>Degraded trial</b>: the findings below come from data with these problems; "
+            "read them with care, and re-record or fix the inputs where you can:"
+        )
+    return (
+        f'<div class="verdict-box {VERDICT_CLASS[state]}"><p>{lead}</p><ul>{reasons}</ul>'
+        '<p class="note">What each reason means and what to do: docs/verdicts.md.</p></div>'
+    )
 
 
 def verdict_note(state: str) -> str:
     """A line above the measures table of a trial that is not ok."""
     if state == "failed":
-        return ('<p class="bad">Failed trial: the measures below are shown for troubleshooting '
-                "only; do not use them.</p>")
+        return (
+            '<p class="bad">Failed trial: the measures below are shown for troubleshooting '
+            "only; do not use them.</p>"
+        )
     if state == "degraded":
         return '<p class="warn">Degraded trial: see the reasons under Findings.</p>'
     return ""

@@ -6,6 +6,7 @@ Chromium refuses ES-module imports from file:// pages. The points travel as base
 (int16 millimetres about the trial centre), not JSON text per frame: 60 s at 120 fps of 26
 keypoints is about 1.5 MB of text.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,7 @@ from pipeline.report.viewer_data import STATUS_NAMES, ViewerData
 VENDOR = Path(__file__).with_name("vendor") / "three"
 THREE_VERSION = "0.160.0"
 VIEWER_JS = Path(__file__).with_name("viewer.js")
-NO_VALUE = -32768                 # int16 sentinel: missing
+NO_VALUE = -32768  # int16 sentinel: missing
 
 
 @lru_cache(maxsize=1)
@@ -33,11 +34,13 @@ def classic_three() -> str:
     source = (VENDOR / "three.module.min.js").read_text(encoding="utf-8")
     match = re.search(r"export\s*\{([^}]*)\}\s*;?\s*$", source)
     if not match:
-        raise RuntimeError(f"{VENDOR / 'three.module.min.js'}: no final export statement; "
-                           "was the vendored file replaced by another build?")
+        raise RuntimeError(
+            f"{VENDOR / 'three.module.min.js'}: no final export statement; "
+            "was the vendored file replaced by another build?"
+        )
     pairs = [p.strip().split(" as ") for p in match.group(1).split(",")]
     members = ",".join(f"{alias.strip()}:{local.strip()}" for local, alias in pairs)
-    three = f"(function(){{{source[:match.start()]}\nwindow.THREE={{{members}}};}})();"
+    three = f"(function(){{{source[: match.start()]}\nwindow.THREE={{{members}}};}})();"
     controls = (VENDOR / "OrbitControls.js").read_text(encoding="utf-8")
     controls = re.sub(r"import\s*\{([^}]*)\}\s*from\s*'three';", r"const {\1} = THREE;", controls)
     controls = controls.replace("export { OrbitControls };", "THREE.OrbitControls = OrbitControls;")
@@ -65,23 +68,36 @@ def _quantize(values: np.ndarray | None, scale: float, dtype) -> str | None:
 
 def page_data(data: ViewerData) -> dict:
     """The JSON the page reads: small metadata plus base64 typed arrays."""
-    out = {"trial": data.trial, "fps": data.fps, "nFramesTotal": data.n_frames_total,
-           "keypoints": list(data.keypoint_names), "bones": data.bones,
-           "forward": list(data.forward), "cameras": data.cameras, "events": data.events,
-           "videos": data.videos, "missing": data.missing, "verdict": data.verdict,
-           "statusNames": list(STATUS_NAMES), "nFrames": 0}
-    if data.points is not None:
+    out = {
+        "trial": data.trial,
+        "fps": data.fps,
+        "nFramesTotal": data.n_frames_total,
+        "keypoints": list(data.keypoint_names),
+        "bones": data.bones,
+        "forward": list(data.forward),
+        "cameras": data.cameras,
+        "events": data.events,
+        "videos": data.videos,
+        "missing": data.missing,
+        "verdict": data.verdict,
+        "statusNames": list(STATUS_NAMES),
+        "nFrames": 0,
+    }
+    if data.points is not None and data.status is not None and data.n_views is not None:
         pts = data.points
         finite = pts[np.isfinite(pts).all(axis=-1)]
         centre = finite.mean(axis=0) if len(finite) else np.zeros(3)
         centre[2] = 0.0
-        out.update(nFrames=int(pts.shape[0]), nKeypoints=int(pts.shape[1]),
-                   origin=centre.tolist(),
-                   points=_quantize(pts - centre, 1000.0, np.int16),       # mm about origin
-                   status=_b64(data.status.astype(np.uint8)),
-                   nViews=_b64(np.clip(data.n_views, 0, 255).astype(np.uint8)),
-                   reprojection=_quantize(data.reprojection_px, 100.0, np.uint16),  # 0.01 px
-                   sd=_quantize(data.sd_mm_per_px, 100.0, np.uint16))                # 0.01 mm/px
+        out.update(
+            nFrames=int(pts.shape[0]),
+            nKeypoints=int(pts.shape[1]),
+            origin=centre.tolist(),
+            points=_quantize(pts - centre, 1000.0, np.int16),  # mm about origin
+            status=_b64(data.status.astype(np.uint8)),
+            nViews=_b64(np.clip(data.n_views, 0, 255).astype(np.uint8)),
+            reprojection=_quantize(data.reprojection_px, 100.0, np.uint16),  # 0.01 px
+            sd=_quantize(data.sd_mm_per_px, 100.0, np.uint16),
+        )  # 0.01 mm/px
     return out
 
 
@@ -90,9 +106,15 @@ def write_viewer(out_dir: Path, data: ViewerData, index_href: str = "index.html"
     out_dir = Path(out_dir)
     payload = json.dumps(page_data(data), separators=(",", ":")).replace("</", "<\\/")
     script = VIEWER_JS.read_text(encoding="utf-8")
-    page = PAGE.format(title=html.escape(f"3D viewer: trial {data.trial}"),
-                       trial=html.escape(data.trial), index=html.escape(index_href),
-                       version=THREE_VERSION, data=payload, three=classic_three(), viewer=script)
+    page = PAGE.format(
+        title=html.escape(f"3D viewer: trial {data.trial}"),
+        trial=html.escape(data.trial),
+        index=html.escape(index_href),
+        version=THREE_VERSION,
+        data=payload,
+        three=classic_three(),
+        viewer=script,
+    )
     path = out_dir / "viewer.html"
     write_text(path, page)
     return path
@@ -131,12 +153,15 @@ h1 { font-size: 1.2em; margin: 0.2em 0 0.4em; } a { color: #1565c0; }
 .note { color: #555; font-size: 0.9em; }
 """
 
-PAGE = """<!DOCTYPE html>
+PAGE = (
+    """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-<style>""" + STYLE.replace("{", "{{").replace("}", "}}") + """</style>
+<style>"""
+    + STYLE.replace("{", "{{").replace("}", "}}")
+    + """</style>
 </head>
 <body>
 <h1>3D viewer: trial {trial} <small><a href="{index}">back to the report</a></small></h1>
@@ -171,3 +196,4 @@ PAGE = """<!DOCTYPE html>
 </body>
 </html>
 """
+)

@@ -1,9 +1,9 @@
 """`runlab analyze [--trial T]`: points3d -> analysis/<trial>.json + strides CSV + metrics.json
 + curves/<angle>_<side>.csv (normalized gait-cycle curves, DVC plots)."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import numpy as np
 
@@ -19,11 +19,11 @@ from pipeline.io.provenance import trial_provenance
 from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
-from pipeline.sync.result import read_sync_result
 from pipeline.study.paths import StudyPaths
+from pipeline.sync.result import read_sync_result
 
 
-def run(cfg: Config, trial: Optional[str] = None) -> None:
+def run(cfg: Config, trial: str | None = None) -> None:
     for name in trial_names(cfg, trial) if trial else list(cfg.study.all_trials):
         analyze_one(cfg, name)
 
@@ -42,99 +42,168 @@ def analyze_one(cfg: Config, name: str) -> None:
     paths = StudyPaths.from_config(cfg)
     trial = cfg.study.trial(name)
     synthetic = trial.session in cfg.study.synthesize
-    forward = None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
+    forward = (
+        None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
+    )
     p3d = formats.read_points3d(paths.points3d(name))
     limit_mm = cfg.analysis.max_event_height_sd_mm
     if limit_mm is not None and p3d.sd_per_px is None:
-        log.warning("trial %s: %s has no sd_per_px (written by an older runlab); events are not "
-                    "screened for observation quality: rerun `runlab triangulate`",
-                    name, paths.points3d(name))
-    analysis = analyze_trial(p3d.points, p3d.fps, forward, cfg.analysis.thresholds,
-                             belt_speed_mps=trial.treadmill_speed(synthetic),
-                             height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
-                             max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
-                             event_points=p3d.points_unfiltered, n_views=p3d.n_views,
-                             toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion))
+        log.warning(
+            "trial %s: %s has no sd_per_px (written by an older runlab); events are not "
+            "screened for observation quality: rerun `runlab triangulate`",
+            name,
+            paths.points3d(name),
+        )
+    analysis = analyze_trial(
+        p3d.points,
+        p3d.fps,
+        forward,
+        cfg.analysis.thresholds,
+        belt_speed_mps=trial.treadmill_speed(synthetic),
+        height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
+        max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
+        event_points=p3d.points_unfiltered,
+        n_views=p3d.n_views,
+        toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
+    )
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
-    imported = name in cfg.study.imports     # 3D from a file: no calibration, no 2D
+    imported = name in cfg.study.imports  # 3D from a file: no calibration, no 2D
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
-    checked = dict(observation=analysis.summary.get("observation"),
-                   scale_checks=[c.to_dict() for c in checks], fps=float(p3d.fps),
-                   skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]))
+    checked = dict(
+        observation=analysis.summary.get("observation"),
+        scale_checks=[c.to_dict() for c in checks],
+        fps=float(p3d.fps),
+        skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]),
+    )
     if imported:
-        evidence = dataclasses.replace(imported_evidence(p3d, analysis), **checked,
-                                       keypoint_model=f"imported {trial.markerset or 'keypoint names'}")
+        evidence = dataclasses.replace(
+            imported_evidence(p3d, analysis),
+            **checked,
+            keypoint_model=f"imported {trial.markerset or 'keypoint names'}",
+        )
     else:
-        evidence = dataclasses.replace(trial_evidence(p3d, analysis), **checked,
-                                       sync_status=None if sync is None else sync.status,
-                                       sync_reasons=[] if sync is None else list(sync.reasons),
-                                       keypoint_model=keypoint_model(cfg, paths, name),
-                                       calibration_own_px=calibration_own_error(
-                                           paths.calibration_quality(trial.session),
-                                           formats.read_calibration(paths.trial_calibration(name))))
+        evidence = dataclasses.replace(
+            trial_evidence(p3d, analysis),
+            **checked,
+            sync_status=None if sync is None else sync.status,
+            sync_reasons=[] if sync is None else list(sync.reasons),
+            keypoint_model=keypoint_model(cfg, paths, name),
+            calibration_own_px=calibration_own_error(
+                paths.calibration_quality(trial.session),
+                formats.read_calibration(paths.trial_calibration(name)),
+            ),
+        )
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
-    result = {"trial": name, "session": trial.session, **analysis.to_dict(),
-              "scale_checks": [c.to_dict() for c in checks],
-              "verdict": verdict.to_dict(),
-              "provenance": imported_provenance(cfg, paths, name) if imported
-              else provenance_of(cfg, paths, name)}
+    result = {
+        "trial": name,
+        "session": trial.session,
+        **analysis.to_dict(),
+        "scale_checks": [c.to_dict() for c in checks],
+        "verdict": verdict.to_dict(),
+        "provenance": imported_provenance(cfg, paths, name)
+        if imported
+        else provenance_of(cfg, paths, name),
+    }
     if imported:
         result["reference_events"] = reference_events_of(paths, name, analysis)
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
     # analysis/, curves/ and metrics.json replaced as one set
     with staged(paths.analysis_dir(name), paths.curves_dir(name), paths.trial_metrics(name)) as (
-            analysis_dir, curves_dir, metrics):
+        analysis_dir,
+        curves_dir,
+        metrics,
+    ):
         formats.write_json(analysis_dir / paths.analysis(name).name, result)
         formats.write_csv(analysis_dir / paths.strides_csv(name).name, analysis.strides)
         formats.write_csv_dir(curves_dir, curve_tables(analysis.curves))
-        formats.write_json(metrics, {
-            "verdict": verdict.verdict, "verdict_reasons": [r.code for r in verdict.reasons],
-            **headline_metrics(result), "provenance": result["provenance"]})
-    log.info("trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags))
+        formats.write_json(
+            metrics,
+            {
+                "verdict": verdict.verdict,
+                "verdict_reasons": [r.code for r in verdict.reasons],
+                **headline_metrics(result),
+                "provenance": result["provenance"],
+            },
+        )
+    log.info(
+        "trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags)
+    )
     if verdict.verdict != "ok":
-        log.warning("trial %s: %s: %s", name, verdict.verdict.upper(),
-                    "; ".join(r.message for r in verdict.reasons))
+        log.warning(
+            "trial %s: %s: %s",
+            name,
+            verdict.verdict.upper(),
+            "; ".join(r.message for r in verdict.reasons),
+        )
     poor = analysis.summary.get("poorly_observed_events") or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
     if n_poor:
-        log.warning("trial %s: %s", name, untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"),
-                                                       limit_mm))
+        log.warning(
+            "trial %s: %s",
+            name,
+            untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"), limit_mm),
+        )
 
 
 def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, synthetic: bool):
     """The scale checks this trial's records allow (gait/scale_checks.py); a warning saying
     what to record when fewer than two are possible."""
     trial = cfg.study.trial(name)
-    height = cfg.study.sessions[trial.session].height_m if trial.session in cfg.study.sessions else None
+    height = (
+        cfg.study.sessions[trial.session].height_m if trial.session in cfg.study.sessions else None
+    )
     if height is None and synthetic:
         height = trial.runner.height_m
     belt = trial.treadmill_speed(synthetic)
-    speed = trial.speed_mps if trial.speed_mps is not None else (
-        trial.runner.speed_mps if synthetic and not trial.runner.treadmill else None)
+    speed = (
+        trial.speed_mps
+        if trial.speed_mps is not None
+        else (trial.runner.speed_mps if synthetic and not trial.runner.treadmill else None)
+    )
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
-    checks = scale_checks(measured, analysis.strides, p3d.fps, analysis.summary["forward"],
-                          cfg.analysis.thresholds.min_strides, belt_speed_mps=belt,
-                          height_m=height, speed_mps=speed)
+    checks = scale_checks(
+        measured,
+        analysis.strides,
+        p3d.fps,
+        analysis.summary["forward"],
+        cfg.analysis.thresholds.min_strides,
+        belt_speed_mps=belt,
+        height_m=height,
+        speed_mps=speed,
+    )
     if len(checks) < 2:
-        missing = [key for key, value in ((f"study.sessions.{trial.session}.height_m", height),
-                                          (f"study.trials.{name}.belt_speed_mps (treadmill) or "
-                                           f"study.trials.{name}.speed_mps (overground)",
-                                           belt or speed)) if value is None]
-        log.warning("trial %s: the 3D's scale was checked against the world %d time(s) (%s)%s: a "
-                    "wrong calibration board size would go unnoticed", name, len(checks),
-                    ", ".join(c.name for c in checks) or "no check",
-                    f"; record {' and '.join(missing)}" if missing else
-                    " (too few strides for the others)")
+        missing = [
+            key
+            for key, value in (
+                (f"study.sessions.{trial.session}.height_m", height),
+                (
+                    f"study.trials.{name}.belt_speed_mps (treadmill) or "
+                    f"study.trials.{name}.speed_mps (overground)",
+                    belt or speed,
+                ),
+            )
+            if value is None
+        ]
+        log.warning(
+            "trial %s: the 3D's scale was checked against the world %d time(s) (%s)%s: a "
+            "wrong calibration board size would go unnoticed",
+            name,
+            len(checks),
+            ", ".join(c.name for c in checks) or "no check",
+            f"; record {' and '.join(missing)}" if missing else " (too few strides for the others)",
+        )
     return checks
 
 
 def keypoint_model(cfg: Config, paths: StudyPaths, name: str) -> str:
     """The detector (and model) whose keypoint order the 3D assumes, for the verdict."""
     path = paths.keypoints2d(name)
-    backend = formats.read_keypoints2d(path).backend if path.exists() else cfg.detector.backend.value
+    backend = (
+        formats.read_keypoints2d(path).backend if path.exists() else cfg.detector.backend.value
+    )
     if backend == "openpose_json":
         return f"detector openpose_json, detector.openpose_json.model={cfg.detector.openpose_json.model.value}"
     return f"detector {backend}"
@@ -145,11 +214,21 @@ def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
     video hashes as detect recorded them in the keypoints file. dvc.lock is not read: DVC
     rewrites it while the pipeline runs, so what a stage found there would depend on the order
     the stages ran in (a parallel or cluster run)."""
-    kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
+    kp = (
+        formats.read_keypoints2d(paths.keypoints2d(name))
+        if paths.keypoints2d(name).exists()
+        else None
+    )
     cameras = list(kp.camera_names) if kp is not None else list(cfg.rig.cameras)
-    return trial_provenance(cfg, name, paths.trial_calibration(name), paths.trial_videos(name, cameras),
-                            cameras, kp.video_sha256 if kp is not None else (),
-                            kp.backend if kp is not None else None)
+    return trial_provenance(
+        cfg,
+        name,
+        paths.trial_calibration(name),
+        paths.trial_videos(name, cameras),
+        cameras,
+        kp.video_sha256 if kp is not None else (),
+        kp.backend if kp is not None else None,
+    )
 
 
 def imported_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
@@ -159,15 +238,18 @@ def imported_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
     provided = finite.any(axis=0)
     share = float(finite[:, provided].mean()) if provided.any() else 0.0
     base = trial_evidence(p3d, analysis)
-    return dataclasses.replace(base, camera_names=[], measured_share=share, camera_share={},
-                               imported=True)
+    return dataclasses.replace(
+        base, camera_names=[], measured_share=share, camera_share={}, imported=True
+    )
 
 
 def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
     """An imported trial's provenance: its source file's hash in place of video hashes."""
     entry = cfg.study.imports[name]
     source = paths.imported_file(name, entry.file)
-    return trial_provenance(cfg, name, paths.trial_calibration(name), [source], ["imported"], (), "imported")
+    return trial_provenance(
+        cfg, name, paths.trial_calibration(name), [source], ["imported"], (), "imported"
+    )
 
 
 def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
@@ -178,8 +260,12 @@ def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
     if not path.exists():
         return {"source": "none"}
     ref = formats.read_json(path)
-    out = {"source": ref.get("source", "none"), "foot_strikes": ref.get("foot_strikes", {}),
-           "toe_offs": ref.get("toe_offs", {}), "differences_frames": {}}
+    out = {
+        "source": ref.get("source", "none"),
+        "foot_strikes": ref.get("foot_strikes", {}),
+        "toe_offs": ref.get("toe_offs", {}),
+        "differences_frames": {},
+    }
     for kind, key in (("foot_strikes", "foot_strike"), ("toe_offs", "toe_off")):
         for side, frames in (ref.get(kind) or {}).items():
             mine = np.asarray(analysis.events.get(side, {}).get(key, []), float)
@@ -187,7 +273,8 @@ def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
             if mine.size and theirs.size:
                 nearest = theirs[np.argmin(np.abs(mine[:, None] - theirs[None, :]), axis=1)]
                 out["differences_frames"].setdefault(kind, {})[side] = [
-                    float(d) for d in mine - nearest if abs(d) <= 10]
+                    float(d) for d in mine - nearest if abs(d) <= 10
+                ]
     return out
 
 
@@ -196,12 +283,16 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
     dropouts = min(on_dropouts or 0, n_poor)
     parts = []
     if dropouts:
-        parts.append(f"{dropouts} fell where a foot keypoint was not detected (a dropout: gap-"
-                     "filled, no camera saw it)")
+        parts.append(
+            f"{dropouts} fell where a foot keypoint was not detected (a dropout: gap-"
+            "filled, no camera saw it)"
+        )
     if n_poor - dropouts:
-        parts.append(f"{n_poor - dropouts} fell where the cameras do not pin the foot's height "
-                     f"down (outside the well-observed volume: predicted height SD above "
-                     f"{limit_mm:.1f} mm/px)")
+        parts.append(
+            f"{n_poor - dropouts} fell where the cameras do not pin the foot's height "
+            f"down (outside the well-observed volume: predicted height SD above "
+            f"{limit_mm:.1f} mm/px)"
+        )
     return f"{n_poor} foot strikes / toe-offs not timed: " + "; ".join(parts)
 
 
@@ -209,27 +300,52 @@ def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
     """The measured quantities the verdict is computed from."""
     names = list(p3d.camera_names)
     qa = p3d.qa
-    measured = (np.asarray(p3d.n_views) > 0)
+    measured = np.asarray(p3d.n_views) > 0
     if qa is not None and qa.camera_share is not None:
         share, camera_share = qa.measured_share, dict(zip(names, map(float, qa.camera_share)))
-    else:       # a file from before the QA record: over all keypoints
+    else:  # a file from before the QA record: over all keypoints
         share = float(measured.mean())
-        camera_share = {c: float(np.asarray(p3d.views_used)[..., i].mean()) for i, c in enumerate(names)}
-    disagree = ([] if qa is None or qa.camera_disagrees is None
-                else [c for c, bad in zip(names, qa.camera_disagrees) if bad])
+        camera_share = {
+            c: float(np.asarray(p3d.views_used)[..., i].mean()) for i, c in enumerate(names)
+        }
+    disagree = (
+        []
+        if qa is None or qa.camera_disagrees is None
+        else [c for c, bad in zip(names, qa.camera_disagrees) if bad]
+    )
     reverted = 0.0 if qa is None else float(np.mean(qa.reverted))
     strides = {side: int(block["n_strides"]) for side, block in analysis.summary["sides"].items()}
     found = sum(len(t) for ev in analysis.events.values() for t in ev.values())
     poor = analysis.summary.get("poorly_observed_events") or {}
     untimed = sum(n for side in poor.values() for n in side.values())
     foreign = 0.0 if qa is None or qa.other_person is None else float(np.mean(qa.other_person))
-    stranger_views = ({} if qa is None or qa.other_person_views is None
-                      else {c: int(n) for c, n in zip(names, qa.other_person_views.sum(axis=1))})
-    steady = ({} if qa is None or qa.systematic_px is None else
-              {c: (float(s), float(d)) for c, s, d in zip(names, qa.systematic_px, qa.scatter_px)
-               if np.isfinite(s) and np.isfinite(d)})
-    return TrialEvidence(names, share, camera_share, disagree, reverted, strides,
-                         found + untimed, untimed, foreign, stranger_views, camera_steady=steady)
+    stranger_views = (
+        {}
+        if qa is None or qa.other_person_views is None
+        else {c: int(n) for c, n in zip(names, qa.other_person_views.sum(axis=1))}
+    )
+    steady = (
+        {}
+        if qa is None or qa.systematic_px is None
+        else {
+            c: (float(s), float(d))
+            for c, s, d in zip(names, qa.systematic_px, qa.scatter_px)
+            if np.isfinite(s) and np.isfinite(d)
+        }
+    )
+    return TrialEvidence(
+        names,
+        share,
+        camera_share,
+        disagree,
+        reverted,
+        strides,
+        found + untimed,
+        untimed,
+        foreign,
+        stranger_views,
+        camera_steady=steady,
+    )
 
 
 def calibration_own_error(quality_json, calibration: formats.Calibration) -> dict[str, float]:
@@ -243,5 +359,8 @@ def calibration_own_error(quality_json, calibration: formats.Calibration) -> dic
     if quality.get("calibration_id") != own_id:
         return {}
     cameras = quality.get("cameras") or {}
-    return {c: float(q["reprojection_mean_px"]) for c, q in cameras.items()
-            if isinstance(q, dict) and q.get("reprojection_mean_px") is not None}
+    return {
+        c: float(q["reprojection_mean_px"])
+        for c, q in cameras.items()
+        if isinstance(q, dict) and q.get("reprojection_mean_px") is not None
+    }

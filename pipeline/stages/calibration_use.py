@@ -13,6 +13,7 @@ stage that finds
 refuses, naming the session and the fix. A calibration.toml without an id was imported
 (`runlab import-calibration`) or written before this check, and is used as it is.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,7 @@ def calibration_id(calib: Calibration) -> str:
 
 
 def _rerun(session: str) -> str:
-    return (f"`runlab calibrate --session {session}` (or `dvc repro calibrate@{session}`)")
+    return f"`runlab calibrate --session {session}` (or `dvc repro calibrate@{session}`)"
 
 
 def load_calibration(paths: StudyPaths, session: str) -> Calibration:
@@ -54,7 +55,7 @@ def load_calibration(paths: StudyPaths, session: str) -> Calibration:
         try:
             quality = formats.read_json(quality_path)
         except (FormatError, ValueError):
-            quality = None          # unreadable: judged below by the calibration's own id
+            quality = None  # unreadable: judged below by the calibration's own id
     if not path.exists():
         if quality is not None and quality.get("verdict") == REJECTED:
             raise FormatError(
@@ -62,33 +63,45 @@ def load_calibration(paths: StudyPaths, session: str) -> Calibration:
                 f"({quality_path}; the page {paths.calibration_report(session)} says why) and "
                 "there is no accepted calibration for it: record the calibration again as the "
                 "report says (or list the failed gate in calibration.allow_failed_gates), then "
-                f"run {_rerun(session)}")
-        formats.read_calibration(path)       # the usual "not found: run the stage" error
+                f"run {_rerun(session)}"
+            )
+        formats.read_calibration(path)  # the usual "not found: run the stage" error
     calib = formats.read_calibration(path)
     own_id = calib.metadata.get("calibration_id")
     if own_id is None:
-        return calib                          # imported, or written before the id existed
-    if calibration_id(calib) != own_id:       # the id is of the numbers the quality judged
+        return calib  # imported, or written before the id existed
+    if calibration_id(calib) != own_id:  # the id is of the numbers the quality judged
         raise FormatError(
             f"session {session}: {path} was changed after it was calibrated (its numbers no "
             f"longer give its calibration_id {own_id}), so the quality report "
             f"{quality_path} does not describe it. Run {_rerun(session)} again, or import an "
-            "edited calibration with `runlab import-calibration`, which gives it no quality record")
-    if quality is None or quality.get("calibration_id") != own_id or quality.get("verdict") != ACCEPTED:
-        state = ("is missing" if not quality_path.exists() else
-                 "is unreadable" if quality is None else
-                 f"describes a {quality.get('verdict', 'different')} calibration"
-                 if quality.get("calibration_id") != own_id else
-                 f"says {quality.get('verdict')}")
+            "edited calibration with `runlab import-calibration`, which gives it no quality record"
+        )
+    if (
+        quality is None
+        or quality.get("calibration_id") != own_id
+        or quality.get("verdict") != ACCEPTED
+    ):
+        state = (
+            "is missing"
+            if not quality_path.exists()
+            else "is unreadable"
+            if quality is None
+            else f"describes a {quality.get('verdict', 'different')} calibration"
+            if quality.get("calibration_id") != own_id
+            else f"says {quality.get('verdict')}"
+        )
         raise FormatError(
             f"session {session}: {path} is not the calibration its quality report accepted "
             f"({quality_path} {state}): a calibration run stopped between the two files, or "
-            f"one of them was copied from elsewhere. Run {_rerun(session)} again")
+            f"one of them was copied from elsewhere. Run {_rerun(session)} again"
+        )
     return calib
 
 
-def check_image_sizes(calib: Calibration, cameras: list[str], infos: list[VideoInfo],
-                      where: str) -> None:
+def check_image_sizes(
+    calib: Calibration, cameras: list[str], infos: list[VideoInfo], where: str
+) -> None:
     """Each trial video must have the image size its camera was calibrated at (the lens
     model is in pixels of that image). A few pixels (<= SIZE_SLACK_PX per side) warn."""
     wrong, close = [], []
@@ -98,15 +111,22 @@ def check_image_sizes(calib: Calibration, cameras: list[str], infos: list[VideoI
         if got == want:
             continue
         line = f"{name}: {info.path} is {got[0]}x{got[1]}, calibrated at {want[0]}x{want[1]}"
-        (close if max(abs(got[0] - want[0]), abs(got[1] - want[1])) <= SIZE_SLACK_PX
-         else wrong).append(line)
+        (
+            close if max(abs(got[0] - want[0]), abs(got[1] - want[1])) <= SIZE_SLACK_PX else wrong
+        ).append(line)
     if wrong:
         raise VideoError(
             f"{where}: trial videos of another image size than the calibration ("
-            + "; ".join(wrong) + "). Record the trial at the calibration's resolution (the "
+            + "; ".join(wrong)
+            + "). Record the trial at the calibration's resolution (the "
             "camera's video mode), or calibrate again at the trial's resolution; a rescaled "
-            "video does not fit the lens model")
+            "video does not fit the lens model"
+        )
     for line in close:
-        log.warning("%s: %s: a few pixels apart (encoder padding or cropping?); the lens model "
-                    "is used as calibrated, so points near the cropped edge may be off by up to "
-                    "that many pixels. Check that the camera's video mode is the same", where, line)
+        log.warning(
+            "%s: %s: a few pixels apart (encoder padding or cropping?); the lens model "
+            "is used as calibrated, so points near the cropped edge may be off by up to "
+            "that many pixels. Check that the camera's video mode is the same",
+            where,
+            line,
+        )

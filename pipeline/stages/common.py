@@ -1,10 +1,10 @@
 """Shared plumbing for stage runners: logging, camera-set checks."""
+
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
-from typing import Optional
 
 from pipeline.config import Config
 from pipeline.io.atomic import remove_dead_staging
@@ -23,10 +23,11 @@ def check_camera_set(calib: Calibration, cameras: list[str], where: str) -> None
             f"{where}: the calibration has cameras {calib.names} but rig.cameras is {list(cameras)}"
             + (f"; not calibrated: {missing}" if missing else "")
             + (f"; calibrated but not recorded: {extra}" if extra else "")
-            + ". Recalibrate with the same cameras or fix rig.cameras.")
+            + ". Recalibrate with the same cameras or fix rig.cameras."
+        )
 
 
-def trial_names(cfg: Config, trial: Optional[str]) -> list[str]:
+def trial_names(cfg: Config, trial: str | None) -> list[str]:
     """The one trial asked for (checked against the study), or all of them in config order.
     What a killed stage left in their results folders is removed first."""
     if trial is None:
@@ -40,7 +41,7 @@ def trial_names(cfg: Config, trial: Optional[str]) -> list[str]:
     return names
 
 
-def session_names(cfg: Config, session: Optional[str]) -> list[str]:
+def session_names(cfg: Config, session: str | None) -> list[str]:
     """The one session asked for (checked against the study), or all of them in config order.
     What a killed stage left in their results folders is removed first."""
     if session is None:

@@ -5,11 +5,11 @@ writes the same files into the trial report's exports/ for the formats in `repor
 Reads the trial's points3d and analysis; an export the data cannot give (no 3D, no frame
 with the whole skeleton) is logged and named, not written half.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -24,19 +24,24 @@ from pipeline.stages.common import log, trial_names
 from pipeline.study.paths import StudyPaths
 
 EXPORT_FORMATS = ("trc", "mot", "c3d", "bvh")
-LABELS = {"trc": "TRC for OpenSim", "mot": "joint angles (.mot)", "c3d": "C3D with gait events",
-          "bvh": "BVH for animation tools"}
+LABELS = {
+    "trc": "TRC for OpenSim",
+    "mot": "joint angles (.mot)",
+    "c3d": "C3D with gait events",
+    "bvh": "BVH for animation tools",
+}
 
 
 @dataclass
 class ExportResult:
     fmt: str
     files: list[Path]
-    note: str = ""               # what was left out, or why nothing was written
+    note: str = ""  # what was left out, or why nothing was written
 
 
-def run(cfg: Config, trial: Optional[str] = None, fmt: Optional[str] = None,
-        out: Optional[str] = None) -> None:
+def run(
+    cfg: Config, trial: str | None = None, fmt: str | None = None, out: str | None = None
+) -> None:
     chosen = EXPORT_FORMATS if fmt is None else (fmt,)
     for name in trial_names(cfg, trial):
         paths = StudyPaths.from_config(cfg)
@@ -51,14 +56,24 @@ def run(cfg: Config, trial: Optional[str] = None, fmt: Optional[str] = None,
 def export_trial(cfg: Config, name: str, chosen, out_dir: Path) -> list[ExportResult]:
     unknown = [f for f in chosen if f not in EXPORT_FORMATS]
     if unknown:
-        raise RunlabError(f"unknown export format {unknown}: choose from {', '.join(EXPORT_FORMATS)}")
+        raise RunlabError(
+            f"unknown export format {unknown}: choose from {', '.join(EXPORT_FORMATS)}"
+        )
     paths = StudyPaths.from_config(cfg)
     p3d = formats.read_points3d(paths.points3d(name))
     data = formats.read_json(paths.analysis(name))
     analysis = TrialAnalysis.from_dict(data)
     forward = data["summary"]["forward"]
-    return write_exports(Path(out_dir), name, p3d, analysis.strides, forward, chosen,
-                         cfg.report.export_max_gap_s, cfg.report.export_min_segment_s)
+    return write_exports(
+        Path(out_dir),
+        name,
+        p3d,
+        analysis.strides,
+        forward,
+        chosen,
+        cfg.report.export_max_gap_s,
+        cfg.report.export_min_segment_s,
+    )
 
 
 def gait_events(strides: list[dict]) -> list[dict]:
@@ -71,8 +86,16 @@ def gait_events(strides: list[dict]) -> list[dict]:
     return sorted(events, key=lambda e: e["frame"])
 
 
-def write_exports(out_dir: Path, name: str, p3d, strides: list[dict], forward, chosen,
-                  max_gap_s: float = 0.1, min_segment_s: float = 0.25) -> list[ExportResult]:
+def write_exports(
+    out_dir: Path,
+    name: str,
+    p3d,
+    strides: list[dict],
+    forward,
+    chosen,
+    max_gap_s: float = 0.1,
+    min_segment_s: float = 0.25,
+) -> list[ExportResult]:
     out_dir.mkdir(parents=True, exist_ok=True)
     fps, names, points = p3d.fps, tuple(p3d.keypoint_names), p3d.points
     max_gap, min_run = max(1, round(max_gap_s * fps)), max(2, round(min_segment_s * fps))
@@ -84,8 +107,14 @@ def write_exports(out_dir: Path, name: str, p3d, strides: list[dict], forward, c
             trc = write_trc_segments(out_dir / f"{name}.trc", points, names, fps, max_gap, min_run)
             notes = [f"gaps of up to {max_gap} frames interpolated"]
             for seg in trc.segments:
-                log.info("trial %s: TRC %s: frames %d-%d, %d keypoint-frames interpolated", name,
-                         seg.path.name, seg.start, seg.stop - 1, seg.n_filled)
+                log.info(
+                    "trial %s: TRC %s: frames %d-%d, %d keypoint-frames interpolated",
+                    name,
+                    seg.path.name,
+                    seg.start,
+                    seg.stop - 1,
+                    seg.n_filled,
+                )
             if len(trc.segments) > 1 or trc.skipped:
                 notes.append(f"cut into {len(trc.segments)} segments of complete frames")
             if trc.skipped:
@@ -94,8 +123,13 @@ def write_exports(out_dir: Path, name: str, p3d, strides: list[dict], forward, c
                 notes.append("never measured, left out: " + ", ".join(trc.dropped_markers))
             note = "; ".join(notes)
             log.info("trial %s: TRC: %s", name, note)
-            results.append(ExportResult("trc", [s.path for s in trc.segments],
-                                        note if trc.segments else "no run of complete frames"))
+            results.append(
+                ExportResult(
+                    "trc",
+                    [s.path for s in trc.segments],
+                    note if trc.segments else "no run of complete frames",
+                )
+            )
         elif fmt == "mot":
             path = out_dir / f"{name}_angles.mot"
             write_mot(path, angle_series(points, forward, strides), fps)
@@ -112,8 +146,9 @@ def write_exports(out_dir: Path, name: str, p3d, strides: list[dict], forward, c
                 log.warning("trial %s: BVH not written: %s", name, exc)
                 results.append(ExportResult("bvh", [], str(exc)))
                 continue
-            notes = ([f"{held} frames with a keypoint missing hold the last pose"] if held else []) + \
-                    ([f"never measured, left out: {', '.join(left_out)}"] if left_out else [])
+            notes = (
+                [f"{held} frames with a keypoint missing hold the last pose"] if held else []
+            ) + ([f"never measured, left out: {', '.join(left_out)}"] if left_out else [])
             if notes:
                 log.warning("trial %s: BVH: %s", name, "; ".join(notes))
             results.append(ExportResult("bvh", [path], "; ".join(notes)))

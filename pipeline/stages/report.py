@@ -5,6 +5,7 @@ The trial report reads the trial's analysis, 3D and 2D files, its session's cali
 quality, and the trial videos; the study report reads only the trials' report summaries and
 metrics, so it is quick to rebuild.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,9 +41,13 @@ def run(cfg: Config) -> None:
 def trial_info(cfg: Config, name: str) -> TrialInfo:
     trial = cfg.study.trial(name)
     if name in cfg.study.imports and trial.session not in cfg.study.sessions:
-        return TrialInfo(name, trial.subject, trial.session, trial.label, trial.date, trial.condition)
+        return TrialInfo(
+            name, trial.subject, trial.session, trial.label, trial.date, trial.condition
+        )
     session = cfg.study.session(trial.session)
-    return TrialInfo(name, session.subject, trial.session, session.label, session.date, trial.condition)
+    return TrialInfo(
+        name, session.subject, trial.session, session.label, session.date, trial.condition
+    )
 
 
 def run_trial(cfg: Config, name: str) -> Path:
@@ -51,10 +56,12 @@ def run_trial(cfg: Config, name: str) -> Path:
     data = formats.read_json(paths.analysis(name))
     analysis = TrialAnalysis.from_dict(data)
     if analysis.curves is None or any("peak_knee_flexion_frame" not in s for s in analysis.strides):
-        raise formats.FormatError(f"{paths.analysis(name)}: written by an older runlab (no curves or "
-                                  f"peak knee flexion instants); rerun `runlab analyze --trial {name}`")
+        raise formats.FormatError(
+            f"{paths.analysis(name)}: written by an older runlab (no curves or "
+            f"peak knee flexion instants); rerun `runlab analyze --trial {name}`"
+        )
     p3d = formats.read_points3d(paths.points3d(name))
-    forward = data["summary"]["forward"]      # the line of progression the analysis used
+    forward = data["summary"]["forward"]  # the line of progression the analysis used
     out = paths.trial_report_dir(name)
 
     quality_file = paths.calibration_quality(info.session)
@@ -62,17 +69,30 @@ def run_trial(cfg: Config, name: str) -> Path:
     quality_html = paths.calibration_report(info.session)
     quality_href = os.path.relpath(quality_html, out) if quality_html.exists() else None
 
-    kp = formats.read_keypoints2d(paths.keypoints2d(name)) if paths.keypoints2d(name).exists() else None
+    kp = (
+        formats.read_keypoints2d(paths.keypoints2d(name))
+        if paths.keypoints2d(name).exists()
+        else None
+    )
     min_score = cfg.triangulation.min_score
     detection = sync = None
     if kp is not None:
-        triangulation = None if p3d.qa is None else triangulation_summary(
-            p3d.qa, p3d.camera_names, p3d.n_views, p3d.swaps_repaired,
-            measured_share(p3d.n_views, kp.points, min_score).share)
-        detection = detection_summary(kp.points, kp.camera_names, min_score, p3d.views_used,
-                                      p3d.n_views, triangulation)
+        triangulation = (
+            None
+            if p3d.qa is None
+            else triangulation_summary(
+                p3d.qa,
+                p3d.camera_names,
+                p3d.n_views,
+                p3d.swaps_repaired,
+                measured_share(p3d.n_views, kp.points, min_score).share,
+            )
+        )
+        detection = detection_summary(
+            kp.points, kp.camera_names, min_score, p3d.views_used, p3d.n_views, triangulation
+        )
         sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
-    imported = name in cfg.study.imports      # 3D from a file: no videos, no cameras
+    imported = name in cfg.study.imports  # 3D from a file: no videos, no cameras
     videos = None if imported else paths.trial_videos(name)
     cameras = None
     calibration_file = paths.trial_calibration(name)
@@ -80,38 +100,90 @@ def run_trial(cfg: Config, name: str) -> Path:
         calibration = load_calibration(paths, info.session)
         missing = [c for c in p3d.camera_names if c not in calibration.names]
         if missing:
-            raise formats.FormatError(f"{paths.points3d(name)}: cameras {missing} are not in "
-                                      f"{calibration_file}; rerun triangulate with this calibration (dvc repro)")
+            raise formats.FormatError(
+                f"{paths.points3d(name)}: cameras {missing} are not in "
+                f"{calibration_file}; rerun triangulate with this calibration (dvc repro)"
+            )
         cameras = [calibration.camera(c) for c in p3d.camera_names]
         videos = paths.trial_videos(name, p3d.camera_names)
     if videos is not None and not all(v.exists() for v in videos):
-        log.warning("trial %s: trial videos missing (%s): report without camera overlays", name,
-                    ", ".join(str(v) for v in videos if not v.exists()))
+        log.warning(
+            "trial %s: trial videos missing (%s): report without camera overlays",
+            name,
+            ", ".join(str(v) for v in videos if not v.exists()),
+        )
         videos = None
     rc = cfg.report
     detections = kp.points if kp is not None and rc.overlay_detections else None
     if detections is not None and kp.camera_names != p3d.camera_names:
-        detections = None                     # another camera order: do not mix views up
+        detections = None  # another camera order: do not mix views up
     # written into a staging folder that replaces the report as a whole: no stale overlays,
     # and a crash leaves the previous report (links are relative, so they hold after the move)
     with staged(out) as (stage_out,):
-        media = render_media(stage_out, p3d.points, p3d.fps, analysis.strides, forward, videos, cameras,
-                             detections, min_score, rc.overlay_width_px or None,
-                             rc.overlay_max_frames or None, rc.overlay_format.value, rc.overlay_videos)
-        viewer = gather_viewer_data(name, p3d.fps, p3d, forward, analysis.strides, cameras,
-                                    media.overlays, data.get("verdict"), p3d.camera_names,
-                                    media.notes)
+        media = render_media(
+            stage_out,
+            p3d.points,
+            p3d.fps,
+            analysis.strides,
+            forward,
+            videos,
+            cameras,
+            detections,
+            min_score,
+            rc.overlay_width_px or None,
+            rc.overlay_max_frames or None,
+            rc.overlay_format.value,
+            rc.overlay_videos,
+        )
+        viewer = gather_viewer_data(
+            name,
+            p3d.fps,
+            p3d,
+            forward,
+            analysis.strides,
+            cameras,
+            media.overlays,
+            data.get("verdict"),
+            p3d.camera_names,
+            media.notes,
+        )
         media.viewer = write_viewer(stage_out, viewer).name
         if rc.exports:
-            for result in write_exports(stage_out / "exports", name, p3d, analysis.strides, forward,
-                                        [f.value for f in rc.exports], rc.export_max_gap_s,
-                                        rc.export_min_segment_s):
-                media.exports.append({"label": LABELS[result.fmt], "note": result.note,
-                                      "hrefs": [str(f.relative_to(stage_out)) for f in result.files]})
-        index = write_trial_report(stage_out, info, analysis, p3d.points, forward, cfg.analysis.thresholds,
-                                   quality, quality_href, detection, media, data.get("truth_errors"),
-                                   rc.title, Verdict.from_dict(data.get("verdict")), data.get("provenance"),
-                                   sync, data.get("reference_events"))
+            for result in write_exports(
+                stage_out / "exports",
+                name,
+                p3d,
+                analysis.strides,
+                forward,
+                [f.value for f in rc.exports],
+                rc.export_max_gap_s,
+                rc.export_min_segment_s,
+            ):
+                media.exports.append(
+                    {
+                        "label": LABELS[result.fmt],
+                        "note": result.note,
+                        "hrefs": [str(f.relative_to(stage_out)) for f in result.files],
+                    }
+                )
+        index = write_trial_report(
+            stage_out,
+            info,
+            analysis,
+            p3d.points,
+            forward,
+            cfg.analysis.thresholds,
+            quality,
+            quality_href,
+            detection,
+            media,
+            data.get("truth_errors"),
+            rc.title,
+            Verdict.from_dict(data.get("verdict")),
+            data.get("provenance"),
+            sync,
+            data.get("reference_events"),
+        )
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
     return index
@@ -126,17 +198,24 @@ def run_study(cfg: Config) -> Path:
         summary = formats.read_json(summary_file)
         # who/when from the config as it is now (a relabelled session needs no trial rerun)
         info = trial_info(cfg, name)
-        summary.update(subject=info.subject, session=info.session, session_label=info.session_label,
-                       session_date=info.session_date, condition=info.condition,
-                       href=os.path.relpath(paths.trial_report_dir(name) / "index.html", out))
+        summary.update(
+            subject=info.subject,
+            session=info.session,
+            session_label=info.session_label,
+            session_date=info.session_date,
+            condition=info.condition,
+            href=os.path.relpath(paths.trial_report_dir(name) / "index.html", out),
+        )
         summaries.append(summary)
         if paths.trial_metrics(name).exists():
             trial_metrics = formats.read_json(paths.trial_metrics(name))
             trial_metrics.pop("schema_version", None)
             metrics[name] = trial_metrics
     provenance = study_provenance(cfg)
-    with staged(out, paths.study_metrics) as (stage_out, stage_metrics):   # replaced as one set
-        index = write_study_report(stage_out, summaries, cfg.report.title, cfg.study.name, provenance)
+    with staged(out, paths.study_metrics) as (stage_out, stage_metrics):  # replaced as one set
+        index = write_study_report(
+            stage_out, summaries, cfg.report.title, cfg.study.name, provenance
+        )
         formats.write_json(stage_metrics, {"trials": metrics, "provenance": provenance})
         index = out / index.relative_to(stage_out)
     log.info("study report written to %s", index)

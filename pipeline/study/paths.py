@@ -24,11 +24,12 @@ Session and trial ids are unique within a study; a trial belongs to one session 
 that session's calibration. Every id and camera name is checked as a plain name and every path
 built here lies inside data_dir or results_dir (pipeline/core/safety.py), whatever the config says.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from pipeline.config import Config, ConfigError
 from pipeline.core.safety import check_names, confined
@@ -39,12 +40,16 @@ class StudyPaths:
     data_dir: Path
     results_dir: Path
     cameras: tuple[str, ...]
-    trial_sessions: dict[str, str] = field(default_factory=dict)   # trial -> session
+    trial_sessions: dict[str, str] = field(default_factory=dict)  # trial -> session
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "StudyPaths":
-        return cls(Path(cfg.study.data_dir), Path(cfg.study.results_dir), tuple(cfg.rig.cameras),
-                   {name: t.session for name, t in cfg.study.all_trials.items()})
+    def from_config(cls, cfg: Config) -> StudyPaths:
+        return cls(
+            Path(cfg.study.data_dir),
+            Path(cfg.study.results_dir),
+            tuple(cfg.rig.cameras),
+            {name: t.session for name, t in cfg.study.all_trials.items()},
+        )
 
     def _under(self, root: Path, key: str, *names: str) -> Path:
         """root/names..., each name a plain name (the value of config key `key`)."""
@@ -53,7 +58,9 @@ class StudyPaths:
 
     def session_of(self, trial: str) -> str:
         if trial not in self.trial_sessions:
-            raise ConfigError(f"no trial '{trial}' in study.trials (known: {', '.join(self.trial_sessions)})")
+            raise ConfigError(
+                f"no trial '{trial}' in study.trials (known: {', '.join(self.trial_sessions)})"
+            )
         return self.trial_sessions[trial]
 
     # inputs

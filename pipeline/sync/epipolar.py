@@ -14,6 +14,7 @@ that, the noise is the same at every lag and phase. Random phases alone left a r
 over the lags (~1 % of the noise variance over 300 instants) that, at 3 px noise with 12 px
 far-side guesses, moved a pair's minimum by up to 0.7 frame with a small jackknife error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ import numpy as np
 from pipeline.core.geometry import Camera, undistort_to_normalized
 
 
-def normalized_observations(points2d: np.ndarray, cameras: list[Camera],
-                            min_score: float) -> np.ndarray:
+def normalized_observations(
+    points2d: np.ndarray, cameras: list[Camera], min_score: float
+) -> np.ndarray:
     """(C, F, K, 3) px + score -> (C, F, K, 2) ideal normalized coordinates; NaN where the
     keypoint is missing or below min_score."""
     pts = np.asarray(points2d, float)
@@ -50,7 +52,7 @@ def interpolate(obs: np.ndarray, frames: np.ndarray) -> np.ndarray:
     n_frames = obs.shape[0]
     frames = np.asarray(frames, float)
     a = np.floor(frames).astype(int)
-    if np.array_equal(a, frames):                     # whole frames: a plain read
+    if np.array_equal(a, frames):  # whole frames: a plain read
         out = obs[np.clip(a, 0, n_frames - 1)]
         out[(a < 0) | (a > n_frames - 1)] = np.nan
         return out
@@ -67,21 +69,31 @@ def interpolate(obs: np.ndarray, frames: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Pair:
     """Two cameras' normalized observations and their epipolar geometry."""
+
     i: int
     j: int
-    obs_i: np.ndarray        # (F, K, 2)
+    obs_i: np.ndarray  # (F, K, 2)
     obs_j: np.ndarray
     E: np.ndarray
-    focal: float             # px per normalized unit (mean of both cameras' focal lengths)
+    focal: float  # px per normalized unit (mean of both cameras' focal lengths)
 
     @classmethod
-    def of(cls, obs: np.ndarray, cameras: list[Camera], i: int, j: int) -> "Pair":
-        focal = float(np.mean([cameras[i].matrix[0, 0], cameras[i].matrix[1, 1],
-                               cameras[j].matrix[0, 0], cameras[j].matrix[1, 1]]))
+    def of(cls, obs: np.ndarray, cameras: list[Camera], i: int, j: int) -> Pair:
+        focal = float(
+            np.mean(
+                [
+                    cameras[i].matrix[0, 0],
+                    cameras[i].matrix[1, 1],
+                    cameras[j].matrix[0, 0],
+                    cameras[j].matrix[1, 1],
+                ]
+            )
+        )
         return cls(i, j, obs[i], obs[j], essential(cameras[i], cameras[j]), focal)
 
-    def signed_residuals(self, times: np.ndarray, lag: float,
-                         xi: np.ndarray | None = None) -> np.ndarray:
+    def signed_residuals(
+        self, times: np.ndarray, lag: float, xi: np.ndarray | None = None
+    ) -> np.ndarray:
         """Signed Sampson distances (n, K) px between camera i at reference instants `times` and
         camera j at `times - lag` (lag = d_j - d_i, offsets in the sync.json sense); `xi`:
         camera i already read at `times`."""
@@ -98,7 +110,7 @@ def noise_scale(frames_i: np.ndarray, frames_j: np.ndarray) -> np.ndarray:
     w = 0.5). Dividing by it makes the residual's noise the same at every lag and phase."""
     wi = frames_i - np.floor(frames_i)
     wj = frames_j - np.floor(frames_j)
-    g = 0.5 * ((1 - wi) ** 2 + wi ** 2 + (1 - wj) ** 2 + wj ** 2)
+    g = 0.5 * ((1 - wi) ** 2 + wi**2 + (1 - wj) ** 2 + wj**2)
     return np.sqrt(g)
 
 

@@ -13,6 +13,7 @@ agrees only to 10-20 px between views (converted marker-system calibrations) add
 per-keypoint disagreement that flattens the cost and can move its minimum by frames; motion
 out of step is what changes with the lag.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,21 +26,21 @@ from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import without_face_from_behind
 from pipeline.sync.epipolar import Pair, interpolate, normalized_observations
 
-MIN_FRAMES = 40             # frames the cameras must share at the largest lag searched
-MAX_COARSE_FRAMES = 800     # instants of the coarse scan (evenly spaced)
-MAX_FINE_FRAMES = 3000      # instants of the fine scan
+MIN_FRAMES = 40  # frames the cameras must share at the largest lag searched
+MAX_COARSE_FRAMES = 800  # instants of the coarse scan (evenly spaced)
+MAX_FINE_FRAMES = 3000  # instants of the fine scan
 FINE_HALF_WIDTH = 2.0
 FINE_STEP = 0.1
 DELTAS = np.arange(-FINE_HALF_WIDTH, FINE_HALF_WIDTH + FINE_STEP / 2, FINE_STEP)
 FINE_MOVES = 3
 FIT_HALF_WIDTH = 1.0
-BLOCKS = 10                 # jackknife blocks (contiguous in time)
-AMBIGUITY_RATIO = 0.3       # a second minimum closer than this share of the scan's depth: ambiguous
+BLOCKS = 10  # jackknife blocks (contiguous in time)
+AMBIGUITY_RATIO = 0.3  # a second minimum closer than this share of the scan's depth: ambiguous
 AMBIGUITY_MIN_SEPARATION = 3
 MAX_PAIR_Z = 4.0
-SE_FLOOR = 0.02             # frames: no pair is trusted beyond this
+SE_FLOOR = 0.02  # frames: no pair is trusted beyond this
 MIN_SCALE_PX = 0.5
-MIN_POINTS = 200            # keypoint pairs a lag needs to be scored
+MIN_POINTS = 200  # keypoint pairs a lag needs to be scored
 MIN_KEYPOINT_INSTANTS = 20  # a keypoint's own residual scale needs this many instants
 
 
@@ -51,11 +52,11 @@ class SyncTooShort(ValueError):
 class PairLag:
     i: int
     j: int
-    lag: float = np.nan             # d_j - d_i, frames
+    lag: float = np.nan  # d_j - d_i, frames
     se: float = np.inf
     coarse: int = 0
     ambiguous: bool = False
-    second_lag: int | None = None   # the competing lag when ambiguous
+    second_lag: int | None = None  # the competing lag when ambiguous
     used: bool = True
     note: str = ""
     coarse_cost: np.ndarray | None = None
@@ -63,11 +64,11 @@ class PairLag:
 
 @dataclass
 class KeypointSync:
-    offsets: np.ndarray             # (C,) frames; NaN where not measured; [0] = 0
-    sd: np.ndarray                  # (C,) standard error, frames; inf where not measured
+    offsets: np.ndarray  # (C,) frames; NaN where not measured; [0] = 0
+    sd: np.ndarray  # (C,) standard error, frames; inf where not measured
     pairs: list[PairLag] = field(default_factory=list)
     search_frames: int = 0
-    notes: dict[int, str] = field(default_factory=dict)   # camera -> why not measured
+    notes: dict[int, str] = field(default_factory=dict)  # camera -> why not measured
 
 
 def search_range(n_frames: int, fps: float, max_offset_s: float) -> int:
@@ -76,22 +77,36 @@ def search_range(n_frames: int, fps: float, max_offset_s: float) -> int:
     return int(min(round(max_offset_s * fps), n_frames - MIN_FRAMES))
 
 
-def estimate_offsets(points2d: np.ndarray, cameras: list[Camera], fps: float,
-                     max_offset_s: float, min_score: float, seed: int = 0) -> KeypointSync:
+def estimate_offsets(
+    points2d: np.ndarray,
+    cameras: list[Camera],
+    fps: float,
+    max_offset_s: float,
+    min_score: float,
+    seed: int = 0,
+) -> KeypointSync:
     """(C, F, K, 3) detections -> each camera's offset against camera 0 (see module doc)."""
     n_cams, n_frames = points2d.shape[:2]
     max_lag = search_range(n_frames, fps, max_offset_s)
     if max_lag < 1:
-        raise SyncTooShort(f"{n_frames} frames: timing the cameras needs at least "
-                           f"{MIN_FRAMES + 1} frames ({(MIN_FRAMES + 1) / fps:.2f} s at {fps:g} fps)")
+        raise SyncTooShort(
+            f"{n_frames} frames: timing the cameras needs at least "
+            f"{MIN_FRAMES + 1} frames ({(MIN_FRAMES + 1) / fps:.2f} s at {fps:g} fps)"
+        )
     # a detector's face seen from behind is a guess that moves with the pose: it reads as motion
     obs = normalized_observations(without_face_from_behind(points2d, min_score), cameras, min_score)
     ij = [(i, j) for i in range(n_cams) for j in range(i + 1, n_cams)]
     # pairs on a thread pool (numpy releases the GIL in its loops); one random stream per
     # pair, so the result does not depend on the thread count
     with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        pairs = list(pool.map(lambda p: pair_lag(Pair.of(obs, cameras, *p), max_lag,
-                                                 np.random.default_rng([seed, *p])), ij))
+        pairs = list(
+            pool.map(
+                lambda p: pair_lag(
+                    Pair.of(obs, cameras, *p), max_lag, np.random.default_rng([seed, *p])
+                ),
+                ij,
+            )
+        )
     offsets, sd, notes = solve_offsets(n_cams, pairs)
     return KeypointSync(offsets, sd, pairs, max_lag, notes)
 
@@ -147,8 +162,10 @@ def pair_lag(pair: Pair, max_lag: int, rng: np.random.Generator) -> PairLag:
     out.coarse = int(lags[best])
     if abs(out.coarse) == max_lag:
         # the cost still falls at the edge of the search: the lag may lie beyond it
-        out.note = (f"best lag {out.coarse:+d} is at the edge of the search (+-{max_lag} frames): "
-                    "the offset may be larger; raise sync.max_offset_s")
+        out.note = (
+            f"best lag {out.coarse:+d} is at the edge of the search (+-{max_lag} frames): "
+            "the offset may be larger; raise sync.max_offset_s"
+        )
         out.used = False
         return out
     second = _second_minimum(coarse, best)
@@ -200,8 +217,9 @@ def _fine_scan(pair: Pair, instants: np.ndarray, xi: np.ndarray, centre: float, 
     # each keypoint's own noise (a detector's wrists or guessed far-side joints are several
     # times noisier than its hips): residuals in units of it, as a likelihood would weigh them
     overall = float(np.median(c0[np.isfinite(c0)])) if np.isfinite(c0).any() else 1.0
-    scale = 1.4826 * np.where(np.isfinite(c0).sum(axis=0) >= MIN_KEYPOINT_INSTANTS,
-                              _median(c0), overall)
+    scale = 1.4826 * np.where(
+        np.isfinite(c0).sum(axis=0) >= MIN_KEYPOINT_INSTANTS, _median(c0), overall
+    )
     scale = np.maximum(np.nan_to_num(scale, nan=1.4826 * overall), MIN_SCALE_PX)
     block = np.minimum((instants / n_frames * BLOCKS).astype(int), BLOCKS - 1)
     sums = np.zeros((DELTAS.size, BLOCKS))
@@ -222,8 +240,10 @@ def _second_minimum(cost: np.ndarray, best: int) -> int | None:
     padded = np.pad(c, 2, constant_values=np.inf)
     local = np.ones(c.size, bool)
     for shift in (-2, -1, 1, 2):
-        local &= c <= padded[2 + shift: 2 + shift + c.size]
-    idx = np.nonzero(local & np.isfinite(c) & (np.abs(np.arange(c.size) - best) >= AMBIGUITY_MIN_SEPARATION))[0]
+        local &= c <= padded[2 + shift : 2 + shift + c.size]
+    idx = np.nonzero(
+        local & np.isfinite(c) & (np.abs(np.arange(c.size) - best) >= AMBIGUITY_MIN_SEPARATION)
+    )[0]
     if idx.size == 0:
         return None
     return int(idx[np.argmin(c[idx])])
@@ -254,8 +274,10 @@ def solve_offsets(n_cams: int, pairs: list[PairLag]):
     for p in pairs:
         if p.ambiguous:
             p.used = False
-            p.note = p.note or (f"lag {p.coarse} and lag {p.second_lag} agree almost equally "
-                                "well (periodic or little motion)")
+            p.note = p.note or (
+                f"lag {p.coarse} and lag {p.second_lag} agree almost equally "
+                "well (periodic or little motion)"
+            )
         elif not np.isfinite(p.lag) or not np.isfinite(p.se):
             p.used = False
             p.note = p.note or "no stable minimum"
@@ -264,14 +286,20 @@ def solve_offsets(n_cams: int, pairs: list[PairLag]):
         used = [p for p in pairs if p.used]
         if len(used) <= n_cams - 1:
             break
-        z = [abs(offsets[p.j] - offsets[p.i] - p.lag) / p.se if np.isfinite(offsets[p.j] - offsets[p.i])
-             else 0.0 for p in used]
+        z = [
+            abs(offsets[p.j] - offsets[p.i] - p.lag) / p.se
+            if np.isfinite(offsets[p.j] - offsets[p.i])
+            else 0.0
+            for p in used
+        ]
         worst = int(np.argmax(z))
         if z[worst] <= MAX_PAIR_Z:
             break
         used[worst].used = False
-        used[worst].note = (f"lag {used[worst].lag:+.2f} disagrees with the other pairs "
-                            f"({z[worst]:.1f} standard errors)")
+        used[worst].note = (
+            f"lag {used[worst].lag:+.2f} disagrees with the other pairs "
+            f"({z[worst]:.1f} standard errors)"
+        )
     for c in range(1, n_cams):
         if not np.isfinite(offsets[c]):
             why = [f"{p.i}-{p.j}: {p.note}" for p in pairs if c in (p.i, p.j) and p.note]
@@ -306,7 +334,7 @@ def _weighted_solve(n_cams: int, pairs: list[PairLag]):
         if p.i in col:
             A[r, col[p.i]] -= 1.0
         b[r] = p.lag
-        w[r] = 1.0 / p.se ** 2
+        w[r] = 1.0 / p.se**2
     normal = A.T @ (w[:, None] * A)
     cov = np.linalg.inv(normal)
     x = cov @ (A.T @ (w * b))

@@ -6,6 +6,7 @@ two neighbouring frames. A reference frame whose instant the camera did not film
 first or after its last frame), or whose neighbour is missing, is a missing view (NaN, score 0):
 never extrapolated, never invented.
 """
+
 from __future__ import annotations
 
 import numpy as np

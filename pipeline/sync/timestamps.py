@@ -10,6 +10,7 @@ A camera whose frames are not one per period (an interval over DROP_FACTOR x the
 dropped frame) or whose times do not increase is refused with a named error: its video frame
 index no longer tells the time, so no single offset can describe it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,7 +35,9 @@ def read_timestamps(path: Path | str, cameras: list[str]) -> dict[str, np.ndarra
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     if not rows:
-        raise TimestampError(f"{path}: empty; expected a header {','.join(OURS)} or {','.join(CALISCOPE)}")
+        raise TimestampError(
+            f"{path}: empty; expected a header {','.join(OURS)} or {','.join(CALISCOPE)}"
+        )
     header = tuple(h.strip() for h in rows[0])
     body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
     try:
@@ -43,15 +46,21 @@ def read_timestamps(path: Path | str, cameras: list[str]) -> dict[str, np.ndarra
         elif header == CALISCOPE:
             times = _caliscope(body, cameras, path)
         else:
-            raise TimestampError(f"{path}: header {','.join(header)} is neither runlab's "
-                                 f"{','.join(OURS)} nor caliscope's {','.join(CALISCOPE)}")
+            raise TimestampError(
+                f"{path}: header {','.join(header)} is neither runlab's "
+                f"{','.join(OURS)} nor caliscope's {','.join(CALISCOPE)}"
+            )
     except (ValueError, IndexError) as exc:
         if isinstance(exc, TimestampError):
             raise
-        raise TimestampError(f"{path}: a row is not numbers in the header's columns ({exc})") from None
+        raise TimestampError(
+            f"{path}: a row is not numbers in the header's columns ({exc})"
+        ) from None
     missing = [c for c in cameras if c not in times]
     if missing:
-        raise TimestampError(f"{path}: no timestamps for cameras {missing} (rig.cameras = {cameras})")
+        raise TimestampError(
+            f"{path}: no timestamps for cameras {missing} (rig.cameras = {cameras})"
+        )
     for cam, t in times.items():
         check_times(t, f"{path}: camera {cam}")
     return times
@@ -62,7 +71,9 @@ def _ours(body, cameras, path) -> dict[str, np.ndarray]:
     for r in body:
         cam = r[0].strip()
         if cam not in cameras:
-            raise TimestampError(f"{path}: camera '{cam}' is not in rig.cameras ({', '.join(cameras)})")
+            raise TimestampError(
+                f"{path}: camera '{cam}' is not in rig.cameras ({', '.join(cameras)})"
+            )
         by_cam.setdefault(cam, []).append((int(r[1]), float(r[2])))
     out = {}
     for cam, rows in by_cam.items():
@@ -70,8 +81,10 @@ def _ours(body, cameras, path) -> dict[str, np.ndarray]:
         frames = np.array([f for f, _ in rows])
         if not np.array_equal(frames, np.arange(frames.size)):
             gap = int(np.nonzero(frames != np.arange(frames.size))[0][0])
-            raise TimestampError(f"{path}: camera {cam} has no row for frame {gap} (frames must "
-                                 f"run 0, 1, 2, ... once each)")
+            raise TimestampError(
+                f"{path}: camera {cam} has no row for frame {gap} (frames must "
+                f"run 0, 1, 2, ... once each)"
+            )
         out[cam] = np.array([t for _, t in rows])
     return out
 
@@ -83,8 +96,10 @@ def _caliscope(body, cameras, path) -> dict[str, np.ndarray]:
     out = {}
     for cam_id, rows in by_cam.items():
         if not 0 <= cam_id < len(cameras):
-            raise TimestampError(f"{path}: cam_id {cam_id} has no camera in rig.cameras "
-                                 f"({len(cameras)} cameras: cam_id 0..{len(cameras) - 1})")
+            raise TimestampError(
+                f"{path}: cam_id {cam_id} has no camera in rig.cameras "
+                f"({len(cameras)} cameras: cam_id 0..{len(cameras) - 1})"
+            )
         rows.sort()
         out[cameras[cam_id]] = np.array([t for _, t in rows])
     return out
@@ -97,9 +112,11 @@ def check_times(t: np.ndarray, where: str) -> None:
     step = np.diff(t)
     if not np.isfinite(t).all() or (step <= 0).any():
         k = int(np.argmax(~(step > 0)))
-        raise TimestampError(f"{where}: times do not increase at frame {k + 1} "
-                             f"({t[k]:.6f} s then {t[k + 1]:.6f} s): a clock reset or rows out of "
-                             "order; re-export the timestamps")
+        raise TimestampError(
+            f"{where}: times do not increase at frame {k + 1} "
+            f"({t[k]:.6f} s then {t[k + 1]:.6f} s): a clock reset or rows out of "
+            "order; re-export the timestamps"
+        )
     period = float(np.median(step))
     late = np.nonzero(step > DROP_FACTOR * period)[0]
     if late.size:
@@ -108,18 +125,22 @@ def check_times(t: np.ndarray, where: str) -> None:
             f"{where}: {late.size} gap(s) in the frame times, the first between frames {k} and "
             f"{k + 1} ({step[k] * 1000:.1f} ms for a {period * 1000:.1f} ms period, about "
             f"{step[k] / period - 1:.0f} dropped frame(s)): this camera's frames after it show other "
-            "instants than its frame numbers say; cut the trial before the drop or re-record")
+            "instants than its frame numbers say; cut the trial before the drop or re-record"
+        )
 
 
-def offsets_from_timestamps(times: dict[str, np.ndarray], cameras: list[str],
-                            n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def offsets_from_timestamps(
+    times: dict[str, np.ndarray], cameras: list[str], n_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(C,) offsets in reference frames (median over the shared frames of (t_c[k] - t_0[k]) /
     the reference period) and (C,) their spread (robust SD of that difference, frames)."""
     ref = times[cameras[0]]
     for cam in cameras:
         if times[cam].size < n_frames:
-            raise TimestampError(f"timestamps: camera {cam} has {times[cam].size} times for "
-                                 f"{n_frames} video frames; every frame needs its time")
+            raise TimestampError(
+                f"timestamps: camera {cam} has {times[cam].size} times for "
+                f"{n_frames} video frames; every frame needs its time"
+            )
     period = float(np.median(np.diff(ref)))
     offsets, spread = np.zeros(len(cameras)), np.zeros(len(cameras))
     for c, cam in enumerate(cameras):

@@ -4,6 +4,7 @@ Observations = true 3D projected through the true cameras + the noise model of
 SyntheticNoiseConfig (pipeline.synth.observe). Only for synthetic studies: it needs the
 truth files that `runlab synth` writes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,11 @@ from pipeline.io import formats
 from pipeline.synth.observe import observe
 
 
-def detect_synthetic(truth: formats.TruthTrial, true_rig: formats.Calibration,
-                     noise: SyntheticNoiseConfig, trial_index: int) -> np.ndarray:
+def detect_synthetic(
+    truth: formats.TruthTrial,
+    true_rig: formats.Calibration,
+    noise: SyntheticNoiseConfig,
+    trial_index: int,
+) -> np.ndarray:
     """(C, F, K, 3) observations; each trial gets its own noise stream."""
     return observe(truth.points, true_rig.cameras, noise, rng_seed_offset=trial_index)

@@ -8,6 +8,7 @@ offsets, calibration error) are drawn from `noise.seed` alone, so every trial of
 the same ones; per-frame errors (noise, bursts, hidden dropouts) from (seed, trial offset).
 Each error has its own stream, so turning one on leaves the others' draws unchanged.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,19 +16,36 @@ import numpy as np
 from pipeline.core.geometry import Camera, rodrigues_to_matrix
 from pipeline.core.skeleton import INDEX, KEYPOINTS
 
-STREAM_BIAS, STREAM_OFFSET, STREAM_CALIBRATION = 1001, 1002, 1003   # per study
-STREAM_TAILS, STREAM_BURSTS, STREAM_HIDDEN = 2001, 2002, 2003        # per trial
+STREAM_BIAS, STREAM_OFFSET, STREAM_CALIBRATION = 1001, 1002, 1003  # per study
+STREAM_TAILS, STREAM_BURSTS, STREAM_HIDDEN = 2001, 2002, 2003  # per trial
 
-REFERENCE_SHORT_SIDE_PX = 1080.0   # camera_offset_px is given at 1080p
-MAX_OFFSET_FACTOR = 2.0            # a camera's offset is at most this x camera_offset_px
+REFERENCE_SHORT_SIDE_PX = 1080.0  # camera_offset_px is given at 1080p
+MAX_OFFSET_FACTOR = 2.0  # a camera's offset is at most this x camera_offset_px
 
 # The person's size in the image (`person_height_px`): the vertical extent of the trunk and
 # legs, neck to the lowest foot point. Face and arms are left out: marker-based truth has no
 # face, and raised arms would make a balancing person look taller than a runner.
-SIZE_KEYPOINTS = tuple(INDEX[n] for n in (
-    "neck", "left_shoulder", "right_shoulder", "hip", "left_hip", "right_hip", "left_knee",
-    "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe",
-    "right_big_toe", "left_small_toe", "right_small_toe"))
+SIZE_KEYPOINTS = tuple(
+    INDEX[n]
+    for n in (
+        "neck",
+        "left_shoulder",
+        "right_shoulder",
+        "hip",
+        "left_hip",
+        "right_hip",
+        "left_knee",
+        "right_knee",
+        "left_ankle",
+        "right_ankle",
+        "left_heel",
+        "right_heel",
+        "left_big_toe",
+        "right_big_toe",
+        "left_small_toe",
+        "right_small_toe",
+    )
+)
 
 # Keypoint definition bias: (proximal, distal) keypoints whose direction is the long axis of
 # the segment the keypoint sits on ('*' = the keypoint's own side; pelvis, trunk and head:
@@ -36,22 +54,31 @@ SIZE_KEYPOINTS = tuple(INDEX[n] for n in (
 # AlphaPose / DeepLabCut vs markers, walking, running, jumping): hip and knee 30-50 mm
 # systematic, ankle 1-15 mm; the upper body was not measured there (half, a guess).
 _TRUNK = ("neck", "hip")
-_SEGMENT = {"knee": ("*hip", "*knee"), "ankle": ("*knee", "*ankle"),
-            "heel": ("*heel", "*big_toe"), "big_toe": ("*heel", "*big_toe"),
-            "small_toe": ("*heel", "*big_toe"), "elbow": ("*shoulder", "*elbow"),
-            "wrist": ("*elbow", "*wrist")}
+_SEGMENT = {
+    "knee": ("*hip", "*knee"),
+    "ankle": ("*knee", "*ankle"),
+    "heel": ("*heel", "*big_toe"),
+    "big_toe": ("*heel", "*big_toe"),
+    "small_toe": ("*heel", "*big_toe"),
+    "elbow": ("*shoulder", "*elbow"),
+    "wrist": ("*elbow", "*wrist"),
+}
 _SHARE = {"hip": 1.0, "knee": 1.0, "ankle": 0.25, "heel": 0.25, "big_toe": 0.25, "small_toe": 0.25}
 UPPER_BODY_SHARE = 0.5
 
 # Hidden-limb dropouts: the keypoints of one side that vanish together.
-HIDDEN_GROUPS = (("eye", "ear"), ("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle"),
-                 ("heel", "big_toe", "small_toe"))
+HIDDEN_GROUPS = (
+    ("eye", "ear"),
+    ("shoulder", "elbow", "wrist"),
+    ("hip", "knee", "ankle"),
+    ("heel", "big_toe", "small_toe"),
+)
 
 
 def _side_and_part(name: str) -> tuple[int, str]:
     for prefix, side in (("left_", 1), ("right_", -1)):
         if name.startswith(prefix):
-            return side, name[len(prefix):]
+            return side, name[len(prefix) :]
     return 0, name
 
 
@@ -71,7 +98,7 @@ def bias_table(keypoint_bias_m: float, seed: int) -> np.ndarray:
                 d[1] = 0.0
             drawn[part] = d / np.linalg.norm(d)
         table[k] = keypoint_bias_m * _SHARE.get(part, UPPER_BODY_SHARE) * drawn[part]
-    table[INDEX["hip"]] = 0.0          # the hip centre: mean of the two hips, set per frame
+    table[INDEX["hip"]] = 0.0  # the hip centre: mean of the two hips, set per frame
     return table
 
 
@@ -87,8 +114,10 @@ def keypoint_bias(points: np.ndarray, table: np.ndarray) -> np.ndarray:
         if part == "hip" and side == 0:
             continue
         prefix = "right_" if side < 0 else "left_"
-        a, b = (points[:, INDEX[prefix + s[1:]] if s.startswith("*") else INDEX[s]]
-                for s in _SEGMENT.get(part, _TRUNK))
+        a, b = (
+            points[:, INDEX[prefix + s[1:]] if s.startswith("*") else INDEX[s]]
+            for s in _SEGMENT.get(part, _TRUNK)
+        )
         u = _unit(b - a)
         lat = _unit(lateral - np.einsum("fi,fi->f", lateral, u)[:, None] * u)
         n = np.cross(u, lat)
@@ -98,8 +127,9 @@ def keypoint_bias(points: np.ndarray, table: np.ndarray) -> np.ndarray:
     return out
 
 
-def camera_offsets(cameras: list[Camera], offset_px: float, seed: int,
-                   scale_to_image: bool = True) -> np.ndarray:
+def camera_offsets(
+    cameras: list[Camera], offset_px: float, seed: int, scale_to_image: bool = True
+) -> np.ndarray:
     """(C, 2) constant pixel shift per camera: a 2D Gaussian with rms length offset_px, at
     most MAX_OFFSET_FACTOR x that; given at 1080p (short image side) and scaled to each
     camera's image, unless `scale_to_image` is False (the caller scales it with the person's
@@ -137,8 +167,9 @@ def size_factor(xy: np.ndarray, reference_height_px: float) -> np.ndarray:
     return np.where(np.isfinite(factor) & (factor > 0), factor, 1.0)
 
 
-def perturb_cameras(cameras: list[Camera], error_mm: float, error_deg: float,
-                    seed: int) -> list[Camera]:
+def perturb_cameras(
+    cameras: list[Camera], error_mm: float, error_deg: float, seed: int
+) -> list[Camera]:
     """Each camera's centre moved error_mm in a random direction and its orientation turned
     error_deg about a random axis through the centre (exact sizes, random directions)."""
     if error_mm == 0 and error_deg == 0:
@@ -174,13 +205,14 @@ def burst_mask(rng: np.random.Generator, n_frames: int, rate: float, lengths) ->
         length = int(rng.integers(lo, hi + 1))
         if t + length > n_frames:
             break
-        mask[t:t + length] = True
+        mask[t : t + length] = True
         t += length + int(rng.geometric(1.0 / max(mean_gap, 1.0)))
     return mask
 
 
-def hidden_dropouts(rng: np.random.Generator, far: np.ndarray, rate: float,
-                    mean_run: float) -> np.ndarray:
+def hidden_dropouts(
+    rng: np.random.Generator, far: np.ndarray, rate: float, mean_run: float
+) -> np.ndarray:
     """(F, K) bool: per side and limb group (HIDDEN_GROUPS), a two-state Markov chain that is
     'lost' a share `rate` of the time in runs of mean length `mean_run` frames; a keypoint is
     dropped where its group's chain is lost and it is on the far side (`far`, (F, K))."""
@@ -188,7 +220,9 @@ def hidden_dropouts(rng: np.random.Generator, far: np.ndarray, rate: float,
     lost = np.zeros((n_frames, n_kp), bool)
     if rate <= 0:
         return lost
-    groups = [[INDEX[f"{s}_{p}"] for p in parts] for s in ("left", "right") for parts in HIDDEN_GROUPS]
+    groups = [
+        [INDEX[f"{s}_{p}"] for p in parts] for s in ("left", "right") for parts in HIDDEN_GROUPS
+    ]
     leave = 1.0 / mean_run
     enter = min(1.0, rate * leave / (1.0 - rate))
     state = rng.random(len(groups)) < rate

@@ -30,6 +30,7 @@ How the motion is built (curves: `running_curves.py`):
 
 Segment geometry and proportions (Winter 2009): `body.py`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,9 +43,19 @@ from pipeline.config import RunnerConfig
 from pipeline.core.errors import RunlabError
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth import running_curves as rc
-from pipeline.synth.body import (BIG_TOE, FOOT_KEYPOINTS, HEEL, LATERAL_SIGN, SIDES, Body,
-                                 foot_offsets, leg_vertical_reach, pitch_for_clearance, segment,
-                                 thigh_from_reach)
+from pipeline.synth.body import (
+    BIG_TOE,
+    FOOT_KEYPOINTS,
+    HEEL,
+    LATERAL_SIGN,
+    SIDES,
+    Body,
+    foot_offsets,
+    leg_vertical_reach,
+    pitch_for_clearance,
+    segment,
+    thigh_from_reach,
+)
 from pipeline.synth.upper_body import add_upper_body
 
 # Small prescribed motions, typical of distance running (Novacheck 1998): pelvis sways toward
@@ -63,7 +74,7 @@ EVENT_DT = 1e-4
 
 @dataclass(frozen=True)
 class RunTruth:
-    points: np.ndarray                   # (F, 26, 3) metres, world frame
+    points: np.ndarray  # (F, 26, 3) metres, world frame
     fps: float
     foot_strikes: dict[str, np.ndarray]  # 'left'/'right' -> event times * fps (fractional frames)
     toe_offs: dict[str, np.ndarray]
@@ -72,22 +83,23 @@ class RunTruth:
 @dataclass(frozen=True)
 class Leg:
     """One leg's curves over its own gait cycle (phase 0 = its foot strike)."""
+
     side: str
-    knee: rc.Curve                       # deg flexion
-    pitch: rc.Curve                      # foot pitch, deg, + = toes up
-    thigh: rc.Curve                      # deg from vertical, + = knee ahead of hip
-    progression: rc.Curve                # stance fraction -> hip x minus landing heel x (belt frame)
-    strike_offset: float                 # s, time of this leg's first strike
-    foot_point_y: float                  # heel-toe midpoint at contact, m
+    knee: rc.Curve  # deg flexion
+    pitch: rc.Curve  # foot pitch, deg, + = toes up
+    thigh: rc.Curve  # deg from vertical, + = knee ahead of hip
+    progression: rc.Curve  # stance fraction -> hip x minus landing heel x (belt frame)
+    strike_offset: float  # s, time of this leg's first strike
+    foot_point_y: float  # heel-toe midpoint at contact, m
 
 
 @dataclass(frozen=True)
 class Gait:
     runner: RunnerConfig
     body: Body
-    stride: float                        # s
-    beta: float                          # stance fraction
-    left_strike: float                   # s, a left foot strike (phase origin)
+    stride: float  # s
+    beta: float  # stance fraction
+    left_strike: float  # s, a left foot strike (phase origin)
 
     @property
     def contact(self) -> float:
@@ -126,14 +138,16 @@ def hip_offsets(gait: Gait, t: np.ndarray, obliquity: rc.Curve) -> dict[str, np.
     frontal = np.radians(obliquity(phase))
     roll = np.arctan(np.tan(frontal) * np.cos(yaw))
     half = 0.5 * gait.body.hip_width
-    left = half * np.stack([-np.cos(roll) * np.sin(yaw), np.cos(roll) * np.cos(yaw),
-                            np.sin(roll)], axis=-1)
+    left = half * np.stack(
+        [-np.cos(roll) * np.sin(yaw), np.cos(roll) * np.cos(yaw), np.sin(roll)], axis=-1
+    )
     return {"left": left, "right": -left}
 
 
 # --- stance: the leg from the ground up -------------------------------------------------------
-def stance_phase(gait: Gait, leg: Leg, t: np.ndarray, stride: np.ndarray,
-                 fps: float | None) -> np.ndarray:
+def stance_phase(
+    gait: Gait, leg: Leg, t: np.ndarray, stride: np.ndarray, fps: float | None
+) -> np.ndarray:
     """Stance fraction u in [0, 1] of stride `stride` at times t. With fps, the phase clock is
     warped (ends and end slopes fixed) so that peak knee flexion falls on a frame."""
     t_strike = leg.strike_offset + stride * gait.stride
@@ -155,8 +169,9 @@ def ankle_over_contact(body: Body, side: str, u: np.ndarray, pitch_deg: np.ndarr
     return np.where(on_toe, flat[BIG_TOE] - flat[HEEL] - feet[BIG_TOE], -feet[HEEL])
 
 
-def stance_solve(gait: Gait, leg: Leg, t: np.ndarray, stride: np.ndarray, u: np.ndarray,
-                 obliquity: rc.Curve) -> tuple[np.ndarray, np.ndarray]:
+def stance_solve(
+    gait: Gait, leg: Leg, t: np.ndarray, stride: np.ndarray, u: np.ndarray, obliquity: rc.Curve
+) -> tuple[np.ndarray, np.ndarray]:
     """Pelvis centre (n, 3) and leg lean (n,) during stance of `leg`: contact point pinned on
     the belt (floor), hip progressing as `leg.progression`, lean keeping the pelvis sway."""
     body = gait.body
@@ -189,8 +204,9 @@ def build_leg(gait: Gait, side: str) -> Leg:
     """Curves of one leg that honour the runner's knobs (see the module docstring)."""
     r, body, beta = gait.runner, gait.body, gait.beta
     scale = 1.0 + LATERAL_SIGN[side] * 0.5 * r.asymmetry
-    knee = rc.knee_flexion_curve(r.peak_knee_flexion_deg * scale,
-                                 r.knee_flexion_toe_off_deg * scale, r.speed_mps, beta)
+    knee = rc.knee_flexion_curve(
+        r.peak_knee_flexion_deg * scale, r.knee_flexion_toe_off_deg * scale, r.speed_mps, beta
+    )
     c = rc.PEAK_KNEE_U
     ends = np.array([0.0, 1.0])
     ankle_ends = ankle_over_contact(body, side, ends, rc.stance_foot_pitch(ends))
@@ -211,10 +227,14 @@ def build_leg(gait: Gait, side: str) -> Leg:
         # the knob point (Fritsch-Carlson slope limits).
         before = (hip_at_peak - hip_at_strike) / c
         after = (hip_at_strike + travel - hip_at_peak) / (1 - c)
-        slopes = [min(travel, 3 * before), 2 * before * after / (before + after),
-                  min(travel, 3 * after)]
-        return CubicHermiteSpline([0.0, c, 1.0], [hip_at_strike, hip_at_peak,
-                                                  hip_at_strike + travel], slopes)
+        slopes = [
+            min(travel, 3 * before),
+            2 * before * after / (before + after),
+            min(travel, 3 * after),
+        ]
+        return CubicHermiteSpline(
+            [0.0, c, 1.0], [hip_at_strike, hip_at_peak, hip_at_strike + travel], slopes
+        )
 
     def height_gap(hip_at_strike: float) -> float:
         """Toe-off minus strike hip height in the sagittal plane."""
@@ -227,12 +247,14 @@ def build_leg(gait: Gait, side: str) -> Leg:
     # pelvis is then centred on mid-stance, as in running), searching progressions that put
     # 15-85 % of the stance travel before the knob point; if none levels it, take the closest.
     candidates = hip_at_peak - np.linspace(0.15, 0.85, 57) * travel
-    with np.errstate(invalid="ignore"):      # out-of-reach candidates give NaN, skipped below
+    with np.errstate(invalid="ignore"):  # out-of-reach candidates give NaN, skipped below
         gaps = np.array([height_gap(x) for x in candidates])
     ok = np.isfinite(gaps)
     if not ok.any():
-        raise ValueError(f"the legs cannot cover {travel:.2f} m of stance at {r.speed_mps} m/s; "
-                         "check speed, cadence, height and knee_over_toe_m")
+        raise ValueError(
+            f"the legs cannot cover {travel:.2f} m of stance at {r.speed_mps} m/s; "
+            "check speed, cadence, height and knee_over_toe_m"
+        )
     crossing = np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(gaps[:-1]) != np.sign(gaps[1:])))
     if crossing.size:
         i = crossing[0]
@@ -250,8 +272,15 @@ def build_leg(gait: Gait, side: str) -> Leg:
     # Foot pitch = ankle dorsiflexion + shank inclination (shank = thigh - knee).
     pitch = rc.cycle_curve(rc.stance_foot_pitch, lambda ph: ankle(ph) + thigh(ph) - knee(ph), beta)
     strike_offset = gait.left_strike + (0.0 if side == "left" else 0.5 * gait.stride)
-    return Leg(side, knee, pitch, thigh, progression, strike_offset,
-               LATERAL_SIGN[side] * 0.5 * r.step_width_m)
+    return Leg(
+        side,
+        knee,
+        pitch,
+        thigh,
+        progression,
+        strike_offset,
+        LATERAL_SIGN[side] * 0.5 * r.step_width_m,
+    )
 
 
 # --- events, flight bridges and forward kinematics ---------------------------------------------
@@ -259,6 +288,7 @@ def build_leg(gait: Gait, side: str) -> Leg:
 class EventStates:
     """Pelvis (n, 3), leg lean (n,) and their time derivatives at one kind of event of one leg,
     for consecutive strides starting at `first_stride`."""
+
     times: np.ndarray
     pelvis: np.ndarray
     pelvis_rate: np.ndarray
@@ -267,8 +297,9 @@ class EventStates:
     first_stride: int
 
 
-def event_states(gait: Gait, leg: Leg, strides: np.ndarray, at_toe_off: bool,
-                 obliquity: rc.Curve) -> EventStates:
+def event_states(
+    gait: Gait, leg: Leg, strides: np.ndarray, at_toe_off: bool, obliquity: rc.Curve
+) -> EventStates:
     """States at the strikes (or toe-offs) of `strides`, by one-sided second-order differences
     from inside the stance."""
     sign = -1.0 if at_toe_off else 1.0
@@ -282,17 +313,18 @@ def event_states(gait: Gait, leg: Leg, strides: np.ndarray, at_toe_off: bool,
 
     def rate(f):
         return sign * (-3 * f[:, 0] + 4 * f[:, 1] - f[:, 2]) / (2 * EVENT_DT)
-    return EventStates(times, pelvis[:, 0], rate(pelvis), lean[:, 0], rate(lean),
-                       int(strides[0]))
+
+    return EventStates(times, pelvis[:, 0], rate(pelvis), lean[:, 0], rate(lean), int(strides[0]))
 
 
 @dataclass(frozen=True)
 class LegTiming:
     """Per-frame position of one leg in its gait cycle."""
-    stride: np.ndarray                   # (F,) stride index (stride 0 starts at strike_offset)
-    phase: np.ndarray                    # (F,) gait phase, stance part warped (stance_phase)
-    stance: np.ndarray                   # (F,) bool
-    swing_fraction: np.ndarray           # (F,) 0 at toe-off .. 1 at the next strike (swing only)
+
+    stride: np.ndarray  # (F,) stride index (stride 0 starts at strike_offset)
+    phase: np.ndarray  # (F,) gait phase, stance part warped (stance_phase)
+    stance: np.ndarray  # (F,) bool
+    swing_fraction: np.ndarray  # (F,) 0 at toe-off .. 1 at the next strike (swing only)
 
 
 def leg_timing(gait: Gait, leg: Leg, t: np.ndarray, fps: float) -> LegTiming:
@@ -305,24 +337,37 @@ def leg_timing(gait: Gait, leg: Leg, t: np.ndarray, fps: float) -> LegTiming:
     return LegTiming(stride.astype(int), phase, stance, swing_fraction)
 
 
-def swing_lean(timing: LegTiming, toe_off: EventStates, strike: EventStates,
-               swing_time: float) -> np.ndarray:
+def swing_lean(
+    timing: LegTiming, toe_off: EventStates, strike: EventStates, swing_time: float
+) -> np.ndarray:
     """Lean of a swinging leg: cubic from its toe-off state to its next strike state."""
     swing = ~timing.stance
     i = timing.stride[swing] - toe_off.first_stride
     j = timing.stride[swing] + 1 - strike.first_stride
-    return rc.hermite(timing.swing_fraction[swing], toe_off.lean[i], toe_off.lean_rate[i],
-                   strike.lean[j], strike.lean_rate[j], np.full(i.shape, swing_time))
+    return rc.hermite(
+        timing.swing_fraction[swing],
+        toe_off.lean[i],
+        toe_off.lean_rate[i],
+        strike.lean[j],
+        strike.lean_rate[j],
+        np.full(i.shape, swing_time),
+    )
 
 
-def flight_pelvis(t: np.ndarray, toe_offs: list[EventStates],
-                  strikes: list[EventStates]) -> np.ndarray:
+def flight_pelvis(
+    t: np.ndarray, toe_offs: list[EventStates], strikes: list[EventStates]
+) -> np.ndarray:
     """Pelvis (n, 3) at flight times t: cubic from the last toe-off to the next strike."""
+
     def merged(states):
         times = np.concatenate([s.times for s in states])
         order = np.argsort(times)
-        return (times[order], np.concatenate([s.pelvis for s in states])[order],
-                np.concatenate([s.pelvis_rate for s in states])[order])
+        return (
+            times[order],
+            np.concatenate([s.pelvis for s in states])[order],
+            np.concatenate([s.pelvis_rate for s in states])[order],
+        )
+
     to_t, to_p, to_v = merged(toe_offs)
     ic_t, ic_p, ic_v = merged(strikes)
     i = np.searchsorted(to_t, t, side="right") - 1
@@ -336,8 +381,13 @@ def simulate_run(runner: RunnerConfig, fps: float) -> RunTruth:
     stride = 120.0 / runner.cadence_spm
     # The seed sets where in the gait cycle the recording starts.
     rng = np.random.default_rng(runner.seed)
-    gait = Gait(runner, Body.from_height(runner.height_m), stride,
-                rc.duty_factor(runner.speed_mps), left_strike=-rng.uniform(0.0, stride))
+    gait = Gait(
+        runner,
+        Body.from_height(runner.height_m),
+        stride,
+        rc.duty_factor(runner.speed_mps),
+        left_strike=-rng.uniform(0.0, stride),
+    )
     obliquity = rc.pelvic_obliquity_curve(runner.pelvic_drop_deg, gait.beta)
     legs = {side: build_leg(gait, side) for side in SIDES}
 
@@ -353,13 +403,19 @@ def simulate_run(runner: RunnerConfig, fps: float) -> RunTruth:
         toe_offs[side] = event_states(gait, leg, strides, True, obliquity)
         lean[side] = np.empty(n_frames)
         pelvis[tm.stance], lean[side][tm.stance] = stance_solve(
-            gait, leg, t[tm.stance], tm.stride[tm.stance], tm.phase[tm.stance] / gait.beta,
-            obliquity)
-        lean[side][~tm.stance] = swing_lean(tm, toe_offs[side], strikes[side],
-                                            gait.stride - gait.contact)
+            gait,
+            leg,
+            t[tm.stance],
+            tm.stride[tm.stance],
+            tm.phase[tm.stance] / gait.beta,
+            obliquity,
+        )
+        lean[side][~tm.stance] = swing_lean(
+            tm, toe_offs[side], strikes[side], gait.stride - gait.contact
+        )
     flight = ~(timing["left"].stance | timing["right"].stance)
     pelvis[flight] = flight_pelvis(t[flight], list(toe_offs.values()), list(strikes.values()))
-    pelvis[flight, 1] = pelvis_y(gait, t[flight])      # the sway is prescribed throughout
+    pelvis[flight, 1] = pelvis_y(gait, t[flight])  # the sway is prescribed throughout
 
     points = np.full((n_frames, N_KEYPOINTS, 3), np.nan)
     points[:, INDEX["hip"]] = pelvis
@@ -373,8 +429,9 @@ def simulate_run(runner: RunnerConfig, fps: float) -> RunTruth:
         pitch = leg.pitch(phase)
         swing = ~timing[side].stance
         clearance = SWING_CLEARANCE_M * np.sin(np.pi * timing[side].swing_fraction[swing]) ** 2
-        pitch[swing] = pitch_for_clearance(gait.body, side, ankle[swing, 2], pitch[swing],
-                                           clearance)
+        pitch[swing] = pitch_for_clearance(
+            gait.body, side, ankle[swing, 2], pitch[swing], clearance
+        )
         feet = ankle[None] + foot_offsets(gait.body, side, pitch)
         for name, p in zip(("hip", "knee") + FOOT_KEYPOINTS, (hip, knee_pt, *feet)):
             points[:, INDEX[f"{side}_{name}"]] = p
@@ -385,8 +442,13 @@ def simulate_run(runner: RunnerConfig, fps: float) -> RunTruth:
     def in_trial(states: EventStates) -> np.ndarray:
         frames = states.times * fps
         return frames[(frames >= 0) & (frames <= n_frames - 1)]
-    return RunTruth(points, float(fps), {s: in_trial(strikes[s]) for s in SIDES},
-                    {s: in_trial(toe_offs[s]) for s in SIDES})
+
+    return RunTruth(
+        points,
+        float(fps),
+        {s: in_trial(strikes[s]) for s in SIDES},
+        {s: in_trial(toe_offs[s]) for s in SIDES},
+    )
 
 
 class SynthesisError(RunlabError):
@@ -406,4 +468,5 @@ def _check_ground_clearance(points: np.ndarray, runner: RunnerConfig) -> None:
             f"peak_knee_flexion_deg={runner.peak_knee_flexion_deg}, knee_over_toe_m="
             f"{runner.knee_over_toe_m}: the swinging foot would pass {depth * 1000:.0f} mm below "
             f"the floor. The generator is validated for about 3-5 m/s at 150-190 steps/min; "
-            f"choose knobs in that range.")
+            f"choose knobs in that range."
+        )

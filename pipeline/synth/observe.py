@@ -49,6 +49,7 @@ conf/detector/synthetic_real.yaml, sizes measured in docs/synthetic.md):
 Everything is drawn from one generator seeded with (noise.seed, rng_seed_offset), so the same
 inputs give the same observations; pass a different offset per trial for independent noise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,49 +74,68 @@ _RIGHT = np.array([name.startswith("right_") for name in KEYPOINTS])
 
 @dataclass(frozen=True)
 class Observation:
-    keypoints: np.ndarray    # (C, F, K, 3) x_px, y_px, score; NaN, NaN, 0 where missing
-    swapped: np.ndarray      # (C, F) bool: frames whose left/right labels were exchanged
-    outlier: np.ndarray      # (C, F, K) bool: gross errors, indexed by the REPORTED label
-    dropped: np.ndarray      # (C, F, K) bool: dropouts (random and hidden-limb)
-    occluded: np.ndarray     # (C, F, K) bool: far-side keypoints (low score, larger error)
-    offset_px: np.ndarray    # (C, 2) each camera's constant pixel shift (at the reference height)
-    bias_m: np.ndarray       # (F, K, 3) keypoint definition bias added to the true 3D
-    cameras: list            # the cameras the detector saw through (calibration error applied)
+    keypoints: np.ndarray  # (C, F, K, 3) x_px, y_px, score; NaN, NaN, 0 where missing
+    swapped: np.ndarray  # (C, F) bool: frames whose left/right labels were exchanged
+    outlier: np.ndarray  # (C, F, K) bool: gross errors, indexed by the REPORTED label
+    dropped: np.ndarray  # (C, F, K) bool: dropouts (random and hidden-limb)
+    occluded: np.ndarray  # (C, F, K) bool: far-side keypoints (low score, larger error)
+    offset_px: np.ndarray  # (C, 2) each camera's constant pixel shift (at the reference height)
+    bias_m: np.ndarray  # (F, K, 3) keypoint definition bias added to the true 3D
+    cameras: list  # the cameras the detector saw through (calibration error applied)
 
 
-def observe(points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig,
-            rng_seed_offset: int = 0) -> np.ndarray:
+def observe(
+    points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
+) -> np.ndarray:
     """(C, F, K, 3) [x_px, y_px, score] observations of 3D `points` (F, K, 3); see module doc."""
     return observe_with_truth(points, cameras, noise, rng_seed_offset).keypoints
 
 
-def observe_with_truth(points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig,
-                       rng_seed_offset: int = 0) -> Observation:
+def observe_with_truth(
+    points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
+) -> Observation:
     """`observe`, plus masks of the errors it injected (for tests and error analyses)."""
     points = np.asarray(points, float)
     rng = np.random.default_rng([noise.seed, rng_seed_offset])
-    extra = [np.random.default_rng([noise.seed, rng_seed_offset, stream])
-             for stream in (real.STREAM_TAILS, real.STREAM_BURSTS, real.STREAM_HIDDEN)]
-    bias = (real.keypoint_bias(points, real.bias_table(noise.keypoint_bias_m, noise.seed))
-            if noise.keypoint_bias_m > 0 else np.zeros_like(points))
-    seen = real.perturb_cameras(cameras, noise.calibration_error_mm,
-                                noise.calibration_error_deg, noise.seed)
-    offsets = real.camera_offsets(cameras, noise.camera_offset_px, noise.seed,
-                                  scale_to_image=noise.reference_height_px == 0)
-    views = [_observe_view(points, bias, cam, view, offset, noise, rng, extra)
-             for cam, view, offset in zip(cameras, seen, offsets)]
-    return Observation(*(np.stack(parts) for parts in zip(*views)), offset_px=offsets,
-                       bias_m=bias, cameras=seen)
+    extra = [
+        np.random.default_rng([noise.seed, rng_seed_offset, stream])
+        for stream in (real.STREAM_TAILS, real.STREAM_BURSTS, real.STREAM_HIDDEN)
+    ]
+    bias = (
+        real.keypoint_bias(points, real.bias_table(noise.keypoint_bias_m, noise.seed))
+        if noise.keypoint_bias_m > 0
+        else np.zeros_like(points)
+    )
+    seen = real.perturb_cameras(
+        cameras, noise.calibration_error_mm, noise.calibration_error_deg, noise.seed
+    )
+    offsets = real.camera_offsets(
+        cameras, noise.camera_offset_px, noise.seed, scale_to_image=noise.reference_height_px == 0
+    )
+    views = [
+        _observe_view(points, bias, cam, view, offset, noise, rng, extra)
+        for cam, view, offset in zip(cameras, seen, offsets)
+    ]
+    return Observation(
+        *(np.stack(parts) for parts in zip(*views)), offset_px=offsets, bias_m=bias, cameras=seen
+    )
 
 
-def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camera,
-                  offset: np.ndarray, noise: SyntheticNoiseConfig, rng: np.random.Generator,
-                  extra: list[np.random.Generator]):
+def _observe_view(
+    points: np.ndarray,
+    bias: np.ndarray,
+    cam: Camera,
+    view: Camera,
+    offset: np.ndarray,
+    noise: SyntheticNoiseConfig,
+    rng: np.random.Generator,
+    extra: list[np.random.Generator],
+):
     """One camera: `cam` as given, `view` the camera the detector actually sees through."""
     n_frames, n_kp = points.shape[:2]
     tails, bursts, hidden_rng = extra
     xy = project(view, points + bias)
-    size = real.size_factor(xy, noise.reference_height_px)[:, None]         # (F, 1)
+    size = real.size_factor(xy, noise.reference_height_px)[:, None]  # (F, 1)
     xy = xy + offset * size[..., None]
     far = far_side_mask(points, cam)
     occluded = far.copy() if noise.far_side_occlusion else np.zeros((n_frames, n_kp), bool)
@@ -126,8 +146,11 @@ def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camer
     if noise.noise_dof > 0:
         draw *= real.student_t_factor(tails, noise.noise_dof, (n_frames, n_kp))[..., None]
     xy = xy + draw * sigma[..., None]
-    score = np.where(occluded, _beta(rng, OCCLUDED_SCORE_MEAN, (n_frames, n_kp)),
-                     _beta(rng, noise.score_mean, (n_frames, n_kp)))
+    score = np.where(
+        occluded,
+        _beta(rng, OCCLUDED_SCORE_MEAN, (n_frames, n_kp)),
+        _beta(rng, noise.score_mean, (n_frames, n_kp)),
+    )
 
     outlier = rng.random((n_frames, n_kp)) < noise.outlier_rate
     angle = rng.uniform(0.0, 2 * np.pi, (n_frames, n_kp))
@@ -136,8 +159,9 @@ def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camer
 
     swapped = rng.random(n_frames) < noise.swap_rate
     swapped |= real.burst_mask(bursts, n_frames, noise.swap_burst_rate, noise.swap_burst_frames)
-    hidden = real.hidden_dropouts(hidden_rng, far, noise.hidden_dropout_rate,
-                                  noise.hidden_dropout_frames)
+    hidden = real.hidden_dropouts(
+        hidden_rng, far, noise.hidden_dropout_rate, noise.hidden_dropout_frames
+    )
     obs = np.concatenate([xy, score[..., None]], axis=-1)
     obs[swapped] = obs[swapped][:, LEFT_RIGHT_SWAP]
     # The masks follow the labels as reported, so they line up with `obs`.
@@ -157,14 +181,19 @@ def _observe_view(points: np.ndarray, bias: np.ndarray, cam: Camera, view: Camer
 def far_side_mask(points: np.ndarray, cam: Camera) -> np.ndarray:
     """(F, K) True for keypoints on the body side facing away from `cam`, on frames where the
     camera sees the runner from the side. Body left-right axis from the hips and shoulders."""
-    lateral = (points[:, INDEX["left_hip"]] - points[:, INDEX["right_hip"]]
-               + points[:, INDEX["left_shoulder"]] - points[:, INDEX["right_shoulder"]])
+    lateral = (
+        points[:, INDEX["left_hip"]]
+        - points[:, INDEX["right_hip"]]
+        + points[:, INDEX["left_shoulder"]]
+        - points[:, INDEX["right_shoulder"]]
+    )
     to_camera = cam.center - points[:, INDEX["hip"]]
     lateral[:, 2] = 0.0
     to_camera[:, 2] = 0.0
     cos = np.einsum("fi,fi->f", lateral, to_camera) / (
-        np.linalg.norm(lateral, axis=1) * np.linalg.norm(to_camera, axis=1))
-    left_far = cos < -SIDE_VIEW_COS          # the camera is on the runner's right
+        np.linalg.norm(lateral, axis=1) * np.linalg.norm(to_camera, axis=1)
+    )
+    left_far = cos < -SIDE_VIEW_COS  # the camera is on the runner's right
     right_far = cos > SIDE_VIEW_COS
     return (left_far[:, None] & _LEFT[None]) | (right_far[:, None] & _RIGHT[None])
 

@@ -10,6 +10,7 @@ ground truth the rig observes, in place of the parametric model (`kinematics.sim
   converted to the rig's frames; without force plates there are none, and the truth metrics
   that need events are left out rather than guessed.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,9 @@ from pipeline.synth.kinematics import RunTruth
 SIDES = ("left", "right")
 
 
-def resample(points: np.ndarray, fps_in: float, fps_out: float, duration_s: float | None
-             ) -> np.ndarray:
+def resample(
+    points: np.ndarray, fps_in: float, fps_out: float, duration_s: float | None
+) -> np.ndarray:
     """(F, K, 3) at fps_in -> (F', K, 3) at fps_out over the same span (or `duration_s`):
     linear in time; an output instant next to a missing input frame is missing."""
     n_in = len(points)
@@ -30,11 +32,11 @@ def resample(points: np.ndarray, fps_in: float, fps_out: float, duration_s: floa
     if duration_s is not None:
         span = min(span, duration_s)
     n_out = int(np.floor(span * fps_out + 1e-9)) + 1
-    position = np.arange(n_out) / fps_out * fps_in          # fractional input frame
+    position = np.arange(n_out) / fps_out * fps_in  # fractional input frame
     lo = np.clip(np.floor(position).astype(int), 0, n_in - 1)
     hi = np.clip(lo + 1, 0, n_in - 1)
     w = (position - lo)[:, None, None]
-    return (1.0 - w) * points[lo] + w * points[hi]          # NaN at either neighbour -> NaN
+    return (1.0 - w) * points[lo] + w * points[hi]  # NaN at either neighbour -> NaN
 
 
 def placement(points: np.ndarray, locomotion: str) -> np.ndarray:
@@ -53,8 +55,12 @@ def placement(points: np.ndarray, locomotion: str) -> np.ndarray:
     return np.array([-centre[0], -centre[1], 0.0])
 
 
-def motion_truth(imported: Imported3D, fps: float, duration_s: float | None = None,
-                 force: ForcePlateEvents | None = None) -> RunTruth:
+def motion_truth(
+    imported: Imported3D,
+    fps: float,
+    duration_s: float | None = None,
+    force: ForcePlateEvents | None = None,
+) -> RunTruth:
     """The imported runner at the rig's frame rate, placed in the volume, with truth events
     from the force plates (none without them)."""
     points = resample(np.asarray(imported.points, float), imported.fps, fps, duration_s)

@@ -16,9 +16,10 @@ every local extremum exactly on a control point, which is what lets a knob be th
 a curve. The thigh and ankle shapes are only used in swing, bent to meet the stance solution
 (`cycle_curve`); in stance the thigh follows from the foot contact (see kinematics).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
@@ -48,8 +49,9 @@ def duty_factor(speed_mps: float) -> float:
 
 def cycle_phase(beta: float, stance_u=(), swing_v=()) -> np.ndarray:
     """Stance fractions `u` and swing fractions `v` -> gait-cycle phase for stance fraction beta."""
-    return np.concatenate([np.asarray(stance_u, float) * beta,
-                           beta + np.asarray(swing_v, float) * (1.0 - beta)])
+    return np.concatenate(
+        [np.asarray(stance_u, float) * beta, beta + np.asarray(swing_v, float) * (1.0 - beta)]
+    )
 
 
 def periodic_pchip(phase: np.ndarray, values: np.ndarray) -> Curve:
@@ -65,16 +67,18 @@ def periodic_pchip(phase: np.ndarray, values: np.ndarray) -> Curve:
     return lambda phi: spline(np.mod(phi, 1.0))
 
 
-def knee_flexion_curve(peak_stance_deg: float, toe_off_deg: float, speed_mps: float,
-                       beta: float) -> Curve:
+def knee_flexion_curve(
+    peak_stance_deg: float, toe_off_deg: float, speed_mps: float, beta: float
+) -> Curve:
     """Knee flexion (deg, 0 = straight) over the cycle with the stance peak and the toe-off value
     exactly as given (toe-off is the late-stance minimum, as in the published curves)."""
     # Contact flexion sits about a quarter of the way from the toe-off level to the stance peak
     # (~20 deg at contact for a 45 deg peak, Novacheck 1998).
     contact = toe_off_deg + 0.25 * (peak_stance_deg - toe_off_deg)
     # Swing peak ~95 deg at 3.2 m/s, deeper with speed (Novacheck 1998; Fukuchi 2017).
-    swing_peak = max(float(np.clip(95.0 + 10.0 * (speed_mps - 3.2), 80.0, 125.0)),
-                     peak_stance_deg + 20.0)
+    swing_peak = max(
+        float(np.clip(95.0 + 10.0 * (speed_mps - 3.2), 80.0, 125.0)), peak_stance_deg + 20.0
+    )
     # Terminal swing extends a little past the contact angle, then flexes into contact.
     late_swing = max(contact - 5.0, 2.0)
     phase = cycle_phase(beta, stance_u=[0.0, PEAK_KNEE_U, 1.0], swing_v=[0.55, 0.9])
@@ -106,8 +110,9 @@ def stance_foot_pitch(u: np.ndarray) -> np.ndarray:
     return _STANCE_PITCH(u)
 
 
-_STANCE_PITCH = PchipInterpolator([0.0, FOOT_FLAT_U, PEAK_KNEE_U, 1.0],
-                                  [FOOT_STRIKE_ANGLE_DEG, 0.0, 0.0, TOE_OFF_FOOT_ANGLE_DEG])
+_STANCE_PITCH = PchipInterpolator(
+    [0.0, FOOT_FLAT_U, PEAK_KNEE_U, 1.0], [FOOT_STRIKE_ANGLE_DEG, 0.0, 0.0, TOE_OFF_FOOT_ANGLE_DEG]
+)
 
 
 def swing_ankle_curve(beta: float) -> Curve:
@@ -135,8 +140,12 @@ def hermite(s: np.ndarray, p0, m0, p1, m1, span) -> np.ndarray:
     s = s.reshape(s.shape + (1,) * (np.ndim(p0) - 1))
     s2, s3 = s * s, s * s * s
     span = span.reshape(s.shape)
-    return ((2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * span * m0
-            + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * span * m1)
+    return (
+        (2 * s3 - 3 * s2 + 1) * p0
+        + (s3 - 2 * s2 + s) * span * m0
+        + (-2 * s3 + 3 * s2) * p1
+        + (s3 - s2) * span * m1
+    )
 
 
 def cycle_curve(stance: Curve, swing_shape: Curve, beta: float) -> Curve:
@@ -158,6 +167,8 @@ def cycle_curve(stance: Curve, swing_shape: Curve, beta: float) -> Curve:
         swing = phase[~in_stance]
         s = (swing - beta) / (1.0 - beta)
         out[~in_stance] = swing_shape(swing) + hermite(
-            s, gap_to, slope_to, gap_ic, slope_ic, np.full(s.shape, 1.0 - beta))
+            s, gap_to, slope_to, gap_ic, slope_ic, np.full(s.shape, 1.0 - beta)
+        )
         return out
+
     return curve

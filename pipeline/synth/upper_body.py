@@ -5,6 +5,7 @@ triangulation and previews see a whole body. Heights and lengths are fractions o
 height H from Winter (2009) Fig. 4.1 (shoulder 0.818 H, hip 0.530 H, eye 0.936 H, chin 0.870 H,
 shoulder width 0.259 H, upper arm 0.186 H, forearm 0.146 H).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,14 +20,16 @@ THORAX_YAW_DEG = 7.0
 # Distance Running, Human Kinetics): shoulder flexion about -10 +- 30 deg, elbow 90 +- 10 deg.
 SHOULDER_MEAN_DEG, SHOULDER_SWING_DEG = -10.0, 30.0
 ELBOW_MEAN_DEG, ELBOW_SWING_DEG = 90.0, 10.0
-ARM_ABDUCTION_DEG = 10.0                 # keeps the arms clear of the trunk
+ARM_ABDUCTION_DEG = 10.0  # keeps the arms clear of the trunk
 
 # Face keypoints relative to the neck, (forward, lateral, up) in units of H: eyes at eye
 # height, nose between eyes and chin, ears at the sides of the head.
 FACE = {
     "nose": (0.055, 0.0, 0.095),
-    "left_eye": (0.045, 0.018, 0.118), "right_eye": (0.045, -0.018, 0.118),
-    "left_ear": (0.0, 0.045, 0.110), "right_ear": (0.0, -0.045, 0.110),
+    "left_eye": (0.045, 0.018, 0.118),
+    "right_eye": (0.045, -0.018, 0.118),
+    "left_ear": (0.0, 0.045, 0.110),
+    "right_ear": (0.0, -0.045, 0.110),
     "head": (0.0, 0.0, 0.182),
 }
 
@@ -54,12 +57,14 @@ def add_upper_body(points: np.ndarray, left_phase: np.ndarray, height: float) ->
         flexion = np.radians(SHOULDER_MEAN_DEG + sign * -SHOULDER_SWING_DEG * cycle)
         elbow_flex = np.radians(ELBOW_MEAN_DEG - sign * ELBOW_SWING_DEG * cycle)
         abduction = sign * np.radians(ARM_ABDUCTION_DEG)
-        upper = np.stack([np.sin(flexion), np.full_like(flexion, np.sin(abduction)),
-                          -np.cos(flexion)], axis=-1)
+        upper = np.stack(
+            [np.sin(flexion), np.full_like(flexion, np.sin(abduction)), -np.cos(flexion)], axis=-1
+        )
         upper /= np.linalg.norm(upper, axis=-1, keepdims=True)
         fore_angle = flexion + elbow_flex
-        fore = np.stack([np.sin(fore_angle), np.zeros_like(fore_angle), -np.cos(fore_angle)],
-                        axis=-1)
+        fore = np.stack(
+            [np.sin(fore_angle), np.zeros_like(fore_angle), -np.cos(fore_angle)], axis=-1
+        )
         elbow = shoulder + 0.186 * h * upper
         points[:, INDEX[f"{side}_shoulder"]] = shoulder
         points[:, INDEX[f"{side}_elbow"]] = elbow

@@ -3,6 +3,7 @@ this module imports numba). Per point, the arithmetic of `linear.solve_normal`,
 `linear.view_errors`, OpenCV's `undistortPointsIter` (fixed step count) and `robust._reject`,
 in the same order, so results agree to rounding. nogil: callers run chunks on threads.
 error_model="numpy": a division by zero gives inf/NaN as in numpy, which the checks expect."""
+
 from __future__ import annotations
 
 import math
@@ -46,8 +47,14 @@ def _solve(a00, a01, a02, a03, a11, a12, a13, a22, a23, a33):
         y0, y1, y2 = b0 * inv, b1 * inv, b2 * inv
     # no branch (selects only), so loops over points calling this can use SIMD;
     # y - y == 0 is isfinite(y)
-    ok = ((d0 > tiny) & (d1 > tiny) & (d2 > tiny) & (y0 - y0 == 0.0) & (y1 - y1 == 0.0)
-          & (y2 - y2 == 0.0))
+    ok = (
+        (d0 > tiny)
+        & (d1 > tiny)
+        & (d2 > tiny)
+        & (y0 - y0 == 0.0)
+        & (y1 - y1 == 0.0)
+        & (y2 - y2 == 0.0)
+    )
     return (y0 if ok else np.nan), (y1 if ok else np.nan), (y2 if ok else np.nan)
 
 
@@ -74,16 +81,35 @@ def _add_view(m, basis, c, x, y, w, sign):
     f2 = w2 * y
     f0 = f1 * x + f2 * y
     for e in range(10):
-        m[e] += sign * (basis[c, 0, e] * f0 + basis[c, 1, e] * f1 + basis[c, 2, e] * f2
-                        + basis[c, 3, e] * w2)
+        m[e] += sign * (
+            basis[c, 0, e] * f0 + basis[c, 1, e] * f1 + basis[c, 2, e] * f2 + basis[c, 3, e] * w2
+        )
 
 
-BLOCK = 256        # points per inner block: loops over a block have independent iterations
+BLOCK = 256  # points per inner block: loops over a block have independent iterations
 
 
 @njit(**_opts)
-def first_pass(obs, lo, hi, basis, rotation, translation, focal, centres, intr, dist, iters,
-               min_score, min_views, x, y, w, points, errors):
+def first_pass(
+    obs,
+    lo,
+    hi,
+    basis,
+    rotation,
+    translation,
+    focal,
+    centres,
+    intr,
+    dist,
+    iters,
+    min_score,
+    min_views,
+    x,
+    y,
+    w,
+    points,
+    errors,
+):
     """Points lo..hi of obs (C, n, 3): undistort, weight, solve with all views, view errors.
     Loops run over a block of points innermost, not over views: undistortion and the solve are
     chains of dependent divisions, fast only when many independent points are in flight."""
@@ -106,39 +132,48 @@ def first_pass(obs, lo, hi, basis, rotation, translation, focal, centres, intr, 
                 x0[j] = (obs[c, start + j, 0] - cx) * ifx
                 y0[j] = (obs[c, start + j, 1] - cy) * ify
                 ux[j], uy[j], live[j] = x0[j], y0[j], True
-            for _ in range(iters[c]):           # OpenCV's fixed-point step, block at a time
-                for j in range(nb):             # (local arrays and selects: SIMD-friendly)
+            for _ in range(iters[c]):  # OpenCV's fixed-point step, block at a time
+                for j in range(nb):  # (local arrays and selects: SIMD-friendly)
                     xi, yi = ux[j], uy[j]
                     r2 = xi * xi + yi * yi
                     icdist = 1.0 / (1.0 + ((k3 * r2 + k2) * r2 + k1) * r2)
                     ddx = 2 * p1 * xi * yi + p2 * (r2 + 2 * xi * xi)
                     ddy = p1 * (r2 + 2 * yi * yi) + 2 * p2 * xi * yi
-                    ok = live[j] & (icdist >= 0)    # OpenCV gives up: the distorted point
+                    ok = live[j] & (icdist >= 0)  # OpenCV gives up: the distorted point
                     ux[j] = (x0[j] - ddx) * icdist if ok else x0[j]
                     uy[j] = (y0[j] - ddy) * icdist if ok else y0[j]
                     live[j] = ok
             for j in range(nb):
                 i = start + j
                 xs, ys, sc = ux[j], uy[j], obs[c, i, 2]
-                ok = ((xs - xs == 0.0) & (ys - ys == 0.0) & (sc - sc == 0.0)
-                      & (sc >= min_score))
+                ok = (xs - xs == 0.0) & (ys - ys == 0.0) & (sc - sc == 0.0) & (sc >= min_score)
                 xv = xs if ok else 0.0
                 yv = ys if ok else 0.0
                 wv = sc if ok else 0.0
                 x[c, i], y[c, i], w[c, i] = xv, yv, wv
                 nv[j] += 1 if ok else 0
-                w2 = wv * wv                     # features of the normal matrix (linear.py)
+                w2 = wv * wv  # features of the normal matrix (linear.py)
                 f1 = w2 * xv
                 f2 = w2 * yv
                 feat[0, j], feat[1, j], feat[2, j], feat[3, j] = f1 * xv + f2 * yv, f1, f2, w2
-            for e in range(10):                  # m += basis^T features, points innermost
+            for e in range(10):  # m += basis^T features, points innermost
                 b0, b1, b2, b3 = basis[c, 0, e], basis[c, 1, e], basis[c, 2, e], basis[c, 3, e]
                 for j in range(nb):
                     m[e, j] += b0 * feat[0, j] + b1 * feat[1, j] + b2 * feat[2, j] + b3 * feat[3, j]
         for j in range(nb):
             i = start + j
-            p0, p1_, p2_ = _solve(m[0, j], m[1, j], m[2, j], m[3, j], m[4, j], m[5, j],
-                                  m[6, j], m[7, j], m[8, j], m[9, j])
+            p0, p1_, p2_ = _solve(
+                m[0, j],
+                m[1, j],
+                m[2, j],
+                m[3, j],
+                m[4, j],
+                m[5, j],
+                m[6, j],
+                m[7, j],
+                m[8, j],
+                m[9, j],
+            )
             ok = nv[j] >= min_views
             points[0, i] = p0 if ok else np.nan
             points[1, i] = p1_ if ok else np.nan
@@ -169,8 +204,7 @@ def _finish(i, m, n_valid, min_views, x, y, rotation, translation, focal, points
 
 
 @njit(**_opts)
-def solve_points(idx, x, y, w, basis, rotation, translation, focal, min_views, points,
-                 errors):
+def solve_points(idx, x, y, w, basis, rotation, translation, focal, min_views, points, errors):
     """All-view solution and view errors of the points idx (robust._solve)."""
     m = np.empty(10)
     for i in idx:
@@ -195,8 +229,26 @@ def _ray_sine(p0, p1, p2, a, b, centres):
 
 
 @njit(**_opts)
-def reject(idx, x, y, w, used, points, errors, basis, rotation, translation, focal, centres,
-           table, sizes, min_views, threshold, min_sine, max_dropped):
+def reject(
+    idx,
+    x,
+    y,
+    w,
+    used,
+    points,
+    errors,
+    basis,
+    rotation,
+    translation,
+    focal,
+    centres,
+    table,
+    sizes,
+    min_views,
+    threshold,
+    min_sine,
+    max_dropped,
+):
     """robust._reject per point: drop 1, then 2, ... views; the first size with a consistent
     subset wins (lowest worst error; ties: first in combinations order); an ambiguous 2-view
     choice or no consistent subset gives NaN."""
@@ -223,7 +275,7 @@ def reject(idx, x, y, w, used, points, errors, basis, rotation, translation, foc
         done = False
         for k in range(1, max_dropped + 1):
             if n_valid - k < min_views:
-                break                     # no subset of this size (or larger) applies
+                break  # no subset of this size (or larger) applies
             best = np.inf
             n_ok = 0
             bp0 = bp1 = bp2 = np.nan
@@ -241,16 +293,23 @@ def reject(idx, x, y, w, used, points, errors, basis, rotation, translation, foc
                     if table[s, c]:
                         for j in range(10):
                             m[j] += views[c, j]
-                p0, p1, p2 = _solve(total[0] - m[0], total[1] - m[1], total[2] - m[2],
-                                    total[3] - m[3], total[4] - m[4], total[5] - m[5],
-                                    total[6] - m[6], total[7] - m[7], total[8] - m[8],
-                                    total[9] - m[9])
+                p0, p1, p2 = _solve(
+                    total[0] - m[0],
+                    total[1] - m[1],
+                    total[2] - m[2],
+                    total[3] - m[3],
+                    total[4] - m[4],
+                    total[5] - m[5],
+                    total[6] - m[6],
+                    total[7] - m[7],
+                    total[8] - m[8],
+                    total[9] - m[9],
+                )
                 score = -np.inf
                 n_keep = 0
                 first = last = 0
                 for c in range(n_cams):
-                    e[c] = _error(p0, p1, p2, c, x[c, i], y[c, i], rotation, translation,
-                                  focal)
+                    e[c] = _error(p0, p1, p2, c, x[c, i], y[c, i], rotation, translation, focal)
                     keep[c] = valid[c] and not table[s, c]
                     if keep[c]:
                         if n_keep == 0:
@@ -264,7 +323,7 @@ def reject(idx, x, y, w, used, points, errors, basis, rotation, translation, foc
                 if not math.isfinite(p0):
                     score = np.inf
                 if score <= threshold:
-                    n_ok += 1             # weak pairs count here: they are evidence
+                    n_ok += 1  # weak pairs count here: they are evidence
                 if n_keep == 2 and _ray_sine(p0, p1, p2, first, last, centres) < min_sine:
                     score = np.inf
                 if score < best:
@@ -275,7 +334,7 @@ def reject(idx, x, y, w, used, points, errors, basis, rotation, translation, foc
                         best_e[c] = e[c]
             if best <= threshold:
                 done = True
-                if n_valid - k == 2 and n_ok > 1:     # several pairs agree: undecidable
+                if n_valid - k == 2 and n_ok > 1:  # several pairs agree: undecidable
                     points[0, i] = points[1, i] = points[2, i] = np.nan
                     for c in range(n_cams):
                         used[c, i] = False
@@ -292,8 +351,9 @@ def reject(idx, x, y, w, used, points, errors, basis, rotation, translation, foc
 
 
 @njit(**_opts)
-def swap_costs(xs, ys, ws, xm, ym, wm, table, basis, rotation, translation, focal, cap,
-               costs, solutions):
+def swap_costs(
+    xs, ys, ws, xm, ym, wm, table, basis, rotation, translation, focal, cap, costs, solutions
+):
     """swaps._evaluate for every assignment (table (A, C): views read with mirrored labels) of
     every point: capped error sum over the views (costs (A, m)) and solution (A, 3, m)."""
     n_cams, n = xs.shape
@@ -316,10 +376,18 @@ def swap_costs(xs, ys, ws, xm, ym, wm, table, basis, rotation, translation, foca
                 if table[a, c]:
                     for j in range(10):
                         m[j] += mirrored[c, j] - views[c, j]
-            p0, p1, p2 = _solve(total[0] + m[0], total[1] + m[1], total[2] + m[2],
-                                total[3] + m[3], total[4] + m[4], total[5] + m[5],
-                                total[6] + m[6], total[7] + m[7], total[8] + m[8],
-                                total[9] + m[9])
+            p0, p1, p2 = _solve(
+                total[0] + m[0],
+                total[1] + m[1],
+                total[2] + m[2],
+                total[3] + m[3],
+                total[4] + m[4],
+                total[5] + m[5],
+                total[6] + m[6],
+                total[7] + m[7],
+                total[8] + m[8],
+                total[9] + m[9],
+            )
             cost = 0.0
             for c in range(n_cams):
                 if table[a, c]:
@@ -328,6 +396,6 @@ def swap_costs(xs, ys, ws, xm, ym, wm, table, basis, rotation, translation, foca
                     u, v, wt = xs[c, i], ys[c, i], ws[c, i]
                 if wt > 0:
                     e = _error(p0, p1, p2, c, u, v, rotation, translation, focal)
-                    cost += e if e <= cap else cap        # NaN and inf count as the cap
+                    cost += e if e <= cap else cap  # NaN and inf count as the cap
             costs[a, i] = cost
             solutions[a, 0, i], solutions[a, 1, i], solutions[a, 2, i] = p0, p1, p2

@@ -13,6 +13,7 @@ triangulation kept for them (its `views_used`, the evidence), and:
 - `reprojection_error`, `n_views` and `views_used` describe the final points.
 Errors are in undistorted pixels, as the gates (`linear.py`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,37 +22,47 @@ import numpy as np
 
 from pipeline.triangulation import linear
 
-TOLERANCE = 1.5     # x gate: a smoothing filter may move a point a little beyond its gate
+TOLERANCE = 1.5  # x gate: a smoothing filter may move a point a little beyond its gate
 
 
 @dataclass(frozen=True)
 class EvidenceCheck:
-    reverted: np.ndarray          # (F, K) bool: moved away from its views, put back
-    despiked: np.ndarray          # (F, K) bool: measured but removed as a spike (now a gap)
-    max_error_ratio: float        # largest final error / gate over supporting views, after it
+    reverted: np.ndarray  # (F, K) bool: moved away from its views, put back
+    despiked: np.ndarray  # (F, K) bool: measured but removed as a spike (now a gap)
+    max_error_ratio: float  # largest final error / gate over supporting views, after it
 
 
 @dataclass(frozen=True)
 class HeldPoints:
-    points: np.ndarray            # (F, K, 3)
+    points: np.ndarray  # (F, K, 3)
     reprojection_error: np.ndarray  # (F, K) mean px over views_used; NaN without views
-    n_views: np.ndarray           # (F, K)
-    views_used: np.ndarray        # (F, K, C)
+    n_views: np.ndarray  # (F, K)
+    views_used: np.ndarray  # (F, K, C)
     check: EvidenceCheck
 
 
-def hold_to_evidence(final: np.ndarray, triangulated: np.ndarray, kept: np.ndarray,
-                     views_used: np.ndarray, x: np.ndarray, y: np.ndarray, rig: linear.Rig,
-                     gate: np.ndarray) -> HeldPoints:
+def hold_to_evidence(
+    final: np.ndarray,
+    triangulated: np.ndarray,
+    kept: np.ndarray,
+    views_used: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    rig: linear.Rig,
+    gate: np.ndarray,
+) -> HeldPoints:
     """final (F, K, 3) post-processed points; triangulated (F, K, 3) the solver's points;
     kept (F, K) False where despike removed a measured point; views_used (F, K, C) the solver's
     views; x, y (C, F, K) normalized observations as the solver used them (swaps repaired);
     gate (C, K) outlier gates in px."""
     n_frames, n_kp, n_cams = views_used.shape
     support = np.moveaxis(views_used, -1, 0) & kept[None] & np.isfinite(triangulated[..., 0])[None]
-    ratio_of = lambda p: (linear.view_errors(p.reshape(-1, 3).T, x.reshape(n_cams, -1),
-                                             y.reshape(n_cams, -1), rig).reshape(x.shape)
-                          / gate[:, None, :])
+    ratio_of = lambda p: (
+        linear.view_errors(
+            p.reshape(-1, 3).T, x.reshape(n_cams, -1), y.reshape(n_cams, -1), rig
+        ).reshape(x.shape)
+        / gate[:, None, :]
+    )
     with np.errstate(invalid="ignore"):
         ratio = np.where(support, ratio_of(final), 0.0)
         worst = ratio.max(axis=0)
@@ -66,5 +77,10 @@ def hold_to_evidence(final: np.ndarray, triangulated: np.ndarray, kept: np.ndarr
         mean_error = np.where(n_views > 0, error.sum(axis=0) / n_views, np.nan)
     despiked = np.isfinite(triangulated[..., 0]) & ~kept
     max_ratio = float(np.nanmax(ratio)) if support.any() else float("nan")
-    return HeldPoints(points, mean_error, n_views, np.moveaxis(support, 0, -1),
-                      EvidenceCheck(reverted, despiked, max_ratio))
+    return HeldPoints(
+        points,
+        mean_error,
+        n_views,
+        np.moveaxis(support, 0, -1),
+        EvidenceCheck(reverted, despiked, max_ratio),
+    )

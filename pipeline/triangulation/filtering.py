@@ -15,6 +15,7 @@ Why each exists (what each costs, measured: docs/triangulation.md):
   events). Each finite run is filtered on its own (filtfilt cannot cross NaN); runs too short
   for the filter's edge padding are left as they are.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,9 @@ from scipy.signal import butter, sosfiltfilt
 def _series(points: np.ndarray, name: str) -> np.ndarray:
     a = np.asarray(points, dtype=float)
     if a.ndim < 1 or a.shape[0] == 0:
-        raise ValueError(f"{name}: points must have time on axis 0 and at least one frame, "
-                         f"got shape {a.shape}")
+        raise ValueError(
+            f"{name}: points must have time on axis 0 and at least one frame, got shape {a.shape}"
+        )
     return a.reshape(a.shape[0], -1)
 
 
@@ -97,7 +99,7 @@ def lowpass(points: np.ndarray, fps: float, cutoff_hz: float, order: int = 4) ->
     src = np.asarray(points, dtype=float)
     flat = _series(src, "lowpass").copy()
     sos = butter(int(order), cutoff_hz, btype="low", fs=fps, output="sos")
-    pad = 3 * (2 * len(sos) + 1)                  # scipy's default edge padding for sos
+    pad = 3 * (2 * len(sos) + 1)  # scipy's default edge padding for sos
     finite = np.isfinite(flat)
     if finite.all():
         if flat.shape[0] > pad:

@@ -20,6 +20,7 @@ a keypoint farther than MAX_BODY_RADIUS_M from the track cannot be the runner's 
 hands are within ~1.2 m of the mid-trunk) and is removed (a gap). A bystander closer than that
 is not caught.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -30,10 +31,11 @@ from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.triangulation import linear
 
-TRUNK = [INDEX[k] for k in ("neck", "left_shoulder", "right_shoulder", "hip", "left_hip",
-                            "right_hip")]
+TRUNK = [
+    INDEX[k] for k in ("neck", "left_shoulder", "right_shoulder", "hip", "left_hip", "right_hip")
+]
 MAX_BODY_RADIUS_M = 1.5
-MAX_TRUNK_OFFSET_M = 0.6       # the 2D trunk centre's ray passes within ~0.2 m of the 3D one
+MAX_TRUNK_OFFSET_M = 0.6  # the 2D trunk centre's ray passes within ~0.2 m of the 3D one
 TRACK_WINDOW_S = 1.0
 MIN_TRUNK_POINTS = 2
 
@@ -44,7 +46,7 @@ def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
     (exact for steady motion), so a 60 s trial costs a few hundred medians, not thousands."""
     n = len(points)
     if points.ndim != 3 or points.shape[1] != N_KEYPOINTS or n == 0:
-        return np.full((n, 3), np.nan)          # no trunk keypoints known: no track
+        return np.full((n, 3), np.nan)  # no trunk keypoints known: no track
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         trunk = points[:, TRUNK]
@@ -62,7 +64,7 @@ def runner_track(points: np.ndarray, fps: float) -> np.ndarray:
         # no trunk anywhere within a window: no track there
         covered = np.zeros(n, bool)
         for f in np.flatnonzero(enough):
-            covered[max(0, f - half):f + half + 1] = True
+            covered[max(0, f - half) : f + half + 1] = True
         track[~covered] = np.nan
         # where a frame's own trunk centre agrees with the line it is the runner's, exactly
         # (a runner who brakes or turns bends away from a line over +-1 s by up to ~0.5 m)
@@ -78,7 +80,7 @@ def _robust_line_at(centre: np.ndarray, frame: int, half: int) -> np.ndarray:
     counts, so a bystander in under a quarter of the window cannot hold either half), level
     the median of centre - slope * time. NaN with no sample."""
     lo = max(0, frame - half)
-    window = centre[lo:frame + half + 1]
+    window = centre[lo : frame + half + 1]
     seen = np.isfinite(window[:, 0])
     if not seen.any():
         return np.full(3, np.nan)
@@ -103,8 +105,9 @@ def other_person(points: np.ndarray, track: np.ndarray) -> np.ndarray:
         return distance > MAX_BODY_RADIUS_M
 
 
-def other_person_views(points2d: np.ndarray, track: np.ndarray, cameras: list[Camera],
-                       min_score: float) -> np.ndarray:
+def other_person_views(
+    points2d: np.ndarray, track: np.ndarray, cameras: list[Camera], min_score: float
+) -> np.ndarray:
     """(C, F) True where a camera's detections in a frame are of someone else than the runner
     whose `track` (F, 3, runner_track of the 3D the views mostly agree on) is given."""
     obs = np.asarray(points2d, float)
@@ -120,7 +123,7 @@ def other_person_views(points2d: np.ndarray, track: np.ndarray, cameras: list[Ca
     x, y = np.where(valid, x.reshape(shape), np.nan), np.where(valid, y.reshape(shape), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        cx, cy = np.nanmedian(x, axis=2), np.nanmedian(y, axis=2)          # (C, F)
+        cx, cy = np.nanmedian(x, axis=2), np.nanmedian(y, axis=2)  # (C, F)
     enough = valid.sum(axis=2) >= MIN_TRUNK_POINTS
     for c, cam in enumerate(cameras):
         rays = np.stack([cx[c], cy[c], np.ones(n_frames)], axis=-1) @ cam.rotation  # world dirs

@@ -14,6 +14,7 @@ more when numba's on-disk cache (cache=True: __pycache__ next to this file, or
 NUMBA_CACHE_DIR) already holds the kernels. RUNLAB_TRIANGULATION_JIT=0/1 forces it off/on.
 Without numba everything runs on the numpy path.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -23,9 +24,9 @@ from itertools import combinations
 
 import numpy as np
 
-AUTO_MIN_POINTS = 2_000_000     # above this many keypoints the numba import + load pays off
+AUTO_MIN_POINTS = 2_000_000  # above this many keypoints the numba import + load pays off
 _KERNELS = None
-_WARM = False                   # kernels loaded and run once in this process
+_WARM = False  # kernels loaded and run once in this process
 KERNELS = ("first_pass", "solve_points", "reject", "swap_costs")
 
 
@@ -38,6 +39,7 @@ def _kernels():
     global _KERNELS
     if _KERNELS is None and available():
         from pipeline.triangulation import _jit_kernels
+
         _KERNELS = _jit_kernels
     return _KERNELS
 
@@ -73,6 +75,7 @@ def warm_up() -> float:
     the auto policy uses the kernels for any size in this process."""
     global _WARM
     from pipeline.core.geometry import Camera, look_at
+
     t0 = time.perf_counter()
     k = _kernels()
     if k is None:
@@ -80,9 +83,16 @@ def warm_up() -> float:
     cams = []
     for a in (0.0, 1.6, 3.2):
         R, t = look_at(np.array([3 * np.cos(a), 3 * np.sin(a), 1.0]), np.zeros(3))
-        cams.append(Camera(f"c{a}", (640, 480), [[500, 0, 320], [0, 500, 240], [0, 0, 1]],
-                           [-0.1, 0.01, 0, 0, 0]).with_pose(R, t))
+        cams.append(
+            Camera(
+                f"c{a}",
+                (640, 480),
+                [[500, 0, 320], [0, 500, 240], [0, 0, 1]],
+                [-0.1, 0.01, 0, 0, 0],
+            ).with_pose(R, t)
+        )
     from pipeline.triangulation import linear
+
     rig = linear.Rig(cams)
     consts = constants(rig)
     obs = np.full((3, 4, 3), 1.0)
@@ -95,8 +105,19 @@ def warm_up() -> float:
     table, sizes = subsets(3, 2)
     k.reject(idx, x, y, w, w > 0, p, e, *consts[:5], table, sizes, 2, 12.0, 0.3, 2)
     xm, ym, wm = x.copy(), y.copy(), w.copy()
-    k.swap_costs(x, y, w, xm, ym, wm, table, *consts[:4], 12.0, np.zeros((len(table), 4)),
-                 np.zeros((len(table), 3, 4)))
+    k.swap_costs(
+        x,
+        y,
+        w,
+        xm,
+        ym,
+        wm,
+        table,
+        *consts[:4],
+        12.0,
+        np.zeros((len(table), 4)),
+        np.zeros((len(table), 3, 4)),
+    )
     _WARM = True
     return time.perf_counter() - t0
 
@@ -110,12 +131,21 @@ def constants(rig) -> tuple:
     translation = np.ascontiguousarray(rig.translation.reshape(n, 3))
     focal = np.ascontiguousarray(np.hstack([rig.fx, rig.fy]))
     centres = -np.einsum("cji,cj->ci", rotation, translation)
-    intr = np.array([[c.matrix[0, 0], c.matrix[1, 1], c.matrix[0, 2], c.matrix[1, 2]]
-                     for c in rig.cameras])
+    intr = np.array(
+        [[c.matrix[0, 0], c.matrix[1, 1], c.matrix[0, 2], c.matrix[1, 2]] for c in rig.cameras]
+    )
     dist = np.ascontiguousarray(np.stack([c.dist for c in rig.cameras]))
     iters = np.asarray(rig.iterations, np.int64)
-    return (np.ascontiguousarray(rig.basis), rotation, translation, focal, centres, intr, dist,
-            iters)
+    return (
+        np.ascontiguousarray(rig.basis),
+        rotation,
+        translation,
+        focal,
+        centres,
+        intr,
+        dist,
+        iters,
+    )
 
 
 def subsets(n_cams: int, max_dropped: int) -> tuple[np.ndarray, np.ndarray]:

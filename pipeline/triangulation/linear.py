@@ -29,6 +29,7 @@ focal lengths. They equal pixel errors for a distortion-free lens and differ by 
 distortion scale otherwise (a few %; ~10-20 % only in the far corners of a 1080p image with
 k1 = -0.12): cheap enough to evaluate for every view of every candidate solution.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,10 +41,10 @@ import numpy as np
 from pipeline.core.geometry import Camera
 
 INVERSE_ITERATIONS = 2
-CHUNK = 8192                  # points per work item: (C, CHUNK) rows of 64 kB stay in L2
-UNDISTORT_TOL = 1e-8          # normalized (~1.5e-5 px, ~3e-8 m in 3D): far below any noise
+CHUNK = 8192  # points per work item: (C, CHUNK) rows of 64 kB stay in L2
+UNDISTORT_TOL = 1e-8  # normalized (~1.5e-5 px, ~3e-8 m in 3D): far below any noise
 UNDISTORT_MAX_ITERATIONS = 50
-_PAIRS = [(i, j) for i in range(4) for j in range(i, 4)]   # 10 unique entries of symmetric 4x4
+_PAIRS = [(i, j) for i in range(4) for j in range(i, 4)]  # 10 unique entries of symmetric 4x4
 
 
 def default_workers() -> int:
@@ -66,7 +67,7 @@ class Rig:
     """Per-camera constants: normal-equation bases, extrinsics, intrinsics, distortion."""
 
     def __init__(self, cameras: list[Camera]):
-        P = np.stack([cam.extrinsic[:3] for cam in cameras])               # (C, 3, 4)
+        P = np.stack([cam.extrinsic[:3] for cam in cameras])  # (C, 3, 4)
         basis = np.zeros((len(cameras), 4, 10))
         p0, p1, p2 = P[:, 0], P[:, 1], P[:, 2]
         for e, (i, j) in enumerate(_PAIRS):
@@ -76,15 +77,15 @@ class Rig:
             basis[:, 3, e] = p0[:, i] * p0[:, j] + p1[:, i] * p1[:, j]
         self.cameras = cameras
         self.n = len(cameras)
-        self.basis = basis                                                 # (C, 4, 10)
-        self.basis_t = basis.reshape(-1, 10).T.copy()                      # (10, 4C)
-        self.rotation = P[:, :, :3].reshape(-1, 3)                         # (3C, 3)
-        self.translation = P[:, :, 3].reshape(-1, 1)                       # (3C, 1)
+        self.basis = basis  # (C, 4, 10)
+        self.basis_t = basis.reshape(-1, 10).T.copy()  # (10, 4C)
+        self.rotation = P[:, :, :3].reshape(-1, 3)  # (3C, 3)
+        self.translation = P[:, :, 3].reshape(-1, 1)  # (3C, 1)
         K = np.stack([cam.matrix for cam in cameras])
-        self.fx, self.fy = K[:, 0, 0].reshape(-1, 1), K[:, 1, 1].reshape(-1, 1)   # (C, 1)
+        self.fx, self.fy = K[:, 0, 0].reshape(-1, 1), K[:, 1, 1].reshape(-1, 1)  # (C, 1)
         self.iterations = [undistort_iterations(cam) for cam in cameras]
 
-    def in_units_of(self, scale_px: np.ndarray) -> "Rig":
+    def in_units_of(self, scale_px: np.ndarray) -> Rig:
         """The same rig whose `view_errors` are in units of `scale_px` (C,) per camera instead
         of pixels: a per-camera threshold becomes 1 for every camera. Solutions are unchanged
         (they do not depend on the focal lengths)."""
@@ -101,8 +102,9 @@ def undistort(pixels: np.ndarray, rig: Rig) -> tuple[np.ndarray, np.ndarray]:
     y = np.empty(pixels.shape[:2])
     for c, cam in enumerate(rig.cameras):
         px = np.ascontiguousarray(pixels[c], dtype=np.float64).reshape(-1, 1, 2)
-        und = cv2.undistortPointsIter(px, cam.matrix, cam.dist, None, None,
-                                      (cv2.TERM_CRITERIA_COUNT, rig.iterations[c], 0.0))
+        und = cv2.undistortPointsIter(
+            px, cam.matrix, cam.dist, None, None, (cv2.TERM_CRITERIA_COUNT, rig.iterations[c], 0.0)
+        )
         und = und.reshape(-1, 2)
         x[c], y[c] = und[:, 0], und[:, 1]
     return x, y
@@ -117,8 +119,13 @@ def undistort_iterations(cam: Camera) -> int:
     gx, gy = np.meshgrid(np.linspace(0, w - 1, 33), np.linspace(0, h - 1, 19))
     grid = np.stack([gx.ravel(), gy.ravel()], axis=-1).reshape(-1, 1, 2)
     run = lambda n, eps=0: cv2.undistortPointsIter(
-        grid, cam.matrix, cam.dist, None, None,
-        (cv2.TERM_CRITERIA_COUNT | (cv2.TERM_CRITERIA_EPS if eps else 0), n, eps))
+        grid,
+        cam.matrix,
+        cam.dist,
+        None,
+        None,
+        (cv2.TERM_CRITERIA_COUNT | (cv2.TERM_CRITERIA_EPS if eps else 0), n, eps),
+    )
     reference = run(200, 1e-15)
     for n in range(3, UNDISTORT_MAX_ITERATIONS):
         if np.nanmax(np.abs(run(n) - reference)) < UNDISTORT_TOL:
@@ -162,11 +169,11 @@ def solve_normal(m: np.ndarray) -> np.ndarray:
         t23 = a23 - l20 * a03 - l21 * t13
         l32 = t23 / d2
         d3 = np.maximum(a33 - l30 * a03 - l31 * t13 - l32 * t23, 0.0)
-        y2 = -l32                                   # M^-1 e4 up to scale: [p, 1]
+        y2 = -l32  # M^-1 e4 up to scale: [p, 1]
         y1 = -l21 * y2 - l31
         y0 = -l10 * y1 - l20 * y2 - l30
         s0, s1, s2 = d3 / d0, d3 / d1, d3 / d2
-        for _ in range(INVERSE_ITERATIONS):        # y <- d3 M^-1 y, rescaled to y3 = 1
+        for _ in range(INVERSE_ITERATIONS):  # y <- d3 M^-1 y, rescaled to y3 = 1
             z1 = y1 - l10 * y0
             z2 = y2 - l20 * y0 - l21 * z1
             z3 = 1.0 - l30 * y0 - l31 * z1 - l32 * z2
@@ -187,7 +194,7 @@ def view_errors(points: np.ndarray, x: np.ndarray, y: np.ndarray, rig: Rig) -> n
     A point behind a camera gets an infinite error there: it cannot be what that camera saw."""
     cam = np.einsum("ij,jn->in", rig.rotation, points)
     cam += rig.translation
-    cam = cam.reshape(rig.n, 3, -1)                                         # (C, 3, n)
+    cam = cam.reshape(rig.n, 3, -1)  # (C, 3, n)
     z = cam[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = 1.0 / z

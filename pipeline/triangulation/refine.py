@@ -25,6 +25,7 @@ real people are joint-centre estimates whose distances are not constant (by how 
 measured here), hence the deliberately loose default limb_sigma_m of 1 cm rather than the
 ~3 mm the synthetic data rewards (docs/triangulation.md).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,17 +35,25 @@ from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import BONES, INDEX, N_KEYPOINTS, relabel_swapped
 from pipeline.triangulation import linear
 
-PIXEL_SIGMA = 1.0           # px: reprojection residual scale (unit score)
-DAMPING = 1e-6              # Levenberg term, relative to the mean diagonal: regular in long gaps
-MAX_STEP_M = 0.05           # per frame and sweep: a refinement, not a relocation
+PIXEL_SIGMA = 1.0  # px: reprojection residual scale (unit score)
+DAMPING = 1e-6  # Levenberg term, relative to the mean diagonal: regular in long gaps
+MAX_STEP_M = 0.05  # per frame and sweep: a refinement, not a relocation
 
 
-def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[Camera],
-                        views_used: np.ndarray, fps: float, limb_sigma_m: float = 0.01,
-                        accel_sigma_ms2: float = 100.0, sweeps: int = 4,
-                        bones: np.ndarray | None = None, min_score: float = 0.0,
-                        swaps_repaired: np.ndarray | None = None,
-                        residual_scale_px: np.ndarray | None = None) -> np.ndarray:
+def refine_trajectories(
+    points: np.ndarray,
+    points2d: np.ndarray,
+    cameras: list[Camera],
+    views_used: np.ndarray,
+    fps: float,
+    limb_sigma_m: float = 0.01,
+    accel_sigma_ms2: float = 100.0,
+    sweeps: int = 4,
+    bones: np.ndarray | None = None,
+    min_score: float = 0.0,
+    swaps_repaired: np.ndarray | None = None,
+    residual_scale_px: np.ndarray | None = None,
+) -> np.ndarray:
     """(F, K, 3) points (NaN = gap), (C, F, K, 3) detections [x_px, y_px, score], (F, K, C)
     views to use -> refined (F, K, 3) points, NaN where `points` is NaN.
     `bones` (B, 2) keypoint indices (default: skeleton.BONES for the 26-keypoint skeleton, none
@@ -63,7 +72,7 @@ def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[
         if n_kp != N_KEYPOINTS:
             raise ValueError("swaps_repaired needs the 26-keypoint skeleton's left/right pairs")
         obs = relabel_swapped(obs, swaps_repaired)
-    known = np.isfinite(pts).all(axis=-1)                                   # (F, K)
+    known = np.isfinite(pts).all(axis=-1)  # (F, K)
     if n_frames == 0 or not known.any():
         return pts.copy()
     bones = _bones(bones, n_kp, limb_sigma_m)
@@ -72,17 +81,17 @@ def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[
 
     rig = linear.Rig(list(cameras))
     x, y = linear.undistort(obs[..., :2].reshape(len(cameras), -1, 2), rig)
-    x, y = x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])              # (C, F, K)
+    x, y = x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])  # (C, F, K)
     use = np.moveaxis(np.asarray(views_used, bool), -1, 0) & known[None]
     score = obs[..., 2]
     use &= np.isfinite(x) & np.isfinite(y) & np.isfinite(score) & (score >= min_score)
-    w2 = np.where(use, score, 0.0) ** 2 / PIXEL_SIGMA ** 2
+    w2 = np.where(use, score, 0.0) ** 2 / PIXEL_SIGMA**2
     x, y = np.where(use, x, 0.0), np.where(use, y, 0.0)
 
     X = _interpolate(pts, known)
     scale = None if residual_scale_px is None else np.asarray(residual_scale_px, float)
-    smooth = (fps ** 2 / accel_sigma_ms2) ** 2 if accel_sigma_ms2 > 0 else 0.0
-    limb = 1.0 / limb_sigma_m ** 2 if limb_sigma_m > 0 else 0.0
+    smooth = (fps**2 / accel_sigma_ms2) ** 2 if accel_sigma_ms2 > 0 else 0.0
+    limb = 1.0 / limb_sigma_m**2 if limb_sigma_m > 0 else 0.0
     band = [smooth * a for a in _smoothness_band(n_frames)] if smooth and n_frames >= 3 else None
     lengths = _lengths(X, bones, known)
     colours = _colour_classes(n_kp, bones)
@@ -90,9 +99,20 @@ def refine_trajectories(points: np.ndarray, points2d: np.ndarray, cameras: list[
         for group in colours:
             for k in group:
                 if active[k]:
-                    X[:, k] += _step(k, X, x[:, :, k], y[:, :, k], w2[:, :, k], rig, bones,
-                                     lengths, limb, smooth, band,
-                                     None if scale is None else scale[:, k])
+                    X[:, k] += _step(
+                        k,
+                        X,
+                        x[:, :, k],
+                        y[:, :, k],
+                        w2[:, :, k],
+                        rig,
+                        bones,
+                        lengths,
+                        limb,
+                        smooth,
+                        band,
+                        None if scale is None else scale[:, k],
+                    )
         lengths = _lengths(X, bones, known)
     return np.where(known[..., None], X, np.nan)
 
@@ -102,30 +122,30 @@ def _step(k, X, x, y, w2, rig, bones, lengths, limb, smooth, band, scale=None):
     frame's move at most MAX_STEP_M. `scale` (C,): Cauchy loss scale of the views (IRLS weight).
     Arrays are (C, 3, F) / (3, F) so every product runs on contiguous rows."""
     n_frames = X.shape[0]
-    p = np.ascontiguousarray(X[:, k].T)                                     # (3, F)
+    p = np.ascontiguousarray(X[:, k].T)  # (3, F)
     R = rig.rotation.reshape(rig.n, 3, 3)
     cam = np.einsum("cij,jf->cif", R, p) + rig.translation.reshape(rig.n, 3, 1)
     z = cam[:, 2]
     ok = z > 1e-9
-    inv = np.where(ok, 1.0 / np.where(ok, z, 1.0), 0.0)                   # (C, F)
+    inv = np.where(ok, 1.0 / np.where(ok, z, 1.0), 0.0)  # (C, F)
     px, py = cam[:, 0] * inv, cam[:, 1] * inv
-    sw = np.sqrt(np.where(ok, w2, 0.0))                                     # (C, F)
+    sw = np.sqrt(np.where(ok, w2, 0.0))  # (C, F)
     if scale is not None:
         r2 = ((px - x) * rig.fx) ** 2 + ((py - y) * rig.fy) ** 2
         sw = sw / np.sqrt(1.0 + r2 / scale[:, None] ** 2)
     jx = (R[:, 0, :, None] - px[:, None] * R[:, 2, :, None]) * (rig.fx * inv * sw)[:, None]
     jy = (R[:, 1, :, None] - py[:, None] * R[:, 2, :, None]) * (rig.fy * inv * sw)[:, None]
-    rx, ry = (px - x) * rig.fx * sw, (py - y) * rig.fy * sw                 # (C, F)
+    rx, ry = (px - x) * rig.fx * sw, (py - y) * rig.fy * sw  # (C, F)
     H = np.empty((3, 3, n_frames))
     for i in range(3):
         for j in range(i, 3):
             H[i, j] = (jx[:, i] * jx[:, j] + jy[:, i] * jy[:, j]).sum(axis=0)
-    g = (jx * rx[:, None] + jy * ry[:, None]).sum(axis=0)                 # (3, F)
+    g = (jx * rx[:, None] + jy * ry[:, None]).sum(axis=0)  # (3, F)
 
     for b, (a, c) in enumerate(bones):
         if k not in (a, c):
             continue
-        d = p - X[:, c if a == k else a].T                                  # (3, F)
+        d = p - X[:, c if a == k else a].T  # (3, F)
         length = np.sqrt((d * d).sum(axis=0))
         u = d / np.maximum(length, 1e-9)
         for i in range(3):
@@ -134,13 +154,13 @@ def _step(k, X, x, y, w2, rig, bones, lengths, limb, smooth, band, scale=None):
         g += limb * (length - lengths[b]) * u
 
     mu = DAMPING * max((H[0, 0] + H[1, 1] + H[2, 2]).mean() / 3, 1.0)
-    ab = np.zeros((7, n_frames, 3))                     # upper band form, 6 super-diagonals
+    ab = np.zeros((7, n_frames, 3))  # upper band form, 6 super-diagonals
     ab[6] = np.stack([H[0, 0], H[1, 1], H[2, 2]], axis=-1) + mu
     ab[5, :, 1], ab[5, :, 2] = H[0, 1], H[1, 2]
     ab[4, :, 2] = H[0, 2]
     ab = ab.reshape(7, 3 * n_frames)
     if band is not None:
-        diag, off1, off2 = band                          # already carry the weight
+        diag, off1, off2 = band  # already carry the weight
         ab[6] += np.repeat(diag, 3)
         ab[3, 3:] = np.repeat(off1, 3)
         ab[0, 6:] = np.repeat(off2, 3)
@@ -184,8 +204,9 @@ def _interpolate(pts, known):
     for k in range(pts.shape[1]):
         if known[:, k].any() and not known[:, k].all():
             for d in range(3):
-                X[~known[:, k], k, d] = np.interp(t[~known[:, k]], t[known[:, k]],
-                                                  pts[known[:, k], k, d])
+                X[~known[:, k], k, d] = np.interp(
+                    t[~known[:, k]], t[known[:, k]], pts[known[:, k], k, d]
+                )
     return np.nan_to_num(X)
 
 
@@ -207,7 +228,9 @@ def _bones(bones, n_kp, limb_sigma_m):
             return np.zeros((0, 2), int)
         return np.array([(INDEX[a], INDEX[b]) for a, b in BONES])
     bones = np.asarray(bones, int).reshape(-1, 2)
-    if bones.size and (bones.min() < 0 or bones.max() >= n_kp or (bones[:, 0] == bones[:, 1]).any()):
+    if bones.size and (
+        bones.min() < 0 or bones.max() >= n_kp or (bones[:, 0] == bones[:, 1]).any()
+    ):
         raise ValueError(f"bones must be pairs of distinct keypoint indices < {n_kp}")
     return bones
 
@@ -216,11 +239,15 @@ def _check(pts, obs, cameras, views_used, fps, sweeps):
     if pts.ndim != 3 or pts.shape[-1] != 3:
         raise ValueError(f"points must have shape (frames, keypoints, 3), got {pts.shape}")
     if obs.shape != (len(cameras),) + pts.shape[:2] + (3,):
-        raise ValueError(f"points2d must have shape (cameras, frames, keypoints, 3) = "
-                         f"{(len(cameras),) + pts.shape[:2] + (3,)}, got {obs.shape}")
+        raise ValueError(
+            f"points2d must have shape (cameras, frames, keypoints, 3) = "
+            f"{(len(cameras),) + pts.shape[:2] + (3,)}, got {obs.shape}"
+        )
     if np.shape(views_used) != pts.shape[:2] + (len(cameras),):
-        raise ValueError(f"views_used must have shape {pts.shape[:2] + (len(cameras),)}, "
-                         f"got {np.shape(views_used)}")
+        raise ValueError(
+            f"views_used must have shape {pts.shape[:2] + (len(cameras),)}, "
+            f"got {np.shape(views_used)}"
+        )
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be positive, got {fps}")
     if int(sweeps) != sweeps or sweeps < 1:

@@ -27,40 +27,54 @@ session: triangulate_robust -> filtering.despike(0.05 m) -> fill_gaps(linear) ->
 Reprojection errors are in undistorted pixels (see `linear.py`): pixel errors for a pinhole
 lens, within the local distortion scale otherwise.
 """
+
 from __future__ import annotations
 
 from itertools import combinations
 
 import numpy as np
 
+from pipeline.core.dlt import check_observations
 from pipeline.core.geometry import Camera
-from pipeline.io.formats import Points3D
 from pipeline.core.skeleton import LEFT_RIGHT_SWAP
+from pipeline.io.formats import Points3D
 from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
-from pipeline.core.dlt import check_observations
 from pipeline.triangulation.scale import ScaleRule, estimate_scale, fixed_scale
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
 
 MAX_CAMERAS = 8
 
 
-def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: float = 0.3,
-                       min_views: int = 2, max_reprojection_px: float = 12.0,
-                       repair_swaps: bool = True, max_dropped_views: int = 2,
-                       min_ray_angle_deg: float = 20.0,
-                       scale_rule: ScaleRule | None = None,
-                       swap_permutation: np.ndarray | None = None,
-                       workers: int | None = None, jit: bool | None = None
-                       ) -> Points3D:
+def triangulate_robust(
+    points2d: np.ndarray,
+    cameras: list[Camera],
+    min_score: float = 0.3,
+    min_views: int = 2,
+    max_reprojection_px: float = 12.0,
+    repair_swaps: bool = True,
+    max_dropped_views: int = 2,
+    min_ray_angle_deg: float = 20.0,
+    scale_rule: ScaleRule | None = None,
+    swap_permutation: np.ndarray | None = None,
+    workers: int | None = None,
+    jit: bool | None = None,
+) -> Points3D:
     """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C <= 8).
 
     A view is valid where x, y, score are finite and score >= min_score; missing views are NaN.
     `swap_permutation` (K,) maps each keypoint to its mirror (default: the Halpe-26 skeleton's
     LEFT_RIGHT_SWAP when K = 26; swap repair is skipped for other skeletons without one).
     `jit`: use the compiled kernels of `jit.py` (same results); None = its auto policy."""
-    obs = _validate(points2d, cameras, min_score, min_views, max_reprojection_px,
-                    max_dropped_views, min_ray_angle_deg)
+    obs = _validate(
+        points2d,
+        cameras,
+        min_score,
+        min_views,
+        max_reprojection_px,
+        max_dropped_views,
+        min_ray_angle_deg,
+    )
     n_cams, n_frames, n_kp, _ = obs.shape
     n = n_frames * n_kp
     workers = linear.default_workers() if workers is None else max(1, int(workers))
@@ -68,7 +82,7 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
     flat = np.ascontiguousarray(obs.reshape(n_cams, n, 3))
     kernels = _jit._kernels() if (_jit.should_use(n) if jit is None else jit) else None
     consts = _jit.constants(rig) if kernels is not None else None
-    min_score, min_views = float(min_score), int(min_views)    # one compiled signature
+    min_score, min_views = float(min_score), int(min_views)  # one compiled signature
     x, y, w = (np.empty((n_cams, n)) for _ in range(3))
     points = np.empty((3, n))
     errors = np.empty((n_cams, n))
@@ -76,8 +90,9 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
 
     def first_pass(sl):
         if kernels is not None:
-            return kernels.first_pass(flat, sl.start, sl.stop, *consts, min_score, min_views,
-                                      x, y, w, points, errors)
+            return kernels.first_pass(
+                flat, sl.start, sl.stop, *consts, min_score, min_views, x, y, w, points, errors
+            )
         score = flat[:, sl, 2]
         xs, ys = linear.undistort(flat[:, sl, :2], rig)
         valid = np.isfinite(xs) & np.isfinite(ys) & np.isfinite(score) & (score >= min_score)
@@ -90,9 +105,12 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
 
     shape = (n_cams, n_frames, n_kp)
     names = [cam.name for cam in cameras]
-    scale = (estimate_scale(errors.reshape(shape), (w > 0).reshape(shape), scale_rule, names)
-             if scale_rule is not None else fixed_scale(n_cams, n_kp, max_reprojection_px))
-    gate = scale.per_keypoint()                                       # (C, K) px
+    scale = (
+        estimate_scale(errors.reshape(shape), (w > 0).reshape(shape), scale_rule, names)
+        if scale_rule is not None
+        else fixed_scale(n_cams, n_kp, max_reprojection_px)
+    )
+    gate = scale.per_keypoint()  # (C, K) px
 
     swapped = np.zeros((n_cams, n_frames), bool)
     perm = _permutation(swap_permutation, n_kp)
@@ -102,11 +120,20 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
         lateral = perm != np.arange(n_kp)
         unit = np.median(gate[:, lateral], axis=1)
         unit_rig = rig.in_units_of(unit)
-        swapped = _repair_swaps(x.reshape(shape), y.reshape(shape), w.reshape(shape),
-                                errors.reshape(shape) / unit[:, None, None],
-                                points.reshape((3,) + shape[1:]), unit_rig,
-                                perm, candidate_px=0.5, cap_px=1.0, workers=workers,
-                                kernels=kernels, consts=_scaled(consts, unit))
+        swapped = _repair_swaps(
+            x.reshape(shape),
+            y.reshape(shape),
+            w.reshape(shape),
+            errors.reshape(shape) / unit[:, None, None],
+            points.reshape((3,) + shape[1:]),
+            unit_rig,
+            perm,
+            candidate_px=0.5,
+            cap_px=1.0,
+            workers=workers,
+            kernels=kernels,
+            consts=_scaled(consts, unit),
+        )
         frames = np.flatnonzero(swapped.any(axis=0))
         if frames.size:
             idx = (frames[:, None] * n_kp + np.arange(n_kp)).ravel()
@@ -122,32 +149,56 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
     flagged = np.flatnonzero(np.isfinite(points[0]) & (worst > 1.0))
     min_sine = np.sin(np.radians(min_ray_angle_deg))
     # one search per distinct column of gates (a keypoint group), errors in units of the gate
-    table, sizes = (_jit.subsets(n_cams, max_dropped_views) if kernels is not None
-                    else (None, None))
+    table, sizes = _jit.subsets(n_cams, max_dropped_views) if kernels is not None else (None, None)
     columns, column_of = np.unique(gate.T, axis=0, return_inverse=True)
     column_of = np.asarray(column_of).ravel()
     for u, unit in enumerate(columns):
         idx_u = flagged[column_of[keypoint[flagged]] == u]
         if idx_u.size == 0:
             continue
-        blocks = [idx_u[s:s + linear.CHUNK] for s in range(0, idx_u.size, linear.CHUNK)]
+        blocks = [idx_u[s : s + linear.CHUNK] for s in range(0, idx_u.size, linear.CHUNK)]
         if kernels is not None:
             c_u = _scaled(consts, unit)
             reject = lambda idx, c_u=c_u: kernels.reject(
-                idx, x, y, w, used, points, errors, *c_u[:5], table, sizes, min_views, 1.0,
-                float(min_sine), int(max_dropped_views))
+                idx,
+                x,
+                y,
+                w,
+                used,
+                points,
+                errors,
+                *c_u[:5],
+                table,
+                sizes,
+                min_views,
+                1.0,
+                float(min_sine),
+                int(max_dropped_views),
+            )
         else:
             rig_u = rig.in_units_of(unit)
-            reject = lambda idx, rig_u=rig_u: _reject(idx, x, y, w, used, points, errors, rig_u,
-                                                      min_views, 1.0, max_dropped_views,
-                                                      min_sine)
+            reject = lambda idx, rig_u=rig_u: _reject(
+                idx,
+                x,
+                y,
+                w,
+                used,
+                points,
+                errors,
+                rig_u,
+                min_views,
+                1.0,
+                max_dropped_views,
+                min_sine,
+            )
         linear.parallel_map(reject, blocks, workers)
-    if flagged.size:            # back to pixels
-        errors[:, flagged] = linear.view_errors(points[:, flagged], x[:, flagged],
-                                                y[:, flagged], rig)
+    if flagged.size:  # back to pixels
+        errors[:, flagged] = linear.view_errors(
+            points[:, flagged], x[:, flagged], y[:, flagged], rig
+        )
 
     used &= np.isfinite(points[0])[None]
-    two = np.flatnonzero(used.sum(axis=0) == 2)        # any 2-view point, rejected or not
+    two = np.flatnonzero(used.sum(axis=0) == 2)  # any 2-view point, rejected or not
     weak = two[_ray_sine(points[:, two], used[:, two], rig) < min_sine]
     points[:, weak] = np.nan
     used[:, weak] = False
@@ -161,7 +212,8 @@ def triangulate_robust(points2d: np.ndarray, cameras: list[Camera], min_score: f
         n_views=n_used.reshape(n_frames, n_kp),
         views_used=np.moveaxis(used, 0, -1).reshape(n_frames, n_kp, n_cams),
         swaps_repaired=swapped,
-        scale=scale)
+        scale=scale,
+    )
 
 
 def _scaled(consts, unit):
@@ -180,8 +232,7 @@ def _solve(idx, x, y, w, rig, min_views, points, errors):
     errors[:, idx] = linear.view_errors(p, xs, ys, rig)
 
 
-def _reject(idx, x, y, w, used, points, errors, rig, min_views, threshold, max_dropped,
-            min_angle):
+def _reject(idx, x, y, w, used, points, errors, rig, min_views, threshold, max_dropped, min_angle):
     """Outlier-view search on flagged points `idx`; writes points, errors, used in place.
     Each level works on the points still open, gathered once; a subset that does not apply to
     a point (drops a view it lacks, or leaves too few) is masked, not gathered."""
@@ -193,7 +244,7 @@ def _reject(idx, x, y, w, used, points, errors, rig, min_views, threshold, max_d
         valid = ws > 0
         n_valid = valid.sum(axis=0)
         enough = n_valid - k >= min_views
-        views = linear.view_matrices(linear.features(xs, ys, ws), rig)   # (C, 10, m)
+        views = linear.view_matrices(linear.features(xs, ys, ws), rig)  # (C, 10, m)
         total = views.sum(axis=0)
         best = np.full(idx.size, np.inf)
         n_ok = np.zeros(idx.size, int)
@@ -211,9 +262,9 @@ def _reject(idx, x, y, w, used, points, errors, rig, min_views, threshold, max_d
             keep[drop] = False
             score = np.where(keep, e, -np.inf).max(axis=0)
             score[~applies | ~np.isfinite(p[0])] = np.inf
-            n_ok += score <= threshold          # weak pairs count here: they are evidence
+            n_ok += score <= threshold  # weak pairs count here: they are evidence
             two = np.flatnonzero(keep.sum(axis=0) == 2)
-            if two.size:        # a 2-view solution needs rays that cross at a usable angle
+            if two.size:  # a 2-view solution needs rays that cross at a usable angle
                 weak = two[_ray_sine(p[:, two], keep[:, two], rig) < min_angle]
                 score[weak] = np.inf
             better = score < best
@@ -231,17 +282,18 @@ def _reject(idx, x, y, w, used, points, errors, rig, min_views, threshold, max_d
         points[:, idx[ambiguous]] = np.nan
         used[:, idx[ambiguous]] = False
         idx = idx[~done]
-    points[:, idx] = np.nan              # no allowed subset agrees: an explicit gap
+    points[:, idx] = np.nan  # no allowed subset agrees: an explicit gap
     used[:, idx] = False
 
 
 def _ray_sine(p, keep, rig):
     """(3, m) points seen by exactly two views (keep (C, m)) -> sine of the angle of the rays."""
-    centers = -np.einsum("cji,cj->ci", rig.rotation.reshape(rig.n, 3, 3),
-                         rig.translation.reshape(rig.n, 3))                 # (C, 3)
+    centers = -np.einsum(
+        "cji,cj->ci", rig.rotation.reshape(rig.n, 3, 3), rig.translation.reshape(rig.n, 3)
+    )  # (C, 3)
     first = np.argmax(keep, axis=0)
-    order = np.stack([first, rig.n - 1 - np.argmax(keep[::-1], axis=0)])   # the two views
-    rays = p[None] - centers[order].transpose(0, 2, 1)                       # (2, 3, m)
+    order = np.stack([first, rig.n - 1 - np.argmax(keep[::-1], axis=0)])  # the two views
+    rays = p[None] - centers[order].transpose(0, 2, 1)  # (2, 3, m)
     rays /= np.linalg.norm(rays, axis=1, keepdims=True)
     return np.linalg.norm(np.cross(rays[0], rays[1], axis=0), axis=0)
 
@@ -250,10 +302,15 @@ def _permutation(perm, n_kp):
     if perm is None:
         return LEFT_RIGHT_SWAP if n_kp == len(LEFT_RIGHT_SWAP) else None
     perm = np.asarray(perm, int)
-    if perm.shape != (n_kp,) or not np.array_equal(np.sort(perm), np.arange(n_kp)) \
-            or not np.array_equal(perm[perm], np.arange(n_kp)):
-        raise ValueError(f"swap_permutation must be a self-inverse permutation of the {n_kp} "
-                         f"keypoints, got {perm.tolist()}")
+    if (
+        perm.shape != (n_kp,)
+        or not np.array_equal(np.sort(perm), np.arange(n_kp))
+        or not np.array_equal(perm[perm], np.arange(n_kp))
+    ):
+        raise ValueError(
+            f"swap_permutation must be a self-inverse permutation of the {n_kp} "
+            f"keypoints, got {perm.tolist()}"
+        )
     return perm
 
 
@@ -261,8 +318,10 @@ def _validate(points2d, cameras, min_score, min_views, threshold, max_dropped, m
     cameras = list(cameras)
     points2d = check_observations(points2d, cameras, min_views)
     if len(cameras) > MAX_CAMERAS:
-        raise ValueError(f"robust triangulation supports at most {MAX_CAMERAS} cameras (its "
-                         f"view-subset search is sized for that), got {len(cameras)}")
+        raise ValueError(
+            f"robust triangulation supports at most {MAX_CAMERAS} cameras (its "
+            f"view-subset search is sized for that), got {len(cameras)}"
+        )
     if not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
     if not (np.isfinite(threshold) and threshold > 0):
@@ -270,6 +329,7 @@ def _validate(points2d, cameras, min_score, min_views, threshold, max_dropped, m
     if not (0 <= min_angle < 90):
         raise ValueError(f"min_ray_angle_deg must be in [0, 90), got {min_angle}")
     if not (0 <= max_dropped <= 3):
-        raise ValueError(f"max_dropped_views must be 0..3 (cost grows as C choose k), "
-                         f"got {max_dropped}")
+        raise ValueError(
+            f"max_dropped_views must be 0..3 (cost grows as C choose k), got {max_dropped}"
+        )
     return points2d

@@ -3,19 +3,24 @@ optional spatiotemporal refinement (after gap filling, so it starts from complet
 before the low-pass, which then only removes what the fit left), then every point held to the
 views that support it (evidence.py). Keypoints of another person are removed first
 (identity.py)."""
+
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 
-from pipeline.config import (RejectionMode, TriangulationConfig, TriangulationMethod,
-                             TriangulationRefine)
-from pipeline.core.geometry import Camera
-from pipeline.io.formats import Points3D
-from pipeline.core.skeleton import relabel_swapped
-from pipeline.triangulation import linear
+from pipeline.config import (
+    RejectionMode,
+    TriangulationConfig,
+    TriangulationMethod,
+    TriangulationRefine,
+)
 from pipeline.core.dlt import triangulate_dlt
+from pipeline.core.geometry import Camera
+from pipeline.core.skeleton import relabel_swapped
+from pipeline.io.formats import Points3D
+from pipeline.triangulation import linear
 from pipeline.triangulation.evidence import hold_to_evidence
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.identity import other_person, other_person_views, runner_track
@@ -23,9 +28,8 @@ from pipeline.triangulation.refine import refine_trajectories
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation.scale import ScaleRule, fixed_scale
 
-
-LOWPASS_MAX_FRACTION_OF_FPS = 0.4    # 30 fps: 12 Hz at most; 40 fps and up: the configured 15 Hz
-MAX_BODY_ACCEL_MS2 = 400.0           # twice a foot's ~200 m/s^2 at strike (filtering.despike)
+LOWPASS_MAX_FRACTION_OF_FPS = 0.4  # 30 fps: 12 Hz at most; 40 fps and up: the configured 15 Hz
+MAX_BODY_ACCEL_MS2 = 400.0  # twice a foot's ~200 m/s^2 at strike (filtering.despike)
 
 
 def lowpass_cutoff(cfg: TriangulationConfig, fps: float) -> float:
@@ -43,25 +47,27 @@ def despike_threshold(cfg: TriangulationConfig, fps: float) -> float:
     touchdown alone moves a sample 11 cm off its neighbours' midpoint; 0 = off."""
     if not cfg.despike_m > 0:
         return 0.0
-    return float(max(cfg.despike_m, MAX_BODY_ACCEL_MS2 / (2 * fps ** 2)))
+    return float(max(cfg.despike_m, MAX_BODY_ACCEL_MS2 / (2 * fps**2)))
 
 
 def scale_rule(cfg: TriangulationConfig) -> ScaleRule | None:
     """The adaptive gate's settings, or None for the fixed gate."""
     if cfg.rejection == RejectionMode.fixed:
         return None
-    return ScaleRule(cfg.rejection_sigmas, cfg.rejection_min_px, cfg.rejection_max_px,
-                     cfg.max_reprojection_px)
+    return ScaleRule(
+        cfg.rejection_sigmas, cfg.rejection_min_px, cfg.rejection_max_px, cfg.max_reprojection_px
+    )
 
 
-def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: float,
-                          cfg: TriangulationConfig) -> Points3D:
+def triangulate_recording(
+    points2d: np.ndarray, cameras: list[Camera], fps: float, cfg: TriangulationConfig
+) -> Points3D:
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
     result = _solve(points2d, cameras, cfg)
     track = runner_track(result.points, fps)
     strangers = other_person_views(points2d, track, cameras, cfg.min_score)
-    if strangers.any():               # solve again without the views of another person
+    if strangers.any():  # solve again without the views of another person
         points2d = np.array(points2d, float)
         points2d[strangers] = (np.nan, np.nan, 0.0)
         result = _solve(points2d, cameras, cfg)
@@ -69,23 +75,31 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
     foreign = other_person(result.points, track)
     if foreign.any():
         result = dataclasses.replace(
-            result, points=np.where(foreign[..., None], np.nan, result.points),
+            result,
+            points=np.where(foreign[..., None], np.nan, result.points),
             n_views=np.where(foreign, 0, result.n_views),
             views_used=result.views_used & ~foreign[..., None],
-            reprojection_error=np.where(foreign, np.nan, result.reprojection_error))
+            reprojection_error=np.where(foreign, np.nan, result.reprojection_error),
+        )
     points = result.points
     if cfg.despike_m > 0:
         points = despike(points, despike_threshold(cfg, fps))
-    kept = np.isfinite(points[..., 0])                  # measured and not removed as a spike
+    kept = np.isfinite(points[..., 0])  # measured and not removed as a spike
     if cfg.fill_max_gap_frames > 0:
         points = fill_gaps(points, cfg.fill_max_gap_frames, cfg.fill_method.value)
     if cfg.refine == TriangulationRefine.limb_length:
-        points = refine_trajectories(points, points2d, cameras,
-                                     result.views_used & kept[..., None], fps,
-                                     cfg.refine_limb_sigma_m, cfg.refine_accel_sigma_ms2,
-                                     min_score=cfg.min_score,
-                                     swaps_repaired=result.swaps_repaired,
-                                     residual_scale_px=result.scale.per_keypoint())
+        points = refine_trajectories(
+            points,
+            points2d,
+            cameras,
+            result.views_used & kept[..., None],
+            fps,
+            cfg.refine_limb_sigma_m,
+            cfg.refine_accel_sigma_ms2,
+            min_score=cfg.min_score,
+            swaps_repaired=result.swaps_repaired,
+            residual_scale_px=result.scale.per_keypoint(),
+        )
     unfiltered = None
     cutoff = lowpass_cutoff(cfg, fps)
     if cutoff > 0:
@@ -109,20 +123,32 @@ def triangulate_recording(points2d: np.ndarray, cameras: list[Camera], fps: floa
         scale=result.scale,
         evidence=held.check,
         other_person=foreign,
-        other_person_views=strangers)
+        other_person_views=strangers,
+    )
 
 
-def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
-           ) -> Points3D:
+def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig) -> Points3D:
     if cfg.method == TriangulationMethod.robust:
-        return triangulate_robust(points2d, cameras, cfg.min_score, cfg.min_views,
-                                  cfg.max_reprojection_px, cfg.repair_swaps,
-                                  cfg.max_dropped_views, cfg.min_ray_angle_deg,
-                                  scale_rule=scale_rule(cfg))
+        return triangulate_robust(
+            points2d,
+            cameras,
+            cfg.min_score,
+            cfg.min_views,
+            cfg.max_reprojection_px,
+            cfg.repair_swaps,
+            cfg.max_dropped_views,
+            cfg.min_ray_angle_deg,
+            scale_rule=scale_rule(cfg),
+        )
     plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
-    return Points3D(plain.points, plain.reprojection_error, plain.n_views, plain.views_used,
-                    swaps_repaired=np.zeros(points2d.shape[:2], bool),
-                    scale=fixed_scale(len(cameras), points2d.shape[2], cfg.max_reprojection_px))
+    return Points3D(
+        plain.points,
+        plain.reprojection_error,
+        plain.n_views,
+        plain.views_used,
+        swaps_repaired=np.zeros(points2d.shape[:2], bool),
+        scale=fixed_scale(len(cameras), points2d.shape[2], cfg.max_reprojection_px),
+    )
 
 
 def _observed(points2d: np.ndarray, swaps_repaired: np.ndarray, rig: linear.Rig):

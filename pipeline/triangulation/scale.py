@@ -20,6 +20,7 @@ warning). A camera whose median error alone exceeds half of max_px disagrees wit
 more than a detector's error explains (moved camera, foreign calibration): a named warning.
 Measured gates per group: docs/triangulation.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,24 +29,31 @@ import numpy as np
 
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 
-MIN_VIEWS_FOR_SCALE = 3        # a 2-view point splits one disagreement over both views
-MIN_SAMPLES = 50               # errors per pool for a median and MAD worth the name
+MIN_VIEWS_FOR_SCALE = 3  # a 2-view point splits one disagreement over both views
+MIN_SAMPLES = 50  # errors per pool for a median and MAD worth the name
 MAD_TO_SD = 1.4826
-MAX_FRAMES = 2000              # evenly spaced frames are plenty for a median; bounds the cost
+MAX_FRAMES = 2000  # evenly spaced frames are plenty for a median; bounds the cost
 
 KEYPOINT_GROUPS: dict[str, tuple[str, ...]] = {
     "head": ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "head"),
     "trunk": ("neck", "left_shoulder", "right_shoulder", "hip", "left_hip", "right_hip"),
     "arms": ("left_elbow", "right_elbow", "left_wrist", "right_wrist"),
     "legs": ("left_knee", "right_knee", "left_ankle", "right_ankle"),
-    "feet": ("left_heel", "right_heel", "left_big_toe", "right_big_toe",
-             "left_small_toe", "right_small_toe"),
+    "feet": (
+        "left_heel",
+        "right_heel",
+        "left_big_toe",
+        "right_big_toe",
+        "left_small_toe",
+        "right_small_toe",
+    ),
 }
 
 
 @dataclass(frozen=True)
 class ScaleRule:
     """How thresholds follow the data (TriangulationConfig's `rejection_*` keys)."""
+
     sigmas: float = 4.0
     min_px: float = 4.0
     max_px: float = 60.0
@@ -55,15 +63,16 @@ class ScaleRule:
 @dataclass(frozen=True)
 class ResidualScale:
     """What was estimated, per camera (rows) and keypoint group (columns)."""
+
     group_names: tuple[str, ...]
-    group_of_keypoint: np.ndarray     # (K,) column of each keypoint
-    median_px: np.ndarray             # (C, G) NaN where the pool was too small
-    spread_px: np.ndarray             # (C, G) robust SD (1.4826 MAD)
-    n_samples: np.ndarray             # (C, G)
-    threshold_px: np.ndarray          # (C, G) the gate used
-    source: np.ndarray                # (C, G) str: group | camera | fixed
+    group_of_keypoint: np.ndarray  # (K,) column of each keypoint
+    median_px: np.ndarray  # (C, G) NaN where the pool was too small
+    spread_px: np.ndarray  # (C, G) robust SD (1.4826 MAD)
+    n_samples: np.ndarray  # (C, G)
+    threshold_px: np.ndarray  # (C, G) the gate used
+    source: np.ndarray  # (C, G) str: group | camera | fixed
     warnings: list[str] = field(default_factory=list)
-    camera_far: np.ndarray | None = None   # (C,) bool: median error far above a detector's
+    camera_far: np.ndarray | None = None  # (C,) bool: median error far above a detector's
 
     def per_keypoint(self) -> np.ndarray:
         """(C, K) threshold of each camera and keypoint."""
@@ -81,8 +90,9 @@ def keypoint_groups(n_kp: int) -> tuple[tuple[str, ...], np.ndarray]:
     return names, of
 
 
-def estimate_scale(errors: np.ndarray, used: np.ndarray, rule: ScaleRule,
-                   camera_names: list[str] | None = None) -> ResidualScale:
+def estimate_scale(
+    errors: np.ndarray, used: np.ndarray, rule: ScaleRule, camera_names: list[str] | None = None
+) -> ResidualScale:
     """Thresholds from the per-view errors (C, F, K) of the all-view solution; `used` (C, F, K)
     marks the views it used. See the module docstring."""
     n_cams, n_frames, n_kp = errors.shape
@@ -90,7 +100,7 @@ def estimate_scale(errors: np.ndarray, used: np.ndarray, rule: ScaleRule,
     step = max(1, -(-n_frames // MAX_FRAMES))
     errors, used = errors[:, ::step], used[:, ::step]
     groups, of = keypoint_groups(n_kp)
-    n_used = used.sum(axis=0)                                        # (F, K)
+    n_used = used.sum(axis=0)  # (F, K)
     pool = used & (n_used >= MIN_VIEWS_FOR_SCALE)[None] & np.isfinite(errors)
     shape = (n_cams, len(groups))
     median, spread = np.full(shape, np.nan), np.full(shape, np.nan)
@@ -109,7 +119,8 @@ def estimate_scale(errors: np.ndarray, used: np.ndarray, rule: ScaleRule,
                 f"{names[c]}: only {camera_errors.size} keypoint views agree with at least "
                 f"{MIN_VIEWS_FOR_SCALE - 1} other cameras (a residual scale needs {MIN_SAMPLES}); "
                 f"its outlier gate is the fixed {rule.fallback_px:g} px "
-                "(triangulation.max_reprojection_px)")
+                "(triangulation.max_reprojection_px)"
+            )
         for g in range(len(groups)):
             e = errors[c][:, of == g][pool[c][:, of == g]]
             count[c, g] = e.size
@@ -125,7 +136,8 @@ def estimate_scale(errors: np.ndarray, used: np.ndarray, rule: ScaleRule,
             f"{names[c]}: its views disagree with the other cameras far more than a detector's "
             f"error explains (median {camera_median[c]:.0f} px over all keypoints; gates are held "
             f"at triangulation.rejection_max_px = {rule.max_px:g} px): check that the camera did "
-            "not move after calibration and that the calibration is this rig's")
+            "not move after calibration and that the calibration is this rig's"
+        )
     return ResidualScale(groups, of, median, spread, count, threshold, source, warnings, far)
 
 
@@ -140,6 +152,12 @@ def fixed_scale(n_cams: int, n_kp: int, threshold_px: float) -> ResidualScale:
     """The same gate everywhere (triangulation.rejection = fixed)."""
     groups, of = keypoint_groups(n_kp)
     shape = (n_cams, len(groups))
-    return ResidualScale(groups, of, np.full(shape, np.nan), np.full(shape, np.nan),
-                         np.zeros(shape, int), np.full(shape, float(threshold_px)),
-                         np.full(shape, "fixed", dtype=object))
+    return ResidualScale(
+        groups,
+        of,
+        np.full(shape, np.nan),
+        np.full(shape, np.nan),
+        np.zeros(shape, int),
+        np.full(shape, float(threshold_px)),
+        np.full(shape, "fixed", dtype=object),
+    )

@@ -23,6 +23,7 @@ search costs a few % of the solve: C = 4 and max_swapped = 2 is at most 11 assig
 candidate, tried by size; a frame that one assignment already explains (mean capped error per
 view < SETTLED * cap) is not searched further.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -32,15 +33,26 @@ import numpy as np
 
 from pipeline.triangulation import linear
 
+BLOCK_FRAMES = 512  # candidate frames per work item on the thread pool
+SETTLED = 0.25  # mean capped error per view below this x cap: no bigger search
+MIN_GAIN = 0.5  # cost a swap must save per relabelled lateral point, x cap
 
-BLOCK_FRAMES = 512            # candidate frames per work item on the thread pool
-SETTLED = 0.25                # mean capped error per view below this x cap: no bigger search
-MIN_GAIN = 0.5                # cost a swap must save per relabelled lateral point, x cap
 
-
-def repair_swaps(x, y, w, errors, points, rig: linear.Rig, perm: np.ndarray,
-                 candidate_px: float, cap_px: float, max_swapped: int = 2,
-                 workers: int = 1, kernels=None, consts=None) -> np.ndarray:
+def repair_swaps(
+    x,
+    y,
+    w,
+    errors,
+    points,
+    rig: linear.Rig,
+    perm: np.ndarray,
+    candidate_px: float,
+    cap_px: float,
+    max_swapped: int = 2,
+    workers: int = 1,
+    kernels=None,
+    consts=None,
+) -> np.ndarray:
     """Detect and undo per-view L/R swaps IN PLACE on x, y, w: (C, F, K) normalized coordinates
     and weights (w = 0: view unused). errors (C, F, K): per-view error of the all-view solution
     `points` (3, F, K). Returns the (C, F) bool mask of views whose labels were exchanged.
@@ -51,34 +63,67 @@ def repair_swaps(x, y, w, errors, points, rig: linear.Rig, perm: np.ndarray,
     if lateral.size == 0 or n_frames == 0:
         return swapped
     seen = w[:, :, lateral] > 0
-    off = (seen & (errors[:, :, lateral] > candidate_px)).sum(axis=2)      # (C, F)
-    candidate = (2 * off > seen.sum(axis=2)).any(axis=0)     # most lateral points of a view off
+    off = (seen & (errors[:, :, lateral] > candidate_px)).sum(axis=2)  # (C, F)
+    candidate = (2 * off > seen.sum(axis=2)).any(axis=0)  # most lateral points of a view off
     frames = np.flatnonzero(candidate)
-    blocks = [frames[s:s + BLOCK_FRAMES] for s in range(0, frames.size, BLOCK_FRAMES)]
-    linear.parallel_map(lambda block: _repair_block(x, y, w, points, rig, perm, lateral,
-                                                    candidate, block, cap_px, max_swapped,
-                                                    swapped, kernels, consts), blocks, workers)
+    blocks = [frames[s : s + BLOCK_FRAMES] for s in range(0, frames.size, BLOCK_FRAMES)]
+    linear.parallel_map(
+        lambda block: _repair_block(
+            x,
+            y,
+            w,
+            points,
+            rig,
+            perm,
+            lateral,
+            candidate,
+            block,
+            cap_px,
+            max_swapped,
+            swapped,
+            kernels,
+            consts,
+        ),
+        blocks,
+        workers,
+    )
     return swapped
 
 
-def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px, max_swapped,
-                  swapped, kernels=None, consts=None):
+def _repair_block(
+    x,
+    y,
+    w,
+    points,
+    rig,
+    perm,
+    lateral,
+    candidate,
+    frames,
+    cap_px,
+    max_swapped,
+    swapped,
+    kernels=None,
+    consts=None,
+):
     """The assignment search on candidate `frames`; repairs x, y, w and marks `swapped`."""
     n_cams = x.shape[0]
-    mirror = np.searchsorted(lateral, perm[lateral])                 # lateral index -> partner
+    mirror = np.searchsorted(lateral, perm[lateral])  # lateral index -> partner
     take = lambda a, idx: a[:, frames][:, :, idx].reshape(n_cams, -1)
     xs, ys, ws = (take(a, lateral) for a in (x, y, w))
     xm, ym, wm = (take(a, lateral[mirror]) for a in (x, y, w))
     shape = (frames.size, lateral.size)
 
-    assignments = [()] + [s for k in range(1, min(max_swapped, n_cams) + 1)
-                          for s in combinations(range(n_cams), k)]
+    assignments = [()] + [
+        s for k in range(1, min(max_swapped, n_cams) + 1) for s in combinations(range(n_cams), k)
+    ]
     costs = np.full((len(assignments), frames.size), np.inf)
     solutions = np.full((len(assignments), 3) + shape, np.nan)
     n_obs = np.maximum((ws > 0).reshape((n_cams,) + shape).sum(axis=(0, 2)), 1)
     search = _search if kernels is None else _search_compiled
-    search(assignments, (xs, ys, ws, xm, ym, wm), rig, kernels, consts, cap_px, n_obs, costs,
-           solutions)
+    search(
+        assignments, (xs, ys, ws, xm, ym, wm), rig, kernels, consts, cap_px, n_obs, costs, solutions
+    )
     best = np.argmin(costs, axis=0)
     cols = np.arange(frames.size)
     table = np.zeros((len(assignments), n_cams), bool)
@@ -87,7 +132,7 @@ def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px
     # a swap must pay for itself: on average over the relabelled views' lateral points, it
     # brings them at least half a gate closer (real views agree only to a fraction of the
     # gate, so "halve the total cost" missed swaps that every other view confirms)
-    per_view = (ws > 0).reshape((n_cams,) + shape).sum(axis=2)           # (C, n_f)
+    per_view = (ws > 0).reshape((n_cams,) + shape).sum(axis=2)  # (C, n_f)
     relabelled = (table.astype(float) @ per_view)[best, cols]
     significant = costs[0] - costs[best, cols] >= MIN_GAIN * cap_px * relabelled
     best = np.where(significant & (relabelled > 0), best, 0)
@@ -96,13 +141,13 @@ def _repair_block(x, y, w, points, rig, perm, lateral, candidate, frames, cap_px
     # their labels (not candidates, or candidates no assignment improved)
     untouched = ~candidate
     untouched[frames[best == 0]] = True
-    reference = _neighbour_reference(points, untouched, frames, lateral)    # (3, n_f, L)
-    chosen = solutions[best, :, cols].transpose(1, 0, 2)                     # (3, n_f, L)
+    reference = _neighbour_reference(points, untouched, frames, lateral)  # (3, n_f, L)
+    chosen = solutions[best, :, cols].transpose(1, 0, 2)  # (3, n_f, L)
     near = _distance(chosen, reference)
     far = _distance(chosen[:, :, mirror], reference)
     use_complement = far < 0.5 * near
 
-    flip = table[best] ^ use_complement[:, None]                          # (n_f, C)
+    flip = table[best] ^ use_complement[:, None]  # (n_f, C)
     for c in range(n_cams):
         fc = frames[flip[:, c]]
         for arr in (x, y, w):
@@ -114,7 +159,7 @@ def _search(assignments, obs, rig, kernels, consts, cap_px, n_obs, costs, soluti
     """Assignments by size on numpy; a frame one assignment already explains (errors at noise
     level: settled) is not searched further. Fills costs (A, n_f), solutions (A, 3, n_f, L)."""
     xs, ys, ws, xm, ym, wm = obs
-    views = linear.view_matrices(linear.features(xs, ys, ws), rig)   # (C, 10, m)
+    views = linear.view_matrices(linear.features(xs, ys, ws), rig)  # (C, 10, m)
     views_m = linear.view_matrices(linear.features(xm, ym, wm), rig)
     total = views.sum(axis=0)
     shape = solutions.shape[2:]
@@ -124,8 +169,9 @@ def _search(assignments, obs, rig, kernels, consts, cap_px, n_obs, costs, soluti
         arrays = [sub(a) for a in (xs, ys, ws, xm, ym, wm, views, views_m, total)]
         for a, s in enumerate(assignments):
             if len(s) == size:
-                costs[a, todo], solutions[a][:, todo] = _evaluate(list(s), *arrays, rig,
-                                                                  cap_px, todo.size)
+                costs[a, todo], solutions[a][:, todo] = _evaluate(
+                    list(s), *arrays, rig, cap_px, todo.size
+                )
         best_cost = costs[:, todo].min(axis=0)
         settled = (best_cost < 0.5 * costs[0, todo]) & (best_cost < SETTLED * cap_px * n_obs[todo])
         todo = todo[~settled] if size > 0 else todo
@@ -142,8 +188,9 @@ def _search_compiled(assignments, obs, rig, kernels, consts, cap_px, n_obs, cost
         table[a, list(s)] = True
     every = np.empty((len(assignments), n))
     sols = np.empty((len(assignments), 3, n))
-    kernels.swap_costs(*(np.ascontiguousarray(a) for a in obs), table, *consts[:4],
-                       float(cap_px), every, sols)
+    kernels.swap_costs(
+        *(np.ascontiguousarray(a) for a in obs), table, *consts[:4], float(cap_px), every, sols
+    )
     every = every.reshape(costs.shape + (-1,)).sum(axis=2)
     sols = sols.reshape(solutions.shape)
     sizes = np.array([len(s) for s in assignments])

@@ -8,17 +8,19 @@ along nearly the same line, or a point far from every camera (overground runways
 capture volume), give a large SD even though each view reprojects well: the reprojection
 error cannot show this, the geometry can. Multiply by the detector's pixel error to get metres.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from pipeline.core.geometry import Camera, camera_coordinates, distort_normalized
 
-STEP = 1e-6        # finite-difference step of the lens distortion's Jacobian (normalized units)
+STEP = 1e-6  # finite-difference step of the lens distortion's Jacobian (normalized units)
 
 
-def predicted_sd(points: np.ndarray, cameras: list[Camera], views_used: np.ndarray,
-                 chunk: int = 200_000) -> np.ndarray:
+def predicted_sd(
+    points: np.ndarray, cameras: list[Camera], views_used: np.ndarray, chunk: int = 200_000
+) -> np.ndarray:
     """(..., 3) SD in metres per pixel along world X, Y, Z of `points` (..., 3) triangulated
     from the views `views_used` (..., C); NaN where the point is missing or seen by fewer than
     two views (inf where the views' rays coincide)."""
@@ -46,20 +48,22 @@ def projection_jacobian(cam: Camera, points: np.ndarray) -> np.ndarray:
     # rows of d(x/z, y/z)/d(world point)
     n0 = inv_z * (R[0] - xy[:, :1] * R[2])
     n1 = inv_z * (R[1] - xy[:, 1:] * R[2])
-    d_dist = []                                   # d(distorted)/dx, d(distorted)/dy: (n, 2) each
+    d_dist = []  # d(distorted)/dx, d(distorted)/dy: (n, 2) each
     for axis in range(2):
         step = np.zeros(2)
         step[axis] = STEP
-        d_dist.append((distort_normalized(xy + step, cam.dist)
-                       - distort_normalized(xy - step, cam.dist)) / (2 * STEP))
+        d_dist.append(
+            (distort_normalized(xy + step, cam.dist) - distort_normalized(xy - step, cam.dist))
+            / (2 * STEP)
+        )
     K = cam.matrix
     # pixel (u, v) by normalized (x, y): K's 2x2 part times the distortion's Jacobian
     u_x = K[0, 0] * d_dist[0][:, :1] + K[0, 1] * d_dist[0][:, 1:]
     u_y = K[0, 0] * d_dist[1][:, :1] + K[0, 1] * d_dist[1][:, 1:]
     v_x = K[1, 1] * d_dist[0][:, 1:]
     v_y = K[1, 1] * d_dist[1][:, 1:]
-    jac = np.stack([u_x * n0 + u_y * n1, v_x * n0 + v_y * n1], axis=1)     # (n, 2, 3)
-    jac[z <= 1e-9] = np.nan                       # behind the camera: no projection
+    jac = np.stack([u_x * n0 + u_y * n1, v_x * n0 + v_y * n1], axis=1)  # (n, 2, 3)
+    jac[z <= 1e-9] = np.nan  # behind the camera: no projection
     return jac
 
 
@@ -72,7 +76,7 @@ def _sd_block(points: np.ndarray, cameras: list[Camera], used: np.ndarray) -> np
     for c, cam in enumerate(cameras):
         weight = (ok & used[:, c]).astype(float)
         if weight.any():
-            jac = np.nan_to_num(projection_jacobian(cam, p))             # behind the camera: 0
+            jac = np.nan_to_num(projection_jacobian(cam, p))  # behind the camera: 0
             for i, (j, k) in enumerate(pairs):
                 info[i] += weight * (jac[:, 0, j] * jac[:, 0, k] + jac[:, 1, j] * jac[:, 1, k])
     a00, a11, a22, a01, a02, a12 = info

@@ -8,6 +8,7 @@ variables and the stage DVC names in DVC_STAGE, then runs the real runlab:
   RUNLAB_TEST_TOUCH_STAGE=analyze@t01     changes one of the stage's inputs while it runs
   RUNLAB_TEST_TOUCH_FILE=<path>           (appends a blank line to that file)
 """
+
 import os
 import signal
 import sys
@@ -21,8 +22,8 @@ if stage and stage == os.environ.get("RUNLAB_TEST_KILL_WORKER_STAGE"):
     marker = Path(os.environ["RUNLAB_TEST_MARKERS"]) / f"killed-{stage}"
     if not marker.exists():
         marker.write_text(str(os.getppid()))
-        os.kill(os.getppid(), signal.SIGKILL)      # the Ray worker running this task
-        signal.pause()                             # PR_SET_PDEATHSIG ends this process too
+        os.kill(os.getppid(), signal.SIGKILL)  # the Ray worker running this task
+        signal.pause()  # PR_SET_PDEATHSIG ends this process too
 if stage and stage == os.environ.get("RUNLAB_TEST_TOUCH_STAGE"):
     with open(os.environ["RUNLAB_TEST_TOUCH_FILE"], "a") as f:
         f.write("\n")

@@ -1,16 +1,17 @@
 """Gait scenes: an analytic running trial with known events and metrics, and the synthetic
 runner seen through the 4-camera rig and triangulated (events and metrics against the truth)."""
+
 import numpy as np
 
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
+from pipeline.core.dlt import triangulate_dlt
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
-from pipeline.core.dlt import triangulate_dlt
 
 FPS = 120.0
-STRIDE_FRAMES = 84          # 0.7 s stride: 171 steps/min
+STRIDE_FRAMES = 84  # 0.7 s stride: 171 steps/min
 STANCE_FRAMES = 30
 FIRST_STRIKE = {"left": 10, "right": 10 + STRIDE_FRAMES // 2}
 THIGH, SHANK, HALF_PELVIS = 0.45, 0.45, 0.09
@@ -23,8 +24,14 @@ def knee_curve(u_stance, strike_deg, peak_deg, toe_off_deg):
     return np.where(u_stance <= 0.5, rise, fall)
 
 
-def running_trial(n_strides=6, foot_y=None, knee=(12.0, 42.0, 15.0), knee_over_toe=0.03,
-                  drop_deg=6.0, swing_height=0.15):
+def running_trial(
+    n_strides=6,
+    foot_y=None,
+    knee=(12.0, 42.0, 15.0),
+    knee_over_toe=0.03,
+    drop_deg=6.0,
+    swing_height=0.15,
+):
     """Analytic running keypoints (F, 26, 3) with known events and metrics (forward = +X).
 
     Each foot: flat on its stance level from strike to toe-off, then a half-sine swing arc
@@ -32,7 +39,7 @@ def running_trial(n_strides=6, foot_y=None, knee=(12.0, 42.0, 15.0), knee_over_t
     back by the knee angle; big toe `knee_over_toe` behind the knee in stance.
     """
     foot_y = foot_y or {"left": 0.05, "right": -0.05}
-    n_frames = FIRST_STRIKE["left"] + n_strides * STRIDE_FRAMES + 15   # n strides a side
+    n_frames = FIRST_STRIKE["left"] + n_strides * STRIDE_FRAMES + 15  # n strides a side
     frames = np.arange(n_frames)
     points = np.zeros((n_frames, N_KEYPOINTS, 3))
     obliquity = np.zeros(n_frames)
@@ -51,15 +58,24 @@ def running_trial(n_strides=6, foot_y=None, knee=(12.0, 42.0, 15.0), knee_over_t
         y = np.full(n_frames, foot_y[side])
         points[:, INDEX[f"{side}_heel"]] = np.stack([np.full(n_frames, -0.08), y, 0.05 + lift], 1)
         points[:, INDEX[f"{side}_big_toe"]] = np.stack(
-            [np.full(n_frames, -knee_over_toe), y, 0.03 + lift], 1)
+            [np.full(n_frames, -knee_over_toe), y, 0.03 + lift], 1
+        )
         strikes = np.arange(FIRST_STRIKE[side], n_frames, STRIDE_FRAMES, dtype=float)
-        events[side] = {"foot_strike": strikes,
-                        "toe_off": strikes[strikes + STANCE_FRAMES < n_frames] + STANCE_FRAMES}
+        events[side] = {
+            "foot_strike": strikes,
+            "toe_off": strikes[strikes + STANCE_FRAMES < n_frames] + STANCE_FRAMES,
+        }
 
     phi = np.radians(obliquity)
     for side, sign in (("left", 1.0), ("right", -1.0)):
-        hip = np.stack([np.zeros(n_frames), sign * HALF_PELVIS * np.cos(phi),
-                        0.95 + sign * HALF_PELVIS * np.sin(phi)], 1)
+        hip = np.stack(
+            [
+                np.zeros(n_frames),
+                sign * HALF_PELVIS * np.cos(phi),
+                0.95 + sign * HALF_PELVIS * np.sin(phi),
+            ],
+            1,
+        )
         knee_position = hip - [0.0, 0.0, THIGH]
         shank = np.stack([-np.sin(flexion[side]), np.zeros(n_frames), -np.cos(flexion[side])], 1)
         points[:, INDEX[f"{side}_hip"]] = hip
@@ -72,15 +88,36 @@ def running_trial(n_strides=6, foot_y=None, knee=(12.0, 42.0, 15.0), knee_over_t
     return points, events
 
 
-RUNNERS = {   # knob sets spanning speed 3-5 m/s, cadence 155-185, knee 38-48 deg, knee-over-toe
-    "typical": dict(speed_mps=3.5, cadence_spm=170, peak_knee_flexion_deg=42,
-                    knee_over_toe_m=-0.02, step_width_m=0.06),
-    "slow": dict(speed_mps=3.0, cadence_spm=155, peak_knee_flexion_deg=48,
-                 knee_over_toe_m=0.05, step_width_m=0.05),
-    "fast": dict(speed_mps=5.0, cadence_spm=185, peak_knee_flexion_deg=38,
-                 knee_over_toe_m=-0.04, step_width_m=0.07),
-    "crossover": dict(speed_mps=4.0, cadence_spm=165, peak_knee_flexion_deg=45,
-                      knee_over_toe_m=0.03, step_width_m=-0.03, pelvic_drop_deg=8.0),
+RUNNERS = {  # knob sets spanning speed 3-5 m/s, cadence 155-185, knee 38-48 deg, knee-over-toe
+    "typical": dict(
+        speed_mps=3.5,
+        cadence_spm=170,
+        peak_knee_flexion_deg=42,
+        knee_over_toe_m=-0.02,
+        step_width_m=0.06,
+    ),
+    "slow": dict(
+        speed_mps=3.0,
+        cadence_spm=155,
+        peak_knee_flexion_deg=48,
+        knee_over_toe_m=0.05,
+        step_width_m=0.05,
+    ),
+    "fast": dict(
+        speed_mps=5.0,
+        cadence_spm=185,
+        peak_knee_flexion_deg=38,
+        knee_over_toe_m=-0.04,
+        step_width_m=0.07,
+    ),
+    "crossover": dict(
+        speed_mps=4.0,
+        cadence_spm=165,
+        peak_knee_flexion_deg=45,
+        knee_over_toe_m=0.03,
+        step_width_m=-0.03,
+        pelvic_drop_deg=8.0,
+    ),
 }
 CAMERAS = make_rig(RigConfig())
 
