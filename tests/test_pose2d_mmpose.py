@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.core.skeleton import INDEX, KEYPOINTS, N_KEYPOINTS
+from pipeline.pose2d.checkpoints import verify_checkpoint
 from pipeline.pose2d.mmpose_backend import (
     CheckpointError,
     RTMPoseBackend,
@@ -18,7 +19,6 @@ from pipeline.pose2d.mmpose_backend import (
     invert_affine,
     mapping_from_names,
     resolve_config,
-    verify_checkpoint,
 )
 
 if importlib.util.find_spec("mmpose") is None:
