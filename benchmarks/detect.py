@@ -1,21 +1,26 @@
 """2D pose backends: throughput, one comparable line per measurement.
 
-Default (`python benchmarks/detect.py`): the DETECT STAGE on a 4-camera 1080p trial, per
-backend available offline, decoding included, the way `runlab detect` runs it
-(`base.detect_cameras` + `select_runners`): the four pose2sim-demo cameras (1080x1920,
-60 fps) cut to --trial-frames frames each, timed, then extrapolated to a 60 s trial
-(3600 frames per camera at 60 fps): one line per backend, then the ratio.
-- blazepose: mediapipe BlazePose full (real weights, in the wheel), camera after camera.
+Default (`python benchmarks/detect.py`): per backend available offline, on the four
+pose2sim-demo cameras (1080x1920) cut to --trial-frames frames each, in ONE run: the detect
+stage (`pose2d/parallel.py`: decode ahead, cameras on --workers threads, crops batched across
+cameras), the sequential path it replaced (`base.detect_cameras`), the bare model, then one
+summary line per backend (model, stage and sequential each the mean of two runs, in the order
+model, stage, sequential, sequential, stage, model: the load drifts):
+  detect <backend>: stage S camera-frames/s, sequential Q camera-frames/s, model M crops/s,
+  stage/sequential X, stage/model Y, 60 s 4-cam 120 fps trial T min
+(T = 28,800 camera-frames / S). --profile first prints where a camera-frame's time goes on
+the sequential path (detect_profile.py). Each line carries the load average before and after.
+- blazepose: mediapipe BlazePose full (real weights, in the wheel); `model` = its mediapipe
+  graph on decoded RGB frames (it crops the tracked region itself).
 - rtmpose-t / rtmpose-m: RANDOM weights (no checkpoint reachable here: keypoints are
-  meaningless, speed is not), all cameras in lockstep, batch_size 16, person boxes from
-  mediapipe's person detector (`detector.rtmpose.person_boxes: blazepose`, the default).
-  With random weights the keypoints are scattered over the crop, so the track is "lost"
-  (keypoints at the crop's edge) after every pass and the detector runs on every frame; a
-  real checkpoint needs it at the start and after losses. The line gives its calls, their
-  time, and the rate without that time.
+  meaningless, speed is not), batch_size 16, person boxes from mediapipe's person detector.
+  With random weights the track is lost after every pass, so the detector runs on every
+  frame (a real checkpoint: at the start and after losses); the line gives its calls.
+  `--device cuda --fp16` runs RTMPose on the GPU; without one the same code runs on the CPU
+  and GPU numbers are "not measured".
 Extra sections (flags): --crops (crops/s at --batches, --device, --fp16: the GPU check),
 --batching (3-camera trial, per camera vs across cameras, as measured for issue #15).
-Usage: python benchmarks/detect.py [--trial-frames 12] [--models rtmpose-t,rtmpose-m]
+Usage: python benchmarks/detect.py [--profile] [--trial-frames 12] [--models rtmpose-t,rtmpose-m]
        python benchmarks/detect.py --crops --device cuda --fp16 --batches 1,8,32,64,128,256
 """
 
@@ -25,6 +30,7 @@ import argparse
 import itertools
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -33,7 +39,8 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO.parent / "shared" / "data" / "pose2sim-demo" / "balancing" / "videos" / "cam01.mp4"
-TRIAL_S, TRIAL_FPS, N_CAMS = 60.0, 60.0, 4
+TRIAL_S, TRIAL_FPS, N_CAMS = 60.0, 60.0, 4  # the demo clips are written at 60 fps
+ISSUE_TRIAL_FPS = 120.0  # the summary's trial: 60 s, 4 cameras, 120 fps
 
 
 def line(
@@ -60,66 +67,129 @@ def stage_clips(folder: Path, n_frames: int) -> list[Path]:
     return clips
 
 
-def bench_stage(backends: list[str], n_frames: int) -> None:
-    """Detect-stage throughput per backend on the 4-camera trial, extrapolated to 60 s."""
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def bench_stage(
+    backends: list[str],
+    n_frames: int,
+    profile: bool = False,
+    device: str = "cpu",
+    fp16: bool = False,
+    workers: int = 0,
+) -> None:
+    """Per backend, in one run on the same 4-camera clips: the detect stage (pose2d/parallel.py),
+    the sequential path it replaced (base.detect_cameras: decode in the model's thread, camera
+    after camera), the bare model, and with --profile where the sequential path's time goes."""
     import tempfile
 
+    from detect_profile import profile as run_profile
+    from detect_profile import profile_line
+
     from pipeline.pose2d.base import detect_cameras, select_runners
+    from pipeline.pose2d.parallel import default_workers, detect_cameras_parallel
 
     if len(sorted(DEMO.parent.glob("cam0[1-4].mp4"))) != N_CAMS:
         print(f"detect | stage      | skipped: the 4 demo videos are not in {DEMO.parent}")
         return
-    rates, without = {}, {}
+    n = N_CAMS * n_frames
+    summary = []
     with tempfile.TemporaryDirectory() as tmp:
         clips = stage_clips(Path(tmp), n_frames)
+        names = [c.stem for c in clips]
         for name in backends:
-            backend, calls, note = make_stage_backend(name)
-            t0 = time.perf_counter()
-            candidates = detect_cameras(backend, clips)
-            select_runners(candidates)
-            dt = time.perf_counter() - t0
-            rate = N_CAMS * n_frames / dt  # camera-frames/s
-            rates[name] = rate
-            trial_s = N_CAMS * TRIAL_S * TRIAL_FPS / rate
+            factory, backend, calls, note = make_stage_backend(name, device, fp16)
+            before = load()
+            if profile:
+                parts, frames = run_profile(backend, clips, names)
+                print(profile_line(name, parts, frames) + f" [{note}; {before}]", flush=True)
+            model = bench_model(name, backend, clips, n_frames)  # also warms the libraries up
+            runs = {"stage": [], "sequential": []}
+            stage_calls = None
+            # ABBA: the load drifts, and whichever runs first would pay any first-call costs
+            for what in ("stage", "sequential", "sequential", "stage"):
+                if calls:
+                    calls[:] = [0, 0.0]
+                t0 = time.perf_counter()
+                if what == "stage":
+                    select_runners(
+                        detect_cameras_parallel(factory, clips, names, workers, progress_bar=False)
+                    )
+                else:
+                    select_runners(detect_cameras(backend, clips, names))
+                runs[what].append(n / (time.perf_counter() - t0))
+                if what == "stage" and calls:
+                    stage_calls = list(calls)
+            model = (model + bench_model(name, backend, clips, n_frames)) / 2  # before and after
+            stage, sequential = (float(np.mean(runs[k])) for k in ("stage", "sequential"))
+            after = load()
             extra = ""
-            if calls is not None:  # [calls, seconds in the detector]
-                without[name] = N_CAMS * n_frames / (dt - calls[1])
+            if stage_calls:
                 extra = (
-                    f" detector_calls={calls[0]} ({calls[1]:.1f} s; without them "
-                    f"{without[name]:.2f} cam-fr/s, as with a real checkpoint's few calls)"
+                    f"; stage person-detector calls {stage_calls[0]} ({stage_calls[1]:.1f} s: random "
+                    f"weights lose the track every pass, a real checkpoint at the start and after losses)"
                 )
             line(
                 name,
                 f"stage {N_CAMS}x{n_frames} 1080p",
-                rate,
+                stage,
                 "cam-fr/s",
-                f"60s 4-cam 60fps trial ~ {trial_s / 60:.0f} min ({trial_s / TRIAL_S:.0f}x real time, "
-                f"extrapolated from {n_frames} frames) decode=included {note}{extra}",
+                f"workers={default_workers(workers)} runs stage {runs['stage'][0]:.1f}/{runs['stage'][1]:.1f} "
+                f"sequential {runs['sequential'][0]:.1f}/{runs['sequential'][1]:.1f} (order ABBA) "
+                f"{note} {before} -> {after}{extra}",
+                device=device,
             )
-    if len(rates) > 1:
-        best = max(rates, key=rates.get)
-        print(
-            "detect | ratio      | "
-            + ", ".join(
-                f"{best}/{n} = {rates[best] / r:.1f}x"
-                + (
-                    f" ({rates[best] / without[n]:.1f}x without detector calls)"
-                    if n in without
-                    else ""
-                )
-                for n, r in rates.items()
-                if n != best
-            ),
-            flush=True,
-        )
+            summary.append(
+                f"detect {name}: stage {stage:.1f} camera-frames/s, sequential {sequential:.1f} "
+                f"camera-frames/s, model {model:.1f} crops/s, stage/sequential "
+                f"{stage / sequential:.2f}, stage/model {stage / model:.2f}, 60 s 4-cam 120 fps "
+                f"trial {N_CAMS * TRIAL_S * ISSUE_TRIAL_FPS / stage / 60:.0f} min"
+            )
+    for text in summary:
+        print(text, flush=True)
 
 
-def make_stage_backend(name: str):
-    """(backend, [detector calls] or None, note) as the detect stage builds it."""
+def bench_model(name: str, backend, clips: list[Path], n_frames: int) -> float:
+    """The bare model on prepared input: RTMPose on 64 random 192x256 crops (batch_size 16, warm);
+    BlazePose's mediapipe graph on the clips' decoded RGB frames, camera after camera, each
+    graph's first frame untimed (it crops its tracked region itself)."""
+    import cv2
+
+    from pipeline.io.video import iter_frames
+
+    if name == "blazepose":  # every camera, as the stage sees them; graph setup not timed
+        from mediapipe.python.solutions import pose as mp_pose
+
+        done, dt = 0, 0.0
+        for path in clips:
+            frames = [
+                cv2.cvtColor(f, cv2.COLOR_BGR2RGB)
+                for f in itertools.islice(iter_frames(path), n_frames)
+            ]
+            with mp_pose.Pose(**backend.kwargs) as pose:
+                pose.process(frames[0])
+                t0 = time.perf_counter()
+                for f in frames[1:]:
+                    pose.process(f)
+                dt += time.perf_counter() - t0
+                done += len(frames) - 1
+        return done / dt
+    crops = np.random.default_rng(0).integers(0, 255, (64, 256, 192, 3), dtype=np.uint8)
+    backend.infer_crops(crops[:16])
+    t0 = time.perf_counter()
+    backend.infer_crops(crops)
+    return len(crops) / (time.perf_counter() - t0)
+
+
+def make_stage_backend(name: str, device: str = "cpu", fp16: bool = False):
+    """(factory for the stage, backend for the sequential path, [detector calls] or None, note)."""
     if name == "blazepose":
         from pipeline.pose2d.blazepose import BlazePoseBackend
 
-        return BlazePoseBackend(), None, "weights=real(mediapipe wheel)"
+        return BlazePoseBackend, BlazePoseBackend(), None, "weights=real(mediapipe wheel)"
+    import torch
+
     from pipeline.pose2d.mmpose_backend import RTMPoseBackend
     from pipeline.pose2d.person_boxes import BlazePersonDetector
 
@@ -132,11 +202,28 @@ def make_stage_backend(name: str):
         calls[1] += time.perf_counter() - t0
         return found
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        print(
+            f"detect | {name:<10} | --device {device}: no CUDA device here, GPU numbers not measured; "
+            "the same code path runs on the CPU",
+            flush=True,
+        )
+        device, fp16 = "cpu", False
     backend = RTMPoseBackend(
-        name, allow_random_weights=True, device="cpu", batch_size=16, person_boxes=counted
+        name,
+        allow_random_weights=True,
+        device=device,
+        fp16=fp16,
+        batch_size=16,
+        person_boxes=counted,
     )
     backend.infer_crops(np.zeros((16, 256, 192, 3), np.uint8))  # warm-up
-    return backend, calls, "weights=random b=16 boxes=mediapipe-detector"
+    return (
+        (lambda: backend),
+        backend,
+        calls,
+        f"weights=random b=16 boxes=mediapipe-detector fp16={backend.fp16}",
+    )
 
 
 def bench_blazepose(n_frames: int) -> None:
@@ -160,6 +247,9 @@ def bench_blazepose(n_frames: int) -> None:
 def bench_rtmpose(name: str, batches=(1, 8, 32), device: str = "cpu", fp16: bool = False) -> None:
     from pipeline.pose2d.mmpose_backend import RTMPoseBackend
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"detect | {name:<10} | crops on {device}: not measured (no CUDA device); CPU below")
+        device, fp16 = "cpu", False
     backend = RTMPoseBackend(name, allow_random_weights=True, device=device, fp16=fp16)
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 255, (max(batches), 256, 192, 3), dtype=np.uint8)
@@ -261,13 +351,19 @@ def main() -> None:
     ap.add_argument(
         "--trial-frames", type=int, default=12, help="frames per camera, stage benchmark"
     )
+    ap.add_argument("--profile", action="store_true", help="where a frame's time goes, per backend")
+    ap.add_argument(
+        "--workers", type=int, default=0, help="detector.workers for the stage (0 = all cores)"
+    )
     ap.add_argument(
         "--models", default="rtmpose-t,rtmpose-m", help="RTMPose sizes (random weights)"
     )
     ap.add_argument("--crops", action="store_true", help="also crops/s of each model at --batches")
     ap.add_argument("--batches", default="1,8,32")
-    ap.add_argument("--device", default="cpu", help="cpu or cuda (crops section)")
-    ap.add_argument("--fp16", action="store_true", help="crops section in half precision (CUDA)")
+    ap.add_argument(
+        "--device", default="cpu", help="cpu or cuda (RTMPose: stage and crops sections)"
+    )
+    ap.add_argument("--fp16", action="store_true", help="RTMPose in half precision (CUDA)")
     ap.add_argument(
         "--batching", action="store_true", help="also the 3-camera per-camera/across test"
     )
@@ -279,7 +375,15 @@ def main() -> None:
         f"{'GPU: ' + torch.cuda.get_device_name(0) if gpu else 'no GPU available on this machine: no GPU timings'}"
     )
     models = [m for m in args.models.split(",") if m]
-    bench_stage(["blazepose", *models], args.trial_frames)
+    sys.path.insert(0, str(Path(__file__).parent))
+    bench_stage(
+        ["blazepose", *models],
+        args.trial_frames,
+        args.profile,
+        args.device,
+        args.fp16,
+        args.workers,
+    )
     if args.crops:
         for name in models:
             bench_rtmpose(

@@ -171,3 +171,15 @@ class DetectorConfig:
     openpose_json: OpenPoseJsonConfig = field(default_factory=OpenPoseJsonConfig)
     selection: PersonSelectionConfig = field(default_factory=PersonSelectionConfig)
     preview_frames: int = 3  # frames per camera drawn with the skeleton, for QA
+    # Stage pipeline (pipeline/pose2d/parallel.py): cameras detected at once (0 = all cores)
+    # and decoded frames held per camera ahead of inference (bounded: memory stays flat)
+    workers: int = 0
+    queue_depth: int = 8
+
+    def __post_init__(self):
+        bad = [k for k, lo in (("workers", 0), ("queue_depth", 1)) if getattr(self, k) < lo]
+        if bad:
+            raise ConfigError(
+                f"detector: out of range: {', '.join(bad)} (workers >= 0, 0 = all "
+                "cores; queue_depth >= 1)"
+            )

@@ -313,12 +313,16 @@ class RTMPoseBackend:
         from mmpose.models.utils.tta import flip_vectors
 
         kps, scores = [], []
+        cuda = self.device.startswith("cuda")
+        mean, std = self.mean.to(self.device), self.std.to(self.device)
         for start in range(0, len(crops), self.batch_size):
             x = torch.from_numpy(np.ascontiguousarray(crops[start : start + self.batch_size]))
+            if cuda:  # uint8 over the bus (4x less than float)
+                x = x.pin_memory().to(self.device, non_blocking=True)
             x = x.permute(0, 3, 1, 2).float()
             if self.bgr_to_rgb:
                 x = x[:, [2, 1, 0]]
-            x = ((x - self.mean) / self.std).contiguous().to(self.device)  # NCHW, not channels-last
+            x = ((x - mean) / std).contiguous()  # NCHW, not channels-last
             if self.fp16:
                 x = x.half()
             with torch.inference_mode():

@@ -13,7 +13,8 @@ import numpy as np
 from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes
 from pipeline.core.geometry import Camera
 from pipeline.io.video import VideoError
-from pipeline.pose2d.base import PoseBackend, detect_cameras, select_runners
+from pipeline.pose2d.base import PoseBackend, select_runners
+from pipeline.pose2d.parallel import detect_cameras_parallel
 
 
 def make_backend(cfg: DetectorConfig) -> PoseBackend:
@@ -73,8 +74,15 @@ def detect_recording(
             for cam in cameras
         ]
     else:
-        # rtmpose batches crops of all cameras (videos decoded in lockstep); blazepose runs per camera
-        candidates = detect_cameras(make_backend(cfg), videos, [cam.name for cam in cameras])
+        # decoding ahead of inference; rtmpose batches crops of all cameras, blazepose runs
+        # up to cfg.workers cameras at once (pose2d/parallel.py)
+        candidates = detect_cameras_parallel(
+            lambda: make_backend(cfg),
+            videos,
+            [cam.name for cam in cameras],
+            cfg.workers,
+            cfg.queue_depth,
+        )
     for cam, frames in zip(cameras, candidates):
         if len(frames) != n_frames:
             raise VideoError(

@@ -53,6 +53,7 @@ def refine_trajectories(
     min_score: float = 0.0,
     swaps_repaired: np.ndarray | None = None,
     residual_scale_px: np.ndarray | None = None,
+    undistorted: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """(F, K, 3) points (NaN = gap), (C, F, K, 3) detections [x_px, y_px, score], (F, K, C)
     views to use -> refined (F, K, 3) points, NaN where `points` is NaN.
@@ -62,12 +63,16 @@ def refine_trajectories(
     (its `views_used` refers to the repaired labels, so the same exchange is applied here).
     `residual_scale_px` (C, K): each view's error scale (the outlier gates); with it the
     reprojection term is a Cauchy loss of that scale, so one wrong view cannot drag a point.
+    `undistorted`: (C, F, K) normalized x, y of `points2d` as detected (before the swap repair),
+    when the caller already computed them (linear.undistort); else computed here.
     Every step is bounded (MAX_STEP_M per frame and sweep): the fit refines, it cannot move
     a point by metres."""
     pts = np.asarray(points, float)
     obs = np.asarray(points2d, float)
     n_frames, n_kp, _ = pts.shape
     _check(pts, obs, cameras, views_used, fps, sweeps)
+    if undistorted is not None:  # relabelled with the observations below
+        obs = np.concatenate([obs, np.stack(undistorted, axis=-1)], axis=-1)  # (C, F, K, 5)
     if swaps_repaired is not None and np.any(swaps_repaired):
         if n_kp != N_KEYPOINTS:
             raise ValueError("swaps_repaired needs the 26-keypoint skeleton's left/right pairs")
@@ -80,8 +85,11 @@ def refine_trajectories(
     bones = bones[active[bones].all(axis=1)] if bones.size else bones
 
     rig = linear.Rig(list(cameras))
-    x, y = linear.undistort(obs[..., :2].reshape(len(cameras), -1, 2), rig)
-    x, y = x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])  # (C, F, K)
+    if undistorted is not None:
+        x, y = obs[..., 3], obs[..., 4]
+    else:
+        x, y = linear.undistort(obs[..., :2].reshape(len(cameras), -1, 2), rig)
+        x, y = x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])  # (C, F, K)
     use = np.moveaxis(np.asarray(views_used, bool), -1, 0) & known[None]
     score = obs[..., 2]
     use &= np.isfinite(x) & np.isfinite(y) & np.isfinite(score) & (score >= min_score)

@@ -59,13 +59,17 @@ def triangulate_robust(
     swap_permutation: np.ndarray | None = None,
     workers: int | None = None,
     jit: bool | None = None,
+    undistorted: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Points3D:
     """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C <= 8).
 
     A view is valid where x, y, score are finite and score >= min_score; missing views are NaN.
     `swap_permutation` (K,) maps each keypoint to its mirror (default: the Halpe-26 skeleton's
     LEFT_RIGHT_SWAP when K = 26; swap repair is skipped for other skeletons without one).
-    `jit`: use the compiled kernels of `jit.py` (same results); None = its auto policy."""
+    `jit`: use the compiled kernels of `jit.py` (same results); None = its auto policy.
+    `undistorted`: (C, F, K) normalized x, y of `points2d` (linear.undistort) when the caller
+    already has them (run.py undistorts each point once for the solve, refinement and evidence
+    check); the compiled kernels undistort inside their own loop and do not use them."""
     obs = _validate(
         points2d,
         cameras,
@@ -87,6 +91,8 @@ def triangulate_robust(
     points = np.empty((3, n))
     errors = np.empty((n_cams, n))
     chunks = [slice(s, min(s + linear.CHUNK, n)) for s in range(0, n, linear.CHUNK)]
+    if undistorted is not None:
+        ux, uy = (np.asarray(u, float).reshape(n_cams, n) for u in undistorted)
 
     def first_pass(sl):
         if kernels is not None:
@@ -94,7 +100,11 @@ def triangulate_robust(
                 flat, sl.start, sl.stop, *consts, min_score, min_views, x, y, w, points, errors
             )
         score = flat[:, sl, 2]
-        xs, ys = linear.undistort(flat[:, sl, :2], rig)
+        xs, ys = (
+            (ux[:, sl], uy[:, sl])
+            if undistorted is not None
+            else linear.undistort(flat[:, sl, :2], rig)
+        )
         valid = np.isfinite(xs) & np.isfinite(ys) & np.isfinite(score) & (score >= min_score)
         x[:, sl] = np.where(valid, xs, 0.0)
         y[:, sl] = np.where(valid, ys, 0.0)

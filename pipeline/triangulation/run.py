@@ -64,13 +64,16 @@ def triangulate_recording(
 ) -> Points3D:
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
-    result = _solve(points2d, cameras, cfg)
+    rig = linear.Rig(list(cameras))
+    undistorted = _undistort(points2d, rig)  # once, for the solve, refinement and evidence
+    result = _solve(points2d, cameras, cfg, undistorted)
     track = runner_track(result.points, fps)
     strangers = other_person_views(points2d, track, cameras, cfg.min_score)
     if strangers.any():  # solve again without the views of another person
         points2d = np.array(points2d, float)
         points2d[strangers] = (np.nan, np.nan, 0.0)
-        result = _solve(points2d, cameras, cfg)
+        undistorted = tuple(np.where(strangers, np.nan, u) for u in undistorted)
+        result = _solve(points2d, cameras, cfg, undistorted)
         track = runner_track(result.points, fps)
     foreign = other_person(result.points, track)
     if foreign.any():
@@ -99,6 +102,7 @@ def triangulate_recording(
             min_score=cfg.min_score,
             swaps_repaired=result.swaps_repaired,
             residual_scale_px=result.scale.per_keypoint(),
+            undistorted=undistorted,
         )
     unfiltered = None
     cutoff = lowpass_cutoff(cfg, fps)
@@ -107,8 +111,7 @@ def triangulate_recording(
         # and so delays strikes and advances toe-offs (measured: docs/metrics.md)
         unfiltered = points
         points = lowpass(points, fps, cutoff)
-    rig = linear.Rig(list(cameras))
-    x, y = _observed(points2d, result.swaps_repaired, rig)
+    x, y = _observed(undistorted, result.swaps_repaired)
     gate = result.scale.per_keypoint()
     held = hold_to_evidence(points, result.points, kept, result.views_used, x, y, rig, gate)
     if unfiltered is not None:
@@ -127,7 +130,12 @@ def triangulate_recording(
     )
 
 
-def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig) -> Points3D:
+def _solve(
+    points2d: np.ndarray,
+    cameras: list[Camera],
+    cfg: TriangulationConfig,
+    undistorted: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Points3D:
     if cfg.method == TriangulationMethod.robust:
         return triangulate_robust(
             points2d,
@@ -139,6 +147,7 @@ def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
             cfg.max_dropped_views,
             cfg.min_ray_angle_deg,
             scale_rule=scale_rule(cfg),
+            undistorted=undistorted,
         )
     plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
     return Points3D(
@@ -151,9 +160,14 @@ def _solve(points2d: np.ndarray, cameras: list[Camera], cfg: TriangulationConfig
     )
 
 
-def _observed(points2d: np.ndarray, swaps_repaired: np.ndarray, rig: linear.Rig):
-    """(C, F, K) normalized observations with the repaired left/right labels."""
-    obs = relabel_swapped(np.asarray(points2d, float), swaps_repaired)
-    n_cams = obs.shape[0]
-    x, y = linear.undistort(obs[..., :2].reshape(n_cams, -1, 2), rig)
+def _undistort(points2d: np.ndarray, rig: linear.Rig) -> tuple[np.ndarray, np.ndarray]:
+    """(C, F, K) normalized x, y of the detections, as detected (NaN where a view is missing)."""
+    obs = np.asarray(points2d, float)
+    x, y = linear.undistort(obs[..., :2].reshape(obs.shape[0], -1, 2), rig)
     return x.reshape(obs.shape[:3]), y.reshape(obs.shape[:3])
+
+
+def _observed(undistorted: tuple[np.ndarray, np.ndarray], swaps_repaired: np.ndarray):
+    """(C, F, K) normalized observations with the repaired left/right labels."""
+    xy = relabel_swapped(np.stack(undistorted, axis=-1), swaps_repaired)
+    return xy[..., 0], xy[..., 1]
