@@ -360,6 +360,8 @@ class ThresholdsConfig:
     max_knee_flexion_toe_off_deg: float | None = None  # no published norm
     min_calf_clearance_m: float | None = None  # keypoint-centre distance, no published norm
     min_strides: int = 3  # fewer strides: no statistic is reported
+    # fewer: no SD, CV, SEM or MDC (an SD from n strides is uncertain by ~1/sqrt(2(n-1)): 27 % at 8)
+    min_strides_variability: int = 8
 
 
 @dataclass
