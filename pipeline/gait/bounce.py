@@ -32,7 +32,7 @@ BOUNCE_METRICS: dict[str, tuple[str, str]] = {
 
 
 def _stride_samples(n_frames: int, start: float, end: float) -> np.ndarray:
-    inner = np.arange(math.ceil(start), math.floor(end) + 1, dtype=float)
+    inner: np.ndarray = np.arange(math.ceil(start), math.floor(end) + 1, dtype=float)
     inner = inner[(inner > start) & (inner < end) & (inner <= n_frames - 1)]
     return np.concatenate([[start], inner, [end]])
 

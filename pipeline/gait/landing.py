@@ -63,7 +63,7 @@ def foot_flat_pitch(points: np.ndarray, forward, side: str, stances) -> tuple[fl
     heel_level, toe_level = _floor_level(heel), _floor_level(toe)
     values = []
     for strike, toe_off in stances:
-        frames = np.arange(int(np.ceil(strike)), int(np.floor(toe_off)) + 1)
+        frames: np.ndarray = np.arange(int(np.ceil(strike)), int(np.floor(toe_off)) + 1)
         frames = frames[(frames >= 0) & (frames < len(points))]
         if frames.size == 0:
             continue
@@ -87,6 +87,7 @@ def add_landing(
     forward_axis, _ = body_axes(forward)
     pelvis = hip_centre(points)
     reference = {}
+    standing: float | None
     for side in ("left", "right"):
         own = [s for s in strides if s["side"] == side]
         given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
