@@ -255,6 +255,42 @@ def test_unseen_heel_and_too_few_strides_are_left_out_with_a_reason():
     assert right["variability_note"] == f"insufficient strides (n={right['n']}, need 8)"
 
 
+def test_a_static_trials_standing_angle_is_the_reference():
+    """A given standing pitch replaces the foot-flat angle (source named); a bad config value
+    fails with its key."""
+    from pipeline.core.errors import ConfigError
+    from pipeline.gait.landing import standing_reference
+
+    runner = RunnerConfig(duration_s=3.0)
+    truth, flat = _true_analysis(runner)
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    given = analyze_trial(
+        truth.points,
+        FPS,
+        [1, 0, 0],
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=3.0,
+        standing_pitch_deg=standing_reference([2.0, -1.0], "x"),
+    )
+    for side, offset in (("left", 2.0), ("right", -1.0)):
+        g, f = (a.summary["sides"][side] for a in (given, flat))
+        assert g["foot_strike"]["standing"]["source"] == "static trial"
+        assert g["metrics"]["foot_strike_angle_deg"]["mean"] == pytest.approx(
+            f["metrics"]["foot_strike_angle_deg"]["mean"]
+            + f["foot_strike"]["standing"]["pitch_deg"]
+            - offset,
+            abs=1e-9,
+        )
+    with pytest.raises(ConfigError, match="study.sessions.s1.standing_foot_pitch_deg"):
+        standing_reference([1.0], "study.sessions.s1.standing_foot_pitch_deg")
+    with pytest.raises(ConfigError, match="within"):
+        standing_reference([1.0, 90.0], "k")
+
+
 def test_threshold_within_measurement_error_is_said():
     stats = {"sem": 0.5}
     assert within_error(10.0, 10.9, stats) is True

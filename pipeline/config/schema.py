@@ -58,6 +58,10 @@ class SessionConfig:
     label: str = ""  # e.g. "before", "after 6 weeks of retraining"
     notes: str = ""
     height_m: float | None = None  # the subject's height: checks the 3D's scale (docs/metrics.md)
+    # [left, right] heel -> big-toe pitch standing, deg (a static trial: scripts/assessment_real.py
+    # static_pitch); the foot-strike angle's reference. None: each trial's foot-flat angle,
+    # wrong for a runner whose heel stays up in stance (docs/metrics.md, issue #29)
+    standing_foot_pitch_deg: list[float] | None = None
 
 
 @dataclass

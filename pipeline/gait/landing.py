@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
 from pipeline.gait.sampling import sample_at
 
@@ -34,6 +35,22 @@ LANDING_METRICS: dict[str, tuple[str, str]] = {
     "foot_strike_angle_deg": ("foot-strike angle (relative to standing)", "deg"),
     "overstride_m": ("overstride (heel ahead of pelvis centre at contact)", "m"),
 }
+
+
+def standing_reference(values, key: str) -> dict[str, float] | None:
+    """{side: deg} from a config's [left, right] standing pitch; a clear error naming `key`
+    for anything else than two finite angles within +-45 deg."""
+    if values is None:
+        return None
+    values = list(values)
+    if len(values) != 2 or not all(
+        isinstance(v, (int, float)) and np.isfinite(v) and abs(v) <= 45 for v in values
+    ):
+        raise ConfigError(
+            f"{key} must be [left, right] standing foot pitch in degrees within +-45 (heel -> "
+            f"big toe above horizontal, from a static trial), got {values}"
+        )
+    return {"left": float(values[0]), "right": float(values[1])}
 
 
 def strike_pattern(angle_deg: float | None) -> str | None:
