@@ -296,3 +296,32 @@ def test_threshold_within_measurement_error_is_said():
     assert within_error(10.0, 10.9, stats) is True
     assert within_error(10.0, 11.1, stats) is False
     assert within_error(10.0, 10.1, {"sem": None}) is None
+
+
+def test_metrics_json_and_trial_report_carry_the_new_measures():
+    """The trial's metrics.json (dvc exp show) has the issue's keys per side, each metric's
+    SD / CV / n and the symmetry index; the report section states the pattern with its cut-offs
+    and that the bounce measures have no cut-off."""
+    from pipeline.gait.compare import headline_metrics
+    from pipeline.gait.metrics import METRICS
+    from pipeline.report.assessment import assessment_html
+
+    _, analysis = _true_analysis(RunnerConfig(duration_s=8.0))
+    headline = headline_metrics(analysis.to_dict())
+    for side in ("left", "right"):
+        block = headline[side]
+        for key in (
+            "foot_strike_angle_deg",
+            "overstride_m",
+            "vertical_oscillation_m",
+            "vertical_ratio",
+            "duty_factor",
+            "step_length_m",
+        ):
+            assert block[key] is not None
+            assert set(block["variability"][key]) == {"sd", "cv_pct", "mdc95", "n"}
+        assert block["foot_strike_pattern"] == "rearfoot"
+    assert headline["symmetry_index_pct"]["step_length_m"] is not None
+    page = assessment_html(analysis.summary, METRICS)
+    assert "lands rearfoot" in page and "Altman &amp; Davis 2012" in page
+    assert "no published cut-off" in page

@@ -70,7 +70,9 @@ def pattern_finding(side: str, block: dict) -> str:
 def assessment_html(summary: dict, metrics: dict[str, tuple[str, str]]) -> str:
     """The section body: findings, then a table per group with mean, SD, CV, MDC95, n, SI."""
     sides = summary["sides"]
-    parts = ["<ul>" + "".join(f"<li>{pattern_finding(s, sides[s])}</li>" for s in sides) + "</ul>"]
+    parts = [
+        "<ul>" + "".join(f"<li>{_t(pattern_finding(s, sides[s]))}</li>" for s in sides) + "</ul>"
+    ]
     parts.append(f'<p class="note">{NO_CUT_OFF}</p>')
     symmetry = summary.get("symmetry") or {}
     for title, names in (("Landing", LANDING), ("Bounce and timing", BOUNCE)):
