@@ -325,3 +325,32 @@ def test_metrics_json_and_trial_report_carry_the_new_measures():
     page = assessment_html(analysis.summary, METRICS)
     assert "lands rearfoot" in page and "Altman &amp; Davis 2012" in page
     assert "no published cut-off" in page
+
+
+def test_findings_say_when_the_threshold_is_within_measurement_error():
+    """Knee flexion at toe-off checked against its own mean: the findings row and the flag
+    say the threshold lies within the mean's 95 % interval; far from it they do not."""
+    from pipeline.report.findings import findings, findings_html
+
+    truth, _ = _true_analysis(RunnerConfig(duration_s=8.0))
+    rng = np.random.default_rng(0)
+    points = truth.points + rng.normal(0, 0.003, truth.points.shape)
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    base = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
+    mean = base.summary["sides"]["left"]["metrics"]["knee_flexion_at_toe_off_deg"]["mean"]
+    for limit, near in ((mean - 0.01, True), (mean - 20.0, False)):
+        thresholds = ThresholdsConfig(max_knee_flexion_toe_off_deg=limit)
+        analysis = analyze_trial(points, FPS, [1, 0, 0], thresholds, events=events)
+        row = next(
+            r
+            for r in findings(analysis, thresholds)
+            if r["metric"] == "knee_flexion_at_toe_off_deg" and r["side"] == "left"
+        )
+        assert row["within_measurement_error"] is near
+        flag = next(f for f in analysis.flags if f["metric"] == "knee_flexion_at_toe_off_deg")
+        assert flag["within_measurement_error"] is near
+        page = findings_html(findings(analysis, thresholds), 170.0, None, None)
+        assert ("within measurement error" in page) is near
