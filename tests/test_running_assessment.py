@@ -354,3 +354,36 @@ def test_findings_say_when_the_threshold_is_within_measurement_error():
         assert flag["within_measurement_error"] is near
         page = findings_html(findings(analysis, thresholds), 170.0, None, None)
         assert ("within measurement error" in page) is near
+
+
+def test_repeated_trials_of_one_condition_give_the_between_trial_mdc():
+    """Two sessions of two trials each (same condition): SEM = pooled within-session SD of
+    the trial means over sqrt(2) per session value; the MDC and 'between trials' are shown.
+    Trials of different conditions in one session are not repeats."""
+
+    def session(name, means, condition=("c", "c")):
+        trials = [
+            {
+                "trial": f"{name}{i}",
+                "condition": cond,
+                "cadence_spm": 170.0,
+                "means": {s: {"step_length_m": m} for s in ("left", "right")},
+                "stats": {
+                    s: {"step_length_m": {"mean": m, "sem": 0.001}} for s in ("left", "right")
+                },
+            }
+            for i, (m, cond) in enumerate(zip(means, condition))
+        ]
+        return {"session": name, "label": name, "date": name, "trials": trials}
+
+    rows = comparison([session("a", [1.00, 1.02]), session("b", [1.10, 1.12])])
+    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
+    sem = np.sqrt((2 * 0.01**2 + 2 * 0.01**2) / 2)  # pooled SD of the trial means: 0.0141
+    assert row["sem"] == pytest.approx([sem / np.sqrt(2)] * 2)
+    assert row["mdc95"] == pytest.approx(1.959964 * sem)
+    assert row["real"] is True and row["error_note"] == "between trials"
+    rows = comparison(
+        [session("a", [1.00, 1.02], ("x", "y")), session("b", [1.10, 1.12], ("x", "y"))]
+    )
+    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
+    assert "no between-trial error" in row["error_note"]

@@ -98,7 +98,19 @@ def session_values(session: dict) -> dict:
 def _trial_stats(trial: dict, side: str, metric: str) -> dict:
     """{mean, sem} of one trial (sem None for a summary written before issue #29)."""
     stats = (trial.get("stats") or {}).get(side, {}).get(metric) or {}
-    return {"mean": trial["means"][side].get(metric), "sem": stats.get("sem")}
+    return {
+        "mean": trial["means"][side].get(metric),
+        "sem": stats.get("sem"),
+        "condition": trial.get("condition") or "",
+    }
+
+
+def _repeats(trials: list[dict]) -> list[list[float | None]]:
+    """A session's trial means grouped by condition: only trials of one condition repeat."""
+    groups: dict[str, list[float | None]] = {}
+    for t in trials:
+        groups.setdefault(t["condition"], []).append(t["mean"])
+    return list(groups.values())
 
 
 def comparison(sessions: list[dict]) -> list[dict]:
@@ -132,7 +144,7 @@ def comparison(sessions: list[dict]) -> list[dict]:
         if row["metric"] == "cadence_spm":
             continue
         per_session = [v["trials"][row["side"]][row["metric"]] for v in values]
-        between, why_not = between_trial_sem([[t["mean"] for t in s] for s in per_session])
+        between, why_not = between_trial_sem([g for s in per_session for g in _repeats(s)])
         ends = [session_sem(per_session[i], between) for i in (0, -1)]
         row["sem"] = [e[0] for e in ends]
         row["mdc95"] = minimal_detectable_change(ends[0][0], ends[1][0])
