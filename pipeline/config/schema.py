@@ -58,6 +58,10 @@ class SessionConfig:
     label: str = ""  # e.g. "before", "after 6 weeks of retraining"
     notes: str = ""
     height_m: float | None = None  # the subject's height: checks the 3D's scale (docs/metrics.md)
+    # [left, right] heel -> big-toe pitch standing, deg (a static trial: scripts/assessment_real.py
+    # static_pitch); the foot-strike angle's reference. None: each trial's foot-flat angle,
+    # wrong for a runner whose heel stays up in stance (docs/metrics.md, issue #29)
+    standing_foot_pitch_deg: list[float] | None = None
 
 
 @dataclass
@@ -360,6 +364,8 @@ class ThresholdsConfig:
     max_knee_flexion_toe_off_deg: float | None = None  # no published norm
     min_calf_clearance_m: float | None = None  # keypoint-centre distance, no published norm
     min_strides: int = 3  # fewer strides: no statistic is reported
+    # fewer: no SD, CV, SEM or MDC (an SD from n strides is uncertain by ~1/sqrt(2(n-1)): 27 % at 8)
+    min_strides_variability: int = 8
 
 
 @dataclass

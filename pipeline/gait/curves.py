@@ -9,6 +9,7 @@ from pipeline.gait.angles import (
     SIDES,
     ankle_dorsiflexion_deg,
     contralateral_pelvic_drop_deg,
+    foot_pitch_deg,
     hip_adduction_deg,
     hip_flexion_deg,
     knee_flexion_deg,
@@ -27,6 +28,9 @@ CURVE_ANGLES = {
     "hip_adduction_deg": (lambda p, s, f: hip_adduction_deg(p, s), "+ adduction"),
     "ankle_dorsiflexion_deg": (ankle_dorsiflexion_deg, "+ dorsiflexion, - plantarflexion"),
     "tibia_inclination_deg": (tibia_inclination_deg, "+ knee ahead of ankle"),
+    # issue #29: the foot's sagittal angle over the cycle, heel -> big toe (not relative to
+    # standing: the foot-strike angle in the analysis summary is)
+    "foot_pitch_deg": (foot_pitch_deg, "+ toes up"),
     "knee_fppa_deg": (knee_fppa_deg, "+ valgus"),
     "pelvic_drop_deg": (
         lambda p, s, f: contralateral_pelvic_drop_deg(pelvic_obliquity_deg(p, f), s),

@@ -32,6 +32,7 @@ from pipeline.gait.angles import (
     pelvic_obliquity_deg,
     tibia_inclination_deg,
 )
+from pipeline.gait.bounce import BOUNCE_METRICS, add_bounce
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
 from pipeline.gait.events import (
@@ -41,6 +42,7 @@ from pipeline.gait.events import (
     dropout_events,
     skips_a_cycle,
 )
+from pipeline.gait.landing import LANDING_METRICS, add_landing, pattern_summary
 from pipeline.gait.observation import (
     gaps,
     observation_summary,
@@ -49,6 +51,7 @@ from pipeline.gait.observation import (
     split_strides_at_gaps,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
+from pipeline.gait.variability import add_variability, symmetry, within_error
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -72,6 +75,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "flight_time_ms": ("flight time", "ms"),
     "stride_time_ms": ("stride time", "ms"),
     "stride_length_m": ("stride length", "m"),
+    **LANDING_METRICS,  # issue #29: landing.py, bounce.py
+    **BOUNCE_METRICS,
 }
 
 # Metrics whose left/right symmetry index is reported (positive quantities only: the index
@@ -160,6 +165,7 @@ def analyze_trial(
     event_points: np.ndarray | None = None,
     n_views: np.ndarray | None = None,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    standing_pitch_deg: dict[str, float] | None = None,
 ) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
@@ -174,6 +180,8 @@ def analyze_trial(
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
     `n_views` (F, 26; points3d): which keypoints were measured, telling the frames a stride may
     not cross (gait/observation.py); default: the finite ones.
+    `standing_pitch_deg` ({side: deg}, a static trial's heel -> toe pitch): the foot-strike
+    angle's reference; None: the trial's own foot-flat angle (landing.py).
     """
     points = np.asarray(points, float)
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
@@ -218,7 +226,11 @@ def analyze_trial(
     observed = observed_frames(points, n_views)
     unobserved = gaps(observed, fps)
     strides, gap_counts = split_strides_at_gaps(strides, unobserved, fps)
+    standing = add_landing(strides, points, forward, standing_pitch_deg)
+    overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
+    add_bounce(strides, points, fps, forward, events, belt_speed_mps, overground, unobserved)
     summary = _summary(strides, events, fps, thresholds)
+    _add_running_assessment(summary, strides, standing, thresholds)
     summary["cadence_spm"], summary["cadence_note"] = observed_cadence(
         events, fps, unobserved, strides, thresholds.min_strides
     )
@@ -469,6 +481,22 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
     }
 
 
+def _add_running_assessment(summary, strides, standing, thresholds: ThresholdsConfig) -> None:
+    """Issue #29: variability and MDC per side and metric, symmetry of every metric, the
+    foot-strike pattern and its standing reference (gait/variability.py, landing.py)."""
+    needed = max(thresholds.min_strides, thresholds.min_strides_variability)
+    for side in SIDES:
+        block = summary["sides"][side]
+        for name, stats in block["metrics"].items():
+            add_variability(stats, name, needed)
+        fsa = block["metrics"]["foot_strike_angle_deg"]
+        block["foot_strike"] = {
+            **pattern_summary(strides, side, fsa["mean"]),
+            "standing": standing[side],
+        }
+    summary["symmetry"] = {name: symmetry(summary["sides"], name) for name in METRICS}
+
+
 def step_cadence(events: dict, fps: float) -> float | None:
     """Steps per minute from the intervals between consecutive strikes of opposite feet.
     A strike that was not timed (a gap, a poorly observed contact) leaves two strikes of the
@@ -515,6 +543,13 @@ def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
                 continue
             label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
+            near = within_error(stats["mean"], limit, stats)
+            caveat = (
+                f" The threshold lies within measurement error of the mean "
+                f"(95 % interval +-{1.96 * stats['sem']:.{digits}f} {unit})."
+                if near
+                else ""
+            )
             flags.append(
                 {
                     "name": check.key,
@@ -526,8 +561,9 @@ def _flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
                     "message": (
                         f"{side.capitalize()} side: mean {label} {stats['mean']:.{digits}f} "
                         f"{unit} {check.wording} {limit:.{digits}f} {unit} "
-                        f"(mean of {stats['n']} strides)."
+                        f"(mean of {stats['n']} strides)." + caveat
                     ),
+                    "within_measurement_error": near,
                 }
             )
     return flags

@@ -13,6 +13,7 @@ import html
 from pipeline.gait.angles import SIDES
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.metrics import METRICS, TrialAnalysis
+from pipeline.gait.variability import within_error
 from pipeline.report.references import METRIC_REFERENCES, cite
 
 
@@ -52,6 +53,13 @@ def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
                     "threshold_field": check.threshold,
                     "meaning": check.meaning,
                     "validated": check.validated,
+                    # issue #29: the threshold inside the mean's 95 % interval (None: no SEM)
+                    "within_measurement_error": (
+                        None
+                        if limit is None or stats["mean"] is None
+                        else within_error(stats["mean"], limit, stats)
+                    ),
+                    "sem": stats.get("sem"),
                 }
             )
     return rows
@@ -142,10 +150,16 @@ def findings_html(
                 if r["n_missing"]
                 else ""
             )
+            near = (
+                f'<br><span class="note">threshold within measurement error '
+                f"(&plusmn;{_fmt(1.96 * r['sem'], r['unit'])}, 95 %): could go either way</span>"
+                if r.get("within_measurement_error")
+                else ""
+            )
             cells.append(
                 f'<td class="{r["status"].replace(" ", "-")}">{value}<br>'
                 f'<span class="note">{r["n"]} strides{missing}</span><br>'
-                f"<b>{STATUS_TEXT[r['status']]}</b></td>"
+                f"<b>{STATUS_TEXT[r['status']]}</b>{near}</td>"
             )
         reference, *sources = METRIC_REFERENCES.get(first["metric"], ("",))
         body.append(

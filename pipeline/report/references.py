@@ -21,6 +21,10 @@ SOURCES = {
     "bramah2018": "Bramah 2018, AJSM 46:3023 (each degree of pelvic drop: odds of injury x ~1.8; no validated cut-off)",
     "heiderscheit2011": "Heiderscheit 2011, MSSE 43:296 (cadence +5-10 % cuts knee energy absorption; hip adduction falls)",
     "lieberman2015": "Lieberman 2015, J Exp Biol 218:3406 (foot position relative to hip and knee; vertical tibia at loading)",
+    "altman2012": "Altman & Davis 2012, Gait Posture 35:298 (foot-strike angle vs standing: rearfoot > 8.0 deg, forefoot < -1.6 deg)",
+    "weir2005": "Weir 2005, J Strength Cond Res 19:231 (SEM; MDC95 = 1.96 sqrt(2) SEM)",
+    "haley2006": "Haley & Fragala-Pinkham 2006, Phys Ther 86:735 (minimal detectable change, MDC95)",
+    "robinson1987": "Robinson et al. 1987, J Manipulative Physiol Ther 10:172 (symmetry index)",
 }
 
 

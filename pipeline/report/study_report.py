@@ -20,6 +20,12 @@ import numpy as np  # noqa: E402
 
 from pipeline.gait.angles import SIDES  # noqa: E402
 from pipeline.gait.checks import CHECKS  # noqa: E402
+from pipeline.gait.compare import (  # noqa: E402
+    between_trial_sem,
+    minimal_detectable_change,
+    real_change,
+    session_sem,
+)
 from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
 from pipeline.gait.metrics import METRICS  # noqa: E402
 from pipeline.io.atomic import write_text  # noqa: E402
@@ -78,10 +84,33 @@ def session_values(session: dict) -> dict:
     return {
         "cadence_spm": mean([t["cadence_spm"] for t in trials]),
         "means": {
-            side: {m: mean([t["means"][side][m] for t in trials]) for m in KEY_METRICS}
+            side: {m: mean([t["means"][side].get(m) for t in trials]) for m in KEY_METRICS}
+            for side in SIDES
+        },
+        # per side and metric, each usable trial's {mean, sem} (issue #29: measurement error)
+        "trials": {
+            side: {m: [_trial_stats(t, side, m) for t in trials] for m in KEY_METRICS}
             for side in SIDES
         },
     }
+
+
+def _trial_stats(trial: dict, side: str, metric: str) -> dict:
+    """{mean, sem} of one trial (sem None for a summary written before issue #29)."""
+    stats = (trial.get("stats") or {}).get(side, {}).get(metric) or {}
+    return {
+        "mean": trial["means"][side].get(metric),
+        "sem": stats.get("sem"),
+        "condition": trial.get("condition") or "",
+    }
+
+
+def _repeats(trials: list[dict]) -> list[list[float | None]]:
+    """A session's trial means grouped by condition: only trials of one condition repeat."""
+    groups: dict[str, list[float | None]] = {}
+    for t in trials:
+        groups.setdefault(t["condition"], []).append(t["mean"])
+    return list(groups.values())
 
 
 def comparison(sessions: list[dict]) -> list[dict]:
@@ -111,7 +140,40 @@ def comparison(sessions: list[dict]) -> list[dict]:
     for row in rows:
         first, last = row["values"][0], row["values"][-1]
         row["change"] = None if first is None or last is None else last - first
+        row.update(sem=None, mdc95=None, real=None, error_note="no SEM for cadence")
+        if row["metric"] == "cadence_spm":
+            continue
+        per_session = [v["trials"][row["side"]][row["metric"]] for v in values]
+        between, why_not = between_trial_sem([g for s in per_session for g in _repeats(s)])
+        ends = [session_sem(per_session[i], between) for i in (0, -1)]
+        row["sem"] = [e[0] for e in ends]
+        row["mdc95"] = minimal_detectable_change(ends[0][0], ends[1][0])
+        row["real"] = real_change(row["change"], row["mdc95"])
+        notes = {e[1] for e in ends}
+        row["error_note"] = "; ".join(sorted(notes | ({why_not} if why_not else set())))
     return rows
+
+
+def measurement_error_summary(subjects: dict[str, list[dict]]) -> dict:
+    """The study metrics.json's per subject, metric and side: SEM of the first and last
+    session's value, mdc95, the change and whether it is real (issue #29)."""
+    out: dict = {}
+    for subject, sessions in subjects.items():
+        if len(sessions) < 2:
+            out[subject] = {"note": "one session: no before/after change"}
+            continue
+        out[subject] = {
+            f"{row['metric']}_{row['side']}": {
+                "change": row["change"],
+                "sem": row["sem"],
+                "mdc95": row["mdc95"],
+                "real": row["real"],
+                "note": row["error_note"],
+            }
+            for row in comparison(sessions)
+            if row["metric"] != "cadence_spm"
+        }
+    return out
 
 
 def write_study_report(
@@ -149,9 +211,13 @@ def write_study_report(
             f"trials), subject {_t(subject)}</figcaption></figure>"
         )
     parts.append(
-        '<p class="note">Failed trials enter no session mean. Change = last session minus first. A change smaller than the '
-        "stride-to-stride SD (see each trial report) or than the method's accuracy (a few "
-        "degrees for joint angles, docs/metrics.md) is not evidence of a real change.</p>"
+        '<p class="note">Failed trials enter no session mean. Change = last session minus first. Only a change larger than the '
+        "MDC95 is marked real (Weir 2005; Haley & Fragala-Pinkham 2006): MDC95 = 1.96 "
+        "&radic;(SEM<sub>before</sub>&sup2; + SEM<sub>after</sub>&sup2;), each SEM from "
+        "repeated trials of the session when the study has them, else from the "
+        "stride-to-stride SD (SD/&radic;n, the trial's own scatter only: a lower bound). The "
+        "method's accuracy (a few degrees for joint angles, docs/metrics.md) is a bias "
+        "common to both sessions and not in the MDC.</p>"
         "</section>"
     )
     parts.append(provenance_footer(provenance, "this study report"))
@@ -223,15 +289,22 @@ def _comparison_table(sessions: list[dict]) -> str:
             "</span></th>"
             for s in sessions
         )
-        + "<th>change</th></tr>"
+        + "<th>change</th><th>MDC95</th><th>beyond measurement error?</th></tr>"
     )
     rows = []
     for row in comparison(sessions):
         cells = "".join(f"<td>{_fmt(v, row['unit'])}</td>" for v in row["values"])
         change = row["change"]
         sign = "" if change is None or change <= 0 else "+"
+        verdict = {True: "real change", False: "within measurement error", None: "not judged"}[
+            row["real"]
+        ]
+        why = row["error_note"] if row["real"] is None or row["mdc95"] is not None else ""
         rows.append(
-            f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td></tr>"
+            f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td>"
+            f"<td>{_fmt(row['mdc95'], row['unit'])}</td>"
+            f'<td class="{"ok" if row["real"] else "note"}" title="{_t(why)}">{_t(verdict)}'
+            f"{'<br><span class=note>' + _t(why) + '</span>' if why else ''}</td></tr>"
         )
     return f'<table class="compare">{head}{"".join(rows)}</table>'
 

@@ -18,6 +18,7 @@ from pipeline.io import formats
 from pipeline.io.atomic import write_text
 from pipeline.quality.detection import DetectionSummary
 from pipeline.quality.verdict import Verdict
+from pipeline.report.assessment import assessment_html
 from pipeline.report.figures import (
     FRONTAL,
     SAGITTAL,
@@ -59,6 +60,7 @@ SECTIONS = {
     "curves": "Angle curves",
     "feet": "Foot placement",
     "knee": "Knee over toe",
+    "landing": "Landing, bounce, consistency",
     "views3d": "3D view",
     "overlays": "Overlay videos",
     "calibration": "Calibration quality",
@@ -75,6 +77,13 @@ KEY_METRICS = (
     "knee_over_toe_m",
     "knee_flexion_at_toe_off_deg",
     "ground_contact_time_ms",
+    # issue #29 (gait/landing.py, bounce.py)
+    "foot_strike_angle_deg",
+    "overstride_m",
+    "vertical_oscillation_m",
+    "vertical_ratio",
+    "step_length_m",
+    "duty_factor",
 )
 
 
@@ -194,6 +203,7 @@ def write_trial_report(
             "to the right, at the instant of peak knee flexion in stance. The arrow is the "
             "horizontal distance from the big toe to the knee.</p>",
         ),
+        _section("landing", assessment_html(summary, METRICS)),
         _section("views3d", _views3d_html(media)),
         _section("overlays", _overlays_html(media)),
         _section(
@@ -241,6 +251,14 @@ def trial_summary(info: TrialInfo, analysis: TrialAnalysis, rows: list[dict], cu
         "cadence_spm": analysis.summary["cadence_spm"],
         "n_strides": {s: sides[s]["n_strides"] for s in sides},
         "means": {s: {m: sides[s]["metrics"][m]["mean"] for m in KEY_METRICS} for s in sides},
+        # the study report's measurement error (issue #29): stride SD, n and SEM of each mean
+        "stats": {
+            s: {
+                m: {k: sides[s]["metrics"][m].get(k) for k in ("mean", "sd", "n", "sem")}
+                for m in KEY_METRICS
+            }
+            for s in sides
+        },
         "flags": [
             {k: f[k] for k in ("name", "side", "value", "threshold", "n_strides")}
             for f in analysis.flags

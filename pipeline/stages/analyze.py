@@ -11,6 +11,7 @@ from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
 from pipeline.gait.events import TOE_TIP_AHEAD_M
+from pipeline.gait.landing import standing_reference
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.scale_checks import scale_checks
 from pipeline.io import formats
@@ -36,6 +37,16 @@ def toe_tip_ahead_m(cfg: Config, synthetic: bool, motion: str | None = None) -> 
     if value is None:
         return 0.0 if synthetic and motion is None else TOE_TIP_AHEAD_M
     return value / 1000.0
+
+
+def standing_pitch(cfg: Config, session: str) -> dict[str, float] | None:
+    """The session's standing foot pitch (a static trial) when the study gives one."""
+    entry = cfg.study.sessions.get(session)
+    if entry is None:
+        return None
+    return standing_reference(
+        entry.standing_foot_pitch_deg, f"study.sessions.{session}.standing_foot_pitch_deg"
+    )
 
 
 def analyze_one(cfg: Config, name: str) -> None:
@@ -65,6 +76,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         event_points=p3d.points_unfiltered,
         n_views=p3d.n_views,
         toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
+        standing_pitch_deg=standing_pitch(cfg, trial.session),
     )
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None

@@ -19,7 +19,11 @@ from pipeline.io.provenance import study_provenance
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
-from pipeline.report.study_report import write_study_report
+from pipeline.report.study_report import (
+    measurement_error_summary,
+    sessions_by_subject,
+    write_study_report,
+)
 from pipeline.report.trial_report import TrialInfo, write_trial_report
 from pipeline.report.viewer import write_viewer
 from pipeline.report.viewer_data import gather_viewer_data
@@ -216,7 +220,15 @@ def run_study(cfg: Config) -> Path:
         index = write_study_report(
             stage_out, summaries, cfg.report.title, cfg.study.name, provenance
         )
-        formats.write_json(stage_metrics, {"trials": metrics, "provenance": provenance})
+        formats.write_json(
+            stage_metrics,
+            {
+                "trials": metrics,
+                # issue #29: each compared metric's SEM, mdc95 and whether the change is real
+                "measurement_error": measurement_error_summary(sessions_by_subject(summaries)),
+                "provenance": provenance,
+            },
+        )
         index = out / index.relative_to(stage_out)
     log.info("study report written to %s", index)
     return index

@@ -1,0 +1,85 @@
+"""Bounce and timing per stride (issue #29): vertical oscillation, vertical ratio, step length,
+duty factor; treadmill and overground alike.
+
+- vertical_oscillation_m: highest minus lowest height of the pelvis centre (midpoint of the
+  hip centres) from this strike to the next strike of the same foot (both bounces of the
+  stride; the larger one decides). None when the stride time is unknown or the pelvis is
+  not seen throughout.
+- step_length_m: distance along forward between the footprint of the previous strike of the
+  other foot and this one (foot point = heel-toe midpoint): (this foot - other foot) . forward
+  at their strikes, plus the belt's travel between them on a treadmill (a footprint moves
+  with the belt). Overground only when the pelvis progresses (as stride length, metrics.py):
+  a treadmill trial without its belt speed has none.
+- vertical_ratio: 100 x vertical oscillation / step length, % (the running-watch definition).
+- duty_factor: ground contact time / stride time (the share of the stride the foot is down).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pipeline.gait.angles import body_axes, foot_point, hip_centre
+from pipeline.gait.sampling import sample_at
+
+BOUNCE_METRICS: dict[str, tuple[str, str]] = {
+    "vertical_oscillation_m": ("vertical oscillation of the pelvis centre", "m"),
+    "vertical_ratio": ("vertical ratio (oscillation / step length)", "%"),
+    "step_length_m": ("step length", "m"),
+    "duty_factor": ("duty factor (contact / stride time)", "1"),
+}
+
+
+def _stride_samples(n_frames: int, start: float, end: float) -> np.ndarray:
+    inner: np.ndarray = np.arange(math.ceil(start), math.floor(end) + 1, dtype=float)
+    inner = inner[(inner > start) & (inner < end) & (inner <= n_frames - 1)]
+    return np.concatenate([[start], inner, [end]])
+
+
+def add_bounce(
+    strides: list[dict],
+    points: np.ndarray,
+    fps: float,
+    forward,
+    events: dict,
+    belt_speed_mps: float | None,
+    overground: bool,
+    gap_runs: list[tuple[int, int]],
+) -> None:
+    """Adds the four BOUNCE_METRICS to each stride (in place). `gap_runs`: the trial's
+    unobserved frame runs (observation.gaps); a step must not cross one."""
+    forward_axis, _ = body_axes(forward)
+    height = hip_centre(points)[:, 2]
+    along = {side: foot_point(points, side) @ forward_axis for side in ("left", "right")}
+    for stride in strides:
+        side, strike = stride["side"], stride["strike_frame"]
+        other = "right" if side == "left" else "left"
+        contact, stride_ms = stride["ground_contact_time_ms"], stride["stride_time_ms"]
+        stride["duty_factor"] = contact / stride_ms if contact is not None and stride_ms else None
+        oscillation = None
+        if stride_ms is not None:
+            end = strike + stride_ms * fps / 1000.0
+            z = np.array([sample_at(height, t) for t in _stride_samples(len(points), strike, end)])
+            if np.isfinite(z).all():
+                oscillation = float(z.max() - z.min())
+        stride["vertical_oscillation_m"] = oscillation
+
+        step = None
+        before = events[other]["foot_strike"]
+        before = before[before < strike]
+        if before.size and (belt_speed_mps is not None or overground):
+            previous = float(before[-1])
+            crosses_gap = any(a < strike + 1 and b > previous - 1 for a, b in gap_runs)
+            own_before = events[side]["foot_strike"]
+            skipped = bool(((own_before > previous) & (own_before < strike)).any())
+            if not crosses_gap and not skipped:
+                belt = 0.0 if belt_speed_mps is None else belt_speed_mps * (strike - previous) / fps
+                value = float(sample_at(along[side], strike) - sample_at(along[other], previous))
+                step = value + belt if np.isfinite(value) else None
+        stride["step_length_m"] = step
+        stride["vertical_ratio"] = (
+            100.0 * oscillation / step
+            if oscillation is not None and step is not None and step > 0
+            else None
+        )

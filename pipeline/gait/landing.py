@@ -1,0 +1,146 @@
+"""How the foot lands (issue #29): foot-strike angle and pattern, overstride.
+
+Foot-strike angle (FSA; Altman & Davis 2012, Gait Posture 35:298): the foot's sagittal angle
+at initial contact minus the same foot's angle standing, + = toes up (heel first). The foot
+line is heel -> big toe (angles.foot_pitch_deg). Pattern from the FSA with Altman & Davis's
+cut-offs: rearfoot above 8.0 deg, forefoot below -1.6 deg, midfoot in between.
+
+The standing angle: the lab's static (standing) value when given; otherwise the foot-flat
+angle of the trial itself, the heel -> toe pitch at the stance frame where the heel and the
+big toe are both nearest their floor level (each at most FLAT_TOLERANCE_M above it): a foot
+flat on the floor has the geometry it has standing, so the angle of heel and toe keypoints
+(or markers) that do not sit at the same height on the foot is removed. A forefoot runner
+whose heel never reaches the floor has no foot-flat frame: no standing angle, no FSA.
+
+Overstride: horizontal distance along forward from the pelvis centre (midpoint of the hip
+centres, not an estimated centre of mass) to the heel at initial contact; + = heel ahead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.core.errors import ConfigError
+from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
+from pipeline.gait.sampling import sample_at
+
+# Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
+REARFOOT_ABOVE_DEG = 8.0
+FOREFOOT_BELOW_DEG = -1.6
+# a foot is flat when heel and big toe are both within this of their floor levels
+FLAT_TOLERANCE_M = 0.010
+LEVEL_QUANTILE = 0.15  # floor level of a keypoint: median of its lowest 15 % heights (events.py)
+
+LANDING_METRICS: dict[str, tuple[str, str]] = {
+    "foot_strike_angle_deg": ("foot-strike angle (relative to standing)", "deg"),
+    "overstride_m": ("overstride (heel ahead of pelvis centre at contact)", "m"),
+}
+
+
+def standing_reference(values, key: str) -> dict[str, float] | None:
+    """{side: deg} from a config's [left, right] standing pitch; a clear error naming `key`
+    for anything else than two finite angles within +-45 deg."""
+    if values is None:
+        return None
+    values = list(values)
+    if len(values) != 2 or not all(
+        isinstance(v, (int, float)) and np.isfinite(v) and abs(v) <= 45 for v in values
+    ):
+        raise ConfigError(
+            f"{key} must be [left, right] standing foot pitch in degrees within +-45 (heel -> "
+            f"big toe above horizontal, from a static trial), got {values}"
+        )
+    return {"left": float(values[0]), "right": float(values[1])}
+
+
+def strike_pattern(angle_deg: float | None) -> str | None:
+    """rearfoot / midfoot / forefoot from a foot-strike angle (Altman & Davis 2012)."""
+    if angle_deg is None or not np.isfinite(angle_deg):
+        return None
+    if angle_deg > REARFOOT_ABOVE_DEG:
+        return "rearfoot"
+    if angle_deg < FOREFOOT_BELOW_DEG:
+        return "forefoot"
+    return "midfoot"
+
+
+def _floor_level(heights: np.ndarray) -> float:
+    finite = np.sort(heights[np.isfinite(heights)])
+    if finite.size == 0:
+        return np.nan
+    return float(np.median(finite[: max(1, int(LEVEL_QUANTILE * finite.size))]))
+
+
+def foot_flat_pitch(points: np.ndarray, forward, side: str, stances) -> tuple[float | None, int]:
+    """Median over the stances of the foot's pitch at its flattest frame (deg), and the number
+    of stances with a foot-flat frame; (None, 0) when none has one."""
+    heel = keypoint(points, f"{side}_heel")[:, 2]
+    toe = keypoint(points, f"{side}_big_toe")[:, 2]
+    pitch = foot_pitch_deg(points, side, forward)
+    heel_level, toe_level = _floor_level(heel), _floor_level(toe)
+    values = []
+    for strike, toe_off in stances:
+        frames: np.ndarray = np.arange(int(np.ceil(strike)), int(np.floor(toe_off)) + 1)
+        frames = frames[(frames >= 0) & (frames < len(points))]
+        if frames.size == 0:
+            continue
+        above = np.maximum(heel[frames] - heel_level, toe[frames] - toe_level)
+        if not np.isfinite(above).any():
+            continue
+        best = frames[int(np.nanargmin(above))]
+        if above[best - frames[0]] <= FLAT_TOLERANCE_M and np.isfinite(pitch[best]):
+            values.append(pitch[best])
+    return (float(np.median(values)), len(values)) if values else (None, 0)
+
+
+def add_landing(
+    strides: list[dict],
+    points: np.ndarray,
+    forward,
+    standing_pitch_deg: dict[str, float] | None = None,
+) -> dict[str, dict]:
+    """Adds foot_strike_angle_deg, foot_strike_pattern and overstride_m to each stride (in place)
+    and returns per side the standing reference used: {pitch_deg, source, n_stances, note}."""
+    forward_axis, _ = body_axes(forward)
+    pelvis = hip_centre(points)
+    reference = {}
+    standing: float | None
+    for side in ("left", "right"):
+        own = [s for s in strides if s["side"] == side]
+        given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
+        if given is not None:
+            standing, source, n, note = float(given), "static trial", None, None
+        else:
+            stances = [(s["strike_frame"], s["toe_off_frame"]) for s in own]
+            standing, n = foot_flat_pitch(points, forward, side, stances)
+            source = "foot flat in stance"
+            note = None if standing is not None else "no foot-flat frame in any stance"
+        reference[side] = {"pitch_deg": standing, "source": source, "n_stances": n, "note": note}
+        pitch = foot_pitch_deg(points, side, forward)
+        heel_ahead = (keypoint(points, f"{side}_heel") - pelvis) @ forward_axis
+        for stride in own:
+            strike = stride["strike_frame"]
+            at_strike = float(sample_at(pitch, strike))  # NaN: heel or toe not seen
+            angle = (
+                at_strike - standing if standing is not None and np.isfinite(at_strike) else None
+            )
+            stride["foot_strike_angle_deg"] = angle
+            stride["foot_strike_pattern"] = strike_pattern(angle)
+            overstride = float(sample_at(heel_ahead, strike))
+            stride["overstride_m"] = overstride if np.isfinite(overstride) else None
+    return reference
+
+
+def pattern_summary(strides: list[dict], side: str, mean_angle: float | None) -> dict:
+    """The side's pattern (from the mean angle) and each pattern's share of its strides."""
+    patterns = [s["foot_strike_pattern"] for s in strides if s["side"] == side]
+    seen = [p for p in patterns if p is not None]
+    return {
+        "pattern": strike_pattern(mean_angle),
+        "shares": {
+            p: (seen.count(p) / len(seen) if seen else None)
+            for p in ("rearfoot", "midfoot", "forefoot")
+        },
+        "n": len(seen),
+        "n_missing": len(patterns) - len(seen),
+    }

@@ -1,0 +1,91 @@
+"""Stride-to-stride variability, symmetry and measurement error of one trial (issue #29).
+
+Per side and metric, added to the summary's statistics (metrics._statistics):
+- `sd` (already there), `cv_pct` = 100 SD / |mean| (only for a metric that cannot change sign
+  and whose mean is positive: the CV of a quantity near zero is meaningless);
+- `sem` = SD / sqrt(n), the standard error of the trial's mean from the stride-to-stride
+  scatter, and `mdc95` = 1.96 sqrt(2) SEM (Weir 2005; Haley & Fragala-Pinkham 2006): the
+  least change between two such trials that is larger than this measurement error with 95 %
+  confidence. Strides of one trial are not independent and a day-to-day change adds the
+  runner's own variation: this is the within-trial part only (study_report adds the
+  between-trial part when a session has repeated trials).
+With fewer than `min_strides` strides none of these is given and `variability_note` says
+`insufficient strides (n=.., need ..)`.
+
+`symmetry`: per metric, the symmetry index 100 (L - R) / ((L + R) / 2) (Robinson et al.
+1987), + = left larger, with the left-right difference and the stride counts; None with a
+note where the mean of both sides is not positive (a signed quantity: use the difference).
+"""
+
+from __future__ import annotations
+
+import math
+
+Z95 = 1.959964  # two-sided 95 % normal quantile
+# metrics that can be negative or cross zero: no CV, no symmetry index (the difference is given)
+SIGNED = {
+    "step_width_m",
+    "knee_over_toe_m",
+    "foot_to_midline_m",
+    "pelvic_drop_deg",
+    "peak_stance_hip_adduction_deg",
+    "peak_stance_knee_fppa_deg",
+    "tibia_inclination_at_strike_deg",
+    "hip_extension_at_toe_off_deg",
+    "leg_trunk_alignment_at_toe_off_deg",
+    "knee_off_leg_line_at_toe_off_m",
+    "hip_ahead_of_toe_m",
+    "foot_strike_angle_deg",
+    "overstride_m",
+}
+
+
+def mdc95(sem: float) -> float:
+    """Minimal detectable change, 95 %: 1.96 sqrt(2) SEM (Weir 2005)."""
+    return Z95 * math.sqrt(2.0) * sem
+
+
+def add_variability(stats: dict, metric: str, min_strides: int) -> None:
+    """Adds cv_pct, sem, mdc95 and variability_note to one metric's statistics (in place)."""
+    n, mean, sd = stats["n"], stats["mean"], stats["sd"]
+    stats.update(cv_pct=None, sem=None, mdc95=None, variability_note=None)
+    if n < min_strides or mean is None or sd is None:
+        stats["variability_note"] = f"insufficient strides (n={n}, need {min_strides})"
+        return
+    stats["sem"] = sd / math.sqrt(n)
+    stats["mdc95"] = mdc95(stats["sem"])
+    if metric in SIGNED:
+        stats["variability_note"] = "signed quantity: no CV"
+    elif mean > 0:
+        stats["cv_pct"] = 100.0 * sd / mean
+
+
+def symmetry(sides: dict, metric: str) -> dict:
+    """{index_pct, difference, n_left, n_right, note} for one metric over both sides."""
+    left, right = (sides[s]["metrics"][metric] for s in ("left", "right"))
+    out = {
+        "index_pct": None,
+        "difference": None,
+        "n_left": left["n"],
+        "n_right": right["n"],
+        "note": None,
+    }
+    if left["mean"] is None or right["mean"] is None:
+        out["note"] = "a side has too few strides"
+        return out
+    out["difference"] = left["mean"] - right["mean"]
+    average = 0.5 * (left["mean"] + right["mean"])
+    if metric in SIGNED or not average > 0:
+        out["note"] = "signed quantity: no symmetry index, see the difference"
+    else:
+        out["index_pct"] = 100.0 * out["difference"] / average
+    return out
+
+
+def within_error(mean: float, limit: float, stats: dict) -> bool | None:
+    """Is the threshold inside the 95 % interval of the mean (mean +- 1.96 SEM)? None when the
+    SEM is unknown (too few strides)."""
+    sem = stats.get("sem")
+    if sem is None:
+        return None
+    return abs(mean - limit) <= Z95 * sem

@@ -1,0 +1,196 @@
+"""Accuracy of the running-assessment measures of issue #29 on the synthetic runner.
+
+For each noise level (1 px Gaussian, the real-detector level of conf/detector/synthetic_real.yaml)
+and seed: the default treadmill runner (8 s at 120 fps) through the demo rig, triangulated and
+analysed as the stages do (scripts/real_level_metrics.py), against the truth: the same analysis
+on the detector's own keypoints (true joint centres plus the level's definition bias) with the
+generator's true events. Prints per metric the mean |error| and the worst over seeds and sides,
+and the share of metrics whose change between two seeds lies within the MDC95.
+
+    python scripts/assessment_accuracy.py [--seeds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from real_level_metrics import FORWARD, FPS, MAX_EVENT_HEIGHT_SD_M, load_level  # noqa: E402
+
+from pipeline.config import (  # noqa: E402
+    RigConfig,
+    RunnerConfig,
+    SyntheticNoiseConfig,
+    ThresholdsConfig,
+    TriangulationConfig,
+)
+from pipeline.gait.metrics import TrialAnalysis, analyze_trial  # noqa: E402
+from pipeline.synth.kinematics import simulate_run  # noqa: E402
+from pipeline.synth.observe import observe_with_truth  # noqa: E402
+from pipeline.synth.rig import make_rig  # noqa: E402
+from pipeline.triangulation.run import triangulate_recording  # noqa: E402
+from pipeline.triangulation.uncertainty import predicted_sd  # noqa: E402
+
+MEASURES = {  # name -> display scale, unit
+    "foot_strike_angle_deg": (1.0, "deg"),
+    "overstride_m": (1000.0, "mm"),
+    "vertical_oscillation_m": (1000.0, "mm"),
+    "vertical_ratio": (1.0, "%"),
+    "step_length_m": (1000.0, "mm"),
+    "duty_factor": (1.0, ""),
+    "tibia_inclination_at_strike_deg": (1.0, "deg"),
+    "knee_flexion_at_strike_deg": (1.0, "deg"),
+}
+LEVELS = {"1 px": SyntheticNoiseConfig(pixel_sigma=1.0), "real detector": None}
+
+
+def trial_pair(
+    noise: SyntheticNoiseConfig, seed: int, duration_s: float = 8.0, **knobs
+) -> tuple[TrialAnalysis, TrialAnalysis]:
+    """(measured, true) analyses of one synthetic treadmill trial."""
+    cameras = make_rig(RigConfig())
+    runner = RunnerConfig(duration_s=duration_s, seed=seed, **knobs)
+    truth = simulate_run(runner, FPS)
+    seen = observe_with_truth(
+        truth.points, cameras, dataclasses.replace(noise, seed=noise.seed + seed)
+    )
+    result = triangulate_recording(seen.keypoints, cameras, FPS, TriangulationConfig())
+    measured = analyze_trial(
+        result.points,
+        FPS,
+        FORWARD,
+        ThresholdsConfig(),
+        belt_speed_mps=runner.speed_mps,
+        height_sd=predicted_sd(result.points, cameras, result.views_used)[..., 2],
+        max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
+        event_points=result.points_unfiltered,
+        toe_tip_ahead_m=0.0,  # the synthetic runner's big toe is its tip
+    )
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    true = analyze_trial(
+        truth.points + seen.bias_m,
+        FPS,
+        FORWARD,
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=runner.speed_mps,
+    )
+    return measured, true
+
+
+def errors(measured: TrialAnalysis, true: TrialAnalysis) -> dict[str, list[float]]:
+    """Per measure: measured minus true side means (NaN where either has none)."""
+    out = {}
+    for name in MEASURES:
+        out[name] = []
+        for side in ("left", "right"):
+            m = measured.summary["sides"][side]["metrics"][name]["mean"]
+            t = true.summary["sides"][side]["metrics"][name]["mean"]
+            out[name].append(np.nan if m is None or t is None else m - t)
+    return out
+
+
+def patterns_agree(measured: TrialAnalysis, true: TrialAnalysis) -> tuple[int, int]:
+    """Strides whose pattern equals the true stride's (matched by strike within 0.1 s)."""
+    same = total = 0
+    for stride in true.strides:
+        match = [
+            s
+            for s in measured.strides
+            if s["side"] == stride["side"]
+            and abs(s["strike_time_s"] - stride["strike_time_s"]) < 0.1
+        ]
+        if match and stride["foot_strike_pattern"] is not None:
+            total += 1
+            same += match[0]["foot_strike_pattern"] == stride["foot_strike_pattern"]
+    return same, total
+
+
+def within_mdc(a: TrialAnalysis, b: TrialAnalysis, names=MEASURES) -> tuple[int, int]:
+    """Metrics (per side) whose change between trials a and b is within a's and b's MDC95,
+    1.96 sqrt(SEM_a^2 + SEM_b^2); counted only where both have an SEM."""
+    inside = total = 0
+    for name in names:
+        for side in ("left", "right"):
+            sa, sb = (x.summary["sides"][side]["metrics"][name] for x in (a, b))
+            if sa["sem"] is None or sb["sem"] is None:
+                continue
+            total += 1
+            mdc = 1.959964 * (sa["sem"] ** 2 + sb["sem"] ** 2) ** 0.5
+            inside += abs(sa["mean"] - sb["mean"]) <= mdc
+    return inside, total
+
+
+def within_between_trial_mdc(
+    repeats: list[TrialAnalysis], others: list[TrialAnalysis], names=MEASURES
+) -> tuple[int, int]:
+    """Metrics (per side) whose change between each pair of `others` lies within the MDC95 of
+    one trial, 1.96 sqrt(2) SEM, SEM = the pooled SD of the `repeats`' means (compare.py)."""
+    from pipeline.gait.compare import between_trial_sem, minimal_detectable_change
+
+    inside = total = 0
+    for name in names:
+        for side in ("left", "right"):
+
+            def mean(x, side=side, name=name):
+                return x.summary["sides"][side]["metrics"][name]["mean"]
+
+            sem, _ = between_trial_sem([[mean(x) for x in repeats]])
+            mdc = minimal_detectable_change(sem, sem)
+            for i in range(len(others)):
+                for j in range(i):
+                    a, b = mean(others[i]), mean(others[j])
+                    if mdc is None or a is None or b is None:
+                        continue
+                    total += 1
+                    inside += abs(a - b) <= mdc
+    return inside, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    for label, noise in LEVELS.items():
+        noise = noise or load_level()
+        pairs = [trial_pair(noise, seed) for seed in range(args.seeds)]
+        print(f"== {label}, {args.seeds} seeds, 8 s treadmill at 120 fps")
+        for name, (scale, unit) in MEASURES.items():
+            e = np.array([errors(m, t)[name] for m, t in pairs]).ravel() * scale
+            print(
+                f"{name:34s} mean |error| {np.nanmean(np.abs(e)):8.3f} worst "
+                f"{np.nanmax(np.abs(e)):8.3f} bias {np.nanmean(e):+8.3f} {unit} "
+                f"(missing {int(np.isnan(e).sum())})"
+            )
+        same = [patterns_agree(m, t) for m, t in pairs]
+        print(
+            "pattern agrees on", sum(s for s, _ in same), "of", sum(n for _, n in same), "strides"
+        )
+        counts = [within_mdc(pairs[i][0], pairs[j][0]) for i in range(len(pairs)) for j in range(i)]
+        print(
+            "change within the stride-to-stride MDC95:",
+            sum(c for c, _ in counts),
+            "of",
+            sum(n for _, n in counts),
+        )
+        if args.seeds >= 6:
+            half = args.seeds // 2
+            inside, total = within_between_trial_mdc(
+                [m for m, _ in pairs[:half]], [m for m, _ in pairs[half:]]
+            )
+            print(f"change within the between-trial MDC95 ({half} repeats): {inside} of {total}")
+
+
+if __name__ == "__main__":
+    main()

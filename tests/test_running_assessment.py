@@ -1,0 +1,389 @@
+"""Issue #29: foot strike, overstride, bounce and timing, variability, symmetry and the MDC.
+
+Truth: the synthetic runner's known kinematics (noise-free, true events) for the definitions;
+then the runner through the demo rig at 1 px and at the real-detector level
+(conf/detector/synthetic_real.yaml) with detected events, against the same analysis on the
+detector's own keypoints with the true events (scripts/assessment_accuracy.py prints the
+same numbers for docs/metrics.md). Tolerances are stated per test; a target not met is a
+strict xfail quoting the measured number.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from assessment_accuracy import (  # noqa: E402
+    errors,
+    load_level,
+    patterns_agree,
+    trial_pair,
+    within_between_trial_mdc,
+    within_mdc,
+)
+
+from pipeline.config import RunnerConfig, SyntheticNoiseConfig, ThresholdsConfig  # noqa: E402
+from pipeline.core.skeleton import INDEX  # noqa: E402
+from pipeline.gait.angles import hip_centre  # noqa: E402
+from pipeline.gait.compare import between_trial_sem, minimal_detectable_change  # noqa: E402
+from pipeline.gait.landing import strike_pattern  # noqa: E402
+from pipeline.gait.metrics import analyze_trial  # noqa: E402
+from pipeline.gait.variability import within_error  # noqa: E402
+from pipeline.report.study_report import comparison  # noqa: E402
+from pipeline.synth import running_curves as rc  # noqa: E402
+from pipeline.synth.kinematics import simulate_run  # noqa: E402
+
+FPS = 120.0
+ONE_PX = SyntheticNoiseConfig(pixel_sigma=1.0)
+_CACHE: dict = {}
+
+
+def _true_analysis(runner: RunnerConfig, fps: float = FPS):
+    truth = simulate_run(runner, fps)
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    forward = [1.0, 0.0, 0.0] if runner.treadmill else None
+    belt = runner.speed_mps if runner.treadmill else None
+    return truth, analyze_trial(
+        truth.points, fps, forward, ThresholdsConfig(), events=events, belt_speed_mps=belt
+    )
+
+
+def _pairs(level: str, seeds=range(3)):
+    if level not in _CACHE:
+        noise = ONE_PX if level == "1 px" else load_level()
+        _CACHE[level] = [trial_pair(noise, seed) for seed in range(6)]
+    return [_CACHE[level][s] for s in seeds]
+
+
+def test_pattern_cut_offs_are_altman_and_davis():
+    assert strike_pattern(8.01) == "rearfoot" and strike_pattern(8.0) == "midfoot"
+    assert strike_pattern(-1.6) == "midfoot" and strike_pattern(-1.61) == "forefoot"
+    assert strike_pattern(None) is None and strike_pattern(float("nan")) is None
+
+
+@pytest.mark.parametrize("treadmill", [True, False])
+def test_definitions_read_back_the_generators_kinematics(treadmill):
+    """Noise-free, true events, 10 s at 120 fps. Truths from the generator: foot pitch at
+    strike running_curves.stance_foot_pitch(0) over a flat standing foot (0 deg), step length
+    = speed x step time, duty factor = contact / stride time of the true events, vertical
+    oscillation = the pelvis-centre range per stride sampled at 1200 fps."""
+    runner = RunnerConfig(duration_s=10.0, treadmill=treadmill)
+    truth, analysis = _true_analysis(runner)
+    true_fsa = float(rc.stance_foot_pitch(np.array([0.0]))[0])
+    step = runner.speed_mps * 60.0 / runner.cadence_spm
+    fine = simulate_run(runner, 1200.0)
+    z = hip_centre(fine.points)[:, 2]
+    strikes = fine.foot_strikes["left"]
+    true_vo = np.mean([np.ptp(z[int(a) : int(b) + 1]) for a, b in zip(strikes[:-1], strikes[1:])])
+    for side in ("left", "right"):
+        block = analysis.summary["sides"][side]
+        m = block["metrics"]
+        first = truth.foot_strikes[side][0]
+        contact = truth.toe_offs[side][truth.toe_offs[side] > first][0] - first
+        stride = np.diff(truth.foot_strikes[side])[0]
+        assert block["foot_strike"]["standing"]["pitch_deg"] == pytest.approx(0.0, abs=0.2)
+        assert m["foot_strike_angle_deg"]["mean"] == pytest.approx(true_fsa, abs=0.2)
+        assert block["foot_strike"]["pattern"] == strike_pattern(true_fsa) == "rearfoot"
+        assert m["step_length_m"]["mean"] == pytest.approx(step, abs=0.002)
+        assert m["duty_factor"]["mean"] == pytest.approx(contact / stride, abs=0.002)
+        assert m["vertical_oscillation_m"]["mean"] == pytest.approx(true_vo, abs=0.0005)
+        assert m["vertical_ratio"]["mean"] == pytest.approx(
+            100 * true_vo / step, rel=0.02
+        )  # measured: 3.64 %
+        assert 0.1 < m["overstride_m"]["mean"] < 0.3  # heel ahead of the pelvis at contact
+        # every metric carries its stride count, SD and (positive ones) CV
+        assert m["step_length_m"]["n"] >= 8 and m["step_length_m"]["cv_pct"] is not None
+        assert m["foot_strike_angle_deg"]["cv_pct"] is None  # signed: no CV
+    sym = analysis.summary["symmetry"]
+    assert sym["step_length_m"]["index_pct"] == pytest.approx(0.0, abs=0.1)
+    assert sym["foot_strike_angle_deg"]["index_pct"] is None
+    assert "signed" in sym["foot_strike_angle_deg"]["note"]
+
+
+def test_treadmill_and_overground_agree():
+    """The same kinematics on a belt and overground give the same new measures (1e-4)."""
+    _, belt = _true_analysis(RunnerConfig(duration_s=6.0))
+    _, ground = _true_analysis(RunnerConfig(duration_s=6.0, treadmill=False))
+    for name in ("foot_strike_angle_deg", "step_length_m", "duty_factor", "overstride_m"):
+        for side in ("left", "right"):
+            a = belt.summary["sides"][side]["metrics"][name]["mean"]
+            b = ground.summary["sides"][side]["metrics"][name]["mean"]
+            assert a == pytest.approx(b, abs=1e-3 if name == "overstride_m" else 1e-4)
+
+
+# worst |error| of a side mean over 3 seeds at 1 px (measured in brackets, docs/metrics.md)
+ONE_PX_TOLERANCE = {
+    "foot_strike_angle_deg": 2.5,  # [1.77 deg]
+    "overstride_m": 0.020,  # [15.2 mm]
+    "vertical_oscillation_m": 0.001,  # [0.56 mm]
+    "vertical_ratio": 0.1,  # [0.05 %]
+    "step_length_m": 0.002,  # [1.2 mm]
+    "duty_factor": 0.01,  # [0.005]
+}
+
+
+def test_one_px_level_against_the_truth():
+    pairs = _pairs("1 px")
+    for name, limit in ONE_PX_TOLERANCE.items():
+        worst = np.nanmax(np.abs([errors(m, t)[name] for m, t in pairs]))
+        assert worst <= limit, (name, worst)
+    same = [patterns_agree(m, t) for m, t in pairs]
+    assert sum(s for s, _ in same) >= 0.95 * sum(n for _, n in same)  # measured 63 of 64
+
+
+def test_real_detector_level_pattern_agrees_on_nine_strides_in_ten():
+    pairs = _pairs("real")
+    same = [patterns_agree(m, t) for m, t in pairs]
+    assert sum(s for s, _ in same) >= 0.9 * sum(n for _, n in same)  # measured 64 of 64
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="real-detector level, 3 seeds: foot-strike angle worst |error| 7.9 deg, bias "
+    "+5.7 deg (target 3): the detected strikes come 1.2-1.5 frames early (gait/events.py's "
+    "mean event on this runner), when the foot still pitches ~4 deg per frame; with the true "
+    "events the angle is within 0.2 deg",
+)
+def test_real_detector_level_foot_strike_angle_within_3_deg():
+    pairs = _pairs("real")
+    worst = np.nanmax(np.abs([errors(m, t)["foot_strike_angle_deg"] for m, t in pairs]))
+    assert worst <= 3.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="two trials of the runner with other noise seeds (6 seeds, 15 pairs, 8 measures, "
+    "both sides): within the stride-to-stride MDC95 for 199 of 240 (83 %) at 1 px, 114 of "
+    "240 (48 %) at the real level; each trial's errors that are constant over its strides "
+    "(event timing, calibration, camera offsets) are not in a stride SD",
+)
+def test_two_seeds_change_within_the_stride_mdc_for_95_percent():
+    pairs = _pairs("1 px", range(6))
+    counts = [within_mdc(pairs[i][0], pairs[j][0]) for i in range(6) for j in range(i)]
+    assert sum(c for c, _ in counts) >= 0.95 * sum(n for _, n in counts)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the between-trial MDC95 from 3 repeated trials (seeds 0-2) covers the changes "
+    "between seeds 3-5 for 45 of 48 (94 %) at 1 px, 36 of 48 (75 %) at the real level: an SD "
+    "from 3 trials has 2 degrees of freedom",
+)
+def test_two_seeds_change_within_the_between_trial_mdc_for_95_percent():
+    pairs = _pairs("1 px", range(6))
+    inside, total = within_between_trial_mdc([m for m, _ in pairs[:3]], [m for m, _ in pairs[3:]])
+    assert inside >= 0.95 * total
+
+
+def _session(name, analysis, metric):
+    """A study-report session of one trial (trial_report.trial_summary's fields)."""
+    sides = analysis.summary["sides"]
+    stats = {
+        s: {metric: {k: sides[s]["metrics"][metric][k] for k in ("mean", "sd", "n", "sem")}}
+        for s in sides
+    }
+    from pipeline.report.trial_report import KEY_METRICS
+
+    means = {s: {m: sides[s]["metrics"][m]["mean"] for m in KEY_METRICS} for s in sides}
+    trial = {"trial": name, "cadence_spm": 170.0, "means": means, "stats": stats}
+    return {"session": name, "label": name, "date": name, "trials": [trial]}
+
+
+def test_a_true_change_of_twice_the_mdc_is_reported_real():
+    """Step length (cadence knob) at 1 px, one trial per session: the MDC95 of seed 0 against
+    seed 1 of the same runner (1.96 sqrt(SEM_0^2 + SEM_1^2), measured 1.5 / 1.4 mm left /
+    right); then seed 1 with a true step-length change of twice the larger one: the study
+    comparison marks it real on both sides, shows the MDC and names the SEM's source."""
+    before, _ = trial_pair(ONE_PX, 0)
+    same, _ = trial_pair(ONE_PX, 1)
+    mdc = max(
+        minimal_detectable_change(
+            *(x.summary["sides"][side]["metrics"]["step_length_m"]["sem"] for x in (before, same))
+        )
+        for side in ("left", "right")
+    )
+    step = 3.0 * 60.0 / 170.0
+    cadence = 60.0 * 3.0 / (step + 2 * mdc)  # step length = speed / step rate
+    after, _ = trial_pair(ONE_PX, 1, cadence_spm=cadence)
+    rows = comparison(
+        [_session("a", before, "step_length_m"), _session("b", after, "step_length_m")]
+    )
+    for side in ("left", "right"):
+        row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == side)
+        assert row["change"] == pytest.approx(2 * mdc, rel=0.5)
+        assert row["mdc95"] is not None and row["real"] is True
+        assert "stride-to-stride" in row["error_note"]
+        assert "no between-trial error" in row["error_note"]
+
+
+def test_one_trial_sessions_have_no_between_trial_error():
+    sem, why = between_trial_sem([[1.0], [2.0]])
+    assert sem is None and "no session with two or more trials" in why
+    sem, why = between_trial_sem([[1.0, 1.2], [2.0]])
+    assert sem == pytest.approx(np.sqrt(0.02)) and why is None
+    assert minimal_detectable_change(None, 0.1) is None
+
+
+def test_unseen_heel_and_too_few_strides_are_left_out_with_a_reason():
+    runner = RunnerConfig(duration_s=3.0)
+    truth = simulate_run(runner, FPS)
+    points = truth.points.copy()
+    points[:, INDEX["left_heel"]] = np.nan  # the left heel is never seen
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    analysis = analyze_trial(
+        points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, belt_speed_mps=3.0
+    )
+    left = analysis.summary["sides"]["left"]
+    fsa = left["metrics"]["foot_strike_angle_deg"]
+    assert fsa["mean"] is None and fsa["n"] == 0 and fsa["n_missing"] > 0
+    assert left["foot_strike"]["pattern"] is None
+    assert left["foot_strike"]["standing"]["note"] == "no foot-flat frame in any stance"
+    assert all(s["foot_strike_angle_deg"] is None for s in analysis.strides if s["side"] == "left")
+    # 3 s hold 4 strides a side: a mean, but no SD/CV/MDC (8 needed)
+    right = analysis.summary["sides"]["right"]["metrics"]["duty_factor"]
+    assert right["mean"] is not None and right["mdc95"] is None and right["cv_pct"] is None
+    assert right["variability_note"] == f"insufficient strides (n={right['n']}, need 8)"
+
+
+def test_a_static_trials_standing_angle_is_the_reference():
+    """A given standing pitch replaces the foot-flat angle (source named); a bad config value
+    fails with its key."""
+    from pipeline.core.errors import ConfigError
+    from pipeline.gait.landing import standing_reference
+
+    runner = RunnerConfig(duration_s=3.0)
+    truth, flat = _true_analysis(runner)
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    given = analyze_trial(
+        truth.points,
+        FPS,
+        [1, 0, 0],
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=3.0,
+        standing_pitch_deg=standing_reference([2.0, -1.0], "x"),
+    )
+    for side, offset in (("left", 2.0), ("right", -1.0)):
+        g, f = (a.summary["sides"][side] for a in (given, flat))
+        assert g["foot_strike"]["standing"]["source"] == "static trial"
+        assert g["metrics"]["foot_strike_angle_deg"]["mean"] == pytest.approx(
+            f["metrics"]["foot_strike_angle_deg"]["mean"]
+            + f["foot_strike"]["standing"]["pitch_deg"]
+            - offset,
+            abs=1e-9,
+        )
+    with pytest.raises(ConfigError, match="study.sessions.s1.standing_foot_pitch_deg"):
+        standing_reference([1.0], "study.sessions.s1.standing_foot_pitch_deg")
+    with pytest.raises(ConfigError, match="within"):
+        standing_reference([1.0, 90.0], "k")
+
+
+def test_threshold_within_measurement_error_is_said():
+    stats = {"sem": 0.5}
+    assert within_error(10.0, 10.9, stats) is True
+    assert within_error(10.0, 11.1, stats) is False
+    assert within_error(10.0, 10.1, {"sem": None}) is None
+
+
+def test_metrics_json_and_trial_report_carry_the_new_measures():
+    """The trial's metrics.json (dvc exp show) has the issue's keys per side, each metric's
+    SD / CV / n and the symmetry index; the report section states the pattern with its cut-offs
+    and that the bounce measures have no cut-off."""
+    from pipeline.gait.compare import headline_metrics
+    from pipeline.gait.metrics import METRICS
+    from pipeline.report.assessment import assessment_html
+
+    _, analysis = _true_analysis(RunnerConfig(duration_s=8.0))
+    headline = headline_metrics(analysis.to_dict())
+    for side in ("left", "right"):
+        block = headline[side]
+        for key in (
+            "foot_strike_angle_deg",
+            "overstride_m",
+            "vertical_oscillation_m",
+            "vertical_ratio",
+            "duty_factor",
+            "step_length_m",
+        ):
+            assert block[key] is not None
+            assert set(block["variability"][key]) == {"sd", "cv_pct", "mdc95", "n"}
+        assert block["foot_strike_pattern"] == "rearfoot"
+    assert headline["symmetry_index_pct"]["step_length_m"] is not None
+    page = assessment_html(analysis.summary, METRICS)
+    assert "lands rearfoot" in page and "Altman &amp; Davis 2012" in page
+    assert "no published cut-off" in page
+
+
+def test_findings_say_when_the_threshold_is_within_measurement_error():
+    """Knee flexion at toe-off checked against its own mean: the findings row and the flag
+    say the threshold lies within the mean's 95 % interval; far from it they do not."""
+    from pipeline.report.findings import findings, findings_html
+
+    truth, _ = _true_analysis(RunnerConfig(duration_s=8.0))
+    rng = np.random.default_rng(0)
+    points = truth.points + rng.normal(0, 0.003, truth.points.shape)
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    base = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
+    mean = base.summary["sides"]["left"]["metrics"]["knee_flexion_at_toe_off_deg"]["mean"]
+    for limit, near in ((mean - 0.01, True), (mean - 20.0, False)):
+        thresholds = ThresholdsConfig(max_knee_flexion_toe_off_deg=limit)
+        analysis = analyze_trial(points, FPS, [1, 0, 0], thresholds, events=events)
+        row = next(
+            r
+            for r in findings(analysis, thresholds)
+            if r["metric"] == "knee_flexion_at_toe_off_deg" and r["side"] == "left"
+        )
+        assert row["within_measurement_error"] is near
+        flag = next(f for f in analysis.flags if f["metric"] == "knee_flexion_at_toe_off_deg")
+        assert flag["within_measurement_error"] is near
+        page = findings_html(findings(analysis, thresholds), 170.0, None, None)
+        assert ("within measurement error" in page) is near
+
+
+def test_repeated_trials_of_one_condition_give_the_between_trial_mdc():
+    """Two sessions of two trials each (same condition): SEM = pooled within-session SD of
+    the trial means over sqrt(2) per session value; the MDC and 'between trials' are shown.
+    Trials of different conditions in one session are not repeats."""
+
+    def session(name, means, condition=("c", "c")):
+        trials = [
+            {
+                "trial": f"{name}{i}",
+                "condition": cond,
+                "cadence_spm": 170.0,
+                "means": {s: {"step_length_m": m} for s in ("left", "right")},
+                "stats": {
+                    s: {"step_length_m": {"mean": m, "sem": 0.001}} for s in ("left", "right")
+                },
+            }
+            for i, (m, cond) in enumerate(zip(means, condition))
+        ]
+        return {"session": name, "label": name, "date": name, "trials": trials}
+
+    rows = comparison([session("a", [1.00, 1.02]), session("b", [1.10, 1.12])])
+    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
+    sem = np.sqrt((2 * 0.01**2 + 2 * 0.01**2) / 2)  # pooled SD of the trial means: 0.0141
+    assert row["sem"] == pytest.approx([sem / np.sqrt(2)] * 2)
+    assert row["mdc95"] == pytest.approx(1.959964 * sem)
+    assert row["real"] is True and row["error_note"] == "between trials"
+    rows = comparison(
+        [session("a", [1.00, 1.02], ("x", "y")), session("b", [1.10, 1.12], ("x", "y"))]
+    )
+    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
+    assert "no between-trial error" in row["error_note"]
