@@ -196,7 +196,7 @@ def _session(name, analysis, metric):
     return {"session": name, "label": name, "date": name, "trials": [trial]}
 
 
-def test_a_true_change_of_twice_the_mdc_is_reported_real():
+def test_a_change_of_twice_the_stride_to_stride_mdc_is_shown_but_not_called_real():
     """Step length (cadence knob) at 1 px, one trial per session: the MDC95 of seed 0 against
     seed 1 of the same runner (1.96 sqrt(SEM_0^2 + SEM_1^2), measured 1.5 / 1.4 mm left /
     right); then seed 1 with a true step-length change of twice the larger one: the study
@@ -218,9 +218,13 @@ def test_a_true_change_of_twice_the_mdc_is_reported_real():
     for side in ("left", "right"):
         row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == side)
         assert row["change"] == pytest.approx(2 * mdc, rel=0.5)
-        assert row["mdc95"] is not None and row["real"] is True
+        # one trial per session: above the stride-to-stride MDC, which leaves out what is
+        # constant within a trial (two seeds of one runner exceed it for about half the
+        # metrics at the real level), so the change is shown but not called real
+        assert row["mdc95"] is not None and row["real"] is None
         assert "stride-to-stride" in row["error_note"]
         assert "no between-trial error" in row["error_note"]
+        assert "not judged real" in row["error_note"]
 
 
 def test_one_trial_sessions_have_no_between_trial_error():

@@ -150,8 +150,20 @@ def comparison(sessions: list[dict]) -> list[dict]:
         row["mdc95"] = minimal_detectable_change(ends[0][0], ends[1][0])
         row["real"] = real_change(row["change"], row["mdc95"])
         notes = {e[1] for e in ends}
+        if row["real"] and between is None:
+            # a stride-to-stride MDC leaves out what is constant within a trial (event timing,
+            # calibration, camera offsets): a bound a change must pass, not proof it is real
+            row["real"] = None
+            notes.add(STRIDE_ONLY_NOTE)
         row["error_note"] = "; ".join(sorted(notes | ({why_not} if why_not else set())))
     return rows
+
+
+STRIDE_ONLY_NOTE = (
+    "above the stride-to-stride MDC only: that MDC leaves out errors constant within a trial "
+    "(docs/metrics.md), so the change is not judged real; record two or more trials per "
+    "condition in each session to judge it"
+)
 
 
 def measurement_error_summary(subjects: dict[str, list[dict]]) -> dict:
