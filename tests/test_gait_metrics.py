@@ -8,7 +8,8 @@ from pipeline.config import ThresholdsConfig
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.gait.angles import knee_flexion_deg, pelvic_obliquity_deg
 from pipeline.gait.events import detect_events
-from pipeline.gait.metrics import analyze_trial, sample_at
+from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.sampling import sample_at
 
 SYNTH_TIP = 0.0  # the synthetic foot's big toe is its tip: no tip ahead of it (events.py)
 

@@ -51,6 +51,7 @@ from pipeline.gait.observation import (
     split_strides_at_gaps,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
+from pipeline.gait.sampling import sample_at
 from pipeline.gait.variability import add_variability, symmetry, within_error
 
 # name -> (label for people, unit)
@@ -257,17 +258,6 @@ def analyze_trial(
         poorly_observed=poor,
         curves=curves,
     )
-
-
-def sample_at(series: np.ndarray, frame: float) -> np.ndarray:
-    """Linear interpolation of a (F, ...) series at a fractional frame; NaN outside/at gaps."""
-    if not 0.0 <= frame <= len(series) - 1:
-        return np.full(series.shape[1:], np.nan)
-    lower = int(math.floor(frame))
-    fraction = frame - lower
-    if fraction == 0.0:  # on a frame: a NaN neighbour must not spoil it
-        return series[lower]
-    return (1.0 - fraction) * series[lower] + fraction * series[lower + 1]
 
 
 def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarray:

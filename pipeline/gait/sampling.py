@@ -1,8 +1,5 @@
-"""Values between frames, for the measures of issue #29 (landing.py, bounce.py).
-
-The same linear interpolation as metrics.sample_at (which those modules cannot import:
-metrics imports them); the lead may let metrics import it from here.
-"""
+"""Values between frames: linear interpolation at fractional event times, shared by
+metrics.py and the measures it imports (landing.py, bounce.py)."""
 
 from __future__ import annotations
 

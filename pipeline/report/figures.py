@@ -12,7 +12,8 @@ import numpy as np  # noqa: E402
 
 from pipeline.gait.angles import SIDES, body_axes, keypoint  # noqa: E402
 from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT  # noqa: E402
-from pipeline.gait.metrics import TrialAnalysis, sample_at  # noqa: E402
+from pipeline.gait.metrics import TrialAnalysis  # noqa: E402
+from pipeline.gait.sampling import sample_at  # noqa: E402
 from pipeline.report.references import CURVE_REFERENCES, Band, Marker  # noqa: E402
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red"}
