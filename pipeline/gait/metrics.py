@@ -8,6 +8,7 @@ whose keypoints are NaN anywhere it is needed is None ("missing"), never a numbe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,15 @@ from pipeline.gait.observation import (
     split_strides_at_gaps,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
+from pipeline.gait.stance_fit import (
+    HALF_WINDOW,
+    NOISE_FLOOR,
+    aligned_phase,
+    curve_noise,
+    local_extreme,
+    local_value,
+    series_sd,
+)
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -160,6 +170,7 @@ def analyze_trial(
     event_points: np.ndarray | None = None,
     n_views: np.ndarray | None = None,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    point_sd: np.ndarray | None = None,
 ) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
@@ -174,6 +185,9 @@ def analyze_trial(
     is the foot's travel between strikes, given only when the pelvis progresses (overground).
     `n_views` (F, 26; points3d): which keypoints were measured, telling the frames a stride may
     not cross (gait/observation.py); default: the finite ones.
+    `point_sd` (F, 26, 3, metres): each keypoint's SD along X, Y, Z (points3d `sd_per_px`
+    times the pixel error, `pixel_sd_from_reprojection`); each stride value's SD is propagated
+    from it (stride "uncertainty", summary "sd_of_mean"); None: no uncertainties.
     """
     points = np.asarray(points, float)
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
@@ -211,7 +225,7 @@ def analyze_trial(
         stride
         for side in SIDES
         for stride in _side_strides(
-            points, fps, forward, events, side, belt_speed_mps, pelvis_speed
+            points, fps, forward, events, side, belt_speed_mps, pelvis_speed, point_sd
         )
     ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
@@ -265,8 +279,36 @@ def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarr
     return np.concatenate([[strike], inner, [toe_off]])
 
 
+def _series_functions(side: str, forward) -> list[tuple[str, Callable]]:
+    """(name, points -> (F,) series) of the angles and distances sampled per stride."""
+    return [
+        ("hip_flexion", lambda p: hip_flexion_deg(p, side)),
+        ("hip_adduction", lambda p: hip_adduction_deg(p, side)),
+        ("fppa", lambda p: knee_fppa_deg(p, side, forward)),
+        ("tibia", lambda p: tibia_inclination_deg(p, side, forward)),
+        ("ankle", lambda p: ankle_dorsiflexion_deg(p, side, forward)),
+        ("alignment", lambda p: leg_trunk_alignment_deg(p, side, forward)),
+        ("knee_off_line", lambda p: knee_off_leg_line_m(p, side, forward)),
+        ("calf_gap", lambda p: calf_gap_m(p, side)),
+    ]
+
+
+def _at(values, sds, frame) -> tuple[float, float]:
+    """(value, SD) of a per-frame series at a fractional frame (SD nan when unknown)."""
+    return float(sample_at(values, frame)), (
+        np.nan if sds is None else float(sample_at(sds, frame))
+    )
+
+
 def _side_strides(
-    points, fps, forward, events, side, belt_speed_mps=None, pelvis_speed=None
+    points,
+    fps,
+    forward,
+    events,
+    side,
+    belt_speed_mps=None,
+    pelvis_speed=None,
+    point_sd=None,
 ) -> list[dict]:
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
@@ -280,21 +322,13 @@ def _side_strides(
     lateral = {s: foot_point(points, s) @ lateral_axis for s in SIDES}
     midline = sign * (lateral[side] - hip_centre(points) @ lateral_axis)
     foot = foot_point(points, side)
-    series = {  # per-frame series sampled per stride
-        "hip_flexion": hip_flexion_deg(points, side),
-        "hip_adduction": hip_adduction_deg(points, side),
-        "fppa": knee_fppa_deg(points, side, forward),
-        "tibia": tibia_inclination_deg(points, side, forward),
-        "ankle": ankle_dorsiflexion_deg(points, side, forward),
-        "alignment": leg_trunk_alignment_deg(points, side, forward),
-        "knee_off_line": knee_off_leg_line_m(points, side, forward),
-        "calf_gap": calf_gap_m(points, side),
-    }
+    # per-frame series sampled per stride
+    series = {name: fn(points) for name, fn in _series_functions(side, forward)}
     other_strikes = events[other]["foot_strike"]
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
     longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
-    strides = []
+    cycles = []  # (strike, next strike, own toe-off, stance sample times)
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
         if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
@@ -305,25 +339,134 @@ def _side_strides(
         ]
         if later.size == 0:
             continue  # stance not seen to its end
-        toe_off = later[0]
-        times = stance_samples(len(points), strike, toe_off)
-        stance_flexion = np.array([sample_at(flexion, t) for t in times])
+        cycles.append(
+            (i, strike, next_strike, later[0], stance_samples(len(points), strike, later[0]))
+        )
+    # per-frame SDs from the 3D (None without point SDs); stance extremes from local fits
+    sd_step = max(1, round(fps / 30.0))
+    sd = {
+        "flexion": series_sd(lambda p: knee_flexion_deg(p, side), points, point_sd, sd_step),
+        "drop": series_sd(
+            lambda p: contralateral_pelvic_drop_deg(pelvic_obliquity_deg(p, forward), side),
+            points,
+            point_sd,
+            sd_step,
+        ),
+        "knee_ahead": series_sd(
+            lambda p: (keypoint(p, f"{side}_knee") - keypoint(p, f"{side}_big_toe")) @ forward_axis,
+            points,
+            point_sd,
+            sd_step,
+        ),
+        "hip_ahead": series_sd(
+            lambda p: (keypoint(p, f"{side}_hip") - keypoint(p, f"{side}_big_toe")) @ forward_axis,
+            points,
+            point_sd,
+            sd_step,
+        ),
+        "lateral": series_sd(
+            lambda p: foot_point(p, side) @ lateral_axis, points, point_sd, sd_step
+        ),
+        "other_lateral": series_sd(
+            lambda p: foot_point(p, other) @ lateral_axis, points, point_sd, sd_step
+        ),
+        "midline": series_sd(
+            lambda p: sign * (foot_point(p, side) - hip_centre(p)) @ lateral_axis,
+            points,
+            point_sd,
+            sd_step,
+        ),
+    }
+    sd.update(
+        {
+            name: series_sd(fn, points, point_sd, sd_step)
+            for name, fn in _series_functions(side, forward)
+        }
+    )
+    stance = {
+        name: [np.array([sample_at(values, t) for t in c[4]]) for c in cycles]
+        for name, values in [("flexion", flexion), ("drop", drop), *series.items()]
+    }
+    phase = {
+        "flexion": aligned_phase(stance["flexion"], loading_peak),
+        **{
+            name: aligned_phase(stance[name], lambda c: int(np.argmax(c)))
+            for name in ("drop", "hip_adduction", "fppa")
+        },
+        "calf_gap": aligned_phase(stance["calf_gap"], lambda c: int(np.argmin(c))),
+    }
+    # whole-frame stance samples tell each curve's noise: below the floor its samples are read
+    frames = [np.arange(math.ceil(c[1]), math.floor(c[3]) + 1) for c in cycles]
+    noisy = {
+        name: bool(curve_noise([values[f] for f in frames]) > NOISE_FLOOR[unit])
+        for name, values, unit in [
+            ("flexion", flexion, "deg"),
+            ("drop", drop, "deg"),
+            ("knee_ahead", knee_ahead, "m"),
+            ("hip_ahead", hip_ahead, "m"),
+            ("lateral", lateral[side], "m"),
+            ("other_lateral", lateral[other], "m"),
+            ("midline", midline, "m"),
+            *[(n, series[n], u) for n, u in [("hip_adduction", "deg"), ("fppa", "deg")]],
+            ("calf_gap", series["calf_gap"], "m"),
+        ]
+    }
+    strides = []
+    for n, (i, strike, next_strike, toe_off, times) in enumerate(cycles):
+        half = HALF_WINDOW * (toe_off - strike)
+        stance_flexion = stance["flexion"][n]
         # NaN anywhere in stance makes the peak, and so its frame, unknown
-        peak = loading_peak(stance_flexion)  # None: NaN in stance, or no loading peak
-        complete = peak is not None
-        peak_time = times[peak] if complete else None
+        complete = loading_peak(stance_flexion) is not None  # None: NaN, or no loading peak
 
-        foot_lateral = float(sample_at(lateral[side], strike))
+        def extreme(name, values, sign=1.0, _times=times, _n=n, _strike=strike, _toe=toe_off):
+            """(value, SD, time) of the stance extreme around the trial's aligned phase."""
+            samples = stance[name][_n]
+            if not np.isfinite(samples).all():
+                return np.nan, np.nan, np.nan
+            own = int(np.argmax(sign * samples))
+            if name == "flexion":
+                own = loading_peak(samples)
+            sds = None if sd[name] is None else np.array([sample_at(sd[name], t) for t in _times])
+            if not noisy[name]:
+                return samples[own], np.nan if sds is None else sds[own], _times[own]
+            aligned = phase[name]
+            centre = _times[own] if aligned is None else _strike + aligned * (_toe - _strike)
+            return local_extreme(_times, samples, sds, centre, half, sign)
+
+        def near(name, values, at, degree=1, one_sided=0, _half=half):
+            """(value, SD) of a local fit of a per-frame series at a fractional frame."""
+            if not noisy[name]:
+                return _at(values, sd[name], at)
+            lo = int(max(0, np.floor(at - 2 * _half - 1)))
+            hi = int(min(len(values) - 1, np.ceil(at + 2 * _half + 1)))
+            frames = np.arange(lo, hi + 1, dtype=float)
+            sds = None if sd[name] is None else sd[name][lo : hi + 1]
+            return local_value(frames, values[lo : hi + 1], sds, at, _half, degree, one_sided)
+
+        peak, peak_sd, peak_time = extreme("flexion", flexion) if complete else (np.nan,) * 3
+        complete = complete and np.isfinite(peak_time)
+        foot_lateral, foot_lateral_sd = near("lateral", lateral[side], strike, one_sided=1)
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
-        step_width = np.nan
+        step_width, step_width_sd = np.nan, np.nan
         if previous_other is not None:
-            other_lateral = float(sample_at(lateral[other], previous_other))
+            other_lateral, other_sd = near(
+                "other_lateral", lateral[other], previous_other, one_sided=1
+            )
             step_width = (foot_lateral - other_lateral) * sign
-
-        def stance_max(values):
-            return np.max([sample_at(values, t) for t in times])  # NaN anywhere -> NaN
+            step_width_sd = math.hypot(foot_lateral_sd, other_sd)
+        knee_over_toe, knee_over_toe_sd = (
+            near("knee_ahead", knee_ahead, peak_time, degree=2) if complete else (np.nan,) * 2
+        )
+        hip_over_toe, hip_over_toe_sd = (
+            near("hip_ahead", hip_ahead, peak_time, degree=2) if complete else (np.nan,) * 2
+        )
+        drop_value, drop_sd, _ = extreme("drop", drop)
+        adduction, adduction_sd, _ = extreme("hip_adduction", series["hip_adduction"])
+        fppa, fppa_sd, _ = extreme("fppa", series["fppa"])
+        calf, calf_sd, _ = extreme("calf_gap", series["calf_gap"], -1.0)
+        midline_value, midline_sd = near("midline", midline, strike, one_sided=1)
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
@@ -341,6 +484,32 @@ def _side_strides(
         else:
             stride_length = np.nan
 
+        values = {
+            "step_width_m": (step_width, step_width_sd),
+            "peak_stance_knee_flexion_deg": (peak, peak_sd),
+            "knee_flexion_at_strike_deg": _at(flexion, sd["flexion"], strike),
+            "knee_flexion_at_toe_off_deg": _at(flexion, sd["flexion"], toe_off),
+            "knee_over_toe_m": (knee_over_toe, knee_over_toe_sd),
+            "pelvic_drop_deg": (drop_value, drop_sd),
+            "foot_to_midline_m": (midline_value, midline_sd),
+            "calf_clearance_m": (calf, calf_sd),
+            "peak_stance_hip_adduction_deg": (adduction, adduction_sd),
+            "peak_stance_knee_fppa_deg": (fppa, fppa_sd),
+            "tibia_inclination_at_strike_deg": _at(series["tibia"], sd["tibia"], strike),
+            "hip_extension_at_toe_off_deg": tuple(
+                np.array(_at(series["hip_flexion"], sd["hip_flexion"], toe_off)) * [-1, 1]
+            ),
+            "ankle_plantarflexion_at_toe_off_deg": tuple(
+                np.array(_at(series["ankle"], sd["ankle"], toe_off)) * [-1, 1]
+            ),
+            "leg_trunk_alignment_at_toe_off_deg": _at(
+                series["alignment"], sd["alignment"], toe_off
+            ),
+            "knee_off_leg_line_at_toe_off_m": _at(
+                series["knee_off_line"], sd["knee_off_line"], toe_off
+            ),
+            "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
+        }
         strides.append(
             {
                 "side": side,
@@ -352,38 +521,17 @@ def _side_strides(
                 # the instant the report draws the knee-over-toe figure and key-event sheet at
                 "peak_knee_flexion_frame": float(peak_time) if complete else None,
                 "foot_lateral_m": _number(foot_lateral),
-                "step_width_m": _number(step_width),
-                "peak_stance_knee_flexion_deg": _number(
-                    stance_flexion[peak] if complete else np.nan
-                ),
-                "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
-                "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
-                "knee_over_toe_m": _number(
-                    sample_at(knee_ahead, peak_time) if complete else np.nan
-                ),
-                "pelvic_drop_deg": _number(stance_max(drop)),
-                "foot_to_midline_m": _number(sample_at(midline, strike)),
-                "calf_clearance_m": _number(-stance_max(-series["calf_gap"])),
-                "peak_stance_hip_adduction_deg": _number(stance_max(series["hip_adduction"])),
-                "peak_stance_knee_fppa_deg": _number(stance_max(series["fppa"])),
-                "tibia_inclination_at_strike_deg": _number(sample_at(series["tibia"], strike)),
-                "hip_extension_at_toe_off_deg": _number(-sample_at(series["hip_flexion"], toe_off)),
-                "ankle_plantarflexion_at_toe_off_deg": _number(
-                    -sample_at(series["ankle"], toe_off)
-                ),
-                "leg_trunk_alignment_at_toe_off_deg": _number(
-                    sample_at(series["alignment"], toe_off)
-                ),
-                "knee_off_leg_line_at_toe_off_m": _number(
-                    sample_at(series["knee_off_line"], toe_off)
-                ),
-                "hip_ahead_of_toe_m": _number(
-                    sample_at(hip_ahead, peak_time) if complete else np.nan
-                ),
+                **{name: _number(value) for name, (value, _) in values.items()},
                 "ground_contact_time_ms": _number((toe_off - strike) / fps * 1000.0),
                 "flight_time_ms": _number(flight),
                 "stride_time_ms": _number(stride_time * 1000.0),
                 "stride_length_m": _number(stride_length),
+                # SD of each value propagated from the 3D's per-point SDs (stance_fit.py);
+                # None without them; event timing is not included
+                "uncertainty": {
+                    name: _number(value_sd) if np.isfinite(value) else None
+                    for name, (value, value_sd) in values.items()
+                },
             }
         )
     return strides
@@ -437,6 +585,8 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
         metrics = {
             name: _statistics([s[name] for s in own], thresholds.min_strides) for name in METRICS
         }
+        for name, stats in metrics.items():
+            stats["sd_of_mean"] = _sd_of_mean(own, name, stats)
         widths = [s["step_width_m"] for s in own if s["step_width_m"] is not None]
         crossover_share = (
             float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
@@ -485,6 +635,17 @@ def symmetry_index(left, right) -> float | None:
     if left is None or right is None or not 0.5 * (left + right) > 0:
         return None
     return float(100.0 * (left - right) / (0.5 * (left + right)))
+
+
+def _sd_of_mean(strides: list[dict], name: str, stats: dict) -> float | None:
+    """SD of a side's mean from the strides' propagated SDs (independent strides); None when
+    the mean or any of its strides' SDs is unknown."""
+    if stats["mean"] is None:
+        return None
+    sds = [s.get("uncertainty", {}).get(name) for s in strides if s[name] is not None]
+    if not sds or any(v is None for v in sds):
+        return None
+    return float(np.sqrt(np.sum(np.square(sds))) / len(sds))
 
 
 def _statistics(values: list, min_strides: int) -> dict:

@@ -13,6 +13,7 @@ from pipeline.gait.curves import curve_tables
 from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.scale_checks import scale_checks
+from pipeline.gait.stance_fit import point_sd_from_3d
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
@@ -65,6 +66,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         event_points=p3d.points_unfiltered,
         n_views=p3d.n_views,
         toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
+        point_sd=point_sd_from_3d(p3d.sd_per_px, p3d.reprojection_error),
     )
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
