@@ -80,17 +80,38 @@ def test_curve_noise_tells_noise_from_a_smooth_hump():
 
 
 def test_analysis_reports_an_uncertainty_beside_each_metric():
-    points, events = running_trial()
+    points, events = running_trial(foot_y={"left": 0.04, "right": -0.03})
     truth = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
     sd = np.full(points.shape, 0.003)
     result = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
+    # with 3 mm per point the curves are read from the fits; on this noise-free runner they
+    # read (measured, worst stride) knee flexion 0.033 deg, pelvic drop and hip adduction
+    # 0.008 deg, knee over toe and step width 0.0 mm off the samples: a tenth of their SDs
     for stride, ref in zip(result.strides, truth.strides):
-        # noise-free curves are read as before: the SDs change nothing
-        assert stride["pelvic_drop_deg"] == ref["pelvic_drop_deg"]
         u = stride["uncertainty"]
+        for name in (
+            "peak_stance_knee_flexion_deg",
+            "pelvic_drop_deg",
+            "peak_stance_hip_adduction_deg",
+            "knee_over_toe_m",
+            "step_width_m",
+        ):
+            if ref[name] is not None:
+                assert abs(stride[name] - ref[name]) <= 0.1 * u[name], name
         assert 0.2 < u["pelvic_drop_deg"] < 5.0  # 3 mm on each hip, 0.18 m apart
         assert 0.001 < u["knee_over_toe_m"] < 0.02
-        assert u["step_width_m"] is None or 0.002 < u["step_width_m"] < 0.02
+        assert u["step_width_m"] is None or 0.001 < u["step_width_m"] < 0.02
     drop = result.summary["sides"]["left"]["metrics"]["pelvic_drop_deg"]
     assert 0 < drop["sd_of_mean"] < max(s["uncertainty"]["pelvic_drop_deg"] for s in result.strides)
     assert truth.strides[0]["uncertainty"]["pelvic_drop_deg"] is None
+
+
+def test_a_swap_burst_of_the_hips_is_screened_not_read():
+    from pipeline.gait.stance_reader import hips_in_order
+
+    obliquity = HUMP.copy()
+    obliquity[14:20] = 180.0 - obliquity[14:20]  # 6 frames of swapped hips
+    screened = hips_in_order(obliquity)
+    assert np.isnan(screened[14:20]).all() and np.isfinite(np.delete(screened, range(14, 20))).all()
+    value, _, _ = local_extreme(TIMES, screened, np.full(25, 0.5), 12.0, 0.25 * 25)
+    assert value == pytest.approx(6.0, abs=0.05)

@@ -8,7 +8,6 @@ whose keypoints are NaN anywhere it is needed is None ("missing"), never a numbe
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,21 +16,8 @@ from pipeline.config import ThresholdsConfig
 from pipeline.core.skeleton import N_KEYPOINTS
 from pipeline.gait.angles import (
     SIDES,
-    ankle_dorsiflexion_deg,
     body_axes,
-    calf_gap_m,
-    contralateral_pelvic_drop_deg,
     foot_point,
-    hip_adduction_deg,
-    hip_centre,
-    hip_flexion_deg,
-    keypoint,
-    knee_flexion_deg,
-    knee_fppa_deg,
-    knee_off_leg_line_m,
-    leg_trunk_alignment_deg,
-    pelvic_obliquity_deg,
-    tibia_inclination_deg,
 )
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
@@ -50,15 +36,8 @@ from pipeline.gait.observation import (
     split_strides_at_gaps,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.gait.stance_fit import (
-    HALF_WINDOW,
-    NOISE_FLOOR,
-    aligned_phase,
-    curve_noise,
-    local_extreme,
-    local_value,
-    series_sd,
-)
+from pipeline.gait.stance_fit import HALF_WINDOW
+from pipeline.gait.stance_reader import StanceReader, side_curves
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -279,27 +258,6 @@ def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarr
     return np.concatenate([[strike], inner, [toe_off]])
 
 
-def _series_functions(side: str, forward) -> list[tuple[str, Callable]]:
-    """(name, points -> (F,) series) of the angles and distances sampled per stride."""
-    return [
-        ("hip_flexion", lambda p: hip_flexion_deg(p, side)),
-        ("hip_adduction", lambda p: hip_adduction_deg(p, side)),
-        ("fppa", lambda p: knee_fppa_deg(p, side, forward)),
-        ("tibia", lambda p: tibia_inclination_deg(p, side, forward)),
-        ("ankle", lambda p: ankle_dorsiflexion_deg(p, side, forward)),
-        ("alignment", lambda p: leg_trunk_alignment_deg(p, side, forward)),
-        ("knee_off_line", lambda p: knee_off_leg_line_m(p, side, forward)),
-        ("calf_gap", lambda p: calf_gap_m(p, side)),
-    ]
-
-
-def _at(values, sds, frame) -> tuple[float, float]:
-    """(value, SD) of a per-frame series at a fractional frame (SD nan when unknown)."""
-    return float(sample_at(values, frame)), (
-        np.nan if sds is None else float(sample_at(sds, frame))
-    )
-
-
 def _side_strides(
     points,
     fps,
@@ -314,21 +272,12 @@ def _side_strides(
     other = "right" if side == "left" else "left"
     sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
     strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
-    flexion = knee_flexion_deg(points, side)
-    drop = contralateral_pelvic_drop_deg(pelvic_obliquity_deg(points, forward), side)
-    big_toe = keypoint(points, f"{side}_big_toe")
-    knee_ahead = (keypoint(points, f"{side}_knee") - big_toe) @ forward_axis
-    hip_ahead = (keypoint(points, f"{side}_hip") - big_toe) @ forward_axis
-    lateral = {s: foot_point(points, s) @ lateral_axis for s in SIDES}
-    midline = sign * (lateral[side] - hip_centre(points) @ lateral_axis)
     foot = foot_point(points, side)
-    # per-frame series sampled per stride
-    series = {name: fn(points) for name, fn in _series_functions(side, forward)}
     other_strikes = events[other]["foot_strike"]
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
     longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
-    cycles = []  # (strike, next strike, own toe-off, stance sample times)
+    cycles = []  # (index, strike, next strike, own toe-off)
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
         if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
@@ -339,134 +288,48 @@ def _side_strides(
         ]
         if later.size == 0:
             continue  # stance not seen to its end
-        cycles.append(
-            (i, strike, next_strike, later[0], stance_samples(len(points), strike, later[0]))
-        )
-    # per-frame SDs from the 3D (None without point SDs); stance extremes from local fits
-    sd_step = max(1, round(fps / 30.0))
-    sd = {
-        "flexion": series_sd(lambda p: knee_flexion_deg(p, side), points, point_sd, sd_step),
-        "drop": series_sd(
-            lambda p: contralateral_pelvic_drop_deg(pelvic_obliquity_deg(p, forward), side),
-            points,
-            point_sd,
-            sd_step,
-        ),
-        "knee_ahead": series_sd(
-            lambda p: (keypoint(p, f"{side}_knee") - keypoint(p, f"{side}_big_toe")) @ forward_axis,
-            points,
-            point_sd,
-            sd_step,
-        ),
-        "hip_ahead": series_sd(
-            lambda p: (keypoint(p, f"{side}_hip") - keypoint(p, f"{side}_big_toe")) @ forward_axis,
-            points,
-            point_sd,
-            sd_step,
-        ),
-        "lateral": series_sd(
-            lambda p: foot_point(p, side) @ lateral_axis, points, point_sd, sd_step
-        ),
-        "other_lateral": series_sd(
-            lambda p: foot_point(p, other) @ lateral_axis, points, point_sd, sd_step
-        ),
-        "midline": series_sd(
-            lambda p: sign * (foot_point(p, side) - hip_centre(p)) @ lateral_axis,
-            points,
-            point_sd,
-            sd_step,
-        ),
-    }
-    sd.update(
-        {
-            name: series_sd(fn, points, point_sd, sd_step)
-            for name, fn in _series_functions(side, forward)
-        }
+        cycles.append((i, strike, next_strike, later[0]))
+    # stance extremes from local fits, values with SDs from the 3D (stance_reader.py)
+    read = StanceReader(
+        points,
+        point_sd,
+        fps,
+        side_curves(side, forward),
+        [(c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in cycles],
     )
-    stance = {
-        name: [np.array([sample_at(values, t) for t in c[4]]) for c in cycles]
-        for name, values in [("flexion", flexion), ("drop", drop), *series.items()]
-    }
-    phase = {
-        "flexion": aligned_phase(stance["flexion"], loading_peak),
-        **{
-            name: aligned_phase(stance[name], lambda c: int(np.argmax(c)))
-            for name in ("drop", "hip_adduction", "fppa")
-        },
-        "calf_gap": aligned_phase(stance["calf_gap"], lambda c: int(np.argmin(c))),
-    }
-    # whole-frame stance samples tell each curve's noise: below the floor its samples are read
-    frames = [np.arange(math.ceil(c[1]), math.floor(c[3]) + 1) for c in cycles]
-    noisy = {
-        name: bool(curve_noise([values[f] for f in frames]) > NOISE_FLOOR[unit])
-        for name, values, unit in [
-            ("flexion", flexion, "deg"),
-            ("drop", drop, "deg"),
-            ("knee_ahead", knee_ahead, "m"),
-            ("hip_ahead", hip_ahead, "m"),
-            ("lateral", lateral[side], "m"),
-            ("other_lateral", lateral[other], "m"),
-            ("midline", midline, "m"),
-            *[(n, series[n], u) for n, u in [("hip_adduction", "deg"), ("fppa", "deg")]],
-            ("calf_gap", series["calf_gap"], "m"),
-        ]
-    }
+
+    def argmax(c):
+        return int(np.argmax(c))
+
+    def argmin(c):
+        return int(np.argmin(c))
+
     strides = []
-    for n, (i, strike, next_strike, toe_off, times) in enumerate(cycles):
+    for n, (i, strike, next_strike, toe_off) in enumerate(cycles):
         half = HALF_WINDOW * (toe_off - strike)
-        stance_flexion = stance["flexion"][n]
-        # NaN anywhere in stance makes the peak, and so its frame, unknown
-        complete = loading_peak(stance_flexion) is not None  # None: NaN, or no loading peak
-
-        def extreme(name, values, sign=1.0, _times=times, _n=n, _strike=strike, _toe=toe_off):
-            """(value, SD, time) of the stance extreme around the trial's aligned phase."""
-            samples = stance[name][_n]
-            if not np.isfinite(samples).all():
-                return np.nan, np.nan, np.nan
-            own = int(np.argmax(sign * samples))
-            if name == "flexion":
-                own = loading_peak(samples)
-            sds = None if sd[name] is None else np.array([sample_at(sd[name], t) for t in _times])
-            if not noisy[name]:
-                return samples[own], np.nan if sds is None else sds[own], _times[own]
-            aligned = phase[name]
-            centre = _times[own] if aligned is None else _strike + aligned * (_toe - _strike)
-            return local_extreme(_times, samples, sds, centre, half, sign)
-
-        def near(name, values, at, degree=1, one_sided=0, _half=half):
-            """(value, SD) of a local fit of a per-frame series at a fractional frame."""
-            if not noisy[name]:
-                return _at(values, sd[name], at)
-            lo = int(max(0, np.floor(at - 2 * _half - 1)))
-            hi = int(min(len(values) - 1, np.ceil(at + 2 * _half + 1)))
-            frames = np.arange(lo, hi + 1, dtype=float)
-            sds = None if sd[name] is None else sd[name][lo : hi + 1]
-            return local_value(frames, values[lo : hi + 1], sds, at, _half, degree, one_sided)
-
-        peak, peak_sd, peak_time = extreme("flexion", flexion) if complete else (np.nan,) * 3
-        complete = complete and np.isfinite(peak_time)
-        foot_lateral, foot_lateral_sd = near("lateral", lateral[side], strike, one_sided=1)
+        # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
+        peak, peak_sd, peak_time = read.extreme("flexion", n, loading_peak)
+        complete = bool(np.isfinite(peak_time))
+        foot_lateral, foot_lateral_sd = read.near("lateral", strike, half, one_sided=1)
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
         step_width, step_width_sd = np.nan, np.nan
         if previous_other is not None:
-            other_lateral, other_sd = near(
-                "other_lateral", lateral[other], previous_other, one_sided=1
-            )
+            other_lateral, other_sd = read.near("other_lateral", previous_other, half, one_sided=1)
             step_width = (foot_lateral - other_lateral) * sign
             step_width_sd = math.hypot(foot_lateral_sd, other_sd)
         knee_over_toe, knee_over_toe_sd = (
-            near("knee_ahead", knee_ahead, peak_time, degree=2) if complete else (np.nan,) * 2
+            read.near("knee_ahead", peak_time, half, 2) if complete else (np.nan,) * 2
         )
         hip_over_toe, hip_over_toe_sd = (
-            near("hip_ahead", hip_ahead, peak_time, degree=2) if complete else (np.nan,) * 2
+            read.near("hip_ahead", peak_time, half, 2) if complete else (np.nan,) * 2
         )
-        drop_value, drop_sd, _ = extreme("drop", drop)
-        adduction, adduction_sd, _ = extreme("hip_adduction", series["hip_adduction"])
-        fppa, fppa_sd, _ = extreme("fppa", series["fppa"])
-        calf, calf_sd, _ = extreme("calf_gap", series["calf_gap"], -1.0)
-        midline_value, midline_sd = near("midline", midline, strike, one_sided=1)
+        drop_value, drop_sd, _ = read.extreme("drop", n, argmax)
+        adduction, adduction_sd, _ = read.extreme("hip_adduction", n, argmax)
+        fppa, fppa_sd, _ = read.extreme("fppa", n, argmax)
+        calf, calf_sd, _ = read.extreme("calf_gap", n, argmin, -1.0)
+        midline_value, midline_sd = read.near("midline", strike, half, one_sided=1)
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
@@ -487,27 +350,19 @@ def _side_strides(
         values = {
             "step_width_m": (step_width, step_width_sd),
             "peak_stance_knee_flexion_deg": (peak, peak_sd),
-            "knee_flexion_at_strike_deg": _at(flexion, sd["flexion"], strike),
-            "knee_flexion_at_toe_off_deg": _at(flexion, sd["flexion"], toe_off),
+            "knee_flexion_at_strike_deg": read.at("flexion", strike),
+            "knee_flexion_at_toe_off_deg": read.at("flexion", toe_off),
             "knee_over_toe_m": (knee_over_toe, knee_over_toe_sd),
             "pelvic_drop_deg": (drop_value, drop_sd),
             "foot_to_midline_m": (midline_value, midline_sd),
             "calf_clearance_m": (calf, calf_sd),
             "peak_stance_hip_adduction_deg": (adduction, adduction_sd),
             "peak_stance_knee_fppa_deg": (fppa, fppa_sd),
-            "tibia_inclination_at_strike_deg": _at(series["tibia"], sd["tibia"], strike),
-            "hip_extension_at_toe_off_deg": tuple(
-                np.array(_at(series["hip_flexion"], sd["hip_flexion"], toe_off)) * [-1, 1]
-            ),
-            "ankle_plantarflexion_at_toe_off_deg": tuple(
-                np.array(_at(series["ankle"], sd["ankle"], toe_off)) * [-1, 1]
-            ),
-            "leg_trunk_alignment_at_toe_off_deg": _at(
-                series["alignment"], sd["alignment"], toe_off
-            ),
-            "knee_off_leg_line_at_toe_off_m": _at(
-                series["knee_off_line"], sd["knee_off_line"], toe_off
-            ),
+            "tibia_inclination_at_strike_deg": read.at("tibia", strike),
+            "hip_extension_at_toe_off_deg": _negated(read.at("hip_flexion", toe_off)),
+            "ankle_plantarflexion_at_toe_off_deg": _negated(read.at("ankle", toe_off)),
+            "leg_trunk_alignment_at_toe_off_deg": read.at("alignment", toe_off),
+            "knee_off_leg_line_at_toe_off_m": read.at("knee_off_line", toe_off),
             "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
         }
         strides.append(
@@ -535,6 +390,10 @@ def _side_strides(
             }
         )
     return strides
+
+
+def _negated(value_sd: tuple[float, float]) -> tuple[float, float]:
+    return -value_sd[0], value_sd[1]
 
 
 def loading_peak(stance_flexion: np.ndarray) -> int | None:

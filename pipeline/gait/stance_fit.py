@@ -13,6 +13,7 @@ first order.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -77,11 +78,12 @@ def _window(times, values, sds, centre, half_width, one_sided=0):
     lo, hi = centre - half_width, centre + half_width
     if one_sided > 0:
         lo, hi = centre, centre + 2 * half_width
-    keep = (times >= lo - 1e-9) & (times <= hi + 1e-9)
+    finite = np.isfinite(values)  # screened samples (NaN) are left out
+    keep = (times >= lo - 1e-9) & (times <= hi + 1e-9) & finite
     if keep.sum() < MIN_SAMPLES:
         keep = np.zeros(len(times), bool)
-        order = np.argsort(np.abs(times - (centre if one_sided == 0 else lo)))
-        keep[order[:MIN_SAMPLES]] = True
+        distance = np.where(finite, np.abs(times - (centre if one_sided == 0 else lo)), np.inf)
+        keep[np.argsort(distance)[:MIN_SAMPLES]] = True
     t, v = times[keep], values[keep]
     s = None if sds is None else sds[keep]
     if len(t) < MIN_SAMPLES or not np.isfinite(v).all():
@@ -90,21 +92,27 @@ def _window(times, values, sds, centre, half_width, one_sided=0):
 
 
 def _robust_fit(t, v, s, degree):
-    """Weighted polynomial fit dropping gross outliers one at a time; returns (t, s, W, coef)
-    of the samples kept."""
-    while True:
-        weights = _fit_weights(t - t.mean(), s, degree)
-        coef = weights @ v
-        residual = v - np.vander(t - t.mean(), degree + 1, increasing=True) @ coef
-        scale = 1.4826 * np.median(np.abs(residual))
-        if s is not None and np.all(np.isfinite(s)):
-            scale = max(scale, float(np.median(s)))
-        worst = int(np.argmax(np.abs(residual)))
-        if len(t) <= MIN_SAMPLES or not np.abs(residual[worst]) > OUTLIER_SDS * scale > 0:
-            return t, s, weights, coef
-        keep = np.arange(len(t)) != worst
-        t, v = t[keep], v[keep]
-        s = None if s is None else s[keep]
+    """Weighted polynomial fit without gross outliers; returns (t, s, W, coef, residual
+    scale) of the samples kept. The start leaves out samples far from the window's median (a
+    burst of swapped frames would pull a first least-squares fit towards itself), then
+    samples beyond OUTLIER_SDS scales of the fit are left out until the set settles."""
+    floor = float(np.median(s)) if s is not None and np.all(np.isfinite(s)) else 0.0
+    spread = 1.4826 * float(np.median(np.abs(v - np.median(v))))
+    keep = np.abs(v - np.median(v)) <= max(5.0 * spread, OUTLIER_SDS * floor, 1e-12)
+    for _ in range(5):
+        if keep.sum() < MIN_SAMPLES:
+            keep = np.ones(len(t), bool)
+        tk, sk = t[keep], None if s is None else s[keep]
+        mid = tk.mean()
+        weights = _fit_weights(tk - mid, sk, degree)
+        coef = weights @ v[keep]
+        residual = v - np.vander(t - mid, degree + 1, increasing=True) @ coef
+        robust = 1.4826 * float(np.median(np.abs(residual[keep])))
+        settled = np.abs(residual) <= OUTLIER_SDS * max(robust, floor) + 1e-12
+        if np.array_equal(settled, keep):
+            break
+        keep = settled
+    return tk, sk, weights, coef, robust
 
 
 def _value_sd(weights, s, row):
@@ -115,22 +123,29 @@ def _value_sd(weights, s, row):
 
 def local_extreme(times, values, sds, centre, half_width, sign=1.0):
     """(value, SD, time) of the maximum (sign +1) or minimum (-1) of a quadratic fitted to the
-    samples within `half_width` of `centre`; the extreme is sought within the window (a
-    vertex outside it, or a curve bending the wrong way, gives the window's best edge).
+    samples within `half_width` of `centre` (the phase where the trial's stride-aligned curve
+    peaks): its vertex where the fit shows the bend, else its value at `centre`.
     (nan, nan, nan) without enough samples."""
     window = _window(np.asarray(times, float), np.asarray(values, float), sds, centre, half_width)
     if window is None:
         return np.nan, np.nan, np.nan
     t, v, s = window
-    t, s, weights, coef = _robust_fit(t, sign * v, s, 2)
+    t, s, weights, coef, scale = _robust_fit(t, sign * v, s, 2)
     mid = t.mean()
-    lo, hi = t.min() - mid, t.max() - mid
-    candidates = [lo, hi]
-    if coef[2] < 0:
-        candidates.append(float(np.clip(-coef[1] / (2 * coef[2]), lo, hi)))
-    at = max(candidates, key=lambda x: coef[0] + coef[1] * x + coef[2] * x * x)
-    row = np.array([1.0, at, at * at])
-    return sign * float(row @ coef), _value_sd(weights, s, row), float(at + mid)
+    # a vertex only where the data show the bend (curvature beyond 2 SDs, inside the window):
+    # a flat hump's vertex, or a window edge, rides on the noise, upward; otherwise the fit
+    # at the trial's aligned phase, which is linear in the data and so unbiased
+    known = s is not None and np.all(np.isfinite(s))
+    bend = np.array([0.0, 0.0, 1.0])
+    bend_sd = _value_sd(weights, s, bend) if known else float(np.linalg.norm(weights[2]) * scale)
+    if coef[2] < -2.0 * bend_sd:
+        at = float(-coef[1] / (2 * coef[2]))
+        if t.min() - mid <= at <= t.max() - mid:
+            row = np.array([1.0, at, at * at])
+            return sign * float(row @ coef), _value_sd(weights, s, row), float(at + mid)
+    x0 = centre - mid
+    row = np.array([1.0, x0, x0 * x0])
+    return sign * float(row @ coef), _value_sd(weights, s, row), float(centre)
 
 
 def local_value(times, values, sds, at, half_width, degree=1, one_sided=0):
@@ -142,7 +157,7 @@ def local_value(times, values, sds, at, half_width, degree=1, one_sided=0):
     if window is None:
         return np.nan, np.nan
     t, v, s = window
-    t, s, weights, coef = _robust_fit(t, v, s, degree)
+    t, s, weights, coef, _ = _robust_fit(t, v, s, degree)
     x = at - t.mean()
     row = x ** np.arange(degree + 1)
     return float(row @ coef), _value_sd(weights, s, row)
@@ -196,6 +211,7 @@ def point_sd_from_3d(sd_per_px, reprojection_error) -> np.ndarray | None:
     error = np.asarray(reprojection_error, float)
     if not np.isfinite(error).any():
         return None
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # a keypoint never measured: all-NaN column, 0 px
+        warnings.simplefilter("ignore", RuntimeWarning)
         pixel = np.nanmedian(np.where(np.isfinite(error), error, np.nan), axis=0)
     return np.asarray(sd_per_px, float) * np.nan_to_num(pixel)[None, :, None]
