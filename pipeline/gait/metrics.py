@@ -28,6 +28,7 @@ from pipeline.gait.events import (
     dropout_events,
     skips_a_cycle,
 )
+from pipeline.gait.input_checks import input_problems
 from pipeline.gait.observation import (
     gaps,
     observation_summary,
@@ -227,6 +228,9 @@ def analyze_trial(
     )
     # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
     summary["untimed_on_dropouts"] = None if poor is None else dropout_events(poor, height_sd, fps)
+    summary["input_problems"] = input_problems(
+        points, fps, events, strides, forward_axis, belt_speed_mps
+    )
     curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
     return TrialAnalysis(
         fps=float(fps),

@@ -75,6 +75,7 @@ def analyze_one(cfg: Config, name: str) -> None:
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
     checked = dict(
         observation=analysis.summary.get("observation"),
+        input_problems=analysis.summary.get("input_problems") or [],
         scale_checks=[c.to_dict() for c in checks],
         fps=float(p3d.fps),
         skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]),
