@@ -36,6 +36,7 @@ from pipeline.gait.observation import (
     observed_frames,
     split_strides_at_gaps,
 )
+from pipeline.gait.passes import find_passes
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, side_curves
@@ -228,6 +229,15 @@ def analyze_trial(
     )
     # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
     summary["untimed_on_dropouts"] = None if poor is None else dropout_events(poor, height_sd, fps)
+    summary["passes"] = [  # overground passes, each with its direction (gait/passes.py)
+        {
+            **one,
+            "n_strides": sum(
+                one["start_frame"] <= s["strike_frame"] < one["stop_frame"] for s in strides
+            ),
+        }
+        for one in find_passes(points, fps)
+    ]
     summary["input_problems"] = input_problems(
         points, fps, events, strides, forward_axis, belt_speed_mps
     )
