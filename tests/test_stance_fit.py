@@ -115,3 +115,25 @@ def test_a_swap_burst_of_the_hips_is_screened_not_read():
     assert np.isnan(screened[14:20]).all() and np.isfinite(np.delete(screened, range(14, 20))).all()
     value, _, _ = local_extreme(TIMES, screened, np.full(25, 0.5), 12.0, 0.25 * 25)
     assert value == pytest.approx(6.0, abs=0.05)
+
+
+def test_frames_with_the_whole_body_swapped_are_left_out():
+    from pipeline.core.skeleton import KEYPOINTS
+    from pipeline.gait.stance_reader import hips_swapped
+
+    points, events = running_trial()
+    strike, toe_off = events["left"]["foot_strike"][2], events["left"]["toe_off"][2]
+    start = int(strike + 0.4 * (toe_off - strike))
+    swapped = points.copy()
+    for name in KEYPOINTS:  # the detector's left/right labels exchanged for 5 frames
+        if name.startswith("left_"):
+            i, j = KEYPOINTS.index(name), KEYPOINTS.index("right_" + name[5:])
+            swapped[start : start + 5, [i, j]] = points[start : start + 5, [j, i]]
+    assert np.flatnonzero(hips_swapped(swapped, [1, 0, 0])).tolist() == list(
+        range(start, start + 5)
+    )
+    sd = np.full(points.shape, 0.003)
+    result = analyze_trial(swapped, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
+    left = [s for s in result.strides if s["side"] == "left"]
+    assert left[2]["peak_stance_knee_flexion_deg"] == pytest.approx(42.0, abs=0.5)
+    assert left[2]["pelvic_drop_deg"] == pytest.approx(6.0, abs=0.5)

@@ -39,7 +39,7 @@ from pipeline.gait.observation import (
 from pipeline.gait.passes import find_passes
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.stance_fit import HALF_WINDOW
-from pipeline.gait.stance_reader import StanceReader, side_curves
+from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -310,6 +310,7 @@ def _side_strides(
         fps,
         side_curves(side, forward),
         [(c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in cycles],
+        hips_swapped(points, forward),
     )
 
     def argmax(c):

@@ -42,9 +42,6 @@ from pipeline.gait.stance_fit import (
     series_sd,
 )
 
-# curves whose impossible samples are screened out (NaN) rather than read: the fit reads the
-# stance from the samples left
-SCREENED = ("drop",)
 MAX_OBLIQUITY_DEG = 90.0
 
 
@@ -54,6 +51,15 @@ def hips_in_order(obliquity_deg: np.ndarray) -> np.ndarray:
     swap of the hip keypoints that survived triangulation (on the real treadmill runner at a
     real detector's level, 9 frames at 178 deg read 66 deg of pelvic drop)."""
     return np.where(np.abs(obliquity_deg) <= MAX_OBLIQUITY_DEG, obliquity_deg, np.nan)
+
+
+def hips_swapped(points: np.ndarray, forward) -> np.ndarray:
+    """(F,) bool: frames whose hips are in the wrong left/right order (hips_in_order): the
+    detector's left/right labels swapped for the whole body, so every side's curve is read
+    from the other leg there and is left out (on the real runner one such burst read 61 deg
+    of peak knee flexion for 39)."""
+    obliquity = pelvic_obliquity_deg(points, forward)
+    return np.isfinite(obliquity) & np.isnan(hips_in_order(obliquity))
 
 
 def side_curves(side: str, forward) -> dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]]:
@@ -108,8 +114,11 @@ class StanceReader:
     """Reads one side's curves over its stances. `stances`: per stride (strike, toe-off,
     fractional sample times over the stance); `point_sd` (F, 26, 3) or None."""
 
-    def __init__(self, points, point_sd, fps, curves: dict, stances: list[tuple]):
+    def __init__(self, points, point_sd, fps, curves: dict, stances: list[tuple], screen=None):
+        """`screen` (F,) bool: frames left out of every curve (hips_swapped)."""
         self.values = {name: fn(points) for name, (fn, _) in curves.items()}
+        if screen is not None and screen.any():
+            self.values = {name: np.where(screen, np.nan, v) for name, v in self.values.items()}
         step = max(1, round(fps / 30.0))
         self.sd = {name: series_sd(fn, points, point_sd, step) for name, (fn, _) in curves.items()}
         self.stances = stances
@@ -147,7 +156,7 @@ class StanceReader:
         own = None
         if finite.all():
             own = pick(samples)
-        elif name in SCREENED and self.noisy[name] and finite.mean() >= 2 / 3:
+        elif self.noisy[name] and finite.mean() >= 2 / 3:
             # samples screened out (a swap): fit the rest, picked among the finite ones
             own = pick(np.where(finite, samples, np.nanmin(sign * samples) * sign))
         if own is None:
