@@ -27,7 +27,8 @@ def main() -> None:
     cameras = make_rig(RigConfig())
     views = np.ones(points.shape[:2] + (len(cameras),), bool)
     t0 = time.perf_counter()
-    height_sd = predicted_sd(points, cameras, views)[..., 2]
+    sd_per_px = predicted_sd(points, cameras, views)
+    height_sd = sd_per_px[..., 2]
     dt_sd = time.perf_counter() - t0
     forward = np.array([1.0, 0, 0])
     analyze_trial(
@@ -48,6 +49,7 @@ def main() -> None:
         height_sd=height_sd,
         max_event_height_sd_m=MAX_HEIGHT_SD_M,
         toe_tip_ahead_m=0.0,
+        point_sd=sd_per_px * 1.0,  # 1 px: each metric's uncertainty propagated from the 3D
     )
     dt = time.perf_counter() - t0
     print(

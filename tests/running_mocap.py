@@ -37,11 +37,12 @@ def treadmill_trial(name: str):
     return truth.points, truth.fps, events, TREADMILL_TRIALS[name]
 
 
-def observed_trial(points: np.ndarray, fps: float, seed: int, level=None):
+def observed_trial(points: np.ndarray, fps: float, seed: int, level=None, with_point_sd=False):
     """The keypoints seen by the synthetic detector at the real level without its keypoint
     definition bias (conf/detector/synthetic_real.yaml, noise seed + `seed`) through the demo
     rig at the trial's own rate, triangulated as the triangulate stage does.
-    Returns (points, points before the low-pass, vertical SD per px (F, 26))."""
+    Returns (points, points before the low-pass, vertical SD per px (F, 26)), and with
+    `with_point_sd` the per-axis point SDs the analyze stage derives (F, 26, 3, metres)."""
     import dataclasses
     import sys
 
@@ -59,5 +60,10 @@ def observed_trial(points: np.ndarray, fps: float, seed: int, level=None):
     cameras = make_rig(RigConfig(fps=fps))
     seen = observe_with_truth(points, cameras, noise)
     result = triangulate_recording(seen.keypoints, cameras, fps, TriangulationConfig())
-    height_sd = predicted_sd(result.points, cameras, result.views_used)[..., 2]
-    return result.points, result.points_unfiltered, height_sd
+    sd_per_px = predicted_sd(result.points, cameras, result.views_used)
+    if with_point_sd:
+        from pipeline.gait.stance_fit import point_sd_from_3d
+
+        point_sd = point_sd_from_3d(sd_per_px, result.reprojection_error)
+        return result.points, result.points_unfiltered, sd_per_px[..., 2], point_sd
+    return result.points, result.points_unfiltered, sd_per_px[..., 2]

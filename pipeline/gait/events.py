@@ -47,6 +47,7 @@ from scipy.signal import butter, filtfilt
 from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES, UP, keypoint
+from pipeline.gait.swaps import swapped_frames
 
 FOOT = ("heel", "big_toe")
 ALIGN_EXTRA = ("ankle", "small_toe")
@@ -234,7 +235,8 @@ def _foot_state(
     """One foot's cue heights (raw, seen-only, low-passed above the stance level), contact
     state per frame and height noise (robust SD of raw minus low-passed heights in contact)."""
     cues = foot_cues(points, side, toe_tip_ahead_m)  # (2, F, 3)
-    cues = np.where(_foot_outliers(points, side)[..., None], np.nan, cues)
+    unknown = _foot_outliers(points, side) | swapped_frames(points, fps)[None]
+    cues = np.where(unknown[..., None], np.nan, cues)
     # heights the events are aligned on (event_template.py): the two cues, then the other foot
     # keypoints, which move with them and add their own independent errors to average
     extra = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in ALIGN_EXTRA])

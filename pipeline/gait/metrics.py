@@ -16,21 +16,8 @@ from pipeline.config import ThresholdsConfig
 from pipeline.core.skeleton import N_KEYPOINTS
 from pipeline.gait.angles import (
     SIDES,
-    ankle_dorsiflexion_deg,
     body_axes,
-    calf_gap_m,
-    contralateral_pelvic_drop_deg,
     foot_point,
-    hip_adduction_deg,
-    hip_centre,
-    hip_flexion_deg,
-    keypoint,
-    knee_flexion_deg,
-    knee_fppa_deg,
-    knee_off_leg_line_m,
-    leg_trunk_alignment_deg,
-    pelvic_obliquity_deg,
-    tibia_inclination_deg,
 )
 from pipeline.gait.bounce import BOUNCE_METRICS, add_bounce
 from pipeline.gait.checks import CHECKS
@@ -42,6 +29,7 @@ from pipeline.gait.events import (
     dropout_events,
     skips_a_cycle,
 )
+from pipeline.gait.input_checks import input_problems
 from pipeline.gait.landing import LANDING_METRICS, add_landing, pattern_summary
 from pipeline.gait.observation import (
     gaps,
@@ -50,8 +38,11 @@ from pipeline.gait.observation import (
     observed_frames,
     split_strides_at_gaps,
 )
+from pipeline.gait.passes import find_passes
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.sampling import sample_at
+from pipeline.gait.stance_fit import HALF_WINDOW
+from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
 from pipeline.gait.variability import add_variability, symmetry, within_error
 
 # name -> (label for people, unit)
@@ -167,6 +158,7 @@ def analyze_trial(
     n_views: np.ndarray | None = None,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
     standing_pitch_deg: dict[str, float] | None = None,
+    point_sd: np.ndarray | None = None,
 ) -> TrialAnalysis:
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
@@ -183,6 +175,9 @@ def analyze_trial(
     not cross (gait/observation.py); default: the finite ones.
     `standing_pitch_deg` ({side: deg}, a static trial's heel -> toe pitch): the foot-strike
     angle's reference; None: the trial's own foot-flat angle (landing.py).
+    `point_sd` (F, 26, 3, metres): each keypoint's SD along X, Y, Z (points3d `sd_per_px`
+    times the pixel error, `pixel_sd_from_reprojection`); each stride value's SD is propagated
+    from it (stride "uncertainty", summary "sd_of_mean"); None: no uncertainties.
     """
     points = np.asarray(points, float)
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
@@ -220,7 +215,7 @@ def analyze_trial(
         stride
         for side in SIDES
         for stride in _side_strides(
-            points, fps, forward, events, side, belt_speed_mps, pelvis_speed
+            points, fps, forward, events, side, belt_speed_mps, pelvis_speed, point_sd
         )
     ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
@@ -247,6 +242,18 @@ def analyze_trial(
     )
     # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
     summary["untimed_on_dropouts"] = None if poor is None else dropout_events(poor, height_sd, fps)
+    summary["passes"] = [  # overground passes, each with its direction (gait/passes.py)
+        {
+            **one,
+            "n_strides": sum(
+                one["start_frame"] <= s["strike_frame"] < one["stop_frame"] for s in strides
+            ),
+        }
+        for one in find_passes(points, fps)
+    ]
+    summary["input_problems"] = input_problems(
+        points, fps, events, strides, forward_axis, belt_speed_mps
+    )
     curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
     return TrialAnalysis(
         fps=float(fps),
@@ -268,35 +275,25 @@ def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarr
 
 
 def _side_strides(
-    points, fps, forward, events, side, belt_speed_mps=None, pelvis_speed=None
+    points,
+    fps,
+    forward,
+    events,
+    side,
+    belt_speed_mps=None,
+    pelvis_speed=None,
+    point_sd=None,
 ) -> list[dict]:
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
     sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
     strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
-    flexion = knee_flexion_deg(points, side)
-    drop = contralateral_pelvic_drop_deg(pelvic_obliquity_deg(points, forward), side)
-    big_toe = keypoint(points, f"{side}_big_toe")
-    knee_ahead = (keypoint(points, f"{side}_knee") - big_toe) @ forward_axis
-    hip_ahead = (keypoint(points, f"{side}_hip") - big_toe) @ forward_axis
-    lateral = {s: foot_point(points, s) @ lateral_axis for s in SIDES}
-    midline = sign * (lateral[side] - hip_centre(points) @ lateral_axis)
     foot = foot_point(points, side)
-    series = {  # per-frame series sampled per stride
-        "hip_flexion": hip_flexion_deg(points, side),
-        "hip_adduction": hip_adduction_deg(points, side),
-        "fppa": knee_fppa_deg(points, side, forward),
-        "tibia": tibia_inclination_deg(points, side, forward),
-        "ankle": ankle_dorsiflexion_deg(points, side, forward),
-        "alignment": leg_trunk_alignment_deg(points, side, forward),
-        "knee_off_line": knee_off_leg_line_m(points, side, forward),
-        "calf_gap": calf_gap_m(points, side),
-    }
     other_strikes = events[other]["foot_strike"]
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
     longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
-    strides = []
+    cycles = []  # (index, strike, next strike, own toe-off)
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
         if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
@@ -307,25 +304,49 @@ def _side_strides(
         ]
         if later.size == 0:
             continue  # stance not seen to its end
-        toe_off = later[0]
-        times = stance_samples(len(points), strike, toe_off)
-        stance_flexion = np.array([sample_at(flexion, t) for t in times])
-        # NaN anywhere in stance makes the peak, and so its frame, unknown
-        peak = loading_peak(stance_flexion)  # None: NaN in stance, or no loading peak
-        complete = peak is not None
-        peak_time = times[peak] if complete else None
+        cycles.append((i, strike, next_strike, later[0]))
+    # stance extremes from local fits, values with SDs from the 3D (stance_reader.py)
+    read = StanceReader(
+        points,
+        point_sd,
+        fps,
+        side_curves(side, forward),
+        [(c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in cycles],
+        hips_swapped(points, forward),
+    )
 
-        foot_lateral = float(sample_at(lateral[side], strike))
+    def argmax(c):
+        return int(np.argmax(c))
+
+    def argmin(c):
+        return int(np.argmin(c))
+
+    strides = []
+    for n, (i, strike, next_strike, toe_off) in enumerate(cycles):
+        half = HALF_WINDOW * (toe_off - strike)
+        # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
+        peak, peak_sd, peak_time = read.extreme("flexion", n, loading_peak)
+        complete = bool(np.isfinite(peak_time))
+        foot_lateral, foot_lateral_sd = read.near("lateral", strike, half, one_sided=1)
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
-        step_width = np.nan
+        step_width, step_width_sd = np.nan, np.nan
         if previous_other is not None:
-            other_lateral = float(sample_at(lateral[other], previous_other))
+            other_lateral, other_sd = read.near("other_lateral", previous_other, half, one_sided=1)
             step_width = (foot_lateral - other_lateral) * sign
-
-        def stance_max(values):
-            return np.max([sample_at(values, t) for t in times])  # NaN anywhere -> NaN
+            step_width_sd = math.hypot(foot_lateral_sd, other_sd)
+        knee_over_toe, knee_over_toe_sd = (
+            read.near("knee_ahead", peak_time, half, 2) if complete else (np.nan,) * 2
+        )
+        hip_over_toe, hip_over_toe_sd = (
+            read.near("hip_ahead", peak_time, half, 2) if complete else (np.nan,) * 2
+        )
+        drop_value, drop_sd, _ = read.extreme("drop", n, argmax)
+        adduction, adduction_sd, _ = read.extreme("hip_adduction", n, argmax)
+        fppa, fppa_sd, _ = read.extreme("fppa", n, argmax)
+        calf, calf_sd, _ = read.extreme("calf_gap", n, argmin, -1.0)
+        midline_value, midline_sd = read.near("midline", strike, half, one_sided=1)
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
@@ -343,6 +364,24 @@ def _side_strides(
         else:
             stride_length = np.nan
 
+        values = {
+            "step_width_m": (step_width, step_width_sd),
+            "peak_stance_knee_flexion_deg": (peak, peak_sd),
+            "knee_flexion_at_strike_deg": read.at("flexion", strike),
+            "knee_flexion_at_toe_off_deg": read.at("flexion", toe_off),
+            "knee_over_toe_m": (knee_over_toe, knee_over_toe_sd),
+            "pelvic_drop_deg": (drop_value, drop_sd),
+            "foot_to_midline_m": (midline_value, midline_sd),
+            "calf_clearance_m": (calf, calf_sd),
+            "peak_stance_hip_adduction_deg": (adduction, adduction_sd),
+            "peak_stance_knee_fppa_deg": (fppa, fppa_sd),
+            "tibia_inclination_at_strike_deg": read.at("tibia", strike),
+            "hip_extension_at_toe_off_deg": _negated(read.at("hip_flexion", toe_off)),
+            "ankle_plantarflexion_at_toe_off_deg": _negated(read.at("ankle", toe_off)),
+            "leg_trunk_alignment_at_toe_off_deg": read.at("alignment", toe_off),
+            "knee_off_leg_line_at_toe_off_m": read.at("knee_off_line", toe_off),
+            "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
+        }
         strides.append(
             {
                 "side": side,
@@ -354,41 +393,24 @@ def _side_strides(
                 # the instant the report draws the knee-over-toe figure and key-event sheet at
                 "peak_knee_flexion_frame": float(peak_time) if complete else None,
                 "foot_lateral_m": _number(foot_lateral),
-                "step_width_m": _number(step_width),
-                "peak_stance_knee_flexion_deg": _number(
-                    stance_flexion[peak] if complete else np.nan
-                ),
-                "knee_flexion_at_strike_deg": _number(stance_flexion[0]),
-                "knee_flexion_at_toe_off_deg": _number(stance_flexion[-1]),
-                "knee_over_toe_m": _number(
-                    sample_at(knee_ahead, peak_time) if complete else np.nan
-                ),
-                "pelvic_drop_deg": _number(stance_max(drop)),
-                "foot_to_midline_m": _number(sample_at(midline, strike)),
-                "calf_clearance_m": _number(-stance_max(-series["calf_gap"])),
-                "peak_stance_hip_adduction_deg": _number(stance_max(series["hip_adduction"])),
-                "peak_stance_knee_fppa_deg": _number(stance_max(series["fppa"])),
-                "tibia_inclination_at_strike_deg": _number(sample_at(series["tibia"], strike)),
-                "hip_extension_at_toe_off_deg": _number(-sample_at(series["hip_flexion"], toe_off)),
-                "ankle_plantarflexion_at_toe_off_deg": _number(
-                    -sample_at(series["ankle"], toe_off)
-                ),
-                "leg_trunk_alignment_at_toe_off_deg": _number(
-                    sample_at(series["alignment"], toe_off)
-                ),
-                "knee_off_leg_line_at_toe_off_m": _number(
-                    sample_at(series["knee_off_line"], toe_off)
-                ),
-                "hip_ahead_of_toe_m": _number(
-                    sample_at(hip_ahead, peak_time) if complete else np.nan
-                ),
+                **{name: _number(value) for name, (value, _) in values.items()},
                 "ground_contact_time_ms": _number((toe_off - strike) / fps * 1000.0),
                 "flight_time_ms": _number(flight),
                 "stride_time_ms": _number(stride_time * 1000.0),
                 "stride_length_m": _number(stride_length),
+                # SD of each value propagated from the 3D's per-point SDs (stance_fit.py);
+                # None without them; event timing is not included
+                "uncertainty": {
+                    name: _number(value_sd) if np.isfinite(value) else None
+                    for name, (value, value_sd) in values.items()
+                },
             }
         )
     return strides
+
+
+def _negated(value_sd: tuple[float, float]) -> tuple[float, float]:
+    return -value_sd[0], value_sd[1]
 
 
 def loading_peak(stance_flexion: np.ndarray) -> int | None:
@@ -439,6 +461,8 @@ def _summary(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
         metrics = {
             name: _statistics([s[name] for s in own], thresholds.min_strides) for name in METRICS
         }
+        for name, stats in metrics.items():
+            stats["sd_of_mean"] = _sd_of_mean(own, name, stats)
         widths = [s["step_width_m"] for s in own if s["step_width_m"] is not None]
         crossover_share = (
             float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
@@ -503,6 +527,17 @@ def symmetry_index(left, right) -> float | None:
     if left is None or right is None or not 0.5 * (left + right) > 0:
         return None
     return float(100.0 * (left - right) / (0.5 * (left + right)))
+
+
+def _sd_of_mean(strides: list[dict], name: str, stats: dict) -> float | None:
+    """SD of a side's mean from the strides' propagated SDs (independent strides); None when
+    the mean or any of its strides' SDs is unknown."""
+    if stats["mean"] is None:
+        return None
+    sds = [s.get("uncertainty", {}).get(name) for s in strides if s[name] is not None]
+    if not sds or any(v is None for v in sds):
+        return None
+    return float(np.sqrt(np.sum(np.square(sds))) / len(sds))
 
 
 def _statistics(values: list, min_strides: int) -> dict:

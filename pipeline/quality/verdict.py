@@ -69,6 +69,8 @@ class TrialEvidence:
     scale_checks: list[dict] = field(
         default_factory=list
     )  # gait/scale_checks.py ScaleCheck.to_dict
+    # gait/input_checks.py: {"code", "severity", "message"} each
+    input_problems: list[dict] = field(default_factory=list)
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -202,6 +204,7 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each",
         )
+    reasons.extend(Reason(p["code"], p["severity"], p["message"]) for p in ev.input_problems)
     reasons.extend(observation_reasons(ev.observation))
     reasons.extend(scale_reasons(ev.scale_checks))
     if ev.sync_status == "degraded":

@@ -14,6 +14,7 @@ from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.landing import standing_reference
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.scale_checks import scale_checks
+from pipeline.gait.stance_fit import point_sd_from_3d
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
@@ -77,6 +78,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         n_views=p3d.n_views,
         toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
         standing_pitch_deg=standing_pitch(cfg, trial.session),
+        point_sd=point_sd_from_3d(p3d.sd_per_px, p3d.reprojection_error),
     )
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
@@ -85,6 +87,7 @@ def analyze_one(cfg: Config, name: str) -> None:
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
     checked = dict(
         observation=analysis.summary.get("observation"),
+        input_problems=analysis.summary.get("input_problems") or [],
         scale_checks=[c.to_dict() for c in checks],
         fps=float(p3d.fps),
         skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]),

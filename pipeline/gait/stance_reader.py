@@ -1,0 +1,191 @@
+"""The per-frame curves a stride's metrics are read from, and how each is read: from its own
+samples when it is smooth, from a local fit (stance_fit.py) when it is noisy; each value with
+its SD propagated from the 3D's per-point SDs.
+
+A curve is read from a fit when its sample noise (third differences over the stances) or the
+SD the 3D predicts for it is above the floor (stance_fit.NOISE_FLOOR); the analyze stage's
+triangulated points are low-passed, which hides their noise from the third differences, so
+the predicted SD is what switches the fit on there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from pipeline.gait.angles import (
+    ankle_dorsiflexion_deg,
+    body_axes,
+    calf_gap_m,
+    contralateral_pelvic_drop_deg,
+    foot_point,
+    hip_adduction_deg,
+    hip_centre,
+    hip_flexion_deg,
+    keypoint,
+    knee_flexion_deg,
+    knee_fppa_deg,
+    knee_off_leg_line_m,
+    leg_trunk_alignment_deg,
+    pelvic_obliquity_deg,
+    tibia_inclination_deg,
+)
+from pipeline.gait.stance_fit import (
+    HALF_WINDOW,
+    NOISE_FLOOR,
+    aligned_phase,
+    curve_noise,
+    local_extreme,
+    local_value,
+    series_sd,
+)
+
+MAX_OBLIQUITY_DEG = 90.0
+
+
+def hips_in_order(obliquity_deg: np.ndarray) -> np.ndarray:
+    """Pelvic obliquity with NaN where the left hip lies to the right of the right hip: a
+    running pelvis never turns 90 deg off its direction of travel, so that is a left/right
+    swap of the hip keypoints that survived triangulation (on the real treadmill runner at a
+    real detector's level, 9 frames at 178 deg read 66 deg of pelvic drop)."""
+    return np.where(np.abs(obliquity_deg) <= MAX_OBLIQUITY_DEG, obliquity_deg, np.nan)
+
+
+def hips_swapped(points: np.ndarray, forward) -> np.ndarray:
+    """(F,) bool: frames whose hips are in the wrong left/right order (hips_in_order): the
+    detector's left/right labels swapped for the whole body, so every side's curve is read
+    from the other leg there and is left out (on the real runner one such burst read 61 deg
+    of peak knee flexion for 39)."""
+    obliquity = pelvic_obliquity_deg(points, forward)
+    return np.isfinite(obliquity) & np.isnan(hips_in_order(obliquity))
+
+
+def side_curves(side: str, forward) -> dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]]:
+    """name -> (points -> (F,) curve, unit) of the curves one side's strides are read from."""
+    forward_axis, lateral_axis = body_axes(forward)
+    other = "right" if side == "left" else "left"
+    sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
+
+    def ahead(name):
+        return lambda p: (
+            (keypoint(p, f"{side}_{name}") - keypoint(p, f"{side}_big_toe")) @ (forward_axis)
+        )
+
+    return {
+        "flexion": (lambda p: knee_flexion_deg(p, side), "deg"),
+        "drop": (
+            lambda p: contralateral_pelvic_drop_deg(
+                hips_in_order(pelvic_obliquity_deg(p, forward)), side
+            ),
+            "deg",
+        ),
+        "knee_ahead": (ahead("knee"), "m"),
+        "hip_ahead": (ahead("hip"), "m"),
+        "lateral": (lambda p: foot_point(p, side) @ lateral_axis, "m"),
+        "other_lateral": (lambda p: foot_point(p, other) @ lateral_axis, "m"),
+        "midline": (
+            lambda p: sign * (foot_point(p, side) - hip_centre(p)) @ lateral_axis,
+            "m",
+        ),
+        "hip_flexion": (lambda p: hip_flexion_deg(p, side), "deg"),
+        "hip_adduction": (lambda p: hip_adduction_deg(p, side), "deg"),
+        "fppa": (lambda p: knee_fppa_deg(p, side, forward), "deg"),
+        "tibia": (lambda p: tibia_inclination_deg(p, side, forward), "deg"),
+        "ankle": (lambda p: ankle_dorsiflexion_deg(p, side, forward), "deg"),
+        "alignment": (lambda p: leg_trunk_alignment_deg(p, side, forward), "deg"),
+        "knee_off_line": (lambda p: knee_off_leg_line_m(p, side, forward), "m"),
+        "calf_gap": (lambda p: calf_gap_m(p, side), "m"),
+    }
+
+
+def _sample_at(series: np.ndarray, frame: float) -> float:
+    if not 0.0 <= frame <= len(series) - 1:
+        return np.nan
+    lower = int(math.floor(frame))
+    fraction = frame - lower
+    if fraction == 0.0:
+        return float(series[lower])
+    return float((1.0 - fraction) * series[lower] + fraction * series[lower + 1])
+
+
+class StanceReader:
+    """Reads one side's curves over its stances. `stances`: per stride (strike, toe-off,
+    fractional sample times over the stance); `point_sd` (F, 26, 3) or None."""
+
+    def __init__(self, points, point_sd, fps, curves: dict, stances: list[tuple], screen=None):
+        """`screen` (F,) bool: frames left out of every curve (hips_swapped)."""
+        self.values = {name: fn(points) for name, (fn, _) in curves.items()}
+        if screen is not None and screen.any():
+            self.values = {name: np.where(screen, np.nan, v) for name, v in self.values.items()}
+        step = max(1, round(fps / 30.0))
+        self.sd = {name: series_sd(fn, points, point_sd, step) for name, (fn, _) in curves.items()}
+        self.stances = stances
+        frames = [np.arange(math.ceil(s), math.floor(t) + 1) for s, t, _ in stances]
+        self.noisy = {}
+        for name, (_, unit) in curves.items():
+            values, sd = self.values[name], self.sd[name]
+            noise = curve_noise([values[f] for f in frames if f.size])
+            predicted = np.nan
+            if sd is not None and frames:
+                inside = np.concatenate(frames) if frames else np.array([], int)
+                inside = inside[inside < len(sd)]
+                finite = sd[inside][np.isfinite(sd[inside])]
+                predicted = float(np.median(finite)) if finite.size else np.nan
+            self.noisy[name] = bool(noise > NOISE_FLOOR[unit] or predicted > NOISE_FLOOR[unit])
+        self._samples: dict = {}
+        self._phase: dict = {}
+
+    def samples(self, name: str) -> list[np.ndarray]:
+        """Each stance's samples of a curve (at the stance's sample times)."""
+        if name not in self._samples:
+            values = self.values[name]
+            self._samples[name] = [
+                np.array([_sample_at(values, t) for t in times]) for _, _, times in self.stances
+            ]
+        return self._samples[name]
+
+    def extreme(self, name: str, n: int, pick: Callable[[np.ndarray], int | None], sign=1.0):
+        """(value, SD, time) of stride n's stance maximum (sign -1: minimum) that `pick` finds
+        on the samples (argmax; the knee's loading peak) and on the trial's stride-aligned
+        median curve."""
+        samples = self.samples(name)[n]
+        strike, toe_off, times = self.stances[n]
+        finite = np.isfinite(samples)
+        own = None
+        if finite.all():
+            own = pick(samples)
+        elif self.noisy[name] and finite.mean() >= 2 / 3:
+            # samples screened out (a swap): fit the rest, picked among the finite ones
+            own = pick(np.where(finite, samples, np.nanmin(sign * samples) * sign))
+        if own is None:
+            return np.nan, np.nan, np.nan
+        sd = self.sd[name]
+        sds = None if sd is None else np.array([_sample_at(sd, t) for t in times])
+        if not self.noisy[name]:
+            return float(samples[own]), np.nan if sds is None else float(sds[own]), times[own]
+        if name not in self._phase:
+            self._phase[name] = aligned_phase(self.samples(name), pick)
+        phase = self._phase[name]
+        centre = times[own] if phase is None else strike + phase * (toe_off - strike)
+        return local_extreme(times, samples, sds, centre, HALF_WINDOW * (toe_off - strike), sign)
+
+    def at(self, name: str, frame: float) -> tuple[float, float]:
+        """(value, SD) of a curve at a fractional frame, its samples interpolated."""
+        sd = self.sd[name]
+        return _sample_at(self.values[name], frame), (
+            np.nan if sd is None else _sample_at(sd, frame)
+        )
+
+    def near(self, name: str, at: float, half: float, degree=1, one_sided=0):
+        """(value, SD) at a fractional frame from a local fit (a smooth curve: its samples).
+        one_sided +1: only the samples after it (a planted foot read at its strike)."""
+        if not self.noisy[name]:
+            return self.at(name, at)
+        values, sd = self.values[name], self.sd[name]
+        lo = int(max(0, np.floor(at - 2 * half - 1)))
+        hi = int(min(len(values) - 1, np.ceil(at + 2 * half + 1)))
+        frames = np.arange(lo, hi + 1, dtype=float)
+        sds = None if sd is None else sd[lo : hi + 1]
+        return local_value(frames, values[lo : hi + 1], sds, at, half, degree, one_sided)

@@ -1,0 +1,139 @@
+"""Stance values from local fits (gait/stance_fit.py): a noise-free curve reads back its true
+value, noise is not turned into bias, and the propagated SD matches the spread it predicts."""
+
+import numpy as np
+import pytest
+from scenes.gait import FPS, running_trial
+
+from pipeline.config import ThresholdsConfig
+from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.stance_fit import curve_noise, local_extreme, local_value, series_sd
+
+TIMES = np.arange(25, dtype=float)  # one stance, 25 samples
+HUMP = 6.0 * np.sin(np.pi * (TIMES + 0.5) / 25.5)  # true maximum 6.0 at t = 12.25
+
+
+def test_a_noise_free_quadratic_reads_back_exactly():
+    curve = 6.0 - 0.05 * (TIMES - 10.3) ** 2
+    value, _, at = local_extreme(TIMES, curve, None, 12.0, 6.0)
+    assert value == pytest.approx(6.0, abs=1e-9) and at == pytest.approx(10.3, abs=1e-9)
+
+
+def test_a_noise_free_sine_hump_reads_back_its_maximum():
+    # over a quarter of the stance on each side of the centre: 0.008 deg low (a parabola over
+    # the whole stance read 5.87)
+    value, _, _ = local_extreme(TIMES, HUMP, None, 12.0, 0.25 * 25)
+    assert value == pytest.approx(6.0, abs=0.01)
+
+
+def test_noise_is_not_turned_into_bias():
+    rng = np.random.default_rng(0)
+    fitted, sample_max = [], []
+    for _ in range(400):
+        noisy = HUMP + rng.normal(0, 1.5, HUMP.shape)
+        fitted.append(local_extreme(TIMES, noisy, np.full(25, 1.5), 12.0, 0.25 * 25)[0])
+        sample_max.append(noisy.max())
+    # measured (1.5 deg noise): fit bias +0.15 deg, sample maximum +2.07 deg
+    assert abs(np.mean(fitted) - 6.0) < 0.2
+    assert np.mean(sample_max) - 6.0 > 1.5
+
+
+def test_the_propagated_sd_matches_the_spread():
+    rng = np.random.default_rng(1)
+    values, sds = [], []
+    for _ in range(400):
+        noisy = HUMP + rng.normal(0, 1.5, HUMP.shape)
+        value, sd, _ = local_extreme(TIMES, noisy, np.full(25, 1.5), 12.0, 0.25 * 25)
+        values.append(value)
+        sds.append(sd)
+    assert np.std(values) == pytest.approx(np.median(sds), rel=0.2)
+    line = 0.01 * TIMES + rng.normal(0, 0.002, 25)
+    value, sd = local_value(TIMES, line, np.full(25, 0.002), 0.0, 6.0, one_sided=1)
+    assert abs(value) < 4 * sd and 0.0005 < sd < 0.003
+
+
+def test_a_swap_sample_is_left_out_of_the_fit():
+    curve = HUMP.copy()
+    curve[13] = 180.0 - curve[13]  # a left/right swap flips pelvic obliquity
+    value, _, _ = local_extreme(TIMES, curve, None, 12.0, 0.25 * 25)
+    assert value == pytest.approx(6.0, abs=0.05)
+
+
+def test_series_sd_is_the_linear_propagation():
+    points = np.zeros((10, 26, 3))
+    points[:, 3, 0] = np.linspace(0, 1, 10)
+    sd = np.zeros_like(points)
+    sd[:, 3, 0], sd[:, 4, 0] = 0.003, 0.004
+
+    def gap(p):
+        return p[:, 3, 0] - p[:, 4, 0]
+
+    assert series_sd(gap, points, sd) == pytest.approx(np.full(10, 0.005), rel=1e-6)
+    assert series_sd(gap, points, sd, step=4) == pytest.approx(np.full(10, 0.005), rel=1e-6)
+    assert series_sd(gap, points, None) is None
+
+
+def test_curve_noise_tells_noise_from_a_smooth_hump():
+    assert curve_noise([HUMP, HUMP]) < 0.01
+    noisy = HUMP + np.random.default_rng(2).normal(0, 1.0, 25)
+    assert curve_noise([noisy]) == pytest.approx(1.0, rel=0.5)
+
+
+def test_analysis_reports_an_uncertainty_beside_each_metric():
+    points, events = running_trial(foot_y={"left": 0.04, "right": -0.03})
+    truth = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
+    sd = np.full(points.shape, 0.003)
+    result = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
+    # with 3 mm per point the curves are read from the fits; on this noise-free runner they
+    # read (measured, worst stride) knee flexion 0.033 deg, pelvic drop and hip adduction
+    # 0.008 deg, knee over toe and step width 0.0 mm off the samples: a tenth of their SDs
+    for stride, ref in zip(result.strides, truth.strides):
+        u = stride["uncertainty"]
+        for name in (
+            "peak_stance_knee_flexion_deg",
+            "pelvic_drop_deg",
+            "peak_stance_hip_adduction_deg",
+            "knee_over_toe_m",
+            "step_width_m",
+        ):
+            if ref[name] is not None:
+                assert abs(stride[name] - ref[name]) <= 0.1 * u[name], name
+        assert 0.2 < u["pelvic_drop_deg"] < 5.0  # 3 mm on each hip, 0.18 m apart
+        assert 0.001 < u["knee_over_toe_m"] < 0.02
+        assert u["step_width_m"] is None or 0.001 < u["step_width_m"] < 0.02
+    drop = result.summary["sides"]["left"]["metrics"]["pelvic_drop_deg"]
+    assert 0 < drop["sd_of_mean"] < max(s["uncertainty"]["pelvic_drop_deg"] for s in result.strides)
+    assert truth.strides[0]["uncertainty"]["pelvic_drop_deg"] is None
+
+
+def test_a_swap_burst_of_the_hips_is_screened_not_read():
+    from pipeline.gait.stance_reader import hips_in_order
+
+    obliquity = HUMP.copy()
+    obliquity[14:20] = 180.0 - obliquity[14:20]  # 6 frames of swapped hips
+    screened = hips_in_order(obliquity)
+    assert np.isnan(screened[14:20]).all() and np.isfinite(np.delete(screened, range(14, 20))).all()
+    value, _, _ = local_extreme(TIMES, screened, np.full(25, 0.5), 12.0, 0.25 * 25)
+    assert value == pytest.approx(6.0, abs=0.05)
+
+
+def test_frames_with_the_whole_body_swapped_are_left_out():
+    from pipeline.core.skeleton import KEYPOINTS
+    from pipeline.gait.stance_reader import hips_swapped
+
+    points, events = running_trial()
+    strike, toe_off = events["left"]["foot_strike"][2], events["left"]["toe_off"][2]
+    start = int(strike + 0.4 * (toe_off - strike))
+    swapped = points.copy()
+    for name in KEYPOINTS:  # the detector's left/right labels exchanged for 5 frames
+        if name.startswith("left_"):
+            i, j = KEYPOINTS.index(name), KEYPOINTS.index("right_" + name[5:])
+            swapped[start : start + 5, [i, j]] = points[start : start + 5, [j, i]]
+    assert np.flatnonzero(hips_swapped(swapped, [1, 0, 0])).tolist() == list(
+        range(start, start + 5)
+    )
+    sd = np.full(points.shape, 0.003)
+    result = analyze_trial(swapped, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
+    left = [s for s in result.strides if s["side"] == "left"]
+    assert left[2]["peak_stance_knee_flexion_deg"] == pytest.approx(42.0, abs=0.5)
+    assert left[2]["pelvic_drop_deg"] == pytest.approx(6.0, abs=0.5)
