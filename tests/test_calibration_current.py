@@ -149,7 +149,7 @@ def test_earlier_calibration_put_back_beside_a_newer_quality_is_refused(study, m
         load_calibration(paths, "s01")
     formats.write_calibration(
         paths.calibration("s01"),
-        formats.Calibration(_cameras(), metadata={"imported_from": "elsewhere/camera_array.toml"}),
+        formats.CameraSet(_cameras(), metadata={"imported_from": "elsewhere/camera_array.toml"}),
     )
     assert load_calibration(paths, "s01").names == CAMERAS
 
@@ -174,7 +174,7 @@ def test_trial_videos_of_another_size_than_the_calibration(tmp_path, caplog):
     """Item 4: 640x480 trial videos against a 320x240 calibration stop with the fix; a
     1080-wide video against a 1088-wide calibration (encoder padding) warns and says so."""
     cams = _cameras()
-    calib = formats.Calibration(cams)
+    calib = formats.CameraSet(cams)
     same = [probe(_video(tmp_path / f"{n}.mp4")) for n in CAMERAS]
     check_image_sizes(calib, CAMERAS, same, "trial t1")
     big = [same[0], probe(_video(tmp_path / "big.mp4", size=(640, 480)))]
@@ -185,7 +185,7 @@ def test_trial_videos_of_another_size_than_the_calibration(tmp_path, caplog):
         r"again at the trial's resolution",
     ):
         check_image_sizes(calib, CAMERAS, big, "trial t1")
-    padded = formats.Calibration(
+    padded = formats.CameraSet(
         [Camera(c.name, (1088, 1920), c.matrix, c.dist, c.rvec, c.tvec) for c in cams]
     )
     narrow = [probe(_video(tmp_path / f"n{k}.mp4", size=(1080, 1920), frames=1)) for k in range(2)]

@@ -17,7 +17,7 @@ from pipeline.calibration.measures import axis_angles, board_coverage, triangula
 from pipeline.calibration.quality import CalibrationQuality
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import Camera, project
-from pipeline.io.formats import Calibration
+from pipeline.io.formats import CameraSet
 from pipeline.io.interop import (
     read_caliscope_camera_array,
     read_pose2sim_calibration,
@@ -270,7 +270,7 @@ def _calibration():
         )
         for i in range(3)
     ]
-    return Calibration(cams)
+    return CameraSet(cams)
 
 
 def test_pose2sim_writer_round_trips(tmp_path):

@@ -20,7 +20,7 @@ from pipeline.config import (
     SynthConfig,
 )
 from pipeline.core.geometry import rotation_angle_deg
-from pipeline.io.formats import Calibration, write_calibration
+from pipeline.io.formats import CameraSet, write_calibration
 from pipeline.io.interop import (
     read_any_calibration,
     write_caliscope_camera_array,
@@ -62,7 +62,7 @@ def _assert_close_to_truth(
 @pytest.mark.slow
 def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
     path = tmp_path / "lab_lenses.toml"
-    write_pose2sim_calibration(path, Calibration(truth))
+    write_pose2sim_calibration(path, CameraSet(truth))
     cfg = replace(CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.file, path=str(path)))
     result = calibrate(videos, RIG.cameras, BOARD, cfg)
     for cam, true_cam in zip(result.cameras, truth):  # held fixed, so exactly the file's
@@ -112,7 +112,7 @@ def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
 )
 def test_every_interop_format_reads_as_intrinsics(truth, tmp_path, writer):
     path = tmp_path / "lenses.toml"
-    writer(path, Calibration(truth))
+    writer(path, CameraSet(truth))
     assert [c.name for c in read_any_calibration(path).cameras] == [c.name for c in truth]
     cameras, _ = cameras_from_file(path, ["cam_2"], [(RIG.width, RIG.height)])
     np.testing.assert_allclose(cameras[0].matrix, truth[2].matrix)
@@ -121,7 +121,7 @@ def test_every_interop_format_reads_as_intrinsics(truth, tmp_path, writer):
 
 def test_camera_missing_from_the_file_is_named(truth, tmp_path):
     path = tmp_path / "lenses.toml"
-    write_calibration(path, Calibration(truth[:2]))
+    write_calibration(path, CameraSet(truth[:2]))
     with pytest.raises(
         CalibrationError,
         match=r"camera cam_3 is not in the intrinsics file "
@@ -132,7 +132,7 @@ def test_camera_missing_from_the_file_is_named(truth, tmp_path):
 
 def test_image_size_mismatch_names_camera_and_file(truth, tmp_path):
     path = tmp_path / "lenses.toml"
-    write_calibration(path, Calibration(truth))
+    write_calibration(path, CameraSet(truth))
     with pytest.raises(
         CalibrationError,
         match=r"camera cam_1: the intrinsics file .*lenses.toml "

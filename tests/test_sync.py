@@ -220,7 +220,7 @@ def _study(tmp_path, rig, points, mode="check", stamps=None):
         "test",
     )
     paths = StudyPaths.from_config(cfg)
-    formats.write_calibration(paths.calibration("s1"), formats.Calibration(list(rig)))
+    formats.write_calibration(paths.calibration("s1"), formats.CameraSet(list(rig)))
     formats.write_keypoints2d(
         paths.keypoints2d("t1"), formats.Keypoints2D(points, CAMS, FPS, "synthetic", [""] * 4)
     )

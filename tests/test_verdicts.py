@@ -2,8 +2,6 @@
 triangulation and analysis of a synthetic running trial and must end in the stated verdict and
 reason, never in a plain report."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -47,7 +45,7 @@ def verdict_of(obs, rig, runner, calib=None):
     calib = rig if calib is None else calib
     result = triangulate_recording(obs, calib, FPS, cfg)
     qa = triangulation_qa(result, obs, NAMES, FPS, cfg, calib)
-    p3d = dataclasses.replace(result, fps=FPS, camera_names=NAMES, qa=qa)
+    p3d = result.to_points3d(FPS, NAMES, qa=qa)
     analysis = AnalysisConfig()
     gait = analyze_trial(
         p3d.points,

@@ -348,7 +348,7 @@ def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
     )
 
 
-def calibration_own_error(quality_json, calibration: formats.Calibration) -> dict[str, float]:
+def calibration_own_error(quality_json, calibration: formats.CameraSet) -> dict[str, float]:
     """Per camera, the calibration's own mean reprojection error (px) from its quality.json;
     empty for a calibration made elsewhere (imported: no quality record, or a record left by
     an earlier calibration, told apart by its calibration id)."""

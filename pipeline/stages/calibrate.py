@@ -60,7 +60,7 @@ def calibrate_session(cfg: Config, session: str) -> None:
         if gate.verdict != "pass":
             log.warning("calibration gate %s: %s", gate.verdict.upper(), gate.message)
     stops = blocking_failures(quality.gates, cfg.calibration.allow_failed_gates)
-    calibration = formats.Calibration(
+    calibration = formats.CameraSet(
         result.cameras,
         result.world_from_rig,
         {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}", "session": session},

@@ -21,7 +21,7 @@ import hashlib
 import numpy as np
 
 from pipeline.io import formats
-from pipeline.io.formats import Calibration, FormatError
+from pipeline.io.formats import CameraSet, FormatError
 from pipeline.io.video import VideoError, VideoInfo
 from pipeline.stages.common import log
 from pipeline.study.paths import StudyPaths
@@ -32,7 +32,7 @@ ACCEPTED, REJECTED = "accepted", "rejected"
 SIZE_SLACK_PX = 16
 
 
-def calibration_id(calib: Calibration) -> str:
+def calibration_id(calib: CameraSet) -> str:
     """Digest of the cameras' numbers: the same calibration always gets the same id."""
     digest = hashlib.sha256()
     for cam in calib.cameras:
@@ -47,7 +47,7 @@ def _rerun(session: str) -> str:
     return f"`runlab calibrate --session {session}` (or `dvc repro calibrate@{session}`)"
 
 
-def load_calibration(paths: StudyPaths, session: str) -> Calibration:
+def load_calibration(paths: StudyPaths, session: str) -> CameraSet:
     """The session's calibration, refused unless it is the one its quality report accepted."""
     path, quality_path = paths.calibration(session), paths.calibration_quality(session)
     quality = None
@@ -100,7 +100,7 @@ def load_calibration(paths: StudyPaths, session: str) -> Calibration:
 
 
 def check_image_sizes(
-    calib: Calibration, cameras: list[str], infos: list[VideoInfo], where: str
+    calib: CameraSet, cameras: list[str], infos: list[VideoInfo], where: str
 ) -> None:
     """Each trial video must have the image size its camera was calibrated at (the lens
     model is in pixels of that image). A few pixels (<= SIZE_SLACK_PX per side) warn."""
