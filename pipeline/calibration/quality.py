@@ -9,8 +9,10 @@ file: a record from before a measure existed, or a partial one built by hand, re
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from pipeline.calibration.gate_records import Gate, GateThresholds
+from pipeline.io.formats import read_json
 
 
 @dataclass
@@ -71,3 +73,20 @@ class CalibrationQuality:
         if values.get("gates") is not None:
             values["gates"] = [Gate(**g) for g in values["gates"]]
         return cls(**values)
+
+
+def own_reprojection_px(quality_json: Path, calibration_id: str | None) -> dict[str, float]:
+    """Per camera, the calibration's own mean reprojection error (px) from its quality.json;
+    empty for a calibration made elsewhere (imported: no id, no quality record, or a record
+    left by an earlier calibration, told apart by its calibration id)."""
+    if calibration_id is None or not quality_json.exists():
+        return {}
+    quality = read_json(quality_json)
+    if quality.get("calibration_id") != calibration_id:
+        return {}
+    cameras = quality.get("cameras") or {}
+    return {
+        c: float(q["reprojection_mean_px"])
+        for c, q in cameras.items()
+        if isinstance(q, dict) and q.get("reprojection_mean_px") is not None
+    }
