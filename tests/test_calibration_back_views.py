@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError, detect_video
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError, detect_video
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import rigid_transform, rotation_angle_deg
 from pipeline.io.video import iter_frames, probe, video_writer

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.calibrate import CalibrationResult
-from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.gates import FAIL, PASS, Gate, GateThresholds
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import validate
 from pipeline.core.geometry import Camera
 from pipeline.io import formats

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_corners_3d, board_image, make_board
+from pipeline.calibration.board_in_videos import VideoDetections, detect_video
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import VideoDetections, detect_video
 from pipeline.calibration.gates import FAIL, PASS, WARN, GateThresholds, evaluate_gates
 from pipeline.calibration.measures import axis_angles, board_coverage, triangulated_square_size
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import Camera, project
 from pipeline.io.formats import CameraSet

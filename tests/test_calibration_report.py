@@ -6,7 +6,7 @@ from dataclasses import asdict
 import pytest
 
 from pipeline.calibration.gates import GateThresholds, evaluate_gates
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.report.calibration_report import quality_html
 
 

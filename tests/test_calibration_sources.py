@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.sources import cameras_from_file
 from pipeline.config import (
     BoardConfig,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pipeline.calibration.acceptance import ACCEPTED, accepted_calibration, calibration_id
-from pipeline.calibration.quality import own_reprojection_px
+from pipeline.calibration.quality_record import own_reprojection_px
 from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera
 from pipeline.io import formats

@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from pipeline.calibration.gate_records import FAIL, PASS, WARN, Gate, GateThresholds
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 
 
 def overall_verdict(gates: list[Gate]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from pipeline.calibration.gates import GateThresholds
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 
 VERDICT_COLOUR = {"pass": "#2e7d32", "warn": "#ef8f00", "fail": "#c62828"}
 VERDICT_WORDS = {

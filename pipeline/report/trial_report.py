@@ -31,7 +31,7 @@ from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE
 from pipeline.report.provenance import provenance_footer
-from pipeline.report.quality import calibration_html, detection_html
+from pipeline.report.quality_sections import calibration_html, detection_html
 from pipeline.report.reference_events import reference_events_html
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note

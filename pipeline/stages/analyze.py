@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from pipeline.calibration.quality import own_reprojection_px
+from pipeline.calibration.quality_record import own_reprojection_px
 from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables

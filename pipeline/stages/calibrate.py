@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.gates import blocking_failures
 from pipeline.calibration.measures import compare_with_truth
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import Config
 from pipeline.core.errors import RunlabError
 from pipeline.io import formats
