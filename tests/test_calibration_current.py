@@ -19,7 +19,7 @@ import pytest
 from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.calibrate import CalibrationResult
 from pipeline.calibration.gates import FAIL, PASS, Gate, GateThresholds
-from pipeline.calibration.quality_record import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 from pipeline.config import validate
 from pipeline.core.geometry import Camera
 from pipeline.io import formats
@@ -81,7 +81,8 @@ def calibrate_double(verdict: str, shift: float = 0.0):
     def run(videos, names, board_cfg, calib_cfg):
         quality = CalibrationQuality(
             cameras={
-                n: {"video": str(v), "reprojection_median_px": 0.3} for n, v in zip(names, videos)
+                n: CameraQuality.from_dict({"video": str(v), "reprojection_median_px": 0.3})
+                for n, v in zip(names, videos)
             },
             gate_thresholds=GateThresholds(),
             gates=[Gate("coverage cam_1", 0.1, 0.25, verdict, "camera cam_1: corners in 10 %")],

@@ -70,10 +70,10 @@ def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
         np.testing.assert_allclose(cam.dist, true_cam.dist)
     _assert_close_to_truth(result.cameras, truth)
     assert result.quality.intrinsics_source == "file"
-    assert result.quality.cameras["cam_0"]["intrinsics_from"] == str(path)
-    assert result.quality.cameras["cam_0"]["reprojection_median_px"] < 0.5
+    assert result.quality.cameras["cam_0"].intrinsics_from == str(path)
+    assert result.quality.cameras["cam_0"].reprojection_median_px < 0.5
     # The lens recording is not here: no coverage / distance-range gates judge it.
-    assert "board_coverage" not in result.quality.cameras["cam_0"]
+    assert not result.quality.cameras["cam_0"].has("board_coverage")
     assert not [g for g in result.quality.gates if g.name.startswith(("coverage", "distance"))]
 
 
@@ -92,9 +92,7 @@ def test_intrinsics_from_separate_videos(truth, videos):
     _assert_close_to_truth(result.cameras, truth)
     for cam, true_cam in zip(result.cameras, truth):
         assert cam.matrix[0, 0] == pytest.approx(true_cam.matrix[0, 0], rel=0.01)
-        assert result.quality.cameras[cam.name]["intrinsics_from"] == str(
-            folder / f"{cam.name}.mp4"
-        )
+        assert result.quality.cameras[cam.name].intrinsics_from == str(folder / f"{cam.name}.mp4")
 
 
 def test_missing_intrinsic_video_names_the_file(truth, tmp_path):

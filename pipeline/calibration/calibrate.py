@@ -48,7 +48,7 @@ from pipeline.calibration.measures import (
     distance_spread,
     triangulated_square_size,
 )
-from pipeline.calibration.quality_record import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
@@ -240,7 +240,7 @@ def solve_calibration(
         camera_quality[cam.name]["image_size"] = list(det.image_size)
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, lens_board)))
     quality = CalibrationQuality(
-        cameras=camera_quality,
+        cameras={n: CameraQuality.from_dict(q) for n, q in camera_quality.items()},
         coverage_grid=list(COVERAGE_GRID),
         board_polarity=polarity,
         back_views=back_views,
@@ -257,7 +257,7 @@ def solve_calibration(
         bundle_adjustment=bundle,
         floor=floor_checks,
     )
-    medians = [q["reprojection_median_px"] for q in quality.cameras.values()]
+    medians = [q.reprojection_median_px for q in quality.cameras.values()]
     quality.max_reprojection_px = calib_cfg.max_reprojection_px
     quality.passed = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
     quality.gate_thresholds = gate_thresholds(calib_cfg)

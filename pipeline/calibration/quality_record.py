@@ -15,11 +15,53 @@ from pipeline.calibration.gate_records import Gate, GateThresholds
 from pipeline.io.formats import read_json
 
 
+@dataclass(frozen=True)
+class CameraQuality:
+    """One camera's entry of quality.json (docs/calibration.md). A key the file holds with a
+    null value (no corner reprojected, no board pose measured) is told apart from a key it
+    lacks (a measure not taken: the lens checks of a lens read from a file): `has`."""
+
+    video: str | None = None
+    frames: int | None = None
+    detected_frames: int | None = None  # frames with the board found
+    usable_frames: int | None = None  # of those, used
+    intrinsic_rms_px: float | None = None  # lens fit RMS
+    reprojection_mean_px: float | None = None
+    reprojection_median_px: float | None = None
+    reprojected_corners: int | None = None
+    intrinsics_from: str | None = None  # board | videos | the lens file's path
+    # the lens checks, for lenses fitted here (from their own videos)
+    board_coverage: float | None = None  # share of the coverage grid's cells with a corner
+    coverage_counts: list[list[int]] | None = None  # corners per cell (coverage_grid)
+    image_size: list[int] | None = None  # (width, height) px
+    near_m: float | None = None  # board distance, 10th percentile
+    far_m: float | None = None  # 90th percentile
+    far_near_ratio: float | None = None
+    keys: tuple[str, ...] = field(default=(), repr=False, compare=False)  # the file's, in order
+
+    def has(self, key: str) -> bool:
+        return key in self.keys
+
+    def to_dict(self) -> dict:
+        """The JSON entry: the keys it was made from, in their order."""
+        return {k: getattr(self, k) for k in self.keys}
+
+    @classmethod
+    def from_dict(cls, entry: dict) -> CameraQuality:
+        """From a camera's entry; a key this type does not know is a ValueError naming it."""
+        known = {f.name for f in fields(cls)} - {"keys"}
+        unknown = sorted(set(entry) - known)
+        if unknown:
+            raise ValueError(
+                f"calibration quality record: camera entry has unknown keys {unknown} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        return cls(**entry, keys=tuple(entry))
+
+
 @dataclass
 class CalibrationQuality:
-    # per camera: video, frames, detected/usable frames, reprojection mean/median px, lens fit
-    # RMS and source, and (lenses fitted here) coverage and board distances; docs/calibration.md
-    cameras: dict[str, dict] = field(default_factory=dict)
+    cameras: dict[str, CameraQuality] = field(default_factory=dict)
     coverage_grid: list[int] | None = None  # (rows, columns) of the coverage counts
     board_polarity: dict | None = None  # configured / found per video / fell back
     back_views: dict | None = None  # per camera: board seen from behind
@@ -53,6 +95,8 @@ class CalibrationQuality:
                 value = asdict(value)
             elif f.name == "gates":
                 value = [g.as_dict() for g in value]
+            elif f.name == "cameras":
+                value = {name: q.to_dict() for name, q in value.items()}
             out[f.name] = value
         return out
 
@@ -68,11 +112,20 @@ class CalibrationQuality:
                 f"calibration quality record has unknown keys {unknown} "
                 f"(known: {', '.join(sorted(known))})"
             )
+        if values.get("cameras") is not None:
+            values["cameras"] = {
+                name: CameraQuality.from_dict(q) for name, q in values["cameras"].items()
+            }
         if values.get("gate_thresholds") is not None:
             values["gate_thresholds"] = GateThresholds(**values["gate_thresholds"])
         if values.get("gates") is not None:
             values["gates"] = [Gate(**g) for g in values["gates"]]
         return cls(**values)
+
+
+def read_calibration_quality(path: Path) -> CalibrationQuality:
+    """quality.json as the record (the reader of what the calibrate stage writes)."""
+    return CalibrationQuality.from_dict(read_json(path))
 
 
 def own_reprojection_px(quality_json: Path, calibration_id: str | None) -> dict[str, float]:
@@ -81,12 +134,11 @@ def own_reprojection_px(quality_json: Path, calibration_id: str | None) -> dict[
     left by an earlier calibration, told apart by its calibration id)."""
     if calibration_id is None or not quality_json.exists():
         return {}
-    quality = read_json(quality_json)
-    if quality.get("calibration_id") != calibration_id:
+    quality = read_calibration_quality(quality_json)
+    if quality.calibration_id != calibration_id:
         return {}
-    cameras = quality.get("cameras") or {}
     return {
-        c: float(q["reprojection_mean_px"])
-        for c, q in cameras.items()
-        if isinstance(q, dict) and q.get("reprojection_mean_px") is not None
+        c: float(q.reprojection_mean_px)
+        for c, q in quality.cameras.items()
+        if q.reprojection_mean_px is not None
     }

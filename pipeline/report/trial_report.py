@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.gait.metrics import METRICS, TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
@@ -111,7 +112,7 @@ def write_trial_report(
     points: np.ndarray,
     forward,
     thresholds=None,
-    calibration_quality: dict | None = None,
+    calibration_quality: CalibrationQuality | None = None,
     calibration_href: str | None = None,
     detection: DetectionSummary | None = None,
     media: TrialMedia | None = None,

@@ -92,7 +92,7 @@ def calibrate_session(cfg: Config, session: str) -> None:
             "used by the later stages). Record again as the messages say, or list the gate "
             "in calibration.allow_failed_gates to accept this calibration anyway."
         )
-    worst = max(q["reprojection_median_px"] for q in quality.cameras.values())
+    worst = max(q.reprojection_median_px for q in quality.cameras.values())
     log.info(
         "session %s: calibration written to %s (worst median reprojection error %.2f px)",
         session,
