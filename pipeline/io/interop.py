@@ -219,9 +219,10 @@ def _camera(path: Path, key: str, t: dict, name: str, rotation_values: int) -> C
         if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) <= 0:
             raise FormatError(f"{path}: [{key}] rotation is not a rotation matrix")
         rvec = matrix_to_rodrigues(R)
+    width, height = (int(round(v)) for v in values["size"])
     return Camera(
         name,
-        tuple(int(round(v)) for v in values["size"]),
+        (width, height),
         values["matrix"].reshape(3, 3),
         values["distortions"],
         rvec=rvec,
