@@ -137,7 +137,7 @@ def triangulate_robust(
         frames = np.flatnonzero(swapped.any(axis=0))
         if frames.size:
             idx = (frames[:, None] * n_kp + np.arange(n_kp)).ravel()
-            if kernels is not None:
+            if kernels is not None and consts is not None:  # consts are built with the kernels
                 kernels.solve_points(idx, x, y, w, *consts[:4], min_views, points, errors)
             else:
                 _solve(idx, x, y, w, rig, min_views, points, errors)
