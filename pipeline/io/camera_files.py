@@ -4,7 +4,9 @@ functions: `load_camera_set(path, fmt)` and `dump_camera_set(path, cameras, fmt)
 Formats (docs/formats.md, pipeline/io/interop.py): `runlab` (calibration.toml, aniposelib
 TOML with a [metadata] table), `pose2sim` / `aniposelib` (one table per camera, in name
 order), `caliscope` (camera_array.toml; names are not kept), `caliscope-config` (caliscope's
-config.toml of 2023 and earlier: read only); `auto` tells a file's format by its layout.
+config.toml of 2023 and earlier: read only); `auto` tells a file's format by its layout and
+reads it as an import does (cameras only: a runlab file's calibration id, world transform and
+metadata are not kept, so an imported file is never taken for an accepted calibration).
 """
 
 from __future__ import annotations
@@ -36,12 +38,8 @@ def load_camera_set(
 ) -> CameraSet:
     """The camera set in `path`, a file of format `fmt`; `names` renames cameras in order
     (formats without names, or to match a recording's)."""
-    if fmt == "auto":
-        try:  # runlab's own file keeps its world transform and metadata
-            fmt, cams = "runlab", read_calibration(path)
-        except FormatError:
-            return read_any_calibration(path, names)
-        return cams if names is None else _renamed(path, cams, names)
+    if fmt == "auto":  # as an import: cameras only (a runlab file's id and metadata dropped)
+        return read_any_calibration(path, names)
     if fmt == "runlab":
         cams = read_calibration(path)
         return cams if names is None else _renamed(path, cams, names)
