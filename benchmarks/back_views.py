@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.calibration.detect import detect_video
+from pipeline.calibration.board_in_videos import detect_video
 from pipeline.config import ArucoDictionary, BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.synth.board_video import write_calibration_videos
 from pipeline.synth.rig import make_rig

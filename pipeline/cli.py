@@ -250,8 +250,7 @@ def export_calibration(
     out: str, fmt: str, calibration: str | None, params: str, session: str | None = None
 ) -> Path:
     from pipeline.config import ConfigError, load_params
-    from pipeline.io.formats import read_calibration
-    from pipeline.io.interop import write_caliscope_camera_array, write_pose2sim_calibration
+    from pipeline.io.camera_files import dump_camera_set, load_camera_set
     from pipeline.study.paths import StudyPaths
 
     if calibration:
@@ -265,17 +264,14 @@ def export_calibration(
         session = session or next(iter(cfg.study.sessions))
         cfg.study.session(session)
         source = StudyPaths.from_config(cfg).calibration(session)
-    writer = write_caliscope_camera_array if fmt == "caliscope" else write_pose2sim_calibration
-    writer(out, read_calibration(source))
+    dump_camera_set(out, load_camera_set(source, "runlab"), fmt)
     return Path(out)
 
 
 def import_calibration(source: str, fmt: str, names: str | None, out: str) -> Path:
-    from pipeline.io.formats import write_calibration
-    from pipeline.io.interop import READERS, read_any_calibration
+    from pipeline.io.camera_files import dump_camera_set, load_camera_set
 
-    reader = read_any_calibration if fmt == "auto" else READERS[fmt]
-    write_calibration(out, reader(source, names.split(",") if names else None))
+    dump_camera_set(out, load_camera_set(source, fmt, names.split(",") if names else None))
     return Path(out)
 
 

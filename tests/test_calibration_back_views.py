@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError, detect_video
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError, detect_video
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import rigid_transform, rotation_angle_deg
 from pipeline.io.video import iter_frames, probe, video_writer
@@ -87,7 +87,7 @@ def test_rig_with_a_back_only_camera_matches_the_truth(truth, result):
         assert (
             rotation_angle_deg(cam.rotation @ R.T, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG
         ), cam.name
-    assert max(q["reprojection_median_px"] for q in result.quality.cameras.values()) < 0.5
+    assert max(q.reprojection_median_px for q in result.quality.cameras.values()) < 0.5
 
 
 def test_mirrored_video_is_told_from_back_views_by_the_rig(videos, tmp_path):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_image, make_board
+from pipeline.calibration.board_in_videos import CalibrationError, diagnose_unseen
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError, diagnose_unseen
 from pipeline.calibration.gates import WARN, evaluate_gates
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import BoardConfig, CalibrationConfig
 from pipeline.io.video import VideoError
 
@@ -76,10 +76,12 @@ def test_fixed_polarity_that_misses_one_camera_suggests_auto(tmp_path):
 def test_fixed_polarity_wrong_in_every_video_falls_back_and_warns(tmp_path):
     """Found in the other polarity everywhere: the calibration goes on (fell back), and the
     report's gate says to set board.inverted to null."""
-    from pipeline.calibration.calibrate import detect_board
+    from pipeline.calibration.calibrate import detect_board_in_videos
 
     videos = [_board_video(tmp_path / f"cam_{i}.mp4", inverted=True) for i in range(2)]
-    found = detect_board(videos, ["cam_0", "cam_1"], replace(BOARD, inverted=False), CALIB)
+    found = detect_board_in_videos(
+        videos, ["cam_0", "cam_1"], replace(BOARD, inverted=False), CALIB
+    )
     detections, polarity = found.videos, found.polarity
     assert polarity["fell_back_to_other_polarity"] and set(polarity["found"].values()) == {
         "inverted"

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, make_board
+from pipeline.calibration.board_in_videos import VideoDetections
 from pipeline.calibration.bundle import adjust, initial_board_poses, rodrigues
-from pipeline.calibration.detect import VideoDetections
 from pipeline.calibration.selection import choose_shared, choose_views, farthest_point
 from pipeline.config import BoardConfig, CalibrationConfig, FrameSelection, RigConfig, SynthConfig
 from pipeline.core.geometry import project, rotation_angle_deg, transform_rig

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_center, board_corners_3d, make_board
+from pipeline.calibration.board_in_videos import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.calibrate import BoardDetections, solve_calibration
-from pipeline.calibration.detect import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.config import (
     ArucoDictionary,

@@ -5,7 +5,7 @@ where OpenCV's own ChArUco refinement is off by 0.2-0.4 px rms (its window takes
 import numpy as np
 import pytest
 
-from pipeline.calibration.board import board_corners_3d, detect_board, make_board
+from pipeline.calibration.board import board_corners_3d, detect_board_in_image, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import project
 from pipeline.synth.board_video import (
@@ -48,7 +48,7 @@ def frames():
 
 def _errors(cam, pose, frame, refine):
     board = make_board(BOARD)
-    ids, corners = detect_board(frame, board, False, refine=refine)
+    ids, corners = detect_board_in_image(frame, board, False, refine=refine)
     return corners - project(cam, pose.world_points(board_corners_3d(board)[ids]))
 
 

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.calibrate import CalibrationResult
-from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.gates import FAIL, PASS, Gate, GateThresholds
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 from pipeline.config import validate
 from pipeline.core.geometry import Camera
 from pipeline.io import formats
@@ -81,7 +81,8 @@ def calibrate_double(verdict: str, shift: float = 0.0):
     def run(videos, names, board_cfg, calib_cfg):
         quality = CalibrationQuality(
             cameras={
-                n: {"video": str(v), "reprojection_median_px": 0.3} for n, v in zip(names, videos)
+                n: CameraQuality.from_dict({"video": str(v), "reprojection_median_px": 0.3})
+                for n, v in zip(names, videos)
             },
             gate_thresholds=GateThresholds(),
             gates=[Gate("coverage cam_1", 0.1, 0.25, verdict, "camera cam_1: corners in 10 %")],
@@ -149,7 +150,7 @@ def test_earlier_calibration_put_back_beside_a_newer_quality_is_refused(study, m
         load_calibration(paths, "s01")
     formats.write_calibration(
         paths.calibration("s01"),
-        formats.Calibration(_cameras(), metadata={"imported_from": "elsewhere/camera_array.toml"}),
+        formats.CameraSet(_cameras(), metadata={"imported_from": "elsewhere/camera_array.toml"}),
     )
     assert load_calibration(paths, "s01").names == CAMERAS
 
@@ -174,7 +175,7 @@ def test_trial_videos_of_another_size_than_the_calibration(tmp_path, caplog):
     """Item 4: 640x480 trial videos against a 320x240 calibration stop with the fix; a
     1080-wide video against a 1088-wide calibration (encoder padding) warns and says so."""
     cams = _cameras()
-    calib = formats.Calibration(cams)
+    calib = formats.CameraSet(cams)
     same = [probe(_video(tmp_path / f"{n}.mp4")) for n in CAMERAS]
     check_image_sizes(calib, CAMERAS, same, "trial t1")
     big = [same[0], probe(_video(tmp_path / "big.mp4", size=(640, 480)))]
@@ -185,7 +186,7 @@ def test_trial_videos_of_another_size_than_the_calibration(tmp_path, caplog):
         r"again at the trial's resolution",
     ):
         check_image_sizes(calib, CAMERAS, big, "trial t1")
-    padded = formats.Calibration(
+    padded = formats.CameraSet(
         [Camera(c.name, (1088, 1920), c.matrix, c.dist, c.rvec, c.tvec) for c in cams]
     )
     narrow = [probe(_video(tmp_path / f"n{k}.mp4", size=(1080, 1920), frames=1)) for k in range(2)]

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_image, make_board
+from pipeline.calibration.board_in_videos import CalibrationError, detect_video
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError, detect_video
 from pipeline.calibration.duplicates import same_corner_frames
 from pipeline.calibration.gates import FAIL, GateThresholds, evaluate_gates
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import BoardConfig, CalibrationConfig
 
 BOARD = BoardConfig(square_length_m=0.15, marker_length_m=0.1125)

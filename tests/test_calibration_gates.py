@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from pipeline.calibration.board import board_corners_3d, board_image, make_board
+from pipeline.calibration.board_in_videos import VideoDetections, detect_video
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import VideoDetections, detect_video
 from pipeline.calibration.gates import FAIL, PASS, WARN, GateThresholds, evaluate_gates
 from pipeline.calibration.measures import axis_angles, board_coverage, triangulated_square_size
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import Camera, project
-from pipeline.io.formats import Calibration
+from pipeline.io.formats import CameraSet
 from pipeline.io.interop import (
     read_caliscope_camera_array,
     read_pose2sim_calibration,
@@ -93,7 +93,7 @@ def test_board_distance_spread_matches_the_true_board_poses(truth, result):
         q = result.quality.cameras[cam.name]
         true_d = [np.linalg.norm(p.world_points(centre) - cam.center) for p in poses]
         # The measure covers only frames this camera saw; the truth spans all held frames.
-        assert min(true_d) - 0.05 <= q["near_m"] <= q["far_m"] <= max(true_d) + 0.05
+        assert min(true_d) - 0.05 <= q.near_m <= q.far_m <= max(true_d) + 0.05
 
 
 @pytest.mark.slow
@@ -146,7 +146,9 @@ def test_cameras_facing_each_other_need_not_share_views(truth):
     assert "hold the board between cam_2 and cam_3" in gates["shared frames cam_2/cam_3"].message
     # A report without axis angles (older quality.json) keeps the warning for every pair.
     old = _by_name(
-        evaluate_gates(CalibrationQuality(cameras=cameras, pairwise_shared_frames=shared))
+        evaluate_gates(
+            CalibrationQuality.from_dict({"cameras": cameras, "pairwise_shared_frames": shared})
+        )
     )
     assert old["shared frames cam_0/cam_2"].verdict == WARN
     # With the limit set above the pair's 169.3 deg, the pair is asked to share views again.
@@ -270,7 +272,7 @@ def _calibration():
         )
         for i in range(3)
     ]
-    return Calibration(cams)
+    return CameraSet(cams)
 
 
 def test_pose2sim_writer_round_trips(tmp_path):

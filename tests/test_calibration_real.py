@@ -67,7 +67,7 @@ def result():
 def test_sub_pixel_median_reprojection(result, name):
     # cam_1 saw the board in only 27 frames, all at ~1 m (far/near 1.06): 1.03 px with
     # OpenCV's corners (a strict xfail then), 0.97 px with the refined corners.
-    assert result.quality.cameras[name]["reprojection_median_px"] < MAX_MEDIAN_REPROJECTION_PX
+    assert result.quality.cameras[name].reprojection_median_px < MAX_MEDIAN_REPROJECTION_PX
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from dataclasses import asdict
 import pytest
 
 from pipeline.calibration.gates import GateThresholds, evaluate_gates
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 from pipeline.report.calibration_report import quality_html
 
 
@@ -110,4 +110,4 @@ def test_quality_record_reads_back_as_written_and_names_unknown_keys():
 
 def test_page_needs_the_gates_and_their_limits():
     with pytest.raises(ValueError, match="gates, gate thresholds and verdict"):
-        quality_html(CalibrationQuality(cameras={"cam_0": {}}))
+        quality_html(CalibrationQuality(cameras={"cam_0": CameraQuality()}))

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError
 from pipeline.calibration.sources import cameras_from_file
 from pipeline.config import (
     BoardConfig,
@@ -20,7 +20,7 @@ from pipeline.config import (
     SynthConfig,
 )
 from pipeline.core.geometry import rotation_angle_deg
-from pipeline.io.formats import Calibration, write_calibration
+from pipeline.io.formats import CameraSet, write_calibration
 from pipeline.io.interop import (
     read_any_calibration,
     write_caliscope_camera_array,
@@ -62,7 +62,7 @@ def _assert_close_to_truth(
 @pytest.mark.slow
 def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
     path = tmp_path / "lab_lenses.toml"
-    write_pose2sim_calibration(path, Calibration(truth))
+    write_pose2sim_calibration(path, CameraSet(truth))
     cfg = replace(CALIB, intrinsics=IntrinsicsConfig(source=IntrinsicsSource.file, path=str(path)))
     result = calibrate(videos, RIG.cameras, BOARD, cfg)
     for cam, true_cam in zip(result.cameras, truth):  # held fixed, so exactly the file's
@@ -70,10 +70,10 @@ def test_intrinsics_from_a_file_of_the_true_cameras(truth, videos, tmp_path):
         np.testing.assert_allclose(cam.dist, true_cam.dist)
     _assert_close_to_truth(result.cameras, truth)
     assert result.quality.intrinsics_source == "file"
-    assert result.quality.cameras["cam_0"]["intrinsics_from"] == str(path)
-    assert result.quality.cameras["cam_0"]["reprojection_median_px"] < 0.5
+    assert result.quality.cameras["cam_0"].intrinsics_from == str(path)
+    assert result.quality.cameras["cam_0"].reprojection_median_px < 0.5
     # The lens recording is not here: no coverage / distance-range gates judge it.
-    assert "board_coverage" not in result.quality.cameras["cam_0"]
+    assert not result.quality.cameras["cam_0"].has("board_coverage")
     assert not [g for g in result.quality.gates if g.name.startswith(("coverage", "distance"))]
 
 
@@ -92,9 +92,7 @@ def test_intrinsics_from_separate_videos(truth, videos):
     _assert_close_to_truth(result.cameras, truth)
     for cam, true_cam in zip(result.cameras, truth):
         assert cam.matrix[0, 0] == pytest.approx(true_cam.matrix[0, 0], rel=0.01)
-        assert result.quality.cameras[cam.name]["intrinsics_from"] == str(
-            folder / f"{cam.name}.mp4"
-        )
+        assert result.quality.cameras[cam.name].intrinsics_from == str(folder / f"{cam.name}.mp4")
 
 
 def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
@@ -112,7 +110,7 @@ def test_missing_intrinsic_video_names_the_file(truth, tmp_path):
 )
 def test_every_interop_format_reads_as_intrinsics(truth, tmp_path, writer):
     path = tmp_path / "lenses.toml"
-    writer(path, Calibration(truth))
+    writer(path, CameraSet(truth))
     assert [c.name for c in read_any_calibration(path).cameras] == [c.name for c in truth]
     cameras, _ = cameras_from_file(path, ["cam_2"], [(RIG.width, RIG.height)])
     np.testing.assert_allclose(cameras[0].matrix, truth[2].matrix)
@@ -121,7 +119,7 @@ def test_every_interop_format_reads_as_intrinsics(truth, tmp_path, writer):
 
 def test_camera_missing_from_the_file_is_named(truth, tmp_path):
     path = tmp_path / "lenses.toml"
-    write_calibration(path, Calibration(truth[:2]))
+    write_calibration(path, CameraSet(truth[:2]))
     with pytest.raises(
         CalibrationError,
         match=r"camera cam_3 is not in the intrinsics file "
@@ -132,7 +130,7 @@ def test_camera_missing_from_the_file_is_named(truth, tmp_path):
 
 def test_image_size_mismatch_names_camera_and_file(truth, tmp_path):
     path = tmp_path / "lenses.toml"
-    write_calibration(path, Calibration(truth))
+    write_calibration(path, CameraSet(truth))
     with pytest.raises(
         CalibrationError,
         match=r"camera cam_1: the intrinsics file .*lenses.toml "

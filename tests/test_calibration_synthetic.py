@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.calibrate import calibrate
-from pipeline.calibration.detect import CalibrationError
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import rotation_angle_deg
 from pipeline.io.video import VideoError

@@ -26,7 +26,7 @@ import yaml
 from test_calibration_current import CAMERAS, _video, calibrate_double
 
 from pipeline import cli
-from pipeline.calibration.detect import CalibrationError
+from pipeline.calibration.board_in_videos import CalibrationError
 from pipeline.calibration.gates import PASS
 from pipeline.config import validate
 from pipeline.io import formats

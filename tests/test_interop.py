@@ -13,7 +13,7 @@ import toml
 
 from pipeline.cli import main
 from pipeline.core.geometry import Camera
-from pipeline.io.formats import Calibration, FormatError, read_calibration, write_calibration
+from pipeline.io.formats import CameraSet, FormatError, read_calibration, write_calibration
 from pipeline.io.interop import (
     READERS,
     identify,
@@ -28,7 +28,7 @@ QUALISYS = SHARED / "pose2sim-demo" / "calibration" / "Calib_qualisys.toml"
 CALISCOPE_ARRAY = SHARED / "caliscope-charuco" / "camera_array.toml"
 
 
-def _calibration() -> Calibration:
+def _calibration() -> CameraSet:
     cams = [
         Camera(
             f"cam_{i}",
@@ -40,10 +40,10 @@ def _calibration() -> Calibration:
         )
         for i in range(3)
     ]
-    return Calibration(cams)
+    return CameraSet(cams)
 
 
-def write_caliscope_2023_config(path: Path, calib: Calibration) -> None:
+def write_caliscope_2023_config(path: Path, calib: CameraSet) -> None:
     """caliscope's config.toml as its 2023 releases wrote it (layout of its test session
     tests/sessions/post_optimization/config.toml): [cam_<port>] tables with a 3x3 rotation,
     beside [charuco] and [capture_volume]. A test writer: runlab only reads this format."""
@@ -68,7 +68,7 @@ def write_caliscope_2023_config(path: Path, calib: Calibration) -> None:
     path.write_text(toml.dumps(doc))
 
 
-def write_aniposelib(path: Path, calib: Calibration) -> None:
+def write_aniposelib(path: Path, calib: CameraSet) -> None:
     from aniposelib.cameras import Camera as AniposeCamera
     from aniposelib.cameras import CameraGroup
 
@@ -118,7 +118,7 @@ def files(tmp_path_factory):
     return paths
 
 
-def _same_cameras(got: Calibration, want: Calibration) -> None:
+def _same_cameras(got: CameraSet, want: CameraSet) -> None:
     assert len(got.cameras) == len(want.cameras)
     for a, b in zip(want.cameras, got.cameras):
         assert b.size == a.size

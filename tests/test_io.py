@@ -40,7 +40,7 @@ def test_calibration_round_trip_and_aniposelib_reads_it(tmp_path):
 
     cams = [_camera(f"cam_{i}") for i in range(3)]
     path = tmp_path / "calibration.toml"
-    formats.write_calibration(path, formats.Calibration(cams, np.eye(4)))
+    formats.write_calibration(path, formats.CameraSet(cams, np.eye(4)))
     back = formats.read_calibration(path)
     for a, b in zip(cams, back.cameras):
         np.testing.assert_allclose(a.matrix, b.matrix)
@@ -71,7 +71,7 @@ def test_keypoints_shape_is_checked():
 
 
 def test_camera_sets_must_match():
-    calib = formats.Calibration([_camera("cam_0"), _camera("cam_1")])
+    calib = formats.CameraSet([_camera("cam_0"), _camera("cam_1")])
     check_camera_set(calib, ["cam_0", "cam_1"], "here")
     with pytest.raises(RunlabError, match=r"not calibrated: \['cam_2'\].*Recalibrate"):
         check_camera_set(calib, ["cam_0", "cam_1", "cam_2"], "trial T01")

@@ -15,7 +15,7 @@ def test_small_trial_is_analysable(tmp_path):
 def test_triangulation_quality_block_shows_gates_repairs_and_warnings():
     from pipeline.io.formats import TriangulationQA
     from pipeline.quality.detection import triangulation_summary
-    from pipeline.report.quality import triangulation_html
+    from pipeline.report.quality_sections import triangulation_html
 
     qa = TriangulationQA(
         "adaptive",

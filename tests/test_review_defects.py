@@ -17,7 +17,7 @@ from pipeline.config import (
     validate,
 )
 from pipeline.core.geometry import Camera
-from pipeline.io.formats import Calibration
+from pipeline.io.formats import CameraSet
 from pipeline.io.interop import read_pose2sim_calibration, write_pose2sim_calibration
 from pipeline.triangulation import linear
 from pipeline.triangulation.run import scale_rule
@@ -115,7 +115,7 @@ def test_pose2sim_export_orders_cameras_as_aniposelib_loads_them(tmp_path):
         for i, name in enumerate(["cam_b", "cam_c", "cam_a"])
     ]
     path = tmp_path / "calib.toml"
-    write_pose2sim_calibration(path, Calibration(cams))
+    write_pose2sim_calibration(path, CameraSet(cams))
     ours = read_pose2sim_calibration(path)
     theirs = CameraGroup.load(str(path))
     assert ours.names == theirs.get_names() == ["cam_a", "cam_b", "cam_c"]

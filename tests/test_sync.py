@@ -220,7 +220,7 @@ def _study(tmp_path, rig, points, mode="check", stamps=None):
         "test",
     )
     paths = StudyPaths.from_config(cfg)
-    formats.write_calibration(paths.calibration("s1"), formats.Calibration(list(rig)))
+    formats.write_calibration(paths.calibration("s1"), formats.CameraSet(list(rig)))
     formats.write_keypoints2d(
         paths.keypoints2d("t1"), formats.Keypoints2D(points, CAMS, FPS, "synthetic", [""] * 4)
     )
@@ -313,7 +313,7 @@ def test_stage_refuses_a_timestamp_file_with_a_dropped_frame(tmp_path, fine, rig
 
 def test_report_block_shows_offsets_confidence_and_reasons():
     from pipeline.quality.detection import DetectionSummary
-    from pipeline.report.quality import detection_html, sync_html
+    from pipeline.report.quality_sections import detection_html, sync_html
 
     offsets = np.array([0.0, 6.02, np.nan, 0.04])
     sd = np.array([0.0, 0.03, np.inf, 0.05])

@@ -128,7 +128,7 @@ def real_runner_result(tmp_path_factory):
     cameras = make_rig(cfg.rig)
     obs = detect_synthetic(
         formats.TruthTrial(truth.points, truth.fps, truth.foot_strikes, truth.toe_offs),
-        formats.Calibration(cameras),
+        formats.CameraSet(cameras),
         cfg.detector.synthetic,
         0,
     )
@@ -269,7 +269,7 @@ def _runway_sprinter_median_error_m(*overrides: str) -> float:
     )
     obs = detect_synthetic(
         formats.TruthTrial(truth.points, truth.fps, truth.foot_strikes, truth.toe_offs),
-        formats.Calibration(cameras),
+        formats.CameraSet(cameras),
         cfg.detector.synthetic,
         0,
     )

@@ -4,7 +4,7 @@ OpenCV finds its corners where the true camera model projects them."""
 import numpy as np
 import pytest
 
-from pipeline.calibration.board import board_corners_3d, detect_board, make_board
+from pipeline.calibration.board import board_corners_3d, detect_board_in_image, make_board
 from pipeline.config import BoardConfig, CalibrationConfig, RigConfig, SynthConfig
 from pipeline.core.geometry import camera_coordinates, project, undistort_to_normalized
 from pipeline.synth.board_video import (
@@ -181,7 +181,7 @@ def test_rendered_held_board_corners_match_true_projection(rig, cam0_rays):
     board = make_board(board_cfg)
     toward_cam = np.degrees(np.arctan2(cam.center[1], cam.center[0]))
     pose = held_pose(board, np.array([0.3, 0.2, 1.0]), toward_cam + 25, 20, 15)
-    ids, corners = detect_board(_render(cam, cam0_rays, board_cfg, pose), board, False)
+    ids, corners = detect_board_in_image(_render(cam, cam0_rays, board_cfg, pose), board, False)
     truth = project(cam, pose.world_points(board_corners_3d(board)[ids]))
     assert len(ids) == len(board_corners_3d(board))
     assert np.linalg.norm(corners - truth, axis=1).max() < 0.5
@@ -191,7 +191,7 @@ def test_floor_board_is_detected_from_the_camera_height(rig, cam0_rays):
     cam, board_cfg = rig[0], BoardConfig()
     board = make_board(board_cfg)
     pose = floor_pose(board)
-    ids, corners = detect_board(_render(cam, cam0_rays, board_cfg, pose), board, False)
+    ids, corners = detect_board_in_image(_render(cam, cam0_rays, board_cfg, pose), board, False)
     truth = project(cam, pose.world_points(board_corners_3d(board)[ids]))
     assert len(ids) >= 0.9 * len(board_corners_3d(board))
     assert np.median(np.linalg.norm(corners - truth, axis=1)) < 0.5
@@ -202,14 +202,14 @@ def test_inverted_board_is_found_only_when_told(rig, cam0_rays):
     board = make_board(board_cfg)
     pose = held_pose(board, np.array([0.0, 0.0, 1.0]), 35, 0, 0)
     frame = _render(cam, cam0_rays, board_cfg, pose)
-    ids, corners = detect_board(frame, board, False)
-    inv_ids, inv_corners = detect_board(255 - frame, board, True)
+    ids, corners = detect_board_in_image(frame, board, False)
+    inv_ids, inv_corners = detect_board_in_image(255 - frame, board, True)
     assert len(ids) > 0 and np.array_equal(ids, inv_ids)
     assert np.abs(corners - inv_corners).max() < 0.05
-    assert len(detect_board(255 - frame, board, False)[0]) == 0
+    assert len(detect_board_in_image(255 - frame, board, False)[0]) == 0
 
 
 def test_nothing_detected_in_an_empty_scene(rig):
     frame = np.clip(background(rig[0].size, np.random.default_rng(3)), 0, 255).astype(np.uint8)
-    ids, corners = detect_board(frame, make_board(BoardConfig()), False)
+    ids, corners = detect_board_in_image(frame, make_board(BoardConfig()), False)
     assert ids.shape == (0,) and corners.shape == (0, 2)

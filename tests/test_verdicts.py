@@ -2,8 +2,6 @@
 triangulation and analysis of a synthetic running trial and must end in the stated verdict and
 reason, never in a plain report."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -16,9 +14,10 @@ from pipeline.config import (
     VerdictConfig,
 )
 from pipeline.gait.metrics import analyze_trial
+from pipeline.quality.evidence import trial_evidence
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.report.verdict import verdict_html
-from pipeline.stages.analyze import trial_evidence
+from pipeline.stages.analyze import gait_counts
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.synth.rig import make_rig
@@ -47,7 +46,7 @@ def verdict_of(obs, rig, runner, calib=None):
     calib = rig if calib is None else calib
     result = triangulate_recording(obs, calib, FPS, cfg)
     qa = triangulation_qa(result, obs, NAMES, FPS, cfg, calib)
-    p3d = dataclasses.replace(result, fps=FPS, camera_names=NAMES, qa=qa)
+    p3d = result.to_points3d(FPS, NAMES, qa=qa)
     analysis = AnalysisConfig()
     gait = analyze_trial(
         p3d.points,
@@ -58,7 +57,7 @@ def verdict_of(obs, rig, runner, calib=None):
         event_points=p3d.points_unfiltered,
         toe_tip_ahead_m=0.0,
     )  # the synthetic runner's big toe is the tip
-    return trial_verdict(trial_evidence(p3d, gait), analysis.verdict)
+    return trial_verdict(trial_evidence(p3d, gait_counts(gait)), analysis.verdict)
 
 
 def codes(v):

@@ -63,10 +63,9 @@ def trial(tmp_path_factory):
     cfg = TriangulationConfig(lowpass_hz=12.0)
     tri = triangulate_recording(detections, cameras, FPS, cfg)
     names = [c.name for c in cameras]
-    p3d = dataclasses.replace(
-        tri,
-        fps=FPS,
-        camera_names=names,
+    p3d = tri.to_points3d(
+        FPS,
+        names,
         qa=triangulation_qa(tri, detections, names, FPS, cfg, cameras),
         sd_per_px=predicted_sd(tri.points, cameras, tri.views_used),
     )

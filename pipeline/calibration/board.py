@@ -82,7 +82,7 @@ def _marker_detector(board: cv2.aruco.CharucoBoard) -> cv2.aruco.ArucoDetector:
     )
 
 
-def detect_board(
+def detect_board_in_image(
     image: np.ndarray, board: cv2.aruco.CharucoBoard, inverted: bool, refine: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chessboard corners of `board` in a grey or BGR image.
@@ -104,7 +104,7 @@ def board_gray(image: np.ndarray, inverted: bool) -> np.ndarray:
 def detect_board_and_candidates(
     image: np.ndarray, board: cv2.aruco.CharucoBoard, inverted: bool, refine: bool = True
 ) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """`detect_board`, plus the marker-shaped quads that did not decode (OpenCV's rejected
+    """`detect_board_in_image`, plus the marker-shaped quads that did not decode (OpenCV's rejected
     candidates, in the polarity searched): a board seen from behind leaves its mirrored
     markers there (pipeline/calibration/back_views.py). The markers are found and refined
     exactly as CharucoDetector.detectBoard does (identical corners, same time), only in

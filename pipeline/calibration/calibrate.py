@@ -1,6 +1,6 @@
 """Multi-camera calibration from synchronized ChArUco videos.
 
-Two public steps: `detect_board` (the board in every frame of the videos) and
+Two public steps: `detect_board_in_videos` (the board in every frame of the videos) and
 `solve_calibration` (everything else, from those detections); `calibrate` runs both.
 Solving: intrinsics per camera (OpenCV, from these videos,
 separate intrinsic videos or an earlier calibration: sources.py); relative poses by
@@ -20,8 +20,7 @@ import numpy as np
 
 from pipeline.calibration.back_views import judge_back_views
 from pipeline.calibration.board import make_board
-from pipeline.calibration.board_shape import board_shape_advice
-from pipeline.calibration.detect import (
+from pipeline.calibration.board_in_videos import (
     CalibrationError,
     VideoDetections,
     detect_videos,
@@ -30,6 +29,7 @@ from pipeline.calibration.detect import (
     unseen_advice,
     usable_views,
 )
+from pipeline.calibration.board_shape import board_shape_advice
 from pipeline.calibration.duplicates import identical_files, near_identical_recordings
 from pipeline.calibration.extrinsics import (
     board_views,
@@ -48,7 +48,7 @@ from pipeline.calibration.measures import (
     distance_spread,
     triangulated_square_size,
 )
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
@@ -78,7 +78,7 @@ class CalibrationResult:
 
 @dataclass
 class BoardDetections:
-    """What `detect_board` found, all that `solve_calibration` needs from the videos."""
+    """What `detect_board_in_videos` found, all that `solve_calibration` needs from the videos."""
 
     videos: list[VideoDetections]  # the calibration videos, in camera order
     polarity: dict  # which print polarity found the board
@@ -91,16 +91,16 @@ def calibrate(
     board_cfg: BoardConfig,
     calib_cfg: CalibrationConfig,
 ) -> CalibrationResult:
-    """`detect_board`, then `solve_calibration`."""
+    """`detect_board_in_videos`, then `solve_calibration`."""
     start = time.perf_counter()
-    detections = detect_board(videos, camera_names, board_cfg, calib_cfg)
+    detections = detect_board_in_videos(videos, camera_names, board_cfg, calib_cfg)
     seconds = round(time.perf_counter() - start, 3)
     result = solve_calibration(detections, camera_names, board_cfg, calib_cfg)
     result.quality.timings_s = {"detect": seconds, **result.quality.timings_s}
     return result
 
 
-def detect_board(
+def detect_board_in_videos(
     videos: list[Path],
     camera_names: list[str],
     board_cfg: BoardConfig,
@@ -240,7 +240,7 @@ def solve_calibration(
         camera_quality[cam.name]["image_size"] = list(det.image_size)
         camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, lens_board)))
     quality = CalibrationQuality(
-        cameras=camera_quality,
+        cameras={n: CameraQuality.from_dict(q) for n, q in camera_quality.items()},
         coverage_grid=list(COVERAGE_GRID),
         board_polarity=polarity,
         back_views=back_views,
@@ -257,7 +257,7 @@ def solve_calibration(
         bundle_adjustment=bundle,
         floor=floor_checks,
     )
-    medians = [q["reprojection_median_px"] for q in quality.cameras.values()]
+    medians = [q.reprojection_median_px for q in quality.cameras.values()]
     quality.max_reprojection_px = calib_cfg.max_reprojection_px
     quality.passed = all(m is not None and m <= calib_cfg.max_reprojection_px for m in medians)
     quality.gate_thresholds = gate_thresholds(calib_cfg)

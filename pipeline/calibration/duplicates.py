@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.calibration.detect import CalibrationError, VideoDetections
+from pipeline.calibration.board_in_videos import CalibrationError, VideoDetections
 
 # Near-identical: in at least this share of the frames where either video shows the board,
 # both show it with the same corners within MAX_SAME_PX (median over the corners). Two real

@@ -14,8 +14,8 @@ import numpy as np
 from aniposelib.utils import find_calibration_pairs, get_calibration_graph
 
 from pipeline.calibration.board import board_corners_3d
+from pipeline.calibration.board_in_videos import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.bundle import adjust, initial_board_poses
-from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
 from pipeline.core.dlt import triangulate_dlt
 from pipeline.core.geometry import Camera

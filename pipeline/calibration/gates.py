@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from pipeline.calibration.gate_records import FAIL, PASS, WARN, Gate, GateThresholds
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 
 
 def overall_verdict(gates: list[Gate]) -> str:
@@ -27,11 +27,11 @@ def evaluate_gates(
     gates: list[Gate] = []
     cameras = quality.cameras
     for name, q in cameras.items():
-        gates.append(_reprojection(name, q.get("reprojection_median_px"), t))
-        gates.append(_detections(name, q.get("usable_frames"), t))
-        if "board_coverage" in q:
-            gates.append(_coverage(name, q["board_coverage"], t))
-        if "far_near_ratio" in q:
+        gates.append(_reprojection(name, q.reprojection_median_px, t))
+        gates.append(_detections(name, q.usable_frames, t))
+        if q.has("board_coverage"):
+            gates.append(_coverage(name, q.board_coverage, t))
+        if q.has("far_near_ratio"):
             gates.append(_distance_ratio(name, q, t))
     angles = quality.pairwise_axis_angle_deg or {}
     if quality.pairwise_shared_frames is not None:
@@ -144,8 +144,8 @@ def _coverage(name: str, coverage: float, t: GateThresholds) -> Gate:
     )
 
 
-def _distance_ratio(name: str, q: dict, t: GateThresholds) -> Gate:
-    ratio = q["far_near_ratio"]
+def _distance_ratio(name: str, q: CameraQuality, t: GateThresholds) -> Gate:
+    ratio = q.far_near_ratio
     if ratio is None:
         return Gate(
             f"distance range {name}",
@@ -166,7 +166,7 @@ def _distance_ratio(name: str, q: dict, t: GateThresholds) -> Gate:
         float(ratio),
         limit,
         verdict,
-        f"camera {name}: board seen from {q['near_m']:.2f} m to {q['far_m']:.2f} m "
+        f"camera {name}: board seen from {q.near_m:.2f} m to {q.far_m:.2f} m "
         f"(far/near {ratio:.2f}; warn below {t.distance_ratio_warn}, fail below "
         f"{t.distance_ratio_fail}){advice}",
     )

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d
+from pipeline.calibration.board_in_videos import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.bundle import lens_terms
-from pipeline.calibration.detect import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.config import MIN_LENS_FRAMES
 from pipeline.core.geometry import Camera
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, square_length
-from pipeline.calibration.detect import VideoDetections
+from pipeline.calibration.board_in_videos import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.core.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import board_center, board_corners_3d
-from pipeline.calibration.detect import VideoDetections, spread_over
+from pipeline.calibration.board_in_videos import VideoDetections, spread_over
 from pipeline.config import FrameSelection
 
 SEEN_WEIGHT = 3.0  # shared frames: which cameras see the board counts more than how

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.board import make_board
-from pipeline.calibration.detect import (
+from pipeline.calibration.board_in_videos import (
     MAX_WORKERS,
     CalibrationError,
     VideoDetections,

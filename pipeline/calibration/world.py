@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.calibration.board import board_center, board_corners_3d
-from pipeline.calibration.detect import CalibrationError, VideoDetections
+from pipeline.calibration.board_in_videos import CalibrationError, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
 from pipeline.core.geometry import Camera, rigid_transform, to_homogeneous, transform_rig
 

@@ -68,12 +68,12 @@ def confined(path: Path | str, roots: Iterable[Path | str], key: str) -> Path:
     """`path` if it lies inside one of `roots` (compared after '..' is resolved), else an
     UnsafeValueError naming `key`."""
     target = os.path.abspath(path)
-    roots = [os.path.abspath(r) for r in roots]
-    for root in roots:
+    absolute = [str(os.path.abspath(r)) for r in roots]
+    for root in absolute:
         if os.path.commonpath([target, root]) == root and target != root:
             return Path(path)
     raise UnsafeValueError(
-        f"{key}: {path} is outside the study's folders ({', '.join(roots)}); "
+        f"{key}: {path} is outside the study's folders ({', '.join(absolute)}); "
         "it would write where the study does not own the files. Use a plain "
         f"name ({NAME_RULE})"
     )

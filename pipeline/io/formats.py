@@ -10,13 +10,14 @@ import csv
 import io
 import json
 import shutil
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import toml
 
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.errors import RunlabError
 from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import KEYPOINTS, SKELETON_ID
@@ -46,24 +47,12 @@ def _require(path: Path) -> Path:
 
 
 # --- calibration ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Calibration:
-    cameras: list[Camera]
-    world_from_rig: np.ndarray = field(default_factory=lambda: np.eye(4))  # applied after BA
-    metadata: dict = field(default_factory=dict)
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.cameras]
-
-    def camera(self, name: str) -> Camera:
-        for cam in self.cameras:
-            if cam.name == name:
-                return cam
-        raise KeyError(f"camera {name!r} not in calibration ({', '.join(self.names)})")
+# One camera-set type for the whole pipeline (core/camera_set.py); `Calibration` is its old
+# name, kept so that code written against it still reads.
+Calibration = CameraSet
 
 
-def write_calibration(path: Path | str, calib: Calibration) -> None:
+def write_calibration(path: Path | str, calib: CameraSet) -> None:
     """aniposelib TOML (`CameraGroup.load` reads it) with a [metadata] table of our own."""
     doc: dict[str, Any] = {}
     for i, cam in enumerate(calib.cameras):
@@ -85,7 +74,7 @@ def write_calibration(path: Path | str, calib: Calibration) -> None:
     write_text(path, toml.dumps(doc))
 
 
-def read_calibration(path: Path | str) -> Calibration:
+def read_calibration(path: Path | str) -> CameraSet:
     path = _require(Path(path))
     try:
         doc = toml.load(path)
@@ -115,7 +104,7 @@ def read_calibration(path: Path | str) -> Calibration:
     ]
     world = np.array(meta.pop("world_from_rig", np.eye(4)))
     _check_finite_calibration(path, cams, world)
-    return Calibration(cams, world, meta)
+    return CameraSet(cams, world, meta)
 
 
 def _check_finite_calibration(path: Path, cams: list[Camera], world: np.ndarray) -> None:
@@ -277,8 +266,8 @@ class TriangulationQA:
 
 @dataclass(frozen=True)
 class Points3D:
-    """3D keypoints and how each was measured: what triangulation returns (with its solver
-    diagnostics) and what a points3d file holds (without them)."""
+    """A points3d file: 3D keypoints and how each was measured (docs/formats.md). The solver's
+    own result, with its diagnostics, is `triangulation.result.Triangulation`."""
 
     points: np.ndarray  # (F, K, 3) metres, world frame; gap = NaN
     reprojection_error: np.ndarray  # (F, K) mean px over the views used; NaN in gaps
@@ -297,11 +286,6 @@ class Points3D:
     # low-pass ran (or in files written before it)
     points_unfiltered: np.ndarray | None = None
     qa: TriangulationQA | None = None  # None in files written before it
-    # The solver's diagnostics, not written (the triangulate stage summarises them in `qa`):
-    scale: Any = None  # triangulation.scale.ResidualScale: the outlier gates used
-    evidence: Any = None  # triangulation.evidence.EvidenceCheck: points held to the 2D
-    other_person: np.ndarray | None = None  # (F, K) removed: not the runner
-    other_person_views: np.ndarray | None = None  # (C, F) views of someone else, left out
 
 
 def write_points3d(path: Path | str, p: Points3D) -> None:

@@ -33,12 +33,12 @@ from pipeline.io.calibration_kinds import (
     identify,
 )
 from pipeline.io.calibration_kinds import camera_tables as _camera_tables
-from pipeline.io.formats import Calibration, FormatError
+from pipeline.io.formats import CameraSet, FormatError
 
 _CAMERA_KEYS = ("size", "matrix", "distortions", "rotation", "translation")
 
 
-def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
+def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) -> CameraSet:
     """Pose2Sim or aniposelib TOML (runlab's own calibration.toml reads the same way).
     `names` renames the cameras in file order."""
     path = Path(path)
@@ -51,12 +51,12 @@ def read_pose2sim_calibration(path: Path | str, names: list[str] | None = None) 
                 f"{path}: camera {key} is a fisheye camera, which runlab does not support"
             )
         cams.append(_camera(path, key, t, str(t.get("name", key)), rotation_values=3))
-    return Calibration(
+    return CameraSet(
         _rename(cams, names, path), metadata={"imported_from": str(path), "format": "pose2sim"}
     )
 
 
-def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None) -> Calibration:
+def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None) -> CameraSet:
     """caliscope's current camera_array.toml; camera <id> is named `cam_<id>`."""
     path = Path(path)
     doc = _load(path)
@@ -67,12 +67,12 @@ def read_caliscope_camera_array(path: Path | str, names: list[str] | None = None
         for key in sorted(cameras, key=int)
         if isinstance(cameras[key], dict) and not cameras[key].get("ignore", False)
     ]
-    return Calibration(
+    return CameraSet(
         _rename(cams, names, path), metadata={"imported_from": str(path), "format": "caliscope"}
     )
 
 
-def read_caliscope_config(path: Path | str, names: list[str] | None = None) -> Calibration:
+def read_caliscope_config(path: Path | str, names: list[str] | None = None) -> CameraSet:
     """caliscope's older config.toml (2023): `[cam_<id>]` tables with a 3x3 `rotation`;
     camera <id> is named `cam_<id>`. Cameras marked `ignore` and tables without extrinsics
     (a session calibrated for lenses only) are refused or skipped as the message says."""
@@ -94,7 +94,7 @@ def read_caliscope_config(path: Path | str, names: list[str] | None = None) -> C
                 "posed this camera (run its extrinsic calibration first)"
             )
         cams.append(_camera(path, key, t, key, rotation_values=9))
-    return Calibration(
+    return CameraSet(
         _rename(cams, names, path),
         metadata={"imported_from": str(path), "format": "caliscope-config"},
     )
@@ -108,7 +108,7 @@ READERS = {
 }
 
 
-def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Calibration:
+def read_any_calibration(path: Path | str, names: list[str] | None = None) -> CameraSet:
     """A calibration in any of the formats above, told apart by layout (`identify`)."""
     path = Path(path)
     kind = identify(_load(path))
@@ -122,7 +122,7 @@ def read_any_calibration(path: Path | str, names: list[str] | None = None) -> Ca
     return READERS[FORMAT_OF[kind]](path, names)
 
 
-def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
+def write_pose2sim_calibration(path: Path | str, calib: CameraSet) -> None:
     """Pose2Sim TOML: one `[<name>]` table per camera (`rotation` Rodrigues world->camera,
     `translation` metres, `fisheye = false`), then `[metadata]`. Readable by Pose2Sim,
     aniposelib's CameraGroup.load and `read_pose2sim_calibration`. Tables in name order:
@@ -143,7 +143,7 @@ def write_pose2sim_calibration(path: Path | str, calib: Calibration) -> None:
     _dump(path, doc)
 
 
-def write_caliscope_camera_array(path: Path | str, calib: Calibration) -> None:
+def write_caliscope_camera_array(path: Path | str, calib: CameraSet) -> None:
     """caliscope camera_array.toml: `[cameras.<i>]` tables in calibration order (`rotation`
     3x3 world->camera, `translation` metres, `distortions` [k1, k2, p1, p2, k3]). caliscope
     keys cameras by integer id, so names are not kept: camera i is `cam_i` when read back."""
@@ -219,9 +219,10 @@ def _camera(path: Path, key: str, t: dict, name: str, rotation_values: int) -> C
         if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) <= 0:
             raise FormatError(f"{path}: [{key}] rotation is not a rotation matrix")
         rvec = matrix_to_rodrigues(R)
+    width, height = (int(round(v)) for v in values["size"])
     return Camera(
         name,
-        tuple(int(round(v)) for v in values["size"]),
+        (width, height),
         values["matrix"].reshape(3, 3),
         values["distortions"],
         rvec=rvec,

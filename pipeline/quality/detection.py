@@ -1,5 +1,5 @@
 """How well the 2D detections fed the 3D, per camera and keypoint, and what the triangulation
-did with them: the numbers the trial report's detection section shows (report/quality.py)."""
+did with them: the numbers the trial report's detection section shows (report/quality_sections.py)."""
 
 from __future__ import annotations
 

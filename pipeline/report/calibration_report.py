@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from pipeline.calibration.gates import GateThresholds
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 
 VERDICT_COLOUR = {"pass": "#2e7d32", "warn": "#ef8f00", "fail": "#c62828"}
 VERDICT_WORDS = {
@@ -158,13 +158,13 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
     heights = (quality.floor or {}).get("camera_heights_m", {})
     for name, q in cams.items():
         out.append(
-            f"<tr><td class='l'>{_t(name)}</td><td>{q.get('detected_frames', '')} of "
-            f"{q.get('frames', '')}</td><td>{q.get('usable_frames', '')}</td>"
-            f"<td>{_num(q.get('reprojection_median_px'))} / {_num(q.get('reprojection_mean_px'))}"
-            f"</td><td class='l'>{_t(q.get('intrinsics_from', 'these videos'))}</td>"
-            f"<td>{_num(q.get('intrinsic_rms_px'))}</td>"
-            f"<td>{_pct(q.get('board_coverage'))}</td>"
-            f"<td>{_num(q.get('near_m'))} / {_num(q.get('far_m'))}</td>"
+            f"<tr><td class='l'>{_t(name)}</td><td>{_kept(q, 'detected_frames')} of "
+            f"{_kept(q, 'frames')}</td><td>{_kept(q, 'usable_frames')}</td>"
+            f"<td>{_num(q.reprojection_median_px)} / {_num(q.reprojection_mean_px)}"
+            f"</td><td class='l'>{_t(_kept(q, 'intrinsics_from', 'these videos'))}</td>"
+            f"<td>{_num(q.intrinsic_rms_px)}</td>"
+            f"<td>{_pct(q.board_coverage)}</td>"
+            f"<td>{_num(q.near_m)} / {_num(q.far_m)}</td>"
             f"<td>{_num(heights.get(name))}</td></tr>"
         )
     out.append("</table>")
@@ -177,7 +177,7 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
     )
     out.append(
         _bars(
-            [(n, q.get("reprojection_median_px")) for n, q in cams.items()],
+            [(n, q.reprojection_median_px) for n, q in cams.items()],
             [(warn, f"warn {warn}"), (fail, f"fail {fail}")],
             "px",
         )
@@ -193,7 +193,7 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
         )
         out.append(_shared_matrix(names, quality.pairwise_shared_frames, minimum))
 
-    maps = [(n, q) for n, q in cams.items() if q.get("coverage_counts")]
+    maps = [(n, q) for n, q in cams.items() if q.coverage_counts]
     if maps:
         cw = t.coverage_warn
         out.append(
@@ -205,13 +205,13 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
         )
         for n, q in maps:
             out.append(
-                f"<figure>{_heat_map(q['coverage_counts'], q.get('image_size', (16, 9)))}"
-                f"<figcaption>{_t(n)}: {100 * q['board_coverage']:.0f} % covered"
+                f"<figure>{_heat_map(q.coverage_counts or [], _kept(q, 'image_size', (16, 9)))}"
+                f"<figcaption>{_t(n)}: {100 * (q.board_coverage or 0.0):.0f} % covered"
                 "</figcaption></figure>"
             )
         out.append("</div>")
 
-    if any(q.get("far_near_ratio") is not None for q in cams.values()):
+    if any(q.far_near_ratio is not None for q in cams.values()):
         rw = t.distance_ratio_warn
         out.append(
             "<h2>Near and far</h2><p>Board distance from each camera (10th to 90th "
@@ -220,8 +220,8 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
             "<table><tr><th class='l'>camera</th><th>near (m)</th><th>far (m)</th>"
             "<th>far / near</th></tr>"
             + "".join(
-                f"<tr><td class='l'>{_t(n)}</td><td>{_num(q.get('near_m'))}</td>"
-                f"<td>{_num(q.get('far_m'))}</td><td>{_num(q.get('far_near_ratio'))}</td>"
+                f"<tr><td class='l'>{_t(n)}</td><td>{_num(q.near_m)}</td>"
+                f"<td>{_num(q.far_m)}</td><td>{_num(q.far_near_ratio)}</td>"
                 "</tr>"
                 for n, q in cams.items()
             )
@@ -285,3 +285,8 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
         "calibration.gates in the config.</p></body></html>"
     )
     return "\n".join(out)
+
+
+def _kept(q: CameraQuality, key: str, missing: object = "") -> object:
+    """The entry's value as the file holds it (a null shows as None), `missing` without it."""
+    return getattr(q, key) if q.has(key) else missing

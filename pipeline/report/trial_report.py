@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.gait.metrics import METRICS, TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
@@ -32,7 +33,7 @@ from pipeline.report.findings import findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE
 from pipeline.report.provenance import provenance_footer
-from pipeline.report.quality import calibration_html, detection_html
+from pipeline.report.quality_sections import calibration_html, detection_html
 from pipeline.report.reference_events import reference_events_html
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
@@ -120,7 +121,7 @@ def write_trial_report(
     points: np.ndarray,
     forward,
     thresholds=None,
-    calibration_quality: dict | None = None,
+    calibration_quality: CalibrationQuality | None = None,
     calibration_href: str | None = None,
     detection: DetectionSummary | None = None,
     media: TrialMedia | None = None,

@@ -7,19 +7,21 @@ import dataclasses
 
 import numpy as np
 
+from pipeline.calibration.quality_record import own_reprojection_px
 from pipeline.config import Config
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
 from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.landing import standing_reference
-from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.metrics import TrialAnalysis, analyze_trial
 from pipeline.gait.scale_checks import scale_checks
 from pipeline.gait.stance_fit import point_sd_from_3d
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
 from pipeline.quality.anatomy import skeleton_problems
-from pipeline.quality.verdict import TrialEvidence, trial_verdict
+from pipeline.quality.evidence import GaitCounts, imported_evidence, trial_evidence
+from pipeline.quality.verdict import trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study.paths import StudyPaths
 from pipeline.sync.result import read_sync_result
@@ -94,20 +96,22 @@ def analyze_one(cfg: Config, name: str) -> None:
     )
     if imported:
         evidence = dataclasses.replace(
-            imported_evidence(p3d, analysis),
+            imported_evidence(p3d, gait_counts(analysis)),
             **checked,
             keypoint_model=f"imported {trial.markerset or 'keypoint names'}",
         )
     else:
         evidence = dataclasses.replace(
-            trial_evidence(p3d, analysis),
+            trial_evidence(p3d, gait_counts(analysis)),
             **checked,
             sync_status=None if sync is None else sync.status,
             sync_reasons=[] if sync is None else list(sync.reasons),
             keypoint_model=keypoint_model(cfg, paths, name),
-            calibration_own_px=calibration_own_error(
+            calibration_own_px=own_reprojection_px(
                 paths.calibration_quality(trial.session),
-                formats.read_calibration(paths.trial_calibration(name)),
+                formats.read_calibration(paths.trial_calibration(name)).metadata.get(
+                    "calibration_id"
+                ),
             ),
         )
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
@@ -246,18 +250,6 @@ def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
     )
 
 
-def imported_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
-    """An imported trial's evidence: no cameras; the measured share over the keypoints the
-    file provides (a marker set without head markers leaves the face out, as a detector would)."""
-    finite = np.isfinite(np.asarray(p3d.points)).all(axis=2)
-    provided = finite.any(axis=0)
-    share = float(finite[:, provided].mean()) if provided.any() else 0.0
-    base = trial_evidence(p3d, analysis)
-    return dataclasses.replace(
-        base, camera_names=[], measured_share=share, camera_share={}, imported=True
-    )
-
-
 def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
     """An imported trial's provenance: its source file's hash in place of video hashes."""
     entry = cfg.study.imports[name]
@@ -311,71 +303,11 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
     return f"{n_poor} foot strikes / toe-offs not timed: " + "; ".join(parts)
 
 
-def trial_evidence(p3d: formats.Points3D, analysis) -> TrialEvidence:
-    """The measured quantities the verdict is computed from."""
-    names = list(p3d.camera_names)
-    qa = p3d.qa
-    measured = np.asarray(p3d.n_views) > 0
-    if qa is not None and qa.camera_share is not None:
-        share, camera_share = qa.measured_share, dict(zip(names, map(float, qa.camera_share)))
-    else:  # a file from before the QA record: over all keypoints
-        share = float(measured.mean())
-        camera_share = {
-            c: float(np.asarray(p3d.views_used)[..., i].mean()) for i, c in enumerate(names)
-        }
-    disagree = (
-        []
-        if qa is None or qa.camera_disagrees is None
-        else [c for c, bad in zip(names, qa.camera_disagrees) if bad]
-    )
-    reverted = 0.0 if qa is None else float(np.mean(qa.reverted))
-    strides = {side: int(block["n_strides"]) for side, block in analysis.summary["sides"].items()}
-    found = sum(len(t) for ev in analysis.events.values() for t in ev.values())
+def gait_counts(analysis: TrialAnalysis) -> GaitCounts:
+    """What the verdict needs from the gait analysis, as plain numbers."""
     poor = analysis.summary.get("poorly_observed_events") or {}
-    untimed = sum(n for side in poor.values() for n in side.values())
-    foreign = 0.0 if qa is None or qa.other_person is None else float(np.mean(qa.other_person))
-    stranger_views = (
-        {}
-        if qa is None or qa.other_person_views is None
-        else {c: int(n) for c, n in zip(names, qa.other_person_views.sum(axis=1))}
+    return GaitCounts(
+        strides={side: int(b["n_strides"]) for side, b in analysis.summary["sides"].items()},
+        events_found=sum(len(t) for ev in analysis.events.values() for t in ev.values()),
+        events_untimed=sum(n for side in poor.values() for n in side.values()),
     )
-    steady = (
-        {}
-        if qa is None or qa.systematic_px is None
-        else {
-            c: (float(s), float(d))
-            for c, s, d in zip(names, qa.systematic_px, qa.scatter_px)
-            if np.isfinite(s) and np.isfinite(d)
-        }
-    )
-    return TrialEvidence(
-        names,
-        share,
-        camera_share,
-        disagree,
-        reverted,
-        strides,
-        found + untimed,
-        untimed,
-        foreign,
-        stranger_views,
-        camera_steady=steady,
-    )
-
-
-def calibration_own_error(quality_json, calibration: formats.Calibration) -> dict[str, float]:
-    """Per camera, the calibration's own mean reprojection error (px) from its quality.json;
-    empty for a calibration made elsewhere (imported: no quality record, or a record left by
-    an earlier calibration, told apart by its calibration id)."""
-    own_id = calibration.metadata.get("calibration_id")
-    if own_id is None or not quality_json.exists():
-        return {}
-    quality = formats.read_json(quality_json)
-    if quality.get("calibration_id") != own_id:
-        return {}
-    cameras = quality.get("cameras") or {}
-    return {
-        c: float(q["reprojection_mean_px"])
-        for c, q in cameras.items()
-        if isinstance(q, dict) and q.get("reprojection_mean_px") is not None
-    }

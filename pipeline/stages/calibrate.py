@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.gates import blocking_failures
 from pipeline.calibration.measures import compare_with_truth
-from pipeline.calibration.quality import CalibrationQuality
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import Config
 from pipeline.core.errors import RunlabError
 from pipeline.io import formats
@@ -60,7 +60,7 @@ def calibrate_session(cfg: Config, session: str) -> None:
         if gate.verdict != "pass":
             log.warning("calibration gate %s: %s", gate.verdict.upper(), gate.message)
     stops = blocking_failures(quality.gates, cfg.calibration.allow_failed_gates)
-    calibration = formats.Calibration(
+    calibration = formats.CameraSet(
         result.cameras,
         result.world_from_rig,
         {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}", "session": session},
@@ -92,7 +92,7 @@ def calibrate_session(cfg: Config, session: str) -> None:
             "used by the later stages). Record again as the messages say, or list the gate "
             "in calibration.allow_failed_gates to accept this calibration anyway."
         )
-    worst = max(q["reprojection_median_px"] for q in quality.cameras.values())
+    worst = max(q.reprojection_median_px for q in quality.cameras.values())
     log.info(
         "session %s: calibration written to %s (worst median reprojection error %.2f px)",
         session,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.io.atomic import remove_dead_staging
-from pipeline.io.formats import Calibration, FormatError
+from pipeline.io.formats import CameraSet, FormatError
 from pipeline.study.paths import StudyPaths
 
 log = logging.getLogger("runlab")
 
 
-def check_camera_set(calib: Calibration, cameras: list[str], where: str) -> None:
-    """Calibration and recording must name the same cameras, in the same order."""
+def check_camera_set(calib: CameraSet, cameras: list[str], where: str) -> None:
+    """CameraSet and recording must name the same cameras, in the same order."""
     if list(calib.names) != list(cameras):
         missing = sorted(set(cameras) - set(calib.names))
         extra = sorted(set(calib.names) - set(cameras))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipeline.calibration.quality_record import read_calibration_quality
 from pipeline.config import Config
 from pipeline.gait.metrics import TrialAnalysis
 from pipeline.io import formats
@@ -69,7 +70,7 @@ def run_trial(cfg: Config, name: str) -> Path:
     out = paths.trial_report_dir(name)
 
     quality_file = paths.calibration_quality(info.session)
-    quality = formats.read_json(quality_file) if quality_file.exists() else None
+    quality = read_calibration_quality(quality_file) if quality_file.exists() else None
     quality_html = paths.calibration_report(info.session)
     quality_href = os.path.relpath(quality_html, out) if quality_html.exists() else None
 

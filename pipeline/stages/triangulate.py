@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from pipeline.config import Config, SyncMode
@@ -42,9 +40,7 @@ def triangulate_trial(cfg: Config, name: str) -> None:
         out = stage_dir / paths.points3d(name).name
         formats.write_points3d(
             out,
-            dataclasses.replace(
-                result, fps=kp.fps, camera_names=kp.camera_names, sd_per_px=sd_per_px, qa=qa
-            ),
+            result.to_points3d(kp.fps, kp.camera_names, sd_per_px=sd_per_px, qa=qa),
         )
         write_trc(out.with_suffix(".trc"), result.points, kp.keypoint_names, kp.fps)
         write_c3d(

@@ -77,7 +77,8 @@ def _folders(params: Path, root: Path) -> tuple[Path, Path]:
     """A params file's data and results folders (relative paths are from the repository
     root in both layouts: studies/<name>/dvc.yaml runs its stages there)."""
     study = (yaml.safe_load(params.read_text()) or {}).get("study") or {}
-    return tuple((root / str(study.get(k, ""))).resolve() for k in ("data_dir", "results_dir"))
+    data, results = ((root / str(study.get(k, ""))).resolve() for k in ("data_dir", "results_dir"))
+    return data, results
 
 
 def _overlap(a: Path, b: Path) -> bool:

@@ -16,7 +16,7 @@ from pipeline.synth.observe import observe
 
 def detect_synthetic(
     truth: formats.TruthTrial,
-    true_rig: formats.Calibration,
+    true_rig: formats.CameraSet,
     noise: SyntheticNoiseConfig,
     trial_index: int,
 ) -> np.ndarray:

@@ -33,6 +33,7 @@ k1 = -0.12): cheap enough to evaluate for every view of every candidate solution
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -64,9 +65,12 @@ def parallel_map(fn, items, workers: int):
 
 
 class Rig:
-    """Per-camera constants: normal-equation bases, extrinsics, intrinsics, distortion."""
+    """The solver's constants of a camera set (core/camera_set.py): normal-equation bases,
+    extrinsics, intrinsics, undistortion steps. Not a camera set of its own: built from one
+    (or its list of cameras) where the fast solver needs it, never stored or passed on."""
 
-    def __init__(self, cameras: list[Camera]):
+    def __init__(self, cameras: Sequence[Camera]):
+        cameras = list(cameras)
         P = np.stack([cam.extrinsic[:3] for cam in cameras])  # (C, 3, 4)
         basis = np.zeros((len(cameras), 4, 10))
         p0, p1, p2 = P[:, 0], P[:, 1], P[:, 2]

@@ -9,8 +9,9 @@ import numpy as np
 
 from pipeline.config import TriangulationConfig
 from pipeline.core.geometry import Camera
-from pipeline.io.formats import Points3D, TriangulationQA
+from pipeline.io.formats import TriangulationQA
 from pipeline.triangulation.consistency import systematic_residual
+from pipeline.triangulation.result import Triangulation
 from pipeline.triangulation.run import lowpass_cutoff
 
 MIN_CAMERAS_FOR_REJECTION = 3  # with two views a disagreement cannot say which view is wrong
@@ -44,7 +45,7 @@ def measured_share(
 
 
 def triangulation_qa(
-    result: Points3D,
+    result: Triangulation,
     points2d: np.ndarray,
     camera_names: list[str],
     fps: float,

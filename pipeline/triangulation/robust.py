@@ -37,9 +37,9 @@ import numpy as np
 from pipeline.core.dlt import check_observations
 from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import LEFT_RIGHT_SWAP
-from pipeline.io.formats import Points3D
 from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
+from pipeline.triangulation.result import Triangulation
 from pipeline.triangulation.scale import ScaleRule, estimate_scale, fixed_scale
 from pipeline.triangulation.swaps import repair_swaps as _repair_swaps
 
@@ -60,7 +60,7 @@ def triangulate_robust(
     workers: int | None = None,
     jit: bool | None = None,
     undistorted: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Points3D:
+) -> Triangulation:
     """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C <= 8).
 
     A view is valid where x, y, score are finite and score >= min_score; missing views are NaN.
@@ -147,7 +147,7 @@ def triangulate_robust(
         frames = np.flatnonzero(swapped.any(axis=0))
         if frames.size:
             idx = (frames[:, None] * n_kp + np.arange(n_kp)).ravel()
-            if kernels is not None:
+            if kernels is not None and consts is not None:  # consts are built with the kernels
                 kernels.solve_points(idx, x, y, w, *consts[:4], min_views, points, errors)
             else:
                 _solve(idx, x, y, w, rig, min_views, points, errors)
@@ -216,7 +216,7 @@ def triangulate_robust(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_error = np.where(used, errors, 0.0).sum(axis=0) / n_used
     mean_error[n_used == 0] = np.nan
-    return Points3D(
+    return Triangulation(
         points=points.T.reshape(n_frames, n_kp, 3),
         reprojection_error=mean_error.reshape(n_frames, n_kp),
         n_views=n_used.reshape(n_frames, n_kp),

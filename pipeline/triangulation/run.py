@@ -19,12 +19,12 @@ from pipeline.config import (
 from pipeline.core.dlt import triangulate_dlt
 from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import relabel_swapped
-from pipeline.io.formats import Points3D
 from pipeline.triangulation import linear
 from pipeline.triangulation.evidence import hold_to_evidence
 from pipeline.triangulation.filtering import despike, fill_gaps, lowpass
 from pipeline.triangulation.identity import other_person, other_person_views, runner_track
 from pipeline.triangulation.refine import refine_trajectories
+from pipeline.triangulation.result import Triangulation
 from pipeline.triangulation.robust import triangulate_robust
 from pipeline.triangulation.scale import ScaleRule, fixed_scale
 
@@ -61,7 +61,7 @@ def scale_rule(cfg: TriangulationConfig) -> ScaleRule | None:
 
 def triangulate_recording(
     points2d: np.ndarray, cameras: list[Camera], fps: float, cfg: TriangulationConfig
-) -> Points3D:
+) -> Triangulation:
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
     rig = linear.Rig(list(cameras))
@@ -72,7 +72,8 @@ def triangulate_recording(
     if strangers.any():  # solve again without the views of another person
         points2d = np.array(points2d, float)
         points2d[strangers] = (np.nan, np.nan, 0.0)
-        undistorted = tuple(np.where(strangers, np.nan, u) for u in undistorted)
+        ux, uy = undistorted
+        undistorted = (np.where(strangers, np.nan, ux), np.where(strangers, np.nan, uy))
         result = _solve(points2d, cameras, cfg, undistorted)
         track = runner_track(result.points, fps)
     foreign = other_person(result.points, track)
@@ -116,7 +117,7 @@ def triangulate_recording(
     held = hold_to_evidence(points, result.points, kept, result.views_used, x, y, rig, gate)
     if unfiltered is not None:
         unfiltered = np.where(held.check.reverted[..., None], result.points, unfiltered)
-    return Points3D(
+    return Triangulation(
         points=held.points,
         reprojection_error=held.reprojection_error,
         n_views=held.n_views,
@@ -135,7 +136,7 @@ def _solve(
     cameras: list[Camera],
     cfg: TriangulationConfig,
     undistorted: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Points3D:
+) -> Triangulation:
     if cfg.method == TriangulationMethod.robust:
         return triangulate_robust(
             points2d,
@@ -150,7 +151,7 @@ def _solve(
             undistorted=undistorted,
         )
     plain = triangulate_dlt(points2d, cameras, cfg.min_score, cfg.min_views)
-    return Points3D(
+    return Triangulation(
         plain.points,
         plain.reprojection_error,
         plain.n_views,

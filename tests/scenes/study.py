@@ -44,7 +44,7 @@ def lay_out_study(cfg, tmp_path):
         paths.trial_dir(name).mkdir(parents=True, exist_ok=True)
         for video in trial.videos:
             shutil.copy(video, paths.trial_dir(name) / video.name)
-        formats.write_calibration(paths.calibration(session), formats.Calibration(trial.cameras))
+        formats.write_calibration(paths.calibration(session), formats.CameraSet(trial.cameras))
         formats.write_json(
             paths.calibration_quality(session),
             {

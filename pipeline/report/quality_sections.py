@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.core.skeleton import KEYPOINTS
 from pipeline.quality.detection import DetectionSummary, TriangulationSummary
 from pipeline.sync.result import SyncResult
@@ -145,14 +146,16 @@ def sync_html(sync: SyncResult) -> str:
 
 
 def calibration_html(
-    quality: dict | None, session: str | None = None, quality_href: str | None = None
+    quality: CalibrationQuality | None,
+    session: str | None = None,
+    quality_href: str | None = None,
 ) -> str:
     """Per-camera reprojection error and board frames, the gate verdicts, a link to the
     session's full calibration report when there is one."""
     where = f" (session {_t(session)})" if session else ""
     if quality is None:
         return f'<p class="warn">No calibration quality file found{where}.</p>'
-    truth = quality.get("truth_comparison", {})
+    truth = quality.truth_comparison or {}
     head = (
         "<tr><th>camera</th><th>median reprojection error (px)</th><th>intrinsic RMS (px)</th>"
         "<th>frames with the board</th>"
@@ -160,12 +163,14 @@ def calibration_html(
         + "</tr>"
     )
     rows = []
-    for name, q in quality.get("cameras", {}).items():
+    for name, q in quality.cameras.items():
         t = truth.get(name)
+        found = q.detected_frames if q.has("detected_frames") else "&ndash;"
+        frames = q.frames if q.has("frames") else "&ndash;"
         rows.append(
-            f"<tr><td>{_t(name)}</td><td>{_num(q.get('reprojection_median_px'), 2)}</td>"
-            f"<td>{_num(q.get('intrinsic_rms_px'), 2)}</td>"
-            f"<td>{q.get('detected_frames', '&ndash;')} of {q.get('frames', '&ndash;')}</td>"
+            f"<tr><td>{_t(name)}</td><td>{_num(q.reprojection_median_px, 2)}</td>"
+            f"<td>{_num(q.intrinsic_rms_px, 2)}</td>"
+            f"<td>{found} of {frames}</td>"
             + (
                 f"<td>{_num(t['center_error_mm'], 1)}</td><td>{_num(t['orientation_error_deg'], 3)}</td>"
                 if t
@@ -180,7 +185,7 @@ def calibration_html(
         "ChArUco calibration).</p>",
         f"<table>{head}{''.join(rows)}</table>",
     ]
-    gates = quality.get("gates")
+    gates = None if quality.gates is None else [g.as_dict() for g in quality.gates]
     if gates is None:
         parts.append(
             '<p class="note">This calibration was made before the quality gates existed; '

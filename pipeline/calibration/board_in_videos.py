@@ -9,7 +9,12 @@ import cv2
 import numpy as np
 
 from pipeline.calibration.back_views import find_board
-from pipeline.calibration.board import board_corners_3d, detect_board, make_board, square_length
+from pipeline.calibration.board import (
+    board_corners_3d,
+    detect_board_in_image,
+    make_board,
+    square_length,
+)
 from pipeline.calibration.detections import (
     MIN_VIEW_CORNERS,
     CalibrationError,  # noqa: F401  (re-exported)
@@ -99,9 +104,13 @@ def diagnose_unseen(
         if k not in wanted:
             continue
         flipped = cv2.flip(frame, 1)
-        if any(len(detect_board(flipped, board, p, refine=False)[0]) for p in (False, True)):
+        if any(
+            len(detect_board_in_image(flipped, board, p, refine=False)[0]) for p in (False, True)
+        ):
             return "mirrored"
-        if polarity is not None and len(detect_board(frame, board, not polarity, refine=False)[0]):
+        if polarity is not None and len(
+            detect_board_in_image(frame, board, not polarity, refine=False)[0]
+        ):
             return "polarity"
     return None
 
