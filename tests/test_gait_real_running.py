@@ -20,7 +20,8 @@ import pytest
 from running_mocap import HAMNER, TREADMILL_TRIALS, observed_trial, treadmill_trial
 
 from pipeline.config import ThresholdsConfig
-from pipeline.gait.metrics import analyze_trial, step_cadence
+from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.summary import step_cadence
 
 pytestmark = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/running-mocap absent")
 

@@ -307,7 +307,7 @@ def test_metrics_json_and_trial_report_carry_the_new_measures():
     SD / CV / n and the symmetry index; the report section states the pattern with its cut-offs
     and that the bounce measures have no cut-off."""
     from pipeline.gait.compare import headline_metrics
-    from pipeline.gait.metrics import METRICS
+    from pipeline.gait.summary import METRICS
     from pipeline.report.assessment import assessment_html
 
     _, analysis = _true_analysis(RunnerConfig(duration_s=8.0))

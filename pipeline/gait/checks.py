@@ -13,7 +13,7 @@ COMPARISONS = {"<=": operator.le, "<": operator.lt, ">": operator.gt}
 @dataclass(frozen=True)
 class Check:
     key: str  # flag name in the analysis
-    metric: str  # metrics.METRICS key; a side's mean over strides is compared
+    metric: str  # summary.METRICS key; a side's mean over strides is compared
     comparison: str  # flagged when `mean <comparison> threshold`: "<=", "<" or ">"
     threshold: str  # ThresholdsConfig field; a None value switches the check off
     wording: str  # the flag message: "mean <label> <value> <wording> <threshold>"

@@ -12,7 +12,8 @@ import html
 
 from pipeline.gait.angles import SIDES
 from pipeline.gait.checks import CHECKS
-from pipeline.gait.metrics import METRICS, TrialAnalysis
+from pipeline.gait.metrics import TrialAnalysis
+from pipeline.gait.summary import METRICS
 from pipeline.gait.variability import within_error
 from pipeline.report.references import METRIC_REFERENCES, cite
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from pipeline.gait.angles import SIDES
-from pipeline.gait.metrics import METRICS
+from pipeline.gait.summary import METRICS
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }

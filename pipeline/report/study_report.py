@@ -27,7 +27,7 @@ from pipeline.gait.compare import (  # noqa: E402
     session_sem,
 )
 from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
-from pipeline.gait.metrics import METRICS  # noqa: E402
+from pipeline.gait.summary import METRICS  # noqa: E402
 from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
 from pipeline.report.html import STYLE  # noqa: E402

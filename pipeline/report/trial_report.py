@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.calibration.quality_record import CalibrationQuality
-from pipeline.gait.metrics import METRICS, TrialAnalysis
+from pipeline.gait.metrics import TrialAnalysis
+from pipeline.gait.summary import METRICS
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
 from pipeline.quality.detection import DetectionSummary
