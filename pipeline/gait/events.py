@@ -7,7 +7,7 @@ Fellin 2010, Handsaker 2016). Only heights are used: the stance foot moves backw
 speed on a treadmill and stands still overground, so horizontal velocity would need both
 cases; the height above the floor behaves the same in both.
 
-Per foot:
+Per foot (steps 0-2 in foot_contact.py, step 3 here):
 0. Gross triangulation errors are removed first: the heel, big toe and ankle of a
    foot are rigidly linked, so a keypoint whose distances to both others are off their trial
    median by more than OUTLIER_MIN_M (and 6 robust SDs) in a frame is dropped there (seen
@@ -42,17 +42,21 @@ missing keypoints, yields only the events actually seen.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, filtfilt
 
 from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
-from pipeline.gait.angles import SIDES, UP, keypoint
-from pipeline.gait.swaps import swapped_frames
+from pipeline.gait.angles import SIDES
+from pipeline.gait.foot_contact import (
+    CONTACT,
+    FLIGHT,
+    FOOT,
+    TOE_TIP_AHEAD_M,
+    foot_state,
+    merge_unsupported_flights,
+    runs_of,
+    undo_swapped_runs,
+)
 
-FOOT = ("heel", "big_toe")
-ALIGN_EXTRA = ("ankle", "small_toe")
-STANCE_LEVEL_QUANTILE = 0.15
-FLIGHT, CONTACT, UNKNOWN = 0, 1, -1
 GRID_STEP = 0.05  # frames, sub-frame resolution of the event fit
 # Heights (above the stance level) the corner model is fitted to: the touchdown of the heel
 # is quadratic only in its last ~15 mm (a larger cap made strikes late by 2-5 frames on the
@@ -65,24 +69,11 @@ LINEAR_PENALTY = 8.0  # noise variances a vertical-speed term must save to be us
 # strikes and toe-offs from their speed term: 0.9 frame late / early on the force-plate trials.
 TEMPLATE_LINEAR_PENALTY = 0.0
 MIN_NOISE_M = 0.0005  # floor of that SD: the Taylor model itself is not exact to better
-# (at 0.1-0.3 mm noise-free strikes of a 3 m/s runner took the speed term and came 1.4 frames early)
-# The toe keypoint sits on the toe box behind and above the shoe's tip; it rises as the foot
-# rolls over the tip, so its own height leaves the floor 30-45 ms before the tip does (real
-# running against force plates, docs/metrics.md). The toe cue is the point this far ahead of
-# it along the heel -> toe line, which stays down while the foot pivots about the tip.
-TOE_TIP_AHEAD_M = 0.04
-# A foot keypoint moving with the ground (the belt's velocity on a treadmill, still overground)
-# within this speed and this close to its stance level is in contact even when a height alone
-# says not (a contact level that changes between steps, a heel already raised).
-CONTACT_SPEED_MPS = 0.5
-SPEED_CONTACT_CLEARANCE_M = 0.03
 # Height noise (robust SD, per frame) above which one event's own samples cannot pin its
 # corner and the events are aligned to the trial's mean event instead (event_template.py):
 # markers below 0.5 mm, the 1 px synthetic detector 1-1.5 mm inside the rig (3 mm with an
 # overground runner at the volume's edges), a real detector's 3D 8-10 mm.
 TEMPLATE_NOISE_M = 0.005
-OUTLIER_MIN_M = 0.05  # foot segment length change that marks a keypoint as an outlier
-FILL_GAP_S = 0.05  # gaps (NaN or outlier) up to this long are bridged linearly
 
 
 def detect_events(
@@ -195,7 +186,7 @@ def _events_with_keypoint(
     trial's template)]}}. `observed` (F, 26) bool: keypoints triangulated from views (not
     gap-filled); None: all finite ones."""
     feet = {
-        side: _foot_state(
+        side: foot_state(
             points,
             side,
             fps,
@@ -209,9 +200,9 @@ def _events_with_keypoint(
         for side in SIDES
     }
     for side, other in zip(SIDES, SIDES[::-1]):
-        _undo_swapped_runs(feet[side]["state"], feet[other]["state"])
+        undo_swapped_runs(feet[side]["state"], feet[other]["state"])
     for side, other in zip(SIDES, SIDES[::-1]):
-        feet[side]["state"] = _merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
+        feet[side]["state"] = merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
     half = max(3, int(round(fit_window_s * fps)))
     events = {
         side: _contact_events(foot, fps, half, contact_threshold_m) for side, foot in feet.items()
@@ -229,101 +220,13 @@ def _events_with_keypoint(
     )
 
 
-def _foot_state(
-    points, side, fps, threshold, min_contact_s, min_flight_s, cutoff_hz, toe_tip_ahead_m, observed
-) -> dict:
-    """One foot's cue heights (raw, seen-only, low-passed above the stance level), contact
-    state per frame and height noise (robust SD of raw minus low-passed heights in contact)."""
-    cues = foot_cues(points, side, toe_tip_ahead_m)  # (2, F, 3)
-    unknown = _foot_outliers(points, side) | swapped_frames(points, fps)[None]
-    cues = np.where(unknown[..., None], np.nan, cues)
-    # heights the events are aligned on (event_template.py): the two cues, then the other foot
-    # keypoints, which move with them and add their own independent errors to average
-    extra = np.stack([keypoint(points, f"{side}_{name}") @ UP for name in ALIGN_EXTRA])
-    seen = np.concatenate([cues @ UP, extra])
-    if observed is not None:
-        both = observed[:, [INDEX[f"{side}_{name}"] for name in FOOT]]
-        unseen = [~both[:, 0], ~both.all(axis=1)]  # the tip needs both
-        unseen += [~observed[:, INDEX[f"{side}_{name}"]] for name in ALIGN_EXTRA]
-        seen = np.where(np.stack(unseen), np.nan, seen)
-    cues = np.stack(
-        [[_fill_gaps(c, int(round(FILL_GAP_S * fps))) for c in cue.T] for cue in cues]
-    ).transpose(0, 2, 1)
-    raw = cues @ UP  # (2, F)
-    smooth = np.stack([lowpass(h, fps, cutoff_hz) for h in raw])
-    above = smooth - np.array([_stance_level(h) for h in smooth])[:, None]
-    moving = _speed_off_ground(cues, above, fps, cutoff_hz, threshold)
-    with np.errstate(invalid="ignore"):
-        grounded = (above < SPEED_CONTACT_CLEARANCE_M) & (moving < CONTACT_SPEED_MPS)
-    near = np.where(grounded, np.minimum(above, 0.0), above)  # per cue, speed included
-    clearance = np.fmin(above.min(axis=0), near.min(axis=0))
-    state = _hysteresis(clearance, threshold, 2 * threshold)
-    state = _remove_short_runs(state, FLIGHT, CONTACT, round(min_flight_s * fps))
-    state = _remove_short_runs(state, CONTACT, FLIGHT, round(min_contact_s * fps))
-    residual = (raw - smooth)[:, state == CONTACT]
-    residual = residual[np.isfinite(residual)]
-    noise = 1.4826 * float(np.median(np.abs(residual))) if residual.size else np.nan
-    return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen, "noise": noise}
-
-
-def _undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:
-    """In place: a left/right swap of the detector that survives triangulation shows as a
-    short flight of one foot inside its stance overlapping a short contact of the other foot
-    inside its swing. Short: under half that foot's typical contact (the upper quartile of its
-    contacts: the split pieces of stances must not make "typical" short). A real swing
-    outlasts a stance and a real stance is not half the others, so a real pair never
-    qualifies. Such a pair goes back to stance / swing."""
-
-    def inner(runs, value, around):
-        return [
-            (a, b)
-            for i, (a, b, v) in enumerate(runs)
-            if 0 < i < len(runs) - 1 and v == value and runs[i - 1][2] == runs[i + 1][2] == around
-        ]
-
-    runs, other_runs = _runs(state), _runs(other)
-    stance = [b - a for a, b, v in runs if v == CONTACT]
-    other_stance = [b - a for a, b, v in other_runs if v == CONTACT]
-    if not stance or not other_stance:
-        return
-    for start, stop in inner(runs, FLIGHT, CONTACT):
-        for other_start, other_stop in inner(other_runs, CONTACT, FLIGHT):
-            overlap = min(stop, other_stop) - max(start, other_start)
-            if (
-                overlap >= 0.5 * min(stop - start, other_stop - other_start)
-                and stop - start < 0.5 * np.percentile(stance, 75)
-                and other_stop - other_start < 0.5 * np.percentile(other_stance, 75)
-            ):
-                state[start:stop] = CONTACT
-                other[other_start:other_stop] = FLIGHT
-
-
-def _merge_unsupported_flights(state: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """A flight of one foot between two of its contacts during which the other foot never
-    touches the floor is not a step: in running (and walking) the other foot lands while this
-    one swings. It is noise splitting a stance, and becomes contact. Left as is where the
-    other foot's state is unknown there."""
-    out = state.copy()
-    runs = _runs(state)
-    for i in range(1, len(runs) - 1):
-        start, stop, value = runs[i]
-        if (
-            value == FLIGHT
-            and runs[i - 1][2] == runs[i + 1][2] == CONTACT
-            and not (other[start:stop] == CONTACT).any()
-            and (other[start:stop] == FLIGHT).all()
-        ):
-            out[start:stop] = CONTACT
-    return out
-
-
 def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict:
     """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
     edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
     False)."""
     raw, above, near = foot["raw"], foot["above"], foot["near"]
     strikes, toe_offs = [], []
-    runs = _runs(foot["state"])
+    runs = runs_of(foot["state"])
     for i, (start, stop, value) in enumerate(runs):
         if value != CONTACT:
             continue
@@ -405,38 +308,6 @@ def _template_corner(
     return float(np.interp(t, np.arange(offsets.size), offsets)) if np.isfinite(t) else np.nan
 
 
-def foot_cues(
-    points: np.ndarray, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
-) -> np.ndarray:
-    """(2, F, 3): the heel, and the toe tip (`toe_tip_ahead_m` ahead of the big-toe keypoint
-    along the heel -> toe line), the two points of the foot that touch the floor."""
-    heel = keypoint(points, f"{side}_heel")
-    toe = keypoint(points, f"{side}_big_toe")
-    along = toe - heel
-    with np.errstate(invalid="ignore"):
-        along = along / np.linalg.norm(along, axis=-1, keepdims=True)
-    return np.stack([heel, toe + toe_tip_ahead_m * along])
-
-
-def _speed_off_ground(
-    cues: np.ndarray, above: np.ndarray, fps: float, cutoff_hz: float, threshold: float
-) -> np.ndarray:
-    """(2, F) horizontal speed of each cue point relative to the ground, m/s: the ground's
-    velocity is the median horizontal velocity of the cue points while they are at their
-    stance level (the belt on a treadmill, ~0 overground), so no belt speed is needed."""
-    smooth = np.stack([[lowpass(c, fps, cutoff_hz) for c in cue.T] for cue in cues])  # (2, 3, F)
-    velocity = np.gradient(smooth, axis=-1) * fps
-    horizontal = velocity - (
-        UP[None, :, None] * (velocity * UP[None, :, None]).sum(1, keepdims=True)
-    )
-    with np.errstate(invalid="ignore"):
-        low = above < threshold
-    samples = horizontal.transpose(0, 2, 1)[low]
-    samples = samples[np.isfinite(samples).all(axis=1)]
-    ground = np.median(samples, axis=0) if len(samples) else np.zeros(3)
-    return np.linalg.norm(horizontal - ground[None, :, None], axis=1)
-
-
 def skips_a_cycle(
     strike: float, next_strike: float, other_strikes: np.ndarray, toe_offs: np.ndarray
 ) -> bool:
@@ -451,25 +322,6 @@ def skips_a_cycle(
     return between(toe_offs) >= 2 or between(other_strikes) >= 2
 
 
-def lowpass(height: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
-    """Zero-lag Butterworth low-pass of each finite run; runs too short to filter stay raw."""
-    b, a = butter(2, min(cutoff_hz, 0.45 * fps) / (0.5 * fps))
-    out = height.astype(float).copy()
-    finite = np.isfinite(out).astype(int)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], finite, [0]])))
-    for start, stop in zip(edges[::2], edges[1::2]):
-        if stop - start > 3 * max(len(a), len(b)):
-            out[start:stop] = filtfilt(b, a, out[start:stop])
-    return out
-
-
-def _stance_level(height: np.ndarray) -> float:
-    finite = height[np.isfinite(height)]
-    if finite.size == 0:
-        return np.nan
-    return float(np.median(finite[finite <= np.quantile(finite, STANCE_LEVEL_QUANTILE)]))
-
-
 def _first_below(above, start, stop, threshold) -> float:
     hit = np.flatnonzero(above[start:stop] < threshold)
     return start + hit[0] if hit.size else np.inf
@@ -478,65 +330,6 @@ def _first_below(above, start, stop, threshold) -> float:
 def _last_below(above, start, stop, threshold) -> float:
     hit = np.flatnonzero(above[start:stop] < threshold)
     return start + hit[-1] if hit.size else -np.inf
-
-
-def _hysteresis(clearance: np.ndarray, low: float, high: float) -> np.ndarray:
-    """CONTACT below `low`, FLIGHT above `high`, the previous state in between, UNKNOWN at NaN
-    (and before the first decided sample)."""
-    decided = np.where(clearance < low, CONTACT, np.where(clearance > high, FLIGHT, UNKNOWN))
-    finite = np.isfinite(clearance)
-    idx = np.where((decided != UNKNOWN) | ~finite, np.arange(clearance.size), 0)
-    state = decided[np.maximum.accumulate(idx)]
-    return np.where(finite, state, UNKNOWN)
-
-
-def _runs(state: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, stop, value) of each run of equal values."""
-    change = np.flatnonzero(np.diff(state)) + 1
-    starts = np.concatenate([[0], change])
-    stops = np.concatenate([change, [state.size]])
-    return [(int(a), int(b), int(state[a])) for a, b in zip(starts, stops)]
-
-
-def _remove_short_runs(state: np.ndarray, value: int, fill: int, min_length: int) -> np.ndarray:
-    """Relabel runs of `value` shorter than min_length, lying between two `fill` runs, as fill."""
-    out = state.copy()
-    runs = _runs(state)
-    for i in range(1, len(runs) - 1):
-        start, stop, v = runs[i]
-        if v == value and stop - start < min_length and runs[i - 1][2] == runs[i + 1][2] == fill:
-            out[start:stop] = fill
-    return out
-
-
-def _foot_outliers(points: np.ndarray, side: str) -> np.ndarray:
-    """(2, F) bool for FOOT: the keypoint's distances to both other foot keypoints (heel, big
-    toe, ankle: a rigid foot) are off their trial medians by more than the outlier limit."""
-    names = FOOT + ("ankle",)
-    p = [keypoint(points, f"{side}_{name}") for name in names]
-    off = {}
-    for i in range(3):
-        for j in range(i + 1, 3):
-            d = np.linalg.norm(p[i] - p[j], axis=1)
-            off[i, j] = off[j, i] = np.zeros(d.size, bool)  # NaN distances: not an outlier
-            if np.isfinite(d).any():
-                dev = np.abs(d - np.nanmedian(d))
-                limit = max(OUTLIER_MIN_M, 6 * 1.4826 * np.nanmedian(dev))
-                with np.errstate(invalid="ignore"):
-                    off[i, j] = off[j, i] = dev > limit
-    return np.stack([off[0, 1] & off[0, 2], off[1, 0] & off[1, 2]])
-
-
-def _fill_gaps(height: np.ndarray, max_gap: int) -> np.ndarray:
-    """Linear bridge over NaN runs of at most max_gap samples with data on both sides."""
-    out = height.copy()
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.isnan(height).astype(int), [0]])))
-    for start, stop in zip(edges[::2], edges[1::2]):
-        if start > 0 and stop < height.size and stop - start <= max_gap:
-            out[start:stop] = np.interp(
-                np.arange(start, stop), [start - 1, stop], [height[start - 1], height[stop]]
-            )
-    return out
 
 
 def _fit_event(
