@@ -272,7 +272,9 @@ def _shared_frames(
     return gates
 
 
-def _same_pose(cameras: dict, distances: dict, angles: dict, t: GateThresholds) -> list[Gate]:
+def _same_pose(
+    cameras: dict[str, CameraQuality], distances: dict, angles: dict, t: GateThresholds
+) -> list[Gate]:
     """A failed gate for each camera pair solved at (nearly) one pose; nothing otherwise."""
     gates = []
     for a, b in combinations(cameras, 2):
@@ -280,7 +282,7 @@ def _same_pose(cameras: dict, distances: dict, angles: dict, t: GateThresholds) 
         d, angle = distances.get(pair), angles.get(pair)
         if d is None or d >= t.same_pose_m or (angle is not None and angle >= t.same_pose_deg):
             continue
-        va, vb = (cameras.get(n, {}).get("video", "?") for n in (a, b))
+        va, vb = ((cameras[n].video if n in cameras else None) or "?" for n in (a, b))
         gates.append(
             Gate(
                 f"same pose {pair}",
