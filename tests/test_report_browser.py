@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from scenes.report import FORWARD, small_trial
 
+from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import ThresholdsConfig
 from pipeline.quality.detection import detection_summary
 from pipeline.report.media import render_media
@@ -219,7 +220,7 @@ def study(tmp_path_factory):
             trial.points,
             FORWARD,
             ThresholdsConfig(),
-            quality if videos else None,
+            CalibrationQuality.from_dict(quality) if videos else None,
             "../../../sessions/s01b/calibration/quality.html" if videos else None,
             detection_summary(trial.detections, ["cam_0", "cam_1"], 0.3, trial.views_used),
             media,
@@ -270,7 +271,7 @@ def test_study_report_in_chromium(study, tmp_path):
     assert len(trial_links) == 3
     for href in trial_links:  # every trial link resolves to a report
         assert (study["study"].parent / href).resolve().exists(), href
-    shot = screenshot(study["study"], tmp_path / "study.png", tmp_path, (1280, 2600))
+    shot = screenshot(study["study"], tmp_path / "study.png", tmp_path, (1280, 6000))
     _assert_not_blank(shot, {"after session": (44, 160, 44)})  # tab:green curves
     _keep(tmp_path / "study.png")
 

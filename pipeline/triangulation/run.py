@@ -73,7 +73,8 @@ def triangulate_recording(
         points2d = np.array(points2d, float)
         points2d[strangers] = (np.nan, np.nan, 0.0)
         ux, uy = undistorted
-        undistorted = (np.where(strangers, np.nan, ux), np.where(strangers, np.nan, uy))
+        hidden = strangers[..., None]  # (C, F) views of another person, every keypoint
+        undistorted = (np.where(hidden, np.nan, ux), np.where(hidden, np.nan, uy))
         result = _solve(points2d, cameras, cfg, undistorted)
         track = runner_track(result.points, fps)
     foreign = other_person(result.points, track)
