@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_cluster import OVERRIDES  # the same small synthetic lab
 
 from pipeline.cli import configure
 
@@ -33,14 +34,6 @@ sessions:
 trials:
   t01: {session: s01, condition: treadmill 3.0 m/s, runner: {speed_mps: 3.0, duration_s: 1.5, seed: 1}}
 """
-OVERRIDES = [
-    "study=cl",
-    "report.overlay_videos=false",
-    "rig.width=640",
-    "rig.height=360",
-    "rig.focal_px=500",
-    "calibration.floor_frames=0",
-]
 STAGES = {
     "synth@s01",
     "calibrate@s01",
