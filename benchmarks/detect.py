@@ -14,8 +14,10 @@ the sequential path (detect_profile.py). Each line carries the load average befo
   graph on decoded RGB frames (it crops the tracked region itself).
 - rtmpose-t / rtmpose-m: RANDOM weights (no checkpoint reachable here: keypoints are
   meaningless, speed is not), batch_size 16, person boxes from mediapipe's person detector.
-  With random weights the track is lost after every pass, so the detector runs on every
-  frame (a real checkpoint: at the start and after losses); the line gives its calls.
+  The detector runs at the start and after each loss; random keypoints lose the track far
+  more often than a real checkpoint's, so its calls (given in the line) are an upper bound.
+  The model runs on --cpu-threads torch threads (0 = every core but one, as the stage);
+  `model, N torch threads` is the bare model on every core, for comparison.
   `--device cuda --fp16` runs RTMPose on the GPU; without one the same code runs on the CPU
   and GPU numbers are "not measured".
 Extra sections (flags): --crops (crops/s at --batches, --device, --fp16: the GPU check),
@@ -78,6 +80,7 @@ def bench_stage(
     device: str = "cpu",
     fp16: bool = False,
     workers: int = 0,
+    cpu_threads: int = 0,
 ) -> None:
     """Per backend, in one run on the same 4-camera clips: the detect stage (pose2d/parallel.py),
     the sequential path it replaced (base.detect_cameras: decode in the model's thread, camera
@@ -99,12 +102,14 @@ def bench_stage(
         clips = stage_clips(Path(tmp), n_frames)
         names = [c.stem for c in clips]
         for name in backends:
-            factory, backend, calls, note = make_stage_backend(name, device, fp16)
+            factory, backend, calls, note = make_stage_backend(name, device, fp16, cpu_threads)
             before = load()
             if profile:
                 parts, frames = run_profile(backend, clips, names)
                 print(profile_line(name, parts, frames) + f" [{note}; {before}]", flush=True)
             model = bench_model(name, backend, clips, n_frames)  # also warms the libraries up
+            all_cores = [] if name == "blazepose" or device != "cpu" else [default_workers()]
+            model_all = [model_crops_per_s(backend, t) for t in all_cores]
             runs = {"stage": [], "sequential": []}
             stage_calls = None
             # ABBA: the load drifts, and whichever runs first would pay any first-call costs
@@ -121,14 +126,26 @@ def bench_stage(
                 runs[what].append(n / (time.perf_counter() - t0))
                 if what == "stage" and calls:
                     stage_calls = list(calls)
+            model_all += [model_crops_per_s(backend, t) for t in all_cores]
             model = (model + bench_model(name, backend, clips, n_frames)) / 2  # before and after
+            if model_all:
+                line(
+                    name,
+                    f"model, {all_cores[0]} torch threads",
+                    float(np.mean(model_all)),
+                    "crops/s",
+                    f"runs {model_all[0]:.1f}/{model_all[1]:.1f}: the bare model on every core "
+                    f"(the stage runs it on {torch.get_num_threads()}); stage/this "
+                    "in the summary's note",
+                )
             stage, sequential = (float(np.mean(runs[k])) for k in ("stage", "sequential"))
             after = load()
             extra = ""
             if stage_calls:
                 extra = (
-                    f"; stage person-detector calls {stage_calls[0]} ({stage_calls[1]:.1f} s: random "
-                    f"weights lose the track every pass, a real checkpoint at the start and after losses)"
+                    f"; stage person-detector calls {stage_calls[0]} of {n} camera-frames "
+                    f"({stage_calls[1]:.1f} s: at the start and after each loss; random weights "
+                    "lose the track far more often than a real checkpoint)"
                 )
             line(
                 name,
@@ -145,6 +162,12 @@ def bench_stage(
                 f"camera-frames/s, model {model:.1f} crops/s, stage/sequential "
                 f"{stage / sequential:.2f}, stage/model {stage / model:.2f}, 60 s 4-cam 120 fps "
                 f"trial {N_CAMS * TRIAL_S * ISSUE_TRIAL_FPS / stage / 60:.0f} min"
+                + (
+                    f" (model on all {all_cores[0]} cores {np.mean(model_all):.1f} crops/s, "
+                    f"stage/that {stage / np.mean(model_all):.2f}; {before} -> {after})"
+                    if model_all
+                    else f" ({before} -> {after})"
+                )
             )
     for text in summary:
         print(text, flush=True)
@@ -175,14 +198,26 @@ def bench_model(name: str, backend, clips: list[Path], n_frames: int) -> float:
                 dt += time.perf_counter() - t0
                 done += len(frames) - 1
         return done / dt
-    crops = np.random.default_rng(0).integers(0, 255, (64, 256, 192, 3), dtype=np.uint8)
-    backend.infer_crops(crops[:16])
-    t0 = time.perf_counter()
-    backend.infer_crops(crops)
-    return len(crops) / (time.perf_counter() - t0)
+    return model_crops_per_s(backend)
 
 
-def make_stage_backend(name: str, device: str = "cpu", fp16: bool = False):
+def model_crops_per_s(backend, threads: int | None = None) -> float:
+    """RTMPose's infer_crops on 64 random 192x256 crops (warm), at `threads` torch threads
+    (None: the backend's own setting, the one the stage runs with); the setting is restored."""
+    stage_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        crops = np.random.default_rng(0).integers(0, 255, (64, 256, 192, 3), dtype=np.uint8)
+        backend.infer_crops(crops[:16])
+        t0 = time.perf_counter()
+        backend.infer_crops(crops)
+        return len(crops) / (time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(stage_threads)
+
+
+def make_stage_backend(name: str, device: str = "cpu", fp16: bool = False, cpu_threads: int = 0):
     """(factory for the stage, backend for the sequential path, [detector calls] or None, note)."""
     if name == "blazepose":
         from pipeline.pose2d.blazepose import BlazePoseBackend
@@ -191,6 +226,7 @@ def make_stage_backend(name: str, device: str = "cpu", fp16: bool = False):
     import torch
 
     from pipeline.pose2d.mmpose_backend import RTMPoseBackend
+    from pipeline.pose2d.parallel import model_threads
     from pipeline.pose2d.person_boxes import BlazePersonDetector
 
     detector, calls = BlazePersonDetector(), [0, 0.0]
@@ -216,13 +252,15 @@ def make_stage_backend(name: str, device: str = "cpu", fp16: bool = False):
         fp16=fp16,
         batch_size=16,
         person_boxes=counted,
+        cpu_threads=model_threads(cpu_threads),  # as the stage sets it
     )
     backend.infer_crops(np.zeros((16, 256, 192, 3), np.uint8))  # warm-up
     return (
         (lambda: backend),
         backend,
         calls,
-        f"weights=random b=16 boxes=mediapipe-detector fp16={backend.fp16}",
+        f"weights=random b=16 boxes=mediapipe-detector fp16={backend.fp16} "
+        f"torch-threads={torch.get_num_threads()}",
     )
 
 
@@ -358,6 +396,12 @@ def main() -> None:
     ap.add_argument(
         "--models", default="rtmpose-t,rtmpose-m", help="RTMPose sizes (random weights)"
     )
+    ap.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=0,
+        help="detector.rtmpose.cpu_threads (0 = every core but one, as the stage)",
+    )
     ap.add_argument("--crops", action="store_true", help="also crops/s of each model at --batches")
     ap.add_argument("--batches", default="1,8,32")
     ap.add_argument(
@@ -383,6 +427,7 @@ def main() -> None:
         args.device,
         args.fp16,
         args.workers,
+        args.cpu_threads,
     )
     if args.crops:
         for name in models:

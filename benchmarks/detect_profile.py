@@ -6,7 +6,8 @@ functions that do each part; nothing in pipeline/ is changed for it:
 - colour: BGR -> RGB (`cv2.cvtColor` in blazepose.py); for RTMPose the tensor conversion,
   BGR -> RGB and normalisation inside `infer_crops` (its time minus model and SimCC decode);
 - person boxes: RTMPose's person detector calls (BlazePose's own detector runs inside
-  `pose.process` and is counted as inference);
+  `pose.process` and is counted as inference; the line gives how many frames ran it, from
+  mediapipe's `pose_rect_from_detection` stream);
 - crop: `mmpose_backend.crop` (cv2.warpAffine);
 - inference: `Pose.process` (mediapipe graph) / the model's backbone + head;
 - post-processing: everything else of the stage (landmarks -> Halpe-26, SimCC decode, inverse
@@ -28,10 +29,12 @@ PARTS = ("decode", "colour", "person boxes", "crop", "inference", "post-processi
 class Timers:
     def __init__(self):
         self.s = defaultdict(float)
+        self.calls = defaultdict(int)
 
     def wrap(self, part, fn):
         def timed(*args, **kwargs):
             t0 = time.perf_counter()
+            self.calls[part] += 1
             try:
                 return fn(*args, **kwargs)
             finally:
@@ -93,8 +96,13 @@ def profile(backend, clips, names) -> tuple[dict, int]:
 
             stack.enter_context(_patched(blazepose, "cv2", _Cv2Proxy(cv2, timers)))
             stack.enter_context(
-                _patched(mp_pose.Pose, "process", timers.wrap("inference", mp_pose.Pose.process))
+                _patched(
+                    mp_pose.Pose,
+                    "process",
+                    _counting_detections(timers, timers.wrap("inference", mp_pose.Pose.process)),
+                )
             )
+            stack.enter_context(_with_detection_output(mp_pose))
         else:
             model = backend.model
             stack.enter_context(
@@ -138,6 +146,8 @@ def profile(backend, clips, names) -> tuple[dict, int]:
             timers.s["writing"] += time.perf_counter() - t1
         total = time.perf_counter() - t0
     s = timers.s
+    detector_runs.clear()
+    detector_runs["person detector"] = timers.calls["person boxes"] or timers.calls["detector"]
     if "infer_crops" in s:
         s["colour"] += s.pop("infer_crops") - s["inference"] - s["simcc"]
     s.pop("simcc", None)
@@ -150,4 +160,42 @@ def profile_line(name: str, parts: dict, n: int) -> str:
     body = ", ".join(
         f"{p} {1000 * v / n:.1f} ms ({100 * v / total:.0f}%)" for p, v in parts.items()
     )
-    return f"detect-profile {name}: per camera-frame {1000 * total / n:.1f} ms = {body}"
+    return (
+        f"detect-profile {name}: per camera-frame {1000 * total / n:.1f} ms = {body}; "
+        f"person detector ran on {detector_runs.get('person detector', 0)} of {n} camera-frames"
+    )
+
+
+detector_runs: dict[str, int] = {}  # of the last profile()
+
+
+def _counting_detections(timers, process):
+    """Pose.process, counting the frames where BlazePose's own person detector ran and found
+    someone (mediapipe emits `pose_rect_from_detection` only then; a tracked frame reuses the
+    previous frame's landmarks); a frame without a pose counts too (the detector ran, or runs
+    on the next frame)."""
+
+    def timed(pose, image):
+        result = process(pose, image)
+        if result.pose_rect_from_detection is not None or result.pose_landmarks is None:
+            timers.calls["detector"] += 1
+        return result
+
+    return timed
+
+
+@contextlib.contextmanager
+def _with_detection_output(mp_pose):
+    """mediapipe's Pose graph with its `pose_rect_from_detection` output stream requested too
+    (the graph has it; the Python solution does not ask for it)."""
+    from mediapipe.python import solution_base
+
+    init = solution_base.SolutionBase.__init__
+
+    def with_rect(self, *args, outputs=None, **kwargs):
+        if kwargs.get("binary_graph_path") == mp_pose._BINARYPB_FILE_PATH and outputs:
+            outputs = [*outputs, "pose_rect_from_detection"]
+        init(self, *args, outputs=outputs, **kwargs)
+
+    with _patched(solution_base.SolutionBase, "__init__", with_rect):
+        yield

@@ -87,3 +87,34 @@ def test_frame_without_person_is_a_gap():
     frames = [np.full((240, 160, 3), 90, np.uint8)] * 2
     out = select_runner(list(BlazePoseBackend().detect(frames)))
     assert np.isnan(out[..., :2]).all() and (out[..., 2] == 0).all()
+
+
+def test_person_detector_runs_only_when_tracking_is_lost(monkeypatch):
+    """With the backend's settings (tracking mode) mediapipe's own person detector runs on the
+    first frame and after the pose is lost, not on every frame: it emits
+    `pose_rect_from_detection` (a graph output the Python solution does not request; asked
+    for here) only on frames where it ran and found someone."""
+    if not (VIDEOS / "cam01.mp4").is_file():
+        pytest.skip("shared pose2sim-demo videos not available")
+    from mediapipe.python import solution_base
+    from mediapipe.python.solutions import pose as mp_pose
+
+    from pipeline.io.video import iter_frames
+
+    init, process, ran = solution_base.SolutionBase.__init__, mp_pose.Pose.process, []
+
+    def with_rect(self, *args, outputs=None, **kwargs):
+        init(self, *args, outputs=[*(outputs or []), "pose_rect_from_detection"], **kwargs)
+
+    def recording(self, image):
+        result = process(self, image)
+        ran.append(result.pose_rect_from_detection is not None)
+        return result
+
+    monkeypatch.setattr(solution_base.SolutionBase, "__init__", with_rect)
+    monkeypatch.setattr(mp_pose.Pose, "process", recording)
+    frames = list(itertools.islice(iter_frames(VIDEOS / "cam01.mp4"), 12))
+    blank = np.zeros_like(frames[0])  # nobody: the track is lost
+    found = [len(p) for p in BlazePoseBackend().detect([*frames[:8], blank, *frames[8:]])]
+    assert found == [1] * 8 + [0] + [1] * 4
+    assert [i for i, r in enumerate(ran) if r] == [0, 9]  # start, and after the loss

@@ -25,6 +25,7 @@ from pipeline.pose2d.parallel import (
     DetectionError,
     default_workers,
     detect_cameras_parallel,
+    model_threads,
 )
 
 DEMO = SHARED_DATA / "pose2sim-demo" / "balancing" / "videos"
@@ -124,12 +125,27 @@ def test_blazepose_on_demo_cameras_equals_the_sequential_path(tmp_path):
 def test_rtmpose_batched_across_cameras_equals_the_sequential_path(tmp_path):
     """Random-weight RTMPose-t (speed path only), full-frame boxes, 3 cameras in one pass."""
     pytest.importorskip("mmpose")
+    import torch
+
     from pipeline.pose2d.mmpose_backend import RTMPoseBackend
 
     videos = _videos(tmp_path, n_frames=7, size=(96, 128))
-    backend = RTMPoseBackend("rtmpose-t", allow_random_weights=True, device="cpu", batch_size=6)
-    sequential = detect_cameras(backend, videos)
-    parallel = detect_cameras_parallel(lambda: backend, videos, queue_depth=1, progress_bar=False)
+    threads = torch.get_num_threads()
+    try:  # on the stage's torch threads (one core left to decoding)
+        backend = RTMPoseBackend(
+            "rtmpose-t",
+            allow_random_weights=True,
+            device="cpu",
+            batch_size=6,
+            cpu_threads=model_threads(0),
+        )
+        assert torch.get_num_threads() == model_threads(0)
+        sequential = detect_cameras(backend, videos)
+        parallel = detect_cameras_parallel(
+            lambda: backend, videos, queue_depth=1, progress_bar=False
+        )
+    finally:
+        torch.set_num_threads(threads)
     _same(sequential, parallel)
 
 
@@ -217,6 +233,27 @@ def test_workers_in_config():
         DetectorConfig(workers=-1)
     with pytest.raises(ConfigError, match="queue_depth"):
         DetectorConfig(queue_depth=0)
+
+
+def test_model_threads_leave_a_core_to_decoding(monkeypatch):
+    """detector.rtmpose.cpu_threads: 0 = every core but one (at least one), passed to the
+    backend by the stage; a negative count is refused by name."""
+    import pipeline.pose2d.mmpose_backend as mb
+    from pipeline.config import DetectorBackend, PersonBoxes, RTMPoseConfig
+    from pipeline.pose2d.run import make_backend
+
+    assert model_threads(0) == max(1, default_workers(0) - 1) and model_threads(3) == 3
+    with pytest.raises(ValueError, match="cpu_threads"):
+        model_threads(-1)
+    with pytest.raises(ConfigError, match="cpu_threads"):
+        RTMPoseConfig(cpu_threads=-1)
+    monkeypatch.setattr(mb, "RTMPoseBackend", lambda *a, **k: k)
+    for given, expect in ((0, model_threads(0)), (5, 5)):
+        cfg = DetectorConfig(
+            backend=DetectorBackend.rtmpose,
+            rtmpose=RTMPoseConfig(person_boxes=PersonBoxes.full_frame, cpu_threads=given),
+        )
+        assert make_backend(cfg)["cpu_threads"] == expect
 
 
 def test_detect_stage_failing_part_way_writes_no_keypoints(tmp_path, monkeypatch):

@@ -68,6 +68,9 @@ class RTMPoseConfig:
     batch_size: int = 16  # person crops per forward pass
     device: str = "auto"  # auto = cuda when available, else cpu
     fp16: bool = False  # CUDA only
+    # torch threads on the CPU; 0 = every core but one, left to the decoding threads and the
+    # person detector (OpenMP threads on shared cores wait for each other: docs/pose2d.md)
+    cpu_threads: int = 0
     bbox_expand: float = 1.25
     min_person_score: float = 0.3
     # Boxes on the first frame and after a loss (pipeline/pose2d/person_boxes.py)
@@ -78,6 +81,13 @@ class RTMPoseConfig:
     )
     mmdet_checkpoint: str | None = None
     mmdet_checkpoint_sha256: str | None = None
+
+    def __post_init__(self):
+        if self.cpu_threads < 0:
+            raise ConfigError(
+                f"detector.rtmpose.cpu_threads must be >= 0 (0 = every core but one), "
+                f"got {self.cpu_threads}"
+            )
 
 
 class OpenPoseModel(str, Enum):

@@ -31,7 +31,8 @@
   `detect_cameras`, are batched together).
   Output coordinates go back through the exact inverse affine.
 * Device: "auto" = "cuda" when available, else "cpu"; `fp16=True` runs the model in half
-  precision on CUDA (ignored with a warning on CPU).
+  precision on CUDA (ignored with a warning on CPU). `cpu_threads` sets torch's threads (for
+  the process) on the CPU; the stage leaves one core to decoding (`parallel.model_threads`).
 * Output: mapped to Halpe-26 by keypoint NAME from the model's dataset_meta (identity for
   Halpe-26 models; a COCO-WholeBody or COCO-17 model gets its body/foot keypoints by name and
   head/neck/hip as midpoints, see `mapping_from_names`). Scores (SimCC maxima) are clipped
@@ -270,15 +271,20 @@ class RTMPoseBackend:
         allow_random_weights: bool = False,
         run_config_code: bool = False,
         person_boxes: Callable[[np.ndarray], list[tuple[np.ndarray, float]]] | None = None,
+        cpu_threads: int | None = None,
     ):
         import torch
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if cpu_threads is not None and cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be >= 1, got {cpu_threads}")
         self.device = resolve_device(device)
         if fp16 and not self.device.startswith("cuda"):
             log.warning("rtmpose: fp16 needs CUDA; running in fp32 on %s", self.device)
             fp16 = False
+        if cpu_threads is not None and self.device == "cpu":  # torch's setting is per process
+            torch.set_num_threads(cpu_threads)
         self.fp16, self.batch_size, self.bbox_expand = fp16, batch_size, bbox_expand
         self.min_person_score, self.flip_test = min_person_score, flip_test
         self.person_boxes = person_boxes  # frame -> [(box, score)]; None: full frame

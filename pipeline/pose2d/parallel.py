@@ -59,6 +59,15 @@ def default_workers(workers: int = 0) -> int:
         return os.cpu_count() or 1
 
 
+def model_threads(cpu_threads: int = 0) -> int:
+    """`detector.rtmpose.cpu_threads`: 0 = every core but one (at least one). The spare core
+    runs the decoding threads and the person detector; an OpenMP model thread that shares a
+    core with them makes the other threads wait at every barrier (docs/pose2d.md)."""
+    if cpu_threads < 0:
+        raise ValueError(f"cpu_threads must be >= 0 (0 = every core but one), got {cpu_threads}")
+    return cpu_threads or max(1, default_workers() - 1)
+
+
 class DecodeAhead:
     """One decoding thread per video, each filling a bounded queue. Use as a context manager:
     leaving it (normally or by an error) stops and joins every thread."""

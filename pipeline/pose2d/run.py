@@ -14,7 +14,7 @@ from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes
 from pipeline.core.geometry import Camera
 from pipeline.io.video import VideoError
 from pipeline.pose2d.base import PoseBackend, select_runners
-from pipeline.pose2d.parallel import detect_cameras_parallel
+from pipeline.pose2d.parallel import detect_cameras_parallel, model_threads
 
 
 def make_backend(cfg: DetectorConfig) -> PoseBackend:
@@ -55,6 +55,7 @@ def make_backend(cfg: DetectorConfig) -> PoseBackend:
             min_person_score=r.min_person_score,
             run_config_code=r.run_config_code,
             person_boxes=finder,
+            cpu_threads=model_threads(r.cpu_threads),
         )
     raise ValueError(f"{cfg.backend.value} is not a video backend")
 
