@@ -29,10 +29,12 @@ Usage: python benchmarks/detect.py [--profile] [--trial-frames 12] [--models rtm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -113,14 +115,19 @@ def bench_stage(
             runs = {"stage": [], "sequential": []}
             stage_calls = None
             # ABBA: the load drifts, and whichever runs first would pay any first-call costs
+            waits = []
             for what in ("stage", "sequential", "sequential", "stage"):
                 if calls:
                     calls[:] = [0, 0.0]
                 t0 = time.perf_counter()
                 if what == "stage":
-                    select_runners(
-                        detect_cameras_parallel(factory, clips, names, workers, progress_bar=False)
-                    )
+                    with waiting_for_frames() as waited:
+                        select_runners(
+                            detect_cameras_parallel(
+                                factory, clips, names, workers, progress_bar=False
+                            )
+                        )
+                    waits.append((waited[0], time.perf_counter() - t0))
                 else:
                     select_runners(detect_cameras(backend, clips, names))
                 runs[what].append(n / (time.perf_counter() - t0))
@@ -140,7 +147,9 @@ def bench_stage(
                 )
             stage, sequential = (float(np.mean(runs[k])) for k in ("stage", "sequential"))
             after = load()
-            extra = ""
+            extra = "; inference waited for decoded frames " + " and ".join(
+                f"{w:.2f} s of {t:.1f} s" for w, t in waits
+            )
             if stage_calls:
                 extra = (
                     f"; stage person-detector calls {stage_calls[0]} of {n} camera-frames "
@@ -171,6 +180,29 @@ def bench_stage(
             )
     for text in summary:
         print(text, flush=True)
+
+
+@contextlib.contextmanager
+def waiting_for_frames():
+    """[seconds] the stage's inference threads spent waiting on the decoders' queues (all
+    threads together): near 0 = decoding keeps ahead, the model is the limit."""
+    from pipeline.pose2d.parallel import DecodeAhead
+
+    get, waited, lock = DecodeAhead.get, [0.0], threading.Lock()
+
+    def timed(self, c):
+        t0 = time.perf_counter()
+        try:
+            return get(self, c)
+        finally:
+            with lock:
+                waited[0] += time.perf_counter() - t0
+
+    DecodeAhead.get = timed  # type: ignore[method-assign]
+    try:
+        yield waited
+    finally:
+        DecodeAhead.get = get  # type: ignore[method-assign]
 
 
 def bench_model(name: str, backend, clips: list[Path], n_frames: int) -> float:
