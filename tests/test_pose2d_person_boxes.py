@@ -205,14 +205,14 @@ def _fake_keypoints(where, score=1.0):
         (
             (80, 100),
             1.0,
-            2,
-        ),  # keypoints well inside the crop: detector only on the first pass (2 frames)
+            1,
+        ),  # keypoints well inside the crop: detector only on the first pass's first frame
         (
             (1, 100),
             1.0,
-            6,
+            3,
         ),  # at the crop's left edge: the runner leaves the box -> re-detect every pass
-        ((80, 100), 0.1, 6),  # score below min_person_score: lost -> re-detect every pass
+        ((80, 100), 0.1, 3),  # score below min_person_score: lost -> re-detect every pass
     ],
 )
 def test_rtmpose_asks_the_detector_at_start_and_after_a_loss(
@@ -240,6 +240,27 @@ def test_detector_finding_nobody_gives_no_candidate(backend, monkeypatch):
     monkeypatch.setattr(backend, "infer_crops", _fake_keypoints((80, 100)))
     out = list(backend.detect([np.full((160, 96, 3), 90, np.uint8)] * 3))
     assert [len(p) for p in out] == [0, 0, 0] and detector.calls == 3
+
+
+def test_detector_asked_until_it_finds_the_runner_then_once_per_camera(backend, monkeypatch):
+    """In a pass after a loss, each camera asks the detector frame by frame until it finds the
+    runner; its later frames of the pass take that box (2 cameras x 2 frames per pass)."""
+    runner = np.array([30.0, 20, 70, 140])
+    answers = iter([[], [(runner, 0.8)], [(runner, 0.8)]])  # cam0 f0, cam1 f0, cam0 f1
+    seen = []
+    people = backend._people
+    monkeypatch.setattr(backend, "person_boxes", lambda frame: next(answers))
+    monkeypatch.setattr(backend, "infer_crops", _fake_keypoints((80, 100)))
+    monkeypatch.setattr(
+        backend, "_people", lambda fr, boxes, ex: seen.append(boxes) or people(fr, boxes, ex)
+    )
+    monkeypatch.setattr(backend, "batch_size", 4)
+    frame = np.full((160, 96, 3), 90, np.uint8)
+    out = list(backend.detect_cameras([(frame, frame)] * 4))
+    assert next(answers, "all used") == "all used"  # 3 calls: cam0 twice, cam1 once
+    first = seen[0]  # step-major: cam0 f0, cam1 f0, cam0 f1, cam1 f1
+    assert first[0] == [] and all(np.array_equal(b[0], runner) for b in first[1:])
+    assert [[len(p) for p in step] for step in out] == [[0, 1], [1, 1], [1, 1], [1, 1]]
 
 
 def test_config_chooses_the_box_source(monkeypatch):

@@ -14,7 +14,8 @@
   `min_person_score` in a pass (score drop), or the keypoints reaching the edge of the crop
   (the runner leaving the box, `EDGE_MARGIN`); `box_choice.choose_box` picks the runner
   among the detections (the one overlapping the last box, else score x size x centrality).
-  A frame where the detector finds nobody yields no candidate. Without `person_boxes`, those
+  In a pass it is asked frame by frame until it finds the runner, whose box that camera's
+  later frames of the pass take. A frame where it finds nobody yields no candidate. Without `person_boxes`, those
   frames use the full frame as the box (the former behaviour). Afterwards each forward pass
   uses, per camera, the union of that camera's keypoint boxes in the previous pass, expanded
   by `bbox_expand`. One camera
@@ -383,13 +384,18 @@ class RTMPoseBackend:
         n_cams = len(tracks)
         frames = [fr for step in group for fr in step]  # step-major: each pass mixes cameras
         boxes, expands = [], []
+        detected: dict[int, np.ndarray] = {}  # camera -> the detector's box in this group
         for i, fr in enumerate(frames):
             c = i % n_cams
             if tracks[c] is not None:
                 boxes.append([tracks[c]])
                 expands.append(self.bbox_expand)
-            elif self.person_boxes is not None:  # start / lost: ask the detector
-                found = choose_box(self.person_boxes(fr), (fr.shape[1], fr.shape[0]), last[c])
+            elif self.person_boxes is not None:  # start / lost: ask until the runner is found
+                found = detected.get(c)
+                if found is None:
+                    found = choose_box(self.person_boxes(fr), (fr.shape[1], fr.shape[0]), last[c])
+                    if found is not None:
+                        detected[c] = found
                 boxes.append([] if found is None else [found])
                 expands.append(self.bbox_expand)
             else:  # start / lost: the full frame
