@@ -151,7 +151,7 @@ def bench_stage(
                 f"{w:.2f} s of {t:.1f} s" for w, t in waits
             )
             if stage_calls:
-                extra = (
+                extra += (
                     f"; stage person-detector calls {stage_calls[0]} of {n} camera-frames "
                     f"({stage_calls[1]:.1f} s: at the start and after each loss; random weights "
                     "lose the track far more often than a real checkpoint)"
