@@ -15,8 +15,8 @@
   (the runner leaving the box, `EDGE_MARGIN`); `box_choice.choose_box` picks the runner
   among the detections (the one overlapping the last box, else score x size x centrality).
   In a pass it is asked frame by frame until it finds the runner, whose box that camera's
-  later frames of the pass take. A frame where it finds nobody yields no candidate. Without `person_boxes`, those
-  frames use the full frame as the box (the former behaviour). Afterwards each forward pass
+  later frames of the pass take; a frame where it finds nobody yields no candidate. Without
+  `person_boxes`, those frames use the full frame as the box. Afterwards each forward pass
   uses, per camera, the union of that camera's keypoint boxes in the previous pass, expanded
   by `bbox_expand`. One camera
   (`detect`): a pass holds `batch_size` consecutive frames (batch_size=1: the previous
