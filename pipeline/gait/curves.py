@@ -53,7 +53,7 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     points = np.asarray(points, float)
     frames = np.arange(len(points), dtype=float)
     result: dict = {"toe_off_pct": {}}
-    spans = {}  # side -> [(strike, next strike, first toe-off between them or None)]
+    spans: dict[str, list[tuple[float, float, float | None]]] = {}  # side -> [(strike, next strike, first toe-off between them or None)]
     for side in SIDES:
         strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
         toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))

@@ -34,8 +34,8 @@ TITLES = {
 def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
     """Per report figure (sagittal, frontal, feet, knee), why it has nothing to draw, or None
     when it has data: such a figure becomes one line in the report, not empty axes."""
-    sides = analysis.summary["sides"]
-    counts = ", ".join(f"{side} {sides[side]['n_strides']}" for side in SIDES)
+    sides = analysis.summary.sides
+    counts = ", ".join(f"{side} {sides[side].n_strides}" for side in SIDES)
     curves = analysis.curves or {}
     out: dict[str, str | None] = {}
     for key, angles in (("sagittal", SAGITTAL), ("frontal", FRONTAL)):
@@ -52,12 +52,12 @@ def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
         )
     out["feet"] = (
         None
-        if any(s["foot_to_midline_m"] is not None for s in analysis.strides)
+        if any(s.value("foot_to_midline_m") is not None for s in analysis.strides)
         else (f"no foot strike with the foot and the pelvis measured (strides found: {counts})")
     )
     out["knee"] = (
         None
-        if any(s["knee_over_toe_m"] is not None for s in analysis.strides)
+        if any(s.value("knee_over_toe_m") is not None for s in analysis.strides)
         else (
             "no stride with a peak stance knee flexion and the knee and big toe measured "
             f"(strides found: {counts})"
@@ -175,14 +175,16 @@ def foot_midline_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     extent = 0.05
     for side in SIDES:
         own = [
-            s for s in analysis.strides if s["side"] == side and s["foot_to_midline_m"] is not None
+            (midline, s.strike_time_s)
+            for s in analysis.strides
+            if s.side == side and (midline := s.value("foot_to_midline_m")) is not None
         ]
         if not own:
             continue
         # seen from behind, left of the line = runner's left: left foot at -distance
         sign = -1.0 if side == "left" else 1.0
-        x = np.array([sign * s["foot_to_midline_m"] for s in own]) * 100
-        t = np.array([s["strike_time_s"] for s in own])
+        x = np.array([sign * midline for midline, _ in own]) * 100
+        t = np.array([time for _, time in own])
         ax.scatter(
             x, t, color=SIDE_COLOURS[side], s=28, label=f"{side} foot (n={len(own)})", zorder=3
         )
@@ -236,7 +238,9 @@ def knee_over_toe_figure(
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.0), dpi=100)
     for ax, side in zip(axes, SIDES):
         own = [
-            s for s in analysis.strides if s["side"] == side and s["knee_over_toe_m"] is not None
+            (ahead, s)
+            for s in analysis.strides
+            if s.side == side and (ahead := s.value("knee_over_toe_m")) is not None
         ]
         ax.set_title(f"{side}: at peak stance knee flexion", fontsize=9)
         ax.set_aspect("equal")
@@ -244,8 +248,9 @@ def knee_over_toe_figure(
         if not own:
             ax.text(0.5, 0.5, "not measurable", transform=ax.transAxes, ha="center")
             continue
-        stride = sorted(own, key=lambda s: s["knee_over_toe_m"])[len(own) // 2]
-        t = stride["peak_knee_flexion_frame"]  # analyze's instant (known: knee_over_toe_m is)
+        ahead, stride = sorted(own, key=lambda pair: pair[0])[len(own) // 2]
+        t = stride.peak_knee_flexion_frame  # analyze's instant (known: knee_over_toe_m is)
+        assert t is not None
         names = ("hip", "knee", "ankle", "heel", "big_toe")
         p = {n: sample_at(keypoint(points, f"{side}_{n}"), t) for n in names}
         toe_x = p["big_toe"] @ fwd
@@ -262,7 +267,7 @@ def knee_over_toe_figure(
         ax.axhline(0, color="0.5", lw=1)
         ax.axvline(0, color="0.3", lw=1, ls="--")
         ax.axvline(xy["knee"][0], color=SIDE_COLOURS[side], lw=1, ls="--")
-        distance = stride["knee_over_toe_m"] * 100
+        distance = ahead * 100
         ax.annotate(
             "",
             xy=(xy["knee"][0], xy["knee"][1] + 6),
@@ -292,7 +297,7 @@ def knee_over_toe_figure(
         ax.text(
             0.98,
             0.02,
-            f"stride at {stride['strike_time_s']:.2f} s",
+            f"stride at {stride.strike_time_s:.2f} s",
             transform=ax.transAxes,
             ha="right",
             va="bottom",
@@ -308,9 +313,9 @@ def foot_placement_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     placed = {
         side: [
-            (s["foot_lateral_m"], s["strike_time_s"])
+            (s.foot_lateral_m, s.strike_time_s)
             for s in analysis.strides
-            if s["side"] == side and s["foot_lateral_m"] is not None
+            if s.side == side and s.foot_lateral_m is not None
         ]
         for side in SIDES
     }

@@ -9,11 +9,13 @@ import numpy as np
 
 from pipeline.calibration.quality_record import own_reprojection_px
 from pipeline.config import Config
+from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
 from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.landing import standing_reference
-from pipeline.gait.metrics import TrialAnalysis, analyze_trial
+from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.records import TrialSummary
 from pipeline.gait.scale_checks import scale_checks
 from pipeline.gait.stance_fit import point_sd_from_3d
 from pipeline.io import formats
@@ -86,13 +88,14 @@ def analyze_one(cfg: Config, name: str) -> None:
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     imported = name in cfg.study.imports  # 3D from a file: no calibration, no 2D
+    summary = analysis.summary
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
     checked = dict(
-        observation=analysis.summary.get("observation"),
-        input_problems=analysis.summary.get("input_problems") or [],
+        observation=None if summary.observation is None else dict(summary.observation),
+        input_problems=[dict(p) for p in summary.input_problems],
         scale_checks=[c.to_dict() for c in checks],
         fps=float(p3d.fps),
-        skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]),
+        skeleton_problems=skeleton_problems(measured, list(summary.forward)),
     )
     if imported:
         evidence = dataclasses.replace(
@@ -128,7 +131,7 @@ def analyze_one(cfg: Config, name: str) -> None:
     if imported:
         result["reference_events"] = reference_events_of(paths, name, analysis)
     if synthetic and paths.truth_metrics(name).exists():
-        result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
+        result["truth_errors"] = truth_errors(summary, read_truth(paths, name))
     # analysis/, curves/ and metrics.json replaced as one set
     with staged(paths.analysis_dir(name), paths.curves_dir(name), paths.trial_metrics(name)) as (
         analysis_dir,
@@ -136,14 +139,16 @@ def analyze_one(cfg: Config, name: str) -> None:
         metrics,
     ):
         formats.write_json(analysis_dir / paths.analysis(name).name, result)
-        formats.write_csv(analysis_dir / paths.strides_csv(name).name, analysis.strides)
+        formats.write_csv(
+            analysis_dir / paths.strides_csv(name).name, [s.to_dict() for s in analysis.strides]
+        )
         formats.write_csv_dir(curves_dir, curve_tables(analysis.curves))
         formats.write_json(
             metrics,
             {
                 "verdict": verdict.verdict,
                 "verdict_reasons": [r.code for r in verdict.reasons],
-                **headline_metrics(result),
+                **headline_metrics(analysis),
                 "provenance": result["provenance"],
             },
         )
@@ -157,13 +162,13 @@ def analyze_one(cfg: Config, name: str) -> None:
             verdict.verdict.upper(),
             "; ".join(r.message for r in verdict.reasons),
         )
-    poor = analysis.summary.get("poorly_observed_events") or {}
+    poor = analysis.summary.poorly_observed_events or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
     if n_poor:
         log.warning(
             "trial %s: %s",
             name,
-            untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"), limit_mm),
+            untimed_text(n_poor, analysis.summary.untimed_on_dropouts, limit_mm),
         )
 
 
@@ -187,7 +192,7 @@ def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, 
         measured,
         analysis.strides,
         p3d.fps,
-        analysis.summary["forward"],
+        list(analysis.summary.forward),
         cfg.analysis.thresholds.min_strides,
         belt_speed_mps=belt,
         height_m=height,
@@ -226,6 +231,17 @@ def keypoint_model(cfg: Config, paths: StudyPaths, name: str) -> str:
     if backend == "openpose_json":
         return f"detector openpose_json, detector.openpose_json.model={cfg.detector.openpose_json.model.value}"
     return f"detector {backend}"
+
+
+def read_truth(paths: StudyPaths, name: str) -> TrialSummary:
+    """The synthetic trial's true summary (the synth stage's analysis of its true 3D)."""
+    path = paths.truth_metrics(name)
+    try:
+        return TrialSummary.from_dict(formats.read_json(path)["summary"])
+    except KeyError as missing:
+        raise formats.FormatError(
+            f"{path}: no {missing} (written by an older runlab); rerun `runlab synth`"
+        ) from None
 
 
 def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
@@ -305,9 +321,9 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
 
 def gait_counts(analysis: TrialAnalysis) -> GaitCounts:
     """What the verdict needs from the gait analysis, as plain numbers."""
-    poor = analysis.summary.get("poorly_observed_events") or {}
+    poor = analysis.summary.poorly_observed_events or {}
     return GaitCounts(
-        strides={side: int(b["n_strides"]) for side, b in analysis.summary["sides"].items()},
+        strides={side: block.n_strides for side, block in analysis.summary.sides.items()},
         events_found=sum(len(t) for ev in analysis.events.values() for t in ev.values()),
         events_untimed=sum(n for side in poor.values() for n in side.values()),
     )

@@ -9,17 +9,19 @@ metrics, so it is quick to rebuild.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.calibration.quality_record import read_calibration_quality
 from pipeline.config import Config
-from pipeline.gait.metrics import TrialAnalysis
+from pipeline.gait.analysis import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import study_provenance
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
+from pipeline.report.study_records import TrialOverview
 from pipeline.report.study_report import (
     measurement_error_summary,
     sessions_by_subject,
@@ -59,14 +61,14 @@ def run_trial(cfg: Config, name: str) -> Path:
     paths = StudyPaths.from_config(cfg)
     info = trial_info(cfg, name)
     data = formats.read_json(paths.analysis(name))
-    analysis = TrialAnalysis.from_dict(data)
-    if analysis.curves is None or any("peak_knee_flexion_frame" not in s for s in analysis.strides):
+    analysis = TrialAnalysis.from_dict(data, str(paths.analysis(name)))
+    if analysis.curves is None:
         raise formats.FormatError(
-            f"{paths.analysis(name)}: written by an older runlab (no curves or "
-            f"peak knee flexion instants); rerun `runlab analyze --trial {name}`"
+            f"{paths.analysis(name)}: written by an older runlab (no curves); "
+            f"rerun `runlab analyze --trial {name}`"
         )
     p3d = formats.read_points3d(paths.points3d(name))
-    forward = data["summary"]["forward"]  # the line of progression the analysis used
+    forward = list(analysis.summary.forward)  # the line of progression the analysis used
     out = paths.trial_report_dir(name)
 
     quality_file = paths.calibration_quality(info.session)
@@ -200,10 +202,10 @@ def run_study(cfg: Config) -> Path:
     summaries, metrics = [], {}
     for name in cfg.study.all_trials:
         summary_file = paths.trial_report_dir(name) / "summary.json"
-        summary = formats.read_json(summary_file)
         # who/when from the config as it is now (a relabelled session needs no trial rerun)
         info = trial_info(cfg, name)
-        summary.update(
+        summary = replace(
+            TrialOverview.from_dict(formats.read_json(summary_file)),
             subject=info.subject,
             session=info.session,
             session_label=info.session_label,
