@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.records import TrialSummary
 
@@ -16,7 +17,7 @@ def _side_means(summary: TrialSummary) -> dict[str, dict[str, float | None]]:
     }
 
 
-def truth_errors(measured: TrialSummary, truth: TrialSummary) -> dict[str, Any]:
+def truth_errors(measured: TrialSummary, truth: TrialSummary) -> JsonObject:
     """Measured minus true per side and metric, and cadence (synthetic studies only): the
     analysis file's `truth_errors`."""
     got, true = _side_means(measured), _side_means(truth)
@@ -40,7 +41,7 @@ def truth_errors(measured: TrialSummary, truth: TrialSummary) -> dict[str, Any]:
     return out
 
 
-def headline_metrics(analysis: TrialAnalysis) -> dict[str, Any]:
+def headline_metrics(analysis: TrialAnalysis) -> JsonObject:
     """The numbers DVC shows in `dvc metrics show` / `dvc exp show` (metrics.json): per-side
     means, the foot-strike pattern and each metric's stride SD / CV / MDC95 / n (issue #29)."""
     summary = analysis.summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import (
     SIDES,
     ankle_dorsiflexion_deg,
@@ -53,7 +54,9 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     points = np.asarray(points, float)
     frames = np.arange(len(points), dtype=float)
     result: dict = {"toe_off_pct": {}}
-    spans: dict[str, list[tuple[float, float, float | None]]] = {}  # side -> [(strike, next strike, first toe-off between them or None)]
+    spans: dict[
+        str, list[tuple[float, float, float | None]]
+    ] = {}  # side -> [(strike, next strike, first toe-off between them or None)]
     for side in SIDES:
         strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
         toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))
@@ -101,7 +104,7 @@ def curve_summary(curves: dict) -> dict:
     return out
 
 
-def curves_to_json(summary: dict) -> dict:
+def curves_to_json(summary: dict) -> JsonObject:
     """`curve_summary` with lists for arrays, None for NaN."""
 
     def values(array):

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import SIDES, body_axes, foot_point, keypoint
 from pipeline.gait.records import Stride
 
@@ -54,7 +55,7 @@ class ScaleCheck:
     def agrees(self) -> bool:
         return abs(self.ratio - 1.0) <= self.tolerance
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         return {**asdict(self), "ratio": self.ratio, "agrees": self.agrees}
 
 

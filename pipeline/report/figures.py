@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import SIDES, body_axes, keypoint  # noqa: E402
 from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT  # noqa: E402
 from pipeline.gait.metrics import TrialAnalysis  # noqa: E402
@@ -155,7 +156,7 @@ def _draw_references(ax, name: str, toe_off_pct: dict) -> None:
         )
 
 
-def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> dict:
+def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> JsonObject:
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
     out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
     for name in names:

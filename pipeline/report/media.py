@@ -97,7 +97,7 @@ def render_media(
                 "camera": camera.name,
                 "href": str(out.relative_to(out_dir)),
                 "format": fmt,
-                "still": str(result.still.relative_to(out_dir)),
+                "still": None if result.still is None else str(result.still.relative_to(out_dir)),
                 "frames": result.n_frames,
                 "seconds": round(result.seconds, 2),
             }

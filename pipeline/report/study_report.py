@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import SIDES  # noqa: E402
 from pipeline.gait.checks import CHECKS  # noqa: E402
 from pipeline.gait.compare import (  # noqa: E402
@@ -188,7 +189,7 @@ STRIDE_ONLY_NOTE = (
 )
 
 
-def measurement_error_summary(subjects: dict[str, list[Session]]) -> dict[str, Any]:
+def measurement_error_summary(subjects: dict[str, list[Session]]) -> JsonObject:
     """The study metrics.json's per subject, metric and side: SEM of the first and last
     session's value, mdc95, the change and whether it is real (issue #29)."""
     out: dict[str, Any] = {}
@@ -235,8 +236,8 @@ def write_study_report(
     compared = {s: sessions for s, sessions in subjects.items() if len(sessions) >= 2}
     if not compared:
         parts.append('<p class="note">No subject has two or more sessions yet.</p>')
-    for index, (subject, sessions) in enumerate(compared.items()):
-        png = curves_comparison_figure(sessions, out_dir / f"before_after_{index}.png", subject)
+    for number, (subject, sessions) in enumerate(compared.items()):
+        png = curves_comparison_figure(sessions, out_dir / f"before_after_{number}.png", subject)
         parts.append(
             f"<h3>Subject {_t(subject)}</h3>"
             + _comparison_table(sessions)

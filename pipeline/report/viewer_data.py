@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.core.geometry import Camera
+from pipeline.core.json_types import JsonObject
 from pipeline.core.skeleton import BONES, INDEX, KEYPOINTS
 from pipeline.gait.records import Stride
 
@@ -60,7 +61,7 @@ def point_status(
     return status
 
 
-def camera_outline(camera: Camera, depth_m: float = 0.35) -> dict:
+def camera_outline(camera: Camera, depth_m: float = 0.35) -> JsonObject:
     """The camera's centre and the four image corners' rays at `depth_m`, world metres: drawn
     as a small pyramid where the camera stands, pointing where it looks."""
     rotation = camera.rotation

@@ -8,7 +8,8 @@ import dataclasses
 import numpy as np
 
 from pipeline.calibration.quality_record import own_reprojection_px
-from pipeline.config import Config
+from pipeline.config import Config, ImportedTrialConfig
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
@@ -23,7 +24,7 @@ from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
 from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.evidence import GaitCounts, imported_evidence, trial_evidence
-from pipeline.quality.verdict import trial_verdict
+from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study.paths import StudyPaths
 from pipeline.sync.result import read_sync_result
@@ -62,6 +63,8 @@ def analyze_one(cfg: Config, name: str) -> None:
         None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
     )
     p3d = formats.read_points3d(paths.points3d(name))
+    assert p3d.fps is not None  # read_points3d sets it (a file's)
+    fps = float(p3d.fps)
     limit_mm = cfg.analysis.max_event_height_sd_mm
     if limit_mm is not None and p3d.sd_per_px is None:
         log.warning(
@@ -90,31 +93,35 @@ def analyze_one(cfg: Config, name: str) -> None:
     imported = name in cfg.study.imports  # 3D from a file: no calibration, no 2D
     summary = analysis.summary
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
-    checked = dict(
-        observation=None if summary.observation is None else dict(summary.observation),
-        input_problems=[dict(p) for p in summary.input_problems],
-        scale_checks=[c.to_dict() for c in checks],
-        fps=float(p3d.fps),
-        skeleton_problems=skeleton_problems(measured, list(summary.forward)),
-    )
+
+    def checked(evidence: TrialEvidence) -> TrialEvidence:
+        return dataclasses.replace(
+            evidence,
+            observation=None if summary.observation is None else dict(summary.observation),
+            input_problems=[dict(p) for p in summary.input_problems],
+            scale_checks=[c.to_dict() for c in checks],
+            fps=fps,
+            skeleton_problems=skeleton_problems(measured, list(summary.forward)),
+        )
+
     if imported:
+        markerset = trial.markerset if isinstance(trial, ImportedTrialConfig) else None
         evidence = dataclasses.replace(
-            imported_evidence(p3d, gait_counts(analysis)),
-            **checked,
-            keypoint_model=f"imported {trial.markerset or 'keypoint names'}",
+            checked(imported_evidence(p3d, gait_counts(analysis))),
+            keypoint_model=f"imported {markerset or 'keypoint names'}",
         )
     else:
+        calibration_id = formats.read_calibration(paths.trial_calibration(name)).metadata.get(
+            "calibration_id"
+        )
         evidence = dataclasses.replace(
-            trial_evidence(p3d, gait_counts(analysis)),
-            **checked,
+            checked(trial_evidence(p3d, gait_counts(analysis))),
             sync_status=None if sync is None else sync.status,
             sync_reasons=[] if sync is None else list(sync.reasons),
             keypoint_model=keypoint_model(cfg, paths, name),
             calibration_own_px=own_reprojection_px(
                 paths.calibration_quality(trial.session),
-                formats.read_calibration(paths.trial_calibration(name)).metadata.get(
-                    "calibration_id"
-                ),
+                None if calibration_id is None else str(calibration_id),
             ),
         )
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
@@ -142,7 +149,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         formats.write_csv(
             analysis_dir / paths.strides_csv(name).name, [s.to_dict() for s in analysis.strides]
         )
-        formats.write_csv_dir(curves_dir, curve_tables(analysis.curves))
+        formats.write_csv_dir(curves_dir, curve_tables(analysis.curves or {}))
         formats.write_json(
             metrics,
             {
@@ -164,7 +171,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         )
     poor = analysis.summary.poorly_observed_events or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
-    if n_poor:
+    if n_poor and limit_mm is not None:
         log.warning(
             "trial %s: %s",
             name,
@@ -187,6 +194,7 @@ def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, 
         if trial.speed_mps is not None
         else (trial.runner.speed_mps if synthetic and not trial.runner.treadmill else None)
     )
+    assert p3d.fps is not None  # read_points3d sets it (a file's)
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
     checks = scale_checks(
         measured,
@@ -244,7 +252,7 @@ def read_truth(paths: StudyPaths, name: str) -> TrialSummary:
         ) from None
 
 
-def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
+def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> JsonObject:
     """What produced this trial's numbers (docs/formats.md, "Provenance"): the backend and
     video hashes as detect recorded them in the keypoints file. dvc.lock is not read: DVC
     rewrites it while the pipeline runs, so what a stage found there would depend on the order
@@ -266,7 +274,7 @@ def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
     )
 
 
-def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
+def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> JsonObject:
     """An imported trial's provenance: its source file's hash in place of video hashes."""
     entry = cfg.study.imports[name]
     source = paths.imported_file(name, entry.file)
@@ -275,7 +283,7 @@ def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
     )
 
 
-def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
+def reference_events_of(paths: StudyPaths, name: str, analysis: TrialAnalysis) -> JsonObject:
     """The capture's own events (force plates or C3D, written by import-3d) beside runlab's:
     per foot, each runlab event's signed difference (frames, runlab minus reference) to the
     nearest reference event, where one lies within 10 frames."""

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.calibration.quality_record import read_calibration_quality
-from pipeline.config import Config
+from pipeline.config import Config, ImportedTrialConfig
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
@@ -47,7 +47,11 @@ def run(cfg: Config) -> None:
 
 def trial_info(cfg: Config, name: str) -> TrialInfo:
     trial = cfg.study.trial(name)
-    if name in cfg.study.imports and trial.session not in cfg.study.sessions:
+    if (
+        isinstance(trial, ImportedTrialConfig)
+        and name in cfg.study.imports
+        and trial.session not in cfg.study.sessions
+    ):
         return TrialInfo(
             name, trial.subject, trial.session, trial.label, trial.date, trial.condition
         )
@@ -68,6 +72,9 @@ def run_trial(cfg: Config, name: str) -> Path:
             f"rerun `runlab analyze --trial {name}`"
         )
     p3d = formats.read_points3d(paths.points3d(name))
+    # read_points3d sets a file's fps, camera names and swaps (None only on the solver's result)
+    assert p3d.fps is not None and p3d.camera_names is not None
+    assert p3d.swaps_repaired is not None
     forward = list(analysis.summary.forward)  # the line of progression the analysis used
     out = paths.trial_report_dir(name)
 
@@ -122,7 +129,7 @@ def run_trial(cfg: Config, name: str) -> Path:
         videos = None
     rc = cfg.report
     detections = kp.points if kp is not None and rc.overlay_detections else None
-    if detections is not None and kp.camera_names != p3d.camera_names:
+    if detections is not None and kp is not None and kp.camera_names != p3d.camera_names:
         detections = None  # another camera order: do not mix views up
     # written into a staging folder that replaces the report as a whole: no stale overlays,
     # and a crash leaves the previous report (links are relative, so they hold after the move)
