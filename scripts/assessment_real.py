@@ -40,11 +40,12 @@ def matched(measured, reference, name: str) -> list[tuple[float, float, str | No
     for ref in reference.strides:
         for got in measured.strides:
             if got.side == ref.side and abs(got.strike_time_s - ref.strike_time_s) < 0.1:
-                if got[name] is not None and ref[name] is not None:
+                value, true = got.value(name), ref.value(name)
+                if value is not None and true is not None:
                     out.append(
                         (
-                            got[name],
-                            ref[name],
+                            value,
+                            true,
                             got.foot_strike_pattern,
                             ref.foot_strike_pattern,
                         )
@@ -125,7 +126,7 @@ def sprints() -> list[dict]:
                         "patterns": [
                             s.foot_strike_pattern for s in analysis.strides if s.side == side
                         ],
-                        "standing": block["foot_strike"]["standing"],
+                        "standing": block.foot_strike.standing,
                     }
                 )
     return out
@@ -153,7 +154,7 @@ def main() -> None:
             row["side"],
             row["source"],
             "standing",
-            row["standing"]["pitch_deg"],
+            row["standing"].pitch_deg,
             "angles",
             [round(a, 1) for a in row["angles"]],
             row["patterns"],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.core.json_types import JsonObject
-from pipeline.gait.curves import curves_from_json, curves_to_json
+from pipeline.gait.curves import CurveSummary
 from pipeline.gait.records import Flag, Stride, TrialSummary
 from pipeline.io.formats import FormatError
 
@@ -25,8 +25,8 @@ class TrialAnalysis:
     flags: list[Flag]
     # events found where the cameras do not pin the foot's height down: not timed, not used
     poorly_observed: Events | None = None
-    # curves.curve_summary: each angle's mean and SD over the gait cycle per side
-    curves: dict | None = None
+    # each angle's mean and SD over the gait cycle per side (None: an older file)
+    curves: CurveSummary | None = None
 
     def to_dict(self) -> JsonObject:
         """JSON-ready: arrays become lists, missing values None."""
@@ -40,7 +40,7 @@ class TrialAnalysis:
             "strides": [s.to_dict() for s in self.strides],
             "summary": self.summary.to_dict(),
             "flags": [f.to_dict() for f in self.flags],
-            "curves": None if self.curves is None else curves_to_json(self.curves),
+            "curves": None if self.curves is None else self.curves.to_dict(),
         }
 
     @classmethod
@@ -64,7 +64,7 @@ class TrialAnalysis:
                 summary=TrialSummary.from_dict(data["summary"]),
                 flags=[Flag.from_dict(f) for f in data["flags"]],
                 poorly_observed=None if poor is None else arrays(poor),
-                curves=None if curves is None else curves_from_json(curves),
+                curves=None if curves is None else CurveSummary.from_dict(curves),
             )
         except KeyError as missing:
             raise FormatError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -10,10 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
-from pipeline.core.json_types import JsonObject
+from pipeline.core.json_types import JsonObject  # noqa: E402
+from pipeline.gait.analysis import TrialAnalysis  # noqa: E402
 from pipeline.gait.angles import SIDES, body_axes, keypoint  # noqa: E402
-from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT  # noqa: E402
-from pipeline.gait.metrics import TrialAnalysis  # noqa: E402
+from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT, CurveSummary  # noqa: E402
 from pipeline.gait.sampling import sample_at  # noqa: E402
 from pipeline.report.references import CURVE_REFERENCES, Band, Marker  # noqa: E402
 
@@ -37,11 +38,13 @@ def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
     when it has data: such a figure becomes one line in the report, not empty axes."""
     sides = analysis.summary.sides
     counts = ", ".join(f"{side} {sides[side].n_strides}" for side in SIDES)
-    curves = analysis.curves or {}
+    curves = {} if analysis.curves is None else analysis.curves.angles
     out: dict[str, str | None] = {}
     for key, angles in (("sagittal", SAGITTAL), ("frontal", FRONTAL)):
         has = any(
-            curves.get(name, {}).get(side, {}).get("n", 0) for name in angles for side in SIDES
+            name in curves and side in curves[name] and curves[name][side].n
+            for name in angles
+            for side in SIDES
         )
         out[key] = (
             None
@@ -68,7 +71,7 @@ def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
 
 
 def curves_figure(
-    curves: dict,
+    curves: CurveSummary,
     fps: float,
     out_png: Path,
     angles: tuple[str, ...] = SAGITTAL,
@@ -82,7 +85,7 @@ def curves_figure(
         1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False
     )
     for ax, name in zip(axes[0], angles):
-        if not any(curves[name][side]["n"] for side in SIDES):
+        if not any(curves.angles[name][side].n for side in SIDES):
             ax.text(
                 0.5,
                 0.5,
@@ -95,19 +98,19 @@ def curves_figure(
             )
             ax.set_yticks([])
         for side in SIDES:
-            block = curves[name][side]
-            if block["n"] == 0:
+            block = curves.angles[name][side]
+            if block.n == 0:
                 continue
             colour = SIDE_COLOURS[side]
-            mean, sd = block["mean"], np.nan_to_num(block["sd"])
-            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={block['n']})")
+            mean, sd = block.mean, np.nan_to_num(block.sd)
+            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={block.n})")
             ax.fill_between(CYCLE_PCT, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
-            toe_off = curves["toe_off_pct"][side]
+            toe_off = curves.toe_off_pct[side]
             if toe_off is not None:
                 ax.axvspan(0, toe_off, color=colour, alpha=0.06)
                 ax.axvline(toe_off, color=colour, ls="--", lw=1)
         if references:
-            _draw_references(ax, name, curves["toe_off_pct"])
+            _draw_references(ax, name, curves.toe_off_pct)
         ax.set_xlim(0, 100)
         ax.set_xlabel("% gait cycle (shaded = stance)")
         ax.set_title(f"{TITLES.get(name, name)} (deg)\n{CURVE_ANGLES[name][1]}", fontsize=9)
@@ -119,7 +122,7 @@ def curves_figure(
     return _save(fig, out_png)
 
 
-def _draw_references(ax, name: str, toe_off_pct: dict) -> None:
+def _draw_references(ax, name: str, toe_off_pct: Mapping[str, float | None]) -> None:
     refs = CURVE_REFERENCES.get(name, [])
     stance_end = np.nanmean([v for v in toe_off_pct.values() if v is not None] or [40.0])
     for ref in refs:
@@ -156,15 +159,15 @@ def _draw_references(ax, name: str, toe_off_pct: dict) -> None:
         )
 
 
-def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> JsonObject:
+def mean_curves(curves: CurveSummary, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> JsonObject:
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
-    out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
+    out: JsonObject = {"toe_off_pct": curves.toe_off_pct, "n": {}}
     for name in names:
+        per_side = curves.angles[name]
         out[name] = {
-            side: (curves[name][side]["mean"].tolist() if curves[name][side]["n"] else None)
-            for side in SIDES
+            side: (per_side[side].mean.tolist() if per_side[side].n else None) for side in SIDES
         }
-        out["n"][name] = {side: curves[name][side]["n"] for side in SIDES}
+        out["n"][name] = {side: per_side[side].n for side in SIDES}
     return out
 
 

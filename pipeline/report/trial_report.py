@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.curves import CurveSummary
 from pipeline.gait.records import MetricStatistics, TrialSummary
 from pipeline.gait.summary import METRICS
 from pipeline.io import formats
@@ -241,7 +242,7 @@ def write_trial_report(
 
 
 def trial_summary(
-    info: TrialInfo, analysis: TrialAnalysis, rows: list[Finding], curves: dict
+    info: TrialInfo, analysis: TrialAnalysis, rows: list[Finding], curves: CurveSummary
 ) -> TrialOverview:
     """What the study report needs from one trial, without re-reading the 3D."""
     sides = analysis.summary.sides

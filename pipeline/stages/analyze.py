@@ -139,6 +139,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         result["reference_events"] = reference_events_of(paths, name, analysis)
     if synthetic and paths.truth_metrics(name).exists():
         result["truth_errors"] = truth_errors(summary, read_truth(paths, name))
+    assert analysis.curves is not None  # analyze_trial always computes them
     # analysis/, curves/ and metrics.json replaced as one set
     with staged(paths.analysis_dir(name), paths.curves_dir(name), paths.trial_metrics(name)) as (
         analysis_dir,
@@ -149,7 +150,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         formats.write_csv(
             analysis_dir / paths.strides_csv(name).name, [s.to_dict() for s in analysis.strides]
         )
-        formats.write_csv_dir(curves_dir, curve_tables(analysis.curves or {}))
+        formats.write_csv_dir(curves_dir, curve_tables(analysis.curves))
         formats.write_json(
             metrics,
             {
