@@ -72,7 +72,7 @@ class TrialAnalysis:
             ) from None
 
 
-def _event_lists(events: Events) -> dict[str, dict[str, list[float]]]:
+def _event_lists(events: Events) -> JsonObject:
     return {
         side: {name: [float(t) for t in times] for name, times in ev.items()}
         for side, ev in events.items()

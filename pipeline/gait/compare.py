@@ -10,27 +10,19 @@ from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.records import TrialSummary
 
 
-def _side_means(summary: TrialSummary) -> dict[str, dict[str, float | None]]:
-    return {
-        side: {name: stats.mean for name, stats in block.metrics.items()}
-        for side, block in summary.sides.items()
-    }
-
-
 def truth_errors(measured: TrialSummary, truth: TrialSummary) -> JsonObject:
     """Measured minus true per side and metric, and cadence (synthetic studies only): the
     analysis file's `truth_errors`."""
-    got, true = _side_means(measured), _side_means(truth)
-    out: dict[str, Any] = {
+    out: JsonObject = {
         side: {
             name: {
-                "measured": m,
-                "true": (t := true[side][name]),
+                "measured": (m := stats.mean),
+                "true": (t := truth.sides[side].metrics[name].mean),
                 "error": None if m is None or t is None else m - t,
             }
-            for name, m in metrics.items()
+            for name, stats in block.metrics.items()
         }
-        for side, metrics in got.items()
+        for side, block in measured.sides.items()
     }
     m, t = measured.cadence_spm, truth.cadence_spm
     out["cadence_spm"] = {
@@ -48,9 +40,9 @@ def headline_metrics(analysis: TrialAnalysis) -> JsonObject:
     out: dict[str, Any] = {"cadence_spm": summary.cadence_spm}
     if summary.observation:  # share of the trial inside the analysed strides
         out["analysed_share"] = summary.observation["analysed_share"]
-    for side, metrics in _side_means(summary).items():
-        block = summary.sides[side]
-        out[side] = {**metrics, "n_strides": block.n_strides}
+    for side, block in summary.sides.items():
+        means = {name: stats.mean for name, stats in block.metrics.items()}
+        out[side] = {**means, "n_strides": block.n_strides}
         out[side]["foot_strike_pattern"] = block.foot_strike.pattern
         out[side]["variability"] = {
             name: {k: getattr(stats, k) for k in ("sd", "cv_pct", "mdc95", "n")}
