@@ -40,6 +40,16 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _metric_value(key: str, value: Any) -> float | None:
+    """A stride's metric value; anything but a number or None is a field Stride must name."""
+    if value is not None and (isinstance(value, (bool, str)) or not hasattr(value, "__float__")):
+        raise TypeError(
+            f"stride key {key!r} holds {value!r}, not a metric value: give it a field in "
+            "gait/records.Stride (its to_dict / from_dict)"
+        )
+    return _optional_float(value)
+
+
 @dataclass(frozen=True)
 class Stride:
     """One stride: a foot's strike, its toe-off and the values measured over it. `values` maps
@@ -100,7 +110,7 @@ class Stride:
             toe_off_time_s=float(data["toe_off_time_s"]),
             peak_knee_flexion_frame=_optional_float(data["peak_knee_flexion_frame"]),
             foot_lateral_m=_optional_float(data["foot_lateral_m"]),
-            values={k: _optional_float(v) for k, v in data.items() if k not in skip},
+            values={k: _metric_value(k, v) for k, v in data.items() if k not in skip},
             uncertainty={k: _optional_float(v) for k, v in (data.get("uncertainty") or {}).items()},
             foot_strike_pattern=data.get("foot_strike_pattern"),
         )
