@@ -95,8 +95,8 @@ def errors(measured: TrialAnalysis, true: TrialAnalysis) -> dict[str, list[float
     for name in MEASURES:
         out[name] = []
         for side in ("left", "right"):
-            m = measured.summary["sides"][side]["metrics"][name]["mean"]
-            t = true.summary["sides"][side]["metrics"][name]["mean"]
+            m = measured.summary.sides[side].metrics[name].mean
+            t = true.summary.sides[side].metrics[name].mean
             out[name].append(np.nan if m is None or t is None else m - t)
     return out
 
@@ -108,12 +108,11 @@ def patterns_agree(measured: TrialAnalysis, true: TrialAnalysis) -> tuple[int, i
         match = [
             s
             for s in measured.strides
-            if s["side"] == stride["side"]
-            and abs(s["strike_time_s"] - stride["strike_time_s"]) < 0.1
+            if s.side == stride.side and abs(s.strike_time_s - stride.strike_time_s) < 0.1
         ]
-        if match and stride["foot_strike_pattern"] is not None:
+        if match and stride.foot_strike_pattern is not None:
             total += 1
-            same += match[0]["foot_strike_pattern"] == stride["foot_strike_pattern"]
+            same += match[0].foot_strike_pattern == stride.foot_strike_pattern
     return same, total
 
 
@@ -123,12 +122,12 @@ def within_mdc(a: TrialAnalysis, b: TrialAnalysis, names=MEASURES) -> tuple[int,
     inside = total = 0
     for name in names:
         for side in ("left", "right"):
-            sa, sb = (x.summary["sides"][side]["metrics"][name] for x in (a, b))
-            if sa["sem"] is None or sb["sem"] is None:
+            sa, sb = (x.summary.sides[side].metrics[name] for x in (a, b))
+            if sa.sem is None or sb.sem is None:
                 continue
             total += 1
-            mdc = 1.959964 * (sa["sem"] ** 2 + sb["sem"] ** 2) ** 0.5
-            inside += abs(sa["mean"] - sb["mean"]) <= mdc
+            mdc = 1.959964 * (sa.sem**2 + sb.sem**2) ** 0.5
+            inside += abs(sa.mean - sb.mean) <= mdc
     return inside, total
 
 
@@ -144,7 +143,7 @@ def within_between_trial_mdc(
         for side in ("left", "right"):
 
             def mean(x, side=side, name=name):
-                return x.summary["sides"][side]["metrics"][name]["mean"]
+                return x.summary.sides[side].metrics[name].mean
 
             sem, _ = between_trial_sem([[mean(x) for x in repeats]])
             mdc = minimal_detectable_change(sem, sem)

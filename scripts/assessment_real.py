@@ -39,17 +39,15 @@ def matched(measured, reference, name: str) -> list[tuple[float, float, str | No
     out = []
     for ref in reference.strides:
         for got in measured.strides:
-            if (
-                got["side"] == ref["side"]
-                and abs(got["strike_time_s"] - ref["strike_time_s"]) < 0.1
-            ):
-                if got[name] is not None and ref[name] is not None:
+            if got.side == ref.side and abs(got.strike_time_s - ref.strike_time_s) < 0.1:
+                value, true = got.value(name), ref.value(name)
+                if value is not None and true is not None:
                     out.append(
                         (
-                            got[name],
-                            ref[name],
-                            got["foot_strike_pattern"],
-                            ref["foot_strike_pattern"],
+                            value,
+                            true,
+                            got.foot_strike_pattern,
+                            ref.foot_strike_pattern,
                         )
                     )
     return out
@@ -113,11 +111,11 @@ def sprints() -> list[dict]:
                 standing_pitch_deg=given,
             )
             for side in ("left", "right"):
-                block = analysis.summary["sides"][side]
+                block = analysis.summary.sides[side]
                 angles = [
-                    s["foot_strike_angle_deg"]
+                    s.value("foot_strike_angle_deg")
                     for s in analysis.strides
-                    if s["side"] == side and s["foot_strike_angle_deg"] is not None
+                    if s.side == side and s.value("foot_strike_angle_deg") is not None
                 ]
                 out.append(
                     {
@@ -126,9 +124,9 @@ def sprints() -> list[dict]:
                         "side": side,
                         "angles": angles,
                         "patterns": [
-                            s["foot_strike_pattern"] for s in analysis.strides if s["side"] == side
+                            s.foot_strike_pattern for s in analysis.strides if s.side == side
                         ],
-                        "standing": block["foot_strike"]["standing"],
+                        "standing": block.foot_strike.standing,
                     }
                 )
     return out
@@ -156,7 +154,7 @@ def main() -> None:
             row["side"],
             row["source"],
             "standing",
-            row["standing"]["pitch_deg"],
+            row["standing"].pitch_deg,
             "angles",
             [round(a, 1) for a in row["angles"]],
             row["patterns"],

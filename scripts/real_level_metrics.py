@@ -124,8 +124,8 @@ def trial_errors(
         for name in METRICS:
             errs = []
             for side in ("left", "right"):
-                m = measured.summary["sides"][side]["metrics"][name]["mean"]
-                t = true.summary["sides"][side]["metrics"][name]["mean"]
+                m = measured.summary.sides[side].metrics[name].mean
+                t = true.summary.sides[side].metrics[name].mean
                 errs.append(np.nan if m is None or t is None else m - t)
             out[key][name] = errs
     for name in ("foot_strike", "toe_off"):

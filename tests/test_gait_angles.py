@@ -313,5 +313,5 @@ def test_knee_and_pelvic_drop_per_stride_under_one_pixel_noise(runner):
     noisy = analyze_trial(points, 120.0, forward, ThresholdsConfig(), events=events).strides
     assert len(noisy) == len(true) >= 6
     for key, tolerance in STRIDE_TOLERANCE.items():
-        errors = [n[key] - t[key] for n, t in zip(noisy, true)]
+        errors = [n.value(key) - t.value(key) for n, t in zip(noisy, true)]
         assert np.max(np.abs(errors)) <= tolerance, f"{key}: {np.max(np.abs(errors)):.3f}"

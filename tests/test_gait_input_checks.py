@@ -33,7 +33,7 @@ def test_a_clean_treadmill_trial_has_no_problem():
     result = analyze_trial(
         points, 120.0, [1, 0, 0], ThresholdsConfig(), events=events, belt_speed_mps=speed
     )
-    assert result.summary["input_problems"] == []
+    assert result.summary.input_problems == ()
 
 
 def test_a_belt_speed_in_km_per_h_is_named():
@@ -41,22 +41,22 @@ def test_a_belt_speed_in_km_per_h_is_named():
     result = analyze_trial(
         points, 120.0, [1, 0, 0], ThresholdsConfig(), events=events, belt_speed_mps=3.6 * speed
     )
-    assert codes(result.summary["input_problems"]) == {"belt_speed_disagrees"}
+    assert codes(result.summary.input_problems) == {"belt_speed_disagrees"}
 
 
 def test_a_trial_too_short_for_a_stride_is_named():
     points, events, speed = treadmill()
     short = points[:96]  # 0.8 s
     found = analyze_trial(short, 120.0, [1, 0, 0], ThresholdsConfig(), belt_speed_mps=speed)
-    assert "trial_too_short" in codes(found.summary["input_problems"])
+    assert "trial_too_short" in codes(found.summary.input_problems)
 
 
 def test_a_foot_never_in_contact_is_named():
     points, events = running_trial()
     events["left"] = {"foot_strike": np.array([]), "toe_off": np.array([])}
     result = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
-    assert "foot_never_in_contact:left" in codes(result.summary["input_problems"])
-    assert "foot_never_in_contact:right" not in codes(result.summary["input_problems"])
+    assert "foot_never_in_contact:left" in codes(result.summary.input_problems)
+    assert "foot_never_in_contact:right" not in codes(result.summary.input_problems)
 
 
 def _overground(path):
@@ -107,4 +107,4 @@ def test_on_the_real_treadmill_trials_only_a_wrong_belt_speed_is_named():
         points, fps, _, speed = treadmill_trial(name)
         for belt, expected in ((speed, set()), (3.6 * speed, {"belt_speed_disagrees"})):
             result = analyze_trial(points, fps, [1, 0, 0], ThresholdsConfig(), belt_speed_mps=belt)
-            assert codes(result.summary["input_problems"]) == expected, (name, belt)
+            assert codes(result.summary.input_problems) == expected, (name, belt)

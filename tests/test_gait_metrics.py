@@ -33,21 +33,21 @@ def test_metrics_with_true_events_match_prescribed_values():
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     assert len(result.strides) == 12
     for stride in result.strides:
-        assert stride["peak_stance_knee_flexion_deg"] == pytest.approx(42.0, abs=1e-9)
-        assert stride["knee_flexion_at_strike_deg"] == pytest.approx(12.0, abs=1e-9)
-        assert stride["knee_flexion_at_toe_off_deg"] == pytest.approx(15.0, abs=1e-9)
-        assert stride["knee_over_toe_m"] == pytest.approx(0.03, abs=1e-12)
-        assert stride["pelvic_drop_deg"] == pytest.approx(6.0, abs=1e-9)
-    widths = [s["step_width_m"] for s in result.strides]
+        assert stride.value("peak_stance_knee_flexion_deg") == pytest.approx(42.0, abs=1e-9)
+        assert stride.value("knee_flexion_at_strike_deg") == pytest.approx(12.0, abs=1e-9)
+        assert stride.value("knee_flexion_at_toe_off_deg") == pytest.approx(15.0, abs=1e-9)
+        assert stride.value("knee_over_toe_m") == pytest.approx(0.03, abs=1e-12)
+        assert stride.value("pelvic_drop_deg") == pytest.approx(6.0, abs=1e-9)
+    widths = [s.value("step_width_m") for s in result.strides]
     # the first left strike has no earlier right strike
     assert widths.count(None) == 1
     assert all(w == pytest.approx(0.07, abs=1e-12) for w in widths if w is not None)
-    assert result.summary["cadence_spm"] == pytest.approx(60 * FPS / (STRIDE_FRAMES / 2))
-    left = result.summary["sides"]["left"]
-    width = left["metrics"]["step_width_m"]
-    assert width["n"] == 5 and width["n_missing"] == 1
-    assert left["crossover_share"] == 0.0
-    names = {(f["name"], f["side"]) for f in result.flags}
+    assert result.summary.cadence_spm == pytest.approx(60 * FPS / (STRIDE_FRAMES / 2))
+    left = result.summary.sides["left"]
+    width = left.metrics["step_width_m"]
+    assert width.n == 5 and width.n_missing == 1
+    assert left.crossover_share == 0.0
+    names = {(f.name, f.side) for f in result.flags}
     assert names == {("knee_over_toe", "left"), ("knee_over_toe", "right")}
     json.dumps(result.to_dict())
 
@@ -66,7 +66,7 @@ def test_an_untimed_toe_off_never_borrows_the_next_cycles():
         },
     }
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
-    peaks = [s["peak_stance_knee_flexion_deg"] for s in result.strides if s["side"] == "left"]
+    peaks = [s.value("peak_stance_knee_flexion_deg") for s in result.strides if s.side == "left"]
     assert len(peaks) == 4  # the stride without its toe-off is left out
     assert peaks == pytest.approx([42.0] * 4, abs=1e-9)
 
@@ -76,18 +76,20 @@ def test_crossover_and_low_knee_flexion_flags():
         foot_y={"left": -0.01, "right": 0.02}, knee=(10.0, 33.0, 14.0), knee_over_toe=-0.02
     )
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
-    widths = [s["step_width_m"] for s in result.strides if s["step_width_m"] is not None]
+    widths = [
+        s.value("step_width_m") for s in result.strides if s.value("step_width_m") is not None
+    ]
     assert widths == pytest.approx([-0.03] * len(widths))
-    flags = {(f["name"], f["side"]): f for f in result.flags}
+    flags = {(f.name, f.side): f for f in result.flags}
     assert set(flags) == {
         (name, side)
         for name in ("crossover", "low_peak_knee_flexion")
         for side in ("left", "right")
     }
     crossover = flags[("crossover", "right")]
-    assert crossover["value"] == pytest.approx(-0.03) and crossover["threshold"] == 0.0
-    assert crossover["n_strides"] == 6 and "-0.030 m" in crossover["message"]
-    assert result.summary["sides"]["right"]["crossover_share"] == 1.0
+    assert crossover.value == pytest.approx(-0.03) and crossover.threshold == 0.0
+    assert crossover.n_strides == 6 and "-0.030 m" in crossover.message
+    assert result.summary.sides["right"].crossover_share == 1.0
 
 
 def test_conventions_hold_when_running_along_minus_x():
@@ -101,9 +103,9 @@ def test_conventions_hold_when_running_along_minus_x():
 def test_insufficient_strides_reports_no_statistic_and_no_flag():
     points, events = running_trial(n_strides=2, foot_y={"left": -0.01, "right": 0.02})
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(min_strides=3), events=events)
-    width = result.summary["sides"]["left"]["metrics"]["step_width_m"]
-    assert width["mean"] is None and width["n"] == 1
-    assert width["note"] == "insufficient strides (n=1, need 3)"
+    width = result.summary.sides["left"].metrics["step_width_m"]
+    assert width.mean is None and width.n == 1
+    assert width.note == "insufficient strides (n=1, need 3)"
     assert result.flags == []
 
 
@@ -112,11 +114,14 @@ def test_nan_keypoints_make_values_missing_not_numbers():
     points[FIRST_STRIKE["left"] + 5, INDEX["left_knee"]] = np.nan
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     first = result.strides[0]
-    assert first["side"] == "left"
-    assert first["peak_stance_knee_flexion_deg"] is None and first["knee_over_toe_m"] is None
-    assert first["knee_flexion_at_strike_deg"] == pytest.approx(12.0)
-    peak = result.summary["sides"]["left"]["metrics"]["peak_stance_knee_flexion_deg"]
-    assert peak["n"] == 5 and peak["n_missing"] == 1 and peak["mean"] == pytest.approx(42.0)
+    assert first.side == "left"
+    assert (
+        first.value("peak_stance_knee_flexion_deg") is None
+        and first.value("knee_over_toe_m") is None
+    )
+    assert first.value("knee_flexion_at_strike_deg") == pytest.approx(12.0)
+    peak = result.summary.sides["left"].metrics["peak_stance_knee_flexion_deg"]
+    assert peak.n == 5 and peak.n_missing == 1 and peak.mean == pytest.approx(42.0)
 
 
 def test_peak_knee_flexion_frame_is_stored_per_stride():
@@ -126,10 +131,10 @@ def test_peak_knee_flexion_frame_is_stored_per_stride():
     points[FIRST_STRIKE["left"] + 5, INDEX["left_knee"]] = np.nan
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
     for stride in result.strides:
-        if stride["side"] == "left" and stride["stride"] == 0:
-            assert stride["peak_knee_flexion_frame"] is None
+        if stride.side == "left" and stride.index == 0:
+            assert stride.peak_knee_flexion_frame is None
         else:
-            assert stride["peak_knee_flexion_frame"] == stride["strike_frame"] + STANCE_FRAMES / 2
+            assert stride.peak_knee_flexion_frame == stride.strike_frame + STANCE_FRAMES / 2
 
 
 def test_sample_at_interpolates_and_propagates_gaps():
@@ -185,10 +190,10 @@ def test_analyze_trial_detects_events_itself():
             result.events[side]["foot_strike"], truth[side]["foot_strike"][1:], atol=1.0
         )
         np.testing.assert_allclose(result.events[side]["toe_off"], truth[side]["toe_off"], atol=1.0)
-    peak = result.summary["sides"]["left"]["metrics"]["peak_stance_knee_flexion_deg"]
-    assert peak["mean"] == pytest.approx(42.0, abs=0.5)
-    width = result.summary["sides"]["right"]["metrics"]["step_width_m"]
-    assert width["mean"] == pytest.approx(0.07, abs=1e-9)
+    peak = result.summary.sides["left"].metrics["peak_stance_knee_flexion_deg"]
+    assert peak.mean == pytest.approx(42.0, abs=0.5)
+    width = result.summary.sides["right"].metrics["step_width_m"]
+    assert width.mean == pytest.approx(0.07, abs=1e-9)
 
 
 # --- issue #6: new per-stride metrics, summary keys and flags ----------------------------------
@@ -205,36 +210,40 @@ def test_new_stride_values_on_prescribed_geometry():
     half_toe_off = np.radians(15.0) / 2
     ankle_df = np.degrees(np.arctan2(-0.02, 0.05)) + 15.0  # foot pitch + tibia inclination
     for stride in result.strides:
-        own_y = 0.04 if stride["side"] == "left" else 0.03  # foot away from the midline
-        assert stride["foot_to_midline_m"] == pytest.approx(own_y, abs=1e-12)
-        assert stride["tibia_inclination_at_strike_deg"] == pytest.approx(12.0, abs=1e-9)
-        assert stride["hip_extension_at_toe_off_deg"] == pytest.approx(0.0, abs=1e-9)
-        assert stride["ankle_plantarflexion_at_toe_off_deg"] == pytest.approx(-ankle_df, abs=1e-9)
-        assert stride["peak_stance_hip_adduction_deg"] == pytest.approx(6.0, abs=1e-9)  # = drop
-        assert stride["peak_stance_knee_fppa_deg"] == pytest.approx(0.0, abs=1e-9)
-        assert stride["leg_trunk_alignment_at_toe_off_deg"] == pytest.approx(-7.5, abs=1e-9)
-        assert stride["knee_off_leg_line_at_toe_off_m"] == pytest.approx(
+        own_y = 0.04 if stride.side == "left" else 0.03  # foot away from the midline
+        assert stride.value("foot_to_midline_m") == pytest.approx(own_y, abs=1e-12)
+        assert stride.value("tibia_inclination_at_strike_deg") == pytest.approx(12.0, abs=1e-9)
+        assert stride.value("hip_extension_at_toe_off_deg") == pytest.approx(0.0, abs=1e-9)
+        assert stride.value("ankle_plantarflexion_at_toe_off_deg") == pytest.approx(
+            -ankle_df, abs=1e-9
+        )
+        assert stride.value("peak_stance_hip_adduction_deg") == pytest.approx(
+            6.0, abs=1e-9
+        )  # = drop
+        assert stride.value("peak_stance_knee_fppa_deg") == pytest.approx(0.0, abs=1e-9)
+        assert stride.value("leg_trunk_alignment_at_toe_off_deg") == pytest.approx(-7.5, abs=1e-9)
+        assert stride.value("knee_off_leg_line_at_toe_off_m") == pytest.approx(
             SHANK * np.sin(half_toe_off), abs=1e-12
         )
-        assert stride["hip_ahead_of_toe_m"] == pytest.approx(0.03, abs=1e-12)
-        assert stride["ground_contact_time_ms"] == pytest.approx(250.0, abs=1e-9)
-        assert stride["calf_clearance_m"] > 0.1
-    complete = [s for s in result.strides if s["stride_time_ms"] is not None]
+        assert stride.value("hip_ahead_of_toe_m") == pytest.approx(0.03, abs=1e-12)
+        assert stride.value("ground_contact_time_ms") == pytest.approx(250.0, abs=1e-9)
+        assert stride.value("calf_clearance_m") > 0.1
+    complete = [s for s in result.strides if s.value("stride_time_ms") is not None]
     # a stride needs the next strike of its foot: the left's 7th strike (frame 514) ends the
     # last left stride, the right's last stride has no end in the trial
     assert len(complete) == 11
     for stride in complete:
-        assert stride["stride_time_ms"] == pytest.approx(700.0, abs=1e-9)
-        assert stride["stride_length_m"] == pytest.approx(2.1, abs=1e-12)  # belt x time
-        assert stride["flight_time_ms"] == pytest.approx(100.0, abs=1e-9)  # 12 frames
+        assert stride.value("stride_time_ms") == pytest.approx(700.0, abs=1e-9)
+        assert stride.value("stride_length_m") == pytest.approx(2.1, abs=1e-12)  # belt x time
+        assert stride.value("flight_time_ms") == pytest.approx(100.0, abs=1e-9)  # 12 frames
     summary = result.summary
-    assert summary["sides"]["left"]["midline_crossover_share"] == 0.0
-    assert summary["symmetry_index_pct"]["ground_contact_time_ms"] == pytest.approx(0.0)
-    assert summary["forward"] == [1.0, 0.0, 0.0] and summary["forward_source"] == "given"
+    assert summary.sides["left"].midline_crossover_share == 0.0
+    assert summary.symmetry_index_pct["ground_contact_time_ms"] == pytest.approx(0.0)
+    assert list(summary.forward) == [1.0, 0.0, 0.0] and summary.forward_source == "given"
     json.dumps(result.to_dict())
     # without a belt speed a runner who does not progress has no stride length
     still = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
-    assert all(s["stride_length_m"] is None for s in still.strides)
+    assert all(s.value("stride_length_m") is None for s in still.strides)
 
 
 def test_new_flags_state_value_threshold_and_strides():
@@ -243,30 +252,31 @@ def test_new_flags_state_value_threshold_and_strides():
         max_pelvic_drop_deg=5.0, max_knee_flexion_toe_off_deg=12.0, min_calf_clearance_m=0.5
     )
     result = analyze_trial(points, FPS, [1, 0, 0], limits, events=events)
-    flags = {(f["name"], f["side"]): f for f in result.flags}
+    flags = {(f.name, f.side): f for f in result.flags}
     drop = flags[("contralateral_pelvic_drop", "left")]
-    assert drop["value"] == pytest.approx(6.0) and drop["threshold"] == 5.0
-    assert drop["n_strides"] == 6 and "no validated cut-off" in drop["message"]
-    assert "6.0 deg" in drop["message"] and "5.0 deg" in drop["message"]
+    assert drop.value == pytest.approx(6.0) and drop.threshold == 5.0
+    assert drop.n_strides == 6 and "no validated cut-off" in drop.message
+    assert "6.0 deg" in drop.message and "5.0 deg" in drop.message
     knee = flags[("high_knee_flexion_at_toe_off", "right")]
-    assert knee["value"] == pytest.approx(15.0) and "no published norm" in knee["message"]
+    assert knee.value == pytest.approx(15.0) and "no published norm" in knee.message
     calf = flags[("low_calf_clearance", "left")]
-    clearances = [s["calf_clearance_m"] for s in result.strides if s["side"] == "left"]
-    assert calf["value"] == pytest.approx(np.mean(clearances)) and calf["threshold"] == 0.5
+    clearances = [s.value("calf_clearance_m") for s in result.strides if s.side == "left"]
+    assert calf.value == pytest.approx(np.mean(clearances)) and calf.threshold == 0.5
     # both feet on/over the pelvis-centre line
-    assert result.summary["sides"]["left"]["midline_crossover_share"] == 1.0
-    assert result.summary["sides"]["right"]["midline_crossover_share"] == 1.0
+    assert result.summary.sides["left"].midline_crossover_share == 1.0
+    assert result.summary.sides["right"].midline_crossover_share == 1.0
     # thresholds of None (the defaults) raise none of the new flags
     plain = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
-    assert {f["name"] for f in plain.flags} == {"crossover", "knee_over_toe"}
+    assert {f.name for f in plain.flags} == {"crossover", "knee_over_toe"}
 
 
 def test_calf_clearance_missing_when_swing_foot_not_seen():
     points, events = running_trial()
     points[FIRST_STRIKE["left"] + 3, INDEX["right_heel"]] = np.nan  # during a left stance
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
-    left = [s for s in result.strides if s["side"] == "left"]
-    assert left[0]["calf_clearance_m"] is None and left[1]["calf_clearance_m"] is not None
+    left = [s for s in result.strides if s.side == "left"]
+    assert left[0].value("calf_clearance_m") is None
+    assert left[1].value("calf_clearance_m") is not None
 
 
 def true_events(truth):
@@ -309,10 +319,10 @@ def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
         events=true_events(truth),
         belt_speed_mps=runner.speed_mps,
     )
-    assert result.summary["cadence_spm"] == pytest.approx(runner.cadence_spm, abs=1e-6)
+    assert result.summary.cadence_spm == pytest.approx(runner.cadence_spm, abs=1e-6)
     stride_s = 120.0 / runner.cadence_spm
     for side in ("left", "right"):
-        m = {k: v["mean"] for k, v in result.summary["sides"][side]["metrics"].items()}
+        m = {k: v.mean for k, v in result.summary.sides[side].metrics.items()}
         assert m["step_width_m"] == pytest.approx(runner.step_width_m, abs=1e-4)
         assert m["pelvic_drop_deg"] == pytest.approx(runner.pelvic_drop_deg, abs=0.02)
         assert m["peak_stance_knee_flexion_deg"] == pytest.approx(
@@ -332,7 +342,7 @@ def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
             500 * stride_s, abs=1e-6
         )
     crossover = runner.step_width_m <= 0
-    assert result.summary["sides"]["left"]["midline_crossover_share"] == float(crossover)
+    assert result.summary.sides["left"].midline_crossover_share == float(crossover)
 
 
 def test_calf_clearance_shrinks_with_crossover():
@@ -342,7 +352,7 @@ def test_calf_clearance_shrinks_with_crossover():
         result = analyze_trial(
             truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth)
         )
-        widths[width] = result.summary["sides"]["left"]["metrics"]["calf_clearance_m"]["mean"]
+        widths[width] = result.summary.sides["left"].metrics["calf_clearance_m"].mean
     assert widths[0.10] > widths[0.06] > widths[-0.02] > 0
 
 
@@ -350,7 +360,7 @@ def test_symmetry_index_of_generator_asymmetry():
     truth = simulate_run(RunnerConfig(duration_s=6.0, asymmetry=0.1), FPS)
     result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth))
     # the generator's asymmetry is (L - R) / mean(L, R) on the knee knobs
-    assert result.summary["symmetry_index_pct"]["peak_stance_knee_flexion_deg"] == pytest.approx(
+    assert result.summary.symmetry_index_pct["peak_stance_knee_flexion_deg"] == pytest.approx(
         10.0, abs=1e-6
     )
 
@@ -366,17 +376,17 @@ def test_line_of_progression_estimated_overground_along_any_direction():
     events = true_events(truth)
     reference = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=events)
     result = analyze_trial(turned, FPS, None, thresholds(), events=events)
-    assert result.summary["forward_source"] == "estimated"
-    np.testing.assert_allclose(result.summary["forward"], rotation[:, 0], atol=1e-6)
-    assert result.summary["pelvis_speed_mps"] == pytest.approx(runner.speed_mps, abs=1e-3)
+    assert result.summary.forward_source == "estimated"
+    np.testing.assert_allclose(result.summary.forward, rotation[:, 0], atol=1e-6)
+    assert result.summary.pelvis_speed_mps == pytest.approx(runner.speed_mps, abs=1e-3)
     for a, b in zip(reference.strides, result.strides):
-        for key, value in a.items():
+        for key, value in a.to_dict().items():
             if isinstance(value, float) and key != "foot_lateral_m":  # absolute position
-                assert b[key] == pytest.approx(value, abs=1e-5), key
-    m = result.summary["sides"]["right"]["metrics"]
-    assert m["step_width_m"]["mean"] == pytest.approx(runner.step_width_m, abs=1e-4)
+                assert b.to_dict()[key] == pytest.approx(value, abs=1e-5), key
+    m = result.summary.sides["right"].metrics
+    assert m["step_width_m"].mean == pytest.approx(runner.step_width_m, abs=1e-4)
     # overground stride length is the foot's travel: speed x stride time
-    assert m["stride_length_m"]["mean"] == pytest.approx(
+    assert m["stride_length_m"].mean == pytest.approx(
         runner.speed_mps * 120.0 / runner.cadence_spm, abs=1e-3
     )
 
@@ -391,12 +401,15 @@ def test_trial_without_hips_still_analysed_when_forward_given():
     points, events = running_trial()
     points[:, INDEX["left_hip"]] = np.nan
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
-    assert result.summary["pelvis_speed_mps"] is None
+    assert result.summary.pelvis_speed_mps is None
     stride = result.strides[0]
-    assert stride["peak_stance_hip_adduction_deg"] is None and stride["foot_to_midline_m"] is None
-    assert stride["knee_over_toe_m"] is None  # the knee angle needs the hip
-    assert stride["tibia_inclination_at_strike_deg"] == pytest.approx(12.0)
-    assert stride["ground_contact_time_ms"] == pytest.approx(250.0)
+    assert (
+        stride.value("peak_stance_hip_adduction_deg") is None
+        and stride.value("foot_to_midline_m") is None
+    )
+    assert stride.value("knee_over_toe_m") is None  # the knee angle needs the hip
+    assert stride.value("tibia_inclination_at_strike_deg") == pytest.approx(12.0)
+    assert stride.value("ground_contact_time_ms") == pytest.approx(250.0)
 
 
 def test_cadence_ignores_the_interval_around_an_untimed_strike():
@@ -404,11 +417,9 @@ def test_cadence_ignores_the_interval_around_an_untimed_strike():
     events = {
         side: {name: np.asarray(t, float) for name, t in ev.items()} for side, ev in truth.items()
     }
-    full = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary["cadence_spm"]
+    full = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary.cadence_spm
     events["left"]["foot_strike"] = np.delete(events["left"]["foot_strike"], 3)  # one strike lost
-    gapped = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary[
-        "cadence_spm"
-    ]
+    gapped = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events).summary.cadence_spm
     expected = 60.0 * FPS / (STRIDE_FRAMES / 2)
     assert full == pytest.approx(expected, rel=1e-9)
     assert gapped == pytest.approx(expected, rel=1e-9)  # (n-1)/span would give 12 % less
@@ -433,7 +444,7 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
         max_event_height_sd_m=0.002,
         toe_tip_ahead_m=SYNTH_TIP,
     )
-    poor = screened.summary["poorly_observed_events"]
+    poor = screened.summary.poorly_observed_events
     n_poor = sum(n for side in poor.values() for n in side.values())
     n_timed = sum(len(t) for side in screened.events.values() for t in side.values())
     assert n_poor >= 8 and n_timed >= 2  # measured: 12 set aside, 4 timed (seed 1)
@@ -446,7 +457,7 @@ def test_overground_pass_sets_aside_poorly_observed_contacts():
                 assert np.min(np.abs(true - t)) <= 1.5, (side, name, t)
     assert screened.to_dict()["poorly_observed_events"]["left"].keys() == {"foot_strike", "toe_off"}
     unscreened = analyze_trial(tri.points, FPS, None, thresholds(), toe_tip_ahead_m=SYNTH_TIP)
-    assert unscreened.summary["poorly_observed_events"] is None
+    assert unscreened.summary.poorly_observed_events is None
     assert sum(len(t) for side in unscreened.events.values() for t in side.values()) > n_timed
 
 
@@ -460,8 +471,8 @@ def test_a_stride_across_an_untimed_strike_has_no_stride_time_and_no_curve():
     lost = events["left"]["foot_strike"][3]
     events["left"]["foot_strike"] = np.delete(events["left"]["foot_strike"], 3)
     result = analyze_trial(points, FPS, [1, 0, 0], thresholds(), events=events)
-    left = [s for s in result.strides if s["side"] == "left"]
-    times = {round(s["strike_frame"], 3): s["stride_time_ms"] for s in left}
+    left = [s for s in result.strides if s.side == "left"]
+    times = {round(s.strike_frame, 3): s.value("stride_time_ms") for s in left}
     before = max(t for t in times if t < lost)
     assert times[before] is None  # it would read 2 strides (1400 ms)
     assert all(
@@ -518,10 +529,10 @@ def test_step_width_sweep_flags_crossover(width_cm):
         belt_speed_mps=knobs["speed_mps"],
         toe_tip_ahead_m=SYNTH_TIP,
     )
-    flagged = {f["side"] for f in result.flags if f["name"] == "crossover"}
+    flagged = {f.side for f in result.flags if f.name == "crossover"}
     for side in ("left", "right"):
-        measured = result.summary["sides"][side]["metrics"]["step_width_m"]
-        assert measured["n"] >= 3
-        assert measured["mean"] == pytest.approx(width, abs=0.005)  # measured: within 1.7 mm
+        measured = result.summary.sides[side].metrics["step_width_m"]
+        assert measured.n >= 3
+        assert measured.mean == pytest.approx(width, abs=0.005)  # measured: within 1.7 mm
     if width_cm != 0:
         assert flagged == ({"left", "right"} if width_cm < 0 else set())

@@ -42,8 +42,8 @@ def test_a_treadmill_runner_has_no_pass_and_the_analysis_lists_passes():
     assert find_passes(points, FPS) == []
     moved, events, _ = carried(lambda t: np.stack([4.0 * t, 0 * t], axis=1))
     result = analyze_trial(moved, FPS, None, ThresholdsConfig(), events=events)
-    (one,) = result.summary["passes"]
-    assert one["n_strides"] == len(result.strides) > 0
+    (one,) = result.summary.passes
+    assert one.n_strides == len(result.strides) > 0
 
 
 def _runway_sprinter(run: str):
@@ -86,9 +86,9 @@ def _runway_sprinter(run: str):
 def test_runway_sprinter_pass_direction_at_the_real_detector_level():
     # measured: one pass each, 0.14 / 0.41 deg off the runway axis, 3.53 / 9.46 m/s
     for run, speed in (("run0350cms", 3.5), ("run0900cms", 9.5)):
-        (one,) = _runway_sprinter(run).summary["passes"]
-        assert np.degrees(np.arccos(one["direction"][0])) < 1.0, run
-        assert abs(one["speed_mps"] - speed) < 0.05 * speed, run
+        (one,) = _runway_sprinter(run).summary.passes
+        assert np.degrees(np.arccos(one.direction[0])) < 1.0, run
+        assert abs(one.speed_mps - speed) < 0.05 * speed, run
 
 
 @pytest.mark.xfail(
@@ -102,4 +102,4 @@ def test_runway_sprinter_pass_direction_at_the_real_detector_level():
 def test_runway_sprinter_strides_at_the_real_detector_level():
     for run in ("run0350cms", "run0900cms"):
         analysis = _runway_sprinter(run)
-        assert analysis.strides and analysis.summary["passes"][0]["n_strides"] > 0, run
+        assert analysis.strides and analysis.summary.passes[0].n_strides > 0, run

@@ -21,6 +21,7 @@ from running_mocap import HAMNER, TREADMILL_TRIALS, observed_trial, treadmill_tr
 
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.records import Stride
 from pipeline.gait.summary import step_cadence
 
 pytestmark = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/running-mocap absent")
@@ -74,7 +75,7 @@ def trial_rows(level: str) -> list[dict]:
     return rows
 
 
-def _reference_strides(name, points, fps, truth, speed) -> list[dict]:
+def _reference_strides(name, points, fps, truth, speed) -> list[Stride]:
     """The same analysis on the clean keypoints with the force-plate events (so a detector's
     definition bias is not counted: the issue's reference for the metrics)."""
     key = ("reference", name)
@@ -102,14 +103,15 @@ def metric_errors(rows: list[dict]) -> dict:
             refs = [
                 r
                 for r in row["true_strides"]
-                if r["side"] == stride["side"]
-                and abs(r["strike_frame"] - stride["strike_frame"]) <= MATCH_S * row["fps"]
+                if r.side == stride.side
+                and abs(r.strike_frame - stride.strike_frame) <= MATCH_S * row["fps"]
             ]
             if not refs:
                 continue
             for name, (_, scale, _) in METRIC_TARGETS.items():
-                if stride[name] is not None and refs[0][name] is not None:
-                    out[name].append(scale * (stride[name] - refs[0][name]))
+                got, true = stride.value(name), refs[0].value(name)
+                if got is not None and true is not None:
+                    out[name].append(scale * (got - true))
     return {name: np.asarray(v, float) for name, v in out.items()}
 
 

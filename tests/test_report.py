@@ -28,7 +28,7 @@ def crossover_trial():
 def test_findings_state_value_threshold_and_strides(crossover_trial):
     _, analysis = crossover_trial
     rows = findings(analysis, ThresholdsConfig())
-    text = _text(findings_html(rows, analysis.summary["cadence_spm"]))
+    text = _text(findings_html(rows, analysis.summary.cadence_spm))
     assert (
         "Left step width : -3.0 ± 0.0 cm (mean of 5 strides); flagged when the mean is <= 0.0 cm"
         in text
@@ -38,7 +38,7 @@ def test_findings_state_value_threshold_and_strides(crossover_trial):
         in text
     )
     assert "171 steps/min" in text
-    flagged = {(r["metric"], r["side"]) for r in rows if r["status"] == "flagged"}
+    flagged = {(r.metric, r.side) for r in rows if r.status == "flagged"}
     assert {
         ("step_width_m", "left"),
         ("step_width_m", "right"),
@@ -51,15 +51,13 @@ def test_insufficient_strides_are_stated():
     points, events = running_trial(n_strides=2)
     analysis = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(min_strides=3), events=events)
     rows = findings(analysis, ThresholdsConfig(min_strides=3))
-    text = _text(findings_html(rows, analysis.summary["cadence_spm"]))
+    text = _text(findings_html(rows, analysis.summary.cadence_spm))
     # nothing measurable is not "no flag" (a 1.7 s standing trial read green with no check made)
     assert "No check raised a flag." not in text
     assert "No check could be made: no measure has enough strides" in text
     assert "insufficient strides (n=2, need 3)" in text
     assert all(
-        r["status"] == "not measurable" and r["mean"] is None
-        for r in rows
-        if r["threshold"] is not None
+        r.status == "not measurable" and r.mean is None for r in rows if r.threshold is not None
     )
 
 
@@ -76,13 +74,13 @@ def test_poorly_observed_events_are_stated_with_counts(crossover_trial):
     _, analysis = crossover_trial
     rows = findings(analysis, ThresholdsConfig())
     poor = {"left": {"foot_strike": 3, "toe_off": 2}, "right": {"foot_strike": 0, "toe_off": 1}}
-    text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor))
+    text = _text(findings_html(rows, analysis.summary.cadence_spm, poor))
     assert (
         "not timed (left 5, right 1): 6 where the foot was outside the well-observed volume" in text
     )
     assert "dropout" not in text
     # a short detection dropout is named as such, not blamed on the cameras' volume (issue #15)
-    text = _text(findings_html(rows, analysis.summary["cadence_spm"], poor, on_dropouts=2))
+    text = _text(findings_html(rows, analysis.summary.cadence_spm, poor, on_dropouts=2))
     assert "2 where a foot keypoint was not detected in enough views (a dropout" in text
     assert "4 where the foot was outside the well-observed volume" in text
     none = {"left": {"foot_strike": 0, "toe_off": 0}, "right": {"foot_strike": 0, "toe_off": 0}}

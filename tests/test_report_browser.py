@@ -27,6 +27,7 @@ from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.config import ThresholdsConfig
 from pipeline.quality.detection import detection_summary
 from pipeline.report.media import render_media
+from pipeline.report.study_records import TrialOverview
 from pipeline.report.study_report import write_study_report
 from pipeline.report.trial_report import SECTIONS, TrialInfo, write_trial_report
 
@@ -227,7 +228,7 @@ def study(tmp_path_factory):
         )
         summary = json.loads((out / "summary.json").read_text())
         summary["href"] = f"../trials/{name}/report/index.html"
-        summaries.append(summary)
+        summaries.append(TrialOverview.from_dict(summary))
     study_index = write_study_report(
         root / "results" / "report", summaries, "Running analysis", "browser"
     )

@@ -4,6 +4,7 @@ line saying why, not empty 0-1 axes; a figure with some empty panels says so in 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -46,8 +47,9 @@ def test_a_running_trial_draws_every_figure(tmp_path):
 def test_an_empty_panel_says_so(tmp_path, monkeypatch):
     points = simulate_run(RunnerConfig(duration_s=3.0, seed=2), 60.0).points
     curves = analyze_trial(points, 60.0, FORWARD, ThresholdsConfig(), belt_speed_mps=3.0).curves
-    for side in ("left", "right"):
-        curves["knee_fppa_deg"][side] = {**curves["knee_fppa_deg"][side], "n": 0}
+    assert curves is not None
+    fppa = {side: replace(c, n=0) for side, c in curves.angles["knee_fppa_deg"].items()}
+    curves = replace(curves, angles={**curves.angles, "knee_fppa_deg": fppa})
     import matplotlib.pyplot as plt
 
     texts = []

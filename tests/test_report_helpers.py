@@ -9,7 +9,7 @@ def test_small_trial_is_analysable(tmp_path):
     trial = small_trial(tmp_path, duration_s=2.0)
     assert len(trial.videos) == 2 and all(v.exists() for v in trial.videos)
     assert np.isfinite(trial.points[..., 0]).mean() > 0.9
-    assert trial.analysis.summary["cadence_spm"] is not None
+    assert trial.analysis.summary.cadence_spm is not None
 
 
 def test_triangulation_quality_block_shows_gates_repairs_and_warnings():

@@ -33,6 +33,7 @@ from pipeline.gait.compare import between_trial_sem, minimal_detectable_change  
 from pipeline.gait.landing import strike_pattern  # noqa: E402
 from pipeline.gait.metrics import analyze_trial  # noqa: E402
 from pipeline.gait.variability import within_error  # noqa: E402
+from pipeline.report.study_records import Session, TrialOverview  # noqa: E402
 from pipeline.report.study_report import comparison  # noqa: E402
 from pipeline.synth import running_curves as rc  # noqa: E402
 from pipeline.synth.kinematics import simulate_run  # noqa: E402
@@ -83,28 +84,28 @@ def test_definitions_read_back_the_generators_kinematics(treadmill):
     strikes = fine.foot_strikes["left"]
     true_vo = np.mean([np.ptp(z[int(a) : int(b) + 1]) for a, b in zip(strikes[:-1], strikes[1:])])
     for side in ("left", "right"):
-        block = analysis.summary["sides"][side]
-        m = block["metrics"]
+        block = analysis.summary.sides[side]
+        m = block.metrics
         first = truth.foot_strikes[side][0]
         contact = truth.toe_offs[side][truth.toe_offs[side] > first][0] - first
         stride = np.diff(truth.foot_strikes[side])[0]
-        assert block["foot_strike"]["standing"]["pitch_deg"] == pytest.approx(0.0, abs=0.2)
-        assert m["foot_strike_angle_deg"]["mean"] == pytest.approx(true_fsa, abs=0.2)
-        assert block["foot_strike"]["pattern"] == strike_pattern(true_fsa) == "rearfoot"
-        assert m["step_length_m"]["mean"] == pytest.approx(step, abs=0.002)
-        assert m["duty_factor"]["mean"] == pytest.approx(contact / stride, abs=0.002)
-        assert m["vertical_oscillation_m"]["mean"] == pytest.approx(true_vo, abs=0.0005)
-        assert m["vertical_ratio"]["mean"] == pytest.approx(
+        assert block.foot_strike.standing.pitch_deg == pytest.approx(0.0, abs=0.2)
+        assert m["foot_strike_angle_deg"].mean == pytest.approx(true_fsa, abs=0.2)
+        assert block.foot_strike.pattern == strike_pattern(true_fsa) == "rearfoot"
+        assert m["step_length_m"].mean == pytest.approx(step, abs=0.002)
+        assert m["duty_factor"].mean == pytest.approx(contact / stride, abs=0.002)
+        assert m["vertical_oscillation_m"].mean == pytest.approx(true_vo, abs=0.0005)
+        assert m["vertical_ratio"].mean == pytest.approx(
             100 * true_vo / step, rel=0.02
         )  # measured: 3.64 %
-        assert 0.1 < m["overstride_m"]["mean"] < 0.3  # heel ahead of the pelvis at contact
+        assert 0.1 < m["overstride_m"].mean < 0.3  # heel ahead of the pelvis at contact
         # every metric carries its stride count, SD and (positive ones) CV
-        assert m["step_length_m"]["n"] >= 8 and m["step_length_m"]["cv_pct"] is not None
-        assert m["foot_strike_angle_deg"]["cv_pct"] is None  # signed: no CV
-    sym = analysis.summary["symmetry"]
-    assert sym["step_length_m"]["index_pct"] == pytest.approx(0.0, abs=0.1)
-    assert sym["foot_strike_angle_deg"]["index_pct"] is None
-    assert "signed" in sym["foot_strike_angle_deg"]["note"]
+        assert m["step_length_m"].n >= 8 and m["step_length_m"].cv_pct is not None
+        assert m["foot_strike_angle_deg"].cv_pct is None  # signed: no CV
+    sym = analysis.summary.symmetry
+    assert sym["step_length_m"].index_pct == pytest.approx(0.0, abs=0.1)
+    assert sym["foot_strike_angle_deg"].index_pct is None
+    assert "signed" in sym["foot_strike_angle_deg"].note
 
 
 def test_treadmill_and_overground_agree():
@@ -113,8 +114,8 @@ def test_treadmill_and_overground_agree():
     _, ground = _true_analysis(RunnerConfig(duration_s=6.0, treadmill=False))
     for name in ("foot_strike_angle_deg", "step_length_m", "duty_factor", "overstride_m"):
         for side in ("left", "right"):
-            a = belt.summary["sides"][side]["metrics"][name]["mean"]
-            b = ground.summary["sides"][side]["metrics"][name]["mean"]
+            a = belt.summary.sides[side].metrics[name].mean
+            b = ground.summary.sides[side].metrics[name].mean
             assert a == pytest.approx(b, abs=1e-3 if name == "overstride_m" else 1e-4)
 
 
@@ -184,16 +185,16 @@ def test_two_seeds_change_within_the_between_trial_mdc_for_95_percent():
 
 def _session(name, analysis, metric):
     """A study-report session of one trial (trial_report.trial_summary's fields)."""
-    sides = analysis.summary["sides"]
+    sides = analysis.summary.sides
     stats = {
-        s: {metric: {k: sides[s]["metrics"][metric][k] for k in ("mean", "sd", "n", "sem")}}
+        s: {metric: {k: getattr(sides[s].metrics[metric], k) for k in ("mean", "sd", "n", "sem")}}
         for s in sides
     }
     from pipeline.report.trial_report import KEY_METRICS
 
-    means = {s: {m: sides[s]["metrics"][m]["mean"] for m in KEY_METRICS} for s in sides}
+    means = {s: {m: sides[s].metrics[m].mean for m in KEY_METRICS} for s in sides}
     trial = {"trial": name, "cadence_spm": 170.0, "means": means, "stats": stats}
-    return {"session": name, "label": name, "date": name, "trials": [trial]}
+    return Session(name, name, name, (TrialOverview.from_dict(trial),))
 
 
 def test_a_change_of_twice_the_stride_to_stride_mdc_is_shown_but_not_called_real():
@@ -205,7 +206,7 @@ def test_a_change_of_twice_the_stride_to_stride_mdc_is_shown_but_not_called_real
     same, _ = trial_pair(ONE_PX, 1)
     mdc = max(
         minimal_detectable_change(
-            *(x.summary["sides"][side]["metrics"]["step_length_m"]["sem"] for x in (before, same))
+            *(x.summary.sides[side].metrics["step_length_m"].sem for x in (before, same))
         )
         for side in ("left", "right")
     )
@@ -216,15 +217,15 @@ def test_a_change_of_twice_the_stride_to_stride_mdc_is_shown_but_not_called_real
         [_session("a", before, "step_length_m"), _session("b", after, "step_length_m")]
     )
     for side in ("left", "right"):
-        row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == side)
-        assert row["change"] == pytest.approx(2 * mdc, rel=0.5)
+        row = next(r for r in rows if r.metric == "step_length_m" and r.side == side)
+        assert row.change == pytest.approx(2 * mdc, rel=0.5)
         # one trial per session: above the stride-to-stride MDC, which leaves out what is
         # constant within a trial (two seeds of one runner exceed it for about half the
         # metrics at the real level), so the change is shown but not called real
-        assert row["mdc95"] is not None and row["real"] is None
-        assert "stride-to-stride" in row["error_note"]
-        assert "no between-trial error" in row["error_note"]
-        assert "not judged real" in row["error_note"]
+        assert row.mdc95 is not None and row.real is None
+        assert "stride-to-stride" in row.error_note
+        assert "no between-trial error" in row.error_note
+        assert "not judged real" in row.error_note
 
 
 def test_one_trial_sessions_have_no_between_trial_error():
@@ -247,16 +248,18 @@ def test_unseen_heel_and_too_few_strides_are_left_out_with_a_reason():
     analysis = analyze_trial(
         points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, belt_speed_mps=3.0
     )
-    left = analysis.summary["sides"]["left"]
-    fsa = left["metrics"]["foot_strike_angle_deg"]
-    assert fsa["mean"] is None and fsa["n"] == 0 and fsa["n_missing"] > 0
-    assert left["foot_strike"]["pattern"] is None
-    assert left["foot_strike"]["standing"]["note"] == "no foot-flat frame in any stance"
-    assert all(s["foot_strike_angle_deg"] is None for s in analysis.strides if s["side"] == "left")
+    left = analysis.summary.sides["left"]
+    fsa = left.metrics["foot_strike_angle_deg"]
+    assert fsa.mean is None and fsa.n == 0 and fsa.n_missing > 0
+    assert left.foot_strike.pattern is None
+    assert left.foot_strike.standing.note == "no foot-flat frame in any stance"
+    assert all(
+        s.value("foot_strike_angle_deg") is None for s in analysis.strides if s.side == "left"
+    )
     # 3 s hold 4 strides a side: a mean, but no SD/CV/MDC (8 needed)
-    right = analysis.summary["sides"]["right"]["metrics"]["duty_factor"]
-    assert right["mean"] is not None and right["mdc95"] is None and right["cv_pct"] is None
-    assert right["variability_note"] == f"insufficient strides (n={right['n']}, need 8)"
+    right = analysis.summary.sides["right"].metrics["duty_factor"]
+    assert right.mean is not None and right.mdc95 is None and right.cv_pct is None
+    assert right.variability_note == f"insufficient strides (n={right.n}, need 8)"
 
 
 def test_a_static_trials_standing_angle_is_the_reference():
@@ -281,12 +284,10 @@ def test_a_static_trials_standing_angle_is_the_reference():
         standing_pitch_deg=standing_reference([2.0, -1.0], "x"),
     )
     for side, offset in (("left", 2.0), ("right", -1.0)):
-        g, f = (a.summary["sides"][side] for a in (given, flat))
-        assert g["foot_strike"]["standing"]["source"] == "static trial"
-        assert g["metrics"]["foot_strike_angle_deg"]["mean"] == pytest.approx(
-            f["metrics"]["foot_strike_angle_deg"]["mean"]
-            + f["foot_strike"]["standing"]["pitch_deg"]
-            - offset,
+        g, f = (a.summary.sides[side] for a in (given, flat))
+        assert g.foot_strike.standing.source == "static trial"
+        assert g.metrics["foot_strike_angle_deg"].mean == pytest.approx(
+            f.metrics["foot_strike_angle_deg"].mean + f.foot_strike.standing.pitch_deg - offset,
             abs=1e-9,
         )
     with pytest.raises(ConfigError, match="study.sessions.s1.standing_foot_pitch_deg"):
@@ -296,10 +297,9 @@ def test_a_static_trials_standing_angle_is_the_reference():
 
 
 def test_threshold_within_measurement_error_is_said():
-    stats = {"sem": 0.5}
-    assert within_error(10.0, 10.9, stats) is True
-    assert within_error(10.0, 11.1, stats) is False
-    assert within_error(10.0, 10.1, {"sem": None}) is None
+    assert within_error(10.0, 10.9, 0.5) is True
+    assert within_error(10.0, 11.1, 0.5) is False
+    assert within_error(10.0, 10.1, None) is None
 
 
 def test_metrics_json_and_trial_report_carry_the_new_measures():
@@ -311,7 +311,7 @@ def test_metrics_json_and_trial_report_carry_the_new_measures():
     from pipeline.report.assessment import assessment_html
 
     _, analysis = _true_analysis(RunnerConfig(duration_s=8.0))
-    headline = headline_metrics(analysis.to_dict())
+    headline = headline_metrics(analysis)
     for side in ("left", "right"):
         block = headline[side]
         for key in (
@@ -344,18 +344,18 @@ def test_findings_say_when_the_threshold_is_within_measurement_error():
         for s in ("left", "right")
     }
     base = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
-    mean = base.summary["sides"]["left"]["metrics"]["knee_flexion_at_toe_off_deg"]["mean"]
+    mean = base.summary.sides["left"].metrics["knee_flexion_at_toe_off_deg"].mean
     for limit, near in ((mean - 0.01, True), (mean - 20.0, False)):
         thresholds = ThresholdsConfig(max_knee_flexion_toe_off_deg=limit)
         analysis = analyze_trial(points, FPS, [1, 0, 0], thresholds, events=events)
         row = next(
             r
             for r in findings(analysis, thresholds)
-            if r["metric"] == "knee_flexion_at_toe_off_deg" and r["side"] == "left"
+            if r.metric == "knee_flexion_at_toe_off_deg" and r.side == "left"
         )
-        assert row["within_measurement_error"] is near
-        flag = next(f for f in analysis.flags if f["metric"] == "knee_flexion_at_toe_off_deg")
-        assert flag["within_measurement_error"] is near
+        assert row.within_measurement_error is near
+        flag = next(f for f in analysis.flags if f.metric == "knee_flexion_at_toe_off_deg")
+        assert flag.within_measurement_error is near
         page = findings_html(findings(analysis, thresholds), 170.0, None, None)
         assert ("within measurement error" in page) is near
 
@@ -378,16 +378,16 @@ def test_repeated_trials_of_one_condition_give_the_between_trial_mdc():
             }
             for i, (m, cond) in enumerate(zip(means, condition))
         ]
-        return {"session": name, "label": name, "date": name, "trials": trials}
+        return Session(name, name, name, tuple(TrialOverview.from_dict(t) for t in trials))
 
     rows = comparison([session("a", [1.00, 1.02]), session("b", [1.10, 1.12])])
-    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
+    row = next(r for r in rows if r.metric == "step_length_m" and r.side == "left")
     sem = np.sqrt((2 * 0.01**2 + 2 * 0.01**2) / 2)  # pooled SD of the trial means: 0.0141
-    assert row["sem"] == pytest.approx([sem / np.sqrt(2)] * 2)
-    assert row["mdc95"] == pytest.approx(1.959964 * sem)
-    assert row["real"] is True and row["error_note"] == "between trials"
+    assert list(row.sem) == pytest.approx([sem / np.sqrt(2)] * 2)
+    assert row.mdc95 == pytest.approx(1.959964 * sem)
+    assert row.real is True and row.error_note == "between trials"
     rows = comparison(
         [session("a", [1.00, 1.02], ("x", "y")), session("b", [1.10, 1.12], ("x", "y"))]
     )
-    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
-    assert "no between-trial error" in row["error_note"]
+    row = next(r for r in rows if r.metric == "step_length_m" and r.side == "left")
+    assert "no between-trial error" in row.error_note

@@ -88,7 +88,7 @@ def test_analysis_reports_an_uncertainty_beside_each_metric():
     # read (measured, worst stride) knee flexion 0.033 deg, pelvic drop and hip adduction
     # 0.008 deg, knee over toe and step width 0.0 mm off the samples: a tenth of their SDs
     for stride, ref in zip(result.strides, truth.strides):
-        u = stride["uncertainty"]
+        u = stride.uncertainty
         for name in (
             "peak_stance_knee_flexion_deg",
             "pelvic_drop_deg",
@@ -96,14 +96,14 @@ def test_analysis_reports_an_uncertainty_beside_each_metric():
             "knee_over_toe_m",
             "step_width_m",
         ):
-            if ref[name] is not None:
-                assert abs(stride[name] - ref[name]) <= 0.1 * u[name], name
+            if ref.value(name) is not None:
+                assert abs(stride.value(name) - ref.value(name)) <= 0.1 * u[name], name
         assert 0.2 < u["pelvic_drop_deg"] < 5.0  # 3 mm on each hip, 0.18 m apart
         assert 0.001 < u["knee_over_toe_m"] < 0.02
         assert u["step_width_m"] is None or 0.001 < u["step_width_m"] < 0.02
-    drop = result.summary["sides"]["left"]["metrics"]["pelvic_drop_deg"]
-    assert 0 < drop["sd_of_mean"] < max(s["uncertainty"]["pelvic_drop_deg"] for s in result.strides)
-    assert truth.strides[0]["uncertainty"]["pelvic_drop_deg"] is None
+    drop = result.summary.sides["left"].metrics["pelvic_drop_deg"]
+    assert 0 < drop.sd_of_mean < max(s.uncertainty["pelvic_drop_deg"] for s in result.strides)
+    assert truth.strides[0].uncertainty["pelvic_drop_deg"] is None
 
 
 def test_a_swap_burst_of_the_hips_is_screened_not_read():
@@ -134,6 +134,6 @@ def test_frames_with_the_whole_body_swapped_are_left_out():
     )
     sd = np.full(points.shape, 0.003)
     result = analyze_trial(swapped, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
-    left = [s for s in result.strides if s["side"] == "left"]
-    assert left[2]["peak_stance_knee_flexion_deg"] == pytest.approx(42.0, abs=0.5)
-    assert left[2]["pelvic_drop_deg"] == pytest.approx(6.0, abs=0.5)
+    left = [s for s in result.strides if s.side == "left"]
+    assert left[2].value("peak_stance_knee_flexion_deg") == pytest.approx(42.0, abs=0.5)
+    assert left[2].value("pelvic_drop_deg") == pytest.approx(6.0, abs=0.5)

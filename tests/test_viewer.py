@@ -12,6 +12,7 @@ import numpy as np
 
 from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
+from pipeline.gait.records import Stride
 from pipeline.io.formats import Points3D
 from pipeline.report.viewer import (
     NO_VALUE,
@@ -162,10 +163,11 @@ def test_camera_outline_is_where_the_camera_stands_and_looks():
 
 def test_events_are_whole_frames_inside_the_trial():
     p = _points3d(40)
-    strides = [
-        {"side": "left", "strike_frame": 3.4, "toe_off_frame": 12.6},
-        {"side": "right", "strike_frame": 39.7, "toe_off_frame": None},
-    ]
+
+    def stride(side, strike, toe_off):
+        return Stride(side, 0, strike, strike / 120, toe_off, toe_off / 120, None, None, {}, {})
+
+    strides = [stride("left", 3.4, 12.6), stride("right", 39.7, float("nan"))]  # toe-off unknown
     data = gather_viewer_data("t1", 120.0, p, [1, 0, 0], strides)
     assert data.events == [
         {"side": "left", "kind": "foot strike", "frame": 3},

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 
-def _side_means(summary: dict) -> dict[str, dict[str, float | None]]:
-    return {
-        side: {name: stats["mean"] for name, stats in block["metrics"].items()}
-        for side, block in summary["sides"].items()
-    }
+from pipeline.core.json_types import JsonObject
+from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.records import TrialSummary
 
 
-def truth_errors(measured: dict, truth: dict) -> dict:
-    """Measured minus true per side and metric, and cadence (synthetic studies only)."""
-    got, true = _side_means(measured["summary"]), _side_means(truth["summary"])
-    out: dict = {
+def truth_errors(measured: TrialSummary, truth: TrialSummary) -> JsonObject:
+    """Measured minus true per side and metric, and cadence (synthetic studies only): the
+    analysis file's `truth_errors`."""
+    out: JsonObject = {
         side: {
             name: {
-                "measured": m,
-                "true": true[side][name],
-                "error": None if m is None or true[side][name] is None else m - true[side][name],
+                "measured": (m := stats.mean),
+                "true": (t := truth.sides[side].metrics[name].mean),
+                "error": None if m is None or t is None else m - t,
             }
-            for name, m in metrics.items()
+            for name, stats in block.metrics.items()
         }
-        for side, metrics in got.items()
+        for side, block in measured.sides.items()
     }
-    m, t = measured["summary"]["cadence_spm"], truth["summary"]["cadence_spm"]
+    m, t = measured.cadence_spm, truth.cadence_spm
     out["cadence_spm"] = {
         "measured": m,
         "true": t,
@@ -33,26 +33,23 @@ def truth_errors(measured: dict, truth: dict) -> dict:
     return out
 
 
-def headline_metrics(result: dict) -> dict:
-    """The numbers DVC shows in `dvc metrics show` / `dvc exp show`: per-side means."""
-    summary = result["summary"]
-    out: dict = {"cadence_spm": summary["cadence_spm"]}
-    if summary.get("observation"):  # share of the trial inside the analysed strides
-        out["analysed_share"] = summary["observation"]["analysed_share"]
-    for side, metrics in _side_means(summary).items():
-        out[side] = {**metrics, "n_strides": summary["sides"][side]["n_strides"]}
-        block = summary["sides"][side]
-        if "foot_strike" in block:  # issue #29: pattern, and each metric's stride SD / CV / n
-            out[side]["foot_strike_pattern"] = block["foot_strike"]["pattern"]
-            out[side]["variability"] = {
-                name: {k: stats.get(k) for k in ("sd", "cv_pct", "mdc95", "n")}
-                for name, stats in block["metrics"].items()
-            }
-    if "symmetry" in summary:
-        out["symmetry_index_pct"] = {
-            name: entry["index_pct"] for name, entry in summary["symmetry"].items()
+def headline_metrics(analysis: TrialAnalysis) -> JsonObject:
+    """The numbers DVC shows in `dvc metrics show` / `dvc exp show` (metrics.json): per-side
+    means, the foot-strike pattern and each metric's stride SD / CV / MDC95 / n (issue #29)."""
+    summary = analysis.summary
+    out: dict[str, Any] = {"cadence_spm": summary.cadence_spm}
+    if summary.observation:  # share of the trial inside the analysed strides
+        out["analysed_share"] = summary.observation["analysed_share"]
+    for side, block in summary.sides.items():
+        means = {name: stats.mean for name, stats in block.metrics.items()}
+        out[side] = {**means, "n_strides": block.n_strides}
+        out[side]["foot_strike_pattern"] = block.foot_strike.pattern
+        out[side]["variability"] = {
+            name: {k: getattr(stats, k) for k in ("sd", "cv_pct", "mdc95", "n")}
+            for name, stats in block.metrics.items()
         }
-    out["flags"] = len(result["flags"])
+    out["symmetry_index_pct"] = {name: entry.index_pct for name, entry in summary.symmetry.items()}
+    out["flags"] = len(analysis.flags)
     return out
 
 
@@ -60,22 +57,37 @@ def headline_metrics(result: dict) -> dict:
 Z95 = 1.959964
 
 
-def session_sem(trials: list[dict], between_trial_sem: float | None) -> tuple[float | None, str]:
+@dataclass(frozen=True)
+class TrialMean:
+    """One trial's mean of one metric and side, its stride-to-stride SEM (SD/sqrt(n); None
+    with too few strides) and its condition (only trials of one condition repeat)."""
+
+    mean: float | None
+    sem: float | None
+    condition: str = ""
+
+
+def session_sem(
+    trials: list[TrialMean], between_trial_sem: float | None
+) -> tuple[float | None, str]:
     """SEM of a session's value (the mean of its trials' means) and where it comes from.
 
-    `trials`: each {"mean", "sem"} of one metric and side (sem: stride-to-stride, SD/sqrt(n)).
+    `trials`: each trial's mean and SEM of one metric and side.
     With a between-trial SEM (repeated trials of one condition within a session; Weir 2005:
     SEM = sqrt of the within-session mean square) it is that over sqrt(k); else the
     stride-to-stride SEMs of the k trials, sqrt(sum SEM_j^2) / k. None with the reason."""
-    trials = [t for t in trials if t.get("mean") is not None]
+    trials = [t for t in trials if t.mean is not None]
     if not trials:
         return None, "no value"
     if between_trial_sem is not None:
         return between_trial_sem / len(trials) ** 0.5, "between trials"
-    sems = [t.get("sem") for t in trials]
-    if any(s is None for s in sems):
+    sems = [t.sem for t in trials]
+    known = [s for s in sems if s is not None]
+    if len(known) < len(sems):
         return None, "too few strides for a stride-to-stride SEM"
-    return sum(s * s for s in sems) ** 0.5 / len(trials), "stride-to-stride (one trial per session)"
+    return sum(s * s for s in known) ** 0.5 / len(
+        trials
+    ), "stride-to-stride (one trial per session)"
 
 
 def between_trial_sem(sessions: list[list[float | None]]) -> tuple[float | None, str | None]:

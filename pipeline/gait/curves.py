@@ -3,8 +3,12 @@ strike of the same foot), 101 samples, with each side's mean toe-off instant in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import (
     SIDES,
     ankle_dorsiflexion_deg,
@@ -53,7 +57,9 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     points = np.asarray(points, float)
     frames = np.arange(len(points), dtype=float)
     result: dict = {"toe_off_pct": {}}
-    spans = {}  # side -> [(strike, next strike, first toe-off between them or None)]
+    spans: dict[
+        str, list[tuple[float, float, float | None]]
+    ] = {}  # side -> [(strike, next strike, first toe-off between them or None)]
     for side in SIDES:
         strikes = np.sort(np.asarray(events[side]["foot_strike"], float))
         toe_offs = np.sort(np.asarray(events[side]["toe_off"], float))
@@ -88,71 +94,86 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     return result
 
 
-def curve_summary(curves: dict) -> dict:
-    """From `normalized_curves`: {"toe_off_pct": {side: % or None}, angle: {side: {"n": strides,
-    "mean": (101,), "sd": (101,)}}}, what analyze stores and the report draws (NaN where no
-    stride, or for the SD one, has a value)."""
-    out: dict = {"toe_off_pct": dict(curves["toe_off_pct"])}
+@dataclass(frozen=True)
+class CycleCurve:
+    """One angle of one side over the normalized gait cycle: mean and SD over `n` strides at
+    each of the 101 % (NaN where no stride, or for the SD one, has a value)."""
+
+    n: int
+    mean: np.ndarray  # (101,) deg
+    sd: np.ndarray  # (101,) deg
+
+
+@dataclass(frozen=True)
+class CurveSummary:
+    """Each angle's mean and SD over the gait cycle per side (`angles`: name -> side ->
+    CycleCurve, in CURVE_ANGLES order) and each side's mean toe-off in % (None: not timed):
+    what analyze stores and the report draws."""
+
+    toe_off_pct: Mapping[str, float | None]
+    angles: Mapping[str, Mapping[str, CycleCurve]]
+
+    def to_dict(self) -> JsonObject:
+        """Lists for arrays, None for NaN (the analysis file's `curves`)."""
+
+        def values(array):
+            return [float(v) if np.isfinite(v) else None for v in array]
+
+        return {
+            "toe_off_pct": dict(self.toe_off_pct),
+            **{
+                name: {
+                    side: {"n": c.n, "mean": values(c.mean), "sd": values(c.sd)}
+                    for side, c in per_side.items()
+                }
+                for name, per_side in self.angles.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> CurveSummary:
+        def array(values):
+            return np.array([np.nan if v is None else v for v in values], float)
+
+        return cls(
+            toe_off_pct=dict(data["toe_off_pct"]),
+            angles={
+                name: {
+                    side: CycleCurve(int(block["n"]), array(block["mean"]), array(block["sd"]))
+                    for side, block in data[name].items()
+                }
+                for name in CURVE_ANGLES
+            },
+        )
+
+
+def curve_summary(curves: dict) -> CurveSummary:
+    """From `normalized_curves`: each angle's mean and SD per side, and the toe-off instants."""
+    angles: dict[str, dict[str, CycleCurve]] = {}
     for name in CURVE_ANGLES:
-        out[name] = {}
+        angles[name] = {}
         for side in SIDES:
             mean, sd = cycle_mean_sd(curves[name][side])
-            out[name][side] = {"n": int(len(curves[name][side])), "mean": mean, "sd": sd}
-    return out
+            angles[name][side] = CycleCurve(int(len(curves[name][side])), mean, sd)
+    return CurveSummary(toe_off_pct=dict(curves["toe_off_pct"]), angles=angles)
 
 
-def curves_to_json(summary: dict) -> dict:
-    """`curve_summary` with lists for arrays, None for NaN."""
-
-    def values(array):
-        return [float(v) if np.isfinite(v) else None for v in array]
-
-    return {
-        "toe_off_pct": dict(summary["toe_off_pct"]),
-        **{
-            name: {
-                side: {"n": block["n"], "mean": values(block["mean"]), "sd": values(block["sd"])}
-                for side, block in summary[name].items()
-            }
-            for name in CURVE_ANGLES
-        },
-    }
-
-
-def curves_from_json(data: dict) -> dict:
-    """Inverse of `curves_to_json`."""
-
-    def array(values):
-        return np.array([np.nan if v is None else v for v in values], float)
-
-    return {
-        "toe_off_pct": dict(data["toe_off_pct"]),
-        **{
-            name: {
-                side: {"n": int(block["n"]), "mean": array(block["mean"]), "sd": array(block["sd"])}
-                for side, block in data[name].items()
-            }
-            for name in CURVE_ANGLES
-        },
-    }
-
-
-def curve_tables(summary: dict) -> dict[str, list[dict]]:
+def curve_tables(summary: CurveSummary) -> dict[str, list[JsonObject]]:
     """{"<angle>_<side>": rows of cycle_pct, mean_deg, sd_deg, n_strides} from
     `curve_summary`: the DVC plots files of a trial (y = mean_deg). An angle with no
     complete stride on a side has empty mean/sd cells and n_strides 0."""
     tables = {}
     for name in CURVE_ANGLES:
         for side in SIDES:
-            block = summary[name][side]
+            curve = summary.angles[name][side]
             tables[f"{name}_{side}"] = [
                 {
                     "cycle_pct": float(pct),
                     "mean_deg": _cell(m),
                     "sd_deg": _cell(d),
-                    "n_strides": block["n"],
+                    "n_strides": curve.n,
                 }
-                for pct, m, d in zip(CYCLE_PCT, block["mean"], block["sd"])
+                for pct, m, d in zip(CYCLE_PCT, curve.mean, curve.sd)
             ]
     return tables
 

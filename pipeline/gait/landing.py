@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
+from pipeline.gait.records import Stride
 from pipeline.gait.sampling import sample_at
 
 # Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
@@ -131,9 +132,9 @@ def add_landing(
     return reference
 
 
-def pattern_summary(strides: list[dict], side: str, mean_angle: float | None) -> dict:
+def pattern_summary(strides: list[Stride], side: str, mean_angle: float | None) -> dict:
     """The side's pattern (from the mean angle) and each pattern's share of its strides."""
-    patterns = [s["foot_strike_pattern"] for s in strides if s["side"] == side]
+    patterns = [s.foot_strike_pattern for s in strides if s.side == side]
     seen = [p for p in patterns if p is not None]
     return {
         "pattern": strike_pattern(mean_angle),

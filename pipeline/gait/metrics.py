@@ -8,19 +8,19 @@ whose keypoints are NaN anywhere it is needed is None ("missing"), never a numbe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from pipeline.config import ThresholdsConfig
 from pipeline.core.skeleton import N_KEYPOINTS
+from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.angles import (
     SIDES,
     body_axes,
     foot_point,
 )
 from pipeline.gait.bounce import add_bounce
-from pipeline.gait.curves import curve_summary, curves_from_json, curves_to_json, normalized_curves
+from pipeline.gait.curves import curve_summary, normalized_curves
 from pipeline.gait.events import (
     TOE_TIP_AHEAD_M,
     detect_events,
@@ -39,13 +39,15 @@ from pipeline.gait.observation import (
 )
 from pipeline.gait.passes import find_passes
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
+from pipeline.gait.records import Pass, Stride, TrialSummary
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
 from pipeline.gait.summary import (
-    add_running_assessment,
     number,
-    summarize,
+    side_summaries,
+    symmetries,
+    symmetry_indices,
     threshold_flags,
 )
 
@@ -53,64 +55,6 @@ from pipeline.gait.summary import (
 # this share of the typical stride after a strike belongs to the next cycle (its own toe-off
 # was not timed), and would put the swing's knee bend into "stance".
 MAX_STANCE_FRACTION = 0.75
-
-
-@dataclass
-class TrialAnalysis:
-    fps: float
-    n_frames: int
-    events: dict[str, dict[str, np.ndarray]]  # side -> {"foot_strike", "toe_off"}: frames
-    strides: list[dict]
-    summary: dict
-    flags: list[dict]
-    # events found where the cameras do not pin the foot's height down: not timed, not used
-    poorly_observed: dict[str, dict[str, np.ndarray]] | None = None
-    # curves.curve_summary: each angle's mean and SD over the gait cycle per side
-    curves: dict | None = None
-
-    def to_dict(self) -> dict:
-        """JSON-ready: arrays become lists, missing values None."""
-        return {
-            "fps": self.fps,
-            "n_frames": self.n_frames,
-            "events": _event_lists(self.events),
-            "poorly_observed_events": (
-                None if self.poorly_observed is None else _event_lists(self.poorly_observed)
-            ),
-            "strides": self.strides,
-            "summary": self.summary,
-            "flags": self.flags,
-            "curves": None if self.curves is None else curves_to_json(self.curves),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrialAnalysis:
-        """Inverse of to_dict (extra keys, such as a file's schema_version, are ignored)."""
-
-        def arrays(lists):
-            return {
-                side: {name: np.asarray(times, float) for name, times in ev.items()}
-                for side, ev in lists.items()
-            }
-
-        poor, curves = data.get("poorly_observed_events"), data.get("curves")
-        return cls(
-            fps=float(data["fps"]),
-            n_frames=int(data["n_frames"]),
-            events=arrays(data["events"]),
-            strides=list(data["strides"]),
-            summary=data["summary"],
-            flags=list(data["flags"]),
-            poorly_observed=None if poor is None else arrays(poor),
-            curves=None if curves is None else curves_from_json(curves),
-        )
-
-
-def _event_lists(events: dict) -> dict:
-    return {
-        side: {name: [float(t) for t in times] for name, times in ev.items()}
-        for side, ev in events.items()
-    }
 
 
 def analyze_trial(
@@ -179,7 +123,7 @@ def analyze_trial(
     except ValueError:  # pelvis never seen: no speed, no overground stride length
         pelvis_speed = None
 
-    strides = [
+    drafts = [
         stride
         for side in SIDES
         for stride in _side_strides(
@@ -189,47 +133,60 @@ def analyze_trial(
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
     observed = observed_frames(points, n_views)
     unobserved = gaps(observed, fps)
-    strides, gap_counts = split_strides_at_gaps(strides, unobserved, fps)
-    standing = add_landing(strides, points, forward, standing_pitch_deg)
+    drafts, gap_counts = split_strides_at_gaps(drafts, unobserved, fps)
+    standing = add_landing(drafts, points, forward, standing_pitch_deg)
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
-    add_bounce(strides, points, fps, forward, events, belt_speed_mps, overground, unobserved)
-    summary = summarize(strides, events, fps, thresholds)
-    add_running_assessment(summary, strides, standing, thresholds)
-    summary["cadence_spm"], summary["cadence_note"] = observed_cadence(
-        events, fps, unobserved, strides, thresholds.min_strides
+    add_bounce(drafts, points, fps, forward, events, belt_speed_mps, overground, unobserved)
+    strides = [Stride.from_dict(draft) for draft in drafts]
+    sides = side_summaries(strides, standing, thresholds)
+    cadence, cadence_note = observed_cadence(
+        events, fps, unobserved, drafts, thresholds.min_strides
     )
-    summary["observation"] = observation_summary(observed, unobserved, fps, strides, gap_counts)
-    summary["forward"] = [float(c) for c in forward_axis]
-    summary["forward_source"] = forward_source
-    summary["belt_speed_mps"] = None if belt_speed_mps is None else float(belt_speed_mps)
-    summary["pelvis_speed_mps"] = None if pelvis_speed is None else number(pelvis_speed)
-    summary["poorly_observed_events"] = (
-        None
-        if poor is None
-        else {side: {name: int(len(times)) for name, times in poor[side].items()} for side in SIDES}
+    fx, fy, fz = (float(c) for c in forward_axis)
+    summary = TrialSummary(
+        cadence_spm=cadence,
+        n_foot_strikes=int(sum(len(events[s]["foot_strike"]) for s in SIDES)),
+        sides=sides,
+        symmetry_index_pct=symmetry_indices(sides),
+        symmetry=symmetries(sides),
+        cadence_note=cadence_note,
+        observation=observation_summary(observed, unobserved, fps, drafts, gap_counts),
+        forward=(fx, fy, fz),
+        forward_source=forward_source,
+        belt_speed_mps=None if belt_speed_mps is None else float(belt_speed_mps),
+        pelvis_speed_mps=None if pelvis_speed is None else number(pelvis_speed),
+        poorly_observed_events=(
+            None
+            if poor is None
+            else {side: {n: int(len(times)) for n, times in poor[side].items()} for side in SIDES}
+        ),
+        # of those, the ones on a detection dropout (no views) rather than on poor geometry
+        untimed_on_dropouts=(
+            None if poor is None or height_sd is None else dropout_events(poor, height_sd, fps)
+        ),
+        passes=tuple(  # overground passes, each with its direction (gait/passes.py)
+            Pass.from_dict(
+                {
+                    **one,
+                    "n_strides": sum(
+                        one["start_frame"] <= s.strike_frame < one["stop_frame"] for s in strides
+                    ),
+                }
+            )
+            for one in find_passes(points, fps)
+        ),
+        input_problems=tuple(
+            input_problems(points, fps, events, drafts, forward_axis, belt_speed_mps)
+        ),
     )
-    # of those, the ones on a detection dropout (no views) rather than on poor camera geometry
-    summary["untimed_on_dropouts"] = None if poor is None else dropout_events(poor, height_sd, fps)
-    summary["passes"] = [  # overground passes, each with its direction (gait/passes.py)
-        {
-            **one,
-            "n_strides": sum(
-                one["start_frame"] <= s["strike_frame"] < one["stop_frame"] for s in strides
-            ),
-        }
-        for one in find_passes(points, fps)
-    ]
-    summary["input_problems"] = input_problems(
-        points, fps, events, strides, forward_axis, belt_speed_mps
-    )
-    curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
+    curves = curve_summary(normalized_curves(points, fps, events, list(summary.forward)))
     return TrialAnalysis(
         fps=float(fps),
         n_frames=len(points),
         events=events,
         strides=strides,
         summary=summary,
-        flags=threshold_flags(summary, thresholds),
+        flags=threshold_flags(sides, thresholds),
         poorly_observed=poor,
         curves=curves,
     )
@@ -237,8 +194,8 @@ def analyze_trial(
 
 def stance_samples(frames_count: int, strike: float, toe_off: float) -> np.ndarray:
     """Fractional frame times covering a stance: both events plus every whole frame between."""
-    inner = np.arange(math.ceil(strike), math.floor(toe_off) + 1, dtype=float)
-    inner = inner[(inner > strike) & (inner < toe_off) & (inner <= frames_count - 1)]
+    whole = np.arange(math.ceil(strike), math.floor(toe_off) + 1, dtype=float)
+    inner = whole[(whole > strike) & (whole < toe_off) & (whole <= frames_count - 1)]
     return np.concatenate([[strike], inner, [toe_off]])
 
 
@@ -289,7 +246,7 @@ def _side_strides(
     def argmin(c):
         return int(np.argmin(c))
 
-    strides = []
+    strides: list[dict] = []
     for n, (i, strike, next_strike, toe_off) in enumerate(cycles):
         half = HALF_WINDOW * (toe_off - strike)
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown

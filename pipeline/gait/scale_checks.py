@@ -29,7 +29,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import SIDES, body_axes, foot_point, keypoint
+from pipeline.gait.records import Stride
 
 THIGH_OVER_HEIGHT, SHANK_OVER_HEIGHT = 0.245, 0.246  # Winter 2009, Table 4.1
 TOLERANCE = {"belt": 0.12, "height": 0.15, "speed": 0.10}
@@ -53,13 +55,13 @@ class ScaleCheck:
     def agrees(self) -> bool:
         return abs(self.ratio - 1.0) <= self.tolerance
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         return {**asdict(self), "ratio": self.ratio, "agrees": self.agrees}
 
 
 def belt_check(
     points: np.ndarray,
-    strides: list[dict],
+    strides: list[Stride],
     fps: float,
     forward,
     belt_speed_mps: float | None,
@@ -71,9 +73,9 @@ def belt_check(
     forward_axis, _ = body_axes(forward)
     per_stride = []
     for stride in strides:
-        foot = foot_point(points, stride["side"]) @ forward_axis
+        foot = foot_point(points, stride.side) @ forward_axis
         velocity = np.gradient(foot) * fps
-        strike, toe_off = stride["strike_frame"], stride["toe_off_frame"]
+        strike, toe_off = stride.strike_frame, stride.toe_off_frame
         lo = int(np.ceil(strike + 0.25 * (toe_off - strike)))
         hi = int(np.floor(strike + 0.75 * (toe_off - strike)))
         middle = velocity[lo : hi + 1]
@@ -122,15 +124,16 @@ def height_check(points: np.ndarray, height_m: float | None) -> ScaleCheck | Non
 
 
 def speed_check(
-    strides: list[dict], speed_mps: float | None, min_strides: int
+    strides: list[Stride], speed_mps: float | None, min_strides: int
 ) -> ScaleCheck | None:
     """Overground: stride length from the 3D over stride time against a recorded speed."""
     if not speed_mps:
         return None
     pairs = [
-        (s["stride_length_m"], s["stride_time_ms"])
+        (length, time)
         for s in strides
-        if s["stride_length_m"] is not None and s["stride_time_ms"] is not None
+        if (length := s.value("stride_length_m")) is not None
+        and (time := s.value("stride_time_ms")) is not None
     ]
     if len(pairs) < min_strides:
         return None
@@ -148,7 +151,7 @@ def speed_check(
 
 def scale_checks(
     points: np.ndarray,
-    strides: list[dict],
+    strides: list[Stride],
     fps: float,
     forward,
     min_strides: int,

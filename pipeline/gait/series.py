@@ -12,9 +12,10 @@ import numpy as np
 
 from pipeline.gait.angles import SIDES
 from pipeline.gait.curves import CURVE_ANGLES, STANCE_ONLY
+from pipeline.gait.records import Stride
 
 
-def angle_series(points: np.ndarray, forward, strides: list[dict]) -> dict[str, np.ndarray]:
+def angle_series(points: np.ndarray, forward, strides: list[Stride]) -> dict[str, np.ndarray]:
     """{"<angle>_<side>": (F,) degrees} for every angle of CURVE_ANGLES and side."""
     points = np.asarray(points, float)
     out = {}
@@ -27,11 +28,11 @@ def angle_series(points: np.ndarray, forward, strides: list[dict]) -> dict[str, 
     return out
 
 
-def stance_mask(n_frames: int, strides: list[dict], side: str) -> np.ndarray:
+def stance_mask(n_frames: int, strides: list[Stride], side: str) -> np.ndarray:
     """(F,) True from each foot strike to its toe-off (whole frames inside) for `side`."""
     mask = np.zeros(n_frames, bool)
     for s in strides:
-        if s["side"] != side or s.get("toe_off_frame") is None:
+        if s.side != side or s.toe_off_frame is None:
             continue
-        mask[int(np.ceil(s["strike_frame"])) : int(np.floor(s["toe_off_frame"])) + 1] = True
+        mask[int(np.ceil(s.strike_frame)) : int(np.floor(s.toe_off_frame)) + 1] = True
     return mask

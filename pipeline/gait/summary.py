@@ -5,6 +5,7 @@ names, labels and units every report reads are defined here (METRICS)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,15 @@ from pipeline.gait.angles import SIDES
 from pipeline.gait.bounce import BOUNCE_METRICS
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.landing import LANDING_METRICS, pattern_summary
+from pipeline.gait.records import (
+    Flag,
+    FootStrikeSummary,
+    MetricStatistics,
+    SideSummary,
+    StandingReference,
+    Stride,
+    Symmetry,
+)
 from pipeline.gait.variability import add_variability, symmetry, within_error
 
 # name -> (label for people, unit)
@@ -59,64 +69,54 @@ def number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def summarize(strides, events, fps, thresholds: ThresholdsConfig) -> dict:
-    all_strikes = np.sort(np.concatenate([events[s]["foot_strike"] for s in SIDES]))
-    cadence = step_cadence(events, fps)
-
-    sides: dict[str, dict[str, Any]] = {}
+def side_summaries(
+    strides: list[Stride], standing: Mapping[str, Mapping[str, Any]], thresholds: ThresholdsConfig
+) -> dict[str, SideSummary]:
+    """Per side: each metric's statistics with its variability and MDC (issue #29,
+    gait/variability.py), the crossover shares and the foot-strike pattern with its standing
+    reference (`standing`: landing.add_landing's, side -> {pitch_deg, source, n_stances, note})."""
+    needed = max(thresholds.min_strides, thresholds.min_strides_variability)
+    sides: dict[str, SideSummary] = {}
     for side in SIDES:
-        own = [s for s in strides if s["side"] == side]
-        metrics = {
-            name: _statistics([s[name] for s in own], thresholds.min_strides) for name in METRICS
-        }
-        for name, stats in metrics.items():
-            stats["sd_of_mean"] = _sd_of_mean(own, name, stats)
-        widths = [s["step_width_m"] for s in own if s["step_width_m"] is not None]
+        own = [s for s in strides if s.side == side]
+        metrics = {name: _statistics(own, name, thresholds.min_strides, needed) for name in METRICS}
+        widths = [w for s in own if (w := s.value("step_width_m")) is not None]
         crossover_share = (
             float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
             if len(widths) >= thresholds.min_strides
             else None
         )
-        midline = [s["foot_to_midline_m"] for s in own if s["foot_to_midline_m"] is not None]
+        midline = [m for s in own if (m := s.value("foot_to_midline_m")) is not None]
         midline_limit = thresholds.crossover_midline_m
         midline_share = (
             float(np.mean(np.array(midline) <= midline_limit))
             if len(midline) >= thresholds.min_strides
             else None
         )
-        sides[side] = {
-            "n_strides": len(own),
-            "crossover_share": crossover_share,
-            "midline_crossover_share": midline_share,
-            "metrics": metrics,
-        }
+        pattern = pattern_summary(strides, side, metrics["foot_strike_angle_deg"].mean)
+        sides[side] = SideSummary(
+            n_strides=len(own),
+            crossover_share=crossover_share,
+            midline_crossover_share=midline_share,
+            metrics=metrics,
+            foot_strike=FootStrikeSummary(
+                **pattern, standing=StandingReference.from_dict(dict(standing[side]))
+            ),
+        )
+    return sides
+
+
+def symmetry_indices(sides: Mapping[str, SideSummary]) -> dict[str, float | None]:
+    """The symmetry index of each of SYMMETRY_METRICS (summary `symmetry_index_pct`)."""
     return {
-        "cadence_spm": cadence,
-        "n_foot_strikes": int(all_strikes.size),
-        "sides": sides,
-        "symmetry_index_pct": {
-            name: symmetry_index(
-                sides["left"]["metrics"][name]["mean"], sides["right"]["metrics"][name]["mean"]
-            )
-            for name in SYMMETRY_METRICS
-        },
+        name: symmetry_index(sides["left"].metrics[name].mean, sides["right"].metrics[name].mean)
+        for name in SYMMETRY_METRICS
     }
 
 
-def add_running_assessment(summary, strides, standing, thresholds: ThresholdsConfig) -> None:
-    """Issue #29: variability and MDC per side and metric, symmetry of every metric, the
-    foot-strike pattern and its standing reference (gait/variability.py, landing.py)."""
-    needed = max(thresholds.min_strides, thresholds.min_strides_variability)
-    for side in SIDES:
-        block = summary["sides"][side]
-        for name, stats in block["metrics"].items():
-            add_variability(stats, name, needed)
-        fsa = block["metrics"]["foot_strike_angle_deg"]
-        block["foot_strike"] = {
-            **pattern_summary(strides, side, fsa["mean"]),
-            "standing": standing[side],
-        }
-    summary["symmetry"] = {name: symmetry(summary["sides"], name) for name in METRICS}
+def symmetries(sides: Mapping[str, SideSummary]) -> dict[str, Symmetry]:
+    """Every metric's left-right symmetry (summary `symmetry`, gait/variability.py)."""
+    return {name: symmetry(sides, name) for name in METRICS}
 
 
 def step_cadence(events: dict, fps: float) -> float | None:
@@ -137,18 +137,22 @@ def symmetry_index(left, right) -> float | None:
     return float(100.0 * (left - right) / (0.5 * (left + right)))
 
 
-def _sd_of_mean(strides: list[dict], name: str, stats: dict) -> float | None:
+def _sd_of_mean(strides: list[Stride], name: str, mean: float | None) -> float | None:
     """SD of a side's mean from the strides' propagated SDs (independent strides); None when
     the mean or any of its strides' SDs is unknown."""
-    if stats["mean"] is None:
+    if mean is None:
         return None
-    sds = [s.get("uncertainty", {}).get(name) for s in strides if s[name] is not None]
-    if not sds or any(v is None for v in sds):
+    sds = [s.uncertainty.get(name) for s in strides if s.value(name) is not None]
+    known = [v for v in sds if v is not None]
+    if not sds or len(known) < len(sds):
         return None
-    return float(np.sqrt(np.sum(np.square(sds))) / len(sds))
+    return float(np.sqrt(np.sum(np.square(known))) / len(known))
 
 
-def _statistics(values: list, min_strides: int) -> dict:
+def _statistics(
+    strides: list[Stride], name: str, min_strides: int, min_strides_variability: int
+) -> MetricStatistics:
+    values = [s.value(name) for s in strides]
     valid = np.array([v for v in values if v is not None], float)
     stats: dict[str, Any] = {
         "mean": None,
@@ -159,44 +163,47 @@ def _statistics(values: list, min_strides: int) -> dict:
     }
     if valid.size < min_strides:
         stats["note"] = f"insufficient strides (n={valid.size}, need {min_strides})"
-        return stats
-    stats["mean"] = float(valid.mean())
-    stats["sd"] = float(valid.std(ddof=1)) if valid.size > 1 else 0.0
-    return stats
+    else:
+        stats["mean"] = float(valid.mean())
+        stats["sd"] = float(valid.std(ddof=1)) if valid.size > 1 else 0.0
+    stats["sd_of_mean"] = _sd_of_mean(strides, name, stats["mean"])
+    add_variability(stats, name, min_strides_variability)
+    return MetricStatistics.from_dict(stats)
 
 
-def threshold_flags(summary: dict, thresholds: ThresholdsConfig) -> list[dict]:
+def threshold_flags(sides: Mapping[str, SideSummary], thresholds: ThresholdsConfig) -> list[Flag]:
     """The raised checks of checks.CHECKS, per side (a None threshold switches one off)."""
     flags = []
     for side in SIDES:
         for check in CHECKS:
             limit = check.limit(thresholds)
-            stats = summary["sides"][side]["metrics"][check.metric]
-            if limit is None or stats["mean"] is None or not check.flagged(stats["mean"], limit):
+            stats = sides[side].metrics[check.metric]
+            mean = stats.mean
+            if limit is None or mean is None or not check.flagged(mean, limit):
                 continue
             label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
-            near = within_error(stats["mean"], limit, stats)
+            near = within_error(mean, limit, stats.sem)
             caveat = (
                 f" The threshold lies within measurement error of the mean "
-                f"(95 % interval +-{1.96 * stats['sem']:.{digits}f} {unit})."
-                if near
+                f"(95 % interval +-{1.96 * stats.sem:.{digits}f} {unit})."
+                if near and stats.sem is not None
                 else ""
             )
             flags.append(
-                {
-                    "name": check.key,
-                    "side": side,
-                    "metric": check.metric,
-                    "value": stats["mean"],
-                    "threshold": float(limit),
-                    "n_strides": stats["n"],
-                    "message": (
-                        f"{side.capitalize()} side: mean {label} {stats['mean']:.{digits}f} "
+                Flag(
+                    name=check.key,
+                    side=side,
+                    metric=check.metric,
+                    value=mean,
+                    threshold=float(limit),
+                    n_strides=stats.n,
+                    message=(
+                        f"{side.capitalize()} side: mean {label} {mean:.{digits}f} "
                         f"{unit} {check.wording} {limit:.{digits}f} {unit} "
-                        f"(mean of {stats['n']} strides)." + caveat
+                        f"(mean of {stats.n} strides)." + caveat
                     ),
-                    "within_measurement_error": near,
-                }
+                    within_measurement_error=near,
+                )
             )
     return flags

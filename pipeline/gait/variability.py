@@ -20,6 +20,9 @@ note where the mean of both sides is not positive (a signed quantity: use the di
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+
+from pipeline.gait.records import SideSummary, Symmetry
 
 Z95 = 1.959964  # two-sided 95 % normal quantile
 # metrics that can be negative or cross zero: no CV, no symmetry index (the difference is given)
@@ -60,32 +63,22 @@ def add_variability(stats: dict, metric: str, min_strides: int) -> None:
         stats["cv_pct"] = 100.0 * sd / mean
 
 
-def symmetry(sides: dict, metric: str) -> dict:
-    """{index_pct, difference, n_left, n_right, note} for one metric over both sides."""
-    left, right = (sides[s]["metrics"][metric] for s in ("left", "right"))
-    out = {
-        "index_pct": None,
-        "difference": None,
-        "n_left": left["n"],
-        "n_right": right["n"],
-        "note": None,
-    }
-    if left["mean"] is None or right["mean"] is None:
-        out["note"] = "a side has too few strides"
-        return out
-    out["difference"] = left["mean"] - right["mean"]
-    average = 0.5 * (left["mean"] + right["mean"])
+def symmetry(sides: Mapping[str, SideSummary], metric: str) -> Symmetry:
+    """One metric's symmetry over both sides (index_pct, difference, n per side, note)."""
+    left, right = (sides[s].metrics[metric] for s in ("left", "right"))
+    if left.mean is None or right.mean is None:
+        return Symmetry(None, None, left.n, right.n, "a side has too few strides")
+    difference = left.mean - right.mean
+    average = 0.5 * (left.mean + right.mean)
     if metric in SIGNED or not average > 0:
-        out["note"] = "signed quantity: no symmetry index, see the difference"
-    else:
-        out["index_pct"] = 100.0 * out["difference"] / average
-    return out
+        note = "signed quantity: no symmetry index, see the difference"
+        return Symmetry(None, difference, left.n, right.n, note)
+    return Symmetry(100.0 * difference / average, difference, left.n, right.n, None)
 
 
-def within_error(mean: float, limit: float, stats: dict) -> bool | None:
+def within_error(mean: float, limit: float, sem: float | None) -> bool | None:
     """Is the threshold inside the 95 % interval of the mean (mean +- 1.96 SEM)? None when the
     SEM is unknown (too few strides)."""
-    sem = stats.get("sem")
     if sem is None:
         return None
     return abs(mean - limit) <= Z95 * sem

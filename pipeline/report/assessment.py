@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 
 from pipeline.gait.landing import FOREFOOT_BELOW_DEG, REARFOOT_ABOVE_DEG
+from pipeline.gait.records import SideSummary, TrialSummary
 
 LANDING = (
     "foot_strike_angle_deg",
@@ -41,22 +42,22 @@ def _fmt(value, unit: str) -> str:
     return f"{value:.1f} {_t(unit)}"
 
 
-def pattern_finding(side: str, block: dict) -> str:
+def pattern_finding(side: str, block: SideSummary) -> str:
     """One sentence on a side's foot strike, with the error caveat near a cut-off."""
-    strike = block.get("foot_strike") or {}
-    stats = block["metrics"]["foot_strike_angle_deg"]
-    standing = strike.get("standing") or {}
-    if stats["mean"] is None:
-        why = standing.get("note") or stats.get("note") or "no foot-strike angle"
+    strike = block.foot_strike
+    stats = block.metrics["foot_strike_angle_deg"]
+    standing = strike.standing
+    if stats.mean is None:
+        why = standing.note or stats.note or "no foot-strike angle"
         return f"{side.capitalize()} foot: foot strike not classified ({why})."
-    mean = stats["mean"]
+    mean = stats.mean
     text = (
-        f"{side.capitalize()} foot lands {strike['pattern']} (foot-strike angle {mean:.1f} deg "
-        f"relative to {standing.get('source', 'standing')}, mean of {stats['n']} strides; "
+        f"{side.capitalize()} foot lands {strike.pattern} (foot-strike angle {mean:.1f} deg "
+        f"relative to {standing.source}, mean of {stats.n} strides; "
         f"rearfoot above {REARFOOT_ABOVE_DEG:g}, forefoot below {FOREFOOT_BELOW_DEG:g} deg, "
         "Altman & Davis 2012)."
     )
-    sem = stats.get("sem")
+    sem = stats.sem
     if sem is not None and any(
         abs(mean - cut) <= 1.96 * sem for cut in (REARFOOT_ABOVE_DEG, FOREFOOT_BELOW_DEG)
     ):
@@ -67,14 +68,14 @@ def pattern_finding(side: str, block: dict) -> str:
     return text
 
 
-def assessment_html(summary: dict, metrics: dict[str, tuple[str, str]]) -> str:
+def assessment_html(summary: TrialSummary, metrics: dict[str, tuple[str, str]]) -> str:
     """The section body: findings, then a table per group with mean, SD, CV, MDC95, n, SI."""
-    sides = summary["sides"]
+    sides = summary.sides
     parts = [
         "<ul>" + "".join(f"<li>{_t(pattern_finding(s, sides[s]))}</li>" for s in sides) + "</ul>"
     ]
     parts.append(f'<p class="note">{NO_CUT_OFF}</p>')
-    symmetry = summary.get("symmetry") or {}
+    symmetry = summary.symmetry
     for title, names in (("Landing", LANDING), ("Bounce and timing", BOUNCE)):
         head = (
             f"<tr><th>{title}</th>"
@@ -86,20 +87,22 @@ def assessment_html(summary: dict, metrics: dict[str, tuple[str, str]]) -> str:
             label, unit = metrics[name]
             cells = ""
             for side in sides:
-                st = sides[side]["metrics"][name]
+                st = sides[side].metrics[name]
                 extra = (
-                    _t(st.get("variability_note") or st.get("note") or "")
-                    if st.get("mdc95") is None
-                    else f"SD {_fmt(st['sd'], unit)}, "
-                    + (f"CV {st['cv_pct']:.1f} %, " if st.get("cv_pct") is not None else "")
-                    + f"MDC95 {_fmt(st['mdc95'], unit)}"
+                    _t(st.variability_note or st.note or "")
+                    if st.mdc95 is None
+                    else f"SD {_fmt(st.sd, unit)}, "
+                    + (f"CV {st.cv_pct:.1f} %, " if st.cv_pct is not None else "")
+                    + f"MDC95 {_fmt(st.mdc95, unit)}"
                 )
-                cells += f"<td>{_fmt(st['mean'], unit)} ({extra}, n={st['n']})</td>"
-            sym = symmetry.get(name) or {}
+                cells += f"<td>{_fmt(st.mean, unit)} ({extra}, n={st.n})</td>"
+            sym = symmetry.get(name)
             si = (
-                f"{sym['index_pct']:+.1f} %"
-                if sym.get("index_pct") is not None
-                else (_t(sym["note"]) if sym.get("note") else "&ndash;")
+                "&ndash;"
+                if sym is None
+                else f"{sym.index_pct:+.1f} %"
+                if sym.index_pct is not None
+                else (_t(sym.note) if sym.note else "&ndash;")
             )
             rows.append(f"<tr><td>{_t(label)}</td>{cells}<td>{si}</td></tr>")
         parts.append(f"<table>{head}{''.join(rows)}</table>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -10,9 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
+from pipeline.core.json_types import JsonObject  # noqa: E402
+from pipeline.gait.analysis import TrialAnalysis  # noqa: E402
 from pipeline.gait.angles import SIDES, body_axes, keypoint  # noqa: E402
-from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT  # noqa: E402
-from pipeline.gait.metrics import TrialAnalysis  # noqa: E402
+from pipeline.gait.curves import CURVE_ANGLES, CYCLE_PCT, CurveSummary  # noqa: E402
 from pipeline.gait.sampling import sample_at  # noqa: E402
 from pipeline.report.references import CURVE_REFERENCES, Band, Marker  # noqa: E402
 
@@ -34,13 +36,15 @@ TITLES = {
 def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
     """Per report figure (sagittal, frontal, feet, knee), why it has nothing to draw, or None
     when it has data: such a figure becomes one line in the report, not empty axes."""
-    sides = analysis.summary["sides"]
-    counts = ", ".join(f"{side} {sides[side]['n_strides']}" for side in SIDES)
-    curves = analysis.curves or {}
+    sides = analysis.summary.sides
+    counts = ", ".join(f"{side} {sides[side].n_strides}" for side in SIDES)
+    curves = {} if analysis.curves is None else analysis.curves.angles
     out: dict[str, str | None] = {}
     for key, angles in (("sagittal", SAGITTAL), ("frontal", FRONTAL)):
         has = any(
-            curves.get(name, {}).get(side, {}).get("n", 0) for name in angles for side in SIDES
+            name in curves and side in curves[name] and curves[name][side].n
+            for name in angles
+            for side in SIDES
         )
         out[key] = (
             None
@@ -52,12 +56,12 @@ def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
         )
     out["feet"] = (
         None
-        if any(s["foot_to_midline_m"] is not None for s in analysis.strides)
+        if any(s.value("foot_to_midline_m") is not None for s in analysis.strides)
         else (f"no foot strike with the foot and the pelvis measured (strides found: {counts})")
     )
     out["knee"] = (
         None
-        if any(s["knee_over_toe_m"] is not None for s in analysis.strides)
+        if any(s.value("knee_over_toe_m") is not None for s in analysis.strides)
         else (
             "no stride with a peak stance knee flexion and the knee and big toe measured "
             f"(strides found: {counts})"
@@ -67,7 +71,7 @@ def missing_data(analysis: TrialAnalysis) -> dict[str, str | None]:
 
 
 def curves_figure(
-    curves: dict,
+    curves: CurveSummary,
     fps: float,
     out_png: Path,
     angles: tuple[str, ...] = SAGITTAL,
@@ -81,7 +85,7 @@ def curves_figure(
         1, len(angles), figsize=(4.2 * len(angles), 3.6), dpi=100, squeeze=False
     )
     for ax, name in zip(axes[0], angles):
-        if not any(curves[name][side]["n"] for side in SIDES):
+        if not any(curves.angles[name][side].n for side in SIDES):
             ax.text(
                 0.5,
                 0.5,
@@ -94,19 +98,19 @@ def curves_figure(
             )
             ax.set_yticks([])
         for side in SIDES:
-            block = curves[name][side]
-            if block["n"] == 0:
+            block = curves.angles[name][side]
+            if block.n == 0:
                 continue
             colour = SIDE_COLOURS[side]
-            mean, sd = block["mean"], np.nan_to_num(block["sd"])
-            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={block['n']})")
+            mean, sd = block.mean, np.nan_to_num(block.sd)
+            ax.plot(CYCLE_PCT, mean, color=colour, label=f"{side} (n={block.n})")
             ax.fill_between(CYCLE_PCT, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
-            toe_off = curves["toe_off_pct"][side]
+            toe_off = curves.toe_off_pct[side]
             if toe_off is not None:
                 ax.axvspan(0, toe_off, color=colour, alpha=0.06)
                 ax.axvline(toe_off, color=colour, ls="--", lw=1)
         if references:
-            _draw_references(ax, name, curves["toe_off_pct"])
+            _draw_references(ax, name, curves.toe_off_pct)
         ax.set_xlim(0, 100)
         ax.set_xlabel("% gait cycle (shaded = stance)")
         ax.set_title(f"{TITLES.get(name, name)} (deg)\n{CURVE_ANGLES[name][1]}", fontsize=9)
@@ -118,7 +122,7 @@ def curves_figure(
     return _save(fig, out_png)
 
 
-def _draw_references(ax, name: str, toe_off_pct: dict) -> None:
+def _draw_references(ax, name: str, toe_off_pct: Mapping[str, float | None]) -> None:
     refs = CURVE_REFERENCES.get(name, [])
     stance_end = np.nanmean([v for v in toe_off_pct.values() if v is not None] or [40.0])
     for ref in refs:
@@ -155,15 +159,15 @@ def _draw_references(ax, name: str, toe_off_pct: dict) -> None:
         )
 
 
-def mean_curves(curves: dict, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> dict:
+def mean_curves(curves: CurveSummary, names: tuple[str, ...] = SAGITTAL + FRONTAL) -> JsonObject:
     """{angle: {side: 101 means or None}, "n": {angle: {side: strides}}} for the study report."""
-    out: dict = {"toe_off_pct": curves["toe_off_pct"], "n": {}}
+    out: JsonObject = {"toe_off_pct": curves.toe_off_pct, "n": {}}
     for name in names:
+        per_side = curves.angles[name]
         out[name] = {
-            side: (curves[name][side]["mean"].tolist() if curves[name][side]["n"] else None)
-            for side in SIDES
+            side: (per_side[side].mean.tolist() if per_side[side].n else None) for side in SIDES
         }
-        out["n"][name] = {side: curves[name][side]["n"] for side in SIDES}
+        out["n"][name] = {side: per_side[side].n for side in SIDES}
     return out
 
 
@@ -175,14 +179,16 @@ def foot_midline_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     extent = 0.05
     for side in SIDES:
         own = [
-            s for s in analysis.strides if s["side"] == side and s["foot_to_midline_m"] is not None
+            (midline, s.strike_time_s)
+            for s in analysis.strides
+            if s.side == side and (midline := s.value("foot_to_midline_m")) is not None
         ]
         if not own:
             continue
         # seen from behind, left of the line = runner's left: left foot at -distance
         sign = -1.0 if side == "left" else 1.0
-        x = np.array([sign * s["foot_to_midline_m"] for s in own]) * 100
-        t = np.array([s["strike_time_s"] for s in own])
+        x = np.array([sign * midline for midline, _ in own]) * 100
+        t = np.array([time for _, time in own])
         ax.scatter(
             x, t, color=SIDE_COLOURS[side], s=28, label=f"{side} foot (n={len(own)})", zorder=3
         )
@@ -236,7 +242,9 @@ def knee_over_toe_figure(
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.0), dpi=100)
     for ax, side in zip(axes, SIDES):
         own = [
-            s for s in analysis.strides if s["side"] == side and s["knee_over_toe_m"] is not None
+            (ahead, s)
+            for s in analysis.strides
+            if s.side == side and (ahead := s.value("knee_over_toe_m")) is not None
         ]
         ax.set_title(f"{side}: at peak stance knee flexion", fontsize=9)
         ax.set_aspect("equal")
@@ -244,8 +252,9 @@ def knee_over_toe_figure(
         if not own:
             ax.text(0.5, 0.5, "not measurable", transform=ax.transAxes, ha="center")
             continue
-        stride = sorted(own, key=lambda s: s["knee_over_toe_m"])[len(own) // 2]
-        t = stride["peak_knee_flexion_frame"]  # analyze's instant (known: knee_over_toe_m is)
+        ahead, stride = sorted(own, key=lambda pair: pair[0])[len(own) // 2]
+        t = stride.peak_knee_flexion_frame  # analyze's instant (known: knee_over_toe_m is)
+        assert t is not None
         names = ("hip", "knee", "ankle", "heel", "big_toe")
         p = {n: sample_at(keypoint(points, f"{side}_{n}"), t) for n in names}
         toe_x = p["big_toe"] @ fwd
@@ -262,7 +271,7 @@ def knee_over_toe_figure(
         ax.axhline(0, color="0.5", lw=1)
         ax.axvline(0, color="0.3", lw=1, ls="--")
         ax.axvline(xy["knee"][0], color=SIDE_COLOURS[side], lw=1, ls="--")
-        distance = stride["knee_over_toe_m"] * 100
+        distance = ahead * 100
         ax.annotate(
             "",
             xy=(xy["knee"][0], xy["knee"][1] + 6),
@@ -292,7 +301,7 @@ def knee_over_toe_figure(
         ax.text(
             0.98,
             0.02,
-            f"stride at {stride['strike_time_s']:.2f} s",
+            f"stride at {stride.strike_time_s:.2f} s",
             transform=ax.transAxes,
             ha="right",
             va="bottom",
@@ -308,9 +317,9 @@ def foot_placement_figure(analysis: TrialAnalysis, out_png: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     placed = {
         side: [
-            (s["foot_lateral_m"], s["strike_time_s"])
+            (s.foot_lateral_m, s.strike_time_s)
             for s in analysis.strides
-            if s["side"] == side and s["foot_lateral_m"] is not None
+            if s.side == side and s.foot_lateral_m is not None
         ]
         for side in SIDES
     }

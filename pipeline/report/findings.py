@@ -9,59 +9,94 @@ the checks that passed or were switched off.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 
+from pipeline.core.json_types import JsonObject
+from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.angles import SIDES
 from pipeline.gait.checks import CHECKS
-from pipeline.gait.metrics import TrialAnalysis
 from pipeline.gait.summary import METRICS
 from pipeline.gait.variability import within_error
 from pipeline.report.references import METRIC_REFERENCES, cite
 
 
-def findings(analysis: TrialAnalysis, thresholds) -> list[dict]:
+@dataclass(frozen=True)
+class Finding:
+    """One check on one side, for people: the measured mean, the threshold and its status
+    (flagged / within / not checked / not measurable). Stored in the trial's summary.json."""
+
+    check: str
+    metric: str
+    label: str
+    unit: str
+    side: str
+    status: str
+    mean: float | None
+    sd: float | None
+    n: int
+    n_missing: int
+    note: str | None
+    threshold: float | None
+    comparison: str
+    threshold_field: str
+    meaning: str
+    validated: bool
+    # issue #29: the threshold inside the mean's 95 % interval (None: no SEM)
+    within_measurement_error: bool | None
+    sem: float | None
+
+    def to_dict(self) -> JsonObject:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> Finding:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+def findings(analysis: TrialAnalysis, thresholds) -> list[Finding]:
     """One row per check and side: status flagged / within / not checked / not measurable."""
-    raised = {(f["name"], f["side"]): f for f in analysis.flags}
+    raised = {(f.name, f.side): f for f in analysis.flags}
     rows = []
     for check in CHECKS:
         label, unit = METRICS[check.metric]
         limit = check.limit(thresholds)
         for side in SIDES:
-            stats = analysis.summary["sides"][side]["metrics"][check.metric]
+            stats = analysis.summary.sides[side].metrics[check.metric]
             flag = raised.get((check.key, side))
             if flag is not None:
-                status, limit = "flagged", flag["threshold"]
+                status, limit = "flagged", flag.threshold
             elif limit is None:
                 status = "not checked"
-            elif stats["mean"] is None:
+            elif stats.mean is None:
                 status = "not measurable"
             else:
                 status = "within"
             rows.append(
-                {
-                    "check": check.key,
-                    "metric": check.metric,
-                    "label": label,
-                    "unit": unit,
-                    "side": side,
-                    "status": status,
-                    "mean": stats["mean"],
-                    "sd": stats["sd"],
-                    "n": stats["n"],
-                    "n_missing": stats["n_missing"],
-                    "note": stats["note"],
-                    "threshold": limit,
-                    "comparison": check.comparison,
-                    "threshold_field": check.threshold,
-                    "meaning": check.meaning,
-                    "validated": check.validated,
-                    # issue #29: the threshold inside the mean's 95 % interval (None: no SEM)
-                    "within_measurement_error": (
+                Finding(
+                    check=check.key,
+                    metric=check.metric,
+                    label=label,
+                    unit=unit,
+                    side=side,
+                    status=status,
+                    mean=stats.mean,
+                    sd=stats.sd,
+                    n=stats.n,
+                    n_missing=stats.n_missing,
+                    note=stats.note,
+                    threshold=limit,
+                    comparison=check.comparison,
+                    threshold_field=check.threshold,
+                    meaning=check.meaning,
+                    validated=check.validated,
+                    within_measurement_error=(
                         None
-                        if limit is None or stats["mean"] is None
-                        else within_error(stats["mean"], limit, stats)
+                        if limit is None or stats.mean is None
+                        else within_error(stats.mean, limit, stats.sem)
                     ),
-                    "sem": stats.get("sem"),
-                }
+                    sem=stats.sem,
+                )
             )
     return rows
 
@@ -75,14 +110,14 @@ STATUS_TEXT = {
 
 
 def findings_html(
-    rows: list[dict],
+    rows: list[Finding],
     cadence_spm: float | None,
-    poorly_observed: dict | None = None,
+    poorly_observed: Mapping[str, Mapping[str, int]] | None = None,
     on_dropouts: int | None = None,
 ) -> str:
     """`poorly_observed`: summary["poorly_observed_events"], side -> event -> count;
     `on_dropouts`: summary["untimed_on_dropouts"], how many of them fell on a detection gap."""
-    flagged = [r for r in rows if r["status"] == "flagged"]
+    flagged = [r for r in rows if r.status == "flagged"]
     parts = []
     n_poor = {side: sum(counts.values()) for side, counts in (poorly_observed or {}).items()}
     if any(n_poor.values()):
@@ -110,18 +145,18 @@ def findings_html(
         parts.append("<p>What stands out:</p><ul>")
         for r in flagged:
             parts.append(
-                f'<li class="flag"><b>{_t(r["side"].capitalize())} {_t(r["label"])}</b>: '
-                f"{_value(r)} (mean of {r['n']} strides); flagged when the mean is "
-                f"{_t(r['comparison'])} {_fmt(r['threshold'], r['unit'])}. {_t(r['meaning'])}"
+                f'<li class="flag"><b>{_t(r.side.capitalize())} {_t(r.label)}</b>: '
+                f"{_value(r)} (mean of {r.n} strides); flagged when the mean is "
+                f"{_t(r.comparison)} {_fmt(r.threshold, r.unit)}. {_t(r.meaning)}"
                 + (
                     ""
-                    if r["validated"]
+                    if r.validated
                     else " <i>This threshold is the lab's choice: no validated cut-off exists.</i>"
                 )
                 + "</li>"
             )
         parts.append("</ul>")
-    elif any(r["status"] == "within" for r in rows):
+    elif any(r.status == "within" for r in rows):
         parts.append('<p class="ok">No check raised a flag.</p>')
     else:  # nothing was measurable: not the same as nothing found
         parts.append(
@@ -129,48 +164,46 @@ def findings_html(
             "(<code>min_strides</code>) on either side to compare with its threshold.</p>"
         )
     body = []
-    by_check: dict[str, list[dict]] = {}
+    by_check: dict[str, list[Finding]] = {}
     for r in rows:
-        by_check.setdefault(r["check"], []).append(r)
+        by_check.setdefault(r.check, []).append(r)
     for check_rows in by_check.values():  # one row per check, a column per side
         first = check_rows[0]
-        if first["threshold"] is None and all(r["status"] == "not checked" for r in check_rows):
+        if first.threshold is None and all(r.status == "not checked" for r in check_rows):
             limit = (
                 f"off: no validated cut-off (set <code>analysis.thresholds."
-                f"{_t(first['threshold_field'])}</code> to check)"
+                f"{_t(first.threshold_field)}</code> to check)"
             )
         else:
-            limit = f"flag if {_t(first['comparison'])} {_fmt(first['threshold'], first['unit'])}"
-            if not first["validated"]:
+            limit = f"flag if {_t(first.comparison)} {_fmt(first.threshold, first.unit)}"
+            if not first.validated:
                 limit += ' <span class="note">(lab choice: no validated cut-off)</span>'
         cells = []
         for r in check_rows:
-            value = _value(r) if r["mean"] is not None else _t(r["note"] or "not measurable")
+            value = _value(r) if r.mean is not None else _t(r.note or "not measurable")
             missing = (
-                f' <span class="note">(+{r["n_missing"]} not measurable)</span>'
-                if r["n_missing"]
-                else ""
+                f' <span class="note">(+{r.n_missing} not measurable)</span>' if r.n_missing else ""
             )
             near = (
                 f'<br><span class="note">threshold within measurement error '
-                f"(&plusmn;{_fmt(1.96 * r['sem'], r['unit'])}, 95 %): could go either way</span>"
-                if r.get("within_measurement_error")
+                f"(&plusmn;{_fmt(1.96 * r.sem, r.unit)}, 95 %): could go either way</span>"
+                if r.within_measurement_error and r.sem is not None
                 else ""
             )
             cells.append(
-                f'<td class="{r["status"].replace(" ", "-")}">{value}<br>'
-                f'<span class="note">{r["n"]} strides{missing}</span><br>'
-                f"<b>{STATUS_TEXT[r['status']]}</b>{near}</td>"
+                f'<td class="{r.status.replace(" ", "-")}">{value}<br>'
+                f'<span class="note">{r.n} strides{missing}</span><br>'
+                f"<b>{STATUS_TEXT[r.status]}</b>{near}</td>"
             )
-        reference, *sources = METRIC_REFERENCES.get(first["metric"], ("",))
+        reference, *sources = METRIC_REFERENCES.get(first.metric, ("",))
         body.append(
-            f"<tr><td><b>{_t(first['label'])}</b></td>{''.join(cells)}<td>{limit}</td>"
-            f'<td>{_t(first["meaning"])}<br><span class="note">{_t(reference)}'
+            f"<tr><td><b>{_t(first.label)}</b></td>{''.join(cells)}<td>{limit}</td>"
+            f'<td>{_t(first.meaning)}<br><span class="note">{_t(reference)}'
             + (f" ({_t(cite(*sources))})" if sources else "")
             + "</span></td></tr>"
         )
     sides = "".join(
-        f"<th>{_t(r['side'])}: mean &plusmn; SD</th>" for r in next(iter(by_check.values()), [])
+        f"<th>{_t(r.side)}: mean &plusmn; SD</th>" for r in next(iter(by_check.values()), [])
     )
     parts.append(
         f'<table class="findings"><tr><th>check</th>{sides}<th>threshold</th>'
@@ -190,11 +223,13 @@ def findings_html(
     return "\n".join(parts)
 
 
-def _value(r: dict) -> str:
-    digits = _digits(r["unit"])
-    if r["unit"] == "m":  # people read centimetres
-        return f"{100 * r['mean']:.1f} &plusmn; {100 * (r['sd'] or 0):.1f} cm"
-    return f"{r['mean']:.{digits}f} &plusmn; {(r['sd'] or 0):.{digits}f} {_t(r['unit'])}"
+def _value(r: Finding) -> str:
+    if r.mean is None:
+        return "&ndash;"
+    digits = _digits(r.unit)
+    if r.unit == "m":  # people read centimetres
+        return f"{100 * r.mean:.1f} &plusmn; {100 * (r.sd or 0):.1f} cm"
+    return f"{r.mean:.{digits}f} &plusmn; {(r.sd or 0):.{digits}f} {_t(r.unit)}"
 
 
 def _fmt(value, unit: str) -> str:

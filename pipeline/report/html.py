@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from pipeline.gait.angles import SIDES
+from pipeline.gait.records import TrialSummary
 from pipeline.gait.summary import METRICS
 
 STYLE = """
@@ -40,26 +41,26 @@ def truth_section(errors: dict) -> str:
     )
 
 
-def _summary_table(summary: dict) -> str:
+def _summary_table(summary: TrialSummary) -> str:
     header = "<tr><th>Measure</th>" + "".join(f"<th>{side}</th>" for side in SIDES) + "</tr>"
     rows = []
     for metric, (label, unit) in METRICS.items():
         cells = []
         for side in SIDES:
-            stats = summary["sides"][side]["metrics"][metric]
-            if stats["mean"] is None:
-                cell = stats["note"]
+            stats = summary.sides[side].metrics[metric]
+            if stats.mean is None:
+                cell = str(stats.note)
             else:
                 digits = 3 if unit == "m" else 1
                 cell = (
-                    f"{stats['mean']:.{digits}f} &plusmn; {stats['sd']:.{digits}f} {unit} "
-                    f"(n={stats['n']})"
+                    f"{stats.mean:.{digits}f} &plusmn; {stats.sd or 0.0:.{digits}f} {unit} "
+                    f"(n={stats.n})"
                 )
-            if stats["n_missing"]:
-                cell += f' <span class="note">({stats["n_missing"]} not measurable)</span>'
+            if stats.n_missing:
+                cell += f' <span class="note">({stats.n_missing} not measurable)</span>'
             cells.append(f"<td>{cell}</td>")
         rows.append(f"<tr><td>{_text(label)}</td>{''.join(cells)}</tr>")
-    shares = [summary["sides"][side]["crossover_share"] for side in SIDES]
+    shares = [summary.sides[side].crossover_share for side in SIDES]
     rows.append(
         "<tr><td>crossover steps</td>"
         + "".join(

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.geometry import Camera
+from pipeline.gait.records import Stride
 from pipeline.io.video import VideoError
 from pipeline.report.overlay import VIDEO_FORMATS, overlay_video
 from pipeline.report.trial_report import TrialMedia
@@ -26,7 +27,7 @@ def render_media(
     out_dir: Path,
     points: np.ndarray,
     fps: float,
-    strides: list[dict],
+    strides: list[Stride],
     forward,
     videos: list[Path] | None = None,
     cameras: list[Camera] | None = None,
@@ -96,7 +97,7 @@ def render_media(
                 "camera": camera.name,
                 "href": str(out.relative_to(out_dir)),
                 "format": fmt,
-                "still": str(result.still.relative_to(out_dir)),
+                "still": None if result.still is None else str(result.still.relative_to(out_dir)),
                 "frames": result.n_frames,
                 "seconds": round(result.seconds, 2),
             }
@@ -104,7 +105,7 @@ def render_media(
     return media
 
 
-def _still_frame(points: np.ndarray, strides: list[dict], max_frames: int | None) -> int:
+def _still_frame(points: np.ndarray, strides: list[Stride], max_frames: int | None) -> int:
     """A left foot strike inside the rendered frames if there is one, else the middle frame."""
     last = len(points) - 1 if max_frames is None else min(len(points), max_frames) - 1
     keys = key_event_frames(strides, "left")

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -81,7 +82,7 @@ def open_video(
     if path.suffix != suffix:
         raise ValueError(f"{path}: a {fmt} video needs the suffix {suffix}")
     with atomic_path(path) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, tuple(size))
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*fourcc), fps, tuple(size))
         if not writer.isOpened():
             raise VideoError(
                 f"cannot write {path}: OpenCV has no {fourcc} encoder here; "
@@ -179,7 +180,7 @@ def overlay_video(
     thick = max(1, round(2 * size[1] / 540))
     written, still = 0, None
     with open_video(out_path, info.fps, size, fmt) as write:
-        frames = iter_frames(video)
+        frames = cast(Generator[np.ndarray, None, None], iter_frames(video))  # a generator
         for index in progress(range(n), f"overlay {camera.name}", total=n):
             frame = next(frames, None)
             if frame is None:  # the container over-reported its frame count

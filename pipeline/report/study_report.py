@@ -10,7 +10,9 @@ trials' means (the table says how many trials).
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -18,9 +20,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import SIDES  # noqa: E402
 from pipeline.gait.checks import CHECKS  # noqa: E402
 from pipeline.gait.compare import (  # noqa: E402
+    TrialMean,
     between_trial_sem,
     minimal_detectable_change,
     real_change,
@@ -32,7 +36,13 @@ from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
 from pipeline.report.html import STYLE  # noqa: E402
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE  # noqa: E402
-from pipeline.report.provenance import provenance_cell, provenance_footer
+from pipeline.report.provenance import provenance_cell, provenance_footer  # noqa: E402
+from pipeline.report.study_records import (  # noqa: E402
+    ComparisonRow,
+    FlagBrief,
+    Session,
+    TrialOverview,
+)
 from pipeline.report.trial_report import EXTRA_STYLE, KEY_METRICS  # noqa: E402
 from pipeline.report.verdict import VERDICT_CLASS  # noqa: E402
 
@@ -46,117 +56,130 @@ COMPARED_CURVES = ("knee_flexion_deg", "pelvic_drop_deg", "hip_adduction_deg")
 SESSION_COLOURS = ("tab:gray", "tab:green", "tab:purple", "tab:brown", "tab:olive")
 
 
-def sessions_by_subject(summaries: list[dict]) -> dict[str, list[dict]]:
-    """subject -> sessions in time order, each {session, label, date, trials: [summaries]}."""
-    subjects: dict[str, dict[str, dict]] = {}
+def sessions_by_subject(summaries: list[TrialOverview]) -> dict[str, list[Session]]:
+    """subject -> sessions in time order, each with its trials in the order given."""
+    subjects: dict[str, dict[str, tuple[Session, list[TrialOverview]]]] = {}
     for s in summaries:
-        subject = s.get("subject") or "(no subject)"
+        subject = s.subject or "(no subject)"
+        session = s.session or ""
         entry = subjects.setdefault(subject, {}).setdefault(
-            s.get("session") or "",
-            {
-                "session": s.get("session") or "",
-                "label": s.get("session_label") or "",
-                "date": s.get("session_date") or "",
-                "trials": [],
-            },
+            session, (Session(session, s.session_label or "", s.session_date or "", ()), [])
         )
-        entry["trials"].append(s)
+        entry[1].append(s)
     return {
-        subject: sorted(sessions.values(), key=lambda e: (e["date"], e["label"], e["session"]))
+        subject: sorted(
+            (replace(session, trials=tuple(trials)) for session, trials in sessions.values()),
+            key=lambda e: (e.date, e.label, e.session),
+        )
         for subject, sessions in subjects.items()
     }
 
 
-def usable(trial: dict) -> bool:
-    """A failed trial's numbers enter no comparison (docs/verdicts.md)."""
-    return ((trial.get("verdict") or {}).get("verdict", "ok")) != "failed"
+@dataclass(frozen=True)
+class SessionValues:
+    """A session's value of each compared measure: the mean over its usable trials (not
+    failed) of cadence and each side's key metric means (None when no such trial has the
+    value), and per side and metric each usable trial's mean and SEM (issue #29)."""
+
+    cadence_spm: float | None
+    means: dict[str, dict[str, float | None]]
+    trials: dict[str, dict[str, list[TrialMean]]]
 
 
-def session_values(session: dict) -> dict:
-    """Mean over the session's usable trials (not failed) of cadence and each side's key metric
-    means (None when no such trial has the value)."""
+def session_values(session: Session) -> SessionValues:
+    """The session's values (see SessionValues)."""
 
     def mean(values):
         values = [v for v in values if v is not None]
         return float(np.mean(values)) if values else None
 
-    trials = [t for t in session["trials"] if usable(t)]
-    return {
-        "cadence_spm": mean([t["cadence_spm"] for t in trials]),
-        "means": {
-            side: {m: mean([t["means"][side].get(m) for t in trials]) for m in KEY_METRICS}
+    trials = [t for t in session.trials if t.usable]
+    return SessionValues(
+        cadence_spm=mean([t.cadence_spm for t in trials]),
+        means={
+            side: {m: mean([t.means[side].get(m) for t in trials]) for m in KEY_METRICS}
             for side in SIDES
         },
-        # per side and metric, each usable trial's {mean, sem} (issue #29: measurement error)
-        "trials": {
+        trials={
             side: {m: [_trial_stats(t, side, m) for t in trials] for m in KEY_METRICS}
             for side in SIDES
         },
-    }
+    )
 
 
-def _trial_stats(trial: dict, side: str, metric: str) -> dict:
-    """{mean, sem} of one trial (sem None for a summary written before issue #29)."""
-    stats = (trial.get("stats") or {}).get(side, {}).get(metric) or {}
-    return {
-        "mean": trial["means"][side].get(metric),
-        "sem": stats.get("sem"),
-        "condition": trial.get("condition") or "",
-    }
+def _trial_stats(trial: TrialOverview, side: str, metric: str) -> TrialMean:
+    """One trial's mean and SEM (None for a summary written before issue #29)."""
+    stats = trial.stats.get(side, {}).get(metric)
+    return TrialMean(
+        mean=trial.means[side].get(metric),
+        sem=None if stats is None else stats.sem,
+        condition=trial.condition or "",
+    )
 
 
-def _repeats(trials: list[dict]) -> list[list[float | None]]:
+def _repeats(trials: list[TrialMean]) -> list[list[float | None]]:
     """A session's trial means grouped by condition: only trials of one condition repeat."""
     groups: dict[str, list[float | None]] = {}
     for t in trials:
-        groups.setdefault(t["condition"], []).append(t["mean"])
+        groups.setdefault(t.condition, []).append(t.mean)
     return list(groups.values())
 
 
-def comparison(sessions: list[dict]) -> list[dict]:
-    """Rows {label, unit, values: [per session], change: last - first or None}."""
+def comparison(sessions: list[Session]) -> list[ComparisonRow]:
+    """One row per measure (cadence, then each key metric per side) over the sessions."""
     values = [session_values(s) for s in sessions]
+    cadence = [v.cadence_spm for v in values]
     rows = [
-        {
-            "metric": "cadence_spm",
-            "side": "both",
-            "label": "cadence",
-            "unit": "steps/min",
-            "values": [v["cadence_spm"] for v in values],
-        }
+        ComparisonRow(
+            "cadence_spm",
+            "both",
+            "cadence",
+            "steps/min",
+            tuple(cadence),
+            _change(cadence),
+            None,
+            None,
+            None,
+            "no SEM for cadence",
+        )
     ]
     for m in KEY_METRICS:
         for side in SIDES:
             label, unit = METRICS[m]
+            means = [v.means[side][m] for v in values]
+            change = _change(means)
+            per_session = [v.trials[side][m] for v in values]
+            between, why_not = between_trial_sem([g for s in per_session for g in _repeats(s)])
+            ends = [session_sem(per_session[i], between) for i in (0, -1)]
+            mdc = minimal_detectable_change(ends[0][0], ends[1][0])
+            real = real_change(change, mdc)
+            notes = {e[1] for e in ends}
+            if real and between is None:
+                # a stride-to-stride MDC leaves out what is constant within a trial (event
+                # timing, calibration, camera offsets): a bound a change must pass, not proof
+                real = None
+                notes.add(STRIDE_ONLY_NOTE)
             rows.append(
-                {
-                    "metric": m,
-                    "side": side,
-                    "label": f"{label} ({side})",
-                    "unit": unit,
-                    "values": [v["means"][side][m] for v in values],
-                }
+                ComparisonRow(
+                    m,
+                    side,
+                    f"{label} ({side})",
+                    unit,
+                    tuple(means),
+                    change,
+                    tuple(e[0] for e in ends),
+                    mdc,
+                    real,
+                    "; ".join(sorted(notes | ({why_not} if why_not else set()))),
+                )
             )
-    for row in rows:
-        first, last = row["values"][0], row["values"][-1]
-        row["change"] = None if first is None or last is None else last - first
-        row.update(sem=None, mdc95=None, real=None, error_note="no SEM for cadence")
-        if row["metric"] == "cadence_spm":
-            continue
-        per_session = [v["trials"][row["side"]][row["metric"]] for v in values]
-        between, why_not = between_trial_sem([g for s in per_session for g in _repeats(s)])
-        ends = [session_sem(per_session[i], between) for i in (0, -1)]
-        row["sem"] = [e[0] for e in ends]
-        row["mdc95"] = minimal_detectable_change(ends[0][0], ends[1][0])
-        row["real"] = real_change(row["change"], row["mdc95"])
-        notes = {e[1] for e in ends}
-        if row["real"] and between is None:
-            # a stride-to-stride MDC leaves out what is constant within a trial (event timing,
-            # calibration, camera offsets): a bound a change must pass, not proof it is real
-            row["real"] = None
-            notes.add(STRIDE_ONLY_NOTE)
-        row["error_note"] = "; ".join(sorted(notes | ({why_not} if why_not else set())))
     return rows
+
+
+def _change(values: list[float | None]) -> float | None:
+    """Last minus first session (None when either is missing)."""
+    first, last = values[0], values[-1]
+    return None if first is None or last is None else last - first
 
 
 STRIDE_ONLY_NOTE = (
@@ -166,31 +189,31 @@ STRIDE_ONLY_NOTE = (
 )
 
 
-def measurement_error_summary(subjects: dict[str, list[dict]]) -> dict:
+def measurement_error_summary(subjects: dict[str, list[Session]]) -> JsonObject:
     """The study metrics.json's per subject, metric and side: SEM of the first and last
     session's value, mdc95, the change and whether it is real (issue #29)."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for subject, sessions in subjects.items():
         if len(sessions) < 2:
             out[subject] = {"note": "one session: no before/after change"}
             continue
         out[subject] = {
-            f"{row['metric']}_{row['side']}": {
-                "change": row["change"],
-                "sem": row["sem"],
-                "mdc95": row["mdc95"],
-                "real": row["real"],
-                "note": row["error_note"],
+            f"{row.metric}_{row.side}": {
+                "change": row.change,
+                "sem": None if row.sem is None else list(row.sem),
+                "mdc95": row.mdc95,
+                "real": row.real,
+                "note": row.error_note,
             }
             for row in comparison(sessions)
-            if row["metric"] != "cadence_spm"
+            if row.metric != "cadence_spm"
         }
     return out
 
 
 def write_study_report(
     out_dir: Path,
-    summaries: list[dict],
+    summaries: list[TrialOverview],
     title: str,
     study: str = "",
     provenance: dict | None = None,
@@ -213,8 +236,8 @@ def write_study_report(
     compared = {s: sessions for s, sessions in subjects.items() if len(sessions) >= 2}
     if not compared:
         parts.append('<p class="note">No subject has two or more sessions yet.</p>')
-    for index, (subject, sessions) in enumerate(compared.items()):
-        png = curves_comparison_figure(sessions, out_dir / f"before_after_{index}.png", subject)
+    for number, (subject, sessions) in enumerate(compared.items()):
+        png = curves_comparison_figure(sessions, out_dir / f"before_after_{number}.png", subject)
         parts.append(
             f"<h3>Subject {_t(subject)}</h3>"
             + _comparison_table(sessions)
@@ -254,7 +277,7 @@ def write_study_report(
     return index
 
 
-def _trials_table(subjects: dict[str, list[dict]]) -> str:
+def _trials_table(subjects: dict[str, list[Session]]) -> str:
     head = (
         "<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
         "<th>cadence (steps/min)</th>"
@@ -264,40 +287,36 @@ def _trials_table(subjects: dict[str, list[dict]]) -> str:
     rows = []
     for subject, sessions in subjects.items():
         for session in sessions:
-            for t in session["trials"]:
-                state = (t.get("verdict") or {}).get("verdict", "ok")
-                flags = (
-                    "no findings (failed trial)" if state == "failed" else _flags_text(t["flags"])
-                )
-                why = "; ".join(r["message"] for r in (t.get("verdict") or {}).get("reasons", []))
+            for t in session.trials:
+                state = t.state
+                flags = "no findings (failed trial)" if state == "failed" else _flags_text(t.flags)
+                reasons = () if t.verdict is None else t.verdict.reasons
+                why = "; ".join(r.message for r in reasons)
                 cells = "".join(
-                    f"<td>{_fmt(t['means']['left'][m], METRICS[m][1])} / "
-                    f"{_fmt(t['means']['right'][m], METRICS[m][1])}</td>"
+                    f"<td>{_fmt(t.means['left'][m], METRICS[m][1])} / "
+                    f"{_fmt(t.means['right'][m], METRICS[m][1])}</td>"
                     for m in TABLE_METRICS
                 )
-                link = (
-                    f'<a href="{_t(t["href"])}">{_t(t["trial"])}</a>'
-                    if t.get("href")
-                    else _t(t["trial"])
-                )
+                link = f'<a href="{_t(t.href)}">{_t(t.trial)}</a>' if t.href else _t(t.trial)
+                provenance = None if t.provenance is None else dict(t.provenance)
                 rows.append(
-                    f"<tr><td>{_t(subject)}</td><td>{_t(session['label'] or session['session'])}</td>"
-                    f"<td>{_t(session['date']) or '&ndash;'}</td><td>{link}</td>"
-                    f"<td>{_t(t.get('condition') or '')}</td><td>{_fmt(t['cadence_spm'], 'steps/min')}</td>"
+                    f"<tr><td>{_t(subject)}</td><td>{_t(session.name)}</td>"
+                    f"<td>{_t(session.date) or '&ndash;'}</td><td>{link}</td>"
+                    f"<td>{_t(t.condition or '')}</td><td>{_fmt(t.cadence_spm, 'steps/min')}</td>"
                     f'{cells}<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
                     f"{_t(state)}</td>"
-                    f'<td class="{"warn" if t["flags"] and state != "failed" else "ok"}">{flags}</td>'
-                    f"{provenance_cell(t.get('provenance'))}</tr>"
+                    f'<td class="{"warn" if t.flags and state != "failed" else "ok"}">{flags}</td>'
+                    f"{provenance_cell(provenance)}</tr>"
                 )
     return f'<table>{head}{"".join(rows)}</table><p class="note">Means over strides; lengths in cm.</p>'
 
 
-def _comparison_table(sessions: list[dict]) -> str:
+def _comparison_table(sessions: list[Session]) -> str:
     head = (
         "<tr><th>measure</th>"
         + "".join(
-            f'<th>{_t(s["label"] or s["session"])}<br><span class="note">{_t(s["date"])} &middot; '
-            f"{len(s['trials'])} trial(s): {_t(', '.join(sorted({t.get('condition') or t['trial'] for t in s['trials']})))}"
+            f'<th>{_t(s.name)}<br><span class="note">{_t(s.date)} &middot; '
+            f"{len(s.trials)} trial(s): {_t(', '.join(sorted({t.condition or t.trial for t in s.trials})))}"
             "</span></th>"
             for s in sessions
         )
@@ -305,23 +324,23 @@ def _comparison_table(sessions: list[dict]) -> str:
     )
     rows = []
     for row in comparison(sessions):
-        cells = "".join(f"<td>{_fmt(v, row['unit'])}</td>" for v in row["values"])
-        change = row["change"]
+        cells = "".join(f"<td>{_fmt(v, row.unit)}</td>" for v in row.values)
+        change = row.change
         sign = "" if change is None or change <= 0 else "+"
         verdict = {True: "real change", False: "within measurement error", None: "not judged"}[
-            row["real"]
+            row.real
         ]
-        why = row["error_note"] if row["real"] is None or row["mdc95"] is not None else ""
+        why = row.error_note if row.real is None or row.mdc95 is not None else ""
         rows.append(
-            f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td>"
-            f"<td>{_fmt(row['mdc95'], row['unit'])}</td>"
-            f'<td class="{"ok" if row["real"] else "note"}" title="{_t(why)}">{_t(verdict)}'
+            f"<tr><td>{_t(row.label)}</td>{cells}<td>{sign}{_fmt(change, row.unit)}</td>"
+            f"<td>{_fmt(row.mdc95, row.unit)}</td>"
+            f'<td class="{"ok" if row.real else "note"}" title="{_t(why)}">{_t(verdict)}'
             f"{'<br><span class=note>' + _t(why) + '</span>' if why else ''}</td></tr>"
         )
     return f'<table class="compare">{head}{"".join(rows)}</table>'
 
 
-def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) -> Path:
+def curves_comparison_figure(sessions: list[Session], out_png: Path, subject: str) -> Path:
     """Mean curves per session overlaid: one column per side, one row per compared angle."""
     fig, axes = plt.subplots(
         len(COMPARED_CURVES),
@@ -336,9 +355,9 @@ def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) 
             ax = axes[row, col]
             for k, session in enumerate(sessions):
                 curves = [
-                    t["curves"][name][side]
-                    for t in session["trials"]
-                    if usable(t) and t["curves"].get(name, {}).get(side) is not None
+                    t.curves[name][side]
+                    for t in session.trials
+                    if t.usable and t.curves.get(name, {}).get(side) is not None
                 ]
                 if not curves:
                     continue
@@ -348,7 +367,7 @@ def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) 
                     color=SESSION_COLOURS[k % len(SESSION_COLOURS)],
                     lw=2 if k else 1.5,
                     ls="-" if k else "--",
-                    label=session["label"] or session["session"],
+                    label=session.name,
                 )
             ax.set_title(f"{TITLES.get(name, name)} (deg), {side}", fontsize=9)
             ax.grid(alpha=0.3)
@@ -365,13 +384,11 @@ def curves_comparison_figure(sessions: list[dict], out_png: Path, subject: str) 
     return out_png
 
 
-def _flags_text(flags: list[dict]) -> str:
+def _flags_text(flags: tuple[FlagBrief, ...]) -> str:
     """One entry per flag name, both sides' values: 'crossover (left -2.0 cm, right -1.8 cm)'."""
     by_name: dict[str, list[str]] = {}
     for f in flags:
-        by_name.setdefault(f["name"], []).append(
-            f"{f['side']} {_fmt(f['value'], _unit(f['name']))}"
-        )
+        by_name.setdefault(f.name, []).append(f"{f.side} {_fmt(f.value, _unit(f.name))}")
     return (
         "; ".join(
             f"{_t(name.replace('_', ' '))} ({', '.join(values)})"

@@ -8,13 +8,15 @@ no external fetch, so the folder can be zipped, moved or opened from a USB stick
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.calibration.quality_record import CalibrationQuality
-from pipeline.gait.metrics import TrialAnalysis
+from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.curves import CurveSummary
+from pipeline.gait.records import MetricStatistics, TrialSummary
 from pipeline.gait.summary import METRICS
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
@@ -30,13 +32,14 @@ from pipeline.report.figures import (
     mean_curves,
     missing_data,
 )
-from pipeline.report.findings import findings, findings_html
+from pipeline.report.findings import Finding, findings, findings_html
 from pipeline.report.html import STYLE, _summary_table, truth_section
 from pipeline.report.provenance import STYLE as PROVENANCE_STYLE
 from pipeline.report.provenance import provenance_footer
 from pipeline.report.quality_sections import calibration_html, detection_html
 from pipeline.report.reference_events import reference_events_html
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
+from pipeline.report.study_records import FindingBrief, FlagBrief, MetricMean, TrialOverview
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
 from pipeline.sync.result import SyncResult
 
@@ -169,9 +172,9 @@ def write_trial_report(
         else verdict_html(verdict)
         + findings_html(
             rows,
-            summary["cadence_spm"],
-            summary.get("poorly_observed_events"),
-            summary.get("untimed_on_dropouts"),
+            summary.cadence_spm,
+            summary.poorly_observed_events,
+            summary.untimed_on_dropouts,
         )
     )
     parts = [
@@ -231,45 +234,42 @@ def write_trial_report(
     write_text(index, page)
     formats.write_json(
         out_dir / "summary.json",
-        {
-            **trial_summary(info, analysis, rows, curves),
-            "verdict": None if verdict is None else verdict.to_dict(),
-            "provenance": provenance,
-        },
+        replace(
+            trial_summary(info, analysis, rows, curves), verdict=verdict, provenance=provenance
+        ).to_dict(),
     )
     return index
 
 
-def trial_summary(info: TrialInfo, analysis: TrialAnalysis, rows: list[dict], curves: dict) -> dict:
+def trial_summary(
+    info: TrialInfo, analysis: TrialAnalysis, rows: list[Finding], curves: CurveSummary
+) -> TrialOverview:
     """What the study report needs from one trial, without re-reading the 3D."""
-    sides = analysis.summary["sides"]
-    return {
-        "trial": info.trial,
-        "subject": info.subject,
-        "session": info.session,
-        "session_label": info.session_label,
-        "session_date": info.session_date,
-        "condition": info.condition,
-        "cadence_spm": analysis.summary["cadence_spm"],
-        "n_strides": {s: sides[s]["n_strides"] for s in sides},
-        "means": {s: {m: sides[s]["metrics"][m]["mean"] for m in KEY_METRICS} for s in sides},
+    sides = analysis.summary.sides
+    return TrialOverview(
+        trial=info.trial,
+        subject=info.subject,
+        session=info.session,
+        session_label=info.session_label,
+        session_date=info.session_date,
+        condition=info.condition,
+        cadence_spm=analysis.summary.cadence_spm,
+        n_strides={s: sides[s].n_strides for s in sides},
+        means={s: {m: sides[s].metrics[m].mean for m in KEY_METRICS} for s in sides},
         # the study report's measurement error (issue #29): stride SD, n and SEM of each mean
-        "stats": {
-            s: {
-                m: {k: sides[s]["metrics"][m].get(k) for k in ("mean", "sd", "n", "sem")}
-                for m in KEY_METRICS
-            }
-            for s in sides
-        },
-        "flags": [
-            {k: f[k] for k in ("name", "side", "value", "threshold", "n_strides")}
-            for f in analysis.flags
-        ],
-        "findings": [
-            {k: r[k] for k in ("check", "side", "status", "mean", "threshold", "n")} for r in rows
-        ],
-        "curves": mean_curves(curves),
-    }
+        stats={s: {m: _metric_mean(sides[s].metrics[m]) for m in KEY_METRICS} for s in sides},
+        flags=tuple(
+            FlagBrief(f.name, f.side, f.value, f.threshold, f.n_strides) for f in analysis.flags
+        ),
+        findings=tuple(
+            FindingBrief(r.check, r.side, r.status, r.mean, r.threshold, r.n) for r in rows
+        ),
+        curves=mean_curves(curves),
+    )
+
+
+def _metric_mean(stats: MetricStatistics) -> MetricMean:
+    return MetricMean(stats.mean, stats.sd, stats.n, stats.sem)
 
 
 def _header(
@@ -288,7 +288,7 @@ def _header(
             "Frames",
             f"{analysis.n_frames} at {analysis.fps:g} fps ({analysis.n_frames / analysis.fps:.1f} s)",
         ),
-        ("Strides", ", ".join(f"{side} {s['sides'][side]['n_strides']}" for side in s["sides"])),
+        ("Strides", ", ".join(f"{side} {block.n_strides}" for side, block in s.sides.items())),
     ]
     items = "".join(f"<dt>{_t(k)}</dt><dd>{_t(v) if v else '&ndash;'}</dd>" for k, v in meta)
     nav = "".join(f'<a href="#{key}">{_t(name)}</a>' for key, name in SECTIONS.items())
@@ -304,17 +304,17 @@ def _header(
     )
 
 
-def _used_note(summary: dict) -> str:
+def _used_note(summary: TrialSummary) -> str:
     """How much of the trial the numbers come from (gait/observation.py), and why no cadence."""
-    observation = summary.get("observation")
+    observation = summary.observation
     text = ""
     if observation:
         text += (
             f" The analysed strides cover {100 * observation['analysed_share']:.0f} % of the "
             f"trial ({100 * observation['observed_share']:.0f} % of its frames observed)."
         )
-    if summary.get("cadence_spm") is None and summary.get("cadence_note"):
-        text += f" No cadence: {_t(summary['cadence_note'])}."
+    if summary.cadence_spm is None and summary.cadence_note:
+        text += f" No cadence: {_t(summary.cadence_note)}."
     return text
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.io.atomic import write_text
 from pipeline.report.viewer_data import STATUS_NAMES, ViewerData
 
@@ -66,7 +67,7 @@ def _quantize(values: np.ndarray | None, scale: float, dtype) -> str | None:
     return _b64(out.astype(np.dtype(dtype).newbyteorder("<")))
 
 
-def page_data(data: ViewerData) -> dict:
+def page_data(data: ViewerData) -> JsonObject:
     """The JSON the page reads: small metadata plus base64 typed arrays."""
     out = {
         "trial": data.trial,

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.core.geometry import Camera
+from pipeline.core.json_types import JsonObject
 from pipeline.core.skeleton import BONES, INDEX, KEYPOINTS
+from pipeline.gait.records import Stride
 
 MISSING, MEASURED, GAP_FILLED, PUT_BACK = 0, 1, 2, 3
 STATUS_NAMES = ("missing", "measured", "gap-filled", "put back by the evidence check")
@@ -59,7 +61,7 @@ def point_status(
     return status
 
 
-def camera_outline(camera: Camera, depth_m: float = 0.35) -> dict:
+def camera_outline(camera: Camera, depth_m: float = 0.35) -> JsonObject:
     """The camera's centre and the four image corners' rays at `depth_m`, world metres: drawn
     as a small pyramid where the camera stands, pointing where it looks."""
     rotation = camera.rotation
@@ -81,7 +83,7 @@ def gather_viewer_data(
     fps: float,
     points3d=None,
     forward=None,
-    strides: list[dict] | None = None,
+    strides: list[Stride] | None = None,
     cameras: list[Camera] | None = None,
     overlays: list[dict] | None = None,
     verdict: dict | None = None,
@@ -152,10 +154,9 @@ def gather_viewer_data(
         data.missing.append("No calibration for this trial: the cameras are not drawn.")
     limit = 0 if data.points is None else len(data.points)
     for s in strides or []:
-        for kind, key in (("foot strike", "strike_frame"), ("toe-off", "toe_off_frame")):
-            frame = s.get(key)
+        for kind, frame in (("foot strike", s.strike_frame), ("toe-off", s.toe_off_frame)):
             if frame is not None and np.isfinite(frame) and 0 <= round(frame) < max(limit, 1):
-                data.events.append({"side": s["side"], "kind": kind, "frame": int(round(frame))})
+                data.events.append({"side": s.side, "kind": kind, "frame": int(round(frame))})
     data.events.sort(key=lambda e: (e["frame"], e["side"], e["kind"]))
     seen = set()
     for o in overlays or []:

@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.core.progress import progress
 from pipeline.gait.angles import SIDES, body_axes, hip_centre
+from pipeline.gait.records import Stride
 from pipeline.io.video import write_image
 from pipeline.report.overlay import BONE_COLOURS, draw_projected, open_video
 
@@ -181,22 +182,22 @@ def write_views_still(
     return Path(out_png)
 
 
-def key_event_frames(strides: list[dict], side: str) -> dict[str, float] | None:
+def key_event_frames(strides: list[Stride], side: str) -> dict[str, float] | None:
     """Foot strike, peak stance knee flexion and toe-off (fractional frames) of the middle
     stride of `side` whose peak is known (the analysis's `strides`); None when there is none."""
-    own = [s for s in strides if s["side"] == side]
+    own = [s for s in strides if s.side == side]
     for stride in own[len(own) // 2 :] + own[: len(own) // 2][::-1]:
-        if stride["peak_knee_flexion_frame"] is not None:
+        if stride.peak_knee_flexion_frame is not None:
             return {
-                "foot strike": float(stride["strike_frame"]),
-                "peak knee flexion": float(stride["peak_knee_flexion_frame"]),
-                "toe-off": float(stride["toe_off_frame"]),
+                "foot strike": float(stride.strike_frame),
+                "peak knee flexion": float(stride.peak_knee_flexion_frame),
+                "toe-off": float(stride.toe_off_frame),
             }
     return None
 
 
 def key_event_sheet(
-    points: np.ndarray, strides: list[dict], forward, out_png: Path, panel_px: int = 220
+    points: np.ndarray, strides: list[Stride], forward, out_png: Path, panel_px: int = 220
 ) -> Path | None:
     """PNG contact sheet: one row per side, one tile per key event (nearest frame) of one of
     the analysis's `strides`, each the three views. None when no stride has a known peak."""

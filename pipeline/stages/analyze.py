@@ -8,12 +8,15 @@ import dataclasses
 import numpy as np
 
 from pipeline.calibration.quality_record import own_reprojection_px
-from pipeline.config import Config
+from pipeline.config import Config, ImportedTrialConfig
+from pipeline.core.json_types import JsonObject
+from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.compare import headline_metrics, truth_errors
 from pipeline.gait.curves import curve_tables
 from pipeline.gait.events import TOE_TIP_AHEAD_M
 from pipeline.gait.landing import standing_reference
-from pipeline.gait.metrics import TrialAnalysis, analyze_trial
+from pipeline.gait.metrics import analyze_trial
+from pipeline.gait.records import TrialSummary
 from pipeline.gait.scale_checks import scale_checks
 from pipeline.gait.stance_fit import point_sd_from_3d
 from pipeline.io import formats
@@ -21,7 +24,7 @@ from pipeline.io.atomic import staged
 from pipeline.io.provenance import trial_provenance
 from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.evidence import GaitCounts, imported_evidence, trial_evidence
-from pipeline.quality.verdict import trial_verdict
+from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study.paths import StudyPaths
 from pipeline.sync.result import read_sync_result
@@ -60,6 +63,8 @@ def analyze_one(cfg: Config, name: str) -> None:
         None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
     )
     p3d = formats.read_points3d(paths.points3d(name))
+    assert p3d.fps is not None  # read_points3d sets it (a file's)
+    fps = float(p3d.fps)
     limit_mm = cfg.analysis.max_event_height_sd_mm
     if limit_mm is not None and p3d.sd_per_px is None:
         log.warning(
@@ -86,32 +91,37 @@ def analyze_one(cfg: Config, name: str) -> None:
     sync = read_sync_result(paths.sync(name)) if paths.sync(name).exists() else None
     # the calibration's quality.json changes only with calibration.toml, which reruns triangulate
     imported = name in cfg.study.imports  # 3D from a file: no calibration, no 2D
+    summary = analysis.summary
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
-    checked = dict(
-        observation=analysis.summary.get("observation"),
-        input_problems=analysis.summary.get("input_problems") or [],
-        scale_checks=[c.to_dict() for c in checks],
-        fps=float(p3d.fps),
-        skeleton_problems=skeleton_problems(measured, analysis.summary["forward"]),
-    )
+
+    def checked(evidence: TrialEvidence) -> TrialEvidence:
+        return dataclasses.replace(
+            evidence,
+            observation=None if summary.observation is None else dict(summary.observation),
+            input_problems=[dict(p) for p in summary.input_problems],
+            scale_checks=[c.to_dict() for c in checks],
+            fps=fps,
+            skeleton_problems=skeleton_problems(measured, list(summary.forward)),
+        )
+
     if imported:
+        markerset = trial.markerset if isinstance(trial, ImportedTrialConfig) else None
         evidence = dataclasses.replace(
-            imported_evidence(p3d, gait_counts(analysis)),
-            **checked,
-            keypoint_model=f"imported {trial.markerset or 'keypoint names'}",
+            checked(imported_evidence(p3d, gait_counts(analysis))),
+            keypoint_model=f"imported {markerset or 'keypoint names'}",
         )
     else:
+        calibration_id = formats.read_calibration(paths.trial_calibration(name)).metadata.get(
+            "calibration_id"
+        )
         evidence = dataclasses.replace(
-            trial_evidence(p3d, gait_counts(analysis)),
-            **checked,
+            checked(trial_evidence(p3d, gait_counts(analysis))),
             sync_status=None if sync is None else sync.status,
             sync_reasons=[] if sync is None else list(sync.reasons),
             keypoint_model=keypoint_model(cfg, paths, name),
             calibration_own_px=own_reprojection_px(
                 paths.calibration_quality(trial.session),
-                formats.read_calibration(paths.trial_calibration(name)).metadata.get(
-                    "calibration_id"
-                ),
+                None if calibration_id is None else str(calibration_id),
             ),
         )
     verdict = trial_verdict(evidence, cfg.analysis.verdict)
@@ -128,7 +138,8 @@ def analyze_one(cfg: Config, name: str) -> None:
     if imported:
         result["reference_events"] = reference_events_of(paths, name, analysis)
     if synthetic and paths.truth_metrics(name).exists():
-        result["truth_errors"] = truth_errors(result, formats.read_json(paths.truth_metrics(name)))
+        result["truth_errors"] = truth_errors(summary, read_truth(paths, name))
+    assert analysis.curves is not None  # analyze_trial always computes them
     # analysis/, curves/ and metrics.json replaced as one set
     with staged(paths.analysis_dir(name), paths.curves_dir(name), paths.trial_metrics(name)) as (
         analysis_dir,
@@ -136,14 +147,16 @@ def analyze_one(cfg: Config, name: str) -> None:
         metrics,
     ):
         formats.write_json(analysis_dir / paths.analysis(name).name, result)
-        formats.write_csv(analysis_dir / paths.strides_csv(name).name, analysis.strides)
+        formats.write_csv(
+            analysis_dir / paths.strides_csv(name).name, [s.to_dict() for s in analysis.strides]
+        )
         formats.write_csv_dir(curves_dir, curve_tables(analysis.curves))
         formats.write_json(
             metrics,
             {
                 "verdict": verdict.verdict,
                 "verdict_reasons": [r.code for r in verdict.reasons],
-                **headline_metrics(result),
+                **headline_metrics(analysis),
                 "provenance": result["provenance"],
             },
         )
@@ -157,13 +170,13 @@ def analyze_one(cfg: Config, name: str) -> None:
             verdict.verdict.upper(),
             "; ".join(r.message for r in verdict.reasons),
         )
-    poor = analysis.summary.get("poorly_observed_events") or {}
+    poor = analysis.summary.poorly_observed_events or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
-    if n_poor:
+    if n_poor and limit_mm is not None:
         log.warning(
             "trial %s: %s",
             name,
-            untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"), limit_mm),
+            untimed_text(n_poor, analysis.summary.untimed_on_dropouts, limit_mm),
         )
 
 
@@ -182,12 +195,13 @@ def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, 
         if trial.speed_mps is not None
         else (trial.runner.speed_mps if synthetic and not trial.runner.treadmill else None)
     )
+    assert p3d.fps is not None  # read_points3d sets it (a file's)
     measured = np.where((np.asarray(p3d.n_views) > 0)[..., None], p3d.points, np.nan)
     checks = scale_checks(
         measured,
         analysis.strides,
         p3d.fps,
-        analysis.summary["forward"],
+        list(analysis.summary.forward),
         cfg.analysis.thresholds.min_strides,
         belt_speed_mps=belt,
         height_m=height,
@@ -228,7 +242,18 @@ def keypoint_model(cfg: Config, paths: StudyPaths, name: str) -> str:
     return f"detector {backend}"
 
 
-def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
+def read_truth(paths: StudyPaths, name: str) -> TrialSummary:
+    """The synthetic trial's true summary (the synth stage's analysis of its true 3D)."""
+    path = paths.truth_metrics(name)
+    try:
+        return TrialSummary.from_dict(formats.read_json(path)["summary"])
+    except KeyError as missing:
+        raise formats.FormatError(
+            f"{path}: no {missing} (written by an older runlab); rerun `runlab synth`"
+        ) from None
+
+
+def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> JsonObject:
     """What produced this trial's numbers (docs/formats.md, "Provenance"): the backend and
     video hashes as detect recorded them in the keypoints file. dvc.lock is not read: DVC
     rewrites it while the pipeline runs, so what a stage found there would depend on the order
@@ -250,7 +275,7 @@ def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> dict:
     )
 
 
-def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
+def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> JsonObject:
     """An imported trial's provenance: its source file's hash in place of video hashes."""
     entry = cfg.study.imports[name]
     source = paths.imported_file(name, entry.file)
@@ -259,7 +284,7 @@ def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> dict:
     )
 
 
-def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
+def reference_events_of(paths: StudyPaths, name: str, analysis: TrialAnalysis) -> JsonObject:
     """The capture's own events (force plates or C3D, written by import-3d) beside runlab's:
     per foot, each runlab event's signed difference (frames, runlab minus reference) to the
     nearest reference event, where one lies within 10 frames."""
@@ -305,9 +330,9 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
 
 def gait_counts(analysis: TrialAnalysis) -> GaitCounts:
     """What the verdict needs from the gait analysis, as plain numbers."""
-    poor = analysis.summary.get("poorly_observed_events") or {}
+    poor = analysis.summary.poorly_observed_events or {}
     return GaitCounts(
-        strides={side: int(b["n_strides"]) for side, b in analysis.summary["sides"].items()},
+        strides={side: block.n_strides for side, block in analysis.summary.sides.items()},
         events_found=sum(len(t) for ev in analysis.events.values() for t in ev.values()),
         events_untimed=sum(n for side in poor.values() for n in side.values()),
     )

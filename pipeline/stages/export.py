@@ -15,7 +15,8 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.core.errors import RunlabError
-from pipeline.gait.metrics import TrialAnalysis
+from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.records import Stride
 from pipeline.gait.series import angle_series
 from pipeline.io import formats
 from pipeline.io.bvh import write_bvh
@@ -76,13 +77,13 @@ def export_trial(cfg: Config, name: str, chosen, out_dir: Path) -> list[ExportRe
     )
 
 
-def gait_events(strides: list[dict]) -> list[dict]:
+def gait_events(strides: list[Stride]) -> list[dict]:
     """Foot strikes and toe-offs of the analysis's strides (fractional frames), in time order."""
     events = []
     for s in strides:
-        events.append({"side": s["side"], "kind": "foot strike", "frame": s["strike_frame"]})
-        if s.get("toe_off_frame") is not None:
-            events.append({"side": s["side"], "kind": "toe-off", "frame": s["toe_off_frame"]})
+        events.append({"side": s.side, "kind": "foot strike", "frame": s.strike_frame})
+        if s.toe_off_frame is not None:
+            events.append({"side": s.side, "kind": "toe-off", "frame": s.toe_off_frame})
     return sorted(events, key=lambda e: e["frame"])
 
 
@@ -90,7 +91,7 @@ def write_exports(
     out_dir: Path,
     name: str,
     p3d,
-    strides: list[dict],
+    strides: list[Stride],
     forward,
     chosen,
     max_gap_s: float = 0.1,

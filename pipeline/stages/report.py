@@ -9,17 +9,19 @@ metrics, so it is quick to rebuild.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.calibration.quality_record import read_calibration_quality
-from pipeline.config import Config
-from pipeline.gait.metrics import TrialAnalysis
+from pipeline.config import Config, ImportedTrialConfig
+from pipeline.gait.analysis import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.provenance import study_provenance
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
+from pipeline.report.study_records import TrialOverview
 from pipeline.report.study_report import (
     measurement_error_summary,
     sessions_by_subject,
@@ -45,7 +47,11 @@ def run(cfg: Config) -> None:
 
 def trial_info(cfg: Config, name: str) -> TrialInfo:
     trial = cfg.study.trial(name)
-    if name in cfg.study.imports and trial.session not in cfg.study.sessions:
+    if (
+        isinstance(trial, ImportedTrialConfig)
+        and name in cfg.study.imports
+        and trial.session not in cfg.study.sessions
+    ):
         return TrialInfo(
             name, trial.subject, trial.session, trial.label, trial.date, trial.condition
         )
@@ -59,14 +65,17 @@ def run_trial(cfg: Config, name: str) -> Path:
     paths = StudyPaths.from_config(cfg)
     info = trial_info(cfg, name)
     data = formats.read_json(paths.analysis(name))
-    analysis = TrialAnalysis.from_dict(data)
-    if analysis.curves is None or any("peak_knee_flexion_frame" not in s for s in analysis.strides):
+    analysis = TrialAnalysis.from_dict(data, str(paths.analysis(name)))
+    if analysis.curves is None:
         raise formats.FormatError(
-            f"{paths.analysis(name)}: written by an older runlab (no curves or "
-            f"peak knee flexion instants); rerun `runlab analyze --trial {name}`"
+            f"{paths.analysis(name)}: written by an older runlab (no curves); "
+            f"rerun `runlab analyze --trial {name}`"
         )
     p3d = formats.read_points3d(paths.points3d(name))
-    forward = data["summary"]["forward"]  # the line of progression the analysis used
+    # read_points3d sets a file's fps, camera names and swaps (None only on the solver's result)
+    assert p3d.fps is not None and p3d.camera_names is not None
+    assert p3d.swaps_repaired is not None
+    forward = list(analysis.summary.forward)  # the line of progression the analysis used
     out = paths.trial_report_dir(name)
 
     quality_file = paths.calibration_quality(info.session)
@@ -120,7 +129,7 @@ def run_trial(cfg: Config, name: str) -> Path:
         videos = None
     rc = cfg.report
     detections = kp.points if kp is not None and rc.overlay_detections else None
-    if detections is not None and kp.camera_names != p3d.camera_names:
+    if detections is not None and kp is not None and kp.camera_names != p3d.camera_names:
         detections = None  # another camera order: do not mix views up
     # written into a staging folder that replaces the report as a whole: no stale overlays,
     # and a crash leaves the previous report (links are relative, so they hold after the move)
@@ -200,10 +209,10 @@ def run_study(cfg: Config) -> Path:
     summaries, metrics = [], {}
     for name in cfg.study.all_trials:
         summary_file = paths.trial_report_dir(name) / "summary.json"
-        summary = formats.read_json(summary_file)
         # who/when from the config as it is now (a relabelled session needs no trial rerun)
         info = trial_info(cfg, name)
-        summary.update(
+        summary = replace(
+            TrialOverview.from_dict(formats.read_json(summary_file)),
             subject=info.subject,
             session=info.session,
             session_label=info.session_label,

@@ -76,5 +76,5 @@ def lay_out_study(cfg, tmp_path):
         )
         result = {"trial": name, "session": session, **trial.analysis.to_dict()}
         formats.write_json(paths.analysis(name), result)
-        formats.write_json(paths.trial_metrics(name), headline_metrics(result))
+        formats.write_json(paths.trial_metrics(name), headline_metrics(trial.analysis))
     return paths
