@@ -19,6 +19,8 @@ Steps, per event type (strikes and toe-offs separately, both feet pooled):
 3. the corner of the mean (`corner` callback: the single-event fit of events.py applied to
    the mean, with its speed term free: events.py) gives the common offset added to every
    aligned time. events.py uses this where the height noise is too high for one event.
+An event takes part when MIN_COVERAGE of its window is seen, counted over the cues its foot
+has at all (a marker set or detector without a small toe must not hold every event back).
 """
 
 from __future__ import annotations
@@ -86,8 +88,14 @@ def aligned_times(
             warnings.simplefilter("ignore", RuntimeWarning)  # a cue not seen on the ground
             return s - np.nanmedian(on, axis=1, keepdims=True)
 
+    # a cue the foot never has (a marker set without it, a keypoint never seen) does not count
+    # against an event's coverage
+    present = [np.isfinite(s).any(axis=1) for s in signals]
     usable = np.array(
-        [np.isfinite(window(i, 0.0)).mean() >= MIN_COVERAGE for i in range(times.size)]
+        [
+            present[i].any() and np.isfinite(window(i, 0.0)[present[i]]).mean() >= MIN_COVERAGE
+            for i in range(times.size)
+        ]
     )
     if usable.sum() < MIN_EVENTS:
         return times, np.zeros(times.size, bool)

@@ -24,9 +24,11 @@ Per foot (steps 0-2 in foot_contact.py, step 3 here):
 3. Refinement, on the raw (unfiltered) heights of the first keypoint down (strike) or the
    last one up (toe-off): a threshold crossing is early by threshold / speed and filtering
    rounds the corner further, so the corner is fitted instead. Ground side: h = L, with L the
-   median height of that keypoint over up to LEVEL_WINDOW_S of the same contact next to the
-   event (a per-contact floor level: the keypoint's offset above the floor is unknown and the
-   3D noise changes across an overground runway). Air side (s = time from the event):
+   median height of that keypoint over up to LEVEL_WINDOW_S of the same contact after a
+   strike, over all of it before a toe-off (a per-contact floor level: the keypoint's offset
+   above the floor is unknown and the 3D noise changes across an overground runway; the roll
+   over the tip just before a toe-off is no floor level, see _fit_event). Air side (s = time
+   from the event):
    h = L + b s^2, a foot that arrives (leaves) with no vertical speed, as a heel lowered onto
    the floor or a toe peeled off it; h = L + a s + b s^2 (a, b >= 0), a foot that hits the
    floor with vertical speed, is taken only when it lowers the squared residuals by more
@@ -100,7 +102,10 @@ def detect_events(
         toe_tip_ahead_m,
     )
     return {
-        side: {name: np.array([t for t, _, _ in pairs]) for name, pairs in named.items()}
+        side: {
+            name: np.array([t for t, _, _, trusted in pairs if trusted])
+            for name, pairs in named.items()
+        }
         for side, named in found.items()
     }
 
@@ -133,14 +138,15 @@ def detect_screened_events(
         for name, pairs in named.items():
             ok = np.array(
                 [
-                    _well_observed(
+                    trusted
+                    and _well_observed(
                         height_sd[:, INDEX[f"{side}_{FOOT[k]}"]], t, half, max_height_sd_m, aligned
                     )
-                    for t, k, aligned in pairs
+                    for t, k, aligned, trusted in pairs
                 ],
                 bool,
             ).reshape(-1)
-            times = np.array([t for t, _, _ in pairs])
+            times = np.array([t for t, *_ in pairs])
             timed[side][name], poor[side][name] = times[ok], times[~ok]
     return timed, poor
 
@@ -181,10 +187,11 @@ def _events_with_keypoint(
     fit_window_s: float = 0.04,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
     observed: np.ndarray | None = None,
-) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+) -> dict[str, dict[str, list[tuple[float, int, bool, bool]]]]:
     """{side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
-    trial's template)]}}. `observed` (F, 26) bool: keypoints triangulated from views (not
-    gap-filled); None: all finite ones."""
+    trial's template, trusted)]}}. Not trusted: an event of a trial whose events are read on
+    the template that could not be aligned to it (its own fit times that noise). `observed`
+    (F, 26) bool: keypoints triangulated from views (not gap-filled); None: all finite ones."""
     feet = {
         side: foot_state(
             points,
@@ -211,7 +218,7 @@ def _events_with_keypoint(
     if not (noises and np.median(noises) > TEMPLATE_NOISE_M):
         # each event's own corner fit, where it could be made
         return {
-            side: {name: [e for e in found if e[2]] for name, found in named.items()}
+            side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
             for side, named in events.items()
         }
     seen = {side: foot["seen"] for side, foot in feet.items()}
@@ -251,10 +258,13 @@ def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict
 
 def _align_to_template(
     events: dict, seen: dict, fps: float, half: int, threshold: float, n_frames: int, min_gap: int
-) -> dict[str, dict[str, list[tuple[float, int, bool]]]]:
+) -> dict[str, dict[str, list[tuple[float, int, bool, bool]]]]:
     """Each event type re-timed on the trial's mean event (event_template.py), both feet
     pooled. An event is kept when aligned (inside the trial, not within `min_gap` frames of
-    the previous one of its foot), or, not aligned, when its own corner fit worked."""
+    the previous one of its foot), or, not aligned, when its own corner fit worked; the latter
+    is trusted only when no event of its type could be aligned (then all keep their own fits):
+    beside a template, an event too little seen to align (a dropout, a trial's end) would be
+    timed by the single-event fit the noise defeats, so it is set aside."""
     out = {side: {"foot_strike": [], "toe_off": []} for side in events}
     for name in ("foot_strike", "toe_off"):
         strike = name == "foot_strike"
@@ -272,14 +282,15 @@ def _align_to_template(
             ),
             corner_pad=2 * half + 2,
         )
+        template_used = bool(np.any(aligned))
         for side in events:
-            kept = []
+            kept: list[tuple[float, int, bool, bool]] = []
             for (s, _, k, fitted), t, a in zip(pooled, times, aligned):
                 if s != side or not (fitted or a) or not 0 <= t <= n_frames - 1:
                     continue
                 if kept and t - kept[-1][0] < min_gap:
                     continue  # two edges aligned onto one event
-                kept.append((float(t), k, bool(a)))
+                kept.append((float(t), k, bool(a), bool(a) or not template_used))
             out[side][name] = kept
     return out
 
@@ -298,7 +309,7 @@ def _template_corner(
     term free (TEMPLATE_LINEAR_PENALTY). NaN when it cannot be read."""
     height = template[cue]
     below = np.flatnonzero(height < threshold)
-    if not np.isfinite(height).all() or below.size == 0:
+    if below.size == 0:  # columns nobody saw may be NaN; the fit needs its own stretch only
         return np.nan
     edge = int(below[0] if strike else below[-1])
     contact = (edge, height.size) if strike else (0, edge + 1)
@@ -348,16 +359,21 @@ def _fit_event(
     lo, hi = edge - 2 * half, edge + 2 * half + 1
     if lo < 0 or hi > height.size or not np.isfinite(height[lo:hi]).all():
         return np.nan
-    # Floor level and noise of this contact: the keypoint's own samples on the ground next to
-    # the event (after a strike, before a toe-off).
+    # Floor level and noise of this contact from the keypoint's own samples on the ground:
+    # the noise from those next to the event (after a strike, before a toe-off); the level
+    # there too for a strike, but for a toe-off from all of the contact before it: as the
+    # foot rolls over its tip, a cue point not exactly at the pivot dips below the level it
+    # held while the foot was flat (marker keypoints: 3-8 mm), and a level taken from the
+    # roll alone puts the lift-off at the dip, a frame early.
     on = np.arange(*contact)
-    on = on[above[on] < threshold]
+    on = on[(above[on] < threshold) & np.isfinite(height[on])]
     n_level = int(LEVEL_WINDOW_S * fps) + 1
-    on = on[on >= edge][:n_level] if strike else on[on <= edge][-n_level:]
-    if on.size < 3:
+    near = on[on >= edge][:n_level] if strike else on[on <= edge][-n_level:]
+    if near.size < 3:
         return np.nan
-    level = float(np.median(height[on]))
-    noise = max(1.4826 * float(np.median(np.abs(height[on] - level))), MIN_NOISE_M)
+    level = float(np.median(height[near] if strike else height[on[on <= edge]]))
+    spread = height[near] - np.median(height[near])
+    noise = max(1.4826 * float(np.median(np.abs(spread))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)
     grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
     return corner_time(frames, height[lo:hi] - level, grid, strike, fps, linear_penalty * noise**2)
