@@ -53,7 +53,8 @@ from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
-from pipeline.core.geometry import Camera, project, to_homogeneous, transform_rig
+from pipeline.core.camera_set import CameraSet
+from pipeline.core.geometry import project, to_homogeneous, transform_rig
 
 # Lens models fitted from the calibration videos themselves (`intrinsics.source = board`)
 # are refined in a bundle adjustment of the held-board views, all 9 terms (fx, fy, cx, cy,
@@ -71,7 +72,7 @@ LENS_CHANGE_MAX_SD = 8.0
 
 @dataclass
 class CalibrationResult:
-    cameras: list[Camera]  # in the world frame
+    cameras: CameraSet  # in the world frame (its world_from_rig: the field below)
     world_from_rig: np.ndarray  # 4x4, bundle-adjustment frame -> world
     quality: CalibrationQuality  # quality.json
 
@@ -204,10 +205,12 @@ def solve_calibration(
             "lens_fit_evaluations": fit["evaluations"],
         }
         if lens_check["lens_refined"]:  # else the rig model does not hold: keep the lenses
-            posing = [
-                replace(cam, matrix=lens.matrix, dist=lens.dist)
-                for cam, lens in zip(cameras, fitted)
-            ]
+            posing = CameraSet(
+                [
+                    replace(cam, matrix=lens.matrix, dist=lens.dist)
+                    for cam, lens in zip(cameras, fitted)
+                ]
+            )
     rig_cameras, boards, bundle = calibrate_extrinsics(posing, *observed, objp)
     bundle.update(lens_check)
     if floor_px is not None:
@@ -218,7 +221,9 @@ def solve_calibration(
     else:
         world_from_rig, floor_checks = world_from_camera(rig_cameras)
     lap("extrinsics")
-    world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
+    world_cameras = CameraSet(
+        transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3]), world_from_rig
+    )
 
     camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
     # Coverage and distance range judge the lens model: measured on the videos it came from,
@@ -350,7 +355,7 @@ def _check_board_seen(
 
 
 def _camera_quality(
-    cameras: list[Camera],
+    cameras: CameraSet,
     detections: list[VideoDetections],
     usable: np.ndarray,
     imgp: np.ndarray,

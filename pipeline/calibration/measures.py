@@ -11,6 +11,7 @@ import numpy as np
 from pipeline.calibration.board import board_corners_3d, square_length
 from pipeline.calibration.board_in_videos import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
 
 COVERAGE_GRID = (8, 6)  # image cells across x, y; a cell counts once a corner fell in it
@@ -64,13 +65,13 @@ def distance_spread(distances: np.ndarray) -> dict:
     return {"near_m": float(near), "far_m": float(far), "far_near_ratio": float(far / near)}
 
 
-def axis_angles(cameras: list[Camera]) -> dict:
+def axis_angles(cameras: CameraSet) -> dict:
     """Angle (deg) between the optical axes of every camera pair, keyed "a/b": near 180 for
     cameras facing each other across the treadmill, which cannot both see a board's face."""
     return {f"{a.name}/{b.name}": optical_axis_angle_deg(a, b) for a, b in combinations(cameras, 2)}
 
 
-def centre_distances(cameras: list[Camera]) -> dict:
+def centre_distances(cameras: CameraSet) -> dict:
     """Distance (m) between the optical centres of every camera pair, keyed "a/b"."""
     return {
         f"{a.name}/{b.name}": float(np.linalg.norm(a.center - b.center))
@@ -86,7 +87,7 @@ def adjacent_corner_pairs(board) -> np.ndarray:
     return np.stack([a[a < b], b[a < b]], axis=1)
 
 
-def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> dict:
+def triangulated_square_size(cameras: CameraSet, imgp: np.ndarray, board) -> dict:
     """Side of the board squares measured between triangulated adjacent corners of the
     multi-view frames (imgp from `board_views`: (C, F*n, 2)), against the configured one.
 
@@ -118,7 +119,7 @@ def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> 
     }
 
 
-def compare_with_truth(cameras: list[Camera], truth: list[Camera]) -> dict:
+def compare_with_truth(cameras: CameraSet, truth: CameraSet) -> dict:
     """Per-camera centre (mm) and orientation (deg) errors against the true rig (synthetic
     studies), cameras matched by name."""
     true_by_name = {cam.name: cam for cam in truth}

@@ -25,6 +25,7 @@ from pipeline.calibration.board_in_videos import (
 )
 from pipeline.calibration.intrinsics import calibrate_intrinsics
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource, lens_board_config
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera
 from pipeline.io.formats import FormatError
 from pipeline.io.interop import read_any_calibration
@@ -48,7 +49,7 @@ def cameras_from_board(
     board,
     max_frames: int,
     choose: FrameChooser,
-) -> tuple[list[Camera], dict]:
+) -> tuple[CameraSet, dict]:
     """Lens model per camera from its own board views (`views`: (C, n_frames) bool). The
     cameras are fitted in parallel (OpenCV releases the GIL; 4 cameras x 120 views of 88
     corners: 8.6 s on 2 cores instead of 15.4 s, the same models)."""
@@ -69,7 +70,7 @@ def cameras_from_board(
             "frames": np.asarray(frames),
             "std": std,
         }
-    return cameras, info
+    return CameraSet(cameras), info
 
 
 def detect_lens_videos(
@@ -103,7 +104,7 @@ def cameras_from_videos(
     board,
     max_frames: int,
     choose: FrameChooser,
-) -> tuple[list[Camera], dict, list[VideoDetections]]:
+) -> tuple[CameraSet, dict, list[VideoDetections]]:
     """Lens model per camera from the detections of its lens video; each must have the
     calibration videos' image size."""
     for name, det, size in zip(names, detections, sizes):
@@ -127,7 +128,7 @@ def cameras_from_videos(
 
 def cameras_from_file(
     path: Path, names: list[str], sizes: list[tuple[int, int]]
-) -> tuple[list[Camera], dict]:
+) -> tuple[CameraSet, dict]:
     """Lens models of `names` from an earlier calibration (any format interop reads);
     matched by camera name (caliscope files name cameras cam_<id>)."""
     path = Path(path)
@@ -154,7 +155,7 @@ def cameras_from_file(
             )
         cameras.append(Camera(name, cam.size, cam.matrix, cam.dist))
         info[name] = {"source": str(path), "rms_px": None, "views": None, "frames": None}
-    return cameras, info
+    return CameraSet(cameras), info
 
 
 def calibrate_lenses(
@@ -166,7 +167,7 @@ def calibrate_lenses(
     held_views: np.ndarray,
     lens_detections: list[VideoDetections] | None,
     choose: FrameChooser,
-) -> tuple[list[Camera], dict, list[VideoDetections], cv2.aruco.CharucoBoard]:
+) -> tuple[CameraSet, dict, list[VideoDetections], cv2.aruco.CharucoBoard]:
     """Cameras with intrinsics (no pose yet) per `calibration.intrinsics`, what each came
     from, and the detections the lens models were fitted to with their board (for the
     coverage and distance measures). `lens_detections`: those of `detect_lens_videos`

@@ -13,7 +13,8 @@ import numpy as np
 from pipeline.calibration.board import board_center, board_corners_3d
 from pipeline.calibration.board_in_videos import CalibrationError, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.core.geometry import Camera, rigid_transform, to_homogeneous, transform_rig
+from pipeline.core.camera_set import CameraSet
+from pipeline.core.geometry import rigid_transform, to_homogeneous, transform_rig
 
 WORLD_FROM_BOARD_AXES = np.diag([1.0, -1.0, -1.0])
 MIN_FLOOR_CORNERS = 6
@@ -37,7 +38,7 @@ def floor_observations(
 
 
 def world_from_floor(
-    cameras: list[Camera], floor_pixels: np.ndarray, board, rig_from_board: np.ndarray | None = None
+    cameras: CameraSet, floor_pixels: np.ndarray, board, rig_from_board: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict]:
     """4x4 transform rig -> world from the floor board, and checks for the quality report.
 
@@ -92,7 +93,7 @@ def world_from_floor(
     return world_from_rig, checks
 
 
-def world_from_camera(cameras: list[Camera], reference: int = 0) -> tuple[np.ndarray, dict]:
+def world_from_camera(cameras: CameraSet, reference: int = 0) -> tuple[np.ndarray, dict]:
     """4x4 transform rig -> the frame of camera `reference` (no floor board recorded): that
     camera sits at the origin looking along +Z, x right, y down (OpenCV). The frame has no
     'up' and its origin is not on the floor."""

@@ -9,8 +9,9 @@ type, so that core imports no file format.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -35,6 +36,23 @@ class CameraSet:
 
     def __iter__(self) -> Iterator[Camera]:
         return iter(self.cameras)
+
+    @overload
+    def __getitem__(self, index: int) -> Camera: ...
+    @overload
+    def __getitem__(self, index: slice) -> CameraSet: ...
+    def __getitem__(self, index: int | slice) -> Camera | CameraSet:
+        """The camera at a position in the recording's order; a slice is a camera set."""
+        if isinstance(index, slice):
+            return CameraSet(
+                self.cameras[index], np.array(self.world_from_rig), dict(self.metadata)
+            )
+        return self.cameras[index]
+
+    @classmethod
+    def of(cls, cameras: Iterable[Camera]) -> CameraSet:
+        """`cameras` as a camera set (the same set when it is one already)."""
+        return cameras if isinstance(cameras, CameraSet) else cls(list(cameras))
 
     def camera(self, name: str) -> Camera:
         for cam in self.cameras:

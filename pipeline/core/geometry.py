@@ -9,6 +9,7 @@ Conventions (also in docs/formats.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -139,7 +140,7 @@ def rigid_transform(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.nd
     return R, cd - R @ cs
 
 
-def transform_rig(cameras: list[Camera], R: np.ndarray, t: np.ndarray) -> list[Camera]:
+def transform_rig(cameras: Iterable[Camera], R: np.ndarray, t: np.ndarray) -> list[Camera]:
     """Re-express cameras after the world change X_new = R @ X_old + t."""
     out = []
     for cam in cameras:

@@ -47,9 +47,7 @@ def _require(path: Path) -> Path:
 
 
 # --- calibration ---------------------------------------------------------------------------
-# One camera-set type for the whole pipeline (core/camera_set.py); `Calibration` is its old
-# name, kept so that code written against it still reads.
-Calibration = CameraSet
+# The file of the one camera-set type (core/camera_set.py); other formats: io/camera_files.py.
 
 
 def write_calibration(path: Path | str, calib: CameraSet) -> None:

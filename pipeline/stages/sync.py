@@ -60,7 +60,7 @@ def sync_trial(cfg: Config, name: str) -> SyncResult:
         extra = {"motion_px_per_frame": {c: v for c, v in zip(cameras, motion)}}
         try:
             est = estimate_offsets(
-                kp.points, calib.cameras, kp.fps, cfg.sync.max_offset_s, cfg.triangulation.min_score
+                kp.points, calib, kp.fps, cfg.sync.max_offset_s, cfg.triangulation.min_score
             )
         except SyncTooShort as exc:
             result = unmeasured_result(

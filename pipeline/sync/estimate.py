@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.core.geometry import Camera
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.skeleton import without_face_from_behind
 from pipeline.sync.epipolar import Pair, interpolate, normalized_observations
 
@@ -79,7 +79,7 @@ def search_range(n_frames: int, fps: float, max_offset_s: float) -> int:
 
 def estimate_offsets(
     points2d: np.ndarray,
-    cameras: list[Camera],
+    cameras: CameraSet,
     fps: float,
     max_offset_s: float,
     min_score: float,

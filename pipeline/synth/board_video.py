@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.calibration.board import board_center, make_board, square_length
 from pipeline.config import BoardConfig, CalibrationConfig, SynthConfig
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import (
     Camera,
     look_at,
@@ -105,7 +106,7 @@ def held_pose(
 
 
 def calibration_board_poses(
-    cameras: list[Camera],
+    cameras: CameraSet,
     board_cfg: BoardConfig,
     calib_cfg: CalibrationConfig,
     synth_cfg: SynthConfig,
@@ -189,9 +190,7 @@ def lens_board_poses(
     return poses
 
 
-def _pair_frames(
-    cameras: list[Camera], pairs: list[tuple[int, int]], n: int
-) -> list[tuple[int, int]]:
+def _pair_frames(cameras: CameraSet, pairs: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
     """(lead, partner) camera indices for each of `n` held frames: the pairs interleaved, a
     pair's two cameras leading in turn. Pairs whose optical axes are more than
     HELD_WIDE_PAIR_DEG apart get HELD_WIDE_PAIR_SHARE as many frames as the others: a board
@@ -236,7 +235,7 @@ def _faces(pose: BoardPose, camera: Camera, board_mid: np.ndarray, max_distance:
     )
 
 
-def _neighbour_pairs(cameras: list[Camera]) -> list[tuple[int, int]]:
+def _neighbour_pairs(cameras: CameraSet) -> list[tuple[int, int]]:
     """Indices of cameras next to each other by azimuth around the treadmill, as pairs."""
     az = [np.arctan2(c.center[1], c.center[0]) for c in cameras]
     order = list(np.argsort(az))
@@ -298,7 +297,7 @@ def _azimuth_elevation_deg(direction: np.ndarray) -> tuple[float, float]:
     )
 
 
-def _plausible(pose: BoardPose, outline: np.ndarray, cameras: list[Camera]) -> bool:
+def _plausible(pose: BoardPose, outline: np.ndarray, cameras: CameraSet) -> bool:
     """The printed outline between HELD_HEIGHT_M and HELD_CLEARANCE_M from every camera."""
     points = pose.world_points(outline)
     if points[:, 2].min() < HELD_HEIGHT_M[0] or points[:, 2].max() > HELD_HEIGHT_M[1]:
@@ -449,7 +448,7 @@ def render_frame(
 
 
 def write_calibration_videos(
-    cameras: list[Camera],
+    cameras: CameraSet,
     board_cfg: BoardConfig,
     calib_cfg: CalibrationConfig,
     synth_cfg: SynthConfig,
@@ -486,7 +485,7 @@ def write_calibration_videos(
 
 
 def write_lens_videos(
-    cameras: list[Camera], board_cfg: BoardConfig, synth_cfg: SynthConfig, out_dir: Path, fps: float
+    cameras: CameraSet, board_cfg: BoardConfig, synth_cfg: SynthConfig, out_dir: Path, fps: float
 ) -> list[Path]:
     """Write `<camera name>.mp4`: each camera's close-up lens recording, `lens_frames`
     frames (lens_board_poses, seeded per camera; not synchronized with the other cameras)."""

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import SyntheticNoiseConfig
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, project
 from pipeline.core.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
 from pipeline.synth import detector_errors as real
@@ -85,14 +86,14 @@ class Observation:
 
 
 def observe(
-    points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
+    points: np.ndarray, cameras: CameraSet, noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
 ) -> np.ndarray:
     """(C, F, K, 3) [x_px, y_px, score] observations of 3D `points` (F, K, 3); see module doc."""
     return observe_with_truth(points, cameras, noise, rng_seed_offset).keypoints
 
 
 def observe_with_truth(
-    points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
+    points: np.ndarray, cameras: CameraSet, noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
 ) -> Observation:
     """`observe`, plus masks of the errors it injected (for tests and error analyses)."""
     points = np.asarray(points, float)

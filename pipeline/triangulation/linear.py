@@ -33,7 +33,7 @@ k1 = -0.12): cheap enough to evaluate for every view of every candidate solution
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -69,7 +69,7 @@ class Rig:
     extrinsics, intrinsics, undistortion steps. Not a camera set of its own: built from one
     (or its list of cameras) where the fast solver needs it, never stored or passed on."""
 
-    def __init__(self, cameras: Sequence[Camera]):
+    def __init__(self, cameras: Iterable[Camera]):
         cameras = list(cameras)
         P = np.stack([cam.extrinsic[:3] for cam in cameras])  # (C, 3, 4)
         basis = np.zeros((len(cameras), 4, 10))
