@@ -26,6 +26,7 @@ import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, detect_board_and_candidates
 from pipeline.calibration.detections import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
+from pipeline.calibration.measure_records import BackViewJudgement
 
 MIN_MIRRORED_MARKERS = 2  # mirrored board markers among a frame's undecoded quads
 _CELL_PX = 4  # pixels per marker cell when reading a quad's bits
@@ -156,13 +157,13 @@ def relative_pose_scatter(poses_a: dict, poses_b: dict) -> float | None:
 
 def judge_back_views(
     detections: list[VideoDetections], names: list[str], usable: np.ndarray, board
-) -> tuple[list[VideoDetections], dict]:
+) -> tuple[list[VideoDetections], dict[str, BackViewJudgement]]:
     """For each camera with views found in the flipped image: back views of the board, or a
     mirrored video? Returns the detections to calibrate with (unchanged: back views are
     already at their recorded pixels) and the report (`quality.json` `back_views`). Raises
     CalibrationError for a mirrored video, and for a camera seen only flipped whose case the
     rig cannot decide."""
-    report = {}
+    report: dict[str, BackViewJudgement] = {}
     flagged = [c for c, det in enumerate(detections) if any(det.back)]
     if not flagged:
         return detections, report
@@ -194,13 +195,13 @@ def judge_back_views(
             verdict = "seen from behind"
         else:
             verdict = "undecided"
-        report[name] = {
-            "frames_seen_from_behind": back_frames,
-            "frames_seen_from_front": front_frames,
-            "relative_pose_scatter_as_back_views": back_s,
-            "relative_pose_scatter_as_mirrored_video": mirror_s,
-            "verdict": verdict,
-        }
+        report[name] = BackViewJudgement(
+            frames_seen_from_behind=back_frames,
+            frames_seen_from_front=front_frames,
+            relative_pose_scatter_as_back_views=back_s,
+            relative_pose_scatter_as_mirrored_video=mirror_s,
+            verdict=verdict,
+        )
         if verdict == "mirrored video":
             raise CalibrationError(
                 f"camera {name}'s video looks mirrored ({det.video}): the board is found only "
