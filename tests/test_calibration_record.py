@@ -126,7 +126,7 @@ def test_whole_rig_measures_are_records_that_write_the_same_json():
 
 def test_a_measure_record_names_a_key_it_lacks_or_does_not_know():
     with pytest.raises(ValueError, match=r"FloorFrame has no \['floor_corners'"):
-        FloorFrame.from_json(
+        FloorFrame.from_dict(
             {
                 "world_frame": "floor board",
                 "cameras_seeing_floor_board": ["a"],
@@ -136,6 +136,6 @@ def test_a_measure_record_names_a_key_it_lacks_or_does_not_know():
             }
         )
     with pytest.raises(ValueError, match=r"TruthError has unknown keys \['centre_error_mm'\]"):
-        TruthError.from_json(
+        TruthError.from_dict(
             {"centre_error_mm": 1.0, "center_error_mm": 1.0, "orientation_error_deg": 0.0}
         )

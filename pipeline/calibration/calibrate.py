@@ -248,7 +248,7 @@ def solve_calibration(
             lens_checks["coverage_counts"] = counts.tolist()
             lens_checks["image_size"] = list(det.image_size)
             spread = distance_spread(board_distances(cam, det, own, lens_board))
-            lens_checks.update(spread.to_json())
+            lens_checks.update(spread.to_dict())
         camera_quality[cam.name] = camera_quality[cam.name].with_values(lens_checks)
     quality = CalibrationQuality(
         cameras=camera_quality,

@@ -1,7 +1,7 @@
 """The calibration's whole-rig measures as records: what `solve_calibration` measures and the
 calibrate stage adds, each the value of one quality.json key (docs/calibration.md).
 
-Each record has one `to_json` / `from_json` pair; `to_json` writes the keys in the order and
+Each record has one `to_dict` / `from_dict` pair; `to_dict` writes the keys in the order and
 with the nulls quality.json has always had, so the file is unchanged. A record is whole or
 absent: a key it does not know, or one it lacks, is a ValueError naming it (a file from
 another runlab, or a typo in a hand-made one); a measure not taken is a null value.
@@ -28,13 +28,13 @@ def _known(cls: type, entry: dict[str, Any], what: str) -> dict[str, Any]:
 
 
 class _Record:
-    """to_json / from_json of a flat record: its fields, in order, nulls kept."""
+    """to_dict / from_dict of a flat record: its fields, in order, nulls kept."""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_json(cls, entry: dict[str, Any]) -> Self:
+    def from_dict(cls, entry: dict[str, Any]) -> Self:
         return cls(**_known(cls, entry, cls.__name__))
 
 
@@ -94,11 +94,11 @@ class CameraFrame(_Record):
 WorldFrame = FloorFrame | CameraFrame
 
 
-def world_frame_from_json(entry: dict[str, Any]) -> WorldFrame:
+def world_frame_from_dict(entry: dict[str, Any]) -> WorldFrame:
     """quality.json `floor`, the floor board's frame or a camera's (told by its keys)."""
     if "floor_frames_used" in entry:
-        return CameraFrame.from_json(entry)
-    return FloorFrame.from_json(entry)
+        return CameraFrame.from_dict(entry)
+    return FloorFrame.from_dict(entry)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 from pipeline.calibration.gate_records import Gate, GateThresholds
 from pipeline.calibration.measure_records import (
@@ -19,7 +18,7 @@ from pipeline.calibration.measure_records import (
     BoardSize,
     TruthError,
     WorldFrame,
-    world_frame_from_json,
+    world_frame_from_dict,
 )
 from pipeline.io.formats import read_json
 
@@ -109,9 +108,9 @@ class CalibrationQuality:
             elif f.name == "gates":
                 value = [g.as_dict() for g in value]
             elif f.name in ("cameras", "back_views", "truth_comparison"):
-                value = {name: _entry_json(entry) for name, entry in value.items()}
+                value = {name: entry.to_dict() for name, entry in value.items()}
             elif f.name in ("board_polarity", "board_size", "floor"):
-                value = value.to_json()
+                value = value.to_dict()
             out[f.name] = value
         return out
 
@@ -137,22 +136,18 @@ class CalibrationQuality:
         )
         for key, kind in per_camera:
             if values.get(key) is not None:
-                values[key] = {name: kind.from_json(e) for name, e in values[key].items()}
+                values[key] = {name: kind.from_dict(e) for name, e in values[key].items()}
         if values.get("board_polarity") is not None:
-            values["board_polarity"] = BoardPolarity.from_json(values["board_polarity"])
+            values["board_polarity"] = BoardPolarity.from_dict(values["board_polarity"])
         if values.get("board_size") is not None:
-            values["board_size"] = BoardSize.from_json(values["board_size"])
+            values["board_size"] = BoardSize.from_dict(values["board_size"])
         if values.get("floor") is not None:
-            values["floor"] = world_frame_from_json(values["floor"])
+            values["floor"] = world_frame_from_dict(values["floor"])
         if values.get("gate_thresholds") is not None:
             values["gate_thresholds"] = GateThresholds(**values["gate_thresholds"])
         if values.get("gates") is not None:
             values["gates"] = [Gate(**g) for g in values["gates"]]
         return cls(**values)
-
-
-def _entry_json(entry: CameraQuality | BackViewJudgement | TruthError) -> dict[str, Any]:
-    return entry.to_dict() if isinstance(entry, CameraQuality) else entry.to_json()
 
 
 def read_calibration_quality(path: Path) -> CalibrationQuality:
