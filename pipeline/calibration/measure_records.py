@@ -9,33 +9,24 @@ another runlab, or a typo in a hand-made one); a measure not taken is a null val
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Self
 
-
-def _known(cls: type, entry: dict[str, Any], what: str) -> dict[str, Any]:
-    known = [f.name for f in fields(cls)]
-    unknown = sorted(set(entry) - set(known))
-    missing = [k for k in known if k not in entry]
-    if unknown or missing:
-        raise ValueError(
-            f"calibration quality record: {what} has "
-            + (f"unknown keys {unknown} " if unknown else "")
-            + (f"no {missing} " if missing else "")
-            + f"(it holds: {', '.join(known)}); rerun the calibrate stage to rewrite quality.json"
-        )
-    return entry
+from pipeline.core.records import Record
 
 
-class _Record:
-    """to_dict / from_dict of a flat record: its fields, in order, nulls kept."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+class _Record(Record):
+    """A whole-rig measure of quality.json: its missing or unknown keys named as the file's."""
 
     @classmethod
     def from_dict(cls, entry: dict[str, Any]) -> Self:
-        return cls(**_known(cls, entry, cls.__name__))
+        try:
+            return super().from_dict(entry)
+        except ValueError as exc:
+            raise ValueError(
+                f"calibration quality record: {exc}; rerun the calibrate stage to rewrite "
+                "quality.json"
+            ) from None
 
 
 @dataclass(frozen=True)

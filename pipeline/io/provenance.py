@@ -1,7 +1,8 @@
 """What produced a result: runlab version, git commit, config, calibration, detector, videos.
 
 The records of a trial's and a study's provenance (`TrialProvenance`, `StudyProvenance`),
-each written by its `to_dict` (the keys of docs/formats.md, "Provenance"), and the hashes
+each written by its `to_dict` (the keys of docs/formats.md, "Provenance", in that order), and
+the hashes
 they hold. Which config sections a trial's numbers depend on is read from the typed config one
 layer up (`pipeline/study/provenance.py`). Nothing here fails a stage: what cannot be found is
 "unknown" (git absent, not a repository) or None (no checkpoint, a file not found). Git runs
@@ -21,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.records import Record
 from pipeline.io import hashing
 
 UNKNOWN = "unknown"
@@ -29,74 +31,58 @@ _MD5_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 @dataclass(frozen=True)
-class GitState:
+class GitState(Record):
     commit: str  # sha, or "unknown"
     dirty: bool | None  # pipeline/ differs from the commit (edited or new modules); None: unknown
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"commit": self.commit, "dirty": self.dirty}
-
 
 @dataclass(frozen=True)
-class CodeVersion:
+class CodeVersion(Record):
     """The code that ran."""
 
     runlab_version: str
     git: GitState
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"runlab_version": self.runlab_version, "git": self.git.to_dict()}
-
 
 @dataclass(frozen=True)
-class DetectorInfo:
+class DetectorInfo(Record):
     backend: str
     checkpoint_sha256: str | None  # the RTMPose checkpoint's; None for other backends
 
 
 @dataclass(frozen=True)
-class VideoHash:
+class VideoHash(Record):
     file: str  # the file's name
     md5: str | None  # what DVC records; None when the file is not there
     sha256: str | None  # as the detect stage recorded it
 
 
 @dataclass(frozen=True)
-class StudyProvenance:
-    """The study report's and metrics.json's: the code and the study stage's own settings."""
-
-    code: CodeVersion
-    config_sha256: str
-    config_sections: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.code.to_dict(),
-            "config_sha256": self.config_sha256,
-            "config_sections": list(self.config_sections),
-        }
+class VideoHashes(Record):
+    cameras: dict[str, VideoHash]
 
 
 @dataclass(frozen=True)
-class TrialProvenance:
+class StudyProvenance(Record):
+    """The study report's and metrics.json's: the code and the study stage's own settings."""
+
+    runlab_version: str
+    git: GitState
+    config_sha256: str
+    config_sections: list[str]
+
+
+@dataclass(frozen=True)
+class TrialProvenance(Record):
     """What produced one trial's numbers."""
 
-    code: CodeVersion
+    runlab_version: str
+    git: GitState
     config_sha256: str  # of the sections below, as the typed config fills them in
     config_sections: list[str]
     calibration_sha256: str | None  # None: no calibration file
     detector: DetectorInfo
-    videos: dict[str, VideoHash]  # per camera
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.code.to_dict(),
-            "config_sha256": self.config_sha256,
-            "config_sections": list(self.config_sections),
-            "calibration_sha256": self.calibration_sha256,
-            "detector": dataclasses.asdict(self.detector),
-            "videos": {"cameras": {c: dataclasses.asdict(v) for c, v in self.videos.items()}},
-        }
+    videos: VideoHashes
 
 
 def runlab_version() -> str:
@@ -167,7 +153,7 @@ def file_md5(path: Path | str) -> str:
 
 def video_hashes(
     videos: Sequence[Path], cameras: Sequence[str], sha256s: Sequence[str] = ()
-) -> dict[str, VideoHash]:
+) -> VideoHashes:
     """Per camera: the sha256 detect recorded (if given) and the file's md5 (the hash DVC
     records for a file), computed from the file itself."""
     out: dict[str, VideoHash] = {}
@@ -178,7 +164,7 @@ def video_hashes(
             md5=md5,
             sha256=(sha256s[i] or None) if i < len(sha256s) else None,
         )
-    return out
+    return VideoHashes(out)
 
 
 def code_version() -> CodeVersion:

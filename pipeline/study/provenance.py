@@ -72,8 +72,10 @@ def trial_provenance(
     detector = detector_info(cfg.detector)
     if backend and backend != detector.backend:
         detector = DetectorInfo(backend, None)
+    code = code_version()
     return TrialProvenance(
-        code=code_version(),
+        runlab_version=code.runlab_version,
+        git=code.git,
         config_sha256=config_sha256(trial_config(cfg, trial)),
         config_sections=[
             *TRIAL_SECTIONS,
@@ -90,8 +92,10 @@ def trial_provenance(
 def study_provenance(cfg: Config) -> StudyProvenance:
     """For the study report and metrics.json: the code, and the parameters the study stage
     reads (study, report); each trial's own provenance is in its metrics."""
+    code = code_version()
     return StudyProvenance(
-        code=code_version(),
+        runlab_version=code.runlab_version,
+        git=code.git,
         config_sha256=config_sha256({"study": cfg.study, "report": cfg.report}),
         config_sections=["study", "report"],
     )
