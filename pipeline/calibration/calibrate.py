@@ -39,7 +39,7 @@ from pipeline.calibration.extrinsics import (
 )
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
 from pipeline.calibration.intrinsics import lens_change_sd
-from pipeline.calibration.measure_records import BoardPolarity
+from pipeline.calibration.measure_records import BoardPolarity, WorldFrame
 from pipeline.calibration.measures import (
     COVERAGE_GRID,
     axis_angles,
@@ -102,7 +102,7 @@ def calibrate(
     detections = detect_board_in_videos(videos, camera_names, board_cfg, calib_cfg)
     seconds = round(time.perf_counter() - start, 3)
     result = solve_calibration(detections, camera_names, board_cfg, calib_cfg)
-    result.quality.timings_s = {"detect": seconds, **result.quality.timings_s}
+    result.quality.timings_s = {"detect": seconds, **(result.quality.timings_s or {})}
     return result
 
 
@@ -194,7 +194,8 @@ def solve_calibration(
         if IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.board
         else 0
     )
-    posing, lens_check = cameras, {"lens_refined": False}
+    posing = cameras
+    lens_check: dict[str, object] = {"lens_refined": False}
     if lens_params:
         # Lens terms from the held-board views only: the floor board, one grazing view in a
         # small part of each image, bent them (half-resolution rig: a term of cam_0 moved by
@@ -218,6 +219,7 @@ def solve_calibration(
             )
     rig_cameras, boards, bundle = calibrate_extrinsics(posing, *observed, objp)
     bundle.update(lens_check)
+    floor_checks: WorldFrame
     if floor_px is not None:
         floor_pose = None
         if np.isfinite(boards[-1, 0]):

@@ -30,7 +30,7 @@ def evaluate_gates(
     for name, q in cameras.items():
         gates.append(_reprojection(name, q.reprojection_median_px, t))
         gates.append(_detections(name, q.usable_frames, t))
-        if q.has("board_coverage"):
+        if q.has("board_coverage") and q.board_coverage is not None:
             gates.append(_coverage(name, q.board_coverage, t))
         if q.has("far_near_ratio"):
             gates.append(_distance_ratio(name, q, t))

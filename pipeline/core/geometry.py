@@ -122,7 +122,7 @@ def undistort_to_normalized(cam: Camera, pixels: np.ndarray) -> np.ndarray:
     ok = np.isfinite(flat).all(axis=1)
     if ok.any():
         criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12)
-        und = cv2.undistortPointsIter(
+        und = cv2.undistortPointsIter(  # type: ignore[call-overload]  # stubs: R, P not None
             flat[ok].reshape(-1, 1, 2), cam.matrix, cam.dist, None, None, criteria
         )
         out[ok] = und.reshape(-1, 2)

@@ -58,10 +58,11 @@ def calibrate_session(cfg: Config, session: str) -> None:
     if session in cfg.study.synthesize and paths.truth_rig(session).exists():
         truth = formats.read_calibration(paths.truth_rig(session))
         quality.truth_comparison = compare_with_truth(result.cameras, truth)
-    for gate in quality.gates:
+    gates = quality.gates or []  # solve_calibration always decides them
+    for gate in gates:
         if gate.verdict != "pass":
             log.warning("calibration gate %s: %s", gate.verdict.upper(), gate.message)
-    stops = blocking_failures(quality.gates, cfg.calibration.allow_failed_gates)
+    stops = blocking_failures(gates, cfg.calibration.allow_failed_gates)
     calibration = replace(
         result.cameras,
         metadata={"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}", "session": session},
@@ -93,7 +94,14 @@ def calibrate_session(cfg: Config, session: str) -> None:
             "used by the later stages). Record again as the messages say, or list the gate "
             "in calibration.allow_failed_gates to accept this calibration anyway."
         )
-    worst = max(q.reprojection_median_px for q in quality.cameras.values())
+    worst = max(
+        (
+            q.reprojection_median_px
+            for q in quality.cameras.values()
+            if q.reprojection_median_px is not None  # else its reprojection gate failed
+        ),
+        default=float("nan"),
+    )
     log.info(
         "session %s: calibration written to %s (worst median reprojection error %.2f px)",
         session,

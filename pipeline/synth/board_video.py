@@ -127,7 +127,7 @@ def calibration_board_poses(
         mine = [k for k, (lead, _) in enumerate(frames) if lead == c]
         width = {k: optical_axis_angle_deg(cameras[c], cameras[frames[k][1]]) for k in mine}
         narrowest = min(width.values()) + 1e-6
-        distances = {}
+        distances: dict[int, float] = {}
         for group, (near, far) in (
             ([k for k in mine if width[k] <= narrowest], HELD_DISTANCE),
             ([k for k in mine if width[k] > narrowest], HELD_WIDE_DISTANCE),
@@ -315,8 +315,9 @@ class BoardTexture:
         grid = board.generateImage(
             (nx * TEXTURE_PX_PER_SQUARE, ny * TEXTURE_PX_PER_SQUARE), marginSize=0
         )
-        level = cv2.copyMakeBorder(grid, *[self.margin_px] * 4, cv2.BORDER_CONSTANT, value=255)
-        self.levels = [level.astype(np.float32)]
+        m = self.margin_px
+        level = cv2.copyMakeBorder(grid, m, m, m, m, cv2.BORDER_CONSTANT, value=255)
+        self.levels: list[np.ndarray] = [level.astype(np.float32)]
         while min(self.levels[-1].shape) > 32:
             self.levels.append(cv2.pyrDown(self.levels[-1]))
         self.outline_m = self.outline(board)

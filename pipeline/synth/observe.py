@@ -82,7 +82,7 @@ class Observation:
     occluded: np.ndarray  # (C, F, K) bool: far-side keypoints (low score, larger error)
     offset_px: np.ndarray  # (C, 2) each camera's constant pixel shift (at the reference height)
     bias_m: np.ndarray  # (F, K, 3) keypoint definition bias added to the true 3D
-    cameras: list  # the cameras the detector saw through (calibration error applied)
+    cameras: CameraSet  # the cameras the detector saw through (calibration error applied)
 
 
 def observe(
@@ -117,8 +117,9 @@ def observe_with_truth(
         _observe_view(points, bias, cam, view, offset, noise, rng, extra)
         for cam, view, offset in zip(cameras, seen, offsets)
     ]
+    keypoints, swapped, outlier, dropped, occluded = (np.stack(parts) for parts in zip(*views))
     return Observation(
-        *(np.stack(parts) for parts in zip(*views)), offset_px=offsets, bias_m=bias, cameras=seen
+        keypoints, swapped, outlier, dropped, occluded, offset_px=offsets, bias_m=bias, cameras=seen
     )
 
 

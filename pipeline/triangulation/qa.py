@@ -55,6 +55,10 @@ def triangulation_qa(
     """The QA record of the points3d file, with every named warning. With the `cameras`, also
     each camera's steady residual (does the calibration describe it?)."""
     scale, evidence = result.scale, result.evidence
+    if evidence is None:
+        raise ValueError(
+            "triangulation_qa needs a result held to its views (triangulate_recording)"
+        )
     warnings = list(scale.warnings)
     score = np.nan_to_num(np.asarray(points2d)[..., 2], nan=0.0)
     for c, name in enumerate(camera_names):
