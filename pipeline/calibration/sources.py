@@ -45,12 +45,13 @@ def intrinsics_folder(calib_cfg: CalibrationConfig, calibration_videos: list[Pat
 def cameras_from_board(
     names: list[str],
     detections: list[VideoDetections],
-    views: np.ndarray,
+    views: np.ndarray | list[np.ndarray],
     board,
     max_frames: int,
     choose: FrameChooser,
 ) -> tuple[CameraSet, dict]:
-    """Lens model per camera from its own board views (`views`: (C, n_frames) bool). The
+    """Lens model per camera from its own board views (`views`: per camera, (n_frames,) bool; the
+    lens videos' lengths may differ). The
     cameras are fitted in parallel (OpenCV releases the GIL; 4 cameras x 120 views of 88
     corners: 8.6 s on 2 cores instead of 15.4 s, the same models)."""
 
@@ -175,6 +176,8 @@ def calibrate_lenses(
     source = IntrinsicsSource(calib_cfg.intrinsics.source)
     sizes = [det.image_size for det in detections]
     if source == IntrinsicsSource.file:
+        if calib_cfg.intrinsics.path is None:  # config validation names it; code may not
+            raise CalibrationError("calibration.intrinsics.source = file needs intrinsics.path")
         cameras, info = cameras_from_file(Path(calib_cfg.intrinsics.path), names, sizes)
         return cameras, info, detections, board
     if source == IntrinsicsSource.videos:
