@@ -2,14 +2,14 @@
 
 A frozen list of `Camera`s (core/geometry.py) in the recording's order, plus the world
 transform applied after bundle adjustment and free-form metadata. It carries the operations
-every layer needs (project, undistort, subset, look a camera up by name); reading and writing
-it in each supported file format lives in io (`pipeline/io/camera_files.py`), apart from the
-type, so that core imports no file format.
+every layer needs (project, undistort, subset, index (a slice is a set), look a camera up by
+name); reading and writing it in each supported file format lives in io
+(`pipeline/io/camera_files.py`), apart from the type, so that core imports no file format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
@@ -48,11 +48,6 @@ class CameraSet:
                 self.cameras[index], np.array(self.world_from_rig), dict(self.metadata)
             )
         return self.cameras[index]
-
-    @classmethod
-    def of(cls, cameras: Iterable[Camera]) -> CameraSet:
-        """`cameras` as a camera set (the same set when it is one already)."""
-        return cameras if isinstance(cameras, CameraSet) else cls(list(cameras))
 
     def camera(self, name: str) -> Camera:
         for cam in self.cameras:
