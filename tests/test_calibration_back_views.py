@@ -74,10 +74,12 @@ def test_camera_seeing_only_the_back_finds_the_board_flipped(videos):
 
 def test_rig_with_a_back_only_camera_matches_the_truth(truth, result):
     report = result.quality.back_views["cam_3"]
-    assert report["verdict"] == "seen from behind" and report["frames_seen_from_front"] == 0
+    assert report.verdict == "seen from behind" and report.frames_seen_from_front == 0
+    assert report.relative_pose_scatter_as_back_views is not None
+    assert report.relative_pose_scatter_as_mirrored_video is not None
     assert (
-        report["relative_pose_scatter_as_back_views"]
-        < 0.1 * report["relative_pose_scatter_as_mirrored_video"]
+        report.relative_pose_scatter_as_back_views
+        < 0.1 * report.relative_pose_scatter_as_mirrored_video
     )
     ours = np.array([c.center for c in result.cameras])
     theirs = np.array([c.center for c in truth])

@@ -83,9 +83,7 @@ def test_fixed_polarity_wrong_in_every_video_falls_back_and_warns(tmp_path):
         videos, ["cam_0", "cam_1"], replace(BOARD, inverted=False), CALIB
     )
     detections, polarity = found.videos, found.polarity
-    assert polarity["fell_back_to_other_polarity"] and set(polarity["found"].values()) == {
-        "inverted"
-    }
+    assert polarity.fell_back_to_other_polarity and set(polarity.found.values()) == {"inverted"}
     assert all(len(ids) for d in detections for ids in d.ids)
     (gate,) = [
         g

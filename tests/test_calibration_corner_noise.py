@@ -23,6 +23,7 @@ from pipeline.calibration.board import board_center, board_corners_3d, make_boar
 from pipeline.calibration.board_in_videos import MIN_VIEW_CORNERS, VideoDetections
 from pipeline.calibration.calibrate import BoardDetections, solve_calibration
 from pipeline.calibration.extrinsics import triangulate
+from pipeline.calibration.measure_records import BoardPolarity
 from pipeline.config import (
     ArucoDictionary,
     BoardConfig,
@@ -131,7 +132,7 @@ def session(truth, tmp_path_factory):
 @pytest.fixture(scope="module")
 def result(session):
     rig, lens, _ = session
-    polarity = {"configured": "normal", "found": {}, "fell_back_to_other_polarity": False}
+    polarity = BoardPolarity(configured="normal", found={}, fell_back_to_other_polarity=False)
     found = BoardDetections(rig, polarity, lens=[lens[name] for name in RIG.cameras])
     return solve_calibration(found, RIG.cameras, BOARD, CALIB)
 
@@ -143,7 +144,7 @@ def test_cameras_within_the_targets_at_one_pixel_of_corner_noise(truth, result):
         assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG, (
             cam.name
         )
-    size = result.quality.board_size["measured_square_mm"]
+    size = result.quality.board_size.measured_square_mm
     assert abs(size - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
     assert result.quality.intrinsics_source == "videos"
 

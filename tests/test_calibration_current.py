@@ -21,6 +21,7 @@ from pipeline.calibration.calibrate import CalibrationResult
 from pipeline.calibration.gates import FAIL, PASS, Gate, GateThresholds
 from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 from pipeline.config import validate
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera
 from pipeline.io import formats
 from pipeline.io.formats import FormatError
@@ -88,7 +89,7 @@ def calibrate_double(verdict: str, shift: float = 0.0):
             gates=[Gate("coverage cam_1", 0.1, 0.25, verdict, "camera cam_1: corners in 10 %")],
             gates_verdict=verdict,
         )
-        return CalibrationResult(_cameras(shift), np.eye(4), quality)
+        return CalibrationResult(CameraSet(_cameras(shift)), quality)
 
     return run
 

@@ -184,6 +184,9 @@ def test_gate_verdicts_on_manipulated_reports():
         "floor": {
             "world_frame": "floor board",
             "cameras_seeing_floor_board": ["b"],
+            "floor_corners": 24,
+            "floor_fit_rms_mm": 0.3,
+            "floor_fit_max_mm": 0.6,
             "camera_heights_m": {"a": -0.4, "b": 1.2},
         },
     }
@@ -202,7 +205,10 @@ def test_gate_verdicts_on_manipulated_reports():
         "shared frames a/b",
     ):
         assert gates[name].verdict == PASS, gates[name]
-    no_floor = {"cameras": {"a": {}}, "floor": {"floor_frames_used": 0, "reference_camera": "a"}}
+    no_floor = {
+        "cameras": {"a": {}},
+        "floor": {"world_frame": "camera a", "floor_frames_used": 0, "reference_camera": "a"},
+    }
     (world,) = [
         g for g in evaluate_gates(CalibrationQuality.from_dict(no_floor)) if g.name == "world frame"
     ]
@@ -218,10 +224,10 @@ def test_board_size_gate_fails_when_the_triangulated_board_is_5_percent_small(tr
     world = np.concatenate([p.world_points(objp) for p in poses])
     imgp = np.stack([project(cam, world) for cam in truth])
     exact = triangulated_square_size(truth, imgp, board)
-    assert exact["measured_square_mm"] == pytest.approx(150.0, abs=0.01)
-    short = [cam.with_pose(cam.rotation, 0.95 * cam.tvec) for cam in truth]  # centres x0.95
+    assert exact.measured_square_mm == pytest.approx(150.0, abs=0.01)
+    short = CameraSet([cam.with_pose(cam.rotation, 0.95 * cam.tvec) for cam in truth])  # x0.95
     size = triangulated_square_size(short, imgp, board)
-    assert size["measured_square_mm"] == pytest.approx(142.5, abs=0.1)
+    assert size.measured_square_mm == pytest.approx(142.5, abs=0.1)
     (gate,) = [
         g for g in evaluate_gates(CalibrationQuality(board_size=size)) if g.name == "board size"
     ]

@@ -78,13 +78,13 @@ def caliscope():
 def test_all_cameras_calibrated(result):
     q = result.quality
     assert [c.name for c in result.cameras] == NAMES
-    assert set(q.board_polarity["found"].values()) == {"inverted"}
-    assert q.board_polarity["configured"] == "auto"
+    assert set(q.board_polarity.found.values()) == {"inverted"}
+    assert q.board_polarity.configured == "auto"
 
 
 def test_no_floor_frames_means_camera_0_frame_and_says_so(result):
     floor = result.quality.floor
-    assert floor["floor_frames_used"] == 0 and floor["reference_camera"] == "cam_0"
+    assert floor.floor_frames_used == 0 and floor.reference_camera == "cam_0"
     np.testing.assert_allclose(result.cameras[0].center, 0, atol=1e-9)
     np.testing.assert_allclose(result.cameras[0].rotation, np.eye(3), atol=1e-9)
     (gate,) = [g for g in evaluate_gates(result.quality) if g.name == "world frame"]
@@ -93,7 +93,7 @@ def test_no_floor_frames_means_camera_0_frame_and_says_so(result):
 
 def test_board_size_matches_the_printed_squares(result):
     # Triangulated 54.02 mm against 54 mm when measured.
-    assert abs(result.quality.board_size["relative_error"]) < 0.01
+    assert abs(result.quality.board_size.relative_error) < 0.01
 
 
 def test_camera_centres_agree_with_caliscope(result, caliscope):

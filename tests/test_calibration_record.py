@@ -1,11 +1,15 @@
-"""The per-camera record of quality.json (calibration/quality_record.CameraQuality): what the
-calibrate stage writes, the gates, quality.html and the trial report read through it."""
+"""The records of quality.json (calibration/quality_record.CameraQuality per camera, the
+whole-rig measures of calibration/measure_records.py): what the calibrate stage writes, the
+gates, quality.html and the trial report read through them."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from pipeline.calibration.gate_records import Gate
+from pipeline.calibration.measure_records import BoardSize, CameraFrame, FloorFrame, TruthError
 from pipeline.calibration.quality_record import (
     CalibrationQuality,
     CameraQuality,
@@ -79,3 +83,59 @@ def test_trial_report_section_reads_the_record():
     assert "made before the quality gates existed" in calibration_html(
         CalibrationQuality.from_dict({"cameras": {"cam_1": {}}})
     )
+
+
+def test_whole_rig_measures_are_records_that_write_the_same_json():
+    record = {
+        "cameras": {"cam_0": {"reprojection_median_px": 0.3}},
+        "board_polarity": {
+            "configured": "auto",
+            "found": {"cam_0.mp4": "normal"},
+            "fell_back_to_other_polarity": False,
+        },
+        "back_views": {
+            "cam_0": {
+                "frames_seen_from_behind": 12,
+                "frames_seen_from_front": 0,
+                "relative_pose_scatter_as_back_views": 0.01,
+                "relative_pose_scatter_as_mirrored_video": None,
+                "verdict": "undecided",
+            }
+        },
+        "board_size": {
+            "configured_square_mm": 54.0,
+            "measured_square_mm": None,
+            "measured_square_iqr_mm": None,
+            "relative_error": None,
+            "pairs": 0,
+        },
+        "floor": {
+            "world_frame": "camera cam_0",
+            "floor_frames_used": 0,
+            "reference_camera": "cam_0",
+        },
+        "truth_comparison": {"cam_0": {"center_error_mm": 1.5, "orientation_error_deg": 0.01}},
+    }
+    quality = CalibrationQuality.from_dict(record)
+    assert isinstance(quality.board_size, BoardSize) and quality.board_size.pairs == 0
+    assert isinstance(quality.floor, CameraFrame) and quality.floor.reference_camera == "cam_0"
+    assert quality.back_views["cam_0"].relative_pose_scatter_as_mirrored_video is None
+    assert quality.truth_comparison["cam_0"].center_error_mm == 1.5
+    assert json.dumps(quality.to_dict()) == json.dumps(record)  # same keys, order and nulls
+
+
+def test_a_measure_record_names_a_key_it_lacks_or_does_not_know():
+    with pytest.raises(ValueError, match=r"FloorFrame has no \['floor_corners'"):
+        FloorFrame.from_dict(
+            {
+                "world_frame": "floor board",
+                "cameras_seeing_floor_board": ["a"],
+                "floor_fit_rms_mm": 0.2,
+                "floor_fit_max_mm": 0.4,
+                "camera_heights_m": {"a": 1.0},
+            }
+        )
+    with pytest.raises(ValueError, match=r"TruthError has unknown keys \['centre_error_mm'\]"):
+        TruthError.from_dict(
+            {"centre_error_mm": 1.0, "center_error_mm": 1.0, "orientation_error_deg": 0.0}
+        )

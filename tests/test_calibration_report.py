@@ -48,12 +48,16 @@ def _quality():
         "board_size": {
             "configured_square_mm": 150.0,
             "measured_square_mm": 150.4,
+            "measured_square_iqr_mm": 0.2,
             "relative_error": 0.4 / 150,
+            "pairs": 40,
         },
         "floor": {
             "world_frame": "floor board",
             "cameras_seeing_floor_board": ["cam_0"],
+            "floor_corners": 24,
             "floor_fit_rms_mm": 0.3,
+            "floor_fit_max_mm": 0.6,
             "camera_heights_m": {"cam_0": 1.1, "cam_1": 1.2},
         },
         "gate_thresholds": asdict(GateThresholds()),

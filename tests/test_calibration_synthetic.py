@@ -54,7 +54,7 @@ def test_camera_centres_and_orientations_match_truth(truth, result):
         assert np.linalg.norm(cam.center - true_cam.center) < CENTRE_TOLERANCE_M, cam.name
         assert rotation_angle_deg(cam.rotation, true_cam.rotation) < ORIENTATION_TOLERANCE_DEG
     size = result.quality.board_size
-    assert abs(size["measured_square_mm"] - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
+    assert abs(size.measured_square_mm - 1000 * BOARD.square_length_m) < BOARD_SIZE_TOLERANCE_MM
 
 
 @pytest.mark.slow

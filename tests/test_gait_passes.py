@@ -68,7 +68,7 @@ def _runway_sprinter(run: str):
     cameras = make_rig(cfg.rig)
     truth = motion_truth(load_3d(mocap / f"{run}.trc", "sprinter_ja1"), cfg.rig.fps)
     trial = formats.TruthTrial(truth.points, truth.fps, truth.foot_strikes, truth.toe_offs)
-    seen = detect_synthetic(trial, formats.Calibration(cameras), cfg.detector.synthetic, 0)
+    seen = detect_synthetic(trial, cameras, cfg.detector.synthetic, 0)
     result = triangulate_recording(seen, cameras, cfg.rig.fps, cfg.triangulation)
     sd = predicted_sd(result.points, cameras, result.views_used)
     return analyze_trial(

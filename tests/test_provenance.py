@@ -12,6 +12,7 @@ from pipeline.io import provenance
 from pipeline.report.provenance import provenance_cell, provenance_footer
 from pipeline.report.references import SOURCES, references_href
 from pipeline.report.trial_report import _references_html
+from pipeline.study import provenance as trial_records
 
 
 def _cfg(**study):
@@ -53,7 +54,7 @@ def test_git_state_is_this_checkout(repo_root):
         check=True,
     ).stdout.strip()
     state = provenance.git_state()
-    assert state["commit"] == head and state["dirty"] in (True, False)
+    assert state.commit == head and state.dirty in (True, False)
 
 
 def test_dirty_flag_follows_pipeline_changes(monkeypatch, tmp_path):
@@ -80,38 +81,38 @@ def test_dirty_flag_follows_pipeline_changes(monkeypatch, tmp_path):
     git("add", "-A")
     git("commit", "-q", "-m", "first")
     monkeypatch.setattr(provenance, "CODE_ROOT", tmp_path)
-    assert provenance.git_state() == {"commit": git("rev-parse", "HEAD"), "dirty": False}
+    assert provenance.git_state() == provenance.GitState(git("rev-parse", "HEAD"), False)
     (tmp_path / "notes.txt").write_text("not code")
-    assert provenance.git_state()["dirty"] is False
+    assert provenance.git_state().dirty is False
     (tmp_path / "pipeline" / "geometry.py").write_text("X = 2\n")
-    assert provenance.git_state()["dirty"] is True
+    assert provenance.git_state().dirty is True
     git("commit", "-qam", "second")
-    assert provenance.git_state() == {"commit": git("rev-parse", "HEAD"), "dirty": False}
+    assert provenance.git_state() == provenance.GitState(git("rev-parse", "HEAD"), False)
     (tmp_path / "pipeline" / "new.py").write_text("")
-    assert provenance.git_state()["dirty"] is True
+    assert provenance.git_state().dirty is True
 
 
 def test_without_git_provenance_says_unknown(monkeypatch, tmp_path):
     monkeypatch.setattr(provenance, "CODE_ROOT", tmp_path)  # not a repository
-    assert provenance.git_state() == {"commit": "unknown", "dirty": None}
+    assert provenance.git_state() == provenance.GitState("unknown", None)
     monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
-    assert provenance.git_state() == {"commit": "unknown", "dirty": None}
-    assert "commit unknown" in provenance.short(provenance.base())
+    assert provenance.git_state() == provenance.GitState("unknown", None)
+    assert "commit unknown" in provenance.short(provenance.code_version().to_dict())
 
 
 def test_config_hash_follows_the_trials_settings_only():
-    base = provenance.config_sha256(provenance.trial_config(_cfg(), "t1"))
+    base = provenance.config_sha256(trial_records.trial_config(_cfg(), "t1"))
     assert len(base) == 64
     # the same settings spelt out explicitly (a schema default) hash the same
     explicit = _cfg(trials={"t1": {"session": "s1", "belt_speed_mps": 3.0, "condition": ""}})
-    assert provenance.config_sha256(provenance.trial_config(explicit, "t1")) == base
+    assert provenance.config_sha256(trial_records.trial_config(explicit, "t1")) == base
     relabelled = _cfg(sessions={"s1": {"subject": "R01", "label": "after"}})
-    assert provenance.config_sha256(provenance.trial_config(relabelled, "t1")) == base
+    assert provenance.config_sha256(trial_records.trial_config(relabelled, "t1")) == base
     faster = _cfg(trials={"t1": {"session": "s1", "belt_speed_mps": 3.5}})
-    assert provenance.config_sha256(provenance.trial_config(faster, "t1")) != base
+    assert provenance.config_sha256(trial_records.trial_config(faster, "t1")) != base
     cfg = _cfg()
     cfg.triangulation.lowpass_hz = 8.0
-    assert provenance.config_sha256(provenance.trial_config(cfg, "t1")) != base
+    assert provenance.config_sha256(trial_records.trial_config(cfg, "t1")) != base
 
 
 def test_trial_provenance_hashes_files_and_reads_dvc_record(tmp_path):
@@ -124,9 +125,9 @@ def test_trial_provenance_hashes_files_and_reads_dvc_record(tmp_path):
     calibration = tmp_path / "calibration.toml"
     calibration.write_text("[cam_0]\n")
     cfg = _cfg()
-    prov = provenance.trial_provenance(
+    prov = trial_records.trial_provenance(
         cfg, "t1", calibration, videos, ["cam_0", "cam_1"], ["ab" * 32, "cd" * 32], "synthetic"
-    )
+    ).to_dict()
     assert prov["calibration_sha256"] == hashlib.sha256(b"[cam_0]\n").hexdigest()
     assert prov["detector"] == {"backend": "synthetic", "checkpoint_sha256": None}
     cams = prov["videos"]["cameras"]
@@ -147,10 +148,9 @@ def test_rtmpose_checkpoint_hash_is_the_configured_one():
     cfg = _cfg()
     cfg.detector.backend = type(cfg.detector.backend)("rtmpose")
     cfg.detector.rtmpose.checkpoint_sha256 = "ef" * 32
-    assert provenance.detector_info(cfg.detector) == {
-        "backend": "rtmpose",
-        "checkpoint_sha256": "ef" * 32,
-    }
+    assert trial_records.detector_info(cfg.detector) == provenance.DetectorInfo(
+        backend="rtmpose", checkpoint_sha256="ef" * 32
+    )
 
 
 def test_analyze_declares_every_setting_it_hashes(repo_root):
@@ -161,7 +161,7 @@ def test_analyze_declares_every_setting_it_hashes(repo_root):
     analyze = yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]["analyze"]["do"]
     declared = set(analyze["params"])
     assert (
-        set(provenance.TRIAL_SECTIONS)
+        set(trial_records.TRIAL_SECTIONS)
         | {"study.trials.${key}", "study.synthesize", "schema_version"}
         <= declared
     )

@@ -26,6 +26,7 @@ import numpy as np
 
 from pipeline.calibration.board import board_corners_3d, detect_board_and_candidates
 from pipeline.calibration.detections import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
+from pipeline.calibration.measure_records import BackViewJudgement
 
 MIN_MIRRORED_MARKERS = 2  # mirrored board markers among a frame's undecoded quads
 _CELL_PX = 4  # pixels per marker cell when reading a quad's bits
@@ -46,7 +47,7 @@ def mirrored_markers(gray: np.ndarray, candidates, board) -> int:
     dictionary = board.getDictionary()
     cells = dictionary.markerSize + 2  # marker bits plus a black border cell each side
     side = cells * _CELL_PX
-    square = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
+    square = np.array([[0, 0], [side, 0], [side, side], [0, side]], np.float32)
     board_ids = set(np.asarray(board.getIds()).ravel().tolist())
     found = 0
     for quad in candidates:
@@ -110,17 +111,17 @@ def _quick_poses(det: VideoDetections, frames: np.ndarray, board) -> dict[int, n
     """Board -> camera 4x4 pose per frame in `frames`, from a quick lens fit on at most
     _FIT_VIEWS of them (only to compare hypotheses, not kept)."""
     objp = board_corners_3d(board).astype(np.float32)
-    frames = [int(k) for k in frames]
-    if len(frames) < 4:
+    chosen = [int(k) for k in frames]
+    if len(chosen) < 4:
         return {}
     pick = [
-        frames[i]
+        chosen[i]
         for i in np.unique(
-            np.linspace(0, len(frames) - 1, min(len(frames), _FIT_VIEWS)).astype(int)
+            np.linspace(0, len(chosen) - 1, min(len(chosen), _FIT_VIEWS)).astype(int)
         )
     ]
     try:
-        _, K, dist, _, _ = cv2.calibrateCamera(
+        _, K, dist, _, _ = cv2.calibrateCamera(  # type: ignore[call-overload]  # stubs: no None
             [objp[det.ids[k]] for k in pick],
             [det.corners[k].astype(np.float32) for k in pick],
             det.image_size,
@@ -130,7 +131,7 @@ def _quick_poses(det: VideoDetections, frames: np.ndarray, board) -> dict[int, n
     except cv2.error:
         return {}  # degenerate views (e.g. a still board): nothing to judge
     poses = {}
-    for k in frames:
+    for k in chosen:
         ok, rvec, tvec = cv2.solvePnP(objp[det.ids[k]], det.corners[k], K, dist)
         if ok:
             T = np.eye(4)
@@ -156,13 +157,13 @@ def relative_pose_scatter(poses_a: dict, poses_b: dict) -> float | None:
 
 def judge_back_views(
     detections: list[VideoDetections], names: list[str], usable: np.ndarray, board
-) -> tuple[list[VideoDetections], dict]:
+) -> tuple[list[VideoDetections], dict[str, BackViewJudgement]]:
     """For each camera with views found in the flipped image: back views of the board, or a
     mirrored video? Returns the detections to calibrate with (unchanged: back views are
     already at their recorded pixels) and the report (`quality.json` `back_views`). Raises
     CalibrationError for a mirrored video, and for a camera seen only flipped whose case the
     rig cannot decide."""
-    report = {}
+    report: dict[str, BackViewJudgement] = {}
     flagged = [c for c, det in enumerate(detections) if any(det.back)]
     if not flagged:
         return detections, report
@@ -176,7 +177,7 @@ def judge_back_views(
             sum(len(i) >= MIN_VIEW_CORNERS and not b for i, b in zip(det.ids, det.back))
         )
         mirrored_poses = _quick_poses(mirror_video(det), np.flatnonzero(usable[c]), board)
-        scatter = {"back": [], "mirrored": []}
+        scatter: dict[str, list[float]] = {"back": [], "mirrored": []}
         for o in range(len(detections)):
             if o == c:
                 continue
@@ -194,14 +195,14 @@ def judge_back_views(
             verdict = "seen from behind"
         else:
             verdict = "undecided"
-        report[name] = {
-            "frames_seen_from_behind": back_frames,
-            "frames_seen_from_front": front_frames,
-            "relative_pose_scatter_as_back_views": back_s,
-            "relative_pose_scatter_as_mirrored_video": mirror_s,
-            "verdict": verdict,
-        }
-        if verdict == "mirrored video":
+        report[name] = BackViewJudgement(
+            frames_seen_from_behind=back_frames,
+            frames_seen_from_front=front_frames,
+            relative_pose_scatter_as_back_views=back_s,
+            relative_pose_scatter_as_mirrored_video=mirror_s,
+            verdict=verdict,
+        )
+        if verdict == "mirrored video" and back_s is not None and mirror_s is not None:
             raise CalibrationError(
                 f"camera {name}'s video looks mirrored ({det.video}): the board is found only "
                 f"in the horizontally flipped image in {back_frames} frames, and the rig is "

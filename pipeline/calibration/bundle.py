@@ -12,6 +12,8 @@ corner, so the problem is ~20x smaller.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
@@ -184,7 +186,7 @@ def adjust(
     out_boards = np.full_like(board_poses, np.nan)
     out_boards[frames] = boards
     err = np.linalg.norm(fit.fun.reshape(-1, 2), axis=1)
-    info = {
+    info: dict[str, Any] = {
         "observations": int(len(obs_c)),
         "frames": int(len(frames)),
         "start_rms_px": start_rms,

@@ -39,6 +39,7 @@ from pipeline.calibration.extrinsics import (
 )
 from pipeline.calibration.gates import GateThresholds, evaluate_gates, overall_verdict
 from pipeline.calibration.intrinsics import lens_change_sd
+from pipeline.calibration.measure_records import BoardPolarity, WorldFrame
 from pipeline.calibration.measures import (
     COVERAGE_GRID,
     axis_angles,
@@ -53,7 +54,8 @@ from pipeline.calibration.selection import choose_shared, choose_views
 from pipeline.calibration.sources import calibrate_lenses, detect_lens_videos
 from pipeline.calibration.world import floor_observations, world_from_camera, world_from_floor
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource
-from pipeline.core.geometry import Camera, project, to_homogeneous, transform_rig
+from pipeline.core.camera_set import CameraSet
+from pipeline.core.geometry import project, to_homogeneous, transform_rig
 
 # Lens models fitted from the calibration videos themselves (`intrinsics.source = board`)
 # are refined in a bundle adjustment of the held-board views, all 9 terms (fx, fy, cx, cy,
@@ -71,9 +73,13 @@ LENS_CHANGE_MAX_SD = 8.0
 
 @dataclass
 class CalibrationResult:
-    cameras: list[Camera]  # in the world frame
-    world_from_rig: np.ndarray  # 4x4, bundle-adjustment frame -> world
+    cameras: CameraSet  # in the world frame
     quality: CalibrationQuality  # quality.json
+
+    @property
+    def world_from_rig(self) -> np.ndarray:
+        """4x4, bundle-adjustment frame -> world (held by the camera set)."""
+        return self.cameras.world_from_rig
 
 
 @dataclass
@@ -81,7 +87,7 @@ class BoardDetections:
     """What `detect_board_in_videos` found, all that `solve_calibration` needs from the videos."""
 
     videos: list[VideoDetections]  # the calibration videos, in camera order
-    polarity: dict  # which print polarity found the board
+    polarity: BoardPolarity  # which print polarity found the board
     lens: list[VideoDetections] | None = None  # lens videos (intrinsics.source = videos)
 
 
@@ -96,7 +102,7 @@ def calibrate(
     detections = detect_board_in_videos(videos, camera_names, board_cfg, calib_cfg)
     seconds = round(time.perf_counter() - start, 3)
     result = solve_calibration(detections, camera_names, board_cfg, calib_cfg)
-    result.quality.timings_s = {"detect": seconds, **result.quality.timings_s}
+    result.quality.timings_s = {"detect": seconds, **(result.quality.timings_s or {})}
     return result
 
 
@@ -188,7 +194,8 @@ def solve_calibration(
         if IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.board
         else 0
     )
-    posing, lens_check = cameras, {"lens_refined": False}
+    posing = cameras
+    lens_check: dict[str, object] = {"lens_refined": False}
     if lens_params:
         # Lens terms from the held-board views only: the floor board, one grazing view in a
         # small part of each image, bent them (half-resolution rig: a term of cam_0 moved by
@@ -204,12 +211,15 @@ def solve_calibration(
             "lens_fit_evaluations": fit["evaluations"],
         }
         if lens_check["lens_refined"]:  # else the rig model does not hold: keep the lenses
-            posing = [
-                replace(cam, matrix=lens.matrix, dist=lens.dist)
-                for cam, lens in zip(cameras, fitted)
-            ]
+            posing = CameraSet(
+                [
+                    replace(cam, matrix=lens.matrix, dist=lens.dist)
+                    for cam, lens in zip(cameras, fitted)
+                ]
+            )
     rig_cameras, boards, bundle = calibrate_extrinsics(posing, *observed, objp)
     bundle.update(lens_check)
+    floor_checks: WorldFrame
     if floor_px is not None:
         floor_pose = None
         if np.isfinite(boards[-1, 0]):
@@ -218,7 +228,9 @@ def solve_calibration(
     else:
         world_from_rig, floor_checks = world_from_camera(rig_cameras)
     lap("extrinsics")
-    world_cameras = transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3])
+    world_cameras = CameraSet(
+        transform_rig(rig_cameras, world_from_rig[:3, :3], world_from_rig[:3, 3]), world_from_rig
+    )
 
     camera_quality = _camera_quality(world_cameras, detections, usable, imgp, intrinsic_rms)
     # Coverage and distance range judge the lens model: measured on the videos it came from,
@@ -230,17 +242,18 @@ def solve_calibration(
     )
     from_file = IntrinsicsSource(calib_cfg.intrinsics.source) == IntrinsicsSource.file
     for cam, det, views in zip(cameras, lens_detections, lens_views):
-        camera_quality[cam.name]["intrinsics_from"] = lens_info[cam.name]["source"]
-        if from_file:
-            continue
-        own = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
-        counts = coverage_counts(det, np.flatnonzero(views))
-        camera_quality[cam.name]["board_coverage"] = float((counts > 0).mean())
-        camera_quality[cam.name]["coverage_counts"] = counts.tolist()
-        camera_quality[cam.name]["image_size"] = list(det.image_size)
-        camera_quality[cam.name].update(distance_spread(board_distances(cam, det, own, lens_board)))
+        lens_checks: dict[str, object] = {"intrinsics_from": lens_info[cam.name]["source"]}
+        if not from_file:
+            own = spread_over(np.flatnonzero(views), calib_cfg.max_frames)
+            counts = coverage_counts(det, np.flatnonzero(views))
+            lens_checks["board_coverage"] = float((counts > 0).mean())
+            lens_checks["coverage_counts"] = counts.tolist()
+            lens_checks["image_size"] = list(det.image_size)
+            spread = distance_spread(board_distances(cam, det, own, lens_board))
+            lens_checks.update(spread.to_dict())
+        camera_quality[cam.name] = camera_quality[cam.name].with_values(lens_checks)
     quality = CalibrationQuality(
-        cameras={n: CameraQuality.from_dict(q) for n, q in camera_quality.items()},
+        cameras=camera_quality,
         coverage_grid=list(COVERAGE_GRID),
         board_polarity=polarity,
         back_views=back_views,
@@ -265,7 +278,7 @@ def solve_calibration(
     quality.gates_verdict = overall_verdict(quality.gates)
     lap("quality")
     quality.timings_s = timings
-    return CalibrationResult(world_cameras, world_from_rig, quality)
+    return CalibrationResult(world_cameras, quality)
 
 
 def gate_thresholds(calib_cfg: CalibrationConfig) -> GateThresholds:
@@ -278,7 +291,9 @@ def gate_thresholds(calib_cfg: CalibrationConfig) -> GateThresholds:
     )
 
 
-def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetections], dict]:
+def _detect(
+    videos: list[Path], board_cfg: BoardConfig
+) -> tuple[list[VideoDetections], BoardPolarity]:
     """Detections, and which print polarity found the board. `board.inverted` None = find
     out per video; True/False = use it, but if the board is found in no video at all, try
     the other polarity before giving up."""
@@ -290,11 +305,11 @@ def _detect(videos: list[Path], board_cfg: BoardConfig) -> tuple[list[VideoDetec
         detections = detect_videos(videos, board_cfg, None)
         fallback = True
     names = {None: "not found", True: "inverted", False: "normal"}
-    polarity = {
-        "configured": "auto" if configured is None else names[configured],
-        "found": {str(d.video.name): names[d.inverted] for d in detections},
-        "fell_back_to_other_polarity": fallback,
-    }
+    polarity = BoardPolarity(
+        configured="auto" if configured is None else names[configured],
+        found={str(d.video.name): names[d.inverted] for d in detections},
+        fell_back_to_other_polarity=fallback,
+    )
     return detections, polarity
 
 
@@ -350,26 +365,28 @@ def _check_board_seen(
 
 
 def _camera_quality(
-    cameras: list[Camera],
+    cameras: CameraSet,
     detections: list[VideoDetections],
     usable: np.ndarray,
     imgp: np.ndarray,
     intrinsic_rms: dict,
-) -> dict:
+) -> dict[str, CameraQuality]:
     """Per camera: reprojection of the corners triangulated from all cameras seeing them."""
     points = triangulate(cameras, imgp)
     out = {}
     for c, (cam, det) in enumerate(zip(cameras, detections)):
         error = np.linalg.norm(project(cam, points) - imgp[c], axis=1)
         error = error[np.isfinite(error)]
-        out[cam.name] = {
-            "video": str(det.video),
-            "frames": det.n_frames,
-            "detected_frames": int(sum(len(ids) > 0 for ids in det.ids)),
-            "usable_frames": int(usable[c].sum()),
-            "intrinsic_rms_px": intrinsic_rms[cam.name],
-            "reprojection_mean_px": float(error.mean()) if error.size else None,
-            "reprojection_median_px": float(np.median(error)) if error.size else None,
-            "reprojected_corners": int(error.size),
-        }
+        out[cam.name] = CameraQuality.from_dict(
+            {
+                "video": str(det.video),
+                "frames": det.n_frames,
+                "detected_frames": int(sum(len(ids) > 0 for ids in det.ids)),
+                "usable_frames": int(usable[c].sum()),
+                "intrinsic_rms_px": intrinsic_rms[cam.name],
+                "reprojection_mean_px": float(error.mean()) if error.size else None,
+                "reprojection_median_px": float(np.median(error)) if error.size else None,
+                "reprojected_corners": int(error.size),
+            }
+        )
     return out

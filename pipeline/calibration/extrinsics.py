@@ -17,12 +17,12 @@ from pipeline.calibration.board import board_corners_3d
 from pipeline.calibration.board_in_videos import MIN_VIEW_CORNERS, CalibrationError, VideoDetections
 from pipeline.calibration.bundle import adjust, initial_board_poses
 from pipeline.calibration.intrinsics import MAX_INCIDENCE_DEG, incidence_deg, inlier_corners
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.dlt import triangulate_dlt
-from pipeline.core.geometry import Camera
 
 
 def board_views(
-    cameras: list[Camera],
+    cameras: CameraSet,
     detections: list[VideoDetections],
     frames: np.ndarray,
     usable: np.ndarray,
@@ -64,7 +64,7 @@ def board_views(
 
 
 def floor_view(
-    cameras: list[Camera], floor_pixels: np.ndarray, objp: np.ndarray
+    cameras: CameraSet, floor_pixels: np.ndarray, objp: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The floor board as one more board view: (C, n, 2) pixels (NaN = unseen, from
     `world.floor_observations`) -> (C, n, 2) pixels and (C, 6) board->camera PnP poses,
@@ -83,12 +83,12 @@ def floor_view(
 
 
 def calibrate_extrinsics(
-    cameras: list[Camera],
+    cameras: CameraSet,
     imgp: np.ndarray,
     rtvecs: np.ndarray,
     objp: np.ndarray,
     lens_params: int = 0,
-) -> tuple[list[Camera], np.ndarray, dict]:
+) -> tuple[CameraSet, np.ndarray, dict]:
     """Cameras (with intrinsics) posed in a common rig frame (camera 0's) by bundle
     adjustment; also each frame's board -> rig pose (F, 6; NaN where unused) and the fit's
     summary. Initial poses: aniposelib's spanning tree of pairwise PnP poses. `lens_params`:
@@ -118,7 +118,7 @@ def calibrate_extrinsics(
         replace(cam, matrix=K, dist=d).with_pose(cv2.Rodrigues(r)[0], t)
         for cam, K, d, r, t in zip(cameras, info.pop("matrices"), info.pop("dists"), rvecs, tvecs)
     ]
-    return posed, boards, info
+    return CameraSet(posed), boards, info
 
 
 def initial_extrinsics(rtvecs: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +170,7 @@ def _relative_pose(rtvecs: np.ndarray, left: int, right: int) -> np.ndarray:
     return mean
 
 
-def triangulate(cameras: list[Camera], pixels: np.ndarray) -> np.ndarray:
+def triangulate(cameras: CameraSet, pixels: np.ndarray) -> np.ndarray:
     """Unweighted DLT of (C, N, 2) pixels, NaN = unseen -> (N, 3); NaN where fewer than two
     cameras see a point."""
     scored = np.concatenate([pixels, np.ones(pixels.shape[:2] + (1,))], axis=-1)

@@ -1,6 +1,6 @@
 """Quality gates: the calibration's quality report turned into verdicts a lab technician can
 act on. Pure functions of the CalibrationQuality that `solve_calibration()` fills
-(quality.py; `quality.json` on disk).
+(quality_record.py; `quality.json` on disk).
 
 Verdicts: "pass"; "warn" = usable, but the recording could be better; "fail" = do not use
 this calibration, record again as the message says.
@@ -11,6 +11,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from pipeline.calibration.gate_records import FAIL, PASS, WARN, Gate, GateThresholds
+from pipeline.calibration.measure_records import BoardPolarity, BoardSize, CameraFrame, WorldFrame
 from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 
 
@@ -29,7 +30,7 @@ def evaluate_gates(
     for name, q in cameras.items():
         gates.append(_reprojection(name, q.reprojection_median_px, t))
         gates.append(_detections(name, q.usable_frames, t))
-        if q.has("board_coverage"):
+        if q.has("board_coverage") and q.board_coverage is not None:
             gates.append(_coverage(name, q.board_coverage, t))
         if q.has("far_near_ratio"):
             gates.append(_distance_ratio(name, q, t))
@@ -38,23 +39,23 @@ def evaluate_gates(
         gates.extend(_shared_frames(list(cameras), quality.pairwise_shared_frames, t, angles))
     if quality.pairwise_centre_distance_m is not None:
         gates.extend(_same_pose(cameras, quality.pairwise_centre_distance_m, angles, t))
-    if quality.board_size:
+    if quality.board_size is not None:
         gates.append(_board_size(quality.board_size, t))
     if quality.floor is not None:
         gates.extend(_floor(list(cameras), quality.floor))
-    if (quality.board_polarity or {}).get("fell_back_to_other_polarity"):
+    if quality.board_polarity is not None and quality.board_polarity.fell_back_to_other_polarity:
         gates.append(_polarity(quality.board_polarity))
     return gates
 
 
-def _polarity(polarity: dict) -> Gate:
-    found = sorted(set(polarity.get("found", {}).values()) - {"not found"})
+def _polarity(polarity: BoardPolarity) -> Gate:
+    found = sorted(set(polarity.found.values()) - {"not found"})
     return Gate(
         "board polarity",
         None,
         None,
         WARN,
-        f"board.inverted is set to {polarity.get('configured')}, which found the board "
+        f"board.inverted is set to {polarity.configured}, which found the board "
         f"in no video; it was found as {' / '.join(found) or 'neither'} instead. Set "
         "board.inverted: null (auto, found per video) or to the print's polarity",
     )
@@ -299,10 +300,13 @@ def _same_pose(
     return gates
 
 
-def _board_size(size: dict, t: GateThresholds) -> Gate:
-    err = size.get("relative_error")
-    configured = size.get("configured_square_mm")
-    if err is None:
+def _board_size(size: BoardSize, t: GateThresholds) -> Gate:
+    err, configured, measured = (
+        size.relative_error,
+        size.configured_square_mm,
+        size.measured_square_mm,
+    )
+    if err is None or measured is None:
         return Gate(
             "board size",
             None,
@@ -311,7 +315,6 @@ def _board_size(size: dict, t: GateThresholds) -> Gate:
             "no board corner was triangulated from two cameras; the board size could "
             "not be checked",
         )
-    measured = size["measured_square_mm"]
     verdict, limit = _high_is_bad(abs(err), t.board_size_warn, t.board_size_fail)
     advice = (
         ""
@@ -333,9 +336,9 @@ def _board_size(size: dict, t: GateThresholds) -> Gate:
     )
 
 
-def _floor(names: list[str], floor: dict) -> list[Gate]:
-    if floor.get("floor_frames_used") == 0:
-        ref = floor.get("reference_camera", names[0] if names else "?")
+def _floor(names: list[str], floor: WorldFrame) -> list[Gate]:
+    if isinstance(floor, CameraFrame):
+        ref = floor.reference_camera
         return [
             Gate(
                 "world frame",
@@ -348,8 +351,8 @@ def _floor(names: list[str], floor: dict) -> list[Gate]:
                 "flat on the belt, printed face up, for a few frames",
             )
         ]
-    heights = floor.get("camera_heights_m", {})
-    seeing = set(floor.get("cameras_seeing_floor_board", []))
+    heights = floor.camera_heights_m
+    seeing = set(floor.cameras_seeing_floor_board)
     gates = []
     for name in names:
         h = heights.get(name)

@@ -11,6 +11,8 @@ import numpy as np
 from pipeline.calibration.board import board_corners_3d, square_length
 from pipeline.calibration.board_in_videos import VideoDetections
 from pipeline.calibration.extrinsics import triangulate
+from pipeline.calibration.measure_records import BoardSize, DistanceSpread, TruthError
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, optical_axis_angle_deg, rotation_angle_deg
 
 COVERAGE_GRID = (8, 6)  # image cells across x, y; a cell counts once a corner fell in it
@@ -55,22 +57,22 @@ def board_distances(camera: Camera, det: VideoDetections, frames: np.ndarray, bo
     return np.asarray(out)
 
 
-def distance_spread(distances: np.ndarray) -> dict:
+def distance_spread(distances: np.ndarray) -> DistanceSpread:
     """Nearest, farthest and their ratio (10th / 90th percentiles, so one odd view does not
     decide)."""
     if len(distances) == 0:
-        return {"near_m": None, "far_m": None, "far_near_ratio": None}
+        return DistanceSpread(None, None, None)
     near, far = np.percentile(distances, [10, 90])
-    return {"near_m": float(near), "far_m": float(far), "far_near_ratio": float(far / near)}
+    return DistanceSpread(float(near), float(far), float(far / near))
 
 
-def axis_angles(cameras: list[Camera]) -> dict:
+def axis_angles(cameras: CameraSet) -> dict[str, float]:
     """Angle (deg) between the optical axes of every camera pair, keyed "a/b": near 180 for
     cameras facing each other across the treadmill, which cannot both see a board's face."""
     return {f"{a.name}/{b.name}": optical_axis_angle_deg(a, b) for a, b in combinations(cameras, 2)}
 
 
-def centre_distances(cameras: list[Camera]) -> dict:
+def centre_distances(cameras: CameraSet) -> dict[str, float]:
     """Distance (m) between the optical centres of every camera pair, keyed "a/b"."""
     return {
         f"{a.name}/{b.name}": float(np.linalg.norm(a.center - b.center))
@@ -86,7 +88,7 @@ def adjacent_corner_pairs(board) -> np.ndarray:
     return np.stack([a[a < b], b[a < b]], axis=1)
 
 
-def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> dict:
+def triangulated_square_size(cameras: CameraSet, imgp: np.ndarray, board) -> BoardSize:
     """Side of the board squares measured between triangulated adjacent corners of the
     multi-view frames (imgp from `board_views`: (C, F*n, 2)), against the configured one.
 
@@ -101,35 +103,27 @@ def triangulated_square_size(cameras: list[Camera], imgp: np.ndarray, board) -> 
     lengths = lengths[np.isfinite(lengths)]
     configured = 1000 * square_length(board)
     if lengths.size == 0:
-        return {
-            "configured_square_mm": configured,
-            "measured_square_mm": None,
-            "measured_square_iqr_mm": None,
-            "relative_error": None,
-            "pairs": 0,
-        }
+        return BoardSize(configured, None, None, None, 0)
     q1, median, q3 = 1000 * np.percentile(lengths, [25, 50, 75])
-    return {
-        "configured_square_mm": configured,
-        "measured_square_mm": float(median),
-        "measured_square_iqr_mm": float(q3 - q1),
-        "relative_error": float(median / configured - 1),
-        "pairs": int(lengths.size),
-    }
+    return BoardSize(
+        configured_square_mm=configured,
+        measured_square_mm=float(median),
+        measured_square_iqr_mm=float(q3 - q1),
+        relative_error=float(median / configured - 1),
+        pairs=int(lengths.size),
+    )
 
 
-def compare_with_truth(cameras: list[Camera], truth: list[Camera]) -> dict:
+def compare_with_truth(cameras: CameraSet, truth: CameraSet) -> dict[str, TruthError]:
     """Per-camera centre (mm) and orientation (deg) errors against the true rig (synthetic
     studies), cameras matched by name."""
     true_by_name = {cam.name: cam for cam in truth}
     return {
-        cam.name: {
-            "center_error_mm": float(
+        cam.name: TruthError(
+            center_error_mm=float(
                 np.linalg.norm(cam.center - true_by_name[cam.name].center) * 1000
             ),
-            "orientation_error_deg": rotation_angle_deg(
-                cam.rotation, true_by_name[cam.name].rotation
-            ),
-        }
+            orientation_error_deg=rotation_angle_deg(cam.rotation, true_by_name[cam.name].rotation),
+        )
         for cam in cameras
     }

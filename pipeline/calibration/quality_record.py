@@ -12,6 +12,14 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from pipeline.calibration.gate_records import Gate, GateThresholds
+from pipeline.calibration.measure_records import (
+    BackViewJudgement,
+    BoardPolarity,
+    BoardSize,
+    TruthError,
+    WorldFrame,
+    world_frame_from_dict,
+)
 from pipeline.io.formats import read_json
 
 
@@ -42,6 +50,10 @@ class CameraQuality:
     def has(self, key: str) -> bool:
         return key in self.keys
 
+    def with_values(self, values: dict[str, object]) -> CameraQuality:
+        """This entry with `values` set; keys it lacked follow its own, in the order given."""
+        return CameraQuality.from_dict({**self.to_dict(), **values})
+
     def to_dict(self) -> dict:
         """The JSON entry: the keys it was made from, in their order."""
         return {k: getattr(self, k) for k in self.keys}
@@ -63,24 +75,24 @@ class CameraQuality:
 class CalibrationQuality:
     cameras: dict[str, CameraQuality] = field(default_factory=dict)
     coverage_grid: list[int] | None = None  # (rows, columns) of the coverage counts
-    board_polarity: dict | None = None  # configured / found per video / fell back
-    back_views: dict | None = None  # per camera: board seen from behind
-    board_size: dict | None = None  # configured vs triangulated square
+    board_polarity: BoardPolarity | None = None  # configured / found per video / fell back
+    back_views: dict[str, BackViewJudgement] | None = None  # per camera: board seen from behind
+    board_size: BoardSize | None = None  # configured vs triangulated square
     pairwise_shared_frames: dict[str, int] | None = None  # "cam_a/cam_b" -> frames
     pairwise_axis_angle_deg: dict[str, float] | None = None
     pairwise_centre_distance_m: dict[str, float] | None = None
     intrinsics_source: str | None = None  # board | videos | file
-    views_used_for_intrinsics: dict | None = None
+    views_used_for_intrinsics: dict[str, int | None] | None = None
     frames_used_for_extrinsics: int | None = None
     bundle_adjustment: dict | None = None
-    floor: dict | None = None  # world frame and floor checks
+    floor: WorldFrame | None = None  # world frame and floor checks
     max_reprojection_px: float | None = None
     passed: bool | None = None
     gate_thresholds: GateThresholds | None = None
     gates: list[Gate] | None = None
     gates_verdict: str | None = None
     timings_s: dict[str, float] | None = None  # not in the DVC-tracked file
-    truth_comparison: dict | None = None  # synthetic studies (the stage)
+    truth_comparison: dict[str, TruthError] | None = None  # synthetic studies (the stage)
     verdict: str | None = None  # accepted | rejected (the stage)
     calibration_id: str | None = None  # the accepted calibration.toml's id
 
@@ -95,8 +107,10 @@ class CalibrationQuality:
                 value = asdict(value)
             elif f.name == "gates":
                 value = [g.as_dict() for g in value]
-            elif f.name == "cameras":
-                value = {name: q.to_dict() for name, q in value.items()}
+            elif f.name in ("cameras", "back_views", "truth_comparison"):
+                value = {name: entry.to_dict() for name, entry in value.items()}
+            elif f.name in ("board_polarity", "board_size", "floor"):
+                value = value.to_dict()
             out[f.name] = value
         return out
 
@@ -116,6 +130,19 @@ class CalibrationQuality:
             values["cameras"] = {
                 name: CameraQuality.from_dict(q) for name, q in values["cameras"].items()
             }
+        per_camera: tuple[tuple[str, type[BackViewJudgement] | type[TruthError]], ...] = (
+            ("back_views", BackViewJudgement),
+            ("truth_comparison", TruthError),
+        )
+        for key, kind in per_camera:
+            if values.get(key) is not None:
+                values[key] = {name: kind.from_dict(e) for name, e in values[key].items()}
+        if values.get("board_polarity") is not None:
+            values["board_polarity"] = BoardPolarity.from_dict(values["board_polarity"])
+        if values.get("board_size") is not None:
+            values["board_size"] = BoardSize.from_dict(values["board_size"])
+        if values.get("floor") is not None:
+            values["floor"] = world_frame_from_dict(values["floor"])
         if values.get("gate_thresholds") is not None:
             values["gate_thresholds"] = GateThresholds(**values["gate_thresholds"])
         if values.get("gates") is not None:

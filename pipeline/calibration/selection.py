@@ -72,9 +72,9 @@ def choose_views(
     frames = np.asarray(frames, int)
     if FrameSelection(method) == FrameSelection.even or len(frames) <= count:
         return spread_over(frames, count)
-    feats = [view_features(det, k, board) for k in frames]
-    ok = np.array([f is not None for f in feats])
-    frames, feats = frames[ok], np.array([f for f in feats if f is not None])
+    found = [view_features(det, k, board) for k in frames]
+    ok = np.array([f is not None for f in found])
+    frames, feats = frames[ok], np.array([f for f in found if f is not None])
     first = int(np.argmax([len(det.ids[k]) for k in frames]))
     return frames[farthest_point(feats, count, first)]
 

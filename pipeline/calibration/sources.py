@@ -25,6 +25,7 @@ from pipeline.calibration.board_in_videos import (
 )
 from pipeline.calibration.intrinsics import calibrate_intrinsics
 from pipeline.config import BoardConfig, CalibrationConfig, IntrinsicsSource, lens_board_config
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera
 from pipeline.io.formats import FormatError
 from pipeline.io.interop import read_any_calibration
@@ -44,12 +45,13 @@ def intrinsics_folder(calib_cfg: CalibrationConfig, calibration_videos: list[Pat
 def cameras_from_board(
     names: list[str],
     detections: list[VideoDetections],
-    views: np.ndarray,
+    views: np.ndarray | list[np.ndarray],
     board,
     max_frames: int,
     choose: FrameChooser,
-) -> tuple[list[Camera], dict]:
-    """Lens model per camera from its own board views (`views`: (C, n_frames) bool). The
+) -> tuple[CameraSet, dict]:
+    """Lens model per camera from its own board views (`views`: per camera, (n_frames,) bool; the
+    lens videos' lengths may differ). The
     cameras are fitted in parallel (OpenCV releases the GIL; 4 cameras x 120 views of 88
     corners: 8.6 s on 2 cores instead of 15.4 s, the same models)."""
 
@@ -69,7 +71,7 @@ def cameras_from_board(
             "frames": np.asarray(frames),
             "std": std,
         }
-    return cameras, info
+    return CameraSet(cameras), info
 
 
 def detect_lens_videos(
@@ -103,7 +105,7 @@ def cameras_from_videos(
     board,
     max_frames: int,
     choose: FrameChooser,
-) -> tuple[list[Camera], dict, list[VideoDetections]]:
+) -> tuple[CameraSet, dict, list[VideoDetections]]:
     """Lens model per camera from the detections of its lens video; each must have the
     calibration videos' image size."""
     for name, det, size in zip(names, detections, sizes):
@@ -127,7 +129,7 @@ def cameras_from_videos(
 
 def cameras_from_file(
     path: Path, names: list[str], sizes: list[tuple[int, int]]
-) -> tuple[list[Camera], dict]:
+) -> tuple[CameraSet, dict]:
     """Lens models of `names` from an earlier calibration (any format interop reads);
     matched by camera name (caliscope files name cameras cam_<id>)."""
     path = Path(path)
@@ -154,7 +156,7 @@ def cameras_from_file(
             )
         cameras.append(Camera(name, cam.size, cam.matrix, cam.dist))
         info[name] = {"source": str(path), "rms_px": None, "views": None, "frames": None}
-    return cameras, info
+    return CameraSet(cameras), info
 
 
 def calibrate_lenses(
@@ -166,7 +168,7 @@ def calibrate_lenses(
     held_views: np.ndarray,
     lens_detections: list[VideoDetections] | None,
     choose: FrameChooser,
-) -> tuple[list[Camera], dict, list[VideoDetections], cv2.aruco.CharucoBoard]:
+) -> tuple[CameraSet, dict, list[VideoDetections], cv2.aruco.CharucoBoard]:
     """Cameras with intrinsics (no pose yet) per `calibration.intrinsics`, what each came
     from, and the detections the lens models were fitted to with their board (for the
     coverage and distance measures). `lens_detections`: those of `detect_lens_videos`
@@ -174,6 +176,8 @@ def calibrate_lenses(
     source = IntrinsicsSource(calib_cfg.intrinsics.source)
     sizes = [det.image_size for det in detections]
     if source == IntrinsicsSource.file:
+        if calib_cfg.intrinsics.path is None:  # config validation names it; code may not
+            raise CalibrationError("calibration.intrinsics.source = file needs intrinsics.path")
         cameras, info = cameras_from_file(Path(calib_cfg.intrinsics.path), names, sizes)
         return cameras, info, detections, board
     if source == IntrinsicsSource.videos:

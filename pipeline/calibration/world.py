@@ -13,7 +13,9 @@ import numpy as np
 from pipeline.calibration.board import board_center, board_corners_3d
 from pipeline.calibration.board_in_videos import CalibrationError, VideoDetections
 from pipeline.calibration.extrinsics import triangulate
-from pipeline.core.geometry import Camera, rigid_transform, to_homogeneous, transform_rig
+from pipeline.calibration.measure_records import CameraFrame, FloorFrame
+from pipeline.core.camera_set import CameraSet
+from pipeline.core.geometry import rigid_transform, to_homogeneous, transform_rig
 
 WORLD_FROM_BOARD_AXES = np.diag([1.0, -1.0, -1.0])
 MIN_FLOOR_CORNERS = 6
@@ -37,8 +39,8 @@ def floor_observations(
 
 
 def world_from_floor(
-    cameras: list[Camera], floor_pixels: np.ndarray, board, rig_from_board: np.ndarray | None = None
-) -> tuple[np.ndarray, dict]:
+    cameras: CameraSet, floor_pixels: np.ndarray, board, rig_from_board: np.ndarray | None = None
+) -> tuple[np.ndarray, FloorFrame]:
     """4x4 transform rig -> world from the floor board, and checks for the quality report.
 
     `rig_from_board`: the floor board's pose from the bundle adjustment (4x4), which fits
@@ -81,25 +83,25 @@ def world_from_floor(
             "board lying flat with its printed face up (check board.inverted and that the "
             "floor board is not mirrored or upside down)"
         )
-    checks = {
-        "world_frame": "floor board",
-        "cameras_seeing_floor_board": seeing,
-        "floor_corners": int(found.sum()),
-        "floor_fit_rms_mm": float(1000 * np.sqrt(np.mean(residual**2))),
-        "floor_fit_max_mm": float(1000 * residual.max()),
-        "camera_heights_m": {cam.name: float(cam.center[2]) for cam in world_cameras},
-    }
+    checks = FloorFrame(
+        world_frame="floor board",
+        cameras_seeing_floor_board=seeing,
+        floor_corners=int(found.sum()),
+        floor_fit_rms_mm=float(1000 * np.sqrt(np.mean(residual**2))),
+        floor_fit_max_mm=float(1000 * residual.max()),
+        camera_heights_m={cam.name: float(cam.center[2]) for cam in world_cameras},
+    )
     return world_from_rig, checks
 
 
-def world_from_camera(cameras: list[Camera], reference: int = 0) -> tuple[np.ndarray, dict]:
+def world_from_camera(cameras: CameraSet, reference: int = 0) -> tuple[np.ndarray, CameraFrame]:
     """4x4 transform rig -> the frame of camera `reference` (no floor board recorded): that
     camera sits at the origin looking along +Z, x right, y down (OpenCV). The frame has no
     'up' and its origin is not on the floor."""
     world_from_rig = cameras[reference].extrinsic
-    checks = {
-        "world_frame": f"camera {cameras[reference].name} (no floor frames used)",
-        "floor_frames_used": 0,
-        "reference_camera": cameras[reference].name,
-    }
+    checks = CameraFrame(
+        world_frame=f"camera {cameras[reference].name} (no floor frames used)",
+        floor_frames_used=0,
+        reference_camera=cameras[reference].name,
+    )
     return world_from_rig, checks

@@ -85,7 +85,19 @@ def cluster_resources() -> dict[str, float]:
     return res
 
 
-def run_command(cmd: Command) -> dict:
+@dataclass(frozen=True)
+class CommandResult:
+    """What a stage's command did on its node (returned through Ray to the driver)."""
+
+    returncode: int
+    output: str  # its last OUTPUT_TAIL_CHARS characters (stdout and stderr)
+    seconds: float
+    node: str  # host name
+    started: float  # wall-clock time (s since the epoch)
+    ended: float
+
+
+def run_command(cmd: Command) -> CommandResult:
     """Body of the Ray task: run the command, return its exit code and the end of its output.
     A command that fails returns (no exception), so Ray does not retry it: a corrupt video
     fails the same way every time. A worker that dies is retried by Ray."""
@@ -109,14 +121,14 @@ def run_command(cmd: Command) -> dict:
         errors="replace",
         preexec_fn=_die_with_parent,
     )
-    return {
-        "returncode": proc.returncode,
-        "output": proc.stdout[-OUTPUT_TAIL_CHARS:],
-        "seconds": time.perf_counter() - start,
-        "node": socket.gethostname(),
-        "started": started,
-        "ended": time.time(),
-    }
+    return CommandResult(
+        returncode=proc.returncode,
+        output=proc.stdout[-OUTPUT_TAIL_CHARS:],
+        seconds=time.perf_counter() - start,
+        node=socket.gethostname(),
+        started=started,
+        ended=time.time(),
+    )
 
 
 def _die_with_parent() -> None:

@@ -141,16 +141,16 @@ def repro(
             outcome = Outcome(
                 s.addressing,
                 "ran",
-                seconds=result["seconds"],
-                node=result["node"],
-                queued=max(0.0, result["started"] - submitted),
-                overhead=driver_s + max(0.0, received - result["ended"]),
+                seconds=result.seconds,
+                node=result.node,
+                queued=max(0.0, result.started - submitted),
+                overhead=driver_s + max(0.0, received - result.ended),
             )
-            if result["returncode"] != 0:
+            if result.returncode != 0:
                 outcome.status = "failed"
                 outcome.detail = (
-                    f"`{' '.join(commands[s].argv)}` exited with {result['returncode']}; "
-                    f"its output ends:\n{result['output'].rstrip()}"
+                    f"`{' '.join(commands[s].argv)}` exited with {result.returncode}; "
+                    f"its output ends:\n{result.output.rstrip()}"
                 )
             else:
                 try:

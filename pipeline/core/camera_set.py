@@ -2,15 +2,16 @@
 
 A frozen list of `Camera`s (core/geometry.py) in the recording's order, plus the world
 transform applied after bundle adjustment and free-form metadata. It carries the operations
-every layer needs (project, undistort, subset, look a camera up by name); reading and writing
-it in each supported file format lives in io (`pipeline/io/camera_files.py`), apart from the
-type, so that core imports no file format.
+every layer needs (project, undistort, subset, index (a slice is a set), look a camera up by
+name); reading and writing it in each supported file format lives in io
+(`pipeline/io/camera_files.py`), apart from the type, so that core imports no file format.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -35,6 +36,18 @@ class CameraSet:
 
     def __iter__(self) -> Iterator[Camera]:
         return iter(self.cameras)
+
+    @overload
+    def __getitem__(self, index: int) -> Camera: ...
+    @overload
+    def __getitem__(self, index: slice) -> CameraSet: ...
+    def __getitem__(self, index: int | slice) -> Camera | CameraSet:
+        """The camera at a position in the recording's order; a slice is a camera set."""
+        if isinstance(index, slice):
+            return CameraSet(
+                self.cameras[index], np.array(self.world_from_rig), dict(self.metadata)
+            )
+        return self.cameras[index]
 
     def camera(self, name: str) -> Camera:
         for cam in self.cameras:

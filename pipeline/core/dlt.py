@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, project, undistort_to_normalized
 
 
@@ -24,7 +25,7 @@ class Triangulated:
     views_used: np.ndarray  # (F, K, C) bool
 
 
-def check_observations(points2d, cameras: list[Camera], min_views: int) -> np.ndarray:
+def check_observations(points2d, cameras: CameraSet, min_views: int) -> np.ndarray:
     """(C, F, K, 3) float array of detections for `cameras`, or a ValueError saying what is off."""
     if isinstance(points2d, np.ndarray) and not np.issubdtype(points2d.dtype, np.number):
         raise ValueError(f"points2d must be numeric, got dtype {points2d.dtype}")
@@ -51,7 +52,7 @@ def check_observations(points2d, cameras: list[Camera], min_views: int) -> np.nd
 
 
 def triangulate_dlt(
-    points2d: np.ndarray, cameras: list[Camera], min_score: float, min_views: int
+    points2d: np.ndarray, cameras: CameraSet, min_score: float, min_views: int
 ) -> Triangulated:
     """Triangulate (C, F, K, 3) detections [x_px, y_px, score] seen by `cameras` (C)."""
     points2d = check_observations(points2d, cameras, min_views)

@@ -9,6 +9,7 @@ Conventions (also in docs/formats.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -121,7 +122,7 @@ def undistort_to_normalized(cam: Camera, pixels: np.ndarray) -> np.ndarray:
     ok = np.isfinite(flat).all(axis=1)
     if ok.any():
         criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12)
-        und = cv2.undistortPointsIter(
+        und = cv2.undistortPointsIter(  # type: ignore[call-overload]  # stubs: R, P not None
             flat[ok].reshape(-1, 1, 2), cam.matrix, cam.dist, None, None, criteria
         )
         out[ok] = und.reshape(-1, 2)
@@ -139,7 +140,7 @@ def rigid_transform(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.nd
     return R, cd - R @ cs
 
 
-def transform_rig(cameras: list[Camera], R: np.ndarray, t: np.ndarray) -> list[Camera]:
+def transform_rig(cameras: Iterable[Camera], R: np.ndarray, t: np.ndarray) -> list[Camera]:
     """Re-express cameras after the world change X_new = R @ X_old + t."""
     out = []
     for cam in cameras:

@@ -192,7 +192,8 @@ def remove_dead_staging(folder: Path | str) -> list[Path]:
     folders of its trial or session, so the leftover goes with the next stage run there,
     even when DVC restored the killed stage from its run-cache and ran nothing. A folder of
     another machine (a cluster node) or of a live process is left alone."""
-    folder, host, removed = Path(folder), socket.gethostname(), []
+    folder, host = Path(folder), socket.gethostname()
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for entry in folder.iterdir():
@@ -218,21 +219,21 @@ def staged(*targets: Path | str) -> Iterator[tuple[Path, ...]]:
         with staged(paths.points3d_dir(trial)) as (out,):
             write_points3d(out / f"{trial}.npz", ...)
     """
-    targets = tuple(Path(t) for t in targets)
-    if not targets:
+    outputs = tuple(Path(t) for t in targets)
+    if not outputs:
         raise ValueError("staged() needs at least one target")
-    parent = targets[0].parent
-    if any(t.parent != parent for t in targets):
-        raise ValueError(f"staged outputs must share one folder: {[str(t) for t in targets]}")
+    parent = outputs[0].parent
+    if any(t.parent != parent for t in outputs):
+        raise ValueError(f"staged outputs must share one folder: {[str(t) for t in outputs]}")
     _makedirs(parent)
-    names = [t.name for t in targets]
-    with _named_errors(targets[0]):
+    names = [t.name for t in outputs]
+    with _named_errors(outputs[0]):
         clean_leftovers(parent, names)
         staging = Path(tempfile.mkdtemp(prefix=f".{names[0]}{STAGING}{_owner()}-", dir=parent))
     try:
-        with _named_errors(targets[0]):
+        with _named_errors(outputs[0]):
             yield tuple(staging / n for n in names)
-            for name, target in zip(names, targets):
+            for name, target in zip(names, outputs):
                 source = staging / name
                 if source.exists():
                     for path in [source, *(source.rglob("*") if source.is_dir() else ())]:

@@ -47,9 +47,7 @@ def _require(path: Path) -> Path:
 
 
 # --- calibration ---------------------------------------------------------------------------
-# One camera-set type for the whole pipeline (core/camera_set.py); `Calibration` is its old
-# name, kept so that code written against it still reads.
-Calibration = CameraSet
+# The file of the one camera-set type (core/camera_set.py); other formats: io/camera_files.py.
 
 
 def write_calibration(path: Path | str, calib: CameraSet) -> None:
@@ -297,28 +295,27 @@ def write_points3d(path: Path | str, p: Points3D) -> None:
             f"{path}: a points3d file needs {', '.join(missing)} (set them on the "
             "triangulation result with dataclasses.replace)"
         )
+    arrays: dict[str, Any] = {  # the archive's entries, in this order
+        "points": p.points,
+        "reprojection_error": p.reprojection_error,
+        "n_views": p.n_views.astype(np.int16),
+        "fps": p.fps,
+        "views_used": p.views_used,
+        "camera_names": np.array(p.camera_names),
+        "swaps_repaired": p.swaps_repaired,
+        "keypoint_names": np.array(p.keypoint_names),
+        "units": "m",
+        "frame": "world",
+        "schema_version": SCHEMA_VERSION,
+    }
+    if p.sd_per_px is not None:
+        arrays["sd_per_px"] = np.asarray(p.sd_per_px, np.float32)
+    if p.points_unfiltered is not None:
+        arrays["points_unfiltered"] = np.asarray(p.points_unfiltered, np.float32)
+    if p.qa is not None:
+        arrays.update(p.qa.to_npz())
     with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(
-            tmp,
-            points=p.points,
-            reprojection_error=p.reprojection_error,
-            n_views=p.n_views.astype(np.int16),
-            fps=p.fps,
-            views_used=p.views_used,
-            camera_names=np.array(p.camera_names),
-            swaps_repaired=p.swaps_repaired,
-            keypoint_names=np.array(p.keypoint_names),
-            units="m",
-            frame="world",
-            schema_version=SCHEMA_VERSION,
-            **({} if p.sd_per_px is None else {"sd_per_px": np.asarray(p.sd_per_px, np.float32)}),
-            **(
-                {}
-                if p.points_unfiltered is None
-                else {"points_unfiltered": np.asarray(p.points_unfiltered, np.float32)}
-            ),
-            **({} if p.qa is None else p.qa.to_npz()),
-        )
+        np.savez_compressed(tmp, **arrays)
 
 
 def read_points3d(path: Path | str) -> Points3D:
@@ -412,16 +409,12 @@ class TruthTrial:
 
 
 def write_truth(path: Path | str, truth: TruthTrial) -> None:
+    arrays: dict[str, Any] = {"points": truth.points, "fps": truth.fps}
+    arrays.update({f"foot_strikes_{s}": v for s, v in truth.foot_strikes.items()})
+    arrays.update({f"toe_offs_{s}": v for s, v in truth.toe_offs.items()})
+    arrays.update(keypoint_names=np.array(KEYPOINTS), schema_version=SCHEMA_VERSION)
     with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(
-            tmp,
-            points=truth.points,
-            fps=truth.fps,
-            **{f"foot_strikes_{s}": v for s, v in truth.foot_strikes.items()},
-            **{f"toe_offs_{s}": v for s, v in truth.toe_offs.items()},
-            keypoint_names=np.array(KEYPOINTS),
-            schema_version=SCHEMA_VERSION,
-        )
+        np.savez_compressed(tmp, **arrays)
 
 
 def read_truth(path: Path | str) -> TruthTrial:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.records import Record
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.io.markerset import (
     MarkerSet,
@@ -228,7 +229,16 @@ def to_points3d(imported: Imported3D):
     )
 
 
-def reference_events(imported: Imported3D, force=None) -> dict:
+@dataclass(frozen=True)
+class ReferenceEvents(Record):
+    """The capture's own gait events (reference_events.json, beside the trial's own keys)."""
+
+    source: str  # force plates (...) | C3D events | none
+    foot_strikes: dict[str, list[float]]  # per side, fractional frames of the imported trial
+    toe_offs: dict[str, list[float]]
+
+
+def reference_events(imported: Imported3D, force=None) -> ReferenceEvents:
     """Events that came with the capture, as fractional frames of the imported trial: the
     force plates' (`force`: a grf.ForcePlateEvents) where given, else the C3D's own events
     (labels with "strike"/"off"), else none."""
@@ -236,11 +246,11 @@ def reference_events(imported: Imported3D, force=None) -> dict:
     offs: dict[str, list[float]] = {"left": [], "right": []}
     if force is not None:
         fs, to = force.in_frames(imported.time_s, imported.fps)
-        return {
-            "source": f"force plates (vertical force > {force.threshold_n:g} N)",
-            "foot_strikes": {s: [float(v) for v in fs[s]] for s in fs},
-            "toe_offs": {s: [float(v) for v in to[s]] for s in to},
-        }
+        return ReferenceEvents(
+            source=f"force plates (vertical force > {force.threshold_n:g} N)",
+            foot_strikes={s: [float(v) for v in fs[s]] for s in fs},
+            toe_offs={s: [float(v) for v in to[s]] for s in to},
+        )
     for event in imported.reference_events:
         label = event.label.lower()
         target = (
@@ -249,8 +259,8 @@ def reference_events(imported: Imported3D, force=None) -> dict:
         if target is not None and event.side in target:
             target[event.side].append(float(event.frame))
     source = "C3D events" if imported.reference_events else "none"
-    return {
-        "source": source,
-        "foot_strikes": {s: sorted(v) for s, v in strikes.items()},
-        "toe_offs": {s: sorted(v) for s, v in offs.items()},
-    }
+    return ReferenceEvents(
+        source=source,
+        foot_strikes={s: sorted(v) for s, v in strikes.items()},
+        toe_offs={s: sorted(v) for s, v in offs.items()},
+    )

@@ -1,9 +1,12 @@
 """What produced a result: runlab version, git commit, config, calibration, detector, videos.
 
-Plain functions returning plain dicts; the keys are documented in docs/formats.md
-("Provenance"). Nothing here fails a stage: what cannot be found is "unknown" (git absent,
-not a repository) or None (no checkpoint, a file not found). Git runs with fixed arguments,
-never through a shell.
+The records of a trial's and a study's provenance (`TrialProvenance`, `StudyProvenance`),
+each written by its `to_dict` (the keys of docs/formats.md, "Provenance", in that order), and
+the hashes
+they hold. Which config sections a trial's numbers depend on is read from the typed config one
+layer up (`pipeline/study/provenance.py`). Nothing here fails a stage: what cannot be found is
+"unknown" (git absent, not a repository) or None (no checkpoint, a file not found). Git runs
+with fixed arguments, never through a shell.
 """
 
 from __future__ import annotations
@@ -14,26 +17,72 @@ import json
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.records import Record
 from pipeline.io import hashing
 
 UNKNOWN = "unknown"
 CODE_ROOT = Path(__file__).resolve().parents[2]  # the checkout this code runs from
-# the config sections a trial's results depend on (its analyze stage declares them in dvc.yaml)
-TRIAL_SECTIONS = (
-    "rig",
-    "board",
-    "calibration",
-    "synth",
-    "detector",
-    "sync",
-    "triangulation",
-    "analysis",
-)
 _MD5_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+@dataclass(frozen=True)
+class GitState(Record):
+    commit: str  # sha, or "unknown"
+    dirty: bool | None  # pipeline/ differs from the commit (edited or new modules); None: unknown
+
+
+@dataclass(frozen=True)
+class CodeVersion(Record):
+    """The code that ran."""
+
+    runlab_version: str
+    git: GitState
+
+
+@dataclass(frozen=True)
+class DetectorInfo(Record):
+    backend: str
+    checkpoint_sha256: str | None  # the RTMPose checkpoint's; None for other backends
+
+
+@dataclass(frozen=True)
+class VideoHash(Record):
+    file: str  # the file's name
+    md5: str | None  # what DVC records; None when the file is not there
+    sha256: str | None  # as the detect stage recorded it
+
+
+@dataclass(frozen=True)
+class VideoHashes(Record):
+    cameras: dict[str, VideoHash]
+
+
+@dataclass(frozen=True)
+class StudyProvenance(Record):
+    """The study report's and metrics.json's: the code and the study stage's own settings."""
+
+    runlab_version: str
+    git: GitState
+    config_sha256: str
+    config_sections: list[str]
+
+
+@dataclass(frozen=True)
+class TrialProvenance(Record):
+    """What produced one trial's numbers."""
+
+    runlab_version: str
+    git: GitState
+    config_sha256: str  # of the sections below, as the typed config fills them in
+    config_sections: list[str]
+    calibration_sha256: str | None  # None: no calibration file
+    detector: DetectorInfo
+    videos: VideoHashes
 
 
 def runlab_version() -> str:
@@ -60,14 +109,13 @@ def _git(*args: str) -> str | None:
     return run.stdout if run.returncode == 0 else None
 
 
-def git_state() -> dict:
-    """{"commit": sha or "unknown", "dirty": True when pipeline/ differs from that commit
-    (edited or new modules), None when unknown}."""
+def git_state() -> GitState:
+    """The commit ("unknown" outside a repository) and whether pipeline/ differs from it."""
     commit = _git("rev-parse", "HEAD")
     if not commit:
-        return {"commit": UNKNOWN, "dirty": None}
+        return GitState(UNKNOWN, None)
     status = _git("status", "--porcelain", "--", "pipeline")
-    return {"commit": commit.strip(), "dirty": None if status is None else bool(status.strip())}
+    return GitState(commit.strip(), None if status is None else bool(status.strip()))
 
 
 def _plain(value: Any) -> Any:
@@ -89,23 +137,6 @@ def config_sha256(config: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def trial_config(cfg, trial: str) -> dict:
-    """The parameters one trial's results were computed with: TRIAL_SECTIONS, the trial's
-    entry and whether its session is synthetic (not who/when: relabelling changes no number)."""
-    entry = cfg.study.trial(trial)
-    height = (
-        cfg.study.sessions[entry.session].height_m if entry.session in cfg.study.sessions else None
-    )
-    return {
-        **{name: getattr(cfg, name) for name in TRIAL_SECTIONS},
-        "trial": entry,
-        "synthetic": entry.session in cfg.study.synthesize,
-        "schema_version": cfg.schema_version,
-        # the subject's height checks the 3D's scale (a verdict); absent when not given
-        **({} if height is None else {"subject_height_m": height}),
-    }
-
-
 def file_sha256(path: Path | str) -> str | None:
     """sha256 of a file, None when there is no such file."""
     return hashing.sha256(path) if Path(path).is_file() else None
@@ -122,70 +153,23 @@ def file_md5(path: Path | str) -> str:
 
 def video_hashes(
     videos: Sequence[Path], cameras: Sequence[str], sha256s: Sequence[str] = ()
-) -> dict:
+) -> VideoHashes:
     """Per camera: the sha256 detect recorded (if given) and the file's md5 (the hash DVC
     records for a file), computed from the file itself."""
-    out: dict = {}
+    out: dict[str, VideoHash] = {}
     for i, (camera, video) in enumerate(zip(cameras, videos)):
         md5 = file_md5(video) if Path(video).is_file() else None
-        out[camera] = {
-            "file": Path(video).name,
-            "md5": md5,
-            "sha256": (sha256s[i] or None) if i < len(sha256s) else None,
-        }
-    return {"cameras": out}
-
-
-def detector_info(detector) -> dict:
-    backend = getattr(detector.backend, "value", str(detector.backend))
-    checkpoint = None
-    if backend == "rtmpose":
-        checkpoint = detector.rtmpose.checkpoint_sha256 or (
-            file_sha256(detector.rtmpose.checkpoint) if detector.rtmpose.checkpoint else None
+        out[camera] = VideoHash(
+            file=Path(video).name,
+            md5=md5,
+            sha256=(sha256s[i] or None) if i < len(sha256s) else None,
         )
-    return {"backend": backend, "checkpoint_sha256": checkpoint}
+    return VideoHashes(out)
 
 
-def base() -> dict:
+def code_version() -> CodeVersion:
     """runlab version and git state: the code that ran."""
-    return {"runlab_version": runlab_version(), "git": git_state()}
-
-
-def trial_provenance(
-    cfg,
-    trial: str,
-    calibration: Path,
-    videos: Sequence[Path],
-    cameras: Sequence[str],
-    video_sha256: Sequence[str] = (),
-    backend: str | None = None,
-) -> dict:
-    detector = detector_info(cfg.detector)
-    if backend and backend != detector["backend"]:  # the keypoints file says what ran
-        detector = {"backend": backend, "checkpoint_sha256": None}
-    return {
-        **base(),
-        "config_sha256": config_sha256(trial_config(cfg, trial)),
-        "config_sections": [
-            *TRIAL_SECTIONS,
-            f"study.{'imports' if trial in cfg.study.imports else 'trials'}.{trial}",
-            "study.synthesize",
-            f"study.sessions.{cfg.study.trial(trial).session}.height_m",
-        ],
-        "calibration_sha256": file_sha256(calibration),
-        "detector": detector,
-        "videos": video_hashes(list(videos), list(cameras), list(video_sha256)),
-    }
-
-
-def study_provenance(cfg) -> dict:
-    """For the study report and metrics.json: the code, and the parameters the study stage
-    reads (study, report); each trial's own provenance is in its metrics."""
-    return {
-        **base(),
-        "config_sha256": config_sha256({"study": cfg.study, "report": cfg.report}),
-        "config_sections": ["study", "report"],
-    }
+    return CodeVersion(runlab_version(), git_state())
 
 
 def short(prov: Mapping | None) -> str:

@@ -116,7 +116,7 @@ def video_writer(
     hidden temporary file that replaces `path` only when the block ends without an error."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, tuple(size))
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), fps, tuple(size))
         if not writer.isOpened():
             raise VideoError(
                 f"cannot write video {path}: check that {path.parent} is writable "

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import DetectorBackend, DetectorConfig, PersonBoxes
-from pipeline.core.geometry import Camera
+from pipeline.core.camera_set import CameraSet
 from pipeline.io.video import VideoError
 from pipeline.pose2d.base import PoseBackend, select_runners
 from pipeline.pose2d.parallel import detect_cameras_parallel, model_threads
@@ -61,7 +61,7 @@ def make_backend(cfg: DetectorConfig) -> PoseBackend:
 
 
 def detect_recording(
-    videos: list[Path], cameras: list[Camera], cfg: DetectorConfig, n_frames: int, trial_dir: Path
+    videos: list[Path], cameras: CameraSet, cfg: DetectorConfig, n_frames: int, trial_dir: Path
 ) -> np.ndarray:
     """(C, F, 26, 3) keypoints of the runner in each camera; gaps are NaN with score 0."""
     if cfg.backend == DetectorBackend.openpose_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from pipeline.calibration.gates import GateThresholds
+from pipeline.calibration.measure_records import FloorFrame
 from pipeline.calibration.quality_record import CalibrationQuality, CameraQuality
 
 VERDICT_COLOUR = {"pass": "#2e7d32", "warn": "#ef8f00", "fail": "#c62828"}
@@ -155,7 +156,7 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
         "<th>lens model from</th><th>lens fit RMS (px)</th><th>image covered</th>"
         "<th>board nearest / farthest (m)</th><th>height above floor (m)</th></tr>"
     )
-    heights = (quality.floor or {}).get("camera_heights_m", {})
+    heights = quality.floor.camera_heights_m if isinstance(quality.floor, FloorFrame) else {}
     for name, q in cams.items():
         out.append(
             f"<tr><td class='l'>{_t(name)}</td><td>{_kept(q, 'detected_frames')} of "
@@ -228,16 +229,16 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
             + "</table>"
         )
 
-    size = quality.board_size or {}
-    if size.get("measured_square_mm") is not None:
-        diff = size["measured_square_mm"] - size["configured_square_mm"]
+    size = quality.board_size
+    if size is not None and size.measured_square_mm is not None and size.relative_error is not None:
+        diff = size.measured_square_mm - size.configured_square_mm
         out.append(
             "<h2>Board size check</h2><p>The board's squares, measured between corners "
-            f"located in 3D by the cameras: <b>{size['measured_square_mm']:.2f} mm</b> "
-            f"against the configured {size['configured_square_mm']:.2f} mm "
-            f"({diff:+.2f} mm, {100 * size['relative_error']:+.2f} %). A large difference "
+            f"located in 3D by the cameras: <b>{size.measured_square_mm:.2f} mm</b> "
+            f"against the configured {size.configured_square_mm:.2f} mm "
+            f"({diff:+.2f} mm, {100 * size.relative_error:+.2f} %). A large difference "
             "means a warped board, unsynchronized videos or a wrong lens model. The "
-            f"calibration assumed squares of {size['configured_square_mm']:.2f} mm: a wrongly "
+            f"calibration assumed squares of {size.configured_square_mm:.2f} mm: a wrongly "
             "measured square length does not show here (it scales the whole rig, which "
             "stays consistent). Check it with a caliper; each trial's analysis checks the "
             "3D's scale against the belt speed, the subject's height "
@@ -245,13 +246,13 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
             "(verdict reason scale_mismatch, docs/metrics.md).</p>"
         )
 
-    floor = quality.floor or {}
-    if floor:
-        text = f"World frame: {_t(floor.get('world_frame', ''))}."
-        if "floor_fit_rms_mm" in floor:
+    floor = quality.floor
+    if floor is not None:
+        text = f"World frame: {_t(floor.world_frame)}."
+        if isinstance(floor, FloorFrame):
             text += (
-                f" The floor board was seen by {_t(', '.join(floor['cameras_seeing_floor_board']))};"
-                f" it fits a flat board within {floor['floor_fit_rms_mm']:.2f} mm (RMS)."
+                f" The floor board was seen by {_t(', '.join(floor.cameras_seeing_floor_board))};"
+                f" it fits a flat board within {floor.floor_fit_rms_mm:.2f} mm (RMS)."
             )
         out.append(f"<h2>Floor and world frame</h2><p>{text}</p>")
 
@@ -261,8 +262,8 @@ def quality_html(quality: CalibrationQuality, title: str = "Calibration quality"
             "<h2>Against the known rig (synthetic study)</h2><table><tr><th class='l'>"
             "camera</th><th>centre error (mm)</th><th>orientation error (deg)</th></tr>"
             + "".join(
-                f"<tr><td class='l'>{_t(n)}</td><td>{t['center_error_mm']:.2f}</td>"
-                f"<td>{t['orientation_error_deg']:.3f}</td></tr>"
+                f"<tr><td class='l'>{_t(n)}</td><td>{t.center_error_mm:.2f}</td>"
+                f"<td>{t.orientation_error_deg:.3f}</td></tr>"
                 for n, t in truth.items()
             )
             + "</table>"

@@ -172,7 +172,7 @@ def calibration_html(
             f"<td>{_num(q.intrinsic_rms_px, 2)}</td>"
             f"<td>{found} of {frames}</td>"
             + (
-                f"<td>{_num(t['center_error_mm'], 1)}</td><td>{_num(t['orientation_error_deg'], 3)}</td>"
+                f"<td>{_num(t.center_error_mm, 1)}</td><td>{_num(t.orientation_error_deg, 3)}</td>"
                 if t
                 else ("<td></td><td></td>" if truth else "")
             )

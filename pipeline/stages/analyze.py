@@ -21,12 +21,12 @@ from pipeline.gait.scale_checks import scale_checks
 from pipeline.gait.stance_fit import point_sd_from_3d
 from pipeline.io import formats
 from pipeline.io.atomic import staged
-from pipeline.io.provenance import trial_provenance
 from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.evidence import GaitCounts, imported_evidence, trial_evidence
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.study.paths import StudyPaths
+from pipeline.study.provenance import trial_provenance
 from pipeline.sync.result import read_sync_result
 
 
@@ -272,7 +272,7 @@ def provenance_of(cfg: Config, paths: StudyPaths, name: str) -> JsonObject:
         cameras,
         kp.video_sha256 if kp is not None else (),
         kp.backend if kp is not None else None,
-    )
+    ).to_dict()
 
 
 def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> JsonObject:
@@ -281,7 +281,7 @@ def imported_provenance(cfg: Config, paths: StudyPaths, name: str) -> JsonObject
     source = paths.imported_file(name, entry.file)
     return trial_provenance(
         cfg, name, paths.trial_calibration(name), [source], ["imported"], (), "imported"
-    )
+    ).to_dict()
 
 
 def reference_events_of(paths: StudyPaths, name: str, analysis: TrialAnalysis) -> JsonObject:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.calibration.calibrate import calibrate
 from pipeline.calibration.gates import blocking_failures
 from pipeline.calibration.measures import compare_with_truth
@@ -54,16 +56,16 @@ def calibrate_session(cfg: Config, session: str) -> None:
         ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
     )
     if session in cfg.study.synthesize and paths.truth_rig(session).exists():
-        truth = formats.read_calibration(paths.truth_rig(session)).cameras
+        truth = formats.read_calibration(paths.truth_rig(session))
         quality.truth_comparison = compare_with_truth(result.cameras, truth)
-    for gate in quality.gates:
+    gates = quality.gates or []  # solve_calibration always decides them
+    for gate in gates:
         if gate.verdict != "pass":
             log.warning("calibration gate %s: %s", gate.verdict.upper(), gate.message)
-    stops = blocking_failures(quality.gates, cfg.calibration.allow_failed_gates)
-    calibration = formats.CameraSet(
+    stops = blocking_failures(gates, cfg.calibration.allow_failed_gates)
+    calibration = replace(
         result.cameras,
-        result.world_from_rig,
-        {"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}", "session": session},
+        metadata={"board": f"{cfg.board.squares_x}x{cfg.board.squares_y}", "session": session},
     )
     # calibration.toml and quality.json are one set (pipeline/stages/calibration_use.py):
     # a rejected run leaves no calibration.toml behind (an earlier one would be used as if
@@ -92,7 +94,14 @@ def calibrate_session(cfg: Config, session: str) -> None:
             "used by the later stages). Record again as the messages say, or list the gate "
             "in calibration.allow_failed_gates to accept this calibration anyway."
         )
-    worst = max(q.reprojection_median_px for q in quality.cameras.values())
+    worst = max(
+        (
+            q.reprojection_median_px
+            for q in quality.cameras.values()
+            if q.reprojection_median_px is not None  # else its reprojection gate failed
+        ),
+        default=float("nan"),
+    )
     log.info(
         "session %s: calibration written to %s (worst median reprojection error %.2f px)",
         session,

@@ -57,9 +57,7 @@ def detect_trial(cfg: Config, name: str) -> None:
             stream,
         )
     else:
-        points = detect_recording(
-            videos, calib.cameras, cfg.detector, n_frames, paths.trial_dir(name)
-        )
+        points = detect_recording(videos, calib, cfg.detector, n_frames, paths.trial_dir(name))
     out_dir = paths.keypoints2d_dir(name)
     with staged(out_dir) as (stage_dir,):  # keypoints and previews replaced as one set
         formats.write_keypoints2d(

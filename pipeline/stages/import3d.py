@@ -74,20 +74,20 @@ def import_trial(
                 "source_file": source.name,
                 "fps": imported.fps,
                 "frame": list(imported.frame_notes),
-                **events,
+                **events.to_dict(),
             },
         )
         write_csv_points(
             stage_dir / out.with_suffix(".csv").name, imported.points, KEYPOINTS, imported.fps
         )
-    n = sum(len(v) for v in events["foot_strikes"].values())
+    n = sum(len(v) for v in events.foot_strikes.values())
     log.info(
         "trial %s: %d frames at %g Hz imported from %s; reference events: %s (%d foot strikes)",
         name,
         len(imported.points),
         imported.fps,
         source,
-        events["source"],
+        events.source,
         n,
     )
     if entry is None:

@@ -17,7 +17,6 @@ from pipeline.config import Config, ImportedTrialConfig
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
-from pipeline.io.provenance import study_provenance
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
@@ -34,6 +33,7 @@ from pipeline.stages.calibration_use import load_calibration
 from pipeline.stages.common import log
 from pipeline.stages.export import LABELS, write_exports
 from pipeline.study.paths import StudyPaths
+from pipeline.study.provenance import study_provenance
 from pipeline.sync.result import read_sync_result
 from pipeline.triangulation.qa import measured_share
 
@@ -225,7 +225,7 @@ def run_study(cfg: Config) -> Path:
             trial_metrics = formats.read_json(paths.trial_metrics(name))
             trial_metrics.pop("schema_version", None)
             metrics[name] = trial_metrics
-    provenance = study_provenance(cfg)
+    provenance = study_provenance(cfg).to_dict()
     with staged(out, paths.study_metrics) as (stage_out, stage_metrics):  # replaced as one set
         index = write_study_report(
             stage_out, summaries, cfg.report.title, cfg.study.name, provenance

@@ -57,10 +57,10 @@ def sync_trial(cfg: Config, name: str) -> SyncResult:
         )
     else:
         motion = _motion(kp.points, cfg.triangulation.min_score)
-        extra = {"motion_px_per_frame": {c: v for c, v in zip(cameras, motion)}}
+        extra: dict[str, object] = {"motion_px_per_frame": {c: v for c, v in zip(cameras, motion)}}
         try:
             est = estimate_offsets(
-                kp.points, calib.cameras, kp.fps, cfg.sync.max_offset_s, cfg.triangulation.min_score
+                kp.points, calib, kp.fps, cfg.sync.max_offset_s, cfg.triangulation.min_score
             )
         except SyncTooShort as exc:
             result = unmeasured_result(
@@ -93,7 +93,7 @@ def sync_trial(cfg: Config, name: str) -> SyncResult:
                 # before the closing reason on timestamps, which sync_result puts last
                 result = replace(result, reasons=[*result.reasons[:-1], why, result.reasons[-1]])
     write_sync_result(paths.sync(name), result)
-    offsets = ", ".join(
+    offsets_text = ", ".join(
         f"{c} {'-' if v is None else f'{v:+.2f}'} (conf {result.confidence[c] or 0:.2f})"
         for c, v in result.offsets_frames.items()
     )
@@ -102,7 +102,7 @@ def sync_trial(cfg: Config, name: str) -> SyncResult:
         name,
         result.method,
         result.reference,
-        offsets,
+        offsets_text,
     )
     for reason in result.reasons if result.status == "degraded" else []:
         log.warning("trial %s: sync: %s", name, reason)

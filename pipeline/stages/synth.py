@@ -50,7 +50,7 @@ def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
     cameras = make_rig(cfg.rig)  # the same rig in every session; each session is calibrated anew
     formats.write_calibration(
         paths.truth_rig(session),
-        formats.CameraSet(cameras, metadata={"source": "synthetic truth"}),
+        dataclasses.replace(cameras, metadata={"source": "synthetic truth"}),
     )
     # Each session's board is waved differently (seed), as on a real calibration day.
     synth_cfg = dataclasses.replace(

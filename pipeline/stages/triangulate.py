@@ -31,11 +31,9 @@ def triangulate_trial(cfg: Config, name: str) -> None:
     points2d = kp.points
     if cfg.sync.mode == SyncMode.correct:
         points2d = _synchronized(paths.sync(name), kp, name)
-    result = triangulate_recording(points2d, calib.cameras, kp.fps, cfg.triangulation)
-    qa = triangulation_qa(
-        result, points2d, kp.camera_names, kp.fps, cfg.triangulation, calib.cameras
-    )
-    sd_per_px = predicted_sd(result.points, calib.cameras, result.views_used)
+    result = triangulate_recording(points2d, calib, kp.fps, cfg.triangulation)
+    qa = triangulation_qa(result, points2d, kp.camera_names, kp.fps, cfg.triangulation, calib)
+    sd_per_px = predicted_sd(result.points, calib, result.views_used)
     with staged(paths.points3d_dir(name)) as (stage_dir,):  # .npz/.trc/.c3d/.csv as one set
         out = stage_dir / paths.points3d(name).name
         formats.write_points3d(

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, undistort_to_normalized
 
 
 def normalized_observations(
-    points2d: np.ndarray, cameras: list[Camera], min_score: float
+    points2d: np.ndarray, cameras: CameraSet, min_score: float
 ) -> np.ndarray:
     """(C, F, K, 3) px + score -> (C, F, K, 2) ideal normalized coordinates; NaN where the
     keypoint is missing or below min_score."""
@@ -78,7 +79,7 @@ class Pair:
     focal: float  # px per normalized unit (mean of both cameras' focal lengths)
 
     @classmethod
-    def of(cls, obs: np.ndarray, cameras: list[Camera], i: int, j: int) -> Pair:
+    def of(cls, obs: np.ndarray, cameras: CameraSet, i: int, j: int) -> Pair:
         focal = float(
             np.mean(
                 [

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.core.geometry import Camera
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.skeleton import without_face_from_behind
 from pipeline.sync.epipolar import Pair, interpolate, normalized_observations
 
@@ -79,7 +79,7 @@ def search_range(n_frames: int, fps: float, max_offset_s: float) -> int:
 
 def estimate_offsets(
     points2d: np.ndarray,
-    cameras: list[Camera],
+    cameras: CameraSet,
     fps: float,
     max_offset_s: float,
     min_score: float,
@@ -186,24 +186,24 @@ def pair_lag(pair: Pair, max_lag: int, rng: np.random.Generator) -> PairLag:
         if 0 < k < total.size - 1 or abs(centre + DELTAS[k]) > max_lag:
             break
         centre = float(np.round(centre + DELTAS[k]))
-    lag = _parabola_minimum(DELTAS, total)
-    if lag is None:
+    fine = _parabola_minimum(DELTAS, total)
+    if fine is None:
         out.note = "no minimum near the coarse lag"
         out.used = False
         return out
-    loo = []
+    estimates: list[float] = []
     for b in range(BLOCKS):
         keep = counts.sum(axis=1) - counts[:, b]
         if keep.min() < MIN_POINTS:
             continue
         est = _parabola_minimum(DELTAS, (sums.sum(axis=1) - sums[:, b]) / keep)
-        loo.append(np.nan if est is None else est)
-    loo = np.array(loo)
+        estimates.append(np.nan if est is None else est)
+    loo = np.array(estimates)
     if loo.size < 3 or not np.isfinite(loo).all():
         se = np.inf
     else:
         se = float(np.sqrt((loo.size - 1) / loo.size * np.sum((loo - loo.mean()) ** 2)))
-    out.lag = centre + lag
+    out.lag = centre + fine
     out.se = max(se, SE_FLOOR)
     return out
 
@@ -225,7 +225,7 @@ def _fine_scan(pair: Pair, instants: np.ndarray, xi: np.ndarray, centre: float, 
     sums = np.zeros((DELTAS.size, BLOCKS))
     counts = np.zeros((DELTAS.size, BLOCKS))
     for n, delta in enumerate(DELTAS):
-        r = _centred(pair.signed_residuals(instants, centre + delta, xi), bias)
+        r = _centred(pair.signed_residuals(instants, float(centre + delta), xi), bias)
         cost = np.log1p((r / scale) ** 2)
         ok = np.isfinite(cost)
         sums[n] = np.bincount(block, np.where(ok, cost, 0.0).sum(axis=1), BLOCKS)

@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.calibration.board import board_center, make_board, square_length
 from pipeline.config import BoardConfig, CalibrationConfig, SynthConfig
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import (
     Camera,
     look_at,
@@ -105,7 +106,7 @@ def held_pose(
 
 
 def calibration_board_poses(
-    cameras: list[Camera],
+    cameras: CameraSet,
     board_cfg: BoardConfig,
     calib_cfg: CalibrationConfig,
     synth_cfg: SynthConfig,
@@ -126,7 +127,7 @@ def calibration_board_poses(
         mine = [k for k, (lead, _) in enumerate(frames) if lead == c]
         width = {k: optical_axis_angle_deg(cameras[c], cameras[frames[k][1]]) for k in mine}
         narrowest = min(width.values()) + 1e-6
-        distances = {}
+        distances: dict[int, float] = {}
         for group, (near, far) in (
             ([k for k in mine if width[k] <= narrowest], HELD_DISTANCE),
             ([k for k in mine if width[k] > narrowest], HELD_WIDE_DISTANCE),
@@ -189,9 +190,7 @@ def lens_board_poses(
     return poses
 
 
-def _pair_frames(
-    cameras: list[Camera], pairs: list[tuple[int, int]], n: int
-) -> list[tuple[int, int]]:
+def _pair_frames(cameras: CameraSet, pairs: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
     """(lead, partner) camera indices for each of `n` held frames: the pairs interleaved, a
     pair's two cameras leading in turn. Pairs whose optical axes are more than
     HELD_WIDE_PAIR_DEG apart get HELD_WIDE_PAIR_SHARE as many frames as the others: a board
@@ -236,7 +235,7 @@ def _faces(pose: BoardPose, camera: Camera, board_mid: np.ndarray, max_distance:
     )
 
 
-def _neighbour_pairs(cameras: list[Camera]) -> list[tuple[int, int]]:
+def _neighbour_pairs(cameras: CameraSet) -> list[tuple[int, int]]:
     """Indices of cameras next to each other by azimuth around the treadmill, as pairs."""
     az = [np.arctan2(c.center[1], c.center[0]) for c in cameras]
     order = list(np.argsort(az))
@@ -298,7 +297,7 @@ def _azimuth_elevation_deg(direction: np.ndarray) -> tuple[float, float]:
     )
 
 
-def _plausible(pose: BoardPose, outline: np.ndarray, cameras: list[Camera]) -> bool:
+def _plausible(pose: BoardPose, outline: np.ndarray, cameras: CameraSet) -> bool:
     """The printed outline between HELD_HEIGHT_M and HELD_CLEARANCE_M from every camera."""
     points = pose.world_points(outline)
     if points[:, 2].min() < HELD_HEIGHT_M[0] or points[:, 2].max() > HELD_HEIGHT_M[1]:
@@ -316,8 +315,9 @@ class BoardTexture:
         grid = board.generateImage(
             (nx * TEXTURE_PX_PER_SQUARE, ny * TEXTURE_PX_PER_SQUARE), marginSize=0
         )
-        level = cv2.copyMakeBorder(grid, *[self.margin_px] * 4, cv2.BORDER_CONSTANT, value=255)
-        self.levels = [level.astype(np.float32)]
+        m = self.margin_px
+        level = cv2.copyMakeBorder(grid, m, m, m, m, cv2.BORDER_CONSTANT, value=255)
+        self.levels: list[np.ndarray] = [level.astype(np.float32)]
         while min(self.levels[-1].shape) > 32:
             self.levels.append(cv2.pyrDown(self.levels[-1]))
         self.outline_m = self.outline(board)
@@ -449,7 +449,7 @@ def render_frame(
 
 
 def write_calibration_videos(
-    cameras: list[Camera],
+    cameras: CameraSet,
     board_cfg: BoardConfig,
     calib_cfg: CalibrationConfig,
     synth_cfg: SynthConfig,
@@ -486,7 +486,7 @@ def write_calibration_videos(
 
 
 def write_lens_videos(
-    cameras: list[Camera], board_cfg: BoardConfig, synth_cfg: SynthConfig, out_dir: Path, fps: float
+    cameras: CameraSet, board_cfg: BoardConfig, synth_cfg: SynthConfig, out_dir: Path, fps: float
 ) -> list[Path]:
     """Write `<camera name>.mp4`: each camera's close-up lens recording, `lens_frames`
     frames (lens_board_poses, seeded per camera; not synchronized with the other cameras)."""

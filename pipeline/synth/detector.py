@@ -21,4 +21,4 @@ def detect_synthetic(
     trial_index: int,
 ) -> np.ndarray:
     """(C, F, K, 3) observations; each trial gets its own noise stream."""
-    return observe(truth.points, true_rig.cameras, noise, rng_seed_offset=trial_index)
+    return observe(truth.points, true_rig, noise, rng_seed_offset=trial_index)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.core.geometry import Camera, rodrigues_to_matrix
+from pipeline.core.camera_set import CameraSet
+from pipeline.core.geometry import rodrigues_to_matrix
 from pipeline.core.skeleton import INDEX, KEYPOINTS
 
 STREAM_BIAS, STREAM_OFFSET, STREAM_CALIBRATION = 1001, 1002, 1003  # per study
@@ -128,7 +129,7 @@ def keypoint_bias(points: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def camera_offsets(
-    cameras: list[Camera], offset_px: float, seed: int, scale_to_image: bool = True
+    cameras: CameraSet, offset_px: float, seed: int, scale_to_image: bool = True
 ) -> np.ndarray:
     """(C, 2) constant pixel shift per camera: a 2D Gaussian with rms length offset_px, at
     most MAX_OFFSET_FACTOR x that; given at 1080p (short image side) and scaled to each
@@ -167,13 +168,11 @@ def size_factor(xy: np.ndarray, reference_height_px: float) -> np.ndarray:
     return np.where(np.isfinite(factor) & (factor > 0), factor, 1.0)
 
 
-def perturb_cameras(
-    cameras: list[Camera], error_mm: float, error_deg: float, seed: int
-) -> list[Camera]:
+def perturb_cameras(cameras: CameraSet, error_mm: float, error_deg: float, seed: int) -> CameraSet:
     """Each camera's centre moved error_mm in a random direction and its orientation turned
     error_deg about a random axis through the centre (exact sizes, random directions)."""
     if error_mm == 0 and error_deg == 0:
-        return list(cameras)
+        return CameraSet(list(cameras))
     rng = np.random.default_rng([seed, STREAM_CALIBRATION])
     out = []
     for cam in cameras:
@@ -182,7 +181,7 @@ def perturb_cameras(
         R = turn @ cam.rotation
         centre = cam.center + move
         out.append(cam.with_pose(R, -R @ centre))
-    return out
+    return CameraSet(out)
 
 
 def student_t_factor(rng: np.random.Generator, dof: float, shape) -> np.ndarray:

@@ -218,7 +218,7 @@ def build_leg(gait: Gait, side: str) -> Leg:
     if abs(sin_shank) >= 1:
         raise ValueError(f"knee_over_toe_m={r.knee_over_toe_m} is out of reach of the shank")
     shank_peak = np.arcsin(sin_shank)
-    thigh_peak = shank_peak + np.radians(float(knee(c * beta)))
+    thigh_peak = shank_peak + np.radians(float(knee(np.asarray(c * beta))))
     hip_at_peak = -flat[HEEL, 0] - body.thigh * np.sin(thigh_peak) - body.shank * sin_shank
     travel = r.speed_mps * gait.contact
 

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import SyntheticNoiseConfig
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, project
 from pipeline.core.skeleton import INDEX, KEYPOINTS, LEFT_RIGHT_SWAP
 from pipeline.synth import detector_errors as real
@@ -81,18 +82,18 @@ class Observation:
     occluded: np.ndarray  # (C, F, K) bool: far-side keypoints (low score, larger error)
     offset_px: np.ndarray  # (C, 2) each camera's constant pixel shift (at the reference height)
     bias_m: np.ndarray  # (F, K, 3) keypoint definition bias added to the true 3D
-    cameras: list  # the cameras the detector saw through (calibration error applied)
+    cameras: CameraSet  # the cameras the detector saw through (calibration error applied)
 
 
 def observe(
-    points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
+    points: np.ndarray, cameras: CameraSet, noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
 ) -> np.ndarray:
     """(C, F, K, 3) [x_px, y_px, score] observations of 3D `points` (F, K, 3); see module doc."""
     return observe_with_truth(points, cameras, noise, rng_seed_offset).keypoints
 
 
 def observe_with_truth(
-    points: np.ndarray, cameras: list[Camera], noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
+    points: np.ndarray, cameras: CameraSet, noise: SyntheticNoiseConfig, rng_seed_offset: int = 0
 ) -> Observation:
     """`observe`, plus masks of the errors it injected (for tests and error analyses)."""
     points = np.asarray(points, float)
@@ -116,8 +117,9 @@ def observe_with_truth(
         _observe_view(points, bias, cam, view, offset, noise, rng, extra)
         for cam, view, offset in zip(cameras, seen, offsets)
     ]
+    keypoints, swapped, outlier, dropped, occluded = (np.stack(parts) for parts in zip(*views))
     return Observation(
-        *(np.stack(parts) for parts in zip(*views)), offset_px=offsets, bias_m=bias, cameras=seen
+        keypoints, swapped, outlier, dropped, occluded, offset_px=offsets, bias_m=bias, cameras=seen
     )
 
 

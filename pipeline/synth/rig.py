@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.config import RigConfig
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, look_at
 
 AIM_POINT = np.array([0.0, 0.0, 0.8])  # about the runner's pelvis height, metres
@@ -16,7 +17,7 @@ PRINCIPAL_SPREAD_PX = 25.0  # principal point offset from the image centre, unif
 DISTORTION_SPREAD = 0.1  # relative, per coefficient
 
 
-def make_rig(cfg: RigConfig) -> list[Camera]:
+def make_rig(cfg: RigConfig) -> CameraSet:
     """One camera per name in `cfg.cameras`, at azimuth `cfg.arc_deg[i]` (degrees from +X,
     counter-clockwise seen from above), aimed at AIM_POINT."""
     if len(cfg.arc_deg) != len(cfg.cameras):
@@ -40,4 +41,4 @@ def make_rig(cfg: RigConfig) -> list[Camera]:
         R, t = look_at(center, AIM_POINT)
         K = np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]])
         cameras.append(Camera(name, (cfg.width, cfg.height), K, dist).with_pose(R, t))
-    return cameras
+    return CameraSet(cameras)

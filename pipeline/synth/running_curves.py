@@ -54,7 +54,7 @@ def cycle_phase(beta: float, stance_u=(), swing_v=()) -> np.ndarray:
     )
 
 
-def periodic_pchip(phase: np.ndarray, values: np.ndarray) -> Curve:
+def periodic_pchip(phase: np.ndarray, values: np.ndarray | list[float]) -> Curve:
     """PCHIP through (phase, value) control points on [0, 1), wrapped so it is periodic."""
     phase = np.asarray(phase, float)
     values = np.asarray(values, float)

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, camera_coordinates, project, undistort_to_normalized
 from pipeline.core.progress import progress
 from pipeline.core.skeleton import BONES, INDEX
@@ -32,7 +33,7 @@ COLORS = {"left": (60, 160, 255), "right": (255, 140, 60), "centre": (235, 235, 
 
 
 def write_trial_videos(
-    points: np.ndarray, cameras: list[Camera], fps: float, out_dir: Path
+    points: np.ndarray, cameras: CameraSet, fps: float, out_dir: Path
 ) -> list[Path]:
     """Write `<camera name>.mp4` per camera from 3D keypoints (F, K, 3); frame k of every
     video is frame k of `points`. Returns the paths in camera order."""

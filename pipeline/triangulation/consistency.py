@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.core.geometry import Camera, project
+from pipeline.core.camera_set import CameraSet
+from pipeline.core.geometry import project
 from pipeline.core.skeleton import relabel_swapped
 
 MIN_FRAMES_PER_KEYPOINT = 30  # a median over fewer frames is the detector's noise, not a bias
@@ -33,7 +34,7 @@ def systematic_residual(
     views_used: np.ndarray,
     swaps_repaired: np.ndarray,
     points2d: np.ndarray,
-    cameras: list[Camera],
+    cameras: CameraSet,
 ) -> SystematicResidual:
     """Per camera: the steady part of its reprojection residual (px) and the scatter around it.
     `points3d` (F, K, 3) world metres; `views_used` (F, K, C); `swaps_repaired` (C, F);

@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from pipeline.core.geometry import Camera
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.triangulation import linear
 
@@ -106,7 +106,7 @@ def other_person(points: np.ndarray, track: np.ndarray) -> np.ndarray:
 
 
 def other_person_views(
-    points2d: np.ndarray, track: np.ndarray, cameras: list[Camera], min_score: float
+    points2d: np.ndarray, track: np.ndarray, cameras: CameraSet, min_score: float
 ) -> np.ndarray:
     """(C, F) True where a camera's detections in a frame are of someone else than the runner
     whose `track` (F, 3, runner_track of the 3D the views mostly agree on) is given."""

@@ -87,8 +87,8 @@ def warm_up() -> float:
             Camera(
                 f"c{a}",
                 (640, 480),
-                [[500, 0, 320], [0, 500, 240], [0, 0, 1]],
-                [-0.1, 0.01, 0, 0, 0],
+                np.array([[500, 0, 320], [0, 500, 240], [0, 0, 1]], float),
+                np.array([-0.1, 0.01, 0, 0, 0]),
             ).with_pose(R, t)
         )
     from pipeline.triangulation import linear

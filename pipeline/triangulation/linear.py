@@ -33,7 +33,7 @@ k1 = -0.12): cheap enough to evaluate for every view of every candidate solution
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -69,7 +69,7 @@ class Rig:
     extrinsics, intrinsics, undistortion steps. Not a camera set of its own: built from one
     (or its list of cameras) where the fast solver needs it, never stored or passed on."""
 
-    def __init__(self, cameras: Sequence[Camera]):
+    def __init__(self, cameras: Iterable[Camera]):
         cameras = list(cameras)
         P = np.stack([cam.extrinsic[:3] for cam in cameras])  # (C, 3, 4)
         basis = np.zeros((len(cameras), 4, 10))
@@ -106,7 +106,7 @@ def undistort(pixels: np.ndarray, rig: Rig) -> tuple[np.ndarray, np.ndarray]:
     y = np.empty(pixels.shape[:2])
     for c, cam in enumerate(rig.cameras):
         px = np.ascontiguousarray(pixels[c], dtype=np.float64).reshape(-1, 1, 2)
-        und = cv2.undistortPointsIter(
+        und = cv2.undistortPointsIter(  # type: ignore[call-overload]  # stubs: R, P not None
             px, cam.matrix, cam.dist, None, None, (cv2.TERM_CRITERIA_COUNT, rig.iterations[c], 0.0)
         )
         und = und.reshape(-1, 2)
@@ -122,7 +122,7 @@ def undistort_iterations(cam: Camera) -> int:
     w, h = cam.size
     gx, gy = np.meshgrid(np.linspace(0, w - 1, 33), np.linspace(0, h - 1, 19))
     grid = np.stack([gx.ravel(), gy.ravel()], axis=-1).reshape(-1, 1, 2)
-    run = lambda n, eps=0: cv2.undistortPointsIter(
+    run = lambda n, eps=0: cv2.undistortPointsIter(  # type: ignore[call-overload]
         grid,
         cam.matrix,
         cam.dist,

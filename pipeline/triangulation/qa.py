@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import TriangulationConfig
-from pipeline.core.geometry import Camera
+from pipeline.core.camera_set import CameraSet
 from pipeline.io.formats import TriangulationQA
 from pipeline.triangulation.consistency import systematic_residual
 from pipeline.triangulation.result import Triangulation
@@ -50,11 +50,15 @@ def triangulation_qa(
     camera_names: list[str],
     fps: float,
     cfg: TriangulationConfig,
-    cameras: list[Camera] | None = None,
+    cameras: CameraSet | None = None,
 ) -> TriangulationQA:
     """The QA record of the points3d file, with every named warning. With the `cameras`, also
     each camera's steady residual (does the calibration describe it?)."""
     scale, evidence = result.scale, result.evidence
+    if evidence is None:
+        raise ValueError(
+            "triangulation_qa needs a result held to its views (triangulate_recording)"
+        )
     warnings = list(scale.warnings)
     score = np.nan_to_num(np.asarray(points2d)[..., 2], nan=0.0)
     for c, name in enumerate(camera_names):

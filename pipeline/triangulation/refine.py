@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solveh_banded
 
-from pipeline.core.geometry import Camera
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.skeleton import BONES, INDEX, N_KEYPOINTS, relabel_swapped
 from pipeline.triangulation import linear
 
@@ -43,7 +43,7 @@ MAX_STEP_M = 0.05  # per frame and sweep: a refinement, not a relocation
 def refine_trajectories(
     points: np.ndarray,
     points2d: np.ndarray,
-    cameras: list[Camera],
+    cameras: CameraSet,
     views_used: np.ndarray,
     fps: float,
     limb_sigma_m: float = 0.01,

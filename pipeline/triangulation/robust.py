@@ -34,8 +34,8 @@ from itertools import combinations
 
 import numpy as np
 
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.dlt import check_observations
-from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import LEFT_RIGHT_SWAP
 from pipeline.triangulation import jit as _jit
 from pipeline.triangulation import linear
@@ -48,7 +48,7 @@ MAX_CAMERAS = 8
 
 def triangulate_robust(
     points2d: np.ndarray,
-    cameras: list[Camera],
+    cameras: CameraSet,
     min_score: float = 0.3,
     min_views: int = 2,
     max_reprojection_px: float = 12.0,

@@ -16,8 +16,8 @@ from pipeline.config import (
     TriangulationMethod,
     TriangulationRefine,
 )
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.dlt import triangulate_dlt
-from pipeline.core.geometry import Camera
 from pipeline.core.skeleton import relabel_swapped
 from pipeline.triangulation import linear
 from pipeline.triangulation.evidence import hold_to_evidence
@@ -60,7 +60,7 @@ def scale_rule(cfg: TriangulationConfig) -> ScaleRule | None:
 
 
 def triangulate_recording(
-    points2d: np.ndarray, cameras: list[Camera], fps: float, cfg: TriangulationConfig
+    points2d: np.ndarray, cameras: CameraSet, fps: float, cfg: TriangulationConfig
 ) -> Triangulation:
     """(C, F, K, 3) detections -> 3D with per-point error, views used and repaired swaps; every
     point after post-processing still agrees with its views (evidence.py)."""
@@ -134,7 +134,7 @@ def triangulate_recording(
 
 def _solve(
     points2d: np.ndarray,
-    cameras: list[Camera],
+    cameras: CameraSet,
     cfg: TriangulationConfig,
     undistorted: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Triangulation:

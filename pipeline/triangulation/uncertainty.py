@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.core.camera_set import CameraSet
 from pipeline.core.geometry import Camera, camera_coordinates, distort_normalized
 
 STEP = 1e-6  # finite-difference step of the lens distortion's Jacobian (normalized units)
 
 
 def predicted_sd(
-    points: np.ndarray, cameras: list[Camera], views_used: np.ndarray, chunk: int = 200_000
+    points: np.ndarray, cameras: CameraSet, views_used: np.ndarray, chunk: int = 200_000
 ) -> np.ndarray:
     """(..., 3) SD in metres per pixel along world X, Y, Z of `points` (..., 3) triangulated
     from the views `views_used` (..., C); NaN where the point is missing or seen by fewer than
@@ -67,7 +68,7 @@ def projection_jacobian(cam: Camera, points: np.ndarray) -> np.ndarray:
     return jac
 
 
-def _sd_block(points: np.ndarray, cameras: list[Camera], used: np.ndarray) -> np.ndarray:
+def _sd_block(points: np.ndarray, cameras: CameraSet, used: np.ndarray) -> np.ndarray:
     ok = np.isfinite(points).all(axis=1)
     p = np.where(ok[:, None], points, 0.0)
     # the six distinct entries of the symmetric 3x3 information matrix sum_v J_v^T J_v
