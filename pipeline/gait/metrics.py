@@ -121,7 +121,7 @@ def analyze_trial(
     events: dict | None = None,
     belt_speed_mps: float | None = None,
     height_sd: np.ndarray | None = None,
-    max_event_height_sd_m: float | None = None,
+    max_event_timing_sd_s: float | None = None,
     event_points: np.ndarray | None = None,
     n_views: np.ndarray | None = None,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
@@ -131,8 +131,9 @@ def analyze_trial(
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
-    `height_sd` (F, 26: vertical SD per px, points3d `sd_per_px`) and `max_event_height_sd_m`,
-    events whose foot height the cameras do not pin down are set aside as poorly observed.
+    `height_sd` (F, 26: vertical SD per px, points3d `sd_per_px`) and `max_event_timing_sd_s`
+    (per px), events whose timing the cameras do not pin down are set aside as poorly observed
+    (event_screen.py).
     `event_points` (same shape as `points`): the 3D to detect events on, when the analysed
     points are low-passed (points3d `points_unfiltered`); default `points`.
     `toe_tip_ahead_m`: where the shoe's tip lies ahead of the big-toe keypoint (events.py).
@@ -156,9 +157,13 @@ def analyze_trial(
         raise ValueError(
             f"event_points must have the shape of points {points.shape}, got {source.shape}"
         )
-    if events is None and height_sd is not None and max_event_height_sd_m is not None:
+    if events is None and height_sd is not None and max_event_timing_sd_s is not None:
         events, poor = detect_screened_events(
-            source, fps, height_sd, max_event_height_sd_m, toe_tip_ahead_m=toe_tip_ahead_m
+            source,
+            fps,
+            height_sd,
+            max_timing_sd_s=max_event_timing_sd_s,
+            toe_tip_ahead_m=toe_tip_ahead_m,
         )
     elif events is None:
         events = detect_events(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)

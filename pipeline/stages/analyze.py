@@ -60,8 +60,8 @@ def analyze_one(cfg: Config, name: str) -> None:
         None if cfg.analysis.forward_axis is None else np.asarray(cfg.analysis.forward_axis, float)
     )
     p3d = formats.read_points3d(paths.points3d(name))
-    limit_mm = cfg.analysis.max_event_height_sd_mm
-    if limit_mm is not None and p3d.sd_per_px is None:
+    limit_ms = cfg.analysis.max_event_timing_sd_ms
+    if limit_ms is not None and p3d.sd_per_px is None:
         log.warning(
             "trial %s: %s has no sd_per_px (written by an older runlab); events are not "
             "screened for observation quality: rerun `runlab triangulate`",
@@ -75,7 +75,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         cfg.analysis.thresholds,
         belt_speed_mps=trial.treadmill_speed(synthetic),
         height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
-        max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
+        max_event_timing_sd_s=None if limit_ms is None else limit_ms / 1000,
         event_points=p3d.points_unfiltered,
         n_views=p3d.n_views,
         toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
@@ -163,7 +163,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         log.warning(
             "trial %s: %s",
             name,
-            untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"), limit_mm),
+            untimed_text(n_poor, analysis.summary.get("untimed_on_dropouts"), limit_ms),
         )
 
 
@@ -285,7 +285,7 @@ def reference_events_of(paths: StudyPaths, name: str, analysis) -> dict:
     return out
 
 
-def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
+def untimed_text(n_poor: int, on_dropouts: int | None, limit_ms: float) -> str:
     """Why events were not timed, by cause: a dropout is a dropout, not the volume."""
     dropouts = min(on_dropouts or 0, n_poor)
     parts = []
@@ -296,9 +296,9 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
         )
     if n_poor - dropouts:
         parts.append(
-            f"{n_poor - dropouts} fell where the cameras do not pin the foot's height "
-            f"down (outside the well-observed volume: predicted height SD above "
-            f"{limit_mm:.1f} mm/px)"
+            f"{n_poor - dropouts} fell where the cameras do not pin the event's timing "
+            f"down (outside the well-observed volume: predicted timing SD above "
+            f"{limit_ms:.1f} ms/px)"
         )
     return f"{n_poor} foot strikes / toe-offs not timed: " + "; ".join(parts)
 
