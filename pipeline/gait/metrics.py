@@ -37,7 +37,15 @@ from pipeline.gait.observation import (
     observed_frames,
     split_strides_at_gaps,
 )
-from pipeline.gait.passes import find_passes
+from pipeline.gait.passes import (
+    Stretch,
+    events_along,
+    find_passes,
+    longest,
+    pass_stretches,
+    refine_directions,
+    richest_reference,
+)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
@@ -175,29 +183,60 @@ def analyze_trial(
         for side in SIDES
     }
 
+    # overground (no belt speed): strides cut per pass, each with its own direction (passes.py)
+    passes = [] if belt_speed_mps is not None else find_passes(points, fps)
+    passes = refine_directions(points, fps, events, passes)
     forward_source = "given"
     if forward is None:
-        forward, forward_source = estimate_forward(points, fps, events), "estimated"
+        forward_source = "estimated"
+        forward = longest(passes)["direction"] if passes else estimate_forward(points, fps, events)
     forward_axis, _ = body_axes(forward)
     try:
         pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
     except ValueError:  # pelvis never seen: no speed, no overground stride length
         pelvis_speed = None
+    stretches = [Stretch(0, len(points), forward_axis, events, pelvis_speed)]
+    if passes:
+        given = forward_axis if forward_source == "given" else None
+        stretches = pass_stretches(points, fps, events, passes, given)
+        pelvis_speed = stretches[passes.index(longest(passes))].pelvis_speed
 
     strides = [
         stride
+        for stretch in stretches
         for side in SIDES
         for stride in _side_strides(
-            points, fps, forward, events, side, belt_speed_mps, pelvis_speed, point_sd
+            points,
+            fps,
+            stretch.forward,
+            stretch.events,
+            side,
+            belt_speed_mps,
+            stretch.pelvis_speed,
+            point_sd,
         )
     ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
     observed = observed_frames(points, n_views)
     unobserved = gaps(observed, fps)
     strides, gap_counts = split_strides_at_gaps(strides, unobserved, fps)
-    standing = add_landing(strides, points, forward, standing_pitch_deg)
-    overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
-    add_bounce(strides, points, fps, forward, events, belt_speed_mps, overground, unobserved)
+    references = []
+    for stretch in stretches:
+        own = [s for s in strides if stretch.start <= s["strike_frame"] < stretch.stop]
+        references.append(add_landing(own, points, stretch.forward, standing_pitch_deg))
+        speed = stretch.pelvis_speed
+        overground = speed is not None and abs(speed) >= MIN_PROGRESSION_SPEED_MPS
+        add_bounce(
+            own,
+            points,
+            fps,
+            stretch.forward,
+            stretch.events,
+            belt_speed_mps,
+            overground,
+            unobserved,
+        )
+    standing = richest_reference(references)
     summary = summarize(strides, events, fps, thresholds)
     add_running_assessment(summary, strides, standing, thresholds)
     summary["cadence_spm"], summary["cadence_note"] = observed_cadence(
@@ -222,12 +261,14 @@ def analyze_trial(
                 one["start_frame"] <= s["strike_frame"] < one["stop_frame"] for s in strides
             ),
         }
-        for one in find_passes(points, fps)
+        for one in passes
     ]
     summary["input_problems"] = input_problems(
-        points, fps, events, strides, forward_axis, belt_speed_mps
+        points, fps, events, strides, forward_axis, belt_speed_mps, passes
     )
-    curves = curve_summary(normalized_curves(points, fps, events, summary["forward"]))
+    # one set of curves has one direction: the passes heading the trial's way (passes.py)
+    along = events_along(events, passes, forward_axis) if passes else events
+    curves = curve_summary(normalized_curves(points, fps, along, summary["forward"]))
     return TrialAnalysis(
         fps=float(fps),
         n_frames=len(points),
