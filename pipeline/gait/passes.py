@@ -26,10 +26,6 @@ MIN_SPEED_MPS = 0.5
 WINDOW_S = 0.2
 TURN_DEG = 90.0
 MIN_PASS_S = 0.5
-# The stride average rests on the pelvis at two instants per stride: with a real detector's
-# noise and 2-3 strides it was 1.3 deg off a runway pass, where a line through every frame of
-# the pass was within 0.4 deg (its bias from the sway: 0.1 deg on a 6 s pass).
-MIN_STRIDES_TO_AVERAGE = 6
 
 
 def find_passes(points: np.ndarray, fps: float) -> list[dict]:
@@ -111,16 +107,13 @@ def events_between(events: dict, start: float, stop: float) -> dict:
 
 def pass_velocity(points: np.ndarray, fps: float, events: dict, one: dict) -> np.ndarray | None:
     """The pelvis's horizontal velocity within pass `one` (progression.py): averaged over its
-    strides (whole strides cancel the sway) when it holds MIN_STRIDES_TO_AVERAGE, else the
-    least-squares slope through every frame of it; None when the pelvis is not seen in it."""
+    strides (whole strides cancel the sway), else the least-squares slope through its frames;
+    None when the pelvis is not seen in it."""
     a, b = one["start_frame"], one["stop_frame"]
     inside = events_between(events, a, b)
     shifted = {side: {n: t - a for n, t in named.items()} for side, named in inside.items()}
-    n_strides = sum(max(len(named["foot_strike"]) - 1, 0) for named in shifted.values())
     try:
-        return pelvis_velocity(
-            points[a:b], fps, shifted if n_strides >= MIN_STRIDES_TO_AVERAGE else None
-        )
+        return pelvis_velocity(points[a:b], fps, shifted)
     except ValueError:
         return None
 
