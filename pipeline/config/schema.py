@@ -395,8 +395,9 @@ class AnalysisConfig:
     # Gait events are timed only where the cameras pin their timing down: predicted timing SD
     # <= this, ms per px of 2D error (gait/event_screen.py: the foot's height SD over its
     # vertical speed through the event; a treadmill rig at 3 m 0.4-2.3, a runway at 7.6 m
-    # 0.9-4, a foot at a camera circle's edge seen by 2 cameras up to 10). Others are reported
-    # as poorly observed, not timed. null = time every event.
+    # mostly 0.9-4, a foot at a camera circle's edge seen by 2 cameras up to 8). Others, and
+    # any above 0.6 frame per px, are reported as poorly observed, not timed. null = time
+    # every event.
     max_event_timing_sd_ms: float | None = 3.0
     # How far the shoe's tip lies ahead of the big-toe keypoint along the heel -> toe line
     # (a detector's "big toe" and a toe marker sit on the toe box, behind and above the tip:
