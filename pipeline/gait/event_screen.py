@@ -44,6 +44,15 @@ LEVEL_QUANTILE = 0.1  # the contact level: a low quantile of the heights around 
 MAX_TIMING_SD_FRAMES = 0.6
 
 
+def cue_heights(
+    points: np.ndarray, fps: float, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
+) -> np.ndarray:
+    """(2, F) low-passed heights of one foot's heel and toe tip (events.py's two cues)."""
+    return np.stack(
+        [lowpass(c @ UP, fps, CUTOFF_HZ) for c in foot_cues(points, side, toe_tip_ahead_m)]
+    )
+
+
 def timing_sd_per_px(
     points: np.ndarray,
     fps: float,
@@ -54,12 +63,16 @@ def timing_sd_per_px(
     cue: int,
     fit_window_s: float = 0.04,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    heights: np.ndarray | None = None,
 ) -> float:
     """Predicted SD (seconds per px of 2D error) of the event `name` ("foot_strike" /
     "toe_off") of `side` at frame `t`, timed from cue `cue` (0 heel, 1 tip) of `points`
     (F, 26, 3). `height_sd` (F, 26): vertical SD per px of each keypoint. NaN where the cue's
-    height or its SD is unknown around the event."""
-    height = lowpass(foot_cues(points, side, toe_tip_ahead_m)[cue] @ UP, fps, CUTOFF_HZ)
+    height or its SD is unknown around the event. `heights`: that side's `cue_heights`, when
+    the caller screens many events."""
+    if heights is None:
+        heights = cue_heights(points, fps, side, toe_tip_ahead_m)
+    height = heights[cue]
     strike = name == "foot_strike"
     span = 2 * max(3, int(round(fit_window_s * fps)))
     ground = int(LEVEL_WINDOW_S * fps) + 1
@@ -97,6 +110,7 @@ def well_timed(
     max_timing_sd_s: float,
     fit_window_s: float = 0.04,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    heights: np.ndarray | None = None,
 ) -> bool:
     """The cameras time this event: its timing SD per px is within `max_timing_sd_s`, and its
     timing point was triangulated throughout `half` frames around it, or the event was aligned
@@ -106,6 +120,6 @@ def well_timed(
     if not seen.any() or not (aligned or seen.all()):
         return False
     timing = timing_sd_per_px(
-        points, fps, height_sd, side, name, t, cue, fit_window_s, toe_tip_ahead_m
+        points, fps, height_sd, side, name, t, cue, fit_window_s, toe_tip_ahead_m, heights
     )
     return bool(timing <= min(max_timing_sd_s, MAX_TIMING_SD_FRAMES / fps))

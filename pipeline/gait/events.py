@@ -46,7 +46,7 @@ import numpy as np
 from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES
-from pipeline.gait.event_screen import well_timed
+from pipeline.gait.event_screen import cue_heights, well_timed
 from pipeline.gait.foot_contact import (
     CONTACT,
     FLIGHT,
@@ -131,6 +131,7 @@ def detect_screened_events(
     timed, poor = {}, {}
     for side, named in found.items():
         timed[side], poor[side] = {}, {}
+        heights = cue_heights(points, fps, side, tip)
         for name, pairs in named.items():
             ok = np.array(
                 [
@@ -147,6 +148,7 @@ def detect_screened_events(
                         max_timing_sd_s,
                         fit_window_s,
                         tip,
+                        heights,
                     )
                     for t, k, aligned in pairs
                 ],
