@@ -3,9 +3,11 @@ its own direction of travel (a runner may run back and forth in one recording).
 
 A pass is a run of frames where the pelvis centre (hip midpoint) moves horizontally at least
 MIN_SPEED_MPS, measured over a WINDOW_S window, split where the heading turns by more than
-TURN_DEG from the pass's heading so far; its direction is its start-to-end displacement,
-horizontal, normalised. Passes shorter than MIN_PASS_S are left out. A treadmill runner, whose
-pelvis stays in place, has no pass.
+TURN_DEG from the pass's heading so far (passes split at a turn share no frame); its direction
+is its start-to-end displacement, horizontal, normalised, which the analysis replaces by the
+stride-averaged pelvis velocity inside the pass (`refine_directions`: the endpoints carry the
+sway and noise of two frames). Passes shorter than MIN_PASS_S are left out. A treadmill
+runner, whose pelvis stays in place, has no pass.
 
 Overground the analysis cuts strides per pass (`pass_stretches`): each pass's strides use its
 own direction as forward (lateral measures, foot pitch, stride length along it) and only the
