@@ -18,7 +18,7 @@ from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.rig import make_rig
 from pipeline.triangulation.uncertainty import predicted_sd
 
-MAX_HEIGHT_SD_M = 0.002  # analysis.max_event_height_sd_mm default
+MAX_TIMING_SD_S = 0.003  # analysis.max_event_timing_sd_ms default
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
         forward,
         ThresholdsConfig(),
         height_sd=height_sd[:240],
-        max_event_height_sd_m=MAX_HEIGHT_SD_M,
+        max_event_timing_sd_s=MAX_TIMING_SD_S,
         toe_tip_ahead_m=0.0,
     )  # warm-up
     t0 = time.perf_counter()
@@ -47,7 +47,7 @@ def main() -> None:
         forward,
         ThresholdsConfig(),
         height_sd=height_sd,
-        max_event_height_sd_m=MAX_HEIGHT_SD_M,
+        max_event_timing_sd_s=MAX_TIMING_SD_S,
         toe_tip_ahead_m=0.0,
         point_sd=sd_per_px * 1.0,  # 1 px: each metric's uncertainty propagated from the 3D
     )

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from real_level_metrics import FORWARD, FPS, MAX_EVENT_HEIGHT_SD_M, load_level  # noqa: E402
+from real_level_metrics import FORWARD, FPS, MAX_EVENT_TIMING_SD_S, load_level  # noqa: E402
 
 from pipeline.config import (  # noqa: E402
     RigConfig,
@@ -70,7 +70,7 @@ def trial_pair(
         ThresholdsConfig(),
         belt_speed_mps=runner.speed_mps,
         height_sd=predicted_sd(result.points, cameras, result.views_used)[..., 2],
-        max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
+        max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
         event_points=result.points_unfiltered,
         toe_tip_ahead_m=0.0,  # the synthetic runner's big toe is its tip
     )

@@ -70,7 +70,7 @@ def treadmill(seeds=range(3)) -> dict:
                 FORWARD,
                 ThresholdsConfig(),
                 height_sd=height_sd,
-                max_event_height_sd_m=0.002,
+                max_event_timing_sd_s=0.003,
                 event_points=unfiltered,
                 **kw,
             )

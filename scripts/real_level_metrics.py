@@ -50,7 +50,7 @@ from pipeline.triangulation.uncertainty import predicted_sd  # noqa: E402
 
 FPS = 120.0
 FORWARD = [1.0, 0.0, 0.0]
-MAX_EVENT_HEIGHT_SD_M = 0.002  # AnalysisConfig.max_event_height_sd_mm default
+MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
 MATCH_S = 0.15
 REAL_LEVEL = REPO / "conf" / "detector" / "synthetic_real.yaml"
 METRICS = {  # name in the analysis -> (label, unit scale, unit)
@@ -98,7 +98,7 @@ def trial_errors(
         ThresholdsConfig(),
         belt_speed_mps=runner.speed_mps,
         height_sd=height_sd,
-        max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
+        max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
         event_points=result.points_unfiltered,
         toe_tip_ahead_m=0.0,
     )  # the synthetic runner's big toe is the tip

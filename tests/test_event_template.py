@@ -24,7 +24,9 @@ def noisy_runner():
 
 
 def _screened(points, height_sd):
-    return detect_screened_events(points, FPS, height_sd, 0.002, toe_tip_ahead_m=0.0)
+    return detect_screened_events(
+        points, FPS, height_sd, max_timing_sd_s=0.003, toe_tip_ahead_m=0.0
+    )
 
 
 def _middle_strike(truth):

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/runn
 
 EDGE_S, MATCH_S = 0.1, 0.1
 SEEDS = range(3)
-MAX_EVENT_HEIGHT_SD_M = 0.002  # AnalysisConfig.max_event_height_sd_mm default
+MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
 _CACHE: dict = {}
 
 
@@ -55,7 +55,7 @@ def trial_rows(level: str) -> list[dict]:
                     ThresholdsConfig(),
                     belt_speed_mps=speed,
                     height_sd=height_sd,
-                    max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
+                    max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
                     event_points=unfiltered,
                     point_sd=point_sd,
                 )

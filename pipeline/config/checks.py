@@ -82,10 +82,10 @@ def value_problems(cfg: Config) -> list[str]:
     if cfg.analysis.forward_axis is not None and len(cfg.analysis.forward_axis) != 3:
         problems.append("analysis.forward_axis needs 3 values")
     if (
-        cfg.analysis.max_event_height_sd_mm is not None
-        and not cfg.analysis.max_event_height_sd_mm > 0
+        cfg.analysis.max_event_timing_sd_ms is not None
+        and not cfg.analysis.max_event_timing_sd_ms > 0
     ):
-        problems.append("analysis.max_event_height_sd_mm must be positive (or null: no screening)")
+        problems.append("analysis.max_event_timing_sd_ms must be positive (or null: no screening)")
     tip = cfg.analysis.toe_tip_ahead_mm
     if tip is not None and not 0 <= tip <= 100:
         problems.append(

@@ -392,11 +392,13 @@ class AnalysisConfig:
     # estimated from the stride-averaged pelvis velocity.
     forward_axis: list[float] | None = field(default_factory=lambda: [1.0, 0.0, 0.0])
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
-    # Gait events are timed only where the foot's height is well determined by the cameras:
-    # predicted vertical SD <= this, mm per px of 2D error (inside a 4-camera rig 1.0-1.5; a
-    # foot seen by 2 cameras at the edge of the volume 2-5). Others are reported as poorly
-    # observed, not timed. null = time every event.
-    max_event_height_sd_mm: float | None = 2.0
+    # Gait events are timed only where the cameras pin their timing down: predicted timing SD
+    # <= this, ms per px of 2D error (gait/event_screen.py: the foot's height SD over its
+    # vertical speed through the event; a treadmill rig at 3 m 0.4-2.3, a runway at 7.6 m
+    # mostly 0.9-4, a foot at a camera circle's edge seen by 2 cameras up to 8). Others, and
+    # any above 0.6 frame per px, are reported as poorly observed, not timed. null = time
+    # every event.
+    max_event_timing_sd_ms: float | None = 3.0
     # How far the shoe's tip lies ahead of the big-toe keypoint along the heel -> toe line
     # (a detector's "big toe" and a toe marker sit on the toe box, behind and above the tip:
     # docs/metrics.md, Events). null = 40 mm, or 0 for the parametric synthetic runner, whose

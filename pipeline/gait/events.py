@@ -48,6 +48,7 @@ import numpy as np
 from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES
+from pipeline.gait.event_screen import cue_heights, well_timed
 from pipeline.gait.foot_contact import (
     CONTACT,
     FLIGHT,
@@ -114,33 +115,46 @@ def detect_screened_events(
     points: np.ndarray,
     fps: float,
     height_sd: np.ndarray,
-    max_height_sd_m: float,
+    *,
+    max_timing_sd_s: float,
     fit_window_s: float = 0.04,
     **options,
 ) -> tuple[dict, dict]:
     """(timed, poorly_observed) events, each laid out as `detect_events` returns them.
 
     `height_sd` (F, 26): predicted vertical SD of each keypoint, metres per pixel of 2D
-    error (points3d `sd_per_px`, world Z). An event is poorly observed when the keypoint it
-    is timed from (the heel or big toe: first down, last up) has an SD above
-    `max_height_sd_m`, or none (not triangulated from views: gap-filled), anywhere within
-    `fit_window_s` of it: the corner fit would time noise (timing errors against the SD:
-    docs/metrics.md)."""
-    with np.errstate(invalid="ignore"):  # the mean event is made of well-seen events only
-        observed = np.isfinite(height_sd) & (height_sd <= max_height_sd_m)
+    error (points3d `sd_per_px`, world Z). An event is poorly observed when its predicted
+    timing SD per px (event_screen.py: the height SD of the point it is timed from over the
+    foot's vertical speed through the fit) is above `max_timing_sd_s`, or unknown, or that
+    point was gap-filled (not triangulated) within `fit_window_s` of it."""
+    observed = np.isfinite(height_sd)
     found = _events_with_keypoint(
         points, fps, fit_window_s=fit_window_s, observed=observed, **options
     )
     half = max(1, int(round(fit_window_s * fps)))
+    tip = options.get("toe_tip_ahead_m", TOE_TIP_AHEAD_M)
     timed, poor = {}, {}
     for side, named in found.items():
         timed[side], poor[side] = {}, {}
+        heights = cue_heights(points, fps, side, tip)
         for name, pairs in named.items():
             ok = np.array(
                 [
                     trusted
-                    and _well_observed(
-                        height_sd[:, INDEX[f"{side}_{FOOT[k]}"]], t, half, max_height_sd_m, aligned
+                    and well_timed(
+                        points,
+                        fps,
+                        height_sd,
+                        side,
+                        name,
+                        t,
+                        k,
+                        aligned,
+                        half,
+                        max_timing_sd_s,
+                        fit_window_s,
+                        tip,
+                        heights,
                     )
                     for t, k, aligned, trusted in pairs
                 ],
@@ -149,15 +163,6 @@ def detect_screened_events(
             times = np.array([t for t, *_ in pairs])
             timed[side][name], poor[side][name] = times[ok], times[~ok]
     return timed, poor
-
-
-def _well_observed(sd: np.ndarray, t: float, half: int, limit: float, aligned: bool) -> bool:
-    """The cameras pin the timing keypoint's height down around `t`: its SD is within `limit`
-    wherever it was seen, and it was seen throughout, or the event was aligned to the trial's
-    template (event_template.py), which needs only most of its window."""
-    window = sd[max(0, int(t) - half) : int(t) + half + 2]
-    seen = np.isfinite(window)
-    return bool(seen.any() and (window[seen] <= limit).all() and (aligned or seen.all()))
 
 
 def dropout_events(

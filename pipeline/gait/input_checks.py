@@ -30,8 +30,11 @@ def input_problems(
     strides: list[dict],
     forward,
     belt_speed_mps: float | None,
+    passes: list[dict] | None = None,
 ) -> list[dict]:
-    """The named problems of one trial's input (empty when none)."""
+    """The named problems of one trial's input (empty when none). `passes` (overground,
+    passes.py): each window is held to the direction of the pass it lies in, and the frames
+    between passes (a turn, a stop) are no problem: no stride is cut there."""
     problems = []
     duration = len(points) / fps
     if duration < MIN_TRIAL_S:
@@ -55,7 +58,7 @@ def input_problems(
                 )
             )
     if belt_speed_mps is None:
-        problems.extend(_stops_or_turns(points, fps, forward))
+        problems.extend(_stops_or_turns(points, fps, forward, passes or []))
     else:
         problems.extend(_belt_disagrees(points, fps, strides, forward, belt_speed_mps))
     return problems
@@ -65,22 +68,31 @@ def _problem(code: str, severity: str, message: str) -> dict:
     return {"code": code, "severity": severity, "message": message}
 
 
-def _stops_or_turns(points, fps, forward) -> list[dict]:
+def _stops_or_turns(points, fps, forward, passes: list[dict]) -> list[dict]:
     """Overground: per half-second window, the pelvis's horizontal velocity; a window slower
     than STOP_SPEED_MPS (the runner stopped) or heading more than TURN_DEG off `forward` (the
-    runner turned) while the trial as a whole progresses."""
+    runner turned) while the trial as a whole progresses. With passes, only the windows inside
+    a pass count, each against that pass's direction."""
     forward_axis, _ = body_axes(forward)
     centre = hip_centre(points)[:, :2]
     step = max(1, int(round(WINDOW_S * fps)))
     starts = np.arange(0, len(points) - step, step)
     velocity = (centre[starts + step] - centre[starts]) * fps / step
     ok = np.isfinite(velocity).all(axis=1)
+    heading_of = np.tile(forward_axis[:2], (len(starts), 1))
+    if passes:
+        inside = np.zeros(len(starts), bool)
+        for one in passes:
+            within = (starts >= one["start_frame"]) & (starts + step <= one["stop_frame"])
+            inside |= within
+            heading_of[within] = one["direction"][:2]
+        ok &= inside
     if ok.sum() < 2:
         return []
     speed = np.linalg.norm(velocity[ok], axis=1)
     if np.median(speed) < STOP_SPEED_MPS:
         return []  # not progressing at all: a treadmill without its belt speed, or standing
-    along = velocity[ok] @ forward_axis[:2]
+    along = np.sum(velocity[ok] * heading_of[ok], axis=1)
     heading = np.degrees(np.arccos(np.clip(along / np.maximum(speed, 1e-9), -1.0, 1.0)))
     times = starts[ok] / fps
     out = []
@@ -103,8 +115,9 @@ def _stops_or_turns(points, fps, forward) -> list[dict]:
                 "degraded",
                 f"the runner's heading turns more than {TURN_DEG:g} deg off the direction of "
                 f"travel at {turned[0]:.1f} s ({turned.size} half-second windows): lateral "
-                "measures (step width, pelvic drop) use one direction for the whole trial; "
-                "trim the trial to one straight pass",
+                "measures (step width, pelvic drop) use one direction for each straight pass "
+                "(a turn of more than 90 deg starts a new pass); trim the trial to straight "
+                "passes",
             )
         )
     return out

@@ -37,7 +37,15 @@ from pipeline.gait.observation import (
     observed_frames,
     split_strides_at_gaps,
 )
-from pipeline.gait.passes import find_passes
+from pipeline.gait.passes import (
+    Stretch,
+    events_along,
+    find_passes,
+    longest,
+    pass_stretches,
+    refine_directions,
+    richest_reference,
+)
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.records import Pass, Stride, TrialSummary
 from pipeline.gait.sampling import sample_at
@@ -65,7 +73,7 @@ def analyze_trial(
     events: dict | None = None,
     belt_speed_mps: float | None = None,
     height_sd: np.ndarray | None = None,
-    max_event_height_sd_m: float | None = None,
+    max_event_timing_sd_s: float | None = None,
     event_points: np.ndarray | None = None,
     n_views: np.ndarray | None = None,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
@@ -75,8 +83,9 @@ def analyze_trial(
     """Analyse (F, 26, 3) keypoints (metres, Z up) with the belt/running direction `forward`.
 
     `events` (side -> {"foot_strike", "toe_off"} in frames) is detected when None; then, given
-    `height_sd` (F, 26: vertical SD per px, points3d `sd_per_px`) and `max_event_height_sd_m`,
-    events whose foot height the cameras do not pin down are set aside as poorly observed.
+    `height_sd` (F, 26: vertical SD per px, points3d `sd_per_px`) and `max_event_timing_sd_s`
+    (per px), events whose timing the cameras do not pin down are set aside as poorly observed
+    (event_screen.py).
     `event_points` (same shape as `points`): the 3D to detect events on, when the analysed
     points are low-passed (points3d `points_unfiltered`); default `points`.
     `toe_tip_ahead_m`: where the shoe's tip lies ahead of the big-toe keypoint (events.py).
@@ -100,9 +109,13 @@ def analyze_trial(
         raise ValueError(
             f"event_points must have the shape of points {points.shape}, got {source.shape}"
         )
-    if events is None and height_sd is not None and max_event_height_sd_m is not None:
+    if events is None and height_sd is not None and max_event_timing_sd_s is not None:
         events, poor = detect_screened_events(
-            source, fps, height_sd, max_event_height_sd_m, toe_tip_ahead_m=toe_tip_ahead_m
+            source,
+            fps,
+            height_sd,
+            max_timing_sd_s=max_event_timing_sd_s,
+            toe_tip_ahead_m=toe_tip_ahead_m,
         )
     elif events is None:
         events = detect_events(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
@@ -114,29 +127,60 @@ def analyze_trial(
         for side in SIDES
     }
 
+    # overground (no belt speed): strides cut per pass, each with its own direction (passes.py)
+    passes = [] if belt_speed_mps is not None else find_passes(points, fps)
+    passes = refine_directions(points, fps, events, passes)
     forward_source = "given"
     if forward is None:
-        forward, forward_source = estimate_forward(points, fps, events), "estimated"
+        forward_source = "estimated"
+        forward = longest(passes)["direction"] if passes else estimate_forward(points, fps, events)
     forward_axis, _ = body_axes(forward)
     try:
         pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
     except ValueError:  # pelvis never seen: no speed, no overground stride length
         pelvis_speed = None
+    stretches = [Stretch(0, len(points), forward_axis, events, pelvis_speed)]
+    if passes:
+        given = forward_axis if forward_source == "given" else None
+        stretches = pass_stretches(points, fps, events, passes, given)
+        pelvis_speed = stretches[passes.index(longest(passes))].pelvis_speed
 
     drafts = [
         stride
+        for stretch in stretches
         for side in SIDES
         for stride in _side_strides(
-            points, fps, forward, events, side, belt_speed_mps, pelvis_speed, point_sd
+            points,
+            fps,
+            stretch.forward,
+            stretch.events,
+            side,
+            belt_speed_mps,
+            stretch.pelvis_speed,
+            point_sd,
         )
     ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
     observed = observed_frames(points, n_views)
     unobserved = gaps(observed, fps)
     drafts, gap_counts = split_strides_at_gaps(drafts, unobserved, fps)
-    standing = add_landing(drafts, points, forward, standing_pitch_deg)
-    overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
-    add_bounce(drafts, points, fps, forward, events, belt_speed_mps, overground, unobserved)
+    references = []
+    for stretch in stretches:
+        own = [d for d in drafts if stretch.start <= d["strike_frame"] < stretch.stop]
+        references.append(add_landing(own, points, stretch.forward, standing_pitch_deg))
+        speed = stretch.pelvis_speed
+        overground = speed is not None and abs(speed) >= MIN_PROGRESSION_SPEED_MPS
+        add_bounce(
+            own,
+            points,
+            fps,
+            stretch.forward,
+            stretch.events,
+            belt_speed_mps,
+            overground,
+            unobserved,
+        )
+    standing = richest_reference(references)
     strides = [Stride.from_dict(draft) for draft in drafts]
     sides = side_summaries(strides, standing, thresholds)
     cadence, cadence_note = observed_cadence(
@@ -173,13 +217,15 @@ def analyze_trial(
                     ),
                 }
             )
-            for one in find_passes(points, fps)
+            for one in passes
         ),
         input_problems=tuple(
-            input_problems(points, fps, events, drafts, forward_axis, belt_speed_mps)
+            input_problems(points, fps, events, drafts, forward_axis, belt_speed_mps, passes)
         ),
     )
-    curves = curve_summary(normalized_curves(points, fps, events, list(summary.forward)))
+    # one set of curves has one direction: the passes heading the trial's way (passes.py)
+    along = events_along(events, passes, forward_axis) if passes else events
+    curves = curve_summary(normalized_curves(points, fps, along, list(summary.forward)))
     return TrialAnalysis(
         fps=float(fps),
         n_frames=len(points),

@@ -65,8 +65,8 @@ def analyze_one(cfg: Config, name: str) -> None:
     p3d = formats.read_points3d(paths.points3d(name))
     assert p3d.fps is not None  # read_points3d sets it (a file's)
     fps = float(p3d.fps)
-    limit_mm = cfg.analysis.max_event_height_sd_mm
-    if limit_mm is not None and p3d.sd_per_px is None:
+    limit_ms = cfg.analysis.max_event_timing_sd_ms
+    if limit_ms is not None and p3d.sd_per_px is None:
         log.warning(
             "trial %s: %s has no sd_per_px (written by an older runlab); events are not "
             "screened for observation quality: rerun `runlab triangulate`",
@@ -80,7 +80,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         cfg.analysis.thresholds,
         belt_speed_mps=trial.treadmill_speed(synthetic),
         height_sd=None if p3d.sd_per_px is None else p3d.sd_per_px[..., 2],
-        max_event_height_sd_m=None if limit_mm is None else limit_mm / 1000,
+        max_event_timing_sd_s=None if limit_ms is None else limit_ms / 1000,
         event_points=p3d.points_unfiltered,
         n_views=p3d.n_views,
         toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
@@ -172,11 +172,11 @@ def analyze_one(cfg: Config, name: str) -> None:
         )
     poor = analysis.summary.poorly_observed_events or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
-    if n_poor and limit_mm is not None:
+    if n_poor and limit_ms is not None:
         log.warning(
             "trial %s: %s",
             name,
-            untimed_text(n_poor, analysis.summary.untimed_on_dropouts, limit_mm),
+            untimed_text(n_poor, analysis.summary.untimed_on_dropouts, limit_ms),
         )
 
 
@@ -310,7 +310,7 @@ def reference_events_of(paths: StudyPaths, name: str, analysis: TrialAnalysis) -
     return out
 
 
-def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
+def untimed_text(n_poor: int, on_dropouts: int | None, limit_ms: float) -> str:
     """Why events were not timed, by cause: a dropout is a dropout, not the volume."""
     dropouts = min(on_dropouts or 0, n_poor)
     parts = []
@@ -321,9 +321,9 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_mm: float) -> str:
         )
     if n_poor - dropouts:
         parts.append(
-            f"{n_poor - dropouts} fell where the cameras do not pin the foot's height "
-            f"down (outside the well-observed volume: predicted height SD above "
-            f"{limit_mm:.1f} mm/px)"
+            f"{n_poor - dropouts} fell where the cameras do not pin the event's timing "
+            f"down (outside the well-observed volume: predicted timing SD above "
+            f"{limit_ms:.1f} ms/px)"
         )
     return f"{n_poor} foot strikes / toe-offs not timed: " + "; ".join(parts)
 

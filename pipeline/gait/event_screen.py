@@ -1,0 +1,125 @@
+"""Which detected events the cameras time well: each event's predicted timing SD.
+
+An event is timed by fitting a corner to the height of one foot point (the heel at a strike,
+the shoe's tip at a toe-off, events.py) on the air side of the event. Moving the event by dt
+moves each air-side sample of the model by -v dt (v: the point's vertical speed there), so
+with height noise sigma per sample the least-squares event time has the Cramer-Rao SD
+
+    sd_t = sigma / sqrt(sum_i v_i^2)
+
+over the samples the fit uses (air side, within 2 fit windows of the event and below the fit
+cap above the contact level). The height SD is what the camera geometry gives (points3d
+`sd_per_px`, per px of 2D error), so sd_t is in seconds per px. A fixed height limit cannot
+tell a runway camera 7.6 m away (3.9 mm/px, 200 fps, a sprinter's heel landing at 1-2 m/s)
+from a treadmill rig's 3 m (1-1.5 mm/px, 100 Hz, a heel landing at 0.5 m/s): what matters is
+how well the height pins the time, which depends on how fast the foot moves through it and
+how many samples see it. Events whose timing SD exceeds the limit (analysis.
+max_event_timing_sd_ms, and MAX_TIMING_SD_FRAMES of a frame) are set aside as poorly
+observed; so are events whose timing point is not triangulated throughout the fit window
+(gap-filled), unless the trial's events were aligned to their mean (event_template.py).
+
+Events aligned to the trial's mean event are screened with the same single-fit SD. The
+alignment's own Cramer-Rao SD (every sample of the four foot cues over its 150 ms window) is
+a tenth or less of it, but does not predict the error: screened by it, the synthetic
+overground runner's aligned strikes (up to 6 frames off at the camera circle's edge) put 6
+of the 24 overground conditions of tests/test_gait_events.py over the issue #6 target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.core.skeleton import INDEX
+from pipeline.gait.angles import UP
+from pipeline.gait.foot_contact import FOOT, TOE_TIP_AHEAD_M, foot_cues, lowpass
+
+# the corner fit's caps above the contact level (events.py STRIKE_FIT_CAP_M / TOE_OFF_FIT_CAP_M)
+CAP_M = {"foot_strike": 0.015, "toe_off": 0.035}
+CUTOFF_HZ = 12.0  # the vertical speed is read from the low-passed height (events.py default)
+LEVEL_WINDOW_S = 0.06  # ground-side samples giving the contact level (events.py)
+LEVEL_QUANTILE = 0.1  # the contact level: a low quantile of the heights around the event
+# At high frame rates the corner fit's own bias on noisy strikes grows before its scatter does
+# (synthetic overground runner, 1 px, 240 fps: strikes at 2.5-3 ms/px were 1.0-1.3 frames
+# late): the timing SD is also held to this share of a frame per px.
+MAX_TIMING_SD_FRAMES = 0.6
+
+
+def cue_heights(
+    points: np.ndarray, fps: float, side: str, toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
+) -> np.ndarray:
+    """(2, F) low-passed heights of one foot's heel and toe tip (events.py's two cues)."""
+    return np.stack(
+        [lowpass(c @ UP, fps, CUTOFF_HZ) for c in foot_cues(points, side, toe_tip_ahead_m)]
+    )
+
+
+def timing_sd_per_px(
+    points: np.ndarray,
+    fps: float,
+    height_sd: np.ndarray,
+    side: str,
+    name: str,
+    t: float,
+    cue: int,
+    fit_window_s: float = 0.04,
+    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    heights: np.ndarray | None = None,
+) -> float:
+    """Predicted SD (seconds per px of 2D error) of the event `name` ("foot_strike" /
+    "toe_off") of `side` at frame `t`, timed from cue `cue` (0 heel, 1 tip) of `points`
+    (F, 26, 3). `height_sd` (F, 26): vertical SD per px of each keypoint. NaN where the cue's
+    height or its SD is unknown around the event. `heights`: that side's `cue_heights`, when
+    the caller screens many events."""
+    if heights is None:
+        heights = cue_heights(points, fps, side, toe_tip_ahead_m)
+    height = heights[cue]
+    strike = name == "foot_strike"
+    span = 2 * max(3, int(round(fit_window_s * fps)))
+    ground = int(LEVEL_WINDOW_S * fps) + 1
+    centre = int(round(t))
+    # The samples around the event that move the right way (down into a strike, up out of a
+    # toe-off) within the fit cap of the contact level, on either side of the detected time:
+    # the screen asks what the cameras allow, not whether this detection hit the corner.
+    window = np.arange(max(centre - span, 1), min(centre + span + 1, len(height) - 1))
+    around = height[max(centre - span - ground, 0) : centre + span + ground + 1]
+    if window.size == 0 or not np.isfinite(around).any():
+        return np.nan
+    level = float(np.nanquantile(around, LEVEL_QUANTILE))
+    speed = np.gradient(height)[window] * fps
+    with np.errstate(invalid="ignore"):
+        keep = (height[window] - level <= CAP_M[name]) & ((speed < 0) if strike else (speed > 0))
+    keypoints = [INDEX[f"{side}_{FOOT[cue]}"]] + ([INDEX[f"{side}_heel"]] if cue == 1 else [])
+    sigma = np.max(height_sd[window][:, keypoints], axis=1)  # the tip is placed from both
+    keep &= np.isfinite(sigma) & np.isfinite(speed)
+    if not keep.any():
+        return np.nan
+    information = np.sum(speed[keep] ** 2 / sigma[keep] ** 2)
+    return float(1.0 / np.sqrt(information)) if information > 0 else np.inf
+
+
+def well_timed(
+    points: np.ndarray,
+    fps: float,
+    height_sd: np.ndarray,
+    side: str,
+    name: str,
+    t: float,
+    cue: int,
+    aligned: bool,
+    half: int,
+    max_timing_sd_s: float,
+    fit_window_s: float = 0.04,
+    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    heights: np.ndarray | None = None,
+) -> bool:
+    """The cameras time this event: its timing SD per px is within `max_timing_sd_s`, and its
+    timing point was triangulated throughout `half` frames around it, or the event was aligned
+    to the trial's mean event (event_template.py), which needs only most of its window."""
+    sd = height_sd[:, INDEX[f"{side}_{FOOT[cue]}"]]
+    seen = np.isfinite(sd[max(0, int(t) - half) : int(t) + half + 2])
+    if not seen.any() or not (aligned or seen.all()):
+        return False
+    timing = timing_sd_per_px(
+        points, fps, height_sd, side, name, t, cue, fit_window_s, toe_tip_ahead_m, heights
+    )
+    return bool(timing <= min(max_timing_sd_s, MAX_TIMING_SD_FRAMES / fps))

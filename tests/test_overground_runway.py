@@ -1,0 +1,265 @@
+"""Overground runs at a real detector's level (issue #26 deliverable 3).
+
+The shared sprinter trials (../shared/data/running-mocap/sprinter-ja1, JA1 at 3.5, 5, 7 and
+9 m/s, 250 Hz markers turned into Halpe-26 keypoints) through the synthetic world: the runway
+rig (conf/rig/runway_4cam.yaml, 4 cameras 7.6 m from the volume's centre, 200 fps), the
+detector at conf/detector/synthetic_real.yaml without its keypoint definition bias (as the
+treadmill real level of tests/test_gait_real_running.py), seeds 0-2, triangulated by runlab and
+analysed as the analyze stage does (no forward axis: overground; events screened by their
+predicted timing SD, gait/event_screen.py).
+
+The mocap floor is not level in the marker frame: the toe tip's stance lows fall 0.33-0.36 deg
+along the runway in all four runs (about 60 mm over 10 m). In a runlab world Z is set by the
+calibration board on the floor, so the trials are levelled first (a rotation about Y by that
+slope); unlevelled, the event detector's one stance level per foot misses the contacts at the
+runway's high end even on the clean keypoints (docs/metrics.md).
+
+Reference (no force plates overground): the events detected on the clean levelled keypoints
+(on the treadmill trials those are within 0.6-0.8 frame of the force plates). The volume:
+frames where every leg keypoint of the true 3D lies inside >= 3 camera images.
+Targets (issue #26): >= 95 % of the leg keypoint-frames inside the volume measured, every
+stride inside the volume found, events as at the treadmill real level (>= 95 % of the
+reference events timed, mean |error| <= 2 frames, |bias| <= 1 frame, no false event). A target
+not met is a strict xfail carrying the measured numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from real_level_metrics import LEGS, load_level  # noqa: E402
+
+from pipeline.config import ThresholdsConfig, compose  # noqa: E402
+from pipeline.core.geometry import project  # noqa: E402
+from pipeline.gait.angles import SIDES  # noqa: E402
+from pipeline.gait.events import detect_events  # noqa: E402
+from pipeline.gait.foot_contact import foot_cues  # noqa: E402
+from pipeline.gait.metrics import analyze_trial  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SPRINTER = ROOT / "../shared/data/running-mocap/sprinter-ja1"
+pytestmark = pytest.mark.skipif(not SPRINTER.is_dir(), reason="../shared/data/running-mocap absent")
+
+RUNS = ("run0350cms", "run0500cms", "run0700cms", "run0900cms")
+SEEDS = range(3)
+MATCH_S, EDGE_S = 0.1, 0.1
+WELL_SEEN_VIEWS = 3
+MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
+_CACHE: dict = {}
+
+
+def floor_slope(points: np.ndarray, fps: float) -> float:
+    """Slope (dz/dx) of the floor along X: a line through the lowest point of either foot's
+    cue points (heel, toe tip) in each 0.2 s neighbourhood (the stance lows)."""
+    xs, zs = [], []
+    half = int(0.1 * fps)
+    for side in SIDES:
+        cues = foot_cues(points, side)  # (2, F, 3)
+        low = np.nanmin(cues[..., 2], axis=0)
+        for f in range(half, len(low) - half):
+            if np.isfinite(low[f]) and low[f] == np.nanmin(low[f - half : f + half + 1]):
+                xs.append(cues[np.nanargmin(cues[:, f, 2]), f, 0])
+                zs.append(low[f])
+    return float(np.polyfit(xs, zs, 1)[0])
+
+
+def levelled(points: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+    """The points rotated about Y so that the floor is level; and the slope removed (deg)."""
+    angle = np.arctan(floor_slope(points, fps))
+    c, s = np.cos(angle), np.sin(angle)
+    rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    return points @ rotation.T, float(np.degrees(angle))
+
+
+def _inside(cam, points) -> np.ndarray:
+    xy = project(cam, points)
+    width, height = cam.size
+    return (
+        (xy[..., 0] >= 0)
+        & (xy[..., 0] <= width - 1)
+        & (xy[..., 1] >= 0)
+        & (xy[..., 1] <= height - 1)
+    )
+
+
+def runway_trial(run: str, seed: int) -> dict:
+    """One run and seed: the analysis, the reference events, the volume (cached)."""
+    if (run, seed) in _CACHE:
+        return _CACHE[run, seed]
+    from pipeline.io.import3d import load_3d
+    from pipeline.synth.observe import observe_with_truth
+    from pipeline.synth.real_motion import motion_truth
+    from pipeline.synth.rig import make_rig
+    from pipeline.triangulation.run import triangulate_recording
+    from pipeline.triangulation.uncertainty import predicted_sd
+
+    if ("truth", run) not in _CACHE:
+        cfg = compose(ROOT / "conf", ["rig=runway_4cam"])
+        cameras = make_rig(cfg.rig)
+        truth = motion_truth(load_3d(SPRINTER / f"{run}.trc", "sprinter_ja1"), cfg.rig.fps)
+        points, slope_deg = levelled(truth.points, truth.fps)
+        views = np.stack([_inside(cam, points[:, LEGS]) for cam in cameras]).sum(axis=0)
+        _CACHE["truth", run] = {
+            "cfg": cfg,
+            "cameras": cameras,
+            "points": points,
+            "fps": truth.fps,
+            "slope_deg": slope_deg,
+            "volume": (views >= WELL_SEEN_VIEWS).all(axis=1),
+            "reference": detect_events(points, truth.fps),
+        }
+    t = _CACHE["truth", run]
+    level = load_level()
+    noise = dataclasses.replace(level, keypoint_bias_m=0.0, seed=level.seed + seed)
+    seen = observe_with_truth(t["points"], t["cameras"], noise)
+    result = triangulate_recording(seen.keypoints, t["cameras"], t["fps"], t["cfg"].triangulation)
+    sd = predicted_sd(result.points, t["cameras"], result.views_used)
+    analysis = analyze_trial(
+        result.points,
+        t["fps"],
+        None,
+        ThresholdsConfig(),
+        height_sd=sd[..., 2],
+        max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
+        event_points=result.points_unfiltered,
+        n_views=result.n_views,
+    )
+    _CACHE[run, seed] = {**t, "analysis": analysis, "n_views": result.n_views}
+    return _CACHE[run, seed]
+
+
+def reference_strides(trial: dict) -> list[tuple[str, float, float]]:
+    """(side, strike, next strike) of the reference strides whose frames all lie inside the
+    volume, with the foot's toe-off between the strikes."""
+    out = []
+    for side in SIDES:
+        strikes = np.sort(trial["reference"][side]["foot_strike"])
+        offs = trial["reference"][side]["toe_off"]
+        for a, b in zip(strikes[:-1], strikes[1:]):
+            frames = trial["volume"][int(np.floor(a)) : int(np.ceil(b)) + 1]
+            if frames.all() and np.any((offs > a) & (offs < b)):
+                out.append((side, float(a), float(b)))
+    return out
+
+
+def scores() -> dict:
+    """Pooled over runs and seeds: leg keypoint-frames inside the volume measured; reference
+    strides inside the volume found; per event type the timing errors (frames), the share of
+    reference events timed and the false events."""
+    out: dict = {"measured": [], "strides": [0, 0], "stride_misses": [], "per_run": {}}
+    for name in ("foot_strike", "toe_off"):
+        out[name] = {"errors": [], "n_true": 0, "false": 0}
+    for run in RUNS:
+        for seed in SEEDS:
+            trial = runway_trial(run, seed)
+            fps, volume, analysis = trial["fps"], trial["volume"], trial["analysis"]
+            seen = trial["n_views"][volume][:, LEGS] > 0
+            out["measured"].append(seen.mean())
+            tol = MATCH_S * fps
+            for side, a, _ in reference_strides(trial):
+                found = any(
+                    s.side == side and abs(s.strike_frame - a) <= tol for s in analysis.strides
+                )
+                out["strides"][0] += found
+                out["strides"][1] += 1
+                if not found:
+                    out["stride_misses"].append((run, seed, side, round(a, 1)))
+            lo, hi = EDGE_S * fps, len(volume) - 1 - EDGE_S * fps
+            for side in SIDES:
+                for name in ("foot_strike", "toe_off"):
+                    true = np.asarray(trial["reference"][side][name])
+                    found = np.asarray(analysis.events[side][name])
+                    keep = (
+                        (true >= lo)
+                        & (true <= hi)
+                        & volume[np.clip(true.astype(int), 0, len(volume) - 1)]
+                    )
+                    for t in true[keep]:
+                        out[name]["n_true"] += 1
+                        if found.size and np.min(np.abs(found - t)) <= tol:
+                            out[name]["errors"].append(found[np.argmin(np.abs(found - t))] - t)
+                    inside = found[(found >= lo) & (found <= hi)]
+                    out[name]["false"] += int(
+                        sum(not (true.size and np.min(np.abs(true - f)) <= tol) for f in inside)
+                    )
+    for name in ("foot_strike", "toe_off"):
+        e = np.asarray(out[name]["errors"], float)
+        out[name].update(
+            timed=e.size / max(out[name]["n_true"], 1),
+            mae=float(np.mean(np.abs(e))) if e.size else np.nan,
+            bias=float(np.mean(e)) if e.size else np.nan,
+        )
+    return out
+
+
+def test_the_runway_floor_is_levelled_and_each_run_is_one_pass_along_the_runway():
+    for run in RUNS:
+        trial = runway_trial(run, 0)
+        # measured: 0.33-0.36 deg in every run (the mocap frame, not the runner)
+        assert 0.2 < abs(trial["slope_deg"]) < 0.5, trial["slope_deg"]
+        assert abs(floor_slope(trial["points"], trial["fps"])) < 1e-4
+        for seed in SEEDS:
+            # measured: 0.04-0.77 deg at seeds 0-1; 0.93-1.58 deg at seed 2 in every run alike
+            # (a steady error of that seed's detector and calibration, not of the pass)
+            (one,) = runway_trial(run, seed)["analysis"].summary.passes
+            assert np.degrees(np.arccos(one.direction[0])) < 2.0, (run, seed)
+
+
+def test_no_stride_or_event_is_made_up():
+    """What the screen lets through is right: every stride found matches a reference stride's
+    strike and lies inside the volume, and no event is false."""
+    s = scores()
+    assert s["foot_strike"]["false"] == 0 and s["toe_off"]["false"] == 0, s
+    for run in RUNS:
+        for seed in SEEDS:
+            trial = runway_trial(run, seed)
+            tol = MATCH_S * trial["fps"]
+            for stride in trial["analysis"].strides:
+                true = trial["reference"][stride.side]["foot_strike"]
+                assert np.min(np.abs(true - stride.strike_frame)) <= tol, (run, seed, stride)
+                assert trial["volume"][int(stride.strike_frame)], (run, seed, stride)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured (4 runs x 3 seeds): leg keypoint-frames inside the volume measured 91.8 % "
+        "(91.1-92.9 % per run and seed; target 95); 32 of 54 strides inside the volume found; "
+        "foot strikes 50/72 timed (69 %), mean |error| 1.06 frames (200 fps), bias -0.13, "
+        "toe-offs 68/72 (94 %), 0.91, -0.23, no false event. The 22 strikes missing are set "
+        "aside by the event screen (predicted timing SD above 3 ms/px, 20 of them below 4); timed "
+        "anyway they are "
+        "within target (all strikes: 72/72, 1.44 frames, bias -0.16; 53 of 54 strides), but "
+        "at the synthetic camera circle's edge the same SD gave strikes over the #6 target"
+    ),
+)
+def test_overground_runway_at_the_real_detector_level_meets_the_targets():
+    s = scores()
+    misses = []
+    measured = float(np.mean(s["measured"]))
+    if not measured >= 0.95:
+        misses.append(
+            f"leg keypoint-frames inside the volume measured {100 * measured:.1f} % "
+            f"(per run and seed {100 * min(s['measured']):.1f}-{100 * max(s['measured']):.1f} %; "
+            "target >= 95 %)"
+        )
+    found, total = s["strides"]
+    if found < total:
+        misses.append(f"{found} of {total} strides inside the volume found (target all)")
+    for name in ("foot_strike", "toe_off"):
+        e = s[name]
+        if not (
+            e["timed"] >= 0.95 and e["mae"] <= 2.0 and abs(e["bias"]) <= 1.0 and not e["false"]
+        ):
+            misses.append(
+                f"{name}: {len(e['errors'])}/{e['n_true']} timed ({100 * e['timed']:.0f} %), mean "
+                f"|error| {e['mae']:.2f} frames, bias {e['bias']:+.2f}, {e['false']} false "
+                "(targets >= 95 %, <= 2, within 1, 0)"
+            )
+    assert not misses, "; ".join(misses)
