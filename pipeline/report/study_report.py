@@ -20,13 +20,13 @@ import numpy as np  # noqa: E402
 
 from pipeline.gait.angles import SIDES  # noqa: E402
 from pipeline.gait.checks import CHECKS  # noqa: E402
-from pipeline.gait.compare import (  # noqa: E402
-    between_trial_sem,
-    minimal_detectable_change,
-    real_change,
-    session_sem,
-)
 from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
+from pipeline.gait.measurement_error import (  # noqa: E402
+    detectable_change,
+    pooled_between_trial_sd,
+    real_change,
+    session_error,
+)
 from pipeline.gait.summary import METRICS  # noqa: E402
 from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
@@ -96,11 +96,12 @@ def session_values(session: dict) -> dict:
 
 
 def _trial_stats(trial: dict, side: str, metric: str) -> dict:
-    """{mean, sem} of one trial (sem None for a summary written before issue #29)."""
+    """{mean, sem, n} of one trial (sem None for a summary written before issue #29)."""
     stats = (trial.get("stats") or {}).get(side, {}).get(metric) or {}
     return {
         "mean": trial["means"][side].get(metric),
         "sem": stats.get("sem"),
+        "n": stats.get("n"),
         "condition": trial.get("condition") or "",
     }
 
@@ -140,16 +141,17 @@ def comparison(sessions: list[dict]) -> list[dict]:
     for row in rows:
         first, last = row["values"][0], row["values"][-1]
         row["change"] = None if first is None or last is None else last - first
-        row.update(sem=None, mdc95=None, real=None, error_note="no SEM for cadence")
+        row.update(sem=None, mdc95=None, mdc_dof=None, real=None, error_note="no SEM for cadence")
         if row["metric"] == "cadence_spm":
             continue
         per_session = [v["trials"][row["side"]][row["metric"]] for v in values]
-        between, why_not = between_trial_sem([g for s in per_session for g in _repeats(s)])
-        ends = [session_sem(per_session[i], between) for i in (0, -1)]
-        row["sem"] = [e[0] for e in ends]
-        row["mdc95"] = minimal_detectable_change(ends[0][0], ends[1][0])
+        between, why_not = pooled_between_trial_sd([g for s in per_session for g in _repeats(s)])
+        ends = [session_error(per_session[i], between) for i in (0, -1)]
+        row["sem"] = [e.sem for e in ends]
+        limit = detectable_change(*ends)
+        row["mdc95"], row["mdc_dof"] = limit.mdc95, limit.dof
         row["real"] = real_change(row["change"], row["mdc95"])
-        notes = {e[1] for e in ends}
+        notes = {e.source for e in ends}
         if row["real"] and between is None:
             # a stride-to-stride MDC leaves out what is constant within a trial (event timing,
             # calibration, camera offsets): a bound a change must pass, not proof it is real
@@ -179,6 +181,7 @@ def measurement_error_summary(subjects: dict[str, list[dict]]) -> dict:
                 "change": row["change"],
                 "sem": row["sem"],
                 "mdc95": row["mdc95"],
+                "mdc_dof": row["mdc_dof"],
                 "real": row["real"],
                 "note": row["error_note"],
             }
@@ -292,6 +295,11 @@ def _trials_table(subjects: dict[str, list[dict]]) -> str:
     return f'<table>{head}{"".join(rows)}</table><p class="note">Means over strides; lengths in cm.</p>'
 
 
+def _dof(dof: float | None) -> str:
+    """The MDC's degrees of freedom (its t quantile), shown beside it."""
+    return "" if dof is None else f'<br><span class="note">{dof:.0f} d.o.f.</span>'
+
+
 def _comparison_table(sessions: list[dict]) -> str:
     head = (
         "<tr><th>measure</th>"
@@ -314,7 +322,7 @@ def _comparison_table(sessions: list[dict]) -> str:
         why = row["error_note"] if row["real"] is None or row["mdc95"] is not None else ""
         rows.append(
             f"<tr><td>{_t(row['label'])}</td>{cells}<td>{sign}{_fmt(change, row['unit'])}</td>"
-            f"<td>{_fmt(row['mdc95'], row['unit'])}</td>"
+            f"<td>{_fmt(row['mdc95'], row['unit'])}{_dof(row['mdc_dof'])}</td>"
             f'<td class="{"ok" if row["real"] else "note"}" title="{_t(why)}">{_t(verdict)}'
             f"{'<br><span class=note>' + _t(why) + '</span>' if why else ''}</td></tr>"
         )
