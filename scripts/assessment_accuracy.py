@@ -61,13 +61,33 @@ LEVELS = {"1 px": SyntheticNoiseConfig(pixel_sigma=1.0), "real detector": None}
 def trial_pair(
     noise: SyntheticNoiseConfig, seed: int, duration_s: float = 8.0, **knobs
 ) -> tuple[TrialAnalysis, TrialAnalysis]:
-    """(measured, true) analyses of one synthetic treadmill trial."""
+    """(measured, true) analyses of one synthetic treadmill trial. The generator's runner
+    lands heel first and its heel comes down in stance, so the foot-flat pitch of its true
+    keypoints (with the level's definition bias) is its standing pitch: given to both
+    analyses as the session's static trial would be (landing.py)."""
     cameras = make_rig(RigConfig())
     runner = RunnerConfig(duration_s=duration_s, seed=seed, **knobs)
     truth = simulate_run(runner, FPS)
     seen = observe_with_truth(
         truth.points, cameras, dataclasses.replace(noise, seed=noise.seed + seed)
     )
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    true_points = truth.points + seen.bias_m
+    foot_flat = analyze_trial(
+        true_points,
+        FPS,
+        FORWARD,
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=runner.speed_mps,
+    )
+    standing = {
+        side: foot_flat.summary["sides"][side]["foot_strike"]["standing"]["pitch_deg"]
+        for side in ("left", "right")
+    }
     result = triangulate_recording(seen.keypoints, cameras, FPS, TriangulationConfig())
     measured = analyze_trial(
         result.points,
@@ -79,18 +99,16 @@ def trial_pair(
         max_event_height_sd_m=MAX_EVENT_HEIGHT_SD_M,
         event_points=result.points_unfiltered,
         toe_tip_ahead_m=0.0,  # the synthetic runner's big toe is its tip
+        standing_pitch_deg=standing,
     )
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
     true = analyze_trial(
-        truth.points + seen.bias_m,
+        true_points,
         FPS,
         FORWARD,
         ThresholdsConfig(),
         events=events,
         belt_speed_mps=runner.speed_mps,
+        standing_pitch_deg=standing,
     )
     return measured, true
 

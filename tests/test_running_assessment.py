@@ -29,7 +29,7 @@ from assessment_accuracy import (  # noqa: E402
 from pipeline.config import RunnerConfig, SyntheticNoiseConfig, ThresholdsConfig  # noqa: E402
 from pipeline.core.skeleton import INDEX  # noqa: E402
 from pipeline.gait.angles import hip_centre  # noqa: E402
-from pipeline.gait.landing import strike_pattern  # noqa: E402
+from pipeline.gait.landing import FOOT_FLAT_BOUND_NOTE, strike_pattern  # noqa: E402
 from pipeline.gait.measurement_error import (  # noqa: E402
     NO_REPEATS,
     PooledSD,
@@ -50,7 +50,9 @@ ONE_PX = SyntheticNoiseConfig(pixel_sigma=1.0)
 _CACHE: dict = {}
 
 
-def _true_analysis(runner: RunnerConfig, fps: float = FPS):
+def _true_analysis(runner: RunnerConfig, fps: float = FPS, standing=None):
+    """Noise-free keypoints and true events; `standing` a static trial's {side: deg} (the
+    generator's foot stands at 0 deg)."""
     truth = simulate_run(runner, fps)
     events = {
         s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
@@ -59,7 +61,13 @@ def _true_analysis(runner: RunnerConfig, fps: float = FPS):
     forward = [1.0, 0.0, 0.0] if runner.treadmill else None
     belt = runner.speed_mps if runner.treadmill else None
     return truth, analyze_trial(
-        truth.points, fps, forward, ThresholdsConfig(), events=events, belt_speed_mps=belt
+        truth.points,
+        fps,
+        forward,
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=belt,
+        standing_pitch_deg=standing,
     )
 
 
@@ -98,7 +106,10 @@ def test_definitions_read_back_the_generators_kinematics(treadmill):
         stride = np.diff(truth.foot_strikes[side])[0]
         assert block["foot_strike"]["standing"]["pitch_deg"] == pytest.approx(0.0, abs=0.2)
         assert m["foot_strike_angle_deg"]["mean"] == pytest.approx(true_fsa, abs=0.2)
-        assert block["foot_strike"]["pattern"] == strike_pattern(true_fsa) == "rearfoot"
+        # no static trial: the foot-flat angle is only a bound, so no pattern (but forefoot)
+        assert strike_pattern(true_fsa) == "rearfoot"
+        assert block["foot_strike"]["pattern"] is None
+        assert block["foot_strike"]["standing"]["note"] == FOOT_FLAT_BOUND_NOTE
         assert m["step_length_m"]["mean"] == pytest.approx(step, abs=0.002)
         assert m["duty_factor"]["mean"] == pytest.approx(contact / stride, abs=0.002)
         assert m["vertical_oscillation_m"]["mean"] == pytest.approx(true_vo, abs=0.0005)
@@ -128,7 +139,7 @@ def test_treadmill_and_overground_agree():
 
 # worst |error| of a side mean over 3 seeds at 1 px (measured in brackets, docs/metrics.md)
 ONE_PX_TOLERANCE = {
-    "foot_strike_angle_deg": 2.5,  # [1.77 deg]
+    "foot_strike_angle_deg": 2.5,  # [1.72 deg]
     "overstride_m": 0.020,  # [15.2 mm]
     "vertical_oscillation_m": 0.001,  # [0.56 mm]
     "vertical_ratio": 0.1,  # [0.05 %]
@@ -143,7 +154,7 @@ def test_one_px_level_against_the_truth():
         worst = np.nanmax(np.abs([errors(m, t)[name] for m, t in pairs]))
         assert worst <= limit, (name, worst)
     same = [patterns_agree(m, t) for m, t in pairs]
-    assert sum(s for s, _ in same) >= 0.95 * sum(n for _, n in same)  # measured 63 of 64
+    assert sum(s for s, _ in same) >= 0.95 * sum(n for _, n in same)  # measured 62 of 64
 
 
 def test_real_detector_level_pattern_agrees_on_nine_strides_in_ten():
@@ -154,8 +165,8 @@ def test_real_detector_level_pattern_agrees_on_nine_strides_in_ten():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="real-detector level, 3 seeds: foot-strike angle worst |error| 7.9 deg, bias "
-    "+5.7 deg (target 3): the detected strikes come 1.2-1.5 frames early (gait/events.py's "
+    reason="real-detector level, 3 seeds: foot-strike angle worst |error| 7.8 deg, bias "
+    "+5.6 deg (target 3): the detected strikes come 1.2-1.5 frames early (gait/events.py's "
     "mean event on this runner), when the foot still pitches ~4 deg per frame; with the true "
     "events the angle is within 0.2 deg",
 )
@@ -169,7 +180,7 @@ def test_real_detector_level_foot_strike_angle_within_3_deg():
     strict=True,
     reason="two trials of the runner with other noise seeds (6 seeds, 15 pairs, 8 measures, "
     "both sides): within the stride-to-stride MDC95 (t with Welch's dof) for 206 of 240 "
-    "(86 %) at 1 px, 121 of 240 (50 %) at the real level; each trial's errors that are "
+    "(86 %) at 1 px, 123 of 240 (51 %) at the real level; each trial's errors that are "
     "constant over its strides (event timing, calibration, camera offsets) are not in a "
     "stride SD, which is why the study report never calls a change real on it",
 )
@@ -200,7 +211,7 @@ def test_two_seeds_change_within_the_between_trial_mdc_for_95_percent(level):
     """Coverage of the between-trial MDC95 (t with the SD's 2 degrees of freedom, a
     prediction interval for the difference of two new trials): every way to take 3 of the 6
     seeds as a session's repeated trials, and the changes between the other 3 (measured at
-    the real level: 916 of 960, 95.4 %; seeds 0-2 against 3-5 alone: 45 of 48)."""
+    the real level: 915 of 960, 95.3 %; seeds 0-2 against 3-5 alone: 46 of 48)."""
     pairs = _pairs(level, range(6))
     inside, total = between_trial_coverage([m for m, _ in pairs])
     assert total == 20 * 16 * 3
@@ -338,6 +349,7 @@ def test_a_static_trials_standing_angle_is_the_reference():
     for side, offset in (("left", 2.0), ("right", -1.0)):
         g, f = (a.summary["sides"][side] for a in (given, flat))
         assert g["foot_strike"]["standing"]["source"] == "static trial"
+        assert g["foot_strike"]["pattern"] == "rearfoot" and f["foot_strike"]["pattern"] is None
         assert g["metrics"]["foot_strike_angle_deg"]["mean"] == pytest.approx(
             f["metrics"]["foot_strike_angle_deg"]["mean"]
             + f["foot_strike"]["standing"]["pitch_deg"]
@@ -365,7 +377,7 @@ def test_metrics_json_and_trial_report_carry_the_new_measures():
     from pipeline.gait.summary import METRICS
     from pipeline.report.assessment import assessment_html
 
-    _, analysis = _true_analysis(RunnerConfig(duration_s=8.0))
+    _, analysis = _true_analysis(RunnerConfig(duration_s=8.0), standing={"left": 0.0, "right": 0.0})
     headline = headline_metrics(analysis.to_dict())
     for side in ("left", "right"):
         block = headline[side]

@@ -50,6 +50,12 @@ def pattern_finding(side: str, block: dict) -> str:
         why = standing.get("note") or stats.get("note") or "no foot-strike angle"
         return f"{side.capitalize()} foot: foot strike not classified ({why})."
     mean = stats["mean"]
+    if strike.get("pattern") is None:
+        return (
+            f"{side.capitalize()} foot: foot strike not classified; the angle is at most "
+            f"{mean:.1f} deg relative to {standing.get('source', 'standing')} "
+            f"({standing.get('note') or 'no pattern'})."
+        )
     text = (
         f"{side.capitalize()} foot lands {strike['pattern']} (foot-strike angle {mean:.1f} deg "
         f"relative to {standing.get('source', 'standing')}, mean of {stats['n']} strides; "
