@@ -461,3 +461,64 @@ def test_repeated_trials_of_one_condition_give_the_between_trial_mdc():
     )
     row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
     assert "no between-trial error" in row["error_note"]
+
+
+def test_a_heel_unseen_at_one_strike_leaves_that_stride_out():
+    """The left heel missing for 3 frames around one strike: that stride has no angle and no
+    pattern (counted in n_missing), the others keep theirs; never a zero."""
+    runner = RunnerConfig(duration_s=4.0)
+    truth = simulate_run(runner, FPS)
+    points = truth.points.copy()
+    strike = truth.foot_strikes["left"][2]
+    around = np.arange(int(np.floor(strike)) - 1, int(np.ceil(strike)) + 2)
+    points[around, INDEX["left_heel"]] = np.nan
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    analysis = analyze_trial(
+        points,
+        FPS,
+        [1, 0, 0],
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=3.0,
+        standing_pitch_deg={"left": 0.0, "right": 0.0},
+    )
+    left = [s for s in analysis.strides if s["side"] == "left"]
+    unseen = [s for s in left if abs(s["strike_frame"] - strike) < 0.5]
+    assert len(unseen) == 1
+    assert unseen[0]["foot_strike_angle_deg"] is None
+    assert unseen[0]["foot_strike_pattern"] is None
+    others = [s for s in left if s is not unseen[0]]
+    assert all(s["foot_strike_angle_deg"] is not None for s in others)
+    block = analysis.summary["sides"]["left"]
+    assert block["foot_strike"]["n_missing"] == 1
+    assert block["metrics"]["foot_strike_angle_deg"]["n"] == len(others)
+
+
+def test_study_comparison_names_what_is_missing_for_an_mdc():
+    """Sessions of one trial each with too few strides for a stride SD (8 needed): the MDC is
+    None and the change is not judged, with both reasons; a subject with one session has no
+    before/after change."""
+    from pipeline.report.study_report import measurement_error_summary
+
+    def session(name, mean, sem, n):
+        trial = {
+            "trial": name,
+            "cadence_spm": 170.0,
+            "means": {s: {"step_length_m": mean} for s in ("left", "right")},
+            "stats": {
+                s: {"step_length_m": {"mean": mean, "sem": sem, "n": n}} for s in ("left", "right")
+            },
+        }
+        return {"session": name, "label": name, "date": name, "trials": [trial]}
+
+    rows = comparison([session("a", 1.0, None, 4), session("b", 1.2, None, 4)])
+    row = next(r for r in rows if r["metric"] == "step_length_m" and r["side"] == "left")
+    assert row["change"] == pytest.approx(0.2)
+    assert row["mdc95"] is None and row["mdc_dof"] is None and row["real"] is None
+    assert "too few strides for a stride-to-stride SEM" in row["error_note"]
+    assert NO_REPEATS in row["error_note"]
+    summary = measurement_error_summary({"S1": [session("a", 1.0, 0.01, 10)]})
+    assert summary["S1"] == {"note": "one session: no before/after change"}
