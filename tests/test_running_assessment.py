@@ -200,8 +200,8 @@ def test_two_seeds_change_within_the_stride_mdc_for_95_percent():
                 reason="between-trial MDC95 = t(0.975, 2) sqrt(2) SEM from 3 repeated trials, "
                 "every split of 6 seeds into 3 repeats and 3 others: 848 of 960 (88 %) "
                 "changes within it (seeds 0-2 against 3-5 alone: 47 of 48); seed 1's right "
-                "side is an outlier trial (foot-strike angle +2.5 deg, duty factor +0.008, "
-                "tibia +1.6 deg: its events) and the t interval assumes normal errors",
+                "side is an outlier trial (foot-strike angle +2.6 deg, duty factor +0.008, "
+                "tibia -1.6 deg: its events) and the t interval assumes normal errors",
             ),
         ),
         "real",
