@@ -519,6 +519,7 @@ def test_study_comparison_names_what_is_missing_for_an_mdc():
     assert row["change"] == pytest.approx(0.2)
     assert row["mdc95"] is None and row["mdc_dof"] is None and row["real"] is None
     assert "too few strides for a stride-to-stride SEM" in row["error_note"]
+    assert "min_strides_variability strides a side, default 8" in row["error_note"]
     assert NO_REPEATS in row["error_note"]
     summary = measurement_error_summary({"S1": [session("a", 1.0, 0.01, 10)]})
     assert summary["S1"] == {"note": "one session: no before/after change"}

@@ -37,7 +37,10 @@ CONFIDENCE = 0.95
 BETWEEN_TRIALS = "between trials"
 STRIDE_TO_STRIDE = "stride-to-stride (one trial per session)"
 NO_REPEATS = "no session with two or more trials: no between-trial error"
-TOO_FEW_STRIDES = "too few strides for a stride-to-stride SEM"
+TOO_FEW_STRIDES = (
+    "too few strides for a stride-to-stride SEM (a trial needs "
+    "thresholds.min_strides_variability strides a side, default 8)"
+)
 
 
 def t_quantile(dof: float) -> float:
