@@ -9,7 +9,7 @@ of freedom (s is independent of the trial means for normal errors), and the 95 %
 
     MDC95 = t(0.975, dof) * sqrt(SEM_1^2 + SEM_2^2),   SEM_i = s / sqrt(k_i)
 
-the prediction interval for the difference of two new values (Hahn & Meeker 1991, ch. 4;
+the prediction interval for the difference of two new values (Hahn & Meeker 1991;
 the 95 % limits of agreement of Hopkins 2000 and Bland & Altman 1999 with t in place of 1.96).
 With sigma known (dof infinite) it is Weir's 1.96 sqrt(2) SEM (de Vet et al. 2006's smallest
 detectable change). From 3 repeated trials (dof 2) t is 4.30, 2.2 times 1.96: an SD from three
