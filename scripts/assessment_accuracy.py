@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import sys
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from pipeline.config import (  # noqa: E402
     SyntheticNoiseConfig,
     ThresholdsConfig,
     TriangulationConfig,
+)
+from pipeline.gait.measurement_error import (  # noqa: E402
+    TrialMean,
+    detectable_change,
+    pooled_between_trial_sd,
+    session_error,
 )
 from pipeline.gait.metrics import TrialAnalysis, analyze_trial  # noqa: E402
 from pipeline.synth.kinematics import simulate_run  # noqa: E402
@@ -55,13 +62,33 @@ LEVELS = {"1 px": SyntheticNoiseConfig(pixel_sigma=1.0), "real detector": None}
 def trial_pair(
     noise: SyntheticNoiseConfig, seed: int, duration_s: float = 8.0, **knobs
 ) -> tuple[TrialAnalysis, TrialAnalysis]:
-    """(measured, true) analyses of one synthetic treadmill trial."""
+    """(measured, true) analyses of one synthetic treadmill trial. The generator's runner
+    lands heel first and its heel comes down in stance, so the foot-flat pitch of its true
+    keypoints (with the level's definition bias) is its standing pitch: given to both
+    analyses as the session's static trial would be (landing.py)."""
     cameras = make_rig(RigConfig())
     runner = RunnerConfig(duration_s=duration_s, seed=seed, **knobs)
     truth = simulate_run(runner, FPS)
     seen = observe_with_truth(
         truth.points, cameras, dataclasses.replace(noise, seed=noise.seed + seed)
     )
+    events = {
+        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
+        for s in ("left", "right")
+    }
+    true_points = truth.points + seen.bias_m
+    foot_flat = analyze_trial(
+        true_points,
+        FPS,
+        FORWARD,
+        ThresholdsConfig(),
+        events=events,
+        belt_speed_mps=runner.speed_mps,
+    )
+    standing = {
+        side: foot_flat.summary.sides[side].foot_strike.standing.pitch_deg
+        for side in ("left", "right")
+    }
     result = triangulate_recording(seen.keypoints, cameras, FPS, TriangulationConfig())
     measured = analyze_trial(
         result.points,
@@ -73,18 +100,16 @@ def trial_pair(
         max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
         event_points=result.points_unfiltered,
         toe_tip_ahead_m=0.0,  # the synthetic runner's big toe is its tip
+        standing_pitch_deg=standing,
     )
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
     true = analyze_trial(
-        truth.points + seen.bias_m,
+        true_points,
         FPS,
         FORWARD,
         ThresholdsConfig(),
         events=events,
         belt_speed_mps=runner.speed_mps,
+        standing_pitch_deg=standing,
     )
     return measured, true
 
@@ -116,17 +141,24 @@ def patterns_agree(measured: TrialAnalysis, true: TrialAnalysis) -> tuple[int, i
     return same, total
 
 
+def _trial_mean(x: TrialAnalysis, side: str, name: str) -> TrialMean:
+    stats = x.summary.sides[side].metrics[name]
+    return TrialMean(stats.mean, stats.sem, stats.n)
+
+
 def within_mdc(a: TrialAnalysis, b: TrialAnalysis, names=MEASURES) -> tuple[int, int]:
-    """Metrics (per side) whose change between trials a and b is within a's and b's MDC95,
-    1.96 sqrt(SEM_a^2 + SEM_b^2); counted only where both have an SEM."""
+    """Metrics (per side) whose change between trials a and b is within the stride-to-stride
+    MDC95 of the two, t(0.975, Welch dof) sqrt(SEM_a^2 + SEM_b^2) (measurement_error.py);
+    counted only where both have an SEM."""
     inside = total = 0
     for name in names:
         for side in ("left", "right"):
-            sa, sb = (x.summary.sides[side].metrics[name] for x in (a, b))
-            if sa.sem is None or sb.sem is None:
+            sa, sb = (_trial_mean(x, side, name) for x in (a, b))
+            ends = [session_error([s], None) for s in (sa, sb)]
+            mdc = detectable_change(*ends).mdc95
+            if mdc is None or sa.mean is None or sb.mean is None:
                 continue
             total += 1
-            mdc = 1.959964 * (sa.sem**2 + sb.sem**2) ** 0.5
             inside += abs(sa.mean - sb.mean) <= mdc
     return inside, total
 
@@ -135,25 +167,32 @@ def within_between_trial_mdc(
     repeats: list[TrialAnalysis], others: list[TrialAnalysis], names=MEASURES
 ) -> tuple[int, int]:
     """Metrics (per side) whose change between each pair of `others` lies within the MDC95 of
-    one trial, 1.96 sqrt(2) SEM, SEM = the pooled SD of the `repeats`' means (compare.py)."""
-    from pipeline.gait.compare import between_trial_sem, minimal_detectable_change
-
+    one trial, t(0.975, k - 1) sqrt(2) SEM, SEM = the SD of the k `repeats`' means (one
+    session of k repeated trials, measurement_error.py)."""
     inside = total = 0
     for name in names:
         for side in ("left", "right"):
-
-            def mean(x, side=side, name=name):
-                return x.summary.sides[side].metrics[name].mean
-
-            sem, _ = between_trial_sem([[mean(x) for x in repeats]])
-            mdc = minimal_detectable_change(sem, sem)
+            means = [_trial_mean(x, side, name).mean for x in repeats]
+            pooled, _ = pooled_between_trial_sd([means])
+            one_trial = session_error([TrialMean(0.0)], pooled)
+            mdc = detectable_change(one_trial, one_trial).mdc95
             for i in range(len(others)):
                 for j in range(i):
-                    a, b = mean(others[i]), mean(others[j])
+                    a, b = (_trial_mean(others[k], side, name).mean for k in (i, j))
                     if mdc is None or a is None or b is None:
                         continue
                     total += 1
                     inside += abs(a - b) <= mdc
+    return inside, total
+
+
+def between_trial_coverage(trials: list[TrialAnalysis], k: int = 3) -> tuple[int, int]:
+    """within_between_trial_mdc over every split of `trials` into k repeats and the rest."""
+    inside = total = 0
+    for repeats in itertools.combinations(range(len(trials)), k):
+        others = [trials[i] for i in range(len(trials)) if i not in repeats]
+        got = within_between_trial_mdc([trials[i] for i in repeats], others)
+        inside, total = inside + got[0], total + got[1]
     return inside, total
 
 
@@ -189,6 +228,8 @@ def main() -> None:
                 [m for m, _ in pairs[:half]], [m for m, _ in pairs[half:]]
             )
             print(f"change within the between-trial MDC95 ({half} repeats): {inside} of {total}")
+            inside, total = between_trial_coverage([m for m, _ in pairs], half)
+            print(f"  over every split of the {args.seeds} seeds: {inside} of {total}")
 
 
 if __name__ == "__main__":

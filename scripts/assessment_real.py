@@ -56,9 +56,27 @@ def matched(measured, reference, name: str) -> list[tuple[float, float, str | No
 def treadmill(seeds=range(3)) -> dict:
     """Per level: per compared quantity the (measured, reference, patterns) of every stride."""
     rows: dict = {"clean": {n: [] for n in COMPARED}, "real detector": {n: [] for n in COMPARED}}
+    rows["no static trial"] = []  # (pattern, angle, standing note) of each stride, clean
     for name, speed in TREADMILL_TRIALS.items():
         points, fps, plates, _ = treadmill_trial(name)
-        kw = dict(belt_speed_mps=speed, toe_tip_ahead_m=TOE_TIP_AHEAD_M)
+        kw: dict = dict(belt_speed_mps=speed, toe_tip_ahead_m=TOE_TIP_AHEAD_M)
+        default = analyze_trial(points, fps, FORWARD, ThresholdsConfig(), **kw)
+        rows["no static trial"] += [
+            (
+                s.foot_strike_pattern,
+                s.value("foot_strike_angle_deg"),
+                default.summary.sides[s.side].foot_strike.standing.note,
+            )
+            for s in default.strides
+        ]
+        # no static trial in the data: its stand-in is the foot-flat pitch of the markers at
+        # the force-plate contacts (this runner lands 17-36 deg heel first, so its heel is
+        # taken to come down), given to every analysis as a session's static trial would be
+        flat = analyze_trial(points, fps, FORWARD, ThresholdsConfig(), events=plates, **kw)
+        kw["standing_pitch_deg"] = {
+            side: flat.summary.sides[side].foot_strike.standing.pitch_deg
+            for side in ("left", "right")
+        }
         reference = analyze_trial(points, fps, FORWARD, ThresholdsConfig(), events=plates, **kw)
         clean = analyze_trial(points, fps, FORWARD, ThresholdsConfig(), **kw)
         levels = [("clean", clean)]
@@ -133,7 +151,17 @@ def sprints() -> list[dict]:
 
 
 def main() -> None:
-    for level, per in treadmill().items():
+    rows = treadmill()
+    default = rows.pop("no static trial")
+    print(
+        "== treadmill, clean, no static trial:",
+        sum(p is not None for p, _, _ in default),
+        "of",
+        len(default),
+        "strides classified; angles (upper bounds)",
+        f"{min(a for _, a, _ in default if a is not None):.1f}..{max(a for _, a, _ in default if a is not None):.1f} deg",
+    )
+    for level, per in rows.items():
         print(f"== treadmill, {level}, against the markers at the force-plate contacts")
         for n, rows in per.items():
             if not rows:

@@ -5,12 +5,17 @@ at initial contact minus the same foot's angle standing, + = toes up (heel first
 line is heel -> big toe (angles.foot_pitch_deg). Pattern from the FSA with Altman & Davis's
 cut-offs: rearfoot above 8.0 deg, forefoot below -1.6 deg, midfoot in between.
 
-The standing angle: the lab's static (standing) value when given; otherwise the foot-flat
+The standing angle: the lab's static (standing) value when given. Otherwise the foot-flat
 angle of the trial itself, the heel -> toe pitch at the stance frame where the heel and the
-big toe are both nearest their floor level (each at most FLAT_TOLERANCE_M above it): a foot
-flat on the floor has the geometry it has standing, so the angle of heel and toe keypoints
-(or markers) that do not sit at the same height on the foot is removed. A forefoot runner
-whose heel never reaches the floor has no foot-flat frame: no standing angle, no FSA.
+big toe are both nearest their floor level (each at most FLAT_TOLERANCE_M above it). That is
+the standing geometry only if the heel is on the floor there, which the keypoints cannot show:
+a forefoot or midfoot runner (the sprinter of docs/metrics.md) keeps the heel up through
+stance, its 'flattest' frame is toes-down and the angle reads too high (rearfoot). Since the
+forefoot is down at the flattest frame and the heel can only be above the floor, the foot-flat
+pitch is at most the standing pitch and the angle from it at least the true foot-strike angle:
+an upper bound. With it the pattern is given only where the bound decides it (forefoot);
+otherwise it is withheld (None) with FOOT_FLAT_BOUND_NOTE, which names the static trial.
+A foot never flat, or a heel or toe not seen at the strike: no angle, no pattern.
 
 Overstride: horizontal distance along forward from the pelvis centre (midpoint of the hip
 centres, not an estimated centre of mass) to the heel at initial contact; + = heel ahead.
@@ -31,6 +36,14 @@ FOREFOOT_BELOW_DEG = -1.6
 # a foot is flat when heel and big toe are both within this of their floor levels
 FLAT_TOLERANCE_M = 0.010
 LEVEL_QUANTILE = 0.15  # floor level of a keypoint: median of its lowest 15 % heights (events.py)
+STATIC_TRIAL = "static trial"
+FOOT_FLAT = "foot flat in stance"
+FOOT_FLAT_BOUND_NOTE = (
+    "no static trial: the foot-flat angle is the standing angle only if the heel comes down in "
+    "stance, which the keypoints cannot show, so each foot-strike angle is an upper bound and "
+    "only a forefoot reading is certain; give the session's standing_foot_pitch_deg (a static "
+    "trial) for the pattern"
+)
 
 LANDING_METRICS: dict[str, tuple[str, str]] = {
     "foot_strike_angle_deg": ("foot-strike angle (relative to standing)", "deg"),
@@ -52,6 +65,12 @@ def standing_reference(values, key: str) -> dict[str, float] | None:
             f"big toe above horizontal, from a static trial), got {values}"
         )
     return {"left": float(values[0]), "right": float(values[1])}
+
+
+def bounded_pattern(angle_deg: float | None) -> str | None:
+    """The pattern an upper bound on the foot-strike angle decides: forefoot, else None."""
+    pattern = strike_pattern(angle_deg)
+    return pattern if pattern == "forefoot" else None
 
 
 def strike_pattern(angle_deg: float | None) -> str | None:
@@ -110,12 +129,15 @@ def add_landing(
         own = [s for s in strides if s["side"] == side]
         given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
         if given is not None:
-            standing, source, n, note = float(given), "static trial", None, None
+            standing, source, n, note = float(given), STATIC_TRIAL, None, None
         else:
             stances = [(s["strike_frame"], s["toe_off_frame"]) for s in own]
             standing, n = foot_flat_pitch(points, forward, side, stances)
-            source = "foot flat in stance"
-            note = None if standing is not None else "no foot-flat frame in any stance"
+            source = FOOT_FLAT
+            note = (
+                FOOT_FLAT_BOUND_NOTE if standing is not None else "no foot-flat frame in any stance"
+            )
+        classify = strike_pattern if source == STATIC_TRIAL else bounded_pattern
         reference[side] = {"pitch_deg": standing, "source": source, "n_stances": n, "note": note}
         pitch = foot_pitch_deg(points, side, forward)
         heel_ahead = (keypoint(points, f"{side}_heel") - pelvis) @ forward_axis
@@ -126,18 +148,23 @@ def add_landing(
                 at_strike - standing if standing is not None and np.isfinite(at_strike) else None
             )
             stride["foot_strike_angle_deg"] = angle
-            stride["foot_strike_pattern"] = strike_pattern(angle)
+            stride["foot_strike_pattern"] = classify(angle)
             overstride = float(sample_at(heel_ahead, strike))
             stride["overstride_m"] = overstride if np.isfinite(overstride) else None
     return reference
 
 
 def pattern_summary(strides: list[Stride], side: str, mean_angle: float | None) -> dict:
-    """The side's pattern (from the mean angle) and each pattern's share of its strides."""
-    patterns = [s.foot_strike_pattern for s in strides if s.side == side]
+    """The side's pattern (from the mean angle) and each pattern's share of its strides; where
+    a stride's angle was only a bound (its pattern withheld), the mean is one too."""
+    own = [s for s in strides if s.side == side]
+    patterns = [s.foot_strike_pattern for s in own]
     seen = [p for p in patterns if p is not None]
+    bounded = any(
+        s.value("foot_strike_angle_deg") is not None and s.foot_strike_pattern is None for s in own
+    )
     return {
-        "pattern": strike_pattern(mean_angle),
+        "pattern": (bounded_pattern if bounded else strike_pattern)(mean_angle),
         "shares": {
             p: (seen.count(p) / len(seen) if seen else None)
             for p in ("rearfoot", "midfoot", "forefoot")

@@ -4,9 +4,9 @@ Per side and metric, added to the summary's statistics (metrics._statistics):
 - `sd` (already there), `cv_pct` = 100 SD / |mean| (only for a metric that cannot change sign
   and whose mean is positive: the CV of a quantity near zero is meaningless);
 - `sem` = SD / sqrt(n), the standard error of the trial's mean from the stride-to-stride
-  scatter, and `mdc95` = 1.96 sqrt(2) SEM (Weir 2005; Haley & Fragala-Pinkham 2006): the
-  least change between two such trials that is larger than this measurement error with 95 %
-  confidence. Strides of one trial are not independent and a day-to-day change adds the
+  scatter, and `mdc95` = t(0.975, n - 1) sqrt(2) SEM (Weir 2005's 1.96 sqrt(2) SEM with the
+  t quantile of the SD's n - 1 degrees of freedom, measurement_error.py): the least change
+  between two such trials that is larger than this measurement error with 95 % confidence. Strides of one trial are not independent and a day-to-day change adds the
   runner's own variation: this is the within-trial part only (study_report adds the
   between-trial part when a session has repeated trials).
 With fewer than `min_strides` strides none of these is given and `variability_note` says
@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from pipeline.gait.measurement_error import trial_mdc95
 from pipeline.gait.records import SideSummary, Symmetry
 
 Z95 = 1.959964  # two-sided 95 % normal quantile
@@ -43,11 +44,6 @@ SIGNED = {
 }
 
 
-def mdc95(sem: float) -> float:
-    """Minimal detectable change, 95 %: 1.96 sqrt(2) SEM (Weir 2005)."""
-    return Z95 * math.sqrt(2.0) * sem
-
-
 def add_variability(stats: dict, metric: str, min_strides: int) -> None:
     """Adds cv_pct, sem, mdc95 and variability_note to one metric's statistics (in place)."""
     n, mean, sd = stats["n"], stats["mean"], stats["sd"]
@@ -56,7 +52,7 @@ def add_variability(stats: dict, metric: str, min_strides: int) -> None:
         stats["variability_note"] = f"insufficient strides (n={n}, need {min_strides})"
         return
     stats["sem"] = sd / math.sqrt(n)
-    stats["mdc95"] = mdc95(stats["sem"])
+    stats["mdc95"] = trial_mdc95(stats["sem"], n)
     if metric in SIGNED:
         stats["variability_note"] = "signed quantity: no CV"
     elif mean > 0:

@@ -51,6 +51,12 @@ def pattern_finding(side: str, block: SideSummary) -> str:
         why = standing.note or stats.note or "no foot-strike angle"
         return f"{side.capitalize()} foot: foot strike not classified ({why})."
     mean = stats.mean
+    if strike.pattern is None:
+        return (
+            f"{side.capitalize()} foot: foot strike not classified; the angle is at most "
+            f"{mean:.1f} deg relative to {standing.source} "
+            f"({standing.note or 'no pattern'})."
+        )
     text = (
         f"{side.capitalize()} foot lands {strike.pattern} (foot-strike angle {mean:.1f} deg "
         f"relative to {standing.source}, mean of {stats.n} strides; "

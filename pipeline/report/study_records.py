@@ -169,7 +169,8 @@ class Session:
 @dataclass(frozen=True)
 class ComparisonRow:
     """One before/after row: a metric of one side (or cadence, side "both") per session, the
-    change last - first, each end's SEM, the MDC95 and whether the change is real (None: not
+    change last - first, each end's SEM, the MDC95 with the degrees of freedom of its t
+    quantile (None: none, or the normal quantile) and whether the change is real (None: not
     judged, `error_note` says why)."""
 
     metric: str
@@ -180,5 +181,6 @@ class ComparisonRow:
     change: float | None
     sem: tuple[float | None, ...] | None
     mdc95: float | None
+    mdc_dof: float | None
     real: bool | None
     error_note: str

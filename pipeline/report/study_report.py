@@ -23,14 +23,14 @@ import numpy as np  # noqa: E402
 from pipeline.core.json_types import JsonObject
 from pipeline.gait.angles import SIDES  # noqa: E402
 from pipeline.gait.checks import CHECKS  # noqa: E402
-from pipeline.gait.compare import (  # noqa: E402
-    TrialMean,
-    between_trial_sem,
-    minimal_detectable_change,
-    real_change,
-    session_sem,
-)
 from pipeline.gait.curves import CYCLE_PCT  # noqa: E402
+from pipeline.gait.measurement_error import (  # noqa: E402
+    TrialMean,
+    detectable_change,
+    pooled_between_trial_sd,
+    real_change,
+    session_error,
+)
 from pipeline.gait.summary import METRICS  # noqa: E402
 from pipeline.io.atomic import write_text  # noqa: E402
 from pipeline.report.figures import TITLES  # noqa: E402
@@ -108,11 +108,12 @@ def session_values(session: Session) -> SessionValues:
 
 
 def _trial_stats(trial: TrialOverview, side: str, metric: str) -> TrialMean:
-    """One trial's mean and SEM (None for a summary written before issue #29)."""
+    """One trial's mean, SEM and n (None for a summary written before issue #29)."""
     stats = trial.stats.get(side, {}).get(metric)
     return TrialMean(
         mean=trial.means[side].get(metric),
         sem=None if stats is None else stats.sem,
+        n=None if stats is None else stats.n,
         condition=trial.condition or "",
     )
 
@@ -131,16 +132,17 @@ def comparison(sessions: list[Session]) -> list[ComparisonRow]:
     cadence = [v.cadence_spm for v in values]
     rows = [
         ComparisonRow(
-            "cadence_spm",
-            "both",
-            "cadence",
-            "steps/min",
-            tuple(cadence),
-            _change(cadence),
-            None,
-            None,
-            None,
-            "no SEM for cadence",
+            metric="cadence_spm",
+            side="both",
+            label="cadence",
+            unit="steps/min",
+            values=tuple(cadence),
+            change=_change(cadence),
+            sem=None,
+            mdc95=None,
+            mdc_dof=None,
+            real=None,
+            error_note="no SEM for cadence",
         )
     ]
     for m in KEY_METRICS:
@@ -149,11 +151,13 @@ def comparison(sessions: list[Session]) -> list[ComparisonRow]:
             means = [v.means[side][m] for v in values]
             change = _change(means)
             per_session = [v.trials[side][m] for v in values]
-            between, why_not = between_trial_sem([g for s in per_session for g in _repeats(s)])
-            ends = [session_sem(per_session[i], between) for i in (0, -1)]
-            mdc = minimal_detectable_change(ends[0][0], ends[1][0])
-            real = real_change(change, mdc)
-            notes = {e[1] for e in ends}
+            between, why_not = pooled_between_trial_sd(
+                [g for s in per_session for g in _repeats(s)]
+            )
+            ends = [session_error(per_session[i], between) for i in (0, -1)]
+            limit = detectable_change(*ends)
+            real = real_change(change, limit.mdc95)
+            notes = {e.source for e in ends}
             if real and between is None:
                 # a stride-to-stride MDC leaves out what is constant within a trial (event
                 # timing, calibration, camera offsets): a bound a change must pass, not proof
@@ -161,16 +165,17 @@ def comparison(sessions: list[Session]) -> list[ComparisonRow]:
                 notes.add(STRIDE_ONLY_NOTE)
             rows.append(
                 ComparisonRow(
-                    m,
-                    side,
-                    f"{label} ({side})",
-                    unit,
-                    tuple(means),
-                    change,
-                    tuple(e[0] for e in ends),
-                    mdc,
-                    real,
-                    "; ".join(sorted(notes | ({why_not} if why_not else set()))),
+                    metric=m,
+                    side=side,
+                    label=f"{label} ({side})",
+                    unit=unit,
+                    values=tuple(means),
+                    change=change,
+                    sem=tuple(e.sem for e in ends),
+                    mdc95=limit.mdc95,
+                    mdc_dof=limit.dof,
+                    real=real,
+                    error_note="; ".join(sorted(notes | ({why_not} if why_not else set()))),
                 )
             )
     return rows
@@ -202,6 +207,7 @@ def measurement_error_summary(subjects: dict[str, list[Session]]) -> JsonObject:
                 "change": row.change,
                 "sem": None if row.sem is None else list(row.sem),
                 "mdc95": row.mdc95,
+                "mdc_dof": row.mdc_dof,
                 "real": row.real,
                 "note": row.error_note,
             }
@@ -247,8 +253,10 @@ def write_study_report(
         )
     parts.append(
         '<p class="note">Failed trials enter no session mean. Change = last session minus first. Only a change larger than the '
-        "MDC95 is marked real (Weir 2005; Haley & Fragala-Pinkham 2006): MDC95 = 1.96 "
-        "&radic;(SEM<sub>before</sub>&sup2; + SEM<sub>after</sub>&sup2;), each SEM from "
+        "MDC95 is marked real (Weir 2005; Haley & Fragala-Pinkham 2006): MDC95 = "
+        "t<sub>0.975</sub>(d.o.f.) &radic;(SEM<sub>before</sub>&sup2; + "
+        "SEM<sub>after</sub>&sup2;), Student's t of the SEMs' degrees of freedom (shown "
+        "beside the MDC; 1.96 only with the SD known), each SEM from "
         "repeated trials of the session when the study has them, else from the "
         "stride-to-stride SD (SD/&radic;n, the trial's own scatter only: a lower bound). The "
         "method's accuracy (a few degrees for joint angles, docs/metrics.md) is a bias "
@@ -311,6 +319,11 @@ def _trials_table(subjects: dict[str, list[Session]]) -> str:
     return f'<table>{head}{"".join(rows)}</table><p class="note">Means over strides; lengths in cm.</p>'
 
 
+def _dof(dof: float | None) -> str:
+    """The MDC's degrees of freedom (its t quantile), shown beside it."""
+    return "" if dof is None else f'<br><span class="note">{dof:.0f} d.o.f.</span>'
+
+
 def _comparison_table(sessions: list[Session]) -> str:
     head = (
         "<tr><th>measure</th>"
@@ -333,7 +346,7 @@ def _comparison_table(sessions: list[Session]) -> str:
         why = row.error_note if row.real is None or row.mdc95 is not None else ""
         rows.append(
             f"<tr><td>{_t(row.label)}</td>{cells}<td>{sign}{_fmt(change, row.unit)}</td>"
-            f"<td>{_fmt(row.mdc95, row.unit)}</td>"
+            f"<td>{_fmt(row.mdc95, row.unit)}{_dof(row.mdc_dof)}</td>"
             f'<td class="{"ok" if row.real else "note"}" title="{_t(why)}">{_t(verdict)}'
             f"{'<br><span class=note>' + _t(why) + '</span>' if why else ''}</td></tr>"
         )
