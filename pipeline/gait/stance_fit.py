@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -121,19 +122,41 @@ def _value_sd(weights, s, row):
     return float(np.sqrt(np.sum((row @ weights) ** 2 * s**2)))
 
 
+class LocalRead(NamedTuple):
+    """A value read from a local fit: its SD from the samples' SDs, the time it was read at,
+    that time's SD where the fit sets it (a vertex; NaN: a time the caller fixed, e.g. from
+    events) and the fit's slope there (value per frame; 0 at a vertex), which turns an error
+    in a fixed time into an error in the value."""
+
+    value: float
+    sd: float
+    time: float
+    time_sd: float
+    slope: float
+
+
+NO_READ = LocalRead(np.nan, np.nan, np.nan, np.nan, np.nan)
+
+
 def local_extreme(times, values, sds, centre, half_width, sign=1.0):
     """(value, SD, time) of the maximum (sign +1) or minimum (-1) of a quadratic fitted to the
     samples within `half_width` of `centre` (the phase where the trial's stride-aligned curve
     peaks): its vertex where the fit shows the bend, else its value at `centre`.
     (nan, nan, nan) without enough samples."""
+    return tuple(local_extreme_read(times, values, sds, centre, half_width, sign)[:3])
+
+
+def local_extreme_read(times, values, sds, centre, half_width, sign=1.0) -> LocalRead:
+    """local_extreme as a LocalRead: with the vertex time's SD (delta method on -b / 2c), or
+    the slope at `centre` where the value is read there."""
     window = _window(np.asarray(times, float), np.asarray(values, float), sds, centre, half_width)
     if window is None:
-        return np.nan, np.nan, np.nan
+        return NO_READ
     t, v, s = window
     t, s, weights, coef, scale = _robust_fit(t, sign * v, s, 2)
     mid = t.mean()
     # a vertex only where the data show the bend (curvature beyond 2 SDs, inside the window):
-    # a flat hump's vertex, or a window edge, rides on the noise, upward; otherwise the fit
+    # a flat hump's vertex, or a window edge, rides on the noise upward; otherwise the fit
     # at the trial's aligned phase, which is linear in the data and so unbiased
     known = s is not None and np.all(np.isfinite(s))
     bend = np.array([0.0, 0.0, 1.0])
@@ -142,25 +165,42 @@ def local_extreme(times, values, sds, centre, half_width, sign=1.0):
         at = float(-coef[1] / (2 * coef[2]))
         if t.min() - mid <= at <= t.max() - mid:
             row = np.array([1.0, at, at * at])
-            return sign * float(row @ coef), _value_sd(weights, s, row), float(at + mid)
+            # d(-b / 2c) / d(a, b, c) = (0, -1 / 2c, -at / c)
+            vertex_gradient = np.array([0.0, -1.0, -2.0 * at]) / (2.0 * coef[2])
+            return LocalRead(
+                sign * float(row @ coef),
+                _value_sd(weights, s, row),
+                float(at + mid),
+                _value_sd(weights, s, vertex_gradient),
+                0.0,
+            )
     x0 = centre - mid
     row = np.array([1.0, x0, x0 * x0])
-    return sign * float(row @ coef), _value_sd(weights, s, row), float(centre)
+    slope = sign * float(coef[1] + 2.0 * coef[2] * x0)
+    return LocalRead(
+        sign * float(row @ coef), _value_sd(weights, s, row), float(centre), np.nan, slope
+    )
 
 
 def local_value(times, values, sds, at, half_width, degree=1, one_sided=0):
     """(value, SD) at `at` of a polynomial fitted to the samples near it (one_sided +1: only
     those after it, e.g. a planted foot's position read at its strike)."""
+    return local_value_read(times, values, sds, at, half_width, degree, one_sided)[:2]
+
+
+def local_value_read(times, values, sds, at, half_width, degree=1, one_sided=0):
+    """(value, SD, slope per frame at `at`) of local_value's fit."""
     window = _window(
         np.asarray(times, float), np.asarray(values, float), sds, at, half_width, one_sided
     )
     if window is None:
-        return np.nan, np.nan
+        return np.nan, np.nan, np.nan
     t, v, s = window
     t, s, weights, coef, _ = _robust_fit(t, v, s, degree)
     x = at - t.mean()
     row = x ** np.arange(degree + 1)
-    return float(row @ coef), _value_sd(weights, s, row)
+    slope = float(np.arange(1, degree + 1) * x ** np.arange(degree) @ coef[1:])
+    return float(row @ coef), _value_sd(weights, s, row), slope
 
 
 def series_sd(
