@@ -118,6 +118,25 @@ def test_series_sd_is_the_linear_propagation():
     assert series_sd(gap, points, None) is None
 
 
+def test_a_sample_of_a_keypoint_not_measured_has_no_sd_and_is_not_fitted():
+    # a keypoint no camera saw in a frame is gap-filled in 3D: not an observation there
+    points = np.zeros((10, 26, 3))
+    points[:, 3, 0] = np.linspace(0, 1, 10)
+    sd = np.full_like(points, 0.003)
+    sd[4, 3, :] = np.nan  # keypoint 3 not measured in frame 4
+
+    def gap(p):
+        return p[:, 3, 0] - p[:, 4, 0]
+
+    got = series_sd(gap, points, sd, step=4)
+    assert np.isnan(got[4])
+    assert np.delete(got, 4) == pytest.approx(np.full(9, 0.003 * np.sqrt(2)), rel=1e-6)
+    curve, sds = HUMP.copy(), np.full(25, 0.5)
+    curve[12], sds[12] = 7.5, np.nan  # a gap-filled sample (3 SDs off, inside the outlier cut)
+    value, sd, _ = local_extreme(TIMES, curve, sds, 12.0, 0.25 * 25)
+    assert value == pytest.approx(6.0, abs=0.05) and np.isfinite(sd)
+
+
 def test_curve_noise_tells_noise_from_a_smooth_hump():
     assert curve_noise([HUMP, HUMP]) < 0.01
     noisy = HUMP + np.random.default_rng(2).normal(0, 1.0, 25)

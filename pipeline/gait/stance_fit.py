@@ -79,7 +79,9 @@ def _window(times, values, sds, centre, half_width, one_sided=0):
     lo, hi = centre - half_width, centre + half_width
     if one_sided > 0:
         lo, hi = centre, centre + 2 * half_width
-    finite = np.isfinite(values)  # screened samples (NaN) are left out
+    finite = np.isfinite(values)  # screened samples (NaN) are left out, and so are
+    if sds is not None and np.isfinite(sds).any():  # samples of keypoints not measured
+        finite &= np.isfinite(sds)
     keep = (times >= lo - 1e-9) & (times <= hi + 1e-9) & finite
     if keep.sum() < MIN_SAMPLES:
         keep = np.zeros(len(times), bool)
@@ -212,7 +214,9 @@ def series_sd(
     """Per-frame SD of curve(points) (F,) from independent per-axis keypoint SDs `point_sd`
     (F, K, 3, metres), by a forward-difference Jacobian over the keypoints the curve uses,
     computed every `step` frames and interpolated between (pose and camera geometry change
-    over tens of milliseconds). None without SDs."""
+    over tens of milliseconds). NaN where a keypoint the curve uses has no SD (not measured in
+    that frame: its 3D was gap-filled, so the curve's sample there is not an observation).
+    None without SDs."""
     if point_sd is None:
         return None
     base_all = curve(points)
@@ -222,6 +226,7 @@ def series_sd(
     sub, sub_sd = points[at], point_sd[at]
     base = base_all[at]
     variance = np.zeros(len(at))
+    used = np.zeros(N_KEYPOINTS, bool)
     finite = np.flatnonzero(np.isfinite(base))[:20]
     for k in range(N_KEYPOINTS):
         for axis in range(3):
@@ -231,14 +236,16 @@ def series_sd(
                 probe = curve(moved[finite]) - base[finite]
                 if not np.any(np.abs(probe) > 1e-12):
                     continue
+            used[k] = True
             slope = (curve(moved) - base) / FD_STEP_M
             variance += np.nan_to_num(slope * sub_sd[:, k, axis]) ** 2
     sd = np.sqrt(variance)
-    ok = np.isfinite(base)
+    measured = np.isfinite(point_sd[:, used]).all(axis=(1, 2))
+    ok = np.isfinite(base) & measured[at]
     if not ok.any():
         return np.full(len(points), np.nan)
     full = np.interp(np.arange(len(points)), at[ok], sd[ok])
-    return np.where(np.isfinite(base_all), full, np.nan)
+    return np.where(np.isfinite(base_all) & measured, full, np.nan)
 
 
 def point_sd_from_3d(sd_per_px, reprojection_error) -> np.ndarray | None:
