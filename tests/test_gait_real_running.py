@@ -254,9 +254,10 @@ def test_the_event_targets_that_hold_at_both_levels():
     assert np.mean(np.abs(clean["contact_ms"])) <= 10.0, clean["contact_ms"]
 
 
-def metric_misses(errors: dict) -> list[str]:
+def metric_misses(errors: dict, names=tuple(METRIC_TARGETS)) -> list[str]:
     out = []
-    for name, (limit, _, unit) in METRIC_TARGETS.items():
+    for name in names:
+        limit, _, unit = METRIC_TARGETS[name]
         e = np.abs(errors[name])
         if not (e.size and e.mean() <= limit and e.max() <= 2 * limit):
             out.append(
@@ -266,24 +267,67 @@ def metric_misses(errors: dict) -> list[str]:
     return out
 
 
+def test_peak_knee_flexion_at_the_real_detector_level_against_the_clean_analysis():
+    # measured (3 seeds, stance extremes from local fits with the analyze stage's point SDs,
+    # swapped hips and samples of keypoints not measured left out, #26's events): mean
+    # |error| 1.84 deg, worst 5.65, bias +0.06 over 54 strides (target 3 / 6); 1.87 / 6.07
+    # with the gap-filled samples fitted as observations
+    name = "peak_stance_knee_flexion_deg"
+    found = metric_misses(metric_errors(trial_rows("real")), [name])
+    assert not found, found
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
         "measured (3 seeds, stance extremes from local fits, gait/stance_fit.py, point SDs "
-        "as the analyze stage derives them, frames with swapped hips left out): peak stance "
-        "knee flexion mean |error| 2.01 deg, worst 8.13 over 51 strides (target 3 / 6); pelvic "
-        "drop 1.47 / 5.62 deg, bias -0.13 (1.5 / 3); step width 10.07 / 30.8 mm over 38 "
-        "(10 / 20); knee over toe 18.0 / 68.8 mm (15 / 30)"
+        "as the analyze stage derives them, swapped hips and samples of keypoints not "
+        "measured left out, #26's events screened by timing SD): pelvic drop mean |error| "
+        "1.68 deg, worst 5.42, bias -0.12 over 54 strides (target 1.5 / 3); step width 8.95 / "
+        "28.4 mm over 42 (10 / 20); knee over toe 19.8 / 69.3 mm, bias -4.3 (15 / 30). The "
+        "worst strides lie 1.2-2.3 of their propagated SDs off (correlated noise of the "
+        "low-passed points over the fit window; step width's worst at a strike 6.8 frames early)"
     ),
 )
 def test_metrics_at_the_real_detector_level_against_the_clean_analysis():
-    found = metric_misses(metric_errors(trial_rows("real")))
+    names = ("pelvic_drop_deg", "step_width_m", "knee_over_toe_m")
+    found = metric_misses(metric_errors(trial_rows("real")), names)
     assert not found, found
 
 
+def uncertainty_coverage(rows: list[dict]) -> dict:
+    """Per metric: (strides whose |error| is within 2 of their propagated SDs, strides)."""
+    out = {}
+    for name, (_, scale, _) in METRIC_TARGETS.items():
+        z = []
+        for row in rows:
+            for stride in row["strides"]:
+                refs = [
+                    r
+                    for r in row["true_strides"]
+                    if r.side == stride.side
+                    and abs(r.strike_frame - stride.strike_frame) <= MATCH_S * row["fps"]
+                ]
+                got, sd = stride.value(name), stride.uncertainty.get(name)
+                if refs and got is not None and refs[0].value(name) is not None:
+                    error = got - refs[0].value(name)
+                    z.append(np.inf if sd is None else abs(error) / sd)
+        out[name] = (int(np.sum(np.asarray(z) <= 2.0)), len(z))
+    return out
+
+
+def test_each_stride_uncertainty_covers_its_error_at_the_real_detector_level():
+    # measured (3 seeds): |error| within 2 SD for knee flexion 54/54, pelvic drop 54/54, step
+    # width 40/42, knee over toe 53/54 (RMS error / SD 0.55, 0.50, 0.83, 0.80: knee flexion
+    # and pelvic drop over-cover); knee over toe 47/54 (RMS 1.32) before its peak time's SD and
+    # the events' timing SDs were part of it
+    for name, (covered, n) in uncertainty_coverage(trial_rows("real")).items():
+        assert n and covered >= 0.95 * n, (name, covered, n)
+
+
 def test_metrics_with_detected_events_on_clean_keypoints():
-    # measured: peak knee flexion 0.09 / 0.74 deg, knee over toe 3.1 / 24.0 mm (the local fit
+    # measured: peak knee flexion 0.06 / 0.32 deg, knee over toe 2.8 / 24.0 mm (the local fit
     # moves the peak's time with the events; sample reads 0.00), pelvic drop 0.02 / 0.25 deg,
-    # step width 1.3 / 3.1 mm (mean |error| / worst over 17 strides)
+    # step width 1.3 / 3.1 mm (mean |error| / worst over 17 strides, 13 with a step width)
     found = metric_misses(metric_errors(trial_rows("clean")))
     assert not found, found

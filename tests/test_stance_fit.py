@@ -7,7 +7,13 @@ from scenes.gait import FPS, running_trial
 
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
-from pipeline.gait.stance_fit import curve_noise, local_extreme, local_value, series_sd
+from pipeline.gait.stance_fit import (
+    curve_noise,
+    local_extreme,
+    local_extreme_read,
+    local_value,
+    series_sd,
+)
 
 TIMES = np.arange(25, dtype=float)  # one stance, 25 samples
 HUMP = 6.0 * np.sin(np.pi * (TIMES + 0.5) / 25.5)  # true maximum 6.0 at t = 12.25
@@ -52,6 +58,45 @@ def test_the_propagated_sd_matches_the_spread():
     assert abs(value) < 4 * sd and 0.0005 < sd < 0.003
 
 
+def test_the_vertex_time_sd_matches_the_spread_of_the_peak_time():
+    # knee over toe is read at the knee's peak time, so that time's error is part of its SD
+    knee = 40.0 - 0.2 * (TIMES - 13.3) ** 2  # a loading peak, bent well beyond its noise
+    rng = np.random.default_rng(3)
+    times, sds = [], []
+    for _ in range(400):
+        read = local_extreme_read(
+            TIMES, knee + rng.normal(0, 1.0, 25), np.full(25, 1.0), 12.0, 6.25
+        )
+        times.append(read.time)
+        sds.append(read.time_sd)
+        assert read.slope == 0.0  # at the vertex, the time's error does not move the value
+    # measured: spread 0.252 frame, predicted 0.234
+    assert np.isfinite(sds).all()
+    assert np.std(times) == pytest.approx(np.median(sds), rel=0.2)
+
+
+def test_values_read_at_detected_events_carry_the_events_timing_sd():
+    points, events = running_trial(foot_y={"left": 0.04, "right": -0.03})
+    sd = np.full(points.shape, 0.003)
+    given = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
+    found = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), point_sd=sd)
+    pairs = [
+        (a, b)
+        for a in found.strides
+        for b in given.strides
+        if a.side == b.side and abs(a.strike_frame - b.strike_frame) < 2
+    ]
+    assert len(pairs) >= 4
+    for detected, exact in pairs:
+        # the knee still bends at the strike: the strike's timing SD times that slope adds
+        # (measured: 1.51-1.57 deg detected, 0.93 given; knee over toe 1.6 mm both)
+        key = "knee_flexion_at_strike_deg"
+        assert detected.uncertainty[key] > 1.05 * exact.uncertainty[key]
+        # read at the loading peak's vertex: its own time SD, not the events', moves it
+        key = "knee_over_toe_m"
+        assert detected.uncertainty[key] == pytest.approx(exact.uncertainty[key], rel=0.3)
+
+
 def test_a_swap_sample_is_left_out_of_the_fit():
     curve = HUMP.copy()
     curve[13] = 180.0 - curve[13]  # a left/right swap flips pelvic obliquity
@@ -71,6 +116,25 @@ def test_series_sd_is_the_linear_propagation():
     assert series_sd(gap, points, sd) == pytest.approx(np.full(10, 0.005), rel=1e-6)
     assert series_sd(gap, points, sd, step=4) == pytest.approx(np.full(10, 0.005), rel=1e-6)
     assert series_sd(gap, points, None) is None
+
+
+def test_a_sample_of_a_keypoint_not_measured_has_no_sd_and_is_not_fitted():
+    # a keypoint no camera saw in a frame is gap-filled in 3D: not an observation there
+    points = np.zeros((10, 26, 3))
+    points[:, 3, 0] = np.linspace(0, 1, 10)
+    sd = np.full_like(points, 0.003)
+    sd[4, 3, :] = np.nan  # keypoint 3 not measured in frame 4
+
+    def gap(p):
+        return p[:, 3, 0] - p[:, 4, 0]
+
+    got = series_sd(gap, points, sd, step=4)
+    assert np.isnan(got[4])
+    assert np.delete(got, 4) == pytest.approx(np.full(9, 0.003 * np.sqrt(2)), rel=1e-6)
+    curve, sds = HUMP.copy(), np.full(25, 0.5)
+    curve[12], sds[12] = 7.5, np.nan  # a gap-filled sample (3 SDs off, inside the outlier cut)
+    value, sd, _ = local_extreme(TIMES, curve, sds, 12.0, 0.25 * 25)
+    assert value == pytest.approx(6.0, abs=0.05) and np.isfinite(sd)
 
 
 def test_curve_noise_tells_noise_from_a_smooth_hump():

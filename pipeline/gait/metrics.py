@@ -21,6 +21,7 @@ from pipeline.gait.angles import (
 )
 from pipeline.gait.bounce import add_bounce
 from pipeline.gait.curves import curve_summary, normalized_curves
+from pipeline.gait.event_timing import event_timing_sd, timing_sd_of
 from pipeline.gait.events import (
     TOE_TIP_AHEAD_M,
     detect_events,
@@ -50,7 +51,7 @@ from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forwar
 from pipeline.gait.records import Pass, Stride, TrialSummary
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
-from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
+from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves, timed_read
 from pipeline.gait.summary import (
     number,
     side_summaries,
@@ -104,6 +105,7 @@ def analyze_trial(
     if points.ndim != 3 or points.shape[1:] != (N_KEYPOINTS, 3):
         raise ValueError(f"points must have shape (frames, {N_KEYPOINTS}, 3), got {points.shape}")
     poor = None
+    detected = events is None
     source = points if event_points is None else np.asarray(event_points, float)
     if source.shape != points.shape:
         raise ValueError(
@@ -126,6 +128,13 @@ def analyze_trial(
         }
         for side in SIDES
     }
+
+    # detected events carry a timing error the values read at them inherit (event_timing.py)
+    timing = (
+        event_timing_sd(source, fps, point_sd, events, toe_tip_ahead_m)
+        if detected and point_sd is not None
+        else None
+    )
 
     # overground (no belt speed): strides cut per pass, each with its own direction (passes.py)
     passes = [] if belt_speed_mps is not None else find_passes(points, fps)
@@ -158,6 +167,7 @@ def analyze_trial(
             belt_speed_mps,
             stretch.pelvis_speed,
             point_sd,
+            timing,
         )
     ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
@@ -254,7 +264,10 @@ def _side_strides(
     belt_speed_mps=None,
     pelvis_speed=None,
     point_sd=None,
+    timing=None,
 ) -> list[dict]:
+    """One side's stride drafts. `timing`: event_timing.event_timing_sd of the detected
+    events (None: events given, no timing error)."""
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
     sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
@@ -295,29 +308,45 @@ def _side_strides(
     strides: list[dict] = []
     for n, (i, strike, next_strike, toe_off) in enumerate(cycles):
         half = HALF_WINDOW * (toe_off - strike)
+        strike_sd = timing_sd_of(timing, side, "foot_strike", strike)
+        toe_off_sd = timing_sd_of(timing, side, "toe_off", toe_off)
+
+        def extreme(name, pick, sign=1.0):
+            """(value, SD, time, time SD) of a stance extreme, event timing included."""
+            found = read.extreme(name, n, pick, sign)  # noqa: B023 (called in this iteration)
+            return timed_read(found, strike, toe_off, strike_sd, toe_off_sd)  # noqa: B023
+
+        def near(name, at, at_sd, degree=1, one_sided=0):
+            """(value, SD) at a time with SD `at_sd` from a local fit."""
+            value, value_sd, slope = read.near(name, at, half, degree, one_sided)  # noqa: B023
+            return value, (value_sd if at_sd == 0.0 else math.hypot(value_sd, slope * at_sd))
+
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
-        peak, peak_sd, peak_time = read.extreme("flexion", n, loading_peak)
+        peak, peak_sd, peak_time, peak_time_sd = extreme("flexion", loading_peak)
         complete = bool(np.isfinite(peak_time))
-        foot_lateral, foot_lateral_sd = read.near("lateral", strike, half, one_sided=1)
+        foot_lateral, foot_lateral_sd = near("lateral", strike, strike_sd, one_sided=1)
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
         step_width, step_width_sd = np.nan, np.nan
         if previous_other is not None:
-            other_lateral, other_sd = read.near("other_lateral", previous_other, half, one_sided=1)
+            other_sd = timing_sd_of(timing, other, "foot_strike", previous_other)
+            other_lateral, other_lateral_sd = near(
+                "other_lateral", previous_other, other_sd, one_sided=1
+            )
             step_width = (foot_lateral - other_lateral) * sign
-            step_width_sd = math.hypot(foot_lateral_sd, other_sd)
+            step_width_sd = math.hypot(foot_lateral_sd, other_lateral_sd)
         knee_over_toe, knee_over_toe_sd = (
-            read.near("knee_ahead", peak_time, half, 2) if complete else (np.nan,) * 2
+            near("knee_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
         )
         hip_over_toe, hip_over_toe_sd = (
-            read.near("hip_ahead", peak_time, half, 2) if complete else (np.nan,) * 2
+            near("hip_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
         )
-        drop_value, drop_sd, _ = read.extreme("drop", n, argmax)
-        adduction, adduction_sd, _ = read.extreme("hip_adduction", n, argmax)
-        fppa, fppa_sd, _ = read.extreme("fppa", n, argmax)
-        calf, calf_sd, _ = read.extreme("calf_gap", n, argmin, -1.0)
-        midline_value, midline_sd = read.near("midline", strike, half, one_sided=1)
+        drop_value, drop_sd, _, _ = extreme("drop", argmax)
+        adduction, adduction_sd, _, _ = extreme("hip_adduction", argmax)
+        fppa, fppa_sd, _, _ = extreme("fppa", argmax)
+        calf, calf_sd, _, _ = extreme("calf_gap", argmin, -1.0)
+        midline_value, midline_sd = near("midline", strike, strike_sd, one_sided=1)
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
@@ -338,19 +367,23 @@ def _side_strides(
         values = {
             "step_width_m": (step_width, step_width_sd),
             "peak_stance_knee_flexion_deg": (peak, peak_sd),
-            "knee_flexion_at_strike_deg": read.at("flexion", strike),
-            "knee_flexion_at_toe_off_deg": read.at("flexion", toe_off),
+            "knee_flexion_at_strike_deg": read.at_timed("flexion", strike, strike_sd),
+            "knee_flexion_at_toe_off_deg": read.at_timed("flexion", toe_off, toe_off_sd),
             "knee_over_toe_m": (knee_over_toe, knee_over_toe_sd),
             "pelvic_drop_deg": (drop_value, drop_sd),
             "foot_to_midline_m": (midline_value, midline_sd),
             "calf_clearance_m": (calf, calf_sd),
             "peak_stance_hip_adduction_deg": (adduction, adduction_sd),
             "peak_stance_knee_fppa_deg": (fppa, fppa_sd),
-            "tibia_inclination_at_strike_deg": read.at("tibia", strike),
-            "hip_extension_at_toe_off_deg": _negated(read.at("hip_flexion", toe_off)),
-            "ankle_plantarflexion_at_toe_off_deg": _negated(read.at("ankle", toe_off)),
-            "leg_trunk_alignment_at_toe_off_deg": read.at("alignment", toe_off),
-            "knee_off_leg_line_at_toe_off_m": read.at("knee_off_line", toe_off),
+            "tibia_inclination_at_strike_deg": read.at_timed("tibia", strike, strike_sd),
+            "hip_extension_at_toe_off_deg": _negated(
+                read.at_timed("hip_flexion", toe_off, toe_off_sd)
+            ),
+            "ankle_plantarflexion_at_toe_off_deg": _negated(
+                read.at_timed("ankle", toe_off, toe_off_sd)
+            ),
+            "leg_trunk_alignment_at_toe_off_deg": read.at_timed("alignment", toe_off, toe_off_sd),
+            "knee_off_leg_line_at_toe_off_m": read.at_timed("knee_off_line", toe_off, toe_off_sd),
             "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
         }
         strides.append(
@@ -369,8 +402,8 @@ def _side_strides(
                 "flight_time_ms": number(flight),
                 "stride_time_ms": number(stride_time * 1000.0),
                 "stride_length_m": number(stride_length),
-                # SD of each value propagated from the 3D's per-point SDs (stance_fit.py);
-                # None without them; event timing is not included
+                # SD of each value propagated from the 3D's per-point SDs (stance_fit.py)
+                # and the detected events' timing SDs (event_timing.py); None without them
                 "uncertainty": {
                     name: number(value_sd) if np.isfinite(value) else None
                     for name, (value, value_sd) in values.items()

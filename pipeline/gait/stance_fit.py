@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -78,7 +79,9 @@ def _window(times, values, sds, centre, half_width, one_sided=0):
     lo, hi = centre - half_width, centre + half_width
     if one_sided > 0:
         lo, hi = centre, centre + 2 * half_width
-    finite = np.isfinite(values)  # screened samples (NaN) are left out
+    finite = np.isfinite(values)  # screened samples (NaN) are left out, and so are
+    if sds is not None and np.isfinite(sds).any():  # samples of keypoints not measured
+        finite &= np.isfinite(sds)
     keep = (times >= lo - 1e-9) & (times <= hi + 1e-9) & finite
     if keep.sum() < MIN_SAMPLES:
         keep = np.zeros(len(times), bool)
@@ -121,19 +124,41 @@ def _value_sd(weights, s, row):
     return float(np.sqrt(np.sum((row @ weights) ** 2 * s**2)))
 
 
+class LocalRead(NamedTuple):
+    """A value read from a local fit: its SD from the samples' SDs, the time it was read at,
+    that time's SD where the fit sets it (a vertex; NaN: a time the caller fixed, e.g. from
+    events) and the fit's slope there (value per frame; 0 at a vertex), which turns an error
+    in a fixed time into an error in the value."""
+
+    value: float
+    sd: float
+    time: float
+    time_sd: float
+    slope: float
+
+
+NO_READ = LocalRead(np.nan, np.nan, np.nan, np.nan, np.nan)
+
+
 def local_extreme(times, values, sds, centre, half_width, sign=1.0):
     """(value, SD, time) of the maximum (sign +1) or minimum (-1) of a quadratic fitted to the
     samples within `half_width` of `centre` (the phase where the trial's stride-aligned curve
     peaks): its vertex where the fit shows the bend, else its value at `centre`.
     (nan, nan, nan) without enough samples."""
+    return tuple(local_extreme_read(times, values, sds, centre, half_width, sign)[:3])
+
+
+def local_extreme_read(times, values, sds, centre, half_width, sign=1.0) -> LocalRead:
+    """local_extreme as a LocalRead: with the vertex time's SD (delta method on -b / 2c), or
+    the slope at `centre` where the value is read there."""
     window = _window(np.asarray(times, float), np.asarray(values, float), sds, centre, half_width)
     if window is None:
-        return np.nan, np.nan, np.nan
+        return NO_READ
     t, v, s = window
     t, s, weights, coef, scale = _robust_fit(t, sign * v, s, 2)
     mid = t.mean()
     # a vertex only where the data show the bend (curvature beyond 2 SDs, inside the window):
-    # a flat hump's vertex, or a window edge, rides on the noise, upward; otherwise the fit
+    # a flat hump's vertex, or a window edge, rides on the noise upward; otherwise the fit
     # at the trial's aligned phase, which is linear in the data and so unbiased
     known = s is not None and np.all(np.isfinite(s))
     bend = np.array([0.0, 0.0, 1.0])
@@ -142,25 +167,42 @@ def local_extreme(times, values, sds, centre, half_width, sign=1.0):
         at = float(-coef[1] / (2 * coef[2]))
         if t.min() - mid <= at <= t.max() - mid:
             row = np.array([1.0, at, at * at])
-            return sign * float(row @ coef), _value_sd(weights, s, row), float(at + mid)
+            # d(-b / 2c) / d(a, b, c) = (0, -1 / 2c, -at / c)
+            vertex_gradient = np.array([0.0, -1.0, -2.0 * at]) / (2.0 * coef[2])
+            return LocalRead(
+                sign * float(row @ coef),
+                _value_sd(weights, s, row),
+                float(at + mid),
+                _value_sd(weights, s, vertex_gradient),
+                0.0,
+            )
     x0 = centre - mid
     row = np.array([1.0, x0, x0 * x0])
-    return sign * float(row @ coef), _value_sd(weights, s, row), float(centre)
+    slope = sign * float(coef[1] + 2.0 * coef[2] * x0)
+    return LocalRead(
+        sign * float(row @ coef), _value_sd(weights, s, row), float(centre), np.nan, slope
+    )
 
 
 def local_value(times, values, sds, at, half_width, degree=1, one_sided=0):
     """(value, SD) at `at` of a polynomial fitted to the samples near it (one_sided +1: only
     those after it, e.g. a planted foot's position read at its strike)."""
+    return local_value_read(times, values, sds, at, half_width, degree, one_sided)[:2]
+
+
+def local_value_read(times, values, sds, at, half_width, degree=1, one_sided=0):
+    """(value, SD, slope per frame at `at`) of local_value's fit."""
     window = _window(
         np.asarray(times, float), np.asarray(values, float), sds, at, half_width, one_sided
     )
     if window is None:
-        return np.nan, np.nan
+        return np.nan, np.nan, np.nan
     t, v, s = window
     t, s, weights, coef, _ = _robust_fit(t, v, s, degree)
     x = at - t.mean()
     row = x ** np.arange(degree + 1)
-    return float(row @ coef), _value_sd(weights, s, row)
+    slope = float(np.arange(1, degree + 1) * x ** np.arange(degree) @ coef[1:])
+    return float(row @ coef), _value_sd(weights, s, row), slope
 
 
 def series_sd(
@@ -172,7 +214,9 @@ def series_sd(
     """Per-frame SD of curve(points) (F,) from independent per-axis keypoint SDs `point_sd`
     (F, K, 3, metres), by a forward-difference Jacobian over the keypoints the curve uses,
     computed every `step` frames and interpolated between (pose and camera geometry change
-    over tens of milliseconds). None without SDs."""
+    over tens of milliseconds). NaN where a keypoint the curve uses has no SD (not measured in
+    that frame: its 3D was gap-filled, so the curve's sample there is not an observation).
+    None without SDs."""
     if point_sd is None:
         return None
     base_all = curve(points)
@@ -182,6 +226,7 @@ def series_sd(
     sub, sub_sd = points[at], point_sd[at]
     base = base_all[at]
     variance = np.zeros(len(at))
+    used = np.zeros(N_KEYPOINTS, bool)
     finite = np.flatnonzero(np.isfinite(base))[:20]
     for k in range(N_KEYPOINTS):
         for axis in range(3):
@@ -191,14 +236,16 @@ def series_sd(
                 probe = curve(moved[finite]) - base[finite]
                 if not np.any(np.abs(probe) > 1e-12):
                     continue
+            used[k] = True
             slope = (curve(moved) - base) / FD_STEP_M
             variance += np.nan_to_num(slope * sub_sd[:, k, axis]) ** 2
     sd = np.sqrt(variance)
-    ok = np.isfinite(base)
+    measured = np.isfinite(point_sd[:, used]).all(axis=(1, 2))
+    ok = np.isfinite(base) & measured[at]
     if not ok.any():
         return np.full(len(points), np.nan)
     full = np.interp(np.arange(len(points)), at[ok], sd[ok])
-    return np.where(np.isfinite(base_all), full, np.nan)
+    return np.where(np.isfinite(base_all) & measured, full, np.nan)
 
 
 def point_sd_from_3d(sd_per_px, reprojection_error) -> np.ndarray | None:

@@ -34,11 +34,13 @@ from pipeline.gait.angles import (
 )
 from pipeline.gait.stance_fit import (
     HALF_WINDOW,
+    NO_READ,
     NOISE_FLOOR,
+    LocalRead,
     aligned_phase,
     curve_noise,
-    local_extreme,
-    local_value,
+    local_extreme_read,
+    local_value_read,
     series_sd,
 )
 
@@ -146,10 +148,12 @@ class StanceReader:
             ]
         return self._samples[name]
 
-    def extreme(self, name: str, n: int, pick: Callable[[np.ndarray], int | None], sign=1.0):
-        """(value, SD, time) of stride n's stance maximum (sign -1: minimum) that `pick` finds
-        on the samples (argmax; the knee's loading peak) and on the trial's stride-aligned
-        median curve."""
+    def extreme(
+        self, name: str, n: int, pick: Callable[[np.ndarray], int | None], sign=1.0
+    ) -> LocalRead:
+        """Stride n's stance maximum (sign -1: minimum) that `pick` finds on the samples
+        (argmax; the knee's loading peak) and on the trial's stride-aligned median curve:
+        value, SD, time, the time's SD where the fit sets it, the slope where it does not."""
         samples = self.samples(name)[n]
         strike, toe_off, times = self.stances[n]
         finite = np.isfinite(samples)
@@ -160,16 +164,18 @@ class StanceReader:
             # samples screened out (a swap): fit the rest, picked among the finite ones
             own = pick(np.where(finite, samples, np.nanmin(sign * samples) * sign))
         if own is None:
-            return np.nan, np.nan, np.nan
+            return NO_READ
         sd = self.sd[name]
         sds = None if sd is None else np.array([_sample_at(sd, t) for t in times])
-        if not self.noisy[name]:
-            return float(samples[own]), np.nan if sds is None else float(sds[own]), times[own]
+        if not self.noisy[name]:  # a sample's own extreme: its time is that sample's
+            own_sd = np.nan if sds is None else float(sds[own])
+            return LocalRead(float(samples[own]), own_sd, float(times[own]), 0.0, 0.0)
         if name not in self._phase:
             self._phase[name] = aligned_phase(self.samples(name), pick)
         phase = self._phase[name]
         centre = times[own] if phase is None else strike + phase * (toe_off - strike)
-        return local_extreme(times, samples, sds, centre, HALF_WINDOW * (toe_off - strike), sign)
+        half_width = HALF_WINDOW * (toe_off - strike)
+        return local_extreme_read(times, samples, sds, centre, half_width, sign)
 
     def at(self, name: str, frame: float) -> tuple[float, float]:
         """(value, SD) of a curve at a fractional frame, its samples interpolated."""
@@ -178,14 +184,46 @@ class StanceReader:
             np.nan if sd is None else _sample_at(sd, frame)
         )
 
+    def slope(self, name: str, frame: float) -> float:
+        """The curve's slope (per frame) at a fractional frame, from its samples."""
+        values = self.values[name]
+        if len(values) < 2:
+            return np.nan
+        return _sample_at(np.gradient(values), frame)
+
+    def at_timed(self, name: str, frame: float, frame_sd: float) -> tuple[float, float]:
+        """(value, SD) at a frame whose own SD is `frame_sd` (an event's timing SD): the
+        curve's slope there turns the time's error into the value's."""
+        value, sd = self.at(name, frame)
+        return value, _with_time_sd(sd, self.slope(name, frame), frame_sd)
+
     def near(self, name: str, at: float, half: float, degree=1, one_sided=0):
-        """(value, SD) at a fractional frame from a local fit (a smooth curve: its samples).
-        one_sided +1: only the samples after it (a planted foot read at its strike)."""
+        """(value, SD, slope per frame) at a fractional frame from a local fit (a smooth
+        curve: its samples). one_sided +1: only the samples after it (a planted foot read at
+        its strike)."""
         if not self.noisy[name]:
-            return self.at(name, at)
+            return (*self.at(name, at), self.slope(name, at))
         values, sd = self.values[name], self.sd[name]
         lo = int(max(0, np.floor(at - 2 * half - 1)))
         hi = int(min(len(values) - 1, np.ceil(at + 2 * half + 1)))
         frames = np.arange(lo, hi + 1, dtype=float)
         sds = None if sd is None else sd[lo : hi + 1]
-        return local_value(frames, values[lo : hi + 1], sds, at, half, degree, one_sided)
+        return local_value_read(frames, values[lo : hi + 1], sds, at, half, degree, one_sided)
+
+
+def _with_time_sd(sd: float, slope: float, time_sd: float) -> float:
+    """A value's SD with its read time's SD added (independent; no time error: unchanged)."""
+    if time_sd == 0.0:
+        return sd
+    return math.hypot(sd, slope * time_sd)
+
+
+def timed_read(read: LocalRead, strike: float, toe_off: float, strike_sd: float, toe_off_sd: float):
+    """(value, SD, time, time SD) of a stance read whose time the fit set (a vertex: its own
+    time SD, the value's first-order unmoved) or the events set (strike + phase x stance:
+    the events' timing SDs, times the fit's slope there, join the value's SD)."""
+    if math.isfinite(read.time_sd):
+        return read.value, read.sd, read.time, read.time_sd
+    phase = (read.time - strike) / (toe_off - strike)
+    time_sd = math.hypot((1.0 - phase) * strike_sd, phase * toe_off_sd)
+    return read.value, _with_time_sd(read.sd, read.slope, time_sd), read.time, time_sd
