@@ -189,13 +189,21 @@ def runs_of(state: np.ndarray) -> list[tuple[int, int, int]]:
 
 
 def remove_short_runs(state: np.ndarray, value: int, fill: int, min_length: int) -> np.ndarray:
-    """Relabel runs of `value` shorter than min_length, lying between two `fill` runs, as fill."""
+    """Relabel runs of `value` shorter than min_length, lying between two `fill` runs, as fill;
+    one lying between a `fill` run and an UNKNOWN one as UNKNOWN (its other edge is not seen,
+    so neither it nor an event at its seen edge is known: the few frames after a foot swap
+    left out, swaps.py, read as a contact in the swing and made a false toe-off)."""
     out = state.copy()
     runs = runs_of(state)
     for i in range(1, len(runs) - 1):
         start, stop, v = runs[i]
-        if v == value and stop - start < min_length and runs[i - 1][2] == runs[i + 1][2] == fill:
+        if v != value or stop - start >= min_length:
+            continue
+        around = {runs[i - 1][2], runs[i + 1][2]}
+        if around == {fill}:
             out[start:stop] = fill
+        elif around == {fill, UNKNOWN}:
+            out[start:stop] = UNKNOWN
     return out
 
 

@@ -7,7 +7,9 @@ wrong point would be smeared by the filter), then `fill_gaps`, then `lowpass`.
 Why each exists (what each costs, measured: docs/triangulation.md):
 - despike: a point triangulated from views that agree by chance (e.g. 3 of 4 views wrong) is
   off by decimetres for one frame. Motion cannot do that: at >= 100 fps the body's second
-  difference is ~1 cm at most, so a point far from the midpoint of its neighbours is removed.
+  difference is ~1 cm at most, so a point far from the midpoint of its neighbours is removed,
+  unless the triangulation's own noise explains the jump (`noise_sigmas`): cameras far from
+  the runner (a runway rig at 7.6 m) scatter a point by centimetres from frame to frame.
 - fill_gaps: rejection leaves isolated NaN frames; gait events and angles need continuous
   series. Only gaps up to `max_gap` frames are bridged (linear or cubic through the samples
   around them); longer gaps stay NaN, because inventing a foot strike is worse than missing it.
@@ -17,6 +19,8 @@ Why each exists (what each costs, measured: docs/triangulation.md):
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -38,24 +42,48 @@ def _runs(finite: np.ndarray):
     return zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
 
 
-def despike(points: np.ndarray, max_deviation_m: float) -> np.ndarray:
+def despike(
+    points: np.ndarray, max_deviation_m: float, noise_sigmas: float | None = None
+) -> np.ndarray:
     """NaN out samples farther than `max_deviation_m` (Euclidean over the last axis, e.g. xyz)
     from the midpoint of their two neighbours. That deviation is half the second difference:
     constant velocity gives 0 and 200 m/s^2 (a foot at strike) gives 7 mm at 120 fps, so genuine
     motion passes whatever its speed. A spike also pushes its neighbours' midpoints; only the
-    local maximum of the deviation is removed, so they stay."""
+    local maximum of the deviation is removed, so they stay.
+
+    `noise_sigmas`: a sample is a spike only if its deviation is also more than this many
+    robust SDs of the series' own deviations (per series and axis: 1.4826 x the median
+    absolute deviation; the distance is the root sum of the per-axis ratios squared). Noise
+    cannot be told from motion one frame at a time, so a fixed distance removes the tail of
+    ordinary triangulation noise wherever that noise is centimetres (a far camera's depth)."""
     if not max_deviation_m > 0:
         raise ValueError(f"max_deviation_m must be positive, got {max_deviation_m}")
+    if noise_sigmas is not None and not noise_sigmas > 0:
+        raise ValueError(f"noise_sigmas must be positive or None, got {noise_sigmas}")
     p = np.array(points, dtype=float)
     if p.ndim < 2 or p.shape[0] < 3:
         return p
-    dev = np.full(p.shape[:-1], np.nan)
-    dev[1:-1] = np.linalg.norm(p[1:-1] - 0.5 * (p[:-2] + p[2:]), axis=-1)
+    step = np.full(p.shape, np.nan)
+    step[1:-1] = p[1:-1] - 0.5 * (p[:-2] + p[2:])
+    dev = np.linalg.norm(step, axis=-1)
     around = np.fmax(np.roll(dev, 1, axis=0), np.roll(dev, -1, axis=0))
     with np.errstate(invalid="ignore"):
         spike = (dev > max_deviation_m) & ~(around > dev)
+        if noise_sigmas is not None:
+            spike &= ~(_in_noise_sds(step) <= noise_sigmas)
     p[spike] = np.nan
     return p
+
+
+def _in_noise_sds(step: np.ndarray) -> np.ndarray:
+    """Each deviation's size in robust SDs of its own series (axis 0 is time, the last axis the
+    coordinates); NaN where a series has too few samples or no spread to scale by."""
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN series (never measured)
+        centre = np.nanmedian(step, axis=0)
+        scale = 1.4826 * np.nanmedian(np.abs(step - centre), axis=0)
+        scale = np.where(scale > 0, scale, np.nan)
+        return np.sqrt(np.sum(((step - centre) / scale) ** 2, axis=-1))
 
 
 def fill_gaps(points: np.ndarray, max_gap: int, method: str = "linear") -> np.ndarray:
