@@ -37,8 +37,8 @@ def headline_metrics(analysis: TrialAnalysis) -> JsonObject:
     means, the foot-strike pattern and each metric's stride SD / CV / MDC95 / n (issue #29)."""
     summary = analysis.summary
     out: dict[str, Any] = {"cadence_spm": summary.cadence_spm}
-    if summary.observation:  # share of the trial inside the analysed strides
-        out["analysed_share"] = summary.observation["analysed_share"]
+    if summary.observation is not None:  # share of the trial inside the analysed strides
+        out["analysed_share"] = summary.observation.analysed_share
     for side, block in summary.sides.items():
         means = {name: stats.mean for name, stats in block.metrics.items()}
         out[side] = {**means, "n_strides": block.n_strides}

@@ -27,7 +27,7 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
-from pipeline.gait.records import Stride
+from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride
 from pipeline.gait.sampling import sample_at
 
 # Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
@@ -118,9 +118,9 @@ def add_landing(
     points: np.ndarray,
     forward,
     standing_pitch_deg: dict[str, float] | None = None,
-) -> dict[str, dict]:
+) -> dict[str, StandingReference]:
     """Adds foot_strike_angle_deg, foot_strike_pattern and overstride_m to each stride (in place)
-    and returns per side the standing reference used: {pitch_deg, source, n_stances, note}."""
+    and returns per side the standing reference used."""
     forward_axis, _ = body_axes(forward)
     pelvis = hip_centre(points)
     reference = {}
@@ -138,7 +138,9 @@ def add_landing(
                 FOOT_FLAT_BOUND_NOTE if standing is not None else "no foot-flat frame in any stance"
             )
         classify = strike_pattern if source == STATIC_TRIAL else bounded_pattern
-        reference[side] = {"pitch_deg": standing, "source": source, "n_stances": n, "note": note}
+        reference[side] = StandingReference(
+            pitch_deg=standing, source=source, n_stances=n, note=note
+        )
         pitch = foot_pitch_deg(points, side, forward)
         heel_ahead = (keypoint(points, f"{side}_heel") - pelvis) @ forward_axis
         for stride in own:
@@ -154,21 +156,25 @@ def add_landing(
     return reference
 
 
-def pattern_summary(strides: list[Stride], side: str, mean_angle: float | None) -> dict:
+def pattern_summary(
+    strides: list[Stride], side: str, mean_angle: float | None, standing: StandingReference
+) -> FootStrikeSummary:
     """The side's pattern (from the mean angle) and each pattern's share of its strides; where
-    a stride's angle was only a bound (its pattern withheld), the mean is one too."""
+    a stride's angle was only a bound (its pattern withheld), the mean is one too. `standing`:
+    the reference the angles were measured from (add_landing's)."""
     own = [s for s in strides if s.side == side]
     patterns = [s.foot_strike_pattern for s in own]
     seen = [p for p in patterns if p is not None]
     bounded = any(
         s.value("foot_strike_angle_deg") is not None and s.foot_strike_pattern is None for s in own
     )
-    return {
-        "pattern": (bounded_pattern if bounded else strike_pattern)(mean_angle),
-        "shares": {
+    return FootStrikeSummary(
+        pattern=(bounded_pattern if bounded else strike_pattern)(mean_angle),
+        shares={
             p: (seen.count(p) / len(seen) if seen else None)
             for p in ("rearfoot", "midfoot", "forefoot")
         },
-        "n": len(seen),
-        "n_missing": len(patterns) - len(seen),
-    }
+        n=len(seen),
+        n_missing=len(patterns) - len(seen),
+        standing=standing,
+    )

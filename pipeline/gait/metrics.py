@@ -8,6 +8,7 @@ whose keypoints are NaN anywhere it is needed is None ("missing"), never a numbe
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -47,7 +48,7 @@ from pipeline.gait.passes import (
     richest_reference,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.gait.records import Pass, Stride, TrialSummary
+from pipeline.gait.records import Stride, TrialSummary
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
@@ -133,7 +134,7 @@ def analyze_trial(
     forward_source = "given"
     if forward is None:
         forward_source = "estimated"
-        forward = longest(passes)["direction"] if passes else estimate_forward(points, fps, events)
+        forward = longest(passes).direction if passes else estimate_forward(points, fps, events)
     forward_axis, _ = body_axes(forward)
     try:
         pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
@@ -209,13 +210,9 @@ def analyze_trial(
             None if poor is None or height_sd is None else dropout_events(poor, height_sd, fps)
         ),
         passes=tuple(  # overground passes, each with its direction (gait/passes.py)
-            Pass.from_dict(
-                {
-                    **one,
-                    "n_strides": sum(
-                        one["start_frame"] <= s.strike_frame < one["stop_frame"] for s in strides
-                    ),
-                }
+            replace(
+                one,
+                n_strides=sum(one.start_frame <= s.strike_frame < one.stop_frame for s in strides),
             )
             for one in passes
         ),

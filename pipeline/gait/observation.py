@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.core.skeleton import INDEX
+from pipeline.core.trial_notes import ObservationSummary
 from pipeline.gait.angles import SIDES
 
 MAX_UNOBSERVED_S = 0.05  # the event detector's linear bridging (events.FILL_GAP_S)
@@ -109,7 +110,7 @@ def observation_summary(
     fps: float,
     strides: list[dict],
     counts: dict[str, int],
-) -> dict:
+) -> ObservationSummary:
     """How much of the trial the analysis used (summary `observation`)."""
     n = len(observed)
     used = np.zeros(n, bool)
@@ -120,10 +121,10 @@ def observation_summary(
             else (s["strike_frame"] + s["stride_time_ms"] * fps / 1000.0)
         )
         used[int(np.floor(s["strike_frame"])) : int(np.ceil(end)) + 1] = True
-    return {
-        "observed_share": float(np.mean(observed)) if n else 0.0,
-        "analysed_share": float(np.mean(used)) if n else 0.0,
-        "gaps_s": [[first / fps, (last + 1) / fps] for first, last in runs],
-        "strides_dropped_in_gaps": counts["stance_in_gap"],
-        "strides_split_at_gaps": counts["split_at_gap"],
-    }
+    return ObservationSummary(
+        observed_share=float(np.mean(observed)) if n else 0.0,
+        analysed_share=float(np.mean(used)) if n else 0.0,
+        gaps_s=tuple((first / fps, (last + 1) / fps) for first, last in runs),
+        strides_dropped_in_gaps=counts["stance_in_gap"],
+        strides_split_at_gaps=counts["split_at_gap"],
+    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from pipeline.core.json_types import JsonObject
+from pipeline.core.trial_notes import InputProblem, ObservationSummary
 
 # Stride keys that are not metric values, in the file's order.
 _STRIDE_HEAD = (
@@ -283,8 +284,8 @@ class Pass:
 @dataclass(frozen=True)
 class TrialSummary:
     """The trial's summary. `observation` (gait/observation.py) and `input_problems`
-    (gait/input_checks.py: {code, severity, message}) stay plain data: the verdict
-    (quality/, a sibling layer that cannot name gait's types) reads them as they are."""
+    (gait/input_checks.py) are records of core/trial_notes.py: the verdict (quality/, a
+    sibling layer that cannot name gait's types) reads them too."""
 
     cadence_spm: float | None
     n_foot_strikes: int
@@ -292,7 +293,7 @@ class TrialSummary:
     symmetry_index_pct: Mapping[str, float | None]  # summary.SYMMETRY_METRICS only
     symmetry: Mapping[str, Symmetry]  # every metric
     cadence_note: str | None  # why there is no cadence
-    observation: Mapping[str, Any] | None
+    observation: ObservationSummary | None
     forward: tuple[float, float, float]  # the line of progression the analysis used
     forward_source: str  # given | estimated
     belt_speed_mps: float | None
@@ -300,7 +301,7 @@ class TrialSummary:
     poorly_observed_events: Mapping[str, Mapping[str, int]] | None  # side -> event -> count
     untimed_on_dropouts: int | None
     passes: tuple[Pass, ...]
-    input_problems: tuple[Mapping[str, str], ...]
+    input_problems: tuple[InputProblem, ...]
 
     def to_dict(self) -> JsonObject:
         poor = self.poorly_observed_events
@@ -311,7 +312,7 @@ class TrialSummary:
             "symmetry_index_pct": dict(self.symmetry_index_pct),
             "symmetry": {name: entry.to_dict() for name, entry in self.symmetry.items()},
             "cadence_note": self.cadence_note,
-            "observation": None if self.observation is None else dict(self.observation),
+            "observation": None if self.observation is None else self.observation.to_dict(),
             "forward": list(self.forward),
             "forward_source": self.forward_source,
             "belt_speed_mps": self.belt_speed_mps,
@@ -321,7 +322,7 @@ class TrialSummary:
             ),
             "untimed_on_dropouts": self.untimed_on_dropouts,
             "passes": [one.to_dict() for one in self.passes],
-            "input_problems": [dict(p) for p in self.input_problems],
+            "input_problems": [p.to_dict() for p in self.input_problems],
         }
 
     @classmethod
@@ -334,7 +335,11 @@ class TrialSummary:
             symmetry_index_pct=dict(data["symmetry_index_pct"]),
             symmetry={name: Symmetry.from_dict(e) for name, e in data["symmetry"].items()},
             cadence_note=data["cadence_note"],
-            observation=data["observation"],
+            observation=(
+                None
+                if data["observation"] is None
+                else ObservationSummary.from_dict(data["observation"])
+            ),
             forward=(x, y, z),
             forward_source=data["forward_source"],
             belt_speed_mps=data["belt_speed_mps"],
@@ -342,7 +347,7 @@ class TrialSummary:
             poorly_observed_events=data["poorly_observed_events"],
             untimed_on_dropouts=data["untimed_on_dropouts"],
             passes=tuple(Pass.from_dict(p) for p in data["passes"]),
-            input_problems=tuple(dict(p) for p in data["input_problems"]),
+            input_problems=tuple(InputProblem.from_dict(p) for p in data["input_problems"]),
         )
 
 

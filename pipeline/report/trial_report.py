@@ -308,10 +308,10 @@ def _used_note(summary: TrialSummary) -> str:
     """How much of the trial the numbers come from (gait/observation.py), and why no cadence."""
     observation = summary.observation
     text = ""
-    if observation:
+    if observation is not None:
         text += (
-            f" The analysed strides cover {100 * observation['analysed_share']:.0f} % of the "
-            f"trial ({100 * observation['observed_share']:.0f} % of its frames observed)."
+            f" The analysed strides cover {100 * observation.analysed_share:.0f} % of the "
+            f"trial ({100 * observation.observed_share:.0f} % of its frames observed)."
         )
     if summary.cadence_spm is None and summary.cadence_note:
         text += f" No cadence: {_t(summary.cadence_note)}."

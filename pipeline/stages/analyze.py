@@ -97,8 +97,8 @@ def analyze_one(cfg: Config, name: str) -> None:
     def checked(evidence: TrialEvidence) -> TrialEvidence:
         return dataclasses.replace(
             evidence,
-            observation=None if summary.observation is None else dict(summary.observation),
-            input_problems=[dict(p) for p in summary.input_problems],
+            observation=summary.observation,
+            input_problems=list(summary.input_problems),
             scale_checks=[c.to_dict() for c in checks],
             fps=fps,
             skeleton_problems=skeleton_problems(measured, list(summary.forward)),
