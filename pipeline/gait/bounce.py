@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from pipeline.gait.angles import body_axes, foot_point, hip_centre
+from pipeline.gait.records import Events
 from pipeline.gait.sampling import sample_at
 
 BOUNCE_METRICS: dict[str, tuple[str, str]] = {
@@ -42,7 +43,7 @@ def add_bounce(
     points: np.ndarray,
     fps: float,
     forward,
-    events: dict,
+    events: Events,
     belt_speed_mps: float | None,
     overground: bool,
     gap_runs: list[tuple[int, int]],

@@ -22,6 +22,7 @@ from pipeline.gait.angles import (
     tibia_inclination_deg,
 )
 from pipeline.gait.events import skips_a_cycle
+from pipeline.gait.records import Events
 
 CYCLE_PCT = np.linspace(0.0, 100.0, 101)
 
@@ -46,7 +47,7 @@ CURVE_ANGLES = {
 STANCE_ONLY = frozenset({"knee_fppa_deg"})
 
 
-def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> dict:
+def normalized_curves(points: np.ndarray, fps: float, events: Events, forward) -> dict:
     """{angle: {side: (n_strides, 101) array}} plus "toe_off_pct": {side: mean toe-off % or
     None}. A stride runs from a strike to the next strike of the same foot, never across an
     untimed strike (`skips_a_cycle`); strides with a NaN angle anywhere in them are left out

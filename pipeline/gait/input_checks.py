@@ -12,7 +12,7 @@ import numpy as np
 
 from pipeline.core.trial_notes import InputProblem
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
-from pipeline.gait.records import Pass
+from pipeline.gait.records import Events, Pass
 
 # a running stride lasts 0.5-0.9 s; a trial shorter than one holds no strike-to-strike pair
 MIN_TRIAL_S = 1.0
@@ -28,7 +28,7 @@ BELT_TOLERANCE = 0.2
 def input_problems(
     points: np.ndarray,
     fps: float,
-    events: dict,
+    events: Events,
     strides: list[dict],
     forward,
     belt_speed_mps: float | None,

@@ -48,7 +48,7 @@ from pipeline.gait.passes import (
     richest_reference,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.gait.records import Stride, TrialSummary
+from pipeline.gait.records import Events, Stride, TrialSummary
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
@@ -71,7 +71,7 @@ def analyze_trial(
     fps: float,
     forward,
     thresholds: ThresholdsConfig,
-    events: dict | None = None,
+    events: Events | None = None,
     belt_speed_mps: float | None = None,
     height_sd: np.ndarray | None = None,
     max_event_timing_sd_s: float | None = None,

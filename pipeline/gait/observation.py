@@ -26,6 +26,7 @@ import numpy as np
 from pipeline.core.skeleton import INDEX
 from pipeline.core.trial_notes import ObservationSummary
 from pipeline.gait.angles import SIDES
+from pipeline.gait.records import Events
 
 MAX_UNOBSERVED_S = 0.05  # the event detector's linear bridging (events.FILL_GAP_S)
 SPANNING = ("stride_time_ms", "stride_length_m", "flight_time_ms")
@@ -87,7 +88,7 @@ def split_strides_at_gaps(
 
 
 def observed_cadence(
-    events: dict, fps: float, runs: list[tuple[int, int]], strides: list[dict], min_strides: int
+    events: Events, fps: float, runs: list[tuple[int, int]], strides: list[dict], min_strides: int
 ) -> tuple[float | None, str | None]:
     """(steps per minute, None) or (None, why not): see the module doc."""
     timed = sum(1 for s in strides if s["stride_time_ms"] is not None)

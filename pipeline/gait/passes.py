@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.gait.angles import hip_centre
 from pipeline.gait.progression import pelvis_velocity
-from pipeline.gait.records import Pass, StandingReference
+from pipeline.gait.records import Events, Pass, StandingReference
 
 MIN_SPEED_MPS = 0.5
 WINDOW_S = 0.2
@@ -93,11 +93,11 @@ class Stretch:
     start: int
     stop: int
     forward: np.ndarray
-    events: dict
+    events: Events
     pelvis_speed: float | None
 
 
-def events_between(events: dict, start: float, stop: float) -> dict:
+def events_between(events: Events, start: float, stop: float) -> Events:
     """The events (side -> name -> frames) in [start, stop)."""
     return {
         side: {
@@ -110,7 +110,7 @@ def events_between(events: dict, start: float, stop: float) -> dict:
     }
 
 
-def pass_velocity(points: np.ndarray, fps: float, events: dict, one: Pass) -> np.ndarray | None:
+def pass_velocity(points: np.ndarray, fps: float, events: Events, one: Pass) -> np.ndarray | None:
     """The pelvis's horizontal velocity within pass `one` (progression.py): averaged over its
     strides (whole strides cancel the sway), else the least-squares slope through its frames;
     None when the pelvis is not seen in it."""
@@ -124,7 +124,7 @@ def pass_velocity(points: np.ndarray, fps: float, events: dict, one: Pass) -> np
 
 
 def refine_directions(
-    points: np.ndarray, fps: float, events: dict, passes: list[Pass]
+    points: np.ndarray, fps: float, events: Events, passes: list[Pass]
 ) -> list[Pass]:
     """The passes with direction and speed from the pelvis velocity (`pass_velocity`) rather
     than the endpoints' displacement, which carries the pelvis's sway and noise at two frames."""
@@ -146,7 +146,7 @@ def refine_directions(
 def pass_stretches(
     points: np.ndarray,
     fps: float,
-    events: dict,
+    events: Events,
     passes: list[Pass],
     given_forward: np.ndarray | None = None,
 ) -> list[Stretch]:
@@ -172,7 +172,7 @@ def longest(passes: list[Pass]) -> Pass:
     return max(passes, key=lambda one: one.stop_frame - one.start_frame)
 
 
-def events_along(events: dict, passes: list[Pass], forward: np.ndarray) -> dict:
+def events_along(events: Events, passes: list[Pass], forward: np.ndarray) -> Events:
     """The events inside passes heading within TURN_DEG / 2 of `forward`: what one set of
     curves in one direction can be made of (a pass the other way would mirror them)."""
     kept = [

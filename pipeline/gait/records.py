@@ -18,8 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from pipeline.core.json_types import JsonObject
 from pipeline.core.trial_notes import InputProblem, ObservationSummary
+
+Events = dict[str, dict[str, np.ndarray]]  # side -> {"foot_strike", "toe_off"}: frames
 
 # Stride keys that are not metric values, in the file's order.
 _STRIDE_HEAD = (

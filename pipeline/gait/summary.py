@@ -16,6 +16,7 @@ from pipeline.gait.bounce import BOUNCE_METRICS
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.landing import LANDING_METRICS, pattern_summary
 from pipeline.gait.records import (
+    Events,
     Flag,
     MetricStatistics,
     SideSummary,
@@ -117,7 +118,7 @@ def symmetries(sides: Mapping[str, SideSummary]) -> dict[str, Symmetry]:
     return {name: symmetry(sides, name) for name in METRICS}
 
 
-def step_cadence(events: dict, fps: float) -> float | None:
+def step_cadence(events: Events, fps: float) -> float | None:
     """Steps per minute from the intervals between consecutive strikes of opposite feet.
     A strike that was not timed (a gap, a poorly observed contact) leaves two strikes of the
     same foot in a row; that interval holds two steps and is left out, so it cannot bias the
