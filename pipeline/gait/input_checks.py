@@ -12,7 +12,7 @@ import numpy as np
 
 from pipeline.core.trial_notes import InputProblem
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
-from pipeline.gait.records import Events, Pass
+from pipeline.gait.records import Events, Pass, StrideDraft
 
 # a running stride lasts 0.5-0.9 s; a trial shorter than one holds no strike-to-strike pair
 MIN_TRIAL_S = 1.0
@@ -29,7 +29,7 @@ def input_problems(
     points: np.ndarray,
     fps: float,
     events: Events,
-    strides: list[dict],
+    strides: list[StrideDraft],
     forward,
     belt_speed_mps: float | None,
     passes: list[Pass] | None = None,
@@ -131,11 +131,11 @@ def _belt_disagrees(points, fps, strides, forward, belt_speed_mps) -> list[Input
     forward_axis, _ = body_axes(forward)
     speeds = []
     for stride in strides:
-        a, b = stride["strike_frame"], stride["toe_off_frame"]
+        a, b = stride.strike_frame, stride.toe_off_frame
         lo, hi = int(np.ceil(a + 0.25 * (b - a))), int(np.floor(b - 0.25 * (b - a)))
         if hi - lo < 2:
             continue
-        foot = foot_point(points[lo : hi + 1], stride["side"]) @ forward_axis
+        foot = foot_point(points[lo : hi + 1], stride.side) @ forward_axis
         if np.isfinite(foot).all():
             speeds.append(-(foot[-1] - foot[0]) * fps / (hi - lo))
     if len(speeds) < 2:

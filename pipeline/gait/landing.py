@@ -27,7 +27,7 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
-from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride
+from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
 
 # Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
@@ -114,7 +114,7 @@ def foot_flat_pitch(points: np.ndarray, forward, side: str, stances) -> tuple[fl
 
 
 def add_landing(
-    strides: list[dict],
+    strides: list[StrideDraft],
     points: np.ndarray,
     forward,
     standing_pitch_deg: dict[str, float] | None = None,
@@ -126,12 +126,12 @@ def add_landing(
     reference = {}
     standing: float | None
     for side in ("left", "right"):
-        own = [s for s in strides if s["side"] == side]
+        own = [s for s in strides if s.side == side]
         given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
         if given is not None:
             standing, source, n, note = float(given), STATIC_TRIAL, None, None
         else:
-            stances = [(s["strike_frame"], s["toe_off_frame"]) for s in own]
+            stances = [(s.strike_frame, s.toe_off_frame) for s in own]
             standing, n = foot_flat_pitch(points, forward, side, stances)
             source = FOOT_FLAT
             note = (
@@ -144,15 +144,15 @@ def add_landing(
         pitch = foot_pitch_deg(points, side, forward)
         heel_ahead = (keypoint(points, f"{side}_heel") - pelvis) @ forward_axis
         for stride in own:
-            strike = stride["strike_frame"]
+            strike = stride.strike_frame
             at_strike = float(sample_at(pitch, strike))  # NaN: heel or toe not seen
             angle = (
                 at_strike - standing if standing is not None and np.isfinite(at_strike) else None
             )
-            stride["foot_strike_angle_deg"] = angle
-            stride["foot_strike_pattern"] = classify(angle)
+            stride.values["foot_strike_angle_deg"] = angle
+            stride.foot_strike_pattern = classify(angle)
             overstride = float(sample_at(heel_ahead, strike))
-            stride["overstride_m"] = overstride if np.isfinite(overstride) else None
+            stride.values["overstride_m"] = overstride if np.isfinite(overstride) else None
     return reference
 
 

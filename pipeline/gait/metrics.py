@@ -48,7 +48,7 @@ from pipeline.gait.passes import (
     richest_reference,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.gait.records import Events, Stride, TrialSummary
+from pipeline.gait.records import Events, StrideDraft, TrialSummary
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves
@@ -167,7 +167,7 @@ def analyze_trial(
     drafts, gap_counts = split_strides_at_gaps(drafts, unobserved, fps)
     references = []
     for stretch in stretches:
-        own = [d for d in drafts if stretch.start <= d["strike_frame"] < stretch.stop]
+        own = [d for d in drafts if stretch.start <= d.strike_frame < stretch.stop]
         references.append(add_landing(own, points, stretch.forward, standing_pitch_deg))
         speed = stretch.pelvis_speed
         overground = speed is not None and abs(speed) >= MIN_PROGRESSION_SPEED_MPS
@@ -182,7 +182,7 @@ def analyze_trial(
             unobserved,
         )
     standing = richest_reference(references)
-    strides = [Stride.from_dict(draft) for draft in drafts]
+    strides = [draft.stride() for draft in drafts]
     sides = side_summaries(strides, standing, thresholds)
     cadence, cadence_note = observed_cadence(
         events, fps, unobserved, drafts, thresholds.min_strides
@@ -251,7 +251,7 @@ def _side_strides(
     belt_speed_mps=None,
     pelvis_speed=None,
     point_sd=None,
-) -> list[dict]:
+) -> list[StrideDraft]:
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
     sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
@@ -289,7 +289,7 @@ def _side_strides(
     def argmin(c):
         return int(np.argmin(c))
 
-    strides: list[dict] = []
+    strides: list[StrideDraft] = []
     for n, (i, strike, next_strike, toe_off) in enumerate(cycles):
         half = HALF_WINDOW * (toe_off - strike)
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
@@ -351,28 +351,30 @@ def _side_strides(
             "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
         }
         strides.append(
-            {
-                "side": side,
-                "stride": len(strides),
-                "strike_frame": float(strike),
-                "strike_time_s": float(strike) / fps,
-                "toe_off_frame": float(toe_off),
-                "toe_off_time_s": float(toe_off) / fps,
+            StrideDraft(
+                side=side,
+                index=len(strides),
+                strike_frame=float(strike),
+                strike_time_s=float(strike) / fps,
+                toe_off_frame=float(toe_off),
+                toe_off_time_s=float(toe_off) / fps,
                 # the instant the report draws the knee-over-toe figure and key-event sheet at
-                "peak_knee_flexion_frame": float(peak_time) if complete else None,
-                "foot_lateral_m": number(foot_lateral),
-                **{name: number(value) for name, (value, _) in values.items()},
-                "ground_contact_time_ms": number((toe_off - strike) / fps * 1000.0),
-                "flight_time_ms": number(flight),
-                "stride_time_ms": number(stride_time * 1000.0),
-                "stride_length_m": number(stride_length),
+                peak_knee_flexion_frame=float(peak_time) if complete else None,
+                foot_lateral_m=number(foot_lateral),
+                values={
+                    **{name: number(value) for name, (value, _) in values.items()},
+                    "ground_contact_time_ms": number((toe_off - strike) / fps * 1000.0),
+                    "flight_time_ms": number(flight),
+                    "stride_time_ms": number(stride_time * 1000.0),
+                    "stride_length_m": number(stride_length),
+                },
                 # SD of each value propagated from the 3D's per-point SDs (stance_fit.py);
                 # None without them; event timing is not included
-                "uncertainty": {
+                uncertainty={
                     name: number(value_sd) if np.isfinite(value) else None
                     for name, (value, value_sd) in values.items()
                 },
-            }
+            )
         )
     return strides
 

@@ -15,7 +15,7 @@ included, so the file's schema is unchanged; `from_dict` reads it back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -118,6 +118,44 @@ class Stride:
             values={k: _metric_value(k, v) for k, v in data.items() if k not in skip},
             uncertainty={k: _optional_float(v) for k, v in (data.get("uncertainty") or {}).items()},
             foot_strike_pattern=data.get("foot_strike_pattern"),
+        )
+
+
+@dataclass
+class StrideDraft:
+    """A stride while analyze_trial assembles it: metrics._side_strides measures it, then
+    observation (split at gaps, renumbered), landing and bounce add their values in place;
+    `stride()` makes the `Stride`. `values` keeps the order the metrics were measured in,
+    which is the order the file writes them in."""
+
+    side: str
+    index: int
+    strike_frame: float
+    strike_time_s: float
+    toe_off_frame: float
+    toe_off_time_s: float
+    peak_knee_flexion_frame: float | None
+    foot_lateral_m: float | None
+    values: dict[str, float | None]
+    uncertainty: dict[str, float | None]
+    foot_strike_pattern: str | None = field(default=None)
+
+    def value(self, metric: str) -> float | None:
+        return self.values.get(metric)
+
+    def stride(self) -> Stride:
+        return Stride(
+            side=str(self.side),
+            index=int(self.index),
+            strike_frame=float(self.strike_frame),
+            strike_time_s=float(self.strike_time_s),
+            toe_off_frame=float(self.toe_off_frame),
+            toe_off_time_s=float(self.toe_off_time_s),
+            peak_knee_flexion_frame=_optional_float(self.peak_knee_flexion_frame),
+            foot_lateral_m=_optional_float(self.foot_lateral_m),
+            values={k: _metric_value(k, v) for k, v in self.values.items()},
+            uncertainty={k: _optional_float(v) for k, v in self.uncertainty.items()},
+            foot_strike_pattern=self.foot_strike_pattern,
         )
 
 
