@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from pipeline.core.json_types import JsonObject
 from pipeline.core.trial_notes import InputProblem, ObservationSummary
 
 VERDICTS = ("ok", "degraded", "failed")
@@ -32,7 +33,7 @@ class Verdict:
     verdict: str
     reasons: tuple[Reason, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         return {"verdict": self.verdict, "reasons": [asdict(r) for r in self.reasons]}
 
     @classmethod
