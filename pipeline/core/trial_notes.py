@@ -1,12 +1,12 @@
 """What the gait analysis tells the trial's verdict beyond its numbers: the named problems of
-its input and how much of the trial it could observe. Written by `gait/` (input_checks.py,
-observation.py), read by `quality/verdict.py` (a sibling layer, so the records live here,
+its input, how much of the trial it could observe and the 3D's scale against the world.
+Written by `gait/` (input_checks.py, observation.py, scale_checks.py), read by `quality/verdict.py` (a sibling layer, so the records live here,
 below both) and the trial report; the analysis file's `summary.input_problems` and
 `summary.observation` hold their `to_dict` (docs/formats.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline.core.json_types import JsonObject
@@ -54,3 +54,27 @@ class ObservationSummary:
             strides_dropped_in_gaps=int(data["strides_dropped_in_gaps"]),
             strides_split_at_gaps=int(data["strides_split_at_gaps"]),
         )
+
+
+@dataclass(frozen=True)
+class ScaleCheck:
+    """One length or speed of the 3D against the one the study records (gait/scale_checks.py):
+    it disagrees when measured / expected is outside 1 +- `tolerance`."""
+
+    name: str  # belt | height | speed
+    measured: float
+    expected: float
+    unit: str
+    tolerance: float  # allowed |measured / expected - 1|
+    description: str
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.expected
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.ratio - 1.0) <= self.tolerance
+
+    def to_dict(self) -> JsonObject:
+        return {**asdict(self), "ratio": self.ratio, "agrees": self.agrees}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from pipeline.core.json_types import JsonObject
-from pipeline.core.trial_notes import InputProblem, ObservationSummary
+from pipeline.core.trial_notes import InputProblem, ObservationSummary, ScaleCheck
 
 VERDICTS = ("ok", "degraded", "failed")
 
@@ -69,9 +69,7 @@ class TrialEvidence:
     fps: float | None = None  # the recording's frame rate
     skeleton_problems: list[str] = field(default_factory=list)  # quality/anatomy.py
     keypoint_model: str = ""  # the detector and model that named the keypoints
-    scale_checks: list[dict] = field(
-        default_factory=list
-    )  # gait/scale_checks.py ScaleCheck.to_dict
+    scale_checks: list[ScaleCheck] = field(default_factory=list)  # gait/scale_checks.py
     input_problems: list[InputProblem] = field(default_factory=list)  # gait/input_checks.py
 
 
@@ -287,19 +285,19 @@ def observation_reasons(observation: ObservationSummary | None) -> list[Reason]:
     ]
 
 
-def scale_reasons(checks: list[dict]) -> list[Reason]:
+def scale_reasons(checks: list[ScaleCheck]) -> list[Reason]:
     """The 3D against the world (gait/scale_checks.py): one reason naming every check that
     disagrees beyond its tolerance, and the likely cause when all point the same way."""
-    off = [c for c in checks if not c["agrees"]]
+    off = [c for c in checks if not c.agrees]
     if not off:
         return []
     parts = [
-        f"{c['description']}: {c['measured']:.2f} {c['unit']} for {c['expected']:.2f} "
-        f"(x{c['ratio']:.2f}, tolerance +-{100 * c['tolerance']:.0f} %)"
+        f"{c.description}: {c.measured:.2f} {c.unit} for {c.expected:.2f} "
+        f"(x{c.ratio:.2f}, tolerance +-{100 * c.tolerance:.0f} %)"
         for c in off
     ]
     same_way = len(off) == len(checks) and (
-        all(c["ratio"] < 1 for c in off) or all(c["ratio"] > 1 for c in off)
+        all(c.ratio < 1 for c in off) or all(c.ratio > 1 for c in off)
     )
     cause = (
         "the whole 3D is scaled: the calibration assumed another board size than the "

@@ -99,7 +99,7 @@ def analyze_one(cfg: Config, name: str) -> None:
             evidence,
             observation=summary.observation,
             input_problems=list(summary.input_problems),
-            scale_checks=[c.to_dict() for c in checks],
+            scale_checks=list(checks),
             fps=fps,
             skeleton_problems=skeleton_problems(measured, list(summary.forward)),
         )
