@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.gait.analysis import Events
+from pipeline.io.import3d import ReferenceEvents
 
 KINDS = (("foot_strikes", "foot_strike", "foot strike"), ("toe_offs", "toe_off", "toe-off"))
 
@@ -26,7 +27,7 @@ class ReferenceRow:
 
 
 def reference_rows(
-    reference: dict, events: Events, fps: float, window_frames: float = 10.0
+    reference: ReferenceEvents, events: Events, fps: float, window_frames: float = 10.0
 ) -> list[ReferenceRow]:
     """Per reference event: side, kind, its time, runlab's nearest (within `window_frames`;
     None: runlab found none there) and runlab minus reference in ms."""
@@ -34,7 +35,7 @@ def reference_rows(
     for key, event_key, label in KINDS:
         for side in ("left", "right"):
             mine = np.asarray(events.get(side, {}).get(event_key, []), float)
-            for frame in (reference.get(key) or {}).get(side, []):
+            for frame in getattr(reference, key).get(side, []):
                 nearest = None
                 if mine.size and np.min(np.abs(mine - frame)) <= window_frames:
                     nearest = float(mine[np.argmin(np.abs(mine - frame))])
@@ -50,8 +51,8 @@ def reference_rows(
     return rows
 
 
-def reference_events_html(reference: dict | None, events: Events, fps: float) -> str:
-    if not reference or reference.get("source", "none") == "none":
+def reference_events_html(reference: ReferenceEvents | None, events: Events, fps: float) -> str:
+    if reference is None or reference.source == "none":
         return ""
     rows = reference_rows(reference, events, fps)
     cell = lambda v, f: "&ndash;" if v is None else format(v, f)
@@ -65,7 +66,7 @@ def reference_events_html(reference: dict | None, events: Events, fps: float) ->
         f"; median difference {np.median(found):+.0f} ms" if found else ""
     )
     return (
-        f"<h3>Reference events ({html.escape(str(reference['source']))})</h3>"
+        f"<h3>Reference events ({html.escape(reference.source)})</h3>"
         "<table><tr><th>side</th><th>event</th><th>reference (s)</th><th>runlab (s)</th>"
         f'<th>runlab &minus; reference (ms)</th></tr>{body}</table><p class="note">{note}. Times '
         "from the start of the trial.</p>"

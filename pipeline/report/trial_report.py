@@ -20,6 +20,7 @@ from pipeline.gait.records import MetricStatistics, TrialSummary
 from pipeline.gait.summary import METRICS
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
+from pipeline.io.import3d import ReferenceEvents
 from pipeline.quality.detection import DetectionSummary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.assessment import assessment_html
@@ -134,7 +135,7 @@ def write_trial_report(
     verdict: Verdict | None = None,
     provenance: dict | None = None,
     sync: SyncResult | None = None,
-    reference_events: dict | None = None,
+    reference_events: ReferenceEvents | None = None,
 ) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)

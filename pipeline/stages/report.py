@@ -17,6 +17,7 @@ from pipeline.config import Config, ImportedTrialConfig
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.io import formats
 from pipeline.io.atomic import staged
+from pipeline.io.import3d import analysed_reference_events
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
@@ -196,7 +197,7 @@ def run_trial(cfg: Config, name: str) -> Path:
             Verdict.from_dict(data.get("verdict")),
             data.get("provenance"),
             sync,
-            data.get("reference_events"),
+            analysed_reference_events(data.get("reference_events")),
         )
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)
