@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.compare import TruthErrors
 from pipeline.gait.curves import CurveSummary
 from pipeline.gait.records import MetricStatistics, TrialSummary
 from pipeline.gait.summary import METRICS
@@ -130,7 +131,7 @@ def write_trial_report(
     calibration_href: str | None = None,
     detection: DetectionSummary | None = None,
     media: TrialMedia | None = None,
-    truth_errors: dict | None = None,
+    truth_errors: TruthErrors | None = None,
     title: str = "Running analysis",
     verdict: Verdict | None = None,
     provenance: dict | None = None,
@@ -223,7 +224,7 @@ def write_trial_report(
             else '<p class="note">No 2D keypoint file was available for this trial.</p>',
         ),
     ]
-    if truth_errors:
+    if truth_errors is not None:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
     reference = reference_events_html(reference_events, analysis.events, analysis.fps)
     if reference:  # an imported trial's force plates or C3D events beside runlab's

@@ -15,6 +15,7 @@ from pathlib import Path
 from pipeline.calibration.quality_record import read_calibration_quality
 from pipeline.config import Config, ImportedTrialConfig
 from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.compare import TruthErrors
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.import3d import analysed_reference_events
@@ -192,7 +193,7 @@ def run_trial(cfg: Config, name: str) -> Path:
             quality_href,
             detection,
             media,
-            data.get("truth_errors"),
+            None if not data.get("truth_errors") else TruthErrors.from_dict(data["truth_errors"]),
             rc.title,
             Verdict.from_dict(data.get("verdict")),
             data.get("provenance"),
