@@ -348,6 +348,6 @@ def test_normalized_curves_are_dvc_plots_and_match_truth(project, study):
             assert str(csv_path.relative_to(project)) in plotted
             rows = np.genfromtxt(csv_path, delimiter=",", names=True)
             assert rows["n_strides"][0] >= 3
-            true_mean = true_curves["knee_flexion_deg"][side].mean(axis=0)
+            true_mean = true_curves.angles["knee_flexion_deg"][side].mean(axis=0)
             rms = float(np.sqrt(np.mean((rows["mean_deg"] - true_mean) ** 2)))
             assert rms <= 1.5, f"{trial} {side}: knee curve RMS {rms:.2f} deg"

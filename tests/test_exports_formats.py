@@ -13,6 +13,7 @@ from pipeline.core.skeleton import INDEX, KEYPOINTS
 from pipeline.io.bvh import CM, HIERARCHY, write_bvh
 from pipeline.io.exports import (
     WORLD_TO_OPENSIM,
+    GaitEvent,
     fill_short_gaps,
     write_c3d,
     write_mot,
@@ -111,9 +112,9 @@ def test_c3d_events_read_back_with_the_c3d_reader(run, tmp_path):
     import c3d
 
     events = [
-        {"side": "left", "kind": "foot strike", "frame": 12.4},
-        {"side": "left", "kind": "toe-off", "frame": 40.0},
-        {"side": "right", "kind": "foot strike", "frame": 70.6},
+        GaitEvent("left", "foot strike", 12.4),
+        GaitEvent("left", "toe-off", 40.0),
+        GaitEvent("right", "foot strike", 70.6),
     ]
     write_c3d(tmp_path / "e.c3d", run, KEYPOINTS, FPS, events=events)
     with open(tmp_path / "e.c3d", "rb") as handle:

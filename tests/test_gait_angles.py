@@ -206,8 +206,8 @@ def test_normalized_curves_over_the_gait_cycle():
     points, events = running_trial()
     curves = normalized_curves(points, FPS, events, FORWARD)
     stance_pct = 100.0 * STANCE_FRAMES / STRIDE_FRAMES
-    assert curves["toe_off_pct"]["left"] == pytest.approx(stance_pct, abs=1e-9)
-    knee = curves["knee_flexion_deg"]["left"]
+    assert curves.toe_off_pct["left"] == pytest.approx(stance_pct, abs=1e-9)
+    knee = curves.angles["knee_flexion_deg"]["left"]
     # 7 left strikes in the trial: 6 whole strides
     assert knee.shape == (6, 101)
     # stance part against the analytic knee curve; linear interpolation between frames of a
@@ -220,15 +220,17 @@ def test_normalized_curves_over_the_gait_cycle():
     )
     assert knee[:, 0] == pytest.approx(12.0) and knee[:, -1] == pytest.approx(12.0)
     # pelvic drop peaks at mid-stance (6 deg), hip adduction equals it there
-    drop = curves["pelvic_drop_deg"]["right"]
+    drop = curves.angles["pelvic_drop_deg"]["right"]
     assert drop.max() == pytest.approx(6.0, abs=0.01)
     # the knee frontal-plane projection angle is a stance measure: NaN after toe-off only
-    fppa = curves["knee_fppa_deg"]["left"]
+    fppa = curves.angles["knee_fppa_deg"]["left"]
     assert fppa.shape == (6, 101)
     assert np.isfinite(fppa[:, stance]).all() and np.isnan(fppa[:, ~stance]).all()
     # a NaN inside a stride drops that stride only
     points[FIRST_STRIKE["left"] + 40, INDEX["left_knee"]] = np.nan
-    assert normalized_curves(points, FPS, events, FORWARD)["knee_flexion_deg"]["left"].shape == (
+    assert normalized_curves(points, FPS, events, FORWARD).angles["knee_flexion_deg"][
+        "left"
+    ].shape == (
         5,
         101,
     )

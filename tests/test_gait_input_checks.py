@@ -8,6 +8,7 @@ import numpy as np
 from scenes.gait import FPS, running_trial
 
 from pipeline.config import RunnerConfig, ThresholdsConfig, VerdictConfig
+from pipeline.core.trial_notes import InputProblem
 from pipeline.gait.input_checks import input_problems
 from pipeline.gait.metrics import analyze_trial
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
@@ -15,7 +16,7 @@ from pipeline.synth.kinematics import simulate_run
 
 
 def codes(problems):
-    return {p["code"] for p in problems}
+    return {p.code for p in problems}
 
 
 def treadmill(duration_s=3.0):
@@ -86,7 +87,7 @@ def test_a_runner_who_stops_or_turns_is_named():
 
 
 def test_the_problems_become_verdict_reasons():
-    problems = [{"code": "belt_speed_disagrees", "severity": "degraded", "message": "m"}]
+    problems = [InputProblem("belt_speed_disagrees", "degraded", "m")]
     evidence = TrialEvidence(["cam"], 1.0, {"cam": 1.0}, [], 0.0, {"left": 9, "right": 9}, 0, 0)
     plain = trial_verdict(evidence, VerdictConfig())
     flagged = trial_verdict(dataclasses.replace(evidence, input_problems=problems), VerdictConfig())

@@ -489,11 +489,11 @@ def test_a_stride_across_an_untimed_strike_has_no_stride_time_and_no_curve():
         [1, 0, 0],
     )
     gapped = normalized_curves(points, FPS, events, [1, 0, 0])
-    n_full = len(full["knee_flexion_deg"]["left"])
-    assert len(gapped["knee_flexion_deg"]["left"]) == n_full - 2  # both cycles touching it
+    n_full = len(full.angles["knee_flexion_deg"]["left"])
+    assert len(gapped.angles["knee_flexion_deg"]["left"]) == n_full - 2  # both cycles touching it
     np.testing.assert_allclose(
-        gapped["knee_flexion_deg"]["left"].mean(axis=0),
-        full["knee_flexion_deg"]["left"].mean(axis=0),
+        gapped.angles["knee_flexion_deg"]["left"].mean(axis=0),
+        full.angles["knee_flexion_deg"]["left"].mean(axis=0),
         atol=1e-6,
     )
 

@@ -21,8 +21,8 @@ def test_one_pass_and_its_direction():
     heading = np.array([np.cos(0.3), np.sin(0.3)])
     points, _, t = carried(lambda t: 5.0 * t[:, None] * heading)
     (one,) = find_passes(points, FPS)
-    assert np.degrees(np.arccos(np.dot(one["direction"][:2], heading))) < 0.5
-    assert abs(one["speed_mps"] - 5.0) < 0.05
+    assert np.degrees(np.arccos(np.dot(one.direction[:2], heading))) < 0.5
+    assert abs(one.speed_mps - 5.0) < 0.05
 
 
 def test_back_and_forth_is_two_passes_with_opposite_directions():
@@ -34,7 +34,7 @@ def test_back_and_forth_is_two_passes_with_opposite_directions():
     points, _, t = carried(path)
     passes = find_passes(points, FPS)
     assert len(passes) == 2, passes
-    assert passes[0]["direction"][0] > 0.99 and passes[1]["direction"][0] < -0.99
+    assert passes[0].direction[0] > 0.99 and passes[1].direction[0] < -0.99
 
 
 def test_a_treadmill_runner_has_no_pass_and_the_analysis_lists_passes():
@@ -80,7 +80,7 @@ def test_a_runner_who_turns_gets_strides_cut_per_pass_each_in_its_own_direction(
     assert passes[0].direction[0] > 0.999 and passes[1].direction[0] < -0.999
     assert all(one.n_strides >= 3 for one in passes), passes
     assert sum(one.n_strides for one in passes) == len(result.strides)
-    codes = [p["code"] for p in result.summary.input_problems]
+    codes = [p.code for p in result.summary.input_problems]
     assert "runner_turns" not in codes and "runner_stops" not in codes, codes
     for stride in result.strides:
         (home,) = [one for one in passes if one.start_frame <= stride.strike_frame < one.stop_frame]
@@ -120,7 +120,7 @@ def test_treadmill_assumptions_are_not_applied_overground():
         time_ms = stride.value("stride_time_ms")
         assert time_ms is not None
         assert stride.value("stride_length_m") == pytest.approx(4.0 * time_ms / 1000)
-    assert not [p for p in summary.input_problems if p["code"].startswith("belt")]
+    assert not [p for p in summary.input_problems if p.code.startswith("belt")]
     # a treadmill runner (pelvis in place) with no belt speed: no pass, and no stride length
     # (it would need the belt speed), rather than the feet's travel in place
     in_place = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
@@ -130,7 +130,7 @@ def test_treadmill_assumptions_are_not_applied_overground():
     crossed = analyze_trial(
         moving, FPS, [1, 0, 0], ThresholdsConfig(), events=events, belt_speed_mps=4.0
     )
-    codes = [p["code"] for p in crossed.summary.input_problems]
+    codes = [p.code for p in crossed.summary.input_problems]
     assert "belt_speed_disagrees" in codes, codes
 
 

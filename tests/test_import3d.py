@@ -367,7 +367,7 @@ def test_functional_centre_of_a_ball_joint_and_a_hinge():
     moved = np.einsum("fij,mj->fmi", relative, distal_local) + centre_local
     distal = np.einsum("fij,fmj->fmi", frame, moved) + origin[:, None]
     got, report = functional_centre(proximal, distal + rng.normal(0, 0.0005, distal.shape))
-    assert not report["hinge"]
+    assert not report.hinge
     assert np.max(np.linalg.norm(got - true_centre, axis=1)) < 0.005
 
     # a hinge about the proximal x axis: only the axis is determined; the centre is taken on
@@ -377,7 +377,7 @@ def test_functional_centre_of_a_ball_joint_and_a_hinge():
     distal = np.einsum("fij,fmj->fmi", frame, moved) + origin[:, None]
     near = to_world(centre_local + np.array([0.0, 0.03, 0.0]))
     got, report = functional_centre(proximal, distal, near)
-    assert report["hinge"]
+    assert report.hinge
     assert np.max(np.linalg.norm(got - true_centre, axis=1)) < 0.002
 
 

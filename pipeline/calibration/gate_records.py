@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.core.json_types import JsonObject
+
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
 
@@ -38,7 +40,7 @@ class Gate:
     verdict: str  # "pass" | "warn" | "fail"
     message: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> JsonObject:
         return {
             "name": self.name,
             "value": self.value,

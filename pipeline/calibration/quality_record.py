@@ -20,6 +20,7 @@ from pipeline.calibration.measure_records import (
     WorldFrame,
     world_frame_from_dict,
 )
+from pipeline.core.json_types import JsonObject
 from pipeline.io.formats import read_json
 
 
@@ -54,7 +55,7 @@ class CameraQuality:
         """This entry with `values` set; keys it lacked follow its own, in the order given."""
         return CameraQuality.from_dict({**self.to_dict(), **values})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         """The JSON entry: the keys it was made from, in their order."""
         return {k: getattr(self, k) for k in self.keys}
 
@@ -96,7 +97,7 @@ class CalibrationQuality:
     verdict: str | None = None  # accepted | rejected (the stage)
     calibration_id: str | None = None  # the accepted calibration.toml's id
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         """The JSON record: fields in this order, None fields left out."""
         out = {}
         for f in fields(self):

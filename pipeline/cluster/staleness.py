@@ -6,6 +6,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from pipeline.core.json_types import JsonObject
+
 if TYPE_CHECKING:
     from dvc.stage import Stage
 
@@ -35,7 +37,7 @@ def judge(stage: Stage, upstream: list[Stage]) -> Verdict:
         return Verdict.RUN
 
 
-def deps_snapshot(stage: Stage) -> dict[str, object]:
+def deps_snapshot(stage: Stage) -> JsonObject:
     """The saved dependency hashes (files: md5; params: their values) by dependency."""
     return {str(d): _plain(d.hash_info) for d in stage.deps}
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any, Self
 
+from pipeline.core.json_types import JsonObject
+
 
 class Record:
     """Base of a frozen dataclass written to JSON as its fields."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         assert is_dataclass(self), f"{type(self).__name__} is not a dataclass"
         return asdict(self)
 

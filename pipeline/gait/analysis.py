@@ -9,10 +9,10 @@ import numpy as np
 
 from pipeline.core.json_types import JsonObject
 from pipeline.gait.curves import CurveSummary
-from pipeline.gait.records import Flag, Stride, TrialSummary
+from pipeline.gait.records import Events, Flag, Stride, TrialSummary
 from pipeline.io.formats import FormatError
 
-Events = dict[str, dict[str, np.ndarray]]  # side -> {"foot_strike", "toe_off"}: frames
+__all__ = ["Events", "TrialAnalysis"]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from pipeline.gait.angles import body_axes, foot_point, hip_centre
+from pipeline.gait.records import Events, StrideDraft
 from pipeline.gait.sampling import sample_at
 
 BOUNCE_METRICS: dict[str, tuple[str, str]] = {
@@ -38,11 +39,11 @@ def _stride_samples(n_frames: int, start: float, end: float) -> np.ndarray:
 
 
 def add_bounce(
-    strides: list[dict],
+    strides: list[StrideDraft],
     points: np.ndarray,
     fps: float,
     forward,
-    events: dict,
+    events: Events,
     belt_speed_mps: float | None,
     overground: bool,
     gap_runs: list[tuple[int, int]],
@@ -53,17 +54,17 @@ def add_bounce(
     height = hip_centre(points)[:, 2]
     along = {side: foot_point(points, side) @ forward_axis for side in ("left", "right")}
     for stride in strides:
-        side, strike = stride["side"], stride["strike_frame"]
+        side, strike, values = stride.side, stride.strike_frame, stride.values
         other = "right" if side == "left" else "left"
-        contact, stride_ms = stride["ground_contact_time_ms"], stride["stride_time_ms"]
-        stride["duty_factor"] = contact / stride_ms if contact is not None and stride_ms else None
+        contact, stride_ms = values["ground_contact_time_ms"], values["stride_time_ms"]
+        values["duty_factor"] = contact / stride_ms if contact is not None and stride_ms else None
         oscillation = None
         if stride_ms is not None:
             end = strike + stride_ms * fps / 1000.0
             z = np.array([sample_at(height, t) for t in _stride_samples(len(points), strike, end)])
             if np.isfinite(z).all():
                 oscillation = float(z.max() - z.min())
-        stride["vertical_oscillation_m"] = oscillation
+        values["vertical_oscillation_m"] = oscillation
 
         step = None
         before = events[other]["foot_strike"]
@@ -77,8 +78,8 @@ def add_bounce(
                 belt = 0.0 if belt_speed_mps is None else belt_speed_mps * (strike - previous) / fps
                 value = float(sample_at(along[side], strike) - sample_at(along[other], previous))
                 step = value + belt if np.isfinite(value) else None
-        stride["step_length_m"] = step
-        stride["vertical_ratio"] = (
+        values["step_length_m"] = step
+        values["vertical_ratio"] = (
             100.0 * oscillation / step
             if oscillation is not None and step is not None and step > 0
             else None

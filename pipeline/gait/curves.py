@@ -22,6 +22,7 @@ from pipeline.gait.angles import (
     tibia_inclination_deg,
 )
 from pipeline.gait.events import skips_a_cycle
+from pipeline.gait.records import Events
 
 CYCLE_PCT = np.linspace(0.0, 100.0, 101)
 
@@ -46,9 +47,18 @@ CURVE_ANGLES = {
 STANCE_ONLY = frozenset({"knee_fppa_deg"})
 
 
-def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> dict:
-    """{angle: {side: (n_strides, 101) array}} plus "toe_off_pct": {side: mean toe-off % or
-    None}. A stride runs from a strike to the next strike of the same foot, never across an
+@dataclass(frozen=True)
+class NormalizedCurves:
+    """Every stride's angles over the gait cycle, before they are summarised: `angles`: name
+    (CURVE_ANGLES order) -> side -> (n_strides, 101) deg; `toe_off_pct`: side -> the mean
+    toe-off instant in % (None: none timed)."""
+
+    toe_off_pct: Mapping[str, float | None]
+    angles: Mapping[str, Mapping[str, np.ndarray]]
+
+
+def normalized_curves(points: np.ndarray, fps: float, events: Events, forward) -> NormalizedCurves:
+    """Each angle's (n_strides, 101) cycles per side and each side's mean toe-off %. A stride runs from a strike to the next strike of the same foot, never across an
     untimed strike (`skips_a_cycle`); strides with a NaN angle anywhere in them are left out
     (so n_strides can differ between angles). Angles in STANCE_ONLY are NaN after each
     stride's toe-off, and strides without a toe-off are left out of them. Samples between
@@ -56,7 +66,8 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
     uniform signature."""
     points = np.asarray(points, float)
     frames = np.arange(len(points), dtype=float)
-    result: dict = {"toe_off_pct": {}}
+    toe_off_pct: dict[str, float | None] = {}
+    angles: dict[str, dict[str, np.ndarray]] = {}
     spans: dict[
         str, list[tuple[float, float, float | None]]
     ] = {}  # side -> [(strike, next strike, first toe-off between them or None)]
@@ -72,9 +83,9 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
         pct = [
             100.0 * (toe_off - a) / (b - a) for a, b, toe_off in spans[side] if toe_off is not None
         ]
-        result["toe_off_pct"][side] = float(np.mean(pct)) if pct else None
+        toe_off_pct[side] = float(np.mean(pct)) if pct else None
     for name, (function, _) in CURVE_ANGLES.items():
-        result[name] = {}
+        angles[name] = {}
         for side in SIDES:
             series = function(points, side, forward)
             rows = []
@@ -90,8 +101,8 @@ def normalized_curves(points: np.ndarray, fps: float, events: dict, forward) -> 
                 t = a + (b - a) * CYCLE_PCT / 100.0
                 row = np.interp(t, frames[lo : hi + 1], series[lo : hi + 1])
                 rows.append(np.where(t <= end, row, np.nan))
-            result[name][side] = np.array(rows).reshape(-1, CYCLE_PCT.size)
-    return result
+            angles[name][side] = np.array(rows).reshape(-1, CYCLE_PCT.size)
+    return NormalizedCurves(toe_off_pct=toe_off_pct, angles=angles)
 
 
 @dataclass(frozen=True)
@@ -147,15 +158,16 @@ class CurveSummary:
         )
 
 
-def curve_summary(curves: dict) -> CurveSummary:
+def curve_summary(curves: NormalizedCurves) -> CurveSummary:
     """From `normalized_curves`: each angle's mean and SD per side, and the toe-off instants."""
     angles: dict[str, dict[str, CycleCurve]] = {}
     for name in CURVE_ANGLES:
         angles[name] = {}
         for side in SIDES:
-            mean, sd = cycle_mean_sd(curves[name][side])
-            angles[name][side] = CycleCurve(int(len(curves[name][side])), mean, sd)
-    return CurveSummary(toe_off_pct=dict(curves["toe_off_pct"]), angles=angles)
+            cycles = curves.angles[name][side]
+            mean, sd = cycle_mean_sd(cycles)
+            angles[name][side] = CycleCurve(int(len(cycles)), mean, sd)
+    return CurveSummary(toe_off_pct=dict(curves.toe_off_pct), angles=angles)
 
 
 def curve_tables(summary: CurveSummary) -> dict[str, list[JsonObject]]:

@@ -54,11 +54,19 @@ from pipeline.gait.foot_contact import (
     FLIGHT,
     FOOT,
     TOE_TIP_AHEAD_M,
+    FootState,
     foot_state,
     merge_unsupported_flights,
     runs_of,
     undo_swapped_runs,
 )
+from pipeline.gait.records import Events
+
+# an edge of a contact: (frame, index into FOOT of the cue that timed it, its corner fit worked)
+Edge = tuple[float, int, bool]
+# an event found: (frame, cue index, aligned to the trial's template, trusted), per side and name
+Candidate = tuple[float, int, bool, bool]
+Candidates = dict[str, dict[str, list[Candidate]]]
 
 GRID_STEP = 0.05  # frames, sub-frame resolution of the event fit
 # Heights (above the stance level) the corner model is fitted to: the touchdown of the heel
@@ -88,7 +96,7 @@ def detect_events(
     cutoff_hz: float = 12.0,
     fit_window_s: float = 0.04,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
-) -> dict[str, dict[str, np.ndarray]]:
+) -> Events:
     """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints.
     `toe_tip_ahead_m`: how far the shoe's tip lies ahead of the big-toe keypoint along the
     heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
@@ -119,7 +127,7 @@ def detect_screened_events(
     max_timing_sd_s: float,
     fit_window_s: float = 0.04,
     **options,
-) -> tuple[dict, dict]:
+) -> tuple[Events, Events]:
     """(timed, poorly_observed) events, each laid out as `detect_events` returns them.
 
     `height_sd` (F, 26): predicted vertical SD of each keypoint, metres per pixel of 2D
@@ -133,7 +141,8 @@ def detect_screened_events(
     )
     half = max(1, int(round(fit_window_s * fps)))
     tip = options.get("toe_tip_ahead_m", TOE_TIP_AHEAD_M)
-    timed, poor = {}, {}
+    timed: Events = {}
+    poor: Events = {}
     for side, named in found.items():
         timed[side], poor[side] = {}, {}
         heights = cue_heights(points, fps, side, tip)
@@ -166,7 +175,7 @@ def detect_screened_events(
 
 
 def dropout_events(
-    poor: dict, height_sd: np.ndarray, fps: float, fit_window_s: float = 0.04
+    poor: Events, height_sd: np.ndarray, fps: float, fit_window_s: float = 0.04
 ) -> int:
     """How many of the poorly observed events `poor` (as detect_screened_events returns them)
     lie where a foot keypoint was not triangulated at all (no views: a detection dropout, its
@@ -192,7 +201,7 @@ def _events_with_keypoint(
     fit_window_s: float = 0.04,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
     observed: np.ndarray | None = None,
-) -> dict[str, dict[str, list[tuple[float, int, bool, bool]]]]:
+) -> Candidates:
     """{side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
     trial's template, trusted)]}}. Not trusted: an event of a trial whose events are read on
     the template that could not be aligned to it (its own fit times that noise). `observed`
@@ -212,33 +221,36 @@ def _events_with_keypoint(
         for side in SIDES
     }
     for side, other in zip(SIDES, SIDES[::-1]):
-        undo_swapped_runs(feet[side]["state"], feet[other]["state"])
+        undo_swapped_runs(feet[side].state, feet[other].state)
     for side, other in zip(SIDES, SIDES[::-1]):
-        feet[side]["state"] = merge_unsupported_flights(feet[side]["state"], feet[other]["state"])
+        feet[side].state = merge_unsupported_flights(feet[side].state, feet[other].state)
     half = max(3, int(round(fit_window_s * fps)))
     events = {
         side: _contact_events(foot, fps, half, contact_threshold_m) for side, foot in feet.items()
     }
-    noises = [foot["noise"] for foot in feet.values() if np.isfinite(foot["noise"])]
+    noises = [foot.noise for foot in feet.values() if np.isfinite(foot.noise)]
     if not (noises and np.median(noises) > TEMPLATE_NOISE_M):
         # each event's own corner fit, where it could be made
         return {
             side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
             for side, named in events.items()
         }
-    seen = {side: foot["seen"] for side, foot in feet.items()}
+    seen = {side: foot.seen for side, foot in feet.items()}
     return _align_to_template(
         events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
     )
 
 
-def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict:
+def _contact_events(
+    foot: FootState, fps: float, half: int, threshold: float
+) -> dict[str, list[Edge]]:
     """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
     edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
     False)."""
-    raw, above, near = foot["raw"], foot["above"], foot["near"]
-    strikes, toe_offs = [], []
-    runs = runs_of(foot["state"])
+    raw, above, near = foot.raw, foot.above, foot.near
+    strikes: list[Edge] = []
+    toe_offs: list[Edge] = []
+    runs = runs_of(foot.state)
     for i, (start, stop, value) in enumerate(runs):
         if value != CONTACT:
             continue
@@ -249,7 +261,7 @@ def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict
                 t = _fit_event(
                     raw[k], above[k], int(edges[k]), (start, stop), half, fps, threshold, True
                 )
-                strikes.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
+                strikes.append((t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t))))
         if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
             edges = [_last_below(a, start, stop, threshold) for a in near]
             k = int(np.argmax(edges))
@@ -257,20 +269,26 @@ def _contact_events(foot: dict, fps: float, half: int, threshold: float) -> dict
                 t = _fit_event(
                     raw[k], above[k], int(edges[k]), (start, stop), half, fps, threshold, False
                 )
-                toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, np.isfinite(t)))
+                toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t))))
     return {"foot_strike": strikes, "toe_off": toe_offs}
 
 
 def _align_to_template(
-    events: dict, seen: dict, fps: float, half: int, threshold: float, n_frames: int, min_gap: int
-) -> dict[str, dict[str, list[tuple[float, int, bool, bool]]]]:
+    events: dict[str, dict[str, list[Edge]]],
+    seen: dict[str, np.ndarray],
+    fps: float,
+    half: int,
+    threshold: float,
+    n_frames: int,
+    min_gap: int,
+) -> Candidates:
     """Each event type re-timed on the trial's mean event (event_template.py), both feet
     pooled. An event is kept when aligned (inside the trial, not within `min_gap` frames of
     the previous one of its foot), or, not aligned, when its own corner fit worked; the latter
     is trusted only when no event of its type could be aligned (then all keep their own fits):
     beside a template, an event too little seen to align (a dropout, a trial's end) would be
     timed by the single-event fit the noise defeats, so it is set aside."""
-    out = {side: {"foot_strike": [], "toe_off": []} for side in events}
+    out: Candidates = {side: {"foot_strike": [], "toe_off": []} for side in events}
     for name in ("foot_strike", "toe_off"):
         strike = name == "foot_strike"
         pooled = [(side, t, k, fitted) for side in events for t, k, fitted in events[side][name]]
@@ -289,7 +307,7 @@ def _align_to_template(
         )
         template_used = bool(np.any(aligned))
         for side in events:
-            kept: list[tuple[float, int, bool, bool]] = []
+            kept: list[Candidate] = []
             for (s, _, k, fitted), t, a in zip(pooled, times, aligned):
                 if s != side or not (fitted or a) or not 0 <= t <= n_frames - 1:
                     continue

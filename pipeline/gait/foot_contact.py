@@ -5,6 +5,8 @@ events on these states)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.signal import butter, filtfilt
 
@@ -31,9 +33,22 @@ OUTLIER_MIN_M = 0.05  # foot segment length change that marks a keypoint as an o
 FILL_GAP_S = 0.05  # gaps (NaN or outlier) up to this long are bridged linearly
 
 
+@dataclass
+class FootState:
+    """One foot's cue heights and contact state (foot_state); `state` is revised in place
+    (undo_swapped_runs) or replaced (merge_unsupported_flights) by the event detector."""
+
+    raw: np.ndarray  # (2, F) cue heights, gap-filled
+    above: np.ndarray  # (2, F) low-passed, above the stance level
+    near: np.ndarray  # (2, F) above, with the speed test's contacts at or below 0
+    state: np.ndarray  # (F,) CONTACT / FLIGHT
+    seen: np.ndarray  # heights the events are aligned on, NaN where not triangulated
+    noise: float  # robust SD of raw minus low-passed heights in contact (m)
+
+
 def foot_state(
     points, side, fps, threshold, min_contact_s, min_flight_s, cutoff_hz, toe_tip_ahead_m, observed
-) -> dict:
+) -> FootState:
     """One foot's cue heights (raw, seen-only, low-passed above the stance level), contact
     state per frame and height noise (robust SD of raw minus low-passed heights in contact)."""
     cues = foot_cues(points, side, toe_tip_ahead_m)  # (2, F, 3)
@@ -65,7 +80,7 @@ def foot_state(
     residual = (raw - smooth)[:, state == CONTACT]
     residual = residual[np.isfinite(residual)]
     noise = 1.4826 * float(np.median(np.abs(residual))) if residual.size else np.nan
-    return {"raw": raw, "above": above, "near": near, "state": state, "seen": seen, "noise": noise}
+    return FootState(raw=raw, above=above, near=near, state=state, seen=seen, noise=noise)
 
 
 def undo_swapped_runs(state: np.ndarray, other: np.ndarray) -> None:

@@ -2,15 +2,17 @@
 answered with a silent default: a trial too short for a stride, a foot never seen in contact,
 a runner who stops or turns, a belt speed the feet disagree with.
 
-Each problem is {"code", "severity", "message"}; the analyze stage turns them into verdict
-reasons (quality/verdict.py).
+Each problem is an `InputProblem` (core/trial_notes.py: code, severity, message); the verdict
+turns them into reasons (quality/verdict.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pipeline.core.trial_notes import InputProblem
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
+from pipeline.gait.records import Events, Pass, StrideDraft
 
 # a running stride lasts 0.5-0.9 s; a trial shorter than one holds no strike-to-strike pair
 MIN_TRIAL_S = 1.0
@@ -26,12 +28,12 @@ BELT_TOLERANCE = 0.2
 def input_problems(
     points: np.ndarray,
     fps: float,
-    events: dict,
-    strides: list[dict],
+    events: Events,
+    strides: list[StrideDraft],
     forward,
     belt_speed_mps: float | None,
-    passes: list[dict] | None = None,
-) -> list[dict]:
+    passes: list[Pass] | None = None,
+) -> list[InputProblem]:
     """The named problems of one trial's input (empty when none). `passes` (overground,
     passes.py): each window is held to the direction of the pass it lies in, and the frames
     between passes (a turn, a stop) are no problem: no stride is cut there."""
@@ -64,11 +66,11 @@ def input_problems(
     return problems
 
 
-def _problem(code: str, severity: str, message: str) -> dict:
-    return {"code": code, "severity": severity, "message": message}
+def _problem(code: str, severity: str, message: str) -> InputProblem:
+    return InputProblem(code, severity, message)
 
 
-def _stops_or_turns(points, fps, forward, passes: list[dict]) -> list[dict]:
+def _stops_or_turns(points, fps, forward, passes: list[Pass]) -> list[InputProblem]:
     """Overground: per half-second window, the pelvis's horizontal velocity; a window slower
     than STOP_SPEED_MPS (the runner stopped) or heading more than TURN_DEG off `forward` (the
     runner turned) while the trial as a whole progresses. With passes, only the windows inside
@@ -83,9 +85,9 @@ def _stops_or_turns(points, fps, forward, passes: list[dict]) -> list[dict]:
     if passes:
         inside = np.zeros(len(starts), bool)
         for one in passes:
-            within = (starts >= one["start_frame"]) & (starts + step <= one["stop_frame"])
+            within = (starts >= one.start_frame) & (starts + step <= one.stop_frame)
             inside |= within
-            heading_of[within] = one["direction"][:2]
+            heading_of[within] = one.direction[:2]
         ok &= inside
     if ok.sum() < 2:
         return []
@@ -123,17 +125,17 @@ def _stops_or_turns(points, fps, forward, passes: list[dict]) -> list[dict]:
     return out
 
 
-def _belt_disagrees(points, fps, strides, forward, belt_speed_mps) -> list[dict]:
+def _belt_disagrees(points, fps, strides, forward, belt_speed_mps) -> list[InputProblem]:
     """Treadmill: the feet in mid-stance move backwards at the belt's speed; a belt speed off
     by more than BELT_TOLERANCE of it (a typo, km/h for m/s) would scale stride length."""
     forward_axis, _ = body_axes(forward)
     speeds = []
     for stride in strides:
-        a, b = stride["strike_frame"], stride["toe_off_frame"]
+        a, b = stride.strike_frame, stride.toe_off_frame
         lo, hi = int(np.ceil(a + 0.25 * (b - a))), int(np.floor(b - 0.25 * (b - a)))
         if hi - lo < 2:
             continue
-        foot = foot_point(points[lo : hi + 1], stride["side"]) @ forward_axis
+        foot = foot_point(points[lo : hi + 1], stride.side) @ forward_axis
         if np.isfinite(foot).all():
             speeds.append(-(foot[-1] - foot[0]) * fps / (hi - lo))
     if len(speeds) < 2:

@@ -27,7 +27,7 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
-from pipeline.gait.records import Stride
+from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
 
 # Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
@@ -114,61 +114,67 @@ def foot_flat_pitch(points: np.ndarray, forward, side: str, stances) -> tuple[fl
 
 
 def add_landing(
-    strides: list[dict],
+    strides: list[StrideDraft],
     points: np.ndarray,
     forward,
     standing_pitch_deg: dict[str, float] | None = None,
-) -> dict[str, dict]:
+) -> dict[str, StandingReference]:
     """Adds foot_strike_angle_deg, foot_strike_pattern and overstride_m to each stride (in place)
-    and returns per side the standing reference used: {pitch_deg, source, n_stances, note}."""
+    and returns per side the standing reference used."""
     forward_axis, _ = body_axes(forward)
     pelvis = hip_centre(points)
     reference = {}
     standing: float | None
     for side in ("left", "right"):
-        own = [s for s in strides if s["side"] == side]
+        own = [s for s in strides if s.side == side]
         given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
         if given is not None:
             standing, source, n, note = float(given), STATIC_TRIAL, None, None
         else:
-            stances = [(s["strike_frame"], s["toe_off_frame"]) for s in own]
+            stances = [(s.strike_frame, s.toe_off_frame) for s in own]
             standing, n = foot_flat_pitch(points, forward, side, stances)
             source = FOOT_FLAT
             note = (
                 FOOT_FLAT_BOUND_NOTE if standing is not None else "no foot-flat frame in any stance"
             )
         classify = strike_pattern if source == STATIC_TRIAL else bounded_pattern
-        reference[side] = {"pitch_deg": standing, "source": source, "n_stances": n, "note": note}
+        reference[side] = StandingReference(
+            pitch_deg=standing, source=source, n_stances=n, note=note
+        )
         pitch = foot_pitch_deg(points, side, forward)
         heel_ahead = (keypoint(points, f"{side}_heel") - pelvis) @ forward_axis
         for stride in own:
-            strike = stride["strike_frame"]
+            strike = stride.strike_frame
             at_strike = float(sample_at(pitch, strike))  # NaN: heel or toe not seen
             angle = (
                 at_strike - standing if standing is not None and np.isfinite(at_strike) else None
             )
-            stride["foot_strike_angle_deg"] = angle
-            stride["foot_strike_pattern"] = classify(angle)
+            stride.values["foot_strike_angle_deg"] = angle
+            stride.foot_strike_pattern = classify(angle)
             overstride = float(sample_at(heel_ahead, strike))
-            stride["overstride_m"] = overstride if np.isfinite(overstride) else None
+            stride.values["overstride_m"] = overstride if np.isfinite(overstride) else None
     return reference
 
 
-def pattern_summary(strides: list[Stride], side: str, mean_angle: float | None) -> dict:
+def pattern_summary(
+    strides: list[Stride], side: str, mean_angle: float | None, standing: StandingReference
+) -> FootStrikeSummary:
     """The side's pattern (from the mean angle) and each pattern's share of its strides; where
-    a stride's angle was only a bound (its pattern withheld), the mean is one too."""
+    a stride's angle was only a bound (its pattern withheld), the mean is one too. `standing`:
+    the reference the angles were measured from (add_landing's)."""
     own = [s for s in strides if s.side == side]
     patterns = [s.foot_strike_pattern for s in own]
     seen = [p for p in patterns if p is not None]
     bounded = any(
         s.value("foot_strike_angle_deg") is not None and s.foot_strike_pattern is None for s in own
     )
-    return {
-        "pattern": (bounded_pattern if bounded else strike_pattern)(mean_angle),
-        "shares": {
+    return FootStrikeSummary(
+        pattern=(bounded_pattern if bounded else strike_pattern)(mean_angle),
+        shares={
             p: (seen.count(p) / len(seen) if seen else None)
             for p in ("rearfoot", "midfoot", "forefoot")
         },
-        "n": len(seen),
-        "n_missing": len(patterns) - len(seen),
-    }
+        n=len(seen),
+        n_missing=len(patterns) - len(seen),
+        standing=standing,
+    )

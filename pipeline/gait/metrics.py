@@ -8,6 +8,7 @@ whose keypoints are NaN anywhere it is needed is None ("missing"), never a numbe
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -48,7 +49,7 @@ from pipeline.gait.passes import (
     richest_reference,
 )
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
-from pipeline.gait.records import Pass, Stride, TrialSummary
+from pipeline.gait.records import Events, StrideDraft, TrialSummary
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves, timed_read
@@ -71,7 +72,7 @@ def analyze_trial(
     fps: float,
     forward,
     thresholds: ThresholdsConfig,
-    events: dict | None = None,
+    events: Events | None = None,
     belt_speed_mps: float | None = None,
     height_sd: np.ndarray | None = None,
     max_event_timing_sd_s: float | None = None,
@@ -142,7 +143,7 @@ def analyze_trial(
     forward_source = "given"
     if forward is None:
         forward_source = "estimated"
-        forward = longest(passes)["direction"] if passes else estimate_forward(points, fps, events)
+        forward = longest(passes).direction if passes else estimate_forward(points, fps, events)
     forward_axis, _ = body_axes(forward)
     try:
         pelvis_speed = float(pelvis_velocity(points, fps, events) @ forward_axis)
@@ -176,7 +177,7 @@ def analyze_trial(
     drafts, gap_counts = split_strides_at_gaps(drafts, unobserved, fps)
     references = []
     for stretch in stretches:
-        own = [d for d in drafts if stretch.start <= d["strike_frame"] < stretch.stop]
+        own = [d for d in drafts if stretch.start <= d.strike_frame < stretch.stop]
         references.append(add_landing(own, points, stretch.forward, standing_pitch_deg))
         speed = stretch.pelvis_speed
         overground = speed is not None and abs(speed) >= MIN_PROGRESSION_SPEED_MPS
@@ -191,7 +192,7 @@ def analyze_trial(
             unobserved,
         )
     standing = richest_reference(references)
-    strides = [Stride.from_dict(draft) for draft in drafts]
+    strides = [draft.stride() for draft in drafts]
     sides = side_summaries(strides, standing, thresholds)
     cadence, cadence_note = observed_cadence(
         events, fps, unobserved, drafts, thresholds.min_strides
@@ -219,13 +220,9 @@ def analyze_trial(
             None if poor is None or height_sd is None else dropout_events(poor, height_sd, fps)
         ),
         passes=tuple(  # overground passes, each with its direction (gait/passes.py)
-            Pass.from_dict(
-                {
-                    **one,
-                    "n_strides": sum(
-                        one["start_frame"] <= s.strike_frame < one["stop_frame"] for s in strides
-                    ),
-                }
+            replace(
+                one,
+                n_strides=sum(one.start_frame <= s.strike_frame < one.stop_frame for s in strides),
             )
             for one in passes
         ),
@@ -265,7 +262,7 @@ def _side_strides(
     pelvis_speed=None,
     point_sd=None,
     timing=None,
-) -> list[dict]:
+) -> list[StrideDraft]:
     """One side's stride drafts. `timing`: event_timing.event_timing_sd of the detected
     events (None: events given, no timing error)."""
     forward_axis, lateral_axis = body_axes(forward)
@@ -305,7 +302,7 @@ def _side_strides(
     def argmin(c):
         return int(np.argmin(c))
 
-    strides: list[dict] = []
+    strides: list[StrideDraft] = []
     for n, (i, strike, next_strike, toe_off) in enumerate(cycles):
         half = HALF_WINDOW * (toe_off - strike)
         strike_sd = timing_sd_of(timing, side, "foot_strike", strike)
@@ -387,28 +384,30 @@ def _side_strides(
             "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
         }
         strides.append(
-            {
-                "side": side,
-                "stride": len(strides),
-                "strike_frame": float(strike),
-                "strike_time_s": float(strike) / fps,
-                "toe_off_frame": float(toe_off),
-                "toe_off_time_s": float(toe_off) / fps,
+            StrideDraft(
+                side=side,
+                index=len(strides),
+                strike_frame=float(strike),
+                strike_time_s=float(strike) / fps,
+                toe_off_frame=float(toe_off),
+                toe_off_time_s=float(toe_off) / fps,
                 # the instant the report draws the knee-over-toe figure and key-event sheet at
-                "peak_knee_flexion_frame": float(peak_time) if complete else None,
-                "foot_lateral_m": number(foot_lateral),
-                **{name: number(value) for name, (value, _) in values.items()},
-                "ground_contact_time_ms": number((toe_off - strike) / fps * 1000.0),
-                "flight_time_ms": number(flight),
-                "stride_time_ms": number(stride_time * 1000.0),
-                "stride_length_m": number(stride_length),
+                peak_knee_flexion_frame=float(peak_time) if complete else None,
+                foot_lateral_m=number(foot_lateral),
+                values={
+                    **{name: number(value) for name, (value, _) in values.items()},
+                    "ground_contact_time_ms": number((toe_off - strike) / fps * 1000.0),
+                    "flight_time_ms": number(flight),
+                    "stride_time_ms": number(stride_time * 1000.0),
+                    "stride_length_m": number(stride_length),
+                },
                 # SD of each value propagated from the 3D's per-point SDs (stance_fit.py)
                 # and the detected events' timing SDs (event_timing.py); None without them
-                "uncertainty": {
+                uncertainty={
                     name: number(value_sd) if np.isfinite(value) else None
                     for name, (value, value_sd) in values.items()
                 },
-            }
+            )
         )
     return strides
 

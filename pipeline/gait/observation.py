@@ -21,10 +21,14 @@ The summary says how much of the trial the analysis used (`observation`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from pipeline.core.skeleton import INDEX
+from pipeline.core.trial_notes import ObservationSummary
 from pipeline.gait.angles import SIDES
+from pipeline.gait.records import Events, StrideDraft
 
 MAX_UNOBSERVED_S = 0.05  # the event detector's linear bridging (events.FILL_GAP_S)
 SPANNING = ("stride_time_ms", "stride_length_m", "flight_time_ms")
@@ -64,32 +68,37 @@ def _touches(runs, a: float, b: float) -> bool:
 
 
 def split_strides_at_gaps(
-    strides: list[dict], runs: list[tuple[int, int]], fps: float
-) -> tuple[list[dict], dict[str, int]]:
+    strides: list[StrideDraft], runs: list[tuple[int, int]], fps: float
+) -> tuple[list[StrideDraft], dict[str, int]]:
     """The strides with none crossing a gap, and the count of each reason (see module doc)."""
     kept, counts = [], {"stance_in_gap": 0, "split_at_gap": 0}
     for stride in strides:
-        strike, toe_off = stride["strike_frame"], stride["toe_off_frame"]
+        strike, toe_off = stride.strike_frame, stride.toe_off_frame
         if _touches(runs, strike - 1, toe_off + 1):
             counts["stance_in_gap"] += 1
             continue
-        if stride["stride_time_ms"] is not None:
-            next_strike = strike + stride["stride_time_ms"] * fps / 1000.0
+        stride_time_ms = stride.values["stride_time_ms"]
+        if stride_time_ms is not None:
+            next_strike = strike + stride_time_ms * fps / 1000.0
             if _touches(runs, toe_off, next_strike + 1):
-                stride = {**stride, **{name: None for name in SPANNING}}
+                stride = replace(stride, values={**stride.values, **dict.fromkeys(SPANNING)})
                 counts["split_at_gap"] += 1
         kept.append(stride)
     for side in SIDES:  # renumbered per side, as metrics numbers them
-        for i, stride in enumerate(s for s in kept if s["side"] == side):
-            stride["stride"] = i
+        for i, stride in enumerate(s for s in kept if s.side == side):
+            stride.index = i
     return kept, counts
 
 
 def observed_cadence(
-    events: dict, fps: float, runs: list[tuple[int, int]], strides: list[dict], min_strides: int
+    events: Events,
+    fps: float,
+    runs: list[tuple[int, int]],
+    strides: list[StrideDraft],
+    min_strides: int,
 ) -> tuple[float | None, str | None]:
     """(steps per minute, None) or (None, why not): see the module doc."""
-    timed = sum(1 for s in strides if s["stride_time_ms"] is not None)
+    timed = sum(1 for s in strides if s.values["stride_time_ms"] is not None)
     if timed < min_strides:
         return None, f"insufficient strides (n={timed}, need {min_strides})"
     strikes = sorted((float(t), side) for side in SIDES for t in events[side]["foot_strike"])
@@ -107,23 +116,24 @@ def observation_summary(
     observed: np.ndarray,
     runs: list[tuple[int, int]],
     fps: float,
-    strides: list[dict],
+    strides: list[StrideDraft],
     counts: dict[str, int],
-) -> dict:
+) -> ObservationSummary:
     """How much of the trial the analysis used (summary `observation`)."""
     n = len(observed)
     used = np.zeros(n, bool)
     for s in strides:
+        stride_time_ms = s.values["stride_time_ms"]
         end = (
-            s["toe_off_frame"]
-            if s["stride_time_ms"] is None
-            else (s["strike_frame"] + s["stride_time_ms"] * fps / 1000.0)
+            s.toe_off_frame
+            if stride_time_ms is None
+            else (s.strike_frame + stride_time_ms * fps / 1000.0)
         )
-        used[int(np.floor(s["strike_frame"])) : int(np.ceil(end)) + 1] = True
-    return {
-        "observed_share": float(np.mean(observed)) if n else 0.0,
-        "analysed_share": float(np.mean(used)) if n else 0.0,
-        "gaps_s": [[first / fps, (last + 1) / fps] for first, last in runs],
-        "strides_dropped_in_gaps": counts["stance_in_gap"],
-        "strides_split_at_gaps": counts["split_at_gap"],
-    }
+        used[int(np.floor(s.strike_frame)) : int(np.ceil(end)) + 1] = True
+    return ObservationSummary(
+        observed_share=float(np.mean(observed)) if n else 0.0,
+        analysed_share=float(np.mean(used)) if n else 0.0,
+        gaps_s=tuple((first / fps, (last + 1) / fps) for first, last in runs),
+        strides_dropped_in_gaps=counts["stance_in_gap"],
+        strides_split_at_gaps=counts["split_at_gap"],
+    )

@@ -17,12 +17,13 @@ volume). Frames outside every pass (standing, turning, walking back) give no str
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pipeline.gait.angles import hip_centre
 from pipeline.gait.progression import pelvis_velocity
+from pipeline.gait.records import Events, Pass, StandingReference
 
 MIN_SPEED_MPS = 0.5
 WINDOW_S = 0.2
@@ -30,8 +31,9 @@ TURN_DEG = 90.0
 MIN_PASS_S = 0.5
 
 
-def find_passes(points: np.ndarray, fps: float) -> list[dict]:
-    """[{"start_frame", "stop_frame" (exclusive), "direction" [x, y, 0], "speed_mps"}]."""
+def find_passes(points: np.ndarray, fps: float) -> list[Pass]:
+    """The passes (frames [start, stop), direction (x, y, 0), speed); their `n_strides` is 0
+    until the analysis counts the strides inside each."""
     centre = hip_centre(points)[:, :2]
     n = len(points)
     half = max(1, int(round(0.5 * WINDOW_S * fps)))
@@ -57,11 +59,11 @@ def find_passes(points: np.ndarray, fps: float) -> list[dict]:
         elif start is not None:
             passes.append((start, f))
             start = None
-    out: list[dict] = []
+    out: list[Pass] = []
     for a, b in passes:
         a, b = max(0, a - half), min(n, b + half)  # each speed covers its window
         if out:  # passes split at a turn do not share frames
-            a = max(a, out[-1]["stop_frame"])
+            a = max(a, out[-1].stop_frame)
         if (b - a) / fps < MIN_PASS_S:
             continue
         travel = centre[b - 1] - centre[a]
@@ -69,12 +71,13 @@ def find_passes(points: np.ndarray, fps: float) -> list[dict]:
             continue
         direction = travel / np.linalg.norm(travel)
         out.append(
-            {
-                "start_frame": int(a),
-                "stop_frame": int(b),
-                "direction": [float(direction[0]), float(direction[1]), 0.0],
-                "speed_mps": float(np.linalg.norm(travel) * fps / max(b - 1 - a, 1)),
-            }
+            Pass(
+                start_frame=int(a),
+                stop_frame=int(b),
+                direction=(float(direction[0]), float(direction[1]), 0.0),
+                speed_mps=float(np.linalg.norm(travel) * fps / max(b - 1 - a, 1)),
+                n_strides=0,
+            )
         )
     return out
 
@@ -90,11 +93,11 @@ class Stretch:
     start: int
     stop: int
     forward: np.ndarray
-    events: dict
+    events: Events
     pelvis_speed: float | None
 
 
-def events_between(events: dict, start: float, stop: float) -> dict:
+def events_between(events: Events, start: float, stop: float) -> Events:
     """The events (side -> name -> frames) in [start, stop)."""
     return {
         side: {
@@ -107,11 +110,11 @@ def events_between(events: dict, start: float, stop: float) -> dict:
     }
 
 
-def pass_velocity(points: np.ndarray, fps: float, events: dict, one: dict) -> np.ndarray | None:
+def pass_velocity(points: np.ndarray, fps: float, events: Events, one: Pass) -> np.ndarray | None:
     """The pelvis's horizontal velocity within pass `one` (progression.py): averaged over its
     strides (whole strides cancel the sway), else the least-squares slope through its frames;
     None when the pelvis is not seen in it."""
-    a, b = one["start_frame"], one["stop_frame"]
+    a, b = one.start_frame, one.stop_frame
     inside = events_between(events, a, b)
     shifted = {side: {n: t - a for n, t in named.items()} for side, named in inside.items()}
     try:
@@ -121,8 +124,8 @@ def pass_velocity(points: np.ndarray, fps: float, events: dict, one: dict) -> np
 
 
 def refine_directions(
-    points: np.ndarray, fps: float, events: dict, passes: list[dict]
-) -> list[dict]:
+    points: np.ndarray, fps: float, events: Events, passes: list[Pass]
+) -> list[Pass]:
     """The passes with direction and speed from the pelvis velocity (`pass_velocity`) rather
     than the endpoints' displacement, which carries the pelvis's sway and noise at two frames."""
     out = []
@@ -132,19 +135,19 @@ def refine_directions(
             out.append(one)
             continue
         speed = float(np.linalg.norm(v))
-        if not speed >= MIN_SPEED_MPS or np.dot(v, one["direction"]) <= 0:
+        if not speed >= MIN_SPEED_MPS or np.dot(v, one.direction) <= 0:
             out.append(one)
             continue
-        direction = [float(c) / speed for c in v]
-        out.append({**one, "direction": direction, "speed_mps": speed})
+        x, y, z = (float(c) / speed for c in v)
+        out.append(replace(one, direction=(x, y, z), speed_mps=speed))
     return out
 
 
 def pass_stretches(
     points: np.ndarray,
     fps: float,
-    events: dict,
-    passes: list[dict],
+    events: Events,
+    passes: list[Pass],
     given_forward: np.ndarray | None = None,
 ) -> list[Stretch]:
     """One Stretch per pass: its own direction, its events, its pelvis speed. With
@@ -152,32 +155,32 @@ def pass_stretches(
     way the runner heads (a runner coming back runs along -axis)."""
     out = []
     for one in passes:
-        forward = np.asarray(one["direction"], float)
+        forward = np.asarray(one.direction, float)
         if given_forward is not None:
             line = np.asarray(given_forward, float)
             forward = line if np.dot(line, forward) >= 0 else -line
         v = pass_velocity(points, fps, events, one)
         speed = None if v is None else float(v @ forward)
-        inside = events_between(events, one["start_frame"], one["stop_frame"])
-        out.append(Stretch(one["start_frame"], one["stop_frame"], forward, inside, speed))
+        inside = events_between(events, one.start_frame, one.stop_frame)
+        out.append(Stretch(one.start_frame, one.stop_frame, forward, inside, speed))
     return out
 
 
-def longest(passes: list[dict]) -> dict:
+def longest(passes: list[Pass]) -> Pass:
     """The pass with the most frames: it gives the trial's one direction where one is needed
     (the summary's `forward`, the stride-normalised curves)."""
-    return max(passes, key=lambda one: one["stop_frame"] - one["start_frame"])
+    return max(passes, key=lambda one: one.stop_frame - one.start_frame)
 
 
-def events_along(events: dict, passes: list[dict], forward: np.ndarray) -> dict:
+def events_along(events: Events, passes: list[Pass], forward: np.ndarray) -> Events:
     """The events inside passes heading within TURN_DEG / 2 of `forward`: what one set of
     curves in one direction can be made of (a pass the other way would mirror them)."""
     kept = [
         one
         for one in passes
-        if np.dot(one["direction"][:2], forward[:2]) >= np.cos(np.radians(TURN_DEG / 2))
+        if np.dot(one.direction[:2], forward[:2]) >= np.cos(np.radians(TURN_DEG / 2))
     ]
-    parts = [events_between(events, one["start_frame"], one["stop_frame"]) for one in kept]
+    parts = [events_between(events, one.start_frame, one.stop_frame) for one in kept]
     return {
         side: {
             name: np.concatenate([p[side][name] for p in parts]) if parts else np.array([])
@@ -187,10 +190,12 @@ def events_along(events: dict, passes: list[dict], forward: np.ndarray) -> dict:
     }
 
 
-def richest_reference(references: list[dict]) -> dict:
-    """Of per-stretch standing references ({side: {..., "n_stances"}}, landing.py), the one
-    made of the most stances (a static trial's is the same in every stretch)."""
+def richest_reference(
+    references: list[dict[str, StandingReference]],
+) -> dict[str, StandingReference]:
+    """Of per-stretch standing references (side -> reference, landing.py), the one made of the
+    most stances (a static trial's is the same in every stretch)."""
     return max(
         references,
-        key=lambda ref: sum(entry.get("n_stances") or 0 for entry in ref.values()),
+        key=lambda ref: sum(entry.n_stances or 0 for entry in ref.values()),
     )

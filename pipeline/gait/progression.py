@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.gait.angles import SIDES, hip_centre
+from pipeline.gait.records import Events
 
 # Below this stride-averaged pelvis speed there is no line of progression to estimate (a
 # treadmill runner, or standing): the caller must give the belt axis.
@@ -26,7 +27,7 @@ def _interp(series: np.ndarray, frame: float) -> np.ndarray:
     return (1 - w) * series[lower] + w * series[lower + 1]
 
 
-def pelvis_velocity(points: np.ndarray, fps: float, events: dict | None = None) -> np.ndarray:
+def pelvis_velocity(points: np.ndarray, fps: float, events: Events | None = None) -> np.ndarray:
     """Stride-averaged horizontal pelvis velocity (3,) in m/s (z = 0).
 
     With events: the mean over every stride (strike to next strike of the same foot, both
@@ -59,7 +60,7 @@ def pelvis_velocity(points: np.ndarray, fps: float, events: dict | None = None) 
 def estimate_forward(
     points: np.ndarray,
     fps: float,
-    events: dict | None = None,
+    events: Events | None = None,
     min_speed_mps: float = MIN_PROGRESSION_SPEED_MPS,
 ) -> np.ndarray:
     """Unit horizontal line of progression (3,) from `pelvis_velocity`; ValueError when the

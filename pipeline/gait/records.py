@@ -15,10 +15,15 @@ included, so the file's schema is unchanged; `from_dict` reads it back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
 from pipeline.core.json_types import JsonObject
+from pipeline.core.trial_notes import InputProblem, ObservationSummary
+
+Events = dict[str, dict[str, np.ndarray]]  # side -> {"foot_strike", "toe_off"}: frames
 
 # Stride keys that are not metric values, in the file's order.
 _STRIDE_HEAD = (
@@ -113,6 +118,44 @@ class Stride:
             values={k: _metric_value(k, v) for k, v in data.items() if k not in skip},
             uncertainty={k: _optional_float(v) for k, v in (data.get("uncertainty") or {}).items()},
             foot_strike_pattern=data.get("foot_strike_pattern"),
+        )
+
+
+@dataclass
+class StrideDraft:
+    """A stride while analyze_trial assembles it: metrics._side_strides measures it, then
+    observation (split at gaps, renumbered), landing and bounce add their values in place;
+    `stride()` makes the `Stride`. `values` keeps the order the metrics were measured in,
+    which is the order the file writes them in."""
+
+    side: str
+    index: int
+    strike_frame: float
+    strike_time_s: float
+    toe_off_frame: float
+    toe_off_time_s: float
+    peak_knee_flexion_frame: float | None
+    foot_lateral_m: float | None
+    values: dict[str, float | None]
+    uncertainty: dict[str, float | None]
+    foot_strike_pattern: str | None = field(default=None)
+
+    def value(self, metric: str) -> float | None:
+        return self.values.get(metric)
+
+    def stride(self) -> Stride:
+        return Stride(
+            side=str(self.side),
+            index=int(self.index),
+            strike_frame=float(self.strike_frame),
+            strike_time_s=float(self.strike_time_s),
+            toe_off_frame=float(self.toe_off_frame),
+            toe_off_time_s=float(self.toe_off_time_s),
+            peak_knee_flexion_frame=_optional_float(self.peak_knee_flexion_frame),
+            foot_lateral_m=_optional_float(self.foot_lateral_m),
+            values={k: _metric_value(k, v) for k, v in self.values.items()},
+            uncertainty={k: _optional_float(v) for k, v in self.uncertainty.items()},
+            foot_strike_pattern=self.foot_strike_pattern,
         )
 
 
@@ -283,8 +326,8 @@ class Pass:
 @dataclass(frozen=True)
 class TrialSummary:
     """The trial's summary. `observation` (gait/observation.py) and `input_problems`
-    (gait/input_checks.py: {code, severity, message}) stay plain data: the verdict
-    (quality/, a sibling layer that cannot name gait's types) reads them as they are."""
+    (gait/input_checks.py) are records of core/trial_notes.py: the verdict (quality/, a
+    sibling layer that cannot name gait's types) reads them too."""
 
     cadence_spm: float | None
     n_foot_strikes: int
@@ -292,7 +335,7 @@ class TrialSummary:
     symmetry_index_pct: Mapping[str, float | None]  # summary.SYMMETRY_METRICS only
     symmetry: Mapping[str, Symmetry]  # every metric
     cadence_note: str | None  # why there is no cadence
-    observation: Mapping[str, Any] | None
+    observation: ObservationSummary | None
     forward: tuple[float, float, float]  # the line of progression the analysis used
     forward_source: str  # given | estimated
     belt_speed_mps: float | None
@@ -300,7 +343,7 @@ class TrialSummary:
     poorly_observed_events: Mapping[str, Mapping[str, int]] | None  # side -> event -> count
     untimed_on_dropouts: int | None
     passes: tuple[Pass, ...]
-    input_problems: tuple[Mapping[str, str], ...]
+    input_problems: tuple[InputProblem, ...]
 
     def to_dict(self) -> JsonObject:
         poor = self.poorly_observed_events
@@ -311,7 +354,7 @@ class TrialSummary:
             "symmetry_index_pct": dict(self.symmetry_index_pct),
             "symmetry": {name: entry.to_dict() for name, entry in self.symmetry.items()},
             "cadence_note": self.cadence_note,
-            "observation": None if self.observation is None else dict(self.observation),
+            "observation": None if self.observation is None else self.observation.to_dict(),
             "forward": list(self.forward),
             "forward_source": self.forward_source,
             "belt_speed_mps": self.belt_speed_mps,
@@ -321,7 +364,7 @@ class TrialSummary:
             ),
             "untimed_on_dropouts": self.untimed_on_dropouts,
             "passes": [one.to_dict() for one in self.passes],
-            "input_problems": [dict(p) for p in self.input_problems],
+            "input_problems": [p.to_dict() for p in self.input_problems],
         }
 
     @classmethod
@@ -334,7 +377,11 @@ class TrialSummary:
             symmetry_index_pct=dict(data["symmetry_index_pct"]),
             symmetry={name: Symmetry.from_dict(e) for name, e in data["symmetry"].items()},
             cadence_note=data["cadence_note"],
-            observation=data["observation"],
+            observation=(
+                None
+                if data["observation"] is None
+                else ObservationSummary.from_dict(data["observation"])
+            ),
             forward=(x, y, z),
             forward_source=data["forward_source"],
             belt_speed_mps=data["belt_speed_mps"],
@@ -342,7 +389,7 @@ class TrialSummary:
             poorly_observed_events=data["poorly_observed_events"],
             untimed_on_dropouts=data["untimed_on_dropouts"],
             passes=tuple(Pass.from_dict(p) for p in data["passes"]),
-            input_problems=tuple(dict(p) for p in data["input_problems"]),
+            input_problems=tuple(InputProblem.from_dict(p) for p in data["input_problems"]),
         )
 
 

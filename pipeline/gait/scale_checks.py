@@ -25,38 +25,15 @@ checks") and below the 20 % a wrong board size gives.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
-from pipeline.core.json_types import JsonObject
+from pipeline.core.trial_notes import ScaleCheck
 from pipeline.gait.angles import SIDES, body_axes, foot_point, keypoint
 from pipeline.gait.records import Stride
 
 THIGH_OVER_HEIGHT, SHANK_OVER_HEIGHT = 0.245, 0.246  # Winter 2009, Table 4.1
 TOLERANCE = {"belt": 0.12, "height": 0.15, "speed": 0.10}
 MIN_FRAMES = 10
-
-
-@dataclass(frozen=True)
-class ScaleCheck:
-    name: str  # belt | height | speed
-    measured: float
-    expected: float
-    unit: str
-    tolerance: float  # allowed |measured / expected - 1|
-    description: str
-
-    @property
-    def ratio(self) -> float:
-        return self.measured / self.expected
-
-    @property
-    def agrees(self) -> bool:
-        return abs(self.ratio - 1.0) <= self.tolerance
-
-    def to_dict(self) -> JsonObject:
-        return {**asdict(self), "ratio": self.ratio, "agrees": self.agrees}
 
 
 def belt_check(

@@ -16,8 +16,8 @@ from pipeline.gait.bounce import BOUNCE_METRICS
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.landing import LANDING_METRICS, pattern_summary
 from pipeline.gait.records import (
+    Events,
     Flag,
-    FootStrikeSummary,
     MetricStatistics,
     SideSummary,
     StandingReference,
@@ -70,11 +70,11 @@ def number(value) -> float | None:
 
 
 def side_summaries(
-    strides: list[Stride], standing: Mapping[str, Mapping[str, Any]], thresholds: ThresholdsConfig
+    strides: list[Stride], standing: Mapping[str, StandingReference], thresholds: ThresholdsConfig
 ) -> dict[str, SideSummary]:
     """Per side: each metric's statistics with its variability and MDC (issue #29,
     gait/variability.py), the crossover shares and the foot-strike pattern with its standing
-    reference (`standing`: landing.add_landing's, side -> {pitch_deg, source, n_stances, note})."""
+    reference (`standing`: landing.add_landing's, per side)."""
     needed = max(thresholds.min_strides, thresholds.min_strides_variability)
     sides: dict[str, SideSummary] = {}
     for side in SIDES:
@@ -93,14 +93,13 @@ def side_summaries(
             if len(midline) >= thresholds.min_strides
             else None
         )
-        pattern = pattern_summary(strides, side, metrics["foot_strike_angle_deg"].mean)
         sides[side] = SideSummary(
             n_strides=len(own),
             crossover_share=crossover_share,
             midline_crossover_share=midline_share,
             metrics=metrics,
-            foot_strike=FootStrikeSummary(
-                **pattern, standing=StandingReference.from_dict(dict(standing[side]))
+            foot_strike=pattern_summary(
+                strides, side, metrics["foot_strike_angle_deg"].mean, standing[side]
             ),
         )
     return sides
@@ -119,7 +118,7 @@ def symmetries(sides: Mapping[str, SideSummary]) -> dict[str, Symmetry]:
     return {name: symmetry(sides, name) for name in METRICS}
 
 
-def step_cadence(events: dict, fps: float) -> float | None:
+def step_cadence(events: Events, fps: float) -> float | None:
     """Steps per minute from the intervals between consecutive strikes of opposite feet.
     A strike that was not timed (a gap, a poorly observed contact) leaves two strikes of the
     same foot in a row; that interval holds two steps and is left out, so it cannot bias the

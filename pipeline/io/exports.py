@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,17 +68,25 @@ def write_csv_points(
     write_text(path, buf.getvalue())
 
 
+@dataclass(frozen=True)
+class GaitEvent:
+    """A gait event written to a C3D file's EVENT group."""
+
+    side: str  # left | right
+    kind: str  # foot strike | toe-off
+    frame: float  # 0-based, may be fractional
+
+
 def write_c3d(
     path: Path | str,
     points: np.ndarray,
     names: list[str] | tuple[str, ...],
     fps: float,
     residuals: np.ndarray | None = None,
-    events: list[dict] | None = None,
+    events: Sequence[GaitEvent] | None = None,
 ) -> None:
     """C3D through the `c3d` package: millimetres, world frame, residual = reprojection error
-    (px) where known, -1 where the point is missing. `events`: {"side": left|right, "kind":
-    "foot strike"|"toe-off", "frame": 0-based, may be fractional}, written as the EVENT group
+    (px) where known, -1 where the point is missing. `events` (GaitEvent) are written as the EVENT group
     (labels "Foot Strike" / "Foot Off", contexts "Left" / "Right", Vicon's names)."""
     import c3d
 
@@ -102,7 +111,7 @@ def write_c3d(
 C3D_EVENT_LABELS = {"foot strike": "Foot Strike", "toe-off": "Foot Off"}
 
 
-def _c3d_events(writer, events: list[dict], fps: float) -> None:
+def _c3d_events(writer, events: Sequence[GaitEvent], fps: float) -> None:
     """EVENT:USED, CONTEXTS, LABELS, TIMES ([2, n]: minutes, seconds), ICON_IDS, GENERIC_FLAGS.
     Time of 0-based frame f is (f + 1) / fps: frame number = time x rate with the first frame
     numbered 1 (TRIAL:ACTUAL_START_FIELD), as Vicon Nexus and btk read it."""
@@ -111,18 +120,18 @@ def _c3d_events(writer, events: list[dict], fps: float) -> None:
     n = len(events)
     group = writer.get_create("EVENT")
     group.add("USED", "number of events", 2, "<H", n)
-    contexts, width = c3d.Writer.pack_labels([e["side"].capitalize() for e in events])
+    contexts, width = c3d.Writer.pack_labels([e.side.capitalize() for e in events])
     group.add_str("CONTEXTS", "side", contexts, width, n)
-    labels, width = c3d.Writer.pack_labels([C3D_EVENT_LABELS[e["kind"]] for e in events])
+    labels, width = c3d.Writer.pack_labels([C3D_EVENT_LABELS[e.kind] for e in events])
     group.add_str("LABELS", "event", labels, width, n)
     subjects, width = c3d.Writer.pack_labels(["runner"] * n)
     group.add_str("SUBJECTS", "subject", subjects, width, n)
-    seconds = np.array([(float(e["frame"]) + 1.0) / fps for e in events])
+    seconds = np.array([(float(e.frame) + 1.0) / fps for e in events])
     times = np.stack([np.zeros(n), seconds], axis=1).astype("<f4")  # minutes, seconds
     group.add_param(
         "TIMES", desc="event times", bytes_per_element=4, bytes=times.tobytes(), dimensions=[2, n]
     )
-    icons = np.array([1 if e["kind"] == "foot strike" else 2 for e in events], "<i2")
+    icons = np.array([1 if e.kind == "foot strike" else 2 for e in events], "<i2")
     group.add_param(
         "ICON_IDS", desc="icon", bytes_per_element=2, bytes=icons.tobytes(), dimensions=[n]
     )

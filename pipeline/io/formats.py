@@ -20,6 +20,7 @@ import toml
 from pipeline.core.camera_set import CameraSet
 from pipeline.core.errors import RunlabError
 from pipeline.core.geometry import Camera
+from pipeline.core.json_types import JsonObject
 from pipeline.core.skeleton import KEYPOINTS, SKELETON_ID
 from pipeline.io.atomic import atomic_path, write_text
 from pipeline.io.calibration_kinds import FORMAT_OF, identify
@@ -362,7 +363,7 @@ def write_json(path: Path | str, data: dict) -> None:
     write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
 
 
-def read_json(path: Path | str) -> dict:
+def read_json(path: Path | str) -> JsonObject:
     path = _require(Path(path))
     data = json.loads(path.read_text())
     _check_version(path, data.get("schema_version", -1))

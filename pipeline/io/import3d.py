@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.core.records import Record
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.io.markerset import (
@@ -236,6 +237,18 @@ class ReferenceEvents(Record):
     source: str  # force plates (...) | C3D events | none
     foot_strikes: dict[str, list[float]]  # per side, fractional frames of the imported trial
     toe_offs: dict[str, list[float]]
+
+
+def analysed_reference_events(block: JsonObject | None) -> ReferenceEvents | None:
+    """The capture's events as the analysis file's `reference_events` holds them (with
+    runlab's differences beside them, not read here); None where the trial has none."""
+    if not block or block.get("source", "none") == "none":
+        return None
+    return ReferenceEvents(
+        source=str(block["source"]),
+        foot_strikes=dict(block.get("foot_strikes") or {}),
+        toe_offs=dict(block.get("toe_offs") or {}),
+    )
 
 
 def reference_events(imported: Imported3D, force=None) -> ReferenceEvents:

@@ -23,6 +23,7 @@ import numpy as np
 import toml
 
 from pipeline.core.geometry import Camera, matrix_to_rodrigues
+from pipeline.core.json_types import JsonObject
 from pipeline.io.calibration_kinds import (
     ANIPOSE,
     CALISCOPE,
@@ -236,7 +237,7 @@ def _dump(path: Path | str, doc: dict) -> None:
     path.write_text(toml.dumps(doc))
 
 
-def _load(path: Path) -> dict:
+def _load(path: Path) -> JsonObject:
     if not path.exists():
         raise FormatError(f"{path} not found")
     if path.is_dir():

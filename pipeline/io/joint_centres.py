@@ -16,6 +16,8 @@ markers they need are missing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 # Harrington 2007, table 2, the regression on pelvis width (PW) and depth (PD), millimetres,
@@ -91,13 +93,24 @@ def to_world(rot: np.ndarray, origin: np.ndarray, local: np.ndarray) -> np.ndarr
     return np.einsum("fij,j->fi", rot, local) + origin
 
 
+@dataclass(frozen=True)
+class CentreFit:
+    """How a functional joint centre was fitted: as a hinge (the axis point nearest `near`)
+    or a ball joint, the fit's conditioning (smallest / second smallest singular value) and
+    the SD of the distances to the distal markers (mm)."""
+
+    hinge: bool
+    conditioning: float
+    radius_sd_mm: float
+
+
 def functional_centre(
     proximal: np.ndarray, distal: np.ndarray, near: np.ndarray | None = None
-) -> tuple[np.ndarray, dict]:
+) -> tuple[np.ndarray, CentreFit]:
     """The joint centre between a proximal cluster (F, n>=3, 3) and distal markers (F, m>=1, 3):
     the point fixed in the proximal frame whose distance to each distal marker stays constant
     (linear sphere fit). For a hinge the point on the axis nearest `near` (F, 3, world; fixed
-    in the proximal segment) is taken. Returns the centre (F, 3) and a small report."""
+    in the proximal segment) is taken. Returns the centre (F, 3) and how it was fitted."""
     rot, origin = cluster_frames(proximal)
     local = to_local(rot, origin, distal)  # (F, m, 3)
     rows, rhs = [], []
@@ -126,8 +139,6 @@ def functional_centre(
         centre = centre + axis * float((near_local - centre) @ axis / (axis @ axis))
     radii = np.linalg.norm(local - centre, axis=2)
     spread_mm = float(np.nanmean(np.nanstd(radii, axis=0)) * 1000.0)
-    return to_world(rot, origin, centre), {
-        "hinge": bool(hinge),
-        "conditioning": ratio,
-        "radius_sd_mm": spread_mm,
-    }
+    return to_world(rot, origin, centre), CentreFit(
+        hinge=bool(hinge), conditioning=ratio, radius_sd_mm=spread_mm
+    )

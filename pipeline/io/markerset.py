@@ -319,7 +319,7 @@ def _evaluate(key: str, recipe, found: dict, notes: list[str]) -> np.ndarray:
             "in too few frames"
         ) from None
     notes.append(
-        f"{key}: functional centre ({'hinge axis, nearest ' + spec['near'] if report['hinge'] else 'ball joint'}; "
-        f"distance to distal markers varies {report['radius_sd_mm']:.1f} mm SD)"
+        f"{key}: functional centre ({'hinge axis, nearest ' + spec['near'] if report.hinge else 'ball joint'}; "
+        f"distance to distal markers varies {report.radius_sd_mm:.1f} mm SD)"
     )
     return centre

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from pipeline.core.json_types import JsonObject
+from pipeline.core.trial_notes import InputProblem, ObservationSummary, ScaleCheck
+
 VERDICTS = ("ok", "degraded", "failed")
 
 
@@ -30,7 +33,7 @@ class Verdict:
     verdict: str
     reasons: tuple[Reason, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         return {"verdict": self.verdict, "reasons": [asdict(r) for r in self.reasons]}
 
     @classmethod
@@ -62,15 +65,12 @@ class TrialEvidence:
         default_factory=dict
     )  # the calibration's own error
     imported: bool = False  # 3D imported from a file (mocap): no cameras to judge
-    observation: dict | None = None  # analysis summary `observation` (gait/observation.py)
+    observation: ObservationSummary | None = None  # analysis summary (gait/observation.py)
     fps: float | None = None  # the recording's frame rate
     skeleton_problems: list[str] = field(default_factory=list)  # quality/anatomy.py
     keypoint_model: str = ""  # the detector and model that named the keypoints
-    scale_checks: list[dict] = field(
-        default_factory=list
-    )  # gait/scale_checks.py ScaleCheck.to_dict
-    # gait/input_checks.py: {"code", "severity", "message"} each
-    input_problems: list[dict] = field(default_factory=list)
+    scale_checks: list[ScaleCheck] = field(default_factory=list)  # gait/scale_checks.py
+    input_problems: list[InputProblem] = field(default_factory=list)  # gait/input_checks.py
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -204,7 +204,7 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each",
         )
-    reasons.extend(Reason(p["code"], p["severity"], p["message"]) for p in ev.input_problems)
+    reasons.extend(Reason(p.code, p.severity, p.message) for p in ev.input_problems)
     reasons.extend(observation_reasons(ev.observation))
     reasons.extend(scale_reasons(ev.scale_checks))
     if ev.sync_status == "degraded":
@@ -261,15 +261,15 @@ def calibration_reasons(
     ]
 
 
-def observation_reasons(observation: dict | None) -> list[Reason]:
+def observation_reasons(observation: ObservationSummary | None) -> list[Reason]:
     """A gap (the feet measured by no camera) that strides would have crossed: said, with how
     much of the trial the findings come from."""
-    if not observation:
+    if observation is None:
         return []
-    dropped, split = observation["strides_dropped_in_gaps"], observation["strides_split_at_gaps"]
+    dropped, split = observation.strides_dropped_in_gaps, observation.strides_split_at_gaps
     if not dropped and not split:
         return []
-    where = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in observation["gaps_s"])
+    where = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in observation.gaps_s)
     return [
         Reason(
             "unobserved_gap",
@@ -279,25 +279,25 @@ def observation_reasons(observation: dict | None) -> list[Reason]:
             f"stance fell there were left out and {split} lost their stride time, "
             "stride length and flight time, which would have spanned it; cadence and "
             "stride times come from observed strides only. The findings come from "
-            f"{100 * observation['analysed_share']:.0f} % of the trial "
-            f"({100 * observation['observed_share']:.0f} % of its frames observed)",
+            f"{100 * observation.analysed_share:.0f} % of the trial "
+            f"({100 * observation.observed_share:.0f} % of its frames observed)",
         )
     ]
 
 
-def scale_reasons(checks: list[dict]) -> list[Reason]:
+def scale_reasons(checks: list[ScaleCheck]) -> list[Reason]:
     """The 3D against the world (gait/scale_checks.py): one reason naming every check that
     disagrees beyond its tolerance, and the likely cause when all point the same way."""
-    off = [c for c in checks if not c["agrees"]]
+    off = [c for c in checks if not c.agrees]
     if not off:
         return []
     parts = [
-        f"{c['description']}: {c['measured']:.2f} {c['unit']} for {c['expected']:.2f} "
-        f"(x{c['ratio']:.2f}, tolerance +-{100 * c['tolerance']:.0f} %)"
+        f"{c.description}: {c.measured:.2f} {c.unit} for {c.expected:.2f} "
+        f"(x{c.ratio:.2f}, tolerance +-{100 * c.tolerance:.0f} %)"
         for c in off
     ]
     same_way = len(off) == len(checks) and (
-        all(c["ratio"] < 1 for c in off) or all(c["ratio"] > 1 for c in off)
+        all(c.ratio < 1 for c in off) or all(c.ratio > 1 for c in off)
     )
     cause = (
         "the whole 3D is scaled: the calibration assumed another board size than the "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from pipeline.gait.angles import SIDES
+from pipeline.gait.compare import TruthErrors
 from pipeline.gait.records import TrialSummary
 from pipeline.gait.summary import METRICS
 
@@ -22,17 +23,18 @@ img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def truth_section(errors: dict) -> str:
+def truth_section(errors: TruthErrors) -> str:
     """Measured vs true values (synthetic studies: the pipeline's accuracy on this trial)."""
     entries = [
-        (side, name, e) for side in ("left", "right") for name, e in errors.get(side, {}).items()
+        (side, name, e)
+        for side in ("left", "right")
+        for name, e in errors.sides.get(side, {}).items()
     ]
-    if "cadence_spm" in errors:
-        entries.append(("both", "cadence_spm", errors["cadence_spm"]))
+    entries.append(("both", "cadence_spm", errors.cadence_spm))
     rows = []
     for side, name, e in entries:
         cells = [side, name] + [
-            ("&ndash;" if e[k] is None else f"{e[k]:.3f}") for k in ("measured", "true", "error")
+            ("&ndash;" if v is None else f"{v:.3f}") for v in (e.measured, e.true_value, e.error)
         ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (

@@ -15,11 +15,13 @@ import numpy as np
 
 from pipeline.calibration.quality_record import CalibrationQuality
 from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.compare import TruthErrors
 from pipeline.gait.curves import CurveSummary
 from pipeline.gait.records import MetricStatistics, TrialSummary
 from pipeline.gait.summary import METRICS
 from pipeline.io import formats
 from pipeline.io.atomic import write_text
+from pipeline.io.import3d import ReferenceEvents
 from pipeline.quality.detection import DetectionSummary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.assessment import assessment_html
@@ -129,12 +131,12 @@ def write_trial_report(
     calibration_href: str | None = None,
     detection: DetectionSummary | None = None,
     media: TrialMedia | None = None,
-    truth_errors: dict | None = None,
+    truth_errors: TruthErrors | None = None,
     title: str = "Running analysis",
     verdict: Verdict | None = None,
     provenance: dict | None = None,
     sync: SyncResult | None = None,
-    reference_events: dict | None = None,
+    reference_events: ReferenceEvents | None = None,
 ) -> Path:
     """Write index.html, figures and summary.json into `out_dir`; returns index.html."""
     out_dir = Path(out_dir)
@@ -222,7 +224,7 @@ def write_trial_report(
             else '<p class="note">No 2D keypoint file was available for this trial.</p>',
         ),
     ]
-    if truth_errors:
+    if truth_errors is not None:
         parts.append('<section id="truth">' + truth_section(truth_errors) + "</section>")
     reference = reference_events_html(reference_events, analysis.events, analysis.fps)
     if reference:  # an imported trial's force plates or C3D events beside runlab's
@@ -308,10 +310,10 @@ def _used_note(summary: TrialSummary) -> str:
     """How much of the trial the numbers come from (gait/observation.py), and why no cadence."""
     observation = summary.observation
     text = ""
-    if observation:
+    if observation is not None:
         text += (
-            f" The analysed strides cover {100 * observation['analysed_share']:.0f} % of the "
-            f"trial ({100 * observation['observed_share']:.0f} % of its frames observed)."
+            f" The analysed strides cover {100 * observation.analysed_share:.0f} % of the "
+            f"trial ({100 * observation.observed_share:.0f} % of its frames observed)."
         )
     if summary.cadence_spm is None and summary.cadence_note:
         text += f" No cadence: {_t(summary.cadence_note)}."

@@ -97,9 +97,9 @@ def analyze_one(cfg: Config, name: str) -> None:
     def checked(evidence: TrialEvidence) -> TrialEvidence:
         return dataclasses.replace(
             evidence,
-            observation=None if summary.observation is None else dict(summary.observation),
-            input_problems=[dict(p) for p in summary.input_problems],
-            scale_checks=[c.to_dict() for c in checks],
+            observation=summary.observation,
+            input_problems=list(summary.input_problems),
+            scale_checks=list(checks),
             fps=fps,
             skeleton_problems=skeleton_problems(measured, list(summary.forward)),
         )
@@ -138,7 +138,7 @@ def analyze_one(cfg: Config, name: str) -> None:
     if imported:
         result["reference_events"] = reference_events_of(paths, name, analysis)
     if synthetic and paths.truth_metrics(name).exists():
-        result["truth_errors"] = truth_errors(summary, read_truth(paths, name))
+        result["truth_errors"] = truth_errors(summary, read_truth(paths, name)).to_dict()
     assert analysis.curves is not None  # analyze_trial always computes them
     # analysis/, curves/ and metrics.json replaced as one set
     with staged(paths.analysis_dir(name), paths.curves_dir(name), paths.trial_metrics(name)) as (

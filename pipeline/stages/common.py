@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.core.json_types import JsonObject
 from pipeline.io.atomic import remove_dead_staging
 from pipeline.io.formats import CameraSet, FormatError
 from pipeline.study.paths import StudyPaths
@@ -61,7 +62,7 @@ def _remove_leftovers(folder: Path) -> None:
         log.info("removed %s, left by a stage that was killed while writing", entry)
 
 
-def reproducible(record: dict, root: Path | None = None) -> tuple[dict, dict]:
+def reproducible(record: JsonObject, root: Path | None = None) -> tuple[JsonObject, JsonObject]:
     """A quality record fit for a DVC-tracked file: the same bytes on every rerun of the same
     inputs. Returns (record without `timings_s`, timings) with absolute paths under `root`
     (default: the working directory, the DVC project) made relative to it; the timings go to

@@ -20,7 +20,7 @@ from pipeline.gait.records import Stride
 from pipeline.gait.series import angle_series
 from pipeline.io import formats
 from pipeline.io.bvh import write_bvh
-from pipeline.io.exports import write_c3d, write_mot, write_trc_segments
+from pipeline.io.exports import GaitEvent, write_c3d, write_mot, write_trc_segments
 from pipeline.stages.common import log, trial_names
 from pipeline.study.paths import StudyPaths
 
@@ -77,14 +77,14 @@ def export_trial(cfg: Config, name: str, chosen, out_dir: Path) -> list[ExportRe
     )
 
 
-def gait_events(strides: list[Stride]) -> list[dict]:
+def gait_events(strides: list[Stride]) -> list[GaitEvent]:
     """Foot strikes and toe-offs of the analysis's strides (fractional frames), in time order."""
     events = []
     for s in strides:
-        events.append({"side": s.side, "kind": "foot strike", "frame": s.strike_frame})
+        events.append(GaitEvent(s.side, "foot strike", s.strike_frame))
         if s.toe_off_frame is not None:
-            events.append({"side": s.side, "kind": "toe-off", "frame": s.toe_off_frame})
-    return sorted(events, key=lambda e: e["frame"])
+            events.append(GaitEvent(s.side, "toe-off", s.toe_off_frame))
+    return sorted(events, key=lambda e: e.frame)
 
 
 def write_exports(

@@ -15,8 +15,10 @@ from pathlib import Path
 from pipeline.calibration.quality_record import read_calibration_quality
 from pipeline.config import Config, ImportedTrialConfig
 from pipeline.gait.analysis import TrialAnalysis
+from pipeline.gait.compare import TruthErrors
 from pipeline.io import formats
 from pipeline.io.atomic import staged
+from pipeline.io.import3d import analysed_reference_events
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
@@ -191,12 +193,12 @@ def run_trial(cfg: Config, name: str) -> Path:
             quality_href,
             detection,
             media,
-            data.get("truth_errors"),
+            None if not data.get("truth_errors") else TruthErrors.from_dict(data["truth_errors"]),
             rc.title,
             Verdict.from_dict(data.get("verdict")),
             data.get("provenance"),
             sync,
-            data.get("reference_events"),
+            analysed_reference_events(data.get("reference_events")),
         )
         index = out / index.relative_to(stage_out)
     log.info("trial %s: report written to %s", name, index)

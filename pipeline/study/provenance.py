@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.config import Config, DetectorBackend, DetectorConfig, TrialConfig
+from pipeline.core.json_types import JsonObject
 from pipeline.io.provenance import (
     DetectorInfo,
     StudyProvenance,
@@ -31,7 +32,7 @@ TRIAL_SECTIONS = (
 )
 
 
-def trial_config(cfg: Config, trial: str) -> dict[str, object]:
+def trial_config(cfg: Config, trial: str) -> JsonObject:
     """The parameters one trial's results were computed with: TRIAL_SECTIONS, the trial's
     entry and whether its session is synthetic (not who/when: relabelling changes no number).
     What `config_sha256` hashes."""

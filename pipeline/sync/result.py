@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core.json_types import JsonObject
 from pipeline.io.formats import FormatError, read_json, write_json
 
 OUT_OF_STEP_FRAMES = 0.5  # check mode: a camera this far off degrades the trial
@@ -40,7 +41,7 @@ class SyncResult:
     # search_frames, pairs (docs/sync.md)
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         own = {name: getattr(self, name) for name in _FIELDS}
         return {**own, "reasons": list(self.reasons), **self.details}
 
