@@ -29,8 +29,17 @@ import sys
 import time
 from pathlib import Path
 
-STAGES = ("synth", "calibrate", "detect", "sync", "triangulate", "analyze", "report")
-SESSION_STAGES = ("synth", "calibrate")
+STAGES = (
+    "synth",
+    "calibrate",
+    "detect",
+    "sync",
+    "triangulate",
+    "standing",
+    "analyze",
+    "report",
+)
+SESSION_STAGES = ("synth", "calibrate", "standing")
 log = logging.getLogger("runlab")
 
 
