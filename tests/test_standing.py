@@ -9,6 +9,7 @@ from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.gait.standing import (
     FEET_NOT_SEEN,
     MAX_PITCH_SD_DEG,
+    NOT_LEVEL,
     NOT_STILL,
     PITCH_SPREAD,
     StandingMeasurement,
@@ -91,3 +92,11 @@ def test_rocking_foot_refused():
     assert result.sides["left"].reason == PITCH_SPREAD
     assert result.sides["left"].sd_deg is not None
     assert result.sides["left"].sd_deg > MAX_PITCH_SD_DEG
+
+
+def test_a_tilted_world_is_refused():
+    # a calibration without floor frames: "up" is a camera's, the feet read -55 deg (measured
+    # through the stages on such a lab)
+    result = measure_standing(standing_points(pitch_deg=(-55.0, -55.0)), FPS)
+    assert result.reasons() == [NOT_LEVEL]
+    assert result.pitch_deg() is None

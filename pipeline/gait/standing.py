@@ -10,7 +10,8 @@ Still: every frame where both heels, both big toes and the pelvis centre lie wit
 STILL_RADIUS_M of their median position over the trial. Refused, with a named reason and no
 pitch: fewer than MIN_STILL_S of still frames (NOT_STILL), fewer than that with the side's
 heel and big toe seen (FEET_NOT_SEEN), a pitch spread (1.4826 x MAD) above MAX_PITCH_SD_DEG
-(PITCH_SPREAD: the foot rocks or a keypoint jumps between heel and ankle).
+(PITCH_SPREAD: the foot rocks or a keypoint jumps between heel and ankle), a median pitch
+beyond MAX_STANDING_PITCH_DEG (NOT_LEVEL: the 3D's up is not the floor's normal).
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ MIN_STILL_S = 1.0  # still frames needed (with the side's foot seen), seconds
 MAX_PITCH_SD_DEG = 5.0  # robust SD of the per-frame pitch over the still frames (keypoint noise
 # of 8 mm per axis gives 3 deg on a 22 cm foot; a foot rocking +-8 deg gives 8)
 MAD_TO_SD = 1.4826
+# a foot standing flat is within this of the floor plane, whatever a detector's heel and toe
+# keypoints are; beyond it the 3D's "up" is not the lab's (no floor frames in the calibration)
+MAX_STANDING_PITCH_DEG = 30.0
 
 NOT_STILL = "not_still"
 FEET_NOT_SEEN = "feet_not_seen"
 PITCH_SPREAD = "pitch_spread"
+NOT_LEVEL = "not_level"
 REASONS = {
     NOT_STILL: (
         f"the person does not stand still for {MIN_STILL_S:.0f} s (heels, big toes and pelvis "
@@ -44,6 +49,11 @@ REASONS = {
     PITCH_SPREAD: (
         f"the heel -> toe pitch spreads more than {MAX_PITCH_SD_DEG:.0f} deg (SD) over the still "
         "frames: the foot rocks or a keypoint is unstable; check the cameras' view of the feet"
+    ),
+    NOT_LEVEL: (
+        f"the standing foot pitch is more than {MAX_STANDING_PITCH_DEG:.0f} deg from the floor "
+        "plane: the 3D's up is not the lab's; calibrate with the board flat on the floor first "
+        "(calibration.floor_frames)"
     ),
 }
 
@@ -167,4 +177,6 @@ def _measure_side(
     sd = float(MAD_TO_SD * np.median(np.abs(pitch - median)))
     if sd > MAX_PITCH_SD_DEG:
         return StandingSide(None, sd, int(pitch.size), PITCH_SPREAD)
+    if abs(median) > MAX_STANDING_PITCH_DEG:
+        return StandingSide(None, sd, int(pitch.size), NOT_LEVEL)
     return StandingSide(median, sd, int(pitch.size), None)
