@@ -216,3 +216,60 @@ def test_dvc_runs_the_static_trial_before_its_sessions_analyses(tmp_path, repo_r
             assert nx.has_path(graph, stages[f"analyze@{trial}"], measured), trial
         assert not nx.has_path(graph, stages["analyze@typical"], measured)  # another session
         assert "standing@r01_after" not in stages  # no static trial there
+
+
+E2E_STUDY = """\
+name: st
+data_dir: studies/st
+results_dir: results/st
+synthesize: [s01]
+sessions:
+  s01: {subject: S01, date: "2026-11-01"}
+trials:
+  t01: {session: s01, condition: treadmill 3.0 m/s, runner: {speed_mps: 3.0, duration_s: 2.0, seed: 1}}
+  still: {session: s01, condition: standing still, runner: {duration_s: 2.0}}
+static_trials:
+  s01: still
+"""
+
+
+@pytest.mark.slow
+def test_dvc_repro_measures_the_static_trial_and_the_running_trial_uses_it(
+    tmp_path, repo_root, dvc_tools
+):
+    """The whole pipeline by `dvc repro`: videos rendered, calibrated (with floor frames),
+    detected at 1 px, synced, triangulated; the standing pitch within ONE_PX_TOL_DEG of the
+    true 0 and the running trial's foot-strike angle measured from it (docs/metrics.md has
+    the numbers of this run and of the real-detector level)."""
+    import subprocess
+
+    from pipeline.cli import configure
+
+    lab = dvc_tools[0](repo_root, tmp_path)
+    (lab / "conf" / "study" / "st.yaml").write_text(E2E_STUDY)
+    configure(
+        str(lab / "conf"),
+        str(lab / "params.yaml"),
+        [
+            "study=st",
+            "report.overlay_videos=false",
+            "report.exports=[]",
+            "rig.width=960",  # half-size videos: quicker to render, the floor board still seen
+            "rig.height=540",
+            "rig.focal_px=750",
+        ],
+    )
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "dvc"), "repro"], cwd=lab, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    standing = formats.read_json(lab / "results/st/sessions/s01/standing.json")
+    assert standing["verdict"] == "ok", standing
+    for side in ("left", "right"):
+        assert abs(standing["sides"][side]["pitch_deg"]) < ONE_PX_TOL_DEG, standing
+    analysis = formats.read_json(lab / "results/st/trials/t01/analysis/t01.json")
+    for side, block in analysis["summary"]["sides"].items():
+        reference = block["foot_strike"]["standing"]
+        assert reference["source"] == "static trial"
+        assert reference["pitch_deg"] == pytest.approx(standing["sides"][side]["pitch_deg"])
+    assert "still" not in formats.read_json(lab / "results/st/metrics.json")["trials"]
