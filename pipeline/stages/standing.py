@@ -78,7 +78,17 @@ def session_standing_pitch(cfg: Config, session: str) -> dict[str, float] | None
             f"{session} is {cfg.study.static_trials[session]!r}: rerun `runlab standing "
             f"--session {session}`"
         )
-    return StandingMeasurement.from_dict(data).pitch_deg()
+    measurement = StandingMeasurement.from_dict(data)
+    if measurement.pitch_deg() is None:
+        log.warning(
+            "session %s: static trial %s gave no standing reference (%s, %s): the foot-strike "
+            "angles are the foot-flat upper bound",
+            session,
+            measurement.trial,
+            ", ".join(measurement.reasons()),
+            path,
+        )
+    return measurement.pitch_deg()
 
 
 def analyze_static(cfg: Config, trial: str) -> None:
