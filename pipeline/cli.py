@@ -2,7 +2,8 @@
 
 runlab configure [key=value ...]    compose conf/ with Hydra -> params.yaml (what DVC reads)
 runlab <stage> [key=value ...]      run one stage on params.yaml (+ overrides), for every
-                                    session (synth, calibrate) or trial (the others);
+                                    session (synth, calibrate, standing: a session's
+                                    static trial -> its standing foot pitch) or trial;
                                     --session S / --trial T runs one (what DVC calls)
 runlab report --study               only the study report (per-trial reports: --trial T)
 runlab demo                         configure the demo study and `dvc repro` it
@@ -29,8 +30,17 @@ import sys
 import time
 from pathlib import Path
 
-STAGES = ("synth", "calibrate", "detect", "sync", "triangulate", "analyze", "report")
-SESSION_STAGES = ("synth", "calibrate")
+STAGES = (
+    "synth",
+    "calibrate",
+    "detect",
+    "sync",
+    "triangulate",
+    "standing",
+    "analyze",
+    "report",
+)
+SESSION_STAGES = ("synth", "calibrate", "standing")
 log = logging.getLogger("runlab")
 
 

@@ -182,6 +182,7 @@ def _study_problems(study: StudyConfig) -> list[str]:
     if not study.trials and not study.imports:
         problems.append("study.trials is empty: list at least one trial")
     problems += _import_problems(study)
+    problems += _static_trial_problems(study)
     for kind, names in (("session", study.sessions), ("trial", study.trials)):
         bad = [n for n in names if not NAME_PATTERN.match(n)]
         if bad:
@@ -259,5 +260,41 @@ def _import_problems(study: StudyConfig) -> list[str]:
             problems.append(
                 f"{where}: session '{entry.session}' is not in study.sessions; give the "
                 "import its subject (and date, label)"
+            )
+    return problems
+
+
+def _static_trial_problems(study: StudyConfig) -> list[str]:
+    """study.static_trials: a known session -> one of its own video trials, not also a typed
+    standing_foot_pitch_deg (two references for one session)."""
+    problems = []
+    for session, trial in study.static_trials.items():
+        key = f"study.static_trials.{session}"
+        if session not in study.sessions:
+            problems.append(
+                f"{key}: '{session}' is not in study.sessions "
+                f"({', '.join(study.sessions) or 'none defined'})"
+            )
+            continue
+        if not isinstance(trial, str) or trial not in study.trials:
+            problems.append(
+                f"{key}='{trial}' is not in study.trials: the static trial is recorded with the "
+                "session's cameras and listed as a trial of the session (docs/studies.md)"
+            )
+        elif study.trials[trial].session != session:
+            problems.append(
+                f"{key}='{trial}' belongs to session '{study.trials[trial].session}', not "
+                f"'{session}': a session's standing reference comes from its own static trial"
+            )
+        if study.sessions[session].standing_foot_pitch_deg is not None:
+            problems.append(
+                f"{key} and study.sessions.{session}.standing_foot_pitch_deg both give the "
+                "standing foot pitch: keep one (the static trial measures it)"
+            )
+        running = [t for t in study.trials_of(session) if t != trial]
+        if trial in study.trials and not running:
+            problems.append(
+                f"{key}='{trial}' is the session's only trial: a session needs a running "
+                "trial besides its static trial"
             )
     return problems

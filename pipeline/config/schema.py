@@ -110,6 +110,10 @@ class StudyConfig:
     # Trials whose 3D is imported from a file instead of triangulated (DVC: import3d, then
     # analyze_import and report_import).
     imports: dict[str, ImportedTrialConfig] = field(default_factory=dict)
+    # session -> its static trial (a trial of that session in study.trials, recorded standing
+    # still): the standing foot pitch the foot-strike angle is measured from (DVC: standing,
+    # docs/studies.md). A study-level map so that DVC can iterate it.
+    static_trials: dict[str, str] = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:
@@ -134,6 +138,10 @@ class StudyConfig:
                 f"no session '{name}' in study.sessions (known: {', '.join(self.sessions)})"
             )
         return self.sessions[name]
+
+    def is_static(self, trial: str) -> bool:
+        """A session's static (standing) trial: measured, not analysed as running."""
+        return trial in self.static_trials.values()
 
     def trials_of(self, session: str) -> list[str]:
         return [t for t, trial in self.trials.items() if trial.session == session]

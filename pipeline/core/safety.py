@@ -29,6 +29,7 @@ NAME_RULE = (
 DVC_STAGES = {
     "synth": "session",
     "calibrate": "session",
+    "standing": "session",
     "detect": "trial",
     "sync": "trial",
     "triangulate": "trial",

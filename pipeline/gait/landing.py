@@ -41,8 +41,8 @@ FOOT_FLAT = "foot flat in stance"
 FOOT_FLAT_BOUND_NOTE = (
     "no static trial: the foot-flat angle is the standing angle only if the heel comes down in "
     "stance, which the keypoints cannot show, so each foot-strike angle is an upper bound and "
-    "only a forefoot reading is certain; give the session's standing_foot_pitch_deg (a static "
-    "trial) for the pattern"
+    "only a forefoot reading is certain; name the session's static trial (study.static_trials) "
+    "or give its standing_foot_pitch_deg for the pattern"
 )
 
 LANDING_METRICS: dict[str, tuple[str, str]] = {

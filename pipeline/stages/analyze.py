@@ -25,6 +25,7 @@ from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.evidence import GaitCounts, imported_evidence, trial_evidence
 from pipeline.quality.verdict import TrialEvidence, trial_verdict
 from pipeline.stages.common import log, trial_names
+from pipeline.stages.standing import analyze_static, session_standing_pitch
 from pipeline.study.paths import StudyPaths
 from pipeline.study.provenance import trial_provenance
 from pipeline.sync.result import read_sync_result
@@ -45,17 +46,23 @@ def toe_tip_ahead_m(cfg: Config, synthetic: bool, motion: str | None = None) -> 
     return value / 1000.0
 
 
-def standing_pitch(cfg: Config, session: str) -> dict[str, float] | None:
-    """The session's standing foot pitch (a static trial) when the study gives one."""
+def standing_pitch(cfg: Config, session: str, video_trial: bool = True) -> dict[str, float] | None:
+    """The session's standing foot pitch when the study gives one: measured from its static
+    trial (study.static_trials, the standing stage; video trials, which DVC runs after it) or
+    typed (standing_foot_pitch_deg)."""
     entry = cfg.study.sessions.get(session)
     if entry is None:
         return None
+    if session in cfg.study.static_trials:
+        return session_standing_pitch(cfg, session) if video_trial else None
     return standing_reference(
         entry.standing_foot_pitch_deg, f"study.sessions.{session}.standing_foot_pitch_deg"
     )
 
 
 def analyze_one(cfg: Config, name: str) -> None:
+    if cfg.study.is_static(name):
+        return analyze_static(cfg, name)
     paths = StudyPaths.from_config(cfg)
     trial = cfg.study.trial(name)
     synthetic = trial.session in cfg.study.synthesize
@@ -84,7 +91,7 @@ def analyze_one(cfg: Config, name: str) -> None:
         event_points=p3d.points_unfiltered,
         n_views=p3d.n_views,
         toe_tip_ahead_m=toe_tip_ahead_m(cfg, synthetic, trial.runner.motion),
-        standing_pitch_deg=standing_pitch(cfg, trial.session),
+        standing_pitch_deg=standing_pitch(cfg, trial.session, name in cfg.study.trials),
         point_sd=point_sd_from_3d(p3d.sd_per_px, p3d.reprojection_error),
     )
     checks = trial_scale_checks(cfg, name, p3d, analysis, synthetic)

@@ -61,6 +61,11 @@ def export_trial(cfg: Config, name: str, chosen, out_dir: Path) -> list[ExportRe
             f"unknown export format {unknown}: choose from {', '.join(EXPORT_FORMATS)}"
         )
     paths = StudyPaths.from_config(cfg)
+    if cfg.study.is_static(name):
+        raise RunlabError(
+            f"trial {name} is a static (standing) trial: no gait events to export; its 3D "
+            f"is in {paths.points3d_dir(name)}"
+        )
     p3d = formats.read_points3d(paths.points3d(name))
     data = formats.read_json(paths.analysis(name))
     analysis = TrialAnalysis.from_dict(data)

@@ -16,12 +16,14 @@ from pipeline.calibration.quality_record import read_calibration_quality
 from pipeline.config import Config, ImportedTrialConfig
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.compare import TruthErrors
+from pipeline.gait.standing import StandingMeasurement
 from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.io.import3d import analysed_reference_events
 from pipeline.quality.detection import detection_summary, triangulation_summary
 from pipeline.quality.verdict import Verdict
 from pipeline.report.media import render_media
+from pipeline.report.standing_report import write_standing_report
 from pipeline.report.study_records import TrialOverview
 from pipeline.report.study_report import (
     measurement_error_summary,
@@ -67,6 +69,8 @@ def run_trial(cfg: Config, name: str) -> Path:
     paths = StudyPaths.from_config(cfg)
     info = trial_info(cfg, name)
     data = formats.read_json(paths.analysis(name))
+    if cfg.study.is_static(name):
+        return static_trial_report(paths, name, info.session, data)
     analysis = TrialAnalysis.from_dict(data, str(paths.analysis(name)))
     if analysis.curves is None:
         raise formats.FormatError(
@@ -205,11 +209,27 @@ def run_trial(cfg: Config, name: str) -> Path:
     return index
 
 
+def static_trial_report(paths: StudyPaths, name: str, session: str, data: dict) -> Path:
+    """A static trial's page (its standing measurement); the study report leaves it out."""
+    if "standing" not in data:
+        raise formats.FormatError(
+            f"{paths.analysis(name)}: no standing measurement (analysed before the trial was "
+            f"named a static trial); rerun `runlab analyze --trial {name}`"
+        )
+    measurement = StandingMeasurement.from_dict(data["standing"])
+    out = paths.trial_report_dir(name)
+    with staged(out) as (stage_out,):
+        index = write_standing_report(stage_out, session, measurement)
+    index = out / index.relative_to(stage_out)
+    log.info("trial %s: static trial report written to %s", name, index)
+    return index
+
+
 def run_study(cfg: Config) -> Path:
     paths = StudyPaths.from_config(cfg)
     out = paths.study_report_dir
     summaries, metrics = [], {}
-    for name in cfg.study.all_trials:
+    for name in [t for t in cfg.study.all_trials if not cfg.study.is_static(t)]:
         summary_file = paths.trial_report_dir(name) / "summary.json"
         # who/when from the config as it is now (a relabelled session needs no trial rerun)
         info = trial_info(cfg, name)

@@ -19,6 +19,7 @@ from pipeline.synth.board_video import write_calibration_videos, write_lens_vide
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.real_motion import motion_truth
 from pipeline.synth.rig import make_rig
+from pipeline.synth.standing_pose import simulate_standing
 from pipeline.synth.trial_video import write_trial_videos
 
 WORLD_FORWARD = np.array([1.0, 0.0, 0.0])  # the generator runs along +X
@@ -90,6 +91,9 @@ def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
             paths.truth_trial(name),
             formats.TruthTrial(truth.points, cfg.rig.fps, truth.foot_strikes, truth.toe_offs),
         )
+        if cfg.study.is_static(name):
+            log.info("trial %s: the runner standing still (static trial)", name)
+            continue  # no strides: its truth is the standing pitch, 0 (synth/standing_pose.py)
         if not any(len(v) for v in truth.foot_strikes.values()):
             log.warning(
                 "trial %s: the imported motion has no force plates: no truth events, so "
@@ -119,9 +123,12 @@ def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
 
 
 def runner_truth(cfg: Config, name: str):
-    """The trial's runner: the parametric model, or an imported trial's real motion
-    (`runner.motion`, docs/import3d.md) with the force plates' events as truth."""
+    """The trial's runner: the parametric model, standing still for a static trial, or an
+    imported trial's real motion (`runner.motion`, docs/import3d.md) with the force plates'
+    events as truth."""
     trial = cfg.study.trials[name]
+    if cfg.study.is_static(name):
+        return simulate_standing(trial.runner, cfg.rig.fps)
     if trial.runner.motion is None:
         return simulate_run(trial.runner, cfg.rig.fps)
     source = trial.runner.motion

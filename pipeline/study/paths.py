@@ -11,6 +11,7 @@ Inputs (videos tracked with `dvc add`, or rendered by `runlab synth`):
 Results (one folder per DVC stage output, so each stage owns exactly its folder):
 
     <results_dir>/sessions/<session>/calibration/      calibration.toml, quality.json, quality.html
+    <results_dir>/sessions/<session>/standing.json     standing foot pitch from its static trial
     <results_dir>/trials/<trial>/keypoints2d/          <trial>.npz, previews/<camera>.png
     <results_dir>/trials/<trial>/sync.json              camera time offsets (docs/sync.md)
     <results_dir>/trials/<trial>/points3d/             <trial>.npz, .trc, .c3d, .csv
@@ -113,6 +114,12 @@ class StudyPaths:
 
     def calibration_report(self, session: str) -> Path:
         return self.calibration_dir(session) / "quality.html"
+
+    def standing(self, session: str) -> Path:
+        """The standing foot pitch measured from the session's static trial (study.static_trials)."""
+        return (
+            self._under(self.results_dir / "sessions", "study.sessions", session) / "standing.json"
+        )
 
     def trial_calibration(self, trial: str) -> Path:
         return self.calibration(self.session_of(trial))
