@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -11,6 +13,8 @@ from pipeline.core.errors import RunlabError
 if TYPE_CHECKING:
     from dvc.repo import Repo
     from dvc.stage import Stage
+
+log = logging.getLogger(__name__)
 
 
 class ClusterError(RunlabError):
@@ -32,11 +36,45 @@ def open_repo(root: str | None = None) -> Repo:
     from dvc.repo import Repo
 
     try:
-        return Repo(root)
+        repo = Repo(root)
     except NotDvcRepoError as exc:
         raise ClusterError(
             f"{exc}: run `runlab cluster repro` in the study's DVC project (the folder with .dvc/)"
         ) from exc
+    reset_torn_rwlock(repo)
+    return repo
+
+
+def reset_torn_rwlock(repo: Repo) -> bool:
+    """Reset DVC's stage-lock table (.dvc/tmp/rwlock) when it is not valid JSON.
+
+    DVC rewrites that file in place under its guard file (rwlock.lock); a run killed in the
+    middle of the write (a killed driver or `dvc repro`) leaves it torn, and every later DVC
+    command then fails with "JSON structure is corrupted". Holding the same guard, no writer is
+    mid-write, so a torn table can only be a dead writer's: it is reset to empty (the table only
+    names running processes' locks, and DVC drops those of dead processes itself)."""
+    from dvc.lock import make_lock
+
+    tmp_dir = repo.tmp_dir
+    if tmp_dir is None:
+        return False
+    path = os.path.join(tmp_dir, "rwlock")
+    if not os.path.exists(path):
+        return False
+    hardlink = bool(repo.config["core"].get("hardlink_lock", False))
+    with make_lock(os.path.join(tmp_dir, "rwlock.lock"), tmp_dir=tmp_dir, hardlink_lock=hardlink):
+        try:
+            with open(path, encoding="utf-8") as fobj:
+                json.load(fobj)
+            return False
+        except json.JSONDecodeError:
+            with open(path, "w", encoding="utf-8") as fobj:
+                json.dump({}, fobj)
+    log.warning(
+        "%s was left half-written by a run that was killed while writing it; reset to empty",
+        path,
+    )
+    return True
 
 
 def plan(repo: Repo, targets: list[str] | None = None) -> Plan:
