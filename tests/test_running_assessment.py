@@ -171,7 +171,10 @@ def test_real_detector_level_pattern_agrees_on_nine_strides_in_ten():
     "+5.6 deg (target 3): the detected strikes come 1.1-1.9 frames early (gait/events.py's "
     "mean event on this runner, whose heel lowers onto the floor with no vertical speed: "
     "pinned only to ~1.2 frames at the mean event's 1.5 mm noise), when the foot still "
-    "pitches ~4 deg per frame; with the true events the angle is within 0.2 deg",
+    "pitches ~4 deg per frame; with the true events the angle is within 0.2 deg. The "
+    "synthetic foot pitches down at -386 deg/s through the last 20 ms of swing, a real one "
+    "is held (-74 .. +132 deg/s, tests/test_synth_touchdown.py), so an early strike costs "
+    "the synthetic runner what it would not cost a real one",
 )
 def test_real_detector_level_foot_strike_angle_within_3_deg():
     pairs = _pairs("real")
