@@ -40,6 +40,7 @@ from pipeline.gait.measurement_error import (  # noqa: E402
     session_error,
 )
 from pipeline.gait.metrics import TrialAnalysis, analyze_trial  # noqa: E402
+from pipeline.gait.stance_fit import point_sd_from_3d  # noqa: E402
 from pipeline.synth.kinematics import simulate_run  # noqa: E402
 from pipeline.synth.observe import observe_with_truth  # noqa: E402
 from pipeline.synth.rig import make_rig  # noqa: E402
@@ -60,12 +61,18 @@ LEVELS = {"1 px": SyntheticNoiseConfig(pixel_sigma=1.0), "real detector": None}
 
 
 def trial_pair(
-    noise: SyntheticNoiseConfig, seed: int, duration_s: float = 8.0, **knobs
+    noise: SyntheticNoiseConfig,
+    seed: int,
+    duration_s: float = 8.0,
+    with_point_sd: bool = False,
+    **knobs,
 ) -> tuple[TrialAnalysis, TrialAnalysis]:
     """(measured, true) analyses of one synthetic treadmill trial. The generator's runner
     lands heel first and its heel comes down in stance, so the foot-flat pitch of its true
     keypoints (with the level's definition bias) is its standing pitch: given to both
-    analyses as the session's static trial would be (landing.py)."""
+    analyses as the session's static trial would be (landing.py). `with_point_sd`: the
+    measured analysis gets the points' SDs as the analyze stage derives them (uncertainties,
+    the foot-strike angle's SD)."""
     cameras = make_rig(RigConfig())
     runner = RunnerConfig(duration_s=duration_s, seed=seed, **knobs)
     truth = simulate_run(runner, FPS)
@@ -90,13 +97,16 @@ def trial_pair(
         for side in ("left", "right")
     }
     result = triangulate_recording(seen.keypoints, cameras, FPS, TriangulationConfig())
+    sd_per_px = predicted_sd(result.points, cameras, result.views_used)
+    point_sd = point_sd_from_3d(sd_per_px, result.reprojection_error) if with_point_sd else None
     measured = analyze_trial(
         result.points,
         FPS,
         FORWARD,
         ThresholdsConfig(),
         belt_speed_mps=runner.speed_mps,
-        height_sd=predicted_sd(result.points, cameras, result.views_used)[..., 2],
+        height_sd=sd_per_px[..., 2],
+        point_sd=point_sd,
         max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
         event_points=result.points_unfiltered,
         toe_tip_ahead_m=0.0,  # the synthetic runner's big toe is its tip

@@ -53,10 +53,33 @@ def matched(measured, reference, name: str) -> list[tuple[float, float, str | No
     return out
 
 
+def angle_sd_rows(measured, reference) -> list[tuple]:
+    """(angle error, its SD, pattern, reference pattern, pattern note) per matched stride."""
+    name = "foot_strike_angle_deg"
+    out = []
+    for ref in reference.strides:
+        for got in measured.strides:
+            if got.side == ref.side and abs(got.strike_time_s - ref.strike_time_s) < 0.1:
+                value, true = got.value(name), ref.value(name)
+                if value is not None and true is not None:
+                    out.append(
+                        (
+                            value - true,
+                            got.uncertainty.get(name),
+                            got.foot_strike_pattern,
+                            ref.foot_strike_pattern,
+                            got.foot_strike_pattern_note,
+                        )
+                    )
+    return out
+
+
 def treadmill(seeds=range(3)) -> dict:
     """Per level: per compared quantity the (measured, reference, patterns) of every stride."""
     rows: dict = {"clean": {n: [] for n in COMPARED}, "real detector": {n: [] for n in COMPARED}}
     rows["no static trial"] = []  # (pattern, angle, standing note) of each stride, clean
+    # real detector: (angle error, its SD, pattern, reference pattern, pattern note) per stride
+    rows["angle sd"] = []
     for name, speed in TREADMILL_TRIALS.items():
         points, fps, plates, _ = treadmill_trial(name)
         kw: dict = dict(belt_speed_mps=speed, toe_tip_ahead_m=TOE_TIP_AHEAD_M)
@@ -81,7 +104,9 @@ def treadmill(seeds=range(3)) -> dict:
         clean = analyze_trial(points, fps, FORWARD, ThresholdsConfig(), **kw)
         levels = [("clean", clean)]
         for seed in seeds:
-            seen, unfiltered, height_sd = observed_trial(points, fps, seed)
+            seen, unfiltered, height_sd, point_sd = observed_trial(
+                points, fps, seed, with_point_sd=True
+            )
             real = analyze_trial(
                 seen,
                 fps,
@@ -90,9 +115,11 @@ def treadmill(seeds=range(3)) -> dict:
                 height_sd=height_sd,
                 max_event_timing_sd_s=0.003,
                 event_points=unfiltered,
+                point_sd=point_sd,
                 **kw,
             )
             levels.append(("real detector", real))
+            rows["angle sd"] += angle_sd_rows(real, reference)
         for level, analysis in levels:
             for n in COMPARED:
                 rows[level][n] += matched(analysis, reference, n)
@@ -153,6 +180,20 @@ def sprints() -> list[dict]:
 def main() -> None:
     rows = treadmill()
     default = rows.pop("no static trial")
+    sd_rows = rows.pop("angle sd")
+    errors = np.array([e for e, sd, *_ in sd_rows if sd is not None])
+    sds = np.array([sd for _, sd, *_ in sd_rows if sd is not None])
+    print(
+        "== treadmill, real detector, foot-strike angle SD:",
+        f"{len(sds)} of {len(sd_rows)} strides with an SD, median {np.median(sds):.2f} deg;",
+        f"|error| within 1 SD {np.sum(np.abs(errors) <= sds)}, within 1.96 SD",
+        f"{np.sum(np.abs(errors) <= 1.96 * sds)}; patterns marked uncertain",
+        sum(note is not None for *_, note in sd_rows),
+        "(wrong among them",
+        sum(note is not None and p != r for _, _, p, r, note in sd_rows),
+        "), wrong and not marked",
+        sum(note is None and p != r for _, _, p, r, note in sd_rows),
+    )
     print(
         "== treadmill, clean, no static trial:",
         sum(p is not None for p, _, _ in default),

@@ -171,12 +171,79 @@ def test_real_detector_level_pattern_agrees_on_nine_strides_in_ten():
     "+5.6 deg (target 3): the detected strikes come 1.1-1.9 frames early (gait/events.py's "
     "mean event on this runner, whose heel lowers onto the floor with no vertical speed: "
     "pinned only to ~1.2 frames at the mean event's 1.5 mm noise), when the foot still "
-    "pitches ~4 deg per frame; with the true events the angle is within 0.2 deg",
+    "pitches ~4 deg per frame; with the true events the angle is within 0.2 deg. The "
+    "synthetic foot pitches down at -386 deg/s through the last 20 ms of swing, a real one "
+    "is held (-74 .. +132 deg/s, tests/test_synth_touchdown.py), so an early strike costs "
+    "the synthetic runner what it would not cost a real one",
 )
 def test_real_detector_level_foot_strike_angle_within_3_deg():
     pairs = _pairs("real")
     worst = np.nanmax(np.abs([errors(m, t)["foot_strike_angle_deg"] for m, t in pairs]))
     assert worst <= 3.0
+
+
+def _angle_sd_rows(level: str) -> list[tuple]:
+    """(angle error, its SD, pattern, true pattern, pattern note) per matched stride, seeds
+    0-2, the measured analysis given the points' SDs (gait/strike_pitch.py)."""
+    key = f"angle sd {level}"
+    if key not in _CACHE:
+        noise = ONE_PX if level == "1 px" else load_level()
+        rows = []
+        for seed in range(3):
+            measured, true = trial_pair(noise, seed, with_point_sd=True)
+            for stride in true.strides:
+                match = [
+                    s
+                    for s in measured.strides
+                    if s.side == stride.side and abs(s.strike_time_s - stride.strike_time_s) < 0.1
+                ]
+                got, want = (
+                    (match[0].value("foot_strike_angle_deg"), stride.value("foot_strike_angle_deg"))
+                    if match
+                    else (None, None)
+                )
+                if got is not None and want is not None:
+                    rows.append(
+                        (
+                            got - want,
+                            match[0].uncertainty.get("foot_strike_angle_deg"),
+                            match[0].foot_strike_pattern,
+                            stride.foot_strike_pattern,
+                            match[0].foot_strike_pattern_note,
+                        )
+                    )
+        _CACHE[key] = rows
+    return _CACHE[key]
+
+
+def test_real_detector_level_angle_sd_covers_the_error_and_marks_the_pattern():
+    """Measured (3 seeds, 64 strides): median SD 9.4 deg, |error| within 1 SD 53, within
+    1.96 SD 63 (mean error +5.5: the early strikes above); the true angle, 12 deg, lies within
+    that of the 8 deg cut-off, so 59 patterns are marked uncertain; none wrong."""
+    rows = _angle_sd_rows("real")
+    assert len(rows) >= 48 and all(sd is not None for _, sd, *_ in rows)
+    assert sum(abs(e) <= 1.96 * sd for e, sd, *_ in rows) >= 0.95 * len(rows)
+    assert not [r for r in rows if r[2] != r[3] and r[4] is None]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="1 px (3 seeds, 64 strides): the angle's SD (median 0.83 deg) is below its error "
+    "(mean |error| 1.97 deg): |error| within 1.96 SD on 30 of 64. The strikes are 0.56 "
+    "frame off on average (mean +0.12) while the foot pitches ~3.2 deg per frame, so the "
+    "timing SD behind that SD (the strike fit's Cramer-Rao one, at most ~0.26 frame) is "
+    "about half the strikes' real error on this heel (no vertical speed at contact); the 2 "
+    "wrong patterns are both marked",
+)
+def test_one_px_angle_sd_covers_the_error():
+    rows = _angle_sd_rows("1 px")
+    assert sum(abs(e) <= 1.96 * sd for e, sd, *_ in rows) >= 0.95 * len(rows)
+
+
+def test_one_px_wrong_patterns_are_marked_uncertain():
+    """Measured: 2 of 64 patterns wrong, both marked; 17 marked in all."""
+    rows = _angle_sd_rows("1 px")
+    assert not [r for r in rows if r[2] != r[3] and r[4] is None]
 
 
 @pytest.mark.xfail(

@@ -27,12 +27,15 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
+from pipeline.gait.event_timing import timing_sd_of
 from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
+from pipeline.gait.strike_pitch import strike_angle_sd, uncertain_pattern_note
 
 # Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
 REARFOOT_ABOVE_DEG = 8.0
 FOREFOOT_BELOW_DEG = -1.6
+CUT_OFFS = {"rearfoot": REARFOOT_ABOVE_DEG, "forefoot": FOREFOOT_BELOW_DEG}
 # a foot is flat when heel and big toe are both within this of their floor levels
 FLAT_TOLERANCE_M = 0.010
 LEVEL_QUANTILE = 0.15  # floor level of a keypoint: median of its lowest 15 % heights (events.py)
@@ -118,9 +121,16 @@ def add_landing(
     points: np.ndarray,
     forward,
     standing_pitch_deg: dict[str, float] | None = None,
+    fps: float | None = None,
+    timing: dict | None = None,
+    events_given: bool = True,
 ) -> dict[str, StandingReference]:
     """Adds foot_strike_angle_deg, foot_strike_pattern and overstride_m to each stride (in place)
-    and returns per side the standing reference used."""
+    and returns per side the standing reference used.
+    With `fps` the angle's SD (the pitch's noise and, for detected events, the strike's timing SD
+    from `timing`, event_timing.event_timing_sd; None: unknown) goes in the stride's
+    uncertainty, and a pattern that SD leaves undecided says so in foot_strike_pattern_note
+    (strike_pitch.py)."""
     forward_axis, _ = body_axes(forward)
     pelvis = hip_centre(points)
     reference = {}
@@ -151,6 +161,15 @@ def add_landing(
             )
             stride.values["foot_strike_angle_deg"] = angle
             stride.foot_strike_pattern = classify(angle)
+            if fps is not None and angle is not None and (events_given or timing is not None):
+                timing_sd = (
+                    None if events_given else timing_sd_of(timing, side, "foot_strike", strike)
+                )
+                sd = strike_angle_sd(pitch, strike, fps, timing_sd)
+                stride.uncertainty["foot_strike_angle_deg"] = sd if np.isfinite(sd) else None
+                cut_offs = CUT_OFFS if source == STATIC_TRIAL else {"forefoot": FOREFOOT_BELOW_DEG}
+                if stride.foot_strike_pattern is not None:
+                    stride.foot_strike_pattern_note = uncertain_pattern_note(angle, sd, cut_offs)
             overstride = float(sample_at(heel_ahead, strike))
             stride.values["overstride_m"] = overstride if np.isfinite(overstride) else None
     return reference

@@ -178,7 +178,9 @@ def analyze_trial(
     references = []
     for stretch in stretches:
         own = [d for d in drafts if stretch.start <= d.strike_frame < stretch.stop]
-        references.append(add_landing(own, points, stretch.forward, standing_pitch_deg))
+        references.append(
+            add_landing(own, points, stretch.forward, standing_pitch_deg, fps, timing, not detected)
+        )
         speed = stretch.pelvis_speed
         overground = speed is not None and abs(speed) >= MIN_PROGRESSION_SPEED_MPS
         add_bounce(

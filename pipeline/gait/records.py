@@ -72,6 +72,8 @@ class Stride:
     values: Mapping[str, float | None]
     uncertainty: Mapping[str, float | None]
     foot_strike_pattern: str | None = None  # rearfoot | midfoot | forefoot (landing.py)
+    # why a pattern is uncertain: the angle's SD spans a cut-off (strike_pitch.py)
+    foot_strike_pattern_note: str | None = None
 
     def value(self, metric: str) -> float | None:
         """The metric's value; None when missing or not measured for this stride."""
@@ -95,17 +97,21 @@ class Stride:
                 out["uncertainty"], placed_uncertainty = dict(self.uncertainty), True
             if name == _PATTERN_AFTER:
                 out["foot_strike_pattern"], placed_pattern = self.foot_strike_pattern, True
+                if self.foot_strike_pattern_note is not None:
+                    out["foot_strike_pattern_note"] = self.foot_strike_pattern_note
         if not placed_uncertainty:
             out["uncertainty"] = dict(self.uncertainty)
         if not placed_pattern and self.foot_strike_pattern is not None:
             out["foot_strike_pattern"] = self.foot_strike_pattern
+        if not placed_pattern and self.foot_strike_pattern_note is not None:
+            out["foot_strike_pattern_note"] = self.foot_strike_pattern_note
         return out
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Stride:
         """From the file's stride (or the analysis's draft of one). Raises KeyError naming a
         missing key (a file written by an older runlab)."""
-        skip = {*_STRIDE_HEAD, "uncertainty", "foot_strike_pattern"}
+        skip = {*_STRIDE_HEAD, "uncertainty", "foot_strike_pattern", "foot_strike_pattern_note"}
         return cls(
             side=str(data["side"]),
             index=int(data["stride"]),
@@ -118,6 +124,7 @@ class Stride:
             values={k: _metric_value(k, v) for k, v in data.items() if k not in skip},
             uncertainty={k: _optional_float(v) for k, v in (data.get("uncertainty") or {}).items()},
             foot_strike_pattern=data.get("foot_strike_pattern"),
+            foot_strike_pattern_note=data.get("foot_strike_pattern_note"),
         )
 
 
@@ -139,6 +146,7 @@ class StrideDraft:
     values: dict[str, float | None]
     uncertainty: dict[str, float | None]
     foot_strike_pattern: str | None = field(default=None)
+    foot_strike_pattern_note: str | None = field(default=None)  # strike_pitch.py
 
     def value(self, metric: str) -> float | None:
         return self.values.get(metric)
@@ -156,6 +164,7 @@ class StrideDraft:
             values={k: _metric_value(k, v) for k, v in self.values.items()},
             uncertainty={k: _optional_float(v) for k, v in self.uncertainty.items()},
             foot_strike_pattern=self.foot_strike_pattern,
+            foot_strike_pattern_note=self.foot_strike_pattern_note,
         )
 
 

@@ -1,0 +1,79 @@
+"""The foot-strike angle's SD and the pattern it can support (issue #29).
+
+The angle is the foot pitch read at the detected strike (landing.py). A strike timed dt
+frames off reads the pitch dt frames into the late swing or into the contact, and the two
+differ: a real foot arrives held and rotates down about the heel only once the heel is on the
+floor (hamner treadmill markers at their force-plate strikes, 2-5 m/s, 20 strikes: pitch
+rate -74 .. +132 deg/s over the last 20 ms of swing, -506 .. -266 deg/s over the first 20 ms
+of contact; tests/test_synth_touchdown.py). Which side of the true contact a mis-timed strike
+falls on is unknown, so the timing term carries both rates (each a least-squares line over
+RATE_WINDOW_S of samples on its side of the strike) with the event's timing SD
+(event_timing.py). The pitch's own SD is the scatter of the samples about those two lines (the
+pitch is nearly linear on each side of contact), so it is that of the series the angle is read
+from, after the 3D low-pass. A pattern whose cut-off lies within Z_PATTERN SDs of the angle is
+withheld with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RATE_WINDOW_S = 0.03  # samples each side of the strike the pitch rates are fitted to
+MIN_SAMPLES = 3
+Z_PATTERN = 1.96  # a cut-off inside angle +- 1.96 SD: the pattern is uncertain
+
+
+def _line(pitch: np.ndarray, frames: np.ndarray) -> tuple[float, float, int]:
+    """(slope in deg per frame, sum of squared residuals, residual dof) of a least-squares line
+    through pitch[frames]; (NaN, 0, 0) with too few samples seen."""
+    frames = frames[(frames >= 0) & (frames < len(pitch))]
+    y = pitch[frames]
+    keep = np.isfinite(y)
+    if keep.sum() < MIN_SAMPLES:
+        return np.nan, 0.0, 0
+    x = frames[keep].astype(float)
+    coef = np.polyfit(x, y[keep], 1)
+    residual = y[keep] - np.polyval(coef, x)
+    return float(coef[0]), float(residual @ residual), int(keep.sum()) - 2
+
+
+def strike_angle_sd(
+    pitch: np.ndarray, strike: float, fps: float, timing_sd_frames: float | None
+) -> float:
+    """SD (deg) of the pitch read at `strike` (frames): the pitch's own noise (the residuals
+    of a line each side of the strike, over RATE_WINDOW_S) and, for a detected strike, its
+    timing SD in frames (None: a given strike, no timing error) through the two rates: a
+    strike dt off reads rate_before dt (early) or rate_after dt (late), so for a zero-mean
+    normal dt of SD s the error's RMS is s sqrt((rate_before^2 + rate_after^2) / 2).
+    NaN where either side has too few samples or the timing SD is unknown."""
+    span = RATE_WINDOW_S * fps
+    before = np.arange(np.ceil(strike - span), np.floor(strike) + 1).astype(int)
+    after = np.arange(np.ceil(strike), np.floor(strike + span) + 1).astype(int)
+    (rate_before, sse_before, dof_before), (rate_after, sse_after, dof_after) = (
+        _line(pitch, before),
+        _line(pitch, after),
+    )
+    if dof_before + dof_after == 0 or not np.isfinite([rate_before, rate_after]).all():
+        return np.nan
+    noise = np.sqrt((sse_before + sse_after) / (dof_before + dof_after))
+    if timing_sd_frames is None:
+        return float(noise)
+    timing = timing_sd_frames * np.sqrt(0.5 * (rate_before**2 + rate_after**2))
+    return float(np.hypot(noise, timing))
+
+
+def uncertain_pattern_note(
+    angle: float | None, sd: float | None, cut_offs: dict[str, float]
+) -> str | None:
+    """Why the pattern cannot be told from `angle` +- Z_PATTERN `sd` (a cut-off inside that
+    interval), or None when it can (or the SD is unknown)."""
+    if angle is None or sd is None or not np.isfinite(sd) or sd <= 0.0:
+        return None
+    for name, cut in cut_offs.items():
+        if abs(angle - cut) < Z_PATTERN * sd:
+            return (
+                f"pattern uncertain: foot-strike angle {angle:.1f} +- {Z_PATTERN * sd:.1f} deg "
+                f"(1.96 SD: strike timing and keypoint noise) spans the {name} cut-off "
+                f"{cut:+.1f} deg"
+            )
+    return None

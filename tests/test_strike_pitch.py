@@ -1,0 +1,79 @@
+"""The foot-strike angle's SD and the uncertain pattern (gait/strike_pitch.py, issue #29)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.gait.landing import CUT_OFFS
+from pipeline.gait.records import Stride
+from pipeline.gait.strike_pitch import strike_angle_sd, uncertain_pattern_note
+
+FPS = 100.0
+
+
+def _corner(held_rate: float, contact_rate: float, strike=50.3, noise=0.0, seed=0):
+    """Pitch (deg per frame) held at 20 deg into contact, rotating down after it."""
+    frames = np.arange(100.0)
+    dt = frames - strike
+    pitch = 20.0 + np.where(dt < 0, held_rate * dt, contact_rate * dt)
+    return pitch + noise * np.random.default_rng(seed).standard_normal(frames.size), strike
+
+
+def test_a_given_strike_carries_only_the_pitch_noise():
+    """Noise-free corner: SD ~0 (the two lines fit exactly); 1 deg noise: the variance is
+    unbiased (2 residual dof at 100 Hz, so one strike's SD is rough: mean over 400 draws)."""
+    pitch, strike = _corner(0.0, -4.0)
+    assert strike_angle_sd(pitch, strike, FPS, None) < 1e-9
+    variances = [
+        strike_angle_sd(_corner(0.0, -4.0, noise=1.0, seed=seed)[0], strike, FPS, None) ** 2
+        for seed in range(400)
+    ]
+    assert 0.85 < np.mean(variances) < 1.15
+
+
+def test_the_timing_sd_goes_through_both_rates():
+    """A foot held before contact (0 deg/frame) and rotating at -4 after: an event timed with
+    SD s frames reads an error of RMS s sqrt((0 + 16) / 2) = 2.83 s deg."""
+    pitch, strike = _corner(0.0, -4.0)
+    assert np.isclose(strike_angle_sd(pitch, strike, FPS, 1.0), np.sqrt(8.0), rtol=1e-6)
+    assert np.isclose(strike_angle_sd(pitch, strike, FPS, 0.5), 0.5 * np.sqrt(8.0), rtol=1e-6)
+    assert np.isnan(strike_angle_sd(pitch, strike, FPS, np.nan))  # timing unknown
+
+
+def test_too_few_samples_give_no_sd():
+    pitch, strike = _corner(0.0, -4.0)
+    pitch[45:50] = np.nan  # late swing unseen
+    assert np.isnan(strike_angle_sd(pitch, strike, FPS, 1.0))
+
+
+def test_a_cut_off_inside_the_interval_makes_the_pattern_uncertain():
+    note = uncertain_pattern_note(9.0, 1.0, CUT_OFFS)
+    assert note is not None and "rearfoot cut-off +8.0" in note and "9.0 +- 2.0" in note
+    assert uncertain_pattern_note(12.0, 1.0, CUT_OFFS) is None  # 2 SD clear of 8.0
+    assert uncertain_pattern_note(-1.0, 0.5, CUT_OFFS) is not None  # forefoot cut-off -1.6
+    assert uncertain_pattern_note(9.0, None, CUT_OFFS) is None  # SD unknown: not judged
+    assert uncertain_pattern_note(9.0, float("nan"), CUT_OFFS) is None
+
+
+def test_the_note_round_trips_through_the_stride_file():
+    data = {
+        "side": "left",
+        "stride": 0,
+        "strike_frame": 10.0,
+        "strike_time_s": 0.1,
+        "toe_off_frame": 30.0,
+        "toe_off_time_s": 0.3,
+        "peak_knee_flexion_frame": 20.0,
+        "foot_lateral_m": 0.1,
+        "foot_strike_angle_deg": 9.0,
+        "foot_strike_pattern": "rearfoot",
+        "foot_strike_pattern_note": uncertain_pattern_note(9.0, 1.0, CUT_OFFS),
+        "uncertainty": {"foot_strike_angle_deg": 1.0},
+    }
+    stride = Stride.from_dict(data)
+    assert stride.foot_strike_pattern_note == data["foot_strike_pattern_note"]
+    assert "foot_strike_pattern_note" not in stride.values
+    assert Stride.from_dict(stride.to_dict()) == stride
+    assert list(stride.to_dict()).index("foot_strike_pattern_note") == (
+        list(stride.to_dict()).index("foot_strike_pattern") + 1
+    )
