@@ -107,3 +107,17 @@ def test_editing_geometry_marks_calibrate_and_triangulate_changed(tmp_path, repo
         if Path("pipeline/core/geometry.py") in tool.stage_closure(repo_root, stage)
     }
     assert {name.split("@")[0] for name in changed} == importers
+
+
+def test_dvc_yaml_has_every_foreach_stage_runlab_dispatches(repo_root):
+    # a merge that took another branch's dvc.yaml once dropped the standing@<session> stage
+    # while every stage left kept its right deps; the CLI's stage table is the list to hold
+    import yaml
+
+    from pipeline.core.safety import DVC_STAGES
+
+    stages = yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]
+    missing = sorted(set(DVC_STAGES) - set(stages))
+    assert not missing, f"dvc.yaml lacks the stages {missing} (pipeline/core/safety.DVC_STAGES)"
+    for name in DVC_STAGES:
+        assert "foreach" in stages[name], name
