@@ -34,44 +34,38 @@ COMPARED = ("foot_strike_angle_deg", "vertical_oscillation_m", "step_length_m")
 SPRINTS = ("run0350cms", "run0500cms", "run0700cms", "run0900cms")
 
 
-def matched(measured, reference, name: str) -> list[tuple[float, float, str | None, str | None]]:
-    """(measured, reference, measured pattern, reference pattern) per stride matched by strike."""
-    out = []
+def _pairs(measured, reference, name: str):
+    """(measured stride, reference stride, value, reference value) of each stride matched by
+    side and strike (within 0.1 s) where both have `name`."""
     for ref in reference.strides:
         for got in measured.strides:
             if got.side == ref.side and abs(got.strike_time_s - ref.strike_time_s) < 0.1:
                 value, true = got.value(name), ref.value(name)
                 if value is not None and true is not None:
-                    out.append(
-                        (
-                            value,
-                            true,
-                            got.foot_strike_pattern,
-                            ref.foot_strike_pattern,
-                        )
-                    )
-    return out
+                    yield got, ref, value, true
+
+
+def matched(measured, reference, name: str) -> list[tuple[float, float, str | None, str | None]]:
+    """(measured, reference, measured pattern, reference pattern) per stride matched by strike."""
+    return [
+        (value, true, got.foot_strike_pattern, ref.foot_strike_pattern)
+        for got, ref, value, true in _pairs(measured, reference, name)
+    ]
 
 
 def angle_sd_rows(measured, reference) -> list[tuple]:
     """(angle error, its SD, pattern, reference pattern, pattern note) per matched stride."""
     name = "foot_strike_angle_deg"
-    out = []
-    for ref in reference.strides:
-        for got in measured.strides:
-            if got.side == ref.side and abs(got.strike_time_s - ref.strike_time_s) < 0.1:
-                value, true = got.value(name), ref.value(name)
-                if value is not None and true is not None:
-                    out.append(
-                        (
-                            value - true,
-                            got.uncertainty.get(name),
-                            got.foot_strike_pattern,
-                            ref.foot_strike_pattern,
-                            got.foot_strike_pattern_note,
-                        )
-                    )
-    return out
+    return [
+        (
+            value - true,
+            got.uncertainty.get(name),
+            got.foot_strike_pattern,
+            ref.foot_strike_pattern,
+            got.foot_strike_pattern_note,
+        )
+        for got, ref, value, true in _pairs(measured, reference, name)
+    ]
 
 
 def treadmill(seeds=range(3)) -> dict:
