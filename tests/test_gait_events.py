@@ -19,10 +19,9 @@ event the rig sees well (recall).
 
 import numpy as np
 import pytest
-from scenes.gait import CAMERAS, RUNNERS, noisy_triangulation
+from scenes.gait import CAMERAS, RUNNERS, inside_image, noisy_triangulation
 
 from pipeline.config import RunnerConfig, SyntheticNoiseConfig
-from pipeline.core.geometry import project
 from pipeline.core.skeleton import INDEX
 from pipeline.gait.events import detect_events, detect_screened_events
 from pipeline.synth.kinematics import simulate_run
@@ -57,24 +56,13 @@ def well_seen_events(truth, name, window_s=0.04, end_margin_s=0.1):
     kept = []
     for side, times in true_events.items():
         foot = truth.points[:, [INDEX[f"{side}_heel"], INDEX[f"{side}_big_toe"]]]
-        inside = np.stack([_inside(cam, foot).all(axis=1) for cam in CAMERAS]).sum(axis=0)
+        inside = np.stack([inside_image(cam, foot).all(axis=1) for cam in CAMERAS]).sum(axis=0)
         for t in times:
             lo, hi = int(t) - half, int(t) + half + 2
             margin = end_margin_s * truth.fps
             if margin <= t <= len(inside) - 1 - margin and inside[lo:hi].min() >= WELL_SEEN_VIEWS:
                 kept.append((side, t))
     return kept
-
-
-def _inside(cam, points):
-    xy = project(cam, points)
-    width, height = cam.size
-    return (
-        (xy[..., 0] >= 0)
-        & (xy[..., 0] <= width - 1)
-        & (xy[..., 1] >= 0)
-        & (xy[..., 1] <= height - 1)
-    )
 
 
 CASES = [

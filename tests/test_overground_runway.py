@@ -34,9 +34,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from real_level_metrics import LEGS, load_level  # noqa: E402
+from scenes.gait import inside_image  # noqa: E402
 
 from pipeline.config import ThresholdsConfig, compose  # noqa: E402
-from pipeline.core.geometry import project  # noqa: E402
 from pipeline.gait.angles import SIDES  # noqa: E402
 from pipeline.gait.events import detect_events  # noqa: E402
 from pipeline.gait.foot_contact import foot_cues  # noqa: E402
@@ -77,17 +77,6 @@ def levelled(points: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
     return points @ rotation.T, float(np.degrees(angle))
 
 
-def _inside(cam, points) -> np.ndarray:
-    xy = project(cam, points)
-    width, height = cam.size
-    return (
-        (xy[..., 0] >= 0)
-        & (xy[..., 0] <= width - 1)
-        & (xy[..., 1] >= 0)
-        & (xy[..., 1] <= height - 1)
-    )
-
-
 def runway_trial(run: str, seed: int) -> dict:
     """One run and seed: the analysis, the reference events, the volume (cached)."""
     if (run, seed) in _CACHE:
@@ -104,7 +93,7 @@ def runway_trial(run: str, seed: int) -> dict:
         cameras = make_rig(cfg.rig)
         truth = motion_truth(load_3d(SPRINTER / f"{run}.trc", "sprinter_ja1"), cfg.rig.fps)
         points, slope_deg = levelled(truth.points, truth.fps)
-        views = np.stack([_inside(cam, points[:, LEGS]) for cam in cameras]).sum(axis=0)
+        views = np.stack([inside_image(cam, points[:, LEGS]) for cam in cameras]).sum(axis=0)
         _CACHE["truth", run] = {
             "cfg": cfg,
             "cameras": cameras,

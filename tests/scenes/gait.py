@@ -5,6 +5,7 @@ import numpy as np
 
 from pipeline.config import RigConfig, RunnerConfig, SyntheticNoiseConfig
 from pipeline.core.dlt import triangulate_dlt
+from pipeline.core.geometry import project
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
@@ -132,3 +133,15 @@ def noisy_triangulation(runner, treadmill, fps, pixel_sigma, seed=0):
     truth = simulate_run(RunnerConfig(**RUNNERS[runner], treadmill=treadmill, seed=seed), fps)
     obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=pixel_sigma, seed=seed))
     return truth, triangulate_dlt(obs, CAMERAS, min_score=0.3, min_views=2)
+
+
+def inside_image(cam, points) -> np.ndarray:
+    """Which of `points` (..., 3) project inside `cam`'s image (False where not finite)."""
+    xy = project(cam, points)
+    width, height = cam.size
+    return (
+        (xy[..., 0] >= 0)
+        & (xy[..., 0] <= width - 1)
+        & (xy[..., 1] >= 0)
+        & (xy[..., 1] <= height - 1)
+    )
