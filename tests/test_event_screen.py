@@ -60,3 +60,24 @@ def test_an_unseen_timing_point_is_not_timed():
     assert not well_timed(points, 200, sd, "left", "foot_strike", strike, 0, False, 8, LIMIT_S)
     sd[:, INDEX["left_heel"]] = np.nan
     assert np.isnan(timing_sd_per_px(points, 200, sd, "left", "foot_strike", strike, 0))
+
+
+def test_the_timing_sd_limit_holds_only_where_fewer_than_three_views_saw_the_point():
+    # the limit stands in for a point seen by 2 views at a grazing angle (no view to reject a
+    # wrong one): a slow heel above it is timed where 3 or more views saw it around the event
+    points, sd, strike = landing(0.3, 100, 5.0)  # 7.58 ms/px
+    half = int(round(0.04 * 100))
+    views = np.full(sd.shape, 4)
+
+    def timed(n_views):
+        return well_timed(
+            points, 100, sd, "left", "foot_strike", strike, 0, False, half, LIMIT_S, n_views=n_views
+        )
+
+    assert timed(views)
+    views[strike + 2, INDEX["left_heel"]] = 2  # one frame by 2 views inside the fit window
+    assert not timed(views)
+    views[strike + half + 3, INDEX["left_heel"]] = 2  # outside it: only the window counts
+    views[strike + 2, INDEX["left_heel"]] = 3
+    assert timed(views)
+    assert not timed(None)  # views unknown: the limit holds

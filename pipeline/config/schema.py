@@ -404,8 +404,10 @@ class AnalysisConfig:
     # <= this, ms per px of 2D error (gait/event_screen.py: the foot's height SD over its
     # vertical speed through the event; a treadmill rig at 3 m 0.4-2.3, a runway at 7.6 m
     # mostly 0.9-4, a foot at a camera circle's edge seen by 2 cameras up to 8). Others, and
-    # any above 0.6 frame per px, are reported as poorly observed, not timed. null = time
-    # every event.
+    # any above 0.6 frame per px, are reported as poorly observed, not timed; the limit holds
+    # where the foot point was seen by fewer than 3 cameras around the event (with 3 or more
+    # a wrong view is rejected and the SD holds: the event is timed, its SD carried into the
+    # metrics' uncertainties). null = time every event.
     max_event_timing_sd_ms: float | None = 3.0
     # How far the shoe's tip lies ahead of the big-toe keypoint along the heel -> toe line
     # (a detector's "big toe" and a toe marker sit on the toe box, behind and above the tip:

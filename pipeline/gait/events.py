@@ -126,6 +126,7 @@ def detect_screened_events(
     *,
     max_timing_sd_s: float,
     fit_window_s: float = 0.04,
+    n_views: np.ndarray | None = None,
     **options,
 ) -> tuple[Events, Events]:
     """(timed, poorly_observed) events, each laid out as `detect_events` returns them.
@@ -134,7 +135,9 @@ def detect_screened_events(
     error (points3d `sd_per_px`, world Z). An event is poorly observed when its predicted
     timing SD per px (event_screen.py: the height SD of the point it is timed from over the
     foot's vertical speed through the fit) is above `max_timing_sd_s`, or unknown, or that
-    point was gap-filled (not triangulated) within `fit_window_s` of it."""
+    point was gap-filled (not triangulated) within `fit_window_s` of it. `n_views` (F, 26):
+    views per keypoint; an event whose point was seen by enough views to reject a wrong one
+    is not held to the SD limit (event_screen.py)."""
     observed = np.isfinite(height_sd)
     found = _events_with_keypoint(
         points, fps, fit_window_s=fit_window_s, observed=observed, **options
@@ -164,6 +167,7 @@ def detect_screened_events(
                         fit_window_s,
                         tip,
                         heights,
+                        n_views,
                     )
                     for t, k, aligned, trusted in pairs
                 ],

@@ -118,6 +118,7 @@ def analyze_trial(
             fps,
             height_sd,
             max_timing_sd_s=max_event_timing_sd_s,
+            n_views=n_views,
             toe_tip_ahead_m=toe_tip_ahead_m,
         )
     elif events is None:

@@ -329,8 +329,8 @@ def untimed_text(n_poor: int, on_dropouts: int | None, limit_ms: float) -> str:
     if n_poor - dropouts:
         parts.append(
             f"{n_poor - dropouts} fell where the cameras do not pin the event's timing "
-            f"down (outside the well-observed volume: predicted timing SD above "
-            f"{limit_ms:.1f} ms/px)"
+            f"down (outside the well-observed volume: seen by fewer than 3 cameras, "
+            f"predicted timing SD above {limit_ms:.1f} ms/px)"
         )
     return f"{n_poor} foot strikes / toe-offs not timed: " + "; ".join(parts)
 
