@@ -221,10 +221,10 @@ def test_no_stride_or_event_is_made_up():
         "measured (4 runs x 3 seeds): leg keypoint-frames inside the volume measured 99.8 % "
         "(99.7-100.0 % per run and seed; was 91.8 % while a fixed 5 cm despike removed the "
         "runway's ordinary depth noise); 46 of 54 strides inside the volume found; foot strikes "
-        "60/72 timed (83 %), mean |error| 1.07 frames (200 fps), bias -0.15, toe-offs 72/72, "
+        "60/72 timed (83 %), mean |error| 1.06 frames (200 fps), bias -0.19, toe-offs 72/72, "
         "1.03, -0.37, no false event. The 12 strikes missing are set aside by the event screen "
-        "(predicted timing SD above 3 ms/px); timed anyway all strikes are 72/72, 1.21 frames, "
-        "bias -0.10, and 54 of 54 strides are found, but at the synthetic camera circle's edge "
+        "(predicted timing SD above 3 ms/px); timed anyway all strikes are 72/72, 1.20 frames, "
+        "bias -0.13, and 54 of 54 strides are found, but at the synthetic camera circle's edge "
         "the same SD gave strikes over the #6 target"
     ),
 )
