@@ -3,9 +3,11 @@
 Kinematic event detection from the vertical trajectories of the foot keypoints, the family
 of methods reviewed in `docs/references.md` ("Conventions the values assume": heel or
 foot vertical position / velocity for the strike, toe height and velocity for the toe-off;
-Fellin 2010, Handsaker 2016). Only heights are used: the stance foot moves backward at belt
-speed on a treadmill and stands still overground, so horizontal velocity would need both
-cases; the height above the floor behaves the same in both.
+Fellin 2010, Handsaker 2016). Only heights time the events: the stance foot moves backward at
+belt speed on a treadmill and stands still overground, so horizontal velocity would need both
+cases, and on real running it has no corner at either event (the heel still slides at 1-3
+m/s relative to the belt at the force plate's contact and slows over the next frames; the
+tip starts moving frames before lift-off: docs/metrics.md, "Cues tried").
 
 Per foot (steps 0-2 in foot_contact.py, step 3 here):
 0. Gross triangulation errors are removed first: the heel, big toe and ankle of a
@@ -35,8 +37,9 @@ Per foot (steps 0-2 in foot_contact.py, step 3 here):
    than LINEAR_PENALTY x the contact's noise variance (robust SD of the level samples), so
    noise alone does not buy the extra freedom that pulls the fit early. Least squares over
    +-2 `fit_window_s` of samples less than STRIKE_FIT_CAP_M / TOE_OFF_FIT_CAP_M above L
-   (the Taylor model holds near contact only); the event is the best candidate on a
-   GRID_STEP grid within `fit_window_s` of the coarse edge.
+   (the Taylor model holds near contact only; where the trial's height noise is comparable
+   to that cap, CHOICE_NOISE_SDS, the samples are chosen on the low-passed heights); the
+   event is the best candidate on a GRID_STEP grid within `fit_window_s` of the coarse edge.
 Events are fractional frame indices. A contact cut by the start or end of the trial, or by
 missing keypoints, yields only the events actually seen.
 """
@@ -85,6 +88,10 @@ MIN_NOISE_M = 0.0005  # floor of that SD: the Taylor model itself is not exact t
 # markers below 0.5 mm, the 1 px synthetic detector 1-1.5 mm inside the rig (3 mm with an
 # overground runner at the volume's edges), a real detector's 3D 8-10 mm.
 TEMPLATE_NOISE_M = 0.005
+# A fit cap (above the contact level) within this many SDs of the height noise: which samples
+# lie below it is decided by their noise as much as by the foot, so they are chosen on the
+# low-passed heights instead (_fit_event).
+CHOICE_NOISE_SDS = 3.0
 
 
 def detect_events(
@@ -229,11 +236,13 @@ def _events_with_keypoint(
     for side, other in zip(SIDES, SIDES[::-1]):
         feet[side].state = merge_unsupported_flights(feet[side].state, feet[other].state)
     half = max(3, int(round(fit_window_s * fps)))
-    events = {
-        side: _contact_events(foot, fps, half, contact_threshold_m) for side, foot in feet.items()
-    }
     noises = [foot.noise for foot in feet.values() if np.isfinite(foot.noise)]
-    if not (noises and np.median(noises) > TEMPLATE_NOISE_M):
+    noise = float(np.median(noises)) if noises else 0.0
+    events = {
+        side: _contact_events(foot, fps, half, contact_threshold_m, noise)
+        for side, foot in feet.items()
+    }
+    if not noise > TEMPLATE_NOISE_M:
         # each event's own corner fit, where it could be made
         return {
             side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
@@ -246,11 +255,16 @@ def _events_with_keypoint(
 
 
 def _contact_events(
-    foot: FootState, fps: float, half: int, threshold: float
+    foot: FootState, fps: float, half: int, threshold: float, noise: float
 ) -> dict[str, list[Edge]]:
     """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
     edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
-    False)."""
+    False). `noise`: the trial's height noise (m), which decides how the fit's samples are
+    chosen (CHOICE_NOISE_SDS)."""
+    smooth_choice = {
+        strike: (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M) < CHOICE_NOISE_SDS * noise
+        for strike in (True, False)
+    }
     raw, above, near = foot.raw, foot.above, foot.near
     strikes: list[Edge] = []
     toe_offs: list[Edge] = []
@@ -263,7 +277,15 @@ def _contact_events(
             k = int(np.argmin(edges))
             if np.isfinite(edges[k]):
                 t = _fit_event(
-                    raw[k], above[k], int(edges[k]), (start, stop), half, fps, threshold, True
+                    raw[k],
+                    above[k],
+                    int(edges[k]),
+                    (start, stop),
+                    half,
+                    fps,
+                    threshold,
+                    True,
+                    choose_smooth=smooth_choice[True],
                 )
                 strikes.append((t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t))))
         if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
@@ -271,7 +293,15 @@ def _contact_events(
             k = int(np.argmax(edges))
             if np.isfinite(edges[k]):
                 t = _fit_event(
-                    raw[k], above[k], int(edges[k]), (start, stop), half, fps, threshold, False
+                    raw[k],
+                    above[k],
+                    int(edges[k]),
+                    (start, stop),
+                    half,
+                    fps,
+                    threshold,
+                    False,
+                    choose_smooth=smooth_choice[False],
                 )
                 toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t))))
     return {"foot_strike": strikes, "toe_off": toe_offs}
@@ -380,9 +410,15 @@ def _fit_event(
     threshold: float,
     strike: bool,
     linear_penalty: float = LINEAR_PENALTY,
+    choose_smooth: bool = False,
 ) -> float:
     """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
-    the fit stretch is cut by a gap or the trial's ends, or the contact has no level."""
+    the fit stretch is cut by a gap or the trial's ends, or the contact has no level.
+    `above`: the low-passed heights (any offset). `choose_smooth`: the samples below the fit
+    cap are chosen on `above` rather than on `height`'s own samples, where the noise is
+    comparable to the cap (CHOICE_NOISE_SDS): chosen on themselves, the samples the noise
+    pushed down are kept and those it pushed up dropped, and the fit follows the noise.
+    Elsewhere the raw samples choose: the low-pass rounds a fast foot's corner."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
     if lo < 0 or hi > height.size or not np.isfinite(height[lo:hi]).all():
         return np.nan
@@ -398,12 +434,16 @@ def _fit_event(
     near = on[on >= edge][:n_level] if strike else on[on <= edge][-n_level:]
     if near.size < 3:
         return np.nan
-    level = float(np.median(height[near] if strike else height[on[on <= edge]]))
+    ground = near if strike else on[on <= edge]
+    level = float(np.median(height[ground]))
     spread = height[near] - np.median(height[near])
     noise = max(1.4826 * float(np.median(np.abs(spread))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)
     grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
-    return corner_time(frames, height[lo:hi] - level, grid, strike, fps, linear_penalty * noise**2)
+    chosen = above[lo:hi] - float(np.median(above[ground])) if choose_smooth else None
+    return corner_time(
+        frames, height[lo:hi] - level, grid, strike, fps, linear_penalty * noise**2, chosen
+    )
 
 
 def corner_time(
@@ -413,11 +453,15 @@ def corner_time(
     strike: bool,
     fps: float,
     linear_cost: float,
+    chosen: np.ndarray | None = None,
 ) -> float:
     """The candidate of `grid` (frames) that best fits heights `y` above the contact level at
     `frames` (any order, several events pooled) with the corner model of the module
-    docstring; `linear_cost`: the drop in squared residuals the speed term must buy."""
-    keep = np.isfinite(y) & (y <= (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M))
+    docstring; `linear_cost`: the drop in squared residuals the speed term must buy.
+    `chosen`: the heights that choose the samples below the fit cap (default `y`)."""
+    cap = STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M
+    with np.errstate(invalid="ignore"):
+        keep = np.isfinite(y) & ((y if chosen is None else chosen) <= cap)
     frames, y = frames[keep], y[keep]
     if frames.size < 3:
         return np.nan
