@@ -287,14 +287,23 @@ def test_peak_knee_flexion_at_the_real_detector_level_against_the_clean_analysis
         "point SDs as the analyze stage derives them, swapped hips and samples of keypoints "
         "not measured left out, #26's events screened by timing SD): pelvic drop mean |error| "
         "1.35 deg, worst 4.17, bias -0.21 over 57 strides (target 1.5 / 3: the mean is met); "
-        "step width 7.62 / 20.24 mm over 45 (10 / 20); knee over toe 16.3 / 66.4 mm, bias "
+        "knee over toe 16.3 / 66.4 mm, bias "
         "+4.3 (15 / 30): read at the knee's peak time, which is 1.1 frames rms off while the "
         "knee travels 17 mm per frame over the toe (8.8 / 32.7 mm at the true peak time)"
     ),
 )
 def test_metrics_at_the_real_detector_level_against_the_clean_analysis():
-    names = ("pelvic_drop_deg", "step_width_m", "knee_over_toe_m")
+    names = ("pelvic_drop_deg", "knee_over_toe_m")
     found = metric_misses(metric_errors(trial_rows("real")), names)
+    assert not found, found
+
+
+def test_step_width_at_the_real_detector_level_against_the_clean_analysis():
+    # measured (3 seeds): each foot's lateral position at its strike from a line shared by the
+    # side's stances over their first half, each with its own level (stance_fit.pooled_start):
+    # mean |error| 5.68 mm, worst 13.03, bias -2.11 over 45 strides (target 10 / 20); 7.62 /
+    # 20.24 with a line of each stance's own
+    found = metric_misses(metric_errors(trial_rows("real")), ["step_width_m"])
     assert not found, found
 
 
@@ -338,10 +347,10 @@ COVERAGE_MISS = {
     ],
 )
 def test_each_stride_uncertainty_covers_its_error_at_the_real_detector_level(metric):
-    # measured (3 seeds, despike against the point's own noise): |error| within 2 SD for knee
-    # flexion 57/57, pelvic drop 57/57, step width 45/45 (knee flexion and pelvic drop
-    # over-cover: RMS error / SD about 0.5); knee over toe 47/54 (RMS 1.32) before its peak
-    # time's SD and the events' timing SDs were part of it
+    # measured (3 seeds, the sides' pooled reads): |error| within 2 SD for knee flexion
+    # 57/57, pelvic drop 57/57, step width 45/45 (RMS error / SD 0.54, 0.56, 0.75: they
+    # over-cover, the point SDs are about twice the unfiltered points' scatter); knee over
+    # toe 47/54 (RMS 1.32) before its peak time's SD and the events' timing SDs were part of it
     covered, n = uncertainty_coverage(trial_rows("real"))[metric]
     assert n and covered >= 0.95 * n, (metric, covered, n)
 

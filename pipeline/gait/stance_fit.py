@@ -100,79 +100,123 @@ def pooled_peak(stances, centre, half_width, sign=1.0) -> PooledPeak | None:
     return again if again is not None and math.isfinite(again.phase_sd) else first
 
 
-def _pooled_fit(stances, centre, half_width, sign) -> PooledPeak | None:
+class SharedFit(NamedTuple):
+    """A polynomial shape shared by a side's strides, each with its own level (_shared_fit):
+    the strides fitted (indices), the coefficients (levels, then powers 1..degree of the
+    phase from `origin`) and their covariance."""
+
+    strides: np.ndarray
+    coef: np.ndarray
+    cov: np.ndarray
+
+    def read(self, x: float, sign: float = 1.0) -> dict[int, tuple[float, float]]:
+        """Each stride's (value, SD) at phase `origin + x`."""
+        degree = len(self.coef) - len(self.strides)
+        out = {}
+        for j, n in enumerate(self.strides):
+            row = np.zeros(len(self.coef))
+            row[j] = 1.0
+            row[len(self.strides) :] = x ** np.arange(1, degree + 1)
+            out[int(n)] = (sign * float(row @ self.coef), float(np.sqrt(row @ self.cov @ row)))
+        return out
+
+    def slope(self, x: float, sign: float = 1.0) -> float:
+        """The shape's slope at phase `origin + x`, per unit phase."""
+        powers = self.coef[len(self.strides) :]
+        return sign * float(sum((p + 1) * c * x**p for p, c in enumerate(powers)))
+
+
+def _shared_fit(stances, origin, lo, hi, degree, sign=1.0) -> SharedFit | None:
+    """A shape of `degree` shared by the strides, each with its own level, fitted by weighted
+    least squares to every stride's samples with phases in [lo, hi] (gross outliers left out
+    as in _robust_fit). None without the samples' SDs, with fewer than MIN_SAMPLES samples in
+    every stride, or where the strides' own shapes fit better beyond their SDs
+    (_shapes_differ): each is then read on its own."""
     rows = []
     for n, (phases, values, sds) in enumerate(stances):
-        sd = np.full(len(phases), np.nan) if sds is None else np.asarray(sds, float)
-        keep = (np.abs(phases - centre) <= half_width + 1e-9) & np.isfinite(values)
-        if sds is not None:
-            keep &= np.isfinite(sd)
+        if sds is None:
+            return None
+        sd = np.asarray(sds, float)
+        keep = (phases >= lo - 1e-9) & (phases <= hi + 1e-9) & np.isfinite(values)
+        keep &= np.isfinite(sd) & (sd > 0)
         if keep.sum() >= MIN_SAMPLES:
             rows += [(n, p, sign * v, s) for p, v, s in zip(phases[keep], values[keep], sd[keep])]
     if not rows:
         return None
     stride = np.array([r[0] for r in rows])
     x, v, s = (np.array([r[i] for r in rows], float) for i in (1, 2, 3))
-    levels = np.unique(stride)
-    own = stride[:, None] == levels[None, :]
-    design = np.column_stack([own, x - centre, (x - centre) ** 2]).astype(float)
-    known = bool(np.all(np.isfinite(s)) and np.all(s > 0))
-    w = 1.0 / s**2 if known else np.ones(len(v))
+    x = x - origin
+    strides = np.unique(stride)
+    own = (stride[:, None] == strides[None, :]).astype(float)
+    design = np.column_stack([own, x[:, None] ** np.arange(1, degree + 1)])
+    w = 1.0 / s**2
     keep = np.ones(len(v), bool)
-    for _ in range(5):  # leave out gross outliers, as _robust_fit
+    for _ in range(5):
         d, wk = design[keep], w[keep]
         if np.linalg.matrix_rank(d) < design.shape[1]:
             return None
         weights = np.linalg.solve(d.T @ (d * wk[:, None]), d.T * wk)
         coef = weights @ v[keep]
         residual = v - design @ coef
-        floor = float(np.median(s)) if known else 0.0
         robust = 1.4826 * float(np.median(np.abs(residual[keep])))
-        settled = np.abs(residual) <= OUTLIER_SDS * max(robust, floor) + 1e-12
+        settled = np.abs(residual) <= OUTLIER_SDS * max(robust, float(np.median(s))) + 1e-12
         if np.array_equal(settled, keep) or settled.sum() < design.shape[1] + 2:
             break
         keep = settled
-    if _shapes_differ(design[keep], own[keep], v[keep], s[keep] if known else None, residual[keep]):
+    if _shapes_differ(x[keep], own[keep], design[keep], v[keep], s[keep], degree):
         return None
-    b, c = coef[-2], coef[-1]
-    scale = s[keep] if known else np.full(int(keep.sum()), robust)
-    cov = (weights * scale**2) @ weights.T  # of the coefficients, independent samples
+    cov = (weights * s[keep] ** 2) @ weights.T  # of the coefficients, independent samples
+    return SharedFit(strides, coef, cov)
+
+
+def _pooled_fit(stances, centre, half_width, sign) -> PooledPeak | None:
+    fit = _shared_fit(stances, centre, centre - half_width, centre + half_width, 2, sign)
+    if fit is None:
+        return None
+    b, c = fit.coef[-2], fit.coef[-1]
     at, phase_sd = 0.0, np.nan
-    if c < -2.0 * np.sqrt(cov[-1, -1]) and abs(-b / (2.0 * c)) <= half_width:
+    if c < -2.0 * np.sqrt(fit.cov[-1, -1]) and abs(-b / (2.0 * c)) <= half_width:
         at = -b / (2.0 * c)
         gradient = np.array([-1.0 / (2.0 * c), b / (2.0 * c * c)])  # d(-b / 2c) / d(b, c)
-        phase_sd = float(np.sqrt(gradient @ cov[-2:, -2:] @ gradient))
-    values = {}
-    for j, n in enumerate(levels):
-        row = np.zeros(len(coef))
-        row[j], row[-2], row[-1] = 1.0, at, at * at
-        values[int(n)] = (sign * float(row @ coef), float(np.sqrt(row @ cov @ row)))
-    slope = sign * float(b + 2.0 * c * at)  # per unit phase; 0 at the vertex
-    return PooledPeak(float(centre + at), phase_sd, values, slope)
+        phase_sd = float(np.sqrt(gradient @ fit.cov[-2:, -2:] @ gradient))
+    # slope per unit phase; 0 at the vertex
+    return PooledPeak(float(centre + at), phase_sd, fit.read(at, sign), fit.slope(at, sign))
 
 
-def _shapes_differ(design, own, values, sds, residual) -> bool:
-    """Do the strides' own quadratics (level, slope and curvature each) explain their samples
-    better than one shape with their own levels, beyond what the samples' SDs explain? The
-    drop in the SD-weighted residual sum of squares is chi-square with the extra parameters'
-    degrees of freedom where the shapes agree; slope and curvature over the window take up
-    noise below the low-pass's cut-off, which the low-pass leaves as it was, so the
-    unfiltered points' SDs are the right scale (an F-test on the residuals' own scatter is
-    not: the low-passed residuals are correlated over ~3 frames, and the strides' wobbles
-    read as shapes). Without SDs: True (each stride is read on its own)."""
-    if sds is None:
-        return True
-    x = design[:, -2]
-    full = np.column_stack([own, own * x[:, None], own * (x * x)[:, None]]).astype(float)
+def pooled_start(stances, reach, sign=1.0) -> SharedFit | None:
+    """A line shared by the strides, each with its own level, over the first `reach` of their
+    stances (phases 0..reach), to be read at the strike (phase 0): a planted foot's position
+    drifts the same way in every stance (the foot point settles 16-20 mm inward over the first
+    8 frames on the real runner), so the strides share the slope, and each level is one
+    parameter where a line of its own needs two. None as _shared_fit."""
+    return _shared_fit(stances, 0.0, 0.0, reach, 1, sign)
+
+
+def _shapes_differ(x, own, design, values, sds, degree) -> bool:
+    """Do the strides' own polynomials (level and each power) explain their samples better
+    than one shape with their own levels, beyond what the samples' SDs explain? The drop in
+    the SD-weighted residual sum of squares is chi-square with the extra parameters' degrees
+    of freedom where the shapes agree; slope and curvature over the window take up noise
+    below the low-pass's cut-off, which the low-pass leaves as it was, so the unfiltered
+    points' SDs are the right scale (an F-test on the residuals' own scatter is not: the
+    low-passed residuals are correlated over ~3 frames, and the strides' wobbles read as
+    shapes)."""
+    full = np.column_stack([own * x[:, None] ** p for p in range(degree + 1)])
     full = full[:, np.abs(full).sum(axis=0) > 0]
     extra = np.linalg.matrix_rank(full) - np.linalg.matrix_rank(design)
     if extra <= 0:
         return False
-    w = 1.0 / sds**2
-    sw = np.sqrt(w)
-    solution = np.linalg.lstsq(full * sw[:, None], values * sw, rcond=None)[0]
-    drop = float(np.sum(w * residual**2) - np.sum(w * (values - full @ solution) ** 2))
-    return bool(chi_square.sf(drop, extra) < SAME_SHAPE_P)
+    sw = 1.0 / sds
+    rss = [
+        float(
+            np.sum(
+                (sw * (values - m @ np.linalg.lstsq(m * sw[:, None], values * sw, rcond=None)[0]))
+                ** 2
+            )
+        )
+        for m in (design, full)
+    ]
+    return bool(chi_square.sf(rss[0] - rss[1], extra) < SAME_SHAPE_P)
 
 
 def _fit_weights(times, sds, degree):

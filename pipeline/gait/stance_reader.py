@@ -43,6 +43,7 @@ from pipeline.gait.stance_fit import (
     local_extreme_read,
     local_value_read,
     pooled_peak,
+    pooled_start,
     series_sd,
 )
 
@@ -202,6 +203,34 @@ class StanceReader:
             for (strike, toe_off, times), values in zip(self.stances, self.samples(name))
         ]
         return start, pooled_peak(stances, start, HALF_WINDOW, sign)
+
+    def start_values(self, name: str, stances: list[tuple]) -> dict[float, tuple]:
+        """{strike: (value, SD, slope per frame)} of a noisy curve at the strikes of
+        `stances` (strike, toe-off, sample times), from one line shared by those stances over
+        their first half (stance_fit.pooled_start, the window read.near's one-sided fit uses);
+        {} where the curve is smooth or the stances differ in their drift."""
+        sd = self.sd[name]
+        if not self.noisy[name] or sd is None or not stances:
+            return {}
+        values = self.values[name]
+        fit = pooled_start(
+            [
+                (
+                    (times - strike) / (toe_off - strike),
+                    np.array([_sample_at(values, t) for t in times]),
+                    np.array([_sample_at(sd, t) for t in times]),
+                )
+                for strike, toe_off, times in stances
+            ],
+            2 * HALF_WINDOW,
+        )
+        if fit is None:
+            return {}
+        slope = fit.slope(0.0)
+        return {
+            stances[n][0]: (value, value_sd, slope / (stances[n][1] - stances[n][0]))
+            for n, (value, value_sd) in fit.read(0.0).items()
+        }
 
     def at(self, name: str, frame: float) -> tuple[float, float]:
         """(value, SD) of a curve at a fractional frame, its samples interpolated."""
