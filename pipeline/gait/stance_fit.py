@@ -102,28 +102,34 @@ def pooled_peak(stances, centre, half_width, sign=1.0) -> PooledPeak | None:
 
 class SharedFit(NamedTuple):
     """A polynomial shape shared by a side's strides, each with its own level (_shared_fit):
-    the strides fitted (indices), the coefficients (levels, then powers 1..degree of the
-    phase from `origin`) and their covariance."""
+    the strides fitted (indices); per stride the weighted mean of its samples and of the
+    shape's powers (1..degree of the phase from `origin`) and the variance of that mean; the
+    shape's coefficients and their covariance. A stride's value at x is its mean plus the
+    shape from its mean powers to x (exact least squares: the levels are eliminated by
+    centring each stride on its own weighted means, so the shape and a stride's mean are
+    independent)."""
 
     strides: np.ndarray
-    coef: np.ndarray
-    cov: np.ndarray
+    means: np.ndarray
+    mean_powers: np.ndarray
+    mean_variance: np.ndarray
+    shape: np.ndarray
+    shape_cov: np.ndarray
 
     def read(self, x: float, sign: float = 1.0) -> dict[int, tuple[float, float]]:
         """Each stride's (value, SD) at phase `origin + x`."""
-        degree = len(self.coef) - len(self.strides)
+        row = x ** np.arange(1, len(self.shape) + 1)
         out = {}
         for j, n in enumerate(self.strides):
-            row = np.zeros(len(self.coef))
-            row[j] = 1.0
-            row[len(self.strides) :] = x ** np.arange(1, degree + 1)
-            out[int(n)] = (sign * float(row @ self.coef), float(np.sqrt(row @ self.cov @ row)))
+            lever = row - self.mean_powers[j]
+            value = self.means[j] + lever @ self.shape
+            variance = self.mean_variance[j] + lever @ self.shape_cov @ lever
+            out[int(n)] = (sign * float(value), float(np.sqrt(variance)))
         return out
 
     def slope(self, x: float, sign: float = 1.0) -> float:
         """The shape's slope at phase `origin + x`, per unit phase."""
-        powers = self.coef[len(self.strides) :]
-        return sign * float(sum((p + 1) * c * x**p for p, c in enumerate(powers)))
+        return sign * float(sum((p + 1) * c * x**p for p, c in enumerate(self.shape)))
 
 
 def _shared_fit(stances, origin, lo, hi, degree, sign=1.0) -> SharedFit | None:
@@ -145,40 +151,68 @@ def _shared_fit(stances, origin, lo, hi, degree, sign=1.0) -> SharedFit | None:
         return None
     stride = np.array([r[0] for r in rows])
     x, v, s = (np.array([r[i] for r in rows], float) for i in (1, 2, 3))
-    x = x - origin
-    strides = np.unique(stride)
-    own = (stride[:, None] == strides[None, :]).astype(float)
-    design = np.column_stack([own, x[:, None] ** np.arange(1, degree + 1)])
+    powers = (x - origin)[:, None] ** np.arange(1, degree + 1)
     w = 1.0 / s**2
     keep = np.ones(len(v), bool)
     for _ in range(5):
-        d, wk = design[keep], w[keep]
-        if np.linalg.matrix_rank(d) < design.shape[1]:
+        fit = _centred_fit(stride[keep], powers[keep], v[keep], w[keep])
+        if fit is None:
             return None
-        weights = np.linalg.solve(d.T @ (d * wk[:, None]), d.T * wk)
-        coef = weights @ v[keep]
-        residual = v - design @ coef
+        index = np.searchsorted(fit.strides, stride)
+        known = np.isin(stride, fit.strides)
+        level = np.where(known, fit.means[np.minimum(index, len(fit.strides) - 1)], np.nan)
+        centre = fit.mean_powers[np.minimum(index, len(fit.strides) - 1)]
+        residual = v - level - (powers - centre) @ fit.shape
         robust = 1.4826 * float(np.median(np.abs(residual[keep])))
-        settled = np.abs(residual) <= OUTLIER_SDS * max(robust, float(np.median(s))) + 1e-12
-        if np.array_equal(settled, keep) or settled.sum() < design.shape[1] + 2:
+        settled = np.abs(np.nan_to_num(residual, nan=np.inf)) <= (
+            OUTLIER_SDS * max(robust, float(np.median(s))) + 1e-12
+        )
+        if np.array_equal(settled, keep) or settled.sum() < len(fit.strides) + degree + 2:
             break
         keep = settled
-    if _shapes_differ(x[keep], own[keep], design[keep], v[keep], s[keep], degree):
+    if _shapes_differ(stride[keep], powers[keep], v[keep], w[keep], residual[keep], degree):
         return None
-    cov = (weights * s[keep] ** 2) @ weights.T  # of the coefficients, independent samples
-    return SharedFit(strides, coef, cov)
+    return fit
+
+
+def _centred_fit(stride, powers, values, w) -> SharedFit | None:
+    strides = np.unique(stride)
+    means, mean_powers, mean_variance = [], [], []
+    centred_powers, centred_values = np.empty_like(powers), np.empty_like(values)
+    for n in strides:
+        at = stride == n
+        total = w[at].sum()
+        means.append(w[at] @ values[at] / total)
+        mean_powers.append(w[at] @ powers[at] / total)
+        mean_variance.append(1.0 / total)
+        centred_powers[at] = powers[at] - mean_powers[-1]
+        centred_values[at] = values[at] - means[-1]
+    normal = centred_powers.T @ (centred_powers * w[:, None])
+    if np.linalg.matrix_rank(normal) < powers.shape[1]:
+        return None
+    shape_cov = np.linalg.inv(normal)
+    shape = shape_cov @ (centred_powers.T @ (w * centred_values))
+    # a stride's mean of the samples, less the shape over its own mean powers, is its level
+    return SharedFit(
+        strides,
+        np.asarray(means),
+        np.asarray(mean_powers),
+        np.asarray(mean_variance),
+        shape,
+        shape_cov,
+    )
 
 
 def _pooled_fit(stances, centre, half_width, sign) -> PooledPeak | None:
     fit = _shared_fit(stances, centre, centre - half_width, centre + half_width, 2, sign)
     if fit is None:
         return None
-    b, c = fit.coef[-2], fit.coef[-1]
+    b, c = fit.shape
     at, phase_sd = 0.0, np.nan
-    if c < -2.0 * np.sqrt(fit.cov[-1, -1]) and abs(-b / (2.0 * c)) <= half_width:
+    if c < -2.0 * np.sqrt(fit.shape_cov[1, 1]) and abs(-b / (2.0 * c)) <= half_width:
         at = -b / (2.0 * c)
         gradient = np.array([-1.0 / (2.0 * c), b / (2.0 * c * c)])  # d(-b / 2c) / d(b, c)
-        phase_sd = float(np.sqrt(gradient @ fit.cov[-2:, -2:] @ gradient))
+        phase_sd = float(np.sqrt(gradient @ fit.shape_cov @ gradient))
     # slope per unit phase; 0 at the vertex
     return PooledPeak(float(centre + at), phase_sd, fit.read(at, sign), fit.slope(at, sign))
 
@@ -192,7 +226,7 @@ def pooled_start(stances, reach, sign=1.0) -> SharedFit | None:
     return _shared_fit(stances, 0.0, 0.0, reach, 1, sign)
 
 
-def _shapes_differ(x, own, design, values, sds, degree) -> bool:
+def _shapes_differ(stride, powers, values, w, residual, degree) -> bool:
     """Do the strides' own polynomials (level and each power) explain their samples better
     than one shape with their own levels, beyond what the samples' SDs explain? The drop in
     the SD-weighted residual sum of squares is chi-square with the extra parameters' degrees
@@ -201,22 +235,19 @@ def _shapes_differ(x, own, design, values, sds, degree) -> bool:
     points' SDs are the right scale (an F-test on the residuals' own scatter is not: the
     low-passed residuals are correlated over ~3 frames, and the strides' wobbles read as
     shapes)."""
-    full = np.column_stack([own * x[:, None] ** p for p in range(degree + 1)])
-    full = full[:, np.abs(full).sum(axis=0) > 0]
-    extra = np.linalg.matrix_rank(full) - np.linalg.matrix_rank(design)
+    own_rss, own_parameters = 0.0, 0
+    for n in np.unique(stride):
+        at = stride == n
+        design = np.column_stack([np.ones(at.sum()), powers[at]])
+        sw = np.sqrt(w[at])
+        solution, _, rank, _ = np.linalg.lstsq(design * sw[:, None], values[at] * sw, rcond=None)
+        own_rss += float(np.sum(w[at] * (values[at] - design @ solution) ** 2))
+        own_parameters += int(rank)
+    extra = own_parameters - (len(np.unique(stride)) + degree)
     if extra <= 0:
         return False
-    sw = 1.0 / sds
-    rss = [
-        float(
-            np.sum(
-                (sw * (values - m @ np.linalg.lstsq(m * sw[:, None], values * sw, rcond=None)[0]))
-                ** 2
-            )
-        )
-        for m in (design, full)
-    ]
-    return bool(chi_square.sf(rss[0] - rss[1], extra) < SAME_SHAPE_P)
+    drop = float(np.sum(w * residual**2)) - own_rss
+    return bool(chi_square.sf(drop, extra) < SAME_SHAPE_P)
 
 
 def _fit_weights(times, sds, degree):
