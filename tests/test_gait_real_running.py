@@ -287,9 +287,9 @@ def test_peak_knee_flexion_at_the_real_detector_level_against_the_clean_analysis
         "point SDs as the analyze stage derives them, swapped hips and samples of keypoints "
         "not measured left out, #26's events screened by timing SD): pelvic drop mean |error| "
         "1.35 deg, worst 4.17, bias -0.21 over 57 strides (target 1.5 / 3: the mean is met); "
-        "knee over toe 16.3 / 66.4 mm, bias "
-        "+4.3 (15 / 30): read at the knee's peak time, which is 1.1 frames rms off while the "
-        "knee travels 17 mm per frame over the toe (8.8 / 32.7 mm at the true peak time)"
+        "knee over toe 15.6 / 53.9 mm, bias -4.8 (15 / 30): read at the knee's peak time, which "
+        "is 1.13 frames rms off while the knee travels 17 mm per frame over the toe (8.8 / "
+        "32.7 mm at the force-plate analysis's own peak time)"
     ),
 )
 def test_metrics_at_the_real_detector_level_against_the_clean_analysis():
@@ -328,29 +328,14 @@ def uncertainty_coverage(rows: list[dict]) -> dict:
     return out
 
 
-COVERAGE_MISS = {
-    "knee_over_toe_m": "measured: |error| within 2 SD for 54 of 57 strides (94.7 %, RMS "
-    "error / SD 0.75; the three beyond lie 2.05-2.16 SDs off: the knee's pooled vertex "
-    "phase, whose time error the value inherits at 17 mm per frame, is 1.9x its delta-method "
-    "SD off (RMS over the 17 trial-seed sides with a vertex); binomially 54 of 57 is what a "
-    "true 95.4 % gives about half the time, but the target is not met as measured"
-}
-
-
-@pytest.mark.parametrize(
-    "metric",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=COVERAGE_MISS[m]))
-        if m in COVERAGE_MISS
-        else m
-        for m in METRIC_TARGETS
-    ],
-)
+@pytest.mark.parametrize("metric", list(METRIC_TARGETS))
 def test_each_stride_uncertainty_covers_its_error_at_the_real_detector_level(metric):
     # measured (3 seeds, the sides' pooled reads): |error| within 2 SD for knee flexion
-    # 57/57, pelvic drop 57/57, step width 45/45 (RMS error / SD 0.54, 0.56, 0.75: they
+    # 57/57, pelvic drop 57/57, step width 45/45 (RMS error / SD 0.52, 0.51, 0.75: they
     # over-cover, the point SDs are about twice the unfiltered points' scatter); knee over
-    # toe 47/54 (RMS 1.32) before its peak time's SD and the events' timing SDs were part of it
+    # toe 57/57 (RMS 0.46) with its peak time from the shared cubic, whose phase SD matches its
+    # error (RMS error / SD 0.91 over 23 sides), 54/57 with the quadratic's vertex (1.9x short),
+    # 47/54 (RMS 1.32) before its peak time's SD and the events' timing SDs were part of it
     covered, n = uncertainty_coverage(trial_rows("real"))[metric]
     assert n and covered >= 0.95 * n, (metric, covered, n)
 

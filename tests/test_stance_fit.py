@@ -264,3 +264,14 @@ def test_a_planted_foot_is_read_at_its_strike_from_the_strides_shared_drift():
     other = [0.10 - 0.02 * phases, 0.10 + 0.02 * phases]
     assert pooled_start(_strides(other, 0.0005), 0.5) is None
     assert pooled_start(_strides(drift, None), 0.5) is None
+
+
+def test_the_peak_time_of_an_uneven_hump_is_the_shared_cubic_s_maximum():
+    # knee over toe is read at the knee's peak time: a quadratic's vertex sits off the peak of
+    # an uneven hump (here 0.026 of the stance late), the shared cubic's maximum does not
+    phases = np.linspace(0.0, 1.0, 25)
+    u = phases - 0.45
+    curves = [level - 60.0 * u**2 + 80.0 * u**3 for level in (40.0, 42.0, 41.0)]
+    pooled = pooled_peak(_strides(curves, 0.5), 0.5, 0.25)
+    assert pooled is not None and pooled.phase == pytest.approx(0.45, abs=1e-9)
+    assert np.isfinite(pooled.phase_sd) and pooled.phase_sd > 0

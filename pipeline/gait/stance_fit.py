@@ -94,10 +94,40 @@ def pooled_peak(stances, centre, half_width, sign=1.0) -> PooledPeak | None:
     SDs: their shapes
     differ and each is read on its own."""
     first = _pooled_fit(stances, centre, half_width, sign)
-    if first is None or not math.isfinite(first.phase_sd):
-        return first
-    again = _pooled_fit(stances, first.phase, half_width, sign)
-    return again if again is not None and math.isfinite(again.phase_sd) else first
+    if first is None:
+        return None
+    peak = first
+    if math.isfinite(first.phase_sd):
+        again = _pooled_fit(stances, first.phase, half_width, sign)
+        peak = again if again is not None and math.isfinite(again.phase_sd) else first
+    timed = _skewed_peak_phase(stances, peak.phase, half_width, sign)
+    return peak if timed is None else peak._replace(phase=timed[0], phase_sd=timed[1])
+
+
+def _skewed_peak_phase(stances, centre, half_width, sign) -> tuple[float, float] | None:
+    """(phase, SD) of the maximum of a cubic shape shared by the strides (each with its own
+    level) within the window, or None where it has no maximum inside it. A stance hump is
+    uneven (the knee bends faster under load than it straightens), so a quadratic's vertex
+    sits off its peak: on the real runner's marker keypoints, read with the noisy level's
+    SDs, the quadratic's vertex put knee over toe, read at that time, 11.9 / 39.3 mm off (mean
+    / worst), the cubic's 7.2 / 16.9. The value stays the quadratic's: at a peak the value
+    does not move with its time to first order, and the cubic's extra parameter adds noise."""
+    fit = _shared_fit(stances, centre, centre - half_width, centre + half_width, 3, sign)
+    if fit is None:
+        return None
+    b, c, d = fit.shape
+    roots = np.roots([3.0 * d, 2.0 * c, b])  # leading zeros dropped: a quadratic, a line
+    inside = [
+        float(r.real)
+        for r in np.atleast_1d(roots)
+        if abs(r.imag) < 1e-12 and abs(r.real) <= half_width and 2.0 * c + 6.0 * d * r.real < 0
+    ]
+    if not inside:
+        return None
+    at = min(inside, key=abs)
+    # b + 2 c x + 3 d x^2 = 0: dx / d(b, c, d) = -(1, 2x, 3x^2) / (2c + 6dx)
+    gradient = -np.array([1.0, 2.0 * at, 3.0 * at * at]) / (2.0 * c + 6.0 * d * at)
+    return float(centre + at), float(np.sqrt(gradient @ fit.shape_cov @ gradient))
 
 
 class SharedFit(NamedTuple):
