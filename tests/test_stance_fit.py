@@ -12,6 +12,8 @@ from pipeline.gait.stance_fit import (
     local_extreme,
     local_extreme_read,
     local_value,
+    pooled_peak,
+    pooled_start,
     series_sd,
 )
 
@@ -150,7 +152,10 @@ def test_analysis_reports_an_uncertainty_beside_each_metric():
     result = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, point_sd=sd)
     # with 3 mm per point the curves are read from the fits; on this noise-free runner they
     # read (measured, worst stride) knee flexion 0.033 deg, pelvic drop and hip adduction
-    # 0.008 deg, knee over toe and step width 0.0 mm off the samples: a tenth of their SDs
+    # 0.008 deg, knee over toe and step width 0.0 mm off the samples (the quadratic over a
+    # quarter stance on each side of the peak; the same with each stride's own quadratic
+    # and with the side's pooled shape, stance_fit.pooled_peak): at most 0.13 of their SDs,
+    # which pooling made 27 % smaller (knee flexion 0.349 -> 0.256 deg)
     for stride, ref in zip(result.strides, truth.strides):
         u = stride.uncertainty
         for name in (
@@ -161,10 +166,14 @@ def test_analysis_reports_an_uncertainty_beside_each_metric():
             "step_width_m",
         ):
             if ref.value(name) is not None:
-                assert abs(stride.value(name) - ref.value(name)) <= 0.1 * u[name], name
+                error = abs(stride.value(name) - ref.value(name))
+                assert error <= 0.035 if name.endswith("_deg") else error <= 1e-9, name
+                assert error <= 0.15 * u[name], name
         assert 0.2 < u["pelvic_drop_deg"] < 5.0  # 3 mm on each hip, 0.18 m apart
         assert 0.001 < u["knee_over_toe_m"] < 0.02
-        assert u["step_width_m"] is None or 0.001 < u["step_width_m"] < 0.02
+        # each foot's level from the strides' shared drift over ~15 samples of 2.1 mm
+        # (stance_fit.pooled_start): measured 0.90 mm at the least, 1.43 with a line each
+        assert u["step_width_m"] is None or 0.0005 < u["step_width_m"] < 0.02
     drop = result.summary.sides["left"].metrics["pelvic_drop_deg"]
     assert 0 < drop.sd_of_mean < max(s.uncertainty["pelvic_drop_deg"] for s in result.strides)
     assert truth.strides[0].uncertainty["pelvic_drop_deg"] is None
@@ -201,3 +210,68 @@ def test_frames_with_the_whole_body_swapped_are_left_out():
     left = [s for s in result.strides if s.side == "left"]
     assert left[2].value("peak_stance_knee_flexion_deg") == pytest.approx(42.0, abs=0.5)
     assert left[2].value("pelvic_drop_deg") == pytest.approx(6.0, abs=0.5)
+
+
+def _strides(curves, sds):
+    phases = np.linspace(0.0, 1.0, len(TIMES))
+    return [(phases, c, None if sds is None else np.full(len(c), sds)) for c in curves]
+
+
+def test_identical_noise_free_strides_read_back_their_peak_pooled():
+    phases = np.linspace(0.0, 1.0, 25)
+    curves = [p - 30.0 * (phases - 0.45) ** 2 for p in (40.0, 42.0, 41.0)]  # levels differ
+    pooled = pooled_peak(_strides(curves, 1.0), 0.5, 0.25)
+    assert pooled is not None and pooled.phase == pytest.approx(0.45, abs=1e-9)
+    assert [pooled.values[n][0] for n in range(3)] == pytest.approx([40.0, 42.0, 41.0])
+    assert pooled.slope == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_pooled_peak_is_less_noisy_than_each_stride_s_own_fit():
+    # one parameter per stride over the window instead of three: at 1.5 deg of noise on a
+    # 6 deg hump, three strides (measured: spread 0.51 vs 0.65 deg, propagated SD 0.50, bias
+    # +0.006; 286 of 300 draws pooled: the same-shape test at 5 % set 14 apart by chance)
+    rng = np.random.default_rng(4)
+    pooled_values, own_values, sds = [], [], []
+    for _ in range(300):
+        curves = [HUMP + rng.normal(0, 1.5, 25) for _ in range(3)]
+        pooled = pooled_peak(_strides(curves, 1.5), 12.0 / 24.0, 0.25)
+        if pooled is None:
+            continue
+        pooled_values.append(pooled.values[0][0])
+        sds.append(pooled.values[0][1])
+        own_values.append(local_extreme(TIMES, curves[0], np.full(25, 1.5), 12.0, 6.25)[0])
+    assert len(pooled_values) > 250
+    assert np.std(pooled_values) < 0.8 * np.std(own_values)
+    assert np.std(pooled_values) == pytest.approx(np.median(sds), rel=0.2)
+    assert abs(np.mean(pooled_values) - 6.0) < 0.2
+
+
+def test_strides_of_different_shapes_or_without_sds_are_read_on_their_own():
+    phases = np.linspace(0.0, 1.0, 25)
+    sharp, flat = 40.0 - 80.0 * (phases - 0.45) ** 2, 40.0 - 10.0 * (phases - 0.55) ** 2
+    assert pooled_peak(_strides([sharp, flat, sharp], 0.05), 0.5, 0.25) is None
+    assert pooled_peak(_strides([sharp, sharp], None), 0.5, 0.25) is None
+
+
+def test_a_planted_foot_is_read_at_its_strike_from_the_strides_shared_drift():
+    phases = np.linspace(0.0, 1.0, 25)
+    drift = [level - 0.02 * phases for level in (0.10, 0.13, 0.08)]  # metres, levels differ
+    fit = pooled_start(_strides(drift, 0.002), 0.5)
+    assert fit is not None
+    assert [fit.read(0.0)[n][0] for n in range(3)] == pytest.approx([0.10, 0.13, 0.08])
+    assert fit.slope(0.0) == pytest.approx(-0.02)
+    # drifts that differ beyond the samples' SDs: each foot is read on its own
+    other = [0.10 - 0.02 * phases, 0.10 + 0.02 * phases]
+    assert pooled_start(_strides(other, 0.0005), 0.5) is None
+    assert pooled_start(_strides(drift, None), 0.5) is None
+
+
+def test_the_peak_time_of_an_uneven_hump_is_the_shared_cubic_s_maximum():
+    # knee over toe is read at the knee's peak time: a quadratic's vertex sits off the peak of
+    # an uneven hump (here 0.026 of the stance late), the shared cubic's maximum does not
+    phases = np.linspace(0.0, 1.0, 25)
+    u = phases - 0.45
+    curves = [level - 60.0 * u**2 + 80.0 * u**3 for level in (40.0, 42.0, 41.0)]
+    pooled = pooled_peak(_strides(curves, 0.5), 0.5, 0.25)
+    assert pooled is not None and pooled.phase == pytest.approx(0.45, abs=1e-9)
+    assert np.isfinite(pooled.phase_sd) and pooled.phase_sd > 0

@@ -271,24 +271,12 @@ def _side_strides(
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
     sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
-    strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
+    strikes = events[side]["foot_strike"]
     foot = foot_point(points, side)
     other_strikes = events[other]["foot_strike"]
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
-    longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
-    cycles = []  # (index, strike, next strike, own toe-off)
-    for i, strike in enumerate(strikes):
-        next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
-        if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
-            next_strike = np.inf  # the next strike was not timed: no stride time
-        # this strike's own toe-off, never the next cycle's when its own was not timed
-        later = toe_offs[
-            (toe_offs > strike) & (toe_offs < min(next_strike, strike + longest_stance))
-        ]
-        if later.size == 0:
-            continue  # stance not seen to its end
-        cycles.append((i, strike, next_strike, later[0]))
+    cycles = _cycles(events, side)
     # stance extremes from local fits, values with SDs from the 3D (stance_reader.py)
     read = StanceReader(
         points,
@@ -298,6 +286,16 @@ def _side_strides(
         [(c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in cycles],
         hips_swapped(points, forward),
     )
+
+    # each foot's lateral position at its strikes, from the strides' shared drift where the
+    # curve is noisy (stance_reader.StanceReader.start_values); {} where it is read alone
+    other_stances = [
+        (c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in _cycles(events, other)
+    ]
+    at_strike = {
+        "lateral": read.start_values("lateral", read.stances),
+        "other_lateral": read.start_values("other_lateral", other_stances),
+    }
 
     def argmax(c):
         return int(np.argmax(c))
@@ -317,8 +315,10 @@ def _side_strides(
             return timed_read(found, strike, toe_off, strike_sd, toe_off_sd)  # noqa: B023
 
         def near(name, at, at_sd, degree=1, one_sided=0):
-            """(value, SD) at a time with SD `at_sd` from a local fit."""
-            value, value_sd, slope = read.near(name, at, half, degree, one_sided)  # noqa: B023
+            """(value, SD) at a time with SD `at_sd` from a local fit (at a strike: the
+            strides' shared fit where there is one)."""
+            shared = at_strike.get(name, {}).get(at) if one_sided == 1 else None
+            value, value_sd, slope = shared or read.near(name, at, half, degree, one_sided)  # noqa: B023
             return value, (value_sd if at_sd == 0.0 else math.hypot(value_sd, slope * at_sd))
 
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
@@ -434,6 +434,28 @@ def loading_peak(stance_flexion: np.ndarray) -> int | None:
         return None
     candidates = np.flatnonzero(local) + 1
     return int(candidates[np.argmax(stance_flexion[candidates])])
+
+
+def _cycles(events, side) -> list[tuple[int, float, float, float]]:
+    """A side's strides as (index of the strike, strike, next strike, own toe-off); a strike
+    whose toe-off was not timed has none."""
+    other = "right" if side == "left" else "left"
+    strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
+    other_strikes = events[other]["foot_strike"]
+    longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
+    cycles = []
+    for i, strike in enumerate(strikes):
+        next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
+        if np.isfinite(next_strike) and skips_a_cycle(strike, next_strike, other_strikes, toe_offs):
+            next_strike = np.inf  # the next strike was not timed: no stride time
+        # this strike's own toe-off, never the next cycle's when its own was not timed
+        later = toe_offs[
+            (toe_offs > strike) & (toe_offs < min(next_strike, strike + longest_stance))
+        ]
+        if later.size == 0:
+            continue  # stance not seen to its end
+        cycles.append((i, float(strike), float(next_strike), float(later[0])))
+    return cycles
 
 
 def _typical_stride(strikes, other_strikes, toe_offs) -> float:

@@ -37,10 +37,13 @@ from pipeline.gait.stance_fit import (
     NO_READ,
     NOISE_FLOOR,
     LocalRead,
+    PooledPeak,
     aligned_phase,
     curve_noise,
     local_extreme_read,
     local_value_read,
+    pooled_peak,
+    pooled_start,
     series_sd,
 )
 
@@ -171,11 +174,63 @@ class StanceReader:
             own_sd = np.nan if sds is None else float(sds[own])
             return LocalRead(float(samples[own]), own_sd, float(times[own]), 0.0, 0.0)
         if name not in self._phase:
-            self._phase[name] = aligned_phase(self.samples(name), pick)
-        phase = self._phase[name]
-        centre = times[own] if phase is None else strike + phase * (toe_off - strike)
+            self._phase[name] = self._pooled(name, pick, sign)
+        start, pooled = self._phase[name]
+        if pooled is not None and n in pooled.values:
+            # the side's common shape at its vertex (slope zero: an error in the time does
+            # not move the value, first order) or at the aligned phase
+            value, value_sd = pooled.values[n]
+            at = strike + pooled.phase * (toe_off - strike)
+            slope = pooled.slope / (toe_off - strike)  # per frame
+            return LocalRead(value, value_sd, float(at), np.nan, slope, pooled.phase_sd)
+        centre = times[own] if start is None else strike + start * (toe_off - strike)
         half_width = HALF_WINDOW * (toe_off - strike)
         return local_extreme_read(times, samples, sds, centre, half_width, sign)
+
+    def _pooled(self, name: str, pick, sign: float) -> tuple[float | None, PooledPeak | None]:
+        """(phase where the strides' median curve peaks, the side's pooled fit there or None)
+        of a noisy curve (stance_fit.pooled_peak)."""
+        start = aligned_phase(self.samples(name), pick)
+        if start is None:
+            return None, None
+        sd = self.sd[name]
+        stances = [
+            (
+                (times - strike) / (toe_off - strike),
+                values,
+                None if sd is None else np.array([_sample_at(sd, t) for t in times]),
+            )
+            for (strike, toe_off, times), values in zip(self.stances, self.samples(name))
+        ]
+        return start, pooled_peak(stances, start, HALF_WINDOW, sign)
+
+    def start_values(self, name: str, stances: list[tuple]) -> dict[float, tuple]:
+        """{strike: (value, SD, slope per frame)} of a noisy curve at the strikes of
+        `stances` (strike, toe-off, sample times), from one line shared by those stances over
+        their first half (stance_fit.pooled_start, the window read.near's one-sided fit uses);
+        {} where the curve is smooth or the stances differ in their drift."""
+        sd = self.sd[name]
+        if not self.noisy[name] or sd is None or not stances:
+            return {}
+        values = self.values[name]
+        fit = pooled_start(
+            [
+                (
+                    (times - strike) / (toe_off - strike),
+                    np.array([_sample_at(values, t) for t in times]),
+                    np.array([_sample_at(sd, t) for t in times]),
+                )
+                for strike, toe_off, times in stances
+            ],
+            2 * HALF_WINDOW,
+        )
+        if fit is None:
+            return {}
+        slope = fit.slope(0.0)
+        return {
+            stances[n][0]: (value, value_sd, slope / (stances[n][1] - stances[n][0]))
+            for n, (value, value_sd) in fit.read(0.0).items()
+        }
 
     def at(self, name: str, frame: float) -> tuple[float, float]:
         """(value, SD) of a curve at a fractional frame, its samples interpolated."""
@@ -226,4 +281,6 @@ def timed_read(read: LocalRead, strike: float, toe_off: float, strike_sd: float,
         return read.value, read.sd, read.time, read.time_sd
     phase = (read.time - strike) / (toe_off - strike)
     time_sd = math.hypot((1.0 - phase) * strike_sd, phase * toe_off_sd)
+    if math.isfinite(read.phase_sd):  # the aligned phase's own error, over this stance
+        time_sd = math.hypot(time_sd, read.phase_sd * (toe_off - strike))
     return read.value, _with_time_sd(read.sd, read.slope, time_sd), read.time, time_sd
