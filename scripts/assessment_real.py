@@ -31,6 +31,8 @@ from pipeline.io.import3d import load_3d  # noqa: E402
 
 FORWARD = [1.0, 0.0, 0.0]
 COMPARED = ("foot_strike_angle_deg", "vertical_oscillation_m", "step_length_m")
+# the real-detector level's points with the force-plate events instead of detected ones
+PLATE_EVENTS = "real detector, force-plate events"
 SPRINTS = ("run0350cms", "run0500cms", "run0700cms", "run0900cms")
 
 
@@ -70,7 +72,9 @@ def angle_sd_rows(measured, reference) -> list[tuple]:
 
 def treadmill(seeds=range(3)) -> dict:
     """Per level: per compared quantity the (measured, reference, patterns) of every stride."""
-    rows: dict = {"clean": {n: [] for n in COMPARED}, "real detector": {n: [] for n in COMPARED}}
+    rows: dict = {
+        level: {n: [] for n in COMPARED} for level in ("clean", "real detector", PLATE_EVENTS)
+    }
     rows["no static trial"] = []  # (pattern, angle, standing note) of each stride, clean
     # real detector: (angle error, its SD, pattern, reference pattern, pattern note) per stride
     rows["angle sd"] = []
@@ -113,6 +117,9 @@ def treadmill(seeds=range(3)) -> dict:
                 **kw,
             )
             levels.append(("real detector", real))
+            # the same points read at the force-plate contacts: the keypoint noise alone
+            plated = analyze_trial(seen, fps, FORWARD, ThresholdsConfig(), events=plates, **kw)
+            levels.append((PLATE_EVENTS, plated))
             rows["angle sd"] += angle_sd_rows(real, reference)
         for level, analysis in levels:
             for n in COMPARED:
