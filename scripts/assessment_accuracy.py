@@ -65,6 +65,7 @@ def trial_pair(
     seed: int,
     duration_s: float = 8.0,
     with_point_sd: bool = False,
+    session: int | None = None,
     **knobs,
 ) -> tuple[TrialAnalysis, TrialAnalysis]:
     """(measured, true) analyses of one synthetic treadmill trial. The generator's runner
@@ -72,12 +73,20 @@ def trial_pair(
     keypoints (with the level's definition bias) is its standing pitch: given to both
     analyses as the session's static trial would be (landing.py). `with_point_sd`: the
     measured analysis gets the points' SDs as the analyze stage derives them (uncertainties,
-    the foot-strike angle's SD)."""
+    the foot-strike angle's SD).
+    `session` None: the seed is a session of its own (its calibration error, camera offsets
+    and keypoint definition bias are drawn from noise.seed + seed); else those are the
+    session's (noise.seed + 100 session) and only the trial's own noise and where the
+    recording starts come from `seed`: trials of one session share them, as a lab's do."""
     cameras = make_rig(RigConfig())
     runner = RunnerConfig(duration_s=duration_s, seed=seed, **knobs)
     truth = simulate_run(runner, FPS)
+    session_seed = noise.seed + (seed if session is None else 100 * session)
     seen = observe_with_truth(
-        truth.points, cameras, dataclasses.replace(noise, seed=noise.seed + seed)
+        truth.points,
+        cameras,
+        dataclasses.replace(noise, seed=session_seed),
+        rng_seed_offset=0 if session is None else seed + 1,
     )
     events = {
         s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
@@ -156,13 +165,15 @@ def _trial_mean(x: TrialAnalysis, side: str, name: str) -> TrialMean:
     return TrialMean(stats.mean, stats.sem, stats.n)
 
 
-def within_mdc(a: TrialAnalysis, b: TrialAnalysis, names=MEASURES) -> tuple[int, int]:
+def within_mdc(
+    a: TrialAnalysis, b: TrialAnalysis, names=MEASURES, sides=("left", "right")
+) -> tuple[int, int]:
     """Metrics (per side) whose change between trials a and b is within the stride-to-stride
     MDC95 of the two, t(0.975, Welch dof) sqrt(SEM_a^2 + SEM_b^2) (measurement_error.py);
     counted only where both have an SEM."""
     inside = total = 0
     for name in names:
-        for side in ("left", "right"):
+        for side in sides:
             sa, sb = (_trial_mean(x, side, name) for x in (a, b))
             ends = [session_error([s], None) for s in (sa, sb)]
             mdc = detectable_change(*ends).mdc95
@@ -206,9 +217,126 @@ def between_trial_coverage(trials: list[TrialAnalysis], k: int = 3) -> tuple[int
     return inside, total
 
 
+def _session_value(trials: list[TrialAnalysis], side: str, name: str) -> list[float | None]:
+    return [_trial_mean(x, side, name).mean for x in trials]
+
+
+def _study_change_within(before: list, after: list) -> tuple[bool, bool] | None:
+    """(counted, inside): the study's before/after test (study_report.comparison) on two
+    sessions' trial means of one condition, pooled between-trial SD over both."""
+    if any(v is None for v in before + after):
+        return None
+    pooled, _ = pooled_between_trial_sd([before, after])
+    ends = [session_error([TrialMean(v) for v in x], pooled) for x in (before, after)]
+    mdc = detectable_change(*ends).mdc95
+    if mdc is None:
+        return None
+    change = sum(after) / len(after) - sum(before) / len(before)
+    return True, abs(change) <= mdc
+
+
+def session_coverage(
+    sessions: list[list[TrialAnalysis]], k: int = 3, names=MEASURES
+) -> dict[str, tuple[int, int]]:
+    """The study's between-trial MDC95 with k trials per session (pooled within-session SD,
+    dof 2 (k - 1)) against changes with no true change:
+    - "within": k trials of one session against k others of the same session (every split
+      with the session's first trial before), so both ends share the session's errors;
+    - "across": k trials of one session against k of another (every pair of k-subsets),
+      which differ by their calibration error, camera offsets and keypoint definition bias.
+    Returns (inside, total) for each, over metrics and sides."""
+    out = {"within": [0, 0], "across": [0, 0]}
+    for name in names:
+        for side in ("left", "right"):
+            values = [_session_value(trials, side, name) for trials in sessions]
+            for v in values:
+                for before in itertools.combinations(range(len(v)), k):
+                    after = [i for i in range(len(v)) if i not in before]
+                    if before[0] != 0 or len(after) != k:
+                        continue
+                    got = _study_change_within([v[i] for i in before], [v[i] for i in after])
+                    if got is not None:
+                        out["within"][0] += got[1]
+                        out["within"][1] += 1
+            for va, vb in itertools.combinations(values, 2):
+                for a in itertools.combinations(va, k):
+                    for b in itertools.combinations(vb, k):
+                        got = _study_change_within(list(a), list(b))
+                        if got is not None:
+                            out["across"][0] += got[1]
+                            out["across"][1] += 1
+    return {key: (inside, total) for key, (inside, total) in out.items()}
+
+
+def lag1_autocorrelation(values: list[float]) -> float | None:
+    """Lag-1 autocorrelation of a stride series (None below 3 strides): drift makes it
+    positive and the variance of the mean exceed SD^2 / n."""
+    x = np.asarray(values, float) - np.mean(values)
+    if x.size < 3 or not np.any(x):
+        return None
+    return float(np.sum(x[1:] * x[:-1]) / np.sum(x * x))
+
+
+def diagnose(trials: list[TrialAnalysis], names=MEASURES) -> list[str]:
+    """Per metric and side over the trials (no true change between them): stride counts, the
+    mean stride SD and SEM, the SD of the trial means (what an MDC has to cover), their ratio,
+    the mean lag-1 autocorrelation of the stride series, the largest change between two trials
+    and the pairs within the stride-to-stride MDC95."""
+    rows = []
+    for name in names:
+        scale, unit = MEASURES[name]
+        for side in ("left", "right"):
+            stats = [x.summary.sides[side].metrics[name] for x in trials]
+            means = np.array([s.mean for s in stats], float)
+            sems = [s.sem for s in stats if s.sem is not None]
+            sds = [s.sd for s in stats if s.sd is not None]
+            lags = [
+                r
+                for x in trials
+                if (
+                    r := lag1_autocorrelation(
+                        [
+                            v
+                            for s in x.strides
+                            if s.side == side and (v := s.value(name)) is not None
+                        ]
+                    )
+                )
+                is not None
+            ]
+            inside, total = (
+                sum(c)
+                for c in zip(
+                    *(
+                        within_mdc(trials[i], trials[j], [name], sides=(side,))
+                        for i in range(len(trials))
+                        for j in range(i)
+                    )
+                )
+            )
+            spread = float(np.nanstd(means, ddof=1))
+            sem = float(np.mean(sems)) if sems else float("nan")
+            rows.append(
+                f"{name:32s} {side:5s} n {min(s.n for s in stats)}-{max(s.n for s in stats)} "
+                f"stride SD {scale * np.mean(sds):7.3f} SEM {scale * sem:7.3f} "
+                f"SD of trial means {scale * spread:7.3f} ({spread / sem:4.1f} SEM) "
+                f"lag-1 r {np.mean(lags):+.2f} largest change "
+                f"{scale * float(np.nanmax(means) - np.nanmin(means)):7.3f} {unit:3s} "
+                f"within stride MDC {inside}/{total}"
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        help="also this many sessions of 6 trials each: the study's between-trial MDC within "
+        "and across sessions (session_coverage)",
+    )
     args = parser.parse_args()
     for label, noise in LEVELS.items():
         noise = noise or load_level()
@@ -240,6 +368,14 @@ def main() -> None:
             print(f"change within the between-trial MDC95 ({half} repeats): {inside} of {total}")
             inside, total = between_trial_coverage([m for m, _ in pairs], half)
             print(f"  over every split of the {args.seeds} seeds: {inside} of {total}")
+        print("\n".join(diagnose([m for m, _ in pairs])))
+        if args.sessions:
+            sessions = [
+                [trial_pair(noise, trial, session=s)[0] for trial in range(6)]
+                for s in range(args.sessions)
+            ]
+            for key, (inside, total) in session_coverage(sessions).items():
+                print(f"study MDC95, 3 trials a session, {key} sessions: {inside} of {total}")
 
 
 if __name__ == "__main__":

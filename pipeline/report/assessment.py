@@ -11,9 +11,11 @@ flags nothing.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from pipeline.gait.landing import FOREFOOT_BELOW_DEG, REARFOOT_ABOVE_DEG
-from pipeline.gait.records import SideSummary, TrialSummary
+from pipeline.gait.records import SideSummary, Stride, TrialSummary
+from pipeline.gait.strike_pitch import Z_PATTERN
 
 LANDING = (
     "foot_strike_angle_deg",
@@ -42,13 +44,35 @@ def _fmt(value, unit: str) -> str:
     return f"{value:.1f} {_t(unit)}"
 
 
-def pattern_finding(side: str, block: SideSummary) -> str:
-    """One sentence on a side's foot strike, with the error caveat near a cut-off."""
+def uncertain_patterns(strides: Sequence[Stride], side: str) -> tuple[int, list[Stride]]:
+    """A side's strides with a pattern and those of them whose pattern is marked uncertain
+    (`foot_strike_pattern_note`: the angle +- 1.96 SD spans a cut-off, gait/strike_pitch.py)."""
+    classified = [s for s in strides if s.side == side and s.foot_strike_pattern is not None]
+    return len(classified), [s for s in classified if s.foot_strike_pattern_note]
+
+
+def uncertain_patterns_sentence(n_classified: int, n_uncertain: int) -> str:
+    """How many of a side's stride patterns are marked uncertain ('' when none)."""
+    if not n_uncertain:
+        return ""
+    return (
+        f"{n_uncertain} of {n_classified} strides' patterns are uncertain: their foot-strike "
+        f"angle +- {Z_PATTERN:g} SD (strike timing and keypoint noise) spans a cut-off; the "
+        "pattern is kept and counted."
+    )
+
+
+def pattern_finding(side: str, block: SideSummary, strides: Sequence[Stride] = ()) -> str:
+    """One sentence on a side's foot strike, with the error caveat near a cut-off and the
+    number of strides whose own pattern is uncertain (`strides`: the trial's)."""
     strike = block.foot_strike
     stats = block.metrics["foot_strike_angle_deg"]
     standing = strike.standing
     if stats.mean is None:
-        why = standing.note or stats.note or "no foot-strike angle"
+        if stats.n == 0 and stats.n_missing > 0:
+            why = f"heel or big toe not seen at any of its {stats.n_missing} strikes"
+        else:
+            why = standing.note or stats.note or "no foot-strike angle"
         return f"{side.capitalize()} foot: foot strike not classified ({why})."
     mean = stats.mean
     if strike.pattern is None:
@@ -64,21 +88,49 @@ def pattern_finding(side: str, block: SideSummary) -> str:
         "Altman & Davis 2012)."
     )
     sem = stats.sem
-    if sem is not None and any(
-        abs(mean - cut) <= 1.96 * sem for cut in (REARFOOT_ABOVE_DEG, FOREFOOT_BELOW_DEG)
-    ):
+    if sem is None:  # too few strides: the pattern of the mean is not shown as certain
+        text += f" Its measurement error is not known ({stats.variability_note or 'no SEM'})."
+    elif any(abs(mean - cut) <= 1.96 * sem for cut in (REARFOOT_ABOVE_DEG, FOREFOOT_BELOW_DEG)):
         text += (
             f" The angle lies within measurement error (+-{1.96 * sem:.1f} deg) of a cut-off: "
             "the pattern could be the neighbouring one."
         )
-    return text
+    uncertain = uncertain_patterns_sentence(*_counts(strides, side))
+    return text + (" " + uncertain if uncertain else "")
 
 
-def assessment_html(summary: TrialSummary, metrics: dict[str, tuple[str, str]]) -> str:
-    """The section body: findings, then a table per group with mean, SD, CV, MDC95, n, SI."""
+def _counts(strides: Sequence[Stride], side: str) -> tuple[int, int]:
+    n, marked = uncertain_patterns(strides, side)
+    return n, len(marked)
+
+
+def _pattern_notes_html(strides: Sequence[Stride], sides) -> str:
+    """Each stride's pattern note, per side, folded (the finding gives the count)."""
+    items = [
+        f"<li>{_t(s.side)} stride {s.index}: {_t(s.foot_strike_pattern)}, "
+        f"{_t(s.foot_strike_pattern_note)}</li>"
+        for side in sides
+        for s in uncertain_patterns(strides, side)[1]
+    ]
+    if not items:
+        return ""
+    return (
+        "<details><summary>Strides whose foot-strike pattern is uncertain "
+        f"({len(items)})</summary><ul>{''.join(items)}</ul></details>"
+    )
+
+
+def assessment_html(
+    summary: TrialSummary, metrics: dict[str, tuple[str, str]], strides: Sequence[Stride] = ()
+) -> str:
+    """The section body: findings (with the strides whose pattern is uncertain), then a table
+    per group with mean, SD, CV, MDC95, n, SI."""
     sides = summary.sides
     parts = [
-        "<ul>" + "".join(f"<li>{_t(pattern_finding(s, sides[s]))}</li>" for s in sides) + "</ul>"
+        "<ul>"
+        + "".join(f"<li>{_t(pattern_finding(s, sides[s], strides))}</li>" for s in sides)
+        + "</ul>"
+        + _pattern_notes_html(strides, sides)
     ]
     parts.append(f'<p class="note">{NO_CUT_OFF}</p>')
     symmetry = summary.symmetry
@@ -113,8 +165,11 @@ def assessment_html(summary: TrialSummary, metrics: dict[str, tuple[str, str]]) 
             rows.append(f"<tr><td>{_t(label)}</td>{cells}<td>{si}</td></tr>")
         parts.append(f"<table>{head}{''.join(rows)}</table>")
     parts.append(
-        '<p class="note">SD and CV: stride-to-stride; MDC95 = 1.96 &radic;2 SD/&radic;n, the '
-        "least change between two such trials beyond this trial's own scatter (Weir 2005). "
+        '<p class="note">SD and CV: stride-to-stride; MDC95 = t<sub>0.975</sub>(n &minus; 1) '
+        "&radic;2 SD/&radic;n, the least change between two such trials beyond this trial's "
+        "own scatter (Weir 2005, with Student's t of the SD's n &minus; 1 degrees of "
+        "freedom). It leaves out errors constant over a trial's strides (event timing, "
+        "calibration), so a change above it is not yet shown to be real (docs/metrics.md). "
         "Symmetry index 100 (L &minus; R) / mean of both (Robinson 1987), + = left larger; "
         "signed quantities get the difference instead. Definitions: docs/metrics.md.</p>"
     )

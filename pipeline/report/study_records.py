@@ -68,6 +68,23 @@ class FindingBrief:
 
 
 @dataclass(frozen=True)
+class FootStrikeBrief:
+    """One side's foot-strike pattern (of the mean angle; None: not classified), the strides
+    with a pattern and how many of those are marked uncertain (report/assessment.py)."""
+
+    pattern: str | None
+    n: int
+    n_uncertain: int
+
+    def to_dict(self) -> JsonObject:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> FootStrikeBrief:
+        return cls(data.get("pattern"), int(data.get("n") or 0), int(data.get("n_uncertain") or 0))
+
+
+@dataclass(frozen=True)
 class TrialOverview:
     """summary.json: what the study report needs from one trial, without re-reading the 3D.
     `means` and `stats`: side -> metric (trial_report.KEY_METRICS); `curves`:
@@ -90,6 +107,7 @@ class TrialOverview:
     verdict: Verdict | None = None
     provenance: Mapping[str, Any] | None = None
     href: str | None = None
+    foot_strike: Mapping[str, FootStrikeBrief] | None = None  # side ->; None: older summary
 
     @property
     def state(self) -> str:
@@ -122,6 +140,8 @@ class TrialOverview:
             "verdict": None if self.verdict is None else self.verdict.to_dict(),
             "provenance": None if self.provenance is None else dict(self.provenance),
         }
+        if self.foot_strike is not None:
+            out["foot_strike"] = {side: b.to_dict() for side, b in self.foot_strike.items()}
         if self.href is not None:
             out["href"] = self.href
         return out
@@ -148,6 +168,9 @@ class TrialOverview:
             verdict=Verdict.from_dict(data.get("verdict")),
             provenance=data.get("provenance"),
             href=data.get("href"),
+            foot_strike=None
+            if data.get("foot_strike") is None
+            else {s: FootStrikeBrief.from_dict(b) for s, b in data["foot_strike"].items()},
         )
 
 

@@ -158,6 +158,8 @@ def comparison(sessions: list[Session]) -> list[ComparisonRow]:
             limit = detectable_change(*ends)
             real = real_change(change, limit.mdc95)
             notes = {e.source for e in ends}
+            if between is not None:
+                notes.add(WITHIN_SESSION_NOTE)
             if real and between is None:
                 # a stride-to-stride MDC leaves out what is constant within a trial (event
                 # timing, calibration, camera offsets): a bound a change must pass, not proof
@@ -194,9 +196,17 @@ STRIDE_ONLY_NOTE = (
 )
 
 
+WITHIN_SESSION_NOTE = (
+    "from repeated trials within sessions, it holds no error that changes between sessions "
+    "(the detector placing a keypoint elsewhere on the runner, a recalibration, moved "
+    "cameras: docs/metrics.md)"
+)
+
+
 def measurement_error_summary(subjects: dict[str, list[Session]]) -> JsonObject:
     """The study metrics.json's per subject, metric and side: SEM of the first and last
-    session's value, mdc95, the change and whether it is real (issue #29)."""
+    session's value (sem_first, sem_last), mdc95, the change and whether it is real (issue
+    #29)."""
     out: dict[str, Any] = {}
     for subject, sessions in subjects.items():
         if len(sessions) < 2:
@@ -205,7 +215,9 @@ def measurement_error_summary(subjects: dict[str, list[Session]]) -> JsonObject:
         out[subject] = {
             f"{row.metric}_{row.side}": {
                 "change": row.change,
-                "sem": None if row.sem is None else list(row.sem),
+                # two numbers, not a list: `dvc exp show` drops lists
+                "sem_first": None if row.sem is None else row.sem[0],
+                "sem_last": None if row.sem is None else row.sem[-1],
                 "mdc95": row.mdc95,
                 "mdc_dof": row.mdc_dof,
                 "real": row.real,
@@ -257,7 +269,9 @@ def write_study_report(
         "t<sub>0.975</sub>(d.o.f.) &radic;(SEM<sub>before</sub>&sup2; + "
         "SEM<sub>after</sub>&sup2;), Student's t of the SEMs' degrees of freedom (shown "
         "beside the MDC; 1.96 only with the SD known), each SEM from "
-        "repeated trials of the session when the study has them, else from the "
+        "repeated trials of the session when the study has them (they hold no error that "
+        "changes between sessions, such as the detector placing a keypoint elsewhere on the "
+        "runner), else from the "
         "stride-to-stride SD (SD/&radic;n, the trial's own scatter only: a lower bound). The "
         "method's accuracy (a few degrees for joint angles, docs/metrics.md) is a bias "
         "common to both sessions and not in the MDC.</p>"
@@ -290,6 +304,7 @@ def _trials_table(subjects: dict[str, list[Session]]) -> str:
         "<tr><th>subject</th><th>session</th><th>date</th><th>trial</th><th>condition</th>"
         "<th>cadence (steps/min)</th>"
         + "".join(f"<th>{_t(METRICS[m][0])} L / R</th>" for m in TABLE_METRICS)
+        + "<th>foot strike L / R</th>"
         + "<th>verdict</th><th>flags</th><th>produced by</th></tr>"
     )
     rows = []
@@ -311,12 +326,30 @@ def _trials_table(subjects: dict[str, list[Session]]) -> str:
                     f"<tr><td>{_t(subject)}</td><td>{_t(session.name)}</td>"
                     f"<td>{_t(session.date) or '&ndash;'}</td><td>{link}</td>"
                     f"<td>{_t(t.condition or '')}</td><td>{_fmt(t.cadence_spm, 'steps/min')}</td>"
-                    f'{cells}<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
+                    f"{cells}<td>{_foot_strike_cell(t)}</td>"
+                    f'<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
                     f"{_t(state)}</td>"
                     f'<td class="{"warn" if t.flags and state != "failed" else "ok"}">{flags}</td>'
                     f"{provenance_cell(provenance)}</tr>"
                 )
     return f'<table>{head}{"".join(rows)}</table><p class="note">Means over strides; lengths in cm.</p>'
+
+
+def _foot_strike_cell(trial: TrialOverview) -> str:
+    """Each side's pattern, with how many of its strides' patterns are uncertain (the angle's
+    SD spans a cut-off, report/assessment.py)."""
+    if trial.foot_strike is None:
+        return "&ndash;"
+
+    def side(name: str) -> str:
+        brief = trial.foot_strike.get(name) if trial.foot_strike else None
+        if brief is None or brief.pattern is None:
+            return "not classified"
+        if not brief.n_uncertain:
+            return _t(brief.pattern)
+        return f"{_t(brief.pattern)} ({brief.n_uncertain} of {brief.n} strides' patterns uncertain)"
+
+    return f"{side('left')} / {side('right')}"
 
 
 def _dof(dof: float | None) -> str:

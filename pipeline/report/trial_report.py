@@ -24,7 +24,7 @@ from pipeline.io.atomic import write_text
 from pipeline.io.import3d import ReferenceEvents
 from pipeline.quality.detection import DetectionSummary
 from pipeline.quality.verdict import Verdict
-from pipeline.report.assessment import assessment_html
+from pipeline.report.assessment import assessment_html, uncertain_patterns
 from pipeline.report.figures import (
     FRONTAL,
     SAGITTAL,
@@ -41,7 +41,13 @@ from pipeline.report.provenance import provenance_footer
 from pipeline.report.quality_sections import calibration_html, detection_html
 from pipeline.report.reference_events import reference_events_html
 from pipeline.report.references import NOTES, REFERENCES_DOC, SOURCES, references_href
-from pipeline.report.study_records import FindingBrief, FlagBrief, MetricMean, TrialOverview
+from pipeline.report.study_records import (
+    FindingBrief,
+    FlagBrief,
+    FootStrikeBrief,
+    MetricMean,
+    TrialOverview,
+)
 from pipeline.report.verdict import VERDICT_CLASS, VERDICT_STYLE, verdict_html, verdict_note
 from pipeline.sync.result import SyncResult
 
@@ -210,7 +216,7 @@ def write_trial_report(
             "to the right, at the instant of peak knee flexion in stance. The arrow is the "
             "horizontal distance from the big toe to the knee.</p>",
         ),
-        _section("landing", assessment_html(summary, METRICS)),
+        _section("landing", assessment_html(summary, METRICS, analysis.strides)),
         _section("views3d", _views3d_html(media)),
         _section("overlays", _overlays_html(media)),
         _section(
@@ -267,7 +273,13 @@ def trial_summary(
             FindingBrief(r.check, r.side, r.status, r.mean, r.threshold, r.n) for r in rows
         ),
         curves=mean_curves(curves),
+        foot_strike={s: _foot_strike_brief(analysis, s) for s in sides},
     )
+
+
+def _foot_strike_brief(analysis: TrialAnalysis, side: str) -> FootStrikeBrief:
+    n, uncertain = uncertain_patterns(analysis.strides, side)
+    return FootStrikeBrief(analysis.summary.sides[side].foot_strike.pattern, n, len(uncertain))
 
 
 def _metric_mean(stats: MetricStatistics) -> MetricMean:
