@@ -220,7 +220,7 @@ def test_no_stride_or_event_is_made_up():
     reason=(
         "measured (4 runs x 3 seeds): leg keypoint-frames inside the volume measured 99.8 % "
         "(99.7-100.0 % per run and seed); 53 of 54 strides inside the volume found; foot "
-        "strikes 71/72 timed (99 %), mean |error| 1.23 frames (200 fps), bias -0.10, toe-offs "
+        "strikes 71/72 timed (99 %), mean |error| 1.21 frames (200 fps), bias -0.13, toe-offs "
         "72/72, 1.03, -0.37, no false event. The stride missing starts at the one strike set "
         "aside (3.5 m/s, seed 1, left, 409.6): its heel was seen by 2 cameras in 4 frames of "
         "the fit window after it and its predicted timing SD is 3.2 ms/px, over the limit "

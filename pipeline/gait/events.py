@@ -64,6 +64,7 @@ from pipeline.gait.foot_contact import (
     undo_swapped_runs,
 )
 from pipeline.gait.records import Events
+from pipeline.gait.rhythm import out_of_rhythm
 
 # an edge of a contact: (frame, index into FOOT of the cue that timed it, its corner fit worked)
 Edge = tuple[float, int, bool]
@@ -244,14 +245,33 @@ def _events_with_keypoint(
     }
     if not noise > TEMPLATE_NOISE_M:
         # each event's own corner fit, where it could be made
-        return {
-            side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
-            for side, named in events.items()
-        }
+        return _distrust_out_of_rhythm(
+            {
+                side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
+                for side, named in events.items()
+            }
+        )
     seen = {side: foot.seen for side, foot in feet.items()}
-    return _align_to_template(
-        events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
+    return _distrust_out_of_rhythm(
+        _align_to_template(
+            events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
+        )
     )
+
+
+def _distrust_out_of_rhythm(found: Candidates) -> Candidates:
+    """An event its neighbours put elsewhere (rhythm.py) is not trusted: set aside as poorly
+    timed instead of cutting a stride at the wrong frame."""
+    out: Candidates = {}
+    for side, named in found.items():
+        out[side] = {}
+        for name, pairs in named.items():
+            pairs = sorted(pairs)
+            off = out_of_rhythm(np.array([t for t, *_ in pairs]))
+            out[side][name] = [
+                (t, k, a, trusted and not bad) for (t, k, a, trusted), bad in zip(pairs, off)
+            ]
+    return out
 
 
 def _contact_events(

@@ -1,0 +1,45 @@
+"""Events out of the foot's own rhythm: one event timed far from where its neighbours put it.
+
+A runner's consecutive strides differ by a few per cent (stride-time CV 2-4 % in steady
+running; Jordan 2006, Nakayama 2010: docs/references.md). One event mistimed by e (a detector
+burst on the foot just before contact, a corner read on the wrong stretch) lengthens one of its
+two intervals by e and shortens the other by e, while the two together still span about two
+usual intervals. A change of pace or a turn moves both intervals the same way, and a gap
+(missing events, another pass) makes an interval far longer than the usual one. So an event
+whose two neighbouring intervals deviate in opposite directions by more than
+MAX_DISPLACEMENT of the side's median interval, and together span two usual intervals, is
+out of rhythm: its time is not what the foot did, and a stride cut at it would be wrong.
+The first and last events of a run have one neighbour and cannot be told from a change of pace;
+they are not judged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Several times the natural stride-to-stride variation (2-4 %): a displacement this large on
+# both sides of one event at once is not the runner.
+MAX_DISPLACEMENT = 0.1
+GAP_INTERVALS = 1.5  # an interval this many usual ones long is a gap, not a neighbour
+
+
+def out_of_rhythm(times: np.ndarray) -> np.ndarray:
+    """(N,) bool for sorted event times of one foot and one kind: events whose neighbours
+    put them elsewhere (module doc). Needs 3 intervals for a usual one; else nothing is
+    judged."""
+    t = np.asarray(times, float)
+    flagged = np.zeros(t.size, bool)
+    if t.size < 4:
+        return flagged
+    intervals = np.diff(t)
+    usual = float(np.median(intervals))
+    if not usual > 0:
+        return flagged
+    for i in range(1, t.size - 1):
+        before, after = intervals[i - 1], intervals[i]
+        if max(before, after) > GAP_INTERVALS * usual:
+            continue
+        shift = 0.5 * (before - after)  # the event's displacement if it alone is off
+        pace = before + after - 2.0 * usual  # what a change of pace would show
+        flagged[i] = abs(shift) > MAX_DISPLACEMENT * usual and abs(pace) < abs(shift)
+    return flagged
