@@ -40,6 +40,8 @@ Per foot (steps 0-2 in foot_contact.py, step 3 here):
    (the Taylor model holds near contact only; where the trial's height noise is comparable
    to that cap, CHOICE_NOISE_SDS, the samples are chosen on the low-passed heights); the
    event is the best candidate on a GRID_STEP grid within `fit_window_s` of the coarse edge.
+4. An event its neighbours put elsewhere (two intervals off in opposite directions) is not
+   trusted (rhythm.py).
 Events are fractional frame indices. A contact cut by the start or end of the trial, or by
 missing keypoints, yields only the events actually seen.
 """
@@ -64,7 +66,7 @@ from pipeline.gait.foot_contact import (
     undo_swapped_runs,
 )
 from pipeline.gait.records import Events
-from pipeline.gait.rhythm import out_of_rhythm
+from pipeline.gait.rhythm import distrust_out_of_rhythm
 
 # an edge of a contact: (frame, index into FOOT of the cue that timed it, its corner fit worked)
 Edge = tuple[float, int, bool]
@@ -245,33 +247,18 @@ def _events_with_keypoint(
     }
     if not noise > TEMPLATE_NOISE_M:
         # each event's own corner fit, where it could be made
-        return _distrust_out_of_rhythm(
+        return distrust_out_of_rhythm(
             {
                 side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
                 for side, named in events.items()
             }
         )
     seen = {side: foot.seen for side, foot in feet.items()}
-    return _distrust_out_of_rhythm(
+    return distrust_out_of_rhythm(
         _align_to_template(
             events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
         )
     )
-
-
-def _distrust_out_of_rhythm(found: Candidates) -> Candidates:
-    """An event its neighbours put elsewhere (rhythm.py) is not trusted: set aside as poorly
-    timed instead of cutting a stride at the wrong frame."""
-    out: Candidates = {}
-    for side, named in found.items():
-        out[side] = {}
-        for name, pairs in named.items():
-            pairs = sorted(pairs)
-            off = out_of_rhythm(np.array([t for t, *_ in pairs]))
-            out[side][name] = [
-                (t, k, a, trusted and not bad) for (t, k, a, trusted), bad in zip(pairs, off)
-            ]
-    return out
 
 
 def _contact_events(
@@ -285,46 +272,55 @@ def _contact_events(
         strike: (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M) < CHOICE_NOISE_SDS * noise
         for strike in (True, False)
     }
-    raw, above, near = foot.raw, foot.above, foot.near
     strikes: list[Edge] = []
     toe_offs: list[Edge] = []
     runs = runs_of(foot.state)
     for i, (start, stop, value) in enumerate(runs):
         if value != CONTACT:
             continue
-        if i > 0 and runs[i - 1][2] == FLIGHT:
-            edges = [_first_below(a, start, stop, threshold) for a in near]
-            k = int(np.argmin(edges))
-            if np.isfinite(edges[k]):
-                t = _fit_event(
-                    raw[k],
-                    above[k],
-                    int(edges[k]),
-                    (start, stop),
-                    half,
-                    fps,
-                    threshold,
-                    True,
-                    choose_smooth=smooth_choice[True],
+        for strike, found, beside in ((True, strikes, i - 1), (False, toe_offs, i + 1)):
+            if 0 <= beside < len(runs) and runs[beside][2] == FLIGHT:
+                edge = _contact_edge(
+                    foot, start, stop, strike, half, fps, threshold, smooth_choice[strike]
                 )
-                strikes.append((t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t))))
-        if i < len(runs) - 1 and runs[i + 1][2] == FLIGHT:
-            edges = [_last_below(a, start, stop, threshold) for a in near]
-            k = int(np.argmax(edges))
-            if np.isfinite(edges[k]):
-                t = _fit_event(
-                    raw[k],
-                    above[k],
-                    int(edges[k]),
-                    (start, stop),
-                    half,
-                    fps,
-                    threshold,
-                    False,
-                    choose_smooth=smooth_choice[False],
-                )
-                toe_offs.append((t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t))))
+                if edge is not None:
+                    found.append(edge)
     return {"foot_strike": strikes, "toe_off": toe_offs}
+
+
+def _contact_edge(
+    foot: FootState,
+    start: int,
+    stop: int,
+    strike: bool,
+    half: int,
+    fps: float,
+    threshold: float,
+    choose_smooth: bool,
+) -> Edge | None:
+    """The strike (first cue down) or toe-off (last cue up) of the contact start..stop, timed
+    by the corner fit of that cue (the coarse edge where the fit cannot be made); None when no
+    cue crosses the threshold in it."""
+    if strike:
+        edges = [_first_below(a, start, stop, threshold) for a in foot.near]
+        k = int(np.argmin(edges))
+    else:
+        edges = [_last_below(a, start, stop, threshold) for a in foot.near]
+        k = int(np.argmax(edges))
+    if not np.isfinite(edges[k]):
+        return None
+    t = _fit_event(
+        foot.raw[k],
+        foot.above[k],
+        int(edges[k]),
+        (start, stop),
+        half,
+        fps,
+        threshold,
+        strike,
+        choose_smooth=choose_smooth,
+    )
+    return (t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t)))
 
 
 def _align_to_template(

@@ -43,3 +43,23 @@ def out_of_rhythm(times: np.ndarray) -> np.ndarray:
         pace = before + after - 2.0 * usual  # what a change of pace would show
         flagged[i] = abs(shift) > MAX_DISPLACEMENT * usual and abs(pace) < abs(shift)
     return flagged
+
+
+# an event found: (frame, cue index, aligned to the trial's template, trusted), per side and name
+Found = dict[str, dict[str, list[tuple[float, int, bool, bool]]]]
+
+
+def distrust_out_of_rhythm(found: Found) -> Found:
+    """The same events, sorted, with those out of their foot's rhythm no longer trusted: set
+    aside as poorly timed instead of cutting a stride at the wrong frame."""
+    out: Found = {}
+    for side, named in found.items():
+        out[side] = {}
+        for name, events in named.items():
+            events = sorted(events)
+            off = out_of_rhythm(np.array([t for t, *_ in events]))
+            out[side][name] = [
+                (t, k, aligned, trusted and not bad)
+                for (t, k, aligned, trusted), bad in zip(events, off)
+            ]
+    return out
