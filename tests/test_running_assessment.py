@@ -455,9 +455,11 @@ def test_a_static_trials_standing_angle_is_the_reference():
 
 
 def test_threshold_within_measurement_error_is_said():
-    assert within_error(10.0, 10.9, 0.5) is True
-    assert within_error(10.0, 11.1, 0.5) is False
-    assert within_error(10.0, 10.1, None) is None
+    # 95 % interval of a mean of 8 strides: t(0.975, 7) = 2.365 SEMs, not 1.96
+    assert within_error(10.0, 10.9, 0.5, 8) is True
+    assert within_error(10.0, 11.1, 0.5, 8) is True  # outside 1.96 SEM, inside t's
+    assert within_error(10.0, 11.2, 0.5, 8) is False
+    assert within_error(10.0, 10.1, None, 8) is None
 
 
 def test_metrics_json_and_trial_report_carry_the_new_measures():

@@ -24,7 +24,7 @@ from pipeline.gait.records import (
     Stride,
     Symmetry,
 )
-from pipeline.gait.variability import add_variability, symmetry, within_error
+from pipeline.gait.variability import add_variability, mean_interval95, symmetry
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -182,11 +182,12 @@ def threshold_flags(sides: Mapping[str, SideSummary], thresholds: ThresholdsConf
                 continue
             label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
-            near = within_error(mean, limit, stats.sem)
+            half = mean_interval95(stats.sem, stats.n)
+            near = None if half is None else abs(mean - limit) <= half
             caveat = (
                 f" The threshold lies within measurement error of the mean "
-                f"(95 % interval +-{1.96 * stats.sem:.{digits}f} {unit})."
-                if near and stats.sem is not None
+                f"(95 % interval +-{half:.{digits}f} {unit}, t with {stats.n - 1} dof)."
+                if near
                 else ""
             )
             flags.append(

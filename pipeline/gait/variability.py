@@ -22,10 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from pipeline.gait.measurement_error import trial_mdc95
+from pipeline.gait.measurement_error import t_quantile, trial_mdc95
 from pipeline.gait.records import SideSummary, Symmetry
 
-Z95 = 1.959964  # two-sided 95 % normal quantile
 # metrics that can be negative or cross zero: no CV, no symmetry index (the difference is given)
 SIGNED = {
     "step_width_m",
@@ -72,9 +71,19 @@ def symmetry(sides: Mapping[str, SideSummary], metric: str) -> Symmetry:
     return Symmetry(100.0 * difference / average, difference, left.n, right.n, None)
 
 
-def within_error(mean: float, limit: float, sem: float | None) -> bool | None:
-    """Is the threshold inside the 95 % interval of the mean (mean +- 1.96 SEM)? None when the
-    SEM is unknown (too few strides)."""
-    if sem is None:
+def mean_interval95(sem: float | None, n: int) -> float | None:
+    """Half-width of the 95 % interval of a trial's mean from its stride scatter: t(0.975,
+    n - 1) SEM, the SEM's own degrees of freedom, as mdc95 uses (1.96 SEM would claim a
+    precision 8 strides cannot give: t is 2.36 there). None when the SEM is unknown."""
+    if sem is None or n < 2:
         return None
-    return abs(mean - limit) <= Z95 * sem
+    return t_quantile(n - 1) * sem
+
+
+def within_error(mean: float, limit: float, sem: float | None, n: int) -> bool | None:
+    """Is the threshold inside the 95 % interval of the mean (mean_interval95)? None when the
+    SEM is unknown (too few strides)."""
+    half = mean_interval95(sem, n)
+    if half is None:
+        return None
+    return abs(mean - limit) <= half

@@ -93,7 +93,7 @@ def findings(analysis: TrialAnalysis, thresholds) -> list[Finding]:
                     within_measurement_error=(
                         None
                         if limit is None or stats.mean is None
-                        else within_error(stats.mean, limit, stats.sem)
+                        else within_error(stats.mean, limit, stats.sem, stats.n)
                     ),
                     sem=stats.sem,
                 )
