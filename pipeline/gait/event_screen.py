@@ -136,6 +136,7 @@ def well_timed(
     if not seen.any() or not (aligned or seen.all()):
         return False
     if n_views is not None:
+        # the toe tip (cue 1) lies ahead of the big toe along the heel -> toe line: both count
         keypoints = [INDEX[f"{side}_{FOOT[cue]}"]] + ([INDEX[f"{side}_heel"]] if cue == 1 else [])
         views = np.asarray(n_views)[window][:, keypoints]
         measured = views[views > 0]

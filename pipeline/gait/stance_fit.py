@@ -353,7 +353,7 @@ class LocalRead(NamedTuple):
     time: float
     time_sd: float
     slope: float
-    # SD of the stride-aligned phase a value at a fixed time was read at (pooled_vertex_phase)
+    # SD of the stride-aligned phase a value at a fixed time was read at (pooled_peak)
     phase_sd: float = np.nan
 
 
