@@ -16,7 +16,6 @@ from pipeline.gait.bounce import BOUNCE_METRICS
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.landing import LANDING_METRICS, pattern_summary
 from pipeline.gait.records import (
-    Events,
     Flag,
     MetricStatistics,
     SideSummary,
@@ -116,16 +115,6 @@ def symmetry_indices(sides: Mapping[str, SideSummary]) -> dict[str, float | None
 def symmetries(sides: Mapping[str, SideSummary]) -> dict[str, Symmetry]:
     """Every metric's left-right symmetry (summary `symmetry`, gait/variability.py)."""
     return {name: symmetry(sides, name) for name in METRICS}
-
-
-def step_cadence(events: Events, fps: float) -> float | None:
-    """Steps per minute from the intervals between consecutive strikes of opposite feet.
-    A strike that was not timed (a gap, a poorly observed contact) leaves two strikes of the
-    same foot in a row; that interval holds two steps and is left out, so it cannot bias the
-    count. None with no such interval."""
-    strikes = sorted((t, side) for side in SIDES for t in events[side]["foot_strike"])
-    steps = [b[0] - a[0] for a, b in zip(strikes, strikes[1:]) if a[1] != b[1] and b[0] > a[0]]
-    return float(60.0 * fps / np.mean(steps)) if steps else None
 
 
 def symmetry_index(left, right) -> float | None:
