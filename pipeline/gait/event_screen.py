@@ -105,6 +105,8 @@ def timing_sd_per_px(
     keep &= np.isfinite(sigma) & np.isfinite(speed)
     if not keep.any():
         return np.nan
+    if np.any(sigma[keep] == 0):  # a point given as exact (imported 3D with SD 0)
+        return 0.0
     information = np.sum(speed[keep] ** 2 / sigma[keep] ** 2)
     return float(1.0 / np.sqrt(information)) if information > 0 else np.inf
 
