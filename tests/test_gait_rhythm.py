@@ -58,3 +58,30 @@ def test_the_early_strike_of_the_synthetic_real_level_is_set_aside():
     for t in found:  # every strike kept is near a true one
         assert np.min(np.abs(truth - t)) < 5.0, t
     assert found.size == truth.size - 1
+
+
+def test_a_first_or_last_event_displaced_by_a_quarter_stride_is_out_of_rhythm():
+    for index, shift in ((0, 0.25), (-1, -0.25), (0, -0.25), (-1, 0.25)):
+        t = _steady()
+        t[index] += shift * STRIDE
+        flagged = out_of_rhythm(t)
+        assert flagged[index] and flagged.sum() == 1, (index, shift, flagged)
+
+
+def test_the_ends_of_each_pass_are_judged_and_a_steady_runners_never_flagged():
+    first = np.arange(6) * STRIDE
+    second = 2000 + np.arange(6) * STRIDE
+    second[0] -= 0.25 * STRIDE  # the second pass's first strike a quarter stride early
+    flagged = out_of_rhythm(np.concatenate([first, second]))
+    assert flagged.tolist() == [i == 6 for i in range(12)]
+    for seed in range(200):  # 2 % stride-time jitter: ends are not set aside
+        assert not out_of_rhythm(_steady(seed=seed))[[0, -1]].any(), seed
+    accelerating = np.cumsum(STRIDE * 0.97 ** np.arange(12))
+    assert not out_of_rhythm(accelerating).any()
+
+
+def test_an_end_event_beside_a_displaced_inner_event_is_kept():
+    t = _steady()
+    t[1] -= 0.2 * STRIDE  # the inner event is the one off: the first interval short
+    flagged = out_of_rhythm(t)
+    assert flagged.tolist() == [i == 1 for i in range(t.size)]

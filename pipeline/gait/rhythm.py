@@ -9,8 +9,11 @@ usual intervals. A change of pace or a turn moves both intervals the same way, a
 whose two neighbouring intervals deviate in opposite directions by more than
 MAX_DISPLACEMENT of the side's median interval, and together span two usual intervals, is
 out of rhythm: its time is not what the foot did, and a stride cut at it would be wrong.
-The first and last events of a run have one neighbour and cannot be told from a change of pace;
-they are not judged.
+The first and last events of a run (of the trial, or beside a gap) have one neighbour, so a
+modest displacement cannot be told from a change of pace there; only a gross one is judged:
+an end interval that differs from the next one in by more than END_DISPLACEMENT of the usual
+interval (several times what natural variation and a steady change of pace give between two
+consecutive strides), when that next event is not itself out of rhythm.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 # both sides of one event at once is not the runner.
 MAX_DISPLACEMENT = 0.1
 GAP_INTERVALS = 1.5  # an interval this many usual ones long is a gap, not a neighbour
+END_DISPLACEMENT = 2 * MAX_DISPLACEMENT
 
 
 def out_of_rhythm(times: np.ndarray) -> np.ndarray:
@@ -42,6 +46,19 @@ def out_of_rhythm(times: np.ndarray) -> np.ndarray:
         shift = 0.5 * (before - after)  # the event's displacement if it alone is off
         pace = before + after - 2.0 * usual  # what a change of pace would show
         flagged[i] = abs(shift) > MAX_DISPLACEMENT * usual and abs(pace) < abs(shift)
+    inner = flagged.copy()
+    bounds = np.concatenate([[np.inf], intervals, [np.inf]])  # interval before / after event i
+    for i in range(t.size):
+        for outer, step in ((bounds[i], 1), (bounds[i + 1], -1)):  # i starts / ends a run
+            if outer <= GAP_INTERVALS * usual:
+                continue
+            j = i + step  # the neighbour, then the next event in
+            if not 0 <= j + step < t.size or inner[j]:
+                continue
+            end, next_in = abs(t[j] - t[i]), abs(t[j + step] - t[j])
+            if max(end, next_in) > GAP_INTERVALS * usual:
+                continue
+            flagged[i] |= abs(end - next_in) > END_DISPLACEMENT * usual
     return flagged
 
 
