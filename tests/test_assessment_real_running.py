@@ -95,12 +95,14 @@ def test_treadmill_angle_sd_covers_its_error_and_flags_what_it_cannot_tell():
     reason="real-detector level, 3 seeds, 51 strides: foot-strike angle mean |error| 2.84 deg, "
     "worst 10.7, bias -0.93 (target within 3 deg; 3.32 / 18.96 / -1.36 before noisy strikes' "
     "fit samples were chosen on the low-passed heights): the strikes come -2.2 .. +2.5 frames "
-    "off the force plates and the foot rotates down at 270-510 deg/s once the heel is down, so "
-    "a late strike reads into the rotation; but the same points read at the plates' own strikes "
-    "still give 2.0 / 6.4 deg over 60 strides (pitch noise 2-3 deg SD per frame): the target "
-    "needs a less noisy foot pitch too. A line through the last 20-40 ms of swing (the foot is "
-    "held only ~20 ms and rises at 300-400 deg/s before) read 3.7-4.1 / 12-18 deg; the pitch's "
-    "peak within +-50 ms 2.2 / 8.2 but biased +1.6 (docs/metrics.md)",
+    "off the force plates, mostly one offset per trial (trial means -1.4 .. +1.0 frames, "
+    "scatter about them 0.2-1.0), and the foot rotates down at 270-510 deg/s once the heel is "
+    "down, so a late strike reads into the rotation; removing each trial's offset gives "
+    "1.99 / 5.95, and the same points read at the plates' own strikes 2.0 / 6.4 deg over 60 "
+    "strides (pitch noise 2.4 deg SD per frame): the target needs the trial's strike offset "
+    "and a less noisy foot pitch. A line through the last 20-40 ms of swing read 3.7-4.1 / "
+    "12-18 deg; the pitch's peak within +-50 ms 2.2 / 8.2 but biased +1.6; a rigid fit of "
+    "heel, toes and ankle 2.77 / 12.5; a ground-side fit 2.9-4.1 / 8.9-12.5 (docs/metrics.md)",
 )
 def test_treadmill_foot_strike_angle_within_3_deg_at_the_real_detector_level():
     fsa = _treadmill()["real detector"]["foot_strike_angle_deg"]

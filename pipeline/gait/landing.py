@@ -30,7 +30,11 @@ from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
 from pipeline.gait.event_timing import timing_sd_of
 from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
-from pipeline.gait.strike_pitch import strike_angle_sd, uncertain_pattern_note
+from pipeline.gait.strike_pitch import (
+    interval_timing_sd,
+    strike_angle_sd,
+    uncertain_pattern_note,
+)
 
 # Altman & Davis 2012: FSA > 8.0 deg rearfoot, < -1.6 deg forefoot, else midfoot
 REARFOOT_ABOVE_DEG = 8.0
@@ -127,14 +131,17 @@ def add_landing(
 ) -> dict[str, StandingReference]:
     """Adds foot_strike_angle_deg, foot_strike_pattern and overstride_m to each stride (in place)
     and returns per side the standing reference used.
-    With `fps` the angle's SD (the pitch's noise and, for detected events, the strike's timing SD
-    from `timing`, event_timing.event_timing_sd; None: unknown) goes in the stride's
+    With `fps` the angle's SD (the pitch's noise and, for detected events, the strike's timing SD:
+    the larger of the predicted one from `timing`, event_timing.event_timing_sd, None: unknown,
+    and the strikes' scatter measured on the strides' stride times) goes in the stride's
     uncertainty, and a pattern that SD leaves undecided says so in foot_strike_pattern_note
     (strike_pitch.py)."""
     forward_axis, _ = body_axes(forward)
     pelvis = hip_centre(points)
     reference = {}
     standing: float | None
+    # the strikes' own scatter, measured on their stride times (strike_pitch.py)
+    scatter = None if events_given or fps is None else _strike_scatter(strides, fps)
     for side in ("left", "right"):
         own = [s for s in strides if s.side == side]
         given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
@@ -165,6 +172,8 @@ def add_landing(
                 timing_sd = (
                     None if events_given else timing_sd_of(timing, side, "foot_strike", strike)
                 )
+                if timing_sd is not None and np.isfinite(timing_sd) and scatter is not None:
+                    timing_sd = max(timing_sd, scatter)
                 sd = strike_angle_sd(pitch, strike, fps, timing_sd)
                 stride.uncertainty["foot_strike_angle_deg"] = sd if np.isfinite(sd) else None
                 cut_offs = CUT_OFFS if source == STATIC_TRIAL else {"forefoot": FOREFOOT_BELOW_DEG}
@@ -173,6 +182,16 @@ def add_landing(
             overstride = float(sample_at(heel_ahead, strike))
             stride.values["overstride_m"] = overstride if np.isfinite(overstride) else None
     return reference
+
+
+def _strike_scatter(strides: list[StrideDraft], fps: float) -> float | None:
+    """strike_pitch.interval_timing_sd of the strides' stride times (frames), per side."""
+    frames: dict[str, list[float]] = {"left": [], "right": []}
+    for stride in strides:
+        stride_ms = stride.values.get("stride_time_ms")
+        if stride_ms is not None:
+            frames[stride.side].append(stride_ms * fps / 1000.0)
+    return interval_timing_sd(frames)
 
 
 def pattern_summary(
