@@ -8,14 +8,14 @@ from scenes.gait import FPS, running_trial
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.stance_fit import (
+    aligned_phase,
     curve_noise,
     local_extreme,
     local_extreme_read,
     local_value,
-    pooled_peak,
-    pooled_start,
     series_sd,
 )
+from pipeline.gait.stance_pool import pooled_peak, pooled_start
 
 TIMES = np.arange(25, dtype=float)  # one stance, 25 samples
 HUMP = 6.0 * np.sin(np.pi * (TIMES + 0.5) / 25.5)  # true maximum 6.0 at t = 12.25
@@ -154,7 +154,7 @@ def test_analysis_reports_an_uncertainty_beside_each_metric():
     # read (measured, worst stride) knee flexion 0.033 deg, pelvic drop and hip adduction
     # 0.008 deg, knee over toe and step width 0.0 mm off the samples (the quadratic over a
     # quarter stance on each side of the peak; the same with each stride's own quadratic
-    # and with the side's pooled shape, stance_fit.pooled_peak): at most 0.13 of their SDs,
+    # and with the side's pooled shape, stance_pool.pooled_peak): at most 0.13 of their SDs,
     # which pooling made 27 % smaller (knee flexion 0.349 -> 0.256 deg)
     for stride, ref in zip(result.strides, truth.strides):
         u = stride.uncertainty
@@ -172,7 +172,7 @@ def test_analysis_reports_an_uncertainty_beside_each_metric():
         assert 0.2 < u["pelvic_drop_deg"] < 5.0  # 3 mm on each hip, 0.18 m apart
         assert 0.001 < u["knee_over_toe_m"] < 0.02
         # each foot's level from the strides' shared drift over ~15 samples of 2.1 mm
-        # (stance_fit.pooled_start): measured 0.90 mm at the least, 1.43 with a line each
+        # (stance_pool.pooled_start): measured 0.90 mm at the least, 1.43 with a line each
         assert u["step_width_m"] is None or 0.0005 < u["step_width_m"] < 0.02
     drop = result.summary.sides["left"].metrics["pelvic_drop_deg"]
     assert 0 < drop.sd_of_mean < max(s.uncertainty["pelvic_drop_deg"] for s in result.strides)
@@ -268,10 +268,43 @@ def test_a_planted_foot_is_read_at_its_strike_from_the_strides_shared_drift():
 
 def test_the_peak_time_of_an_uneven_hump_is_the_shared_cubic_s_maximum():
     # knee over toe is read at the knee's peak time: a quadratic's vertex sits off the peak of
-    # an uneven hump (here 0.026 of the stance late), the shared cubic's maximum does not
+    # an uneven hump (here 0.026 of the stance late), the shared cubic's maximum does not; the
+    # cubic is used where its skew is shown (beyond 2 SDs), as here
     phases = np.linspace(0.0, 1.0, 25)
     u = phases - 0.45
     curves = [level - 60.0 * u**2 + 80.0 * u**3 for level in (40.0, 42.0, 41.0)]
     pooled = pooled_peak(_strides(curves, 0.5), 0.5, 0.25)
     assert pooled is not None and pooled.phase == pytest.approx(0.45, abs=1e-9)
     assert np.isfinite(pooled.phase_sd) and pooled.phase_sd > 0
+
+
+def test_a_hidden_skew_times_the_peak_at_the_quadratic_s_vertex_from_both_legs():
+    # where the noise hides the skew the cubic's extra parameter only adds noise: the peak time
+    # is the shared quadratic's vertex, here of both legs' strides (`timing`) where their
+    # shapes agree, and of the side's own strides where they do not
+    phases = np.linspace(0.0, 1.0, 25)
+    side = [level - 30.0 * (phases - 0.45) ** 2 for level in (40.0, 42.0)]
+    other = [level - 30.0 * (phases - 0.45) ** 2 for level in (39.0, 41.0)]
+    both = _strides(side, 1.0) + _strides(other, 1.0)
+    pooled = pooled_peak(_strides(side, 1.0), 0.5, 0.25, timing=both)
+    assert pooled is not None and pooled.phase == pytest.approx(0.45, abs=1e-9)
+    alone = pooled_peak(_strides(side, 1.0), 0.5, 0.25)
+    assert pooled.phase_sd < alone.phase_sd  # twice the strides
+    sharp = [40.0 - 300.0 * (phases - 0.55) ** 2 for _ in range(2)]
+    apart = _strides(side, 0.05) + _strides(sharp, 0.05)
+    pooled = pooled_peak(_strides(side, 0.05), 0.5, 0.25, timing=apart)
+    assert pooled is not None and pooled.phase == pytest.approx(0.45, abs=1e-9)
+
+
+def test_the_loading_peak_is_sought_inside_the_stance_not_at_a_swing_bend():
+    # an early strike pulls the swing's knee bend into the stance (on the real runner a strike
+    # 2.6 frames early made it the stance's highest maximum, knee over toe 343 mm off): the
+    # aligned phase of an interior extreme is the highest maximum a window's half-width
+    # inside the stance; other extremes keep theirs, which may lie at an event
+    phases = np.linspace(0.0, 1.0, 25)
+    curve = 30.0 - 20.0 * (phases - 0.45) ** 2 + 6.0 * np.exp(-(((phases - 0.04) / 0.04) ** 2))
+    stances = [curve, curve + 1.0]
+    assert aligned_phase(stances, np.argmax) == pytest.approx(0.04, abs=0.02)
+    assert aligned_phase(stances, np.argmax, 1.0, 0.25) == pytest.approx(0.45, abs=0.02)
+    falling = [40.0 - 10.0 * phases]  # no maximum inside: the pick's, at the strike
+    assert aligned_phase(falling, np.argmax, 1.0, 0.25) == 0.0

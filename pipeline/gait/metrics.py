@@ -277,6 +277,16 @@ def _side_strides(
     overground = pelvis_speed is not None and abs(pelvis_speed) >= MIN_PROGRESSION_SPEED_MPS
 
     cycles = _cycles(events, side)
+    other_stances = [
+        (c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in _cycles(events, other)
+    ]
+    screen = hips_swapped(points, forward)
+    # the knee's peak time is read from both legs' strides where their shapes agree
+    # (stance_pool.pooled_peak's `timing`); only noisy curves are pooled, which needs SDs
+    partner = None
+    if point_sd is not None:
+        flexion = {"flexion": side_curves(other, forward)["flexion"]}
+        partner = StanceReader(points, point_sd, fps, flexion, other_stances, screen)
     # stance extremes from local fits, values with SDs from the 3D (stance_reader.py)
     read = StanceReader(
         points,
@@ -284,14 +294,12 @@ def _side_strides(
         fps,
         side_curves(side, forward),
         [(c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in cycles],
-        hips_swapped(points, forward),
+        screen,
+        partner,
     )
 
     # each foot's lateral position at its strikes, from the strides' shared drift where the
     # curve is noisy (stance_reader.StanceReader.start_values); {} where it is read alone
-    other_stances = [
-        (c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in _cycles(events, other)
-    ]
     at_strike = {
         "lateral": read.start_values("lateral", read.stances),
         "other_lateral": read.start_values("other_lateral", other_stances),
@@ -309,9 +317,9 @@ def _side_strides(
         strike_sd = timing_sd_of(timing, side, "foot_strike", strike)
         toe_off_sd = timing_sd_of(timing, side, "toe_off", toe_off)
 
-        def extreme(name, pick, sign=1.0):
+        def extreme(name, pick, sign=1.0, interior=False):
             """(value, SD, time, time SD) of a stance extreme, event timing included."""
-            found = read.extreme(name, n, pick, sign)  # noqa: B023 (called in this iteration)
+            found = read.extreme(name, n, pick, sign, interior)  # noqa: B023 (this iteration)
             return timed_read(found, strike, toe_off, strike_sd, toe_off_sd)  # noqa: B023
 
         def near(name, at, at_sd, degree=1, one_sided=0):
@@ -322,7 +330,7 @@ def _side_strides(
             return value, (value_sd if at_sd == 0.0 else math.hypot(value_sd, slope * at_sd))
 
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
-        peak, peak_sd, peak_time, peak_time_sd = extreme("flexion", loading_peak)
+        peak, peak_sd, peak_time, peak_time_sd = extreme("flexion", loading_peak, interior=True)
         complete = bool(np.isfinite(peak_time))
         foot_lateral, foot_lateral_sd = near("lateral", strike, strike_sd, one_sided=1)
         previous_other = _previous_opposite_strike(

@@ -3,26 +3,22 @@
 The maximum of noisy samples is biased upward by the noise (on the real treadmill runner at a
 real detector's level pelvic drop read +2.1 deg high). A stance extreme is instead the vertex of
 a weighted quadratic fitted to the stride's samples within a window centred on the phase where
-the trial's stride-aligned mean curve peaks (`aligned_phase`). Where the SDs are known and the
-side's strides share one shape near the extreme (their own quadratics fit no better), the side
-is read as one fit, each stride with its own level (`pooled_peak`): one parameter per stride
-instead of three, about 0.8x the noise. A value at an event is a local line fitted on one side
-of it. Both read a noise-free curve back (a quadratic exactly; a sine hump over a quarter of the
-stance on each side 0.008 deg low, docs/metrics.md). Each value carries its SD propagated
-linearly from the per-sample SDs (`series_sd`: the keypoints' 3D SDs through the curve's
-Jacobian); at the vertex the slope is zero, so the vertex's own time adds nothing to first
-order.
+the trial's stride-aligned mean curve peaks (`aligned_phase`); where the SDs are known and the
+side's strides share one shape near the extreme, the side is read as one fit
+(stance_pool.py). A value at an event is a local line fitted on one side of it. Both read a
+noise-free curve back (a quadratic exactly; a sine hump over a quarter of the stance on each
+side 0.008 deg low, docs/metrics.md). Each value carries its SD propagated linearly from the
+per-sample SDs (`series_sd`: the keypoints' 3D SDs through the curve's Jacobian); at the
+vertex the slope is zero, so the vertex's own time adds nothing to first order.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import chi2 as chi_square
 
 from pipeline.core.skeleton import N_KEYPOINTS
 
@@ -38,8 +34,6 @@ FD_STEP_M = 1e-3
 # quadratic fit reads a smooth hump a few hundredths of a degree low, which noise that small
 # does not excuse; above it the sample extreme's noise bias is the larger error
 NOISE_FLOOR = {"deg": 0.1, "m": 0.001}
-# the strides of a side are read as one shape unless their own shapes fit better at this level
-SAME_SHAPE_P = 0.05
 
 
 def curve_noise(stances: list[np.ndarray]) -> float:
@@ -54,9 +48,18 @@ def curve_noise(stances: list[np.ndarray]) -> float:
     return float(1.4826 * np.median(np.abs(d)) / np.sqrt(20.0))
 
 
-def aligned_phase(stances: list[np.ndarray], pick: Callable[[np.ndarray], int | None]):
+def aligned_phase(
+    stances: list[np.ndarray],
+    pick: Callable[[np.ndarray], int | None],
+    sign: float = 1.0,
+    margin: float = 0.0,
+):
     """Phase (0..1 of the stance) of the feature `pick` finds on the trial's stride-aligned
     median curve; `stances` holds each stride's samples over its stance (strike .. toe-off).
+    With a `margin`, the highest local maximum (sign -1: minimum) of the median curve at least
+    `margin` from both events where there is one: a window of that half-width centred nearer
+    an event holds samples on one side only and its fit extrapolates to the edge, and a bend
+    there is the swing's, pulled in by an event timed early, not the stance's (docs/metrics.md).
     None when no stance is complete or `pick` finds nothing."""
     curves = [
         np.interp(PHASES, np.linspace(0.0, 1.0, len(s)), s)
@@ -65,219 +68,17 @@ def aligned_phase(stances: list[np.ndarray], pick: Callable[[np.ndarray], int | 
     ]
     if not curves:
         return None
-    index = pick(np.median(np.asarray(curves), axis=0))
+    median = np.median(np.asarray(curves), axis=0)
+    if margin > 0.0:
+        inner = sign * median[1:-1]
+        local = (inner >= sign * median[:-2]) & (inner >= sign * median[2:])
+        phase = PHASES[1:-1]
+        local &= (phase >= margin - 1e-9) & (phase <= 1.0 - margin + 1e-9)
+        if local.any():
+            candidates = np.flatnonzero(local)
+            return float(phase[candidates[np.argmax(inner[candidates])]])
+    index = pick(median)
     return None if index is None else float(PHASES[index])
-
-
-class PooledPeak(NamedTuple):
-    """A side's stance extreme from one fit over all its strides (pooled_peak): the phase of
-    the common vertex and its SD, and per stride (index) its value there and that value's
-    SD."""
-
-    phase: float
-    phase_sd: float
-    values: dict[int, tuple[float, float]]
-    slope: float  # of the common shape at the phase read, per unit phase (0 at a vertex)
-
-
-def pooled_peak(stances, centre, half_width, sign=1.0) -> PooledPeak | None:
-    """The side's strides near their extreme as one quadratic shape, each stride with its own
-    level, fitted to every stride's samples within `half_width` of `centre` (phases, 0..1 of
-    the stance); `stances`: per stride (phases, values, SDs or None). A stride's value is its
-    level plus the shape at the common vertex (at `centre` where the fit shows no bend, the
-    phase's SD then unknown): one parameter per stride, where a quadratic of its own needs
-    three from the same samples, and the vertex's phase comes from all strides' samples,
-    where the argmax of their median curve is a noisy sample's position. The window is
-    centred once more on the vertex found. A stride with fewer than MIN_SAMPLES samples in
-    the window gets no value. None where the strides' own quadratics fit their samples
-    better than the common shape beyond their SDs (chi-square, SAME_SHAPE_P), or without
-    SDs: their shapes
-    differ and each is read on its own."""
-    first = _pooled_fit(stances, centre, half_width, sign)
-    if first is None:
-        return None
-    peak = first
-    if math.isfinite(first.phase_sd):
-        again = _pooled_fit(stances, first.phase, half_width, sign)
-        peak = again if again is not None and math.isfinite(again.phase_sd) else first
-    timed = _skewed_peak_phase(stances, peak.phase, half_width, sign)
-    return peak if timed is None else peak._replace(phase=timed[0], phase_sd=timed[1])
-
-
-def _skewed_peak_phase(stances, centre, half_width, sign) -> tuple[float, float] | None:
-    """(phase, SD) of the maximum of a cubic shape shared by the strides (each with its own
-    level) within the window, or None where it has no maximum inside it. A stance hump is
-    uneven (the knee bends faster under load than it straightens), so a quadratic's vertex
-    sits off its peak: on the real runner's marker keypoints, read with the noisy level's
-    SDs, the quadratic's vertex put knee over toe, read at that time, 11.9 / 39.3 mm off (mean
-    / worst), the cubic's 7.2 / 16.9. The value stays the quadratic's: at a peak the value
-    does not move with its time to first order, and the cubic's extra parameter adds noise."""
-    fit = _shared_fit(stances, centre, centre - half_width, centre + half_width, 3, sign)
-    if fit is None:
-        return None
-    b, c, d = fit.shape
-    roots = np.roots([3.0 * d, 2.0 * c, b])  # leading zeros dropped: a quadratic, a line
-    inside = [
-        float(r.real)
-        for r in np.atleast_1d(roots)
-        if abs(r.imag) < 1e-12 and abs(r.real) <= half_width and 2.0 * c + 6.0 * d * r.real < 0
-    ]
-    if not inside:
-        return None
-    at = min(inside, key=abs)
-    # b + 2 c x + 3 d x^2 = 0: dx / d(b, c, d) = -(1, 2x, 3x^2) / (2c + 6dx)
-    gradient = -np.array([1.0, 2.0 * at, 3.0 * at * at]) / (2.0 * c + 6.0 * d * at)
-    return float(centre + at), float(np.sqrt(gradient @ fit.shape_cov @ gradient))
-
-
-class SharedFit(NamedTuple):
-    """A polynomial shape shared by a side's strides, each with its own level (_shared_fit):
-    the strides fitted (indices); per stride the weighted mean of its samples and of the
-    shape's powers (1..degree of the phase from `origin`) and the variance of that mean; the
-    shape's coefficients and their covariance. A stride's value at x is its mean plus the
-    shape from its mean powers to x (exact least squares: the levels are eliminated by
-    centring each stride on its own weighted means, so the shape and a stride's mean are
-    independent)."""
-
-    strides: np.ndarray
-    means: np.ndarray
-    mean_powers: np.ndarray
-    mean_variance: np.ndarray
-    shape: np.ndarray
-    shape_cov: np.ndarray
-
-    def read(self, x: float, sign: float = 1.0) -> dict[int, tuple[float, float]]:
-        """Each stride's (value, SD) at phase `origin + x`."""
-        row = x ** np.arange(1, len(self.shape) + 1)
-        out = {}
-        for j, n in enumerate(self.strides):
-            lever = row - self.mean_powers[j]
-            value = self.means[j] + lever @ self.shape
-            variance = self.mean_variance[j] + lever @ self.shape_cov @ lever
-            out[int(n)] = (sign * float(value), float(np.sqrt(variance)))
-        return out
-
-    def slope(self, x: float, sign: float = 1.0) -> float:
-        """The shape's slope at phase `origin + x`, per unit phase."""
-        return sign * float(sum((p + 1) * c * x**p for p, c in enumerate(self.shape)))
-
-
-def _shared_fit(stances, origin, lo, hi, degree, sign=1.0) -> SharedFit | None:
-    """A shape of `degree` shared by the strides, each with its own level, fitted by weighted
-    least squares to every stride's samples with phases in [lo, hi] (gross outliers left out
-    as in _robust_fit). None without the samples' SDs, with fewer than MIN_SAMPLES samples in
-    every stride, or where the strides' own shapes fit better beyond their SDs
-    (_shapes_differ): each is then read on its own."""
-    rows = []
-    for n, (phases, values, sds) in enumerate(stances):
-        if sds is None:
-            return None
-        sd = np.asarray(sds, float)
-        keep = (phases >= lo - 1e-9) & (phases <= hi + 1e-9) & np.isfinite(values)
-        keep &= np.isfinite(sd) & (sd > 0)
-        if keep.sum() >= MIN_SAMPLES:
-            rows += [(n, p, sign * v, s) for p, v, s in zip(phases[keep], values[keep], sd[keep])]
-    if not rows:
-        return None
-    stride = np.array([r[0] for r in rows])
-    x, v, s = (np.array([r[i] for r in rows], float) for i in (1, 2, 3))
-    powers = (x - origin)[:, None] ** np.arange(1, degree + 1)
-    w = 1.0 / s**2
-    keep = np.ones(len(v), bool)
-    for _ in range(5):
-        fit = _centred_fit(stride[keep], powers[keep], v[keep], w[keep])
-        if fit is None:
-            return None
-        index = np.searchsorted(fit.strides, stride)
-        known = np.isin(stride, fit.strides)
-        level = np.where(known, fit.means[np.minimum(index, len(fit.strides) - 1)], np.nan)
-        centre = fit.mean_powers[np.minimum(index, len(fit.strides) - 1)]
-        residual = v - level - (powers - centre) @ fit.shape
-        robust = 1.4826 * float(np.median(np.abs(residual[keep])))
-        settled = np.abs(np.nan_to_num(residual, nan=np.inf)) <= (
-            OUTLIER_SDS * max(robust, float(np.median(s))) + 1e-12
-        )
-        if np.array_equal(settled, keep) or settled.sum() < len(fit.strides) + degree + 2:
-            break
-        keep = settled
-    if _shapes_differ(stride[keep], powers[keep], v[keep], w[keep], residual[keep], degree):
-        return None
-    return fit
-
-
-def _centred_fit(stride, powers, values, w) -> SharedFit | None:
-    strides = np.unique(stride)
-    means, mean_powers, mean_variance = [], [], []
-    centred_powers, centred_values = np.empty_like(powers), np.empty_like(values)
-    for n in strides:
-        at = stride == n
-        total = w[at].sum()
-        means.append(w[at] @ values[at] / total)
-        mean_powers.append(w[at] @ powers[at] / total)
-        mean_variance.append(1.0 / total)
-        centred_powers[at] = powers[at] - mean_powers[-1]
-        centred_values[at] = values[at] - means[-1]
-    normal = centred_powers.T @ (centred_powers * w[:, None])
-    if np.linalg.matrix_rank(normal) < powers.shape[1]:
-        return None
-    shape_cov = np.linalg.inv(normal)
-    shape = shape_cov @ (centred_powers.T @ (w * centred_values))
-    # a stride's mean of the samples, less the shape over its own mean powers, is its level
-    return SharedFit(
-        strides,
-        np.asarray(means),
-        np.asarray(mean_powers),
-        np.asarray(mean_variance),
-        shape,
-        shape_cov,
-    )
-
-
-def _pooled_fit(stances, centre, half_width, sign) -> PooledPeak | None:
-    fit = _shared_fit(stances, centre, centre - half_width, centre + half_width, 2, sign)
-    if fit is None:
-        return None
-    b, c = fit.shape
-    at, phase_sd = 0.0, np.nan
-    if c < -2.0 * np.sqrt(fit.shape_cov[1, 1]) and abs(-b / (2.0 * c)) <= half_width:
-        at = -b / (2.0 * c)
-        gradient = np.array([-1.0 / (2.0 * c), b / (2.0 * c * c)])  # d(-b / 2c) / d(b, c)
-        phase_sd = float(np.sqrt(gradient @ fit.shape_cov @ gradient))
-    # slope per unit phase; 0 at the vertex
-    return PooledPeak(float(centre + at), phase_sd, fit.read(at, sign), fit.slope(at, sign))
-
-
-def pooled_start(stances, reach, sign=1.0) -> SharedFit | None:
-    """A line shared by the strides, each with its own level, over the first `reach` of their
-    stances (phases 0..reach), to be read at the strike (phase 0): a planted foot's position
-    drifts the same way in every stance (the foot point settles 16-20 mm inward over the first
-    8 frames on the real runner), so the strides share the slope, and each level is one
-    parameter where a line of its own needs two. None as _shared_fit."""
-    return _shared_fit(stances, 0.0, 0.0, reach, 1, sign)
-
-
-def _shapes_differ(stride, powers, values, w, residual, degree) -> bool:
-    """Do the strides' own polynomials (level and each power) explain their samples better
-    than one shape with their own levels, beyond what the samples' SDs explain? The drop in
-    the SD-weighted residual sum of squares is chi-square with the extra parameters' degrees
-    of freedom where the shapes agree; slope and curvature over the window take up noise
-    below the low-pass's cut-off, which the low-pass leaves as it was, so the unfiltered
-    points' SDs are the right scale (an F-test on the residuals' own scatter is not: the
-    low-passed residuals are correlated over ~3 frames, and the strides' wobbles read as
-    shapes)."""
-    own_rss, own_parameters = 0.0, 0
-    for n in np.unique(stride):
-        at = stride == n
-        design = np.column_stack([np.ones(at.sum()), powers[at]])
-        sw = np.sqrt(w[at])
-        solution, _, rank, _ = np.linalg.lstsq(design * sw[:, None], values[at] * sw, rcond=None)
-        own_rss += float(np.sum(w[at] * (values[at] - design @ solution) ** 2))
-        own_parameters += int(rank)
-    extra = own_parameters - (len(np.unique(stride)) + degree)
-    if extra <= 0:
-        return False
-    drop = float(np.sum(w * residual**2)) - own_rss
-    return bool(chi_square.sf(drop, extra) < SAME_SHAPE_P)
 
 
 def _fit_weights(times, sds, degree):

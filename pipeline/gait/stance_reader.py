@@ -37,15 +37,13 @@ from pipeline.gait.stance_fit import (
     NO_READ,
     NOISE_FLOOR,
     LocalRead,
-    PooledPeak,
     aligned_phase,
     curve_noise,
     local_extreme_read,
     local_value_read,
-    pooled_peak,
-    pooled_start,
     series_sd,
 )
+from pipeline.gait.stance_pool import PooledPeak, pooled_peak, pooled_start
 
 MAX_OBLIQUITY_DEG = 90.0
 
@@ -119,8 +117,11 @@ class StanceReader:
     """Reads one side's curves over its stances. `stances`: per stride (strike, toe-off,
     fractional sample times over the stance); `point_sd` (F, 26, 3) or None."""
 
-    def __init__(self, points, point_sd, fps, curves: dict, stances: list[tuple], screen=None):
-        """`screen` (F,) bool: frames left out of every curve (hips_swapped)."""
+    def __init__(
+        self, points, point_sd, fps, curves: dict, stances: list[tuple], screen=None, partner=None
+    ):
+        """`screen` (F,) bool: frames left out of every curve (hips_swapped). `partner`: the
+        other leg's reader, whose strides join an interior extreme's peak time (_pooled)."""
         self.values = {name: fn(points) for name, (fn, _) in curves.items()}
         if screen is not None and screen.any():
             self.values = {name: np.where(screen, np.nan, v) for name, v in self.values.items()}
@@ -141,6 +142,7 @@ class StanceReader:
             self.noisy[name] = bool(noise > NOISE_FLOOR[unit] or predicted > NOISE_FLOOR[unit])
         self._samples: dict = {}
         self._phase: dict = {}
+        self.partner: StanceReader | None = partner
 
     def samples(self, name: str) -> list[np.ndarray]:
         """Each stance's samples of a curve (at the stance's sample times)."""
@@ -152,11 +154,18 @@ class StanceReader:
         return self._samples[name]
 
     def extreme(
-        self, name: str, n: int, pick: Callable[[np.ndarray], int | None], sign=1.0
+        self,
+        name: str,
+        n: int,
+        pick: Callable[[np.ndarray], int | None],
+        sign=1.0,
+        interior: bool = False,
     ) -> LocalRead:
         """Stride n's stance maximum (sign -1: minimum) that `pick` finds on the samples
         (argmax; the knee's loading peak) and on the trial's stride-aligned median curve:
-        value, SD, time, the time's SD where the fit sets it, the slope where it does not."""
+        value, SD, time, the time's SD where the fit sets it, the slope where it does not.
+        `interior`: an extreme that is never at an event (the loading peak): the aligned
+        phase is sought a fit window's half-width inside the stance (stance_fit.aligned_phase)."""
         samples = self.samples(name)[n]
         strike, toe_off, times = self.stances[n]
         finite = np.isfinite(samples)
@@ -174,7 +183,7 @@ class StanceReader:
             own_sd = np.nan if sds is None else float(sds[own])
             return LocalRead(float(samples[own]), own_sd, float(times[own]), 0.0, 0.0)
         if name not in self._phase:
-            self._phase[name] = self._pooled(name, pick, sign)
+            self._phase[name] = self._pooled(name, pick, sign, interior)
         start, pooled = self._phase[name]
         if pooled is not None and n in pooled.values:
             # the side's common shape at its vertex (slope zero: an error in the time does
@@ -187,14 +196,23 @@ class StanceReader:
         half_width = HALF_WINDOW * (toe_off - strike)
         return local_extreme_read(times, samples, sds, centre, half_width, sign)
 
-    def _pooled(self, name: str, pick, sign: float) -> tuple[float | None, PooledPeak | None]:
+    def _pooled(
+        self, name: str, pick, sign: float, interior: bool
+    ) -> tuple[float | None, PooledPeak | None]:
         """(phase where the strides' median curve peaks, the side's pooled fit there or None)
-        of a noisy curve (stance_fit.pooled_peak)."""
-        start = aligned_phase(self.samples(name), pick)
+        of a noisy curve (stance_pool.pooled_peak)."""
+        start = aligned_phase(self.samples(name), pick, sign, HALF_WINDOW if interior else 0.0)
         if start is None:
             return None, None
+        timing = None
+        if interior and self.partner is not None and name in self.partner.values:
+            timing = self.phase_stances(name) + self.partner.phase_stances(name)
+        return start, pooled_peak(self.phase_stances(name), start, HALF_WINDOW, sign, timing)
+
+    def phase_stances(self, name: str) -> list[tuple]:
+        """Per stride (phases 0..1 of its stance, samples, their SDs or None) of a curve."""
         sd = self.sd[name]
-        stances = [
+        return [
             (
                 (times - strike) / (toe_off - strike),
                 values,
@@ -202,12 +220,11 @@ class StanceReader:
             )
             for (strike, toe_off, times), values in zip(self.stances, self.samples(name))
         ]
-        return start, pooled_peak(stances, start, HALF_WINDOW, sign)
 
     def start_values(self, name: str, stances: list[tuple]) -> dict[float, tuple]:
         """{strike: (value, SD, slope per frame)} of a noisy curve at the strikes of
         `stances` (strike, toe-off, sample times), from one line shared by those stances over
-        their first half (stance_fit.pooled_start, the window read.near's one-sided fit uses);
+        their first half (stance_pool.pooled_start, the window read.near's one-sided fit uses);
         {} where the curve is smooth or the stances differ in their drift."""
         sd = self.sd[name]
         if not self.noisy[name] or sd is None or not stances:
