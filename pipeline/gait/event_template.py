@@ -19,6 +19,12 @@ Steps, per event type (strikes and toe-offs separately, both feet pooled):
 3. the corner of the mean (`corner` callback: the single-event fit of events.py applied to
    the mean, with its speed term free: events.py) gives the common offset added to every
    aligned time. events.py uses this where the height noise is too high for one event.
+   With its speed term free the corner fit snaps to the template's samples (a sample just
+   below the contact level is a kink of the squared residuals): shifted by fractions of a
+   frame, a noise-free template's read less the shift varies over up to half a frame.
+   With `dither` the template is also sampled PHASES - 1 sub-frame phases apart and the read
+   is the median of the reads, each less its phase (docs/metrics.md: toe-offs only; strikes
+   came out worse).
 An event takes part when MIN_COVERAGE of its window is seen, counted over the cues its foot
 has at all (a marker set or detector without a small toe must not hold every event back).
 """
@@ -36,6 +42,7 @@ SHIFT_STEP = 0.1  # frames
 MIN_EVENTS = 3  # fewer: no template, events keep their single-event times
 MIN_COVERAGE = 0.6  # share of an event's window samples that must be seen to align it
 LEVEL_S = 0.05  # ground-side samples giving an event's contact level
+PHASES = 8  # sub-frame sampling phases of the template a dithered corner read takes
 
 
 def window_frames(fps: float, strike: bool, pad: int = 0) -> np.ndarray:
@@ -63,6 +70,7 @@ def aligned_times(
     strike: bool,
     corner,
     corner_pad: int = 0,
+    dither: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(times, aligned mask): event times refined by the template of all events.
 
@@ -71,7 +79,8 @@ def aligned_times(
     offset or NaN` reads the event on the mean of the aligned events (heights above each
     one's contact level), sampled `corner_pad` frames beyond the alignment window on each
     side. Events with too few seen samples, or all events when fewer than MIN_EVENTS can be
-    aligned or the corner cannot be read, keep their time (mask False)."""
+    aligned or the corner cannot be read, keep their time (mask False). `dither`: the corner
+    is read at PHASES sub-frame sampling phases of the template (module docstring)."""
     times = np.asarray(times, float)
     offsets = window_frames(fps, strike)
     level_n = max(3, int(round(LEVEL_S * fps)))
@@ -121,10 +130,14 @@ def aligned_times(
             shift[i] = np.clip(shift[i] + grid[int(np.argmin(costs))], -limit, limit)
         shift[index] -= shift[index].mean()
     wide = window_frames(fps, strike, corner_pad)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a window column nobody saw
-        template = np.nanmean(np.stack([window(i, 0.0, wide) for i in index]), axis=0)
-    offset = corner(template, wide, index.size)
+    reads = []
+    for phase in (np.arange(PHASES) + 0.5) / PHASES - 0.5 if dither else [0.0]:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a window column nobody saw
+            template = np.nanmean(np.stack([window(i, phase, wide) for i in index]), axis=0)
+        reads.append(corner(template, wide, index.size) + phase)
+    reads = [r for r in reads if np.isfinite(r)]
+    offset = float(np.median(reads)) if reads else np.nan
     if not np.isfinite(offset):
         return times, np.zeros(times.size, bool)
     out = times.copy()

@@ -354,6 +354,7 @@ def _align_to_template(
                 template, offsets, cue, strike, half, fps, threshold
             ),
             corner_pad=2 * half + 2,
+            dither=not strike,
         )
         template_used = bool(np.any(aligned))
         for side in events:
