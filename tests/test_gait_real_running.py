@@ -28,6 +28,7 @@ pytestmark = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/runn
 
 EDGE_S, MATCH_S = 0.1, 0.1
 SEEDS = range(3)
+CHECK_SEEDS = range(3, 10)  # level "real_check": the seeds nothing was tuned on
 MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
 _CACHE: dict = {}
 
@@ -39,7 +40,7 @@ def trial_rows(level: str) -> list[dict]:
     rows = []
     for name in TREADMILL_TRIALS:
         points, fps, truth, speed = treadmill_trial(name)
-        for seed in SEEDS if level == "real" else [None]:
+        for seed in {"real": SEEDS, "real_check": CHECK_SEEDS}.get(level, [None]):
             if seed is None:
                 analysis = analyze_trial(
                     points, fps, [1, 0, 0], ThresholdsConfig(), belt_speed_mps=speed
@@ -357,3 +358,69 @@ def test_metrics_with_detected_events_on_clean_keypoints():
     # step width 1.3 / 3.1 mm (mean |error| / worst over 17 strides, 13 with a step width)
     found = metric_misses(metric_errors(trial_rows("clean")))
     assert not found, found
+
+
+TEMPORAL_METRICS = (
+    "ground_contact_time_ms",
+    "flight_time_ms",
+    "stride_time_ms",
+    "stride_length_m",
+    "duty_factor",
+)
+
+
+def temporal_coverage(rows: list[dict], name: str) -> tuple[int, int]:
+    """(strides whose |error| against the force plates (the reference stride, timed by them)
+    is within 1.96 of the SD propagated from the events' timing SDs, strides)."""
+    z = []
+    for row in rows:
+        for stride in row["strides"]:
+            refs = [
+                r
+                for r in row["true_strides"]
+                if r.side == stride.side
+                and abs(r.strike_frame - stride.strike_frame) <= MATCH_S * row["fps"]
+            ]
+            got, sd = stride.value(name), stride.uncertainty.get(name)
+            if refs and got is not None and refs[0].value(name) is not None:
+                z.append(np.inf if sd is None else abs(got - refs[0].value(name)) / sd)
+    return int(np.sum(np.asarray(z) <= 1.96)), len(z)
+
+
+@pytest.mark.parametrize("metric", TEMPORAL_METRICS)
+def test_temporal_sds_cover_the_error_against_the_force_plates(metric):
+    # measured (3 seeds): within 1.96 SD contact time 57/57 (RMS error / SD 0.67), flight
+    # 48/48 (0.71), stride time and treadmill stride length 36/36 (0.44), duty factor 36/36
+    # (0.76); the seeds 3-9 below
+    covered, n = temporal_coverage(trial_rows("real"), metric)
+    assert n and covered >= 0.95 * n, (metric, covered, n)
+
+
+_SHARED_OFFSET = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured on seeds 3-9: within 1.96 SD contact time 126/133 (94.7 %, RMS error / SD "
+        "1.10), duty factor 76/84 (90.5 %, 1.37); the misses are the trial-seeds whose "
+        "strides share an offset (run200 seed 8: contact time +71 ms on average, scatter "
+        "19 ms, SD 20 ms): each event's timing SD leaves out the offset shared by a trial's "
+        "strikes or toe-offs, which does not cancel in a strike-to-toe-off interval "
+        "(docs/metrics.md)"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        pytest.param(m, marks=_SHARED_OFFSET)
+        if m in ("ground_contact_time_ms", "duty_factor")
+        else m
+        for m in TEMPORAL_METRICS
+    ],
+)
+def test_temporal_sds_cover_the_error_on_the_check_seeds(metric):
+    # measured (seeds 3-9): stride time and stride length 84/84 (RMS error / SD 0.41), a
+    # same-type interval where a shared offset cancels; flight 107/112 (1.02), just over 95 %
+    # though it mixes a toe-off and a strike as contact time does
+    covered, n = temporal_coverage(trial_rows("real_check"), metric)
+    assert n and covered >= 0.95 * n, (metric, covered, n)

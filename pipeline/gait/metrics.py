@@ -60,6 +60,7 @@ from pipeline.gait.summary import (
     symmetry_indices,
     threshold_flags,
 )
+from pipeline.gait.temporal_sd import temporal_uncertainty
 
 # Stance lasts 30-40 % of a running stride and ~60 % of a walking one: a toe-off later than
 # this share of the typical stride after a strike belongs to the next cycle (its own toe-off
@@ -417,7 +418,10 @@ def _side_strides(
                 uncertainty={
                     name: number(value_sd) if np.isfinite(value) else None
                     for name, (value, value_sd) in values.items()
-                },
+                }
+                | temporal_uncertainty(  # from the events' timing SDs (temporal_sd.py)
+                    timing, side, strike, toe_off, next_strike, next_other, fps, belt_speed_mps
+                ),
             )
         )
     return strides

@@ -162,7 +162,11 @@ class StrideDraft:
             peak_knee_flexion_frame=_optional_float(self.peak_knee_flexion_frame),
             foot_lateral_m=_optional_float(self.foot_lateral_m),
             values={k: _metric_value(k, v) for k, v in self.values.items()},
-            uncertainty={k: _optional_float(v) for k, v in self.uncertainty.items()},
+            # an SD only where its value is (a stride split at a gap loses both)
+            uncertainty={
+                k: _optional_float(v) if self.values.get(k) is not None else None
+                for k, v in self.uncertainty.items()
+            },
             foot_strike_pattern=self.foot_strike_pattern,
             foot_strike_pattern_note=self.foot_strike_pattern_note,
         )
