@@ -88,10 +88,7 @@ def trial_pair(
         dataclasses.replace(noise, seed=session_seed),
         rng_seed_offset=0 if session is None else seed + 1,
     )
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     true_points = truth.points + seen.bias_m
     foot_flat = analyze_trial(
         true_points,

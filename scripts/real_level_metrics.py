@@ -102,10 +102,7 @@ def trial_errors(
         event_points=result.points_unfiltered,
         toe_tip_ahead_m=0.0,
     )  # the synthetic runner's big toe is the tip
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     out: dict = {"metrics": {}, "keypoint_metrics": {}, "events": {}}
     # Two truths: the joint centres (what a lab wants) and the detector's own keypoints, the
     # joint centres moved by the definition bias (what triangulation can recover at best).

@@ -22,10 +22,7 @@ def codes(problems):
 def treadmill(duration_s=3.0):
     runner = RunnerConfig(duration_s=duration_s)
     truth = simulate_run(runner, 120.0)
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in truth.foot_strikes
-    }
+    events = truth.events()
     return truth.points, events, runner.speed_mps
 
 

@@ -279,13 +279,6 @@ def test_calf_clearance_missing_when_swing_foot_not_seen():
     assert left[1].value("calf_clearance_m") is not None
 
 
-def true_events(truth):
-    return {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
-
-
 @pytest.mark.parametrize(
     "knobs",
     [
@@ -316,7 +309,7 @@ def test_synthetic_truth_knobs_recovered_with_true_events(knobs):
         FPS,
         [1, 0, 0],
         thresholds(),
-        events=true_events(truth),
+        events=truth.events(),
         belt_speed_mps=runner.speed_mps,
     )
     assert result.summary.cadence_spm == pytest.approx(runner.cadence_spm, abs=1e-6)
@@ -349,16 +342,14 @@ def test_calf_clearance_shrinks_with_crossover():
     widths = {}
     for width in (0.10, 0.06, -0.02):
         truth = simulate_run(RunnerConfig(duration_s=3.0, step_width_m=width), FPS)
-        result = analyze_trial(
-            truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth)
-        )
+        result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=truth.events())
         widths[width] = result.summary.sides["left"].metrics["calf_clearance_m"].mean
     assert widths[0.10] > widths[0.06] > widths[-0.02] > 0
 
 
 def test_symmetry_index_of_generator_asymmetry():
     truth = simulate_run(RunnerConfig(duration_s=6.0, asymmetry=0.1), FPS)
-    result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=true_events(truth))
+    result = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=truth.events())
     # the generator's asymmetry is (L - R) / mean(L, R) on the knee knobs
     assert result.summary.symmetry_index_pct["peak_stance_knee_flexion_deg"] == pytest.approx(
         10.0, abs=1e-6
@@ -373,7 +364,7 @@ def test_line_of_progression_estimated_overground_along_any_direction():
         [[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]]
     )
     turned = truth.points @ rotation.T + [4.0, -2.0, 0.0]
-    events = true_events(truth)
+    events = truth.events()
     reference = analyze_trial(truth.points, FPS, [1, 0, 0], thresholds(), events=events)
     result = analyze_trial(turned, FPS, None, thresholds(), events=events)
     assert result.summary.forward_source == "estimated"
@@ -394,7 +385,7 @@ def test_line_of_progression_estimated_overground_along_any_direction():
 def test_no_line_of_progression_on_a_treadmill():
     truth = simulate_run(RunnerConfig(duration_s=3.0), FPS)
     with pytest.raises(ValueError, match="no line of progression"):
-        analyze_trial(truth.points, FPS, None, thresholds(), events=true_events(truth))
+        analyze_trial(truth.points, FPS, None, thresholds(), events=truth.events())
 
 
 def test_trial_without_hips_still_analysed_when_forward_given():

@@ -39,10 +39,7 @@ def _near_cut_off():
     if "near" not in _CACHE:
         truth = simulate_run(RunnerConfig(duration_s=8.0), FPS)
         points = truth.points + np.random.default_rng(0).normal(0, 0.003, truth.points.shape)
-        events = {
-            s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-            for s in ("left", "right")
-        }
+        events = truth.events()
         standing = float(rc.stance_foot_pitch(np.array([0.0]))[0]) - 8.5
         analysis = analyze_trial(
             points,
@@ -111,10 +108,7 @@ def test_a_heel_never_seen_is_named_in_the_finding():
     truth = simulate_run(RunnerConfig(duration_s=4.0), FPS)
     points = truth.points.copy()
     points[:, INDEX["left_heel"]] = np.nan
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     analysis = analyze_trial(
         points,
         FPS,
@@ -184,10 +178,7 @@ def test_a_pattern_from_too_few_strides_says_its_error_is_unknown():
     """3 s hold 4 strides a side, 8 are needed for an SEM: the side's pattern is given with
     the reason its measurement error is not known, not as if it were certain."""
     truth = simulate_run(RunnerConfig(duration_s=3.0), FPS)
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     analysis = analyze_trial(
         truth.points,
         FPS,

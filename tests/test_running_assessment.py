@@ -56,10 +56,7 @@ def _true_analysis(runner: RunnerConfig, fps: float = FPS, standing=None):
     """Noise-free keypoints and true events; `standing` a static trial's {side: deg} (the
     generator's foot stands at 0 deg)."""
     truth = simulate_run(runner, fps)
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     forward = [1.0, 0.0, 0.0] if runner.treadmill else None
     belt = runner.speed_mps if runner.treadmill else None
     return truth, analyze_trial(
@@ -400,10 +397,7 @@ def test_unseen_heel_and_too_few_strides_are_left_out_with_a_reason():
     truth = simulate_run(runner, FPS)
     points = truth.points.copy()
     points[:, INDEX["left_heel"]] = np.nan  # the left heel is never seen
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     analysis = analyze_trial(
         points, FPS, [1, 0, 0], ThresholdsConfig(), events=events, belt_speed_mps=3.0
     )
@@ -429,10 +423,7 @@ def test_a_static_trials_standing_angle_is_the_reference():
 
     runner = RunnerConfig(duration_s=3.0)
     truth, flat = _true_analysis(runner)
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     given = analyze_trial(
         truth.points,
         FPS,
@@ -501,10 +492,7 @@ def test_findings_say_when_the_threshold_is_within_measurement_error():
     truth, _ = _true_analysis(RunnerConfig(duration_s=8.0))
     rng = np.random.default_rng(0)
     points = truth.points + rng.normal(0, 0.003, truth.points.shape)
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     base = analyze_trial(points, FPS, [1, 0, 0], ThresholdsConfig(), events=events)
     mean = base.summary.sides["left"].metrics["knee_flexion_at_toe_off_deg"].mean
     for limit, near in ((mean - 0.01, True), (mean - 20.0, False)):
@@ -570,10 +558,7 @@ def test_a_heel_unseen_at_one_strike_leaves_that_stride_out():
     strike = truth.foot_strikes["left"][2]
     around = np.arange(int(np.floor(strike)) - 1, int(np.ceil(strike)) + 2)
     points[around, INDEX["left_heel"]] = np.nan
-    events = {
-        s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-        for s in ("left", "right")
-    }
+    events = truth.events()
     analysis = analyze_trial(
         points,
         FPS,

@@ -102,10 +102,7 @@ def _render_session(cfg: Config, session: str, paths: StudyPaths) -> None:
             )
             continue
         # True metric values: the analysis definitions applied to the true skeleton and events.
-        events = {
-            s: {"foot_strike": truth.foot_strikes[s], "toe_off": truth.toe_offs[s]}
-            for s in ("left", "right")
-        }
+        events = truth.events()
         analysis = analyze_trial(
             truth.points,
             cfg.rig.fps,

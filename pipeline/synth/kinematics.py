@@ -79,6 +79,13 @@ class RunTruth:
     foot_strikes: dict[str, np.ndarray]  # 'left'/'right' -> event times * fps (fractional frames)
     toe_offs: dict[str, np.ndarray]
 
+    def events(self) -> dict[str, dict[str, np.ndarray]]:
+        """The true events in the analysis's form: {side: {foot_strike, toe_off: frames}}."""
+        return {
+            s: {"foot_strike": self.foot_strikes[s], "toe_off": self.toe_offs[s]}
+            for s in ("left", "right")
+        }
+
 
 @dataclass(frozen=True)
 class Leg:
