@@ -62,12 +62,15 @@ def test_an_unseen_timing_point_is_not_timed():
     assert np.isnan(timing_sd_per_px(points, 200, sd, "left", "foot_strike", strike, 0))
 
 
-def test_the_timing_sd_limit_holds_only_where_fewer_than_three_views_saw_the_point():
+def test_the_timing_sd_limit_holds_only_where_fewer_than_three_views_saw_a_timing_sample():
     # the limit stands in for a point seen by 2 views at a grazing angle (no view to reject a
-    # wrong one): a slow heel above it is timed where 3 or more views saw it around the event
+    # wrong one): a slow heel above it is timed where 3 or more views saw every sample that
+    # times it (moving down within the fit cap: frames -5..+2 of the strike on the low-passed
+    # heights here); samples of the heel on the floor enter only through the contact level
     points, sd, strike = landing(0.3, 100, 5.0)  # 7.58 ms/px
     half = int(round(0.04 * 100))
     views = np.full(sd.shape, 4)
+    heel = INDEX["left_heel"]
 
     def timed(n_views):
         return well_timed(
@@ -75,9 +78,11 @@ def test_the_timing_sd_limit_holds_only_where_fewer_than_three_views_saw_the_poi
         )
 
     assert timed(views)
-    views[strike + 2, INDEX["left_heel"]] = 2  # one frame by 2 views inside the fit window
+    views[strike - 2, heel] = 2  # one timing sample by 2 views
     assert not timed(views)
-    views[strike + half + 3, INDEX["left_heel"]] = 2  # outside it: only the window counts
-    views[strike + 2, INDEX["left_heel"]] = 3
+    views[strike - 2, heel] = 3
+    views[strike + 5 : strike + half + 2, heel] = 2  # on the floor, inside the fit window
     assert timed(views)
+    views[strike - half - 1, heel] = 2  # a timing sample outside the fit window counts too
+    assert not timed(views)
     assert not timed(None)  # views unknown: the limit holds

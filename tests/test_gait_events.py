@@ -12,10 +12,9 @@ and detector noise). One 3 s trial holds only 7-9 events per side pair, too few 
 bias to 0.5 frame (seed 0 alone: fast treadmill 60 fps strikes bias -0.504). Overground, the
 runner covers 9-15 m through a 3.2 m camera circle, so most contacts are seen by 2 cameras
 at grazing angles; the analysis reports those as poorly observed (`detect_screened_events`,
-predicted timing SD above 3 ms/px or 0.6 frame/px where fewer than 3 views saw the point,
-gait/event_screen.py) instead of timing
-them, and the test holds it to the target on the events it does time, and to timing every
-event the rig sees well (recall).
+predicted timing SD above 3 ms/px or 0.6 frame/px where fewer than 3 views saw a sample that
+times it, gait/event_screen.py) instead of timing them, and the test holds it to the target
+on the events it does time, and to timing every event the rig sees well (recall).
 """
 
 import numpy as np

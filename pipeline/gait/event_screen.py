@@ -22,10 +22,15 @@ The SD limit is per px, and the pixel error differs by rig, so it means differen
 errors on different rigs; it was set on the synthetic runner at 1 px to catch points seen by
 only 2 views at a grazing angle, whose heights near a strike were 32-69 mm rms off against
 3-4.5 mm predicted (no third view to reject a wrong one; docs/metrics.md). Where the timing
-point was seen by REDUNDANT_VIEWS or more views wherever it was triangulated in the fit
-window, the prediction holds (the runway: errors 1.0-1.4x it per px of the detector's error)
-and the event is timed, its SD carried into the values read at it (event_timing.py); the
-limit applies to the others. Given no view counts, it applies to every event.
+point was seen by REDUNDANT_VIEWS or more views at every sample that times the event (those
+the SD above sums over), the prediction holds (the runway: errors 1.0-1.4x it per px of the
+detector's error) and the event is timed, its SD carried into the values read at it
+(event_timing.py); the limit applies to the others. A sample of the foot resting on the floor
+carries no timing information (the model is flat there: moving the event does not change it),
+only the contact level, so fewer views there do not call for the limit (with two of the runway's
+four cameras removed there, the screen sets aside the events that are off as well as with the
+views counted over the whole fit window: docs/metrics.md). Given no view counts, the limit
+applies to every event.
 
 Events aligned to the trial's mean event are screened with the same single-fit SD. The
 alignment's own Cramer-Rao SD (every sample of the four foot cues over its 150 ms window) is
@@ -65,6 +70,49 @@ def cue_heights(
     )
 
 
+def _timing_samples(
+    points: np.ndarray,
+    fps: float,
+    height_sd: np.ndarray,
+    side: str,
+    name: str,
+    t: float,
+    cue: int,
+    fit_window_s: float,
+    toe_tip_ahead_m: float,
+    heights: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(frames, vertical speeds, height SDs) of the samples that time the event (module
+    docstring); None where the cue's height is unknown around it."""
+    if heights is None:
+        heights = cue_heights(points, fps, side, toe_tip_ahead_m)
+    height = heights[cue]
+    strike = name == "foot_strike"
+    span = 2 * max(3, int(round(fit_window_s * fps)))
+    ground = int(LEVEL_WINDOW_S * fps) + 1
+    centre = int(round(t))
+    # The samples around the event that move the right way (down into a strike, up out of a
+    # toe-off) within the fit cap of the contact level, on either side of the detected time:
+    # the screen asks what the cameras allow, not whether this detection hit the corner.
+    window = np.arange(max(centre - span, 1), min(centre + span + 1, len(height) - 1))
+    around = height[max(centre - span - ground, 0) : centre + span + ground + 1]
+    if window.size == 0 or not np.isfinite(around).any():
+        return None
+    level = float(np.nanquantile(around, LEVEL_QUANTILE))
+    speed = np.gradient(height)[window] * fps
+    with np.errstate(invalid="ignore"):
+        keep = (height[window] - level <= CAP_M[name]) & ((speed < 0) if strike else (speed > 0))
+    sigma = np.max(height_sd[window][:, timing_keypoints(side, cue)], axis=1)
+    keep &= np.isfinite(sigma) & np.isfinite(speed)
+    return window[keep], speed[keep], sigma[keep]
+
+
+def timing_keypoints(side: str, cue: int) -> list[int]:
+    """The keypoints an event's cue is placed from: the heel; the toe tip lies ahead of the big
+    toe along the heel -> toe line, so both count for it."""
+    return [INDEX[f"{side}_{FOOT[cue]}"]] + ([INDEX[f"{side}_heel"]] if cue == 1 else [])
+
+
 def timing_sd_per_px(
     points: np.ndarray,
     fps: float,
@@ -82,32 +130,21 @@ def timing_sd_per_px(
     (F, 26, 3). `height_sd` (F, 26): vertical SD per px of each keypoint. NaN where the cue's
     height or its SD is unknown around the event. `heights`: that side's `cue_heights`, when
     the caller screens many events."""
-    if heights is None:
-        heights = cue_heights(points, fps, side, toe_tip_ahead_m)
-    height = heights[cue]
-    strike = name == "foot_strike"
-    span = 2 * max(3, int(round(fit_window_s * fps)))
-    ground = int(LEVEL_WINDOW_S * fps) + 1
-    centre = int(round(t))
-    # The samples around the event that move the right way (down into a strike, up out of a
-    # toe-off) within the fit cap of the contact level, on either side of the detected time:
-    # the screen asks what the cameras allow, not whether this detection hit the corner.
-    window = np.arange(max(centre - span, 1), min(centre + span + 1, len(height) - 1))
-    around = height[max(centre - span - ground, 0) : centre + span + ground + 1]
-    if window.size == 0 or not np.isfinite(around).any():
+    return _sd_of(
+        _timing_samples(
+            points, fps, height_sd, side, name, t, cue, fit_window_s, toe_tip_ahead_m, heights
+        )
+    )
+
+
+def _sd_of(samples: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> float:
+    """The Cramer-Rao timing SD of `_timing_samples` (NaN without any)."""
+    if samples is None or not samples[0].size:
         return np.nan
-    level = float(np.nanquantile(around, LEVEL_QUANTILE))
-    speed = np.gradient(height)[window] * fps
-    with np.errstate(invalid="ignore"):
-        keep = (height[window] - level <= CAP_M[name]) & ((speed < 0) if strike else (speed > 0))
-    keypoints = [INDEX[f"{side}_{FOOT[cue]}"]] + ([INDEX[f"{side}_heel"]] if cue == 1 else [])
-    sigma = np.max(height_sd[window][:, keypoints], axis=1)  # the tip is placed from both
-    keep &= np.isfinite(sigma) & np.isfinite(speed)
-    if not keep.any():
-        return np.nan
-    if np.any(sigma[keep] == 0):  # a point given as exact (imported 3D with SD 0)
+    _, speed, sigma = samples
+    if np.any(sigma == 0):  # a point given as exact (imported 3D with SD 0)
         return 0.0
-    information = np.sum(speed[keep] ** 2 / sigma[keep] ** 2)
+    information = np.sum(speed**2 / sigma**2)
     return float(1.0 / np.sqrt(information)) if information > 0 else np.inf
 
 
@@ -129,22 +166,19 @@ def well_timed(
 ) -> bool:
     """The cameras time this event: its timing point was triangulated throughout `half`
     frames around it, or the event was aligned to the trial's mean event (event_template.py),
-    which needs only most of its window; and that point was seen by REDUNDANT_VIEWS views
-    wherever triangulated there (`n_views` (F, 26), None: unknown), or its timing SD per px
-    is within `max_timing_sd_s`."""
+    which needs only most of its window; and that point was seen by REDUNDANT_VIEWS views at
+    every sample that times the event (`n_views` (F, 26), None: unknown), or its timing SD
+    per px is within `max_timing_sd_s`."""
     window = slice(max(0, int(t) - half), int(t) + half + 2)
     sd = height_sd[:, INDEX[f"{side}_{FOOT[cue]}"]]
     seen = np.isfinite(sd[window])
     if not seen.any() or not (aligned or seen.all()):
         return False
-    if n_views is not None:
-        # the toe tip (cue 1) lies ahead of the big toe along the heel -> toe line: both count
-        keypoints = [INDEX[f"{side}_{FOOT[cue]}"]] + ([INDEX[f"{side}_heel"]] if cue == 1 else [])
-        views = np.asarray(n_views)[window][:, keypoints]
-        measured = views[views > 0]
-        if measured.size and (measured >= REDUNDANT_VIEWS).all():
-            return True
-    timing = timing_sd_per_px(
+    samples = _timing_samples(
         points, fps, height_sd, side, name, t, cue, fit_window_s, toe_tip_ahead_m, heights
     )
-    return bool(timing <= min(max_timing_sd_s, MAX_TIMING_SD_FRAMES / fps))
+    if n_views is not None and samples is not None and samples[0].size:
+        views = np.asarray(n_views)[samples[0]][:, timing_keypoints(side, cue)]
+        if (views >= REDUNDANT_VIEWS).all():
+            return True
+    return bool(_sd_of(samples) <= min(max_timing_sd_s, MAX_TIMING_SD_FRAMES / fps))
