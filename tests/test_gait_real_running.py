@@ -283,28 +283,32 @@ def test_peak_knee_flexion_at_the_real_detector_level_against_the_clean_analysis
     assert not found, found
 
 
+def test_pelvic_drop_at_the_real_detector_level_against_the_clean_analysis():
+    # measured (3 seeds): each stride's stance maximum of one quartic shared by the side's
+    # strides over their whole stances and a quarter stance beyond each event, each stride with
+    # its own level (stance_reader.spanned_extreme): mean |error| 0.87 deg, worst 2.80, bias
+    # -0.34 over 57 strides (target 1.5 / 3); seeds 3-9: 1.19 / 4.36 over 133, the worst on
+    # seed 3, whose obliquity reads 0.8-1.8 deg high over whole trials (the cameras' constant
+    # offsets). Before, a quadratic a quarter stance either side of the side's noisy median
+    # peak: 1.28 / 5.36 (seeds 3-9 1.53 / 6.27)
+    found = metric_misses(metric_errors(trial_rows("real")), ["pelvic_drop_deg"])
+    assert not found, found
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "measured (3 seeds, stance extremes from the side's pooled shape with each stride's "
-        "own level where the strides' own shapes fit no better (gait/stance_pool.pooled_peak), "
-        "point SDs as the analyze stage derives them, swapped hips and samples of keypoints "
-        "not measured left out, #26's events screened by timing SD): pelvic drop mean |error| "
-        "1.28 deg, worst 5.36, bias -0.09 over 57 strides (target 1.5 / 3: the mean is met; "
-        "the worst, run500 seed 2 right, is a window centred at the strike by two noisy "
-        "strides' median, 0.61 of its SD; the same-shape test on the trial's measured noise "
-        "instead of the point SDs pools it too and was worse: 1.50 / 6.14); knee over toe "
-        "12.13 / 43.77 mm, bias +2.38 (15 / 30: "
+        "measured (3 seeds, point SDs as the analyze stage derives them, swapped hips and "
+        "samples of keypoints not measured left out, #26's events screened by timing SD): "
+        "knee over toe 12.13 / 43.77 mm, bias +2.38 (15 / 30: "
         "the mean is met), read at the peak time of both legs' shared quadratic, 0.81 frame "
         "rms off (1.17 with the side's cubic) while the knee travels 17 mm per frame over the "
         "toe; the worst stride is the read's own noise (-39.0 mm at the force-plate analysis's "
-        "own peak time, where the reads give 8.8 / 32.7 mm); step width 5.93 / 18.97 mm over 45 "
-        "(met)"
+        "own peak time, where the reads give 8.8 / 32.7 mm)"
     ),
 )
-def test_metrics_at_the_real_detector_level_against_the_clean_analysis():
-    names = ("pelvic_drop_deg", "knee_over_toe_m")
-    found = metric_misses(metric_errors(trial_rows("real")), names)
+def test_knee_over_toe_at_the_real_detector_level_against_the_clean_analysis():
+    found = metric_misses(metric_errors(trial_rows("real")), ["knee_over_toe_m"])
     assert not found, found
 
 
@@ -348,8 +352,9 @@ def uncertainty_coverage(rows: list[dict]) -> dict:
 @pytest.mark.parametrize("metric", list(METRIC_TARGETS))
 def test_each_stride_uncertainty_covers_its_error_at_the_real_detector_level(metric):
     # measured (3 seeds, the sides' pooled reads): |error| within 2 SD for knee flexion
-    # 57/57, pelvic drop 57/57, step width 45/45 (RMS error / SD 0.52, 0.51, 0.77: they
-    # over-cover, the point SDs are about twice the unfiltered points' scatter); knee over
+    # 57/57, pelvic drop 57/57 (seeds 3-9: 131/133), step width 45/45 (RMS error / SD 0.52,
+    # 0.59, 0.77: they over-cover, the point SDs are about twice the unfiltered points'
+    # scatter); knee over
     # toe 57/57 (RMS 0.49) with its peak time from both legs' shared quadratic (seeds 3-9:
     # 133/133, RMS 0.63), 57/57 (RMS 0.47) from the side's shared cubic, 54/57 with the side's
     # quadratic vertex before its re-centred fit, 47/54 (RMS 1.32) before its peak time's SD

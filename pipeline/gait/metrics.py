@@ -351,7 +351,9 @@ def _side_strides(
         hip_over_toe, hip_over_toe_sd = (
             near("hip_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
         )
-        drop_value, drop_sd, _, _ = extreme("drop", argmax)
+        # pelvic drop peaks anywhere from the strike to mid-stance: read over the whole stance
+        drop = read.spanned_extreme("drop", n, argmax)
+        drop_value, drop_sd, _, _ = timed_read(drop, strike, toe_off, strike_sd, toe_off_sd)
         adduction, adduction_sd, _, _ = extreme("hip_adduction", argmax)
         fppa, fppa_sd, _, _ = extreme("fppa", argmax)
         calf, calf_sd, _, _ = extreme("calf_gap", argmin, -1.0)

@@ -247,3 +247,38 @@ def _shapes_differ(stride, powers, values, w, residual, degree) -> bool:
         return False
     drop = float(np.sum(w * residual**2)) - own_rss
     return bool(chi_square.sf(drop, extra) < SAME_SHAPE_P)
+
+
+# the stance's extreme read over the whole stance (pooled_stance_peak): a quartic has room for
+# the flight's turn before the strike, a dip at the strike, the loading hump and the fall to
+# the toe-off (and the turn after it)
+SPANNED_DEGREE = 4
+
+
+def pooled_stance_peak(stances, margin, sign=1.0, degree=SPANNED_DEGREE) -> PooledPeak | None:
+    """A side's stance maximum (sign -1: minimum) from one shape of `degree` shared by its
+    strides over each whole stance and `margin` of it beyond both events (phases -margin ..
+    1 + margin; `stances` as pooled_peak's, with those samples), each stride with its own level,
+    read at the shape's maximum inside the stance (0..1). A window around a peak phase read
+    from 2-3 noisy strides is set by their noise; the whole stance holds twice the samples, and
+    the samples beyond the events keep the polynomial's loose ends off the strike, where a drop
+    often peaks (docs/metrics.md). phase_sd is NaN: the value does not move with the phase at
+    an interior maximum (first order), and at the stance's ends `slope` carries the events'
+    timing. None as _shared_fit (no SDs, or the strides' own shapes fit better)."""
+    fit = _shared_fit(stances, 0.5, -margin, 1.0 + margin, degree, sign)
+    if fit is None:
+        return None
+    at = _shape_maximum(fit.shape, -0.5, 0.5)
+    return PooledPeak(0.5 + at, np.nan, fit.read(at, sign), fit.slope(at, sign))
+
+
+def _shape_maximum(shape: np.ndarray, lo: float, hi: float) -> float:
+    """Where the polynomial sum(shape[p - 1] x^p) is highest on [lo, hi]: at an end or at a
+    root of its derivative inside."""
+    curve = np.polynomial.Polynomial(np.concatenate([[0.0], shape]))
+    inside = [
+        float(r.real)
+        for r in np.atleast_1d(curve.deriv().roots())
+        if abs(r.imag) < 1e-9 and lo < r.real < hi
+    ]
+    return max([lo, hi, *inside], key=lambda x: float(curve(x)))

@@ -43,7 +43,12 @@ from pipeline.gait.stance_fit import (
     local_value_read,
     series_sd,
 )
-from pipeline.gait.stance_pool import PooledPeak, pooled_peak, pooled_start
+from pipeline.gait.stance_pool import (
+    PooledPeak,
+    pooled_peak,
+    pooled_stance_peak,
+    pooled_start,
+)
 
 MAX_OBLIQUITY_DEG = 90.0
 
@@ -248,6 +253,51 @@ class StanceReader:
             stances[n][0]: (value, value_sd, slope / (stances[n][1] - stances[n][0]))
             for n, (value, value_sd) in fit.read(0.0).items()
         }
+
+    def spanned_extreme(
+        self, name: str, n: int, pick: Callable[[np.ndarray], int | None], sign=1.0
+    ) -> LocalRead:
+        """Stride n's stance maximum (sign -1: minimum) of a noisy curve from one shape shared
+        by the side's strides over their whole stances and HALF_WINDOW of a stance beyond
+        each event (stance_pool.pooled_stance_peak): value, SD, time, and the shape's slope
+        there (zero inside the stance; at an event it carries the event's timing SD). Where
+        the curve is smooth, or the strides' shapes differ, as `extreme`; for pelvic drop,
+        whose peak moves between strike and mid-stance from stride to stride."""
+        key = ("spanned", name)
+        if not self.noisy[name] or self.sd[name] is None:
+            return self.extreme(name, n, pick, sign)
+        finite = np.isfinite(self.samples(name)[n])
+        if not finite.all() and finite.mean() < 2 / 3:
+            return NO_READ  # as `extreme`: too much of the stance screened out
+        if key not in self._phase:
+            self._phase[key] = pooled_stance_peak(self.spanned_stances(name), HALF_WINDOW, sign)
+        pooled = self._phase[key]
+        if pooled is None or n not in pooled.values:
+            return self.extreme(name, n, pick, sign)
+        strike, toe_off, _ = self.stances[n]
+        value, value_sd = pooled.values[n]
+        at = strike + pooled.phase * (toe_off - strike)
+        return LocalRead(value, value_sd, float(at), np.nan, pooled.slope / (toe_off - strike))
+
+    def spanned_stances(self, name: str) -> list[tuple]:
+        """phase_stances with the whole frames within HALF_WINDOW of a stance beyond each
+        event added (phases below 0 and above 1)."""
+        values, sd = self.values[name], self.sd[name]
+        out = []
+        for strike, toe_off, times in self.stances:
+            reach = HALF_WINDOW * (toe_off - strike)
+            before = np.arange(math.ceil(strike - reach), math.ceil(strike), dtype=float)
+            after = np.arange(math.floor(toe_off) + 1, math.floor(toe_off + reach) + 1, dtype=float)
+            every = np.concatenate([before, times, after])
+            every = every[(every >= 0) & (every <= len(values) - 1)]
+            out.append(
+                (
+                    (every - strike) / (toe_off - strike),
+                    np.array([_sample_at(values, t) for t in every]),
+                    None if sd is None else np.array([_sample_at(sd, t) for t in every]),
+                )
+            )
+        return out
 
     def at(self, name: str, frame: float) -> tuple[float, float]:
         """(value, SD) of a curve at a fractional frame, its samples interpolated."""
