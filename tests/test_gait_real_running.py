@@ -300,11 +300,14 @@ def test_pelvic_drop_at_the_real_detector_level_against_the_clean_analysis():
     reason=(
         "measured (3 seeds, point SDs as the analyze stage derives them, swapped hips and "
         "samples of keypoints not measured left out, #26's events screened by timing SD): "
-        "knee over toe 12.13 / 43.77 mm, bias +2.38 (15 / 30: "
-        "the mean is met), read at the peak time of both legs' shared quadratic, 0.81 frame "
-        "rms off (1.17 with the side's cubic) while the knee travels 17 mm per frame over the "
-        "toe; the worst stride is the read's own noise (-39.0 mm at the force-plate analysis's "
-        "own peak time, where the reads give 8.8 / 32.7 mm)"
+        "knee over toe 11.82 / 46.42 mm, bias +1.83 (15 / 30: the mean is met; 12.13 / 43.77 "
+        "before the toe was read from its planted line, gait/planted_toe.py), read at the peak "
+        "time of both legs' shared quadratic, 0.82 frame rms off while the knee travels 17 mm "
+        "per frame over the toe: the time is the largest term (11.3 mm rms of 14.4; the knee's "
+        "own noise 5.8, the toe's 4.2, the stance's knee-toe offset 6.4), and the worst stride, "
+        "run500 seed 1 right, is +27.6 of time (1.22 frames late: on the clean keypoints with "
+        "the force-plate events the same fits put that side's peak 0.7-1.3 frames after the "
+        "sample maximum of its flat, lopsided top) and +15.4 of offset"
     ),
 )
 def test_knee_over_toe_at_the_real_detector_level_against_the_clean_analysis():
@@ -354,9 +357,9 @@ def test_each_stride_uncertainty_covers_its_error_at_the_real_detector_level(met
     # measured (3 seeds, the sides' pooled reads): |error| within 2 SD for knee flexion
     # 57/57, pelvic drop 57/57 (seeds 3-9: 131/133), step width 45/45 (RMS error / SD 0.52,
     # 0.59, 0.77: they over-cover, the point SDs are about twice the unfiltered points'
-    # scatter); knee over
-    # toe 57/57 (RMS 0.49) with its peak time from both legs' shared quadratic (seeds 3-9:
-    # 133/133, RMS 0.63), 57/57 (RMS 0.47) from the side's shared cubic, 54/57 with the side's
+    # scatter); knee over toe 57/57 (RMS 0.49; RMS error / RMS SD 0.36) with its peak time
+    # from both legs' shared quadratic and the toe from its planted line (seeds 3-9: 133/133,
+    # RMS 0.63; 0.52), 57/57 (RMS 0.47) from the side's shared cubic, 54/57 with the side's
     # quadratic vertex before its re-centred fit, 47/54 (RMS 1.32) before its peak time's SD
     # and the events' timing SDs were part of it
     covered, n = uncertainty_coverage(trial_rows("real"))[metric]

@@ -48,6 +48,7 @@ from pipeline.gait.passes import (
     refine_directions,
     richest_reference,
 )
+from pipeline.gait.planted_toe import PlantedToeReader
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.records import Events, StrideDraft, TrialSummary
 from pipeline.gait.sampling import sample_at
@@ -299,6 +300,11 @@ def _side_strides(
         partner,
     )
 
+    # knee over toe: the toe from its planted line where the points carry SDs
+    planted = (
+        None if point_sd is None else PlantedToeReader(points, point_sd, forward_axis, side, screen)
+    )
+
     # each foot's lateral position at its strikes, from the strides' shared drift where the
     # curve is noisy (stance_reader.StanceReader.start_values); {} where it is read alone
     at_strike = {
@@ -330,6 +336,16 @@ def _side_strides(
             value, value_sd, slope = shared or read.near(name, at, half, degree, one_sided)  # noqa: B023
             return value, (value_sd if at_sd == 0.0 else math.hypot(value_sd, slope * at_sd))
 
+        def knee_ahead_of_toe(at, at_sd):
+            """(value, SD) of knee over toe at the knee's peak time: on noisy keypoints the
+            toe from its planted line (planted_toe.py), on smooth ones from the samples."""
+            if not np.isfinite(at):
+                return np.nan, np.nan
+            if planted is None or not read.noisy["knee_ahead"]:
+                return near("knee_ahead", at, at_sd, 2)
+            value, value_sd, slope = planted.ahead_of_toe("knee", strike, toe_off, at, half)  # noqa: B023
+            return value, (value_sd if at_sd == 0.0 else math.hypot(value_sd, slope * at_sd))
+
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
         peak, peak_sd, peak_time, peak_time_sd = extreme("flexion", loading_peak, interior=True)
         complete = bool(np.isfinite(peak_time))
@@ -345,9 +361,7 @@ def _side_strides(
             )
             step_width = (foot_lateral - other_lateral) * sign
             step_width_sd = math.hypot(foot_lateral_sd, other_lateral_sd)
-        knee_over_toe, knee_over_toe_sd = (
-            near("knee_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
-        )
+        knee_over_toe, knee_over_toe_sd = knee_ahead_of_toe(peak_time, peak_time_sd)
         hip_over_toe, hip_over_toe_sd = (
             near("hip_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
         )
