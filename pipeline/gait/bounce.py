@@ -38,6 +38,36 @@ def _stride_samples(n_frames: int, start: float, end: float) -> np.ndarray:
     return np.concatenate([[start], inner, [end]])
 
 
+def oscillation_extremes(height: np.ndarray, start: float, end: float) -> tuple[float, float]:
+    """(time of the highest, time of the lowest) pelvis-centre sample from `start` to `end`
+    (fractional frames, both included); NaN times where a sample is not seen."""
+    times = _stride_samples(len(height), start, end)
+    z = np.array([sample_at(height, t) for t in times])
+    if not np.isfinite(z).all():
+        return np.nan, np.nan
+    return float(times[int(np.argmax(z))]), float(times[int(np.argmin(z))])
+
+
+def step_start(
+    events: Events, side: str, strike: float, gap_runs: list[tuple[int, int]]
+) -> float | None:
+    """The other foot's strike a step to `strike` starts at: its latest before `strike`,
+    None where there is none, the step crosses an unobserved run or a strike of this foot
+    comes between (one was not timed)."""
+    other = "right" if side == "left" else "left"
+    before = events[other]["foot_strike"]
+    before = before[before < strike]
+    if not before.size:
+        return None
+    previous = float(before[-1])
+    if any(a < strike + 1 and b > previous - 1 for a, b in gap_runs):
+        return None
+    own_before = events[side]["foot_strike"]
+    if bool(((own_before > previous) & (own_before < strike)).any()):
+        return None
+    return previous
+
+
 def add_bounce(
     strides: list[StrideDraft],
     points: np.ndarray,
@@ -49,7 +79,8 @@ def add_bounce(
     gap_runs: list[tuple[int, int]],
 ) -> None:
     """Adds the four BOUNCE_METRICS to each stride (in place). `gap_runs`: the trial's
-    unobserved frame runs (observation.gaps); a step must not cross one."""
+    unobserved frame runs (observation.gaps); a step must not cross one. Their SDs:
+    spatial_sd.py."""
     forward_axis, _ = body_axes(forward)
     height = hip_centre(points)[:, 2]
     along = {side: foot_point(points, side) @ forward_axis for side in ("left", "right")}
@@ -61,23 +92,17 @@ def add_bounce(
         oscillation = None
         if stride_ms is not None:
             end = strike + stride_ms * fps / 1000.0
-            z = np.array([sample_at(height, t) for t in _stride_samples(len(points), strike, end)])
-            if np.isfinite(z).all():
-                oscillation = float(z.max() - z.min())
+            highest, lowest = oscillation_extremes(height, strike, end)
+            if np.isfinite([highest, lowest]).all():
+                oscillation = float(sample_at(height, highest) - sample_at(height, lowest))
         values["vertical_oscillation_m"] = oscillation
 
         step = None
-        before = events[other]["foot_strike"]
-        before = before[before < strike]
-        if before.size and (belt_speed_mps is not None or overground):
-            previous = float(before[-1])
-            crosses_gap = any(a < strike + 1 and b > previous - 1 for a, b in gap_runs)
-            own_before = events[side]["foot_strike"]
-            skipped = bool(((own_before > previous) & (own_before < strike)).any())
-            if not crosses_gap and not skipped:
-                belt = 0.0 if belt_speed_mps is None else belt_speed_mps * (strike - previous) / fps
-                value = float(sample_at(along[side], strike) - sample_at(along[other], previous))
-                step = value + belt if np.isfinite(value) else None
+        previous = step_start(events, side, strike, gap_runs)
+        if previous is not None and (belt_speed_mps is not None or overground):
+            belt = 0.0 if belt_speed_mps is None else belt_speed_mps * (strike - previous) / fps
+            value = float(sample_at(along[side], strike) - sample_at(along[other], previous))
+            step = value + belt if np.isfinite(value) else None
         values["step_length_m"] = step
         values["vertical_ratio"] = (
             100.0 * oscillation / step

@@ -136,8 +136,6 @@ def add_landing(
     and the strikes' scatter measured on the strides' stride times) goes in the stride's
     uncertainty, and a pattern that SD leaves undecided says so in foot_strike_pattern_note
     (strike_pitch.py)."""
-    forward_axis, _ = body_axes(forward)
-    pelvis = hip_centre(points)
     reference = {}
     standing: float | None
     # the strikes' own scatter, measured on their stride times (strike_pitch.py)
@@ -159,7 +157,7 @@ def add_landing(
             pitch_deg=standing, source=source, n_stances=n, note=note
         )
         pitch = foot_pitch_deg(points, side, forward)
-        heel_ahead = (keypoint(points, f"{side}_heel") - pelvis) @ forward_axis
+        heel_ahead = overstride_curve(points, side, forward)
         for stride in own:
             strike = stride.strike_frame
             at_strike = float(sample_at(pitch, strike))  # NaN: heel or toe not seen
@@ -182,6 +180,13 @@ def add_landing(
             overstride = float(sample_at(heel_ahead, strike))
             stride.values["overstride_m"] = overstride if np.isfinite(overstride) else None
     return reference
+
+
+def overstride_curve(points: np.ndarray, side: str, forward) -> np.ndarray:
+    """(F,) the heel's distance ahead of the pelvis centre along forward (overstride is its
+    value at the strike; its SD: spatial_sd.py)."""
+    forward_axis, _ = body_axes(forward)
+    return (keypoint(points, f"{side}_heel") - hip_centre(points)) @ forward_axis
 
 
 def _strike_scatter(strides: list[StrideDraft], fps: float) -> float | None:

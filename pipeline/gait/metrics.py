@@ -52,6 +52,7 @@ from pipeline.gait.planted_toe import PlantedToeReader
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forward, pelvis_velocity
 from pipeline.gait.records import Events, StrideDraft, TrialSummary
 from pipeline.gait.sampling import sample_at
+from pipeline.gait.spatial_sd import add_spatial_sds
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves, timed_read
 from pipeline.gait.summary import (
@@ -194,6 +195,17 @@ def analyze_trial(
             stretch.events,
             belt_speed_mps,
             overground,
+            unobserved,
+        )
+        add_spatial_sds(  # overstride, bounce, overground stride length (spatial_sd.py)
+            own,
+            points,
+            point_sd,
+            fps,
+            stretch.forward,
+            stretch.events,
+            timing,
+            belt_speed_mps,
             unobserved,
         )
     standing = richest_reference(references)
