@@ -8,6 +8,7 @@ from scenes.gait import RUNNERS
 
 from pipeline.config import RunnerConfig
 from pipeline.core.skeleton import INDEX
+from pipeline.gait.event_template import peel_off_time
 from pipeline.gait.events import detect_screened_events
 from pipeline.synth.kinematics import simulate_run
 
@@ -70,3 +71,13 @@ def test_an_event_too_little_seen_to_align_is_set_aside_not_timed(noisy_runner):
     others = [t for t in truth.foot_strikes["left"] if abs(t - strike) > 6 and 20 < t < 340]
     for t in others:
         assert np.min(np.abs(timed["left"]["foot_strike"] - t)) <= 3.0, (t, timed)
+
+
+def test_the_peel_off_read_times_a_toe_peeled_off_a_floor_at_any_level():
+    # the tip cue on a flat floor with noise-free heights, then peeled off quadratically at a
+    # sub-frame time; the level is fitted, so a floor offset does not move the read
+    frames = np.arange(40, dtype=float)
+    for toe_off, b, floor in ((20.3, 0.002, 0.0), (19.6, 0.006, -0.012)):
+        height = floor + b * np.maximum(frames - toe_off, 0.0) ** 2
+        assert abs(peel_off_time(height, 20, 4, 0.05) - toe_off) <= 0.1
+    assert np.isnan(peel_off_time(np.full(40, np.nan), 20, 4, 0.05))

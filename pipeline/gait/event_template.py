@@ -16,9 +16,10 @@ Steps, per event type (strikes and toe-offs separately, both feet pooled):
    cues, a free level per cue, sub-frame grid, at most MAX_SHIFT_S in all), repeated
    ALIGN_PASSES times; the shifts are
    then centred (their mean carries no information, the template's corner does);
-3. the corner of the mean (`corner` callback: the single-event fit of events.py applied to
-   the mean, with its speed term free: events.py) gives the common offset added to every
-   aligned time. events.py uses this where the height noise is too high for one event.
+3. the event read on the mean (`corner` callback, events.py: for strikes the single-event
+   corner fit with its speed term free, for toe-offs `peel_off_time` below) gives the common
+   offset added to every aligned time. events.py uses this where the height noise is too
+   high for one event.
    With its speed term free the corner fit snaps to the template's samples (a sample just
    below the contact level is a kink of the squared residuals): shifted by fractions of a
    frame, a noise-free template's read less the shift varies over up to half a frame.
@@ -43,6 +44,9 @@ MIN_EVENTS = 3  # fewer: no template, events keep their single-event times
 MIN_COVERAGE = 0.6  # share of an event's window samples that must be seen to align it
 LEVEL_S = 0.05  # ground-side samples giving an event's contact level
 PHASES = 8  # sub-frame sampling phases of the template a dithered corner read takes
+# The toe-off's read on the mean: heights up to this far above the mean's lowest sample (the
+# whole peel-off's start, not only the last few samples near the floor)
+PEEL_CAP_M = 0.05
 
 
 def window_frames(fps: float, strike: bool, pad: int = 0) -> np.ndarray:
@@ -143,3 +147,34 @@ def aligned_times(
     out = times.copy()
     out[index] = times[index] + shift[index] + offset
     return out, usable
+
+
+def peel_off_time(height: np.ndarray, edge: int, half: int, grid_step: float) -> float:
+    """Toe-off (fractional index into `height`, the mean event's toe-tip heights) near `edge`:
+    a flat floor at a level fitted with the corner, then h = L + b s^2 (b >= 0: the tip peeled
+    off with no vertical speed), least squares over the samples within 2 `half` of `edge` less
+    than PEEL_CAP_M above the lowest, candidates within `half` of `edge`. The level is fitted
+    rather than the median of the ground side: before the toe-off that cue dips as the heel
+    rises, by more the faster the runner, and a level from the dip put the corner late on a
+    slow runner and early on a fast one (docs/metrics.md). No speed term: with one, the noise
+    pulled the read late on a slow lift. NaN when fewer than 3 samples."""
+    lo, hi = max(0, edge - 2 * half), min(height.size, edge + 2 * half + 1)
+    frames = np.arange(lo, hi, dtype=float)
+    y = height[lo:hi]
+    finite = np.isfinite(y)
+    if finite.sum() < 3:
+        return np.nan
+    with np.errstate(invalid="ignore"):
+        keep = finite & (y <= np.nanmin(y) + PEEL_CAP_M)
+    frames, y = frames[keep], y[keep]
+    if y.size < 3:
+        return np.nan
+    grid = np.arange(edge - half, edge + half + grid_step / 2, grid_step)
+    x = np.maximum(frames[None] - grid[:, None], 0.0) ** 2  # (G, n)
+    dx = x - x.mean(axis=1, keepdims=True)
+    var = (dx * dx).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = np.maximum(np.where(var > 0, dx @ (y - y.mean()) / var, 0.0), 0.0)
+    level = y.mean() - b * x.mean(axis=1)
+    sse = ((y[None] - level[:, None] - b[:, None] * x) ** 2).sum(axis=1)
+    return float(grid[np.argmin(sse)])

@@ -81,9 +81,9 @@ GRID_STEP = 0.05  # frames, sub-frame resolution of the event fit
 STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.035
 LEVEL_WINDOW_S = 0.06  # contact samples next to the event giving its floor level and noise
 LINEAR_PENALTY = 8.0  # noise variances a vertical-speed term must save to be used
-# On the mean of a trial's events (event_template.py) the noise that made that guard needed is
+# On the mean of a trial's strikes (event_template.py) the noise that made that guard needed is
 # averaged away, and the guard (the mean's spread on the ground taken as its noise) kept real
-# strikes and toe-offs from their speed term: 0.9 frame late / early on the force-plate trials.
+# strikes from their speed term (0.9 frame late on the force-plate trials).
 TEMPLATE_LINEAR_PENALTY = 0.0
 MIN_NOISE_M = 0.0005  # floor of that SD: the Taylor model itself is not exact to better
 # Height noise (robust SD, per frame) above which one event's own samples cannot pin its
@@ -378,18 +378,22 @@ def _template_corner(
     fps: float,
     threshold: float,
 ) -> float:
-    """Event offset (frames) of the mean event: the corner fit of one event applied to the
-    mean of `cue` (the one most events were timed from: first down / last up), with the speed
-    term free (TEMPLATE_LINEAR_PENALTY). NaN when it cannot be read."""
-    height = template[cue]
-    below = np.flatnonzero(height < threshold)
+    """Event offset (frames) of the mean event, read on its `cue` (the one most events were
+    timed from: first down / last up): a strike by the corner fit of one event with the speed
+    term free (TEMPLATE_LINEAR_PENALTY), a toe-off by the peel-off fit of event_template.py.
+    NaN when it cannot be read."""
+    mean = template[cue]
+    below = np.flatnonzero(mean < threshold)
     if below.size == 0:  # columns nobody saw may be NaN; the fit needs its own stretch only
         return np.nan
     edge = int(below[0] if strike else below[-1])
-    contact = (edge, height.size) if strike else (0, edge + 1)
-    t = _fit_event(
-        height, height, edge, contact, half, fps, threshold, strike, TEMPLATE_LINEAR_PENALTY
-    )
+    if not strike:
+        t = event_template.peel_off_time(mean, edge, half, GRID_STEP)
+    else:
+        contact = (edge, mean.size)
+        t = _fit_event(
+            mean, mean, edge, contact, half, fps, threshold, True, TEMPLATE_LINEAR_PENALTY
+        )
     return float(np.interp(t, np.arange(offsets.size), offsets)) if np.isfinite(t) else np.nan
 
 
