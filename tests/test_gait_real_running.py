@@ -287,8 +287,9 @@ def test_peak_knee_flexion_at_the_real_detector_level_against_the_clean_analysis
 def test_pelvic_drop_at_the_real_detector_level_against_the_clean_analysis():
     # measured (3 seeds): each stride's stance maximum of one quartic shared by the side's
     # strides over their whole stances and a quarter stance beyond each event, each stride with
-    # its own level (stance_reader.spanned_extreme): mean |error| 0.87 deg, worst 2.80, bias
-    # -0.34 over 57 strides (target 1.5 / 3); seeds 3-9: 1.19 / 4.36 over 133, the worst on
+    # its own level (stance_reader.spanned_extreme) and the toe-offs' peel-off read: mean
+    # |error| 0.86 deg, worst 2.69, bias -0.29 over 57 strides (target 1.5 / 3; 0.87 / 2.80
+    # before the peel-off read); seeds 3-9: 1.20 / 4.46 over 133 (a strict xfail below), the worst on
     # seed 3, whose obliquity reads 0.8-1.8 deg high over whole trials (the cameras' constant
     # offsets). Before, a quadratic a quarter stance either side of the side's noisy median
     # peak: 1.28 / 5.36 (seeds 3-9 1.53 / 6.27)
@@ -301,8 +302,9 @@ def test_pelvic_drop_at_the_real_detector_level_against_the_clean_analysis():
     reason=(
         "measured (3 seeds, point SDs as the analyze stage derives them, swapped hips and "
         "samples of keypoints not measured left out, #26's events screened by timing SD): "
-        "knee over toe 11.82 / 46.42 mm, bias +1.83 (15 / 30: the mean is met; 12.13 / 43.77 "
-        "before the toe was read from its planted line, gait/planted_toe.py), read at the peak "
+        "knee over toe 11.59 / 47.36 mm, bias +2.08 (15 / 30: the mean is met; 11.82 / 46.42 "
+        "before the toe-offs' peel-off read, 12.13 / 43.77 before the toe was read from its "
+        "planted line, gait/planted_toe.py), read at the peak "
         "time of both legs' shared quadratic, 0.82 frame rms off while the knee travels 17 mm "
         "per frame over the toe: the time is the largest term (11.3 mm rms of 14.4; the knee's "
         "own noise 5.8, the toe's 4.2, the stance's knee-toe offset 6.4), and the worst stride, "
@@ -323,6 +325,32 @@ def test_step_width_at_the_real_detector_level_against_the_clean_analysis():
     # 18.97 before the toe-offs' mean-event peel-off read); 7.62 / 20.24 with a line of each
     # stance's own (before it)
     found = metric_misses(metric_errors(trial_rows("real")), ["step_width_m"])
+    assert not found, found
+
+
+_CHECK_SEED_MISSES = {
+    "pelvic_drop_deg": "seeds 3-9: 1.20 / 4.46 deg over 133 strides (target 1.5 / 3): the worst "
+    "on seed 3, whose obliquity reads 0.8-1.8 deg high over whole trials (the cameras' "
+    "constant offsets, which no read of the curve removes)",
+    "step_width_m": "seeds 3-9: 7.21 / 25.64 mm over 105 strides (target 10 / 20; seeds 0-2 "
+    "5.79 / 17.90)",
+    "knee_over_toe_m": "seeds 3-9: 12.97 / 50.09 mm over 133 strides (target 15 / 30): the "
+    "knee's peak time on flat, lopsided tops, as on seeds 0-2",
+}
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=_CHECK_SEED_MISSES[m]))
+        if m in _CHECK_SEED_MISSES
+        else m
+        for m in METRIC_TARGETS
+    ],
+)
+def test_metrics_on_the_check_seeds_against_the_clean_analysis(metric):
+    # the seeds no method was chosen on; measured peak knee flexion 1.46 / 5.27 deg (3 / 6)
+    found = metric_misses(metric_errors(trial_rows("real_check")), [metric])
     assert not found, found
 
 
