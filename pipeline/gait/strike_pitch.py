@@ -5,13 +5,16 @@ frames off reads the pitch dt frames into the late swing or into the contact, an
 differ: a real foot arrives held and rotates down about the heel only once the heel is on the
 floor (hamner treadmill markers at their force-plate strikes, 2-5 m/s, 20 strikes: pitch
 rate -74 .. +132 deg/s over the last 20 ms of swing, -506 .. -266 deg/s over the first 20 ms
-of contact; tests/test_synth_touchdown.py). Which side of the true contact a mis-timed strike
-falls on is unknown, so the timing term carries both rates (each a least-squares line over
-RATE_WINDOW_S of samples on its side of the strike) with the event's timing SD
-(event_timing.py). The pitch's own SD is the scatter of the samples about those two lines (the
-pitch is nearly linear on each side of contact), so it is that of the series the angle is read
-from, after the 3D low-pass. A pattern whose cut-off lies within Z_PATTERN SDs of the angle is
-marked uncertain (kept) with the reason.
+of contact; tests/test_synth_touchdown.py), and that rotation speeds up over the first frames.
+Which side of the true contact a mis-timed strike falls on is unknown, so the timing term is
+the RMS pitch change over a normal timing error of the event's timing SD (event_timing.py),
+read on the pitch series itself (Gauss-Hermite nodes): a straight line over 30 ms either
+side turns a 1-2 frame error into the change of its whole window's mean rate, too much where
+the foot is held and then accelerates (hamner, real-detector level: 1.6 x the reads' actual
+change). The pitch's own SD is the scatter of the samples about a line each side of the
+strike over NOISE_WINDOW_S (the pitch is nearly linear there), so it is that of the series
+the angle is read from, after the 3D low-pass. A pattern whose cut-off lies within Z_PATTERN
+SDs of the angle is marked uncertain (kept) with the reason.
 
 The timing SD is the larger of the event's predicted one (its Cramer-Rao SD, event_timing.py)
 and the strikes' measured scatter (interval_timing_sd): the prediction holds only the height
@@ -25,7 +28,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-RATE_WINDOW_S = 0.03  # samples each side of the strike the pitch rates are fitted to
+from pipeline.gait.sampling import sample_at
+
+NOISE_WINDOW_S = 0.03  # samples each side of the strike whose scatter about a line is the noise
+# a normal timing error integrated at 9 Gauss-Hermite nodes (0, +-1.02, +-2.08, +-3.21, +-4.51 SD)
+TIMING_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
+TIMING_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+MUST_SEE_SDS = 2.5  # nodes within this many SDs must be seen (those beyond weigh 0.6 %)
 MIN_SAMPLES = 3
 Z_PATTERN = 1.96  # a cut-off inside angle +- 1.96 SD: the pattern is uncertain
 MIN_INTERVAL_DOF = 4  # pooled stride-time dof below which the strikes' scatter is not measured
@@ -33,7 +42,7 @@ MIN_INTERVAL_DOF = 4  # pooled stride-time dof below which the strikes' scatter 
 
 def _line(pitch: np.ndarray, frames: np.ndarray) -> tuple[float, float, int]:
     """(slope in deg per frame, sum of squared residuals, residual dof) of a least-squares line
-    through pitch[frames]; (NaN, 0, 0) with too few samples seen."""
+    through pitch[frames]; (NaN, 0, 0) with fewer than MIN_SAMPLES seen."""
     frames = frames[(frames >= 0) & (frames < len(pitch))]
     y = pitch[frames]
     keep = np.isfinite(y)
@@ -68,25 +77,39 @@ def strike_angle_sd(
     pitch: np.ndarray, strike: float, fps: float, timing_sd_frames: float | None
 ) -> float:
     """SD (deg) of the pitch read at `strike` (frames): the pitch's own noise (the residuals
-    of a line each side of the strike, over RATE_WINDOW_S) and, for a detected strike, its
-    timing SD in frames (None: a given strike, no timing error) through the two rates: a
-    strike dt off reads rate_before dt (early) or rate_after dt (late), so for a zero-mean
-    normal dt of SD s the error's RMS is s sqrt((rate_before^2 + rate_after^2) / 2).
-    NaN where either side has too few samples or the timing SD is unknown."""
-    span = RATE_WINDOW_S * fps
+    of a line each side of the strike, over NOISE_WINDOW_S) and, for a detected strike, its
+    timing SD in frames (None: a given strike, no timing error) through the pitch curve
+    (timing_read_sd). NaN where either side has too few samples or the timing SD is unknown."""
+    span = NOISE_WINDOW_S * fps
     before = np.arange(np.ceil(strike - span), np.floor(strike) + 1).astype(int)
     after = np.arange(np.ceil(strike), np.floor(strike + span) + 1).astype(int)
-    (rate_before, sse_before, dof_before), (rate_after, sse_after, dof_after) = (
+    (_, sse_before, dof_before), (_, sse_after, dof_after) = (
         _line(pitch, before),
         _line(pitch, after),
     )
-    if dof_before + dof_after == 0 or not np.isfinite([rate_before, rate_after]).all():
+    if dof_before == 0 or dof_after == 0:
         return np.nan
     noise = np.sqrt((sse_before + sse_after) / (dof_before + dof_after))
     if timing_sd_frames is None:
         return float(noise)
-    timing = timing_sd_frames * np.sqrt(0.5 * (rate_before**2 + rate_after**2))
-    return float(np.hypot(noise, timing))
+    return float(np.hypot(noise, timing_read_sd(pitch, strike, timing_sd_frames)))
+
+
+def timing_read_sd(pitch: np.ndarray, strike: float, timing_sd_frames: float) -> float:
+    """RMS (deg) of pitch(strike) - pitch(true strike) for a true strike off by a zero-mean
+    normal error of SD `timing_sd_frames`, the pitch interpolated between its samples. The
+    samples' own noise is in each difference too (at most twice its variance), so a noisy
+    series reads this high. NaN where a node within MUST_SEE_SDS is not seen; nodes beyond it
+    that are not seen are left out."""
+    if not np.isfinite(timing_sd_frames):
+        return np.nan
+    at = float(sample_at(pitch, strike))
+    moved = np.array([float(sample_at(pitch, strike + timing_sd_frames * x)) for x in TIMING_NODES])
+    seen = np.isfinite(moved)
+    if not np.isfinite(at) or not seen[np.abs(TIMING_NODES) <= MUST_SEE_SDS].all():
+        return np.nan
+    weights = TIMING_WEIGHTS[seen]
+    return float(np.sqrt(weights @ (moved[seen] - at) ** 2 / weights.sum()))
 
 
 def uncertain_pattern_note(
