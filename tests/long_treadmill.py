@@ -2,11 +2,14 @@
 30-60 s recording gives where the shared force-plate trials last about 2 s).
 
 A trial's loop is the span of its whole strides (two for every hamner trial) whose ends match
-best: the cut pair (i, j), j - i within a few frames of the strides' period, that minimises the
-keypoints' rms distance between frames i + d and j + d, d = -2..2 (position and velocity).
-The small remaining jump is spread over the loop as a linear ramp per keypoint, so copies
-tiled one after the other join without a step. The force-plate events inside the loop travel
-with each copy. Two different strides alternate: the runner's own stride-to-stride variation
+best: the cut pair (i, j), j - i within a few frames of the strides' period and both cuts
+0.06 s or more from any force-plate event, that minimises the keypoints' rms distance between
+frames i + d and j + d, d = -2..2 (position and velocity). The remaining jump is taken out so
+that copies tiled one after the other join without a step: the whole body's (its median over
+the keypoints: the runner drifting on the belt) as a linear ramp over the loop, each
+keypoint's rest (a swinging foot's fraction of a frame of phase) blended in smoothly over the
+loop's last 0.06 s, which hold no event. The force-plate events inside the loop travel with
+each copy. Two different strides alternate: the runner's own stride-to-stride variation
 beyond that pair is gone, so the tiled motion is more repeatable than a real runner's.
 
 `python tests/long_treadmill.py [seeds]` prints the table of docs/metrics.md.
@@ -22,6 +25,9 @@ from running_mocap import TREADMILL_TRIALS, observed_trial, treadmill_trial
 STRIDES_PER_LOOP = 2
 _PERIOD_SLACK = 6  # frames either side of the loop's nominal length searched for the cut
 _MATCH_HALF_WIDTH = 2  # frames either side of each cut compared
+# no cut this close to a force-plate event (the detector's LEVEL_WINDOW_S): a cut there would
+# hand the event's fit a seam instead of the runner's motion
+EVENT_CLEARANCE_S = 0.06
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class StrideLoop:
     length: int  # frames; the next copy starts at start + length
     period: float  # frames per stride (loop length / strides in it)
     seam_mm: float  # rms keypoint jump at the seam before the ramp
+    clear_frames: int  # no event this close to either cut
 
 
 def stride_period(events: dict) -> float:
@@ -38,13 +45,23 @@ def stride_period(events: dict) -> float:
     return float(np.mean(np.concatenate(gaps)))
 
 
-def find_loop(points: np.ndarray, events: dict, strides: int = STRIDES_PER_LOOP) -> StrideLoop:
-    """The span of `strides` whole strides whose two ends match best (module doc)."""
+def find_loop(
+    points: np.ndarray, events: dict, fps: float, strides: int = STRIDES_PER_LOOP
+) -> StrideLoop:
+    """The span of `strides` whole strides whose two ends match best, both cuts at least
+    EVENT_CLEARANCE_S from any force-plate event (module doc)."""
     nominal = strides * stride_period(events)
+    times = np.concatenate(
+        [np.asarray(t, float) for kinds in events.values() for t in kinds.values()]
+    )
+    clear_frames = int(round(EVENT_CLEARANCE_S * fps))
+    clear = np.array([np.min(np.abs(times - f)) for f in range(len(points))]) >= clear_frames
     h = _MATCH_HALF_WIDTH
     best = None
     for length in range(int(nominal) - _PERIOD_SLACK, int(nominal) + _PERIOD_SLACK + 1):
         for i in range(h, len(points) - length - h):
+            if not (clear[i] and clear[i + length]):
+                continue
             a = points[i - h : i + h + 1]
             b = points[i + length - h : i + length + h + 1]
             d = np.linalg.norm(a - b, axis=-1)
@@ -55,14 +72,22 @@ def find_loop(points: np.ndarray, events: dict, strides: int = STRIDES_PER_LOOP)
         raise ValueError("the trial is shorter than the loop")
     cost, i, length = best
     jump = np.linalg.norm(points[i] - points[i + length], axis=-1)
-    return StrideLoop(i, length, length / strides, 1000 * float(np.sqrt(np.nanmean(jump**2))))
+    rms_mm = 1000 * float(np.sqrt(np.nanmean(jump**2)))
+    return StrideLoop(i, length, length / strides, rms_mm, clear_frames)
 
 
 def tile(points: np.ndarray, events: dict, loop: StrideLoop, n_frames: int):
     """(points (n_frames, K, 3), events in frames) of copies of the loop, one after another."""
     i, length = loop.start, loop.length
+    jump = points[i] - points[i + length]  # (K, 3)
+    body = np.nanmedian(jump, axis=0)  # the runner's drift on the belt over the loop
     ramp = np.arange(length)[:, None, None] / length
-    one = points[i : i + length] + ramp * (points[i] - points[i + length])
+    # each keypoint's own rest (a swinging foot's fraction of a frame of phase) blended in
+    # over the loop's last frames, which hold no event (the cuts' clearance)
+    blend = loop.clear_frames
+    u = np.clip((np.arange(length) - (length - blend)) / blend, 0.0, 1.0)[:, None, None]
+    smooth = u * u * (3 - 2 * u)
+    one = points[i : i + length] + ramp * body + smooth * np.nan_to_num(jump - body)
     copies = int(np.ceil(n_frames / length))
     tiled = np.concatenate([one] * copies)[:n_frames]
     out = {}
@@ -84,7 +109,7 @@ def long_trial(name: str, strides: int):
     strides (of the loop's mean period)."""
     if name not in _TRIALS:
         points, fps, events, speed = treadmill_trial(name)
-        _TRIALS[name] = (points, fps, events, speed, find_loop(points, events))
+        _TRIALS[name] = (points, fps, events, speed, find_loop(points, events, fps))
     points, fps, events, speed, loop = _TRIALS[name]
     tiled, tiled_events = tile(points, events, loop, int(round(strides * loop.period)))
     return tiled, fps, tiled_events, speed, loop
