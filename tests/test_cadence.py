@@ -38,6 +38,19 @@ def test_an_event_not_timed_counts_two_steps_not_one():
     assert step_rhythm_cadence(events, FPS) == pytest.approx(60 * FPS / STEP, abs=1e-9)
 
 
+@pytest.mark.parametrize("foot", ["left", "right"])
+def test_a_false_contact_does_not_shift_the_later_steps(foot):
+    """One extra contact (a strike and its toe-off) a third of a step after a real one, on a
+    40-step trial: counted as a step it would move every later event's step number and the
+    cadence by several steps/min (5.7 measured on a tiled hamner trial); left out, the cadence
+    stays exact."""
+    events = _events(40)
+    extra = 10.0 + 17 * STEP + STEP / 3  # after step 17 (right foot)
+    events[foot]["foot_strike"] = sorted(events[foot]["foot_strike"] + [extra])
+    events[foot]["toe_off"] = sorted(events[foot]["toe_off"] + [extra + 22.0])
+    assert step_rhythm_cadence(events, FPS) == pytest.approx(60 * FPS / STEP, abs=1e-9)
+
+
 def test_stretches_either_side_of_a_gap_keep_their_own_offsets():
     first, second = _events(6), _events(6, start=400.0, offsets=(2.0, 2.0))
     for side in first:
