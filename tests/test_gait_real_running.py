@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/runn
 EDGE_S, MATCH_S = 0.1, 0.1
 SEEDS = range(3)
 CHECK_SEEDS = range(3, 10)  # level "real_check": the seeds nothing was tuned on
+FRESH_SEEDS = range(10, 30)  # level "real_fresh": the seeds no one had looked at
 MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
 _CACHE: dict = {}
 
@@ -40,7 +41,9 @@ def trial_rows(level: str) -> list[dict]:
     rows = []
     for name in TREADMILL_TRIALS:
         points, fps, truth, speed = treadmill_trial(name)
-        for seed in {"real": SEEDS, "real_check": CHECK_SEEDS}.get(level, [None]):
+        for seed in {"real": SEEDS, "real_check": CHECK_SEEDS, "real_fresh": FRESH_SEEDS}.get(
+            level, [None]
+        ):
             if seed is None:
                 analysis = analyze_trial(
                     points, fps, [1, 0, 0], ThresholdsConfig(), belt_speed_mps=speed
@@ -319,11 +322,11 @@ def test_knee_over_toe_at_the_real_detector_level_against_the_clean_analysis():
 
 
 def test_step_width_at_the_real_detector_level_against_the_clean_analysis():
-    # measured (3 seeds): each foot's lateral position at its strike from a line shared by the
-    # side's stances over their first half, each with its own level (stance_pool.pooled_start):
-    # mean |error| 5.79 mm, worst 17.90, bias -1.97 over 45 strides (target 10 / 20; 5.93 /
-    # 18.97 before the toe-offs' mean-event peel-off read); 7.62 / 20.24 with a line of each
-    # stance's own (before it)
+    # measured (3 seeds): each foot's lateral position at its strike from a quadratic shared by
+    # the side's stances from a quarter stance before each strike to mid-stance, each with its
+    # own level (stance_pool.pooled_strike): mean |error| 3.84 mm, worst 14.11, bias -0.40 over
+    # 45 strides (target 10 / 20); 5.79 / 17.90 with a line shared over the stances' first
+    # halves read at their start (before it), 7.62 / 20.24 with a line of each stance's own
     found = metric_misses(metric_errors(trial_rows("real")), ["step_width_m"])
     assert not found, found
 
@@ -332,8 +335,6 @@ _CHECK_SEED_MISSES = {
     "pelvic_drop_deg": "seeds 3-9: 1.20 / 4.46 deg over 133 strides (target 1.5 / 3): the worst "
     "on seed 3, whose obliquity reads 0.8-1.8 deg high over whole trials (the cameras' "
     "constant offsets, which no read of the curve removes)",
-    "step_width_m": "seeds 3-9: 7.21 / 25.64 mm over 105 strides (target 10 / 20; seeds 0-2 "
-    "5.79 / 17.90)",
     "knee_over_toe_m": "seeds 3-9: 12.97 / 50.09 mm over 133 strides (target 15 / 30): the "
     "knee's peak time on flat, lopsided tops, as on seeds 0-2",
 }
@@ -349,8 +350,28 @@ _CHECK_SEED_MISSES = {
     ],
 )
 def test_metrics_on_the_check_seeds_against_the_clean_analysis(metric):
-    # the seeds no method was chosen on; measured peak knee flexion 1.46 / 5.27 deg (3 / 6)
+    # the seeds no method was chosen on; measured peak knee flexion 1.46 / 5.27 deg (3 / 6),
+    # step width 5.59 / 17.21 mm over 105 strides (10 / 20; 7.21 / 25.64 before the read
+    # through the strike, stance_pool.pooled_strike)
     found = metric_misses(metric_errors(trial_rows("real_check")), [metric])
+    assert not found, found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured on seeds 10-29 (looked at only after the read through the strike was "
+        "chosen): step width 6.35 / 39.95 mm over 295 strides (target 10 / 20; 7.64 / 51.00 "
+        "before it); 12 strides over 20 mm, 10 of them on run200 (2 m/s) in the trial-seeds "
+        "whose strikes are all 3-7 frames early (seeds 19, 20, 23, 28, 29: the shared offset "
+        "of a trial's events), where the foot is still coming in (the clean foot read at the "
+        "detected strike is 17-54 mm of that error); the other two -26.3 (run200 seed 18, 1.9 "
+        "SDs) and -20.5 (run300 seed 18). Read at the force-plate strikes, the same points "
+        "give 3.99 / 18.24 mm (docs/metrics.md)"
+    ),
+)
+def test_step_width_on_fresh_seeds_against_the_clean_analysis():
+    found = metric_misses(metric_errors(trial_rows("real_fresh")), ["step_width_m"])
     assert not found, found
 
 

@@ -317,11 +317,12 @@ def _side_strides(
         None if point_sd is None else PlantedToeReader(points, point_sd, forward_axis, side, screen)
     )
 
-    # each foot's lateral position at its strikes, from the strides' shared drift where the
-    # curve is noisy (stance_reader.StanceReader.start_values); {} where it is read alone
+    # each foot's lateral position at its strikes, from the strides' shared shape through the
+    # strike where the curve is noisy (stance_reader.StanceReader.strike_values); {} where it
+    # is read alone
     at_strike = {
-        "lateral": read.start_values("lateral", read.stances),
-        "other_lateral": read.start_values("other_lateral", other_stances),
+        "lateral": read.strike_values("lateral", read.stances),
+        "other_lateral": read.strike_values("other_lateral", other_stances),
     }
 
     def argmax(c):

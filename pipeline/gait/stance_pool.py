@@ -216,13 +216,16 @@ def _pooled_fit(stances, centre, half_width, sign) -> PooledPeak | None:
     return PooledPeak(float(centre + at), phase_sd, fit.read(at, sign), fit.slope(at, sign))
 
 
-def pooled_start(stances, reach, sign=1.0) -> SharedFit | None:
-    """A line shared by the strides, each with its own level, over the first `reach` of their
-    stances (phases 0..reach), to be read at the strike (phase 0): a planted foot's position
-    drifts the same way in every stance (the foot point settles 16-20 mm inward over the first
-    8 frames on the real runner), so the strides share the slope, and each level is one
-    parameter where a line of its own needs two. None as _shared_fit."""
-    return _shared_fit(stances, 0.0, 0.0, reach, 1, sign)
+def pooled_strike(stances, before, after, sign=1.0) -> SharedFit | None:
+    """A quadratic shared by the strides, each with its own level, from `before` of a stance
+    ahead of the strike to `after` into it (phases -before..after), to be read at the strike
+    (phase 0): a foot's lateral position passes through the strike without a break, the swing
+    bringing it in and the planted foot settling 16-20 mm inward over about 8 frames (the
+    heel-toe midpoint, real runner), alike in every stance, so the strides share the shape and
+    each level is one parameter. The strike is read inside the window, where a line over the
+    stance alone extrapolates to its end across the settling's bend (docs/metrics.md). None as
+    _shared_fit."""
+    return _shared_fit(stances, 0.0, -before, after, 2, sign)
 
 
 def _shapes_differ(stride, powers, values, w, residual, degree) -> bool:

@@ -47,7 +47,7 @@ from pipeline.gait.stance_pool import (
     PooledPeak,
     pooled_peak,
     pooled_stance_peak,
-    pooled_start,
+    pooled_strike,
 )
 
 MAX_OBLIQUITY_DEG = 90.0
@@ -226,26 +226,28 @@ class StanceReader:
             for (strike, toe_off, times), values in zip(self.stances, self.samples(name))
         ]
 
-    def start_values(self, name: str, stances: list[tuple]) -> dict[float, tuple]:
+    def strike_values(self, name: str, stances: list[tuple]) -> dict[float, tuple]:
         """{strike: (value, SD, slope per frame)} of a noisy curve at the strikes of
-        `stances` (strike, toe-off, sample times), from one line shared by those stances over
-        their first half (stance_pool.pooled_start, the window read.near's one-sided fit uses);
-        {} where the curve is smooth or the stances differ in their drift."""
-        sd = self.sd[name]
+        `stances` (strike, toe-off, sample times), from one quadratic shared by those stances
+        from HALF_WINDOW of a stance before each strike to the middle of the stance
+        (stance_pool.pooled_strike); {} where the curve is smooth or the stances differ in
+        their shape. For a foot's lateral position (step width)."""
+        values, sd = self.values[name], self.sd[name]
         if not self.noisy[name] or sd is None or not stances:
             return {}
-        values = self.values[name]
-        fit = pooled_start(
-            [
+        rows = []
+        for strike, toe_off, times in stances:
+            length = toe_off - strike
+            before = np.arange(math.ceil(strike - HALF_WINDOW * length), math.ceil(strike))
+            every = np.concatenate([before[before >= 0].astype(float), times])
+            rows.append(
                 (
-                    (times - strike) / (toe_off - strike),
-                    np.array([_sample_at(values, t) for t in times]),
-                    np.array([_sample_at(sd, t) for t in times]),
+                    (every - strike) / length,
+                    np.array([_sample_at(values, t) for t in every]),
+                    np.array([_sample_at(sd, t) for t in every]),
                 )
-                for strike, toe_off, times in stances
-            ],
-            2 * HALF_WINDOW,
-        )
+            )
+        fit = pooled_strike(rows, HALF_WINDOW, 2 * HALF_WINDOW)
         if fit is None:
             return {}
         slope = fit.slope(0.0)
