@@ -232,9 +232,13 @@ def _neighbour_reference(points, untouched, frames, lateral):
         p = points[:, np.maximum(nb, 0)][:, :, lateral]
         p[:, nb < 0] = np.nan
         stack.append(p)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(np.stack(stack), axis=0)
+    # the mean of what is there, written out: np.nanmean warns where neither neighbour exists,
+    # and a warnings filter is process-wide state, not safe beside the triangulation's threads
+    both = np.stack(stack)
+    seen = np.isfinite(both)
+    count = seen.sum(axis=0)
+    total = np.where(seen, both, 0.0).sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _distance(p, ref):
