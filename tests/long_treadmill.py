@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from running_mocap import TREADMILL_TRIALS, observed_trial, treadmill_trial
+from running_mocap import TREADMILL_TRIALS, analyze_observed, treadmill_trial
 
 STRIDES_PER_LOOP = 2
 _PERIOD_SLACK = 6  # frames either side of the loop's nominal length searched for the cut
@@ -118,27 +118,11 @@ def long_trial(name: str, strides: int):
 def long_rows(strides: int, seeds) -> list[dict]:
     """Rows as tests/test_gait_real_running.py `trial_rows("real")` makes them (its
     `event_scores` reads them), for the tiled trials at the real-detector level."""
-    from pipeline.config import ThresholdsConfig
-    from pipeline.gait.metrics import analyze_trial
-
     rows = []
     for name in TREADMILL_TRIALS:
         points, fps, truth, speed, _ = long_trial(name, strides)
         for seed in seeds:
-            p, unfiltered, height_sd, point_sd = observed_trial(
-                points, fps, seed, with_point_sd=True
-            )
-            analysis = analyze_trial(
-                p,
-                fps,
-                [1, 0, 0],
-                ThresholdsConfig(),
-                belt_speed_mps=speed,
-                height_sd=height_sd,
-                max_event_timing_sd_s=0.003,  # AnalysisConfig.max_event_timing_sd_ms default
-                event_points=unfiltered,
-                point_sd=point_sd,
-            )
+            analysis = analyze_observed(points, fps, seed, speed)
             rows.append(
                 {
                     "trial": name,

@@ -67,3 +67,26 @@ def observed_trial(points: np.ndarray, fps: float, seed: int, level=None, with_p
         point_sd = point_sd_from_3d(sd_per_px, result.reprojection_error)
         return result.points, result.points_unfiltered, sd_per_px[..., 2], point_sd
     return result.points, result.points_unfiltered, sd_per_px[..., 2]
+
+
+MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
+
+
+def analyze_observed(points: np.ndarray, fps: float, seed: int, belt_speed_mps: float):
+    """`observed_trial` of the keypoints, analysed as the analyze stage does (its point SDs,
+    timing screen and unfiltered event points): the real-level analysis of a treadmill trial."""
+    from pipeline.config import ThresholdsConfig
+    from pipeline.gait.metrics import analyze_trial
+
+    p, unfiltered, height_sd, point_sd = observed_trial(points, fps, seed, with_point_sd=True)
+    return analyze_trial(
+        p,
+        fps,
+        [1, 0, 0],
+        ThresholdsConfig(),
+        belt_speed_mps=belt_speed_mps,
+        height_sd=height_sd,
+        max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
+        event_points=unfiltered,
+        point_sd=point_sd,
+    )

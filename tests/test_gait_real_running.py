@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from running_mocap import HAMNER, TREADMILL_TRIALS, observed_trial, treadmill_trial
+from running_mocap import (
+    HAMNER,
+    TREADMILL_TRIALS,
+    analyze_observed,
+    treadmill_trial,
+)
 
 from pipeline.config import ThresholdsConfig
 from pipeline.gait.metrics import analyze_trial
@@ -30,7 +35,6 @@ EDGE_S, MATCH_S = 0.1, 0.1
 SEEDS = range(3)
 CHECK_SEEDS = range(3, 10)  # level "real_check": the seeds nothing was tuned on
 FRESH_SEEDS = range(10, 30)  # level "real_fresh": the seeds no one had looked at
-MAX_EVENT_TIMING_SD_S = 0.003  # AnalysisConfig.max_event_timing_sd_ms default
 _CACHE: dict = {}
 
 
@@ -49,20 +53,7 @@ def trial_rows(level: str) -> list[dict]:
                     points, fps, [1, 0, 0], ThresholdsConfig(), belt_speed_mps=speed
                 )
             else:
-                p, unfiltered, height_sd, point_sd = observed_trial(
-                    points, fps, seed, with_point_sd=True
-                )
-                analysis = analyze_trial(
-                    p,
-                    fps,
-                    [1, 0, 0],
-                    ThresholdsConfig(),
-                    belt_speed_mps=speed,
-                    height_sd=height_sd,
-                    max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
-                    event_points=unfiltered,
-                    point_sd=point_sd,
-                )
+                analysis = analyze_observed(points, fps, seed, speed)
             rows.append(
                 {
                     "trial": name,
