@@ -27,12 +27,12 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
-from pipeline.gait.event_timing import timing_sd_of
 from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.strike_pitch import (
-    interval_timing_sd,
     strike_angle_sd,
+    strike_scatter,
+    strike_timing_sd,
     uncertain_pattern_note,
 )
 
@@ -139,7 +139,7 @@ def add_landing(
     reference = {}
     standing: float | None
     # the strikes' own scatter, measured on their stride times (strike_pitch.py)
-    scatter = None if events_given or fps is None else _strike_scatter(strides, fps)
+    scatter = None if events_given or fps is None else strike_scatter(strides, fps)
     for side in ("left", "right"):
         own = [s for s in strides if s.side == side]
         given = None if standing_pitch_deg is None else standing_pitch_deg.get(side)
@@ -168,10 +168,8 @@ def add_landing(
             stride.foot_strike_pattern = classify(angle)
             if fps is not None and angle is not None and (events_given or timing is not None):
                 timing_sd = (
-                    None if events_given else timing_sd_of(timing, side, "foot_strike", strike)
+                    None if events_given else strike_timing_sd(timing, side, strike, scatter)
                 )
-                if timing_sd is not None and np.isfinite(timing_sd) and scatter is not None:
-                    timing_sd = max(timing_sd, scatter)
                 sd = strike_angle_sd(pitch, strike, fps, timing_sd)
                 stride.uncertainty["foot_strike_angle_deg"] = sd if np.isfinite(sd) else None
                 cut_offs = CUT_OFFS if source == STATIC_TRIAL else {"forefoot": FOREFOOT_BELOW_DEG}
@@ -187,16 +185,6 @@ def overstride_curve(points: np.ndarray, side: str, forward) -> np.ndarray:
     value at the strike; its SD: spatial_sd.py)."""
     forward_axis, _ = body_axes(forward)
     return (keypoint(points, f"{side}_heel") - hip_centre(points)) @ forward_axis
-
-
-def _strike_scatter(strides: list[StrideDraft], fps: float) -> float | None:
-    """strike_pitch.interval_timing_sd of the strides' stride times (frames), per side."""
-    frames: dict[str, list[float]] = {"left": [], "right": []}
-    for stride in strides:
-        stride_ms = stride.values.get("stride_time_ms")
-        if stride_ms is not None:
-            frames[stride.side].append(stride_ms * fps / 1000.0)
-    return interval_timing_sd(frames)
 
 
 def pattern_summary(

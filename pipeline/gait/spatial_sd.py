@@ -25,11 +25,10 @@ import numpy as np
 from pipeline.core.skeleton import INDEX
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
 from pipeline.gait.bounce import oscillation_extremes, step_start
-from pipeline.gait.event_timing import timing_sd_of
 from pipeline.gait.landing import overstride_curve
 from pipeline.gait.records import Events, StrideDraft
 from pipeline.gait.sampling import sample_at
-from pipeline.gait.strike_pitch import interval_timing_sd
+from pipeline.gait.strike_pitch import strike_scatter, strike_timing_sd
 
 SPATIAL_SD_METRICS = (
     "overstride_m",
@@ -100,17 +99,6 @@ def _side_curves(points: np.ndarray, point_sd: np.ndarray, side: str, forward, b
     }
 
 
-def strike_scatter(strides: list[StrideDraft], fps: float) -> float | None:
-    """The strikes' timing SD measured on the strides' stride times, frames
-    (strike_pitch.interval_timing_sd; None with too few)."""
-    frames: dict[str, list[float | None]] = {"left": [], "right": []}
-    for stride in strides:
-        stride_ms = stride.values.get("stride_time_ms")
-        if stride_ms is not None:
-            frames[stride.side].append(stride_ms * fps / 1000.0)
-    return interval_timing_sd(frames)
-
-
 def _known(sd: float) -> float | None:
     return float(sd) if np.isfinite(sd) else None
 
@@ -168,8 +156,7 @@ def add_spatial_sds(
     scatter = None if timing is None else strike_scatter(strides, fps)
 
     def strike_sd(side: str, frame: float) -> float:
-        sd = timing_sd_of(timing, side, "foot_strike", frame)
-        return max(sd, scatter) if scatter is not None and np.isfinite(sd) else sd
+        return strike_timing_sd(timing, side, frame, scatter)
 
     for stride in strides:
         side, strike, values = stride.side, stride.strike_frame, stride.values

@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from pipeline.gait.event_timing import timing_sd_of
+from pipeline.gait.records import StrideDraft
 from pipeline.gait.sampling import sample_at
 
 NOISE_WINDOW_S = 0.03  # samples each side of the strike whose scatter about a line is the noise
@@ -71,6 +73,24 @@ def interval_timing_sd(stride_frames: Mapping[str, Sequence[float | None]]) -> f
     if dof < MIN_INTERVAL_DOF:
         return None
     return float(np.sqrt(squares / dof / 2.0))
+
+
+def strike_scatter(strides: Sequence[StrideDraft], fps: float) -> float | None:
+    """interval_timing_sd of the strides' stride times (frames), per side."""
+    frames: dict[str, list[float | None]] = {"left": [], "right": []}
+    for stride in strides:
+        stride_ms = stride.values.get("stride_time_ms")
+        if stride_ms is not None:
+            frames[stride.side].append(stride_ms * fps / 1000.0)
+    return interval_timing_sd(frames)
+
+
+def strike_timing_sd(timing: dict | None, side: str, frame: float, scatter: float | None) -> float:
+    """A strike's timing SD (frames) as the values read at it use it: the larger of its
+    predicted one (event_timing.timing_sd_of: 0 for given events, NaN unknown) and the strikes'
+    `scatter` (strike_scatter; None: not measured)."""
+    sd = timing_sd_of(timing, side, "foot_strike", frame)
+    return max(sd, scatter) if scatter is not None and np.isfinite(sd) else sd
 
 
 def strike_angle_sd(
