@@ -232,21 +232,9 @@ class StanceReader:
         from HALF_WINDOW of a stance before each strike to the middle of the stance
         (stance_pool.pooled_strike); {} where the curve is smooth or the stances differ in
         their shape. For a foot's lateral position (step width)."""
-        values, sd = self.values[name], self.sd[name]
-        if not self.noisy[name] or sd is None or not stances:
+        if not self.noisy[name] or self.sd[name] is None or not stances:
             return {}
-        rows = []
-        for strike, toe_off, times in stances:
-            length = toe_off - strike
-            before = np.arange(math.ceil(strike - HALF_WINDOW * length), math.ceil(strike))
-            every = np.concatenate([before[before >= 0].astype(float), times])
-            rows.append(
-                (
-                    (every - strike) / length,
-                    np.array([_sample_at(values, t) for t in every]),
-                    np.array([_sample_at(sd, t) for t in every]),
-                )
-            )
+        rows = self.phase_rows(name, stances, past_toe_off=False)
         fit = pooled_strike(rows, HALF_WINDOW, 2 * HALF_WINDOW)
         if fit is None:
             return {}
@@ -272,7 +260,9 @@ class StanceReader:
         if not finite.all() and finite.mean() < 2 / 3:
             return NO_READ  # as `extreme`: too much of the stance screened out
         if key not in self._phase:
-            self._phase[key] = pooled_stance_peak(self.spanned_stances(name), HALF_WINDOW, sign)
+            self._phase[key] = pooled_stance_peak(
+                self.phase_rows(name, self.stances, past_toe_off=True), HALF_WINDOW, sign
+            )
         pooled = self._phase[key]
         if pooled is None or n not in pooled.values:
             return self.extreme(name, n, pick, sign)
@@ -281,16 +271,20 @@ class StanceReader:
         at = strike + pooled.phase * (toe_off - strike)
         return LocalRead(value, value_sd, float(at), np.nan, pooled.slope / (toe_off - strike))
 
-    def spanned_stances(self, name: str) -> list[tuple]:
-        """phase_stances with the whole frames within HALF_WINDOW of a stance beyond each
-        event added (phases below 0 and above 1)."""
+    def phase_rows(self, name: str, stances: list[tuple], past_toe_off: bool) -> list[tuple]:
+        """(phases, values, SDs) of each of `stances` (strike, toe-off, sample times): its
+        samples plus the whole frames within HALF_WINDOW of a stance before the strike (phases
+        below 0) and, with `past_toe_off`, after the toe-off (above 1)."""
         values, sd = self.values[name], self.sd[name]
         out = []
-        for strike, toe_off, times in self.stances:
+        for strike, toe_off, times in stances:
             reach = HALF_WINDOW * (toe_off - strike)
-            before = np.arange(math.ceil(strike - reach), math.ceil(strike), dtype=float)
-            after = np.arange(math.floor(toe_off) + 1, math.floor(toe_off + reach) + 1, dtype=float)
-            every = np.concatenate([before, times, after])
+            parts = [np.arange(math.ceil(strike - reach), math.ceil(strike), dtype=float), times]
+            if past_toe_off:
+                parts.append(
+                    np.arange(math.floor(toe_off) + 1, math.floor(toe_off + reach) + 1, dtype=float)
+                )
+            every = np.concatenate(parts)
             every = every[(every >= 0) & (every <= len(values) - 1)]
             out.append(
                 (
