@@ -47,6 +47,10 @@ PHASES = 8  # sub-frame sampling phases of the template a dithered corner read t
 # The toe-off's read on the mean: heights up to this far above the mean's lowest sample (the
 # whole peel-off's start, not only the last few samples near the floor)
 PEEL_CAP_M = 0.05
+# ... from this many fit half-windows before the toe-off's edge: the fitted level must span
+# the tip cue's descent as the heel rises; over 2 it sat at the bottom of that dip and read
+# the toe-offs 0.6 frame early on noise-free keypoints (docs/metrics.md)
+PEEL_GROUND_HALVES = 3
 
 
 def window_frames(fps: float, strike: bool, pad: int = 0) -> np.ndarray:
@@ -152,13 +156,15 @@ def aligned_times(
 def peel_off_time(height: np.ndarray, edge: int, half: int, grid_step: float) -> float:
     """Toe-off (fractional index into `height`, the mean event's toe-tip heights) near `edge`:
     a flat floor at a level fitted with the corner, then h = L + b s^2 (b >= 0: the tip peeled
-    off with no vertical speed), least squares over the samples within 2 `half` of `edge` less
-    than PEEL_CAP_M above the lowest, candidates within `half` of `edge`. The level is fitted
-    rather than the median of the ground side: before the toe-off that cue dips as the heel
-    rises, by more the faster the runner, and a level from the dip put the corner late on a
-    slow runner and early on a fast one (docs/metrics.md). No speed term: with one, the noise
+    off with no vertical speed), least squares over the samples from PEEL_GROUND_HALVES `half`
+    before `edge` to 2 `half` after it that lie less than PEEL_CAP_M above the lowest,
+    candidates within `half` of `edge`. The level is fitted rather than the median of the
+    ground side: before the toe-off that cue dips as the heel rises, by more the faster the
+    runner, and a level from the dip put the corner late on a slow runner and early on a fast
+    one (docs/metrics.md). No speed term: with one, the noise
     pulled the read late on a slow lift. NaN when fewer than 3 samples."""
-    lo, hi = max(0, edge - 2 * half), min(height.size, edge + 2 * half + 1)
+    lo = max(0, edge - PEEL_GROUND_HALVES * half)
+    hi = min(height.size, edge + 2 * half + 1)
     frames = np.arange(lo, hi, dtype=float)
     y = height[lo:hi]
     finite = np.isfinite(y)
