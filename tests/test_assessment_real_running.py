@@ -104,7 +104,7 @@ def test_treadmill_angle_sd_covers_its_error_and_flags_what_it_cannot_tell():
     "strides (pitch noise 2.4 deg SD per frame): the target needs the trial's strike offset "
     "and a less noisy foot pitch. A line through the last 20-40 ms of swing read 3.7-4.1 / "
     "12-18 deg; the pitch's peak within +-50 ms 2.2 / 8.2 but biased +1.6; a rigid fit of "
-    "heel, toes and ankle 2.77 / 12.5; a ground-side fit 2.9-4.1 / 8.9-12.5 (docs/metrics.md)",
+    "heel, toes and ankle 2.77 / 12.5; a ground-side fit 2.9-4.1 / 8.9-12.5 (docs/metrics.md; reads tried: docs/history/metrics-measurements.md)",
 )
 def test_treadmill_foot_strike_angle_within_3_deg_at_the_real_detector_level():
     fsa = _treadmill()["real detector"]["foot_strike_angle_deg"]

@@ -227,7 +227,7 @@ def test_events_on_clean_marker_keypoints_against_force_plates():
         "falling as 1/sqrt(N) with the events averaged), -2.0 .. +1.6 for toe-offs (SD 0.97; "
         "-0.9 .. +3.4, SD 1.28, before, a speed-dependent bias of the shoe-tip cue, +1.6 "
         "frames at 2 m/s .. -0.8 at 5, now -0.4 .. -0.8); the offsets alone make 12.2 ms, the "
-        "events' scatter about them 7.1 (docs/metrics.md)"
+        "events' scatter about them 7.1 (docs/metrics.md; split: docs/history/metrics-measurements.md)"
     ),
 )
 def test_events_at_the_real_detector_level_against_force_plates():
@@ -358,7 +358,7 @@ def test_metrics_on_the_check_seeds_against_the_clean_analysis(metric):
         "of a trial's events), where the foot is still coming in (the clean foot read at the "
         "detected strike is 17-54 mm of that error); the other two -26.3 (run200 seed 18, 1.9 "
         "SDs) and -20.5 (run300 seed 18). Read at the force-plate strikes, the same points "
-        "give 3.99 / 18.24 mm (docs/metrics.md)"
+        "give 3.99 / 18.24 mm (docs/metrics.md; docs/history/metrics-measurements.md)"
     ),
 )
 def test_step_width_on_fresh_seeds_against_the_clean_analysis():

@@ -56,7 +56,7 @@ def test_events_and_cadence_on_ten_stride_trials_at_the_real_detector_level():
         "11.4. Longer trials average the strikes' shared offset down, not the toe-offs' "
         "bias (-0.49 .. -0.65 frame from 10 strides on) nor the 2 m/s toe-offs' own scatter "
         "(1.3-1.5 frames mae): 40 strides give 11.5 ms (seeds 0-2) and 10.6 (3-9), 14.7-15.2 "
-        "at 2 m/s, 8.7-13.2 at 3-5 m/s (docs/metrics.md, with another tiling's 9.3 / 10.1)"
+        "at 2 m/s, 8.7-13.2 at 3-5 m/s (docs/metrics.md; another tiling's 9.3 / 10.1: docs/history/metrics-measurements.md)"
     ),
 )
 def test_contact_time_on_ten_stride_trials_at_the_real_detector_level():
