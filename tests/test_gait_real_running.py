@@ -396,9 +396,9 @@ def uncertainty_coverage(rows: list[dict]) -> dict:
 @pytest.mark.parametrize("metric", list(METRIC_TARGETS))
 def test_each_stride_uncertainty_covers_its_error_at_the_real_detector_level(metric):
     # measured (3 seeds, the sides' pooled reads): |error| within 2 SD for knee flexion
-    # 57/57, pelvic drop 57/57 (seeds 3-9: 131/133), step width 45/45 (RMS error / SD 0.52,
-    # 0.59, 0.77: they over-cover, the point SDs are about twice the unfiltered points'
-    # scatter); knee over toe 57/57 (RMS 0.49; RMS error / RMS SD 0.36) with its peak time
+    # 57/57, pelvic drop 57/57 (seeds 3-9: 131/133), step width 45/45 (RMS error / SD 0.53,
+    # 0.57, 0.53; step width 0.57 without the strikes' shared read: they over-cover, the
+    # point SDs are about twice the unfiltered points' scatter); knee over toe 57/57 (RMS 0.49; RMS error / RMS SD 0.36) with its peak time
     # from both legs' shared quadratic and the toe from its planted line (seeds 3-9: 133/133,
     # RMS 0.63; 0.52), 57/57 (RMS 0.47) from the side's shared cubic, 54/57 with the side's
     # quadratic vertex before its re-centred fit, 47/54 (RMS 1.32) before its peak time's SD
