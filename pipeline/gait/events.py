@@ -277,7 +277,10 @@ def _contact_events(
     """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
     edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
     False). `noise`: the trial's height noise (m), which decides how the fit's samples are
-    chosen (CHOICE_NOISE_SDS)."""
+    chosen (CHOICE_NOISE_SDS) and whether the events keep their own fits: only then may a
+    strike's fit be cut by the trial's start (_fit_event; on the template an event's fit only
+    seeds its alignment, which takes what of its window is seen)."""
+    own_fits = not noise > TEMPLATE_NOISE_M
     smooth_choice = {
         strike: (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M) < CHOICE_NOISE_SDS * noise
         for strike in (True, False)
@@ -291,7 +294,7 @@ def _contact_events(
         for strike, found, beside in ((True, strikes, i - 1), (False, toe_offs, i + 1)):
             if 0 <= beside < len(runs) and runs[beside][2] == FLIGHT:
                 edge = _contact_edge(
-                    foot, start, stop, strike, half, fps, threshold, smooth_choice[strike]
+                    foot, start, stop, strike, half, fps, threshold, smooth_choice[strike], own_fits
                 )
                 if edge is not None:
                     found.append(edge)
@@ -307,6 +310,7 @@ def _contact_edge(
     fps: float,
     threshold: float,
     choose_smooth: bool,
+    start_cut_ok: bool,
 ) -> Edge | None:
     """The strike (first cue down) or toe-off (last cue up) of the contact start..stop, timed
     by the corner fit of that cue (the coarse edge where the fit cannot be made); None when no
@@ -329,6 +333,7 @@ def _contact_edge(
         threshold,
         strike,
         choose_smooth=choose_smooth,
+        start_cut_ok=start_cut_ok,
     )
     return (t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t)))
 
@@ -445,15 +450,23 @@ def _fit_event(
     strike: bool,
     linear_penalty: float = LINEAR_PENALTY,
     choose_smooth: bool = False,
+    start_cut_ok: bool = False,
 ) -> float:
     """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
-    the fit stretch is cut by a gap or the trial's ends, or the contact has no level.
+    the fit stretch is cut by a gap or the trial's ends (with `start_cut_ok`, a strike's may be
+    cut by the start where the foot is seen above the fit cap at the cut: what that drops the
+    fit would not use), or the contact has no level.
     `above`: the low-passed heights (any offset). `choose_smooth`: the samples below the fit
     cap are chosen on `above` rather than on `height`'s own samples, where the noise is
     comparable to the cap (CHOICE_NOISE_SDS): chosen on themselves, the samples the noise
     pushed down are kept and those it pushed up dropped, and the fit follows the noise.
     Elsewhere the raw samples choose: the low-pass rounds a fast foot's corner."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
+    # A runner entering the volume mid-swing: the trial's start cuts a strike's air side (a
+    # toe-off cut by the end opens no stride and was left alone: docs/metrics.md). Checked
+    # below, once the contact's level is known.
+    start_cut = start_cut_ok and strike and lo < 0
+    lo = max(lo, 0) if start_cut else lo
     if lo < 0 or hi > height.size or not np.isfinite(height[lo:hi]).all():
         return np.nan
     # Floor level and noise of this contact from the keypoint's own samples on the ground:
@@ -470,6 +483,8 @@ def _fit_event(
         return np.nan
     ground = near if strike else on[on <= edge]
     level = float(np.median(height[ground]))
+    if start_cut and not above[0] - float(np.median(above[ground])) > STRIKE_FIT_CAP_M:
+        return np.nan  # not seen above the fit's heights: the cut may hide samples it uses
     spread = height[near] - np.median(height[near])
     noise = max(1.4826 * float(np.median(np.abs(spread))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)
