@@ -48,6 +48,8 @@ missing keypoints, yields only the events actually seen.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pipeline.core.skeleton import INDEX
@@ -107,28 +109,14 @@ def detect_events(points: np.ndarray, fps: float, **options: float) -> Events:
 
 
 def detect_events_and_read_sd(
-    points: np.ndarray,
-    fps: float,
-    contact_threshold_m: float = 0.01,
-    min_contact_s: float = 0.06,
-    min_flight_s: float = 0.03,
-    cutoff_hz: float = 12.0,
-    fit_window_s: float = 0.04,
-    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    points: np.ndarray, fps: float, **options: Any
 ) -> tuple[Events, ReadSD]:
-    """(detect_events' events, the shared read's SD per event type: ReadSD).
-    `toe_tip_ahead_m`: how far the shoe's tip lies ahead of the big-toe keypoint along the
-    heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
-    found, read_sd = _events_with_keypoint(
-        points,
-        fps,
-        contact_threshold_m,
-        min_contact_s,
-        min_flight_s,
-        cutoff_hz,
-        fit_window_s,
-        toe_tip_ahead_m,
-    )
+    """(detect_events' events, the shared read's SD per event type: ReadSD). Options, as
+    _events_with_keypoint takes them: contact_threshold_m, min_contact_s, min_flight_s,
+    cutoff_hz, fit_window_s, and toe_tip_ahead_m: how far the shoe's tip lies ahead of the
+    big-toe keypoint along the heel -> toe line (0 where the keypoint is the tip itself, as
+    the synthetic runner's)."""
+    found, read_sd = _events_with_keypoint(points, fps, **options)
     events = {
         side: {
             name: np.array([t for t, _, _, trusted in pairs if trusted])
