@@ -184,12 +184,28 @@ class StanceReader:
             return NO_READ
         sd = self.sd[name]
         sds = None if sd is None else np.array([_sample_at(sd, t) for t in times])
-        if not self.noisy[name]:  # a sample's own extreme: its time is that sample's
+        half_width = HALF_WINDOW * (toe_off - strike)
+        if not self.noisy[name]:  # a sample's own extreme
             own_sd = np.nan if sds is None else float(sds[own])
-            return LocalRead(float(samples[own]), own_sd, float(times[own]), 0.0, 0.0)
+            at, at_sd = float(times[own]), 0.0
+            if interior:
+                # the loading peak's time as on a noisy curve: the vertex of the quadratic over
+                # the window about the aligned phase (a top flat within a few tenths of a
+                # degree over 3-4 frames has its largest sample anywhere on it, docs/metrics.md)
+                key = ("aligned", name)
+                if key not in self._phase:
+                    self._phase[key] = aligned_phase(self.samples(name), pick, sign, HALF_WINDOW)
+                start = self._phase[key]
+                centre = at if start is None else strike + start * (toe_off - strike)
+                vertex = local_extreme_read(times, samples, sds, centre, half_width, sign)
+                if vertex.slope == 0.0:  # a vertex (else the fit's value at the centre)
+                    at = vertex.time
+                    at_sd = vertex.time_sd if math.isfinite(vertex.time_sd) else 0.0
+            return LocalRead(float(samples[own]), own_sd, at, at_sd, 0.0)
         if name not in self._phase:
             self._phase[name] = self._pooled(name, pick, sign, interior)
         start, pooled = self._phase[name]
+        centre = times[own] if start is None else strike + start * (toe_off - strike)
         if pooled is not None and n in pooled.values:
             # the side's common shape at its vertex (slope zero: an error in the time does
             # not move the value, first order) or at the aligned phase
@@ -197,8 +213,6 @@ class StanceReader:
             at = strike + pooled.phase * (toe_off - strike)
             slope = pooled.slope / (toe_off - strike)  # per frame
             return LocalRead(value, value_sd, float(at), np.nan, slope, pooled.phase_sd)
-        centre = times[own] if start is None else strike + start * (toe_off - strike)
-        half_width = HALF_WINDOW * (toe_off - strike)
         return local_extreme_read(times, samples, sds, centre, half_width, sign)
 
     def _pooled(
