@@ -45,6 +45,7 @@ from pipeline.gait.stance_fit import (
 )
 from pipeline.gait.stance_pool import (
     PooledPeak,
+    own_vertices,
     pooled_peak,
     pooled_stance_peak,
     pooled_strike,
@@ -228,6 +229,27 @@ class StanceReader:
             timing = self.phase_stances(name) + self.partner.phase_stances(name)
         return start, pooled_peak(self.phase_stances(name), start, HALF_WINDOW, sign, timing)
 
+    def own_peak(self, name: str, n: int, sign=1.0) -> tuple[float, float] | None:
+        """(time, SD) of stride n's own peak about the side's pooled peak time, from its own
+        level and slope with the strides' shared curvature (stance_pool.own_vertices), for a
+        noisy curve whose extreme `extreme` read pooled; None where there is none."""
+        key = ("own", name)
+        if key not in self._phase:
+            _, pooled = self._phase.get(name, (None, None))
+            own: dict = {}
+            if pooled is not None and self.sd[name] is not None:
+                sd = self.sd[name]
+                read = [k for k in range(len(self.stances)) if k in pooled.values]
+                stances = [
+                    (times, self.samples(name)[k], np.array([_sample_at(sd, t) for t in times]))
+                    for k, (_, _, times) in enumerate(self.stances)
+                ]
+                centres = [s + pooled.phase * (t - s) for s, t, _ in self.stances]
+                widths = [HALF_WINDOW * (t - s) for s, t, _ in self.stances]
+                own = own_vertices(stances, centres, widths, sign, read)
+            self._phase[key] = own
+        return self._phase[key].get(n)
+
     def phase_stances(self, name: str) -> list[tuple]:
         """Per stride (phases 0..1 of its stance, samples, their SDs or None) of a curve."""
         sd = self.sd[name]
@@ -350,14 +372,29 @@ def _with_time_sd(sd: float, slope: float, time_sd: float) -> float:
     return math.hypot(sd, slope * time_sd)
 
 
-def timed_read(read: LocalRead, strike: float, toe_off: float, strike_sd: float, toe_off_sd: float):
+def timed_read(
+    read: LocalRead,
+    strike: float,
+    toe_off: float,
+    strike_sd: float,
+    toe_off_sd: float,
+    own: tuple[float, float] | None = None,
+):
     """(value, SD, time, time SD) of a stance read whose time the fit set (a vertex: its own
     time SD, the value's first-order unmoved) or the events set (strike + phase x stance:
-    the events' timing SDs, times the fit's slope there, join the value's SD)."""
+    the events' timing SDs, times the fit's slope there, join the value's SD). `own`: the
+    stride's own (time, SD) of the same extreme (StanceReader.own_peak), weighed against the
+    events' time by their inverse variances (their errors are independent: the events' timing
+    and the phase against the stride's noise about its own peak)."""
     if math.isfinite(read.time_sd):
         return read.value, read.sd, read.time, read.time_sd
     phase = (read.time - strike) / (toe_off - strike)
     time_sd = math.hypot((1.0 - phase) * strike_sd, phase * toe_off_sd)
     if math.isfinite(read.phase_sd):  # the aligned phase's own error, over this stance
         time_sd = math.hypot(time_sd, read.phase_sd * (toe_off - strike))
-    return read.value, _with_time_sd(read.sd, read.slope, time_sd), read.time, time_sd
+    time = read.time
+    if own is not None and time_sd > 0.0 and own[1] > 0.0:
+        weight = time_sd**2 / (time_sd**2 + own[1] ** 2)
+        time += weight * (own[0] - read.time)
+        time_sd = time_sd * own[1] / math.hypot(time_sd, own[1])
+    return read.value, _with_time_sd(read.sd, read.slope, time_sd), time, time_sd
