@@ -237,8 +237,8 @@ class StanceReader:
         if key not in self._phase:
             _, pooled = self._phase.get(name, (None, None))
             own: dict = {}
-            if pooled is not None and self.sd[name] is not None:
-                sd = self.sd[name]
+            sd = self.sd[name]
+            if pooled is not None and sd is not None:
                 read = [k for k in range(len(self.stances)) if k in pooled.values]
                 stances = [
                     (times, self.samples(name)[k], np.array([_sample_at(sd, t) for t in times]))
