@@ -80,10 +80,11 @@ def test_treadmill_pattern_at_the_real_detector_level():
 
 def test_treadmill_angle_sd_covers_its_error_and_flags_what_it_cannot_tell():
     """Real-detector level: each angle carries its SD (pitch noise and the strike's timing SD
-    through the pitch curve either side of it, gait/strike_pitch.py). Measured: 51 of 51 with
-    an SD, median 7.05 deg; |error| within 1 SD on 46, within 1.96 SD on 51 (RMS error / RMS
-    SD 0.47: the strike's Cramer-Rao timing SD is 2.1 times its actual RMS error here);
-    16 patterns marked uncertain, no pattern wrong."""
+    through the pitch curve either side of it, gait/strike_pitch.py, with the trial's shared
+    strike read). Measured: 51 of 51 with an SD, median 7.87 deg; |error| within 1 SD on 50,
+    within 1.96 SD on 51 (RMS error / RMS SD 0.41: the strike's Cramer-Rao timing SD is 2.1
+    times its actual RMS error here; without the shared read 7.05 deg, 46, 51, 0.47); 22
+    patterns marked uncertain (16 without), no pattern wrong."""
     rows = _treadmill()["angle sd"]
     assert rows and all(sd is not None for _, sd, *_ in rows)
     within = sum(abs(e) <= 1.96 * sd for e, sd, *_ in rows)

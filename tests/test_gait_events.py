@@ -83,7 +83,7 @@ def _recordings(runner, treadmill, fps):
         for seed in range(TREADMILL_TRIALS if treadmill else OVERGROUND_PASSES):
             truth, tri = noisy_triangulation(runner, treadmill, fps, pixel_sigma=1.0, seed=seed)
             height_sd = predicted_sd(tri.points, CAMERAS, tri.views_used)[..., 2]
-            timed, poor = detect_screened_events(
+            timed, poor, _ = detect_screened_events(
                 tri.points,
                 fps,
                 height_sd,
@@ -174,7 +174,7 @@ def _stage_recordings(runner, fps):
             obs = observe(truth.points, CAMERAS, SyntheticNoiseConfig(pixel_sigma=1.0, seed=seed))
             result = triangulate_recording(obs, CAMERAS, fps, TriangulationConfig())
             height_sd = predicted_sd(result.points, CAMERAS, result.views_used)[..., 2]
-            timed, poor = detect_screened_events(
+            timed, poor, _ = detect_screened_events(
                 result.points_unfiltered,
                 fps,
                 height_sd,

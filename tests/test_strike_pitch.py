@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.gait.event_timing import SHARED
 from pipeline.gait.landing import CUT_OFFS
 from pipeline.gait.records import Stride
 from pipeline.gait.strike_pitch import (
     MIN_INTERVAL_DOF,
     interval_timing_sd,
     strike_angle_sd,
+    strike_timing_sd,
     timing_read_sd,
     uncertain_pattern_note,
 )
@@ -130,3 +132,16 @@ def test_the_note_round_trips_through_the_stride_file():
     assert list(stride.to_dict()).index("foot_strike_pattern_note") == (
         list(stride.to_dict()).index("foot_strike_pattern") + 1
     )
+
+
+def test_a_value_read_at_one_strike_carries_the_strikes_shared_read():
+    """The larger of the predicted SD and the scatter, with the trial's shared strike read in
+    quadrature unless asked for the strike alone (a value read at two strikes cancels it);
+    given events: 0; a shared read of unknown SD: unknown."""
+    timing = {"left": {"foot_strike": {10.0: 0.6}}, SHARED: {"foot_strike": 0.8}}
+    assert np.isclose(strike_timing_sd(timing, "left", 10.0, None), 1.0)
+    assert np.isclose(strike_timing_sd(timing, "left", 10.0, 0.5), 1.0)  # scatter below
+    assert strike_timing_sd(timing, "left", 10.0, None, shared=False) == 0.6
+    assert strike_timing_sd(None, "left", 10.0, None) == 0.0
+    unknown = {"left": {"foot_strike": {10.0: 0.6}}, SHARED: {"foot_strike": np.nan}}
+    assert np.isnan(strike_timing_sd(unknown, "left", 10.0, None))

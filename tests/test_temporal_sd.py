@@ -7,6 +7,7 @@ import pytest
 from scenes.gait import FPS, running_trial
 
 from pipeline.config import ThresholdsConfig
+from pipeline.gait.event_timing import SHARED
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.records import Stride, StrideDraft
 from pipeline.gait.temporal_sd import (
@@ -40,11 +41,43 @@ def test_duty_factor_sd_matches_the_spread_of_noisy_events():
     assert duty_factor_sd(contact, stride, np.nan, toe_off_sd, next_sd) is None
 
 
-def _timing(strike_sd=0.5, toe_off_sd=1.2, other_sd=0.7):
+def _timing(strike_sd=0.5, toe_off_sd=1.2, other_sd=0.7, shared=(0.0, 0.0)):
     return {
         "left": {"foot_strike": {10.0: strike_sd, 80.0: 0.4}, "toe_off": {35.0: toe_off_sd}},
         "right": {"foot_strike": {45.0: other_sd}, "toe_off": {}},
+        SHARED: {"foot_strike": shared[0], "toe_off": shared[1]},
     }
+
+
+def test_the_shared_reads_count_where_a_strike_meets_a_toe_off_and_cancel_in_a_stride():
+    """All strikes of a trial off by one draw of SD 1.1 frames, all toe-offs by one of SD
+    0.6, each event also by its own: the SDs match the spread of 200000 such trials, and the
+    stride time (two strikes) carries none of the shared term."""
+    rng = np.random.default_rng(2)
+    n, (s_sd, t_sd, n_sd, o_sd), (ss, st) = 200_000, (0.5, 1.2, 0.4, 0.7), (1.1, 0.6)
+    shift_s, shift_t = rng.normal(0, ss, n), rng.normal(0, st, n)
+    strike = 10.0 + shift_s + rng.normal(0, s_sd, n)
+    toe_off = 35.0 + shift_t + rng.normal(0, t_sd, n)
+    next_strike = 80.0 + shift_s + rng.normal(0, n_sd, n)
+    other = 45.0 + shift_s + rng.normal(0, o_sd, n)
+    out = temporal_uncertainty(
+        _timing(shared=(ss, st)), "left", 10.0, 35.0, 80.0, np.array([45.0]), 100.0, 3.0
+    )
+    drawn = {
+        "ground_contact_time_ms": (toe_off - strike) * 10.0,
+        "flight_time_ms": (other - toe_off) * 10.0,
+        "stride_time_ms": (next_strike - strike) * 10.0,
+        "duty_factor": (toe_off - strike) / (next_strike - strike),
+    }
+    for name, values in drawn.items():
+        assert np.std(values) == pytest.approx(out[name], rel=0.02), name
+    assert out["stride_time_ms"] == pytest.approx(math.hypot(0.5, 0.4) * 10.0)
+    # a shared read whose SD is unknown: no SD where it counts, stride time still has one
+    unknown = temporal_uncertainty(
+        _timing(shared=(np.nan, 0.6)), "left", 10.0, 35.0, 80.0, np.array([45.0]), 100.0
+    )
+    assert unknown["ground_contact_time_ms"] is None and unknown["duty_factor"] is None
+    assert unknown["stride_time_ms"] is not None
 
 
 def test_a_strides_temporal_sds_from_its_events():

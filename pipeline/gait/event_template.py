@@ -26,6 +26,11 @@ Steps, per event type (strikes and toe-offs separately, both feet pooled):
    With `dither` the template is also sampled PHASES - 1 sub-frame phases apart and the read
    is the median of the reads, each less its phase (docs/metrics.md: toe-offs only; strikes
    came out worse).
+4. the read's own error, shared by every aligned event of the type, has an SD: the read is
+   repeated on the means of READ_SD_RESAMPLES bootstrap resamples of the events (read_sd).
+   A bootstrap rather than a jackknife: the read is an argmin over a grid and a median over
+   phases, not smooth in the events, where the jackknife's variance is not consistent (as for
+   a median; Efron 1982) and, with ~5 events, comes from 5 reads (docs/metrics.md).
 An event takes part when MIN_COVERAGE of its window is seen, counted over the cues its foot
 has at all (a marker set or detector without a small toe must not hold every event back).
 """
@@ -47,6 +52,14 @@ PHASES = 8  # sub-frame sampling phases of the template a dithered corner read t
 # The toe-off's read on the mean: heights up to this far above the mean's lowest sample (the
 # whole peel-off's start, not only the last few samples near the floor)
 PEEL_CAP_M = 0.05
+# ... from this many fit half-windows before the toe-off's edge: the fitted level must span
+# the tip cue's descent as the heel rises; over 2 it sat at the bottom of that dip and read
+# the toe-offs 0.6 frame early on noise-free keypoints (docs/metrics.md)
+PEEL_GROUND_HALVES = 3
+READ_SD_METHOD = "bootstrap"  # or "jackknife", kept to compare against (step 4)
+READ_SD_RESAMPLES = 50  # the SD then has a sampling error of about 10 %
+READ_SD_SEED = 0  # fixed: an analysis gives the same SDs on every run
+JACKKNIFE_GROUPS = 10
 
 
 def window_frames(fps: float, strike: bool, pad: int = 0) -> np.ndarray:
@@ -75,8 +88,10 @@ def aligned_times(
     corner,
     corner_pad: int = 0,
     dither: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(times, aligned mask): event times refined by the template of all events.
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(times, aligned mask, read SD): event times refined by the template of all events, and
+    the SD (frames) of the mean event's read that all aligned events share (read_sd; NaN when
+    no event is aligned).
 
     `signals[i]` (C, F): the cue heights of event i's foot (NaN where not seen); `times`
     its current times (frames). `corner(template (C, W), offsets (W,), n averaged) -> frame
@@ -111,7 +126,7 @@ def aligned_times(
         ]
     )
     if usable.sum() < MIN_EVENTS:
-        return times, np.zeros(times.size, bool)
+        return times, np.zeros(times.size, bool), np.nan
     index = np.flatnonzero(usable)
     for _ in range(ALIGN_PASSES):
         stack = np.stack([window(i, 0.0) for i in index])  # (N, C, W)
@@ -134,31 +149,60 @@ def aligned_times(
             shift[i] = np.clip(shift[i] + grid[int(np.argmin(costs))], -limit, limit)
         shift[index] -= shift[index].mean()
     wide = window_frames(fps, strike, corner_pad)
-    reads = []
-    for phase in (np.arange(PHASES) + 0.5) / PHASES - 0.5 if dither else [0.0]:
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a window column nobody saw
-            template = np.nanmean(np.stack([window(i, phase, wide) for i in index]), axis=0)
-        reads.append(corner(template, wide, index.size) + phase)
-    reads = [r for r in reads if np.isfinite(r)]
-    offset = float(np.median(reads)) if reads else np.nan
+    phases = (np.arange(PHASES) + 0.5) / PHASES - 0.5 if dither else np.zeros(1)
+    stacks = [np.stack([window(i, phase, wide) for i in index]) for phase in phases]
+
+    def read(members: np.ndarray) -> float:
+        """The corner read on the mean of the aligned events `members` (rows of the stacks)."""
+        reads = []
+        for phase, stack in zip(phases, stacks):
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a window column nobody saw
+                template = np.nanmean(stack[members], axis=0)
+            reads.append(corner(template, wide, members.size) + phase)
+        reads = [r for r in reads if np.isfinite(r)]
+        return float(np.median(reads)) if reads else np.nan
+
+    offset = read(np.arange(index.size))
     if not np.isfinite(offset):
-        return times, np.zeros(times.size, bool)
+        return times, np.zeros(times.size, bool), np.nan
     out = times.copy()
     out[index] = times[index] + shift[index] + offset
-    return out, usable
+    return out, usable, read_sd(read, index.size)
+
+
+def read_sd(read, n: int) -> float:
+    """SD (frames) of the mean event's read over the sampling of its events: `read(members)`
+    re-read on the mean of a subset of the n aligned events (indices), no realignment.
+    READ_SD_METHOD "bootstrap": the SD of the reads of READ_SD_RESAMPLES resamples drawn with
+    replacement (fixed seed); "jackknife": leaving out one of up to JACKKNIFE_GROUPS groups of
+    events at a time. NaN where too few resamples can be read."""
+    if READ_SD_METHOD == "jackknife":
+        groups = np.array_split(np.arange(n), min(n, JACKKNIFE_GROUPS))
+        reads = np.array([read(np.setdiff1d(np.arange(n), g)) for g in groups])
+        reads = reads[np.isfinite(reads)]
+        g = reads.size
+        if g < 3:
+            return np.nan
+        return float(np.sqrt((g - 1) / g * np.sum((reads - reads.mean()) ** 2)))
+    rng = np.random.default_rng(READ_SD_SEED)
+    reads = np.array([read(rng.integers(0, n, n)) for _ in range(READ_SD_RESAMPLES)])
+    reads = reads[np.isfinite(reads)]
+    return float(np.std(reads, ddof=1)) if reads.size >= READ_SD_RESAMPLES // 2 else np.nan
 
 
 def peel_off_time(height: np.ndarray, edge: int, half: int, grid_step: float) -> float:
     """Toe-off (fractional index into `height`, the mean event's toe-tip heights) near `edge`:
     a flat floor at a level fitted with the corner, then h = L + b s^2 (b >= 0: the tip peeled
-    off with no vertical speed), least squares over the samples within 2 `half` of `edge` less
-    than PEEL_CAP_M above the lowest, candidates within `half` of `edge`. The level is fitted
-    rather than the median of the ground side: before the toe-off that cue dips as the heel
-    rises, by more the faster the runner, and a level from the dip put the corner late on a
-    slow runner and early on a fast one (docs/metrics.md). No speed term: with one, the noise
+    off with no vertical speed), least squares over the samples from PEEL_GROUND_HALVES `half`
+    before `edge` to 2 `half` after it that lie less than PEEL_CAP_M above the lowest,
+    candidates within `half` of `edge`. The level is fitted rather than the median of the
+    ground side: before the toe-off that cue dips as the heel rises, by more the faster the
+    runner, and a level from the dip put the corner late on a slow runner and early on a fast
+    one (docs/metrics.md). No speed term: with one, the noise
     pulled the read late on a slow lift. NaN when fewer than 3 samples."""
-    lo, hi = max(0, edge - 2 * half), min(height.size, edge + 2 * half + 1)
+    lo = max(0, edge - PEEL_GROUND_HALVES * half)
+    hi = min(height.size, edge + 2 * half + 1)
     frames = np.arange(lo, hi, dtype=float)
     y = height[lo:hi]
     finite = np.isfinite(y)

@@ -7,6 +7,12 @@ SD of the point an event is timed from over the foot's vertical speed through th
 with the points' vertical SDs in metres instead of per px, so it comes out in seconds. A
 strike is timed from the heel, a toe-off from the shoe's tip (events.py); where the detector
 timed one from the other cue the SD is that of the usual cue.
+
+Where the events are aligned to the trial's mean event (event_template.py), all events of one
+type also share the error of the corner read on that mean: its SD (the read's bootstrap SD
+over the events, event_template.read_sd) is carried apart from the per-event SDs, under
+SHARED, so that it is added where it does not cancel (shared_read_sd): in an interval from a
+strike to a toe-off, in a value read at one strike, not in a stride time.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pipeline.gait.event_screen import cue_heights, timing_sd_per_px
 from pipeline.gait.foot_contact import TOE_TIP_AHEAD_M
 
 CUE = {"foot_strike": 0, "toe_off": 1}  # heel, tip (event_screen.cue_heights)
+SHARED = "shared_read"  # timing key of {event name: SD (frames) its aligned events share}
 
 
 def event_timing_sd(
@@ -25,10 +32,12 @@ def event_timing_sd(
     point_sd: np.ndarray,
     events: dict,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    read_sd: dict[str, float] | None = None,
 ) -> dict:
-    """{side: {event name: {event frame: timing SD in frames}}} of `events` detected on
-    `points` (F, 26, 3); `point_sd` (F, 26, 3, metres). NaN where the cue's height or its
-    SD is unknown around the event."""
+    """{side: {event name: {event frame: timing SD in frames}}, SHARED: {event name: SD}} of
+    `events` detected on `points` (F, 26, 3); `point_sd` (F, 26, 3, metres). NaN where the
+    cue's height or its SD is unknown around the event. `read_sd`: the shared read's SD per
+    event type (events.detect_events_and_read_sd; None: unknown, NaN)."""
     vertical_sd = np.asarray(point_sd, float)[..., 2]
     out: dict = {}
     for side, named in events.items():
@@ -51,6 +60,7 @@ def event_timing_sd(
             }
             for name, times in named.items()
         }
+    out[SHARED] = {name: np.nan if read_sd is None else float(read_sd[name]) for name in CUE}
     return out
 
 
@@ -59,3 +69,11 @@ def timing_sd_of(timing: dict | None, side: str, name: str, frame: float) -> flo
     if timing is None:
         return 0.0
     return float(timing[side][name].get(float(frame), np.nan))
+
+
+def shared_read_sd(timing: dict | None, name: str) -> float:
+    """The SD (frames) all detected events of type `name` share (SHARED); 0 when events were
+    given or each was timed on its own, NaN unknown."""
+    if timing is None:
+        return 0.0
+    return float(timing.get(SHARED, {}).get(name, np.nan))

@@ -48,6 +48,8 @@ missing keypoints, yields only the events actually seen.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pipeline.core.skeleton import INDEX
@@ -73,6 +75,9 @@ Edge = tuple[float, int, bool]
 # an event found: (frame, cue index, aligned to the trial's template, trusted), per side and name
 Candidate = tuple[float, int, bool, bool]
 Candidates = dict[str, dict[str, list[Candidate]]]
+# per event type, the SD (frames) of the mean-event read all its aligned events share
+# (event_template.read_sd); 0 where each event was timed on its own
+ReadSD = dict[str, float]
 
 GRID_STEP = 0.05  # frames, sub-frame resolution of the event fit
 # Heights (above the stance level) the corner model is fitted to: the touchdown of the heel
@@ -97,36 +102,29 @@ TEMPLATE_NOISE_M = 0.005
 CHOICE_NOISE_SDS = 3.0
 
 
-def detect_events(
-    points: np.ndarray,
-    fps: float,
-    contact_threshold_m: float = 0.01,
-    min_contact_s: float = 0.06,
-    min_flight_s: float = 0.03,
-    cutoff_hz: float = 12.0,
-    fit_window_s: float = 0.04,
-    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
-) -> Events:
-    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints.
-    `toe_tip_ahead_m`: how far the shoe's tip lies ahead of the big-toe keypoint along the
-    heel -> toe line (0 where the keypoint is the tip itself, as the synthetic runner's)."""
-    found = _events_with_keypoint(
-        points,
-        fps,
-        contact_threshold_m,
-        min_contact_s,
-        min_flight_s,
-        cutoff_hz,
-        fit_window_s,
-        toe_tip_ahead_m,
-    )
-    return {
+def detect_events(points: np.ndarray, fps: float, **options: float) -> Events:
+    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints; the
+    options of detect_events_and_read_sd."""
+    return detect_events_and_read_sd(points, fps, **options)[0]
+
+
+def detect_events_and_read_sd(
+    points: np.ndarray, fps: float, **options: Any
+) -> tuple[Events, ReadSD]:
+    """(detect_events' events, the shared read's SD per event type: ReadSD). Options, as
+    _events_with_keypoint takes them: contact_threshold_m, min_contact_s, min_flight_s,
+    cutoff_hz, fit_window_s, and toe_tip_ahead_m: how far the shoe's tip lies ahead of the
+    big-toe keypoint along the heel -> toe line (0 where the keypoint is the tip itself, as
+    the synthetic runner's)."""
+    found, read_sd = _events_with_keypoint(points, fps, **options)
+    events = {
         side: {
             name: np.array([t for t, _, _, trusted in pairs if trusted])
             for name, pairs in named.items()
         }
         for side, named in found.items()
     }
+    return events, read_sd
 
 
 def detect_screened_events(
@@ -138,8 +136,9 @@ def detect_screened_events(
     fit_window_s: float = 0.04,
     n_views: np.ndarray | None = None,
     **options,
-) -> tuple[Events, Events]:
-    """(timed, poorly_observed) events, each laid out as `detect_events` returns them.
+) -> tuple[Events, Events, ReadSD]:
+    """(timed, poorly_observed) events, each laid out as `detect_events` returns them, and the
+    shared read's SD per event type (ReadSD).
 
     `height_sd` (F, 26): predicted vertical SD of each keypoint, metres per pixel of 2D
     error (points3d `sd_per_px`, world Z). An event is poorly observed when its predicted
@@ -149,7 +148,7 @@ def detect_screened_events(
     views per keypoint; an event whose point was seen by enough views to reject a wrong one
     is not held to the SD limit (event_screen.py)."""
     observed = np.isfinite(height_sd)
-    found = _events_with_keypoint(
+    found, read_sd = _events_with_keypoint(
         points, fps, fit_window_s=fit_window_s, observed=observed, **options
     )
     half = max(1, int(round(fit_window_s * fps)))
@@ -185,7 +184,7 @@ def detect_screened_events(
             ).reshape(-1)
             times = np.array([t for t, *_ in pairs])
             timed[side][name], poor[side][name] = times[ok], times[~ok]
-    return timed, poor
+    return timed, poor, read_sd
 
 
 def dropout_events(
@@ -215,9 +214,9 @@ def _events_with_keypoint(
     fit_window_s: float = 0.04,
     toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
     observed: np.ndarray | None = None,
-) -> Candidates:
-    """{side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
-    trial's template, trusted)]}}. Not trusted: an event of a trial whose events are read on
+) -> tuple[Candidates, ReadSD]:
+    """({side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
+    trial's template, trusted)]}}, ReadSD). Not trusted: an event of a trial whose events are read on
     the template that could not be aligned to it (its own fit times that noise). `observed`
     (F, 26) bool: keypoints triangulated from views (not gap-filled); None: all finite ones."""
     feet = {
@@ -252,13 +251,12 @@ def _events_with_keypoint(
                 side: {name: [(*e, True) for e in found if e[2]] for name, found in named.items()}
                 for side, named in events.items()
             }
-        )
+        ), {"foot_strike": 0.0, "toe_off": 0.0}
     seen = {side: foot.seen for side, foot in feet.items()}
-    return distrust_out_of_rhythm(
-        _align_to_template(
-            events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
-        )
+    aligned, read_sd = _align_to_template(
+        events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
     )
+    return distrust_out_of_rhythm(aligned), read_sd
 
 
 def _contact_events(
@@ -267,7 +265,10 @@ def _contact_events(
     """{"foot_strike", "toe_off": [(frame, cue index, fitted)]} of one foot: each contact's
     edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
     False). `noise`: the trial's height noise (m), which decides how the fit's samples are
-    chosen (CHOICE_NOISE_SDS)."""
+    chosen (CHOICE_NOISE_SDS) and whether the events keep their own fits: only then may a
+    strike's fit be cut by the trial's start (_fit_event; on the template an event's fit only
+    seeds its alignment, which takes what of its window is seen)."""
+    own_fits = not noise > TEMPLATE_NOISE_M
     smooth_choice = {
         strike: (STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M) < CHOICE_NOISE_SDS * noise
         for strike in (True, False)
@@ -281,7 +282,7 @@ def _contact_events(
         for strike, found, beside in ((True, strikes, i - 1), (False, toe_offs, i + 1)):
             if 0 <= beside < len(runs) and runs[beside][2] == FLIGHT:
                 edge = _contact_edge(
-                    foot, start, stop, strike, half, fps, threshold, smooth_choice[strike]
+                    foot, start, stop, strike, half, fps, threshold, smooth_choice[strike], own_fits
                 )
                 if edge is not None:
                     found.append(edge)
@@ -297,6 +298,7 @@ def _contact_edge(
     fps: float,
     threshold: float,
     choose_smooth: bool,
+    start_cut_ok: bool,
 ) -> Edge | None:
     """The strike (first cue down) or toe-off (last cue up) of the contact start..stop, timed
     by the corner fit of that cue (the coarse edge where the fit cannot be made); None when no
@@ -319,6 +321,7 @@ def _contact_edge(
         threshold,
         strike,
         choose_smooth=choose_smooth,
+        start_cut_ok=start_cut_ok,
     )
     return (t if np.isfinite(t) else float(edges[k]), k, bool(np.isfinite(t)))
 
@@ -331,21 +334,23 @@ def _align_to_template(
     threshold: float,
     n_frames: int,
     min_gap: int,
-) -> Candidates:
+) -> tuple[Candidates, ReadSD]:
     """Each event type re-timed on the trial's mean event (event_template.py), both feet
     pooled. An event is kept when aligned (inside the trial, not within `min_gap` frames of
     the previous one of its foot), or, not aligned, when its own corner fit worked; the latter
     is trusted only when no event of its type could be aligned (then all keep their own fits):
     beside a template, an event too little seen to align (a dropout, a trial's end) would be
-    timed by the single-event fit the noise defeats, so it is set aside."""
+    timed by the single-event fit the noise defeats, so it is set aside. The read's SD: 0 where
+    no event of the type could be aligned (each keeps its own fit)."""
     out: Candidates = {side: {"foot_strike": [], "toe_off": []} for side in events}
+    read_sd: ReadSD = {"foot_strike": 0.0, "toe_off": 0.0}
     for name in ("foot_strike", "toe_off"):
         strike = name == "foot_strike"
         pooled = [(side, t, k, fitted) for side in events for t, k, fitted in events[side][name]]
         if not pooled:
             continue
         cue = int(np.bincount([k for _, _, k, _ in pooled]).argmax())
-        times, aligned = event_template.aligned_times(
+        times, aligned, sd = event_template.aligned_times(
             [seen[side] for side, *_ in pooled],
             np.array([t for _, t, _, _ in pooled]),
             fps,
@@ -357,6 +362,7 @@ def _align_to_template(
             dither=not strike,
         )
         template_used = bool(np.any(aligned))
+        read_sd[name] = sd if template_used else 0.0
         for side in events:
             kept: list[Candidate] = []
             for (s, _, k, fitted), t, a in zip(pooled, times, aligned):
@@ -366,7 +372,7 @@ def _align_to_template(
                     continue  # two edges aligned onto one event
                 kept.append((float(t), k, bool(a), bool(a) or not template_used))
             out[side][name] = kept
-    return out
+    return out, read_sd
 
 
 def _template_corner(
@@ -432,15 +438,23 @@ def _fit_event(
     strike: bool,
     linear_penalty: float = LINEAR_PENALTY,
     choose_smooth: bool = False,
+    start_cut_ok: bool = False,
 ) -> float:
     """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
-    the fit stretch is cut by a gap or the trial's ends, or the contact has no level.
+    the fit stretch is cut by a gap or the trial's ends (with `start_cut_ok`, a strike's may be
+    cut by the start where the foot is seen above the fit cap at the cut: what that drops the
+    fit would not use), or the contact has no level.
     `above`: the low-passed heights (any offset). `choose_smooth`: the samples below the fit
     cap are chosen on `above` rather than on `height`'s own samples, where the noise is
     comparable to the cap (CHOICE_NOISE_SDS): chosen on themselves, the samples the noise
     pushed down are kept and those it pushed up dropped, and the fit follows the noise.
     Elsewhere the raw samples choose: the low-pass rounds a fast foot's corner."""
     lo, hi = edge - 2 * half, edge + 2 * half + 1
+    # A runner entering the volume mid-swing: the trial's start cuts a strike's air side (a
+    # toe-off cut by the end opens no stride and was left alone: docs/metrics.md). Checked
+    # below, once the contact's level is known.
+    start_cut = start_cut_ok and strike and lo < 0
+    lo = max(lo, 0) if start_cut else lo
     if lo < 0 or hi > height.size or not np.isfinite(height[lo:hi]).all():
         return np.nan
     # Floor level and noise of this contact from the keypoint's own samples on the ground:
@@ -457,6 +471,8 @@ def _fit_event(
         return np.nan
     ground = near if strike else on[on <= edge]
     level = float(np.median(height[ground]))
+    if start_cut and not above[0] - float(np.median(above[ground])) > STRIKE_FIT_CAP_M:
+        return np.nan  # not seen above the fit's heights: the cut may hide samples it uses
     spread = height[near] - np.median(height[near])
     noise = max(1.4826 * float(np.median(np.abs(spread))), MIN_NOISE_M)
     frames = np.arange(lo, hi, dtype=float)

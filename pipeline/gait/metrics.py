@@ -22,10 +22,10 @@ from pipeline.gait.angles import (
 )
 from pipeline.gait.bounce import add_bounce
 from pipeline.gait.curves import curve_summary, normalized_curves
-from pipeline.gait.event_timing import event_timing_sd, timing_sd_of
+from pipeline.gait.event_timing import event_timing_sd, shared_read_sd, timing_sd_of
 from pipeline.gait.events import (
     TOE_TIP_AHEAD_M,
-    detect_events,
+    detect_events_and_read_sd,
     detect_screened_events,
     dropout_events,
     skips_a_cycle,
@@ -115,8 +115,9 @@ def analyze_trial(
         raise ValueError(
             f"event_points must have the shape of points {points.shape}, got {source.shape}"
         )
+    read_sd = None  # the shared mean-event read's SD per event type (events.py)
     if events is None and height_sd is not None and max_event_timing_sd_s is not None:
-        events, poor = detect_screened_events(
+        events, poor, read_sd = detect_screened_events(
             source,
             fps,
             height_sd,
@@ -125,7 +126,7 @@ def analyze_trial(
             toe_tip_ahead_m=toe_tip_ahead_m,
         )
     elif events is None:
-        events = detect_events(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
+        events, read_sd = detect_events_and_read_sd(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
     events = {
         side: {
             name: np.sort(np.asarray(events[side][name], float).ravel())
@@ -136,7 +137,7 @@ def analyze_trial(
 
     # detected events carry a timing error the values read at them inherit (event_timing.py)
     timing = (
-        event_timing_sd(source, fps, point_sd, events, toe_tip_ahead_m)
+        event_timing_sd(source, fps, point_sd, events, toe_tip_ahead_m, read_sd)
         if detected and point_sd is not None
         else None
     )
@@ -365,13 +366,20 @@ def _side_strides(
         # NaN anywhere in stance, or no loading peak: the peak, and so its frame, is unknown
         peak, peak_sd, peak_time, peak_time_sd = extreme("flexion", loading_peak, interior=True)
         complete = bool(np.isfinite(peak_time))
-        foot_lateral, foot_lateral_sd = near("lateral", strike, strike_sd, one_sided=1)
+        # step width's two strikes share their read's error, which moves the feet's lateral
+        # positions by their (unlike) lateral speeds: it does not cancel (event_timing.py)
+        shared_strike_sd = shared_read_sd(timing, "foot_strike")
+        foot_lateral, foot_lateral_sd = near(
+            "lateral", strike, math.hypot(strike_sd, shared_strike_sd), one_sided=1
+        )
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
         step_width, step_width_sd = np.nan, np.nan
         if previous_other is not None:
-            other_sd = timing_sd_of(timing, other, "foot_strike", previous_other)
+            other_sd = math.hypot(
+                timing_sd_of(timing, other, "foot_strike", previous_other), shared_strike_sd
+            )
             other_lateral, other_lateral_sd = near(
                 "other_lateral", previous_other, other_sd, one_sided=1
             )

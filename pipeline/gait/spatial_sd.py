@@ -155,8 +155,9 @@ def add_spatial_sds(
     # as the foot-strike angle's (landing.py, strike_pitch.py)
     scatter = None if timing is None else strike_scatter(strides, fps)
 
-    def strike_sd(side: str, frame: float) -> float:
-        return strike_timing_sd(timing, side, frame, scatter)
+    def strike_sd(side: str, frame: float, shared: bool = True) -> float:
+        # the strikes' shared read cancels between two strikes (step and stride length)
+        return strike_timing_sd(timing, side, frame, scatter, shared)
 
     for stride in strides:
         side, strike, values = stride.side, stride.strike_frame, stride.values
@@ -187,8 +188,8 @@ def add_spatial_sds(
         if step is not None and previous is not None:
             step_sd = _known(
                 math.hypot(
-                    curves["along"].read_sd(strike, own_sd),
-                    per_side[other]["along"].read_sd(previous, strike_sd(other, previous)),
+                    curves["along"].read_sd(strike, strike_sd(side, strike, False)),
+                    per_side[other]["along"].read_sd(previous, strike_sd(other, previous, False)),
                 )
             )
             stride.uncertainty["step_length_m"] = step_sd
@@ -204,8 +205,8 @@ def add_spatial_sds(
                 curves["foot_variance"],
                 strike,
                 end,
-                own_sd,
-                strike_sd(side, end),
+                strike_sd(side, strike, False),
+                strike_sd(side, end, False),
                 forward_axis,
                 lateral_axis,
             )

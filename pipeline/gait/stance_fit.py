@@ -270,10 +270,15 @@ def series_sd(
 
 
 def point_sd_from_3d(sd_per_px, reprojection_error) -> np.ndarray | None:
-    """Per-axis keypoint SDs (F, K, 3, metres): points3d `sd_per_px` times each keypoint's
-    median reprojection error over the trial (px), the pixel error the 3D shows. An
-    approximation: residuals of a fit over few views understate the pixel error. None when
-    either is missing (imported 3D: no pixels)."""
+    """Per-axis keypoint SDs (F, K, 3, metres): points3d `sd_per_px` (per px of per-axis
+    pixel noise) times each keypoint's median reprojection error over the trial (px). That
+    error is a mean residual length against the final, low-passed point, which absorbs none
+    of a frame's noise: for Gaussian noise sqrt(pi / 2) x the per-axis SD, plus the share of
+    the cameras' constant offsets no point fits. So these SDs run 1.2-1.4 x (1 px) and
+    1.2-1.8 x (a real detector) the error a fit over the samples averages; that excess
+    stands in for error terms the metrics' SDs leave out, and narrowing it lost coverage
+    (docs/metrics.md, "The point SDs' scale"; scripts/point_sd_check.py). None when either
+    is missing (imported 3D: no pixels)."""
     if sd_per_px is None or reprojection_error is None:
         return None
     error = np.asarray(reprojection_error, float)

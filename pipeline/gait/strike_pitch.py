@@ -19,7 +19,10 @@ SDs of the angle is marked uncertain (kept) with the reason.
 The timing SD is the larger of the event's predicted one (its Cramer-Rao SD, event_timing.py)
 and the strikes' measured scatter (interval_timing_sd): the prediction holds only the height
 noise, and where the strike model does not fit the heel (the synthetic runner's, whose heel
-lowers onto the floor with no vertical speed) the strikes scatter 2-3 times more.
+lowers onto the floor with no vertical speed) the strikes scatter 2-3 times more. Neither holds
+the error all of a trial's strikes share where they are aligned to its mean strike (the read
+on that mean, event_timing.shared_read_sd), which is added in quadrature for a value read at
+one strike (strike_timing_sd's `shared`); it cancels between two strikes (a step length).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from pipeline.gait.event_timing import timing_sd_of
+from pipeline.gait.event_timing import shared_read_sd, timing_sd_of
 from pipeline.gait.records import StrideDraft
 from pipeline.gait.sampling import sample_at
 
@@ -85,12 +88,16 @@ def strike_scatter(strides: Sequence[StrideDraft], fps: float) -> float | None:
     return interval_timing_sd(frames)
 
 
-def strike_timing_sd(timing: dict | None, side: str, frame: float, scatter: float | None) -> float:
+def strike_timing_sd(
+    timing: dict | None, side: str, frame: float, scatter: float | None, shared: bool = True
+) -> float:
     """A strike's timing SD (frames) as the values read at it use it: the larger of its
     predicted one (event_timing.timing_sd_of: 0 for given events, NaN unknown) and the strikes'
-    `scatter` (strike_scatter; None: not measured)."""
+    `scatter` (strike_scatter; None: not measured), with `shared` the trial's strikes' shared
+    read SD in quadrature (for a value read at this strike alone)."""
     sd = timing_sd_of(timing, side, "foot_strike", frame)
-    return max(sd, scatter) if scatter is not None and np.isfinite(sd) else sd
+    own = max(sd, scatter) if scatter is not None and np.isfinite(sd) else sd
+    return float(np.hypot(own, shared_read_sd(timing, "foot_strike"))) if shared else own
 
 
 def strike_angle_sd(

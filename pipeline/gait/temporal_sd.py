@@ -3,19 +3,21 @@
 Each detected event has a timing SD (gait/event_timing.py, frames) from the 3D's per-point
 SDs. Events at different instants are timed from different frames, so their errors are
 taken as independent: a difference of two events has the SD of both in quadrature, and a
-ratio (duty factor) adds the terms of its three events by the delta method. Left out: an
-offset shared by all events of one type (where a detector puts a contact's edge, the
-mean-event read of docs/metrics.md) cancels in a same-type interval (stride time) but not
-in contact or flight time, which mix a strike and a toe-off; the SDs here do not carry it.
-Unknown where an event's SD is unknown (NaN) or the events were given (no detected timing):
-None, never 0.
+ratio (duty factor) adds the terms of its three events by the delta method. Where the
+events are aligned to the trial's mean event, all strikes (toe-offs) of the trial also share
+the error of the read on that mean (event_timing.shared_read_sd): it cancels in a same-type
+interval (stride time, treadmill stride length) but not in contact or flight time, which mix
+a strike and a toe-off, so there both types' shared SDs are added in quadrature; in the duty
+factor a shift of both strikes moves contact / stride by -shift / stride, of the toe-off by
++shift / stride. Unknown where an event's SD is unknown (NaN) or the events were given (no
+detected timing): None, never 0.
 """
 
 from __future__ import annotations
 
 import math
 
-from pipeline.gait.event_timing import timing_sd_of
+from pipeline.gait.event_timing import shared_read_sd, timing_sd_of
 
 TEMPORAL_SD_METRICS = (
     "ground_contact_time_ms",
@@ -30,11 +32,14 @@ def _unknown(*sds: float | None) -> bool:
     return any(sd is None or not math.isfinite(sd) for sd in sds)
 
 
-def interval_sd_ms(start_sd: float | None, end_sd: float | None, fps: float) -> float | None:
-    """SD (ms) of the time between two independent events with timing SDs in frames."""
-    if start_sd is None or end_sd is None or _unknown(start_sd, end_sd):
+def interval_sd_ms(
+    start_sd: float | None, end_sd: float | None, fps: float, shared_sd: float = 0.0
+) -> float | None:
+    """SD (ms) of the time between two independent events with timing SDs in frames, plus
+    `shared_sd` (frames): the shared reads' SD where the two are of different types."""
+    if start_sd is None or end_sd is None or _unknown(start_sd, end_sd, shared_sd):
         return None
-    return math.hypot(start_sd, end_sd) / fps * 1000.0
+    return math.hypot(start_sd, end_sd, shared_sd) / fps * 1000.0
 
 
 def duty_factor_sd(
@@ -43,16 +48,21 @@ def duty_factor_sd(
     strike_sd: float | None,
     toe_off_sd: float | None,
     next_strike_sd: float | None,
+    shared_sd: float = 0.0,
 ) -> float | None:
     """SD of contact / stride = (toe-off - strike) / (next strike - strike) by the delta
-    method; the strike is in both, so its term is (stride - contact) / stride^2."""
+    method; the strike is in both, so its term is (stride - contact) / stride^2. `shared_sd`
+    (frames): both types' shared reads in quadrature, a term shared_sd / stride."""
     if strike_sd is None or toe_off_sd is None or next_strike_sd is None:
         return None
-    if _unknown(strike_sd, toe_off_sd, next_strike_sd) or not stride_frames > 0:
+    if _unknown(strike_sd, toe_off_sd, next_strike_sd, shared_sd) or not stride_frames > 0:
         return None
     t, c = stride_frames, contact_frames
     return math.sqrt(
-        (toe_off_sd / t) ** 2 + (c * next_strike_sd / t**2) ** 2 + ((t - c) * strike_sd / t**2) ** 2
+        (toe_off_sd / t) ** 2
+        + (c * next_strike_sd / t**2) ** 2
+        + ((t - c) * strike_sd / t**2) ** 2
+        + (shared_sd / t) ** 2
     )
 
 
@@ -78,10 +88,12 @@ def temporal_uncertainty(
     other = "right" if side == "left" else "left"
     strike_sd = timing_sd_of(timing, side, "foot_strike", strike)
     toe_off_sd = timing_sd_of(timing, side, "toe_off", toe_off)
-    out["ground_contact_time_ms"] = interval_sd_ms(strike_sd, toe_off_sd, fps)
+    # both feet's strikes share one read, as do their toe-offs (events.py pools them)
+    shared = math.hypot(shared_read_sd(timing, "foot_strike"), shared_read_sd(timing, "toe_off"))
+    out["ground_contact_time_ms"] = interval_sd_ms(strike_sd, toe_off_sd, fps, shared)
     if len(next_other) and next_other[0] < next_strike:
         out["flight_time_ms"] = interval_sd_ms(
-            toe_off_sd, timing_sd_of(timing, other, "foot_strike", next_other[0]), fps
+            toe_off_sd, timing_sd_of(timing, other, "foot_strike", next_other[0]), fps, shared
         )
     if math.isfinite(next_strike):
         next_sd = timing_sd_of(timing, side, "foot_strike", next_strike)
@@ -92,6 +104,6 @@ def temporal_uncertainty(
             # foot's travel, a 3D distance this module does not propagate
             out["stride_length_m"] = abs(belt_speed_mps) * stride_sd / 1000.0
         out["duty_factor"] = duty_factor_sd(
-            toe_off - strike, next_strike - strike, strike_sd, toe_off_sd, next_sd
+            toe_off - strike, next_strike - strike, strike_sd, toe_off_sd, next_sd, shared
         )
     return out
