@@ -339,9 +339,12 @@ def _side_strides(
         toe_off_sd = timing_sd_of(timing, side, "toe_off", toe_off)
 
         def extreme(name, pick, sign=1.0, interior=False):
-            """(value, SD, time, time SD) of a stance extreme, event timing included."""
+            """(value, SD, time, time SD) of a stance extreme, event timing included; an
+            interior extreme's time (the knee's peak, where knee over toe is read) weighs in
+            the stride's own peak (StanceReader.own_peak)."""
             found = read.extreme(name, n, pick, sign, interior)  # noqa: B023 (this iteration)
-            return timed_read(found, strike, toe_off, strike_sd, toe_off_sd)  # noqa: B023
+            own = read.own_peak(name, n, sign) if interior else None  # noqa: B023
+            return timed_read(found, strike, toe_off, strike_sd, toe_off_sd, own)  # noqa: B023
 
         def near(name, at, at_sd, degree=1, one_sided=0):
             """(value, SD) at a time with SD `at_sd` from a local fit (at a strike: the

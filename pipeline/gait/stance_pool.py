@@ -99,6 +99,66 @@ def _cubic_peak(fit, centre, half_width) -> tuple[float, float] | None:
     return float(centre + at), float(np.sqrt(gradient @ fit.shape_cov @ gradient))
 
 
+def own_vertices(
+    stances, centres, half_widths, sign=1.0, only=None
+) -> dict[int, tuple[float, float]]:
+    """Each stride's own peak time (frames) and its SD from a quadratic with the stride's own
+    level and slope and a curvature shared by the strides, fitted to every stride's samples
+    within its `half_widths[n]` of `centres[n]` (its pooled peak time); `stances`: per stride
+    (sample times, values, SDs). The pooled time sits at one share of each stance, so a
+    stride's events carry their timing errors into it (about a frame at the real level); the
+    stride's own slope across its peak does not, at two parameters a stride instead of a
+    quadratic's three; its SD is the delta method's on -slope / 2 curvature, so a stride whose
+    vertex the noise hides weighs little against the events' time (timed_read). {} without
+    SDs or where the shared curvature does not bend down; a stride with fewer than MIN_SAMPLES
+    samples, or whose vertex leaves its window, is left out; `only`: the strides to fit
+    (default all)."""
+    parts = []
+    for n, (times, values, sds) in enumerate(stances):
+        if only is not None and n not in only:
+            continue
+        if sds is None:
+            return {}
+        x = np.asarray(times, float) - centres[n]
+        v, s = sign * np.asarray(values, float), np.asarray(sds, float)
+        keep = (np.abs(x) <= half_widths[n] + 1e-9) & np.isfinite(v) & np.isfinite(s) & (s > 0)
+        if keep.sum() >= MIN_SAMPLES:
+            parts.append((n, x[keep], v[keep], 1.0 / s[keep] ** 2))
+    if not parts:
+        return {}
+    # each stride's level and slope eliminated by projecting its samples off (1, x): the
+    # shared curvature from what is left, then each stride's level and slope given it
+    solved, bend_sum, bend_dot = [], 0.0, 0.0
+    for n, x, v, w in parts:
+        design = np.column_stack([np.ones_like(x), x])
+        inverse = np.linalg.pinv(design.T @ (design * w[:, None]))
+        project = inverse @ (design.T * w)  # (level, slope) = project @ data
+        square, value = x * x - design @ (project @ (x * x)), v - design @ (project @ v)
+        bend_sum += float(w @ (square * square))
+        bend_dot += float(w @ (square * value))
+        solved.append((n, project, inverse, x, v))
+    if bend_sum <= 0.0:
+        return {}
+    curvature, curvature_var = bend_dot / bend_sum, 1.0 / bend_sum
+    if not curvature < 0.0:
+        return {}
+    out = {}
+    for n, project, inverse, x, v in solved:
+        lever = float((project @ (x * x))[1])  # the slope's share of the curvature
+        slope = float((project @ v)[1]) - lever * curvature
+        # the slope of the projected data and the curvature are uncorrelated (the projection
+        # leaves what the curvature is fitted on orthogonal to (1, x))
+        slope_var = float(inverse[1, 1]) + lever**2 * curvature_var
+        covariance = -lever * curvature_var
+        at = -slope / (2.0 * curvature)
+        if abs(at) > half_widths[n]:
+            continue
+        gradient = np.array([-1.0 / (2.0 * curvature), slope / (2.0 * curvature**2)])
+        cov = np.array([[slope_var, covariance], [covariance, curvature_var]])
+        out[n] = (float(centres[n] + at), float(np.sqrt(gradient @ cov @ gradient)))
+    return out
+
+
 class SharedFit(NamedTuple):
     """A polynomial shape shared by a side's strides, each with its own level (_shared_fit):
     the strides fitted (indices); per stride the weighted mean of its samples and of the

@@ -45,6 +45,7 @@ from pipeline.gait.stance_fit import (
 )
 from pipeline.gait.stance_pool import (
     PooledPeak,
+    own_vertices,
     pooled_peak,
     pooled_stance_peak,
     pooled_strike,
@@ -184,12 +185,28 @@ class StanceReader:
             return NO_READ
         sd = self.sd[name]
         sds = None if sd is None else np.array([_sample_at(sd, t) for t in times])
-        if not self.noisy[name]:  # a sample's own extreme: its time is that sample's
+        half_width = HALF_WINDOW * (toe_off - strike)
+        if not self.noisy[name]:  # a sample's own extreme
             own_sd = np.nan if sds is None else float(sds[own])
-            return LocalRead(float(samples[own]), own_sd, float(times[own]), 0.0, 0.0)
+            at, at_sd = float(times[own]), 0.0
+            if interior:
+                # the loading peak's time as on a noisy curve: the vertex of the quadratic over
+                # the window about the aligned phase (a top flat within a few tenths of a
+                # degree over 3-4 frames has its largest sample anywhere on it, docs/metrics.md)
+                key = ("aligned", name)
+                if key not in self._phase:
+                    self._phase[key] = aligned_phase(self.samples(name), pick, sign, HALF_WINDOW)
+                start = self._phase[key]
+                centre = at if start is None else strike + start * (toe_off - strike)
+                vertex = local_extreme_read(times, samples, sds, centre, half_width, sign)
+                if vertex.slope == 0.0:  # a vertex (else the fit's value at the centre)
+                    at = vertex.time
+                    at_sd = vertex.time_sd if math.isfinite(vertex.time_sd) else 0.0
+            return LocalRead(float(samples[own]), own_sd, at, at_sd, 0.0)
         if name not in self._phase:
             self._phase[name] = self._pooled(name, pick, sign, interior)
         start, pooled = self._phase[name]
+        centre = times[own] if start is None else strike + start * (toe_off - strike)
         if pooled is not None and n in pooled.values:
             # the side's common shape at its vertex (slope zero: an error in the time does
             # not move the value, first order) or at the aligned phase
@@ -197,8 +214,6 @@ class StanceReader:
             at = strike + pooled.phase * (toe_off - strike)
             slope = pooled.slope / (toe_off - strike)  # per frame
             return LocalRead(value, value_sd, float(at), np.nan, slope, pooled.phase_sd)
-        centre = times[own] if start is None else strike + start * (toe_off - strike)
-        half_width = HALF_WINDOW * (toe_off - strike)
         return local_extreme_read(times, samples, sds, centre, half_width, sign)
 
     def _pooled(
@@ -213,6 +228,27 @@ class StanceReader:
         if interior and self.partner is not None and name in self.partner.values:
             timing = self.phase_stances(name) + self.partner.phase_stances(name)
         return start, pooled_peak(self.phase_stances(name), start, HALF_WINDOW, sign, timing)
+
+    def own_peak(self, name: str, n: int, sign=1.0) -> tuple[float, float] | None:
+        """(time, SD) of stride n's own peak about the side's pooled peak time, from its own
+        level and slope with the strides' shared curvature (stance_pool.own_vertices), for a
+        noisy curve whose extreme `extreme` read pooled; None where there is none."""
+        key = ("own", name)
+        if key not in self._phase:
+            _, pooled = self._phase.get(name, (None, None))
+            own: dict = {}
+            sd = self.sd[name]
+            if pooled is not None and sd is not None:
+                read = [k for k in range(len(self.stances)) if k in pooled.values]
+                stances = [
+                    (times, self.samples(name)[k], np.array([_sample_at(sd, t) for t in times]))
+                    for k, (_, _, times) in enumerate(self.stances)
+                ]
+                centres = [s + pooled.phase * (t - s) for s, t, _ in self.stances]
+                widths = [HALF_WINDOW * (t - s) for s, t, _ in self.stances]
+                own = own_vertices(stances, centres, widths, sign, read)
+            self._phase[key] = own
+        return self._phase[key].get(n)
 
     def phase_stances(self, name: str) -> list[tuple]:
         """Per stride (phases 0..1 of its stance, samples, their SDs or None) of a curve."""
@@ -336,14 +372,29 @@ def _with_time_sd(sd: float, slope: float, time_sd: float) -> float:
     return math.hypot(sd, slope * time_sd)
 
 
-def timed_read(read: LocalRead, strike: float, toe_off: float, strike_sd: float, toe_off_sd: float):
+def timed_read(
+    read: LocalRead,
+    strike: float,
+    toe_off: float,
+    strike_sd: float,
+    toe_off_sd: float,
+    own: tuple[float, float] | None = None,
+):
     """(value, SD, time, time SD) of a stance read whose time the fit set (a vertex: its own
     time SD, the value's first-order unmoved) or the events set (strike + phase x stance:
-    the events' timing SDs, times the fit's slope there, join the value's SD)."""
+    the events' timing SDs, times the fit's slope there, join the value's SD). `own`: the
+    stride's own (time, SD) of the same extreme (StanceReader.own_peak), weighed against the
+    events' time by their inverse variances (their errors are independent: the events' timing
+    and the phase against the stride's noise about its own peak)."""
     if math.isfinite(read.time_sd):
         return read.value, read.sd, read.time, read.time_sd
     phase = (read.time - strike) / (toe_off - strike)
     time_sd = math.hypot((1.0 - phase) * strike_sd, phase * toe_off_sd)
     if math.isfinite(read.phase_sd):  # the aligned phase's own error, over this stance
         time_sd = math.hypot(time_sd, read.phase_sd * (toe_off - strike))
-    return read.value, _with_time_sd(read.sd, read.slope, time_sd), read.time, time_sd
+    time = read.time
+    if own is not None and time_sd > 0.0 and own[1] > 0.0:
+        weight = time_sd**2 / (time_sd**2 + own[1] ** 2)
+        time += weight * (own[0] - read.time)
+        time_sd = time_sd * own[1] / math.hypot(time_sd, own[1])
+    return read.value, _with_time_sd(read.sd, read.slope, time_sd), time, time_sd
