@@ -49,7 +49,7 @@ def side_mean_errors_over_sd(rows: list[dict], name: str) -> np.ndarray:
 @pytest.mark.parametrize("metric", COMPARED)
 def test_side_means_are_covered_by_their_sd_at_the_real_detector_level(metric):
     # seeds 0-2: every metric covered (12 trial-seeds, 11-24 side-trials each); RMS error /
-    # sd_of_mean 0.31-1.04, contact time 0.55 (0.64 with the shared read shrunk by sqrt(n)),
+    # sd_of_mean 0.21-1.01, contact time 0.55 (0.64 with the shared read shrunk by sqrt(n)),
     # duty factor 0.50 (0.56), foot-strike angle 0.48 (0.55), step width 0.56 (0.59)
     z = side_mean_errors_over_sd(trial_rows("real"), metric)
     assert z.size and np.sum(z <= 1.96) >= 0.95 * z.size, (metric, int(np.sum(z <= 1.96)), z.size)

@@ -413,7 +413,10 @@ def _side_strides(
         adduction, adduction_sd, _, _ = extreme("hip_adduction", argmax)
         fppa, fppa_sd, _, _ = extreme("fppa", argmax)
         calf, calf_sd, _, _ = extreme("calf_gap", argmin, -1.0)
-        midline_value, midline_sd = near("midline", strike, strike_sd, one_sided=1)
+        midline_value, midline_sd = near(
+            "midline", strike, math.hypot(strike_sd, shared_strike_sd), one_sided=1
+        )
+        midline_shared = shared_part(midline_sd, near("midline", strike, strike_sd, one_sided=1)[1])
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
@@ -479,7 +482,7 @@ def _side_strides(
                 shared_uncertainty={}
                 if timing is None
                 else {name: number(sd) for name, sd in shared.items()}
-                | {"step_width_m": step_width_shared}
+                | {"step_width_m": step_width_shared, "foot_to_midline_m": midline_shared}
                 | temporal_shared_sd(timing, strike, next_strike, next_other, fps),
             )
         )
