@@ -77,3 +77,12 @@ def shared_read_sd(timing: dict | None, name: str) -> float:
     if timing is None:
         return 0.0
     return float(timing.get(SHARED, {}).get(name, np.nan))
+
+
+def shared_part(sd: float | None, alone_sd: float | None) -> float | None:
+    """The part of a read's SD `sd` that all the trial's strides share: what the same read's
+    SD without the shared reads (`alone_sd`) lacks, in quadrature; None where either is
+    unknown."""
+    if sd is None or alone_sd is None or not (np.isfinite(sd) and np.isfinite(alone_sd)):
+        return None
+    return float(np.sqrt(max(sd**2 - alone_sd**2, 0.0)))

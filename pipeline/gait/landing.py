@@ -27,6 +27,7 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
+from pipeline.gait.event_timing import shared_part
 from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.strike_pitch import (
@@ -134,7 +135,8 @@ def add_landing(
     With `fps` the angle's SD (the pitch's noise and, for detected events, the strike's timing SD:
     the larger of the predicted one from `timing`, event_timing.event_timing_sd, None: unknown,
     and the strikes' scatter measured on the strides' stride times) goes in the stride's
-    uncertainty, and a pattern that SD leaves undecided says so in foot_strike_pattern_note
+    uncertainty (its part the trial's strikes share, their shared read, in shared_uncertainty),
+    and a pattern that SD leaves undecided says so in foot_strike_pattern_note
     (strike_pitch.py)."""
     reference = {}
     standing: float | None
@@ -172,6 +174,12 @@ def add_landing(
                 )
                 sd = strike_angle_sd(pitch, strike, fps, timing_sd)
                 stride.uncertainty["foot_strike_angle_deg"] = sd if np.isfinite(sd) else None
+                if not events_given and np.isfinite(sd):
+                    # the same read without the trial's shared strike read
+                    alone_timing = strike_timing_sd(timing, side, strike, scatter, shared=False)
+                    stride.shared_uncertainty["foot_strike_angle_deg"] = shared_part(
+                        sd, strike_angle_sd(pitch, strike, fps, alone_timing)
+                    )
                 cut_offs = CUT_OFFS if source == STATIC_TRIAL else {"forefoot": FOREFOOT_BELOW_DEG}
                 if stride.foot_strike_pattern is not None:
                     stride.foot_strike_pattern_note = uncertain_pattern_note(angle, sd, cut_offs)

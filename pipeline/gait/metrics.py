@@ -22,7 +22,13 @@ from pipeline.gait.angles import (
 )
 from pipeline.gait.bounce import add_bounce
 from pipeline.gait.curves import curve_summary, normalized_curves
-from pipeline.gait.event_timing import event_timing_sd, shared_read_sd, timing_sd_of
+from pipeline.gait.event_timing import (
+    event_timing_sd,
+    shared_part,
+    shared_read_sd,
+    timing_sd_of,
+)
+from pipeline.gait.event_values import event_values
 from pipeline.gait.events import (
     TOE_TIP_AHEAD_M,
     detect_events_and_read_sd,
@@ -62,7 +68,15 @@ from pipeline.gait.summary import (
     symmetry_indices,
     threshold_flags,
 )
-from pipeline.gait.temporal_sd import temporal_uncertainty
+from pipeline.gait.temporal_sd import temporal_shared_sd, temporal_uncertainty
+
+# read at the toe-off (event_values.py), in the file's order after tibia inclination
+TOE_OFF_READS = (
+    "hip_extension_at_toe_off_deg",
+    "ankle_plantarflexion_at_toe_off_deg",
+    "leg_trunk_alignment_at_toe_off_deg",
+    "knee_off_leg_line_at_toe_off_m",
+)
 
 # Stance lasts 30-40 % of a running stride and ~60 % of a walking one: a toe-off later than
 # this share of the typical stride after a strike belongs to the next cycle (its own toe-off
@@ -375,16 +389,23 @@ def _side_strides(
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
-        step_width, step_width_sd = np.nan, np.nan
+        step_width, step_width_sd, step_width_shared = np.nan, np.nan, None
         if previous_other is not None:
-            other_sd = math.hypot(
-                timing_sd_of(timing, other, "foot_strike", previous_other), shared_strike_sd
-            )
+            other_own_sd = timing_sd_of(timing, other, "foot_strike", previous_other)
             other_lateral, other_lateral_sd = near(
-                "other_lateral", previous_other, other_sd, one_sided=1
+                "other_lateral",
+                previous_other,
+                math.hypot(other_own_sd, shared_strike_sd),
+                one_sided=1,
             )
             step_width = (foot_lateral - other_lateral) * sign
             step_width_sd = math.hypot(foot_lateral_sd, other_lateral_sd)
+            # the part the trial's strides share: what the same reads lack without it
+            alone_sd = math.hypot(
+                near("lateral", strike, strike_sd, one_sided=1)[1],
+                near("other_lateral", previous_other, other_own_sd, one_sided=1)[1],
+            )
+            step_width_shared = shared_part(step_width_sd, alone_sd)
         knee_over_toe, knee_over_toe_sd = knee_ahead_of_toe(peak_time, peak_time_sd)
         hip_over_toe, hip_over_toe_sd = (
             near("hip_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
@@ -395,7 +416,10 @@ def _side_strides(
         adduction, adduction_sd, _, _ = extreme("hip_adduction", argmax)
         fppa, fppa_sd, _, _ = extreme("fppa", argmax)
         calf, calf_sd, _, _ = extreme("calf_gap", argmin, -1.0)
-        midline_value, midline_sd = near("midline", strike, strike_sd, one_sided=1)
+        midline_value, midline_sd = near(
+            "midline", strike, math.hypot(strike_sd, shared_strike_sd), one_sided=1
+        )
+        midline_shared = shared_part(midline_sd, near("midline", strike, strike_sd, one_sided=1)[1])
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
@@ -413,26 +437,21 @@ def _side_strides(
         else:
             stride_length = np.nan
 
+        # values read at one event, with its type's shared read (event_values.py)
+        at_event, shared = event_values(read, strike, toe_off, strike_sd, toe_off_sd, timing)
         values = {
             "step_width_m": (step_width, step_width_sd),
             "peak_stance_knee_flexion_deg": (peak, peak_sd),
-            "knee_flexion_at_strike_deg": read.at_timed("flexion", strike, strike_sd),
-            "knee_flexion_at_toe_off_deg": read.at_timed("flexion", toe_off, toe_off_sd),
+            "knee_flexion_at_strike_deg": at_event["knee_flexion_at_strike_deg"],
+            "knee_flexion_at_toe_off_deg": at_event["knee_flexion_at_toe_off_deg"],
             "knee_over_toe_m": (knee_over_toe, knee_over_toe_sd),
             "pelvic_drop_deg": (drop_value, drop_sd),
             "foot_to_midline_m": (midline_value, midline_sd),
             "calf_clearance_m": (calf, calf_sd),
             "peak_stance_hip_adduction_deg": (adduction, adduction_sd),
             "peak_stance_knee_fppa_deg": (fppa, fppa_sd),
-            "tibia_inclination_at_strike_deg": read.at_timed("tibia", strike, strike_sd),
-            "hip_extension_at_toe_off_deg": _negated(
-                read.at_timed("hip_flexion", toe_off, toe_off_sd)
-            ),
-            "ankle_plantarflexion_at_toe_off_deg": _negated(
-                read.at_timed("ankle", toe_off, toe_off_sd)
-            ),
-            "leg_trunk_alignment_at_toe_off_deg": read.at_timed("alignment", toe_off, toe_off_sd),
-            "knee_off_leg_line_at_toe_off_m": read.at_timed("knee_off_line", toe_off, toe_off_sd),
+            "tibia_inclination_at_strike_deg": at_event["tibia_inclination_at_strike_deg"],
+            **{name: at_event[name] for name in TOE_OFF_READS},
             "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
         }
         strides.append(
@@ -462,13 +481,15 @@ def _side_strides(
                 | temporal_uncertainty(  # from the events' timing SDs (temporal_sd.py)
                     timing, side, strike, toe_off, next_strike, next_other, fps, belt_speed_mps
                 ),
+                # the part of an SD all the trial's strides share (summary.sd_of_mean)
+                shared_uncertainty={}
+                if timing is None
+                else {name: number(sd) for name, sd in shared.items()}
+                | {"step_width_m": step_width_shared, "foot_to_midline_m": midline_shared}
+                | temporal_shared_sd(timing, strike, next_strike, next_other, fps),
             )
         )
     return strides
-
-
-def _negated(value_sd: tuple[float, float]) -> tuple[float, float]:
-    return -value_sd[0], value_sd[1]
 
 
 def loading_peak(stance_flexion: np.ndarray) -> int | None:

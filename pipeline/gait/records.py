@@ -59,7 +59,10 @@ def _metric_value(key: str, value: Any) -> float | None:
 class Stride:
     """One stride: a foot's strike, its toe-off and the values measured over it. `values` maps
     each metric (summary.METRICS, in the order they were measured) to its value, None where it
-    could not be measured; `uncertainty` maps a metric to its propagated SD (None: unknown)."""
+    could not be measured; `uncertainty` maps a metric to its propagated SD (None: unknown);
+    `shared_uncertainty` (written after it, only when not empty) the part of that SD every
+    stride of the trial shares (the events' shared read, event_timing.SHARED): it does not
+    average out over a side's strides (summary.sd_of_mean); a metric not in it shares none."""
 
     side: str
     index: int  # per side, in time order ("stride" in the file)
@@ -74,6 +77,7 @@ class Stride:
     foot_strike_pattern: str | None = None  # rearfoot | midfoot | forefoot (landing.py)
     # why a pattern is uncertain: the angle's SD spans a cut-off (strike_pitch.py)
     foot_strike_pattern_note: str | None = None
+    shared_uncertainty: Mapping[str, float | None] = field(default_factory=dict)
 
     def value(self, metric: str) -> float | None:
         """The metric's value; None when missing or not measured for this stride."""
@@ -94,24 +98,36 @@ class Stride:
         for name, value in self.values.items():
             out[name] = value
             if name == _UNCERTAINTY_AFTER:
-                out["uncertainty"], placed_uncertainty = dict(self.uncertainty), True
+                self._put_uncertainty(out)
+                placed_uncertainty = True
             if name == _PATTERN_AFTER:
                 out["foot_strike_pattern"], placed_pattern = self.foot_strike_pattern, True
                 if self.foot_strike_pattern_note is not None:
                     out["foot_strike_pattern_note"] = self.foot_strike_pattern_note
         if not placed_uncertainty:
-            out["uncertainty"] = dict(self.uncertainty)
+            self._put_uncertainty(out)
         if not placed_pattern and self.foot_strike_pattern is not None:
             out["foot_strike_pattern"] = self.foot_strike_pattern
         if not placed_pattern and self.foot_strike_pattern_note is not None:
             out["foot_strike_pattern_note"] = self.foot_strike_pattern_note
         return out
 
+    def _put_uncertainty(self, out: dict[str, Any]) -> None:
+        out["uncertainty"] = dict(self.uncertainty)
+        if self.shared_uncertainty:  # files before the shared read have none: none shared
+            out["shared_uncertainty"] = dict(self.shared_uncertainty)
+
     @classmethod
     def from_dict(cls, data: JsonObject) -> Stride:
         """From the file's stride (or the analysis's draft of one). Raises KeyError naming a
         missing key (a file written by an older runlab)."""
-        skip = {*_STRIDE_HEAD, "uncertainty", "foot_strike_pattern", "foot_strike_pattern_note"}
+        skip = {
+            *_STRIDE_HEAD,
+            "uncertainty",
+            "shared_uncertainty",
+            "foot_strike_pattern",
+            "foot_strike_pattern_note",
+        }
         return cls(
             side=str(data["side"]),
             index=int(data["stride"]),
@@ -125,6 +141,9 @@ class Stride:
             uncertainty={k: _optional_float(v) for k, v in (data.get("uncertainty") or {}).items()},
             foot_strike_pattern=data.get("foot_strike_pattern"),
             foot_strike_pattern_note=data.get("foot_strike_pattern_note"),
+            shared_uncertainty={
+                k: _optional_float(v) for k, v in (data.get("shared_uncertainty") or {}).items()
+            },
         )
 
 
@@ -147,6 +166,8 @@ class StrideDraft:
     uncertainty: dict[str, float | None]
     foot_strike_pattern: str | None = field(default=None)
     foot_strike_pattern_note: str | None = field(default=None)  # strike_pitch.py
+    # the part of an uncertainty all the trial's strides share (Stride.shared_uncertainty)
+    shared_uncertainty: dict[str, float | None] = field(default_factory=dict)
 
     def value(self, metric: str) -> float | None:
         return self.values.get(metric)
@@ -169,6 +190,11 @@ class StrideDraft:
             },
             foot_strike_pattern=self.foot_strike_pattern,
             foot_strike_pattern_note=self.foot_strike_pattern_note,
+            shared_uncertainty={
+                k: _optional_float(v)
+                for k, v in self.shared_uncertainty.items()
+                if self.values.get(k) is not None and self.uncertainty.get(k) is not None
+            },
         )
 
 

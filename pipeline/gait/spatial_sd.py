@@ -13,7 +13,8 @@ treadmill the slope at a strike is the foot's speed relative to the belt (a plan
 zero). The vertical oscillation is a range of samples (highest minus lowest pelvis height):
 its SD is that of the two samples, plus the timing term where one is the stride's first or
 last. None, never 0, where an SD is unknown: no point SDs, a keypoint not measured there, a
-detected event without a timing SD.
+detected event without a timing SD. Where a read carries the strikes' shared read, its part
+goes apart in the stride's shared_uncertainty too (summary.sd_of_mean).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from pipeline.core.skeleton import INDEX
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
 from pipeline.gait.bounce import oscillation_extremes, step_start
+from pipeline.gait.event_timing import shared_part
 from pipeline.gait.landing import overstride_curve
 from pipeline.gait.records import Events, StrideDraft
 from pipeline.gait.sampling import sample_at
@@ -164,23 +166,34 @@ def add_spatial_sds(
         other = "right" if side == "left" else "left"
         curves = per_side[side]
         own_sd = strike_sd(side, strike)
+        alone_sd = strike_sd(side, strike, False)
         if values.get("overstride_m") is not None:
-            stride.uncertainty["overstride_m"] = _known(
-                curves["overstride"].read_sd(strike, own_sd)
-            )
+            sd = curves["overstride"].read_sd(strike, own_sd)
+            stride.uncertainty["overstride_m"] = _known(sd)
+            if timing is not None:
+                stride.shared_uncertainty["overstride_m"] = shared_part(
+                    sd, curves["overstride"].read_sd(strike, alone_sd)
+                )
 
         stride_ms = values.get("stride_time_ms")
         end = None
         if stride_ms is not None:
             end = _event_at(events[side]["foot_strike"], strike + stride_ms * fps / 1000.0)
         oscillation = values.get("vertical_oscillation_m")
-        oscillation_sd = None
+        oscillation_sd = oscillation_shared = None
         if oscillation is not None and end is not None:
             extremes = oscillation_extremes(pelvis_height.values, strike, end)
             ends = {strike: own_sd, end: strike_sd(side, end)}
             sds = [pelvis_height.read_sd(t, ends.get(t, 0.0)) for t in extremes]
             oscillation_sd = _known(math.hypot(*sds))
             stride.uncertainty["vertical_oscillation_m"] = oscillation_sd
+            if timing is not None and oscillation_sd is not None:
+                alone = {strike: alone_sd, end: strike_sd(side, end, False)}
+                oscillation_shared = shared_part(
+                    oscillation_sd,
+                    math.hypot(*[pelvis_height.read_sd(t, alone.get(t, 0.0)) for t in extremes]),
+                )
+                stride.shared_uncertainty["vertical_oscillation_m"] = oscillation_shared
 
         step = values.get("step_length_m")
         step_sd = None
@@ -197,6 +210,8 @@ def add_spatial_sds(
         if ratio is not None and oscillation is not None and step is not None:
             sd = ratio_sd(oscillation, oscillation_sd, step, step_sd)
             stride.uncertainty["vertical_ratio"] = None if sd is None else 100.0 * sd
+            if oscillation_shared is not None and step > 0:  # step length shares none
+                stride.shared_uncertainty["vertical_ratio"] = 100.0 * oscillation_shared / step
 
         length = values.get("stride_length_m")
         if belt_speed_mps is None and length is not None and end is not None:

@@ -125,16 +125,31 @@ def symmetry_index(left, right) -> float | None:
     return float(100.0 * (left - right) / (0.5 * (left + right)))
 
 
-def _sd_of_mean(strides: list[Stride], name: str, mean: float | None) -> float | None:
-    """SD of a side's mean from the strides' propagated SDs (independent strides); None when
-    the mean or any of its strides' SDs is unknown."""
-    if mean is None:
+def sd_of_mean(strides: list[Stride], name: str) -> float | None:
+    """SD of the mean of `name` over the strides that have it, from their propagated SDs.
+    Stride i's error is e_i + a_i d: its own part e_i (SD u_i, independent between strides)
+    and the shift d (SD 1) of the reads all the trial's strides share (the events' shared
+    read, event_timing.SHARED) through its own coefficient, |a_i| = c_i its carried shared
+    part (Stride.shared_uncertainty), u_i^2 = s_i^2 - c_i^2 of its SD s_i. The mean's error
+    is mean(e_i) + mean(a_i) d: variance sum(u_i^2) / n^2 + mean(a_i)^2, and mean(c_i)^2 in
+    its place (exact where the a_i share a sign, as one shift moves every stride's read the
+    same way, else an upper bound): the shared part does not shrink with n. None when a
+    stride's SD or its shared part is unknown, or no stride has the value."""
+    sds, shared = [], []
+    for stride in strides:
+        if stride.value(name) is None:
+            continue
+        sd = stride.uncertainty.get(name)
+        part = stride.shared_uncertainty.get(name, 0.0)
+        if sd is None or part is None:
+            return None
+        sds.append(sd)
+        shared.append(min(part, sd))
+    if not sds:
         return None
-    sds = [s.uncertainty.get(name) for s in strides if s.value(name) is not None]
-    known = [v for v in sds if v is not None]
-    if not sds or len(known) < len(sds):
-        return None
-    return float(np.sqrt(np.sum(np.square(known))) / len(known))
+    total, common = np.asarray(sds, float), np.asarray(shared, float)
+    own_variance = float(np.sum(total**2 - common**2)) / total.size**2
+    return float(np.sqrt(own_variance + float(np.mean(common)) ** 2))
 
 
 def _statistics(
@@ -154,7 +169,7 @@ def _statistics(
     else:
         stats["mean"] = float(valid.mean())
         stats["sd"] = float(valid.std(ddof=1)) if valid.size > 1 else 0.0
-    stats["sd_of_mean"] = _sd_of_mean(strides, name, stats["mean"])
+    stats["sd_of_mean"] = None if stats["mean"] is None else sd_of_mean(strides, name)
     add_variability(stats, name, min_strides_variability)
     return MetricStatistics.from_dict(stats)
 

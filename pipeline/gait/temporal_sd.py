@@ -107,3 +107,26 @@ def temporal_uncertainty(
             toe_off - strike, next_strike - strike, strike_sd, toe_off_sd, next_sd, shared
         )
     return out
+
+
+def temporal_shared_sd(
+    timing: dict | None,
+    strike: float,
+    next_strike: float,
+    next_other,
+    fps: float,
+) -> dict[str, float | None]:
+    """{metric: the part of temporal_uncertainty's SD that all strides of the trial share}:
+    the shared reads' term of contact and flight time and duty factor (none in a same-type
+    interval); {} without detected timing or where the shared reads' SD is unknown."""
+    if timing is None:
+        return {}
+    shared = math.hypot(shared_read_sd(timing, "foot_strike"), shared_read_sd(timing, "toe_off"))
+    if not math.isfinite(shared):
+        return {}
+    out: dict[str, float | None] = {"ground_contact_time_ms": shared / fps * 1000.0}
+    if len(next_other) and next_other[0] < next_strike:
+        out["flight_time_ms"] = shared / fps * 1000.0
+    if math.isfinite(next_strike) and next_strike > strike:
+        out["duty_factor"] = shared / (next_strike - strike)
+    return out
