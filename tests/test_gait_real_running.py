@@ -243,7 +243,7 @@ def test_no_contact_is_reported_missing_on_the_treadmill():
     """gait/missed_contacts.py makes up no missing contact: on the clean keypoints and at the
     real-detector level every force-plate contact inside the trial has an event (timed or
     poorly observed) within MATCH_S, and none is reported."""
-    # measured: clean 0 reported, 0 missing; real seeds 0-2 0 / 0; seeds 3-9 0 / 0
+    # measured: clean 0 reported, 0 missing; real seeds 0-2 0 / 0; seeds 3-9 0 / 0; 10-29 0 / 0
     for level in ("clean", "real", "real_check"):
         for row in trial_rows(level):
             assert row["not_found"] == {"left": (), "right": ()}, (level, row["trial"], row["seed"])

@@ -249,7 +249,9 @@ def analyze_trial(
             input_problems(points, fps, events, drafts, forward_axis, belt_speed_mps, passes)
         ),
         contacts_not_found=(  # where the rhythm expects a contact and no event marks one
-            contacts_not_found(events, poor, fps, [(s.start, s.stop) for s in stretches], observed)
+            contacts_not_found(
+                events, poor, fps, [(s.start, s.stop) for s in stretches], unobserved
+            )
             if detected
             else None
         ),

@@ -15,9 +15,10 @@ Per foot, within each stretch (an overground pass, or the whole treadmill trial)
 - before the first anchor and after the last, whole strides back (forward) from it are
   expected contacts while the other foot's contact between is seen and the expected contact,
   with MARGIN_STRIDES of a stride each side, lies inside the stretch;
-- an expected contact counts only where both feet were observed throughout its window
-  (observation.observed_frames): a contact in an unobserved gap is the gap's (its verdict
-  reason names it), one outside the trial or a pass is nobody's.
+- an expected contact counts only where no unobserved gap (observation.gaps: both feet
+  unmeasured for longer than the event detection bridges) touches its window: a contact in
+  a gap is the gap's (its verdict reason names it), one outside the trial or a pass is
+  nobody's.
 The typical stride is the median interval between consecutive strikes of the foot that do
 not skip a cycle (metrics._typical_stride), else the other foot's; without either, nothing is
 judged.
@@ -49,13 +50,12 @@ def contacts_not_found(
     poor: Events | None,
     fps: float,
     spans: list[tuple[int, int]],
-    observed: np.ndarray,
+    unobserved: list[tuple[int, int]],
 ) -> dict[str, tuple[Window, ...]]:
     """Per side, the windows (from, to seconds) of the contacts the rhythm expects and no event
     of that foot marks. `events`: the timed events; `poor`: those set aside as poorly observed
     (they account for their contact); `spans`: [start, stop) frames of each stretch (a pass,
-    or the whole trial); `observed` (F,): frames where both feet were measured."""
-    observed = np.asarray(observed, bool)
+    or the whole trial); `unobserved`: [first, last] frames of each gap (observation.gaps)."""
     out: dict[str, list[Window]] = {side: [] for side in SIDES}
     for start, stop in spans:
         inside = _within(events, start, stop)
@@ -70,8 +70,7 @@ def contacts_not_found(
             for strike in _expected(seen, side, other, stride, stance, start, stop):
                 lo = strike - MARGIN_STRIDES * stride
                 hi = strike + stance + MARGIN_STRIDES * stride
-                frames = observed[max(0, int(np.floor(lo))) : int(np.ceil(hi)) + 1]
-                if frames.size and frames.all():
+                if not any(first <= hi and last >= lo for first, last in unobserved):
                     window = (max(lo, start) / fps, min(hi, stop - 1) / fps)
                     out[side].append((round(window[0], 3), round(window[1], 3)))
     return {side: tuple(sorted(windows)) for side, windows in out.items()}
