@@ -253,3 +253,53 @@ def test_overground_runway_at_the_real_detector_level_meets_the_targets():
                 "(targets >= 95 %, <= 2, within 1, 0)"
             )
     assert not misses, "; ".join(misses)
+
+
+def untimed_reference_contacts(trial: dict) -> dict[str, list[tuple[float, float]]]:
+    """Per side, (strike, toe-off) of each reference contact of which the analysis found no
+    event at all, timed or poorly observed, within MATCH_S (its toe-off = its strike where the
+    trial ends before it)."""
+    analysis, tol = trial["analysis"], MATCH_S * trial["fps"]
+    out: dict[str, list[tuple[float, float]]] = {}
+    for side in SIDES:
+        marks = np.concatenate(
+            [
+                np.asarray(events[side][name], float)
+                for events in (analysis.events, analysis.poorly_observed)
+                for name in ("foot_strike", "toe_off")
+            ]
+        )
+        offs = np.asarray(trial["reference"][side]["toe_off"], float)
+        out[side] = []
+        for strike in np.asarray(trial["reference"][side]["foot_strike"], float):
+            own = offs[(offs > strike) & (offs < strike + 0.5 * trial["fps"])]
+            toe_off = float(own[0]) if own.size else float(strike)
+            if not np.any((marks > strike - tol) & (marks < toe_off + tol)):
+                out[side].append((float(strike), toe_off))
+    return out
+
+
+def test_a_contact_no_event_marks_is_reported_and_none_is_made_up():
+    """gait/missed_contacts.py: every contact reported is a reference contact the analysis
+    found no event of; the one the detector loses at 9 m/s seed 3 is reported where it lay."""
+    # measured, seeds 0-2: no contact reported, none missing. Seeds 3-9 (not used to choose):
+    # 2 reported, both correct (9 m/s seed 3, left 23.1-46.0, 0.04-0.33 s; seed 8, left
+    # 208.3-230.4, 0.96-1.26 s), of 3 missing: the third (3.5 m/s seed 8, right strike 638.0
+    # of 669 frames) is cut by the trial's end, out of reach by design. Seeds 10-29: 4 of 13,
+    # all correct; the 9 others cut by the trial's ends.
+    for run in RUNS:
+        for seed in SEEDS:
+            trial = runway_trial(run, seed)
+            fps = trial["fps"]
+            missing = untimed_reference_contacts(trial)
+            for side, windows in trial["analysis"].summary.contacts_not_found.items():
+                for a, b in windows:
+                    assert any(a * fps <= s <= b * fps for s, _ in missing[side]), (run, seed)
+            assert not any(missing.values()), (run, seed, missing)
+    trial = runway_trial("run0900cms", 3)
+    missing = untimed_reference_contacts(trial)
+    ((strike, toe_off),) = missing["left"]
+    assert not missing["right"] and (strike, toe_off) == pytest.approx((23.05, 46.0), abs=0.01)
+    ((a, b),) = trial["analysis"].summary.contacts_not_found["left"]
+    assert a * trial["fps"] <= strike and toe_off <= b * trial["fps"]
+    assert trial["analysis"].summary.contacts_not_found["right"] == ()

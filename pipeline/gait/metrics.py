@@ -38,6 +38,7 @@ from pipeline.gait.events import (
 )
 from pipeline.gait.input_checks import input_problems
 from pipeline.gait.landing import add_landing
+from pipeline.gait.missed_contacts import contacts_not_found
 from pipeline.gait.observation import (
     gaps,
     observation_summary,
@@ -260,6 +261,13 @@ def analyze_trial(
         ),
         input_problems=tuple(
             input_problems(points, fps, events, drafts, forward_axis, belt_speed_mps, passes)
+        ),
+        contacts_not_found=(  # where the rhythm expects a contact and no event marks one
+            contacts_not_found(
+                events, poor, fps, [(s.start, s.stop) for s in stretches], unobserved
+            )
+            if detected
+            else None
         ),
     )
     # one set of curves has one direction: the passes heading the trial's way (passes.py)

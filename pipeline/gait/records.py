@@ -383,9 +383,12 @@ class TrialSummary:
     untimed_on_dropouts: int | None
     passes: tuple[Pass, ...]
     input_problems: tuple[InputProblem, ...]
+    # side -> [from, to] seconds of each contact the rhythm expects and no event marks
+    # (gait/missed_contacts.py); None: not checked (events given, or a file from before it)
+    contacts_not_found: Mapping[str, tuple[tuple[float, float], ...]] | None = None
 
     def to_dict(self) -> JsonObject:
-        poor = self.poorly_observed_events
+        poor, missed = self.poorly_observed_events, self.contacts_not_found
         return {
             "cadence_spm": self.cadence_spm,
             "n_foot_strikes": self.n_foot_strikes,
@@ -404,6 +407,11 @@ class TrialSummary:
             "untimed_on_dropouts": self.untimed_on_dropouts,
             "passes": [one.to_dict() for one in self.passes],
             "input_problems": [p.to_dict() for p in self.input_problems],
+            "contacts_not_found": (
+                None
+                if missed is None
+                else {side: [[a, b] for a, b in windows] for side, windows in missed.items()}
+            ),
         }
 
     @classmethod
@@ -429,7 +437,15 @@ class TrialSummary:
             untimed_on_dropouts=data["untimed_on_dropouts"],
             passes=tuple(Pass.from_dict(p) for p in data["passes"]),
             input_problems=tuple(InputProblem.from_dict(p) for p in data["input_problems"]),
+            contacts_not_found=_contacts_not_found(data.get("contacts_not_found")),
         )
+
+
+def _contacts_not_found(data: Any) -> dict[str, tuple[tuple[float, float], ...]] | None:
+    """The summary's `contacts_not_found`; absent (a file from before the check) is None."""
+    if data is None:
+        return None
+    return {side: tuple((float(a), float(b)) for a, b in windows) for side, windows in data.items()}
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class TrialEvidence:
     keypoint_model: str = ""  # the detector and model that named the keypoints
     scale_checks: list[ScaleCheck] = field(default_factory=list)  # gait/scale_checks.py
     input_problems: list[InputProblem] = field(default_factory=list)  # gait/input_checks.py
+    # contacts the rhythm expects and no event marks (gait/missed_contacts.py), both sides
+    contacts_not_found: int = 0
 
 
 def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
@@ -196,11 +198,21 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
                     f"only {n} {side} stride(s) analysed (at least {cfg.min_strides_per_side} "
                     "give a mean worth reading): record a longer trial",
                 )
-    if ev.events_found and ev.events_untimed / ev.events_found > cfg.max_untimed_event_share:
+    # a contact not found loses its strike and toe-off as an untimed event loses itself: both
+    # count against one share of the events the trial should have (docs/verdicts.md)
+    expected = ev.events_found + 2 * ev.contacts_not_found
+    untimed = ev.events_untimed + 2 * ev.contacts_not_found
+    if expected and untimed / expected > cfg.max_untimed_event_share:
+        missing = (
+            f" ({2 * ev.contacts_not_found} of them in {ev.contacts_not_found} whole "
+            "contact(s) not detected at all: the rhythm puts a contact there)"
+            if ev.contacts_not_found
+            else ""
+        )
         add(
             "events_untimed",
             "degraded",
-            f"{ev.events_untimed} of {ev.events_found} foot strikes / toe-offs were not timed: the "
+            f"{untimed} of {expected} foot strikes / toe-offs were not timed{missing}: the "
             "foot was not detected there (a dropout) or the cameras do not pin its height down; "
             "the findings section gives the count of each",
         )

@@ -9,7 +9,7 @@ the checks that passed or were switched off.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from pipeline.core.json_types import JsonObject
@@ -114,11 +114,17 @@ def findings_html(
     cadence_spm: float | None,
     poorly_observed: Mapping[str, Mapping[str, int]] | None = None,
     on_dropouts: int | None = None,
+    not_found: Mapping[str, Sequence[tuple[float, float]]] | None = None,
 ) -> str:
     """`poorly_observed`: summary["poorly_observed_events"], side -> event -> count;
-    `on_dropouts`: summary["untimed_on_dropouts"], how many of them fell on a detection gap."""
+    `on_dropouts`: summary["untimed_on_dropouts"], how many of them fell on a detection gap;
+    `not_found`: summary["contacts_not_found"], side -> [from, to] s of each contact the
+    rhythm expects and no event marks (gait/missed_contacts.py)."""
     flagged = [r for r in rows if r.status == "flagged"]
     parts = []
+    missed = contacts_not_found_html(not_found)
+    if missed:
+        parts.append(missed)
     n_poor = {side: sum(counts.values()) for side, counts in (poorly_observed or {}).items()}
     if any(n_poor.values()):
         detail = ", ".join(f"{_t(side)} {n}" for side, n in n_poor.items() if n)
@@ -221,6 +227,27 @@ def findings_html(
         "norms.</p>"
     )
     return "\n".join(parts)
+
+
+def contacts_not_found_html(not_found: Mapping[str, Sequence[tuple[float, float]]] | None) -> str:
+    """The findings' line for contacts not detected at all ("" when none): per side, where
+    each lay, and the likely cause."""
+    per_side = [(side, windows) for side, windows in (not_found or {}).items() if windows]
+    if not per_side:
+        return ""
+    detail = ", ".join(f"{_t(side)} {len(windows)}" for side, windows in per_side)
+    lines = []
+    for side, windows in per_side:
+        where = " and ".join(f"between {a:.2f} and {b:.2f} s" for a, b in windows)
+        what = "a contact" if len(windows) == 1 else f"{len(windows)} contacts"
+        verb = "was" if len(windows) == 1 else "were"
+        lines.append(f"{what} of the {_t(side)} foot {where} {verb} not detected")
+    return (
+        f'<p class="warn">Foot contacts not detected ({detail}): {"; ".join(lines)}: '
+        "the running rhythm puts a contact there but neither its foot strike nor its toe-off "
+        "was found, so the foot was hidden or mis-seen there (check the overlay videos at "
+        "those times). The strides around it are left out of every measure below.</p>"
+    )
 
 
 def _value(r: Finding) -> str:

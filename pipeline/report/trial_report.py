@@ -183,6 +183,7 @@ def write_trial_report(
             summary.cadence_spm,
             summary.poorly_observed_events,
             summary.untimed_on_dropouts,
+            summary.contacts_not_found,
         )
     )
     parts = [

@@ -106,6 +106,7 @@ def analyze_one(cfg: Config, name: str) -> None:
             evidence,
             observation=summary.observation,
             input_problems=list(summary.input_problems),
+            contacts_not_found=sum(map(len, (summary.contacts_not_found or {}).values())),
             scale_checks=list(checks),
             fps=fps,
             skeleton_problems=skeleton_problems(measured, list(summary.forward)),
@@ -185,6 +186,16 @@ def analyze_one(cfg: Config, name: str) -> None:
             name,
             untimed_text(n_poor, analysis.summary.untimed_on_dropouts, limit_ms),
         )
+    for side, windows in (analysis.summary.contacts_not_found or {}).items():
+        if windows:
+            log.warning(
+                "trial %s: %d %s-foot contact(s) not detected (at %s): the rhythm puts a "
+                "contact there and no event of the foot was found",
+                name,
+                len(windows),
+                side,
+                ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in windows),
+            )
 
 
 def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, synthetic: bool):
