@@ -189,6 +189,7 @@ def analyze_trial(
             stretch.pelvis_speed,
             point_sd,
             timing,
+            event_points,
         )
     ]
     # strides never cross unobserved frames; cadence only from observed strides (observation.py)
@@ -302,9 +303,12 @@ def _side_strides(
     pelvis_speed=None,
     point_sd=None,
     timing=None,
+    raw_points=None,
 ) -> list[StrideDraft]:
     """One side's stride drafts. `timing`: event_timing.event_timing_sd of the detected
-    events (None: events given, no timing error)."""
+    events (None: events given, no timing error). `raw_points`: the points before the
+    low-pass (analyze_trial's `event_points`), which tell a knee-over-toe read its samples do
+    not support (planted_toe.PlantedToeReader.scatter_factor)."""
     forward_axis, lateral_axis = body_axes(forward)
     other = "right" if side == "left" else "left"
     sign = 1.0 if side == "left" else -1.0  # + = toward this side, away from midline
@@ -337,7 +341,11 @@ def _side_strides(
 
     # knee over toe: the toe from its planted line where the points carry SDs
     planted = (
-        None if point_sd is None else PlantedToeReader(points, point_sd, forward_axis, side, screen)
+        None
+        if point_sd is None
+        else PlantedToeReader(
+            points, point_sd, forward_axis, side, screen, raw_points, [(c[1], c[3]) for c in cycles]
+        )
     )
 
     # each foot's lateral position at its strikes, from the strides' shared shape through the
