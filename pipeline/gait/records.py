@@ -3,7 +3,7 @@
 Each is a frozen dataclass with one `to_dict` / `from_dict` pair: `to_dict` writes exactly the
 JSON the analysis file (analysis/<trial>.json, docs/formats.md) has always held, key order
 included, so the file's schema is unchanged; `from_dict` reads it back.
-- `Stride`: one stride of one foot (metrics._side_strides, observation, landing, bounce);
+- `Stride`: one stride of one foot (strides.side_strides, observation, landing, bounce);
 - `MetricStatistics`: one metric's statistics over one side's strides (summary.py,
   variability.py: mean, SD, n, CV, SEM, MDC95, SD of the mean);
 - `Symmetry`: one metric's left-right symmetry; `SideSummary` (with `FootStrikeSummary` and
@@ -149,7 +149,7 @@ class Stride:
 
 @dataclass
 class StrideDraft:
-    """A stride while analyze_trial assembles it: metrics._side_strides measures it, then
+    """A stride while analyze_trial assembles it: strides.side_strides measures it, then
     observation (split at gaps, renumbered), landing and bounce add their values in place;
     `stride()` makes the `Stride`. `values` keeps the order the metrics were measured in,
     which is the order the file writes them in."""
