@@ -41,7 +41,7 @@ from pipeline.gait.measurement_error import (  # noqa: E402
     t_quantile,
 )
 from pipeline.gait.metrics import analyze_trial  # noqa: E402
-from pipeline.gait.variability import within_error  # noqa: E402
+from pipeline.gait.variability import mean_interval95, within_error  # noqa: E402
 from pipeline.report.study_records import Session, TrialOverview  # noqa: E402
 from pipeline.report.study_report import WITHIN_SESSION_NOTE, comparison  # noqa: E402
 from pipeline.synth import running_curves as rc  # noqa: E402
@@ -512,6 +512,9 @@ def test_findings_say_when_the_threshold_is_within_measurement_error():
         assert flag.within_measurement_error is near
         page = findings_html(findings(analysis, thresholds), 170.0, None, None)
         assert ("within measurement error" in page) is near
+        if near:  # the half-width shown is the t interval the decision used, not 1.96 SEM
+            half = mean_interval95(row.sem, row.n)
+            assert f"&plusmn;{half:.1f}" in page and half > 1.96 * row.sem
 
 
 def test_repeated_trials_of_one_condition_give_the_between_trial_mdc():

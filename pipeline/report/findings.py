@@ -17,7 +17,7 @@ from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.angles import SIDES
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.summary import METRICS
-from pipeline.gait.variability import within_error
+from pipeline.gait.variability import mean_interval95, within_error
 from pipeline.report.references import METRIC_REFERENCES, cite
 
 
@@ -190,10 +190,11 @@ def findings_html(
             missing = (
                 f' <span class="note">(+{r.n_missing} not measurable)</span>' if r.n_missing else ""
             )
+            half = mean_interval95(r.sem, r.n)  # the interval within_error decided on
             near = (
                 f'<br><span class="note">threshold within measurement error '
-                f"(&plusmn;{_fmt(1.96 * r.sem, r.unit)}, 95 %): could go either way</span>"
-                if r.within_measurement_error and r.sem is not None
+                f"(&plusmn;{_fmt(half, r.unit)}, 95 %): could go either way</span>"
+                if r.within_measurement_error and half is not None
                 else ""
             )
             cells.append(
