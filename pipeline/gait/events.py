@@ -417,6 +417,17 @@ def skips_a_cycle(
     return between(toe_offs) >= 2 or between(other_strikes) >= 2
 
 
+def typical_stride(strikes, other_strikes, toe_offs) -> float:
+    """Median time (frames) between consecutive strikes of one foot that do not skip a cycle
+    (skips_a_cycle); inf when there is none."""
+    pairs = [
+        b - a
+        for a, b in zip(strikes[:-1], strikes[1:])
+        if not skips_a_cycle(a, b, other_strikes, toe_offs)
+    ]
+    return float(np.median(pairs)) if pairs else np.inf
+
+
 def _first_below(above, start, stop, threshold) -> float:
     hit = np.flatnonzero(above[start:stop] < threshold)
     return start + hit[0] if hit.size else np.inf

@@ -4,7 +4,7 @@ that foot (timed or set aside as poorly observed) was found at all.
 A whole contact can go undetected while the other foot's contacts around it are found (a
 dropout in one view and an offset in another lift the stance toe, the heel shows fewer
 frames of contact than the detector's minimum, and the contact reads as flight). No value is
-wrong then (metrics._cycles refuses a stride across it: events.skips_a_cycle), but the
+wrong then (strides._cycles refuses a stride across it: events.skips_a_cycle), but the
 events screen counts only events it found, so the user would not hear that one is missing.
 
 Per foot, within each stretch (an overground pass, or the whole treadmill trial):
@@ -20,7 +20,7 @@ Per foot, within each stretch (an overground pass, or the whole treadmill trial)
   a gap is the gap's (its verdict reason names it), one outside the trial or a pass is
   nobody's.
 The typical stride is the median interval between consecutive strikes of the foot that do
-not skip a cycle (metrics._typical_stride), else the other foot's; without either, nothing is
+not skip a cycle (events.typical_stride), else the other foot's; without either, nothing is
 judged.
 """
 
@@ -29,8 +29,9 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.gait.angles import SIDES
-from pipeline.gait.events import skips_a_cycle
+from pipeline.gait.events import typical_stride
 from pipeline.gait.records import Events
+from pipeline.gait.strides import MAX_STANCE_FRACTION
 
 # one missing contact doubles a foot's strike interval; a runner's stride time varies by a few
 # per cent, so 1.6 strides apart is no rhythm a runner keeps with every contact seen
@@ -111,7 +112,7 @@ def _anchors(named: dict[str, np.ndarray], stride: float, stance: float) -> list
     strikes = np.sort(np.asarray(named["foot_strike"], float))
     times = list(strikes)
     for toe_off in np.asarray(named["toe_off"], float):
-        own = strikes[(strikes < toe_off) & (strikes > toe_off - 0.75 * stride)]
+        own = strikes[(strikes < toe_off) & (strikes > toe_off - MAX_STANCE_FRACTION * stride)]
         if not own.size:
             times.append(toe_off - stance)
     merged: list[float] = []
@@ -123,16 +124,11 @@ def _anchors(named: dict[str, np.ndarray], stride: float, stance: float) -> list
 
 
 def _typical_stride(events: Events, side: str) -> float:
-    """Median interval (frames) between consecutive strikes of `side` that do not skip a
-    cycle; inf when there is none."""
+    """events.typical_stride of `side` (frames; inf when there is none)."""
     other = "right" if side == "left" else "left"
-    strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
-    pairs = [
-        b - a
-        for a, b in zip(strikes[:-1], strikes[1:])
-        if not skips_a_cycle(a, b, events[other]["foot_strike"], toe_offs)
-    ]
-    return float(np.median(pairs)) if pairs else np.inf
+    return typical_stride(
+        events[side]["foot_strike"], events[other]["foot_strike"], events[side]["toe_off"]
+    )
 
 
 def _typical_stance(named: dict[str, np.ndarray], stride: float) -> float:
@@ -140,7 +136,7 @@ def _typical_stance(named: dict[str, np.ndarray], stride: float) -> float:
     offs = np.asarray(named["toe_off"], float)
     stances = []
     for strike in np.asarray(named["foot_strike"], float):
-        later = offs[(offs > strike) & (offs < strike + 0.75 * stride)]
+        later = offs[(offs > strike) & (offs < strike + MAX_STANCE_FRACTION * stride)]
         if later.size:
             stances.append(later[0] - strike)
     return float(np.median(stances)) if stances else FALLBACK_STANCE_SHARE * stride

@@ -25,6 +25,7 @@ from pipeline.gait.event_timing import (
 from pipeline.gait.event_values import event_values
 from pipeline.gait.events import (
     skips_a_cycle,
+    typical_stride,
 )
 from pipeline.gait.planted_toe import PlantedToeReader
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS
@@ -296,7 +297,7 @@ def _cycles(events, side) -> list[tuple[int, float, float, float]]:
     other = "right" if side == "left" else "left"
     strikes, toe_offs = events[side]["foot_strike"], events[side]["toe_off"]
     other_strikes = events[other]["foot_strike"]
-    longest_stance = MAX_STANCE_FRACTION * _typical_stride(strikes, other_strikes, toe_offs)
+    longest_stance = MAX_STANCE_FRACTION * typical_stride(strikes, other_strikes, toe_offs)
     cycles = []
     for i, strike in enumerate(strikes):
         next_strike = strikes[i + 1] if i + 1 < len(strikes) else np.inf
@@ -310,16 +311,6 @@ def _cycles(events, side) -> list[tuple[int, float, float, float]]:
             continue  # stance not seen to its end
         cycles.append((i, float(strike), float(next_strike), float(later[0])))
     return cycles
-
-
-def _typical_stride(strikes, other_strikes, toe_offs) -> float:
-    """Median time (frames) between consecutive strikes of one foot (inf when none)."""
-    pairs = [
-        b - a
-        for a, b in zip(strikes[:-1], strikes[1:])
-        if not skips_a_cycle(a, b, other_strikes, toe_offs)
-    ]
-    return float(np.median(pairs)) if pairs else np.inf
 
 
 def _previous_opposite_strike(opposite: np.ndarray, strike: float, previous_same: float):

@@ -88,8 +88,7 @@ def temporal_uncertainty(
     other = "right" if side == "left" else "left"
     strike_sd = timing_sd_of(timing, side, "foot_strike", strike)
     toe_off_sd = timing_sd_of(timing, side, "toe_off", toe_off)
-    # both feet's strikes share one read, as do their toe-offs (events.py pools them)
-    shared = math.hypot(shared_read_sd(timing, "foot_strike"), shared_read_sd(timing, "toe_off"))
+    shared = _strike_and_toe_off_shared(timing)
     out["ground_contact_time_ms"] = interval_sd_ms(strike_sd, toe_off_sd, fps, shared)
     if len(next_other) and next_other[0] < next_strike:
         out["flight_time_ms"] = interval_sd_ms(
@@ -121,7 +120,7 @@ def temporal_shared_sd(
     interval); {} without detected timing or where the shared reads' SD is unknown."""
     if timing is None:
         return {}
-    shared = math.hypot(shared_read_sd(timing, "foot_strike"), shared_read_sd(timing, "toe_off"))
+    shared = _strike_and_toe_off_shared(timing)
     if not math.isfinite(shared):
         return {}
     out: dict[str, float | None] = {"ground_contact_time_ms": shared / fps * 1000.0}
@@ -130,3 +129,9 @@ def temporal_shared_sd(
     if math.isfinite(next_strike) and next_strike > strike:
         out["duty_factor"] = shared / (next_strike - strike)
     return out
+
+
+def _strike_and_toe_off_shared(timing: dict | None) -> float:
+    """SD (frames) of the shared reads in an interval from a strike to a toe-off: both feet's
+    strikes share one read, as do their toe-offs (events.py pools them); 0 without timing."""
+    return math.hypot(shared_read_sd(timing, "foot_strike"), shared_read_sd(timing, "toe_off"))
