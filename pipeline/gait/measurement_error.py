@@ -154,6 +154,23 @@ def trial_mdc95(sem: float, n: int) -> float:
     return t_quantile(n - 1) * math.sqrt(2.0) * sem
 
 
+def mean_half_width95(sem: float | None, n: int, shared_sd: float | None) -> float | None:
+    """Half-width of the 95 % interval of a side's mean that every "within measurement error"
+    decision uses (flags, findings, the foot-strike pattern; MetricStatistics.interval95): the
+    stride scatter's t(0.975, n - 1) SEM with the strides' shared part, 1.96 shared_sd
+    (summary.shared_sd_of_mean). The scatter holds each stride's own error (sd_of_mean's other
+    term) but none of the shared part, which moves every stride alike: each is counted once.
+    The SEM interval alone where shared_sd is unknown or 0; None without an SEM."""
+    if sem is None or n < 2:
+        return None
+    scatter = t_quantile(n - 1) * sem
+    if not shared_sd:
+        return scatter
+    # independent errors of the mean: their 95 % half-widths add in quadrature, no narrower
+    # than the Welch-Satterthwaite t interval of the summed variance (the shared SD: inf dof)
+    return math.hypot(scatter, t_quantile(math.inf) * shared_sd)
+
+
 def real_change(change: float | None, mdc: float | None) -> bool | None:
     """True only when |change| exceeds the MDC95; None when either is unknown."""
     if change is None or mdc is None:

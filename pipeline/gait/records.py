@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline.core.json_types import JsonObject
 from pipeline.core.trial_notes import InputProblem, ObservationSummary
+from pipeline.gait.measurement_error import mean_half_width95
 
 Events = dict[str, dict[str, np.ndarray]]  # side -> {"foot_strike", "toe_off"}: frames
 
@@ -39,6 +40,7 @@ _STRIDE_HEAD = (
 # In the file, `uncertainty` follows the last temporal metric and the pattern its angle.
 _UNCERTAINTY_AFTER = "stride_length_m"
 _PATTERN_AFTER = "foot_strike_angle_deg"
+_NOT_WRITTEN = object()  # a key a file from before it lacks (not a null value)
 
 
 def _optional_float(value: Any) -> float | None:
@@ -201,7 +203,12 @@ class StrideDraft:
 @dataclass(frozen=True)
 class MetricStatistics:
     """One metric over one side's strides. `note` says why there is no mean (too few strides);
-    `variability_note` why there is no CV / SEM / MDC95 (variability.py)."""
+    `variability_note` why there is no CV / SEM / MDC95 (variability.py). `shared_sd`: the
+    part of the mean's SD all its strides share (summary.shared_sd_of_mean); `interval95`:
+    the half-width of the mean's 95 % interval from the SEM and that part, the one the flags,
+    findings and foot-strike pattern judge "within measurement error" by
+    (measurement_error.mean_half_width95). A file from before them reads as sharing none:
+    the SEM interval."""
 
     mean: float | None
     sd: float | None
@@ -213,6 +220,8 @@ class MetricStatistics:
     sem: float | None = None
     mdc95: float | None = None
     variability_note: str | None = None
+    shared_sd: float | None = None
+    interval95: float | None = None
 
     def to_dict(self) -> JsonObject:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -220,6 +229,9 @@ class MetricStatistics:
     @classmethod
     def from_dict(cls, data: JsonObject) -> MetricStatistics:
         """A file's statistics; those written before issue #29 have no variability (None)."""
+        interval95 = data.get("interval95", _NOT_WRITTEN)
+        if interval95 is _NOT_WRITTEN:  # a file from before interval95: the SEM interval
+            interval95 = mean_half_width95(data.get("sem"), int(data["n"]), None)
         return cls(
             mean=data["mean"],
             sd=data["sd"],
@@ -231,6 +243,8 @@ class MetricStatistics:
             sem=data.get("sem"),
             mdc95=data.get("mdc95"),
             variability_note=data.get("variability_note"),
+            shared_sd=data.get("shared_sd"),
+            interval95=interval95,
         )
 
 

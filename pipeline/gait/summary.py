@@ -15,6 +15,7 @@ from pipeline.gait.angles import SIDES
 from pipeline.gait.bounce import BOUNCE_METRICS
 from pipeline.gait.checks import CHECKS
 from pipeline.gait.landing import LANDING_METRICS, pattern_summary
+from pipeline.gait.measurement_error import mean_half_width95
 from pipeline.gait.records import (
     Flag,
     MetricStatistics,
@@ -23,7 +24,7 @@ from pipeline.gait.records import (
     Stride,
     Symmetry,
 )
-from pipeline.gait.variability import add_variability, mean_interval95, symmetry
+from pipeline.gait.variability import add_variability, symmetry
 
 # name -> (label for people, unit)
 METRICS: dict[str, tuple[str, str]] = {
@@ -78,7 +79,9 @@ def side_summaries(
     sides: dict[str, SideSummary] = {}
     for side in SIDES:
         own = [s for s in strides if s.side == side]
-        metrics = {name: _statistics(own, name, thresholds.min_strides, needed) for name in METRICS}
+        metrics = {
+            name: metric_statistics(own, name, thresholds.min_strides, needed) for name in METRICS
+        }
         widths = [w for s in own if (w := s.value("step_width_m")) is not None]
         crossover_share = (
             float(np.mean(np.array(widths) <= thresholds.crossover_step_width_m))
@@ -152,9 +155,34 @@ def sd_of_mean(strides: list[Stride], name: str) -> float | None:
     return float(np.sqrt(own_variance + float(np.mean(common)) ** 2))
 
 
-def _statistics(
+def shared_sd_of_mean(strides: list[Stride], name: str) -> float | None:
+    """The part of the side mean's SD that all its strides share: the mean of the strides'
+    shared parts (Stride.shared_uncertainty, at most each stride's SD), the term of
+    sd_of_mean that does not shrink with n. 0 where no stride carries one (1 px, markers,
+    given events); None when a stride's shared part is unknown or no stride has the value."""
+    parts = []
+    for stride in strides:
+        if stride.value(name) is None:
+            continue
+        part = stride.shared_uncertainty.get(name, 0.0)
+        if part is None:
+            return None
+        sd = stride.uncertainty.get(name)
+        parts.append(part if sd is None else min(part, sd))
+    return float(np.mean(parts)) if parts else None
+
+
+def within_measurement_error(mean: float, limit: float, half: float | None) -> bool | None:
+    """Is the threshold (cut-off) inside the mean's 95 % interval of half-width `half`
+    (MetricStatistics.interval95)? None when the half-width is unknown."""
+    return None if half is None else abs(mean - limit) <= half
+
+
+def metric_statistics(
     strides: list[Stride], name: str, min_strides: int, min_strides_variability: int
 ) -> MetricStatistics:
+    """One metric's statistics over one side's strides (mean, SD, variability, the SD of the
+    mean, its shared part and the mean's 95 % half-width)."""
     values = [s.value(name) for s in strides]
     valid = np.array([v for v in values if v is not None], float)
     stats: dict[str, Any] = {
@@ -169,8 +197,11 @@ def _statistics(
     else:
         stats["mean"] = float(valid.mean())
         stats["sd"] = float(valid.std(ddof=1)) if valid.size > 1 else 0.0
-    stats["sd_of_mean"] = None if stats["mean"] is None else sd_of_mean(strides, name)
+    has_mean = stats["mean"] is not None
+    stats["sd_of_mean"] = sd_of_mean(strides, name) if has_mean else None
     add_variability(stats, name, min_strides_variability)
+    stats["shared_sd"] = shared_sd_of_mean(strides, name) if has_mean else None
+    stats["interval95"] = mean_half_width95(stats["sem"], stats["n"], stats["shared_sd"])
     return MetricStatistics.from_dict(stats)
 
 
@@ -186,12 +217,12 @@ def threshold_flags(sides: Mapping[str, SideSummary], thresholds: ThresholdsConf
                 continue
             label, unit = METRICS[check.metric]
             digits = 3 if unit == "m" else 1
-            half = mean_interval95(stats.sem, stats.n)
-            near = None if half is None else abs(mean - limit) <= half
+            half = stats.interval95
+            near = within_measurement_error(mean, limit, half)
             caveat = (
                 f" The threshold lies within measurement error of the mean "
-                f"(95 % interval +-{half:.{digits}f} {unit}, t with {stats.n - 1} dof)."
-                if near
+                f"(95 % interval +-{half:.{digits}f} {unit}: {interval_parts(stats)})."
+                if near and half is not None
                 else ""
             )
             flags.append(
@@ -211,3 +242,10 @@ def threshold_flags(sides: Mapping[str, SideSummary], thresholds: ThresholdsConf
                 )
             )
     return flags
+
+
+def interval_parts(stats: MetricStatistics) -> str:
+    """What a mean's 95 % half-width (interval95) is made of, in words, for the flag message,
+    the findings and the foot-strike pattern finding."""
+    parts = f"stride scatter, t with {stats.n - 1} dof"
+    return parts + (" + the strides' shared event timing" if stats.shared_sd else "")

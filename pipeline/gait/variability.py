@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from pipeline.gait.measurement_error import t_quantile, trial_mdc95
+from pipeline.gait.measurement_error import mean_half_width95, trial_mdc95
 from pipeline.gait.records import SideSummary, Symmetry
 
 # metrics that can be negative or cross zero: no CV, no symmetry index (the difference is given)
@@ -72,16 +72,15 @@ def symmetry(sides: Mapping[str, SideSummary], metric: str) -> Symmetry:
 
 
 def mean_interval95(sem: float | None, n: int) -> float | None:
-    """Half-width of the 95 % interval of a trial's mean from its stride scatter: t(0.975,
-    n - 1) SEM, the SEM's own degrees of freedom, as mdc95 uses (1.96 SEM would claim a
-    precision 8 strides cannot give: t is 2.36 there). None when the SEM is unknown."""
-    if sem is None or n < 2:
-        return None
-    return t_quantile(n - 1) * sem
+    """Half-width of the 95 % interval of a trial's mean from its stride scatter alone: t(0.975,
+    n - 1) SEM, as mdc95 uses (1.96 SEM would claim a precision 8 strides cannot give: t is
+    2.36 there). None when the SEM is unknown. The "within measurement error" decisions add
+    the strides' shared part to it (MetricStatistics.interval95, mean_half_width95)."""
+    return mean_half_width95(sem, n, None)
 
 
 def within_error(mean: float, limit: float, sem: float | None, n: int) -> bool | None:
-    """Is the threshold inside the 95 % interval of the mean (mean_interval95)? None when the
+    """Is the threshold inside mean_interval95 of the mean (the scatter alone)? None when the
     SEM is unknown (too few strides)."""
     half = mean_interval95(sem, n)
     if half is None:

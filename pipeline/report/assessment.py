@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pipeline.gait.landing import FOREFOOT_BELOW_DEG, REARFOOT_ABOVE_DEG
 from pipeline.gait.records import SideSummary, Stride, TrialSummary
 from pipeline.gait.strike_pitch import Z_PATTERN
-from pipeline.gait.variability import mean_interval95
+from pipeline.gait.summary import interval_parts, within_measurement_error
 
 LANDING = (
     "foot_strike_angle_deg",
@@ -88,13 +88,17 @@ def pattern_finding(side: str, block: SideSummary, strides: Sequence[Stride] = (
         f"rearfoot above {REARFOOT_ABOVE_DEG:g}, forefoot below {FOREFOOT_BELOW_DEG:g} deg, "
         "Altman & Davis 2012)."
     )
-    half = mean_interval95(stats.sem, stats.n)
+    half = stats.interval95  # the half-width the flags and findings judge by
     if half is None:  # too few strides: the pattern of the mean is not shown as certain
         text += f" Its measurement error is not known ({stats.variability_note or 'no SEM'})."
-    elif any(abs(mean - cut) <= half for cut in (REARFOOT_ABOVE_DEG, FOREFOOT_BELOW_DEG)):
+    elif any(
+        within_measurement_error(mean, cut, half)
+        for cut in (REARFOOT_ABOVE_DEG, FOREFOOT_BELOW_DEG)
+    ):
         text += (
             f" The angle lies within measurement error (+-{half:.1f} deg, the 95 % interval "
-            "of the mean) of a cut-off: the pattern could be the neighbouring one."
+            f"of the mean: {interval_parts(stats)}) of a cut-off: the pattern could be the "
+            "neighbouring one."
         )
     uncertain = uncertain_patterns_sentence(*_counts(strides, side))
     return text + (" " + uncertain if uncertain else "")

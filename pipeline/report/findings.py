@@ -16,8 +16,7 @@ from pipeline.core.json_types import JsonObject
 from pipeline.gait.analysis import TrialAnalysis
 from pipeline.gait.angles import SIDES
 from pipeline.gait.checks import CHECKS
-from pipeline.gait.summary import METRICS
-from pipeline.gait.variability import mean_interval95, within_error
+from pipeline.gait.summary import METRICS, interval_parts, within_measurement_error
 from pipeline.report.references import METRIC_REFERENCES, cite
 
 
@@ -45,13 +44,17 @@ class Finding:
     # issue #29: the threshold inside the mean's 95 % interval (None: no SEM)
     within_measurement_error: bool | None
     sem: float | None
+    # that interval's half-width (MetricStatistics.interval95) and what it is made of
+    interval95: float | None = None
+    interval_parts: str | None = None
 
     def to_dict(self) -> JsonObject:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Finding:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        """A summary.json's finding; one written before interval95 reads without it (None)."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def findings(analysis: TrialAnalysis, thresholds) -> list[Finding]:
@@ -93,9 +96,11 @@ def findings(analysis: TrialAnalysis, thresholds) -> list[Finding]:
                     within_measurement_error=(
                         None
                         if limit is None or stats.mean is None
-                        else within_error(stats.mean, limit, stats.sem, stats.n)
+                        else within_measurement_error(stats.mean, limit, stats.interval95)
                     ),
                     sem=stats.sem,
+                    interval95=stats.interval95,
+                    interval_parts=None if stats.interval95 is None else interval_parts(stats),
                 )
             )
     return rows
@@ -190,11 +195,11 @@ def findings_html(
             missing = (
                 f' <span class="note">(+{r.n_missing} not measurable)</span>' if r.n_missing else ""
             )
-            half = mean_interval95(r.sem, r.n)  # the interval within_error decided on
-            near = (
+            near = (  # the half-width the decision used, and its parts
                 f'<br><span class="note">threshold within measurement error '
-                f"(&plusmn;{_fmt(half, r.unit)}, 95 %): could go either way</span>"
-                if r.within_measurement_error and half is not None
+                f"(&plusmn;{_fmt(r.interval95, r.unit)}, 95 %: {_t(r.interval_parts)}): "
+                "could go either way</span>"
+                if r.within_measurement_error and r.interval95 is not None
                 else ""
             )
             cells.append(
