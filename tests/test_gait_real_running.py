@@ -411,10 +411,11 @@ def errors_over_sd(rows: list[dict], name: str) -> np.ndarray:
 
 def test_no_knee_over_toe_read_is_a_confident_wrong_answer_on_fresh_seeds():
     # measured (seeds 10-29): largest |error| / SD 2.65 (run300 seed 15 left, +54.1 mm: the
-    # knee's peak time 3.6 frames late), 372/375 strides within 2 SDs. Before the knee's
+    # knee's peak time 3.6 frames late), 371/374 strides within 2 SDs. Before the knee's
     # scatter test (planted_toe.PlantedToeReader.scatter_factor) run300 seed 19 left read
     # +133.8 mm at 5.1 SDs: a left/right swap in two of the four views at once (frames
-    # 198-203) that triangulation took in, the knee ~130 mm forward; its SD is now 74.2 mm
+    # 198-203) that triangulation took in, the knee ~130 mm forward; that stride is now set
+    # aside (swaps.swapped_stances, tests/test_swapped_stride.py)
     z = errors_over_sd(trial_rows("real_fresh"), "knee_over_toe_m")
     assert z.size and np.max(z) <= 3.0, (np.max(z), int(np.sum(z > 2.0)), z.size)
 

@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.core.trial_notes import InputProblem
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
 from pipeline.gait.records import Events, Pass, StrideDraft
+from pipeline.gait.strides import set_aside_problems
 
 # a running stride lasts 0.5-0.9 s; a trial shorter than one holds no strike-to-strike pair
 MIN_TRIAL_S = 1.0
@@ -63,6 +64,7 @@ def input_problems(
         problems.extend(_stops_or_turns(points, fps, forward, passes or []))
     else:
         problems.extend(_belt_disagrees(points, fps, strides, forward, belt_speed_mps))
+    problems.extend(set_aside_problems(strides))  # a detector's swap (strides.py)
     return problems
 
 

@@ -14,8 +14,9 @@ A left/right swap in two views of four at once is not repaired by triangulation 
 leg's points pulled toward the other leg's for a few frames, with reprojection errors and
 point SDs as usual; the low-pass smooths it into the curve. Before the low-pass it shows: the
 knee's samples scatter about its quadratic many times more than in the side's other stances.
-Such a read's SD is scaled by that ratio (a Birge ratio against the side's own level, not the
-point SDs', which over-cover by design, stance_fit.point_sd_from_3d).
+Such a read's SD is scaled by that ratio (swaps.beyond_level, at swaps.SCATTER_P; at 1e-2 it
+widened 3 good reads of the 261 it could test on seeds 0-29, about that rate); a stance the
+whole-stance screen (swaps.swapped_stances) finds is set aside by strides.py instead.
 """
 
 from __future__ import annotations
@@ -23,23 +24,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import f as f_dist
 
 from pipeline.core.skeleton import INDEX
 from pipeline.gait.stance_fit import local_value_read
+from pipeline.gait.swaps import SCATTER_P, beyond_level, scatter
 
 # phases of the stance where the big toe is planted: on the clean treadmill runner (2-5 m/s)
 # the toe, less the belt's motion, stays within a few mm from a quarter to three quarters of
 # the contact; before it the foot is still landing (up to 130 mm of travel), after it the toe
 # lifts and rolls over its tip
 PLANTED_PHASES = (0.25, 0.75)
-# a knee read whose samples before the low-pass scatter about its quadratic more than the
-# side's other stances' do, by a ratio an F distribution reaches with this probability on
-# Gaussian noise, has its SD scaled by the square root of that ratio (docs/metrics.md: at
-# 1e-2 it widened 3 good reads of the 261 it could test on seeds 0-29, about that rate)
-SCATTER_P = 1e-3
-# stances of the side (the read's own among them) below which no level is set
-MIN_STANCES_FOR_LEVEL = 3
 
 
 class PlantedToeReader:
@@ -92,39 +86,25 @@ class PlantedToeReader:
         chi-square about a quadratic over `at` +- `half` over the side's other stances'
         pooled one (each centred mid-stance, half-width `half_phase` of it), where that ratio
         is beyond what an F distribution reaches with probability SCATTER_P; else 1."""
-        stat = self._scatter(part, at, half)
+        raw = self.raw[part]
+        if raw is None:
+            return 1.0
         key = (part, round(half_phase, 6))
         if key not in self._level:
             self._level[key] = [
-                (s, t, self._scatter(part, (s + t) / 2, half_phase * (t - s)))
+                (
+                    s,
+                    t,
+                    scatter(
+                        raw, self.sds[part], m - half_phase * (t - s), m + half_phase * (t - s)
+                    ),
+                )
                 for s, t in self.stances
+                for m in [(s + t) / 2]
             ]
         others = [f for s, t, f in self._level[key] if f is not None and not s <= at <= t]
-        if stat is None or len(others) < MIN_STANCES_FOR_LEVEL - 1:
-            return 1.0
-        dof = sum(d for _, d in others)
-        level = sum(r * d for r, d in others) / dof
-        if not level > 0.0:
-            return 1.0
-        ratio = stat[0] / level
-        return math.sqrt(ratio) if ratio > f_dist.ppf(1.0 - SCATTER_P, stat[1], dof) else 1.0
-
-    def _scatter(self, part: str, at: float, half: float) -> tuple[float, int] | None:
-        """(reduced chi-square, degrees of freedom) of `part`'s raw samples within `at` +-
-        `half` about their weighted quadratic; None without raw points or enough samples."""
-        raw = self.raw[part]
-        if raw is None:
-            return None
-        first, last = max(0, math.ceil(at - half - 1e-9)), min(len(raw) - 1, math.floor(at + half))
-        frames = np.arange(first, last + 1)
-        values, sds = raw[frames], self.sds[part][frames]
-        ok = np.isfinite(values) & np.isfinite(sds) & (sds > 0)
-        dof = int(ok.sum()) - 3
-        if dof < 3:
-            return None
-        t, v, s = frames[ok] - at, values[ok], sds[ok]
-        coef = np.polyfit(t, v, 2, w=1.0 / s)
-        return float(np.sum(((v - np.polyval(coef, t)) / s) ** 2) / dof), dof
+        found = beyond_level(scatter(raw, self.sds[part], at - half, at + half), others, SCATTER_P)
+        return 1.0 if found is None else math.sqrt(found[0])
 
     def _fit(self, part: str, lo: float, hi: float, at: float, degree: int):
         values = self.values[part]

@@ -80,6 +80,8 @@ class Stride:
     # why a pattern is uncertain: the angle's SD spans a cut-off (strike_pitch.py)
     foot_strike_pattern_note: str | None = None
     shared_uncertainty: Mapping[str, float | None] = field(default_factory=dict)
+    # values left out, named (strides.py: reason, frames, metrics, message); None: none
+    set_aside: Mapping[str, Any] | None = None
 
     def value(self, metric: str) -> float | None:
         """The metric's value; None when missing or not measured for this stride."""
@@ -112,6 +114,8 @@ class Stride:
             out["foot_strike_pattern"] = self.foot_strike_pattern
         if not placed_pattern and self.foot_strike_pattern_note is not None:
             out["foot_strike_pattern_note"] = self.foot_strike_pattern_note
+        if self.set_aside is not None:  # files without it have none set aside
+            out["set_aside"] = dict(self.set_aside)
         return out
 
     def _put_uncertainty(self, out: dict[str, Any]) -> None:
@@ -129,6 +133,7 @@ class Stride:
             "shared_uncertainty",
             "foot_strike_pattern",
             "foot_strike_pattern_note",
+            "set_aside",
         }
         return cls(
             side=str(data["side"]),
@@ -146,6 +151,7 @@ class Stride:
             shared_uncertainty={
                 k: _optional_float(v) for k, v in (data.get("shared_uncertainty") or {}).items()
             },
+            set_aside=data.get("set_aside"),
         )
 
 
@@ -170,6 +176,7 @@ class StrideDraft:
     foot_strike_pattern_note: str | None = field(default=None)  # strike_pitch.py
     # the part of an uncertainty all the trial's strides share (Stride.shared_uncertainty)
     shared_uncertainty: dict[str, float | None] = field(default_factory=dict)
+    set_aside: dict[str, Any] | None = None  # Stride.set_aside
 
     def value(self, metric: str) -> float | None:
         return self.values.get(metric)
@@ -197,6 +204,7 @@ class StrideDraft:
                 for k, v in self.shared_uncertainty.items()
                 if self.values.get(k) is not None and self.uncertainty.get(k) is not None
             },
+            set_aside=self.set_aside,
         )
 
 

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from pipeline.core.trial_notes import InputProblem
 from pipeline.gait.angles import (
     body_axes,
     foot_point,
@@ -36,6 +37,7 @@ from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves,
 from pipeline.gait.summary import (
     number,
 )
+from pipeline.gait.swaps import SCATTER_P, SuspectSwap, swapped_stances
 from pipeline.gait.temporal_sd import temporal_shared_sd, temporal_uncertainty
 
 # read at the toe-off (event_values.py), in the file's order after tibia inclination
@@ -88,12 +90,19 @@ def side_strides(
         (c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in _cycles(events, other)
     ]
     screen = hips_swapped(points, forward)
+    # a stance whose knee scatters before the low-pass beyond the side's level is not the
+    # leg's own: its point-read values are set aside, named, and its frames kept out of the
+    # side's shared fits, as its own side's and as the other leg's partner (swaps.py)
+    suspects, own_screen = _suspect_stances(raw_points, point_sd, forward, side, cycles, screen)
+    _, other_screen = _suspect_stances(
+        raw_points, point_sd, forward, other, _cycles(events, other), screen
+    )
     # the knee's peak time is read from both legs' strides where their shapes agree
     # (stance_pool.pooled_peak's `timing`); only noisy curves are pooled, which needs SDs
     partner = None
     if point_sd is not None:
         flexion = {"flexion": side_curves(other, forward)["flexion"]}
-        partner = StanceReader(points, point_sd, fps, flexion, other_stances, screen)
+        partner = StanceReader(points, point_sd, fps, flexion, other_stances, other_screen)
     # stance extremes from local fits, values with SDs from the 3D (stance_reader.py)
     read = StanceReader(
         points,
@@ -101,7 +110,7 @@ def side_strides(
         fps,
         side_curves(side, forward),
         [(c[1], c[3], stance_samples(len(points), c[1], c[3])) for c in cycles],
-        screen,
+        own_screen,
         partner,
     )
 
@@ -110,7 +119,13 @@ def side_strides(
         None
         if point_sd is None
         else PlantedToeReader(
-            points, point_sd, forward_axis, side, screen, raw_points, [(c[1], c[3]) for c in cycles]
+            points,
+            point_sd,
+            forward_axis,
+            side,
+            own_screen,
+            raw_points,
+            [(c[1], c[3]) for c in cycles],
         )
     )
 
@@ -236,6 +251,10 @@ def side_strides(
             **{name: at_event[name] for name in TOE_OFF_READS},
             "hip_ahead_of_toe_m": (hip_over_toe, hip_over_toe_sd),
         }
+        set_aside, suspect = None, suspects[n]
+        if suspect is not None:
+            set_aside = swap_note(suspect, side, list(values))
+            values = dict.fromkeys(values, (np.nan, np.nan))
         strides.append(
             StrideDraft(
                 side=side,
@@ -246,7 +265,7 @@ def side_strides(
                 toe_off_time_s=float(toe_off) / fps,
                 # the instant the report draws the knee-over-toe figure and key-event sheet at
                 peak_knee_flexion_frame=float(peak_time) if complete else None,
-                foot_lateral_m=number(foot_lateral),
+                foot_lateral_m=None if set_aside else number(foot_lateral),
                 values={
                     **{name: number(value) for name, (value, _) in values.items()},
                     "ground_contact_time_ms": number((toe_off - strike) / fps * 1000.0),
@@ -269,9 +288,73 @@ def side_strides(
                 else {name: number(sd) for name, sd in shared.items()}
                 | {"step_width_m": step_width_shared, "foot_to_midline_m": midline_shared}
                 | temporal_shared_sd(timing, strike, next_strike, next_other, fps),
+                set_aside=set_aside,
             )
         )
     return strides
+
+
+def _suspect_stances(
+    raw_points, point_sd, forward, side: str, cycles: list, screen: np.ndarray
+) -> tuple[list[SuspectSwap | None], np.ndarray]:
+    """Per cycle of `side` its swaps.swapped_stances finding (none without the points before
+    the low-pass and their SDs), and `screen` with the found stances' frames added."""
+    if point_sd is None or raw_points is None:
+        return [None] * len(cycles), screen
+    stances = [(c[1], c[3]) for c in cycles]
+    forward_axis, _ = body_axes(forward)
+    found = swapped_stances(raw_points, point_sd, forward_axis, side, stances, screen)
+    out = screen.copy()
+    for suspect, (strike, toe_off) in zip(found, stances):
+        if suspect is not None:
+            out[max(0, math.floor(strike)) : math.ceil(toe_off) + 1] = True
+    return found, out
+
+
+def swap_note(suspect: SuspectSwap, side: str, metrics: list[str]) -> dict:
+    """The stride's `set_aside` record of a stance swaps.swapped_stances found: every value
+    read from the points over the stance (a leg whose points are not its own for a few frames
+    moves the stance's fits, which span a quarter stance or more, and the screen places the
+    burst only to within half a stance); the times from the events stay."""
+    frames = f"{suspect.first_frame}-{suspect.last_frame}"
+    return {
+        "reason": "suspect_swap",
+        "frames": [suspect.first_frame, suspect.last_frame],
+        "metrics": metrics,
+        "message": (
+            f"the {side} knee's points before the low-pass scatter {suspect.ratio:.1f} times "
+            f"the side's other stances' level over frames {frames} (beyond "
+            f"{suspect.critical:.1f}, an F test at p = {SCATTER_P:g} over the stance): a "
+            "left/right swap of the detector in some views that triangulation took in; the "
+            "stance's values read from the points are left out"
+        ),
+    }
+
+
+def set_aside_problems(strides: list[StrideDraft]) -> list[InputProblem]:
+    """One verdict reason naming the strides whose stance values were set aside (swap_note),
+    per side with their frames; none where no stride was."""
+    marked = [s for s in strides if s.set_aside is not None]
+    if not marked:
+        return []
+    parts = []
+    for side in ("left", "right"):
+        own = [s for s in strides if s.side == side]
+        frames = [(s.set_aside or {})["frames"] for s in own if s.set_aside is not None]
+        if frames:
+            where = ", ".join(f"{a}-{b}" for a, b in frames)
+            parts.append(f"{side} {len(frames)} of {len(own)} (frames {where})")
+    return [
+        InputProblem(
+            "strides_set_aside:suspect_swap",
+            "degraded",
+            f"strides whose stance values (knee flexion, knee over toe, pelvic drop, step "
+            f"width and the others read from the points) were set aside: {'; '.join(parts)}. "
+            "The knee's points before the low-pass scatter there far beyond the side's other "
+            "stances, the signature of a left/right swap of the detector in some views that "
+            "triangulation took in; the side means, SDs and flags rest on the other strides",
+        )
+    ]
 
 
 def loading_peak(stance_flexion: np.ndarray) -> int | None:

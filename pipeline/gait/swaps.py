@@ -7,13 +7,27 @@ does not see it. Both feet together do: at the swap's onset and at its end both 
 once, each leaving its own straight-line motion by more than a foot can. The frames between
 such a pair of joint jumps are a swap; which foot is where is then unknown, and both feet's
 heights are left out of the event detection there.
+
+A swap of a leg's labels in two views of four at once is not repaired by triangulation either:
+it pulls the leg's points toward the other leg's for a few frames, with reprojection errors
+and point SDs as usual, and the low-pass smooths it into the curves. Before the low-pass it
+shows: the knee's samples scatter about a local quadratic many times more than in the side's
+other stances (`swapped_stances`). Such a stance's reads are not the leg's: strides.py sets
+them aside, named.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
 
+import numpy as np
+from scipy.stats import f as f_dist
+
+from pipeline.core.skeleton import INDEX
 from pipeline.gait.angles import keypoint
+from pipeline.gait.stance_fit import HALF_WINDOW
 
 FOOT_KEYPOINTS = ("heel", "ankle", "big_toe")
 # a foot's departure from its own straight-line motion (second difference) beyond this is a
@@ -58,4 +72,111 @@ def swapped_frames(points: np.ndarray, fps: float) -> np.ndarray:
             i += 2
         else:
             i += 1
+    return out
+
+
+# a read whose samples before the low-pass scatter about their quadratic more than the side's
+# other stances' do, by a ratio an F distribution reaches with this probability, is not
+# explained by the noise (docs/metrics.md: "Strides set aside")
+SCATTER_P = 1e-3
+# stances of the side (the tested one among them) below which no level is set
+MIN_STANCES_FOR_LEVEL = 3
+# the stance screen's windows (phases of the stance): a fit window's width (2 HALF_WINDOW)
+# each, overlapping by half, so a burst of a few frames lies whole inside one of them
+SCREEN_WINDOWS = tuple((start, start + 2 * HALF_WINDOW) for start in (0.0, 0.25, 0.5))
+
+
+class Scatter(NamedTuple):
+    """Samples about their weighted quadratic: reduced chi-square, its degrees of freedom,
+    and the residuals over their SDs."""
+
+    reduced_chi2: float
+    dof: int
+    residuals: np.ndarray
+
+
+@dataclass(frozen=True)
+class SuspectSwap:
+    """A stance whose knee scatters beyond its side's level before the low-pass: the frames
+    of the window that shows it, the ratio of reduced chi-squares and the F test's critical
+    ratio it is beyond."""
+
+    first_frame: int
+    last_frame: int
+    ratio: float
+    critical: float
+
+
+def scatter(raw: np.ndarray, sds: np.ndarray, lo: float, hi: float) -> Scatter | None:
+    """The samples `raw` (SDs `sds`) within frames lo .. hi about their weighted quadratic;
+    None without enough measured samples."""
+    first, last = max(0, math.ceil(lo - 1e-9)), min(len(raw) - 1, math.floor(hi + 1e-9))
+    frames = np.arange(first, last + 1)
+    values, errors = raw[frames], sds[frames]
+    ok = np.isfinite(values) & np.isfinite(errors) & (errors > 0)
+    dof = int(ok.sum()) - 3
+    if dof < 3:
+        return None
+    t, v, e = frames[ok] - 0.5 * (lo + hi), values[ok], errors[ok]
+    z = (v - np.polyval(np.polyfit(t, v, 2, w=1.0 / e), t)) / e
+    return Scatter(float(np.sum(z**2) / dof), dof, z)
+
+
+def beyond_level(
+    own: Scatter | None, others: list[Scatter], p: float
+) -> tuple[float, float] | None:
+    """(ratio, critical ratio) where `own`'s reduced chi-square over the pooled one of
+    `others` (at least MIN_STANCES_FOR_LEVEL - 1 of them) is beyond what an F distribution
+    reaches with probability `p`; else None. A Birge ratio against the side's own level, not
+    the point SDs', which over-cover by design (stance_fit.point_sd_from_3d). The F test
+    assumes Gaussian noise and is not robust to heavier tails: both degrees of freedom are
+    scaled by 1 / (1 + excess kurtosis / 2) of the others' residuals (Box and Andersen
+    1955), never above the Gaussian's."""
+    if own is None or len(others) < MIN_STANCES_FOR_LEVEL - 1:
+        return None
+    dof = sum(o.dof for o in others)
+    level = sum(o.reduced_chi2 * o.dof for o in others) / dof
+    if not level > 0.0:
+        return None
+    z = np.concatenate([o.residuals for o in others])
+    excess = max(0.0, float(np.mean(z**4) / np.mean(z**2) ** 2) - 3.0)
+    shrink = 1.0 / (1.0 + excess / 2.0)
+    ratio = own.reduced_chi2 / level
+    critical = float(f_dist.ppf(1.0 - p, shrink * own.dof, shrink * dof))
+    return (ratio, critical) if ratio > critical else None
+
+
+def swapped_stances(
+    raw_points: np.ndarray,
+    point_sd: np.ndarray,
+    forward_axis: np.ndarray,
+    side: str,
+    stances: list[tuple[float, float]],
+    screen: np.ndarray | None = None,
+) -> list[SuspectSwap | None]:
+    """Per stance (strike, toe-off) of `side`: a SuspectSwap where the knee's forward position
+    before the low-pass (`raw_points`, its SDs `point_sd`) scatters about a quadratic over one
+    of SCREEN_WINDOWS beyond the same window's level in the side's other stances (F test at
+    SCATTER_P shared by the windows, Bonferroni); else None. `screen` (F,) bool: frames left
+    out (stance_reader.hips_swapped)."""
+    k = INDEX[f"{side}_knee"]
+    axis = np.asarray(forward_axis, float)
+    raw = np.asarray(raw_points, float)[:, k, :] @ axis
+    if screen is not None and screen.any():
+        raw = np.where(screen, np.nan, raw)
+    sds = np.sqrt((np.asarray(point_sd, float)[:, k, :] ** 2) @ axis**2)
+    stats = [
+        [scatter(raw, sds, s + a * (t - s), s + b * (t - s)) for a, b in SCREEN_WINDOWS]
+        for s, t in stances
+    ]
+    out: list[SuspectSwap | None] = []
+    for n, (strike, toe_off) in enumerate(stances):
+        worst = None
+        for w, (a, b) in enumerate(SCREEN_WINDOWS):
+            others = [f for m, row in enumerate(stats) if m != n and (f := row[w]) is not None]
+            found = beyond_level(stats[n][w], others, SCATTER_P / len(SCREEN_WINDOWS))
+            if found and (worst is None or found[0] / found[1] > worst.ratio / worst.critical):
+                lo, hi = strike + a * (toe_off - strike), strike + b * (toe_off - strike)
+                worst = SuspectSwap(math.ceil(lo - 1e-9), math.floor(hi + 1e-9), *found)
+        out.append(worst)
     return out
