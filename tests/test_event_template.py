@@ -10,11 +10,12 @@ from pipeline.config import RunnerConfig
 from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
 from pipeline.gait.event_template import peel_off_time, read_sd
-from pipeline.gait.events import detect_screened_events
+from pipeline.gait.events import EventOptions, detect_screened_events
 from pipeline.synth.kinematics import simulate_run
 
 FPS = 120.0
 NOISE_M = 0.008  # a real detector's vertical 3D noise (docs/metrics.md: 8-10 mm)
+TIP_OPTIONS = EventOptions(toe_tip_ahead_m=0.0)  # the synthetic runner's big toe is its tip
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def noisy_runner():
 
 def _screened(points, height_sd):
     timed, poor, _ = detect_screened_events(
-        points, FPS, height_sd, max_timing_sd_s=0.003, toe_tip_ahead_m=0.0
+        points, FPS, height_sd, max_timing_sd_s=0.003, options=TIP_OPTIONS
     )
     return timed, poor
 
@@ -135,10 +136,10 @@ def test_events_read_on_the_mean_carry_its_sd_and_own_fits_none(noisy_runner):
     truth, points = noisy_runner
     height_sd = np.full(points.shape[:2], 0.001)
     *_, shared = detect_screened_events(
-        points, FPS, height_sd, max_timing_sd_s=0.003, toe_tip_ahead_m=0.0
+        points, FPS, height_sd, max_timing_sd_s=0.003, options=TIP_OPTIONS
     )
     assert all(np.isfinite(sd) and 0.0 < sd < 3.0 for sd in shared.values()), shared
     *_, clean = detect_screened_events(
-        truth.points, FPS, height_sd, max_timing_sd_s=0.003, toe_tip_ahead_m=0.0
+        truth.points, FPS, height_sd, max_timing_sd_s=0.003, options=TIP_OPTIONS
     )
     assert clean == {"foot_strike": 0.0, "toe_off": 0.0}  # each event its own corner fit

@@ -14,11 +14,12 @@ import pytest
 from scenes.gait import RUNNERS
 
 from pipeline.config import RunnerConfig
-from pipeline.gait.events import detect_events
+from pipeline.gait.events import EventOptions, detect_events
 from pipeline.synth.kinematics import simulate_run
 
 FPS = 120.0
-SYNTH_TIP = 0.0  # the synthetic runner's big toe is the shoe's tip
+# the synthetic runner's big toe is the shoe's tip
+SYNTH_OPTIONS = EventOptions(toe_tip_ahead_m=0.0)
 MARGINS_S = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08)
 # measured (4 runners, both feet, 120 fps): strikes timed as uncut from 0.03-0.06 s of air
 # before them; before the start was allowed to cut the fit, from 0.1 s or more
@@ -28,7 +29,7 @@ TIMED_FROM_S = 0.06
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
 def test_an_event_next_to_the_trial_s_ends_is_timed_as_in_the_uncut_trial_or_not_at_all(runner):
     truth = simulate_run(RunnerConfig(**RUNNERS[runner]), FPS)
-    whole = detect_events(truth.points, FPS, toe_tip_ahead_m=SYNTH_TIP)
+    whole = detect_events(truth.points, FPS, SYNTH_OPTIONS)
     n = len(truth.points)
     for side in ("left", "right"):
         strikes = whole[side]["foot_strike"]
@@ -37,14 +38,14 @@ def test_an_event_next_to_the_trial_s_ends_is_timed_as_in_the_uncut_trial_or_not
         toe_off = toe_offs[toe_offs < n - 1 - 0.2 * FPS][-1]
         for margin in MARGINS_S:
             start = int(np.floor(strike - margin * FPS))
-            cut = detect_events(truth.points[start:], FPS, toe_tip_ahead_m=SYNTH_TIP)
+            cut = detect_events(truth.points[start:], FPS, SYNTH_OPTIONS)
             found = cut[side]["foot_strike"] + start
             near = found[np.abs(found - strike) < 0.1 * FPS]
             assert near.size <= 1 and np.allclose(near, strike), (side, margin, near, strike)
             assert near.size == 1 or margin < TIMED_FROM_S, (side, margin)
 
             stop = int(np.ceil(toe_off + margin * FPS)) + 1
-            cut = detect_events(truth.points[:stop], FPS, toe_tip_ahead_m=SYNTH_TIP)
+            cut = detect_events(truth.points[:stop], FPS, SYNTH_OPTIONS)
             found = cut[side]["toe_off"]
             near = found[np.abs(found - toe_off) < 0.1 * FPS]
             assert near.size <= 1 and np.allclose(near, toe_off), (side, margin, near, toe_off)

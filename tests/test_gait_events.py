@@ -23,7 +23,7 @@ from scenes.gait import CAMERAS, RUNNERS, inside_image, noisy_triangulation
 
 from pipeline.config import RunnerConfig, SyntheticNoiseConfig
 from pipeline.core.skeleton import INDEX
-from pipeline.gait.events import detect_events, detect_screened_events
+from pipeline.gait.events import EventOptions, detect_events, detect_screened_events
 from pipeline.synth.kinematics import simulate_run
 from pipeline.synth.observe import observe
 from pipeline.triangulation.uncertainty import predicted_sd
@@ -32,6 +32,7 @@ MATCH_S = 0.15  # a detection within 150 ms of a true event is its estimate
 TREADMILL_TRIALS, OVERGROUND_PASSES = 4, 6
 MAX_TIMING_SD_S = 0.003  # the analysis default (AnalysisConfig.max_event_timing_sd_ms)
 SYNTH_TIP = 0.0  # the synthetic runner's big toe is the shoe's tip (toe_tip_ahead_m)
+SYNTH_OPTIONS = EventOptions(toe_tip_ahead_m=SYNTH_TIP)
 WELL_SEEN_VIEWS = 3  # recall: events whose foot is inside >= 3 camera images throughout
 
 
@@ -89,7 +90,7 @@ def _recordings(runner, treadmill, fps):
                 height_sd,
                 max_timing_sd_s=MAX_TIMING_SD_S,
                 n_views=tri.n_views,
-                toe_tip_ahead_m=SYNTH_TIP,
+                options=SYNTH_OPTIONS,
             )
             out.append((truth, timed, poor))
         _TRIALS[key] = out
@@ -129,7 +130,7 @@ def test_noise_free_events_within_one_frame_at_120_fps():
     # measured (4 runners at 120 fps): strikes 0.07-0.27 frame late, toe-offs 0.03-0.25 early (model bias of
     # the corner fit: the synthetic heel lands flatter than s^2 in its last millimetres)
     truth = simulate_run(RunnerConfig(**RUNNERS["typical"]), 120.0)
-    detected = detect_events(truth.points, 120.0, toe_tip_ahead_m=SYNTH_TIP)
+    detected = detect_events(truth.points, 120.0, SYNTH_OPTIONS)
     for event in ("foot_strike", "toe_off"):
         errors = timing_errors(detected, truth, event)
         assert errors.size >= 6 and np.max(np.abs(errors)) <= 1.0
@@ -142,7 +143,7 @@ def test_no_events_invented_inside_gaps():
     gap = slice(int(strike) - 10, int(strike) + 10)
     points[gap, INDEX["left_heel"]] = np.nan
     points[gap, INDEX["left_big_toe"]] = np.nan
-    detected = detect_events(points, 120.0, toe_tip_ahead_m=SYNTH_TIP)["left"]
+    detected = detect_events(points, 120.0, SYNTH_OPTIONS)["left"]
     for times in detected.values():
         assert not np.any((times > gap.start - 1) & (times < gap.stop))
     assert np.min(np.abs(detected["foot_strike"] - truth.foot_strikes["left"][2])) <= 1.0
@@ -180,7 +181,7 @@ def _stage_recordings(runner, fps):
                 height_sd,
                 max_timing_sd_s=MAX_TIMING_SD_S,
                 n_views=result.n_views,
-                toe_tip_ahead_m=SYNTH_TIP,
+                options=SYNTH_OPTIONS,
             )
             out.append((truth, timed, poor))
         _STAGE[runner, fps] = out
@@ -238,3 +239,23 @@ def test_the_toe_tip_offset_the_analyze_stage_uses():
     assert toe_tip_ahead_m(cfg(None), synthetic=True, motion="run300") == TOE_TIP_AHEAD_M
     assert toe_tip_ahead_m(cfg(None), synthetic=False) == TOE_TIP_AHEAD_M
     assert toe_tip_ahead_m(cfg(25.0), synthetic=True) == 0.025
+
+
+def test_a_wrong_event_option_fails_at_once_naming_it():
+    import dataclasses
+
+    with pytest.raises(TypeError, match="contact_treshold_m"):  # a misspelt name
+        EventOptions(contact_treshold_m=0.01)
+    with pytest.raises(TypeError, match="cutoff_hz"):  # not a number
+        EventOptions(cutoff_hz="12")
+    with pytest.raises(TypeError, match="min_flight_s"):
+        EventOptions(min_flight_s=True)
+    with pytest.raises(ValueError, match="fit_window_s"):  # a window of no length
+        EventOptions(fit_window_s=0.0)
+    with pytest.raises(ValueError, match="toe_tip_ahead_m"):
+        EventOptions(toe_tip_ahead_m=float("nan"))
+    assert EventOptions(toe_tip_ahead_m=0).toe_tip_ahead_m == 0  # the tip itself: allowed
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SYNTH_OPTIONS.cutoff_hz = 6.0
+    with pytest.raises(TypeError, match="toe_tip_ahead_m"):  # options are no keywords
+        detect_events(np.zeros((50, 26, 3)), 120.0, toe_tip_ahead_m=0.0)

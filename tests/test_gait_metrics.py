@@ -7,12 +7,13 @@ from scenes.gait import FIRST_STRIKE, FPS, SHANK, STANCE_FRAMES, STRIDE_FRAMES, 
 from pipeline.config import ThresholdsConfig
 from pipeline.core.skeleton import INDEX, N_KEYPOINTS
 from pipeline.gait.angles import knee_flexion_deg, pelvic_obliquity_deg
-from pipeline.gait.events import detect_events
+from pipeline.gait.events import EventOptions, detect_events
 from pipeline.gait.metrics import analyze_trial
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.stance_fit import local_extreme
 
 SYNTH_TIP = 0.0  # the synthetic foot's big toe is its tip: no tip ahead of it (events.py)
+SYNTH_OPTIONS = EventOptions(toe_tip_ahead_m=SYNTH_TIP)
 
 
 def thresholds(**kw):
@@ -186,7 +187,7 @@ def test_event_detection_on_bouncing_foot_within_one_frame(seed):
     points = np.zeros((heel.size, N_KEYPOINTS, 3))
     points[:, INDEX["left_heel"], 2] = 0.06 + heel
     points[:, INDEX["left_big_toe"], 2] = 0.02 + toe
-    events = detect_events(points, FPS, toe_tip_ahead_m=SYNTH_TIP)["left"]
+    events = detect_events(points, FPS, SYNTH_OPTIONS)["left"]
     # the trial starts in stance: its first strike is not seen
     np.testing.assert_allclose(events["foot_strike"], strikes[1:] * FPS, atol=1.0)
     np.testing.assert_allclose(events["toe_off"], toe_offs * FPS, atol=1.0)

@@ -6,11 +6,11 @@ import pytest
 from scenes.gait import FPS, running_trial
 
 from pipeline.core.skeleton import INDEX
-from pipeline.gait.events import detect_events
+from pipeline.gait.events import EventOptions, detect_events
 from pipeline.gait.swaps import swapped_frames
 
 FOOT = ("heel", "big_toe", "small_toe", "ankle")
-SYNTH_TIP = 0.0  # the scene's big toe is its tip (events.py)
+SYNTH_OPTIONS = EventOptions(toe_tip_ahead_m=0.0)  # the scene's big toe is its tip (events.py)
 
 
 def swap_burst(points, side, start, frames=10, off=(0.2, 0.0, 0.0)):
@@ -27,14 +27,14 @@ def swap_burst(points, side, start, frames=10, off=(0.2, 0.0, 0.0)):
 
 def test_a_swap_burst_is_found_and_makes_no_event():
     points, events = running_trial()
-    clean = detect_events(points, FPS, toe_tip_ahead_m=SYNTH_TIP)
+    clean = detect_events(points, FPS, SYNTH_OPTIONS)
     assert not swapped_frames(points, FPS).any()
     for side in ("left", "right"):
         strike, toe_off = events[side]["foot_strike"][1], events[side]["toe_off"][1]
         start = int(strike + 0.3 * (toe_off - strike))
         burst = swap_burst(points, side, start)
         assert np.flatnonzero(swapped_frames(burst, FPS)).tolist() == list(range(start, start + 10))
-        found = detect_events(burst, FPS, toe_tip_ahead_m=SYNTH_TIP)
+        found = detect_events(burst, FPS, SYNTH_OPTIONS)
         for s in ("left", "right"):
             for name in ("foot_strike", "toe_off"):
                 assert len(found[s][name]) == len(clean[s][name]), (side, s, name)

@@ -221,7 +221,7 @@ def test_overground_runway_at_the_real_detector_level_meets_the_targets():
     # 72/72 timed, mean |error| 1.20 frames (200 fps), bias -0.13; toe-offs 72/72, 1.04,
     # -0.33 (-0.38 with the toe-offs' peel-off read's level over 2 fit half-windows); no false
     # event. Before a strike's fit could be cut by the trial's start
-    # (events._fit_event) neither the reference nor the analysis timed a strike with less
+    # (corner_fit.fit_event) neither the reference nor the analysis timed a strike with less
     # than ~0.1 s of swing before it (3 strides at 5 m/s, 57 ms in; 54 of 54 then). Seeds
     # 3-5 (not used to choose): 56/57 strides (52/54 before), strikes 70/72, 1.22, +0.08,
     # toe-offs 71/72, 0.99, -0.35 (-0.39), 0 false; seeds 6-9: 76/76 (71/72 before), strikes

@@ -45,12 +45,13 @@ import numpy as np
 
 from pipeline.core.skeleton import INDEX
 from pipeline.gait.angles import UP
+from pipeline.gait.corner_fit import LEVEL_WINDOW_S, STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M
 from pipeline.gait.foot_contact import FOOT, TOE_TIP_AHEAD_M, foot_cues, lowpass
 
-# the corner fit's caps above the contact level (events.py STRIKE_FIT_CAP_M / TOE_OFF_FIT_CAP_M)
-CAP_M = {"foot_strike": 0.015, "toe_off": 0.035}
-CUTOFF_HZ = 12.0  # the vertical speed is read from the low-passed height (events.py default)
-LEVEL_WINDOW_S = 0.06  # ground-side samples giving the contact level (events.py)
+# the corner fit's caps above the contact level, and its ground-side samples (LEVEL_WINDOW_S)
+CAP_M = {"foot_strike": STRIKE_FIT_CAP_M, "toe_off": TOE_OFF_FIT_CAP_M}
+# the vertical speed is read from the low-passed height (events.EventOptions.cutoff_hz default)
+CUTOFF_HZ = 12.0
 LEVEL_QUANTILE = 0.1  # the contact level: a low quantile of the heights around the event
 # At high frame rates the corner fit's own bias on noisy strikes grows before its scatter does
 # (synthetic overground runner, 1 px, 240 fps: strikes at 2.5-3 ms/px were 1.0-1.3 frames

@@ -17,6 +17,9 @@ strike to a toe-off, in a value read at one strike, not in a stride time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 
 from pipeline.gait.event_screen import cue_heights, timing_sd_per_px
@@ -24,6 +27,8 @@ from pipeline.gait.foot_contact import TOE_TIP_AHEAD_M
 
 CUE = {"foot_strike": 0, "toe_off": 1}  # heel, tip (event_screen.cue_heights)
 SHARED = "shared_read"  # timing key of {event name: SD (frames) its aligned events share}
+Timing = TypeVar("Timing")  # the timing SD(s) a read takes: one event's, or several events'
+Read = TypeVar("Read", float, tuple[float, float])  # a read's SD, or its (value, SD)
 
 
 def event_timing_sd(
@@ -86,3 +91,18 @@ def shared_part(sd: float | None, alone_sd: float | None) -> float | None:
     if sd is None or alone_sd is None or not (np.isfinite(sd) and np.isfinite(alone_sd)):
         return None
     return float(np.sqrt(max(sd**2 - alone_sd**2, 0.0)))
+
+
+def read_with_shared_part(
+    read: Callable[[Timing], Read], timing_sd: Timing, alone_timing_sd: Timing
+) -> tuple[Read, float | None]:
+    """(read(timing_sd), the part of its SD all the trial's strides share). `read` maps its
+    events' timing SDs (frames) to a value's SD, or to its (value, SD); `timing_sd` includes the
+    trial's shared reads (SHARED), `alone_timing_sd` leaves them out, and the shared part is
+    what the SD read at the latter lacks (shared_part)."""
+    result = read(timing_sd)
+    return result, shared_part(_sd_of(result), _sd_of(read(alone_timing_sd)))
+
+
+def _sd_of(read: float | tuple[float, float]) -> float:
+    return read[1] if isinstance(read, tuple) else read

@@ -9,7 +9,7 @@ cases, and on real running it has no corner at either event (the heel still slid
 m/s relative to the belt at the force plate's contact and slows over the next frames; the
 tip starts moving frames before lift-off: docs/metrics.md, "Cues tried").
 
-Per foot (steps 0-2 in foot_contact.py, step 3 here):
+Per foot (steps 0-2 in foot_contact.py, step 3 here and in corner_fit.py):
 0. Gross triangulation errors are removed first: the heel, big toe and ankle of a
    foot are rigidly linked, so a keypoint whose distances to both others are off their trial
    median by more than OUTLIER_MIN_M (and 6 robust SDs) in a frame is dropped there (seen
@@ -24,22 +24,10 @@ Per foot (steps 0-2 in foot_contact.py, step 3 here):
    `contact_threshold_m`, flight when it rises above twice that (hysteresis), contacts
    shorter than `min_contact_s` and flights shorter than `min_flight_s` merged away.
 3. Refinement, on the raw (unfiltered) heights of the first keypoint down (strike) or the
-   last one up (toe-off): a threshold crossing is early by threshold / speed and filtering
-   rounds the corner further, so the corner is fitted instead. Ground side: h = L, with L the
-   median height of that keypoint over up to LEVEL_WINDOW_S of the same contact after a
-   strike, over all of it before a toe-off (a per-contact floor level: the keypoint's offset
-   above the floor is unknown and the 3D noise changes across an overground runway; the roll
-   over the tip just before a toe-off is no floor level, see _fit_event). Air side (s = time
-   from the event):
-   h = L + b s^2, a foot that arrives (leaves) with no vertical speed, as a heel lowered onto
-   the floor or a toe peeled off it; h = L + a s + b s^2 (a, b >= 0), a foot that hits the
-   floor with vertical speed, is taken only when it lowers the squared residuals by more
-   than LINEAR_PENALTY x the contact's noise variance (robust SD of the level samples), so
-   noise alone does not buy the extra freedom that pulls the fit early. Least squares over
-   +-2 `fit_window_s` of samples less than STRIKE_FIT_CAP_M / TOE_OFF_FIT_CAP_M above L
-   (the Taylor model holds near contact only; where the trial's height noise is comparable
-   to that cap, CHOICE_NOISE_SDS, the samples are chosen on the low-passed heights); the
-   event is the best candidate on a GRID_STEP grid within `fit_window_s` of the coarse edge.
+   last one up (toe-off): the corner where the height meets its per-contact floor level is
+   fitted (corner_fit.py), within `fit_window_s` of the coarse edge. Where the trial's height
+   noise is above TEMPLATE_NOISE_M, each event type is re-timed on the trial's mean event
+   instead (event_template.py).
 4. An event its neighbours put elsewhere (two intervals off in opposite directions) is not
    trusted (rhythm.py).
 Events are fractional frame indices. A contact cut by the start or end of the trial, or by
@@ -48,13 +36,20 @@ missing keypoints, yields only the events actually seen.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from pipeline.core.skeleton import INDEX
 from pipeline.gait import event_template
 from pipeline.gait.angles import SIDES
+from pipeline.gait.corner_fit import (
+    CHOICE_NOISE_SDS,
+    GRID_STEP,
+    STRIKE_FIT_CAP_M,
+    TOE_OFF_FIT_CAP_M,
+    fit_event,
+)
 from pipeline.gait.event_screen import cue_heights, well_timed
 from pipeline.gait.foot_contact import (
     CONTACT,
@@ -79,44 +74,60 @@ Candidates = dict[str, dict[str, list[Candidate]]]
 # (event_template.read_sd); 0 where each event was timed on its own
 ReadSD = dict[str, float]
 
-GRID_STEP = 0.05  # frames, sub-frame resolution of the event fit
-# Heights (above the stance level) the corner model is fitted to: the touchdown of the heel
-# is quadratic only in its last ~15 mm (a larger cap made strikes late by 2-5 frames on the
-# synthetic runner); the toe leaves quadratically over more.
-STRIKE_FIT_CAP_M, TOE_OFF_FIT_CAP_M = 0.015, 0.035
-LEVEL_WINDOW_S = 0.06  # contact samples next to the event giving its floor level and noise
-LINEAR_PENALTY = 8.0  # noise variances a vertical-speed term must save to be used
-# On the mean of a trial's strikes (event_template.py) the noise that made that guard needed is
-# averaged away, and the guard (the mean's spread on the ground taken as its noise) kept real
-# strikes from their speed term (0.9 frame late on the force-plate trials).
+# On the mean of a trial's strikes (event_template.py) the noise that made the single-event
+# fit's speed-term guard (corner_fit.LINEAR_PENALTY) needed is averaged away, and the guard
+# (the mean's spread on the ground taken as its noise) kept real strikes from their speed term
+# (0.9 frame late on the force-plate trials).
 TEMPLATE_LINEAR_PENALTY = 0.0
-MIN_NOISE_M = 0.0005  # floor of that SD: the Taylor model itself is not exact to better
 # Height noise (robust SD, per frame) above which one event's own samples cannot pin its
 # corner and the events are aligned to the trial's mean event instead (event_template.py):
 # markers below 0.5 mm, the 1 px synthetic detector 1-1.5 mm inside the rig (3 mm with an
 # overground runner at the volume's edges), a real detector's 3D 8-10 mm.
 TEMPLATE_NOISE_M = 0.005
-# A fit cap (above the contact level) within this many SDs of the height noise: which samples
-# lie below it is decided by their noise as much as by the foot, so they are chosen on the
-# low-passed heights instead (_fit_event).
-CHOICE_NOISE_SDS = 3.0
 
 
-def detect_events(points: np.ndarray, fps: float, **options: float) -> Events:
-    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints; the
-    options of detect_events_and_read_sd."""
-    return detect_events_and_read_sd(points, fps, **options)[0]
+@dataclass(frozen=True)
+class EventOptions:
+    """How events are detected (module docstring, steps 2-3). A name that is not a field fails
+    at construction (TypeError naming it), so does a value that is not a finite number, a
+    negative one, or 0 but for `toe_tip_ahead_m` (each naming its field)."""
+
+    # clearance above the stance level below which a foot is in contact (flight: above twice it)
+    contact_threshold_m: float = 0.01
+    min_contact_s: float = 0.06  # shorter contacts are merged into the flights around them
+    min_flight_s: float = 0.03  # shorter flights are merged into the contacts around them
+    cutoff_hz: float = 12.0  # low-pass of the heights the contacts are found on
+    fit_window_s: float = 0.04  # corner fit: candidates within this of the coarse edge
+    # how far the shoe's tip lies ahead of the big-toe keypoint along the heel -> toe line
+    # (0 where the keypoint is the tip itself, as the synthetic runner's)
+    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M
+
+    def __post_init__(self) -> None:
+        for option in fields(self):
+            value = getattr(self, option.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"EventOptions.{option.name} must be a number, got {value!r}")
+            may_be_zero = option.name == "toe_tip_ahead_m"
+            if not (np.isfinite(value) and (value >= 0 if may_be_zero else value > 0)):
+                bound = "0 or more" if may_be_zero else "positive"
+                raise ValueError(f"EventOptions.{option.name} must be {bound}, got {value!r}")
+
+
+DEFAULT_OPTIONS = EventOptions()
+
+
+def detect_events(
+    points: np.ndarray, fps: float, options: EventOptions = DEFAULT_OPTIONS
+) -> Events:
+    """{side: {"foot_strike": frames, "toe_off": frames}} from (F, 26, 3) keypoints."""
+    return detect_events_and_read_sd(points, fps, options)[0]
 
 
 def detect_events_and_read_sd(
-    points: np.ndarray, fps: float, **options: Any
+    points: np.ndarray, fps: float, options: EventOptions = DEFAULT_OPTIONS
 ) -> tuple[Events, ReadSD]:
-    """(detect_events' events, the shared read's SD per event type: ReadSD). Options, as
-    _events_with_keypoint takes them: contact_threshold_m, min_contact_s, min_flight_s,
-    cutoff_hz, fit_window_s, and toe_tip_ahead_m: how far the shoe's tip lies ahead of the
-    big-toe keypoint along the heel -> toe line (0 where the keypoint is the tip itself, as
-    the synthetic runner's)."""
-    found, read_sd = _events_with_keypoint(points, fps, **options)
+    """(detect_events' events, the shared read's SD per event type: ReadSD)."""
+    found, read_sd = _events_with_keypoint(points, fps, options)
     events = {
         side: {
             name: np.array([t for t, _, _, trusted in pairs if trusted])
@@ -133,9 +144,8 @@ def detect_screened_events(
     height_sd: np.ndarray,
     *,
     max_timing_sd_s: float,
-    fit_window_s: float = 0.04,
+    options: EventOptions = DEFAULT_OPTIONS,
     n_views: np.ndarray | None = None,
-    **options,
 ) -> tuple[Events, Events, ReadSD]:
     """(timed, poorly_observed) events, each laid out as `detect_events` returns them, and the
     shared read's SD per event type (ReadSD).
@@ -144,15 +154,13 @@ def detect_screened_events(
     error (points3d `sd_per_px`, world Z). An event is poorly observed when its predicted
     timing SD per px (event_screen.py: the height SD of the point it is timed from over the
     foot's vertical speed through the fit) is above `max_timing_sd_s`, or unknown, or that
-    point was gap-filled (not triangulated) within `fit_window_s` of it. `n_views` (F, 26):
-    views per keypoint; an event whose point was seen by enough views to reject a wrong one
-    is not held to the SD limit (event_screen.py)."""
+    point was gap-filled (not triangulated) within the options' `fit_window_s` of it.
+    `n_views` (F, 26): views per keypoint; an event whose point was seen by enough views to
+    reject a wrong one is not held to the SD limit (event_screen.py)."""
     observed = np.isfinite(height_sd)
-    found, read_sd = _events_with_keypoint(
-        points, fps, fit_window_s=fit_window_s, observed=observed, **options
-    )
-    half = max(1, int(round(fit_window_s * fps)))
-    tip = options.get("toe_tip_ahead_m", TOE_TIP_AHEAD_M)
+    found, read_sd = _events_with_keypoint(points, fps, options, observed)
+    half = max(1, int(round(options.fit_window_s * fps)))
+    tip = options.toe_tip_ahead_m
     timed: Events = {}
     poor: Events = {}
     for side, named in found.items():
@@ -173,7 +181,7 @@ def detect_screened_events(
                         aligned,
                         half,
                         max_timing_sd_s,
-                        fit_window_s,
+                        options.fit_window_s,
                         tip,
                         heights,
                         n_views,
@@ -188,12 +196,13 @@ def detect_screened_events(
 
 
 def dropout_events(
-    poor: Events, height_sd: np.ndarray, fps: float, fit_window_s: float = 0.04
+    poor: Events, height_sd: np.ndarray, fps: float, options: EventOptions = DEFAULT_OPTIONS
 ) -> int:
-    """How many of the poorly observed events `poor` (as detect_screened_events returns them)
-    lie where a foot keypoint was not triangulated at all (no views: a detection dropout, its
-    SD is NaN), rather than seen by cameras that do not pin its height down."""
-    half = max(1, int(round(fit_window_s * fps)))
+    """How many of the poorly observed events `poor` (as detect_screened_events returns them,
+    with the same `options`) lie where a foot keypoint was not triangulated at all (no views:
+    a detection dropout, its SD is NaN), rather than seen by cameras that do not pin its height
+    down."""
+    half = max(1, int(round(options.fit_window_s * fps)))
     n = 0
     for side, named in poor.items():
         foot = [INDEX[f"{side}_{k}"] for k in FOOT]
@@ -207,28 +216,24 @@ def dropout_events(
 def _events_with_keypoint(
     points: np.ndarray,
     fps: float,
-    contact_threshold_m: float = 0.01,
-    min_contact_s: float = 0.06,
-    min_flight_s: float = 0.03,
-    cutoff_hz: float = 12.0,
-    fit_window_s: float = 0.04,
-    toe_tip_ahead_m: float = TOE_TIP_AHEAD_M,
+    options: EventOptions,
     observed: np.ndarray | None = None,
 ) -> tuple[Candidates, ReadSD]:
     """({side: {event: [(frame, index into FOOT of the keypoint that timed it, aligned to the
     trial's template, trusted)]}}, ReadSD). Not trusted: an event of a trial whose events are read on
     the template that could not be aligned to it (its own fit times that noise). `observed`
     (F, 26) bool: keypoints triangulated from views (not gap-filled); None: all finite ones."""
+    threshold = options.contact_threshold_m
     feet = {
         side: foot_state(
             points,
             side,
             fps,
-            contact_threshold_m,
-            min_contact_s,
-            min_flight_s,
-            cutoff_hz,
-            toe_tip_ahead_m,
+            threshold,
+            options.min_contact_s,
+            options.min_flight_s,
+            options.cutoff_hz,
+            options.toe_tip_ahead_m,
             observed,
         )
         for side in SIDES
@@ -237,12 +242,11 @@ def _events_with_keypoint(
         undo_swapped_runs(feet[side].state, feet[other].state)
     for side, other in zip(SIDES, SIDES[::-1]):
         feet[side].state = merge_unsupported_flights(feet[side].state, feet[other].state)
-    half = max(3, int(round(fit_window_s * fps)))
+    half = max(3, int(round(options.fit_window_s * fps)))
     noises = [foot.noise for foot in feet.values() if np.isfinite(foot.noise)]
     noise = float(np.median(noises)) if noises else 0.0
     events = {
-        side: _contact_events(foot, fps, half, contact_threshold_m, noise)
-        for side, foot in feet.items()
+        side: _contact_events(foot, fps, half, threshold, noise) for side, foot in feet.items()
     }
     if not noise > TEMPLATE_NOISE_M:
         # each event's own corner fit, where it could be made
@@ -254,7 +258,7 @@ def _events_with_keypoint(
         ), {"foot_strike": 0.0, "toe_off": 0.0}
     seen = {side: foot.seen for side, foot in feet.items()}
     aligned, read_sd = _align_to_template(
-        events, seen, fps, half, contact_threshold_m, len(points), round(min_contact_s * fps)
+        events, seen, fps, half, threshold, len(points), round(options.min_contact_s * fps)
     )
     return distrust_out_of_rhythm(aligned), read_sd
 
@@ -266,7 +270,7 @@ def _contact_events(
     edges, timed by the corner fit (the coarse edge where the fit cannot be made: fitted
     False). `noise`: the trial's height noise (m), which decides how the fit's samples are
     chosen (CHOICE_NOISE_SDS) and whether the events keep their own fits: only then may a
-    strike's fit be cut by the trial's start (_fit_event; on the template an event's fit only
+    strike's fit be cut by the trial's start (corner_fit.fit_event; on the template an event's fit only
     seeds its alignment, which takes what of its window is seen)."""
     own_fits = not noise > TEMPLATE_NOISE_M
     smooth_choice = {
@@ -311,7 +315,7 @@ def _contact_edge(
         k = int(np.argmax(edges))
     if not np.isfinite(edges[k]):
         return None
-    t = _fit_event(
+    t = fit_event(
         foot.raw[k],
         foot.above[k],
         int(edges[k]),
@@ -397,7 +401,7 @@ def _template_corner(
         t = event_template.peel_off_time(mean, edge, half, GRID_STEP)
     else:
         contact = (edge, mean.size)
-        t = _fit_event(
+        t = fit_event(
             mean, mean, edge, contact, half, fps, threshold, True, TEMPLATE_LINEAR_PENALTY
         )
     return float(np.interp(t, np.arange(offsets.size), offsets)) if np.isfinite(t) else np.nan
@@ -436,90 +440,3 @@ def _first_below(above, start, stop, threshold) -> float:
 def _last_below(above, start, stop, threshold) -> float:
     hit = np.flatnonzero(above[start:stop] < threshold)
     return start + hit[-1] if hit.size else -np.inf
-
-
-def _fit_event(
-    height: np.ndarray,
-    above: np.ndarray,
-    edge: int,
-    contact: tuple[int, int],
-    half: int,
-    fps: float,
-    threshold: float,
-    strike: bool,
-    linear_penalty: float = LINEAR_PENALTY,
-    choose_smooth: bool = False,
-    start_cut_ok: bool = False,
-) -> float:
-    """Event time (frames) near `edge` from the corner fit of the module docstring; NaN when
-    the fit stretch is cut by a gap or the trial's ends (with `start_cut_ok`, a strike's may be
-    cut by the start where the foot is seen above the fit cap at the cut: what that drops the
-    fit would not use), or the contact has no level.
-    `above`: the low-passed heights (any offset). `choose_smooth`: the samples below the fit
-    cap are chosen on `above` rather than on `height`'s own samples, where the noise is
-    comparable to the cap (CHOICE_NOISE_SDS): chosen on themselves, the samples the noise
-    pushed down are kept and those it pushed up dropped, and the fit follows the noise.
-    Elsewhere the raw samples choose: the low-pass rounds a fast foot's corner."""
-    lo, hi = edge - 2 * half, edge + 2 * half + 1
-    # A runner entering the volume mid-swing: the trial's start cuts a strike's air side (a
-    # toe-off cut by the end opens no stride and was left alone: docs/metrics.md). Checked
-    # below, once the contact's level is known.
-    start_cut = start_cut_ok and strike and lo < 0
-    lo = max(lo, 0) if start_cut else lo
-    if lo < 0 or hi > height.size or not np.isfinite(height[lo:hi]).all():
-        return np.nan
-    # Floor level and noise of this contact from the keypoint's own samples on the ground:
-    # the noise from those next to the event (after a strike, before a toe-off); the level
-    # there too for a strike, but for a toe-off from all of the contact before it: as the
-    # foot rolls over its tip, a cue point not exactly at the pivot dips below the level it
-    # held while the foot was flat (marker keypoints: 3-8 mm), and a level taken from the
-    # roll alone puts the lift-off at the dip, a frame early.
-    on = np.arange(*contact)
-    on = on[(above[on] < threshold) & np.isfinite(height[on])]
-    n_level = int(LEVEL_WINDOW_S * fps) + 1
-    near = on[on >= edge][:n_level] if strike else on[on <= edge][-n_level:]
-    if near.size < 3:
-        return np.nan
-    ground = near if strike else on[on <= edge]
-    level = float(np.median(height[ground]))
-    if start_cut and not above[0] - float(np.median(above[ground])) > STRIKE_FIT_CAP_M:
-        return np.nan  # not seen above the fit's heights: the cut may hide samples it uses
-    spread = height[near] - np.median(height[near])
-    noise = max(1.4826 * float(np.median(np.abs(spread))), MIN_NOISE_M)
-    frames = np.arange(lo, hi, dtype=float)
-    grid = np.arange(edge - half, edge + half + GRID_STEP / 2, GRID_STEP)
-    chosen = above[lo:hi] - float(np.median(above[ground])) if choose_smooth else None
-    return corner_time(
-        frames, height[lo:hi] - level, grid, strike, fps, linear_penalty * noise**2, chosen
-    )
-
-
-def corner_time(
-    frames: np.ndarray,
-    y: np.ndarray,
-    grid: np.ndarray,
-    strike: bool,
-    fps: float,
-    linear_cost: float,
-    chosen: np.ndarray | None = None,
-) -> float:
-    """The candidate of `grid` (frames) that best fits heights `y` above the contact level at
-    `frames` (any order, several events pooled) with the corner model of the module
-    docstring; `linear_cost`: the drop in squared residuals the speed term must buy.
-    `chosen`: the heights that choose the samples below the fit cap (default `y`)."""
-    cap = STRIKE_FIT_CAP_M if strike else TOE_OFF_FIT_CAP_M
-    with np.errstate(invalid="ignore"):
-        keep = np.isfinite(y) & ((y if chosen is None else chosen) <= cap)
-    frames, y = frames[keep], y[keep]
-    if frames.size < 3:
-        return np.nan
-    # Time on the air side of each candidate (s, ms scale for conditioning), 0 on the ground.
-    s = np.maximum((grid[:, None] - frames[None]) * (1 if strike else -1), 0.0) * 1000 / fps
-    s2 = s * s
-    b = np.maximum((s2 @ y) / np.maximum((s2 * s2).sum(axis=1), 1e-30), 0.0)
-    sse = ((y - b[:, None] * s2) ** 2).sum(axis=1)  # h = L + b s^2
-    design = np.stack([s, s2], axis=-1)  # h = L + a s + b s^2
-    coef = np.einsum("gij,j->gi", np.linalg.pinv(design), y)
-    sse_linear = ((np.einsum("gnj,gj->gn", design, coef) - y) ** 2).sum(axis=1)
-    sse_linear = np.where((coef >= 0).all(axis=1), sse_linear + linear_cost, np.inf)
-    return float(grid[np.argmin(np.minimum(sse, sse_linear))])

@@ -23,11 +23,13 @@ centres, not an estimated centre of mass) to the heel at initial contact; + = he
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.gait.angles import body_axes, foot_pitch_deg, hip_centre, keypoint
-from pipeline.gait.event_timing import shared_part
+from pipeline.gait.event_timing import read_with_shared_part
 from pipeline.gait.records import FootStrikeSummary, StandingReference, Stride, StrideDraft
 from pipeline.gait.sampling import sample_at
 from pipeline.gait.strike_pitch import (
@@ -169,17 +171,19 @@ def add_landing(
             stride.values["foot_strike_angle_deg"] = angle
             stride.foot_strike_pattern = classify(angle)
             if fps is not None and angle is not None and (events_given or timing is not None):
-                timing_sd = (
-                    None if events_given else strike_timing_sd(timing, side, strike, scatter)
+                # the strike's timing SD with the trial's shared strike read, and without it
+                timing_sd, alone_timing_sd = (
+                    None
+                    if events_given
+                    else strike_timing_sd(timing, side, strike, scatter, shared)
+                    for shared in (True, False)
                 )
-                sd = strike_angle_sd(pitch, strike, fps, timing_sd)
+                sd, shared_sd = read_with_shared_part(
+                    partial(strike_angle_sd, pitch, strike, fps), timing_sd, alone_timing_sd
+                )
                 stride.uncertainty["foot_strike_angle_deg"] = sd if np.isfinite(sd) else None
                 if not events_given and np.isfinite(sd):
-                    # the same read without the trial's shared strike read
-                    alone_timing = strike_timing_sd(timing, side, strike, scatter, shared=False)
-                    stride.shared_uncertainty["foot_strike_angle_deg"] = shared_part(
-                        sd, strike_angle_sd(pitch, strike, fps, alone_timing)
-                    )
+                    stride.shared_uncertainty["foot_strike_angle_deg"] = shared_sd
                 cut_offs = CUT_OFFS if source == STATIC_TRIAL else {"forefoot": FOREFOOT_BELOW_DEG}
                 if stride.foot_strike_pattern is not None:
                     stride.foot_strike_pattern_note = uncertain_pattern_note(angle, sd, cut_offs)

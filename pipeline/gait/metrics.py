@@ -25,6 +25,7 @@ from pipeline.gait.event_timing import (
 )
 from pipeline.gait.events import (
     TOE_TIP_AHEAD_M,
+    EventOptions,
     detect_events_and_read_sd,
     detect_screened_events,
     dropout_events,
@@ -107,17 +108,18 @@ def analyze_trial(
             f"event_points must have the shape of points {points.shape}, got {source.shape}"
         )
     read_sd = None  # the shared mean-event read's SD per event type (events.py)
+    event_options = EventOptions(toe_tip_ahead_m=toe_tip_ahead_m)
     if events is None and height_sd is not None and max_event_timing_sd_s is not None:
         events, poor, read_sd = detect_screened_events(
             source,
             fps,
             height_sd,
             max_timing_sd_s=max_event_timing_sd_s,
+            options=event_options,
             n_views=n_views,
-            toe_tip_ahead_m=toe_tip_ahead_m,
         )
     elif events is None:
-        events, read_sd = detect_events_and_read_sd(source, fps, toe_tip_ahead_m=toe_tip_ahead_m)
+        events, read_sd = detect_events_and_read_sd(source, fps, event_options)
     events = {
         side: {
             name: np.sort(np.asarray(events[side][name], float).ravel())
@@ -227,7 +229,9 @@ def analyze_trial(
         ),
         # of those, the ones on a detection dropout (no views) rather than on poor geometry
         untimed_on_dropouts=(
-            None if poor is None or height_sd is None else dropout_events(poor, height_sd, fps)
+            None
+            if poor is None or height_sd is None
+            else dropout_events(poor, height_sd, fps, event_options)
         ),
         passes=tuple(  # overground passes, each with its direction (gait/passes.py)
             replace(

@@ -20,13 +20,14 @@ goes apart in the stride's shared_uncertainty too (summary.sd_of_mean).
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
 from pipeline.core.skeleton import INDEX
 from pipeline.gait.angles import SIDES, body_axes, foot_point, hip_centre
 from pipeline.gait.bounce import oscillation_extremes, step_start
-from pipeline.gait.event_timing import shared_part
+from pipeline.gait.event_timing import read_with_shared_part
 from pipeline.gait.landing import overstride_curve
 from pipeline.gait.records import Events, StrideDraft
 from pipeline.gait.sampling import sample_at
@@ -105,6 +106,14 @@ def _known(sd: float) -> float | None:
     return float(sd) if np.isfinite(sd) else None
 
 
+def _extremes_sd(
+    curve: Curve, extremes: tuple[float, float], timing_sds: dict[float, float]
+) -> float:
+    """SD of the difference of `curve` at its two `extremes`, each read with its timing SD
+    from `timing_sds` (frames, keyed by event frame; an extreme at no event: 0)."""
+    return math.hypot(*[curve.read_sd(t, timing_sds.get(t, 0.0)) for t in extremes])
+
+
 def _event_at(times: np.ndarray, frame: float) -> float:
     """The event among `times` a frame computed from a stride time lands on (rounding)."""
     if times.size == 0:
@@ -168,12 +177,12 @@ def add_spatial_sds(
         own_sd = strike_sd(side, strike)
         alone_sd = strike_sd(side, strike, False)
         if values.get("overstride_m") is not None:
-            sd = curves["overstride"].read_sd(strike, own_sd)
-            stride.uncertainty["overstride_m"] = _known(sd)
+            overstride_sd, overstride_shared = read_with_shared_part(
+                partial(curves["overstride"].read_sd, strike), own_sd, alone_sd
+            )
+            stride.uncertainty["overstride_m"] = _known(overstride_sd)
             if timing is not None:
-                stride.shared_uncertainty["overstride_m"] = shared_part(
-                    sd, curves["overstride"].read_sd(strike, alone_sd)
-                )
+                stride.shared_uncertainty["overstride_m"] = overstride_shared
 
         stride_ms = values.get("stride_time_ms")
         end = None
@@ -183,16 +192,15 @@ def add_spatial_sds(
         oscillation_sd = oscillation_shared = None
         if oscillation is not None and end is not None:
             extremes = oscillation_extremes(pelvis_height.values, strike, end)
-            ends = {strike: own_sd, end: strike_sd(side, end)}
-            sds = [pelvis_height.read_sd(t, ends.get(t, 0.0)) for t in extremes]
-            oscillation_sd = _known(math.hypot(*sds))
+            span_sd, span_shared = read_with_shared_part(
+                partial(_extremes_sd, pelvis_height, extremes),
+                {strike: own_sd, end: strike_sd(side, end)},
+                {strike: alone_sd, end: strike_sd(side, end, False)},
+            )
+            oscillation_sd = _known(span_sd)
             stride.uncertainty["vertical_oscillation_m"] = oscillation_sd
             if timing is not None and oscillation_sd is not None:
-                alone = {strike: alone_sd, end: strike_sd(side, end, False)}
-                oscillation_shared = shared_part(
-                    oscillation_sd,
-                    math.hypot(*[pelvis_height.read_sd(t, alone.get(t, 0.0)) for t in extremes]),
-                )
+                oscillation_shared = span_shared
                 stride.shared_uncertainty["vertical_oscillation_m"] = oscillation_shared
 
         step = values.get("step_length_m")

@@ -10,6 +10,7 @@ anywhere it is needed is None ("missing"), never a number.
 from __future__ import annotations
 
 import math
+from functools import cache, partial
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from pipeline.gait.angles import (
     foot_point,
 )
 from pipeline.gait.event_timing import (
-    shared_part,
+    read_with_shared_part,
     shared_read_sd,
     timing_sd_of,
 )
@@ -180,29 +181,37 @@ def side_strides(
         # step width's two strikes share their read's error, which moves the feet's lateral
         # positions by their (unlike) lateral speeds: it does not cancel (event_timing.py)
         shared_strike_sd = shared_read_sd(timing, "foot_strike")
-        foot_lateral, foot_lateral_sd = near(
-            "lateral", strike, math.hypot(strike_sd, shared_strike_sd), one_sided=1
-        )
+        # the foot's lateral position at its strike, read once per timing SD (the step width
+        # reads it with and without the shared read)
+        lateral_at = cache(partial(near, "lateral", strike, one_sided=1))
+        foot_lateral = lateral_at(math.hypot(strike_sd, shared_strike_sd))[0]
         previous_other = _previous_opposite_strike(
             other_strikes, strike, strikes[i - 1] if i > 0 else -np.inf
         )
         step_width, step_width_sd, step_width_shared = np.nan, np.nan, None
         if previous_other is not None:
             other_own_sd = timing_sd_of(timing, other, "foot_strike", previous_other)
-            other_lateral, other_lateral_sd = near(
-                "other_lateral",
-                previous_other,
-                math.hypot(other_own_sd, shared_strike_sd),
-                one_sided=1,
-            )
-            step_width = (foot_lateral - other_lateral) * sign
-            step_width_sd = math.hypot(foot_lateral_sd, other_lateral_sd)
+
+            def step_width_read(strike_sds: tuple[float, float]) -> tuple[float, float]:
+                """(step width, SD) with the two strikes' timing SDs `strike_sds`."""
+                lateral, lateral_sd = lateral_at(strike_sds[0])  # noqa: B023 (this iteration)
+                other_lateral, other_lateral_sd = near(
+                    "other_lateral",
+                    previous_other,  # noqa: B023 (this iteration)
+                    strike_sds[1],
+                    one_sided=1,
+                )
+                return (lateral - other_lateral) * sign, math.hypot(lateral_sd, other_lateral_sd)
+
             # the part the trial's strides share: what the same reads lack without it
-            alone_sd = math.hypot(
-                near("lateral", strike, strike_sd, one_sided=1)[1],
-                near("other_lateral", previous_other, other_own_sd, one_sided=1)[1],
+            (step_width, step_width_sd), step_width_shared = read_with_shared_part(
+                step_width_read,
+                (
+                    math.hypot(strike_sd, shared_strike_sd),
+                    math.hypot(other_own_sd, shared_strike_sd),
+                ),
+                (strike_sd, other_own_sd),
             )
-            step_width_shared = shared_part(step_width_sd, alone_sd)
         knee_over_toe, knee_over_toe_sd = knee_ahead_of_toe(peak_time, peak_time_sd)
         hip_over_toe, hip_over_toe_sd = (
             near("hip_ahead", peak_time, peak_time_sd, 2) if complete else (np.nan,) * 2
@@ -213,10 +222,11 @@ def side_strides(
         adduction, adduction_sd, _, _ = extreme("hip_adduction", argmax)
         fppa, fppa_sd, _, _ = extreme("fppa", argmax)
         calf, calf_sd, _, _ = extreme("calf_gap", argmin, -1.0)
-        midline_value, midline_sd = near(
-            "midline", strike, math.hypot(strike_sd, shared_strike_sd), one_sided=1
+        (midline_value, midline_sd), midline_shared = read_with_shared_part(
+            partial(near, "midline", strike, one_sided=1),
+            math.hypot(strike_sd, shared_strike_sd),
+            strike_sd,
         )
-        midline_shared = shared_part(midline_sd, near("midline", strike, strike_sd, one_sided=1)[1])
 
         # Temporal: flight after this stance = toe-off to the next strike of the other foot.
         next_other = other_strikes[other_strikes > strike]
