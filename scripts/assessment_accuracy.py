@@ -159,7 +159,7 @@ def patterns_agree(measured: TrialAnalysis, true: TrialAnalysis) -> tuple[int, i
 
 def _trial_mean(x: TrialAnalysis, side: str, name: str) -> TrialMean:
     stats = x.summary.sides[side].metrics[name]
-    return TrialMean(stats.mean, stats.sem, stats.n)
+    return TrialMean(stats.mean, stats.sem, stats.n, shared_sd=stats.shared_sd)
 
 
 def within_mdc(
@@ -337,7 +337,7 @@ def main() -> None:
     args = parser.parse_args()
     for label, noise in LEVELS.items():
         noise = noise or load_level()
-        pairs = [trial_pair(noise, seed) for seed in range(args.seeds)]
+        pairs = [trial_pair(noise, seed, with_point_sd=True) for seed in range(args.seeds)]
         print(f"== {label}, {args.seeds} seeds, 8 s treadmill at 120 fps")
         for name, (scale, unit) in MEASURES.items():
             e = np.array([errors(m, t)[name] for m, t in pairs]).ravel() * scale

@@ -19,11 +19,17 @@ Sources of s:
 - between trials: the pooled within-session SD of the trial means of one condition (sqrt of
   the within-session mean square, Weir 2005), dof = sum over sessions of (k - 1), shared by
   both sessions' SEMs;
-- stride-to-stride: each trial's stride SD / sqrt(n) (dof n - 1), combined over a session's
-  trials and then over the two sessions with the Welch-Satterthwaite degrees of freedom
-  (Satterthwaite 1946). This leaves out every error constant within a trial (event timing,
-  calibration), so it is a lower bound on the measurement error: a change above it is not
-  judged real (study_report).
+- stride-to-stride: each trial's SEM_trial^2 = SEM_strides^2 + shared_sd^2: its stride SD /
+  sqrt(n) (dof n - 1) and the SD its strides share from the events' read on the trial's mean
+  event (summary.shared_sd_of_mean, a model SD: dof infinite), which no stride scatter holds
+  and each trial draws anew, so a change between two trials carries it twice. Combined over
+  a session's trials and then over the two sessions with the Welch-Satterthwaite degrees of
+  freedom (Satterthwaite 1946). It still leaves out every other error constant within a
+  trial (calibration, camera offsets, the keypoints' definition bias), so it is a lower bound
+  on the measurement error: a change above it is not judged real (study_report).
+The between-trial SD already holds each trial's shared read (the trial means scatter by it):
+it is not added there. A summary written before shared_sd counts it as 0 (the stride SEM
+alone).
 """
 
 from __future__ import annotations
@@ -51,13 +57,15 @@ def t_quantile(dof: float) -> float:
 @dataclass(frozen=True)
 class TrialMean:
     """One trial's mean of one metric and side, its stride-to-stride SEM (SD/sqrt(n); None
-    with too few strides), its stride count n (None in a summary without it) and its
-    condition (only trials of one condition repeat)."""
+    with too few strides), its stride count n (None in a summary without it), its condition
+    (only trials of one condition repeat) and the SD of its mean all its strides share
+    (MetricStatistics.shared_sd; None: unknown or a summary from before it, counted as 0)."""
 
     mean: float | None
     sem: float | None = None
     n: int | None = None
     condition: str = ""
+    shared_sd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -116,9 +124,10 @@ def session_error(trials: list[TrialMean], between: PooledSD | None) -> SessionE
     """SEM of a session's value (the mean of its trials' means).
 
     `trials`: each trial's mean, SEM and n of one metric and side (sem: the stride SD /
-    sqrt(n)). With a between-trial SD it is that over sqrt(k), with its dof; else the
-    stride-to-stride SEMs of the k trials, sqrt(sum SEM_j^2) / k, with Welch's dof from each
-    trial's n - 1."""
+    sqrt(n)) and its shared SD. With a between-trial SD it is that over sqrt(k), with its dof
+    (the trial means' scatter already holds each trial's shared read: not added). Else
+    sqrt(sum (SEM_j^2 + shared_sd_j^2)) / k over the k trials, with Welch's dof from each
+    SEM's n - 1 and each shared SD's infinite dof (a model SD, not estimated)."""
     trials = [t for t in trials if t.mean is not None]
     if not trials:
         return SessionError(None, None, "no value")
@@ -127,12 +136,15 @@ def session_error(trials: list[TrialMean], between: PooledSD | None) -> SessionE
     sems = [t.sem for t in trials if t.sem is not None]
     if len(sems) < len(trials):
         return SessionError(None, None, TOO_FEW_STRIDES)
+    k2 = len(trials) ** 2
+    variances = [s * s / k2 for s in sems]
+    shared = [(t.shared_sd or 0.0) ** 2 / k2 for t in trials]
     counts = [t.n for t in trials]
-    variances = [s * s / len(trials) ** 2 for s in sems]
     dof = math.inf  # a summary without stride counts: the normal quantile
     if all(n is not None and n > 1 for n in counts):
-        dof = welch_dof(variances, [float(n) - 1 for n in counts if n is not None])
-    return SessionError(math.sqrt(sum(variances)), dof, STRIDE_TO_STRIDE)
+        dofs = [float(n) - 1 for n in counts if n is not None]
+        dof = welch_dof(variances + shared, dofs + [math.inf] * len(shared))
+    return SessionError(math.sqrt(sum(variances) + sum(shared)), dof, STRIDE_TO_STRIDE)
 
 
 def detectable_change(first: SessionError, last: SessionError) -> DetectableChange:
@@ -148,10 +160,15 @@ def detectable_change(first: SessionError, last: SessionError) -> DetectableChan
     return DetectableChange(mdc, dof if math.isfinite(dof) else None)
 
 
-def trial_mdc95(sem: float, n: int) -> float:
-    """MDC95 of a change from this trial to another like it, from this trial's stride SD
-    alone: t(0.975, n - 1) sqrt(2) SEM (the SD of n strides has n - 1 degrees of freedom)."""
-    return t_quantile(n - 1) * math.sqrt(2.0) * sem
+def trial_mdc95(sem: float, n: int, shared_sd: float | None = None) -> float:
+    """MDC95 of a change from this trial to another like it, from this trial's stride SD and
+    its strides' shared SD (summary.shared_sd_of_mean; None or 0: the stride SD alone):
+    t(0.975, dof) sqrt(2) sqrt(SEM^2 + shared_sd^2). Each trial has its own shared read, so
+    the change carries it twice; dof by Welch-Satterthwaite, the SEM's n - 1 (one SD for
+    both trials) and the shared SD's infinite: (n - 1) (1 + shared_sd^2 / SEM^2)^2."""
+    variances = [2.0 * sem * sem, 2.0 * (shared_sd or 0.0) ** 2]
+    dof = welch_dof(variances, [float(n - 1), math.inf]) if n > 1 else math.nan
+    return t_quantile(dof) * math.sqrt(sum(variances))
 
 
 def mean_half_width95(sem: float | None, n: int, shared_sd: float | None) -> float | None:

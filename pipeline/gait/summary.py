@@ -199,8 +199,8 @@ def metric_statistics(
         stats["sd"] = float(valid.std(ddof=1)) if valid.size > 1 else 0.0
     has_mean = stats["mean"] is not None
     stats["sd_of_mean"] = sd_of_mean(strides, name) if has_mean else None
-    add_variability(stats, name, min_strides_variability)
     stats["shared_sd"] = shared_sd_of_mean(strides, name) if has_mean else None
+    add_variability(stats, name, min_strides_variability, stats["shared_sd"])
     stats["interval95"] = mean_half_width95(stats["sem"], stats["n"], stats["shared_sd"])
     return MetricStatistics.from_dict(stats)
 

@@ -4,11 +4,13 @@ Per side and metric, added to the summary's statistics (metrics._statistics):
 - `sd` (already there), `cv_pct` = 100 SD / |mean| (only for a metric that cannot change sign
   and whose mean is positive: the CV of a quantity near zero is meaningless);
 - `sem` = SD / sqrt(n), the standard error of the trial's mean from the stride-to-stride
-  scatter, and `mdc95` = t(0.975, n - 1) sqrt(2) SEM (Weir 2005's 1.96 sqrt(2) SEM with the
-  t quantile of the SD's n - 1 degrees of freedom, measurement_error.py): the least change
-  between two such trials that is larger than this measurement error with 95 % confidence. Strides of one trial are not independent and a day-to-day change adds the
-  runner's own variation: this is the within-trial part only (study_report adds the
-  between-trial part when a session has repeated trials).
+  scatter, and `mdc95` = t(0.975, dof) sqrt(2) sqrt(SEM^2 + shared_sd^2) (Weir 2005's
+  1.96 sqrt(2) SEM with the strides' shared SD, which their scatter cannot hold, and the t
+  quantile of Welch's dof: the SD's n - 1, the shared SD's infinite; measurement_error.py):
+  the least change between two such trials that is larger than this measurement error with
+  95 % confidence. A day-to-day change adds the runner's own variation and errors no SD here
+  holds (calibration, camera offsets): this is the within-trial part only (study_report uses
+  the between-trial SD when a session has repeated trials).
 With fewer than `min_strides` strides none of these is given and `variability_note` says
 `insufficient strides (n=.., need ..)`.
 
@@ -43,15 +45,18 @@ SIGNED = {
 }
 
 
-def add_variability(stats: dict, metric: str, min_strides: int) -> None:
-    """Adds cv_pct, sem, mdc95 and variability_note to one metric's statistics (in place)."""
+def add_variability(
+    stats: dict, metric: str, min_strides: int, shared_sd: float | None = None
+) -> None:
+    """Adds cv_pct, sem, mdc95 and variability_note to one metric's statistics (in place);
+    `shared_sd`: the SD its strides share (summary.shared_sd_of_mean), in the mdc95."""
     n, mean, sd = stats["n"], stats["mean"], stats["sd"]
     stats.update(cv_pct=None, sem=None, mdc95=None, variability_note=None)
     if n < min_strides or mean is None or sd is None:
         stats["variability_note"] = f"insufficient strides (n={n}, need {min_strides})"
         return
     stats["sem"] = sd / math.sqrt(n)
-    stats["mdc95"] = trial_mdc95(stats["sem"], n)
+    stats["mdc95"] = trial_mdc95(stats["sem"], n, shared_sd)
     if metric in SIGNED:
         stats["variability_note"] = "signed quantity: no CV"
     elif mean > 0:

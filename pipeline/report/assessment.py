@@ -170,11 +170,12 @@ def assessment_html(
             rows.append(f"<tr><td>{_t(label)}</td>{cells}<td>{si}</td></tr>")
         parts.append(f"<table>{head}{''.join(rows)}</table>")
     parts.append(
-        '<p class="note">SD and CV: stride-to-stride; MDC95 = t<sub>0.975</sub>(n &minus; 1) '
-        "&radic;2 SD/&radic;n, the least change between two such trials beyond this trial's "
-        "own scatter (Weir 2005, with Student's t of the SD's n &minus; 1 degrees of "
-        "freedom). It leaves out errors constant over a trial's strides (event timing, "
-        "calibration), so a change above it is not yet shown to be real (docs/metrics.md). "
+        '<p class="note">SD and CV: stride-to-stride; MDC95 = t<sub>0.975</sub> &radic;2 '
+        "&radic;(SD&sup2;/n + shared SD&sup2;), the least change between two such trials "
+        "beyond this trial's own scatter and the SD its strides share from the events' read "
+        "(Weir 2005, with Student's t of Welch's degrees of freedom: the SD's n &minus; 1). "
+        "It leaves out the other errors constant over a trial's strides (calibration, camera "
+        "offsets), so a change above it is not yet shown to be real (docs/metrics.md). "
         "Symmetry index 100 (L &minus; R) / mean of both (Robinson 1987), + = left larger; "
         "signed quantities get the difference instead. Definitions: docs/metrics.md.</p>"
     )

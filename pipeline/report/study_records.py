@@ -15,12 +15,15 @@ from pipeline.quality.verdict import Verdict
 
 @dataclass(frozen=True)
 class MetricMean:
-    """One metric of one side of a trial: its mean over strides, stride SD, n and SEM."""
+    """One metric of one side of a trial: its mean over strides, stride SD, n, SEM and the SD
+    of the mean its strides share (MetricStatistics.shared_sd; the study's stride-to-stride
+    MDC adds it)."""
 
     mean: float | None
     sd: float | None
     n: int | None
     sem: float | None  # None in a summary written before issue #29
+    shared_sd: float | None = None  # None in a summary written before it: unknown
 
     def to_dict(self) -> JsonObject:
         return {f.name: getattr(self, f.name) for f in fields(self)}

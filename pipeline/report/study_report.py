@@ -108,13 +108,15 @@ def session_values(session: Session) -> SessionValues:
 
 
 def _trial_stats(trial: TrialOverview, side: str, metric: str) -> TrialMean:
-    """One trial's mean, SEM and n (None for a summary written before issue #29)."""
+    """One trial's mean, SEM, n and shared SD (None for a summary written before issue #29;
+    the shared SD None also for one written before it: counted as 0)."""
     stats = trial.stats.get(side, {}).get(metric)
     return TrialMean(
         mean=trial.means[side].get(metric),
         sem=None if stats is None else stats.sem,
         n=None if stats is None else stats.n,
         condition=trial.condition or "",
+        shared_sd=None if stats is None else stats.shared_sd,
     )
 
 
@@ -161,8 +163,9 @@ def comparison(sessions: list[Session]) -> list[ComparisonRow]:
             if between is not None:
                 notes.add(WITHIN_SESSION_NOTE)
             if real and between is None:
-                # a stride-to-stride MDC leaves out what is constant within a trial (event
-                # timing, calibration, camera offsets): a bound a change must pass, not proof
+                # a stride-to-stride MDC (with the trials' shared event read) leaves out the
+                # rest of what is constant within a trial (calibration, camera offsets): a
+                # bound a change must pass, not proof
                 real = None
                 notes.add(STRIDE_ONLY_NOTE)
             rows.append(
@@ -190,9 +193,10 @@ def _change(values: list[float | None]) -> float | None:
 
 
 STRIDE_ONLY_NOTE = (
-    "above the stride-to-stride MDC only: that MDC leaves out errors constant within a trial "
-    "(docs/metrics.md), so the change is not judged real; record two or more trials per "
-    "condition in each session to judge it"
+    "above the stride-to-stride MDC only: that MDC holds each trial's shared event timing but "
+    "leaves out its other constant errors (calibration, camera offsets: docs/metrics.md), so "
+    "the change is not judged real; record two or more trials per condition in each session "
+    "to judge it"
 )
 
 

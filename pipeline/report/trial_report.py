@@ -284,7 +284,7 @@ def _foot_strike_brief(analysis: TrialAnalysis, side: str) -> FootStrikeBrief:
 
 
 def _metric_mean(stats: MetricStatistics) -> MetricMean:
-    return MetricMean(stats.mean, stats.sd, stats.n, stats.sem)
+    return MetricMean(stats.mean, stats.sd, stats.n, stats.sem, stats.shared_sd)
 
 
 def _header(
