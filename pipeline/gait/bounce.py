@@ -17,12 +17,14 @@ duty factor; treadmill and overground alike.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from pipeline.gait.angles import body_axes, foot_point, hip_centre
 from pipeline.gait.records import Events, StrideDraft
 from pipeline.gait.sampling import sample_at
+from pipeline.gait.set_aside import SetAside
 
 BOUNCE_METRICS: dict[str, tuple[str, str]] = {
     "vertical_oscillation_m": ("vertical oscillation of the pelvis centre", "m"),
@@ -68,6 +70,20 @@ def step_start(
     return previous
 
 
+# read from both feet at their strikes: left out where one foot's points there are the other
+# leg's (a swap the stance screen found whose window holds the strike: strides.swap_note)
+STEP_READS = ("step_length_m", "vertical_ratio")
+
+
+def swapped_at_strike(strides: list[StrideDraft], side: str, frame: float) -> SetAside | None:
+    """The set-aside record of `side`'s stride striking at `frame` whose window holds it."""
+    for s in strides:
+        found = s.set_aside
+        if s.side == side and abs(s.strike_frame - frame) < 1e-6 and found is not None:
+            return found if found.reason == "suspect_swap" and found.holds(frame) else None
+    return None
+
+
 def add_bounce(
     strides: list[StrideDraft],
     points: np.ndarray,
@@ -109,3 +125,15 @@ def add_bounce(
             if oscillation is not None and step is not None and step > 0
             else None
         )
+        start = None if previous is None else swapped_at_strike(strides, other, previous)
+        if start is not None and stride.set_aside is None:  # its stance its own: named
+            first, last = start.frames
+            stride.set_aside = replace(
+                start,
+                reason="suspect_swap_step",
+                metrics=(),
+                message=f"the step starts at the {other} foot's strike, whose points over "
+                f"frames {first}-{last} were the other leg's (a swap): step length left out",
+            )
+        if start is not None or swapped_at_strike(strides, side, strike) is not None:
+            stride.leave_out(STEP_READS)

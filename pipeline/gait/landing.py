@@ -189,6 +189,10 @@ def add_landing(
                     stride.foot_strike_pattern_note = uncertain_pattern_note(angle, sd, cut_offs)
             overstride = float(sample_at(heel_ahead, strike))
             stride.values["overstride_m"] = overstride if np.isfinite(overstride) else None
+            if stride.set_aside and stride.set_aside.holds(strike):
+                # the swapped leg's foot at its strike (docs/metrics.md "Strides set aside")
+                stride.leave_out(tuple(LANDING_METRICS))
+                stride.foot_strike_pattern = stride.foot_strike_pattern_note = None
     return reference
 
 

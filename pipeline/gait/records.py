@@ -3,7 +3,8 @@
 Each is a frozen dataclass with one `to_dict` / `from_dict` pair: `to_dict` writes exactly the
 JSON the analysis file (analysis/<trial>.json, docs/formats.md) has always held, key order
 included, so the file's schema is unchanged; `from_dict` reads it back.
-- `Stride`: one stride of one foot (strides.side_strides, observation, landing, bounce);
+- `Stride`: one stride of one foot (strides.side_strides, observation, landing, bounce), with
+  its `SetAside` where values were left out;
 - `MetricStatistics`: one metric's statistics over one side's strides (summary.py,
   variability.py: mean, SD, n, CV, SEM, MDC95, SD of the mean);
 - `Symmetry`: one metric's left-right symmetry; `SideSummary` (with `FootStrikeSummary` and
@@ -15,7 +16,7 @@ included, so the file's schema is unchanged; `from_dict` reads it back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from pipeline.core.json_types import JsonObject
 from pipeline.core.trial_notes import InputProblem, ObservationSummary
 from pipeline.gait.measurement_error import mean_half_width95
+from pipeline.gait.set_aside import SetAside
 
 Events = dict[str, dict[str, np.ndarray]]  # side -> {"foot_strike", "toe_off"}: frames
 
@@ -80,8 +82,7 @@ class Stride:
     # why a pattern is uncertain: the angle's SD spans a cut-off (strike_pitch.py)
     foot_strike_pattern_note: str | None = None
     shared_uncertainty: Mapping[str, float | None] = field(default_factory=dict)
-    # values left out, named (strides.py: reason, frames, metrics, message); None: none
-    set_aside: Mapping[str, Any] | None = None
+    set_aside: SetAside | None = None  # values left out, named; None: none
 
     def value(self, metric: str) -> float | None:
         """The metric's value; None when missing or not measured for this stride."""
@@ -115,7 +116,7 @@ class Stride:
         if not placed_pattern and self.foot_strike_pattern_note is not None:
             out["foot_strike_pattern_note"] = self.foot_strike_pattern_note
         if self.set_aside is not None:  # files without it have none set aside
-            out["set_aside"] = dict(self.set_aside)
+            out["set_aside"] = self.set_aside.to_dict()
         return out
 
     def _put_uncertainty(self, out: dict[str, Any]) -> None:
@@ -151,7 +152,7 @@ class Stride:
             shared_uncertainty={
                 k: _optional_float(v) for k, v in (data.get("shared_uncertainty") or {}).items()
             },
-            set_aside=data.get("set_aside"),
+            set_aside=SetAside.from_dict(data["set_aside"]) if data.get("set_aside") else None,
         )
 
 
@@ -176,7 +177,16 @@ class StrideDraft:
     foot_strike_pattern_note: str | None = field(default=None)  # strike_pitch.py
     # the part of an uncertainty all the trial's strides share (Stride.shared_uncertainty)
     shared_uncertainty: dict[str, float | None] = field(default_factory=dict)
-    set_aside: dict[str, Any] | None = None  # Stride.set_aside
+    set_aside: SetAside | None = None  # Stride.set_aside
+
+    def leave_out(self, names: tuple[str, ...]) -> None:
+        """`names`' values and SDs left out, added to the metrics `set_aside` (set) names."""
+        assert self.set_aside is not None
+        for name in names:
+            self.values[name] = self.uncertainty[name] = None
+            self.shared_uncertainty.pop(name, None)
+        added = tuple(n for n in names if n not in self.set_aside.metrics)
+        self.set_aside = replace(self.set_aside, metrics=self.set_aside.metrics + added)
 
     def value(self, metric: str) -> float | None:
         return self.values.get(metric)

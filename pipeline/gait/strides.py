@@ -33,12 +33,13 @@ from pipeline.gait.planted_toe import PlantedToeReader
 from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS
 from pipeline.gait.records import StrideDraft
 from pipeline.gait.sampling import sample_at
+from pipeline.gait.set_aside import SetAside
 from pipeline.gait.stance_fit import HALF_WINDOW
 from pipeline.gait.stance_reader import StanceReader, hips_swapped, side_curves, timed_read
 from pipeline.gait.summary import (
     number,
 )
-from pipeline.gait.swaps import SCATTER_P, SuspectSwap, swapped_stances
+from pipeline.gait.swaps import SWAP_P_PER_SIDE, SuspectSwap, swapped_stances
 from pipeline.gait.temporal_sd import temporal_shared_sd, temporal_uncertainty
 
 # read at the toe-off (event_values.py), in the file's order after tibia inclination
@@ -321,43 +322,56 @@ def _suspect_stances(
     return found, out
 
 
-def swap_note(suspect: SuspectSwap, side: str, metrics: list[str]) -> dict:
+SWAP = "suspect_swap"  # the set-aside reason (bounce.py's suspect_swap_step: its next step)
+
+
+def swap_note(suspect: SuspectSwap, side: str, metrics: list[str]) -> SetAside:
     """The stride's `set_aside` record of a stance swaps.swapped_stances found: every value
     read from the points over the stance (a leg whose points are not its own for a few frames
     moves the stance's fits, which span a quarter stance or more, and the screen places the
-    burst only to within half a stance); the times from the events stay."""
+    burst only to within half a stance); the times from the events stay. landing.py and
+    bounce.py add the strike's reads where the window holds the strike."""
     frames = f"{suspect.first_frame}-{suspect.last_frame}"
-    return {
-        "reason": "suspect_swap",
-        "frames": [suspect.first_frame, suspect.last_frame],
-        "metrics": metrics,
-        "message": (
+    return SetAside(
+        reason=SWAP,
+        frames=(suspect.first_frame, suspect.last_frame),
+        metrics=tuple(metrics),
+        message=(
             f"the {side} knee's points before the low-pass scatter {suspect.ratio:.1f} times "
             f"the side's other stances' level over frames {frames} (beyond "
-            f"{suspect.critical:.1f}, an F test at p = {SCATTER_P:g} over the stance): a "
-            "left/right swap of the detector in some views that triangulation took in; the "
-            "stance's values read from the points are left out"
+            f"{suspect.critical:.1f}: an F test at p = {SWAP_P_PER_SIDE:g} over the side's "
+            f"{suspect.tested} stances): a left/right swap of the detector in some views that "
+            "triangulation took in; the stance's values read from the points are left out"
         ),
-    }
+    )
+
+
+# a side with more than this share of its strides set aside degrades the verdict (as
+# verdict.max_untimed_event_share's default does for events); fewer are a note
+MAX_SET_ASIDE_SHARE = 0.5
 
 
 def set_aside_problems(strides: list[StrideDraft]) -> list[InputProblem]:
     """One verdict reason naming the strides whose stance values were set aside (swap_note),
-    per side with their frames; none where no stride was."""
-    marked = [s for s in strides if s.set_aside is not None]
-    if not marked:
+    per side with their frames; none where no stride was. A note (the verdict unchanged)
+    unless a side lost more than MAX_SET_ASIDE_SHARE of its strides' stance values: a lost
+    stride is a partial loss like an untimed event, and the side's means rest on the rest."""
+    swapped = [s for s in strides if s.set_aside is not None and s.set_aside.reason == SWAP]
+    if not swapped:
         return []
-    parts = []
+    parts, severity = [], "note"
     for side in ("left", "right"):
         own = [s for s in strides if s.side == side]
-        frames = [(s.set_aside or {})["frames"] for s in own if s.set_aside is not None]
+        frames = [s.set_aside.frames for s in swapped if s.side == side and s.set_aside]
         if frames:
             where = ", ".join(f"{a}-{b}" for a, b in frames)
             parts.append(f"{side} {len(frames)} of {len(own)} (frames {where})")
+            if len(frames) > MAX_SET_ASIDE_SHARE * len(own):
+                severity = "degraded"
     return [
         InputProblem(
             "strides_set_aside:suspect_swap",
-            "degraded",
+            severity,
             f"strides whose stance values (knee flexion, knee over toe, pelvic drop, step "
             f"width and the others read from the points) were set aside: {'; '.join(parts)}. "
             "The knee's points before the low-pass scatter there far beyond the side's other "

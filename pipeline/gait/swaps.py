@@ -77,8 +77,12 @@ def swapped_frames(points: np.ndarray, fps: float) -> np.ndarray:
 
 # a read whose samples before the low-pass scatter about their quadratic more than the side's
 # other stances' do, by a ratio an F distribution reaches with this probability, is not
-# explained by the noise (docs/metrics.md: "Strides set aside")
+# explained by the noise (planted_toe.scatter_factor, per read; docs/metrics.md)
 SCATTER_P = 1e-3
+# the swapped-stance screen's false-alarm rate per trial side, whatever the side's number of
+# stances: a long trial does not lose good strides by its count alone (Holm's step-down over
+# the side's stances, each tested over its windows by Bonferroni)
+SWAP_P_PER_SIDE = 1e-3
 # stances of the side (the tested one among them) below which no level is set
 MIN_STANCES_FOR_LEVEL = 3
 # the stance screen's windows (phases of the stance): a fit window's width (2 HALF_WINDOW)
@@ -99,12 +103,13 @@ class Scatter(NamedTuple):
 class SuspectSwap:
     """A stance whose knee scatters beyond its side's level before the low-pass: the frames
     of the window that shows it, the ratio of reduced chi-squares and the F test's critical
-    ratio it is beyond."""
+    ratio it is beyond at its step of the side's family."""
 
     first_frame: int
     last_frame: int
     ratio: float
     critical: float
+    tested: int  # the side's stances tested with it (the family, SWAP_P_PER_SIDE)
 
 
 def scatter(raw: np.ndarray, sds: np.ndarray, lo: float, hi: float) -> Scatter | None:
@@ -122,16 +127,28 @@ def scatter(raw: np.ndarray, sds: np.ndarray, lo: float, hi: float) -> Scatter |
     return Scatter(float(np.sum(z**2) / dof), dof, z)
 
 
-def beyond_level(
-    own: Scatter | None, others: list[Scatter], p: float
-) -> tuple[float, float] | None:
-    """(ratio, critical ratio) where `own`'s reduced chi-square over the pooled one of
-    `others` (at least MIN_STANCES_FOR_LEVEL - 1 of them) is beyond what an F distribution
-    reaches with probability `p`; else None. A Birge ratio against the side's own level, not
-    the point SDs', which over-cover by design (stance_fit.point_sd_from_3d). The F test
-    assumes Gaussian noise and is not robust to heavier tails: both degrees of freedom are
-    scaled by 1 / (1 + excess kurtosis / 2) of the others' residuals (Box and Andersen
-    1955), never above the Gaussian's."""
+class Level(NamedTuple):
+    """`own`'s reduced chi-square over its level (the pooled one of the others) and the F
+    distribution's degrees of freedom it is tested against."""
+
+    ratio: float
+    dof_own: float
+    dof_others: float
+
+    def critical(self, p: float) -> float:
+        return float(f_dist.ppf(1.0 - p, self.dof_own, self.dof_others))
+
+    def p_value(self) -> float:
+        return float(f_dist.sf(self.ratio, self.dof_own, self.dof_others))
+
+
+def against_level(own: Scatter | None, others: list[Scatter]) -> Level | None:
+    """`own` against the pooled level of `others` (at least MIN_STANCES_FOR_LEVEL - 1 of
+    them); None without one. A Birge ratio against the side's own level, not the point SDs',
+    which over-cover by design (stance_fit.point_sd_from_3d). The F test assumes Gaussian
+    noise and is not robust to heavier tails: both degrees of freedom are scaled by
+    1 / (1 + excess kurtosis / 2) of the others' residuals (Box and Andersen 1955), never
+    above the Gaussian's."""
     if own is None or len(others) < MIN_STANCES_FOR_LEVEL - 1:
         return None
     dof = sum(o.dof for o in others)
@@ -141,9 +158,19 @@ def beyond_level(
     z = np.concatenate([o.residuals for o in others])
     excess = max(0.0, float(np.mean(z**4) / np.mean(z**2) ** 2) - 3.0)
     shrink = 1.0 / (1.0 + excess / 2.0)
-    ratio = own.reduced_chi2 / level
-    critical = float(f_dist.ppf(1.0 - p, shrink * own.dof, shrink * dof))
-    return (ratio, critical) if ratio > critical else None
+    return Level(own.reduced_chi2 / level, shrink * own.dof, shrink * dof)
+
+
+def beyond_level(
+    own: Scatter | None, others: list[Scatter], p: float
+) -> tuple[float, float] | None:
+    """(ratio, critical ratio) where `own` against its level (`against_level`) is beyond
+    what an F distribution reaches with probability `p`; else None."""
+    found = against_level(own, others)
+    if found is None:
+        return None
+    critical = found.critical(p)
+    return (found.ratio, critical) if found.ratio > critical else None
 
 
 def swapped_stances(
@@ -156,9 +183,10 @@ def swapped_stances(
 ) -> list[SuspectSwap | None]:
     """Per stance (strike, toe-off) of `side`: a SuspectSwap where the knee's forward position
     before the low-pass (`raw_points`, its SDs `point_sd`) scatters about a quadratic over one
-    of SCREEN_WINDOWS beyond the same window's level in the side's other stances (F test at
-    SCATTER_P shared by the windows, Bonferroni); else None. `screen` (F,) bool: frames left
-    out (stance_reader.hips_swapped)."""
+    of SCREEN_WINDOWS beyond the same window's level in the side's other stances; else None.
+    A stance's p-value is its smallest window's times the windows (Bonferroni); the side's
+    stances are tested together at SWAP_P_PER_SIDE by Holm's step-down. `screen` (F,) bool:
+    frames left out (stance_reader.hips_swapped)."""
     k = INDEX[f"{side}_knee"]
     axis = np.asarray(forward_axis, float)
     raw = np.asarray(raw_points, float)[:, k, :] @ axis
@@ -169,14 +197,29 @@ def swapped_stances(
         [scatter(raw, sds, s + a * (t - s), s + b * (t - s)) for a, b in SCREEN_WINDOWS]
         for s, t in stances
     ]
-    out: list[SuspectSwap | None] = []
-    for n, (strike, toe_off) in enumerate(stances):
-        worst = None
-        for w, (a, b) in enumerate(SCREEN_WINDOWS):
+    # per stance: (its p-value, the window that gives it, that window's test)
+    tested: dict[int, tuple[float, int, Level]] = {}
+    for n in range(len(stances)):
+        for w in range(len(SCREEN_WINDOWS)):
             others = [f for m, row in enumerate(stats) if m != n and (f := row[w]) is not None]
-            found = beyond_level(stats[n][w], others, SCATTER_P / len(SCREEN_WINDOWS))
-            if found and (worst is None or found[0] / found[1] > worst.ratio / worst.critical):
-                lo, hi = strike + a * (toe_off - strike), strike + b * (toe_off - strike)
-                worst = SuspectSwap(math.ceil(lo - 1e-9), math.floor(hi + 1e-9), *found)
-        out.append(worst)
+            found = against_level(stats[n][w], others)
+            if found is None:
+                continue
+            p = min(1.0, len(SCREEN_WINDOWS) * found.p_value())
+            if n not in tested or p < tested[n][0]:
+                tested[n] = (p, w, found)
+    out: list[SuspectSwap | None] = [None] * len(stances)
+    order = sorted(tested, key=lambda n: tested[n][0])
+    for rank, n in enumerate(order):
+        p, w, found = tested[n]
+        family = SWAP_P_PER_SIDE / (len(order) - rank)
+        if p > family:
+            break  # Holm: the rest are not tested
+        strike, toe_off = stances[n]
+        a, b = SCREEN_WINDOWS[w]
+        lo, hi = strike + a * (toe_off - strike), strike + b * (toe_off - strike)
+        critical = found.critical(family / len(SCREEN_WINDOWS))
+        out[n] = SuspectSwap(
+            math.ceil(lo - 1e-9), math.floor(hi + 1e-9), found.ratio, critical, len(order)
+        )
     return out

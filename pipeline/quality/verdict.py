@@ -24,7 +24,7 @@ VERDICTS = ("ok", "degraded", "failed")
 @dataclass(frozen=True)
 class Reason:
     code: str
-    severity: str  # degraded | failed
+    severity: str  # degraded | failed | note (named, the verdict unchanged)
     message: str
 
 
@@ -222,11 +222,13 @@ def trial_verdict(ev: TrialEvidence, cfg) -> Verdict:
     if ev.sync_status == "degraded":
         for message in ev.sync_reasons or ["the cameras' time offsets are out of step or unknown"]:
             add("sync", "degraded", f"synchronization: {message} (docs/sync.md)")
+    # a note names a partial loss below its share (strides.set_aside_problems): kept with the
+    # reasons, so the file and the report name it, without changing the verdict
     verdict = (
         "failed"
         if any(r.severity == "failed" for r in reasons)
         else "degraded"
-        if reasons
+        if any(r.severity == "degraded" for r in reasons)
         else "ok"
     )
     return Verdict(verdict, tuple(reasons))
