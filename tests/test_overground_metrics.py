@@ -51,10 +51,12 @@ _MISSES = {
     "pelvic_drop_deg": "seeds 0-2: 1.64 / 6.22 deg, bias -1.24, over 63 strides (target 1.5 / "
     "3; 1.30, 1.81, 2.15, 1.40 at 3.5, 5, 7, 9 m/s). The drop reads low on both sides (right "
     "-1.97, left -0.44): before any read, the measured obliquity averaged over seeds 0-9 at 7 "
-    "m/s sits 1.2-2.8 deg under the truth through the right stances, low-passed or not; with "
-    "the triangulation's joint refinement off (3 seeds) it does not (+0.1, noisy). The worst, "
-    "7 m/s seed 2 right (strike 21.5), is that stride's offset over seeds 0-9 (-3.20) plus "
-    "noise (its SD 2.93); its strike is 1.7 frames late",
+    "m/s sits 1.2-2.8 deg under the truth through the right stances, low-passed or not. The "
+    "triangulation's limb-length term does it (refine_limb_sigma_m 1 cm, one length per "
+    "bone), while the sprinter's marker-made thighs and shanks vary +-16-17 mm at 7 m/s: with "
+    "that term off (10 m) the bias is -0.35 (1.42 / 5.33), with no refinement -0.19 (1.23 / "
+    "3.43). The worst, 7 m/s seed 2 right (strike 21.5), is that stride's offset over seeds "
+    "0-9 (-3.20) plus noise (its SD 2.93); its strike is 1.7 frames late",
     "step_width_m": "seeds 0-2: 12.78 / 52.95 mm, bias -1.17, over 55 strides (target 10 / 20; "
     "8.98, 12.29, 18.43, 13.65 at 3.5, 5, 7, 9 m/s). The worst, 7 m/s seed 0 left (strike "
     "79.75), -52.95: the left foot's 3D sits 36-47 mm to the right over this strike, the "
