@@ -52,8 +52,8 @@ _MISSES = {
     "3; 1.30, 1.81, 2.15, 1.40 at 3.5, 5, 7, 9 m/s). The drop reads low on both sides (right "
     "-1.97, left -0.44): before any read, the measured obliquity averaged over seeds 0-9 at 7 "
     "m/s sits 1.2-2.8 deg under the truth through the right stances, low-passed or not. The "
-    "triangulation's limb-length term does it (refine_limb_sigma_m 1 cm, one length per "
-    "bone), while the sprinter's marker-made thighs and shanks vary +-16-17 mm at 7 m/s: with "
+    "triangulation's limb-length term does most of it (refine_limb_sigma_m 1 cm, one length "
+    "per bone), while the sprinter's marker-made thighs and shanks vary +-16-17 mm at 7 m/s: with "
     "that term off (10 m) the bias is -0.35 (1.42 / 5.33), with no refinement -0.19 (1.23 / "
     "3.43). The worst, 7 m/s seed 2 right (strike 21.5), is that stride's offset over seeds "
     "0-9 (-3.20) plus noise (its SD 2.93); its strike is 1.7 frames late",
