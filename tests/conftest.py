@@ -17,8 +17,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # `make test` runs pytest-xdist with `--dist loadfile`: each test file goes whole to one worker
 # (its module-scoped fixtures and caches are built once). The scheduler below also keeps each
 # group here on one worker, so its members never overlap in time:
-# - "real_running": test_spatial_sd.py, test_side_mean_real.py and test_point_sd.py read the
-#   in-memory caches of the other two (trial_rows, runway truth: minutes of real-level
+# - "real_running": test_spatial_sd.py, test_overground_metrics.py, test_side_mean_real.py and
+#   test_point_sd.py read the in-memory caches of test_gait_real_running.py and
+#   test_overground_runway.py (trial_rows, runway truth and rows: minutes of real-level
 #   analysis a second worker would compute again);
 # - "ray": test_slurm.py asserts that no Ray process runs on the machine before and after its
 #   sbatch recipe, and the others start Ray (test_cluster.py `ray start --head` on default ports).
@@ -27,6 +28,7 @@ SCHEDULE_GROUP = {
     "tests/test_spatial_sd.py": "real_running",
     "tests/test_gait_real_running.py": "real_running",
     "tests/test_overground_runway.py": "real_running",
+    "tests/test_overground_metrics.py": "real_running",
     "tests/test_side_mean_real.py": "real_running",
     "tests/test_point_sd.py": "real_running",
     "tests/test_cluster.py": "ray",

@@ -16,7 +16,6 @@ with RMS(error) / RMS(SD), which shows an SD that is too wide).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -167,48 +166,11 @@ def test_hamner_treadmill_at_the_real_detector_level(name, level):
 
 
 def _runway(seeds) -> list[tuple]:
-    key = ("runway", tuple(seeds))
-    if key in _CACHE:
-        return _CACHE[key]
     import test_overground_runway as runway
-
-    from pipeline.gait.stance_fit import point_sd_from_3d
-    from pipeline.synth.observe import observe_with_truth
-    from pipeline.triangulation.run import triangulate_recording
-    from pipeline.triangulation.uncertainty import predicted_sd
 
     if not runway.SPRINTER.is_dir():
         pytest.skip("../shared/data/running-mocap absent")
-    rows = []
-    for run in runway.RUNS:
-        if ("truth", run) not in runway._CACHE:
-            runway.runway_trial(run, seeds[0])
-        t = runway._CACHE["truth", run]
-        reference = analyze_trial(
-            t["points"], t["fps"], None, ThresholdsConfig(), events=t["reference"]
-        )
-        for seed in seeds:
-            level = load_level()
-            noise = dataclasses.replace(level, keypoint_bias_m=0.0, seed=level.seed + seed)
-            seen = observe_with_truth(t["points"], t["cameras"], noise)
-            result = triangulate_recording(
-                seen.keypoints, t["cameras"], t["fps"], t["cfg"].triangulation
-            )
-            sd = predicted_sd(result.points, t["cameras"], result.views_used)
-            measured = analyze_trial(
-                result.points,
-                t["fps"],
-                None,
-                ThresholdsConfig(),
-                height_sd=sd[..., 2],
-                max_event_timing_sd_s=runway.MAX_EVENT_TIMING_SD_S,
-                event_points=result.points_unfiltered,
-                n_views=result.n_views,
-                point_sd=point_sd_from_3d(sd, result.reprojection_error),
-            )
-            rows.append((measured.strides, reference.strides, t["fps"]))
-    _CACHE[key] = rows
-    return rows
+    return [(r["strides"], r["true_strides"], r["fps"]) for r in runway.runway_rows(seeds)]
 
 
 OVERGROUND = OWN + ("stride_length_m",)
