@@ -53,6 +53,7 @@ from pipeline.gait.progression import MIN_PROGRESSION_SPEED_MPS, estimate_forwar
 from pipeline.gait.records import Events, TrialSummary
 from pipeline.gait.spatial_sd import add_spatial_sds
 from pipeline.gait.strides import side_strides
+from pipeline.gait.strike_check import strike_problems
 from pipeline.gait.summary import (
     number,
     side_summaries,
@@ -242,6 +243,7 @@ def analyze_trial(
         ),
         input_problems=tuple(
             input_problems(points, fps, events, drafts, forward_axis, belt_speed_mps, passes)
+            + (strike_problems(source, fps, events, event_options) if detected else [])
         ),
         contacts_not_found=(  # where the rhythm expects a contact and no event marks one
             contacts_not_found(
