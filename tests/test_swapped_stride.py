@@ -194,6 +194,24 @@ def test_clean_points_set_no_stride_aside():
     assert not any(s.set_aside for s in without_sd.strides + with_sd.strides)
 
 
+def test_overground_no_stance_is_screened():
+    """The screen's level, the side's other stances, holds where the runner stays in place. On
+    a runway each stance lies at another place in the volume and scatters at its own level
+    (docs/metrics.md "Strides set aside"): overground no stance is screened, the pulled one
+    included (named in "What it cannot do yet")."""
+    points, raw, sd, events = noisy_run(0, pulled=True)
+    carried = np.zeros_like(points)
+    carried[..., 0] = (4.0 / FPS) * np.arange(len(points))[:, None]  # 4 m/s along +X
+    analysis = analyse(points + carried, raw + carried, sd, events)
+    assert analysis.summary.passes and analysis.summary.passes[0].speed_mps > 3.5
+    assert not any(s.set_aside for s in analysis.strides)
+    assert not any(p.code.startswith("strides_set") for p in analysis.summary.input_problems)
+    # the same trial in place (a treadmill) sets the pulled stance aside
+    in_place = analyse(points, raw, sd, events)
+    aside = [s for s in in_place.strides if s.set_aside and s.set_aside.reason == "suspect_swap"]
+    assert [(s.side, s.index) for s in aside] == [("left", SWAPPED)]
+
+
 real_data = pytest.mark.skipif(not HAMNER.is_dir(), reason="../shared/data/running-mocap absent")
 
 

@@ -94,10 +94,13 @@ def side_strides(
     screen = hips_swapped(points, forward)
     # a stance whose knee scatters before the low-pass beyond the side's level is not the
     # leg's own: its point-read values are set aside, named, and its frames kept out of the
-    # side's shared fits, as its own side's and as the other leg's partner (swaps.py)
-    suspects, own_screen = _suspect_stances(raw_points, point_sd, forward, side, cycles, screen)
+    # side's shared fits, as its own side's and as the other leg's partner (swaps.py); on a
+    # treadmill only: overground no stance is screened (_suspect_stances)
+    suspects, own_screen = _suspect_stances(
+        raw_points, point_sd, forward, side, cycles, screen, overground
+    )
     _, other_screen = _suspect_stances(
-        raw_points, point_sd, forward, other, _cycles(events, other), screen
+        raw_points, point_sd, forward, other, _cycles(events, other), screen, overground
     )
     # the knee's peak time is read from both legs' strides where their shapes agree
     # (stance_pool.pooled_peak's `timing`); only noisy curves are pooled, which needs SDs
@@ -306,11 +309,14 @@ def side_strides(
 
 
 def _suspect_stances(
-    raw_points, point_sd, forward, side: str, cycles: list, screen: np.ndarray
+    raw_points, point_sd, forward, side: str, cycles: list, screen: np.ndarray, overground: bool
 ) -> tuple[list[SuspectSwap | None], np.ndarray]:
     """Per cycle of `side` its swaps.swapped_stances finding (none without the points before
-    the low-pass and their SDs), and `screen` with the found stances' frames added."""
-    if point_sd is None or raw_points is None:
+    the low-pass and their SDs), and `screen` with the found stances' frames added. None
+    `overground`: the screen's level (the side's other stances) assumes the stances share one
+    noise level, which holds where the runner stays in place; across a runway each stance is
+    at another place in the volume and scatters at its own level (docs/metrics.md)."""
+    if point_sd is None or raw_points is None or overground:
         return [None] * len(cycles), screen
     stances = [(c[1], c[3]) for c in cycles]
     forward_axis, _ = body_axes(forward)

@@ -13,7 +13,9 @@ it pulls the leg's points toward the other leg's for a few frames, with reprojec
 and point SDs as usual, and the low-pass smooths it into the curves. Before the low-pass it
 shows: the knee's samples scatter about a local quadratic many times more than in the side's
 other stances (`swapped_stances`). Such a stance's reads are not the leg's: strides.py sets
-them aside, named.
+them aside, named. That level assumes the side's stances share one noise level, as where the
+runner stays in place (a treadmill); across a runway each stance lies at another place in the
+volume and scatters at its own, so overground no stance is screened (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -185,8 +187,9 @@ def swapped_stances(
     before the low-pass (`raw_points`, its SDs `point_sd`) scatters about a quadratic over one
     of SCREEN_WINDOWS beyond the same window's level in the side's other stances; else None.
     A stance's p-value is its smallest window's times the windows (Bonferroni); the side's
-    stances are tested together at SWAP_P_PER_SIDE by Holm's step-down. `screen` (F,) bool:
-    frames left out (stance_reader.hips_swapped)."""
+    stances are tested together at SWAP_P_PER_SIDE by Holm's step-down. The stances must
+    share one noise level (a runner in place). `screen` (F,) bool: frames left out
+    (stance_reader.hips_swapped)."""
     k = INDEX[f"{side}_knee"]
     axis = np.asarray(forward_axis, float)
     raw = np.asarray(raw_points, float)[:, k, :] @ axis
