@@ -66,8 +66,9 @@ def test_point_sd_is_not_narrower_than_the_fit_averaged_error(level):
 def test_runway_point_sd_covers_the_differences_the_metrics_read():
     # single points along the runway's depth (Y) are off by a shift that drifts with the
     # runner's place in the volume (fit-averaged 136-144 mm against 50-52 mm predicted), the
-    # same for every keypoint, so it cancels in the metrics; the differences between
-    # keypoints (measured seeds 0-2): heel left-right across 1.23, hip left-right vertical
+    # same for every keypoint at one instant, so it cancels in a metric read at one place,
+    # not in step width, whose feet are read a step apart (tests/test_overground_metrics.py:
+    # its worst stride); the differences between keypoints (measured seeds 0-2): heel left-right across 1.23, hip left-right vertical
     # 1.51, heel-toe vertical 2.43
     ratios = _ratios("runway", DIFFERENCES)
     low = {name: r.round(2).tolist() for name, r in ratios.items() if (r < 1.0).any()}
