@@ -16,7 +16,8 @@ from pipeline.core.records import Record, check_keys
 @dataclass(frozen=True)
 class InputProblem(Record):
     """An input the gait analysis cannot read a runner from (gait/input_checks.py): a verdict
-    reason's code, severity (failed | degraded) and message."""
+    reason's code, severity (failed | degraded | note: named, the verdict unchanged, e.g.
+    strides set aside by gait/strides.py) and message."""
 
     code: str
     severity: str

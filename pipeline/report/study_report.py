@@ -318,7 +318,11 @@ def _trials_table(subjects: dict[str, list[Session]]) -> str:
                 state = t.state
                 flags = "no findings (failed trial)" if state == "failed" else _flags_text(t.flags)
                 reasons = () if t.verdict is None else t.verdict.reasons
-                why = "; ".join(r.message for r in reasons)
+                why = "; ".join(
+                    f"note: {r.message}" if r.severity == "note" else r.message for r in reasons
+                )
+                n_notes = sum(r.severity == "note" for r in reasons)
+                noted = f' <span class="note">({n_notes} note(s))</span>' if n_notes else ""
                 cells = "".join(
                     f"<td>{_fmt(t.means['left'][m], METRICS[m][1])} / "
                     f"{_fmt(t.means['right'][m], METRICS[m][1])}</td>"
@@ -332,7 +336,7 @@ def _trials_table(subjects: dict[str, list[Session]]) -> str:
                     f"<td>{_t(t.condition or '')}</td><td>{_fmt(t.cadence_spm, 'steps/min')}</td>"
                     f"{cells}<td>{_foot_strike_cell(t)}</td>"
                     f'<td class="{VERDICT_CLASS.get(state, "")}" title="{_t(why)}">'
-                    f"{_t(state)}</td>"
+                    f"{_t(state)}{noted}</td>"
                     f'<td class="{"warn" if t.flags and state != "failed" else "ok"}">{flags}</td>'
                     f"{provenance_cell(provenance)}</tr>"
                 )

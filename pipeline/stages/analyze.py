@@ -23,7 +23,7 @@ from pipeline.io import formats
 from pipeline.io.atomic import staged
 from pipeline.quality.anatomy import skeleton_problems
 from pipeline.quality.evidence import GaitCounts, imported_evidence, trial_evidence
-from pipeline.quality.verdict import TrialEvidence, trial_verdict
+from pipeline.quality.verdict import TrialEvidence, Verdict, trial_verdict
 from pipeline.stages.common import log, trial_names
 from pipeline.stages.standing import analyze_static, session_standing_pitch
 from pipeline.study.paths import StudyPaths
@@ -171,13 +171,7 @@ def analyze_one(cfg: Config, name: str) -> None:
     log.info(
         "trial %s: %d strides analysed, %d flags", name, len(analysis.strides), len(analysis.flags)
     )
-    if verdict.verdict != "ok":
-        log.warning(
-            "trial %s: %s: %s",
-            name,
-            verdict.verdict.upper(),
-            "; ".join(r.message for r in verdict.reasons),
-        )
+    log_verdict(name, verdict)
     poor = analysis.summary.poorly_observed_events or {}
     n_poor = sum(n for side in poor.values() for n in side.values())
     if n_poor and limit_ms is not None:
@@ -196,6 +190,20 @@ def analyze_one(cfg: Config, name: str) -> None:
                 side,
                 ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in windows),
             )
+
+
+def log_verdict(name: str, verdict: Verdict) -> None:
+    """A trial not ok: one warning with the reasons behind it. Each note too: it leaves the
+    verdict as it is but loses part of the trial, a warning as the other partial losses."""
+    if verdict.verdict != "ok":
+        log.warning(
+            "trial %s: %s: %s",
+            name,
+            verdict.verdict.upper(),
+            "; ".join(r.message for r in verdict.reasons if r.severity != "note"),
+        )
+    for note in (r for r in verdict.reasons if r.severity == "note"):
+        log.warning("trial %s: note (%s): %s", name, note.code, note.message)
 
 
 def trial_scale_checks(cfg: Config, name: str, p3d: formats.Points3D, analysis, synthetic: bool):
