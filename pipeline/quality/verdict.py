@@ -6,8 +6,8 @@ would still read like a result. The verdict is computed from what was measured, 
 was configured, and decides how the report presents the findings: a failed trial shows none
 (never "no flags"), a degraded one shows them marked.
 
-Each reason has a code (stable, for scripts and tests), a severity (`degraded` or `failed`)
-and a message that names the cause and what to do. Thresholds: `analysis.verdict`
+Each reason has a code (stable, for scripts and tests), a severity (`degraded`, `failed`, or
+`note`: a partial loss named that leaves the verdict as it is) and a message that names the cause and what to do. Thresholds: `analysis.verdict`
 (config.VerdictConfig, defaults documented in docs/verdicts.md).
 """
 
