@@ -157,21 +157,28 @@ def patterns_agree(measured: TrialAnalysis, true: TrialAnalysis) -> tuple[int, i
     return same, total
 
 
-def _trial_mean(x: TrialAnalysis, side: str, name: str) -> TrialMean:
+def _trial_mean(x: TrialAnalysis, side: str, name: str, with_shared: bool = True) -> TrialMean:
     stats = x.summary.sides[side].metrics[name]
-    return TrialMean(stats.mean, stats.sem, stats.n, shared_sd=stats.shared_sd)
+    return TrialMean(
+        stats.mean, stats.sem, stats.n, shared_sd=stats.shared_sd if with_shared else None
+    )
 
 
 def within_mdc(
-    a: TrialAnalysis, b: TrialAnalysis, names=MEASURES, sides=("left", "right")
+    a: TrialAnalysis,
+    b: TrialAnalysis,
+    names=MEASURES,
+    sides=("left", "right"),
+    with_shared: bool = True,
 ) -> tuple[int, int]:
     """Metrics (per side) whose change between trials a and b is within the stride-to-stride
-    MDC95 of the two, t(0.975, Welch dof) sqrt(SEM_a^2 + SEM_b^2) (measurement_error.py);
-    counted only where both have an SEM."""
+    MDC95 of the two, t(0.975, Welch dof) sqrt(SEM_a^2 + SEM_b^2) (measurement_error.py;
+    each SEM with its trial's shared SD unless not `with_shared`); counted only where both
+    have an SEM."""
     inside = total = 0
     for name in names:
         for side in sides:
-            sa, sb = (_trial_mean(x, side, name) for x in (a, b))
+            sa, sb = (_trial_mean(x, side, name, with_shared) for x in (a, b))
             ends = [session_error([s], None) for s in (sa, sb)]
             mdc = detectable_change(*ends).mdc95
             if mdc is None or sa.mean is None or sb.mean is None:
@@ -277,8 +284,10 @@ def lag1_autocorrelation(values: list[float]) -> float | None:
 def diagnose(trials: list[TrialAnalysis], names=MEASURES) -> list[str]:
     """Per metric and side over the trials (no true change between them): stride counts, the
     mean stride SD and SEM, the SD of the trial means (what an MDC has to cover), their ratio,
-    the mean lag-1 autocorrelation of the stride series, the largest change between two trials
-    and the pairs within the stride-to-stride MDC95."""
+    its ratio to the trial's full SEM sqrt(SEM^2 + shared_sd^2) (what the stride MDC holds,
+    measurement_error.py), the mean lag-1 autocorrelation of the stride series, the largest
+    change between two trials and the pairs within the stride-to-stride MDC95 (and within it
+    from the stride SEMs alone)."""
     rows = []
     for name in names:
         scale, unit = MEASURES[name]
@@ -287,6 +296,9 @@ def diagnose(trials: list[TrialAnalysis], names=MEASURES) -> list[str]:
             means = np.array([s.mean for s in stats], float)
             sems = [s.sem for s in stats if s.sem is not None]
             sds = [s.sd for s in stats if s.sd is not None]
+            full_sems = [
+                float(np.hypot(s.sem, s.shared_sd or 0.0)) for s in stats if s.sem is not None
+            ]
             lags = [
                 r
                 for x in trials
@@ -301,11 +313,12 @@ def diagnose(trials: list[TrialAnalysis], names=MEASURES) -> list[str]:
                 )
                 is not None
             ]
-            inside, total = (
+            inside, total, inside_strides, _ = (
                 sum(c)
                 for c in zip(
                     *(
                         within_mdc(trials[i], trials[j], [name], sides=(side,))
+                        + within_mdc(trials[i], trials[j], [name], (side,), with_shared=False)
                         for i in range(len(trials))
                         for j in range(i)
                     )
@@ -313,13 +326,15 @@ def diagnose(trials: list[TrialAnalysis], names=MEASURES) -> list[str]:
             )
             spread = float(np.nanstd(means, ddof=1))
             sem = float(np.mean(sems)) if sems else float("nan")
+            full_sem = float(np.mean(full_sems)) if full_sems else float("nan")
             rows.append(
                 f"{name:32s} {side:5s} n {min(s.n for s in stats)}-{max(s.n for s in stats)} "
                 f"stride SD {scale * np.mean(sds):7.3f} SEM {scale * sem:7.3f} "
-                f"SD of trial means {scale * spread:7.3f} ({spread / sem:4.1f} SEM) "
+                f"SD of trial means {scale * spread:7.3f} ({spread / sem:4.1f} SEM, "
+                f"{spread / full_sem:4.1f} full SEM) "
                 f"lag-1 r {np.mean(lags):+.2f} largest change "
                 f"{scale * float(np.nanmax(means) - np.nanmin(means)):7.3f} {unit:3s} "
-                f"within stride MDC {inside}/{total}"
+                f"within stride MDC {inside}/{total} (stride SEMs alone {inside_strides})"
             )
     return rows
 
