@@ -127,19 +127,29 @@ def runway_trial(run: str, seed: int) -> dict:
     if (run, seed) in _CACHE:
         return _CACHE[run, seed]
     t = runway_truth(run)
+    analysis, n_views = _analyzed(run, seed, with_point_sd=False)
+    _CACHE[run, seed] = {**t, "analysis": analysis, "n_views": n_views}
+    return _CACHE[run, seed]
+
+
+def _analyzed(run: str, seed: int, with_point_sd: bool):
+    """The run's real-level 3D at `seed` analysed as the analyze stage does (its point SDs
+    only `with_point_sd`), and the views behind each point."""
+    from pipeline.gait.stance_fit import point_sd_from_3d
+
     result, sd = runway_observed(run, seed)
     analysis = analyze_trial(
         result.points,
-        t["fps"],
+        runway_truth(run)["fps"],
         None,
         ThresholdsConfig(),
         height_sd=sd[..., 2],
         max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
         event_points=result.points_unfiltered,
         n_views=result.n_views,
+        point_sd=point_sd_from_3d(sd, result.reprojection_error) if with_point_sd else None,
     )
-    _CACHE[run, seed] = {**t, "analysis": analysis, "n_views": result.n_views}
-    return _CACHE[run, seed]
+    return analysis, result.n_views
 
 
 def runway_rows(seeds) -> list[dict]:
@@ -150,8 +160,6 @@ def runway_rows(seeds) -> list[dict]:
     key = ("rows", tuple(seeds))
     if key in _CACHE:
         return _CACHE[key]
-    from pipeline.gait.stance_fit import point_sd_from_3d
-
     rows = []
     for run in RUNS:
         t = runway_truth(run)
@@ -161,18 +169,7 @@ def runway_rows(seeds) -> list[dict]:
             )
         reference = _CACHE["reference_analysis", run]
         for seed in seeds:
-            result, sd = runway_observed(run, seed)
-            measured = analyze_trial(
-                result.points,
-                t["fps"],
-                None,
-                ThresholdsConfig(),
-                height_sd=sd[..., 2],
-                max_event_timing_sd_s=MAX_EVENT_TIMING_SD_S,
-                event_points=result.points_unfiltered,
-                n_views=result.n_views,
-                point_sd=point_sd_from_3d(sd, result.reprojection_error),
-            )
+            measured, _ = _analyzed(run, seed, with_point_sd=True)
             rows.append(
                 {
                     "run": run,
