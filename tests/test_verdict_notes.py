@@ -53,6 +53,8 @@ def test_the_trial_report_of_an_ok_trial_shows_its_note_above_the_findings(tmp_p
         assert (NOTE.message in findings) is shown
         assert ("<b>Notes</b>" in findings) is shown and ("verdict-box" in findings) is shown
         assert "Degraded trial" not in page
+        # the header's badge counts the notes beside the verdict
+        assert (">ok (1 note)</span>" in page) is shown and (">ok</span>" in page) is not shown
 
 
 def test_an_ok_trial_without_notes_shows_no_box():

@@ -308,8 +308,10 @@ def _header(
     items = "".join(f"<dt>{_t(k)}</dt><dd>{_t(v) if v else '&ndash;'}</dd>" for k, v in meta)
     nav = "".join(f'<a href="#{key}">{_t(name)}</a>' for key, name in SECTIONS.items())
     state = None if verdict is None else verdict.verdict
+    notes = 0 if verdict is None else sum(r.severity == "note" for r in verdict.reasons)
+    label = f"{state} ({notes} note{'s' if notes > 1 else ''})" if notes else state
     badge = (
-        f' <span class="verdict {VERDICT_CLASS[state]}">{_t(state)}</span>'
+        f' <span class="verdict {VERDICT_CLASS[state]}">{_t(label)}</span>'
         if state in VERDICT_CLASS
         else ""
     )
