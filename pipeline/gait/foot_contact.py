@@ -153,17 +153,20 @@ def speed_off_ground(
     """(2, F) horizontal speed of each cue point relative to the ground, m/s: the ground's
     velocity is the median horizontal velocity of the cue points while they are at their
     stance level (the belt on a treadmill, ~0 overground), so no belt speed is needed."""
-    smooth = np.stack([[lowpass(c, fps, cutoff_hz) for c in cue.T] for cue in cues])  # (2, 3, F)
-    velocity = np.gradient(smooth, axis=-1) * fps
-    horizontal = velocity - (
-        UP[None, :, None] * (velocity * UP[None, :, None]).sum(1, keepdims=True)
-    )
+    horizontal = np.stack([horizontal_velocity(cue, fps, cutoff_hz) for cue in cues])  # (2, F, 3)
     with np.errstate(invalid="ignore"):
         low = above < threshold
-    samples = horizontal.transpose(0, 2, 1)[low]
+    samples = horizontal[low]
     samples = samples[np.isfinite(samples).all(axis=1)]
     ground = np.median(samples, axis=0) if len(samples) else np.zeros(3)
-    return np.linalg.norm(horizontal - ground[None, :, None], axis=1)
+    return np.linalg.norm(horizontal - ground[None, None, :], axis=2)
+
+
+def horizontal_velocity(point: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
+    """(F, 3) low-passed velocity (m/s) of a (F, 3) point with its vertical part removed."""
+    smooth = np.stack([lowpass(c, fps, cutoff_hz) for c in point.T], axis=1)
+    velocity = np.gradient(smooth, axis=0) * fps
+    return velocity - (velocity @ UP)[:, None] * UP[None]
 
 
 def lowpass(height: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:

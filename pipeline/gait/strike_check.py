@@ -28,7 +28,7 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from pipeline.core.trial_notes import InputProblem
-from pipeline.gait.angles import SIDES, UP, keypoint
+from pipeline.gait.angles import SIDES, keypoint
 from pipeline.gait.event_template import sample
 from pipeline.gait.events import DEFAULT_OPTIONS, EventOptions
 from pipeline.gait.foot_contact import (
@@ -36,7 +36,7 @@ from pipeline.gait.foot_contact import (
     FootState,
     foot_cues,
     foot_state,
-    lowpass,
+    horizontal_velocity,
     runs_of,
     speed_off_ground,
 )
@@ -151,18 +151,11 @@ def running_speed(
                 quarter = (stop - start) // 4
                 middle[start + quarter : stop - quarter] = True
         for cue in cues[side]:
-            velocity = _horizontal_velocity(cue, fps, cutoff_hz)
+            velocity = horizontal_velocity(cue, fps, cutoff_hz)
             grounds.append(velocity[middle & np.isfinite(velocity).all(axis=1)])
     ground = np.concatenate(grounds)
-    hip = _horizontal_velocity(keypoint(points, "hip"), fps, cutoff_hz)
+    hip = horizontal_velocity(keypoint(points, "hip"), fps, cutoff_hz)
     hip = hip[np.isfinite(hip).all(axis=1)]
     if not len(ground) or not len(hip):
         return np.nan
     return float(np.linalg.norm(np.median(hip, axis=0) - np.median(ground, axis=0)))
-
-
-def _horizontal_velocity(point: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
-    """(F, 3) low-passed velocity of a (F, 3) point with its vertical part removed."""
-    smooth = np.stack([lowpass(c, fps, cutoff_hz) for c in point.T], axis=1)
-    velocity = np.gradient(smooth, axis=0) * fps
-    return velocity - (velocity @ UP)[:, None] * UP[None]
