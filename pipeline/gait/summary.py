@@ -138,18 +138,12 @@ def sd_of_mean(strides: list[Stride], name: str) -> float | None:
     its place (exact where the a_i share a sign, as one shift moves every stride's read the
     same way, else an upper bound): the shared part does not shrink with n. None when a
     stride's SD or its shared part is unknown, or no stride has the value."""
-    sds, shared = [], []
-    for stride in strides:
-        if stride.value(name) is None:
-            continue
-        sd = stride.uncertainty.get(name)
-        part = stride.shared_uncertainty.get(name, 0.0)
-        if sd is None or part is None:
-            return None
-        sds.append(sd)
-        shared.append(min(part, sd))
-    if not sds:
+    parts = _sd_parts(strides, name)
+    known = [(sd, part) for sd, part in parts if sd is not None and part is not None]
+    if not parts or len(known) < len(parts):
         return None
+    sds = [sd for sd, _ in known]
+    shared = [min(part, sd) for sd, part in known]
     total, common = np.asarray(sds, float), np.asarray(shared, float)
     own_variance = float(np.sum(total**2 - common**2)) / total.size**2
     return float(np.sqrt(own_variance + float(np.mean(common)) ** 2))
@@ -160,16 +154,21 @@ def shared_sd_of_mean(strides: list[Stride], name: str) -> float | None:
     shared parts (Stride.shared_uncertainty, at most each stride's SD), the term of
     sd_of_mean that does not shrink with n. 0 where no stride carries one (1 px, markers,
     given events); None when a stride's shared part is unknown or no stride has the value."""
-    parts = []
-    for stride in strides:
-        if stride.value(name) is None:
-            continue
-        part = stride.shared_uncertainty.get(name, 0.0)
-        if part is None:
-            return None
-        sd = stride.uncertainty.get(name)
-        parts.append(part if sd is None else min(part, sd))
-    return float(np.mean(parts)) if parts else None
+    parts = _sd_parts(strides, name)
+    if any(part is None for _, part in parts):
+        return None
+    shared = [part if sd is None else min(part, sd) for sd, part in parts if part is not None]
+    return float(np.mean(shared)) if shared else None
+
+
+def _sd_parts(strides: list[Stride], name: str) -> list[tuple[float | None, float | None]]:
+    """(SD, shared part) of `name` in each stride that has the value; a stride without a
+    shared part carries none (0)."""
+    return [
+        (stride.uncertainty.get(name), stride.shared_uncertainty.get(name, 0.0))
+        for stride in strides
+        if stride.value(name) is not None
+    ]
 
 
 def within_measurement_error(mean: float, limit: float, half: float | None) -> bool | None:
