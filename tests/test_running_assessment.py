@@ -36,12 +36,13 @@ from pipeline.gait.measurement_error import (  # noqa: E402
     SessionError,
     TrialMean,
     detectable_change,
+    mean_half_width95,
     pooled_between_trial_sd,
     session_error,
     t_quantile,
 )
 from pipeline.gait.metrics import analyze_trial  # noqa: E402
-from pipeline.gait.variability import mean_interval95, within_error  # noqa: E402
+from pipeline.gait.summary import within_measurement_error  # noqa: E402
 from pipeline.report.study_records import Session, TrialOverview  # noqa: E402
 from pipeline.report.study_report import WITHIN_SESSION_NOTE, comparison  # noqa: E402
 from pipeline.synth import running_curves as rc  # noqa: E402
@@ -479,6 +480,9 @@ def test_a_static_trials_standing_angle_is_the_reference():
 
 def test_threshold_within_measurement_error_is_said():
     # 95 % interval of a mean of 8 strides: t(0.975, 7) = 2.365 SEMs, not 1.96
+    def within_error(mean, limit, sem, n):  # the stride scatter alone (no shared part)
+        return within_measurement_error(mean, limit, mean_half_width95(sem, n, None))
+
     assert within_error(10.0, 10.9, 0.5, 8) is True
     assert within_error(10.0, 11.1, 0.5, 8) is True  # outside 1.96 SEM, inside t's
     assert within_error(10.0, 11.2, 0.5, 8) is False
@@ -539,7 +543,7 @@ def test_findings_say_when_the_threshold_is_within_measurement_error():
         page = findings_html(findings(analysis, thresholds), 170.0, None, None)
         assert ("within measurement error" in page) is near
         if near:  # the half-width shown is the t interval the decision used, not 1.96 SEM
-            half = mean_interval95(row.sem, row.n)
+            half = mean_half_width95(row.sem, row.n, None)
             assert f"&plusmn;{half:.1f}" in page and half > 1.96 * row.sem
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from pipeline.gait.measurement_error import mean_half_width95, trial_mdc95
+from pipeline.gait.measurement_error import trial_mdc95
 from pipeline.gait.records import SideSummary, Symmetry
 
 # metrics that can be negative or cross zero: no CV, no symmetry index (the difference is given)
@@ -74,20 +74,3 @@ def symmetry(sides: Mapping[str, SideSummary], metric: str) -> Symmetry:
         note = "signed quantity: no symmetry index, see the difference"
         return Symmetry(None, difference, left.n, right.n, note)
     return Symmetry(100.0 * difference / average, difference, left.n, right.n, None)
-
-
-def mean_interval95(sem: float | None, n: int) -> float | None:
-    """Half-width of the 95 % interval of a trial's mean from its stride scatter alone: t(0.975,
-    n - 1) SEM, as mdc95 uses (1.96 SEM would claim a precision 8 strides cannot give: t is
-    2.36 there). None when the SEM is unknown. The "within measurement error" decisions add
-    the strides' shared part to it (MetricStatistics.interval95, mean_half_width95)."""
-    return mean_half_width95(sem, n, None)
-
-
-def within_error(mean: float, limit: float, sem: float | None, n: int) -> bool | None:
-    """Is the threshold inside mean_interval95 of the mean (the scatter alone)? None when the
-    SEM is unknown (too few strides)."""
-    half = mean_interval95(sem, n)
-    if half is None:
-        return None
-    return abs(mean - limit) <= half
